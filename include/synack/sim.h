@@ -1,0 +1,115 @@
+/*
+ * synack_sim: a deterministic in-memory IPv4 network for synack stacks.
+ *
+ * Hosts are synack stacks attached by their configured address.  Every
+ * datagram a host sends is routed to the host owning its destination address
+ * through a per-direction path with seeded impairments: loss, duplication,
+ * reordering, delay with jitter, and corruption (a flipped bit, which the
+ * receiver's checksums catch).  Time is virtual: the clock jumps straight to
+ * the next event (a delivery or a stack's timer), so hours of TCP timeouts
+ * run in milliseconds.  The same seed and the same calls give the same bytes.
+ */
+#ifndef SYNACK_SIM_H
+#define SYNACK_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "synack/synack.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct synack_sim;
+
+/* Impairments of one direction of a path.  Probabilities are in [0, 1]. */
+struct synack_sim_path {
+	double loss; /* datagram dropped */
+	double dup; /* datagram delivered twice */
+	double reorder; /* datagram held back by reorder_us so later ones overtake it */
+	double corrupt; /* one random bit of the datagram flipped */
+	uint32_t delay_us; /* one-way propagation delay */
+	uint32_t jitter_us; /* extra delay, uniform in [0, jitter_us] */
+	uint32_t reorder_us; /* how long a reordered datagram is held (default: 2 * delay + 1 ms) */
+};
+
+/* What a filter decides for one datagram. */
+enum synack_sim_verdict {
+	SYNACK_SIM_PASS = 0, /* impairments of the path apply as usual */
+	SYNACK_SIM_DROP, /* dropped, counted as a filter drop */
+	SYNACK_SIM_DELAY, /* delivered after *extra_delay_us more than usual, no other impairment */
+};
+
+/*
+ * Called for every datagram as it leaves a host, before the path's
+ * impairments.  Scenarios use it to lose a chosen segment or hold one back.
+ * It runs outside any stack call, so it may inspect the packet freely but
+ * must not call into the stacks.
+ */
+typedef int (*synack_sim_filter_fn)(void *ctx, int from, int to, const uint8_t *pkt, size_t len,
+				    uint64_t now, uint32_t *extra_delay_us);
+
+/* What happened to a datagram, reported to the tap. */
+enum synack_sim_tap_event {
+	SYNACK_SIM_SENT = 1, /* left host `from` */
+	SYNACK_SIM_LOST, /* dropped by loss, a filter, a down host or no route */
+	SYNACK_SIM_DELIVERED, /* handed to host `to` (after corruption, if any) */
+};
+typedef void (*synack_sim_tap_fn)(void *ctx, int event, int from, int to, const uint8_t *pkt,
+				  size_t len, uint64_t now);
+
+struct synack_sim_counters {
+	uint64_t sent, delivered, lost, duplicated, reordered, corrupted, filtered, no_route;
+};
+
+struct synack_sim *synack_sim_new(uint64_t seed);
+/* Frees the simulator (not the stacks it was given). */
+void synack_sim_free(struct synack_sim *sim);
+
+/* Attaches a stack as a host; its address must be unique.  Returns the host
+ * index (0, 1, ...) or a negative errno (-EEXIST, -EINVAL, -ENOMEM). */
+int synack_sim_add_host(struct synack_sim *sim, struct synack_stack *st, const char *name);
+struct synack_stack *synack_sim_stack(struct synack_sim *sim, int host);
+const char *synack_sim_host_name(struct synack_sim *sim, int host);
+/* Host index owning addr, or -1. */
+int synack_sim_host_by_addr(struct synack_sim *sim, uint32_t addr);
+
+/* Sets the impairments of the direction from -> to (default: none, 0 delay).
+ * Returns 0 or -EINVAL for a bad host or a probability outside [0, 1]. */
+int synack_sim_set_path(struct synack_sim *sim, int from, int to, const struct synack_sim_path *p);
+/* A down host neither sends nor receives (its datagrams are lost). */
+int synack_sim_set_down(struct synack_sim *sim, int host, int down);
+
+void synack_sim_set_filter(struct synack_sim *sim, synack_sim_filter_fn fn, void *ctx);
+void synack_sim_set_tap(struct synack_sim *sim, synack_sim_tap_fn fn, void *ctx);
+
+/* Queues a datagram for delivery to host `to` at time `at` (>= now), as if
+ * from the wire.  Used to inject crafted or replayed segments. */
+int synack_sim_inject(struct synack_sim *sim, int to, const void *pkt, size_t len, uint64_t at);
+
+uint64_t synack_sim_now(const struct synack_sim *sim);
+/* Time of the next event (a delivery or any host's timer), or SYNACK_NEVER. */
+uint64_t synack_sim_next_event(const struct synack_sim *sim);
+/*
+ * Moves every host's queued output onto the paths, then advances the clock
+ * to the next event and runs everything due at that instant (deliveries in
+ * order of arrival, then timers), then moves output again.  Returns the new
+ * time, or SYNACK_NEVER when nothing is pending (the clock does not move).
+ * Call it after socket calls so that what they queued is sent.
+ */
+uint64_t synack_sim_step(struct synack_sim *sim);
+/* Steps until the next event would be later than t, then sets the clock to t
+ * (advancing every host to t). */
+void synack_sim_run_until(struct synack_sim *sim, uint64_t t);
+/* Moves queued output onto the paths without advancing time. */
+void synack_sim_flush(struct synack_sim *sim);
+
+void synack_sim_counters(const struct synack_sim *sim, int from, int to,
+			 struct synack_sim_counters *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * An intrusive hash table keyed by a TCP 4-tuple, hashed with SipHash under
+ * the stack's secret so that remote peers cannot aim many connections at one
+ * bucket.  Chained buckets, power-of-two sized, doubled when the load passes
+ * one entry per bucket.  Nodes are embedded in their owners.
+ */
+#ifndef SYNACK_HASH_H
+#define SYNACK_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Host byte order.  Listeners use raddr = 0 and rport = 0. */
+struct tuple {
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+};
+
+static inline int tuple_eq(const struct tuple *a, const struct tuple *b)
+{
+	return a->laddr == b->laddr && a->raddr == b->raddr && a->lport == b->lport &&
+	       a->rport == b->rport;
+}
+
+struct hnode {
+	struct hnode *next;
+	struct tuple key;
+	uint64_t hash;
+};
+
+struct htable {
+	struct hnode **buckets;
+	size_t mask; /* bucket count - 1 */
+	size_t count;
+	uint8_t key[16];
+};
+
+/* initial_buckets is rounded up to a power of two (at least 16). */
+int htable_init(struct htable *t, const uint8_t key[16], size_t initial_buckets);
+void htable_fini(struct htable *t); /* frees buckets, not nodes */
+uint64_t htable_hash(const struct htable *t, const struct tuple *k);
+struct hnode *htable_find(const struct htable *t, const struct tuple *k);
+/* Inserts n under n->key (which the caller set).  Returns 0 or -ENOMEM.  A
+ * failed grow is not an error: the table keeps working at a higher load. */
+int htable_insert(struct htable *t, struct hnode *n);
+void htable_remove(struct htable *t, struct hnode *n);
+/* Calls fn for every node; fn must not insert or remove. */
+void htable_foreach(const struct htable *t, void (*fn)(void *ctx, struct hnode *n), void *ctx);
+
+#endif

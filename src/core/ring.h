@@ -1,0 +1,35 @@
+/*
+ * A byte ring for socket buffers.  Memory is allocated on the first write
+ * and released as soon as the ring is empty, so an idle connection holds no
+ * payload memory.  The capacity is a limit, not an allocation size.
+ */
+#ifndef SYNACK_RING_H
+#define SYNACK_RING_H
+
+#include <stdint.h>
+
+struct ring {
+	uint8_t *buf; /* NULL while empty */
+	uint32_t cap; /* size limit in bytes */
+	uint32_t alloc; /* bytes allocated for buf (0 while empty) */
+	uint32_t head; /* offset of the first byte in buf */
+	uint32_t len; /* bytes held */
+};
+
+void ring_init(struct ring *r, uint32_t cap);
+void ring_fini(struct ring *r);
+static inline uint32_t ring_space(const struct ring *r)
+{
+	return r->cap > r->len ? r->cap - r->len : 0;
+}
+/* Appends up to n bytes (as many as fit).  Returns the count appended; 0
+ * also when memory could not be had. */
+uint32_t ring_write(struct ring *r, const void *data, uint32_t n);
+/* Copies up to n bytes starting off bytes after the head, without removing. */
+uint32_t ring_peek(const struct ring *r, uint32_t off, void *out, uint32_t n);
+/* Removes n bytes (n <= len) from the head; frees memory when empty. */
+void ring_consume(struct ring *r, uint32_t n);
+/* Changes the limit.  Returns 0, or -EINVAL when cap < len. */
+int ring_set_cap(struct ring *r, uint32_t cap);
+
+#endif

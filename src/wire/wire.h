@@ -1,0 +1,131 @@
+/*
+ * Wire formats: parse and emit views of IPv4 and TCP headers, and the
+ * Internet checksum.  Pure functions: no state, no allocation.  Parsers
+ * reject what can never be valid and say why with an enum synack_drop.
+ */
+#ifndef SYNACK_WIRE_H
+#define SYNACK_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "synack/synack.h"
+
+#define WIRE_IP4_HDR_LEN 20
+#define WIRE_TCP_HDR_LEN 20
+#define WIRE_TCP_MAX_OPT_LEN 40
+#define WIRE_IPPROTO_TCP 6
+#define WIRE_IPPROTO_ICMP 1
+
+/* A parsed IPv4 header; addresses in host byte order. */
+struct wire_ip4 {
+	uint32_t src, dst;
+	uint8_t proto, ttl, tos;
+	uint16_t id;
+	uint16_t hdr_len; /* IHL * 4 */
+	uint16_t total_len; /* from the header; bytes past it are link padding */
+	const uint8_t *payload; /* points into the datagram */
+	size_t payload_len; /* total_len - hdr_len */
+};
+
+/*
+ * Parses an IPv4 header.  Returns SYNACK_DROP_NONE or the reason it is
+ * invalid: IP_TRUNCATED (len < 20 or < IHL*4 or < total length),
+ * IP_BAD_VERSION, IP_BAD_IHL (IHL < 5), IP_BAD_TOTAL_LEN (total < IHL*4),
+ * IP_BAD_CHECKSUM, IP_FRAGMENT (MF set or a non-zero fragment offset).
+ * Options are skipped, not interpreted.
+ */
+int wire_ip4_parse(const uint8_t *pkt, size_t len, struct wire_ip4 *out);
+
+/*
+ * Writes a 20-byte IPv4 header (no options, DF set) with its checksum for a
+ * payload of payload_len bytes.  buf must hold 20 bytes.
+ */
+void wire_ip4_emit(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl,
+		   uint16_t id, size_t payload_len);
+
+/* TCP options we understand. */
+struct wire_tcp_opts {
+	uint8_t has_mss, has_wscale, sack_permitted, has_ts;
+	uint16_t mss;
+	uint8_t wscale;
+	uint32_t ts_val, ts_ecr;
+};
+
+/* A parsed TCP segment. */
+struct wire_tcp {
+	uint32_t saddr, daddr; /* from the IP header, host order */
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags; /* SYNACK_TH_* */
+	uint16_t wnd; /* unscaled window field */
+	uint16_t urp;
+	uint16_t hdr_len; /* data offset * 4 */
+	struct wire_tcp_opts opts;
+	const uint8_t *data; /* payload, points into the datagram */
+	uint32_t data_len;
+};
+
+/*
+ * Parses the TCP segment carried by ip.  Returns SYNACK_DROP_NONE or:
+ * TCP_TRUNCATED (fewer than 20 bytes), TCP_BAD_OFFSET (data offset < 5 or
+ * past the segment), TCP_BAD_CHECKSUM (pseudo-header checksum, RFC 9293
+ * 3.1), TCP_BAD_OPTION (an option length of 0 or 1, or running past the
+ * header; a known option with the wrong length), TCP_BAD_FLAGS (SYN with
+ * FIN, SYN with RST), TCP_BAD_PORT (source or destination port 0).
+ * Unknown options are skipped; EOL ends the list.
+ */
+int wire_tcp_parse(const struct wire_ip4 *ip, struct wire_tcp *out);
+
+/* What wire_tcp_emit writes. */
+struct wire_tcp_out {
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t wnd;
+	struct wire_tcp_opts opts; /* MSS, window scale, SACK-permitted, timestamps */
+};
+
+/*
+ * Writes a TCP header with options, copies len payload bytes after it and
+ * fills in the checksum over the pseudo-header.  Returns the segment length
+ * (header + options + payload) or 0 when cap is too small.  Options are
+ * padded with NOPs/EOL to a multiple of 4.
+ */
+size_t wire_tcp_emit(uint8_t *buf, size_t cap, const struct wire_tcp_out *seg,
+		     const uint8_t *payload, size_t len);
+
+/* Length of the options wire_tcp_emit would write for opts. */
+size_t wire_tcp_opts_len(const struct wire_tcp_opts *opts);
+
+/* One's-complement sum of len bytes added to sum (not folded, not inverted). */
+uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len);
+/* Folds a 32-bit sum to 16 bits and inverts it: the value for the header. */
+uint16_t wire_csum_fold(uint32_t sum);
+/* Sum of the TCP/UDP pseudo-header (RFC 9293 3.1). */
+uint32_t wire_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len);
+
+/* Big-endian loads and stores. */
+static inline uint16_t wire_get16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+static inline uint32_t wire_get32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+static inline void wire_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+static inline void wire_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+#endif
