@@ -1,0 +1,134 @@
+#include "core/hash.h"
+
+#include "core/siphash.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HTABLE_MIN_BUCKETS 16
+
+static struct hnode **buckets_alloc(size_t n)
+{
+	if (n > SIZE_MAX / sizeof(struct hnode *))
+		return NULL;
+	return calloc(n, sizeof(struct hnode *));
+}
+
+int htable_init(struct htable *t, const uint8_t key[16], size_t initial_buckets)
+{
+	size_t n = HTABLE_MIN_BUCKETS;
+	while (n < initial_buckets) {
+		if (n > SIZE_MAX / 2)
+			return -ENOMEM;
+		n *= 2;
+	}
+	t->buckets = buckets_alloc(n);
+	if (!t->buckets)
+		return -ENOMEM;
+	t->mask = n - 1;
+	t->count = 0;
+	memcpy(t->key, key, sizeof(t->key));
+	return 0;
+}
+
+void htable_fini(struct htable *t)
+{
+	free(t->buckets);
+	t->buckets = NULL;
+	t->mask = 0;
+	t->count = 0;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+uint64_t htable_hash(const struct htable *t, const struct tuple *k)
+{
+	/* Hash an explicit byte layout rather than the struct: padding bytes
+	 * are unspecified and the result must not depend on the host. */
+	uint8_t b[12];
+	put_be32(b, k->laddr);
+	put_be32(b + 4, k->raddr);
+	put_be16(b + 8, k->lport);
+	put_be16(b + 10, k->rport);
+	return siphash24(t->key, b, sizeof(b));
+}
+
+struct hnode *htable_find(const struct htable *t, const struct tuple *k)
+{
+	uint64_t h = htable_hash(t, k);
+	for (struct hnode *n = t->buckets[h & t->mask]; n; n = n->next)
+		if (n->hash == h && tuple_eq(&n->key, k))
+			return n;
+	return NULL;
+}
+
+/* Doubles the bucket array.  Nodes carry their hash, so moving them needs
+ * no rehashing.  On allocation failure the old table stays in use. */
+static void htable_grow(struct htable *t)
+{
+	size_t old_n = t->mask + 1;
+	if (old_n > SIZE_MAX / 2)
+		return;
+	size_t new_n = old_n * 2;
+	struct hnode **nb = buckets_alloc(new_n);
+	if (!nb)
+		return;
+	for (size_t i = 0; i < old_n; i++) {
+		struct hnode *n = t->buckets[i];
+		while (n) {
+			struct hnode *next = n->next;
+			struct hnode **slot = &nb[n->hash & (new_n - 1)];
+			n->next = *slot;
+			*slot = n;
+			n = next;
+		}
+	}
+	free(t->buckets);
+	t->buckets = nb;
+	t->mask = new_n - 1;
+}
+
+int htable_insert(struct htable *t, struct hnode *n)
+{
+	n->hash = htable_hash(t, &n->key);
+	struct hnode **slot = &t->buckets[n->hash & t->mask];
+	n->next = *slot;
+	*slot = n;
+	t->count++;
+	if (t->count > t->mask + 1)
+		htable_grow(t);
+	return 0;
+}
+
+void htable_remove(struct htable *t, struct hnode *n)
+{
+	/* The chain is singly linked, so find the pointer that refers to n. */
+	for (struct hnode **pp = &t->buckets[n->hash & t->mask]; *pp; pp = &(*pp)->next) {
+		if (*pp == n) {
+			*pp = n->next;
+			n->next = NULL;
+			t->count--;
+			return;
+		}
+	}
+}
+
+void htable_foreach(const struct htable *t, void (*fn)(void *ctx, struct hnode *n), void *ctx)
+{
+	for (size_t i = 0; i <= t->mask; i++)
+		for (struct hnode *n = t->buckets[i]; n; n = n->next)
+			fn(ctx, n);
+}

@@ -1,0 +1,115 @@
+#include "core/ring.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The first allocation: big enough for a typical burst without sizing every
+ * buffer for the worst case up front. */
+#define RING_FIRST_ALLOC 4096u
+
+void ring_init(struct ring *r, uint32_t cap)
+{
+	r->buf = NULL;
+	r->cap = cap;
+	r->alloc = 0;
+	r->head = 0;
+	r->len = 0;
+}
+
+void ring_fini(struct ring *r)
+{
+	free(r->buf);
+	ring_init(r, r->cap);
+}
+
+/* Makes room for need bytes in total (need <= cap).  Doubles from a small
+ * first size so the allocation tracks the data actually held. */
+static int ring_reserve(struct ring *r, uint32_t need)
+{
+	if (need <= r->alloc)
+		return 0;
+	uint64_t size =
+	    r->alloc ? r->alloc : (r->cap < RING_FIRST_ALLOC ? r->cap : RING_FIRST_ALLOC);
+	while (size < need)
+		size *= 2;
+	if (size > r->cap)
+		size = r->cap; /* callers never ask for more than cap */
+	uint8_t *nb = realloc(r->buf, (size_t)size);
+	if (!nb)
+		return -ENOMEM;
+	/* If the data wrapped, its first part sat at the end of the old
+	 * allocation; slide that part to the end of the new one so the bytes
+	 * stay contiguous modulo the new size. */
+	uint32_t old = r->alloc;
+	if (r->len && (uint64_t)r->head + r->len > old) {
+		uint32_t first = old - r->head;
+		uint32_t new_head = (uint32_t)size - first;
+		memmove(nb + new_head, nb + r->head, first);
+		r->head = new_head;
+	}
+	r->buf = nb;
+	r->alloc = (uint32_t)size;
+	return 0;
+}
+
+/* Position in buf of the byte off bytes after the head (off < alloc). */
+static inline uint32_t ring_pos(const struct ring *r, uint32_t off)
+{
+	uint64_t p = (uint64_t)r->head + off;
+	return (uint32_t)(p >= r->alloc ? p - r->alloc : p);
+}
+
+uint32_t ring_write(struct ring *r, const void *data, uint32_t n)
+{
+	uint32_t space = ring_space(r);
+	if (n > space)
+		n = space;
+	if (n == 0 || ring_reserve(r, r->len + n) < 0)
+		return 0;
+	uint32_t tail = ring_pos(r, r->len);
+	uint32_t first = r->alloc - tail < n ? r->alloc - tail : n;
+	memcpy(r->buf + tail, data, first);
+	memcpy(r->buf, (const uint8_t *)data + first, n - first);
+	r->len += n;
+	return n;
+}
+
+uint32_t ring_peek(const struct ring *r, uint32_t off, void *out, uint32_t n)
+{
+	if (off >= r->len)
+		return 0;
+	if (n > r->len - off)
+		n = r->len - off;
+	uint32_t start = ring_pos(r, off);
+	uint32_t first = r->alloc - start < n ? r->alloc - start : n;
+	memcpy(out, r->buf + start, first);
+	memcpy((uint8_t *)out + first, r->buf, n - first);
+	return n;
+}
+
+void ring_consume(struct ring *r, uint32_t n)
+{
+	if (n > r->len)
+		n = r->len;
+	r->len -= n;
+	if (r->len == 0) {
+		/* An idle connection holds no payload memory. */
+		free(r->buf);
+		r->buf = NULL;
+		r->alloc = 0;
+		r->head = 0;
+		return;
+	}
+	r->head = ring_pos(r, n);
+}
+
+int ring_set_cap(struct ring *r, uint32_t cap)
+{
+	if (cap < r->len)
+		return -EINVAL;
+	/* The allocation is left as it is: it shrinks to nothing the next
+	 * time the ring drains. */
+	r->cap = cap;
+	return 0;
+}
