@@ -18,7 +18,8 @@
  * instance) relative and absolute numbers are the same.
  *
  * Flags are written as tcpdump writes them: S F R P U E W and "." for ACK.
- * PSH is not compared (it is a hint, not protocol state).
+ * PSH is not compared (it is a hint, not protocol state).  A '*' in the
+ * expected flags ("R*") leaves the ACK bit and the ack field uncompared.
  *
  * Strictness: every segment we send must be expected.  t_peer, t_at,
  * t_advance_ms, the socket calls and t_free report any segment still waiting

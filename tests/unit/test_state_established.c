@@ -1,0 +1,416 @@
+/*
+ * ESTABLISHED (RFC 9293 3.10.7.4 with RFC 5961): the sequence check, RST,
+ * SYN, ACK, text and FIN processing, and the user calls.
+ * After t_establish_passive: RCV.NXT = 1001, SND.NXT = ISS+1, window 65535.
+ */
+#include "script.h"
+
+/* In-order data is queued for the application and ACKed at once. */
+static void established_data_in_window_is_acked_and_delivered(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "P.", 1001, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1101, 0);
+	t_expect_win(t, T_RCVBUF - 100); /* the window is the free receive buffer */
+	CHECK(synack_events(t->st, t->sock) & SYNACK_POLLIN);
+	t_recv(t, 100);
+	t_recv_err(t, -EAGAIN);
+	t_free(t);
+}
+
+/* Data left of the window (already received) is re-ACKed and dropped. */
+static void established_data_left_of_window_is_reacked_and_dropped(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "P.", 1001, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1101, 0);
+	t_peer(t, "P.", 1001, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1101, 0);
+	t_dropped(t, SYNACK_DROP_SEQ_OUT_OF_WINDOW);
+	t_recv(t, 100);
+	t_recv_err(t, -EAGAIN);
+	t_free(t);
+}
+
+/* A segment that starts left of the window but ends inside it delivers its new part. */
+static void established_data_overlapping_left_edge_delivers_new_part(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "P.", 1001, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1101, 0);
+	t_peer(t, "P.", 1051, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1151, 0);
+	t_recv(t, 150);
+	t_free(t);
+}
+
+/* Data right of the window is unacceptable: ACK and drop (RFC 9293 3.10.7.4 first). */
+static void established_data_right_of_window_is_acked_and_dropped(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "P.", 1001 + T_RCVBUF, T_ISS + 1, 10);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_dropped(t, SYNACK_DROP_SEQ_OUT_OF_WINDOW);
+	t_recv_err(t, -EAGAIN);
+	t_free(t);
+}
+
+/* Out-of-order data in the window is held, a duplicate ACK sent, delivered when the gap fills. */
+static void established_data_out_of_order_is_held_and_dup_acked(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "P.", 1101, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_recv_err(t, -EAGAIN);
+	t_counter(t, "OfoQueued", 1);
+	t_peer(t, "P.", 1001, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1201, 0);
+	t_recv(t, 200);
+	t_free(t);
+}
+
+/* An ACK of new data advances SND.UNA and frees the send buffer. */
+static void established_ack_acceptable_advances_snd_una(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_send(t, 100);
+	t_expect(t, "P.", T_ISS + 1, 1001, 100);
+	struct synack_tcp_info info;
+	CHECK_EQ(synack_tcp_info(t->st, t->sock, &info), 0);
+	CHECK_EQ(info.send_queue, 100);
+	t_peer(t, ".", 1001, T_ISS + 101, 0);
+	t_expect_nothing(t);
+	CHECK_EQ(synack_tcp_info(t->st, t->sock, &info), 0);
+	CHECK_EQ(info.snd_una, t->iss + 101);
+	CHECK_EQ(info.send_queue, 0);
+	t_state(t, SYNACK_ESTABLISHED);
+	t_free(t);
+}
+
+/* RFC 9293 3.10.7.4 fifth: SEG.ACK < SND.UNA is a duplicate: ignored, the text still processed. */
+static void established_ack_old_is_ignored_and_data_processed(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_send(t, 100);
+	t_expect(t, "P.", T_ISS + 1, 1001, 100);
+	t_peer(t, ".", 1001, T_ISS + 101, 0);
+	t_peer(t, "P.", 1001, T_ISS + 1, 10); /* an old ACK riding on new data */
+	t_expect(t, ".", T_ISS + 101, 1011, 0);
+	t_recv(t, 10);
+	struct synack_tcp_info info;
+	CHECK_EQ(synack_tcp_info(t->st, t->sock, &info), 0);
+	CHECK_EQ(info.snd_una, t->iss + 101);
+	t_free(t);
+}
+
+/* SEG.ACK > SND.NXT acks something not yet sent: send an ACK, drop the segment. */
+static void established_ack_future_gets_ack_and_is_dropped(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "P.", 1001, T_ISS + 500, 10);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_dropped(t, SYNACK_DROP_ACK_FUTURE);
+	t_recv_err(t, -EAGAIN);
+	t_state(t, SYNACK_ESTABLISHED);
+	t_free(t);
+}
+
+/* RFC 9293 3.10.7.4 fifth: "if the ACK bit is off, drop the segment and return". */
+static void established_data_without_ack_is_dropped(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "P", 1001, 0, 10);
+	t_expect_nothing(t);
+	t_dropped(t, SYNACK_DROP_NO_ACK);
+	t_recv_err(t, -EAGAIN);
+	t_free(t);
+}
+
+/* RFC 9293 3.10.7.4 eighth: FIN -> CLOSE-WAIT, ACK it, the application sees end of stream. */
+static void established_fin_enters_close_wait(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "F.", 1001, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, 1002, 0);
+	t_state(t, SYNACK_CLOSE_WAIT);
+	CHECK(synack_events(t->st, t->sock) & SYNACK_POLLRDHUP);
+	t_recv(t, 0);
+	t_free(t);
+}
+
+static void established_fin_with_data_delivers_data_then_end(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "FP.", 1001, T_ISS + 1, 10);
+	t_expect(t, ".", T_ISS + 1, 1012, 0);
+	t_state(t, SYNACK_CLOSE_WAIT);
+	t_recv(t, 10);
+	t_recv(t, 0);
+	t_free(t);
+}
+
+/* A FIN that arrives before earlier data is held until every byte before it is in. */
+static void established_fin_before_data_is_held_until_gap_fills(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "F.", 1101, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_state(t, SYNACK_ESTABLISHED);
+	t_recv_err(t, -EAGAIN);
+	t_peer(t, "P.", 1001, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1102, 0);
+	t_state(t, SYNACK_CLOSE_WAIT);
+	t_recv(t, 100);
+	t_recv(t, 0);
+	t_free(t);
+}
+
+/* RFC 5961 3.2: RST exactly at RCV.NXT resets the connection. */
+static void established_rst_exact_resets_connection(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "R", 1001, 0, 0);
+	t_expect_nothing(t);
+	t_state(t, SYNACK_CLOSED);
+	t_recv_err(t, -ECONNRESET);
+	t_counter(t, "EstabResets", 1);
+	t_counter(t, "CurrEstab", 0);
+	t_counter(t, "InRsts", 1);
+	CHECK(synack_events(t->st, t->sock) & SYNACK_POLLERR);
+	t_free(t);
+}
+
+static void established_rst_ack_exact_resets_connection(void)
+{
+	struct t *t = t_new();
+	t_establish_active(t);
+	t_peer(t, "R.", 1001, T_ISS + 1, 0);
+	t_expect_nothing(t);
+	t_state(t, SYNACK_CLOSED);
+	t_recv_err(t, -ECONNRESET);
+	t_free(t);
+}
+
+/* RFC 5961 3.2: RST in the window but not exact -> challenge ACK, nothing else. */
+static void established_rst_in_window_gets_challenge_ack(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "R", 1500, 0, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_dropped(t, SYNACK_DROP_RST_CHALLENGED);
+	t_state(t, SYNACK_ESTABLISHED);
+	t_counter(t, "ChallengeAcks", 1);
+	t_counter(t, "RstChallenge", 1);
+	t_counter(t, "EstabResets", 0);
+	t_free(t);
+}
+
+static void established_rst_out_of_window_is_dropped(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "R", 1001 + T_RCVBUF, 0, 0);
+	t_expect_nothing(t);
+	t_dropped(t, SYNACK_DROP_RST_OUT_OF_WINDOW);
+	t_peer(t, "R", 1000, 0, 0); /* left of the window */
+	t_expect_nothing(t);
+	t_state(t, SYNACK_ESTABLISHED);
+	t_counter(t, "ChallengeAcks", 0);
+	t_free(t);
+}
+
+/* RFC 5961 4.2: a SYN in a synchronized state gets a challenge ACK. */
+static void established_syn_gets_challenge_ack(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "S", 1001, 0, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_dropped(t, SYNACK_DROP_SYN_CHALLENGED);
+	t_counter(t, "SynChallenge", 1);
+	t_counter(t, "ChallengeAcks", 1);
+	t_state(t, SYNACK_ESTABLISHED);
+	t_free(t);
+}
+
+/* An old SYN (left of the window) fails the sequence check: ACK, no reset. */
+static void established_syn_left_of_window_gets_ack(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "S", 1000, 0, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_state(t, SYNACK_ESTABLISHED);
+	t_free(t);
+}
+
+/* Our ACK of the SYN-ACK was lost: the peer's retransmitted SYN-ACK is re-ACKed. */
+static void established_syn_ack_retransmit_is_reacked(void)
+{
+	struct t *t = t_new();
+	t_establish_active(t);
+	t_peer(t, "S.", 1000, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_state(t, SYNACK_ESTABLISHED);
+	t_free(t);
+}
+
+/* SEND in ESTABLISHED: segmentize and send with the current ACK. */
+static void established_send_transmits_data(void)
+{
+	struct t *t = t_new();
+	t_establish_active(t);
+	t_send(t, 100);
+	t_expect(t, "P.", T_ISS + 1, 1001, 100);
+	t_peer(t, ".", 1001, T_ISS + 101, 0);
+	t_send(t, 3000); /* two full segments and a rest, the peer's window allows it */
+	t_expect(t, ".", T_ISS + 101, 1001, T_MSS);
+	t_expect(t, ".", T_ISS + 101 + T_MSS, 1001, T_MSS);
+	t_expect(t, "P.", T_ISS + 101 + 2 * T_MSS, 1001, 3000 - 2 * T_MSS);
+	t_free(t);
+}
+
+static void established_recv_without_data_would_block(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_recv_err(t, -EAGAIN);
+	CHECK(!(synack_events(t->st, t->sock) & SYNACK_POLLIN));
+	CHECK(synack_events(t->st, t->sock) & SYNACK_POLLOUT);
+	t_free(t);
+}
+
+/* Reading opens the window again; the peer learns of it with our next segment. */
+static void established_window_reopens_after_recv(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "P.", 1001, T_ISS + 1, 1000);
+	t_expect(t, ".", T_ISS + 1, 2001, 0);
+	t_expect_win(t, T_RCVBUF - 1000);
+	t_recv(t, 1000);
+	t_drain(t); /* a window update may or may not go out now */
+	t_send(t, 1);
+	t_expect(t, "P.", T_ISS + 1, 2001, 1);
+	t_expect_win(t, T_RCVBUF);
+	t_free(t);
+}
+
+/* RFC 9293 3.10.4: CLOSE in ESTABLISHED -> FIN, FIN-WAIT-1. */
+static void established_close_sends_fin_and_enters_fin_wait_1(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_close(t);
+	t_expect(t, "F.", T_ISS + 1, 1001, 0);
+	t_state(t, SYNACK_FIN_WAIT_1);
+	t_free(t);
+}
+
+/* The FIN follows queued data. */
+static void established_close_after_send_sends_data_then_fin(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_send(t, 10);
+	t_expect(t, "P.", T_ISS + 1, 1001, 10);
+	t_close(t);
+	t_expect(t, "F.", T_ISS + 11, 1001, 0);
+	t_peer(t, ".", 1001, T_ISS + 12, 0);
+	t_state(t, SYNACK_FIN_WAIT_2);
+	t_free(t);
+}
+
+/* shutdown(SHUT_WR): FIN sent, the socket keeps receiving (half-close). */
+static void established_shutdown_wr_sends_fin_and_keeps_receiving(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_shutdown_wr(t);
+	t_expect(t, "F.", T_ISS + 1, 1001, 0);
+	t_state(t, SYNACK_FIN_WAIT_1);
+	t_peer(t, ".", 1001, T_ISS + 2, 0);
+	t_state(t, SYNACK_FIN_WAIT_2);
+	t_peer(t, "P.", 1001, T_ISS + 2, 10);
+	t_expect(t, ".", T_ISS + 2, 1011, 0);
+	t_recv(t, 10);
+	CHECK_EQ(synack_send(t->st, t->sock, "x", 1), -EPIPE);
+	t_free(t);
+}
+
+/* RFC 1122 4.2.2.13 / RFC 9293 3.10.4: close() with unread data aborts with a RST. */
+static void established_close_with_unread_data_sends_rst(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "P.", 1001, T_ISS + 1, 10);
+	t_expect(t, ".", T_ISS + 1, 1011, 0);
+	t_close(t);
+	t_expect(t, "R.", T_ISS + 1, 1011, 0);
+	t_state(t, SYNACK_CLOSED);
+	t_counter(t, "AbortOnClose", 1);
+	t_counter(t, "OutRsts", 1);
+	t_peer(t, "P.", 1011, T_ISS + 1, 10);
+	t_expect(t, "R", T_ISS + 1, 0, 0);
+	t_free(t);
+}
+
+/* SO_LINGER 0: close() is ABORT (RFC 9293 3.10.5): <SEQ=SND.NXT><CTL=RST>, CLOSED at once. */
+static void established_abort_with_linger_zero_sends_rst(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_abort(t);
+	t_expect(t, "R.", T_ISS + 1, 1001, 0);
+	t_state(t, SYNACK_CLOSED);
+	t_counter(t, "AbortOnLinger", 1);
+	t_at(t, 200000);
+	t_expect_nothing(t);
+	t_free(t);
+}
+
+int main(void)
+{
+	RUN(established_data_in_window_is_acked_and_delivered);
+	RUN(established_data_left_of_window_is_reacked_and_dropped);
+	RUN(established_data_overlapping_left_edge_delivers_new_part);
+	RUN(established_data_right_of_window_is_acked_and_dropped);
+	RUN(established_data_out_of_order_is_held_and_dup_acked);
+	RUN(established_ack_acceptable_advances_snd_una);
+	RUN(established_ack_old_is_ignored_and_data_processed);
+	RUN(established_ack_future_gets_ack_and_is_dropped);
+	RUN(established_data_without_ack_is_dropped);
+	RUN(established_fin_enters_close_wait);
+	RUN(established_fin_with_data_delivers_data_then_end);
+	RUN(established_fin_before_data_is_held_until_gap_fills);
+	RUN(established_rst_exact_resets_connection);
+	RUN(established_rst_ack_exact_resets_connection);
+	RUN(established_rst_in_window_gets_challenge_ack);
+	RUN(established_rst_out_of_window_is_dropped);
+	RUN(established_syn_gets_challenge_ack);
+	RUN(established_syn_left_of_window_gets_ack);
+	RUN(established_syn_ack_retransmit_is_reacked);
+	RUN(established_send_transmits_data);
+	RUN(established_recv_without_data_would_block);
+	RUN(established_window_reopens_after_recv);
+	RUN(established_close_sends_fin_and_enters_fin_wait_1);
+	RUN(established_close_after_send_sends_data_then_fin);
+	RUN(established_shutdown_wr_sends_fin_and_keeps_receiving);
+	RUN(established_close_with_unread_data_sends_rst);
+	RUN(established_abort_with_linger_zero_sends_rst);
+	return check_summary("test_state_established");
+}

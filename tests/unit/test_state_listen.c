@@ -1,0 +1,206 @@
+/*
+ * LISTEN (RFC 9293 3.10.7.2): first check RST, second ACK, third SYN, fourth
+ * anything else; and the user calls on a listening socket.
+ */
+#include "script.h"
+
+static void listen_syn_gets_syn_ack_and_enters_syn_received(void)
+{
+	struct t *t = t_new();
+	t_listen(t);
+	t_at(t, 0);
+	t_peer(t, "S", 1000, 0, 0);
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	t_expect_mss(t, T_MSS);
+	t_expect_win(t, T_RCVBUF);
+	t_state(t, SYNACK_SYN_RECEIVED);
+	t_counter(t, "PassiveOpens", 1);
+	t_dropped(t, SYNACK_DROP_NONE);
+	t_free(t);
+}
+
+/* RFC 9293 3.10.7.2, first: "An incoming RST segment could not be valid ... ignore it." */
+static void listen_rst_is_ignored(void)
+{
+	struct t *t = t_new();
+	t_listen(t);
+	t_peer(t, "R", 1000, 0, 0);
+	t_expect_nothing(t);
+	t_dropped(t, SYNACK_DROP_LISTEN_RST);
+	t_drops(t, SYNACK_DROP_LISTEN_RST, 1);
+	t_peer(t, "R.", 1000, 5000, 0);
+	t_expect_nothing(t);
+	t_state(t, SYNACK_CLOSED);
+	t_free(t);
+}
+
+/* RFC 9293 3.10.7.2, second: an ACK is bad in LISTEN -> <SEQ=SEG.ACK><CTL=RST>. */
+static void listen_ack_gets_rst(void)
+{
+	struct t *t = t_new();
+	t_listen(t);
+	t_peer(t, ".", 1000, 5000, 0);
+	t_expect(t, "R", 5000, 0, 0);
+	t_dropped(t, SYNACK_DROP_LISTEN_ACK);
+	t_state(t, SYNACK_CLOSED);
+	t_free(t);
+}
+
+/* The ACK check comes before the SYN check: a SYN-ACK to a listener gets a RST. */
+static void listen_syn_ack_gets_rst(void)
+{
+	struct t *t = t_new();
+	t_listen(t);
+	t_peer(t, "S.", 1000, 5000, 0);
+	t_expect(t, "R", 5000, 0, 0);
+	t_state(t, SYNACK_CLOSED);
+	t_counter(t, "PassiveOpens", 0);
+	t_free(t);
+}
+
+static void listen_data_with_ack_gets_rst(void)
+{
+	struct t *t = t_new();
+	t_listen(t);
+	t_peer(t, "P.", 1000, 5000, 20);
+	t_expect(t, "R", 5000, 0, 0);
+	t_free(t);
+}
+
+/* RFC 9293 3.10.7.2, fourth: "Any other control or text-bearing segment ... drop it." */
+static void listen_data_without_flags_is_dropped(void)
+{
+	struct t *t = t_new();
+	t_listen(t);
+	t_peer(t, "", 1000, 0, 20);
+	t_expect_nothing(t);
+	t_dropped(t, SYNACK_DROP_LISTEN_NO_SYN);
+	t_state(t, SYNACK_CLOSED);
+	t_free(t);
+}
+
+static void listen_fin_without_ack_is_dropped(void)
+{
+	struct t *t = t_new();
+	t_listen(t);
+	t_peer(t, "F", 1000, 0, 0);
+	t_expect_nothing(t);
+	t_dropped(t, SYNACK_DROP_LISTEN_NO_SYN);
+	t_free(t);
+}
+
+/* Each SYN from a new 4-tuple gets its own connection and its own ISS. */
+static void listen_syns_from_two_ports_make_two_connections(void)
+{
+	struct t *t = t_new();
+	t_listen(t);
+	t_peer(t, "S", 1000, 0, 0);
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	uint32_t iss1 = t->iss;
+	t->peer_port = T_PEER_PORT + 1;
+	t_forget_iss(t);
+	t_peer(t, "S", 3000, 0, 0);
+	t_expect(t, "S.", T_ISS, 3001, 0);
+	CHECK(t->iss != iss1);
+	t_state(t, SYNACK_SYN_RECEIVED);
+	t->peer_port = T_PEER_PORT;
+	t_state(t, SYNACK_SYN_RECEIVED);
+	t_counter(t, "PassiveOpens", 2);
+	t_free(t);
+}
+
+/*
+ * A full accept queue refuses new SYNs silently (the peer retries), counted as
+ * ListenOverflows and ListenDrops as Linux counts them.
+ */
+static void listen_backlog_full_drops_syn(void)
+{
+	struct t *t = t_new();
+	t_listen_backlog(t, 1);
+	t_peer(t, "S", 1000, 0, 0);
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_state(t, SYNACK_ESTABLISHED);
+	/* Not accepted: the queue of one is full. */
+	t->peer_port = T_PEER_PORT + 1;
+	t_forget_iss(t);
+	t_peer(t, "S", 5000, 0, 0);
+	t_expect_nothing(t);
+	t_dropped(t, SYNACK_DROP_LISTEN_OVERFLOW);
+	t_state(t, SYNACK_CLOSED);
+	t_counter(t, "ListenOverflows", 1);
+	t_counter(t, "ListenDrops", 1);
+	/* Accepting makes room again. */
+	t->peer_port = T_PEER_PORT;
+	t_accept(t);
+	t->peer_port = T_PEER_PORT + 1;
+	t->sock = -1;
+	t_peer(t, "S", 5000, 0, 0);
+	t_expect(t, "S.", T_ISS, 5001, 0);
+	t_free(t);
+}
+
+static void listen_accept_without_connection_would_block(void)
+{
+	struct t *t = t_new();
+	t_listen(t);
+	CHECK_EQ(synack_accept(t->st, t->listener, NULL), -EAGAIN);
+	t_peer(t, "S", 1000, 0, 0);
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	/* A connection still in SYN_RECEIVED is not ready either. */
+	CHECK_EQ(synack_accept(t->st, t->listener, NULL), -EAGAIN);
+	t_free(t);
+}
+
+/* RFC 9293 3.10.2: SEND in LISTEN without a foreign socket is an error. */
+static void listen_send_fails(void)
+{
+	struct t *t = t_new();
+	t_listen(t);
+	CHECK(synack_send(t->st, t->listener, "x", 1) < 0);
+	CHECK(synack_recv(t->st, t->listener, (char[4]){0}, 4, 0) < 0);
+	t_expect_nothing(t);
+	t_free(t);
+}
+
+/* RFC 9293 3.10.4: CLOSE in LISTEN deletes the TCB; the port is closed after. */
+static void listen_close_then_syn_gets_rst(void)
+{
+	struct t *t = t_new();
+	t_listen(t);
+	CHECK_EQ(synack_close(t->st, t->listener), 0);
+	t->listener = -1;
+	t_expect_nothing(t);
+	t_peer(t, "S", 1000, 0, 0);
+	t_expect(t, "R.", 0, 1001, 0);
+	t_free(t);
+}
+
+/* The listener keeps listening after a connection is accepted. */
+static void listen_stays_listening_after_accept(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	struct synack_tcp_info info;
+	CHECK_EQ(synack_tcp_info(t->st, t->listener, &info), 0);
+	CHECK_EQ(info.state, SYNACK_LISTEN);
+	t_free(t);
+}
+
+int main(void)
+{
+	RUN(listen_syn_gets_syn_ack_and_enters_syn_received);
+	RUN(listen_rst_is_ignored);
+	RUN(listen_ack_gets_rst);
+	RUN(listen_syn_ack_gets_rst);
+	RUN(listen_data_with_ack_gets_rst);
+	RUN(listen_data_without_flags_is_dropped);
+	RUN(listen_fin_without_ack_is_dropped);
+	RUN(listen_syns_from_two_ports_make_two_connections);
+	RUN(listen_backlog_full_drops_syn);
+	RUN(listen_accept_without_connection_would_block);
+	RUN(listen_send_fails);
+	RUN(listen_close_then_syn_gets_rst);
+	RUN(listen_stays_listening_after_accept);
+	return check_summary("test_state_listen");
+}
