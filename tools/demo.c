@@ -1,0 +1,1749 @@
+#include "demo.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render.h"
+#include "synack/sim.h"
+
+#define CLIENT_ADDR 0x0a000001u /* 10.0.0.1 */
+#define SERVER_ADDR 0x0a000002u /* 10.0.0.2 */
+#define SERVER_PORT 80
+#define DEFAULT_DELAY_MS 10
+/* Hard caps so that a bug never hangs a run: a day of virtual time. */
+#define CAP_US (24ull * 3600 * 1000000)
+#define CAP_STEPS 1000000u
+#define RXBUF 8192
+#define TAP_MAX 100000
+
+static const char REQUEST[] = "GET /index.html HTTP/1.0\r\n\r\n";
+static const char RESPONSE[] = "HTTP/1.0 200 OK\r\n\r\nhello from 10.0.0.2\n";
+
+/* ------------------------------------------------------------------ */
+/* The engine.                                                         */
+
+/* A datagram as the sim tap saw it, and what became of it. */
+struct tap_pkt {
+	int from, to; /* sim host indices; from is -1 for injected datagrams */
+	uint8_t *bytes;
+	size_t len;
+	int lost;
+	size_t narrive;
+	uint64_t arrive_us[RENDER_MAX_ARRIVALS];
+	int matched; /* attached to a TX trace record */
+};
+
+/* The TCP fields of a datagram. */
+struct seginfo {
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint32_t len;
+};
+
+enum filter_mode {
+	FILTER_NONE,
+	FILTER_SYN_LOST,   /* drop the client's first SYN */
+	FILTER_DELAY_DATA, /* hold back the client's next data segment */
+	FILTER_STRAGGLER,  /* keep a copy of server data; drop client ACKs while the server
+	                      retransmits */
+};
+
+struct demo;
+struct scenario {
+	struct demo_scenario_info info;
+	const char *moral;             /* what the run showed, printed at the end */
+	void (*run)(struct demo *d);   /* the script */
+	void (*check)(struct demo *d); /* its checks, on the finished run */
+};
+
+struct demo {
+	const struct demo_opts *o;
+	const struct scenario *sc;
+	struct demo_result *res;
+	struct synack_config cfg[2];
+	struct synack_sim *sim;
+	struct synack_stack *st[2];
+	int hid[2]; /* sim host index of client and server */
+	struct render_log log;
+	struct tap_pkt *pk;
+	size_t npk, cappk;
+	int oom;
+	uint64_t steps;
+	struct synack_endpoint ep[2]; /* the endpoints shown in the ladder header */
+
+	/* Sockets of the script. */
+	int lsock;   /* server listener */
+	int sock[2]; /* the connection's socket on each host, -1 when closed */
+	uint8_t rx[2][RXBUF];
+	size_t nrx[2];
+	int eof[2];
+
+	/* Filter state. */
+	int fmode;
+	int f_armed;
+	uint32_t f_extra_us;
+	int f_server_fins;
+	uint8_t saved[2048];
+	size_t saved_len;
+
+	int show_ss;
+	/* What a script observed, for its checks. */
+	int64_t val[2];
+	uint64_t t_inject;
+};
+
+static void *xrealloc(struct demo *d, void *p, size_t n)
+{
+	void *q = realloc(p, n);
+	if (!q)
+		d->oom = 1;
+	return q;
+}
+
+static int ep_same(const struct synack_endpoint *a, const struct synack_endpoint *b)
+{
+	return a->addr == b->addr && a->port == b->port;
+}
+
+static int host_of(const struct demo *d, int sim_host)
+{
+	if (sim_host == d->hid[DEMO_CLIENT])
+		return DEMO_CLIENT;
+	if (sim_host == d->hid[DEMO_SERVER])
+		return DEMO_SERVER;
+	return -1;
+}
+
+static int parse_seg(const uint8_t *p, size_t len, struct seginfo *si)
+{
+	if (len < 40 || (p[0] >> 4) != 4 || p[9] != 6)
+		return 0;
+	size_t ihl = (size_t)(p[0] & 15) * 4;
+	size_t total = ((size_t)p[2] << 8) | p[3];
+	if (ihl < 20 || total > len || total < ihl + 20)
+		return 0;
+	const uint8_t *t = p + ihl;
+	size_t doff = (size_t)(t[12] >> 4) * 4;
+	if (doff < 20 || ihl + doff > total)
+		return 0;
+	si->sport = (uint16_t)((t[0] << 8) | t[1]);
+	si->dport = (uint16_t)((t[2] << 8) | t[3]);
+	si->seq = ((uint32_t)t[4] << 24) | ((uint32_t)t[5] << 16) | ((uint32_t)t[6] << 8) | t[7];
+	si->ack = ((uint32_t)t[8] << 24) | ((uint32_t)t[9] << 16) | ((uint32_t)t[10] << 8) | t[11];
+	si->flags = t[13];
+	si->len = (uint32_t)(total - ihl - doff);
+	return 1;
+}
+
+static struct tap_pkt *tap_add(struct demo *d, int from, int to, const uint8_t *pkt, size_t len)
+{
+	if (d->npk >= TAP_MAX)
+		return NULL;
+	if (d->npk == d->cappk) {
+		size_t cap = d->cappk ? d->cappk * 2 : 128;
+		struct tap_pkt *n = xrealloc(d, d->pk, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		d->pk = n;
+		d->cappk = cap;
+	}
+	struct tap_pkt *t = &d->pk[d->npk];
+	memset(t, 0, sizeof(*t));
+	t->bytes = malloc(len ? len : 1);
+	if (!t->bytes) {
+		d->oom = 1;
+		return NULL;
+	}
+	memcpy(t->bytes, pkt, len);
+	t->len = len;
+	t->from = from;
+	t->to = to;
+	d->npk++;
+	return t;
+}
+
+static void tap_fn(void *ctx, int event, int from, int to, const uint8_t *pkt, size_t len,
+                   uint64_t now)
+{
+	struct demo *d = ctx;
+	if (event == SYNACK_SIM_SENT) {
+		tap_add(d, from, to, pkt, len);
+		return;
+	}
+	/* A fate: the earliest datagram with the same bytes that has none yet;
+	 * a second delivery of one already delivered is a duplicate. */
+	struct tap_pkt *first = NULL, *last = NULL;
+	for (size_t i = 0; i < d->npk; i++) {
+		struct tap_pkt *t = &d->pk[i];
+		if (t->to != to || t->len != len || memcmp(t->bytes, pkt, len) != 0)
+			continue;
+		if (from >= 0 && t->from != from)
+			continue;
+		if (!first && !t->lost && t->narrive == 0)
+			first = t;
+		if (t->narrive > 0)
+			last = t;
+	}
+	if (from < 0)
+		return; /* injected by a scenario, which narrates it itself */
+	if (event == SYNACK_SIM_LOST) {
+		if (first)
+			first->lost = 1;
+		return;
+	}
+	struct tap_pkt *t = first ? first : last;
+	if (t && t->narrive < RENDER_MAX_ARRIVALS)
+		t->arrive_us[t->narrive++] = now;
+}
+
+static int filter_fn(void *ctx, int from, int to, const uint8_t *pkt, size_t len, uint64_t now,
+                     uint32_t *extra_delay_us)
+{
+	struct demo *d = ctx;
+	struct seginfo si;
+	(void)to;
+	(void)now;
+	if (!parse_seg(pkt, len, &si))
+		return SYNACK_SIM_PASS;
+	int h = host_of(d, from);
+	switch (d->fmode) {
+	case FILTER_SYN_LOST:
+		if (h == DEMO_CLIENT && (si.flags & SYNACK_TH_SYN) && d->f_armed) {
+			d->f_armed = 0;
+			return SYNACK_SIM_DROP;
+		}
+		break;
+	case FILTER_DELAY_DATA:
+		if (h == DEMO_CLIENT && si.len > 0 && d->f_armed) {
+			d->f_armed = 0;
+			*extra_delay_us = d->f_extra_us;
+			return SYNACK_SIM_DELAY;
+		}
+		break;
+	case FILTER_STRAGGLER:
+		if (h == DEMO_SERVER && si.len > 0 && d->saved_len == 0 &&
+		    len <= sizeof(d->saved)) {
+			memcpy(d->saved, pkt, len);
+			d->saved_len = len;
+		}
+		if (h == DEMO_SERVER && (si.flags & SYNACK_TH_FIN))
+			d->f_server_fins++;
+		if (h == DEMO_CLIENT && d->f_server_fins == 1)
+			return SYNACK_SIM_DROP;
+		break;
+	default:
+		break;
+	}
+	return SYNACK_SIM_PASS;
+}
+
+static void note_transition(struct demo *d, int h, const struct synack_trace *tr)
+{
+	struct demo_host_result *hr = &d->res->host[h];
+	if (hr->ntr >= DEMO_MAX_TRANSITIONS)
+		return;
+	struct demo_transition *t = &hr->tr[hr->ntr++];
+	t->t_us = tr->t_us;
+	t->local = tr->local;
+	t->remote = tr->remote;
+	t->from = tr->from;
+	t->to = tr->to;
+	t->cause = tr->cause;
+}
+
+/* Moves every trace record of both stacks into the log. */
+static void drain(struct demo *d)
+{
+	struct synack_trace buf[64];
+	for (int h = 0; h < 2; h++) {
+		size_t n;
+		while ((n = synack_trace_read(d->st[h], buf, 64)) > 0) {
+			for (size_t i = 0; i < n; i++) {
+				struct render_event *e =
+				    render_log_add(&d->log, buf[i].t_us, h, RENDER_TRACE);
+				if (!e) {
+					d->oom = 1;
+					return;
+				}
+				e->tr = buf[i];
+				if (buf[i].kind == SYNACK_TRACE_STATE)
+					note_transition(d, h, &buf[i]);
+				if (buf[i].kind == SYNACK_TRACE_TX &&
+				    (buf[i].flags & SYNACK_TH_SYN) && !d->res->host[h].sent_syn) {
+					d->res->host[h].sent_syn = 1;
+					d->res->host[h].iss = buf[i].seq;
+				}
+			}
+		}
+	}
+}
+
+static uint64_t now(const struct demo *d)
+{
+	return synack_sim_now(d->sim);
+}
+
+/* One step of the simulation; SYNACK_NEVER when nothing is left or a cap hit. */
+static uint64_t step(struct demo *d)
+{
+	if (d->res->capped || d->oom)
+		return SYNACK_NEVER;
+	if (d->steps >= CAP_STEPS || now(d) > CAP_US) {
+		d->res->capped = 1;
+		return SYNACK_NEVER;
+	}
+	uint64_t t = synack_sim_step(d->sim);
+	d->steps++;
+	drain(d);
+	return t;
+}
+
+/* Runs the network until time t (the applications do something else). */
+static void sleep_ms(struct demo *d, uint32_t ms)
+{
+	uint64_t target = now(d) + (uint64_t)ms * 1000;
+	while (!d->res->capped && !d->oom) {
+		synack_sim_flush(d->sim);
+		uint64_t next = synack_sim_next_event(d->sim);
+		if (next == SYNACK_NEVER || next > target)
+			break;
+		if (step(d) == SYNACK_NEVER)
+			break;
+	}
+	if (!d->res->capped && !d->oom && now(d) < target) {
+		synack_sim_run_until(d->sim, target);
+		drain(d);
+	}
+}
+
+/* Steps until socket s of host h reports one of mask; 1 when it does. */
+static int wait_for(struct demo *d, int h, int s, uint32_t mask)
+{
+	for (;;) {
+		if (s >= 0 && (synack_events(d->st[h], s) & mask))
+			return 1;
+		if (step(d) == SYNACK_NEVER)
+			return 0;
+	}
+}
+
+/* Steps until host h has made the nth (0-based) transition into state `to`. */
+static int wait_state(struct demo *d, int h, int to, int nth)
+{
+	for (;;) {
+		int seen = 0;
+		const struct demo_host_result *hr = &d->res->host[h];
+		for (size_t i = 0; i < hr->ntr; i++)
+			if (hr->tr[i].to == to && seen++ == nth)
+				return 1;
+		if (step(d) == SYNACK_NEVER)
+			return 0;
+	}
+}
+
+/* Runs until no host has anything left to do. */
+static void finish(struct demo *d)
+{
+	while (step(d) != SYNACK_NEVER)
+		;
+}
+
+static void note(struct demo *d, int h, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void note(struct demo *d, int h, const char *fmt, ...)
+{
+	struct render_event *e = render_log_add(&d->log, now(d), h, RENDER_NOTE);
+	if (!e) {
+		d->oom = 1;
+		return;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->text, sizeof(e->text), fmt, ap);
+	va_end(ap);
+}
+
+/* Application calls: each one is logged with its result, after the records
+ * that came before it and before the records it causes. */
+static void app_event(struct demo *d, int h, int s, const char *call, long ret,
+                      const struct synack_endpoint *local, const struct synack_endpoint *remote)
+{
+	struct render_event *e = render_log_add(&d->log, now(d), h, RENDER_APP);
+	if (!e) {
+		d->oom = 1;
+		return;
+	}
+	e->call = call;
+	e->ret = ret;
+	if (local)
+		e->local = *local;
+	else if (s >= 0)
+		synack_getsockname(d->st[h], s, &e->local);
+	if (remote)
+		e->remote = *remote;
+	else if (s >= 0)
+		synack_getpeername(d->st[h], s, &e->remote);
+}
+
+static int app_socket(struct demo *d, int h)
+{
+	int s = synack_socket(d->st[h]);
+	if (s < 0)
+		note(d, h, "socket() = %d", s);
+	return s;
+}
+
+static int app_bind(struct demo *d, int h, int s, uint16_t port)
+{
+	struct synack_endpoint ep = {synack_stack_addr(d->st[h]), port};
+	drain(d);
+	int r = synack_bind(d->st[h], s, &ep);
+	app_event(d, h, s, "bind", r, &ep, NULL);
+	drain(d);
+	return r;
+}
+
+static int app_listen(struct demo *d, int h, uint16_t port)
+{
+	int s = app_socket(d, h);
+	if (s < 0)
+		return s;
+	struct synack_endpoint ep = {synack_stack_addr(d->st[h]), port};
+	drain(d);
+	int r = synack_bind(d->st[h], s, &ep);
+	if (r == 0)
+		r = synack_listen(d->st[h], s, 16);
+	app_event(d, h, s, "listen", r, &ep, NULL);
+	drain(d);
+	return r < 0 ? r : s;
+}
+
+static int app_connect(struct demo *d, int h, int s, uint32_t addr, uint16_t port)
+{
+	struct synack_endpoint peer = {addr, port};
+	drain(d);
+	int r = synack_connect(d->st[h], s, &peer);
+	app_event(d, h, s, "connect", r, NULL, &peer);
+	drain(d);
+	return r;
+}
+
+static int app_accept(struct demo *d, int h, int ls)
+{
+	if (!wait_for(d, h, ls, SYNACK_POLLIN))
+		return -EAGAIN;
+	drain(d);
+	int r = synack_accept(d->st[h], ls, NULL);
+	app_event(d, h, r >= 0 ? r : ls, "accept", r, NULL, NULL);
+	drain(d);
+	return r;
+}
+
+static long app_send(struct demo *d, int h, const void *buf, size_t len)
+{
+	drain(d);
+	long r = (long)synack_send(d->st[h], d->sock[h], buf, len);
+	app_event(d, h, d->sock[h], "send", r, NULL, NULL);
+	drain(d);
+	return r;
+}
+
+/* One recv() of everything readable into the host's buffer. */
+static long app_recv(struct demo *d, int h)
+{
+	drain(d);
+	size_t room = RXBUF - d->nrx[h];
+	long r = (long)synack_recv(d->st[h], d->sock[h], d->rx[h] + d->nrx[h], room, 0);
+	app_event(d, h, d->sock[h], "recv", r, NULL, NULL);
+	if (r > 0)
+		d->nrx[h] += (size_t)r;
+	if (r == 0)
+		d->eof[h] = 1;
+	drain(d);
+	return r;
+}
+
+/* Waits until the host has received at least n bytes (or EOF). */
+static int recv_bytes(struct demo *d, int h, size_t n)
+{
+	while (d->nrx[h] < n && !d->eof[h]) {
+		if (!wait_for(d, h, d->sock[h],
+		              SYNACK_POLLIN | SYNACK_POLLERR | SYNACK_POLLHUP | SYNACK_POLLRDHUP))
+			return 0;
+		long r = app_recv(d, h);
+		if (r < 0 && r != -EAGAIN)
+			return 0;
+	}
+	return d->nrx[h] >= n;
+}
+
+/* Waits until recv() says end of stream. */
+static int recv_eof(struct demo *d, int h)
+{
+	while (!d->eof[h]) {
+		if (!wait_for(d, h, d->sock[h],
+		              SYNACK_POLLIN | SYNACK_POLLERR | SYNACK_POLLHUP | SYNACK_POLLRDHUP))
+			return 0;
+		long r = app_recv(d, h);
+		if (r < 0 && r != -EAGAIN)
+			return 0;
+	}
+	return 1;
+}
+
+static int app_shutdown(struct demo *d, int h, int how)
+{
+	drain(d);
+	int r = synack_shutdown(d->st[h], d->sock[h], how);
+	app_event(d, h, d->sock[h], "shutdown", r, NULL, NULL);
+	drain(d);
+	return r;
+}
+
+static int app_close(struct demo *d, int h)
+{
+	struct synack_endpoint l = {0, 0}, p = {0, 0};
+	int s = d->sock[h];
+	synack_getsockname(d->st[h], s, &l);
+	synack_getpeername(d->st[h], s, &p);
+	drain(d);
+	int r = synack_close(d->st[h], s);
+	app_event(d, h, -1, "close", r, &l, &p);
+	d->sock[h] = -1;
+	drain(d);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checks.                                                             */
+
+static void check(struct demo *d, int ok, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void check(struct demo *d, int ok, const char *fmt, ...)
+{
+	struct demo_result *r = d->res;
+	if (!ok)
+		r->ok = 0;
+	if (r->nchecks >= DEMO_MAX_CHECKS)
+		return;
+	struct demo_check *c = &r->checks[r->nchecks++];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->what, sizeof(c->what), fmt, ap);
+	va_end(ap);
+	c->ok = ok;
+}
+
+static void check_path(struct demo *d, int h, const char *want)
+{
+	char got[512];
+	demo_state_path(d->res, h, got, sizeof(got));
+	if (strcmp(got, want) == 0)
+		check(d, 1, "%s states %s", h == DEMO_CLIENT ? "client" : "server", want);
+	else
+		check(d, 0, "%s states %s (got %s)", h == DEMO_CLIENT ? "client" : "server", want,
+		      got);
+}
+
+static void check_bytes(struct demo *d, int h, const char *want)
+{
+	size_t n = strlen(want);
+	int ok = d->nrx[h] == n && memcmp(d->rx[h], want, n) == 0;
+	check(d, ok, "%s received exactly the %zu bytes sent (got %zu)",
+	      h == DEMO_CLIENT ? "client" : "server", n, d->nrx[h]);
+}
+
+/* The nth (0-based) transition of host h into state `to`, or NULL. */
+static const struct demo_transition *trans(struct demo *d, int h, int to, int nth)
+{
+	const struct demo_host_result *hr = &d->res->host[h];
+	int seen = 0;
+	for (size_t i = 0; i < hr->ntr; i++)
+		if (hr->tr[i].to == to && seen++ == nth)
+			return &hr->tr[i];
+	return NULL;
+}
+
+/* Time spent in state `st` by host h's first visit, or -1. */
+static int64_t state_duration(struct demo *d, int h, int st)
+{
+	const struct demo_host_result *hr = &d->res->host[h];
+	for (size_t i = 0; i < hr->ntr; i++) {
+		if (hr->tr[i].to != st)
+			continue;
+		for (size_t j = i + 1; j < hr->ntr; j++)
+			if (hr->tr[j].from == st && hr->tr[j].local.port == hr->tr[i].local.port &&
+			    hr->tr[j].remote.port == hr->tr[i].remote.port)
+				return (int64_t)(hr->tr[j].t_us - hr->tr[i].t_us);
+		return -1;
+	}
+	return -1;
+}
+
+/* The nth (0-based) trace record of host h of kind `kind` whose flags include
+ * `all` and none of `none`, with payload when data > 0 and none when data < 0. */
+static const struct render_event *seg(struct demo *d, int h, int kind, uint8_t all, uint8_t none,
+                                      int data, int nth)
+{
+	int seen = 0;
+	for (size_t i = 0; i < d->log.n; i++) {
+		const struct render_event *e = &d->log.ev[i];
+		if (e->kind != RENDER_TRACE || e->host != h || e->tr.kind != kind)
+			continue;
+		if ((e->tr.flags & all) != all || (e->tr.flags & none))
+			continue;
+		if ((data > 0 && e->tr.len == 0) || (data < 0 && e->tr.len != 0))
+			continue;
+		if (seen++ == nth)
+			return e;
+	}
+	return NULL;
+}
+
+static int seg_count(struct demo *d, int h, int kind, uint8_t all, uint8_t none, int data)
+{
+	int n = 0;
+	while (seg(d, h, kind, all, none, data, n))
+		n++;
+	return n;
+}
+
+static uint64_t counter(struct demo *d, int h, const char *name)
+{
+	for (size_t i = 0; i < synack_counter_count(); i++)
+		if (strcmp(synack_counter_name(i), name) == 0)
+			return synack_counter_value(&d->res->host[h].stats, i);
+	return UINT64_MAX;
+}
+
+static void check_counter(struct demo *d, int h, const char *name, uint64_t want)
+{
+	uint64_t v = counter(d, h, name);
+	check(d, v == want, "%s %s = %llu (want %llu)", h == DEMO_CLIENT ? "client" : "server",
+	      name, (unsigned long long)v, (unsigned long long)want);
+}
+
+static void check_timed_state(struct demo *d, int h, int st, uint64_t want_us, const char *setting)
+{
+	int64_t got = state_duration(d, h, st);
+	check(d, got == (int64_t)want_us, "%s stayed in %s for %s = %.3f ms (got %.3f ms)",
+	      h == DEMO_CLIENT ? "client" : "server", synack_state_name(st), setting,
+	      (double)want_us / 1000.0, (double)got / 1000.0);
+}
+
+static const char *H(int h)
+{
+	return h == DEMO_CLIENT ? "client" : "server";
+}
+
+/* ------------------------------------------------------------------ */
+/* Scenario building blocks.                                           */
+
+/* Server listens on port 80; the client connects to it and both ends get
+ * their socket.  Returns 1 when the connection is up on both hosts. */
+static int open_conn(struct demo *d)
+{
+	d->lsock = app_listen(d, DEMO_SERVER, SERVER_PORT);
+	int s = app_socket(d, DEMO_CLIENT);
+	if (d->lsock < 0 || s < 0)
+		return 0;
+	d->sock[DEMO_CLIENT] = s;
+	app_connect(d, DEMO_CLIENT, s, SERVER_ADDR, SERVER_PORT);
+	synack_getsockname(d->st[DEMO_CLIENT], s, &d->ep[DEMO_CLIENT]);
+	if (!wait_for(d, DEMO_CLIENT, s, SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP))
+		return 0;
+	int r = synack_socket_error(d->st[DEMO_CLIENT], s);
+	if (r != 0) {
+		app_event(d, DEMO_CLIENT, s, "so_error", r, NULL, NULL);
+		return 0;
+	}
+	int a = app_accept(d, DEMO_SERVER, d->lsock);
+	if (a < 0)
+		return 0;
+	d->sock[DEMO_SERVER] = a;
+	return 1;
+}
+
+/* The client sends its request; the server reads it and answers. */
+static int exchange(struct demo *d)
+{
+	if (app_send(d, DEMO_CLIENT, REQUEST, strlen(REQUEST)) != (long)strlen(REQUEST))
+		return 0;
+	if (!recv_bytes(d, DEMO_SERVER, strlen(REQUEST)))
+		return 0;
+	if (app_send(d, DEMO_SERVER, RESPONSE, strlen(RESPONSE)) != (long)strlen(RESPONSE))
+		return 0;
+	return recv_bytes(d, DEMO_CLIENT, strlen(RESPONSE));
+}
+
+/* The four separate closing segments of the article: FIN, ACK, FIN, ACK.
+ * `a` closes actively, `p` passively. */
+static void check_four_way(struct demo *d, int a, int p)
+{
+	const struct render_event *fin_a = seg(d, a, SYNACK_TRACE_TX, SYNACK_TH_FIN, 0, -1, 0);
+	const struct render_event *fin_p = seg(d, p, SYNACK_TRACE_TX, SYNACK_TH_FIN, 0, -1, 0);
+	const struct render_event *ack_p = NULL, *ack_a = NULL;
+	if (fin_a)
+		for (int i = 0; (ack_p = seg(d, p, SYNACK_TRACE_TX, SYNACK_TH_ACK, SYNACK_TH_FIN,
+		                             -1, i)) != NULL;
+		     i++)
+			if (ack_p->tr.ack == fin_a->tr.seq + 1)
+				break;
+	if (fin_p)
+		for (int i = 0; (ack_a = seg(d, a, SYNACK_TRACE_TX, SYNACK_TH_ACK, SYNACK_TH_FIN,
+		                             -1, i)) != NULL;
+		     i++)
+			if (ack_a->tr.ack == fin_p->tr.seq + 1)
+				break;
+	/* The log is sorted by time, so positions in it are the order on the wire. */
+	int ok = fin_a && fin_p && ack_p && ack_a && fin_a < ack_p && ack_p < fin_p &&
+	         fin_p < ack_a && ack_p->t_us < fin_p->t_us;
+	check(d, ok, "four separate closing segments: %s FIN, %s ACK, %s FIN, %s ACK", H(a), H(p),
+	      H(p), H(a));
+}
+
+static void check_isns(struct demo *d)
+{
+	const struct demo_host_result *c = &d->res->host[DEMO_CLIENT],
+	                              *s = &d->res->host[DEMO_SERVER];
+	check(d, c->sent_syn && s->sent_syn && c->iss != 0 && s->iss != 0 && c->iss != s->iss,
+	      "ISNs are random-looking: client %lu, server %lu", (unsigned long)c->iss,
+	      (unsigned long)s->iss);
+}
+
+/* ------------------------------------------------------------------ */
+/* Scenarios.                                                          */
+
+#define PATH_ACTIVE_CLIENT "CLOSED>SYN_SENT>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>TIME_WAIT>CLOSED"
+#define PATH_PASSIVE_CLIENT "CLOSED>SYN_SENT>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSED"
+#define PATH_LISTENER "CLOSED>LISTEN"
+#define PATH_PASSIVE_SERVER                                                                        \
+	PATH_LISTENER "; LISTEN>SYN_RECEIVED>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSED"
+#define PATH_ACTIVE_SERVER                                                                         \
+	PATH_LISTENER "; LISTEN>SYN_RECEIVED>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>TIME_WAIT>CLOSED"
+
+/* A passive closer's application closes only after it has read EOF, and a
+ * few milliseconds later, so its FIN is a segment of its own. */
+static void passive_close(struct demo *d, int p)
+{
+	if (!recv_eof(d, p))
+		return;
+	sleep_ms(d, 5);
+	app_close(d, p);
+}
+
+static void sc_handshake(struct demo *d)
+{
+	if (open_conn(d) && exchange(d)) {
+		app_close(d, DEMO_CLIENT);
+		passive_close(d, DEMO_SERVER);
+	}
+}
+
+static void ck_handshake(struct demo *d)
+{
+	check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
+	check_path(d, DEMO_SERVER, PATH_PASSIVE_SERVER);
+	check_bytes(d, DEMO_SERVER, REQUEST);
+	check_bytes(d, DEMO_CLIENT, RESPONSE);
+	const struct render_event *syn =
+	    seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0, 0);
+	const struct render_event *synack =
+	    seg(d, DEMO_SERVER, SYNACK_TRACE_TX, SYNACK_TH_SYN | SYNACK_TH_ACK, 0, 0, 0);
+	check(d, syn && synack && synack->tr.ack == syn->tr.seq + 1,
+	      "three-way handshake: SYN, SYN+ACK acknowledging ISN+1, ACK");
+	check_isns(d);
+	check_four_way(d, DEMO_CLIENT, DEMO_SERVER);
+	check_timed_state(d, DEMO_CLIENT, SYNACK_TIME_WAIT, (uint64_t)d->cfg[0].time_wait_ms * 1000,
+	                  "time_wait_ms");
+	check_counter(d, DEMO_CLIENT, "TimeWaitExpired", 1);
+}
+
+static void sc_server_closes_first(struct demo *d)
+{
+	if (open_conn(d) && exchange(d)) {
+		app_close(d, DEMO_SERVER);
+		passive_close(d, DEMO_CLIENT);
+	}
+}
+
+static void ck_server_closes_first(struct demo *d)
+{
+	check_path(d, DEMO_CLIENT, PATH_PASSIVE_CLIENT);
+	check_path(d, DEMO_SERVER, PATH_ACTIVE_SERVER);
+	check_bytes(d, DEMO_SERVER, REQUEST);
+	check_bytes(d, DEMO_CLIENT, RESPONSE);
+	check_four_way(d, DEMO_SERVER, DEMO_CLIENT);
+	check_timed_state(d, DEMO_SERVER, SYNACK_TIME_WAIT, (uint64_t)d->cfg[1].time_wait_ms * 1000,
+	                  "time_wait_ms");
+	check_counter(d, DEMO_SERVER, "TimeWaitExpired", 1);
+}
+
+static void sc_simultaneous_open(struct demo *d)
+{
+	int cs = app_socket(d, DEMO_CLIENT), ss = app_socket(d, DEMO_SERVER);
+	d->sock[DEMO_CLIENT] = cs;
+	d->sock[DEMO_SERVER] = ss;
+	d->ep[DEMO_CLIENT] = (struct synack_endpoint){CLIENT_ADDR, 5000};
+	d->ep[DEMO_SERVER] = (struct synack_endpoint){SERVER_ADDR, 6000};
+	if (cs >= 0 && ss >= 0 && app_bind(d, DEMO_CLIENT, cs, 5000) == 0 &&
+	    app_bind(d, DEMO_SERVER, ss, 6000) == 0) {
+		note(d, DEMO_CLIENT, "both connect at the same instant:");
+		app_connect(d, DEMO_CLIENT, cs, SERVER_ADDR, 6000);
+		app_connect(d, DEMO_SERVER, ss, CLIENT_ADDR, 5000);
+		if (wait_for(d, DEMO_CLIENT, cs, SYNACK_POLLOUT | SYNACK_POLLERR) &&
+		    wait_for(d, DEMO_SERVER, ss, SYNACK_POLLOUT | SYNACK_POLLERR) && exchange(d)) {
+			app_close(d, DEMO_CLIENT);
+			passive_close(d, DEMO_SERVER);
+		}
+	}
+}
+
+static void ck_simultaneous_open(struct demo *d)
+{
+	check_path(
+	    d, DEMO_CLIENT,
+	    "CLOSED>SYN_SENT>SYN_RECEIVED>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>TIME_WAIT>CLOSED");
+	check_path(d, DEMO_SERVER,
+	           "CLOSED>SYN_SENT>SYN_RECEIVED>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSED");
+	for (int h = 0; h < 2; h++) {
+		int bare = seg_count(d, h, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0);
+		int both = seg_count(d, h, SYNACK_TRACE_TX, SYNACK_TH_SYN | SYNACK_TH_ACK, 0, 0);
+		check(d, bare == 1 && both == 1, "%s sent one SYN and one SYN+ACK (got %d and %d)",
+		      H(h), bare, both);
+		check_counter(d, h, "ActiveOpens", 1);
+	}
+	check_bytes(d, DEMO_SERVER, REQUEST);
+	check_bytes(d, DEMO_CLIENT, RESPONSE);
+}
+
+static void sc_simultaneous_close(struct demo *d)
+{
+	if (open_conn(d) && exchange(d)) {
+		sleep_ms(d, 50);
+		note(d, DEMO_CLIENT, "both close at the same instant:");
+		app_close(d, DEMO_CLIENT);
+		app_close(d, DEMO_SERVER);
+	}
+}
+
+static void ck_simultaneous_close(struct demo *d)
+{
+	check_path(d, DEMO_CLIENT,
+	           "CLOSED>SYN_SENT>ESTABLISHED>FIN_WAIT_1>CLOSING>TIME_WAIT>CLOSED");
+	check_path(d, DEMO_SERVER,
+	           PATH_LISTENER
+	           "; LISTEN>SYN_RECEIVED>ESTABLISHED>FIN_WAIT_1>CLOSING>TIME_WAIT>CLOSED");
+	for (int h = 0; h < 2; h++) {
+		check(d, seg_count(d, h, SYNACK_TRACE_TX, SYNACK_TH_FIN, 0, 0) == 1,
+		      "%s sent exactly one FIN", H(h));
+		check_timed_state(d, h, SYNACK_TIME_WAIT, (uint64_t)d->cfg[h].time_wait_ms * 1000,
+		                  "time_wait_ms");
+	}
+}
+
+static const char HALF_CHUNKS[3][24] = {"chunk one\n", "chunk two\n", "chunk three\n"};
+
+static void sc_half_close(struct demo *d)
+{
+	int in_fw2 = 0, chunks = 0;
+	if (open_conn(d) && app_send(d, DEMO_CLIENT, REQUEST, strlen(REQUEST)) > 0 &&
+	    recv_bytes(d, DEMO_SERVER, strlen(REQUEST))) {
+		note(d, DEMO_CLIENT, "client: done sending, still reading");
+		app_shutdown(d, DEMO_CLIENT, SYNACK_SHUT_WR);
+		if (recv_eof(d, DEMO_SERVER)) {
+			wait_state(d, DEMO_CLIENT, SYNACK_FIN_WAIT_2, 0);
+			size_t got = 0;
+			for (int i = 0; i < 3; i++) {
+				size_t n = strlen(HALF_CHUNKS[i]);
+				if (app_send(d, DEMO_SERVER, HALF_CHUNKS[i], n) != (long)n)
+					break;
+				got += n;
+				if (!recv_bytes(d, DEMO_CLIENT, got))
+					break;
+				struct synack_tcp_info ti;
+				if (synack_tcp_info(d->st[DEMO_CLIENT], d->sock[DEMO_CLIENT],
+				                    &ti) == 0 &&
+				    ti.state == SYNACK_FIN_WAIT_2)
+					in_fw2++;
+				chunks++;
+				sleep_ms(d, 5);
+			}
+			d->val[0] = chunks;
+			d->val[1] = in_fw2;
+			app_close(d, DEMO_SERVER);
+			recv_eof(d, DEMO_CLIENT);
+			app_close(d, DEMO_CLIENT);
+		}
+	}
+}
+
+static void ck_half_close(struct demo *d)
+{
+	char want[64] = "";
+	int chunks = (int)d->val[0], in_fw2 = (int)d->val[1];
+	for (int i = 0; i < 3; i++)
+		strcat(want, HALF_CHUNKS[i]);
+	check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
+	check_path(d, DEMO_SERVER, PATH_PASSIVE_SERVER);
+	check_bytes(d, DEMO_SERVER, REQUEST);
+	check_bytes(d, DEMO_CLIENT, want);
+	check(d, chunks == 3 && in_fw2 == 3,
+	      "client read all 3 chunks while in FIN_WAIT_2 (got %d of %d)", in_fw2, chunks);
+	const struct demo_transition *fw2 = trans(d, DEMO_CLIENT, SYNACK_FIN_WAIT_2, 0);
+	int after = 0;
+	for (int i = 0; fw2; i++) {
+		const struct render_event *e = seg(d, DEMO_CLIENT, SYNACK_TRACE_RX, 0, 0, 1, i);
+		if (!e)
+			break;
+		if (e->t_us >= fw2->t_us)
+			after++;
+	}
+	check(d, after >= 3, "data segments arrived after the client's FIN was acknowledged (%d)",
+	      after);
+}
+
+static const char LAST[] = "the last words before the FIN\n";
+
+static void sc_fin_before_data(struct demo *d)
+{
+	uint64_t hold =
+	    3 * (uint64_t)(d->o->delay_ms >= 0 ? d->o->delay_ms : DEFAULT_DELAY_MS) * 1000 + 20000;
+	if (open_conn(d) && exchange(d)) {
+		sleep_ms(d, 50);
+		d->fmode = FILTER_DELAY_DATA;
+		d->f_armed = 1;
+		d->f_extra_us = (uint32_t)hold;
+		note(d, DEMO_CLIENT, "the network will hold the next data segment %.0f ms longer",
+		     (double)hold / 1000.0);
+		app_send(d, DEMO_CLIENT, LAST, strlen(LAST));
+		synack_sim_flush(d->sim);
+		app_close(d, DEMO_CLIENT);
+		passive_close(d, DEMO_SERVER);
+	}
+}
+
+static void ck_fin_before_data(struct demo *d)
+{
+	char want[128];
+	snprintf(want, sizeof(want), "%s%s", REQUEST, LAST);
+	check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
+	check_path(d, DEMO_SERVER, PATH_PASSIVE_SERVER);
+	check_bytes(d, DEMO_SERVER, want);
+	const struct render_event *fin =
+	    seg(d, DEMO_SERVER, SYNACK_TRACE_RX, SYNACK_TH_FIN, 0, 0, 0);
+	const struct render_event *data = NULL;
+	for (int i = 0; (data = seg(d, DEMO_SERVER, SYNACK_TRACE_RX, 0, SYNACK_TH_FIN, 1, i)); i++)
+		if (data->tr.len == strlen(LAST))
+			break;
+	check(d, fin && data && fin->t_us < data->t_us,
+	      "the FIN arrived before the data sent ahead of it");
+	const struct demo_transition *cw = trans(d, DEMO_SERVER, SYNACK_CLOSE_WAIT, 0);
+	check(d, cw && fin && data && cw->t_us == data->t_us && cw->t_us > fin->t_us,
+	      "server entered CLOSE_WAIT only when the missing data arrived");
+	check_counter(d, DEMO_SERVER, "DelayedFinQueued", 1);
+}
+
+static void sc_time_wait_straggler(struct demo *d)
+{
+	d->fmode = FILTER_STRAGGLER;
+	if (open_conn(d) && exchange(d)) {
+		app_close(d, DEMO_CLIENT);
+		passive_close(d, DEMO_SERVER);
+		if (wait_state(d, DEMO_CLIENT, SYNACK_TIME_WAIT, 0)) {
+			note(d, DEMO_CLIENT,
+			     "the client's last ACK is lost; the path drops client "
+			     "segments until the server retransmits");
+			sleep_ms(d, 5);
+			if (d->saved_len > 0) {
+				note(d, DEMO_CLIENT,
+				     "a stray old copy of the server's data segment arrives:");
+				d->t_inject = now(d);
+				synack_sim_inject(d->sim, d->hid[DEMO_CLIENT], d->saved,
+				                  d->saved_len, d->t_inject);
+			}
+		}
+	}
+}
+
+static void ck_time_wait_straggler(struct demo *d)
+{
+	uint64_t t_inject = d->t_inject;
+	check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
+	check_path(d, DEMO_SERVER, PATH_PASSIVE_SERVER);
+	check_bytes(d, DEMO_CLIENT, RESPONSE);
+	const struct demo_transition *tw = trans(d, DEMO_CLIENT, SYNACK_TIME_WAIT, 0);
+	const struct demo_transition *cl = trans(d, DEMO_CLIENT, SYNACK_CLOSED, 0);
+	/* The old data: dropped by the client, which changed no state then. */
+	const struct render_event *old = NULL;
+	for (int i = 0; (old = seg(d, DEMO_CLIENT, SYNACK_TRACE_DROP, 0, 0, 1, i)); i++)
+		if (old->t_us == t_inject)
+			break;
+	check(d, t_inject && old != NULL, "the stray old data was dropped in TIME_WAIT (%s)",
+	      old ? synack_drop_name(old->tr.reason) : "no drop recorded");
+	int fins = seg_count(d, DEMO_SERVER, SYNACK_TRACE_TX, SYNACK_TH_FIN, 0, 0);
+	check(d, fins == 2, "server retransmitted its FIN once (%d FINs)", fins);
+	const struct render_event *refin =
+	    seg(d, DEMO_CLIENT, SYNACK_TRACE_RX, SYNACK_TH_FIN, 0, 0, 1);
+	const struct render_event *reack = NULL;
+	if (refin)
+		for (int i = 0;
+		     (reack = seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_ACK, 0, -1, i)); i++)
+			if (reack->t_us == refin->t_us && reack->tr.ack == refin->tr.seq + 1)
+				break;
+	check(d, refin && tw && refin->t_us > tw->t_us && reack,
+	      "the retransmitted FIN reached the client in TIME_WAIT and was re-ACKed");
+	uint64_t tw_us = (uint64_t)d->cfg[0].time_wait_ms * 1000;
+	check(d, refin && cl && cl->from == SYNACK_TIME_WAIT && cl->t_us == refin->t_us + tw_us,
+	      "TIME_WAIT restarted on the retransmitted FIN: CLOSED %.3f ms after it",
+	      (double)tw_us / 1000.0);
+	check_counter(d, DEMO_CLIENT, "TimeWaitExpired", 1);
+}
+
+static void sc_refused(struct demo *d)
+{
+	int r = 0;
+	d->val[0] = 1;
+	d->lsock = app_listen(d, DEMO_SERVER, SERVER_PORT);
+	int s = app_socket(d, DEMO_CLIENT);
+	d->sock[DEMO_CLIENT] = s;
+	if (s >= 0) {
+		note(d, DEMO_CLIENT, "nobody listens on port 81:");
+		app_connect(d, DEMO_CLIENT, s, SERVER_ADDR, 81);
+		synack_getsockname(d->st[DEMO_CLIENT], s, &d->ep[DEMO_CLIENT]);
+		d->ep[DEMO_SERVER].port = 81;
+		if (wait_for(d, DEMO_CLIENT, s, SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP)) {
+			drain(d);
+			r = synack_socket_error(d->st[DEMO_CLIENT], s);
+			app_event(d, DEMO_CLIENT, s, "so_error", r, NULL, NULL);
+			d->val[0] = r;
+		}
+		app_close(d, DEMO_CLIENT);
+	}
+}
+
+static void ck_refused(struct demo *d)
+{
+	int r = (int)d->val[0];
+	check_path(d, DEMO_CLIENT, "CLOSED>SYN_SENT>CLOSED");
+	check_path(d, DEMO_SERVER, PATH_LISTENER);
+	check(d, r == -ECONNREFUSED, "connect failed with ECONNREFUSED (got %d)", r);
+	const struct render_event *syn =
+	    seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0, 0);
+	const struct render_event *rst =
+	    seg(d, DEMO_SERVER, SYNACK_TRACE_TX, SYNACK_TH_RST | SYNACK_TH_ACK, 0, 0, 0);
+	check(d, syn && rst && rst->tr.seq == 0 && rst->tr.ack == syn->tr.seq + 1,
+	      "server answered the SYN with RST+ACK, seq 0, ack ISN+1 (RFC 9293 3.10.7.1)");
+	check_counter(d, DEMO_SERVER, "OutRsts", 1);
+	check_counter(d, DEMO_CLIENT, "AttemptFails", 1);
+}
+
+static void sc_syn_lost(struct demo *d)
+{
+	d->fmode = FILTER_SYN_LOST;
+	d->f_armed = 1;
+	if (open_conn(d) && exchange(d)) {
+		app_close(d, DEMO_CLIENT);
+		passive_close(d, DEMO_SERVER);
+	}
+}
+
+static void ck_syn_lost(struct demo *d)
+{
+	check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
+	check_path(d, DEMO_SERVER, PATH_PASSIVE_SERVER);
+	const struct render_event *s0 =
+	    seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0, 0);
+	const struct render_event *s1 =
+	    seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0, 1);
+	uint64_t rto = (uint64_t)d->cfg[0].rto_initial_ms * 1000;
+	check(d, s0 && s0->fate_known && s0->lost, "the first SYN was lost");
+	check(d, s0 && s1 && s1->t_us == s0->t_us + rto && s1->tr.seq == s0->tr.seq,
+	      "the SYN was retransmitted after the initial RTO of %u ms, same ISN",
+	      d->cfg[0].rto_initial_ms);
+	check(d, seg_count(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0) == 2,
+	      "exactly two SYNs were sent");
+	check_counter(d, DEMO_CLIENT, "RetransSegs", 1);
+	check_bytes(d, DEMO_CLIENT, RESPONSE);
+}
+
+static void sc_close_wait_leak(struct demo *d)
+{
+	d->show_ss = 1;
+	if (open_conn(d) && exchange(d)) {
+		app_close(d, DEMO_CLIENT);
+		recv_eof(d, DEMO_SERVER);
+		note(d, DEMO_SERVER, "server app: sees EOF, never calls close()");
+	}
+}
+
+static void ck_close_wait_leak(struct demo *d)
+{
+	check_path(d, DEMO_CLIENT, "CLOSED>SYN_SENT>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>CLOSED");
+	check_path(d, DEMO_SERVER, PATH_LISTENER "; LISTEN>SYN_RECEIVED>ESTABLISHED>CLOSE_WAIT");
+	check_timed_state(d, DEMO_CLIENT, SYNACK_FIN_WAIT_2,
+	                  (uint64_t)d->cfg[0].fin_timeout_ms * 1000, "fin_timeout_ms");
+	const struct demo_transition *cl = trans(d, DEMO_CLIENT, SYNACK_CLOSED, 0);
+	check(d, cl && cl->cause == SYNACK_CAUSE_FIN_WAIT_2_TIMEOUT,
+	      "client's orphaned FIN_WAIT_2 ended by fin_wait_2_timeout");
+	check_counter(d, DEMO_CLIENT, "FinWait2Timeouts", 1);
+	struct synack_tcp_info ti;
+	int r = d->sock[DEMO_SERVER] >= 0
+	            ? synack_tcp_info(d->st[DEMO_SERVER], d->sock[DEMO_SERVER], &ti)
+	            : -1;
+	check(d, r == 0 && ti.state == SYNACK_CLOSE_WAIT,
+	      "server connection still in CLOSE_WAIT at the end");
+}
+
+static void sc_fin_wait_1_stuck(struct demo *d)
+{
+	d->show_ss = 1;
+	if (open_conn(d) && exchange(d)) {
+		sleep_ms(d, 50);
+		app_close(d, DEMO_CLIENT);
+		note(d, DEMO_SERVER, "the server vanishes from the network");
+		synack_sim_set_down(d->sim, d->hid[DEMO_SERVER], 1);
+	}
+}
+
+static void ck_fin_wait_1_stuck(struct demo *d)
+{
+	check_path(d, DEMO_CLIENT, "CLOSED>SYN_SENT>ESTABLISHED>FIN_WAIT_1>CLOSED");
+	check_path(d, DEMO_SERVER, PATH_LISTENER "; LISTEN>SYN_RECEIVED>ESTABLISHED");
+	uint32_t retries = d->cfg[0].orphan_retries;
+	int fins = seg_count(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_FIN, 0, 0);
+	check(d, fins == (int)retries + 1,
+	      "client sent its FIN %u times: once and %u retries (got %d)", retries + 1, retries,
+	      fins);
+	int backoff = fins >= 3;
+	uint64_t rto_max = (uint64_t)d->cfg[0].rto_max_ms * 1000;
+	for (int i = 2; i < fins && backoff; i++) {
+		uint64_t a = seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_FIN, 0, 0, i - 2)->t_us;
+		uint64_t b = seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_FIN, 0, 0, i - 1)->t_us;
+		uint64_t c = seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_FIN, 0, 0, i)->t_us;
+		uint64_t want = 2 * (b - a) < rto_max ? 2 * (b - a) : rto_max;
+		if (c - b != want)
+			backoff = 0;
+	}
+	check(d, backoff, "each retransmission waited twice as long as the one before");
+	const struct demo_transition *cl = trans(d, DEMO_CLIENT, SYNACK_CLOSED, 0);
+	check(d, cl && cl->cause == SYNACK_CAUSE_ORPHAN_RETRIES,
+	      "client closed by itself after orphan_retries");
+	check_counter(d, DEMO_CLIENT, "OrphanRetriesExceeded", 1);
+}
+
+static void sc_fin_wait_2_timeout(struct demo *d)
+{
+	d->show_ss = 1;
+	if (open_conn(d) && exchange(d)) {
+		app_close(d, DEMO_SERVER);
+		recv_eof(d, DEMO_CLIENT);
+		note(d, DEMO_CLIENT, "client app: hangs, never calls close()");
+	}
+}
+
+static void ck_fin_wait_2_timeout(struct demo *d)
+{
+	check_path(d, DEMO_CLIENT, "CLOSED>SYN_SENT>ESTABLISHED>CLOSE_WAIT");
+	check_path(d, DEMO_SERVER,
+	           PATH_LISTENER "; LISTEN>SYN_RECEIVED>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>CLOSED");
+	check_timed_state(d, DEMO_SERVER, SYNACK_FIN_WAIT_2,
+	                  (uint64_t)d->cfg[1].fin_timeout_ms * 1000, "fin_timeout_ms");
+	const struct demo_transition *cl = trans(d, DEMO_SERVER, SYNACK_CLOSED, 0);
+	check(d, cl && cl->cause == SYNACK_CAUSE_FIN_WAIT_2_TIMEOUT,
+	      "server's orphaned FIN_WAIT_2 ended by fin_wait_2_timeout");
+	check_counter(d, DEMO_SERVER, "FinWait2Timeouts", 1);
+	check(d, d->res->host[DEMO_SERVER].stats.orphans_live == 0, "no orphan left on the server");
+}
+
+static const struct scenario SCENARIOS[] = {
+    {{"handshake",
+      "open, request/response, the client closes first: FIN, ACK, FIN, ACK, TIME_WAIT"},
+     "Three segments open the connection and both ends learn each other's ISN; four "
+     "segments close it, one direction at a time, and the active closer waits in "
+     "TIME_WAIT before it forgets the connection.",
+     sc_handshake,
+     ck_handshake},
+    {{"server-closes-first", "the same exchange with the server as the active closer"},
+     "Either end may close first: the active closer goes through FIN_WAIT_1, FIN_WAIT_2 "
+     "and TIME_WAIT, the passive one through CLOSE_WAIT and LAST_ACK.",
+     sc_server_closes_first,
+     ck_server_closes_first},
+    {{"simultaneous-open", "both ends connect to each other at once: SYN_SENT -> SYN_RECEIVED"},
+     "Two SYNs cross: each end answers the other's SYN with SYN+ACK and both reach "
+     "ESTABLISHED through SYN_RECEIVED, with no listener at all.",
+     sc_simultaneous_open,
+     ck_simultaneous_open},
+    {{"simultaneous-close", "both ends close at once: FIN_WAIT_1 -> CLOSING -> TIME_WAIT"},
+     "Two FINs cross: each end is in FIN_WAIT_1 when the other's FIN arrives, goes to "
+     "CLOSING, and to TIME_WAIT when its own FIN is acknowledged.",
+     sc_simultaneous_close,
+     ck_simultaneous_close},
+    {{"half-close", "the client shuts down writing and keeps reading in FIN_WAIT_2"},
+     "A FIN closes one direction only: after shutdown(SHUT_WR) the client keeps receiving "
+     "the server's data in FIN_WAIT_2 until the server closes too.",
+     sc_half_close,
+     ck_half_close},
+    {{"fin-before-data", "the FIN overtakes the last data segment; the receiver waits for it"},
+     "A FIN takes effect only in sequence: the receiver holds an early FIN until every "
+     "byte before it has arrived, delivers them in order, and only then enters CLOSE_WAIT.",
+     sc_fin_before_data,
+     ck_fin_before_data},
+    {{"time-wait-straggler", "old data and a retransmitted FIN reach the client in TIME_WAIT"},
+     "TIME_WAIT absorbs what is still in flight: old data is dropped, never delivered, and "
+     "a retransmitted FIN (the last ACK was lost) is acknowledged again and restarts the "
+     "2 MSL timer.",
+     sc_time_wait_straggler,
+     ck_time_wait_straggler},
+    {{"refused", "connect to a port nobody listens on: RST, ECONNREFUSED"},
+     "A SYN to a closed port is answered with a RST (RFC 9293 3.10.7.1) and the connect "
+     "fails with ECONNREFUSED.",
+     sc_refused,
+     ck_refused},
+    {{"syn-lost", "the first SYN is lost; the client retransmits it after the RTO"},
+     "A lost SYN costs one initial RTO: the client sends the same SYN again after 1 s and "
+     "the handshake completes.",
+     sc_syn_lost,
+     ck_syn_lost},
+    {{"close-wait-leak", "the server app never closes: CLOSE_WAIT forever, shown like ss"},
+     "An application that never calls close() leaves its connection in CLOSE_WAIT for "
+     "good, while the peer's orphaned FIN_WAIT_2 times out after fin_timeout_ms.",
+     sc_close_wait_leak,
+     ck_close_wait_leak},
+    {{"fin-wait-1-stuck", "the peer vanishes after our FIN: retries with backoff, then CLOSED"},
+     "A FIN that is never acknowledged is retransmitted with exponential backoff, and "
+     "after orphan_retries the connection closes by itself.",
+     sc_fin_wait_1_stuck,
+     ck_fin_wait_1_stuck},
+    {{"fin-wait-2-timeout", "our FIN is acknowledged but the peer app never closes"},
+     "FIN_WAIT_2 is not a network fault: the peer acknowledged our FIN but its "
+     "application does not close; the orphaned FIN_WAIT_2 ends after fin_timeout_ms.",
+     sc_fin_wait_2_timeout,
+     ck_fin_wait_2_timeout},
+};
+
+#define NSCENARIOS (sizeof(SCENARIOS) / sizeof(SCENARIOS[0]))
+
+size_t demo_scenario_count(void)
+{
+	return NSCENARIOS;
+}
+
+const struct demo_scenario_info *demo_scenario_info(size_t i)
+{
+	return i < NSCENARIOS ? &SCENARIOS[i].info : NULL;
+}
+
+int demo_scenario_find(const char *name)
+{
+	for (size_t i = 0; i < NSCENARIOS; i++)
+		if (strcmp(SCENARIOS[i].info.name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Options.                                                            */
+
+void demo_opts_default(struct demo_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->scenario = "handshake";
+	o->seed = 1;
+	o->delay_ms = -1;
+	o->time_wait_ms = -1;
+	o->fin_timeout_ms = -1;
+}
+
+void demo_usage(FILE *out)
+{
+	fputs(
+	    "usage: synack demo [SCENARIO] [--seed N] [--loss P] [--dup P] [--reorder P]\n"
+	    "                   [--delay-ms N] [--time-wait-ms N] [--fin-timeout-ms N] [--json]\n"
+	    "       synack demo --list\n"
+	    "\n"
+	    "Runs two synack stacks (client 10.0.0.1, server 10.0.0.2) over the simulated\n"
+	    "network on a virtual clock and draws what happens as a ladder diagram, or as\n"
+	    "JSON lines with --json.  SCENARIO defaults to handshake.\n"
+	    "\n"
+	    "  --seed N            seed of the network and of both hosts' secrets (default 1)\n"
+	    "  --loss P            probability a datagram is lost, each direction (0..1)\n"
+	    "  --dup P             probability a datagram is duplicated (0..1)\n"
+	    "  --reorder P         probability a datagram is held back and overtaken (0..1)\n"
+	    "  --delay-ms N        one-way delay in milliseconds (default 10)\n"
+	    "  --time-wait-ms N    TIME_WAIT length of both hosts (default: the stack's, 60000)\n"
+	    "  --fin-timeout-ms N  orphaned FIN_WAIT_2 lifetime (default: the stack's, 60000)\n"
+	    "  --json              one JSON object per line; the last is the summary\n"
+	    "  --list              list the scenarios\n"
+	    "\n"
+	    "Exit status: 0 when the scenario showed what it should, 1 when not, 2 on bad usage.\n",
+	    out);
+}
+
+void demo_list(FILE *out)
+{
+	for (size_t i = 0; i < NSCENARIOS; i++)
+		fprintf(out, "%-22s %s\n", SCENARIOS[i].info.name, SCENARIOS[i].info.description);
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	if (!s || !*s)
+		return -1;
+	uint64_t v = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		unsigned dgt = (unsigned)(*p - '0');
+		if (v > (max - dgt) / 10)
+			return -1;
+		v = v * 10 + dgt;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_prob(const char *s, double *out)
+{
+	if (!s || !*s)
+		return -1;
+	char *end;
+	double v = strtod(s, &end);
+	if (*end || end == s || !isfinite(v) || v < 0.0 || v > 1.0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err, size_t errlen)
+{
+	int have_scenario = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (a[0] != '-' || a[1] == 0) {
+			if (have_scenario) {
+				snprintf(err, errlen, "only one scenario at a time ('%s' and '%s')",
+				         o->scenario, a);
+				return -1;
+			}
+			if (demo_scenario_find(a) < 0) {
+				snprintf(err, errlen,
+				         "unknown scenario '%s' (synack demo --list shows them)",
+				         a);
+				return -1;
+			}
+			o->scenario = a;
+			have_scenario = 1;
+			continue;
+		}
+		if (strcmp(a, "--json") == 0) {
+			o->json = 1;
+			continue;
+		}
+		if (strcmp(a, "--list") == 0) {
+			o->list = 1;
+			continue;
+		}
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			o->help = 1;
+			continue;
+		}
+		/* Flags with a value: "--flag value" or "--flag=value". */
+		static const char *const VALUED[] = {
+		    "--seed",     "--loss",         "--dup",           "--reorder",
+		    "--delay-ms", "--time-wait-ms", "--fin-timeout-ms"};
+		const char *val = NULL;
+		size_t which = sizeof(VALUED) / sizeof(VALUED[0]);
+		for (size_t k = 0; k < sizeof(VALUED) / sizeof(VALUED[0]); k++) {
+			size_t n = strlen(VALUED[k]);
+			if (strncmp(a, VALUED[k], n) != 0)
+				continue;
+			if (a[n] == '=') {
+				val = a + n + 1;
+			} else if (a[n] == 0) {
+				if (i + 1 >= argc) {
+					snprintf(err, errlen, "%s needs a value", VALUED[k]);
+					return -1;
+				}
+				val = argv[++i];
+			} else {
+				continue;
+			}
+			which = k;
+			break;
+		}
+		if (which == sizeof(VALUED) / sizeof(VALUED[0])) {
+			snprintf(err, errlen, "unknown option '%s' (synack demo --help)", a);
+			return -1;
+		}
+		uint64_t u;
+		int bad = 0;
+		switch (which) {
+		case 0:
+			bad = parse_u64(val, UINT64_MAX, &o->seed);
+			break;
+		case 1:
+			bad = parse_prob(val, &o->loss);
+			break;
+		case 2:
+			bad = parse_prob(val, &o->dup);
+			break;
+		case 3:
+			bad = parse_prob(val, &o->reorder);
+			break;
+		case 4:
+			bad = parse_u64(val, UINT32_MAX / 1000, &u);
+			o->delay_ms = (int64_t)u;
+			break;
+		case 5:
+			bad = parse_u64(val, UINT32_MAX, &u);
+			o->time_wait_ms = (int64_t)u;
+			break;
+		default:
+			bad = parse_u64(val, UINT32_MAX, &u);
+			o->fin_timeout_ms = (int64_t)u;
+			break;
+		}
+		if (bad) {
+			if (which >= 1 && which <= 3)
+				snprintf(err, errlen, "%s: '%s' is not a probability in [0, 1]",
+				         VALUED[which], val);
+			else if (which == 4)
+				snprintf(
+				    err, errlen,
+				    "%s: '%s' is not a whole number of milliseconds in [0, %u]",
+				    VALUED[which], val, UINT32_MAX / 1000);
+			else
+				snprintf(err, errlen, "%s: '%s' is not a non-negative whole number",
+				         VALUED[which], val);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The run.                                                            */
+
+/* Spreads the seed over a host's 16-byte secret (splitmix64), differently for
+ * each host, so that the same seed replays the same ISNs. */
+static void derive_secret(uint64_t seed, int host, uint8_t secret[16])
+{
+	uint64_t x = seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(host + 1));
+	for (int i = 0; i < 2; i++) {
+		x += 0x9e3779b97f4a7c15ull;
+		uint64_t z = x;
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		z ^= z >> 31;
+		for (int b = 0; b < 8; b++)
+			secret[i * 8 + b] = (uint8_t)(z >> (8 * b));
+	}
+}
+
+static void match_fates(struct demo *d)
+{
+	for (int h = 0; h < 2; h++) {
+		size_t cursor = 0;
+		for (size_t i = 0; i < d->log.n; i++) {
+			struct render_event *e = &d->log.ev[i];
+			if (e->kind != RENDER_TRACE || e->host != h ||
+			    e->tr.kind != SYNACK_TRACE_TX)
+				continue;
+			for (size_t j = cursor; j < d->npk && j < cursor + 256; j++) {
+				struct tap_pkt *t = &d->pk[j];
+				struct seginfo si;
+				if (t->matched || t->from != d->hid[h] ||
+				    !parse_seg(t->bytes, t->len, &si))
+					continue;
+				if (si.seq != e->tr.seq || si.flags != e->tr.flags ||
+				    si.len != e->tr.len || si.sport != e->tr.local.port ||
+				    si.dport != e->tr.remote.port ||
+				    ((si.flags & SYNACK_TH_ACK) && si.ack != e->tr.ack))
+					continue;
+				t->matched = 1;
+				e->fate_known = t->lost || t->narrive > 0;
+				e->lost = t->lost;
+				e->narrive = t->narrive;
+				memcpy(e->arrive_us, t->arrive_us, sizeof(e->arrive_us));
+				while (cursor < d->npk &&
+				       (d->pk[cursor].matched || d->pk[cursor].from != d->hid[h]))
+					cursor++;
+				break;
+			}
+		}
+	}
+}
+
+struct ss_ctx {
+	FILE *out;
+	const char *host;
+	uint64_t now;
+	int json;
+	int first;
+};
+
+static void ss_line(void *ctx, const struct synack_conn *c)
+{
+	struct ss_ctx *x = ctx;
+	char l[32], r[32];
+	synack_endpoint_str(&c->local, l, sizeof(l));
+	if (c->remote.addr == 0 && c->remote.port == 0)
+		snprintf(r, sizeof(r), "*:*");
+	else
+		synack_endpoint_str(&c->remote, r, sizeof(r));
+	uint64_t age = x->now >= c->state_since_us ? x->now - c->state_since_us : 0;
+	if (x->json) {
+		fprintf(x->out,
+		        "%s{\"state\":\"%s\",\"local\":\"%s\",\"peer\":\"%s\",\"age_us\":%llu}",
+		        x->first ? "" : ",", synack_state_name(c->state), l, r,
+		        (unsigned long long)age);
+		x->first = 0;
+		return;
+	}
+	fprintf(x->out, "  %-7s %-12s %-22s %-22s %6u %6u %11.3f s%s\n", x->host,
+	        synack_state_name(c->state), l, r, (unsigned)c->recv_queue, (unsigned)c->send_queue,
+	        (double)age / 1e6, c->socket < 0 ? "  (orphan)" : "");
+}
+
+static void print_ss(struct demo *d, FILE *out)
+{
+	fprintf(out, "\nss at %.3f ms:\n", (double)now(d) / 1000.0);
+	fprintf(out, "  %-7s %-12s %-22s %-22s %6s %6s %13s\n", "host", "State", "Local", "Peer",
+	        "Recv-Q", "Send-Q", "Age");
+	for (int h = 0; h < 2; h++) {
+		struct ss_ctx x = {out, H(h), now(d), 0, 1};
+		synack_conns(d->st[h], ss_line, &x);
+	}
+}
+
+static const char *const SUMMARY_COUNTERS[] = {
+    "ActiveOpens",      "PassiveOpens",    "AttemptFails",     "EstabResets",
+    "OutSegs",          "InSegs",          "RetransSegs",      "OutRsts",
+    "TimeWaitEntered",  "TimeWaitExpired", "FinWait2Timeouts", "OrphanRetriesExceeded",
+    "DelayedFinQueued", "OfoQueued",       "ChallengeAcks",
+};
+
+static void json_summary(struct demo *d, FILE *out)
+{
+	struct demo_result *r = d->res;
+	char path[512];
+	fprintf(out,
+	        "{\"ev\":\"summary\",\"ok\":%s,\"scenario\":\"%s\",\"seed\":%llu,\"t_us\":%llu",
+	        r->ok ? "true" : "false", r->scenario, (unsigned long long)d->o->seed,
+	        (unsigned long long)r->end_us);
+	for (int h = 0; h < 2; h++) {
+		fprintf(out, ",\"%s\":{\"iss\":%lu,\"states\":", H(h),
+		        (unsigned long)r->host[h].iss);
+		render_json_string(out, demo_state_path(r, h, path, sizeof(path)));
+		fprintf(out, ",\"conns\":[");
+		struct ss_ctx x = {out, H(h), now(d), 1, 1};
+		synack_conns(d->st[h], ss_line, &x);
+		fprintf(out, "],\"counters\":{");
+		for (size_t i = 0; i < sizeof(SUMMARY_COUNTERS) / sizeof(SUMMARY_COUNTERS[0]); i++)
+			fprintf(out, "%s\"%s\":%llu", i ? "," : "", SUMMARY_COUNTERS[i],
+			        (unsigned long long)counter(d, h, SUMMARY_COUNTERS[i]));
+		fprintf(out, "}}");
+	}
+	fprintf(out, ",\"capped\":%s,\"checks\":[", r->capped ? "true" : "false");
+	for (size_t i = 0; i < r->nchecks; i++) {
+		fprintf(out, "%s{\"ok\":%s,\"what\":", i ? "," : "",
+		        r->checks[i].ok ? "true" : "false");
+		render_json_string(out, r->checks[i].what);
+		fputc('}', out);
+	}
+	fputs("]}\n", out);
+}
+
+static void ladder_summary(struct demo *d, FILE *out)
+{
+	struct demo_result *r = d->res;
+	char path[512];
+	if (d->show_ss)
+		print_ss(d, out);
+	fprintf(out, "\n%s\n\n", d->sc->moral);
+	for (int h = 0; h < 2; h++)
+		fprintf(out, "  %s: %s\n", H(h), demo_state_path(r, h, path, sizeof(path)));
+	fputc('\n', out);
+	for (size_t i = 0; i < r->nchecks; i++)
+		fprintf(out, "  %-6s %s\n", r->checks[i].ok ? "ok" : "FAILED", r->checks[i].what);
+	if (r->capped)
+		fprintf(out, "  FAILED the run hit its cap of virtual time or steps\n");
+	fprintf(out, "\n%s\n", r->ok ? "ok" : "FAILED");
+}
+
+static int setup(struct demo *d)
+{
+	const struct demo_opts *o = d->o;
+	for (int h = 0; h < 2; h++) {
+		struct synack_config *c = &d->cfg[h];
+		synack_config_default(c);
+		c->addr = h == DEMO_CLIENT ? CLIENT_ADDR : SERVER_ADDR;
+		derive_secret(o->seed, h, c->secret);
+		if (o->time_wait_ms >= 0)
+			c->time_wait_ms = (uint32_t)o->time_wait_ms;
+		if (o->fin_timeout_ms >= 0)
+			c->fin_timeout_ms = (uint32_t)o->fin_timeout_ms;
+		char err[160] = "";
+		if (synack_config_check(c, err, sizeof(err)) != 0) {
+			snprintf(d->res->error, sizeof(d->res->error), "%s",
+			         err[0] ? err : "bad setting");
+			return -EINVAL;
+		}
+		int e = 0;
+		d->st[h] = synack_stack_new(c, &e);
+		if (!d->st[h]) {
+			snprintf(d->res->error, sizeof(d->res->error), "cannot create a stack: %s",
+			         synack_strerror(e));
+			return e ? e : -ENOMEM;
+		}
+	}
+	d->sim = synack_sim_new(o->seed);
+	if (!d->sim) {
+		snprintf(d->res->error, sizeof(d->res->error), "out of memory");
+		return -ENOMEM;
+	}
+	d->hid[DEMO_CLIENT] = synack_sim_add_host(d->sim, d->st[DEMO_CLIENT], "client");
+	d->hid[DEMO_SERVER] = synack_sim_add_host(d->sim, d->st[DEMO_SERVER], "server");
+	if (d->hid[0] < 0 || d->hid[1] < 0) {
+		snprintf(d->res->error, sizeof(d->res->error), "cannot attach the hosts");
+		return -ENOMEM;
+	}
+	struct synack_sim_path p;
+	memset(&p, 0, sizeof(p));
+	p.loss = o->loss;
+	p.dup = o->dup;
+	p.reorder = o->reorder;
+	p.delay_us = (uint32_t)((o->delay_ms >= 0 ? o->delay_ms : DEFAULT_DELAY_MS) * 1000);
+	if (synack_sim_set_path(d->sim, d->hid[0], d->hid[1], &p) != 0 ||
+	    synack_sim_set_path(d->sim, d->hid[1], d->hid[0], &p) != 0) {
+		snprintf(d->res->error, sizeof(d->res->error), "bad path impairments");
+		return -EINVAL;
+	}
+	synack_sim_set_tap(d->sim, tap_fn, d);
+	synack_sim_set_filter(d->sim, filter_fn, d);
+	return 0;
+}
+
+static void teardown(struct demo *d)
+{
+	if (d->sim)
+		synack_sim_free(d->sim);
+	for (int h = 0; h < 2; h++)
+		if (d->st[h])
+			synack_stack_free(d->st[h]);
+	for (size_t i = 0; i < d->npk; i++)
+		free(d->pk[i].bytes);
+	free(d->pk);
+	render_log_free(&d->log);
+}
+
+int demo_run(const struct demo_opts *o, FILE *out, struct demo_result *res)
+{
+	struct demo_opts defaults;
+	if (!o) {
+		demo_opts_default(&defaults);
+		o = &defaults;
+	}
+	memset(res, 0, sizeof(*res));
+	const char *name = o->scenario ? o->scenario : "handshake";
+	int idx = demo_scenario_find(name);
+	if (idx < 0) {
+		snprintf(res->error, sizeof(res->error), "unknown scenario '%s'", name);
+		return -EINVAL;
+	}
+	if (!(o->loss >= 0 && o->loss <= 1 && o->dup >= 0 && o->dup <= 1 && o->reorder >= 0 &&
+	      o->reorder <= 1)) {
+		snprintf(res->error, sizeof(res->error), "probabilities must be in [0, 1]");
+		return -EINVAL;
+	}
+	struct demo *d = calloc(1, sizeof(*d));
+	if (!d) {
+		snprintf(res->error, sizeof(res->error), "out of memory");
+		return -ENOMEM;
+	}
+	d->o = o;
+	d->sc = &SCENARIOS[idx];
+	d->res = res;
+	d->lsock = d->sock[0] = d->sock[1] = -1;
+	d->ep[DEMO_CLIENT].addr = CLIENT_ADDR;
+	d->ep[DEMO_SERVER] = (struct synack_endpoint){SERVER_ADDR, SERVER_PORT};
+	render_log_init(&d->log);
+	snprintf(res->scenario, sizeof(res->scenario), "%s", name);
+	res->ok = 1;
+	int rc = setup(d);
+	if (rc == 0) {
+		d->sc->run(d);
+		finish(d);
+		res->end_us = now(d);
+		for (int h = 0; h < 2; h++)
+			synack_stats(d->st[h], &res->host[h].stats);
+		render_log_sort(&d->log);
+		match_fates(d);
+		d->sc->check(d);
+		if (res->capped)
+			res->ok = 0;
+		if (d->oom) {
+			res->ok = 0;
+			check(d, 0, "ran out of memory");
+		}
+		if (out) {
+			if (o->json) {
+				render_json(out, &d->log);
+				json_summary(d, out);
+			} else {
+				struct render_ladder_info info = {
+				    d->sc->info.name, d->sc->info.description, o->seed,
+				    d->ep[DEMO_CLIENT], d->ep[DEMO_SERVER]};
+				render_ladder(out, &d->log, &info);
+				ladder_summary(d, out);
+			}
+		}
+	}
+	teardown(d);
+	free(d);
+	return rc;
+}
+
+const char *demo_state_path(const struct demo_result *res, int host, char *buf, size_t len)
+{
+	const struct demo_host_result *hr = &res->host[host];
+	size_t n = 0;
+	int done[DEMO_MAX_TRANSITIONS] = {0};
+	if (len == 0)
+		return buf;
+	buf[0] = 0;
+#define APPEND(...)                                                                                \
+	do {                                                                                       \
+		int k_ = snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__);                    \
+		if (k_ > 0)                                                                        \
+			n += (size_t)k_;                                                           \
+		if (n >= len)                                                                      \
+			n = len - 1;                                                               \
+	} while (0)
+	for (size_t i = 0; i < hr->ntr; i++) {
+		if (done[i])
+			continue;
+		const struct demo_transition *a = &hr->tr[i];
+		if (n > 0)
+			APPEND("; ");
+		APPEND("%s", synack_state_name(a->from));
+		int last = -1;
+		for (size_t j = i; j < hr->ntr; j++) {
+			const struct demo_transition *b = &hr->tr[j];
+			if (done[j] || !ep_same(&a->local, &b->local) ||
+			    !ep_same(&a->remote, &b->remote))
+				continue;
+			done[j] = 1;
+			if (last >= 0 && b->from != last)
+				APPEND("~%s", synack_state_name(b->from));
+			APPEND(">%s", synack_state_name(b->to));
+			last = b->to;
+		}
+	}
+#undef APPEND
+	return buf;
+}

@@ -1,0 +1,433 @@
+#include "render.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "demo.h"
+
+/* Ladder geometry: the time, then the client's column with its bar, the lane
+ * the arrows cross, the server's bar and column. */
+#define COL_CLIENT 16
+#define LANE_WIDTH 46
+#define COL_SERVER_BAR (COL_CLIENT + LANE_WIDTH - 1)
+#define COL_SERVER 64
+#define LINE_MAX_COLS 100
+
+void render_log_init(struct render_log *log)
+{
+	memset(log, 0, sizeof(*log));
+}
+
+void render_log_free(struct render_log *log)
+{
+	free(log->ev);
+	memset(log, 0, sizeof(*log));
+}
+
+struct render_event *render_log_add(struct render_log *log, uint64_t t_us, int host, int kind)
+{
+	if (log->n == log->cap) {
+		size_t cap = log->cap ? log->cap * 2 : 256;
+		struct render_event *ev = realloc(log->ev, cap * sizeof(*ev));
+		if (!ev)
+			return NULL;
+		log->ev = ev;
+		log->cap = cap;
+	}
+	struct render_event *e = &log->ev[log->n++];
+	memset(e, 0, sizeof(*e));
+	e->t_us = t_us;
+	e->order = log->next_order++;
+	e->host = host;
+	e->kind = kind;
+	return e;
+}
+
+static int event_cmp(const void *a, const void *b)
+{
+	const struct render_event *x = a, *y = b;
+	if (x->t_us != y->t_us)
+		return x->t_us < y->t_us ? -1 : 1;
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	return 0;
+}
+
+void render_log_sort(struct render_log *log)
+{
+	if (log->n > 1)
+		qsort(log->ev, log->n, sizeof(log->ev[0]), event_cmp);
+}
+
+static const char *ip_str(uint32_t a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", (unsigned)(a >> 24) & 255, (unsigned)(a >> 16) & 255,
+	         (unsigned)(a >> 8) & 255, (unsigned)a & 255);
+	return buf;
+}
+
+const char *render_conn_str(const struct synack_endpoint *local,
+                            const struct synack_endpoint *remote, char *buf, size_t len)
+{
+	char a[16], b[16];
+	snprintf(buf, len, "%s:%u-%s:%u", ip_str(local->addr, a, sizeof(a)), (unsigned)local->port,
+	         ip_str(remote->addr, b, sizeof(b)), (unsigned)remote->port);
+	return buf;
+}
+
+static const char *host_name(int host)
+{
+	return host == DEMO_CLIENT ? "client" : "server";
+}
+
+void render_json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void json_event(FILE *out, const struct render_event *e)
+{
+	char conn[64], fl[16];
+	const struct synack_trace *tr = &e->tr;
+
+	if (e->kind == RENDER_APP) {
+		render_conn_str(&e->local, &e->remote, conn, sizeof(conn));
+		fprintf(out, "{\"t_us\":%llu,\"host\":\"%s\",\"conn\":\"%s\",\"ev\":\"app\",",
+		        (unsigned long long)e->t_us, host_name(e->host), conn);
+		fprintf(out, "\"call\":");
+		render_json_string(out, e->call);
+		fprintf(out, ",\"ret\":%ld}\n", e->ret);
+		return;
+	}
+	if (e->kind != RENDER_TRACE)
+		return;
+	render_conn_str(&tr->local, &tr->remote, conn, sizeof(conn));
+	fprintf(out, "{\"t_us\":%llu,\"host\":\"%s\",\"conn\":\"%s\",",
+	        (unsigned long long)tr->t_us, host_name(e->host), conn);
+	switch (tr->kind) {
+	case SYNACK_TRACE_STATE:
+		fprintf(out, "\"ev\":\"state\",\"from\":\"%s\",\"to\":\"%s\",\"cause\":\"%s\"}\n",
+		        synack_state_name(tr->from), synack_state_name(tr->to),
+		        synack_cause_name(tr->cause));
+		return;
+	case SYNACK_TRACE_TX:
+	case SYNACK_TRACE_RX:
+	case SYNACK_TRACE_DROP:
+		fprintf(out,
+		        "\"ev\":\"%s\",\"flags\":\"%s\",\"seq\":%lu,\"ack\":%lu,\"len\":%lu,"
+		        "\"win\":%lu",
+		        tr->kind == SYNACK_TRACE_TX   ? "tx"
+		        : tr->kind == SYNACK_TRACE_RX ? "rx"
+		                                      : "drop",
+		        synack_flags_str(tr->flags, fl, sizeof(fl)), (unsigned long)tr->seq,
+		        (unsigned long)tr->ack, (unsigned long)tr->len, (unsigned long)tr->win);
+		if (tr->kind == SYNACK_TRACE_DROP)
+			fprintf(out, ",\"reason\":\"%s\"", synack_drop_name(tr->reason));
+		fputs("}\n", out);
+		return;
+	default:
+		fprintf(out, "\"ev\":\"unknown\",\"kind\":%u}\n", (unsigned)tr->kind);
+		return;
+	}
+}
+
+void render_json(FILE *out, const struct render_log *log)
+{
+	for (size_t i = 0; i < log->n; i++)
+		json_event(out, &log->ev[i]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Ladder.                                                             */
+
+/* The ISS each side of a connection used, learned from its SYN, so that
+ * sequence numbers can be shown relative to it as tcpdump does. */
+struct iss_entry {
+	struct synack_endpoint c, s; /* client side, server side */
+	uint32_t iss[2];
+	int known[2];
+};
+
+struct iss_map {
+	struct iss_entry e[16];
+	size_t n;
+};
+
+static int ep_eq(const struct synack_endpoint *a, const struct synack_endpoint *b)
+{
+	return a->addr == b->addr && a->port == b->port;
+}
+
+static struct iss_entry *iss_lookup(struct iss_map *m, int host, const struct synack_trace *tr,
+                                    int create)
+{
+	const struct synack_endpoint *c = host == DEMO_CLIENT ? &tr->local : &tr->remote;
+	const struct synack_endpoint *s = host == DEMO_CLIENT ? &tr->remote : &tr->local;
+	for (size_t i = 0; i < m->n; i++)
+		if (ep_eq(&m->e[i].c, c) && ep_eq(&m->e[i].s, s))
+			return &m->e[i];
+	if (!create || m->n == sizeof(m->e) / sizeof(m->e[0]))
+		return NULL;
+	struct iss_entry *e = &m->e[m->n++];
+	memset(e, 0, sizeof(*e));
+	e->c = *c;
+	e->s = *s;
+	return e;
+}
+
+static void iss_learn(struct iss_map *m, const struct render_log *log)
+{
+	for (size_t i = 0; i < log->n; i++) {
+		const struct render_event *e = &log->ev[i];
+		if (e->kind != RENDER_TRACE || e->tr.kind != SYNACK_TRACE_TX ||
+		    !(e->tr.flags & SYNACK_TH_SYN))
+			continue;
+		struct iss_entry *ie = iss_lookup(m, e->host, &e->tr, 1);
+		if (ie && !ie->known[e->host]) {
+			ie->iss[e->host] = e->tr.seq;
+			ie->known[e->host] = 1;
+		}
+	}
+}
+
+/* A line buffer the ladder is drawn into, column by column. */
+struct line {
+	char c[LINE_MAX_COLS + 64];
+	int len;
+};
+
+static void line_init(struct line *l, uint64_t t_us)
+{
+	memset(l->c, ' ', sizeof(l->c));
+	int n = snprintf(l->c, sizeof(l->c), "%11.3f ms", (double)t_us / 1000.0);
+	l->c[n] = ' ';
+	l->len = n;
+}
+
+static void line_put(struct line *l, int col, const char *s)
+{
+	int n = (int)strlen(s);
+	if (col < 0)
+		col = 0;
+	if (col + n > (int)sizeof(l->c) - 1)
+		n = (int)sizeof(l->c) - 1 - col;
+	if (n <= 0)
+		return;
+	memcpy(l->c + col, s, (size_t)n);
+	if (col + n > l->len)
+		l->len = col + n;
+}
+
+static void line_print(FILE *out, struct line *l)
+{
+	while (l->len > 0 && l->c[l->len - 1] == ' ')
+		l->len--;
+	fprintf(out, "%.*s\n", l->len, l->c);
+}
+
+/* Text in a host's column: the client's starts at its bar, the server's at
+ * its column, or ends at the right margin when it is long. */
+static void line_put_host(struct line *l, int host, const char *s)
+{
+	if (host == DEMO_CLIENT) {
+		line_put(l, COL_CLIENT, s);
+		return;
+	}
+	int n = (int)strlen(s);
+	int col = COL_SERVER;
+	if (col + n > LINE_MAX_COLS)
+		col = LINE_MAX_COLS - n;
+	if (col < COL_CLIENT + 20)
+		col = COL_CLIENT + 20;
+	line_put(l, col, s);
+}
+
+static void segment_label(const struct synack_trace *tr, int sender, struct iss_map *m, char *buf,
+                          size_t len)
+{
+	char fl[16];
+	uint32_t seq = tr->seq, ack = tr->ack;
+	/* tr is seen from the host that recorded it; the sender is that host for
+	 * TX and its peer for RX and DROP. */
+	int recorder = tr->kind == SYNACK_TRACE_TX ? sender : !sender;
+	struct iss_entry *ie = iss_lookup(m, recorder, tr, 0);
+	if (ie && ie->known[sender])
+		seq -= ie->iss[sender];
+	if (ie && ie->known[!sender])
+		ack -= ie->iss[!sender];
+	synack_flags_str(tr->flags, fl, sizeof(fl));
+	int n;
+	if (tr->len > 0)
+		n = snprintf(buf, len, "%s seq %lu:%lu", fl, (unsigned long)seq,
+		             (unsigned long)(uint32_t)(seq + tr->len));
+	else if (tr->flags & (SYNACK_TH_SYN | SYNACK_TH_FIN | SYNACK_TH_RST) ||
+	         !(tr->flags & SYNACK_TH_ACK))
+		n = snprintf(buf, len, "%s seq %lu", fl, (unsigned long)seq);
+	else
+		n = snprintf(buf, len, "%s", fl);
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (tr->flags & SYNACK_TH_ACK)
+		n += snprintf(buf + n, len - (size_t)n, " ack %lu", (unsigned long)ack);
+	if ((size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " win %lu", (unsigned long)tr->win);
+}
+
+static void draw_arrow(struct line *l, int from_client, const char *label, int lost)
+{
+	char lane[LANE_WIDTH + 1];
+	memset(lane, '-', LANE_WIDTH);
+	lane[LANE_WIDTH] = 0;
+	lane[0] = '|';
+	lane[LANE_WIDTH - 1] = '|';
+	if (from_client)
+		lane[LANE_WIDTH - 2] = '>';
+	else
+		lane[1] = '<';
+	int n = (int)strlen(label);
+	if (n > LANE_WIDTH - 8)
+		n = LANE_WIDTH - 8;
+	int start = from_client ? 4 : LANE_WIDTH - 4 - n - 2;
+	lane[start - 1] = ' ';
+	memcpy(lane + start, label, (size_t)n);
+	lane[start + n] = ' ';
+	if (lost) {
+		/* The arrow stops short of the receiver: the network ate it. */
+		int x = from_client ? LANE_WIDTH - 8 : 7;
+		if (from_client) {
+			if (x <= start + n)
+				x = start + n + 1;
+			lane[x] = 'x';
+			for (int i = x + 1; i < LANE_WIDTH - 1; i++)
+				lane[i] = ' ';
+		} else {
+			if (x >= start - 1)
+				x = start - 2;
+			lane[x] = 'x';
+			for (int i = 1; i < x; i++)
+				lane[i] = ' ';
+		}
+	}
+	line_put(l, COL_CLIENT, lane);
+}
+
+static const char *errno_name(long e)
+{
+	switch (e) {
+	case EINPROGRESS:
+		return "EINPROGRESS";
+	case EAGAIN:
+		return "EAGAIN";
+	case ECONNREFUSED:
+		return "ECONNREFUSED";
+	case ECONNRESET:
+		return "ECONNRESET";
+	case ETIMEDOUT:
+		return "ETIMEDOUT";
+	case EPIPE:
+		return "EPIPE";
+	case ENOTCONN:
+		return "ENOTCONN";
+	case EINVAL:
+		return "EINVAL";
+	case EISCONN:
+		return "EISCONN";
+	case EADDRINUSE:
+		return "EADDRINUSE";
+	default:
+		return NULL;
+	}
+}
+
+static void ladder_event(FILE *out, const struct render_event *e, struct iss_map *m)
+{
+	struct line l;
+	char buf[160], label[96];
+	const struct synack_trace *tr = &e->tr;
+
+	line_init(&l, e->t_us);
+	if (e->kind == RENDER_NOTE) {
+		line_put_host(&l, e->host, e->text);
+		line_print(out, &l);
+		return;
+	}
+	if (e->kind == RENDER_APP) {
+		const char *en = e->ret < 0 ? errno_name(-e->ret) : NULL;
+		if (en)
+			snprintf(buf, sizeof(buf), "%s() = -%s", e->call, en);
+		else
+			snprintf(buf, sizeof(buf), "%s() = %ld", e->call, e->ret);
+		line_put_host(&l, e->host, buf);
+		line_print(out, &l);
+		return;
+	}
+	switch (tr->kind) {
+	case SYNACK_TRACE_STATE:
+		if (tr->cause == SYNACK_CAUSE_NONE)
+			snprintf(buf, sizeof(buf), "%s -> %s", synack_state_name(tr->from),
+			         synack_state_name(tr->to));
+		else
+			snprintf(buf, sizeof(buf), "%s -> %s  [%s]", synack_state_name(tr->from),
+			         synack_state_name(tr->to), synack_cause_name(tr->cause));
+		line_put_host(&l, e->host, buf);
+		break;
+	case SYNACK_TRACE_TX:
+		segment_label(tr, e->host, m, label, sizeof(label));
+		draw_arrow(&l, e->host == DEMO_CLIENT, label, e->fate_known && e->lost);
+		if (e->fate_known && e->lost) {
+			line_put(&l, COL_SERVER_BAR + 3, "lost");
+		} else if (e->narrive > 0) {
+			int n =
+			    snprintf(buf, sizeof(buf), "at %.3f", (double)e->arrive_us[0] / 1000.0);
+			for (size_t i = 1; i < e->narrive && n > 0 && (size_t)n < sizeof(buf); i++)
+				n += snprintf(buf + n, sizeof(buf) - (size_t)n, ", %.3f",
+				              (double)e->arrive_us[i] / 1000.0);
+			line_put(&l, COL_SERVER_BAR + 3, buf);
+		}
+		break;
+	case SYNACK_TRACE_RX:
+		/* The arrow of the sender already shows the arrival. */
+		return;
+	case SYNACK_TRACE_DROP:
+		segment_label(tr, !e->host, m, label, sizeof(label));
+		snprintf(buf, sizeof(buf), "drop %s (%s)", label, synack_drop_name(tr->reason));
+		line_put_host(&l, e->host, buf);
+		break;
+	default:
+		return;
+	}
+	line_print(out, &l);
+}
+
+void render_ladder(FILE *out, const struct render_log *log, const struct render_ladder_info *info)
+{
+	struct iss_map m;
+	struct line l;
+	char a[32];
+
+	memset(&m, 0, sizeof(m));
+	iss_learn(&m, log);
+	fprintf(out, "synack demo %s (seed %llu): %s\n\n", info->scenario,
+	        (unsigned long long)info->seed, info->description);
+	memset(l.c, ' ', sizeof(l.c));
+	l.len = 0;
+	line_put(&l, 6, "time");
+	line_put(&l, COL_CLIENT, "client ");
+	line_put(&l, COL_CLIENT + 7, synack_endpoint_str(&info->client, a, sizeof(a)));
+	line_put(&l, COL_SERVER, "server ");
+	line_put(&l, COL_SERVER + 7, synack_endpoint_str(&info->server, a, sizeof(a)));
+	line_print(out, &l);
+	for (size_t i = 0; i < log->n; i++)
+		ladder_event(out, &log->ev[i], &m);
+}
