@@ -1,0 +1,630 @@
+/*
+ * The stack object: configuration, packets and time in, datagrams out,
+ * counters, the trace ring, the readiness queue, and names for everything.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/siphash.h"
+#include "core/stack.h"
+#include "ip/ip4.h"
+#include "sock/sock.h"
+#include "tcp/tcp.h"
+
+/* ------------------------------------------------------------------ */
+/* Configuration.                                                      */
+
+void synack_config_default(struct synack_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mtu = 1500;
+	cfg->ttl = 64;
+	cfg->time_wait_ms = 60000;
+	cfg->fin_timeout_ms = 60000;
+	cfg->close_wait_timeout_ms = 0;
+	cfg->syn_retries = 6;
+	cfg->synack_retries = 5;
+	cfg->orphan_retries = 8;
+	cfg->retries2 = 15;
+	cfg->rto_initial_ms = 1000;
+	cfg->rto_min_ms = 200;
+	cfg->rto_max_ms = 120000;
+	cfg->max_orphans = 65536;
+	cfg->max_tw_buckets = 262144;
+	cfg->somaxconn = 4096;
+	cfg->rcvbuf = 65535;
+	cfg->sndbuf = 65536;
+	cfg->ephemeral_port_min = 32768;
+	cfg->ephemeral_port_max = 60999;
+	cfg->trace_capacity = 4096;
+	cfg->outbox_max = 4096;
+}
+
+#define CHECK_SETTING(cond, ...)                                                        \
+	do {                                                                            \
+		if (!(cond)) {                                                          \
+			if (err && errlen)                                              \
+				snprintf(err, errlen, __VA_ARGS__);                     \
+			return -EINVAL;                                                 \
+		}                                                                       \
+	} while (0)
+
+int synack_config_check(const struct synack_config *cfg, char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+	CHECK_SETTING(cfg != NULL, "config: NULL");
+	CHECK_SETTING(cfg->addr != 0 && cfg->addr != 0xffffffffu && (cfg->addr >> 28) != 0xe,
+		      "addr: must be a unicast IPv4 address");
+	CHECK_SETTING(cfg->mtu >= 576 && cfg->mtu <= 65535,
+		      "mtu: %u is outside 576..65535 (RFC 791 requires 576)", cfg->mtu);
+	CHECK_SETTING(cfg->ttl >= 1, "ttl: must be at least 1");
+	CHECK_SETTING(cfg->time_wait_ms >= 1 && cfg->time_wait_ms <= 3600000,
+		      "time_wait_ms: %u is outside 1..3600000", cfg->time_wait_ms);
+	CHECK_SETTING(cfg->fin_timeout_ms >= 1 && cfg->fin_timeout_ms <= 3600000,
+		      "fin_timeout_ms: %u is outside 1..3600000", cfg->fin_timeout_ms);
+	CHECK_SETTING(cfg->close_wait_timeout_ms <= 86400000,
+		      "close_wait_timeout_ms: %u is above 86400000 (0 disables it)",
+		      cfg->close_wait_timeout_ms);
+	CHECK_SETTING(cfg->syn_retries >= 1 && cfg->syn_retries <= 127,
+		      "syn_retries: %u is outside 1..127", cfg->syn_retries);
+	CHECK_SETTING(cfg->synack_retries >= 1 && cfg->synack_retries <= 127,
+		      "synack_retries: %u is outside 1..127", cfg->synack_retries);
+	CHECK_SETTING(cfg->orphan_retries >= 1 && cfg->orphan_retries <= 127,
+		      "orphan_retries: %u is outside 1..127", cfg->orphan_retries);
+	CHECK_SETTING(cfg->retries2 >= 1 && cfg->retries2 <= 127,
+		      "retries2: %u is outside 1..127", cfg->retries2);
+	CHECK_SETTING(cfg->rto_min_ms >= 1, "rto_min_ms: must be at least 1");
+	CHECK_SETTING(cfg->rto_max_ms >= cfg->rto_min_ms && cfg->rto_max_ms <= 3600000,
+		      "rto_max_ms: %u must be within rto_min_ms..3600000", cfg->rto_max_ms);
+	CHECK_SETTING(cfg->rto_initial_ms >= cfg->rto_min_ms &&
+			      cfg->rto_initial_ms <= cfg->rto_max_ms,
+		      "rto_initial_ms: %u must be within rto_min_ms..rto_max_ms",
+		      cfg->rto_initial_ms);
+	CHECK_SETTING(cfg->max_orphans >= 1, "max_orphans: must be at least 1");
+	CHECK_SETTING(cfg->somaxconn >= 1 && cfg->somaxconn <= 1u << 20,
+		      "somaxconn: %u is outside 1..1048576", cfg->somaxconn);
+	CHECK_SETTING(cfg->rcvbuf >= 1 && cfg->rcvbuf <= 1u << 30,
+		      "rcvbuf: %u is outside 1..2^30", cfg->rcvbuf);
+	CHECK_SETTING(cfg->sndbuf >= 1 && cfg->sndbuf <= 1u << 30,
+		      "sndbuf: %u is outside 1..2^30", cfg->sndbuf);
+	CHECK_SETTING(cfg->ephemeral_port_min >= 1 &&
+			      cfg->ephemeral_port_min <= cfg->ephemeral_port_max,
+		      "ephemeral_port_min..max: %u..%u is not a range of ports",
+		      cfg->ephemeral_port_min, cfg->ephemeral_port_max);
+	CHECK_SETTING(cfg->trace_capacity <= 1u << 24,
+		      "trace_capacity: %u is above 16777216", cfg->trace_capacity);
+	CHECK_SETTING(cfg->outbox_max >= 1, "outbox_max: must be at least 1");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lifecycle.                                                          */
+
+static void derive_key(const uint8_t secret[16], uint8_t label, uint8_t out[16])
+{
+	uint8_t in[2] = {label, 0};
+	uint64_t a = siphash24(secret, in, sizeof(in));
+	in[1] = 1;
+	uint64_t b = siphash24(secret, in, sizeof(in));
+	memcpy(out, &a, 8);
+	memcpy(out + 8, &b, 8);
+}
+
+struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *error)
+{
+	struct synack_stack *st;
+	int err = synack_config_check(cfg, NULL, 0);
+	if (err) {
+		if (error)
+			*error = err;
+		return NULL;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		goto nomem;
+	st->cfg = *cfg;
+	derive_key(cfg->secret, 'i', st->key_isn);
+	derive_key(cfg->secret, 'p', st->key_port);
+	derive_key(cfg->secret, 'h', st->key_hash);
+	st->pkt_size = cfg->mtu;
+	st->scratch = malloc(st->pkt_size);
+	timer_queue_init(&st->timers);
+	if (!st->scratch || htable_init(&st->conns, st->key_hash, 64) != 0)
+		goto nomem_free;
+	if (htable_init(&st->listeners, st->key_hash, 16) != 0) {
+		htable_fini(&st->conns);
+		goto nomem_free;
+	}
+	if (cfg->trace_capacity) {
+		st->trace = calloc(cfg->trace_capacity, sizeof(*st->trace));
+		if (!st->trace) {
+			htable_fini(&st->conns);
+			htable_fini(&st->listeners);
+			goto nomem_free;
+		}
+	}
+	if (error)
+		*error = 0;
+	return st;
+nomem_free:
+	free(st->scratch);
+	free(st);
+nomem:
+	if (error)
+		*error = -ENOMEM;
+	return NULL;
+}
+
+struct collect {
+	struct conn_head **v;
+	size_t n, cap;
+};
+
+static void collect_conn(void *ctx, struct hnode *n)
+{
+	struct collect *c = ctx;
+	if (c->n < c->cap)
+		c->v[c->n++] = container_of(n, struct conn_head, node);
+}
+
+static void free_tcb_now(struct tcb *tcb)
+{
+	/* Teardown: no segments are sent and no state changes traced. */
+	ring_fini(&tcb->snd_buf);
+	ring_fini(&tcb->rcv_buf);
+	while (tcb->ofo) {
+		struct ofo_seg *o = tcb->ofo;
+		tcb->ofo = o->next;
+		free(o);
+	}
+	free(tcb);
+}
+
+void synack_stack_free(struct synack_stack *st)
+{
+	struct collect c = {0};
+	if (!st)
+		return;
+	sock_table_free(st);
+	c.cap = st->conns.count + st->listeners.count;
+	c.v = c.cap ? malloc(c.cap * sizeof(*c.v)) : NULL;
+	if (c.v) {
+		htable_foreach(&st->conns, collect_conn, &c);
+		htable_foreach(&st->listeners, collect_conn, &c);
+		for (size_t i = 0; i < c.n; i++) {
+			if (c.v[i]->kind == CONN_TW)
+				free(container_of(c.v[i], struct tw, h));
+			else
+				free_tcb_now(container_of(c.v[i], struct tcb, h));
+		}
+		free(c.v);
+	}
+	htable_fini(&st->conns);
+	htable_fini(&st->listeners);
+	timer_queue_fini(&st->timers);
+	while (st->out_head) {
+		struct pkt *p = st->out_head;
+		st->out_head = p->next;
+		free(p);
+	}
+	while (st->pkt_free) {
+		struct pkt *p = st->pkt_free;
+		st->pkt_free = p->next;
+		free(p);
+	}
+	free(st->evq);
+	free(st->trace);
+	free(st->scratch);
+	free(st);
+}
+
+uint8_t *ip4_scratch(struct synack_stack *st)
+{
+	return st->scratch;
+}
+
+/* ------------------------------------------------------------------ */
+/* Packets and time.                                                   */
+
+static void set_now(struct synack_stack *st, uint64_t now)
+{
+	/* Time never runs backwards inside the stack. */
+	if (now > st->now)
+		st->now = now;
+}
+
+int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t len)
+{
+	if (!st)
+		return -EINVAL;
+	set_now(st, now);
+	if (!pkt)
+		len = 0;
+	return ip4_input(st, pkt, len);
+}
+
+void synack_advance(struct synack_stack *st, uint64_t now)
+{
+	struct timer_node *n;
+	set_now(st, now);
+	while ((n = timer_pop_due(&st->timers, st->now)) != NULL)
+		tcp_timer_fire(st, n);
+}
+
+uint64_t synack_next_deadline(const struct synack_stack *st)
+{
+	return timer_next(&st->timers);
+}
+
+uint64_t synack_now(const struct synack_stack *st)
+{
+	return st->now;
+}
+
+uint32_t synack_stack_addr(const struct synack_stack *st)
+{
+	return st->cfg.addr;
+}
+
+struct pkt *stack_pkt_alloc(struct synack_stack *st)
+{
+	struct pkt *p = st->pkt_free;
+	if (p) {
+		st->pkt_free = p->next;
+		st->pkt_free_len--;
+	} else {
+		p = malloc(sizeof(*p) + st->pkt_size);
+		if (!p)
+			return NULL;
+	}
+	p->next = NULL;
+	p->len = 0;
+	return p;
+}
+
+void stack_pkt_free(struct synack_stack *st, struct pkt *p)
+{
+	/* Keep a bounded free list so a burst does not pin memory forever. */
+	if (st->pkt_free_len >= 256) {
+		free(p);
+		return;
+	}
+	p->next = st->pkt_free;
+	st->pkt_free = p;
+	st->pkt_free_len++;
+}
+
+void stack_outbox_push(struct synack_stack *st, struct pkt *p)
+{
+	if (st->out_len >= st->cfg.outbox_max) {
+		STAT_INC(st, IpOutDiscards);
+		stack_count_drop(st, SYNACK_DROP_OUTBOX_FULL);
+		stack_pkt_free(st, p);
+		return;
+	}
+	p->next = NULL;
+	if (st->out_tail)
+		st->out_tail->next = p;
+	else
+		st->out_head = p;
+	st->out_tail = p;
+	st->out_len++;
+}
+
+ssize_t synack_output(struct synack_stack *st, void *buf, size_t cap)
+{
+	struct pkt *p = st->out_head;
+	size_t len;
+	if (!p)
+		return 0;
+	if (!buf || cap < p->len)
+		return -EMSGSIZE;
+	len = p->len;
+	memcpy(buf, p->data, len);
+	st->out_head = p->next;
+	if (!st->out_head)
+		st->out_tail = NULL;
+	st->out_len--;
+	stack_pkt_free(st, p);
+	return (ssize_t)len;
+}
+
+size_t synack_output_pending(const struct synack_stack *st)
+{
+	return st->out_len;
+}
+
+/* ------------------------------------------------------------------ */
+/* Trace ring.                                                         */
+
+uint64_t trace_reserve(struct synack_stack *st)
+{
+	uint32_t cap = st->cfg.trace_capacity;
+	if (!cap)
+		return SYNACK_NEVER;
+	if (st->trace_head - st->trace_tail == cap) {
+		st->trace_tail++; /* overwrite the oldest */
+		STAT_INC(st, TraceLost);
+	}
+	uint64_t idx = st->trace_head++;
+	struct synack_trace *r = &st->trace[idx % cap];
+	memset(r, 0, sizeof(*r));
+	r->t_us = st->now;
+	return idx;
+}
+
+struct synack_trace *trace_slot(struct synack_stack *st, uint64_t idx)
+{
+	if (idx == SYNACK_NEVER || idx < st->trace_tail || idx >= st->trace_head)
+		return NULL;
+	return &st->trace[idx % st->cfg.trace_capacity];
+}
+
+struct synack_trace *trace_add(struct synack_stack *st, uint8_t kind)
+{
+	struct synack_trace *r = trace_slot(st, trace_reserve(st));
+	if (r)
+		r->kind = kind;
+	return r;
+}
+
+size_t synack_trace_read(struct synack_stack *st, struct synack_trace *out, size_t max)
+{
+	size_t n = 0;
+	if (!st || !out)
+		return 0;
+	while (n < max && st->trace_tail < st->trace_head) {
+		out[n++] = st->trace[st->trace_tail % st->cfg.trace_capacity];
+		st->trace_tail++;
+	}
+	return n;
+}
+
+void stack_count_drop(struct synack_stack *st, int reason)
+{
+	if (reason > 0 && reason < SYNACK_DROP_COUNT)
+		st->stats.drops[reason]++;
+}
+
+/* ------------------------------------------------------------------ */
+/* Readiness queue.                                                    */
+
+void stack_notify(struct synack_stack *st, int fd)
+{
+	struct sock *so = sock_get(st, fd);
+	if (!so || so->ev_queued)
+		return;
+	if (st->evq_len == st->evq_cap) {
+		size_t cap = st->evq_cap ? st->evq_cap * 2 : 64;
+		int *q = malloc(cap * sizeof(*q));
+		if (!q)
+			return; /* synack_events() still tells the truth */
+		for (size_t i = 0; i < st->evq_len; i++)
+			q[i] = st->evq[(st->evq_head + i) % st->evq_cap];
+		free(st->evq);
+		st->evq = q;
+		st->evq_cap = cap;
+		st->evq_head = 0;
+	}
+	st->evq[(st->evq_head + st->evq_len) % st->evq_cap] = fd;
+	st->evq_len++;
+	so->ev_queued = 1;
+}
+
+int synack_event_next(struct synack_stack *st, struct synack_event *ev)
+{
+	while (st->evq_len) {
+		int fd = st->evq[st->evq_head];
+		st->evq_head = (st->evq_head + 1) % st->evq_cap;
+		st->evq_len--;
+		struct sock *so = sock_get(st, fd);
+		if (!so)
+			continue;
+		so->ev_queued = 0;
+		uint32_t e = synack_events(st, fd);
+		if (e == so->ev_reported)
+			continue;
+		so->ev_reported = e;
+		ev->socket = fd;
+		ev->events = e;
+		return 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Counters.                                                           */
+
+static void sum_buffers(void *ctx, struct hnode *n)
+{
+	struct conn_head *h = container_of(n, struct conn_head, node);
+	uint64_t *sum = ctx;
+	if (h->kind == CONN_TCB) {
+		const struct tcb *t = container_of(h, struct tcb, h);
+		*sum += t->snd_buf.len + t->rcv_buf.len + t->ofo_bytes;
+	}
+}
+
+void synack_stats(const struct synack_stack *st, struct synack_stats *out)
+{
+	uint64_t sum = 0;
+	*out = st->stats;
+	/* Buffered bytes are summed on demand rather than tracked on every
+	 * packet: the hot path stays free of bookkeeping. */
+	htable_foreach(&st->conns, sum_buffers, &sum);
+	for (int i = 0; i < st->nsocks; i++)
+		if (st->socks[i])
+			sum += st->socks[i]->rcv_left.len;
+	out->bytes_buffered = sum;
+}
+
+static const char *const counter_names[] = {
+#define SYNACK_COUNTER_NAME(name) #name,
+	SYNACK_COUNTERS(SYNACK_COUNTER_NAME)
+#undef SYNACK_COUNTER_NAME
+};
+
+size_t synack_counter_count(void)
+{
+	return sizeof(counter_names) / sizeof(counter_names[0]);
+}
+
+const char *synack_counter_name(size_t i)
+{
+	return i < synack_counter_count() ? counter_names[i] : NULL;
+}
+
+uint64_t synack_counter_value(const struct synack_stats *s, size_t i)
+{
+	/* The counters are the leading uint64_t fields, in list order. */
+	const uint64_t *v = (const uint64_t *)(const void *)s;
+	return i < synack_counter_count() ? v[i] : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Names.                                                              */
+
+const char *synack_state_name(int state)
+{
+	static const char *const names[] = {
+#define SYNACK_STATE_NAME(name) #name,
+		SYNACK_STATES(SYNACK_STATE_NAME)
+#undef SYNACK_STATE_NAME
+	};
+	return state >= 0 && state < SYNACK_STATE_COUNT ? names[state] : "?";
+}
+
+const char *synack_drop_name(int reason)
+{
+	static const char *const names[] = {
+#define SYNACK_DROP_NAME(name, str) str,
+		SYNACK_DROPS(SYNACK_DROP_NAME)
+#undef SYNACK_DROP_NAME
+	};
+	return reason >= 0 && reason < SYNACK_DROP_COUNT ? names[reason] : "?";
+}
+
+const char *synack_cause_name(int cause)
+{
+	static const char *const names[] = {
+#define SYNACK_CAUSE_NAME(name, str) str,
+		SYNACK_CAUSES(SYNACK_CAUSE_NAME)
+#undef SYNACK_CAUSE_NAME
+	};
+	return cause >= 0 && cause < SYNACK_CAUSE_COUNT ? names[cause] : "?";
+}
+
+const char *synack_flags_str(uint8_t flags, char *buf, size_t len)
+{
+	/* tcpdump's notation: S F R P U E W letters, "." for ACK. */
+	char tmp[16];
+	size_t n = 0;
+	if (flags & SYNACK_TH_SYN)
+		tmp[n++] = 'S';
+	if (flags & SYNACK_TH_FIN)
+		tmp[n++] = 'F';
+	if (flags & SYNACK_TH_RST)
+		tmp[n++] = 'R';
+	if (flags & SYNACK_TH_PSH)
+		tmp[n++] = 'P';
+	if (flags & SYNACK_TH_URG)
+		tmp[n++] = 'U';
+	if (flags & SYNACK_TH_ECE)
+		tmp[n++] = 'E';
+	if (flags & SYNACK_TH_CWR)
+		tmp[n++] = 'W';
+	if (flags & SYNACK_TH_ACK)
+		tmp[n++] = '.';
+	tmp[n] = '\0';
+	if (n == 0)
+		snprintf(tmp, sizeof(tmp), "none");
+	if (buf && len)
+		snprintf(buf, len, "%s", tmp);
+	return buf;
+}
+
+const char *synack_strerror(int err)
+{
+	if (err > 0)
+		err = -err;
+	switch (-err) {
+	case 0:
+		return "success";
+	case EAGAIN:
+		return "operation would block (EAGAIN)";
+	case EINPROGRESS:
+		return "connection in progress (EINPROGRESS)";
+	case EALREADY:
+		return "connection already in progress (EALREADY)";
+	case EISCONN:
+		return "socket is already connected (EISCONN)";
+	case ENOTCONN:
+		return "socket is not connected (ENOTCONN)";
+	case ECONNREFUSED:
+		return "connection refused (ECONNREFUSED)";
+	case ECONNRESET:
+		return "connection reset by peer (ECONNRESET)";
+	case ETIMEDOUT:
+		return "connection timed out (ETIMEDOUT)";
+	case EPIPE:
+		return "broken pipe (EPIPE)";
+	case EINVAL:
+		return "invalid argument (EINVAL)";
+	case EBADF:
+		return "bad socket (EBADF)";
+	case EADDRINUSE:
+		return "address already in use (EADDRINUSE)";
+	case EADDRNOTAVAIL:
+		return "address not available (EADDRNOTAVAIL)";
+	case ENOMEM:
+		return "out of memory (ENOMEM)";
+	case EMSGSIZE:
+		return "message too long (EMSGSIZE)";
+	case EOPNOTSUPP:
+		return "operation not supported (EOPNOTSUPP)";
+	case EMFILE:
+		return "too many sockets (EMFILE)";
+	case ENOPROTOOPT:
+		return "protocol option not available (ENOPROTOOPT)";
+	default:
+		return "unknown error";
+	}
+}
+
+int synack_endpoint_parse(const char *text, struct synack_endpoint *ep)
+{
+	unsigned a[4], port = 0;
+	char tail;
+	int n;
+	if (!text || !ep)
+		return -EINVAL;
+	n = sscanf(text, "%3u.%3u.%3u.%3u:%5u%c", &a[0], &a[1], &a[2], &a[3], &port, &tail);
+	if (n == 4) {
+		/* No port: the text must end after the address. */
+		if (strchr(text, ':'))
+			return -EINVAL;
+	} else if (n != 5) {
+		return -EINVAL;
+	}
+	for (int i = 0; i < 4; i++)
+		if (a[i] > 255)
+			return -EINVAL;
+	if (port > 65535)
+		return -EINVAL;
+	for (const char *p = text; *p; p++)
+		if (!(*p == '.' || *p == ':' || (*p >= '0' && *p <= '9')))
+			return -EINVAL;
+	ep->addr = (a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3];
+	ep->port = (uint16_t)port;
+	return 0;
+}
+
+const char *synack_endpoint_str(const struct synack_endpoint *ep, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u:%u", ep->addr >> 24, (ep->addr >> 16) & 255,
+		 (ep->addr >> 8) & 255, ep->addr & 255, ep->port);
+	return buf;
+}

@@ -1,0 +1,84 @@
+/*
+ * The stack object: configuration, tables, timers, the outbox, counters,
+ * the trace ring and the readiness queue.  Private to the library.
+ */
+#ifndef SYNACK_STACK_H
+#define SYNACK_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/hash.h"
+#include "core/timer.h"
+#include "synack/synack.h"
+
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+struct sock;
+struct tcb;
+
+/* One queued outgoing datagram. */
+struct pkt {
+	struct pkt *next;
+	uint16_t len;
+	uint8_t data[]; /* stack->pkt_size bytes */
+};
+
+struct synack_stack {
+	struct synack_config cfg;
+	uint64_t now;
+
+	/* Keys derived from cfg.secret, one per use, so that no two uses of
+	 * the secret can be compared against each other. */
+	uint8_t key_isn[16], key_port[16], key_hash[16];
+
+	struct htable conns; /* TCBs and TIME_WAIT records by 4-tuple */
+	struct htable listeners; /* listening TCBs by (laddr or 0, lport) */
+	struct timer_queue timers;
+
+	/* Outbox: FIFO of datagrams for the caller, and a free list. */
+	struct pkt *out_head, *out_tail, *pkt_free;
+	size_t out_len, pkt_free_len;
+	uint32_t pkt_size;
+	uint8_t *scratch; /* pkt_size bytes for assembling a payload */
+	uint16_t ip_id;
+
+	/* Sockets: a table indexed by descriptor with a free list. */
+	struct sock **socks;
+	int *free_fds; /* a stack of unused descriptors */
+	int nsocks, nfree;
+
+	/* Readiness queue: sockets whose readiness may have changed. */
+	int *evq;
+	size_t evq_head, evq_len, evq_cap;
+
+	/* Trace ring. */
+	struct synack_trace *trace;
+	uint64_t trace_head, trace_tail; /* absolute indexes; slot = index % capacity */
+
+	struct synack_stats stats;
+	uint32_t ephemeral_next; /* RFC 6056 algorithm 3 counter */
+};
+
+#define STAT_INC(st, name) ((st)->stats.name++)
+#define STAT_DEC(st, name) ((st)->stats.name--)
+
+/* Trace records.  trace_reserve returns an absolute index whose record the
+ * caller fills later (or SYNACK_NEVER when tracing is off); trace_slot gives
+ * the record while it has not been overwritten, else NULL. */
+uint64_t trace_reserve(struct synack_stack *st);
+struct synack_trace *trace_slot(struct synack_stack *st, uint64_t idx);
+struct synack_trace *trace_add(struct synack_stack *st, uint8_t kind);
+
+/* Drops something and says why: counts it and traces it. */
+void stack_count_drop(struct synack_stack *st, int reason);
+
+/* Outbox. */
+struct pkt *stack_pkt_alloc(struct synack_stack *st);
+void stack_pkt_free(struct synack_stack *st, struct pkt *p);
+void stack_outbox_push(struct synack_stack *st, struct pkt *p);
+
+/* Readiness queue. */
+void stack_notify(struct synack_stack *st, int sockfd);
+
+#endif

@@ -1,0 +1,702 @@
+/*
+ * The socket API: BSD names and semantics, always non-blocking, errors as
+ * negative errno values.  A socket is a descriptor-table entry that points
+ * at a TCB while a connection or listener exists; when the connection ends
+ * the socket keeps what the application has not read yet and the error.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/siphash.h"
+#include "sock/sock.h"
+#include "tcp/tcp.h"
+
+#define SOCK_MAX 1048576
+
+struct sock *sock_get(struct synack_stack *st, int fd)
+{
+	if (!st || fd < 0 || fd >= st->nsocks)
+		return NULL;
+	return st->socks[fd];
+}
+
+static struct sock *sock_lookup(struct synack_stack *st, int fd, int *err)
+{
+	struct sock *so = sock_get(st, fd);
+	*err = so ? 0 : -EBADF;
+	return so;
+}
+
+int synack_socket(struct synack_stack *st)
+{
+	struct sock *so;
+	int fd;
+	if (!st)
+		return -EINVAL;
+	if (st->nfree == 0) {
+		/* Grow the table; the new descriptors go on the free stack so
+		 * that the lowest is handed out first. */
+		if (st->nsocks >= SOCK_MAX)
+			return -EMFILE;
+		int cap = st->nsocks ? st->nsocks * 2 : 16;
+		struct sock **t = realloc(st->socks, (size_t)cap * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		st->socks = t;
+		int *f = realloc(st->free_fds, (size_t)cap * sizeof(*f));
+		if (!f)
+			return -ENOMEM;
+		st->free_fds = f;
+		for (int i = cap - 1; i >= st->nsocks; i--) {
+			t[i] = NULL;
+			f[st->nfree++] = i;
+		}
+		st->nsocks = cap;
+	}
+	so = calloc(1, sizeof(*so));
+	if (!so)
+		return -ENOMEM;
+	fd = st->free_fds[--st->nfree];
+	so->fd = fd;
+	so->linger = -1;
+	so->rcvbuf = (int)st->cfg.rcvbuf;
+	so->sndbuf = (int)st->cfg.sndbuf;
+	so->maxseg = (int)(st->cfg.mtu - WIRE_IP4_HDR_LEN - WIRE_TCP_HDR_LEN);
+	ring_init(&so->rcv_left, 0);
+	st->socks[fd] = so;
+	return fd;
+}
+
+static void sock_release(struct synack_stack *st, struct sock *so)
+{
+	int fd = so->fd;
+	ring_fini(&so->rcv_left);
+	st->socks[fd] = NULL;
+	st->free_fds[st->nfree++] = fd;
+	free(so);
+}
+
+void sock_detach(struct synack_stack *st, int fd, int err)
+{
+	struct sock *so = sock_get(st, fd);
+	struct tcb *tcb;
+	if (!so || !so->tcb)
+		return;
+	tcb = so->tcb;
+	/* Unread data outlives the connection: the application reads it
+	 * and then sees end of file (or the error). */
+	so->rcv_left = tcb->rcv_buf;
+	ring_init(&tcb->rcv_buf, 0);
+	so->eof = tcb->rcv_fin;
+	so->tcb = NULL;
+	if (err && !so->error)
+		so->error = err;
+	stack_notify(st, fd);
+}
+
+void sock_table_free(struct synack_stack *st)
+{
+	for (int i = 0; i < st->nsocks; i++)
+		if (st->socks[i]) {
+			ring_fini(&st->socks[i]->rcv_left);
+			free(st->socks[i]);
+		}
+	free(st->socks);
+	free(st->free_fds);
+	st->socks = NULL;
+	st->free_fds = NULL;
+	st->nsocks = st->nfree = 0;
+}
+
+static int is_local_addr(const struct synack_stack *st, uint32_t addr)
+{
+	return addr == 0 || addr == st->cfg.addr;
+}
+
+static int port_taken(struct synack_stack *st, const struct sock *self, uint16_t port)
+{
+	for (int i = 0; i < st->nsocks; i++) {
+		struct sock *o = st->socks[i];
+		if (!o || o == self || !o->bound || o->local.port != port)
+			continue;
+		/* SO_REUSEADDR lets a new socket bind beside connections that
+		 * still use the port, but never beside a listener. */
+		if (self->reuseaddr && o->reuseaddr && !o->listening)
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+int synack_bind(struct synack_stack *st, int s, const struct synack_endpoint *local)
+{
+	int err;
+	struct sock *so = sock_lookup(st, s, &err);
+	if (!so)
+		return err;
+	if (!local)
+		return -EINVAL;
+	if (so->bound || so->tcb)
+		return -EINVAL;
+	if (!is_local_addr(st, local->addr))
+		return -EADDRNOTAVAIL;
+	if (local->port != 0 && port_taken(st, so, local->port))
+		return -EADDRINUSE;
+	so->local = *local;
+	so->local.addr = st->cfg.addr;
+	so->bound = local->port != 0;
+	if (local->port == 0) {
+		/* Port 0: an ephemeral port is chosen at listen/connect. */
+		so->bound = 0;
+	}
+	return 0;
+}
+
+/*
+ * RFC 6056 algorithm 3: the ephemeral port search starts at an offset
+ * given by a keyed hash of the remote endpoint, so ports are hard to guess
+ * yet a local port is reused for a given peer only after the range cycles.
+ */
+static int pick_port(struct synack_stack *st, struct sock *so, const struct synack_endpoint *peer)
+{
+	uint32_t lo = st->cfg.ephemeral_port_min, hi = st->cfg.ephemeral_port_max;
+	uint32_t num = hi - lo + 1;
+	uint8_t b[10];
+	wire_put32(b, st->cfg.addr);
+	wire_put32(b + 4, peer ? peer->addr : 0);
+	wire_put16(b + 8, peer ? peer->port : 0);
+	uint32_t offset = (uint32_t)siphash24(st->key_port, b, sizeof(b));
+	for (uint32_t i = 0; i < num; i++) {
+		uint16_t port = (uint16_t)(lo + (offset + st->ephemeral_next + i) % num);
+		if (port_taken(st, so, port))
+			continue;
+		if (peer) {
+			struct tuple t = {st->cfg.addr, peer->addr, port, peer->port};
+			if (htable_find(&st->conns, &t))
+				continue;
+		} else {
+			struct tuple t = {0, 0, port, 0};
+			if (htable_find(&st->listeners, &t))
+				continue;
+		}
+		st->ephemeral_next += i + 1;
+		so->local.addr = st->cfg.addr;
+		so->local.port = port;
+		so->bound = 1;
+		return 0;
+	}
+	return -EADDRNOTAVAIL;
+}
+
+int synack_listen(struct synack_stack *st, int s, int backlog)
+{
+	int err;
+	struct sock *so = sock_lookup(st, s, &err);
+	struct tcb *l;
+	if (!so)
+		return err;
+	if (so->listening) {
+		/* Like Linux: listen() again only changes the backlog. */
+		uint32_t b = backlog < 1 ? 1 : (uint32_t)backlog;
+		so->tcb->backlog = b > st->cfg.somaxconn ? st->cfg.somaxconn : b;
+		return 0;
+	}
+	if (so->tcb || so->connecting)
+		return -EINVAL;
+	if (!so->bound && (err = pick_port(st, so, NULL)) != 0)
+		return err;
+	/* The backlog is capped at somaxconn, as Linux does; a backlog of
+	 * zero or less still admits one connection. */
+	uint32_t b = backlog < 1 ? 1 : (uint32_t)backlog;
+	if (b > st->cfg.somaxconn)
+		b = st->cfg.somaxconn;
+	struct tuple t = {0, 0, so->local.port, 0};
+	if (htable_find(&st->listeners, &t))
+		return -EADDRINUSE;
+	err = tcp_open_passive(st, s, &t, (int)b, &l);
+	if (err)
+		return err;
+	l->t.laddr = st->cfg.addr;
+	l->rcv_mss = (uint32_t)so->maxseg;
+	l->nodelay = (uint8_t)so->nodelay;
+	ring_set_cap(&l->rcv_buf, (uint32_t)so->rcvbuf);
+	ring_set_cap(&l->snd_buf, (uint32_t)so->sndbuf);
+	so->tcb = l;
+	so->listening = 1;
+	return 0;
+}
+
+int synack_accept(struct synack_stack *st, int s, struct synack_endpoint *peer)
+{
+	int err;
+	struct sock *so = sock_lookup(st, s, &err);
+	struct tcb *c;
+	if (!so)
+		return err;
+	if (!so->listening)
+		return -EINVAL;
+	if (!so->tcb->acq_head)
+		return -EAGAIN;
+	int fd = synack_socket(st);
+	if (fd < 0)
+		return fd;
+	so = sock_get(st, s); /* the table may have moved */
+	c = tcp_accept(so->tcb);
+	struct sock *ns = sock_get(st, fd);
+	ns->tcb = c;
+	ns->bound = 1;
+	ns->connecting = 1;
+	ns->local.addr = c->t.laddr;
+	ns->local.port = c->t.lport;
+	ns->remote.addr = c->t.raddr;
+	ns->remote.port = c->t.rport;
+	ns->rcvbuf = (int)c->rcv_buf.cap;
+	ns->sndbuf = (int)c->snd_buf.cap;
+	ns->nodelay = c->nodelay;
+	ns->maxseg = (int)c->rcv_mss;
+	c->sockfd = fd;
+	if (peer)
+		*peer = ns->remote;
+	/* The child may already have data, a FIN, or both. */
+	stack_notify(st, fd);
+	stack_notify(st, s);
+	return fd;
+}
+
+int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint *peer)
+{
+	int err;
+	struct sock *so = sock_lookup(st, s, &err);
+	struct tcb *tcb;
+	if (!so)
+		return err;
+	if (!peer || peer->port == 0 || peer->addr == 0 || peer->addr == 0xffffffffu ||
+	    (peer->addr >> 28) == 0xe)
+		return -EINVAL;
+	if (so->listening)
+		return -EINVAL;
+	if (so->tcb)
+		return so->tcb->state == SYNACK_SYN_SENT || so->tcb->state == SYNACK_SYN_RECEIVED
+			       ? -EALREADY
+			       : -EISCONN;
+	if (so->connecting)
+		return -EISCONN; /* a finished connection cannot be reused */
+	if (!so->bound && (err = pick_port(st, so, peer)) != 0)
+		return err;
+	struct tuple t = {st->cfg.addr, peer->addr, so->local.port, peer->port};
+	if (htable_find(&st->conns, &t))
+		return -EADDRINUSE;
+	err = tcp_open_active(st, s, &t, (uint32_t)so->maxseg, (uint32_t)so->rcvbuf,
+			      (uint32_t)so->sndbuf, &tcb);
+	if (err)
+		return err;
+	tcb->nodelay = (uint8_t)so->nodelay;
+	so->tcb = tcb;
+	so->connecting = 1;
+	so->remote = *peer;
+	return -EINPROGRESS;
+}
+
+/* The error to report once, then clear (like SO_ERROR on a socket call). */
+static int take_error(struct sock *so)
+{
+	int e = so->error;
+	so->error = 0;
+	return e;
+}
+
+ssize_t synack_send(struct synack_stack *st, int s, const void *buf, size_t len)
+{
+	int err;
+	struct sock *so = sock_lookup(st, s, &err);
+	if (!so)
+		return err;
+	if (!buf && len)
+		return -EINVAL;
+	if (so->error)
+		return take_error(so);
+	if (so->listening)
+		return -ENOTCONN;
+	if (so->wr_shut)
+		return -EPIPE;
+	if (!so->tcb)
+		return so->connecting ? -EPIPE : -ENOTCONN;
+	switch (so->tcb->state) {
+	case SYNACK_SYN_SENT:
+	case SYNACK_SYN_RECEIVED:
+		return -EAGAIN; /* not connected yet; POLLOUT says when */
+	case SYNACK_ESTABLISHED:
+	case SYNACK_CLOSE_WAIT:
+		break;
+	default:
+		return -EPIPE;
+	}
+	if (len > INT32_MAX)
+		len = INT32_MAX;
+	return tcp_send(so->tcb, buf, (uint32_t)len);
+}
+
+ssize_t synack_recv(struct synack_stack *st, int s, void *buf, size_t len, int flags)
+{
+	int err;
+	struct sock *so = sock_lookup(st, s, &err);
+	struct ring *r;
+	if (!so)
+		return err;
+	if (!buf && len)
+		return -EINVAL;
+	if (flags & ~SYNACK_MSG_PEEK)
+		return -EOPNOTSUPP;
+	if (so->listening)
+		return -ENOTCONN;
+	if (!so->tcb && !so->connecting)
+		return -ENOTCONN;
+	r = so->tcb ? &so->tcb->rcv_buf : &so->rcv_left;
+	if (r->len && !so->rd_shut) {
+		uint32_t n = len > r->len ? r->len : (uint32_t)len;
+		ring_peek(r, 0, buf, n);
+		if (!(flags & SYNACK_MSG_PEEK)) {
+			ring_consume(r, n);
+			if (so->tcb)
+				tcp_receive_done(so->tcb);
+		}
+		return n;
+	}
+	if (so->rd_shut)
+		return 0;
+	if (so->error)
+		return take_error(so);
+	if (!so->tcb)
+		return 0; /* the connection ended; everything was read */
+	if (so->tcb->rcv_fin)
+		return 0;
+	switch (so->tcb->state) {
+	case SYNACK_CLOSE_WAIT:
+	case SYNACK_CLOSING:
+	case SYNACK_LAST_ACK:
+	case SYNACK_TIME_WAIT:
+	case SYNACK_CLOSED:
+		return 0;
+	default:
+		return len ? -EAGAIN : 0;
+	}
+}
+
+int synack_shutdown(struct synack_stack *st, int s, int how)
+{
+	int err;
+	struct sock *so = sock_lookup(st, s, &err);
+	if (!so)
+		return err;
+	if (how != SYNACK_SHUT_RD && how != SYNACK_SHUT_WR && how != SYNACK_SHUT_RDWR)
+		return -EINVAL;
+	if (so->listening || !so->tcb)
+		return -ENOTCONN;
+	if (how != SYNACK_SHUT_WR) {
+		so->rd_shut = 1;
+		ring_consume(&so->tcb->rcv_buf, so->tcb->rcv_buf.len);
+	}
+	if (how != SYNACK_SHUT_RD && !so->wr_shut) {
+		so->wr_shut = 1;
+		tcp_close(so->tcb, SYNACK_CAUSE_APP_SHUTDOWN);
+	}
+	stack_notify(st, s);
+	return 0;
+}
+
+int synack_close(struct synack_stack *st, int s)
+{
+	int err;
+	struct sock *so = sock_lookup(st, s, &err);
+	struct tcb *tcb;
+	if (!so)
+		return err;
+	tcb = so->tcb;
+	so->tcb = NULL;
+	if (!tcb) {
+		sock_release(st, so);
+		return 0;
+	}
+	if (so->listening) {
+		sock_release(st, so);
+		tcp_close_listener(tcb);
+		return 0;
+	}
+	tcb->sockfd = -1;
+	if (so->linger == 0) {
+		/* SO_LINGER with a zero timeout: abort with a reset. */
+		STAT_INC(st, AbortOnLinger);
+		sock_release(st, so);
+		tcp_abort(tcb, SYNACK_CAUSE_APP_ABORT);
+		return 0;
+	}
+	if (tcb->rcv_buf.len && !so->rd_shut) {
+		/* RFC 1122 4.2.2.13 / RFC 9293 3.10.4: closing with unread
+		 * data loses it; a reset tells the peer so. */
+		STAT_INC(st, AbortOnClose);
+		sock_release(st, so);
+		tcp_abort(tcb, SYNACK_CAUSE_APP_ABORT);
+		return 0;
+	}
+	sock_release(st, so);
+	if (tcb->state == SYNACK_SYN_SENT) {
+		tcp_done(tcb, SYNACK_CAUSE_APP_CLOSE, 0);
+		return 0;
+	}
+	tcp_orphan(tcb);
+	if (st->stats.orphans_live > st->cfg.max_orphans) {
+		/* Past max_orphans, as Linux does: reset instead of lingering. */
+		STAT_INC(st, OrphanOverflow);
+		tcp_abort(tcb, SYNACK_CAUSE_ORPHAN_OVERFLOW);
+		return 0;
+	}
+	tcp_close(tcb, SYNACK_CAUSE_APP_CLOSE);
+	return 0;
+}
+
+int synack_socket_error(struct synack_stack *st, int s)
+{
+	int err;
+	struct sock *so = sock_lookup(st, s, &err);
+	if (!so)
+		return err;
+	return take_error(so);
+}
+
+int synack_getsockname(struct synack_stack *st, int s, struct synack_endpoint *local)
+{
+	int err;
+	struct sock *so = sock_lookup(st, s, &err);
+	if (!so)
+		return err;
+	if (!local)
+		return -EINVAL;
+	*local = so->local;
+	return 0;
+}
+
+int synack_getpeername(struct synack_stack *st, int s, struct synack_endpoint *peer)
+{
+	int err;
+	struct sock *so = sock_lookup(st, s, &err);
+	if (!so)
+		return err;
+	if (!peer)
+		return -EINVAL;
+	if (!so->connecting || so->listening)
+		return -ENOTCONN;
+	*peer = so->remote;
+	return 0;
+}
+
+int synack_setsockopt(struct synack_stack *st, int s, int opt, int value)
+{
+	int err;
+	struct sock *so = sock_lookup(st, s, &err);
+	if (!so)
+		return err;
+	switch (opt) {
+	case SYNACK_SO_LINGER:
+		if (value < -1)
+			return -EINVAL;
+		so->linger = value;
+		return 0;
+	case SYNACK_SO_RCVBUF:
+	case SYNACK_SO_SNDBUF: {
+		if (value < 1 || value > (1 << 30))
+			return -EINVAL;
+		struct ring *r = NULL;
+		if (so->tcb)
+			r = opt == SYNACK_SO_RCVBUF ? &so->tcb->rcv_buf : &so->tcb->snd_buf;
+		if (r && ring_set_cap(r, (uint32_t)value) != 0)
+			return -EINVAL; /* smaller than what it holds now */
+		if (opt == SYNACK_SO_RCVBUF)
+			so->rcvbuf = value;
+		else
+			so->sndbuf = value;
+		if (so->tcb)
+			stack_notify(st, s);
+		return 0;
+	}
+	case SYNACK_SO_REUSEADDR:
+		if (value != 0 && value != 1)
+			return -EINVAL;
+		so->reuseaddr = value;
+		return 0;
+	case SYNACK_TCP_NODELAY:
+		if (value != 0 && value != 1)
+			return -EINVAL;
+		so->nodelay = value;
+		if (so->tcb)
+			so->tcb->nodelay = (uint8_t)value;
+		return 0;
+	case SYNACK_TCP_MAXSEG: {
+		uint32_t max = st->cfg.mtu - WIRE_IP4_HDR_LEN - WIRE_TCP_HDR_LEN;
+		if (value < 88 || (uint32_t)value > max)
+			return -EINVAL; /* RFC 9293 leaves room; Linux uses 88 */
+		if (so->tcb)
+			return -EISCONN;
+		so->maxseg = value;
+		return 0;
+	}
+	case SYNACK_SO_ERROR:
+		return -ENOPROTOOPT;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+int synack_getsockopt(struct synack_stack *st, int s, int opt, int *value)
+{
+	int err;
+	struct sock *so = sock_lookup(st, s, &err);
+	if (!so)
+		return err;
+	if (!value)
+		return -EINVAL;
+	switch (opt) {
+	case SYNACK_SO_LINGER:
+		*value = so->linger;
+		return 0;
+	case SYNACK_SO_RCVBUF:
+		*value = so->rcvbuf;
+		return 0;
+	case SYNACK_SO_SNDBUF:
+		*value = so->sndbuf;
+		return 0;
+	case SYNACK_SO_REUSEADDR:
+		*value = so->reuseaddr;
+		return 0;
+	case SYNACK_TCP_NODELAY:
+		*value = so->nodelay;
+		return 0;
+	case SYNACK_TCP_MAXSEG:
+		*value = so->tcb && so->tcb->state != SYNACK_LISTEN ? (int)so->tcb->snd_mss
+								   : so->maxseg;
+		return 0;
+	case SYNACK_SO_ERROR:
+		*value = take_error(so);
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+uint32_t synack_events(struct synack_stack *st, int s)
+{
+	struct sock *so = sock_get(st, s);
+	uint32_t e = 0;
+	if (!so)
+		return SYNACK_POLLERR;
+	if (so->error)
+		e |= SYNACK_POLLERR;
+	if (so->listening) {
+		if (so->tcb->acq_len)
+			e |= SYNACK_POLLIN;
+		return e;
+	}
+	if (!so->tcb) {
+		if (so->connecting) {
+			/* The connection is over: readable (data or EOF). */
+			e |= SYNACK_POLLIN | SYNACK_POLLRDHUP | SYNACK_POLLHUP;
+		} else {
+			/* Never connected: Linux reports POLLOUT | POLLHUP. */
+			e |= SYNACK_POLLOUT | SYNACK_POLLHUP;
+		}
+		return e;
+	}
+	struct tcb *t = so->tcb;
+	if (t->rcv_buf.len || t->rcv_fin || so->rd_shut)
+		e |= SYNACK_POLLIN;
+	if (t->rcv_fin)
+		e |= SYNACK_POLLRDHUP;
+	if ((t->state == SYNACK_ESTABLISHED || t->state == SYNACK_CLOSE_WAIT) && !so->wr_shut &&
+	    ring_space(&t->snd_buf))
+		e |= SYNACK_POLLOUT;
+	if (t->rcv_fin && so->wr_shut)
+		e |= SYNACK_POLLHUP;
+	return e;
+}
+
+int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info)
+{
+	int err;
+	struct sock *so = sock_lookup(st, s, &err);
+	if (!so)
+		return err;
+	if (!info)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	if (!so->tcb) {
+		info->state = SYNACK_CLOSED;
+		info->recv_queue = so->rcv_left.len;
+		return 0;
+	}
+	struct tcb *t = so->tcb;
+	info->state = t->state;
+	info->state_since_us = t->state_since;
+	info->iss = t->iss;
+	info->irs = t->irs;
+	info->snd_una = t->snd_una;
+	info->snd_nxt = t->snd_nxt;
+	info->snd_wnd = t->snd_wnd;
+	info->rcv_nxt = t->rcv_nxt;
+	info->rcv_wnd = t->state == SYNACK_LISTEN ? 0 : tcp_rcv_window(t);
+	info->mss = t->snd_mss;
+	info->rto_us = t->rto_us;
+	info->srtt_us = t->srtt_us;
+	info->rttvar_us = t->rttvar_us;
+	info->cwnd = t->snd_wnd; /* no congestion control yet: the peer's window rules */
+	info->retransmits = t->backoff;
+	info->total_retrans = t->total_retrans;
+	info->send_queue = t->snd_buf.len;
+	info->recv_queue = t->rcv_buf.len;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Listing connections, as `ss` does.                                  */
+
+struct conns_walk {
+	synack_conn_fn fn;
+	void *ctx;
+	size_t n;
+};
+
+static void walk_conn(void *ctx, struct hnode *n)
+{
+	struct conns_walk *w = ctx;
+	struct conn_head *h = container_of(n, struct conn_head, node);
+	struct synack_conn c;
+	memset(&c, 0, sizeof(c));
+	c.local.addr = n->key.laddr;
+	c.local.port = n->key.lport;
+	c.remote.addr = n->key.raddr;
+	c.remote.port = n->key.rport;
+	if (h->kind == CONN_TW) {
+		struct tw *tw = container_of(h, struct tw, h);
+		c.state = SYNACK_TIME_WAIT;
+		c.state_since_us = tw->since;
+		c.socket = -1;
+	} else {
+		struct tcb *t = container_of(h, struct tcb, h);
+		c.local.addr = t->t.laddr;
+		c.state = t->state;
+		c.state_since_us = t->state_since;
+		c.socket = t->sockfd;
+		c.send_queue = t->snd_buf.len;
+		c.recv_queue = t->state == SYNACK_LISTEN ? t->acq_len : t->rcv_buf.len;
+	}
+	w->n++;
+	if (w->fn)
+		w->fn(w->ctx, &c);
+}
+
+size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx)
+{
+	struct conns_walk w = {fn, ctx, 0};
+	htable_foreach(&st->listeners, walk_conn, &w);
+	htable_foreach(&st->conns, walk_conn, &w);
+	return w.n;
+}

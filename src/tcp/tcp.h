@@ -1,0 +1,172 @@
+/*
+ * TCP: the transmission control block, TIME_WAIT records, and the entry
+ * points of the state machine (RFC 9293 3.10).
+ */
+#ifndef SYNACK_TCP_H
+#define SYNACK_TCP_H
+
+#include <stdint.h>
+
+#include "core/hash.h"
+#include "core/ring.h"
+#include "core/stack.h"
+#include "core/timer.h"
+#include "tcp/seq.h"
+#include "wire/wire.h"
+
+enum conn_kind { CONN_TCB = 1, CONN_TW };
+enum conn_hashed { HASHED_CONNS = 1, HASHED_LISTENERS };
+
+/* What TCBs and TIME_WAIT records share: the demux node and the timer. */
+struct conn_head {
+	struct hnode node; /* key: local and remote address and port */
+	struct timer_node timer; /* the earliest of the owner's deadlines */
+	uint8_t kind; /* enum conn_kind */
+	uint8_t hashed; /* enum conn_hashed, 0 when in no table */
+};
+
+/* An out-of-order segment held until the gap before it fills. */
+struct ofo_seg {
+	struct ofo_seg *next;
+	uint32_t seq, len; /* payload sequence and length */
+	uint8_t fin; /* a FIN follows the payload */
+	uint8_t data[];
+};
+
+/*
+ * The transmission control block (RFC 9293 3.3.1), with the variable names
+ * of the RFC.  Send sequence space:
+ *
+ *   iss      snd_una        snd_nxt              snd_una + snd_wnd
+ *    | SYN |  acked  | sent, unacked | may send  |
+ *
+ * snd_buf holds the data bytes from snd_buf_seq on: sent-unacked, then not
+ * yet sent.  When the application has closed its sending side, our FIN
+ * occupies the sequence number just after the last byte (fin_seq()).
+ */
+struct tcb {
+	struct conn_head h;
+	struct synack_stack *st;
+	uint8_t state; /* enum synack_state: changed only by tcp_set_state */
+	uint8_t passive; /* opened by a listener (SYN_RECEIVED returns to LISTEN) */
+	uint8_t fin_queued; /* the application closed its sending side */
+	uint8_t rcv_fin; /* the peer's FIN has been received in sequence */
+	uint8_t in_acceptq;
+	uint8_t nodelay;
+	uint8_t orphan; /* the application closed the socket; the connection goes on */
+	uint64_t state_since;
+	struct tuple t;
+	int sockfd; /* owning socket, -1 for an orphan or a pending child */
+
+	/* Send sequence variables. */
+	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2, snd_up;
+	uint32_t max_snd_wnd; /* largest window the peer offered (RFC 5961 5.2) */
+	uint32_t snd_mss; /* what we may put in one segment */
+	uint32_t snd_buf_seq; /* sequence number of snd_buf's first byte */
+	struct ring snd_buf;
+
+	/* Receive sequence variables. */
+	uint32_t irs, rcv_nxt, rcv_wnd, rcv_up;
+	uint32_t rcv_adv; /* right edge of the window we last advertised */
+	uint32_t rcv_mss; /* what we announced */
+	struct ring rcv_buf; /* in-order data the application has not read */
+	struct ofo_seg *ofo; /* out-of-order segments by sequence */
+	uint32_t ofo_bytes;
+
+	/* Retransmission (RFC 6298). */
+	uint32_t rto_us, srtt_us, rttvar_us;
+	uint32_t rtt_seq; /* segment being timed, valid while rtt_timing */
+	uint64_t rtt_start;
+	uint8_t rtt_timing;
+	uint8_t backoff; /* consecutive retransmission timeouts */
+	uint64_t total_retrans;
+
+	/* Deadlines; SYNACK_NEVER when off.  h.timer holds the earliest. */
+	uint64_t rtx_at; /* retransmission of SYN, SYN-ACK, data or FIN */
+	uint64_t fin2_at; /* orphaned FIN_WAIT_2 */
+	uint64_t close_wait_at; /* CLOSE_WAIT left open by the application */
+
+	/* Listener side. */
+	struct tcb *listener; /* for children: the listener that made us */
+	struct tcb *child_prev, *child_next; /* listener's children (pending and ready) */
+	struct tcb *acq_next; /* accept queue, oldest first */
+	struct tcb *children, *acq_head, *acq_tail; /* on a listener */
+	uint32_t acq_len, syn_len, backlog;
+};
+
+/* A connection in TIME_WAIT, shrunk to what RFC 9293 needs to answer
+ * stragglers; the TCB and its buffers are gone. */
+struct tw {
+	struct conn_head h;
+	uint32_t snd_nxt, rcv_nxt, iss, irs;
+	uint16_t rcv_wnd;
+	uint64_t since, expires;
+};
+
+/* A parsed segment: the wire view plus its sequence length. */
+struct seg {
+	const struct wire_tcp *w;
+	uint32_t seq, ack, len; /* len = SEG.LEN, counting SYN and FIN */
+	uint8_t flags;
+	uint64_t trace_idx; /* reserved trace record for this arrival */
+};
+
+/* tcp_tcb.c: lifecycle, state changes, demux */
+struct tcb *tcp_tcb_new(struct synack_stack *st);
+void tcp_tcb_free(struct tcb *tcb);
+void tcp_set_state(struct tcb *tcb, int to, int cause);
+uint32_t tcp_isn(struct synack_stack *st, const struct tuple *t);
+int tcp_tcb_hash(struct tcb *tcb, int listening);
+void tcp_tcb_unhash(struct tcb *tcb);
+/* Ends the connection: CLOSED, timers off, out of the tables, the socket
+ * told err (0 for a normal end); frees the TCB unless a socket holds it. */
+void tcp_done(struct tcb *tcb, int cause, int err);
+/* Moves a connection into TIME_WAIT: a compact record replaces the TCB. */
+void tcp_time_wait(struct tcb *tcb, int cause);
+void tcp_tw_free(struct synack_stack *st, struct tw *tw, int cause);
+void tcp_rearm(struct tcb *tcb);
+/* Takes a child out of its listener's lists (pending or accept queue). */
+void tcp_unlink_child(struct tcb *tcb);
+uint32_t tcp_rcv_window(const struct tcb *tcb);
+uint32_t tcp_fin_seq(const struct tcb *tcb);
+int tcp_fin_acked(const struct tcb *tcb);
+int tcp_is_orphan(const struct tcb *tcb);
+void tcp_trace_state(struct synack_stack *st, const struct tuple *t, uint32_t iss, uint32_t irs,
+		     int from, int to, int cause);
+
+/* tcp_input.c: segment arrival (RFC 9293 3.10.7) */
+void tcp_input(struct synack_stack *st, const struct wire_tcp *w);
+
+/* tcp_output.c */
+void tcp_output(struct tcb *tcb);
+void tcp_send_ack(struct tcb *tcb);
+void tcp_send_syn(struct tcb *tcb);
+void tcp_send_rst_for(struct tcb *tcb);
+void tcp_retransmit(struct tcb *tcb);
+void tcp_challenge_ack(struct tcb *tcb);
+/* RFC 9293 3.10.7.1: the reset for a segment that found no connection. */
+void tcp_reset_reply(struct synack_stack *st, const struct wire_tcp *w);
+void tcp_tw_send_ack(struct synack_stack *st, struct tw *tw);
+void tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, uint32_t ack,
+		  uint8_t flags, uint16_t wnd, const struct wire_tcp_opts *opts, const struct ring *buf,
+		  uint32_t buf_off, uint32_t len, uint32_t iss, uint32_t irs);
+
+/* tcp_timer.c */
+void tcp_timer_fire(struct synack_stack *st, struct timer_node *n);
+void tcp_arm_rtx(struct tcb *tcb);
+void tcp_rtt_sample(struct tcb *tcb, uint32_t rtt_us);
+
+/* tcp_user.c: the user calls of RFC 9293 3.10.1-3.10.6 */
+int tcp_open_active(struct synack_stack *st, int sockfd, const struct tuple *t, uint32_t mss,
+		    uint32_t rcvbuf, uint32_t sndbuf, struct tcb **out);
+int tcp_open_passive(struct synack_stack *st, int sockfd, const struct tuple *t, int backlog,
+		     struct tcb **out);
+int tcp_send(struct tcb *tcb, const void *buf, uint32_t len);
+void tcp_receive_done(struct tcb *tcb);
+void tcp_close(struct tcb *tcb, int cause);
+void tcp_abort(struct tcb *tcb, int cause);
+void tcp_close_listener(struct tcb *l);
+struct tcb *tcp_accept(struct tcb *l);
+void tcp_orphan(struct tcb *tcb);
+
+#endif

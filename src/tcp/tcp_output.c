@@ -1,0 +1,252 @@
+/*
+ * Segment output: new data and FIN within the peer's window, SYN and
+ * SYN-ACK, ACKs, retransmissions and resets.
+ */
+#include <string.h>
+
+#include "ip/ip4.h"
+#include "tcp/tcp.h"
+
+void tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, uint32_t ack,
+		  uint8_t flags, uint16_t wnd, const struct wire_tcp_opts *opts, const struct ring *buf,
+		  uint32_t buf_off, uint32_t len, uint32_t iss, uint32_t irs)
+{
+	static const struct wire_tcp_opts no_opts;
+	struct wire_tcp_out o;
+	struct pkt *p = stack_pkt_alloc(st);
+	size_t n;
+	if (!p) {
+		STAT_INC(st, IpOutDiscards);
+		return;
+	}
+	memset(&o, 0, sizeof(o));
+	o.saddr = t->laddr;
+	o.daddr = t->raddr;
+	o.sport = t->lport;
+	o.dport = t->rport;
+	o.seq = seq;
+	o.ack = ack;
+	o.flags = flags;
+	o.wnd = wnd;
+	o.opts = opts ? *opts : no_opts;
+	if (len && buf)
+		len = ring_peek(buf, buf_off, ip4_scratch(st), len);
+	else
+		len = 0;
+	n = wire_tcp_emit(p->data + WIRE_IP4_HDR_LEN, st->pkt_size - WIRE_IP4_HDR_LEN, &o,
+			  ip4_scratch(st), len);
+	if (n == 0) {
+		stack_pkt_free(st, p);
+		STAT_INC(st, IpOutDiscards);
+		return;
+	}
+	ip4_finish(st, p, t->laddr, t->raddr, WIRE_IPPROTO_TCP, n);
+
+	STAT_INC(st, OutSegs);
+	if (flags & SYNACK_TH_RST)
+		STAT_INC(st, OutRsts);
+	struct synack_trace *r = trace_add(st, SYNACK_TRACE_TX);
+	if (r) {
+		r->local.addr = t->laddr;
+		r->local.port = t->lport;
+		r->remote.addr = t->raddr;
+		r->remote.port = t->rport;
+		r->flags = flags;
+		r->seq = seq;
+		r->ack = ack;
+		r->len = len;
+		r->win = wnd;
+		r->iss = iss;
+		r->irs = irs;
+	}
+	ip4_send(st, p);
+}
+
+/* Sends one segment of this connection at sequence number seq. */
+static void send_at(struct tcb *tcb, uint32_t seq, uint32_t len, uint8_t flags)
+{
+	struct wire_tcp_opts opts;
+	uint32_t wnd = tcp_rcv_window(tcb);
+	uint32_t ack = 0;
+	memset(&opts, 0, sizeof(opts));
+	if (flags & SYNACK_TH_SYN) {
+		/* RFC 9293 3.7.1: announce the MSS we can receive. */
+		opts.has_mss = 1;
+		opts.mss = (uint16_t)tcb->rcv_mss;
+	}
+	if (tcb->state != SYNACK_SYN_SENT) {
+		flags |= SYNACK_TH_ACK;
+		ack = tcb->rcv_nxt;
+		if (seq_gt(tcb->rcv_nxt + wnd, tcb->rcv_adv))
+			tcb->rcv_adv = tcb->rcv_nxt + wnd;
+	}
+	tcp_send_raw(tcb->st, &tcb->t, seq, ack, flags, (uint16_t)wnd, &opts, &tcb->snd_buf,
+		     seq - tcb->snd_buf_seq, len, tcb->iss, tcb->irs);
+}
+
+void tcp_send_syn(struct tcb *tcb)
+{
+	send_at(tcb, tcb->iss, 0, SYNACK_TH_SYN);
+}
+
+void tcp_send_ack(struct tcb *tcb)
+{
+	/* Until our SYN is acknowledged, every acknowledgment we send must
+	 * carry it: in SYN_RECEIVED the ACK we owe is the SYN-ACK again. */
+	if (tcb->state == SYNACK_SYN_RECEIVED) {
+		tcp_send_syn(tcb);
+		return;
+	}
+	send_at(tcb, tcb->snd_nxt, 0, 0);
+}
+
+void tcp_challenge_ack(struct tcb *tcb)
+{
+	/* RFC 5961 3.2 and 4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
+	STAT_INC(tcb->st, ChallengeAcks);
+	send_at(tcb, tcb->snd_nxt, 0, 0);
+}
+
+void tcp_send_rst_for(struct tcb *tcb)
+{
+	/* RFC 9293 3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>; like Linux we also
+	 * acknowledge what we received so the peer can tell which data was lost. */
+	uint32_t ack = tcb->state == SYNACK_SYN_SENT ? 0 : tcb->rcv_nxt;
+	uint8_t flags = SYNACK_TH_RST | (tcb->state == SYNACK_SYN_SENT ? 0 : SYNACK_TH_ACK);
+	tcp_send_raw(tcb->st, &tcb->t, tcb->snd_nxt, ack, flags, 0, NULL, NULL, 0, 0, tcb->iss,
+		     tcb->irs);
+}
+
+void tcp_reset_reply(struct synack_stack *st, const struct wire_tcp *w)
+{
+	struct tuple t = {w->daddr, w->saddr, w->dport, w->sport};
+	uint32_t seg_len = w->data_len + !!(w->flags & SYNACK_TH_SYN) + !!(w->flags & SYNACK_TH_FIN);
+	/* RFC 9293 3.10.7.1: an incoming RST is discarded; otherwise, if the
+	 * ACK bit is on <SEQ=SEG.ACK><CTL=RST>, else
+	 * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
+	if (w->flags & SYNACK_TH_RST)
+		return;
+	if (w->flags & SYNACK_TH_ACK)
+		tcp_send_raw(st, &t, w->ack, 0, SYNACK_TH_RST, 0, NULL, NULL, 0, 0, w->ack, w->seq);
+	else
+		tcp_send_raw(st, &t, 0, w->seq + seg_len, SYNACK_TH_RST | SYNACK_TH_ACK, 0, NULL,
+			     NULL, 0, 0, 0, w->seq);
+}
+
+void tcp_tw_send_ack(struct synack_stack *st, struct tw *tw)
+{
+	tcp_send_raw(st, &tw->h.node.key, tw->snd_nxt, tw->rcv_nxt, SYNACK_TH_ACK, tw->rcv_wnd,
+		     NULL, NULL, 0, 0, tw->iss, tw->irs);
+}
+
+static int can_send_data(int state)
+{
+	/* Data queued before a close is still sent after it (RFC 9293 3.10.4:
+	 * the FIN follows all preceding SENDs). */
+	switch (state) {
+	case SYNACK_ESTABLISHED:
+	case SYNACK_CLOSE_WAIT:
+	case SYNACK_FIN_WAIT_1:
+	case SYNACK_CLOSING:
+	case SYNACK_LAST_ACK:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void start_timing(struct tcb *tcb, uint32_t seq)
+{
+	/* RFC 6298 3: time one segment per round trip. */
+	if (tcb->rtt_timing)
+		return;
+	tcb->rtt_timing = 1;
+	tcb->rtt_seq = seq;
+	tcb->rtt_start = tcb->st->now;
+}
+
+/*
+ * Sends whatever the peer's window allows: new data from snd_nxt in
+ * segments of at most snd_mss, then our FIN once every byte before it is
+ * sent.  Retransmission is tcp_retransmit's job.
+ */
+void tcp_output(struct tcb *tcb)
+{
+	if (!can_send_data(tcb->state))
+		return;
+	for (;;) {
+		uint32_t data_end = tcp_fin_seq(tcb);
+		uint32_t wnd_end = tcb->snd_una + tcb->snd_wnd;
+		uint32_t usable = seq_gt(wnd_end, tcb->snd_nxt) ? wnd_end - tcb->snd_nxt : 0;
+		uint8_t flags = 0;
+		uint32_t n = 0;
+		if (seq_lt(tcb->snd_nxt, data_end)) {
+			uint32_t avail = data_end - tcb->snd_nxt;
+			n = avail < usable ? avail : usable;
+			if (n > tcb->snd_mss)
+				n = tcb->snd_mss;
+			if (n == 0)
+				break;
+			if (n == avail) {
+				flags |= SYNACK_TH_PSH;
+				if (tcb->fin_queued)
+					flags |= SYNACK_TH_FIN;
+			}
+		} else if (tcb->fin_queued && tcb->snd_nxt == data_end) {
+			flags = SYNACK_TH_FIN;
+		} else {
+			break;
+		}
+		start_timing(tcb, tcb->snd_nxt);
+		send_at(tcb, tcb->snd_nxt, n, flags);
+		tcb->snd_nxt += n + !!(flags & SYNACK_TH_FIN);
+		if (tcb->rtx_at == SYNACK_NEVER)
+			tcp_arm_rtx(tcb);
+	}
+	/* Data waits behind a zero window with nothing in flight: the
+	 * retransmission timer doubles as the persist timer (RFC 9293 3.8.6.1). */
+	if (tcb->snd_nxt == tcb->snd_una && seq_lt(tcb->snd_nxt, tcp_fin_seq(tcb)) &&
+	    tcb->rtx_at == SYNACK_NEVER)
+		tcp_arm_rtx(tcb);
+}
+
+/* Sends again the earliest unacknowledged segment (RFC 6298 5.4), or a
+ * one-byte window probe when data waits behind a zero window. */
+void tcp_retransmit(struct tcb *tcb)
+{
+	struct synack_stack *st = tcb->st;
+	uint32_t data_end = tcp_fin_seq(tcb);
+	uint32_t len;
+	uint8_t flags = 0;
+	/* Karn's algorithm: no RTT sample from a retransmitted segment. */
+	tcb->rtt_timing = 0;
+	if (tcb->snd_una == tcb->iss &&
+	    (tcb->state == SYNACK_SYN_SENT || tcb->state == SYNACK_SYN_RECEIVED)) {
+		tcp_send_syn(tcb);
+		STAT_INC(st, RetransSegs);
+		tcb->total_retrans++;
+		return;
+	}
+	if (tcb->snd_una == tcb->snd_nxt) {
+		/* Nothing in flight: a zero-window probe of one new byte. */
+		if (!seq_lt(tcb->snd_nxt, data_end) || !can_send_data(tcb->state))
+			return;
+		send_at(tcb, tcb->snd_nxt, 1, 0);
+		tcb->snd_nxt += 1;
+		return;
+	}
+	len = seq_lt(tcb->snd_una, data_end) ? data_end - tcb->snd_una : 0;
+	if (len > tcb->snd_nxt - tcb->snd_una)
+		len = tcb->snd_nxt - tcb->snd_una;
+	if (len > tcb->snd_mss)
+		len = tcb->snd_mss;
+	if (tcb->fin_queued && seq_gt(tcb->snd_nxt, data_end) && tcb->snd_una + len == data_end)
+		flags |= SYNACK_TH_FIN;
+	if (len && !(flags & SYNACK_TH_FIN) && tcb->snd_una + len == tcb->snd_nxt)
+		flags |= SYNACK_TH_PSH;
+	if (len == 0 && !(flags & SYNACK_TH_FIN))
+		return;
+	send_at(tcb, tcb->snd_una, len, flags);
+	STAT_INC(st, RetransSegs);
+	tcb->total_retrans++;
+}

@@ -1,0 +1,298 @@
+/*
+ * TCB lifecycle: creation, the one function that changes state, the end of a
+ * connection, TIME_WAIT records, and initial sequence numbers.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/siphash.h"
+#include "sock/sock.h"
+#include "tcp/tcp.h"
+
+struct tcb *tcp_tcb_new(struct synack_stack *st)
+{
+	struct tcb *tcb = calloc(1, sizeof(*tcb));
+	if (!tcb)
+		return NULL;
+	tcb->h.kind = CONN_TCB;
+	timer_node_init(&tcb->h.timer);
+	tcb->st = st;
+	tcb->state = SYNACK_CLOSED;
+	tcb->state_since = st->now;
+	tcb->sockfd = -1;
+	tcb->rto_us = st->cfg.rto_initial_ms * 1000u;
+	tcb->rtx_at = tcb->fin2_at = tcb->close_wait_at = SYNACK_NEVER;
+	tcb->snd_mss = 536; /* RFC 9293 3.7.1: the default when no MSS option arrives */
+	ring_init(&tcb->snd_buf, st->cfg.sndbuf);
+	ring_init(&tcb->rcv_buf, st->cfg.rcvbuf);
+	st->stats.conns_live++;
+	return tcb;
+}
+
+static void ofo_free(struct tcb *tcb)
+{
+	while (tcb->ofo) {
+		struct ofo_seg *o = tcb->ofo;
+		tcb->ofo = o->next;
+		free(o);
+	}
+	tcb->ofo_bytes = 0;
+}
+
+void tcp_tcb_free(struct tcb *tcb)
+{
+	struct synack_stack *st = tcb->st;
+	timer_cancel(&st->timers, &tcb->h.timer);
+	tcp_tcb_unhash(tcb);
+	ofo_free(tcb);
+	ring_fini(&tcb->snd_buf);
+	ring_fini(&tcb->rcv_buf);
+	if (tcb->orphan)
+		st->stats.orphans_live--;
+	st->stats.conns_live--;
+	free(tcb);
+}
+
+int tcp_is_orphan(const struct tcb *tcb)
+{
+	return tcb->orphan;
+}
+
+int tcp_tcb_hash(struct tcb *tcb, int listening)
+{
+	struct synack_stack *st = tcb->st;
+	int err;
+	if (tcb->h.hashed)
+		return 0;
+	tcb->h.node.key = tcb->t;
+	if (listening) {
+		tcb->h.node.key.raddr = 0;
+		tcb->h.node.key.rport = 0;
+	}
+	err = htable_insert(listening ? &st->listeners : &st->conns, &tcb->h.node);
+	if (err == 0)
+		tcb->h.hashed = listening ? HASHED_LISTENERS : HASHED_CONNS;
+	return err;
+}
+
+void tcp_tcb_unhash(struct tcb *tcb)
+{
+	struct synack_stack *st = tcb->st;
+	if (!tcb->h.hashed)
+		return;
+	htable_remove(tcb->h.hashed == HASHED_LISTENERS ? &st->listeners : &st->conns,
+		      &tcb->h.node);
+	tcb->h.hashed = 0;
+}
+
+void tcp_trace_state(struct synack_stack *st, const struct tuple *t, uint32_t iss, uint32_t irs,
+		     int from, int to, int cause)
+{
+	struct synack_trace *r = trace_add(st, SYNACK_TRACE_STATE);
+	if (!r)
+		return;
+	r->local.addr = t->laddr;
+	r->local.port = t->lport;
+	r->remote.addr = t->raddr;
+	r->remote.port = t->rport;
+	r->from = (uint8_t)from;
+	r->to = (uint8_t)to;
+	r->cause = (uint8_t)cause;
+	r->iss = iss;
+	r->irs = irs;
+}
+
+static int counts_as_established(int state)
+{
+	/* RFC 4022 tcpCurrEstab: connections in ESTABLISHED or CLOSE-WAIT. */
+	return state == SYNACK_ESTABLISHED || state == SYNACK_CLOSE_WAIT;
+}
+
+/*
+ * Every state change goes through here, so that each one is traced with
+ * its cause, counted, and timed (synack_conns shows the time in state).
+ */
+void tcp_set_state(struct tcb *tcb, int to, int cause)
+{
+	struct synack_stack *st = tcb->st;
+	int from = tcb->state;
+	if (from == to)
+		return;
+	tcb->state = (uint8_t)to;
+	tcb->state_since = st->now;
+	/* RFC 4022 tcpActiveOpens, tcpPassiveOpens, tcpAttemptFails and
+	 * tcpEstabResets are defined by these transitions. */
+	if (from == SYNACK_CLOSED && to == SYNACK_SYN_SENT)
+		STAT_INC(st, ActiveOpens);
+	if (from == SYNACK_LISTEN && to == SYNACK_SYN_RECEIVED)
+		STAT_INC(st, PassiveOpens);
+	if ((from == SYNACK_SYN_SENT || from == SYNACK_SYN_RECEIVED) &&
+	    (to == SYNACK_CLOSED || to == SYNACK_LISTEN))
+		STAT_INC(st, AttemptFails);
+	if (counts_as_established(from) && to == SYNACK_CLOSED)
+		STAT_INC(st, EstabResets);
+	if (counts_as_established(from) && !counts_as_established(to))
+		STAT_DEC(st, CurrEstab);
+	if (!counts_as_established(from) && counts_as_established(to))
+		STAT_INC(st, CurrEstab);
+	tcp_trace_state(st, &tcb->t, tcb->iss, tcb->irs, from, to, cause);
+	if (tcb->sockfd >= 0)
+		stack_notify(st, tcb->sockfd);
+	else if (tcb->listener && tcb->listener->sockfd >= 0)
+		stack_notify(st, tcb->listener->sockfd);
+}
+
+/* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
+ * M a timer ticking every 4 microseconds, F a keyed hash. */
+uint32_t tcp_isn(struct synack_stack *st, const struct tuple *t)
+{
+	uint8_t b[12];
+	wire_put32(b, t->laddr);
+	wire_put16(b + 4, t->lport);
+	wire_put32(b + 6, t->raddr);
+	wire_put16(b + 10, t->rport);
+	return (uint32_t)siphash24(st->key_isn, b, sizeof(b)) + (uint32_t)(st->now / 4);
+}
+
+uint32_t tcp_fin_seq(const struct tcb *tcb)
+{
+	return tcb->snd_buf_seq + tcb->snd_buf.len;
+}
+
+int tcp_fin_acked(const struct tcb *tcb)
+{
+	return tcb->fin_queued && seq_gt(tcb->snd_una, tcp_fin_seq(tcb));
+}
+
+/*
+ * The window we offer: the free space of the receive buffer.  The right edge
+ * we advertised earlier is never withdrawn (RFC 9293 3.8.6: shrinking the
+ * window is strongly discouraged), and without window scaling the field
+ * holds at most 65535.
+ */
+uint32_t tcp_rcv_window(const struct tcb *tcb)
+{
+	uint32_t space = ring_space(&tcb->rcv_buf);
+	uint32_t promised = seq_gt(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
+	uint32_t w = space > promised ? space : promised;
+	return w > 65535 ? 65535 : w;
+}
+
+void tcp_rearm(struct tcb *tcb)
+{
+	uint64_t at = tcb->rtx_at;
+	if (tcb->fin2_at < at)
+		at = tcb->fin2_at;
+	if (tcb->close_wait_at < at)
+		at = tcb->close_wait_at;
+	if (at == SYNACK_NEVER) {
+		timer_cancel(&tcb->st->timers, &tcb->h.timer);
+		return;
+	}
+	if (tcb->h.timer.idx != TIMER_UNARMED && tcb->h.timer.at == at)
+		return;
+	/* On allocation failure the connection runs without a timer; the
+	 * next arming tries again.  Nothing is corrupted. */
+	(void)timer_arm(&tcb->st->timers, &tcb->h.timer, at);
+}
+
+void tcp_unlink_child(struct tcb *tcb)
+{
+	struct tcb *l = tcb->listener;
+	if (!l)
+		return;
+	if (tcb->in_acceptq) {
+		struct tcb **pp = &l->acq_head;
+		struct tcb *prev = NULL;
+		while (*pp && *pp != tcb) {
+			prev = *pp;
+			pp = &(*pp)->acq_next;
+		}
+		if (*pp) {
+			*pp = tcb->acq_next;
+			if (l->acq_tail == tcb)
+				l->acq_tail = prev;
+			l->acq_len--;
+		}
+		tcb->in_acceptq = 0;
+	} else if (l->syn_len) {
+		l->syn_len--;
+	}
+	if (tcb->child_prev)
+		tcb->child_prev->child_next = tcb->child_next;
+	else
+		l->children = tcb->child_next;
+	if (tcb->child_next)
+		tcb->child_next->child_prev = tcb->child_prev;
+	tcb->child_prev = tcb->child_next = NULL;
+	tcb->listener = NULL;
+}
+
+/* Takes the TCB out of every table and away from its socket, then frees it. */
+static void tcb_release(struct tcb *tcb, int err)
+{
+	struct synack_stack *st = tcb->st;
+	tcp_unlink_child(tcb);
+	if (tcb->sockfd >= 0) {
+		sock_detach(st, tcb->sockfd, err);
+		tcb->sockfd = -1;
+	}
+	tcp_tcb_free(tcb);
+}
+
+void tcp_done(struct tcb *tcb, int cause, int err)
+{
+	if (tcb->state != SYNACK_CLOSED)
+		tcp_set_state(tcb, SYNACK_CLOSED, cause);
+	tcb_release(tcb, err);
+}
+
+void tcp_time_wait(struct tcb *tcb, int cause)
+{
+	struct synack_stack *st = tcb->st;
+	struct tw *tw = NULL;
+	if (st->stats.time_wait_live < st->cfg.max_tw_buckets)
+		tw = calloc(1, sizeof(*tw));
+	if (!tw) {
+		/* Past max_tw_buckets the connection closes at once, as in
+		 * Linux: the straggler protection is lost, the memory bound kept. */
+		STAT_INC(st, TimeWaitOverflow);
+		tcp_done(tcb, SYNACK_CAUSE_TIME_WAIT_OVERFLOW, 0);
+		return;
+	}
+	tcp_set_state(tcb, SYNACK_TIME_WAIT, cause);
+	tw->h.kind = CONN_TW;
+	timer_node_init(&tw->h.timer);
+	tw->snd_nxt = tcb->snd_nxt;
+	tw->rcv_nxt = tcb->rcv_nxt;
+	tw->iss = tcb->iss;
+	tw->irs = tcb->irs;
+	tw->rcv_wnd = (uint16_t)tcp_rcv_window(tcb);
+	tw->since = st->now;
+	tw->expires = st->now + (uint64_t)st->cfg.time_wait_ms * 1000u;
+	tw->h.node.key = tcb->t;
+	tcp_tcb_unhash(tcb);
+	if (htable_insert(&st->conns, &tw->h.node) != 0) {
+		free(tw);
+		STAT_INC(st, TimeWaitOverflow);
+		tcp_done(tcb, SYNACK_CAUSE_TIME_WAIT_OVERFLOW, 0);
+		return;
+	}
+	tw->h.hashed = HASHED_CONNS;
+	(void)timer_arm(&st->timers, &tw->h.timer, tw->expires);
+	st->stats.time_wait_live++;
+	STAT_INC(st, TimeWaitEntered);
+	tcb_release(tcb, 0);
+}
+
+void tcp_tw_free(struct synack_stack *st, struct tw *tw, int cause)
+{
+	tcp_trace_state(st, &tw->h.node.key, tw->iss, tw->irs, SYNACK_TIME_WAIT, SYNACK_CLOSED,
+			cause);
+	timer_cancel(&st->timers, &tw->h.timer);
+	if (tw->h.hashed)
+		htable_remove(&st->conns, &tw->h.node);
+	st->stats.time_wait_live--;
+	free(tw);
+}

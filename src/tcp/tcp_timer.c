@@ -1,0 +1,128 @@
+/*
+ * Timeouts (RFC 9293 3.10.8): retransmission (with RFC 6298 estimation and
+ * exponential backoff), the orphaned FIN_WAIT_2 timeout, the CLOSE_WAIT
+ * timeout and the end of TIME_WAIT.  Each connection has one timer armed
+ * at the earliest of its deadlines.
+ */
+#include <errno.h>
+
+#include "tcp/tcp.h"
+
+/* Clock granularity G of RFC 6298: our clock ticks in microseconds, but
+ * a 1 ms floor keeps RTTVAR from collapsing on a perfectly steady path. */
+#define RTO_GRANULARITY_US 1000u
+
+static uint32_t clamp_rto(const struct synack_stack *st, uint64_t rto)
+{
+	uint64_t lo = (uint64_t)st->cfg.rto_min_ms * 1000u, hi = (uint64_t)st->cfg.rto_max_ms * 1000u;
+	if (rto < lo)
+		rto = lo;
+	if (rto > hi)
+		rto = hi;
+	return (uint32_t)rto;
+}
+
+/* RFC 6298 2.2 and 2.3. */
+void tcp_rtt_sample(struct tcb *tcb, uint32_t r)
+{
+	if (r == 0)
+		r = 1;
+	if (tcb->srtt_us == 0) {
+		tcb->srtt_us = r;
+		tcb->rttvar_us = r / 2;
+	} else {
+		uint32_t delta = tcb->srtt_us > r ? tcb->srtt_us - r : r - tcb->srtt_us;
+		tcb->rttvar_us = (3 * tcb->rttvar_us + delta) / 4;
+		tcb->srtt_us = (7 * tcb->srtt_us + r) / 8;
+	}
+	uint64_t k = 4ull * tcb->rttvar_us;
+	tcb->rto_us = clamp_rto(tcb->st, tcb->srtt_us + (k > RTO_GRANULARITY_US ? k : RTO_GRANULARITY_US));
+}
+
+void tcp_arm_rtx(struct tcb *tcb)
+{
+	tcb->rtx_at = tcb->st->now + tcb->rto_us;
+	tcp_rearm(tcb);
+}
+
+/* The retransmission timeout (RFC 9293 3.10.8, RFC 6298 5.4-5.6). */
+static void retransmission_timeout(struct tcb *tcb)
+{
+	struct synack_stack *st = tcb->st;
+	uint32_t limit;
+	int cause;
+	tcb->rtx_at = SYNACK_NEVER;
+	switch (tcb->state) {
+	case SYNACK_SYN_SENT:
+		limit = st->cfg.syn_retries;
+		cause = SYNACK_CAUSE_SYN_TIMEOUT;
+		break;
+	case SYNACK_SYN_RECEIVED:
+		limit = st->cfg.synack_retries;
+		cause = SYNACK_CAUSE_SYNACK_TIMEOUT;
+		break;
+	default:
+		limit = tcb->orphan ? st->cfg.orphan_retries : st->cfg.retries2;
+		cause = tcb->orphan ? SYNACK_CAUSE_ORPHAN_RETRIES : SYNACK_CAUSE_RETRANS_TIMEOUT;
+		break;
+	}
+	if (tcb->backoff >= limit) {
+		switch (cause) {
+		case SYNACK_CAUSE_SYN_TIMEOUT:
+			STAT_INC(st, SynRetransTimeouts);
+			break;
+		case SYNACK_CAUSE_SYNACK_TIMEOUT:
+			STAT_INC(st, SynAckRetransTimeouts);
+			break;
+		case SYNACK_CAUSE_ORPHAN_RETRIES:
+			STAT_INC(st, OrphanRetriesExceeded);
+			break;
+		default:
+			STAT_INC(st, DataRetransTimeouts);
+			break;
+		}
+		tcp_done(tcb, cause, -ETIMEDOUT);
+		return;
+	}
+	/* RFC 6298 5.5: back off the timer. */
+	if (tcb->backoff < 255)
+		tcb->backoff++;
+	tcb->rto_us = clamp_rto(st, 2ull * tcb->rto_us);
+	tcp_retransmit(tcb);
+	tcp_arm_rtx(tcb);
+}
+
+void tcp_timer_fire(struct synack_stack *st, struct timer_node *n)
+{
+	struct conn_head *h = container_of(n, struct conn_head, timer);
+	if (h->kind == CONN_TW) {
+		STAT_INC(st, TimeWaitExpired);
+		tcp_tw_free(st, container_of(h, struct tw, h), SYNACK_CAUSE_TIME_WAIT_EXPIRED);
+		return;
+	}
+	struct tcb *tcb = container_of(h, struct tcb, h);
+	uint64_t now = st->now;
+	if (tcb->close_wait_at <= now) {
+		/* The application never closed: end it with a reset so the
+		 * peer learns it too, and tell the application why. */
+		tcb->close_wait_at = SYNACK_NEVER;
+		STAT_INC(st, CloseWaitTimeouts);
+		tcp_send_rst_for(tcb);
+		tcp_done(tcb, SYNACK_CAUSE_CLOSE_WAIT_TIMEOUT, -ETIMEDOUT);
+		return;
+	}
+	if (tcb->fin2_at <= now) {
+		/* The peer acknowledged our FIN but never sent its own.  The
+		 * connection ends quietly: a reset would destroy data the
+		 * peer may still be reading. */
+		tcb->fin2_at = SYNACK_NEVER;
+		STAT_INC(st, FinWait2Timeouts);
+		tcp_done(tcb, SYNACK_CAUSE_FIN_WAIT_2_TIMEOUT, 0);
+		return;
+	}
+	if (tcb->rtx_at <= now) {
+		retransmission_timeout(tcb);
+		return;
+	}
+	tcp_rearm(tcb);
+}
