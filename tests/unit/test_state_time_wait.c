@@ -1,0 +1,208 @@
+/*
+ * TIME_WAIT (RFC 9293 3.10.7.4, RFC 1122 4.2.2.13, RFC 6191): the connection
+ * is a compact record with no socket; it answers stragglers for time_wait_ms.
+ * After t_to_time_wait at time 0: RCV.NXT = 1002, SND.NXT = ISS+2.
+ */
+#include "script.h"
+
+static void time_wait_expires_after_time_wait_ms(void)
+{
+	struct t *t = t_new();
+	t_at(t, 0);
+	t_to_time_wait(t);
+	t_counter(t, "TimeWaitEntered", 1);
+	t_at(t, 59999);
+	t_state(t, SYNACK_TIME_WAIT);
+	t_at(t, 60000);
+	t_expect_nothing(t);
+	t_state(t, SYNACK_CLOSED);
+	t_counter(t, "TimeWaitExpired", 1);
+	/* The 4-tuple is closed now: a segment gets a RST. */
+	t_peer(t, ".", 1002, T_ISS + 2, 0);
+	t_expect(t, "R", T_ISS + 2, 0, 0);
+	t_free(t);
+}
+
+/* The only thing that should arrive is the peer's FIN again: ACK it, restart 2 MSL. */
+static void time_wait_fin_retransmit_is_reacked_and_restarts_timer(void)
+{
+	struct t *t = t_new();
+	t_at(t, 0);
+	t_to_time_wait(t);
+	t_at(t, 30000);
+	t_peer(t, "F.", 1001, T_ISS + 2, 0);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t_state(t, SYNACK_TIME_WAIT);
+	t_at(t, 89999);
+	t_state(t, SYNACK_TIME_WAIT);
+	t_at(t, 90000);
+	t_expect_nothing(t);
+	t_state(t, SYNACK_CLOSED);
+	t_free(t);
+}
+
+/* Old data (left of the window) is re-ACKed, dropped, never delivered. */
+static void time_wait_old_data_is_reacked_and_dropped(void)
+{
+	struct t *t = t_new();
+	t_to_time_wait(t);
+	t_peer(t, "P.", 1001, T_ISS + 2, 10);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t_state(t, SYNACK_TIME_WAIT);
+	t_free(t);
+}
+
+/* A duplicate ACK needs no answer. */
+static void time_wait_ack_is_ignored(void)
+{
+	struct t *t = t_new();
+	t_to_time_wait(t);
+	t_peer(t, ".", 1002, T_ISS + 2, 0);
+	t_expect_nothing(t);
+	t_state(t, SYNACK_TIME_WAIT);
+	t_free(t);
+}
+
+static void time_wait_ack_future_gets_ack(void)
+{
+	struct t *t = t_new();
+	t_to_time_wait(t);
+	t_peer(t, ".", 1002, T_ISS + 10, 0);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t_state(t, SYNACK_TIME_WAIT);
+	t_free(t);
+}
+
+/* RFC 9293 3.10.7.4 second, TIME-WAIT: an acceptable RST -> CLOSED. */
+static void time_wait_rst_exact_closes(void)
+{
+	struct t *t = t_new();
+	t_to_time_wait(t);
+	t_peer(t, "R", 1002, 0, 0);
+	t_expect_nothing(t);
+	t_state(t, SYNACK_CLOSED);
+	t_free(t);
+}
+
+static void time_wait_rst_in_window_gets_challenge_ack(void)
+{
+	struct t *t = t_new();
+	t_to_time_wait(t);
+	t_peer(t, "R", 1500, 0, 0);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t_counter(t, "RstChallenge", 1);
+	t_state(t, SYNACK_TIME_WAIT);
+	t_free(t);
+}
+
+static void time_wait_rst_out_of_window_is_dropped(void)
+{
+	struct t *t = t_new();
+	t_to_time_wait(t);
+	t_peer(t, "R", 1002 + 70000, 0, 0);
+	t_expect_nothing(t);
+	t_peer(t, "R", 1001, 0, 0);
+	t_expect_nothing(t);
+	t_state(t, SYNACK_TIME_WAIT);
+	t_free(t);
+}
+
+/*
+ * RFC 6191 (no timestamps) / RFC 1122 4.2.2.13: a SYN whose sequence number
+ * is above the old RCV.NXT may start a new incarnation when a listener exists.
+ */
+static void time_wait_syn_with_higher_seq_opens_new_connection(void)
+{
+	struct t *t = t_new();
+	t_at(t, 0);
+	t_to_time_wait(t);
+	uint32_t old_iss = t->iss;
+	t_at(t, 1000);
+	t_forget_iss(t);
+	t_peer(t, "S", 100000, 0, 0);
+	t_expect(t, "S.", T_ISS, 100001, 0);
+	t_state(t, SYNACK_SYN_RECEIVED);
+	t_counter(t, "TimeWaitRecycled", 1);
+	CHECK(t->iss != old_iss);
+	t_peer(t, ".", 100001, T_ISS + 1, 0);
+	t_state(t, SYNACK_ESTABLISHED);
+	t_free(t);
+}
+
+/* An old-sequence SYN is not a new connection: ACK it (RFC 5961 4.2), stay. */
+static void time_wait_syn_with_old_seq_gets_ack(void)
+{
+	struct t *t = t_new();
+	t_to_time_wait(t);
+	t_peer(t, "S", 500, 0, 0);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t_state(t, SYNACK_TIME_WAIT);
+	t_counter(t, "TimeWaitRecycled", 0);
+	t_free(t);
+}
+
+/* Without a listener there is nothing to open: the SYN gets an ACK and TIME_WAIT stays. */
+static void time_wait_syn_without_listener_gets_ack(void)
+{
+	struct t *t = t_new();
+	t_to_time_wait(t);
+	CHECK_EQ(synack_close(t->st, t->listener), 0);
+	t->listener = -1;
+	t_peer(t, "S", 100000, 0, 0);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t_state(t, SYNACK_TIME_WAIT);
+	t_counter(t, "TimeWaitRecycled", 0);
+	t_free(t);
+}
+
+/* TIME_WAIT after an active open and close: the client side of the article's picture. */
+static void time_wait_after_active_close_is_listed_without_socket(void)
+{
+	struct t *t = t_new();
+	t_at(t, 0);
+	t_establish_active(t);
+	t_close(t);
+	t_expect(t, "F.", T_ISS + 1, 1001, 0);
+	t_peer(t, ".", 1001, T_ISS + 2, 0);
+	t_state(t, SYNACK_FIN_WAIT_2);
+	t_peer(t, "F.", 1001, T_ISS + 2, 0);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t_state(t, SYNACK_TIME_WAIT);
+	struct synack_stats s;
+	synack_stats(t->st, &s);
+	CHECK_EQ(s.time_wait_live, 1);
+	t_at(t, 60000);
+	t_state(t, SYNACK_CLOSED);
+	synack_stats(t->st, &s);
+	CHECK_EQ(s.time_wait_live, 0);
+	t_free(t);
+}
+
+/* A stray retransmission of the peer's SYN-ACK is old: ACK it, stay. */
+static void time_wait_syn_ack_from_old_peer_gets_ack(void)
+{
+	struct t *t = t_new();
+	t_to_time_wait(t);
+	t_peer(t, "S.", 1000, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t_state(t, SYNACK_TIME_WAIT);
+	t_free(t);
+}
+
+int main(void)
+{
+	RUN(time_wait_expires_after_time_wait_ms);
+	RUN(time_wait_fin_retransmit_is_reacked_and_restarts_timer);
+	RUN(time_wait_old_data_is_reacked_and_dropped);
+	RUN(time_wait_ack_is_ignored);
+	RUN(time_wait_ack_future_gets_ack);
+	RUN(time_wait_rst_exact_closes);
+	RUN(time_wait_rst_in_window_gets_challenge_ack);
+	RUN(time_wait_rst_out_of_window_is_dropped);
+	RUN(time_wait_syn_with_higher_seq_opens_new_connection);
+	RUN(time_wait_syn_with_old_seq_gets_ack);
+	RUN(time_wait_syn_without_listener_gets_ack);
+	RUN(time_wait_after_active_close_is_listed_without_socket);
+	RUN(time_wait_syn_ack_from_old_peer_gets_ack);
+	return check_summary("test_state_time_wait");
+}
