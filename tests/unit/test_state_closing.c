@@ -106,16 +106,17 @@ static void fin_wait_1_data_right_of_window_is_acked_and_dropped(void)
 }
 
 /*
- * After close() nobody will read: new data aborts the connection (RFC 9293
- * 3.10.4 / RFC 2525 2.17, Linux AbortOnData).  The RST carries SEG.ACK as its
- * sequence number, the peer's RCV.NXT, so the peer accepts it (RFC 5961 3.2).
+ * After close() nobody will read: new data aborts the connection (RFC 2525
+ * 2.17, Linux AbortOnData) with the RST of an ABORT, <SEQ=SND.NXT> (RFC 9293
+ * 3.10.5).
  */
 static void fin_wait_1_data_after_close_gets_rst(void)
 {
 	struct t *t = t_new();
 	t_to_fin_wait_1(t);
 	t_peer(t, "P.", 1001, T_ISS + 1, 10);
-	t_expect(t, "R*", T_ISS + 1, 0, 0);
+	t_expect(t, "R*", T_ISS + 2, 0, 0);
+	t_dropped(t, SYNACK_DROP_DATA_AFTER_CLOSE);
 	t_state(t, SYNACK_CLOSED);
 	t_counter(t, "AbortOnData", 1);
 	t_free(t);

@@ -185,11 +185,12 @@ static void established_rst_exact_resets_connection(void)
 	t_peer(t, "R", 1001, 0, 0);
 	t_expect_nothing(t);
 	t_state(t, SYNACK_CLOSED);
+	CHECK(synack_events(t->st, t->sock) & SYNACK_POLLERR);
+	CHECK(synack_events(t->st, t->sock) & SYNACK_POLLHUP);
 	t_recv_err(t, -ECONNRESET);
 	t_counter(t, "EstabResets", 1);
 	t_counter(t, "CurrEstab", 0);
 	t_counter(t, "InRsts", 1);
-	CHECK(synack_events(t->st, t->sock) & SYNACK_POLLERR);
 	t_free(t);
 }
 

@@ -118,11 +118,29 @@ static void syn_received_syn_retransmit_gets_ack(void)
 	t_free(t);
 }
 
-/* A SYN in the window: RFC 5961 4.2 challenge ACK, the connection stays. */
-static void syn_received_syn_in_window_gets_challenge_ack(void)
+/*
+ * RFC 9293 3.10.7.4 fourth, SYN-RECEIVED: a SYN in the window on a connection
+ * from a passive OPEN returns it to LISTEN: the embryonic connection goes away.
+ */
+static void syn_received_syn_in_window_returns_to_listen(void)
 {
 	struct t *t = t_new();
 	t_to_syn_received(t);
+	t_peer(t, "S", 5000, 0, 0);
+	t_expect_nothing(t);
+	t_state(t, SYNACK_CLOSED);
+	struct synack_tcp_info info;
+	CHECK_EQ(synack_tcp_info(t->st, t->listener, &info), 0);
+	CHECK_EQ(info.state, SYNACK_LISTEN);
+	CHECK_EQ(synack_accept(t->st, t->listener, NULL), -EAGAIN);
+	t_free(t);
+}
+
+/* ... otherwise (an active OPEN) as in the synchronized states: RFC 5961 4.2 challenge ACK. */
+static void syn_received_syn_in_window_after_simultaneous_open_gets_challenge_ack(void)
+{
+	struct t *t = t_new();
+	to_syn_received_active(t);
 	t_peer(t, "S", 5000, 0, 0);
 	t_expect(t, ".", T_ISS + 1, 1001, 0);
 	t_dropped(t, SYNACK_DROP_SYN_CHALLENGED);
@@ -261,7 +279,8 @@ int main(void)
 	RUN(syn_received_data_right_of_window_is_acked_and_dropped);
 	RUN(syn_received_fin_with_ack_enters_close_wait);
 	RUN(syn_received_syn_retransmit_gets_ack);
-	RUN(syn_received_syn_in_window_gets_challenge_ack);
+	RUN(syn_received_syn_in_window_returns_to_listen);
+	RUN(syn_received_syn_in_window_after_simultaneous_open_gets_challenge_ack);
 	RUN(syn_received_rst_exact_returns_to_listen);
 	RUN(syn_received_rst_exact_after_simultaneous_open_refuses);
 	RUN(syn_received_rst_in_window_gets_challenge_ack);
