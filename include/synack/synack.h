@@ -307,6 +307,7 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
 	X(SYN_SENT_RST_NO_ACK, "syn_sent_rst_no_ack")                                   \
 	X(SYN_SENT_NO_SYN, "syn_sent_no_syn")                                           \
 	X(SEQ_OUT_OF_WINDOW, "seq_out_of_window")                                       \
+	X(DUP_SYN, "dup_syn")                                                           \
 	X(RST_OUT_OF_WINDOW, "rst_out_of_window")                                       \
 	X(RST_CHALLENGED, "rst_challenged")                                             \
 	X(SYN_CHALLENGED, "syn_challenged")                                             \

@@ -64,8 +64,7 @@ int ip4_input(struct synack_stack *st, const uint8_t *pkt, size_t len)
 		return ip4_drop(st, reason, &ip);
 	}
 	STAT_INC(st, InSegs);
-	tcp_input(st, &tcp);
-	return SYNACK_DROP_NONE;
+	return tcp_input(st, &tcp);
 }
 
 void ip4_finish(struct synack_stack *st, struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto,

@@ -325,7 +325,7 @@ ssize_t synack_send(struct synack_stack *st, int s, const void *buf, size_t len)
 	switch (so->tcb->state) {
 	case SYNACK_SYN_SENT:
 	case SYNACK_SYN_RECEIVED:
-		return -EAGAIN; /* not connected yet; POLLOUT says when */
+		/* RFC 9293 3.10.2: queued, sent once ESTABLISHED. */
 	case SYNACK_ESTABLISHED:
 	case SYNACK_CLOSE_WAIT:
 		break;
@@ -629,7 +629,20 @@ int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info
 		return -EINVAL;
 	memset(info, 0, sizeof(*info));
 	if (!so->tcb) {
+		/* The connection may live on as a TIME_WAIT record. */
+		struct tuple k = {so->local.addr, so->remote.addr, so->local.port, so->remote.port};
+		struct hnode *n = so->connecting ? htable_find(&st->conns, &k) : NULL;
+		struct conn_head *h = n ? container_of(n, struct conn_head, node) : NULL;
 		info->state = SYNACK_CLOSED;
+		if (h && h->kind == CONN_TW) {
+			struct tw *tw = container_of(h, struct tw, h);
+			info->state = SYNACK_TIME_WAIT;
+			info->state_since_us = tw->since;
+			info->iss = tw->iss;
+			info->irs = tw->irs;
+			info->snd_una = info->snd_nxt = tw->snd_nxt;
+			info->rcv_nxt = tw->rcv_nxt;
+		}
 		info->recv_queue = so->rcv_left.len;
 		return 0;
 	}

@@ -135,7 +135,8 @@ void tcp_trace_state(struct synack_stack *st, const struct tuple *t, uint32_t is
 		     int from, int to, int cause);
 
 /* tcp_input.c: segment arrival (RFC 9293 3.10.7) */
-void tcp_input(struct synack_stack *st, const struct wire_tcp *w);
+/* Returns 0, or the enum synack_drop reason the segment was dropped for. */
+int tcp_input(struct synack_stack *st, const struct wire_tcp *w);
 
 /* tcp_output.c */
 void tcp_output(struct tcb *tcb);

@@ -23,6 +23,7 @@ enum action {
 	A_DROP_ACK, /* drop and send an ACK */
 	A_DROP_RST, /* drop and answer with a reset (RFC 9293 3.10.7.1 form) */
 	A_DROP_CHALLENGE, /* drop and send a challenge ACK (RFC 5961) */
+	A_DROP_SYNACK, /* drop and send our SYN-ACK again */
 	A_GONE, /* processed and the connection no longer exists */
 	A_GONE_DROP, /* dropped and the connection no longer exists */
 };
@@ -50,6 +51,7 @@ struct rx {
 	uint8_t need_ack;
 	uint32_t iss, irs; /* for the trace, once known */
 	uint64_t trace_idx;
+	uint8_t dropped; /* the drop reason, once decided */
 };
 
 static int has(const struct rx *s, uint8_t f)
@@ -64,8 +66,10 @@ static void trace_arrival(struct synack_stack *st, struct rx *s, struct verdict 
 {
 	struct synack_trace *r = trace_slot(st, s->trace_idx);
 	int dropped = v.action != A_ACCEPT && v.action != A_GONE && v.action != A_CONTINUE;
-	if (dropped)
+	if (dropped) {
 		stack_count_drop(st, v.reason);
+		s->dropped = v.reason;
+	}
 	if (!r)
 		return;
 	r->kind = dropped ? SYNACK_TRACE_DROP : SYNACK_TRACE_RX;
@@ -87,6 +91,9 @@ static void finish_tcb(struct tcb *tcb, struct rx *s, struct verdict v)
 		break;
 	case A_DROP_CHALLENGE:
 		tcp_challenge_ack(tcb);
+		break;
+	case A_DROP_SYNACK:
+		tcp_send_syn(tcb);
 		break;
 	default:
 		break;
@@ -286,8 +293,10 @@ static struct verdict syn_sent_segment_arrives(struct tcb *tcb, struct rx *s)
 			v = check_fin(tcb, s);
 		if (v.action == A_GONE || v.action == A_GONE_DROP)
 			return v;
-		tcp_output(tcb);
-		tcp_send_ack(tcb);
+		uint64_t sent = tcb->st->stats.OutSegs;
+		tcp_output(tcb); /* data queued while in SYN-SENT carries the ACK */
+		if (tcb->st->stats.OutSegs == sent)
+			tcp_send_ack(tcb);
 		return v.action == A_CONTINUE ? ACCEPT : v;
 	}
 	/* Simultaneous open: a SYN without ACK.  Our SYN is still
@@ -323,6 +332,13 @@ static struct verdict check_sequence(struct tcb *tcb, struct rx *s)
 	if (!ok) {
 		if (has(s, SYNACK_TH_RST))
 			return VERDICT(A_DROP, RST_OUT_OF_WINDOW);
+		/* The peer's SYN again while ours is unacknowledged: our
+		 * SYN-ACK was lost, so the useful "ACK" is the SYN-ACK itself
+		 * (what Linux and FreeBSD do; a bare ACK would be dropped by
+		 * a peer in SYN-SENT). */
+		if (tcb->state == SYNACK_SYN_RECEIVED && has(s, SYNACK_TH_SYN) &&
+		    !has(s, SYNACK_TH_ACK) && s->seq == tcb->irs)
+			return VERDICT(A_DROP_SYNACK, DUP_SYN);
 		return VERDICT(A_DROP_ACK, SEQ_OUT_OF_WINDOW);
 	}
 	trim_to_window(tcb, s);
@@ -736,6 +752,17 @@ static struct verdict check_fin(struct tcb *tcb, struct rx *s)
 
 static struct verdict synchronized_segment_arrives(struct tcb *tcb, struct rx *s)
 {
+	/* Simultaneous open (RFC 9293 Figure 8, line 7): in SYN-RECEIVED the
+	 * peer's SYN-ACK repeats the SYN we already took, which the sequence
+	 * check would refuse; what counts is its ACK of our SYN.  Like Linux,
+	 * take it without the SYN and acknowledge it. */
+	if (tcb->state == SYNACK_SYN_RECEIVED && !tcb->passive && has(s, SYNACK_TH_SYN) &&
+	    has(s, SYNACK_TH_ACK) && s->seq == tcb->irs && s->ack == tcb->snd_nxt) {
+		s->flags &= (uint8_t)~SYNACK_TH_SYN;
+		s->seq += 1;
+		s->len -= 1;
+		s->need_ack = 1;
+	}
 	struct verdict v = check_sequence(tcb, s);
 	if (v.action == A_CONTINUE)
 		v = check_rst(tcb, s);
@@ -821,8 +848,11 @@ static void tw_segment_arrives(struct synack_stack *st, struct tw *tw, struct rx
 		(void)timer_arm(&st->timers, &tw->h.timer, tw->expires);
 		send_ack = 1;
 	} else {
-		/* Old duplicates and stray text: absorbed, never delivered;
-		 * anything that is not a bare in-window ACK is re-ACKed. */
+		/* Old duplicates and stray text: absorbed, never delivered.
+		 * Anything but a bare in-window ACK is re-ACKed; a bare ACK
+		 * is absorbed silently whatever it acknowledges (RFC 9293:
+		 * only a FIN retransmission is expected here; Linux does the
+		 * same). */
 		int acceptable = s->len == 0 && seq_in(s->seq, nxt, nxt + wnd);
 		v = VERDICT(A_DROP, TIME_WAIT_OLD);
 		send_ack = !acceptable;
@@ -843,43 +873,51 @@ static struct verdict tcb_segment_arrives(struct tcb *tcb, struct rx *s)
 	return synchronized_segment_arrives(tcb, s);
 }
 
-void tcp_input(struct synack_stack *st, const struct wire_tcp *w)
+static void segment_arrives(struct synack_stack *st, const struct wire_tcp *w, struct rx *s);
+
+int tcp_input(struct synack_stack *st, const struct wire_tcp *w)
 {
 	struct rx s;
+	segment_arrives(st, w, &s);
+	return s.dropped;
+}
+
+static void segment_arrives(struct synack_stack *st, const struct wire_tcp *w, struct rx *s)
+{
 	struct tuple key = {w->daddr, w->saddr, w->dport, w->sport};
 	struct hnode *n;
 
-	memset(&s, 0, sizeof(s));
-	s.w = w;
-	s.seq = w->seq;
-	s.ack = w->ack;
-	s.flags = w->flags;
-	s.len = w->data_len + !!(w->flags & SYNACK_TH_SYN) + !!(w->flags & SYNACK_TH_FIN);
-	begin_trace(st, &s);
+	memset(s, 0, sizeof(*s));
+	s->w = w;
+	s->seq = w->seq;
+	s->ack = w->ack;
+	s->flags = w->flags;
+	s->len = w->data_len + !!(w->flags & SYNACK_TH_SYN) + !!(w->flags & SYNACK_TH_FIN);
+	begin_trace(st, s);
 
 	n = htable_find(&st->conns, &key);
 	if (n) {
 		struct conn_head *h = container_of(n, struct conn_head, node);
 		if (h->kind == CONN_TW) {
-			tw_segment_arrives(st, container_of(h, struct tw, h), &s);
+			tw_segment_arrives(st, container_of(h, struct tw, h), s);
 			return;
 		}
 		struct tcb *tcb = container_of(h, struct tcb, h);
-		struct verdict v = tcb_segment_arrives(tcb, &s);
+		struct verdict v = tcb_segment_arrives(tcb, s);
 		if (v.action == A_GONE || v.action == A_GONE_DROP) {
-			trace_arrival(st, &s, v.action == A_GONE ? ACCEPT : v);
+			trace_arrival(st, s, v.action == A_GONE ? ACCEPT : v);
 			return;
 		}
-		finish_tcb(tcb, &s, v);
+		finish_tcb(tcb, s, v);
 		return;
 	}
 	struct tcb *l = find_listener(st, w->daddr, w->dport);
 	if (l) {
-		struct verdict v = listen_segment_arrives(l, &s, 0, 0);
-		trace_arrival(st, &s, v);
+		struct verdict v = listen_segment_arrives(l, s, 0, 0);
+		trace_arrival(st, s, v);
 		if (v.action == A_DROP_RST)
 			tcp_reset_reply(st, w);
 		return;
 	}
-	closed_segment_arrives(st, &s);
+	closed_segment_arrives(st, s);
 }

@@ -91,12 +91,6 @@ void tcp_send_syn(struct tcb *tcb)
 
 void tcp_send_ack(struct tcb *tcb)
 {
-	/* Until our SYN is acknowledged, every acknowledgment we send must
-	 * carry it: in SYN_RECEIVED the ACK we owe is the SYN-ACK again. */
-	if (tcb->state == SYNACK_SYN_RECEIVED) {
-		tcp_send_syn(tcb);
-		return;
-	}
 	send_at(tcb, tcb->snd_nxt, 0, 0);
 }
 
