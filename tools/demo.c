@@ -18,6 +18,7 @@
 #define CAP_STEPS 1000000u
 #define RXBUF 8192
 #define TAP_MAX 100000
+#define TAP_WINDOW 1024
 
 static const char REQUEST[] = "GET /index.html HTTP/1.0\r\n\r\n";
 static const char RESPONSE[] = "HTTP/1.0 200 OK\r\n\r\nhello from 10.0.0.2\n";
@@ -175,9 +176,11 @@ static void tap_fn(void *ctx, int event, int from, int to, const uint8_t *pkt, s
 		return;
 	}
 	/* A fate: the earliest datagram with the same bytes that has none yet;
-	 * a second delivery of one already delivered is a duplicate. */
+	 * a second delivery of one already delivered is a duplicate.  Fates come
+	 * soon after the sending, so only the recent datagrams are searched and
+	 * a storm of segments stays linear. */
 	struct tap_pkt *first = NULL, *last = NULL;
-	for (size_t i = 0; i < d->npk; i++) {
+	for (size_t i = d->npk > TAP_WINDOW ? d->npk - TAP_WINDOW : 0; i < d->npk; i++) {
 		struct tap_pkt *t = &d->pk[i];
 		if (t->to != to || t->len != len || memcmp(t->bytes, pkt, len) != 0)
 			continue;
@@ -606,8 +609,16 @@ static const struct render_event *seg(struct demo *d, int h, int kind, uint8_t a
 static int seg_count(struct demo *d, int h, int kind, uint8_t all, uint8_t none, int data)
 {
 	int n = 0;
-	while (seg(d, h, kind, all, none, data, n))
+	for (size_t i = 0; i < d->log.n; i++) {
+		const struct render_event *e = &d->log.ev[i];
+		if (e->kind != RENDER_TRACE || e->host != h || e->tr.kind != kind)
+			continue;
+		if ((e->tr.flags & all) != all || (e->tr.flags & none))
+			continue;
+		if ((data > 0 && e->tr.len == 0) || (data < 0 && e->tr.len != 0))
+			continue;
 		n++;
+	}
 	return n;
 }
 
@@ -945,6 +956,16 @@ static void ck_fin_before_data(struct demo *d)
 	check(d, cw && fin && data && cw->t_us == data->t_us && cw->t_us > fin->t_us,
 	      "server entered CLOSE_WAIT only when the missing data arrived");
 	check_counter(d, DEMO_SERVER, "DelayedFinQueued", 1);
+	/* Say in the ladder what the FIN's arrival did, since it changed no state. */
+	if (fin && (!cw || cw->t_us > fin->t_us)) {
+		uint64_t t = fin->t_us;
+		struct render_event *e = render_log_add(&d->log, t, DEMO_SERVER, RENDER_NOTE);
+		if (e)
+			snprintf(e->text, sizeof(e->text), "FIN out of order: held");
+		e = render_log_add(&d->log, t, DEMO_SERVER, RENDER_NOTE);
+		if (e)
+			snprintf(e->text, sizeof(e->text), "(still ESTABLISHED)");
+	}
 }
 
 static void sc_time_wait_straggler(struct demo *d)
@@ -954,9 +975,8 @@ static void sc_time_wait_straggler(struct demo *d)
 		app_close(d, DEMO_CLIENT);
 		passive_close(d, DEMO_SERVER);
 		if (wait_state(d, DEMO_CLIENT, SYNACK_TIME_WAIT, 0)) {
-			note(d, DEMO_CLIENT,
-			     "the client's last ACK is lost; the path drops client "
-			     "segments until the server retransmits");
+			note(d, DEMO_CLIENT, "the client's last ACK is lost, and so is what it");
+			note(d, DEMO_CLIENT, "sends until the server retransmits its FIN");
 			sleep_ms(d, 5);
 			if (d->saved_len > 0) {
 				note(d, DEMO_CLIENT,
@@ -1516,7 +1536,8 @@ static void print_ss(struct demo *d, FILE *out)
 	        "Recv-Q", "Send-Q", "Age");
 	for (int h = 0; h < 2; h++) {
 		struct ss_ctx x = {out, H(h), now(d), 0, 1};
-		synack_conns(d->st[h], ss_line, &x);
+		if (synack_conns(d->st[h], ss_line, &x) == 0)
+			fprintf(out, "  %-7s (no connections)\n", H(h));
 	}
 }
 
@@ -1558,18 +1579,47 @@ static void json_summary(struct demo *d, FILE *out)
 	fputs("]}\n", out);
 }
 
+/* Prints text as lines of at most width columns, broken at spaces; the first
+ * line starts with `first`, the others with as many spaces. */
+static void print_wrapped(FILE *out, const char *first, const char *text, int width)
+{
+	const char *p = text;
+	int indent = (int)strlen(first);
+	int avail = width - indent;
+	fputs(first, out);
+	while (*p) {
+		int n = (int)strlen(p);
+		if (n > avail) {
+			n = avail;
+			while (n > 0 && p[n] != ' ')
+				n--;
+			if (n == 0)
+				n = avail;
+		}
+		fprintf(out, "%.*s\n", n, p);
+		p += n;
+		while (*p == ' ')
+			p++;
+		if (*p)
+			fprintf(out, "%*s", indent, "");
+	}
+}
+
 static void ladder_summary(struct demo *d, FILE *out)
 {
 	struct demo_result *r = d->res;
 	char path[512];
 	if (d->show_ss)
 		print_ss(d, out);
-	fprintf(out, "\n%s\n\n", d->sc->moral);
+	fputc('\n', out);
+	print_wrapped(out, "", d->sc->moral, 90);
+	fputc('\n', out);
 	for (int h = 0; h < 2; h++)
 		fprintf(out, "  %s: %s\n", H(h), demo_state_path(r, h, path, sizeof(path)));
 	fputc('\n', out);
 	for (size_t i = 0; i < r->nchecks; i++)
-		fprintf(out, "  %-6s %s\n", r->checks[i].ok ? "ok" : "FAILED", r->checks[i].what);
+		print_wrapped(out, r->checks[i].ok ? "  ok     " : "  FAILED ", r->checks[i].what,
+		              96);
 	if (r->capped)
 		fprintf(out, "  FAILED the run hit its cap of virtual time or steps\n");
 	fprintf(out, "\n%s\n", r->ok ? "ok" : "FAILED");
@@ -1684,6 +1734,7 @@ int demo_run(const struct demo_opts *o, FILE *out, struct demo_result *res)
 		render_log_sort(&d->log);
 		match_fates(d);
 		d->sc->check(d);
+		render_log_sort(&d->log); /* checks may have added notes */
 		if (res->capped)
 			res->ok = 0;
 		if (d->oom) {

@@ -418,11 +418,11 @@ void render_ladder(FILE *out, const struct render_log *log, const struct render_
 
 	memset(&m, 0, sizeof(m));
 	iss_learn(&m, log);
-	fprintf(out, "synack demo %s (seed %llu): %s\n\n", info->scenario,
+	fprintf(out, "synack demo %s (seed %llu)\n%s\n\n", info->scenario,
 	        (unsigned long long)info->seed, info->description);
 	memset(l.c, ' ', sizeof(l.c));
 	l.len = 0;
-	line_put(&l, 6, "time");
+	line_put(&l, 7, "time");
 	line_put(&l, COL_CLIENT, "client ");
 	line_put(&l, COL_CLIENT + 7, synack_endpoint_str(&info->client, a, sizeof(a)));
 	line_put(&l, COL_SERVER, "server ");
