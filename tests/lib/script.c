@@ -159,6 +159,7 @@ struct t *t_new_with(const struct synack_config *cfg)
 	t->listener = t->sock = -1;
 	t->peer_port = T_PEER_PORT;
 	t->peer_wnd = 65535;
+	t->peer_mss = T_MSS;
 	t->rcv_seq = T_PEER_ISN + 1;
 	synack_advance(t->st, 0);
 	return t;
@@ -248,9 +249,9 @@ size_t t_build(struct t *t, uint8_t *buf, size_t cap, const char *flags, uint32_
 	/* Our numbers are relative to our ISS; a peer acks absolute numbers. */
 	o.ack = (o.flags & SYNACK_TH_ACK) ? ack + t->iss : ack;
 	o.wnd = t->peer_wnd;
-	if (o.flags & SYNACK_TH_SYN) {
+	if ((o.flags & SYNACK_TH_SYN) && t->peer_mss) {
 		o.opts.has_mss = 1;
-		o.opts.mss = T_MSS;
+		o.opts.mss = t->peer_mss;
 	}
 	if (len > sizeof payload)
 		len = sizeof payload;

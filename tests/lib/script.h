@@ -57,6 +57,7 @@ struct t {
 	uint32_t iss;
 	int iss_known;
 	uint16_t peer_wnd; /* window field of the peer's segments */
+	uint16_t peer_mss; /* MSS option on the peer's SYNs; 0: none (default T_MSS) */
 	uint32_t rcv_seq;  /* peer sequence number of the next byte t_recv reads */
 	int last_input;    /* what synack_input returned for the last t_peer */
 	/* The last segment we sent, as popped by t_expect. */

@@ -778,6 +778,90 @@ static void close_wait_does_not_time_out_by_default(void)
 	t_free(t);
 }
 
+static void fin_wait_1_data_left_of_window_is_reacked_and_dropped(void)
+{
+	struct t *t = t_new();
+	t_to_fin_wait_1_shutdown(t);
+	t_peer(t, "P.", 1001, T_ISS + 1, 10);
+	t_expect(t, ".", T_ISS + 2, 1011, 0);
+	t_peer(t, "P.", 1001, T_ISS + 1, 10);
+	t_expect(t, ".", T_ISS + 2, 1011, 0);
+	t_recv(t, 10);
+	t_recv_err(t, -EAGAIN);
+	t_free(t);
+}
+
+/* close() after shutdown(SHUT_WR): the FIN is already out, nothing more to send. */
+static void fin_wait_1_close_after_shutdown_sends_nothing(void)
+{
+	struct t *t = t_new();
+	t_to_fin_wait_1_shutdown(t);
+	t_close(t);
+	t_expect_nothing(t);
+	t_state(t, SYNACK_FIN_WAIT_1);
+	t_peer(t, ".", 1001, T_ISS + 2, 0);
+	t_state(t, SYNACK_FIN_WAIT_2);
+	t_free(t);
+}
+
+/* While the application holds the socket, the FIN is retried retries2 (15) times, then -ETIMEDOUT.
+ */
+static void fin_wait_1_with_socket_gives_up_after_retries2(void)
+{
+	struct t *t = t_new();
+	t_at(t, 0);
+	t_to_fin_wait_1_shutdown(t);
+	CHECK_EQ(fins_until_closed(t, 1001), 15);
+	t_state(t, SYNACK_CLOSED);
+	t_sock_error(t, -ETIMEDOUT);
+	t_counter(t, "OrphanRetriesExceeded", 0);
+	t_free(t);
+}
+
+static void fin_wait_2_data_right_of_window_is_acked_and_dropped(void)
+{
+	struct t *t = t_new();
+	t_to_fin_wait_2_shutdown(t);
+	t_peer(t, "P.", 1001 + T_RCVBUF, T_ISS + 2, 10);
+	t_expect(t, ".", T_ISS + 2, 1001, 0);
+	t_dropped(t, SYNACK_DROP_SEQ_OUT_OF_WINDOW);
+	t_state(t, SYNACK_FIN_WAIT_2);
+	t_free(t);
+}
+
+/* The peer's data sent before its FIN, retransmitted: left of the window, re-ACKed. */
+static void close_wait_data_left_of_window_is_reacked(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "FP.", 1001, T_ISS + 1, 10);
+	t_expect(t, ".", T_ISS + 1, 1012, 0);
+	t_peer(t, "P.", 1001, T_ISS + 1, 10);
+	t_expect(t, ".", T_ISS + 1, 1012, 0);
+	t_recv(t, 10);
+	t_recv(t, 0);
+	t_free(t);
+}
+
+/* close_wait_timeout_ms, when set, aborts a CLOSE_WAIT the application forgot (RFC 9293 3.10.5
+ * RST). */
+static void close_wait_times_out_when_configured(void)
+{
+	struct synack_config cfg;
+	t_config(&cfg);
+	cfg.close_wait_timeout_ms = 5000;
+	struct t *t = t_new_with(&cfg);
+	t_at(t, 0);
+	t_to_close_wait(t);
+	t_at(t, 4999);
+	t_state(t, SYNACK_CLOSE_WAIT);
+	t_at(t, 5000);
+	t_expect(t, "R*", T_ISS + 1, 0, 0);
+	t_state(t, SYNACK_CLOSED);
+	t_counter(t, "CloseWaitTimeouts", 1);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(fin_wait_1_ack_of_fin_enters_fin_wait_2);
@@ -848,5 +932,11 @@ int main(void)
 	RUN(close_wait_syn_gets_challenge_ack);
 	RUN(close_wait_abort_with_linger_zero_sends_rst);
 	RUN(close_wait_does_not_time_out_by_default);
+	RUN(fin_wait_1_data_left_of_window_is_reacked_and_dropped);
+	RUN(fin_wait_1_close_after_shutdown_sends_nothing);
+	RUN(fin_wait_1_with_socket_gives_up_after_retries2);
+	RUN(fin_wait_2_data_right_of_window_is_acked_and_dropped);
+	RUN(close_wait_data_left_of_window_is_reacked);
+	RUN(close_wait_times_out_when_configured);
 	return check_summary("test_state_closing");
 }

@@ -384,6 +384,106 @@ static void established_abort_with_linger_zero_sends_rst(void)
 	t_free(t);
 }
 
+/* A stack with a small receive buffer, to see the window close. */
+static struct t *small_rcvbuf(uint32_t bytes)
+{
+	struct synack_config cfg;
+	t_config(&cfg);
+	cfg.rcvbuf = bytes;
+	return t_new_with(&cfg);
+}
+
+/*
+ * RFC 9293 3.10.7.4 first: with RCV.WND = 0 no segment with data is
+ * acceptable: ACK it and drop it ...
+ */
+static void established_data_with_zero_window_is_acked_and_dropped(void)
+{
+	struct t *t = small_rcvbuf(1000);
+	t_establish_passive(t);
+	t_peer(t, "P.", 1001, T_ISS + 1, 1000);
+	t_expect(t, ".", T_ISS + 1, 2001, 0);
+	t_expect_win(t, 0);
+	t_peer(t, "P.", 2001, T_ISS + 1, 1);
+	t_expect(t, ".", T_ISS + 1, 2001, 0);
+	t_expect_win(t, 0);
+	t_recv(t, 1000);
+	/* The window opened from zero by the whole buffer: a window update (RFC 1122 4.2.3.3). */
+	t_expect(t, ".", T_ISS + 1, 2001, 0);
+	t_expect_win(t, 1000);
+	t_recv_err(t, -EAGAIN);
+	t_free(t);
+}
+
+/* ... "but special allowance should be made to accept valid ACKs". */
+static void established_ack_with_zero_window_is_processed(void)
+{
+	struct t *t = small_rcvbuf(1000);
+	t_establish_passive(t);
+	t_peer(t, "P.", 1001, T_ISS + 1, 1000);
+	t_expect(t, ".", T_ISS + 1, 2001, 0);
+	t_send(t, 10);
+	t_expect(t, "P.", T_ISS + 1, 2001, 10);
+	t_expect_win(t, 0);
+	t_peer(t, ".", 2001, T_ISS + 11, 0);
+	t_expect_nothing(t);
+	struct synack_tcp_info info;
+	CHECK_EQ(synack_tcp_info(t->st, t->sock, &info), 0);
+	CHECK_EQ(info.snd_una, t->iss + 11);
+	t_free(t);
+}
+
+/* So is a RST at RCV.NXT. */
+static void established_rst_exact_with_zero_window_resets(void)
+{
+	struct t *t = small_rcvbuf(1000);
+	t_establish_passive(t);
+	t_peer(t, "P.", 1001, T_ISS + 1, 1000);
+	t_expect(t, ".", T_ISS + 1, 2001, 0);
+	t_peer(t, "R", 2001, 0, 0);
+	t_expect_nothing(t);
+	t_state(t, SYNACK_CLOSED);
+	t_free(t);
+}
+
+/* The window we offer follows SO_RCVBUF (no window scaling: at most 65535). */
+static void established_window_follows_so_rcvbuf(void)
+{
+	struct t *t = small_rcvbuf(4000);
+	t_listen(t);
+	t_peer(t, "S", 1000, 0, 0);
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	t_expect_win(t, 4000);
+	t_free(t);
+}
+
+/* No timer runs on an idle connection without keepalive: nothing is sent, nothing ends. */
+static void established_idle_connection_stays_silent(void)
+{
+	struct t *t = t_new();
+	t_at(t, 0);
+	t_establish_passive(t);
+	CHECK_EQ_U64(synack_next_deadline(t->st), SYNACK_NEVER);
+	t_at(t, 7200000);
+	t_expect_nothing(t);
+	t_state(t, SYNACK_ESTABLISHED);
+	t_free(t);
+}
+
+/* The peer's window bounds what we send. */
+static void established_send_respects_peer_window(void)
+{
+	struct t *t = t_new();
+	t->peer_wnd = 100;
+	t_establish_passive(t);
+	t_send(t, 300);
+	t_expect(t, "P.", T_ISS + 1, 1001, 100);
+	t_expect_nothing(t);
+	t_peer(t, ".", 1001, T_ISS + 101, 0);
+	t_expect(t, "P.", T_ISS + 101, 1001, 100);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(established_data_in_window_is_acked_and_delivered);
@@ -413,5 +513,11 @@ int main(void)
 	RUN(established_shutdown_wr_sends_fin_and_keeps_receiving);
 	RUN(established_close_with_unread_data_sends_rst);
 	RUN(established_abort_with_linger_zero_sends_rst);
+	RUN(established_data_with_zero_window_is_acked_and_dropped);
+	RUN(established_ack_with_zero_window_is_processed);
+	RUN(established_rst_exact_with_zero_window_resets);
+	RUN(established_window_follows_so_rcvbuf);
+	RUN(established_idle_connection_stays_silent);
+	RUN(established_send_respects_peer_window);
 	return check_summary("test_state_established");
 }

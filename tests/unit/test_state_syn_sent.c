@@ -280,6 +280,46 @@ static void syn_sent_send_is_queued_until_established(void)
 	t_free(t);
 }
 
+/* RFC 9293 3.10.7.3 fourth: text on the SYN-ACK is queued for the application and ACKed. */
+static void syn_sent_syn_ack_with_data_is_delivered(void)
+{
+	struct t *t = t_new();
+	t_to_syn_sent(t);
+	t_peer(t, "S.", 1000, T_ISS + 1, 20);
+	t_expect(t, ".", T_ISS + 1, 1021, 0);
+	t_state(t, SYNACK_ESTABLISHED);
+	t_recv(t, 20);
+	t_free(t);
+}
+
+/* The MSS option of the SYN-ACK bounds the segments we send (RFC 9293 3.7.1). */
+static void syn_sent_syn_ack_mss_limits_segment_size(void)
+{
+	struct t *t = t_new();
+	t->peer_mss = 536;
+	t_to_syn_sent(t);
+	t_peer(t, "S.", 1000, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_send(t, 1000);
+	t_expect(t, ".", T_ISS + 1, 1001, 536);
+	t_expect(t, "P.", T_ISS + 537, 1001, 1000 - 536);
+	t_free(t);
+}
+
+/* RFC 9293 3.7.1: without an MSS option the peer takes 536 bytes. */
+static void syn_sent_syn_ack_without_mss_means_536(void)
+{
+	struct t *t = t_new();
+	t->peer_mss = 0;
+	t_to_syn_sent(t);
+	t_peer(t, "S.", 1000, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_send(t, 600);
+	t_expect(t, ".", T_ISS + 1, 1001, 536);
+	t_expect(t, "P.", T_ISS + 537, 1001, 600 - 536);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(syn_sent_syn_ack_enters_established_and_acks);
@@ -301,5 +341,8 @@ int main(void)
 	RUN(syn_sent_abort_with_linger_zero_sends_nothing);
 	RUN(syn_sent_recv_would_block);
 	RUN(syn_sent_send_is_queued_until_established);
+	RUN(syn_sent_syn_ack_with_data_is_delivered);
+	RUN(syn_sent_syn_ack_mss_limits_segment_size);
+	RUN(syn_sent_syn_ack_without_mss_means_536);
 	return check_summary("test_state_syn_sent");
 }

@@ -194,6 +194,47 @@ static void time_wait_syn_ack_from_old_peer_gets_ack(void)
 	t_free(t);
 }
 
+/* max_tw_buckets full: the next connection skips TIME_WAIT (counted TimeWaitOverflow). */
+static void time_wait_overflow_closes_at_once(void)
+{
+	struct synack_config cfg;
+	t_config(&cfg);
+	cfg.max_tw_buckets = 1;
+	struct t *t = t_new_with(&cfg);
+	t_to_time_wait(t);
+	/* A second connection from another peer port, closed the same way. */
+	t->peer_port = T_PEER_PORT + 1;
+	t->sock = -1;
+	t_forget_iss(t);
+	t_peer(t, "S", 1000, 0, 0);
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_accept(t);
+	t_close(t);
+	t_expect(t, "F.", T_ISS + 1, 1001, 0);
+	t_peer(t, "F.", 1001, T_ISS + 2, 0);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t_state(t, SYNACK_CLOSED);
+	t_counter(t, "TimeWaitOverflow", 1);
+	t->peer_port = T_PEER_PORT;
+	t_state(t, SYNACK_TIME_WAIT);
+	t_free(t);
+}
+
+/* New data in TIME_WAIT is never delivered; the record stays. */
+static void time_wait_new_data_is_not_delivered(void)
+{
+	struct t *t = t_new();
+	t_to_time_wait(t);
+	t_peer(t, "P.", 1002, T_ISS + 2, 10);
+	t_drain(t);
+	t_state(t, SYNACK_TIME_WAIT);
+	struct synack_stats s;
+	synack_stats(t->st, &s);
+	CHECK_EQ(s.bytes_buffered, 0);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(time_wait_expires_after_time_wait_ms);
@@ -209,5 +250,7 @@ int main(void)
 	RUN(time_wait_syn_without_listener_gets_ack);
 	RUN(time_wait_after_active_close_is_listed_without_socket);
 	RUN(time_wait_syn_ack_from_old_peer_gets_ack);
+	RUN(time_wait_overflow_closes_at_once);
+	RUN(time_wait_new_data_is_not_delivered);
 	return check_summary("test_state_time_wait");
 }
