@@ -568,7 +568,8 @@ static struct ofo_seg *ofo_new(struct tcb *tcb, uint32_t seq, const uint8_t *dat
 	o->seq = seq;
 	o->len = len;
 	o->fin = 0;
-	memcpy(o->data, data, len);
+	if (len)
+		memcpy(o->data, data, len);
 	tcb->ofo_bytes += len;
 	return o;
 }
