@@ -1471,9 +1471,14 @@ int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err, size_
 				    err, errlen,
 				    "%s: '%s' is not a whole number of milliseconds in [0, %u]",
 				    VALUED[which], val, UINT32_MAX / 1000);
+			else if (which == 0)
+				snprintf(err, errlen, "%s: '%s' is not a whole number in [0, %llu]",
+				         VALUED[which], val, (unsigned long long)UINT64_MAX);
 			else
-				snprintf(err, errlen, "%s: '%s' is not a non-negative whole number",
-				         VALUED[which], val);
+				snprintf(
+				    err, errlen,
+				    "%s: '%s' is not a whole number of milliseconds in [0, %lu]",
+				    VALUED[which], val, (unsigned long)UINT32_MAX);
 			return -1;
 		}
 	}

@@ -269,8 +269,8 @@ static void segment_label(const struct synack_trace *tr, int sender, struct iss_
 	synack_flags_str(tr->flags, fl, sizeof(fl));
 	int n;
 	if (tr->len > 0)
-		n = snprintf(buf, len, "%s seq %lu:%lu", fl, (unsigned long)seq,
-		             (unsigned long)(uint32_t)(seq + tr->len));
+		n = snprintf(buf, len, "%s seq %lu:%lu(%lu)", fl, (unsigned long)seq,
+		             (unsigned long)(uint32_t)(seq + tr->len), (unsigned long)tr->len);
 	else if (tr->flags & (SYNACK_TH_SYN | SYNACK_TH_FIN | SYNACK_TH_RST) ||
 	         !(tr->flags & SYNACK_TH_ACK))
 		n = snprintf(buf, len, "%s seq %lu", fl, (unsigned long)seq);
