@@ -484,6 +484,82 @@ static void established_send_respects_peer_window(void)
 	t_free(t);
 }
 
+/* Sequence numbers wrap: the peer's ISN just below 2^32, data across the wrap, held and in order.
+ */
+static void established_data_across_sequence_wrap_is_delivered_in_order(void)
+{
+	struct t *t = t_new();
+	const uint32_t isn = 0xffffff00u;
+	t_listen(t);
+	t_peer(t, "S", isn, 0, 0);
+	t_expect(t, "S.", T_ISS, isn + 1, 0);
+	t_peer(t, ".", isn + 1, T_ISS + 1, 0);
+	t_accept(t);
+	t->rcv_seq = isn + 1;
+	t_peer(t, "P.", isn + 1 + 256, T_ISS + 1, 256); /* the part after the wrap, first */
+	t_expect(t, ".", T_ISS + 1, isn + 1, 0);
+	t_peer(t, "P.", isn + 1, T_ISS + 1, 256);
+	t_expect(t, ".", T_ISS + 1, (uint32_t)(isn + 1 + 512), 0);
+	t_recv(t, 512);
+	t_peer(t, "F.", isn + 1 + 512, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, (uint32_t)(isn + 2 + 512), 0);
+	t_state(t, SYNACK_CLOSE_WAIT);
+	t_free(t);
+}
+
+/* Several out-of-order segments, one overlapping another, are delivered once, in order. */
+static void established_overlapping_out_of_order_segments_are_merged(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "P.", 1201, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_peer(t, "P.", 1151, T_ISS + 1, 100); /* overlaps the held 1201-1300 */
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_peer(t, "P.", 1001, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1101, 0); /* 1101-1150 still missing */
+	t_peer(t, "P.", 1101, T_ISS + 1, 50);
+	t_expect(t, ".", T_ISS + 1, 1301, 0);
+	t_recv(t, 300);
+	t_recv_err(t, -EAGAIN);
+	t_free(t);
+}
+
+/*
+ * RFC 9293 3.10.7.4 fifth: the send window is taken from a segment only when
+ * SND.WL1 < SEG.SEQ, or SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK: a delayed
+ * older segment must not shrink it.
+ */
+static void established_old_segment_does_not_update_send_window(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "P.", 1001, T_ISS + 1, 10);
+	t_expect(t, ".", T_ISS + 1, 1011, 0);
+	t_peer(t, "P.", 1011, T_ISS + 1, 10); /* SND.WL1 = 1011 */
+	t_expect(t, ".", T_ISS + 1, 1021, 0);
+	t->peer_wnd = 0;
+	t_peer(t, "P.", 1006, T_ISS + 1, 20); /* older (1006 < 1011), new bytes 1021-1025 */
+	t_expect(t, ".", T_ISS + 1, 1026, 0);
+	t_send(t, 100);
+	t_expect(t, "P.", T_ISS + 1, 1026, 100);
+	t_free(t);
+}
+
+/* The third handshake segment may carry data and the FIN: ESTABLISHED, then CLOSE_WAIT. */
+static void established_handshake_ack_with_data_and_fin_enters_close_wait(void)
+{
+	struct t *t = t_new();
+	t_to_syn_received(t);
+	t_peer(t, "FP.", 1001, T_ISS + 1, 30);
+	t_expect(t, ".", T_ISS + 1, 1032, 0);
+	t_state(t, SYNACK_CLOSE_WAIT);
+	t_accept(t);
+	t_recv(t, 30);
+	t_recv(t, 0);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(established_data_in_window_is_acked_and_delivered);
@@ -519,5 +595,9 @@ int main(void)
 	RUN(established_window_follows_so_rcvbuf);
 	RUN(established_idle_connection_stays_silent);
 	RUN(established_send_respects_peer_window);
+	RUN(established_data_across_sequence_wrap_is_delivered_in_order);
+	RUN(established_overlapping_out_of_order_segments_are_merged);
+	RUN(established_old_segment_does_not_update_send_window);
+	RUN(established_handshake_ack_with_data_and_fin_enters_close_wait);
 	return check_summary("test_state_established");
 }

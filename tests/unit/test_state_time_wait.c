@@ -227,7 +227,8 @@ static void time_wait_new_data_is_not_delivered(void)
 	struct t *t = t_new();
 	t_to_time_wait(t);
 	t_peer(t, "P.", 1002, T_ISS + 2, 10);
-	t_drain(t);
+	if (synack_output_pending(t->st) > 0)
+		t_expect(t, ".", T_ISS + 2, 1002, 0);
 	t_state(t, SYNACK_TIME_WAIT);
 	struct synack_stats s;
 	synack_stats(t->st, &s);
