@@ -211,13 +211,12 @@ int synack_listen(struct synack_stack *st, int s, int backlog)
 	uint32_t b = backlog < 1 ? 1 : (uint32_t)backlog;
 	if (b > st->cfg.somaxconn)
 		b = st->cfg.somaxconn;
-	struct tuple t = {0, 0, so->local.port, 0};
+	struct tuple t = {st->cfg.addr, 0, so->local.port, 0};
 	if (htable_find(&st->listeners, &t))
 		return -EADDRINUSE;
 	err = tcp_open_passive(st, s, &t, (int)b, &l);
 	if (err)
 		return err;
-	l->t.laddr = st->cfg.addr;
 	l->rcv_mss = (uint32_t)so->maxseg;
 	l->nodelay = (uint8_t)so->nodelay;
 	ring_set_cap(&l->rcv_buf, (uint32_t)so->rcvbuf);

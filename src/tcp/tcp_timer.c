@@ -92,37 +92,48 @@ static void retransmission_timeout(struct tcb *tcb)
 	tcp_arm_rtx(tcb);
 }
 
+/* The application never closed its CLOSE_WAIT connection within
+ * close_wait_timeout_ms: end it with a reset so the peer learns it too, and
+ * tell the application why. */
+static void close_wait_timeout(struct tcb *tcb)
+{
+	tcb->close_wait_at = SYNACK_NEVER;
+	STAT_INC(tcb->st, CloseWaitTimeouts);
+	tcp_send_rst_for(tcb);
+	tcp_done(tcb, SYNACK_CAUSE_CLOSE_WAIT_TIMEOUT, -ETIMEDOUT);
+}
+
+/* An orphan's FIN was acknowledged but the peer's FIN never came.  The
+ * connection ends quietly: a reset would destroy data the peer may still
+ * be reading. */
+static void fin_wait_2_timeout(struct tcb *tcb)
+{
+	tcb->fin2_at = SYNACK_NEVER;
+	STAT_INC(tcb->st, FinWait2Timeouts);
+	tcp_done(tcb, SYNACK_CAUSE_FIN_WAIT_2_TIMEOUT, 0);
+}
+
+/* RFC 9293 3.10.8: when the time-wait timeout expires, delete the TCB. */
+static void time_wait_timeout(struct synack_stack *st, struct tw *tw)
+{
+	STAT_INC(st, TimeWaitExpired);
+	tcp_tw_free(st, tw, SYNACK_CAUSE_TIME_WAIT_EXPIRED);
+}
+
 void tcp_timer_fire(struct synack_stack *st, struct timer_node *n)
 {
 	struct conn_head *h = container_of(n, struct conn_head, timer);
 	if (h->kind == CONN_TW) {
-		STAT_INC(st, TimeWaitExpired);
-		tcp_tw_free(st, container_of(h, struct tw, h), SYNACK_CAUSE_TIME_WAIT_EXPIRED);
+		time_wait_timeout(st, container_of(h, struct tw, h));
 		return;
 	}
 	struct tcb *tcb = container_of(h, struct tcb, h);
-	uint64_t now = st->now;
-	if (tcb->close_wait_at <= now) {
-		/* The application never closed: end it with a reset so the
-		 * peer learns it too, and tell the application why. */
-		tcb->close_wait_at = SYNACK_NEVER;
-		STAT_INC(st, CloseWaitTimeouts);
-		tcp_send_rst_for(tcb);
-		tcp_done(tcb, SYNACK_CAUSE_CLOSE_WAIT_TIMEOUT, -ETIMEDOUT);
-		return;
-	}
-	if (tcb->fin2_at <= now) {
-		/* The peer acknowledged our FIN but never sent its own.  The
-		 * connection ends quietly: a reset would destroy data the
-		 * peer may still be reading. */
-		tcb->fin2_at = SYNACK_NEVER;
-		STAT_INC(st, FinWait2Timeouts);
-		tcp_done(tcb, SYNACK_CAUSE_FIN_WAIT_2_TIMEOUT, 0);
-		return;
-	}
-	if (tcb->rtx_at <= now) {
+	if (tcb->close_wait_at <= st->now)
+		close_wait_timeout(tcb);
+	else if (tcb->fin2_at <= st->now)
+		fin_wait_2_timeout(tcb);
+	else if (tcb->rtx_at <= st->now)
 		retransmission_timeout(tcb);
-		return;
-	}
-	tcp_rearm(tcb);
+	else
+		tcp_rearm(tcb);
 }
