@@ -19,6 +19,7 @@
 #define RXBUF 8192
 #define TAP_MAX 100000
 #define TAP_WINDOW 1024
+#define LOG_MAX 200000 /* events; a runaway stack ends the run instead of eating memory */
 
 static const char REQUEST[] = "GET /index.html HTTP/1.0\r\n\r\n";
 static const char RESPONSE[] = "HTTP/1.0 200 OK\r\n\r\nhello from 10.0.0.2\n";
@@ -302,6 +303,8 @@ static uint64_t step(struct demo *d)
 	uint64_t t = synack_sim_step(d->sim);
 	d->steps++;
 	drain(d);
+	if (d->log.n > LOG_MAX)
+		d->res->capped = 1;
 	return t;
 }
 
