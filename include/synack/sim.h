@@ -25,19 +25,19 @@ struct synack_sim;
 
 /* Impairments of one direction of a path.  Probabilities are in [0, 1]. */
 struct synack_sim_path {
-	double loss; /* datagram dropped */
-	double dup; /* datagram delivered twice */
-	double reorder; /* datagram held back by reorder_us so later ones overtake it */
-	double corrupt; /* one random bit of the datagram flipped */
-	uint32_t delay_us; /* one-way propagation delay */
-	uint32_t jitter_us; /* extra delay, uniform in [0, jitter_us] */
+	double loss;         /* datagram dropped */
+	double dup;          /* datagram delivered twice */
+	double reorder;      /* datagram held back by reorder_us so later ones overtake it */
+	double corrupt;      /* one random bit of the datagram flipped */
+	uint32_t delay_us;   /* one-way propagation delay */
+	uint32_t jitter_us;  /* extra delay, uniform in [0, jitter_us] */
 	uint32_t reorder_us; /* how long a reordered datagram is held (default: 2 * delay + 1 ms) */
 };
 
 /* What a filter decides for one datagram. */
 enum synack_sim_verdict {
 	SYNACK_SIM_PASS = 0, /* impairments of the path apply as usual */
-	SYNACK_SIM_DROP, /* dropped, counted as a filter drop */
+	SYNACK_SIM_DROP,     /* dropped, counted as a filter drop */
 	SYNACK_SIM_DELAY, /* delivered after *extra_delay_us more than usual, no other impairment */
 };
 
@@ -48,16 +48,16 @@ enum synack_sim_verdict {
  * must not call into the stacks.
  */
 typedef int (*synack_sim_filter_fn)(void *ctx, int from, int to, const uint8_t *pkt, size_t len,
-				    uint64_t now, uint32_t *extra_delay_us);
+                                    uint64_t now, uint32_t *extra_delay_us);
 
 /* What happened to a datagram, reported to the tap. */
 enum synack_sim_tap_event {
-	SYNACK_SIM_SENT = 1, /* left host `from` */
-	SYNACK_SIM_LOST, /* dropped by loss, a filter, a down host or no route */
+	SYNACK_SIM_SENT = 1,  /* left host `from` */
+	SYNACK_SIM_LOST,      /* dropped by loss, a filter, a down host or no route */
 	SYNACK_SIM_DELIVERED, /* handed to host `to` (after corruption, if any) */
 };
 typedef void (*synack_sim_tap_fn)(void *ctx, int event, int from, int to, const uint8_t *pkt,
-				  size_t len, uint64_t now);
+                                  size_t len, uint64_t now);
 
 struct synack_sim_counters {
 	uint64_t sent, delivered, lost, duplicated, reordered, corrupted, filtered, no_route;
@@ -106,7 +106,7 @@ void synack_sim_run_until(struct synack_sim *sim, uint64_t t);
 void synack_sim_flush(struct synack_sim *sim);
 
 void synack_sim_counters(const struct synack_sim *sim, int from, int to,
-			 struct synack_sim_counters *out);
+                         struct synack_sim_counters *out);
 
 #ifdef __cplusplus
 }

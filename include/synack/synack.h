@@ -39,30 +39,30 @@ struct synack_endpoint {
 /* Configuration.  Names mirror the Linux sysctls where one exists.    */
 
 struct synack_config {
-	uint32_t addr; /* this host's IPv4 address, host byte order (required) */
+	uint32_t addr;      /* this host's IPv4 address, host byte order (required) */
 	uint8_t secret[16]; /* key for ISNs (RFC 6528), ports (RFC 6056), hashes */
-	uint32_t mtu; /* link MTU; MSS = mtu - 40 (default 1500) */
-	uint8_t ttl; /* IPv4 TTL of datagrams we send (default 64) */
+	uint32_t mtu;       /* link MTU; MSS = mtu - 40 (default 1500) */
+	uint8_t ttl;        /* IPv4 TTL of datagrams we send (default 64) */
 
-	uint32_t time_wait_ms; /* TIME_WAIT length, 2*MSL (default 60000) */
-	uint32_t fin_timeout_ms; /* orphaned FIN_WAIT_2 lifetime (default 60000) */
+	uint32_t time_wait_ms;          /* TIME_WAIT length, 2*MSL (default 60000) */
+	uint32_t fin_timeout_ms;        /* orphaned FIN_WAIT_2 lifetime (default 60000) */
 	uint32_t close_wait_timeout_ms; /* abort CLOSE_WAIT after this; 0 = never (default 0) */
-	uint32_t syn_retries; /* SYN retransmissions before -ETIMEDOUT (default 6) */
-	uint32_t synack_retries; /* SYN-ACK retransmissions (default 5) */
-	uint32_t orphan_retries; /* retransmissions of an orphan's FIN (default 8) */
+	uint32_t syn_retries;           /* SYN retransmissions before -ETIMEDOUT (default 6) */
+	uint32_t synack_retries;        /* SYN-ACK retransmissions (default 5) */
+	uint32_t orphan_retries;        /* retransmissions of an orphan's FIN (default 8) */
 	uint32_t retries2; /* retransmissions of data/FIN while the app holds the socket (15) */
-	uint32_t rto_initial_ms; /* RFC 6298 2.1 initial RTO (default 1000) */
-	uint32_t rto_min_ms; /* lower bound of the RTO (default 200) */
-	uint32_t rto_max_ms; /* upper bound of the RTO (default 120000) */
-	uint32_t max_orphans; /* closed-but-not-finished connections (default 65536) */
-	uint32_t max_tw_buckets; /* TIME_WAIT records (default 262144) */
-	uint32_t somaxconn; /* cap on a listen() backlog (default 4096) */
-	uint32_t rcvbuf; /* default SO_RCVBUF in bytes (default 65535) */
-	uint32_t sndbuf; /* default SO_SNDBUF in bytes (default 65536) */
+	uint32_t rto_initial_ms;     /* RFC 6298 2.1 initial RTO (default 1000) */
+	uint32_t rto_min_ms;         /* lower bound of the RTO (default 200) */
+	uint32_t rto_max_ms;         /* upper bound of the RTO (default 120000) */
+	uint32_t max_orphans;        /* closed-but-not-finished connections (default 65536) */
+	uint32_t max_tw_buckets;     /* TIME_WAIT records (default 262144) */
+	uint32_t somaxconn;          /* cap on a listen() backlog (default 4096) */
+	uint32_t rcvbuf;             /* default SO_RCVBUF in bytes (default 65535) */
+	uint32_t sndbuf;             /* default SO_SNDBUF in bytes (default 65536) */
 	uint16_t ephemeral_port_min; /* ip_local_port_range (default 32768) */
 	uint16_t ephemeral_port_max; /* (default 60999) */
-	uint32_t trace_capacity; /* trace ring entries; 0 disables tracing (default 4096) */
-	uint32_t outbox_max; /* queued outgoing datagrams before drops (default 4096) */
+	uint32_t trace_capacity;     /* trace ring entries; 0 disables tracing (default 4096) */
+	uint32_t outbox_max;         /* queued outgoing datagrams before drops (default 4096) */
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
@@ -137,12 +137,12 @@ int synack_getpeername(struct synack_stack *st, int s, struct synack_endpoint *p
 
 enum synack_sockopt {
 	SYNACK_SO_LINGER = 1, /* int: -1 off, >= 0 linger seconds (0 aborts) */
-	SYNACK_SO_RCVBUF, /* int bytes */
-	SYNACK_SO_SNDBUF, /* int bytes */
-	SYNACK_SO_REUSEADDR, /* int 0/1 */
-	SYNACK_TCP_NODELAY, /* int 0/1 */
-	SYNACK_TCP_MAXSEG, /* int bytes, before connect/listen */
-	SYNACK_SO_ERROR, /* int, read only */
+	SYNACK_SO_RCVBUF,     /* int bytes */
+	SYNACK_SO_SNDBUF,     /* int bytes */
+	SYNACK_SO_REUSEADDR,  /* int 0/1 */
+	SYNACK_TCP_NODELAY,   /* int 0/1 */
+	SYNACK_TCP_MAXSEG,    /* int bytes, before connect/listen */
+	SYNACK_SO_ERROR,      /* int, read only */
 };
 int synack_setsockopt(struct synack_stack *st, int s, int opt, int value);
 int synack_getsockopt(struct synack_stack *st, int s, int opt, int *value);
@@ -167,41 +167,41 @@ int synack_event_next(struct synack_stack *st, struct synack_event *ev);
 /* ------------------------------------------------------------------ */
 /* States, connections, counters.                                      */
 
-#define SYNACK_STATES(X)                                                                \
-	X(CLOSED)                                                                       \
-	X(LISTEN)                                                                       \
-	X(SYN_SENT)                                                                     \
-	X(SYN_RECEIVED)                                                                 \
-	X(ESTABLISHED)                                                                  \
-	X(FIN_WAIT_1)                                                                   \
-	X(FIN_WAIT_2)                                                                   \
-	X(CLOSE_WAIT)                                                                   \
-	X(CLOSING)                                                                      \
-	X(LAST_ACK)                                                                     \
+#define SYNACK_STATES(X)                                                                           \
+	X(CLOSED)                                                                                  \
+	X(LISTEN)                                                                                  \
+	X(SYN_SENT)                                                                                \
+	X(SYN_RECEIVED)                                                                            \
+	X(ESTABLISHED)                                                                             \
+	X(FIN_WAIT_1)                                                                              \
+	X(FIN_WAIT_2)                                                                              \
+	X(CLOSE_WAIT)                                                                              \
+	X(CLOSING)                                                                                 \
+	X(LAST_ACK)                                                                                \
 	X(TIME_WAIT)
 
 enum synack_state {
 #define SYNACK_STATE_ENUM(name) SYNACK_##name,
 	SYNACK_STATES(SYNACK_STATE_ENUM)
 #undef SYNACK_STATE_ENUM
-	SYNACK_STATE_COUNT
+	    SYNACK_STATE_COUNT
 };
 /* "ESTABLISHED", "FIN_WAIT_1" ...; "?" for an unknown value. */
 const char *synack_state_name(int state);
 
 struct synack_tcp_info {
-	int state; /* enum synack_state; CLOSED once the connection is gone */
+	int state;               /* enum synack_state; CLOSED once the connection is gone */
 	uint64_t state_since_us; /* when the current state was entered */
 	uint32_t iss, irs;
 	uint32_t snd_una, snd_nxt, snd_wnd;
 	uint32_t rcv_nxt, rcv_wnd;
 	uint32_t mss; /* effective send MSS */
 	uint32_t rto_us, srtt_us, rttvar_us;
-	uint32_t cwnd; /* congestion window in bytes */
-	uint32_t retransmits; /* consecutive timeouts (backoff count) */
+	uint32_t cwnd;          /* congestion window in bytes */
+	uint32_t retransmits;   /* consecutive timeouts (backoff count) */
 	uint64_t total_retrans; /* segments retransmitted */
-	uint32_t send_queue; /* bytes queued but not yet acknowledged */
-	uint32_t recv_queue; /* bytes received and not yet read */
+	uint32_t send_queue;    /* bytes queued but not yet acknowledged */
+	uint32_t recv_queue;    /* bytes received and not yet read */
 };
 int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info);
 
@@ -218,57 +218,57 @@ typedef void (*synack_conn_fn)(void *ctx, const struct synack_conn *conn);
 size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 
 /* Counters, named as `netstat -s` and the RFC 4022 TCP-MIB name them. */
-#define SYNACK_COUNTERS(X)                                                              \
-	X(ActiveOpens)                                                                  \
-	X(PassiveOpens)                                                                 \
-	X(AttemptFails)                                                                 \
-	X(EstabResets)                                                                  \
-	X(CurrEstab)                                                                    \
-	X(InSegs)                                                                       \
-	X(OutSegs)                                                                      \
-	X(RetransSegs)                                                                  \
-	X(InErrs)                                                                       \
-	X(InCsumErrors)                                                                 \
-	X(OutRsts)                                                                      \
-	X(InRsts)                                                                       \
-	X(IpInReceives)                                                                 \
-	X(IpInHdrErrors)                                                                \
-	X(IpInAddrErrors)                                                               \
-	X(IpInUnknownProtos)                                                            \
-	X(IpReasmFails)                                                                 \
-	X(IpOutRequests)                                                                \
-	X(IpOutDiscards)                                                                \
-	X(TimeWaitEntered)                                                              \
-	X(TimeWaitExpired)                                                              \
-	X(TimeWaitRecycled)                                                             \
-	X(TimeWaitOverflow)                                                             \
-	X(FinWait2Timeouts)                                                             \
-	X(CloseWaitTimeouts)                                                            \
-	X(OrphanRetriesExceeded)                                                        \
-	X(OrphanOverflow)                                                               \
-	X(SynRetransTimeouts)                                                           \
-	X(SynAckRetransTimeouts)                                                        \
-	X(DataRetransTimeouts)                                                          \
-	X(ListenOverflows)                                                              \
-	X(ListenDrops)                                                                  \
-	X(ChallengeAcks)                                                                \
-	X(SynChallenge)                                                                 \
-	X(RstChallenge)                                                                 \
-	X(AbortOnData)                                                                  \
-	X(AbortOnClose)                                                                 \
-	X(AbortOnLinger)                                                                \
-	X(OfoQueued)                                                                    \
-	X(DelayedFinQueued)                                                             \
+#define SYNACK_COUNTERS(X)                                                                         \
+	X(ActiveOpens)                                                                             \
+	X(PassiveOpens)                                                                            \
+	X(AttemptFails)                                                                            \
+	X(EstabResets)                                                                             \
+	X(CurrEstab)                                                                               \
+	X(InSegs)                                                                                  \
+	X(OutSegs)                                                                                 \
+	X(RetransSegs)                                                                             \
+	X(InErrs)                                                                                  \
+	X(InCsumErrors)                                                                            \
+	X(OutRsts)                                                                                 \
+	X(InRsts)                                                                                  \
+	X(IpInReceives)                                                                            \
+	X(IpInHdrErrors)                                                                           \
+	X(IpInAddrErrors)                                                                          \
+	X(IpInUnknownProtos)                                                                       \
+	X(IpReasmFails)                                                                            \
+	X(IpOutRequests)                                                                           \
+	X(IpOutDiscards)                                                                           \
+	X(TimeWaitEntered)                                                                         \
+	X(TimeWaitExpired)                                                                         \
+	X(TimeWaitRecycled)                                                                        \
+	X(TimeWaitOverflow)                                                                        \
+	X(FinWait2Timeouts)                                                                        \
+	X(CloseWaitTimeouts)                                                                       \
+	X(OrphanRetriesExceeded)                                                                   \
+	X(OrphanOverflow)                                                                          \
+	X(SynRetransTimeouts)                                                                      \
+	X(SynAckRetransTimeouts)                                                                   \
+	X(DataRetransTimeouts)                                                                     \
+	X(ListenOverflows)                                                                         \
+	X(ListenDrops)                                                                             \
+	X(ChallengeAcks)                                                                           \
+	X(SynChallenge)                                                                            \
+	X(RstChallenge)                                                                            \
+	X(AbortOnData)                                                                             \
+	X(AbortOnClose)                                                                            \
+	X(AbortOnLinger)                                                                           \
+	X(OfoQueued)                                                                               \
+	X(DelayedFinQueued)                                                                        \
 	X(TraceLost)
 
 struct synack_stats {
 #define SYNACK_COUNTER_FIELD(name) uint64_t name;
 	SYNACK_COUNTERS(SYNACK_COUNTER_FIELD)
 #undef SYNACK_COUNTER_FIELD
-	uint64_t drops[64]; /* by enum synack_drop */
-	uint64_t conns_live; /* TCBs allocated (listeners included) */
+	uint64_t drops[64];      /* by enum synack_drop */
+	uint64_t conns_live;     /* TCBs allocated (listeners included) */
 	uint64_t time_wait_live; /* TIME_WAIT records held */
-	uint64_t orphans_live; /* TCBs no socket owns */
+	uint64_t orphans_live;   /* TCBs no socket owns */
 	uint64_t bytes_buffered; /* payload bytes held in send/receive/reassembly buffers */
 };
 void synack_stats(const struct synack_stack *st, struct synack_stats *out);
@@ -280,54 +280,54 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
 /* ------------------------------------------------------------------ */
 /* Why a segment or datagram was dropped.                              */
 
-#define SYNACK_DROPS(X)                                                                 \
-	X(NONE, "none")                                                                 \
-	X(IP_TRUNCATED, "ip_truncated")                                                 \
-	X(IP_BAD_VERSION, "ip_bad_version")                                             \
-	X(IP_BAD_IHL, "ip_bad_ihl")                                                     \
-	X(IP_BAD_TOTAL_LEN, "ip_bad_total_len")                                         \
-	X(IP_BAD_CHECKSUM, "ip_bad_checksum")                                           \
-	X(IP_FRAGMENT, "ip_fragment")                                                   \
-	X(IP_NOT_FOR_US, "ip_not_for_us")                                               \
-	X(IP_BAD_SRC, "ip_bad_src")                                                     \
-	X(IP_NOT_TCP, "ip_not_tcp")                                                     \
-	X(TCP_TRUNCATED, "tcp_truncated")                                               \
-	X(TCP_BAD_OFFSET, "tcp_bad_offset")                                             \
-	X(TCP_BAD_CHECKSUM, "tcp_bad_checksum")                                         \
-	X(TCP_BAD_OPTION, "tcp_bad_option")                                             \
-	X(TCP_BAD_FLAGS, "tcp_bad_flags")                                               \
-	X(TCP_BAD_PORT, "tcp_bad_port")                                                 \
-	X(NO_SOCKET, "no_socket")                                                       \
-	X(CLOSED_RST, "closed_rst")                                                     \
-	X(LISTEN_RST, "listen_rst")                                                     \
-	X(LISTEN_ACK, "listen_ack")                                                     \
-	X(LISTEN_NO_SYN, "listen_no_syn")                                               \
-	X(LISTEN_OVERFLOW, "listen_overflow")                                           \
-	X(SYN_SENT_BAD_ACK, "syn_sent_bad_ack")                                         \
-	X(SYN_SENT_RST_NO_ACK, "syn_sent_rst_no_ack")                                   \
-	X(SYN_SENT_NO_SYN, "syn_sent_no_syn")                                           \
-	X(SEQ_OUT_OF_WINDOW, "seq_out_of_window")                                       \
-	X(DUP_SYN, "dup_syn")                                                           \
-	X(RST_OUT_OF_WINDOW, "rst_out_of_window")                                       \
-	X(RST_CHALLENGED, "rst_challenged")                                             \
-	X(SYN_CHALLENGED, "syn_challenged")                                             \
-	X(NO_ACK, "no_ack")                                                             \
-	X(ACK_UNACCEPTABLE, "ack_unacceptable")                                         \
-	X(ACK_FUTURE, "ack_future")                                                     \
-	X(DATA_AFTER_FIN, "data_after_fin")                                             \
-	X(DATA_AFTER_CLOSE, "data_after_close")                                         \
-	X(RCV_BUFFER_FULL, "rcv_buffer_full")                                           \
-	X(TIME_WAIT_OLD, "time_wait_old")                                               \
-	X(TIME_WAIT_RST, "time_wait_rst")                                               \
-	X(SYN_RECEIVED_BAD_ACK, "syn_received_bad_ack")                                 \
-	X(NO_MEMORY, "no_memory")                                                       \
+#define SYNACK_DROPS(X)                                                                            \
+	X(NONE, "none")                                                                            \
+	X(IP_TRUNCATED, "ip_truncated")                                                            \
+	X(IP_BAD_VERSION, "ip_bad_version")                                                        \
+	X(IP_BAD_IHL, "ip_bad_ihl")                                                                \
+	X(IP_BAD_TOTAL_LEN, "ip_bad_total_len")                                                    \
+	X(IP_BAD_CHECKSUM, "ip_bad_checksum")                                                      \
+	X(IP_FRAGMENT, "ip_fragment")                                                              \
+	X(IP_NOT_FOR_US, "ip_not_for_us")                                                          \
+	X(IP_BAD_SRC, "ip_bad_src")                                                                \
+	X(IP_NOT_TCP, "ip_not_tcp")                                                                \
+	X(TCP_TRUNCATED, "tcp_truncated")                                                          \
+	X(TCP_BAD_OFFSET, "tcp_bad_offset")                                                        \
+	X(TCP_BAD_CHECKSUM, "tcp_bad_checksum")                                                    \
+	X(TCP_BAD_OPTION, "tcp_bad_option")                                                        \
+	X(TCP_BAD_FLAGS, "tcp_bad_flags")                                                          \
+	X(TCP_BAD_PORT, "tcp_bad_port")                                                            \
+	X(NO_SOCKET, "no_socket")                                                                  \
+	X(CLOSED_RST, "closed_rst")                                                                \
+	X(LISTEN_RST, "listen_rst")                                                                \
+	X(LISTEN_ACK, "listen_ack")                                                                \
+	X(LISTEN_NO_SYN, "listen_no_syn")                                                          \
+	X(LISTEN_OVERFLOW, "listen_overflow")                                                      \
+	X(SYN_SENT_BAD_ACK, "syn_sent_bad_ack")                                                    \
+	X(SYN_SENT_RST_NO_ACK, "syn_sent_rst_no_ack")                                              \
+	X(SYN_SENT_NO_SYN, "syn_sent_no_syn")                                                      \
+	X(SEQ_OUT_OF_WINDOW, "seq_out_of_window")                                                  \
+	X(DUP_SYN, "dup_syn")                                                                      \
+	X(RST_OUT_OF_WINDOW, "rst_out_of_window")                                                  \
+	X(RST_CHALLENGED, "rst_challenged")                                                        \
+	X(SYN_CHALLENGED, "syn_challenged")                                                        \
+	X(NO_ACK, "no_ack")                                                                        \
+	X(ACK_UNACCEPTABLE, "ack_unacceptable")                                                    \
+	X(ACK_FUTURE, "ack_future")                                                                \
+	X(DATA_AFTER_FIN, "data_after_fin")                                                        \
+	X(DATA_AFTER_CLOSE, "data_after_close")                                                    \
+	X(RCV_BUFFER_FULL, "rcv_buffer_full")                                                      \
+	X(TIME_WAIT_OLD, "time_wait_old")                                                          \
+	X(TIME_WAIT_RST, "time_wait_rst")                                                          \
+	X(SYN_RECEIVED_BAD_ACK, "syn_received_bad_ack")                                            \
+	X(NO_MEMORY, "no_memory")                                                                  \
 	X(OUTBOX_FULL, "outbox_full")
 
 enum synack_drop {
 #define SYNACK_DROP_ENUM(name, str) SYNACK_DROP_##name,
 	SYNACK_DROPS(SYNACK_DROP_ENUM)
 #undef SYNACK_DROP_ENUM
-	SYNACK_DROP_COUNT
+	    SYNACK_DROP_COUNT
 };
 const char *synack_drop_name(int reason);
 
@@ -336,45 +336,45 @@ const char *synack_drop_name(int reason);
 
 enum synack_trace_kind {
 	SYNACK_TRACE_STATE = 1, /* a connection changed state */
-	SYNACK_TRACE_TX, /* we sent a segment */
-	SYNACK_TRACE_RX, /* a segment arrived and was accepted for processing */
-	SYNACK_TRACE_DROP, /* a datagram or segment was dropped */
+	SYNACK_TRACE_TX,        /* we sent a segment */
+	SYNACK_TRACE_RX,        /* a segment arrived and was accepted for processing */
+	SYNACK_TRACE_DROP,      /* a datagram or segment was dropped */
 };
 
 /* What caused a state change. */
-#define SYNACK_CAUSES(X)                                                                \
-	X(NONE, "none")                                                                 \
-	X(APP_LISTEN, "app_listen")                                                     \
-	X(APP_CONNECT, "app_connect")                                                   \
-	X(APP_CLOSE, "app_close")                                                       \
-	X(APP_SHUTDOWN, "app_shutdown")                                                 \
-	X(APP_ABORT, "app_abort")                                                       \
-	X(RCV_SYN, "rcv_syn")                                                           \
-	X(RCV_SYN_ACK, "rcv_syn_ack")                                                   \
-	X(RCV_ACK, "rcv_ack")                                                           \
-	X(RCV_ACK_OF_FIN, "rcv_ack_of_fin")                                             \
-	X(RCV_FIN, "rcv_fin")                                                           \
-	X(RCV_FIN_ACK, "rcv_fin_ack")                                                   \
-	X(RCV_RST, "rcv_rst")                                                           \
-	X(RCV_DATA_AFTER_CLOSE, "rcv_data_after_close")                                 \
-	X(SYN_TIMEOUT, "syn_timeout")                                                   \
-	X(SYNACK_TIMEOUT, "synack_timeout")                                             \
-	X(RETRANS_TIMEOUT, "retrans_timeout")                                           \
-	X(ORPHAN_RETRIES, "orphan_retries")                                             \
-	X(FIN_WAIT_2_TIMEOUT, "fin_wait_2_timeout")                                     \
-	X(CLOSE_WAIT_TIMEOUT, "close_wait_timeout")                                     \
-	X(TIME_WAIT_EXPIRED, "time_wait_expired")                                       \
-	X(TIME_WAIT_NEW_SYN, "time_wait_new_syn")                                       \
-	X(TIME_WAIT_OVERFLOW, "time_wait_overflow")                                     \
-	X(LISTENER_CLOSED, "listener_closed")                                           \
-	X(ORPHAN_OVERFLOW, "orphan_overflow")                                           \
+#define SYNACK_CAUSES(X)                                                                           \
+	X(NONE, "none")                                                                            \
+	X(APP_LISTEN, "app_listen")                                                                \
+	X(APP_CONNECT, "app_connect")                                                              \
+	X(APP_CLOSE, "app_close")                                                                  \
+	X(APP_SHUTDOWN, "app_shutdown")                                                            \
+	X(APP_ABORT, "app_abort")                                                                  \
+	X(RCV_SYN, "rcv_syn")                                                                      \
+	X(RCV_SYN_ACK, "rcv_syn_ack")                                                              \
+	X(RCV_ACK, "rcv_ack")                                                                      \
+	X(RCV_ACK_OF_FIN, "rcv_ack_of_fin")                                                        \
+	X(RCV_FIN, "rcv_fin")                                                                      \
+	X(RCV_FIN_ACK, "rcv_fin_ack")                                                              \
+	X(RCV_RST, "rcv_rst")                                                                      \
+	X(RCV_DATA_AFTER_CLOSE, "rcv_data_after_close")                                            \
+	X(SYN_TIMEOUT, "syn_timeout")                                                              \
+	X(SYNACK_TIMEOUT, "synack_timeout")                                                        \
+	X(RETRANS_TIMEOUT, "retrans_timeout")                                                      \
+	X(ORPHAN_RETRIES, "orphan_retries")                                                        \
+	X(FIN_WAIT_2_TIMEOUT, "fin_wait_2_timeout")                                                \
+	X(CLOSE_WAIT_TIMEOUT, "close_wait_timeout")                                                \
+	X(TIME_WAIT_EXPIRED, "time_wait_expired")                                                  \
+	X(TIME_WAIT_NEW_SYN, "time_wait_new_syn")                                                  \
+	X(TIME_WAIT_OVERFLOW, "time_wait_overflow")                                                \
+	X(LISTENER_CLOSED, "listener_closed")                                                      \
+	X(ORPHAN_OVERFLOW, "orphan_overflow")                                                      \
 	X(STACK_FREED, "stack_freed")
 
 enum synack_cause {
 #define SYNACK_CAUSE_ENUM(name, str) SYNACK_CAUSE_##name,
 	SYNACK_CAUSES(SYNACK_CAUSE_ENUM)
 #undef SYNACK_CAUSE_ENUM
-	SYNACK_CAUSE_COUNT
+	    SYNACK_CAUSE_COUNT
 };
 const char *synack_cause_name(int cause);
 
@@ -390,17 +390,17 @@ const char *synack_cause_name(int cause);
 
 struct synack_trace {
 	uint64_t t_us;
-	uint8_t kind; /* enum synack_trace_kind */
+	uint8_t kind;                         /* enum synack_trace_kind */
 	struct synack_endpoint local, remote; /* zero when a datagram never parsed */
 	/* SYNACK_TRACE_STATE */
 	uint8_t from, to; /* enum synack_state */
-	uint8_t cause; /* enum synack_cause */
+	uint8_t cause;    /* enum synack_cause */
 	/* SYNACK_TRACE_TX, _RX, _DROP */
-	uint8_t flags; /* SYNACK_TH_* */
-	uint8_t reason; /* enum synack_drop, on SYNACK_TRACE_DROP */
+	uint8_t flags;          /* SYNACK_TH_* */
+	uint8_t reason;         /* enum synack_drop, on SYNACK_TRACE_DROP */
 	uint32_t seq, ack, len; /* len: payload bytes */
-	uint32_t win; /* window field as sent/received */
-	uint32_t iss, irs; /* the connection's ISS and IRS when known, for relative numbers */
+	uint32_t win;           /* window field as sent/received */
+	uint32_t iss, irs;      /* the connection's ISS and IRS when known, for relative numbers */
 };
 
 /*

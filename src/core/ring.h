@@ -9,11 +9,11 @@
 #include <stdint.h>
 
 struct ring {
-	uint8_t *buf; /* NULL while empty */
-	uint32_t cap; /* size limit in bytes */
+	uint8_t *buf;   /* NULL while empty */
+	uint32_t cap;   /* size limit in bytes */
 	uint32_t alloc; /* bytes allocated for buf (0 while empty) */
-	uint32_t head; /* offset of the first byte in buf */
-	uint32_t len; /* bytes held */
+	uint32_t head;  /* offset of the first byte in buf */
+	uint32_t len;   /* bytes held */
 };
 
 void ring_init(struct ring *r, uint32_t cap);

@@ -42,13 +42,13 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->outbox_max = 4096;
 }
 
-#define CHECK_SETTING(cond, ...)                                                        \
-	do {                                                                            \
-		if (!(cond)) {                                                          \
-			if (err && errlen)                                              \
-				snprintf(err, errlen, __VA_ARGS__);                     \
-			return -EINVAL;                                                 \
-		}                                                                       \
+#define CHECK_SETTING(cond, ...)                                                                   \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			if (err && errlen)                                                         \
+				snprintf(err, errlen, __VA_ARGS__);                                \
+			return -EINVAL;                                                            \
+		}                                                                                  \
 	} while (0)
 
 int synack_config_check(const struct synack_config *cfg, char *err, size_t errlen)
@@ -57,45 +57,44 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 		err[0] = '\0';
 	CHECK_SETTING(cfg != NULL, "config: NULL");
 	CHECK_SETTING(cfg->addr != 0 && cfg->addr != 0xffffffffu && (cfg->addr >> 28) != 0xe,
-		      "addr: must be a unicast IPv4 address");
+	              "addr: must be a unicast IPv4 address");
 	CHECK_SETTING(cfg->mtu >= 576 && cfg->mtu <= 65535,
-		      "mtu: %u is outside 576..65535 (RFC 791 requires 576)", cfg->mtu);
+	              "mtu: %u is outside 576..65535 (RFC 791 requires 576)", cfg->mtu);
 	CHECK_SETTING(cfg->ttl >= 1, "ttl: must be at least 1");
 	CHECK_SETTING(cfg->time_wait_ms >= 1 && cfg->time_wait_ms <= 3600000,
-		      "time_wait_ms: %u is outside 1..3600000", cfg->time_wait_ms);
+	              "time_wait_ms: %u is outside 1..3600000", cfg->time_wait_ms);
 	CHECK_SETTING(cfg->fin_timeout_ms >= 1 && cfg->fin_timeout_ms <= 3600000,
-		      "fin_timeout_ms: %u is outside 1..3600000", cfg->fin_timeout_ms);
+	              "fin_timeout_ms: %u is outside 1..3600000", cfg->fin_timeout_ms);
 	CHECK_SETTING(cfg->close_wait_timeout_ms <= 86400000,
-		      "close_wait_timeout_ms: %u is above 86400000 (0 disables it)",
-		      cfg->close_wait_timeout_ms);
+	              "close_wait_timeout_ms: %u is above 86400000 (0 disables it)",
+	              cfg->close_wait_timeout_ms);
 	CHECK_SETTING(cfg->syn_retries >= 1 && cfg->syn_retries <= 127,
-		      "syn_retries: %u is outside 1..127", cfg->syn_retries);
+	              "syn_retries: %u is outside 1..127", cfg->syn_retries);
 	CHECK_SETTING(cfg->synack_retries >= 1 && cfg->synack_retries <= 127,
-		      "synack_retries: %u is outside 1..127", cfg->synack_retries);
+	              "synack_retries: %u is outside 1..127", cfg->synack_retries);
 	CHECK_SETTING(cfg->orphan_retries >= 1 && cfg->orphan_retries <= 127,
-		      "orphan_retries: %u is outside 1..127", cfg->orphan_retries);
-	CHECK_SETTING(cfg->retries2 >= 1 && cfg->retries2 <= 127,
-		      "retries2: %u is outside 1..127", cfg->retries2);
+	              "orphan_retries: %u is outside 1..127", cfg->orphan_retries);
+	CHECK_SETTING(cfg->retries2 >= 1 && cfg->retries2 <= 127, "retries2: %u is outside 1..127",
+	              cfg->retries2);
 	CHECK_SETTING(cfg->rto_min_ms >= 1, "rto_min_ms: must be at least 1");
 	CHECK_SETTING(cfg->rto_max_ms >= cfg->rto_min_ms && cfg->rto_max_ms <= 3600000,
-		      "rto_max_ms: %u must be within rto_min_ms..3600000", cfg->rto_max_ms);
-	CHECK_SETTING(cfg->rto_initial_ms >= cfg->rto_min_ms &&
-			      cfg->rto_initial_ms <= cfg->rto_max_ms,
-		      "rto_initial_ms: %u must be within rto_min_ms..rto_max_ms",
-		      cfg->rto_initial_ms);
+	              "rto_max_ms: %u must be within rto_min_ms..3600000", cfg->rto_max_ms);
+	CHECK_SETTING(
+	    cfg->rto_initial_ms >= cfg->rto_min_ms && cfg->rto_initial_ms <= cfg->rto_max_ms,
+	    "rto_initial_ms: %u must be within rto_min_ms..rto_max_ms", cfg->rto_initial_ms);
 	CHECK_SETTING(cfg->max_orphans >= 1, "max_orphans: must be at least 1");
 	CHECK_SETTING(cfg->somaxconn >= 1 && cfg->somaxconn <= 1u << 20,
-		      "somaxconn: %u is outside 1..1048576", cfg->somaxconn);
-	CHECK_SETTING(cfg->rcvbuf >= 1 && cfg->rcvbuf <= 1u << 30,
-		      "rcvbuf: %u is outside 1..2^30", cfg->rcvbuf);
-	CHECK_SETTING(cfg->sndbuf >= 1 && cfg->sndbuf <= 1u << 30,
-		      "sndbuf: %u is outside 1..2^30", cfg->sndbuf);
+	              "somaxconn: %u is outside 1..1048576", cfg->somaxconn);
+	CHECK_SETTING(cfg->rcvbuf >= 1 && cfg->rcvbuf <= 1u << 30, "rcvbuf: %u is outside 1..2^30",
+	              cfg->rcvbuf);
+	CHECK_SETTING(cfg->sndbuf >= 1 && cfg->sndbuf <= 1u << 30, "sndbuf: %u is outside 1..2^30",
+	              cfg->sndbuf);
 	CHECK_SETTING(cfg->ephemeral_port_min >= 1 &&
-			      cfg->ephemeral_port_min <= cfg->ephemeral_port_max,
-		      "ephemeral_port_min..max: %u..%u is not a range of ports",
-		      cfg->ephemeral_port_min, cfg->ephemeral_port_max);
-	CHECK_SETTING(cfg->trace_capacity <= 1u << 24,
-		      "trace_capacity: %u is above 16777216", cfg->trace_capacity);
+	                  cfg->ephemeral_port_min <= cfg->ephemeral_port_max,
+	              "ephemeral_port_min..max: %u..%u is not a range of ports",
+	              cfg->ephemeral_port_min, cfg->ephemeral_port_max);
+	CHECK_SETTING(cfg->trace_capacity <= 1u << 24, "trace_capacity: %u is above 16777216",
+	              cfg->trace_capacity);
 	CHECK_SETTING(cfg->outbox_max >= 1, "outbox_max: must be at least 1");
 	return 0;
 }
@@ -463,7 +462,7 @@ void synack_stats(const struct synack_stack *st, struct synack_stats *out)
 
 static const char *const counter_names[] = {
 #define SYNACK_COUNTER_NAME(name) #name,
-	SYNACK_COUNTERS(SYNACK_COUNTER_NAME)
+    SYNACK_COUNTERS(SYNACK_COUNTER_NAME)
 #undef SYNACK_COUNTER_NAME
 };
 
@@ -491,7 +490,7 @@ const char *synack_state_name(int state)
 {
 	static const char *const names[] = {
 #define SYNACK_STATE_NAME(name) #name,
-		SYNACK_STATES(SYNACK_STATE_NAME)
+	    SYNACK_STATES(SYNACK_STATE_NAME)
 #undef SYNACK_STATE_NAME
 	};
 	return state >= 0 && state < SYNACK_STATE_COUNT ? names[state] : "?";
@@ -501,7 +500,7 @@ const char *synack_drop_name(int reason)
 {
 	static const char *const names[] = {
 #define SYNACK_DROP_NAME(name, str) str,
-		SYNACK_DROPS(SYNACK_DROP_NAME)
+	    SYNACK_DROPS(SYNACK_DROP_NAME)
 #undef SYNACK_DROP_NAME
 	};
 	return reason >= 0 && reason < SYNACK_DROP_COUNT ? names[reason] : "?";
@@ -511,7 +510,7 @@ const char *synack_cause_name(int cause)
 {
 	static const char *const names[] = {
 #define SYNACK_CAUSE_NAME(name, str) str,
-		SYNACK_CAUSES(SYNACK_CAUSE_NAME)
+	    SYNACK_CAUSES(SYNACK_CAUSE_NAME)
 #undef SYNACK_CAUSE_NAME
 	};
 	return cause >= 0 && cause < SYNACK_CAUSE_COUNT ? names[cause] : "?";
@@ -625,6 +624,6 @@ int synack_endpoint_parse(const char *text, struct synack_endpoint *ep)
 const char *synack_endpoint_str(const struct synack_endpoint *ep, char *buf, size_t len)
 {
 	snprintf(buf, len, "%u.%u.%u.%u:%u", ep->addr >> 24, (ep->addr >> 16) & 255,
-		 (ep->addr >> 8) & 255, ep->addr & 255, ep->port);
+	         (ep->addr >> 8) & 255, ep->addr & 255, ep->port);
 	return buf;
 }

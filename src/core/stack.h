@@ -32,7 +32,7 @@ struct synack_stack {
 	 * the secret can be compared against each other. */
 	uint8_t key_isn[16], key_port[16], key_hash[16];
 
-	struct htable conns; /* TCBs and TIME_WAIT records by 4-tuple */
+	struct htable conns;     /* TCBs and TIME_WAIT records by 4-tuple */
 	struct htable listeners; /* listening TCBs by (laddr or 0, lport) */
 	struct timer_queue timers;
 

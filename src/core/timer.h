@@ -13,9 +13,9 @@
 #define TIMER_UNARMED UINT32_MAX
 
 struct timer_node {
-	uint64_t at; /* deadline, valid while armed */
+	uint64_t at;    /* deadline, valid while armed */
 	uint64_t order; /* arming sequence number, breaks ties */
-	uint32_t idx; /* position in the heap, TIMER_UNARMED when not armed */
+	uint32_t idx;   /* position in the heap, TIMER_UNARMED when not armed */
 };
 
 struct timer_queue {

@@ -68,7 +68,7 @@ int ip4_input(struct synack_stack *st, const uint8_t *pkt, size_t len)
 }
 
 void ip4_finish(struct synack_stack *st, struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto,
-		size_t len)
+                size_t len)
 {
 	wire_ip4_emit(p->data, src, dst, proto, st->cfg.ttl, st->ip_id++, len);
 	p->len = (uint16_t)(len + WIRE_IP4_HDR_LEN);

@@ -14,7 +14,7 @@ int ip4_input(struct synack_stack *st, const uint8_t *pkt, size_t len);
 /* Writes the IPv4 header in front of a transport payload of len bytes
  * already at p->data + 20. */
 void ip4_finish(struct synack_stack *st, struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto,
-		size_t len);
+                size_t len);
 /* Queues a finished datagram for the caller. */
 void ip4_send(struct synack_stack *st, struct pkt *p);
 /* A pkt_size scratch buffer for assembling payloads. */

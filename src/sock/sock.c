@@ -277,8 +277,8 @@ int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint 
 		return -EINVAL;
 	if (so->tcb)
 		return so->tcb->state == SYNACK_SYN_SENT || so->tcb->state == SYNACK_SYN_RECEIVED
-			       ? -EALREADY
-			       : -EISCONN;
+		           ? -EALREADY
+		           : -EISCONN;
 	if (so->connecting)
 		return -EISCONN; /* a finished connection cannot be reused */
 	if (!so->bound && (err = pick_port(st, so, peer)) != 0)
@@ -287,7 +287,7 @@ int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint 
 	if (htable_find(&st->conns, &t))
 		return -EADDRINUSE;
 	err = tcp_open_active(st, s, &t, (uint32_t)so->maxseg, (uint32_t)so->rcvbuf,
-			      (uint32_t)so->sndbuf, &tcb);
+	                      (uint32_t)so->sndbuf, &tcb);
 	if (err)
 		return err;
 	tcb->nodelay = (uint8_t)so->nodelay;
@@ -571,8 +571,8 @@ int synack_getsockopt(struct synack_stack *st, int s, int opt, int *value)
 		*value = so->nodelay;
 		return 0;
 	case SYNACK_TCP_MAXSEG:
-		*value = so->tcb && so->tcb->state != SYNACK_LISTEN ? (int)so->tcb->snd_mss
-								   : so->maxseg;
+		*value =
+		    so->tcb && so->tcb->state != SYNACK_LISTEN ? (int)so->tcb->snd_mss : so->maxseg;
 		return 0;
 	case SYNACK_SO_ERROR:
 		*value = take_error(so);

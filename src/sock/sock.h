@@ -17,7 +17,7 @@ struct sock {
 	uint8_t ev_queued;
 	struct tcb *tcb; /* NULL before connect/listen and after the connection ended */
 	struct synack_endpoint local, remote;
-	int error; /* pending SO_ERROR, a negative errno */
+	int error;  /* pending SO_ERROR, a negative errno */
 	int linger; /* -1 off, else seconds */
 	int rcvbuf, sndbuf, nodelay, reuseaddr, maxseg;
 	struct ring rcv_left; /* unread data kept after the connection ended */

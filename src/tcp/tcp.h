@@ -19,17 +19,17 @@ enum conn_hashed { HASHED_CONNS = 1, HASHED_LISTENERS };
 
 /* What TCBs and TIME_WAIT records share: the demux node and the timer. */
 struct conn_head {
-	struct hnode node; /* key: local and remote address and port */
+	struct hnode node;       /* key: local and remote address and port */
 	struct timer_node timer; /* the earliest of the owner's deadlines */
-	uint8_t kind; /* enum conn_kind */
-	uint8_t hashed; /* enum conn_hashed, 0 when in no table */
+	uint8_t kind;            /* enum conn_kind */
+	uint8_t hashed;          /* enum conn_hashed, 0 when in no table */
 };
 
 /* An out-of-order segment held until the gap before it fills. */
 struct ofo_seg {
 	struct ofo_seg *next;
 	uint32_t seq, len; /* payload sequence and length */
-	uint8_t fin; /* a FIN follows the payload */
+	uint8_t fin;       /* a FIN follows the payload */
 	uint8_t data[];
 };
 
@@ -47,10 +47,10 @@ struct ofo_seg {
 struct tcb {
 	struct conn_head h;
 	struct synack_stack *st;
-	uint8_t state; /* enum synack_state: changed only by tcp_set_state */
-	uint8_t passive; /* opened by a listener (SYN_RECEIVED returns to LISTEN) */
+	uint8_t state;      /* enum synack_state: changed only by tcp_set_state */
+	uint8_t passive;    /* opened by a listener (SYN_RECEIVED returns to LISTEN) */
 	uint8_t fin_queued; /* the application closed its sending side */
-	uint8_t rcv_fin; /* the peer's FIN has been received in sequence */
+	uint8_t rcv_fin;    /* the peer's FIN has been received in sequence */
 	uint8_t in_acceptq;
 	uint8_t nodelay;
 	uint8_t orphan; /* the application closed the socket; the connection goes on */
@@ -61,14 +61,14 @@ struct tcb {
 	/* Send sequence variables. */
 	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2, snd_up;
 	uint32_t max_snd_wnd; /* largest window the peer offered (RFC 5961 5.2) */
-	uint32_t snd_mss; /* what we may put in one segment */
+	uint32_t snd_mss;     /* what we may put in one segment */
 	uint32_t snd_buf_seq; /* sequence number of snd_buf's first byte */
 	struct ring snd_buf;
 
 	/* Receive sequence variables. */
 	uint32_t irs, rcv_nxt, rcv_wnd, rcv_up;
-	uint32_t rcv_adv; /* right edge of the window we last advertised */
-	uint32_t rcv_mss; /* what we announced */
+	uint32_t rcv_adv;    /* right edge of the window we last advertised */
+	uint32_t rcv_mss;    /* what we announced */
 	struct ring rcv_buf; /* in-order data the application has not read */
 	struct ofo_seg *ofo; /* out-of-order segments by sequence */
 	uint32_t ofo_bytes;
@@ -82,14 +82,14 @@ struct tcb {
 	uint64_t total_retrans;
 
 	/* Deadlines; SYNACK_NEVER when off.  h.timer holds the earliest. */
-	uint64_t rtx_at; /* retransmission of SYN, SYN-ACK, data or FIN */
-	uint64_t fin2_at; /* orphaned FIN_WAIT_2 */
+	uint64_t rtx_at;        /* retransmission of SYN, SYN-ACK, data or FIN */
+	uint64_t fin2_at;       /* orphaned FIN_WAIT_2 */
 	uint64_t close_wait_at; /* CLOSE_WAIT left open by the application */
 
 	/* Listener side. */
-	struct tcb *listener; /* for children: the listener that made us */
-	struct tcb *child_prev, *child_next; /* listener's children (pending and ready) */
-	struct tcb *acq_next; /* accept queue, oldest first */
+	struct tcb *listener;                       /* for children: the listener that made us */
+	struct tcb *child_prev, *child_next;        /* listener's children (pending and ready) */
+	struct tcb *acq_next;                       /* accept queue, oldest first */
 	struct tcb *children, *acq_head, *acq_tail; /* on a listener */
 	uint32_t acq_len, syn_len, backlog;
 };
@@ -132,7 +132,7 @@ uint32_t tcp_fin_seq(const struct tcb *tcb);
 int tcp_fin_acked(const struct tcb *tcb);
 int tcp_is_orphan(const struct tcb *tcb);
 void tcp_trace_state(struct synack_stack *st, const struct tuple *t, uint32_t iss, uint32_t irs,
-		     int from, int to, int cause);
+                     int from, int to, int cause);
 
 /* tcp_input.c: segment arrival (RFC 9293 3.10.7) */
 /* Returns 0, or the enum synack_drop reason the segment was dropped for. */
@@ -149,8 +149,9 @@ void tcp_challenge_ack(struct tcb *tcb);
 void tcp_reset_reply(struct synack_stack *st, const struct wire_tcp *w);
 void tcp_tw_send_ack(struct synack_stack *st, struct tw *tw);
 void tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, uint32_t ack,
-		  uint8_t flags, uint16_t wnd, const struct wire_tcp_opts *opts, const struct ring *buf,
-		  uint32_t buf_off, uint32_t len, uint32_t iss, uint32_t irs);
+                  uint8_t flags, uint16_t wnd, const struct wire_tcp_opts *opts,
+                  const struct ring *buf, uint32_t buf_off, uint32_t len, uint32_t iss,
+                  uint32_t irs);
 
 /* tcp_timer.c */
 void tcp_timer_fire(struct synack_stack *st, struct timer_node *n);
@@ -159,9 +160,9 @@ void tcp_rtt_sample(struct tcb *tcb, uint32_t rtt_us);
 
 /* tcp_user.c: the user calls of RFC 9293 3.10.1-3.10.6 */
 int tcp_open_active(struct synack_stack *st, int sockfd, const struct tuple *t, uint32_t mss,
-		    uint32_t rcvbuf, uint32_t sndbuf, struct tcb **out);
+                    uint32_t rcvbuf, uint32_t sndbuf, struct tcb **out);
 int tcp_open_passive(struct synack_stack *st, int sockfd, const struct tuple *t, int backlog,
-		     struct tcb **out);
+                     struct tcb **out);
 int tcp_send(struct tcb *tcb, const void *buf, uint32_t len);
 void tcp_receive_done(struct tcb *tcb);
 void tcp_close(struct tcb *tcb, int cause);

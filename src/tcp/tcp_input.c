@@ -17,15 +17,15 @@
 #include "tcp/tcp.h"
 
 enum action {
-	A_CONTINUE, /* go on to the next step */
-	A_ACCEPT, /* processed; stop here */
-	A_DROP, /* drop silently */
-	A_DROP_ACK, /* drop and send an ACK */
-	A_DROP_RST, /* drop and answer with a reset (RFC 9293 3.10.7.1 form) */
+	A_CONTINUE,       /* go on to the next step */
+	A_ACCEPT,         /* processed; stop here */
+	A_DROP,           /* drop silently */
+	A_DROP_ACK,       /* drop and send an ACK */
+	A_DROP_RST,       /* drop and answer with a reset (RFC 9293 3.10.7.1 form) */
 	A_DROP_CHALLENGE, /* drop and send a challenge ACK (RFC 5961) */
-	A_DROP_SYNACK, /* drop and send our SYN-ACK again */
-	A_GONE, /* processed and the connection no longer exists */
-	A_GONE_DROP, /* dropped and the connection no longer exists */
+	A_DROP_SYNACK,    /* drop and send our SYN-ACK again */
+	A_GONE,           /* processed and the connection no longer exists */
+	A_GONE_DROP,      /* dropped and the connection no longer exists */
 };
 
 struct verdict {
@@ -46,7 +46,7 @@ struct rx {
 	/* The text after trimming to the window. */
 	const uint8_t *data;
 	uint32_t data_seq, data_len;
-	uint8_t fin; /* the segment's FIN survives trimming */
+	uint8_t fin;        /* the segment's FIN survives trimming */
 	uint8_t fin_in_seq; /* a FIN (this one or a held one) is next in sequence */
 	uint8_t need_ack;
 	uint32_t iss, irs; /* for the trace, once known */
@@ -125,8 +125,8 @@ static void begin_trace(struct synack_stack *st, struct rx *s)
 
 static void closed_segment_arrives(struct synack_stack *st, struct rx *s)
 {
-	struct verdict v = has(s, SYNACK_TH_RST) ? VERDICT(A_DROP, CLOSED_RST)
-						 : VERDICT(A_DROP_RST, NO_SOCKET);
+	struct verdict v =
+	    has(s, SYNACK_TH_RST) ? VERDICT(A_DROP, CLOSED_RST) : VERDICT(A_DROP_RST, NO_SOCKET);
 	s->irs = s->seq;
 	trace_arrival(st, s, v);
 	if (v.action == A_DROP_RST)
@@ -166,7 +166,7 @@ static void link_child(struct tcb *l, struct tcb *c)
 }
 
 static struct verdict listen_segment_arrives(struct tcb *l, struct rx *s, uint32_t iss_floor,
-					     int use_floor)
+                                             int use_floor)
 {
 	struct synack_stack *st = l->st;
 	struct tcb *c;
@@ -323,7 +323,7 @@ static struct verdict check_sequence(struct tcb *tcb, struct rx *s)
 		ok = wnd == 0 ? s->seq == nxt : seq_in(s->seq, nxt, nxt + wnd);
 	else
 		ok = wnd != 0 && (seq_in(s->seq, nxt, nxt + wnd) ||
-				  seq_in(s->seq + s->len - 1, nxt, nxt + wnd));
+		                  seq_in(s->seq + s->len - 1, nxt, nxt + wnd));
 	/* With a zero window, valid ACKs and RSTs must still get through:
 	 * a segment at RCV.NXT is taken for its control bits, its text
 	 * trimmed away below. */
@@ -587,7 +587,7 @@ static int ofo_insert(struct tcb *tcb, uint32_t seq, const uint8_t *data, uint32
 	while (seq_lt(cur, end)) {
 		/* Skip what ends before cur (a FIN marker at cur stops us). */
 		while (*pp && (seq_lt((*pp)->seq + (*pp)->len, cur) ||
-			       ((*pp)->len && (*pp)->seq + (*pp)->len == cur)))
+		               ((*pp)->len && (*pp)->seq + (*pp)->len == cur)))
 			pp = &(*pp)->next;
 		struct ofo_seg *o = *pp;
 		if (o && o->len == 0 && o->seq == cur)
@@ -731,7 +731,7 @@ static struct verdict check_fin(struct tcb *tcb, struct rx *s)
 		tcp_set_state(tcb, SYNACK_CLOSE_WAIT, SYNACK_CAUSE_RCV_FIN);
 		if (st->cfg.close_wait_timeout_ms) {
 			tcb->close_wait_at =
-				st->now + (uint64_t)st->cfg.close_wait_timeout_ms * 1000u;
+			    st->now + (uint64_t)st->cfg.close_wait_timeout_ms * 1000u;
 			tcp_rearm(tcb);
 		}
 		break;

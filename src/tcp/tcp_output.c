@@ -8,8 +8,9 @@
 #include "tcp/tcp.h"
 
 void tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, uint32_t ack,
-		  uint8_t flags, uint16_t wnd, const struct wire_tcp_opts *opts, const struct ring *buf,
-		  uint32_t buf_off, uint32_t len, uint32_t iss, uint32_t irs)
+                  uint8_t flags, uint16_t wnd, const struct wire_tcp_opts *opts,
+                  const struct ring *buf, uint32_t buf_off, uint32_t len, uint32_t iss,
+                  uint32_t irs)
 {
 	static const struct wire_tcp_opts no_opts;
 	struct wire_tcp_out o;
@@ -34,7 +35,7 @@ void tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, 
 	else
 		len = 0;
 	n = wire_tcp_emit(p->data + WIRE_IP4_HDR_LEN, st->pkt_size - WIRE_IP4_HDR_LEN, &o,
-			  ip4_scratch(st), len);
+	                  ip4_scratch(st), len);
 	if (n == 0) {
 		stack_pkt_free(st, p);
 		STAT_INC(st, IpOutDiscards);
@@ -81,7 +82,7 @@ static void send_at(struct tcb *tcb, uint32_t seq, uint32_t len, uint8_t flags)
 			tcb->rcv_adv = tcb->rcv_nxt + wnd;
 	}
 	tcp_send_raw(tcb->st, &tcb->t, seq, ack, flags, (uint16_t)wnd, &opts, &tcb->snd_buf,
-		     seq - tcb->snd_buf_seq, len, tcb->iss, tcb->irs);
+	             seq - tcb->snd_buf_seq, len, tcb->iss, tcb->irs);
 }
 
 void tcp_send_syn(struct tcb *tcb)
@@ -108,13 +109,14 @@ void tcp_send_rst_for(struct tcb *tcb)
 	uint32_t ack = tcb->state == SYNACK_SYN_SENT ? 0 : tcb->rcv_nxt;
 	uint8_t flags = SYNACK_TH_RST | (tcb->state == SYNACK_SYN_SENT ? 0 : SYNACK_TH_ACK);
 	tcp_send_raw(tcb->st, &tcb->t, tcb->snd_nxt, ack, flags, 0, NULL, NULL, 0, 0, tcb->iss,
-		     tcb->irs);
+	             tcb->irs);
 }
 
 void tcp_reset_reply(struct synack_stack *st, const struct wire_tcp *w)
 {
 	struct tuple t = {w->daddr, w->saddr, w->dport, w->sport};
-	uint32_t seg_len = w->data_len + !!(w->flags & SYNACK_TH_SYN) + !!(w->flags & SYNACK_TH_FIN);
+	uint32_t seg_len =
+	    w->data_len + !!(w->flags & SYNACK_TH_SYN) + !!(w->flags & SYNACK_TH_FIN);
 	/* RFC 9293 3.10.7.1: an incoming RST is discarded; otherwise, if the
 	 * ACK bit is on <SEQ=SEG.ACK><CTL=RST>, else
 	 * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
@@ -124,13 +126,13 @@ void tcp_reset_reply(struct synack_stack *st, const struct wire_tcp *w)
 		tcp_send_raw(st, &t, w->ack, 0, SYNACK_TH_RST, 0, NULL, NULL, 0, 0, w->ack, w->seq);
 	else
 		tcp_send_raw(st, &t, 0, w->seq + seg_len, SYNACK_TH_RST | SYNACK_TH_ACK, 0, NULL,
-			     NULL, 0, 0, 0, w->seq);
+		             NULL, 0, 0, 0, w->seq);
 }
 
 void tcp_tw_send_ack(struct synack_stack *st, struct tw *tw)
 {
 	tcp_send_raw(st, &tw->h.node.key, tw->snd_nxt, tw->rcv_nxt, SYNACK_TH_ACK, tw->rcv_wnd,
-		     NULL, NULL, 0, 0, tw->iss, tw->irs);
+	             NULL, NULL, 0, 0, tw->iss, tw->irs);
 }
 
 static int can_send_data(int state)

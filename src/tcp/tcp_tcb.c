@@ -82,12 +82,12 @@ void tcp_tcb_unhash(struct tcb *tcb)
 	if (!tcb->h.hashed)
 		return;
 	htable_remove(tcb->h.hashed == HASHED_LISTENERS ? &st->listeners : &st->conns,
-		      &tcb->h.node);
+	              &tcb->h.node);
 	tcb->h.hashed = 0;
 }
 
 void tcp_trace_state(struct synack_stack *st, const struct tuple *t, uint32_t iss, uint32_t irs,
-		     int from, int to, int cause)
+                     int from, int to, int cause)
 {
 	struct synack_trace *r = trace_add(st, SYNACK_TRACE_STATE);
 	if (!r)
@@ -289,7 +289,7 @@ void tcp_time_wait(struct tcb *tcb, int cause)
 void tcp_tw_free(struct synack_stack *st, struct tw *tw, int cause)
 {
 	tcp_trace_state(st, &tw->h.node.key, tw->iss, tw->irs, SYNACK_TIME_WAIT, SYNACK_CLOSED,
-			cause);
+	                cause);
 	timer_cancel(&st->timers, &tw->h.timer);
 	if (tw->h.hashed)
 		htable_remove(&st->conns, &tw->h.node);

@@ -14,7 +14,8 @@
 
 static uint32_t clamp_rto(const struct synack_stack *st, uint64_t rto)
 {
-	uint64_t lo = (uint64_t)st->cfg.rto_min_ms * 1000u, hi = (uint64_t)st->cfg.rto_max_ms * 1000u;
+	uint64_t lo = (uint64_t)st->cfg.rto_min_ms * 1000u,
+	         hi = (uint64_t)st->cfg.rto_max_ms * 1000u;
 	if (rto < lo)
 		rto = lo;
 	if (rto > hi)
@@ -36,7 +37,8 @@ void tcp_rtt_sample(struct tcb *tcb, uint32_t r)
 		tcb->srtt_us = (7 * tcb->srtt_us + r) / 8;
 	}
 	uint64_t k = 4ull * tcb->rttvar_us;
-	tcb->rto_us = clamp_rto(tcb->st, tcb->srtt_us + (k > RTO_GRANULARITY_US ? k : RTO_GRANULARITY_US));
+	tcb->rto_us =
+	    clamp_rto(tcb->st, tcb->srtt_us + (k > RTO_GRANULARITY_US ? k : RTO_GRANULARITY_US));
 }
 
 void tcp_arm_rtx(struct tcb *tcb)

@@ -7,7 +7,7 @@
 #include "tcp/tcp.h"
 
 int tcp_open_active(struct synack_stack *st, int sockfd, const struct tuple *t, uint32_t mss,
-		    uint32_t rcvbuf, uint32_t sndbuf, struct tcb **out)
+                    uint32_t rcvbuf, uint32_t sndbuf, struct tcb **out)
 {
 	struct tcb *tcb = tcp_tcb_new(st);
 	if (!tcb)
@@ -36,7 +36,7 @@ int tcp_open_active(struct synack_stack *st, int sockfd, const struct tuple *t, 
 }
 
 int tcp_open_passive(struct synack_stack *st, int sockfd, const struct tuple *t, int backlog,
-		     struct tcb **out)
+                     struct tcb **out)
 {
 	struct tcb *l = tcp_tcb_new(st);
 	if (!l)

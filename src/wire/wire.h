@@ -22,10 +22,10 @@ struct wire_ip4 {
 	uint32_t src, dst;
 	uint8_t proto, ttl, tos;
 	uint16_t id;
-	uint16_t hdr_len; /* IHL * 4 */
-	uint16_t total_len; /* from the header; bytes past it are link padding */
+	uint16_t hdr_len;       /* IHL * 4 */
+	uint16_t total_len;     /* from the header; bytes past it are link padding */
 	const uint8_t *payload; /* points into the datagram */
-	size_t payload_len; /* total_len - hdr_len */
+	size_t payload_len;     /* total_len - hdr_len */
 };
 
 /*
@@ -42,7 +42,7 @@ int wire_ip4_parse(const uint8_t *pkt, size_t len, struct wire_ip4 *out);
  * payload of payload_len bytes.  buf must hold 20 bytes.
  */
 void wire_ip4_emit(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl,
-		   uint16_t id, size_t payload_len);
+                   uint16_t id, size_t payload_len);
 
 /* TCP options we understand. */
 struct wire_tcp_opts {
@@ -58,7 +58,7 @@ struct wire_tcp {
 	uint16_t sport, dport;
 	uint32_t seq, ack;
 	uint8_t flags; /* SYNACK_TH_* */
-	uint16_t wnd; /* unscaled window field */
+	uint16_t wnd;  /* unscaled window field */
 	uint16_t urp;
 	uint16_t hdr_len; /* data offset * 4 */
 	struct wire_tcp_opts opts;
@@ -94,7 +94,7 @@ struct wire_tcp_out {
  * padded with NOPs/EOL to a multiple of 4.
  */
 size_t wire_tcp_emit(uint8_t *buf, size_t cap, const struct wire_tcp_out *seg,
-		     const uint8_t *payload, size_t len);
+                     const uint8_t *payload, size_t len);
 
 /* Length of the options wire_tcp_emit would write for opts. */
 size_t wire_tcp_opts_len(const struct wire_tcp_opts *opts);
