@@ -866,6 +866,42 @@ static void close_wait_times_out_when_configured(void)
 	t_free(t);
 }
 
+/* close() after a half-close makes an orphan: the FIN_WAIT_2 timer starts then. */
+static void fin_wait_2_close_after_shutdown_starts_fin_timeout(void)
+{
+	struct t *t = t_new();
+	t_at(t, 0);
+	t_to_fin_wait_2_shutdown(t);
+	t_at(t, 1000);
+	t_close(t);
+	t_expect_nothing(t);
+	t_at(t, 60999);
+	t_state(t, SYNACK_FIN_WAIT_2);
+	t_at(t, 61000);
+	t_state(t, SYNACK_CLOSED);
+	t_counter(t, "FinWait2Timeouts", 1);
+	t_free(t);
+}
+
+/* Only new data aborts an orphan; a retransmission of old data is just re-ACKed. */
+static void fin_wait_2_orphan_old_data_is_reacked_not_reset(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "P.", 1001, T_ISS + 1, 10);
+	t_expect(t, ".", T_ISS + 1, 1011, 0);
+	t_recv(t, 10);
+	t_close(t);
+	t_expect(t, "F.", T_ISS + 1, 1011, 0);
+	t_peer(t, ".", 1011, T_ISS + 2, 0);
+	t_state(t, SYNACK_FIN_WAIT_2);
+	t_peer(t, "P.", 1001, T_ISS + 2, 10);
+	t_expect(t, ".", T_ISS + 2, 1011, 0);
+	t_state(t, SYNACK_FIN_WAIT_2);
+	t_counter(t, "AbortOnData", 0);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(fin_wait_1_ack_of_fin_enters_fin_wait_2);
@@ -942,5 +978,7 @@ int main(void)
 	RUN(fin_wait_2_data_right_of_window_is_acked_and_dropped);
 	RUN(close_wait_data_left_of_window_is_reacked);
 	RUN(close_wait_times_out_when_configured);
+	RUN(fin_wait_2_close_after_shutdown_starts_fin_timeout);
+	RUN(fin_wait_2_orphan_old_data_is_reacked_not_reset);
 	return check_summary("test_state_closing");
 }

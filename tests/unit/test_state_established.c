@@ -560,6 +560,32 @@ static void established_handshake_ack_with_data_and_fin_enters_close_wait(void)
 	t_free(t);
 }
 
+/*
+ * RFC 9293 3.10.7.4 fifth with RFC 5961 5.2: an ACK below SND.UNA - MAX.SND.WND
+ * is unacceptable: the segment is dropped and an ACK sent back.  At the edge
+ * it is an old duplicate: ignored, and the text processed.
+ */
+static void established_ack_older_than_max_window_gets_ack_and_is_dropped(void)
+{
+	struct t *t = t_new();
+	t->peer_wnd = 1000;
+	t_establish_passive(t);
+	t_send(t, 1000);
+	t_expect(t, "P.", T_ISS + 1, 1001, 1000);
+	t_peer(t, ".", 1001, T_ISS + 1001, 0);
+	t_send(t, 1000);
+	t_expect(t, "P.", T_ISS + 1001, 1001, 1000);
+	t_peer(t, ".", 1001, T_ISS + 2001, 0); /* SND.UNA = ISS+2001, MAX.SND.WND = 1000 */
+	t_peer(t, "P.", 1001, T_ISS + 1000, 10);
+	t_expect(t, ".", T_ISS + 2001, 1001, 0);
+	t_dropped(t, SYNACK_DROP_ACK_UNACCEPTABLE);
+	t_recv_err(t, -EAGAIN);
+	t_peer(t, "P.", 1001, T_ISS + 1001, 10);
+	t_expect(t, ".", T_ISS + 2001, 1011, 0);
+	t_recv(t, 10);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(established_data_in_window_is_acked_and_delivered);
@@ -599,5 +625,6 @@ int main(void)
 	RUN(established_overlapping_out_of_order_segments_are_merged);
 	RUN(established_old_segment_does_not_update_send_window);
 	RUN(established_handshake_ack_with_data_and_fin_enters_close_wait);
+	RUN(established_ack_older_than_max_window_gets_ack_and_is_dropped);
 	return check_summary("test_state_established");
 }
