@@ -104,17 +104,24 @@ static void syn_received_fin_with_ack_enters_close_wait(void)
 }
 
 /*
- * A retransmitted SYN is left of the window: the sequence check fails and we
- * answer <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 9293 3.10.7.4 first check;
- * RFC 5961 4.2 gives the same ACK for a SYN).
+ * A retransmitted SYN is left of the window, so the sequence check fails and
+ * an ACK is owed (RFC 9293 3.10.7.4 first check).  Our SYN is not yet
+ * acknowledged: the peer lost our SYN-ACK, and a bare ACK would be dropped by
+ * its SYN-SENT processing.  Like Linux and FreeBSD, synack answers with the
+ * SYN-ACK again (docs/BEHAVIOUR.md), dropping the SYN as dup_syn.
  */
-static void syn_received_syn_retransmit_gets_ack(void)
+static void syn_received_syn_retransmit_gets_syn_ack_again(void)
 {
 	struct t *t = t_new();
 	t_to_syn_received(t);
 	t_peer(t, "S", 1000, 0, 0);
-	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	t_expect_mss(t, T_MSS);
+	t_dropped(t, SYNACK_DROP_DUP_SYN);
 	t_state(t, SYNACK_SYN_RECEIVED);
+	/* The peer's ACK of it completes the handshake as usual. */
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_state(t, SYNACK_ESTABLISHED);
 	t_free(t);
 }
 
@@ -278,7 +285,7 @@ int main(void)
 	RUN(syn_received_data_with_ack_establishes_and_is_delivered);
 	RUN(syn_received_data_right_of_window_is_acked_and_dropped);
 	RUN(syn_received_fin_with_ack_enters_close_wait);
-	RUN(syn_received_syn_retransmit_gets_ack);
+	RUN(syn_received_syn_retransmit_gets_syn_ack_again);
 	RUN(syn_received_syn_in_window_returns_to_listen);
 	RUN(syn_received_syn_in_window_after_simultaneous_open_gets_challenge_ack);
 	RUN(syn_received_rst_exact_returns_to_listen);
