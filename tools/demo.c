@@ -1437,7 +1437,7 @@ int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err, size_
 			snprintf(err, errlen, "unknown option '%s' (synack demo --help)", a);
 			return -1;
 		}
-		uint64_t u;
+		uint64_t u = 0;
 		int bad = 0;
 		switch (which) {
 		case 0:

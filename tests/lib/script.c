@@ -261,7 +261,8 @@ size_t t_build(struct t *t, uint8_t *buf, size_t cap, const char *flags, uint32_
 		payload[i] = t_pattern(first + i);
 	if (cap < WIRE_IP4_HDR_LEN)
 		return 0;
-	size_t n = wire_tcp_emit(buf + WIRE_IP4_HDR_LEN, cap - WIRE_IP4_HDR_LEN, &o, payload, len);
+	size_t n = wire_tcp_emit(buf + WIRE_IP4_HDR_LEN, cap - WIRE_IP4_HDR_LEN, &o,
+	                         len ? payload : (const uint8_t *)"", len);
 	if (n == 0)
 		return 0;
 	wire_ip4_emit(buf, T_PEER_ADDR, T_US_ADDR, WIRE_IPPROTO_TCP, 64, 0, n);
