@@ -409,7 +409,7 @@ struct synack_trace {
  * overwritten and the TraceLost counter says how many.
  */
 size_t synack_trace_read(struct synack_stack *st, struct synack_trace *out, size_t max);
-/* tcpdump's flag letters ("S", "S.", "P.", "F.", "R", "R." ...); buf >= 8 bytes. */
+/* tcpdump's flag letters ("S", "S.", "P.", "F.", "R", "R." ...); buf >= 9 bytes. */
 const char *synack_flags_str(uint8_t flags, char *buf, size_t len);
 
 /* ------------------------------------------------------------------ */

@@ -3,6 +3,7 @@
  * counters, the trace ring, the readiness queue, and names for everything.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,6 +249,8 @@ int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t 
 void synack_advance(struct synack_stack *st, uint64_t now)
 {
 	struct timer_node *n;
+	if (!st)
+		return;
 	set_now(st, now);
 	while ((n = timer_pop_due(&st->timers, st->now)) != NULL)
 		tcp_timer_fire(st, n);
@@ -255,17 +258,17 @@ void synack_advance(struct synack_stack *st, uint64_t now)
 
 uint64_t synack_next_deadline(const struct synack_stack *st)
 {
-	return timer_next(&st->timers);
+	return st ? timer_next(&st->timers) : SYNACK_NEVER;
 }
 
 uint64_t synack_now(const struct synack_stack *st)
 {
-	return st->now;
+	return st ? st->now : 0;
 }
 
 uint32_t synack_stack_addr(const struct synack_stack *st)
 {
-	return st->cfg.addr;
+	return st ? st->cfg.addr : 0;
 }
 
 struct pkt *stack_pkt_alloc(struct synack_stack *st)
@@ -315,8 +318,11 @@ void stack_outbox_push(struct synack_stack *st, struct pkt *p)
 
 ssize_t synack_output(struct synack_stack *st, void *buf, size_t cap)
 {
-	struct pkt *p = st->out_head;
+	struct pkt *p;
 	size_t len;
+	if (!st)
+		return -EINVAL;
+	p = st->out_head;
 	if (!p)
 		return 0;
 	if (!buf || cap < p->len)
@@ -333,7 +339,7 @@ ssize_t synack_output(struct synack_stack *st, void *buf, size_t cap)
 
 size_t synack_output_pending(const struct synack_stack *st)
 {
-	return st->out_len;
+	return st ? st->out_len : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -415,6 +421,8 @@ void stack_notify(struct synack_stack *st, int fd)
 
 int synack_event_next(struct synack_stack *st, struct synack_event *ev)
 {
+	if (!st || !ev)
+		return 0;
 	while (st->evq_len) {
 		int fd = st->evq[st->evq_head];
 		st->evq_head = (st->evq_head + 1) % st->evq_cap;
@@ -450,6 +458,8 @@ static void sum_buffers(void *ctx, struct hnode *n)
 void synack_stats(const struct synack_stack *st, struct synack_stats *out)
 {
 	uint64_t sum = 0;
+	if (!st || !out)
+		return;
 	*out = st->stats;
 	/* Buffered bytes are summed on demand rather than tracked on every
 	 * packet: the hot path stays free of bookkeeping. */
@@ -547,6 +557,8 @@ const char *synack_flags_str(uint8_t flags, char *buf, size_t len)
 
 const char *synack_strerror(int err)
 {
+	if (err == INT_MIN)
+		return "unknown error";
 	if (err > 0)
 		err = -err;
 	switch (-err) {
@@ -596,26 +608,28 @@ const char *synack_strerror(int err)
 int synack_endpoint_parse(const char *text, struct synack_endpoint *ep)
 {
 	unsigned a[4], port = 0;
-	char tail;
-	int n;
+	int used = -1;
 	if (!text || !ep)
 		return -EINVAL;
-	n = sscanf(text, "%3u.%3u.%3u.%3u:%5u%c", &a[0], &a[1], &a[2], &a[3], &port, &tail);
-	if (n == 4) {
-		/* No port: the text must end after the address. */
-		if (strchr(text, ':'))
+	/* Digits, dots and one colon only: sscanf alone would skip spaces and
+	 * signs and stop quietly before trailing text. */
+	for (const char *p = text; *p; p++)
+		if (!(*p == '.' || *p == ':' || (*p >= '0' && *p <= '9')))
 			return -EINVAL;
-	} else if (n != 5) {
+	if (strchr(text, ':')) {
+		if (sscanf(text, "%3u.%3u.%3u.%3u:%5u%n", &a[0], &a[1], &a[2], &a[3], &port,
+		           &used) != 5)
+			return -EINVAL;
+	} else if (sscanf(text, "%3u.%3u.%3u.%3u%n", &a[0], &a[1], &a[2], &a[3], &used) != 4) {
 		return -EINVAL;
 	}
+	if (used < 0 || text[used] != '\0')
+		return -EINVAL;
 	for (int i = 0; i < 4; i++)
 		if (a[i] > 255)
 			return -EINVAL;
 	if (port > 65535)
 		return -EINVAL;
-	for (const char *p = text; *p; p++)
-		if (!(*p == '.' || *p == ':' || (*p >= '0' && *p <= '9')))
-			return -EINVAL;
 	ep->addr = (a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3];
 	ep->port = (uint16_t)port;
 	return 0;
@@ -623,6 +637,12 @@ int synack_endpoint_parse(const char *text, struct synack_endpoint *ep)
 
 const char *synack_endpoint_str(const struct synack_endpoint *ep, char *buf, size_t len)
 {
+	if (!buf || !len)
+		return buf;
+	if (!ep) {
+		snprintf(buf, len, "?");
+		return buf;
+	}
 	snprintf(buf, len, "%u.%u.%u.%u:%u", ep->addr >> 24, (ep->addr >> 16) & 255,
 	         (ep->addr >> 8) & 255, ep->addr & 255, ep->port);
 	return buf;

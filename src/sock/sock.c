@@ -24,7 +24,7 @@ struct sock *sock_get(struct synack_stack *st, int fd)
 static struct sock *sock_lookup(struct synack_stack *st, int fd, int *err)
 {
 	struct sock *so = sock_get(st, fd);
-	*err = so ? 0 : -EBADF;
+	*err = so ? 0 : st ? -EBADF : -EINVAL;
 	return so;
 }
 
@@ -597,8 +597,10 @@ uint32_t synack_events(struct synack_stack *st, int s)
 	}
 	if (!so->tcb) {
 		if (so->connecting) {
-			/* The connection is over: readable (data or EOF). */
-			e |= SYNACK_POLLIN | SYNACK_POLLRDHUP | SYNACK_POLLHUP;
+			/* The connection is over: readable (data or EOF), and
+			 * writable in the sense that a write no longer blocks
+			 * (it fails), as Linux reports it. */
+			e |= SYNACK_POLLIN | SYNACK_POLLRDHUP | SYNACK_POLLHUP | SYNACK_POLLOUT;
 		} else {
 			/* Never connected: Linux reports POLLOUT | POLLHUP. */
 			e |= SYNACK_POLLOUT | SYNACK_POLLHUP;
@@ -610,8 +612,10 @@ uint32_t synack_events(struct synack_stack *st, int s)
 		e |= SYNACK_POLLIN;
 	if (t->rcv_fin)
 		e |= SYNACK_POLLRDHUP;
-	if ((t->state == SYNACK_ESTABLISHED || t->state == SYNACK_CLOSE_WAIT) && !so->wr_shut &&
-	    ring_space(&t->snd_buf))
+	/* After shutdown(SHUT_WR) a write fails at once, so it is reported
+	 * writable, as Linux does. */
+	if (so->wr_shut || ((t->state == SYNACK_ESTABLISHED || t->state == SYNACK_CLOSE_WAIT) &&
+	                    ring_space(&t->snd_buf)))
 		e |= SYNACK_POLLOUT;
 	if (t->rcv_fin && so->wr_shut)
 		e |= SYNACK_POLLHUP;
@@ -708,6 +712,8 @@ static void walk_conn(void *ctx, struct hnode *n)
 size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx)
 {
 	struct conns_walk w = {fn, ctx, 0};
+	if (!st)
+		return 0;
 	htable_foreach(&st->listeners, walk_conn, &w);
 	htable_foreach(&st->conns, walk_conn, &w);
 	return w.n;
