@@ -111,6 +111,14 @@ struct seg {
 	uint64_t trace_idx; /* reserved trace record for this arrival */
 };
 
+/* States in which the peer may still send text: its FIN has not come
+ * (RFC 9293 3.10.7.4, seventh step). */
+static inline int tcp_receives_text(int state)
+{
+	return state == SYNACK_ESTABLISHED || state == SYNACK_FIN_WAIT_1 ||
+	       state == SYNACK_FIN_WAIT_2;
+}
+
 /* tcp_tcb.c: lifecycle, state changes, demux */
 struct tcb *tcp_tcb_new(struct synack_stack *st);
 void tcp_tcb_free(struct tcb *tcb);

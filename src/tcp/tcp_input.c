@@ -665,12 +665,7 @@ static void ofo_pull(struct tcb *tcb, struct rx *s)
 
 static struct verdict process_text(struct tcb *tcb, struct rx *s)
 {
-	switch (tcb->state) {
-	case SYNACK_ESTABLISHED:
-	case SYNACK_FIN_WAIT_1:
-	case SYNACK_FIN_WAIT_2:
-		break;
-	default:
+	if (!tcp_receives_text(tcb->state)) {
 		/* CLOSE_WAIT, CLOSING, LAST_ACK: the peer's FIN has come, so
 		 * text should not occur; it is ignored. */
 		if (s->data_len)

@@ -71,14 +71,8 @@ int tcp_send(struct tcb *tcb, const void *buf, uint32_t len)
 void tcp_receive_done(struct tcb *tcb)
 {
 	uint32_t advertised, wnd, step;
-	switch (tcb->state) {
-	case SYNACK_ESTABLISHED:
-	case SYNACK_FIN_WAIT_1:
-	case SYNACK_FIN_WAIT_2:
-		break;
-	default:
+	if (!tcp_receives_text(tcb->state))
 		return;
-	}
 	advertised = seq_gt(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
 	wnd = tcp_rcv_window(tcb);
 	step = tcb->rcv_buf.cap / 2 < tcb->rcv_mss ? tcb->rcv_buf.cap / 2 : tcb->rcv_mss;
