@@ -156,12 +156,18 @@ int synack_getsockopt(struct synack_stack *st, int s, int opt, int *value);
 
 uint32_t synack_events(struct synack_stack *st, int s);
 
-/* Sockets whose readiness changed since they were last reported. */
+/*
+ * Sockets whose readiness may have changed: data or a FIN arrived, a
+ * connection completed or failed, send buffer space freed up, a connection
+ * waits to be accepted.  Each is reported once per change with its
+ * readiness at the time of reading (so a report may show nothing new; none
+ * is ever lost).
+ */
 struct synack_event {
 	int socket;
 	uint32_t events; /* synack_events() at the time of reading */
 };
-/* Returns 1 and fills *ev, or 0 when no socket's readiness has changed. */
+/* Returns 1 and fills *ev, or 0 when no socket is waiting to be reported. */
 int synack_event_next(struct synack_stack *st, struct synack_event *ev);
 
 /* ------------------------------------------------------------------ */

@@ -430,13 +430,13 @@ int synack_event_next(struct synack_stack *st, struct synack_event *ev)
 		struct sock *so = sock_get(st, fd);
 		if (!so)
 			continue;
+		/* Every notified socket is reported, with its readiness now.
+		 * Comparing with what was reported last would lose a wakeup
+		 * when readiness went away (the application drained the
+		 * socket) and came back (new data) in between. */
 		so->ev_queued = 0;
-		uint32_t e = synack_events(st, fd);
-		if (e == so->ev_reported)
-			continue;
-		so->ev_reported = e;
 		ev->socket = fd;
-		ev->events = e;
+		ev->events = synack_events(st, fd);
 		return 1;
 	}
 	return 0;

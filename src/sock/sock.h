@@ -21,7 +21,6 @@ struct sock {
 	int linger; /* -1 off, else seconds */
 	int rcvbuf, sndbuf, nodelay, reuseaddr, maxseg;
 	struct ring rcv_left; /* unread data kept after the connection ended */
-	uint32_t ev_reported;
 };
 
 struct sock *sock_get(struct synack_stack *st, int fd);
