@@ -32,6 +32,11 @@ struct synack_sim_path {
 	uint32_t delay_us;   /* one-way propagation delay */
 	uint32_t jitter_us;  /* extra delay, uniform in [0, jitter_us] */
 	uint32_t reorder_us; /* how long a reordered datagram is held (default: 2 * delay + 1 ms) */
+	/* A bottleneck: datagrams are sent one after another at rate_bps
+	 * (0 = infinitely fast) from a drop-tail queue holding at most
+	 * queue_pkts datagrams waiting to be sent (0 = no limit). */
+	uint64_t rate_bps;
+	uint32_t queue_pkts;
 };
 
 /* What a filter decides for one datagram. */
@@ -61,6 +66,8 @@ typedef void (*synack_sim_tap_fn)(void *ctx, int event, int from, int to, const 
 
 struct synack_sim_counters {
 	uint64_t sent, delivered, lost, duplicated, reordered, corrupted, filtered, no_route;
+	uint64_t queue_drops; /* dropped because the bottleneck queue was full */
+	uint32_t queue_max;   /* most datagrams ever waiting in the bottleneck queue */
 };
 
 struct synack_sim *synack_sim_new(uint64_t seed);

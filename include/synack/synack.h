@@ -63,6 +63,14 @@ struct synack_config {
 	uint16_t ephemeral_port_max; /* (default 60999) */
 	uint32_t trace_capacity;     /* trace ring entries; 0 disables tracing (default 4096) */
 	uint32_t outbox_max;         /* queued outgoing datagrams before drops (default 4096) */
+
+	/* Data transfer (RFC 5681, RFC 6928, RFC 1122 4.2.3.2, RFC 9293 3.8.6). */
+	uint32_t delack_ms;          /* delayed-ACK timeout; 0 acknowledges at once (default 40) */
+	uint32_t init_cwnd;          /* initial window in segments, RFC 6928 (default 10) */
+	char congestion_control[16]; /* "reno" (NewReno, RFC 5681 + RFC 6582; the default) */
+	uint32_t keepalive_time_ms;  /* idle time before the first keepalive (default 7200000) */
+	uint32_t keepalive_intvl_ms; /* between unanswered keepalives (default 75000) */
+	uint32_t keepalive_probes;   /* unanswered keepalives before -ETIMEDOUT (default 9) */
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
@@ -143,6 +151,11 @@ enum synack_sockopt {
 	SYNACK_TCP_NODELAY,   /* int 0/1 */
 	SYNACK_TCP_MAXSEG,    /* int bytes, before connect/listen */
 	SYNACK_SO_ERROR,      /* int, read only */
+	SYNACK_SO_KEEPALIVE,  /* int 0/1: probe an idle connection (default off) */
+	SYNACK_TCP_KEEPIDLE,  /* int ms of idleness before the first probe (keepalive_time_ms) */
+	SYNACK_TCP_KEEPINTVL, /* int ms between probes (keepalive_intvl_ms) */
+	SYNACK_TCP_KEEPCNT,   /* int unanswered probes before -ETIMEDOUT (keepalive_probes) */
+	SYNACK_TCP_USER_TIMEOUT, /* int ms data may stay unacknowledged; 0 = retries2 rules */
 };
 int synack_setsockopt(struct synack_stack *st, int s, int opt, int value);
 int synack_getsockopt(struct synack_stack *st, int s, int opt, int *value);
@@ -204,12 +217,23 @@ struct synack_tcp_info {
 	uint32_t mss; /* effective send MSS */
 	uint32_t rto_us, srtt_us, rttvar_us;
 	uint32_t cwnd;          /* congestion window in bytes */
+	uint32_t ssthresh;      /* slow-start threshold in bytes */
+	int ca_state;           /* enum synack_ca_state */
 	uint32_t retransmits;   /* consecutive timeouts (backoff count) */
 	uint64_t total_retrans; /* segments retransmitted */
 	uint32_t send_queue;    /* bytes queued but not yet acknowledged */
 	uint32_t recv_queue;    /* bytes received and not yet read */
 };
 int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info);
+
+/* Where congestion control is (Linux's tcp_ca_state, reduced). */
+enum synack_ca_state {
+	SYNACK_CA_OPEN = 0, /* slow start or congestion avoidance */
+	SYNACK_CA_RECOVERY, /* fast recovery after a fast retransmit (RFC 6582) */
+	SYNACK_CA_LOSS,     /* after a retransmission timeout, until the loss is repaired */
+};
+/* "open", "recovery", "loss"; "?" for an unknown value. */
+const char *synack_ca_state_name(int ca_state);
 
 /* One connection as `ss` lists it. */
 struct synack_conn {
@@ -265,6 +289,14 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(AbortOnLinger)                                                                           \
 	X(OfoQueued)                                                                               \
 	X(DelayedFinQueued)                                                                        \
+	X(FastRetrans)                                                                             \
+	X(Timeouts)                                                                                \
+	X(DelayedACKs)                                                                             \
+	X(WinProbes)                                                                               \
+	X(KeepAliveProbes)                                                                         \
+	X(KeepAliveTimeouts)                                                                       \
+	X(UserTimeouts)                                                                            \
+	X(RcvPruned)                                                                               \
 	X(TraceLost)
 
 struct synack_stats {
@@ -369,6 +401,8 @@ enum synack_trace_kind {
 	X(ORPHAN_RETRIES, "orphan_retries")                                                        \
 	X(FIN_WAIT_2_TIMEOUT, "fin_wait_2_timeout")                                                \
 	X(CLOSE_WAIT_TIMEOUT, "close_wait_timeout")                                                \
+	X(KEEPALIVE_TIMEOUT, "keepalive_timeout")                                                  \
+	X(USER_TIMEOUT, "user_timeout")                                                            \
 	X(TIME_WAIT_EXPIRED, "time_wait_expired")                                                  \
 	X(TIME_WAIT_NEW_SYN, "time_wait_new_syn")                                                  \
 	X(TIME_WAIT_OVERFLOW, "time_wait_overflow")                                                \

@@ -41,6 +41,12 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->ephemeral_port_max = 60999;
 	cfg->trace_capacity = 4096;
 	cfg->outbox_max = 4096;
+	cfg->delack_ms = 40;
+	cfg->init_cwnd = 10;
+	memcpy(cfg->congestion_control, "reno", 5);
+	cfg->keepalive_time_ms = 7200000;
+	cfg->keepalive_intvl_ms = 75000;
+	cfg->keepalive_probes = 9;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -97,6 +103,20 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(cfg->trace_capacity <= 1u << 24, "trace_capacity: %u is above 16777216",
 	              cfg->trace_capacity);
 	CHECK_SETTING(cfg->outbox_max >= 1, "outbox_max: must be at least 1");
+	CHECK_SETTING(cfg->delack_ms <= 500,
+	              "delack_ms: %u is above 500 (RFC 1122 4.2.3.2; 0 acknowledges at once)",
+	              cfg->delack_ms);
+	CHECK_SETTING(cfg->init_cwnd >= 1 && cfg->init_cwnd <= 1000,
+	              "init_cwnd: %u is outside 1..1000 segments", cfg->init_cwnd);
+	CHECK_SETTING(memchr(cfg->congestion_control, '\0', sizeof(cfg->congestion_control)) &&
+	                  tcp_cc_find(cfg->congestion_control),
+	              "congestion_control: unknown algorithm (known: %s)", tcp_cc_names());
+	CHECK_SETTING(cfg->keepalive_time_ms >= 1 && cfg->keepalive_time_ms <= 2147483647u,
+	              "keepalive_time_ms: %u is outside 1..2147483647", cfg->keepalive_time_ms);
+	CHECK_SETTING(cfg->keepalive_intvl_ms >= 1 && cfg->keepalive_intvl_ms <= 2147483647u,
+	              "keepalive_intvl_ms: %u is outside 1..2147483647", cfg->keepalive_intvl_ms);
+	CHECK_SETTING(cfg->keepalive_probes >= 1 && cfg->keepalive_probes <= 127,
+	              "keepalive_probes: %u is outside 1..127", cfg->keepalive_probes);
 	return 0;
 }
 
@@ -504,6 +524,12 @@ const char *synack_state_name(int state)
 #undef SYNACK_STATE_NAME
 	};
 	return state >= 0 && state < SYNACK_STATE_COUNT ? names[state] : "?";
+}
+
+const char *synack_ca_state_name(int ca_state)
+{
+	static const char *const names[] = {"open", "recovery", "loss"};
+	return ca_state >= 0 && ca_state <= SYNACK_CA_LOSS ? names[ca_state] : "?";
 }
 
 const char *synack_drop_name(int reason)

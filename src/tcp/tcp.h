@@ -12,6 +12,7 @@
 #include "core/stack.h"
 #include "core/timer.h"
 #include "tcp/seq.h"
+#include "tcp/tcp_cc.h"
 #include "wire/wire.h"
 
 enum conn_kind { CONN_TCB = 1, CONN_TW };
@@ -60,6 +61,7 @@ struct tcb {
 
 	/* Send sequence variables. */
 	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2, snd_up;
+	uint32_t snd_max;     /* highest sequence number sent + 1 (snd_nxt goes back on a timeout) */
 	uint32_t max_snd_wnd; /* largest window the peer offered (RFC 5961 5.2) */
 	uint32_t snd_mss;     /* what we may put in one segment */
 	uint32_t snd_buf_seq; /* sequence number of snd_buf's first byte */
@@ -80,6 +82,15 @@ struct tcb {
 	uint8_t rtt_timing;
 	uint8_t backoff; /* consecutive retransmission timeouts */
 	uint64_t total_retrans;
+
+	/* Congestion control (RFC 5681, RFC 6582). */
+	const struct tcp_cc_ops *cc;
+	uint32_t cwnd, ssthresh;
+	uint32_t cc_priv[4]; /* the algorithm's own state */
+	uint8_t ca_state;    /* enum synack_ca_state */
+	uint8_t dupacks;     /* consecutive duplicate ACKs */
+	uint32_t recover;    /* RFC 6582: snd_max when recovery or loss began */
+	uint64_t last_send;  /* when we last sent data (restart after idle) */
 
 	/* Deadlines; SYNACK_NEVER when off.  h.timer holds the earliest. */
 	uint64_t rtx_at;        /* retransmission of SYN, SYN-ACK, data or FIN */
