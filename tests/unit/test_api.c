@@ -940,7 +940,10 @@ static void api_names_in_and_out_of_range(void)
 
 	/* Counters: names in struct order, values read from the struct. */
 	size_t n = synack_counter_count();
-	CHECK_EQ(n, 41);
+#define COUNT_ONE(name) +1
+	CHECK_EQ(n, 0 SYNACK_COUNTERS(COUNT_ONE));
+#undef COUNT_ONE
+	CHECK(n >= 41);
 	CHECK_STR(synack_counter_name(0), "ActiveOpens");
 	CHECK_STR(synack_counter_name(n - 1), "TraceLost");
 	CHECK(synack_counter_name(n) == NULL);
