@@ -1,11 +1,11 @@
 #include "demo.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "render.h"
 #include "synack/sim.h"
 
@@ -1347,37 +1347,12 @@ void demo_list(FILE *out)
 		fprintf(out, "%-22s %s\n", SCENARIOS[i].info.name, SCENARIOS[i].info.description);
 }
 
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	if (!s || !*s)
-		return -1;
-	uint64_t v = 0;
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		unsigned dgt = (unsigned)(*p - '0');
-		if (v > (max - dgt) / 10)
-			return -1;
-		v = v * 10 + dgt;
-	}
-	*out = v;
-	return 0;
-}
-
-static int parse_prob(const char *s, double *out)
-{
-	if (!s || !*s)
-		return -1;
-	char *end;
-	double v = strtod(s, &end);
-	if (*end || end == s || !isfinite(v) || v < 0.0 || v > 1.0)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err, size_t errlen)
 {
+	/* Flags with a value: "--flag value" or "--flag=value". */
+	static const char *const VALUED[] = {"--seed",          "--loss",     "--dup",
+	                                     "--reorder",       "--delay-ms", "--time-wait-ms",
+	                                     "--fin-timeout-ms"};
 	int have_scenario = 0;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -1409,103 +1384,48 @@ int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err, size_
 			o->help = 1;
 			continue;
 		}
-		/* Flags with a value: "--flag value" or "--flag=value". */
-		static const char *const VALUED[] = {
-		    "--seed",     "--loss",         "--dup",           "--reorder",
-		    "--delay-ms", "--time-wait-ms", "--fin-timeout-ms"};
 		const char *val = NULL;
-		size_t which = sizeof(VALUED) / sizeof(VALUED[0]);
-		for (size_t k = 0; k < sizeof(VALUED) / sizeof(VALUED[0]); k++) {
-			size_t n = strlen(VALUED[k]);
-			if (strncmp(a, VALUED[k], n) != 0)
-				continue;
-			if (a[n] == '=') {
-				val = a + n + 1;
-			} else if (a[n] == 0) {
-				if (i + 1 >= argc) {
-					snprintf(err, errlen, "%s needs a value", VALUED[k]);
-					return -1;
-				}
-				val = argv[++i];
-			} else {
-				continue;
-			}
-			which = k;
-			break;
-		}
-		if (which == sizeof(VALUED) / sizeof(VALUED[0])) {
+		int which = cli_flag_value(argc, argv, &i, VALUED,
+		                           sizeof(VALUED) / sizeof(VALUED[0]), &val, err, errlen);
+		if (which == -2)
+			return -1;
+		if (which < 0) {
 			snprintf(err, errlen, "unknown option '%s' (synack demo --help)", a);
 			return -1;
 		}
-		uint64_t u = 0;
-		int bad = 0;
+		const char *f = VALUED[which];
+		int bad;
 		switch (which) {
 		case 0:
-			bad = parse_u64(val, UINT64_MAX, &o->seed);
+			bad = cli_flag_u64(f, val, UINT64_MAX, &o->seed, err, errlen);
 			break;
 		case 1:
-			bad = parse_prob(val, &o->loss);
+			bad = cli_flag_prob(f, val, &o->loss, err, errlen);
 			break;
 		case 2:
-			bad = parse_prob(val, &o->dup);
+			bad = cli_flag_prob(f, val, &o->dup, err, errlen);
 			break;
 		case 3:
-			bad = parse_prob(val, &o->reorder);
+			bad = cli_flag_prob(f, val, &o->reorder, err, errlen);
 			break;
 		case 4:
-			bad = parse_u64(val, UINT32_MAX / 1000, &u);
-			o->delay_ms = (int64_t)u;
+			bad = cli_flag_ms(f, val, UINT32_MAX / 1000, &o->delay_ms, err, errlen);
 			break;
 		case 5:
-			bad = parse_u64(val, UINT32_MAX, &u);
-			o->time_wait_ms = (int64_t)u;
+			bad = cli_flag_ms(f, val, UINT32_MAX, &o->time_wait_ms, err, errlen);
 			break;
 		default:
-			bad = parse_u64(val, UINT32_MAX, &u);
-			o->fin_timeout_ms = (int64_t)u;
+			bad = cli_flag_ms(f, val, UINT32_MAX, &o->fin_timeout_ms, err, errlen);
 			break;
 		}
-		if (bad) {
-			if (which >= 1 && which <= 3)
-				snprintf(err, errlen, "%s: '%s' is not a probability in [0, 1]",
-				         VALUED[which], val);
-			else if (which == 4)
-				snprintf(
-				    err, errlen,
-				    "%s: '%s' is not a whole number of milliseconds in [0, %u]",
-				    VALUED[which], val, UINT32_MAX / 1000);
-			else if (which == 0)
-				snprintf(err, errlen, "%s: '%s' is not a whole number in [0, %llu]",
-				         VALUED[which], val, (unsigned long long)UINT64_MAX);
-			else
-				snprintf(
-				    err, errlen,
-				    "%s: '%s' is not a whole number of milliseconds in [0, %lu]",
-				    VALUED[which], val, (unsigned long)UINT32_MAX);
+		if (bad)
 			return -1;
-		}
 	}
 	return 0;
 }
 
 /* ------------------------------------------------------------------ */
 /* The run.                                                            */
-
-/* Spreads the seed over a host's 16-byte secret (splitmix64), differently for
- * each host, so that the same seed replays the same ISNs. */
-static void derive_secret(uint64_t seed, int host, uint8_t secret[16])
-{
-	uint64_t x = seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(host + 1));
-	for (int i = 0; i < 2; i++) {
-		x += 0x9e3779b97f4a7c15ull;
-		uint64_t z = x;
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-		z ^= z >> 31;
-		for (int b = 0; b < 8; b++)
-			secret[i * 8 + b] = (uint8_t)(z >> (8 * b));
-	}
-}
 
 static void match_fates(struct demo *d)
 {
@@ -1675,7 +1595,7 @@ static int setup(struct demo *d)
 		struct synack_config *c = &d->cfg[h];
 		synack_config_default(c);
 		c->addr = h == DEMO_CLIENT ? CLIENT_ADDR : SERVER_ADDR;
-		derive_secret(o->seed, h, c->secret);
+		cli_derive_secret(o->seed, h, c->secret);
 		if (o->time_wait_ms >= 0)
 			c->time_wait_ms = (uint32_t)o->time_wait_ms;
 		if (o->fin_timeout_ms >= 0)
