@@ -40,7 +40,7 @@ int cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
 		if (*p < '0' || *p > '9')
 			return -1;
 		unsigned dgt = (unsigned)(*p - '0');
-		if (v > (max - dgt) / 10)
+		if (dgt > max || v > (max - dgt) / 10)
 			return -1;
 		v = v * 10 + dgt;
 	}

@@ -96,7 +96,7 @@ void render_json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static void json_event(FILE *out, const struct render_event *e)
+void render_json_event(FILE *out, const struct render_event *e)
 {
 	char conn[64], fl[16];
 	const struct synack_trace *tr = &e->tr;
@@ -145,7 +145,7 @@ static void json_event(FILE *out, const struct render_event *e)
 void render_json(FILE *out, const struct render_log *log)
 {
 	for (size_t i = 0; i < log->n; i++)
-		json_event(out, &log->ev[i]);
+		render_json_event(out, &log->ev[i]);
 }
 
 /* ------------------------------------------------------------------ */

@@ -57,6 +57,9 @@ const char *render_conn_str(const struct synack_endpoint *local,
 
 /* One JSON object per event (notes are left out). */
 void render_json(FILE *out, const struct render_log *log);
+/* The JSON line of one event (nothing for a note), for callers that stream
+ * events in time order instead of collecting a log. */
+void render_json_event(FILE *out, const struct render_event *e);
 
 struct render_ladder_info {
 	const char *scenario, *description;

@@ -1,13 +1,14 @@
 /*
  * synack: the command-line tool.  `synack demo` replays the scenarios of the
- * article on two stacks over the simulated network; later subcommands run
- * the stack on real links.
+ * article on two stacks over the simulated network; `synack transfer` moves
+ * a bulk transfer over it; later subcommands run the stack on real links.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "demo.h"
+#include "transfer.h"
 #include "synack/synack.h"
 
 static void usage(FILE *out)
@@ -17,6 +18,8 @@ static void usage(FILE *out)
 	      "commands:\n"
 	      "  demo [SCENARIO] [FLAGS]   replay a TCP scenario on two simulated hosts\n"
 	      "                            (synack demo --list, synack demo --help)\n"
+	      "  transfer [FLAGS]          a bulk transfer between two simulated hosts: goodput,\n"
+	      "                            retransmissions, cwnd (synack transfer --help)\n"
 	      "  help                      this text\n",
 	      out);
 }
@@ -57,6 +60,41 @@ static int cmd_demo(int argc, char **argv)
 	return status;
 }
 
+static int cmd_transfer(int argc, char **argv)
+{
+	struct transfer_opts o;
+	char err[256];
+	transfer_opts_default(&o);
+	if (transfer_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
+		fprintf(stderr, "synack transfer: %s\n", err);
+		return 2;
+	}
+	if (o.help) {
+		transfer_usage(stdout);
+		return 0;
+	}
+	struct transfer_result *res = calloc(1, sizeof(*res));
+	if (!res) {
+		fprintf(stderr, "synack transfer: out of memory\n");
+		return 2;
+	}
+	int rc = transfer_run(&o, stdout, res);
+	int status;
+	fflush(stdout);
+	if (rc != 0) {
+		fprintf(stderr, "synack transfer: %s\n",
+		        res->error[0] ? res->error : synack_strerror(rc));
+		status = 2;
+	} else if (!res->ok) {
+		fprintf(stderr, "synack transfer: failed: %s\n", res->error);
+		status = 1;
+	} else {
+		status = 0;
+	}
+	free(res);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -70,6 +108,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "demo") == 0)
 		return cmd_demo(argc - 2, argv + 2);
+	if (strcmp(cmd, "transfer") == 0)
+		return cmd_transfer(argc - 2, argv + 2);
 	fprintf(stderr, "synack: unknown command '%s' (synack --help lists them)\n", cmd);
 	return 2;
 }

@@ -1,0 +1,833 @@
+#include "transfer.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "demo.h"
+#include "render.h"
+
+#define CLIENT_ADDR 0x0a000001u /* 10.0.0.1 */
+#define SERVER_ADDR 0x0a000002u /* 10.0.0.2 */
+#define SERVER_PORT 80
+#define CHUNK 65536
+/* Trace records one stack may write between two drains (one simulation
+ * step): a window of segments and their ACKs is a few hundred at most. */
+#define TRACE_CAPACITY 16384
+#define TRACE_BATCH 256
+
+#define FNV_OFFSET 0xcbf29ce484222325ull
+#define FNV_PRIME 0x100000001b3ull
+
+#define H(h) ((h) == DEMO_CLIENT ? "client" : "server")
+
+/* ------------------------------------------------------------------ */
+/* Options.                                                            */
+
+void transfer_opts_default(struct transfer_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->bytes = TRANSFER_DEFAULT_BYTES;
+	o->seed = 1;
+	o->delay_ms = TRANSFER_DEFAULT_DELAY_MS;
+	o->queue_pkts = -1;
+}
+
+void transfer_usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: synack transfer [--bytes N] [--loss P] [--dup P] [--reorder P]\n"
+	        "                       [--delay-ms N] [--bw-mbps R] [--queue N] [--seed N] "
+	        "[--json]\n"
+	        "\n"
+	        "Sends N bytes from a client (10.0.0.1) to a server (10.0.0.2:80), two synack\n"
+	        "stacks over the simulated network on a virtual clock.  The client closes once\n"
+	        "it has sent everything; the server reads to the end and closes; the run goes\n"
+	        "on until both connections are CLOSED (the client's TIME_WAIT included).\n"
+	        "Impairments apply to each direction, data and ACKs alike.\n"
+	        "\n"
+	        "  --bytes N      payload size (default %u); a unit may follow: K, M, G are\n"
+	        "                 powers of 1000, KiB, MiB, GiB powers of 1024 (at most 4GiB;\n"
+	        "                 0 only opens and closes the connection)\n"
+	        "  --loss P       probability a datagram is lost (0..1)\n"
+	        "  --dup P        probability a datagram is duplicated (0..1)\n"
+	        "  --reorder P    probability a datagram is held back and overtaken (0..1)\n"
+	        "  --delay-ms N   one-way delay in milliseconds (default %d, at most %d)\n"
+	        "  --bw-mbps R    a bottleneck of R Mbit/s each way (%g..%g, fractions allowed;\n"
+	        "                 default: none)\n"
+	        "  --queue N      packets the bottleneck queue holds before it drops (default\n"
+	        "                 %d; 0: unlimited); needs --bw-mbps\n"
+	        "  --seed N       seed of the network, the hosts' secrets and the payload\n"
+	        "                 (default 1); the same seed gives the same run\n"
+	        "  --json         every trace record as a JSON line (as synack demo --json),\n"
+	        "                 then one summary line:\n"
+	        "                 {\"ev\":\"summary\",\"ok\":..,\"bytes\":..,\"retransmits\":..,\n"
+	        "                  \"virtual_ms\":..,\"goodput_mbps\":..,...}\n"
+	        "\n"
+	        "virtual_ms runs from connect() until the server reads the end of the stream;\n"
+	        "goodput is the bytes received over that time.  Exit status: 0 when every byte\n"
+	        "arrived intact and both ends reached CLOSED, 1 when not, 2 on bad usage.\n",
+	        TRANSFER_DEFAULT_BYTES, TRANSFER_DEFAULT_DELAY_MS, TRANSFER_MAX_DELAY_MS,
+	        TRANSFER_MIN_BW_MBPS, TRANSFER_MAX_BW_MBPS, TRANSFER_DEFAULT_QUEUE);
+}
+
+int transfer_parse_args(int argc, char **argv, struct transfer_opts *o, char *err, size_t errlen)
+{
+	static const char *const VALUED[] = {"--bytes",    "--loss",    "--dup",   "--reorder",
+	                                     "--delay-ms", "--bw-mbps", "--queue", "--seed"};
+	int have_bw = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--json") == 0) {
+			o->json = 1;
+			continue;
+		}
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			o->help = 1;
+			continue;
+		}
+		if (a[0] != '-' || a[1] == 0) {
+			snprintf(err, errlen, "unexpected argument '%s' (synack transfer --help)",
+			         a);
+			return -1;
+		}
+		const char *val = NULL;
+		int which = cli_flag_value(argc, argv, &i, VALUED,
+		                           sizeof(VALUED) / sizeof(VALUED[0]), &val, err, errlen);
+		if (which == -2)
+			return -1;
+		if (which < 0) {
+			snprintf(err, errlen, "unknown option '%s' (synack transfer --help)", a);
+			return -1;
+		}
+		const char *f = VALUED[which];
+		int bad = 0;
+		uint64_t u;
+		switch (which) {
+		case 0:
+			if (cli_parse_bytes(val, TRANSFER_MAX_BYTES, &o->bytes) != 0) {
+				snprintf(err, errlen,
+				         "%s: '%s' is not a byte count in [0, 4GiB] (digits, then "
+				         "optionally K, M, G, KiB, MiB or GiB)",
+				         f, val);
+				bad = -1;
+			}
+			break;
+		case 1:
+			bad = cli_flag_prob(f, val, &o->loss, err, errlen);
+			break;
+		case 2:
+			bad = cli_flag_prob(f, val, &o->dup, err, errlen);
+			break;
+		case 3:
+			bad = cli_flag_prob(f, val, &o->reorder, err, errlen);
+			break;
+		case 4:
+			bad = cli_flag_ms(f, val, TRANSFER_MAX_DELAY_MS, &o->delay_ms, err, errlen);
+			break;
+		case 5:
+			if (cli_parse_double(val, TRANSFER_MIN_BW_MBPS, TRANSFER_MAX_BW_MBPS,
+			                     &o->bw_mbps) != 0) {
+				snprintf(err, errlen,
+				         "%s: '%s' is not a rate in Mbit/s in [%g, %g] (leave the "
+				         "flag out for no bottleneck)",
+				         f, val, TRANSFER_MIN_BW_MBPS, TRANSFER_MAX_BW_MBPS);
+				bad = -1;
+			}
+			have_bw = 1;
+			break;
+		case 6:
+			if (cli_parse_u64(val, TRANSFER_MAX_QUEUE, &u) != 0) {
+				snprintf(err, errlen,
+				         "%s: '%s' is not a whole number of packets in [0, %u]", f,
+				         val, TRANSFER_MAX_QUEUE);
+				bad = -1;
+			}
+			o->queue_pkts = (int64_t)u;
+			break;
+		default:
+			bad = cli_flag_u64(f, val, UINT64_MAX, &o->seed, err, errlen);
+			break;
+		}
+		if (bad)
+			return -1;
+	}
+	if (o->queue_pkts >= 0 && !have_bw) {
+		snprintf(err, errlen,
+		         "--queue needs --bw-mbps (a queue only fills behind a "
+		         "bottleneck)");
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t transfer_step_cap(uint64_t bytes)
+{
+	/* A clean transfer takes about two steps per full segment (the data
+	 * arriving, its ACK arriving); loss, duplication and timers add some.
+	 * Fifty per 500 bytes leaves a wide margin and still ends a runaway. */
+	return 1000000 + bytes / 10;
+}
+
+/* ------------------------------------------------------------------ */
+/* The payload: a pseudo-random stream any offset of which is computable. */
+
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void payload_fill(uint64_t key, uint64_t off, uint8_t *buf, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		uint64_t pos = off + i;
+		uint64_t w = mix64(key + (pos >> 3) * 0x9e3779b97f4a7c15ull);
+		for (unsigned b = (unsigned)(pos & 7); b < 8 && i < n; b++)
+			buf[i++] = (uint8_t)(w >> (8 * b));
+	}
+}
+
+static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+/* ------------------------------------------------------------------ */
+/* The run.                                                            */
+
+struct xfer {
+	const struct transfer_opts *o;
+	struct transfer_result *res;
+	FILE *json; /* trace lines go here with --json */
+	struct synack_config cfg[2];
+	struct synack_stack *st[2];
+	struct synack_sim *sim;
+	int hid[2];
+	int lsock, csock, ssock;
+	int connected, client_closed, server_closed, failed;
+	uint64_t key;
+	uint64_t cap_steps;
+	int last[2]; /* last state of each host's connection, -1 before any */
+	size_t plen[2];
+	/* The client's pending output: stream bytes [out_off, out_off + out_len). */
+	uint64_t out_off;
+	size_t out_len;
+	uint8_t out[CHUNK], in[CHUNK], want[CHUNK];
+};
+
+static uint64_t now(const struct xfer *x)
+{
+	return synack_sim_now(x->sim);
+}
+
+static void fail(struct xfer *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct xfer *x, const char *fmt, ...)
+{
+	if (x->failed)
+		return;
+	x->failed = 1;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(x->res->error, sizeof(x->res->error), fmt, ap);
+	va_end(ap);
+}
+
+/* A state change of a host's connection (the listener is left out). */
+static void note_state(struct xfer *x, int h, const struct synack_trace *tr)
+{
+	struct transfer_result *r = x->res;
+	char *p = r->path[h];
+	size_t cap = sizeof(r->path[h]);
+	size_t n = x->plen[h];
+	int k;
+	if (x->last[h] < 0)
+		k = snprintf(p + n, cap - n, "%s>%s", synack_state_name(tr->from),
+		             synack_state_name(tr->to));
+	else if (x->last[h] != tr->from)
+		k = snprintf(p + n, cap - n, "~%s>%s", synack_state_name(tr->from),
+		             synack_state_name(tr->to));
+	else
+		k = snprintf(p + n, cap - n, ">%s", synack_state_name(tr->to));
+	if (k > 0)
+		n += (size_t)k;
+	x->plen[h] = n < cap ? n : cap - 1;
+	x->last[h] = tr->to;
+	r->from[h] = tr->from;
+	r->state[h] = tr->to;
+	r->cause[h] = tr->cause;
+}
+
+/* Moves every trace record of both stacks out of their rings: to the output
+ * with --json, and into the state paths. */
+static void drain(struct xfer *x)
+{
+	struct synack_trace buf[TRACE_BATCH];
+	for (int h = 0; h < 2; h++) {
+		size_t n;
+		while ((n = synack_trace_read(x->st[h], buf, TRACE_BATCH)) > 0) {
+			for (size_t i = 0; i < n; i++) {
+				const struct synack_trace *tr = &buf[i];
+				if (x->json) {
+					struct render_event e;
+					memset(&e, 0, sizeof(e));
+					e.t_us = tr->t_us;
+					e.host = h;
+					e.kind = RENDER_TRACE;
+					e.tr = *tr;
+					render_json_event(x->json, &e);
+				}
+				if (tr->kind == SYNACK_TRACE_STATE && tr->remote.addr != 0)
+					note_state(x, h, tr);
+			}
+		}
+	}
+}
+
+/* An application call, as a JSON line between the records before it and
+ * the records it caused (callers drain before and after). */
+static void app_event(struct xfer *x, int h, int s, const char *call, long ret,
+                      const struct synack_endpoint *local, const struct synack_endpoint *remote)
+{
+	if (!x->json)
+		return;
+	struct render_event e;
+	memset(&e, 0, sizeof(e));
+	e.t_us = now(x);
+	e.host = h;
+	e.kind = RENDER_APP;
+	e.call = call;
+	e.ret = ret;
+	if (local)
+		e.local = *local;
+	else
+		synack_getsockname(x->st[h], s, &e.local);
+	if (remote)
+		e.remote = *remote;
+	else
+		synack_getpeername(x->st[h], s, &e.remote);
+	render_json_event(x->json, &e);
+}
+
+static void app_close(struct xfer *x, int h, int *s)
+{
+	struct synack_endpoint l = {0, 0}, p = {0, 0};
+	synack_getsockname(x->st[h], *s, &l);
+	synack_getpeername(x->st[h], *s, &p);
+	drain(x);
+	int r = synack_close(x->st[h], *s);
+	app_event(x, h, *s, "close", r, &l, &p);
+	drain(x);
+	*s = -1;
+}
+
+static void sample_info(struct xfer *x)
+{
+	struct synack_tcp_info ti;
+	struct transfer_result *r = x->res;
+	if (synack_tcp_info(x->st[DEMO_CLIENT], x->csock, &ti) != 0)
+		return;
+	r->info_seen = 1;
+	r->cwnd = ti.cwnd;
+	r->ssthresh = ti.ssthresh;
+	r->mss = ti.mss;
+	if (ti.cwnd > r->cwnd_max)
+		r->cwnd_max = ti.cwnd;
+}
+
+/* The client: once connected, sends until the send buffer is full; once
+ * everything is sent, closes. */
+static void client_poll(struct xfer *x)
+{
+	struct synack_stack *st = x->st[DEMO_CLIENT];
+	struct transfer_result *r = x->res;
+	if (x->csock < 0)
+		return;
+	uint32_t ev = synack_events(st, x->csock);
+	if (ev & SYNACK_POLLERR) {
+		drain(x);
+		int e = synack_socket_error(st, x->csock);
+		app_event(x, DEMO_CLIENT, x->csock, "so_error", e, NULL, NULL);
+		fail(x, "client: %s: %s", x->connected ? "connection failed" : "connect failed",
+		     synack_strerror(e));
+		app_close(x, DEMO_CLIENT, &x->csock);
+		return;
+	}
+	if (!x->connected) {
+		if (!(ev & SYNACK_POLLOUT))
+			return;
+		x->connected = 1;
+		synack_getsockname(st, x->csock, &r->client);
+	}
+	sample_info(x);
+	while ((ev & SYNACK_POLLOUT) && r->bytes_sent < r->bytes) {
+		if (r->bytes_sent == x->out_off + x->out_len) {
+			uint64_t left = r->bytes - r->bytes_sent;
+			x->out_off = r->bytes_sent;
+			x->out_len = left < CHUNK ? (size_t)left : CHUNK;
+			payload_fill(x->key, x->out_off, x->out, x->out_len);
+		}
+		size_t at = (size_t)(r->bytes_sent - x->out_off);
+		size_t len = x->out_len - at;
+		drain(x);
+		ssize_t n = synack_send(st, x->csock, x->out + at, len);
+		if (n == -EAGAIN)
+			break;
+		app_event(x, DEMO_CLIENT, x->csock, "send", (long)n, NULL, NULL);
+		drain(x);
+		if (n < 0) {
+			fail(x, "client: send: %s", synack_strerror((int)n));
+			app_close(x, DEMO_CLIENT, &x->csock);
+			return;
+		}
+		r->hash_sent = fnv1a(r->hash_sent, x->out + at, (size_t)n);
+		r->bytes_sent += (uint64_t)n;
+	}
+	if (r->bytes_sent == r->bytes) {
+		sample_info(x);
+		app_close(x, DEMO_CLIENT, &x->csock);
+		x->client_closed = 1;
+	}
+}
+
+static void check_bytes(struct xfer *x, const uint8_t *got, size_t n)
+{
+	struct transfer_result *r = x->res;
+	if (r->first_bad != UINT64_MAX)
+		return;
+	if (r->bytes_received + n > r->bytes) {
+		r->first_bad = r->bytes;
+		return;
+	}
+	payload_fill(x->key, r->bytes_received, x->want, n);
+	if (memcmp(got, x->want, n) == 0)
+		return;
+	size_t i = 0;
+	while (got[i] == x->want[i])
+		i++;
+	r->first_bad = r->bytes_received + i;
+}
+
+/* The server: accepts one connection, stops listening, reads until end of
+ * stream and closes. */
+static void server_poll(struct xfer *x)
+{
+	struct synack_stack *st = x->st[DEMO_SERVER];
+	struct transfer_result *r = x->res;
+	if (x->lsock >= 0 && (synack_events(st, x->lsock) & SYNACK_POLLIN)) {
+		drain(x);
+		int a = synack_accept(st, x->lsock, NULL);
+		if (a != -EAGAIN)
+			app_event(x, DEMO_SERVER, a >= 0 ? a : x->lsock, "accept", a, NULL, NULL);
+		drain(x);
+		if (a >= 0) {
+			x->ssock = a;
+			app_close(x, DEMO_SERVER, &x->lsock);
+		} else if (a != -EAGAIN) {
+			fail(x, "server: accept: %s", synack_strerror(a));
+			return;
+		}
+	}
+	if (x->ssock < 0)
+		return;
+	uint32_t ev = synack_events(st, x->ssock);
+	if (!(ev & (SYNACK_POLLIN | SYNACK_POLLERR | SYNACK_POLLHUP | SYNACK_POLLRDHUP)))
+		return;
+	for (;;) {
+		drain(x);
+		ssize_t n = synack_recv(st, x->ssock, x->in, sizeof(x->in), 0);
+		if (n == -EAGAIN)
+			break;
+		app_event(x, DEMO_SERVER, x->ssock, "recv", (long)n, NULL, NULL);
+		drain(x);
+		if (n < 0) {
+			fail(x, "server: recv: %s", synack_strerror((int)n));
+			app_close(x, DEMO_SERVER, &x->ssock);
+			return;
+		}
+		if (n == 0) {
+			r->t_eof_us = now(x);
+			app_close(x, DEMO_SERVER, &x->ssock);
+			x->server_closed = 1;
+			return;
+		}
+		check_bytes(x, x->in, (size_t)n);
+		r->hash_received = fnv1a(r->hash_received, x->in, (size_t)n);
+		r->bytes_received += (uint64_t)n;
+	}
+}
+
+/* One step of the simulation; SYNACK_NEVER when nothing is left or a cap
+ * was hit. */
+static uint64_t step(struct xfer *x)
+{
+	struct transfer_result *r = x->res;
+	synack_sim_flush(x->sim);
+	uint64_t next = synack_sim_next_event(x->sim);
+	if (next == SYNACK_NEVER)
+		return SYNACK_NEVER;
+	if (next > TRANSFER_CAP_US) {
+		r->capped = 1;
+		fail(x,
+		     "the run hit its cap of %llu hours of virtual time (too many bytes for "
+		     "the bottleneck, or a stack that never stops?)",
+		     TRANSFER_CAP_US / 3600000000ull);
+		return SYNACK_NEVER;
+	}
+	if (r->steps >= x->cap_steps) {
+		r->capped = 1;
+		fail(x, "the run hit its cap of %llu simulation steps (a stack that never stops?)",
+		     (unsigned long long)x->cap_steps);
+		return SYNACK_NEVER;
+	}
+	uint64_t t = synack_sim_step(x->sim);
+	r->steps++;
+	drain(x);
+	return t;
+}
+
+static int setup(struct xfer *x)
+{
+	const struct transfer_opts *o = x->o;
+	struct transfer_result *r = x->res;
+	for (int h = 0; h < 2; h++) {
+		struct synack_config *c = &x->cfg[h];
+		synack_config_default(c);
+		c->addr = h == DEMO_CLIENT ? CLIENT_ADDR : SERVER_ADDR;
+		cli_derive_secret(o->seed, h, c->secret);
+		c->trace_capacity = TRACE_CAPACITY;
+		char err[160] = "";
+		if (synack_config_check(c, err, sizeof(err)) != 0) {
+			snprintf(r->error, sizeof(r->error), "%s", err[0] ? err : "bad setting");
+			return -EINVAL;
+		}
+		int e = 0;
+		x->st[h] = synack_stack_new(c, &e);
+		if (!x->st[h]) {
+			snprintf(r->error, sizeof(r->error), "cannot create a stack: %s",
+			         synack_strerror(e));
+			return e ? e : -ENOMEM;
+		}
+	}
+	x->sim = synack_sim_new(o->seed);
+	if (!x->sim) {
+		snprintf(r->error, sizeof(r->error), "out of memory");
+		return -ENOMEM;
+	}
+	x->hid[DEMO_CLIENT] = synack_sim_add_host(x->sim, x->st[DEMO_CLIENT], "client");
+	x->hid[DEMO_SERVER] = synack_sim_add_host(x->sim, x->st[DEMO_SERVER], "server");
+	if (x->hid[0] < 0 || x->hid[1] < 0) {
+		snprintf(r->error, sizeof(r->error), "cannot attach the hosts");
+		return -ENOMEM;
+	}
+	struct synack_sim_path p;
+	memset(&p, 0, sizeof(p));
+	p.loss = o->loss;
+	p.dup = o->dup;
+	p.reorder = o->reorder;
+	p.delay_us = (uint32_t)(o->delay_ms * 1000);
+	if (o->bw_mbps > 0) {
+		p.rate_bps = (uint64_t)(o->bw_mbps * 1e6 + 0.5);
+		p.queue_pkts =
+		    (uint32_t)(o->queue_pkts >= 0 ? o->queue_pkts : TRANSFER_DEFAULT_QUEUE);
+	}
+	if (synack_sim_set_path(x->sim, x->hid[0], x->hid[1], &p) != 0 ||
+	    synack_sim_set_path(x->sim, x->hid[1], x->hid[0], &p) != 0) {
+		snprintf(r->error, sizeof(r->error), "bad path impairments");
+		return -EINVAL;
+	}
+	/* The payload's own key, apart from the network's and the hosts'. */
+	x->key = mix64(o->seed ^ 0x7061796c6f616421ull);
+	return 0;
+}
+
+/* Opens the listener and starts the client's connect. */
+static void start(struct xfer *x)
+{
+	struct transfer_result *r = x->res;
+	struct synack_stack *ss = x->st[DEMO_SERVER], *cs = x->st[DEMO_CLIENT];
+	struct synack_endpoint ep = {SERVER_ADDR, SERVER_PORT};
+	r->server = ep;
+	r->client.addr = CLIENT_ADDR;
+	x->lsock = synack_socket(ss);
+	int e = x->lsock < 0 ? x->lsock : synack_bind(ss, x->lsock, &ep);
+	if (e == 0)
+		e = synack_listen(ss, x->lsock, 16);
+	if (x->lsock >= 0)
+		app_event(x, DEMO_SERVER, x->lsock, "listen", e, &ep, NULL);
+	drain(x);
+	if (e != 0) {
+		fail(x, "server: listen: %s", synack_strerror(e));
+		return;
+	}
+	x->csock = synack_socket(cs);
+	if (x->csock < 0) {
+		fail(x, "client: socket: %s", synack_strerror(x->csock));
+		return;
+	}
+	r->t_connect_us = now(x);
+	e = synack_connect(cs, x->csock, &ep);
+	app_event(x, DEMO_CLIENT, x->csock, "connect", e, NULL, &ep);
+	drain(x);
+	if (e != -EINPROGRESS && e != 0)
+		fail(x, "client: connect: %s", synack_strerror(e));
+	synack_getsockname(cs, x->csock, &r->client);
+}
+
+/* What the run shows, once it is over: the verdict and the numbers. */
+static void conclude(struct xfer *x)
+{
+	struct transfer_result *r = x->res;
+	r->t_end_us = now(x);
+	for (int h = 0; h < 2; h++)
+		synack_stats(x->st[h], &r->stats[h]);
+	synack_sim_counters(x->sim, x->hid[0], x->hid[1], &r->net[0]);
+	synack_sim_counters(x->sim, x->hid[1], x->hid[0], &r->net[1]);
+	r->retransmits = r->stats[DEMO_CLIENT].RetransSegs;
+	r->rto_expiries = r->stats[DEMO_CLIENT].Timeouts;
+	r->fast_retransmits = r->stats[DEMO_CLIENT].FastRetrans;
+	r->win_probes = r->stats[DEMO_CLIENT].WinProbes;
+	uint64_t t_done = r->t_eof_us ? r->t_eof_us : r->t_end_us;
+	uint64_t dur = t_done > r->t_connect_us ? t_done - r->t_connect_us : 0;
+	r->virtual_ms = (double)dur / 1000.0;
+	r->goodput_mbps = dur ? (double)r->bytes_received * 8.0 / (double)dur : 0.0;
+
+	if (!x->failed && !x->server_closed)
+		fail(x,
+		     "the network went quiet before the server saw the end of the stream "
+		     "(%llu of %llu bytes received)",
+		     (unsigned long long)r->bytes_received, (unsigned long long)r->bytes);
+	if (!x->failed && r->first_bad != UINT64_MAX)
+		fail(x, "the data differs from what was sent, from byte %llu on",
+		     (unsigned long long)r->first_bad);
+	if (!x->failed && (r->bytes_received != r->bytes || r->hash_received != r->hash_sent))
+		fail(x, "received %llu bytes (FNV-1a %016llx), sent %llu (FNV-1a %016llx)",
+		     (unsigned long long)r->bytes_received, (unsigned long long)r->hash_received,
+		     (unsigned long long)r->bytes_sent, (unsigned long long)r->hash_sent);
+	/* A clean end: the server (the passive closer) goes from LAST_ACK to
+	 * CLOSED when the ACK of its FIN arrives; the client (the active closer)
+	 * from TIME_WAIT to CLOSED when TIME_WAIT expires.  A stray segment can
+	 * also make the closed server answer with a RST that ends the client's
+	 * TIME_WAIT early (RFC 1337's TIME-WAIT assassination, which RFC 9293
+	 * 3.10.7.4 and Linux allow): both FINs were acknowledged by then, so
+	 * that is a clean close too, and the report says so. */
+	for (int h = 0; h < 2 && !x->failed; h++) {
+		int want_from = h == DEMO_CLIENT ? SYNACK_TIME_WAIT : SYNACK_LAST_ACK;
+		int clean = h == DEMO_CLIENT ? r->cause[h] == SYNACK_CAUSE_TIME_WAIT_EXPIRED ||
+		                                   r->cause[h] == SYNACK_CAUSE_RCV_RST
+		                             : r->cause[h] == SYNACK_CAUSE_RCV_ACK_OF_FIN;
+		if (r->state[h] != SYNACK_CLOSED)
+			fail(x, "the %s's connection ended in %s, not CLOSED", H(h),
+			     r->state[h] < 0 ? "no state" : synack_state_name(r->state[h]));
+		else if (r->from[h] != want_from || !clean)
+			fail(x,
+			     "the %s's connection went from %s to CLOSED by %s, not by an orderly "
+			     "close",
+			     H(h), synack_state_name(r->from[h]), synack_cause_name(r->cause[h]));
+	}
+	for (int h = 0; h < 2 && !x->failed; h++)
+		if (r->stats[h].TraceLost)
+			fail(x, "the %s's trace ring overflowed: %llu records lost", H(h),
+			     (unsigned long long)r->stats[h].TraceLost);
+	r->ok = !x->failed;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reports.                                                            */
+
+static const char *state_str(int s)
+{
+	return s < 0 ? "none" : synack_state_name(s);
+}
+
+static void json_summary(const struct transfer_opts *o, const struct transfer_result *r, FILE *out)
+{
+	fprintf(out,
+	        "{\"ev\":\"summary\",\"ok\":%s,\"bytes\":%llu,\"retransmits\":%llu,"
+	        "\"virtual_ms\":%.3f,\"goodput_mbps\":%.6f",
+	        r->ok ? "true" : "false", (unsigned long long)r->bytes,
+	        (unsigned long long)r->retransmits, r->virtual_ms, r->goodput_mbps);
+	fprintf(out,
+	        ",\"rto_expiries\":%llu,\"fast_retransmits\":%llu,\"win_probes\":%llu,"
+	        "\"cwnd\":%lu,\"cwnd_max\":%lu,\"ssthresh\":%lu,\"mss\":%lu",
+	        (unsigned long long)r->rto_expiries, (unsigned long long)r->fast_retransmits,
+	        (unsigned long long)r->win_probes, (unsigned long)r->cwnd,
+	        (unsigned long)r->cwnd_max, (unsigned long)r->ssthresh, (unsigned long)r->mss);
+	fprintf(out,
+	        ",\"bytes_sent\":%llu,\"bytes_received\":%llu,\"hash_sent\":\"%016llx\","
+	        "\"hash_received\":\"%016llx\"",
+	        (unsigned long long)r->bytes_sent, (unsigned long long)r->bytes_received,
+	        (unsigned long long)r->hash_sent, (unsigned long long)r->hash_received);
+	for (int h = 0; h < 2; h++) {
+		fprintf(out, ",\"%s_state\":\"%s\",\"%s_cause\":\"%s\",\"%s_states\":", H(h),
+		        state_str(r->state[h]), H(h),
+		        r->cause[h] < 0 ? "none" : synack_cause_name(r->cause[h]), H(h));
+		render_json_string(out, r->path[h]);
+	}
+	fprintf(out,
+	        ",\"seed\":%llu,\"end_ms\":%.3f,\"datagrams\":%llu,\"lost\":%llu,"
+	        "\"queue_drops\":%llu,\"steps\":%llu,\"error\":",
+	        (unsigned long long)o->seed, (double)r->t_end_us / 1000.0,
+	        (unsigned long long)(r->net[0].sent + r->net[1].sent),
+	        (unsigned long long)(r->net[0].lost + r->net[1].lost),
+	        (unsigned long long)(r->net[0].queue_drops + r->net[1].queue_drops),
+	        (unsigned long long)r->steps);
+	if (r->ok)
+		fputs("null", out);
+	else
+		render_json_string(out, r->error);
+	fputs("}\n", out);
+}
+
+static void describe_network(const struct transfer_opts *o, FILE *out)
+{
+	fprintf(out, "network: %lld ms one-way delay", (long long)o->delay_ms);
+	if (o->loss > 0)
+		fprintf(out, ", loss %g", o->loss);
+	if (o->dup > 0)
+		fprintf(out, ", duplication %g", o->dup);
+	if (o->reorder > 0)
+		fprintf(out, ", reordering %g", o->reorder);
+	if (o->loss == 0 && o->dup == 0 && o->reorder == 0)
+		fputs(", no loss", out);
+	if (o->bw_mbps > 0) {
+		long long q = o->queue_pkts >= 0 ? o->queue_pkts : TRANSFER_DEFAULT_QUEUE;
+		fprintf(out, ", bottleneck %g Mbit/s with a queue of ", o->bw_mbps);
+		if (q)
+			fprintf(out, "%lld packets", q);
+		else
+			fputs("unlimited packets", out);
+	} else {
+		fputs(", no bottleneck", out);
+	}
+	fputs(" (each direction)\n", out);
+}
+
+static void human_report(const struct transfer_opts *o, const struct transfer_result *r, FILE *out)
+{
+	char a[32], b[32];
+	fprintf(out, "synack transfer: %llu bytes from %s to %s (seed %llu)\n",
+	        (unsigned long long)r->bytes, synack_endpoint_str(&r->client, a, sizeof(a)),
+	        synack_endpoint_str(&r->server, b, sizeof(b)), (unsigned long long)o->seed);
+	describe_network(o, out);
+	fputc('\n', out);
+	fprintf(out, "  sent               %llu bytes, FNV-1a 64 %016llx\n",
+	        (unsigned long long)r->bytes_sent, (unsigned long long)r->hash_sent);
+	fprintf(out, "  received           %llu bytes, FNV-1a 64 %016llx (%s)\n",
+	        (unsigned long long)r->bytes_received, (unsigned long long)r->hash_received,
+	        r->bytes_received == r->bytes && r->hash_received == r->hash_sent &&
+	                r->first_bad == UINT64_MAX
+	            ? "identical"
+	            : "DIFFERENT");
+	fprintf(out, "  virtual duration   %.3f ms (connect to %s)\n", r->virtual_ms,
+	        r->t_eof_us ? "the server's end of stream"
+	                    : "the end of the run; the stream never ended");
+	fprintf(out,
+	        r->goodput_mbps >= 1 ? "  goodput            %.3f Mbit/s\n"
+	                             : "  goodput            %.6f Mbit/s\n",
+	        r->goodput_mbps);
+	fprintf(out, "  retransmits        %llu segments (client RetransSegs)\n",
+	        (unsigned long long)r->retransmits);
+	fprintf(out, "  rto expiries       %llu (client Timeouts)\n",
+	        (unsigned long long)r->rto_expiries);
+	fprintf(out, "  fast retransmits   %llu (client FastRetrans)\n",
+	        (unsigned long long)r->fast_retransmits);
+	if (r->info_seen)
+		fprintf(out,
+		        "  cwnd               %lu bytes = %.1f segments of %lu at close (at most "
+		        "%lu), ssthresh %lu\n",
+		        (unsigned long)r->cwnd, r->mss ? (double)r->cwnd / r->mss : 0.0,
+		        (unsigned long)r->mss, (unsigned long)r->cwnd_max,
+		        (unsigned long)r->ssthresh);
+	else
+		fputs("  cwnd               unknown (the client never connected)\n", out);
+	for (int h = 0; h < 2; h++) {
+		fprintf(out, "  %-18s %s", H(h), state_str(r->state[h]));
+		if (r->cause[h] >= 0)
+			fprintf(out, " [%s]", synack_cause_name(r->cause[h]));
+		if (r->from[h] == SYNACK_TIME_WAIT && r->cause[h] == SYNACK_CAUSE_RCV_RST)
+			fputs(" (TIME_WAIT cut short by the peer's RST, RFC 1337)", out);
+		fprintf(out, "\n  %-18s %s\n", "", r->path[h][0] ? r->path[h] : "(no states)");
+	}
+	fprintf(out,
+	        "  network            %llu datagrams, %llu lost, %llu duplicated, %llu "
+	        "dropped by the queue\n",
+	        (unsigned long long)(r->net[0].sent + r->net[1].sent),
+	        (unsigned long long)(r->net[0].lost + r->net[1].lost),
+	        (unsigned long long)(r->net[0].duplicated + r->net[1].duplicated),
+	        (unsigned long long)(r->net[0].queue_drops + r->net[1].queue_drops));
+	fprintf(out, "  run ended at       %.3f ms of virtual time, %llu steps\n",
+	        (double)r->t_end_us / 1000.0, (unsigned long long)r->steps);
+	if (r->ok)
+		fputs("\nok\n", out);
+	else
+		fprintf(out, "\nFAILED: %s\n", r->error);
+}
+
+static void teardown(struct xfer *x)
+{
+	if (x->sim)
+		synack_sim_free(x->sim);
+	for (int h = 0; h < 2; h++)
+		if (x->st[h])
+			synack_stack_free(x->st[h]);
+}
+
+int transfer_run(const struct transfer_opts *o, FILE *out, struct transfer_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->bytes = o->bytes;
+	res->first_bad = UINT64_MAX;
+	res->hash_sent = res->hash_received = FNV_OFFSET;
+	for (int h = 0; h < 2; h++)
+		res->from[h] = res->state[h] = res->cause[h] = -1;
+	if (!(o->loss >= 0 && o->loss <= 1 && o->dup >= 0 && o->dup <= 1 && o->reorder >= 0 &&
+	      o->reorder <= 1) ||
+	    o->bytes > TRANSFER_MAX_BYTES || o->delay_ms < 0 ||
+	    o->delay_ms > TRANSFER_MAX_DELAY_MS ||
+	    (o->bw_mbps != 0 &&
+	     !(o->bw_mbps >= TRANSFER_MIN_BW_MBPS && o->bw_mbps <= TRANSFER_MAX_BW_MBPS)) ||
+	    o->queue_pkts > TRANSFER_MAX_QUEUE) {
+		snprintf(res->error, sizeof(res->error), "an option is out of range");
+		return -EINVAL;
+	}
+	struct xfer *x = calloc(1, sizeof(*x));
+	if (!x) {
+		snprintf(res->error, sizeof(res->error), "out of memory");
+		return -ENOMEM;
+	}
+	x->o = o;
+	x->res = res;
+	x->json = o->json ? out : NULL;
+	x->lsock = x->csock = x->ssock = -1;
+	x->last[0] = x->last[1] = -1;
+	x->cap_steps = transfer_step_cap(o->bytes);
+	int rc = setup(x);
+	if (rc == 0) {
+		start(x);
+		while (!x->failed) {
+			client_poll(x);
+			server_poll(x);
+			if (x->failed || step(x) == SYNACK_NEVER)
+				break;
+		}
+		conclude(x);
+		if (out) {
+			if (o->json)
+				json_summary(o, res, out);
+			else
+				human_report(o, res, out);
+		}
+	}
+	teardown(x);
+	free(x);
+	return rc;
+}
