@@ -181,6 +181,7 @@ void tcp_send_ack(struct tcb *tcb);
 void tcp_send_syn(struct tcb *tcb);
 void tcp_send_rst_for(struct tcb *tcb);
 void tcp_retransmit(struct tcb *tcb);
+void tcp_send_probe(struct tcb *tcb);
 void tcp_challenge_ack(struct tcb *tcb);
 /* RFC 9293 3.10.7.1: the reset for a segment that found no connection. */
 void tcp_reset_reply(struct synack_stack *st, const struct wire_tcp *w);

@@ -73,8 +73,7 @@ void tcp_cc_idle_check(struct tcb *tcb)
 {
 	/* RFC 5681 4.1: after an idle period longer than the RTO, slow start
 	 * again from RW = min(IW, cwnd). */
-	if (tcb->snd_una != tcb->snd_max || tcb->last_send == 0 ||
-	    tcb->st->now - tcb->last_send <= tcb->rto_us)
+	if (tcb->snd_una != tcb->snd_max || tcb->st->now - tcb->last_send <= tcb->rto_us)
 		return;
 	uint32_t iw = initial_window(tcb);
 	if (tcb->cwnd > iw)

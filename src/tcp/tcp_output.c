@@ -185,7 +185,8 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len, int fin)
 	uint32_t used = len + !!(flags & SYNACK_TH_FIN);
 	if (used == 0)
 		return 0;
-	if (tcb->snd_una == tcb->snd_max)
+	int idle = tcb->snd_una == tcb->snd_max;
+	if (idle)
 		tcb->unacked_since = st->now; /* the oldest outstanding byte leaves now */
 	if (seq_lt(seq, tcb->snd_max)) {
 		STAT_INC(st, RetransSegs);
@@ -198,7 +199,8 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len, int fin)
 		tcb->snd_max = seq + used;
 	if (len)
 		tcb->last_send = st->now;
-	if (tcb->rtx_at == SYNACK_NEVER)
+	/* RFC 6298 5.1; a persist timer running until now gives way. */
+	if (tcb->rtx_at == SYNACK_NEVER || idle)
 		tcp_arm_rtx(tcb);
 	return used;
 }
@@ -276,11 +278,23 @@ void tcp_retransmit_head(struct tcb *tcb)
 		tcb->snd_nxt = tcb->snd_una + used;
 }
 
+/* An ACK one byte below the window (<SEQ=SND.UNA-1>, no data): the peer
+ * must answer it with its current window.  Keepalives and zero-window
+ * probes both use it, as Linux does; it takes no sequence space. */
+void tcp_send_probe(struct tcb *tcb)
+{
+	tcp_send_raw(tcb->st, &tcb->t, tcb->snd_una - 1, tcb->rcv_nxt, SYNACK_TH_ACK,
+	             (uint16_t)tcp_rcv_window(tcb), NULL, NULL, 0, 0, tcb->iss, tcb->irs);
+	tcb->rcv_acked = tcb->rcv_nxt;
+	tcb->delack_at = SYNACK_NEVER;
+}
+
 /*
  * The retransmission timer expired (RFC 6298 5.4): send the earliest
  * unacknowledged segment again, whatever the windows say.  With nothing
- * outstanding it is the persist timer: probe the peer's window with the
- * next byte, or with what a small window takes (RFC 9293 3.8.6.1).
+ * outstanding it is the persist timer (RFC 9293 3.8.6.1): a zero window
+ * is probed; a window too small for silly-window avoidance gets what it
+ * can take.
  */
 void tcp_retransmit(struct tcb *tcb)
 {
@@ -297,13 +311,15 @@ void tcp_retransmit(struct tcb *tcb)
 		return;
 	if (tcb->snd_una == tcb->snd_max) {
 		uint32_t len = segment_len(tcb, tcb->snd_nxt);
-		uint32_t usable = tcb->snd_wnd;
 		if (len == 0)
 			return;
-		if (usable < len)
-			len = usable ? usable : 1;
-		if (usable == 0)
+		if (tcb->snd_wnd == 0) {
 			STAT_INC(st, WinProbes);
+			tcp_send_probe(tcb);
+			return;
+		}
+		if (len > tcb->snd_wnd)
+			len = tcb->snd_wnd;
 		tcb->snd_nxt += xmit(tcb, tcb->snd_nxt, len, 1);
 		return;
 	}

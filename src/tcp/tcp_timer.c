@@ -114,7 +114,10 @@ static void retransmission_timeout(struct tcb *tcb)
 		tcb->backoff++;
 	tcb->rto_us = clamp_rto(st, 2ull * tcb->rto_us);
 	tcp_retransmit(tcb);
-	tcp_arm_rtx(tcb);
+	if (tcb->snd_una != tcb->snd_max || seq_lt(tcb->snd_nxt, tcp_fin_seq(tcb)))
+		tcp_arm_rtx(tcb); /* still outstanding, or still waiting for a window */
+	else
+		tcp_rearm(tcb);
 }
 
 /* ------------------------------------------------------------------ */
@@ -185,9 +188,7 @@ static int keepalive_timeout(struct tcb *tcb)
 	}
 	/* The probe: <SEQ=SND.UNA-1><ACK=RCV.NXT>, no data; the peer finds
 	 * it old and answers with an ACK (RFC 1122 4.2.3.6). */
-	tcp_send_raw(st, &tcb->t, tcb->snd_una - 1, tcb->rcv_nxt, SYNACK_TH_ACK,
-	             (uint16_t)tcp_rcv_window(tcb), NULL, NULL, 0, 0, tcb->iss, tcb->irs);
-	tcb->rcv_acked = tcb->rcv_nxt;
+	tcp_send_probe(tcb);
 	tcb->ka_probes++;
 	STAT_INC(st, KeepAliveProbes);
 	tcb->ka_at = st->now + (uint64_t)tcb->opts.ka_intvl_ms * 1000u;
