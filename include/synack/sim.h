@@ -4,8 +4,9 @@
  * Hosts are synack stacks attached by their configured address.  Every
  * datagram a host sends is routed to the host owning its destination address
  * through a per-direction path with seeded impairments: loss, duplication,
- * reordering, delay with jitter, and corruption (a flipped bit, which the
- * receiver's checksums catch).  Time is virtual: the clock jumps straight to
+ * reordering, delay with jitter, corruption (a flipped bit, which the
+ * receiver's checksums catch), and a bottleneck of a given rate behind a
+ * drop-tail queue.  Time is virtual: the clock jumps straight to
  * the next event (a delivery or a stack's timer), so hours of TCP timeouts
  * run in milliseconds.  The same seed and the same calls give the same bytes.
  */
@@ -32,9 +33,19 @@ struct synack_sim_path {
 	uint32_t delay_us;   /* one-way propagation delay */
 	uint32_t jitter_us;  /* extra delay, uniform in [0, jitter_us] */
 	uint32_t reorder_us; /* how long a reordered datagram is held (default: 2 * delay + 1 ms) */
-	/* A bottleneck: datagrams are sent one after another at rate_bps
-	 * (0 = infinitely fast) from a drop-tail queue holding at most
-	 * queue_pkts datagrams waiting to be sent (0 = no limit). */
+	/*
+	 * A bottleneck: datagrams that survive the loss draw are sent one
+	 * after another at rate_bps bits per second (0 = infinitely fast, no
+	 * bottleneck), in the order they were sent, from a drop-tail queue
+	 * holding at most queue_pkts datagrams waiting for the link (0 = no
+	 * limit).  A datagram of len bytes occupies the link for
+	 * len * 8 / rate_bps seconds, exactly in the long run; the delay,
+	 * jitter, reordering and duplication above start when its last bit
+	 * has left (rounded up to the microsecond).  The datagram being sent
+	 * is not in the queue, as with Linux's tbf and netem, so a link with
+	 * queue_pkts = 1 holds one datagram on the wire and one waiting.
+	 * Without a rate, queue_pkts has no effect (nothing ever waits).
+	 */
 	uint64_t rate_bps;
 	uint32_t queue_pkts;
 };
@@ -43,7 +54,9 @@ struct synack_sim_path {
 enum synack_sim_verdict {
 	SYNACK_SIM_PASS = 0, /* impairments of the path apply as usual */
 	SYNACK_SIM_DROP,     /* dropped, counted as a filter drop */
-	SYNACK_SIM_DELAY, /* delivered after *extra_delay_us more than usual, no other impairment */
+	/* Delivered *extra_delay_us later than usual, with no random impairment;
+	 * it still crosses the bottleneck, whose full queue may drop it. */
+	SYNACK_SIM_DELAY,
 };
 
 /*
@@ -58,7 +71,7 @@ typedef int (*synack_sim_filter_fn)(void *ctx, int from, int to, const uint8_t *
 /* What happened to a datagram, reported to the tap. */
 enum synack_sim_tap_event {
 	SYNACK_SIM_SENT = 1,  /* left host `from` */
-	SYNACK_SIM_LOST,      /* dropped by loss, a filter, a down host or no route */
+	SYNACK_SIM_LOST,      /* dropped by loss, a full queue, a filter, a down host or no route */
 	SYNACK_SIM_DELIVERED, /* handed to host `to` (after corruption, if any) */
 };
 typedef void (*synack_sim_tap_fn)(void *ctx, int event, int from, int to, const uint8_t *pkt,
@@ -66,7 +79,7 @@ typedef void (*synack_sim_tap_fn)(void *ctx, int event, int from, int to, const 
 
 struct synack_sim_counters {
 	uint64_t sent, delivered, lost, duplicated, reordered, corrupted, filtered, no_route;
-	uint64_t queue_drops; /* dropped because the bottleneck queue was full */
+	uint64_t queue_drops; /* dropped because the bottleneck queue was full (also in lost) */
 	uint32_t queue_max;   /* most datagrams ever waiting in the bottleneck queue */
 };
 
@@ -83,7 +96,10 @@ const char *synack_sim_host_name(struct synack_sim *sim, int host);
 int synack_sim_host_by_addr(struct synack_sim *sim, uint32_t addr);
 
 /* Sets the impairments of the direction from -> to (default: none, 0 delay).
- * Returns 0 or -EINVAL for a bad host or a probability outside [0, 1]. */
+ * Returns 0 or -EINVAL for a bad host or a probability outside [0, 1]; every
+ * rate and queue length is valid.  Datagrams already queued at the
+ * bottleneck keep their place; a new rate applies from the next whole
+ * microsecond after the link frees up. */
 int synack_sim_set_path(struct synack_sim *sim, int from, int to, const struct synack_sim_path *p);
 /* A down host neither sends nor receives (its datagrams are lost). */
 int synack_sim_set_down(struct synack_sim *sim, int host, int down);

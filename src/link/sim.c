@@ -24,6 +24,25 @@
  *  - Datagrams queued with synack_sim_inject come from no host: the tap sees
  *    them with from = -1 (no SENT event, only DELIVERED or LOST) and no
  *    direction counts them.
+ *  - A datagram the bottleneck's full queue drops counts as `queue_drops`
+ *    and as `lost` (the tap sees SYNACK_SIM_LOST), so the balance above
+ *    still holds.
+ *
+ * The bottleneck (rate_bps > 0) sits between the loss draw and the
+ * propagation delay, like a router's output port: a datagram that survives
+ * the loss draw starts its transmission when the link is free, at
+ * max(now, busy_until), and its last bit leaves len * 8 / rate_bps seconds
+ * later; delay, jitter, reordering and duplication then apply from that
+ * instant, so a duplicate never occupies the link.  busy_until is kept as
+ * whole microseconds plus a remainder in units of 1 / rate_bps microseconds,
+ * so the long-run rate is exact however the lengths and the rate divide; a
+ * datagram is handed over at the first whole microsecond at or after its
+ * last bit left.  The queue holds the datagrams accepted whose transmission
+ * has not started yet (as Linux's tbf and netem count their backlog; the one
+ * being sent is not in it): a datagram that would find queue_pkts already
+ * waiting is dropped.  Their start times, rounded up to whole microseconds,
+ * wait in a per-direction ring that grows by doubling up to the most ever
+ * waiting, so the queue costs no allocation per datagram.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,12 +53,21 @@
 
 #define SIM_MAX_DATAGRAM 65535u
 
-/* One direction from -> to: its impairments, generator and counters. */
+/* One direction from -> to: its impairments, generator, bottleneck and
+ * counters. */
 struct sim_link {
 	int to;
 	struct synack_sim_path path;
 	struct rng rng;
 	struct synack_sim_counters c;
+
+	/* The bottleneck is busy until busy_us + busy_frac / rate_bps
+	 * microseconds; busy_frac < path.rate_bps. */
+	uint64_t busy_us, busy_frac;
+	/* Start times (rounded up) of the datagrams waiting for the link, in
+	 * sending order: a ring of capacity cap (a power of two). */
+	uint64_t *waiting;
+	size_t head, nwaiting, cap;
 };
 
 struct sim_host {
@@ -260,8 +288,10 @@ void synack_sim_free(struct synack_sim *sim)
 	free(sim->heap);
 	for (size_t i = 0; i < sim->nhosts; i++) {
 		free(sim->hosts[i].name);
-		for (size_t j = 0; j < sim->hosts[i].nlinks; j++)
+		for (size_t j = 0; j < sim->hosts[i].nlinks; j++) {
+			free(sim->hosts[i].links[j]->waiting);
 			free(sim->hosts[i].links[j]);
+		}
 		free(sim->hosts[i].links);
 	}
 	free(sim->hosts);
@@ -353,6 +383,13 @@ int synack_sim_set_path(struct synack_sim *sim, int from, int to, const struct s
 	struct sim_link *l = link_get(sim, from, to);
 	if (!l)
 		return -ENOMEM;
+	/* A remainder counts in units of the old rate: a new rate starts from
+	 * the next whole microsecond, which delays the queued datagrams by
+	 * less than a microsecond and keeps busy_frac below the rate. */
+	if (p->rate_bps != l->path.rate_bps && l->busy_frac) {
+		l->busy_us++;
+		l->busy_frac = 0;
+	}
 	l->path = *p;
 	return 0;
 }
@@ -418,6 +455,97 @@ static uint64_t reorder_hold(const struct synack_sim_path *p)
 	return 2 * (uint64_t)p->delay_us + 1000;
 }
 
+/* ------------------------------------------------------------------ */
+/* The bottleneck.                                                     */
+
+/* Forgets the waiting datagrams whose transmission has started by now. */
+static void queue_expire(struct sim_link *l, uint64_t now)
+{
+	while (l->nwaiting && l->waiting[l->head] <= now) {
+		l->head = (l->head + 1) & (l->cap - 1);
+		l->nwaiting--;
+	}
+}
+
+static int queue_push(struct sim_link *l, uint64_t start)
+{
+	if (l->nwaiting == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		uint64_t *w = malloc(cap * sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+		/* Unwrap the ring into the new one. */
+		for (size_t i = 0; i < l->nwaiting; i++)
+			w[i] = l->waiting[(l->head + i) & (l->cap - 1)];
+		free(l->waiting);
+		l->waiting = w;
+		l->head = 0;
+		l->cap = cap;
+	}
+	l->waiting[(l->head + l->nwaiting) & (l->cap - 1)] = start;
+	l->nwaiting++;
+	return 0;
+}
+
+/*
+ * Puts a datagram of len bytes on the bottleneck of l at sim->now.  Sets
+ * *done to the whole microsecond at or after its last bit leaves and returns
+ * 0, or returns -ENOBUFS when the queue is full and -ENOMEM when the queue
+ * cannot grow; either way the datagram is not sent and the link's state is
+ * unchanged.  Without a rate the link is infinitely fast: *done = now.
+ */
+static int bottleneck(struct sim_link *l, uint64_t now, size_t len, uint64_t *done)
+{
+	uint64_t rate = l->path.rate_bps;
+	*done = now;
+	if (!rate)
+		return 0;
+	queue_expire(l, now);
+
+	/* Starts at max(now, busy_until), exactly. */
+	uint64_t start_us = now, start_frac = 0;
+	if (l->busy_us > now || (l->busy_us == now && l->busy_frac)) {
+		start_us = l->busy_us;
+		start_frac = l->busy_frac;
+	}
+	int waits = start_us > now || start_frac;
+	if (waits) {
+		if (l->path.queue_pkts && l->nwaiting >= l->path.queue_pkts)
+			return -ENOBUFS;
+		if (queue_push(l, start_us + (start_frac != 0)) != 0)
+			return -ENOMEM;
+		if (l->nwaiting > l->c.queue_max)
+			l->c.queue_max = (uint32_t)l->nwaiting;
+	}
+
+	/* len * 8 bits take len * 8 * 10^6 / rate microseconds; the product
+	 * stays below 2^39 for any datagram, and the remainder is carried
+	 * without ever adding two values near the rate. */
+	uint64_t bit_us = (uint64_t)len * 8 * 1000000u;
+	uint64_t q = bit_us / rate, r = bit_us % rate;
+	uint64_t end_us = start_us + q, end_frac;
+	if (start_frac >= rate - r) {
+		end_us++;
+		end_frac = start_frac - (rate - r);
+	} else {
+		end_frac = start_frac + r;
+	}
+	l->busy_us = end_us;
+	l->busy_frac = end_frac;
+	*done = end_us + (end_frac != 0);
+	return 0;
+}
+
+/* The bottleneck dropped a datagram (full queue) or could not hold it. */
+static void bottleneck_drop(struct synack_sim *sim, struct sim_link *l, int err, int from, int to,
+                            const uint8_t *pkt, size_t len)
+{
+	if (err == -ENOBUFS)
+		l->c.queue_drops++;
+	l->c.lost++;
+	tap(sim, SYNACK_SIM_LOST, from, to, pkt, len);
+}
+
 /* pkt is the simulator's scratch buffer; it may be modified. */
 static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len)
 {
@@ -454,8 +582,15 @@ static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len)
 			return;
 		}
 		if (verdict == SYNACK_SIM_DELAY) {
-			uint64_t at = sim->now + l->path.delay_us + extra;
-			enqueue_copy(sim, l, from, to, pkt, len, at);
+			/* No random impairment, but the link's capacity is no
+			 * impairment: the datagram crosses the bottleneck. */
+			uint64_t done;
+			int err = bottleneck(l, sim->now, len, &done);
+			if (err) {
+				bottleneck_drop(sim, l, err, from, to, pkt, len);
+				return;
+			}
+			enqueue_copy(sim, l, from, to, pkt, len, done + l->path.delay_us + extra);
 			return;
 		}
 		/* Anything else passes. */
@@ -466,6 +601,14 @@ static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len)
 	if (rng_chance(&l->rng, p->loss)) {
 		l->c.lost++;
 		tap(sim, SYNACK_SIM_LOST, from, to, pkt, len);
+		return;
+	}
+	/* The bottleneck draws nothing, so without a rate the draws (and so
+	 * every seed's behaviour) are what they were before it existed. */
+	uint64_t done;
+	int err = bottleneck(l, sim->now, len, &done);
+	if (err) {
+		bottleneck_drop(sim, l, err, from, to, pkt, len);
 		return;
 	}
 	if (rng_chance(&l->rng, p->corrupt)) {
@@ -481,10 +624,10 @@ static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len)
 		l->c.reordered++;
 	}
 	int dup = rng_chance(&l->rng, p->dup);
-	enqueue_copy(sim, l, from, to, pkt, len, sim->now + delay);
+	enqueue_copy(sim, l, from, to, pkt, len, done + delay);
 	if (dup) {
 		l->c.duplicated++;
-		enqueue_copy(sim, l, from, to, pkt, len, sim->now + delay + 1);
+		enqueue_copy(sim, l, from, to, pkt, len, done + delay + 1);
 	}
 }
 

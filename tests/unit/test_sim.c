@@ -597,6 +597,272 @@ static void corruption_flips_exactly_one_bit(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* The bottleneck.                                                     */
+
+/* Times of b's RSTs reaching a, in order. */
+static size_t rst_arrivals(const struct net *n, uint64_t *t, size_t max)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n->log.n && k < max; i++)
+		if (n->log.v[i].event == SYNACK_SIM_DELIVERED && n->log.v[i].from == n->b &&
+		    n->log.v[i].to == n->a)
+			t[k++] = n->log.v[i].t;
+	return k;
+}
+
+/* An established connection a -> b on port 80: *cs on a, *as on b. */
+static void connect_pair(struct net *n, int *cs, int *as)
+{
+	int ls = synack_socket(n->st[1]);
+	struct synack_endpoint srv = {ADDR_B, 80};
+	CHECK_EQ(synack_bind(n->st[1], ls, &srv), 0);
+	CHECK_EQ(synack_listen(n->st[1], ls, 8), 0);
+	*cs = synack_socket(n->st[0]);
+	CHECK_EQ(synack_connect(n->st[0], *cs, &srv), -EINPROGRESS);
+	synack_sim_run_until(n->sim, synack_sim_now(n->sim) + 100000);
+	*as = synack_accept(n->st[1], ls, NULL);
+	CHECK(*as >= 0);
+	CHECK_EQ(synack_close(n->st[1], ls), 0);
+}
+
+/* 1500 bytes take exactly 1 ms at 12 Mbit/s: a burst of ten full segments
+ * leaves the link 1 ms apart and arrives 1 ms apart after the delay. */
+static void bottleneck_spaces_full_segments_by_their_transmission_time(void)
+{
+	struct net n;
+	if (net_open(&n, 20) == 0) {
+		struct synack_sim_path p = {.delay_us = 2000, .rate_bps = 12000000};
+		CHECK_EQ(synack_sim_set_path(n.sim, n.a, n.b, &p), 0);
+		CHECK_EQ(synack_sim_set_path(n.sim, n.b, n.a, &p), 0);
+		int cs, as;
+		connect_pair(&n, &cs, &as);
+		size_t before = n.log.n;
+		uint64_t t0 = synack_sim_now(n.sim);
+
+		static uint8_t data[14600];
+		for (size_t i = 0; i < sizeof(data); i++)
+			data[i] = (uint8_t)(i * 7);
+		CHECK_EQ(synack_send(n.st[0], cs, data, sizeof(data)), (ssize_t)sizeof(data));
+		synack_sim_run_until(n.sim, t0 + 100000);
+
+		uint64_t sent[10], got[10];
+		size_t ns = 0, ng = 0;
+		for (size_t i = before; i < n.log.n; i++) {
+			const struct ev *e = &n.log.v[i];
+			if (e->from != n.a || e->len != 1500)
+				continue;
+			if (e->event == SYNACK_SIM_SENT && ns < 10)
+				sent[ns++] = e->t;
+			if (e->event == SYNACK_SIM_DELIVERED && ng < 10)
+				got[ng++] = e->t;
+		}
+		CHECK_EQ(ns, 10);
+		CHECK_EQ(ng, 10);
+		for (size_t i = 0; i < ns && i < ng; i++) {
+			CHECK_EQ_U64(sent[i], t0);
+			CHECK_EQ_U64(got[i], t0 + 1000 * (i + 1) + 2000);
+		}
+		uint8_t buf[sizeof(data)];
+		CHECK_EQ(synack_recv(n.st[1], as, buf, sizeof(buf), 0), (ssize_t)sizeof(data));
+		CHECK(memcmp(buf, data, sizeof(data)) == 0);
+
+		struct synack_sim_counters c;
+		synack_sim_counters(n.sim, n.a, n.b, &c);
+		CHECK_EQ(c.queue_max, 9); /* one on the wire, nine waiting */
+		CHECK_EQ_U64(c.queue_drops, 0);
+	}
+	net_close(&n);
+}
+
+/* A 40-byte RST takes 1000/3 us at 960 kbit/s: the fractions add up, and
+ * each arrives at the first whole microsecond after its last bit. */
+static void bottleneck_carries_fractions_of_a_microsecond(void)
+{
+	struct net n;
+	if (net_open(&n, 21) == 0) {
+		struct synack_sim_path p = {.delay_us = 100, .rate_bps = 960000};
+		CHECK_EQ(synack_sim_set_path(n.sim, n.b, n.a, &p), 0);
+		inject_syns(&n, ADDR_A, 30, 1000, 0);
+		synack_sim_run_until(n.sim, 1000000);
+		uint64_t t[30];
+		CHECK_EQ(rst_arrivals(&n, t, 30), 30);
+		for (uint64_t k = 1; k <= 30; k++)
+			CHECK_EQ_U64(t[k - 1], 1000 + (k * 1000 + 2) / 3 + 100);
+	}
+	net_close(&n);
+}
+
+/* Offered far above the rate, the link runs at exactly the rate: the last
+ * of N datagrams leaves N * len * 8 / rate seconds after the first began. */
+static void bottleneck_long_run_rate_is_exact(void)
+{
+	struct net n;
+	if (net_open(&n, 22) == 0) {
+		const uint64_t rate = 1000003; /* a prime: nothing divides evenly */
+		struct synack_sim_path p = {.delay_us = 5000, .rate_bps = rate};
+		CHECK_EQ(synack_sim_set_path(n.sim, n.b, n.a, &p), 0);
+		inject_syns(&n, ADDR_A, MANY, 0, SPACING);
+		synack_sim_run_until(n.sim, 100000000);
+		uint64_t *t = calloc(MANY, sizeof(*t));
+		CHECK_EQ(rst_arrivals(&n, t, MANY), MANY);
+		const uint64_t bits = 40 * 8;
+		for (uint64_t k = 1; k <= MANY; k += 997)
+			CHECK_EQ_U64(t[k - 1], (k * bits * 1000000 + rate - 1) / rate + 5000);
+		CHECK_EQ_U64(t[MANY - 1],
+		             ((uint64_t)MANY * bits * 1000000 + rate - 1) / rate + 5000);
+		free(t);
+
+		struct synack_sim_counters c;
+		synack_sim_counters(n.sim, n.b, n.a, &c);
+		CHECK_EQ_U64(c.delivered, MANY);
+		CHECK_EQ_U64(c.queue_drops, 0);
+		/* 10 us apart in, 320 us apart out: by the last arrival 100 ms
+		 * in, about 313 have started and the rest wait. */
+		CHECK(c.queue_max > MANY - 320 && c.queue_max < MANY - 300);
+	}
+	net_close(&n);
+}
+
+/* A queue of five: a burst of twenty keeps one on the wire and five waiting;
+ * the rest are dropped, counted and tapped as lost. */
+static void bottleneck_queue_drops_the_tail(void)
+{
+	struct net n;
+	if (net_open(&n, 23) == 0) {
+		/* 40 bytes at 320 kbit/s: one RST per millisecond. */
+		struct synack_sim_path p = {.delay_us = 50, .rate_bps = 320000, .queue_pkts = 5};
+		CHECK_EQ(synack_sim_set_path(n.sim, n.b, n.a, &p), 0);
+		inject_syns(&n, ADDR_A, 20, 0, 0);
+		/* At 2.5 ms the third is on the wire and three wait: two more
+		 * fit, three do not. */
+		inject_syns(&n, ADDR_A, 5, 2500, 0);
+		synack_sim_run_until(n.sim, 1000000);
+
+		struct synack_sim_counters c;
+		synack_sim_counters(n.sim, n.b, n.a, &c);
+		CHECK_EQ_U64(c.sent, 25);
+		CHECK_EQ_U64(c.queue_drops, 14 + 3);
+		CHECK_EQ_U64(c.lost, 14 + 3);
+		CHECK_EQ_U64(c.delivered, 8);
+		CHECK_EQ(c.queue_max, 5);
+		CHECK_EQ(count_events(&n.log, SYNACK_SIM_LOST, n.b, n.a), 17);
+		uint64_t t[8];
+		CHECK_EQ(rst_arrivals(&n, t, 8), 8);
+		for (uint64_t k = 1; k <= 8; k++)
+			CHECK_EQ_U64(t[k - 1], 1000 * k + 50);
+
+		/* The tail that was dropped is the tail that was sent. */
+		const struct ev *sent[25], *lost[17];
+		CHECK_EQ(select_events(&n.log, SYNACK_SIM_SENT, n.b, n.a, sent), 25);
+		CHECK_EQ(select_events(&n.log, SYNACK_SIM_LOST, n.b, n.a, lost), 17);
+		for (size_t i = 0; i < 14; i++)
+			CHECK_EQ_U64(lost[i]->hash, sent[6 + i]->hash);
+		for (size_t i = 0; i < 3; i++)
+			CHECK_EQ_U64(lost[14 + i]->hash, sent[22 + i]->hash);
+
+		/* A queue of one: one on the wire, one waiting. */
+		p.queue_pkts = 1;
+		CHECK_EQ(synack_sim_set_path(n.sim, n.b, n.a, &p), 0);
+		inject_syns(&n, ADDR_A, 4, 2000000, 0);
+		synack_sim_run_until(n.sim, 3000000);
+		struct synack_sim_counters c2;
+		synack_sim_counters(n.sim, n.b, n.a, &c2);
+		CHECK_EQ_U64(c2.delivered - c.delivered, 2);
+		CHECK_EQ_U64(c2.queue_drops - c.queue_drops, 2);
+	}
+	net_close(&n);
+}
+
+/* Random loss comes first: a lost datagram never occupies the link. */
+static void bottleneck_sees_only_what_loss_spared(void)
+{
+	struct net n;
+	if (net_open(&n, 24) == 0) {
+		struct synack_sim_path p = {.loss = 0.5, .rate_bps = 320000, .queue_pkts = 1000};
+		CHECK_EQ(synack_sim_set_path(n.sim, n.b, n.a, &p), 0);
+		inject_syns(&n, ADDR_A, 200, 0, 0);
+		synack_sim_run_until(n.sim, 10000000);
+		struct synack_sim_counters c;
+		synack_sim_counters(n.sim, n.b, n.a, &c);
+		CHECK_EQ_U64(c.queue_drops, 0);
+		CHECK(c.lost > 60 && c.lost < 140);
+		CHECK_EQ_U64(c.delivered + c.lost, 200);
+		CHECK_EQ_U64(c.queue_max, c.delivered - 1);
+		uint64_t t[200];
+		size_t k = rst_arrivals(&n, t, 200);
+		CHECK_EQ_U64(k, c.delivered);
+		if (k)
+			CHECK_EQ_U64(t[k - 1], 1000 * k);
+	}
+	net_close(&n);
+}
+
+/* A datagram a filter delays skips the random impairments, not the link. */
+static int delay_all(void *ctx, int from, int to, const uint8_t *pkt, size_t len, uint64_t now,
+                     uint32_t *extra)
+{
+	(void)ctx;
+	(void)from;
+	(void)to;
+	(void)pkt;
+	(void)len;
+	(void)now;
+	*extra = 300;
+	return SYNACK_SIM_DELAY;
+}
+
+static void bottleneck_also_carries_filter_delayed_datagrams(void)
+{
+	struct net n;
+	if (net_open(&n, 25) == 0) {
+		synack_sim_set_filter(n.sim, delay_all, NULL);
+		struct synack_sim_path p = {
+		    .loss = 1.0, .delay_us = 20, .rate_bps = 320000, .queue_pkts = 2};
+		CHECK_EQ(synack_sim_set_path(n.sim, n.b, n.a, &p), 0);
+		inject_syns(&n, ADDR_A, 5, 0, 0);
+		synack_sim_run_until(n.sim, 1000000);
+		struct synack_sim_counters c;
+		synack_sim_counters(n.sim, n.b, n.a, &c);
+		CHECK_EQ_U64(c.delivered, 3);
+		CHECK_EQ_U64(c.queue_drops, 2);
+		uint64_t t[3];
+		CHECK_EQ(rst_arrivals(&n, t, 3), 3);
+		for (uint64_t k = 1; k <= 3; k++)
+			CHECK_EQ_U64(t[k - 1], 1000 * k + 320);
+	}
+	net_close(&n);
+}
+
+/* Any rate is valid, even one so fast a datagram takes a fraction of a
+ * picosecond: it is still handed over at the next whole microsecond. */
+static void bottleneck_takes_any_rate(void)
+{
+	struct net n;
+	if (net_open(&n, 26) == 0) {
+		struct synack_sim_path p = {
+		    .delay_us = 10, .rate_bps = UINT64_MAX, .queue_pkts = 0};
+		CHECK_EQ(synack_sim_set_path(n.sim, n.b, n.a, &p), 0);
+		inject_syns(&n, ADDR_A, 100, 0, 0);
+		synack_sim_run_until(n.sim, 1000);
+		uint64_t t[100];
+		CHECK_EQ(rst_arrivals(&n, t, 100), 100);
+		for (size_t i = 0; i < 100; i++)
+			CHECK_EQ_U64(t[i], 11);
+
+		/* The slowest rate: a 40-byte datagram takes 320 seconds. */
+		p.rate_bps = 1;
+		CHECK_EQ(synack_sim_set_path(n.sim, n.b, n.a, &p), 0);
+		inject_syns(&n, ADDR_A, 2, 2000, 0);
+		synack_sim_run_until(n.sim, 1000000000);
+		uint64_t more[103];
+		CHECK_EQ(rst_arrivals(&n, more, 103), 102);
+		CHECK_EQ_U64(more[100], 2000 + 320000000 + 10);
+		CHECK_EQ_U64(more[101], 2000 + 640000000 + 10);
+	}
+	net_close(&n);
+}
+
+/* ------------------------------------------------------------------ */
 /* Filters, down hosts, routes.                                        */
 
 struct filter_ctx {
@@ -753,7 +1019,9 @@ static int hold_some(void *ctx, int from, int to, const uint8_t *pkt, size_t len
 	return len >= 24 && pkt[23] % 7 == 0 ? SYNACK_SIM_DELAY : SYNACK_SIM_PASS;
 }
 
-static void scripted_run(uint64_t seed, int third_host, struct log *out)
+/* bottleneck: 0 none, 1 a queue limit without a rate (no effect), 2 a rate
+ * and a queue on both directions. */
+static void scripted_run(uint64_t seed, int third_host, int bottleneck, struct log *out)
 {
 	struct net n;
 	struct synack_stack *c = NULL;
@@ -771,6 +1039,10 @@ static void scripted_run(uint64_t seed, int third_host, struct log *out)
 		                            .corrupt = 0.05,
 		                            .delay_us = 500,
 		                            .jitter_us = 300};
+		if (bottleneck)
+			p.queue_pkts = 8;
+		if (bottleneck == 2)
+			p.rate_bps = 2000000;
 		CHECK_EQ(synack_sim_set_path(n.sim, n.b, n.a, &p), 0);
 		p.delay_us = 700;
 		p.reorder_us = 90;
@@ -810,9 +1082,9 @@ static int logs_equal(const struct log *x, const struct log *y)
 static void same_seed_same_events(void)
 {
 	struct log one, two, other;
-	scripted_run(42, 0, &one);
-	scripted_run(42, 0, &two);
-	scripted_run(43, 0, &other);
+	scripted_run(42, 0, 0, &one);
+	scripted_run(42, 0, 0, &two);
+	scripted_run(43, 0, 0, &other);
 	CHECK(one.n > 2000);
 	CHECK(logs_equal(&one, &two));
 	CHECK(!logs_equal(&one, &other));
@@ -825,11 +1097,30 @@ static void same_seed_same_events(void)
 static void paths_draw_independently(void)
 {
 	struct log plain, with_c;
-	scripted_run(77, 0, &plain);
-	scripted_run(77, 1, &with_c);
+	scripted_run(77, 0, 0, &plain);
+	scripted_run(77, 1, 0, &with_c);
 	CHECK(logs_equal(&plain, &with_c));
 	free(plain.v);
 	free(with_c.v);
+}
+
+/* A queue limit without a rate changes nothing; a bottleneck replays. */
+static void bottleneck_is_deterministic_and_absent_without_a_rate(void)
+{
+	struct log plain, queue_only, slow, slow_again;
+	scripted_run(91, 0, 0, &plain);
+	scripted_run(91, 0, 1, &queue_only);
+	scripted_run(91, 0, 2, &slow);
+	scripted_run(91, 0, 2, &slow_again);
+	CHECK(logs_equal(&plain, &queue_only));
+	CHECK(logs_equal(&slow, &slow_again));
+	CHECK(!logs_equal(&plain, &slow));
+	size_t lost = count_events(&slow, SYNACK_SIM_LOST, 1, 0);
+	CHECK(lost > count_events(&plain, SYNACK_SIM_LOST, 1, 0));
+	free(plain.v);
+	free(queue_only.v);
+	free(slow.v);
+	free(slow_again.v);
 }
 
 /* ------------------------------------------------------------------ */
@@ -910,8 +1201,16 @@ int main(void)
 	RUN(filter_delay_bypasses_impairments);
 	RUN(down_host_loses_everything);
 	RUN(unknown_destination_counts_no_route);
+	RUN(bottleneck_spaces_full_segments_by_their_transmission_time);
+	RUN(bottleneck_carries_fractions_of_a_microsecond);
+	RUN(bottleneck_long_run_rate_is_exact);
+	RUN(bottleneck_queue_drops_the_tail);
+	RUN(bottleneck_sees_only_what_loss_spared);
+	RUN(bottleneck_also_carries_filter_delayed_datagrams);
+	RUN(bottleneck_takes_any_rate);
 	RUN(same_seed_same_events);
 	RUN(paths_draw_independently);
+	RUN(bottleneck_is_deterministic_and_absent_without_a_rate);
 	RUN(lost_syn_is_retransmitted_on_the_virtual_clock);
 	return check_summary("test_sim");
 }
