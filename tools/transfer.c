@@ -582,6 +582,11 @@ static void start(struct xfer *x)
 	synack_getsockname(cs, x->csock, &r->client);
 }
 
+static const char *state_str(int s)
+{
+	return s < 0 ? "none" : synack_state_name(s);
+}
+
 /* What the run shows, once it is over: the verdict and the numbers. */
 static void conclude(struct xfer *x)
 {
@@ -603,8 +608,12 @@ static void conclude(struct xfer *x)
 	if (!x->failed && !x->server_closed)
 		fail(x,
 		     "the network went quiet before the server saw the end of the stream "
-		     "(%llu of %llu bytes received)",
-		     (unsigned long long)r->bytes_received, (unsigned long long)r->bytes);
+		     "(%llu of %llu bytes received; client %s by %s, server %s)",
+		     (unsigned long long)r->bytes_received, (unsigned long long)r->bytes,
+		     state_str(r->state[DEMO_CLIENT]),
+		     r->cause[DEMO_CLIENT] < 0 ? "nothing"
+		                               : synack_cause_name(r->cause[DEMO_CLIENT]),
+		     state_str(r->state[DEMO_SERVER]));
 	if (!x->failed && r->first_bad != UINT64_MAX)
 		fail(x, "the data differs from what was sent, from byte %llu on",
 		     (unsigned long long)r->first_bad);
@@ -642,11 +651,6 @@ static void conclude(struct xfer *x)
 
 /* ------------------------------------------------------------------ */
 /* Reports.                                                            */
-
-static const char *state_str(int s)
-{
-	return s < 0 ? "none" : synack_state_name(s);
-}
 
 static void json_summary(const struct transfer_opts *o, const struct transfer_result *r, FILE *out)
 {
@@ -689,7 +693,7 @@ static void json_summary(const struct transfer_opts *o, const struct transfer_re
 
 static void describe_network(const struct transfer_opts *o, FILE *out)
 {
-	fprintf(out, "network: %lld ms one-way delay", (long long)o->delay_ms);
+	fprintf(out, "network, each way: %lld ms delay", (long long)o->delay_ms);
 	if (o->loss > 0)
 		fprintf(out, ", loss %g", o->loss);
 	if (o->dup > 0)
@@ -700,15 +704,14 @@ static void describe_network(const struct transfer_opts *o, FILE *out)
 		fputs(", no loss", out);
 	if (o->bw_mbps > 0) {
 		long long q = o->queue_pkts >= 0 ? o->queue_pkts : TRANSFER_DEFAULT_QUEUE;
-		fprintf(out, ", bottleneck %g Mbit/s with a queue of ", o->bw_mbps);
+		fprintf(out, ",\n                   a %g Mbit/s bottleneck with ", o->bw_mbps);
 		if (q)
-			fprintf(out, "%lld packets", q);
+			fprintf(out, "a %lld-packet queue\n", q);
 		else
-			fputs("unlimited packets", out);
+			fputs("an unlimited queue\n", out);
 	} else {
-		fputs(", no bottleneck", out);
+		fputs(", no bottleneck\n", out);
 	}
-	fputs(" (each direction)\n", out);
 }
 
 static void human_report(const struct transfer_opts *o, const struct transfer_result *r, FILE *out)
@@ -740,15 +743,20 @@ static void human_report(const struct transfer_opts *o, const struct transfer_re
 	        (unsigned long long)r->rto_expiries);
 	fprintf(out, "  fast retransmits   %llu (client FastRetrans)\n",
 	        (unsigned long long)r->fast_retransmits);
-	if (r->info_seen)
-		fprintf(out,
-		        "  cwnd               %lu bytes = %.1f segments of %lu at close (at most "
-		        "%lu), ssthresh %lu\n",
-		        (unsigned long)r->cwnd, r->mss ? (double)r->cwnd / r->mss : 0.0,
-		        (unsigned long)r->mss, (unsigned long)r->cwnd_max,
-		        (unsigned long)r->ssthresh);
-	else
+	if (r->info_seen) {
+		fprintf(
+		    out,
+		    "  cwnd               %lu bytes at close (%.1f segments of %lu), at most %lu\n",
+		    (unsigned long)r->cwnd, r->mss ? (double)r->cwnd / r->mss : 0.0,
+		    (unsigned long)r->mss, (unsigned long)r->cwnd_max);
+		if (r->ssthresh == UINT32_MAX)
+			fputs("  ssthresh           infinite (never set by a loss)\n", out);
+		else
+			fprintf(out, "  ssthresh           %lu bytes\n",
+			        (unsigned long)r->ssthresh);
+	} else {
 		fputs("  cwnd               unknown (the client never connected)\n", out);
+	}
 	for (int h = 0; h < 2; h++) {
 		fprintf(out, "  %-18s %s", H(h), state_str(r->state[h]));
 		if (r->cause[h] >= 0)
@@ -757,13 +765,14 @@ static void human_report(const struct transfer_opts *o, const struct transfer_re
 			fputs(" (TIME_WAIT cut short by the peer's RST, RFC 1337)", out);
 		fprintf(out, "\n  %-18s %s\n", "", r->path[h][0] ? r->path[h] : "(no states)");
 	}
-	fprintf(out,
-	        "  network            %llu datagrams, %llu lost, %llu duplicated, %llu "
-	        "dropped by the queue\n",
-	        (unsigned long long)(r->net[0].sent + r->net[1].sent),
-	        (unsigned long long)(r->net[0].lost + r->net[1].lost),
-	        (unsigned long long)(r->net[0].duplicated + r->net[1].duplicated),
-	        (unsigned long long)(r->net[0].queue_drops + r->net[1].queue_drops));
+	fprintf(
+	    out,
+	    "  network            %llu datagrams, %llu lost (%llu of them at a full queue), %llu "
+	    "duplicated\n",
+	    (unsigned long long)(r->net[0].sent + r->net[1].sent),
+	    (unsigned long long)(r->net[0].lost + r->net[1].lost),
+	    (unsigned long long)(r->net[0].queue_drops + r->net[1].queue_drops),
+	    (unsigned long long)(r->net[0].duplicated + r->net[1].duplicated));
 	fprintf(out, "  run ended at       %.3f ms of virtual time, %llu steps\n",
 	        (double)r->t_end_us / 1000.0, (unsigned long long)r->steps);
 	if (r->ok)
