@@ -296,8 +296,19 @@ static void draw_arrow(struct line *l, int from_client, const char *label, int l
 	else
 		lane[1] = '<';
 	int n = (int)strlen(label);
-	if (n > LANE_WIDTH - 8)
+	if (n > LANE_WIDTH - 8) {
+		/* Too long for the lane: leave out whole words from the end, and
+		 * a field name whose value went with them, rather than show a
+		 * number cut short ("win 655" for "win 65535"). */
 		n = LANE_WIDTH - 8;
+		while (n > 0 && label[n] != ' ')
+			n--;
+		if (n >= 4 && (strncmp(label + n - 4, " win", 4) == 0 ||
+		               strncmp(label + n - 4, " ack", 4) == 0))
+			n -= 4;
+		if (n <= 0)
+			n = LANE_WIDTH - 8;
+	}
 	int start = from_client ? 4 : LANE_WIDTH - 4 - n - 2;
 	lane[start - 1] = ' ';
 	memcpy(lane + start, label, (size_t)n);
