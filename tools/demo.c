@@ -16,7 +16,7 @@
 /* Hard caps so that a bug never hangs a run: a day of virtual time. */
 #define CAP_US (24ull * 3600 * 1000000)
 #define CAP_STEPS 1000000u
-#define RXBUF 8192
+#define RXBUF 16384
 #define TAP_MAX 100000
 #define TAP_WINDOW 1024
 #define LOG_MAX 200000 /* events; a runaway stack ends the run instead of eating memory */
@@ -52,6 +52,7 @@ enum filter_mode {
 	FILTER_DELAY_DATA, /* hold back the client's next data segment */
 	FILTER_STRAGGLER,  /* keep a copy of server data; drop client ACKs while the server
 	                      retransmits */
+	FILTER_LOSE_DATA,  /* drop the first sending of the client's f_nth data segment */
 };
 
 struct demo;
@@ -91,6 +92,10 @@ struct demo {
 	int f_server_fins;
 	uint8_t saved[2048];
 	size_t saved_len;
+	int f_nth, f_seen;   /* FILTER_LOSE_DATA: which data segment, how many so far */
+	uint32_t f_lost_seq; /* the sequence number of the segment it dropped */
+	int f_lost;          /* it did */
+	int server_rcvbuf;   /* SO_RCVBUF of the server's listener; 0: the default */
 
 	int show_ss;
 	/* What a script observed, for its checks. */
@@ -226,6 +231,14 @@ static int filter_fn(void *ctx, int from, int to, const uint8_t *pkt, size_t len
 			d->f_armed = 0;
 			*extra_delay_us = d->f_extra_us;
 			return SYNACK_SIM_DELAY;
+		}
+		break;
+	case FILTER_LOSE_DATA:
+		if (h == DEMO_CLIENT && si.len > 0 && d->f_armed && ++d->f_seen == d->f_nth) {
+			d->f_armed = 0;
+			d->f_lost = 1;
+			d->f_lost_seq = si.seq;
+			return SYNACK_SIM_DROP;
 		}
 		break;
 	case FILTER_STRAGGLER:
@@ -419,6 +432,13 @@ static int app_listen(struct demo *d, int h, uint16_t port)
 		return s;
 	struct synack_endpoint ep = {synack_stack_addr(d->st[h]), port};
 	drain(d);
+	if (h == DEMO_SERVER && d->server_rcvbuf > 0) {
+		/* Before listen(): the connections it accepts inherit the size,
+		 * and their SYN-ACK already offers no more than it. */
+		int r = synack_setsockopt(d->st[h], s, SYNACK_SO_RCVBUF, d->server_rcvbuf);
+		app_event(d, h, s, "setsockopt", r, &ep, NULL);
+		note(d, h, "(SO_RCVBUF %d)", d->server_rcvbuf);
+	}
 	int r = synack_bind(d->st[h], s, &ep);
 	if (r == 0)
 		r = synack_listen(d->st[h], s, 16);
@@ -1217,6 +1237,232 @@ static void ck_fin_wait_2_timeout(struct demo *d)
 	check(d, d->res->host[DEMO_SERVER].stats.orphans_live == 0, "no orphan left on the server");
 }
 
+/* Printable bytes for the data scenarios, so that a mix-up shows. */
+static void fill_payload(uint8_t *buf, size_t n, unsigned salt)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (uint8_t)('a' + (i * 7 + i / 26 + salt) % 26);
+}
+
+static void check_payload(struct demo *d, int h, size_t n, unsigned salt)
+{
+	uint8_t want[RXBUF];
+	fill_payload(want, n, salt);
+	int ok = n <= RXBUF && d->nrx[h] == n && memcmp(d->rx[h], want, n) == 0;
+	check(d, ok, "%s received exactly the %zu bytes sent (got %zu)", H(h), n, d->nrx[h]);
+}
+
+/* Two full segments fill the server's receive buffer; the client has four
+ * to send. */
+#define ZW_RCVBUF 2920
+#define ZW_BYTES 5840
+#define ZW_SALT 3
+#define ZW_PAUSE_MS 2500
+
+static void sc_zero_window(struct demo *d)
+{
+	uint8_t data[ZW_BYTES];
+	fill_payload(data, sizeof(data), ZW_SALT);
+	d->server_rcvbuf = ZW_RCVBUF;
+	if (!open_conn(d))
+		return;
+	note(d, DEMO_SERVER, "server app: busy, does not read");
+	if (app_send(d, DEMO_CLIENT, data, sizeof(data)) != (long)sizeof(data))
+		return;
+	/* The pause counts from when the buffer is full, so that a lost
+	 * segment (--loss) delays the zero window but does not hide it. */
+	for (;;) {
+		struct synack_tcp_info ti;
+		if (synack_tcp_info(d->st[DEMO_SERVER], d->sock[DEMO_SERVER], &ti) != 0 ||
+		    ti.recv_queue >= ZW_RCVBUF || step(d) == SYNACK_NEVER)
+			break;
+	}
+	sleep_ms(d, ZW_PAUSE_MS);
+	note(d, DEMO_SERVER, "server app: reads again");
+	if (!recv_bytes(d, DEMO_SERVER, sizeof(data)))
+		return;
+	app_close(d, DEMO_CLIENT);
+	passive_close(d, DEMO_SERVER);
+}
+
+/*
+ * The zero-window episode as the client saw it: the log positions of the
+ * first segment that closed the window and of the first later one that
+ * opened it again (for the data it had acknowledged, so that a stale
+ * duplicate does not count), or -1.
+ */
+static void zero_window_span(struct demo *d, long *closed, long *opened)
+{
+	*closed = *opened = -1;
+	uint32_t ack = 0;
+	for (size_t i = 0; i < d->log.n; i++) {
+		const struct render_event *e = &d->log.ev[i];
+		if (e->kind != RENDER_TRACE || e->host != DEMO_CLIENT ||
+		    e->tr.kind != SYNACK_TRACE_RX || !(e->tr.flags & SYNACK_TH_ACK))
+			continue;
+		if (*closed < 0 && e->tr.win == 0) {
+			*closed = (long)i;
+			ack = e->tr.ack;
+		} else if (*closed >= 0 && e->tr.win > 0 && (int32_t)(e->tr.ack - ack) >= 0) {
+			*opened = (long)i;
+			return;
+		}
+	}
+}
+
+static void ck_zero_window(struct demo *d)
+{
+	check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
+	check_path(d, DEMO_SERVER, PATH_PASSIVE_SERVER);
+	check_payload(d, DEMO_SERVER, ZW_BYTES, ZW_SALT);
+	long closed, opened;
+	zero_window_span(d, &closed, &opened);
+	const struct render_event *zw = closed >= 0 ? &d->log.ev[closed] : NULL;
+	check(d, zw != NULL, "the server advertised a zero window (at %.3f ms)",
+	      zw ? (double)zw->t_us / 1000.0 : -1.0);
+	/* Every segment the client sent while the window was zero is a probe:
+	 * it has nothing else to send then. */
+	uint64_t t[16];
+	int probes = 0;
+	long end = opened >= 0 ? opened : (long)d->log.n;
+	for (long i = closed + 1; closed >= 0 && i < end; i++) {
+		const struct render_event *e = &d->log.ev[i];
+		if (e->kind != RENDER_TRACE || e->host != DEMO_CLIENT ||
+		    e->tr.kind != SYNACK_TRACE_TX)
+			continue;
+		if (probes < 16)
+			t[probes] = e->t_us;
+		probes++;
+	}
+	check(d, probes >= 2,
+	      "the client sent %d window probes while the window was zero (WinProbes %llu)", probes,
+	      (unsigned long long)counter(d, DEMO_CLIENT, "WinProbes"));
+	char gaps[64] = "";
+	int grew = probes >= 2, n = 0;
+	for (int i = 1; i < probes && i < 16; i++) {
+		uint64_t gap = t[i] - t[i - 1];
+		if (i >= 2 && gap < t[i - 1] - t[i - 2])
+			grew = 0;
+		n += snprintf(gaps + n, sizeof(gaps) - (size_t)n, "%s%.0f", i > 1 ? ", " : "",
+		              (double)gap / 1000.0);
+		if (n >= (int)sizeof(gaps))
+			break;
+	}
+	check(d, grew, "each probe waited at least as long as the one before (%s ms apart)", gaps);
+	/* The window update: the server's own segment that opened the window,
+	 * and the client's data that followed it. */
+	const struct render_event *upd = opened >= 0 ? &d->log.ev[opened] : NULL;
+	int data_after = 0;
+	for (long i = opened + 1; opened >= 0 && i < (long)d->log.n; i++) {
+		const struct render_event *e = &d->log.ev[i];
+		if (e->kind == RENDER_TRACE && e->host == DEMO_CLIENT &&
+		    e->tr.kind == SYNACK_TRACE_TX && e->tr.len > 0)
+			data_after++;
+	}
+	check(d, upd && data_after > 0,
+	      "a window update (win %lu) reopened it and the client sent the rest (%d segments)",
+	      upd ? (unsigned long)upd->tr.win : 0ul, data_after);
+	/* Name the probes on the ladder, since they look like plain ACKs. */
+	for (int i = 0; i < probes && i < 16; i++) {
+		struct render_event *e = render_log_add(&d->log, t[i], DEMO_CLIENT, RENDER_NOTE);
+		if (e)
+			snprintf(e->text, sizeof(e->text), "window probe %d (persist timer)",
+			         i + 1);
+	}
+}
+
+/* Eight segments in one flight; the second is lost, and the six after it
+ * each make the receiver say again what it is missing. */
+#define RT_BYTES (8 * 1460)
+#define RT_SALT 11
+#define RT_LOST_NTH 2
+
+static void sc_retransmit(struct demo *d)
+{
+	uint8_t data[RT_BYTES];
+	fill_payload(data, sizeof(data), RT_SALT);
+	d->fmode = FILTER_LOSE_DATA;
+	d->f_armed = 1;
+	d->f_nth = RT_LOST_NTH;
+	if (!open_conn(d))
+		return;
+	note(d, DEMO_CLIENT, "the network will lose the second data segment");
+	if (app_send(d, DEMO_CLIENT, data, sizeof(data)) != (long)sizeof(data))
+		return;
+	if (!recv_bytes(d, DEMO_SERVER, sizeof(data)))
+		return;
+	app_close(d, DEMO_CLIENT);
+	passive_close(d, DEMO_SERVER);
+}
+
+static void ck_retransmit(struct demo *d)
+{
+	check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
+	check_path(d, DEMO_SERVER, PATH_PASSIVE_SERVER);
+	check_payload(d, DEMO_SERVER, RT_BYTES, RT_SALT);
+	uint32_t seq = d->f_lost_seq;
+	const struct render_event *first = NULL, *again = NULL;
+	int sent = 0;
+	for (int i = 0; d->f_lost; i++) {
+		const struct render_event *e = seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, 0, 0, 1, i);
+		if (!e)
+			break;
+		if (e->tr.seq != seq)
+			continue;
+		if (sent == 0)
+			first = e;
+		else if (sent == 1)
+			again = e;
+		sent++;
+	}
+	uint32_t rel = first ? seq - first->tr.iss : 0;
+	check(d, first && first->fate_known && first->lost, "data segment %d (seq %lu) was lost",
+	      RT_LOST_NTH, (unsigned long)rel);
+	check(d, sent >= 2, "the client sent seq %lu %d times", (unsigned long)rel, sent);
+	/* Which mechanism repaired it: fast retransmit if the counter moved,
+	 * else the retransmission timeout. */
+	int dups = -1; /* ACKs for the missing byte before the retransmission, but the first */
+	for (int i = 0; again; i++) {
+		const struct render_event *e = seg(d, DEMO_CLIENT, SYNACK_TRACE_RX, SYNACK_TH_ACK,
+		                                   SYNACK_TH_SYN | SYNACK_TH_FIN, -1, i);
+		if (!e || e > again)
+			break;
+		if (e->tr.ack == seq)
+			dups++;
+	}
+	uint64_t fast = counter(d, DEMO_CLIENT, "FastRetrans");
+	uint64_t waited = first && again ? again->t_us - first->t_us : 0;
+	uint64_t rto_min = (uint64_t)d->cfg[DEMO_CLIENT].rto_min_ms * 1000;
+	const char *how;
+	if (fast > 0 && dups >= 3) {
+		how = "fast retransmit";
+		check(d, again != NULL,
+		      "repaired by fast retransmit after %d duplicate ACKs (FastRetrans %llu)",
+		      dups, (unsigned long long)fast);
+	} else if (fast > 0) {
+		/* Already in fast recovery for an earlier hole (--reorder, --loss):
+		 * the ACK that filled it was partial and NewReno sent the next
+		 * hole at once (RFC 6582 3.2 step 3), sooner than any timeout. */
+		how = "fast recovery";
+		check(d, again && waited < rto_min,
+		      "repaired in fast recovery on a partial ACK after %.3f ms (FastRetrans %llu)",
+		      (double)waited / 1000.0, (unsigned long long)fast);
+	} else {
+		how = "retransmission timeout";
+		check(d, again && waited >= rto_min,
+		      "repaired by a retransmission timeout after %.3f ms (Timeouts %llu)",
+		      (double)waited / 1000.0,
+		      (unsigned long long)counter(d, DEMO_CLIENT, "Timeouts"));
+	}
+	if (again) {
+		struct render_event *e =
+		    render_log_add(&d->log, again->t_us, DEMO_CLIENT, RENDER_NOTE);
+		if (e)
+			snprintf(e->text, sizeof(e->text), "^ %s of seq %lu", how,
+			         (unsigned long)rel);
+	}
+}
+
 static const struct scenario SCENARIOS[] = {
     {{"handshake",
       "open, request/response, the client closes first: FIN, ACK, FIN, ACK, TIME_WAIT"},
@@ -1281,6 +1527,18 @@ static const struct scenario SCENARIOS[] = {
      "application does not close; the orphaned FIN_WAIT_2 ends after fin_timeout_ms.",
      sc_fin_wait_2_timeout,
      ck_fin_wait_2_timeout},
+    {{"zero-window", "the server stops reading: zero window, persist probes, window update"},
+     "A receiver that does not read closes its window; the sender keeps the connection "
+     "alive with window probes sent further and further apart by the persist timer, and "
+     "sends the rest as soon as a window update reopens the window.",
+     sc_zero_window,
+     ck_zero_window},
+    {{"retransmit", "a data segment is lost and sent again: fast retransmit or RTO"},
+     "A lost segment leaves a hole: the receiver acknowledges the last byte before it "
+     "for every segment that arrives after it, and the sender repairs it, after three "
+     "duplicate ACKs (fast retransmit) or when its retransmission timer expires.",
+     sc_retransmit,
+     ck_retransmit},
 };
 
 #define NSCENARIOS (sizeof(SCENARIOS) / sizeof(SCENARIOS[0]))

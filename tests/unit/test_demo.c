@@ -43,6 +43,8 @@ static const struct expect EXPECT[] = {
      LISTENER "; LISTEN>SYN_RECEIVED>ESTABLISHED"},
     {"fin-wait-2-timeout", "CLOSED>SYN_SENT>ESTABLISHED>CLOSE_WAIT",
      LISTENER "; LISTEN>SYN_RECEIVED>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>CLOSED"},
+    {"zero-window", ACTIVE_CLIENT, PASSIVE_SERVER},
+    {"retransmit", ACTIVE_CLIENT, PASSIVE_SERVER},
 };
 
 #define NEXPECT (sizeof(EXPECT) / sizeof(EXPECT[0]))
@@ -135,6 +137,54 @@ static void demo_fin_wait_1_stuck_states(void)
 static void demo_fin_wait_2_timeout_states(void)
 {
 	one_scenario(&EXPECT[11]);
+}
+static void demo_zero_window_states(void)
+{
+	one_scenario(&EXPECT[12]);
+}
+static void demo_retransmit_states(void)
+{
+	one_scenario(&EXPECT[13]);
+}
+
+/* The ladder of zero-window shows the closed window, the probes (named,
+ * since on the wire they are plain ACKs) and the window update; the probes
+ * were counted. */
+static void demo_zero_window_shows_probes(void)
+{
+	char *t = NULL;
+	size_t n = 0;
+	struct demo_result *r = run("zero-window", 1, 0, &t, &n);
+	CHECK(r->ok);
+	CHECK(t && strstr(t, "S. seq 0 ack 1 win 2920") != NULL);
+	CHECK(t && strstr(t, ". ack 2921 win 0 ") != NULL);
+	CHECK(t && strstr(t, "window probe 1 (persist timer)") != NULL);
+	CHECK(t && strstr(t, "window probe 2 (persist timer)") != NULL);
+	CHECK(t && strstr(t, ". ack 2921 win 2920 ") != NULL);
+	CHECK(r->host[DEMO_CLIENT].stats.WinProbes >= 2);
+	free(t);
+	free(r);
+}
+
+/* The ladder of retransmit shows the lost segment and names what repaired
+ * it; a check says which mechanism it was. */
+static void demo_retransmit_names_mechanism(void)
+{
+	char *t = NULL;
+	size_t n = 0;
+	struct demo_result *r = run("retransmit", 1, 0, &t, &n);
+	CHECK(r->ok);
+	CHECK(t && strstr(t, "seq 1461:2921(1460) ack 1 win 65535 x") != NULL);
+	int fast = t && strstr(t, "^ fast retransmit of seq 1461") != NULL;
+	int rto = t && strstr(t, "^ retransmission timeout of seq 1461") != NULL;
+	CHECK(fast + rto == 1);
+	int named = 0;
+	for (size_t i = 0; i < r->nchecks; i++)
+		named += strncmp(r->checks[i].what, "repaired by ", 12) == 0;
+	CHECK_EQ(named, 1);
+	CHECK_EQ(fast, r->host[DEMO_CLIENT].stats.FastRetrans > 0);
+	free(t);
+	free(r);
 }
 
 /* Every listed scenario has an expectation here and runs in both formats. */
@@ -306,6 +356,10 @@ int main(void)
 	RUN(demo_close_wait_leak_states);
 	RUN(demo_fin_wait_1_stuck_states);
 	RUN(demo_fin_wait_2_timeout_states);
+	RUN(demo_zero_window_states);
+	RUN(demo_retransmit_states);
+	RUN(demo_zero_window_shows_probes);
+	RUN(demo_retransmit_names_mechanism);
 	RUN(demo_every_scenario_is_tested);
 	RUN(demo_same_seed_same_json);
 	RUN(demo_different_seeds_different_isns);
