@@ -54,6 +54,8 @@ int cli_parse_double(const char *s, double lo, double hi, double *out)
 	 * on a command line starts with a digit, a sign or a point. */
 	if (!s || !*s || isspace((unsigned char)*s))
 		return -1;
+	if (*s == '-' && lo >= 0)
+		return -1; /* "-0" is zero, but nobody means it */
 	char *end;
 	double v = strtod(s, &end);
 	if (*end || end == s || !isfinite(v) || v < lo || v > hi)
