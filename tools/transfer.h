@@ -74,6 +74,9 @@ struct transfer_result {
 	int info_seen;                     /* cwnd and friends are known */
 	/* Each end's last transition: from, to and its cause (-1: none). */
 	int from[2], state[2], cause[2];
+	/* It was the orderly end: the client from TIME_WAIT when it expired,
+	 * the server from LAST_ACK on the ACK of its FIN. */
+	int orderly[2];
 	char path[2][256]; /* each end's states, "CLOSED>SYN_SENT>..." */
 	struct synack_stats stats[2];
 	struct synack_sim_counters net[2]; /* client->server, server->client */

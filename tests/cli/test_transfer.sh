@@ -84,7 +84,8 @@ done
 hs=$(str hash_sent "$tmp/sum")
 hr=$(str hash_received "$tmp/sum")
 if [ ${#hs} -eq 16 ] && [ "$hs" = "$hr" ]; then ok; else bad "summary hashes '$hs' and '$hr'"; fi
-if [ "$(str client_state "$tmp/sum")" = CLOSED ] && [ "$(str server_state "$tmp/sum")" = CLOSED ]; then
+if [ "$(str client_state "$tmp/sum")" = CLOSED ] && [ "$(str server_state "$tmp/sum")" = CLOSED ] &&
+	grep -q '"clean_close":true' "$tmp/sum"; then
 	ok
 else bad "summary: both ends should be CLOSED"; fi
 # The trace shows the whole life of both connections.

@@ -151,6 +151,7 @@ static void transfer_clean_run(void)
 	CHECK_EQ(r->state[1], SYNACK_CLOSED);
 	CHECK_EQ(r->cause[0], SYNACK_CAUSE_TIME_WAIT_EXPIRED);
 	CHECK_EQ(r->cause[1], SYNACK_CAUSE_RCV_ACK_OF_FIN);
+	CHECK(r->orderly[0] && r->orderly[1]);
 	CHECK_STR(r->path[0], "CLOSED>SYN_SENT>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>TIME_WAIT>CLOSED");
 	CHECK_STR(r->path[1], "LISTEN>SYN_RECEIVED>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSED");
 	CHECK_EQ_U64(r->retransmits, 0);
