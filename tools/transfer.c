@@ -1,6 +1,7 @@
 #include "transfer.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +56,8 @@ void transfer_usage(FILE *out)
 	        "  --dup P        probability a datagram is duplicated (0..1)\n"
 	        "  --reorder P    probability a datagram is held back and overtaken (0..1)\n"
 	        "  --delay-ms N   one-way delay in milliseconds (default %d, at most %d)\n"
-	        "  --bw-mbps R    a bottleneck of R Mbit/s each way (%g..%g, fractions allowed;\n"
-	        "                 default: none)\n"
+	        "  --bw-mbps R    a bottleneck of R Mbit/s each way (default: none); R in\n"
+	        "                 %g..%g, fractions allowed\n"
 	        "  --queue N      packets the bottleneck queue holds before it drops (default\n"
 	        "                 %d; 0: unlimited); needs --bw-mbps\n"
 	        "  --seed N       seed of the network, the hosts' secrets and the payload\n"
@@ -67,8 +68,10 @@ void transfer_usage(FILE *out)
 	        "                  \"virtual_ms\":..,\"goodput_mbps\":..,...}\n"
 	        "\n"
 	        "virtual_ms runs from connect() until the server reads the end of the stream;\n"
-	        "goodput is the bytes received over that time.  Exit status: 0 when every byte\n"
-	        "arrived intact and both ends reached CLOSED, 1 when not, 2 on bad usage.\n",
+	        "goodput is the bytes received over that time (null in --json when no time\n"
+	        "passed: --delay-ms 0 without a bottleneck or loss).  Exit status: 0 when\n"
+	        "every byte arrived intact and both ends reached CLOSED, 1 when not, 2 on bad\n"
+	        "usage.\n",
 	        TRANSFER_DEFAULT_BYTES, TRANSFER_DEFAULT_DELAY_MS, TRANSFER_MAX_DELAY_MS,
 	        TRANSFER_MIN_BW_MBPS, TRANSFER_MAX_BW_MBPS, TRANSFER_DEFAULT_QUEUE);
 }
@@ -455,6 +458,7 @@ static void server_poll(struct xfer *x)
 		}
 		if (n == 0) {
 			r->t_eof_us = now(x);
+			r->eof = 1;
 			app_close(x, DEMO_SERVER, &x->ssock);
 			x->server_closed = 1;
 			return;
@@ -600,10 +604,13 @@ static void conclude(struct xfer *x)
 	r->rto_expiries = r->stats[DEMO_CLIENT].Timeouts;
 	r->fast_retransmits = r->stats[DEMO_CLIENT].FastRetrans;
 	r->win_probes = r->stats[DEMO_CLIENT].WinProbes;
-	uint64_t t_done = r->t_eof_us ? r->t_eof_us : r->t_end_us;
+	uint64_t t_done = r->eof ? r->t_eof_us : r->t_end_us;
 	uint64_t dur = t_done > r->t_connect_us ? t_done - r->t_connect_us : 0;
 	r->virtual_ms = (double)dur / 1000.0;
-	r->goodput_mbps = dur ? (double)r->bytes_received * 8.0 / (double)dur : 0.0;
+	/* With no delay and no bottleneck no virtual time may pass at all, and
+	 * the goodput is infinite: NAN says "no value" to the reports. */
+	r->goodput_mbps =
+	    dur ? (double)r->bytes_received * 8.0 / (double)dur : (r->bytes_received ? NAN : 0.0);
 
 	if (!x->failed && !x->server_closed)
 		fail(x,
@@ -655,9 +662,13 @@ static void json_summary(const struct transfer_opts *o, const struct transfer_re
 {
 	fprintf(out,
 	        "{\"ev\":\"summary\",\"ok\":%s,\"bytes\":%llu,\"retransmits\":%llu,"
-	        "\"virtual_ms\":%.3f,\"goodput_mbps\":%.6f",
+	        "\"virtual_ms\":%.3f,\"goodput_mbps\":",
 	        r->ok ? "true" : "false", (unsigned long long)r->bytes,
-	        (unsigned long long)r->retransmits, r->virtual_ms, r->goodput_mbps);
+	        (unsigned long long)r->retransmits, r->virtual_ms);
+	if (isnan(r->goodput_mbps))
+		fputs("null", out);
+	else
+		fprintf(out, "%.6f", r->goodput_mbps);
 	fprintf(out,
 	        ",\"rto_expiries\":%llu,\"fast_retransmits\":%llu,\"win_probes\":%llu,"
 	        "\"cwnd\":%lu,\"cwnd_max\":%lu,\"ssthresh\":%lu,\"mss\":%lu",
@@ -731,12 +742,17 @@ static void human_report(const struct transfer_opts *o, const struct transfer_re
 	            ? "identical"
 	            : "DIFFERENT");
 	fprintf(out, "  virtual duration   %.3f ms (connect to %s)\n", r->virtual_ms,
-	        r->t_eof_us ? "the server's end of stream"
-	                    : "the end of the run; the stream never ended");
-	fprintf(out,
-	        r->goodput_mbps >= 1 ? "  goodput            %.3f Mbit/s\n"
-	                             : "  goodput            %.6f Mbit/s\n",
-	        r->goodput_mbps);
+	        r->eof ? "the server's end of stream"
+	               : "the end of the run; the stream never ended");
+	if (isnan(r->goodput_mbps))
+		fputs("  goodput            infinite (no virtual time passed: no delay, no "
+		      "bottleneck)\n",
+		      out);
+	else
+		fprintf(out,
+		        r->goodput_mbps >= 1 ? "  goodput            %.3f Mbit/s\n"
+		                             : "  goodput            %.6f Mbit/s\n",
+		        r->goodput_mbps);
 	fprintf(out, "  retransmits        %llu segments (client RetransSegs)\n",
 	        (unsigned long long)r->retransmits);
 	fprintf(out, "  rto expiries       %llu (client Timeouts)\n",

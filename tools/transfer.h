@@ -61,17 +61,18 @@ struct transfer_result {
 	uint64_t hash_sent, hash_received; /* FNV-1a 64 of each stream */
 	uint64_t first_bad;                /* offset of the first wrong byte; UINT64_MAX: none */
 	uint64_t t_connect_us;             /* connect() */
-	uint64_t t_eof_us;                 /* the server read end of stream; 0: never */
+	uint64_t t_eof_us;                 /* the server read end of stream, if eof */
+	int eof;                           /* it did */
 	uint64_t t_end_us;                 /* the run ended (everything closed, or failure) */
 	double virtual_ms;                 /* connect() to the server's end of stream */
-	double goodput_mbps;               /* bytes received * 8 / virtual_ms */
-	uint64_t retransmits;              /* client RetransSegs */
-	uint64_t rto_expiries;             /* client Timeouts */
-	uint64_t fast_retransmits;         /* client FastRetrans */
-	uint64_t win_probes;               /* client WinProbes */
-	uint32_t cwnd, ssthresh, mss;      /* client, at close() */
-	uint32_t cwnd_max;                 /* largest cwnd seen while the client held the socket */
-	int info_seen;                     /* cwnd and friends are known */
+	double goodput_mbps;          /* bytes received * 8 / virtual_ms; NAN when no time passed */
+	uint64_t retransmits;         /* client RetransSegs */
+	uint64_t rto_expiries;        /* client Timeouts */
+	uint64_t fast_retransmits;    /* client FastRetrans */
+	uint64_t win_probes;          /* client WinProbes */
+	uint32_t cwnd, ssthresh, mss; /* client, at close() */
+	uint32_t cwnd_max;            /* largest cwnd seen while the client held the socket */
+	int info_seen;                /* cwnd and friends are known */
 	/* Each end's last transition: from, to and its cause (-1: none). */
 	int from[2], state[2], cause[2];
 	/* It was the orderly end: the client from TIME_WAIT when it expired,

@@ -164,6 +164,25 @@ static void transfer_clean_run(void)
 	free(r);
 }
 
+/* No delay and no bottleneck: no virtual time passes, and the goodput has
+ * no value (a NAN the summary writes as null), though the transfer works. */
+static void transfer_in_no_time(void)
+{
+	struct transfer_opts o;
+	transfer_opts_default(&o);
+	o.delay_ms = 0;
+	o.json = 1;
+	char *t = NULL;
+	struct transfer_result *r = trun(&o, &t);
+	CHECK(r->ok && r->eof);
+	CHECK_EQ_U64(r->t_eof_us, 0);
+	CHECK(r->virtual_ms == 0);
+	CHECK(r->goodput_mbps != r->goodput_mbps);
+	CHECK(t && strstr(t, ",\"virtual_ms\":0.000,\"goodput_mbps\":null,") != NULL);
+	free(t);
+	free(r);
+}
+
 /* Loss, duplication and reordering: retransmissions, still every byte. */
 static void transfer_lossy_runs(void)
 {
@@ -235,6 +254,7 @@ int main(void)
 	RUN(cli_flag_value_forms);
 	RUN(transfer_args);
 	RUN(transfer_clean_run);
+	RUN(transfer_in_no_time);
 	RUN(transfer_lossy_runs);
 	RUN(transfer_same_seed_same_json);
 	RUN(transfer_failure_is_reported);
