@@ -101,12 +101,13 @@ struct tcb {
 	/* Congestion control (RFC 5681, RFC 6582). */
 	const struct tcp_cc_ops *cc;
 	uint32_t cwnd, ssthresh;
-	uint32_t cc_priv[4]; /* the algorithm's own state */
-	uint8_t ca_state;    /* enum synack_ca_state */
-	uint8_t dupacks;     /* consecutive duplicate ACKs */
-	uint32_t recover;    /* RFC 6582: snd_max when recovery or loss began */
-	uint64_t last_send;  /* when we last sent data (restart after idle) */
-	uint32_t limited_tx; /* RFC 3042: bytes allowed beyond cwnd on early duplicate ACKs */
+	uint32_t cc_priv[4];  /* the algorithm's own state */
+	uint8_t ca_state;     /* enum synack_ca_state */
+	uint8_t dupacks;      /* consecutive duplicate ACKs */
+	uint8_t cwnd_limited; /* the last send stopped at cwnd, not the peer's window or the app */
+	uint32_t recover;     /* RFC 6582: snd_max when recovery or loss began */
+	uint64_t last_send;   /* when we last sent data (restart after idle) */
+	uint32_t limited_tx;  /* RFC 3042: bytes allowed beyond cwnd on early duplicate ACKs */
 
 	/* Deadlines; SYNACK_NEVER when off.  h.timer holds the earliest. */
 	uint64_t rtx_at;        /* retransmission of SYN, SYN-ACK, data or FIN */

@@ -114,9 +114,14 @@ void tcp_cc_ack(struct tcb *tcb, uint32_t acked, uint32_t flight_before)
 	default:
 		break;
 	}
-	/* Grow only when the window was the limit: an application that
-	 * sends little must not inflate cwnd (RFC 7661 2). */
-	if (2 * (uint64_t)flight_before >= tcb->cwnd)
+	/* Grow only while cwnd is what limits sending: neither an
+	 * application that sends little nor the peer's window may inflate
+	 * it (RFC 7661 2, as Linux's tcp_is_cwnd_limited).  In slow start a
+	 * flight of half the window counts too, since ACKs come back before
+	 * the window fills. */
+	int in_ss = tcb->cwnd < tcb->ssthresh;
+	if (tcb->cwnd_limited ||
+	    (in_ss && 2 * (uint64_t)flight_before >= tcb->cwnd && tcb->cwnd < tcb->snd_wnd))
 		tcb->cc->cong_avoid(tcb, acked);
 }
 

@@ -239,6 +239,7 @@ void tcp_output(struct tcb *tcb)
 	if (!can_send_data(tcb->state))
 		return;
 	tcp_cc_idle_check(tcb);
+	tcb->cwnd_limited = 0;
 	for (;;) {
 		uint32_t data_end = tcp_fin_seq(tcb);
 		uint32_t avail = seq_lt(tcb->snd_nxt, data_end) ? data_end - tcb->snd_nxt : 0;
@@ -255,8 +256,12 @@ void tcp_output(struct tcb *tcb)
 		uint32_t n = avail < usable ? avail : usable;
 		if (n > tcb->snd_mss)
 			n = tcb->snd_mss;
-		if (n == 0 || !worth_sending(tcb, n, avail))
+		if (n == 0 || !worth_sending(tcb, n, avail)) {
+			/* Held back by cwnd rather than by the peer's window or
+			 * a lack of data: only then may cwnd grow (RFC 7661). */
+			tcb->cwnd_limited = cwnd <= tcb->snd_wnd && usable < avail;
 			break;
+		}
 		tcb->snd_nxt += xmit(tcb, tcb->snd_nxt, n, 1);
 	}
 	/* Data waits behind the peer's window with nothing in flight: the

@@ -539,6 +539,13 @@ static void peer_window_bounds_the_flight(void)
 	t_peer(t, ".", 1001, T_ISS + 1 + T_MSS, 0);
 	t_expect(t, ".", T_ISS + 1 + 3 * T_MSS, 1001, T_MSS);
 	t_expect_nothing(t);
+	/* The peer's window, not cwnd, is the limit: cwnd does not grow
+	 * (RFC 7661), however many ACKs come back. */
+	for (int k = 2; k <= 7; k++) {
+		t_peer(t, ".", 1001, T_ISS + 1 + (uint32_t)k * T_MSS, 0);
+		t_expect(t, ".", T_ISS + 1 + (uint32_t)(k + 2) * T_MSS, 1001, T_MSS);
+	}
+	CHECK_EQ(info(t).cwnd, 10 * T_MSS);
 	t_free(t);
 }
 
