@@ -296,7 +296,6 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(KeepAliveProbes)                                                                         \
 	X(KeepAliveTimeouts)                                                                       \
 	X(UserTimeouts)                                                                            \
-	X(RcvPruned)                                                                               \
 	X(TraceLost)
 
 struct synack_stats {

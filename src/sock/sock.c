@@ -63,6 +63,9 @@ int synack_socket(struct synack_stack *st)
 	so->rcvbuf = (int)st->cfg.rcvbuf;
 	so->sndbuf = (int)st->cfg.sndbuf;
 	so->maxseg = (int)(st->cfg.mtu - WIRE_IP4_HDR_LEN - WIRE_TCP_HDR_LEN);
+	so->opts.ka_idle_ms = st->cfg.keepalive_time_ms;
+	so->opts.ka_intvl_ms = st->cfg.keepalive_intvl_ms;
+	so->opts.ka_cnt = (uint8_t)st->cfg.keepalive_probes;
 	ring_init(&so->rcv_left, 0);
 	st->socks[fd] = so;
 	return fd;
@@ -218,7 +221,7 @@ int synack_listen(struct synack_stack *st, int s, int backlog)
 	if (err)
 		return err;
 	l->rcv_mss = (uint32_t)so->maxseg;
-	l->nodelay = (uint8_t)so->nodelay;
+	l->opts = so->opts;
 	ring_set_cap(&l->rcv_buf, (uint32_t)so->rcvbuf);
 	ring_set_cap(&l->snd_buf, (uint32_t)so->sndbuf);
 	so->tcb = l;
@@ -252,7 +255,7 @@ int synack_accept(struct synack_stack *st, int s, struct synack_endpoint *peer)
 	ns->remote.port = c->t.rport;
 	ns->rcvbuf = (int)c->rcv_buf.cap;
 	ns->sndbuf = (int)c->snd_buf.cap;
-	ns->nodelay = c->nodelay;
+	ns->opts = c->opts;
 	ns->maxseg = (int)c->rcv_mss;
 	c->sockfd = fd;
 	if (peer)
@@ -290,7 +293,8 @@ int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint 
 	                      (uint32_t)so->sndbuf, &tcb);
 	if (err)
 		return err;
-	tcb->nodelay = (uint8_t)so->nodelay;
+	tcb->opts = so->opts;
+	tcp_keepalive_reset(tcb);
 	so->tcb = tcb;
 	so->connecting = 1;
 	so->remote = *peer;
@@ -489,6 +493,41 @@ int synack_getpeername(struct synack_stack *st, int s, struct synack_endpoint *p
 	return 0;
 }
 
+/* The options a connection carries; Linux's ranges (times in ms here). */
+static int set_tcp_opt(struct tcp_opts *o, int opt, int value)
+{
+	switch (opt) {
+	case SYNACK_TCP_NODELAY:
+	case SYNACK_SO_KEEPALIVE:
+		if (value != 0 && value != 1)
+			return -EINVAL;
+		if (opt == SYNACK_TCP_NODELAY)
+			o->nodelay = (uint8_t)value;
+		else
+			o->keepalive = (uint8_t)value;
+		return 0;
+	case SYNACK_TCP_KEEPIDLE:
+	case SYNACK_TCP_KEEPINTVL:
+		if (value < 1)
+			return -EINVAL;
+		if (opt == SYNACK_TCP_KEEPIDLE)
+			o->ka_idle_ms = (uint32_t)value;
+		else
+			o->ka_intvl_ms = (uint32_t)value;
+		return 0;
+	case SYNACK_TCP_KEEPCNT:
+		if (value < 1 || value > 127)
+			return -EINVAL;
+		o->ka_cnt = (uint8_t)value;
+		return 0;
+	default: /* SYNACK_TCP_USER_TIMEOUT */
+		if (value < 0)
+			return -EINVAL;
+		o->user_timeout_ms = (uint32_t)value;
+		return 0;
+	}
+}
+
 int synack_setsockopt(struct synack_stack *st, int s, int opt, int value)
 {
 	int err;
@@ -524,11 +563,21 @@ int synack_setsockopt(struct synack_stack *st, int s, int opt, int value)
 		so->reuseaddr = value;
 		return 0;
 	case SYNACK_TCP_NODELAY:
-		if (value != 0 && value != 1)
-			return -EINVAL;
-		so->nodelay = value;
-		if (so->tcb)
-			so->tcb->nodelay = (uint8_t)value;
+	case SYNACK_SO_KEEPALIVE:
+	case SYNACK_TCP_KEEPIDLE:
+	case SYNACK_TCP_KEEPINTVL:
+	case SYNACK_TCP_KEEPCNT:
+	case SYNACK_TCP_USER_TIMEOUT:
+		err = set_tcp_opt(&so->opts, opt, value);
+		if (err)
+			return err;
+		if (so->tcb) {
+			so->tcb->opts = so->opts;
+			if (opt == SYNACK_TCP_NODELAY)
+				tcp_output(so->tcb); /* data Nagle held goes now */
+			tcp_keepalive_reset(so->tcb);
+			tcp_rearm(so->tcb);
+		}
 		return 0;
 	case SYNACK_TCP_MAXSEG: {
 		uint32_t max = st->cfg.mtu - WIRE_IP4_HDR_LEN - WIRE_TCP_HDR_LEN;
@@ -568,7 +617,22 @@ int synack_getsockopt(struct synack_stack *st, int s, int opt, int *value)
 		*value = so->reuseaddr;
 		return 0;
 	case SYNACK_TCP_NODELAY:
-		*value = so->nodelay;
+		*value = so->opts.nodelay;
+		return 0;
+	case SYNACK_SO_KEEPALIVE:
+		*value = so->opts.keepalive;
+		return 0;
+	case SYNACK_TCP_KEEPIDLE:
+		*value = (int)so->opts.ka_idle_ms;
+		return 0;
+	case SYNACK_TCP_KEEPINTVL:
+		*value = (int)so->opts.ka_intvl_ms;
+		return 0;
+	case SYNACK_TCP_KEEPCNT:
+		*value = so->opts.ka_cnt;
+		return 0;
+	case SYNACK_TCP_USER_TIMEOUT:
+		*value = (int)so->opts.user_timeout_ms;
 		return 0;
 	case SYNACK_TCP_MAXSEG:
 		*value =
@@ -663,7 +727,9 @@ int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info
 	info->rto_us = t->rto_us;
 	info->srtt_us = t->srtt_us;
 	info->rttvar_us = t->rttvar_us;
-	info->cwnd = t->snd_wnd; /* no congestion control yet: the peer's window rules */
+	info->cwnd = t->cwnd;
+	info->ssthresh = t->ssthresh;
+	info->ca_state = t->ca_state;
 	info->retransmits = t->backoff;
 	info->total_retrans = t->total_retrans;
 	info->send_queue = t->snd_buf.len;

@@ -6,6 +6,7 @@
 
 #include "core/ring.h"
 #include "core/stack.h"
+#include "tcp/tcp.h"
 
 struct sock {
 	int fd;
@@ -19,7 +20,8 @@ struct sock {
 	struct synack_endpoint local, remote;
 	int error;  /* pending SO_ERROR, a negative errno */
 	int linger; /* -1 off, else seconds */
-	int rcvbuf, sndbuf, nodelay, reuseaddr, maxseg;
+	int rcvbuf, sndbuf, reuseaddr, maxseg;
+	struct tcp_opts opts; /* given to the connection when it exists */
 	struct ring rcv_left; /* unread data kept after the connection ended */
 };
 

@@ -26,6 +26,16 @@ struct conn_head {
 	uint8_t hashed;          /* enum conn_hashed, 0 when in no table */
 };
 
+/* Per-connection options the application sets (socket options). */
+struct tcp_opts {
+	uint8_t nodelay;          /* TCP_NODELAY: no Nagle */
+	uint8_t keepalive;        /* SO_KEEPALIVE */
+	uint8_t ka_cnt;           /* TCP_KEEPCNT */
+	uint32_t ka_idle_ms;      /* TCP_KEEPIDLE */
+	uint32_t ka_intvl_ms;     /* TCP_KEEPINTVL */
+	uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT, 0 = off */
+};
+
 /* An out-of-order segment held until the gap before it fills. */
 struct ofo_seg {
 	struct ofo_seg *next;
@@ -53,15 +63,15 @@ struct tcb {
 	uint8_t fin_queued; /* the application closed its sending side */
 	uint8_t rcv_fin;    /* the peer's FIN has been received in sequence */
 	uint8_t in_acceptq;
-	uint8_t nodelay;
 	uint8_t orphan; /* the application closed the socket; the connection goes on */
 	uint64_t state_since;
 	struct tuple t;
 	int sockfd; /* owning socket, -1 for an orphan or a pending child */
+	struct tcp_opts opts;
 
 	/* Send sequence variables. */
 	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2, snd_up;
-	uint32_t snd_max;     /* highest sequence number sent + 1 (snd_nxt goes back on a timeout) */
+	uint32_t snd_max; /* highest sequence number sent + 1 (snd_nxt goes back on a timeout) */
 	uint32_t max_snd_wnd; /* largest window the peer offered (RFC 5961 5.2) */
 	uint32_t snd_mss;     /* what we may put in one segment */
 	uint32_t snd_buf_seq; /* sequence number of snd_buf's first byte */
@@ -74,13 +84,18 @@ struct tcb {
 	struct ring rcv_buf; /* in-order data the application has not read */
 	struct ofo_seg *ofo; /* out-of-order segments by sequence */
 	uint32_t ofo_bytes;
+	uint32_t rcv_acked;   /* RCV.NXT we last acknowledged */
+	uint32_t rcv_seg_max; /* largest segment the peer sent (delayed-ACK counting) */
+	uint64_t last_rcv;    /* when a segment last arrived (keepalive idleness) */
+	uint8_t ka_probes;    /* keepalives sent without an answer */
 
 	/* Retransmission (RFC 6298). */
 	uint32_t rto_us, srtt_us, rttvar_us;
 	uint32_t rtt_seq; /* segment being timed, valid while rtt_timing */
 	uint64_t rtt_start;
 	uint8_t rtt_timing;
-	uint8_t backoff; /* consecutive retransmission timeouts */
+	uint8_t backoff;        /* consecutive retransmission timeouts without progress */
+	uint64_t unacked_since; /* when the oldest unacknowledged data was sent (user timeout) */
 	uint64_t total_retrans;
 
 	/* Congestion control (RFC 5681, RFC 6582). */
@@ -91,11 +106,14 @@ struct tcb {
 	uint8_t dupacks;     /* consecutive duplicate ACKs */
 	uint32_t recover;    /* RFC 6582: snd_max when recovery or loss began */
 	uint64_t last_send;  /* when we last sent data (restart after idle) */
+	uint32_t limited_tx; /* RFC 3042: bytes allowed beyond cwnd on early duplicate ACKs */
 
 	/* Deadlines; SYNACK_NEVER when off.  h.timer holds the earliest. */
 	uint64_t rtx_at;        /* retransmission of SYN, SYN-ACK, data or FIN */
 	uint64_t fin2_at;       /* orphaned FIN_WAIT_2 */
 	uint64_t close_wait_at; /* CLOSE_WAIT left open by the application */
+	uint64_t delack_at;     /* delayed ACK (RFC 1122 4.2.3.2) */
+	uint64_t ka_at;         /* next keepalive probe or keepalive deadline */
 
 	/* Listener side. */
 	struct tcb *listener;                       /* for children: the listener that made us */
@@ -163,6 +181,7 @@ void tcp_send_ack(struct tcb *tcb);
 void tcp_send_syn(struct tcb *tcb);
 void tcp_send_rst_for(struct tcb *tcb);
 void tcp_retransmit(struct tcb *tcb);
+void tcp_send_probe(struct tcb *tcb);
 void tcp_challenge_ack(struct tcb *tcb);
 /* RFC 9293 3.10.7.1: the reset for a segment that found no connection. */
 void tcp_reset_reply(struct synack_stack *st, const struct wire_tcp *w);
@@ -176,6 +195,23 @@ void tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, 
 void tcp_timer_fire(struct synack_stack *st, struct timer_node *n);
 void tcp_arm_rtx(struct tcb *tcb);
 void tcp_rtt_sample(struct tcb *tcb, uint32_t rtt_us);
+/* Schedules (or sends at once) the ACK for data just received. */
+void tcp_ack_later(struct tcb *tcb, int now);
+/* Recomputes the keepalive deadline after a segment arrived or an option changed. */
+void tcp_keepalive_reset(struct tcb *tcb);
+
+/* tcp_cc.c: congestion control and loss recovery (RFC 5681, RFC 6582) */
+void tcp_cc_init(struct tcb *tcb);
+/* An ACK advanced SND.UNA by acked bytes (before the advance: flight_before). */
+void tcp_cc_ack(struct tcb *tcb, uint32_t acked, uint32_t flight_before);
+/* A duplicate ACK (RFC 5681 section 2) arrived. */
+void tcp_cc_dupack(struct tcb *tcb);
+/* The retransmission timer expired with data outstanding. */
+void tcp_cc_timeout(struct tcb *tcb);
+/* About to send after a pause: RFC 5681 4.1 restart window. */
+void tcp_cc_idle_check(struct tcb *tcb);
+/* Sends the earliest unacknowledged segment again, snd_nxt unchanged. */
+void tcp_retransmit_head(struct tcb *tcb);
 
 /* tcp_user.c: the user calls of RFC 9293 3.10.1-3.10.6 */
 int tcp_open_active(struct synack_stack *st, int sockfd, const struct tuple *t, uint32_t mss,

@@ -49,6 +49,7 @@ struct rx {
 	uint8_t fin;        /* the segment's FIN survives trimming */
 	uint8_t fin_in_seq; /* a FIN (this one or a held one) is next in sequence */
 	uint8_t need_ack;
+	uint8_t ack_now;   /* the ACK may not be delayed (out of order, gap filled, FIN) */
 	uint32_t iss, irs; /* for the trace, once known */
 	uint64_t trace_idx;
 	uint8_t dropped; /* the drop reason, once decided */
@@ -200,7 +201,7 @@ static struct verdict listen_segment_arrives(struct tcb *l, struct rx *s, uint32
 	c->t.raddr = s->w->saddr;
 	c->t.rport = s->w->sport;
 	c->passive = 1;
-	c->nodelay = l->nodelay;
+	c->opts = l->opts;
 	c->rcv_mss = l->rcv_mss;
 	ring_set_cap(&c->rcv_buf, l->rcv_buf.cap);
 	ring_set_cap(&c->snd_buf, l->snd_buf.cap);
@@ -213,7 +214,7 @@ static struct verdict listen_segment_arrives(struct tcb *l, struct rx *s, uint32
 	if (use_floor && seq_leq(c->iss, iss_floor))
 		c->iss = iss_floor + 1;
 	c->snd_una = c->iss;
-	c->snd_nxt = c->iss + 1;
+	c->snd_nxt = c->snd_max = c->iss + 1;
 	c->snd_buf_seq = c->iss + 1;
 	learn_peer(c, s);
 	c->snd_wl2 = c->iss; /* no ACK came with the SYN */
@@ -243,7 +244,9 @@ static void enter_established(struct tcb *tcb, int cause)
 	if (tcb->backoff && tcb->srtt_us == 0 && tcb->rto_us < 3000000u)
 		tcb->rto_us = 3000000u;
 	tcb->backoff = 0;
+	tcp_cc_init(tcb);
 	tcp_set_state(tcb, SYNACK_ESTABLISHED, cause);
+	tcp_keepalive_reset(tcb);
 }
 
 static struct verdict process_text(struct tcb *tcb, struct rx *s);
@@ -256,7 +259,7 @@ static struct verdict syn_sent_segment_arrives(struct tcb *tcb, struct rx *s)
 	/* First, check the ACK bit: it must acknowledge our SYN and nothing
 	 * beyond, ISS < SEG.ACK =< SND.NXT. */
 	if (has(s, SYNACK_TH_ACK)) {
-		if (seq_leq(s->ack, tcb->iss) || seq_gt(s->ack, tcb->snd_nxt)) {
+		if (seq_leq(s->ack, tcb->iss) || seq_gt(s->ack, tcb->snd_max)) {
 			if (has(s, SYNACK_TH_RST))
 				return VERDICT(A_DROP, SYN_SENT_BAD_ACK);
 			return VERDICT(A_DROP_RST, SYN_SENT_BAD_ACK);
@@ -369,12 +372,12 @@ static void trim_to_window(struct tcb *tcb, struct rx *s)
 		s->data_len -= cut;
 		s->data_seq += cut;
 		if (cut)
-			s->need_ack = 1;
+			s->need_ack = s->ack_now = 1;
 	}
 	if (seq_gt(s->data_seq + s->data_len, wnd_end)) {
 		s->data_len = seq_gt(wnd_end, s->data_seq) ? wnd_end - s->data_seq : 0;
 		s->fin = 0;
-		s->need_ack = 1;
+		s->need_ack = s->ack_now = 1;
 	}
 }
 
@@ -441,13 +444,21 @@ static void ack_advances(struct tcb *tcb, uint32_t ack)
 		ring_consume(&tcb->snd_buf, n);
 		tcb->snd_buf_seq += n;
 	}
+	uint32_t acked = ack - tcb->snd_una, flight_before = tcb->snd_max - tcb->snd_una;
 	tcb->snd_una = ack;
+	/* After a timeout snd_nxt went back; what the peer already has
+	 * need not be sent again. */
+	if (seq_gt(ack, tcb->snd_nxt))
+		tcb->snd_nxt = ack;
 	if (tcb->rtt_timing && seq_gt(ack, tcb->rtt_seq)) {
 		tcp_rtt_sample(tcb, (uint32_t)(st->now - tcb->rtt_start));
 		tcb->rtt_timing = 0;
 	}
 	tcb->backoff = 0;
-	if (tcb->snd_una == tcb->snd_nxt)
+	tcb->unacked_since = st->now;
+	if (tcb->state != SYNACK_SYN_RECEIVED)
+		tcp_cc_ack(tcb, acked, flight_before);
+	if (tcb->snd_una == tcb->snd_max)
 		tcb->rtx_at = SYNACK_NEVER;
 	else
 		tcp_arm_rtx(tcb);
@@ -463,7 +474,7 @@ static struct verdict check_ack(struct tcb *tcb, struct rx *s)
 		return VERDICT(A_DROP, NO_ACK);
 
 	if (tcb->state == SYNACK_SYN_RECEIVED) {
-		if (!(seq_gt(s->ack, tcb->snd_una) && seq_leq(s->ack, tcb->snd_nxt)))
+		if (!(seq_gt(s->ack, tcb->snd_una) && seq_leq(s->ack, tcb->snd_max)))
 			return VERDICT(A_DROP_RST, SYN_RECEIVED_BAD_ACK);
 		struct tcb *l = tcb->listener;
 		if (l && l->acq_len >= l->backlog) {
@@ -498,13 +509,17 @@ static struct verdict check_ack(struct tcb *tcb, struct rx *s)
 
 	/* RFC 9293 / RFC 5961 5.2: acceptable only if
 	 * SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT. */
-	if (seq_gt(s->ack, tcb->snd_nxt))
+	if (seq_gt(s->ack, tcb->snd_max))
 		return VERDICT(A_DROP_ACK, ACK_FUTURE);
 	if (seq_lt(s->ack, tcb->snd_una - tcb->max_snd_wnd))
 		return VERDICT(A_DROP_ACK, ACK_UNACCEPTABLE);
 
 	if (seq_gt(s->ack, tcb->snd_una))
 		ack_advances(tcb, s->ack);
+	else if (s->ack == tcb->snd_una && tcb->snd_una != tcb->snd_max && s->w->data_len == 0 &&
+	         !has(s, SYNACK_TH_SYN | SYNACK_TH_FIN) && s->w->wnd == tcb->snd_wnd)
+		/* A duplicate ACK as RFC 5681 section 2 defines it. */
+		tcp_cc_dupack(tcb);
 	/* Update the send window from the newest segment only. */
 	if (seq_lt(tcb->snd_wl1, s->seq) ||
 	    (tcb->snd_wl1 == s->seq && seq_leq(tcb->snd_wl2, s->ack))) {
@@ -515,8 +530,10 @@ static struct verdict check_ack(struct tcb *tcb, struct rx *s)
 			tcb->max_snd_wnd = tcb->snd_wnd;
 		/* A peer answering our window probes is alive: probing
 		 * must not count toward giving up (RFC 1122 4.2.2.17). */
-		if (tcb->snd_wnd == 0)
+		if (tcb->snd_wnd == 0) {
 			tcb->backoff = 0;
+			tcb->unacked_since = st->now;
+		}
 	}
 
 	switch (tcb->state) {
@@ -676,7 +693,7 @@ static struct verdict process_text(struct tcb *tcb, struct rx *s)
 		if (s->fin && s->data_seq == tcb->rcv_nxt)
 			s->fin_in_seq = 1;
 		else if (s->fin && ofo_insert(tcb, s->data_seq, NULL, 0, 1) == 0)
-			s->need_ack = 1;
+			s->need_ack = s->ack_now = 1;
 		return CONTINUE;
 	}
 	if (tcb->orphan) {
@@ -688,6 +705,12 @@ static struct verdict process_text(struct tcb *tcb, struct rx *s)
 		return VERDICT(A_GONE_DROP, DATA_AFTER_CLOSE);
 	}
 	s->need_ack = 1;
+	if (s->data_len > tcb->rcv_seg_max)
+		tcb->rcv_seg_max = s->data_len < tcb->rcv_mss ? s->data_len : tcb->rcv_mss;
+	/* RFC 5681 4.2: acknowledge out-of-order data at once (the sender
+	 * counts duplicate ACKs), and data that fills a gap. */
+	if (s->data_seq != tcb->rcv_nxt || tcb->ofo)
+		s->ack_now = 1;
 	if (s->data_seq == tcb->rcv_nxt) {
 		uint32_t n = deliver(tcb, s->data, s->data_len);
 		if (n < s->data_len) {
@@ -742,7 +765,7 @@ static struct verdict check_fin(struct tcb *tcb, struct rx *s)
 	default:
 		break;
 	}
-	s->need_ack = 1;
+	s->need_ack = s->ack_now = 1;
 	return CONTINUE;
 }
 
@@ -757,7 +780,7 @@ static struct verdict synchronized_segment_arrives(struct tcb *tcb, struct rx *s
 		s->flags &= (uint8_t)~SYNACK_TH_SYN;
 		s->seq += 1;
 		s->len -= 1;
-		s->need_ack = 1;
+		s->need_ack = s->ack_now = 1;
 	}
 	struct verdict v = check_sequence(tcb, s);
 	if (v.action == A_CONTINUE)
@@ -772,11 +795,12 @@ static struct verdict synchronized_segment_arrives(struct tcb *tcb, struct rx *s
 		v = check_fin(tcb, s);
 	if (v.action != A_CONTINUE && v.action != A_ACCEPT)
 		return v;
-	/* The ACK may have opened the window or freed the buffer. */
+	/* The ACK may have opened the window or freed the buffer; what we
+	 * send carries the acknowledgment, else it is sent or delayed. */
 	uint64_t sent = tcb->st->stats.OutSegs;
 	tcp_output(tcb);
 	if (s->need_ack && tcb->st->stats.OutSegs == sent)
-		tcp_send_ack(tcb);
+		tcp_ack_later(tcb, s->ack_now);
 	tcp_rearm(tcb);
 	return ACCEPT;
 }
@@ -864,6 +888,10 @@ static struct verdict tcb_segment_arrives(struct tcb *tcb, struct rx *s)
 {
 	s->iss = tcb->iss;
 	s->irs = tcb->irs;
+	/* The peer is alive: keepalive counts idleness from here. */
+	tcb->last_rcv = tcb->st->now;
+	if (tcb->opts.keepalive)
+		tcp_keepalive_reset(tcb);
 	if (tcb->state == SYNACK_SYN_SENT)
 		return syn_sent_segment_arrives(tcb, s);
 	return synchronized_segment_arrives(tcb, s);

@@ -80,6 +80,9 @@ static void send_at(struct tcb *tcb, uint32_t seq, uint32_t len, uint8_t flags)
 		ack = tcb->rcv_nxt;
 		if (seq_gt(tcb->rcv_nxt + wnd, tcb->rcv_adv))
 			tcb->rcv_adv = tcb->rcv_nxt + wnd;
+		/* Every segment acknowledges: a pending delayed ACK rides on it. */
+		tcb->rcv_acked = tcb->rcv_nxt;
+		tcb->delack_at = SYNACK_NEVER;
 	}
 	tcp_send_raw(tcb->st, &tcb->t, seq, ack, flags, (uint16_t)wnd, &opts, &tcb->snd_buf,
 	             seq - tcb->snd_buf_seq, len, tcb->iss, tcb->irs);
@@ -153,8 +156,9 @@ static int can_send_data(int state)
 
 static void start_timing(struct tcb *tcb, uint32_t seq)
 {
-	/* RFC 6298 3: time one segment per round trip. */
-	if (tcb->rtt_timing)
+	/* RFC 6298 3: time one segment per round trip, never one sent
+	 * before (Karn). */
+	if (tcb->rtt_timing || seq != tcb->snd_max)
 		return;
 	tcb->rtt_timing = 1;
 	tcb->rtt_seq = seq;
@@ -162,59 +166,139 @@ static void start_timing(struct tcb *tcb, uint32_t seq)
 }
 
 /*
- * Sends whatever the peer's window allows: new data from snd_nxt in
- * segments of at most snd_mss, then our FIN once every byte before it is
- * sent.  Retransmission is tcp_retransmit's job.
+ * Sends the data at seq (at most len bytes of it, and our FIN when it
+ * follows them and fin is set) and accounts for it: a retransmission when
+ * seq is below snd_max, otherwise new data, timed.  Returns the sequence
+ * space used.
+ */
+static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len, int fin)
+{
+	struct synack_stack *st = tcb->st;
+	uint32_t data_end = tcp_fin_seq(tcb);
+	uint8_t flags = 0;
+	if (seq + len == data_end) {
+		if (len)
+			flags |= SYNACK_TH_PSH;
+		if (fin && tcb->fin_queued)
+			flags |= SYNACK_TH_FIN;
+	}
+	uint32_t used = len + !!(flags & SYNACK_TH_FIN);
+	if (used == 0)
+		return 0;
+	int idle = tcb->snd_una == tcb->snd_max;
+	if (idle)
+		tcb->unacked_since = st->now; /* the oldest outstanding byte leaves now */
+	if (seq_lt(seq, tcb->snd_max)) {
+		STAT_INC(st, RetransSegs);
+		tcb->total_retrans++;
+	} else {
+		start_timing(tcb, seq);
+	}
+	send_at(tcb, seq, len, flags);
+	if (seq_gt(seq + used, tcb->snd_max))
+		tcb->snd_max = seq + used;
+	if (len)
+		tcb->last_send = st->now;
+	/* RFC 6298 5.1; a persist timer running until now gives way. */
+	if (tcb->rtx_at == SYNACK_NEVER || idle)
+		tcp_arm_rtx(tcb);
+	return used;
+}
+
+/*
+ * May a segment of n bytes (of the avail that wait at snd_nxt) go now?
+ * RFC 9293 3.7.4 (Nagle) and 3.8.6.2.1 (sender silly-window avoidance):
+ * a full segment always; the last piece of the data when nothing is
+ * outstanding, Nagle is off or the application closed (its FIN pushes
+ * it); a piece cut by the window when it is at least half the largest
+ * window the peer offered.  Data sent again after a timeout always goes.
+ */
+static int worth_sending(const struct tcb *tcb, uint32_t n, uint32_t avail)
+{
+	if (n >= tcb->snd_mss || seq_lt(tcb->snd_nxt, tcb->snd_max))
+		return 1;
+	if (n == avail)
+		return tcb->opts.nodelay || tcb->fin_queued || tcb->snd_una == tcb->snd_max;
+	return tcb->max_snd_wnd && n >= tcb->max_snd_wnd / 2;
+}
+
+/*
+ * Sends what the windows allow, from snd_nxt: data in segments of at most
+ * snd_mss within min(cwnd, the peer's window) of snd_una (RFC 5681 2),
+ * then our FIN once every byte before it is sent.  After a timeout
+ * snd_nxt is below snd_max and this sends the old data again.
  */
 void tcp_output(struct tcb *tcb)
 {
 	if (!can_send_data(tcb->state))
 		return;
+	tcp_cc_idle_check(tcb);
 	for (;;) {
 		uint32_t data_end = tcp_fin_seq(tcb);
-		uint32_t wnd_end = tcb->snd_una + tcb->snd_wnd;
-		uint32_t usable = seq_gt(wnd_end, tcb->snd_nxt) ? wnd_end - tcb->snd_nxt : 0;
-		uint8_t flags = 0;
-		uint32_t n = 0;
-		if (seq_lt(tcb->snd_nxt, data_end)) {
-			uint32_t avail = data_end - tcb->snd_nxt;
-			n = avail < usable ? avail : usable;
-			if (n > tcb->snd_mss)
-				n = tcb->snd_mss;
-			if (n == 0)
-				break;
-			if (n == avail) {
-				flags |= SYNACK_TH_PSH;
-				if (tcb->fin_queued)
-					flags |= SYNACK_TH_FIN;
-			}
-		} else if (tcb->fin_queued && tcb->snd_nxt == data_end) {
-			flags = SYNACK_TH_FIN;
-		} else {
+		uint32_t avail = seq_lt(tcb->snd_nxt, data_end) ? data_end - tcb->snd_nxt : 0;
+		if (avail == 0) {
+			/* A bare FIN: it takes no window. */
+			if (tcb->fin_queued && tcb->snd_nxt == data_end)
+				tcb->snd_nxt += xmit(tcb, tcb->snd_nxt, 0, 1);
 			break;
 		}
-		start_timing(tcb, tcb->snd_nxt);
-		send_at(tcb, tcb->snd_nxt, n, flags);
-		tcb->snd_nxt += n + !!(flags & SYNACK_TH_FIN);
-		if (tcb->rtx_at == SYNACK_NEVER)
-			tcp_arm_rtx(tcb);
+		uint32_t cwnd = tcb->cwnd + tcb->limited_tx;
+		uint32_t wnd = tcb->snd_wnd < cwnd ? tcb->snd_wnd : cwnd;
+		uint32_t wnd_end = tcb->snd_una + wnd;
+		uint32_t usable = seq_gt(wnd_end, tcb->snd_nxt) ? wnd_end - tcb->snd_nxt : 0;
+		uint32_t n = avail < usable ? avail : usable;
+		if (n > tcb->snd_mss)
+			n = tcb->snd_mss;
+		if (n == 0 || !worth_sending(tcb, n, avail))
+			break;
+		tcb->snd_nxt += xmit(tcb, tcb->snd_nxt, n, 1);
 	}
-	/* Data waits behind a zero window with nothing in flight: the
-	 * retransmission timer doubles as the persist timer (RFC 9293 3.8.6.1). */
-	if (tcb->snd_nxt == tcb->snd_una && seq_lt(tcb->snd_nxt, tcp_fin_seq(tcb)) &&
+	/* Data waits behind the peer's window with nothing in flight: the
+	 * retransmission timer doubles as the persist timer (RFC 9293
+	 * 3.8.6.1), and its expiry sends a probe. */
+	if (tcb->snd_una == tcb->snd_max && seq_lt(tcb->snd_nxt, tcp_fin_seq(tcb)) &&
 	    tcb->rtx_at == SYNACK_NEVER)
 		tcp_arm_rtx(tcb);
 }
 
-/* Sends again the earliest unacknowledged segment (RFC 6298 5.4), or a
- * one-byte window probe when data waits behind a zero window. */
+/* A segment of the data at seq: up to one MSS, ending at the FIN. */
+static uint32_t segment_len(const struct tcb *tcb, uint32_t seq)
+{
+	uint32_t data_end = tcp_fin_seq(tcb);
+	uint32_t len = seq_lt(seq, data_end) ? data_end - seq : 0;
+	return len > tcb->snd_mss ? tcb->snd_mss : len;
+}
+
+void tcp_retransmit_head(struct tcb *tcb)
+{
+	/* Karn's algorithm: a retransmission ends the RTT measurement. */
+	tcb->rtt_timing = 0;
+	uint32_t used = xmit(tcb, tcb->snd_una, segment_len(tcb, tcb->snd_una), 1);
+	if (seq_gt(tcb->snd_una + used, tcb->snd_nxt))
+		tcb->snd_nxt = tcb->snd_una + used;
+}
+
+/* An ACK one byte below the window (<SEQ=SND.UNA-1>, no data): the peer
+ * must answer it with its current window.  Keepalives and zero-window
+ * probes both use it, as Linux does; it takes no sequence space. */
+void tcp_send_probe(struct tcb *tcb)
+{
+	tcp_send_raw(tcb->st, &tcb->t, tcb->snd_una - 1, tcb->rcv_nxt, SYNACK_TH_ACK,
+	             (uint16_t)tcp_rcv_window(tcb), NULL, NULL, 0, 0, tcb->iss, tcb->irs);
+	tcb->rcv_acked = tcb->rcv_nxt;
+	tcb->delack_at = SYNACK_NEVER;
+}
+
+/*
+ * The retransmission timer expired (RFC 6298 5.4): send the earliest
+ * unacknowledged segment again, whatever the windows say.  With nothing
+ * outstanding it is the persist timer (RFC 9293 3.8.6.1): a zero window
+ * is probed; a window too small for silly-window avoidance gets what it
+ * can take.
+ */
 void tcp_retransmit(struct tcb *tcb)
 {
 	struct synack_stack *st = tcb->st;
-	uint32_t data_end = tcp_fin_seq(tcb);
-	uint32_t len;
-	uint8_t flags = 0;
-	/* Karn's algorithm: no RTT sample from a retransmitted segment. */
 	tcb->rtt_timing = 0;
 	if (tcb->snd_una == tcb->iss &&
 	    (tcb->state == SYNACK_SYN_SENT || tcb->state == SYNACK_SYN_RECEIVED)) {
@@ -223,26 +307,21 @@ void tcp_retransmit(struct tcb *tcb)
 		tcb->total_retrans++;
 		return;
 	}
-	if (tcb->snd_una == tcb->snd_nxt) {
-		/* Nothing in flight: a zero-window probe of one new byte. */
-		if (!seq_lt(tcb->snd_nxt, data_end) || !can_send_data(tcb->state))
+	if (!can_send_data(tcb->state))
+		return;
+	if (tcb->snd_una == tcb->snd_max) {
+		uint32_t len = segment_len(tcb, tcb->snd_nxt);
+		if (len == 0)
 			return;
-		send_at(tcb, tcb->snd_nxt, 1, 0);
-		tcb->snd_nxt += 1;
+		if (tcb->snd_wnd == 0) {
+			STAT_INC(st, WinProbes);
+			tcp_send_probe(tcb);
+			return;
+		}
+		if (len > tcb->snd_wnd)
+			len = tcb->snd_wnd;
+		tcb->snd_nxt += xmit(tcb, tcb->snd_nxt, len, 1);
 		return;
 	}
-	len = seq_lt(tcb->snd_una, data_end) ? data_end - tcb->snd_una : 0;
-	if (len > tcb->snd_nxt - tcb->snd_una)
-		len = tcb->snd_nxt - tcb->snd_una;
-	if (len > tcb->snd_mss)
-		len = tcb->snd_mss;
-	if (tcb->fin_queued && seq_gt(tcb->snd_nxt, data_end) && tcb->snd_una + len == data_end)
-		flags |= SYNACK_TH_FIN;
-	if (len && !(flags & SYNACK_TH_FIN) && tcb->snd_una + len == tcb->snd_nxt)
-		flags |= SYNACK_TH_PSH;
-	if (len == 0 && !(flags & SYNACK_TH_FIN))
-		return;
-	send_at(tcb, tcb->snd_una, len, flags);
-	STAT_INC(st, RetransSegs);
-	tcb->total_retrans++;
+	tcp_retransmit_head(tcb);
 }

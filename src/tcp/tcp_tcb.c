@@ -23,6 +23,7 @@ struct tcb *tcp_tcb_new(struct synack_stack *st)
 	tcb->sockfd = -1;
 	tcb->rto_us = st->cfg.rto_initial_ms * 1000u;
 	tcb->rtx_at = tcb->fin2_at = tcb->close_wait_at = SYNACK_NEVER;
+	tcb->delack_at = tcb->ka_at = SYNACK_NEVER;
 	tcb->snd_mss = 536; /* RFC 9293 3.7.1: the default when no MSS option arrives */
 	ring_init(&tcb->snd_buf, st->cfg.sndbuf);
 	ring_init(&tcb->rcv_buf, st->cfg.rcvbuf);
@@ -175,7 +176,13 @@ uint32_t tcp_rcv_window(const struct tcb *tcb)
 {
 	uint32_t space = ring_space(&tcb->rcv_buf);
 	uint32_t promised = seq_gt(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
-	uint32_t w = space > promised ? space : promised;
+	uint32_t w = space;
+	/* RFC 9293 3.8.6.2.2, receiver silly-window avoidance: move the
+	 * right edge only by at least min(half the buffer, one MSS); never
+	 * take back what was offered. */
+	uint32_t step = tcb->rcv_buf.cap / 2 < tcb->rcv_mss ? tcb->rcv_buf.cap / 2 : tcb->rcv_mss;
+	if (w < promised || w - promised < step)
+		w = promised;
 	return w > 65535 ? 65535 : w;
 }
 
@@ -186,6 +193,10 @@ void tcp_rearm(struct tcb *tcb)
 		at = tcb->fin2_at;
 	if (tcb->close_wait_at < at)
 		at = tcb->close_wait_at;
+	if (tcb->delack_at < at)
+		at = tcb->delack_at;
+	if (tcb->ka_at < at)
+		at = tcb->ka_at;
 	if (at == SYNACK_NEVER) {
 		timer_cancel(&tcb->st->timers, &tcb->h.timer);
 		return;
@@ -264,7 +275,7 @@ void tcp_time_wait(struct tcb *tcb, int cause)
 	tcp_set_state(tcb, SYNACK_TIME_WAIT, cause);
 	tw->h.kind = CONN_TW;
 	timer_node_init(&tw->h.timer);
-	tw->snd_nxt = tcb->snd_nxt;
+	tw->snd_nxt = tcb->snd_max;
 	tw->rcv_nxt = tcb->rcv_nxt;
 	tw->iss = tcb->iss;
 	tw->irs = tcb->irs;

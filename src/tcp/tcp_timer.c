@@ -41,9 +41,18 @@ void tcp_rtt_sample(struct tcb *tcb, uint32_t r)
 	    clamp_rto(tcb->st, tcb->srtt_us + (k > RTO_GRANULARITY_US ? k : RTO_GRANULARITY_US));
 }
 
+/* The moment TCP_USER_TIMEOUT gives up on outstanding data, or never. */
+static uint64_t user_deadline(const struct tcb *tcb)
+{
+	if (!tcb->opts.user_timeout_ms || tcb->snd_una == tcb->snd_max)
+		return SYNACK_NEVER;
+	return tcb->unacked_since + (uint64_t)tcb->opts.user_timeout_ms * 1000u;
+}
+
 void tcp_arm_rtx(struct tcb *tcb)
 {
-	tcb->rtx_at = tcb->st->now + tcb->rto_us;
+	uint64_t at = tcb->st->now + tcb->rto_us, user = user_deadline(tcb);
+	tcb->rtx_at = user < at ? (user > tcb->st->now ? user : tcb->st->now) : at;
 	tcp_rearm(tcb);
 }
 
@@ -54,6 +63,14 @@ static void retransmission_timeout(struct tcb *tcb)
 	uint32_t limit;
 	int cause;
 	tcb->rtx_at = SYNACK_NEVER;
+	if (user_deadline(tcb) <= st->now) {
+		/* RFC 9293 3.8.3 / RFC 5482: the user timeout overrides the
+		 * retransmission count. */
+		STAT_INC(st, UserTimeouts);
+		tcp_send_rst_for(tcb);
+		tcp_done(tcb, SYNACK_CAUSE_USER_TIMEOUT, -ETIMEDOUT);
+		return;
+	}
 	switch (tcb->state) {
 	case SYNACK_SYN_SENT:
 		limit = st->cfg.syn_retries;
@@ -86,12 +103,96 @@ static void retransmission_timeout(struct tcb *tcb)
 		tcp_done(tcb, cause, -ETIMEDOUT);
 		return;
 	}
+	/* Data (or our FIN) outstanding: congestion control learns of the
+	 * loss and sending restarts from snd_una.  With nothing outstanding
+	 * this is the persist timer, which says nothing about congestion. */
+	if (tcb->snd_una != tcb->snd_max && tcb->state != SYNACK_SYN_SENT &&
+	    tcb->state != SYNACK_SYN_RECEIVED)
+		tcp_cc_timeout(tcb);
 	/* RFC 6298 5.5: back off the timer. */
 	if (tcb->backoff < 255)
 		tcb->backoff++;
 	tcb->rto_us = clamp_rto(st, 2ull * tcb->rto_us);
 	tcp_retransmit(tcb);
-	tcp_arm_rtx(tcb);
+	if (tcb->snd_una != tcb->snd_max || seq_lt(tcb->snd_nxt, tcp_fin_seq(tcb)))
+		tcp_arm_rtx(tcb); /* still outstanding, or still waiting for a window */
+	else
+		tcp_rearm(tcb);
+}
+
+/* ------------------------------------------------------------------ */
+/* Delayed ACK (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3).                   */
+
+void tcp_ack_later(struct tcb *tcb, int now)
+{
+	struct synack_stack *st = tcb->st;
+	uint32_t unacked = tcb->rcv_nxt - tcb->rcv_acked;
+	uint32_t full = tcb->rcv_seg_max ? tcb->rcv_seg_max : tcb->rcv_mss;
+	/* An ACK at least for every second full-sized segment, and at once
+	 * when asked (out-of-order data, a gap filled, a FIN) or when delayed
+	 * ACKs are off. */
+	if (now || st->cfg.delack_ms == 0 || unacked >= 2 * full) {
+		tcp_send_ack(tcb);
+		return;
+	}
+	if (tcb->delack_at == SYNACK_NEVER)
+		tcb->delack_at = st->now + (uint64_t)st->cfg.delack_ms * 1000u;
+}
+
+static void delack_timeout(struct tcb *tcb)
+{
+	tcb->delack_at = SYNACK_NEVER;
+	if (tcb->rcv_acked == tcb->rcv_nxt)
+		return;
+	STAT_INC(tcb->st, DelayedACKs);
+	tcp_send_ack(tcb);
+}
+
+/* ------------------------------------------------------------------ */
+/* Keepalive (RFC 1122 4.2.3.6).                                       */
+
+static int keepalive_applies(const struct tcb *tcb)
+{
+	return tcb->opts.keepalive && !tcb->orphan &&
+	       (tcb->state == SYNACK_ESTABLISHED || tcb->state == SYNACK_CLOSE_WAIT ||
+	        tcb->state == SYNACK_FIN_WAIT_2);
+}
+
+void tcp_keepalive_reset(struct tcb *tcb)
+{
+	tcb->ka_probes = 0;
+	tcb->ka_at = keepalive_applies(tcb) ? tcb->last_rcv + (uint64_t)tcb->opts.ka_idle_ms * 1000u
+	                                    : SYNACK_NEVER;
+}
+
+/* Returns 1 when the connection ended. */
+static int keepalive_timeout(struct tcb *tcb)
+{
+	struct synack_stack *st = tcb->st;
+	tcb->ka_at = SYNACK_NEVER;
+	if (!keepalive_applies(tcb))
+		return 0;
+	if (tcb->snd_una != tcb->snd_max || seq_lt(tcb->snd_nxt, tcp_fin_seq(tcb))) {
+		/* Data is on its way; the retransmission or persist timer
+		 * watches the peer.  Look again after a quiet period. */
+		tcb->ka_at = st->now + (uint64_t)tcb->opts.ka_idle_ms * 1000u;
+		return 0;
+	}
+	if (tcb->ka_probes >= tcb->opts.ka_cnt) {
+		/* As Linux: tell the peer with a reset, the application
+		 * with -ETIMEDOUT. */
+		STAT_INC(st, KeepAliveTimeouts);
+		tcp_send_rst_for(tcb);
+		tcp_done(tcb, SYNACK_CAUSE_KEEPALIVE_TIMEOUT, -ETIMEDOUT);
+		return 1;
+	}
+	/* The probe: <SEQ=SND.UNA-1><ACK=RCV.NXT>, no data; the peer finds
+	 * it old and answers with an ACK (RFC 1122 4.2.3.6). */
+	tcp_send_probe(tcb);
+	tcb->ka_probes++;
+	STAT_INC(st, KeepAliveProbes);
+	tcb->ka_at = st->now + (uint64_t)tcb->opts.ka_intvl_ms * 1000u;
+	return 0;
 }
 
 /* The application never closed its CLOSE_WAIT connection within
@@ -130,12 +231,23 @@ void tcp_timer_fire(struct synack_stack *st, struct timer_node *n)
 		return;
 	}
 	struct tcb *tcb = container_of(h, struct tcb, h);
-	if (tcb->close_wait_at <= st->now)
+	/* One deadline per call; the timer fires again at once for the next
+	 * one due.  Those that may end the connection return right away. */
+	if (tcb->close_wait_at <= st->now) {
 		close_wait_timeout(tcb);
-	else if (tcb->fin2_at <= st->now)
+		return;
+	}
+	if (tcb->fin2_at <= st->now) {
 		fin_wait_2_timeout(tcb);
-	else if (tcb->rtx_at <= st->now)
+		return;
+	}
+	if (tcb->rtx_at <= st->now) {
 		retransmission_timeout(tcb);
-	else
-		tcp_rearm(tcb);
+		return;
+	}
+	if (tcb->ka_at <= st->now && keepalive_timeout(tcb))
+		return;
+	if (tcb->delack_at <= st->now)
+		delack_timeout(tcb);
+	tcp_rearm(tcb);
 }

@@ -19,7 +19,7 @@ int tcp_open_active(struct synack_stack *st, int sockfd, const struct tuple *t, 
 	ring_set_cap(&tcb->snd_buf, sndbuf);
 	tcb->iss = tcp_isn(st, t);
 	tcb->snd_una = tcb->iss;
-	tcb->snd_nxt = tcb->iss + 1;
+	tcb->snd_nxt = tcb->snd_max = tcb->iss + 1;
 	tcb->snd_buf_seq = tcb->iss + 1;
 	if (tcp_tcb_hash(tcb, 0) != 0) {
 		tcp_tcb_free(tcb);
@@ -70,13 +70,12 @@ int tcp_send(struct tcb *tcb, const void *buf, uint32_t len)
  */
 void tcp_receive_done(struct tcb *tcb)
 {
-	uint32_t advertised, wnd, step;
+	uint32_t advertised;
 	if (!tcp_receives_text(tcb->state))
 		return;
 	advertised = seq_gt(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
-	wnd = tcp_rcv_window(tcb);
-	step = tcb->rcv_buf.cap / 2 < tcb->rcv_mss ? tcb->rcv_buf.cap / 2 : tcb->rcv_mss;
-	if (wnd > advertised && wnd - advertised >= step)
+	/* tcp_rcv_window moves the edge only by a useful amount. */
+	if (tcp_rcv_window(tcb) > advertised)
 		tcp_send_ack(tcb);
 }
 

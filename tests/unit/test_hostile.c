@@ -93,6 +93,7 @@ static struct synack_stack *new_stack(void)
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.addr = US;
+	cfg.delack_ms = 0; /* the checks below expect each segment acknowledged at once */
 	for (int i = 0; i < 16; i++)
 		cfg.secret[i] = (uint8_t)(i * 5 + 1);
 	int err = 0;
@@ -371,6 +372,7 @@ static void check_connection_works(struct h *h)
 	static uint8_t data[3000];
 	for (uint32_t i = 0; i < sizeof data; i++)
 		data[i] = our_pattern(pack + i);
+	CHECK_EQ(synack_setsockopt(h->st, h->sock, SYNACK_TCP_NODELAY, 1), 0); /* all at once */
 	CHECK_EQ(synack_send(h->st, h->sock, data, sizeof data), 3000);
 	uint32_t got = 0;
 	while (pop(h, &ip, &tcp)) {

@@ -281,6 +281,24 @@ static void established_send_transmits_data(void)
 	t_send(t, 3000); /* two full segments and a rest, the peer's window allows it */
 	t_expect(t, ".", T_ISS + 101, 1001, T_MSS);
 	t_expect(t, ".", T_ISS + 101 + T_MSS, 1001, T_MSS);
+	/* Nagle (RFC 9293 3.7.4): the short rest waits while data is unacknowledged. */
+	t_expect_nothing(t);
+	t_peer(t, ".", 1001, T_ISS + 101 + 2 * T_MSS, 0);
+	t_expect(t, "P.", T_ISS + 101 + 2 * T_MSS, 1001, 3000 - 2 * T_MSS);
+	t_free(t);
+}
+
+/* TCP_NODELAY: no Nagle, the short rest goes at once. */
+static void established_nodelay_sends_short_segments_at_once(void)
+{
+	struct t *t = t_new();
+	t_establish_active(t);
+	CHECK_EQ(synack_setsockopt(t->st, t->sock, SYNACK_TCP_NODELAY, 1), 0);
+	t_send(t, 100);
+	t_expect(t, "P.", T_ISS + 1, 1001, 100);
+	t_send(t, 3000);
+	t_expect(t, ".", T_ISS + 101, 1001, T_MSS);
+	t_expect(t, ".", T_ISS + 101 + T_MSS, 1001, T_MSS);
 	t_expect(t, "P.", T_ISS + 101 + 2 * T_MSS, 1001, 3000 - 2 * T_MSS);
 	t_free(t);
 }
@@ -304,9 +322,18 @@ static void established_window_reopens_after_recv(void)
 	t_expect(t, ".", T_ISS + 1, 2001, 0);
 	t_expect_win(t, T_RCVBUF - 1000);
 	t_recv(t, 1000);
-	t_drain(t); /* a window update may or may not go out now */
+	/* 1000 bytes are less than one MSS: receiver silly-window avoidance
+	 * (RFC 9293 3.8.6.2.2) keeps the right edge where it was. */
+	t_expect_nothing(t);
 	t_send(t, 1);
 	t_expect(t, "P.", T_ISS + 1, 2001, 1);
+	t_expect_win(t, T_RCVBUF - 1000);
+	/* Another 1000 bytes read: now the edge may move by a full MSS. */
+	t_peer(t, "P.", 2001, T_ISS + 2, 1000);
+	t_expect(t, ".", T_ISS + 2, 3001, 0);
+	t_expect_win(t, T_RCVBUF - 2000);
+	t_recv(t, 1000);
+	t_expect(t, ".", T_ISS + 2, 3001, 0);
 	t_expect_win(t, T_RCVBUF);
 	t_free(t);
 }
@@ -608,6 +635,7 @@ int main(void)
 	RUN(established_syn_left_of_window_gets_ack);
 	RUN(established_syn_ack_retransmit_is_reacked);
 	RUN(established_send_transmits_data);
+	RUN(established_nodelay_sends_short_segments_at_once);
 	RUN(established_recv_without_data_would_block);
 	RUN(established_window_reopens_after_recv);
 	RUN(established_close_sends_fin_and_enters_fin_wait_1);

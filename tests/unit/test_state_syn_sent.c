@@ -302,6 +302,9 @@ static void syn_sent_syn_ack_mss_limits_segment_size(void)
 	t_expect(t, ".", T_ISS + 1, 1001, 0);
 	t_send(t, 1000);
 	t_expect(t, ".", T_ISS + 1, 1001, 536);
+	/* Nagle holds the short rest until the full segment is acknowledged. */
+	t_expect_nothing(t);
+	t_peer(t, ".", 1001, T_ISS + 537, 0);
 	t_expect(t, "P.", T_ISS + 537, 1001, 1000 - 536);
 	t_free(t);
 }
@@ -316,6 +319,7 @@ static void syn_sent_syn_ack_without_mss_means_536(void)
 	t_expect(t, ".", T_ISS + 1, 1001, 0);
 	t_send(t, 600);
 	t_expect(t, ".", T_ISS + 1, 1001, 536);
+	t_peer(t, ".", 1001, T_ISS + 537, 0);
 	t_expect(t, "P.", T_ISS + 537, 1001, 600 - 536);
 	t_free(t);
 }
