@@ -28,7 +28,7 @@
  * of its rate.
  *
  * Environment (the seed plan is tunable without editing the test):
- *   SYNACK_XFER_SEEDS=<n>     seeds to run (default 2000)
+ *   SYNACK_XFER_SEEDS=<n>     seeds to run (default 3000)
  *   SYNACK_XFER_FIRST=<n>     first seed (default 1)
  *   SYNACK_XFER_SEED=<n>      run one seed and print its parameters and trace
  *   SYNACK_XFER_LIST=1        one line per seed (size, paths, time, retransmits)
@@ -36,7 +36,7 @@
  *   SYNACK_XFER_MAX_BYTES=<n> the largest transfer (default 4 MiB)
  *   SYNACK_XFER_LOSS_SMALL, _MEDIUM, _LARGE, _HUGE: the highest loss per
  *     direction for transfers up to 16 KiB, 256 KiB, 1 MiB and above
- *     (default 0.30, 0.15, 0.05, 0.02)
+ *     (default 0.30, 0.30, 0.15, 0.05)
  *   SYNACK_XFER_BOTTLENECK_PCT=<n> percent of seeds with a bottleneck (25)
  */
 #include <errno.h>
@@ -81,16 +81,16 @@ struct plan {
 static void plan_from_env(struct plan *pl)
 {
 	pl->first = soak_env_u64("SYNACK_XFER_FIRST", 1);
-	pl->count = soak_env_u64("SYNACK_XFER_SEEDS", 2000);
+	pl->count = soak_env_u64("SYNACK_XFER_SEEDS", 3000);
 	pl->big_every = soak_env_u64("SYNACK_XFER_BIG_EVERY", 250);
 	pl->max_bytes = (size_t)soak_env_u64("SYNACK_XFER_MAX_BYTES", 4 * MIB);
 	if (pl->max_bytes < 2 * MIB)
 		pl->max_bytes = 2 * MIB;
 	pl->loss_cap[SZ_TINY] = pl->loss_cap[SZ_SMALL] =
 	    soak_env_double("SYNACK_XFER_LOSS_SMALL", 0.30);
-	pl->loss_cap[SZ_MEDIUM] = soak_env_double("SYNACK_XFER_LOSS_MEDIUM", 0.15);
-	pl->loss_cap[SZ_LARGE] = soak_env_double("SYNACK_XFER_LOSS_LARGE", 0.05);
-	pl->loss_cap[SZ_HUGE] = soak_env_double("SYNACK_XFER_LOSS_HUGE", 0.02);
+	pl->loss_cap[SZ_MEDIUM] = soak_env_double("SYNACK_XFER_LOSS_MEDIUM", 0.30);
+	pl->loss_cap[SZ_LARGE] = soak_env_double("SYNACK_XFER_LOSS_LARGE", 0.15);
+	pl->loss_cap[SZ_HUGE] = soak_env_double("SYNACK_XFER_LOSS_HUGE", 0.05);
 	pl->bottleneck_pct = (uint32_t)soak_env_u64("SYNACK_XFER_BOTTLENECK_PCT", 25);
 }
 
@@ -249,6 +249,11 @@ struct run {
 	uint64_t other_ends; /* connections that ended in any other unusual way */
 	uint64_t steps;
 	uint64_t done_at; /* virtual time when both applications were done */
+	/* The window watch, per sending side (host index = side). */
+	int wscale[2]; /* shift from each side's SYN, -1 without the option */
+	int edge_known[2];
+	uint32_t edge[2];      /* right edge offered to this side */
+	uint32_t first_seq[2]; /* ISN, to print relative numbers */
 	int failed;
 	char why[320];
 };
@@ -314,10 +319,83 @@ static void drain_trace(struct run *r)
 	}
 }
 
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int seq_before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+/*
+ * The peer's window, watched on the wire (RFC 9293 3.8.6): a host never
+ * sends data beyond the right edge its peer offered (the largest ack +
+ * window the peer has sent so far, which bounds whatever the sender can
+ * know).  A segment that starts inside the window and runs past its edge is
+ * one the sender should have cut.  (A segment wholly beyond the edge may be
+ * a probe of a closed window, RFC 9293 3.8.6.1, and is let be.)  Window
+ * scaling (RFC 7323) applies when both SYNs carried the option.
+ */
+static void watch_window(struct run *r, int from, const uint8_t *pkt, size_t len, uint64_t now)
+{
+	size_t ihl = (size_t)(pkt[0] & 15) * 4;
+	if (len < ihl + 20)
+		return;
+	const uint8_t *th = pkt + ihl;
+	size_t doff = (size_t)(th[12] >> 4) * 4;
+	if (doff < 20 || len < ihl + doff)
+		return;
+	uint8_t flags = th[13];
+	uint32_t seq = get32(th + 4), ack = get32(th + 8);
+	uint32_t win = (uint32_t)th[14] << 8 | th[15];
+	uint32_t plen = (uint32_t)(len - ihl - doff);
+	if (flags & SYNACK_TH_SYN) {
+		for (size_t i = 20; i < doff;) {
+			uint8_t kind = th[i];
+			if (kind == 0)
+				break;
+			if (kind == 1) {
+				i++;
+				continue;
+			}
+			if (i + 1 >= doff || th[i + 1] < 2 || i + th[i + 1] > doff)
+				break;
+			if (kind == 3 && th[i + 1] == 3)
+				r->wscale[from] = th[i + 2] > 14 ? 14 : th[i + 2];
+			i += th[i + 1];
+		}
+	} else if (r->wscale[0] >= 0 && r->wscale[1] >= 0) {
+		win <<= r->wscale[from];
+	}
+	if (flags & SYNACK_TH_ACK) {
+		/* The edge `from` offers the other side. */
+		uint32_t edge = ack + win;
+		int other = 1 - from;
+		if (!r->edge_known[other] || seq_before(r->edge[other], edge)) {
+			r->edge[other] = edge;
+			r->edge_known[other] = 1;
+		}
+	}
+	if (plen && r->edge_known[from] && seq_before(seq, r->edge[from]) &&
+	    seq_before(r->edge[from], seq + plen))
+		fail_run(r,
+		         "%s sent %u bytes at seq %u (relative %u) at %" PRIu64
+		         " us, %u beyond the right edge %s offered",
+		         side_name(from), plen, seq, seq - r->first_seq[from], now,
+		         seq + plen - r->edge[from], side_name(1 - from));
+	if (flags & SYNACK_TH_SYN)
+		r->first_seq[from] = seq;
+}
+
 static void tap(void *ctx, int event, int from, int to, const uint8_t *pkt, size_t len,
                 uint64_t now)
 {
 	struct run *r = ctx;
+	if (event == SYNACK_SIM_SENT && (from == CLIENT || from == SERVER) &&
+	    soak_datagram_intact(pkt, len))
+		watch_window(r, from, pkt, len, now);
 	uint64_t x = r->wire_hash;
 	x = soak_fnv_u64(x, (uint64_t)event);
 	x = soak_fnv_u64(x, (uint64_t)from);
@@ -635,6 +713,7 @@ static int run_params(const struct xparams *params, int verbose, struct run *r, 
 	r->p = *params;
 	r->verbose = verbose;
 	r->trace_hash = r->wire_hash = SOAK_FNV_INIT;
+	r->wscale[0] = r->wscale[1] = -1;
 	for (int h = 0; h < 2; h++) {
 		r->app[h].fd = r->app[h].listen_fd = -1;
 		r->app[h].bad_at = SIZE_MAX;
@@ -654,6 +733,8 @@ static int run_params(const struct xparams *params, int verbose, struct run *r, 
 	r->sim = synack_sim_new(r->p.seed);
 	r->host[CLIENT] = synack_sim_add_host(r->sim, r->st[CLIENT], "client");
 	r->host[SERVER] = synack_sim_add_host(r->sim, r->st[SERVER], "server");
+	/* The window watch takes host indices for sides. */
+	CHECK(r->host[CLIENT] == CLIENT && r->host[SERVER] == SERVER);
 	CHECK_EQ(synack_sim_set_path(r->sim, r->host[CLIENT], r->host[SERVER], &r->p.path[0]), 0);
 	CHECK_EQ(synack_sim_set_path(r->sim, r->host[SERVER], r->host[CLIENT], &r->p.path[1]), 0);
 	synack_sim_set_tap(r->sim, tap, r);
@@ -943,6 +1024,58 @@ static void loss_free_bottleneck_is_filled(void)
 	free(r);
 }
 
+/* The window watch itself: a segment that runs past the offered edge is
+ * caught, one inside it or wholly beyond it (a probe) is not. */
+static size_t put_segment(uint8_t *pkt, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win,
+                          uint32_t plen)
+{
+	memset(pkt, 0, 40);
+	pkt[0] = 0x45;
+	uint8_t *th = pkt + 20;
+	for (int i = 0; i < 4; i++) {
+		th[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+		th[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+	}
+	th[12] = 5 << 4;
+	th[13] = flags;
+	th[14] = (uint8_t)(win >> 8);
+	th[15] = (uint8_t)win;
+	return 40 + plen;
+}
+
+static void window_watch_catches_a_segment_past_the_edge(void)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	static uint8_t pkt[40 + 2000];
+	if (!r)
+		abort();
+	r->wscale[0] = r->wscale[1] = -1;
+	/* The server offers the client [1000, 1500). */
+	watch_window(r, SERVER, pkt, put_segment(pkt, SYNACK_TH_ACK, 7, 1000, 500, 0), 0);
+	watch_window(r, CLIENT, pkt, put_segment(pkt, SYNACK_TH_ACK, 1000, 8, 100, 500), 1);
+	watch_window(r, CLIENT, pkt, put_segment(pkt, SYNACK_TH_ACK, 1499, 8, 100, 1), 2);
+	watch_window(r, CLIENT, pkt, put_segment(pkt, SYNACK_TH_ACK, 1500, 8, 100, 1), 3);
+	watch_window(r, CLIENT, pkt, put_segment(pkt, SYNACK_TH_ACK, 1700, 8, 100, 900), 4);
+	CHECK_EQ(r->failed, 0);
+	/* An older ACK with a smaller window does not pull the edge back. */
+	watch_window(r, SERVER, pkt, put_segment(pkt, SYNACK_TH_ACK, 7, 900, 100, 0), 5);
+	watch_window(r, CLIENT, pkt, put_segment(pkt, SYNACK_TH_ACK, 1200, 8, 100, 300), 6);
+	CHECK_EQ(r->failed, 0);
+	watch_window(r, CLIENT, pkt, put_segment(pkt, SYNACK_TH_ACK, 1200, 8, 100, 301), 7);
+	CHECK_EQ(r->failed, 1);
+	/* Across the sequence wrap. */
+	memset(r, 0, sizeof(*r));
+	r->wscale[0] = r->wscale[1] = -1;
+	watch_window(r, CLIENT, pkt, put_segment(pkt, SYNACK_TH_ACK, 7, 0xffffff00u, 0x200, 0), 0);
+	watch_window(r, SERVER, pkt, put_segment(pkt, SYNACK_TH_ACK, 0xffffff80u, 8, 100, 0x180),
+	             1);
+	CHECK_EQ(r->failed, 0);
+	watch_window(r, SERVER, pkt, put_segment(pkt, SYNACK_TH_ACK, 0xffffff80u, 8, 100, 0x181),
+	             2);
+	CHECK_EQ(r->failed, 1);
+	free(r);
+}
+
 static void one_seed(uint64_t seed)
 {
 	struct plan pl;
@@ -968,6 +1101,7 @@ int main(void)
 		one_seed(soak_env_u64("SYNACK_XFER_SEED", 1));
 		return check_failures_in_test ? 1 : 0;
 	}
+	RUN(window_watch_catches_a_segment_past_the_edge);
 	RUN(loss_free_bottleneck_is_filled);
 	RUN(same_seed_same_transfer);
 	RUN(transfer_seeds);
