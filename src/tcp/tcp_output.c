@@ -93,25 +93,31 @@ void tcp_send_syn(struct tcb *tcb)
 	send_at(tcb, tcb->iss, 0, SYNACK_TH_SYN);
 }
 
+/* A segment without text: its sequence number is SND.MAX, the highest we
+ * sent.  After a timeout SND.NXT goes back below what the peer may already
+ * hold, and an ACK numbered below the peer's RCV.NXT would be refused with
+ * its acknowledgment unread (RFC 9293 3.10.7.4) -- two such senders would
+ * trade refusals forever.  BSD numbers pure ACKs the same way. */
 void tcp_send_ack(struct tcb *tcb)
 {
-	send_at(tcb, tcb->snd_nxt, 0, 0);
+	send_at(tcb, tcb->snd_max, 0, 0);
 }
 
 void tcp_challenge_ack(struct tcb *tcb)
 {
-	/* RFC 5961 3.2 and 4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
+	/* RFC 5961 3.2 and 4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, SND.MAX
+	 * here for the reason above. */
 	STAT_INC(tcb->st, ChallengeAcks);
-	send_at(tcb, tcb->snd_nxt, 0, 0);
+	send_at(tcb, tcb->snd_max, 0, 0);
 }
 
 void tcp_send_rst_for(struct tcb *tcb)
 {
-	/* RFC 9293 3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>; like Linux we also
+	/* RFC 9293 3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST> (SND.MAX, see above); like Linux we also
 	 * acknowledge what we received so the peer can tell which data was lost. */
 	uint32_t ack = tcb->state == SYNACK_SYN_SENT ? 0 : tcb->rcv_nxt;
 	uint8_t flags = SYNACK_TH_RST | (tcb->state == SYNACK_SYN_SENT ? 0 : SYNACK_TH_ACK);
-	tcp_send_raw(tcb->st, &tcb->t, tcb->snd_nxt, ack, flags, 0, NULL, NULL, 0, 0, tcb->iss,
+	tcp_send_raw(tcb->st, &tcb->t, tcb->snd_max, ack, flags, 0, NULL, NULL, 0, 0, tcb->iss,
 	             tcb->irs);
 }
 

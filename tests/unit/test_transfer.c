@@ -493,13 +493,18 @@ static void timeout_restarts_from_snd_una_in_slow_start(void)
 	CHECK_EQ(i.cwnd, T_MSS);
 	CHECK_EQ(i.ssthresh, 2 * T_MSS);
 	t_counter(t, "Timeouts", 1);
+	/* A pure ACK now carries SND.MAX, not the rolled-back SND.NXT: the
+	 * peer may hold everything we sent, and would refuse (and not read)
+	 * an ACK numbered below its RCV.NXT. */
+	t_peer(t, "P.", 1001, T_ISS + 1, 10);
+	t_expect(t, ".", T_ISS + 1 + 4 * T_MSS, 1011, 0);
 	/* Its ACK: cwnd 2 segments, the next two go again. */
-	t_peer(t, ".", 1001, T_ISS + 1 + T_MSS, 0);
-	t_expect(t, ".", T_ISS + 1 + T_MSS, 1001, T_MSS);
-	t_expect(t, ".", T_ISS + 1 + 2 * T_MSS, 1001, T_MSS);
+	t_peer(t, ".", 1011, T_ISS + 1 + T_MSS, 0);
+	t_expect(t, ".", T_ISS + 1 + T_MSS, 1011, T_MSS);
+	t_expect(t, ".", T_ISS + 1 + 2 * T_MSS, 1011, T_MSS);
 	t_expect_nothing(t);
 	/* The peer had segment 3 all along: one ACK covers everything. */
-	t_peer(t, ".", 1001, T_ISS + 1 + 4 * T_MSS, 0);
+	t_peer(t, ".", 1011, T_ISS + 1 + 4 * T_MSS, 0);
 	t_expect_nothing(t);
 	i = info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
