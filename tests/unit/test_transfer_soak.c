@@ -22,7 +22,10 @@
  *    that waited saw the server's end of file and nothing else;
  *  - once virtual time has run past every timeout, both stacks hold nothing:
  *    no connection, TIME_WAIT record, orphan or buffered byte, no timer;
- *  - every datagram delivered damaged was dropped by the IP or TCP checks.
+ *  - every datagram delivered damaged was dropped by the IP or TCP checks;
+ *  - on the wire, no data segment runs past the right edge of the window
+ *    its receiver offered (RFC 9293 3.3.1, 3.8.6);
+ *  - the applications are done within a virtual day.
  * Some seeds run twice and must give the same trace, wire bytes and
  * counters; a loss-free 10 Mbit/s bottleneck must carry a transfer at 90 %
  * of its rate.
