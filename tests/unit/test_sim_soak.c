@@ -38,6 +38,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "soak.h"
 #include "synack/sim.h"
 #include "synack/synack.h"
 
@@ -50,47 +51,6 @@
 #define STEP_CAP 4000000u
 #define VTIME_CAP (24ull * 3600u * 1000000u) /* a virtual day */
 #define EXCERPT 48                           /* trace records kept for a failure report */
-
-/* ------------------------------------------------------------------ */
-/* Seeded randomness (splitmix64), independent of the stack's own.     */
-
-static uint64_t mix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static double unit(uint64_t *s)
-{
-	return (double)(mix64(s) >> 11) / 9007199254740992.0;
-}
-
-static uint32_t below(uint64_t *s, uint32_t n)
-{
-	return n ? (uint32_t)(mix64(s) % n) : 0;
-}
-
-static uint64_t fnv(uint64_t h, const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	for (size_t i = 0; i < len; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-static uint64_t fnv_u64(uint64_t h, uint64_t v)
-{
-	uint8_t b[8];
-	for (int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-	return fnv(h, b, sizeof(b));
-}
-
-#define FNV_INIT 0xcbf29ce484222325ULL
 
 /* ------------------------------------------------------------------ */
 /* What a seed chooses.                                                */
@@ -122,14 +82,14 @@ static void draw_path(uint64_t *r, struct synack_sim_path *p)
 {
 	memset(p, 0, sizeof(*p));
 	/* A quarter of the paths are clean, so the easy case is soaked too. */
-	if (below(r, 4) == 0)
+	if (soak_below(r, 4) == 0)
 		return;
-	p->loss = unit(r) * 0.20;
-	p->dup = unit(r) * 0.10;
-	p->reorder = unit(r) * 0.20;
-	p->corrupt = unit(r) * 0.05;
-	p->delay_us = below(r, 50001);
-	p->jitter_us = below(r, 10001);
+	p->loss = soak_unit(r) * 0.20;
+	p->dup = soak_unit(r) * 0.10;
+	p->reorder = soak_unit(r) * 0.20;
+	p->corrupt = soak_unit(r) * 0.05;
+	p->delay_us = soak_below(r, 50001);
+	p->jitter_us = soak_below(r, 10001);
 }
 
 static void draw_params(uint64_t seed, struct params *p)
@@ -137,8 +97,8 @@ static void draw_params(uint64_t seed, struct params *p)
 	uint64_t r = seed * 0x2545f4914f6cdd1dULL + 1;
 	memset(p, 0, sizeof(*p));
 	p->seed = seed;
-	p->pattern = (int)below(&r, P_COUNT);
-	switch (below(&r, 10)) {
+	p->pattern = (int)soak_below(&r, P_COUNT);
+	switch (soak_below(&r, 10)) {
 	case 0:
 		p->n = 0;
 		break;
@@ -148,21 +108,21 @@ static void draw_params(uint64_t seed, struct params *p)
 	case 2:
 	case 3:
 	case 4:
-		p->n = 2 + below(&r, 3000);
+		p->n = 2 + soak_below(&r, 3000);
 		break;
 	case 5:
 	case 6:
 	case 7:
-		p->n = 3000 + below(&r, 30000);
+		p->n = 3000 + soak_below(&r, 30000);
 		break;
 	default:
-		p->n = 30000 + below(&r, MAX_N - 30000 + 1);
+		p->n = 30000 + soak_below(&r, MAX_N - 30000 + 1);
 		break;
 	}
 	/* Half-close is about reading after our FIN: mostly echo. */
-	p->echo = p->pattern == P_HALF_CLOSE ? below(&r, 4) != 0 : (int)below(&r, 2);
-	p->abort_at = (long)below(&r, (uint32_t)p->n + 1);
-	if (p->pattern == P_ABORT_CLIENT && below(&r, 8) == 0)
+	p->echo = p->pattern == P_HALF_CLOSE ? soak_below(&r, 4) != 0 : (int)soak_below(&r, 2);
+	p->abort_at = (long)soak_below(&r, (uint32_t)p->n + 1);
+	if (p->pattern == P_ABORT_CLIENT && soak_below(&r, 8) == 0)
 		p->abort_at = -1;
 	draw_path(&r, &p->path[0]);
 	draw_path(&r, &p->path[1]);
@@ -300,22 +260,7 @@ static const char *side_name(int h)
 
 static void print_record(int h, const struct synack_trace *t)
 {
-	char fl[16];
-	double ts = (double)t->t_us / 1e6;
-	if (t->kind == SYNACK_TRACE_STATE) {
-		printf("    %12.6f %s :%u<->:%u state %s -> %s (%s)\n", ts, side_name(h),
-		       t->local.port, t->remote.port, synack_state_name(t->from),
-		       synack_state_name(t->to), synack_cause_name(t->cause));
-		return;
-	}
-	const char *k = t->kind == SYNACK_TRACE_TX ? ">" : t->kind == SYNACK_TRACE_RX ? "<" : "x";
-	printf("    %12.6f %s %s %-3s seq %u ack %u len %u win %u", ts, side_name(h), k,
-	       synack_flags_str(t->flags, fl, sizeof(fl)),
-	       t->kind == SYNACK_TRACE_TX ? t->seq - t->iss : t->seq - t->irs,
-	       t->kind == SYNACK_TRACE_TX ? t->ack - t->irs : t->ack - t->iss, t->len, t->win);
-	if (t->kind == SYNACK_TRACE_DROP)
-		printf("  DROP %s", synack_drop_name(t->reason));
-	printf("\n");
+	soak_print_record(side_name(h), t);
 }
 
 static struct conn_track *track_find(struct run *r, int h, const struct synack_trace *t)
@@ -388,17 +333,6 @@ static void check_state_record(struct run *r, int h, const struct synack_trace *
 		c->used = 0;
 }
 
-static uint64_t hash_record(uint64_t x, int h, const struct synack_trace *t)
-{
-	uint64_t f[] = {(uint64_t)h,    t->t_us,        t->kind, t->local.addr, t->local.port,
-	                t->remote.addr, t->remote.port, t->from, t->to,         t->cause,
-	                t->flags,       t->reason,      t->seq,  t->ack,        t->len,
-	                t->win,         t->iss,         t->irs};
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		x = fnv_u64(x, f[i]);
-	return x;
-}
-
 static void drain_trace(struct run *r)
 {
 	struct synack_trace buf[256];
@@ -408,7 +342,7 @@ static void drain_trace(struct run *r)
 			for (size_t i = 0; i < n; i++) {
 				const struct synack_trace *t = &buf[i];
 				r->records++;
-				r->trace_hash = hash_record(r->trace_hash, h, t);
+				r->trace_hash = soak_hash_record(r->trace_hash, h, t);
 				r->excerpt[h][r->excerpt_n[h]++ % EXCERPT] = *t;
 				if (r->verbose)
 					print_record(h, t);
@@ -432,47 +366,18 @@ static void drain_trace(struct run *r)
 	}
 }
 
-static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-/* Whether a delivered datagram is the intact IPv4/TCP datagram a stack
- * sent (20-byte header, no options: what synack emits), checked here
- * independently of the stacks: both checksums, version, length, protocol. */
-static int datagram_intact(const uint8_t *pkt, size_t len)
-{
-	if (len < 40 || pkt[0] != 0x45 || pkt[9] != 6 || (size_t)(pkt[2] << 8 | pkt[3]) != len)
-		return 0;
-	if (fold(sum16(0, pkt, 20)) != 0xffff)
-		return 0;
-	uint32_t sum = sum16(0, pkt + 12, 8) + 6 + (uint32_t)(len - 20);
-	return fold(sum16(sum, pkt + 20, len - 20)) == 0xffff;
-}
-
 static void tap(void *ctx, int event, int from, int to, const uint8_t *pkt, size_t len,
                 uint64_t now)
 {
 	struct run *r = ctx;
 	uint64_t x = r->wire_hash;
-	x = fnv_u64(x, (uint64_t)event);
-	x = fnv_u64(x, (uint64_t)from);
-	x = fnv_u64(x, (uint64_t)to);
-	x = fnv_u64(x, now);
-	x = fnv_u64(x, len);
-	r->wire_hash = fnv(x, pkt, len);
-	if (event == SYNACK_SIM_DELIVERED && to >= 0 && to < 2 && !datagram_intact(pkt, len))
+	x = soak_fnv_u64(x, (uint64_t)event);
+	x = soak_fnv_u64(x, (uint64_t)from);
+	x = soak_fnv_u64(x, (uint64_t)to);
+	x = soak_fnv_u64(x, now);
+	x = soak_fnv_u64(x, len);
+	r->wire_hash = soak_fnv(x, pkt, len);
+	if (event == SYNACK_SIM_DELIVERED && to >= 0 && to < 2 && !soak_datagram_intact(pkt, len))
 		r->damaged[to]++;
 }
 
@@ -725,48 +630,13 @@ static void check_wakeups(struct run *r)
 
 /* ------------------------------------------------------------------ */
 
-struct conns_count {
-	size_t listeners, others;
-	char first[96];
-};
-
-static void count_conn(void *ctx, const struct synack_conn *c)
-{
-	struct conns_count *k = ctx;
-	if (c->state == SYNACK_LISTEN) {
-		k->listeners++;
-		return;
-	}
-	if (!k->others++)
-		snprintf(k->first, sizeof(k->first), "%s :%u<->:%u", synack_state_name(c->state),
-		         c->local.port, c->remote.port);
-}
-
 static void check_idle_stack(struct run *r, int h, uint64_t listeners)
 {
 	struct synack_stats s;
-	struct conns_count k;
-	memset(&k, 0, sizeof(k));
-	synack_conns(r->st[h], count_conn, &k);
+	char why[160];
+	if (!soak_stack_idle(r->st[h], listeners, why, sizeof(why)))
+		fail_run(r, "%s: %s", side_name(h), why);
 	synack_stats(r->st[h], &s);
-	if (k.others)
-		fail_run(r, "%s: %zu connection(s) left, first %s", side_name(h), k.others,
-		         k.first);
-	if (k.listeners != listeners)
-		fail_run(r, "%s: %zu listeners, want %" PRIu64, side_name(h), k.listeners,
-		         listeners);
-	if (s.conns_live != listeners || s.time_wait_live || s.orphans_live || s.bytes_buffered)
-		fail_run(r,
-		         "%s: conns_live %" PRIu64 " time_wait_live %" PRIu64
-		         " orphans_live %" PRIu64 " bytes_buffered %" PRIu64,
-		         side_name(h), s.conns_live, s.time_wait_live, s.orphans_live,
-		         s.bytes_buffered);
-	if (synack_next_deadline(r->st[h]) != SYNACK_NEVER)
-		fail_run(r, "%s: a timer is still due at %" PRIu64, side_name(h),
-		         synack_next_deadline(r->st[h]));
-	if (s.CurrEstab)
-		fail_run(r, "%s: CurrEstab %" PRIu64 " with no connection", side_name(h),
-		         s.CurrEstab);
 	/* A flipped bit is caught by the IPv4 or TCP checksum (or by an
 	 * earlier header check): every damaged datagram is dropped and counted
 	 * below TCP, and nothing else is.  (The sim's `corrupted` counter
@@ -863,7 +733,7 @@ static int run_seed(uint64_t seed, int verbose, struct run *r, struct outcome *o
 	draw_params(seed, &r->p);
 	r->verbose = verbose;
 	r->events_only = getenv("SYNACK_SOAK_EVENTS_ONLY") != NULL;
-	r->trace_hash = r->wire_hash = FNV_INIT;
+	r->trace_hash = r->wire_hash = SOAK_FNV_INIT;
 	r->app[CLIENT].fd = r->app[SERVER].fd = -1;
 	r->app[CLIENT].listen_fd = r->app[SERVER].listen_fd = -1;
 	r->app[CLIENT].bad_at = r->app[SERVER].bad_at = SIZE_MAX;
@@ -875,14 +745,14 @@ static int run_seed(uint64_t seed, int verbose, struct run *r, struct outcome *o
 	{
 		uint64_t ds = seed * 0x9e3779b97f4a7c15ULL + 7;
 		for (size_t i = 0; i < r->p.n; i++)
-			r->data[i] = (uint8_t)(mix64(&ds) >> 56);
+			r->data[i] = (uint8_t)(soak_next(&ds) >> 56);
 	}
 
 	for (int h = 0; h < 2; h++) {
 		synack_config_default(&cfg);
 		cfg.addr = h == CLIENT ? ADDR_C : ADDR_S;
 		for (int i = 0; i < 16; i++)
-			cfg.secret[i] = (uint8_t)(mix64(&sk) >> 24);
+			cfg.secret[i] = (uint8_t)(soak_next(&sk) >> 24);
 		cfg.trace_capacity = TRACE_CAP;
 		r->st[h] = synack_stack_new(&cfg, &err);
 		if (!r->st[h]) {
@@ -1022,18 +892,10 @@ static int run_seed(uint64_t seed, int verbose, struct run *r, struct outcome *o
 /* ------------------------------------------------------------------ */
 /* Tests.                                                              */
 
-static uint64_t env_u64(const char *name, uint64_t dflt)
-{
-	const char *v = getenv(name);
-	if (!v || !*v)
-		return dflt;
-	return strtoull(v, NULL, 0);
-}
-
 static void soak_seeds(void)
 {
-	uint64_t first = env_u64("SYNACK_SOAK_FIRST", 1);
-	uint64_t count = env_u64("SYNACK_SOAK_SEEDS", 5000);
+	uint64_t first = soak_env_u64("SYNACK_SOAK_FIRST", 1);
+	uint64_t count = soak_env_u64("SYNACK_SOAK_SEEDS", 5000);
 	int list = getenv("SYNACK_SOAK_LIST") != NULL; /* one line per unusual seed */
 	uint64_t per_pattern[P_COUNT] = {0}, failed_per_pattern[P_COUNT] = {0};
 	uint64_t clean = 0, give_up = 0, fallback = 0, failed = 0, lost_wakeup_seeds = 0;
@@ -1249,7 +1111,7 @@ int main(void)
 	legal_init();
 	if (getenv("SYNACK_SOAK_SEED")) {
 		check_current_test = "one_seed";
-		one_seed(env_u64("SYNACK_SOAK_SEED", 1));
+		one_seed(soak_env_u64("SYNACK_SOAK_SEED", 1));
 		return check_failures_in_test ? 1 : 0;
 	}
 	RUN(transition_checker_rejects_what_rfc_9293_forbids);
