@@ -284,7 +284,13 @@ void tcp_retransmit_head(struct tcb *tcb)
 {
 	/* Karn's algorithm: a retransmission ends the RTT measurement. */
 	tcb->rtt_timing = 0;
-	uint32_t used = xmit(tcb, tcb->snd_una, segment_len(tcb, tcb->snd_una), 1);
+	/* Never past the peer's window: what overshoots it is cut off by the
+	 * receiver, and snd_nxt would skip a hole only a timeout repairs
+	 * (tests/XFER_FINDINGS.md X1).  A window believed closed gets one
+	 * byte, whose answer tells the real window (RFC 9293 3.8.6.1). */
+	uint32_t len = segment_len(tcb, tcb->snd_una);
+	uint32_t room = tcb->snd_wnd ? tcb->snd_wnd : 1;
+	uint32_t used = xmit(tcb, tcb->snd_una, len < room ? len : room, 1);
 	if (seq_gt(tcb->snd_una + used, tcb->snd_nxt))
 		tcb->snd_nxt = tcb->snd_una + used;
 }

@@ -549,6 +549,25 @@ static void peer_window_bounds_the_flight(void)
 	t_free(t);
 }
 
+/* A retransmission never overshoots the peer's window (XFER_FINDINGS X1):
+ * with a window below one MSS it is cut at the window, so the next ACK
+ * leaves no hole behind. */
+static void retransmission_is_cut_at_the_peer_window(void)
+{
+	struct t *t = t_new();
+	t->peer_wnd = 1000;
+	t_establish_active(t);
+	t_send(t, 3000);
+	t_expect(t, ".", T_ISS + 1, 1001, 1000);
+	t_expect_nothing(t);
+	t_at(t, 200);
+	t_expect(t, ".", T_ISS + 1, 1001, 1000);
+	t_expect_nothing(t);
+	t_peer(t, ".", 1001, T_ISS + 1001, 0);
+	t_expect(t, ".", T_ISS + 1001, 1001, 1000);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(rto_follows_rfc6298_arithmetic);
@@ -572,5 +591,6 @@ int main(void)
 	RUN(timeout_restarts_from_snd_una_in_slow_start);
 	RUN(restart_after_idle);
 	RUN(peer_window_bounds_the_flight);
+	RUN(retransmission_is_cut_at_the_peer_window);
 	return check_summary("test_transfer");
 }
