@@ -144,17 +144,17 @@ int synack_getsockname(struct synack_stack *st, int s, struct synack_endpoint *l
 int synack_getpeername(struct synack_stack *st, int s, struct synack_endpoint *peer);
 
 enum synack_sockopt {
-	SYNACK_SO_LINGER = 1, /* int: -1 off, >= 0 linger seconds (0 aborts) */
-	SYNACK_SO_RCVBUF,     /* int bytes */
-	SYNACK_SO_SNDBUF,     /* int bytes */
-	SYNACK_SO_REUSEADDR,  /* int 0/1 */
-	SYNACK_TCP_NODELAY,   /* int 0/1 */
-	SYNACK_TCP_MAXSEG,    /* int bytes, before connect/listen */
-	SYNACK_SO_ERROR,      /* int, read only */
-	SYNACK_SO_KEEPALIVE,  /* int 0/1: probe an idle connection (default off) */
-	SYNACK_TCP_KEEPIDLE,  /* int ms of idleness before the first probe (keepalive_time_ms) */
-	SYNACK_TCP_KEEPINTVL, /* int ms between probes (keepalive_intvl_ms) */
-	SYNACK_TCP_KEEPCNT,   /* int unanswered probes before -ETIMEDOUT (keepalive_probes) */
+	SYNACK_SO_LINGER = 1,    /* int: -1 off, >= 0 linger seconds (0 aborts) */
+	SYNACK_SO_RCVBUF,        /* int bytes */
+	SYNACK_SO_SNDBUF,        /* int bytes */
+	SYNACK_SO_REUSEADDR,     /* int 0/1 */
+	SYNACK_TCP_NODELAY,      /* int 0/1 */
+	SYNACK_TCP_MAXSEG,       /* int bytes, before connect/listen */
+	SYNACK_SO_ERROR,         /* int, read only */
+	SYNACK_SO_KEEPALIVE,     /* int 0/1: probe an idle connection (default off) */
+	SYNACK_TCP_KEEPIDLE,     /* int ms of idleness before the first probe (keepalive_time_ms) */
+	SYNACK_TCP_KEEPINTVL,    /* int ms between probes (keepalive_intvl_ms) */
+	SYNACK_TCP_KEEPCNT,      /* int unanswered probes before -ETIMEDOUT (keepalive_probes) */
 	SYNACK_TCP_USER_TIMEOUT, /* int ms data may stay unacknowledged; 0 = retries2 rules */
 };
 int synack_setsockopt(struct synack_stack *st, int s, int opt, int value);
