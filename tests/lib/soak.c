@@ -172,3 +172,24 @@ int soak_stack_idle(struct synack_stack *st, uint64_t listeners, char *why, size
 	}
 	return 1;
 }
+
+int soak_stack_damage_counted(struct synack_stack *st, uint64_t damaged, char *why, size_t len)
+{
+	struct synack_stats s;
+	uint64_t wire = 0;
+	synack_stats(st, &s);
+	for (int i = SYNACK_DROP_IP_TRUNCATED; i <= SYNACK_DROP_TCP_BAD_PORT; i++)
+		wire += s.drops[i];
+	if (wire != damaged) {
+		snprintf(why, len,
+		         "%" PRIu64 " damaged datagrams delivered, %" PRIu64
+		         " dropped by IP/wire checks",
+		         damaged, wire);
+		return 0;
+	}
+	if (s.TraceLost) {
+		snprintf(why, len, "%" PRIu64 " trace records lost", s.TraceLost);
+		return 0;
+	}
+	return 1;
+}

@@ -52,4 +52,11 @@ int soak_datagram_intact(const uint8_t *pkt, size_t len);
  */
 int soak_stack_idle(struct synack_stack *st, uint64_t listeners, char *why, size_t len);
 
+/*
+ * The stack's own accounting of damage: exactly `damaged` datagrams (those
+ * the tap saw delivered with a bad checksum) were dropped by the IPv4 and
+ * wire checks, and no trace record was lost.  Returns 1, or 0 with why.
+ */
+int soak_stack_damage_counted(struct synack_stack *st, uint64_t damaged, char *why, size_t len);
+
 #endif

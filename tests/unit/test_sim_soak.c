@@ -632,28 +632,16 @@ static void check_wakeups(struct run *r)
 
 static void check_idle_stack(struct run *r, int h, uint64_t listeners)
 {
-	struct synack_stats s;
 	char why[160];
 	if (!soak_stack_idle(r->st[h], listeners, why, sizeof(why)))
 		fail_run(r, "%s: %s", side_name(h), why);
-	synack_stats(r->st[h], &s);
 	/* A flipped bit is caught by the IPv4 or TCP checksum (or by an
 	 * earlier header check): every damaged datagram is dropped and counted
 	 * below TCP, and nothing else is.  (The sim's `corrupted` counter
 	 * counts flips, and a flipped datagram may then be duplicated, so the
 	 * tap checks each delivery itself.) */
-	{
-		uint64_t wire = 0;
-		for (int i = SYNACK_DROP_IP_TRUNCATED; i <= SYNACK_DROP_TCP_BAD_PORT; i++)
-			wire += s.drops[i];
-		if (wire != r->damaged[r->host[h]])
-			fail_run(r,
-			         "%s: %" PRIu64 " damaged datagrams delivered, %" PRIu64
-			         " dropped by IP/wire checks",
-			         side_name(h), r->damaged[r->host[h]], wire);
-	}
-	if (s.TraceLost)
-		fail_run(r, "%s: %" PRIu64 " trace records lost", side_name(h), s.TraceLost);
+	if (!soak_stack_damage_counted(r->st[h], r->damaged[r->host[h]], why, sizeof(why)))
+		fail_run(r, "%s: %s", side_name(h), why);
 }
 
 /* Outcome of one seed, for the summary. */

@@ -635,21 +635,10 @@ static void check_transfer(struct run *r)
 		fail_run(r, "the client received %zu bytes from a server that sends none",
 		         c->rx + c->excess);
 	for (int h = 0; h < 2; h++) {
-		struct synack_stats st;
 		if (!soak_stack_idle(r->st[h], 0, why, sizeof(why)))
 			fail_run(r, "%s after every timeout: %s", side_name(h), why);
-		synack_stats(r->st[h], &st);
-		uint64_t wire = 0;
-		for (int i = SYNACK_DROP_IP_TRUNCATED; i <= SYNACK_DROP_TCP_BAD_PORT; i++)
-			wire += st.drops[i];
-		if (wire != r->damaged[r->host[h]])
-			fail_run(r,
-			         "%s: %" PRIu64 " damaged datagrams delivered, %" PRIu64
-			         " dropped by IP/wire checks",
-			         side_name(h), r->damaged[r->host[h]], wire);
-		if (st.TraceLost)
-			fail_run(r, "%s: %" PRIu64 " trace records lost", side_name(h),
-			         st.TraceLost);
+		if (!soak_stack_damage_counted(r->st[h], r->damaged[r->host[h]], why, sizeof(why)))
+			fail_run(r, "%s: %s", side_name(h), why);
 	}
 }
 
