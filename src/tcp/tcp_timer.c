@@ -151,11 +151,15 @@ static void delack_timeout(struct tcb *tcb)
 /* ------------------------------------------------------------------ */
 /* Keepalive (RFC 1122 4.2.3.6).                                       */
 
+/* Every synchronized state but TIME_WAIT, while the application holds the
+ * socket.  Where our FIN is outstanding (FIN_WAIT_1, CLOSING, LAST_ACK) the
+ * retransmission timer watches the peer and keepalive only looks again
+ * later; naming those states too keeps the deadline alive across the
+ * transitions (FIN_WAIT_1 -> FIN_WAIT_2 happens on an arriving segment). */
 static int keepalive_applies(const struct tcb *tcb)
 {
-	return tcb->opts.keepalive && !tcb->orphan &&
-	       (tcb->state == SYNACK_ESTABLISHED || tcb->state == SYNACK_CLOSE_WAIT ||
-	        tcb->state == SYNACK_FIN_WAIT_2);
+	return tcb->opts.keepalive && !tcb->orphan && tcb->state >= SYNACK_ESTABLISHED &&
+	       tcb->state != SYNACK_TIME_WAIT;
 }
 
 void tcp_keepalive_reset(struct tcb *tcb)

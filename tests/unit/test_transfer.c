@@ -319,6 +319,32 @@ static void keepalive_answered_keeps_the_connection(void)
 	t_free(t);
 }
 
+/* Half-closed (FIN_WAIT_2 after shutdown): we still wait for the peer's
+ * data, and keepalive still watches it; a silent peer is found dead. */
+static void keepalive_watches_a_half_closed_connection(void)
+{
+	struct t *t = t_new();
+	t_establish_active(t);
+	keepalive_on(t);
+	t_shutdown_wr(t);
+	t_expect(t, "F.", T_ISS + 1, 1001, 0);
+	t_at(t, 100);
+	t_peer(t, ".", 1001, T_ISS + 2, 0);
+	t_state(t, SYNACK_FIN_WAIT_2);
+	t_at(t, 1099);
+	t_expect_nothing(t);
+	static const uint64_t at[] = {1100, 1600, 2100};
+	for (size_t k = 0; k < 3; k++) {
+		t_at(t, at[k]);
+		t_expect(t, ".", T_ISS + 1, 1001, 0);
+	}
+	t_at(t, 2600);
+	t_expect(t, "R.", T_ISS + 2, 1001, 0);
+	t_state(t, SYNACK_CLOSED);
+	t_sock_error(t, -ETIMEDOUT);
+	t_free(t);
+}
+
 static void keepalive_off_by_default(void)
 {
 	struct t *t = t_new();
@@ -580,6 +606,7 @@ int main(void)
 	RUN(zero_window_peer_that_vanishes_times_out);
 	RUN(keepalive_kills_a_dead_peer);
 	RUN(keepalive_answered_keeps_the_connection);
+	RUN(keepalive_watches_a_half_closed_connection);
 	RUN(keepalive_off_by_default);
 	RUN(delayed_ack_waits_delack_ms);
 	RUN(delayed_ack_rides_on_the_reply);
