@@ -108,9 +108,14 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	              cfg->delack_ms);
 	CHECK_SETTING(cfg->init_cwnd >= 1 && cfg->init_cwnd <= 1000,
 	              "init_cwnd: %u is outside 1..1000 segments", cfg->init_cwnd);
-	CHECK_SETTING(memchr(cfg->congestion_control, '\0', sizeof(cfg->congestion_control)) &&
-	                  tcp_cc_find(cfg->congestion_control),
-	              "congestion_control: unknown algorithm (known: %s)", tcp_cc_names());
+	if (!memchr(cfg->congestion_control, '\0', sizeof(cfg->congestion_control)) ||
+	    !tcp_cc_find(cfg->congestion_control)) {
+		char known[64] = "";
+		for (size_t i = 0; tcp_cc_name(i); i++)
+			snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
+			         i ? ", " : "", tcp_cc_name(i));
+		CHECK_SETTING(0, "congestion_control: unknown algorithm (known: %s)", known);
+	}
 	CHECK_SETTING(cfg->keepalive_time_ms >= 1 && cfg->keepalive_time_ms <= 2147483647u,
 	              "keepalive_time_ms: %u is outside 1..2147483647", cfg->keepalive_time_ms);
 	CHECK_SETTING(cfg->keepalive_intvl_ms >= 1 && cfg->keepalive_intvl_ms <= 2147483647u,

@@ -15,9 +15,9 @@ const struct tcp_cc_ops *tcp_cc_find(const char *name)
 	return NULL;
 }
 
-const char *tcp_cc_names(void)
+const char *tcp_cc_name(size_t i)
 {
-	return "reno";
+	return i < sizeof(algorithms) / sizeof(algorithms[0]) ? algorithms[i]->name : NULL;
 }
 
 uint32_t tcp_cc_flight(const struct tcb *tcb)

@@ -11,6 +11,7 @@
 #ifndef SYNACK_TCP_CC_H
 #define SYNACK_TCP_CC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct tcb;
@@ -35,8 +36,8 @@ struct tcp_cc_ops {
 };
 
 const struct tcp_cc_ops *tcp_cc_find(const char *name);
-/* "reno, ..." for error messages. */
-const char *tcp_cc_names(void);
+/* The name of algorithm i, NULL past the last (for error messages). */
+const char *tcp_cc_name(size_t i);
 
 /* Helpers for algorithms. */
 /* RFC 5681 3.1 slow start with RFC 3465 appropriate byte counting (L = 2

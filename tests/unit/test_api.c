@@ -763,6 +763,23 @@ MUT(eph_min0, ephemeral_port_min, 0)
 MUT(eph_max_small, ephemeral_port_max, 1000)
 MUT(trace_big, trace_capacity, (1u << 24) + 1)
 MUT(outbox0, outbox_max, 0)
+MUT(delack_big, delack_ms, 501)
+MUT(iw0, init_cwnd, 0)
+MUT(iw_big, init_cwnd, 1001)
+MUT(ka_time0, keepalive_time_ms, 0)
+MUT(ka_intvl0, keepalive_intvl_ms, 0)
+MUT(ka_probes0, keepalive_probes, 0)
+MUT(ka_probes_big, keepalive_probes, 128)
+
+static void mut_cc_unknown(struct synack_config *c)
+{
+	memcpy(c->congestion_control, "cubic", 6);
+}
+
+static void mut_cc_unterminated(struct synack_config *c)
+{
+	memset(c->congestion_control, 'r', sizeof c->congestion_control);
+}
 
 static const struct mutation mutations[] = {
     {"addr", mut_addr0},
@@ -801,6 +818,15 @@ static const struct mutation mutations[] = {
     {"ephemeral_port", mut_eph_max_small},
     {"trace_capacity", mut_trace_big},
     {"outbox_max", mut_outbox0},
+    {"delack_ms", mut_delack_big},
+    {"init_cwnd", mut_iw0},
+    {"init_cwnd", mut_iw_big},
+    {"keepalive_time_ms", mut_ka_time0},
+    {"keepalive_intvl_ms", mut_ka_intvl0},
+    {"keepalive_probes", mut_ka_probes0},
+    {"keepalive_probes", mut_ka_probes_big},
+    {"congestion_control", mut_cc_unknown},
+    {"congestion_control", mut_cc_unterminated},
 };
 
 static void api_config_check_names_every_bad_setting(void)
@@ -861,6 +887,9 @@ static void api_config_check_names_every_bad_setting(void)
 	e.trace_capacity = 0;
 	e.outbox_max = 1;
 	e.max_tw_buckets = 0;
+	e.delack_ms = 0;
+	e.init_cwnd = 1;
+	e.keepalive_probes = 127;
 	CHECK_EQ(synack_config_check(&e, msg, sizeof msg), 0);
 	int err = 1;
 	struct synack_stack *st = synack_stack_new(&e, &err);
