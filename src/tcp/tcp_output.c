@@ -172,12 +172,12 @@ static void start_timing(struct tcb *tcb, uint32_t seq)
 }
 
 /*
- * Sends the data at seq (at most len bytes of it, and our FIN when it
- * follows them and fin is set) and accounts for it: a retransmission when
+ * Sends the data at seq (len bytes of it, and our FIN when it follows
+ * them) and accounts for it: a retransmission when
  * seq is below snd_max, otherwise new data, timed.  Returns the sequence
  * space used.
  */
-static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len, int fin)
+static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 {
 	struct synack_stack *st = tcb->st;
 	uint32_t data_end = tcp_fin_seq(tcb);
@@ -185,7 +185,7 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len, int fin)
 	if (seq + len == data_end) {
 		if (len)
 			flags |= SYNACK_TH_PSH;
-		if (fin && tcb->fin_queued)
+		if (tcb->fin_queued)
 			flags |= SYNACK_TH_FIN;
 	}
 	uint32_t used = len + !!(flags & SYNACK_TH_FIN);
@@ -246,7 +246,7 @@ void tcp_output(struct tcb *tcb)
 		if (avail == 0) {
 			/* A bare FIN: it takes no window. */
 			if (tcb->fin_queued && tcb->snd_nxt == data_end)
-				tcb->snd_nxt += xmit(tcb, tcb->snd_nxt, 0, 1);
+				tcb->snd_nxt += xmit(tcb, tcb->snd_nxt, 0);
 			break;
 		}
 		uint32_t cwnd = tcb->cwnd + tcb->limited_tx;
@@ -262,7 +262,7 @@ void tcp_output(struct tcb *tcb)
 			tcb->cwnd_limited = cwnd <= tcb->snd_wnd && usable < avail;
 			break;
 		}
-		tcb->snd_nxt += xmit(tcb, tcb->snd_nxt, n, 1);
+		tcb->snd_nxt += xmit(tcb, tcb->snd_nxt, n);
 	}
 	/* Data waits behind the peer's window with nothing in flight: the
 	 * retransmission timer doubles as the persist timer (RFC 9293
@@ -290,7 +290,7 @@ void tcp_retransmit_head(struct tcb *tcb)
 	 * byte, whose answer tells the real window (RFC 9293 3.8.6.1). */
 	uint32_t len = segment_len(tcb, tcb->snd_una);
 	uint32_t room = tcb->snd_wnd ? tcb->snd_wnd : 1;
-	uint32_t used = xmit(tcb, tcb->snd_una, len < room ? len : room, 1);
+	uint32_t used = xmit(tcb, tcb->snd_una, len < room ? len : room);
 	if (seq_gt(tcb->snd_una + used, tcb->snd_nxt))
 		tcb->snd_nxt = tcb->snd_una + used;
 }
@@ -337,7 +337,7 @@ void tcp_retransmit(struct tcb *tcb)
 		}
 		if (len > tcb->snd_wnd)
 			len = tcb->snd_wnd;
-		tcb->snd_nxt += xmit(tcb, tcb->snd_nxt, len, 1);
+		tcb->snd_nxt += xmit(tcb, tcb->snd_nxt, len);
 		return;
 	}
 	tcp_retransmit_head(tcb);
