@@ -140,6 +140,8 @@ static void malformed_ip_fragment_is_dropped(void)
 	t_free(t);
 }
 
+/* A protocol we do not implement: dropped, and answered with Protocol
+ * Unreachable (RFC 1122 3.2.2.1) quoting the datagram. */
 static void malformed_ip_not_tcp_is_dropped(void)
 {
 	struct t *t = established();
@@ -147,8 +149,14 @@ static void malformed_ip_not_tcp_is_dropped(void)
 	size_t n = good(t, pkt, sizeof pkt);
 	pkt[9] = 17; /* UDP */
 	t_fix_ip_csum(pkt);
-	EXPECT_DROP(t, t_input_raw(t, pkt, n), SYNACK_DROP_IP_NOT_TCP);
+	CHECK_EQ(t_input_raw(t, pkt, n), SYNACK_DROP_IP_NOT_TCP);
+	if (t_expect_icmp(t, WIRE_ICMP_DEST_UNREACH, WIRE_ICMP_PROTO_UNREACH)) {
+		CHECK_EQ(t->icmp.data_len, n);
+		CHECK(memcmp(t->icmp.data, pkt, n) == 0);
+	}
+	EXPECT_DROP(t, SYNACK_DROP_IP_NOT_TCP, SYNACK_DROP_IP_NOT_TCP);
 	t_counter(t, "IpInUnknownProtos", 1);
+	t_counter(t, "IcmpOutDestUnreachs", 1);
 	t_free(t);
 }
 
