@@ -1,7 +1,6 @@
 #include "ip/ip4.h"
 
 #include "ip/icmp.h"
-
 #include "tcp/tcp.h"
 #include "wire/wire.h"
 

@@ -180,7 +180,10 @@ void tcp_trace_state(struct synack_stack *st, const struct tuple *t, uint32_t is
 int tcp_input(struct synack_stack *st, const struct wire_tcp *w);
 
 /* tcp_err.c: ICMP errors about our segments (RFC 5927, RFC 5461, RFC 1191) */
-/* Returns 0, or the enum synack_drop reason the error was dropped for. */
+/* m is a parsed Destination Unreachable, Time Exceeded or Parameter Problem
+ * quoting a TCP datagram from our address with at least 8 bytes of its
+ * header (icmp_input checks this).  Returns 0, or the enum synack_drop
+ * reason the error was dropped for. */
 int tcp_icmp_error(struct synack_stack *st, const struct wire_icmp *m);
 /* What a connection that timed out reports: its soft error, else -ETIMEDOUT. */
 int tcp_timeout_error(const struct tcb *tcb);

@@ -90,6 +90,19 @@ static uint32_t mss_of(struct t *t)
 	return info.mss;
 }
 
+/* RFC 1071 the slow way, independent of wire_csum_*: the 16-bit one's
+ * complement sum over a correct message (checksum included) is 0xffff. */
+static int naive_csum_ok(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 0;
+	for (size_t i = 0; i < len; i += 2) {
+		sum += (uint32_t)(p[i] << 8) | (i + 1 < len ? p[i + 1] : 0);
+		while (sum > 0xffff)
+			sum = (sum & 0xffff) + (sum >> 16);
+	}
+	return sum == 0xffff;
+}
+
 /* ------------------------------------------------------------------ */
 /* The wire format.                                                    */
 
@@ -203,6 +216,9 @@ static void icmp_echo_request_gets_byte_exact_reply(void)
 		CHECK_EQ(t->icmp.seq, 42);
 		CHECK_EQ(t->ip.total_len, n);
 		CHECK_EQ(t->ip.ttl, 64);
+		CHECK(naive_csum_ok(t->pkt, 20));
+		CHECK(naive_csum_ok(t->pkt + 20, n - 20));
+		CHECK(!naive_csum_ok(req + 20, n - 20 - 1)); /* the helper can say no */
 		/* The request's message with type 0 and its checksum redone. */
 		size_t w =
 		    icmp_build(want, sizeof want, T_US_ADDR, T_PEER_ADDR, WIRE_ICMP_ECHO_REPLY, 0,
@@ -231,6 +247,7 @@ static void icmp_echo_of_any_size_up_to_the_mtu_is_answered(void)
 		if (t_expect_icmp(t, WIRE_ICMP_ECHO_REPLY, 0)) {
 			CHECK_EQ(t->ip.total_len, n);
 			CHECK_EQ(t->icmp.data_len, sizes[i]);
+			CHECK(naive_csum_ok(t->pkt + 20, n - 20));
 			CHECK(memcmp(t->icmp.data, req + 28, sizes[i]) == 0);
 		}
 	}
