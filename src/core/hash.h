@@ -38,6 +38,11 @@ struct htable {
 /* initial_buckets is rounded up to a power of two (at least 16). */
 int htable_init(struct htable *t, const uint8_t key[16], size_t initial_buckets);
 void htable_fini(struct htable *t); /* frees buckets, not nodes */
+/* Bytes the table itself holds (its buckets; nodes belong to their owners). */
+static inline size_t htable_bytes(const struct htable *t)
+{
+	return t->buckets ? (t->mask + 1) * sizeof(*t->buckets) : 0;
+}
 uint64_t htable_hash(const struct htable *t, const struct tuple *k);
 struct hnode *htable_find(const struct htable *t, const struct tuple *k);
 /* Inserts n under n->key (which the caller set).  Returns 0 or -ENOMEM.  A

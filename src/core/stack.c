@@ -495,6 +495,72 @@ void synack_stats(const struct synack_stack *st, struct synack_stats *out)
 	out->bytes_buffered = sum;
 }
 
+/* ------------------------------------------------------------------ */
+/* Memory accounting.                                                  */
+
+struct mem_walk {
+	struct synack_mem *m;
+	uint64_t syn_pending; /* TCBs in SYN_RECEIVED */
+};
+
+static uint64_t tcb_buffer_bytes(const struct tcb *t)
+{
+	uint64_t b = (uint64_t)t->snd_buf.alloc + t->rcv_buf.alloc;
+	for (const struct ofo_seg *o = t->ofo; o; o = o->next)
+		b += sizeof(*o) + o->len;
+	return b;
+}
+
+static void mem_conn(void *ctx, struct hnode *n)
+{
+	struct mem_walk *w = ctx;
+	struct conn_head *h = container_of(n, struct conn_head, node);
+	if (h->kind == CONN_TW) {
+		w->m->time_wait += sizeof(struct tw);
+		return;
+	}
+	const struct tcb *t = container_of(h, struct tcb, h);
+	if (t->state == SYNACK_SYN_RECEIVED)
+		w->syn_pending++;
+	w->m->buffers += tcb_buffer_bytes(t);
+}
+
+/*
+ * Walks the tables rather than counting on every allocation: the answer is
+ * exact, and the per-packet paths carry no bookkeeping for a question asked
+ * rarely.  Every TCB is counted through conns_live, so one that sits in no
+ * table (none should) would still be seen.
+ */
+void synack_memory(const struct synack_stack *st, struct synack_mem *out)
+{
+	struct mem_walk w;
+	if (!out)
+		return;
+	memset(out, 0, sizeof(*out));
+	if (!st)
+		return;
+	w.m = out;
+	w.syn_pending = 0;
+	htable_foreach(&st->conns, mem_conn, &w);
+	htable_foreach(&st->listeners, mem_conn, &w);
+	out->syn_pending = w.syn_pending * sizeof(struct tcb);
+	out->tcbs = (st->stats.conns_live - w.syn_pending) * sizeof(struct tcb);
+	out->sockets = (uint64_t)st->nsocks * (sizeof(*st->socks) + sizeof(*st->free_fds));
+	for (int i = 0; i < st->nsocks; i++)
+		if (st->socks[i]) {
+			out->sockets += sizeof(struct sock);
+			out->buffers += st->socks[i]->rcv_left.alloc;
+		}
+	out->packets =
+	    (uint64_t)(st->out_len + st->pkt_free_len) * (sizeof(struct pkt) + st->pkt_size);
+	out->other = sizeof(*st) + st->pkt_size /* scratch */ +
+	             (uint64_t)st->cfg.trace_capacity * sizeof(*st->trace) +
+	             htable_bytes(&st->conns) + htable_bytes(&st->listeners) +
+	             timer_queue_bytes(&st->timers) + st->evq_cap * sizeof(*st->evq);
+	out->total = out->tcbs + out->time_wait + out->syn_pending + out->buffers + out->other +
+	             out->sockets + out->packets;
+}
+
 static const char *const counter_names[] = {
 #define SYNACK_COUNTER_NAME(name) #name,
     SYNACK_COUNTERS(SYNACK_COUNTER_NAME)

@@ -8,6 +8,7 @@
 #ifndef SYNACK_TIMER_H
 #define SYNACK_TIMER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define TIMER_UNARMED UINT32_MAX
@@ -46,6 +47,11 @@ void timer_cancel(struct timer_queue *q, struct timer_node *n);
 uint64_t timer_next(const struct timer_queue *q);
 /* Removes and returns the earliest node due at or before now, or NULL. */
 struct timer_node *timer_pop_due(struct timer_queue *q, uint64_t now);
+/* Bytes the queue itself holds (not the nodes, which their owners embed). */
+static inline size_t timer_queue_bytes(const struct timer_queue *q)
+{
+	return (size_t)q->cap * sizeof(*q->heap);
+}
 static inline uint32_t timer_count(const struct timer_queue *q)
 {
 	return q->len;
