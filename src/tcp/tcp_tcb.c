@@ -201,7 +201,7 @@ void tcp_rearm(struct tcb *tcb)
 		timer_cancel(&tcb->st->timers, &tcb->h.timer);
 		return;
 	}
-	if (tcb->h.timer.idx != TIMER_UNARMED && tcb->h.timer.at == at)
+	if (timer_armed(&tcb->h.timer) && tcb->h.timer.at == at)
 		return;
 	/* On allocation failure the connection runs without a timer; the
 	 * next arming tries again.  Nothing is corrupted. */

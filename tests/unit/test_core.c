@@ -331,14 +331,70 @@ static void timer_random_ops_match_reference(void)
 		if (check_failures_in_test)
 			break; /* one divergence would cascade */
 	}
-	/* Every node knows its heap position, and the heap agrees. */
+	/* Every node knows where it is, and the heap and the wheel agree. */
+	CHECK_EQ(timer_queue_check(&q), 0);
 	for (int i = 0; i < TREF_NODES; i++) {
 		CHECK_EQ(timer_armed(&nodes[i]), ref[i].armed);
-		if (timer_armed(&nodes[i])) {
-			CHECK(nodes[i].idx < q.len);
-			CHECK(nodes[i].idx < q.len && q.heap[nodes[i].idx] == &nodes[i]);
+		if (timer_armed(&nodes[i]))
 			CHECK_EQ_U64(nodes[i].at, ref[i].at);
+	}
+	timer_queue_fini(&q);
+}
+
+/*
+ * The same against the reference with deadlines spread from microseconds to
+ * days ahead and time jumping by up to minutes, so that nodes live at every
+ * level of the wheel and cascade; the structure is checked after every step.
+ */
+static void timer_wide_random_ops_match_reference(void)
+{
+	static struct timer_node nodes[TREF_NODES];
+	static struct tref ref[TREF_NODES];
+	struct timer_queue q;
+	struct rng r;
+	uint64_t order = 0, now = 1000000;
+
+	timer_queue_init(&q);
+	rng_seed(&r, 77);
+	for (int i = 0; i < TREF_NODES; i++) {
+		timer_node_init(&nodes[i]);
+		ref[i].armed = 0;
+	}
+	for (int step = 0; step < 100000; step++) {
+		int i = (int)rng_below(&r, TREF_NODES);
+		uint64_t op = rng_below(&r, 10);
+		if (op < 5) {
+			/* Ahead by 0..2^k microseconds, k up to 37 (about 38 hours);
+			 * now and then a deadline already past, or far away. */
+			uint64_t k = rng_below(&r, 38), at = now + rng_below(&r, (1ull << k) + 1);
+			if (op == 0 && rng_below(&r, 4) == 0)
+				at = now > 5 ? now - rng_below(&r, 5) : now;
+			if (op == 1 && rng_below(&r, 50) == 0)
+				at = UINT64_MAX - rng_below(&r, 3);
+			CHECK_EQ(timer_arm(&q, &nodes[i], at), 0);
+			ref[i] = (struct tref){1, at, order++};
+		} else if (op < 7) {
+			timer_cancel(&q, &nodes[i]);
+			ref[i].armed = 0;
+		} else {
+			uint64_t k = rng_below(&r, 28);
+			now += rng_below(&r, (1ull << k) + 1);
+			for (;;) {
+				int want = tref_min(ref, TREF_NODES);
+				if (want >= 0 && ref[want].at > now)
+					want = -1;
+				struct timer_node *got = timer_pop_due(&q, now);
+				CHECK(got == (want >= 0 ? &nodes[want] : NULL));
+				if (want < 0 || got != &nodes[want])
+					break;
+				ref[want].armed = 0;
+			}
 		}
+		int m = tref_min(ref, TREF_NODES);
+		CHECK_EQ_U64(timer_next(&q), m >= 0 ? ref[m].at : UINT64_MAX);
+		CHECK_EQ(timer_queue_check(&q), 0);
+		if (check_failures_in_test)
+			break;
 	}
 	timer_queue_fini(&q);
 }
@@ -779,6 +835,7 @@ int main(void)
 	RUN(timer_rearm_moves_node_and_renews_order);
 	RUN(timer_pop_due_stops_at_now);
 	RUN(timer_random_ops_match_reference);
+	RUN(timer_wide_random_ops_match_reference);
 	RUN(timer_many_nodes_drain_sorted);
 
 	RUN(hash_init_rounds_bucket_count);
