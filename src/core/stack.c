@@ -545,7 +545,8 @@ void synack_memory(const struct synack_stack *st, struct synack_mem *out)
 	htable_foreach(&st->listeners, mem_conn, &w);
 	out->syn_pending = w.syn_pending * sizeof(struct tcb);
 	out->tcbs = (st->stats.conns_live - w.syn_pending) * sizeof(struct tcb);
-	out->sockets = (uint64_t)st->nsocks * (sizeof(*st->socks) + sizeof(*st->free_fds));
+	out->sockets = (uint64_t)st->nsocks * (sizeof(*st->socks) + sizeof(*st->free_fds)) +
+	               (st->ports ? (uint64_t)(st->ports_mask + 1) * sizeof(*st->ports) : 0);
 	for (int i = 0; i < st->nsocks; i++)
 		if (st->socks[i]) {
 			out->sockets += sizeof(struct sock);

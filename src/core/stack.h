@@ -17,6 +17,13 @@
 struct sock;
 struct tcb;
 
+/* How many bound sockets use a local port, and how many of them refuse to
+ * share it (no SO_REUSEADDR, or listening). */
+struct port_use {
+	uint32_t bound, blocking;
+	uint16_t port;
+};
+
 /* One queued outgoing datagram. */
 struct pkt {
 	struct pkt *next;
@@ -55,6 +62,11 @@ struct synack_stack {
 	/* Trace ring. */
 	struct synack_trace *trace;
 	uint64_t trace_head, trace_tail; /* absolute indexes; slot = index % capacity */
+
+	/* Local ports bound by sockets (src/sock): an open-addressing table
+	 * so that finding whether a port is taken is O(1). */
+	struct port_use *ports;
+	uint32_t ports_mask, ports_used;
 
 	struct synack_stats stats;
 	uint32_t ephemeral_next; /* RFC 6056 algorithm 3 counter */
