@@ -88,6 +88,17 @@ uint32_t ring_peek(const struct ring *r, uint32_t off, void *out, uint32_t n)
 	return n;
 }
 
+const uint8_t *ring_span(const struct ring *r, uint32_t off, uint32_t n, uint32_t *first)
+{
+	if (n == 0) {
+		*first = 0;
+		return r->buf;
+	}
+	uint32_t start = ring_pos(r, off);
+	*first = r->alloc - start < n ? r->alloc - start : n;
+	return r->buf + start;
+}
+
 void ring_consume(struct ring *r, uint32_t n)
 {
 	if (n > r->len)

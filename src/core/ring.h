@@ -27,6 +27,10 @@ static inline uint32_t ring_space(const struct ring *r)
 uint32_t ring_write(struct ring *r, const void *data, uint32_t n);
 /* Copies up to n bytes starting off bytes after the head, without removing. */
 uint32_t ring_peek(const struct ring *r, uint32_t off, void *out, uint32_t n);
+/* Where the bytes from off on lie: returns the first contiguous piece and
+ * sets *first to its length (at most n); the rest, n - *first bytes, starts
+ * at r->buf.  off + n must not pass len. */
+const uint8_t *ring_span(const struct ring *r, uint32_t off, uint32_t n, uint32_t *first);
 /* Removes n bytes (n <= len) from the head; frees memory when empty. */
 void ring_consume(struct ring *r, uint32_t n);
 /* Changes the limit.  Returns 0, or -EINVAL when cap < len. */
