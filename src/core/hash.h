@@ -1,5 +1,5 @@
 /*
- * An intrusive hash table keyed by a TCP 4-tuple, hashed with SipHash under
+ * An intrusive hash table keyed by a TCP 4-tuple, hashed with SipHash-1-3 under
  * the stack's secret so that remote peers cannot aim many connections at one
  * bucket.  Chained buckets, power-of-two sized, doubled when the load passes
  * one entry per bucket.  Nodes are embedded in their owners.
@@ -22,17 +22,19 @@ static inline int tuple_eq(const struct tuple *a, const struct tuple *b)
 	       a->rport == b->rport;
 }
 
+/* No hash is stored in the node: comparing 12 bytes is as cheap as comparing
+ * a stored hash, and leaving it out keeps TIME_WAIT records small.  Removal
+ * and growth hash the key again. */
 struct hnode {
 	struct hnode *next;
 	struct tuple key;
-	uint64_t hash;
 };
 
 struct htable {
 	struct hnode **buckets;
 	size_t mask; /* bucket count - 1 */
 	size_t count;
-	uint8_t key[16];
+	uint64_t key[2]; /* the SipHash key as words */
 };
 
 /* initial_buckets is rounded up to a power of two (at least 16). */
