@@ -314,6 +314,8 @@ void synack_stats(const struct synack_stack *st, struct synack_stats *out);
  * allocated (the sizes it asked the allocator for), not the allocator's own
  * overhead.  An idle established connection costs tcbs + sockets (its
  * buffers are released when empty); a TIME_WAIT entry costs time_wait.
+ * Freed objects kept for reuse are in cached (and in total): what a set of
+ * connections costs is the change in total - cached.
  */
 struct synack_mem {
 	uint64_t total;       /* the sum of the fields below */
@@ -324,6 +326,7 @@ struct synack_mem {
 	uint64_t other;   /* the stack object, hash tables, timers, trace ring, queues */
 	uint64_t sockets; /* socket objects and the descriptor table */
 	uint64_t packets; /* datagrams in the outbox and the packet free list */
+	uint64_t cached;  /* freed TCBs, sockets and TIME_WAIT records kept for reuse */
 };
 void synack_memory(const struct synack_stack *st, struct synack_mem *out);
 /* Number of counters and the name of counter i (in struct order). */

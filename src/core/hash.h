@@ -28,6 +28,10 @@ static inline int tuple_eq(const struct tuple *a, const struct tuple *b)
 struct hnode {
 	struct hnode *next;
 	struct tuple key;
+	/* For the owner; they fill what would be padding after the key. */
+	uint8_t kind;  /* what the node is embedded in */
+	uint8_t table; /* which table holds it, 0 for none */
+	uint16_t aux;  /* a small value the owner keeps here */
 };
 
 struct htable {

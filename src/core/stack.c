@@ -157,6 +157,11 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 	st->pkt_size = cfg->mtu;
 	st->scratch = malloc(st->pkt_size);
 	timer_queue_init(&st->timers);
+	timer_node_init(&st->tw_timer);
+	/* The caches keep what a burst of this many connections frees. */
+	slab_init(&st->tcb_slab, sizeof(struct tcb), 256);
+	slab_init(&st->sock_slab, sizeof(struct sock), 256);
+	slab_init(&st->tw_slab, sizeof(struct tw), 1024);
 	if (!st->scratch || htable_init(&st->conns, st->key_hash, 64) != 0)
 		goto nomem_free;
 	if (htable_init(&st->listeners, st->key_hash, 16) != 0) {
@@ -205,7 +210,7 @@ static void free_tcb_now(struct tcb *tcb)
 		tcb->ofo = o->next;
 		free(o);
 	}
-	free(tcb);
+	slab_free(&tcb->st->tcb_slab, tcb);
 }
 
 void synack_stack_free(struct synack_stack *st)
@@ -219,14 +224,15 @@ void synack_stack_free(struct synack_stack *st)
 	if (c.v) {
 		htable_foreach(&st->conns, collect_conn, &c);
 		htable_foreach(&st->listeners, collect_conn, &c);
-		for (size_t i = 0; i < c.n; i++) {
-			if (c.v[i]->kind == CONN_TW)
-				free(container_of(c.v[i], struct tw, h));
-			else
+		for (size_t i = 0; i < c.n; i++)
+			if (c.v[i]->node.kind == CONN_TCB)
 				free_tcb_now(container_of(c.v[i], struct tcb, h));
-		}
 		free(c.v);
 	}
+	tcp_tw_free_all(st);
+	slab_fini(&st->tcb_slab);
+	slab_fini(&st->sock_slab);
+	slab_fini(&st->tw_slab);
 	htable_fini(&st->conns);
 	htable_fini(&st->listeners);
 	timer_queue_fini(&st->timers);
@@ -474,7 +480,7 @@ static void sum_buffers(void *ctx, struct hnode *n)
 {
 	struct conn_head *h = container_of(n, struct conn_head, node);
 	uint64_t *sum = ctx;
-	if (h->kind == CONN_TCB) {
+	if (h->node.kind == CONN_TCB) {
 		const struct tcb *t = container_of(h, struct tcb, h);
 		*sum += t->snd_buf.len + t->rcv_buf.len + t->ofo_bytes;
 	}
@@ -515,10 +521,8 @@ static void mem_conn(void *ctx, struct hnode *n)
 {
 	struct mem_walk *w = ctx;
 	struct conn_head *h = container_of(n, struct conn_head, node);
-	if (h->kind == CONN_TW) {
-		w->m->time_wait += sizeof(struct tw);
-		return;
-	}
+	if (h->node.kind != CONN_TCB)
+		return; /* TIME_WAIT records are counted as a whole */
 	const struct tcb *t = container_of(h, struct tcb, h);
 	if (t->state == SYNACK_SYN_RECEIVED)
 		w->syn_pending++;
@@ -545,6 +549,9 @@ void synack_memory(const struct synack_stack *st, struct synack_mem *out)
 	htable_foreach(&st->listeners, mem_conn, &w);
 	out->syn_pending = w.syn_pending * sizeof(struct tcb);
 	out->tcbs = (st->stats.conns_live - w.syn_pending) * sizeof(struct tcb);
+	out->time_wait = st->tw_records * sizeof(struct tw);
+	out->cached = slab_cached_bytes(&st->tcb_slab) + slab_cached_bytes(&st->sock_slab) +
+	              slab_cached_bytes(&st->tw_slab);
 	out->sockets = (uint64_t)st->nsocks * (sizeof(*st->socks) + sizeof(*st->free_fds)) +
 	               (st->ports ? (uint64_t)(st->ports_mask + 1) * sizeof(*st->ports) : 0);
 	for (int i = 0; i < st->nsocks; i++)
@@ -559,7 +566,7 @@ void synack_memory(const struct synack_stack *st, struct synack_mem *out)
 	             htable_bytes(&st->conns) + htable_bytes(&st->listeners) +
 	             timer_queue_bytes(&st->timers) + st->evq_cap * sizeof(*st->evq);
 	out->total = out->tcbs + out->time_wait + out->syn_pending + out->buffers + out->other +
-	             out->sockets + out->packets;
+	             out->sockets + out->packets + out->cached;
 }
 
 static const char *const counter_names[] = {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/hash.h"
+#include "core/slab.h"
 #include "core/timer.h"
 #include "synack/synack.h"
 
@@ -42,6 +43,15 @@ struct synack_stack {
 	struct htable conns;     /* TCBs and TIME_WAIT records by 4-tuple */
 	struct htable listeners; /* listening TCBs by (laddr or 0, lport) */
 	struct timer_queue timers;
+
+	/* TIME_WAIT records, oldest first, and the one timer for the oldest
+	 * live one; tw_records counts the dead ones still listed too. */
+	struct tw *tw_oldest, *tw_youngest;
+	struct timer_node tw_timer;
+	uint64_t tw_records;
+
+	/* Caches of fixed-size objects. */
+	struct slab tcb_slab, tw_slab, sock_slab;
 
 	/* Outbox: FIFO of datagrams for the caller, and a free list. */
 	struct pkt *out_head, *out_tail, *pkt_free;

@@ -57,9 +57,10 @@ int synack_socket(struct synack_stack *st)
 		}
 		st->nsocks = cap;
 	}
-	so = calloc(1, sizeof(*so));
+	so = slab_alloc(&st->sock_slab);
 	if (!so)
 		return -ENOMEM;
+	memset(so, 0, sizeof(*so));
 	fd = st->free_fds[--st->nfree];
 	so->fd = fd;
 	so->linger = -1;
@@ -82,7 +83,7 @@ static void sock_release(struct synack_stack *st, struct sock *so)
 	ring_fini(&so->rcv_left);
 	st->socks[fd] = NULL;
 	st->free_fds[st->nfree++] = fd;
-	free(so);
+	slab_free(&st->sock_slab, so);
 }
 
 void sock_detach(struct synack_stack *st, int fd, int err)
@@ -108,7 +109,7 @@ void sock_table_free(struct synack_stack *st)
 	for (int i = 0; i < st->nsocks; i++)
 		if (st->socks[i]) {
 			ring_fini(&st->socks[i]->rcv_left);
-			free(st->socks[i]);
+			slab_free(&st->sock_slab, st->socks[i]);
 		}
 	free(st->socks);
 	free(st->free_fds);
@@ -802,10 +803,10 @@ int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info
 		struct hnode *n = so->connecting ? htable_find(&st->conns, &k) : NULL;
 		struct conn_head *h = n ? container_of(n, struct conn_head, node) : NULL;
 		info->state = SYNACK_CLOSED;
-		if (h && h->kind == CONN_TW) {
+		if (h && h->node.kind == CONN_TW) {
 			struct tw *tw = container_of(h, struct tw, h);
 			info->state = SYNACK_TIME_WAIT;
-			info->state_since_us = tw->since;
+			info->state_since_us = tcp_tw_since(tw);
 			info->iss = tw->iss;
 			info->irs = tw->irs;
 			info->snd_una = info->snd_nxt = tw->snd_nxt;
@@ -857,10 +858,10 @@ static void walk_conn(void *ctx, struct hnode *n)
 	c.local.port = n->key.lport;
 	c.remote.addr = n->key.raddr;
 	c.remote.port = n->key.rport;
-	if (h->kind == CONN_TW) {
+	if (h->node.kind == CONN_TW) {
 		struct tw *tw = container_of(h, struct tw, h);
 		c.state = SYNACK_TIME_WAIT;
-		c.state_since_us = tw->since;
+		c.state_since_us = tcp_tw_since(tw);
 		c.socket = -1;
 	} else {
 		struct tcb *t = container_of(h, struct tcb, h);

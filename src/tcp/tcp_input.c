@@ -822,7 +822,7 @@ static struct tcb *find_listener(struct synack_stack *st, uint32_t addr, uint16_
 static void tw_segment_arrives(struct synack_stack *st, struct tw *tw, struct rx *s)
 {
 	uint32_t nxt = tw->rcv_nxt;
-	uint32_t wnd = tw->rcv_wnd ? tw->rcv_wnd : 1;
+	uint32_t wnd = tcp_tw_rcv_wnd(tw) ? tcp_tw_rcv_wnd(tw) : 1;
 	struct verdict v = ACCEPT;
 	int send_ack = 0;
 	s->iss = tw->iss;
@@ -864,8 +864,7 @@ static void tw_segment_arrives(struct synack_stack *st, struct tw *tw, struct rx
 	} else if (has(s, SYNACK_TH_FIN) && s->seq + s->len == nxt) {
 		/* The peer's FIN again: our last ACK was lost.  Acknowledge
 		 * it and restart the 2 MSL timeout. */
-		tw->expires = st->now + (uint64_t)st->cfg.time_wait_ms * 1000u;
-		(void)timer_arm(&st->timers, &tw->h.timer, tw->expires);
+		tw = tcp_tw_restart(st, tw);
 		send_ack = 1;
 	} else {
 		/* Old duplicates and stray text: absorbed, never delivered.
@@ -922,7 +921,7 @@ static void segment_arrives(struct synack_stack *st, const struct wire_tcp *w, s
 	n = htable_find(&st->conns, &key);
 	if (n) {
 		struct conn_head *h = container_of(n, struct conn_head, node);
-		if (h->kind == CONN_TW) {
+		if (h->node.kind == CONN_TW) {
 			tw_segment_arrives(st, container_of(h, struct tw, h), s);
 			return;
 		}

@@ -162,8 +162,8 @@ void tcp_reset_reply(struct synack_stack *st, const struct wire_tcp *w)
 
 void tcp_tw_send_ack(struct synack_stack *st, struct tw *tw)
 {
-	tcp_send_raw(st, &tw->h.node.key, tw->snd_nxt, tw->rcv_nxt, SYNACK_TH_ACK, tw->rcv_wnd,
-	             NULL, NULL, 0, 0, tw->iss, tw->irs);
+	tcp_send_raw(st, &tw->h.node.key, tw->snd_nxt, tw->rcv_nxt, SYNACK_TH_ACK,
+	             tcp_tw_rcv_wnd(tw), NULL, NULL, 0, 0, tw->iss, tw->irs);
 }
 
 static int can_send_data(int state)
