@@ -22,6 +22,16 @@ void slab_init(struct slab *s, size_t size, uint32_t keep);
 /* Returns an object (contents unspecified) or NULL when out of memory. */
 void *slab_alloc(struct slab *s);
 void slab_free(struct slab *s, void *p);
+/* An object handed out leaves the slab for good (its owner reallocates or
+ * frees it directly), or comes back under the slab's care. */
+static inline void slab_forget(struct slab *s)
+{
+	s->live--;
+}
+static inline void slab_adopt(struct slab *s)
+{
+	s->live++;
+}
 /* Releases the free list; objects still live are their owners' to free. */
 void slab_fini(struct slab *s);
 /* Bytes of the objects handed out, and of those waiting on the free list. */

@@ -162,6 +162,8 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 	slab_init(&st->tcb_slab, sizeof(struct tcb), 256);
 	slab_init(&st->sock_slab, sizeof(struct sock), 256);
 	slab_init(&st->tw_slab, sizeof(struct tw), 1024);
+	slab_init(&st->buf_slab, RING_FIRST_ALLOC, 256);
+	slab_init(&st->ofo_slab, sizeof(struct ofo_seg) + cfg->mtu, 256);
 	if (!st->scratch || htable_init(&st->conns, st->key_hash, 64) != 0)
 		goto nomem_free;
 	if (htable_init(&st->listeners, st->key_hash, 16) != 0) {
@@ -203,14 +205,15 @@ static void collect_conn(void *ctx, struct hnode *n)
 static void free_tcb_now(struct tcb *tcb)
 {
 	/* Teardown: no segments are sent and no state changes traced. */
-	ring_fini(&tcb->snd_buf);
-	ring_fini(&tcb->rcv_buf);
+	struct synack_stack *st = tcb->st;
+	ring_fini_pool(&tcb->snd_buf, &st->buf_slab);
+	ring_fini_pool(&tcb->rcv_buf, &st->buf_slab);
 	while (tcb->ofo) {
 		struct ofo_seg *o = tcb->ofo;
 		tcb->ofo = o->next;
-		free(o);
+		tcp_ofo_free(st, o);
 	}
-	slab_free(&tcb->st->tcb_slab, tcb);
+	slab_free(&st->tcb_slab, tcb);
 }
 
 void synack_stack_free(struct synack_stack *st)
@@ -233,6 +236,8 @@ void synack_stack_free(struct synack_stack *st)
 	slab_fini(&st->tcb_slab);
 	slab_fini(&st->sock_slab);
 	slab_fini(&st->tw_slab);
+	slab_fini(&st->buf_slab);
+	slab_fini(&st->ofo_slab);
 	htable_fini(&st->conns);
 	htable_fini(&st->listeners);
 	timer_queue_fini(&st->timers);
@@ -505,15 +510,16 @@ void synack_stats(const struct synack_stack *st, struct synack_stats *out)
 /* Memory accounting.                                                  */
 
 struct mem_walk {
+	const struct synack_stack *st;
 	struct synack_mem *m;
 	uint64_t syn_pending; /* TCBs in SYN_RECEIVED */
 };
 
-static uint64_t tcb_buffer_bytes(const struct tcb *t)
+static uint64_t tcb_buffer_bytes(const struct synack_stack *st, const struct tcb *t)
 {
 	uint64_t b = (uint64_t)t->snd_buf.alloc + t->rcv_buf.alloc;
 	for (const struct ofo_seg *o = t->ofo; o; o = o->next)
-		b += sizeof(*o) + o->len;
+		b += tcp_ofo_bytes(st, o);
 	return b;
 }
 
@@ -526,7 +532,7 @@ static void mem_conn(void *ctx, struct hnode *n)
 	const struct tcb *t = container_of(h, struct tcb, h);
 	if (t->state == SYNACK_SYN_RECEIVED)
 		w->syn_pending++;
-	w->m->buffers += tcb_buffer_bytes(t);
+	w->m->buffers += tcb_buffer_bytes(w->st, t);
 }
 
 /*
@@ -543,6 +549,7 @@ void synack_memory(const struct synack_stack *st, struct synack_mem *out)
 	memset(out, 0, sizeof(*out));
 	if (!st)
 		return;
+	w.st = st;
 	w.m = out;
 	w.syn_pending = 0;
 	htable_foreach(&st->conns, mem_conn, &w);
@@ -551,7 +558,8 @@ void synack_memory(const struct synack_stack *st, struct synack_mem *out)
 	out->tcbs = (st->stats.conns_live - w.syn_pending) * sizeof(struct tcb);
 	out->time_wait = st->tw_records * sizeof(struct tw);
 	out->cached = slab_cached_bytes(&st->tcb_slab) + slab_cached_bytes(&st->sock_slab) +
-	              slab_cached_bytes(&st->tw_slab);
+	              slab_cached_bytes(&st->tw_slab) + slab_cached_bytes(&st->buf_slab) +
+	              slab_cached_bytes(&st->ofo_slab);
 	out->sockets = (uint64_t)st->nsocks * (sizeof(*st->socks) + sizeof(*st->free_fds)) +
 	               (st->ports ? (uint64_t)(st->ports_mask + 1) * sizeof(*st->ports) : 0);
 	for (int i = 0; i < st->nsocks; i++)

@@ -80,7 +80,7 @@ static void sock_release(struct synack_stack *st, struct sock *so)
 	int fd = so->fd;
 	if (so->bound)
 		port_unref(st, so);
-	ring_fini(&so->rcv_left);
+	ring_fini_pool(&so->rcv_left, &st->buf_slab);
 	st->socks[fd] = NULL;
 	st->free_fds[st->nfree++] = fd;
 	slab_free(&st->sock_slab, so);
@@ -108,7 +108,7 @@ void sock_table_free(struct synack_stack *st)
 {
 	for (int i = 0; i < st->nsocks; i++)
 		if (st->socks[i]) {
-			ring_fini(&st->socks[i]->rcv_left);
+			ring_fini_pool(&st->socks[i]->rcv_left, &st->buf_slab);
 			slab_free(&st->sock_slab, st->socks[i]);
 		}
 	free(st->socks);
@@ -458,7 +458,7 @@ ssize_t synack_recv(struct synack_stack *st, int s, void *buf, size_t len, int f
 		uint32_t n = len > r->len ? r->len : (uint32_t)len;
 		ring_peek(r, 0, buf, n);
 		if (!(flags & SYNACK_MSG_PEEK)) {
-			ring_consume(r, n);
+			ring_consume_pool(r, &st->buf_slab, n);
 			if (so->tcb)
 				tcp_receive_done(so->tcb);
 		}
@@ -496,7 +496,7 @@ int synack_shutdown(struct synack_stack *st, int s, int how)
 		return -ENOTCONN;
 	if (how != SYNACK_SHUT_WR) {
 		so->rd_shut = 1;
-		ring_consume(&so->tcb->rcv_buf, so->tcb->rcv_buf.len);
+		ring_consume_pool(&so->tcb->rcv_buf, &st->buf_slab, so->tcb->rcv_buf.len);
 	}
 	if (how != SYNACK_SHUT_RD && !so->wr_shut) {
 		so->wr_shut = 1;

@@ -42,6 +42,7 @@ struct ofo_seg {
 	struct ofo_seg *next;
 	uint32_t seq, len; /* payload sequence and length */
 	uint8_t fin;       /* a FIN follows the payload */
+	uint8_t big;       /* longer than the stack's MTU: malloc'd, not from ofo_slab */
 	uint8_t data[];
 };
 
@@ -175,6 +176,13 @@ static inline int tcp_receives_text(int state)
 {
 	return state == SYNACK_ESTABLISHED || state == SYNACK_FIN_WAIT_1 ||
 	       state == SYNACK_FIN_WAIT_2;
+}
+
+/* Frees an out-of-order segment. */
+void tcp_ofo_free(struct synack_stack *st, struct ofo_seg *o);
+static inline uint64_t tcp_ofo_bytes(const struct synack_stack *st, const struct ofo_seg *o)
+{
+	return o->big ? sizeof(*o) + o->len : st->ofo_slab.size;
 }
 
 /* tcp_tcb.c: lifecycle, state changes, demux */

@@ -441,7 +441,7 @@ static void ack_advances(struct tcb *tcb, uint32_t ack)
 	uint32_t acked_to = seq_lt(ack, data_end) ? ack : data_end;
 	if (seq_gt(acked_to, tcb->snd_buf_seq)) {
 		uint32_t n = acked_to - tcb->snd_buf_seq;
-		ring_consume(&tcb->snd_buf, n);
+		ring_consume_pool(&tcb->snd_buf, &tcb->st->buf_slab, n);
 		tcb->snd_buf_seq += n;
 	}
 	uint32_t acked = ack - tcb->snd_una, flight_before = tcb->snd_max - tcb->snd_una;
@@ -572,15 +572,20 @@ static void ofo_drop(struct tcb *tcb)
 		struct ofo_seg *o = tcb->ofo;
 		tcb->ofo = o->next;
 		tcb->ofo_bytes -= o->len;
-		free(o);
+		tcp_ofo_free(tcb->st, o);
 	}
 }
 
 static struct ofo_seg *ofo_new(struct tcb *tcb, uint32_t seq, const uint8_t *data, uint32_t len)
 {
-	struct ofo_seg *o = malloc(sizeof(*o) + len);
+	/* The cache's objects hold a datagram of our MTU; a peer that ignores
+	 * our MSS can send more, which gets an allocation of its own. */
+	struct synack_stack *st = tcb->st;
+	int big = sizeof(struct ofo_seg) + len > st->ofo_slab.size;
+	struct ofo_seg *o = big ? malloc(sizeof(*o) + len) : slab_alloc(&st->ofo_slab);
 	if (!o)
 		return NULL;
+	o->big = (uint8_t)big;
 	o->next = NULL;
 	o->seq = seq;
 	o->len = len;
@@ -654,7 +659,7 @@ static int ofo_insert(struct tcb *tcb, uint32_t seq, const uint8_t *data, uint32
 /* Appends in-order text to the receive buffer.  Returns bytes taken. */
 static uint32_t deliver(struct tcb *tcb, const uint8_t *data, uint32_t len)
 {
-	uint32_t n = len ? ring_write(&tcb->rcv_buf, data, len) : 0;
+	uint32_t n = len ? ring_write_pool(&tcb->rcv_buf, &tcb->st->buf_slab, data, len) : 0;
 	tcb->rcv_nxt += n;
 	return n;
 }
@@ -674,7 +679,7 @@ static void ofo_pull(struct tcb *tcb, struct rx *s)
 			s->fin_in_seq = 1;
 		tcb->ofo = o->next;
 		tcb->ofo_bytes -= o->len;
-		free(o);
+		tcp_ofo_free(tcb->st, o);
 		if (s->fin_in_seq)
 			break;
 	}

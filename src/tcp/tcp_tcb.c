@@ -32,12 +32,20 @@ struct tcb *tcp_tcb_new(struct synack_stack *st)
 	return tcb;
 }
 
+void tcp_ofo_free(struct synack_stack *st, struct ofo_seg *o)
+{
+	if (o->big)
+		free(o);
+	else
+		slab_free(&st->ofo_slab, o);
+}
+
 static void ofo_free(struct tcb *tcb)
 {
 	while (tcb->ofo) {
 		struct ofo_seg *o = tcb->ofo;
 		tcb->ofo = o->next;
-		free(o);
+		tcp_ofo_free(tcb->st, o);
 	}
 	tcb->ofo_bytes = 0;
 }
@@ -48,8 +56,8 @@ void tcp_tcb_free(struct tcb *tcb)
 	timer_cancel(&st->timers, &tcb->timer);
 	tcp_tcb_unhash(tcb);
 	ofo_free(tcb);
-	ring_fini(&tcb->snd_buf);
-	ring_fini(&tcb->rcv_buf);
+	ring_fini_pool(&tcb->snd_buf, &st->buf_slab);
+	ring_fini_pool(&tcb->rcv_buf, &st->buf_slab);
 	if (tcb->orphan)
 		st->stats.orphans_live--;
 	st->stats.conns_live--;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "script.h"
 #include "synack/sim.h"
 #include "synack/synack.h"
 
@@ -232,9 +233,42 @@ static void half_open_connections_count_as_syn_pending(void)
 	synack_stack_free(st);
 }
 
+/*
+ * Out-of-order segments are held in buffers from the stack's cache; one
+ * longer than our MTU (a peer that ignores our MSS) gets memory of its own.
+ * Both are delivered intact and released when the gap fills.
+ */
+static void out_of_order_segments_held_and_released(void)
+{
+	struct synack_config cfg;
+	t_config(&cfg);
+	cfg.mtu = 576; /* MSS 536: the 1000-byte segment below is longer */
+	struct t *t = t_new_with(&cfg);
+	struct synack_mem m0, m;
+	t_establish_passive(t);
+	synack_memory(t->st, &m0);
+	CHECK_EQ_U64(m0.buffers, 0);
+	t_peer(t, "P.", 1101, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_peer(t, "P.", 1301, T_ISS + 1, 1000);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	synack_memory(t->st, &m);
+	CHECK(m.buffers >= 1100);
+	t_peer(t, "P.", 1001, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1201, 0);
+	t_peer(t, "P.", 1201, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 2301, 0);
+	t_recv(t, 1300);
+	t_drain(t); /* a window update may follow the read */
+	synack_memory(t->st, &m);
+	CHECK_EQ_U64(m.buffers, 0);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(idle_connection_and_time_wait_cost);
 	RUN(half_open_connections_count_as_syn_pending);
+	RUN(out_of_order_segments_held_and_released);
 	return check_summary("test_memory");
 }
