@@ -181,6 +181,56 @@ static int refill(struct timer_queue *q)
 	return err;
 }
 
+/*
+ * Timers armed before the base go to the heap.  When many pile up there (a
+ * burst of short timers armed while a long one set the base), the base is
+ * moved back to the new deadline instead: the heap's nodes after it return
+ * to the wheel, and so do the wheel's nodes below the highest digit in
+ * which the two bases differ (those at that digit and above stay where they
+ * are, being placed the same way for either base).
+ */
+#define HEAP_SOFT_MAX 64
+
+static void rebase(struct timer_queue *q, uint64_t nb)
+{
+	unsigned top = level_of(q->base, nb);
+	struct timer_node *moved = NULL;
+	for (unsigned l = 0; l < top; l++) {
+		while (q->occupied[l]) {
+			unsigned slot = (unsigned)__builtin_ctzll(q->occupied[l]);
+			struct timer_node *n = q->slots[l][slot];
+			q->slots[l][slot] = NULL;
+			q->occupied[l] &= ~(1ull << slot);
+			while (n) {
+				struct timer_node *next = n->next;
+				n->next = moved;
+				moved = n;
+				q->wheel_count--;
+				n = next;
+			}
+		}
+	}
+	q->base = nb;
+	while (moved) {
+		struct timer_node *n = moved;
+		moved = n->next;
+		wheel_insert(q, n);
+	}
+	/* Rebuild the heap in place from the nodes at or before the new
+	 * base; writes stay below the position being read. */
+	uint32_t old_len = q->len;
+	q->len = 0;
+	for (uint32_t i = 0; i < old_len; i++) {
+		struct timer_node *n = q->heap[i];
+		if (n->at > nb) {
+			wheel_insert(q, n);
+		} else {
+			heap_place(q, q->len++, n);
+			sift_up(q, n->idx);
+		}
+	}
+}
+
 /* ------------------------------------------------------------------ */
 
 void timer_queue_init(struct timer_queue *q)
@@ -221,6 +271,8 @@ int timer_arm_ordered(struct timer_queue *q, struct timer_node *n, uint64_t at, 
 	n->at = at;
 	n->order = order;
 	int err = 0;
+	if (at < q->base && q->len >= HEAP_SOFT_MAX)
+		rebase(q, at);
 	if (at > q->base)
 		wheel_insert(q, n);
 	else if ((err = heap_insert(q, n)) < 0)

@@ -83,13 +83,27 @@ static inline uint32_t finish_native(uint32_t sum, uint64_t acc)
 	return (uint32_t)((r & 0xffffffffu) + (r >> 32));
 }
 
-/* The last 0..7 bytes, zero-padded in memory order, which is RFC 1071 4.1's
- * zero low byte after an odd final byte in either byte order. */
-static inline uint64_t load_tail(const uint8_t *p, size_t len)
+/* The last 0..7 bytes (at an even offset), zero-padded in memory order,
+ * which is RFC 1071 4.1's zero low byte after an odd final byte in either
+ * byte order.  Summed as the native 32- and 16-bit words they are. */
+static inline uint64_t sum_tail(const uint8_t *p, size_t len)
 {
-	uint8_t b[8] = {0};
-	memcpy(b, p, len);
-	return load64(b);
+	uint64_t acc = 0;
+	if (len & 4) {
+		uint32_t w;
+		memcpy(&w, p, 4);
+		acc += w;
+		p += 4;
+	}
+	if (len & 2) {
+		uint16_t w;
+		memcpy(&w, p, 2);
+		acc += w;
+		p += 2;
+	}
+	if (len & 1)
+		acc += host_little_endian() ? p[0] : (uint64_t)p[0] << 8;
+	return acc;
 }
 
 uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len)
@@ -110,7 +124,7 @@ uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len)
 		len -= 8;
 	}
 	if (len)
-		b = add_carry(b, load_tail(p, len));
+		b = add_carry(b, sum_tail(p, len));
 	return finish_native(sum, add_carry(add_carry(a, b), add_carry(c, d)));
 }
 
@@ -144,7 +158,7 @@ uint32_t wire_csum_copy(uint32_t sum, void *dst, const void *src, size_t len)
 	}
 	if (len) {
 		memcpy(q, p, len);
-		b = add_carry(b, load_tail(p, len));
+		b = add_carry(b, sum_tail(p, len));
 	}
 	return finish_native(sum, add_carry(add_carry(a, b), add_carry(c, d)));
 }

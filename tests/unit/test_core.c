@@ -419,6 +419,60 @@ static void timer_wide_random_ops_match_reference(void)
 	timer_queue_fini(&q);
 }
 
+/*
+ * Bursts of ever shorter timers (each armed before every other) pile up
+ * before the wheel's base and make it move back; with ties, cancels and
+ * time passing, pops and the next deadline still match the reference.
+ */
+static void timer_descending_bursts_match_reference(void)
+{
+	enum { N = 2000 };
+	static struct timer_node nodes[N];
+	static struct tref ref[N];
+	struct timer_queue q;
+	struct rng r;
+	uint64_t order = 0, now = 5000000;
+
+	timer_queue_init(&q);
+	rng_seed(&r, 99);
+	for (int i = 0; i < N; i++) {
+		timer_node_init(&nodes[i]);
+		ref[i].armed = 0;
+	}
+	for (int step = 0; step < 40000 && !check_failures_in_test; step++) {
+		int i = (int)rng_below(&r, N);
+		uint64_t op = rng_below(&r, 20);
+		if (op < 14) {
+			/* Mostly descending from far away, sometimes equal. */
+			uint64_t at = now + 4000000 - (uint64_t)(step % 4000) * 1000 +
+			              (op == 0 ? 0 : rng_below(&r, 3));
+			CHECK_EQ(timer_arm(&q, &nodes[i], at), 0);
+			ref[i] = (struct tref){1, at, order++};
+		} else if (op < 17) {
+			timer_cancel(&q, &nodes[i]);
+			ref[i].armed = 0;
+		} else {
+			now += rng_below(&r, 20000);
+			for (;;) {
+				int want = tref_min(ref, N);
+				if (want >= 0 && ref[want].at > now)
+					want = -1;
+				struct timer_node *got = timer_pop_due(&q, now);
+				CHECK(got == (want >= 0 ? &nodes[want] : NULL));
+				if (want < 0 || got != &nodes[want])
+					break;
+				ref[want].armed = 0;
+			}
+		}
+		int m = tref_min(ref, N);
+		CHECK_EQ_U64(timer_next(&q), m >= 0 ? ref[m].at : UINT64_MAX);
+		if (step % 16 == 0)
+			CHECK_EQ(timer_queue_check(&q), 0);
+	}
+	CHECK_EQ(timer_queue_check(&q), 0);
+	timer_queue_fini(&q);
+}
+
 static void timer_many_nodes_drain_sorted(void)
 {
 	enum { N = 20000 };
@@ -861,6 +915,7 @@ int main(void)
 	RUN(timer_pop_due_stops_at_now);
 	RUN(timer_random_ops_match_reference);
 	RUN(timer_wide_random_ops_match_reference);
+	RUN(timer_descending_bursts_match_reference);
 	RUN(timer_many_nodes_drain_sorted);
 
 	RUN(hash_init_rounds_bucket_count);
