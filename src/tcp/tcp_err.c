@@ -118,7 +118,7 @@ int tcp_icmp_error(struct synack_stack *st, const struct wire_icmp *m)
 	if (!n)
 		return SYNACK_DROP_ICMP_NO_CONN;
 	h = container_of(n, struct conn_head, node);
-	if (h->kind != CONN_TCB)
+	if (h->node.kind != CONN_TCB)
 		return SYNACK_DROP_ICMP_NO_CONN;
 	tcb = container_of(h, struct tcb, h);
 
