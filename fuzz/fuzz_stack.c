@@ -364,6 +364,19 @@ static void check_trace(struct world *w, int h)
 				          t->reason);
 			if (t->t_us > w->now)
 				fuzz_fail("stack %c: trace record from the future", 'A' + h);
+			if (t->kind == SYNACK_TRACE_STATE)
+				vlog(w, "  %c :%u-:%u %s -> %s (%s)", 'A' + h, t->local.port,
+				     t->remote.port, synack_state_name(t->from),
+				     synack_state_name(t->to), synack_cause_name(t->cause));
+			else if (t->kind == SYNACK_TRACE_DROP)
+				vlog(w, "  %c dropped: %s", 'A' + h, synack_drop_name(t->reason));
+			else {
+				char fl[16];
+				vlog(w, "  %c %s %s seq %u ack %u len %u win %u", 'A' + h,
+				     t->kind == SYNACK_TRACE_TX ? "sent" : "got",
+				     synack_flags_str(t->flags, fl, sizeof(fl)), t->seq, t->ack,
+				     t->len, t->win);
+			}
 		}
 	}
 }
