@@ -71,6 +71,15 @@ struct synack_config {
 	uint32_t keepalive_time_ms;  /* idle time before the first keepalive (default 7200000) */
 	uint32_t keepalive_intvl_ms; /* between unanswered keepalives (default 75000) */
 	uint32_t keepalive_probes;   /* unanswered keepalives before -ETIMEDOUT (default 9) */
+	/*
+	 * Linux's tcp_invalid_ratelimit: a connection answers at most one
+	 * unacceptable pure ACK (no data, SYN or FIN) per this many ms with an
+	 * ACK of its own (RFC 9293 3.10.7.4 asks for one every time).  Two ends
+	 * that disagree about the sequence numbers (after a forged or mangled
+	 * segment) would otherwise ACK each other's ACKs forever.  0 answers
+	 * every one.  (default 500, at most 60000)
+	 */
+	uint32_t invalid_ratelimit_ms;
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
@@ -296,6 +305,7 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(KeepAliveProbes)                                                                         \
 	X(KeepAliveTimeouts)                                                                       \
 	X(UserTimeouts)                                                                            \
+	X(AckSkippedSeq) /* unacceptable pure ACKs left unanswered (invalid_ratelimit_ms) */       \
 	X(TraceLost)
 
 struct synack_stats {

@@ -47,6 +47,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->keepalive_time_ms = 7200000;
 	cfg->keepalive_intvl_ms = 75000;
 	cfg->keepalive_probes = 9;
+	cfg->invalid_ratelimit_ms = 500;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -122,6 +123,9 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	              "keepalive_intvl_ms: %u is outside 1..2147483647", cfg->keepalive_intvl_ms);
 	CHECK_SETTING(cfg->keepalive_probes >= 1 && cfg->keepalive_probes <= 127,
 	              "keepalive_probes: %u is outside 1..127", cfg->keepalive_probes);
+	CHECK_SETTING(cfg->invalid_ratelimit_ms <= 60000,
+	              "invalid_ratelimit_ms: %u is above 60000 (0 answers every unacceptable ACK)",
+	              cfg->invalid_ratelimit_ms);
 	return 0;
 }
 
