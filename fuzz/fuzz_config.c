@@ -51,6 +51,7 @@ static const struct {
     F(keepalive_time_ms),
     F(keepalive_intvl_ms),
     F(keepalive_probes),
+    F(invalid_ratelimit_ms),
 };
 #undef F
 #define NFIELDS (sizeof(FIELDS) / sizeof(FIELDS[0]))
