@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite: a normal build and an AddressSanitizer +
 # UndefinedBehaviorSanitizer build, each running every test with ctest,
+# then the libFuzzer targets (clang, ASan + UBSan) for a bounded time each,
 # then an install check (headers, library and pkg-config file usable).
 # Run from anywhere; installs what it needs on Debian when it is missing.
+# SYNACK_FUZZ_SECONDS=N gives every fuzz target N seconds instead of its
+# default share (0: only replay the corpus and the crash regressions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +31,63 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSYNACK_SANITIZE=ON >/dev/nul
 cmake --build build-asan -j"$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j"$jobs")
+
+echo "== fuzzing: libFuzzer targets (clang, ASan + UBSan)"
+# libFuzzer comes with clang's runtime libraries (Debian: libclang-rt-dev);
+# a one-line target tells whether clang can link it.
+fuzz_probe=$(mktemp -d)
+echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }' >"$fuzz_probe/probe.c"
+if ! clang -fsanitize=fuzzer,address,undefined "$fuzz_probe/probe.c" -o "$fuzz_probe/probe" >/dev/null 2>&1; then
+	echo "installing: clang libclang-rt-dev"
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang libclang-rt-dev >/dev/null
+fi
+rm -rf "$fuzz_probe"
+# Optimised but with asserts on (no NDEBUG): an assert is an invariant.
+CC=clang cmake -S . -B build-fuzz -DSYNACK_FUZZ=ON -DSYNACK_TESTS=OFF \
+	-DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=-O1 >/dev/null
+cmake --build build-fuzz -j"$jobs"
+# Seconds per target: about a minute and a half in all, most of it for the
+# whole-stack target.  The committed corpus is copied into a scratch
+# directory (libFuzzer adds what it finds there), so the tree is left alone;
+# a crashing input is kept in build-fuzz/artifacts/.
+fuzz_passed=0
+fuzz_failed=0
+mkdir -p build-fuzz/artifacts
+for spec in wire:15 stack:50 config:10 cli:10; do
+	t=${spec%%:*}
+	secs=${SYNACK_FUZZ_SECONDS:-${spec#*:}}
+	work=$(mktemp -d)
+	cp fuzz/corpus/fuzz_$t/* "$work/"
+	bin=build-fuzz/fuzz/fuzz_$t
+	opts=(-max_len=8192 -timeout=20 -rss_limit_mb=2048 -print_final_stats=1
+		-artifact_prefix="$PWD/build-fuzz/artifacts/fuzz_$t-")
+	ok=1
+	# The crash regressions first, each run once.
+	if [ -d fuzz/regress/fuzz_$t ] && ! "$bin" "${opts[@]}" fuzz/regress/fuzz_$t/* >"$work.log" 2>&1; then
+		ok=0
+	fi
+	if [ $ok = 1 ]; then
+		if [ "$secs" = 0 ]; then
+			"$bin" "${opts[@]}" -runs=0 "$work" >"$work.log" 2>&1 || ok=0
+		else
+			"$bin" "${opts[@]}" -max_total_time="$secs" "$work" >"$work.log" 2>&1 || ok=0
+		fi
+	fi
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work.log" | tail -1)
+	cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$work.log" | tail -1)
+	if [ $ok = 1 ]; then
+		echo "fuzz_$t: ${secs}s, ${execs:-?} executions, ${cov:-no coverage line}: ok"
+		fuzz_passed=$((fuzz_passed + 1))
+	else
+		echo "fuzz_$t: FAILED (input kept in build-fuzz/artifacts/); the end of its log:"
+		tail -40 "$work.log"
+		fuzz_failed=$((fuzz_failed + 1))
+	fi
+	rm -rf "$work" "$work.log"
+done
+echo "fuzz: $fuzz_passed passed, $fuzz_failed failed"
+[ $fuzz_failed = 0 ]
 
 echo "== install check"
 prefix=$(mktemp -d)

@@ -100,6 +100,15 @@ struct synack_config {
 	uint32_t icmp_ratelimit_ms;    /* one ICMP error token per this many ms (default 1000) */
 	uint32_t icmp_ratelimit_burst; /* tokens the bucket holds (default 6) */
 	uint32_t min_pmtu; /* a Fragmentation Needed never lowers the path MTU below this (552) */
+	/*
+	 * Linux's tcp_invalid_ratelimit: a connection answers at most one
+	 * unacceptable pure ACK (no data, SYN or FIN) per this many ms with an
+	 * ACK of its own (RFC 9293 3.10.7.4 asks for one every time).  Two ends
+	 * that disagree about the sequence numbers (after a forged or mangled
+	 * segment) would otherwise ACK each other's ACKs forever.  0 answers
+	 * every one.  (default 500, at most 60000)
+	 */
+	uint32_t invalid_ratelimit_ms;
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
@@ -350,6 +359,7 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(IcmpOutEchoReps)                                                                         \
 	X(OutOfWindowIcmps)                                                                        \
 	X(PmtuReductions)                                                                          \
+	X(AckSkippedSeq) /* unacceptable pure ACKs left unanswered (invalid_ratelimit_ms) */       \
 	X(TraceLost)
 
 struct synack_stats {

@@ -56,6 +56,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->icmp_ratelimit_ms = 1000;
 	cfg->icmp_ratelimit_burst = 6;
 	cfg->min_pmtu = 552;
+	cfg->invalid_ratelimit_ms = 500;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -152,6 +153,9 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(cfg->min_pmtu >= 68 && cfg->min_pmtu <= cfg->mtu,
 	              "min_pmtu: %u is outside 68..mtu (RFC 791: every link carries 68 bytes)",
 	              cfg->min_pmtu);
+	CHECK_SETTING(cfg->invalid_ratelimit_ms <= 60000,
+	              "invalid_ratelimit_ms: %u is above 60000 (0 answers every unacceptable ACK)",
+	              cfg->invalid_ratelimit_ms);
 	return 0;
 }
 

@@ -121,6 +121,7 @@ struct tcb {
 	uint64_t close_wait_at; /* CLOSE_WAIT left open by the application */
 	uint64_t delack_at;     /* delayed ACK (RFC 1122 4.2.3.2) */
 	uint64_t ka_at;         /* next keepalive probe or keepalive deadline */
+	uint64_t oow_ack_at;    /* when we last answered an unacceptable pure ACK */
 
 	/* Listener side. */
 	struct tcb *listener;                       /* for children: the listener that made us */

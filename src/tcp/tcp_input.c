@@ -79,13 +79,35 @@ static void trace_arrival(struct synack_stack *st, struct rx *s, struct verdict 
 	r->irs = s->irs;
 }
 
+/*
+ * Whether the ACK that answers an unacceptable segment is left out
+ * (invalid_ratelimit_ms, as Linux's tcp_invalid_ratelimit).  Only pure ACKs
+ * are limited: an ACK loop between two ends that disagree about the
+ * sequence numbers is made of them, while a segment with data, SYN or FIN
+ * is answered every time so that a peer whose ACK was lost can finish.
+ */
+static int oow_ack_limited(struct tcb *tcb, const struct rx *s)
+{
+	struct synack_stack *st = tcb->st;
+	uint64_t limit_us = (uint64_t)st->cfg.invalid_ratelimit_ms * 1000u;
+	if (!limit_us || s->w->data_len || has(s, SYNACK_TH_SYN | SYNACK_TH_FIN))
+		return 0;
+	if (tcb->oow_ack_at != SYNACK_NEVER && st->now - tcb->oow_ack_at < limit_us) {
+		STAT_INC(st, AckSkippedSeq);
+		return 1;
+	}
+	tcb->oow_ack_at = st->now;
+	return 0;
+}
+
 static void finish_tcb(struct tcb *tcb, struct rx *s, struct verdict v)
 {
 	struct synack_stack *st = tcb->st;
 	trace_arrival(st, s, v);
 	switch (v.action) {
 	case A_DROP_ACK:
-		tcp_send_ack(tcb);
+		if (!oow_ack_limited(tcb, s))
+			tcp_send_ack(tcb);
 		break;
 	case A_DROP_RST:
 		tcp_reset_reply(st, s->w);

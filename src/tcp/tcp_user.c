@@ -88,6 +88,13 @@ void tcp_close(struct tcb *tcb, int cause)
 		tcp_done(tcb, cause, 0);
 		return;
 	case SYNACK_SYN_RECEIVED:
+		/* RFC 9293 3.10.4: the FIN waits for the handshake in
+		 * FIN-WAIT-1.  The connection never passes ESTABLISHED, where
+		 * congestion control is set up, yet its SYN and FIN may time
+		 * out and the peer's ACK of them is processed as in any
+		 * synchronized state. */
+		tcp_cc_init(tcb);
+		/* fall through */
 	case SYNACK_ESTABLISHED:
 		tcb->fin_queued = 1;
 		tcp_set_state(tcb, SYNACK_FIN_WAIT_1, cause);
