@@ -631,6 +631,10 @@ const char *synack_strerror(int err)
 		return "too many sockets (EMFILE)";
 	case ENOPROTOOPT:
 		return "protocol option not available (ENOPROTOOPT)";
+	case ENETUNREACH:
+		return "network is unreachable (ENETUNREACH)";
+	case EHOSTUNREACH:
+		return "no route to host (EHOSTUNREACH)";
 	default:
 		return "unknown error";
 	}
