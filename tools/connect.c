@@ -155,6 +155,7 @@ struct client {
 	int source_done; /* nothing more to read from the source */
 	int shut;        /* SHUT_WR done */
 	int eof;         /* the peer's FIN was read */
+	int fin_seen;    /* the peer's FIN arrived (read or not) */
 	uint64_t close_at;
 	int error; /* the connection's error */
 	int state; /* last state seen in the trace */
@@ -176,6 +177,10 @@ static void report_states(struct client *c)
 			        synack_state_name(tr[i].to), synack_cause_name(tr[i].cause));
 			c->state = tr[i].to;
 			c->last_cause = tr[i].cause;
+			/* After close() the FIN can only be seen here. */
+			if (tr[i].cause == SYNACK_CAUSE_RCV_FIN ||
+			    tr[i].cause == SYNACK_CAUSE_RCV_FIN_ACK)
+				c->fin_seen = 1;
 		}
 	}
 }
@@ -372,8 +377,8 @@ int connect_main(const struct connect_opts *o)
 		rc = c.last_cause == SYNACK_CAUSE_RCV_RST ? -ECONNRESET : -ETIMEDOUT;
 		goto failed;
 	}
-	status = c.eof ? 0 : 1;
-	if (!c.eof)
+	status = c.eof || c.fin_seen ? 0 : 1;
+	if (status)
 		fprintf(stderr, "synack connect: the connection ended without the peer's FIN\n");
 	goto summary;
 

@@ -98,7 +98,10 @@ int synack_run_del_fd(struct synack_run *r, int fd);
 /*
  * Takes over the signals in set: they are blocked and read from a
  * signalfd, so they interrupt the loop (the turn and any blocking helper
- * return -EINTR) instead of a handler.  synack_run_free() unblocks them.
+ * return -EINTR) instead of a handler.  A signal the process inherited as
+ * ignored (shells start background jobs with SIGINT ignored) is set back
+ * to its default disposition, or it could never be read; blocked, the
+ * default action never runs.  synack_run_free() restores both.
  */
 int synack_run_watch_signals(struct synack_run *r, const sigset_t *set);
 /* The oldest signal received and not yet taken, or 0. */

@@ -42,6 +42,8 @@ struct synack_run {
 	struct synack_link *link;
 	int epfd, wakefd, sigfd;
 	sigset_t sigs, old_mask;
+	struct sigaction old_act[NSIG]; /* dispositions we changed from SIG_IGN */
+	sigset_t unignored;
 	int have_sigs;
 	int signals[RUN_SIGNALS];
 	size_t nsignals;
@@ -125,6 +127,9 @@ void synack_run_free(struct synack_run *r)
 	if (!r)
 		return;
 	if (r->have_sigs) {
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sigismember(&r->unignored, sig) == 1)
+				sigaction(sig, &r->old_act[sig], NULL);
 		sigprocmask(SIG_SETMASK, &r->old_mask, NULL);
 		close(r->sigfd);
 	}
@@ -210,8 +215,24 @@ int synack_run_watch_signals(struct synack_run *r, const sigset_t *set)
 			return rc;
 		}
 	}
-	if (!r->have_sigs)
+	if (!r->have_sigs) {
 		r->old_mask = old;
+		sigemptyset(&r->unignored);
+	}
+	/* An ignored signal is discarded when it is sent, before a signalfd
+	 * could read it; shells start background jobs with SIGINT ignored.
+	 * Blocked, the default action never runs, so restoring it is safe. */
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction act;
+		if (sigismember(set, sig) != 1 || sigismember(&r->unignored, sig) == 1 ||
+		    sigaction(sig, NULL, &act) != 0 || act.sa_handler != SIG_IGN)
+			continue;
+		struct sigaction dfl;
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		if (sigaction(sig, &dfl, &r->old_act[sig]) == 0)
+			sigaddset(&r->unignored, sig);
+	}
 	r->sigfd = fd;
 	r->sigs = *set;
 	r->have_sigs = 1;
