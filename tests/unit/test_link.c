@@ -1,0 +1,248 @@
+/*
+ * Links and the run loop without a device or privileges: two stacks, each
+ * on a TAP link, the two links joined by a socketpair (one datagram per
+ * frame, as a TAP descriptor reads and writes).  They announce themselves,
+ * resolve each other with ARP, connect, move data both ways and close,
+ * driven by two run loops turned alternately without sleeping.  Nothing
+ * here asserts a time; the turns are only bounded.  Also: the settings'
+ * bounds and the errors of opening a device by a bad name.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "synack/link.h"
+#include "synack/pcap.h"
+#include "synack/run.h"
+
+#define TURNS 200000
+
+struct host {
+	struct synack_link *link;
+	struct synack_stack *st;
+	struct synack_run *run;
+};
+
+static void host_open(struct host *h, int fd, uint32_t addr, const char *pcap)
+{
+	struct synack_link_config lc;
+	synack_link_config_default(&lc);
+	lc.addr = addr;
+	char err[160];
+	CHECK_EQ(synack_link_open_fd(&h->link, SYNACK_LINK_TAP, fd, "pair", &lc, err, sizeof(err)),
+	         0);
+	if (pcap)
+		CHECK_EQ(synack_link_set_pcap(h->link, pcap, err, sizeof(err)), 0);
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.addr = addr;
+	cfg.secret[0] = (uint8_t)addr;
+	h->st = synack_stack_new(&cfg, NULL);
+	CHECK(h->st != NULL);
+	int e;
+	h->run = synack_run_new(h->st, h->link, &e);
+	CHECK(h->run != NULL);
+}
+
+static void host_close(struct host *h)
+{
+	synack_run_free(h->run);
+	synack_stack_free(h->st);
+	synack_link_close(h->link);
+}
+
+static void turn_both(struct host *a, struct host *b)
+{
+	CHECK_EQ(synack_run_once(a->run, 0), 0);
+	CHECK_EQ(synack_run_once(b->run, 0), 0);
+}
+
+static void two_stacks_over_tap_links_resolve_connect_and_close(void)
+{
+	int sv[2];
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	char pcap[] = "/tmp/synack_test_link_XXXXXX";
+	int pfd = mkstemp(pcap);
+	CHECK(pfd >= 0);
+	close(pfd);
+	struct host a, b;
+	host_open(&a, sv[0], 0x0a070002, pcap);
+	host_open(&b, sv[1], 0x0a070001, NULL);
+
+	int l = synack_run_listen(b.run, 80, 16);
+	CHECK(l >= 0);
+	synack_advance(a.st, synack_run_now(a.run));
+	int s = synack_socket(a.st);
+	struct synack_endpoint peer = {.addr = 0x0a070001, .port = 80};
+	CHECK_EQ(synack_connect(a.st, s, &peer), -EINPROGRESS);
+	int c = -1;
+	for (int i = 0; i < TURNS && c < 0; i++) {
+		turn_both(&a, &b);
+		c = synack_accept(b.st, l, NULL);
+	}
+	CHECK(c >= 0);
+	for (int i = 0; i < TURNS && !(synack_events(a.st, s) & SYNACK_POLLOUT); i++)
+		turn_both(&a, &b);
+	CHECK(synack_events(a.st, s) & SYNACK_POLLOUT);
+
+	/* 200 KB from a to b, more than the windows hold. */
+	static uint8_t out[200000], in[200000];
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 7 + i / 256);
+	size_t sent = 0, got = 0;
+	for (int i = 0; i < TURNS && got < sizeof(in); i++) {
+		if (sent < sizeof(out)) {
+			ssize_t n = synack_send(a.st, s, out + sent, sizeof(out) - sent);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		turn_both(&a, &b);
+		ssize_t n = synack_recv(b.st, c, in + got, sizeof(in) - got, 0);
+		if (n > 0)
+			got += (size_t)n;
+	}
+	CHECK_EQ(got, sizeof(in));
+	CHECK(memcmp(in, out, sizeof(in)) == 0);
+
+	/* a closes first and ends in TIME_WAIT, b in CLOSED. */
+	struct synack_endpoint la;
+	synack_getsockname(a.st, s, &la);
+	CHECK_EQ(synack_close(a.st, s), 0);
+	int b_closed = 0;
+	for (int i = 0; i < TURNS; i++) {
+		turn_both(&a, &b);
+		if (!b_closed && synack_recv(b.st, c, in, sizeof(in), 0) == 0) {
+			synack_close(b.st, c);
+			b_closed = 1;
+		}
+		if (b_closed && synack_run_conn_state(a.run, &la, &peer) == SYNACK_TIME_WAIT &&
+		    synack_run_conn_state(b.run, &peer, &la) == SYNACK_CLOSED)
+			break;
+	}
+	CHECK_EQ(synack_run_conn_state(a.run, &la, &peer), SYNACK_TIME_WAIT);
+	CHECK_EQ(synack_run_conn_state(b.run, &peer, &la), SYNACK_CLOSED);
+
+	struct synack_link_stats sa, sb;
+	synack_link_stats(a.link, &sa);
+	synack_link_stats(b.link, &sb);
+	CHECK_EQ_U64(sa.arp_gratuitous_out, 1);
+	CHECK_EQ_U64(sb.arp_gratuitous_out, 1);
+	/* a asked for b; b learnt a from the request and never needed to ask. */
+	CHECK_EQ_U64(sa.arp_requests_out, 1);
+	CHECK_EQ_U64(sb.arp_replies_out, 1);
+	CHECK_EQ_U64(sb.arp_requests_out, 0);
+	CHECK_EQ_U64(sa.frames_out, sb.frames_in);
+	CHECK_EQ_U64(sb.frames_out, sa.frames_in);
+	CHECK(sa.datagrams_out > 0 && sa.datagrams_out == sb.datagrams_in);
+	host_close(&a);
+	host_close(&b);
+
+	/* The capture holds every frame a saw, the announcement first. */
+	FILE *f = fopen(pcap, "rb");
+	CHECK(f != NULL);
+	uint8_t hdr[24], rec[16], frame[2048];
+	CHECK_EQ(fread(hdr, 1, 24, f), 24);
+	uint32_t linktype;
+	memcpy(&linktype, hdr + 20, 4);
+	CHECK_EQ_U64(linktype, SYNACK_PCAP_LINKTYPE_ETHERNET);
+	uint64_t records = 0;
+	while (fread(rec, 1, 16, f) == 16) {
+		uint32_t caplen;
+		memcpy(&caplen, rec + 8, 4);
+		CHECK(caplen <= sizeof(frame));
+		if (caplen > sizeof(frame) || fread(frame, 1, caplen, f) != caplen)
+			break;
+		if (records == 0)
+			CHECK(frame[12] == 0x08 && frame[13] == 0x06);
+		records++;
+	}
+	fclose(f);
+	CHECK_EQ_U64(records, sa.frames_in + sa.frames_out);
+	unlink(pcap);
+}
+
+static void blocking_helper_times_out_and_wake_interrupts(void)
+{
+	int sv[2];
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	struct host a;
+	host_open(&a, sv[0], 0x0a070002, NULL);
+	int l = synack_run_listen(a.run, 7, 4);
+	CHECK(l >= 0);
+	/* Nobody connects: the accept gives up when its timeout passes. */
+	CHECK_EQ(synack_run_accept(a.run, l, NULL, 0), -EAGAIN);
+	synack_run_wake(a.run);
+	CHECK_EQ(synack_run_accept(a.run, l, NULL, -1), -EINTR);
+	/* Off the prefix: refused before anything is sent. */
+	struct synack_endpoint far = {.addr = 0x0a080001, .port = 7};
+	CHECK_EQ(synack_run_connect(a.run, &far, 0), -ENETUNREACH);
+	host_close(&a);
+	close(sv[1]);
+}
+
+static void settings_are_bounds_checked(void)
+{
+	struct synack_link_config lc;
+	synack_link_config_default(&lc);
+	char err[160];
+	CHECK_EQ(synack_link_config_check(&lc, err, sizeof(err)), -EINVAL); /* no address */
+	lc.addr = 0x0a070002;
+	CHECK_EQ(synack_link_config_check(&lc, err, sizeof(err)), 0);
+	struct {
+		uint32_t *field;
+		uint32_t bad_low, bad_high;
+		const char *name;
+	} cases[] = {
+	    {&lc.prefix_len, 0, 33, "prefix_len"},
+	    {&lc.arp_lifetime_ms, 0, 86400001, "arp_lifetime_ms"},
+	    {&lc.arp_retry_ms, 9, 60001, "arp_retry_ms"},
+	    {&lc.arp_retries, 0, 101, "arp_retries"},
+	    {&lc.arp_queue_len, UINT32_MAX, 1025, "arp_queue_len"},
+	    {&lc.arp_cache_max, 0, 65537, "arp_cache_max"},
+	    {&lc.read_batch, 0, 65537, "read_batch"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t keep = *cases[i].field;
+		if (cases[i].bad_low != UINT32_MAX) {
+			*cases[i].field = cases[i].bad_low;
+			CHECK_EQ(synack_link_config_check(&lc, err, sizeof(err)), -EINVAL);
+			CHECK(strstr(err, cases[i].name) != NULL);
+		}
+		*cases[i].field = cases[i].bad_high;
+		CHECK_EQ(synack_link_config_check(&lc, err, sizeof(err)), -EINVAL);
+		CHECK(strstr(err, cases[i].name) != NULL);
+		*cases[i].field = keep;
+	}
+	CHECK_EQ(synack_link_config_check(&lc, err, sizeof(err)), 0);
+}
+
+static void bad_device_names_fail_before_opening(void)
+{
+	struct synack_link_config lc;
+	synack_link_config_default(&lc);
+	lc.addr = 0x0a070002;
+	struct synack_link *l = (struct synack_link *)&lc;
+	char err[160];
+	const char *bad[] = {"", "a-name-far-too-long", "tap/0", "tap 0", "tap%d", ".."};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_EQ(synack_link_open(&l, SYNACK_LINK_TAP, bad[i], &lc, err, sizeof(err)),
+		         -EINVAL);
+		CHECK(l == NULL);
+		CHECK(strstr(err, "bad device name") != NULL);
+	}
+	CHECK_EQ(synack_link_open(&l, 7, "tap0", &lc, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(synack_link_open_fd(&l, SYNACK_LINK_TUN, -1, "x", &lc, err, sizeof(err)), -EINVAL);
+}
+
+int main(void)
+{
+	RUN(two_stacks_over_tap_links_resolve_connect_and_close);
+	RUN(blocking_helper_times_out_and_wake_interrupts);
+	RUN(settings_are_bounds_checked);
+	RUN(bad_device_names_fail_before_opening);
+	return check_summary("test_link");
+}
