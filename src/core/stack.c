@@ -47,6 +47,9 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->keepalive_time_ms = 7200000;
 	cfg->keepalive_intvl_ms = 75000;
 	cfg->keepalive_probes = 9;
+	cfg->icmp_ratelimit_ms = 1000;
+	cfg->icmp_ratelimit_burst = 6;
+	cfg->min_pmtu = 552;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -122,6 +125,14 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	              "keepalive_intvl_ms: %u is outside 1..2147483647", cfg->keepalive_intvl_ms);
 	CHECK_SETTING(cfg->keepalive_probes >= 1 && cfg->keepalive_probes <= 127,
 	              "keepalive_probes: %u is outside 1..127", cfg->keepalive_probes);
+	CHECK_SETTING(cfg->icmp_ratelimit_ms <= 3600000,
+	              "icmp_ratelimit_ms: %u is above 3600000 (0 turns the limit off)",
+	              cfg->icmp_ratelimit_ms);
+	CHECK_SETTING(cfg->icmp_ratelimit_burst >= 1 && cfg->icmp_ratelimit_burst <= 100000,
+	              "icmp_ratelimit_burst: %u is outside 1..100000", cfg->icmp_ratelimit_burst);
+	CHECK_SETTING(cfg->min_pmtu >= 68 && cfg->min_pmtu <= cfg->mtu,
+	              "min_pmtu: %u is outside 68..mtu (RFC 791: every link carries 68 bytes)",
+	              cfg->min_pmtu);
 	return 0;
 }
 
@@ -155,6 +166,8 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 	derive_key(cfg->secret, 'p', st->key_port);
 	derive_key(cfg->secret, 'h', st->key_hash);
 	st->pkt_size = cfg->mtu;
+	/* The ICMP error bucket starts full. */
+	st->icmp_credit_us = (uint64_t)cfg->icmp_ratelimit_burst * cfg->icmp_ratelimit_ms * 1000u;
 	st->scratch = malloc(st->pkt_size);
 	timer_queue_init(&st->timers);
 	if (!st->scratch || htable_init(&st->conns, st->key_hash, 64) != 0)
@@ -631,6 +644,16 @@ const char *synack_strerror(int err)
 		return "too many sockets (EMFILE)";
 	case ENOPROTOOPT:
 		return "protocol option not available (ENOPROTOOPT)";
+	case ENETUNREACH:
+		return "network is unreachable (ENETUNREACH)";
+	case EHOSTUNREACH:
+		return "no route to host (EHOSTUNREACH)";
+	case EHOSTDOWN:
+		return "host is down (EHOSTDOWN)";
+	case ENONET:
+		return "machine is not on the network (ENONET)";
+	case EPROTO:
+		return "protocol error (EPROTO)";
 	default:
 		return "unknown error";
 	}
