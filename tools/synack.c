@@ -1,13 +1,16 @@
 /*
  * synack: the command-line tool.  `synack demo` replays the scenarios of the
  * article on two stacks over the simulated network; `synack transfer` moves
- * a bulk transfer over it; later subcommands run the stack on real links.
+ * a bulk transfer over it; `synack serve` and `synack connect` run the
+ * stack on a real TUN/TAP device against the kernel's TCP.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "connect.h"
 #include "demo.h"
+#include "serve.h"
 #include "transfer.h"
 #include "synack/synack.h"
 
@@ -20,6 +23,11 @@ static void usage(FILE *out)
 	      "                            (synack demo --list, synack demo --help)\n"
 	      "  transfer [FLAGS]          a bulk transfer between two simulated hosts: goodput,\n"
 	      "                            retransmissions, cwnd (synack transfer --help)\n"
+	      "  serve --dev NAME ...      serve echo, discard or http on a TUN/TAP device\n"
+	      "                            (synack serve --help)\n"
+	      "  connect --dev NAME ... HOST:PORT\n"
+	      "                            connect to a host behind a TUN/TAP device, send and\n"
+	      "                            receive (synack connect --help)\n"
 	      "  help                      this text\n",
 	      out);
 }
@@ -95,6 +103,38 @@ static int cmd_transfer(int argc, char **argv)
 	return status;
 }
 
+static int cmd_serve(int argc, char **argv)
+{
+	struct serve_opts o;
+	char err[256];
+	serve_opts_default(&o);
+	if (serve_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
+		fprintf(stderr, "synack serve: %s\n", err);
+		return 2;
+	}
+	if (o.help) {
+		serve_usage(stdout);
+		return 0;
+	}
+	return serve_main(&o);
+}
+
+static int cmd_connect(int argc, char **argv)
+{
+	struct connect_opts o;
+	char err[256];
+	connect_opts_default(&o);
+	if (connect_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
+		fprintf(stderr, "synack connect: %s\n", err);
+		return 2;
+	}
+	if (o.help) {
+		connect_usage(stdout);
+		return 0;
+	}
+	return connect_main(&o);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -110,6 +150,10 @@ int main(int argc, char **argv)
 		return cmd_demo(argc - 2, argv + 2);
 	if (strcmp(cmd, "transfer") == 0)
 		return cmd_transfer(argc - 2, argv + 2);
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc - 2, argv + 2);
+	if (strcmp(cmd, "connect") == 0)
+		return cmd_connect(argc - 2, argv + 2);
 	fprintf(stderr, "synack: unknown command '%s' (synack --help lists them)\n", cmd);
 	return 2;
 }

@@ -28,28 +28,16 @@
  *    and as `lost` (the tap sees SYNACK_SIM_LOST), so the balance above
  *    still holds.
  *
- * The bottleneck (rate_bps > 0) sits between the loss draw and the
- * propagation delay, like a router's output port: a datagram that survives
- * the loss draw starts its transmission when the link is free, at
- * max(now, busy_until), and its last bit leaves len * 8 / rate_bps seconds
- * later; delay, jitter, reordering and duplication then apply from that
- * instant, so a duplicate never occupies the link.  busy_until is kept as
- * whole microseconds plus a remainder in units of 1 / rate_bps microseconds,
- * so the long-run rate is exact however the lengths and the rate divide; a
- * datagram is handed over at the first whole microsecond at or after its
- * last bit left.  The queue holds the datagrams accepted whose transmission
- * has not started yet (as Linux's tbf and netem count their backlog; the one
- * being sent is not in it): a datagram that would find queue_pkts already
- * waiting is dropped.  Their start times, rounded up to whole microseconds,
- * wait in a per-direction ring that grows by doubling up to the most ever
- * waiting, so the queue costs no allocation per datagram.
+ * What happens to a datagram on a path (the impairments and the
+ * bottleneck) is decided by src/link/impair.c, the model the real links use
+ * too; this file routes, queues the deliveries by time and counts the rest.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "synack/sim.h"
-#include "core/rng.h"
+#include "link/impair.h"
 
 #define SIM_MAX_DATAGRAM 65535u
 
@@ -57,17 +45,7 @@
  * counters. */
 struct sim_link {
 	int to;
-	struct synack_sim_path path;
-	struct rng rng;
-	struct synack_sim_counters c;
-
-	/* The bottleneck is busy until busy_us + busy_frac / rate_bps
-	 * microseconds; busy_frac < path.rate_bps. */
-	uint64_t busy_us, busy_frac;
-	/* Start times (rounded up) of the datagrams waiting for the link, in
-	 * sending order: a ring of capacity cap (a power of two). */
-	uint64_t *waiting;
-	size_t head, nwaiting, cap;
+	struct impair im;
 };
 
 struct sim_host {
@@ -235,9 +213,11 @@ static struct sim_link *link_get(struct synack_sim *sim, int from, int to)
 		h->links = links;
 		h->caplinks = cap;
 	}
-	l = calloc(1, sizeof(*l));
+	l = malloc(sizeof(*l));
 	if (!l)
 		return NULL;
+	uint64_t pair = ((uint64_t)(uint32_t)from << 32) | (uint32_t)to;
+	impair_init(&l->im, sim->seed ^ mix64(pair + 0x9e3779b97f4a7c15ULL));
 	l->to = to;
 	size_t i = h->nlinks;
 	while (i > 0 && h->links[i - 1]->to > to)
@@ -245,8 +225,6 @@ static struct sim_link *link_get(struct synack_sim *sim, int from, int to)
 	memmove(&h->links[i + 1], &h->links[i], (h->nlinks - i) * sizeof(*h->links));
 	h->links[i] = l;
 	h->nlinks++;
-	uint64_t pair = ((uint64_t)(uint32_t)from << 32) | (uint32_t)to;
-	rng_seed(&l->rng, sim->seed ^ mix64(pair + 0x9e3779b97f4a7c15ULL));
 	return l;
 }
 
@@ -289,7 +267,7 @@ void synack_sim_free(struct synack_sim *sim)
 	for (size_t i = 0; i < sim->nhosts; i++) {
 		free(sim->hosts[i].name);
 		for (size_t j = 0; j < sim->hosts[i].nlinks; j++) {
-			free(sim->hosts[i].links[j]->waiting);
+			impair_free(&sim->hosts[i].links[j]->im);
 			free(sim->hosts[i].links[j]);
 		}
 		free(sim->hosts[i].links);
@@ -369,28 +347,16 @@ int synack_sim_host_by_addr(struct synack_sim *sim, uint32_t addr)
 	return sim ? route_find(sim, addr) : -1;
 }
 
-static int prob_ok(double p)
-{
-	return p >= 0.0 && p <= 1.0; /* false for NaN too */
-}
-
 int synack_sim_set_path(struct synack_sim *sim, int from, int to, const struct synack_sim_path *p)
 {
 	if (!host_ok(sim, from) || !host_ok(sim, to) || !p)
 		return -EINVAL;
-	if (!prob_ok(p->loss) || !prob_ok(p->dup) || !prob_ok(p->reorder) || !prob_ok(p->corrupt))
+	if (!impair_path_ok(p))
 		return -EINVAL;
 	struct sim_link *l = link_get(sim, from, to);
 	if (!l)
 		return -ENOMEM;
-	/* A remainder counts in units of the old rate: a new rate starts from
-	 * the next whole microsecond, which delays the queued datagrams by
-	 * less than a microsecond and keeps busy_frac below the rate. */
-	if (p->rate_bps != l->path.rate_bps && l->busy_frac) {
-		l->busy_us++;
-		l->busy_frac = 0;
-	}
-	l->path = *p;
+	impair_set_path(&l->im, p);
 	return 0;
 }
 
@@ -444,105 +410,7 @@ static void enqueue_copy(struct synack_sim *sim, struct sim_link *l, int from, i
 	if (p && heap_push(sim, at, from, to, p, len) == 0)
 		return;
 	free(p);
-	l->c.lost++;
-	tap(sim, SYNACK_SIM_LOST, from, to, pkt, len);
-}
-
-static uint64_t reorder_hold(const struct synack_sim_path *p)
-{
-	if (p->reorder_us)
-		return p->reorder_us;
-	return 2 * (uint64_t)p->delay_us + 1000;
-}
-
-/* ------------------------------------------------------------------ */
-/* The bottleneck.                                                     */
-
-/* Forgets the waiting datagrams whose transmission has started by now. */
-static void queue_expire(struct sim_link *l, uint64_t now)
-{
-	while (l->nwaiting && l->waiting[l->head] <= now) {
-		l->head = (l->head + 1) & (l->cap - 1);
-		l->nwaiting--;
-	}
-}
-
-static int queue_push(struct sim_link *l, uint64_t start)
-{
-	if (l->nwaiting == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		uint64_t *w = malloc(cap * sizeof(*w));
-		if (!w)
-			return -ENOMEM;
-		/* Unwrap the ring into the new one. */
-		for (size_t i = 0; i < l->nwaiting; i++)
-			w[i] = l->waiting[(l->head + i) & (l->cap - 1)];
-		free(l->waiting);
-		l->waiting = w;
-		l->head = 0;
-		l->cap = cap;
-	}
-	l->waiting[(l->head + l->nwaiting) & (l->cap - 1)] = start;
-	l->nwaiting++;
-	return 0;
-}
-
-/*
- * Puts a datagram of len bytes on the bottleneck of l at sim->now.  Sets
- * *done to the whole microsecond at or after its last bit leaves and returns
- * 0, or returns -ENOBUFS when the queue is full and -ENOMEM when the queue
- * cannot grow; either way the datagram is not sent and the link's state is
- * unchanged.  Without a rate the link is infinitely fast: *done = now.
- */
-static int bottleneck(struct sim_link *l, uint64_t now, size_t len, uint64_t *done)
-{
-	uint64_t rate = l->path.rate_bps;
-	*done = now;
-	if (!rate)
-		return 0;
-	queue_expire(l, now);
-
-	/* Starts at max(now, busy_until), exactly. */
-	uint64_t start_us = now, start_frac = 0;
-	if (l->busy_us > now || (l->busy_us == now && l->busy_frac)) {
-		start_us = l->busy_us;
-		start_frac = l->busy_frac;
-	}
-	int waits = start_us > now || start_frac;
-	if (waits) {
-		if (l->path.queue_pkts && l->nwaiting >= l->path.queue_pkts)
-			return -ENOBUFS;
-		if (queue_push(l, start_us + (start_frac != 0)) != 0)
-			return -ENOMEM;
-		if (l->nwaiting > l->c.queue_max)
-			l->c.queue_max = (uint32_t)l->nwaiting;
-	}
-
-	/* len * 8 bits take len * 8 * 10^6 / rate microseconds; the product
-	 * stays below 2^39 for any datagram, and the remainder is carried
-	 * without ever adding two values near the rate. */
-	uint64_t bit_us = (uint64_t)len * 8 * 1000000u;
-	uint64_t q = bit_us / rate, r = bit_us % rate;
-	uint64_t end_us = start_us + q, end_frac;
-	if (start_frac >= rate - r) {
-		end_us++;
-		end_frac = start_frac - (rate - r);
-	} else {
-		end_frac = start_frac + r;
-	}
-	l->busy_us = end_us;
-	l->busy_frac = end_frac;
-	*done = end_us + (end_frac != 0);
-	return 0;
-}
-
-/* The bottleneck dropped a datagram (full queue) or could not hold it. */
-static void bottleneck_drop(struct synack_sim *sim, struct sim_link *l, int err, int from, int to,
-                            const uint8_t *pkt, size_t len)
-{
-	if (err == -ENOBUFS)
-		l->c.queue_drops++;
-	l->c.lost++;
+	l->im.c.lost++;
 	tap(sim, SYNACK_SIM_LOST, from, to, pkt, len);
 }
 
@@ -560,15 +428,15 @@ static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len)
 		tap(sim, SYNACK_SIM_LOST, from, to, pkt, len);
 		return;
 	}
-	l->c.sent++;
+	l->im.c.sent++;
 	tap(sim, SYNACK_SIM_SENT, from, to, pkt, len);
 	if (to < 0) {
-		l->c.no_route++;
+		l->im.c.no_route++;
 		tap(sim, SYNACK_SIM_LOST, from, to, pkt, len);
 		return;
 	}
 	if (sim->hosts[from].down || sim->hosts[to].down) {
-		l->c.lost++;
+		l->im.c.lost++;
 		tap(sim, SYNACK_SIM_LOST, from, to, pkt, len);
 		return;
 	}
@@ -577,7 +445,7 @@ static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len)
 		uint32_t extra = 0;
 		int verdict = sim->filter(sim->filter_ctx, from, to, pkt, len, sim->now, &extra);
 		if (verdict == SYNACK_SIM_DROP) {
-			l->c.filtered++;
+			l->im.c.filtered++;
 			tap(sim, SYNACK_SIM_LOST, from, to, pkt, len);
 			return;
 		}
@@ -585,50 +453,27 @@ static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len)
 			/* No random impairment, but the link's capacity is no
 			 * impairment: the datagram crosses the bottleneck. */
 			uint64_t done;
-			int err = bottleneck(l, sim->now, len, &done);
-			if (err) {
-				bottleneck_drop(sim, l, err, from, to, pkt, len);
+			if (impair_bottleneck(&l->im, sim->now, len, &done) != 0) {
+				tap(sim, SYNACK_SIM_LOST, from, to, pkt, len);
 				return;
 			}
-			enqueue_copy(sim, l, from, to, pkt, len, done + l->path.delay_us + extra);
+			enqueue_copy(sim, l, from, to, pkt, len,
+			             done + l->im.path.delay_us + extra);
 			return;
 		}
 		/* Anything else passes. */
 	}
 
-	/* The impairments, always drawn in this order so a seed replays. */
-	const struct synack_sim_path *p = &l->path;
-	if (rng_chance(&l->rng, p->loss)) {
-		l->c.lost++;
+	/* The path decides (src/link/impair.c): lost, or when each copy
+	 * arrives. */
+	uint64_t at[2];
+	int copies = impair_decide(&l->im, sim->now, pkt, len, at);
+	if (copies == 0) {
 		tap(sim, SYNACK_SIM_LOST, from, to, pkt, len);
 		return;
 	}
-	/* The bottleneck draws nothing, so without a rate the draws (and so
-	 * every seed's behaviour) are what they were before it existed. */
-	uint64_t done;
-	int err = bottleneck(l, sim->now, len, &done);
-	if (err) {
-		bottleneck_drop(sim, l, err, from, to, pkt, len);
-		return;
-	}
-	if (rng_chance(&l->rng, p->corrupt)) {
-		uint64_t bit = rng_below(&l->rng, (uint64_t)len * 8);
-		pkt[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		l->c.corrupted++;
-	}
-	uint64_t delay = p->delay_us;
-	if (p->jitter_us)
-		delay += rng_below(&l->rng, (uint64_t)p->jitter_us + 1);
-	if (rng_chance(&l->rng, p->reorder)) {
-		delay += reorder_hold(p);
-		l->c.reordered++;
-	}
-	int dup = rng_chance(&l->rng, p->dup);
-	enqueue_copy(sim, l, from, to, pkt, len, done + delay);
-	if (dup) {
-		l->c.duplicated++;
-		enqueue_copy(sim, l, from, to, pkt, len, done + delay + 1);
-	}
+	for (int k = 0; k < copies; k++)
+		enqueue_copy(sim, l, from, to, pkt, len, at[k]);
 }
 
 void synack_sim_flush(struct synack_sim *sim)
@@ -713,12 +558,12 @@ static void deliver(struct synack_sim *sim, struct sim_pkt *p)
 	struct sim_link *l = p->from >= 0 ? link_find(&sim->hosts[p->from], p->to) : NULL;
 	if (sim->hosts[p->to].down) {
 		if (l)
-			l->c.lost++;
+			l->im.c.lost++;
 		tap(sim, SYNACK_SIM_LOST, p->from, p->to, p->data, p->len);
 		return;
 	}
 	if (l)
-		l->c.delivered++;
+		l->im.c.delivered++;
 	tap(sim, SYNACK_SIM_DELIVERED, p->from, p->to, p->data, p->len);
 	/* The return value is the stack's drop reason, which it counts itself. */
 	(void)synack_input(sim->hosts[p->to].st, sim->now, p->data, p->len);
@@ -772,5 +617,5 @@ void synack_sim_counters(const struct synack_sim *sim, int from, int to,
 		return;
 	const struct sim_link *l = link_find(&sim->hosts[from], to);
 	if (l)
-		*out = l->c;
+		*out = l->im.c;
 }

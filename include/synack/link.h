@@ -1,0 +1,198 @@
+/*
+ * synack links: real network devices for a synack stack.
+ *
+ * A link carries IPv4 datagrams between a stack and a Linux TUN or TAP
+ * device.  With TAP (Ethernet frames) the link has its own MAC address,
+ * answers ARP requests for the stack's address, resolves next hops with ARP
+ * (holding a few datagrams per address meanwhile) and announces itself with
+ * a gratuitous ARP when it opens.  With TUN (raw IPv4, IFF_NO_PI) datagrams
+ * cross as they are.  Destinations outside the configured prefix are not
+ * routed: such datagrams are dropped and counted (no_route).
+ *
+ * Any link can impair the datagrams it carries with the model of the
+ * simulated network (struct synack_sim_path: loss, duplication, reordering,
+ * delay with jitter, corruption, a bottleneck), seeded, and capture every
+ * frame that crosses the device to a pcap file.
+ *
+ * Like the stack, a link is driven by its caller: time (microseconds on the
+ * caller's monotonic clock, the same the stack is given) is passed in, and
+ * the caller polls the descriptor synack_link_fd() for input and calls
+ * synack_link_advance() by synack_link_next_deadline().  src/run (synack/run.h)
+ * does all of that for one stack and one link.
+ *
+ *     struct synack_link *l;
+ *     char err[160];
+ *     struct synack_link_config lc;
+ *     synack_link_config_default(&lc);
+ *     lc.addr = 0x0a070002; lc.prefix_len = 24;
+ *     if (synack_link_open(&l, SYNACK_LINK_TAP, "tap0", &lc, err, sizeof(err)) < 0)
+ *             fprintf(stderr, "%s\n", err);
+ *
+ * Functions return 0 (or a size) on success and a negative errno on failure.
+ */
+#ifndef SYNACK_LINK_H
+#define SYNACK_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "synack/sim.h"
+#include "synack/synack.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct synack_link;
+
+enum synack_link_kind {
+	SYNACK_LINK_TAP = 1, /* Ethernet frames, ARP */
+	SYNACK_LINK_TUN = 2, /* raw IPv4 datagrams */
+};
+
+struct synack_link_config {
+	uint32_t addr;       /* the stack's IPv4 address, host byte order (required) */
+	uint32_t prefix_len; /* on-link prefix length, 1..32 (default 24) */
+	uint8_t mac[6];      /* TAP: our MAC; all zero (the default) derives
+	                      * 02:53:59:xx:xx:xx from the low 3 bytes of addr */
+	/* ARP (TAP only), after Linux's neighbour settings. */
+	uint32_t arp_lifetime_ms; /* a resolved entry is used this long before it is
+	                           * confirmed again (default 60000, 1..86400000) */
+	uint32_t arp_retry_ms;    /* between requests for an unresolved address
+	                           * (default 1000, 10..60000) */
+	uint32_t arp_retries;     /* requests before giving up and dropping the
+	                           * held datagrams (default 3, 1..100) */
+	uint32_t arp_queue_len;   /* datagrams held per unresolved address
+	                           * (default 3, 0..1024; Linux's unres_qlen) */
+	uint32_t arp_cache_max;   /* cache entries (default 256, 1..65536) */
+	int gratuitous_arp;       /* announce addr when the link opens (default 1) */
+	uint32_t read_batch;      /* frames read per synack_link_recv() wakeup before
+	                           * yielding (default 64, 1..65536) */
+};
+
+void synack_link_config_default(struct synack_link_config *cfg);
+/* 0, or -EINVAL with a sentence naming the bad setting in err. */
+int synack_link_config_check(const struct synack_link_config *cfg, char *err, size_t errlen);
+
+/*
+ * Opens the TUN or TAP device called dev (IFF_NO_PI), creating it when it
+ * does not exist (a device created here disappears when the link closes).
+ * The descriptor is non-blocking.  Returns 0 and sets *out, or a negative
+ * errno with a sentence in err: -EINVAL (bad name or settings, or the device
+ * exists with the other kind), -EPERM/-EACCES (no CAP_NET_ADMIN), -ENOENT
+ * (no /dev/net/tun), -EBUSY (in use) ...
+ */
+int synack_link_open(struct synack_link **out, int kind, const char *dev,
+                     const struct synack_link_config *cfg, char *err, size_t errlen);
+/*
+ * Wraps a descriptor that already carries frames of the given kind (one
+ * read or write per frame, e.g. one end of a SOCK_DGRAM socketpair, or a
+ * TUN/TAP descriptor opened elsewhere).  The link owns fd from then on,
+ * even on failure.  name is only a label.
+ */
+int synack_link_open_fd(struct synack_link **out, int kind, int fd, const char *name,
+                        const struct synack_link_config *cfg, char *err, size_t errlen);
+/* Flushes the capture, frees everything, closes the descriptor. */
+void synack_link_close(struct synack_link *l);
+
+int synack_link_fd(const struct synack_link *l);
+int synack_link_kind(const struct synack_link *l);
+const char *synack_link_name(const struct synack_link *l);
+/* The device's MTU (1500 when it cannot be read); give it to the stack. */
+uint32_t synack_link_mtu(const struct synack_link *l);
+/* The link's MAC address (TAP). */
+void synack_link_mac(const struct synack_link *l, uint8_t mac[6]);
+
+/*
+ * Impairs every datagram the link sends (out) and every one it receives
+ * (in), as the simulated network does (src/link/impair.c is the shared
+ * model); NULL leaves a direction clean.  Each direction has its own
+ * generator seeded from seed, so a seed replays the same fates for the same
+ * sequence of datagrams.  ARP frames are never impaired.  -EINVAL for a
+ * probability outside [0, 1].
+ */
+int synack_link_set_impairment(struct synack_link *l, const struct synack_sim_path *out,
+                               const struct synack_sim_path *in, uint64_t seed);
+
+/*
+ * Captures every frame read from or written to the device into a classic
+ * pcap file (LINKTYPE_ETHERNET for TAP, ARP included; LINKTYPE_RAW for TUN),
+ * with wall-clock timestamps in microseconds.  The file is flushed at least
+ * every 200 ms of link activity (synack_link_advance included) and on close.
+ * NULL stops capturing.  Returns 0 or a negative errno with a sentence in err.
+ */
+int synack_link_set_pcap(struct synack_link *l, const char *path, char *err, size_t errlen);
+
+/*
+ * Copies the next IPv4 datagram for the stack into buf: one whose impaired
+ * delay has passed, else one read from the device now (ARP frames are
+ * answered on the way).  Returns its length, 0 when nothing is ready (after
+ * read_batch frames at most), or a negative errno when the device fails.
+ */
+ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t cap);
+/*
+ * Sends one IPv4 datagram from the stack: routed to its destination when it
+ * is on the link's prefix, impaired, resolved with ARP (TAP) and written.
+ * Returns 0 when it was written, held or dropped (drops are counted), or
+ * -EINVAL for a bad argument.
+ */
+int synack_link_send(struct synack_link *l, uint64_t now, const void *pkt, size_t len);
+/* Writes the delayed datagrams that are due, runs ARP retries and expiry,
+ * flushes the capture when it is due. */
+void synack_link_advance(struct synack_link *l, uint64_t now);
+/* When synack_link_advance() wants to run next, or SYNACK_NEVER. */
+uint64_t synack_link_next_deadline(const struct synack_link *l);
+/* 1 when destination addr is on the link's prefix (routable). */
+int synack_link_routes(const struct synack_link *l, uint32_t addr);
+
+/* Why the link dropped a frame or a datagram. */
+#define SYNACK_LINK_DROPS(X)                                                                       \
+	X(NONE, "none")                                                                            \
+	X(FRAME_SHORT, "frame_short")       /* shorter than an Ethernet header */                  \
+	X(NOT_FOR_US, "not_for_us")         /* another host's unicast or a multicast MAC */        \
+	X(ETHERTYPE, "ethertype")           /* neither IPv4 nor ARP (IPv6, VLAN ...) */            \
+	X(NOT_IPV4, "not_ipv4")             /* TUN: not an IPv4 datagram */                        \
+	X(ARP_BAD, "arp_bad")               /* malformed or not Ethernet/IPv4 ARP */               \
+	X(ARP_IGNORED, "arp_ignored")       /* valid, but about other hosts */                     \
+	X(ARP_CONFLICT, "arp_conflict")     /* another MAC claims our address */                   \
+	X(ARP_UNRESOLVED, "arp_unresolved") /* held while resolving, no answer */                  \
+	X(ARP_QUEUE_FULL, "arp_queue_full") /* more than arp_queue_len held */                     \
+	X(ARP_CACHE_FULL, "arp_cache_full") /* no room for another entry */                        \
+	X(NO_ROUTE, "no_route")             /* destination outside the prefix */                   \
+	X(TOO_BIG, "too_big")               /* larger than the link can carry */                   \
+	X(IMPAIR_LOST, "impair_lost")       /* the impairment middleware lost it */                \
+	X(NO_MEMORY, "no_memory")                                                                  \
+	X(DEVICE_BUSY, "device_busy")   /* the device would block (EAGAIN, ENOBUFS) */             \
+	X(DEVICE_ERROR, "device_error") /* a write failed otherwise (EIO: device down ...) */
+
+enum synack_link_drop {
+#define SYNACK_LINK_DROP_ENUM(name, str) SYNACK_LINK_DROP_##name,
+	SYNACK_LINK_DROPS(SYNACK_LINK_DROP_ENUM)
+#undef SYNACK_LINK_DROP_ENUM
+	    SYNACK_LINK_DROP_COUNT
+};
+/* "arp_unresolved" ...; "?" for an unknown value. */
+const char *synack_link_drop_name(int reason);
+
+struct synack_link_stats {
+	uint64_t frames_in, frames_out; /* crossed the device */
+	uint64_t bytes_in, bytes_out;
+	uint64_t datagrams_in;  /* IPv4 datagrams handed to the stack */
+	uint64_t datagrams_out; /* IPv4 datagrams taken from the stack */
+	uint64_t arp_requests_in, arp_replies_in;
+	uint64_t arp_requests_out, arp_replies_out, arp_gratuitous_out;
+	uint64_t arp_resolved; /* addresses resolved (or confirmed again) */
+	uint64_t arp_entries;  /* entries in the cache now */
+	uint64_t pcap_errors;  /* records the capture failed to write */
+	uint64_t drops[SYNACK_LINK_DROP_COUNT];
+	/* What the impairment middleware did in each direction. */
+	struct synack_sim_counters impair_out, impair_in;
+};
+void synack_link_stats(const struct synack_link *l, struct synack_link_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

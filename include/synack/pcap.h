@@ -1,0 +1,42 @@
+/*
+ * A classic pcap file writer (the format tcpdump, tshark and wireshark read:
+ * magic a1b2c3d4, version 2.4, microsecond timestamps).  Links use it for
+ * --pcap; anything else may too (a simulated network's tap, a test).
+ */
+#ifndef SYNACK_PCAP_H
+#define SYNACK_PCAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SYNACK_PCAP_LINKTYPE_ETHERNET 1 /* Ethernet frames (TAP) */
+#define SYNACK_PCAP_LINKTYPE_RAW 101    /* raw IPv4/IPv6 datagrams (TUN) */
+
+struct synack_pcap;
+
+/*
+ * Creates (or truncates) path and writes the file header with the given
+ * link type; records longer than snaplen are cut (0 means 65535).  Returns
+ * NULL and sets *error to a negative errno when the file cannot be written.
+ */
+struct synack_pcap *synack_pcap_open(const char *path, uint32_t linktype, uint32_t snaplen,
+                                     int *error);
+/* Appends one record stamped t_us microseconds since the Unix epoch.
+ * Returns 0 or a negative errno (the record is lost). */
+int synack_pcap_write(struct synack_pcap *p, uint64_t t_us, const void *data, size_t len);
+/* Pushes buffered records to the file.  Returns 0 or a negative errno. */
+int synack_pcap_flush(struct synack_pcap *p);
+/* Records written since the file was opened. */
+uint64_t synack_pcap_records(const struct synack_pcap *p);
+/* Flushes and closes.  Returns 0 or a negative errno from the last flush. */
+int synack_pcap_close(struct synack_pcap *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

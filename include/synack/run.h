@@ -1,0 +1,153 @@
+/*
+ * synack run loop: one stack and one link on real time.
+ *
+ * The loop owns the clock (CLOCK_MONOTONIC, in microseconds, continuing
+ * from the stack's own time) and an epoll set holding the link's device,
+ * an eventfd to wake it, optionally a signalfd, and any descriptors of the
+ * caller's.  Each turn (synack_run_once) it hands what the stack queued to
+ * the link, sleeps until a datagram arrives or the earliest deadline
+ * (synack_next_deadline(), the link's ARP retries and delayed datagrams,
+ * the caller's timeout), feeds what arrived to the stack, runs the timers
+ * and sends again.
+ *
+ * Event-driven programs call synack_run_once() in their own loop and read
+ * synack_event_next() after each turn.  Programs written in blocking style
+ * use the helpers at the end (synack_run_connect, _accept, _send_all,
+ * _recv, _close), which turn the loop until their socket is ready.  All
+ * functions return 0 (or a size, or a socket) or a negative errno.
+ *
+ * A complete client, as in examples/echo_client.c:
+ *
+ *     struct synack_link_config lc;
+ *     synack_link_config_default(&lc);
+ *     lc.addr = 0x0a070002;                        // 10.7.0.2/24
+ *     struct synack_link *link;
+ *     char err[200];
+ *     if (synack_link_open(&link, SYNACK_LINK_TAP, "tap0", &lc, err, sizeof(err)) < 0)
+ *             return fprintf(stderr, "%s\n", err), 2;
+ *     struct synack_config cfg;
+ *     synack_config_default(&cfg);
+ *     cfg.addr = lc.addr;
+ *     cfg.mtu = synack_link_mtu(link);
+ *     getrandom(cfg.secret, sizeof(cfg.secret), 0);
+ *     struct synack_stack *st = synack_stack_new(&cfg, NULL);
+ *     struct synack_run *r = synack_run_new(st, link, NULL);
+ *
+ *     struct synack_endpoint peer = {0x0a070001, 7};
+ *     int s = synack_run_connect(r, &peer, 5000);   // -ECONNREFUSED, -ETIMEDOUT ...
+ *     synack_run_send_all(r, s, "hello\n", 6, 5000);
+ *     char buf[64];
+ *     ssize_t n = synack_run_recv(r, s, buf, sizeof(buf), 5000);
+ *     synack_run_close(r, s, 5000);                 // FIN, until CLOSED or TIME_WAIT
+ *
+ *     synack_run_free(r); synack_stack_free(st); synack_link_close(link);
+ */
+#ifndef SYNACK_RUN_H
+#define SYNACK_RUN_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "synack/link.h"
+#include "synack/synack.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct synack_run;
+
+/*
+ * A loop for st and link (neither is owned).  The clock starts at
+ * synack_now(st), so a fresh stack sees time 0 at this call.  Returns NULL
+ * and sets *error (when not NULL) to a negative errno on failure.
+ */
+struct synack_run *synack_run_new(struct synack_stack *st, struct synack_link *link, int *error);
+/* Frees the loop (not the stack or the link); restores blocked signals. */
+void synack_run_free(struct synack_run *r);
+
+struct synack_stack *synack_run_stack(const struct synack_run *r);
+struct synack_link *synack_run_link(const struct synack_run *r);
+/* The loop's clock now, in microseconds (the time the stack is given). */
+uint64_t synack_run_now(const struct synack_run *r);
+
+/*
+ * One turn of the loop: send what is queued, sleep until input, a
+ * deadline, a descriptor of the caller's, a signal or a wake, but at most
+ * timeout_us (0: do not sleep; SYNACK_NEVER: no limit), then process what
+ * came and send again.  Returns 0; -EINTR when a watched signal arrived or
+ * synack_run_wake() was called during the turn; another negative errno when
+ * the device failed.
+ */
+int synack_run_once(struct synack_run *r, uint64_t timeout_us);
+/* Sends what the stack has queued, now (the turns do it too). */
+void synack_run_flush(struct synack_run *r);
+
+/*
+ * Watches the caller's descriptor: fn(ctx, fd, events) runs at the end of
+ * a turn in which epoll reported events (EPOLLIN, EPOLLOUT ...) for it.
+ * It may call into the stack freely.  -EEXIST when fd is watched already.
+ */
+typedef void (*synack_run_fd_fn)(void *ctx, int fd, uint32_t events);
+int synack_run_add_fd(struct synack_run *r, int fd, uint32_t events, synack_run_fd_fn fn,
+                      void *ctx);
+int synack_run_del_fd(struct synack_run *r, int fd);
+
+/*
+ * Takes over the signals in set: they are blocked and read from a
+ * signalfd, so they interrupt the loop (the turn and any blocking helper
+ * return -EINTR) instead of a handler.  synack_run_free() unblocks them.
+ */
+int synack_run_watch_signals(struct synack_run *r, const sigset_t *set);
+/* The oldest signal received and not yet taken, or 0. */
+int synack_run_take_signal(struct synack_run *r);
+/* Interrupts the loop from anywhere, a signal handler or another thread
+ * included (async-signal-safe): the current or next turn returns -EINTR. */
+void synack_run_wake(struct synack_run *r);
+
+/* ------------------------------------------------------------------ */
+/* Blocking style.  timeout_ms < 0 waits forever.  Each returns -EINTR  */
+/* when a watched signal or a wake interrupts it (the signal stays to   */
+/* be taken) and -EAGAIN when the timeout passes, except where noted.   */
+
+/* Turns the loop until synack_events(s) has one of events; returns them. */
+int synack_run_wait(struct synack_run *r, int s, uint32_t events, int timeout_ms);
+/*
+ * Opens a connection to peer: returns the connected socket, or
+ * -ENETUNREACH (peer not on the link's prefix), -ECONNREFUSED, -ETIMEDOUT
+ * (the SYN retries ran out, or timeout_ms passed: the attempt is aborted),
+ * -EHOSTUNREACH ...; the socket is released on failure.
+ */
+int synack_run_connect(struct synack_run *r, const struct synack_endpoint *peer, int timeout_ms);
+/* A socket listening on port with the given backlog, or a negative errno. */
+int synack_run_listen(struct synack_run *r, uint16_t port, int backlog);
+/* Waits for a connection on listener; returns the new socket. */
+int synack_run_accept(struct synack_run *r, int listener, struct synack_endpoint *peer,
+                      int timeout_ms);
+/* Sends all len bytes; returns len, or the error that stopped it (the
+ * bytes already queued stay queued). */
+ssize_t synack_run_send_all(struct synack_run *r, int s, const void *buf, size_t len,
+                            int timeout_ms);
+/* Waits for data: returns 1..len bytes, 0 at the end of the stream. */
+ssize_t synack_run_recv(struct synack_run *r, int s, void *buf, size_t len, int timeout_ms);
+/*
+ * Closes s gracefully (the queued data, then a FIN) and turns the loop
+ * until the connection is CLOSED or in TIME_WAIT.  Returns 0, -EAGAIN
+ * when timeout_ms passed first (the connection goes on in the stack),
+ * -EINTR.  Unread data makes the close an abort (RST), as with close(2).
+ */
+int synack_run_close(struct synack_run *r, int s, int timeout_ms);
+/*
+ * The state of the connection local <-> remote as synack_conns() lists it,
+ * or SYNACK_CLOSED when the stack holds no such connection.
+ */
+int synack_run_conn_state(struct synack_run *r, const struct synack_endpoint *local,
+                          const struct synack_endpoint *remote);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

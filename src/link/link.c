@@ -1,0 +1,700 @@
+/*
+ * Real links: a TUN or TAP device read and written by the caller's loop.
+ *
+ * This file is the thin IO part: it opens the device, reads and writes
+ * frames, stamps the capture.  What the frames mean is decided elsewhere:
+ * ARP and Ethernet framing in arp.c (sans IO), the impairments in impair.c
+ * (the simulated network's model).  The middleware sits between the stack
+ * and the device in both directions: a datagram the stack sends is routed,
+ * impaired, then framed and written; a frame read from the device is
+ * captured, unframed (ARP answered), impaired, then handed to the stack.
+ * Datagrams the impairments delay wait in a heap per direction ordered by
+ * (due time, arrival order).
+ */
+#include "synack/link.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "link/arp.h"
+#include "link/impair.h"
+#include "synack/pcap.h"
+
+#define LINK_BUF (65535u + ARP_ETH_HLEN)
+#define LINK_PCAP_FLUSH_US 200000u
+
+struct delayed {
+	uint64_t at, seq;
+	size_t len;
+	uint8_t *data;
+};
+
+/* Datagrams the impairments hold back, a min-heap by (at, seq). */
+struct delay_heap {
+	struct delayed *v;
+	size_t n, cap;
+	uint64_t next_seq;
+};
+
+struct synack_link {
+	int kind;
+	int fd;
+	char name[IFNAMSIZ];
+	uint32_t mtu;
+	uint8_t mac[6];
+	struct synack_link_config cfg;
+	uint32_t mask; /* of the prefix, host byte order */
+
+	struct arp arp; /* TAP only */
+	int announce;   /* the gratuitous ARP is still to be sent */
+
+	int impaired; /* set_impairment was called: the draws run */
+	struct impair imp_out, imp_in;
+	struct delay_heap d_out, d_in;
+
+	struct synack_pcap *pcap;
+	uint64_t pcap_flush_at; /* SYNACK_NEVER when nothing is unflushed */
+
+	struct synack_link_stats stats;
+	uint8_t *rbuf; /* a frame read from the device */
+	uint8_t *wbuf; /* a frame being built for the device */
+	uint8_t *ibuf; /* a datagram being impaired */
+};
+
+static const char *const DROP_NAMES[] = {
+#define SYNACK_LINK_DROP_NAME(name, str) str,
+    SYNACK_LINK_DROPS(SYNACK_LINK_DROP_NAME)
+#undef SYNACK_LINK_DROP_NAME
+};
+
+const char *synack_link_drop_name(int reason)
+{
+	if (reason < 0 || reason >= SYNACK_LINK_DROP_COUNT)
+		return "?";
+	return DROP_NAMES[reason];
+}
+
+void synack_link_config_default(struct synack_link_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->prefix_len = 24;
+	cfg->arp_lifetime_ms = 60000;
+	cfg->arp_retry_ms = 1000;
+	cfg->arp_retries = 3;
+	cfg->arp_queue_len = 3;
+	cfg->arp_cache_max = 256;
+	cfg->gratuitous_arp = 1;
+	cfg->read_batch = 64;
+}
+
+static int range(char *err, size_t errlen, const char *name, uint32_t v, uint32_t lo, uint32_t hi)
+{
+	if (v >= lo && v <= hi)
+		return 0;
+	if (err)
+		snprintf(err, errlen, "%s = %u is outside [%u, %u]", name, v, lo, hi);
+	return -EINVAL;
+}
+
+int synack_link_config_check(const struct synack_link_config *cfg, char *err, size_t errlen)
+{
+	if (!cfg) {
+		if (err)
+			snprintf(err, errlen, "no link configuration");
+		return -EINVAL;
+	}
+	if (cfg->addr == 0 || cfg->addr == 0xffffffffu || (cfg->addr >> 28) == 0xe) {
+		if (err)
+			snprintf(err, errlen, "addr must be a unicast IPv4 address");
+		return -EINVAL;
+	}
+	int rc = 0;
+	if (!rc)
+		rc = range(err, errlen, "prefix_len", cfg->prefix_len, 1, 32);
+	if (!rc)
+		rc = range(err, errlen, "arp_lifetime_ms", cfg->arp_lifetime_ms, 1, 86400000);
+	if (!rc)
+		rc = range(err, errlen, "arp_retry_ms", cfg->arp_retry_ms, 10, 60000);
+	if (!rc)
+		rc = range(err, errlen, "arp_retries", cfg->arp_retries, 1, 100);
+	if (!rc)
+		rc = range(err, errlen, "arp_queue_len", cfg->arp_queue_len, 0, 1024);
+	if (!rc)
+		rc = range(err, errlen, "arp_cache_max", cfg->arp_cache_max, 1, 65536);
+	if (!rc)
+		rc = range(err, errlen, "read_batch", cfg->read_batch, 1, 65536);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The delay heaps.                                                    */
+
+static int delayed_before(const struct delayed *a, const struct delayed *b)
+{
+	return a->at != b->at ? a->at < b->at : a->seq < b->seq;
+}
+
+static int heap_push(struct delay_heap *h, uint64_t at, const uint8_t *data, size_t len)
+{
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 64;
+		struct delayed *v = realloc(h->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		h->v = v;
+		h->cap = cap;
+	}
+	uint8_t *copy = malloc(len ? len : 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, data, len);
+	size_t i = h->n++;
+	h->v[i] = (struct delayed){.at = at, .seq = h->next_seq++, .len = len, .data = copy};
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!delayed_before(&h->v[i], &h->v[parent]))
+			break;
+		struct delayed t = h->v[i];
+		h->v[i] = h->v[parent];
+		h->v[parent] = t;
+		i = parent;
+	}
+	return 0;
+}
+
+static struct delayed heap_pop(struct delay_heap *h)
+{
+	struct delayed top = h->v[0];
+	h->v[0] = h->v[--h->n];
+	size_t i = 0;
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < h->n && delayed_before(&h->v[l], &h->v[m]))
+			m = l;
+		if (r < h->n && delayed_before(&h->v[r], &h->v[m]))
+			m = r;
+		if (m == i)
+			break;
+		struct delayed t = h->v[i];
+		h->v[i] = h->v[m];
+		h->v[m] = t;
+		i = m;
+	}
+	return top;
+}
+
+static uint64_t heap_due(const struct delay_heap *h)
+{
+	return h->n ? h->v[0].at : SYNACK_NEVER;
+}
+
+static void heap_free(struct delay_heap *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		free(h->v[i].data);
+	free(h->v);
+	memset(h, 0, sizeof(*h));
+}
+
+/* ------------------------------------------------------------------ */
+/* Opening and closing.                                                */
+
+static void derive_mac(uint32_t addr, uint8_t mac[6])
+{
+	/* Locally administered, unicast (02), then "SY" and the low three
+	 * bytes of the address, so two synack hosts on one segment differ. */
+	mac[0] = 0x02;
+	mac[1] = 0x53;
+	mac[2] = 0x59;
+	mac[3] = (uint8_t)(addr >> 16);
+	mac[4] = (uint8_t)(addr >> 8);
+	mac[5] = (uint8_t)addr;
+}
+
+static const char *kind_name(int kind)
+{
+	return kind == SYNACK_LINK_TAP ? "tap" : "tun";
+}
+
+static int name_ok(const char *dev)
+{
+	size_t n = dev ? strlen(dev) : 0;
+	if (n == 0 || n >= IFNAMSIZ)
+		return 0;
+	/* The kernel would expand a '%d' into a fresh device name, and
+	 * interface names never hold '/', ':' or blanks. */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)dev[i];
+		if (c <= ' ' || c == '/' || c == ':' || c == '%' || c >= 0x7f)
+			return 0;
+	}
+	return strcmp(dev, ".") != 0 && strcmp(dev, "..") != 0;
+}
+
+static uint32_t device_mtu(const char *name)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return 1500;
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, name, strnlen(name, IFNAMSIZ - 1));
+	uint32_t mtu = 1500;
+	if (ioctl(s, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu >= 68 && ifr.ifr_mtu <= 65535)
+		mtu = (uint32_t)ifr.ifr_mtu;
+	close(s);
+	return mtu;
+}
+
+int synack_link_open_fd(struct synack_link **out, int kind, int fd, const char *name,
+                        const struct synack_link_config *cfg, char *err, size_t errlen)
+{
+	char dummy[8];
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (out)
+		*out = NULL;
+	if (!out || fd < 0 || (kind != SYNACK_LINK_TAP && kind != SYNACK_LINK_TUN)) {
+		snprintf(err, errlen, "bad link arguments");
+		if (fd >= 0)
+			close(fd);
+		return -EINVAL;
+	}
+	int rc = synack_link_config_check(cfg, err, errlen);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	struct synack_link *l = calloc(1, sizeof(*l));
+	if (!l) {
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	l->kind = kind;
+	l->fd = fd;
+	l->cfg = *cfg;
+	l->mtu = 1500;
+	l->pcap_flush_at = SYNACK_NEVER;
+	snprintf(l->name, sizeof(l->name), "%s", name ? name : "");
+	l->mask = cfg->prefix_len >= 32 ? 0xffffffffu : ~(0xffffffffu >> cfg->prefix_len);
+	static const uint8_t zero[6];
+	if (memcmp(cfg->mac, zero, 6) == 0)
+		derive_mac(cfg->addr, l->mac);
+	else
+		memcpy(l->mac, cfg->mac, 6);
+	l->rbuf = malloc(LINK_BUF);
+	l->wbuf = malloc(LINK_BUF);
+	l->ibuf = malloc(LINK_BUF);
+	impair_init(&l->imp_out, 0);
+	impair_init(&l->imp_in, 0);
+	rc = (l->rbuf && l->wbuf && l->ibuf) ? 0 : -ENOMEM;
+	if (!rc && kind == SYNACK_LINK_TAP) {
+		struct arp_config ac = {.lifetime_ms = cfg->arp_lifetime_ms,
+		                        .retry_ms = cfg->arp_retry_ms,
+		                        .retries = cfg->arp_retries,
+		                        .queue_len = cfg->arp_queue_len,
+		                        .cache_max = cfg->arp_cache_max};
+		rc = arp_init(&l->arp, &ac, l->mac, cfg->addr, &l->stats);
+	}
+	if (rc) {
+		snprintf(err, errlen, "out of memory");
+		synack_link_close(l);
+		return rc;
+	}
+	/* The announcement goes out at the first synack_link_advance(), so a
+	 * capture set up meanwhile records it. */
+	l->announce = kind == SYNACK_LINK_TAP && cfg->gratuitous_arp;
+	*out = l;
+	return 0;
+}
+
+int synack_link_open(struct synack_link **out, int kind, const char *dev,
+                     const struct synack_link_config *cfg, char *err, size_t errlen)
+{
+	char dummy[8];
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (out)
+		*out = NULL;
+	if (kind != SYNACK_LINK_TAP && kind != SYNACK_LINK_TUN) {
+		snprintf(err, errlen, "unknown link kind %d", kind);
+		return -EINVAL;
+	}
+	if (!name_ok(dev)) {
+		snprintf(err, errlen,
+		         "bad device name '%s' (1 to %d characters, no blanks, '/', ':' or '%%')",
+		         dev ? dev : "", IFNAMSIZ - 1);
+		return -EINVAL;
+	}
+	int rc = synack_link_config_check(cfg, err, errlen);
+	if (rc)
+		return rc;
+	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot open /dev/net/tun for %s device '%s': %s",
+		         kind_name(kind), dev, strerror(errno));
+		return rc;
+	}
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = (short)((kind == SYNACK_LINK_TAP ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
+	memcpy(ifr.ifr_name, dev, strlen(dev));
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int e = errno;
+		const char *hint = "";
+		if (e == EPERM || e == EACCES)
+			hint = " (needs CAP_NET_ADMIN)";
+		else if (e == EINVAL)
+			hint = kind == SYNACK_LINK_TAP
+			           ? " (is it a tun device, or not a tun/tap device?)"
+			           : " (is it a tap device, or not a tun/tap device?)";
+		else if (e == EBUSY)
+			hint = " (another process has it open)";
+		snprintf(err, errlen, "cannot open %s device '%s': %s%s", kind_name(kind), dev,
+		         strerror(e), hint);
+		close(fd);
+		return -e;
+	}
+	rc = synack_link_open_fd(out, kind, fd, ifr.ifr_name, cfg, err, errlen);
+	if (rc == 0)
+		(*out)->mtu = device_mtu(ifr.ifr_name);
+	return rc;
+}
+
+void synack_link_close(struct synack_link *l)
+{
+	if (!l)
+		return;
+	if (l->pcap)
+		synack_pcap_close(l->pcap);
+	if (l->kind == SYNACK_LINK_TAP && l->arp.entries)
+		arp_free(&l->arp);
+	impair_free(&l->imp_out);
+	impair_free(&l->imp_in);
+	heap_free(&l->d_out);
+	heap_free(&l->d_in);
+	free(l->rbuf);
+	free(l->wbuf);
+	free(l->ibuf);
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l);
+}
+
+int synack_link_fd(const struct synack_link *l)
+{
+	return l ? l->fd : -1;
+}
+
+int synack_link_kind(const struct synack_link *l)
+{
+	return l ? l->kind : 0;
+}
+
+const char *synack_link_name(const struct synack_link *l)
+{
+	return l ? l->name : "";
+}
+
+uint32_t synack_link_mtu(const struct synack_link *l)
+{
+	return l ? l->mtu : 0;
+}
+
+void synack_link_mac(const struct synack_link *l, uint8_t mac[6])
+{
+	memcpy(mac, l->mac, 6);
+}
+
+int synack_link_routes(const struct synack_link *l, uint32_t addr)
+{
+	return l && (addr & l->mask) == (l->cfg.addr & l->mask);
+}
+
+int synack_link_set_impairment(struct synack_link *l, const struct synack_sim_path *out,
+                               const struct synack_sim_path *in, uint64_t seed)
+{
+	static const struct synack_sim_path clean;
+	if (!l || (out && !impair_path_ok(out)) || (in && !impair_path_ok(in)))
+		return -EINVAL;
+	/* Each direction draws from its own generator, so traffic one way
+	 * never shifts the fates of the other. */
+	impair_free(&l->imp_out);
+	impair_free(&l->imp_in);
+	impair_init(&l->imp_out, seed ^ 0x6f75747061746831ull);
+	impair_init(&l->imp_in, seed ^ 0x696e706174683131ull);
+	impair_set_path(&l->imp_out, out ? out : &clean);
+	impair_set_path(&l->imp_in, in ? in : &clean);
+	l->impaired = !impair_is_clean(&l->imp_out) || !impair_is_clean(&l->imp_in);
+	return 0;
+}
+
+static uint64_t wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int synack_link_set_pcap(struct synack_link *l, const char *path, char *err, size_t errlen)
+{
+	char dummy[8];
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (!l)
+		return -EINVAL;
+	if (l->pcap) {
+		synack_pcap_close(l->pcap);
+		l->pcap = NULL;
+		l->pcap_flush_at = SYNACK_NEVER;
+	}
+	if (!path)
+		return 0;
+	int rc;
+	uint32_t type =
+	    l->kind == SYNACK_LINK_TAP ? SYNACK_PCAP_LINKTYPE_ETHERNET : SYNACK_PCAP_LINKTYPE_RAW;
+	l->pcap = synack_pcap_open(path, type, 0, &rc);
+	if (!l->pcap) {
+		snprintf(err, errlen, "cannot write pcap file '%s': %s", path, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The device.                                                         */
+
+static void capture(struct synack_link *l, uint64_t now, const uint8_t *frame, size_t len)
+{
+	if (!l->pcap)
+		return;
+	if (synack_pcap_write(l->pcap, wall_us(), frame, len) != 0)
+		l->stats.pcap_errors++;
+	if (l->pcap_flush_at == SYNACK_NEVER)
+		l->pcap_flush_at = now + LINK_PCAP_FLUSH_US;
+}
+
+static void dev_write(struct synack_link *l, uint64_t now, const uint8_t *frame, size_t len)
+{
+	ssize_t n;
+	do
+		n = write(l->fd, frame, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		int e = errno;
+		l->stats.drops[e == EAGAIN || e == ENOBUFS ? SYNACK_LINK_DROP_DEVICE_BUSY
+		                                           : SYNACK_LINK_DROP_DEVICE_ERROR]++;
+		return;
+	}
+	l->stats.frames_out++;
+	l->stats.bytes_out += len;
+	capture(l, now, frame, len);
+}
+
+/* Writes what ARP queued: requests, replies, released datagrams. */
+static void arp_drain(struct synack_link *l, uint64_t now)
+{
+	ssize_t n;
+	while ((n = arp_output(&l->arp, l->wbuf, LINK_BUF)) > 0)
+		dev_write(l, now, l->wbuf, (size_t)n);
+}
+
+static uint32_t ip_dst(const uint8_t *pkt)
+{
+	return ((uint32_t)pkt[16] << 24) | ((uint32_t)pkt[17] << 16) | ((uint32_t)pkt[18] << 8) |
+	       pkt[19];
+}
+
+/* A routed datagram, past the impairments, onto the device. */
+static void xmit(struct synack_link *l, uint64_t now, const uint8_t *pkt, size_t len)
+{
+	if (l->kind == SYNACK_LINK_TUN) {
+		dev_write(l, now, pkt, len);
+		return;
+	}
+	size_t n = arp_send_ip(&l->arp, now, ip_dst(pkt), pkt, len, l->wbuf, LINK_BUF);
+	if (n)
+		dev_write(l, now, l->wbuf, n);
+	arp_drain(l, now);
+}
+
+int synack_link_send(struct synack_link *l, uint64_t now, const void *pkt, size_t len)
+{
+	if (!l || !pkt || len < 20 || len > 65535)
+		return -EINVAL;
+	const uint8_t *p = pkt;
+	l->stats.datagrams_out++;
+	if (!synack_link_routes(l, ip_dst(p))) {
+		l->stats.drops[SYNACK_LINK_DROP_NO_ROUTE]++;
+		return 0;
+	}
+	if (!l->impaired || impair_is_clean(&l->imp_out)) {
+		xmit(l, now, p, len);
+		return 0;
+	}
+	/* Corruption flips a bit in place, so the middleware works on a copy. */
+	memcpy(l->ibuf, p, len);
+	uint64_t at[2];
+	int copies = impair_decide(&l->imp_out, now, l->ibuf, len, at);
+	if (copies == 0)
+		l->stats.drops[SYNACK_LINK_DROP_IMPAIR_LOST]++;
+	for (int k = 0; k < copies; k++) {
+		if (at[k] <= now)
+			xmit(l, now, l->ibuf, len);
+		else if (heap_push(&l->d_out, at[k], l->ibuf, len) != 0)
+			l->stats.drops[SYNACK_LINK_DROP_NO_MEMORY]++;
+	}
+	return 0;
+}
+
+/* Hands a datagram to the caller (1) or holds it back (0). */
+static int deliver(struct synack_link *l, uint64_t now, uint8_t *ip, size_t len, void *buf,
+                   size_t cap)
+{
+	uint64_t at[2] = {now, 0};
+	int copies = 1;
+	if (l->impaired && !impair_is_clean(&l->imp_in)) {
+		copies = impair_decide(&l->imp_in, now, ip, len, at);
+		if (copies == 0)
+			l->stats.drops[SYNACK_LINK_DROP_IMPAIR_LOST]++;
+	}
+	int handed = 0;
+	for (int k = 0; k < copies; k++) {
+		if (at[k] <= now && !handed) {
+			if (len > cap) {
+				l->stats.drops[SYNACK_LINK_DROP_TOO_BIG]++;
+				continue;
+			}
+			memcpy(buf, ip, len);
+			handed = 1;
+		} else if (heap_push(&l->d_in, at[k] > now ? at[k] : now, ip, len) != 0) {
+			l->stats.drops[SYNACK_LINK_DROP_NO_MEMORY]++;
+		}
+	}
+	return handed;
+}
+
+ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t cap)
+{
+	if (!l || !buf)
+		return -EINVAL;
+	if (heap_due(&l->d_in) <= now) {
+		struct delayed d = heap_pop(&l->d_in);
+		ssize_t n = (ssize_t)d.len;
+		if (d.len <= cap) {
+			memcpy(buf, d.data, d.len);
+		} else {
+			l->stats.drops[SYNACK_LINK_DROP_TOO_BIG]++;
+			n = 0;
+		}
+		free(d.data);
+		if (n)
+			l->stats.datagrams_in++;
+		return n;
+	}
+	for (uint32_t i = 0; i < l->cfg.read_batch; i++) {
+		ssize_t n = read(l->fd, l->rbuf, LINK_BUF);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -errno;
+		}
+		if (n == 0)
+			return -EPIPE; /* the other end of a wrapped descriptor is gone */
+		l->stats.frames_in++;
+		l->stats.bytes_in += (uint64_t)n;
+		capture(l, now, l->rbuf, (size_t)n);
+		const uint8_t *ip = l->rbuf;
+		size_t iplen = (size_t)n;
+		if (l->kind == SYNACK_LINK_TAP) {
+			int is_ip = arp_frame_in(&l->arp, now, l->rbuf, (size_t)n, &ip, &iplen);
+			arp_drain(l, now);
+			if (!is_ip)
+				continue;
+		} else if ((l->rbuf[0] >> 4) != 4) {
+			l->stats.drops[SYNACK_LINK_DROP_NOT_IPV4]++;
+			continue;
+		}
+		/* ip points into rbuf, which is ours to modify. */
+		if (deliver(l, now, l->rbuf + (ip - l->rbuf), iplen, buf, cap)) {
+			l->stats.datagrams_in++;
+			return (ssize_t)iplen;
+		}
+	}
+	return 0;
+}
+
+void synack_link_advance(struct synack_link *l, uint64_t now)
+{
+	if (!l)
+		return;
+	while (heap_due(&l->d_out) <= now) {
+		struct delayed d = heap_pop(&l->d_out);
+		xmit(l, now, d.data, d.len);
+		free(d.data);
+	}
+	if (l->kind == SYNACK_LINK_TAP) {
+		if (l->announce) {
+			arp_announce(&l->arp);
+			l->announce = 0;
+		}
+		arp_advance(&l->arp, now);
+		arp_drain(l, now);
+	}
+	if (l->pcap && now >= l->pcap_flush_at) {
+		if (synack_pcap_flush(l->pcap) != 0)
+			l->stats.pcap_errors++;
+		l->pcap_flush_at = SYNACK_NEVER;
+	}
+}
+
+uint64_t synack_link_next_deadline(const struct synack_link *l)
+{
+	if (!l)
+		return SYNACK_NEVER;
+	if (l->announce)
+		return 0;
+	uint64_t t = heap_due(&l->d_out);
+	uint64_t d = heap_due(&l->d_in);
+	if (d < t)
+		t = d;
+	if (l->kind == SYNACK_LINK_TAP) {
+		d = arp_next_deadline(&l->arp);
+		if (d < t)
+			t = d;
+	}
+	if (l->pcap_flush_at < t)
+		t = l->pcap_flush_at;
+	return t;
+}
+
+void synack_link_stats(const struct synack_link *l, struct synack_link_stats *out)
+{
+	if (!out)
+		return;
+	memset(out, 0, sizeof(*out));
+	if (!l)
+		return;
+	*out = l->stats;
+	out->impair_out = l->imp_out.c;
+	out->impair_in = l->imp_in.c;
+}

@@ -1,0 +1,556 @@
+/*
+ * The run loop: one stack and one link on CLOCK_MONOTONIC with epoll.
+ *
+ * Each turn sleeps exactly until the earliest thing that wants to happen:
+ * a datagram on the device (epoll), the stack's next timer, the link's next
+ * deadline (an ARP retry, a datagram the impairments delayed, a capture
+ * flush), a descriptor of the caller's, a signal or a wake.  The sleep is
+ * epoll_pwait2's (nanoseconds), so a 40 ms delayed ACK fires at 40 ms, not
+ * at the next millisecond tick.
+ */
+#define _GNU_SOURCE
+#include "synack/run.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RUN_BUF 65536u
+#define RUN_INPUT_BATCH 256 /* datagrams fed to the stack per turn */
+#define RUN_MAX_EVENTS 64
+#define RUN_SIGNALS 32 /* signals remembered until taken */
+
+/* Tags of the descriptors in the epoll set that are not the caller's. */
+#define TAG_LINK (-1)
+#define TAG_WAKE (-2)
+#define TAG_SIGNAL (-3)
+
+struct user_fd {
+	int fd;
+	synack_run_fd_fn fn;
+	void *ctx;
+	uint32_t fired; /* events reported in this turn */
+};
+
+struct synack_run {
+	struct synack_stack *st;
+	struct synack_link *link;
+	int epfd, wakefd, sigfd;
+	sigset_t sigs, old_mask;
+	int have_sigs;
+	int signals[RUN_SIGNALS];
+	size_t nsignals;
+	int interrupted;
+	struct timespec t0;
+	uint64_t base;        /* the stack's time when the loop started */
+	uint64_t advanced_to; /* the last time given to synack_advance */
+	struct user_fd *fds;
+	size_t nfds, capfds;
+	uint8_t *buf;
+};
+
+uint64_t synack_run_now(const struct synack_run *r)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t ns =
+	    (int64_t)(ts.tv_sec - r->t0.tv_sec) * 1000000000 + (ts.tv_nsec - r->t0.tv_nsec);
+	return r->base + (ns > 0 ? (uint64_t)ns / 1000u : 0);
+}
+
+static int ep_add(int epfd, int fd, uint32_t events, int tag)
+{
+	struct epoll_event ev = {.events = events, .data.u64 = (uint64_t)(int64_t)tag};
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+struct synack_run *synack_run_new(struct synack_stack *st, struct synack_link *link, int *error)
+{
+	int dummy;
+	if (!error)
+		error = &dummy;
+	if (!st || !link) {
+		*error = -EINVAL;
+		return NULL;
+	}
+	struct synack_run *r = calloc(1, sizeof(*r));
+	if (!r) {
+		*error = -ENOMEM;
+		return NULL;
+	}
+	r->st = st;
+	r->link = link;
+	r->sigfd = -1;
+	r->wakefd = -1;
+	r->buf = malloc(RUN_BUF);
+	r->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!r->buf || r->epfd < 0) {
+		*error = r->buf ? -errno : -ENOMEM;
+		goto fail;
+	}
+	r->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (r->wakefd < 0) {
+		*error = -errno;
+		goto fail;
+	}
+	int rc = ep_add(r->epfd, synack_link_fd(link), EPOLLIN, TAG_LINK);
+	if (!rc)
+		rc = ep_add(r->epfd, r->wakefd, EPOLLIN, TAG_WAKE);
+	if (rc) {
+		*error = rc;
+		goto fail;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	r->base = synack_now(st);
+	r->advanced_to = r->base;
+	*error = 0;
+	return r;
+fail:
+	if (r->epfd >= 0)
+		close(r->epfd);
+	if (r->wakefd >= 0)
+		close(r->wakefd);
+	free(r->buf);
+	free(r);
+	return NULL;
+}
+
+void synack_run_free(struct synack_run *r)
+{
+	if (!r)
+		return;
+	if (r->have_sigs) {
+		sigprocmask(SIG_SETMASK, &r->old_mask, NULL);
+		close(r->sigfd);
+	}
+	close(r->epfd);
+	close(r->wakefd);
+	free(r->fds);
+	free(r->buf);
+	free(r);
+}
+
+struct synack_stack *synack_run_stack(const struct synack_run *r)
+{
+	return r ? r->st : NULL;
+}
+
+struct synack_link *synack_run_link(const struct synack_run *r)
+{
+	return r ? r->link : NULL;
+}
+
+void synack_run_flush(struct synack_run *r)
+{
+	uint64_t now = synack_run_now(r);
+	ssize_t n;
+	while ((n = synack_output(r->st, r->buf, RUN_BUF)) > 0)
+		synack_link_send(r->link, now, r->buf, (size_t)n);
+}
+
+int synack_run_add_fd(struct synack_run *r, int fd, uint32_t events, synack_run_fd_fn fn, void *ctx)
+{
+	if (!r || fd < 0 || !fn)
+		return -EINVAL;
+	for (size_t i = 0; i < r->nfds; i++)
+		if (r->fds[i].fd == fd)
+			return -EEXIST;
+	if (r->nfds == r->capfds) {
+		size_t cap = r->capfds ? r->capfds * 2 : 4;
+		struct user_fd *v = realloc(r->fds, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		r->fds = v;
+		r->capfds = cap;
+	}
+	int rc = ep_add(r->epfd, fd, events, fd);
+	if (rc)
+		return rc;
+	r->fds[r->nfds++] = (struct user_fd){.fd = fd, .fn = fn, .ctx = ctx};
+	return 0;
+}
+
+int synack_run_del_fd(struct synack_run *r, int fd)
+{
+	if (!r)
+		return -EINVAL;
+	for (size_t i = 0; i < r->nfds; i++) {
+		if (r->fds[i].fd != fd)
+			continue;
+		epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
+		r->fds[i] = r->fds[--r->nfds];
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int synack_run_watch_signals(struct synack_run *r, const sigset_t *set)
+{
+	if (!r || !set)
+		return -EINVAL;
+	sigset_t old;
+	if (sigprocmask(SIG_BLOCK, set, &old) < 0)
+		return -errno;
+	int fd = signalfd(r->sigfd, set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0) {
+		int e = -errno;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return e;
+	}
+	if (r->sigfd < 0) {
+		int rc = ep_add(r->epfd, fd, EPOLLIN, TAG_SIGNAL);
+		if (rc) {
+			close(fd);
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			return rc;
+		}
+	}
+	if (!r->have_sigs)
+		r->old_mask = old;
+	r->sigfd = fd;
+	r->sigs = *set;
+	r->have_sigs = 1;
+	return 0;
+}
+
+int synack_run_take_signal(struct synack_run *r)
+{
+	if (!r || !r->nsignals)
+		return 0;
+	int sig = r->signals[0];
+	memmove(&r->signals[0], &r->signals[1], (r->nsignals - 1) * sizeof(r->signals[0]));
+	r->nsignals--;
+	return sig;
+}
+
+void synack_run_wake(struct synack_run *r)
+{
+	uint64_t one = 1;
+	if (r && write(r->wakefd, &one, sizeof(one)) < 0) {
+		/* The counter is full: a wake is pending anyway. */
+	}
+}
+
+static void read_signals(struct synack_run *r)
+{
+	struct signalfd_siginfo si;
+	while (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (r->nsignals < RUN_SIGNALS)
+			r->signals[r->nsignals++] = (int)si.ssi_signo;
+		r->interrupted = 1;
+	}
+}
+
+/* The earliest time something is due, in the loop's clock. */
+static uint64_t next_due(struct synack_run *r)
+{
+	uint64_t d = synack_next_deadline(r->st);
+	/* A deadline the stack was already advanced past and left in place
+	 * would spin the loop; it gets its next chance a millisecond later. */
+	if (d != SYNACK_NEVER && d <= r->advanced_to)
+		d = r->advanced_to + 1000;
+	uint64_t l = synack_link_next_deadline(r->link);
+	return l < d ? l : d;
+}
+
+/* Feeds the stack what the link has for it: input and due delayed
+ * datagrams.  Returns 0 or the device's error. */
+static int feed(struct synack_run *r, uint64_t now)
+{
+	for (int i = 0; i < RUN_INPUT_BATCH; i++) {
+		ssize_t n = synack_link_recv(r->link, now, r->buf, RUN_BUF);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			break;
+		/* A drop is counted by the stack itself. */
+		(void)synack_input(r->st, now, r->buf, (size_t)n);
+	}
+	return 0;
+}
+
+int synack_run_once(struct synack_run *r, uint64_t timeout_us)
+{
+	if (!r)
+		return -EINVAL;
+	synack_run_flush(r);
+	uint64_t now = synack_run_now(r);
+	uint64_t until = next_due(r);
+	if (timeout_us != SYNACK_NEVER && now + timeout_us < until)
+		until = now + timeout_us;
+
+	struct epoll_event evs[RUN_MAX_EVENTS];
+	int n;
+	if (r->interrupted) {
+		n = 0; /* a wake or signal from a callback: do not sleep */
+	} else if (until == SYNACK_NEVER) {
+		n = epoll_pwait2(r->epfd, evs, RUN_MAX_EVENTS, NULL, NULL);
+	} else {
+		uint64_t wait = until > now ? until - now : 0;
+		struct timespec ts = {.tv_sec = (time_t)(wait / 1000000),
+		                      .tv_nsec = (long)(wait % 1000000) * 1000};
+		n = epoll_pwait2(r->epfd, evs, RUN_MAX_EVENTS, &ts, NULL);
+	}
+	if (n < 0) {
+		if (errno != EINTR)
+			return -errno;
+		n = 0;
+	}
+	int link_input = 0;
+	for (int i = 0; i < n; i++) {
+		int tag = (int)(int64_t)evs[i].data.u64;
+		if (tag == TAG_LINK) {
+			link_input = 1;
+		} else if (tag == TAG_WAKE) {
+			uint64_t v;
+			if (read(r->wakefd, &v, sizeof(v)) > 0)
+				r->interrupted = 1;
+		} else if (tag == TAG_SIGNAL) {
+			read_signals(r);
+		} else {
+			for (size_t k = 0; k < r->nfds; k++)
+				if (r->fds[k].fd == tag)
+					r->fds[k].fired |= evs[i].events;
+		}
+	}
+
+	now = synack_run_now(r);
+	int rc = 0;
+	if (link_input || synack_link_next_deadline(r->link) <= now)
+		rc = feed(r, now);
+	synack_advance(r->st, now);
+	r->advanced_to = now;
+	synack_link_advance(r->link, now);
+	synack_run_flush(r);
+
+	/* The caller's descriptors last, with the stack up to date.  A
+	 * callback may add or remove descriptors, so look each up again. */
+	for (size_t k = 0; k < r->nfds; k++) {
+		if (!r->fds[k].fired)
+			continue;
+		uint32_t ev = r->fds[k].fired;
+		r->fds[k].fired = 0;
+		r->fds[k].fn(r->fds[k].ctx, r->fds[k].fd, ev);
+	}
+	if (rc)
+		return rc;
+	if (r->interrupted) {
+		r->interrupted = 0;
+		return -EINTR;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Blocking style.                                                     */
+
+static uint64_t deadline_of(struct synack_run *r, int timeout_ms)
+{
+	if (timeout_ms < 0)
+		return SYNACK_NEVER;
+	return synack_run_now(r) + (uint64_t)timeout_ms * 1000;
+}
+
+/* One turn for a blocking helper: 0, -EAGAIN (timed out), -EINTR or the
+ * device's error. */
+static int turn(struct synack_run *r, uint64_t deadline)
+{
+	if (r->nsignals)
+		return -EINTR;
+	uint64_t now = synack_run_now(r);
+	if (deadline != SYNACK_NEVER && now >= deadline)
+		return -EAGAIN;
+	return synack_run_once(r, deadline == SYNACK_NEVER ? SYNACK_NEVER : deadline - now);
+}
+
+static int wait_until(struct synack_run *r, int s, uint32_t events, uint64_t deadline)
+{
+	for (;;) {
+		uint32_t ev = synack_events(r->st, s);
+		if (ev & events)
+			return (int)ev;
+		int rc = turn(r, deadline);
+		if (rc)
+			return rc;
+	}
+}
+
+int synack_run_wait(struct synack_run *r, int s, uint32_t events, int timeout_ms)
+{
+	if (!r)
+		return -EINVAL;
+	return wait_until(r, s, events, deadline_of(r, timeout_ms));
+}
+
+static void abort_socket(struct synack_run *r, int s)
+{
+	synack_setsockopt(r->st, s, SYNACK_SO_LINGER, 0);
+	synack_close(r->st, s);
+	synack_run_flush(r);
+}
+
+int synack_run_connect(struct synack_run *r, const struct synack_endpoint *peer, int timeout_ms)
+{
+	if (!r || !peer)
+		return -EINVAL;
+	if (!synack_link_routes(r->link, peer->addr))
+		return -ENETUNREACH;
+	uint64_t deadline = deadline_of(r, timeout_ms);
+	/* Socket calls act at the time the stack last saw; bring it to now. */
+	synack_advance(r->st, synack_run_now(r));
+	int s = synack_socket(r->st);
+	if (s < 0)
+		return s;
+	int rc = synack_connect(r->st, s, peer);
+	if (rc != -EINPROGRESS && rc != 0) {
+		synack_close(r->st, s);
+		return rc;
+	}
+	synack_run_flush(r);
+	rc = wait_until(r, s, SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP, deadline);
+	if (rc < 0) {
+		abort_socket(r, s);
+		return rc == -EAGAIN ? -ETIMEDOUT : rc;
+	}
+	int err = synack_socket_error(r->st, s);
+	if (err || !((uint32_t)rc & SYNACK_POLLOUT)) {
+		synack_close(r->st, s);
+		synack_run_flush(r);
+		return err ? err : -ECONNRESET;
+	}
+	return s;
+}
+
+int synack_run_listen(struct synack_run *r, uint16_t port, int backlog)
+{
+	if (!r)
+		return -EINVAL;
+	synack_advance(r->st, synack_run_now(r));
+	int s = synack_socket(r->st);
+	if (s < 0)
+		return s;
+	struct synack_endpoint local = {.addr = synack_stack_addr(r->st), .port = port};
+	int rc = synack_bind(r->st, s, &local);
+	if (!rc)
+		rc = synack_listen(r->st, s, backlog);
+	if (rc) {
+		synack_close(r->st, s);
+		return rc;
+	}
+	return s;
+}
+
+int synack_run_accept(struct synack_run *r, int listener, struct synack_endpoint *peer,
+                      int timeout_ms)
+{
+	if (!r)
+		return -EINVAL;
+	uint64_t deadline = deadline_of(r, timeout_ms);
+	for (;;) {
+		int s = synack_accept(r->st, listener, peer);
+		if (s != -EAGAIN)
+			return s;
+		int rc = turn(r, deadline);
+		if (rc)
+			return rc;
+	}
+}
+
+ssize_t synack_run_send_all(struct synack_run *r, int s, const void *buf, size_t len,
+                            int timeout_ms)
+{
+	if (!r || (!buf && len))
+		return -EINVAL;
+	uint64_t deadline = deadline_of(r, timeout_ms);
+	size_t done = 0;
+	while (done < len) {
+		synack_advance(r->st, synack_run_now(r));
+		ssize_t n = synack_send(r->st, s, (const uint8_t *)buf + done, len - done);
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (n != -EAGAIN)
+			return n;
+		synack_run_flush(r);
+		int rc =
+		    wait_until(r, s, SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP, deadline);
+		if (rc < 0)
+			return rc;
+	}
+	synack_run_flush(r);
+	return (ssize_t)len;
+}
+
+ssize_t synack_run_recv(struct synack_run *r, int s, void *buf, size_t len, int timeout_ms)
+{
+	if (!r || (!buf && len))
+		return -EINVAL;
+	uint64_t deadline = deadline_of(r, timeout_ms);
+	for (;;) {
+		ssize_t n = synack_recv(r->st, s, buf, len, 0);
+		if (n != -EAGAIN) {
+			/* Reading opens the window: let the update go out. */
+			synack_run_flush(r);
+			return n;
+		}
+		int rc = wait_until(
+		    r, s, SYNACK_POLLIN | SYNACK_POLLERR | SYNACK_POLLHUP | SYNACK_POLLRDHUP,
+		    deadline);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+struct conn_find {
+	struct synack_endpoint local, remote;
+	int state;
+};
+
+static void conn_find_fn(void *ctx, const struct synack_conn *c)
+{
+	struct conn_find *f = ctx;
+	if (c->local.addr == f->local.addr && c->local.port == f->local.port &&
+	    c->remote.addr == f->remote.addr && c->remote.port == f->remote.port)
+		f->state = c->state;
+}
+
+int synack_run_conn_state(struct synack_run *r, const struct synack_endpoint *local,
+                          const struct synack_endpoint *remote)
+{
+	if (!r || !local || !remote)
+		return -EINVAL;
+	struct conn_find f = {.local = *local, .remote = *remote, .state = SYNACK_CLOSED};
+	synack_conns(r->st, conn_find_fn, &f);
+	return f.state;
+}
+
+int synack_run_close(struct synack_run *r, int s, int timeout_ms)
+{
+	if (!r)
+		return -EINVAL;
+	uint64_t deadline = deadline_of(r, timeout_ms);
+	struct synack_endpoint local, remote;
+	int known =
+	    synack_getsockname(r->st, s, &local) == 0 && synack_getpeername(r->st, s, &remote) == 0;
+	synack_advance(r->st, synack_run_now(r));
+	int rc = synack_close(r->st, s);
+	if (rc)
+		return rc;
+	synack_run_flush(r);
+	if (!known)
+		return 0;
+	for (;;) {
+		int state = synack_run_conn_state(r, &local, &remote);
+		if (state == SYNACK_CLOSED || state == SYNACK_TIME_WAIT)
+			return 0;
+		rc = turn(r, deadline);
+		if (rc)
+			return rc;
+	}
+}

@@ -1,0 +1,419 @@
+#include "connect.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apps.h"
+#include "cli.h"
+
+#define CONNECT_CHUNK 65536
+#define CONNECT_MAX_CLOSE_AFTER_MS 3600000
+#define CONNECT_TRACE_CAPACITY 65536
+
+void connect_opts_default(struct connect_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	net_opts_default(&o->net);
+	o->close_after_ms = -1;
+}
+
+void connect_usage(FILE *out)
+{
+	fputs("usage: synack connect --dev NAME (--tap|--tun) --addr A.B.C.D/NN HOST:PORT\n"
+	      "                      [--send FILE | --send-bytes N] [--output FILE]\n"
+	      "                      [--wait-eof | --close-after-ms N] [--pcap FILE]\n"
+	      "                      [--loss P] [--dup P] [--reorder P] [--delay-ms N] [--seed N]\n"
+	      "\n"
+	      "Connects from a synack stack on a TUN/TAP device to HOST:PORT, sends the\n"
+	      "data while reading everything the peer sends, then closes:\n"
+	      "  by default     shutdown(SHUT_WR) once all is sent (synack closes first),\n"
+	      "                 read until the peer's FIN, close()\n"
+	      "  --wait-eof     read until the peer's FIN first (the peer closes first),\n"
+	      "                 send what is left, close()\n"
+	      "  --close-after-ms N  once all is sent, wait N ms (still reading), close()\n"
+	      "It waits until the connection is CLOSED or in TIME_WAIT.  Every state change\n"
+	      "goes to stderr (state A -> B (cause)), then a summary line.\n"
+	      "\n"
+	      "  --send FILE      the bytes to send\n"
+	      "  --send-bytes N   send N bytes of the pattern 00000000\\n00000001\\n... (units\n"
+	      "                   as K, M, G, KiB, MiB, GiB)\n"
+	      "  --output FILE    write what the peer sends here (default: only counted)\n",
+	      out);
+	net_usage(out);
+	fputs("\nExit status: 0 when all sent data was acknowledged and the peer's FIN\n"
+	      "arrived; 1 on a connection error (ECONNREFUSED, ECONNRESET, ETIMEDOUT ...);\n"
+	      "2 on bad usage.  SIGINT aborts the connection (RST) and exits 1.\n",
+	      out);
+}
+
+int connect_parse_args(int argc, char **argv, struct connect_opts *o, char *err, size_t errlen)
+{
+	static const char *const NAMES[] = {"--send", "--send-bytes", "--output",
+	                                    "--close-after-ms"};
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			o->help = 1;
+			return 0;
+		}
+		if (strcmp(a, "--wait-eof") == 0) {
+			o->wait_eof = 1;
+			continue;
+		}
+		int rc = net_parse_flag(argc, argv, &i, &o->net, err, errlen);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			continue;
+		const char *val;
+		int k = cli_flag_value(argc, argv, &i, NAMES, 4, &val, err, errlen);
+		if (k == -2)
+			return -1;
+		if (k == -1) {
+			if (a[0] == '-') {
+				snprintf(
+				    err, errlen,
+				    "unknown argument '%s' (synack connect --help lists the flags)",
+				    a);
+				return -1;
+			}
+			if (o->have_peer) {
+				snprintf(err, errlen, "one HOST:PORT only ('%s' is a second)", a);
+				return -1;
+			}
+			if (synack_endpoint_parse(a, &o->peer) != 0 || !strchr(a, ':') ||
+			    o->peer.port == 0 || o->peer.addr == 0) {
+				snprintf(err, errlen,
+				         "'%s' is not HOST:PORT (an IPv4 address and a port in [1, "
+				         "65535])",
+				         a);
+				return -1;
+			}
+			o->have_peer = 1;
+			continue;
+		}
+		switch (k) {
+		case 0:
+			if (!*val) {
+				snprintf(err, errlen, "--send: the file name is empty");
+				return -1;
+			}
+			o->send_file = val;
+			break;
+		case 1:
+			if (cli_parse_bytes(val, 1ull << 40, &o->send_bytes) != 0) {
+				snprintf(err, errlen,
+				         "--send-bytes: '%s' is not a size in bytes up to 1TiB",
+				         val);
+				return -1;
+			}
+			o->have_send_bytes = 1;
+			break;
+		case 2:
+			if (!*val) {
+				snprintf(err, errlen, "--output: the file name is empty");
+				return -1;
+			}
+			o->output = val;
+			break;
+		default:
+			if (cli_flag_ms("--close-after-ms", val, CONNECT_MAX_CLOSE_AFTER_MS,
+			                &o->close_after_ms, err, errlen) != 0)
+				return -1;
+			break;
+		}
+	}
+	if (net_check(&o->net, err, errlen) != 0)
+		return -1;
+	if (!o->have_peer) {
+		snprintf(err, errlen, "HOST:PORT is required");
+		return -1;
+	}
+	if (o->send_file && o->have_send_bytes) {
+		snprintf(err, errlen, "--send and --send-bytes exclude each other");
+		return -1;
+	}
+	if (o->wait_eof && o->close_after_ms >= 0) {
+		snprintf(err, errlen, "--wait-eof and --close-after-ms exclude each other");
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+struct client {
+	const struct connect_opts *o;
+	struct net_env env;
+	FILE *in, *out;
+	int s; /* -1 once closed */
+	struct synack_endpoint local;
+	uint64_t sent, received;
+	uint8_t *buf;
+	size_t len, off; /* bytes read from the source, not yet accepted by send() */
+	int source_done; /* nothing more to read from the source */
+	int shut;        /* SHUT_WR done */
+	int eof;         /* the peer's FIN was read */
+	uint64_t close_at;
+	int error; /* the connection's error */
+	int state; /* last state seen in the trace */
+	int last_cause;
+};
+
+/* Prints the state changes of our connection from the trace. */
+static void report_states(struct client *c)
+{
+	struct synack_trace tr[256];
+	size_t n;
+	while ((n = synack_trace_read(c->env.st, tr, 256)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (tr[i].kind != SYNACK_TRACE_STATE || tr[i].local.port != c->local.port ||
+			    tr[i].remote.addr != c->o->peer.addr ||
+			    tr[i].remote.port != c->o->peer.port)
+				continue;
+			fprintf(stderr, "state %s -> %s (%s)\n", synack_state_name(tr[i].from),
+			        synack_state_name(tr[i].to), synack_cause_name(tr[i].cause));
+			c->state = tr[i].to;
+			c->last_cause = tr[i].cause;
+		}
+	}
+}
+
+/* Fills the send buffer from the source when it is empty. */
+static int refill(struct client *c)
+{
+	if (c->off < c->len || c->source_done)
+		return 0;
+	c->off = c->len = 0;
+	if (c->in) {
+		size_t n = fread(c->buf, 1, CONNECT_CHUNK, c->in);
+		if (n == 0) {
+			if (ferror(c->in)) {
+				fprintf(stderr, "synack connect: reading %s failed\n",
+				        c->o->send_file);
+				return -1;
+			}
+			c->source_done = 1;
+		}
+		c->len = n;
+	} else {
+		uint64_t left = c->o->send_bytes - c->sent;
+		size_t want = left < CONNECT_CHUNK ? (size_t)left : CONNECT_CHUNK;
+		app_pattern(c->sent, c->buf, want);
+		c->len = want;
+		if (!want)
+			c->source_done = 1;
+	}
+	return 0;
+}
+
+static int all_sent(const struct client *c)
+{
+	return c->source_done && c->off == c->len;
+}
+
+/* Does what the socket allows.  Returns 0, or a negative errno. */
+static int pump(struct client *c)
+{
+	struct synack_stack *st = c->env.st;
+	uint32_t ev = synack_events(st, c->s);
+	if (ev & SYNACK_POLLERR) {
+		int e = synack_socket_error(st, c->s);
+		if (e)
+			return e;
+	}
+	if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_CLOSED)
+		return 0; /* not connected yet */
+	/* Read everything there is. */
+	for (;;) {
+		ssize_t n = synack_recv(st, c->s, c->buf + CONNECT_CHUNK, CONNECT_CHUNK, 0);
+		if (n == -EAGAIN)
+			break;
+		if (n < 0)
+			return (int)n;
+		if (n == 0) {
+			c->eof = 1;
+			break;
+		}
+		c->received += (uint64_t)n;
+		if (c->out && fwrite(c->buf + CONNECT_CHUNK, 1, (size_t)n, c->out) != (size_t)n) {
+			fprintf(stderr, "synack connect: writing %s failed\n", c->o->output);
+			return -EIO;
+		}
+	}
+	/* Send what may be sent: everything, except with --wait-eof... the
+	 * data goes out as it can in every mode; only the FIN waits. */
+	while (!all_sent(c)) {
+		if (refill(c) != 0)
+			return -EIO;
+		if (c->off == c->len)
+			continue;
+		ssize_t n = synack_send(st, c->s, c->buf + c->off, c->len - c->off);
+		if (n == -EAGAIN)
+			break;
+		if (n < 0)
+			return (int)n;
+		c->off += (size_t)n;
+		c->sent += (uint64_t)n;
+	}
+	return 0;
+}
+
+int connect_main(const struct connect_opts *o)
+{
+	struct client c;
+	memset(&c, 0, sizeof(c));
+	c.o = o;
+	c.s = -1;
+	c.state = SYNACK_CLOSED;
+	c.close_at = SYNACK_NEVER;
+	int status = 1;
+	char err[256];
+	/* Files first: a bad one is bad usage and must not touch the device. */
+	if (o->send_file && !(c.in = fopen(o->send_file, "rb"))) {
+		fprintf(stderr, "synack connect: --send: cannot read '%s': %s\n", o->send_file,
+		        strerror(errno));
+		return 2;
+	}
+	if (o->output && !(c.out = fopen(o->output, "wb"))) {
+		fprintf(stderr, "synack connect: --output: cannot write '%s': %s\n", o->output,
+		        strerror(errno));
+		if (c.in)
+			fclose(c.in);
+		return 2;
+	}
+	if (!o->send_file && !o->have_send_bytes)
+		c.source_done = 1;
+	c.buf = malloc(2 * CONNECT_CHUNK);
+	if (!c.buf || net_open(&o->net, CONNECT_TRACE_CAPACITY, &c.env, err, sizeof(err)) != 0) {
+		fprintf(stderr, "synack connect: %s\n", c.buf ? err : "out of memory");
+		status = 2;
+		goto out_files;
+	}
+	struct synack_run *run = c.env.run;
+	struct synack_stack *st = c.env.st;
+	char peer[24];
+	synack_endpoint_str(&o->peer, peer, sizeof(peer));
+	int rc;
+	if (!synack_link_routes(c.env.link, o->peer.addr)) {
+		rc = -ENETUNREACH;
+		goto failed;
+	}
+	synack_advance(st, synack_run_now(run));
+	c.s = synack_socket(st);
+	if (c.s < 0) {
+		rc = c.s;
+		goto failed;
+	}
+	rc = synack_connect(st, c.s, &o->peer);
+	if (rc != -EINPROGRESS && rc != 0)
+		goto failed;
+	synack_getsockname(st, c.s, &c.local);
+	rc = 0;
+	for (;;) {
+		report_states(&c);
+		if (c.s >= 0) {
+			rc = pump(&c);
+			if (rc)
+				goto failed;
+			uint64_t now = synack_run_now(run);
+			int ready_to_close = 0;
+			if (all_sent(&c) && c.state != SYNACK_SYN_SENT &&
+			    c.state != SYNACK_CLOSED) {
+				if (o->close_after_ms >= 0) {
+					if (c.close_at == SYNACK_NEVER)
+						c.close_at =
+						    now + (uint64_t)o->close_after_ms * 1000;
+					ready_to_close = now >= c.close_at;
+				} else if (o->wait_eof) {
+					ready_to_close = c.eof;
+				} else {
+					if (!c.shut) {
+						synack_shutdown(st, c.s, SYNACK_SHUT_WR);
+						c.shut = 1;
+					}
+					ready_to_close = c.eof;
+				}
+			}
+			if (ready_to_close) {
+				rc = pump(&c); /* read what came meanwhile: unread data would RST */
+				if (rc)
+					goto failed;
+				synack_close(st, c.s);
+				c.s = -1;
+			}
+		}
+		if (c.s < 0) {
+			report_states(&c);
+			int state = synack_run_conn_state(run, &c.local, &o->peer);
+			if (state == SYNACK_CLOSED || state == SYNACK_TIME_WAIT) {
+				c.state = state;
+				break;
+			}
+		}
+		uint64_t now = synack_run_now(run);
+		uint64_t wait = SYNACK_NEVER;
+		if (c.s >= 0 && c.close_at != SYNACK_NEVER)
+			wait = c.close_at > now ? c.close_at - now : 0;
+		rc = synack_run_once(run, wait);
+		if (rc < 0 && rc != -EINTR) {
+			fprintf(stderr, "synack connect: the device failed: %s\n", strerror(-rc));
+			goto abort;
+		}
+		if (synack_run_take_signal(run)) {
+			fprintf(stderr, "synack connect: interrupted, aborting the connection\n");
+			goto abort;
+		}
+	}
+	/* The connection ended: how? */
+	if (c.state == SYNACK_CLOSED && c.last_cause != SYNACK_CAUSE_RCV_ACK_OF_FIN &&
+	    c.last_cause != SYNACK_CAUSE_TIME_WAIT_EXPIRED) {
+		rc = c.last_cause == SYNACK_CAUSE_RCV_RST ? -ECONNRESET : -ETIMEDOUT;
+		goto failed;
+	}
+	status = c.eof ? 0 : 1;
+	if (!c.eof)
+		fprintf(stderr, "synack connect: the connection ended without the peer's FIN\n");
+	goto summary;
+
+failed:
+	report_states(&c);
+	fprintf(stderr, "synack connect: %s: %s\n", peer, synack_strerror(rc));
+	if (c.s >= 0) {
+		synack_close(st, c.s);
+		c.s = -1;
+		synack_run_flush(run);
+	}
+	status = 1;
+	goto summary;
+abort:
+	if (c.s >= 0) {
+		synack_advance(st, synack_run_now(run));
+		synack_setsockopt(st, c.s, SYNACK_SO_LINGER, 0);
+		synack_close(st, c.s);
+		c.s = -1;
+		synack_run_flush(run);
+	}
+	report_states(&c);
+	status = 1;
+summary:
+	report_states(&c);
+	{
+		int final = c.s >= 0 ? c.state : synack_run_conn_state(run, &c.local, &o->peer);
+		fprintf(stderr,
+		        "synack connect: sent %llu bytes, received %llu bytes, final state %s\n",
+		        (unsigned long long)c.sent, (unsigned long long)c.received,
+		        synack_state_name(final));
+	}
+	net_close(&c.env);
+out_files:
+	free(c.buf);
+	if (c.in)
+		fclose(c.in);
+	if (c.out && fclose(c.out) != 0 && status == 0) {
+		fprintf(stderr, "synack connect: writing %s failed\n", o->output);
+		status = 1;
+	}
+	return status;
+}

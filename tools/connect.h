@@ -1,0 +1,35 @@
+/*
+ * `synack connect`: one connection from a synack stack on a TUN/TAP device
+ * to HOST:PORT: sends a file or N bytes of the body pattern while reading
+ * everything the peer sends, closes in the order asked for, and reports
+ * every state change of the connection on stderr.
+ */
+#ifndef SYNACK_TOOLS_CONNECT_H
+#define SYNACK_TOOLS_CONNECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "net.h"
+
+struct connect_opts {
+	struct net_opts net;
+	struct synack_endpoint peer;
+	int have_peer;
+	const char *send_file;
+	uint64_t send_bytes;
+	int have_send_bytes;
+	const char *output;
+	int wait_eof;
+	int64_t close_after_ms; /* -1: not given */
+	int help;
+};
+
+void connect_opts_default(struct connect_opts *o);
+int connect_parse_args(int argc, char **argv, struct connect_opts *o, char *err, size_t errlen);
+void connect_usage(FILE *out);
+/* Returns the exit status: 0 the exchange completed, 1 a connection error, 2 bad usage. */
+int connect_main(const struct connect_opts *o);
+
+#endif
