@@ -30,7 +30,9 @@ Only the standard library; run inside the test's own network namespace.
   peer.py pcap-samples DIR
       write small pcaps for the self-test of the pcap check: good-*.pcap are
       clean, bad-*.pcap each hold one fault (a bad IPv4, TCP or ICMP
-      checksum, a TCP header longer than the datagram, a file cut short).
+      checksum, a TCP header longer than the datagram, a file cut short, a
+      TCP checksum written 0xFFFF for 0x0000 by synack's address; the same
+      from the kernel's address 10.7.0.1 is good, see lib.sh).
 """
 
 import hashlib
@@ -261,6 +263,18 @@ def icmp_echo(bad_csum=False):
     return h[:2] + struct.pack("!H", c) + h[4:]
 
 
+def tcp_checksum_ffff(src, dst):
+    """A segment whose checksum computes to 0x0000, written as 0xFFFF: the
+    other zero of one's complement, which Linux writes when it finishes a
+    checksum in software (skb_checksum_help: CSUM_MANGLED_0)."""
+    t = tcp(0x18, 1001, 5001, b"\0\0", src=src, dst=dst)
+    t = t[:20] + t[16:18]  # the payload is the checksum: the sum becomes 0xFFFF
+    t = t[:16] + b"\0\0" + t[18:]
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(t))
+    assert csum(pseudo + t) == 0
+    return ipv4(6, t[:16] + b"\xff\xff" + t[18:], src=src, dst=dst)
+
+
 def write_pcap(path, linktype, frames, cut=0):
     out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype)
     for i, f in enumerate(frames):
@@ -286,6 +300,9 @@ def cmd_pcap_samples(argv):
     write_pcap(os.path.join(d, "bad-tcp-header-too-long.pcap"), 101, [syn, ipv4(6, tcp(0x10, 1001, 5001, doff=15))])
     write_pcap(os.path.join(d, "bad-eth-tcp-checksum.pcap"), 1,
                [arp, mac_b + mac_a + b"\x08\x00" + ipv4(6, tcp(0x10, 1001, 5001, bad_csum=True))])
+    write_pcap(os.path.join(d, "good-kernel-checksum-ffff.pcap"), 101, [syn, tcp_checksum_ffff("10.7.0.1", "10.7.0.2")])
+    write_pcap(os.path.join(d, "bad-synack-checksum-ffff.pcap"), 101,
+               [syn, tcp_checksum_ffff("10.7.0.2", "10.7.0.1")])
     write_pcap(os.path.join(d, "bad-cut-short.pcap"), 101, [syn, synack, data], cut=10)
 
 

@@ -48,9 +48,10 @@ fi
 # On the wire: each FIN was sent before the other arrived, so neither
 # acknowledges the other's FIN (absolute sequence numbers).
 fin_of() { # SRC -> "seq ack" of its first FIN (seq: the FIN's own number)
-	tshark -n -r "$IT_TMP/simclose.pcap" -Y "ip.src == $1 && tcp.flags.fin == 1" \
-		-T fields -e tcp.seq_raw -e tcp.len -e tcp.ack_raw 2>/dev/null |
-		head -n 1 | awk '{ print ($1 + $2) % 4294967296, $3 }'
+	local seq len ack
+	read -r seq len ack < <(tshark -n -r "$IT_TMP/simclose.pcap" -Y "ip.src == $1 && tcp.flags.fin == 1" \
+		-T fields -e tcp.seq_raw -e tcp.len -e tcp.ack_raw 2>/dev/null | head -n 1)
+	[ -n "${seq:-}" ] && echo "$(((seq + len) % 4294967296)) $ack"
 }
 read -r s_seq s_ack <<<"$(fin_of "$IT_SYNACK")"
 read -r l_seq l_ack <<<"$(fin_of "$IT_LINUX")"
