@@ -3,6 +3,8 @@
 # UndefinedBehaviorSanitizer build, each running every test with ctest,
 # then the libFuzzer targets (clang, ASan + UBSan) for a bounded time each,
 # then an install check (headers, library and pkg-config file usable).
+# The interop tests (tests/interop) need root and /dev/net/tun; without
+# them ctest reports them skipped.
 # Run from anywhere; installs what it needs on Debian when it is missing.
 # SYNACK_FUZZ_SECONDS=N gives every fuzz target N seconds instead of its
 # default share (0: only replay the corpus and the crash regressions).
@@ -14,9 +16,21 @@ command -v cmake >/dev/null || missing+=(cmake)
 command -v cc >/dev/null || missing+=(gcc)
 command -v make >/dev/null || missing+=(make)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
+# The interop tests (tests/interop) run only as root; they talk to the
+# kernel's TCP with these, and tshark checks their captures.
+if [ "$(id -u)" -eq 0 ]; then
+	command -v curl >/dev/null || missing+=(curl)
+	command -v ip >/dev/null || missing+=(iproute2)
+	command -v ping >/dev/null || missing+=(iputils-ping)
+	command -v python3 >/dev/null || missing+=(python3)
+	command -v tshark >/dev/null || missing+=(tshark)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "installing: ${missing[*]}"
-	apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+	# tshark's package asks whether non-root users may capture: no.
+	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
