@@ -71,6 +71,27 @@ struct synack_config {
 	uint32_t keepalive_time_ms;  /* idle time before the first keepalive (default 7200000) */
 	uint32_t keepalive_intvl_ms; /* between unanswered keepalives (default 75000) */
 	uint32_t keepalive_probes;   /* unanswered keepalives before -ETIMEDOUT (default 9) */
+
+	/* Hostile networks (RFC 4987, RFC 5961, RFC 1337; docs/BEHAVIOUR.md). */
+	/* Half-open connections a listener holds, tcp_max_syn_backlog; the SYN
+	 * queue of a listener holds min(backlog, max_syn_backlog) (default 4096). */
+	uint32_t max_syn_backlog;
+	/* SYN cookies (RFC 4987) as Linux's tcp_syncookies: 0 never, 1 when a
+	 * listener's SYN queue is full, 2 always (default 1). */
+	uint32_t syncookies;
+	/* A handshake completing while the accept queue is full: 0 drops the
+	 * ACK (the peer retransmits), 1 answers with a RST (default 0). */
+	uint32_t abort_on_overflow;
+	/* RFC 5961 section 7: challenge ACKs a connection sends per second at
+	 * most; 0 = no limit (default 100). */
+	uint32_t challenge_ack_limit;
+	/* RFC 1337: 1 = a RST in TIME_WAIT is ignored (no assassination);
+	 * 0 = handled as RFC 5961 says (default 0, as Linux). */
+	uint32_t rfc1337;
+	/* Bytes of out-of-order segments the whole stack may hold for
+	 * reassembly; past it new out-of-order text is dropped, never in-order
+	 * text (default 33554432, at most 2^31). */
+	uint32_t ofo_budget;
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
@@ -296,6 +317,13 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(KeepAliveProbes)                                                                         \
 	X(KeepAliveTimeouts)                                                                       \
 	X(UserTimeouts)                                                                            \
+	X(SyncookiesSent)                                                                          \
+	X(SyncookiesRecv)                                                                          \
+	X(SyncookiesFailed)                                                                        \
+	X(AckChallenge)                                                                            \
+	X(ChallengeAcksLimited)                                                                    \
+	X(OfoDrop)                                                                                 \
+	X(TimeWaitRstIgnored)                                                                      \
 	X(TraceLost)
 
 struct synack_stats {
@@ -358,7 +386,9 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
 	X(TIME_WAIT_RST, "time_wait_rst")                                                          \
 	X(SYN_RECEIVED_BAD_ACK, "syn_received_bad_ack")                                            \
 	X(NO_MEMORY, "no_memory")                                                                  \
-	X(OUTBOX_FULL, "outbox_full")
+	X(OUTBOX_FULL, "outbox_full")                                                              \
+	X(SYNCOOKIE_FAILED, "syncookie_failed")                                                    \
+	X(OFO_BUDGET, "ofo_budget")
 
 enum synack_drop {
 #define SYNACK_DROP_ENUM(name, str) SYNACK_DROP_##name,
@@ -407,7 +437,9 @@ enum synack_trace_kind {
 	X(TIME_WAIT_OVERFLOW, "time_wait_overflow")                                                \
 	X(LISTENER_CLOSED, "listener_closed")                                                      \
 	X(ORPHAN_OVERFLOW, "orphan_overflow")                                                      \
-	X(STACK_FREED, "stack_freed")
+	X(STACK_FREED, "stack_freed")                                                              \
+	X(SYNCOOKIE, "syncookie")                                                                  \
+	X(LISTEN_OVERFLOW, "listen_overflow")
 
 enum synack_cause {
 #define SYNACK_CAUSE_ENUM(name, str) SYNACK_CAUSE_##name,

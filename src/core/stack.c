@@ -47,6 +47,12 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->keepalive_time_ms = 7200000;
 	cfg->keepalive_intvl_ms = 75000;
 	cfg->keepalive_probes = 9;
+	cfg->max_syn_backlog = 4096;
+	cfg->syncookies = 1;
+	cfg->abort_on_overflow = 0;
+	cfg->challenge_ack_limit = 100;
+	cfg->rfc1337 = 0;
+	cfg->ofo_budget = 32u << 20;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -122,6 +128,19 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	              "keepalive_intvl_ms: %u is outside 1..2147483647", cfg->keepalive_intvl_ms);
 	CHECK_SETTING(cfg->keepalive_probes >= 1 && cfg->keepalive_probes <= 127,
 	              "keepalive_probes: %u is outside 1..127", cfg->keepalive_probes);
+	CHECK_SETTING(cfg->max_syn_backlog >= 1 && cfg->max_syn_backlog <= 1u << 20,
+	              "max_syn_backlog: %u is outside 1..1048576", cfg->max_syn_backlog);
+	CHECK_SETTING(cfg->syncookies <= 2,
+	              "syncookies: %u is not 0 (off), 1 (when the SYN queue is full) or 2 (always)",
+	              cfg->syncookies);
+	CHECK_SETTING(cfg->abort_on_overflow <= 1, "abort_on_overflow: %u is not 0 or 1",
+	              cfg->abort_on_overflow);
+	CHECK_SETTING(cfg->challenge_ack_limit <= 1000000,
+	              "challenge_ack_limit: %u is above 1000000 per second (0 = no limit)",
+	              cfg->challenge_ack_limit);
+	CHECK_SETTING(cfg->rfc1337 <= 1, "rfc1337: %u is not 0 or 1", cfg->rfc1337);
+	CHECK_SETTING(cfg->ofo_budget <= 1u << 31, "ofo_budget: %u is above 2^31 bytes",
+	              cfg->ofo_budget);
 	return 0;
 }
 
@@ -154,6 +173,7 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 	derive_key(cfg->secret, 'i', st->key_isn);
 	derive_key(cfg->secret, 'p', st->key_port);
 	derive_key(cfg->secret, 'h', st->key_hash);
+	derive_key(cfg->secret, 'c', st->key_cookie);
 	st->pkt_size = cfg->mtu;
 	st->scratch = malloc(st->pkt_size);
 	timer_queue_init(&st->timers);

@@ -30,7 +30,7 @@ struct synack_stack {
 
 	/* Keys derived from cfg.secret, one per use, so that no two uses of
 	 * the secret can be compared against each other. */
-	uint8_t key_isn[16], key_port[16], key_hash[16];
+	uint8_t key_isn[16], key_port[16], key_hash[16], key_cookie[16];
 
 	struct htable conns;     /* TCBs and TIME_WAIT records by 4-tuple */
 	struct htable listeners; /* listening TCBs by (laddr or 0, lport) */
@@ -58,6 +58,7 @@ struct synack_stack {
 
 	struct synack_stats stats;
 	uint32_t ephemeral_next; /* RFC 6056 algorithm 3 counter */
+	uint64_t ofo_total;      /* out-of-order bytes held by every connection (ofo_budget) */
 };
 
 #define STAT_INC(st, name) ((st)->stats.name++)

@@ -122,6 +122,12 @@ struct tcb {
 	struct tcb *acq_next;                       /* accept queue, oldest first */
 	struct tcb *children, *acq_head, *acq_tail; /* on a listener */
 	uint32_t acq_len, syn_len, backlog;
+	uint64_t cookie_sent_at; /* when this listener last answered with a SYN cookie */
+	uint8_t cookie_sent;     /* ... if it ever did */
+
+	/* RFC 5961 section 7: challenge ACKs sent in the current one-second window. */
+	uint64_t chack_since;
+	uint32_t chack_count;
 };
 
 /* A connection in TIME_WAIT, shrunk to what RFC 9293 needs to answer
@@ -171,6 +177,13 @@ int tcp_fin_acked(const struct tcb *tcb);
 int tcp_is_orphan(const struct tcb *tcb);
 void tcp_trace_state(struct synack_stack *st, const struct tuple *t, uint32_t iss, uint32_t irs,
                      int from, int to, int cause);
+
+/* tcp_cookie.c: SYN cookies (RFC 4987).  A cookie is the ISN of a stateless
+ * SYN-ACK; check returns 0 and the MSS it carries, or -1. */
+uint32_t tcp_cookie_make(const struct synack_stack *st, const struct tuple *t, uint32_t peer_isn,
+                         uint32_t peer_mss);
+int tcp_cookie_check(const struct synack_stack *st, const struct tuple *t, uint32_t peer_isn,
+                     uint32_t cookie, uint32_t *mss);
 
 /* tcp_input.c: segment arrival (RFC 9293 3.10.7) */
 /* Returns 0, or the enum synack_drop reason the segment was dropped for. */

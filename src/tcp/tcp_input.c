@@ -166,36 +166,29 @@ static void link_child(struct tcb *l, struct tcb *c)
 	l->syn_len++;
 }
 
-static struct verdict listen_segment_arrives(struct tcb *l, struct rx *s, uint32_t iss_floor,
-                                             int use_floor)
+/* A child whose handshake is complete moves from the SYN queue to the
+ * accept queue, ready for accept(). */
+static void acceptq_add(struct tcb *l, struct tcb *c)
 {
-	struct synack_stack *st = l->st;
-	struct tcb *c;
+	l->syn_len--;
+	c->in_acceptq = 1;
+	if (l->acq_tail)
+		l->acq_tail->acq_next = c;
+	else
+		l->acq_head = c;
+	l->acq_tail = c;
+	l->acq_len++;
+	if (l->sockfd >= 0)
+		stack_notify(l->st, l->sockfd);
+}
 
-	/* First, check for a RST: an incoming RST is ignored. */
-	if (has(s, SYNACK_TH_RST))
-		return VERDICT(A_DROP, LISTEN_RST);
-	/* Second, an ACK in LISTEN is bad: <SEQ=SEG.ACK><CTL=RST>. */
-	if (has(s, SYNACK_TH_ACK))
-		return VERDICT(A_DROP_RST, LISTEN_ACK);
-	/* Fourth, anything but a SYN is dropped. */
-	if (!has(s, SYNACK_TH_SYN))
-		return VERDICT(A_DROP, LISTEN_NO_SYN);
-
-	/* Third, a SYN.  The backlog bounds both the connections waiting for
-	 * accept() and those still in the handshake. */
-	if (l->acq_len >= l->backlog) {
-		STAT_INC(st, ListenOverflows);
-		STAT_INC(st, ListenDrops);
-		return VERDICT(A_DROP, LISTEN_OVERFLOW);
-	}
-	if (l->syn_len >= l->backlog) {
-		STAT_INC(st, ListenDrops);
-		return VERDICT(A_DROP, LISTEN_OVERFLOW);
-	}
-	c = tcp_tcb_new(st);
+/* A new connection forked from the listener for the segment's 4-tuple: it
+ * starts in LISTEN, so its first transition reads LISTEN -> ... */
+static struct tcb *child_new(struct tcb *l, const struct rx *s)
+{
+	struct tcb *c = tcp_tcb_new(l->st);
 	if (!c)
-		return VERDICT(A_DROP, NO_MEMORY);
+		return NULL;
 	c->t.laddr = s->w->daddr;
 	c->t.lport = s->w->dport;
 	c->t.raddr = s->w->saddr;
@@ -205,9 +198,147 @@ static struct verdict listen_segment_arrives(struct tcb *l, struct rx *s, uint32
 	c->rcv_mss = l->rcv_mss;
 	ring_set_cap(&c->rcv_buf, l->rcv_buf.cap);
 	ring_set_cap(&c->snd_buf, l->snd_buf.cap);
-	/* The new connection is forked from the listener: it starts in
-	 * LISTEN, so its first transition reads LISTEN -> SYN_RECEIVED. */
 	c->state = SYNACK_LISTEN;
+	return c;
+}
+
+/* The window a listener's SYN-ACK offers: what a child's empty receive
+ * buffer offers (tcp_rcv_window of a new connection). */
+static uint16_t listener_window(const struct tcb *l)
+{
+	return (uint16_t)(l->rcv_buf.cap > 65535 ? 65535 : l->rcv_buf.cap);
+}
+
+/* SYN-ACK with a cookie for its ISN; no state is kept (RFC 4987 3.6). */
+static void send_cookie_syn_ack(struct tcb *l, struct rx *s)
+{
+	struct synack_stack *st = l->st;
+	const struct wire_tcp *w = s->w;
+	struct tuple t = {w->daddr, w->saddr, w->dport, w->sport};
+	struct wire_tcp_opts o;
+	uint32_t iss = tcp_cookie_make(st, &t, s->seq, w->opts.has_mss ? w->opts.mss : 536);
+	memset(&o, 0, sizeof(o));
+	o.has_mss = 1;
+	o.mss = (uint16_t)l->rcv_mss;
+	s->iss = iss;
+	s->irs = s->seq;
+	tcp_send_raw(st, &t, iss, s->seq + 1, SYNACK_TH_SYN | SYNACK_TH_ACK, listener_window(l), &o,
+	             NULL, 0, 0, iss, s->seq);
+	STAT_INC(st, SyncookiesSent);
+	l->cookie_sent = 1;
+	l->cookie_sent_at = st->now;
+}
+
+/* With syncookies = 1 an ACK to a listener is taken for a cookie only while
+ * one it sent may still be valid (two 64 s slots), as Linux does: otherwise
+ * it is the bad ACK of RFC 9293 3.10.7.2. */
+static int cookies_live(const struct tcb *l)
+{
+	const struct synack_stack *st = l->st;
+	if (st->cfg.syncookies == 2)
+		return 1;
+	return st->cfg.syncookies == 1 && l->cookie_sent &&
+	       st->now - l->cookie_sent_at < 2 * 64ull * 1000000u;
+}
+
+/* The handshake completes while the accept queue is full: the ACK is
+ * dropped (the peer sends it again) or, with abort_on_overflow, reset. */
+static struct verdict accept_queue_overflow(struct synack_stack *st)
+{
+	STAT_INC(st, ListenOverflows);
+	STAT_INC(st, ListenDrops);
+	if (st->cfg.abort_on_overflow)
+		return VERDICT(A_DROP_RST, LISTEN_OVERFLOW);
+	return VERDICT(A_DROP, LISTEN_OVERFLOW);
+}
+
+static void enter_established(struct tcb *tcb, int cause);
+
+/*
+ * An ACK that may answer one of our cookies: SEG.ACK - 1 is the cookie,
+ * SEG.SEQ - 1 the peer's ISN.  A valid one creates the connection straight
+ * in ESTABLISHED, in the accept queue; the segment itself (its text, its
+ * FIN) is then processed by the new connection (*child).  An invalid one is
+ * a bad ACK in LISTEN and gets a RST, as in Linux.
+ */
+static struct verdict cookie_ack_arrives(struct tcb *l, struct rx *s, struct tcb **child)
+{
+	struct synack_stack *st = l->st;
+	const struct wire_tcp *w = s->w;
+	struct tuple t = {w->daddr, w->saddr, w->dport, w->sport};
+	uint32_t mss;
+	if (tcp_cookie_check(st, &t, s->seq - 1, s->ack - 1, &mss) != 0) {
+		STAT_INC(st, SyncookiesFailed);
+		return VERDICT(A_DROP_RST, SYNCOOKIE_FAILED);
+	}
+	STAT_INC(st, SyncookiesRecv);
+	if (l->acq_len >= l->backlog)
+		return accept_queue_overflow(st);
+	struct tcb *c = child_new(l, s);
+	if (!c)
+		return VERDICT(A_DROP, NO_MEMORY);
+	c->iss = s->ack - 1;
+	c->snd_una = c->snd_nxt = c->snd_max = c->snd_buf_seq = s->ack;
+	c->irs = s->seq - 1;
+	c->rcv_nxt = c->rcv_adv = c->rcv_acked = s->seq;
+	c->snd_wnd = c->max_snd_wnd = w->wnd;
+	c->snd_wl1 = s->seq;
+	c->snd_wl2 = s->ack;
+	c->snd_mss = mss < c->rcv_mss ? mss : c->rcv_mss;
+	if (tcp_tcb_hash(c, 0) != 0) {
+		tcp_tcb_free(c);
+		return VERDICT(A_DROP, NO_MEMORY);
+	}
+	link_child(l, c);
+	enter_established(c, SYNACK_CAUSE_SYNCOOKIE);
+	acceptq_add(l, c);
+	*child = c;
+	return CONTINUE;
+}
+
+static struct verdict listen_segment_arrives(struct tcb *l, struct rx *s, uint32_t iss_floor,
+                                             int use_floor, struct tcb **child)
+{
+	struct synack_stack *st = l->st;
+	struct tcb *c;
+
+	/* First, check for a RST: an incoming RST is ignored. */
+	if (has(s, SYNACK_TH_RST))
+		return VERDICT(A_DROP, LISTEN_RST);
+	/* Second, an ACK in LISTEN is bad: <SEQ=SEG.ACK><CTL=RST>, unless it
+	 * answers a SYN cookie. */
+	if (has(s, SYNACK_TH_ACK)) {
+		if (child && !has(s, SYNACK_TH_SYN) && cookies_live(l))
+			return cookie_ack_arrives(l, s, child);
+		return VERDICT(A_DROP_RST, LISTEN_ACK);
+	}
+	/* Fourth, anything but a SYN is dropped. */
+	if (!has(s, SYNACK_TH_SYN))
+		return VERDICT(A_DROP, LISTEN_NO_SYN);
+
+	/* Third, a SYN.  A full accept queue refuses it, cookies or not: a
+	 * connection made now could not be accepted either (as Linux). */
+	if (l->acq_len >= l->backlog) {
+		STAT_INC(st, ListenOverflows);
+		STAT_INC(st, ListenDrops);
+		return VERDICT(A_DROP, LISTEN_OVERFLOW);
+	}
+	/* The SYN queue holds min(backlog, max_syn_backlog) half-open
+	 * connections; past it, a cookie answers (RFC 4987) or the SYN is
+	 * dropped. */
+	uint32_t synq_max =
+	    l->backlog < st->cfg.max_syn_backlog ? l->backlog : st->cfg.max_syn_backlog;
+	if (st->cfg.syncookies == 2 || (st->cfg.syncookies == 1 && l->syn_len >= synq_max)) {
+		send_cookie_syn_ack(l, s);
+		return ACCEPT;
+	}
+	if (l->syn_len >= synq_max) {
+		STAT_INC(st, ListenDrops);
+		return VERDICT(A_DROP, LISTEN_OVERFLOW);
+	}
+	c = child_new(l, s);
+	if (!c)
+		return VERDICT(A_DROP, NO_MEMORY);
 	c->iss = tcp_isn(st, &c->t);
 	/* RFC 1122 4.2.2.13: a connection reopened from TIME_WAIT must start
 	 * above every sequence number the old incarnation used. */
@@ -342,6 +473,12 @@ static struct verdict check_sequence(struct tcb *tcb, struct rx *s)
 		if (tcb->state == SYNACK_SYN_RECEIVED && has(s, SYNACK_TH_SYN) &&
 		    !has(s, SYNACK_TH_ACK) && s->seq == tcb->irs)
 			return VERDICT(A_DROP_SYNACK, DUP_SYN);
+		/* RFC 5961 4.2: a SYN gets a challenge ACK whatever its
+		 * sequence number (rate-limited like every challenge). */
+		if (has(s, SYNACK_TH_SYN)) {
+			STAT_INC(tcb->st, SynChallenge);
+			return VERDICT(A_DROP_CHALLENGE, SYN_CHALLENGED);
+		}
 		return VERDICT(A_DROP_ACK, SEQ_OUT_OF_WINDOW);
 	}
 	trim_to_window(tcb, s);
@@ -479,10 +616,15 @@ static struct verdict check_ack(struct tcb *tcb, struct rx *s)
 		struct tcb *l = tcb->listener;
 		if (l && l->acq_len >= l->backlog) {
 			/* The accept queue is full: like Linux, ignore the
-			 * ACK; our SYN-ACK retransmission asks for it again. */
-			STAT_INC(st, ListenOverflows);
-			STAT_INC(st, ListenDrops);
-			return VERDICT(A_DROP, LISTEN_OVERFLOW);
+			 * ACK (our SYN-ACK retransmission asks for it again),
+			 * or with abort_on_overflow reset the connection. */
+			struct verdict v = accept_queue_overflow(st);
+			if (v.action == A_DROP_RST) {
+				tcp_reset_reply(st, s->w);
+				tcp_done(tcb, SYNACK_CAUSE_LISTEN_OVERFLOW, 0);
+				return VERDICT(A_GONE_DROP, LISTEN_OVERFLOW);
+			}
+			return v;
 		}
 		tcb->snd_wnd = s->w->wnd;
 		tcb->snd_wl1 = s->seq;
@@ -491,28 +633,24 @@ static struct verdict check_ack(struct tcb *tcb, struct rx *s)
 			tcb->max_snd_wnd = tcb->snd_wnd;
 		ack_advances(tcb, s->ack);
 		enter_established(tcb, SYNACK_CAUSE_RCV_ACK);
-		if (l) {
-			/* Ready for accept(). */
-			l->syn_len--;
-			tcb->in_acceptq = 1;
-			if (l->acq_tail)
-				l->acq_tail->acq_next = tcb;
-			else
-				l->acq_head = tcb;
-			l->acq_tail = tcb;
-			l->acq_len++;
-			if (l->sockfd >= 0)
-				stack_notify(st, l->sockfd);
-		}
+		if (l)
+			acceptq_add(l, tcb);
 		return CONTINUE;
 	}
 
 	/* RFC 9293 / RFC 5961 5.2: acceptable only if
-	 * SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT. */
-	if (seq_gt(s->ack, tcb->snd_max))
-		return VERDICT(A_DROP_ACK, ACK_FUTURE);
-	if (seq_lt(s->ack, tcb->snd_una - tcb->max_snd_wnd))
-		return VERDICT(A_DROP_ACK, ACK_UNACCEPTABLE);
+	 * SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT (SND.MAX here).
+	 * Anything else is dropped and answered with a challenge ACK (section
+	 * 5.2): a blind attacker who guessed an in-window sequence number
+	 * must guess the acknowledgment too, and its text is never taken. */
+	if (seq_gt(s->ack, tcb->snd_max)) {
+		STAT_INC(st, AckChallenge);
+		return VERDICT(A_DROP_CHALLENGE, ACK_FUTURE);
+	}
+	if (seq_lt(s->ack, tcb->snd_una - tcb->max_snd_wnd)) {
+		STAT_INC(st, AckChallenge);
+		return VERDICT(A_DROP_CHALLENGE, ACK_UNACCEPTABLE);
+	}
 
 	if (seq_gt(s->ack, tcb->snd_una))
 		ack_advances(tcb, s->ack);
@@ -572,6 +710,7 @@ static void ofo_drop(struct tcb *tcb)
 		struct ofo_seg *o = tcb->ofo;
 		tcb->ofo = o->next;
 		tcb->ofo_bytes -= o->len;
+		tcb->st->ofo_total -= o->len;
 		free(o);
 	}
 }
@@ -588,6 +727,7 @@ static struct ofo_seg *ofo_new(struct tcb *tcb, uint32_t seq, const uint8_t *dat
 	if (len)
 		memcpy(o->data, data, len);
 	tcb->ofo_bytes += len;
+	tcb->st->ofo_total += len;
 	return o;
 }
 
@@ -617,6 +757,10 @@ static int ofo_insert(struct tcb *tcb, uint32_t seq, const uint8_t *data, uint32
 			continue;
 		}
 		uint32_t gap_end = o && seq_lt(o->seq, end) ? o->seq : end;
+		/* The stack-wide reassembly budget: what does not fit is
+		 * not held (the peer sends it again). */
+		if (tcb->st->ofo_total + (gap_end - cur) > tcb->st->cfg.ofo_budget)
+			return -ENOBUFS;
 		struct ofo_seg *n = ofo_new(tcb, cur, data + (cur - seq), gap_end - cur);
 		if (!n)
 			return -ENOMEM;
@@ -674,6 +818,7 @@ static void ofo_pull(struct tcb *tcb, struct rx *s)
 			s->fin_in_seq = 1;
 		tcb->ofo = o->next;
 		tcb->ofo_bytes -= o->len;
+		tcb->st->ofo_total -= o->len;
 		free(o);
 		if (s->fin_in_seq)
 			break;
@@ -725,8 +870,14 @@ static struct verdict process_text(struct tcb *tcb, struct rx *s)
 			ofo_pull(tcb, s);
 		if (tcb->sockfd >= 0)
 			stack_notify(tcb->st, tcb->sockfd);
-	} else if (ofo_insert(tcb, s->data_seq, s->data, s->data_len, s->fin) != 0) {
-		stack_count_drop(tcb->st, SYNACK_DROP_NO_MEMORY);
+	} else {
+		int err = ofo_insert(tcb, s->data_seq, s->data, s->data_len, s->fin);
+		if (err == -ENOBUFS) {
+			STAT_INC(tcb->st, OfoDrop);
+			stack_count_drop(tcb->st, SYNACK_DROP_OFO_BUDGET);
+		} else if (err) {
+			stack_count_drop(tcb->st, SYNACK_DROP_NO_MEMORY);
+		}
 	}
 	return CONTINUE;
 }
@@ -827,7 +978,12 @@ static void tw_segment_arrives(struct synack_stack *st, struct tw *tw, struct rx
 	int send_ack = 0;
 	s->iss = tw->iss;
 	s->irs = tw->irs;
-	if (has(s, SYNACK_TH_RST)) {
+	if (has(s, SYNACK_TH_RST) && st->cfg.rfc1337) {
+		/* RFC 1337 (TIME-WAIT assassination): a RST must not cut
+		 * TIME_WAIT short, so it is ignored whatever it says. */
+		STAT_INC(st, TimeWaitRstIgnored);
+		v = VERDICT(A_DROP, TIME_WAIT_RST);
+	} else if (has(s, SYNACK_TH_RST)) {
 		if (s->seq == nxt) {
 			STAT_INC(st, InRsts);
 			trace_arrival(st, s, ACCEPT);
@@ -851,7 +1007,7 @@ static void tw_segment_arrives(struct synack_stack *st, struct tw *tw, struct rx
 			uint32_t floor = tw->snd_nxt + 65536u;
 			STAT_INC(st, TimeWaitRecycled);
 			tcp_tw_free(st, tw, SYNACK_CAUSE_TIME_WAIT_NEW_SYN);
-			v = listen_segment_arrives(l, s, floor, 1);
+			v = listen_segment_arrives(l, s, floor, 1, NULL);
 			trace_arrival(st, s, v);
 			if (v.action == A_DROP_RST)
 				tcp_reset_reply(st, s->w);
@@ -937,7 +1093,18 @@ static void segment_arrives(struct synack_stack *st, const struct wire_tcp *w, s
 	}
 	struct tcb *l = find_listener(st, w->daddr, w->dport);
 	if (l) {
-		struct verdict v = listen_segment_arrives(l, s, 0, 0);
+		struct tcb *child = NULL;
+		struct verdict v = listen_segment_arrives(l, s, 0, 0, &child);
+		if (child) {
+			/* A SYN cookie made the connection: it takes the
+			 * segment from here, like any connection. */
+			v = tcb_segment_arrives(child, s);
+			if (v.action == A_GONE || v.action == A_GONE_DROP)
+				trace_arrival(st, s, v.action == A_GONE ? ACCEPT : v);
+			else
+				finish_tcb(child, s, v);
+			return;
+		}
 		trace_arrival(st, s, v);
 		if (v.action == A_DROP_RST)
 			tcp_reset_reply(st, w);

@@ -105,9 +105,26 @@ void tcp_send_ack(struct tcb *tcb)
 
 void tcp_challenge_ack(struct tcb *tcb)
 {
+	struct synack_stack *st = tcb->st;
+	uint32_t limit = st->cfg.challenge_ack_limit;
+	/* RFC 5961 section 7: at most challenge_ack_limit per second, counted
+	 * per connection.  A limit shared by the whole stack (Linux before
+	 * 2016, CVE-2016-5696) lets an off-path attacker count the challenges
+	 * other connections send, and so find their sequence numbers. */
+	if (limit) {
+		if (tcb->chack_count == 0 || st->now - tcb->chack_since >= 1000000u) {
+			tcb->chack_since = st->now;
+			tcb->chack_count = 0;
+		}
+		if (tcb->chack_count >= limit) {
+			STAT_INC(st, ChallengeAcksLimited);
+			return;
+		}
+		tcb->chack_count++;
+	}
 	/* RFC 5961 3.2 and 4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, SND.MAX
 	 * here for the reason above. */
-	STAT_INC(tcb->st, ChallengeAcks);
+	STAT_INC(st, ChallengeAcks);
 	send_at(tcb, tcb->snd_max, 0, 0);
 }
 

@@ -38,6 +38,7 @@ static void ofo_free(struct tcb *tcb)
 		tcb->ofo = o->next;
 		free(o);
 	}
+	tcb->st->ofo_total -= tcb->ofo_bytes;
 	tcb->ofo_bytes = 0;
 }
 
@@ -126,7 +127,8 @@ void tcp_set_state(struct tcb *tcb, int to, int cause)
 	 * tcpEstabResets are defined by these transitions. */
 	if (from == SYNACK_CLOSED && to == SYNACK_SYN_SENT)
 		STAT_INC(st, ActiveOpens);
-	if (from == SYNACK_LISTEN && to == SYNACK_SYN_RECEIVED)
+	/* A SYN cookie's connection goes from LISTEN straight to ESTABLISHED. */
+	if (from == SYNACK_LISTEN && (to == SYNACK_SYN_RECEIVED || to == SYNACK_ESTABLISHED))
 		STAT_INC(st, PassiveOpens);
 	if ((from == SYNACK_SYN_SENT || from == SYNACK_SYN_RECEIVED) &&
 	    (to == SYNACK_CLOSED || to == SYNACK_LISTEN))

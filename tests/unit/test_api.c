@@ -770,6 +770,13 @@ MUT(ka_time0, keepalive_time_ms, 0)
 MUT(ka_intvl0, keepalive_intvl_ms, 0)
 MUT(ka_probes0, keepalive_probes, 0)
 MUT(ka_probes_big, keepalive_probes, 128)
+MUT(synq0, max_syn_backlog, 0)
+MUT(synq_big, max_syn_backlog, (1u << 20) + 1)
+MUT(cookies3, syncookies, 3)
+MUT(aoo2, abort_on_overflow, 2)
+MUT(chack_big, challenge_ack_limit, 1000001)
+MUT(rfc1337_2, rfc1337, 2)
+MUT(ofo_big, ofo_budget, (1u << 31) + 1)
 
 static void mut_cc_unknown(struct synack_config *c)
 {
@@ -825,6 +832,13 @@ static const struct mutation mutations[] = {
     {"keepalive_intvl_ms", mut_ka_intvl0},
     {"keepalive_probes", mut_ka_probes0},
     {"keepalive_probes", mut_ka_probes_big},
+    {"max_syn_backlog", mut_synq0},
+    {"max_syn_backlog", mut_synq_big},
+    {"syncookies", mut_cookies3},
+    {"abort_on_overflow", mut_aoo2},
+    {"challenge_ack_limit", mut_chack_big},
+    {"rfc1337", mut_rfc1337_2},
+    {"ofo_budget", mut_ofo_big},
     {"congestion_control", mut_cc_unknown},
     {"congestion_control", mut_cc_unterminated},
 };
@@ -890,6 +904,16 @@ static void api_config_check_names_every_bad_setting(void)
 	e.delack_ms = 0;
 	e.init_cwnd = 1;
 	e.keepalive_probes = 127;
+	e.max_syn_backlog = 1u << 20;
+	e.syncookies = 2;
+	e.abort_on_overflow = 1;
+	e.challenge_ack_limit = 0;
+	e.rfc1337 = 1;
+	e.ofo_budget = 0;
+	CHECK_EQ(synack_config_check(&e, msg, sizeof msg), 0);
+	e.max_syn_backlog = 1;
+	e.challenge_ack_limit = 1000000;
+	e.ofo_budget = 1u << 31;
 	CHECK_EQ(synack_config_check(&e, msg, sizeof msg), 0);
 	int err = 1;
 	struct synack_stack *st = synack_stack_new(&e, &err);

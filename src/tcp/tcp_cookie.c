@@ -1,0 +1,87 @@
+/*
+ * SYN cookies (RFC 4987 section 3.6): a listener whose SYN queue is full (or,
+ * with syncookies = 2, every listener) answers a SYN without keeping any
+ * state.  What it would have kept goes into the ISN of its SYN-ACK, and the
+ * peer's ACK (SEG.ACK - 1) gives it back.
+ *
+ * Layout of the 32 bits, before an offset is added:
+ *
+ *   | t mod 32 (5) | MSS index (3) | MAC (24) |
+ *
+ * t counts 64-second slots of the stack's clock.  The MAC is SipHash-2-4,
+ * under a key derived for cookies alone, of the 4-tuple, the peer's ISN, the
+ * full slot number and the MSS index; a cookie is valid in its slot and the
+ * next one.  The whole value is then shifted by a second keyed hash of the
+ * 4-tuple and the peer's ISN, so that a cookie ISN is as unpredictable off
+ * the path as an RFC 6528 one: nothing in it counts visibly.  A forger who
+ * does not see our SYN-ACK has one chance in 2^24 per guess of a live slot.
+ *
+ * There are no spare bits for window scaling or SACK-permitted; when those
+ * options exist they will need a narrower MAC or the timestamp option.
+ */
+#include "core/siphash.h"
+#include "tcp/tcp.h"
+
+#define COOKIE_SLOT_US (64ull * 1000000u)
+#define COOKIE_MAC_MASK 0xffffffu
+
+/* The MSS values a cookie can carry, ascending.  The peer's MSS is rounded
+ * down to one of them (536 when it announced none, RFC 9293 3.7.1). */
+static const uint16_t COOKIE_MSS[8] = {64, 536, 1200, 1300, 1380, 1420, 1440, 1460};
+
+static void put_tuple(uint8_t *b, const struct tuple *t, uint32_t peer_isn)
+{
+	wire_put32(b, t->laddr);
+	wire_put16(b + 4, t->lport);
+	wire_put32(b + 6, t->raddr);
+	wire_put16(b + 10, t->rport);
+	wire_put32(b + 12, peer_isn);
+}
+
+static uint32_t cookie_offset(const struct synack_stack *st, const struct tuple *t,
+                              uint32_t peer_isn)
+{
+	uint8_t b[17];
+	put_tuple(b, t, peer_isn);
+	b[16] = 'o';
+	return (uint32_t)siphash24(st->key_cookie, b, sizeof(b));
+}
+
+static uint32_t cookie_mac(const struct synack_stack *st, const struct tuple *t, uint32_t peer_isn,
+                           uint32_t slot, uint32_t idx)
+{
+	uint8_t b[22];
+	put_tuple(b, t, peer_isn);
+	wire_put32(b + 16, slot);
+	b[20] = (uint8_t)idx;
+	b[21] = 'm';
+	return (uint32_t)siphash24(st->key_cookie, b, sizeof(b)) & COOKIE_MAC_MASK;
+}
+
+uint32_t tcp_cookie_make(const struct synack_stack *st, const struct tuple *t, uint32_t peer_isn,
+                         uint32_t peer_mss)
+{
+	uint32_t slot = (uint32_t)(st->now / COOKIE_SLOT_US);
+	uint32_t idx = 0;
+	for (uint32_t i = 0; i < 8; i++)
+		if (COOKIE_MSS[i] <= peer_mss)
+			idx = i;
+	uint32_t v = (slot & 31u) << 27 | idx << 24 | cookie_mac(st, t, peer_isn, slot, idx);
+	return v + cookie_offset(st, t, peer_isn);
+}
+
+int tcp_cookie_check(const struct synack_stack *st, const struct tuple *t, uint32_t peer_isn,
+                     uint32_t cookie, uint32_t *mss)
+{
+	uint32_t v = cookie - cookie_offset(st, t, peer_isn);
+	uint32_t now_slot = (uint32_t)(st->now / COOKIE_SLOT_US);
+	uint32_t age = (now_slot - (v >> 27)) & 31u;
+	uint32_t idx = (v >> 24) & 7u;
+	/* The slot it was made in or the one before: 64 to 128 s of life. */
+	if (age > 1)
+		return -1;
+	if (cookie_mac(st, t, peer_isn, now_slot - age, idx) != (v & COOKIE_MAC_MASK))
+		return -1;
+	*mss = COOKIE_MSS[idx];
+	return 0;
+}
