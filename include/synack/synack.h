@@ -92,6 +92,14 @@ struct synack_config {
 	 * reassembly; past it new out-of-order text is dropped, never in-order
 	 * text (default 33554432, at most 2^31). */
 	uint32_t ofo_budget;
+	/* ICMP (RFC 792, RFC 1122 3.2.2, RFC 1191).  One token bucket limits
+	 * every ICMP error we send (echo replies are not limited): it holds
+	 * icmp_ratelimit_burst tokens and earns one every icmp_ratelimit_ms;
+	 * icmp_ratelimit_ms = 0 turns the limit off.  Linux's per-destination
+	 * icmp_ratelimit with its burst of 6, applied to all destinations. */
+	uint32_t icmp_ratelimit_ms;    /* one ICMP error token per this many ms (default 1000) */
+	uint32_t icmp_ratelimit_burst; /* tokens the bucket holds (default 6) */
+	uint32_t min_pmtu; /* a Fragmentation Needed never lowers the path MTU below this (552) */
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
@@ -244,6 +252,7 @@ struct synack_tcp_info {
 	uint64_t total_retrans; /* segments retransmitted */
 	uint32_t send_queue;    /* bytes queued but not yet acknowledged */
 	uint32_t recv_queue;    /* bytes received and not yet read */
+	int soft_error;         /* last ICMP soft error (negative errno), 0 when none */
 };
 int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info);
 
@@ -324,6 +333,23 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(ChallengeAcksLimited)                                                                    \
 	X(OfoDrop)                                                                                 \
 	X(TimeWaitRstIgnored)                                                                      \
+	X(IcmpInMsgs)                                                                              \
+	X(IcmpInErrors)                                                                            \
+	X(IcmpInCsumErrors)                                                                        \
+	X(IcmpInDestUnreachs)                                                                      \
+	X(IcmpInTimeExcds)                                                                         \
+	X(IcmpInParmProbs)                                                                         \
+	X(IcmpInSrcQuenchs)                                                                        \
+	X(IcmpInRedirects)                                                                         \
+	X(IcmpInEchos)                                                                             \
+	X(IcmpInEchoReps)                                                                          \
+	X(IcmpOutMsgs)                                                                             \
+	X(IcmpOutErrors)                                                                           \
+	X(IcmpOutRateLimitGlobal)                                                                  \
+	X(IcmpOutDestUnreachs)                                                                     \
+	X(IcmpOutEchoReps)                                                                         \
+	X(OutOfWindowIcmps)                                                                        \
+	X(PmtuReductions)                                                                          \
 	X(TraceLost)
 
 struct synack_stats {
@@ -388,7 +414,14 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
 	X(NO_MEMORY, "no_memory")                                                                  \
 	X(OUTBOX_FULL, "outbox_full")                                                              \
 	X(SYNCOOKIE_FAILED, "syncookie_failed")                                                    \
-	X(OFO_BUDGET, "ofo_budget")
+	X(OFO_BUDGET, "ofo_budget")                                                                \
+	X(ICMP_TRUNCATED, "icmp_truncated")                                                        \
+	X(ICMP_BAD_CHECKSUM, "icmp_bad_checksum")                                                  \
+	X(ICMP_BAD_QUOTE, "icmp_bad_quote")                                                        \
+	X(ICMP_IGNORED, "icmp_ignored")                                                            \
+	X(ICMP_NO_CONN, "icmp_no_conn")                                                            \
+	X(ICMP_OUT_OF_WINDOW, "icmp_out_of_window")                                                \
+	X(ICMP_TOO_BIG, "icmp_too_big")
 
 enum synack_drop {
 #define SYNACK_DROP_ENUM(name, str) SYNACK_DROP_##name,
@@ -439,7 +472,10 @@ enum synack_trace_kind {
 	X(ORPHAN_OVERFLOW, "orphan_overflow")                                                      \
 	X(STACK_FREED, "stack_freed")                                                              \
 	X(SYNCOOKIE, "syncookie")                                                                  \
-	X(LISTEN_OVERFLOW, "listen_overflow")
+	X(LISTEN_OVERFLOW, "listen_overflow")                                                      \
+	X(ICMP_UNREACHABLE, "icmp_unreachable")                                                    \
+	X(ICMP_TIME_EXCEEDED, "icmp_time_exceeded")                                                \
+	X(ICMP_PARAM_PROBLEM, "icmp_param_problem")
 
 enum synack_cause {
 #define SYNACK_CAUSE_ENUM(name, str) SYNACK_CAUSE_##name,

@@ -53,6 +53,9 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->challenge_ack_limit = 100;
 	cfg->rfc1337 = 0;
 	cfg->ofo_budget = 32u << 20;
+	cfg->icmp_ratelimit_ms = 1000;
+	cfg->icmp_ratelimit_burst = 6;
+	cfg->min_pmtu = 552;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -141,6 +144,14 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(cfg->rfc1337 <= 1, "rfc1337: %u is not 0 or 1", cfg->rfc1337);
 	CHECK_SETTING(cfg->ofo_budget <= 1u << 31, "ofo_budget: %u is above 2^31 bytes",
 	              cfg->ofo_budget);
+	CHECK_SETTING(cfg->icmp_ratelimit_ms <= 3600000,
+	              "icmp_ratelimit_ms: %u is above 3600000 (0 turns the limit off)",
+	              cfg->icmp_ratelimit_ms);
+	CHECK_SETTING(cfg->icmp_ratelimit_burst >= 1 && cfg->icmp_ratelimit_burst <= 100000,
+	              "icmp_ratelimit_burst: %u is outside 1..100000", cfg->icmp_ratelimit_burst);
+	CHECK_SETTING(cfg->min_pmtu >= 68 && cfg->min_pmtu <= cfg->mtu,
+	              "min_pmtu: %u is outside 68..mtu (RFC 791: every link carries 68 bytes)",
+	              cfg->min_pmtu);
 	return 0;
 }
 
@@ -175,6 +186,8 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 	derive_key(cfg->secret, 'h', st->key_hash);
 	derive_key(cfg->secret, 'c', st->key_cookie);
 	st->pkt_size = cfg->mtu;
+	/* The ICMP error bucket starts full. */
+	st->icmp_credit_us = (uint64_t)cfg->icmp_ratelimit_burst * cfg->icmp_ratelimit_ms * 1000u;
 	st->scratch = malloc(st->pkt_size);
 	timer_queue_init(&st->timers);
 	if (!st->scratch || htable_init(&st->conns, st->key_hash, 64) != 0)
@@ -651,6 +664,16 @@ const char *synack_strerror(int err)
 		return "too many sockets (EMFILE)";
 	case ENOPROTOOPT:
 		return "protocol option not available (ENOPROTOOPT)";
+	case ENETUNREACH:
+		return "network is unreachable (ENETUNREACH)";
+	case EHOSTUNREACH:
+		return "no route to host (EHOSTUNREACH)";
+	case EHOSTDOWN:
+		return "host is down (EHOSTDOWN)";
+	case ENONET:
+		return "machine is not on the network (ENONET)";
+	case EPROTO:
+		return "protocol error (EPROTO)";
 	default:
 		return "unknown error";
 	}

@@ -43,6 +43,10 @@ struct synack_stack {
 	uint8_t *scratch; /* pkt_size bytes for assembling a payload */
 	uint16_t ip_id;
 
+	/* ICMP error rate limit: a token bucket kept as credit in
+	 * microseconds (one token = icmp_ratelimit_ms), as of icmp_credit_at. */
+	uint64_t icmp_credit_us, icmp_credit_at;
+
 	/* Sockets: a table indexed by descriptor with a free list. */
 	struct sock **socks;
 	int *free_fds; /* a stack of unused descriptors */

@@ -1,5 +1,7 @@
 #include "ip/ip4.h"
 
+#include "ip/icmp.h"
+
 #include "tcp/tcp.h"
 #include "wire/wire.h"
 
@@ -51,8 +53,16 @@ int ip4_input(struct synack_stack *st, const uint8_t *pkt, size_t len)
 		STAT_INC(st, IpInAddrErrors);
 		return ip4_drop(st, SYNACK_DROP_IP_BAD_SRC, &ip);
 	}
+	if (ip.proto == WIRE_IPPROTO_ICMP) {
+		reason = icmp_input(st, &ip);
+		return reason == SYNACK_DROP_NONE ? 0 : ip4_drop(st, reason, &ip);
+	}
 	if (ip.proto != WIRE_IPPROTO_TCP) {
+		/* RFC 1122 3.2.2.1: Protocol Unreachable when the transport
+		 * protocol is not supported.  We have no UDP either, so a
+		 * UDP datagram gets this too rather than Port Unreachable. */
 		STAT_INC(st, IpInUnknownProtos);
+		icmp_send_error(st, pkt, len, WIRE_ICMP_DEST_UNREACH, WIRE_ICMP_PROTO_UNREACH, 0);
 		return ip4_drop(st, SYNACK_DROP_IP_NOT_TCP, &ip);
 	}
 	reason = wire_tcp_parse(&ip, &tcp);

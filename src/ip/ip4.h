@@ -8,7 +8,8 @@
 
 #include "core/stack.h"
 
-/* Validates a datagram and hands TCP segments to tcp_input.  Returns 0 or
+/* Validates a datagram and hands TCP segments to tcp_input, ICMP messages
+ * to icmp_input; other protocols get Protocol Unreachable.  Returns 0 or
  * the enum synack_drop reason it was dropped for (counted and traced). */
 int ip4_input(struct synack_stack *st, const uint8_t *pkt, size_t len);
 /* Writes the IPv4 header in front of a transport payload of len bytes

@@ -97,6 +97,9 @@ struct tcb {
 	uint8_t backoff;        /* consecutive retransmission timeouts without progress */
 	uint64_t unacked_since; /* when the oldest unacknowledged data was sent (user timeout) */
 	uint64_t total_retrans;
+	/* The last ICMP soft error (RFC 1122 4.2.3.9), a negative errno or 0:
+	 * reported instead of -ETIMEDOUT if the connection times out. */
+	int soft_err;
 
 	/* Congestion control (RFC 5681, RFC 6582). */
 	const struct tcp_cc_ops *cc;
@@ -188,6 +191,12 @@ int tcp_cookie_check(const struct synack_stack *st, const struct tuple *t, uint3
 /* tcp_input.c: segment arrival (RFC 9293 3.10.7) */
 /* Returns 0, or the enum synack_drop reason the segment was dropped for. */
 int tcp_input(struct synack_stack *st, const struct wire_tcp *w);
+
+/* tcp_err.c: ICMP errors about our segments (RFC 5927, RFC 5461, RFC 1191) */
+/* Returns 0, or the enum synack_drop reason the error was dropped for. */
+int tcp_icmp_error(struct synack_stack *st, const struct wire_icmp *m);
+/* What a connection that timed out reports: its soft error, else -ETIMEDOUT. */
+int tcp_timeout_error(const struct tcb *tcb);
 
 /* tcp_output.c */
 void tcp_output(struct tcb *tcb);

@@ -593,6 +593,7 @@ static void ack_advances(struct tcb *tcb, uint32_t ack)
 	}
 	tcb->backoff = 0;
 	tcb->unacked_since = st->now;
+	tcb->soft_err = 0; /* the path works: an old ICMP error explains no later timeout */
 	if (tcb->state != SYNACK_SYN_RECEIVED)
 		tcp_cc_ack(tcb, acked, flight_before);
 	if (tcb->snd_una == tcb->snd_max)

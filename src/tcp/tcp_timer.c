@@ -68,7 +68,7 @@ static void retransmission_timeout(struct tcb *tcb)
 		 * retransmission count. */
 		STAT_INC(st, UserTimeouts);
 		tcp_send_rst_for(tcb);
-		tcp_done(tcb, SYNACK_CAUSE_USER_TIMEOUT, -ETIMEDOUT);
+		tcp_done(tcb, SYNACK_CAUSE_USER_TIMEOUT, tcp_timeout_error(tcb));
 		return;
 	}
 	switch (tcb->state) {
@@ -100,7 +100,7 @@ static void retransmission_timeout(struct tcb *tcb)
 			STAT_INC(st, DataRetransTimeouts);
 			break;
 		}
-		tcp_done(tcb, cause, -ETIMEDOUT);
+		tcp_done(tcb, cause, tcp_timeout_error(tcb));
 		return;
 	}
 	/* Data (or our FIN) outstanding: congestion control learns of the
@@ -184,10 +184,10 @@ static int keepalive_timeout(struct tcb *tcb)
 	}
 	if (tcb->ka_probes >= tcb->opts.ka_cnt) {
 		/* As Linux: tell the peer with a reset, the application
-		 * with -ETIMEDOUT. */
+		 * with -ETIMEDOUT (or the ICMP soft error that explains it). */
 		STAT_INC(st, KeepAliveTimeouts);
 		tcp_send_rst_for(tcb);
-		tcp_done(tcb, SYNACK_CAUSE_KEEPALIVE_TIMEOUT, -ETIMEDOUT);
+		tcp_done(tcb, SYNACK_CAUSE_KEEPALIVE_TIMEOUT, tcp_timeout_error(tcb));
 		return 1;
 	}
 	/* The probe: <SEQ=SND.UNA-1><ACK=RCV.NXT>, no data; the peer finds

@@ -387,3 +387,97 @@ size_t wire_tcp_emit(uint8_t *buf, size_t cap, const struct wire_tcp_out *seg,
 	wire_put16(buf + 16, wire_csum_fold(wire_csum_add(sum, buf, total)));
 	return total;
 }
+
+/* ------------------------------------------------------------------ */
+/* ICMP (RFC 792).                                                     */
+
+int wire_icmp_is_error(uint8_t type)
+{
+	switch (type) {
+	case WIRE_ICMP_DEST_UNREACH:
+	case WIRE_ICMP_SOURCE_QUENCH:
+	case WIRE_ICMP_REDIRECT:
+	case WIRE_ICMP_TIME_EXCEEDED:
+	case WIRE_ICMP_PARAM_PROBLEM:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The quote of an error: the offending datagram's IPv4 header (with its
+ * options) and at least the first 8 bytes after it (RFC 792), or all of
+ * them when the datagram carried fewer (its total length says so).  Its checksum is not
+ * verified: routers quote the header as they received it, and some rewrite
+ * fields of it; the TCP layer checks what matters (addresses, ports, the
+ * sequence number).
+ */
+static int parse_quote(const uint8_t *q, size_t n, struct wire_icmp_quote *out)
+{
+	if (n < WIRE_IP4_HDR_LEN || (q[0] >> 4) != 4)
+		return SYNACK_DROP_ICMP_BAD_QUOTE;
+	size_t hdr_len = (size_t)(q[0] & 0x0f) * 4;
+	size_t total_len = wire_get16(q + 2);
+	if (hdr_len < WIRE_IP4_HDR_LEN || total_len < hdr_len)
+		return SYNACK_DROP_ICMP_BAD_QUOTE;
+	/* Eight bytes of data, or all the datagram had when it was shorter. */
+	size_t want = total_len - hdr_len < 8 ? total_len - hdr_len : 8;
+	if (n < hdr_len + want)
+		return SYNACK_DROP_ICMP_BAD_QUOTE;
+	if (wire_get16(q + 6) & IP4_FRAG_OFFSET_MASK)
+		return SYNACK_DROP_ICMP_BAD_QUOTE;
+	out->src = wire_get32(q + 12);
+	out->dst = wire_get32(q + 16);
+	out->proto = q[9];
+	out->hdr_len = (uint16_t)hdr_len;
+	out->total_len = (uint16_t)total_len;
+	out->l4 = q + hdr_len;
+	out->l4_len = n - hdr_len;
+	return SYNACK_DROP_NONE;
+}
+
+int wire_icmp_parse(const struct wire_ip4 *ip, struct wire_icmp *out)
+{
+	const uint8_t *m = ip->payload;
+	size_t n = ip->payload_len;
+
+	if (n < WIRE_ICMP_HDR_LEN)
+		return SYNACK_DROP_ICMP_TRUNCATED;
+	/* RFC 792: the checksum covers the whole ICMP message, no pseudo-header. */
+	if (wire_csum_fold(wire_csum_add(0, m, n)) != 0)
+		return SYNACK_DROP_ICMP_BAD_CHECKSUM;
+
+	memset(out, 0, sizeof(*out));
+	out->type = m[0];
+	out->code = m[1];
+	out->rest = wire_get32(m + 4);
+	out->id = wire_get16(m + 4);
+	out->seq = wire_get16(m + 6);
+	out->data = m + WIRE_ICMP_HDR_LEN;
+	out->data_len = n - WIRE_ICMP_HDR_LEN;
+	out->is_error = (uint8_t)wire_icmp_is_error(out->type);
+	/* RFC 1191 4: the low 16 bits of the unused field carry the
+	 * next-hop MTU in a Fragmentation Needed message. */
+	if (out->type == WIRE_ICMP_DEST_UNREACH && out->code == WIRE_ICMP_FRAG_NEEDED)
+		out->mtu = out->seq;
+	if (out->is_error)
+		return parse_quote(out->data, out->data_len, &out->quote);
+	return SYNACK_DROP_NONE;
+}
+
+size_t wire_icmp_emit(uint8_t *buf, size_t cap, uint8_t type, uint8_t code, uint32_t rest,
+                      const uint8_t *data, size_t len)
+{
+	if (len > 0xffff - WIRE_IP4_HDR_LEN - WIRE_ICMP_HDR_LEN || cap < WIRE_ICMP_HDR_LEN + len)
+		return 0;
+	if (len && data != buf + WIRE_ICMP_HDR_LEN)
+		memmove(buf + WIRE_ICMP_HDR_LEN, data, len);
+	buf[0] = type;
+	buf[1] = code;
+	wire_put16(buf + 2, 0);
+	wire_put32(buf + 4, rest);
+	size_t total = WIRE_ICMP_HDR_LEN + len;
+	wire_put16(buf + 2, wire_csum_fold(wire_csum_add(0, buf, total)));
+	return total;
+}

@@ -99,6 +99,72 @@ size_t wire_tcp_emit(uint8_t *buf, size_t cap, const struct wire_tcp_out *seg,
 /* Length of the options wire_tcp_emit would write for opts. */
 size_t wire_tcp_opts_len(const struct wire_tcp_opts *opts);
 
+/* ICMP (RFC 792). */
+#define WIRE_ICMP_HDR_LEN 8
+enum {
+	WIRE_ICMP_ECHO_REPLY = 0,
+	WIRE_ICMP_DEST_UNREACH = 3,
+	WIRE_ICMP_SOURCE_QUENCH = 4,
+	WIRE_ICMP_REDIRECT = 5,
+	WIRE_ICMP_ECHO = 8,
+	WIRE_ICMP_TIME_EXCEEDED = 11,
+	WIRE_ICMP_PARAM_PROBLEM = 12,
+};
+/* Destination Unreachable codes (RFC 792, RFC 1122 3.2.2.1, RFC 1812 5.2.7.1). */
+enum {
+	WIRE_ICMP_NET_UNREACH = 0,
+	WIRE_ICMP_HOST_UNREACH = 1,
+	WIRE_ICMP_PROTO_UNREACH = 2,
+	WIRE_ICMP_PORT_UNREACH = 3,
+	WIRE_ICMP_FRAG_NEEDED = 4,
+};
+
+/* The datagram an ICMP error quotes: its IPv4 header and what follows. */
+struct wire_icmp_quote {
+	uint32_t src, dst; /* host order */
+	uint8_t proto;
+	uint16_t hdr_len;   /* IHL * 4 */
+	uint16_t total_len; /* as the quoted header says (the quote is usually shorter) */
+	const uint8_t *l4;  /* the quoted transport header: 8 bytes or more, unless the
+	                       quoted datagram itself was shorter */
+	size_t l4_len;      /* bytes quoted after the IP header */
+};
+
+/* A parsed ICMP message. */
+struct wire_icmp {
+	uint8_t type, code;
+	uint32_t rest;       /* bytes 4..7: id and sequence of an echo, the next-hop MTU ... */
+	uint16_t id, seq;    /* echo and echo reply: the two halves of rest */
+	uint16_t mtu;        /* Fragmentation Needed: next-hop MTU (RFC 1191), 0 if not given */
+	const uint8_t *data; /* after the 8-byte header: echo data or the quote */
+	size_t data_len;
+	uint8_t is_error;             /* Destination Unreachable, Source Quench, Redirect,
+	                                 Time Exceeded, Parameter Problem */
+	struct wire_icmp_quote quote; /* errors only */
+};
+
+/* Is type one of the error messages of RFC 792 (a quote follows the header)? */
+int wire_icmp_is_error(uint8_t type);
+
+/*
+ * Parses the ICMP message carried by ip.  Returns SYNACK_DROP_NONE or:
+ * ICMP_TRUNCATED (fewer than 8 bytes), ICMP_BAD_CHECKSUM (RFC 792: over the
+ * whole message), ICMP_BAD_QUOTE (an error message whose quote is not an
+ * IPv4 header followed by at least 8 bytes -- RFC 792 and RFC 1122 3.2.2
+ * promise that much, or the whole datagram when it was shorter -- or whose
+ * quote is of a fragment other than the first, whose first 8 bytes are no
+ * transport header).
+ */
+int wire_icmp_parse(const struct wire_ip4 *ip, struct wire_icmp *out);
+
+/*
+ * Writes an ICMP message: the 8-byte header (type, code, checksum, rest)
+ * followed by len bytes of data (which may already sit at buf + 8).
+ * Returns the message length or 0 when cap is too small.
+ */
+size_t wire_icmp_emit(uint8_t *buf, size_t cap, uint8_t type, uint8_t code, uint32_t rest,
+                      const uint8_t *data, size_t len);
+
 /* One's-complement sum of len bytes added to sum (not folded, not inverted). */
 uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len);
 /* Folds a 32-bit sum to 16 bits and inverts it: the value for the header. */

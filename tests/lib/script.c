@@ -186,6 +186,13 @@ static void t_check_outbox(struct t *t, const char *file, int line, const char *
 		char f[16], a[32];
 		if (n <= 0)
 			break;
+		if (wire_ip4_parse(pkt, (size_t)n, &ip) == SYNACK_DROP_NONE &&
+		    ip.proto == WIRE_IPPROTO_ICMP) {
+			check_fail(file, line, "unexpected ICMP (%zd bytes, type %u code %u) %s", n,
+			           ip.payload_len ? ip.payload[0] : 0,
+			           ip.payload_len > 1 ? ip.payload[1] : 0, when);
+			continue;
+		}
 		if (wire_ip4_parse(pkt, (size_t)n, &ip) != SYNACK_DROP_NONE ||
 		    wire_tcp_parse(&ip, &seg) != SYNACK_DROP_NONE) {
 			check_fail(file, line, "unexpected unparsable datagram (%zd bytes) %s", n,
@@ -403,6 +410,39 @@ void t_expect_mss_at(struct t *t, const char *file, int line, int mss)
 	if (got != mss)
 		check_fail(file, line,
 		           "MSS option of the last segment we sent: expected %d, got %d", mss, got);
+}
+
+int t_expect_icmp_at(struct t *t, const char *file, int line, int type, int code)
+{
+	ssize_t n = synack_output(t->st, t->pkt, sizeof t->pkt);
+	if (n <= 0) {
+		check_fail(file, line, "expected ICMP type %d code %d, nothing was sent", type,
+		           code);
+		return 0;
+	}
+	t->pkt_len = (size_t)n;
+	if (wire_ip4_parse(t->pkt, (size_t)n, &t->ip) != SYNACK_DROP_NONE ||
+	    t->ip.proto != WIRE_IPPROTO_ICMP) {
+		check_fail(file, line, "expected ICMP type %d code %d, got another datagram", type,
+		           code);
+		return 0;
+	}
+	int r = wire_icmp_parse(&t->ip, &t->icmp);
+	if (r != SYNACK_DROP_NONE) {
+		check_fail(file, line, "our ICMP message does not parse: %s", synack_drop_name(r));
+		return 0;
+	}
+	if (t->ip.src != T_US_ADDR || t->ip.dst != T_PEER_ADDR) {
+		check_fail(file, line, "ICMP from %08x to %08x, expected us to the peer", t->ip.src,
+		           t->ip.dst);
+		return 0;
+	}
+	if (t->icmp.type != type || t->icmp.code != code) {
+		check_fail(file, line, "expected ICMP type %d code %d, got type %u code %u", type,
+		           code, t->icmp.type, t->icmp.code);
+		return 0;
+	}
+	return 1;
 }
 
 void t_expect_nothing_at(struct t *t, const char *file, int line)

@@ -64,6 +64,8 @@ struct t {
 	uint8_t pkt[65536 + 128];
 	struct wire_ip4 ip;
 	struct wire_tcp seg;
+	struct wire_icmp icmp; /* the last ICMP message, as popped by t_expect_icmp */
+	size_t pkt_len;        /* length of the datagram in pkt */
 	/* Trace records read so far (printed when a test fails). */
 	struct synack_trace *trace;
 	size_t ntrace, trace_cap;
@@ -111,6 +113,11 @@ void t_expect_win_at(struct t *t, const char *file, int line, uint32_t win);
 /* The MSS option of the segment t_expect just matched. */
 #define t_expect_mss(t, mss) t_expect_mss_at(t, __FILE__, __LINE__, mss)
 void t_expect_mss_at(struct t *t, const char *file, int line, int mss);
+/* > we must send an ICMP message of this type and code next (to the peer,
+ * from us, checksum verified by the wire parser); it stays in t->pkt,
+ * t->ip and t->icmp for closer checks.  Returns 1 when it matched. */
+#define t_expect_icmp(t, type, code) t_expect_icmp_at(t, __FILE__, __LINE__, type, code)
+int t_expect_icmp_at(struct t *t, const char *file, int line, int type, int code);
 /* > nothing is sent. */
 #define t_expect_nothing(t) t_expect_nothing_at(t, __FILE__, __LINE__)
 void t_expect_nothing_at(struct t *t, const char *file, int line);

@@ -777,6 +777,11 @@ MUT(aoo2, abort_on_overflow, 2)
 MUT(chack_big, challenge_ack_limit, 1000001)
 MUT(rfc1337_2, rfc1337, 2)
 MUT(ofo_big, ofo_budget, (1u << 31) + 1)
+MUT(icmp_rl_big, icmp_ratelimit_ms, 3600001)
+MUT(icmp_burst0, icmp_ratelimit_burst, 0)
+MUT(icmp_burst_big, icmp_ratelimit_burst, 100001)
+MUT(min_pmtu_small, min_pmtu, 67)
+MUT(min_pmtu_big, min_pmtu, 1501)
 
 static void mut_cc_unknown(struct synack_config *c)
 {
@@ -839,6 +844,11 @@ static const struct mutation mutations[] = {
     {"challenge_ack_limit", mut_chack_big},
     {"rfc1337", mut_rfc1337_2},
     {"ofo_budget", mut_ofo_big},
+    {"icmp_ratelimit_ms", mut_icmp_rl_big},
+    {"icmp_ratelimit_burst", mut_icmp_burst0},
+    {"icmp_ratelimit_burst", mut_icmp_burst_big},
+    {"min_pmtu", mut_min_pmtu_small},
+    {"min_pmtu", mut_min_pmtu_big},
     {"congestion_control", mut_cc_unknown},
     {"congestion_control", mut_cc_unterminated},
 };
@@ -914,6 +924,9 @@ static void api_config_check_names_every_bad_setting(void)
 	e.max_syn_backlog = 1;
 	e.challenge_ack_limit = 1000000;
 	e.ofo_budget = 1u << 31;
+	e.icmp_ratelimit_ms = 0;
+	e.icmp_ratelimit_burst = 100000;
+	e.min_pmtu = 576; /* = mtu */
 	CHECK_EQ(synack_config_check(&e, msg, sizeof msg), 0);
 	int err = 1;
 	struct synack_stack *st = synack_stack_new(&e, &err);
@@ -934,13 +947,15 @@ static void strerror_int_min(void)
 static void api_names_in_and_out_of_range(void)
 {
 	/* strerror: every errno the API returns is named, either sign. */
-	int errs[] = {EAGAIN,        EINPROGRESS, EALREADY, EISCONN,    ENOTCONN, ECONNREFUSED,
-	              ECONNRESET,    ETIMEDOUT,   EPIPE,    EINVAL,     EBADF,    EADDRINUSE,
-	              EADDRNOTAVAIL, ENOMEM,      EMSGSIZE, EOPNOTSUPP, EMFILE,   ENOPROTOOPT};
+	int errs[] = {EAGAIN,        EINPROGRESS,  EALREADY,  EISCONN,    ENOTCONN, ECONNREFUSED,
+	              ECONNRESET,    ETIMEDOUT,    EPIPE,     EINVAL,     EBADF,    EADDRINUSE,
+	              EADDRNOTAVAIL, ENOMEM,       EMSGSIZE,  EOPNOTSUPP, EMFILE,   ENOPROTOOPT,
+	              ENETUNREACH,   EHOSTUNREACH, EHOSTDOWN, ENONET,     EPROTO};
 	const char *names[] = {
-	    "EAGAIN",        "EINPROGRESS", "EALREADY", "EISCONN",    "ENOTCONN", "ECONNREFUSED",
-	    "ECONNRESET",    "ETIMEDOUT",   "EPIPE",    "EINVAL",     "EBADF",    "EADDRINUSE",
-	    "EADDRNOTAVAIL", "ENOMEM",      "EMSGSIZE", "EOPNOTSUPP", "EMFILE",   "ENOPROTOOPT"};
+	    "EAGAIN",        "EINPROGRESS",  "EALREADY",  "EISCONN",    "ENOTCONN", "ECONNREFUSED",
+	    "ECONNRESET",    "ETIMEDOUT",    "EPIPE",     "EINVAL",     "EBADF",    "EADDRINUSE",
+	    "EADDRNOTAVAIL", "ENOMEM",       "EMSGSIZE",  "EOPNOTSUPP", "EMFILE",   "ENOPROTOOPT",
+	    "ENETUNREACH",   "EHOSTUNREACH", "EHOSTDOWN", "ENONET",     "EPROTO"};
 	for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
 		const char *a = synack_strerror(-errs[i]), *b = synack_strerror(errs[i]);
 		CHECK(a != NULL && strstr(a, names[i]) != NULL);

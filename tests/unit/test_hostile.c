@@ -182,8 +182,18 @@ static size_t drain(struct h *h)
 	while ((n = synack_output(h->st, h->out, sizeof h->out)) > 0) {
 		struct wire_ip4 ip;
 		struct wire_tcp tcp;
+		struct wire_icmp icmp;
 		CHECK_EQ(wire_ip4_parse(h->out, (size_t)n, &ip), SYNACK_DROP_NONE);
 		CHECK_EQ(ip.src, US);
+		if (ip.proto == WIRE_IPPROTO_ICMP) {
+			/* A mutated protocol field draws Protocol Unreachable,
+			 * a mutated datagram may be an echo request. */
+			CHECK_EQ(wire_icmp_parse(&ip, &icmp), SYNACK_DROP_NONE);
+			CHECK(icmp.type == WIRE_ICMP_ECHO_REPLY ||
+			      (icmp.type == WIRE_ICMP_DEST_UNREACH &&
+			       icmp.code == WIRE_ICMP_PROTO_UNREACH));
+			continue;
+		}
 		CHECK_EQ(wire_tcp_parse(&ip, &tcp), SYNACK_DROP_NONE);
 		count++;
 	}
@@ -322,9 +332,13 @@ static void check_drop_accounting(struct h *h)
 	CHECK_EQ_U64(s.IpInAddrErrors,
 	             s.drops[SYNACK_DROP_IP_NOT_FOR_US] + s.drops[SYNACK_DROP_IP_BAD_SRC]);
 	CHECK_EQ_U64(s.IpInUnknownProtos, s.drops[SYNACK_DROP_IP_NOT_TCP]);
-	/* Every datagram either failed the IP/TCP parse or reached TCP. */
+	CHECK_EQ_U64(s.IcmpInErrors, s.drops[SYNACK_DROP_ICMP_TRUNCATED] +
+	                                 s.drops[SYNACK_DROP_ICMP_BAD_CHECKSUM] +
+	                                 s.drops[SYNACK_DROP_ICMP_BAD_QUOTE]);
+	/* Every datagram either failed the IP/TCP parse, went to ICMP or
+	 * reached TCP. */
 	CHECK_EQ_U64(s.InSegs, h->inputs - s.IpInHdrErrors - s.IpReasmFails - s.IpInAddrErrors -
-	                           s.IpInUnknownProtos - s.InErrs);
+	                           s.IpInUnknownProtos - s.IcmpInMsgs - s.InErrs);
 }
 
 /* ------------------------------------------------------------------ */

@@ -140,6 +140,8 @@ static void malformed_ip_fragment_is_dropped(void)
 	t_free(t);
 }
 
+/* A protocol we do not implement: dropped, and answered with Protocol
+ * Unreachable (RFC 1122 3.2.2.1) quoting the datagram. */
 static void malformed_ip_not_tcp_is_dropped(void)
 {
 	struct t *t = established();
@@ -147,8 +149,14 @@ static void malformed_ip_not_tcp_is_dropped(void)
 	size_t n = good(t, pkt, sizeof pkt);
 	pkt[9] = 17; /* UDP */
 	t_fix_ip_csum(pkt);
-	EXPECT_DROP(t, t_input_raw(t, pkt, n), SYNACK_DROP_IP_NOT_TCP);
+	CHECK_EQ(t_input_raw(t, pkt, n), SYNACK_DROP_IP_NOT_TCP);
+	if (t_expect_icmp(t, WIRE_ICMP_DEST_UNREACH, WIRE_ICMP_PROTO_UNREACH)) {
+		CHECK_EQ(t->icmp.data_len, n);
+		CHECK(memcmp(t->icmp.data, pkt, n) == 0);
+	}
+	EXPECT_DROP(t, SYNACK_DROP_IP_NOT_TCP, SYNACK_DROP_IP_NOT_TCP);
 	t_counter(t, "IpInUnknownProtos", 1);
+	t_counter(t, "IcmpOutDestUnreachs", 1);
 	t_free(t);
 }
 
@@ -348,6 +356,62 @@ static void malformed_tcp_unknown_option_is_skipped(void)
 }
 
 /* Every malformed datagram leaves the stack as it was: nothing is leaked or sent. */
+/* ------------------------------------------------------------------ ICMP */
+
+/* A Port Unreachable from the peer about our connection's segment at
+ * SND.UNA, with quote bytes of the quoted datagram; returns its length. */
+static size_t icmp_unreach(struct t *t, uint8_t *pkt, size_t cap, size_t quote)
+{
+	uint8_t q[64];
+	memset(q, 0, sizeof q);
+	wire_ip4_emit(q, T_US_ADDR, T_PEER_ADDR, WIRE_IPPROTO_TCP, 64, 0, 20);
+	wire_put16(q + 20, T_LISTEN_PORT);
+	wire_put16(q + 22, T_PEER_PORT);
+	wire_put32(q + 24, t->iss + 1);
+	size_t n = wire_icmp_emit(pkt + 20, cap - 20, WIRE_ICMP_DEST_UNREACH,
+	                          WIRE_ICMP_PORT_UNREACH, 0, q, quote);
+	wire_ip4_emit(pkt, T_PEER_ADDR, T_US_ADDR, WIRE_IPPROTO_ICMP, 64, 0, n);
+	return n + 20;
+}
+
+static void malformed_icmp_truncated_is_dropped(void)
+{
+	struct t *t = established();
+	uint8_t pkt[256];
+	icmp_unreach(t, pkt, sizeof pkt, 28);
+	wire_put16(pkt + 2, 20 + 7);
+	t_fix_ip_csum(pkt);
+	EXPECT_DROP(t, t_input_raw(t, pkt, 27), SYNACK_DROP_ICMP_TRUNCATED);
+	t_counter(t, "IcmpInErrors", 1);
+	still_works(t);
+	t_free(t);
+}
+
+static void malformed_icmp_bad_checksum_is_dropped(void)
+{
+	struct t *t = established();
+	uint8_t pkt[256];
+	size_t n = icmp_unreach(t, pkt, sizeof pkt, 28);
+	pkt[n - 1] ^= 0x10;
+	EXPECT_DROP(t, t_input_raw(t, pkt, n), SYNACK_DROP_ICMP_BAD_CHECKSUM);
+	t_counter(t, "IcmpInErrors", 1);
+	t_counter(t, "IcmpInCsumErrors", 1);
+	still_works(t);
+	t_free(t);
+}
+
+static void malformed_icmp_quote_cut_short_is_dropped(void)
+{
+	struct t *t = established();
+	uint8_t pkt[256];
+	/* The IP header and 4 of the 8 bytes RFC 792 requires. */
+	size_t n = icmp_unreach(t, pkt, sizeof pkt, 24);
+	EXPECT_DROP(t, t_input_raw(t, pkt, n), SYNACK_DROP_ICMP_BAD_QUOTE);
+	t_counter(t, "IcmpInErrors", 1);
+	still_works(t);
+	t_free(t);
+}
+
 static void malformed_flood_changes_nothing(void)
 {
 	struct t *t = established();
@@ -398,6 +462,9 @@ int main(void)
 	RUN(malformed_tcp_syn_rst_is_dropped);
 	RUN(malformed_tcp_port_zero_is_dropped);
 	RUN(malformed_tcp_unknown_option_is_skipped);
+	RUN(malformed_icmp_truncated_is_dropped);
+	RUN(malformed_icmp_bad_checksum_is_dropped);
+	RUN(malformed_icmp_quote_cut_short_is_dropped);
 	RUN(malformed_flood_changes_nothing);
 	return check_summary("test_malformed");
 }
