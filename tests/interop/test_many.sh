@@ -14,7 +14,7 @@ it_init many "${1:-}"
 it_dev tap
 
 it_serve serve --app http --http-size 1KiB --stats-every 0.5 --pcap "$IT_TMP/many.pcap"
-ns timeout 280 python3 "$IT_PEER" http "$IT_SYNACK" 80 --seq 1000 --conc 200 --size 1024 \
+ns timeout 200 python3 "$IT_PEER" http "$IT_SYNACK" 80 --seq 1000 --conc 200 --size 1024 \
 	>"$IT_TMP/http.out" 2>"$IT_TMP/http.err"
 rc=$?
 if [ $rc -eq 0 ]; then ok; else bad "HTTP clients: $(cat "$IT_TMP/http.err")"; fi
