@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attack.h"
 #include "cli.h"
 #include "render.h"
 #include "synack/sim.h"
@@ -61,6 +62,7 @@ struct scenario {
 	const char *moral;             /* what the run showed, printed at the end */
 	void (*run)(struct demo *d);   /* the script */
 	void (*check)(struct demo *d); /* its checks, on the finished run */
+	int attack;                    /* enum attack_kind: run by attack.c, not scripted */
 };
 
 struct demo {
@@ -1470,75 +1472,118 @@ static const struct scenario SCENARIOS[] = {
      "segments close it, one direction at a time, and the active closer waits in "
      "TIME_WAIT before it forgets the connection.",
      sc_handshake,
-     ck_handshake},
+     ck_handshake,
+     ATTACK_NONE},
     {{"server-closes-first", "the same exchange with the server as the active closer"},
      "Either end may close first: the active closer goes through FIN_WAIT_1, FIN_WAIT_2 "
      "and TIME_WAIT, the passive one through CLOSE_WAIT and LAST_ACK.",
      sc_server_closes_first,
-     ck_server_closes_first},
+     ck_server_closes_first,
+     ATTACK_NONE},
     {{"simultaneous-open", "both ends connect to each other at once: SYN_SENT -> SYN_RECEIVED"},
      "Two SYNs cross: each end answers the other's SYN with SYN+ACK and both reach "
      "ESTABLISHED through SYN_RECEIVED, with no listener at all.",
      sc_simultaneous_open,
-     ck_simultaneous_open},
+     ck_simultaneous_open,
+     ATTACK_NONE},
     {{"simultaneous-close", "both ends close at once: FIN_WAIT_1 -> CLOSING -> TIME_WAIT"},
      "Two FINs cross: each end is in FIN_WAIT_1 when the other's FIN arrives, goes to "
      "CLOSING, and to TIME_WAIT when its own FIN is acknowledged.",
      sc_simultaneous_close,
-     ck_simultaneous_close},
+     ck_simultaneous_close,
+     ATTACK_NONE},
     {{"half-close", "the client shuts down writing and keeps reading in FIN_WAIT_2"},
      "A FIN closes one direction only: after shutdown(SHUT_WR) the client keeps receiving "
      "the server's data in FIN_WAIT_2 until the server closes too.",
      sc_half_close,
-     ck_half_close},
+     ck_half_close,
+     ATTACK_NONE},
     {{"fin-before-data", "the FIN overtakes the last data segment; the receiver waits for it"},
      "A FIN takes effect only in sequence: the receiver holds an early FIN until every "
      "byte before it has arrived, delivers them in order, and only then enters CLOSE_WAIT.",
      sc_fin_before_data,
-     ck_fin_before_data},
+     ck_fin_before_data,
+     ATTACK_NONE},
     {{"time-wait-straggler", "old data and a retransmitted FIN reach the client in TIME_WAIT"},
      "TIME_WAIT absorbs what is still in flight: old data is dropped, never delivered, and "
      "a retransmitted FIN (the last ACK was lost) is acknowledged again and restarts the "
      "2 MSL timer.",
      sc_time_wait_straggler,
-     ck_time_wait_straggler},
+     ck_time_wait_straggler,
+     ATTACK_NONE},
     {{"refused", "connect to a port nobody listens on: RST, ECONNREFUSED"},
      "A SYN to a closed port is answered with a RST (RFC 9293 3.10.7.1) and the connect "
      "fails with ECONNREFUSED.",
      sc_refused,
-     ck_refused},
+     ck_refused,
+     ATTACK_NONE},
     {{"syn-lost", "the first SYN is lost; the client retransmits it after the RTO"},
      "A lost SYN costs one initial RTO: the client sends the same SYN again after 1 s and "
      "the handshake completes.",
      sc_syn_lost,
-     ck_syn_lost},
+     ck_syn_lost,
+     ATTACK_NONE},
     {{"close-wait-leak", "the server app never closes: CLOSE_WAIT forever, shown like ss"},
      "An application that never calls close() leaves its connection in CLOSE_WAIT for "
      "good, while the peer's orphaned FIN_WAIT_2 times out after fin_timeout_ms.",
      sc_close_wait_leak,
-     ck_close_wait_leak},
+     ck_close_wait_leak,
+     ATTACK_NONE},
     {{"fin-wait-1-stuck", "the peer vanishes after our FIN: retries with backoff, then CLOSED"},
      "A FIN that is never acknowledged is retransmitted with exponential backoff, and "
      "after orphan_retries the connection closes by itself.",
      sc_fin_wait_1_stuck,
-     ck_fin_wait_1_stuck},
+     ck_fin_wait_1_stuck,
+     ATTACK_NONE},
     {{"fin-wait-2-timeout", "our FIN is acknowledged but the peer app never closes"},
      "FIN_WAIT_2 is not a network fault: the peer acknowledged our FIN but its "
      "application does not close; the orphaned FIN_WAIT_2 ends after fin_timeout_ms.",
      sc_fin_wait_2_timeout,
-     ck_fin_wait_2_timeout},
+     ck_fin_wait_2_timeout,
+     ATTACK_NONE},
     {{"zero-window", "the server stops reading: zero window, persist probes, window update"},
      "A receiver that does not read closes its window; the sender keeps the connection "
      "alive with window probes sent further and further apart by the persist timer, and "
      "sends the rest as soon as a window update reopens the window.",
      sc_zero_window,
-     ck_zero_window},
+     ck_zero_window,
+     ATTACK_NONE},
     {{"retransmit", "a data segment is lost and sent again: fast retransmit or RTO"},
      "A lost segment leaves a hole: the receiver acknowledges the last byte before it "
      "for every segment that arrives after it, and the sender repairs it, after three "
      "duplicate ACKs (fast retransmit) or when its retransmission timer expires.",
      sc_retransmit,
-     ck_retransmit},
+     ck_retransmit,
+     ATTACK_NONE},
+    {{"syn-flood", "1,000,000 spoofed SYNs while 1,000 clients connect: SYN queue, SYN cookies"},
+     "A SYN flood fills the listener's SYN queue with connections that will never complete, "
+     "but it fills nothing else: past the queue every SYN is answered with a SYN cookie and "
+     "forgotten, the legitimate clients' ACKs bring their cookies back, and the memory the "
+     "server holds stays bounded by the queue, whatever the number of spoofed SYNs.",
+     NULL,
+     NULL,
+     ATTACK_SYN_FLOOD},
+    {{"blind-reset", "an off-path attacker sweeps the sequence space with RSTs"},
+     "A blind attacker who knows the ports can walk the sequence space a window at a time, "
+     "but only a RST at exactly RCV.NXT resets a connection (RFC 5961 3.2): one landing "
+     "anywhere else in the window gets a challenge ACK, which the real peer ignores.",
+     NULL,
+     NULL,
+     ATTACK_BLIND_RESET},
+    {{"blind-data", "an off-path attacker injects data with guessed sequence numbers"},
+     "Injected text that lands in the window still has to carry an acceptable "
+     "acknowledgment (RFC 5961 5.2): the attacker does not know SND.UNA, so its segments "
+     "are challenged and dropped before a byte reaches the application.",
+     NULL,
+     NULL,
+     ATTACK_BLIND_DATA},
+    {{"ack-flood", "1,000,000 spoofed ACKs at a listener that checks every one as a cookie"},
+     "With SYN cookies every ACK to a listener might complete a handshake, so every one is "
+     "checked; a forged one fails the cookie's MAC and is answered with a RST, and no "
+     "state is created by any of them.",
+     NULL,
+     NULL,
+     ATTACK_ACK_FLOOD},
 };
 
 #define NSCENARIOS (sizeof(SCENARIOS) / sizeof(SCENARIOS[0]))
@@ -1572,6 +1617,8 @@ void demo_opts_default(struct demo_opts *o)
 	o->delay_ms = -1;
 	o->time_wait_ms = -1;
 	o->fin_timeout_ms = -1;
+	o->count = -1;
+	o->clients = -1;
 }
 
 void demo_usage(FILE *out)
@@ -1592,6 +1639,9 @@ void demo_usage(FILE *out)
 	    "  --delay-ms N        one-way delay in milliseconds (default 10)\n"
 	    "  --time-wait-ms N    TIME_WAIT length of both hosts (default: the stack's, 60000)\n"
 	    "  --fin-timeout-ms N  orphaned FIN_WAIT_2 lifetime (default: the stack's, 60000)\n"
+	    "  --count N           attack scenarios: forged segments (syn-flood, ack-flood:\n"
+	    "                      1000000; blind-*: one sweep of the sequence space per client)\n"
+	    "  --clients N         attack scenarios: legitimate clients (floods 1000, blind-* 4)\n"
 	    "  --json              one JSON object per line; the last is the summary\n"
 	    "  --list              list the scenarios\n"
 	    "\n"
@@ -1608,9 +1658,9 @@ void demo_list(FILE *out)
 int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err, size_t errlen)
 {
 	/* Flags with a value: "--flag value" or "--flag=value". */
-	static const char *const VALUED[] = {"--seed",          "--loss",     "--dup",
-	                                     "--reorder",       "--delay-ms", "--time-wait-ms",
-	                                     "--fin-timeout-ms"};
+	static const char *const VALUED[] = {"--seed",           "--loss",     "--dup",
+	                                     "--reorder",        "--delay-ms", "--time-wait-ms",
+	                                     "--fin-timeout-ms", "--count",    "--clients"};
 	int have_scenario = 0;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -1672,8 +1722,18 @@ int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err, size_
 		case 5:
 			bad = cli_flag_ms(f, val, UINT32_MAX, &o->time_wait_ms, err, errlen);
 			break;
-		default:
+		case 6:
 			bad = cli_flag_ms(f, val, UINT32_MAX, &o->fin_timeout_ms, err, errlen);
+			break;
+		case 7:
+			bad = cli_flag_ms(f, val, 100000000, &o->count, err, errlen);
+			break;
+		default:
+			bad = cli_flag_ms(f, val, 60000, &o->clients, err, errlen);
+			if (!bad && o->clients == 0) {
+				snprintf(err, errlen, "--clients: at least 1");
+				bad = -1;
+			}
 			break;
 		}
 		if (bad)
@@ -1936,6 +1996,12 @@ int demo_run(const struct demo_opts *o, FILE *out, struct demo_result *res)
 		snprintf(res->error, sizeof(res->error), "out of memory");
 		return -ENOMEM;
 	}
+	if (SCENARIOS[idx].attack) {
+		free(d);
+		snprintf(res->scenario, sizeof(res->scenario), "%s", name);
+		res->ok = 1;
+		return attack_run(o, SCENARIOS[idx].attack, SCENARIOS[idx].moral, out, res);
+	}
 	d->o = o;
 	d->sc = &SCENARIOS[idx];
 	d->res = res;
@@ -2018,4 +2084,12 @@ const char *demo_state_path(const struct demo_result *res, int host, char *buf, 
 	}
 #undef APPEND
 	return buf;
+}
+
+uint64_t demo_figure(const struct demo_result *res, const char *name)
+{
+	for (size_t i = 0; i < res->nfigures; i++)
+		if (strcmp(res->figures[i].name, name) == 0)
+			return res->figures[i].value;
+	return UINT64_MAX;
 }

@@ -29,6 +29,8 @@ struct demo_opts {
 	int64_t delay_ms;          /* one-way delay; default 10 */
 	int64_t time_wait_ms;      /* both stacks; default: the stack default */
 	int64_t fin_timeout_ms;    /* both stacks; default: the stack default */
+	int64_t count;             /* attack scenarios: forged segments; default per scenario */
+	int64_t clients;           /* attack scenarios: legitimate clients; default per scenario */
 	int json;                  /* JSON lines instead of the ladder */
 	int list;                  /* --list */
 	int help;                  /* --help */
@@ -77,6 +79,13 @@ struct demo_check {
 	int ok;
 };
 
+#define DEMO_MAX_FIGURES 32
+
+struct demo_figure {
+	const char *name; /* a JSON key of the summary: "legit_ok" */
+	uint64_t value;
+};
+
 struct demo_result {
 	int ok; /* every check held */
 	char scenario[32];
@@ -86,7 +95,13 @@ struct demo_result {
 	struct demo_check checks[DEMO_MAX_CHECKS];
 	size_t nchecks;
 	char error[200]; /* set when demo_run fails to run at all */
+	/* Attack scenarios: the figures of the summary, by name, in order. */
+	struct demo_figure figures[DEMO_MAX_FIGURES];
+	size_t nfigures;
 };
+
+/* The value of the attack figure called name, or UINT64_MAX. */
+uint64_t demo_figure(const struct demo_result *res, const char *name);
 
 /*
  * Runs the scenario and writes its rendering to out (which may be NULL).

@@ -23,10 +23,10 @@ if "$synack" demo --list >"$tmp/list" 2>"$tmp/err"; then ok; else bad "demo --li
 scenarios=$(awk '{print $1}' "$tmp/list")
 for want in handshake server-closes-first simultaneous-open simultaneous-close half-close \
 	fin-before-data time-wait-straggler refused syn-lost close-wait-leak fin-wait-1-stuck \
-	fin-wait-2-timeout zero-window retransmit; do
+	fin-wait-2-timeout zero-window retransmit syn-flood blind-reset blind-data ack-flood; do
 	if grep -qx -- "$want" <<<"$scenarios"; then ok; else bad "--list lacks $want"; fi
 done
-if [ "$(wc -l <"$tmp/list")" -eq 14 ]; then ok; else bad "--list has $(wc -l <"$tmp/list") lines"; fi
+if [ "$(wc -l <"$tmp/list")" -eq 18 ]; then ok; else bad "--list has $(wc -l <"$tmp/list") lines"; fi
 if awk 'NF < 3 { exit 1 }' "$tmp/list"; then ok; else bad "--list line without a description"; fi
 
 # Help.
@@ -36,7 +36,9 @@ if "$synack" demo --help | grep -q -- --seed; then ok; else bad "synack demo --h
 # Every scenario, ladder and JSON.
 has_python=0
 command -v python3 >/dev/null 2>&1 && has_python=1
+attacks="syn-flood blind-reset blind-data ack-flood"
 for s in $scenarios; do
+	if grep -qw -- "$s" <<<"$attacks"; then continue; fi
 	"$synack" demo "$s" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ $rc -eq 0 ]; then ok; else bad "demo $s exited $rc: $(tail -n 20 "$tmp/out")"; fi
@@ -79,6 +81,45 @@ assert json.loads(lines[-1])["ev"] == "summary"
 	fi
 done
 
+# The attack scenarios, at their default sizes (syn-flood: 1,000,000 spoofed
+# SYNs and 1,000 clients): a readable summary of figures ending with ok, and
+# with --json one summary line naming the figures.
+for s in $attacks; do
+	"$synack" demo "$s" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 0 ]; then ok; else bad "demo $s exited $rc: $(tail -n 20 "$tmp/out")"; fi
+	if [ "$(tail -n 1 "$tmp/out")" = ok ]; then ok; else bad "demo $s does not end with ok"; fi
+	if grep -Eq '^  legit_ok +[0-9]+$' "$tmp/out" && grep -Eq '^  peak_conns +[0-9]+$' "$tmp/out"; then ok; else
+		bad "demo $s: no figures in the summary"
+	fi
+	if awk 'length($0) > 100 { exit 1 }' "$tmp/out"; then ok; else bad "demo $s: lines wider than 100"; fi
+	"$synack" demo "$s" --json >"$tmp/json" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 0 ]; then ok; else bad "demo $s --json exited $rc"; fi
+	if [ "$(wc -l <"$tmp/json")" -eq 1 ] &&
+		grep -q "^{\"ev\":\"summary\",\"ok\":true,\"scenario\":\"$s\"," "$tmp/json" &&
+		grep -q '"legit_ok":[0-9]*,"legit_failed":0,' "$tmp/json" &&
+		grep -q '"peak_conns":[0-9]*,"conns_bound":[0-9]*' "$tmp/json"; then ok; else
+		bad "demo $s --json: not one ok summary line with the figures"
+	fi
+	if [ $has_python -eq 1 ]; then
+		if python3 -c '
+import json, sys
+o = json.loads(open(sys.argv[1]).read())
+assert o["ev"] == "summary" and o["ok"] is True
+assert o["legit_ok"] == o["clients"] and o["legit_failed"] == 0
+assert o["peak_conns"] <= o["conns_bound"]
+assert all(c["ok"] for c in o["checks"])
+if sys.argv[2] == "syn-flood":
+    assert o["spoofed_syns"] == 1000000 and o["clients"] == 1000
+    assert o["syncookies_sent"] > 0
+' "$tmp/json" "$s"; then ok; else bad "demo $s --json: summary figures wrong"; fi
+	fi
+done
+if "$synack" demo syn-flood --count 2000 --clients 3 --json | grep -q '"spoofed_syns":2000,"clients":3,'; then
+	ok
+else bad "syn-flood --count/--clients not used"; fi
+
 # Same seed, same bytes; another seed, other ISNs.
 "$synack" demo --json --seed 5 >"$tmp/a"
 "$synack" demo --json --seed 5 >"$tmp/b"
@@ -111,6 +152,8 @@ expect_usage_error demo --delay-ms -1
 expect_usage_error demo --delay-ms 1.5
 expect_usage_error demo --time-wait-ms -10
 expect_usage_error demo --fin-timeout-ms x
+expect_usage_error demo syn-flood --count -5
+expect_usage_error demo syn-flood --clients 0
 expect_usage_error no-such-command
 
 echo "test_demo.sh: $pass passed, $fail failed"

@@ -49,6 +49,11 @@ static const struct expect EXPECT[] = {
 
 #define NEXPECT (sizeof(EXPECT) / sizeof(EXPECT[0]))
 
+/* The attack scenarios print figures, not a ladder; test_hostile_demo.c
+ * runs them. */
+static const char *const ATTACKS[] = {"syn-flood", "blind-reset", "blind-data", "ack-flood"};
+#define NATTACKS (sizeof(ATTACKS) / sizeof(ATTACKS[0]))
+
 static struct demo_result *run(const char *scenario, uint64_t seed, int json, char **text,
                                size_t *len)
 {
@@ -190,12 +195,14 @@ static void demo_retransmit_names_mechanism(void)
 /* Every listed scenario has an expectation here and runs in both formats. */
 static void demo_every_scenario_is_tested(void)
 {
-	CHECK_EQ(demo_scenario_count(), NEXPECT);
+	CHECK_EQ(demo_scenario_count(), NEXPECT + NATTACKS);
 	for (size_t i = 0; i < demo_scenario_count(); i++) {
 		const struct demo_scenario_info *info = demo_scenario_info(i);
 		int found = 0;
 		for (size_t j = 0; j < NEXPECT; j++)
 			found += strcmp(info->name, EXPECT[j].scenario) == 0;
+		for (size_t j = 0; j < NATTACKS; j++)
+			found += strcmp(info->name, ATTACKS[j]) == 0;
 		CHECK_EQ(found, 1);
 		CHECK(strlen(info->description) > 10);
 	}
@@ -340,6 +347,15 @@ static void demo_args_parse(void)
 	CHECK_EQ(parse("--delay-ms", "10x", NULL, &o), -1);
 	CHECK_EQ(parse("--fin-timeout-ms", "", NULL, &o), -1);
 	CHECK_EQ(parse("handshake", "refused", NULL, &o), -1);
+	CHECK_EQ(parse("syn-flood", "--count", "5000", &o), 0);
+	CHECK_EQ(o.count, 5000);
+	CHECK_EQ(o.clients, -1);
+	CHECK_EQ(parse("--clients=7", NULL, NULL, &o), 0);
+	CHECK_EQ(o.clients, 7);
+	CHECK_EQ(parse("--clients", "0", NULL, &o), -1);
+	CHECK_EQ(parse("--clients", "60001", NULL, &o), -1);
+	CHECK_EQ(parse("--count", "-1", NULL, &o), -1);
+	CHECK_EQ(parse("--count", "lots", NULL, &o), -1);
 }
 
 int main(void)
