@@ -97,7 +97,12 @@ it_dev() {
 it_serve() {
 	local log=$IT_TMP/$1 i
 	shift
-	ns "$synack" serve --dev "$IT_DEV" "$IT_MODE" --addr "$IT_SYNACK/24" "$@" >"$log.out" 2>"$log.err" &
+	# Not through ns(): a shell function run in the background is a bash
+	# subshell, so $! would be that shell (which ignores SIGINT) and the
+	# signals of it_serve_stop would never reach synack.  `ip netns exec`
+	# execs the command, so $! is synack itself.
+	ip netns exec "$IT_NS" "$synack" serve --dev "$IT_DEV" "$IT_MODE" --addr "$IT_SYNACK/24" "$@" \
+		>"$log.out" 2>"$log.err" &
 	SERVE_PID=$!
 	IT_PIDS+=("$SERVE_PID")
 	for i in $(seq 1 100); do
