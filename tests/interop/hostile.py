@@ -367,12 +367,15 @@ class Prober:
         self.record("zero-and-tiny-datagrams", "%d frames back" % len(extra), "want none" if extra else None)
 
     def probe_wscale_urgent(self):
-        """A handshake with window scale 15 (RFC 7323 2.3: use 14), then a
-        HEAD request sent with URG and an urgent pointer far past its data:
-        synack treats the bytes as ordinary data (RFC 9293 3.8.5) and answers."""
-        sport, isn = 42001, 0x23000000
+        """A handshake whose SYN asks for window scale 15 (RFC 7323 2.3: use
+        14), then a GET sent with URG and an urgent pointer far past its data:
+        synack treats the bytes as ordinary data (RFC 9293 3.8.5) and answers.
+        Our window is 4096 and we acknowledge none of the response: synack
+        may send 4096 bytes, or 4096 << its shift when its SYN-ACK carried a
+        window scale option too (RFC 7323 2.2: else neither side scales)."""
+        sport, isn, win = 42001, 0x23000000, 4096
         t0 = time.monotonic()
-        self.send(self.fake(sport, self.lport, "S", isn, opts=b"\x03\x03\x0f\x01", window=4096))
+        self.send(self.fake(sport, self.lport, "S", isn, opts=b"\x03\x03\x0f\x01", window=win))
         sa = None
         while time.monotonic() - t0 < 2 and sa is None:
             for (_, _, t) in self.answers_to(sport, t0):
@@ -384,33 +387,40 @@ class Prober:
             return
         opts = dict((o[0], o[1]) for o in sa.options if isinstance(o, tuple))
         ws = opts.get("WScale")
-        self.record("listen-syn-wscale-15", "SYN,ACK ack=%d wscale=%s" % (sa.ack, ws),
-                    None if sa.ack == isn + 1 and ws is not None and ws <= 14 else "want SYN,ACK with a window scale <= 14")
-        req = b"HEAD /urgent HTTP/1.1\r\nHost: x\r\n\r\n"
+        self.record("listen-syn-wscale-15", "SYN,ACK ack=%d, window scale option %s" % (
+            sa.ack, "none (no scaling either way)" if ws is None else ws),
+            None if sa.ack == isn + 1 and (ws is None or ws <= 14) else "want SYN,ACK, any window scale <= 14")
+        allowed = win if ws is None else win << 14
+        req = b"GET /urgent HTTP/1.1\r\nHost: x\r\n\r\n"
         t1 = time.monotonic()
-        self.send(self.fake(sport, self.lport, "A", isn + 1, ack=sa.seq + 1, window=4096))
-        self.send(self.fake(sport, self.lport, "PAU", isn + 1, ack=sa.seq + 1, window=4096, urgptr=60000,
+        self.send(self.fake(sport, self.lport, "A", isn + 1, ack=sa.seq + 1, window=win))
+        self.send(self.fake(sport, self.lport, "PAU", isn + 1, ack=sa.seq + 1, window=win, urgptr=60000,
                             payload=req))
-        data = b""
-        while time.monotonic() - t1 < 3 and b"\r\n\r\n" not in data:
-            time.sleep(0.05)
-            segs = sorted(((t.seq, bytes(t.payload)) for (_, _, t) in self.answers_to(sport, t1)
-                           if len(bytes(t.payload))), key=lambda x: x[0])
-            data = b"".join(dict(segs).values()) if segs else b""
+        time.sleep(1.0)
+        segs = {}
+        for (_, _, t) in self.answers_to(sport, t1):
+            if len(bytes(t.payload)):
+                segs[(t.seq - sa.seq - 1) & 0xFFFFFFFF] = bytes(t.payload)
+        data = b"".join(segs[k] for k in sorted(segs))
+        sent_to = max([k + len(v) for (k, v) in segs.items()] or [0])
         acked = max([t.ack for (_, _, t) in self.answers_to(sport, t1)] or [0])
         line = data.split(b"\r\n", 1)[0].decode(errors="replace")
-        self.record("urgent-pointer-past-data", "ack=%d, answer %r" % (acked, line),
-                    None if acked == (isn + 1 + len(req)) & 0xFFFFFFFF and line.startswith("HTTP/1.1 200")
-                    else "want the request acknowledged and HTTP/1.1 200")
+        self.record("urgent-pointer-past-data", "request acked to %d, answer %r, %d response bytes sent" % (
+            (acked - isn - 1) & 0xFFFFFFFF, line, sent_to),
+            None if acked == (isn + 1 + len(req)) & 0xFFFFFFFF and line.startswith("HTTP/1.1 200")
+            else "want the request acknowledged and HTTP/1.1 200")
+        self.record("window-after-wscale-15", "%d bytes sent into a window of %d" % (sent_to, allowed),
+                    None if 0 < sent_to <= allowed else "more than the window (or nothing)")
         self.send(self.fake(sport, self.lport, "R", isn + 1 + len(req)))
 
     def probe_oversized(self):
         """Datagrams larger than the device's usual MTU: the kernel side's
         MTU is raised for them (synack's is not), then put back.  A SYN to
-        the closed port inside a 9000- and a 65535-byte datagram: synack
-        either takes the whole datagram and answers RST, or drops it; it
-        must not take a cut-down datagram for a whole one."""
-        for total in (9000, 65535):
+        the closed port inside a 9000- and a 65521-byte datagram (the TAP
+        device's largest MTU): synack either takes the whole datagram and
+        answers RST, or drops it; it must not take a cut-down datagram for a
+        whole one."""
+        for total in (9000, 65521):
             sport, isn = 43000 + total % 1000, 0x33000000 + total
             subprocess.run(["ip", "link", "set", self.iface, "mtu", str(total)], check=True)
             pad = total - 40
@@ -593,8 +603,8 @@ def selftest():
     check("urgent", struct.unpack("!H", b[38:40])[0] == 60000 and b[33] == 0x38 and b[40:] == b"abc" and tcp_ok(b))
     b = ip_of(frame(m1, m2, a1, a2, tcp_seg(1, 2, "S", 5, opts=b"\x03\x03\x0f\x01")))
     check("wscale 15", b[40:44] == b"\x03\x03\x0f\x01" and b[32] >> 4 == 6 and tcp_ok(b))
-    b = ip_of(frame(m1, m2, a1, a2, tcp_seg(1, 2, "S", 5, payload=b"\xa5" * (65535 - 40))))
-    check("65535 bytes", len(b) == 65535 and struct.unpack("!H", b[2:4])[0] == 65535 and tcp_ok(b))
+    b = ip_of(frame(m1, m2, a1, a2, tcp_seg(1, 2, "S", 5, payload=b"\xa5" * (65521 - 40))))
+    check("65521 bytes", len(b) == 65521 and struct.unpack("!H", b[2:4])[0] == 65521 and tcp_ok(b))
     check("0-byte datagram", bytes(raw_l2(m1, m2, b"")) == bytes.fromhex("020000000002020000000001" + "0800"))
     check("1-byte datagram", len(bytes(raw_l2(m1, m2, b"\x45"))) == 15)
     for e in errors:

@@ -57,8 +57,9 @@ it_serve serve --app http --http-size 10MiB --stats-every 0.5 --pcap "$IT_TMP/ho
 
 # hostile.py first (scapy takes a while to import): it sniffs, learns
 # synack's MAC with an ARP request, says ready, then waits for the
-# connection and for the go file.
-ns "$PY" -B "$HOSTILE" run "$IT_DEV" "$IT_SYNACK" "$IT_LINUX" "$FAKE" 80 "$CLOSED" "$IT_TMP/go" \
+# connection and for the go file.  Background jobs run as `ip netns exec`
+# directly (it execs), so their pids are the processes the cleanup stops.
+ip netns exec "$IT_NS" "$PY" -B "$HOSTILE" run "$IT_DEV" "$IT_SYNACK" "$IT_LINUX" "$FAKE" 80 "$CLOSED" "$IT_TMP/go" \
 	>"$IT_TMP/hostile.out" 2>"$IT_TMP/hostile.err" &
 HOSTILE_PID=$!
 IT_PIDS+=("$HOSTILE_PID")
@@ -71,7 +72,7 @@ grep -qx ready "$IT_TMP/hostile.out" || { bad "hostile.py not ready: $(cat "$IT_
 MAC=$(sed -n 's/^synack MAC \([0-9a-f:]*\) .*/\1/p' "$IT_TMP/hostile.out")
 note "synack answered ARP from $FAKE: MAC $MAC"
 
-ns curl -sS --max-time 120 --limit-rate "$RATE" -o "$IT_TMP/body" "http://$IT_SYNACK/long" 2>"$IT_TMP/curl.err" &
+ip netns exec "$IT_NS" curl -sS --max-time 120 --limit-rate "$RATE" -o "$IT_TMP/body" "http://$IT_SYNACK/long" 2>"$IT_TMP/curl.err" &
 CURL_PID=$!
 IT_PIDS+=("$CURL_PID")
 # The baseline: a stats block printed once the connection is established.
@@ -93,8 +94,8 @@ kill -0 "$CURL_PID" 2>/dev/null && curl_running=yes
 sed -n 's/^\(live: .*\)/\1/p' "$IT_TMP/hostile.out" | while read -r l; do note "$l"; done
 while read -r l; do
 	case $l in
-	probe*' -- ok') ok; note "${l#probe }" ;;
-	probe*) bad "${l#probe }" ;;
+	'probe '*' -- ok') ok; note "${l#probe }" ;;
+	'probe '*) bad "${l#probe }" ;;
 	esac
 done <"$IT_TMP/hostile.out"
 if [ $rc -eq 0 ] && grep -q '^probes=[0-9]* failed=0$' "$IT_TMP/hostile.out"; then
@@ -171,7 +172,7 @@ if it_pcap_problems "$pcap" >"$IT_TMP/all-problems" 2>&1; then
 	bad "tshark found nothing wrong in the whole capture: the hostile frames were not recorded"
 else
 	ok
-	note "whole pcap: $(head -n 1 "$IT_TMP/all-problems" | cut -d: -f2-) (the probes, malformed on purpose)"
+	note "whole pcap:$(head -n 1 "$IT_TMP/all-problems" | cut -d: -f2- | sed 's/:$//') (the probes, malformed on purpose)"
 fi
 tshark -n -r "$pcap" -Y "eth.src == $MAC || (!eth && ip.src == $IT_SYNACK)" -w "$IT_TMP/hostile-sent-by-synack.pcap" 2>/dev/null
 it_pcap_check "$IT_TMP/hostile-sent-by-synack.pcap"
