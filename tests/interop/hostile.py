@@ -319,6 +319,9 @@ class Prober:
         add("listen-syn-unknown-option", "S", P, lambda s, sp: self.syn_ack(s, sp), opts=b"\xfe\x04\xab\xcd")
         # Flag sets (RFC 9293 3.10.7.1 closed port, 3.10.7.2 LISTEN).
         add("closed-syn", "S", C, lambda s, sp: self.rst_ack(s + 1))
+        # SYN+FIN and SYN+RST never reach TCP: the wire layer drops them as
+        # tcp_bad_flags (DESIGN.md), so even a closed port stays silent where
+        # RFC 9293 3.10.7.1 read literally would send a RST for SYN+FIN.
         add("closed-syn-fin", "SF", C, none, "tcp_bad_flags")
         add("closed-syn-rst", "SR", C, none, "tcp_bad_flags")
         add("closed-null", "", C, lambda s, sp: self.rst_ack(s))
