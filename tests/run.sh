@@ -17,13 +17,16 @@ command -v cc >/dev/null || missing+=(gcc)
 command -v make >/dev/null || missing+=(make)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 # The interop tests (tests/interop) run only as root; they talk to the
-# kernel's TCP with these, and tshark checks their captures.
+# kernel's TCP with these, tshark checks their captures, scapy crafts
+# hostile frames.
 if [ "$(id -u)" -eq 0 ]; then
 	command -v curl >/dev/null || missing+=(curl)
 	command -v ip >/dev/null || missing+=(iproute2)
 	command -v ping >/dev/null || missing+=(iputils-ping)
 	command -v python3 >/dev/null || missing+=(python3)
 	command -v tshark >/dev/null || missing+=(tshark)
+	# test_hostile_scapy.sh crafts frames with Debian's scapy (system python).
+	/usr/bin/python3 -c 'import scapy.all' >/dev/null 2>&1 || missing+=(python3-scapy)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "installing: ${missing[*]}"
