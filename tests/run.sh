@@ -11,6 +11,9 @@ command -v cmake >/dev/null || missing+=(cmake)
 command -v cc >/dev/null || missing+=(gcc)
 command -v make >/dev/null || missing+=(make)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
+# For synack-bench's side-by-side runs (lwIP rows, veth offloads).
+[ -e /usr/include/lwip/lwip/tcp.h ] || missing+=(liblwip-dev)
+command -v ethtool >/dev/null || missing+=(ethtool)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "installing: ${missing[*]}"
 	apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
