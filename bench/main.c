@@ -419,8 +419,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (callgrind)
-		return callgrind_mode("/proc/self/exe", o.json);
+	if (callgrind) {
+		/* Under valgrind /proc/self/exe would name valgrind: resolve it now. */
+		char self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n <= 0)
+			return 1;
+		self[n] = 0;
+		return callgrind_mode(self, o.json);
+	}
 
 	o.run_synack = list_has(only, "synack");
 	o.run_linux = list_has(only, "linux");
