@@ -309,6 +309,26 @@ struct synack_stats {
 	uint64_t bytes_buffered; /* payload bytes held in send/receive/reassembly buffers */
 };
 void synack_stats(const struct synack_stack *st, struct synack_stats *out);
+/*
+ * Memory the stack holds now, in bytes, by what it is for: what the stack
+ * allocated (the sizes it asked the allocator for), not the allocator's own
+ * overhead.  An idle established connection costs tcbs + sockets (its
+ * buffers are released when empty); a TIME_WAIT entry costs time_wait.
+ * Freed objects kept for reuse are in cached (and in total): what a set of
+ * connections costs is the change in total - cached.
+ */
+struct synack_mem {
+	uint64_t total;       /* the sum of the fields below */
+	uint64_t tcbs;        /* TCBs (listeners and connections) past SYN_RECEIVED */
+	uint64_t time_wait;   /* compact TIME_WAIT records */
+	uint64_t syn_pending; /* TCBs of half-open connections (SYN_RECEIVED) */
+	uint64_t buffers; /* send, receive and reassembly buffers, unread data of closed sockets */
+	uint64_t other;   /* the stack object, hash tables, timers, trace ring, queues */
+	uint64_t sockets; /* socket objects and the descriptor table */
+	uint64_t packets; /* datagrams in the outbox and the packet free list */
+	uint64_t cached;  /* freed TCBs, sockets and TIME_WAIT records kept for reuse */
+};
+void synack_memory(const struct synack_stack *st, struct synack_mem *out);
 /* Number of counters and the name of counter i (in struct order). */
 size_t synack_counter_count(void);
 const char *synack_counter_name(size_t i);

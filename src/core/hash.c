@@ -28,7 +28,7 @@ int htable_init(struct htable *t, const uint8_t key[16], size_t initial_buckets)
 		return -ENOMEM;
 	t->mask = n - 1;
 	t->count = 0;
-	memcpy(t->key, key, sizeof(t->key));
+	siphash_key_words(key, t->key);
 	return 0;
 }
 
@@ -40,43 +40,24 @@ void htable_fini(struct htable *t)
 	t->count = 0;
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 uint64_t htable_hash(const struct htable *t, const struct tuple *k)
 {
-	/* Hash an explicit byte layout rather than the struct: padding bytes
-	 * are unspecified and the result must not depend on the host. */
-	uint8_t b[12];
-	put_be32(b, k->laddr);
-	put_be32(b + 4, k->raddr);
-	put_be16(b + 8, k->lport);
-	put_be16(b + 10, k->rport);
-	return siphash24(t->key, b, sizeof(b));
+	/* The hash of an explicit byte layout (addresses and ports in network
+	 * order), never of the struct's bytes: padding is unspecified and the
+	 * result must not depend on the host. */
+	return siphash13_tuple(t->key, k->laddr, k->raddr, k->lport, k->rport);
 }
 
 struct hnode *htable_find(const struct htable *t, const struct tuple *k)
 {
-	uint64_t h = htable_hash(t, k);
-	for (struct hnode *n = t->buckets[h & t->mask]; n; n = n->next)
-		if (n->hash == h && tuple_eq(&n->key, k))
+	for (struct hnode *n = t->buckets[htable_hash(t, k) & t->mask]; n; n = n->next)
+		if (tuple_eq(&n->key, k))
 			return n;
 	return NULL;
 }
 
-/* Doubles the bucket array.  Nodes carry their hash, so moving them needs
- * no rehashing.  On allocation failure the old table stays in use. */
+/* Doubles the bucket array, hashing every key again.  On allocation failure
+ * the old table stays in use. */
 static void htable_grow(struct htable *t)
 {
 	size_t old_n = t->mask + 1;
@@ -90,7 +71,7 @@ static void htable_grow(struct htable *t)
 		struct hnode *n = t->buckets[i];
 		while (n) {
 			struct hnode *next = n->next;
-			struct hnode **slot = &nb[n->hash & (new_n - 1)];
+			struct hnode **slot = &nb[htable_hash(t, &n->key) & (new_n - 1)];
 			n->next = *slot;
 			*slot = n;
 			n = next;
@@ -103,8 +84,7 @@ static void htable_grow(struct htable *t)
 
 int htable_insert(struct htable *t, struct hnode *n)
 {
-	n->hash = htable_hash(t, &n->key);
-	struct hnode **slot = &t->buckets[n->hash & t->mask];
+	struct hnode **slot = &t->buckets[htable_hash(t, &n->key) & t->mask];
 	n->next = *slot;
 	*slot = n;
 	t->count++;
@@ -116,7 +96,8 @@ int htable_insert(struct htable *t, struct hnode *n)
 void htable_remove(struct htable *t, struct hnode *n)
 {
 	/* The chain is singly linked, so find the pointer that refers to n. */
-	for (struct hnode **pp = &t->buckets[n->hash & t->mask]; *pp; pp = &(*pp)->next) {
+	for (struct hnode **pp = &t->buckets[htable_hash(t, &n->key) & t->mask]; *pp;
+	     pp = &(*pp)->next) {
 		if (*pp == n) {
 			*pp = n->next;
 			n->next = NULL;

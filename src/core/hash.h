@@ -1,5 +1,5 @@
 /*
- * An intrusive hash table keyed by a TCP 4-tuple, hashed with SipHash under
+ * An intrusive hash table keyed by a TCP 4-tuple, hashed with SipHash-1-3 under
  * the stack's secret so that remote peers cannot aim many connections at one
  * bucket.  Chained buckets, power-of-two sized, doubled when the load passes
  * one entry per bucket.  Nodes are embedded in their owners.
@@ -22,22 +22,33 @@ static inline int tuple_eq(const struct tuple *a, const struct tuple *b)
 	       a->rport == b->rport;
 }
 
+/* No hash is stored in the node: comparing 12 bytes is as cheap as comparing
+ * a stored hash, and leaving it out keeps TIME_WAIT records small.  Removal
+ * and growth hash the key again. */
 struct hnode {
 	struct hnode *next;
 	struct tuple key;
-	uint64_t hash;
+	/* For the owner; they fill what would be padding after the key. */
+	uint8_t kind;  /* what the node is embedded in */
+	uint8_t table; /* which table holds it, 0 for none */
+	uint16_t aux;  /* a small value the owner keeps here */
 };
 
 struct htable {
 	struct hnode **buckets;
 	size_t mask; /* bucket count - 1 */
 	size_t count;
-	uint8_t key[16];
+	uint64_t key[2]; /* the SipHash key as words */
 };
 
 /* initial_buckets is rounded up to a power of two (at least 16). */
 int htable_init(struct htable *t, const uint8_t key[16], size_t initial_buckets);
 void htable_fini(struct htable *t); /* frees buckets, not nodes */
+/* Bytes the table itself holds (its buckets; nodes belong to their owners). */
+static inline size_t htable_bytes(const struct htable *t)
+{
+	return t->buckets ? (t->mask + 1) * sizeof(*t->buckets) : 0;
+}
 uint64_t htable_hash(const struct htable *t, const struct tuple *k);
 struct hnode *htable_find(const struct htable *t, const struct tuple *k);
 /* Inserts n under n->key (which the caller set).  Returns 0 or -ENOMEM.  A

@@ -4,9 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The first allocation: big enough for a typical burst without sizing every
- * buffer for the worst case up front. */
-#define RING_FIRST_ALLOC 4096u
+/* RING_FIRST_ALLOC, the first allocation, is big enough for a typical
+ * burst without sizing every buffer for the worst case up front. */
 
 void ring_init(struct ring *r, uint32_t cap)
 {
@@ -17,15 +16,32 @@ void ring_init(struct ring *r, uint32_t cap)
 	r->len = 0;
 }
 
+/* Releases the buffer: a pooled-size one goes back to the pool. */
+static void ring_release(struct ring *r, struct slab *pool)
+{
+	if (pool && r->alloc == RING_FIRST_ALLOC)
+		slab_free(pool, r->buf);
+	else
+		free(r->buf);
+	r->buf = NULL;
+	r->alloc = 0;
+	r->head = 0;
+}
+
+void ring_fini_pool(struct ring *r, struct slab *pool)
+{
+	ring_release(r, pool);
+	ring_init(r, r->cap);
+}
+
 void ring_fini(struct ring *r)
 {
-	free(r->buf);
-	ring_init(r, r->cap);
+	ring_fini_pool(r, NULL);
 }
 
 /* Makes room for need bytes in total (need <= cap).  Doubles from a small
  * first size so the allocation tracks the data actually held. */
-static int ring_reserve(struct ring *r, uint32_t need)
+static int ring_reserve(struct ring *r, struct slab *pool, uint32_t need)
 {
 	if (need <= r->alloc)
 		return 0;
@@ -35,7 +51,16 @@ static int ring_reserve(struct ring *r, uint32_t need)
 		size *= 2;
 	if (size > r->cap)
 		size = r->cap; /* callers never ask for more than cap */
-	uint8_t *nb = realloc(r->buf, (size_t)size);
+	uint8_t *nb;
+	if (pool && r->alloc == 0 && size == RING_FIRST_ALLOC) {
+		nb = slab_alloc(pool);
+	} else {
+		if (pool && r->alloc == RING_FIRST_ALLOC)
+			slab_forget(pool); /* the buffer leaves the pool's books */
+		nb = realloc(r->buf, (size_t)size);
+		if (!nb && pool && r->alloc == RING_FIRST_ALLOC)
+			slab_adopt(pool); /* still the pool's */
+	}
 	if (!nb)
 		return -ENOMEM;
 	/* If the data wrapped, its first part sat at the end of the old
@@ -62,10 +87,15 @@ static inline uint32_t ring_pos(const struct ring *r, uint32_t off)
 
 uint32_t ring_write(struct ring *r, const void *data, uint32_t n)
 {
+	return ring_write_pool(r, NULL, data, n);
+}
+
+uint32_t ring_write_pool(struct ring *r, struct slab *pool, const void *data, uint32_t n)
+{
 	uint32_t space = ring_space(r);
 	if (n > space)
 		n = space;
-	if (n == 0 || ring_reserve(r, r->len + n) < 0)
+	if (n == 0 || ring_reserve(r, pool, r->len + n) < 0)
 		return 0;
 	uint32_t tail = ring_pos(r, r->len);
 	uint32_t first = r->alloc - tail < n ? r->alloc - tail : n;
@@ -88,17 +118,30 @@ uint32_t ring_peek(const struct ring *r, uint32_t off, void *out, uint32_t n)
 	return n;
 }
 
+const uint8_t *ring_span(const struct ring *r, uint32_t off, uint32_t n, uint32_t *first)
+{
+	if (n == 0) {
+		*first = 0;
+		return r->buf;
+	}
+	uint32_t start = ring_pos(r, off);
+	*first = r->alloc - start < n ? r->alloc - start : n;
+	return r->buf + start;
+}
+
 void ring_consume(struct ring *r, uint32_t n)
+{
+	ring_consume_pool(r, NULL, n);
+}
+
+void ring_consume_pool(struct ring *r, struct slab *pool, uint32_t n)
 {
 	if (n > r->len)
 		n = r->len;
 	r->len -= n;
 	if (r->len == 0) {
 		/* An idle connection holds no payload memory. */
-		free(r->buf);
-		r->buf = NULL;
-		r->alloc = 0;
-		r->head = 0;
+		ring_release(r, pool);
 		return;
 	}
 	r->head = ring_pos(r, n);

@@ -8,6 +8,12 @@
 
 #include <stdint.h>
 
+#include "core/slab.h"
+
+/* The size of a ring's first allocation; a stack keeps freed buffers of
+ * this size in a cache (a struct slab of this object size). */
+#define RING_FIRST_ALLOC 4096u
+
 struct ring {
 	uint8_t *buf;   /* NULL while empty */
 	uint32_t cap;   /* size limit in bytes */
@@ -27,8 +33,21 @@ static inline uint32_t ring_space(const struct ring *r)
 uint32_t ring_write(struct ring *r, const void *data, uint32_t n);
 /* Copies up to n bytes starting off bytes after the head, without removing. */
 uint32_t ring_peek(const struct ring *r, uint32_t off, void *out, uint32_t n);
+/* Where the bytes from off on lie: returns the first contiguous piece and
+ * sets *first to its length (at most n); the rest, n - *first bytes, starts
+ * at r->buf.  off + n must not pass len. */
+const uint8_t *ring_span(const struct ring *r, uint32_t off, uint32_t n, uint32_t *first);
 /* Removes n bytes (n <= len) from the head; frees memory when empty. */
 void ring_consume(struct ring *r, uint32_t n);
+/*
+ * The same, taking the first buffer from pool and returning it there when
+ * the ring drains, so that a connection exchanging small messages costs no
+ * malloc per message.  pool may be NULL.  A ring used with a pool must
+ * always be used with it.
+ */
+uint32_t ring_write_pool(struct ring *r, struct slab *pool, const void *data, uint32_t n);
+void ring_consume_pool(struct ring *r, struct slab *pool, uint32_t n);
+void ring_fini_pool(struct ring *r, struct slab *pool);
 /* Changes the limit.  Returns 0, or -EINVAL when cap < len. */
 int ring_set_cap(struct ring *r, uint32_t cap);
 

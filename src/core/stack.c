@@ -157,6 +157,13 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 	st->pkt_size = cfg->mtu;
 	st->scratch = malloc(st->pkt_size);
 	timer_queue_init(&st->timers);
+	timer_node_init(&st->tw_timer);
+	/* The caches keep what a burst of this many connections frees. */
+	slab_init(&st->tcb_slab, sizeof(struct tcb), 256);
+	slab_init(&st->sock_slab, sizeof(struct sock), 256);
+	slab_init(&st->tw_slab, sizeof(struct tw), 1024);
+	slab_init(&st->buf_slab, RING_FIRST_ALLOC, 256);
+	slab_init(&st->ofo_slab, sizeof(struct ofo_seg) + cfg->mtu, 256);
 	if (!st->scratch || htable_init(&st->conns, st->key_hash, 64) != 0)
 		goto nomem_free;
 	if (htable_init(&st->listeners, st->key_hash, 16) != 0) {
@@ -198,14 +205,15 @@ static void collect_conn(void *ctx, struct hnode *n)
 static void free_tcb_now(struct tcb *tcb)
 {
 	/* Teardown: no segments are sent and no state changes traced. */
-	ring_fini(&tcb->snd_buf);
-	ring_fini(&tcb->rcv_buf);
+	struct synack_stack *st = tcb->st;
+	ring_fini_pool(&tcb->snd_buf, &st->buf_slab);
+	ring_fini_pool(&tcb->rcv_buf, &st->buf_slab);
 	while (tcb->ofo) {
 		struct ofo_seg *o = tcb->ofo;
 		tcb->ofo = o->next;
-		free(o);
+		tcp_ofo_free(st, o);
 	}
-	free(tcb);
+	slab_free(&st->tcb_slab, tcb);
 }
 
 void synack_stack_free(struct synack_stack *st)
@@ -219,14 +227,17 @@ void synack_stack_free(struct synack_stack *st)
 	if (c.v) {
 		htable_foreach(&st->conns, collect_conn, &c);
 		htable_foreach(&st->listeners, collect_conn, &c);
-		for (size_t i = 0; i < c.n; i++) {
-			if (c.v[i]->kind == CONN_TW)
-				free(container_of(c.v[i], struct tw, h));
-			else
+		for (size_t i = 0; i < c.n; i++)
+			if (c.v[i]->node.kind == CONN_TCB)
 				free_tcb_now(container_of(c.v[i], struct tcb, h));
-		}
 		free(c.v);
 	}
+	tcp_tw_free_all(st);
+	slab_fini(&st->tcb_slab);
+	slab_fini(&st->sock_slab);
+	slab_fini(&st->tw_slab);
+	slab_fini(&st->buf_slab);
+	slab_fini(&st->ofo_slab);
 	htable_fini(&st->conns);
 	htable_fini(&st->listeners);
 	timer_queue_fini(&st->timers);
@@ -474,7 +485,7 @@ static void sum_buffers(void *ctx, struct hnode *n)
 {
 	struct conn_head *h = container_of(n, struct conn_head, node);
 	uint64_t *sum = ctx;
-	if (h->kind == CONN_TCB) {
+	if (h->node.kind == CONN_TCB) {
 		const struct tcb *t = container_of(h, struct tcb, h);
 		*sum += t->snd_buf.len + t->rcv_buf.len + t->ofo_bytes;
 	}
@@ -493,6 +504,77 @@ void synack_stats(const struct synack_stack *st, struct synack_stats *out)
 		if (st->socks[i])
 			sum += st->socks[i]->rcv_left.len;
 	out->bytes_buffered = sum;
+}
+
+/* ------------------------------------------------------------------ */
+/* Memory accounting.                                                  */
+
+struct mem_walk {
+	const struct synack_stack *st;
+	struct synack_mem *m;
+	uint64_t syn_pending; /* TCBs in SYN_RECEIVED */
+};
+
+static uint64_t tcb_buffer_bytes(const struct synack_stack *st, const struct tcb *t)
+{
+	uint64_t b = (uint64_t)t->snd_buf.alloc + t->rcv_buf.alloc;
+	for (const struct ofo_seg *o = t->ofo; o; o = o->next)
+		b += tcp_ofo_bytes(st, o);
+	return b;
+}
+
+static void mem_conn(void *ctx, struct hnode *n)
+{
+	struct mem_walk *w = ctx;
+	struct conn_head *h = container_of(n, struct conn_head, node);
+	if (h->node.kind != CONN_TCB)
+		return; /* TIME_WAIT records are counted as a whole */
+	const struct tcb *t = container_of(h, struct tcb, h);
+	if (t->state == SYNACK_SYN_RECEIVED)
+		w->syn_pending++;
+	w->m->buffers += tcb_buffer_bytes(w->st, t);
+}
+
+/*
+ * Walks the tables rather than counting on every allocation: the answer is
+ * exact, and the per-packet paths carry no bookkeeping for a question asked
+ * rarely.  Every TCB is counted through conns_live, so one that sits in no
+ * table (none should) would still be seen.
+ */
+void synack_memory(const struct synack_stack *st, struct synack_mem *out)
+{
+	struct mem_walk w;
+	if (!out)
+		return;
+	memset(out, 0, sizeof(*out));
+	if (!st)
+		return;
+	w.st = st;
+	w.m = out;
+	w.syn_pending = 0;
+	htable_foreach(&st->conns, mem_conn, &w);
+	htable_foreach(&st->listeners, mem_conn, &w);
+	out->syn_pending = w.syn_pending * sizeof(struct tcb);
+	out->tcbs = (st->stats.conns_live - w.syn_pending) * sizeof(struct tcb);
+	out->time_wait = st->tw_records * sizeof(struct tw);
+	out->cached = slab_cached_bytes(&st->tcb_slab) + slab_cached_bytes(&st->sock_slab) +
+	              slab_cached_bytes(&st->tw_slab) + slab_cached_bytes(&st->buf_slab) +
+	              slab_cached_bytes(&st->ofo_slab);
+	out->sockets = (uint64_t)st->nsocks * (sizeof(*st->socks) + sizeof(*st->free_fds)) +
+	               (st->ports ? (uint64_t)(st->ports_mask + 1) * sizeof(*st->ports) : 0);
+	for (int i = 0; i < st->nsocks; i++)
+		if (st->socks[i]) {
+			out->sockets += sizeof(struct sock);
+			out->buffers += st->socks[i]->rcv_left.alloc;
+		}
+	out->packets =
+	    (uint64_t)(st->out_len + st->pkt_free_len) * (sizeof(struct pkt) + st->pkt_size);
+	out->other = sizeof(*st) + st->pkt_size /* scratch */ +
+	             (uint64_t)st->cfg.trace_capacity * sizeof(*st->trace) +
+	             htable_bytes(&st->conns) + htable_bytes(&st->listeners) +
+	             timer_queue_bytes(&st->timers) + st->evq_cap * sizeof(*st->evq);
+	out->total = out->tcbs + out->time_wait + out->syn_pending + out->buffers + out->other +
+	             out->sockets + out->packets + out->cached;
 }
 
 static const char *const counter_names[] = {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/hash.h"
+#include "core/slab.h"
 #include "core/timer.h"
 #include "synack/synack.h"
 
@@ -16,6 +17,13 @@
 
 struct sock;
 struct tcb;
+
+/* How many bound sockets use a local port, and how many of them refuse to
+ * share it (no SO_REUSEADDR, or listening). */
+struct port_use {
+	uint32_t bound, blocking;
+	uint16_t port;
+};
 
 /* One queued outgoing datagram. */
 struct pkt {
@@ -36,6 +44,17 @@ struct synack_stack {
 	struct htable listeners; /* listening TCBs by (laddr or 0, lport) */
 	struct timer_queue timers;
 
+	/* TIME_WAIT records, oldest first, and the one timer for the oldest
+	 * live one; tw_records counts the dead ones still listed too. */
+	struct tw *tw_oldest, *tw_youngest;
+	struct timer_node tw_timer;
+	uint64_t tw_records;
+
+	/* Caches of fixed-size objects. */
+	struct slab tcb_slab, tw_slab, sock_slab;
+	struct slab buf_slab; /* first buffers of rings (RING_FIRST_ALLOC bytes) */
+	struct slab ofo_slab; /* out-of-order segments, room for a whole datagram */
+
 	/* Outbox: FIFO of datagrams for the caller, and a free list. */
 	struct pkt *out_head, *out_tail, *pkt_free;
 	size_t out_len, pkt_free_len;
@@ -55,6 +74,11 @@ struct synack_stack {
 	/* Trace ring. */
 	struct synack_trace *trace;
 	uint64_t trace_head, trace_tail; /* absolute indexes; slot = index % capacity */
+
+	/* Local ports bound by sockets (src/sock): an open-addressing table
+	 * so that finding whether a port is taken is O(1). */
+	struct port_use *ports;
+	uint32_t ports_mask, ports_used;
 
 	struct synack_stats stats;
 	uint32_t ephemeral_next; /* RFC 6056 algorithm 3 counter */

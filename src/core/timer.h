@@ -1,27 +1,47 @@
 /*
- * The stack's timer queue: one node per owner (a connection or a TIME_WAIT
- * record), each armed at most once, keyed by its deadline.  Ties break by
- * arming order, so runs are reproducible.  This is a binary min-heap with
- * O(log n) arm and cancel; the interface is the one a hierarchical wheel
- * would have, so the structure can change without touching callers.
+ * The stack's timer queue: one node per owner (a connection, or the
+ * TIME_WAIT list), each armed at most once, keyed by its deadline in
+ * microseconds.  Nodes fire exactly at their deadline, and among equal
+ * deadlines in arming order, so runs are reproducible.
+ *
+ * Two parts.  A hierarchical timer wheel (levels of 64 slots, each level
+ * 64 times coarser than the one below, relative to a base time) holds every
+ * deadline after the base: arming and cancelling there is O(1).  A small
+ * binary heap holds the deadlines at or before the base, which are the
+ * earliest ones, so the next deadline is always exact and at hand.  When the
+ * heap runs empty the wheel's earliest slot is cascaded down, moving the base
+ * forward to that slot, until the earliest deadline lands in the heap.  Each
+ * node moves down at most once per level, so the cost is amortised O(1) per
+ * arming; only timers armed before the current earliest deadline pay the
+ * heap's O(log k), k being how many such timers are armed.
  */
 #ifndef SYNACK_TIMER_H
 #define SYNACK_TIMER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define TIMER_UNARMED UINT32_MAX
+/* idx of a node in the wheel: this bit plus level * 64 + slot. */
+#define TIMER_IN_WHEEL 0x80000000u
+#define TIMER_LEVELS 11 /* 11 levels of 6 bits cover 64-bit deadlines */
+#define TIMER_SLOTS 64
 
 struct timer_node {
-	uint64_t at;    /* deadline, valid while armed */
-	uint64_t order; /* arming sequence number, breaks ties */
-	uint32_t idx;   /* position in the heap, TIMER_UNARMED when not armed */
+	uint64_t at;                    /* deadline, valid while armed */
+	uint64_t order;                 /* arming sequence number, breaks ties */
+	struct timer_node *next, *prev; /* slot list while in the wheel */
+	uint32_t idx;                   /* heap position, TIMER_IN_WHEEL | slot, or TIMER_UNARMED */
 };
 
 struct timer_queue {
-	struct timer_node **heap;
+	struct timer_node **heap; /* deadlines <= base */
 	uint32_t len, cap;
 	uint64_t next_order;
+	uint64_t base;                   /* every wheel node's deadline is > base */
+	uint32_t wheel_count;            /* nodes in the wheel */
+	uint64_t occupied[TIMER_LEVELS]; /* bit s: slot s of the level is not empty */
+	struct timer_node *slots[TIMER_LEVELS][TIMER_SLOTS];
 };
 
 /* A node must be initialised once before first use (it starts unarmed). */
@@ -30,6 +50,7 @@ static inline void timer_node_init(struct timer_node *n)
 	n->idx = TIMER_UNARMED;
 	n->at = 0;
 	n->order = 0;
+	n->next = n->prev = NULL;
 }
 static inline int timer_armed(const struct timer_node *n)
 {
@@ -40,6 +61,14 @@ void timer_queue_init(struct timer_queue *q);
 void timer_queue_fini(struct timer_queue *q); /* frees the heap, not the nodes */
 /* Arms (or re-arms) n at time at.  Returns 0 or -ENOMEM (n is then unarmed). */
 int timer_arm(struct timer_queue *q, struct timer_node *n, uint64_t at);
+/* Arms n with a given arming sequence number (one taken earlier from
+ * timer_take_order()), as if it had been armed at that moment. */
+int timer_arm_ordered(struct timer_queue *q, struct timer_node *n, uint64_t at, uint64_t order);
+/* Takes the next arming sequence number without arming anything. */
+static inline uint64_t timer_take_order(struct timer_queue *q)
+{
+	return q->next_order++;
+}
 /* Cancels n if armed; a no-op otherwise. */
 void timer_cancel(struct timer_queue *q, struct timer_node *n);
 /* Earliest deadline, or UINT64_MAX when nothing is armed. */
@@ -48,7 +77,14 @@ uint64_t timer_next(const struct timer_queue *q);
 struct timer_node *timer_pop_due(struct timer_queue *q, uint64_t now);
 static inline uint32_t timer_count(const struct timer_queue *q)
 {
-	return q->len;
+	return q->len + q->wheel_count;
 }
+/* Bytes the queue itself holds (not the nodes, which their owners embed). */
+static inline size_t timer_queue_bytes(const struct timer_queue *q)
+{
+	return (size_t)q->cap * sizeof(*q->heap);
+}
+/* Checks every internal invariant; returns 0 when they hold (for tests). */
+int timer_queue_check(const struct timer_queue *q);
 
 #endif

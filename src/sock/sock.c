@@ -14,6 +14,9 @@
 
 #define SOCK_MAX 1048576
 
+static int port_ref(struct synack_stack *st, const struct sock *so);
+static void port_unref(struct synack_stack *st, const struct sock *so);
+
 struct sock *sock_get(struct synack_stack *st, int fd)
 {
 	if (!st || fd < 0 || fd >= st->nsocks)
@@ -54,9 +57,10 @@ int synack_socket(struct synack_stack *st)
 		}
 		st->nsocks = cap;
 	}
-	so = calloc(1, sizeof(*so));
+	so = slab_alloc(&st->sock_slab);
 	if (!so)
 		return -ENOMEM;
+	memset(so, 0, sizeof(*so));
 	fd = st->free_fds[--st->nfree];
 	so->fd = fd;
 	so->linger = -1;
@@ -74,10 +78,12 @@ int synack_socket(struct synack_stack *st)
 static void sock_release(struct synack_stack *st, struct sock *so)
 {
 	int fd = so->fd;
-	ring_fini(&so->rcv_left);
+	if (so->bound)
+		port_unref(st, so);
+	ring_fini_pool(&so->rcv_left, &st->buf_slab);
 	st->socks[fd] = NULL;
 	st->free_fds[st->nfree++] = fd;
-	free(so);
+	slab_free(&st->sock_slab, so);
 }
 
 void sock_detach(struct synack_stack *st, int fd, int err)
@@ -102,11 +108,14 @@ void sock_table_free(struct synack_stack *st)
 {
 	for (int i = 0; i < st->nsocks; i++)
 		if (st->socks[i]) {
-			ring_fini(&st->socks[i]->rcv_left);
-			free(st->socks[i]);
+			ring_fini_pool(&st->socks[i]->rcv_left, &st->buf_slab);
+			slab_free(&st->sock_slab, st->socks[i]);
 		}
 	free(st->socks);
 	free(st->free_fds);
+	free(st->ports);
+	st->ports = NULL;
+	st->ports_mask = st->ports_used = 0;
 	st->socks = NULL;
 	st->free_fds = NULL;
 	st->nsocks = st->nfree = 0;
@@ -117,19 +126,101 @@ static int is_local_addr(const struct synack_stack *st, uint32_t addr)
 	return addr == 0 || addr == st->cfg.addr;
 }
 
+/* ------------------------------------------------------------------ */
+/* Local ports in use: counts per port in a linear-probing table, so   */
+/* bind and the ephemeral port search never scan the sockets.          */
+
+#define PORTS_MIN 64
+
+static struct port_use *port_slot(const struct synack_stack *st, uint16_t port)
+{
+	/* Ports are not secret and the table holds at most 65536 keys, so a
+	 * multiplicative hash spreads them well enough. */
+	uint32_t i = ((uint32_t)port * 0x9e3779b1u >> 16) & st->ports_mask;
+	while (st->ports[i].bound && st->ports[i].port != port)
+		i = (i + 1) & st->ports_mask;
+	return &st->ports[i];
+}
+
+static int ports_grow(struct synack_stack *st)
+{
+	uint32_t old_n = st->ports ? st->ports_mask + 1 : 0, n = old_n ? old_n * 2 : PORTS_MIN;
+	struct port_use *old = st->ports, *t = calloc(n, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	st->ports = t;
+	st->ports_mask = n - 1;
+	for (uint32_t i = 0; i < old_n; i++)
+		if (old[i].bound)
+			*port_slot(st, old[i].port) = old[i];
+	free(old);
+	return 0;
+}
+
+static int sock_blocks_port(const struct sock *so)
+{
+	return !so->reuseaddr || so->listening;
+}
+
+/* Counts so on its local port (it has just become bound).  Returns 0 or
+ * -ENOMEM. */
+static int port_ref(struct synack_stack *st, const struct sock *so)
+{
+	struct port_use *u = st->ports ? port_slot(st, so->local.port) : NULL;
+	if (!u || !u->bound) {
+		/* A new port: keep the table at most half full. */
+		if ((!st->ports || (st->ports_used + 1) * 2 > st->ports_mask + 1) &&
+		    ports_grow(st) < 0)
+			return -ENOMEM;
+		u = port_slot(st, so->local.port);
+		u->port = so->local.port;
+		st->ports_used++;
+	}
+	u->bound++;
+	u->blocking += (uint32_t)sock_blocks_port(so);
+	return 0;
+}
+
+/* Takes so off its local port (before it is released or changes how it
+ * shares the port). */
+static void port_unref(struct synack_stack *st, const struct sock *so)
+{
+	struct port_use *u = port_slot(st, so->local.port);
+	if (!u->bound)
+		return;
+	u->blocking -= (uint32_t)sock_blocks_port(so);
+	if (--u->bound)
+		return;
+	/* Deleting from a linear-probing table: move later entries of the
+	 * cluster back into the hole so that lookups still find them. */
+	st->ports_used--;
+	uint32_t hole = (uint32_t)(u - st->ports), i = hole;
+	for (;;) {
+		i = (i + 1) & st->ports_mask;
+		if (!st->ports[i].bound)
+			break;
+		uint32_t home = ((uint32_t)st->ports[i].port * 0x9e3779b1u >> 16) & st->ports_mask;
+		/* The entry may fill the hole when its home is not inside
+		 * (hole, i], cyclically. */
+		if (((i - home) & st->ports_mask) >= ((i - hole) & st->ports_mask)) {
+			st->ports[hole] = st->ports[i];
+			hole = i;
+		}
+	}
+	memset(&st->ports[hole], 0, sizeof(st->ports[hole]));
+}
+
+/* Whether self may not use port.  SO_REUSEADDR lets a new socket bind beside
+ * connections that still use the port, but never beside a listener.  self is
+ * never bound when asking. */
 static int port_taken(struct synack_stack *st, const struct sock *self, uint16_t port)
 {
-	for (int i = 0; i < st->nsocks; i++) {
-		struct sock *o = st->socks[i];
-		if (!o || o == self || !o->bound || o->local.port != port)
-			continue;
-		/* SO_REUSEADDR lets a new socket bind beside connections that
-		 * still use the port, but never beside a listener. */
-		if (self->reuseaddr && o->reuseaddr && !o->listening)
-			continue;
-		return 1;
-	}
-	return 0;
+	if (!st->ports)
+		return 0;
+	const struct port_use *u = port_slot(st, port);
+	if (!u->bound)
+		return 0;
+	return self->reuseaddr ? u->blocking > 0 : 1;
 }
 
 int synack_bind(struct synack_stack *st, int s, const struct synack_endpoint *local)
@@ -148,10 +239,11 @@ int synack_bind(struct synack_stack *st, int s, const struct synack_endpoint *lo
 		return -EADDRINUSE;
 	so->local = *local;
 	so->local.addr = st->cfg.addr;
-	so->bound = local->port != 0;
-	if (local->port == 0) {
-		/* Port 0: an ephemeral port is chosen at listen/connect. */
-		so->bound = 0;
+	/* Port 0: an ephemeral port is chosen at listen/connect. */
+	if (local->port != 0) {
+		if (port_ref(st, so) < 0)
+			return -ENOMEM;
+		so->bound = 1;
 	}
 	return 0;
 }
@@ -183,9 +275,11 @@ static int pick_port(struct synack_stack *st, struct sock *so, const struct syna
 			if (htable_find(&st->listeners, &t))
 				continue;
 		}
-		st->ephemeral_next += i + 1;
 		so->local.addr = st->cfg.addr;
 		so->local.port = port;
+		if (port_ref(st, so) < 0)
+			return -ENOMEM;
+		st->ephemeral_next += i + 1;
 		so->bound = 1;
 		return 0;
 	}
@@ -225,7 +319,9 @@ int synack_listen(struct synack_stack *st, int s, int backlog)
 	ring_set_cap(&l->rcv_buf, (uint32_t)so->rcvbuf);
 	ring_set_cap(&l->snd_buf, (uint32_t)so->sndbuf);
 	so->tcb = l;
+	port_unref(st, so);
 	so->listening = 1;
+	(void)port_ref(st, so); /* the slot was just freed: no allocation */
 	return 0;
 }
 
@@ -247,10 +343,12 @@ int synack_accept(struct synack_stack *st, int s, struct synack_endpoint *peer)
 	c = tcp_accept(so->tcb);
 	struct sock *ns = sock_get(st, fd);
 	ns->tcb = c;
-	ns->bound = 1;
 	ns->connecting = 1;
 	ns->local.addr = c->t.laddr;
 	ns->local.port = c->t.lport;
+	/* The port's slot exists (the listener holds it), so this cannot fail. */
+	(void)port_ref(st, ns);
+	ns->bound = 1;
 	ns->remote.addr = c->t.raddr;
 	ns->remote.port = c->t.rport;
 	ns->rcvbuf = (int)c->rcv_buf.cap;
@@ -360,7 +458,7 @@ ssize_t synack_recv(struct synack_stack *st, int s, void *buf, size_t len, int f
 		uint32_t n = len > r->len ? r->len : (uint32_t)len;
 		ring_peek(r, 0, buf, n);
 		if (!(flags & SYNACK_MSG_PEEK)) {
-			ring_consume(r, n);
+			ring_consume_pool(r, &st->buf_slab, n);
 			if (so->tcb)
 				tcp_receive_done(so->tcb);
 		}
@@ -398,7 +496,7 @@ int synack_shutdown(struct synack_stack *st, int s, int how)
 		return -ENOTCONN;
 	if (how != SYNACK_SHUT_WR) {
 		so->rd_shut = 1;
-		ring_consume(&so->tcb->rcv_buf, so->tcb->rcv_buf.len);
+		ring_consume_pool(&so->tcb->rcv_buf, &st->buf_slab, so->tcb->rcv_buf.len);
 	}
 	if (how != SYNACK_SHUT_RD && !so->wr_shut) {
 		so->wr_shut = 1;
@@ -560,7 +658,11 @@ int synack_setsockopt(struct synack_stack *st, int s, int opt, int value)
 	case SYNACK_SO_REUSEADDR:
 		if (value != 0 && value != 1)
 			return -EINVAL;
+		if (so->bound)
+			port_unref(st, so);
 		so->reuseaddr = value;
+		if (so->bound)
+			(void)port_ref(st, so); /* its slot was just freed */
 		return 0;
 	case SYNACK_TCP_NODELAY:
 	case SYNACK_SO_KEEPALIVE:
@@ -701,10 +803,10 @@ int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info
 		struct hnode *n = so->connecting ? htable_find(&st->conns, &k) : NULL;
 		struct conn_head *h = n ? container_of(n, struct conn_head, node) : NULL;
 		info->state = SYNACK_CLOSED;
-		if (h && h->kind == CONN_TW) {
+		if (h && h->node.kind == CONN_TW) {
 			struct tw *tw = container_of(h, struct tw, h);
 			info->state = SYNACK_TIME_WAIT;
-			info->state_since_us = tw->since;
+			info->state_since_us = tcp_tw_since(tw);
 			info->iss = tw->iss;
 			info->irs = tw->irs;
 			info->snd_una = info->snd_nxt = tw->snd_nxt;
@@ -756,10 +858,10 @@ static void walk_conn(void *ctx, struct hnode *n)
 	c.local.port = n->key.lport;
 	c.remote.addr = n->key.raddr;
 	c.remote.port = n->key.rport;
-	if (h->kind == CONN_TW) {
+	if (h->node.kind == CONN_TW) {
 		struct tw *tw = container_of(h, struct tw, h);
 		c.state = SYNACK_TIME_WAIT;
-		c.state_since_us = tw->since;
+		c.state_since_us = tcp_tw_since(tw);
 		c.socket = -1;
 	} else {
 		struct tcb *t = container_of(h, struct tcb, h);

@@ -15,15 +15,16 @@
 #include "tcp/tcp_cc.h"
 #include "wire/wire.h"
 
-enum conn_kind { CONN_TCB = 1, CONN_TW };
+/* node.kind: a TIME_WAIT record that left the table (after a reset, a new
+ * SYN or a restart) waits as CONN_TW_DEAD until the list reaches it. */
+enum conn_kind { CONN_TCB = 1, CONN_TW, CONN_TW_DEAD };
 enum conn_hashed { HASHED_CONNS = 1, HASHED_LISTENERS };
 
-/* What TCBs and TIME_WAIT records share: the demux node and the timer. */
+/* What TCBs and TIME_WAIT records share: the demux node, whose key is the
+ * local and remote address and port, node.kind an enum conn_kind and
+ * node.table an enum conn_hashed (0 when in no table). */
 struct conn_head {
-	struct hnode node;       /* key: local and remote address and port */
-	struct timer_node timer; /* the earliest of the owner's deadlines */
-	uint8_t kind;            /* enum conn_kind */
-	uint8_t hashed;          /* enum conn_hashed, 0 when in no table */
+	struct hnode node;
 };
 
 /* Per-connection options the application sets (socket options). */
@@ -41,6 +42,7 @@ struct ofo_seg {
 	struct ofo_seg *next;
 	uint32_t seq, len; /* payload sequence and length */
 	uint8_t fin;       /* a FIN follows the payload */
+	uint8_t big;       /* longer than the stack's MTU: malloc'd, not from ofo_slab */
 	uint8_t data[];
 };
 
@@ -57,6 +59,7 @@ struct ofo_seg {
  */
 struct tcb {
 	struct conn_head h;
+	struct timer_node timer; /* the earliest of the deadlines below */
 	struct synack_stack *st;
 	uint8_t state;      /* enum synack_state: changed only by tcp_set_state */
 	uint8_t passive;    /* opened by a listener (SYN_RECEIVED returns to LISTEN) */
@@ -109,7 +112,7 @@ struct tcb {
 	uint64_t last_send;   /* when we last sent data (restart after idle) */
 	uint32_t limited_tx;  /* RFC 3042: bytes allowed beyond cwnd on early duplicate ACKs */
 
-	/* Deadlines; SYNACK_NEVER when off.  h.timer holds the earliest. */
+	/* Deadlines; SYNACK_NEVER when off.  timer holds the earliest. */
 	uint64_t rtx_at;        /* retransmission of SYN, SYN-ACK, data or FIN */
 	uint64_t fin2_at;       /* orphaned FIN_WAIT_2 */
 	uint64_t close_wait_at; /* CLOSE_WAIT left open by the application */
@@ -124,14 +127,40 @@ struct tcb {
 	uint32_t acq_len, syn_len, backlog;
 };
 
-/* A connection in TIME_WAIT, shrunk to what RFC 9293 needs to answer
- * stragglers; the TCB and its buffers are gone. */
+/*
+ * A connection in TIME_WAIT, shrunk to what RFC 9293 needs to answer
+ * stragglers (64 bytes); the TCB and its buffers are gone.  Every record
+ * lasts time_wait_ms from when it was made, so the records expire in the
+ * order they were made: they form one list, oldest first, and the stack
+ * arms one timer for the oldest instead of one per record.  A record that
+ * ends early leaves the demux table at once and the list when it reaches
+ * the front.  The window we advertised is kept in h.node.aux.
+ */
 struct tw {
 	struct conn_head h;
+	struct tw *older_next; /* the next younger record */
 	uint32_t snd_nxt, rcv_nxt, iss, irs;
-	uint16_t rcv_wnd;
-	uint64_t since, expires;
+	uint64_t expires;
+	/* When TIME_WAIT began, as expires minus this (saturating at about 71
+	 * minutes, which only a peer restarting the record for that long
+	 * reaches). */
+	uint32_t since_before;
+	/* The low 32 bits of the timer arming number the record took when it
+	 * was made, so that its expiry breaks ties with other timers exactly
+	 * as its own timer would have. */
+	uint32_t order_lo;
 };
+
+_Static_assert(sizeof(struct tw) <= 64, "a TIME_WAIT record fits in 64 bytes");
+
+static inline uint16_t tcp_tw_rcv_wnd(const struct tw *tw)
+{
+	return tw->h.node.aux;
+}
+static inline uint64_t tcp_tw_since(const struct tw *tw)
+{
+	return tw->expires - tw->since_before;
+}
 
 /* A parsed segment: the wire view plus its sequence length. */
 struct seg {
@@ -149,6 +178,13 @@ static inline int tcp_receives_text(int state)
 	       state == SYNACK_FIN_WAIT_2;
 }
 
+/* Frees an out-of-order segment. */
+void tcp_ofo_free(struct synack_stack *st, struct ofo_seg *o);
+static inline uint64_t tcp_ofo_bytes(const struct synack_stack *st, const struct ofo_seg *o)
+{
+	return o->big ? sizeof(*o) + o->len : st->ofo_slab.size;
+}
+
 /* tcp_tcb.c: lifecycle, state changes, demux */
 struct tcb *tcp_tcb_new(struct synack_stack *st);
 void tcp_tcb_free(struct tcb *tcb);
@@ -162,6 +198,13 @@ void tcp_done(struct tcb *tcb, int cause, int err);
 /* Moves a connection into TIME_WAIT: a compact record replaces the TCB. */
 void tcp_time_wait(struct tcb *tcb, int cause);
 void tcp_tw_free(struct synack_stack *st, struct tw *tw, int cause);
+/* The peer's FIN came again: TIME_WAIT starts over (RFC 9293 3.10.7.4).
+ * Returns the record that now stands for the connection. */
+struct tw *tcp_tw_restart(struct synack_stack *st, struct tw *tw);
+/* The oldest record's time came: it ends. */
+void tcp_tw_expire(struct synack_stack *st);
+/* Frees every record (stack teardown). */
+void tcp_tw_free_all(struct synack_stack *st);
 void tcp_rearm(struct tcb *tcb);
 /* Takes a child out of its listener's lists (pending or accept queue). */
 void tcp_unlink_child(struct tcb *tcb);

@@ -441,7 +441,7 @@ static void ack_advances(struct tcb *tcb, uint32_t ack)
 	uint32_t acked_to = seq_lt(ack, data_end) ? ack : data_end;
 	if (seq_gt(acked_to, tcb->snd_buf_seq)) {
 		uint32_t n = acked_to - tcb->snd_buf_seq;
-		ring_consume(&tcb->snd_buf, n);
+		ring_consume_pool(&tcb->snd_buf, &tcb->st->buf_slab, n);
 		tcb->snd_buf_seq += n;
 	}
 	uint32_t acked = ack - tcb->snd_una, flight_before = tcb->snd_max - tcb->snd_una;
@@ -572,15 +572,20 @@ static void ofo_drop(struct tcb *tcb)
 		struct ofo_seg *o = tcb->ofo;
 		tcb->ofo = o->next;
 		tcb->ofo_bytes -= o->len;
-		free(o);
+		tcp_ofo_free(tcb->st, o);
 	}
 }
 
 static struct ofo_seg *ofo_new(struct tcb *tcb, uint32_t seq, const uint8_t *data, uint32_t len)
 {
-	struct ofo_seg *o = malloc(sizeof(*o) + len);
+	/* The cache's objects hold a datagram of our MTU; a peer that ignores
+	 * our MSS can send more, which gets an allocation of its own. */
+	struct synack_stack *st = tcb->st;
+	int big = sizeof(struct ofo_seg) + len > st->ofo_slab.size;
+	struct ofo_seg *o = big ? malloc(sizeof(*o) + len) : slab_alloc(&st->ofo_slab);
 	if (!o)
 		return NULL;
+	o->big = (uint8_t)big;
 	o->next = NULL;
 	o->seq = seq;
 	o->len = len;
@@ -654,7 +659,7 @@ static int ofo_insert(struct tcb *tcb, uint32_t seq, const uint8_t *data, uint32
 /* Appends in-order text to the receive buffer.  Returns bytes taken. */
 static uint32_t deliver(struct tcb *tcb, const uint8_t *data, uint32_t len)
 {
-	uint32_t n = len ? ring_write(&tcb->rcv_buf, data, len) : 0;
+	uint32_t n = len ? ring_write_pool(&tcb->rcv_buf, &tcb->st->buf_slab, data, len) : 0;
 	tcb->rcv_nxt += n;
 	return n;
 }
@@ -674,7 +679,7 @@ static void ofo_pull(struct tcb *tcb, struct rx *s)
 			s->fin_in_seq = 1;
 		tcb->ofo = o->next;
 		tcb->ofo_bytes -= o->len;
-		free(o);
+		tcp_ofo_free(tcb->st, o);
 		if (s->fin_in_seq)
 			break;
 	}
@@ -822,7 +827,7 @@ static struct tcb *find_listener(struct synack_stack *st, uint32_t addr, uint16_
 static void tw_segment_arrives(struct synack_stack *st, struct tw *tw, struct rx *s)
 {
 	uint32_t nxt = tw->rcv_nxt;
-	uint32_t wnd = tw->rcv_wnd ? tw->rcv_wnd : 1;
+	uint32_t wnd = tcp_tw_rcv_wnd(tw) ? tcp_tw_rcv_wnd(tw) : 1;
 	struct verdict v = ACCEPT;
 	int send_ack = 0;
 	s->iss = tw->iss;
@@ -864,8 +869,7 @@ static void tw_segment_arrives(struct synack_stack *st, struct tw *tw, struct rx
 	} else if (has(s, SYNACK_TH_FIN) && s->seq + s->len == nxt) {
 		/* The peer's FIN again: our last ACK was lost.  Acknowledge
 		 * it and restart the 2 MSL timeout. */
-		tw->expires = st->now + (uint64_t)st->cfg.time_wait_ms * 1000u;
-		(void)timer_arm(&st->timers, &tw->h.timer, tw->expires);
+		tw = tcp_tw_restart(st, tw);
 		send_ack = 1;
 	} else {
 		/* Old duplicates and stray text: absorbed, never delivered.
@@ -922,7 +926,7 @@ static void segment_arrives(struct synack_stack *st, const struct wire_tcp *w, s
 	n = htable_find(&st->conns, &key);
 	if (n) {
 		struct conn_head *h = container_of(n, struct conn_head, node);
-		if (h->kind == CONN_TW) {
+		if (h->node.kind == CONN_TW) {
 			tw_segment_arrives(st, container_of(h, struct tw, h), s);
 			return;
 		}

@@ -30,12 +30,34 @@ void tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, 
 	o.flags = flags;
 	o.wnd = wnd;
 	o.opts = opts ? *opts : no_opts;
-	if (len && buf)
-		len = ring_peek(buf, buf_off, ip4_scratch(st), len);
-	else
+	/* The payload goes from the send buffer straight into the datagram,
+	 * summed for the checksum on the way: one pass over the bytes. */
+	size_t hdr_len = wire_tcp_hdr_len(&o), room = st->pkt_size - WIRE_IP4_HDR_LEN - hdr_len;
+	uint32_t sum = 0;
+	n = 0;
+	if (!buf || buf_off >= buf->len)
 		len = 0;
-	n = wire_tcp_emit(p->data + WIRE_IP4_HDR_LEN, st->pkt_size - WIRE_IP4_HDR_LEN, &o,
-	                  ip4_scratch(st), len);
+	else if (len > buf->len - buf_off)
+		len = buf->len - buf_off;
+	if (len <= room) { /* always: the MSS fits the MTU */
+		uint8_t *dst = p->data + WIRE_IP4_HDR_LEN + hdr_len;
+		if (len) {
+			uint32_t first;
+			const uint8_t *a = ring_span(buf, buf_off, len, &first);
+			sum = wire_csum_copy(0, dst, a, first);
+			if (len > first) {
+				/* The second piece starts at an odd offset when
+				 * the first is odd in length (RFC 1071 2(B)). */
+				uint32_t rest =
+				    wire_csum_copy(0, dst + first, buf->buf, len - first);
+				uint64_t all =
+				    (uint64_t)sum + (first & 1 ? wire_csum_swap(rest) : rest);
+				sum = (uint32_t)((all & 0xffffffffu) + (all >> 32));
+			}
+		}
+		n = wire_tcp_emit_summed(p->data + WIRE_IP4_HDR_LEN,
+		                         st->pkt_size - WIRE_IP4_HDR_LEN, &o, len, sum);
+	}
 	if (n == 0) {
 		stack_pkt_free(st, p);
 		STAT_INC(st, IpOutDiscards);
@@ -140,8 +162,8 @@ void tcp_reset_reply(struct synack_stack *st, const struct wire_tcp *w)
 
 void tcp_tw_send_ack(struct synack_stack *st, struct tw *tw)
 {
-	tcp_send_raw(st, &tw->h.node.key, tw->snd_nxt, tw->rcv_nxt, SYNACK_TH_ACK, tw->rcv_wnd,
-	             NULL, NULL, 0, 0, tw->iss, tw->irs);
+	tcp_send_raw(st, &tw->h.node.key, tw->snd_nxt, tw->rcv_nxt, SYNACK_TH_ACK,
+	             tcp_tw_rcv_wnd(tw), NULL, NULL, 0, 0, tw->iss, tw->irs);
 }
 
 static int can_send_data(int state)

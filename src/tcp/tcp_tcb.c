@@ -12,11 +12,12 @@
 
 struct tcb *tcp_tcb_new(struct synack_stack *st)
 {
-	struct tcb *tcb = calloc(1, sizeof(*tcb));
+	struct tcb *tcb = slab_alloc(&st->tcb_slab);
 	if (!tcb)
 		return NULL;
-	tcb->h.kind = CONN_TCB;
-	timer_node_init(&tcb->h.timer);
+	memset(tcb, 0, sizeof(*tcb));
+	tcb->h.node.kind = CONN_TCB;
+	timer_node_init(&tcb->timer);
 	tcb->st = st;
 	tcb->state = SYNACK_CLOSED;
 	tcb->state_since = st->now;
@@ -31,12 +32,20 @@ struct tcb *tcp_tcb_new(struct synack_stack *st)
 	return tcb;
 }
 
+void tcp_ofo_free(struct synack_stack *st, struct ofo_seg *o)
+{
+	if (o->big)
+		free(o);
+	else
+		slab_free(&st->ofo_slab, o);
+}
+
 static void ofo_free(struct tcb *tcb)
 {
 	while (tcb->ofo) {
 		struct ofo_seg *o = tcb->ofo;
 		tcb->ofo = o->next;
-		free(o);
+		tcp_ofo_free(tcb->st, o);
 	}
 	tcb->ofo_bytes = 0;
 }
@@ -44,15 +53,15 @@ static void ofo_free(struct tcb *tcb)
 void tcp_tcb_free(struct tcb *tcb)
 {
 	struct synack_stack *st = tcb->st;
-	timer_cancel(&st->timers, &tcb->h.timer);
+	timer_cancel(&st->timers, &tcb->timer);
 	tcp_tcb_unhash(tcb);
 	ofo_free(tcb);
-	ring_fini(&tcb->snd_buf);
-	ring_fini(&tcb->rcv_buf);
+	ring_fini_pool(&tcb->snd_buf, &st->buf_slab);
+	ring_fini_pool(&tcb->rcv_buf, &st->buf_slab);
 	if (tcb->orphan)
 		st->stats.orphans_live--;
 	st->stats.conns_live--;
-	free(tcb);
+	slab_free(&st->tcb_slab, tcb);
 }
 
 int tcp_is_orphan(const struct tcb *tcb)
@@ -64,7 +73,7 @@ int tcp_tcb_hash(struct tcb *tcb, int listening)
 {
 	struct synack_stack *st = tcb->st;
 	int err;
-	if (tcb->h.hashed)
+	if (tcb->h.node.table)
 		return 0;
 	tcb->h.node.key = tcb->t;
 	if (listening) {
@@ -73,18 +82,18 @@ int tcp_tcb_hash(struct tcb *tcb, int listening)
 	}
 	err = htable_insert(listening ? &st->listeners : &st->conns, &tcb->h.node);
 	if (err == 0)
-		tcb->h.hashed = listening ? HASHED_LISTENERS : HASHED_CONNS;
+		tcb->h.node.table = listening ? HASHED_LISTENERS : HASHED_CONNS;
 	return err;
 }
 
 void tcp_tcb_unhash(struct tcb *tcb)
 {
 	struct synack_stack *st = tcb->st;
-	if (!tcb->h.hashed)
+	if (!tcb->h.node.table)
 		return;
-	htable_remove(tcb->h.hashed == HASHED_LISTENERS ? &st->listeners : &st->conns,
+	htable_remove(tcb->h.node.table == HASHED_LISTENERS ? &st->listeners : &st->conns,
 	              &tcb->h.node);
-	tcb->h.hashed = 0;
+	tcb->h.node.table = 0;
 }
 
 void tcp_trace_state(struct synack_stack *st, const struct tuple *t, uint32_t iss, uint32_t irs,
@@ -198,14 +207,14 @@ void tcp_rearm(struct tcb *tcb)
 	if (tcb->ka_at < at)
 		at = tcb->ka_at;
 	if (at == SYNACK_NEVER) {
-		timer_cancel(&tcb->st->timers, &tcb->h.timer);
+		timer_cancel(&tcb->st->timers, &tcb->timer);
 		return;
 	}
-	if (tcb->h.timer.idx != TIMER_UNARMED && tcb->h.timer.at == at)
+	if (timer_armed(&tcb->timer) && tcb->timer.at == at)
 		return;
 	/* On allocation failure the connection runs without a timer; the
 	 * next arming tries again.  Nothing is corrupted. */
-	(void)timer_arm(&tcb->st->timers, &tcb->h.timer, at);
+	(void)timer_arm(&tcb->st->timers, &tcb->timer, at);
 }
 
 void tcp_unlink_child(struct tcb *tcb)
@@ -259,12 +268,62 @@ void tcp_done(struct tcb *tcb, int cause, int err)
 	tcb_release(tcb, err);
 }
 
+/* ------------------------------------------------------------------ */
+/* TIME_WAIT records.                                                  */
+
+/* The full arming number of a record from its low 32 bits: the largest
+ * number below the next one to be handed out with those low bits. */
+static uint64_t tw_order(const struct synack_stack *st, const struct tw *tw)
+{
+	uint64_t next = st->timers.next_order;
+	uint64_t o = (next & ~(uint64_t)0xffffffffu) | tw->order_lo;
+	return o < next ? o : o - ((uint64_t)1 << 32);
+}
+
+/* Frees the dead records at the front of the list, then arms the timer for
+ * the oldest live one (or cancels it when there is none). */
+static void tw_settle(struct synack_stack *st)
+{
+	struct tw *tw;
+	while ((tw = st->tw_oldest) && tw->h.node.kind == CONN_TW_DEAD) {
+		st->tw_oldest = tw->older_next;
+		if (!st->tw_oldest)
+			st->tw_youngest = NULL;
+		st->tw_records--;
+		slab_free(&st->tw_slab, tw);
+	}
+	if (!tw) {
+		timer_cancel(&st->timers, &st->tw_timer);
+		return;
+	}
+	if (timer_armed(&st->tw_timer) && st->tw_timer.at == tw->expires &&
+	    st->tw_timer.order == tw_order(st, tw))
+		return;
+	(void)timer_arm_ordered(&st->timers, &st->tw_timer, tw->expires, tw_order(st, tw));
+}
+
+/* Appends a record made now (expires set) as the youngest; order is the
+ * arming number it took. */
+static void tw_append(struct synack_stack *st, struct tw *tw, uint64_t order)
+{
+	tw->order_lo = (uint32_t)order;
+	tw->older_next = NULL;
+	if (st->tw_youngest)
+		st->tw_youngest->older_next = tw;
+	else
+		st->tw_oldest = tw;
+	st->tw_youngest = tw;
+	st->tw_records++;
+	if (st->tw_oldest == tw)
+		tw_settle(st);
+}
+
 void tcp_time_wait(struct tcb *tcb, int cause)
 {
 	struct synack_stack *st = tcb->st;
 	struct tw *tw = NULL;
 	if (st->stats.time_wait_live < st->cfg.max_tw_buckets)
-		tw = calloc(1, sizeof(*tw));
+		tw = slab_alloc(&st->tw_slab);
 	if (!tw) {
 		/* Past max_tw_buckets the connection closes at once, as in
 		 * Linux: the straggler protection is lost, the memory bound kept. */
@@ -273,37 +332,102 @@ void tcp_time_wait(struct tcb *tcb, int cause)
 		return;
 	}
 	tcp_set_state(tcb, SYNACK_TIME_WAIT, cause);
-	tw->h.kind = CONN_TW;
-	timer_node_init(&tw->h.timer);
+	memset(tw, 0, sizeof(*tw));
+	tw->h.node.kind = CONN_TW;
 	tw->snd_nxt = tcb->snd_max;
 	tw->rcv_nxt = tcb->rcv_nxt;
 	tw->iss = tcb->iss;
 	tw->irs = tcb->irs;
-	tw->rcv_wnd = (uint16_t)tcp_rcv_window(tcb);
-	tw->since = st->now;
+	tw->h.node.aux = (uint16_t)tcp_rcv_window(tcb);
 	tw->expires = st->now + (uint64_t)st->cfg.time_wait_ms * 1000u;
+	tw->since_before = st->cfg.time_wait_ms * 1000u <= UINT32_MAX
+	                       ? (uint32_t)((uint64_t)st->cfg.time_wait_ms * 1000u)
+	                       : UINT32_MAX;
 	tw->h.node.key = tcb->t;
 	tcp_tcb_unhash(tcb);
 	if (htable_insert(&st->conns, &tw->h.node) != 0) {
-		free(tw);
+		slab_free(&st->tw_slab, tw);
 		STAT_INC(st, TimeWaitOverflow);
 		tcp_done(tcb, SYNACK_CAUSE_TIME_WAIT_OVERFLOW, 0);
 		return;
 	}
-	tw->h.hashed = HASHED_CONNS;
-	(void)timer_arm(&st->timers, &tw->h.timer, tw->expires);
+	tw->h.node.table = HASHED_CONNS;
+	tw_append(st, tw, timer_take_order(&st->timers));
 	st->stats.time_wait_live++;
 	STAT_INC(st, TimeWaitEntered);
 	tcb_release(tcb, 0);
+}
+
+/* Takes a record out of the table; it leaves the list when it reaches the
+ * front. */
+static void tw_kill(struct synack_stack *st, struct tw *tw)
+{
+	if (tw->h.node.table)
+		htable_remove(&st->conns, &tw->h.node);
+	tw->h.node.table = 0;
+	tw->h.node.kind = CONN_TW_DEAD;
+	if (st->tw_oldest == tw)
+		tw_settle(st);
 }
 
 void tcp_tw_free(struct synack_stack *st, struct tw *tw, int cause)
 {
 	tcp_trace_state(st, &tw->h.node.key, tw->iss, tw->irs, SYNACK_TIME_WAIT, SYNACK_CLOSED,
 	                cause);
-	timer_cancel(&st->timers, &tw->h.timer);
-	if (tw->h.hashed)
-		htable_remove(&st->conns, &tw->h.node);
 	st->stats.time_wait_live--;
-	free(tw);
+	tw_kill(st, tw);
+}
+
+struct tw *tcp_tw_restart(struct synack_stack *st, struct tw *tw)
+{
+	uint64_t order = timer_take_order(&st->timers);
+	uint64_t expires = st->now + (uint64_t)st->cfg.time_wait_ms * 1000u;
+	uint64_t since = tcp_tw_since(tw);
+	uint64_t before = expires - since;
+	if (tw != st->tw_youngest) {
+		/* A later expiry than the younger records: the connection
+		 * moves to a new record at the young end of the list. */
+		struct tw *n = slab_alloc(&st->tw_slab);
+		if (!n)
+			return tw; /* keeps its old expiry: the one effect of no memory */
+		*n = *tw;
+		tw_kill(st, tw);
+		tw = n;
+		tw->h.node.kind = CONN_TW;
+		(void)htable_insert(&st->conns, &tw->h.node);
+		tw->h.node.table = HASHED_CONNS;
+		tw->expires = expires;
+		tw->since_before = before <= UINT32_MAX ? (uint32_t)before : UINT32_MAX;
+		tw_append(st, tw, order);
+		return tw;
+	}
+	tw->expires = expires;
+	tw->since_before = before <= UINT32_MAX ? (uint32_t)before : UINT32_MAX;
+	tw->order_lo = (uint32_t)order;
+	if (st->tw_oldest == tw)
+		tw_settle(st);
+	return tw;
+}
+
+void tcp_tw_expire(struct synack_stack *st)
+{
+	/* The timer is armed for the oldest live record only. */
+	struct tw *tw = st->tw_oldest;
+	if (!tw || tw->h.node.kind != CONN_TW || tw->expires > st->now) {
+		tw_settle(st);
+		return;
+	}
+	STAT_INC(st, TimeWaitExpired);
+	tcp_tw_free(st, tw, SYNACK_CAUSE_TIME_WAIT_EXPIRED);
+}
+
+void tcp_tw_free_all(struct synack_stack *st)
+{
+	while (st->tw_oldest) {
+		struct tw *tw = st->tw_oldest;
+		st->tw_oldest = tw->older_next;
+		slab_free(&st->tw_slab, tw);
+	}
+	st->tw_youngest = NULL;
+	st->tw_records = 0;
 }

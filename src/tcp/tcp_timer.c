@@ -220,21 +220,15 @@ static void fin_wait_2_timeout(struct tcb *tcb)
 	tcp_done(tcb, SYNACK_CAUSE_FIN_WAIT_2_TIMEOUT, 0);
 }
 
-/* RFC 9293 3.10.8: when the time-wait timeout expires, delete the TCB. */
-static void time_wait_timeout(struct synack_stack *st, struct tw *tw)
-{
-	STAT_INC(st, TimeWaitExpired);
-	tcp_tw_free(st, tw, SYNACK_CAUSE_TIME_WAIT_EXPIRED);
-}
-
 void tcp_timer_fire(struct synack_stack *st, struct timer_node *n)
 {
-	struct conn_head *h = container_of(n, struct conn_head, timer);
-	if (h->kind == CONN_TW) {
-		time_wait_timeout(st, container_of(h, struct tw, h));
+	if (n == &st->tw_timer) {
+		/* RFC 9293 3.10.8: when the time-wait timeout expires,
+		 * delete the TCB (here, the oldest record). */
+		tcp_tw_expire(st);
 		return;
 	}
-	struct tcb *tcb = container_of(h, struct tcb, h);
+	struct tcb *tcb = container_of(n, struct tcb, timer);
 	/* One deadline per call; the timer fires again at once for the next
 	 * one due.  Those that may end the connection return right away. */
 	if (tcb->close_wait_at <= st->now) {

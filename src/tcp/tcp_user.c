@@ -55,7 +55,7 @@ int tcp_open_passive(struct synack_stack *st, int sockfd, const struct tuple *t,
 
 int tcp_send(struct tcb *tcb, const void *buf, uint32_t len)
 {
-	uint32_t n = ring_write(&tcb->snd_buf, buf, len);
+	uint32_t n = ring_write_pool(&tcb->snd_buf, &tcb->st->buf_slab, buf, len);
 	if (n == 0)
 		return len ? -EAGAIN : 0;
 	tcp_output(tcb);

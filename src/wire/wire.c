@@ -38,46 +38,136 @@ enum {
 /* The Internet checksum (RFC 1071).                                   */
 
 /*
- * RFC 1071 2(B) and 2(C): the one's-complement sum is independent of how
- * the 16-bit words are grouped, so summing 32-bit big-endian words into a
- * wider accumulator gives a value congruent (mod 0xffff) to the sum of
- * 16-bit words, since 2^16 == 1 (mod 0xffff).  Eight bytes are taken at a
- * time as one 64-bit big-endian word; the end-around carry (2^64 == 1 mod
- * 0xffff) keeps the accumulator exact however long the buffer is.  Bytes
- * are loaded one by one (compilers turn this into a load and a byte swap),
- * so any starting alignment is fine and the result does not depend on the
- * host's byte order.
+ * RFC 1071 2(B): the one's-complement sum does not depend on byte order --
+ * summing the data as native 16-bit words gives the big-endian sum with its
+ * two bytes swapped -- and 2(C): words may be added in wider units, with
+ * every carry out of the top folded back in (2^64 == 1 mod 0xffff).  So the
+ * data is read eight bytes at a time in the host's order, with any alignment
+ * (memcpy compiles to one load), into four independent accumulators so that
+ * the carries do not form one long chain; the result is folded to 16 bits
+ * and swapped on a little-endian host.
  */
+static inline uint64_t load64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint64_t add_carry(uint64_t acc, uint64_t w)
+{
+	acc += w;
+	return acc + (acc < w); /* end-around carry */
+}
+
+static inline int host_little_endian(void)
+{
+	const uint16_t one = 1;
+	uint8_t first;
+	memcpy(&first, &one, 1);
+	return first == 1;
+}
+
+/* Folds a native-order 64-bit sum into a 32-bit value congruent to the
+ * big-endian sum, and adds it to sum. */
+static inline uint32_t finish_native(uint32_t sum, uint64_t acc)
+{
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc & 0xffff) + (acc >> 16);
+	if (host_little_endian())
+		acc = ((acc & 0xff) << 8) | (acc >> 8);
+	uint64_t r = (uint64_t)sum + acc;
+	return (uint32_t)((r & 0xffffffffu) + (r >> 32));
+}
+
+/* The last 0..7 bytes (at an even offset), zero-padded in memory order,
+ * which is RFC 1071 4.1's zero low byte after an odd final byte in either
+ * byte order.  Summed as the native 32- and 16-bit words they are. */
+static inline uint64_t sum_tail(const uint8_t *p, size_t len)
+{
+	uint64_t acc = 0;
+	if (len & 4) {
+		uint32_t w;
+		memcpy(&w, p, 4);
+		acc += w;
+		p += 4;
+	}
+	if (len & 2) {
+		uint16_t w;
+		memcpy(&w, p, 2);
+		acc += w;
+		p += 2;
+	}
+	if (len & 1)
+		acc += host_little_endian() ? p[0] : (uint64_t)p[0] << 8;
+	return acc;
+}
+
 uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	uint64_t acc = sum;
-
+	uint64_t a = 0, b = 0, c = 0, d = 0;
+	while (len >= 32) {
+		a = add_carry(a, load64(p));
+		b = add_carry(b, load64(p + 8));
+		c = add_carry(c, load64(p + 16));
+		d = add_carry(d, load64(p + 24));
+		p += 32;
+		len -= 32;
+	}
 	while (len >= 8) {
-		uint64_t w = ((uint64_t)wire_get32(p) << 32) | wire_get32(p + 4);
-		acc += w;
-		acc += acc < w; /* end-around carry */
+		a = add_carry(a, load64(p));
 		p += 8;
 		len -= 8;
 	}
-	/* At most three 16-bit words and one byte remain. */
-	while (len >= 2) {
-		uint64_t w = wire_get16(p);
-		acc += w;
-		acc += acc < w;
-		p += 2;
-		len -= 2;
+	if (len)
+		b = add_carry(b, sum_tail(p, len));
+	return finish_native(sum, add_carry(add_carry(a, b), add_carry(c, d)));
+}
+
+uint32_t wire_csum_copy(uint32_t sum, void *dst, const void *src, size_t len)
+{
+	const uint8_t *p = src;
+	uint8_t *q = dst;
+	uint64_t a = 0, b = 0, c = 0, d = 0;
+	while (len >= 32) {
+		uint64_t w0 = load64(p), w1 = load64(p + 8), w2 = load64(p + 16),
+		         w3 = load64(p + 24);
+		memcpy(q, &w0, 8);
+		memcpy(q + 8, &w1, 8);
+		memcpy(q + 16, &w2, 8);
+		memcpy(q + 24, &w3, 8);
+		a = add_carry(a, w0);
+		b = add_carry(b, w1);
+		c = add_carry(c, w2);
+		d = add_carry(d, w3);
+		p += 32;
+		q += 32;
+		len -= 32;
 	}
-	/* RFC 1071 4.1: an odd final byte is padded with a zero low byte. */
+	while (len >= 8) {
+		uint64_t w = load64(p);
+		memcpy(q, &w, 8);
+		a = add_carry(a, w);
+		p += 8;
+		q += 8;
+		len -= 8;
+	}
 	if (len) {
-		uint64_t w = (uint64_t)p[0] << 8;
-		acc += w;
-		acc += acc < w;
+		memcpy(q, p, len);
+		b = add_carry(b, sum_tail(p, len));
 	}
-	/* Fold 64 to 32 bits; twice, because the first fold can carry. */
-	acc = (acc & 0xffffffffu) + (acc >> 32);
-	acc = (acc & 0xffffffffu) + (acc >> 32);
-	return (uint32_t)acc;
+	return finish_native(sum, add_carry(add_carry(a, b), add_carry(c, d)));
+}
+
+uint32_t wire_csum_swap(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return ((sum & 0xff) << 8) | (sum >> 8);
 }
 
 uint16_t wire_csum_fold(uint32_t sum)
@@ -354,8 +444,13 @@ size_t wire_tcp_opts_len(const struct wire_tcp_opts *opts)
 	return write_opts(scratch, opts);
 }
 
-size_t wire_tcp_emit(uint8_t *buf, size_t cap, const struct wire_tcp_out *seg,
-                     const uint8_t *payload, size_t len)
+size_t wire_tcp_hdr_len(const struct wire_tcp_out *seg)
+{
+	return WIRE_TCP_HDR_LEN + wire_tcp_opts_len(&seg->opts);
+}
+
+size_t wire_tcp_emit_summed(uint8_t *buf, size_t cap, const struct wire_tcp_out *seg, size_t len,
+                            uint32_t payload_sum)
 {
 	uint8_t opts[WIRE_TCP_MAX_OPT_LEN];
 	size_t opt_len = write_opts(opts, &seg->opts);
@@ -365,11 +460,6 @@ size_t wire_tcp_emit(uint8_t *buf, size_t cap, const struct wire_tcp_out *seg,
 	 * length is 16 bits); nothing is written in either case. */
 	if (len > 0xffff - WIRE_IP4_HDR_LEN - hdr_len || cap < hdr_len + len)
 		return 0;
-
-	/* The payload may already sit at buf + hdr_len (built in place);
-	 * memmove copes with that and with any other overlap. */
-	if (len && payload != buf + hdr_len)
-		memmove(buf + hdr_len, payload, len);
 
 	wire_put16(buf, seg->sport);
 	wire_put16(buf + 2, seg->dport);
@@ -382,8 +472,32 @@ size_t wire_tcp_emit(uint8_t *buf, size_t cap, const struct wire_tcp_out *seg,
 	wire_put16(buf + 18, 0); /* urgent pointer: we never send urgent data */
 	memcpy(buf + WIRE_TCP_HDR_LEN, opts, opt_len);
 
+	/* The header is a multiple of four bytes long, so the payload's sum
+	 * (taken from its own start) adds in without a byte swap. */
 	size_t total = hdr_len + len;
 	uint32_t sum = wire_csum_pseudo(seg->saddr, seg->daddr, WIRE_IPPROTO_TCP, (uint32_t)total);
-	wire_put16(buf + 16, wire_csum_fold(wire_csum_add(sum, buf, total)));
+	sum = wire_csum_add(sum, buf, hdr_len);
+	uint64_t all = (uint64_t)sum + payload_sum;
+	wire_put16(buf + 16, wire_csum_fold((uint32_t)((all & 0xffffffffu) + (all >> 32))));
 	return total;
+}
+
+size_t wire_tcp_emit(uint8_t *buf, size_t cap, const struct wire_tcp_out *seg,
+                     const uint8_t *payload, size_t len)
+{
+	size_t hdr_len = wire_tcp_hdr_len(seg);
+	if (len > 0xffff - WIRE_IP4_HDR_LEN - hdr_len || cap < hdr_len + len)
+		return 0;
+	/* The payload may already sit at buf + hdr_len (built in place);
+	 * memmove copes with that and with any other overlap. */
+	uint32_t psum;
+	uintptr_t from = (uintptr_t)payload, to = (uintptr_t)(buf + hdr_len);
+	if (len && (from + len <= to || to + len <= from)) {
+		psum = wire_csum_copy(0, buf + hdr_len, payload, len);
+	} else {
+		if (len && payload != buf + hdr_len)
+			memmove(buf + hdr_len, payload, len);
+		psum = wire_csum_add(0, buf + hdr_len, len);
+	}
+	return wire_tcp_emit_summed(buf, cap, seg, len, psum);
 }

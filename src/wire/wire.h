@@ -95,12 +95,31 @@ struct wire_tcp_out {
  */
 size_t wire_tcp_emit(uint8_t *buf, size_t cap, const struct wire_tcp_out *seg,
                      const uint8_t *payload, size_t len);
+/*
+ * The same for a payload the caller has already placed at buf + the header
+ * length (wire_tcp_hdr_len()) and summed with wire_csum_add or
+ * wire_csum_copy into payload_sum (starting from 0): only the header is
+ * written and summed.
+ */
+size_t wire_tcp_emit_summed(uint8_t *buf, size_t cap, const struct wire_tcp_out *seg, size_t len,
+                            uint32_t payload_sum);
+/* Length of the header (with options) wire_tcp_emit writes for seg. */
+size_t wire_tcp_hdr_len(const struct wire_tcp_out *seg);
 
 /* Length of the options wire_tcp_emit would write for opts. */
 size_t wire_tcp_opts_len(const struct wire_tcp_opts *opts);
 
 /* One's-complement sum of len bytes added to sum (not folded, not inverted). */
 uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len);
+/*
+ * Copies len bytes from src to dst and returns sum plus their one's-
+ * complement sum, as wire_csum_add would: one pass over the data where a
+ * copy is needed anyway.  The regions must not overlap.
+ */
+uint32_t wire_csum_copy(uint32_t sum, void *dst, const void *src, size_t len);
+/* The sum of data that starts at an odd offset of the checksummed region:
+ * pass the sum computed as if it started at an even one (RFC 1071 2(B)). */
+uint32_t wire_csum_swap(uint32_t sum);
 /* Folds a 32-bit sum to 16 bits and inverts it: the value for the header. */
 uint16_t wire_csum_fold(uint32_t sum);
 /* Sum of the TCP/UDP pseudo-header (RFC 9293 3.1). */

@@ -57,6 +57,26 @@ static void siphash_reads_unaligned_input(void)
 	CHECK_EQ_U64(siphash24(kbuf + 1, "", 0), 0x726fdb47dd0e0e31ULL);
 }
 
+/* The demux tables' SipHash-1-3 of a 4-tuple is siphash13 of the tuple's
+ * bytes in network order, and SipHash-1-3 differs from SipHash-2-4. */
+static void siphash13_tuple_matches_byte_string(void)
+{
+	uint64_t k[2];
+	siphash_key_words(sip_key, k);
+	uint32_t seed = 1;
+	for (int i = 0; i < 1000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		uint32_t a = seed * 2654435761u, b = seed ^ 0xdeadbeefu;
+		uint16_t c = (uint16_t)(seed >> 7), d = (uint16_t)(seed >> 13);
+		uint8_t m[12] = {(uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8),
+		                 (uint8_t)a,         (uint8_t)(b >> 24), (uint8_t)(b >> 16),
+		                 (uint8_t)(b >> 8),  (uint8_t)b,         (uint8_t)(c >> 8),
+		                 (uint8_t)c,         (uint8_t)(d >> 8),  (uint8_t)d};
+		CHECK_EQ_U64(siphash13_tuple(k, a, b, c, d), siphash13(sip_key, m, sizeof(m)));
+		CHECK(siphash13(sip_key, m, sizeof(m)) != siphash24(sip_key, m, sizeof(m)));
+	}
+}
+
 static void siphash_depends_on_key_and_length(void)
 {
 	uint8_t k2[16];
@@ -331,15 +351,125 @@ static void timer_random_ops_match_reference(void)
 		if (check_failures_in_test)
 			break; /* one divergence would cascade */
 	}
-	/* Every node knows its heap position, and the heap agrees. */
+	/* Every node knows where it is, and the heap and the wheel agree. */
+	CHECK_EQ(timer_queue_check(&q), 0);
 	for (int i = 0; i < TREF_NODES; i++) {
 		CHECK_EQ(timer_armed(&nodes[i]), ref[i].armed);
-		if (timer_armed(&nodes[i])) {
-			CHECK(nodes[i].idx < q.len);
-			CHECK(nodes[i].idx < q.len && q.heap[nodes[i].idx] == &nodes[i]);
+		if (timer_armed(&nodes[i]))
 			CHECK_EQ_U64(nodes[i].at, ref[i].at);
-		}
 	}
+	timer_queue_fini(&q);
+}
+
+/*
+ * The same against the reference with deadlines spread from microseconds to
+ * days ahead and time jumping by up to minutes, so that nodes live at every
+ * level of the wheel and cascade; the structure is checked after every step.
+ */
+static void timer_wide_random_ops_match_reference(void)
+{
+	static struct timer_node nodes[TREF_NODES];
+	static struct tref ref[TREF_NODES];
+	struct timer_queue q;
+	struct rng r;
+	uint64_t order = 0, now = 1000000;
+
+	timer_queue_init(&q);
+	rng_seed(&r, 77);
+	for (int i = 0; i < TREF_NODES; i++) {
+		timer_node_init(&nodes[i]);
+		ref[i].armed = 0;
+	}
+	for (int step = 0; step < 100000; step++) {
+		int i = (int)rng_below(&r, TREF_NODES);
+		uint64_t op = rng_below(&r, 10);
+		if (op < 5) {
+			/* Ahead by 0..2^k microseconds, k up to 37 (about 38 hours);
+			 * now and then a deadline already past, or far away. */
+			uint64_t k = rng_below(&r, 38), at = now + rng_below(&r, (1ull << k) + 1);
+			if (op == 0 && rng_below(&r, 4) == 0)
+				at = now > 5 ? now - rng_below(&r, 5) : now;
+			if (op == 1 && rng_below(&r, 50) == 0)
+				at = UINT64_MAX - rng_below(&r, 3);
+			CHECK_EQ(timer_arm(&q, &nodes[i], at), 0);
+			ref[i] = (struct tref){1, at, order++};
+		} else if (op < 7) {
+			timer_cancel(&q, &nodes[i]);
+			ref[i].armed = 0;
+		} else {
+			uint64_t k = rng_below(&r, 28);
+			now += rng_below(&r, (1ull << k) + 1);
+			for (;;) {
+				int want = tref_min(ref, TREF_NODES);
+				if (want >= 0 && ref[want].at > now)
+					want = -1;
+				struct timer_node *got = timer_pop_due(&q, now);
+				CHECK(got == (want >= 0 ? &nodes[want] : NULL));
+				if (want < 0 || got != &nodes[want])
+					break;
+				ref[want].armed = 0;
+			}
+		}
+		int m = tref_min(ref, TREF_NODES);
+		CHECK_EQ_U64(timer_next(&q), m >= 0 ? ref[m].at : UINT64_MAX);
+		CHECK_EQ(timer_queue_check(&q), 0);
+		if (check_failures_in_test)
+			break;
+	}
+	timer_queue_fini(&q);
+}
+
+/*
+ * Bursts of ever shorter timers (each armed before every other) pile up
+ * before the wheel's base and make it move back; with ties, cancels and
+ * time passing, pops and the next deadline still match the reference.
+ */
+static void timer_descending_bursts_match_reference(void)
+{
+	enum { N = 2000 };
+	static struct timer_node nodes[N];
+	static struct tref ref[N];
+	struct timer_queue q;
+	struct rng r;
+	uint64_t order = 0, now = 5000000;
+
+	timer_queue_init(&q);
+	rng_seed(&r, 99);
+	for (int i = 0; i < N; i++) {
+		timer_node_init(&nodes[i]);
+		ref[i].armed = 0;
+	}
+	for (int step = 0; step < 40000 && !check_failures_in_test; step++) {
+		int i = (int)rng_below(&r, N);
+		uint64_t op = rng_below(&r, 20);
+		if (op < 14) {
+			/* Mostly descending from far away, sometimes equal. */
+			uint64_t at = now + 4000000 - (uint64_t)(step % 4000) * 1000 +
+			              (op == 0 ? 0 : rng_below(&r, 3));
+			CHECK_EQ(timer_arm(&q, &nodes[i], at), 0);
+			ref[i] = (struct tref){1, at, order++};
+		} else if (op < 17) {
+			timer_cancel(&q, &nodes[i]);
+			ref[i].armed = 0;
+		} else {
+			now += rng_below(&r, 20000);
+			for (;;) {
+				int want = tref_min(ref, N);
+				if (want >= 0 && ref[want].at > now)
+					want = -1;
+				struct timer_node *got = timer_pop_due(&q, now);
+				CHECK(got == (want >= 0 ? &nodes[want] : NULL));
+				if (want < 0 || got != &nodes[want])
+					break;
+				ref[want].armed = 0;
+			}
+		}
+		int m = tref_min(ref, N);
+		CHECK_EQ_U64(timer_next(&q), m >= 0 ? ref[m].at : UINT64_MAX);
+		if (step % 16 == 0)
+			CHECK_EQ(timer_queue_check(&q), 0);
+	}
+	CHECK_EQ(timer_queue_check(&q), 0);
 	timer_queue_fini(&q);
 }
 
@@ -419,7 +549,11 @@ static void hash_insert_find_remove_100000(void)
 	for (uint32_t i = 0; i < N; i++) {
 		struct tuple k = tuple_of(i);
 		CHECK(htable_find(&t, &k) == &n[i]);
-		CHECK_EQ_U64(n[i].hash, htable_hash(&t, &k));
+		/* The node sits in the bucket its key hashes to. */
+		struct hnode *b = t.buckets[htable_hash(&t, &k) & t.mask];
+		while (b && b != &n[i])
+			b = b->next;
+		CHECK(b == &n[i]);
 	}
 	for (uint32_t i = 0; i < N; i += 2)
 		htable_remove(&t, &n[i]);
@@ -766,6 +900,7 @@ int main(void)
 	RUN(siphash_matches_paper_vectors);
 	RUN(siphash_reads_unaligned_input);
 	RUN(siphash_depends_on_key_and_length);
+	RUN(siphash13_tuple_matches_byte_string);
 
 	RUN(rng_seed_zero_gives_known_sequence);
 	RUN(rng_same_seed_same_sequence);
@@ -779,6 +914,8 @@ int main(void)
 	RUN(timer_rearm_moves_node_and_renews_order);
 	RUN(timer_pop_due_stops_at_now);
 	RUN(timer_random_ops_match_reference);
+	RUN(timer_wide_random_ops_match_reference);
+	RUN(timer_descending_bursts_match_reference);
 	RUN(timer_many_nodes_drain_sorted);
 
 	RUN(hash_init_rounds_bucket_count);

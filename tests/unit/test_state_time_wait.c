@@ -236,6 +236,121 @@ static void time_wait_new_data_is_not_delivered(void)
 	t_free(t);
 }
 
+/* Another connection from peer port `port`, closed by us first, so that it
+ * enters TIME_WAIT now. */
+static void another_time_wait(struct t *t, uint16_t port)
+{
+	t->peer_port = port;
+	t->sock = -1;
+	t_forget_iss(t);
+	t_peer(t, "S", 1000, 0, 0);
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_accept(t);
+	t_close(t);
+	t_expect(t, "F.", T_ISS + 1, 1001, 0);
+	t_peer(t, "F.", 1001, T_ISS + 2, 0);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t_state(t, SYNACK_TIME_WAIT);
+}
+
+/*
+ * Several records: A (entered at 0 s), B (10 s), C (20 s).  A's FIN comes
+ * again at 30 s, so A now ends after the younger B and C (at 90 s); B is
+ * reset at 35 s.  Every record still ends exactly time_wait_ms after it
+ * was last (re)started, and the next deadline is always the true one.
+ */
+static void time_wait_records_restart_and_end_in_any_order(void)
+{
+	struct t *t = t_new();
+	t_at(t, 0);
+	t_to_time_wait(t);
+	uint32_t iss_a = t->iss;
+	t_at(t, 10000);
+	another_time_wait(t, T_PEER_PORT + 1);
+	t_at(t, 20000);
+	another_time_wait(t, T_PEER_PORT + 2);
+	CHECK_EQ_U64(synack_next_deadline(t->st), 60000000);
+	t_at(t, 30000);
+	t->peer_port = T_PEER_PORT;
+	uint32_t iss_c = t->iss;
+	t->iss = iss_a; /* sequence numbers relative to A's again */
+	t_peer(t, "F.", 1001, T_ISS + 2, 0);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t->iss = iss_c;
+	CHECK_EQ_U64(synack_next_deadline(t->st), 70000000); /* B is the oldest now */
+	t_at(t, 35000);
+	t->peer_port = T_PEER_PORT + 1;
+	t_peer(t, "R", 1002, 0, 0);
+	t_expect_nothing(t);
+	t_state(t, SYNACK_CLOSED);
+	CHECK_EQ_U64(synack_next_deadline(t->st), 80000000); /* then C */
+	t_at(t, 79999);
+	t->peer_port = T_PEER_PORT + 2;
+	t_state(t, SYNACK_TIME_WAIT);
+	t_at(t, 80000);
+	t_state(t, SYNACK_CLOSED);
+	t->peer_port = T_PEER_PORT;
+	t_state(t, SYNACK_TIME_WAIT);
+	CHECK_EQ_U64(synack_next_deadline(t->st), 90000000);
+	t_at(t, 89999);
+	t_state(t, SYNACK_TIME_WAIT);
+	t_at(t, 90000);
+	t_state(t, SYNACK_CLOSED);
+	CHECK_EQ_U64(synack_next_deadline(t->st), SYNACK_NEVER);
+	t_counter(t, "TimeWaitEntered", 3);
+	t_counter(t, "TimeWaitExpired", 2);
+	struct synack_mem m;
+	synack_memory(t->st, &m);
+	CHECK_EQ_U64(m.time_wait, 0);
+	t_free(t);
+}
+
+/* The same as another_time_wait, for a connection that finds no room in
+ * TIME_WAIT and ends in CLOSED. */
+static void another_time_wait_overflowing(struct t *t, uint16_t port)
+{
+	t->peer_port = port;
+	t->sock = -1;
+	t_forget_iss(t);
+	t_peer(t, "S", 1000, 0, 0);
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_accept(t);
+	t_close(t);
+	t_expect(t, "F.", T_ISS + 1, 1001, 0);
+	t_peer(t, "F.", 1001, T_ISS + 2, 0);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t_state(t, SYNACK_CLOSED);
+}
+
+/* The overflow is traced: the connection goes straight to CLOSED with the
+ * cause time_wait_overflow, and no record is made for it. */
+static void time_wait_overflow_is_traced_and_costs_no_record(void)
+{
+	struct synack_config cfg;
+	t_config(&cfg);
+	cfg.max_tw_buckets = 1;
+	struct t *t = t_new_with(&cfg);
+	t_to_time_wait(t);
+	struct synack_mem before, after;
+	synack_memory(t->st, &before);
+	another_time_wait_overflowing(t, T_PEER_PORT + 1);
+	t_trace_sync(t);
+	int found = 0;
+	for (size_t i = 0; i < t->ntrace; i++) {
+		const struct synack_trace *r = &t->trace[i];
+		if (r->kind == SYNACK_TRACE_STATE && r->remote.port == T_PEER_PORT + 1 &&
+		    r->to == SYNACK_CLOSED)
+			found = r->cause == SYNACK_CAUSE_TIME_WAIT_OVERFLOW;
+	}
+	CHECK(found);
+	synack_memory(t->st, &after);
+	CHECK_EQ_U64(after.time_wait, before.time_wait);
+	t_counter(t, "TimeWaitOverflow", 1);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(time_wait_expires_after_time_wait_ms);
@@ -253,5 +368,7 @@ int main(void)
 	RUN(time_wait_syn_ack_from_old_peer_gets_ack);
 	RUN(time_wait_overflow_closes_at_once);
 	RUN(time_wait_new_data_is_not_delivered);
+	RUN(time_wait_records_restart_and_end_in_any_order);
+	RUN(time_wait_overflow_is_traced_and_costs_no_record);
 	return check_summary("test_state_time_wait");
 }

@@ -1,0 +1,47 @@
+/*
+ * A per-stack cache of fixed-size objects: freed objects wait on a free list
+ * (up to a limit) for the next allocation, so that a steady stream of
+ * connections, TIME_WAIT records or buffers costs no malloc once the stack
+ * has warmed up.  Stacks share nothing, so there is no locking.
+ */
+#ifndef SYNACK_SLAB_H
+#define SYNACK_SLAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct slab {
+	void *free;     /* singly linked through each object's first word */
+	size_t size;    /* object size in bytes (at least a pointer) */
+	uint32_t nfree; /* objects on the free list */
+	uint32_t keep;  /* most objects the free list holds */
+	uint64_t live;  /* objects handed out and not returned */
+};
+
+void slab_init(struct slab *s, size_t size, uint32_t keep);
+/* Returns an object (contents unspecified) or NULL when out of memory. */
+void *slab_alloc(struct slab *s);
+void slab_free(struct slab *s, void *p);
+/* An object handed out leaves the slab for good (its owner reallocates or
+ * frees it directly), or comes back under the slab's care. */
+static inline void slab_forget(struct slab *s)
+{
+	s->live--;
+}
+static inline void slab_adopt(struct slab *s)
+{
+	s->live++;
+}
+/* Releases the free list; objects still live are their owners' to free. */
+void slab_fini(struct slab *s);
+/* Bytes of the objects handed out, and of those waiting on the free list. */
+static inline uint64_t slab_live_bytes(const struct slab *s)
+{
+	return s->live * s->size;
+}
+static inline uint64_t slab_cached_bytes(const struct slab *s)
+{
+	return (uint64_t)s->nfree * s->size;
+}
+
+#endif

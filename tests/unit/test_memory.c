@@ -1,0 +1,274 @@
+/*
+ * Memory accounting (synack_memory): what an idle established connection
+ * and a TIME_WAIT entry cost, that buffers are released when they drain,
+ * and that everything returns to the baseline once the connections are gone.
+ * Two stacks on the simulated network; N connections at once so that the
+ * cost per connection is a difference of totals divided by N.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "script.h"
+#include "synack/sim.h"
+#include "synack/synack.h"
+
+#define ADDR_A 0x0a000001u
+#define ADDR_B 0x0a000002u
+#define PORT 80
+#define N 64
+
+struct world {
+	struct synack_sim *sim;
+	struct synack_stack *a, *b;
+	int listener;
+	int c[N], s[N];
+};
+
+static struct synack_stack *new_stack(uint32_t addr)
+{
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.addr = addr;
+	cfg.time_wait_ms = 1000;
+	for (int i = 0; i < 16; i++)
+		cfg.secret[i] = (uint8_t)(addr * 3 + (uint32_t)i);
+	int err = 0;
+	struct synack_stack *st = synack_stack_new(&cfg, &err);
+	if (!st)
+		abort();
+	return st;
+}
+
+static void run_ms(struct world *w, uint64_t ms)
+{
+	synack_sim_flush(w->sim);
+	synack_sim_run_until(w->sim, synack_sim_now(w->sim) + ms * 1000);
+	/* An application reads its readiness events; the queue stays small. */
+	struct synack_event ev;
+	while (synack_event_next(w->a, &ev))
+		;
+	while (synack_event_next(w->b, &ev))
+		;
+}
+
+static uint64_t sum_fields(const struct synack_mem *m)
+{
+	return m->tcbs + m->time_wait + m->syn_pending + m->buffers + m->other + m->sockets +
+	       m->packets + m->cached;
+}
+
+/* Opens N connections, moves 1000 bytes each way and reads them all. */
+static void open_and_exchange(struct world *w)
+{
+	uint8_t msg[1000], buf[2000];
+	memset(msg, 0x5a, sizeof msg);
+	for (int i = 0; i < N; i++) {
+		w->c[i] = synack_socket(w->a);
+		struct synack_endpoint peer = {ADDR_B, PORT};
+		CHECK_EQ(synack_connect(w->a, w->c[i], &peer), -EINPROGRESS);
+	}
+	run_ms(w, 20);
+	for (int i = 0; i < N; i++) {
+		w->s[i] = synack_accept(w->b, w->listener, NULL);
+		CHECK(w->s[i] >= 0);
+		CHECK_EQ(synack_send(w->a, w->c[i], msg, sizeof msg), sizeof msg);
+		CHECK_EQ(synack_send(w->b, w->s[i], msg, sizeof msg), sizeof msg);
+	}
+	run_ms(w, 200); /* past the delayed ACKs: nothing left unacknowledged */
+	for (int i = 0; i < N; i++) {
+		CHECK_EQ(synack_recv(w->a, w->c[i], buf, sizeof buf, 0), sizeof msg);
+		CHECK_EQ(synack_recv(w->b, w->s[i], buf, sizeof buf, 0), sizeof msg);
+	}
+}
+
+/* Data waiting to be read is held, and released once read. */
+static void unread_data_is_held_then_released(struct world *w)
+{
+	struct synack_mem m;
+	uint8_t x[100], buf[200];
+	memset(x, 1, sizeof x);
+	CHECK_EQ(synack_send(w->b, w->s[0], x, sizeof x), sizeof x);
+	run_ms(w, 100);
+	synack_memory(w->a, &m);
+	CHECK(m.buffers >= sizeof x);
+	CHECK_EQ(synack_recv(w->a, w->c[0], buf, sizeof buf, 0), sizeof x);
+	synack_memory(w->a, &m);
+	CHECK_EQ_U64(m.buffers, 0);
+}
+
+/* The client closes first, so its side ends in TIME_WAIT. */
+static void close_all(struct world *w)
+{
+	for (int i = 0; i < N; i++)
+		CHECK_EQ(synack_close(w->a, w->c[i]), 0);
+	run_ms(w, 20);
+	for (int i = 0; i < N; i++)
+		CHECK_EQ(synack_close(w->b, w->s[i]), 0);
+	run_ms(w, 20);
+}
+
+static void idle_connection_and_time_wait_cost(void)
+{
+	struct world w;
+	struct synack_mem base_a, base_b, m, mb, tw;
+	memset(&w, 0, sizeof w);
+	w.sim = synack_sim_new(7);
+	w.a = new_stack(ADDR_A);
+	w.b = new_stack(ADDR_B);
+	int ha = synack_sim_add_host(w.sim, w.a, "client");
+	int hb = synack_sim_add_host(w.sim, w.b, "server");
+	struct synack_sim_path p;
+	memset(&p, 0, sizeof p);
+	p.delay_us = 500;
+	synack_sim_set_path(w.sim, ha, hb, &p);
+	synack_sim_set_path(w.sim, hb, ha, &p);
+	w.listener = synack_socket(w.b);
+	struct synack_endpoint local = {0, PORT};
+	CHECK_EQ(synack_bind(w.b, w.listener, &local), 0);
+	CHECK_EQ(synack_listen(w.b, w.listener, N), 0);
+
+	/* A first round warms the pools (packet free list, readiness queue,
+	 * descriptor table, hash buckets) to the size this load needs; the
+	 * baseline is taken after it. */
+	open_and_exchange(&w);
+	unread_data_is_held_then_released(&w);
+	close_all(&w);
+	run_ms(&w, 2000);
+	synack_memory(w.a, &base_a);
+	synack_memory(w.b, &base_b);
+	CHECK_EQ_U64(base_a.total, sum_fields(&base_a));
+	CHECK_EQ_U64(base_a.time_wait, 0);
+	CHECK_EQ_U64(base_a.buffers, 0);
+	CHECK_EQ_U64(base_a.syn_pending, 0);
+	CHECK(base_b.tcbs > 0); /* the listener */
+
+	/* Idle established connections: no payload memory at all. */
+	open_and_exchange(&w);
+	synack_memory(w.a, &m);
+	synack_memory(w.b, &mb);
+	CHECK_EQ_U64(m.total, sum_fields(&m));
+	CHECK_EQ_U64(m.buffers, 0);
+	CHECK_EQ_U64(mb.buffers, 0);
+	CHECK_EQ_U64(m.syn_pending, 0);
+	CHECK(m.tcbs > base_a.tcbs);
+	/* The cost of the connections themselves: the caches of freed
+	 * objects shrank by what the connections took from them. */
+	uint64_t per_conn = ((m.total - m.cached) - (base_a.total - base_a.cached)) / N;
+	printf("  idle established connection: %llu bytes (tcb %llu, socket %llu)\n",
+	       (unsigned long long)per_conn, (unsigned long long)((m.tcbs - base_a.tcbs) / N),
+	       (unsigned long long)((m.sockets - base_a.sockets) / N));
+	CHECK(per_conn > 0);
+	unread_data_is_held_then_released(&w);
+
+	/* TIME_WAIT: the TCB and socket are gone, a compact record stays. */
+	close_all(&w);
+	synack_memory(w.a, &tw);
+	CHECK_EQ_U64(tw.total, sum_fields(&tw));
+	CHECK_EQ_U64(tw.tcbs, base_a.tcbs);
+	CHECK_EQ_U64(tw.buffers, 0);
+	CHECK(tw.time_wait > 0);
+	uint64_t per_tw = tw.time_wait / N;
+	printf("  TIME_WAIT entry: %llu bytes\n", (unsigned long long)per_tw);
+	CHECK_EQ_U64(tw.time_wait % N, 0);
+	CHECK(per_tw <= 64); /* DESIGN.md: a million TIME_WAIT entries in tens of MB */
+
+	/* After TIME_WAIT ends everything is back where it started. */
+	run_ms(&w, 2000);
+	synack_memory(w.a, &m);
+	synack_memory(w.b, &mb);
+	CHECK_EQ_U64(m.other, base_a.other);
+	CHECK_EQ_U64(m.sockets, base_a.sockets);
+	CHECK_EQ_U64(m.packets, base_a.packets);
+	CHECK_EQ_U64(m.total, base_a.total);
+	CHECK_EQ_U64(m.tcbs, base_a.tcbs);
+	CHECK_EQ_U64(m.time_wait, 0);
+	CHECK_EQ_U64(m.buffers, 0);
+	CHECK_EQ_U64(mb.total, base_b.total);
+
+	synack_sim_free(w.sim);
+	synack_stack_free(w.a);
+	synack_stack_free(w.b);
+}
+
+static void half_open_connections_count_as_syn_pending(void)
+{
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.addr = ADDR_B;
+	struct synack_stack *st = synack_stack_new(&cfg, NULL);
+	CHECK(st != NULL);
+	int l = synack_socket(st);
+	struct synack_endpoint local = {0, PORT};
+	CHECK_EQ(synack_bind(st, l, &local), 0);
+	CHECK_EQ(synack_listen(st, l, 8), 0);
+	struct synack_mem before, after;
+	synack_memory(st, &before);
+	CHECK_EQ_U64(before.syn_pending, 0);
+	/* A SYN from 10.0.0.1:1234 to port 80. */
+	uint8_t syn[40] = {0x45, 0, 0,  40, 0,    0,    0x40, 0,    64, 6,  0, 0, 10, 0,
+	                   0,    1, 10, 0,  0,    2,    0x04, 0xd2, 0,  80, 0, 0, 0,  1,
+	                   0,    0, 0,  0,  0x50, 0x02, 0xff, 0xff, 0,  0,  0, 0};
+	/* Checksums: IPv4 header, then TCP with the pseudo-header. */
+	uint32_t sum = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)(syn[i] << 8 | syn[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	syn[10] = (uint8_t)(~sum >> 8);
+	syn[11] = (uint8_t)~sum;
+	sum = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 6 + 20;
+	for (int i = 20; i < 40; i += 2)
+		sum += (uint32_t)(syn[i] << 8 | syn[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	syn[36] = (uint8_t)(~sum >> 8);
+	syn[37] = (uint8_t)~sum;
+	CHECK_EQ(synack_input(st, 1000, syn, sizeof syn), 0);
+	synack_memory(st, &after);
+	CHECK(after.syn_pending > 0);
+	CHECK_EQ_U64(after.tcbs, before.tcbs);
+	CHECK_EQ_U64(after.total, sum_fields(&after));
+	synack_stack_free(st);
+}
+
+/*
+ * Out-of-order segments are held in buffers from the stack's cache; one
+ * longer than our MTU (a peer that ignores our MSS) gets memory of its own.
+ * Both are delivered intact and released when the gap fills.
+ */
+static void out_of_order_segments_held_and_released(void)
+{
+	struct synack_config cfg;
+	t_config(&cfg);
+	cfg.mtu = 576; /* MSS 536: the 1000-byte segment below is longer */
+	struct t *t = t_new_with(&cfg);
+	struct synack_mem m0, m;
+	t_establish_passive(t);
+	synack_memory(t->st, &m0);
+	CHECK_EQ_U64(m0.buffers, 0);
+	t_peer(t, "P.", 1101, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_peer(t, "P.", 1301, T_ISS + 1, 1000);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	synack_memory(t->st, &m);
+	CHECK(m.buffers >= 1100);
+	t_peer(t, "P.", 1001, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1201, 0);
+	t_peer(t, "P.", 1201, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 2301, 0);
+	t_recv(t, 1300);
+	t_drain(t); /* a window update may follow the read */
+	synack_memory(t->st, &m);
+	CHECK_EQ_U64(m.buffers, 0);
+	t_free(t);
+}
+
+int main(void)
+{
+	RUN(idle_connection_and_time_wait_cost);
+	RUN(half_open_connections_count_as_syn_pending);
+	RUN(out_of_order_segments_held_and_released);
+	return check_summary("test_memory");
+}
