@@ -230,43 +230,45 @@ static void print_table(void)
 	int done[BENCH_MAX_RESULTS] = {0};
 	int nnotes = 0;
 	const char *notes[BENCH_MAX_RESULTS];
-	const char *bench = "";
-	for (size_t i = 0; i < res_count(); i++) {
-		const struct bench_result *r = res_get(i);
-		if (done[i] || !strcmp(r->bench, "remark"))
-			continue;
-		if (strcmp(bench, r->bench)) {
-			bench = r->bench;
-			printf("\n%-10s %-26s %-24s %12s %12s %12s\n", bench, "variant", "metric",
-			       "synack", "linux", "lwip");
-		}
-		char cells[3][48];
-		for (int k = 0; k < 3; k++)
-			snprintf(cells[k], sizeof(cells[k]), "-");
-		for (size_t j = i; j < res_count(); j++) {
-			const struct bench_result *q = res_get(j);
-			if (done[j] || strcmp(q->bench, r->bench) ||
-			    strcmp(q->variant, r->variant) || strcmp(q->metric, r->metric))
+	/* Benches in a fixed order, rows in the order they were measured. */
+	static const char *order[] = {"lifecycle", "bulk", "memory", "scale"};
+	for (int b = 0; b < 4; b++)
+		for (size_t i = 0, first = 1; i < res_count(); i++) {
+			const struct bench_result *r = res_get(i);
+			if (done[i] || strcmp(r->bench, order[b]))
 				continue;
-			done[j] = 1;
-			for (int k = 0; k < 3; k++) {
-				if (strcmp(q->impl, impls[k]))
-					continue;
-				char v[32], mark[8] = "";
-				if (q->why[0] && nnotes < BENCH_MAX_RESULTS) {
-					notes[nnotes++] = q->why;
-					snprintf(mark, sizeof(mark), "[%d]", nnotes);
-				}
-				if (q->has_value)
-					fmt_value(v, sizeof(v), q->value);
-				else
-					snprintf(v, sizeof(v), "skipped");
-				snprintf(cells[k], sizeof(cells[k]), "%s%s", v, mark);
+			if (first) {
+				first = 0;
+				printf("\n%-10s %-26s %-24s %12s %12s %12s\n", order[b], "variant",
+				       "metric", "synack", "linux", "lwip");
 			}
+			char cells[3][48];
+			for (int k = 0; k < 3; k++)
+				snprintf(cells[k], sizeof(cells[k]), "-");
+			for (size_t j = i; j < res_count(); j++) {
+				const struct bench_result *q = res_get(j);
+				if (done[j] || strcmp(q->bench, r->bench) ||
+				    strcmp(q->variant, r->variant) || strcmp(q->metric, r->metric))
+					continue;
+				done[j] = 1;
+				for (int k = 0; k < 3; k++) {
+					if (strcmp(q->impl, impls[k]))
+						continue;
+					char v[32], mark[8] = "";
+					if (q->why[0] && nnotes < BENCH_MAX_RESULTS) {
+						notes[nnotes++] = q->why;
+						snprintf(mark, sizeof(mark), "[%d]", nnotes);
+					}
+					if (q->has_value)
+						fmt_value(v, sizeof(v), q->value);
+					else
+						snprintf(v, sizeof(v), "skipped");
+					snprintf(cells[k], sizeof(cells[k]), "%s%s", v, mark);
+				}
+			}
+			printf("%-10s %-26s %-24s %12s %12s %12s\n", "", r->variant, r->metric,
+			       cells[0], cells[1], cells[2]);
 		}
-		printf("%-10s %-26s %-24s %12s %12s %12s\n", "", r->variant, r->metric, cells[0],
-		       cells[1], cells[2]);
-	}
 	int header = 0;
 	for (size_t i = 0; i < res_count(); i++) {
 		const struct bench_result *s = res_get(i);
