@@ -254,7 +254,7 @@ static void print_table(void)
 				for (int k = 0; k < 3; k++) {
 					if (strcmp(q->impl, impls[k]))
 						continue;
-					char v[32], mark[8] = "";
+					char v[32], mark[16] = "";
 					if (q->why[0] && nnotes < BENCH_MAX_RESULTS) {
 						notes[nnotes++] = q->why;
 						snprintf(mark, sizeof(mark), "[%d]", nnotes);
