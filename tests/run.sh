@@ -28,6 +28,9 @@ if [ "$(id -u)" -eq 0 ]; then
 	# test_hostile_scapy.sh crafts frames with Debian's scapy (system python).
 	/usr/bin/python3 -c 'import scapy.all' >/dev/null 2>&1 || missing+=(python3-scapy)
 fi
+# For synack-bench's side-by-side runs (lwIP rows, veth offloads).
+[ -e /usr/include/lwip/lwip/tcp.h ] || missing+=(liblwip-dev)
+command -v ethtool >/dev/null || missing+=(ethtool)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "installing: ${missing[*]}"
 	# tshark's package asks whether non-root users may capture: no.

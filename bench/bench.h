@@ -1,0 +1,109 @@
+/*
+ * synack-bench: the same work on synack, the Linux kernel and lwIP, side by
+ * side in one process and one invocation.
+ *
+ * Each implementation lives in its own file (b_synack.c, b_linux.c,
+ * b_lwip.c) and reports figures through res_add(); main.c prints them as a
+ * table or as JSON lines, adds the synack/peer ratios and checks the targets.
+ * The result store is a shared mapping so that forked children (the Linux
+ * runs work inside network namespaces they create) can add figures too.
+ */
+#ifndef SYNACK_BENCH_H
+#define SYNACK_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What to run and how big. */
+struct bench_opts {
+	int quick; /* every workload, small enough for well under 60 s */
+	int smoke; /* a second or two: each implementation's smallest case */
+	int json;
+	int reps;        /* repetitions of each timed figure; the median is kept */
+	double budget_s; /* wall time of one timed lifecycle run */
+	int run_synack, run_linux, run_lwip;
+	int do_lifecycle, do_bulk, do_memory, do_scale;
+	/* Sizes. */
+	uint32_t inflight[8];
+	int ninflight;
+	uint64_t bulk_bytes_synack, bulk_bytes_linux, bulk_bytes_lwip;
+	uint32_t mem_conns;       /* connections in the memory workload */
+	uint32_t scale_big;       /* the scale workload's large count (1,000,000) */
+	uint32_t scale_small;     /* and its small count (1,000) */
+	uint32_t scale_linux_big; /* the kernel's large count (it needs 2 fds each) */
+	uint64_t scale_msgs;      /* messages echoed to measure the cost per segment */
+};
+
+/* ------------------------------------------------------------------ */
+/* Results.                                                            */
+
+#define BENCH_MAX_RESULTS 512
+
+struct bench_result {
+	char bench[16];
+	char impl[8];
+	char variant[32];
+	char metric[32];
+	double value;
+	int has_value; /* 0: skipped, why says why */
+	char why[240]; /* reason for a skip, or a note on how the figure was taken */
+};
+
+/* Allocates the shared store; call once before any fork. */
+void res_init(void);
+void res_add(const char *bench, const char *impl, const char *variant, const char *metric,
+             double value);
+/* Like res_add, with a note printed under the table (and in JSON as "note"). */
+void res_add_note(const char *bench, const char *impl, const char *variant, const char *metric,
+                  double value, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void res_skip(const char *bench, const char *impl, const char *variant, const char *metric,
+              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+size_t res_count(void);
+struct bench_result *res_get(size_t i);
+/* Forgets every result after the first n (figures a child passed back). */
+void res_truncate(size_t n);
+/* A free-form remark about a run (printed after the table, JSON "remark"). */
+void res_remark(const char *impl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Progress on stderr (never in the JSON on stdout). */
+void bench_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ------------------------------------------------------------------ */
+/* Clocks and memory.                                                  */
+
+uint64_t bench_wall_ns(void);
+/* CPU time of the calling process (user + system), ns. */
+uint64_t bench_cpu_ns(void);
+/* CPU time of the calling thread, ns. */
+uint64_t bench_thread_cpu_ns(void);
+/* Resident set size of the process, bytes. */
+uint64_t bench_rss(void);
+/* Bytes the C library's allocator has handed out and not got back. */
+uint64_t bench_heap(void);
+/* Returns unused heap to the system so RSS deltas mean something. */
+void bench_trim(void);
+double bench_median(double *v, int n);
+
+/* ------------------------------------------------------------------ */
+/* The implementations.                                                */
+
+void bench_synack(const struct bench_opts *o);
+void bench_linux(const struct bench_opts *o);
+void bench_lwip(const struct bench_opts *o);
+
+/*
+ * A fixed, clock-free synack workload for callgrind: n lifecycles at one
+ * connection in flight (kind 0) or n bytes of bulk transfer (kind 1).
+ * Returns 0 on success.
+ */
+int bench_synack_fixed(int kind, uint64_t n);
+
+/* synack's own allocator accounting, where this build has it. */
+struct bench_mem {
+	uint64_t total, tcbs, time_wait, syn_pending, buffers, other;
+};
+/* Returns 0 and fills *out, or -1 when the library has no synack_memory(). */
+struct synack_stack;
+int bench_synack_memory(const struct synack_stack *st, struct bench_mem *out);
+
+#endif

@@ -1,0 +1,496 @@
+/*
+ * synack-bench: options, the order of the runs, and the output (a table, or
+ * JSON lines with --json), the synack/peer ratios and the targets.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+static void usage(FILE *f)
+{
+	fputs(
+	    "usage: synack-bench [--quick | --smoke] [--json] [--reps N]\n"
+	    "                    [--only synack,linux,lwip] [--bench lifecycle,bulk,memory,scale]\n"
+	    "       synack-bench --callgrind [--json]\n"
+	    "\n"
+	    "Runs the same work on synack (two stacks over the simulated network), the\n"
+	    "Linux kernel (loopback and veth inside network namespaces it creates; needs\n"
+	    "root) and lwIP (two netifs wired in memory), and prints them side by side.\n"
+	    "  --quick      every workload, small: well under 60 s in total\n"
+	    "  --smoke      a second or two, for the test suite (figures are not meaningful)\n"
+	    "  --json       one JSON object per line per figure, ratio and target\n"
+	    "  --reps N     repetitions of each timed figure (median kept; default 3, quick 1)\n"
+	    "  --callgrind  instructions per lifecycle and per byte for synack, under\n"
+	    "               valgrind --tool=callgrind (repeatable on a noisy machine)\n",
+	    f);
+}
+
+static int list_has(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; (p = strstr(p, word)) != NULL; p += n) {
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Output.                                                             */
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void json_head(const char *bench, const char *impl, const char *variant, const char *metric)
+{
+	printf("{\"bench\":");
+	json_str(bench);
+	printf(",\"impl\":");
+	json_str(impl);
+	printf(",\"variant\":");
+	json_str(variant);
+	printf(",\"metric\":");
+	json_str(metric);
+}
+
+static const char *impls[3] = {"synack", "linux", "lwip"};
+
+/* The peer figure a synack figure is compared with: same bench, metric
+ * and variant, except that bulk compares synack's one figure with every
+ * variant of the peer (veth with offloads off and on). */
+static int peer_matches(const struct bench_result *s, const struct bench_result *p)
+{
+	if (strcmp(s->bench, p->bench) || strcmp(s->metric, p->metric) || !p->has_value ||
+	    !s->has_value)
+		return 0;
+	if (!strcmp(s->bench, "bulk"))
+		return 1;
+	return !strcmp(s->variant, p->variant);
+}
+
+static void fmt_value(char *buf, size_t len, double v)
+{
+	if (v >= 1e6)
+		snprintf(buf, len, "%.3g", v);
+	else if (v >= 100)
+		snprintf(buf, len, "%.0f", v);
+	else if (v >= 1)
+		snprintf(buf, len, "%.2f", v);
+	else
+		snprintf(buf, len, "%.3g", v);
+}
+
+struct target {
+	const char *bench, *variant, *metric, *alt_variant;
+	double limit;
+	int at_least; /* 1: value >= limit; 0: value <= limit */
+	const char *text;
+};
+
+static const struct bench_result *find(const char *bench, const char *impl, const char *variant,
+                                       const char *metric)
+{
+	for (size_t i = 0; i < res_count(); i++) {
+		const struct bench_result *r = res_get(i);
+		if (r->has_value && !strcmp(r->bench, bench) && !strcmp(r->impl, impl) &&
+		    !strcmp(r->variant, variant) && !strcmp(r->metric, metric))
+			return r;
+	}
+	return NULL;
+}
+
+static void targets(int json)
+{
+	static const struct target t[] = {
+	    {"lifecycle", "c1", "lifecycles_per_s", NULL, 2e6, 1,
+	     "lifecycle >= 2,000,000/s, one connection in flight"},
+	    {"bulk", "mss1460", "gbit_per_s", NULL, 40, 1, "bulk >= 40 Gbit/s at MSS 1460"},
+	    {"bulk", "mss1460", "cpu_s_per_gb", NULL, 0.2, 0, "bulk <= 0.2 s CPU per GB"},
+	    {"memory", "accounting", "bytes_per_established", "heap", 256, 0,
+	     "<= 256 B per idle established connection"},
+	    {"memory", "accounting", "bytes_per_time_wait", "heap", 64, 0,
+	     "<= 64 B per TIME_WAIT entry"},
+	    {"scale", "1000000", "server_stack_bytes", NULL, 1073741824.0, 0,
+	     "1,000,000 established connections under 1 GiB (server stack)"},
+	    {"scale", "1000000", "rss_bytes", NULL, 1073741824.0, 0,
+	     "1,000,000 established connections under 1 GiB (process RSS, both ends)"},
+	};
+	if (!json)
+		printf("\nTargets (synack)\n");
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *variant = t[i].variant;
+		const struct bench_result *r = find(t[i].bench, "synack", variant, t[i].metric);
+		if (!r && t[i].alt_variant) {
+			variant = t[i].alt_variant;
+			r = find(t[i].bench, "synack", variant, t[i].metric);
+		}
+		if (!r) {
+			if (!json)
+				printf("  %-66s not measured in this run\n", t[i].text);
+			continue;
+		}
+		int met = t[i].at_least ? r->value >= t[i].limit : r->value <= t[i].limit;
+		double factor = t[i].at_least ? t[i].limit / r->value : r->value / t[i].limit;
+		if (json) {
+			json_head("target", "synack", variant, t[i].metric);
+			printf(",\"value\":%.6g,\"target\":%.6g,\"met\":%s,\"factor\":%.3g}\n",
+			       r->value, t[i].limit, met ? "true" : "false", factor);
+		} else {
+			char v[32];
+			fmt_value(v, sizeof(v), r->value);
+			printf("  %-66s %s: %s%s", t[i].text, v, met ? "met" : "MISSED",
+			       met ? "\n" : "");
+			if (!met)
+				printf(" by %.2fx\n", factor);
+		}
+	}
+	/* No more than 1.5x slower per lifecycle at 100,000 in flight than at 1. */
+	const struct bench_result *a = find("lifecycle", "synack", "c1", "cpu_us_per_lifecycle");
+	const struct bench_result *b =
+	    find("lifecycle", "synack", "c100000", "cpu_us_per_lifecycle");
+	if (a && b) {
+		double f = b->value / a->value;
+		if (json) {
+			json_head("target", "synack", "c100000/c1", "cpu_us_per_lifecycle");
+			printf(",\"value\":%.6g,\"target\":1.5,\"met\":%s,\"factor\":%.3g}\n", f,
+			       f <= 1.5 ? "true" : "false", f / 1.5);
+		} else {
+			printf("  %-66s %.2fx: %s",
+			       "per lifecycle at 100,000 in flight <= 1.5x at 1", f,
+			       f <= 1.5 ? "met\n" : "MISSED");
+			if (f > 1.5)
+				printf(" by %.2fx\n", f / 1.5);
+		}
+	} else if (!json) {
+		printf("  %-66s not measured in this run\n",
+		       "per lifecycle at 100,000 in flight <= 1.5x at 1");
+	}
+}
+
+static void print_json(void)
+{
+	for (size_t i = 0; i < res_count(); i++) {
+		const struct bench_result *r = res_get(i);
+		if (!strcmp(r->bench, "remark")) {
+			printf("{\"remark\":");
+			json_str(r->why);
+			printf(",\"impl\":");
+			json_str(r->impl);
+			printf("}\n");
+			continue;
+		}
+		json_head(r->bench, r->impl, r->variant, r->metric);
+		if (r->has_value)
+			printf(",\"value\":%.6g", r->value);
+		else
+			printf(",\"value\":null,\"skipped\":true");
+		if (r->why[0]) {
+			printf(",\"note\":");
+			json_str(r->why);
+		}
+		printf("}\n");
+	}
+	/* Ratios synack/peer. */
+	for (size_t i = 0; i < res_count(); i++) {
+		const struct bench_result *s = res_get(i);
+		if (strcmp(s->impl, "synack") || !s->has_value)
+			continue;
+		for (size_t j = 0; j < res_count(); j++) {
+			const struct bench_result *p = res_get(j);
+			if (!strcmp(p->impl, "synack") || !peer_matches(s, p) || p->value == 0)
+				continue;
+			char impl[24];
+			snprintf(impl, sizeof(impl), "synack/%s", p->impl);
+			json_head(s->bench, impl, p->variant, s->metric);
+			printf(",\"value\":%.6g}\n", s->value / p->value);
+		}
+	}
+	targets(1);
+}
+
+static void print_table(void)
+{
+	int done[BENCH_MAX_RESULTS] = {0};
+	int nnotes = 0;
+	const char *notes[BENCH_MAX_RESULTS];
+	/* Benches in a fixed order, rows in the order they were measured. */
+	static const char *order[] = {"lifecycle", "bulk", "memory", "scale"};
+	for (int b = 0; b < 4; b++)
+		for (size_t i = 0, first = 1; i < res_count(); i++) {
+			const struct bench_result *r = res_get(i);
+			if (done[i] || strcmp(r->bench, order[b]))
+				continue;
+			if (first) {
+				first = 0;
+				printf("\n%-10s %-26s %-24s %12s %12s %12s\n", order[b], "variant",
+				       "metric", "synack", "linux", "lwip");
+			}
+			char cells[3][48];
+			for (int k = 0; k < 3; k++)
+				snprintf(cells[k], sizeof(cells[k]), "-");
+			for (size_t j = i; j < res_count(); j++) {
+				const struct bench_result *q = res_get(j);
+				if (done[j] || strcmp(q->bench, r->bench) ||
+				    strcmp(q->variant, r->variant) || strcmp(q->metric, r->metric))
+					continue;
+				done[j] = 1;
+				for (int k = 0; k < 3; k++) {
+					if (strcmp(q->impl, impls[k]))
+						continue;
+					char v[32], mark[16] = "";
+					if (q->why[0] && nnotes < BENCH_MAX_RESULTS) {
+						notes[nnotes++] = q->why;
+						snprintf(mark, sizeof(mark), "[%d]", nnotes);
+					}
+					if (q->has_value)
+						fmt_value(v, sizeof(v), q->value);
+					else
+						snprintf(v, sizeof(v), "skipped");
+					snprintf(cells[k], sizeof(cells[k]), "%s%s", v, mark);
+				}
+			}
+			printf("%-10s %-26s %-24s %12s %12s %12s\n", "", r->variant, r->metric,
+			       cells[0], cells[1], cells[2]);
+		}
+	int header = 0;
+	for (size_t i = 0; i < res_count(); i++) {
+		const struct bench_result *s = res_get(i);
+		if (strcmp(s->impl, "synack") || !s->has_value)
+			continue;
+		for (size_t j = 0; j < res_count(); j++) {
+			const struct bench_result *p = res_get(j);
+			if (!strcmp(p->impl, "synack") || !peer_matches(s, p) || p->value == 0)
+				continue;
+			if (!header++)
+				printf("\nRatios synack/peer (above 1 means synack's figure is "
+				       "larger)\n");
+			printf("  %-10s %-24s %-6s %-28s %10.3g\n", s->bench, s->metric, p->impl,
+			       p->variant, s->value / p->value);
+		}
+	}
+	targets(0);
+	if (nnotes) {
+		printf("\nNotes\n");
+		for (int i = 0; i < nnotes; i++)
+			printf("  [%d] %s\n", i + 1, notes[i]);
+	}
+	header = 0;
+	for (size_t i = 0; i < res_count(); i++) {
+		const struct bench_result *r = res_get(i);
+		if (strcmp(r->bench, "remark"))
+			continue;
+		if (!header++)
+			printf("\nRemarks\n");
+		printf("  %s: %s\n", r->impl, r->why);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* callgrind mode.                                                     */
+
+/* Runs this program under callgrind with a fixed workload and returns the
+ * instructions executed (the "summary:" line), or 0 on failure. */
+static double callgrind_ir(const char *self, const char *kind, uint64_t n)
+{
+	char out[] = "/tmp/synack-bench-cg-XXXXXX";
+	int fd = mkstemp(out);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	char outarg[64], narg[32];
+	snprintf(outarg, sizeof(outarg), "--callgrind-out-file=%s", out);
+	snprintf(narg, sizeof(narg), "%llu", (unsigned long long)n);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", 1);
+		if (devnull >= 0) {
+			dup2(devnull, 1);
+			dup2(devnull, 2);
+		}
+		execlp("valgrind", "valgrind", "--tool=callgrind", outarg, self,
+		       "--callgrind-child", kind, narg, (char *)NULL);
+		_exit(127);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	double ir = 0;
+	FILE *f = fopen(out, "r");
+	char line[512];
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long v;
+		if (sscanf(line, "summary: %llu", &v) == 1)
+			ir = (double)v;
+	}
+	if (f)
+		fclose(f);
+	unlink(out);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return 0;
+	return ir;
+}
+
+static int callgrind_mode(const char *self, int json)
+{
+	if (system("valgrind --version >/dev/null 2>&1") != 0) {
+		fprintf(stderr,
+		        "synack-bench: --callgrind needs valgrind (apt-get install valgrind)\n");
+		return 1;
+	}
+	/* Two sizes of each workload; the difference removes start-up and
+	 * set-up costs (stacks, simulator, valgrind's own start). */
+	struct {
+		const char *kind, *metric;
+		uint64_t a, b;
+	} w[] = {{"lifecycle", "ir_per_lifecycle", 2000, 6000},
+	         {"bulk", "ir_per_byte", 4u << 20, 12u << 20}};
+	int rc = 0;
+	for (int i = 0; i < 2; i++) {
+		double ia = callgrind_ir(self, w[i].kind, w[i].a);
+		double ib = callgrind_ir(self, w[i].kind, w[i].b);
+		if (ia == 0 || ib == 0) {
+			fprintf(stderr, "synack-bench: callgrind run of %s failed\n", w[i].kind);
+			rc = 1;
+			continue;
+		}
+		double v = (ib - ia) / (double)(w[i].b - w[i].a);
+		if (json) {
+			json_head("callgrind", "synack", w[i].kind, w[i].metric);
+			printf(",\"value\":%.6g}\n", v);
+		} else {
+			printf("callgrind  synack  %-10s %-18s %12.1f  (%llu vs %llu)\n", w[i].kind,
+			       w[i].metric, v, (unsigned long long)w[i].a,
+			       (unsigned long long)w[i].b);
+		}
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+
+int main(int argc, char **argv)
+{
+	struct bench_opts o;
+	memset(&o, 0, sizeof(o));
+	const char *only = "synack,linux,lwip", *benches = "lifecycle,bulk,memory,scale";
+	int reps = 0, callgrind = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick"))
+			o.quick = 1;
+		else if (!strcmp(argv[i], "--smoke"))
+			o.smoke = 1;
+		else if (!strcmp(argv[i], "--json"))
+			o.json = 1;
+		else if (!strcmp(argv[i], "--callgrind"))
+			callgrind = 1;
+		else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
+			reps = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			only = argv[++i];
+		else if (!strcmp(argv[i], "--bench") && i + 1 < argc)
+			benches = argv[++i];
+		else if (!strcmp(argv[i], "--callgrind-child") && i + 2 < argc) {
+			int kind = strcmp(argv[i + 1], "lifecycle") ? 1 : 0;
+			return bench_synack_fixed(kind, strtoull(argv[i + 2], NULL, 10)) ? 1 : 0;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (reps < 0 || reps > 9) {
+		fprintf(stderr, "synack-bench: --reps must be 1..9\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (callgrind) {
+		/* Under valgrind /proc/self/exe would name valgrind: resolve it now. */
+		char self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n <= 0)
+			return 1;
+		self[n] = 0;
+		return callgrind_mode(self, o.json);
+	}
+
+	o.run_synack = list_has(only, "synack");
+	o.run_linux = list_has(only, "linux");
+	o.run_lwip = list_has(only, "lwip");
+	o.do_lifecycle = list_has(benches, "lifecycle");
+	o.do_bulk = list_has(benches, "bulk");
+	o.do_memory = list_has(benches, "memory");
+	o.do_scale = list_has(benches, "scale");
+	if (o.smoke) {
+		static const uint32_t c[] = {1, 128};
+		memcpy(o.inflight, c, sizeof(c));
+		o.ninflight = 2;
+		o.reps = 1;
+		o.budget_s = 0.05;
+		o.bulk_bytes_synack = o.bulk_bytes_lwip = 16u << 20;
+		o.bulk_bytes_linux = 32u << 20;
+		o.mem_conns = 1000;
+		o.scale_small = 1000;
+		o.scale_big = 4000;
+		o.scale_linux_big = 2000;
+		o.scale_msgs = 4000;
+	} else if (o.quick) {
+		static const uint32_t c[] = {1, 128, 10000};
+		memcpy(o.inflight, c, sizeof(c));
+		o.ninflight = 3;
+		o.reps = 1;
+		o.budget_s = 0.3;
+		o.bulk_bytes_synack = o.bulk_bytes_lwip = 256u << 20;
+		o.bulk_bytes_linux = 512u << 20;
+		o.mem_conns = 10000;
+		o.scale_small = 1000;
+		o.scale_big = 100000;
+		o.scale_linux_big = 10000;
+		o.scale_msgs = 50000;
+	} else {
+		static const uint32_t c[] = {1, 128, 10000, 100000};
+		memcpy(o.inflight, c, sizeof(c));
+		o.ninflight = 4;
+		o.reps = 3;
+		o.budget_s = 1.0;
+		o.bulk_bytes_synack = o.bulk_bytes_lwip = 1u << 30;
+		o.bulk_bytes_linux = 2u << 30;
+		o.mem_conns = 100000;
+		o.scale_small = 1000;
+		o.scale_big = 1000000;
+		o.scale_linux_big = 100000;
+		o.scale_msgs = 200000;
+	}
+	if (reps)
+		o.reps = reps;
+
+	res_init();
+	if (o.run_synack)
+		bench_synack(&o);
+	if (o.run_linux)
+		bench_linux(&o);
+	if (o.run_lwip)
+		bench_lwip(&o);
+	if (o.json)
+		print_json();
+	else
+		print_table();
+	return 0;
+}

@@ -1,0 +1,172 @@
+/* Result store, clocks and memory probes shared by every implementation. */
+#include <malloc.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+struct store {
+	size_t n;
+	struct bench_result r[BENCH_MAX_RESULTS];
+};
+
+static struct store *store;
+
+void res_init(void)
+{
+	/* Shared, so figures added in a forked child (the Linux runs) reach
+	 * the parent; children run one at a time, the parent waiting. */
+	void *p = mmap(NULL, sizeof(struct store), PROT_READ | PROT_WRITE,
+	               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		perror("synack-bench: mmap");
+		exit(1);
+	}
+	store = p;
+	store->n = 0;
+}
+
+static struct bench_result *res_new(const char *bench, const char *impl, const char *variant,
+                                    const char *metric)
+{
+	if (store->n >= BENCH_MAX_RESULTS) {
+		fprintf(stderr, "synack-bench: too many results\n");
+		exit(1);
+	}
+	struct bench_result *r = &store->r[store->n++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->bench, sizeof(r->bench), "%s", bench);
+	snprintf(r->impl, sizeof(r->impl), "%s", impl);
+	snprintf(r->variant, sizeof(r->variant), "%s", variant);
+	snprintf(r->metric, sizeof(r->metric), "%s", metric);
+	return r;
+}
+
+void res_add(const char *bench, const char *impl, const char *variant, const char *metric,
+             double value)
+{
+	struct bench_result *r = res_new(bench, impl, variant, metric);
+	r->value = value;
+	r->has_value = 1;
+}
+
+void res_add_note(const char *bench, const char *impl, const char *variant, const char *metric,
+                  double value, const char *fmt, ...)
+{
+	struct bench_result *r = res_new(bench, impl, variant, metric);
+	r->value = value;
+	r->has_value = 1;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof(r->why), fmt, ap);
+	va_end(ap);
+}
+
+void res_skip(const char *bench, const char *impl, const char *variant, const char *metric,
+              const char *fmt, ...)
+{
+	struct bench_result *r = res_new(bench, impl, variant, metric);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof(r->why), fmt, ap);
+	va_end(ap);
+}
+
+void res_remark(const char *impl, const char *fmt, ...)
+{
+	struct bench_result *r = res_new("remark", impl, "", "");
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof(r->why), fmt, ap);
+	va_end(ap);
+}
+
+size_t res_count(void)
+{
+	return store->n;
+}
+
+void res_truncate(size_t n)
+{
+	if (n < store->n)
+		store->n = n;
+}
+
+struct bench_result *res_get(size_t i)
+{
+	return &store->r[i];
+}
+
+void bench_log(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("synack-bench: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t bench_wall_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+uint64_t bench_cpu_ns(void)
+{
+	return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+uint64_t bench_thread_cpu_ns(void)
+{
+	return clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
+uint64_t bench_rss(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long size = 0, resident = 0;
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+uint64_t bench_heap(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+	return (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
+}
+
+void bench_trim(void)
+{
+	malloc_trim(0);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+double bench_median(double *v, int n)
+{
+	if (n <= 0)
+		return 0;
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
