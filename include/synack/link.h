@@ -149,7 +149,7 @@ int synack_link_routes(const struct synack_link *l, uint32_t addr);
 /* Why the link dropped a frame or a datagram. */
 #define SYNACK_LINK_DROPS(X)                                                                       \
 	X(NONE, "none")                                                                            \
-	X(FRAME_SHORT, "frame_short")       /* shorter than an Ethernet header */                  \
+	X(FRAME_SHORT, "frame_short")       /* no datagram after the Ethernet header */            \
 	X(NOT_FOR_US, "not_for_us")         /* another host's unicast or a multicast MAC */        \
 	X(ETHERTYPE, "ethertype")           /* neither IPv4 nor ARP (IPv6, VLAN ...) */            \
 	X(NOT_IPV4, "not_ipv4")             /* TUN: not an IPv4 datagram */                        \

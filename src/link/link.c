@@ -630,6 +630,12 @@ ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t 
 			arp_drain(l, now);
 			if (!is_ip)
 				continue;
+			/* A bare Ethernet header: no datagram to hand on (and a
+			 * 0-byte read means "nothing" to the caller). */
+			if (iplen == 0) {
+				l->stats.drops[SYNACK_LINK_DROP_FRAME_SHORT]++;
+				continue;
+			}
 		} else if ((l->rbuf[0] >> 4) != 4) {
 			l->stats.drops[SYNACK_LINK_DROP_NOT_IPV4]++;
 			continue;

@@ -355,7 +355,7 @@ class Prober:
 
         # Zero-length and tiny datagrams (no TCP at all: nothing to answer).
         t0 = time.monotonic()
-        for (name, payload, drop) in [("ip-datagram-0-bytes", b"", "ip_truncated"),
+        for (name, payload, drop) in [("ip-datagram-0-bytes", b"", "link_frame_short"),
                                       ("ip-datagram-1-byte", b"\x45", "ip_truncated"),
                                       ("ip-datagram-19-bytes", bytes(IP(src=self.fake_ip, dst=self.synack_ip))[:19],
                                        "ip_truncated"),

@@ -132,10 +132,20 @@ delta() { # NAME
 	b=$(value_of "$1" "$IT_TMP/after")
 	if [ "$a" = none ] || [ "$b" = none ]; then echo none; else echo $((b - a)); fi
 }
+# Drop reasons are printed as drop_REASON, and only once nonzero.
+# A reason link_X is the link's own drop, printed as link_drop_X.
+drop_delta() { # REASON
+	local a b name=drop_$1
+	case $1 in link_*) name=link_drop_${1#link_} ;; esac
+	a=$(value_of "$name" "$IT_TMP/before")
+	b=$(value_of "$name" "$IT_TMP/after")
+	[ "$a" = none ] && a=0
+	if [ "$b" = none ]; then echo none; else echo $((b - a)); fi
+}
 ip_hdr=0
 tcp_err=0
 while read -r _ reason n; do
-	d=$(delta "$reason")
+	d=$(drop_delta "$reason")
 	case $reason in
 	ip_truncated) if [ "$d" != none ] && [ "$d" -ge "$n" ]; then ok; else bad "drop $reason moved by $d, want at least $n"; fi ;;
 	*) if [ "$d" = "$n" ]; then ok; else bad "drop $reason moved by $d, want $n"; fi ;;
