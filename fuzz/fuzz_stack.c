@@ -178,8 +178,9 @@ static void q_pop(struct queue *q)
 	q->len--;
 }
 
-/* What every datagram a stack sends must be: a clean IPv4/TCP datagram
- * from its own address, within its MTU. */
+/* What every datagram a stack sends must be: a clean IPv4 datagram from
+ * its own address, within its MTU, carrying a TCP segment or an ICMP
+ * message (an echo reply or an error) its own parsers accept. */
 static void check_sent(struct world *w, int h, const uint8_t *p, size_t len)
 {
 	struct wire_ip4 ip;
@@ -188,9 +189,20 @@ static void check_sent(struct world *w, int h, const uint8_t *p, size_t len)
 	if (r != SYNACK_DROP_NONE)
 		fuzz_fail("stack %c sent a datagram its own parser refuses (%s)", 'A' + h,
 		          synack_drop_name(r));
-	if (ip.src != w->cfg[h].addr || ip.proto != WIRE_IPPROTO_TCP || ip.ttl != w->cfg[h].ttl ||
-	    ip.total_len != len || len > w->cfg[h].mtu)
+	if (ip.src != w->cfg[h].addr ||
+	    (ip.proto != WIRE_IPPROTO_TCP && ip.proto != WIRE_IPPROTO_ICMP) ||
+	    ip.ttl != w->cfg[h].ttl || ip.total_len != len || len > w->cfg[h].mtu)
 		fuzz_fail("stack %c sent a datagram with a wrong IPv4 header", 'A' + h);
+	if (ip.proto == WIRE_IPPROTO_ICMP) {
+		struct wire_icmp m;
+		r = wire_icmp_parse(&ip, &m);
+		if (r != SYNACK_DROP_NONE)
+			fuzz_fail("stack %c sent an ICMP message its own parser refuses (%s)",
+			          'A' + h, synack_drop_name(r));
+		if (m.type != WIRE_ICMP_ECHO_REPLY && m.type != WIRE_ICMP_DEST_UNREACH)
+			fuzz_fail("stack %c sent ICMP type %u", 'A' + h, (unsigned)m.type);
+		return;
+	}
 	r = wire_tcp_parse(&ip, &t);
 	if (r != SYNACK_DROP_NONE)
 		fuzz_fail("stack %c sent a segment its own parser refuses (%s)", 'A' + h,
@@ -401,13 +413,13 @@ static void check_stack(struct world *w, int h)
 	synack_stats(st, &s);
 
 	/* Every datagram received is counted once: dropped by IPv4, dropped
-	 * by the TCP parser, or handed to TCP. */
+	 * by the TCP parser, handed to TCP, or handed to ICMP. */
 	uint64_t ip_errs =
 	    s.IpInHdrErrors + s.IpReasmFails + s.IpInAddrErrors + s.IpInUnknownProtos;
-	if (s.IpInReceives != ip_errs + s.InErrs + s.InSegs)
+	if (s.IpInReceives != ip_errs + s.InErrs + s.InSegs + s.IcmpInMsgs)
 		fuzz_fail("stack %c: IpInReceives %" PRIu64 " != IP errors %" PRIu64
-		          " + InErrs %" PRIu64 " + InSegs %" PRIu64,
-		          'A' + h, s.IpInReceives, ip_errs, s.InErrs, s.InSegs);
+		          " + InErrs %" PRIu64 " + InSegs %" PRIu64 " + IcmpInMsgs %" PRIu64,
+		          'A' + h, s.IpInReceives, ip_errs, s.InErrs, s.InSegs, s.IcmpInMsgs);
 	uint64_t ip_drops = 0, tcp_drops = 0;
 	for (int i = SYNACK_DROP_IP_TRUNCATED; i <= SYNACK_DROP_IP_NOT_TCP; i++)
 		ip_drops += s.drops[i];

@@ -9,7 +9,7 @@
  * copy whose checksums were made right, which lets the fuzzer reach the
  * option walk and the flag and port checks behind them.
  *
- * A new parser (ICMP, once it lands) is one more line in PARSERS.
+ * A new parser is one more line in PARSERS.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +144,45 @@ static void parse_tcp(const uint8_t *data, size_t len)
 	tcp_of(&ip);
 }
 
+/* The input as an ICMP message behind a valid IPv4 header, with the ICMP
+ * checksum made right (bytes 2..3 overwritten), so the type, the lengths
+ * and the quote of an error are what decide.  What the parser accepts must
+ * lie inside the message, and an accepted message must emit back the same. */
+static void parse_icmp(const uint8_t *data, size_t len)
+{
+	if (len > MAX_DATAGRAM - WIRE_IP4_HDR_LEN)
+		return;
+	uint8_t *msg = scratch + WIRE_IP4_HDR_LEN;
+	memcpy(msg, data, len);
+	if (len >= WIRE_ICMP_HDR_LEN) {
+		wire_put16(msg + 2, 0);
+		wire_put16(msg + 2, wire_csum_fold(wire_csum_add(0, msg, len)));
+	}
+	wire_ip4_emit(scratch, 0x0a000002u, 0x0a000001u, WIRE_IPPROTO_ICMP, 64, 0, len);
+	struct wire_ip4 ip;
+	if (wire_ip4_parse(scratch, len + WIRE_IP4_HDR_LEN, &ip) != SYNACK_DROP_NONE)
+		fuzz_fail("icmp: our own IPv4 header is refused");
+	struct wire_icmp m;
+	int r = wire_icmp_parse(&ip, &m);
+	if (len >= WIRE_ICMP_HDR_LEN && r == SYNACK_DROP_ICMP_BAD_CHECKSUM)
+		fuzz_fail("icmp: a message with a right checksum is refused as bad");
+	if (r != SYNACK_DROP_NONE)
+		return;
+	if (m.data != msg + WIRE_ICMP_HDR_LEN || m.data_len != len - WIRE_ICMP_HDR_LEN)
+		fuzz_fail("icmp: data outside the message");
+	if (m.is_error) {
+		const struct wire_icmp_quote *q = &m.quote;
+		if (q->l4 < m.data || q->l4 + q->l4_len != m.data + m.data_len ||
+		    q->hdr_len < WIRE_IP4_HDR_LEN)
+			fuzz_fail("icmp: quote outside the message (hdr_len %u, l4_len %zu)",
+			          (unsigned)q->hdr_len, q->l4_len);
+	}
+	size_t n = wire_icmp_emit(emitted, sizeof(emitted), m.type, m.code, m.rest, m.data,
+	                          m.data_len);
+	if (n != len || memcmp(emitted, msg, len) != 0)
+		fuzz_fail("icmp: an accepted message does not emit back the same bytes");
+}
+
 /* A plain RFC 1071 sum, 16 bits at a time, to hold the fast one against. */
 static uint16_t csum_reference(const uint8_t *p, size_t len)
 {
@@ -182,6 +221,7 @@ static const struct {
 } PARSERS[] = {
     {"ip4", parse_ip4},
     {"tcp", parse_tcp},
+    {"icmp", parse_icmp},
     {"csum", parse_csum},
 };
 

@@ -461,6 +461,9 @@ size_t synack_trace_read(struct synack_stack *st, struct synack_trace *out, size
 	return n;
 }
 
+/* synack_stats.drops is a fixed array in the public ABI. */
+_Static_assert(SYNACK_DROP_COUNT <= 64, "more drop reasons than synack_stats.drops holds");
+
 void stack_count_drop(struct synack_stack *st, int reason)
 {
 	if (reason > 0 && reason < SYNACK_DROP_COUNT)
