@@ -151,6 +151,20 @@ it_wait_summary() {
 	return 1
 }
 
+# counters_of FILE: "name value" lines of the last complete stats block in
+# FILE (its `counters:` lines hold name value pairs).
+counters_of() {
+	awk '/^--- synack stats at /{cur=""; inb=1; next}
+		inb && /^counters:/{sub(/^counters:[ \t]*/, ""); cur=cur " " $0; next}
+		inb && /^$/{last=cur; inb=0}
+		END{print last}' "$1" | tr ' ,' '\n\n' | grep -v '^$' |
+		awk '{ if (index($0, "=")) { split($0, a, "="); print a[1], a[2] }
+			else if (name == "") name = $0; else { print name, $0; name = "" } }'
+}
+value_of() { # NAME FILE(name value lines)
+	awk -v n="$1" '$1 == n { print $2; f=1 } END { if (!f) print "none" }' "$2"
+}
+
 # The kernel's TCP sockets in the namespace in the given ss states.
 it_ss_states() { # STATE...
 	local args=() s

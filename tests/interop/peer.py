@@ -180,6 +180,49 @@ def cmd_http(argv):
         die("; ".join(failures[:5]))
 
 
+def cmd_http_paced(argv):
+    """GET PATH and read the body at about RATE bytes/s until the file UNTIL
+    exists, then at full speed; write the body to OUT.  The transfer thus
+    outlasts whatever the test does meanwhile, however long that takes."""
+    host, port, path, out, rate, until = argv[0], int(argv[1]), argv[2], argv[3], int(argv[4]), argv[5]
+    s = socket.create_connection((host, port), timeout=TIMEOUT)
+    s.settimeout(TIMEOUT)
+    s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, host)).encode())
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        b = s.recv(4096)
+        if not b:
+            die("EOF inside the response header")
+        buf += b
+    head, body = buf.split(b"\r\n\r\n", 1)
+    clen = None
+    for ln in head.split(b"\r\n")[1:]:
+        k, _, v = ln.partition(b":")
+        if k.strip().lower() == b"content-length":
+            clen = int(v.strip())
+    if clen is None:
+        die("no Content-Length in %r" % head)
+    chunks = [body]
+    got = len(body)
+    chunk = 4096
+    paced = 0
+    while got < clen:
+        if not os.path.exists(until):
+            time.sleep(chunk / rate)
+            paced += 1
+        b = s.recv(min(chunk if not os.path.exists(until) else 1 << 16, clen - got))
+        if not b:
+            break
+        chunks.append(b)
+        got += len(b)
+    s.close()
+    with open(out, "wb") as f:
+        f.write(b"".join(chunks))
+    print("bytes=%d content_length=%d paced_reads=%d" % (got, clen, paced))
+    if got != clen:
+        die("EOF after %d of %d body bytes" % (got, clen))
+
+
 def cmd_server(argv):
     out = None
     if "--out" in argv:
@@ -308,8 +351,8 @@ def cmd_pcap_samples(argv):
 
 def main():
     if len(sys.argv) < 2:
-        die("usage: peer.py body-hash|echo|http|server|pcap-samples ...")
-    cmds = {"body-hash": cmd_body_hash, "echo": cmd_echo, "http": cmd_http, "server": cmd_server,
+        die("usage: peer.py body-hash|echo|http|http-paced|server|pcap-samples ...")
+    cmds = {"body-hash": cmd_body_hash, "echo": cmd_echo, "http": cmd_http, "http-paced": cmd_http_paced, "server": cmd_server,
             "pcap-samples": cmd_pcap_samples}
     if sys.argv[1] not in cmds:
         die("unknown command " + sys.argv[1])

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Hostile frames over TAP (issue 6): while Linux's curl fetches 10 MiB from
-# `synack serve --app http` (rate-limited so that it runs all along), scapy
+# Hostile frames over TAP (issue 6): while a Linux client fetches 10 MiB from
+# `synack serve --app http` (peer.py http-paced: it reads slowly until the
+# probes are over, however long they take, then at full speed), scapy
 # (hostile.py, Debian's python3-scapy) sends malformed and odd frames at
 # layer 2 to synack's MAC: option lengths 0, 1 and past the header, data
 # offsets too small and too large, SYN+FIN, SYN+RST, NULL and XMAS flag sets,
@@ -36,21 +37,7 @@ if [ $? -eq 0 ]; then ok; else bad "hostile.py selftest: $(cat "$IT_TMP/selftest
 FAKE=10.7.0.3
 CLOSED=81
 SIZE=10485760
-RATE=800k # curl's limit: 10 MiB take ~13 s, the probes ~5 s
-
-# counters_of FILE: "name value" lines of the last complete stats block in
-# FILE (its `counters:` lines hold name value pairs).
-counters_of() {
-	awk '/^--- synack stats at /{cur=""; inb=1; next}
-		inb && /^counters:/{sub(/^counters:[ \t]*/, ""); cur=cur " " $0; next}
-		inb && /^$/{last=cur; inb=0}
-		END{print last}' "$1" | tr ' ,' '\n\n' | grep -v '^$' |
-		awk '{ if (index($0, "=")) { split($0, a, "="); print a[1], a[2] }
-			else if (name == "") name = $0; else { print name, $0; name = "" } }'
-}
-value_of() { # NAME FILE(name value lines)
-	awk -v n="$1" '$1 == n { print $2; f=1 } END { if (!f) print "none" }' "$2"
-}
+RATE=819200 # bytes/s the client reads at while the probes run
 
 it_dev tap
 it_serve serve --app http --http-size 10MiB --stats-every 0.5 --pcap "$IT_TMP/hostile.pcap"
@@ -72,9 +59,10 @@ grep -qx ready "$IT_TMP/hostile.out" || { bad "hostile.py not ready: $(cat "$IT_
 MAC=$(sed -n 's/^synack MAC \([0-9a-f:]*\) .*/\1/p' "$IT_TMP/hostile.out")
 note "synack answered ARP from $FAKE: MAC $MAC"
 
-ip netns exec "$IT_NS" curl -sS --max-time 120 --limit-rate "$RATE" -o "$IT_TMP/body" "http://$IT_SYNACK/long" 2>"$IT_TMP/curl.err" &
-CURL_PID=$!
-IT_PIDS+=("$CURL_PID")
+ip netns exec "$IT_NS" "$PY" -B "$IT_PEER" http-paced "$IT_SYNACK" 80 /long "$IT_TMP/body" "$RATE" "$IT_TMP/probes-done" \
+	>"$IT_TMP/paced.out" 2>"$IT_TMP/client.err" &
+CLIENT_PID=$!
+IT_PIDS+=("$CLIENT_PID")
 # The baseline: a stats block printed once the connection is established.
 it_wait_summary serve 'ESTABLISHED' 10 || bad "no ESTABLISHED connection in serve's stats: $(it_last_summary serve)"
 n0=$(grep -c '^--- synack stats at ' "$IT_TMP/serve.out")
@@ -89,8 +77,9 @@ touch "$IT_TMP/go"
 
 wait "$HOSTILE_PID"
 rc=$?
-curl_running=no
-kill -0 "$CURL_PID" 2>/dev/null && curl_running=yes
+client_running=no
+kill -0 "$CLIENT_PID" 2>/dev/null && client_running=yes
+touch "$IT_TMP/probes-done"
 sed -n 's/^\(live: .*\)/\1/p' "$IT_TMP/hostile.out" | while read -r l; do note "$l"; done
 while read -r l; do
 	case $l in
@@ -104,15 +93,15 @@ else
 	bad "hostile.py exited $rc: $(tail -n 3 "$IT_TMP/hostile.err") $(grep '^probes=' "$IT_TMP/hostile.out")"
 fi
 # "Alongside": the transfer must not have finished before the last probe.
-if [ "$curl_running" = yes ]; then ok; else bad "curl had finished before the probes ended: nothing ran alongside"; fi
+if [ "$client_running" = yes ]; then ok; else bad "the client had finished before the probes ended: nothing ran alongside"; fi
 
-wait "$CURL_PID"
+wait "$CLIENT_PID"
 rc=$?
 want=$("$PY" "$IT_PEER" body-hash "$SIZE")
 got=$(sha256sum <"$IT_TMP/body" | cut -d' ' -f1)
 len=$(stat -c %s "$IT_TMP/body" 2>/dev/null || echo 0)
-if [ $rc -eq 0 ] && [ "$got" = "$want" ]; then ok; else bad "curl alongside the probes exited $rc: $len bytes, sha256 $got, want $want; $(cat "$IT_TMP/curl.err")"; fi
-note "transfer alongside the probes: curl exit $rc, $len bytes, sha256 ${got:0:16}... (want ${want:0:16}...)"
+if [ $rc -eq 0 ] && [ "$got" = "$want" ]; then ok; else bad "the client alongside the probes exited $rc: $len bytes, sha256 $got, want $want; $(cat "$IT_TMP/client.err")"; fi
+note "transfer alongside the probes: client exit $rc ($(cat "$IT_TMP/paced.out")), $len bytes, sha256 ${got:0:16}... (want ${want:0:16}...)"
 
 # synack still serves.
 ns curl -sS --max-time 60 -o "$IT_TMP/body2" "http://$IT_SYNACK/after"
