@@ -412,8 +412,16 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--bench") && i + 1 < argc)
 			benches = argv[++i];
 		else if (!strcmp(argv[i], "--callgrind-child") && i + 2 < argc) {
+			/* An optional third argument: connections in flight
+			 * (lifecycle; default 1), for profiling by hand. */
 			int kind = strcmp(argv[i + 1], "lifecycle") ? 1 : 0;
-			return bench_synack_fixed(kind, strtoull(argv[i + 2], NULL, 10)) ? 1 : 0;
+			uint32_t nin = 1;
+			if (i + 3 < argc && argv[i + 3][0] != '-')
+				nin = (uint32_t)strtoul(argv[i + 3], NULL, 10);
+			if (nin == 0 || nin > 1000000)
+				return 2;
+			return bench_synack_fixed(kind, strtoull(argv[i + 2], NULL, 10), nin) ? 1
+			                                                                      : 0;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
 			return 0;
