@@ -96,7 +96,7 @@ void bench_lwip(const struct bench_opts *o);
  * connection in flight (kind 0) or n bytes of bulk transfer (kind 1).
  * Returns 0 on success.
  */
-int bench_synack_fixed(int kind, uint64_t n);
+int bench_synack_fixed(int kind, uint64_t n, uint32_t inflight);
 
 /* synack's own allocator accounting, where this build has it. */
 struct bench_mem {

@@ -17,6 +17,7 @@ static void usage(FILE *f)
 	fputs(
 	    "usage: synack-bench [--quick | --smoke] [--json] [--reps N]\n"
 	    "                    [--only synack,linux,lwip] [--bench lifecycle,bulk,memory,scale]\n"
+	    "                    [--inflight N,N,...]\n"
 	    "       synack-bench --callgrind [--json]\n"
 	    "\n"
 	    "Runs the same work on synack (two stacks over the simulated network), the\n"
@@ -26,6 +27,8 @@ static void usage(FILE *f)
 	    "  --smoke      a second or two, for the test suite (figures are not meaningful)\n"
 	    "  --json       one JSON object per line per figure, ratio and target\n"
 	    "  --reps N     repetitions of each timed figure (median kept; default 3, quick 1)\n"
+	    "  --inflight L the lifecycle's connections in flight, up to 8 counts (default\n"
+	    "               1,128,10000,100000; quick 1,128,10000; smoke 1,128)\n"
 	    "  --callgrind  instructions per lifecycle and per byte for synack, under\n"
 	    "               valgrind --tool=callgrind (repeatable on a noisy machine)\n",
 	    f);
@@ -390,6 +393,7 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	const char *only = "synack,linux,lwip", *benches = "lifecycle,bulk,memory,scale";
 	int reps = 0, callgrind = 0;
+	const char *inflight = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			o.quick = 1;
@@ -401,13 +405,23 @@ int main(int argc, char **argv)
 			callgrind = 1;
 		else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
 			reps = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--inflight") && i + 1 < argc)
+			inflight = argv[++i];
 		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
 			only = argv[++i];
 		else if (!strcmp(argv[i], "--bench") && i + 1 < argc)
 			benches = argv[++i];
 		else if (!strcmp(argv[i], "--callgrind-child") && i + 2 < argc) {
+			/* An optional third argument: connections in flight
+			 * (lifecycle; default 1), for profiling by hand. */
 			int kind = strcmp(argv[i + 1], "lifecycle") ? 1 : 0;
-			return bench_synack_fixed(kind, strtoull(argv[i + 2], NULL, 10)) ? 1 : 0;
+			uint32_t nin = 1;
+			if (i + 3 < argc && argv[i + 3][0] != '-')
+				nin = (uint32_t)strtoul(argv[i + 3], NULL, 10);
+			if (nin == 0 || nin > 1000000)
+				return 2;
+			return bench_synack_fixed(kind, strtoull(argv[i + 2], NULL, 10), nin) ? 1
+			                                                                      : 0;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
 			return 0;
@@ -480,6 +494,21 @@ int main(int argc, char **argv)
 	}
 	if (reps)
 		o.reps = reps;
+	if (inflight) {
+		o.ninflight = 0;
+		for (const char *p = inflight; *p;) {
+			char *end;
+			unsigned long v = strtoul(p, &end, 10);
+			if (end == p || v == 0 || v > 1000000 || o.ninflight == 8 ||
+			    (*end && *end != ',')) {
+				fprintf(stderr, "synack-bench: --inflight wants up to 8 counts "
+				                "in 1..1000000, comma-separated\n");
+				return 2;
+			}
+			o.inflight[o.ninflight++] = (uint32_t)v;
+			p = *end ? end + 1 : end;
+		}
+	}
 
 	res_init();
 	if (o.run_synack)

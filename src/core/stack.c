@@ -476,7 +476,7 @@ void stack_count_drop(struct synack_stack *st, int reason)
 void stack_notify(struct synack_stack *st, int fd)
 {
 	struct sock *so = sock_get(st, fd);
-	if (!so || so->ev_queued)
+	if (!so || st->evq_mark[fd])
 		return;
 	if (st->evq_len == st->evq_cap) {
 		size_t cap = st->evq_cap ? st->evq_cap * 2 : 64;
@@ -492,7 +492,7 @@ void stack_notify(struct synack_stack *st, int fd)
 	}
 	st->evq[(st->evq_head + st->evq_len) % st->evq_cap] = fd;
 	st->evq_len++;
-	so->ev_queued = 1;
+	st->evq_mark[fd] = 1;
 }
 
 int synack_event_next(struct synack_stack *st, struct synack_event *ev)
@@ -503,14 +503,13 @@ int synack_event_next(struct synack_stack *st, struct synack_event *ev)
 		int fd = st->evq[st->evq_head];
 		st->evq_head = (st->evq_head + 1) % st->evq_cap;
 		st->evq_len--;
-		struct sock *so = sock_get(st, fd);
-		if (!so)
+		st->evq_mark[fd] = 0;
+		if (!sock_get(st, fd))
 			continue;
 		/* Every notified socket is reported, with its readiness now.
 		 * Comparing with what was reported last would lose a wakeup
 		 * when readiness went away (the application drained the
 		 * socket) and came back (new data) in between. */
-		so->ev_queued = 0;
 		ev->socket = fd;
 		ev->events = synack_events(st, fd);
 		return 1;
@@ -600,7 +599,8 @@ void synack_memory(const struct synack_stack *st, struct synack_mem *out)
 	out->cached = slab_cached_bytes(&st->tcb_slab) + slab_cached_bytes(&st->sock_slab) +
 	              slab_cached_bytes(&st->tw_slab) + slab_cached_bytes(&st->buf_slab) +
 	              slab_cached_bytes(&st->ofo_slab);
-	out->sockets = (uint64_t)st->nsocks * (sizeof(*st->socks) + sizeof(*st->free_fds)) +
+	out->sockets = (uint64_t)st->nsocks *
+	                   (sizeof(*st->socks) + sizeof(*st->free_fds) + sizeof(*st->evq_mark)) +
 	               (st->ports ? (uint64_t)(st->ports_mask + 1) * sizeof(*st->ports) : 0);
 	for (int i = 0; i < st->nsocks; i++)
 		if (st->socks[i]) {

@@ -73,6 +73,11 @@ struct synack_stack {
 
 	/* Readiness queue: sockets whose readiness may have changed. */
 	int *evq;
+	/* evq_mark[fd]: fd is in evq.  Kept per descriptor, not per socket,
+	 * so that a socket closed while queued and a new one given its
+	 * descriptor share the one entry instead of queueing it twice (an
+	 * application that never drains would grow the queue forever). */
+	uint8_t *evq_mark;
 	size_t evq_head, evq_len, evq_cap;
 
 	/* Trace ring. */

@@ -41,6 +41,20 @@
 
 #define SIM_MAX_DATAGRAM 65535u
 
+/*
+ * Datagram buffers come from two pools of fixed sizes (a bare segment and an
+ * MTU-sized one) kept on free lists, so a datagram on its way costs no
+ * malloc and free once the pools have grown to the most ever in flight;
+ * larger datagrams are allocated one by one.  The class of a buffer follows
+ * from the datagram's length, which never changes on the way.
+ */
+#define SIM_POOL_CLASSES 2
+static const size_t sim_pool_size[SIM_POOL_CLASSES] = {256, 2048};
+
+struct sim_free {
+	struct sim_free *next;
+};
+
 /* One direction from -> to: its impairments, generator, bottleneck and
  * counters. */
 struct sim_link {
@@ -96,7 +110,43 @@ struct synack_sim {
 	void *tap_ctx;
 
 	uint8_t *buf; /* one datagram drained from an outbox */
+	struct sim_free *pool[SIM_POOL_CLASSES];
 };
+
+static int pool_class(size_t len)
+{
+	for (int c = 0; c < SIM_POOL_CLASSES; c++)
+		if (len <= sim_pool_size[c])
+			return c;
+	return -1;
+}
+
+static uint8_t *pkt_alloc(struct synack_sim *sim, size_t len)
+{
+	int c = pool_class(len);
+	if (c < 0)
+		return malloc(len);
+	struct sim_free *f = sim->pool[c];
+	if (f) {
+		sim->pool[c] = f->next;
+		return (uint8_t *)f;
+	}
+	return malloc(sim_pool_size[c]);
+}
+
+static void pkt_release(struct synack_sim *sim, uint8_t *data, size_t len)
+{
+	int c = pool_class(len);
+	if (!data)
+		return;
+	if (c < 0) {
+		free(data);
+		return;
+	}
+	struct sim_free *f = (struct sim_free *)(void *)data;
+	f->next = sim->pool[c];
+	sim->pool[c] = f;
+}
 
 /* ------------------------------------------------------------------ */
 /* Pending deliveries: a binary heap.                                  */
@@ -262,8 +312,15 @@ void synack_sim_free(struct synack_sim *sim)
 	if (!sim)
 		return;
 	for (size_t i = 0; i < sim->nheap; i++)
-		free(sim->heap[i].data);
+		pkt_release(sim, sim->heap[i].data, sim->heap[i].len);
 	free(sim->heap);
+	for (int c = 0; c < SIM_POOL_CLASSES; c++) {
+		while (sim->pool[c]) {
+			struct sim_free *f = sim->pool[c];
+			sim->pool[c] = f->next;
+			free(f);
+		}
+	}
 	for (size_t i = 0; i < sim->nhosts; i++) {
 		free(sim->hosts[i].name);
 		for (size_t j = 0; j < sim->hosts[i].nlinks; j++) {
@@ -393,9 +450,9 @@ static void tap(struct synack_sim *sim, int event, int from, int to, const uint8
 /* ------------------------------------------------------------------ */
 /* Sending: what happens to a datagram as it leaves a host.            */
 
-static uint8_t *copy_bytes(const uint8_t *pkt, size_t len)
+static uint8_t *copy_bytes(struct synack_sim *sim, const uint8_t *pkt, size_t len)
 {
-	uint8_t *p = malloc(len);
+	uint8_t *p = pkt_alloc(sim, len);
 	if (p)
 		memcpy(p, pkt, len);
 	return p;
@@ -406,10 +463,10 @@ static uint8_t *copy_bytes(const uint8_t *pkt, size_t len)
 static void enqueue_copy(struct synack_sim *sim, struct sim_link *l, int from, int to,
                          const uint8_t *pkt, size_t len, uint64_t at)
 {
-	uint8_t *p = copy_bytes(pkt, len);
+	uint8_t *p = copy_bytes(sim, pkt, len);
 	if (p && heap_push(sim, at, from, to, p, len) == 0)
 		return;
-	free(p);
+	pkt_release(sim, p, len);
 	l->im.c.lost++;
 	tap(sim, SYNACK_SIM_LOST, from, to, pkt, len);
 }
@@ -495,11 +552,11 @@ int synack_sim_inject(struct synack_sim *sim, int to, const void *pkt, size_t le
 {
 	if (!host_ok(sim, to) || !pkt || len == 0 || len > SIM_MAX_DATAGRAM || at < sim->now)
 		return -EINVAL;
-	uint8_t *p = copy_bytes(pkt, len);
+	uint8_t *p = copy_bytes(sim, pkt, len);
 	if (!p)
 		return -ENOMEM;
 	if (heap_push(sim, at, -1, to, p, len) != 0) {
-		free(p);
+		pkt_release(sim, p, len);
 		return -ENOMEM;
 	}
 	return 0;
@@ -582,7 +639,7 @@ uint64_t synack_sim_step(struct synack_sim *sim)
 	while (sim->nheap && sim->heap[0].at <= t) {
 		struct sim_pkt p = heap_pop(sim);
 		deliver(sim, &p);
-		free(p.data);
+		pkt_release(sim, p.data, p.len);
 	}
 	/* Every host sees every instant the clock stops at; stacks with
 	 * nothing due at t simply note the time. */

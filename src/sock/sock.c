@@ -51,6 +51,11 @@ int synack_socket(struct synack_stack *st)
 		if (!f)
 			return -ENOMEM;
 		st->free_fds = f;
+		uint8_t *m = realloc(st->evq_mark, (size_t)cap);
+		if (!m)
+			return -ENOMEM;
+		st->evq_mark = m;
+		memset(m + st->nsocks, 0, (size_t)(cap - st->nsocks));
 		for (int i = cap - 1; i >= st->nsocks; i--) {
 			t[i] = NULL;
 			f[st->nfree++] = i;
@@ -113,6 +118,8 @@ void sock_table_free(struct synack_stack *st)
 		}
 	free(st->socks);
 	free(st->free_fds);
+	free(st->evq_mark);
+	st->evq_mark = NULL;
 	free(st->ports);
 	st->ports = NULL;
 	st->ports_mask = st->ports_used = 0;

@@ -14,8 +14,7 @@ struct sock {
 	uint8_t listening;
 	uint8_t connecting; /* connect() called */
 	uint8_t wr_shut, rd_shut;
-	uint8_t eof; /* detached: the peer's FIN had arrived */
-	uint8_t ev_queued;
+	uint8_t eof;     /* detached: the peer's FIN had arrived */
 	struct tcb *tcb; /* NULL before connect/listen and after the connection ended */
 	struct synack_endpoint local, remote;
 	int error;  /* pending SO_ERROR, a negative errno */
