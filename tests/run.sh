@@ -2,7 +2,8 @@
 # The whole test suite: a normal build and an AddressSanitizer +
 # UndefinedBehaviorSanitizer build, each running every test with ctest,
 # then the libFuzzer targets (clang, ASan + UBSan) for a bounded time each,
-# then an install check (headers, library and pkg-config file usable).
+# then an install check (headers, library and pkg-config file usable; the
+# shared library exports nothing but the API).
 # The interop tests (tests/interop) need root and /dev/net/tun; without
 # them ctest reports them skipped.
 # Run from anywhere; installs what it needs on Debian when it is missing.
@@ -131,4 +132,18 @@ int main(void)
 C
 PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib/x86_64-linux-gnu/pkgconfig" \
 	sh -c 'cc -Wall -Werror "$1/use.c" -o "$1/use" $(pkg-config --cflags --libs synack) && LD_LIBRARY_PATH="$1/lib:$1/lib/x86_64-linux-gnu" "$1/use"' _ "$prefix"
-echo "install check: 1 passed, 0 failed"
+# The shared library exports the API only (every symbol synack_*): a program
+# linking synack next to another TCP/IP library gets no symbol clashes.
+cmake -S . -B build-shared -DBUILD_SHARED_LIBS=ON -DSYNACK_TESTS=OFF -DSYNACK_EXAMPLES=OFF >/dev/null
+cmake --build build-shared -j"$jobs" --target synack >/dev/null
+exported=$(nm -D --defined-only build-shared/libsynack.so | awk '{print $3}')
+stray=$(grep -v '^synack_' <<<"$exported" || true)
+if [ -n "$stray" ] || [ -z "$exported" ]; then
+	echo "libsynack.so exports symbols outside the API:"
+	echo "$stray" | head -20
+	exit 1
+fi
+echo "shared library: $(wc -l <<<"$exported") symbols exported, all synack_*"
+cc -Wall -Werror -Iinclude "$prefix/use.c" -o "$prefix/use-shared" -Lbuild-shared -lsynack
+LD_LIBRARY_PATH=build-shared "$prefix/use-shared"
+echo "install check: 2 passed, 0 failed"

@@ -44,6 +44,10 @@
 extern "C" {
 #endif
 
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the API; the rest of libsynack is hidden */
+#endif
+
 struct synack_link;
 
 enum synack_link_kind {
@@ -190,6 +194,10 @@ struct synack_link_stats {
 	struct synack_sim_counters impair_out, impair_in;
 };
 void synack_link_stats(const struct synack_link *l, struct synack_link_stats *out);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

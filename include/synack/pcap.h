@@ -13,6 +13,10 @@
 extern "C" {
 #endif
 
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the API; the rest of libsynack is hidden */
+#endif
+
 #define SYNACK_PCAP_LINKTYPE_ETHERNET 1 /* Ethernet frames (TAP) */
 #define SYNACK_PCAP_LINKTYPE_RAW 101    /* raw IPv4/IPv6 datagrams (TUN) */
 
@@ -34,6 +38,10 @@ int synack_pcap_flush(struct synack_pcap *p);
 uint64_t synack_pcap_records(const struct synack_pcap *p);
 /* Flushes and closes.  Returns 0 or a negative errno from the last flush. */
 int synack_pcap_close(struct synack_pcap *p);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -57,6 +57,10 @@
 extern "C" {
 #endif
 
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the API; the rest of libsynack is hidden */
+#endif
+
 struct synack_run;
 
 /*
@@ -148,6 +152,10 @@ int synack_run_close(struct synack_run *r, int s, int timeout_ms);
  */
 int synack_run_conn_state(struct synack_run *r, const struct synack_endpoint *local,
                           const struct synack_endpoint *remote);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

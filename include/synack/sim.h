@@ -22,6 +22,10 @@
 extern "C" {
 #endif
 
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the API; the rest of libsynack is hidden */
+#endif
+
 struct synack_sim;
 
 /* Impairments of one direction of a path.  Probabilities are in [0, 1]. */
@@ -130,6 +134,10 @@ void synack_sim_flush(struct synack_sim *sim);
 
 void synack_sim_counters(const struct synack_sim *sim, int from, int to,
                          struct synack_sim_counters *out);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -25,6 +25,10 @@
 extern "C" {
 #endif
 
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the API; the rest of libsynack is hidden */
+#endif
+
 #define SYNACK_NEVER UINT64_MAX
 
 struct synack_stack;
@@ -557,6 +561,10 @@ const char *synack_strerror(int err);
 int synack_endpoint_parse(const char *text, struct synack_endpoint *ep);
 /* Writes "a.b.c.d:port" into buf (>= 22 bytes) and returns buf. */
 const char *synack_endpoint_str(const struct synack_endpoint *ep, char *buf, size_t len);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }
