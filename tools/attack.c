@@ -82,6 +82,8 @@ struct attack {
 	size_t nsc;
 	uint64_t count, injected;
 	uint64_t peak_conns, peak_orphans;
+	uint64_t peak_mem;  /* the server's synack_memory() total, sampled */
+	uint64_t mem_polls; /* apps() calls, to sample memory every 256th */
 	uint64_t accepted;
 	int oom;
 	uint8_t pkt[128];
@@ -321,8 +323,15 @@ static size_t apps(struct attack *a, uint64_t now)
 	server_poll(a);
 	struct synack_stats s;
 	synack_stats(a->server, &s);
-	if (s.conns_live > a->peak_conns)
+	int new_peak = s.conns_live > a->peak_conns;
+	if (new_peak)
 		a->peak_conns = s.conns_live;
+	if (new_peak || a->mem_polls++ % 256 == 0) {
+		struct synack_mem m;
+		synack_memory(a->server, &m);
+		if (m.total > a->peak_mem)
+			a->peak_mem = m.total;
+	}
 	if (s.orphans_live > a->peak_orphans)
 		a->peak_orphans = s.orphans_live;
 	return active;
@@ -557,6 +566,7 @@ static void report(struct attack *a)
 	figure(a, "accepted", a->accepted);
 	figure(a, "peak_conns", a->peak_conns);
 	figure(a, "conns_bound", bound);
+	figure(a, "peak_mem_bytes", a->peak_mem);
 	figure(a, "final_conns", s->conns_live);
 	switch (a->kind) {
 	case ATTACK_SYN_FLOOD:
