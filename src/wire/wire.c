@@ -53,8 +53,9 @@ enum {
  * GCC/Clang vector extensions: 16 bytes (SSE2, NEON) everywhere, 32 bytes
  * (AVX2) on x86-64 CPUs that have it.  The rest, less than a vector, is
  * read eight bytes at a time in the host's order with any alignment (memcpy
- * compiles to one load) and added with end-around carry.  The result is
- * folded to 16 bits and swapped on a little-endian host.
+ * compiles to one load) and added with end-around carry, as are headers
+ * too short for the vectors.  The result is folded to 32 bits (not 16) and
+ * byte-swapped on a little-endian host.
  */
 typedef uint32_t csum_v16 __attribute__((vector_size(16)));
 #define CSUM_BLOCK_STEPS 65536u
@@ -81,18 +82,19 @@ static inline int host_little_endian(void)
 }
 
 /* Folds a native-order 64-bit sum into a 32-bit value congruent to the
- * big-endian sum, and adds it to sum. */
+ * big-endian sum (mod 0xffff, and non-zero unless every word was zero), and
+ * adds it to sum.  2^32 == 1 and 2^8 * 2^8 == 1 mod 0xffff: the halves add
+ * with end-around carry, and swapping the bytes of each 16-bit half
+ * multiplies by 2^8, which turns the native sum into the big-endian one
+ * without folding to 16 bits first (wire_csum_fold does that, once). */
 static inline uint32_t finish_native(uint32_t sum, uint64_t acc)
 {
-	acc = (acc & 0xffffffffu) + (acc >> 32);
-	acc = (acc & 0xffffffffu) + (acc >> 32);
-	acc = (acc & 0xffff) + (acc >> 16);
-	acc = (acc & 0xffff) + (acc >> 16);
-	acc = (acc & 0xffff) + (acc >> 16);
+	uint32_t hi = (uint32_t)(acc >> 32), x = (uint32_t)acc + hi;
+	x += x < hi;
 	if (host_little_endian())
-		acc = ((acc & 0xff) << 8) | (acc >> 8);
-	uint64_t r = (uint64_t)sum + acc;
-	return (uint32_t)((r & 0xffffffffu) + (r >> 32));
+		x = ((x & 0x00ff00ffu) << 8) | ((x >> 8) & 0x00ff00ffu);
+	uint32_t r = sum + x;
+	return r + (r < x);
 }
 
 /* The last 0..7 bytes (at an even offset), zero-padded in memory order,
@@ -115,6 +117,20 @@ static inline uint64_t sum_tail(const uint8_t *p, size_t len)
 	}
 	if (len & 1)
 		acc += host_little_endian() ? p[0] : (uint64_t)p[0] << 8;
+	return acc;
+}
+
+/* Adds the native words of len bytes at p to acc, eight bytes at a time:
+ * short buffers (headers) and what the vector loops leave over. */
+static inline uint64_t sum_words(uint64_t acc, const uint8_t *p, size_t len)
+{
+	while (len >= 8) {
+		acc = add_carry(acc, load64(p));
+		p += 8;
+		len -= 8;
+	}
+	if (len)
+		acc = add_carry(acc, sum_tail(p, len));
 	return acc;
 }
 
@@ -197,21 +213,17 @@ static uint32_t csum_any(uint32_t sum, const uint8_t *p, uint8_t *q, size_t len)
 			q += steps * step;
 		len -= steps * step;
 	}
-	/* What is left is less than a step: eight bytes at a time. */
+	/* What is left is less than a step. */
 	if (q)
 		memcpy(q, p, len);
-	while (len >= 8) {
-		acc = add_carry(acc, load64(p));
-		p += 8;
-		len -= 8;
-	}
-	if (len)
-		acc = add_carry(acc, sum_tail(p, len));
-	return finish_native(sum, acc);
+	return finish_native(sum, sum_words(acc, p, len));
 }
 
 uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len)
 {
+	/* Headers (20 to 60 bytes) are too short for a vector loop to pay. */
+	if (len < 64)
+		return finish_native(sum, sum_words(0, data, len));
 	return csum_any(sum, data, NULL, len);
 }
 
