@@ -102,23 +102,6 @@ static void figure(struct attack *a, const char *name, uint64_t v)
 	}
 }
 
-static void check(struct attack *a, int ok, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void check(struct attack *a, int ok, const char *fmt, ...)
-{
-	struct demo_result *r = a->res;
-	if (!ok)
-		r->ok = 0;
-	if (r->nchecks >= DEMO_MAX_CHECKS)
-		return;
-	struct demo_check *c = &r->checks[r->nchecks++];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(c->what, sizeof(c->what), fmt, ap);
-	va_end(ap);
-	c->ok = ok;
-}
-
 /* ------------------------------------------------------------------ */
 /* The legitimate applications.                                        */
 
@@ -596,49 +579,55 @@ static void report(struct attack *a)
 		break;
 	}
 
-	check(a, ok == a->ncl && failed == 0,
-	      "every legitimate connection succeeded and exchanged its data (%llu of %zu)",
-	      (unsigned long long)ok, a->ncl);
-	check(a, corrupted == 0, "no echo was corrupted (%llu)", (unsigned long long)corrupted);
-	check(a, a->injected == a->count, "the attacker sent %llu forged segments",
-	      (unsigned long long)a->injected);
-	check(a, a->peak_conns <= bound,
-	      "the server never held more than 1 + %llu + %zu TCBs (peak %llu)",
-	      (unsigned long long)synq_max, a->ncl, (unsigned long long)a->peak_conns);
-	check(a, s->conns_live == 1 && s->orphans_live == 0 && s->time_wait_live == 0,
-	      "at the end the server holds only its listener (%llu TCBs)",
-	      (unsigned long long)s->conns_live);
+	demo_result_check(
+	    a->res, ok == a->ncl && failed == 0,
+	    "every legitimate connection succeeded and exchanged its data (%llu of %zu)",
+	    (unsigned long long)ok, a->ncl);
+	demo_result_check(a->res, corrupted == 0, "no echo was corrupted (%llu)",
+	                  (unsigned long long)corrupted);
+	demo_result_check(a->res, a->injected == a->count, "the attacker sent %llu forged segments",
+	                  (unsigned long long)a->injected);
+	demo_result_check(a->res, a->peak_conns <= bound,
+	                  "the server never held more than 1 + %llu + %zu TCBs (peak %llu)",
+	                  (unsigned long long)synq_max, a->ncl, (unsigned long long)a->peak_conns);
+	demo_result_check(a->res,
+	                  s->conns_live == 1 && s->orphans_live == 0 && s->time_wait_live == 0,
+	                  "at the end the server holds only its listener (%llu TCBs)",
+	                  (unsigned long long)s->conns_live);
 	switch (a->kind) {
 	case ATTACK_SYN_FLOOD:
-		check(a, a->count < synq_max || ctr(s, "SyncookiesSent") > 0,
-		      "the SYN queue filled and SYN cookies answered (%llu sent)",
-		      (unsigned long long)ctr(s, "SyncookiesSent"));
-		check(a, ctr(s, "PassiveOpens") <= synq_max + a->ncl + ctr(s, "SyncookiesRecv"),
-		      "spoofed SYNs made no connection beyond the SYN queue");
+		demo_result_check(a->res, a->count < synq_max || ctr(s, "SyncookiesSent") > 0,
+		                  "the SYN queue filled and SYN cookies answered (%llu sent)",
+		                  (unsigned long long)ctr(s, "SyncookiesSent"));
+		demo_result_check(
+		    a->res, ctr(s, "PassiveOpens") <= synq_max + a->ncl + ctr(s, "SyncookiesRecv"),
+		    "spoofed SYNs made no connection beyond the SYN queue");
 		break;
 	case ATTACK_ACK_FLOOD:
-		check(a, ctr(s, "SyncookiesFailed") == a->injected,
-		      "every spoofed ACK failed the cookie check (%llu)",
-		      (unsigned long long)ctr(s, "SyncookiesFailed"));
-		check(a, a->accepted == a->ncl && ctr(s, "PassiveOpens") == a->ncl,
-		      "no forged ACK made a connection (%llu accepted)",
-		      (unsigned long long)a->accepted);
+		demo_result_check(a->res, ctr(s, "SyncookiesFailed") == a->injected,
+		                  "every spoofed ACK failed the cookie check (%llu)",
+		                  (unsigned long long)ctr(s, "SyncookiesFailed"));
+		demo_result_check(a->res, a->accepted == a->ncl && ctr(s, "PassiveOpens") == a->ncl,
+		                  "no forged ACK made a connection (%llu accepted)",
+		                  (unsigned long long)a->accepted);
 		break;
 	case ATTACK_BLIND_RESET:
-		check(a, ctr(s, "EstabResets") == 0 && reset == 0,
-		      "no established connection was reset");
-		check(a,
-		      ctr(s, "RstChallenge") > 0 &&
-		          ctr(s, "RstChallenge") ==
-		              ctr(s, "ChallengeAcks") + ctr(s, "ChallengeAcksLimited"),
-		      "in-window RSTs got challenge ACKs instead (%llu)",
-		      (unsigned long long)ctr(s, "RstChallenge"));
+		demo_result_check(a->res, ctr(s, "EstabResets") == 0 && reset == 0,
+		                  "no established connection was reset");
+		demo_result_check(a->res,
+		                  ctr(s, "RstChallenge") > 0 &&
+		                      ctr(s, "RstChallenge") ==
+		                          ctr(s, "ChallengeAcks") + ctr(s, "ChallengeAcksLimited"),
+		                  "in-window RSTs got challenge ACKs instead (%llu)",
+		                  (unsigned long long)ctr(s, "RstChallenge"));
 		break;
 	default:
-		check(a, ctr(s, "EstabResets") == 0, "no established connection was reset");
-		check(a, ctr(s, "AckChallenge") > 0,
-		      "in-window forgeries failed the ACK check and were challenged (%llu)",
-		      (unsigned long long)ctr(s, "AckChallenge"));
+		demo_result_check(a->res, ctr(s, "EstabResets") == 0,
+		                  "no established connection was reset");
+		demo_result_check(
+		    a->res, ctr(s, "AckChallenge") > 0,
+		    "in-window forgeries failed the ACK check and were challenged (%llu)",
+		    (unsigned long long)ctr(s, "AckChallenge"));
 		break;
 	}
 }
@@ -752,7 +741,7 @@ int attack_run(const struct demo_opts *o, int kind, const char *moral, FILE *out
 		if (res->capped || a->oom)
 			res->ok = 0;
 		if (a->oom)
-			check(a, 0, "ran out of memory");
+			demo_result_check(a->res, 0, "ran out of memory");
 		if (out)
 			print_summary(a, moral, out);
 	}

@@ -548,11 +548,8 @@ static int app_close(struct demo *d, int h)
 /* ------------------------------------------------------------------ */
 /* Checks.                                                             */
 
-static void check(struct demo *d, int ok, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void check(struct demo *d, int ok, const char *fmt, ...)
+void demo_result_check(struct demo_result *r, int ok, const char *fmt, ...)
 {
-	struct demo_result *r = d->res;
 	if (!ok)
 		r->ok = 0;
 	if (r->nchecks >= DEMO_MAX_CHECKS)
@@ -570,18 +567,19 @@ static void check_path(struct demo *d, int h, const char *want)
 	char got[512];
 	demo_state_path(d->res, h, got, sizeof(got));
 	if (strcmp(got, want) == 0)
-		check(d, 1, "%s states %s", h == DEMO_CLIENT ? "client" : "server", want);
+		demo_result_check(d->res, 1, "%s states %s", h == DEMO_CLIENT ? "client" : "server",
+		                  want);
 	else
-		check(d, 0, "%s states %s (got %s)", h == DEMO_CLIENT ? "client" : "server", want,
-		      got);
+		demo_result_check(d->res, 0, "%s states %s (got %s)",
+		                  h == DEMO_CLIENT ? "client" : "server", want, got);
 }
 
 static void check_bytes(struct demo *d, int h, const char *want)
 {
 	size_t n = strlen(want);
 	int ok = d->nrx[h] == n && memcmp(d->rx[h], want, n) == 0;
-	check(d, ok, "%s received exactly the %zu bytes sent (got %zu)",
-	      h == DEMO_CLIENT ? "client" : "server", n, d->nrx[h]);
+	demo_result_check(d->res, ok, "%s received exactly the %zu bytes sent (got %zu)",
+	                  h == DEMO_CLIENT ? "client" : "server", n, d->nrx[h]);
 }
 
 /* The nth (0-based) transition of host h into state `to`, or NULL. */
@@ -658,16 +656,18 @@ static uint64_t counter(struct demo *d, int h, const char *name)
 static void check_counter(struct demo *d, int h, const char *name, uint64_t want)
 {
 	uint64_t v = counter(d, h, name);
-	check(d, v == want, "%s %s = %llu (want %llu)", h == DEMO_CLIENT ? "client" : "server",
-	      name, (unsigned long long)v, (unsigned long long)want);
+	demo_result_check(d->res, v == want, "%s %s = %llu (want %llu)",
+	                  h == DEMO_CLIENT ? "client" : "server", name, (unsigned long long)v,
+	                  (unsigned long long)want);
 }
 
 static void check_timed_state(struct demo *d, int h, int st, uint64_t want_us, const char *setting)
 {
 	int64_t got = state_duration(d, h, st);
-	check(d, got == (int64_t)want_us, "%s stayed in %s for %s = %.3f ms (got %.3f ms)",
-	      h == DEMO_CLIENT ? "client" : "server", synack_state_name(st), setting,
-	      (double)want_us / 1000.0, (double)got / 1000.0);
+	demo_result_check(d->res, got == (int64_t)want_us,
+	                  "%s stayed in %s for %s = %.3f ms (got %.3f ms)",
+	                  h == DEMO_CLIENT ? "client" : "server", synack_state_name(st), setting,
+	                  (double)want_us / 1000.0, (double)got / 1000.0);
 }
 
 static const char *H(int h)
@@ -694,12 +694,13 @@ static void check_time_wait(struct demo *d, int h)
 	for (int i = 0; in && out && (e = seg(d, h, SYNACK_TRACE_RX, SYNACK_TH_FIN, 0, 0, i)); i++)
 		if (e->t_us > in->t_us && e->t_us < out->t_us)
 			base = e->t_us;
-	check(d,
-	      in && out && out->cause == SYNACK_CAUSE_TIME_WAIT_EXPIRED && out->t_us - base == want,
-	      "%s left TIME_WAIT time_wait_ms = %.3f ms after %s (got %.3f ms, %s)", H(h),
-	      (double)want / 1000.0, in && base != in->t_us ? "the last FIN" : "entering it",
-	      in && out ? (double)(out->t_us - base) / 1000.0 : -1.0,
-	      out ? synack_cause_name(out->cause) : "never left");
+	demo_result_check(
+	    d->res,
+	    in && out && out->cause == SYNACK_CAUSE_TIME_WAIT_EXPIRED && out->t_us - base == want,
+	    "%s left TIME_WAIT time_wait_ms = %.3f ms after %s (got %.3f ms, %s)", H(h),
+	    (double)want / 1000.0, in && base != in->t_us ? "the last FIN" : "entering it",
+	    in && out ? (double)(out->t_us - base) / 1000.0 : -1.0,
+	    out ? synack_cause_name(out->cause) : "never left");
 }
 
 /* ------------------------------------------------------------------ */
@@ -764,17 +765,19 @@ static void check_four_way(struct demo *d, int a, int p)
 	/* The log is sorted by time, so positions in it are the order on the wire. */
 	int ok = fin_a && fin_p && ack_p && ack_a && fin_a < ack_p && ack_p < fin_p &&
 	         fin_p < ack_a && ack_p->t_us < fin_p->t_us;
-	check(d, ok, "four separate closing segments: %s FIN, %s ACK, %s FIN, %s ACK", H(a), H(p),
-	      H(p), H(a));
+	demo_result_check(d->res, ok,
+	                  "four separate closing segments: %s FIN, %s ACK, %s FIN, %s ACK", H(a),
+	                  H(p), H(p), H(a));
 }
 
 static void check_isns(struct demo *d)
 {
 	const struct demo_host_result *c = &d->res->host[DEMO_CLIENT],
 	                              *s = &d->res->host[DEMO_SERVER];
-	check(d, c->sent_syn && s->sent_syn && c->iss != 0 && s->iss != 0 && c->iss != s->iss,
-	      "ISNs are random-looking: client %lu, server %lu", (unsigned long)c->iss,
-	      (unsigned long)s->iss);
+	demo_result_check(
+	    d->res, c->sent_syn && s->sent_syn && c->iss != 0 && s->iss != 0 && c->iss != s->iss,
+	    "ISNs are random-looking: client %lu, server %lu", (unsigned long)c->iss,
+	    (unsigned long)s->iss);
 }
 
 /* ------------------------------------------------------------------ */
@@ -816,8 +819,8 @@ static void ck_handshake(struct demo *d)
 	    seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0, 0);
 	const struct render_event *synack =
 	    seg(d, DEMO_SERVER, SYNACK_TRACE_TX, SYNACK_TH_SYN | SYNACK_TH_ACK, 0, 0, 0);
-	check(d, syn && synack && synack->tr.ack == syn->tr.seq + 1,
-	      "three-way handshake: SYN, SYN+ACK acknowledging ISN+1, ACK");
+	demo_result_check(d->res, syn && synack && synack->tr.ack == syn->tr.seq + 1,
+	                  "three-way handshake: SYN, SYN+ACK acknowledging ISN+1, ACK");
 	check_isns(d);
 	check_four_way(d, DEMO_CLIENT, DEMO_SERVER);
 	check_time_wait(d, DEMO_CLIENT);
@@ -877,9 +880,10 @@ static void ck_simultaneous_open(struct demo *d)
 		    seg(d, h, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0, 0);
 		const struct render_event *synack =
 		    seg(d, h, SYNACK_TRACE_TX, SYNACK_TH_SYN | SYNACK_TH_ACK, 0, 0, 0);
-		check(d, syn && synack && syn < synack && synack->tr.seq == syn->tr.seq,
-		      "%s sent a SYN, then a SYN+ACK with the same ISN (%d and %d sent)", H(h),
-		      bare, both);
+		demo_result_check(
+		    d->res, syn && synack && syn < synack && synack->tr.seq == syn->tr.seq,
+		    "%s sent a SYN, then a SYN+ACK with the same ISN (%d and %d sent)", H(h), bare,
+		    both);
 		check_counter(d, h, "ActiveOpens", 1);
 	}
 	check_bytes(d, DEMO_SERVER, REQUEST);
@@ -906,8 +910,9 @@ static void ck_simultaneous_close(struct demo *d)
 	for (int h = 0; h < 2; h++) {
 		const struct render_event *tx = seg(d, h, SYNACK_TRACE_TX, SYNACK_TH_FIN, 0, 0, 0);
 		const struct render_event *rx = seg(d, h, SYNACK_TRACE_RX, SYNACK_TH_FIN, 0, 0, 0);
-		check(d, tx && rx && tx->t_us < rx->t_us,
-		      "the FINs crossed: %s sent its FIN before the other's arrived", H(h));
+		demo_result_check(d->res, tx && rx && tx->t_us < rx->t_us,
+		                  "the FINs crossed: %s sent its FIN before the other's arrived",
+		                  H(h));
 		check_time_wait(d, h);
 	}
 }
@@ -958,8 +963,9 @@ static void ck_half_close(struct demo *d)
 	check_path(d, DEMO_SERVER, PATH_PASSIVE_SERVER);
 	check_bytes(d, DEMO_SERVER, REQUEST);
 	check_bytes(d, DEMO_CLIENT, want);
-	check(d, chunks == 3 && in_fw2 == 3,
-	      "client read all 3 chunks while in FIN_WAIT_2 (got %d of %d)", in_fw2, chunks);
+	demo_result_check(d->res, chunks == 3 && in_fw2 == 3,
+	                  "client read all 3 chunks while in FIN_WAIT_2 (got %d of %d)", in_fw2,
+	                  chunks);
 	const struct demo_transition *fw2 = trans(d, DEMO_CLIENT, SYNACK_FIN_WAIT_2, 0);
 	int after = 0;
 	for (int i = 0; fw2; i++) {
@@ -969,8 +975,9 @@ static void ck_half_close(struct demo *d)
 		if (e->t_us >= fw2->t_us)
 			after++;
 	}
-	check(d, after >= 3, "data segments arrived after the client's FIN was acknowledged (%d)",
-	      after);
+	demo_result_check(d->res, after >= 3,
+	                  "data segments arrived after the client's FIN was acknowledged (%d)",
+	                  after);
 }
 
 static const char LAST[] = "the last words before the FIN\n";
@@ -1006,11 +1013,12 @@ static void ck_fin_before_data(struct demo *d)
 	for (int i = 0; (data = seg(d, DEMO_SERVER, SYNACK_TRACE_RX, 0, SYNACK_TH_FIN, 1, i)); i++)
 		if (data->tr.len == strlen(LAST))
 			break;
-	check(d, fin && data && fin->t_us < data->t_us,
-	      "the FIN arrived before the data sent ahead of it");
+	demo_result_check(d->res, fin && data && fin->t_us < data->t_us,
+	                  "the FIN arrived before the data sent ahead of it");
 	const struct demo_transition *cw = trans(d, DEMO_SERVER, SYNACK_CLOSE_WAIT, 0);
-	check(d, cw && fin && data && cw->t_us == data->t_us && cw->t_us > fin->t_us,
-	      "server entered CLOSE_WAIT only when the missing data arrived");
+	demo_result_check(d->res,
+	                  cw && fin && data && cw->t_us == data->t_us && cw->t_us > fin->t_us,
+	                  "server entered CLOSE_WAIT only when the missing data arrived");
 	check_counter(d, DEMO_SERVER, "DelayedFinQueued", 1);
 	/* Say in the ladder what the FIN's arrival did, since it changed no state. */
 	if (fin && (!cw || cw->t_us > fin->t_us)) {
@@ -1058,10 +1066,11 @@ static void ck_time_wait_straggler(struct demo *d)
 	for (int i = 0; (old = seg(d, DEMO_CLIENT, SYNACK_TRACE_DROP, 0, 0, 1, i)); i++)
 		if (old->t_us == t_inject)
 			break;
-	check(d, t_inject && old != NULL, "the stray old data was dropped in TIME_WAIT (%s)",
-	      old ? synack_drop_name(old->tr.reason) : "no drop recorded");
+	demo_result_check(d->res, t_inject && old != NULL,
+	                  "the stray old data was dropped in TIME_WAIT (%s)",
+	                  old ? synack_drop_name(old->tr.reason) : "no drop recorded");
 	int fins = seg_count(d, DEMO_SERVER, SYNACK_TRACE_TX, SYNACK_TH_FIN, 0, 0);
-	check(d, fins >= 2, "server retransmitted its FIN (%d FINs)", fins);
+	demo_result_check(d->res, fins >= 2, "server retransmitted its FIN (%d FINs)", fins);
 	int nfin = seg_count(d, DEMO_CLIENT, SYNACK_TRACE_RX, SYNACK_TH_FIN, 0, 0);
 	const struct render_event *refin =
 	    nfin >= 2 ? seg(d, DEMO_CLIENT, SYNACK_TRACE_RX, SYNACK_TH_FIN, 0, 0, nfin - 1) : NULL;
@@ -1071,12 +1080,14 @@ static void ck_time_wait_straggler(struct demo *d)
 		     (reack = seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_ACK, 0, -1, i)); i++)
 			if (reack->t_us == refin->t_us && reack->tr.ack == refin->tr.seq + 1)
 				break;
-	check(d, refin && tw && refin->t_us > tw->t_us && reack,
-	      "the retransmitted FIN reached the client in TIME_WAIT and was ACKed again");
+	demo_result_check(
+	    d->res, refin && tw && refin->t_us > tw->t_us && reack,
+	    "the retransmitted FIN reached the client in TIME_WAIT and was ACKed again");
 	uint64_t tw_us = (uint64_t)d->cfg[0].time_wait_ms * 1000;
-	check(d, refin && cl && cl->from == SYNACK_TIME_WAIT && cl->t_us == refin->t_us + tw_us,
-	      "TIME_WAIT restarted on the retransmitted FIN: CLOSED %.3f ms after it",
-	      (double)tw_us / 1000.0);
+	demo_result_check(
+	    d->res, refin && cl && cl->from == SYNACK_TIME_WAIT && cl->t_us == refin->t_us + tw_us,
+	    "TIME_WAIT restarted on the retransmitted FIN: CLOSED %.3f ms after it",
+	    (double)tw_us / 1000.0);
 	check_counter(d, DEMO_CLIENT, "TimeWaitExpired", 1);
 }
 
@@ -1107,17 +1118,21 @@ static void ck_refused(struct demo *d)
 	int r = (int)d->val[0];
 	check_path(d, DEMO_CLIENT, "CLOSED>SYN_SENT>CLOSED");
 	check_path(d, DEMO_SERVER, PATH_LISTENER);
-	check(d, r == -ECONNREFUSED, "connect failed with ECONNREFUSED (got %d)", r);
+	demo_result_check(d->res, r == -ECONNREFUSED, "connect failed with ECONNREFUSED (got %d)",
+	                  r);
 	const struct render_event *syn =
 	    seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0, 0);
 	const struct render_event *rst =
 	    seg(d, DEMO_SERVER, SYNACK_TRACE_TX, SYNACK_TH_RST | SYNACK_TH_ACK, 0, 0, 0);
-	check(d, syn && rst && rst->tr.seq == 0 && rst->tr.ack == syn->tr.seq + 1,
-	      "server answered the SYN with RST+ACK, seq 0, ack ISN+1 (RFC 9293 3.10.7.1)");
+	demo_result_check(
+	    d->res, syn && rst && rst->tr.seq == 0 && rst->tr.ack == syn->tr.seq + 1,
+	    "server answered the SYN with RST+ACK, seq 0, ack ISN+1 (RFC 9293 3.10.7.1)");
 	int syns = seg_count(d, DEMO_SERVER, SYNACK_TRACE_DROP, SYNACK_TH_SYN, 0, 0);
 	int rsts = seg_count(d, DEMO_SERVER, SYNACK_TRACE_TX, SYNACK_TH_RST, 0, 0);
-	check(d, syns >= 1 && rsts == syns && counter(d, DEMO_SERVER, "OutRsts") == (uint64_t)rsts,
-	      "one RST for each SYN that reached the closed port (%d SYNs, %d RSTs)", syns, rsts);
+	demo_result_check(
+	    d->res,
+	    syns >= 1 && rsts == syns && counter(d, DEMO_SERVER, "OutRsts") == (uint64_t)rsts,
+	    "one RST for each SYN that reached the closed port (%d SYNs, %d RSTs)", syns, rsts);
 	check_counter(d, DEMO_CLIENT, "AttemptFails", 1);
 }
 
@@ -1140,12 +1155,15 @@ static void ck_syn_lost(struct demo *d)
 	const struct render_event *s1 =
 	    seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0, 1);
 	uint64_t rto = (uint64_t)d->cfg[0].rto_initial_ms * 1000;
-	check(d, s0 && s0->fate_known && s0->lost, "the first SYN was lost");
-	check(d, s0 && s1 && s1->t_us == s0->t_us + rto && s1->tr.seq == s0->tr.seq,
-	      "the SYN was retransmitted after the initial RTO of %u ms, same ISN",
-	      d->cfg[0].rto_initial_ms);
-	check(d, seg_count(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0) == 2,
-	      "exactly two SYNs were sent");
+	demo_result_check(d->res, s0 && s0->fate_known && s0->lost, "the first SYN was lost");
+	demo_result_check(d->res,
+	                  s0 && s1 && s1->t_us == s0->t_us + rto && s1->tr.seq == s0->tr.seq,
+	                  "the SYN was retransmitted after the initial RTO of %u ms, same ISN",
+	                  d->cfg[0].rto_initial_ms);
+	demo_result_check(
+	    d->res,
+	    seg_count(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0) == 2,
+	    "exactly two SYNs were sent");
 	check_counter(d, DEMO_CLIENT, "RetransSegs", 1);
 	check_bytes(d, DEMO_CLIENT, RESPONSE);
 }
@@ -1167,15 +1185,15 @@ static void ck_close_wait_leak(struct demo *d)
 	check_timed_state(d, DEMO_CLIENT, SYNACK_FIN_WAIT_2,
 	                  (uint64_t)d->cfg[0].fin_timeout_ms * 1000, "fin_timeout_ms");
 	const struct demo_transition *cl = trans(d, DEMO_CLIENT, SYNACK_CLOSED, 0);
-	check(d, cl && cl->cause == SYNACK_CAUSE_FIN_WAIT_2_TIMEOUT,
-	      "client's orphaned FIN_WAIT_2 ended by fin_wait_2_timeout");
+	demo_result_check(d->res, cl && cl->cause == SYNACK_CAUSE_FIN_WAIT_2_TIMEOUT,
+	                  "client's orphaned FIN_WAIT_2 ended by fin_wait_2_timeout");
 	check_counter(d, DEMO_CLIENT, "FinWait2Timeouts", 1);
 	struct synack_tcp_info ti;
 	int r = d->sock[DEMO_SERVER] >= 0
 	            ? synack_tcp_info(d->st[DEMO_SERVER], d->sock[DEMO_SERVER], &ti)
 	            : -1;
-	check(d, r == 0 && ti.state == SYNACK_CLOSE_WAIT,
-	      "server connection still in CLOSE_WAIT at the end");
+	demo_result_check(d->res, r == 0 && ti.state == SYNACK_CLOSE_WAIT,
+	                  "server connection still in CLOSE_WAIT at the end");
 }
 
 static void sc_fin_wait_1_stuck(struct demo *d)
@@ -1195,9 +1213,9 @@ static void ck_fin_wait_1_stuck(struct demo *d)
 	check_path(d, DEMO_SERVER, PATH_LISTENER "; LISTEN>SYN_RECEIVED>ESTABLISHED");
 	uint32_t retries = d->cfg[0].orphan_retries;
 	int fins = seg_count(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_FIN, 0, 0);
-	check(d, fins == (int)retries + 1,
-	      "client sent its FIN %u times: once and %u retries (got %d)", retries + 1, retries,
-	      fins);
+	demo_result_check(d->res, fins == (int)retries + 1,
+	                  "client sent its FIN %u times: once and %u retries (got %d)", retries + 1,
+	                  retries, fins);
 	int backoff = fins >= 3;
 	uint64_t rto_max = (uint64_t)d->cfg[0].rto_max_ms * 1000;
 	for (int i = 2; i < fins && backoff; i++) {
@@ -1208,10 +1226,11 @@ static void ck_fin_wait_1_stuck(struct demo *d)
 		if (c - b != want)
 			backoff = 0;
 	}
-	check(d, backoff, "each retransmission waited twice as long as the one before");
+	demo_result_check(d->res, backoff,
+	                  "each retransmission waited twice as long as the one before");
 	const struct demo_transition *cl = trans(d, DEMO_CLIENT, SYNACK_CLOSED, 0);
-	check(d, cl && cl->cause == SYNACK_CAUSE_ORPHAN_RETRIES,
-	      "client closed by itself after orphan_retries");
+	demo_result_check(d->res, cl && cl->cause == SYNACK_CAUSE_ORPHAN_RETRIES,
+	                  "client closed by itself after orphan_retries");
 	check_counter(d, DEMO_CLIENT, "OrphanRetriesExceeded", 1);
 }
 
@@ -1233,10 +1252,11 @@ static void ck_fin_wait_2_timeout(struct demo *d)
 	check_timed_state(d, DEMO_SERVER, SYNACK_FIN_WAIT_2,
 	                  (uint64_t)d->cfg[1].fin_timeout_ms * 1000, "fin_timeout_ms");
 	const struct demo_transition *cl = trans(d, DEMO_SERVER, SYNACK_CLOSED, 0);
-	check(d, cl && cl->cause == SYNACK_CAUSE_FIN_WAIT_2_TIMEOUT,
-	      "server's orphaned FIN_WAIT_2 ended by fin_wait_2_timeout");
+	demo_result_check(d->res, cl && cl->cause == SYNACK_CAUSE_FIN_WAIT_2_TIMEOUT,
+	                  "server's orphaned FIN_WAIT_2 ended by fin_wait_2_timeout");
 	check_counter(d, DEMO_SERVER, "FinWait2Timeouts", 1);
-	check(d, d->res->host[DEMO_SERVER].stats.orphans_live == 0, "no orphan left on the server");
+	demo_result_check(d->res, d->res->host[DEMO_SERVER].stats.orphans_live == 0,
+	                  "no orphan left on the server");
 }
 
 /* Printable bytes for the data scenarios, so that a mix-up shows. */
@@ -1251,7 +1271,8 @@ static void check_payload(struct demo *d, int h, size_t n, unsigned salt)
 	uint8_t want[RXBUF];
 	fill_payload(want, n, salt);
 	int ok = n <= RXBUF && d->nrx[h] == n && memcmp(d->rx[h], want, n) == 0;
-	check(d, ok, "%s received exactly the %zu bytes sent (got %zu)", H(h), n, d->nrx[h]);
+	demo_result_check(d->res, ok, "%s received exactly the %zu bytes sent (got %zu)", H(h), n,
+	                  d->nrx[h]);
 }
 
 /* Two full segments fill the server's receive buffer; the client has four
@@ -1320,8 +1341,8 @@ static void ck_zero_window(struct demo *d)
 	long closed, opened;
 	zero_window_span(d, &closed, &opened);
 	const struct render_event *zw = closed >= 0 ? &d->log.ev[closed] : NULL;
-	check(d, zw != NULL, "the server advertised a zero window (at %.3f ms)",
-	      zw ? (double)zw->t_us / 1000.0 : -1.0);
+	demo_result_check(d->res, zw != NULL, "the server advertised a zero window (at %.3f ms)",
+	                  zw ? (double)zw->t_us / 1000.0 : -1.0);
 	/* Every segment the client sent while the window was zero is a probe:
 	 * it has nothing else to send then. */
 	uint64_t t[16];
@@ -1336,9 +1357,10 @@ static void ck_zero_window(struct demo *d)
 			t[probes] = e->t_us;
 		probes++;
 	}
-	check(d, probes >= 2,
-	      "the client sent %d window probes while the window was zero (WinProbes %llu)", probes,
-	      (unsigned long long)counter(d, DEMO_CLIENT, "WinProbes"));
+	demo_result_check(
+	    d->res, probes >= 2,
+	    "the client sent %d window probes while the window was zero (WinProbes %llu)", probes,
+	    (unsigned long long)counter(d, DEMO_CLIENT, "WinProbes"));
 	char gaps[64] = "";
 	int grew = probes >= 2, n = 0;
 	for (int i = 1; i < probes && i < 16; i++) {
@@ -1350,7 +1372,9 @@ static void ck_zero_window(struct demo *d)
 		if (n >= (int)sizeof(gaps))
 			break;
 	}
-	check(d, grew, "each probe waited at least as long as the one before (%s ms apart)", gaps);
+	demo_result_check(d->res, grew,
+	                  "each probe waited at least as long as the one before (%s ms apart)",
+	                  gaps);
 	/* The window update: the server's own segment that opened the window,
 	 * and the client's data that followed it. */
 	const struct render_event *upd = opened >= 0 ? &d->log.ev[opened] : NULL;
@@ -1361,9 +1385,10 @@ static void ck_zero_window(struct demo *d)
 		    e->tr.kind == SYNACK_TRACE_TX && e->tr.len > 0)
 			data_after++;
 	}
-	check(d, upd && data_after > 0,
-	      "a window update (win %lu) reopened it and the client sent the rest (%d segments)",
-	      upd ? (unsigned long)upd->tr.win : 0ul, data_after);
+	demo_result_check(
+	    d->res, upd && data_after > 0,
+	    "a window update (win %lu) reopened it and the client sent the rest (%d segments)",
+	    upd ? (unsigned long)upd->tr.win : 0ul, data_after);
 	/* Name the probes on the ladder, since they look like plain ACKs. */
 	for (int i = 0; i < probes && i < 16; i++) {
 		struct render_event *e = render_log_add(&d->log, t[i], DEMO_CLIENT, RENDER_NOTE);
@@ -1418,9 +1443,10 @@ static void ck_retransmit(struct demo *d)
 		sent++;
 	}
 	uint32_t rel = first ? seq - first->tr.iss : 0;
-	check(d, first && first->fate_known && first->lost, "data segment %d (seq %lu) was lost",
-	      RT_LOST_NTH, (unsigned long)rel);
-	check(d, sent >= 2, "the client sent seq %lu %d times", (unsigned long)rel, sent);
+	demo_result_check(d->res, first && first->fate_known && first->lost,
+	                  "data segment %d (seq %lu) was lost", RT_LOST_NTH, (unsigned long)rel);
+	demo_result_check(d->res, sent >= 2, "the client sent seq %lu %d times", (unsigned long)rel,
+	                  sent);
 	/* Which mechanism repaired it: fast retransmit if the counter moved,
 	 * else the retransmission timeout. */
 	int dups = -1; /* ACKs for the missing byte before the retransmission, but the first */
@@ -1438,23 +1464,26 @@ static void ck_retransmit(struct demo *d)
 	const char *how;
 	if (fast > 0 && dups >= 3) {
 		how = "fast retransmit";
-		check(d, again != NULL,
-		      "repaired by fast retransmit after %d duplicate ACKs (FastRetrans %llu)",
-		      dups, (unsigned long long)fast);
+		demo_result_check(
+		    d->res, again != NULL,
+		    "repaired by fast retransmit after %d duplicate ACKs (FastRetrans %llu)", dups,
+		    (unsigned long long)fast);
 	} else if (fast > 0) {
 		/* Already in fast recovery for an earlier hole (--reorder, --loss):
 		 * the ACK that filled it was partial and NewReno sent the next
 		 * hole at once (RFC 6582 3.2 step 3), sooner than any timeout. */
 		how = "fast recovery";
-		check(d, again && waited < rto_min,
-		      "repaired in fast recovery on a partial ACK after %.3f ms (FastRetrans %llu)",
-		      (double)waited / 1000.0, (unsigned long long)fast);
+		demo_result_check(
+		    d->res, again && waited < rto_min,
+		    "repaired in fast recovery on a partial ACK after %.3f ms (FastRetrans %llu)",
+		    (double)waited / 1000.0, (unsigned long long)fast);
 	} else {
 		how = "retransmission timeout";
-		check(d, again && waited >= rto_min,
-		      "repaired by a retransmission timeout after %.3f ms (Timeouts %llu)",
-		      (double)waited / 1000.0,
-		      (unsigned long long)counter(d, DEMO_CLIENT, "Timeouts"));
+		demo_result_check(
+		    d->res, again && waited >= rto_min,
+		    "repaired by a retransmission timeout after %.3f ms (Timeouts %llu)",
+		    (double)waited / 1000.0,
+		    (unsigned long long)counter(d, DEMO_CLIENT, "Timeouts"));
 	}
 	if (again) {
 		struct render_event *e =
@@ -2026,7 +2055,7 @@ int demo_run(const struct demo_opts *o, FILE *out, struct demo_result *res)
 			res->ok = 0;
 		if (d->oom) {
 			res->ok = 0;
-			check(d, 0, "ran out of memory");
+			demo_result_check(d->res, 0, "ran out of memory");
 		}
 		if (out) {
 			if (o->json) {

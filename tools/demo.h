@@ -100,6 +100,11 @@ struct demo_result {
 	size_t nfigures;
 };
 
+/* Records a check: its sentence (printf-style) and whether it held; one
+ * that failed makes the whole result fail. */
+void demo_result_check(struct demo_result *res, int ok, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The value of the attack figure called name, or UINT64_MAX. */
 uint64_t demo_figure(const struct demo_result *res, const char *name);
 
