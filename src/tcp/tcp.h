@@ -61,19 +61,28 @@ struct tcb {
 	struct conn_head h;
 	struct timer_node timer; /* the earliest of the deadlines below */
 	struct synack_stack *st;
-	uint8_t state;      /* enum synack_state: changed only by tcp_set_state */
-	uint8_t passive;    /* opened by a listener (SYN_RECEIVED returns to LISTEN) */
-	uint8_t fin_queued; /* the application closed its sending side */
-	uint8_t rcv_fin;    /* the peer's FIN has been received in sequence */
-	uint8_t in_acceptq;
-	uint8_t orphan; /* the application closed the socket; the connection goes on */
 	uint64_t state_since;
 	struct tuple t;
 	int sockfd; /* owning socket, -1 for an orphan or a pending child */
 	struct tcp_opts opts;
+	uint8_t state; /* enum synack_state: changed only by tcp_set_state */
+	/* Flags, one bit each. */
+	unsigned passive : 1;    /* opened by a listener (SYN_RECEIVED returns to LISTEN) */
+	unsigned fin_queued : 1; /* the application closed its sending side */
+	unsigned rcv_fin : 1;    /* the peer's FIN has been received in sequence */
+	unsigned in_acceptq : 1;
+	unsigned orphan : 1;     /* the application closed the socket; the connection goes on */
+	unsigned rtt_timing : 1; /* rtt_seq is being timed */
+	unsigned
+	    cwnd_limited : 1; /* the last send stopped at cwnd, not the peer's window or the app */
+	unsigned cookie_sent : 1; /* a listener that ever answered with a SYN cookie */
+	uint8_t ka_probes;        /* keepalives sent without an answer */
+	uint8_t backoff;          /* consecutive retransmission timeouts without progress */
+	uint8_t ca_state;         /* enum synack_ca_state */
+	uint8_t dupacks;          /* consecutive duplicate ACKs */
 
 	/* Send sequence variables. */
-	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2, snd_up;
+	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
 	uint32_t snd_max; /* highest sequence number sent + 1 (snd_nxt goes back on a timeout) */
 	uint32_t max_snd_wnd; /* largest window the peer offered (RFC 5961 5.2) */
 	uint32_t snd_mss;     /* what we may put in one segment */
@@ -81,23 +90,20 @@ struct tcb {
 	struct ring snd_buf;
 
 	/* Receive sequence variables. */
-	uint32_t irs, rcv_nxt, rcv_wnd, rcv_up;
-	uint32_t rcv_adv;    /* right edge of the window we last advertised */
-	uint32_t rcv_mss;    /* what we announced */
-	struct ring rcv_buf; /* in-order data the application has not read */
-	struct ofo_seg *ofo; /* out-of-order segments by sequence */
+	uint32_t irs, rcv_nxt, rcv_wnd;
+	uint32_t rcv_adv; /* right edge of the window we last advertised */
+	uint32_t rcv_mss; /* what we announced */
 	uint32_t ofo_bytes;
+	struct ring rcv_buf;  /* in-order data the application has not read */
+	struct ofo_seg *ofo;  /* out-of-order segments by sequence */
 	uint32_t rcv_acked;   /* RCV.NXT we last acknowledged */
 	uint32_t rcv_seg_max; /* largest segment the peer sent (delayed-ACK counting) */
 	uint64_t last_rcv;    /* when a segment last arrived (keepalive idleness) */
-	uint8_t ka_probes;    /* keepalives sent without an answer */
 
 	/* Retransmission (RFC 6298). */
 	uint32_t rto_us, srtt_us, rttvar_us;
 	uint32_t rtt_seq; /* segment being timed, valid while rtt_timing */
 	uint64_t rtt_start;
-	uint8_t rtt_timing;
-	uint8_t backoff;        /* consecutive retransmission timeouts without progress */
 	uint64_t unacked_since; /* when the oldest unacknowledged data was sent (user timeout) */
 	uint64_t total_retrans;
 	/* The last ICMP soft error (RFC 1122 4.2.3.9), a negative errno or 0:
@@ -105,15 +111,12 @@ struct tcb {
 	int soft_err;
 
 	/* Congestion control (RFC 5681, RFC 6582). */
-	const struct tcp_cc_ops *cc;
 	uint32_t cwnd, ssthresh;
-	uint32_t cc_priv[4];  /* the algorithm's own state */
-	uint8_t ca_state;     /* enum synack_ca_state */
-	uint8_t dupacks;      /* consecutive duplicate ACKs */
-	uint8_t cwnd_limited; /* the last send stopped at cwnd, not the peer's window or the app */
-	uint32_t recover;     /* RFC 6582: snd_max when recovery or loss began */
-	uint64_t last_send;   /* when we last sent data (restart after idle) */
-	uint32_t limited_tx;  /* RFC 3042: bytes allowed beyond cwnd on early duplicate ACKs */
+	uint32_t cc_priv[4]; /* the algorithm's own state */
+	uint32_t recover;    /* RFC 6582: snd_max when recovery or loss began */
+	uint32_t limited_tx; /* RFC 3042: bytes allowed beyond cwnd on early duplicate ACKs */
+	const struct tcp_cc_ops *cc;
+	uint64_t last_send; /* when we last sent data (restart after idle) */
 
 	/* Deadlines; SYNACK_NEVER when off.  timer holds the earliest. */
 	uint64_t rtx_at;        /* retransmission of SYN, SYN-ACK, data or FIN */
@@ -129,12 +132,10 @@ struct tcb {
 	struct tcb *acq_next;                       /* accept queue, oldest first */
 	struct tcb *children, *acq_head, *acq_tail; /* on a listener */
 	uint32_t acq_len, syn_len, backlog;
-	uint64_t cookie_sent_at; /* when this listener last answered with a SYN cookie */
-	uint8_t cookie_sent;     /* ... if it ever did */
-
 	/* RFC 5961 section 7: challenge ACKs sent in the current one-second window. */
-	uint64_t chack_since;
 	uint32_t chack_count;
+	uint64_t chack_since;
+	uint64_t cookie_sent_at; /* when this listener last answered with a SYN cookie */
 };
 
 /*
