@@ -303,7 +303,7 @@ int synack_listen(struct synack_stack *st, int s, int backlog)
 	if (so->listening) {
 		/* Like Linux: listen() again only changes the backlog. */
 		uint32_t b = backlog < 1 ? 1 : (uint32_t)backlog;
-		so->tcb->backlog = b > st->cfg.somaxconn ? st->cfg.somaxconn : b;
+		tcp_lsn(so->tcb)->backlog = b > st->cfg.somaxconn ? st->cfg.somaxconn : b;
 		return 0;
 	}
 	if (so->tcb || so->connecting)
@@ -341,7 +341,7 @@ int synack_accept(struct synack_stack *st, int s, struct synack_endpoint *peer)
 		return err;
 	if (!so->listening)
 		return -EINVAL;
-	if (!so->tcb->acq_head)
+	if (!tcp_lsn(so->tcb)->acq_head)
 		return -EAGAIN;
 	int fd = synack_socket(st);
 	if (fd < 0)
@@ -764,7 +764,7 @@ uint32_t synack_events(struct synack_stack *st, int s)
 	if (so->error)
 		e |= SYNACK_POLLERR;
 	if (so->listening) {
-		if (so->tcb->acq_len)
+		if (tcp_lsn(so->tcb)->acq_len)
 			e |= SYNACK_POLLIN;
 		return e;
 	}
@@ -878,7 +878,7 @@ static void walk_conn(void *ctx, struct hnode *n)
 		c.state_since_us = t->state_since;
 		c.socket = t->sockfd;
 		c.send_queue = t->snd_buf.len;
-		c.recv_queue = t->state == SYNACK_LISTEN ? t->acq_len : t->rcv_buf.len;
+		c.recv_queue = tcp_lsn(t) ? tcp_lsn(t)->acq_len : t->rcv_buf.len;
 	}
 	w->n++;
 	if (w->fn)

@@ -73,9 +73,10 @@ struct tcb {
 	unsigned in_acceptq : 1;
 	unsigned orphan : 1;     /* the application closed the socket; the connection goes on */
 	unsigned rtt_timing : 1; /* rtt_seq is being timed */
-	unsigned
-	    cwnd_limited : 1; /* the last send stopped at cwnd, not the peer's window or the app */
+	/* The last send stopped at cwnd, not the peer's window or the app. */
+	unsigned cwnd_limited : 1;
 	unsigned cookie_sent : 1; /* a listener that ever answered with a SYN cookie */
+	unsigned listening : 1;   /* a listener: ext.lsn, else ext.ch */
 	uint8_t ka_probes;        /* keepalives sent without an answer */
 	uint8_t backoff;          /* consecutive retransmission timeouts without progress */
 	uint8_t ca_state;         /* enum synack_ca_state */
@@ -112,9 +113,10 @@ struct tcb {
 
 	/* Congestion control (RFC 5681, RFC 6582). */
 	uint32_t cwnd, ssthresh;
-	uint32_t cc_priv[4]; /* the algorithm's own state */
-	uint32_t recover;    /* RFC 6582: snd_max when recovery or loss began */
-	uint32_t limited_tx; /* RFC 3042: bytes allowed beyond cwnd on early duplicate ACKs */
+	uint32_t cc_priv[4];  /* the algorithm's own state */
+	uint32_t recover;     /* RFC 6582: snd_max when recovery or loss began */
+	uint32_t limited_tx;  /* RFC 3042: bytes allowed beyond cwnd on early duplicate ACKs */
+	uint32_t chack_count; /* RFC 5961 section 7: challenge ACKs sent in that window */
 	const struct tcp_cc_ops *cc;
 	uint64_t last_send; /* when we last sent data (restart after idle) */
 
@@ -126,17 +128,47 @@ struct tcb {
 	uint64_t ka_at;         /* next keepalive probe or keepalive deadline */
 	uint64_t oow_ack_at;    /* when we last answered an unacceptable pure ACK */
 
-	/* Listener side. */
-	struct tcb *listener;                       /* for children: the listener that made us */
-	struct tcb *child_prev, *child_next;        /* listener's children (pending and ready) */
-	struct tcb *acq_next;                       /* accept queue, oldest first */
-	struct tcb *children, *acq_head, *acq_tail; /* on a listener */
-	uint32_t acq_len, syn_len, backlog;
-	/* RFC 5961 section 7: challenge ACKs sent in the current one-second window. */
-	uint32_t chack_count;
+	/* Listener side, out of line: a listener's queues (listening set), or
+	 * a passive child's links until it is accepted (NULL after). */
+	union {
+		struct tcp_listen *lsn;
+		struct tcp_child *ch;
+	} ext;
+	/* RFC 5961 section 7: when the current one-second window of challenge ACKs began. */
 	uint64_t chack_since;
-	uint64_t cookie_sent_at; /* when this listener last answered with a SYN cookie */
 };
+
+/* A listener's children (pending and ready) and accept queue; allocated
+ * with the listening TCB, so a connection pays nothing for it. */
+struct tcp_listen {
+	struct tcb *children, *acq_head, *acq_tail;
+	uint64_t cookie_sent_at; /* when this listener last answered with a SYN cookie */
+	uint32_t acq_len, syn_len, backlog;
+};
+
+/* A passive child's place among its listener's children, from the SYN (or
+ * cookie ACK) that made it until accept() or its end; from the stack's
+ * child_slab. */
+struct tcp_child {
+	struct tcb *listener;    /* the listener that made us */
+	struct tcb *prev, *next; /* listener's children (pending and ready) */
+	struct tcb *acq_next;    /* accept queue, oldest first */
+};
+
+static inline struct tcp_listen *tcp_lsn(const struct tcb *tcb)
+{
+	return tcb->listening ? tcb->ext.lsn : NULL;
+}
+static inline struct tcp_child *tcp_child(const struct tcb *tcb)
+{
+	return tcb->listening ? NULL : tcb->ext.ch;
+}
+/* For a child not yet accepted: the listener that made it, else NULL. */
+static inline struct tcb *tcp_listener_of(const struct tcb *tcb)
+{
+	const struct tcp_child *ch = tcp_child(tcb);
+	return ch ? ch->listener : NULL;
+}
 
 /*
  * A connection in TIME_WAIT, shrunk to what RFC 9293 needs to answer
@@ -198,6 +230,10 @@ static inline uint64_t tcp_ofo_bytes(const struct synack_stack *st, const struct
 
 /* tcp_tcb.c: lifecycle, state changes, demux */
 struct tcb *tcp_tcb_new(struct synack_stack *st);
+/* A listener's queues or a child's links: allocated, freed (no unlinking). */
+int tcp_tcb_listen_init(struct tcb *tcb, uint32_t backlog);
+int tcp_tcb_child_init(struct tcb *tcb);
+void tcp_tcb_ext_free(struct tcb *tcb);
 void tcp_tcb_free(struct tcb *tcb);
 void tcp_set_state(struct tcb *tcb, int to, int cause);
 uint32_t tcp_isn(struct synack_stack *st, const struct tuple *t);
