@@ -5,6 +5,7 @@
 #ifndef SYNACK_TCP_H
 #define SYNACK_TCP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/hash.h"
@@ -58,11 +59,18 @@ struct ofo_seg {
  * occupies the sequence number just after the last byte (fin_seq()).
  */
 struct tcb {
-	struct conn_head h;
+	/* The demux node, whose key is the connection's 4-tuple: t names the
+	 * key (a listener's has raddr and rport 0, as its t always had). */
+	union {
+		struct conn_head h;
+		struct {
+			struct hnode *h_next_; /* h.node.next */
+			struct tuple t;
+		};
+	};
 	struct timer_node timer; /* the earliest of the deadlines below */
 	struct synack_stack *st;
 	uint64_t state_since;
-	struct tuple t;
 	int sockfd; /* owning socket, -1 for an orphan or a pending child */
 	struct tcp_opts opts;
 	uint8_t state; /* enum synack_state: changed only by tcp_set_state */
@@ -88,28 +96,30 @@ struct tcb {
 	uint32_t max_snd_wnd; /* largest window the peer offered (RFC 5961 5.2) */
 	uint32_t snd_mss;     /* what we may put in one segment */
 	uint32_t snd_buf_seq; /* sequence number of snd_buf's first byte */
-	struct ring snd_buf;
 
-	/* Receive sequence variables. */
-	uint32_t irs, rcv_nxt, rcv_wnd;
-	uint32_t rcv_adv; /* right edge of the window we last advertised */
-	uint32_t rcv_mss; /* what we announced */
-	uint32_t ofo_bytes;
-	struct ring rcv_buf;  /* in-order data the application has not read */
-	struct ofo_seg *ofo;  /* out-of-order segments by sequence */
+	/* Receive sequence variables.  RCV.WND is not kept: tcp_rcv_window()
+	 * computes it from the buffer. */
+	uint32_t irs, rcv_nxt;
+	uint32_t rcv_adv;     /* right edge of the window we last advertised */
+	uint32_t rcv_mss;     /* what we announced */
+	uint32_t ofo_bytes;   /* payload bytes held in ofo */
 	uint32_t rcv_acked;   /* RCV.NXT we last acknowledged */
 	uint32_t rcv_seg_max; /* largest segment the peer sent (delayed-ACK counting) */
-	uint64_t last_rcv;    /* when a segment last arrived (keepalive idleness) */
+
+	struct ring snd_buf;
+	struct ring rcv_buf; /* in-order data the application has not read */
+	struct ofo_seg *ofo; /* out-of-order segments by sequence */
+	uint64_t last_rcv;   /* when a segment last arrived (keepalive idleness) */
 
 	/* Retransmission (RFC 6298). */
 	uint32_t rto_us, srtt_us, rttvar_us;
-	uint32_t rtt_seq; /* segment being timed, valid while rtt_timing */
-	uint64_t rtt_start;
-	uint64_t unacked_since; /* when the oldest unacknowledged data was sent (user timeout) */
-	uint64_t total_retrans;
+	uint32_t rtt_seq;   /* segment being timed, valid while rtt_timing */
+	uint32_t rtt_start; /* low 32 bits of the time rtt_seq was sent (samples are 32-bit) */
 	/* The last ICMP soft error (RFC 1122 4.2.3.9), a negative errno or 0:
 	 * reported instead of -ETIMEDOUT if the connection times out. */
 	int soft_err;
+	uint64_t unacked_since; /* when the oldest unacknowledged data was sent (user timeout) */
+	uint64_t total_retrans;
 
 	/* Congestion control (RFC 5681, RFC 6582). */
 	uint32_t cwnd, ssthresh;
@@ -121,12 +131,16 @@ struct tcb {
 	uint64_t last_send; /* when we last sent data (restart after idle) */
 
 	/* Deadlines; SYNACK_NEVER when off.  timer holds the earliest. */
-	uint64_t rtx_at;        /* retransmission of SYN, SYN-ACK, data or FIN */
-	uint64_t fin2_at;       /* orphaned FIN_WAIT_2 */
-	uint64_t close_wait_at; /* CLOSE_WAIT left open by the application */
-	uint64_t delack_at;     /* delayed ACK (RFC 1122 4.2.3.2) */
-	uint64_t ka_at;         /* next keepalive probe or keepalive deadline */
-	uint64_t oow_ack_at;    /* when we last answered an unacceptable pure ACK */
+	uint64_t rtx_at; /* retransmission of SYN, SYN-ACK, data or FIN */
+	/* One deadline for FIN_WAIT_2 and CLOSE_WAIT, which exclude each
+	 * other (the state says which of the two timeouts it is). */
+	union {
+		uint64_t fin2_at;       /* orphaned FIN_WAIT_2 */
+		uint64_t close_wait_at; /* CLOSE_WAIT left open by the application */
+	};
+	uint64_t delack_at;  /* delayed ACK (RFC 1122 4.2.3.2) */
+	uint64_t ka_at;      /* next keepalive probe or keepalive deadline */
+	uint64_t oow_ack_at; /* when we last answered an unacceptable pure ACK */
 
 	/* Listener side, out of line: a listener's queues (listening set), or
 	 * a passive child's links until it is accepted (NULL after). */
@@ -169,6 +183,9 @@ static inline struct tcb *tcp_listener_of(const struct tcb *tcb)
 	const struct tcp_child *ch = tcp_child(tcb);
 	return ch ? ch->listener : NULL;
 }
+
+_Static_assert(offsetof(struct tcb, t) == offsetof(struct tcb, h.node.key),
+               "tcb->t is the demux key");
 
 /*
  * A connection in TIME_WAIT, shrunk to what RFC 9293 needs to answer
