@@ -543,8 +543,8 @@ void synack_stats(const struct synack_stack *st, struct synack_stats *out)
 	 * packet: the hot path stays free of bookkeeping. */
 	htable_foreach(&st->conns, sum_buffers, &sum);
 	for (int i = 0; i < st->nsocks; i++)
-		if (st->socks[i])
-			sum += st->socks[i]->rcv_left.len;
+		if (st->socks[i] && st->socks[i]->rcv_left)
+			sum += st->socks[i]->rcv_left->len;
 	out->bytes_buffered = sum;
 }
 
@@ -620,7 +620,8 @@ void synack_memory(const struct synack_stack *st, struct synack_mem *out)
 	for (int i = 0; i < st->nsocks; i++)
 		if (st->socks[i]) {
 			out->sockets += sizeof(struct sock);
-			out->buffers += st->socks[i]->rcv_left.alloc;
+			if (st->socks[i]->rcv_left)
+				out->buffers += sizeof(struct ring) + st->socks[i]->rcv_left->alloc;
 		}
 	out->packets =
 	    (uint64_t)(st->out_len + st->pkt_free_len) * (sizeof(struct pkt) + st->pkt_size);

@@ -75,9 +75,17 @@ int synack_socket(struct synack_stack *st)
 	so->opts.ka_idle_ms = st->cfg.keepalive_time_ms;
 	so->opts.ka_intvl_ms = st->cfg.keepalive_intvl_ms;
 	so->opts.ka_cnt = (uint8_t)st->cfg.keepalive_probes;
-	ring_init(&so->rcv_left, 0);
 	st->socks[fd] = so;
 	return fd;
+}
+
+static void sock_left_free(struct synack_stack *st, struct sock *so)
+{
+	if (!so->rcv_left)
+		return;
+	ring_fini_pool(so->rcv_left, &st->buf_slab);
+	free(so->rcv_left);
+	so->rcv_left = NULL;
 }
 
 static void sock_release(struct synack_stack *st, struct sock *so)
@@ -85,7 +93,7 @@ static void sock_release(struct synack_stack *st, struct sock *so)
 	int fd = so->fd;
 	if (so->bound)
 		port_unref(st, so);
-	ring_fini_pool(&so->rcv_left, &st->buf_slab);
+	sock_left_free(st, so);
 	st->socks[fd] = NULL;
 	st->free_fds[st->nfree++] = fd;
 	slab_free(&st->sock_slab, so);
@@ -100,8 +108,17 @@ void sock_detach(struct synack_stack *st, int fd, int err)
 	tcb = so->tcb;
 	/* Unread data outlives the connection: the application reads it
 	 * and then sees end of file (or the error). */
-	so->rcv_left = tcb->rcv_buf;
-	ring_init(&tcb->rcv_buf, 0);
+	if (tcb->rcv_buf.len) {
+		so->rcv_left = malloc(sizeof(*so->rcv_left));
+		if (so->rcv_left) {
+			*so->rcv_left = tcb->rcv_buf;
+			ring_init(&tcb->rcv_buf, 0);
+		} else if (!err) {
+			/* No memory to keep it: the data is lost, and the
+			 * application is told so instead of seeing EOF. */
+			err = -ENOMEM;
+		}
+	}
 	so->eof = tcb->rcv_fin;
 	so->tcb = NULL;
 	if (err && !so->error)
@@ -113,7 +130,7 @@ void sock_table_free(struct synack_stack *st)
 {
 	for (int i = 0; i < st->nsocks; i++)
 		if (st->socks[i]) {
-			ring_fini_pool(&st->socks[i]->rcv_left, &st->buf_slab);
+			sock_left_free(st, st->socks[i]);
 			slab_free(&st->sock_slab, st->socks[i]);
 		}
 	free(st->socks);
@@ -460,14 +477,16 @@ ssize_t synack_recv(struct synack_stack *st, int s, void *buf, size_t len, int f
 		return -ENOTCONN;
 	if (!so->tcb && !so->connecting)
 		return -ENOTCONN;
-	r = so->tcb ? &so->tcb->rcv_buf : &so->rcv_left;
-	if (r->len && !so->rd_shut) {
+	r = so->tcb ? &so->tcb->rcv_buf : so->rcv_left;
+	if (r && r->len && !so->rd_shut) {
 		uint32_t n = len > r->len ? r->len : (uint32_t)len;
 		ring_peek(r, 0, buf, n);
 		if (!(flags & SYNACK_MSG_PEEK)) {
 			ring_consume_pool(r, &st->buf_slab, n);
 			if (so->tcb)
 				tcp_receive_done(so->tcb);
+			else if (!r->len)
+				sock_left_free(st, so);
 		}
 		return n;
 	}
@@ -819,7 +838,7 @@ int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info
 			info->snd_una = info->snd_nxt = tw->snd_nxt;
 			info->rcv_nxt = tw->rcv_nxt;
 		}
-		info->recv_queue = so->rcv_left.len;
+		info->recv_queue = so->rcv_left ? so->rcv_left->len : 0;
 		return 0;
 	}
 	struct tcb *t = so->tcb;

@@ -23,7 +23,9 @@ struct sock {
 	struct tcb *tcb; /* NULL before connect/listen and after the connection ended */
 	struct synack_endpoint local, remote;
 	struct tcp_opts opts; /* given to the connection when it exists */
-	struct ring rcv_left; /* unread data kept after the connection ended */
+	/* Unread data kept after the connection ended (allocated then, and only
+	 * if there is some; freed once read). */
+	struct ring *rcv_left;
 };
 
 struct sock *sock_get(struct synack_stack *st, int fd);
