@@ -89,6 +89,7 @@ struct tcb {
 	uint8_t backoff;          /* consecutive retransmission timeouts without progress */
 	uint8_t ca_state;         /* enum synack_ca_state */
 	uint8_t dupacks;          /* consecutive duplicate ACKs */
+	uint8_t cc_algo;          /* congestion control: the algorithm's place in tcp_cc.c's list */
 
 	/* Send sequence variables. */
 	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
@@ -123,12 +124,11 @@ struct tcb {
 
 	/* Congestion control (RFC 5681, RFC 6582). */
 	uint32_t cwnd, ssthresh;
-	uint32_t cc_priv[4];  /* the algorithm's own state */
+	uint32_t cc_priv[2];  /* the algorithm's own state */
 	uint32_t recover;     /* RFC 6582: snd_max when recovery or loss began */
 	uint32_t limited_tx;  /* RFC 3042: bytes allowed beyond cwnd on early duplicate ACKs */
 	uint32_t chack_count; /* RFC 5961 section 7: challenge ACKs sent in that window */
-	const struct tcp_cc_ops *cc;
-	uint64_t last_send; /* when we last sent data (restart after idle) */
+	uint64_t last_send;   /* when we last sent data (restart after idle) */
 
 	/* Deadlines; SYNACK_NEVER when off.  timer holds the earliest. */
 	uint64_t rtx_at; /* retransmission of SYN, SYN-ACK, data or FIN */
