@@ -198,6 +198,7 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 	/* The caches keep what a burst of this many connections frees. */
 	slab_init(&st->tcb_slab, sizeof(struct tcb), 256);
 	slab_init(&st->child_slab, sizeof(struct tcp_child), 256);
+	slab_init(&st->rare_slab, sizeof(struct tcb_rare), 256);
 	slab_init(&st->sock_slab, sizeof(struct sock), 256);
 	slab_init(&st->tw_slab, sizeof(struct tw), 1024);
 	slab_init(&st->buf_slab, RING_FIRST_ALLOC, 256);
@@ -274,6 +275,7 @@ void synack_stack_free(struct synack_stack *st)
 	tcp_tw_free_all(st);
 	slab_fini(&st->tcb_slab);
 	slab_fini(&st->child_slab);
+	slab_fini(&st->rare_slab);
 	slab_fini(&st->sock_slab);
 	slab_fini(&st->tw_slab);
 	slab_fini(&st->buf_slab);
@@ -555,7 +557,7 @@ struct mem_walk {
 	const struct synack_stack *st;
 	struct synack_mem *m;
 	uint64_t syn_pending; /* TCBs in SYN_RECEIVED */
-	uint64_t syn_ext;     /* bytes of their child links */
+	uint64_t syn_ext;     /* bytes of their child links and rare state */
 	uint64_t listen_ext;  /* bytes of listeners' queues */
 };
 
@@ -578,6 +580,8 @@ static void mem_conn(void *ctx, struct hnode *n)
 		w->syn_pending++;
 		if (tcp_child(t))
 			w->syn_ext += sizeof(struct tcp_child);
+		if (t->rare)
+			w->syn_ext += sizeof(struct tcb_rare);
 	}
 	if (tcp_lsn(t))
 		w->listen_ext += sizeof(struct tcp_listen);
@@ -605,15 +609,17 @@ void synack_memory(const struct synack_stack *st, struct synack_mem *out)
 	w.listen_ext = 0;
 	htable_foreach(&st->conns, mem_conn, &w);
 	htable_foreach(&st->listeners, mem_conn, &w);
-	/* Child links are counted with their TCB: in syn_pending while the
-	 * handshake is open, else (in the accept queue) in tcbs. */
+	/* Child links and rare state are counted with their TCB: in
+	 * syn_pending while the handshake is open, else in tcbs. */
 	out->syn_pending = w.syn_pending * sizeof(struct tcb) + w.syn_ext;
 	out->tcbs = (st->stats.conns_live - w.syn_pending) * sizeof(struct tcb) +
-	            slab_live_bytes(&st->child_slab) - w.syn_ext + w.listen_ext;
+	            slab_live_bytes(&st->child_slab) + slab_live_bytes(&st->rare_slab) - w.syn_ext +
+	            w.listen_ext;
 	out->time_wait = st->tw_records * sizeof(struct tw);
 	out->cached = slab_cached_bytes(&st->tcb_slab) + slab_cached_bytes(&st->child_slab) +
-	              slab_cached_bytes(&st->sock_slab) + slab_cached_bytes(&st->tw_slab) +
-	              slab_cached_bytes(&st->buf_slab) + slab_cached_bytes(&st->ofo_slab);
+	              slab_cached_bytes(&st->rare_slab) + slab_cached_bytes(&st->sock_slab) +
+	              slab_cached_bytes(&st->tw_slab) + slab_cached_bytes(&st->buf_slab) +
+	              slab_cached_bytes(&st->ofo_slab);
 	out->sockets = (uint64_t)st->nsocks *
 	                   (sizeof(*st->socks) + sizeof(*st->free_fds) + sizeof(*st->evq_mark)) +
 	               (st->ports ? (uint64_t)(st->ports_mask + 1) * sizeof(*st->ports) : 0);

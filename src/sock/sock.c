@@ -862,7 +862,7 @@ int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info
 	info->total_retrans = t->total_retrans;
 	info->send_queue = t->snd_buf.len;
 	info->recv_queue = t->rcv_buf.len;
-	info->soft_error = t->soft_err;
+	info->soft_error = tcp_soft_err(t);
 	return 0;
 }
 

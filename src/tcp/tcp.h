@@ -114,21 +114,17 @@ struct tcb {
 
 	/* Retransmission (RFC 6298). */
 	uint32_t rto_us, srtt_us, rttvar_us;
-	uint32_t rtt_seq;   /* segment being timed, valid while rtt_timing */
-	uint32_t rtt_start; /* low 32 bits of the time rtt_seq was sent (samples are 32-bit) */
-	/* The last ICMP soft error (RFC 1122 4.2.3.9), a negative errno or 0:
-	 * reported instead of -ETIMEDOUT if the connection times out. */
-	int soft_err;
+	uint32_t rtt_seq;       /* segment being timed, valid while rtt_timing */
+	uint32_t rtt_start;     /* low 32 bits of the time rtt_seq was sent (samples are 32-bit) */
 	uint64_t unacked_since; /* when the oldest unacknowledged data was sent (user timeout) */
 	uint64_t total_retrans;
 
 	/* Congestion control (RFC 5681, RFC 6582). */
 	uint32_t cwnd, ssthresh;
-	uint32_t cc_priv[2];  /* the algorithm's own state */
-	uint32_t recover;     /* RFC 6582: snd_max when recovery or loss began */
-	uint32_t limited_tx;  /* RFC 3042: bytes allowed beyond cwnd on early duplicate ACKs */
-	uint32_t chack_count; /* RFC 5961 section 7: challenge ACKs sent in that window */
-	uint64_t last_send;   /* when we last sent data (restart after idle) */
+	uint32_t cc_priv[2]; /* the algorithm's own state */
+	uint32_t recover;    /* RFC 6582: snd_max when recovery or loss began */
+	uint32_t limited_tx; /* RFC 3042: bytes allowed beyond cwnd on early duplicate ACKs */
+	uint64_t last_send;  /* when we last sent data (restart after idle) */
 
 	/* Deadlines; SYNACK_NEVER when off.  timer holds the earliest. */
 	uint64_t rtx_at; /* retransmission of SYN, SYN-ACK, data or FIN */
@@ -138,9 +134,8 @@ struct tcb {
 		uint64_t fin2_at;       /* orphaned FIN_WAIT_2 */
 		uint64_t close_wait_at; /* CLOSE_WAIT left open by the application */
 	};
-	uint64_t delack_at;  /* delayed ACK (RFC 1122 4.2.3.2) */
-	uint64_t ka_at;      /* next keepalive probe or keepalive deadline */
-	uint64_t oow_ack_at; /* when we last answered an unacceptable pure ACK */
+	uint64_t delack_at; /* delayed ACK (RFC 1122 4.2.3.2) */
+	uint64_t ka_at;     /* next keepalive probe or keepalive deadline */
 
 	/* Listener side, out of line: a listener's queues (listening set), or
 	 * a passive child's links until it is accepted (NULL after). */
@@ -148,9 +143,30 @@ struct tcb {
 		struct tcp_listen *lsn;
 		struct tcp_child *ch;
 	} ext;
-	/* RFC 5961 section 7: when the current one-second window of challenge ACKs began. */
-	uint64_t chack_since;
+	struct tcb_rare *rare; /* allocated on first use (tcp_rare), else NULL */
 };
+
+/* What few connections ever use, allocated on first use from the stack's
+ * rare_slab and freed with the TCB: the answers to misbehaving peers and
+ * ICMP's soft error. */
+struct tcb_rare {
+	uint64_t oow_ack_at; /* when we last answered an unacceptable pure ACK, or SYNACK_NEVER */
+	/* RFC 5961 section 7: challenge ACKs sent in the current one-second
+	 * window, and when it began. */
+	uint64_t chack_since;
+	uint32_t chack_count;
+	/* The last ICMP soft error (RFC 1122 4.2.3.9), a negative errno or 0:
+	 * reported instead of -ETIMEDOUT if the connection times out. */
+	int soft_err;
+};
+
+/* The connection's rare state, allocated now if it has none; NULL when
+ * memory ran out (callers take the cautious course). */
+struct tcb_rare *tcp_rare(struct tcb *tcb);
+static inline int tcp_soft_err(const struct tcb *tcb)
+{
+	return tcb->rare ? tcb->rare->soft_err : 0;
+}
 
 /* A listener's children (pending and ready) and accept queue; allocated
  * with the listening TCB, so a connection pays nothing for it. */
@@ -247,7 +263,8 @@ static inline uint64_t tcp_ofo_bytes(const struct synack_stack *st, const struct
 
 /* tcp_tcb.c: lifecycle, state changes, demux */
 struct tcb *tcp_tcb_new(struct synack_stack *st);
-/* A listener's queues or a child's links: allocated, freed (no unlinking). */
+/* A listener's queues or a child's links: allocated; freed (no unlinking)
+ * with the rare state by tcp_tcb_ext_free. */
 int tcp_tcb_listen_init(struct tcb *tcb, uint32_t backlog);
 int tcp_tcb_child_init(struct tcb *tcb);
 void tcp_tcb_ext_free(struct tcb *tcb);

@@ -92,11 +92,14 @@ static int oow_ack_limited(struct tcb *tcb, const struct rx *s)
 	uint64_t limit_us = (uint64_t)st->cfg.invalid_ratelimit_ms * 1000u;
 	if (!limit_us || s->w->data_len || has(s, SYNACK_TH_SYN | SYNACK_TH_FIN))
 		return 0;
-	if (tcb->oow_ack_at != SYNACK_NEVER && st->now - tcb->oow_ack_at < limit_us) {
+	struct tcb_rare *r = tcp_rare(tcb);
+	/* Without memory to remember the last answer: no answer, the side
+	 * of the limit that cannot be turned into an ACK storm. */
+	if (!r || (r->oow_ack_at != SYNACK_NEVER && st->now - r->oow_ack_at < limit_us)) {
 		STAT_INC(st, AckSkippedSeq);
 		return 1;
 	}
-	tcb->oow_ack_at = st->now;
+	r->oow_ack_at = st->now;
 	return 0;
 }
 
@@ -623,7 +626,9 @@ static void ack_advances(struct tcb *tcb, uint32_t ack)
 	}
 	tcb->backoff = 0;
 	tcb->unacked_since = st->now;
-	tcb->soft_err = 0; /* the path works: an old ICMP error explains no later timeout */
+	if (tcb->rare)
+		tcb->rare->soft_err =
+		    0; /* the path works: an old ICMP error explains no later timeout */
 	if (tcb->state != SYNACK_SYN_RECEIVED)
 		tcp_cc_ack(tcb, acked, flight_before);
 	if (tcb->snd_una == tcb->snd_max)

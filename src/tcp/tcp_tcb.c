@@ -24,7 +24,7 @@ struct tcb *tcp_tcb_new(struct synack_stack *st)
 	tcb->sockfd = -1;
 	tcb->rto_us = st->cfg.rto_initial_ms * 1000u;
 	tcb->rtx_at = tcb->fin2_at = tcb->close_wait_at = SYNACK_NEVER;
-	tcb->delack_at = tcb->ka_at = tcb->oow_ack_at = SYNACK_NEVER;
+	tcb->delack_at = tcb->ka_at = SYNACK_NEVER;
 	tcb->snd_mss = 536; /* RFC 9293 3.7.1: the default when no MSS option arrives */
 	ring_init(&tcb->snd_buf, st->cfg.sndbuf);
 	ring_init(&tcb->rcv_buf, st->cfg.rcvbuf);
@@ -54,13 +54,34 @@ int tcp_tcb_child_init(struct tcb *tcb)
 	return 0;
 }
 
-void tcp_tcb_ext_free(struct tcb *tcb)
+struct tcb_rare *tcp_rare(struct tcb *tcb)
+{
+	if (tcb->rare)
+		return tcb->rare;
+	struct tcb_rare *r = slab_alloc(&tcb->st->rare_slab);
+	if (!r)
+		return NULL;
+	memset(r, 0, sizeof(*r));
+	r->oow_ack_at = SYNACK_NEVER;
+	tcb->rare = r;
+	return r;
+}
+
+/* The listener's queues or the child's links. */
+static void ext_free(struct tcb *tcb)
 {
 	if (tcb->listening)
 		free(tcb->ext.lsn);
 	else
 		slab_free(&tcb->st->child_slab, tcb->ext.ch);
 	tcb->ext.lsn = NULL;
+}
+
+void tcp_tcb_ext_free(struct tcb *tcb)
+{
+	ext_free(tcb);
+	slab_free(&tcb->st->rare_slab, tcb->rare);
+	tcb->rare = NULL;
 }
 
 void tcp_ofo_free(struct synack_stack *st, struct ofo_seg *o)
@@ -281,7 +302,7 @@ void tcp_unlink_child(struct tcb *tcb)
 	if (ch->next)
 		tcp_child(ch->next)->prev = ch->prev;
 	/* Accepted or ending: the links are no longer needed. */
-	tcp_tcb_ext_free(tcb);
+	ext_free(tcb);
 }
 
 /* Takes the TCB out of every table and away from its socket, then frees it. */

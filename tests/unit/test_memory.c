@@ -302,11 +302,43 @@ static void unread_data_outlives_the_connection(void)
 	t_free(t);
 }
 
+/*
+ * State only a misbehaving peer makes a connection keep (here, the RFC 5961
+ * challenge ACK count) is allocated then, counted with the connection, and
+ * released with it.
+ */
+static void rare_state_counted_with_its_connection(void)
+{
+	struct t *t = t_new();
+	struct synack_mem m0, m;
+	t_establish_passive(t);
+	synack_memory(t->st, &m0);
+	t_peer(t, "S", 77777, 0, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_counter(t, "ChallengeAcks", 1);
+	synack_memory(t->st, &m);
+	CHECK_EQ_U64(m.total, sum_fields(&m));
+	CHECK(m.tcbs > m0.tcbs);
+	t_peer(t, "S", 77777, 0, 0); /* the count goes on in the same state */
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	synack_memory(t->st, &m0);
+	CHECK_EQ_U64(m0.tcbs, m.tcbs);
+	t_abort(t);
+	t_drain(t);
+	synack_memory(t->st, &m);
+	CHECK_EQ_U64(m.total, sum_fields(&m));
+	CHECK_EQ_U64(m.syn_pending, 0);
+	CHECK(m.tcbs < m0.tcbs);
+	CHECK(m.cached > 0); /* the freed state went back to the caches */
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(idle_connection_and_time_wait_cost);
 	RUN(half_open_connections_count_as_syn_pending);
 	RUN(out_of_order_segments_held_and_released);
 	RUN(unread_data_outlives_the_connection);
+	RUN(rare_state_counted_with_its_connection);
 	return check_summary("test_memory");
 }
