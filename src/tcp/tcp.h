@@ -116,8 +116,8 @@ struct tcb {
 	uint32_t rto_us, srtt_us, rttvar_us;
 	uint32_t rtt_seq;       /* segment being timed, valid while rtt_timing */
 	uint32_t rtt_start;     /* low 32 bits of the time rtt_seq was sent (samples are 32-bit) */
+	uint32_t total_retrans; /* segments sent again (32 bits, as Linux's tcpi_total_retrans) */
 	uint64_t unacked_since; /* when the oldest unacknowledged data was sent (user timeout) */
-	uint64_t total_retrans;
 
 	/* Congestion control (RFC 5681, RFC 6582). */
 	uint32_t cwnd, ssthresh;
