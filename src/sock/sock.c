@@ -145,6 +145,15 @@ void sock_table_free(struct synack_stack *st)
 	st->nsocks = st->nfree = 0;
 }
 
+static struct synack_endpoint endpoint(uint32_t addr, uint16_t port)
+{
+	struct synack_endpoint e;
+	memset(&e, 0, sizeof(e));
+	e.addr = addr;
+	e.port = port;
+	return e;
+}
+
 static int is_local_addr(const struct synack_stack *st, uint32_t addr)
 {
 	return addr == 0 || addr == st->cfg.addr;
@@ -190,14 +199,14 @@ static int sock_blocks_port(const struct sock *so)
  * -ENOMEM. */
 static int port_ref(struct synack_stack *st, const struct sock *so)
 {
-	struct port_use *u = st->ports ? port_slot(st, so->local.port) : NULL;
+	struct port_use *u = st->ports ? port_slot(st, so->lport) : NULL;
 	if (!u || !u->bound) {
 		/* A new port: keep the table at most half full. */
 		if ((!st->ports || (st->ports_used + 1) * 2 > st->ports_mask + 1) &&
 		    ports_grow(st) < 0)
 			return -ENOMEM;
-		u = port_slot(st, so->local.port);
-		u->port = so->local.port;
+		u = port_slot(st, so->lport);
+		u->port = so->lport;
 		st->ports_used++;
 	}
 	u->bound++;
@@ -209,7 +218,7 @@ static int port_ref(struct synack_stack *st, const struct sock *so)
  * shares the port). */
 static void port_unref(struct synack_stack *st, const struct sock *so)
 {
-	struct port_use *u = port_slot(st, so->local.port);
+	struct port_use *u = port_slot(st, so->lport);
 	if (!u->bound)
 		return;
 	u->blocking -= (uint32_t)sock_blocks_port(so);
@@ -261,8 +270,8 @@ int synack_bind(struct synack_stack *st, int s, const struct synack_endpoint *lo
 		return -EADDRNOTAVAIL;
 	if (local->port != 0 && port_taken(st, so, local->port))
 		return -EADDRINUSE;
-	so->local = *local;
-	so->local.addr = st->cfg.addr;
+	so->lport = local->port;
+	so->named = 1;
 	/* Port 0: an ephemeral port is chosen at listen/connect. */
 	if (local->port != 0) {
 		if (port_ref(st, so) < 0)
@@ -299,8 +308,8 @@ static int pick_port(struct synack_stack *st, struct sock *so, const struct syna
 			if (htable_find(&st->listeners, &t))
 				continue;
 		}
-		so->local.addr = st->cfg.addr;
-		so->local.port = port;
+		so->named = 1;
+		so->lport = port;
 		if (port_ref(st, so) < 0)
 			return -ENOMEM;
 		st->ephemeral_next += i + 1;
@@ -332,7 +341,7 @@ int synack_listen(struct synack_stack *st, int s, int backlog)
 	uint32_t b = backlog < 1 ? 1 : (uint32_t)backlog;
 	if (b > st->cfg.somaxconn)
 		b = st->cfg.somaxconn;
-	struct tuple t = {st->cfg.addr, 0, so->local.port, 0};
+	struct tuple t = {st->cfg.addr, 0, so->lport, 0};
 	if (htable_find(&st->listeners, &t))
 		return -EADDRINUSE;
 	err = tcp_open_passive(st, s, &t, (int)b, &l);
@@ -368,20 +377,20 @@ int synack_accept(struct synack_stack *st, int s, struct synack_endpoint *peer)
 	struct sock *ns = sock_get(st, fd);
 	ns->tcb = c;
 	ns->connecting = 1;
-	ns->local.addr = c->t.laddr;
-	ns->local.port = c->t.lport;
+	ns->named = 1; /* c->t.laddr: the stack's address, the only one it accepts */
+	ns->lport = c->t.lport;
 	/* The port's slot exists (the listener holds it), so this cannot fail. */
 	(void)port_ref(st, ns);
 	ns->bound = 1;
-	ns->remote.addr = c->t.raddr;
-	ns->remote.port = c->t.rport;
+	ns->raddr = c->t.raddr;
+	ns->rport = c->t.rport;
 	ns->rcvbuf = (int)c->rcv_buf.cap;
 	ns->sndbuf = (int)c->snd_buf.cap;
 	ns->opts = c->opts;
 	ns->maxseg = (int)c->rcv_mss;
 	c->sockfd = fd;
 	if (peer)
-		*peer = ns->remote;
+		*peer = endpoint(ns->raddr, ns->rport);
 	/* The child may already have data, a FIN, or both. */
 	stack_notify(st, fd);
 	stack_notify(st, s);
@@ -408,7 +417,7 @@ int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint 
 		return -EISCONN; /* a finished connection cannot be reused */
 	if (!so->bound && (err = pick_port(st, so, peer)) != 0)
 		return err;
-	struct tuple t = {st->cfg.addr, peer->addr, so->local.port, peer->port};
+	struct tuple t = {st->cfg.addr, peer->addr, so->lport, peer->port};
 	if (htable_find(&st->conns, &t))
 		return -EADDRINUSE;
 	err = tcp_open_active(st, s, &t, (uint32_t)so->maxseg, (uint32_t)so->rcvbuf,
@@ -419,7 +428,8 @@ int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint 
 	tcp_keepalive_reset(tcb);
 	so->tcb = tcb;
 	so->connecting = 1;
-	so->remote = *peer;
+	so->raddr = peer->addr;
+	so->rport = peer->port;
 	return -EINPROGRESS;
 }
 
@@ -599,7 +609,7 @@ int synack_getsockname(struct synack_stack *st, int s, struct synack_endpoint *l
 		return err;
 	if (!local)
 		return -EINVAL;
-	*local = so->local;
+	*local = endpoint(so->named ? st->cfg.addr : 0, so->lport);
 	return 0;
 }
 
@@ -613,7 +623,7 @@ int synack_getpeername(struct synack_stack *st, int s, struct synack_endpoint *p
 		return -EINVAL;
 	if (!so->connecting || so->listening)
 		return -ENOTCONN;
-	*peer = so->remote;
+	*peer = endpoint(so->raddr, so->rport);
 	return 0;
 }
 
@@ -825,7 +835,7 @@ int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info
 	memset(info, 0, sizeof(*info));
 	if (!so->tcb) {
 		/* The connection may live on as a TIME_WAIT record. */
-		struct tuple k = {so->local.addr, so->remote.addr, so->local.port, so->remote.port};
+		struct tuple k = {so->named ? st->cfg.addr : 0, so->raddr, so->lport, so->rport};
 		struct hnode *n = so->connecting ? htable_find(&st->conns, &k) : NULL;
 		struct conn_head *h = n ? container_of(n, struct conn_head, node) : NULL;
 		info->state = SYNACK_CLOSED;

@@ -20,8 +20,12 @@ struct sock {
 	unsigned wr_shut : 1, rd_shut : 1;
 	unsigned eof : 1; /* detached: the peer's FIN had arrived */
 	unsigned reuseaddr : 1;
-	struct tcb *tcb; /* NULL before connect/listen and after the connection ended */
-	struct synack_endpoint local, remote;
+	unsigned named : 1; /* the local address is set (see lport) */
+	struct tcb *tcb;    /* NULL before connect/listen and after the connection ended */
+	/* The local address is the stack's once named (by bind, listen,
+	 * connect or accept; 0 before); ports and the peer's address here. */
+	uint16_t lport, rport;
+	uint32_t raddr;
 	struct tcp_opts opts; /* given to the connection when it exists */
 	/* Unread data kept after the connection ended (allocated then, and only
 	 * if there is some; freed once read). */
