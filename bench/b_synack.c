@@ -101,6 +101,8 @@ static int world_new(struct world *w, int ncli, int nlisten, int virtual_clock, 
 	w->sim = synack_sim_new(1);
 	base_config(&cfg, SERVER_ADDR);
 	cfg.somaxconn = 1u << 20;
+	/* The memory workload holds 100,000 pending SYNs on one listener. */
+	cfg.max_syn_backlog = 1u << 20;
 	w->srv = synack_stack_new(&cfg, &err);
 	if (!w->sim || !w->srv)
 		return -ENOMEM;

@@ -386,15 +386,22 @@ void synack_stats(const struct synack_stack *st, struct synack_stats *out);
  * connections costs is the change in total - cached.
  */
 struct synack_mem {
-	uint64_t total;       /* the sum of the fields below */
-	uint64_t tcbs;        /* TCBs (listeners and connections) past SYN_RECEIVED */
+	uint64_t total; /* the sum of the fields below */
+	/* TCBs (listeners and connections) past SYN_RECEIVED, with what they
+	 * keep out of line (a listener's queues, a child's links until
+	 * accepted, state only misbehaving peers or ICMP errors create). */
+	uint64_t tcbs;
 	uint64_t time_wait;   /* compact TIME_WAIT records */
-	uint64_t syn_pending; /* TCBs of half-open connections (SYN_RECEIVED) */
-	uint64_t buffers; /* send, receive and reassembly buffers, unread data of closed sockets */
+	uint64_t syn_pending; /* TCBs of half-open connections (SYN_RECEIVED), likewise */
+	/* send, receive and reassembly buffers, unread data of closed sockets
+	 * (with its holder) */
+	uint64_t buffers;
 	uint64_t other;   /* the stack object, hash tables, timers, trace ring, queues */
 	uint64_t sockets; /* socket objects and the descriptor table */
 	uint64_t packets; /* datagrams in the outbox and the packet free list */
-	uint64_t cached;  /* freed TCBs, sockets and TIME_WAIT records kept for reuse */
+	/* freed TCBs (and their out-of-line parts), sockets, TIME_WAIT records
+	 * and buffers kept for reuse */
+	uint64_t cached;
 };
 void synack_memory(const struct synack_stack *st, struct synack_mem *out);
 /* Number of counters and the name of counter i (in struct order). */

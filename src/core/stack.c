@@ -197,6 +197,8 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 	timer_node_init(&st->tw_timer);
 	/* The caches keep what a burst of this many connections frees. */
 	slab_init(&st->tcb_slab, sizeof(struct tcb), 256);
+	slab_init(&st->child_slab, sizeof(struct tcp_child), 256);
+	slab_init(&st->rare_slab, sizeof(struct tcb_rare), 256);
 	slab_init(&st->sock_slab, sizeof(struct sock), 256);
 	slab_init(&st->tw_slab, sizeof(struct tw), 1024);
 	slab_init(&st->buf_slab, RING_FIRST_ALLOC, 256);
@@ -250,6 +252,7 @@ static void free_tcb_now(struct tcb *tcb)
 		tcb->ofo = o->next;
 		tcp_ofo_free(st, o);
 	}
+	tcp_tcb_ext_free(tcb);
 	slab_free(&st->tcb_slab, tcb);
 }
 
@@ -271,6 +274,8 @@ void synack_stack_free(struct synack_stack *st)
 	}
 	tcp_tw_free_all(st);
 	slab_fini(&st->tcb_slab);
+	slab_fini(&st->child_slab);
+	slab_fini(&st->rare_slab);
 	slab_fini(&st->sock_slab);
 	slab_fini(&st->tw_slab);
 	slab_fini(&st->buf_slab);
@@ -540,8 +545,8 @@ void synack_stats(const struct synack_stack *st, struct synack_stats *out)
 	 * packet: the hot path stays free of bookkeeping. */
 	htable_foreach(&st->conns, sum_buffers, &sum);
 	for (int i = 0; i < st->nsocks; i++)
-		if (st->socks[i])
-			sum += st->socks[i]->rcv_left.len;
+		if (st->socks[i] && st->socks[i]->rcv_left)
+			sum += st->socks[i]->rcv_left->len;
 	out->bytes_buffered = sum;
 }
 
@@ -552,6 +557,8 @@ struct mem_walk {
 	const struct synack_stack *st;
 	struct synack_mem *m;
 	uint64_t syn_pending; /* TCBs in SYN_RECEIVED */
+	uint64_t syn_ext;     /* bytes of their child links and rare state */
+	uint64_t listen_ext;  /* bytes of listeners' queues */
 };
 
 static uint64_t tcb_buffer_bytes(const struct synack_stack *st, const struct tcb *t)
@@ -569,8 +576,15 @@ static void mem_conn(void *ctx, struct hnode *n)
 	if (h->node.kind != CONN_TCB)
 		return; /* TIME_WAIT records are counted as a whole */
 	const struct tcb *t = container_of(h, struct tcb, h);
-	if (t->state == SYNACK_SYN_RECEIVED)
+	if (t->state == SYNACK_SYN_RECEIVED) {
 		w->syn_pending++;
+		if (tcp_child(t))
+			w->syn_ext += sizeof(struct tcp_child);
+		if (t->rare)
+			w->syn_ext += sizeof(struct tcb_rare);
+	}
+	if (tcp_lsn(t))
+		w->listen_ext += sizeof(struct tcp_listen);
 	w->m->buffers += tcb_buffer_bytes(w->st, t);
 }
 
@@ -591,12 +605,19 @@ void synack_memory(const struct synack_stack *st, struct synack_mem *out)
 	w.st = st;
 	w.m = out;
 	w.syn_pending = 0;
+	w.syn_ext = 0;
+	w.listen_ext = 0;
 	htable_foreach(&st->conns, mem_conn, &w);
 	htable_foreach(&st->listeners, mem_conn, &w);
-	out->syn_pending = w.syn_pending * sizeof(struct tcb);
-	out->tcbs = (st->stats.conns_live - w.syn_pending) * sizeof(struct tcb);
+	/* Child links and rare state are counted with their TCB: in
+	 * syn_pending while the handshake is open, else in tcbs. */
+	out->syn_pending = w.syn_pending * sizeof(struct tcb) + w.syn_ext;
+	out->tcbs = (st->stats.conns_live - w.syn_pending) * sizeof(struct tcb) +
+	            slab_live_bytes(&st->child_slab) + slab_live_bytes(&st->rare_slab) - w.syn_ext +
+	            w.listen_ext;
 	out->time_wait = st->tw_records * sizeof(struct tw);
-	out->cached = slab_cached_bytes(&st->tcb_slab) + slab_cached_bytes(&st->sock_slab) +
+	out->cached = slab_cached_bytes(&st->tcb_slab) + slab_cached_bytes(&st->child_slab) +
+	              slab_cached_bytes(&st->rare_slab) + slab_cached_bytes(&st->sock_slab) +
 	              slab_cached_bytes(&st->tw_slab) + slab_cached_bytes(&st->buf_slab) +
 	              slab_cached_bytes(&st->ofo_slab);
 	out->sockets = (uint64_t)st->nsocks *
@@ -605,7 +626,8 @@ void synack_memory(const struct synack_stack *st, struct synack_mem *out)
 	for (int i = 0; i < st->nsocks; i++)
 		if (st->socks[i]) {
 			out->sockets += sizeof(struct sock);
-			out->buffers += st->socks[i]->rcv_left.alloc;
+			if (st->socks[i]->rcv_left)
+				out->buffers += sizeof(struct ring) + st->socks[i]->rcv_left->alloc;
 		}
 	out->packets =
 	    (uint64_t)(st->out_len + st->pkt_free_len) * (sizeof(struct pkt) + st->pkt_size);

@@ -52,8 +52,10 @@ struct synack_stack {
 
 	/* Caches of fixed-size objects. */
 	struct slab tcb_slab, tw_slab, sock_slab;
-	struct slab buf_slab; /* first buffers of rings (RING_FIRST_ALLOC bytes) */
-	struct slab ofo_slab; /* out-of-order segments, room for a whole datagram */
+	struct slab child_slab; /* passive children's links until accepted */
+	struct slab rare_slab;  /* connections' rarely used state (struct tcb_rare) */
+	struct slab buf_slab;   /* first buffers of rings (RING_FIRST_ALLOC bytes) */
+	struct slab ofo_slab;   /* out-of-order segments, room for a whole datagram */
 
 	/* Outbox: FIFO of datagrams for the caller, and a free list. */
 	struct pkt *out_head, *out_tail, *pkt_free;

@@ -75,9 +75,17 @@ int synack_socket(struct synack_stack *st)
 	so->opts.ka_idle_ms = st->cfg.keepalive_time_ms;
 	so->opts.ka_intvl_ms = st->cfg.keepalive_intvl_ms;
 	so->opts.ka_cnt = (uint8_t)st->cfg.keepalive_probes;
-	ring_init(&so->rcv_left, 0);
 	st->socks[fd] = so;
 	return fd;
+}
+
+static void sock_left_free(struct synack_stack *st, struct sock *so)
+{
+	if (!so->rcv_left)
+		return;
+	ring_fini_pool(so->rcv_left, &st->buf_slab);
+	free(so->rcv_left);
+	so->rcv_left = NULL;
 }
 
 static void sock_release(struct synack_stack *st, struct sock *so)
@@ -85,7 +93,7 @@ static void sock_release(struct synack_stack *st, struct sock *so)
 	int fd = so->fd;
 	if (so->bound)
 		port_unref(st, so);
-	ring_fini_pool(&so->rcv_left, &st->buf_slab);
+	sock_left_free(st, so);
 	st->socks[fd] = NULL;
 	st->free_fds[st->nfree++] = fd;
 	slab_free(&st->sock_slab, so);
@@ -100,8 +108,17 @@ void sock_detach(struct synack_stack *st, int fd, int err)
 	tcb = so->tcb;
 	/* Unread data outlives the connection: the application reads it
 	 * and then sees end of file (or the error). */
-	so->rcv_left = tcb->rcv_buf;
-	ring_init(&tcb->rcv_buf, 0);
+	if (tcb->rcv_buf.len) {
+		so->rcv_left = malloc(sizeof(*so->rcv_left));
+		if (so->rcv_left) {
+			*so->rcv_left = tcb->rcv_buf;
+			ring_init(&tcb->rcv_buf, 0);
+		} else if (!err) {
+			/* No memory to keep it: the data is lost, and the
+			 * application is told so instead of seeing EOF. */
+			err = -ENOMEM;
+		}
+	}
 	so->eof = tcb->rcv_fin;
 	so->tcb = NULL;
 	if (err && !so->error)
@@ -113,7 +130,7 @@ void sock_table_free(struct synack_stack *st)
 {
 	for (int i = 0; i < st->nsocks; i++)
 		if (st->socks[i]) {
-			ring_fini_pool(&st->socks[i]->rcv_left, &st->buf_slab);
+			sock_left_free(st, st->socks[i]);
 			slab_free(&st->sock_slab, st->socks[i]);
 		}
 	free(st->socks);
@@ -126,6 +143,15 @@ void sock_table_free(struct synack_stack *st)
 	st->socks = NULL;
 	st->free_fds = NULL;
 	st->nsocks = st->nfree = 0;
+}
+
+static struct synack_endpoint endpoint(uint32_t addr, uint16_t port)
+{
+	struct synack_endpoint e;
+	memset(&e, 0, sizeof(e));
+	e.addr = addr;
+	e.port = port;
+	return e;
 }
 
 static int is_local_addr(const struct synack_stack *st, uint32_t addr)
@@ -173,14 +199,14 @@ static int sock_blocks_port(const struct sock *so)
  * -ENOMEM. */
 static int port_ref(struct synack_stack *st, const struct sock *so)
 {
-	struct port_use *u = st->ports ? port_slot(st, so->local.port) : NULL;
+	struct port_use *u = st->ports ? port_slot(st, so->lport) : NULL;
 	if (!u || !u->bound) {
 		/* A new port: keep the table at most half full. */
 		if ((!st->ports || (st->ports_used + 1) * 2 > st->ports_mask + 1) &&
 		    ports_grow(st) < 0)
 			return -ENOMEM;
-		u = port_slot(st, so->local.port);
-		u->port = so->local.port;
+		u = port_slot(st, so->lport);
+		u->port = so->lport;
 		st->ports_used++;
 	}
 	u->bound++;
@@ -192,7 +218,7 @@ static int port_ref(struct synack_stack *st, const struct sock *so)
  * shares the port). */
 static void port_unref(struct synack_stack *st, const struct sock *so)
 {
-	struct port_use *u = port_slot(st, so->local.port);
+	struct port_use *u = port_slot(st, so->lport);
 	if (!u->bound)
 		return;
 	u->blocking -= (uint32_t)sock_blocks_port(so);
@@ -244,8 +270,8 @@ int synack_bind(struct synack_stack *st, int s, const struct synack_endpoint *lo
 		return -EADDRNOTAVAIL;
 	if (local->port != 0 && port_taken(st, so, local->port))
 		return -EADDRINUSE;
-	so->local = *local;
-	so->local.addr = st->cfg.addr;
+	so->lport = local->port;
+	so->named = 1;
 	/* Port 0: an ephemeral port is chosen at listen/connect. */
 	if (local->port != 0) {
 		if (port_ref(st, so) < 0)
@@ -282,8 +308,8 @@ static int pick_port(struct synack_stack *st, struct sock *so, const struct syna
 			if (htable_find(&st->listeners, &t))
 				continue;
 		}
-		so->local.addr = st->cfg.addr;
-		so->local.port = port;
+		so->named = 1;
+		so->lport = port;
 		if (port_ref(st, so) < 0)
 			return -ENOMEM;
 		st->ephemeral_next += i + 1;
@@ -303,7 +329,7 @@ int synack_listen(struct synack_stack *st, int s, int backlog)
 	if (so->listening) {
 		/* Like Linux: listen() again only changes the backlog. */
 		uint32_t b = backlog < 1 ? 1 : (uint32_t)backlog;
-		so->tcb->backlog = b > st->cfg.somaxconn ? st->cfg.somaxconn : b;
+		tcp_lsn(so->tcb)->backlog = b > st->cfg.somaxconn ? st->cfg.somaxconn : b;
 		return 0;
 	}
 	if (so->tcb || so->connecting)
@@ -315,7 +341,7 @@ int synack_listen(struct synack_stack *st, int s, int backlog)
 	uint32_t b = backlog < 1 ? 1 : (uint32_t)backlog;
 	if (b > st->cfg.somaxconn)
 		b = st->cfg.somaxconn;
-	struct tuple t = {st->cfg.addr, 0, so->local.port, 0};
+	struct tuple t = {st->cfg.addr, 0, so->lport, 0};
 	if (htable_find(&st->listeners, &t))
 		return -EADDRINUSE;
 	err = tcp_open_passive(st, s, &t, (int)b, &l);
@@ -341,7 +367,7 @@ int synack_accept(struct synack_stack *st, int s, struct synack_endpoint *peer)
 		return err;
 	if (!so->listening)
 		return -EINVAL;
-	if (!so->tcb->acq_head)
+	if (!tcp_lsn(so->tcb)->acq_head)
 		return -EAGAIN;
 	int fd = synack_socket(st);
 	if (fd < 0)
@@ -351,20 +377,20 @@ int synack_accept(struct synack_stack *st, int s, struct synack_endpoint *peer)
 	struct sock *ns = sock_get(st, fd);
 	ns->tcb = c;
 	ns->connecting = 1;
-	ns->local.addr = c->t.laddr;
-	ns->local.port = c->t.lport;
+	ns->named = 1; /* c->t.laddr: the stack's address, the only one it accepts */
+	ns->lport = c->t.lport;
 	/* The port's slot exists (the listener holds it), so this cannot fail. */
 	(void)port_ref(st, ns);
 	ns->bound = 1;
-	ns->remote.addr = c->t.raddr;
-	ns->remote.port = c->t.rport;
+	ns->raddr = c->t.raddr;
+	ns->rport = c->t.rport;
 	ns->rcvbuf = (int)c->rcv_buf.cap;
 	ns->sndbuf = (int)c->snd_buf.cap;
 	ns->opts = c->opts;
 	ns->maxseg = (int)c->rcv_mss;
 	c->sockfd = fd;
 	if (peer)
-		*peer = ns->remote;
+		*peer = endpoint(ns->raddr, ns->rport);
 	/* The child may already have data, a FIN, or both. */
 	stack_notify(st, fd);
 	stack_notify(st, s);
@@ -391,7 +417,7 @@ int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint 
 		return -EISCONN; /* a finished connection cannot be reused */
 	if (!so->bound && (err = pick_port(st, so, peer)) != 0)
 		return err;
-	struct tuple t = {st->cfg.addr, peer->addr, so->local.port, peer->port};
+	struct tuple t = {st->cfg.addr, peer->addr, so->lport, peer->port};
 	if (htable_find(&st->conns, &t))
 		return -EADDRINUSE;
 	err = tcp_open_active(st, s, &t, (uint32_t)so->maxseg, (uint32_t)so->rcvbuf,
@@ -402,7 +428,8 @@ int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint 
 	tcp_keepalive_reset(tcb);
 	so->tcb = tcb;
 	so->connecting = 1;
-	so->remote = *peer;
+	so->raddr = peer->addr;
+	so->rport = peer->port;
 	return -EINPROGRESS;
 }
 
@@ -460,14 +487,16 @@ ssize_t synack_recv(struct synack_stack *st, int s, void *buf, size_t len, int f
 		return -ENOTCONN;
 	if (!so->tcb && !so->connecting)
 		return -ENOTCONN;
-	r = so->tcb ? &so->tcb->rcv_buf : &so->rcv_left;
-	if (r->len && !so->rd_shut) {
+	r = so->tcb ? &so->tcb->rcv_buf : so->rcv_left;
+	if (r && r->len && !so->rd_shut) {
 		uint32_t n = len > r->len ? r->len : (uint32_t)len;
 		ring_peek(r, 0, buf, n);
 		if (!(flags & SYNACK_MSG_PEEK)) {
 			ring_consume_pool(r, &st->buf_slab, n);
 			if (so->tcb)
 				tcp_receive_done(so->tcb);
+			else if (!r->len)
+				sock_left_free(st, so);
 		}
 		return n;
 	}
@@ -580,7 +609,7 @@ int synack_getsockname(struct synack_stack *st, int s, struct synack_endpoint *l
 		return err;
 	if (!local)
 		return -EINVAL;
-	*local = so->local;
+	*local = endpoint(so->named ? st->cfg.addr : 0, so->lport);
 	return 0;
 }
 
@@ -594,7 +623,7 @@ int synack_getpeername(struct synack_stack *st, int s, struct synack_endpoint *p
 		return -EINVAL;
 	if (!so->connecting || so->listening)
 		return -ENOTCONN;
-	*peer = so->remote;
+	*peer = endpoint(so->raddr, so->rport);
 	return 0;
 }
 
@@ -764,7 +793,7 @@ uint32_t synack_events(struct synack_stack *st, int s)
 	if (so->error)
 		e |= SYNACK_POLLERR;
 	if (so->listening) {
-		if (so->tcb->acq_len)
+		if (tcp_lsn(so->tcb)->acq_len)
 			e |= SYNACK_POLLIN;
 		return e;
 	}
@@ -806,7 +835,7 @@ int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info
 	memset(info, 0, sizeof(*info));
 	if (!so->tcb) {
 		/* The connection may live on as a TIME_WAIT record. */
-		struct tuple k = {so->local.addr, so->remote.addr, so->local.port, so->remote.port};
+		struct tuple k = {so->named ? st->cfg.addr : 0, so->raddr, so->lport, so->rport};
 		struct hnode *n = so->connecting ? htable_find(&st->conns, &k) : NULL;
 		struct conn_head *h = n ? container_of(n, struct conn_head, node) : NULL;
 		info->state = SYNACK_CLOSED;
@@ -819,7 +848,7 @@ int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info
 			info->snd_una = info->snd_nxt = tw->snd_nxt;
 			info->rcv_nxt = tw->rcv_nxt;
 		}
-		info->recv_queue = so->rcv_left.len;
+		info->recv_queue = so->rcv_left ? so->rcv_left->len : 0;
 		return 0;
 	}
 	struct tcb *t = so->tcb;
@@ -843,7 +872,7 @@ int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info
 	info->total_retrans = t->total_retrans;
 	info->send_queue = t->snd_buf.len;
 	info->recv_queue = t->rcv_buf.len;
-	info->soft_error = t->soft_err;
+	info->soft_error = tcp_soft_err(t);
 	return 0;
 }
 
@@ -878,7 +907,7 @@ static void walk_conn(void *ctx, struct hnode *n)
 		c.state_since_us = t->state_since;
 		c.socket = t->sockfd;
 		c.send_queue = t->snd_buf.len;
-		c.recv_queue = t->state == SYNACK_LISTEN ? t->acq_len : t->rcv_buf.len;
+		c.recv_queue = tcp_lsn(t) ? tcp_lsn(t)->acq_len : t->rcv_buf.len;
 	}
 	w->n++;
 	if (w->fn)

@@ -10,18 +10,26 @@
 
 struct sock {
 	int fd;
-	uint8_t bound;
-	uint8_t listening;
-	uint8_t connecting; /* connect() called */
-	uint8_t wr_shut, rd_shut;
-	uint8_t eof;     /* detached: the peer's FIN had arrived */
-	struct tcb *tcb; /* NULL before connect/listen and after the connection ended */
-	struct synack_endpoint local, remote;
 	int error;  /* pending SO_ERROR, a negative errno */
 	int linger; /* -1 off, else seconds */
-	int rcvbuf, sndbuf, reuseaddr, maxseg;
+	int rcvbuf, sndbuf;
+	uint16_t maxseg; /* TCP_MAXSEG: at most the MTU less 40, which is below 65536 */
+	unsigned bound : 1;
+	unsigned listening : 1;
+	unsigned connecting : 1; /* connect() called */
+	unsigned wr_shut : 1, rd_shut : 1;
+	unsigned eof : 1; /* detached: the peer's FIN had arrived */
+	unsigned reuseaddr : 1;
+	unsigned named : 1; /* the local address is set (see lport) */
+	struct tcb *tcb;    /* NULL before connect/listen and after the connection ended */
+	/* The local address is the stack's once named (by bind, listen,
+	 * connect or accept; 0 before); ports and the peer's address here. */
+	uint16_t lport, rport;
+	uint32_t raddr;
 	struct tcp_opts opts; /* given to the connection when it exists */
-	struct ring rcv_left; /* unread data kept after the connection ended */
+	/* Unread data kept after the connection ended (allocated then, and only
+	 * if there is some; freed once read). */
+	struct ring *rcv_left;
 };
 
 struct sock *sock_get(struct synack_stack *st, int fd);

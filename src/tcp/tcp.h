@@ -5,6 +5,7 @@
 #ifndef SYNACK_TCP_H
 #define SYNACK_TCP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/hash.h"
@@ -58,84 +59,149 @@ struct ofo_seg {
  * occupies the sequence number just after the last byte (fin_seq()).
  */
 struct tcb {
-	struct conn_head h;
+	/* The demux node, whose key is the connection's 4-tuple: t names the
+	 * key (a listener's has raddr and rport 0, as its t always had). */
+	union {
+		struct conn_head h;
+		struct {
+			struct hnode *h_next_; /* h.node.next */
+			struct tuple t;
+		};
+	};
 	struct timer_node timer; /* the earliest of the deadlines below */
 	struct synack_stack *st;
-	uint8_t state;      /* enum synack_state: changed only by tcp_set_state */
-	uint8_t passive;    /* opened by a listener (SYN_RECEIVED returns to LISTEN) */
-	uint8_t fin_queued; /* the application closed its sending side */
-	uint8_t rcv_fin;    /* the peer's FIN has been received in sequence */
-	uint8_t in_acceptq;
-	uint8_t orphan; /* the application closed the socket; the connection goes on */
 	uint64_t state_since;
-	struct tuple t;
 	int sockfd; /* owning socket, -1 for an orphan or a pending child */
 	struct tcp_opts opts;
+	uint8_t state; /* enum synack_state: changed only by tcp_set_state */
+	/* Flags, one bit each. */
+	unsigned passive : 1;    /* opened by a listener (SYN_RECEIVED returns to LISTEN) */
+	unsigned fin_queued : 1; /* the application closed its sending side */
+	unsigned rcv_fin : 1;    /* the peer's FIN has been received in sequence */
+	unsigned in_acceptq : 1;
+	unsigned orphan : 1;     /* the application closed the socket; the connection goes on */
+	unsigned rtt_timing : 1; /* rtt_seq is being timed */
+	/* The last send stopped at cwnd, not the peer's window or the app. */
+	unsigned cwnd_limited : 1;
+	unsigned cookie_sent : 1; /* a listener that ever answered with a SYN cookie */
+	unsigned listening : 1;   /* a listener: ext.lsn, else ext.ch */
+	uint8_t ka_probes;        /* keepalives sent without an answer */
+	uint8_t backoff;          /* consecutive retransmission timeouts without progress */
+	uint8_t ca_state;         /* enum synack_ca_state */
+	uint8_t dupacks;          /* consecutive duplicate ACKs */
+	uint8_t cc_algo;          /* congestion control: the algorithm's place in tcp_cc.c's list */
 
 	/* Send sequence variables. */
-	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2, snd_up;
+	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
 	uint32_t snd_max; /* highest sequence number sent + 1 (snd_nxt goes back on a timeout) */
 	uint32_t max_snd_wnd; /* largest window the peer offered (RFC 5961 5.2) */
 	uint32_t snd_mss;     /* what we may put in one segment */
 	uint32_t snd_buf_seq; /* sequence number of snd_buf's first byte */
-	struct ring snd_buf;
 
-	/* Receive sequence variables. */
-	uint32_t irs, rcv_nxt, rcv_wnd, rcv_up;
-	uint32_t rcv_adv;    /* right edge of the window we last advertised */
-	uint32_t rcv_mss;    /* what we announced */
-	struct ring rcv_buf; /* in-order data the application has not read */
-	struct ofo_seg *ofo; /* out-of-order segments by sequence */
-	uint32_t ofo_bytes;
+	/* Receive sequence variables.  RCV.WND is not kept: tcp_rcv_window()
+	 * computes it from the buffer. */
+	uint32_t irs, rcv_nxt;
+	uint32_t rcv_adv;     /* right edge of the window we last advertised */
+	uint32_t rcv_mss;     /* what we announced */
+	uint32_t ofo_bytes;   /* payload bytes held in ofo */
 	uint32_t rcv_acked;   /* RCV.NXT we last acknowledged */
 	uint32_t rcv_seg_max; /* largest segment the peer sent (delayed-ACK counting) */
-	uint64_t last_rcv;    /* when a segment last arrived (keepalive idleness) */
-	uint8_t ka_probes;    /* keepalives sent without an answer */
+
+	struct ring snd_buf;
+	struct ring rcv_buf; /* in-order data the application has not read */
+	struct ofo_seg *ofo; /* out-of-order segments by sequence */
+	uint64_t last_rcv;   /* when a segment last arrived (keepalive idleness) */
 
 	/* Retransmission (RFC 6298). */
 	uint32_t rto_us, srtt_us, rttvar_us;
-	uint32_t rtt_seq; /* segment being timed, valid while rtt_timing */
-	uint64_t rtt_start;
-	uint8_t rtt_timing;
-	uint8_t backoff;        /* consecutive retransmission timeouts without progress */
+	uint32_t rtt_seq;       /* segment being timed, valid while rtt_timing */
+	uint32_t rtt_start;     /* low 32 bits of the time rtt_seq was sent (samples are 32-bit) */
+	uint32_t total_retrans; /* segments sent again (32 bits, as Linux's tcpi_total_retrans) */
 	uint64_t unacked_since; /* when the oldest unacknowledged data was sent (user timeout) */
-	uint64_t total_retrans;
+
+	/* Congestion control (RFC 5681, RFC 6582). */
+	uint32_t cwnd, ssthresh;
+	uint32_t cc_priv[2]; /* the algorithm's own state */
+	uint32_t recover;    /* RFC 6582: snd_max when recovery or loss began */
+	uint32_t limited_tx; /* RFC 3042: bytes allowed beyond cwnd on early duplicate ACKs */
+	uint64_t last_send;  /* when we last sent data (restart after idle) */
+
+	/* Deadlines; SYNACK_NEVER when off.  timer holds the earliest. */
+	uint64_t rtx_at; /* retransmission of SYN, SYN-ACK, data or FIN */
+	/* One deadline for FIN_WAIT_2 and CLOSE_WAIT, which exclude each
+	 * other (the state says which of the two timeouts it is). */
+	union {
+		uint64_t fin2_at;       /* orphaned FIN_WAIT_2 */
+		uint64_t close_wait_at; /* CLOSE_WAIT left open by the application */
+	};
+	uint64_t delack_at; /* delayed ACK (RFC 1122 4.2.3.2) */
+	uint64_t ka_at;     /* next keepalive probe or keepalive deadline */
+
+	/* Listener side, out of line: a listener's queues (listening set), or
+	 * a passive child's links until it is accepted (NULL after). */
+	union {
+		struct tcp_listen *lsn;
+		struct tcp_child *ch;
+	} ext;
+	struct tcb_rare *rare; /* allocated on first use (tcp_rare), else NULL */
+};
+
+/* What few connections ever use, allocated on first use from the stack's
+ * rare_slab and freed with the TCB: the answers to misbehaving peers and
+ * ICMP's soft error. */
+struct tcb_rare {
+	uint64_t oow_ack_at; /* when we last answered an unacceptable pure ACK, or SYNACK_NEVER */
+	/* RFC 5961 section 7: challenge ACKs sent in the current one-second
+	 * window, and when it began. */
+	uint64_t chack_since;
+	uint32_t chack_count;
 	/* The last ICMP soft error (RFC 1122 4.2.3.9), a negative errno or 0:
 	 * reported instead of -ETIMEDOUT if the connection times out. */
 	int soft_err;
-
-	/* Congestion control (RFC 5681, RFC 6582). */
-	const struct tcp_cc_ops *cc;
-	uint32_t cwnd, ssthresh;
-	uint32_t cc_priv[4];  /* the algorithm's own state */
-	uint8_t ca_state;     /* enum synack_ca_state */
-	uint8_t dupacks;      /* consecutive duplicate ACKs */
-	uint8_t cwnd_limited; /* the last send stopped at cwnd, not the peer's window or the app */
-	uint32_t recover;     /* RFC 6582: snd_max when recovery or loss began */
-	uint64_t last_send;   /* when we last sent data (restart after idle) */
-	uint32_t limited_tx;  /* RFC 3042: bytes allowed beyond cwnd on early duplicate ACKs */
-
-	/* Deadlines; SYNACK_NEVER when off.  timer holds the earliest. */
-	uint64_t rtx_at;        /* retransmission of SYN, SYN-ACK, data or FIN */
-	uint64_t fin2_at;       /* orphaned FIN_WAIT_2 */
-	uint64_t close_wait_at; /* CLOSE_WAIT left open by the application */
-	uint64_t delack_at;     /* delayed ACK (RFC 1122 4.2.3.2) */
-	uint64_t ka_at;         /* next keepalive probe or keepalive deadline */
-	uint64_t oow_ack_at;    /* when we last answered an unacceptable pure ACK */
-
-	/* Listener side. */
-	struct tcb *listener;                       /* for children: the listener that made us */
-	struct tcb *child_prev, *child_next;        /* listener's children (pending and ready) */
-	struct tcb *acq_next;                       /* accept queue, oldest first */
-	struct tcb *children, *acq_head, *acq_tail; /* on a listener */
-	uint32_t acq_len, syn_len, backlog;
-	uint64_t cookie_sent_at; /* when this listener last answered with a SYN cookie */
-	uint8_t cookie_sent;     /* ... if it ever did */
-
-	/* RFC 5961 section 7: challenge ACKs sent in the current one-second window. */
-	uint64_t chack_since;
-	uint32_t chack_count;
 };
+
+/* The connection's rare state, allocated now if it has none; NULL when
+ * memory ran out (callers take the cautious course). */
+struct tcb_rare *tcp_rare(struct tcb *tcb);
+static inline int tcp_soft_err(const struct tcb *tcb)
+{
+	return tcb->rare ? tcb->rare->soft_err : 0;
+}
+
+/* A listener's children (pending and ready) and accept queue; allocated
+ * with the listening TCB, so a connection pays nothing for it. */
+struct tcp_listen {
+	struct tcb *children, *acq_head, *acq_tail;
+	uint64_t cookie_sent_at; /* when this listener last answered with a SYN cookie */
+	uint32_t acq_len, syn_len, backlog;
+};
+
+/* A passive child's place among its listener's children, from the SYN (or
+ * cookie ACK) that made it until accept() or its end; from the stack's
+ * child_slab. */
+struct tcp_child {
+	struct tcb *listener;    /* the listener that made us */
+	struct tcb *prev, *next; /* listener's children (pending and ready) */
+	struct tcb *acq_next;    /* accept queue, oldest first */
+};
+
+static inline struct tcp_listen *tcp_lsn(const struct tcb *tcb)
+{
+	return tcb->listening ? tcb->ext.lsn : NULL;
+}
+static inline struct tcp_child *tcp_child(const struct tcb *tcb)
+{
+	return tcb->listening ? NULL : tcb->ext.ch;
+}
+/* For a child not yet accepted: the listener that made it, else NULL. */
+static inline struct tcb *tcp_listener_of(const struct tcb *tcb)
+{
+	const struct tcp_child *ch = tcp_child(tcb);
+	return ch ? ch->listener : NULL;
+}
+
+_Static_assert(offsetof(struct tcb, t) == offsetof(struct tcb, h.node.key),
+               "tcb->t is the demux key");
 
 /*
  * A connection in TIME_WAIT, shrunk to what RFC 9293 needs to answer
@@ -197,6 +263,11 @@ static inline uint64_t tcp_ofo_bytes(const struct synack_stack *st, const struct
 
 /* tcp_tcb.c: lifecycle, state changes, demux */
 struct tcb *tcp_tcb_new(struct synack_stack *st);
+/* A listener's queues or a child's links: allocated; freed (no unlinking)
+ * with the rare state by tcp_tcb_ext_free. */
+int tcp_tcb_listen_init(struct tcb *tcb, uint32_t backlog);
+int tcp_tcb_child_init(struct tcb *tcb);
+void tcp_tcb_ext_free(struct tcb *tcb);
 void tcp_tcb_free(struct tcb *tcb);
 void tcp_set_state(struct tcb *tcb, int to, int cause);
 uint32_t tcp_isn(struct synack_stack *st, const struct tuple *t);

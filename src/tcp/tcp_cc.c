@@ -6,6 +6,7 @@
 #include "tcp/tcp.h"
 
 static const struct tcp_cc_ops *const algorithms[] = {&tcp_cc_reno};
+_Static_assert(sizeof(algorithms) / sizeof(algorithms[0]) <= 256, "tcb->cc_algo is 8 bits");
 
 const struct tcp_cc_ops *tcp_cc_find(const char *name)
 {
@@ -13,6 +14,12 @@ const struct tcp_cc_ops *tcp_cc_find(const char *name)
 		if (strcmp(algorithms[i]->name, name) == 0)
 			return algorithms[i];
 	return NULL;
+}
+
+/* The algorithm a connection uses (tcb->cc_algo indexes the list). */
+static const struct tcp_cc_ops *cc_ops(const struct tcb *tcb)
+{
+	return algorithms[tcb->cc_algo];
 }
 
 const char *tcp_cc_name(size_t i)
@@ -50,9 +57,12 @@ static uint32_t initial_window(const struct tcb *tcb)
 void tcp_cc_init(struct tcb *tcb)
 {
 	const struct synack_stack *st = tcb->st;
-	tcb->cc = tcp_cc_find(st->cfg.congestion_control);
-	if (!tcb->cc)
-		tcb->cc = &tcp_cc_reno; /* the configuration was checked; never happens */
+	/* The configuration was checked; when the name is not found (never)
+	 * the first algorithm, Reno, is used. */
+	tcb->cc_algo = 0;
+	for (size_t i = 0; i < sizeof(algorithms) / sizeof(algorithms[0]); i++)
+		if (strcmp(algorithms[i]->name, st->cfg.congestion_control) == 0)
+			tcb->cc_algo = (uint8_t)i;
 	/* RFC 5681 3.1: IW (RFC 6928: init_cwnd segments), but one segment
 	 * when the SYN or SYN-ACK had to be sent again. */
 	tcb->cwnd = tcb->total_retrans ? tcb->snd_mss : initial_window(tcb);
@@ -60,13 +70,13 @@ void tcp_cc_init(struct tcb *tcb)
 	tcb->ca_state = SYNACK_CA_OPEN;
 	tcb->dupacks = 0;
 	tcb->recover = tcb->iss;
-	tcb->cc->init(tcb);
+	cc_ops(tcb)->init(tcb);
 }
 
 static void cc_event(struct tcb *tcb, enum tcp_cc_event ev)
 {
-	if (tcb->cc->event)
-		tcb->cc->event(tcb, ev);
+	if (cc_ops(tcb)->event)
+		cc_ops(tcb)->event(tcb, ev);
 }
 
 void tcp_cc_idle_check(struct tcb *tcb)
@@ -122,7 +132,7 @@ void tcp_cc_ack(struct tcb *tcb, uint32_t acked, uint32_t flight_before)
 	int in_ss = tcb->cwnd < tcb->ssthresh;
 	if (tcb->cwnd_limited ||
 	    (in_ss && 2 * (uint64_t)flight_before >= tcb->cwnd && tcb->cwnd < tcb->snd_wnd))
-		tcb->cc->cong_avoid(tcb, acked);
+		cc_ops(tcb)->cong_avoid(tcb, acked);
 }
 
 void tcp_cc_dupack(struct tcb *tcb)
@@ -149,7 +159,7 @@ void tcp_cc_dupack(struct tcb *tcb)
 	 * so that one window's losses start one recovery. */
 	if (!seq_gt(tcb->snd_una, tcb->recover))
 		return;
-	tcb->ssthresh = tcb->cc->ssthresh(tcb);
+	tcb->ssthresh = cc_ops(tcb)->ssthresh(tcb);
 	tcb->recover = tcb->snd_max;
 	tcb->ca_state = SYNACK_CA_RECOVERY;
 	tcb->limited_tx = 0;
@@ -166,7 +176,7 @@ void tcp_cc_timeout(struct tcb *tcb)
 	 * Everything after snd_una is sent again (go-back-N) in slow start.
 	 * Called before the timeout is counted in backoff. */
 	if (tcb->backoff == 0)
-		tcb->ssthresh = tcb->cc->ssthresh(tcb);
+		tcb->ssthresh = cc_ops(tcb)->ssthresh(tcb);
 	tcb->cwnd = tcb->snd_mss;
 	tcb->ca_state = SYNACK_CA_LOSS;
 	tcb->recover = tcb->snd_max;

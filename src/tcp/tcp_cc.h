@@ -6,7 +6,8 @@
  * algorithm only decides how the congestion window grows and how far it
  * falls.  Each algorithm is one file (cc_reno.c ...) defining a struct
  * tcp_cc_ops, listed in tcp_cc.c.  Per-connection state goes in
- * tcb->cc_priv.
+ * tcb->cc_priv, two words (Reno uses one); an algorithm that needs more
+ * would keep it out of line.
  */
 #ifndef SYNACK_TCP_CC_H
 #define SYNACK_TCP_CC_H

@@ -154,7 +154,9 @@ int tcp_icmp_error(struct synack_stack *st, const struct wire_icmp *m)
 	}
 
 	if (synchronized(tcb->state)) {
-		tcb->soft_err = err;
+		struct tcb_rare *r = tcp_rare(tcb);
+		if (r) /* else the timeout, if it comes, says -ETIMEDOUT */
+			r->soft_err = err;
 		return SYNACK_DROP_NONE;
 	}
 	if (tcb->passive) {
@@ -172,5 +174,5 @@ int tcp_timeout_error(const struct tcb *tcb)
 {
 	/* RFC 1122 4.2.3.9: a soft error is reported when the connection
 	 * times out; Linux reports it instead of ETIMEDOUT. */
-	return tcb->soft_err ? tcb->soft_err : -ETIMEDOUT;
+	return tcp_soft_err(tcb) ? tcp_soft_err(tcb) : -ETIMEDOUT;
 }

@@ -92,11 +92,14 @@ static int oow_ack_limited(struct tcb *tcb, const struct rx *s)
 	uint64_t limit_us = (uint64_t)st->cfg.invalid_ratelimit_ms * 1000u;
 	if (!limit_us || s->w->data_len || has(s, SYNACK_TH_SYN | SYNACK_TH_FIN))
 		return 0;
-	if (tcb->oow_ack_at != SYNACK_NEVER && st->now - tcb->oow_ack_at < limit_us) {
+	struct tcb_rare *r = tcp_rare(tcb);
+	/* Without memory to remember the last answer: no answer, the side
+	 * of the limit that cannot be turned into an ACK storm. */
+	if (!r || (r->oow_ack_at != SYNACK_NEVER && st->now - r->oow_ack_at < limit_us)) {
 		STAT_INC(st, AckSkippedSeq);
 		return 1;
 	}
-	tcb->oow_ack_at = st->now;
+	r->oow_ack_at = st->now;
 	return 0;
 }
 
@@ -180,26 +183,29 @@ static void learn_peer(struct tcb *tcb, const struct rx *s)
 
 static void link_child(struct tcb *l, struct tcb *c)
 {
-	c->listener = l;
-	c->child_next = l->children;
-	if (l->children)
-		l->children->child_prev = c;
-	l->children = c;
-	l->syn_len++;
+	struct tcp_listen *q = tcp_lsn(l);
+	struct tcp_child *ch = tcp_child(c);
+	ch->listener = l;
+	ch->next = q->children;
+	if (q->children)
+		tcp_child(q->children)->prev = c;
+	q->children = c;
+	q->syn_len++;
 }
 
 /* A child whose handshake is complete moves from the SYN queue to the
  * accept queue, ready for accept(). */
 static void acceptq_add(struct tcb *l, struct tcb *c)
 {
-	l->syn_len--;
+	struct tcp_listen *q = tcp_lsn(l);
+	q->syn_len--;
 	c->in_acceptq = 1;
-	if (l->acq_tail)
-		l->acq_tail->acq_next = c;
+	if (q->acq_tail)
+		tcp_child(q->acq_tail)->acq_next = c;
 	else
-		l->acq_head = c;
-	l->acq_tail = c;
-	l->acq_len++;
+		q->acq_head = c;
+	q->acq_tail = c;
+	q->acq_len++;
 	if (l->sockfd >= 0)
 		stack_notify(l->st, l->sockfd);
 }
@@ -211,6 +217,10 @@ static struct tcb *child_new(struct tcb *l, const struct rx *s)
 	struct tcb *c = tcp_tcb_new(l->st);
 	if (!c)
 		return NULL;
+	if (tcp_tcb_child_init(c) != 0) {
+		tcp_tcb_free(c);
+		return NULL;
+	}
 	c->t.laddr = s->w->daddr;
 	c->t.lport = s->w->dport;
 	c->t.raddr = s->w->saddr;
@@ -248,7 +258,7 @@ static void send_cookie_syn_ack(struct tcb *l, struct rx *s)
 	             NULL, 0, 0, iss, s->seq);
 	STAT_INC(st, SyncookiesSent);
 	l->cookie_sent = 1;
-	l->cookie_sent_at = st->now;
+	tcp_lsn(l)->cookie_sent_at = st->now;
 }
 
 /* With syncookies = 1 an ACK to a listener is taken for a cookie only while
@@ -260,7 +270,7 @@ static int cookies_live(const struct tcb *l)
 	if (st->cfg.syncookies == 2)
 		return 1;
 	return st->cfg.syncookies == 1 && l->cookie_sent &&
-	       st->now - l->cookie_sent_at < 2 * 64ull * 1000000u;
+	       st->now - tcp_lsn(l)->cookie_sent_at < 2 * 64ull * 1000000u;
 }
 
 /* The handshake completes while the accept queue is full: the ACK is
@@ -294,7 +304,7 @@ static struct verdict cookie_ack_arrives(struct tcb *l, struct rx *s, struct tcb
 		return VERDICT(A_DROP_RST, SYNCOOKIE_FAILED);
 	}
 	STAT_INC(st, SyncookiesRecv);
-	if (l->acq_len >= l->backlog)
+	if (tcp_lsn(l)->acq_len >= tcp_lsn(l)->backlog)
 		return accept_queue_overflow(st);
 	struct tcb *c = child_new(l, s);
 	if (!c)
@@ -322,6 +332,7 @@ static struct verdict listen_segment_arrives(struct tcb *l, struct rx *s, uint32
                                              int use_floor, struct tcb **child)
 {
 	struct synack_stack *st = l->st;
+	struct tcp_listen *q = tcp_lsn(l);
 	struct tcb *c;
 
 	/* First, check for a RST: an incoming RST is ignored. */
@@ -340,7 +351,7 @@ static struct verdict listen_segment_arrives(struct tcb *l, struct rx *s, uint32
 
 	/* Third, a SYN.  A full accept queue refuses it, cookies or not: a
 	 * connection made now could not be accepted either (as Linux). */
-	if (l->acq_len >= l->backlog) {
+	if (q->acq_len >= q->backlog) {
 		STAT_INC(st, ListenOverflows);
 		STAT_INC(st, ListenDrops);
 		return VERDICT(A_DROP, LISTEN_OVERFLOW);
@@ -349,12 +360,12 @@ static struct verdict listen_segment_arrives(struct tcb *l, struct rx *s, uint32
 	 * connections; past it, a cookie answers (RFC 4987) or the SYN is
 	 * dropped. */
 	uint32_t synq_max =
-	    l->backlog < st->cfg.max_syn_backlog ? l->backlog : st->cfg.max_syn_backlog;
-	if (st->cfg.syncookies == 2 || (st->cfg.syncookies == 1 && l->syn_len >= synq_max)) {
+	    q->backlog < st->cfg.max_syn_backlog ? q->backlog : st->cfg.max_syn_backlog;
+	if (st->cfg.syncookies == 2 || (st->cfg.syncookies == 1 && q->syn_len >= synq_max)) {
 		send_cookie_syn_ack(l, s);
 		return ACCEPT;
 	}
-	if (l->syn_len >= synq_max) {
+	if (q->syn_len >= synq_max) {
 		STAT_INC(st, ListenDrops);
 		return VERDICT(A_DROP, LISTEN_OVERFLOW);
 	}
@@ -615,7 +626,9 @@ static void ack_advances(struct tcb *tcb, uint32_t ack)
 	}
 	tcb->backoff = 0;
 	tcb->unacked_since = st->now;
-	tcb->soft_err = 0; /* the path works: an old ICMP error explains no later timeout */
+	if (tcb->rare)
+		tcb->rare->soft_err =
+		    0; /* the path works: an old ICMP error explains no later timeout */
 	if (tcb->state != SYNACK_SYN_RECEIVED)
 		tcp_cc_ack(tcb, acked, flight_before);
 	if (tcb->snd_una == tcb->snd_max)
@@ -636,8 +649,8 @@ static struct verdict check_ack(struct tcb *tcb, struct rx *s)
 	if (tcb->state == SYNACK_SYN_RECEIVED) {
 		if (!(seq_gt(s->ack, tcb->snd_una) && seq_leq(s->ack, tcb->snd_max)))
 			return VERDICT(A_DROP_RST, SYN_RECEIVED_BAD_ACK);
-		struct tcb *l = tcb->listener;
-		if (l && l->acq_len >= l->backlog) {
+		struct tcb *l = tcp_listener_of(tcb);
+		if (l && tcp_lsn(l)->acq_len >= tcp_lsn(l)->backlog) {
 			/* The accept queue is full: like Linux, ignore the
 			 * ACK (our SYN-ACK retransmission asks for it again),
 			 * or with abort_on_overflow reset the connection. */

@@ -134,15 +134,17 @@ void tcp_challenge_ack(struct tcb *tcb)
 	 * 2016, CVE-2016-5696) lets an off-path attacker count the challenges
 	 * other connections send, and so find their sequence numbers. */
 	if (limit) {
-		if (tcb->chack_count == 0 || st->now - tcb->chack_since >= 1000000u) {
-			tcb->chack_since = st->now;
-			tcb->chack_count = 0;
+		/* Without memory to count them: none (the cautious side). */
+		struct tcb_rare *r = tcp_rare(tcb);
+		if (r && (r->chack_count == 0 || st->now - r->chack_since >= 1000000u)) {
+			r->chack_since = st->now;
+			r->chack_count = 0;
 		}
-		if (tcb->chack_count >= limit) {
+		if (!r || r->chack_count >= limit) {
 			STAT_INC(st, ChallengeAcksLimited);
 			return;
 		}
-		tcb->chack_count++;
+		r->chack_count++;
 	}
 	/* RFC 5961 3.2 and 4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, SND.MAX
 	 * here for the reason above. */

@@ -24,12 +24,64 @@ struct tcb *tcp_tcb_new(struct synack_stack *st)
 	tcb->sockfd = -1;
 	tcb->rto_us = st->cfg.rto_initial_ms * 1000u;
 	tcb->rtx_at = tcb->fin2_at = tcb->close_wait_at = SYNACK_NEVER;
-	tcb->delack_at = tcb->ka_at = tcb->oow_ack_at = SYNACK_NEVER;
+	tcb->delack_at = tcb->ka_at = SYNACK_NEVER;
 	tcb->snd_mss = 536; /* RFC 9293 3.7.1: the default when no MSS option arrives */
 	ring_init(&tcb->snd_buf, st->cfg.sndbuf);
 	ring_init(&tcb->rcv_buf, st->cfg.rcvbuf);
 	st->stats.conns_live++;
 	return tcb;
+}
+
+int tcp_tcb_listen_init(struct tcb *tcb, uint32_t backlog)
+{
+	struct tcp_listen *l = malloc(sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	memset(l, 0, sizeof(*l));
+	l->backlog = backlog;
+	tcb->ext.lsn = l;
+	tcb->listening = 1;
+	return 0;
+}
+
+int tcp_tcb_child_init(struct tcb *tcb)
+{
+	struct tcp_child *ch = slab_alloc(&tcb->st->child_slab);
+	if (!ch)
+		return -ENOMEM;
+	memset(ch, 0, sizeof(*ch));
+	tcb->ext.ch = ch;
+	return 0;
+}
+
+struct tcb_rare *tcp_rare(struct tcb *tcb)
+{
+	if (tcb->rare)
+		return tcb->rare;
+	struct tcb_rare *r = slab_alloc(&tcb->st->rare_slab);
+	if (!r)
+		return NULL;
+	memset(r, 0, sizeof(*r));
+	r->oow_ack_at = SYNACK_NEVER;
+	tcb->rare = r;
+	return r;
+}
+
+/* The listener's queues or the child's links. */
+static void ext_free(struct tcb *tcb)
+{
+	if (tcb->listening)
+		free(tcb->ext.lsn);
+	else
+		slab_free(&tcb->st->child_slab, tcb->ext.ch);
+	tcb->ext.lsn = NULL;
+}
+
+void tcp_tcb_ext_free(struct tcb *tcb)
+{
+	ext_free(tcb);
+	slab_free(&tcb->st->rare_slab, tcb->rare);
+	tcb->rare = NULL;
 }
 
 void tcp_ofo_free(struct synack_stack *st, struct ofo_seg *o)
@@ -59,6 +111,7 @@ void tcp_tcb_free(struct tcb *tcb)
 	ofo_free(tcb);
 	ring_fini_pool(&tcb->snd_buf, &st->buf_slab);
 	ring_fini_pool(&tcb->rcv_buf, &st->buf_slab);
+	tcp_tcb_ext_free(tcb);
 	if (tcb->orphan)
 		st->stats.orphans_live--;
 	st->stats.conns_live--;
@@ -151,8 +204,8 @@ void tcp_set_state(struct tcb *tcb, int to, int cause)
 	tcp_trace_state(st, &tcb->t, tcb->iss, tcb->irs, from, to, cause);
 	if (tcb->sockfd >= 0)
 		stack_notify(st, tcb->sockfd);
-	else if (tcb->listener && tcb->listener->sockfd >= 0)
-		stack_notify(st, tcb->listener->sockfd);
+	else if (tcp_listener_of(tcb) && tcp_listener_of(tcb)->sockfd >= 0)
+		stack_notify(st, tcp_listener_of(tcb)->sockfd);
 }
 
 /* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
@@ -221,18 +274,19 @@ void tcp_rearm(struct tcb *tcb)
 
 void tcp_unlink_child(struct tcb *tcb)
 {
-	struct tcb *l = tcb->listener;
-	if (!l)
+	struct tcp_child *ch = tcp_child(tcb);
+	if (!ch || !ch->listener)
 		return;
+	struct tcp_listen *l = tcp_lsn(ch->listener);
 	if (tcb->in_acceptq) {
 		struct tcb **pp = &l->acq_head;
 		struct tcb *prev = NULL;
 		while (*pp && *pp != tcb) {
 			prev = *pp;
-			pp = &(*pp)->acq_next;
+			pp = &tcp_child(*pp)->acq_next;
 		}
 		if (*pp) {
-			*pp = tcb->acq_next;
+			*pp = ch->acq_next;
 			if (l->acq_tail == tcb)
 				l->acq_tail = prev;
 			l->acq_len--;
@@ -241,14 +295,14 @@ void tcp_unlink_child(struct tcb *tcb)
 	} else if (l->syn_len) {
 		l->syn_len--;
 	}
-	if (tcb->child_prev)
-		tcb->child_prev->child_next = tcb->child_next;
+	if (ch->prev)
+		tcp_child(ch->prev)->next = ch->next;
 	else
-		l->children = tcb->child_next;
-	if (tcb->child_next)
-		tcb->child_next->child_prev = tcb->child_prev;
-	tcb->child_prev = tcb->child_next = NULL;
-	tcb->listener = NULL;
+		l->children = ch->next;
+	if (ch->next)
+		tcp_child(ch->next)->prev = ch->prev;
+	/* Accepted or ending: the links are no longer needed. */
+	ext_free(tcb);
 }
 
 /* Takes the TCB out of every table and away from its socket, then frees it. */

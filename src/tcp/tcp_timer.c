@@ -231,11 +231,11 @@ void tcp_timer_fire(struct synack_stack *st, struct timer_node *n)
 	struct tcb *tcb = container_of(n, struct tcb, timer);
 	/* One deadline per call; the timer fires again at once for the next
 	 * one due.  Those that may end the connection return right away. */
-	if (tcb->close_wait_at <= st->now) {
+	if (tcb->state == SYNACK_CLOSE_WAIT && tcb->close_wait_at <= st->now) {
 		close_wait_timeout(tcb);
 		return;
 	}
-	if (tcb->fin2_at <= st->now) {
+	if (tcb->state != SYNACK_CLOSE_WAIT && tcb->fin2_at <= st->now) {
 		fin_wait_2_timeout(tcb);
 		return;
 	}

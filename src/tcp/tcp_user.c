@@ -43,8 +43,7 @@ int tcp_open_passive(struct synack_stack *st, int sockfd, const struct tuple *t,
 		return -ENOMEM;
 	l->t = *t;
 	l->sockfd = sockfd;
-	l->backlog = (uint32_t)backlog;
-	if (tcp_tcb_hash(l, 1) != 0) {
+	if (tcp_tcb_listen_init(l, (uint32_t)backlog) != 0 || tcp_tcb_hash(l, 1) != 0) {
 		tcp_tcb_free(l);
 		return -ENOMEM;
 	}
@@ -143,8 +142,8 @@ void tcp_close_listener(struct tcb *l)
 {
 	/* Connections that finished the handshake but were never accepted
 	 * are reset; half-open ones just vanish. */
-	while (l->children) {
-		struct tcb *c = l->children;
+	while (tcp_lsn(l)->children) {
+		struct tcb *c = tcp_lsn(l)->children;
 		if (c->state == SYNACK_SYN_RECEIVED)
 			tcp_done(c, SYNACK_CAUSE_LISTENER_CLOSED, 0);
 		else
@@ -156,7 +155,7 @@ void tcp_close_listener(struct tcb *l)
 
 struct tcb *tcp_accept(struct tcb *l)
 {
-	struct tcb *c = l->acq_head;
+	struct tcb *c = tcp_lsn(l)->acq_head;
 	if (!c)
 		return NULL;
 	tcp_unlink_child(c);

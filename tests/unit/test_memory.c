@@ -265,10 +265,80 @@ static void out_of_order_segments_held_and_released(void)
 	t_free(t);
 }
 
+/*
+ * Unread data outlives its connection: the socket keeps it (counted in
+ * buffers) after the connection ended, and lets it go once it is read.
+ */
+static void unread_data_outlives_the_connection(void)
+{
+	struct t *t = t_new();
+	struct synack_mem m0, m;
+	t_establish_passive(t);
+	synack_memory(t->st, &m0);
+	CHECK_EQ_U64(m0.buffers, 0);
+	t_peer(t, "P.", 1001, T_ISS + 1, 300);
+	t_drain(t); /* its ACK, now or delayed */
+	t_peer(t, "F.", 1301, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, 1302, 0);
+	t_state(t, SYNACK_CLOSE_WAIT);
+	t_shutdown_wr(t);
+	t_expect(t, "F.", T_ISS + 1, 1302, 0);
+	t_peer(t, ".", 1302, T_ISS + 2, 0);
+	t_state(t, SYNACK_CLOSED);
+	synack_memory(t->st, &m);
+	CHECK_EQ_U64(m.total, sum_fields(&m));
+	CHECK(m.tcbs < m0.tcbs); /* the TCB is gone */
+	CHECK(m.buffers >= 300);
+	uint8_t part[100];
+	CHECK_EQ(synack_recv(t->st, t->sock, part, sizeof part, 0), sizeof part);
+	CHECK_EQ(part[0], t_pattern(1001));
+	t->rcv_seq += sizeof part;
+	synack_memory(t->st, &m);
+	CHECK(m.buffers >= 200);
+	t_recv(t, 200);
+	t_recv(t, 0); /* then the end of the stream */
+	synack_memory(t->st, &m);
+	CHECK_EQ_U64(m.buffers, 0);
+	t_free(t);
+}
+
+/*
+ * State only a misbehaving peer makes a connection keep (here, the RFC 5961
+ * challenge ACK count) is allocated then, counted with the connection, and
+ * released with it.
+ */
+static void rare_state_counted_with_its_connection(void)
+{
+	struct t *t = t_new();
+	struct synack_mem m0, m;
+	t_establish_passive(t);
+	synack_memory(t->st, &m0);
+	t_peer(t, "S", 77777, 0, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_counter(t, "ChallengeAcks", 1);
+	synack_memory(t->st, &m);
+	CHECK_EQ_U64(m.total, sum_fields(&m));
+	CHECK(m.tcbs > m0.tcbs);
+	t_peer(t, "S", 77777, 0, 0); /* the count goes on in the same state */
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	synack_memory(t->st, &m0);
+	CHECK_EQ_U64(m0.tcbs, m.tcbs);
+	t_abort(t);
+	t_drain(t);
+	synack_memory(t->st, &m);
+	CHECK_EQ_U64(m.total, sum_fields(&m));
+	CHECK_EQ_U64(m.syn_pending, 0);
+	CHECK(m.tcbs < m0.tcbs);
+	CHECK(m.cached > 0); /* the freed state went back to the caches */
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(idle_connection_and_time_wait_cost);
 	RUN(half_open_connections_count_as_syn_pending);
 	RUN(out_of_order_segments_held_and_released);
+	RUN(unread_data_outlives_the_connection);
+	RUN(rare_state_counted_with_its_connection);
 	return check_summary("test_memory");
 }
