@@ -593,6 +593,8 @@ static void snap(struct world *w, struct memsnap *s)
 		s->cli.syn_pending += x.syn_pending;
 		s->cli.buffers += x.buffers;
 		s->cli.other += x.other;
+		s->cli.sockets += x.sockets;
+		s->cli.packets += x.packets;
 	}
 }
 
@@ -710,11 +712,26 @@ static void bench_memory(const struct bench_opts *o)
 	          "malloc'd bytes in use (mallinfo2), both ends, / (2 x %u)", n);
 	res_add_note("memory", "synack", "rss", "bytes_per_established",
 	             per(s1.rss, s0.rss, 2.0 * n), "process RSS delta, both ends, / (2 x %u)", n);
-	if (s1.have_acct)
-		res_add_note("memory", "synack", "accounting", "bytes_per_established",
-		             per(s1.srv.total + s1.cli.total, s0.srv.total + s0.cli.total, 2.0 * n),
-		             "synack_memory() total of both stacks / (2 x %u)", n);
-	else
+	if (s1.have_acct) {
+		res_add_note(
+		    "memory", "synack", "accounting", "bytes_per_established",
+		    per(s1.srv.total + s1.cli.total, s0.srv.total + s0.cli.total, 2.0 * n),
+		    "synack_memory() total of both stacks / (2 x %u); includes the packet "
+		    "buffers each stack keeps for reuse (%.0f B per endpoint here)",
+		    n,
+		    per(s1.srv.packets + s1.cli.packets, s0.srv.packets + s0.cli.packets, 2.0 * n));
+		/* What the connections themselves hold: TCBs, sockets and
+		 * buffers, without the per-stack pools and tables. */
+		uint64_t c1 = s1.srv.tcbs + s1.srv.sockets + s1.srv.buffers + s1.cli.tcbs +
+		              s1.cli.sockets + s1.cli.buffers;
+		uint64_t c0 = s0.srv.tcbs + s0.srv.sockets + s0.srv.buffers + s0.cli.tcbs +
+		              s0.cli.sockets + s0.cli.buffers;
+		res_add_note("memory", "synack", "connection", "bytes_per_established",
+		             per(c1, c0, 2.0 * n),
+		             "synack_memory() tcbs + sockets + buffers of both stacks / (2 x %u): "
+		             "the connection without per-stack pools and tables",
+		             n);
+	} else
 		res_skip("memory", "synack", "accounting", "bytes_per_established",
 		         "this build has no synack_memory() (allocator accounting)");
 

@@ -100,7 +100,7 @@ int bench_synack_fixed(int kind, uint64_t n, uint32_t inflight);
 
 /* synack's own allocator accounting, where this build has it. */
 struct bench_mem {
-	uint64_t total, tcbs, time_wait, syn_pending, buffers, other;
+	uint64_t total, tcbs, time_wait, syn_pending, buffers, other, sockets, packets;
 };
 /* Returns 0 and fills *out, or -1 when the library has no synack_memory(). */
 struct synack_stack;

@@ -13,5 +13,7 @@ int bench_synack_memory(const struct synack_stack *st, struct bench_mem *out)
 	out->syn_pending = m.syn_pending;
 	out->buffers = m.buffers;
 	out->other = m.other;
+	out->sockets = m.sockets;
+	out->packets = m.packets;
 	return 0;
 }
