@@ -418,37 +418,6 @@ size_t synack_output_pending(const struct synack_stack *st)
 /* ------------------------------------------------------------------ */
 /* Trace ring.                                                         */
 
-uint64_t trace_reserve(struct synack_stack *st)
-{
-	uint32_t cap = st->cfg.trace_capacity;
-	if (!cap)
-		return SYNACK_NEVER;
-	if (st->trace_head - st->trace_tail == cap) {
-		st->trace_tail++; /* overwrite the oldest */
-		STAT_INC(st, TraceLost);
-	}
-	uint64_t idx = st->trace_head++;
-	struct synack_trace *r = &st->trace[idx % cap];
-	memset(r, 0, sizeof(*r));
-	r->t_us = st->now;
-	return idx;
-}
-
-struct synack_trace *trace_slot(struct synack_stack *st, uint64_t idx)
-{
-	if (idx == SYNACK_NEVER || idx < st->trace_tail || idx >= st->trace_head)
-		return NULL;
-	return &st->trace[idx % st->cfg.trace_capacity];
-}
-
-struct synack_trace *trace_add(struct synack_stack *st, uint8_t kind)
-{
-	struct synack_trace *r = trace_slot(st, trace_reserve(st));
-	if (r)
-		r->kind = kind;
-	return r;
-}
-
 size_t synack_trace_read(struct synack_stack *st, struct synack_trace *out, size_t max)
 {
 	size_t n = 0;

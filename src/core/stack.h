@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/hash.h"
 #include "core/slab.h"
@@ -83,6 +84,7 @@ struct synack_stack {
 	/* Trace ring. */
 	struct synack_trace *trace;
 	uint64_t trace_head, trace_tail; /* absolute indexes; slot = index % capacity */
+	uint32_t trace_pos;              /* trace_head % capacity, kept without dividing */
 
 	/* Local ports bound by sockets (src/sock): an open-addressing table
 	 * so that finding whether a port is taken is O(1). */
@@ -99,10 +101,49 @@ struct synack_stack {
 
 /* Trace records.  trace_reserve returns an absolute index whose record the
  * caller fills later (or SYNACK_NEVER when tracing is off); trace_slot gives
- * the record while it has not been overwritten, else NULL. */
-uint64_t trace_reserve(struct synack_stack *st);
-struct synack_trace *trace_slot(struct synack_stack *st, uint64_t idx);
-struct synack_trace *trace_add(struct synack_stack *st, uint8_t kind);
+ * the record while it has not been overwritten, else NULL.  Inline: every
+ * segment sent or received and every state change makes one, so the ring's
+ * bookkeeping is kept to a few instructions (no division, no call). */
+static inline struct synack_trace *trace_next(struct synack_stack *st, uint8_t kind)
+{
+	struct synack_trace *r = &st->trace[st->trace_pos];
+	if (++st->trace_pos == st->cfg.trace_capacity)
+		st->trace_pos = 0;
+	if (st->trace_head - st->trace_tail == st->cfg.trace_capacity) {
+		st->trace_tail++; /* overwrite the oldest */
+		STAT_INC(st, TraceLost);
+	}
+	st->trace_head++;
+	memset(r, 0, sizeof(*r)); /* padding too: records are copied out whole */
+	r->t_us = st->now;
+	r->kind = kind;
+	return r;
+}
+
+static inline uint64_t trace_reserve(struct synack_stack *st)
+{
+	if (!st->trace)
+		return SYNACK_NEVER;
+	(void)trace_next(st, 0);
+	return st->trace_head - 1;
+}
+
+static inline struct synack_trace *trace_slot(struct synack_stack *st, uint64_t idx)
+{
+	if (idx == SYNACK_NEVER || idx < st->trace_tail || idx >= st->trace_head)
+		return NULL;
+	/* idx is within the last capacity records, which end at trace_pos. */
+	uint64_t back = st->trace_head - idx;
+	uint32_t pos = st->trace_pos >= back
+	                   ? st->trace_pos - (uint32_t)back
+	                   : st->trace_pos + st->cfg.trace_capacity - (uint32_t)back;
+	return &st->trace[pos];
+}
+
+static inline struct synack_trace *trace_add(struct synack_stack *st, uint8_t kind)
+{
+	return st->trace ? trace_next(st, kind) : NULL;
+}
 
 /* Drops something and says why: counts it and traces it. */
 void stack_count_drop(struct synack_stack *st, int reason);
