@@ -13,6 +13,7 @@
 #include "ip/ip4.h"
 #include "sock/sock.h"
 #include "tcp/tcp.h"
+#include "wire/wire.h"
 
 /* ------------------------------------------------------------------ */
 /* Configuration.                                                      */
@@ -413,6 +414,25 @@ ssize_t synack_output(struct synack_stack *st, void *buf, size_t cap)
 size_t synack_output_pending(const struct synack_stack *st)
 {
 	return st ? st->out_len : 0;
+}
+
+uint32_t stack_port_offset(struct synack_stack *st, uint32_t raddr, uint16_t rport)
+{
+	uint32_t x = raddr ^ rport;
+	x ^= x >> 16;
+	x ^= x >> 8;
+	struct port_memo *m = &st->port_memo[x % (sizeof(st->port_memo) / sizeof(*st->port_memo))];
+	if (m->ok && m->addr == raddr && m->port == rport)
+		return m->offset;
+	uint8_t b[10];
+	wire_put32(b, st->cfg.addr);
+	wire_put32(b + 4, raddr);
+	wire_put16(b + 8, rport);
+	m->offset = (uint32_t)siphash24(st->key_port, b, sizeof(b));
+	m->addr = raddr;
+	m->port = rport;
+	m->ok = 1;
+	return m->offset;
 }
 
 /* ------------------------------------------------------------------ */

@@ -93,7 +93,13 @@ struct synack_stack {
 
 	struct synack_stats stats;
 	uint32_t ephemeral_next; /* RFC 6056 algorithm 3 counter */
-	uint64_t ofo_total;      /* out-of-order bytes held by every connection (ofo_budget) */
+	/* RFC 6056 offsets of recent peers (stack_port_offset), direct-mapped
+	 * by the peer; a slot is valid when its `ok` is set. */
+	struct port_memo {
+		uint32_t addr, offset;
+		uint16_t port, ok;
+	} port_memo[8];
+	uint64_t ofo_total; /* out-of-order bytes held by every connection (ofo_budget) */
 };
 
 #define STAT_INC(st, name) ((st)->stats.name++)
@@ -152,6 +158,11 @@ void stack_count_drop(struct synack_stack *st, int reason);
 struct pkt *stack_pkt_alloc(struct synack_stack *st);
 void stack_pkt_free(struct synack_stack *st, struct pkt *p);
 void stack_outbox_push(struct synack_stack *st, struct pkt *p);
+
+/* RFC 6056 algorithm 3's F(local address, remote address, remote port,
+ * secret): SipHash-2-4 under key_port, remembered for recent peers since a
+ * client connects to the same few servers again and again. */
+uint32_t stack_port_offset(struct synack_stack *st, uint32_t raddr, uint16_t rport);
 
 /* Readiness queue. */
 void stack_notify(struct synack_stack *st, int sockfd);
