@@ -92,6 +92,7 @@ struct sim_host {
 	 * another direction. */
 	struct sim_link **links;
 	size_t nlinks, caplinks;
+	struct sim_link *last_link; /* the direction used last, found first */
 };
 
 /* A datagram on its way: owned bytes and where and when it goes. */
@@ -137,6 +138,10 @@ struct synack_sim {
 	void *filter_ctx;
 	synack_sim_tap_fn tap;
 	void *tap_ctx;
+
+	/* The destination routed last: most datagrams follow the one before. */
+	uint32_t last_addr;
+	int last_host; /* -1 when none */
 
 	uint8_t *buf; /* one datagram drained from an outbox */
 	struct sim_free *pool[SIM_POOL_CLASSES];
@@ -396,7 +401,7 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
-static struct sim_link *link_find(const struct sim_host *h, int to)
+static struct sim_link *link_search(const struct sim_host *h, int to)
 {
 	size_t lo = 0, hi = h->nlinks;
 	while (lo < hi) {
@@ -409,6 +414,16 @@ static struct sim_link *link_find(const struct sim_host *h, int to)
 			hi = mid;
 	}
 	return NULL;
+}
+
+static struct sim_link *link_find(struct sim_host *h, int to)
+{
+	if (h->last_link && h->last_link->to == to)
+		return h->last_link;
+	struct sim_link *l = link_search(h, to);
+	if (l)
+		h->last_link = l;
+	return l;
 }
 
 /*
@@ -445,7 +460,7 @@ static struct sim_link *link_get(struct synack_sim *sim, int from, int to)
 	return l;
 }
 
-static int route_find(const struct synack_sim *sim, uint32_t addr)
+static int route_search(const struct synack_sim *sim, uint32_t addr)
 {
 	size_t lo = 0, hi = sim->nhosts;
 	while (lo < hi) {
@@ -460,6 +475,18 @@ static int route_find(const struct synack_sim *sim, uint32_t addr)
 	return -1;
 }
 
+static int route_find(struct synack_sim *sim, uint32_t addr)
+{
+	if (sim->last_host >= 0 && sim->last_addr == addr)
+		return sim->last_host;
+	int host = route_search(sim, addr);
+	if (host >= 0) {
+		sim->last_addr = addr;
+		sim->last_host = host;
+	}
+	return host;
+}
+
 struct synack_sim *synack_sim_new(uint64_t seed)
 {
 	struct synack_sim *sim = calloc(1, sizeof(*sim));
@@ -471,6 +498,7 @@ struct synack_sim *synack_sim_new(uint64_t seed)
 		return NULL;
 	}
 	sim->seed = seed;
+	sim->last_host = -1;
 	return sim;
 }
 
@@ -512,7 +540,7 @@ int synack_sim_add_host(struct synack_sim *sim, struct synack_stack *st, const c
 	if (!sim || !st || sim->nhosts >= (size_t)(INT32_MAX - 1))
 		return -EINVAL;
 	uint32_t addr = synack_stack_addr(st);
-	if (route_find(sim, addr) >= 0)
+	if (route_search(sim, addr) >= 0)
 		return -EEXIST;
 	int index = (int)sim->nhosts;
 
@@ -588,7 +616,7 @@ const char *synack_sim_host_name(struct synack_sim *sim, int host)
 
 int synack_sim_host_by_addr(struct synack_sim *sim, uint32_t addr)
 {
-	return sim ? route_find(sim, addr) : -1;
+	return sim ? route_search(sim, addr) : -1;
 }
 
 int synack_sim_set_path(struct synack_sim *sim, int from, int to, const struct synack_sim_path *p)
@@ -963,7 +991,7 @@ void synack_sim_counters(const struct synack_sim *sim, int from, int to,
 	memset(out, 0, sizeof(*out));
 	if (!host_ok(sim, from) || !host_ok(sim, to))
 		return;
-	const struct sim_link *l = link_find(&sim->hosts[from], to);
+	const struct sim_link *l = link_search(&sim->hosts[from], to);
 	if (l)
 		*out = l->im.c;
 }
