@@ -793,7 +793,8 @@ static void sync_all(struct synack_sim *sim)
 		flush_host(sim, i);
 		host_refresh(sim, i);
 	}
-	memset(sim->dirty, 0, (sim->nhosts + 63) / 64 * sizeof(*sim->dirty));
+	if (sim->nhosts)
+		memset(sim->dirty, 0, (sim->nhosts + 63) / 64 * sizeof(*sim->dirty));
 }
 
 /* Only the hosts we called into, in host order. */
