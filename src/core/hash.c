@@ -28,6 +28,7 @@ int htable_init(struct htable *t, const uint8_t key[16], size_t initial_buckets)
 		return -ENOMEM;
 	t->mask = n - 1;
 	t->count = 0;
+	memset(t->memo, 0, sizeof(t->memo));
 	siphash_key_words(key, t->key);
 	return 0;
 }
@@ -40,7 +41,7 @@ void htable_fini(struct htable *t)
 	t->count = 0;
 }
 
-uint64_t htable_hash(const struct htable *t, const struct tuple *k)
+static uint64_t tuple_hash(const struct htable *t, const struct tuple *k)
 {
 	/* The hash of an explicit byte layout (addresses and ports in network
 	 * order), never of the struct's bytes: padding is unspecified and the
@@ -48,7 +49,21 @@ uint64_t htable_hash(const struct htable *t, const struct tuple *k)
 	return siphash13_tuple(t->key, k->laddr, k->raddr, k->lport, k->rport);
 }
 
-struct hnode *htable_find(const struct htable *t, const struct tuple *k)
+uint64_t htable_hash(struct htable *t, const struct tuple *k)
+{
+	uint32_t x = k->laddr ^ k->raddr ^ ((uint32_t)k->lport << 16 | k->rport);
+	x ^= x >> 16;
+	x ^= x >> 8;
+	struct htable_memo *m = &t->memo[x & (HTABLE_MEMO - 1)];
+	if (m->ok && tuple_eq(&m->key, k))
+		return m->hash;
+	m->hash = tuple_hash(t, k);
+	m->key = *k;
+	m->ok = 1;
+	return m->hash;
+}
+
+struct hnode *htable_find(struct htable *t, const struct tuple *k)
 {
 	for (struct hnode *n = t->buckets[htable_hash(t, k) & t->mask]; n; n = n->next)
 		if (tuple_eq(&n->key, k))
@@ -71,7 +86,7 @@ static void htable_grow(struct htable *t)
 		struct hnode *n = t->buckets[i];
 		while (n) {
 			struct hnode *next = n->next;
-			struct hnode **slot = &nb[htable_hash(t, &n->key) & (new_n - 1)];
+			struct hnode **slot = &nb[tuple_hash(t, &n->key) & (new_n - 1)];
 			n->next = *slot;
 			*slot = n;
 			n = next;

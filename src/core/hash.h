@@ -34,11 +34,26 @@ struct hnode {
 	uint16_t aux;  /* a small value the owner keeps here */
 };
 
+#define HTABLE_MEMO 8 /* a power of two */
+
 struct htable {
 	struct hnode **buckets;
 	size_t mask; /* bucket count - 1 */
 	size_t count;
 	uint64_t key[2]; /* the SipHash key as words */
+	/* Keys hashed lately and their hashes, direct-mapped by a cheap fold
+	 * of the key.  One segment looks up, inserts and removes the same
+	 * 4-tuple several times (a SYN: looked up, then its connection
+	 * inserted; a final ACK: the TCB removed, the TIME_WAIT record
+	 * inserted), and consecutive segments of a connection share it;
+	 * comparing 12 bytes is much cheaper than SipHash.  Only hashes are
+	 * kept here, so a key aimed at a memo slot costs a miss, nothing
+	 * more. */
+	struct htable_memo {
+		struct tuple key;
+		uint32_t ok;
+		uint64_t hash;
+	} memo[HTABLE_MEMO];
 };
 
 /* initial_buckets is rounded up to a power of two (at least 16). */
@@ -49,8 +64,8 @@ static inline size_t htable_bytes(const struct htable *t)
 {
 	return t->buckets ? (t->mask + 1) * sizeof(*t->buckets) : 0;
 }
-uint64_t htable_hash(const struct htable *t, const struct tuple *k);
-struct hnode *htable_find(const struct htable *t, const struct tuple *k);
+uint64_t htable_hash(struct htable *t, const struct tuple *k);
+struct hnode *htable_find(struct htable *t, const struct tuple *k);
 /* Inserts n under n->key (which the caller set).  Returns 0 or -ENOMEM.  A
  * failed grow is not an error: the table keeps working at a higher load. */
 int htable_insert(struct htable *t, struct hnode *n);

@@ -89,6 +89,10 @@ static inline uint64_t siphash_cd(const uint8_t key[16], const void *data, size_
 
 uint64_t siphash24(const uint8_t key[16], const void *data, size_t len)
 {
+	/* An ISN's 4-tuple (RFC 6528), hashed for every connection, with
+	 * the loops unrolled for its length: the same function, fewer steps. */
+	if (len == 12)
+		return siphash_cd(key, data, 12, 2, 4);
 	return siphash_cd(key, data, len, 2, 4);
 }
 

@@ -13,6 +13,7 @@
 #include "ip/ip4.h"
 #include "sock/sock.h"
 #include "tcp/tcp.h"
+#include "wire/wire.h"
 
 /* ------------------------------------------------------------------ */
 /* Configuration.                                                      */
@@ -420,39 +421,27 @@ size_t synack_output_pending(const struct synack_stack *st)
 	return st ? st->out_len : 0;
 }
 
+uint32_t stack_port_offset(struct synack_stack *st, uint32_t raddr, uint16_t rport)
+{
+	uint32_t x = raddr ^ rport;
+	x ^= x >> 16;
+	x ^= x >> 8;
+	struct port_memo *m = &st->port_memo[x % (sizeof(st->port_memo) / sizeof(*st->port_memo))];
+	if (m->ok && m->addr == raddr && m->port == rport)
+		return m->offset;
+	uint8_t b[10];
+	wire_put32(b, st->cfg.addr);
+	wire_put32(b + 4, raddr);
+	wire_put16(b + 8, rport);
+	m->offset = (uint32_t)siphash24(st->key_port, b, sizeof(b));
+	m->addr = raddr;
+	m->port = rport;
+	m->ok = 1;
+	return m->offset;
+}
+
 /* ------------------------------------------------------------------ */
 /* Trace ring.                                                         */
-
-uint64_t trace_reserve(struct synack_stack *st)
-{
-	uint32_t cap = st->cfg.trace_capacity;
-	if (!cap)
-		return SYNACK_NEVER;
-	if (st->trace_head - st->trace_tail == cap) {
-		st->trace_tail++; /* overwrite the oldest */
-		STAT_INC(st, TraceLost);
-	}
-	uint64_t idx = st->trace_head++;
-	struct synack_trace *r = &st->trace[idx % cap];
-	memset(r, 0, sizeof(*r));
-	r->t_us = st->now;
-	return idx;
-}
-
-struct synack_trace *trace_slot(struct synack_stack *st, uint64_t idx)
-{
-	if (idx == SYNACK_NEVER || idx < st->trace_tail || idx >= st->trace_head)
-		return NULL;
-	return &st->trace[idx % st->cfg.trace_capacity];
-}
-
-struct synack_trace *trace_add(struct synack_stack *st, uint8_t kind)
-{
-	struct synack_trace *r = trace_slot(st, trace_reserve(st));
-	if (r)
-		r->kind = kind;
-	return r;
-}
 
 size_t synack_trace_read(struct synack_stack *st, struct synack_trace *out, size_t max)
 {

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/hash.h"
 #include "core/slab.h"
@@ -85,6 +86,7 @@ struct synack_stack {
 	/* Trace ring. */
 	struct synack_trace *trace;
 	uint64_t trace_head, trace_tail; /* absolute indexes; slot = index % capacity */
+	uint32_t trace_pos;              /* trace_head % capacity, kept without dividing */
 
 	/* Local ports bound by sockets (src/sock): an open-addressing table
 	 * so that finding whether a port is taken is O(1). */
@@ -93,7 +95,13 @@ struct synack_stack {
 
 	struct synack_stats stats;
 	uint32_t ephemeral_next; /* RFC 6056 algorithm 3 counter */
-	uint64_t ofo_total;      /* out-of-order bytes held by every connection (ofo_budget) */
+	/* RFC 6056 offsets of recent peers (stack_port_offset), direct-mapped
+	 * by the peer; a slot is valid when its `ok` is set. */
+	struct port_memo {
+		uint32_t addr, offset;
+		uint16_t port, ok;
+	} port_memo[8];
+	uint64_t ofo_total; /* out-of-order bytes held by every connection (ofo_budget) */
 };
 
 #define STAT_INC(st, name) ((st)->stats.name++)
@@ -101,10 +109,49 @@ struct synack_stack {
 
 /* Trace records.  trace_reserve returns an absolute index whose record the
  * caller fills later (or SYNACK_NEVER when tracing is off); trace_slot gives
- * the record while it has not been overwritten, else NULL. */
-uint64_t trace_reserve(struct synack_stack *st);
-struct synack_trace *trace_slot(struct synack_stack *st, uint64_t idx);
-struct synack_trace *trace_add(struct synack_stack *st, uint8_t kind);
+ * the record while it has not been overwritten, else NULL.  Inline: every
+ * segment sent or received and every state change makes one, so the ring's
+ * bookkeeping is kept to a few instructions (no division, no call). */
+static inline struct synack_trace *trace_next(struct synack_stack *st, uint8_t kind)
+{
+	struct synack_trace *r = &st->trace[st->trace_pos];
+	if (++st->trace_pos == st->cfg.trace_capacity)
+		st->trace_pos = 0;
+	if (st->trace_head - st->trace_tail == st->cfg.trace_capacity) {
+		st->trace_tail++; /* overwrite the oldest */
+		STAT_INC(st, TraceLost);
+	}
+	st->trace_head++;
+	memset(r, 0, sizeof(*r)); /* padding too: records are copied out whole */
+	r->t_us = st->now;
+	r->kind = kind;
+	return r;
+}
+
+static inline uint64_t trace_reserve(struct synack_stack *st)
+{
+	if (!st->trace)
+		return SYNACK_NEVER;
+	(void)trace_next(st, 0);
+	return st->trace_head - 1;
+}
+
+static inline struct synack_trace *trace_slot(struct synack_stack *st, uint64_t idx)
+{
+	if (idx == SYNACK_NEVER || idx < st->trace_tail || idx >= st->trace_head)
+		return NULL;
+	/* idx is within the last capacity records, which end at trace_pos. */
+	uint64_t back = st->trace_head - idx;
+	uint32_t pos = st->trace_pos >= back
+	                   ? st->trace_pos - (uint32_t)back
+	                   : st->trace_pos + st->cfg.trace_capacity - (uint32_t)back;
+	return &st->trace[pos];
+}
+
+static inline struct synack_trace *trace_add(struct synack_stack *st, uint8_t kind)
+{
+	return st->trace ? trace_next(st, kind) : NULL;
+}
 
 /* Drops something and says why: counts it and traces it. */
 void stack_count_drop(struct synack_stack *st, int reason);
@@ -113,6 +160,11 @@ void stack_count_drop(struct synack_stack *st, int reason);
 struct pkt *stack_pkt_alloc(struct synack_stack *st);
 void stack_pkt_free(struct synack_stack *st, struct pkt *p);
 void stack_outbox_push(struct synack_stack *st, struct pkt *p);
+
+/* RFC 6056 algorithm 3's F(local address, remote address, remote port,
+ * secret): SipHash-2-4 under key_port, remembered for recent peers since a
+ * client connects to the same few servers again and again. */
+uint32_t stack_port_offset(struct synack_stack *st, uint32_t raddr, uint16_t rport);
 
 /* Readiness queue. */
 void stack_notify(struct synack_stack *st, int sockfd);

@@ -154,6 +154,13 @@ int impair_decide(struct impair *im, uint64_t now, uint8_t *pkt, size_t len, uin
 {
 	/* The impairments, always drawn in this order so a seed replays. */
 	const struct synack_sim_path *p = &im->path;
+	/* A path with none of them draws nothing (rng_chance decides 0 and NaN
+	 * without drawing) and has no bottleneck: only the delay is left. */
+	if (!(p->loss > 0) && !(p->corrupt > 0) && !(p->reorder > 0) && !(p->dup > 0) &&
+	    !p->jitter_us && !p->rate_bps) {
+		at[0] = now + p->delay_us;
+		return 1;
+	}
 	if (rng_chance(&im->rng, p->loss)) {
 		im->c.lost++;
 		return 0;

@@ -11,6 +11,18 @@
  * number of insertion), so datagrams due at the same microsecond are handed
  * over in the order they were queued.  Nothing here reads a clock.
  *
+ * Cost per step.  A step touches only the hosts that have something to do:
+ * those a datagram was delivered to and those whose timer is due.  The
+ * simulator keeps each host's next deadline (as of the last call it made
+ * into that host) in a min-heap of hosts, and a set of the hosts it called
+ * into since it last moved their output; the datagrams due in order of
+ * queueing sit in a FIFO beside the heap, which keeps only those queued
+ * out of time order (delays that differ between datagrams).  Between the
+ * public calls the application may call any stack, so each public call
+ * starts by moving every host's output and reading every host's deadline,
+ * and ends with every host advanced to the new time: a public call costs
+ * O(hosts) once, the steps inside synack_sim_run_until do not.
+ *
  * Accounting choices (struct synack_sim_counters, one set per direction):
  *  - `sent` counts datagrams that left `from` for `to`, once each, whatever
  *    then happened to them.
@@ -62,6 +74,8 @@ struct sim_link {
 	struct impair im;
 };
 
+#define SIM_NO_POS UINT32_MAX
+
 struct sim_host {
 	struct synack_stack *st;
 	char *name;
@@ -69,11 +83,16 @@ struct sim_host {
 	int down;
 	int advanced;         /* advanced_to is valid */
 	uint64_t advanced_to; /* time of the last synack_advance we made */
+	/* When the host wants to run (host_due() without the clamp to now),
+	 * as of the last call we made into it, and its place in sim->hq. */
+	uint64_t due;
+	uint32_t hpos;
 	/* Outgoing directions, created on first use, sorted by `to`.  Each is
 	 * its own allocation so pointers survive a tap or filter that sets up
 	 * another direction. */
 	struct sim_link **links;
 	size_t nlinks, caplinks;
+	struct sim_link *last_link; /* the direction used last, found first */
 };
 
 /* A datagram on its way: owned bytes and where and when it goes. */
@@ -103,11 +122,26 @@ struct synack_sim {
 
 	struct sim_pkt *heap; /* binary min-heap by (at, seq) */
 	size_t nheap, capheap;
+	/* Datagrams queued in order of delivery time (each no earlier than the
+	 * one before): a ring, oldest first.  Only the others go to the heap. */
+	struct sim_pkt *fifo;
+	size_t fifo_head, nfifo, capfifo;
+
+	/* Hosts with a deadline, a binary min-heap by due. */
+	uint32_t *hq;
+	size_t nhq;
+	/* Bit i: we called into host i since we last moved its output and
+	 * read its deadline. */
+	uint64_t *dirty;
 
 	synack_sim_filter_fn filter;
 	void *filter_ctx;
 	synack_sim_tap_fn tap;
 	void *tap_ctx;
+
+	/* The destination routed last: most datagrams follow the one before. */
+	uint32_t last_addr;
+	int last_host; /* -1 when none */
 
 	uint8_t *buf; /* one datagram drained from an outbox */
 	struct sim_free *pool[SIM_POOL_CLASSES];
@@ -210,6 +244,144 @@ static struct sim_pkt heap_pop(struct synack_sim *sim)
 	return top;
 }
 
+/* The FIFO beside the heap. */
+static struct sim_pkt *fifo_at(struct synack_sim *sim, size_t k)
+{
+	size_t i = sim->fifo_head + k;
+	if (i >= sim->capfifo)
+		i -= sim->capfifo;
+	return &sim->fifo[i];
+}
+
+static int fifo_grow(struct synack_sim *sim)
+{
+	size_t cap = sim->capfifo ? sim->capfifo * 2 : 64;
+	struct sim_pkt *f = malloc(cap * sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	for (size_t k = 0; k < sim->nfifo; k++)
+		f[k] = *fifo_at(sim, k);
+	free(sim->fifo);
+	sim->fifo = f;
+	sim->capfifo = cap;
+	sim->fifo_head = 0;
+	return 0;
+}
+
+/*
+ * Queues a datagram: at the FIFO's tail when it is due no earlier than the
+ * datagram there (the usual case: equal delays), else in the heap.  Either
+ * way it takes the next sequence number, so the order of delivery is the
+ * one a single heap would give.  Takes ownership of data on success.
+ */
+static int pkt_queue(struct synack_sim *sim, uint64_t at, int from, int to, uint8_t *data,
+                     size_t len)
+{
+	if (sim->nfifo == 0 || fifo_at(sim, sim->nfifo - 1)->at <= at) {
+		if (sim->nfifo == sim->capfifo && fifo_grow(sim) < 0)
+			return -ENOMEM;
+		*fifo_at(sim, sim->nfifo) = (struct sim_pkt){.at = at,
+		                                             .seq = sim->next_seq++,
+		                                             .from = from,
+		                                             .to = to,
+		                                             .len = len,
+		                                             .data = data};
+		sim->nfifo++;
+		return 0;
+	}
+	return heap_push(sim, at, from, to, data, len);
+}
+
+/* The earliest queued datagram, or NULL. */
+static const struct sim_pkt *pkt_first(const struct synack_sim *sim)
+{
+	const struct sim_pkt *f = sim->nfifo ? &sim->fifo[sim->fifo_head] : NULL;
+	const struct sim_pkt *h = sim->nheap ? &sim->heap[0] : NULL;
+	if (!f)
+		return h;
+	if (!h)
+		return f;
+	return pkt_before(h, f) ? h : f;
+}
+
+/* Removes and returns the earliest queued datagram (there is one). */
+static struct sim_pkt pkt_take(struct synack_sim *sim)
+{
+	if (sim->nfifo && (!sim->nheap || !pkt_before(&sim->heap[0], &sim->fifo[sim->fifo_head]))) {
+		struct sim_pkt p = sim->fifo[sim->fifo_head];
+		if (++sim->fifo_head == sim->capfifo)
+			sim->fifo_head = 0;
+		sim->nfifo--;
+		return p;
+	}
+	return heap_pop(sim);
+}
+
+/* ------------------------------------------------------------------ */
+/* Hosts by deadline.                                                  */
+
+static int hq_before(const struct synack_sim *sim, uint32_t a, uint32_t b)
+{
+	return sim->hosts[a].due < sim->hosts[b].due;
+}
+
+static void hq_place(struct synack_sim *sim, size_t i, uint32_t host)
+{
+	sim->hq[i] = host;
+	sim->hosts[host].hpos = (uint32_t)i;
+}
+
+static void hq_sift(struct synack_sim *sim, size_t i)
+{
+	uint32_t h = sim->hq[i];
+	while (i > 0 && hq_before(sim, h, sim->hq[(i - 1) / 2])) {
+		hq_place(sim, i, sim->hq[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= sim->nhq)
+			break;
+		if (c + 1 < sim->nhq && hq_before(sim, sim->hq[c + 1], sim->hq[c]))
+			c++;
+		if (!hq_before(sim, sim->hq[c], h))
+			break;
+		hq_place(sim, i, sim->hq[c]);
+		i = c;
+	}
+	hq_place(sim, i, h);
+}
+
+/* Puts host i where its (new) due says: out of the heap when it has no
+ * deadline.  sim->hq has room for every host. */
+static void hq_update(struct synack_sim *sim, uint32_t i)
+{
+	struct sim_host *h = &sim->hosts[i];
+	if (h->hpos == SIM_NO_POS) {
+		if (h->due == SYNACK_NEVER)
+			return;
+		hq_place(sim, sim->nhq++, i);
+		hq_sift(sim, h->hpos);
+		return;
+	}
+	if (h->due != SYNACK_NEVER) {
+		hq_sift(sim, h->hpos);
+		return;
+	}
+	size_t pos = h->hpos;
+	h->hpos = SIM_NO_POS;
+	uint32_t last = sim->hq[--sim->nhq];
+	if (pos < sim->nhq) {
+		hq_place(sim, pos, last);
+		hq_sift(sim, pos);
+	}
+}
+
+static void mark_dirty(struct synack_sim *sim, size_t i)
+{
+	sim->dirty[i / 64] |= 1ull << (i % 64);
+}
+
 /* ------------------------------------------------------------------ */
 /* Hosts and directions.                                               */
 
@@ -229,7 +401,7 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
-static struct sim_link *link_find(const struct sim_host *h, int to)
+static struct sim_link *link_search(const struct sim_host *h, int to)
 {
 	size_t lo = 0, hi = h->nlinks;
 	while (lo < hi) {
@@ -242,6 +414,16 @@ static struct sim_link *link_find(const struct sim_host *h, int to)
 			hi = mid;
 	}
 	return NULL;
+}
+
+static struct sim_link *link_find(struct sim_host *h, int to)
+{
+	if (h->last_link && h->last_link->to == to)
+		return h->last_link;
+	struct sim_link *l = link_search(h, to);
+	if (l)
+		h->last_link = l;
+	return l;
 }
 
 /*
@@ -278,7 +460,7 @@ static struct sim_link *link_get(struct synack_sim *sim, int from, int to)
 	return l;
 }
 
-static int route_find(const struct synack_sim *sim, uint32_t addr)
+static int route_search(const struct synack_sim *sim, uint32_t addr)
 {
 	size_t lo = 0, hi = sim->nhosts;
 	while (lo < hi) {
@@ -293,6 +475,18 @@ static int route_find(const struct synack_sim *sim, uint32_t addr)
 	return -1;
 }
 
+static int route_find(struct synack_sim *sim, uint32_t addr)
+{
+	if (sim->last_host >= 0 && sim->last_addr == addr)
+		return sim->last_host;
+	int host = route_search(sim, addr);
+	if (host >= 0) {
+		sim->last_addr = addr;
+		sim->last_host = host;
+	}
+	return host;
+}
+
 struct synack_sim *synack_sim_new(uint64_t seed)
 {
 	struct synack_sim *sim = calloc(1, sizeof(*sim));
@@ -304,6 +498,7 @@ struct synack_sim *synack_sim_new(uint64_t seed)
 		return NULL;
 	}
 	sim->seed = seed;
+	sim->last_host = -1;
 	return sim;
 }
 
@@ -314,6 +509,11 @@ void synack_sim_free(struct synack_sim *sim)
 	for (size_t i = 0; i < sim->nheap; i++)
 		pkt_release(sim, sim->heap[i].data, sim->heap[i].len);
 	free(sim->heap);
+	for (size_t k = 0; k < sim->nfifo; k++)
+		pkt_release(sim, fifo_at(sim, k)->data, fifo_at(sim, k)->len);
+	free(sim->fifo);
+	free(sim->hq);
+	free(sim->dirty);
 	for (int c = 0; c < SIM_POOL_CLASSES; c++) {
 		while (sim->pool[c]) {
 			struct sim_free *f = sim->pool[c];
@@ -340,7 +540,7 @@ int synack_sim_add_host(struct synack_sim *sim, struct synack_stack *st, const c
 	if (!sim || !st || sim->nhosts >= (size_t)(INT32_MAX - 1))
 		return -EINVAL;
 	uint32_t addr = synack_stack_addr(st);
-	if (route_find(sim, addr) >= 0)
+	if (route_search(sim, addr) >= 0)
 		return -EEXIST;
 	int index = (int)sim->nhosts;
 
@@ -376,9 +576,24 @@ int synack_sim_add_host(struct synack_sim *sim, struct synack_stack *st, const c
 			return -ENOMEM;
 		}
 		sim->routes = routes;
+		uint32_t *hq = realloc(sim->hq, cap * sizeof(*hq));
+		if (!hq) {
+			free(copy);
+			return -ENOMEM;
+		}
+		sim->hq = hq;
+		size_t words = (cap + 63) / 64, oldwords = (sim->caphosts + 63) / 64;
+		uint64_t *dirty = realloc(sim->dirty, words * sizeof(*dirty));
+		if (!dirty) {
+			free(copy);
+			return -ENOMEM;
+		}
+		memset(dirty + oldwords, 0, (words - oldwords) * sizeof(*dirty));
+		sim->dirty = dirty;
 		sim->caphosts = cap;
 	}
-	sim->hosts[index] = (struct sim_host){.st = st, .name = copy, .addr = addr};
+	sim->hosts[index] = (struct sim_host){
+	    .st = st, .name = copy, .addr = addr, .due = SYNACK_NEVER, .hpos = SIM_NO_POS};
 
 	size_t i = sim->nhosts;
 	while (i > 0 && sim->routes[i - 1].addr > addr)
@@ -401,7 +616,7 @@ const char *synack_sim_host_name(struct synack_sim *sim, int host)
 
 int synack_sim_host_by_addr(struct synack_sim *sim, uint32_t addr)
 {
-	return sim ? route_find(sim, addr) : -1;
+	return sim ? route_search(sim, addr) : -1;
 }
 
 int synack_sim_set_path(struct synack_sim *sim, int from, int to, const struct synack_sim_path *p)
@@ -464,7 +679,7 @@ static void enqueue_copy(struct synack_sim *sim, struct sim_link *l, int from, i
                          const uint8_t *pkt, size_t len, uint64_t at)
 {
 	uint8_t *p = copy_bytes(sim, pkt, len);
-	if (p && heap_push(sim, at, from, to, p, len) == 0)
+	if (p && pkt_queue(sim, at, from, to, p, len) == 0)
 		return;
 	pkt_release(sim, p, len);
 	l->im.c.lost++;
@@ -533,19 +748,74 @@ static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len)
 		enqueue_copy(sim, l, from, to, pkt, len, at[k]);
 }
 
+/* Moves host i's queued output onto the paths. */
+static void flush_host(struct synack_sim *sim, size_t i)
+{
+	for (;;) {
+		ssize_t n = synack_output(sim->hosts[i].st, sim->buf, SIM_MAX_DATAGRAM);
+		if (n <= 0)
+			break; /* empty, or -EMSGSIZE which 64 KiB rules out */
+		route(sim, (int)i, sim->buf, (size_t)n);
+	}
+}
+
+/*
+ * When a host wants to run next, not yet clamped to now.  A deadline at or
+ * before the time we last advanced the host to was already given its
+ * chance (a stack that leaves one behind would otherwise pin the clock
+ * forever), so it counts as due one microsecond later.
+ */
+static uint64_t host_wants(const struct sim_host *h)
+{
+	uint64_t d = synack_next_deadline(h->st);
+	if (d == SYNACK_NEVER)
+		return d;
+	if (h->advanced && d <= h->advanced_to)
+		d = h->advanced_to + 1;
+	return d;
+}
+
+/* Reads host i's deadline again (after a call into it). */
+static void host_refresh(struct synack_sim *sim, size_t i)
+{
+	uint64_t d = host_wants(&sim->hosts[i]);
+	if (d != sim->hosts[i].due || sim->hosts[i].hpos == SIM_NO_POS) {
+		sim->hosts[i].due = d;
+		hq_update(sim, (uint32_t)i);
+	}
+}
+
+/* Every host: the application may have called any of them.  Moves output
+ * in host order, reads every deadline again. */
+static void sync_all(struct synack_sim *sim)
+{
+	for (size_t i = 0; i < sim->nhosts; i++) {
+		flush_host(sim, i);
+		host_refresh(sim, i);
+	}
+	if (sim->nhosts)
+		memset(sim->dirty, 0, (sim->nhosts + 63) / 64 * sizeof(*sim->dirty));
+}
+
+/* Only the hosts we called into, in host order. */
+static void sync_dirty(struct synack_sim *sim)
+{
+	size_t words = (sim->nhosts + 63) / 64;
+	for (size_t w = 0; w < words; w++) {
+		while (sim->dirty[w]) {
+			size_t i = w * 64 + (size_t)__builtin_ctzll(sim->dirty[w]);
+			sim->dirty[w] &= sim->dirty[w] - 1;
+			flush_host(sim, i);
+			host_refresh(sim, i);
+		}
+	}
+}
+
 void synack_sim_flush(struct synack_sim *sim)
 {
 	if (!sim)
 		return;
-	/* Index-based: a tap or filter may not add hosts, but be safe anyway. */
-	for (size_t i = 0; i < sim->nhosts; i++) {
-		for (;;) {
-			ssize_t n = synack_output(sim->hosts[i].st, sim->buf, SIM_MAX_DATAGRAM);
-			if (n <= 0)
-				break; /* empty, or -EMSGSIZE which 64 KiB rules out */
-			route(sim, (int)i, sim->buf, (size_t)n);
-		}
-	}
+	sync_all(sim);
 }
 
 int synack_sim_inject(struct synack_sim *sim, int to, const void *pkt, size_t len, uint64_t at)
@@ -555,7 +825,7 @@ int synack_sim_inject(struct synack_sim *sim, int to, const void *pkt, size_t le
 	uint8_t *p = copy_bytes(sim, pkt, len);
 	if (!p)
 		return -ENOMEM;
-	if (heap_push(sim, at, -1, to, p, len) != 0) {
+	if (pkt_queue(sim, at, -1, to, p, len) != 0) {
 		pkt_release(sim, p, len);
 		return -ENOMEM;
 	}
@@ -570,19 +840,11 @@ uint64_t synack_sim_now(const struct synack_sim *sim)
 	return sim ? sim->now : 0;
 }
 
-/*
- * When a host wants to run next.  A deadline at or before the time we last
- * advanced the host to was already given its chance (a stack that leaves one
- * behind would otherwise pin the clock forever), so it counts as due one
- * microsecond later.  Deadlines in the past count as now.
- */
 static uint64_t host_due(const struct synack_sim *sim, const struct sim_host *h)
 {
-	uint64_t d = synack_next_deadline(h->st);
+	uint64_t d = host_wants(h);
 	if (d == SYNACK_NEVER)
 		return d;
-	if (h->advanced && d <= h->advanced_to)
-		d = h->advanced_to + 1;
 	return d < sim->now ? sim->now : d;
 }
 
@@ -590,9 +852,12 @@ uint64_t synack_sim_next_event(const struct synack_sim *sim)
 {
 	if (!sim)
 		return SYNACK_NEVER;
+	/* From the stacks themselves: the application may have called them
+	 * since the simulator last did. */
 	uint64_t t = SYNACK_NEVER;
-	if (sim->nheap)
-		t = sim->heap[0].at;
+	const struct sim_pkt *p = pkt_first(sim);
+	if (p)
+		t = p->at;
 	for (size_t i = 0; i < sim->nhosts; i++) {
 		uint64_t d = host_due(sim, &sim->hosts[i]);
 		if (d < t)
@@ -601,13 +866,37 @@ uint64_t synack_sim_next_event(const struct synack_sim *sim)
 	return t;
 }
 
-static void advance_all(struct synack_sim *sim, uint64_t t)
+/* The same, from what the simulator knows, valid after a sync. */
+static uint64_t next_known(const struct synack_sim *sim)
 {
-	for (size_t i = 0; i < sim->nhosts; i++) {
-		synack_advance(sim->hosts[i].st, t);
-		sim->hosts[i].advanced = 1;
-		sim->hosts[i].advanced_to = t;
+	uint64_t t = SYNACK_NEVER;
+	const struct sim_pkt *p = pkt_first(sim);
+	if (p)
+		t = p->at;
+	if (sim->nhq) {
+		uint64_t d = sim->hosts[sim->hq[0]].due;
+		if (d < sim->now)
+			d = sim->now;
+		if (d < t)
+			t = d;
 	}
+	return t;
+}
+
+static void advance_host(struct synack_sim *sim, size_t i, uint64_t t)
+{
+	synack_advance(sim->hosts[i].st, t);
+	sim->hosts[i].advanced = 1;
+	sim->hosts[i].advanced_to = t;
+}
+
+/* Every host not yet advanced to t.  For those we did not call into, t is
+ * before their deadline, so the stack only notes the time. */
+static void advance_rest(struct synack_sim *sim, uint64_t t)
+{
+	for (size_t i = 0; i < sim->nhosts; i++)
+		if (!sim->hosts[i].advanced || sim->hosts[i].advanced_to != t)
+			advance_host(sim, i, t);
 }
 
 static void deliver(struct synack_sim *sim, struct sim_pkt *p)
@@ -622,29 +911,54 @@ static void deliver(struct synack_sim *sim, struct sim_pkt *p)
 	if (l)
 		l->im.c.delivered++;
 	tap(sim, SYNACK_SIM_DELIVERED, p->from, p->to, p->data, p->len);
+	mark_dirty(sim, (size_t)p->to);
 	/* The return value is the stack's drop reason, which it counts itself. */
 	(void)synack_input(sim->hosts[p->to].st, sim->now, p->data, p->len);
+}
+
+/*
+ * One step at time t (from next_known() after a sync): the deliveries due
+ * at t in order of arrival, then the timers of the hosts we delivered to
+ * and of the hosts due at t, in host order, then their output.  The other
+ * hosts are not called: nothing is due for them before t, and they are
+ * advanced before the public call returns.
+ */
+static void step_at(struct synack_sim *sim, uint64_t t)
+{
+	sim->now = t;
+	/* Datagrams queued by these deliveries go after the ones already due. */
+	for (const struct sim_pkt *first = pkt_first(sim); first && first->at <= t;
+	     first = pkt_first(sim)) {
+		struct sim_pkt p = pkt_take(sim);
+		deliver(sim, &p);
+		pkt_release(sim, p.data, p.len);
+	}
+	while (sim->nhq && sim->hosts[sim->hq[0]].due <= t) {
+		uint32_t i = sim->hq[0];
+		mark_dirty(sim, i);
+		sim->hosts[i].due = SYNACK_NEVER; /* read again below */
+		hq_update(sim, i);
+	}
+	size_t words = (sim->nhosts + 63) / 64;
+	for (size_t w = 0; w < words; w++)
+		for (uint64_t bits = sim->dirty[w]; bits; bits &= bits - 1)
+			advance_host(sim, w * 64 + (size_t)__builtin_ctzll(bits), t);
+	sync_dirty(sim);
 }
 
 uint64_t synack_sim_step(struct synack_sim *sim)
 {
 	if (!sim)
 		return SYNACK_NEVER;
-	synack_sim_flush(sim);
-	uint64_t t = synack_sim_next_event(sim);
+	sync_all(sim);
+	uint64_t t = next_known(sim);
 	if (t == SYNACK_NEVER)
 		return SYNACK_NEVER;
-	sim->now = t;
-	/* Datagrams queued by these deliveries go after the ones already due. */
-	while (sim->nheap && sim->heap[0].at <= t) {
-		struct sim_pkt p = heap_pop(sim);
-		deliver(sim, &p);
-		pkt_release(sim, p.data, p.len);
-	}
+	step_at(sim, t);
 	/* Every host sees every instant the clock stops at; stacks with
 	 * nothing due at t simply note the time. */
-	advance_all(sim, t);
-	synack_sim_flush(sim);
+	advance_rest(sim, t);
+	sync_all(sim);
 	return t;
 }
 
@@ -652,16 +966,22 @@ void synack_sim_run_until(struct synack_sim *sim, uint64_t t)
 {
 	if (!sim)
 		return;
-	synack_sim_flush(sim);
-	while (synack_sim_next_event(sim) <= t) {
-		if (synack_sim_step(sim) == SYNACK_NEVER)
-			break;
+	sync_all(sim);
+	int stepped = 0;
+	for (uint64_t next = next_known(sim); next <= t && next != SYNACK_NEVER;
+	     next = next_known(sim)) {
+		step_at(sim, next);
+		stepped = 1;
 	}
+	/* Every host due by t has run, so advancing the others fires no timer
+	 * and queues nothing: their output and deadlines stay as read. */
 	if (t >= sim->now && t != SYNACK_NEVER) {
 		sim->now = t;
-		advance_all(sim, t);
+		advance_rest(sim, t);
+	} else if (stepped) {
+		/* As if every step had advanced every host. */
+		advance_rest(sim, sim->now);
 	}
-	synack_sim_flush(sim);
 }
 
 void synack_sim_counters(const struct synack_sim *sim, int from, int to,
@@ -672,7 +992,7 @@ void synack_sim_counters(const struct synack_sim *sim, int from, int to,
 	memset(out, 0, sizeof(*out));
 	if (!host_ok(sim, from) || !host_ok(sim, to))
 		return;
-	const struct sim_link *l = link_find(&sim->hosts[from], to);
+	const struct sim_link *l = link_search(&sim->hosts[from], to);
 	if (l)
 		*out = l->im.c;
 }

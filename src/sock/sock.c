@@ -290,11 +290,7 @@ static int pick_port(struct synack_stack *st, struct sock *so, const struct syna
 {
 	uint32_t lo = st->cfg.ephemeral_port_min, hi = st->cfg.ephemeral_port_max;
 	uint32_t num = hi - lo + 1;
-	uint8_t b[10];
-	wire_put32(b, st->cfg.addr);
-	wire_put32(b + 4, peer ? peer->addr : 0);
-	wire_put16(b + 8, peer ? peer->port : 0);
-	uint32_t offset = (uint32_t)siphash24(st->key_port, b, sizeof(b));
+	uint32_t offset = stack_port_offset(st, peer ? peer->addr : 0, peer ? peer->port : 0);
 	for (uint32_t i = 0; i < num; i++) {
 		uint16_t port = (uint16_t)(lo + (offset + st->ephemeral_next + i) % num);
 		if (port_taken(st, so, port))

@@ -37,6 +37,8 @@ static void siphash_matches_paper_vectors(void)
 	CHECK_EQ_U64(sip_of_prefix(6), 0xcbc9466e58fee3ceULL);
 	CHECK_EQ_U64(sip_of_prefix(7), 0xab0200f58b01d137ULL);
 	CHECK_EQ_U64(sip_of_prefix(8), 0x93f5f5799a932462ULL);
+	/* 12 bytes: an ISN's 4-tuple, which takes an unrolled path. */
+	CHECK_EQ_U64(sip_of_prefix(12), 0x751e8fbc860ee5fbULL);
 	CHECK_EQ_U64(sip_of_prefix(15), 0xa129ca6149be45e5ULL);
 	CHECK_EQ_U64(sip_of_prefix(63), 0x958a324ceb064572ULL);
 }
@@ -48,6 +50,7 @@ static void siphash_reads_unaligned_input(void)
 		memset(buf, 0xee, sizeof(buf));
 		for (size_t i = 0; i < 63; i++)
 			buf[shift + i] = (uint8_t)i;
+		CHECK_EQ_U64(siphash24(sip_key, buf + shift, 12), 0x751e8fbc860ee5fbULL);
 		CHECK_EQ_U64(siphash24(sip_key, buf + shift, 15), 0xa129ca6149be45e5ULL);
 		CHECK_EQ_U64(siphash24(sip_key, buf + shift, 63), 0x958a324ceb064572ULL);
 	}
