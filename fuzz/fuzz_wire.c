@@ -177,8 +177,8 @@ static void parse_icmp(const uint8_t *data, size_t len)
 			fuzz_fail("icmp: quote outside the message (hdr_len %u, l4_len %zu)",
 			          (unsigned)q->hdr_len, q->l4_len);
 	}
-	size_t n = wire_icmp_emit(emitted, sizeof(emitted), m.type, m.code, m.rest, m.data,
-	                          m.data_len);
+	size_t n =
+	    wire_icmp_emit(emitted, sizeof(emitted), m.type, m.code, m.rest, m.data, m.data_len);
 	if (n != len || memcmp(emitted, msg, len) != 0)
 		fuzz_fail("icmp: an accepted message does not emit back the same bytes");
 }
