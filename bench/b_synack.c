@@ -913,8 +913,8 @@ static void scale_one(const struct bench_opts *o, uint32_t n)
 		res_add_note("scale", "synack", variant, "ns_per_segment",
 		             (double)cpu / (double)segs,
 		             "CPU ns per segment received (%llu segments, %llu 64-byte echoes "
-		             "on random connections, both ends and the simulator, which visits all "
-		             "%d hosts at every step)",
+		             "on random connections in batches of 1000, both ends and the simulator, "
+		             "which moves all %d hosts' output once per batch)",
 		             (unsigned long long)segs, (unsigned long long)msgs, m.w.ncli + 1);
 	many_free(&m);
 }
