@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Simultaneous close between synack connect and a Linux server.  synack's
-# link delays every datagram 100 ms each way (--delay-ms 100).  synack sends
-# one byte (arriving at t = 100 ms); the server closes as soon as it reads
-# it, so Linux's FIN leaves at t = 100 ms and reaches synack at 200 ms;
-# synack closes 150 ms after sending (--close-after-ms 150), before that
-# FIN arrives, and its FIN reaches Linux at 250 ms, before the ACK of
-# Linux's FIN (300 ms).  Both FINs cross: synack goes FIN_WAIT_1 -> CLOSING
+# link delays every datagram 200 ms each way (--delay-ms 200).  synack sends
+# one byte (arriving at t = 200 ms); the server closes as soon as it reads
+# it, so Linux's FIN leaves at t = 200 ms and reaches synack at 400 ms;
+# synack closes 300 ms after sending (--close-after-ms 300), before that
+# FIN arrives, and its FIN reaches Linux at 500 ms, before the ACK of
+# Linux's FIN (600 ms).  Both FINs cross: synack goes FIN_WAIT_1 -> CLOSING
 # -> TIME_WAIT, and Linux's socket ends in TIME_WAIT (or is gone), not
-# stuck in CLOSING, LAST_ACK or FIN_WAIT.  In the pcap neither FIN
-# acknowledges the other (each was sent before the other arrived); the pcap
-# is clean.
+# stuck in CLOSING, LAST_ACK or FIN_WAIT.  The timing has 100 ms of slack
+# or more on each side (a slow Python server, a loaded machine), hence the
+# long delay.  In the pcap neither FIN acknowledges the other (each
+# was sent before the other arrived); the pcap is clean.
 # Usage: test_simclose.sh PATH_TO_SYNACK
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -17,7 +18,7 @@ it_init simclose "${1:-}" tshark
 it_dev tap
 
 it_peer_server s "$IT_LINUX" 5021 close-on-byte
-it_connect c "$IT_LINUX:5021" --send-bytes 1 --close-after-ms 150 --delay-ms 100 --pcap "$IT_TMP/simclose.pcap"
+it_connect c "$IT_LINUX:5021" --send-bytes 1 --close-after-ms 300 --delay-ms 200 --pcap "$IT_TMP/simclose.pcap"
 it_peer_wait
 if [ "$CONNECT_RC" -eq 0 ]; then ok; else bad "connect exited $CONNECT_RC: $(tail -n 3 "$IT_TMP/c.err")"; fi
 if [ "$(kv received "$IT_TMP/s.out")" = 1 ]; then ok; else bad "Linux received: $(cat "$IT_TMP/s.out")"; fi
