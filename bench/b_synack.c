@@ -910,12 +910,12 @@ static void scale_one(const struct bench_opts *o, uint32_t n)
 	uint64_t segs = in_segs(&m.w) - segs0;
 	drain_client_events(&m.w);
 	if (segs)
-		res_add_note("scale", "synack", variant, "ns_per_segment",
-		             (double)cpu / (double)segs,
-		             "CPU ns per segment received (%llu segments, %llu 64-byte echoes "
-		             "on random connections in batches of 1000, both ends and the simulator, "
-		             "which moves all %d hosts' output once per batch)",
-		             (unsigned long long)segs, (unsigned long long)msgs, m.w.ncli + 1);
+		res_add_note(
+		    "scale", "synack", variant, "ns_per_segment", (double)cpu / (double)segs,
+		    "CPU ns per segment received (%llu segments, %llu 64-byte echoes "
+		    "on random connections in batches of 1000, both ends and the simulator, "
+		    "which moves all %d hosts' output once per batch)",
+		    (unsigned long long)segs, (unsigned long long)msgs, m.w.ncli + 1);
 	many_free(&m);
 }
 
