@@ -8,12 +8,19 @@
 static const struct tcp_cc_ops *const algorithms[] = {&tcp_cc_reno};
 _Static_assert(sizeof(algorithms) / sizeof(algorithms[0]) <= 256, "tcb->cc_algo is 8 bits");
 
-const struct tcp_cc_ops *tcp_cc_find(const char *name)
+/* The algorithm's place in the list, or -1 when there is none by that name. */
+static int cc_index(const char *name)
 {
 	for (size_t i = 0; i < sizeof(algorithms) / sizeof(algorithms[0]); i++)
 		if (strcmp(algorithms[i]->name, name) == 0)
-			return algorithms[i];
-	return NULL;
+			return (int)i;
+	return -1;
+}
+
+const struct tcp_cc_ops *tcp_cc_find(const char *name)
+{
+	int i = cc_index(name);
+	return i < 0 ? NULL : algorithms[i];
 }
 
 /* The algorithm a connection uses (tcb->cc_algo indexes the list). */
@@ -59,10 +66,8 @@ void tcp_cc_init(struct tcb *tcb)
 	const struct synack_stack *st = tcb->st;
 	/* The configuration was checked; when the name is not found (never)
 	 * the first algorithm, Reno, is used. */
-	tcb->cc_algo = 0;
-	for (size_t i = 0; i < sizeof(algorithms) / sizeof(algorithms[0]); i++)
-		if (strcmp(algorithms[i]->name, st->cfg.congestion_control) == 0)
-			tcb->cc_algo = (uint8_t)i;
+	int i = cc_index(st->cfg.congestion_control);
+	tcb->cc_algo = i < 0 ? 0 : (uint8_t)i;
 	/* RFC 5681 3.1: IW (RFC 6928: init_cwnd segments), but one segment
 	 * when the SYN or SYN-ACK had to be sent again. */
 	tcb->cwnd = tcb->total_retrans ? tcb->snd_mss : initial_window(tcb);

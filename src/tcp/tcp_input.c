@@ -626,9 +626,9 @@ static void ack_advances(struct tcb *tcb, uint32_t ack)
 	}
 	tcb->backoff = 0;
 	tcb->unacked_since = st->now;
+	/* The path works: an old ICMP error explains no later timeout. */
 	if (tcb->rare)
-		tcb->rare->soft_err =
-		    0; /* the path works: an old ICMP error explains no later timeout */
+		tcb->rare->soft_err = 0;
 	if (tcb->state != SYNACK_SYN_RECEIVED)
 		tcp_cc_ack(tcb, acked, flight_before);
 	if (tcb->snd_una == tcb->snd_max)

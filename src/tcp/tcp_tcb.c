@@ -34,10 +34,9 @@ struct tcb *tcp_tcb_new(struct synack_stack *st)
 
 int tcp_tcb_listen_init(struct tcb *tcb, uint32_t backlog)
 {
-	struct tcp_listen *l = malloc(sizeof(*l));
+	struct tcp_listen *l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
-	memset(l, 0, sizeof(*l));
 	l->backlog = backlog;
 	tcb->ext.lsn = l;
 	tcb->listening = 1;
@@ -181,6 +180,7 @@ void tcp_set_state(struct tcb *tcb, int to, int cause)
 {
 	struct synack_stack *st = tcb->st;
 	int from = tcb->state;
+	struct tcb *l;
 	if (from == to)
 		return;
 	tcb->state = (uint8_t)to;
@@ -204,8 +204,8 @@ void tcp_set_state(struct tcb *tcb, int to, int cause)
 	tcp_trace_state(st, &tcb->t, tcb->iss, tcb->irs, from, to, cause);
 	if (tcb->sockfd >= 0)
 		stack_notify(st, tcb->sockfd);
-	else if (tcp_listener_of(tcb) && tcp_listener_of(tcb)->sockfd >= 0)
-		stack_notify(st, tcp_listener_of(tcb)->sockfd);
+	else if ((l = tcp_listener_of(tcb)) && l->sockfd >= 0)
+		stack_notify(st, l->sockfd);
 }
 
 /* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
