@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The whole test suite: a normal build and an AddressSanitizer +
 # UndefinedBehaviorSanitizer build, each running every test with ctest,
-# then the libFuzzer targets (clang, ASan + UBSan) for a bounded time each,
+# then the libFuzzer targets (clang, ASan + UBSan) for a fixed number of
+# executions each from a fixed seed,
 # then an install check (headers, library and pkg-config file usable; the
 # shared library exports nothing but the API).
 # The interop tests (tests/interop) need root and /dev/net/tun; without
 # them ctest reports them skipped.
 # Run from anywhere; installs what it needs on Debian when it is missing.
-# SYNACK_FUZZ_SECONDS=N gives every fuzz target N seconds instead of its
-# default share (0: only replay the corpus and the crash regressions).
+# SYNACK_FUZZ_RUNS=N gives every fuzz target N executions instead of its
+# default (0: only replay the corpus and the crash regressions);
+# SYNACK_FUZZ_SEED=S changes the seed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
