@@ -8,6 +8,12 @@
  * call and every fate of a datagram (from the sim tap), then renders them in
  * virtual-time order as a ladder diagram or as JSON lines, and checks the
  * facts the scenario is meant to show.
+ *
+ * This header is the public face of the demo, used by the CLI, transfer.c,
+ * attack.c and the tests.  Behind it: demo.c (the command: options, list,
+ * demo_run and its summaries), demo_engine.c (the engine), demo_checks.c
+ * (the checks, demo_result_check, demo_state_path, demo_figure) and
+ * demo_scenarios.c (the scenario table and the scripted scenarios).
  */
 #ifndef SYNACK_TOOLS_DEMO_H
 #define SYNACK_TOOLS_DEMO_H

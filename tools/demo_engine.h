@@ -1,0 +1,133 @@
+/*
+ * The scenario engine of `synack demo`: two synack stacks (the client at
+ * 10.0.0.1 and the server at 10.0.0.2) on the simulated network, stepped on
+ * its virtual clock.  It collects every trace record of both stacks, every
+ * application call and every fate of a datagram (from the sim tap) into a
+ * render log, and applies the network filter a scenario asks for.
+ *
+ * A scenario script (demo_scenarios.c) drives it through the application
+ * calls and the waits below; its checks (demo_checks.c) read what it
+ * collected; demo_run (demo.c) sets it up, runs the script and renders it.
+ */
+#ifndef SYNACK_TOOLS_DEMO_ENGINE_H
+#define SYNACK_TOOLS_DEMO_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "demo.h"
+#include "render.h"
+#include "synack/synack.h"
+
+#define DEMO_CLIENT_ADDR 0x0a000001u /* 10.0.0.1 */
+#define DEMO_SERVER_ADDR 0x0a000002u /* 10.0.0.2 */
+#define DEMO_SERVER_PORT 80
+#define DEMO_DEFAULT_DELAY_MS 10
+#define DEMO_RXBUF 16384
+
+/* What the network does to chosen segments, beside --loss, --dup and --reorder. */
+enum demo_filter {
+	DEMO_FILTER_NONE,
+	DEMO_FILTER_SYN_LOST,   /* drop the client's first SYN */
+	DEMO_FILTER_DELAY_DATA, /* hold back the client's next data segment */
+	DEMO_FILTER_STRAGGLER,  /* keep a copy of server data; drop client ACKs while the server
+	                      retransmits */
+	DEMO_FILTER_LOSE_DATA,  /* drop the first sending of the client's f_nth data segment */
+};
+
+struct demo_scenario;
+struct demo_tap_pkt;
+
+/* One run: the stacks, the simulated network, the log and the script's state. */
+struct demo {
+	const struct demo_opts *o;
+	const struct demo_scenario *sc;
+	struct demo_result *res;
+	struct synack_config cfg[2];
+	struct synack_sim *sim;
+	struct synack_stack *st[2];
+	int hid[2]; /* sim host index of client and server */
+	struct render_log log;
+	struct demo_tap_pkt *pk;
+	size_t npk, cappk;
+	int oom;
+	uint64_t steps;
+	struct synack_endpoint ep[2]; /* the endpoints shown in the ladder header */
+
+	/* Sockets of the script. */
+	int lsock;   /* server listener */
+	int sock[2]; /* the connection's socket on each host, -1 when closed */
+	uint8_t rx[2][DEMO_RXBUF];
+	size_t nrx[2];
+	int eof[2];
+
+	/* Filter state. */
+	int fmode;
+	int f_armed;
+	uint32_t f_extra_us;
+	int f_server_fins;
+	uint8_t saved[2048];
+	size_t saved_len;
+	int f_nth, f_seen;   /* DEMO_FILTER_LOSE_DATA: which data segment, how many so far */
+	uint32_t f_lost_seq; /* the sequence number of the segment it dropped */
+	int f_lost;          /* it did */
+	int server_rcvbuf;   /* SO_RCVBUF of the server's listener; 0: the default */
+
+	int show_ss;
+	/* What a script observed, for its checks. */
+	int64_t val[2];
+	uint64_t t_inject;
+};
+
+/*
+ * Set-up and tear-down of a run: demo_setup makes both stacks and the network
+ * from d->o (0, or a negative errno with d->res->error set); demo_teardown
+ * frees what it made, also after a failed set-up.
+ */
+int demo_setup(struct demo *d);
+void demo_teardown(struct demo *d);
+/* Attaches to each TX record of the log what became of its datagram; the log
+ * must be sorted. */
+void demo_match_fates(struct demo *d);
+
+/* The virtual time of the run. */
+uint64_t demo_now(const struct demo *d);
+/* Moves every trace record of both stacks into the log. */
+void demo_drain(struct demo *d);
+/* One step of the simulation; SYNACK_NEVER when nothing is left or a cap hit. */
+uint64_t demo_step(struct demo *d);
+/* Runs the network for ms milliseconds (the applications do something else). */
+void demo_sleep_ms(struct demo *d, uint32_t ms);
+/* Steps until socket s of host h reports one of mask; 1 when it does. */
+int demo_wait_for(struct demo *d, int h, int s, uint32_t mask);
+/* Steps until host h has made the nth (0-based) transition into state `to`. */
+int demo_wait_state(struct demo *d, int h, int to, int nth);
+/* Runs until no host has anything left to do. */
+void demo_finish(struct demo *d);
+/* A line of narration on host h's side of the ladder. */
+void demo_note(struct demo *d, int h, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Application calls of the script on host h: each is logged with its result,
+ * after the records that came before it and before the records it causes.
+ * Those without a socket argument act on d->sock[h].
+ */
+void demo_app_event(struct demo *d, int h, int s, const char *call, long ret,
+                    const struct synack_endpoint *local, const struct synack_endpoint *remote);
+int demo_app_socket(struct demo *d, int h);
+int demo_app_bind(struct demo *d, int h, int s, uint16_t port);
+/* A listening socket on port (with d->server_rcvbuf on the server), or a
+ * negative errno. */
+int demo_app_listen(struct demo *d, int h, uint16_t port);
+int demo_app_connect(struct demo *d, int h, int s, uint32_t addr, uint16_t port);
+/* Waits for a connection on ls and accepts it. */
+int demo_app_accept(struct demo *d, int h, int ls);
+long demo_app_send(struct demo *d, int h, const void *buf, size_t len);
+int demo_app_shutdown(struct demo *d, int h, int how);
+int demo_app_close(struct demo *d, int h);
+/* Waits until host h has received at least n bytes into d->rx[h] (or EOF). */
+int demo_recv_bytes(struct demo *d, int h, size_t n);
+/* Waits until recv() on host h says end of stream. */
+int demo_recv_eof(struct demo *d, int h);
+
+#endif

@@ -1,0 +1,932 @@
+#include "demo_scenarios.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "attack.h"
+#include "demo_checks.h"
+#include "demo_engine.h"
+#include "synack/sim.h"
+
+static const char REQUEST[] = "GET /index.html HTTP/1.0\r\n\r\n";
+static const char RESPONSE[] = "HTTP/1.0 200 OK\r\n\r\nhello from 10.0.0.2\n";
+
+/* ------------------------------------------------------------------ */
+/* Scenario building blocks.                                           */
+
+/* Server listens on port 80; the client connects to it and both ends get
+ * their socket.  Returns 1 when the connection is up on both hosts. */
+static int open_conn(struct demo *d)
+{
+	d->lsock = demo_app_listen(d, DEMO_SERVER, DEMO_SERVER_PORT);
+	int s = demo_app_socket(d, DEMO_CLIENT);
+	if (d->lsock < 0 || s < 0)
+		return 0;
+	d->sock[DEMO_CLIENT] = s;
+	demo_app_connect(d, DEMO_CLIENT, s, DEMO_SERVER_ADDR, DEMO_SERVER_PORT);
+	synack_getsockname(d->st[DEMO_CLIENT], s, &d->ep[DEMO_CLIENT]);
+	if (!demo_wait_for(d, DEMO_CLIENT, s, SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP))
+		return 0;
+	int r = synack_socket_error(d->st[DEMO_CLIENT], s);
+	if (r != 0) {
+		demo_app_event(d, DEMO_CLIENT, s, "so_error", r, NULL, NULL);
+		return 0;
+	}
+	int a = demo_app_accept(d, DEMO_SERVER, d->lsock);
+	if (a < 0)
+		return 0;
+	d->sock[DEMO_SERVER] = a;
+	return 1;
+}
+
+/* The client sends its request; the server reads it and answers. */
+static int exchange(struct demo *d)
+{
+	if (demo_app_send(d, DEMO_CLIENT, REQUEST, strlen(REQUEST)) != (long)strlen(REQUEST))
+		return 0;
+	if (!demo_recv_bytes(d, DEMO_SERVER, strlen(REQUEST)))
+		return 0;
+	if (demo_app_send(d, DEMO_SERVER, RESPONSE, strlen(RESPONSE)) != (long)strlen(RESPONSE))
+		return 0;
+	return demo_recv_bytes(d, DEMO_CLIENT, strlen(RESPONSE));
+}
+
+/* ------------------------------------------------------------------ */
+/* Scenarios.                                                          */
+
+#define PATH_ACTIVE_CLIENT "CLOSED>SYN_SENT>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>TIME_WAIT>CLOSED"
+#define PATH_PASSIVE_CLIENT "CLOSED>SYN_SENT>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSED"
+#define PATH_LISTENER "CLOSED>LISTEN"
+#define PATH_PASSIVE_SERVER                                                                        \
+	PATH_LISTENER "; LISTEN>SYN_RECEIVED>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSED"
+#define PATH_ACTIVE_SERVER                                                                         \
+	PATH_LISTENER "; LISTEN>SYN_RECEIVED>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>TIME_WAIT>CLOSED"
+
+/* A passive closer's application closes only after it has read EOF, and a
+ * few milliseconds later, so its FIN is a segment of its own. */
+static void passive_close(struct demo *d, int p)
+{
+	if (!demo_recv_eof(d, p))
+		return;
+	demo_sleep_ms(d, 5);
+	demo_app_close(d, p);
+}
+
+static void sc_handshake(struct demo *d)
+{
+	if (open_conn(d) && exchange(d)) {
+		demo_app_close(d, DEMO_CLIENT);
+		passive_close(d, DEMO_SERVER);
+	}
+}
+
+static void ck_handshake(struct demo *d)
+{
+	demo_check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
+	demo_check_path(d, DEMO_SERVER, PATH_PASSIVE_SERVER);
+	demo_check_bytes(d, DEMO_SERVER, REQUEST);
+	demo_check_bytes(d, DEMO_CLIENT, RESPONSE);
+	const struct render_event *syn =
+	    demo_seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0, 0);
+	const struct render_event *synack =
+	    demo_seg(d, DEMO_SERVER, SYNACK_TRACE_TX, SYNACK_TH_SYN | SYNACK_TH_ACK, 0, 0, 0);
+	demo_result_check(d->res, syn && synack && synack->tr.ack == syn->tr.seq + 1,
+	                  "three-way handshake: SYN, SYN+ACK acknowledging ISN+1, ACK");
+	demo_check_isns(d);
+	demo_check_four_way(d, DEMO_CLIENT, DEMO_SERVER);
+	demo_check_time_wait(d, DEMO_CLIENT);
+	demo_check_counter(d, DEMO_CLIENT, "TimeWaitExpired", 1);
+}
+
+static void sc_server_closes_first(struct demo *d)
+{
+	if (open_conn(d) && exchange(d)) {
+		demo_app_close(d, DEMO_SERVER);
+		passive_close(d, DEMO_CLIENT);
+	}
+}
+
+static void ck_server_closes_first(struct demo *d)
+{
+	demo_check_path(d, DEMO_CLIENT, PATH_PASSIVE_CLIENT);
+	demo_check_path(d, DEMO_SERVER, PATH_ACTIVE_SERVER);
+	demo_check_bytes(d, DEMO_SERVER, REQUEST);
+	demo_check_bytes(d, DEMO_CLIENT, RESPONSE);
+	demo_check_four_way(d, DEMO_SERVER, DEMO_CLIENT);
+	demo_check_time_wait(d, DEMO_SERVER);
+	demo_check_counter(d, DEMO_SERVER, "TimeWaitExpired", 1);
+}
+
+static void sc_simultaneous_open(struct demo *d)
+{
+	int cs = demo_app_socket(d, DEMO_CLIENT), ss = demo_app_socket(d, DEMO_SERVER);
+	d->sock[DEMO_CLIENT] = cs;
+	d->sock[DEMO_SERVER] = ss;
+	d->ep[DEMO_CLIENT] = (struct synack_endpoint){DEMO_CLIENT_ADDR, 5000};
+	d->ep[DEMO_SERVER] = (struct synack_endpoint){DEMO_SERVER_ADDR, 6000};
+	if (cs >= 0 && ss >= 0 && demo_app_bind(d, DEMO_CLIENT, cs, 5000) == 0 &&
+	    demo_app_bind(d, DEMO_SERVER, ss, 6000) == 0) {
+		demo_note(d, DEMO_CLIENT, "both connect at the same instant:");
+		demo_app_connect(d, DEMO_CLIENT, cs, DEMO_SERVER_ADDR, 6000);
+		demo_app_connect(d, DEMO_SERVER, ss, DEMO_CLIENT_ADDR, 5000);
+		if (demo_wait_for(d, DEMO_CLIENT, cs, SYNACK_POLLOUT | SYNACK_POLLERR) &&
+		    demo_wait_for(d, DEMO_SERVER, ss, SYNACK_POLLOUT | SYNACK_POLLERR) &&
+		    exchange(d)) {
+			demo_app_close(d, DEMO_CLIENT);
+			passive_close(d, DEMO_SERVER);
+		}
+	}
+}
+
+static void ck_simultaneous_open(struct demo *d)
+{
+	demo_check_path(
+	    d, DEMO_CLIENT,
+	    "CLOSED>SYN_SENT>SYN_RECEIVED>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>TIME_WAIT>CLOSED");
+	demo_check_path(d, DEMO_SERVER,
+	                "CLOSED>SYN_SENT>SYN_RECEIVED>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSED");
+	for (int h = 0; h < 2; h++) {
+		int bare = demo_seg_count(d, h, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0);
+		int both =
+		    demo_seg_count(d, h, SYNACK_TRACE_TX, SYNACK_TH_SYN | SYNACK_TH_ACK, 0, 0);
+		const struct render_event *syn =
+		    demo_seg(d, h, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0, 0);
+		const struct render_event *synack =
+		    demo_seg(d, h, SYNACK_TRACE_TX, SYNACK_TH_SYN | SYNACK_TH_ACK, 0, 0, 0);
+		demo_result_check(
+		    d->res, syn && synack && syn < synack && synack->tr.seq == syn->tr.seq,
+		    "%s sent a SYN, then a SYN+ACK with the same ISN (%d and %d sent)",
+		    demo_host_name(h), bare, both);
+		demo_check_counter(d, h, "ActiveOpens", 1);
+	}
+	demo_check_bytes(d, DEMO_SERVER, REQUEST);
+	demo_check_bytes(d, DEMO_CLIENT, RESPONSE);
+}
+
+static void sc_simultaneous_close(struct demo *d)
+{
+	if (open_conn(d) && exchange(d)) {
+		demo_sleep_ms(d, 50);
+		demo_note(d, DEMO_CLIENT, "both close at the same instant:");
+		demo_app_close(d, DEMO_CLIENT);
+		demo_app_close(d, DEMO_SERVER);
+	}
+}
+
+static void ck_simultaneous_close(struct demo *d)
+{
+	demo_check_path(d, DEMO_CLIENT,
+	                "CLOSED>SYN_SENT>ESTABLISHED>FIN_WAIT_1>CLOSING>TIME_WAIT>CLOSED");
+	demo_check_path(d, DEMO_SERVER,
+	                PATH_LISTENER
+	                "; LISTEN>SYN_RECEIVED>ESTABLISHED>FIN_WAIT_1>CLOSING>TIME_WAIT>CLOSED");
+	for (int h = 0; h < 2; h++) {
+		const struct render_event *tx =
+		    demo_seg(d, h, SYNACK_TRACE_TX, SYNACK_TH_FIN, 0, 0, 0);
+		const struct render_event *rx =
+		    demo_seg(d, h, SYNACK_TRACE_RX, SYNACK_TH_FIN, 0, 0, 0);
+		demo_result_check(d->res, tx && rx && tx->t_us < rx->t_us,
+		                  "the FINs crossed: %s sent its FIN before the other's arrived",
+		                  demo_host_name(h));
+		demo_check_time_wait(d, h);
+	}
+}
+
+static const char HALF_CHUNKS[3][24] = {"chunk one\n", "chunk two\n", "chunk three\n"};
+
+static void sc_half_close(struct demo *d)
+{
+	int in_fw2 = 0, chunks = 0;
+	if (open_conn(d) && demo_app_send(d, DEMO_CLIENT, REQUEST, strlen(REQUEST)) > 0 &&
+	    demo_recv_bytes(d, DEMO_SERVER, strlen(REQUEST))) {
+		demo_note(d, DEMO_CLIENT, "client: done sending, still reading");
+		demo_app_shutdown(d, DEMO_CLIENT, SYNACK_SHUT_WR);
+		if (demo_recv_eof(d, DEMO_SERVER)) {
+			demo_wait_state(d, DEMO_CLIENT, SYNACK_FIN_WAIT_2, 0);
+			size_t got = 0;
+			for (int i = 0; i < 3; i++) {
+				size_t n = strlen(HALF_CHUNKS[i]);
+				if (demo_app_send(d, DEMO_SERVER, HALF_CHUNKS[i], n) != (long)n)
+					break;
+				got += n;
+				if (!demo_recv_bytes(d, DEMO_CLIENT, got))
+					break;
+				struct synack_tcp_info ti;
+				if (synack_tcp_info(d->st[DEMO_CLIENT], d->sock[DEMO_CLIENT],
+				                    &ti) == 0 &&
+				    ti.state == SYNACK_FIN_WAIT_2)
+					in_fw2++;
+				chunks++;
+				demo_sleep_ms(d, 5);
+			}
+			d->val[0] = chunks;
+			d->val[1] = in_fw2;
+			demo_app_close(d, DEMO_SERVER);
+			demo_recv_eof(d, DEMO_CLIENT);
+			demo_app_close(d, DEMO_CLIENT);
+		}
+	}
+}
+
+static void ck_half_close(struct demo *d)
+{
+	char want[64] = "";
+	int chunks = (int)d->val[0], in_fw2 = (int)d->val[1];
+	for (int i = 0; i < 3; i++)
+		strcat(want, HALF_CHUNKS[i]);
+	demo_check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
+	demo_check_path(d, DEMO_SERVER, PATH_PASSIVE_SERVER);
+	demo_check_bytes(d, DEMO_SERVER, REQUEST);
+	demo_check_bytes(d, DEMO_CLIENT, want);
+	demo_result_check(d->res, chunks == 3 && in_fw2 == 3,
+	                  "client read all 3 chunks while in FIN_WAIT_2 (got %d of %d)", in_fw2,
+	                  chunks);
+	const struct demo_transition *fw2 = demo_trans(d, DEMO_CLIENT, SYNACK_FIN_WAIT_2, 0);
+	int after = 0;
+	for (int i = 0; fw2; i++) {
+		const struct render_event *e =
+		    demo_seg(d, DEMO_CLIENT, SYNACK_TRACE_RX, 0, 0, 1, i);
+		if (!e)
+			break;
+		if (e->t_us >= fw2->t_us)
+			after++;
+	}
+	demo_result_check(d->res, after >= 3,
+	                  "data segments arrived after the client's FIN was acknowledged (%d)",
+	                  after);
+}
+
+static const char LAST[] = "the last words before the FIN\n";
+
+static void sc_fin_before_data(struct demo *d)
+{
+	uint64_t hold =
+	    3 * (uint64_t)(d->o->delay_ms >= 0 ? d->o->delay_ms : DEMO_DEFAULT_DELAY_MS) * 1000 +
+	    20000;
+	if (open_conn(d) && exchange(d)) {
+		demo_sleep_ms(d, 50);
+		d->fmode = DEMO_FILTER_DELAY_DATA;
+		d->f_armed = 1;
+		d->f_extra_us = (uint32_t)hold;
+		demo_note(d, DEMO_CLIENT,
+		          "the network will hold the next data segment %.0f ms longer",
+		          (double)hold / 1000.0);
+		demo_app_send(d, DEMO_CLIENT, LAST, strlen(LAST));
+		synack_sim_flush(d->sim);
+		demo_app_close(d, DEMO_CLIENT);
+		passive_close(d, DEMO_SERVER);
+	}
+}
+
+static void ck_fin_before_data(struct demo *d)
+{
+	char want[128];
+	snprintf(want, sizeof(want), "%s%s", REQUEST, LAST);
+	demo_check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
+	demo_check_path(d, DEMO_SERVER, PATH_PASSIVE_SERVER);
+	demo_check_bytes(d, DEMO_SERVER, want);
+	const struct render_event *fin =
+	    demo_seg(d, DEMO_SERVER, SYNACK_TRACE_RX, SYNACK_TH_FIN, 0, 0, 0);
+	const struct render_event *data = NULL;
+	for (int i = 0; (data = demo_seg(d, DEMO_SERVER, SYNACK_TRACE_RX, 0, SYNACK_TH_FIN, 1, i));
+	     i++)
+		if (data->tr.len == strlen(LAST))
+			break;
+	demo_result_check(d->res, fin && data && fin->t_us < data->t_us,
+	                  "the FIN arrived before the data sent ahead of it");
+	const struct demo_transition *cw = demo_trans(d, DEMO_SERVER, SYNACK_CLOSE_WAIT, 0);
+	demo_result_check(d->res,
+	                  cw && fin && data && cw->t_us == data->t_us && cw->t_us > fin->t_us,
+	                  "server entered CLOSE_WAIT only when the missing data arrived");
+	demo_check_counter(d, DEMO_SERVER, "DelayedFinQueued", 1);
+	/* Say in the ladder what the FIN's arrival did, since it changed no state. */
+	if (fin && (!cw || cw->t_us > fin->t_us)) {
+		uint64_t t = fin->t_us;
+		struct render_event *e = render_log_add(&d->log, t, DEMO_SERVER, RENDER_NOTE);
+		if (e)
+			snprintf(e->text, sizeof(e->text), "FIN out of order: held");
+		e = render_log_add(&d->log, t, DEMO_SERVER, RENDER_NOTE);
+		if (e)
+			snprintf(e->text, sizeof(e->text), "(still ESTABLISHED)");
+	}
+}
+
+static void sc_time_wait_straggler(struct demo *d)
+{
+	d->fmode = DEMO_FILTER_STRAGGLER;
+	if (open_conn(d) && exchange(d)) {
+		demo_app_close(d, DEMO_CLIENT);
+		passive_close(d, DEMO_SERVER);
+		if (demo_wait_state(d, DEMO_CLIENT, SYNACK_TIME_WAIT, 0)) {
+			demo_note(d, DEMO_CLIENT,
+			          "the client's last ACK is lost, and so is what it");
+			demo_note(d, DEMO_CLIENT, "sends until the server retransmits its FIN");
+			demo_sleep_ms(d, 5);
+			if (d->saved_len > 0) {
+				demo_note(d, DEMO_CLIENT,
+				          "a stray old copy of the server's data segment arrives:");
+				d->t_inject = demo_now(d);
+				synack_sim_inject(d->sim, d->hid[DEMO_CLIENT], d->saved,
+				                  d->saved_len, d->t_inject);
+			}
+		}
+	}
+}
+
+static void ck_time_wait_straggler(struct demo *d)
+{
+	uint64_t t_inject = d->t_inject;
+	demo_check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
+	demo_check_path(d, DEMO_SERVER, PATH_PASSIVE_SERVER);
+	demo_check_bytes(d, DEMO_CLIENT, RESPONSE);
+	const struct demo_transition *tw = demo_trans(d, DEMO_CLIENT, SYNACK_TIME_WAIT, 0);
+	const struct demo_transition *cl = demo_trans(d, DEMO_CLIENT, SYNACK_CLOSED, 0);
+	/* The old data: dropped by the client, which changed no state then. */
+	const struct render_event *old = NULL;
+	for (int i = 0; (old = demo_seg(d, DEMO_CLIENT, SYNACK_TRACE_DROP, 0, 0, 1, i)); i++)
+		if (old->t_us == t_inject)
+			break;
+	demo_result_check(d->res, t_inject && old != NULL,
+	                  "the stray old data was dropped in TIME_WAIT (%s)",
+	                  old ? synack_drop_name(old->tr.reason) : "no drop recorded");
+	int fins = demo_seg_count(d, DEMO_SERVER, SYNACK_TRACE_TX, SYNACK_TH_FIN, 0, 0);
+	demo_result_check(d->res, fins >= 2, "server retransmitted its FIN (%d FINs)", fins);
+	int nfin = demo_seg_count(d, DEMO_CLIENT, SYNACK_TRACE_RX, SYNACK_TH_FIN, 0, 0);
+	const struct render_event *refin =
+	    nfin >= 2 ? demo_seg(d, DEMO_CLIENT, SYNACK_TRACE_RX, SYNACK_TH_FIN, 0, 0, nfin - 1)
+	              : NULL;
+	const struct render_event *reack = NULL;
+	if (refin)
+		for (int i = 0;
+		     (reack = demo_seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_ACK, 0, -1, i));
+		     i++)
+			if (reack->t_us == refin->t_us && reack->tr.ack == refin->tr.seq + 1)
+				break;
+	demo_result_check(
+	    d->res, refin && tw && refin->t_us > tw->t_us && reack,
+	    "the retransmitted FIN reached the client in TIME_WAIT and was ACKed again");
+	uint64_t tw_us = (uint64_t)d->cfg[0].time_wait_ms * 1000;
+	demo_result_check(
+	    d->res, refin && cl && cl->from == SYNACK_TIME_WAIT && cl->t_us == refin->t_us + tw_us,
+	    "TIME_WAIT restarted on the retransmitted FIN: CLOSED %.3f ms after it",
+	    (double)tw_us / 1000.0);
+	demo_check_counter(d, DEMO_CLIENT, "TimeWaitExpired", 1);
+}
+
+static void sc_refused(struct demo *d)
+{
+	int r = 0;
+	d->val[0] = 1;
+	d->lsock = demo_app_listen(d, DEMO_SERVER, DEMO_SERVER_PORT);
+	int s = demo_app_socket(d, DEMO_CLIENT);
+	d->sock[DEMO_CLIENT] = s;
+	if (s >= 0) {
+		demo_note(d, DEMO_CLIENT, "nobody listens on port 81:");
+		demo_app_connect(d, DEMO_CLIENT, s, DEMO_SERVER_ADDR, 81);
+		synack_getsockname(d->st[DEMO_CLIENT], s, &d->ep[DEMO_CLIENT]);
+		d->ep[DEMO_SERVER].port = 81;
+		if (demo_wait_for(d, DEMO_CLIENT, s,
+		                  SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP)) {
+			demo_drain(d);
+			r = synack_socket_error(d->st[DEMO_CLIENT], s);
+			demo_app_event(d, DEMO_CLIENT, s, "so_error", r, NULL, NULL);
+			d->val[0] = r;
+		}
+		demo_app_close(d, DEMO_CLIENT);
+	}
+}
+
+static void ck_refused(struct demo *d)
+{
+	int r = (int)d->val[0];
+	demo_check_path(d, DEMO_CLIENT, "CLOSED>SYN_SENT>CLOSED");
+	demo_check_path(d, DEMO_SERVER, PATH_LISTENER);
+	demo_result_check(d->res, r == -ECONNREFUSED, "connect failed with ECONNREFUSED (got %d)",
+	                  r);
+	const struct render_event *syn =
+	    demo_seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0, 0);
+	const struct render_event *rst =
+	    demo_seg(d, DEMO_SERVER, SYNACK_TRACE_TX, SYNACK_TH_RST | SYNACK_TH_ACK, 0, 0, 0);
+	demo_result_check(
+	    d->res, syn && rst && rst->tr.seq == 0 && rst->tr.ack == syn->tr.seq + 1,
+	    "server answered the SYN with RST+ACK, seq 0, ack ISN+1 (RFC 9293 3.10.7.1)");
+	int syns = demo_seg_count(d, DEMO_SERVER, SYNACK_TRACE_DROP, SYNACK_TH_SYN, 0, 0);
+	int rsts = demo_seg_count(d, DEMO_SERVER, SYNACK_TRACE_TX, SYNACK_TH_RST, 0, 0);
+	demo_result_check(
+	    d->res,
+	    syns >= 1 && rsts == syns && demo_counter(d, DEMO_SERVER, "OutRsts") == (uint64_t)rsts,
+	    "one RST for each SYN that reached the closed port (%d SYNs, %d RSTs)", syns, rsts);
+	demo_check_counter(d, DEMO_CLIENT, "AttemptFails", 1);
+}
+
+static void sc_syn_lost(struct demo *d)
+{
+	d->fmode = DEMO_FILTER_SYN_LOST;
+	d->f_armed = 1;
+	if (open_conn(d) && exchange(d)) {
+		demo_app_close(d, DEMO_CLIENT);
+		passive_close(d, DEMO_SERVER);
+	}
+}
+
+static void ck_syn_lost(struct demo *d)
+{
+	demo_check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
+	demo_check_path(d, DEMO_SERVER, PATH_PASSIVE_SERVER);
+	const struct render_event *s0 =
+	    demo_seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0, 0);
+	const struct render_event *s1 =
+	    demo_seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0, 1);
+	uint64_t rto = (uint64_t)d->cfg[0].rto_initial_ms * 1000;
+	demo_result_check(d->res, s0 && s0->fate_known && s0->lost, "the first SYN was lost");
+	demo_result_check(d->res,
+	                  s0 && s1 && s1->t_us == s0->t_us + rto && s1->tr.seq == s0->tr.seq,
+	                  "the SYN was retransmitted after the initial RTO of %u ms, same ISN",
+	                  d->cfg[0].rto_initial_ms);
+	demo_result_check(
+	    d->res,
+	    demo_seg_count(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0) == 2,
+	    "exactly two SYNs were sent");
+	demo_check_counter(d, DEMO_CLIENT, "RetransSegs", 1);
+	demo_check_bytes(d, DEMO_CLIENT, RESPONSE);
+}
+
+static void sc_close_wait_leak(struct demo *d)
+{
+	d->show_ss = 1;
+	if (open_conn(d) && exchange(d)) {
+		demo_app_close(d, DEMO_CLIENT);
+		demo_recv_eof(d, DEMO_SERVER);
+		demo_note(d, DEMO_SERVER, "server app: sees EOF, never calls close()");
+	}
+}
+
+static void ck_close_wait_leak(struct demo *d)
+{
+	demo_check_path(d, DEMO_CLIENT, "CLOSED>SYN_SENT>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>CLOSED");
+	demo_check_path(d, DEMO_SERVER,
+	                PATH_LISTENER "; LISTEN>SYN_RECEIVED>ESTABLISHED>CLOSE_WAIT");
+	demo_check_timed_state(d, DEMO_CLIENT, SYNACK_FIN_WAIT_2,
+	                       (uint64_t)d->cfg[0].fin_timeout_ms * 1000, "fin_timeout_ms");
+	const struct demo_transition *cl = demo_trans(d, DEMO_CLIENT, SYNACK_CLOSED, 0);
+	demo_result_check(d->res, cl && cl->cause == SYNACK_CAUSE_FIN_WAIT_2_TIMEOUT,
+	                  "client's orphaned FIN_WAIT_2 ended by fin_wait_2_timeout");
+	demo_check_counter(d, DEMO_CLIENT, "FinWait2Timeouts", 1);
+	struct synack_tcp_info ti;
+	int r = d->sock[DEMO_SERVER] >= 0
+	            ? synack_tcp_info(d->st[DEMO_SERVER], d->sock[DEMO_SERVER], &ti)
+	            : -1;
+	demo_result_check(d->res, r == 0 && ti.state == SYNACK_CLOSE_WAIT,
+	                  "server connection still in CLOSE_WAIT at the end");
+}
+
+static void sc_fin_wait_1_stuck(struct demo *d)
+{
+	d->show_ss = 1;
+	if (open_conn(d) && exchange(d)) {
+		demo_sleep_ms(d, 50);
+		demo_app_close(d, DEMO_CLIENT);
+		demo_note(d, DEMO_SERVER, "the server vanishes from the network");
+		synack_sim_set_down(d->sim, d->hid[DEMO_SERVER], 1);
+	}
+}
+
+static void ck_fin_wait_1_stuck(struct demo *d)
+{
+	demo_check_path(d, DEMO_CLIENT, "CLOSED>SYN_SENT>ESTABLISHED>FIN_WAIT_1>CLOSED");
+	demo_check_path(d, DEMO_SERVER, PATH_LISTENER "; LISTEN>SYN_RECEIVED>ESTABLISHED");
+	uint32_t retries = d->cfg[0].orphan_retries;
+	int fins = demo_seg_count(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_FIN, 0, 0);
+	demo_result_check(d->res, fins == (int)retries + 1,
+	                  "client sent its FIN %u times: once and %u retries (got %d)", retries + 1,
+	                  retries, fins);
+	int backoff = fins >= 3;
+	uint64_t rto_max = (uint64_t)d->cfg[0].rto_max_ms * 1000;
+	for (int i = 2; i < fins && backoff; i++) {
+		uint64_t a =
+		    demo_seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_FIN, 0, 0, i - 2)->t_us;
+		uint64_t b =
+		    demo_seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_FIN, 0, 0, i - 1)->t_us;
+		uint64_t c =
+		    demo_seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_FIN, 0, 0, i)->t_us;
+		uint64_t want = 2 * (b - a) < rto_max ? 2 * (b - a) : rto_max;
+		if (c - b != want)
+			backoff = 0;
+	}
+	demo_result_check(d->res, backoff,
+	                  "each retransmission waited twice as long as the one before");
+	const struct demo_transition *cl = demo_trans(d, DEMO_CLIENT, SYNACK_CLOSED, 0);
+	demo_result_check(d->res, cl && cl->cause == SYNACK_CAUSE_ORPHAN_RETRIES,
+	                  "client closed by itself after orphan_retries");
+	demo_check_counter(d, DEMO_CLIENT, "OrphanRetriesExceeded", 1);
+}
+
+static void sc_fin_wait_2_timeout(struct demo *d)
+{
+	d->show_ss = 1;
+	if (open_conn(d) && exchange(d)) {
+		demo_app_close(d, DEMO_SERVER);
+		demo_recv_eof(d, DEMO_CLIENT);
+		demo_note(d, DEMO_CLIENT, "client app: hangs, never calls close()");
+	}
+}
+
+static void ck_fin_wait_2_timeout(struct demo *d)
+{
+	demo_check_path(d, DEMO_CLIENT, "CLOSED>SYN_SENT>ESTABLISHED>CLOSE_WAIT");
+	demo_check_path(d, DEMO_SERVER,
+	                PATH_LISTENER
+	                "; LISTEN>SYN_RECEIVED>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>CLOSED");
+	demo_check_timed_state(d, DEMO_SERVER, SYNACK_FIN_WAIT_2,
+	                       (uint64_t)d->cfg[1].fin_timeout_ms * 1000, "fin_timeout_ms");
+	const struct demo_transition *cl = demo_trans(d, DEMO_SERVER, SYNACK_CLOSED, 0);
+	demo_result_check(d->res, cl && cl->cause == SYNACK_CAUSE_FIN_WAIT_2_TIMEOUT,
+	                  "server's orphaned FIN_WAIT_2 ended by fin_wait_2_timeout");
+	demo_check_counter(d, DEMO_SERVER, "FinWait2Timeouts", 1);
+	demo_result_check(d->res, d->res->host[DEMO_SERVER].stats.orphans_live == 0,
+	                  "no orphan left on the server");
+}
+
+/* Printable bytes for the data scenarios, so that a mix-up shows. */
+static void fill_payload(uint8_t *buf, size_t n, unsigned salt)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (uint8_t)('a' + (i * 7 + i / 26 + salt) % 26);
+}
+
+static void check_payload(struct demo *d, int h, size_t n, unsigned salt)
+{
+	uint8_t want[DEMO_RXBUF];
+	fill_payload(want, n, salt);
+	int ok = n <= DEMO_RXBUF && d->nrx[h] == n && memcmp(d->rx[h], want, n) == 0;
+	demo_result_check(d->res, ok, "%s received exactly the %zu bytes sent (got %zu)",
+	                  demo_host_name(h), n, d->nrx[h]);
+}
+
+/* Two full segments fill the server's receive buffer; the client has four
+ * to send. */
+#define ZW_RCVBUF 2920
+#define ZW_BYTES 5840
+#define ZW_SALT 3
+#define ZW_PAUSE_MS 2500
+
+static void sc_zero_window(struct demo *d)
+{
+	uint8_t data[ZW_BYTES];
+	fill_payload(data, sizeof(data), ZW_SALT);
+	d->server_rcvbuf = ZW_RCVBUF;
+	if (!open_conn(d))
+		return;
+	demo_note(d, DEMO_SERVER, "server app: busy, does not read");
+	if (demo_app_send(d, DEMO_CLIENT, data, sizeof(data)) != (long)sizeof(data))
+		return;
+	/* The pause counts from when the buffer is full, so that a lost
+	 * segment (--loss) delays the zero window but does not hide it. */
+	for (;;) {
+		struct synack_tcp_info ti;
+		if (synack_tcp_info(d->st[DEMO_SERVER], d->sock[DEMO_SERVER], &ti) != 0 ||
+		    ti.recv_queue >= ZW_RCVBUF || demo_step(d) == SYNACK_NEVER)
+			break;
+	}
+	demo_sleep_ms(d, ZW_PAUSE_MS);
+	demo_note(d, DEMO_SERVER, "server app: reads again");
+	if (!demo_recv_bytes(d, DEMO_SERVER, sizeof(data)))
+		return;
+	demo_app_close(d, DEMO_CLIENT);
+	passive_close(d, DEMO_SERVER);
+}
+
+/*
+ * The zero-window episode as the client saw it: the log positions of the
+ * first segment that closed the window and of the first later one that
+ * opened it again (for the data it had acknowledged, so that a stale
+ * duplicate does not count), or -1.
+ */
+static void zero_window_span(struct demo *d, long *closed, long *opened)
+{
+	*closed = *opened = -1;
+	uint32_t ack = 0;
+	for (size_t i = 0; i < d->log.n; i++) {
+		const struct render_event *e = &d->log.ev[i];
+		if (e->kind != RENDER_TRACE || e->host != DEMO_CLIENT ||
+		    e->tr.kind != SYNACK_TRACE_RX || !(e->tr.flags & SYNACK_TH_ACK))
+			continue;
+		if (*closed < 0 && e->tr.win == 0) {
+			*closed = (long)i;
+			ack = e->tr.ack;
+		} else if (*closed >= 0 && e->tr.win > 0 && (int32_t)(e->tr.ack - ack) >= 0) {
+			*opened = (long)i;
+			return;
+		}
+	}
+}
+
+static void ck_zero_window(struct demo *d)
+{
+	demo_check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
+	demo_check_path(d, DEMO_SERVER, PATH_PASSIVE_SERVER);
+	check_payload(d, DEMO_SERVER, ZW_BYTES, ZW_SALT);
+	long closed, opened;
+	zero_window_span(d, &closed, &opened);
+	const struct render_event *zw = closed >= 0 ? &d->log.ev[closed] : NULL;
+	demo_result_check(d->res, zw != NULL, "the server advertised a zero window (at %.3f ms)",
+	                  zw ? (double)zw->t_us / 1000.0 : -1.0);
+	/* Every segment the client sent while the window was zero is a probe:
+	 * it has nothing else to send then. */
+	uint64_t t[16];
+	int probes = 0;
+	long end = opened >= 0 ? opened : (long)d->log.n;
+	for (long i = closed + 1; closed >= 0 && i < end; i++) {
+		const struct render_event *e = &d->log.ev[i];
+		if (e->kind != RENDER_TRACE || e->host != DEMO_CLIENT ||
+		    e->tr.kind != SYNACK_TRACE_TX)
+			continue;
+		if (probes < 16)
+			t[probes] = e->t_us;
+		probes++;
+	}
+	demo_result_check(
+	    d->res, probes >= 2,
+	    "the client sent %d window probes while the window was zero (WinProbes %llu)", probes,
+	    (unsigned long long)demo_counter(d, DEMO_CLIENT, "WinProbes"));
+	char gaps[64] = "";
+	int grew = probes >= 2, n = 0;
+	for (int i = 1; i < probes && i < 16; i++) {
+		uint64_t gap = t[i] - t[i - 1];
+		if (i >= 2 && gap < t[i - 1] - t[i - 2])
+			grew = 0;
+		n += snprintf(gaps + n, sizeof(gaps) - (size_t)n, "%s%.0f", i > 1 ? ", " : "",
+		              (double)gap / 1000.0);
+		if (n >= (int)sizeof(gaps))
+			break;
+	}
+	demo_result_check(d->res, grew,
+	                  "each probe waited at least as long as the one before (%s ms apart)",
+	                  gaps);
+	/* The window update: the server's own segment that opened the window,
+	 * and the client's data that followed it. */
+	const struct render_event *upd = opened >= 0 ? &d->log.ev[opened] : NULL;
+	int data_after = 0;
+	for (long i = opened + 1; opened >= 0 && i < (long)d->log.n; i++) {
+		const struct render_event *e = &d->log.ev[i];
+		if (e->kind == RENDER_TRACE && e->host == DEMO_CLIENT &&
+		    e->tr.kind == SYNACK_TRACE_TX && e->tr.len > 0)
+			data_after++;
+	}
+	demo_result_check(
+	    d->res, upd && data_after > 0,
+	    "a window update (win %lu) reopened it and the client sent the rest (%d segments)",
+	    upd ? (unsigned long)upd->tr.win : 0ul, data_after);
+	/* Name the probes on the ladder, since they look like plain ACKs. */
+	for (int i = 0; i < probes && i < 16; i++) {
+		struct render_event *e = render_log_add(&d->log, t[i], DEMO_CLIENT, RENDER_NOTE);
+		if (e)
+			snprintf(e->text, sizeof(e->text), "window probe %d (persist timer)",
+			         i + 1);
+	}
+}
+
+/* Eight segments in one flight; the second is lost, and the six after it
+ * each make the receiver say again what it is missing. */
+#define RT_BYTES (8 * 1460)
+#define RT_SALT 11
+#define RT_LOST_NTH 2
+
+static void sc_retransmit(struct demo *d)
+{
+	uint8_t data[RT_BYTES];
+	fill_payload(data, sizeof(data), RT_SALT);
+	d->fmode = DEMO_FILTER_LOSE_DATA;
+	d->f_armed = 1;
+	d->f_nth = RT_LOST_NTH;
+	if (!open_conn(d))
+		return;
+	demo_note(d, DEMO_CLIENT, "the network will lose the second data segment");
+	if (demo_app_send(d, DEMO_CLIENT, data, sizeof(data)) != (long)sizeof(data))
+		return;
+	if (!demo_recv_bytes(d, DEMO_SERVER, sizeof(data)))
+		return;
+	demo_app_close(d, DEMO_CLIENT);
+	passive_close(d, DEMO_SERVER);
+}
+
+static void ck_retransmit(struct demo *d)
+{
+	demo_check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
+	demo_check_path(d, DEMO_SERVER, PATH_PASSIVE_SERVER);
+	check_payload(d, DEMO_SERVER, RT_BYTES, RT_SALT);
+	uint32_t seq = d->f_lost_seq;
+	const struct render_event *first = NULL, *again = NULL;
+	int sent = 0;
+	for (int i = 0; d->f_lost; i++) {
+		const struct render_event *e =
+		    demo_seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, 0, 0, 1, i);
+		if (!e)
+			break;
+		if (e->tr.seq != seq)
+			continue;
+		if (sent == 0)
+			first = e;
+		else if (sent == 1)
+			again = e;
+		sent++;
+	}
+	uint32_t rel = first ? seq - first->tr.iss : 0;
+	demo_result_check(d->res, first && first->fate_known && first->lost,
+	                  "data segment %d (seq %lu) was lost", RT_LOST_NTH, (unsigned long)rel);
+	demo_result_check(d->res, sent >= 2, "the client sent seq %lu %d times", (unsigned long)rel,
+	                  sent);
+	/* Which mechanism repaired it: fast retransmit if the counter moved,
+	 * else the retransmission timeout. */
+	int dups = -1; /* ACKs for the missing byte before the retransmission, but the first */
+	for (int i = 0; again; i++) {
+		const struct render_event *e =
+		    demo_seg(d, DEMO_CLIENT, SYNACK_TRACE_RX, SYNACK_TH_ACK,
+		             SYNACK_TH_SYN | SYNACK_TH_FIN, -1, i);
+		if (!e || e > again)
+			break;
+		if (e->tr.ack == seq)
+			dups++;
+	}
+	uint64_t fast = demo_counter(d, DEMO_CLIENT, "FastRetrans");
+	uint64_t waited = first && again ? again->t_us - first->t_us : 0;
+	uint64_t rto_min = (uint64_t)d->cfg[DEMO_CLIENT].rto_min_ms * 1000;
+	const char *how;
+	if (fast > 0 && dups >= 3) {
+		how = "fast retransmit";
+		demo_result_check(
+		    d->res, again != NULL,
+		    "repaired by fast retransmit after %d duplicate ACKs (FastRetrans %llu)", dups,
+		    (unsigned long long)fast);
+	} else if (fast > 0) {
+		/* Already in fast recovery for an earlier hole (--reorder, --loss):
+		 * the ACK that filled it was partial and NewReno sent the next
+		 * hole at once (RFC 6582 3.2 step 3), sooner than any timeout. */
+		how = "fast recovery";
+		demo_result_check(
+		    d->res, again && waited < rto_min,
+		    "repaired in fast recovery on a partial ACK after %.3f ms (FastRetrans %llu)",
+		    (double)waited / 1000.0, (unsigned long long)fast);
+	} else {
+		how = "retransmission timeout";
+		demo_result_check(
+		    d->res, again && waited >= rto_min,
+		    "repaired by a retransmission timeout after %.3f ms (Timeouts %llu)",
+		    (double)waited / 1000.0,
+		    (unsigned long long)demo_counter(d, DEMO_CLIENT, "Timeouts"));
+	}
+	if (again) {
+		struct render_event *e =
+		    render_log_add(&d->log, again->t_us, DEMO_CLIENT, RENDER_NOTE);
+		if (e)
+			snprintf(e->text, sizeof(e->text), "^ %s of seq %lu", how,
+			         (unsigned long)rel);
+	}
+}
+
+static const struct demo_scenario SCENARIOS[] = {
+    {{"handshake",
+      "open, request/response, the client closes first: FIN, ACK, FIN, ACK, TIME_WAIT"},
+     "Three segments open the connection and both ends learn each other's ISN; four "
+     "segments close it, one direction at a time, and the active closer waits in "
+     "TIME_WAIT before it forgets the connection.",
+     sc_handshake,
+     ck_handshake,
+     ATTACK_NONE},
+    {{"server-closes-first", "the same exchange with the server as the active closer"},
+     "Either end may close first: the active closer goes through FIN_WAIT_1, FIN_WAIT_2 "
+     "and TIME_WAIT, the passive one through CLOSE_WAIT and LAST_ACK.",
+     sc_server_closes_first,
+     ck_server_closes_first,
+     ATTACK_NONE},
+    {{"simultaneous-open", "both ends connect to each other at once: SYN_SENT -> SYN_RECEIVED"},
+     "Two SYNs cross: each end answers the other's SYN with SYN+ACK and both reach "
+     "ESTABLISHED through SYN_RECEIVED, with no listener at all.",
+     sc_simultaneous_open,
+     ck_simultaneous_open,
+     ATTACK_NONE},
+    {{"simultaneous-close", "both ends close at once: FIN_WAIT_1 -> CLOSING -> TIME_WAIT"},
+     "Two FINs cross: each end is in FIN_WAIT_1 when the other's FIN arrives, goes to "
+     "CLOSING, and to TIME_WAIT when its own FIN is acknowledged.",
+     sc_simultaneous_close,
+     ck_simultaneous_close,
+     ATTACK_NONE},
+    {{"half-close", "the client shuts down writing and keeps reading in FIN_WAIT_2"},
+     "A FIN closes one direction only: after shutdown(SHUT_WR) the client keeps receiving "
+     "the server's data in FIN_WAIT_2 until the server closes too.",
+     sc_half_close,
+     ck_half_close,
+     ATTACK_NONE},
+    {{"fin-before-data", "the FIN overtakes the last data segment; the receiver waits for it"},
+     "A FIN takes effect only in sequence: the receiver holds an early FIN until every "
+     "byte before it has arrived, delivers them in order, and only then enters CLOSE_WAIT.",
+     sc_fin_before_data,
+     ck_fin_before_data,
+     ATTACK_NONE},
+    {{"time-wait-straggler", "old data and a retransmitted FIN reach the client in TIME_WAIT"},
+     "TIME_WAIT absorbs what is still in flight: old data is dropped, never delivered, and "
+     "a retransmitted FIN (the last ACK was lost) is acknowledged again and restarts the "
+     "2 MSL timer.",
+     sc_time_wait_straggler,
+     ck_time_wait_straggler,
+     ATTACK_NONE},
+    {{"refused", "connect to a port nobody listens on: RST, ECONNREFUSED"},
+     "A SYN to a closed port is answered with a RST (RFC 9293 3.10.7.1) and the connect "
+     "fails with ECONNREFUSED.",
+     sc_refused,
+     ck_refused,
+     ATTACK_NONE},
+    {{"syn-lost", "the first SYN is lost; the client retransmits it after the RTO"},
+     "A lost SYN costs one initial RTO: the client sends the same SYN again after 1 s and "
+     "the handshake completes.",
+     sc_syn_lost,
+     ck_syn_lost,
+     ATTACK_NONE},
+    {{"close-wait-leak", "the server app never closes: CLOSE_WAIT forever, shown like ss"},
+     "An application that never calls close() leaves its connection in CLOSE_WAIT for "
+     "good, while the peer's orphaned FIN_WAIT_2 times out after fin_timeout_ms.",
+     sc_close_wait_leak,
+     ck_close_wait_leak,
+     ATTACK_NONE},
+    {{"fin-wait-1-stuck", "the peer vanishes after our FIN: retries with backoff, then CLOSED"},
+     "A FIN that is never acknowledged is retransmitted with exponential backoff, and "
+     "after orphan_retries the connection closes by itself.",
+     sc_fin_wait_1_stuck,
+     ck_fin_wait_1_stuck,
+     ATTACK_NONE},
+    {{"fin-wait-2-timeout", "our FIN is acknowledged but the peer app never closes"},
+     "FIN_WAIT_2 is not a network fault: the peer acknowledged our FIN but its "
+     "application does not close; the orphaned FIN_WAIT_2 ends after fin_timeout_ms.",
+     sc_fin_wait_2_timeout,
+     ck_fin_wait_2_timeout,
+     ATTACK_NONE},
+    {{"zero-window", "the server stops reading: zero window, persist probes, window update"},
+     "A receiver that does not read closes its window; the sender keeps the connection "
+     "alive with window probes sent further and further apart by the persist timer, and "
+     "sends the rest as soon as a window update reopens the window.",
+     sc_zero_window,
+     ck_zero_window,
+     ATTACK_NONE},
+    {{"retransmit", "a data segment is lost and sent again: fast retransmit or RTO"},
+     "A lost segment leaves a hole: the receiver acknowledges the last byte before it "
+     "for every segment that arrives after it, and the sender repairs it, after three "
+     "duplicate ACKs (fast retransmit) or when its retransmission timer expires.",
+     sc_retransmit,
+     ck_retransmit,
+     ATTACK_NONE},
+    {{"syn-flood", "1,000,000 spoofed SYNs while 1,000 clients connect: SYN queue, SYN cookies"},
+     "A SYN flood fills the listener's SYN queue with connections that will never complete, "
+     "but it fills nothing else: past the queue every SYN is answered with a SYN cookie and "
+     "forgotten, the legitimate clients' ACKs bring their cookies back, and the memory the "
+     "server holds stays bounded by the queue, whatever the number of spoofed SYNs.",
+     NULL,
+     NULL,
+     ATTACK_SYN_FLOOD},
+    {{"blind-reset", "an off-path attacker sweeps the sequence space with RSTs"},
+     "A blind attacker who knows the ports can walk the sequence space a window at a time, "
+     "but only a RST at exactly RCV.NXT resets a connection (RFC 5961 3.2): one landing "
+     "anywhere else in the window gets a challenge ACK, which the real peer ignores.",
+     NULL,
+     NULL,
+     ATTACK_BLIND_RESET},
+    {{"blind-data", "an off-path attacker injects data with guessed sequence numbers"},
+     "Injected text that lands in the window still has to carry an acceptable "
+     "acknowledgment (RFC 5961 5.2): the attacker does not know SND.UNA, so its segments "
+     "are challenged and dropped before a byte reaches the application.",
+     NULL,
+     NULL,
+     ATTACK_BLIND_DATA},
+    {{"ack-flood", "1,000,000 spoofed ACKs at a listener that checks every one as a cookie"},
+     "With SYN cookies every ACK to a listener might complete a handshake, so every one is "
+     "checked; a forged one fails the cookie's MAC and is answered with a RST, and no "
+     "state is created by any of them.",
+     NULL,
+     NULL,
+     ATTACK_ACK_FLOOD},
+};
+
+#define NSCENARIOS (sizeof(SCENARIOS) / sizeof(SCENARIOS[0]))
+
+const struct demo_scenario *demo_scenario_at(size_t i)
+{
+	return &SCENARIOS[i];
+}
+
+size_t demo_scenario_count(void)
+{
+	return NSCENARIOS;
+}
+
+const struct demo_scenario_info *demo_scenario_info(size_t i)
+{
+	return i < NSCENARIOS ? &SCENARIOS[i].info : NULL;
+}
+
+int demo_scenario_find(const char *name)
+{
+	for (size_t i = 0; i < NSCENARIOS; i++)
+		if (strcmp(SCENARIOS[i].info.name, name) == 0)
+			return (int)i;
+	return -1;
+}
