@@ -30,8 +30,8 @@ enum demo_filter {
 	DEMO_FILTER_NONE,
 	DEMO_FILTER_SYN_LOST,   /* drop the client's first SYN */
 	DEMO_FILTER_DELAY_DATA, /* hold back the client's next data segment */
-	DEMO_FILTER_STRAGGLER,  /* keep a copy of server data; drop client ACKs while the server
-	                      retransmits */
+	DEMO_FILTER_STRAGGLER,  /* keep a copy of server data; drop client ACKs while the
+	                           server retransmits */
 	DEMO_FILTER_LOSE_DATA,  /* drop the first sending of the client's f_nth data segment */
 };
 
@@ -62,7 +62,7 @@ struct demo {
 	int eof[2];
 
 	/* Filter state. */
-	int fmode;
+	int fmode; /* enum demo_filter */
 	int f_armed;
 	uint32_t f_extra_us;
 	int f_server_fins;
