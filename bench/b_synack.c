@@ -125,7 +125,7 @@ static int world_new(struct world *w, int ncli, int nlisten, int virtual_clock, 
 	}
 	w->nlisten = nlisten;
 	for (int i = 0; i < nlisten; i++) {
-		struct synack_endpoint ep = {SERVER_ADDR, (uint16_t)(8000 + i)};
+		struct synack_endpoint ep = {.addr = SERVER_ADDR, .port = (uint16_t)(8000 + i)};
 		int s = synack_socket(w->srv);
 		if (s < 0)
 			return s;
@@ -149,7 +149,7 @@ static int is_listener(const struct world *w, int s)
 /* Starts a connection from client c; returns the socket or a negative errno. */
 static int world_connect(struct world *w, int c)
 {
-	struct synack_endpoint peer = {SERVER_ADDR, w->lport[w->rr++ % (unsigned)w->nlisten]};
+	struct synack_endpoint peer = {.addr = SERVER_ADDR, .port = w->lport[w->rr++ % (unsigned)w->nlisten]};
 	int s = synack_socket(w->cli[c]);
 	if (s < 0)
 		return s;

@@ -79,7 +79,7 @@ static void exercise(const struct synack_config *cfg)
 	if (err != 0)
 		fuzz_fail("synack_stack_new succeeded with error %d", err);
 	int s = synack_socket(st);
-	struct synack_endpoint ep = {0, 80};
+	struct synack_endpoint ep = {.addr = 0, .port = 80};
 	if (s < 0 || synack_bind(st, s, &ep) != 0 || synack_listen(st, s, 1) != 0)
 		fuzz_fail("a listener cannot be opened");
 	/* A SYN to the listener from 10.9.9.9:1234, hand-made. */

@@ -641,7 +641,7 @@ static void op_craft(struct world *w, int to)
 
 	struct synack_stack *st = w->st[to];
 	struct synack_tcp_info ti;
-	struct synack_endpoint local = {w->cfg[to].addr, 80}, remote;
+	struct synack_endpoint local = {.addr = w->cfg[to].addr, .port = 80}, remote;
 	remote.addr = srcsel % 3 == 0   ? w->cfg[!to].addr
 	              : srcsel % 3 == 1 ? FUZZ_ADDR_RAW
 	                                : 0x0a000100u + srcsel;
@@ -656,8 +656,8 @@ static void op_craft(struct world *w, int to)
 	}
 	struct wire_tcp_out o;
 	memset(&o, 0, sizeof(o));
-	o.saddr = remote.addr;
-	o.daddr = local.addr;
+	o.saddr = addr_v4(remote.addr);
+	o.daddr = addr_v4(local.addr);
 	o.sport = remote.port;
 	o.dport = local.port;
 	o.seq = ti.rcv_nxt + (uint32_t)(int32_t)seqd;
@@ -678,7 +678,7 @@ static void op_craft(struct world *w, int to)
 	                         buf_send, len);
 	if (!n)
 		fuzz_fail("wire_tcp_emit refused %zu bytes", len);
-	wire_ip4_emit(buf_pkt, o.saddr, o.daddr, WIRE_IPPROTO_TCP, 64, 0, n);
+	wire_ip4_emit(buf_pkt, addr_to_v4(&o.saddr), addr_to_v4(&o.daddr), WIRE_IPPROTO_TCP, 64, 0, n);
 	if (optmask & 0x10) /* a bad checksum, now and then */
 		buf_pkt[WIRE_IP4_HDR_LEN + 17] ^= 1;
 	w->injected += len;

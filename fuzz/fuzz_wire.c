@@ -47,7 +47,7 @@ static void check_tcp_view(const struct wire_ip4 *ip, const struct wire_tcp *t)
 		fuzz_fail("tcp: accepted flags 0x%02x", t->flags);
 	if (t->sport == 0 || t->dport == 0)
 		fuzz_fail("tcp: accepted port 0");
-	if (t->saddr != ip->src || t->daddr != ip->dst)
+	if (addr_to_v4(&t->saddr) != ip->src || addr_to_v4(&t->daddr) != ip->dst)
 		fuzz_fail("tcp: addresses differ from the IP header");
 }
 
@@ -71,7 +71,7 @@ static void check_round_trip(const struct wire_tcp *t)
 	if (n == 0)
 		fuzz_fail("tcp: an accepted segment (%u data bytes) cannot be emitted",
 		          t->data_len);
-	wire_ip4_emit(emitted, t->saddr, t->daddr, WIRE_IPPROTO_TCP, 64, 1, n);
+	wire_ip4_emit(emitted, addr_to_v4(&t->saddr), addr_to_v4(&t->daddr), WIRE_IPPROTO_TCP, 64, 1, n);
 	struct wire_ip4 ip2;
 	struct wire_tcp t2;
 	int r = wire_ip4_parse(emitted, n + WIRE_IP4_HDR_LEN, &ip2);

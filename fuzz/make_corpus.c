@@ -171,8 +171,8 @@ static int parse(const struct event *e, struct seg *s)
 	if (wire_ip4_parse(e->b, e->len, &ip) != SYNACK_DROP_NONE ||
 	    wire_tcp_parse(&ip, &t) != SYNACK_DROP_NONE)
 		return -1;
-	s->src = t.saddr;
-	s->dst = t.daddr;
+	s->src = addr_to_v4(&t.saddr);
+	s->dst = addr_to_v4(&t.daddr);
 	s->sport = t.sport;
 	s->dport = t.dport;
 	s->seq = t.seq;

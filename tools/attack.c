@@ -270,7 +270,7 @@ static void client_io(struct attack *a, struct client *c, uint64_t now)
 
 static void client_start(struct attack *a, struct client *c)
 {
-	struct synack_endpoint srv = {SERVER_ADDR, SERVER_PORT}, local;
+	struct synack_endpoint srv = {.addr = SERVER_ADDR, .port = SERVER_PORT}, local;
 	c->sock = synack_socket(c->st);
 	if (c->sock < 0 || synack_connect(c->st, c->sock, &srv) != -EINPROGRESS) {
 		c->state = C_FAILED;
@@ -339,8 +339,8 @@ static void forge(struct attack *a, uint32_t src, uint16_t sport, uint8_t flags,
 {
 	struct wire_tcp_out o;
 	memset(&o, 0, sizeof(o));
-	o.saddr = src;
-	o.daddr = SERVER_ADDR;
+	o.saddr = addr_v4(src);
+	o.daddr = addr_v4(SERVER_ADDR);
 	o.sport = sport;
 	o.dport = SERVER_PORT;
 	o.seq = seq;
@@ -411,7 +411,7 @@ static int setup(struct attack *a)
 		return -ENOMEM;
 	a->server_host = synack_sim_add_host(a->sim, a->server, "server");
 	a->lsock = synack_socket(a->server);
-	struct synack_endpoint ep = {SERVER_ADDR, SERVER_PORT};
+	struct synack_endpoint ep = {.addr = SERVER_ADDR, .port = SERVER_PORT};
 	if (a->server_host < 0 || a->lsock < 0 || synack_bind(a->server, a->lsock, &ep) != 0 ||
 	    synack_listen(a->server, a->lsock, BACKLOG) != 0)
 		return -ENOMEM;

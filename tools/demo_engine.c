@@ -335,7 +335,7 @@ int demo_app_socket(struct demo *d, int h)
 
 int demo_app_bind(struct demo *d, int h, int s, uint16_t port)
 {
-	struct synack_endpoint ep = {synack_stack_addr(d->st[h]), port};
+	struct synack_endpoint ep = {.addr = synack_stack_addr(d->st[h]), .port = port};
 	demo_drain(d);
 	int r = synack_bind(d->st[h], s, &ep);
 	demo_app_event(d, h, s, "bind", r, &ep, NULL);
@@ -348,7 +348,7 @@ int demo_app_listen(struct demo *d, int h, uint16_t port)
 	int s = demo_app_socket(d, h);
 	if (s < 0)
 		return s;
-	struct synack_endpoint ep = {synack_stack_addr(d->st[h]), port};
+	struct synack_endpoint ep = {.addr = synack_stack_addr(d->st[h]), .port = port};
 	demo_drain(d);
 	if (h == DEMO_SERVER && d->server_rcvbuf > 0) {
 		/* Before listen(): the connections it accepts inherit the size,
@@ -367,7 +367,7 @@ int demo_app_listen(struct demo *d, int h, uint16_t port)
 
 int demo_app_connect(struct demo *d, int h, int s, uint32_t addr, uint16_t port)
 {
-	struct synack_endpoint peer = {addr, port};
+	struct synack_endpoint peer = {.addr = addr, .port = port};
 	demo_drain(d);
 	int r = synack_connect(d->st[h], s, &peer);
 	demo_app_event(d, h, s, "connect", r, NULL, &peer);
@@ -449,7 +449,7 @@ int demo_app_shutdown(struct demo *d, int h, int how)
 
 int demo_app_close(struct demo *d, int h)
 {
-	struct synack_endpoint l = {0, 0}, p = {0, 0};
+	struct synack_endpoint l = {.addr = 0, .port = 0}, p = {.addr = 0, .port = 0};
 	int s = d->sock[h];
 	synack_getsockname(d->st[h], s, &l);
 	synack_getpeername(d->st[h], s, &p);

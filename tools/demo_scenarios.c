@@ -123,8 +123,8 @@ static void sc_simultaneous_open(struct demo *d)
 	int cs = demo_app_socket(d, DEMO_CLIENT), ss = demo_app_socket(d, DEMO_SERVER);
 	d->sock[DEMO_CLIENT] = cs;
 	d->sock[DEMO_SERVER] = ss;
-	d->ep[DEMO_CLIENT] = (struct synack_endpoint){DEMO_CLIENT_ADDR, 5000};
-	d->ep[DEMO_SERVER] = (struct synack_endpoint){DEMO_SERVER_ADDR, 6000};
+	d->ep[DEMO_CLIENT] = (struct synack_endpoint){.addr = DEMO_CLIENT_ADDR, .port = 5000};
+	d->ep[DEMO_SERVER] = (struct synack_endpoint){.addr = DEMO_SERVER_ADDR, .port = 6000};
 	if (cs >= 0 && ss >= 0 && demo_app_bind(d, DEMO_CLIENT, cs, 5000) == 0 &&
 	    demo_app_bind(d, DEMO_SERVER, ss, 6000) == 0) {
 		demo_note(d, DEMO_CLIENT, "both connect at the same instant:");

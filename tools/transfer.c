@@ -322,7 +322,7 @@ static void app_event(struct xfer *x, int h, int s, const char *call, long ret,
 
 static void app_close(struct xfer *x, int h, int *s)
 {
-	struct synack_endpoint l = {0, 0}, p = {0, 0};
+	struct synack_endpoint l = {.addr = 0, .port = 0}, p = {.addr = 0, .port = 0};
 	synack_getsockname(x->st[h], *s, &l);
 	synack_getpeername(x->st[h], *s, &p);
 	drain(x);
@@ -558,7 +558,7 @@ static void start(struct xfer *x)
 {
 	struct transfer_result *r = x->res;
 	struct synack_stack *ss = x->st[DEMO_SERVER], *cs = x->st[DEMO_CLIENT];
-	struct synack_endpoint ep = {SERVER_ADDR, SERVER_PORT};
+	struct synack_endpoint ep = {.addr = SERVER_ADDR, .port = SERVER_PORT};
 	r->server = ep;
 	r->client.addr = CLIENT_ADDR;
 	x->lsock = synack_socket(ss);

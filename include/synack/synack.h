@@ -33,10 +33,26 @@ extern "C" {
 
 struct synack_stack;
 
-/* An IPv4 endpoint, both fields in host byte order (10.0.0.1 is 0x0a000001). */
+/* Address families of an endpoint.  IPv4 is 0, so an endpoint written
+ * before endpoints had a family (only addr and port set, the rest zero)
+ * is still an IPv4 one. */
+#define SYNACK_AF_INET 0
+#define SYNACK_AF_INET6 1
+
+/*
+ * An endpoint: an address and a port, the port in host byte order.  For
+ * SYNACK_AF_INET the address is addr, in host byte order (10.0.0.1 is
+ * 0x0a000001); for SYNACK_AF_INET6 it is addr6, the 16 bytes in network
+ * order, and addr is 0.  Initialise every field (e.g. `= {0}` or a
+ * designated initialiser): the family decides which address is read.
+ * IPv6 endpoints are not implemented yet: calls given one return
+ * -EAFNOSUPPORT.
+ */
 struct synack_endpoint {
 	uint32_t addr;
 	uint16_t port;
+	uint8_t family; /* SYNACK_AF_INET (0) or SYNACK_AF_INET6 */
+	uint8_t addr6[16];
 };
 
 /* ------------------------------------------------------------------ */

@@ -10,19 +10,44 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Host byte order.  Listeners use raddr = 0 and rport = 0. */
+#include <string.h>
+
+#include "core/addr.h"
+
+/* A connection's addresses and ports (ports in host byte order), of either
+ * family: both addresses are of the same one.  Listeners use the
+ * unspecified address of their family as raddr and rport = 0. */
 struct tuple {
-	uint32_t laddr, raddr;
+	struct addr laddr, raddr;
 	uint16_t lport, rport;
 };
 
+_Static_assert(sizeof(struct tuple) == 2 * sizeof(struct addr) + 4, "struct tuple has no padding");
+
 static inline int tuple_eq(const struct tuple *a, const struct tuple *b)
 {
-	return a->laddr == b->laddr && a->raddr == b->raddr && a->lport == b->lport &&
-	       a->rport == b->rport;
+	/* No padding (asserted above): the bytes are the value. */
+	return memcmp(a, b, sizeof(*a)) == 0;
 }
 
-/* No hash is stored in the node: comparing 12 bytes is as cheap as comparing
+/* The bytes keyed hashes of a connection are taken over (RFC 6528's
+ * F(localip, localport, remoteip, remoteport), RFC 4987 cookies): local
+ * address, local port, remote address, remote port in network byte order,
+ * addresses in their wire form, so an IPv4 tuple is 12 bytes and an IPv6
+ * one 36.  Returns the length written to out. */
+#define TUPLE_BYTES_MAX 36
+static inline size_t tuple_put(uint8_t *out, const struct tuple *t)
+{
+	size_t n = addr_put(out, &t->laddr);
+	out[n++] = (uint8_t)(t->lport >> 8);
+	out[n++] = (uint8_t)t->lport;
+	n += addr_put(out + n, &t->raddr);
+	out[n++] = (uint8_t)(t->rport >> 8);
+	out[n++] = (uint8_t)t->rport;
+	return n;
+}
+
+/* No hash is stored in the node: comparing the key is as cheap as comparing
  * a stored hash, and leaving it out keeps TIME_WAIT records small.  Removal
  * and growth hash the key again. */
 struct hnode {

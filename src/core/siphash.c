@@ -68,10 +68,11 @@ static inline uint64_t sip_final(struct sipstate *s, int drounds)
 	return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
 }
 
-static inline uint64_t siphash_cd(const uint8_t key[16], const void *data, size_t len, int c, int d)
+static inline uint64_t siphash_kcd(uint64_t k0, uint64_t k1, const void *data, size_t len, int c,
+                                   int d)
 {
 	const uint8_t *p = data;
-	struct sipstate s = sip_init(load_le64(key), load_le64(key + 8));
+	struct sipstate s = sip_init(k0, k1);
 	size_t full = len & ~(size_t)7;
 
 	for (size_t i = 0; i < full; i += 8)
@@ -87,6 +88,11 @@ static inline uint64_t siphash_cd(const uint8_t key[16], const void *data, size_
 	return sip_final(&s, d);
 }
 
+static inline uint64_t siphash_cd(const uint8_t key[16], const void *data, size_t len, int c, int d)
+{
+	return siphash_kcd(load_le64(key), load_le64(key + 8), data, len, c, d);
+}
+
 uint64_t siphash24(const uint8_t key[16], const void *data, size_t len)
 {
 	/* An ISN's 4-tuple (RFC 6528), hashed for every connection, with
@@ -99,6 +105,11 @@ uint64_t siphash24(const uint8_t key[16], const void *data, size_t len)
 uint64_t siphash13(const uint8_t key[16], const void *data, size_t len)
 {
 	return siphash_cd(key, data, len, 1, 3);
+}
+
+uint64_t siphash13_words(const uint64_t k[2], const void *data, size_t len)
+{
+	return siphash_kcd(k[0], k[1], data, len, 1, 3);
 }
 
 void siphash_key_words(const uint8_t key[16], uint64_t k[2])

@@ -17,6 +17,8 @@ uint64_t siphash24(const uint8_t key[16], const void *data, size_t len);
 uint64_t siphash13(const uint8_t key[16], const void *data, size_t len);
 /* The key as the two little-endian words the hash starts from. */
 void siphash_key_words(const uint8_t key[16], uint64_t k[2]);
+/* siphash13 under a key already split into words (siphash_key_words). */
+uint64_t siphash13_words(const uint64_t k[2], const void *data, size_t len);
 /* siphash13 of the 12 bytes be32(a) be32(b) be16(c) be16(d). */
 uint64_t siphash13_tuple(const uint64_t k[2], uint32_t a, uint32_t b, uint16_t c, uint16_t d);
 

@@ -10,7 +10,7 @@
 
 #include "core/siphash.h"
 #include "core/stack.h"
-#include "ip/ip4.h"
+#include "net/net.h"
 #include "sock/sock.h"
 #include "tcp/tcp.h"
 #include "wire/wire.h"
@@ -193,7 +193,6 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 	st->pkt_size = cfg->mtu;
 	/* The ICMP error bucket starts full. */
 	st->icmp_credit_us = (uint64_t)cfg->icmp_ratelimit_burst * cfg->icmp_ratelimit_ms * 1000u;
-	st->scratch = malloc(st->pkt_size);
 	timer_queue_init(&st->timers);
 	timer_node_init(&st->tw_timer);
 	/* The caches keep what a burst of this many connections frees. */
@@ -204,7 +203,7 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 	slab_init(&st->tw_slab, sizeof(struct tw), 1024);
 	slab_init(&st->buf_slab, RING_FIRST_ALLOC, 256);
 	slab_init(&st->ofo_slab, sizeof(struct ofo_seg) + cfg->mtu, 256);
-	if (!st->scratch || htable_init(&st->conns, st->key_hash, 64) != 0)
+	if (htable_init(&st->conns, st->key_hash, 64) != 0)
 		goto nomem_free;
 	if (htable_init(&st->listeners, st->key_hash, 16) != 0) {
 		htable_fini(&st->conns);
@@ -222,7 +221,6 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 		*error = 0;
 	return st;
 nomem_free:
-	free(st->scratch);
 	free(st);
 nomem:
 	if (error)
@@ -296,13 +294,7 @@ void synack_stack_free(struct synack_stack *st)
 	}
 	free(st->evq);
 	free(st->trace);
-	free(st->scratch);
 	free(st);
-}
-
-uint8_t *ip4_scratch(struct synack_stack *st)
-{
-	return st->scratch;
 }
 
 /* ------------------------------------------------------------------ */
@@ -322,7 +314,20 @@ int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t 
 	set_now(st, now);
 	if (!pkt)
 		len = 0;
-	return ip4_input(st, pkt, len);
+	/* The network layer validates the datagram and says what it carries
+	 * up; the stack, which sees every layer, hands it to TCP.  No layer
+	 * calls the one above it. */
+	struct net_up up;
+	int reason = net_input(st, pkt, len, &up);
+	switch (up.kind) {
+	case NET_UP_TCP:
+		return tcp_input(st, &up.tcp);
+	case NET_UP_TCP_ERROR:
+		reason = tcp_net_error(st, &up.err);
+		return reason == SYNACK_DROP_NONE ? 0 : net_error_dropped(st, &up, reason);
+	default:
+		return reason;
+	}
 }
 
 void synack_advance(struct synack_stack *st, uint64_t now)
@@ -421,20 +426,23 @@ size_t synack_output_pending(const struct synack_stack *st)
 	return st ? st->out_len : 0;
 }
 
-uint32_t stack_port_offset(struct synack_stack *st, uint32_t raddr, uint16_t rport)
+uint32_t stack_port_offset(struct synack_stack *st, const struct addr *raddr, uint16_t rport)
 {
-	uint32_t x = raddr ^ rport;
+	uint32_t x = raddr->w[0] ^ raddr->w[1] ^ raddr->w[2] ^ raddr->w[3] ^ rport;
 	x ^= x >> 16;
 	x ^= x >> 8;
 	struct port_memo *m = &st->port_memo[x % (sizeof(st->port_memo) / sizeof(*st->port_memo))];
-	if (m->ok && m->addr == raddr && m->port == rport)
+	if (m->ok && addr_eq(&m->addr, raddr) && m->port == rport)
 		return m->offset;
-	uint8_t b[10];
-	wire_put32(b, st->cfg.addr);
-	wire_put32(b + 4, raddr);
-	wire_put16(b + 8, rport);
-	m->offset = (uint32_t)siphash24(st->key_port, b, sizeof(b));
-	m->addr = raddr;
+	/* F(local address, remote address, remote port): the addresses in
+	 * their wire form, so an IPv4 peer hashes 10 bytes. */
+	struct addr laddr = addr_v4(st->cfg.addr);
+	uint8_t b[2 * 16 + 2];
+	size_t n = addr_put(b, &laddr);
+	n += addr_put(b + n, raddr);
+	wire_put16(b + n, rport);
+	m->offset = (uint32_t)siphash24(st->key_port, b, n + 2);
+	m->addr = *raddr;
 	m->port = rport;
 	m->ok = 1;
 	return m->offset;
@@ -620,7 +628,7 @@ void synack_memory(const struct synack_stack *st, struct synack_mem *out)
 		}
 	out->packets =
 	    (uint64_t)(st->out_len + st->pkt_free_len) * (sizeof(struct pkt) + st->pkt_size);
-	out->other = sizeof(*st) + st->pkt_size /* scratch */ +
+	out->other = sizeof(*st) +
 	             (uint64_t)st->cfg.trace_capacity * sizeof(*st->trace) +
 	             htable_bytes(&st->conns) + htable_bytes(&st->listeners) +
 	             timer_queue_bytes(&st->timers) + st->evq_cap * sizeof(*st->evq);

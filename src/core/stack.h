@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/addr.h"
 #include "core/hash.h"
 #include "core/slab.h"
 #include "core/timer.h"
@@ -62,7 +63,6 @@ struct synack_stack {
 	struct pkt *out_head, *out_tail, *pkt_free;
 	size_t out_len, pkt_free_len;
 	uint32_t pkt_size;
-	uint8_t *scratch; /* pkt_size bytes for assembling a payload */
 	uint16_t ip_id;
 
 	/* ICMP error rate limit: a token bucket kept as credit in
@@ -98,7 +98,8 @@ struct synack_stack {
 	/* RFC 6056 offsets of recent peers (stack_port_offset), direct-mapped
 	 * by the peer; a slot is valid when its `ok` is set. */
 	struct port_memo {
-		uint32_t addr, offset;
+		struct addr addr;
+		uint32_t offset;
 		uint16_t port, ok;
 	} port_memo[8];
 	uint64_t ofo_total; /* out-of-order bytes held by every connection (ofo_budget) */
@@ -153,6 +154,32 @@ static inline struct synack_trace *trace_add(struct synack_stack *st, uint8_t ki
 	return st->trace ? trace_next(st, kind) : NULL;
 }
 
+/* Fills a public endpoint that is all zero (a fresh trace record is) with
+ * an address and a port. */
+static inline void stack_endpoint_zeroed(struct synack_endpoint *e, const struct addr *a,
+                                         uint16_t port)
+{
+	e->port = port;
+	if (addr_is_v4(a)) {
+		e->addr = addr_to_v4(a);
+		return;
+	}
+	e->family = SYNACK_AF_INET6;
+	for (int i = 0; i < 4; i++) {
+		e->addr6[4 * i] = (uint8_t)(a->w[i] >> 24);
+		e->addr6[4 * i + 1] = (uint8_t)(a->w[i] >> 16);
+		e->addr6[4 * i + 2] = (uint8_t)(a->w[i] >> 8);
+		e->addr6[4 * i + 3] = (uint8_t)a->w[i];
+	}
+}
+
+/* A public endpoint for an address and a port. */
+static inline void stack_endpoint(struct synack_endpoint *e, const struct addr *a, uint16_t port)
+{
+	memset(e, 0, sizeof(*e));
+	stack_endpoint_zeroed(e, a, port);
+}
+
 /* Drops something and says why: counts it and traces it. */
 void stack_count_drop(struct synack_stack *st, int reason);
 
@@ -164,7 +191,7 @@ void stack_outbox_push(struct synack_stack *st, struct pkt *p);
 /* RFC 6056 algorithm 3's F(local address, remote address, remote port,
  * secret): SipHash-2-4 under key_port, remembered for recent peers since a
  * client connects to the same few servers again and again. */
-uint32_t stack_port_offset(struct synack_stack *st, uint32_t raddr, uint16_t rport);
+uint32_t stack_port_offset(struct synack_stack *st, const struct addr *raddr, uint16_t rport);
 
 /* Readiness queue. */
 void stack_notify(struct synack_stack *st, int sockfd);

@@ -9,8 +9,23 @@
 #include <string.h>
 
 #include "core/siphash.h"
+#include "net/net.h"
 #include "sock/sock.h"
 #include "tcp/tcp.h"
+
+/* The stack's own address (IPv4 only, until the IPv6 issue). */
+static struct addr local_addr(const struct synack_stack *st)
+{
+	return addr_v4(st->cfg.addr);
+}
+
+/* The MSS a link of the stack's MTU carries: the MTU less the network and
+ * TCP headers (RFC 9293 3.7.1). */
+static uint32_t default_mss(const struct synack_stack *st)
+{
+	struct addr ours = local_addr(st);
+	return st->cfg.mtu - (uint32_t)ip_hdr_len(&ours) - WIRE_TCP_HDR_LEN;
+}
 
 #define SOCK_MAX 1048576
 
@@ -71,7 +86,7 @@ int synack_socket(struct synack_stack *st)
 	so->linger = -1;
 	so->rcvbuf = (int)st->cfg.rcvbuf;
 	so->sndbuf = (int)st->cfg.sndbuf;
-	so->maxseg = (int)(st->cfg.mtu - WIRE_IP4_HDR_LEN - WIRE_TCP_HDR_LEN);
+	so->maxseg = (int)default_mss(st);
 	so->opts.ka_idle_ms = st->cfg.keepalive_time_ms;
 	so->opts.ka_intvl_ms = st->cfg.keepalive_intvl_ms;
 	so->opts.ka_cnt = (uint8_t)st->cfg.keepalive_probes;
@@ -145,18 +160,33 @@ void sock_table_free(struct synack_stack *st)
 	st->nsocks = st->nfree = 0;
 }
 
-static struct synack_endpoint endpoint(uint32_t addr, uint16_t port)
+static struct synack_endpoint endpoint(const struct addr *addr, uint16_t port)
 {
 	struct synack_endpoint e;
-	memset(&e, 0, sizeof(e));
-	e.addr = addr;
-	e.port = port;
+	stack_endpoint(&e, addr, port);
 	return e;
 }
 
-static int is_local_addr(const struct synack_stack *st, uint32_t addr)
+/* The address of an endpoint the application gave: 0, or -EAFNOSUPPORT for
+ * a family the stack does not speak (IPv6, for now), -EINVAL for one that
+ * does not exist. */
+static int endpoint_addr(const struct synack_endpoint *e, struct addr *out)
 {
-	return addr == 0 || addr == st->cfg.addr;
+	switch (e->family) {
+	case SYNACK_AF_INET:
+		*out = addr_v4(e->addr);
+		return 0;
+	case SYNACK_AF_INET6:
+		return -EAFNOSUPPORT;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int is_local_addr(const struct synack_stack *st, const struct addr *a)
+{
+	struct addr ours = local_addr(st);
+	return addr_is_any(a) || addr_eq(a, &ours);
 }
 
 /* ------------------------------------------------------------------ */
@@ -264,9 +294,12 @@ int synack_bind(struct synack_stack *st, int s, const struct synack_endpoint *lo
 		return err;
 	if (!local)
 		return -EINVAL;
+	struct addr laddr;
+	if ((err = endpoint_addr(local, &laddr)) != 0)
+		return err;
 	if (so->bound || so->tcb)
 		return -EINVAL;
-	if (!is_local_addr(st, local->addr))
+	if (!is_local_addr(st, &laddr))
 		return -EADDRNOTAVAIL;
 	if (local->port != 0 && port_taken(st, so, local->port))
 		return -EADDRINUSE;
@@ -286,21 +319,23 @@ int synack_bind(struct synack_stack *st, int s, const struct synack_endpoint *lo
  * given by a keyed hash of the remote endpoint, so ports are hard to guess
  * yet a local port is reused for a given peer only after the range cycles.
  */
-static int pick_port(struct synack_stack *st, struct sock *so, const struct synack_endpoint *peer)
+static int pick_port(struct synack_stack *st, struct sock *so, const struct addr *raddr,
+                     uint16_t rport)
 {
 	uint32_t lo = st->cfg.ephemeral_port_min, hi = st->cfg.ephemeral_port_max;
 	uint32_t num = hi - lo + 1;
-	uint32_t offset = stack_port_offset(st, peer ? peer->addr : 0, peer ? peer->port : 0);
+	struct addr ours = local_addr(st), any = addr_any_like(&ours);
+	uint32_t offset = stack_port_offset(st, raddr ? raddr : &any, rport);
 	for (uint32_t i = 0; i < num; i++) {
 		uint16_t port = (uint16_t)(lo + (offset + st->ephemeral_next + i) % num);
 		if (port_taken(st, so, port))
 			continue;
-		if (peer) {
-			struct tuple t = {st->cfg.addr, peer->addr, port, peer->port};
+		if (raddr) {
+			struct tuple t = {local_addr(st), *raddr, port, rport};
 			if (htable_find(&st->conns, &t))
 				continue;
 		} else {
-			struct tuple t = {0, 0, port, 0};
+			struct tuple t = {any, any, port, 0};
 			if (htable_find(&st->listeners, &t))
 				continue;
 		}
@@ -330,14 +365,15 @@ int synack_listen(struct synack_stack *st, int s, int backlog)
 	}
 	if (so->tcb || so->connecting)
 		return -EINVAL;
-	if (!so->bound && (err = pick_port(st, so, NULL)) != 0)
+	if (!so->bound && (err = pick_port(st, so, NULL, 0)) != 0)
 		return err;
 	/* The backlog is capped at somaxconn, as Linux does; a backlog of
 	 * zero or less still admits one connection. */
 	uint32_t b = backlog < 1 ? 1 : (uint32_t)backlog;
 	if (b > st->cfg.somaxconn)
 		b = st->cfg.somaxconn;
-	struct tuple t = {st->cfg.addr, 0, so->lport, 0};
+	struct addr ours = local_addr(st);
+	struct tuple t = {ours, addr_any_like(&ours), so->lport, 0};
 	if (htable_find(&st->listeners, &t))
 		return -EADDRINUSE;
 	err = tcp_open_passive(st, s, &t, (int)b, &l);
@@ -386,7 +422,7 @@ int synack_accept(struct synack_stack *st, int s, struct synack_endpoint *peer)
 	ns->maxseg = (int)c->rcv_mss;
 	c->sockfd = fd;
 	if (peer)
-		*peer = endpoint(ns->raddr, ns->rport);
+		*peer = endpoint(&ns->raddr, ns->rport);
 	/* The child may already have data, a FIN, or both. */
 	stack_notify(st, fd);
 	stack_notify(st, s);
@@ -400,7 +436,12 @@ int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint 
 	struct tcb *tcb;
 	if (!so)
 		return err;
-	if (!peer || peer->port == 0 || peer->addr == 0 || peer->addr == 0xffffffffu ||
+	if (!peer)
+		return -EINVAL;
+	struct addr raddr;
+	if ((err = endpoint_addr(peer, &raddr)) != 0)
+		return err;
+	if (peer->port == 0 || peer->addr == 0 || peer->addr == 0xffffffffu ||
 	    (peer->addr >> 28) == 0xe)
 		return -EINVAL;
 	if (so->listening)
@@ -411,9 +452,9 @@ int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint 
 		           : -EISCONN;
 	if (so->connecting)
 		return -EISCONN; /* a finished connection cannot be reused */
-	if (!so->bound && (err = pick_port(st, so, peer)) != 0)
+	if (!so->bound && (err = pick_port(st, so, &raddr, peer->port)) != 0)
 		return err;
-	struct tuple t = {st->cfg.addr, peer->addr, so->lport, peer->port};
+	struct tuple t = {local_addr(st), raddr, so->lport, peer->port};
 	if (htable_find(&st->conns, &t))
 		return -EADDRINUSE;
 	err = tcp_open_active(st, s, &t, (uint32_t)so->maxseg, (uint32_t)so->rcvbuf,
@@ -424,7 +465,7 @@ int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint 
 	tcp_keepalive_reset(tcb);
 	so->tcb = tcb;
 	so->connecting = 1;
-	so->raddr = peer->addr;
+	so->raddr = raddr;
 	so->rport = peer->port;
 	return -EINPROGRESS;
 }
@@ -605,7 +646,8 @@ int synack_getsockname(struct synack_stack *st, int s, struct synack_endpoint *l
 		return err;
 	if (!local)
 		return -EINVAL;
-	*local = endpoint(so->named ? st->cfg.addr : 0, so->lport);
+	struct addr ours = local_addr(st), any = addr_any_like(&ours);
+	*local = endpoint(so->named ? &ours : &any, so->lport);
 	return 0;
 }
 
@@ -619,7 +661,7 @@ int synack_getpeername(struct synack_stack *st, int s, struct synack_endpoint *p
 		return -EINVAL;
 	if (!so->connecting || so->listening)
 		return -ENOTCONN;
-	*peer = endpoint(so->raddr, so->rport);
+	*peer = endpoint(&so->raddr, so->rport);
 	return 0;
 }
 
@@ -714,7 +756,7 @@ int synack_setsockopt(struct synack_stack *st, int s, int opt, int value)
 		}
 		return 0;
 	case SYNACK_TCP_MAXSEG: {
-		uint32_t max = st->cfg.mtu - WIRE_IP4_HDR_LEN - WIRE_TCP_HDR_LEN;
+		uint32_t max = default_mss(st);
 		if (value < 88 || (uint32_t)value > max)
 			return -EINVAL; /* RFC 9293 leaves room; Linux uses 88 */
 		if (so->tcb)
@@ -831,7 +873,9 @@ int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info
 	memset(info, 0, sizeof(*info));
 	if (!so->tcb) {
 		/* The connection may live on as a TIME_WAIT record. */
-		struct tuple k = {so->named ? st->cfg.addr : 0, so->raddr, so->lport, so->rport};
+		struct addr ours = local_addr(st);
+		struct tuple k = {so->named ? ours : addr_any_like(&ours), so->raddr, so->lport,
+		                  so->rport};
 		struct hnode *n = so->connecting ? htable_find(&st->conns, &k) : NULL;
 		struct conn_head *h = n ? container_of(n, struct conn_head, node) : NULL;
 		info->state = SYNACK_CLOSED;
@@ -887,10 +931,8 @@ static void walk_conn(void *ctx, struct hnode *n)
 	struct conn_head *h = container_of(n, struct conn_head, node);
 	struct synack_conn c;
 	memset(&c, 0, sizeof(c));
-	c.local.addr = n->key.laddr;
-	c.local.port = n->key.lport;
-	c.remote.addr = n->key.raddr;
-	c.remote.port = n->key.rport;
+	stack_endpoint(&c.local, &n->key.laddr, n->key.lport);
+	stack_endpoint(&c.remote, &n->key.raddr, n->key.rport);
 	if (h->node.kind == CONN_TW) {
 		struct tw *tw = container_of(h, struct tw, h);
 		c.state = SYNACK_TIME_WAIT;
@@ -898,7 +940,7 @@ static void walk_conn(void *ctx, struct hnode *n)
 		c.socket = -1;
 	} else {
 		struct tcb *t = container_of(h, struct tcb, h);
-		c.local.addr = t->t.laddr;
+		stack_endpoint(&c.local, &t->t.laddr, t->t.lport);
 		c.state = t->state;
 		c.state_since_us = t->state_since;
 		c.socket = t->sockfd;

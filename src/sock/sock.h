@@ -25,7 +25,7 @@ struct sock {
 	/* The local address is the stack's once named (by bind, listen,
 	 * connect or accept; 0 before); ports and the peer's address here. */
 	uint16_t lport, rport;
-	uint32_t raddr;
+	struct addr raddr;
 	struct tcp_opts opts; /* given to the connection when it exists */
 	/* Unread data kept after the connection ended (allocated then, and only
 	 * if there is some; freed once read). */

@@ -205,7 +205,8 @@ _Static_assert(offsetof(struct tcb, t) == offsetof(struct tcb, h.node.key),
 
 /*
  * A connection in TIME_WAIT, shrunk to what RFC 9293 needs to answer
- * stragglers (64 bytes); the TCB and its buffers are gone.  Every record
+ * stragglers (88 bytes: 64 before addresses became 128 bits wide for
+ * IPv6); the TCB and its buffers are gone.  Every record
  * lasts time_wait_ms from when it was made, so the records expire in the
  * order they were made: they form one list, oldest first, and the stack
  * arms one timer for the oldest instead of one per record.  A record that
@@ -227,7 +228,7 @@ struct tw {
 	uint32_t order_lo;
 };
 
-_Static_assert(sizeof(struct tw) <= 64, "a TIME_WAIT record fits in 64 bytes");
+_Static_assert(sizeof(struct tw) <= 88, "a TIME_WAIT record fits in 88 bytes");
 
 static inline uint16_t tcp_tw_rcv_wnd(const struct tw *tw)
 {
@@ -308,11 +309,11 @@ int tcp_cookie_check(const struct synack_stack *st, const struct tuple *t, uint3
 int tcp_input(struct synack_stack *st, const struct wire_tcp *w);
 
 /* tcp_err.c: ICMP errors about our segments (RFC 5927, RFC 5461, RFC 1191) */
-/* m is a parsed Destination Unreachable, Time Exceeded or Parameter Problem
- * quoting a TCP datagram from our address with at least 8 bytes of its
- * header (icmp_input checks this).  Returns 0, or the enum synack_drop
- * reason the error was dropped for. */
-int tcp_icmp_error(struct synack_stack *st, const struct wire_icmp *m);
+struct net_err;
+/* e is an error about a TCP segment from our address, as the network layer
+ * translated it (src/net/net.h).  Returns 0, or the enum synack_drop reason
+ * the error was dropped for. */
+int tcp_net_error(struct synack_stack *st, const struct net_err *e);
 /* What a connection that timed out reports: its soft error, else -ETIMEDOUT. */
 int tcp_timeout_error(const struct tcb *tcb);
 

@@ -29,33 +29,33 @@
  * down to one of them (536 when it announced none, RFC 9293 3.7.1). */
 static const uint16_t COOKIE_MSS[8] = {64, 536, 1200, 1300, 1380, 1420, 1440, 1460};
 
-static void put_tuple(uint8_t *b, const struct tuple *t, uint32_t peer_isn)
+/* The connection and the peer's ISN, as the bytes both hashes start
+ * with; returns their length (16 for IPv4, 40 for IPv6). */
+static size_t put_tuple(uint8_t *b, const struct tuple *t, uint32_t peer_isn)
 {
-	wire_put32(b, t->laddr);
-	wire_put16(b + 4, t->lport);
-	wire_put32(b + 6, t->raddr);
-	wire_put16(b + 10, t->rport);
-	wire_put32(b + 12, peer_isn);
+	size_t n = tuple_put(b, t);
+	wire_put32(b + n, peer_isn);
+	return n + 4;
 }
 
 static uint32_t cookie_offset(const struct synack_stack *st, const struct tuple *t,
                               uint32_t peer_isn)
 {
-	uint8_t b[17];
-	put_tuple(b, t, peer_isn);
-	b[16] = 'o';
-	return (uint32_t)siphash24(st->key_cookie, b, sizeof(b));
+	uint8_t b[TUPLE_BYTES_MAX + 5];
+	size_t n = put_tuple(b, t, peer_isn);
+	b[n++] = 'o';
+	return (uint32_t)siphash24(st->key_cookie, b, n);
 }
 
 static uint32_t cookie_mac(const struct synack_stack *st, const struct tuple *t, uint32_t peer_isn,
                            uint32_t slot, uint32_t idx)
 {
-	uint8_t b[22];
-	put_tuple(b, t, peer_isn);
-	wire_put32(b + 16, slot);
-	b[20] = (uint8_t)idx;
-	b[21] = 'm';
-	return (uint32_t)siphash24(st->key_cookie, b, sizeof(b)) & COOKIE_MAC_MASK;
+	uint8_t b[TUPLE_BYTES_MAX + 10];
+	size_t n = put_tuple(b, t, peer_isn);
+	wire_put32(b + n, slot);
+	b[n + 4] = (uint8_t)idx;
+	b[n + 5] = 'm';
+	return (uint32_t)siphash24(st->key_cookie, b, n + 6) & COOKIE_MAC_MASK;
 }
 
 uint32_t tcp_cookie_make(const struct synack_stack *st, const struct tuple *t, uint32_t peer_isn,

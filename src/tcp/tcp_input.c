@@ -135,10 +135,8 @@ static void begin_trace(struct synack_stack *st, struct rx *s)
 	if (!r)
 		return;
 	r->kind = SYNACK_TRACE_RX;
-	r->local.addr = w->daddr;
-	r->local.port = w->dport;
-	r->remote.addr = w->saddr;
-	r->remote.port = w->sport;
+	stack_endpoint_zeroed(&r->local, &w->daddr, w->dport);
+	stack_endpoint_zeroed(&r->remote, &w->saddr, w->sport);
 	r->flags = w->flags;
 	r->seq = w->seq;
 	r->ack = w->ack;
@@ -246,7 +244,7 @@ static void send_cookie_syn_ack(struct tcb *l, struct rx *s)
 {
 	struct synack_stack *st = l->st;
 	const struct wire_tcp *w = s->w;
-	struct tuple t = {w->daddr, w->saddr, w->dport, w->sport};
+	struct tuple t = {.laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
 	struct wire_tcp_opts o;
 	uint32_t iss = tcp_cookie_make(st, &t, s->seq, w->opts.has_mss ? w->opts.mss : 536);
 	memset(&o, 0, sizeof(o));
@@ -297,7 +295,7 @@ static struct verdict cookie_ack_arrives(struct tcb *l, struct rx *s, struct tcb
 {
 	struct synack_stack *st = l->st;
 	const struct wire_tcp *w = s->w;
-	struct tuple t = {w->daddr, w->saddr, w->dport, w->sport};
+	struct tuple t = {.laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
 	uint32_t mss;
 	if (tcp_cookie_check(st, &t, s->seq - 1, s->ack - 1, &mss) != 0) {
 		STAT_INC(st, SyncookiesFailed);
@@ -1000,12 +998,14 @@ static struct verdict synchronized_segment_arrives(struct tcb *tcb, struct rx *s
 /* ------------------------------------------------------------------ */
 /* TIME-WAIT, answered from the compact record.                        */
 
-static struct tcb *find_listener(struct synack_stack *st, uint32_t addr, uint16_t port)
+static struct tcb *find_listener(struct synack_stack *st, const struct addr *addr, uint16_t port)
 {
-	struct tuple k = {addr, 0, port, 0};
+	/* A listener bound to this address first, then one bound to the
+	 * unspecified address of its family. */
+	struct tuple k = {.laddr = *addr, .raddr = addr_any_like(addr), .lport = port};
 	struct hnode *n = htable_find(&st->listeners, &k);
 	if (!n) {
-		k.laddr = 0;
+		k.laddr = k.raddr;
 		n = htable_find(&st->listeners, &k);
 	}
 	return n ? container_of(container_of(n, struct conn_head, node), struct tcb, h) : NULL;
@@ -1040,7 +1040,7 @@ static void tw_segment_arrives(struct synack_stack *st, struct tw *tw, struct rx
 			v = VERDICT(A_DROP, RST_OUT_OF_WINDOW);
 		}
 	} else if (has(s, SYNACK_TH_SYN)) {
-		struct tcb *l = find_listener(st, s->w->daddr, s->w->dport);
+		struct tcb *l = find_listener(st, &s->w->daddr, s->w->dport);
 		if (l && seq_gt(s->seq, nxt) && !has(s, SYNACK_TH_ACK)) {
 			/* RFC 1122 4.2.2.13 (RFC 6191 without timestamps): a
 			 * SYN above the old RCV.NXT may reopen the connection,
@@ -1104,7 +1104,7 @@ int tcp_input(struct synack_stack *st, const struct wire_tcp *w)
 
 static void segment_arrives(struct synack_stack *st, const struct wire_tcp *w, struct rx *s)
 {
-	struct tuple key = {w->daddr, w->saddr, w->dport, w->sport};
+	struct tuple key = {.laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
 	struct hnode *n;
 
 	memset(s, 0, sizeof(*s));
@@ -1131,7 +1131,7 @@ static void segment_arrives(struct synack_stack *st, const struct wire_tcp *w, s
 		finish_tcb(tcb, s, v);
 		return;
 	}
-	struct tcb *l = find_listener(st, w->daddr, w->dport);
+	struct tcb *l = find_listener(st, &w->daddr, w->dport);
 	if (l) {
 		struct tcb *child = NULL;
 		struct verdict v = listen_segment_arrives(l, s, 0, 0, &child);

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "ip/ip4.h"
+#include "net/net.h"
 #include "tcp/tcp.h"
 
 void tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, uint32_t ack,
@@ -32,7 +32,10 @@ void tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, 
 	o.opts = opts ? *opts : no_opts;
 	/* The payload goes from the send buffer straight into the datagram,
 	 * summed for the checksum on the way: one pass over the bytes. */
-	size_t hdr_len = wire_tcp_hdr_len(&o), room = st->pkt_size - WIRE_IP4_HDR_LEN - hdr_len;
+	/* The network header goes in front; its length depends on the
+	 * family (net.h), which TCP never asks for itself. */
+	size_t ip_len = ip_hdr_len(&t->raddr);
+	size_t hdr_len = wire_tcp_hdr_len(&o), room = st->pkt_size - ip_len - hdr_len;
 	uint32_t sum = 0;
 	n = 0;
 	if (!buf || buf_off >= buf->len)
@@ -40,7 +43,7 @@ void tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, 
 	else if (len > buf->len - buf_off)
 		len = buf->len - buf_off;
 	if (len <= room) { /* always: the MSS fits the MTU */
-		uint8_t *dst = p->data + WIRE_IP4_HDR_LEN + hdr_len;
+		uint8_t *dst = p->data + ip_len + hdr_len;
 		if (len) {
 			uint32_t first;
 			const uint8_t *a = ring_span(buf, buf_off, len, &first);
@@ -55,25 +58,21 @@ void tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, 
 				sum = (uint32_t)((all & 0xffffffffu) + (all >> 32));
 			}
 		}
-		n = wire_tcp_emit_summed(p->data + WIRE_IP4_HDR_LEN,
-		                         st->pkt_size - WIRE_IP4_HDR_LEN, &o, len, sum);
+		n = wire_tcp_emit_summed(p->data + ip_len, st->pkt_size - ip_len, &o, len, sum);
 	}
 	if (n == 0) {
 		stack_pkt_free(st, p);
 		STAT_INC(st, IpOutDiscards);
 		return;
 	}
-	ip4_finish(st, p, t->laddr, t->raddr, WIRE_IPPROTO_TCP, n);
 
 	STAT_INC(st, OutSegs);
 	if (flags & SYNACK_TH_RST)
 		STAT_INC(st, OutRsts);
 	struct synack_trace *r = trace_add(st, SYNACK_TRACE_TX);
 	if (r) {
-		r->local.addr = t->laddr;
-		r->local.port = t->lport;
-		r->remote.addr = t->raddr;
-		r->remote.port = t->rport;
+		stack_endpoint_zeroed(&r->local, &t->laddr, t->lport);
+		stack_endpoint_zeroed(&r->remote, &t->raddr, t->rport);
 		r->flags = flags;
 		r->seq = seq;
 		r->ack = ack;
@@ -82,7 +81,7 @@ void tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, 
 		r->iss = iss;
 		r->irs = irs;
 	}
-	ip4_send(st, p);
+	ip_output(st, &t->laddr, &t->raddr, WIRE_IPPROTO_TCP, p, n);
 }
 
 /* Sends one segment of this connection at sequence number seq. */
@@ -164,7 +163,7 @@ void tcp_send_rst_for(struct tcb *tcb)
 
 void tcp_reset_reply(struct synack_stack *st, const struct wire_tcp *w)
 {
-	struct tuple t = {w->daddr, w->saddr, w->dport, w->sport};
+	struct tuple t = {.laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
 	uint32_t seg_len =
 	    w->data_len + !!(w->flags & SYNACK_TH_SYN) + !!(w->flags & SYNACK_TH_FIN);
 	/* RFC 9293 3.10.7.1: an incoming RST is discarded; otherwise, if the

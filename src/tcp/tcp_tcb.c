@@ -130,7 +130,7 @@ int tcp_tcb_hash(struct tcb *tcb, int listening)
 		return 0;
 	tcb->h.node.key = tcb->t;
 	if (listening) {
-		tcb->h.node.key.raddr = 0;
+		tcb->h.node.key.raddr = addr_any_like(&tcb->t.laddr);
 		tcb->h.node.key.rport = 0;
 	}
 	err = htable_insert(listening ? &st->listeners : &st->conns, &tcb->h.node);
@@ -155,10 +155,8 @@ void tcp_trace_state(struct synack_stack *st, const struct tuple *t, uint32_t is
 	struct synack_trace *r = trace_add(st, SYNACK_TRACE_STATE);
 	if (!r)
 		return;
-	r->local.addr = t->laddr;
-	r->local.port = t->lport;
-	r->remote.addr = t->raddr;
-	r->remote.port = t->rport;
+	stack_endpoint_zeroed(&r->local, &t->laddr, t->lport);
+	stack_endpoint_zeroed(&r->remote, &t->raddr, t->rport);
 	r->from = (uint8_t)from;
 	r->to = (uint8_t)to;
 	r->cause = (uint8_t)cause;
@@ -212,12 +210,9 @@ void tcp_set_state(struct tcb *tcb, int to, int cause)
  * M a timer ticking every 4 microseconds, F a keyed hash. */
 uint32_t tcp_isn(struct synack_stack *st, const struct tuple *t)
 {
-	uint8_t b[12];
-	wire_put32(b, t->laddr);
-	wire_put16(b + 4, t->lport);
-	wire_put32(b + 6, t->raddr);
-	wire_put16(b + 10, t->rport);
-	return (uint32_t)siphash24(st->key_isn, b, sizeof(b)) + (uint32_t)(st->now / 4);
+	uint8_t b[TUPLE_BYTES_MAX];
+	size_t n = tuple_put(b, t);
+	return (uint32_t)siphash24(st->key_isn, b, n) + (uint32_t)(st->now / 4);
 }
 
 uint32_t tcp_fin_seq(const struct tcb *tcb)

@@ -246,23 +246,12 @@ uint16_t wire_csum_fold(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-/*
- * RFC 9293 3.1: the pseudo-header is the source address, the destination
- * address, a zero byte, the protocol and the TCP length (header plus data,
- * not counting the pseudo-header).  len is summed as two 16-bit halves so
- * the function is also right for lengths above 65535.
- */
-uint32_t wire_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len)
+/* The longest TCP segment (header and data) a datagram of seg's family
+ * carries: IPv4's total length counts its own header, IPv6's payload
+ * length does not. */
+static size_t wire_tcp_max_len(const struct wire_tcp_out *seg)
 {
-	uint32_t sum = 0;
-	sum += src >> 16;
-	sum += src & 0xffff;
-	sum += dst >> 16;
-	sum += dst & 0xffff;
-	sum += proto;
-	sum += len >> 16;
-	sum += len & 0xffff;
-	return sum;
+	return addr_is_v4(&seg->saddr) ? 0xffff - WIRE_IP4_HDR_LEN : 0xffff;
 }
 
 /* ------------------------------------------------------------------ */
@@ -405,10 +394,10 @@ static int parse_opts(const uint8_t *o, size_t n, struct wire_tcp_opts *opts)
 	return SYNACK_DROP_NONE;
 }
 
-int wire_tcp_parse(const struct wire_ip4 *ip, struct wire_tcp *out)
+/* Parses a TCP segment of n bytes whose pseudo-header sums to pseudo (the
+ * addresses are the caller's to fill in). */
+static inline int tcp_parse(const uint8_t *seg, size_t n, uint32_t pseudo, struct wire_tcp *out)
 {
-	const uint8_t *seg = ip->payload;
-	size_t n = ip->payload_len;
 
 	if (n < WIRE_TCP_HDR_LEN)
 		return SYNACK_DROP_TCP_TRUNCATED;
@@ -419,10 +408,8 @@ int wire_tcp_parse(const struct wire_ip4 *ip, struct wire_tcp *out)
 		return SYNACK_DROP_TCP_BAD_OFFSET;
 
 	/* RFC 9293 3.1: the checksum covers the pseudo-header, the header and
-	 * the data; over a correct segment it sums to all ones.  The
-	 * protocol is TCP's own number whatever the caller's ip->proto says. */
-	uint32_t sum = wire_csum_pseudo(ip->src, ip->dst, WIRE_IPPROTO_TCP, (uint32_t)n);
-	if (wire_csum_fold(wire_csum_add(sum, seg, n)) != 0)
+	 * the data; over a correct segment it sums to all ones. */
+	if (wire_csum_fold(wire_csum_add(pseudo, seg, n)) != 0)
 		return SYNACK_DROP_TCP_BAD_CHECKSUM;
 
 	int err = parse_opts(seg + WIRE_TCP_HDR_LEN, hdr_len - WIRE_TCP_HDR_LEN, &out->opts);
@@ -443,8 +430,6 @@ int wire_tcp_parse(const struct wire_ip4 *ip, struct wire_tcp *out)
 	if (sport == 0 || dport == 0)
 		return SYNACK_DROP_TCP_BAD_PORT;
 
-	out->saddr = ip->src;
-	out->daddr = ip->dst;
 	out->sport = sport;
 	out->dport = dport;
 	out->seq = wire_get32(seg + 4);
@@ -456,6 +441,28 @@ int wire_tcp_parse(const struct wire_ip4 *ip, struct wire_tcp *out)
 	out->data = seg + hdr_len;
 	out->data_len = (uint32_t)(n - hdr_len);
 	return SYNACK_DROP_NONE;
+}
+
+/* The protocol in the pseudo-header is TCP's own number whatever the
+ * network header says. */
+int wire_tcp_parse_net(const struct wire_net *net, struct wire_tcp *out)
+{
+	uint32_t n = (uint32_t)net->payload_len;
+	int r = tcp_parse(net->payload, net->payload_len,
+	                  wire_csum_pseudo_net(&net->src, &net->dst, WIRE_IPPROTO_TCP, n), out);
+	out->saddr = net->src;
+	out->daddr = net->dst;
+	return r;
+}
+
+int wire_tcp_parse(const struct wire_ip4 *ip, struct wire_tcp *out)
+{
+	uint32_t n = (uint32_t)ip->payload_len;
+	int r = tcp_parse(ip->payload, ip->payload_len,
+	                  wire_csum_pseudo(ip->src, ip->dst, WIRE_IPPROTO_TCP, n), out);
+	out->saddr = addr_v4(ip->src);
+	out->daddr = addr_v4(ip->dst);
+	return r;
 }
 
 /*
@@ -525,9 +532,10 @@ size_t wire_tcp_emit_summed(uint8_t *buf, size_t cap, const struct wire_tcp_out 
 	size_t opt_len = write_opts(opts, &seg->opts);
 	size_t hdr_len = WIRE_TCP_HDR_LEN + opt_len;
 
-	/* Also refuse a segment no IPv4 datagram could carry (RFC 791 total
-	 * length is 16 bits); nothing is written in either case. */
-	if (len > 0xffff - WIRE_IP4_HDR_LEN - hdr_len || cap < hdr_len + len)
+	/* Also refuse a segment no datagram could carry (RFC 791's total
+	 * length and RFC 8200's payload length are 16 bits); nothing is
+	 * written in either case. */
+	if (len > wire_tcp_max_len(seg) - hdr_len || cap < hdr_len + len)
 		return 0;
 
 	wire_put16(buf, seg->sport);
@@ -544,7 +552,8 @@ size_t wire_tcp_emit_summed(uint8_t *buf, size_t cap, const struct wire_tcp_out 
 	/* The header is a multiple of four bytes long, so the payload's sum
 	 * (taken from its own start) adds in without a byte swap. */
 	size_t total = hdr_len + len;
-	uint32_t sum = wire_csum_pseudo(seg->saddr, seg->daddr, WIRE_IPPROTO_TCP, (uint32_t)total);
+	uint32_t sum =
+	    wire_csum_pseudo_net(&seg->saddr, &seg->daddr, WIRE_IPPROTO_TCP, (uint32_t)total);
 	sum = wire_csum_add(sum, buf, hdr_len);
 	uint64_t all = (uint64_t)sum + payload_sum;
 	wire_put16(buf + 16, wire_csum_fold((uint32_t)((all & 0xffffffffu) + (all >> 32))));
@@ -649,7 +658,7 @@ size_t wire_tcp_emit(uint8_t *buf, size_t cap, const struct wire_tcp_out *seg,
                      const uint8_t *payload, size_t len)
 {
 	size_t hdr_len = wire_tcp_hdr_len(seg);
-	if (len > 0xffff - WIRE_IP4_HDR_LEN - hdr_len || cap < hdr_len + len)
+	if (len > wire_tcp_max_len(seg) - hdr_len || cap < hdr_len + len)
 		return 0;
 	/* The payload may already sit at buf + hdr_len (built in place);
 	 * memmove copes with that and with any other overlap. */

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/addr.h"
 #include "synack/synack.h"
 
 #define WIRE_IP4_HDR_LEN 20
@@ -44,6 +45,24 @@ int wire_ip4_parse(const uint8_t *pkt, size_t len, struct wire_ip4 *out);
 void wire_ip4_emit(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl,
                    uint16_t id, size_t payload_len);
 
+/*
+ * What a transport parser needs of the network header that carried it,
+ * whatever its family: the addresses (for the pseudo-header checksum, RFC
+ * 9293 3.1 for IPv4, RFC 8200 8.1 for IPv6) and the transport payload.
+ */
+struct wire_net {
+	struct addr src, dst;
+	const uint8_t *payload; /* points into the datagram */
+	size_t payload_len;
+};
+
+/* The network part of an IPv4 datagram. */
+static inline struct wire_net wire_ip4_net(const struct wire_ip4 *ip)
+{
+	struct wire_net n = {addr_v4(ip->src), addr_v4(ip->dst), ip->payload, ip->payload_len};
+	return n;
+}
+
 /* TCP options we understand. */
 struct wire_tcp_opts {
 	uint8_t has_mss, has_wscale, sack_permitted, has_ts;
@@ -54,7 +73,7 @@ struct wire_tcp_opts {
 
 /* A parsed TCP segment. */
 struct wire_tcp {
-	uint32_t saddr, daddr; /* from the IP header, host order */
+	struct addr saddr, daddr; /* from the network header */
 	uint16_t sport, dport;
 	uint32_t seq, ack;
 	uint8_t flags; /* SYNACK_TH_* */
@@ -67,7 +86,8 @@ struct wire_tcp {
 };
 
 /*
- * Parses the TCP segment carried by ip.  Returns SYNACK_DROP_NONE or:
+ * Parses the TCP segment carried by a network header of either family.
+ * Returns SYNACK_DROP_NONE or:
  * TCP_TRUNCATED (fewer than 20 bytes), TCP_BAD_OFFSET (data offset < 5 or
  * past the segment), TCP_BAD_CHECKSUM (pseudo-header checksum, RFC 9293
  * 3.1), TCP_BAD_OPTION (an option length of 0 or 1, or running past the
@@ -75,11 +95,13 @@ struct wire_tcp {
  * FIN, SYN with RST), TCP_BAD_PORT (source or destination port 0).
  * Unknown options are skipped; EOL ends the list.
  */
+int wire_tcp_parse_net(const struct wire_net *net, struct wire_tcp *out);
+/* The same for a segment carried by IPv4. */
 int wire_tcp_parse(const struct wire_ip4 *ip, struct wire_tcp *out);
 
 /* What wire_tcp_emit writes. */
 struct wire_tcp_out {
-	uint32_t saddr, daddr;
+	struct addr saddr, daddr; /* for the pseudo-header; both of one family */
 	uint16_t sport, dport;
 	uint32_t seq, ack;
 	uint8_t flags;
@@ -188,8 +210,34 @@ uint32_t wire_csum_copy(uint32_t sum, void *dst, const void *src, size_t len);
 uint32_t wire_csum_swap(uint32_t sum);
 /* Folds a 32-bit sum to 16 bits and inverts it: the value for the header. */
 uint16_t wire_csum_fold(uint32_t sum);
-/* Sum of the TCP/UDP pseudo-header (RFC 9293 3.1). */
-uint32_t wire_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len);
+/*
+ * Sum of the TCP/UDP pseudo-header of IPv4 (RFC 9293 3.1): the source
+ * address, the destination address, a zero byte, the protocol and the TCP
+ * length (header plus data, not counting the pseudo-header).  len is
+ * summed as two 16-bit halves so that lengths above 65535 are right too.
+ * Inline: every segment in and out sums one.
+ */
+static inline uint32_t wire_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len)
+{
+	return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + proto + (len >> 16) +
+	       (len & 0xffff);
+}
+
+/* The same for addresses of either family: RFC 9293 3.1's for IPv4
+ * addresses, RFC 8200 8.1's for IPv6 (both 128-bit addresses, a 32-bit
+ * length, three zero bytes and the next header).  Every term is at most
+ * 0xffff and there are 19 of them: no overflow of 32 bits. */
+static inline uint32_t wire_csum_pseudo_net(const struct addr *src, const struct addr *dst,
+                                            uint8_t proto, uint32_t len)
+{
+	if (addr_is_v4(src))
+		return wire_csum_pseudo(addr_to_v4(src), addr_to_v4(dst), proto, len);
+	uint32_t sum = proto + (len >> 16) + (len & 0xffff);
+	for (int i = 0; i < 4; i++)
+		sum += (src->w[i] >> 16) + (src->w[i] & 0xffff) + (dst->w[i] >> 16) +
+		       (dst->w[i] & 0xffff);
+	return sum;
+}
 
 /* Big-endian loads and stores. */
 static inline uint16_t wire_get16(const uint8_t *p)

@@ -250,8 +250,8 @@ size_t t_build(struct t *t, uint8_t *buf, size_t cap, const char *flags, uint32_
 	struct wire_tcp_out o;
 	uint8_t payload[65536];
 	memset(&o, 0, sizeof o);
-	o.saddr = T_PEER_ADDR;
-	o.daddr = T_US_ADDR;
+	o.saddr = addr_v4(T_PEER_ADDR);
+	o.daddr = addr_v4(T_US_ADDR);
 	o.sport = t->peer_port;
 	o.dport = t->our_port ? t->our_port : T_LISTEN_PORT;
 	o.seq = seq;
@@ -382,7 +382,7 @@ int t_expect_at(struct t *t, const char *file, int line, const char *flags, uint
 	if (t->ip.src != T_US_ADDR || t->ip.dst != T_PEER_ADDR || g->dport != t->peer_port ||
 	    (t->our_port && g->sport != t->our_port)) {
 		char a[24], b[24];
-		struct synack_endpoint src = {t->ip.src, g->sport}, dst = {t->ip.dst, g->dport};
+		struct synack_endpoint src = {.addr = t->ip.src, .port = g->sport}, dst = {.addr = t->ip.dst, .port = g->dport};
 		check_fail(file, line, "segment from %s to %s: not on the scripted 4-tuple",
 		           synack_endpoint_str(&src, a, sizeof a),
 		           synack_endpoint_str(&dst, b, sizeof b));
@@ -549,7 +549,7 @@ void t_dropped_at(struct t *t, const char *file, int line, int reason)
 
 void t_listen_at(struct t *t, const char *file, int line, int backlog)
 {
-	struct synack_endpoint ep = {T_US_ADDR, T_LISTEN_PORT};
+	struct synack_endpoint ep = {.addr = T_US_ADDR, .port = T_LISTEN_PORT};
 	int s = synack_socket(t->st);
 	if (s < 0) {
 		check_fail(file, line, "synack_socket: %s", synack_strerror(s));
@@ -580,7 +580,7 @@ void t_accept_at(struct t *t, const char *file, int line)
 
 void t_connect_at(struct t *t, const char *file, int line)
 {
-	struct synack_endpoint peer = {T_PEER_ADDR, t->peer_port}, local;
+	struct synack_endpoint peer = {.addr = T_PEER_ADDR, .port = t->peer_port}, local;
 	int s = synack_socket(t->st);
 	if (s < 0) {
 		check_fail(file, line, "synack_socket: %s", synack_strerror(s));

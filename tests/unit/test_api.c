@@ -104,7 +104,7 @@ static void pair_advance_ms(struct pair *p, uint64_t ms)
 
 static struct synack_endpoint ep(uint32_t addr, uint16_t port)
 {
-	struct synack_endpoint e = {addr, port};
+	struct synack_endpoint e = {.addr = addr, .port = port};
 	return e;
 }
 
@@ -455,8 +455,9 @@ static void api_connect_errors(void)
 	struct synack_stack *st = p->st[0];
 	int s = synack_socket(st);
 	struct synack_endpoint bad[] = {
-	    {ADDR_B, 0},       {0, PORT},           {0xe0000001u, PORT},
-	    {0xefffffffu, 80}, {0xffffffffu, PORT}, {0, 0},
+	    {.addr = ADDR_B, .port = 0},       {.addr = 0, .port = PORT},
+	    {.addr = 0xe0000001u, .port = PORT}, {.addr = 0xefffffffu, .port = 80},
+	    {.addr = 0xffffffffu, .port = PORT}, {.addr = 0, .port = 0},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		int r = synack_connect(st, s, &bad[i]);
@@ -1067,7 +1068,7 @@ static void api_endpoint_parse(void)
 	    {"1..3.4", 0, 0, 0},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct synack_endpoint e = {0x5a5a5a5au, 0x5a5a};
+		struct synack_endpoint e = {.addr = 0x5a5a5a5au, .port = 0x5a5a};
 		int r = synack_endpoint_parse(cases[i].text, &e);
 		if (cases[i].ok) {
 			if (r != 0 || e.addr != cases[i].addr || e.port != cases[i].port)
@@ -1081,12 +1082,12 @@ static void api_endpoint_parse(void)
 	}
 	/* Round trip through synack_endpoint_str. */
 	char buf[32];
-	struct synack_endpoint e = {0xc0a80101u, 8080}, back;
+	struct synack_endpoint e = {.addr = 0xc0a80101u, .port = 8080}, back;
 	CHECK_STR(synack_endpoint_str(&e, buf, sizeof buf), "192.168.1.1:8080");
 	CHECK_EQ(synack_endpoint_parse(buf, &back), 0);
 	CHECK_EQ(back.addr, e.addr);
 	CHECK_EQ(back.port, e.port);
-	struct synack_endpoint widest = {0xffffffffu, 65535};
+	struct synack_endpoint widest = {.addr = 0xffffffffu, .port = 65535};
 	char exact[22];
 	CHECK_STR(synack_endpoint_str(&widest, exact, sizeof exact), "255.255.255.255:65535");
 }

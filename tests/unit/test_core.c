@@ -513,8 +513,8 @@ static struct tuple tuple_of(uint32_t i)
 {
 	/* Many connections to one server port from a few clients, which is
 	 * what a busy listener sees. */
-	return (struct tuple){.laddr = 0x0a000001,
-	                      .raddr = 0xc0a80000 + (i >> 14),
+	return (struct tuple){.laddr = addr_v4(0x0a000001),
+	                      .raddr = addr_v4(0xc0a80000 + (i >> 14)),
 	                      .lport = 80,
 	                      .rport = (uint16_t)(1024 + (i & 0x3fff))};
 }
@@ -579,15 +579,15 @@ static void hash_tuples_differing_in_one_field_are_distinct(void)
 	struct htable t;
 	struct hnode n[6];
 	CHECK_EQ(htable_init(&t, hkey, 16), 0);
-	struct tuple base = {.laddr = 0x0a000001, .raddr = 0x0a000002, .lport = 80, .rport = 5000};
+	struct tuple base = {.laddr = addr_v4(0x0a000001), .raddr = addr_v4(0x0a000002), .lport = 80, .rport = 5000};
 	for (int i = 0; i < 6; i++)
 		n[i].key = base;
-	n[1].key.laddr++;
-	n[2].key.raddr++;
+	n[1].key.laddr.w[3]++;
+	n[2].key.raddr.w[3]++;
 	n[3].key.lport++;
 	n[4].key.rport++;
 	/* A listener on the same local address and port. */
-	n[5].key.raddr = 0;
+	n[5].key.raddr = addr_v4(0);
 	n[5].key.rport = 0;
 	for (int i = 0; i < 6; i++)
 		CHECK_EQ(htable_insert(&t, &n[i]), 0);
@@ -609,15 +609,15 @@ static void hash_every_tuple_byte_affects_hash(void)
 	 * part of the tuple would not be hashed (or padding would be). */
 	struct htable t;
 	CHECK_EQ(htable_init(&t, hkey, 16), 0);
-	struct tuple base = {.laddr = 0x0a000001, .raddr = 0x0a000002, .lport = 80, .rport = 5000};
+	struct tuple base = {.laddr = addr_v4(0x0a000001), .raddr = addr_v4(0x0a000002), .lport = 80, .rport = 5000};
 	uint64_t h0 = htable_hash(&t, &base);
 	for (int b = 0; b < 8; b++) {
 		struct tuple k = base;
 		uint32_t bit = 1u << (8 * (b % 4));
 		if (b < 4)
-			k.laddr ^= bit;
+			k.laddr.w[3] ^= bit;
 		else
-			k.raddr ^= bit;
+			k.raddr.w[3] ^= bit;
 		CHECK(htable_hash(&t, &k) != h0);
 	}
 	for (int b = 0; b < 4; b++) {

@@ -67,7 +67,7 @@ static void established_out_of_window_pure_ack_loop_stops(void)
 	struct synack_stack *st = synack_stack_new(&c, NULL);
 	CHECK(st != NULL);
 	int s = synack_socket(st);
-	struct synack_endpoint self = {T_US_ADDR, 5000};
+	struct synack_endpoint self = {.addr = T_US_ADDR, .port = 5000};
 	CHECK_EQ(synack_bind(st, s, &self), 0);
 	CHECK_EQ(synack_connect(st, s, &self), -EINPROGRESS);
 	uint8_t pkt[2048];

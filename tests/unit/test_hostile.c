@@ -111,8 +111,8 @@ static size_t build(uint8_t *buf, size_t cap, uint32_t src, uint16_t sport, uint
 	static uint8_t payload[MAXPKT];
 	struct wire_tcp_out o;
 	memset(&o, 0, sizeof o);
-	o.saddr = src;
-	o.daddr = US;
+	o.saddr = addr_v4(src);
+	o.daddr = addr_v4(US);
 	o.sport = sport;
 	o.dport = dport;
 	o.seq = seq;
@@ -256,7 +256,7 @@ static void establish(struct h *h, uint16_t pport)
 	struct wire_ip4 ip;
 	struct wire_tcp tcp;
 	struct wire_tcp_opts mss = {.has_mss = 1, .mss = 1460};
-	struct synack_endpoint local = {0, CPORT};
+	struct synack_endpoint local = {.addr = 0, .port = CPORT};
 	/* A fresh listener: mutants may have filled the old one's backlog
 	 * with half-open children. */
 	if (h->clistener > 0)
@@ -293,7 +293,7 @@ static struct h *h_new(void)
 	h->st = new_stack();
 	h->now = 1000;
 	h->listener = synack_socket(h->st);
-	struct synack_endpoint local = {0, LPORT};
+	struct synack_endpoint local = {.addr = 0, .port = LPORT};
 	CHECK_EQ(synack_bind(h->st, h->listener, &local), 0);
 	CHECK_EQ(synack_listen(h->st, h->listener, 16), 0);
 	h->clistener = -1;

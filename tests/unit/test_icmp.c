@@ -6,7 +6,7 @@
  */
 #include <stdlib.h>
 
-#include "ip/icmp.h"
+#include "net/icmp4.h"
 #include "script.h"
 
 #define ROUTER 0x0a0000feu

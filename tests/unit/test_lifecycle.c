@@ -71,7 +71,7 @@ static void world_open(struct world *w, uint64_t seed)
 	CHECK_EQ(synack_sim_set_path(w->sim, ha, hb, &p), 0);
 	CHECK_EQ(synack_sim_set_path(w->sim, hb, ha, &p), 0);
 	w->listener = synack_socket(w->b);
-	struct synack_endpoint local = {0, PORT};
+	struct synack_endpoint local = {.addr = 0, .port = PORT};
 	CHECK_EQ(synack_bind(w->b, w->listener, &local), 0);
 	CHECK_EQ(synack_listen(w->b, w->listener, 64), 0);
 }
@@ -131,7 +131,7 @@ static void one_batch(struct world *w, int first)
 		k->s = -1;
 		k->c = synack_socket(w->a);
 		CHECK(k->c >= 0);
-		struct synack_endpoint peer = {ADDR_B, k->kind == REFUSED ? CLOSED_PORT : PORT};
+		struct synack_endpoint peer = {.addr = ADDR_B, .port = k->kind == REFUSED ? CLOSED_PORT : PORT};
 		CHECK_EQ(synack_connect(w->a, k->c, &peer), -EINPROGRESS);
 	}
 	run_ms(w, 50);
@@ -320,7 +320,7 @@ static void lifecycle_accounting_returns_to_zero(void)
 
 	/* The stacks are still usable: one more connection, then zero again. */
 	int c = synack_socket(w.a);
-	struct synack_endpoint peer = {ADDR_B, PORT};
+	struct synack_endpoint peer = {.addr = ADDR_B, .port = PORT};
 	CHECK_EQ(synack_connect(w.a, c, &peer), -EINPROGRESS);
 	run_ms(&w, 50);
 	int s = synack_accept(w.b, w.listener, NULL);
@@ -346,7 +346,7 @@ static void lifecycle_vanished_peer_still_returns_to_zero(void)
 	int cs[4], ss[4];
 	for (int i = 0; i < 4; i++) {
 		cs[i] = synack_socket(w.a);
-		struct synack_endpoint peer = {ADDR_B, PORT};
+		struct synack_endpoint peer = {.addr = ADDR_B, .port = PORT};
 		CHECK_EQ(synack_connect(w.a, cs[i], &peer), -EINPROGRESS);
 	}
 	run_ms(&w, 50);

@@ -57,7 +57,7 @@ static void bind_matches_the_rule_over_every_socket(void)
 			/* Few ports, so that collisions are common. */
 			uint16_t port = (uint16_t)(1000 + rng_below(&r, 12));
 			int want = model_taken(m, i, port) ? -EADDRINUSE : 0;
-			struct synack_endpoint e = {0, port};
+			struct synack_endpoint e = {.addr = 0, .port = port};
 			CHECK_EQ(synack_bind(st, m[i].fd, &e), want);
 			if (want == 0) {
 				m[i].bound = 1;
@@ -98,7 +98,7 @@ static void ephemeral_ports_avoid_listeners_and_bound_ports(void)
 	uint8_t used[10] = {0};
 	for (int p = 0; p < 10; p += 2) {
 		int s = synack_socket(st);
-		struct synack_endpoint e = {0, (uint16_t)(40000 + p)};
+		struct synack_endpoint e = {.addr = 0, .port = (uint16_t)(40000 + p)};
 		CHECK_EQ(synack_bind(st, s, &e), 0);
 		used[p] = 1;
 	}

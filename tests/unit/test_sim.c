@@ -614,7 +614,7 @@ static size_t rst_arrivals(const struct net *n, uint64_t *t, size_t max)
 static void connect_pair(struct net *n, int *cs, int *as)
 {
 	int ls = synack_socket(n->st[1]);
-	struct synack_endpoint srv = {ADDR_B, 80};
+	struct synack_endpoint srv = {.addr = ADDR_B, .port = 80};
 	CHECK_EQ(synack_bind(n->st[1], ls, &srv), 0);
 	CHECK_EQ(synack_listen(n->st[1], ls, 8), 0);
 	*cs = synack_socket(n->st[0]);
@@ -1152,7 +1152,7 @@ static void lost_syn_is_retransmitted_on_the_virtual_clock(void)
 		CHECK_EQ(synack_sim_set_path(n.sim, n.b, n.a, &p), 0);
 
 		int ls = synack_socket(n.st[1]);
-		struct synack_endpoint any = {ADDR_B, 80};
+		struct synack_endpoint any = {.addr = ADDR_B, .port = 80};
 		CHECK_EQ(synack_bind(n.st[1], ls, &any), 0);
 		CHECK_EQ(synack_listen(n.st[1], ls, 8), 0);
 		int cs = synack_socket(n.st[0]);
@@ -1170,7 +1170,7 @@ static void lost_syn_is_retransmitted_on_the_virtual_clock(void)
 		CHECK(k >= 2);
 		if (k >= 2)
 			CHECK(sent[1]->t >= 1000000);
-		struct synack_endpoint peer = {0, 0};
+		struct synack_endpoint peer = {.addr = 0, .port = 0};
 		int as = synack_accept(n.st[1], ls, &peer);
 		CHECK(as >= 0);
 		CHECK_EQ(peer.addr, ADDR_A);

@@ -744,7 +744,7 @@ static int run_params(const struct xparams *params, int verbose, struct run *r, 
 	}
 
 	struct app *c = &r->app[CLIENT], *s = &r->app[SERVER];
-	struct synack_endpoint srv = {ADDR_S, PORT_S};
+	struct synack_endpoint srv = {.addr = ADDR_S, .port = PORT_S};
 	s->listen_fd = synack_socket(r->st[SERVER]);
 	CHECK(s->listen_fd >= 0);
 	CHECK_EQ(synack_bind(r->st[SERVER], s->listen_fd, &srv), 0);

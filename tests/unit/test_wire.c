@@ -67,8 +67,8 @@ static struct wire_tcp_out base_seg(void)
 {
 	struct wire_tcp_out s;
 	memset(&s, 0, sizeof(s));
-	s.saddr = SRC_ADDR;
-	s.daddr = DST_ADDR;
+	s.saddr = addr_v4(SRC_ADDR);
+	s.daddr = addr_v4(DST_ADDR);
 	s.sport = 49152;
 	s.dport = 80;
 	s.seq = 0x01020304;
@@ -85,7 +85,7 @@ static size_t build(uint8_t *d, size_t cap, const struct wire_tcp_out *seg, cons
 	size_t n = wire_tcp_emit(d + 20, cap - 20, seg, payload, len);
 	if (n == 0)
 		return 0;
-	wire_ip4_emit(d, seg->saddr, seg->daddr, WIRE_IPPROTO_TCP, 64, 0x1234, n);
+	wire_ip4_emit(d, addr_to_v4(&seg->saddr), addr_to_v4(&seg->daddr), WIRE_IPPROTO_TCP, 64, 0x1234, n);
 	return 20 + n;
 }
 
@@ -313,8 +313,8 @@ static void tcp_emit_summed_matches_emit(void)
 		payload[i] = (uint8_t)xorshift(&seed);
 	struct wire_tcp_out o;
 	memset(&o, 0, sizeof(o));
-	o.saddr = SRC_ADDR;
-	o.daddr = DST_ADDR;
+	o.saddr = addr_v4(SRC_ADDR);
+	o.daddr = addr_v4(DST_ADDR);
 	o.sport = 1234;
 	o.dport = 80;
 	o.seq = 0x01020304;
@@ -693,8 +693,8 @@ static void check_roundtrip(const struct wire_tcp_out *s, const uint8_t *payload
 	CHECK_EQ(ol % 4, 0);
 	CHECK(ol <= WIRE_TCP_MAX_OPT_LEN);
 	CHECK_EQ(parse_both(d, n, &t), SYNACK_DROP_NONE);
-	CHECK_EQ(t.saddr, s->saddr);
-	CHECK_EQ(t.daddr, s->daddr);
+	CHECK(addr_eq(&t.saddr, &s->saddr));
+	CHECK(addr_eq(&t.daddr, &s->daddr));
 	CHECK_EQ(t.sport, s->sport);
 	CHECK_EQ(t.dport, s->dport);
 	CHECK_EQ_U64(t.seq, s->seq);
@@ -829,7 +829,7 @@ static void tcp_emit_refuses_oversized_segment(void)
 		s.opts.has_ts = 1;
 		CHECK_EQ(wire_tcp_emit(buf + 20, cap - 20, &s, payload, max + 1), 0);
 		CHECK_EQ(wire_tcp_emit(buf + 20, cap - 20, &s, payload, max), 65535 - 20);
-		wire_ip4_emit(buf, s.saddr, s.daddr, 6, 64, 1, 65535 - 20);
+		wire_ip4_emit(buf, addr_to_v4(&s.saddr), addr_to_v4(&s.daddr), 6, 64, 1, 65535 - 20);
 		CHECK_EQ(parse_both(buf, 65535, &t), SYNACK_DROP_NONE);
 		CHECK_EQ(t.data_len, max);
 	}
@@ -850,7 +850,7 @@ static void tcp_emit_payload_in_place(void)
 	memcpy(want, d + 40 + ol, 33);
 	size_t n = wire_tcp_emit(d + 20, sizeof(d) - 20, &s, d + 40 + ol, 33);
 	CHECK_EQ(n, 20 + ol + 33);
-	wire_ip4_emit(d, s.saddr, s.daddr, 6, 64, 1, n);
+	wire_ip4_emit(d, addr_to_v4(&s.saddr), addr_to_v4(&s.daddr), 6, 64, 1, n);
 	struct wire_tcp t;
 	CHECK_EQ(parse_both(d, 20 + n, &t), SYNACK_DROP_NONE);
 	CHECK_EQ(t.data_len, 33);

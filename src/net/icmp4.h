@@ -12,9 +12,13 @@
 /* The largest ICMP error we send, IP header included (RFC 1812 4.3.2.3). */
 #define ICMP_ERROR_MAX 576
 
-/* Handles an ICMP message addressed to us.  Returns 0 or the enum
- * synack_drop reason it was dropped for (the caller counts and traces it). */
-int icmp_input(struct synack_stack *st, const struct wire_ip4 *ip);
+struct net_up;
+
+/* Handles an ICMP message addressed to us; an error about one of our TCP
+ * segments is translated into up->err for TCP (up->kind NET_UP_TCP_ERROR).
+ * Returns 0 or the enum synack_drop reason it was dropped for (the caller
+ * counts and traces it). */
+int icmp_input(struct synack_stack *st, const struct wire_ip4 *ip, struct net_up *up);
 
 /*
  * Sends an ICMP error of type and code (rest: bytes 4..7 of its header)

@@ -3,14 +3,17 @@
  * 3.2.2.6).  What we send unasked: Protocol Unreachable for datagrams of a
  * protocol we do not implement (RFC 1122 3.2.2.1), rate limited.  What we
  * act on: Destination Unreachable, Time Exceeded and Parameter Problem
- * about a TCP segment we sent, handed to TCP (src/tcp/tcp_err.c).  Source
+ * about a TCP segment we sent, translated into a family-neutral struct
+ * net_err that the stack hands to TCP (src/tcp/tcp_err.c).  Source
  * Quench (RFC 6633), Redirect, echo replies and unknown types are counted
  * and dropped.
  */
-#include "ip/icmp.h"
+#include "net/icmp4.h"
 
-#include "ip/ip4.h"
-#include "tcp/tcp.h"
+#include <errno.h>
+
+#include "net/ip4.h"
+#include "net/net.h"
 
 /* RFC 792: the informational (query) types.  Anything else -- the error
  * types and types we do not know -- counts as an error message, about
@@ -118,11 +121,10 @@ int icmp_send_error(struct synack_stack *st, const uint8_t *pkt, size_t len, uin
 		quote = total;
 	size_t n = wire_icmp_emit(p->data + WIRE_IP4_HDR_LEN, st->pkt_size - WIRE_IP4_HDR_LEN, type,
 	                          code, rest, pkt, quote);
-	ip4_finish(st, p, st->cfg.addr, src, WIRE_IPPROTO_ICMP, n);
+	ip4_output(st, st->cfg.addr, src, WIRE_IPPROTO_ICMP, p, n);
 	STAT_INC(st, IcmpOutMsgs);
 	if (type == WIRE_ICMP_DEST_UNREACH)
 		STAT_INC(st, IcmpOutDestUnreachs);
-	ip4_send(st, p);
 	return 1;
 }
 
@@ -148,18 +150,60 @@ static int echo_reply(struct synack_stack *st, const struct wire_ip4 *ip, const 
 	}
 	n = wire_icmp_emit(p->data + WIRE_IP4_HDR_LEN, st->pkt_size - WIRE_IP4_HDR_LEN,
 	                   WIRE_ICMP_ECHO_REPLY, 0, m->rest, m->data, m->data_len);
-	ip4_finish(st, p, st->cfg.addr, ip->src, WIRE_IPPROTO_ICMP, n);
+	ip4_output(st, st->cfg.addr, ip->src, WIRE_IPPROTO_ICMP, p, n);
 	STAT_INC(st, IcmpOutMsgs);
 	STAT_INC(st, IcmpOutEchoReps);
-	ip4_send(st, p);
 	return SYNACK_DROP_NONE;
 }
 
-/* An error about a datagram: find what it is about.  Only TCP sends
- * datagrams that can draw errors (echo replies may too, but nothing here
- * waits for news of them). */
-static int error_arrives(struct synack_stack *st, const struct wire_icmp *m)
+/* Destination Unreachable codes as errnos: Linux's icmp_err_convert, so an
+ * application sees what it would see on the kernel's TCP. */
+static int unreach_errno(uint8_t code)
 {
+	switch (code) {
+	case 0:  /* net unreachable */
+	case 6:  /* destination network unknown */
+	case 9:  /* network administratively prohibited */
+	case 11: /* network unreachable for TOS */
+		return -ENETUNREACH;
+	case 2: /* protocol unreachable */
+		return -ENOPROTOOPT;
+	case 3: /* port unreachable */
+		return -ECONNREFUSED;
+	case 4: /* fragmentation needed: handled by path MTU discovery */
+		return -EMSGSIZE;
+	case 5: /* source route failed */
+		return -EOPNOTSUPP;
+	case 7: /* destination host unknown */
+		return -EHOSTDOWN;
+	case 8: /* source host isolated */
+		return -ENONET;
+	default: /* 1 host unreachable, 10 and 12 host prohibited / for TOS,
+	          * 13-15 communication administratively prohibited */
+		return -EHOSTUNREACH;
+	}
+}
+
+/* RFC 1191 7: the plateaus of common MTUs, to estimate the next-hop MTU
+ * when an old router sends Fragmentation Needed without one. */
+static uint32_t plateau_below(uint32_t len)
+{
+	static const uint16_t plateaus[] = {32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296};
+	for (size_t i = 0; i < sizeof(plateaus) / sizeof(plateaus[0]); i++)
+		if (plateaus[i] < len)
+			return plateaus[i];
+	return 68;
+}
+
+/* An error about a datagram: find what it is about and say it in the
+ * terms TCP understands (struct net_err).  Only TCP sends datagrams that
+ * can draw errors (echo replies may too, but nothing here waits for news
+ * of them). */
+static int error_arrives(struct synack_stack *st, const struct wire_icmp *m, struct net_up *up)
+{
+	const struct wire_icmp_quote *q = &m->quote;
+	struct net_err *e = &up->err;
+
 	/* The quoted datagram must be one of ours. */
 	if (m->quote.src != st->cfg.addr)
 		return SYNACK_DROP_ICMP_NO_CONN;
@@ -171,10 +215,52 @@ static int error_arrives(struct synack_stack *st, const struct wire_icmp *m)
 		STAT_INC(st, IcmpInErrors);
 		return SYNACK_DROP_ICMP_BAD_QUOTE;
 	}
-	return tcp_icmp_error(st, m);
+	/* The quote is of a segment we sent: we are its source. */
+	e->t = (struct tuple){.laddr = addr_v4(q->src),
+	                      .raddr = addr_v4(q->dst),
+	                      .lport = wire_get16(q->l4),
+	                      .rport = wire_get16(q->l4 + 2)};
+	e->seq = wire_get32(q->l4 + 4);
+	e->kind = NET_ERR_DEST;
+	e->err = 0;
+	e->cause = 0;
+	e->mtu = 0;
+	switch (m->type) {
+	case WIRE_ICMP_DEST_UNREACH:
+		if (m->code == WIRE_ICMP_FRAG_NEEDED) {
+			/* RFC 1191: the next-hop MTU, or an estimate from the
+			 * quoted length when an old router left it out; never
+			 * below min_pmtu (Linux's, 552 unless set otherwise). */
+			e->kind = NET_ERR_PMTU;
+			e->mtu = m->mtu ? m->mtu : plateau_below(q->total_len);
+			if (e->mtu < st->cfg.min_pmtu)
+				e->mtu = st->cfg.min_pmtu;
+		} else if (m->code > 15) {
+			/* Codes past 15 are not defined (RFC 1812 5.2.7.1). */
+			e->kind = NET_ERR_IGNORED;
+		} else {
+			e->err = unreach_errno(m->code);
+			e->cause = SYNACK_CAUSE_ICMP_UNREACHABLE;
+		}
+		break;
+	case WIRE_ICMP_TIME_EXCEEDED:
+		e->err = -EHOSTUNREACH;
+		e->cause = SYNACK_CAUSE_ICMP_TIME_EXCEEDED;
+		break;
+	case WIRE_ICMP_PARAM_PROBLEM:
+		e->err = -EPROTO;
+		e->cause = SYNACK_CAUSE_ICMP_PARAM_PROBLEM;
+		break;
+	default:
+		/* Source Quench (RFC 6633) and Redirect do not get here. */
+		e->kind = NET_ERR_IGNORED;
+		break;
+	}
+	up->kind = NET_UP_TCP_ERROR;
+	return SYNACK_DROP_NONE;
 }
 
-int icmp_input(struct synack_stack *st, const struct wire_ip4 *ip)
+int icmp_input(struct synack_stack *st, const struct wire_ip4 *ip, struct net_up *up)
 {
 	struct wire_icmp m;
 	int reason;
@@ -198,13 +284,13 @@ int icmp_input(struct synack_stack *st, const struct wire_ip4 *ip)
 		return SYNACK_DROP_ICMP_IGNORED;
 	case WIRE_ICMP_DEST_UNREACH:
 		STAT_INC(st, IcmpInDestUnreachs);
-		return error_arrives(st, &m);
+		return error_arrives(st, &m, up);
 	case WIRE_ICMP_TIME_EXCEEDED:
 		STAT_INC(st, IcmpInTimeExcds);
-		return error_arrives(st, &m);
+		return error_arrives(st, &m, up);
 	case WIRE_ICMP_PARAM_PROBLEM:
 		STAT_INC(st, IcmpInParmProbs);
-		return error_arrives(st, &m);
+		return error_arrives(st, &m, up);
 	case WIRE_ICMP_SOURCE_QUENCH:
 		/* RFC 6633: hosts MUST ignore Source Quench. */
 		STAT_INC(st, IcmpInSrcQuenchs);

@@ -1,22 +1,44 @@
-#include "ip/ip4.h"
+/*
+ * IPv4 (RFC 791, RFC 1122 3.2.1): datagrams in, validated and handed up;
+ * transport payloads out, wrapped in a header.
+ */
+#include "net/ip4.h"
 
-#include "ip/icmp.h"
-#include "tcp/tcp.h"
+#include "net/icmp4.h"
+#include "net/net.h"
 #include "wire/wire.h"
 
-static int ip4_drop(struct synack_stack *st, int reason, const struct wire_ip4 *ip)
+/* Counts and traces a dropped datagram; src and dst are NULL when its
+ * header did not parse. */
+static int net_drop(struct synack_stack *st, int reason, const struct addr *src,
+                    const struct addr *dst)
 {
 	struct synack_trace *r;
 	stack_count_drop(st, reason);
 	r = trace_add(st, SYNACK_TRACE_DROP);
 	if (r) {
 		r->reason = (uint8_t)reason;
-		if (ip) {
-			r->local.addr = ip->dst;
-			r->remote.addr = ip->src;
+		if (src) {
+			stack_endpoint_zeroed(&r->local, dst, 0);
+			stack_endpoint_zeroed(&r->remote, src, 0);
 		}
 	}
 	return reason;
+}
+
+static int ip4_drop(struct synack_stack *st, int reason, const struct wire_ip4 *ip)
+{
+	struct addr src, dst;
+	if (!ip)
+		return net_drop(st, reason, NULL, NULL);
+	src = addr_v4(ip->src);
+	dst = addr_v4(ip->dst);
+	return net_drop(st, reason, &src, &dst);
+}
+
+int net_error_dropped(struct synack_stack *st, const struct net_up *up, int reason)
+{
+	return net_drop(st, reason, &up->src, &up->dst);
 }
 
 static int is_bad_source(uint32_t a)
@@ -26,12 +48,18 @@ static int is_bad_source(uint32_t a)
 	return a == 0 || a == 0xffffffffu || (a >> 28) == 0xe || (a >> 24) == 0;
 }
 
-int ip4_input(struct synack_stack *st, const uint8_t *pkt, size_t len)
+int net_input(struct synack_stack *st, const uint8_t *pkt, size_t len, struct net_up *up)
+{
+	/* IPv6 (version 6) will be told apart here. */
+	return ip4_input(st, pkt, len, up);
+}
+
+int ip4_input(struct synack_stack *st, const uint8_t *pkt, size_t len, struct net_up *up)
 {
 	struct wire_ip4 ip;
-	struct wire_tcp tcp;
 	int reason;
 
+	up->kind = NET_UP_NONE;
 	STAT_INC(st, IpInReceives);
 	reason = wire_ip4_parse(pkt, len, &ip);
 	if (reason == SYNACK_DROP_IP_FRAGMENT) {
@@ -52,8 +80,10 @@ int ip4_input(struct synack_stack *st, const uint8_t *pkt, size_t len)
 		STAT_INC(st, IpInAddrErrors);
 		return ip4_drop(st, SYNACK_DROP_IP_BAD_SRC, &ip);
 	}
+	up->src = addr_v4(ip.src);
+	up->dst = addr_v4(ip.dst);
 	if (ip.proto == WIRE_IPPROTO_ICMP) {
-		reason = icmp_input(st, &ip);
+		reason = icmp_input(st, &ip, up);
 		return reason == SYNACK_DROP_NONE ? 0 : ip4_drop(st, reason, &ip);
 	}
 	if (ip.proto != WIRE_IPPROTO_TCP) {
@@ -64,7 +94,7 @@ int ip4_input(struct synack_stack *st, const uint8_t *pkt, size_t len)
 		icmp_send_error(st, pkt, len, WIRE_ICMP_DEST_UNREACH, WIRE_ICMP_PROTO_UNREACH, 0);
 		return ip4_drop(st, SYNACK_DROP_IP_NOT_TCP, &ip);
 	}
-	reason = wire_tcp_parse(&ip, &tcp);
+	reason = wire_tcp_parse(&ip, &up->tcp);
 	if (reason != SYNACK_DROP_NONE) {
 		/* RFC 4022 tcpInErrs: segments received in error. */
 		STAT_INC(st, InErrs);
@@ -73,18 +103,17 @@ int ip4_input(struct synack_stack *st, const uint8_t *pkt, size_t len)
 		return ip4_drop(st, reason, &ip);
 	}
 	STAT_INC(st, InSegs);
-	return tcp_input(st, &tcp);
+	up->kind = NET_UP_TCP;
+	return 0;
 }
 
-void ip4_finish(struct synack_stack *st, struct pkt *p, uint32_t src, uint32_t dst, uint8_t proto,
-                size_t len)
+void ip4_output(struct synack_stack *st, uint32_t src, uint32_t dst, uint8_t proto,
+                struct pkt *p, size_t len)
 {
 	wire_ip4_emit(p->data, src, dst, proto, st->cfg.ttl, st->ip_id++, len);
 	p->len = (uint16_t)(len + WIRE_IP4_HDR_LEN);
-}
-
-void ip4_send(struct synack_stack *st, struct pkt *p)
-{
 	STAT_INC(st, IpOutRequests);
 	stack_outbox_push(st, p);
 }
+
+

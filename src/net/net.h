@@ -1,0 +1,83 @@
+/*
+ * The network layer's boundary, the same for every IP version: what goes
+ * down (a transport payload and the two addresses it travels between) and
+ * what comes up (a transport segment to deliver, or an ICMP error about a
+ * segment we sent, already translated out of its family's codes).  TCP
+ * uses only this header of src/net, so it never names a family; IPv4
+ * lives behind it in ip4.c and icmp4.c, and IPv6 will add its own files
+ * behind the same functions.
+ */
+#ifndef SYNACK_NET_H
+#define SYNACK_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+#include "core/hash.h"
+#include "core/stack.h"
+#include "net/ip4.h"
+#include "wire/wire.h"
+
+/* The network header of a datagram from src to dst: IPv4's 20 bytes (we
+ * send no options) or IPv6's fixed 40 (RFC 8200 3; we send no extension
+ * headers).  What comes before a transport header in every datagram. */
+static inline size_t ip_hdr_len(const struct addr *dst)
+{
+	return addr_is_v4(dst) ? WIRE_IP4_HDR_LEN : 40;
+}
+
+/*
+ * Sends a transport payload of len bytes that the caller has written at
+ * p->data + ip_hdr_len(dst) (its checksum over the pseudo-header of src and
+ * dst included): writes the network header in front and queues the
+ * datagram for the caller of the stack.  src and dst are of one family.
+ */
+static inline void ip_output(struct synack_stack *st, const struct addr *src,
+                             const struct addr *dst, uint8_t proto, struct pkt *p, size_t len)
+{
+	/* IPv6 destinations will take their own path here. */
+	ip4_output(st, addr_to_v4(src), addr_to_v4(dst), proto, p, len);
+}
+
+/* What an ICMP error about one of our TCP segments asks of TCP. */
+enum net_err_kind {
+	NET_ERR_IGNORED, /* nothing: counted as ignored once its connection is found */
+	NET_ERR_PMTU,    /* the path carries datagrams of at most mtu bytes (RFC 1191, 8201) */
+	NET_ERR_DEST,    /* the destination cannot be reached: err, cause */
+};
+
+struct net_err {
+	struct tuple t; /* from the quoted headers: we are the source */
+	uint32_t seq;   /* the quoted sequence number */
+	uint8_t kind;   /* enum net_err_kind */
+	uint8_t cause;  /* NET_ERR_DEST: enum synack_cause for a state change */
+	int err;        /* NET_ERR_DEST: the negative errno the application sees */
+	uint32_t mtu;   /* NET_ERR_PMTU: the new path MTU, at least the stack's min_pmtu */
+};
+
+/* What a datagram that passed the network layer's checks carries up. */
+enum net_up_kind {
+	NET_UP_NONE,      /* handled (or dropped) by the network layer itself */
+	NET_UP_TCP,       /* a TCP segment for us: tcp */
+	NET_UP_TCP_ERROR, /* an ICMP error about a TCP segment we sent: err */
+};
+
+struct net_up {
+	uint8_t kind; /* enum net_up_kind */
+	struct wire_tcp tcp;
+	struct net_err err;
+	struct addr src, dst; /* of the datagram, for the trace of a drop */
+};
+
+/*
+ * Validates a datagram of either family and says what it carries up in
+ * *up.  Returns 0, or the enum synack_drop reason it was dropped for
+ * (counted and traced here).  The caller hands up->tcp to TCP, or up->err;
+ * when TCP drops an error, net_error_dropped counts and traces it as the
+ * network layer's own drops are.
+ */
+int net_input(struct synack_stack *st, const uint8_t *pkt, size_t len, struct net_up *up);
+int net_error_dropped(struct synack_stack *st, const struct net_up *up, int reason);
+
+#endif
