@@ -42,6 +42,8 @@
  *
  *     synack_run_free(r); synack_stack_free(st); synack_link_close(link);
  */
+/* sigset_t needs POSIX: compile with _POSIX_C_SOURCE >= 200809L (or the
+ * compiler's default GNU mode) when -std=c11 is strict. */
 #ifndef SYNACK_RUN_H
 #define SYNACK_RUN_H
 
