@@ -19,6 +19,8 @@ command -v cmake >/dev/null || missing+=(cmake)
 command -v cc >/dev/null || missing+=(gcc)
 command -v make >/dev/null || missing+=(make)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
+# build_test_headers compiles the public headers as C++ too.
+command -v c++ >/dev/null || missing+=(g++)
 # The interop tests (tests/interop) run only as root; they talk to the
 # kernel's TCP with these, tshark checks their captures, scapy crafts
 # hostile frames.

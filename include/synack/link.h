@@ -75,8 +75,11 @@ struct synack_link_config {
 	                           * yielding (default 64, 1..65536) */
 };
 
+/* Fills *cfg with the defaults above (addr 0, which must be set). */
 void synack_link_config_default(struct synack_link_config *cfg);
-/* 0, or -EINVAL with a sentence naming the bad setting in err. */
+/* Checks a configuration (cfg NULL, addr not unicast, a setting out of its
+ * range).  Returns 0, or -EINVAL with a sentence naming the bad setting in
+ * err when err is not NULL. */
 int synack_link_config_check(const struct synack_link_config *cfg, char *err, size_t errlen);
 
 /*
@@ -85,7 +88,8 @@ int synack_link_config_check(const struct synack_link_config *cfg, char *err, si
  * The descriptor is non-blocking.  Returns 0 and sets *out, or a negative
  * errno with a sentence in err: -EINVAL (bad name or settings, or the device
  * exists with the other kind), -EPERM/-EACCES (no CAP_NET_ADMIN), -ENOENT
- * (no /dev/net/tun), -EBUSY (in use) ...
+ * (no /dev/net/tun), -EBUSY (in use), -ENOMEM, or any other errno of
+ * open(2) and ioctl(2) TUNSETIFF negated.
  */
 int synack_link_open(struct synack_link **out, int kind, const char *dev,
                      const struct synack_link_config *cfg, char *err, size_t errlen);
@@ -93,15 +97,20 @@ int synack_link_open(struct synack_link **out, int kind, const char *dev,
  * Wraps a descriptor that already carries frames of the given kind (one
  * read or write per frame, e.g. one end of a SOCK_DGRAM socketpair, or a
  * TUN/TAP descriptor opened elsewhere).  The link owns fd from then on,
- * even on failure.  name is only a label.
+ * even on failure.  name is only a label.  Returns 0 and sets *out, or
+ * -EINVAL (out NULL, fd < 0, a bad kind or configuration) or -ENOMEM with a
+ * sentence in err.
  */
 int synack_link_open_fd(struct synack_link **out, int kind, int fd, const char *name,
                         const struct synack_link_config *cfg, char *err, size_t errlen);
 /* Flushes the capture, frees everything, closes the descriptor. */
 void synack_link_close(struct synack_link *l);
 
+/* The device's descriptor, to poll for input (-1 for a NULL l). */
 int synack_link_fd(const struct synack_link *l);
+/* SYNACK_LINK_TAP or SYNACK_LINK_TUN (0 for a NULL l). */
 int synack_link_kind(const struct synack_link *l);
+/* The device's name, or the label given to synack_link_open_fd(). */
 const char *synack_link_name(const struct synack_link *l);
 /* The device's MTU (1500 when it cannot be read); give it to the stack. */
 uint32_t synack_link_mtu(const struct synack_link *l);
@@ -113,8 +122,8 @@ void synack_link_mac(const struct synack_link *l, uint8_t mac[6]);
  * (in), as the simulated network does (src/link/impair.c is the shared
  * model); NULL leaves a direction clean.  Each direction has its own
  * generator seeded from seed, so a seed replays the same fates for the same
- * sequence of datagrams.  ARP frames are never impaired.  -EINVAL for a
- * probability outside [0, 1].
+ * sequence of datagrams.  ARP frames are never impaired.  Returns 0, or
+ * -EINVAL for a NULL l or a probability outside [0, 1].
  */
 int synack_link_set_impairment(struct synack_link *l, const struct synack_sim_path *out,
                                const struct synack_sim_path *in, uint64_t seed);
@@ -124,7 +133,8 @@ int synack_link_set_impairment(struct synack_link *l, const struct synack_sim_pa
  * pcap file (LINKTYPE_ETHERNET for TAP, ARP included; LINKTYPE_RAW for TUN),
  * with wall-clock timestamps in microseconds.  The file is flushed at least
  * every 200 ms of link activity (synack_link_advance included) and on close.
- * NULL stops capturing.  Returns 0 or a negative errno with a sentence in err.
+ * NULL stops capturing.  Returns 0, -EINVAL (l NULL), or an error of
+ * synack_pcap_open() (synack/pcap.h) with a sentence in err.
  */
 int synack_link_set_pcap(struct synack_link *l, const char *path, char *err, size_t errlen);
 
@@ -132,14 +142,18 @@ int synack_link_set_pcap(struct synack_link *l, const char *path, char *err, siz
  * Copies the next IPv4 datagram for the stack into buf: one whose impaired
  * delay has passed, else one read from the device now (ARP frames are
  * answered on the way).  Returns its length, 0 when nothing is ready (after
- * read_batch frames at most), or a negative errno when the device fails.
+ * read_batch frames at most), -EINVAL (l or buf NULL), -EPIPE (the other end
+ * of a wrapped descriptor is gone), or another errno of read(2) negated when
+ * the device fails (-EIO, -EBADFD ...).  A datagram longer than cap is
+ * dropped (too_big).
  */
 ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t cap);
 /*
  * Sends one IPv4 datagram from the stack: routed to its destination when it
  * is on the link's prefix, impaired, resolved with ARP (TAP) and written.
  * Returns 0 when it was written, held or dropped (drops are counted), or
- * -EINVAL for a bad argument.
+ * -EINVAL (l or pkt NULL, len outside 20..65535).  Write errors of the device
+ * are counted as drops (device_busy, device_error), not returned.
  */
 int synack_link_send(struct synack_link *l, uint64_t now, const void *pkt, size_t len);
 /* Writes the delayed datagrams that are due, runs ARP retries and expiry,
@@ -147,7 +161,7 @@ int synack_link_send(struct synack_link *l, uint64_t now, const void *pkt, size_
 void synack_link_advance(struct synack_link *l, uint64_t now);
 /* When synack_link_advance() wants to run next, or SYNACK_NEVER. */
 uint64_t synack_link_next_deadline(const struct synack_link *l);
-/* 1 when destination addr is on the link's prefix (routable). */
+/* 1 when destination addr is on the link's prefix (routable), else 0. */
 int synack_link_routes(const struct synack_link *l, uint32_t addr);
 
 /* Why the link dropped a frame or a datagram. */
@@ -193,6 +207,7 @@ struct synack_link_stats {
 	/* What the impairment middleware did in each direction. */
 	struct synack_sim_counters impair_out, impair_in;
 };
+/* Copies the link's counters into *out. */
 void synack_link_stats(const struct synack_link *l, struct synack_link_stats *out);
 
 #if defined(__GNUC__)

@@ -42,6 +42,8 @@
  *
  *     synack_run_free(r); synack_stack_free(st); synack_link_close(link);
  */
+/* sigset_t needs POSIX: compile with _POSIX_C_SOURCE >= 200809L (or the
+ * compiler's default GNU mode) when -std=c11 is strict. */
 #ifndef SYNACK_RUN_H
 #define SYNACK_RUN_H
 
@@ -66,13 +68,17 @@ struct synack_run;
 /*
  * A loop for st and link (neither is owned).  The clock starts at
  * synack_now(st), so a fresh stack sees time 0 at this call.  Returns NULL
- * and sets *error (when not NULL) to a negative errno on failure.
+ * and sets *error (when not NULL) on failure: -EINVAL (st or link NULL),
+ * -ENOMEM, or the negated errno of epoll_create1(2), eventfd(2) or
+ * epoll_ctl(2) (-EMFILE, -ENFILE, -EPERM for a descriptor epoll refuses ...).
  */
 struct synack_run *synack_run_new(struct synack_stack *st, struct synack_link *link, int *error);
 /* Frees the loop (not the stack or the link); restores blocked signals. */
 void synack_run_free(struct synack_run *r);
 
+/* The stack the loop was made for. */
 struct synack_stack *synack_run_stack(const struct synack_run *r);
+/* The link the loop was made for. */
 struct synack_link *synack_run_link(const struct synack_run *r);
 /* The loop's clock now, in microseconds (the time the stack is given). */
 uint64_t synack_run_now(const struct synack_run *r);
@@ -82,8 +88,9 @@ uint64_t synack_run_now(const struct synack_run *r);
  * deadline, a descriptor of the caller's, a signal or a wake, but at most
  * timeout_us (0: do not sleep; SYNACK_NEVER: no limit), then process what
  * came and send again.  Returns 0; -EINTR when a watched signal arrived or
- * synack_run_wake() was called during the turn; another negative errno when
- * the device failed.
+ * synack_run_wake() was called during the turn; -EINVAL for a NULL r; when
+ * the device failed, what synack_link_recv() returned (-EPIPE, -EIO ...) or
+ * the negated errno of epoll_pwait2(2).
  */
 int synack_run_once(struct synack_run *r, uint64_t timeout_us);
 /* Sends what the stack has queued, now (the turns do it too). */
@@ -92,11 +99,14 @@ void synack_run_flush(struct synack_run *r);
 /*
  * Watches the caller's descriptor: fn(ctx, fd, events) runs at the end of
  * a turn in which epoll reported events (EPOLLIN, EPOLLOUT ...) for it.
- * It may call into the stack freely.  -EEXIST when fd is watched already.
+ * It may call into the stack freely.  Returns 0, -EEXIST when fd is watched
+ * already, -EINVAL (r or fn NULL, fd < 0), -ENOMEM, or the negated errno of
+ * epoll_ctl(2) (-EPERM for a regular file, -EBADF ...).
  */
 typedef void (*synack_run_fd_fn)(void *ctx, int fd, uint32_t events);
 int synack_run_add_fd(struct synack_run *r, int fd, uint32_t events, synack_run_fd_fn fn,
                       void *ctx);
+/* Stops watching fd.  Returns 0, -ENOENT (not watched), -EINVAL (r NULL). */
 int synack_run_del_fd(struct synack_run *r, int fd);
 
 /*
@@ -105,7 +115,9 @@ int synack_run_del_fd(struct synack_run *r, int fd);
  * return -EINTR) instead of a handler.  A signal the process inherited as
  * ignored (shells start background jobs with SIGINT ignored) is set back
  * to its default disposition, or it could never be read; blocked, the
- * default action never runs.  synack_run_free() restores both.
+ * default action never runs.  synack_run_free() restores both.  Returns 0,
+ * -EINVAL (r or set NULL), or the negated errno of sigprocmask(2),
+ * signalfd(2) or epoll_ctl(2).
  */
 int synack_run_watch_signals(struct synack_run *r, const sigset_t *set);
 /* The oldest signal received and not yet taken, or 0. */
@@ -119,36 +131,53 @@ void synack_run_wake(struct synack_run *r);
 /* when a watched signal or a wake interrupts it (the signal stays to   */
 /* be taken) and -EAGAIN when the timeout passes, except where noted.   */
 
-/* Turns the loop until synack_events(s) has one of events; returns them. */
+/* Turns the loop until synack_events(s) has one of events; returns them (all
+ * of synack_events(), a positive value), -EAGAIN, -EINTR, -EINVAL (r NULL),
+ * or an error of synack_run_once(). */
 int synack_run_wait(struct synack_run *r, int s, uint32_t events, int timeout_ms);
 /*
  * Opens a connection to peer: returns the connected socket, or
  * -ENETUNREACH (peer not on the link's prefix), -ECONNREFUSED, -ETIMEDOUT
  * (the SYN retries ran out, or timeout_ms passed: the attempt is aborted),
- * -EHOSTUNREACH ...; the socket is released on failure.
+ * -EHOSTUNREACH ...: the pending error of the socket (synack/synack.h) or
+ * -ECONNRESET when the attempt ended without one; -EINTR, -EINVAL (r or peer
+ * NULL, or an address synack_connect() refuses), what synack_socket() and
+ * synack_connect() return (-EMFILE, -EADDRNOTAVAIL, -ENOMEM ...) or an error
+ * of synack_run_once().  The socket is released on failure.
  */
 int synack_run_connect(struct synack_run *r, const struct synack_endpoint *peer, int timeout_ms);
-/* A socket listening on port with the given backlog, or a negative errno. */
+/* A socket listening on port with the given backlog, or what synack_socket(),
+ * synack_bind() and synack_listen() return (-EADDRINUSE, -EMFILE, -ENOMEM
+ * ...), -EINVAL (r NULL). */
 int synack_run_listen(struct synack_run *r, uint16_t port, int backlog);
-/* Waits for a connection on listener; returns the new socket. */
+/* Waits for a connection on listener; returns the new socket, what
+ * synack_accept() returns other than -EAGAIN (-EBADF, -EINVAL ...), -EAGAIN
+ * (timeout), -EINTR, or an error of synack_run_once(). */
 int synack_run_accept(struct synack_run *r, int listener, struct synack_endpoint *peer,
                       int timeout_ms);
 /* Sends all len bytes; returns len, or the error that stopped it (the
- * bytes already queued stay queued). */
+ * bytes already queued stay queued): what synack_send() returns (-EPIPE, the
+ * pending error ...), -EAGAIN (timeout), -EINTR, -EINVAL (r NULL, or buf NULL
+ * with len > 0), or an error of synack_run_once(). */
 ssize_t synack_run_send_all(struct synack_run *r, int s, const void *buf, size_t len,
                             int timeout_ms);
-/* Waits for data: returns 1..len bytes, 0 at the end of the stream. */
+/* Waits for data: returns 1..len bytes, 0 at the end of the stream, what
+ * synack_recv() returns (the pending error, -ENOTCONN ...), -EAGAIN
+ * (timeout), -EINTR, -EINVAL, or an error of synack_run_once(). */
 ssize_t synack_run_recv(struct synack_run *r, int s, void *buf, size_t len, int timeout_ms);
 /*
  * Closes s gracefully (the queued data, then a FIN) and turns the loop
  * until the connection is CLOSED or in TIME_WAIT.  Returns 0, -EAGAIN
  * when timeout_ms passed first (the connection goes on in the stack),
- * -EINTR.  Unread data makes the close an abort (RST), as with close(2).
+ * -EINTR, what synack_close() returns (-EBADF ...), -EINVAL (r NULL), or an
+ * error of synack_run_once().  Unread data makes the close an abort (RST),
+ * as with close(2).
  */
 int synack_run_close(struct synack_run *r, int s, int timeout_ms);
 /*
  * The state of the connection local <-> remote as synack_conns() lists it,
- * or SYNACK_CLOSED when the stack holds no such connection.
+ * or SYNACK_CLOSED when the stack holds no such connection; -EINVAL when an
+ * argument is NULL.
  */
 int synack_run_conn_state(struct synack_run *r, const struct synack_endpoint *local,
                           const struct synack_endpoint *remote);

@@ -87,34 +87,46 @@ struct synack_sim_counters {
 	uint32_t queue_max;   /* most datagrams ever waiting in the bottleneck queue */
 };
 
+/* A network with no hosts at time 0; seed drives every impairment draw.
+ * Returns NULL when out of memory. */
 struct synack_sim *synack_sim_new(uint64_t seed);
 /* Frees the simulator (not the stacks it was given). */
 void synack_sim_free(struct synack_sim *sim);
 
 /* Attaches a stack as a host; its address must be unique.  Returns the host
- * index (0, 1, ...) or a negative errno (-EEXIST, -EINVAL, -ENOMEM). */
+ * index (0, 1, ...), -EEXIST (another host has the address), -EINVAL (sim or
+ * st is NULL) or -ENOMEM.  The stack stays the caller's to free, after the
+ * simulator. */
 int synack_sim_add_host(struct synack_sim *sim, struct synack_stack *st, const char *name);
+/* The stack of host, or NULL for a bad index. */
 struct synack_stack *synack_sim_stack(struct synack_sim *sim, int host);
+/* The name given to synack_sim_add_host(), or NULL for a bad index. */
 const char *synack_sim_host_name(struct synack_sim *sim, int host);
 /* Host index owning addr, or -1. */
 int synack_sim_host_by_addr(struct synack_sim *sim, uint32_t addr);
 
 /* Sets the impairments of the direction from -> to (default: none, 0 delay).
- * Returns 0 or -EINVAL for a bad host or a probability outside [0, 1]; every
- * rate and queue length is valid.  Datagrams already queued at the
+ * Returns 0, -EINVAL for a bad host, a NULL p or a probability outside
+ * [0, 1] (every rate and queue length is valid), or -ENOMEM.  Datagrams already queued at the
  * bottleneck keep their place; a new rate applies from the next whole
  * microsecond after the link frees up. */
 int synack_sim_set_path(struct synack_sim *sim, int from, int to, const struct synack_sim_path *p);
-/* A down host neither sends nor receives (its datagrams are lost). */
+/* A down host neither sends nor receives (its datagrams are lost); down = 0
+ * brings it back.  Returns 0 or -EINVAL for a bad host. */
 int synack_sim_set_down(struct synack_sim *sim, int host, int down);
 
+/* Installs the filter (NULL removes it); ctx is passed back to it. */
 void synack_sim_set_filter(struct synack_sim *sim, synack_sim_filter_fn fn, void *ctx);
+/* Installs the tap (NULL removes it); ctx is passed back to it. */
 void synack_sim_set_tap(struct synack_sim *sim, synack_sim_tap_fn fn, void *ctx);
 
 /* Queues a datagram for delivery to host `to` at time `at` (>= now), as if
- * from the wire.  Used to inject crafted or replayed segments. */
+ * from the wire.  Used to inject crafted or replayed segments.  Returns 0,
+ * -EINVAL (bad host, NULL or empty pkt, len over 64 KiB, at in the past) or
+ * -ENOMEM. */
 int synack_sim_inject(struct synack_sim *sim, int to, const void *pkt, size_t len, uint64_t at);
 
+/* The virtual clock, in microseconds. */
 uint64_t synack_sim_now(const struct synack_sim *sim);
 /* Time of the next event (a delivery or any host's timer), or SYNACK_NEVER. */
 uint64_t synack_sim_next_event(const struct synack_sim *sim);
@@ -132,6 +144,8 @@ void synack_sim_run_until(struct synack_sim *sim, uint64_t t);
 /* Moves queued output onto the paths without advancing time. */
 void synack_sim_flush(struct synack_sim *sim);
 
+/* What happened on the direction from -> to; all zero for a bad host or a
+ * direction that never carried anything. */
 void synack_sim_counters(const struct synack_sim *sim, int from, int to,
                          struct synack_sim_counters *out);
 

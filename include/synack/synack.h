@@ -12,7 +12,10 @@
  * synack_advance().
  *
  * Every call returns 0 (or a size, or a socket number) on success and a
- * negative errno value on failure; synack_strerror() names it.
+ * negative errno value on failure; synack_strerror() names it.  Each
+ * declaration below lists the values it can return.  Every socket call
+ * returns -EINVAL when st is NULL and -EBADF when s is not an open socket;
+ * the lists below do not repeat these two.
  */
 #ifndef SYNACK_SYNACK_H
 #define SYNACK_SYNACK_H
@@ -144,6 +147,8 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
  * errno: -EINVAL for a bad configuration, -ENOMEM when out of memory.
  */
 struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *error);
+/* Frees the stack and everything it holds, NULL is ignored.  Connections end
+ * without a segment being sent, and queued datagrams are discarded. */
 void synack_stack_free(struct synack_stack *st);
 
 /* ------------------------------------------------------------------ */
@@ -152,17 +157,20 @@ void synack_stack_free(struct synack_stack *st);
 /*
  * Hands one IPv4 datagram to the stack at time now.  Returns 0 when it was
  * accepted for processing, or a positive synack_drop reason when it was
- * dropped (the drop is also counted and traced).
+ * dropped (the drop is also counted and traced); -EINVAL when st is NULL.
+ * A NULL pkt is taken as an empty datagram (ip_truncated).
  */
 int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t len);
 /*
  * Copies the next queued outgoing datagram into buf.  Returns its length, 0
- * when nothing is queued, or -EMSGSIZE when cap is too small (it stays queued).
+ * when nothing is queued, -EMSGSIZE when buf is NULL or cap is too small (it
+ * stays queued), or -EINVAL when st is NULL.
  */
 ssize_t synack_output(struct synack_stack *st, void *buf, size_t cap);
 /* Number of datagrams waiting in the outbox. */
 size_t synack_output_pending(const struct synack_stack *st);
-/* Runs every timer due at or before now. */
+/* Moves the stack's clock to now (never backwards) and runs every timer due
+ * at or before it. */
 void synack_advance(struct synack_stack *st, uint64_t now);
 /* Earliest time a timer is due, or SYNACK_NEVER. */
 uint64_t synack_next_deadline(const struct synack_stack *st);
@@ -180,25 +188,92 @@ uint32_t synack_stack_addr(const struct synack_stack *st);
 
 #define SYNACK_MSG_PEEK 0x2
 
+/*
+ * The pending error of a socket is how a connection that ended badly reports
+ * why: -ECONNREFUSED (a RST answered our SYN, or ICMP port unreachable),
+ * -ECONNRESET (a RST ended an established connection), -ETIMEDOUT
+ * (retransmissions, keepalives, the user timeout or close_wait_timeout_ms ran
+ * out), the ICMP errors of RFC 1122 3.2.2.1 as Linux maps them (-ENETUNREACH,
+ * -EHOSTUNREACH, -EHOSTDOWN, -ENONET, -ENOPROTOOPT, -EOPNOTSUPP, -EPROTO),
+ * either at once during the handshake or instead of -ETIMEDOUT after it, and
+ * -ENOMEM when data received before the end was lost for want of memory.
+ */
+
+/* Creates a socket (the lowest free number).  Returns it, or -EMFILE (2^20
+ * sockets are open), -ENOMEM, -EINVAL. */
 int synack_socket(struct synack_stack *st);
+/*
+ * Names the socket's local end: local->addr is 0 or the stack's address,
+ * port 0 picks an ephemeral port at listen() or connect().  Returns 0,
+ * -EINVAL (local is NULL, or the socket is bound or in use already),
+ * -EADDRNOTAVAIL (another address), -EADDRINUSE (the port is taken; see
+ * SYNACK_SO_REUSEADDR), -ENOMEM.
+ */
 int synack_bind(struct synack_stack *st, int s, const struct synack_endpoint *local);
+/*
+ * Makes s a listener with a backlog capped at somaxconn (at least 1); on a
+ * listener it only changes the backlog.  Returns 0, -EINVAL (the socket is
+ * connected or connecting), -EADDRNOTAVAIL (no ephemeral port is free),
+ * -EADDRINUSE (another socket listens on the port), -ENOMEM.
+ */
 int synack_listen(struct synack_stack *st, int s, int backlog);
-/* Returns the new socket, or -EAGAIN when no connection is ready. */
+/* Takes the oldest established connection off the listener's queue and fills
+ * *peer (if not NULL).  Returns the new socket, -EAGAIN when no connection is
+ * ready, -EINVAL (s is not listening), -EMFILE, -ENOMEM. */
 int synack_accept(struct synack_stack *st, int s, struct synack_endpoint *peer);
-/* Starts an active open.  Returns -EINPROGRESS; readiness says when it ends. */
+/*
+ * Starts an active open: the SYN is queued at once.  Returns -EINPROGRESS
+ * when it started (readiness says when it ends; synack_socket_error() says
+ * how), -EINVAL (peer is NULL, has port 0 or an address 0, broadcast or
+ * multicast, or s listens), -EALREADY (a handshake is under way), -EISCONN
+ * (connected, or connected once: a socket is not reused), -EADDRNOTAVAIL (no
+ * ephemeral port is free), -EADDRINUSE (the 4-tuple exists), -ENOMEM.
+ */
 int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint *peer);
+/*
+ * Queues up to len bytes for sending (in SYN_SENT and SYN_RECEIVED too; they
+ * go once the connection is established).  Returns the bytes queued (less
+ * than len when the send buffer fills; 0 for len 0), -EAGAIN when the send
+ * buffer is full, the pending error (once, then cleared), -ENOTCONN (never
+ * connected, or listening), -EPIPE (shut for writing, or the connection has
+ * sent its FIN or ended), -EINVAL (buf is NULL with len > 0).
+ */
 ssize_t synack_send(struct synack_stack *st, int s, const void *buf, size_t len);
+/*
+ * Copies up to len received bytes into buf and, without SYNACK_MSG_PEEK,
+ * removes them (which may open the window to the peer).  Data received before
+ * the connection ended stays readable after it.  Returns the bytes copied, 0 at
+ * the end of the stream (the peer's FIN, SHUT_RD, or an ended connection fully
+ * read), -EAGAIN when nothing is there yet, the pending error (once, after the
+ * data), -ENOTCONN (never connected, or listening), -EOPNOTSUPP (a flag other
+ * than SYNACK_MSG_PEEK), -EINVAL (buf is NULL with len > 0).
+ */
 ssize_t synack_recv(struct synack_stack *st, int s, void *buf, size_t len, int flags);
+/*
+ * SYNACK_SHUT_RD discards unread and future data (recv returns 0);
+ * SYNACK_SHUT_WR sends a FIN after the queued data (RFC 9293 3.10.4 CLOSE,
+ * the socket stays open for reading); SYNACK_SHUT_RDWR does both.  Returns 0,
+ * -EINVAL (another how), -ENOTCONN (no connection, or listening).
+ */
 int synack_shutdown(struct synack_stack *st, int s, int how);
 /*
  * Releases the socket.  Graceful (a FIN follows the queued data) unless
  * SO_LINGER is on with a zero timeout or unread data is pending, which abort
- * the connection with a RST (RFC 9293 3.10.5, RFC 1122 4.2.2.13).
+ * the connection with a RST (RFC 9293 3.10.5, RFC 1122 4.2.2.13).  Closing a
+ * listener resets the established connections it has not handed out yet and
+ * forgets the half-open ones.  Returns 0 (the connection goes on
+ * in the stack as an orphan), or -EBADF, -EINVAL.
  */
 int synack_close(struct synack_stack *st, int s);
-/* Pending error of the socket (SO_ERROR), cleared by reading it. */
+/* Pending error of the socket (SO_ERROR), cleared by reading it: 0 or one of
+ * the values listed above; -EBADF, -EINVAL for a bad s or st. */
 int synack_socket_error(struct synack_stack *st, int s);
+/* The local end: the stack's address once the socket is named (address 0
+ * before), the port (0 until one is bound or picked).  Returns 0 or -EINVAL
+ * (local is NULL). */
 int synack_getsockname(struct synack_stack *st, int s, struct synack_endpoint *local);
+/* The remote end of a socket that connected or was accepted (also after the
+ * connection ended).  Returns 0, -ENOTCONN, -EINVAL (peer is NULL). */
 int synack_getpeername(struct synack_stack *st, int s, struct synack_endpoint *peer);
 
 enum synack_sockopt {
@@ -215,7 +290,17 @@ enum synack_sockopt {
 	SYNACK_TCP_KEEPCNT,      /* int unanswered probes before -ETIMEDOUT (keepalive_probes) */
 	SYNACK_TCP_USER_TIMEOUT, /* int ms data may stay unacknowledged; 0 = retries2 rules */
 };
+/*
+ * Sets an option (enum synack_sockopt); a connection takes a TCP option at
+ * once.  Returns 0, -EINVAL (value out of the option's range, or a buffer
+ * smaller than the data it holds now), -EISCONN (SYNACK_TCP_MAXSEG after
+ * connect or listen), -ENOPROTOOPT (an unknown option, or SYNACK_SO_ERROR,
+ * which is read only).
+ */
 int synack_setsockopt(struct synack_stack *st, int s, int opt, int value);
+/* Reads an option into *value (SYNACK_TCP_MAXSEG: the effective send MSS once
+ * connected; SYNACK_SO_ERROR takes the pending error).  Returns 0, -EINVAL
+ * (value is NULL), -ENOPROTOOPT (an unknown option). */
 int synack_getsockopt(struct synack_stack *st, int s, int opt, int *value);
 
 /* Readiness, as poll(2) reports it. */
@@ -225,6 +310,8 @@ int synack_getsockopt(struct synack_stack *st, int s, int opt, int *value);
 #define SYNACK_POLLHUP 0x010
 #define SYNACK_POLLRDHUP 0x2000
 
+/* The socket's readiness (SYNACK_POLL* bits), as poll(2) would report it for
+ * a kernel socket; SYNACK_POLLERR for a bad s or st.  Never an errno. */
 uint32_t synack_events(struct synack_stack *st, int s);
 
 /*
@@ -283,6 +370,8 @@ struct synack_tcp_info {
 	uint32_t recv_queue;    /* bytes received and not yet read */
 	int soft_error;         /* last ICMP soft error (negative errno), 0 when none */
 };
+/* Fills *info for the socket's connection (TIME_WAIT included; state CLOSED
+ * once it is gone).  Returns 0 or -EINVAL (info is NULL). */
 int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info);
 
 /* Where congestion control is (Linux's tcp_ca_state, reduced). */
@@ -392,6 +481,7 @@ struct synack_stats {
 	uint64_t orphans_live;   /* TCBs no socket owns */
 	uint64_t bytes_buffered; /* payload bytes held in send/receive/reassembly buffers */
 };
+/* Copies the stack's counters into *out. */
 void synack_stats(const struct synack_stack *st, struct synack_stats *out);
 /*
  * Memory the stack holds now, in bytes, by what it is for: what the stack
@@ -419,15 +509,112 @@ struct synack_mem {
 	 * and buffers kept for reuse */
 	uint64_t cached;
 };
+/* Fills *out with the memory the stack holds now. */
 void synack_memory(const struct synack_stack *st, struct synack_mem *out);
-/* Number of counters and the name of counter i (in struct order). */
+/* Number of counters in SYNACK_COUNTERS (the named fields of synack_stats). */
 size_t synack_counter_count(void);
+/* Name of counter i in struct order ("ActiveOpens" ...), NULL past the end. */
 const char *synack_counter_name(size_t i);
+/* Value of counter i in *s, 0 past the end. */
 uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
 
 /* ------------------------------------------------------------------ */
 /* Why a segment or datagram was dropped.                              */
 
+/*
+ * Every drop adds one to synack_stats.drops[SYNACK_DROP_<reason>], and a
+ * SYNACK_TRACE_DROP record names it; synack_input() returns it for drops
+ * decided before TCP runs (IP, TCP header and ICMP checks).  The MIB counter
+ * each reason moves as well, if any, is named in brackets.
+ *
+ *  NONE                 not a drop (the datagram was accepted).
+ *  IP_TRUNCATED         fewer bytes than an IPv4 header, its IHL or its total
+ *                       length say [IpInHdrErrors].
+ *  IP_BAD_VERSION       the version field is not 4 [IpInHdrErrors].
+ *  IP_BAD_IHL           IHL below 5 words [IpInHdrErrors].
+ *  IP_BAD_TOTAL_LEN     total length below the header length [IpInHdrErrors].
+ *  IP_BAD_CHECKSUM      the IPv4 header checksum fails [IpInHdrErrors].
+ *  IP_FRAGMENT          a fragment: the stack does not reassemble
+ *                       [IpReasmFails].
+ *  IP_NOT_FOR_US        destination is not the stack's address
+ *                       [IpInAddrErrors].
+ *  IP_BAD_SRC           source is 0/8, broadcast or multicast, RFC 1122
+ *                       3.2.1.3 [IpInAddrErrors].
+ *  IP_NOT_TCP           neither TCP nor ICMP; Protocol Unreachable is sent
+ *                       [IpInUnknownProtos].
+ *  TCP_TRUNCATED        shorter than a TCP header [InErrs].
+ *  TCP_BAD_OFFSET       data offset below 5 words or past the segment [InErrs].
+ *  TCP_BAD_CHECKSUM     the TCP checksum fails [InErrs, InCsumErrors].
+ *  TCP_BAD_OPTION       an option runs past the header or has a bad length
+ *                       [InErrs].
+ *  TCP_BAD_FLAGS        SYN with FIN or RST [InErrs].
+ *  TCP_BAD_PORT         source or destination port 0 [InErrs].
+ *  NO_SOCKET            no connection or listener matches; answered with a
+ *                       RST, RFC 9293 3.10.7.1.
+ *  CLOSED_RST           a RST for no connection, ignored (RFC 9293 3.10.7.1).
+ *  LISTEN_RST           a RST to a listener, ignored (RFC 9293 3.10.7.2).
+ *  LISTEN_ACK           an ACK to a listener that answers no live SYN cookie;
+ *                       answered with a RST.
+ *  LISTEN_NO_SYN        neither SYN, ACK nor RST to a listener.
+ *  LISTEN_OVERFLOW      the accept queue is full (a SYN, or the handshake's
+ *                       last ACK), or the SYN queue is full without cookies
+ *                       [ListenDrops; a full accept queue also ListenOverflows].
+ *  SYN_SENT_BAD_ACK     in SYN_SENT, an ACK of something we never sent;
+ *                       answered with a RST unless it carries one.
+ *  SYN_SENT_RST_NO_ACK  in SYN_SENT, a RST without an acceptable ACK.
+ *  SYN_SENT_NO_SYN      in SYN_SENT, neither SYN nor RST.
+ *  SEQ_OUT_OF_WINDOW    no byte in the receive window (RFC 9293 3.10.7.4,
+ *                       first check); an ACK answers unless it is rate
+ *                       limited [AckSkippedSeq when it is].
+ *  DUP_SYN              the peer's SYN again in SYN_RECEIVED; our SYN-ACK is
+ *                       sent again.
+ *  RST_OUT_OF_WINDOW    a RST outside the receive window, ignored (RFC 5961
+ *                       3.2).
+ *  RST_CHALLENGED       a RST in the window but not at RCV.NXT; a challenge
+ *                       ACK answers (RFC 5961 3.2) [RstChallenge].
+ *  SYN_CHALLENGED       a SYN on a synchronized connection or in TIME_WAIT;
+ *                       a challenge ACK answers (RFC 5961 4.2) [SynChallenge].
+ *  NO_ACK               a segment without ACK on a synchronized connection
+ *                       (RFC 9293 3.10.7.4, fifth check).
+ *  ACK_UNACCEPTABLE     SEG.ACK below SND.UNA - MAX.SND.WND; a challenge ACK
+ *                       answers (RFC 5961 5.2) [AckChallenge].
+ *  ACK_FUTURE           SEG.ACK above anything we sent; a challenge ACK
+ *                       answers (RFC 5961 5.2) [AckChallenge].
+ *  DATA_AFTER_FIN       text after the peer's FIN (CLOSE_WAIT, CLOSING,
+ *                       LAST_ACK), ignored and acknowledged.
+ *  DATA_AFTER_CLOSE     text for a connection the application closed; reset,
+ *                       RFC 1122 4.2.2.13 [AbortOnData].
+ *  RCV_BUFFER_FULL      reserved: no code path drops for this reason now.
+ *  TIME_WAIT_OLD        an old duplicate or stray text in TIME_WAIT, absorbed
+ *                       (re-ACKed unless a bare in-window ACK).
+ *  TIME_WAIT_RST        a RST in TIME_WAIT ignored, rfc1337 = 1
+ *                       [TimeWaitRstIgnored].
+ *  SYN_RECEIVED_BAD_ACK in SYN_RECEIVED, an ACK that does not acknowledge
+ *                       our SYN; answered with a RST.
+ *  NO_MEMORY            an allocation failed: a new connection, a reply, or
+ *                       received text (what did not fit is dropped; the peer
+ *                       sends it again) [IcmpOutErrors for an echo reply].
+ *  OUTBOX_FULL          a datagram we made found outbox_max datagrams queued
+ *                       and was discarded [IpOutDiscards].
+ *  SYNCOOKIE_FAILED     an ACK to a listener sending cookies whose cookie is
+ *                       wrong or stale; answered with a RST [SyncookiesFailed].
+ *  OFO_BUDGET           out-of-order text past ofo_budget, dropped [OfoDrop].
+ *  ICMP_TRUNCATED       shorter than an ICMP header [IcmpInErrors].
+ *  ICMP_BAD_CHECKSUM    the ICMP checksum fails [IcmpInErrors,
+ *                       IcmpInCsumErrors].
+ *  ICMP_BAD_QUOTE       an ICMP error whose quoted datagram is malformed or
+ *                       too short for the ports and sequence number
+ *                       [IcmpInErrors].
+ *  ICMP_IGNORED         an ICMP message nothing here acts on: echo reply,
+ *                       source quench (RFC 6633), redirect, an unknown type
+ *                       or code, an error quoting another protocol, a
+ *                       Fragmentation Needed before the handshake ends.
+ *  ICMP_NO_CONN         an ICMP error about a datagram we did not send or
+ *                       a connection we do not have.
+ *  ICMP_OUT_OF_WINDOW   an ICMP error quoting a sequence number outside
+ *                       SND.UNA..SND.MAX, RFC 5927 4.1 [OutOfWindowIcmps].
+ *  ICMP_TOO_BIG         an echo request whose reply would not fit the MTU.
+ */
 #define SYNACK_DROPS(X)                                                                            \
 	X(NONE, "none")                                                                            \
 	X(IP_TRUNCATED, "ip_truncated")                                                            \
@@ -486,6 +673,7 @@ enum synack_drop {
 #undef SYNACK_DROP_ENUM
 	    SYNACK_DROP_COUNT
 };
+/* "tcp_bad_checksum" ...; "?" for an unknown value. */
 const char *synack_drop_name(int reason);
 
 /* ------------------------------------------------------------------ */
@@ -540,6 +728,7 @@ enum synack_cause {
 #undef SYNACK_CAUSE_ENUM
 	    SYNACK_CAUSE_COUNT
 };
+/* "app_close" ...; "?" for an unknown value. */
 const char *synack_cause_name(int cause);
 
 /* TCP header flag bits, as on the wire. */
@@ -579,6 +768,8 @@ const char *synack_flags_str(uint8_t flags, char *buf, size_t len);
 /* ------------------------------------------------------------------ */
 /* Helpers.                                                            */
 
+/* A short text naming an errno value (either sign), "unknown error" for one
+ * it does not know; never NULL. */
 const char *synack_strerror(int err);
 /* Parses "a.b.c.d" (port 0) or "a.b.c.d:port".  Returns 0 or -EINVAL. */
 int synack_endpoint_parse(const char *text, struct synack_endpoint *ep);

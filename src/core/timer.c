@@ -14,81 +14,42 @@ static inline int node_before(const struct timer_node *a, const struct timer_nod
 	return a->at < b->at || (a->at == b->at && a->order < b->order);
 }
 
-static inline void heap_place(struct timer_queue *q, uint32_t i, struct timer_node *n)
+static int heap_node_before(const void *a, const void *b, void *ctx)
 {
-	q->heap[i] = n;
-	n->idx = i;
+	(void)ctx;
+	return node_before(*(struct timer_node *const *)a, *(struct timer_node *const *)b);
 }
 
-static void sift_up(struct timer_queue *q, uint32_t i)
+/* Each node knows its heap position, so that it can be cancelled. */
+static void heap_node_placed(void *elem, size_t i, void *ctx)
 {
-	struct timer_node *n = q->heap[i];
-	while (i > 0) {
-		uint32_t parent = (i - 1) / 2;
-		if (!node_before(n, q->heap[parent]))
-			break;
-		heap_place(q, i, q->heap[parent]);
-		i = parent;
-	}
-	heap_place(q, i, n);
+	(void)ctx;
+	(*(struct timer_node **)elem)->idx = (uint32_t)i;
 }
 
-static void sift_down(struct timer_queue *q, uint32_t i)
+static const struct heap_ops timer_heap_ops = {
+    .size = sizeof(struct timer_node *),
+    .before = heap_node_before,
+    .placed = heap_node_placed,
+};
+
+static inline struct timer_node **heap_nodes(const struct timer_queue *q)
 {
-	struct timer_node *n = q->heap[i];
-	for (;;) {
-		/* 64-bit so that 2i + 1 cannot wrap for huge heaps. */
-		uint64_t child = 2 * (uint64_t)i + 1;
-		if (child >= q->len)
-			break;
-		if (child + 1 < q->len && node_before(q->heap[child + 1], q->heap[child]))
-			child++;
-		if (!node_before(q->heap[child], n))
-			break;
-		heap_place(q, i, q->heap[child]);
-		i = (uint32_t)child;
-	}
-	heap_place(q, i, n);
+	return q->heap.v;
 }
 
-static void heap_remove_at(struct timer_queue *q, uint32_t i)
+static void heap_remove_node(struct timer_queue *q, struct timer_node *gone)
 {
-	struct timer_node *gone = q->heap[i];
-	struct timer_node *last = q->heap[--q->len];
-
+	heap_remove_at(q->heap.v, q->heap.len--, gone->idx, NULL, &timer_heap_ops, NULL);
 	gone->idx = TIMER_UNARMED;
-	if (i == q->len)
-		return;
-	heap_place(q, i, last);
-	/* Only one of the two directions can apply. */
-	if (i > 0 && node_before(q->heap[i], q->heap[(i - 1) / 2]))
-		sift_up(q, i);
-	else
-		sift_down(q, i);
-}
-
-static int heap_grow(struct timer_queue *q)
-{
-	/* Positions stay below TIMER_IN_WHEEL, which caps the heap size. */
-	uint64_t cap = q->cap ? (uint64_t)q->cap * 2 : 16;
-	if (cap > TIMER_IN_WHEEL)
-		cap = TIMER_IN_WHEEL;
-	if (cap <= q->cap || cap > SIZE_MAX / sizeof(*q->heap))
-		return -ENOMEM;
-	struct timer_node **h = realloc(q->heap, (size_t)cap * sizeof(*h));
-	if (!h)
-		return -ENOMEM;
-	q->heap = h;
-	q->cap = (uint32_t)cap;
-	return 0;
 }
 
 static int heap_insert(struct timer_queue *q, struct timer_node *n)
 {
-	if (q->len == q->cap && heap_grow(q) < 0)
+	/* Positions stay below TIMER_IN_WHEEL, which caps the heap size. */
+	if (heap_reserve(&q->heap, sizeof(n), 16, TIMER_IN_WHEEL) < 0)
 		return -ENOMEM;
-	heap_place(q, q->len++, n);
-	sift_up(q, n->idx);
+	heap_push(&q->heap, &n, &timer_heap_ops, NULL);
 	return 0;
 }
 
@@ -151,7 +112,7 @@ static void wheel_unlink(struct timer_queue *q, struct timer_node *n)
 static int refill(struct timer_queue *q)
 {
 	int err = 0;
-	while (q->len == 0 && q->wheel_count) {
+	while (q->heap.len == 0 && q->wheel_count) {
 		unsigned level = 0;
 		while (!q->occupied[level])
 			level++;
@@ -218,15 +179,15 @@ static void rebase(struct timer_queue *q, uint64_t nb)
 	}
 	/* Rebuild the heap in place from the nodes at or before the new
 	 * base; writes stay below the position being read. */
-	uint32_t old_len = q->len;
-	q->len = 0;
+	struct timer_node **v = heap_nodes(q);
+	uint32_t old_len = q->heap.len;
+	q->heap.len = 0;
 	for (uint32_t i = 0; i < old_len; i++) {
-		struct timer_node *n = q->heap[i];
+		struct timer_node *n = v[i];
 		if (n->at > nb) {
 			wheel_insert(q, n);
 		} else {
-			heap_place(q, q->len++, n);
-			sift_up(q, n->idx);
+			heap_append(v, q->heap.len++, &n, &timer_heap_ops, NULL);
 		}
 	}
 }
@@ -242,7 +203,7 @@ void timer_queue_fini(struct timer_queue *q)
 {
 	/* The nodes belong to their owners and may already be gone, so they
 	 * are not touched here. */
-	free(q->heap);
+	heap_fini(&q->heap);
 	timer_queue_init(q);
 }
 
@@ -254,8 +215,8 @@ void timer_cancel(struct timer_queue *q, struct timer_node *n)
 		wheel_unlink(q, n);
 		return;
 	}
-	heap_remove_at(q, n->idx);
-	if (q->len == 0)
+	heap_remove_node(q, n);
+	if (q->heap.len == 0)
 		(void)refill(q);
 }
 
@@ -266,19 +227,19 @@ int timer_arm_ordered(struct timer_queue *q, struct timer_node *n, uint64_t at, 
 		if (n->idx & TIMER_IN_WHEEL)
 			wheel_unlink(q, n);
 		else
-			heap_remove_at(q, n->idx);
+			heap_remove_node(q, n);
 	}
 	n->at = at;
 	n->order = order;
 	int err = 0;
-	if (at < q->base && q->len >= HEAP_SOFT_MAX)
+	if (at < q->base && q->heap.len >= HEAP_SOFT_MAX)
 		rebase(q, at);
 	if (at > q->base)
 		wheel_insert(q, n);
 	else if ((err = heap_insert(q, n)) < 0)
 		n->idx = TIMER_UNARMED;
 	/* Whatever just happened, the heap must hold the earliest deadline. */
-	if (q->len == 0)
+	if (q->heap.len == 0)
 		(void)refill(q);
 	return err;
 }
@@ -291,16 +252,16 @@ int timer_arm(struct timer_queue *q, struct timer_node *n, uint64_t at)
 uint64_t timer_next(const struct timer_queue *q)
 {
 	/* The heap is empty only when the wheel is. */
-	return q->len ? q->heap[0]->at : UINT64_MAX;
+	return q->heap.len ? heap_nodes(q)[0]->at : UINT64_MAX;
 }
 
 struct timer_node *timer_pop_due(struct timer_queue *q, uint64_t now)
 {
-	if (!q->len || q->heap[0]->at > now)
+	if (!q->heap.len || heap_nodes(q)[0]->at > now)
 		return NULL;
-	struct timer_node *n = q->heap[0];
-	heap_remove_at(q, 0);
-	if (q->len == 0)
+	struct timer_node *n = heap_nodes(q)[0];
+	heap_remove_node(q, n);
+	if (q->heap.len == 0)
 		(void)refill(q);
 	return n;
 }
@@ -308,13 +269,13 @@ struct timer_node *timer_pop_due(struct timer_queue *q, uint64_t now)
 int timer_queue_check(const struct timer_queue *q)
 {
 	uint32_t count = 0;
-	if (q->len == 0 && q->wheel_count)
+	if (q->heap.len == 0 && q->wheel_count)
 		return -1;
-	for (uint32_t i = 0; i < q->len; i++) {
-		const struct timer_node *n = q->heap[i];
+	for (size_t i = 0; i < q->heap.len; i++) {
+		const struct timer_node *n = heap_nodes(q)[i];
 		if (n->idx != i || n->at > q->base)
 			return -1;
-		if (i > 0 && node_before(n, q->heap[(i - 1) / 2]))
+		if (i > 0 && node_before(n, heap_nodes(q)[(i - 1) / 2]))
 			return -1;
 	}
 	for (unsigned l = 0; l < TIMER_LEVELS; l++)

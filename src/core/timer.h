@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/heap.h"
+
 #define TIMER_UNARMED UINT32_MAX
 /* idx of a node in the wheel: this bit plus level * 64 + slot. */
 #define TIMER_IN_WHEEL 0x80000000u
@@ -35,8 +37,7 @@ struct timer_node {
 };
 
 struct timer_queue {
-	struct timer_node **heap; /* deadlines <= base */
-	uint32_t len, cap;
+	struct heap heap; /* of struct timer_node *: deadlines <= base */
 	uint64_t next_order;
 	uint64_t base;                   /* every wheel node's deadline is > base */
 	uint32_t wheel_count;            /* nodes in the wheel */
@@ -77,12 +78,12 @@ uint64_t timer_next(const struct timer_queue *q);
 struct timer_node *timer_pop_due(struct timer_queue *q, uint64_t now);
 static inline uint32_t timer_count(const struct timer_queue *q)
 {
-	return q->len + q->wheel_count;
+	return q->heap.len + q->wheel_count;
 }
 /* Bytes the queue itself holds (not the nodes, which their owners embed). */
 static inline size_t timer_queue_bytes(const struct timer_queue *q)
 {
-	return (size_t)q->cap * sizeof(*q->heap);
+	return (size_t)q->heap.cap * sizeof(struct timer_node *);
 }
 /* Checks every internal invariant; returns 0 when they hold (for tests). */
 int timer_queue_check(const struct timer_queue *q);

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/heap.h"
 #include "link/arp.h"
 #include "link/impair.h"
 #include "synack/pcap.h"
@@ -38,10 +39,10 @@ struct delayed {
 	uint8_t *data;
 };
 
-/* Datagrams the impairments hold back, a min-heap by (at, seq). */
+/* Datagrams the impairments hold back, a min-heap of struct delayed by
+ * (at, seq). */
 struct delay_heap {
-	struct delayed *v;
-	size_t n, cap;
+	struct heap h;
 	uint64_t next_seq;
 };
 
@@ -138,71 +139,54 @@ int synack_link_config_check(const struct synack_link_config *cfg, char *err, si
 /* ------------------------------------------------------------------ */
 /* The delay heaps.                                                    */
 
-static int delayed_before(const struct delayed *a, const struct delayed *b)
+/* Earlier delivery first; datagrams due at the same time in the order they
+ * were held back. */
+static int delayed_before(const void *pa, const void *pb, void *ctx)
 {
+	const struct delayed *a = pa, *b = pb;
+	(void)ctx;
 	return a->at != b->at ? a->at < b->at : a->seq < b->seq;
 }
 
-static int heap_push(struct delay_heap *h, uint64_t at, const uint8_t *data, size_t len)
+static const struct heap_ops delay_heap_ops = {
+    .size = sizeof(struct delayed),
+    .before = delayed_before,
+    .placed = NULL,
+};
+
+static int delay_push(struct delay_heap *d, uint64_t at, const uint8_t *data, size_t len)
 {
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 64;
-		struct delayed *v = realloc(h->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		h->v = v;
-		h->cap = cap;
-	}
+	if (heap_reserve(&d->h, sizeof(struct delayed), 64, SIZE_MAX) != 0)
+		return -ENOMEM;
 	uint8_t *copy = malloc(len ? len : 1);
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, data, len);
-	size_t i = h->n++;
-	h->v[i] = (struct delayed){.at = at, .seq = h->next_seq++, .len = len, .data = copy};
-	while (i > 0) {
-		size_t parent = (i - 1) / 2;
-		if (!delayed_before(&h->v[i], &h->v[parent]))
-			break;
-		struct delayed t = h->v[i];
-		h->v[i] = h->v[parent];
-		h->v[parent] = t;
-		i = parent;
-	}
+	struct delayed e = {.at = at, .seq = d->next_seq++, .len = len, .data = copy};
+	heap_push(&d->h, &e, &delay_heap_ops, NULL);
 	return 0;
 }
 
-static struct delayed heap_pop(struct delay_heap *h)
+static struct delayed delay_pop(struct delay_heap *d)
 {
-	struct delayed top = h->v[0];
-	h->v[0] = h->v[--h->n];
-	size_t i = 0;
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < h->n && delayed_before(&h->v[l], &h->v[m]))
-			m = l;
-		if (r < h->n && delayed_before(&h->v[r], &h->v[m]))
-			m = r;
-		if (m == i)
-			break;
-		struct delayed t = h->v[i];
-		h->v[i] = h->v[m];
-		h->v[m] = t;
-		i = m;
-	}
+	struct delayed top;
+	heap_pop(&d->h, &top, &delay_heap_ops, NULL);
 	return top;
 }
 
-static uint64_t heap_due(const struct delay_heap *h)
+static uint64_t delay_due(const struct delay_heap *d)
 {
-	return h->n ? h->v[0].at : SYNACK_NEVER;
+	const struct delayed *first = heap_first(&d->h);
+	return first ? first->at : SYNACK_NEVER;
 }
 
-static void heap_free(struct delay_heap *h)
+static void delay_free(struct delay_heap *d)
 {
-	for (size_t i = 0; i < h->n; i++)
-		free(h->v[i].data);
-	free(h->v);
-	memset(h, 0, sizeof(*h));
+	struct delayed *v = d->h.v;
+	for (size_t i = 0; i < d->h.len; i++)
+		free(v[i].data);
+	heap_fini(&d->h);
+	memset(d, 0, sizeof(*d));
 }
 
 /* ------------------------------------------------------------------ */
@@ -386,8 +370,8 @@ void synack_link_close(struct synack_link *l)
 		arp_free(&l->arp);
 	impair_free(&l->imp_out);
 	impair_free(&l->imp_in);
-	heap_free(&l->d_out);
-	heap_free(&l->d_in);
+	delay_free(&l->d_out);
+	delay_free(&l->d_in);
 	free(l->rbuf);
 	free(l->wbuf);
 	free(l->ibuf);
@@ -558,7 +542,7 @@ int synack_link_send(struct synack_link *l, uint64_t now, const void *pkt, size_
 	for (int k = 0; k < copies; k++) {
 		if (at[k] <= now)
 			xmit(l, now, l->ibuf, len);
-		else if (heap_push(&l->d_out, at[k], l->ibuf, len) != 0)
+		else if (delay_push(&l->d_out, at[k], l->ibuf, len) != 0)
 			l->stats.drops[SYNACK_LINK_DROP_NO_MEMORY]++;
 	}
 	return 0;
@@ -584,7 +568,7 @@ static int deliver(struct synack_link *l, uint64_t now, uint8_t *ip, size_t len,
 			}
 			memcpy(buf, ip, len);
 			handed = 1;
-		} else if (heap_push(&l->d_in, at[k] > now ? at[k] : now, ip, len) != 0) {
+		} else if (delay_push(&l->d_in, at[k] > now ? at[k] : now, ip, len) != 0) {
 			l->stats.drops[SYNACK_LINK_DROP_NO_MEMORY]++;
 		}
 	}
@@ -595,8 +579,8 @@ ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t 
 {
 	if (!l || !buf)
 		return -EINVAL;
-	if (heap_due(&l->d_in) <= now) {
-		struct delayed d = heap_pop(&l->d_in);
+	if (delay_due(&l->d_in) <= now) {
+		struct delayed d = delay_pop(&l->d_in);
 		ssize_t n = (ssize_t)d.len;
 		if (d.len <= cap) {
 			memcpy(buf, d.data, d.len);
@@ -653,8 +637,8 @@ void synack_link_advance(struct synack_link *l, uint64_t now)
 {
 	if (!l)
 		return;
-	while (heap_due(&l->d_out) <= now) {
-		struct delayed d = heap_pop(&l->d_out);
+	while (delay_due(&l->d_out) <= now) {
+		struct delayed d = delay_pop(&l->d_out);
 		xmit(l, now, d.data, d.len);
 		free(d.data);
 	}
@@ -679,8 +663,8 @@ uint64_t synack_link_next_deadline(const struct synack_link *l)
 		return SYNACK_NEVER;
 	if (l->announce)
 		return 0;
-	uint64_t t = heap_due(&l->d_out);
-	uint64_t d = heap_due(&l->d_in);
+	uint64_t t = delay_due(&l->d_out);
+	uint64_t d = delay_due(&l->d_in);
 	if (d < t)
 		t = d;
 	if (l->kind == SYNACK_LINK_TAP) {

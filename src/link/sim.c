@@ -49,6 +49,7 @@
 #include <string.h>
 
 #include "synack/sim.h"
+#include "core/heap.h"
 #include "link/impair.h"
 
 #define SIM_MAX_DATAGRAM 65535u
@@ -120,8 +121,7 @@ struct synack_sim {
 	size_t nhosts, caphosts;
 	struct sim_route *routes; /* sorted by addr, nhosts entries */
 
-	struct sim_pkt *heap; /* binary min-heap by (at, seq) */
-	size_t nheap, capheap;
+	struct heap heap; /* of struct sim_pkt, a min-heap by (at, seq) */
 	/* Datagrams queued in order of delivery time (each no earlier than the
 	 * one before): a ring, oldest first.  Only the others go to the heap. */
 	struct sim_pkt *fifo;
@@ -192,56 +192,34 @@ static int pkt_before(const struct sim_pkt *a, const struct sim_pkt *b)
 	return a->seq < b->seq;
 }
 
-static void heap_swap(struct sim_pkt *a, struct sim_pkt *b)
+static int heap_pkt_before(const void *a, const void *b, void *ctx)
 {
-	struct sim_pkt t = *a;
-	*a = *b;
-	*b = t;
+	(void)ctx;
+	return pkt_before(a, b);
+}
+
+static const struct heap_ops pkt_heap_ops = {
+    .size = sizeof(struct sim_pkt),
+    .before = heap_pkt_before,
+    .placed = NULL,
+};
+
+static const struct sim_pkt *heap_top(const struct synack_sim *sim)
+{
+	return heap_first(&sim->heap);
 }
 
 /* Takes ownership of data on success; returns -ENOMEM and leaves it to the
  * caller otherwise. */
-static int heap_push(struct synack_sim *sim, uint64_t at, int from, int to, uint8_t *data,
-                     size_t len)
+static int heap_queue(struct synack_sim *sim, uint64_t at, int from, int to, uint8_t *data,
+                      size_t len)
 {
-	if (sim->nheap == sim->capheap) {
-		size_t cap = sim->capheap ? sim->capheap * 2 : 64;
-		struct sim_pkt *h = realloc(sim->heap, cap * sizeof(*h));
-		if (!h)
-			return -ENOMEM;
-		sim->heap = h;
-		sim->capheap = cap;
-	}
-	size_t i = sim->nheap++;
-	sim->heap[i] = (struct sim_pkt){
+	if (heap_reserve(&sim->heap, sizeof(struct sim_pkt), 64, SIZE_MAX) != 0)
+		return -ENOMEM;
+	struct sim_pkt p = {
 	    .at = at, .seq = sim->next_seq++, .from = from, .to = to, .len = len, .data = data};
-	while (i > 0) {
-		size_t parent = (i - 1) / 2;
-		if (!pkt_before(&sim->heap[i], &sim->heap[parent]))
-			break;
-		heap_swap(&sim->heap[i], &sim->heap[parent]);
-		i = parent;
-	}
+	heap_push(&sim->heap, &p, &pkt_heap_ops, NULL);
 	return 0;
-}
-
-static struct sim_pkt heap_pop(struct synack_sim *sim)
-{
-	struct sim_pkt top = sim->heap[0];
-	sim->heap[0] = sim->heap[--sim->nheap];
-	size_t i = 0;
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < sim->nheap && pkt_before(&sim->heap[l], &sim->heap[m]))
-			m = l;
-		if (r < sim->nheap && pkt_before(&sim->heap[r], &sim->heap[m]))
-			m = r;
-		if (m == i)
-			break;
-		heap_swap(&sim->heap[i], &sim->heap[m]);
-		i = m;
-	}
-	return top;
 }
 
 /* The FIFO beside the heap. */
@@ -289,14 +267,14 @@ static int pkt_queue(struct synack_sim *sim, uint64_t at, int from, int to, uint
 		sim->nfifo++;
 		return 0;
 	}
-	return heap_push(sim, at, from, to, data, len);
+	return heap_queue(sim, at, from, to, data, len);
 }
 
 /* The earliest queued datagram, or NULL. */
 static const struct sim_pkt *pkt_first(const struct synack_sim *sim)
 {
 	const struct sim_pkt *f = sim->nfifo ? &sim->fifo[sim->fifo_head] : NULL;
-	const struct sim_pkt *h = sim->nheap ? &sim->heap[0] : NULL;
+	const struct sim_pkt *h = heap_top(sim);
 	if (!f)
 		return h;
 	if (!h)
@@ -307,50 +285,40 @@ static const struct sim_pkt *pkt_first(const struct synack_sim *sim)
 /* Removes and returns the earliest queued datagram (there is one). */
 static struct sim_pkt pkt_take(struct synack_sim *sim)
 {
-	if (sim->nfifo && (!sim->nheap || !pkt_before(&sim->heap[0], &sim->fifo[sim->fifo_head]))) {
+	const struct sim_pkt *h = heap_top(sim);
+	if (sim->nfifo && (!h || !pkt_before(h, &sim->fifo[sim->fifo_head]))) {
 		struct sim_pkt p = sim->fifo[sim->fifo_head];
 		if (++sim->fifo_head == sim->capfifo)
 			sim->fifo_head = 0;
 		sim->nfifo--;
 		return p;
 	}
-	return heap_pop(sim);
+	struct sim_pkt p;
+	heap_pop(&sim->heap, &p, &pkt_heap_ops, NULL);
+	return p;
 }
 
 /* ------------------------------------------------------------------ */
 /* Hosts by deadline.                                                  */
 
-static int hq_before(const struct synack_sim *sim, uint32_t a, uint32_t b)
+static int hq_before(const void *a, const void *b, void *ctx)
 {
-	return sim->hosts[a].due < sim->hosts[b].due;
+	const struct synack_sim *sim = ctx;
+	return sim->hosts[*(const uint32_t *)a].due < sim->hosts[*(const uint32_t *)b].due;
 }
 
-static void hq_place(struct synack_sim *sim, size_t i, uint32_t host)
+/* Each host knows its place in the heap, to move it when its due changes. */
+static void hq_placed(void *elem, size_t i, void *ctx)
 {
-	sim->hq[i] = host;
-	sim->hosts[host].hpos = (uint32_t)i;
+	struct synack_sim *sim = ctx;
+	sim->hosts[*(uint32_t *)elem].hpos = (uint32_t)i;
 }
 
-static void hq_sift(struct synack_sim *sim, size_t i)
-{
-	uint32_t h = sim->hq[i];
-	while (i > 0 && hq_before(sim, h, sim->hq[(i - 1) / 2])) {
-		hq_place(sim, i, sim->hq[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= sim->nhq)
-			break;
-		if (c + 1 < sim->nhq && hq_before(sim, sim->hq[c + 1], sim->hq[c]))
-			c++;
-		if (!hq_before(sim, sim->hq[c], h))
-			break;
-		hq_place(sim, i, sim->hq[c]);
-		i = c;
-	}
-	hq_place(sim, i, h);
-}
+static const struct heap_ops hq_ops = {
+    .size = sizeof(uint32_t),
+    .before = hq_before,
+    .placed = hq_placed,
+};
 
 /* Puts host i where its (new) due says: out of the heap when it has no
  * deadline.  sim->hq has room for every host. */
@@ -360,21 +328,16 @@ static void hq_update(struct synack_sim *sim, uint32_t i)
 	if (h->hpos == SIM_NO_POS) {
 		if (h->due == SYNACK_NEVER)
 			return;
-		hq_place(sim, sim->nhq++, i);
-		hq_sift(sim, h->hpos);
+		heap_append(sim->hq, sim->nhq++, &i, &hq_ops, sim);
 		return;
 	}
 	if (h->due != SYNACK_NEVER) {
-		hq_sift(sim, h->hpos);
+		heap_fix(sim->hq, sim->nhq, h->hpos, &hq_ops, sim);
 		return;
 	}
 	size_t pos = h->hpos;
+	heap_remove_at(sim->hq, sim->nhq--, pos, NULL, &hq_ops, sim);
 	h->hpos = SIM_NO_POS;
-	uint32_t last = sim->hq[--sim->nhq];
-	if (pos < sim->nhq) {
-		hq_place(sim, pos, last);
-		hq_sift(sim, pos);
-	}
 }
 
 static void mark_dirty(struct synack_sim *sim, size_t i)
@@ -506,9 +469,10 @@ void synack_sim_free(struct synack_sim *sim)
 {
 	if (!sim)
 		return;
-	for (size_t i = 0; i < sim->nheap; i++)
-		pkt_release(sim, sim->heap[i].data, sim->heap[i].len);
-	free(sim->heap);
+	struct sim_pkt *held = sim->heap.v;
+	for (size_t i = 0; i < sim->heap.len; i++)
+		pkt_release(sim, held[i].data, held[i].len);
+	heap_fini(&sim->heap);
 	for (size_t k = 0; k < sim->nfifo; k++)
 		pkt_release(sim, fifo_at(sim, k)->data, fifo_at(sim, k)->len);
 	free(sim->fifo);
