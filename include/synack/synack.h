@@ -205,7 +205,8 @@ int synack_socket(struct synack_stack *st);
 /*
  * Names the socket's local end: local->addr is 0 or the stack's address,
  * port 0 picks an ephemeral port at listen() or connect().  Returns 0,
- * -EINVAL (local is NULL, or the socket is bound or in use already),
+ * -EINVAL (local is NULL or of no known family, or the socket is bound or
+ * in use already), -EAFNOSUPPORT (an IPv6 endpoint: not implemented yet),
  * -EADDRNOTAVAIL (another address), -EADDRINUSE (the port is taken; see
  * SYNACK_SO_REUSEADDR), -ENOMEM.
  */
@@ -224,8 +225,9 @@ int synack_accept(struct synack_stack *st, int s, struct synack_endpoint *peer);
 /*
  * Starts an active open: the SYN is queued at once.  Returns -EINPROGRESS
  * when it started (readiness says when it ends; synack_socket_error() says
- * how), -EINVAL (peer is NULL, has port 0 or an address 0, broadcast or
- * multicast, or s listens), -EALREADY (a handshake is under way), -EISCONN
+ * how), -EINVAL (peer is NULL or of no known family, has port 0 or an
+ * address 0, broadcast or multicast, or s listens), -EAFNOSUPPORT (an IPv6
+ * peer: not implemented yet), -EALREADY (a handshake is under way), -EISCONN
  * (connected, or connected once: a socket is not reused), -EADDRNOTAVAIL (no
  * ephemeral port is free), -EADDRINUSE (the 4-tuple exists), -ENOMEM.
  */
