@@ -71,8 +71,7 @@ void tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, 
 		STAT_INC(st, OutRsts);
 	struct synack_trace *r = trace_add(st, SYNACK_TRACE_TX);
 	if (r) {
-		stack_endpoint_zeroed(&r->local, &t->laddr, t->lport);
-		stack_endpoint_zeroed(&r->remote, &t->raddr, t->rport);
+		stack_trace_tuple(r, t);
 		r->flags = flags;
 		r->seq = seq;
 		r->ack = ack;

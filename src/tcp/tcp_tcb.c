@@ -155,8 +155,7 @@ void tcp_trace_state(struct synack_stack *st, const struct tuple *t, uint32_t is
 	struct synack_trace *r = trace_add(st, SYNACK_TRACE_STATE);
 	if (!r)
 		return;
-	stack_endpoint_zeroed(&r->local, &t->laddr, t->lport);
-	stack_endpoint_zeroed(&r->remote, &t->raddr, t->rport);
+	stack_trace_tuple(r, t);
 	r->from = (uint8_t)from;
 	r->to = (uint8_t)to;
 	r->cause = (uint8_t)cause;
