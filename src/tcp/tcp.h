@@ -1,6 +1,11 @@
 /*
  * TCP: the transmission control block, TIME_WAIT records, and the entry
- * points of the state machine (RFC 9293 3.10).
+ * points of the state machine (RFC 9293 3.10).  One section per module:
+ * tcp_tcb.c (lifecycle, state changes, demux tables), tcp_input.c (segment
+ * arrival, RFC 9293 3.10.7), tcp_listen.c (LISTEN, the SYN and accept
+ * queues, SYN cookies with tcp_cookie.c), tcp_timewait.c (TIME-WAIT
+ * records), tcp_rcv.c (the receive side), tcp_opt.c (TCP options), then
+ * output, timers, congestion control and the user calls.
  */
 #ifndef SYNACK_TCP_H
 #define SYNACK_TCP_H
@@ -85,11 +90,15 @@ struct tcb {
 	unsigned cwnd_limited : 1;
 	unsigned cookie_sent : 1; /* a listener that ever answered with a SYN cookie */
 	unsigned listening : 1;   /* a listener: ext.lsn, else ext.ch */
-	uint8_t ka_probes;        /* keepalives sent without an answer */
-	uint8_t backoff;          /* consecutive retransmission timeouts without progress */
-	uint8_t ca_state;         /* enum synack_ca_state */
-	uint8_t dupacks;          /* consecutive duplicate ACKs */
-	uint8_t cc_algo;          /* congestion control: the algorithm's place in tcp_cc.c's list */
+	/* An arriving segment asked for an ACK that no segment sent since has
+	 * carried (set and consumed by tcp_input.c's exit block, cleared by
+	 * every segment that leaves with the ACK bit). */
+	unsigned ack_owed : 1;
+	uint8_t ka_probes; /* keepalives sent without an answer */
+	uint8_t backoff;   /* consecutive retransmission timeouts without progress */
+	uint8_t ca_state;  /* enum synack_ca_state */
+	uint8_t dupacks;   /* consecutive duplicate ACKs */
+	uint8_t cc_algo;   /* congestion control: the algorithm's place in tcp_cc.c's list */
 
 	/* Send sequence variables. */
 	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
@@ -230,6 +239,8 @@ struct tw {
 
 _Static_assert(sizeof(struct tw) <= 88, "a TIME_WAIT record fits in 88 bytes");
 
+/* The window field of the record's ACKs: what the connection last
+ * advertised, as it was written on the wire. */
 static inline uint16_t tcp_tw_rcv_wnd(const struct tw *tw)
 {
 	return tw->h.node.aux;
@@ -239,14 +250,6 @@ static inline uint64_t tcp_tw_since(const struct tw *tw)
 	return tw->expires - tw->since_before;
 }
 
-/* A parsed segment: the wire view plus its sequence length. */
-struct seg {
-	const struct wire_tcp *w;
-	uint32_t seq, ack, len; /* len = SEG.LEN, counting SYN and FIN */
-	uint8_t flags;
-	uint64_t trace_idx; /* reserved trace record for this arrival */
-};
-
 /* States in which the peer may still send text: its FIN has not come
  * (RFC 9293 3.10.7.4, seventh step). */
 static inline int tcp_receives_text(int state)
@@ -255,20 +258,14 @@ static inline int tcp_receives_text(int state)
 	       state == SYNACK_FIN_WAIT_2;
 }
 
-/* Frees an out-of-order segment. */
-void tcp_ofo_free(struct synack_stack *st, struct ofo_seg *o);
-static inline uint64_t tcp_ofo_bytes(const struct synack_stack *st, const struct ofo_seg *o)
-{
-	return o->big ? sizeof(*o) + o->len : st->ofo_slab.size;
-}
-
 /* tcp_tcb.c: lifecycle, state changes, demux */
 struct tcb *tcp_tcb_new(struct synack_stack *st);
-/* A listener's queues or a child's links: allocated; freed (no unlinking)
- * with the rare state by tcp_tcb_ext_free. */
-int tcp_tcb_listen_init(struct tcb *tcb, uint32_t backlog);
-int tcp_tcb_child_init(struct tcb *tcb);
+/* Frees the listener's queues or the child's links (no unlinking) and the
+ * rare state. */
 void tcp_tcb_ext_free(struct tcb *tcb);
+/* The one path that frees a TCB: its timer, its place in the tables, its
+ * buffers and reassembly queue, its out-of-line parts, its counts.  It
+ * sends nothing and traces nothing, so stack teardown may use it too. */
 void tcp_tcb_free(struct tcb *tcb);
 void tcp_set_state(struct tcb *tcb, int to, int cause);
 uint32_t tcp_isn(struct synack_stack *st, const struct tuple *t);
@@ -277,25 +274,139 @@ void tcp_tcb_unhash(struct tcb *tcb);
 /* Ends the connection: CLOSED, timers off, out of the tables, the socket
  * told err (0 for a normal end); frees the TCB unless a socket holds it. */
 void tcp_done(struct tcb *tcb, int cause, int err);
-/* Moves a connection into TIME_WAIT: a compact record replaces the TCB. */
-void tcp_time_wait(struct tcb *tcb, int cause);
-void tcp_tw_free(struct synack_stack *st, struct tw *tw, int cause);
-/* The peer's FIN came again: TIME_WAIT starts over (RFC 9293 3.10.7.4).
- * Returns the record that now stands for the connection. */
-struct tw *tcp_tw_restart(struct synack_stack *st, struct tw *tw);
-/* The oldest record's time came: it ends. */
-void tcp_tw_expire(struct synack_stack *st);
-/* Frees every record (stack teardown). */
-void tcp_tw_free_all(struct synack_stack *st);
+/* Takes the TCB out of every table and away from its socket (told err),
+ * then frees it; its state is already CLOSED or TIME_WAIT. */
+void tcp_tcb_release(struct tcb *tcb, int err);
 void tcp_rearm(struct tcb *tcb);
-/* Takes a child out of its listener's lists (pending or accept queue). */
-void tcp_unlink_child(struct tcb *tcb);
-uint32_t tcp_rcv_window(const struct tcb *tcb);
 uint32_t tcp_fin_seq(const struct tcb *tcb);
 int tcp_fin_acked(const struct tcb *tcb);
-int tcp_is_orphan(const struct tcb *tcb);
 void tcp_trace_state(struct synack_stack *st, const struct tuple *t, uint32_t iss, uint32_t irs,
                      int from, int to, int cause);
+
+/*
+ * Segment arrival: what the steps of RFC 9293 3.10.7 learn about the
+ * segment, and the verdict each returns.  A step never sends, ends a
+ * connection or rearms a timer itself: it says so in its verdict, and
+ * tcp_input.c's exit block does it, in this order: trace and count the
+ * arrival, send, end the connection, rearm its timer.
+ */
+struct tcp_rx {
+	const struct wire_tcp *w;
+	uint32_t seq, ack, len; /* SEG.SEQ, SEG.ACK, SEG.LEN (SYN and FIN count) */
+	uint32_t wnd;           /* SEG.WND, held in 32 bits (tcp_seg_wnd) */
+	uint8_t flags;
+	/* The text after trimming to the window. */
+	const uint8_t *data;
+	uint32_t data_seq, data_len;
+	uint8_t fin;        /* the segment's FIN survives trimming */
+	uint8_t fin_in_seq; /* a FIN (this one or a held one) is next in sequence */
+	uint8_t need_ack;   /* the segment asks for an ACK */
+	uint8_t ack_now;    /* the ACK may not be delayed (out of order, gap filled, FIN) */
+	uint8_t dropped;    /* the drop reason, once decided */
+	uint32_t iss, irs;  /* for the trace, once known */
+	uint64_t trace_idx;
+	/* What the verdict's effects apply to: a connection (or, for a
+	 * cookie SYN-ACK, the listener), or a TIME-WAIT record. */
+	struct tcb *tcb;
+	struct tw *tw;
+};
+
+static inline int tcp_rx_has(const struct tcp_rx *s, uint8_t f)
+{
+	return (s->flags & f) != 0;
+}
+
+enum tcp_action {
+	TCP_V_CONTINUE, /* go on to the next step */
+	TCP_V_ACCEPT,   /* processed; stop here */
+	TCP_V_DROP,     /* dropped for the verdict's reason; stop here */
+};
+
+/* What the exit block sends for a verdict. */
+enum tcp_send {
+	TCP_SEND_NONE,
+	TCP_SEND_ACK,            /* an ACK now (of the connection or the TIME-WAIT record) */
+	TCP_SEND_OOW_ACK,        /* the ACK answering an unacceptable segment, rate-limited */
+	TCP_SEND_CHALLENGE_ACK,  /* RFC 5961's challenge ACK, rate-limited */
+	TCP_SEND_RST_REPLY,      /* a reset in reply to the segment (RFC 9293 3.10.7.1 form) */
+	TCP_SEND_RST_CONN,       /* a reset of the connection, <SEQ=SND.NXT> (3.10.5 form) */
+	TCP_SEND_SYN_ACK,        /* a new connection's first SYN-ACK, starting its timer */
+	TCP_SEND_SYN_AGAIN,      /* our SYN or SYN-ACK again */
+	TCP_SEND_COOKIE_SYN_ACK, /* the listener's stateless SYN-ACK, ISN s->iss */
+	/* What the windows allow, which carries the acknowledgment the
+	 * segment asked for; else that ACK on its own, now or delayed. */
+	TCP_SEND_DATA,
+};
+
+/* How the connection ends after the sends, if it does. */
+enum tcp_end {
+	TCP_END_NONE,
+	TCP_END_CLOSED,    /* tcp_done(cause, err) */
+	TCP_END_TIME_WAIT, /* tcp_time_wait(cause) */
+	TCP_END_TW,        /* the TIME-WAIT record ends (tcp_tw_free) */
+};
+
+struct tcp_verdict {
+	uint8_t action; /* enum tcp_action */
+	uint8_t send;   /* enum tcp_send */
+	uint8_t reason; /* enum synack_drop, when dropped */
+	uint8_t end;    /* enum tcp_end */
+	uint8_t cause;  /* enum synack_cause of the end */
+	uint8_t rearm;  /* rearm the connection's timer last */
+	int16_t err;    /* with TCP_END_CLOSED: what the socket is told, 0 or -errno */
+};
+
+#define TCP_CONTINUE ((struct tcp_verdict){.action = TCP_V_CONTINUE})
+#define TCP_ACCEPT ((struct tcp_verdict){.action = TCP_V_ACCEPT})
+#define TCP_ACCEPT_SEND(snd) ((struct tcp_verdict){.action = TCP_V_ACCEPT, .send = TCP_SEND_##snd})
+#define TCP_DROP(r) ((struct tcp_verdict){.action = TCP_V_DROP, .reason = SYNACK_DROP_##r})
+#define TCP_DROP_SEND(snd, r)                                                                      \
+	((struct tcp_verdict){                                                                     \
+	    .action = TCP_V_DROP, .send = TCP_SEND_##snd, .reason = SYNACK_DROP_##r})
+
+/* The verdict v, after whose sends the connection ends as end says. */
+static inline struct tcp_verdict tcp_v_end(struct tcp_verdict v, int end, int cause, int err)
+{
+	v.end = (uint8_t)end;
+	v.cause = (uint8_t)cause;
+	v.err = (int16_t)err;
+	return v;
+}
+
+/* tcp_input.c: segment arrival (RFC 9293 3.10.7) */
+/* Returns 0, or the enum synack_drop reason the segment was dropped for. */
+int tcp_input(struct synack_stack *st, const struct wire_tcp *w);
+/* Takes what a SYN or SYN-ACK says about the peer (RFC 9293 3.10.7.2-3):
+ * its ISN, its window and, with tcp_opt_learn, its MSS. */
+void tcp_learn_peer(struct tcb *tcb, const struct tcp_rx *s);
+/* The handshake is complete: ESTABLISHED, with what starts there. */
+void tcp_enter_established(struct tcb *tcb, int cause);
+
+/* tcp_listen.c: LISTEN (RFC 9293 3.10.7.2), the SYN queue and the accept
+ * queue, SYN cookies (RFC 4987) */
+/* A listener's queues or a child's links: allocated; freed (no unlinking)
+ * by tcp_listen_ext_free. */
+int tcp_tcb_listen_init(struct tcb *tcb, uint32_t backlog);
+int tcp_tcb_child_init(struct tcb *tcb);
+void tcp_listen_ext_free(struct tcb *tcb);
+/* Takes a child out of its listener's lists (pending or accept queue). */
+void tcp_unlink_child(struct tcb *tcb);
+/* The listener for a local address and port (a wildcard one as well). */
+struct tcb *tcp_find_listener(struct synack_stack *st, const struct addr *addr, uint16_t port);
+/* The segment arrives at listener l.  A SYN reopening a TIME-WAIT
+ * connection passes use_floor: the new ISN must be above iss_floor.  When
+ * child is not NULL an ACK may complete a SYN cookie's handshake: the new
+ * connection is returned there, with the verdict TCP_CONTINUE, and takes
+ * the segment from there. */
+struct tcp_verdict tcp_listen_segment_arrives(struct tcb *l, struct tcp_rx *s, uint32_t iss_floor,
+                                              int use_floor, struct tcb **child);
+/* The handshake of a child of l completes: it joins the accept queue. */
+void tcp_acceptq_add(struct tcb *l, struct tcb *c);
+/* The handshake completes while the accept queue is full: the verdict
+ * (drop, or reset with abort_on_overflow), counted. */
+struct tcp_verdict tcp_accept_queue_overflow(struct synack_stack *st);
+/* Sends listener l's SYN-ACK with the cookie s->iss (TCP_SEND_COOKIE_SYN_ACK). */
+void tcp_listen_send_cookie(struct tcb *l, const struct tcp_rx *s);
 
 /* tcp_cookie.c: SYN cookies (RFC 4987).  A cookie is the ISN of a stateless
  * SYN-ACK; check returns 0 and the MSS it carries, or -1. */
@@ -304,9 +415,72 @@ uint32_t tcp_cookie_make(const struct synack_stack *st, const struct tuple *t, u
 int tcp_cookie_check(const struct synack_stack *st, const struct tuple *t, uint32_t peer_isn,
                      uint32_t cookie, uint32_t *mss);
 
-/* tcp_input.c: segment arrival (RFC 9293 3.10.7) */
-/* Returns 0, or the enum synack_drop reason the segment was dropped for. */
-int tcp_input(struct synack_stack *st, const struct wire_tcp *w);
+/* tcp_timewait.c: TIME-WAIT records (RFC 9293 3.10.7.4, RFC 1337, RFC 6191) */
+/* Moves a connection into TIME_WAIT: a compact record replaces the TCB. */
+void tcp_time_wait(struct tcb *tcb, int cause);
+/* The segment arrives at a record: its verdict (s->tw the record it
+ * applies to), or a listener's when a SYN reopens the connection. */
+struct tcp_verdict tcp_tw_segment_arrives(struct synack_stack *st, struct tw *tw, struct tcp_rx *s);
+void tcp_tw_free(struct synack_stack *st, struct tw *tw, int cause);
+/* The peer's FIN came again: TIME_WAIT starts over (RFC 9293 3.10.7.4).
+ * Returns the record that now stands for the connection. */
+struct tw *tcp_tw_restart(struct synack_stack *st, struct tw *tw);
+/* The oldest record's time came: it ends. */
+void tcp_tw_expire(struct synack_stack *st);
+/* Frees every record (stack teardown). */
+void tcp_tw_free_all(struct synack_stack *st);
+
+/* tcp_rcv.c: the receive side (RFC 9293 3.8.6, 3.10.7.4 seventh step) */
+/* RCV.WND, the window we offer, in 32 bits. */
+uint32_t tcp_rcv_window(const struct tcb *tcb);
+/* Appends in-order text to the receive buffer; RCV.NXT advances.  Returns
+ * the bytes taken (fewer when memory ran out). */
+uint32_t tcp_rcv_deliver(struct tcb *tcb, const uint8_t *data, uint32_t len);
+/* Holds out-of-order text (and a FIN after it): 0, -ENOBUFS past the
+ * reassembly budget, -ENOMEM. */
+int tcp_ofo_insert(struct tcb *tcb, uint32_t seq, const uint8_t *data, uint32_t len, int fin);
+/* Delivers held text that RCV.NXT reached; returns 1 when a held FIN is
+ * now next in sequence. */
+int tcp_ofo_pull(struct tcb *tcb);
+/* Frees the whole reassembly queue. */
+void tcp_ofo_purge(struct tcb *tcb);
+/* Frees one held segment. */
+void tcp_ofo_free(struct synack_stack *st, struct ofo_seg *o);
+static inline uint64_t tcp_ofo_bytes(const struct synack_stack *st, const struct ofo_seg *o)
+{
+	return o->big ? sizeof(*o) + o->len : st->ofo_slab.size;
+}
+
+/*
+ * tcp_opt.c: TCP options (RFC 9293 3.1, 3.7.1).  Parsing the option bytes
+ * is the wire layer's; this is what they mean to a connection.  Windows
+ * are held in 32 bits and meet the 16-bit header field only through the
+ * two conversions below, where window scaling (RFC 7323 2.3) will apply
+ * its shifts.
+ */
+/* The options of our SYN or SYN-ACK (the MSS we can receive). */
+void tcp_opt_syn(const struct tcb *tcb, struct wire_tcp_opts *o);
+/* The MSS the peer announced, 536 when it said nothing (RFC 9293 3.7.1). */
+uint32_t tcp_opt_peer_mss(const struct wire_tcp *w);
+/* Takes the peer's MSS from its SYN or SYN-ACK into snd_mss. */
+void tcp_opt_learn(struct tcb *tcb, const struct wire_tcp *w);
+/* The largest window we can offer: the field's 65535 without scaling. */
+static inline uint32_t tcp_rcv_wnd_max(const struct tcb *tcb)
+{
+	(void)tcb;
+	return 65535u;
+}
+/* Our window as the header field carries it. */
+static inline uint16_t tcp_wnd_to_wire(const struct tcb *tcb, uint32_t wnd)
+{
+	(void)tcb;
+	return (uint16_t)wnd;
+}
+/* SEG.WND in 32 bits from the header field. */
+static inline uint32_t tcp_seg_wnd(const struct wire_tcp *w)
+{
+	return w->wnd;
+}
 
 /* tcp_err.c: ICMP errors about our segments (RFC 5927, RFC 5461, RFC 1191) */
 struct net_err;
@@ -328,10 +502,11 @@ void tcp_challenge_ack(struct tcb *tcb);
 /* RFC 9293 3.10.7.1: the reset for a segment that found no connection. */
 void tcp_reset_reply(struct synack_stack *st, const struct wire_tcp *w);
 void tcp_tw_send_ack(struct synack_stack *st, struct tw *tw);
-void tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, uint32_t ack,
-                  uint8_t flags, uint16_t wnd, const struct wire_tcp_opts *opts,
-                  const struct ring *buf, uint32_t buf_off, uint32_t len, uint32_t iss,
-                  uint32_t irs);
+/* Returns 0 when the segment left, -ENOMEM when it could not be made. */
+int tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, uint32_t ack,
+                 uint8_t flags, uint16_t wnd, const struct wire_tcp_opts *opts,
+                 const struct ring *buf, uint32_t buf_off, uint32_t len, uint32_t iss,
+                 uint32_t irs);
 
 /* tcp_timer.c */
 void tcp_timer_fire(struct synack_stack *st, struct timer_node *n);

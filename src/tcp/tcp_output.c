@@ -2,15 +2,15 @@
  * Segment output: new data and FIN within the peer's window, SYN and
  * SYN-ACK, ACKs, retransmissions and resets.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "net/net.h"
 #include "tcp/tcp.h"
 
-void tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, uint32_t ack,
-                  uint8_t flags, uint16_t wnd, const struct wire_tcp_opts *opts,
-                  const struct ring *buf, uint32_t buf_off, uint32_t len, uint32_t iss,
-                  uint32_t irs)
+int tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, uint32_t ack,
+                 uint8_t flags, uint16_t wnd, const struct wire_tcp_opts *opts,
+                 const struct ring *buf, uint32_t buf_off, uint32_t len, uint32_t iss, uint32_t irs)
 {
 	static const struct wire_tcp_opts no_opts;
 	struct wire_tcp_out o;
@@ -18,7 +18,7 @@ void tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, 
 	size_t n;
 	if (!p) {
 		STAT_INC(st, IpOutDiscards);
-		return;
+		return -ENOMEM;
 	}
 	memset(&o, 0, sizeof(o));
 	o.saddr = t->laddr;
@@ -63,7 +63,7 @@ void tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, 
 	if (n == 0) {
 		stack_pkt_free(st, p);
 		STAT_INC(st, IpOutDiscards);
-		return;
+		return -ENOMEM;
 	}
 
 	STAT_INC(st, OutSegs);
@@ -81,20 +81,20 @@ void tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, 
 		r->irs = irs;
 	}
 	ip_output(st, &t->laddr, &t->raddr, WIRE_IPPROTO_TCP, p, n);
+	return 0;
 }
 
-/* Sends one segment of this connection at sequence number seq. */
+/* Sends one segment of this connection at sequence number seq.  Every
+ * segment advertises the window (32 bits here, the header field only at
+ * tcp_wnd_to_wire). */
 static void send_at(struct tcb *tcb, uint32_t seq, uint32_t len, uint8_t flags)
 {
 	struct wire_tcp_opts opts;
 	uint32_t wnd = tcp_rcv_window(tcb);
 	uint32_t ack = 0;
 	memset(&opts, 0, sizeof(opts));
-	if (flags & SYNACK_TH_SYN) {
-		/* RFC 9293 3.7.1: announce the MSS we can receive. */
-		opts.has_mss = 1;
-		opts.mss = (uint16_t)tcb->rcv_mss;
-	}
+	if (flags & SYNACK_TH_SYN)
+		tcp_opt_syn(tcb, &opts);
 	if (tcb->state != SYNACK_SYN_SENT) {
 		flags |= SYNACK_TH_ACK;
 		ack = tcb->rcv_nxt;
@@ -104,8 +104,10 @@ static void send_at(struct tcb *tcb, uint32_t seq, uint32_t len, uint8_t flags)
 		tcb->rcv_acked = tcb->rcv_nxt;
 		tcb->delack_at = SYNACK_NEVER;
 	}
-	tcp_send_raw(tcb->st, &tcb->t, seq, ack, flags, (uint16_t)wnd, &opts, &tcb->snd_buf,
-	             seq - tcb->snd_buf_seq, len, tcb->iss, tcb->irs);
+	if (tcp_send_raw(tcb->st, &tcb->t, seq, ack, flags, tcp_wnd_to_wire(tcb, wnd), &opts,
+	                 &tcb->snd_buf, seq - tcb->snd_buf_seq, len, tcb->iss, tcb->irs) == 0 &&
+	    (flags & SYNACK_TH_ACK))
+		tcb->ack_owed = 0; /* the ACK an arriving segment asked for left with it */
 }
 
 void tcp_send_syn(struct tcb *tcb)
@@ -340,7 +342,8 @@ void tcp_retransmit_head(struct tcb *tcb)
 void tcp_send_probe(struct tcb *tcb)
 {
 	tcp_send_raw(tcb->st, &tcb->t, tcb->snd_una - 1, tcb->rcv_nxt, SYNACK_TH_ACK,
-	             (uint16_t)tcp_rcv_window(tcb), NULL, NULL, 0, 0, tcb->iss, tcb->irs);
+	             tcp_wnd_to_wire(tcb, tcp_rcv_window(tcb)), NULL, NULL, 0, 0, tcb->iss,
+	             tcb->irs);
 	tcb->rcv_acked = tcb->rcv_nxt;
 	tcb->delack_at = SYNACK_NEVER;
 }

@@ -2,7 +2,9 @@
  * Timeouts (RFC 9293 3.10.8): retransmission (with RFC 6298 estimation and
  * exponential backoff), the orphaned FIN_WAIT_2 timeout, the CLOSE_WAIT
  * timeout and the end of TIME_WAIT.  Each connection has one timer armed
- * at the earliest of its deadlines.
+ * at the earliest of its deadlines.  TIME_WAIT records have none of their
+ * own: the stack's one tw_timer is armed for the oldest record, and its
+ * expiry ends that record (tcp_timewait.c).
  */
 #include <errno.h>
 

@@ -1,0 +1,176 @@
+/*
+ * The receive side: the window we offer (RFC 9293 3.8.6), in-order text
+ * into the receive ring, and out-of-order text held in the reassembly queue
+ * until the gap before it fills (RFC 9293 3.10.7.4, seventh step).  The
+ * decisions of that step (what is acceptable, when to acknowledge) are
+ * tcp_input.c's; this module owns the bytes.
+ *
+ * SACK (RFC 2018) will generate its blocks here: the reassembly queue
+ * tcb->ofo is sorted and free of overlaps, so the blocks are its runs of
+ * contiguous segments, the one holding the latest arrival first (RFC 2018
+ * section 4).  They belong next to tcp_ofo_insert, which knows that
+ * arrival.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp/tcp.h"
+
+/*
+ * The window we offer: the free space of the receive buffer.  The right edge
+ * we advertised earlier is never withdrawn (RFC 9293 3.8.6: shrinking the
+ * window is strongly discouraged), and the header field bounds it
+ * (tcp_rcv_wnd_max).
+ */
+uint32_t tcp_rcv_window(const struct tcb *tcb)
+{
+	uint32_t space = ring_space(&tcb->rcv_buf);
+	uint32_t promised = seq_gt(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
+	uint32_t w = space, max = tcp_rcv_wnd_max(tcb);
+	/* RFC 9293 3.8.6.2.2, receiver silly-window avoidance: move the
+	 * right edge only by at least min(half the buffer, one MSS); never
+	 * take back what was offered. */
+	uint32_t step = tcb->rcv_buf.cap / 2 < tcb->rcv_mss ? tcb->rcv_buf.cap / 2 : tcb->rcv_mss;
+	if (w < promised || w - promised < step)
+		w = promised;
+	return w > max ? max : w;
+}
+
+uint32_t tcp_rcv_deliver(struct tcb *tcb, const uint8_t *data, uint32_t len)
+{
+	uint32_t n = len ? ring_write_pool(&tcb->rcv_buf, &tcb->st->buf_slab, data, len) : 0;
+	tcb->rcv_nxt += n;
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* The reassembly queue.                                               */
+
+void tcp_ofo_free(struct synack_stack *st, struct ofo_seg *o)
+{
+	if (o->big)
+		free(o);
+	else
+		slab_free(&st->ofo_slab, o);
+}
+
+/* Takes the first held segment off the queue and frees it. */
+static void ofo_unlink_first(struct tcb *tcb)
+{
+	struct ofo_seg *o = tcb->ofo;
+	tcb->ofo = o->next;
+	tcb->ofo_bytes -= o->len;
+	tcb->st->ofo_total -= o->len;
+	tcp_ofo_free(tcb->st, o);
+}
+
+void tcp_ofo_purge(struct tcb *tcb)
+{
+	while (tcb->ofo)
+		ofo_unlink_first(tcb);
+}
+
+static struct ofo_seg *ofo_new(struct tcb *tcb, uint32_t seq, const uint8_t *data, uint32_t len)
+{
+	/* The cache's objects hold a datagram of our MTU; a peer that ignores
+	 * our MSS can send more, which gets an allocation of its own. */
+	struct synack_stack *st = tcb->st;
+	int big = sizeof(struct ofo_seg) + len > st->ofo_slab.size;
+	struct ofo_seg *o = big ? malloc(sizeof(*o) + len) : slab_alloc(&st->ofo_slab);
+	if (!o)
+		return NULL;
+	o->big = (uint8_t)big;
+	o->next = NULL;
+	o->seq = seq;
+	o->len = len;
+	o->fin = 0;
+	if (len)
+		memcpy(o->data, data, len);
+	tcb->ofo_bytes += len;
+	tcb->st->ofo_total += len;
+	return o;
+}
+
+/*
+ * Holds [seq, seq+len) (and a FIN after it) until the gap before it fills.
+ * The list stays sorted and free of overlaps: bytes already held win, and
+ * only the gaps between held segments are filled from the new one.
+ */
+int tcp_ofo_insert(struct tcb *tcb, uint32_t seq, const uint8_t *data, uint32_t len, int fin)
+{
+	struct ofo_seg **pp = &tcb->ofo;
+	uint32_t cur = seq, end = seq + len;
+	struct ofo_seg *last = NULL; /* the held segment ending at `end` */
+	while (seq_lt(cur, end)) {
+		/* Skip what ends before cur (a FIN marker at cur stops us). */
+		while (*pp && (seq_lt((*pp)->seq + (*pp)->len, cur) ||
+		               ((*pp)->len && (*pp)->seq + (*pp)->len == cur)))
+			pp = &(*pp)->next;
+		struct ofo_seg *o = *pp;
+		if (o && o->len == 0 && o->seq == cur)
+			return 0; /* bytes after a FIN are never valid */
+		if (o && seq_leq(o->seq, cur)) {
+			cur = o->seq + o->len;
+			if (cur == end || seq_gt(cur, end))
+				last = o;
+			pp = &o->next;
+			continue;
+		}
+		uint32_t gap_end = o && seq_lt(o->seq, end) ? o->seq : end;
+		/* The stack-wide reassembly budget: what does not fit is
+		 * not held (the peer sends it again). */
+		if (tcb->st->ofo_total + (gap_end - cur) > tcb->st->cfg.ofo_budget)
+			return -ENOBUFS;
+		struct ofo_seg *n = ofo_new(tcb, cur, data + (cur - seq), gap_end - cur);
+		if (!n)
+			return -ENOMEM;
+		n->next = o;
+		*pp = n;
+		pp = &n->next;
+		cur = gap_end;
+		if (cur == end)
+			last = n;
+	}
+	if (fin) {
+		if (!last) {
+			/* A bare FIN, or one after text that is all held:
+			 * find or make the zero-length entry at `end`. */
+			pp = &tcb->ofo;
+			while (*pp && seq_lt((*pp)->seq + (*pp)->len, end))
+				pp = &(*pp)->next;
+			if (*pp && (*pp)->seq + (*pp)->len == end) {
+				last = *pp;
+			} else {
+				last = ofo_new(tcb, end, NULL, 0);
+				if (!last)
+					return -ENOMEM;
+				last->next = *pp;
+				*pp = last;
+			}
+		}
+		last->fin = 1;
+		STAT_INC(tcb->st, DelayedFinQueued);
+	}
+	STAT_INC(tcb->st, OfoQueued);
+	return 0;
+}
+
+int tcp_ofo_pull(struct tcb *tcb)
+{
+	while (tcb->ofo && seq_leq(tcb->ofo->seq, tcb->rcv_nxt)) {
+		struct ofo_seg *o = tcb->ofo;
+		uint32_t end = o->seq + o->len;
+		int fin;
+		if (seq_gt(end, tcb->rcv_nxt)) {
+			uint32_t off = tcb->rcv_nxt - o->seq;
+			if (tcp_rcv_deliver(tcb, o->data + off, o->len - off) != o->len - off)
+				return 0; /* no memory: keep it, try again later */
+		}
+		fin = o->fin && end == tcb->rcv_nxt;
+		ofo_unlink_first(tcb);
+		if (fin)
+			return 1;
+	}
+	return 0;
+}
