@@ -48,7 +48,7 @@ static uint64_t tuple_hash(const struct htable *t, const struct tuple *k)
 	 * result must not depend on the host.  An IPv4 tuple (the common case,
 	 * and the one the table was first written for) takes the unrolled
 	 * 12-byte path: both addresses, then both ports. */
-	if (addr_is_v4(&k->laddr) && addr_is_v4(&k->raddr))
+	if (addr_is_v4(&k->laddr)) /* both addresses are of one family */
 		return siphash13_tuple(t->key, addr_to_v4(&k->laddr), addr_to_v4(&k->raddr),
 		                       k->lport, k->rport);
 	uint8_t b[36];
@@ -63,9 +63,10 @@ static uint64_t tuple_hash(const struct htable *t, const struct tuple *k)
 
 uint64_t htable_hash(struct htable *t, const struct tuple *k)
 {
-	/* The IPv4-mapped prefixes of two IPv4 addresses cancel out. */
-	uint32_t x = k->laddr.w[0] ^ k->raddr.w[0] ^ k->laddr.w[1] ^ k->raddr.w[1] ^
-	             k->laddr.w[2] ^ k->raddr.w[2] ^ k->laddr.w[3] ^ k->raddr.w[3] ^
+	/* The slot comes from the words that differ most between peers (the
+	 * last of each address, the first of an IPv6 one); the comparison
+	 * below decides, so a coarse slot costs a miss at most. */
+	uint32_t x = k->laddr.w[0] ^ k->raddr.w[0] ^ k->laddr.w[3] ^ k->raddr.w[3] ^
 	             ((uint32_t)k->lport << 16 | k->rport);
 	x ^= x >> 16;
 	x ^= x >> 8;

@@ -80,9 +80,10 @@ int ip4_input(struct synack_stack *st, const uint8_t *pkt, size_t len, struct ne
 		STAT_INC(st, IpInAddrErrors);
 		return ip4_drop(st, SYNACK_DROP_IP_BAD_SRC, &ip);
 	}
-	up->src = addr_v4(ip.src);
-	up->dst = addr_v4(ip.dst);
 	if (ip.proto == WIRE_IPPROTO_ICMP) {
+		/* For the trace, should TCP drop an error this carries. */
+		up->src = addr_v4(ip.src);
+		up->dst = addr_v4(ip.dst);
 		reason = icmp_input(st, &ip, up);
 		return reason == SYNACK_DROP_NONE ? 0 : ip4_drop(st, reason, &ip);
 	}

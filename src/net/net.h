@@ -67,7 +67,7 @@ struct net_up {
 	uint8_t kind; /* enum net_up_kind */
 	struct wire_tcp tcp;
 	struct net_err err;
-	struct addr src, dst; /* of the datagram, for the trace of a drop */
+	struct addr src, dst; /* NET_UP_TCP_ERROR: of the ICMP datagram, for the trace of a drop */
 };
 
 /*

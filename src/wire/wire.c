@@ -396,7 +396,8 @@ static int parse_opts(const uint8_t *o, size_t n, struct wire_tcp_opts *opts)
 
 /* Parses a TCP segment of n bytes whose pseudo-header sums to pseudo (the
  * addresses are the caller's to fill in). */
-static inline int tcp_parse(const uint8_t *seg, size_t n, uint32_t pseudo, struct wire_tcp *out)
+__attribute__((always_inline)) static inline int tcp_parse(const uint8_t *seg, size_t n,
+                                                           uint32_t pseudo, struct wire_tcp *out)
 {
 
 	if (n < WIRE_TCP_HDR_LEN)
