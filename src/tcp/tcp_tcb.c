@@ -16,6 +16,10 @@ struct tcb *tcp_tcb_new(struct synack_stack *st)
 	if (!tcb)
 		return NULL;
 	memset(tcb, 0, sizeof(*tcb));
+	if (tcp_snd_new(tcb)) {
+		slab_free(&st->tcb_slab, tcb);
+		return NULL;
+	}
 	tcb->h.node.kind = CONN_TCB;
 	timer_node_init(&tcb->timer);
 	tcb->st = st;
@@ -108,7 +112,7 @@ void tcp_tcb_free(struct tcb *tcb)
 	timer_cancel(&st->timers, &tcb->timer);
 	tcp_tcb_unhash(tcb);
 	ofo_free(tcb);
-	ring_fini_pool(&tcb->snd_buf, &st->buf_slab);
+	tcp_snd_free(tcb);
 	ring_fini_pool(&tcb->rcv_buf, &st->buf_slab);
 	tcp_tcb_ext_free(tcb);
 	if (tcb->orphan)
