@@ -268,7 +268,7 @@ static inline uint64_t tcp_ofo_bytes(const struct synack_stack *st, const struct
 /* tcp_tcb.c: lifecycle, state changes, demux */
 struct tcb *tcp_tcb_new(struct synack_stack *st);
 /* A listener's queues or a child's links: allocated; freed (no unlinking)
- * with the rare state by tcp_tcb_ext_free. */
+ * with the rare state and the sender's state by tcp_tcb_ext_free. */
 int tcp_tcb_listen_init(struct tcb *tcb, uint32_t backlog);
 int tcp_tcb_child_init(struct tcb *tcb);
 void tcp_tcb_ext_free(struct tcb *tcb);
@@ -428,7 +428,8 @@ void tcp_snd_sent(struct tcb *tcb, uint32_t seq, uint32_t used);
  * and congestion control hear of it and the retransmission timer is
  * restarted or stopped (RFC 6298 5.2, 5.3). */
 void tcp_snd_acked(struct tcb *tcb, uint32_t ack);
-/* Frees the send ring and the records (the TCB's end). */
+/* Frees the sender's state and the records (the TCB's end, with its
+ * other out-of-line parts in tcp_tcb_ext_free). */
 void tcp_snd_free(struct tcb *tcb);
 
 /* tcp_user.c: the user calls of RFC 9293 3.10.1-3.10.6 */

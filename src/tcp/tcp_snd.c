@@ -221,14 +221,14 @@ int tcp_snd_new(struct tcb *tcb)
 	struct tcp_sender *s = malloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	memset(s, 0, sizeof(*s));
+	/* The algorithm sets up its area (tcp_cc_init); no records yet. */
+	s->txq = NULL;
 	tcb->sender = s;
 	return 0;
 }
 
 void tcp_snd_free(struct tcb *tcb)
 {
-	ring_fini_pool(&tcb->snd_buf, &tcb->st->buf_slab);
 	if (tcb->sender)
 		free(tcb->sender->txq);
 	free(tcb->sender);

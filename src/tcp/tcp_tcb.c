@@ -83,6 +83,7 @@ static void ext_free(struct tcb *tcb)
 void tcp_tcb_ext_free(struct tcb *tcb)
 {
 	ext_free(tcb);
+	tcp_snd_free(tcb);
 	slab_free(&tcb->st->rare_slab, tcb->rare);
 	tcb->rare = NULL;
 }
@@ -112,7 +113,7 @@ void tcp_tcb_free(struct tcb *tcb)
 	timer_cancel(&st->timers, &tcb->timer);
 	tcp_tcb_unhash(tcb);
 	ofo_free(tcb);
-	tcp_snd_free(tcb);
+	ring_fini_pool(&tcb->snd_buf, &st->buf_slab);
 	ring_fini_pool(&tcb->rcv_buf, &st->buf_slab);
 	tcp_tcb_ext_free(tcb);
 	if (tcb->orphan)
