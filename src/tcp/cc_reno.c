@@ -6,42 +6,61 @@
  */
 #include "tcp/tcp.h"
 
-static void reno_init(struct tcb *tcb)
+struct reno {
+	uint32_t acked; /* bytes acknowledged toward the next increase */
+};
+TCP_CC_PRIV_FITS(struct reno);
+
+static struct reno *reno(struct tcb *tcb)
 {
-	tcb->cc_priv[0] = 0; /* bytes acknowledged toward the next increase */
+	return tcp_cc_priv(tcb);
 }
 
-static void reno_cong_avoid(struct tcb *tcb, uint32_t acked)
+static void reno_init(struct tcb *tcb, uint64_t now)
 {
-	acked = tcp_cc_slow_start(tcb, acked);
+	(void)now;
+	reno(tcb)->acked = 0;
+}
+
+static void reno_ack(struct tcb *tcb, const struct tcp_cc_ack *a)
+{
+	/* In fast recovery NewReno's own arithmetic sets cwnd (RFC 6582
+	 * 3.2); the window grows again once recovery is over. */
+	if (a->ca_state == SYNACK_CA_RECOVERY || !tcp_cc_cwnd_limited(tcb, a->flight_before))
+		return;
+	uint32_t acked = tcp_cc_slow_start(tcb, a->acked);
 	if (acked == 0)
 		return;
 	/* RFC 5681 3.1, equation (3) done by byte counting (RFC 3465 2.1):
 	 * cwnd grows by SMSS once a full cwnd of data has been acknowledged. */
-	tcb->cc_priv[0] += acked;
-	if (tcb->cc_priv[0] >= tcb->cwnd) {
-		tcb->cc_priv[0] -= tcb->cwnd;
+	struct reno *r = reno(tcb);
+	r->acked += acked;
+	if (r->acked >= tcb->cwnd) {
+		r->acked -= tcb->cwnd;
 		tcb->cwnd += tcb->snd_mss;
 	}
 }
 
-static uint32_t reno_ssthresh(struct tcb *tcb)
+static uint32_t reno_ssthresh(struct tcb *tcb, const struct tcp_cc_event *ev)
 {
 	/* RFC 5681 3.1, equation (4). */
-	uint32_t half = tcp_cc_flight(tcb) / 2, floor = 2 * tcb->snd_mss;
+	uint32_t half = ev->flight / 2, floor = 2 * tcb->snd_mss;
 	return half > floor ? half : floor;
 }
 
-static void reno_event(struct tcb *tcb, enum tcp_cc_event ev)
+static void reno_event(struct tcb *tcb, const struct tcp_cc_event *ev)
 {
-	(void)ev;
-	tcb->cc_priv[0] = 0;
+	/* A new window starts counting afresh after recovery, a timeout or
+	 * an idle restart. */
+	if (ev->signal == CC_SIG_RECOVERY_EXIT || ev->signal == CC_SIG_RTO ||
+	    ev->signal == CC_SIG_IDLE_RESTART)
+		reno(tcb)->acked = 0;
 }
 
 const struct tcp_cc_ops tcp_cc_reno = {
     .name = "reno",
     .init = reno_init,
-    .cong_avoid = reno_cong_avoid,
+    .ack = reno_ack,
     .ssthresh = reno_ssthresh,
     .event = reno_event,
 };

@@ -94,6 +94,9 @@ struct tcb {
 	 * carried (set and consumed by tcp_input.c's exit block, cleared by
 	 * every segment that leaves with the ACK bit). */
 	unsigned ack_owed : 1;
+	/* Memory for the transmit records ran out: txq is NULL and not a
+	 * true picture of the flight until everything sent is acknowledged. */
+	unsigned txq_untracked : 1;
 	uint8_t ka_probes; /* keepalives sent without an answer */
 	uint8_t backoff;   /* consecutive retransmission timeouts without progress */
 	uint8_t ca_state;  /* enum synack_ca_state */
@@ -128,12 +131,13 @@ struct tcb {
 	uint32_t total_retrans; /* segments sent again (32 bits, as Linux's tcpi_total_retrans) */
 	uint64_t unacked_since; /* when the oldest unacknowledged data was sent (user timeout) */
 
-	/* Congestion control (RFC 5681, RFC 6582). */
+	/* Congestion control (tcp_cc.c) and loss recovery (tcp_recovery.c). */
 	uint32_t cwnd, ssthresh;
-	uint32_t cc_priv[2]; /* the algorithm's own state */
 	uint32_t recover;    /* RFC 6582: snd_max when recovery or loss began */
 	uint32_t limited_tx; /* RFC 3042: bytes allowed beyond cwnd on early duplicate ACKs */
 	uint64_t last_send;  /* when we last sent data (restart after idle) */
+	/* The algorithm's state and the transmit records, out of line. */
+	struct tcp_sender *sender;
 
 	/* Deadlines; SYNACK_NEVER when off.  timer holds the earliest. */
 	uint64_t rtx_at; /* retransmission of SYN, SYN-ACK, data or FIN */
@@ -260,8 +264,8 @@ static inline int tcp_receives_text(int state)
 
 /* tcp_tcb.c: lifecycle, state changes, demux */
 struct tcb *tcp_tcb_new(struct synack_stack *st);
-/* Frees the listener's queues or the child's links (no unlinking) and the
- * rare state. */
+/* Frees the listener's queues or the child's links (no unlinking), the
+ * rare state and the sender's state. */
 void tcp_tcb_ext_free(struct tcb *tcb);
 /* The one path that frees a TCB: its timer, its place in the tables, its
  * buffers and reassembly queue, its out-of-line parts, its counts.  It
@@ -517,18 +521,92 @@ void tcp_ack_later(struct tcb *tcb, int now);
 /* Recomputes the keepalive deadline after a segment arrived or an option changed. */
 void tcp_keepalive_reset(struct tcb *tcb);
 
-/* tcp_cc.c: congestion control and loss recovery (RFC 5681, RFC 6582) */
-void tcp_cc_init(struct tcb *tcb);
-/* An ACK advanced SND.UNA by acked bytes (before the advance: flight_before). */
-void tcp_cc_ack(struct tcb *tcb, uint32_t acked, uint32_t flight_before);
-/* A duplicate ACK (RFC 5681 section 2) arrived. */
-void tcp_cc_dupack(struct tcb *tcb);
-/* The retransmission timer expired with data outstanding. */
-void tcp_cc_timeout(struct tcb *tcb);
-/* About to send after a pause: RFC 5681 4.1 restart window. */
-void tcp_cc_idle_check(struct tcb *tcb);
 /* Sends the earliest unacknowledged segment again, snd_nxt unchanged. */
 void tcp_retransmit_head(struct tcb *tcb);
+
+/* tcp_cc.c: congestion control, the registry and the signals (tcp_cc.h) */
+/* The initial window and the algorithm, once the connection is synchronized. */
+void tcp_cc_init(struct tcb *tcb);
+
+/* tcp_recovery.c: loss recovery (RFC 5681 3.2, RFC 6582, RFC 3042) */
+void tcp_recovery_init(struct tcb *tcb);
+/* An ACK of new data (SND.UNA has advanced): end of a duplicate run,
+ * NewReno full or partial acknowledgment; then congestion control's signal. */
+void tcp_recovery_ack(struct tcb *tcb, const struct tcp_cc_ack *ack);
+/* A duplicate ACK (RFC 5681 section 2) arrived. */
+void tcp_recovery_dupack(struct tcb *tcb);
+/* The retransmission timer expired: with data outstanding, go-back-N. */
+void tcp_recovery_timeout(struct tcb *tcb);
+/* About to send after a pause: RFC 5681 4.1 restart window. */
+void tcp_recovery_idle_check(struct tcb *tcb);
+
+/*
+ * tcp_snd.c: the send side.  The send ring holds the data bytes from
+ * snd_buf_seq on; beside it, one transmit record per segment sent, for
+ * the sequence space [snd_una, snd_max) the peer has not acknowledged:
+ * data and our FIN, never the SYN.  Records are contiguous and ordered,
+ * oldest first; a retransmission marks the records it covers (splitting
+ * one it covers only in part).  They are allocated on the first send and
+ * freed when everything sent is acknowledged, so an idle connection holds
+ * none.  Nothing decides from them yet; the SACK scoreboard (RFC 6675) and
+ * RACK (RFC 8985 section 6.1's per-segment state) will.
+ */
+enum {
+	TXREC_RETRANS = 1 << 0, /* sent more than once (RFC 8985 Segment.retransmitted) */
+	TXREC_SACKED = 1 << 1,  /* reported by SACK (RFC 6675); not set yet */
+};
+struct tcp_txrec {
+	uint64_t xmit_at; /* when last (re)transmitted (RFC 8985 Segment.xmit_ts) */
+	uint32_t seq;     /* the first sequence number */
+	uint16_t len;     /* sequence space: data bytes, and one for a FIN */
+	uint8_t flags;    /* TXREC_* */
+	uint8_t spare;
+};
+/* A ring of records, allocated as one block. */
+struct tcp_txq {
+	uint32_t head, count, cap; /* cap is a power of two */
+	uint32_t spare;
+	struct tcp_txrec rec[];
+};
+/*
+ * What the sender keeps beside the TCB, allocated with it: congestion
+ * control's private area (tcp_cc.h) and the records' ring.  It is out of
+ * line so that the TCB stays at its size: listeners never use it, and an
+ * inline area of TCP_CC_PRIV_SIZE would grow every TCB by that much.
+ */
+struct tcp_sender {
+	_Alignas(uint64_t) unsigned char cc_priv[TCP_CC_PRIV_SIZE];
+	struct tcp_txq *txq; /* NULL while nothing is outstanding */
+};
+/* Records held, and the i-th oldest (i < tcp_snd_records). */
+static inline uint32_t tcp_snd_records(const struct tcb *tcb)
+{
+	return tcb->sender->txq ? tcb->sender->txq->count : 0;
+}
+static inline struct tcp_txrec *tcp_snd_record(const struct tcb *tcb, uint32_t i)
+{
+	const struct tcp_txq *q = tcb->sender->txq;
+	return (struct tcp_txrec *)&q->rec[(q->head + i) & (q->cap - 1)];
+}
+/* Congestion control's private area. */
+static inline void *tcp_cc_priv(struct tcb *tcb)
+{
+	return tcb->sender->cc_priv;
+}
+/* Allocates the sender's state for a new TCB: 0, or -ENOMEM. */
+int tcp_snd_new(struct tcb *tcb);
+/* The segment [seq, seq + used) was just sent (before snd_max moves):
+ * what lies below snd_max was sent before and is marked retransmitted,
+ * the rest gets a new record. */
+void tcp_snd_sent(struct tcb *tcb, uint32_t seq, uint32_t used);
+/* SND.UNA advances to ack (RFC 9293 3.10.7.4, fifth step): the
+ * acknowledged bytes and records go, the round trip is timed, recovery
+ * and congestion control hear of it and the retransmission timer is
+ * restarted or stopped (RFC 6298 5.2, 5.3). */
+void tcp_snd_acked(struct tcb *tcb, uint32_t ack);
+/* Frees the sender's state and the records (the TCB's end, with its
+ * other out-of-line parts in tcp_tcb_ext_free). */
+void tcp_snd_free(struct tcb *tcb);
 
 /* tcp_user.c: the user calls of RFC 9293 3.10.1-3.10.6 */
 int tcp_open_active(struct synack_stack *st, int sockfd, const struct tuple *t, uint32_t mss,

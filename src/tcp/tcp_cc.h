@@ -1,13 +1,21 @@
 /*
  * Congestion control: the interface an algorithm implements.
  *
- * Loss detection and recovery (fast retransmit on three duplicate ACKs,
- * NewReno partial ACKs, retransmission timeouts) live in the TCP core; an
- * algorithm only decides how the congestion window grows and how far it
- * falls.  Each algorithm is one file (cc_reno.c ...) defining a struct
- * tcp_cc_ops, listed in tcp_cc.c.  Per-connection state goes in
- * tcb->cc_priv, two words (Reno uses one); an algorithm that needs more
- * would keep it out of line.
+ * An algorithm decides how the congestion window grows and how far it
+ * falls; it does not detect loss.  Loss detection and recovery (duplicate
+ * ACKs, fast retransmit, NewReno partial ACKs, the reaction to a
+ * retransmission timeout; later SACK and RACK-TLP) live in tcp_recovery.c,
+ * which tells the algorithm what happened through the typed signals below.
+ * Every signal carries the time, so an algorithm that grows with time
+ * (CUBIC, RFC 9438) needs no clock of its own.
+ *
+ * Each algorithm is one file (cc_reno.c ...) defining a struct tcp_cc_ops,
+ * listed in tcp_cc.c.  Its per-connection state lives in tcb->cc_priv,
+ * TCP_CC_PRIV_SIZE bytes aligned for uint64_t, inside the TCB: every
+ * synchronized connection runs an algorithm, so an out-of-line area would
+ * cost each of them a pointer and an allocation more than it saves on
+ * listeners and half-open connections.  An algorithm declares its state as
+ * a struct and checks with TCP_CC_PRIV_FITS that it fits.
  */
 #ifndef SYNACK_TCP_CC_H
 #define SYNACK_TCP_CC_H
@@ -17,34 +25,82 @@
 
 struct tcb;
 
-enum tcp_cc_event {
-	CC_EVENT_RECOVERY_EXIT, /* fast recovery ended: every lost byte acknowledged */
-	CC_EVENT_RTO,           /* a retransmission timeout: cwnd is now one segment */
-	CC_EVENT_IDLE_RESTART,  /* sending after an idle period longer than the RTO */
+/* Room for an algorithm's state: Linux's CUBIC (struct bictcp) needs about
+ * 64 bytes with HyStart. */
+#define TCP_CC_PRIV_SIZE 64
+#define TCP_CC_PRIV_FITS(type)                                                                     \
+	_Static_assert(sizeof(type) <= TCP_CC_PRIV_SIZE && _Alignof(type) <= _Alignof(uint64_t),   \
+	               #type " fits in tcb->cc_priv")
+
+/* The ACK signal: an ACK advanced SND.UNA (RFC 5681 section 2's "new
+ * data" ACK).  Recovery has already acted on it when the algorithm hears
+ * of it; ca_state says where the connection was when it arrived. */
+struct tcp_cc_ack {
+	uint64_t now;
+	uint32_t acked;         /* bytes newly acknowledged */
+	uint32_t flight_before; /* bytes in flight before the ACK (FlightSize) */
+	uint32_t rtt_us;        /* the RTT sample it gave (RFC 6298), 0 when none */
+	uint8_t ca_state;       /* enum synack_ca_state when the ACK arrived */
+};
+
+/* The other signals. */
+enum tcp_cc_signal {
+	CC_SIG_RECOVERY_ENTER, /* loss detected, recovery begins (cause says how) */
+	CC_SIG_RECOVERY_EXIT,  /* recovery ended: every byte sent before it acknowledged */
+	CC_SIG_RTO,            /* a retransmission timeout: cwnd is now one segment */
+	CC_SIG_IDLE_RESTART,   /* sending after an idle period longer than the RTO */
+	CC_SIG_ECN_ECHO,       /* reserved for ECN-Echo (RFC 3168), later; never sent yet */
+};
+
+/* How a loss was detected. */
+enum tcp_cc_cause {
+	CC_CAUSE_NONE,
+	CC_CAUSE_DUPACKS, /* three duplicate ACKs (RFC 5681 3.2) */
+	CC_CAUSE_SACK,    /* reserved: the SACK scoreboard (RFC 6675), later */
+	CC_CAUSE_RACK,    /* reserved: RACK-TLP (RFC 8985), later */
+	CC_CAUSE_RTO,     /* the retransmission timer */
+};
+
+struct tcp_cc_event {
+	uint64_t now;
+	uint32_t flight; /* bytes in flight when it happened */
+	uint8_t signal;  /* enum tcp_cc_signal */
+	uint8_t cause;   /* enum tcp_cc_cause */
 };
 
 struct tcp_cc_ops {
 	const char *name;
 	/* Sets up cc_priv (cwnd and ssthresh are already the initial values). */
-	void (*init)(struct tcb *tcb);
-	/* `acked` bytes of new data were acknowledged outside recovery: grow
-	 * cwnd (slow start below ssthresh, congestion avoidance above). */
-	void (*cong_avoid)(struct tcb *tcb, uint32_t acked);
-	/* Loss detected (fast retransmit or timeout): the new ssthresh. */
-	uint32_t (*ssthresh)(struct tcb *tcb);
-	/* Optional: told of the events above. */
-	void (*event)(struct tcb *tcb, enum tcp_cc_event ev);
+	void (*init)(struct tcb *tcb, uint64_t now);
+	/* The ACK signal, for every ACK of new data on a synchronized
+	 * connection: grow cwnd where the algorithm's rules say so. */
+	void (*ack)(struct tcb *tcb, const struct tcp_cc_ack *ack);
+	/* Loss detected (recovery entry, or the first timeout of a
+	 * segment): the new ssthresh. */
+	uint32_t (*ssthresh)(struct tcb *tcb, const struct tcp_cc_event *ev);
+	/* Optional: told of every signal of enum tcp_cc_signal. */
+	void (*event)(struct tcb *tcb, const struct tcp_cc_event *ev);
 };
 
 const struct tcp_cc_ops *tcp_cc_find(const char *name);
 /* The name of algorithm i, NULL past the last (for error messages). */
 const char *tcp_cc_name(size_t i);
 
+/* What recovery calls: the signals, delivered to the connection's algorithm. */
+void tcp_cc_ack(struct tcb *tcb, const struct tcp_cc_ack *ack);
+uint32_t tcp_cc_ssthresh(struct tcb *tcb, const struct tcp_cc_event *ev);
+void tcp_cc_event(struct tcb *tcb, const struct tcp_cc_event *ev);
+/* RFC 5681 4.1: the restart window after an idle period, then the
+ * algorithm's CC_SIG_IDLE_RESTART. */
+void tcp_cc_idle_restart(struct tcb *tcb, const struct tcp_cc_event *ev);
+
 /* Helpers for algorithms. */
 /* RFC 5681 3.1 slow start with RFC 3465 appropriate byte counting (L = 2
  * SMSS).  Returns the acked bytes slow start did not use (left for
  * congestion avoidance once cwnd reaches ssthresh). */
 uint32_t tcp_cc_slow_start(struct tcb *tcb, uint32_t acked);
+/* Is cwnd what limits sending (RFC 7661), so that it may grow? */
+int tcp_cc_cwnd_limited(const struct tcb *tcb, uint32_t flight_before);
 /* Bytes sent and not yet acknowledged. */
 uint32_t tcp_cc_flight(const struct tcb *tcb);
 

@@ -386,41 +386,17 @@ static struct tcp_verdict check_syn(struct tcb *tcb, struct tcp_rx *s)
 	return TCP_DROP_SEND(CHALLENGE_ACK, SYN_CHALLENGED);
 }
 
-/* SND.UNA advances to ack: drop acknowledged data, time the round trip,
- * and restart or stop the retransmission timer (RFC 6298 5.2, 5.3). */
+/* SND.UNA advances to ack: the send side drops acknowledged data, times
+ * the round trip, tells recovery and congestion control, and restarts or
+ * stops the retransmission timer (tcp_snd_acked). */
 static void ack_advances(struct tcb *tcb, uint32_t ack)
 {
-	struct synack_stack *st = tcb->st;
-	uint32_t data_end = tcp_fin_seq(tcb);
-	uint32_t acked_to = seq_lt(ack, data_end) ? ack : data_end;
-	if (seq_gt(acked_to, tcb->snd_buf_seq)) {
-		uint32_t n = acked_to - tcb->snd_buf_seq;
-		ring_consume_pool(&tcb->snd_buf, &tcb->st->buf_slab, n);
-		tcb->snd_buf_seq += n;
-	}
-	uint32_t acked = ack - tcb->snd_una, flight_before = tcb->snd_max - tcb->snd_una;
-	tcb->snd_una = ack;
-	/* After a timeout snd_nxt went back; what the peer already has
-	 * need not be sent again. */
-	if (seq_gt(ack, tcb->snd_nxt))
-		tcb->snd_nxt = ack;
-	if (tcb->rtt_timing && seq_gt(ack, tcb->rtt_seq)) {
-		tcp_rtt_sample(tcb, (uint32_t)(st->now - tcb->rtt_start));
-		tcb->rtt_timing = 0;
-	}
-	tcb->backoff = 0;
-	tcb->unacked_since = st->now;
 	/* The path works: an old ICMP error explains no later timeout. */
 	if (tcb->rare)
 		tcb->rare->soft_err = 0;
-	if (tcb->state != SYNACK_SYN_RECEIVED)
-		tcp_cc_ack(tcb, acked, flight_before);
-	if (tcb->snd_una == tcb->snd_max)
-		tcb->rtx_at = SYNACK_NEVER;
-	else
-		tcp_arm_rtx(tcb);
+	tcp_snd_acked(tcb, ack);
 	if (tcb->sockfd >= 0)
-		stack_notify(st, tcb->sockfd);
+		stack_notify(tcb->st, tcb->sockfd);
 }
 
 /*
@@ -545,7 +521,7 @@ static struct tcp_verdict check_ack(struct tcb *tcb, struct tcp_rx *s)
 		ack_advances(tcb, s->ack);
 	else if (s->ack == tcb->snd_una && tcb->snd_una != tcb->snd_max && s->w->data_len == 0 &&
 	         !tcp_rx_has(s, SYNACK_TH_SYN | SYNACK_TH_FIN) && s->wnd == tcb->snd_wnd)
-		tcp_cc_dupack(tcb);
+		tcp_recovery_dupack(tcb);
 	if (window_is_newer(tcb, s))
 		window_update(tcb, s);
 

@@ -242,6 +242,7 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 		start_timing(tcb, seq);
 	}
 	send_at(tcb, seq, len, flags);
+	tcp_snd_sent(tcb, seq, used);
 	if (seq_gt(seq + used, tcb->snd_max))
 		tcb->snd_max = seq + used;
 	if (len)
@@ -279,7 +280,7 @@ void tcp_output(struct tcb *tcb)
 {
 	if (!can_send_data(tcb->state))
 		return;
-	tcp_cc_idle_check(tcb);
+	tcp_recovery_idle_check(tcb);
 	tcb->cwnd_limited = 0;
 	for (;;) {
 		uint32_t data_end = tcp_fin_seq(tcb);

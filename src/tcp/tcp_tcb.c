@@ -17,6 +17,10 @@ struct tcb *tcp_tcb_new(struct synack_stack *st)
 	if (!tcb)
 		return NULL;
 	memset(tcb, 0, sizeof(*tcb));
+	if (tcp_snd_new(tcb)) {
+		slab_free(&st->tcb_slab, tcb);
+		return NULL;
+	}
 	tcb->h.node.kind = CONN_TCB;
 	timer_node_init(&tcb->timer);
 	tcb->st = st;
@@ -49,6 +53,7 @@ struct tcb_rare *tcp_rare(struct tcb *tcb)
 void tcp_tcb_ext_free(struct tcb *tcb)
 {
 	tcp_listen_ext_free(tcb);
+	tcp_snd_free(tcb);
 	slab_free(&tcb->st->rare_slab, tcb->rare);
 	tcb->rare = NULL;
 }

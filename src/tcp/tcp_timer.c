@@ -105,12 +105,10 @@ static void retransmission_timeout(struct tcb *tcb)
 		tcp_done(tcb, cause, tcp_timeout_error(tcb));
 		return;
 	}
-	/* Data (or our FIN) outstanding: congestion control learns of the
-	 * loss and sending restarts from snd_una.  With nothing outstanding
-	 * this is the persist timer, which says nothing about congestion. */
-	if (tcb->snd_una != tcb->snd_max && tcb->state != SYNACK_SYN_SENT &&
-	    tcb->state != SYNACK_SYN_RECEIVED)
-		tcp_cc_timeout(tcb);
+	/* Data (or our FIN) outstanding: recovery sends it all again and
+	 * congestion control learns of the loss (the persist timer's expiry
+	 * says nothing about congestion). */
+	tcp_recovery_timeout(tcb);
 	/* RFC 6298 5.5: back off the timer. */
 	if (tcb->backoff < 255)
 		tcb->backoff++;

@@ -1,0 +1,167 @@
+/*
+ * Loss recovery: deciding that data was lost and what goes again.
+ *
+ * Today this is NewReno without SACK: duplicate ACKs are counted (RFC 5681
+ * section 2), the first two release new data (RFC 3042 limited transmit),
+ * the third starts fast retransmit and fast recovery (RFC 5681 3.2) in
+ * which partial ACKs repair one hole each (RFC 6582); a retransmission
+ * timeout sends everything outstanding again (go-back-N, RFC 5681 3.1 and
+ * RFC 6298 5.4).  The SACK scoreboard (RFC 6675) and RACK-TLP (RFC 8985)
+ * will live here too, reading the transmit records of tcp_snd.c.
+ *
+ * Recovery owns ca_state, dupacks, recover and limited_tx, and the window
+ * arithmetic of fast recovery (inflation and deflation); congestion
+ * control hears what happened through the signals of tcp_cc.h and decides
+ * ssthresh and how cwnd grows outside recovery.
+ */
+#include "tcp/tcp.h"
+
+/* A signal about this connection, stamped now. */
+static struct tcp_cc_event cc_event_now(const struct tcb *tcb, enum tcp_cc_signal signal,
+                                        enum tcp_cc_cause cause)
+{
+	struct tcp_cc_event ev = {
+	    .now = tcb->st->now,
+	    .flight = tcp_cc_flight(tcb),
+	    .signal = (uint8_t)signal,
+	    .cause = (uint8_t)cause,
+	};
+	return ev;
+}
+
+void tcp_recovery_init(struct tcb *tcb)
+{
+	tcb->ca_state = SYNACK_CA_OPEN;
+	tcb->dupacks = 0;
+	/* RFC 6582 3.2 step 1: recover starts at the initial send sequence. */
+	tcb->recover = tcb->iss;
+}
+
+void tcp_recovery_idle_check(struct tcb *tcb)
+{
+	/* RFC 5681 4.1: after an idle period longer than the RTO the ACK
+	 * clock is gone; congestion control restarts from a small window. */
+	if (tcb->snd_una != tcb->snd_max || tcb->st->now - tcb->last_send <= tcb->rto_us)
+		return;
+	struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_IDLE_RESTART, CC_CAUSE_NONE);
+	tcp_cc_idle_restart(tcb, &ev);
+}
+
+/* RFC 6582 3.2 step 3, full acknowledgment: deflate to
+ * cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS) and leave recovery. */
+static void full_ack(struct tcb *tcb)
+{
+	uint32_t flight = tcp_cc_flight(tcb);
+	uint32_t w = (flight > tcb->snd_mss ? flight : tcb->snd_mss) + tcb->snd_mss;
+	tcb->cwnd = w < tcb->ssthresh ? w : tcb->ssthresh;
+	tcb->ca_state = SYNACK_CA_OPEN;
+	struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_EXIT, CC_CAUSE_NONE);
+	tcp_cc_event(tcb, &ev);
+}
+
+/* RFC 6582 3.2 step 4, partial acknowledgment: the next hole is lost too.
+ * Send it again, deflate by what was acknowledged, and add back one SMSS
+ * if at least that much was. */
+static void partial_ack(struct tcb *tcb, uint32_t acked)
+{
+	tcp_retransmit_head(tcb);
+	tcb->cwnd = tcb->cwnd > acked ? tcb->cwnd - acked : 0;
+	if (acked >= tcb->snd_mss)
+		tcb->cwnd += tcb->snd_mss;
+	if (tcb->cwnd < tcb->snd_mss)
+		tcb->cwnd = tcb->snd_mss;
+}
+
+void tcp_recovery_ack(struct tcb *tcb, const struct tcp_cc_ack *ack)
+{
+	/* An ACK of new data ends a run of duplicates (RFC 5681 3.2). */
+	tcb->dupacks = 0;
+	tcb->limited_tx = 0;
+	switch (tcb->ca_state) {
+	case SYNACK_CA_RECOVERY:
+		if (seq_geq(tcb->snd_una, tcb->recover))
+			full_ack(tcb);
+		else
+			partial_ack(tcb, ack->acked);
+		break;
+	case SYNACK_CA_LOSS:
+		/* After a timeout, go-back-N ends once everything sent
+		 * before it is acknowledged (RFC 6582 3.2 step 1's recover). */
+		if (seq_geq(tcb->snd_una, tcb->recover))
+			tcb->ca_state = SYNACK_CA_OPEN;
+		break;
+	default:
+		break;
+	}
+	tcp_cc_ack(tcb, ack);
+}
+
+/* RFC 5681 3.2 steps 2 and 3 with RFC 6582 3.2 step 2: ssthresh from
+ * congestion control, recover = the highest sequence sent, the first
+ * unacknowledged segment again, and cwnd = ssthresh + 3 SMSS for the three
+ * segments the duplicates say have left the network. */
+static void fast_retransmit(struct tcb *tcb)
+{
+	struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_ENTER, CC_CAUSE_DUPACKS);
+	tcb->ssthresh = tcp_cc_ssthresh(tcb, &ev);
+	tcb->recover = tcb->snd_max;
+	tcb->ca_state = SYNACK_CA_RECOVERY;
+	tcb->limited_tx = 0;
+	STAT_INC(tcb->st, FastRetrans);
+	tcp_retransmit_head(tcb);
+	tcb->cwnd = tcb->ssthresh + 3 * tcb->snd_mss;
+	tcp_cc_event(tcb, &ev);
+}
+
+void tcp_recovery_dupack(struct tcb *tcb)
+{
+	if (tcb->ca_state == SYNACK_CA_RECOVERY) {
+		/* RFC 5681 3.2 step 4: each further duplicate ACK means a
+		 * segment left the network; inflate cwnd by one SMSS. */
+		tcb->cwnd += tcb->snd_mss;
+		return;
+	}
+	if (tcb->ca_state == SYNACK_CA_LOSS)
+		return; /* go-back-N after a timeout produces these */
+	if (tcb->dupacks < 255)
+		tcb->dupacks++;
+	if (tcb->dupacks < 3) {
+		/* RFC 3042 limited transmit: one new segment for each of the
+		 * first two duplicate ACKs, outside cwnd. */
+		tcb->limited_tx = tcb->dupacks * tcb->snd_mss;
+		return;
+	}
+	if (tcb->dupacks > 3)
+		return;
+	/* RFC 6582 3.2 step 2: only when the ACK covers more than recover,
+	 * so that one window's losses start one recovery. */
+	if (!seq_gt(tcb->snd_una, tcb->recover))
+		return;
+	fast_retransmit(tcb);
+}
+
+void tcp_recovery_timeout(struct tcb *tcb)
+{
+	/* With nothing outstanding the timer was the persist timer, and
+	 * during the handshake it was the SYN's: neither says anything
+	 * about congestion. */
+	if (tcb->snd_una == tcb->snd_max || tcb->state == SYNACK_SYN_SENT ||
+	    tcb->state == SYNACK_SYN_RECEIVED)
+		return;
+	/* RFC 5681 3.1: ssthresh from equation (4) on the first timeout of
+	 * a segment only; cwnd is one segment (the loss window).  RFC 6582
+	 * 3.2 step 1 (after a timeout): recover = the highest sequence sent.
+	 * Everything after snd_una is sent again (go-back-N) in slow start.
+	 * Called before the timeout is counted in backoff. */
+	struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RTO, CC_CAUSE_RTO);
+	if (tcb->backoff == 0)
+		tcb->ssthresh = tcp_cc_ssthresh(tcb, &ev);
+	tcb->cwnd = tcb->snd_mss;
+	tcb->ca_state = SYNACK_CA_LOSS;
+	tcb->recover = tcb->snd_max;
+	tcb->dupacks = 0;
+	tcb->limited_tx = 0;
+	tcb->snd_nxt = tcb->snd_una;
+	STAT_INC(tcb->st, Timeouts);
+	tcp_cc_event(tcb, &ev);
+}

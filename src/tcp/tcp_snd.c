@@ -1,0 +1,236 @@
+/*
+ * The send side: the acknowledged bytes leave the send ring, and every
+ * segment sent keeps a transmit record until it is acknowledged (tcp.h
+ * describes the records).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp/tcp.h"
+
+/* Records in the first block: a full initial window (RFC 6928) fits. */
+#define TXQ_FIRST_CAP 16u
+
+static size_t txq_bytes(uint32_t cap)
+{
+	return sizeof(struct tcp_txq) + (size_t)cap * sizeof(struct tcp_txrec);
+}
+
+/* Forgets the records: they could not be kept (memory ran out), and they
+ * stay off until the flight has drained. */
+static void txq_untrack(struct tcb *tcb)
+{
+	free(tcb->sender->txq);
+	tcb->sender->txq = NULL;
+	tcb->txq_untracked = 1;
+}
+
+/* Room for one more record: the first block, or twice the block, moved so
+ * that the records start at index 0.  Returns 0, or -1 when memory ran out. */
+static int txq_reserve(struct tcb *tcb)
+{
+	struct tcp_txq *q = tcb->sender->txq;
+	if (q && q->count < q->cap)
+		return 0;
+	uint32_t cap = q ? 2 * q->cap : TXQ_FIRST_CAP;
+	struct tcp_txq *n = malloc(txq_bytes(cap));
+	if (!n)
+		return -1;
+	n->head = 0;
+	n->count = q ? q->count : 0;
+	n->cap = cap;
+	n->spare = 0;
+	if (q) {
+		uint32_t first = q->cap - q->head < q->count ? q->cap - q->head : q->count;
+		memcpy(n->rec, q->rec + q->head, first * sizeof(n->rec[0]));
+		memcpy(n->rec + first, q->rec, (q->count - first) * sizeof(n->rec[0]));
+		free(q);
+	}
+	tcb->sender->txq = n;
+	return 0;
+}
+
+/* Appends the record of a segment sent for the first time. */
+static int txq_append(struct tcb *tcb, uint32_t seq, uint32_t len)
+{
+	/* A record spans at most 65535; a segment is never that long (the
+	 * MSS fits the MTU), but a longer one would take several records. */
+	while (len) {
+		uint32_t n = len < UINT16_MAX ? len : UINT16_MAX;
+		if (txq_reserve(tcb))
+			return -1;
+		struct tcp_txq *q = tcb->sender->txq;
+		q->count++;
+		struct tcp_txrec *r = tcp_snd_record(tcb, q->count - 1);
+		r->xmit_at = tcb->st->now;
+		r->seq = seq;
+		r->len = (uint16_t)n;
+		r->flags = 0;
+		r->spare = 0;
+		seq += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Splits record i at seq, which lies inside it: i keeps the front, a new
+ * record i + 1 the rest (with the same marks and time). */
+static int txq_split(struct tcb *tcb, uint32_t i, uint32_t seq)
+{
+	if (txq_reserve(tcb))
+		return -1;
+	struct tcp_txq *q = tcb->sender->txq;
+	q->count++;
+	for (uint32_t j = q->count - 1; j > i + 1; j--)
+		*tcp_snd_record(tcb, j) = *tcp_snd_record(tcb, j - 1);
+	struct tcp_txrec *r = tcp_snd_record(tcb, i), *back = tcp_snd_record(tcb, i + 1);
+	*back = *r;
+	r->len = (uint16_t)(seq - r->seq);
+	back->seq = seq;
+	back->len = (uint16_t)(back->len - r->len);
+	return 0;
+}
+
+/* The index of the record holding seq (which lies in [snd_una, snd_max)
+ * and so in some record): records are ordered, so a binary search. */
+static uint32_t txq_find(const struct tcb *tcb, uint32_t seq)
+{
+	uint32_t lo = 0, hi = tcp_snd_records(tcb) - 1;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo + 1) / 2;
+		if (seq_leq(tcp_snd_record(tcb, mid)->seq, seq))
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+/* [from, to) was sent again: its records are marked, split where a
+ * boundary of the retransmission falls inside one. */
+static int txq_retransmitted(struct tcb *tcb, uint32_t from, uint32_t to)
+{
+	if (tcp_snd_records(tcb) == 0)
+		return -1; /* below snd_max there must be records */
+	uint32_t i = txq_find(tcb, from);
+	if (tcp_snd_record(tcb, i)->seq != from) {
+		if (txq_split(tcb, i, from))
+			return -1;
+		i++;
+	}
+	for (; i < tcp_snd_records(tcb); i++) {
+		struct tcp_txrec *r = tcp_snd_record(tcb, i);
+		if (!seq_lt(r->seq, to))
+			break;
+		if (seq_gt(r->seq + r->len, to) && txq_split(tcb, i, to))
+			return -1;
+		r = tcp_snd_record(tcb, i); /* the split may have moved the block */
+		r->flags |= TXREC_RETRANS;
+		r->xmit_at = tcb->st->now;
+	}
+	return 0;
+}
+
+void tcp_snd_sent(struct tcb *tcb, uint32_t seq, uint32_t used)
+{
+	if (tcb->txq_untracked)
+		return;
+	uint32_t end = seq + used;
+	if (seq_lt(seq, tcb->snd_max)) {
+		uint32_t again = seq_lt(end, tcb->snd_max) ? end : tcb->snd_max;
+		if (txq_retransmitted(tcb, seq, again)) {
+			txq_untrack(tcb);
+			return;
+		}
+		seq = again;
+	}
+	if (seq_lt(seq, end) && txq_append(tcb, seq, end - seq))
+		txq_untrack(tcb);
+}
+
+/* The records of what snd_una now covers go; one cut by it keeps its
+ * unacknowledged end.  With nothing outstanding the block is freed. */
+static void txq_trim(struct tcb *tcb)
+{
+	struct tcp_txq *q = tcb->sender->txq;
+	if (q) {
+		while (q->count) {
+			struct tcp_txrec *r = &q->rec[q->head];
+			if (seq_gt(r->seq + r->len, tcb->snd_una)) {
+				if (seq_lt(r->seq, tcb->snd_una)) {
+					r->len = (uint16_t)(r->len - (tcb->snd_una - r->seq));
+					r->seq = tcb->snd_una;
+				}
+				break;
+			}
+			q->head = (q->head + 1) & (q->cap - 1);
+			q->count--;
+		}
+		if (q->count == 0) {
+			free(q);
+			tcb->sender->txq = NULL;
+		}
+	}
+	if (tcb->snd_una == tcb->snd_max)
+		tcb->txq_untracked = 0;
+}
+
+void tcp_snd_acked(struct tcb *tcb, uint32_t ack)
+{
+	struct synack_stack *st = tcb->st;
+	uint32_t data_end = tcp_fin_seq(tcb);
+	uint32_t acked_to = seq_lt(ack, data_end) ? ack : data_end;
+	if (seq_gt(acked_to, tcb->snd_buf_seq)) {
+		uint32_t n = acked_to - tcb->snd_buf_seq;
+		ring_consume_pool(&tcb->snd_buf, &st->buf_slab, n);
+		tcb->snd_buf_seq += n;
+	}
+	struct tcp_cc_ack a = {
+	    .now = st->now,
+	    .acked = ack - tcb->snd_una,
+	    .flight_before = tcb->snd_max - tcb->snd_una,
+	    .ca_state = tcb->ca_state,
+	};
+	tcb->snd_una = ack;
+	txq_trim(tcb);
+	/* After a timeout snd_nxt went back; what the peer already has
+	 * need not be sent again. */
+	if (seq_gt(ack, tcb->snd_nxt))
+		tcb->snd_nxt = ack;
+	if (tcb->rtt_timing && seq_gt(ack, tcb->rtt_seq)) {
+		uint32_t r = (uint32_t)(st->now - tcb->rtt_start);
+		tcp_rtt_sample(tcb, r);
+		a.rtt_us = r ? r : 1;
+		tcb->rtt_timing = 0;
+	}
+	tcb->backoff = 0;
+	tcb->unacked_since = st->now;
+	/* The ACK of our SYN-ACK ends the handshake; congestion control
+	 * starts only after it (tcp_cc_init). */
+	if (tcb->state != SYNACK_SYN_RECEIVED)
+		tcp_recovery_ack(tcb, &a);
+	if (tcb->snd_una == tcb->snd_max)
+		tcb->rtx_at = SYNACK_NEVER;
+	else
+		tcp_arm_rtx(tcb);
+}
+
+int tcp_snd_new(struct tcb *tcb)
+{
+	struct tcp_sender *s = malloc(sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	/* The algorithm sets up its area (tcp_cc_init); no records yet. */
+	s->txq = NULL;
+	tcb->sender = s;
+	return 0;
+}
+
+void tcp_snd_free(struct tcb *tcb)
+{
+	if (tcb->sender)
+		free(tcb->sender->txq);
+	free(tcb->sender);
+	tcb->sender = NULL;
+}
