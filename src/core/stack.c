@@ -199,6 +199,8 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 	slab_init(&st->tcb_slab, sizeof(struct tcb), 256);
 	slab_init(&st->child_slab, sizeof(struct tcp_child), 256);
 	slab_init(&st->rare_slab, sizeof(struct tcb_rare), 256);
+	slab_init(&st->sender_slab, sizeof(struct tcp_sender), 256);
+	slab_init(&st->txq_slab, TCP_TXQ_FIRST_BYTES, 256);
 	slab_init(&st->sock_slab, sizeof(struct sock), 256);
 	slab_init(&st->tw_slab, sizeof(struct tw), 1024);
 	slab_init(&st->buf_slab, RING_FIRST_ALLOC, 256);
@@ -275,6 +277,8 @@ void synack_stack_free(struct synack_stack *st)
 	slab_fini(&st->tcb_slab);
 	slab_fini(&st->child_slab);
 	slab_fini(&st->rare_slab);
+	slab_fini(&st->sender_slab);
+	slab_fini(&st->txq_slab);
 	slab_fini(&st->sock_slab);
 	slab_fini(&st->tw_slab);
 	slab_fini(&st->buf_slab);
@@ -560,7 +564,7 @@ struct mem_walk {
 
 static uint64_t tcb_buffer_bytes(const struct synack_stack *st, const struct tcb *t)
 {
-	uint64_t b = (uint64_t)t->snd_buf.alloc + t->rcv_buf.alloc;
+	uint64_t b = (uint64_t)t->snd_buf.alloc + t->rcv_buf.alloc + tcp_snd_bytes(t);
 	for (const struct ofo_seg *o = t->ofo; o; o = o->next)
 		b += tcp_ofo_bytes(st, o);
 	return b;
@@ -579,6 +583,8 @@ static void mem_conn(void *ctx, struct hnode *n)
 			w->syn_ext += sizeof(struct tcp_child);
 		if (t->rare)
 			w->syn_ext += sizeof(struct tcb_rare);
+		if (t->sender)
+			w->syn_ext += sizeof(struct tcp_sender);
 	}
 	if (tcp_lsn(t))
 		w->listen_ext += sizeof(struct tcp_listen);
@@ -606,15 +612,18 @@ void synack_memory(const struct synack_stack *st, struct synack_mem *out)
 	w.listen_ext = 0;
 	htable_foreach(&st->conns, mem_conn, &w);
 	htable_foreach(&st->listeners, mem_conn, &w);
-	/* Child links and rare state are counted with their TCB: in
-	 * syn_pending while the handshake is open, else in tcbs. */
+	/* Child links, rare state and the sender's state are counted with
+	 * their TCB: in syn_pending while the handshake is open, else in
+	 * tcbs; transmit records with the buffers. */
 	out->syn_pending = w.syn_pending * sizeof(struct tcb) + w.syn_ext;
 	out->tcbs = (st->stats.conns_live - w.syn_pending) * sizeof(struct tcb) +
-	            slab_live_bytes(&st->child_slab) + slab_live_bytes(&st->rare_slab) - w.syn_ext +
+	            slab_live_bytes(&st->child_slab) + slab_live_bytes(&st->rare_slab) +
+	            slab_live_bytes(&st->sender_slab) - w.syn_ext +
 	            w.listen_ext;
 	out->time_wait = st->tw_records * sizeof(struct tw);
 	out->cached = slab_cached_bytes(&st->tcb_slab) + slab_cached_bytes(&st->child_slab) +
-	              slab_cached_bytes(&st->rare_slab) + slab_cached_bytes(&st->sock_slab) +
+	              slab_cached_bytes(&st->rare_slab) + slab_cached_bytes(&st->sender_slab) +
+	              slab_cached_bytes(&st->txq_slab) + slab_cached_bytes(&st->sock_slab) +
 	              slab_cached_bytes(&st->tw_slab) + slab_cached_bytes(&st->buf_slab) +
 	              slab_cached_bytes(&st->ofo_slab);
 	out->sockets = (uint64_t)st->nsocks *

@@ -56,6 +56,8 @@ struct synack_stack {
 	struct slab tcb_slab, tw_slab, sock_slab;
 	struct slab child_slab; /* passive children's links until accepted */
 	struct slab rare_slab;  /* connections' rarely used state (struct tcb_rare) */
+	struct slab sender_slab; /* the sender's state beside each TCB (struct tcp_sender) */
+	struct slab txq_slab;    /* first blocks of transmit records (TCP_TXQ_FIRST_BYTES) */
 	struct slab buf_slab;   /* first buffers of rings (RING_FIRST_ALLOC bytes) */
 	struct slab ofo_slab;   /* out-of-order segments, room for a whole datagram */
 

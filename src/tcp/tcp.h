@@ -568,11 +568,18 @@ struct tcp_txq {
 	uint32_t spare;
 	struct tcp_txrec rec[];
 };
+/* Records in the first block, from the stack's txq_slab: a full initial
+ * window (RFC 6928) fits.  Larger blocks come from the allocator. */
+#define TCP_TXQ_FIRST_CAP 16u
+#define TCP_TXQ_FIRST_BYTES (sizeof(struct tcp_txq) + TCP_TXQ_FIRST_CAP * sizeof(struct tcp_txrec))
 /*
- * What the sender keeps beside the TCB, allocated with it: congestion
- * control's private area (tcp_cc.h) and the records' ring.  It is out of
- * line so that the TCB stays at its size: listeners never use it, and an
- * inline area of TCP_CC_PRIV_SIZE would grow every TCB by that much.
+ * What the sender keeps beside the TCB: congestion control's private area
+ * (tcp_cc.h) and the records' ring.  From the stack's sender_slab, taken
+ * when the connection will send: at an active open, or when a passive one
+ * becomes synchronized (the ACK of our SYN-ACK, or a SYN cookie's ACK).
+ * It is out of line so that the TCB stays at its size: listeners and
+ * half-open children never use it, and an inline area of TCP_CC_PRIV_SIZE
+ * would grow every TCB by that much.
  */
 struct tcp_sender {
 	_Alignas(uint64_t) unsigned char cc_priv[TCP_CC_PRIV_SIZE];
@@ -593,8 +600,10 @@ static inline void *tcp_cc_priv(struct tcb *tcb)
 {
 	return tcb->sender->cc_priv;
 }
-/* Allocates the sender's state for a new TCB: 0, or -ENOMEM. */
+/* Allocates the sender's state unless the TCB has it: 0, or -ENOMEM. */
 int tcp_snd_new(struct tcb *tcb);
+/* Bytes the transmit records hold (synack_memory counts them as buffers). */
+uint64_t tcp_snd_bytes(const struct tcb *tcb);
 /* The segment [seq, seq + used) was just sent (before snd_max moves):
  * what lies below snd_max was sent before and is marked retransmitted,
  * the rest gets a new record. */

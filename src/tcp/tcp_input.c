@@ -448,6 +448,13 @@ static struct tcp_verdict syn_received_ack(struct tcb *tcb, struct tcp_rx *s)
 			v = tcp_v_end(v, TCP_END_CLOSED, SYNACK_CAUSE_LISTEN_OVERFLOW, 0);
 		return v;
 	}
+	/* A passive connection gets its sender's state (congestion control,
+	 * transmit records) only now that it is synchronized, so that a SYN
+	 * flood's half-open children cost no more than they did.  Without
+	 * memory the ACK is dropped and the connection stays half-open: our
+	 * SYN-ACK retransmission asks for it again. */
+	if (tcp_snd_new(tcb) != 0)
+		return TCP_DROP(NO_MEMORY);
 	/* The window first: ack_advances below does what the window update
 	 * does for a zero window, and no congestion control runs yet. */
 	window_update(tcb, s);

@@ -208,6 +208,11 @@ static struct tcp_verdict cookie_ack_arrives(struct tcb *l, struct tcp_rx *s, st
 	struct tcb *c = child_new(l, s);
 	if (!c)
 		return TCP_DROP(NO_MEMORY);
+	/* Synchronized at once: the sender's state comes now too. */
+	if (tcp_snd_new(c) != 0) {
+		tcp_tcb_free(c);
+		return TCP_DROP(NO_MEMORY);
+	}
 	c->iss = s->ack - 1;
 	c->snd_una = c->snd_nxt = c->snd_max = c->snd_buf_seq = s->ack;
 	c->irs = s->seq - 1;

@@ -9,19 +9,34 @@
 
 #include "tcp/tcp.h"
 
-/* Records in the first block: a full initial window (RFC 6928) fits. */
-#define TXQ_FIRST_CAP 16u
-
 static size_t txq_bytes(uint32_t cap)
 {
 	return sizeof(struct tcp_txq) + (size_t)cap * sizeof(struct tcp_txrec);
+}
+
+/* A block of records goes back where it came from: the first size to the
+ * stack's slab (a connection's first flight costs no malloc), larger ones
+ * to the allocator. */
+static void txq_release(struct synack_stack *st, struct tcp_txq *q)
+{
+	if (!q)
+		return;
+	if (q->cap == TCP_TXQ_FIRST_CAP)
+		slab_free(&st->txq_slab, q);
+	else
+		free(q);
+}
+
+uint64_t tcp_snd_bytes(const struct tcb *tcb)
+{
+	return tcb->sender && tcb->sender->txq ? txq_bytes(tcb->sender->txq->cap) : 0;
 }
 
 /* Forgets the records: they could not be kept (memory ran out), and they
  * stay off until the flight has drained. */
 static void txq_untrack(struct tcb *tcb)
 {
-	free(tcb->sender->txq);
+	txq_release(tcb->st, tcb->sender->txq);
 	tcb->sender->txq = NULL;
 	tcb->txq_untracked = 1;
 }
@@ -33,8 +48,8 @@ static int txq_reserve(struct tcb *tcb)
 	struct tcp_txq *q = tcb->sender->txq;
 	if (q && q->count < q->cap)
 		return 0;
-	uint32_t cap = q ? 2 * q->cap : TXQ_FIRST_CAP;
-	struct tcp_txq *n = malloc(txq_bytes(cap));
+	uint32_t cap = q ? 2 * q->cap : TCP_TXQ_FIRST_CAP;
+	struct tcp_txq *n = q ? malloc(txq_bytes(cap)) : slab_alloc(&tcb->st->txq_slab);
 	if (!n)
 		return -1;
 	n->head = 0;
@@ -45,7 +60,7 @@ static int txq_reserve(struct tcb *tcb)
 		uint32_t first = q->cap - q->head < q->count ? q->cap - q->head : q->count;
 		memcpy(n->rec, q->rec + q->head, first * sizeof(n->rec[0]));
 		memcpy(n->rec + first, q->rec, (q->count - first) * sizeof(n->rec[0]));
-		free(q);
+		txq_release(tcb->st, q);
 	}
 	tcb->sender->txq = n;
 	return 0;
@@ -134,7 +149,9 @@ static int txq_retransmitted(struct tcb *tcb, uint32_t from, uint32_t to)
 
 void tcp_snd_sent(struct tcb *tcb, uint32_t seq, uint32_t used)
 {
-	if (tcb->txq_untracked)
+	/* Only synchronized connections send data, and they all have a
+	 * sender (tcp_snd_new); nothing is recorded for one without. */
+	if (tcb->txq_untracked || !tcb->sender)
 		return;
 	uint32_t end = seq + used;
 	if (seq_lt(seq, tcb->snd_max)) {
@@ -168,7 +185,7 @@ static void txq_trim(struct tcb *tcb)
 			q->count--;
 		}
 		if (q->count == 0) {
-			free(q);
+			txq_release(tcb->st, q);
 			tcb->sender->txq = NULL;
 		}
 	}
@@ -218,7 +235,9 @@ void tcp_snd_acked(struct tcb *tcb, uint32_t ack)
 
 int tcp_snd_new(struct tcb *tcb)
 {
-	struct tcp_sender *s = malloc(sizeof(*s));
+	if (tcb->sender)
+		return 0;
+	struct tcp_sender *s = slab_alloc(&tcb->st->sender_slab);
 	if (!s)
 		return -ENOMEM;
 	/* The algorithm sets up its area (tcp_cc_init); no records yet. */
@@ -229,8 +248,9 @@ int tcp_snd_new(struct tcb *tcb)
 
 void tcp_snd_free(struct tcb *tcb)
 {
-	if (tcb->sender)
-		free(tcb->sender->txq);
-	free(tcb->sender);
+	if (!tcb->sender)
+		return;
+	txq_release(tcb->st, tcb->sender->txq);
+	slab_free(&tcb->st->sender_slab, tcb->sender);
 	tcb->sender = NULL;
 }

@@ -17,13 +17,9 @@ struct tcb *tcp_tcb_new(struct synack_stack *st)
 	if (!tcb)
 		return NULL;
 	memset(tcb, 0, sizeof(*tcb));
-	if (tcp_snd_new(tcb)) {
-		slab_free(&st->tcb_slab, tcb);
-		return NULL;
-	}
+	tcb->st = st;
 	tcb->h.node.kind = CONN_TCB;
 	timer_node_init(&tcb->timer);
-	tcb->st = st;
 	tcb->state = SYNACK_CLOSED;
 	tcb->state_since = st->now;
 	tcb->sockfd = -1;

@@ -12,6 +12,11 @@ int tcp_open_active(struct synack_stack *st, int sockfd, const struct tuple *t, 
 	struct tcb *tcb = tcp_tcb_new(st);
 	if (!tcb)
 		return -ENOMEM;
+	/* An active open will send: its sender's state comes with it. */
+	if (tcp_snd_new(tcb) != 0) {
+		tcp_tcb_free(tcb);
+		return -ENOMEM;
+	}
 	tcb->t = *t;
 	tcb->sockfd = sockfd;
 	tcb->rcv_mss = mss;
