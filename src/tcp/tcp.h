@@ -282,8 +282,33 @@ void tcp_done(struct tcb *tcb, int cause, int err);
  * then frees it; its state is already CLOSED or TIME_WAIT. */
 void tcp_tcb_release(struct tcb *tcb, int err);
 void tcp_rearm(struct tcb *tcb);
-uint32_t tcp_fin_seq(const struct tcb *tcb);
-int tcp_fin_acked(const struct tcb *tcb);
+/* Our FIN's sequence number: just after the last byte of the send buffer
+ * (once the application has closed; inline, asked on every ACK). */
+static inline uint32_t tcp_fin_seq(const struct tcb *tcb)
+{
+	return tcb->snd_buf_seq + tcb->snd_buf.len;
+}
+static inline int tcp_fin_acked(const struct tcb *tcb)
+{
+	return tcb->fin_queued && seq_gt(tcb->snd_una, tcp_fin_seq(tcb));
+}
+
+/* Bytes sent and not yet acknowledged. */
+static inline uint32_t tcp_cc_flight(const struct tcb *tcb)
+{
+	return tcb->snd_max - tcb->snd_una;
+}
+
+/* Grow only while cwnd is what limits sending: neither an application
+ * that sends little nor the peer's window may inflate it (RFC 7661 2, as
+ * Linux's tcp_is_cwnd_limited).  In slow start a flight of half the
+ * window counts too, since ACKs come back before the window fills. */
+static inline int tcp_cc_cwnd_limited(const struct tcb *tcb, uint32_t flight_before)
+{
+	int in_ss = tcb->cwnd < tcb->ssthresh;
+	return tcb->cwnd_limited ||
+	       (in_ss && 2 * (uint64_t)flight_before >= tcb->cwnd && tcb->cwnd < tcb->snd_wnd);
+}
 void tcp_trace_state(struct synack_stack *st, const struct tuple *t, uint32_t iss, uint32_t irs,
                      int from, int to, int cause);
 

@@ -36,23 +36,6 @@ const char *tcp_cc_name(size_t i)
 	return i < sizeof(algorithms) / sizeof(algorithms[0]) ? algorithms[i]->name : NULL;
 }
 
-uint32_t tcp_cc_flight(const struct tcb *tcb)
-{
-	return tcb->snd_max - tcb->snd_una;
-}
-
-int tcp_cc_cwnd_limited(const struct tcb *tcb, uint32_t flight_before)
-{
-	/* Grow only while cwnd is what limits sending: neither an
-	 * application that sends little nor the peer's window may inflate
-	 * it (RFC 7661 2, as Linux's tcp_is_cwnd_limited).  In slow start a
-	 * flight of half the window counts too, since ACKs come back before
-	 * the window fills. */
-	int in_ss = tcb->cwnd < tcb->ssthresh;
-	return tcb->cwnd_limited ||
-	       (in_ss && 2 * (uint64_t)flight_before >= tcb->cwnd && tcb->cwnd < tcb->snd_wnd);
-}
-
 uint32_t tcp_cc_slow_start(struct tcb *tcb, uint32_t acked)
 {
 	if (tcb->cwnd >= tcb->ssthresh)

@@ -99,10 +99,9 @@ void tcp_cc_idle_restart(struct tcb *tcb, const struct tcp_cc_event *ev);
  * SMSS).  Returns the acked bytes slow start did not use (left for
  * congestion avoidance once cwnd reaches ssthresh). */
 uint32_t tcp_cc_slow_start(struct tcb *tcb, uint32_t acked);
-/* Is cwnd what limits sending (RFC 7661), so that it may grow? */
-int tcp_cc_cwnd_limited(const struct tcb *tcb, uint32_t flight_before);
-/* Bytes sent and not yet acknowledged. */
-uint32_t tcp_cc_flight(const struct tcb *tcb);
+/* tcp_cc_cwnd_limited (is cwnd what limits sending, RFC 7661?) and
+ * tcp_cc_flight (bytes sent and not yet acknowledged) are inline in tcp.h,
+ * after struct tcb: every ACK asks them. */
 
 extern const struct tcp_cc_ops tcp_cc_reno;
 

@@ -161,16 +161,6 @@ uint32_t tcp_isn(struct synack_stack *st, const struct tuple *t)
 	return (uint32_t)siphash24(st->key_isn, b, n) + (uint32_t)(st->now / 4);
 }
 
-uint32_t tcp_fin_seq(const struct tcb *tcb)
-{
-	return tcb->snd_buf_seq + tcb->snd_buf.len;
-}
-
-int tcp_fin_acked(const struct tcb *tcb)
-{
-	return tcb->fin_queued && seq_gt(tcb->snd_una, tcp_fin_seq(tcb));
-}
-
 void tcp_rearm(struct tcb *tcb)
 {
 	uint64_t at = tcb->rtx_at;

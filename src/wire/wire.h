@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/addr.h"
 #include "synack/synack.h"
@@ -239,26 +240,40 @@ static inline uint32_t wire_csum_pseudo_net(const struct addr *src, const struct
 	return sum;
 }
 
-/* Big-endian loads and stores. */
+/*
+ * Big-endian loads and stores: one unaligned access and a byte swap on a
+ * little-endian host (the test below is a constant the compiler folds),
+ * not four byte accesses and shifts: every header field in and out goes
+ * through these.
+ */
+static inline int wire_host_le(void)
+{
+	const uint16_t one = 1;
+	uint8_t first;
+	memcpy(&first, &one, 1);
+	return first == 1;
+}
 static inline uint16_t wire_get16(const uint8_t *p)
 {
-	return (uint16_t)((p[0] << 8) | p[1]);
+	uint16_t v;
+	memcpy(&v, p, sizeof(v));
+	return wire_host_le() ? __builtin_bswap16(v) : v;
 }
 static inline uint32_t wire_get32(const uint8_t *p)
 {
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+	uint32_t v;
+	memcpy(&v, p, sizeof(v));
+	return wire_host_le() ? __builtin_bswap32(v) : v;
 }
 static inline void wire_put16(uint8_t *p, uint16_t v)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
+	v = wire_host_le() ? __builtin_bswap16(v) : v;
+	memcpy(p, &v, sizeof(v));
 }
 static inline void wire_put32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
+	v = wire_host_le() ? __builtin_bswap32(v) : v;
+	memcpy(p, &v, sizeof(v));
 }
 
 #endif
