@@ -181,19 +181,26 @@ static inline void stack_endpoint_zeroed(struct synack_endpoint *e, const struct
 	}
 }
 
-/* Fills the endpoints of a fresh (all zero) trace record with a
- * connection's addresses and ports: both of one family, asked once. */
-static inline void stack_trace_tuple(struct synack_trace *r, const struct tuple *t)
+/* Fills the endpoints of a fresh (all zero) trace record: both addresses
+ * are of one family, asked once. */
+static inline void stack_trace_ends(struct synack_trace *r, const struct addr *laddr,
+                                    uint16_t lport, const struct addr *raddr, uint16_t rport)
 {
-	if (addr_is_v4(&t->laddr)) {
-		r->local.addr = addr_to_v4(&t->laddr);
-		r->remote.addr = addr_to_v4(&t->raddr);
-		r->local.port = t->lport;
-		r->remote.port = t->rport;
+	if (addr_is_v4(laddr)) {
+		r->local.addr = addr_to_v4(laddr);
+		r->remote.addr = addr_to_v4(raddr);
+		r->local.port = lport;
+		r->remote.port = rport;
 		return;
 	}
-	stack_endpoint_zeroed(&r->local, &t->laddr, t->lport);
-	stack_endpoint_zeroed(&r->remote, &t->raddr, t->rport);
+	stack_endpoint_zeroed(&r->local, laddr, lport);
+	stack_endpoint_zeroed(&r->remote, raddr, rport);
+}
+
+/* The same for a connection's tuple. */
+static inline void stack_trace_tuple(struct synack_trace *r, const struct tuple *t)
+{
+	stack_trace_ends(r, &t->laddr, t->lport, &t->raddr, t->rport);
 }
 
 /* A public endpoint for an address and a port. */

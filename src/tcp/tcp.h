@@ -562,8 +562,16 @@ void tcp_recovery_ack(struct tcb *tcb, const struct tcp_cc_ack *ack);
 void tcp_recovery_dupack(struct tcb *tcb);
 /* The retransmission timer expired: with data outstanding, go-back-N. */
 void tcp_recovery_timeout(struct tcb *tcb);
-/* About to send after a pause: RFC 5681 4.1 restart window. */
-void tcp_recovery_idle_check(struct tcb *tcb);
+/* About to send after a pause: RFC 5681 4.1 restart window.  After an
+ * idle period longer than the RTO the ACK clock is gone; congestion
+ * control restarts from a small window.  The test is inline (every
+ * tcp_output asks it), the restart is not. */
+void tcp_recovery_idle_restart(struct tcb *tcb);
+static inline void tcp_recovery_idle_check(struct tcb *tcb)
+{
+	if (tcb->snd_una == tcb->snd_max && tcb->st->now - tcb->last_send > tcb->rto_us)
+		tcp_recovery_idle_restart(tcb);
+}
 
 /*
  * tcp_snd.c: the send side.  The send ring holds the data bytes from

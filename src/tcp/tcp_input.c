@@ -151,8 +151,7 @@ static void begin_trace(struct synack_stack *st, struct tcp_rx *s)
 	if (!r)
 		return;
 	r->kind = SYNACK_TRACE_RX;
-	stack_endpoint_zeroed(&r->local, &w->daddr, w->dport);
-	stack_endpoint_zeroed(&r->remote, &w->saddr, w->sport);
+	stack_trace_ends(r, &w->daddr, w->dport, &w->saddr, w->sport);
 	r->flags = w->flags;
 	r->seq = w->seq;
 	r->ack = w->ack;
@@ -203,7 +202,7 @@ void tcp_enter_established(struct tcb *tcb, int cause)
 
 static struct tcp_verdict process_text(struct tcb *tcb, struct tcp_rx *s);
 static struct tcp_verdict check_fin(struct tcb *tcb, struct tcp_rx *s);
-static void trim_to_window(struct tcb *tcb, struct tcp_rx *s);
+static void trim_to_window(struct tcb *tcb, struct tcp_rx *s, uint32_t wnd);
 
 static struct tcp_verdict syn_sent_segment_arrives(struct tcb *tcb, struct tcp_rx *s)
 {
@@ -251,7 +250,7 @@ static struct tcp_verdict syn_sent_segment_arrives(struct tcb *tcb, struct tcp_r
 	 * traces show). */
 	tcp_rearm(tcb);
 	/* Text or a FIN on the SYN-ACK: continue at the sixth step. */
-	trim_to_window(tcb, s);
+	trim_to_window(tcb, s, tcp_rcv_window(tcb));
 	struct tcp_verdict v = process_text(tcb, s);
 	if (v.action == TCP_V_CONTINUE)
 		v = check_fin(tcb, s);
@@ -303,17 +302,18 @@ static struct tcp_verdict check_sequence(struct tcb *tcb, struct tcp_rx *s)
 		}
 		return TCP_DROP_SEND(OOW_ACK, SEQ_OUT_OF_WINDOW);
 	}
-	trim_to_window(tcb, s);
+	trim_to_window(tcb, s, wnd);
 	return TCP_CONTINUE;
 }
 
 /* Only the new part of a segment that straddles the window edges is
- * processed: old bytes on the left and bytes past the window on the right
- * are cut off (a FIN past the window goes with them). */
-static void trim_to_window(struct tcb *tcb, struct tcp_rx *s)
+ * processed: old bytes on the left and bytes past the window (wnd, as the
+ * caller just computed it) on the right are cut off (a FIN past the
+ * window goes with them). */
+static void trim_to_window(struct tcb *tcb, struct tcp_rx *s, uint32_t wnd)
 {
 	uint32_t nxt = tcb->rcv_nxt;
-	uint32_t wnd_end = nxt + tcp_rcv_window(tcb);
+	uint32_t wnd_end = nxt + wnd;
 	s->data = s->w->data;
 	s->data_seq = s->seq + !!tcp_rx_has(s, SYNACK_TH_SYN);
 	s->data_len = s->w->data_len;

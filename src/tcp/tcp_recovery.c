@@ -37,12 +37,8 @@ void tcp_recovery_init(struct tcb *tcb)
 	tcb->recover = tcb->iss;
 }
 
-void tcp_recovery_idle_check(struct tcb *tcb)
+void tcp_recovery_idle_restart(struct tcb *tcb)
 {
-	/* RFC 5681 4.1: after an idle period longer than the RTO the ACK
-	 * clock is gone; congestion control restarts from a small window. */
-	if (tcb->snd_una != tcb->snd_max || tcb->st->now - tcb->last_send <= tcb->rto_us)
-		return;
 	struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_IDLE_RESTART, CC_CAUSE_NONE);
 	tcp_cc_idle_restart(tcb, &ev);
 }
