@@ -11,6 +11,7 @@
 
 #include "core/addr.h"
 #include "core/hash.h"
+#include "core/mem.h"
 #include "core/slab.h"
 #include "core/timer.h"
 #include "synack/synack.h"
@@ -125,13 +126,7 @@ static inline struct synack_trace *trace_next(struct synack_stack *st, uint8_t k
 		STAT_INC(st, TraceLost);
 	}
 	st->trace_head++;
-	/* Padding too: records are copied out whole.  Zeroed in pieces of at
-	 * most 64 bytes, which compilers write with a few vector stores;
-	 * one memset of the whole 96-byte record becomes a string
-	 * instruction that costs about a dozen steps per record. */
-	_Static_assert(sizeof(*r) > 64 && sizeof(*r) <= 128, "trace records are zeroed in two pieces");
-	memset(r, 0, 64);
-	memset((char *)r + 64, 0, sizeof(*r) - 64);
+	mem_zero(r, sizeof(*r)); /* padding too: records are copied out whole */
 	r->t_us = st->now;
 	r->kind = kind;
 	return r;

@@ -16,7 +16,7 @@ struct tcb *tcp_tcb_new(struct synack_stack *st)
 	struct tcb *tcb = slab_alloc(&st->tcb_slab);
 	if (!tcb)
 		return NULL;
-	memset(tcb, 0, sizeof(*tcb));
+	mem_zero(tcb, sizeof(*tcb));
 	tcb->st = st;
 	tcb->h.node.kind = CONN_TCB;
 	timer_node_init(&tcb->timer);
