@@ -39,12 +39,14 @@ struct sock *sock_get(struct synack_stack *st, int fd)
 	return st->socks[fd];
 }
 
-static struct sock *sock_lookup(struct synack_stack *st, int fd, int *err)
-{
-	struct sock *so = sock_get(st, fd);
-	*err = so ? 0 : st ? -EBADF : -EINVAL;
-	return so;
-}
+/* Declares so, the socket s names, for a public call, which returns
+ * -EBADF when there is none (-EINVAL without a stack). */
+/* clang-format off */
+#define SOCK_LOOKUP(so, st, s)                                                                     \
+	struct sock *so = sock_get(st, s);                                                         \
+	if (!so)                                                                                   \
+		return (st) ? -EBADF : -EINVAL
+/* clang-format on */
 
 int synack_socket(struct synack_stack *st)
 {
@@ -288,10 +290,8 @@ static int port_taken(struct synack_stack *st, const struct sock *self, uint16_t
 
 int synack_bind(struct synack_stack *st, int s, const struct synack_endpoint *local)
 {
+	SOCK_LOOKUP(so, st, s);
 	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	if (!so)
-		return err;
 	if (!local)
 		return -EINVAL;
 	struct addr laddr;
@@ -352,11 +352,9 @@ static int pick_port(struct synack_stack *st, struct sock *so, const struct addr
 
 int synack_listen(struct synack_stack *st, int s, int backlog)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
+	SOCK_LOOKUP(so, st, s);
 	struct tcb *l;
-	if (!so)
-		return err;
+	int err;
 	if (so->listening) {
 		/* Like Linux: listen() again only changes the backlog. */
 		uint32_t b = backlog < 1 ? 1 : (uint32_t)backlog;
@@ -392,11 +390,8 @@ int synack_listen(struct synack_stack *st, int s, int backlog)
 
 int synack_accept(struct synack_stack *st, int s, struct synack_endpoint *peer)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
+	SOCK_LOOKUP(so, st, s);
 	struct tcb *c;
-	if (!so)
-		return err;
 	if (!so->listening)
 		return -EINVAL;
 	if (!tcp_lsn(so->tcb)->acq_head)
@@ -431,11 +426,9 @@ int synack_accept(struct synack_stack *st, int s, struct synack_endpoint *peer)
 
 int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint *peer)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
+	SOCK_LOOKUP(so, st, s);
 	struct tcb *tcb;
-	if (!so)
-		return err;
+	int err;
 	if (!peer)
 		return -EINVAL;
 	struct addr raddr;
@@ -480,10 +473,7 @@ static int take_error(struct sock *so)
 
 ssize_t synack_send(struct synack_stack *st, int s, const void *buf, size_t len)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	if (!so)
-		return err;
+	SOCK_LOOKUP(so, st, s);
 	if (!buf && len)
 		return -EINVAL;
 	if (so->error)
@@ -511,11 +501,8 @@ ssize_t synack_send(struct synack_stack *st, int s, const void *buf, size_t len)
 
 ssize_t synack_recv(struct synack_stack *st, int s, void *buf, size_t len, int flags)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
+	SOCK_LOOKUP(so, st, s);
 	struct ring *r;
-	if (!so)
-		return err;
 	if (!buf && len)
 		return -EINVAL;
 	if (flags & ~SYNACK_MSG_PEEK)
@@ -559,10 +546,7 @@ ssize_t synack_recv(struct synack_stack *st, int s, void *buf, size_t len, int f
 
 int synack_shutdown(struct synack_stack *st, int s, int how)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	if (!so)
-		return err;
+	SOCK_LOOKUP(so, st, s);
 	if (how != SYNACK_SHUT_RD && how != SYNACK_SHUT_WR && how != SYNACK_SHUT_RDWR)
 		return -EINVAL;
 	if (so->listening || !so->tcb)
@@ -581,11 +565,8 @@ int synack_shutdown(struct synack_stack *st, int s, int how)
 
 int synack_close(struct synack_stack *st, int s)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
+	SOCK_LOOKUP(so, st, s);
 	struct tcb *tcb;
-	if (!so)
-		return err;
 	tcb = so->tcb;
 	so->tcb = NULL;
 	if (!tcb) {
@@ -631,19 +612,13 @@ int synack_close(struct synack_stack *st, int s)
 
 int synack_socket_error(struct synack_stack *st, int s)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	if (!so)
-		return err;
+	SOCK_LOOKUP(so, st, s);
 	return take_error(so);
 }
 
 int synack_getsockname(struct synack_stack *st, int s, struct synack_endpoint *local)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	if (!so)
-		return err;
+	SOCK_LOOKUP(so, st, s);
 	if (!local)
 		return -EINVAL;
 	struct addr ours = local_addr(st), any = addr_any_like(&ours);
@@ -653,10 +628,7 @@ int synack_getsockname(struct synack_stack *st, int s, struct synack_endpoint *l
 
 int synack_getpeername(struct synack_stack *st, int s, struct synack_endpoint *peer)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	if (!so)
-		return err;
+	SOCK_LOOKUP(so, st, s);
 	if (!peer)
 		return -EINVAL;
 	if (!so->connecting || so->listening)
@@ -702,10 +674,8 @@ static int set_tcp_opt(struct tcp_opts *o, int opt, int value)
 
 int synack_setsockopt(struct synack_stack *st, int s, int opt, int value)
 {
+	SOCK_LOOKUP(so, st, s);
 	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	if (!so)
-		return err;
 	switch (opt) {
 	case SYNACK_SO_LINGER:
 		if (value < -1)
@@ -773,10 +743,7 @@ int synack_setsockopt(struct synack_stack *st, int s, int opt, int value)
 
 int synack_getsockopt(struct synack_stack *st, int s, int opt, int *value)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	if (!so)
-		return err;
+	SOCK_LOOKUP(so, st, s);
 	if (!value)
 		return -EINVAL;
 	switch (opt) {
@@ -864,10 +831,7 @@ uint32_t synack_events(struct synack_stack *st, int s)
 
 int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	if (!so)
-		return err;
+	SOCK_LOOKUP(so, st, s);
 	if (!info)
 		return -EINVAL;
 	memset(info, 0, sizeof(*info));
