@@ -501,6 +501,11 @@ void stack_notify(struct synack_stack *st, int fd)
 	st->evq_mark[fd] = 1;
 }
 
+void stack_sock_detach(struct synack_stack *st, int fd, int err)
+{
+	sock_detach(st, fd, err);
+}
+
 int synack_event_next(struct synack_stack *st, struct synack_event *ev)
 {
 	if (!st || !ev)

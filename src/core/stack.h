@@ -221,4 +221,28 @@ uint32_t stack_port_offset(struct synack_stack *st, const struct addr *raddr, ui
 /* Readiness queue. */
 void stack_notify(struct synack_stack *st, int sockfd);
 
+/* What TCP tells the socket that owns a connection. */
+enum stack_sock_ev {
+	/* The socket's readiness may have changed: it is queued for
+	 * synack_event_next (err unused). */
+	STACK_SOCK_READY,
+	/* The connection is about to be freed, still intact: the socket lets
+	 * go of it, keeps the unread data, and is told err (0 for a normal
+	 * end, else the negative errno the application sees). */
+	STACK_SOCK_DETACH,
+};
+/* The end of a connection, handed to the socket layer (stack.c, which
+ * assembles the layers, is the one place that knows both). */
+void stack_sock_detach(struct synack_stack *st, int sockfd, int err);
+/* The one way TCP tells the socket layer about an event on the socket
+ * sockfd, at the moment it happens: readiness goes straight into the
+ * queue, the end of a connection to the socket layer. */
+static inline void stack_sock_event(struct synack_stack *st, int sockfd, int ev, int err)
+{
+	if (ev == STACK_SOCK_DETACH)
+		stack_sock_detach(st, sockfd, err);
+	else
+		stack_notify(st, sockfd);
+}
+
 #endif

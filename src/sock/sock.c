@@ -39,11 +39,20 @@ struct sock *sock_get(struct synack_stack *st, int fd)
 	return st->socks[fd];
 }
 
-static struct sock *sock_lookup(struct synack_stack *st, int fd, int *err)
+/* Declares so, the socket s names, for a public call, which returns
+ * -EBADF when there is none (-EINVAL without a stack). */
+/* clang-format off */
+#define SOCK_LOOKUP(so, st, s)                                                                     \
+	struct sock *so = sock_get(st, s);                                                         \
+	if (!so)                                                                                   \
+		return (st) ? -EBADF : -EINVAL
+/* clang-format on */
+
+/* What the socket hands the connection or listener it opens. */
+static struct tcp_user_cfg user_cfg(const struct sock *so)
 {
-	struct sock *so = sock_get(st, fd);
-	*err = so ? 0 : st ? -EBADF : -EINVAL;
-	return so;
+	return (struct tcp_user_cfg){(uint32_t)so->maxseg, (uint32_t)so->rcvbuf,
+	                             (uint32_t)so->sndbuf, so->opts};
 }
 
 int synack_socket(struct synack_stack *st)
@@ -117,24 +126,21 @@ static void sock_release(struct synack_stack *st, struct sock *so)
 void sock_detach(struct synack_stack *st, int fd, int err)
 {
 	struct sock *so = sock_get(st, fd);
-	struct tcb *tcb;
 	if (!so || !so->tcb)
 		return;
-	tcb = so->tcb;
 	/* Unread data outlives the connection: the application reads it
 	 * and then sees end of file (or the error). */
-	if (tcb->rcv_buf.len) {
+	if (tcp_unread(so->tcb)) {
 		so->rcv_left = malloc(sizeof(*so->rcv_left));
 		if (so->rcv_left) {
-			*so->rcv_left = tcb->rcv_buf;
-			ring_init(&tcb->rcv_buf, 0);
+			tcp_receive_take(so->tcb, so->rcv_left);
 		} else if (!err) {
 			/* No memory to keep it: the data is lost, and the
 			 * application is told so instead of seeing EOF. */
 			err = -ENOMEM;
 		}
 	}
-	so->eof = tcb->rcv_fin;
+	so->eof = tcp_fin_received(so->tcb);
 	so->tcb = NULL;
 	if (err && !so->error)
 		so->error = err;
@@ -288,10 +294,8 @@ static int port_taken(struct synack_stack *st, const struct sock *self, uint16_t
 
 int synack_bind(struct synack_stack *st, int s, const struct synack_endpoint *local)
 {
+	SOCK_LOOKUP(so, st, s);
 	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	if (!so)
-		return err;
 	if (!local)
 		return -EINVAL;
 	struct addr laddr;
@@ -332,11 +336,11 @@ static int pick_port(struct synack_stack *st, struct sock *so, const struct addr
 			continue;
 		if (raddr) {
 			struct tuple t = {local_addr(st), *raddr, port, rport};
-			if (htable_find(&st->conns, &t))
+			if (tcp_conn_exists(st, &t))
 				continue;
 		} else {
 			struct tuple t = {any, any, port, 0};
-			if (htable_find(&st->listeners, &t))
+			if (tcp_listener_exists(st, &t))
 				continue;
 		}
 		so->named = 1;
@@ -350,39 +354,36 @@ static int pick_port(struct synack_stack *st, struct sock *so, const struct addr
 	return -EADDRNOTAVAIL;
 }
 
+/* The backlog is capped at somaxconn, as Linux does; a backlog of zero or
+ * less still admits one connection. */
+static uint32_t listen_backlog(const struct synack_stack *st, int backlog)
+{
+	uint32_t b = backlog < 1 ? 1 : (uint32_t)backlog;
+	return b > st->cfg.somaxconn ? st->cfg.somaxconn : b;
+}
+
 int synack_listen(struct synack_stack *st, int s, int backlog)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
+	SOCK_LOOKUP(so, st, s);
 	struct tcb *l;
-	if (!so)
-		return err;
+	int err;
 	if (so->listening) {
 		/* Like Linux: listen() again only changes the backlog. */
-		uint32_t b = backlog < 1 ? 1 : (uint32_t)backlog;
-		tcp_lsn(so->tcb)->backlog = b > st->cfg.somaxconn ? st->cfg.somaxconn : b;
+		tcp_set_backlog(so->tcb, listen_backlog(st, backlog));
 		return 0;
 	}
 	if (so->tcb || so->connecting)
 		return -EINVAL;
 	if (!so->bound && (err = pick_port(st, so, NULL, 0)) != 0)
 		return err;
-	/* The backlog is capped at somaxconn, as Linux does; a backlog of
-	 * zero or less still admits one connection. */
-	uint32_t b = backlog < 1 ? 1 : (uint32_t)backlog;
-	if (b > st->cfg.somaxconn)
-		b = st->cfg.somaxconn;
 	struct addr ours = local_addr(st);
 	struct tuple t = {ours, addr_any_like(&ours), so->lport, 0};
-	if (htable_find(&st->listeners, &t))
+	if (tcp_listener_exists(st, &t))
 		return -EADDRINUSE;
-	err = tcp_open_passive(st, s, &t, (int)b, &l);
+	struct tcp_user_cfg cfg = user_cfg(so);
+	err = tcp_open_passive(st, s, &t, listen_backlog(st, backlog), &cfg, &l);
 	if (err)
 		return err;
-	l->rcv_mss = (uint32_t)so->maxseg;
-	l->opts = so->opts;
-	ring_set_cap(&l->rcv_buf, (uint32_t)so->rcvbuf);
-	ring_set_cap(&l->snd_buf, (uint32_t)so->sndbuf);
 	so->tcb = l;
 	port_unref(st, so);
 	so->listening = 1;
@@ -392,35 +393,32 @@ int synack_listen(struct synack_stack *st, int s, int backlog)
 
 int synack_accept(struct synack_stack *st, int s, struct synack_endpoint *peer)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	struct tcb *c;
-	if (!so)
-		return err;
+	SOCK_LOOKUP(so, st, s);
 	if (!so->listening)
 		return -EINVAL;
-	if (!tcp_lsn(so->tcb)->acq_head)
+	if (!tcp_acceptq_len(so->tcb))
 		return -EAGAIN;
 	int fd = synack_socket(st);
 	if (fd < 0)
 		return fd;
 	so = sock_get(st, s); /* the table may have moved */
-	c = tcp_accept(so->tcb);
 	struct sock *ns = sock_get(st, fd);
+	struct tcb *c = tcp_accept(so->tcb, fd);
+	const struct tuple *t = tcp_tuple(c);
+	struct tcp_user_cfg cfg = tcp_user_cfg_of(c);
 	ns->tcb = c;
 	ns->connecting = 1;
-	ns->named = 1; /* c->t.laddr: the stack's address, the only one it accepts */
-	ns->lport = c->t.lport;
+	ns->named = 1; /* t->laddr: the stack's address, the only one it accepts */
+	ns->lport = t->lport;
 	/* The port's slot exists (the listener holds it), so this cannot fail. */
 	(void)port_ref(st, ns);
 	ns->bound = 1;
-	ns->raddr = c->t.raddr;
-	ns->rport = c->t.rport;
-	ns->rcvbuf = (int)c->rcv_buf.cap;
-	ns->sndbuf = (int)c->snd_buf.cap;
-	ns->opts = c->opts;
-	ns->maxseg = (int)c->rcv_mss;
-	c->sockfd = fd;
+	ns->raddr = t->raddr;
+	ns->rport = t->rport;
+	ns->rcvbuf = (int)cfg.rcvbuf;
+	ns->sndbuf = (int)cfg.sndbuf;
+	ns->opts = cfg.opts;
+	ns->maxseg = (uint16_t)cfg.mss;
 	if (peer)
 		*peer = endpoint(&ns->raddr, ns->rport);
 	/* The child may already have data, a FIN, or both. */
@@ -431,11 +429,9 @@ int synack_accept(struct synack_stack *st, int s, struct synack_endpoint *peer)
 
 int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint *peer)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
+	SOCK_LOOKUP(so, st, s);
 	struct tcb *tcb;
-	if (!so)
-		return err;
+	int err;
 	if (!peer)
 		return -EINVAL;
 	struct addr raddr;
@@ -446,23 +442,22 @@ int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint 
 		return -EINVAL;
 	if (so->listening)
 		return -EINVAL;
-	if (so->tcb)
-		return so->tcb->state == SYNACK_SYN_SENT || so->tcb->state == SYNACK_SYN_RECEIVED
-		           ? -EALREADY
-		           : -EISCONN;
+	if (so->tcb) {
+		int state = tcp_state_of(so->tcb);
+		return state == SYNACK_SYN_SENT || state == SYNACK_SYN_RECEIVED ? -EALREADY
+		                                                                : -EISCONN;
+	}
 	if (so->connecting)
 		return -EISCONN; /* a finished connection cannot be reused */
 	if (!so->bound && (err = pick_port(st, so, &raddr, peer->port)) != 0)
 		return err;
 	struct tuple t = {local_addr(st), raddr, so->lport, peer->port};
-	if (htable_find(&st->conns, &t))
+	if (tcp_conn_exists(st, &t))
 		return -EADDRINUSE;
-	err = tcp_open_active(st, s, &t, (uint32_t)so->maxseg, (uint32_t)so->rcvbuf,
-	                      (uint32_t)so->sndbuf, &tcb);
+	struct tcp_user_cfg cfg = user_cfg(so);
+	err = tcp_open_active(st, s, &t, &cfg, &tcb);
 	if (err)
 		return err;
-	tcb->opts = so->opts;
-	tcp_keepalive_reset(tcb);
 	so->tcb = tcb;
 	so->connecting = 1;
 	so->raddr = raddr;
@@ -480,10 +475,7 @@ static int take_error(struct sock *so)
 
 ssize_t synack_send(struct synack_stack *st, int s, const void *buf, size_t len)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	if (!so)
-		return err;
+	SOCK_LOOKUP(so, st, s);
 	if (!buf && len)
 		return -EINVAL;
 	if (so->error)
@@ -494,7 +486,7 @@ ssize_t synack_send(struct synack_stack *st, int s, const void *buf, size_t len)
 		return -EPIPE;
 	if (!so->tcb)
 		return so->connecting ? -EPIPE : -ENOTCONN;
-	switch (so->tcb->state) {
+	switch (tcp_state_of(so->tcb)) {
 	case SYNACK_SYN_SENT:
 	case SYNACK_SYN_RECEIVED:
 		/* RFC 9293 3.10.2: queued, sent once ESTABLISHED. */
@@ -509,13 +501,25 @@ ssize_t synack_send(struct synack_stack *st, int s, const void *buf, size_t len)
 	return tcp_send(so->tcb, buf, (uint32_t)len);
 }
 
+/* Reads from what the socket kept after the connection ended, freeing it
+ * once all is read. */
+static ssize_t receive_left(struct synack_stack *st, struct sock *so, void *buf, uint32_t len,
+                            int peek)
+{
+	struct ring *r = so->rcv_left;
+	uint32_t n = len > r->len ? r->len : len;
+	ring_peek(r, 0, buf, n);
+	if (!peek) {
+		ring_consume_pool(r, &st->buf_slab, n);
+		if (!r->len)
+			sock_left_free(st, so);
+	}
+	return n;
+}
+
 ssize_t synack_recv(struct synack_stack *st, int s, void *buf, size_t len, int flags)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	struct ring *r;
-	if (!so)
-		return err;
+	SOCK_LOOKUP(so, st, s);
 	if (!buf && len)
 		return -EINVAL;
 	if (flags & ~SYNACK_MSG_PEEK)
@@ -524,52 +528,30 @@ ssize_t synack_recv(struct synack_stack *st, int s, void *buf, size_t len, int f
 		return -ENOTCONN;
 	if (!so->tcb && !so->connecting)
 		return -ENOTCONN;
-	r = so->tcb ? &so->tcb->rcv_buf : so->rcv_left;
-	if (r && r->len && !so->rd_shut) {
-		uint32_t n = len > r->len ? r->len : (uint32_t)len;
-		ring_peek(r, 0, buf, n);
-		if (!(flags & SYNACK_MSG_PEEK)) {
-			ring_consume_pool(r, &st->buf_slab, n);
-			if (so->tcb)
-				tcp_receive_done(so->tcb);
-			else if (!r->len)
-				sock_left_free(st, so);
-		}
-		return n;
-	}
 	if (so->rd_shut)
 		return 0;
+	uint32_t want = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+	int peek = flags & SYNACK_MSG_PEEK;
+	/* Data comes before a pending error, the error before the end. */
+	if (so->tcb && (tcp_unread(so->tcb) || !so->error))
+		return tcp_receive(so->tcb, buf, want, peek);
+	if (so->rcv_left && so->rcv_left->len)
+		return receive_left(st, so, buf, want, peek);
 	if (so->error)
 		return take_error(so);
-	if (!so->tcb)
-		return 0; /* the connection ended; everything was read */
-	if (so->tcb->rcv_fin)
-		return 0;
-	switch (so->tcb->state) {
-	case SYNACK_CLOSE_WAIT:
-	case SYNACK_CLOSING:
-	case SYNACK_LAST_ACK:
-	case SYNACK_TIME_WAIT:
-	case SYNACK_CLOSED:
-		return 0;
-	default:
-		return len ? -EAGAIN : 0;
-	}
+	return 0; /* the connection ended; everything was read */
 }
 
 int synack_shutdown(struct synack_stack *st, int s, int how)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	if (!so)
-		return err;
+	SOCK_LOOKUP(so, st, s);
 	if (how != SYNACK_SHUT_RD && how != SYNACK_SHUT_WR && how != SYNACK_SHUT_RDWR)
 		return -EINVAL;
 	if (so->listening || !so->tcb)
 		return -ENOTCONN;
 	if (how != SYNACK_SHUT_WR) {
 		so->rd_shut = 1;
-		ring_consume_pool(&so->tcb->rcv_buf, &st->buf_slab, so->tcb->rcv_buf.len);
+		tcp_receive_discard(so->tcb);
 	}
 	if (how != SYNACK_SHUT_RD && !so->wr_shut) {
 		so->wr_shut = 1;
@@ -581,69 +563,28 @@ int synack_shutdown(struct synack_stack *st, int s, int how)
 
 int synack_close(struct synack_stack *st, int s)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	struct tcb *tcb;
-	if (!so)
-		return err;
-	tcb = so->tcb;
+	SOCK_LOOKUP(so, st, s);
+	struct tcb *tcb = so->tcb;
+	unsigned how =
+	    (so->linger == 0 ? TCP_CLOSE_LINGER_ZERO : 0) | (so->rd_shut ? TCP_CLOSE_READ_SHUT : 0);
+	/* The socket goes first, so that what TCP does next tells it nothing;
+	 * TCP's CLOSE decides how the connection ends. */
 	so->tcb = NULL;
-	if (!tcb) {
-		sock_release(st, so);
-		return 0;
-	}
-	if (so->listening) {
-		sock_release(st, so);
-		tcp_close_listener(tcb);
-		return 0;
-	}
-	tcb->sockfd = -1;
-	if (so->linger == 0) {
-		/* SO_LINGER with a zero timeout: abort with a reset. */
-		STAT_INC(st, AbortOnLinger);
-		sock_release(st, so);
-		tcp_abort(tcb, SYNACK_CAUSE_APP_ABORT);
-		return 0;
-	}
-	if (tcb->rcv_buf.len && !so->rd_shut) {
-		/* RFC 1122 4.2.2.13 / RFC 9293 3.10.4: closing with unread
-		 * data loses it; a reset tells the peer so. */
-		STAT_INC(st, AbortOnClose);
-		sock_release(st, so);
-		tcp_abort(tcb, SYNACK_CAUSE_APP_ABORT);
-		return 0;
-	}
 	sock_release(st, so);
-	if (tcb->state == SYNACK_SYN_SENT) {
-		tcp_done(tcb, SYNACK_CAUSE_APP_CLOSE, 0);
-		return 0;
-	}
-	tcp_orphan(tcb);
-	if (st->stats.orphans_live > st->cfg.max_orphans) {
-		/* Past max_orphans, as Linux does: reset instead of lingering. */
-		STAT_INC(st, OrphanOverflow);
-		tcp_abort(tcb, SYNACK_CAUSE_ORPHAN_OVERFLOW);
-		return 0;
-	}
-	tcp_close(tcb, SYNACK_CAUSE_APP_CLOSE);
+	if (tcb)
+		tcp_close_handle(tcb, how);
 	return 0;
 }
 
 int synack_socket_error(struct synack_stack *st, int s)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	if (!so)
-		return err;
+	SOCK_LOOKUP(so, st, s);
 	return take_error(so);
 }
 
 int synack_getsockname(struct synack_stack *st, int s, struct synack_endpoint *local)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	if (!so)
-		return err;
+	SOCK_LOOKUP(so, st, s);
 	if (!local)
 		return -EINVAL;
 	struct addr ours = local_addr(st), any = addr_any_like(&ours);
@@ -653,10 +594,7 @@ int synack_getsockname(struct synack_stack *st, int s, struct synack_endpoint *l
 
 int synack_getpeername(struct synack_stack *st, int s, struct synack_endpoint *peer)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	if (!so)
-		return err;
+	SOCK_LOOKUP(so, st, s);
 	if (!peer)
 		return -EINVAL;
 	if (!so->connecting || so->listening)
@@ -702,10 +640,8 @@ static int set_tcp_opt(struct tcp_opts *o, int opt, int value)
 
 int synack_setsockopt(struct synack_stack *st, int s, int opt, int value)
 {
+	SOCK_LOOKUP(so, st, s);
 	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	if (!so)
-		return err;
 	switch (opt) {
 	case SYNACK_SO_LINGER:
 		if (value < -1)
@@ -716,10 +652,8 @@ int synack_setsockopt(struct synack_stack *st, int s, int opt, int value)
 	case SYNACK_SO_SNDBUF: {
 		if (value < 1 || value > (1 << 30))
 			return -EINVAL;
-		struct ring *r = NULL;
-		if (so->tcb)
-			r = opt == SYNACK_SO_RCVBUF ? &so->tcb->rcv_buf : &so->tcb->snd_buf;
-		if (r && ring_set_cap(r, (uint32_t)value) != 0)
+		if (so->tcb && (opt == SYNACK_SO_RCVBUF ? tcp_set_rcvbuf : tcp_set_sndbuf)(
+		                   so->tcb, (uint32_t)value) != 0)
 			return -EINVAL; /* smaller than what it holds now */
 		if (opt == SYNACK_SO_RCVBUF)
 			so->rcvbuf = value;
@@ -747,13 +681,8 @@ int synack_setsockopt(struct synack_stack *st, int s, int opt, int value)
 		err = set_tcp_opt(&so->opts, opt, value);
 		if (err)
 			return err;
-		if (so->tcb) {
-			so->tcb->opts = so->opts;
-			if (opt == SYNACK_TCP_NODELAY)
-				tcp_output(so->tcb); /* data Nagle held goes now */
-			tcp_keepalive_reset(so->tcb);
-			tcp_rearm(so->tcb);
-		}
+		if (so->tcb)
+			tcp_set_opts(so->tcb, &so->opts, opt == SYNACK_TCP_NODELAY);
 		return 0;
 	case SYNACK_TCP_MAXSEG: {
 		uint32_t max = default_mss(st);
@@ -773,10 +702,7 @@ int synack_setsockopt(struct synack_stack *st, int s, int opt, int value)
 
 int synack_getsockopt(struct synack_stack *st, int s, int opt, int *value)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	if (!so)
-		return err;
+	SOCK_LOOKUP(so, st, s);
 	if (!value)
 		return -EINVAL;
 	switch (opt) {
@@ -811,8 +737,9 @@ int synack_getsockopt(struct synack_stack *st, int s, int opt, int *value)
 		*value = (int)so->opts.user_timeout_ms;
 		return 0;
 	case SYNACK_TCP_MAXSEG:
-		*value =
-		    so->tcb && so->tcb->state != SYNACK_LISTEN ? (int)so->tcb->snd_mss : so->maxseg;
+		*value = so->tcb && tcp_state_of(so->tcb) != SYNACK_LISTEN
+		             ? (int)tcp_snd_mss(so->tcb)
+		             : so->maxseg;
 		return 0;
 	case SYNACK_SO_ERROR:
 		*value = take_error(so);
@@ -831,7 +758,7 @@ uint32_t synack_events(struct synack_stack *st, int s)
 	if (so->error)
 		e |= SYNACK_POLLERR;
 	if (so->listening) {
-		if (tcp_lsn(so->tcb)->acq_len)
+		if (tcp_acceptq_len(so->tcb))
 			e |= SYNACK_POLLIN;
 		return e;
 	}
@@ -847,117 +774,41 @@ uint32_t synack_events(struct synack_stack *st, int s)
 		}
 		return e;
 	}
-	struct tcb *t = so->tcb;
-	if (t->rcv_buf.len || t->rcv_fin || so->rd_shut)
+	const struct tcb *t = so->tcb;
+	if (tcp_unread(t) || tcp_fin_received(t) || so->rd_shut)
 		e |= SYNACK_POLLIN;
-	if (t->rcv_fin)
+	if (tcp_fin_received(t))
 		e |= SYNACK_POLLRDHUP;
 	/* After shutdown(SHUT_WR) a write fails at once, so it is reported
 	 * writable, as Linux does. */
-	if (so->wr_shut || ((t->state == SYNACK_ESTABLISHED || t->state == SYNACK_CLOSE_WAIT) &&
-	                    ring_space(&t->snd_buf)))
+	if (so->wr_shut ||
+	    ((tcp_state_of(t) == SYNACK_ESTABLISHED || tcp_state_of(t) == SYNACK_CLOSE_WAIT) &&
+	     tcp_send_space(t)))
 		e |= SYNACK_POLLOUT;
-	if (t->rcv_fin && so->wr_shut)
+	if (tcp_fin_received(t) && so->wr_shut)
 		e |= SYNACK_POLLHUP;
 	return e;
 }
 
 int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info)
 {
-	int err;
-	struct sock *so = sock_lookup(st, s, &err);
-	if (!so)
-		return err;
+	SOCK_LOOKUP(so, st, s);
 	if (!info)
 		return -EINVAL;
-	memset(info, 0, sizeof(*info));
-	if (!so->tcb) {
-		/* The connection may live on as a TIME_WAIT record. */
-		struct addr ours = local_addr(st);
-		struct tuple k = {so->named ? ours : addr_any_like(&ours), so->raddr, so->lport,
-		                  so->rport};
-		struct hnode *n = so->connecting ? htable_find(&st->conns, &k) : NULL;
-		struct conn_head *h = n ? container_of(n, struct conn_head, node) : NULL;
-		info->state = SYNACK_CLOSED;
-		if (h && h->node.kind == CONN_TW) {
-			struct tw *tw = container_of(h, struct tw, h);
-			info->state = SYNACK_TIME_WAIT;
-			info->state_since_us = tcp_tw_since(tw);
-			info->iss = tw->iss;
-			info->irs = tw->irs;
-			info->snd_una = info->snd_nxt = tw->snd_nxt;
-			info->rcv_nxt = tw->rcv_nxt;
-		}
-		info->recv_queue = so->rcv_left ? so->rcv_left->len : 0;
+	if (so->tcb) {
+		tcp_status(so->tcb, info);
 		return 0;
 	}
-	struct tcb *t = so->tcb;
-	info->state = t->state;
-	info->state_since_us = t->state_since;
-	info->iss = t->iss;
-	info->irs = t->irs;
-	info->snd_una = t->snd_una;
-	info->snd_nxt = t->snd_nxt;
-	info->snd_wnd = t->snd_wnd;
-	info->rcv_nxt = t->rcv_nxt;
-	info->rcv_wnd = t->state == SYNACK_LISTEN ? 0 : tcp_rcv_window(t);
-	info->mss = t->snd_mss;
-	info->rto_us = t->rto_us;
-	info->srtt_us = t->srtt_us;
-	info->rttvar_us = t->rttvar_us;
-	info->cwnd = t->cwnd;
-	info->ssthresh = t->ssthresh;
-	info->ca_state = t->ca_state;
-	info->retransmits = t->backoff;
-	info->total_retrans = t->total_retrans;
-	info->send_queue = t->snd_buf.len;
-	info->recv_queue = t->rcv_buf.len;
-	info->soft_error = tcp_soft_err(t);
+	/* The connection may live on as a TIME_WAIT record. */
+	struct addr ours = local_addr(st);
+	struct tuple k = {so->named ? ours : addr_any_like(&ours), so->raddr, so->lport, so->rport};
+	tcp_status_gone(st, so->connecting ? &k : NULL, info);
+	info->recv_queue = so->rcv_left ? so->rcv_left->len : 0;
 	return 0;
 }
 
-/* ------------------------------------------------------------------ */
-/* Listing connections, as `ss` does.                                  */
-
-struct conns_walk {
-	synack_conn_fn fn;
-	void *ctx;
-	size_t n;
-};
-
-static void walk_conn(void *ctx, struct hnode *n)
-{
-	struct conns_walk *w = ctx;
-	struct conn_head *h = container_of(n, struct conn_head, node);
-	struct synack_conn c;
-	memset(&c, 0, sizeof(c));
-	stack_endpoint(&c.local, &n->key.laddr, n->key.lport);
-	stack_endpoint(&c.remote, &n->key.raddr, n->key.rport);
-	if (h->node.kind == CONN_TW) {
-		struct tw *tw = container_of(h, struct tw, h);
-		c.state = SYNACK_TIME_WAIT;
-		c.state_since_us = tcp_tw_since(tw);
-		c.socket = -1;
-	} else {
-		struct tcb *t = container_of(h, struct tcb, h);
-		stack_endpoint(&c.local, &t->t.laddr, t->t.lport);
-		c.state = t->state;
-		c.state_since_us = t->state_since;
-		c.socket = t->sockfd;
-		c.send_queue = t->snd_buf.len;
-		c.recv_queue = tcp_lsn(t) ? tcp_lsn(t)->acq_len : t->rcv_buf.len;
-	}
-	w->n++;
-	if (w->fn)
-		w->fn(w->ctx, &c);
-}
-
+/* Listing connections, as `ss` does: TCP's tables hold them all. */
 size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx)
 {
-	struct conns_walk w = {fn, ctx, 0};
-	if (!st)
-		return 0;
-	htable_foreach(&st->listeners, walk_conn, &w);
-	htable_foreach(&st->conns, walk_conn, &w);
-	return w.n;
+	return st ? tcp_conns(st, fn, ctx) : 0;
 }

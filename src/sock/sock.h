@@ -33,8 +33,9 @@ struct sock {
 };
 
 struct sock *sock_get(struct synack_stack *st, int fd);
-/* The TCB of fd is going away (err: 0, or what the application is told).
- * The socket keeps unread data and the error. */
+/* The TCB of fd is going away (err: 0, or what the application is told):
+ * TCP's STACK_SOCK_DETACH event, which the stack hands here.  The socket
+ * keeps unread data and the error. */
 void sock_detach(struct synack_stack *st, int fd, int err);
 /* Frees every socket (stack teardown). */
 void sock_table_free(struct synack_stack *st);

@@ -10,6 +10,7 @@
 #ifndef SYNACK_TCP_H
 #define SYNACK_TCP_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -650,17 +651,151 @@ void tcp_snd_acked(struct tcb *tcb, uint32_t ack);
  * other out-of-line parts in tcp_tcb_ext_free). */
 void tcp_snd_free(struct tcb *tcb);
 
-/* tcp_user.c: the user calls of RFC 9293 3.10.1-3.10.6 */
-int tcp_open_active(struct synack_stack *st, int sockfd, const struct tuple *t, uint32_t mss,
-                    uint32_t rcvbuf, uint32_t sndbuf, struct tcb **out);
-int tcp_open_passive(struct synack_stack *st, int sockfd, const struct tuple *t, int backlog,
-                     struct tcb **out);
+/*
+ * tcp_user.c: the user calls of RFC 9293 3.10.1-3.10.6 (OPEN, SEND,
+ * RECEIVE, CLOSE, ABORT, STATUS) and what BSD sockets need beyond them.
+ * The socket layer reaches TCP only through this section and holds a TCB
+ * as an opaque handle; TCP tells it about events through
+ * stack_sock_event() (core/stack.h).
+ */
+/* What a socket hands its connection or listener, and what an accepted
+ * connection hands its new socket. */
+struct tcp_user_cfg {
+	uint32_t mss;            /* the MSS we announce (TCP_MAXSEG) */
+	uint32_t rcvbuf, sndbuf; /* SO_RCVBUF, SO_SNDBUF */
+	struct tcp_opts opts;
+};
+/* OPEN, active: sends the SYN (RFC 9293 3.10.1).  0 or -ENOMEM. */
+int tcp_open_active(struct synack_stack *st, int sockfd, const struct tuple *t,
+                    const struct tcp_user_cfg *cfg, struct tcb **out);
+/* OPEN, passive: a listener on t's local address and port.  0 or -ENOMEM. */
+int tcp_open_passive(struct synack_stack *st, int sockfd, const struct tuple *t, uint32_t backlog,
+                     const struct tcp_user_cfg *cfg, struct tcb **out);
+/* RFC 9293 3.10.1's "connection already exists": whether a connection or
+ * a TIME-WAIT record holds the 4-tuple t, or a listener t's local address
+ * and port (t's remote half as a listener's key has it). */
+static inline int tcp_conn_exists(struct synack_stack *st, const struct tuple *t)
+{
+	return htable_find(&st->conns, t) != NULL;
+}
+static inline int tcp_listener_exists(struct synack_stack *st, const struct tuple *t)
+{
+	return htable_find(&st->listeners, t) != NULL;
+}
+/* listen() on a listener again: only the backlog changes, as on Linux. */
+void tcp_set_backlog(struct tcb *l, uint32_t backlog);
+/* Takes the oldest connection off l's accept queue for the socket sockfd
+ * (NULL when the queue is empty); tcp_tuple and tcp_user_cfg_of tell the
+ * socket its addresses and what it inherited from the listener. */
+struct tcb *tcp_accept(struct tcb *l, int sockfd);
+/* SEND (RFC 9293 3.10.2): queues what fits and sends what the windows
+ * allow.  Returns the bytes queued, or -EAGAIN when none fit. */
 int tcp_send(struct tcb *tcb, const void *buf, uint32_t len);
-void tcp_receive_done(struct tcb *tcb);
+/* RECEIVE's copy: up to len of the unread bytes (there are some) out and,
+ * unless peek, consumed, telling the peer if the window opened.  Returns
+ * the bytes copied. */
+int tcp_receive_copy(struct tcb *tcb, void *buf, uint32_t len, int peek);
+/* RECEIVE (RFC 9293 3.10.3).  Returns the bytes copied; with none to read,
+ * 0 at the end of the stream, else -EAGAIN (0 for a len of 0).  Inline,
+ * since an application reads until it sees -EAGAIN. */
+static inline int tcp_receive(struct tcb *tcb, void *buf, uint32_t len, int peek)
+{
+	if (tcb->rcv_buf.len)
+		return tcp_receive_copy(tcb, buf, len, peek);
+	/* Once the peer's FIN has come, or in a state where no more text can
+	 * arrive, RECEIVE says "connection closing", which a socket reads as
+	 * the end of the stream. */
+	if (tcb->rcv_fin)
+		return 0;
+	switch (tcb->state) {
+	case SYNACK_CLOSE_WAIT:
+	case SYNACK_CLOSING:
+	case SYNACK_LAST_ACK:
+	case SYNACK_TIME_WAIT:
+	case SYNACK_CLOSED:
+		return 0;
+	default:
+		return len ? -EAGAIN : 0;
+	}
+}
+/* shutdown(SHUT_RD): drops what is unread. */
+void tcp_receive_discard(struct tcb *tcb);
+/* Moves the unread data into *out (the socket keeps it when the
+ * connection ends); the receive buffer is left empty. */
+void tcp_receive_take(struct tcb *tcb, struct ring *out);
+/* CLOSE (RFC 9293 3.10.4): our side has no more to send; the FIN follows
+ * queued data.  In SYN-SENT the connection ends. */
 void tcp_close(struct tcb *tcb, int cause);
+/* ABORT (RFC 9293 3.10.5): a reset where the peer may hold state, then the
+ * connection ends. */
 void tcp_abort(struct tcb *tcb, int cause);
-void tcp_close_listener(struct tcb *l);
-struct tcb *tcp_accept(struct tcb *l);
-void tcp_orphan(struct tcb *tcb);
+/* How the socket lets go of its connection (close(2)). */
+enum {
+	TCP_CLOSE_LINGER_ZERO = 1 << 0, /* SO_LINGER with a zero timeout: ABORT */
+	TCP_CLOSE_READ_SHUT = 1 << 1,   /* after shutdown(SHUT_RD): unread data is no loss */
+};
+/* The socket closes its handle on tcb (which no longer tells it anything):
+ * a listener ends with its unaccepted connections; a connection ABORTs
+ * when told so or when unread data would be lost, ends at once in
+ * SYN-SENT, else is orphaned and CLOSEd (ABORTed past max_orphans). */
+void tcp_close_handle(struct tcb *tcb, unsigned how);
+/* Socket options: the connection takes them (push: TCP_NODELAY was set,
+ * so data Nagle held goes now) and its keepalive restarts. */
+void tcp_set_opts(struct tcb *tcb, const struct tcp_opts *opts, int push);
+/* SO_RCVBUF, SO_SNDBUF: 0, or -1 when the buffer holds more than size. */
+int tcp_set_rcvbuf(struct tcb *tcb, uint32_t size);
+int tcp_set_sndbuf(struct tcb *tcb, uint32_t size);
+/* STATUS (RFC 9293 3.10.6) of a connection or listener. */
+void tcp_status(const struct tcb *tcb, struct synack_tcp_info *info);
+/* STATUS of a connection no socket holds any more: TIME_WAIT while a
+ * record for the tuple t remains, else CLOSED (t NULL: never connected). */
+void tcp_status_gone(struct synack_stack *st, const struct tuple *t, struct synack_tcp_info *info);
+/* Calls fn for every listener, connection and TIME-WAIT record (as `ss`
+ * lists them); returns how many there are. */
+size_t tcp_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
+
+/* What a socket asks of its connection for its own answers (readiness,
+ * connect, send and recv errors, TCP_MAXSEG): inline, since readiness is
+ * asked after every event. */
+static inline int tcp_state_of(const struct tcb *tcb)
+{
+	return tcb->state;
+}
+/* Bytes received in order and not yet read. */
+static inline uint32_t tcp_unread(const struct tcb *tcb)
+{
+	return tcb->rcv_buf.len;
+}
+/* The peer's FIN has arrived in sequence: after the unread data, the end. */
+static inline int tcp_fin_received(const struct tcb *tcb)
+{
+	return tcb->rcv_fin;
+}
+/* Room in the send buffer. */
+static inline uint32_t tcp_send_space(const struct tcb *tcb)
+{
+	return ring_space(&tcb->snd_buf);
+}
+/* Connections waiting in listener l's accept queue. */
+static inline uint32_t tcp_acceptq_len(const struct tcb *l)
+{
+	return tcp_lsn(l)->acq_len;
+}
+/* The connection's local and remote address and port. */
+static inline const struct tuple *tcp_tuple(const struct tcb *tcb)
+{
+	return &tcb->t;
+}
+/* What the connection holds of the socket's settings (an accepted one
+ * inherited them from its listener). */
+static inline struct tcp_user_cfg tcp_user_cfg_of(const struct tcb *tcb)
+{
+	return (struct tcp_user_cfg){tcb->rcv_mss, tcb->rcv_buf.cap, tcb->snd_buf.cap, tcb->opts};
+}
+/* What we may put in one segment (TCP_MAXSEG once connected). */
+static inline uint32_t tcp_snd_mss(const struct tcb *tcb)
+{
+	return tcb->snd_mss;
+}
 
 #endif

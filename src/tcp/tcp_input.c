@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "sock/sock.h"
 #include "tcp/tcp.h"
 
 /* ------------------------------------------------------------------ */
@@ -396,7 +395,7 @@ static void ack_advances(struct tcb *tcb, uint32_t ack)
 		tcb->rare->soft_err = 0;
 	tcp_snd_acked(tcb, ack);
 	if (tcb->sockfd >= 0)
-		stack_notify(tcb->st, tcb->sockfd);
+		stack_sock_event(tcb->st, tcb->sockfd, STACK_SOCK_READY, 0);
 }
 
 /*
@@ -608,7 +607,7 @@ static struct tcp_verdict process_text(struct tcb *tcb, struct tcp_rx *s)
 		if (tcb->ofo && !s->fin_in_seq)
 			s->fin_in_seq = (uint8_t)tcp_ofo_pull(tcb);
 		if (tcb->sockfd >= 0)
-			stack_notify(tcb->st, tcb->sockfd);
+			stack_sock_event(tcb->st, tcb->sockfd, STACK_SOCK_READY, 0);
 	} else {
 		int err = tcp_ofo_insert(tcb, s->data_seq, s->data, s->data_len, s->fin);
 		if (err == -ENOBUFS) {
@@ -632,7 +631,7 @@ static struct tcp_verdict check_fin(struct tcb *tcb, struct tcp_rx *s)
 	tcb->rcv_fin = 1;
 	tcp_ofo_purge(tcb); /* nothing can follow the FIN */
 	if (tcb->sockfd >= 0)
-		stack_notify(st, tcb->sockfd);
+		stack_sock_event(st, tcb->sockfd, STACK_SOCK_READY, 0);
 	switch (tcb->state) {
 	case SYNACK_SYN_RECEIVED:
 	case SYNACK_ESTABLISHED:

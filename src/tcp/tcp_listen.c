@@ -113,7 +113,7 @@ void tcp_acceptq_add(struct tcb *l, struct tcb *c)
 	q->acq_tail = c;
 	q->acq_len++;
 	if (l->sockfd >= 0)
-		stack_notify(l->st, l->sockfd);
+		stack_sock_event(l->st, l->sockfd, STACK_SOCK_READY, 0);
 }
 
 /* A new connection forked from the listener for the segment's 4-tuple: it

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "core/siphash.h"
-#include "sock/sock.h"
 #include "tcp/tcp.h"
 
 struct tcb *tcp_tcb_new(struct synack_stack *st)
@@ -147,9 +146,9 @@ void tcp_set_state(struct tcb *tcb, int to, int cause)
 		STAT_INC(st, CurrEstab);
 	tcp_trace_state(st, &tcb->t, tcb->iss, tcb->irs, from, to, cause);
 	if (tcb->sockfd >= 0)
-		stack_notify(st, tcb->sockfd);
+		stack_sock_event(st, tcb->sockfd, STACK_SOCK_READY, 0);
 	else if ((l = tcp_listener_of(tcb)) && l->sockfd >= 0)
-		stack_notify(st, l->sockfd);
+		stack_sock_event(st, l->sockfd, STACK_SOCK_READY, 0);
 }
 
 /* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
@@ -188,7 +187,7 @@ void tcp_tcb_release(struct tcb *tcb, int err)
 	struct synack_stack *st = tcb->st;
 	tcp_unlink_child(tcb);
 	if (tcb->sockfd >= 0) {
-		sock_detach(st, tcb->sockfd, err);
+		stack_sock_event(st, tcb->sockfd, STACK_SOCK_DETACH, err);
 		tcb->sockfd = -1;
 	}
 	tcp_tcb_free(tcb);

@@ -1,13 +1,28 @@
 /*
  * User calls (RFC 9293 3.10.1-3.10.6): OPEN, SEND, RECEIVE, CLOSE, ABORT,
- * as the socket layer maps the BSD calls onto them.
+ * STATUS, as the socket layer maps the BSD calls onto them, and the little
+ * BSD sockets need beyond the RFC (options, buffer sizes, the backlog,
+ * accept, listing connections).  This file is the only way the socket
+ * layer reaches TCP; TCP answers it through stack_sock_event().
  */
 #include <errno.h>
+#include <string.h>
 
 #include "tcp/tcp.h"
 
-int tcp_open_active(struct synack_stack *st, int sockfd, const struct tuple *t, uint32_t mss,
-                    uint32_t rcvbuf, uint32_t sndbuf, struct tcb **out)
+/* ------------------------------------------------------------------ */
+/* OPEN (RFC 9293 3.10.1)                                              */
+
+/* What the socket asked for, taken by a new connection or listener. */
+static void take_user_cfg(struct tcb *tcb, const struct tcp_user_cfg *cfg)
+{
+	tcb->rcv_mss = cfg->mss;
+	ring_set_cap(&tcb->rcv_buf, cfg->rcvbuf);
+	ring_set_cap(&tcb->snd_buf, cfg->sndbuf);
+}
+
+int tcp_open_active(struct synack_stack *st, int sockfd, const struct tuple *t,
+                    const struct tcp_user_cfg *cfg, struct tcb **out)
 {
 	struct tcb *tcb = tcp_tcb_new(st);
 	if (!tcb)
@@ -19,9 +34,7 @@ int tcp_open_active(struct synack_stack *st, int sockfd, const struct tuple *t, 
 	}
 	tcb->t = *t;
 	tcb->sockfd = sockfd;
-	tcb->rcv_mss = mss;
-	ring_set_cap(&tcb->rcv_buf, rcvbuf);
-	ring_set_cap(&tcb->snd_buf, sndbuf);
+	take_user_cfg(tcb, cfg);
 	tcb->iss = tcp_isn(st, t);
 	tcb->snd_una = tcb->iss;
 	tcb->snd_nxt = tcb->snd_max = tcb->iss + 1;
@@ -36,26 +49,51 @@ int tcp_open_active(struct synack_stack *st, int sockfd, const struct tuple *t, 
 	tcb->rtt_start = st->now;
 	tcp_send_syn(tcb);
 	tcp_arm_rtx(tcb);
+	/* The options come after the SYN left: none of them shapes it, and
+	 * keepalive (RFC 1122 4.2.3.6) counts idleness from here. */
+	tcb->opts = cfg->opts;
+	tcp_keepalive_reset(tcb);
 	*out = tcb;
 	return 0;
 }
 
-int tcp_open_passive(struct synack_stack *st, int sockfd, const struct tuple *t, int backlog,
-                     struct tcb **out)
+int tcp_open_passive(struct synack_stack *st, int sockfd, const struct tuple *t, uint32_t backlog,
+                     const struct tcp_user_cfg *cfg, struct tcb **out)
 {
 	struct tcb *l = tcp_tcb_new(st);
 	if (!l)
 		return -ENOMEM;
 	l->t = *t;
 	l->sockfd = sockfd;
-	if (tcp_tcb_listen_init(l, (uint32_t)backlog) != 0 || tcp_tcb_hash(l, 1) != 0) {
+	if (tcp_tcb_listen_init(l, backlog) != 0 || tcp_tcb_hash(l, 1) != 0) {
 		tcp_tcb_free(l);
 		return -ENOMEM;
 	}
 	tcp_set_state(l, SYNACK_LISTEN, SYNACK_CAUSE_APP_LISTEN);
+	/* The listener holds what its children inherit (tcp_listen.c). */
+	take_user_cfg(l, cfg);
+	l->opts = cfg->opts;
 	*out = l;
 	return 0;
 }
+
+void tcp_set_backlog(struct tcb *l, uint32_t backlog)
+{
+	tcp_lsn(l)->backlog = backlog;
+}
+
+struct tcb *tcp_accept(struct tcb *l, int sockfd)
+{
+	struct tcb *c = tcp_lsn(l)->acq_head;
+	if (!c)
+		return NULL;
+	tcp_unlink_child(c);
+	c->sockfd = sockfd;
+	return c;
+}
+
+/* ------------------------------------------------------------------ */
+/* SEND (RFC 9293 3.10.2)                                              */
 
 int tcp_send(struct tcb *tcb, const void *buf, uint32_t len)
 {
@@ -67,12 +105,15 @@ int tcp_send(struct tcb *tcb, const void *buf, uint32_t len)
 	return (int)n;
 }
 
+/* ------------------------------------------------------------------ */
+/* RECEIVE (RFC 9293 3.10.3)                                           */
+
 /*
  * The application read data: if that opened the window by a useful
  * amount, tell the peer (RFC 9293 3.8.6.2.2, receiver-side silly window
  * avoidance: at least min(half the buffer, one MSS)).
  */
-void tcp_receive_done(struct tcb *tcb)
+static void receive_done(struct tcb *tcb)
 {
 	uint32_t advertised;
 	if (!tcp_receives_text(tcb->state))
@@ -83,7 +124,32 @@ void tcp_receive_done(struct tcb *tcb)
 		tcp_send_ack(tcb);
 }
 
-/* CLOSE: our side has no more to send.  The FIN follows queued data. */
+int tcp_receive_copy(struct tcb *tcb, void *buf, uint32_t len, int peek)
+{
+	struct ring *r = &tcb->rcv_buf;
+	uint32_t n = len > r->len ? r->len : len;
+	ring_peek(r, 0, buf, n);
+	if (!peek) {
+		ring_consume_pool(r, &tcb->st->buf_slab, n);
+		receive_done(tcb);
+	}
+	return (int)n;
+}
+
+void tcp_receive_discard(struct tcb *tcb)
+{
+	ring_consume_pool(&tcb->rcv_buf, &tcb->st->buf_slab, tcb->rcv_buf.len);
+}
+
+void tcp_receive_take(struct tcb *tcb, struct ring *out)
+{
+	*out = tcb->rcv_buf;
+	ring_init(&tcb->rcv_buf, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* CLOSE and ABORT (RFC 9293 3.10.4, 3.10.5)                           */
+
 void tcp_close(struct tcb *tcb, int cause)
 {
 	struct synack_stack *st = tcb->st;
@@ -118,7 +184,6 @@ void tcp_close(struct tcb *tcb, int cause)
 	tcp_rearm(tcb);
 }
 
-/* ABORT (RFC 9293 3.10.5): a reset where the peer may hold state. */
 void tcp_abort(struct tcb *tcb, int cause)
 {
 	switch (tcb->state) {
@@ -136,14 +201,14 @@ void tcp_abort(struct tcb *tcb, int cause)
 }
 
 /* The socket lets go of the connection; it finishes on its own. */
-void tcp_orphan(struct tcb *tcb)
+static void orphan(struct tcb *tcb)
 {
 	tcb->sockfd = -1;
 	tcb->orphan = 1;
 	tcb->st->stats.orphans_live++;
 }
 
-void tcp_close_listener(struct tcb *l)
+static void close_listener(struct tcb *l)
 {
 	/* Connections that finished the handshake but were never accepted
 	 * are reset; half-open ones just vanish. */
@@ -158,11 +223,157 @@ void tcp_close_listener(struct tcb *l)
 	tcp_done(l, SYNACK_CAUSE_APP_CLOSE, 0);
 }
 
-struct tcb *tcp_accept(struct tcb *l)
+void tcp_close_handle(struct tcb *tcb, unsigned how)
 {
-	struct tcb *c = tcp_lsn(l)->acq_head;
-	if (!c)
-		return NULL;
-	tcp_unlink_child(c);
-	return c;
+	struct synack_stack *st = tcb->st;
+	if (tcb->listening) {
+		close_listener(tcb);
+		return;
+	}
+	tcb->sockfd = -1;
+	if (how & TCP_CLOSE_LINGER_ZERO) {
+		/* SO_LINGER with a zero timeout: abort with a reset. */
+		STAT_INC(st, AbortOnLinger);
+		tcp_abort(tcb, SYNACK_CAUSE_APP_ABORT);
+		return;
+	}
+	if (tcb->rcv_buf.len && !(how & TCP_CLOSE_READ_SHUT)) {
+		/* RFC 1122 4.2.2.13 / RFC 9293 3.10.4: closing with unread
+		 * data loses it; a reset tells the peer so. */
+		STAT_INC(st, AbortOnClose);
+		tcp_abort(tcb, SYNACK_CAUSE_APP_ABORT);
+		return;
+	}
+	if (tcb->state == SYNACK_SYN_SENT) {
+		/* RFC 9293 3.10.4, SYN-SENT: delete the TCB; nothing was
+		 * synchronized, so the peer need not hear of it. */
+		tcp_done(tcb, SYNACK_CAUSE_APP_CLOSE, 0);
+		return;
+	}
+	orphan(tcb);
+	if (st->stats.orphans_live > st->cfg.max_orphans) {
+		/* Past max_orphans, as Linux does: reset instead of lingering. */
+		STAT_INC(st, OrphanOverflow);
+		tcp_abort(tcb, SYNACK_CAUSE_ORPHAN_OVERFLOW);
+		return;
+	}
+	tcp_close(tcb, SYNACK_CAUSE_APP_CLOSE);
+}
+
+/* ------------------------------------------------------------------ */
+/* Socket options and buffer sizes (beyond the RFC)                    */
+
+void tcp_set_opts(struct tcb *tcb, const struct tcp_opts *opts, int push)
+{
+	tcb->opts = *opts;
+	if (push)
+		tcp_output(tcb); /* data Nagle held goes now */
+	tcp_keepalive_reset(tcb);
+	tcp_rearm(tcb);
+}
+
+int tcp_set_rcvbuf(struct tcb *tcb, uint32_t size)
+{
+	return ring_set_cap(&tcb->rcv_buf, size);
+}
+
+int tcp_set_sndbuf(struct tcb *tcb, uint32_t size)
+{
+	return ring_set_cap(&tcb->snd_buf, size);
+}
+
+/* ------------------------------------------------------------------ */
+/* STATUS (RFC 9293 3.10.6)                                            */
+
+void tcp_status(const struct tcb *t, struct synack_tcp_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->state = t->state;
+	info->state_since_us = t->state_since;
+	info->iss = t->iss;
+	info->irs = t->irs;
+	info->snd_una = t->snd_una;
+	info->snd_nxt = t->snd_nxt;
+	info->snd_wnd = t->snd_wnd;
+	info->rcv_nxt = t->rcv_nxt;
+	info->rcv_wnd = t->state == SYNACK_LISTEN ? 0 : tcp_rcv_window(t);
+	info->mss = t->snd_mss;
+	info->rto_us = t->rto_us;
+	info->srtt_us = t->srtt_us;
+	info->rttvar_us = t->rttvar_us;
+	info->cwnd = t->cwnd;
+	info->ssthresh = t->ssthresh;
+	info->ca_state = t->ca_state;
+	info->retransmits = t->backoff;
+	info->total_retrans = t->total_retrans;
+	info->send_queue = t->snd_buf.len;
+	info->recv_queue = t->rcv_buf.len;
+	info->soft_error = tcp_soft_err(t);
+}
+
+/* The TIME-WAIT record the demux node n is, or NULL. */
+static struct tw *tw_of(struct hnode *n)
+{
+	struct conn_head *h = container_of(n, struct conn_head, node);
+	return n->kind == CONN_TW ? container_of(h, struct tw, h) : NULL;
+}
+
+void tcp_status_gone(struct synack_stack *st, const struct tuple *t, struct synack_tcp_info *info)
+{
+	struct hnode *n = t ? htable_find(&st->conns, t) : NULL;
+	const struct tw *tw = n ? tw_of(n) : NULL;
+	memset(info, 0, sizeof(*info));
+	info->state = SYNACK_CLOSED;
+	if (tw) {
+		info->state = SYNACK_TIME_WAIT;
+		info->state_since_us = tcp_tw_since(tw);
+		info->iss = tw->iss;
+		info->irs = tw->irs;
+		info->snd_una = info->snd_nxt = tw->snd_nxt;
+		info->rcv_nxt = tw->rcv_nxt;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Listing connections, as `ss` does.                                  */
+
+struct conns_walk {
+	synack_conn_fn fn;
+	void *ctx;
+	size_t n;
+};
+
+static void walk_conn(void *ctx, struct hnode *n)
+{
+	struct conns_walk *w = ctx;
+	const struct tw *tw = tw_of(n);
+	struct synack_conn c;
+	memset(&c, 0, sizeof(c));
+	stack_endpoint(&c.local, &n->key.laddr, n->key.lport);
+	stack_endpoint(&c.remote, &n->key.raddr, n->key.rport);
+	if (tw) {
+		c.state = SYNACK_TIME_WAIT;
+		c.state_since_us = tcp_tw_since(tw);
+		c.socket = -1;
+	} else {
+		struct tcb *t =
+		    container_of(container_of(n, struct conn_head, node), struct tcb, h);
+		stack_endpoint(&c.local, &t->t.laddr, t->t.lport);
+		c.state = t->state;
+		c.state_since_us = t->state_since;
+		c.socket = t->sockfd;
+		c.send_queue = t->snd_buf.len;
+		c.recv_queue = tcp_lsn(t) ? tcp_lsn(t)->acq_len : t->rcv_buf.len;
+	}
+	w->n++;
+	if (w->fn)
+		w->fn(w->ctx, &c);
+}
+
+size_t tcp_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx)
+{
+	struct conns_walk w = {fn, ctx, 0};
+	htable_foreach(&st->listeners, walk_conn, &w);
+	htable_foreach(&st->conns, walk_conn, &w);
+	return w.n;
 }
