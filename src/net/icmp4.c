@@ -55,14 +55,14 @@ static int is_unicast(uint32_t a)
  * icmp_msgs_burst); one bucket for all destinations keeps no per-peer
  * state an attacker could make us allocate.
  */
-static int icmp_ratelimit_allows(struct synack_stack *st)
+static int icmp_ratelimit_allows(struct net_layer *st)
 {
-	uint64_t token = (uint64_t)st->cfg.icmp_ratelimit_ms * 1000u;
-	uint64_t full = token * st->cfg.icmp_ratelimit_burst;
-	uint64_t gap = st->now - st->icmp_credit_at;
+	uint64_t token = (uint64_t)ENV(st)->cfg.icmp_ratelimit_ms * 1000u;
+	uint64_t full = token * ENV(st)->cfg.icmp_ratelimit_burst;
+	uint64_t gap = ENV(st)->now - st->icmp_credit_at;
 	if (token == 0)
 		return 1;
-	st->icmp_credit_at = st->now;
+	st->icmp_credit_at = ENV(st)->now;
 	st->icmp_credit_us = gap >= full - st->icmp_credit_us ? full : st->icmp_credit_us + gap;
 	if (st->icmp_credit_us < token)
 		return 0;
@@ -70,7 +70,7 @@ static int icmp_ratelimit_allows(struct synack_stack *st)
 	return 1;
 }
 
-int icmp_send_error(struct synack_stack *st, const uint8_t *pkt, size_t len, uint8_t type,
+int icmp_send_error(struct net_layer *st, const uint8_t *pkt, size_t len, uint8_t type,
                     uint8_t code, uint32_t rest)
 {
 	size_t hdr_len, total, quote;
@@ -95,20 +95,20 @@ int icmp_send_error(struct synack_stack *st, const uint8_t *pkt, size_t len, uin
 	/* ... a datagram to a broadcast or multicast address (we take only
 	 * our own unicast address, so anything else is one of those or not
 	 * ours at all) ... */
-	if (dst != st->cfg.addr)
+	if (dst != ENV(st)->cfg.addr)
 		return 0;
 	/* ... a fragment other than the first ... */
 	if (wire_get16(pkt + 6) & 0x1fff)
 		return 0;
 	/* ... or a datagram whose source does not name a single host (and
 	 * never to ourselves: the error would come back to us). */
-	if (!is_unicast(src) || src == st->cfg.addr)
+	if (!is_unicast(src) || src == ENV(st)->cfg.addr)
 		return 0;
 	if (!icmp_ratelimit_allows(st)) {
 		STAT_INC(st, IcmpOutRateLimitGlobal);
 		return 0;
 	}
-	p = stack_pkt_alloc(st);
+	p = net_pkt_alloc(st);
 	if (!p) {
 		STAT_INC(st, IcmpOutErrors);
 		return 0;
@@ -121,7 +121,7 @@ int icmp_send_error(struct synack_stack *st, const uint8_t *pkt, size_t len, uin
 		quote = total;
 	size_t n = wire_icmp_emit(p->data + WIRE_IP4_HDR_LEN, st->pkt_size - WIRE_IP4_HDR_LEN, type,
 	                          code, rest, pkt, quote);
-	ip4_output(st, st->cfg.addr, src, WIRE_IPPROTO_ICMP, p, n);
+	ip4_output(st, ENV(st)->cfg.addr, src, WIRE_IPPROTO_ICMP, p, n);
 	STAT_INC(st, IcmpOutMsgs);
 	if (type == WIRE_ICMP_DEST_UNREACH)
 		STAT_INC(st, IcmpOutDestUnreachs);
@@ -135,7 +135,7 @@ int icmp_send_error(struct synack_stack *st, const uint8_t *pkt, size_t len, uin
  * icmp_ratemask does not cover them): a reply is no larger than its
  * request, so answering amplifies nothing.
  */
-static int echo_reply(struct synack_stack *st, const struct wire_ip4 *ip, const struct wire_icmp *m)
+static int echo_reply(struct net_layer *st, const struct wire_ip4 *ip, const struct wire_icmp *m)
 {
 	struct pkt *p;
 	size_t n;
@@ -143,14 +143,14 @@ static int echo_reply(struct synack_stack *st, const struct wire_ip4 *ip, const 
 	 * (it came larger than our link carries) goes unanswered. */
 	if (WIRE_IP4_HDR_LEN + ip->payload_len > st->pkt_size)
 		return SYNACK_DROP_ICMP_TOO_BIG;
-	p = stack_pkt_alloc(st);
+	p = net_pkt_alloc(st);
 	if (!p) {
 		STAT_INC(st, IcmpOutErrors);
 		return SYNACK_DROP_NO_MEMORY;
 	}
 	n = wire_icmp_emit(p->data + WIRE_IP4_HDR_LEN, st->pkt_size - WIRE_IP4_HDR_LEN,
 	                   WIRE_ICMP_ECHO_REPLY, 0, m->rest, m->data, m->data_len);
-	ip4_output(st, st->cfg.addr, ip->src, WIRE_IPPROTO_ICMP, p, n);
+	ip4_output(st, ENV(st)->cfg.addr, ip->src, WIRE_IPPROTO_ICMP, p, n);
 	STAT_INC(st, IcmpOutMsgs);
 	STAT_INC(st, IcmpOutEchoReps);
 	return SYNACK_DROP_NONE;
@@ -199,13 +199,13 @@ static uint32_t plateau_below(uint32_t len)
  * terms TCP understands (struct net_err).  Only TCP sends datagrams that
  * can draw errors (echo replies may too, but nothing here waits for news
  * of them). */
-static int error_arrives(struct synack_stack *st, const struct wire_icmp *m, struct net_up *up)
+static int error_arrives(struct net_layer *st, const struct wire_icmp *m, struct net_up *up)
 {
 	const struct wire_icmp_quote *q = &m->quote;
 	struct net_err *e = &up->err;
 
 	/* The quoted datagram must be one of ours. */
-	if (m->quote.src != st->cfg.addr)
+	if (m->quote.src != ENV(st)->cfg.addr)
 		return SYNACK_DROP_ICMP_NO_CONN;
 	if (m->quote.proto != WIRE_IPPROTO_TCP)
 		return SYNACK_DROP_ICMP_IGNORED;
@@ -233,8 +233,8 @@ static int error_arrives(struct synack_stack *st, const struct wire_icmp *m, str
 			 * below min_pmtu (Linux's, 552 unless set otherwise). */
 			e->kind = NET_ERR_PMTU;
 			e->mtu = m->mtu ? m->mtu : plateau_below(q->total_len);
-			if (e->mtu < st->cfg.min_pmtu)
-				e->mtu = st->cfg.min_pmtu;
+			if (e->mtu < ENV(st)->cfg.min_pmtu)
+				e->mtu = ENV(st)->cfg.min_pmtu;
 		} else if (m->code > 15) {
 			/* Codes past 15 are not defined (RFC 1812 5.2.7.1). */
 			e->kind = NET_ERR_IGNORED;
@@ -260,7 +260,7 @@ static int error_arrives(struct synack_stack *st, const struct wire_icmp *m, str
 	return SYNACK_DROP_NONE;
 }
 
-int icmp_input(struct synack_stack *st, const struct wire_ip4 *ip, struct net_up *up)
+int icmp_input(struct net_layer *st, const struct wire_ip4 *ip, struct net_up *up)
 {
 	struct wire_icmp m;
 	int reason;

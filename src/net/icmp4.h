@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/stack.h"
+#include "net/net.h"
 #include "wire/wire.h"
 
 /* The largest ICMP error we send, IP header included (RFC 1812 4.3.2.3). */
@@ -18,7 +18,7 @@ struct net_up;
  * segments is translated into up->err for TCP (up->kind NET_UP_TCP_ERROR).
  * Returns 0 or the enum synack_drop reason it was dropped for (the caller
  * counts and traces it). */
-int icmp_input(struct synack_stack *st, const struct wire_ip4 *ip, struct net_up *up);
+int icmp_input(struct net_layer *st, const struct wire_ip4 *ip, struct net_up *up);
 
 /*
  * Sends an ICMP error of type and code (rest: bytes 4..7 of its header)
@@ -29,7 +29,7 @@ int icmp_input(struct synack_stack *st, const struct wire_ip4 *ip, struct net_up
  * not a unicast address) or when the rate limit says no.  Returns 1 when
  * the error was queued, else 0.
  */
-int icmp_send_error(struct synack_stack *st, const uint8_t *pkt, size_t len, uint8_t type,
+int icmp_send_error(struct net_layer *st, const uint8_t *pkt, size_t len, uint8_t type,
                     uint8_t code, uint32_t rest);
 
 #endif

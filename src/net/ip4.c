@@ -10,23 +10,23 @@
 
 /* Counts and traces a dropped datagram; src and dst are NULL when its
  * header did not parse. */
-static int net_drop(struct synack_stack *st, int reason, const struct addr *src,
+static int net_drop(struct net_layer *st, int reason, const struct addr *src,
                     const struct addr *dst)
 {
 	struct synack_trace *r;
-	stack_count_drop(st, reason);
-	r = trace_add(st, SYNACK_TRACE_DROP);
+	env_count_drop(ENV(st), reason);
+	r = trace_add(ENV(st), SYNACK_TRACE_DROP);
 	if (r) {
 		r->reason = (uint8_t)reason;
 		if (src) {
-			stack_endpoint_zeroed(&r->local, dst, 0);
-			stack_endpoint_zeroed(&r->remote, src, 0);
+			env_endpoint_zeroed(&r->local, dst, 0);
+			env_endpoint_zeroed(&r->remote, src, 0);
 		}
 	}
 	return reason;
 }
 
-static int ip4_drop(struct synack_stack *st, int reason, const struct wire_ip4 *ip)
+static int ip4_drop(struct net_layer *st, int reason, const struct wire_ip4 *ip)
 {
 	struct addr src, dst;
 	if (!ip)
@@ -36,7 +36,7 @@ static int ip4_drop(struct synack_stack *st, int reason, const struct wire_ip4 *
 	return net_drop(st, reason, &src, &dst);
 }
 
-int net_error_dropped(struct synack_stack *st, const struct net_up *up, int reason)
+int net_error_dropped(struct net_layer *st, const struct net_up *up, int reason)
 {
 	return net_drop(st, reason, &up->src, &up->dst);
 }
@@ -48,13 +48,7 @@ static int is_bad_source(uint32_t a)
 	return a == 0 || a == 0xffffffffu || (a >> 28) == 0xe || (a >> 24) == 0;
 }
 
-int net_input(struct synack_stack *st, const uint8_t *pkt, size_t len, struct net_up *up)
-{
-	/* IPv6 (version 6) will be told apart here. */
-	return ip4_input(st, pkt, len, up);
-}
-
-int ip4_input(struct synack_stack *st, const uint8_t *pkt, size_t len, struct net_up *up)
+int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_up *up)
 {
 	struct wire_ip4 ip;
 	int reason;
@@ -72,7 +66,7 @@ int ip4_input(struct synack_stack *st, const uint8_t *pkt, size_t len, struct ne
 		STAT_INC(st, IpInHdrErrors);
 		return ip4_drop(st, reason, NULL);
 	}
-	if (ip.dst != st->cfg.addr) {
+	if (ip.dst != ENV(st)->cfg.addr) {
 		STAT_INC(st, IpInAddrErrors);
 		return ip4_drop(st, SYNACK_DROP_IP_NOT_FOR_US, &ip);
 	}
@@ -108,13 +102,11 @@ int ip4_input(struct synack_stack *st, const uint8_t *pkt, size_t len, struct ne
 	return 0;
 }
 
-void ip4_output(struct synack_stack *st, uint32_t src, uint32_t dst, uint8_t proto,
-                struct pkt *p, size_t len)
+void ip4_output(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t proto, struct pkt *p,
+                size_t len)
 {
-	wire_ip4_emit(p->data, src, dst, proto, st->cfg.ttl, st->ip_id++, len);
+	wire_ip4_emit(p->data, src, dst, proto, ENV(st)->cfg.ttl, st->ip_id++, len);
 	p->len = (uint16_t)(len + WIRE_IP4_HDR_LEN);
 	STAT_INC(st, IpOutRequests);
-	stack_outbox_push(st, p);
+	net_outbox_push(st, p);
 }
-
-

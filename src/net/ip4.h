@@ -7,18 +7,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/stack.h"
-
 struct net_up;
+struct net_layer;
+struct pkt;
 
 /* Validates an IPv4 datagram and says in *up what it carries up (a TCP
  * segment, or an ICMP error about one of ours); answers echo requests and
  * sends Protocol Unreachable for other protocols itself.  Returns 0 or the
  * enum synack_drop reason it was dropped for (counted and traced). */
-int ip4_input(struct synack_stack *st, const uint8_t *pkt, size_t len, struct net_up *up);
+int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_up *up);
 /* Writes the IPv4 header in front of a transport payload of len bytes
  * already at p->data + 20 and queues the datagram for the caller. */
-void ip4_output(struct synack_stack *st, uint32_t src, uint32_t dst, uint8_t proto,
-                struct pkt *p, size_t len);
+void ip4_output(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t proto, struct pkt *p,
+                size_t len);
 
 #endif

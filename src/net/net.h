@@ -14,10 +14,52 @@
 #include <stdint.h>
 
 #include "core/addr.h"
+#include "core/env.h"
 #include "core/hash.h"
-#include "core/stack.h"
-#include "net/ip4.h"
 #include "wire/wire.h"
+
+/* One queued outgoing datagram. */
+struct pkt {
+	struct pkt *next;
+	uint16_t len;
+	uint8_t data[]; /* net_layer.pkt_size bytes */
+};
+
+/*
+ * The network layer's state in a stack: the outbox of datagrams for the
+ * caller (a FIFO and a pool of free ones), the IPv4 identification counter
+ * and the ICMP error rate limit.  It begins with what every layer shares
+ * (env.h).
+ */
+struct net_layer {
+	struct env env;
+	struct pkt *out_head, *out_tail, *pkt_free;
+	size_t out_len, pkt_free_len;
+	uint32_t pkt_size; /* the MTU: the largest datagram we send */
+	uint16_t ip_id;
+	/* ICMP error rate limit: a token bucket kept as credit in
+	 * microseconds (one token = icmp_ratelimit_ms), as of icmp_credit_at. */
+	uint64_t icmp_credit_us, icmp_credit_at;
+};
+_Static_assert(offsetof(struct net_layer, env) == 0, "a layer begins with the one below (env.h)");
+
+/* Sets up the layer for a checked configuration (env.cfg already set). */
+void net_layer_init(struct net_layer *n);
+/* Frees the queued and pooled datagrams. */
+void net_layer_fini(struct net_layer *n);
+
+/* The outbox.  A datagram comes from the pool (or the allocator; NULL when
+ * memory ran out), goes to the caller's FIFO, or back to the pool. */
+struct pkt *net_pkt_alloc(struct net_layer *n);
+void net_pkt_free(struct net_layer *n, struct pkt *p);
+/* Queues a finished datagram for the caller; past outbox_max it is dropped
+ * (IpOutDiscards, SYNACK_DROP_OUTBOX_FULL). */
+void net_outbox_push(struct net_layer *n, struct pkt *p);
+/* Takes the oldest queued datagram: its length, 0 when none is queued, or
+ * -EMSGSIZE when buf (cap bytes) cannot hold it. */
+ssize_t net_outbox_pop(struct net_layer *n, void *buf, size_t cap);
+
+#include "net/ip4.h"
 
 /* The network header of a datagram from src to dst: IPv4's 20 bytes (we
  * send no options) or IPv6's fixed 40 (RFC 8200 3; we send no extension
@@ -33,8 +75,8 @@ static inline size_t ip_hdr_len(const struct addr *dst)
  * dst included): writes the network header in front and queues the
  * datagram for the caller of the stack.  src and dst are of one family.
  */
-static inline void ip_output(struct synack_stack *st, const struct addr *src,
-                             const struct addr *dst, uint8_t proto, struct pkt *p, size_t len)
+static inline void ip_output(struct net_layer *st, const struct addr *src, const struct addr *dst,
+                             uint8_t proto, struct pkt *p, size_t len)
 {
 	/* IPv6 destinations will take their own path here. */
 	ip4_output(st, addr_to_v4(src), addr_to_v4(dst), proto, p, len);
@@ -77,7 +119,7 @@ struct net_up {
  * when TCP drops an error, net_error_dropped counts and traces it as the
  * network layer's own drops are.
  */
-int net_input(struct synack_stack *st, const uint8_t *pkt, size_t len, struct net_up *up);
-int net_error_dropped(struct synack_stack *st, const struct net_up *up, int reason);
+int net_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_up *up);
+int net_error_dropped(struct net_layer *st, const struct net_up *up, int reason);
 
 #endif

@@ -14,25 +14,25 @@
 #include "tcp/tcp.h"
 
 /* The stack's own address (IPv4 only, until the IPv6 issue). */
-static struct addr local_addr(const struct synack_stack *st)
+static struct addr local_addr(const struct sock_layer *st)
 {
-	return addr_v4(st->cfg.addr);
+	return addr_v4(ENV(st)->cfg.addr);
 }
 
 /* The MSS a link of the stack's MTU carries: the MTU less the network and
  * TCP headers (RFC 9293 3.7.1). */
-static uint32_t default_mss(const struct synack_stack *st)
+static uint32_t default_mss(const struct sock_layer *st)
 {
 	struct addr ours = local_addr(st);
-	return st->cfg.mtu - (uint32_t)ip_hdr_len(&ours) - WIRE_TCP_HDR_LEN;
+	return ENV(st)->cfg.mtu - (uint32_t)ip_hdr_len(&ours) - WIRE_TCP_HDR_LEN;
 }
 
 #define SOCK_MAX 1048576
 
-static int port_ref(struct synack_stack *st, const struct sock *so);
-static void port_unref(struct synack_stack *st, const struct sock *so);
+static int port_ref(struct sock_layer *st, const struct sock *so);
+static void port_unref(struct sock_layer *st, const struct sock *so);
 
-struct sock *sock_get(struct synack_stack *st, int fd)
+struct sock *sock_get(struct sock_layer *st, int fd)
 {
 	if (!st || fd < 0 || fd >= st->nsocks)
 		return NULL;
@@ -55,8 +55,9 @@ static struct tcp_user_cfg user_cfg(const struct sock *so)
 	                             (uint32_t)so->sndbuf, so->opts};
 }
 
-int synack_socket(struct synack_stack *st)
+int synack_socket(struct synack_stack *stack)
 {
+	struct sock_layer *st = sock_layer_of(stack);
 	struct sock *so;
 	int fd;
 	if (!st)
@@ -93,26 +94,26 @@ int synack_socket(struct synack_stack *st)
 	fd = st->free_fds[--st->nfree];
 	so->fd = fd;
 	so->linger = -1;
-	so->rcvbuf = (int)st->cfg.rcvbuf;
-	so->sndbuf = (int)st->cfg.sndbuf;
+	so->rcvbuf = (int)ENV(st)->cfg.rcvbuf;
+	so->sndbuf = (int)ENV(st)->cfg.sndbuf;
 	so->maxseg = (int)default_mss(st);
-	so->opts.ka_idle_ms = st->cfg.keepalive_time_ms;
-	so->opts.ka_intvl_ms = st->cfg.keepalive_intvl_ms;
-	so->opts.ka_cnt = (uint8_t)st->cfg.keepalive_probes;
+	so->opts.ka_idle_ms = ENV(st)->cfg.keepalive_time_ms;
+	so->opts.ka_intvl_ms = ENV(st)->cfg.keepalive_intvl_ms;
+	so->opts.ka_cnt = (uint8_t)ENV(st)->cfg.keepalive_probes;
 	st->socks[fd] = so;
 	return fd;
 }
 
-static void sock_left_free(struct synack_stack *st, struct sock *so)
+static void sock_left_free(struct sock_layer *st, struct sock *so)
 {
 	if (!so->rcv_left)
 		return;
-	ring_fini_pool(so->rcv_left, &st->buf_slab);
+	ring_fini_pool(so->rcv_left, &st->tcp.buf_slab);
 	free(so->rcv_left);
 	so->rcv_left = NULL;
 }
 
-static void sock_release(struct synack_stack *st, struct sock *so)
+static void sock_release(struct sock_layer *st, struct sock *so)
 {
 	int fd = so->fd;
 	if (so->bound)
@@ -123,7 +124,9 @@ static void sock_release(struct synack_stack *st, struct sock *so)
 	slab_free(&st->sock_slab, so);
 }
 
-void sock_detach(struct synack_stack *st, int fd, int err)
+/* The connection of fd is going away (err: 0, or what the application is
+ * told): the socket keeps unread data and the error. */
+static void sock_detach(struct sock_layer *st, int fd, int err)
 {
 	struct sock *so = sock_get(st, fd);
 	if (!so || !so->tcb)
@@ -144,10 +147,28 @@ void sock_detach(struct synack_stack *st, int fd, int err)
 	so->tcb = NULL;
 	if (err && !so->error)
 		so->error = err;
-	stack_notify(st, fd);
+	sock_notify(st, fd);
 }
 
-void sock_table_free(struct synack_stack *st)
+/* TCP's news about the socket fd (struct tcp_layer.sock_event), at the
+ * moment it happens.  TCP's state is the first member of ours. */
+static void sock_tcp_event(struct tcp_layer *tl, int fd, int ev, int err)
+{
+	struct sock_layer *st = (struct sock_layer *)(void *)tl;
+	if (ev == TCP_SOCK_DETACH)
+		sock_detach(st, fd, err);
+	else
+		sock_notify(st, fd);
+}
+
+int sock_layer_init(struct sock_layer *st)
+{
+	slab_init(&st->sock_slab, sizeof(struct sock), 256);
+	st->tcp.sock_event = sock_tcp_event;
+	return 0;
+}
+
+void sock_layer_fini(struct sock_layer *st)
 {
 	for (int i = 0; i < st->nsocks; i++)
 		if (st->socks[i]) {
@@ -157,8 +178,11 @@ void sock_table_free(struct synack_stack *st)
 	free(st->socks);
 	free(st->free_fds);
 	free(st->evq_mark);
-	st->evq_mark = NULL;
+	free(st->evq);
 	free(st->ports);
+	slab_fini(&st->sock_slab);
+	st->evq_mark = NULL;
+	st->evq = NULL;
 	st->ports = NULL;
 	st->ports_mask = st->ports_used = 0;
 	st->socks = NULL;
@@ -166,10 +190,110 @@ void sock_table_free(struct synack_stack *st)
 	st->nsocks = st->nfree = 0;
 }
 
+void sock_memory(const struct sock_layer *st, struct synack_mem *out)
+{
+	out->sockets = (uint64_t)st->nsocks *
+	                   (sizeof(*st->socks) + sizeof(*st->free_fds) + sizeof(*st->evq_mark)) +
+	               (st->ports ? (uint64_t)(st->ports_mask + 1) * sizeof(*st->ports) : 0);
+	for (int i = 0; i < st->nsocks; i++)
+		if (st->socks[i]) {
+			out->sockets += sizeof(struct sock);
+			if (st->socks[i]->rcv_left)
+				out->buffers += sizeof(struct ring) + st->socks[i]->rcv_left->alloc;
+		}
+	out->cached += slab_cached_bytes(&st->sock_slab);
+	out->other += st->evq_cap * sizeof(*st->evq);
+}
+
+uint64_t sock_bytes_buffered(const struct sock_layer *st)
+{
+	uint64_t sum = 0;
+	for (int i = 0; i < st->nsocks; i++)
+		if (st->socks[i] && st->socks[i]->rcv_left)
+			sum += st->socks[i]->rcv_left->len;
+	return sum;
+}
+
+/* ------------------------------------------------------------------ */
+/* Readiness queue.                                                    */
+
+void sock_notify(struct sock_layer *st, int fd)
+{
+	struct sock *so = sock_get(st, fd);
+	if (!so || st->evq_mark[fd])
+		return;
+	if (st->evq_len == st->evq_cap) {
+		size_t cap = st->evq_cap ? st->evq_cap * 2 : 64;
+		int *q = malloc(cap * sizeof(*q));
+		if (!q)
+			return; /* synack_events() still tells the truth */
+		for (size_t i = 0; i < st->evq_len; i++)
+			q[i] = st->evq[(st->evq_head + i) % st->evq_cap];
+		free(st->evq);
+		st->evq = q;
+		st->evq_cap = cap;
+		st->evq_head = 0;
+	}
+	st->evq[(st->evq_head + st->evq_len) % st->evq_cap] = fd;
+	st->evq_len++;
+	st->evq_mark[fd] = 1;
+}
+
+int synack_event_next(struct synack_stack *stack, struct synack_event *ev)
+{
+	struct sock_layer *st = sock_layer_of(stack);
+	if (!st || !ev)
+		return 0;
+	while (st->evq_len) {
+		int fd = st->evq[st->evq_head];
+		st->evq_head = (st->evq_head + 1) % st->evq_cap;
+		st->evq_len--;
+		st->evq_mark[fd] = 0;
+		if (!sock_get(st, fd))
+			continue;
+		/* Every notified socket is reported, with its readiness now.
+		 * Comparing with what was reported last would lose a wakeup
+		 * when readiness went away (the application drained the
+		 * socket) and came back (new data) in between. */
+		ev->socket = fd;
+		ev->events = synack_events(stack, fd);
+		return 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Ports.                                                              */
+
+/* RFC 6056 algorithm 3's F(local address, remote address, remote port,
+ * secret): SipHash-2-4 under key_port, remembered for recent peers since a
+ * client connects to the same few servers again and again. */
+static uint32_t sock_port_offset(struct sock_layer *st, const struct addr *raddr, uint16_t rport)
+{
+	uint32_t x = raddr->w[0] ^ raddr->w[1] ^ raddr->w[2] ^ raddr->w[3] ^ rport;
+	x ^= x >> 16;
+	x ^= x >> 8;
+	struct port_memo *m = &st->port_memo[x % (sizeof(st->port_memo) / sizeof(*st->port_memo))];
+	if (m->ok && addr_eq(&m->addr, raddr) && m->port == rport)
+		return m->offset;
+	/* F(local address, remote address, remote port): the addresses in
+	 * their wire form, so an IPv4 peer hashes 10 bytes. */
+	struct addr laddr = addr_v4(ENV(st)->cfg.addr);
+	uint8_t b[2 * 16 + 2];
+	size_t n = addr_put(b, &laddr);
+	n += addr_put(b + n, raddr);
+	wire_put16(b + n, rport);
+	m->offset = (uint32_t)siphash24(st->key_port, b, n + 2);
+	m->addr = *raddr;
+	m->port = rport;
+	m->ok = 1;
+	return m->offset;
+}
+
 static struct synack_endpoint endpoint(const struct addr *addr, uint16_t port)
 {
 	struct synack_endpoint e;
-	stack_endpoint(&e, addr, port);
+	env_endpoint(&e, addr, port);
 	return e;
 }
 
@@ -189,7 +313,7 @@ static int endpoint_addr(const struct synack_endpoint *e, struct addr *out)
 	}
 }
 
-static int is_local_addr(const struct synack_stack *st, const struct addr *a)
+static int is_local_addr(const struct sock_layer *st, const struct addr *a)
 {
 	struct addr ours = local_addr(st);
 	return addr_is_any(a) || addr_eq(a, &ours);
@@ -201,7 +325,7 @@ static int is_local_addr(const struct synack_stack *st, const struct addr *a)
 
 #define PORTS_MIN 64
 
-static struct port_use *port_slot(const struct synack_stack *st, uint16_t port)
+static struct port_use *port_slot(const struct sock_layer *st, uint16_t port)
 {
 	/* Ports are not secret and the table holds at most 65536 keys, so a
 	 * multiplicative hash spreads them well enough. */
@@ -211,7 +335,7 @@ static struct port_use *port_slot(const struct synack_stack *st, uint16_t port)
 	return &st->ports[i];
 }
 
-static int ports_grow(struct synack_stack *st)
+static int ports_grow(struct sock_layer *st)
 {
 	uint32_t old_n = st->ports ? st->ports_mask + 1 : 0, n = old_n ? old_n * 2 : PORTS_MIN;
 	struct port_use *old = st->ports, *t = calloc(n, sizeof(*t));
@@ -233,7 +357,7 @@ static int sock_blocks_port(const struct sock *so)
 
 /* Counts so on its local port (it has just become bound).  Returns 0 or
  * -ENOMEM. */
-static int port_ref(struct synack_stack *st, const struct sock *so)
+static int port_ref(struct sock_layer *st, const struct sock *so)
 {
 	struct port_use *u = st->ports ? port_slot(st, so->lport) : NULL;
 	if (!u || !u->bound) {
@@ -252,7 +376,7 @@ static int port_ref(struct synack_stack *st, const struct sock *so)
 
 /* Takes so off its local port (before it is released or changes how it
  * shares the port). */
-static void port_unref(struct synack_stack *st, const struct sock *so)
+static void port_unref(struct sock_layer *st, const struct sock *so)
 {
 	struct port_use *u = port_slot(st, so->lport);
 	if (!u->bound)
@@ -282,7 +406,7 @@ static void port_unref(struct synack_stack *st, const struct sock *so)
 /* Whether self may not use port.  SO_REUSEADDR lets a new socket bind beside
  * connections that still use the port, but never beside a listener.  self is
  * never bound when asking. */
-static int port_taken(struct synack_stack *st, const struct sock *self, uint16_t port)
+static int port_taken(struct sock_layer *st, const struct sock *self, uint16_t port)
 {
 	if (!st->ports)
 		return 0;
@@ -292,8 +416,9 @@ static int port_taken(struct synack_stack *st, const struct sock *self, uint16_t
 	return self->reuseaddr ? u->blocking > 0 : 1;
 }
 
-int synack_bind(struct synack_stack *st, int s, const struct synack_endpoint *local)
+int synack_bind(struct synack_stack *stack, int s, const struct synack_endpoint *local)
 {
+	struct sock_layer *st = sock_layer_of(stack);
 	SOCK_LOOKUP(so, st, s);
 	int err;
 	if (!local)
@@ -323,24 +448,24 @@ int synack_bind(struct synack_stack *st, int s, const struct synack_endpoint *lo
  * given by a keyed hash of the remote endpoint, so ports are hard to guess
  * yet a local port is reused for a given peer only after the range cycles.
  */
-static int pick_port(struct synack_stack *st, struct sock *so, const struct addr *raddr,
+static int pick_port(struct sock_layer *st, struct sock *so, const struct addr *raddr,
                      uint16_t rport)
 {
-	uint32_t lo = st->cfg.ephemeral_port_min, hi = st->cfg.ephemeral_port_max;
+	uint32_t lo = ENV(st)->cfg.ephemeral_port_min, hi = ENV(st)->cfg.ephemeral_port_max;
 	uint32_t num = hi - lo + 1;
 	struct addr ours = local_addr(st), any = addr_any_like(&ours);
-	uint32_t offset = stack_port_offset(st, raddr ? raddr : &any, rport);
+	uint32_t offset = sock_port_offset(st, raddr ? raddr : &any, rport);
 	for (uint32_t i = 0; i < num; i++) {
 		uint16_t port = (uint16_t)(lo + (offset + st->ephemeral_next + i) % num);
 		if (port_taken(st, so, port))
 			continue;
 		if (raddr) {
 			struct tuple t = {local_addr(st), *raddr, port, rport};
-			if (tcp_conn_exists(st, &t))
+			if (tcp_conn_exists(&st->tcp, &t))
 				continue;
 		} else {
 			struct tuple t = {any, any, port, 0};
-			if (tcp_listener_exists(st, &t))
+			if (tcp_listener_exists(&st->tcp, &t))
 				continue;
 		}
 		so->named = 1;
@@ -356,14 +481,15 @@ static int pick_port(struct synack_stack *st, struct sock *so, const struct addr
 
 /* The backlog is capped at somaxconn, as Linux does; a backlog of zero or
  * less still admits one connection. */
-static uint32_t listen_backlog(const struct synack_stack *st, int backlog)
+static uint32_t listen_backlog(const struct sock_layer *st, int backlog)
 {
 	uint32_t b = backlog < 1 ? 1 : (uint32_t)backlog;
-	return b > st->cfg.somaxconn ? st->cfg.somaxconn : b;
+	return b > ENV(st)->cfg.somaxconn ? ENV(st)->cfg.somaxconn : b;
 }
 
-int synack_listen(struct synack_stack *st, int s, int backlog)
+int synack_listen(struct synack_stack *stack, int s, int backlog)
 {
+	struct sock_layer *st = sock_layer_of(stack);
 	SOCK_LOOKUP(so, st, s);
 	struct tcb *l;
 	int err;
@@ -378,10 +504,10 @@ int synack_listen(struct synack_stack *st, int s, int backlog)
 		return err;
 	struct addr ours = local_addr(st);
 	struct tuple t = {ours, addr_any_like(&ours), so->lport, 0};
-	if (tcp_listener_exists(st, &t))
+	if (tcp_listener_exists(&st->tcp, &t))
 		return -EADDRINUSE;
 	struct tcp_user_cfg cfg = user_cfg(so);
-	err = tcp_open_passive(st, s, &t, listen_backlog(st, backlog), &cfg, &l);
+	err = tcp_open_passive(&st->tcp, s, &t, listen_backlog(st, backlog), &cfg, &l);
 	if (err)
 		return err;
 	so->tcb = l;
@@ -391,14 +517,15 @@ int synack_listen(struct synack_stack *st, int s, int backlog)
 	return 0;
 }
 
-int synack_accept(struct synack_stack *st, int s, struct synack_endpoint *peer)
+int synack_accept(struct synack_stack *stack, int s, struct synack_endpoint *peer)
 {
+	struct sock_layer *st = sock_layer_of(stack);
 	SOCK_LOOKUP(so, st, s);
 	if (!so->listening)
 		return -EINVAL;
 	if (!tcp_acceptq_len(so->tcb))
 		return -EAGAIN;
-	int fd = synack_socket(st);
+	int fd = synack_socket(stack);
 	if (fd < 0)
 		return fd;
 	so = sock_get(st, s); /* the table may have moved */
@@ -422,13 +549,14 @@ int synack_accept(struct synack_stack *st, int s, struct synack_endpoint *peer)
 	if (peer)
 		*peer = endpoint(&ns->raddr, ns->rport);
 	/* The child may already have data, a FIN, or both. */
-	stack_notify(st, fd);
-	stack_notify(st, s);
+	sock_notify(st, fd);
+	sock_notify(st, s);
 	return fd;
 }
 
-int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint *peer)
+int synack_connect(struct synack_stack *stack, int s, const struct synack_endpoint *peer)
 {
+	struct sock_layer *st = sock_layer_of(stack);
 	SOCK_LOOKUP(so, st, s);
 	struct tcb *tcb;
 	int err;
@@ -452,10 +580,10 @@ int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint 
 	if (!so->bound && (err = pick_port(st, so, &raddr, peer->port)) != 0)
 		return err;
 	struct tuple t = {local_addr(st), raddr, so->lport, peer->port};
-	if (tcp_conn_exists(st, &t))
+	if (tcp_conn_exists(&st->tcp, &t))
 		return -EADDRINUSE;
 	struct tcp_user_cfg cfg = user_cfg(so);
-	err = tcp_open_active(st, s, &t, &cfg, &tcb);
+	err = tcp_open_active(&st->tcp, s, &t, &cfg, &tcb);
 	if (err)
 		return err;
 	so->tcb = tcb;
@@ -473,8 +601,9 @@ static int take_error(struct sock *so)
 	return e;
 }
 
-ssize_t synack_send(struct synack_stack *st, int s, const void *buf, size_t len)
+ssize_t synack_send(struct synack_stack *stack, int s, const void *buf, size_t len)
 {
+	struct sock_layer *st = sock_layer_of(stack);
 	SOCK_LOOKUP(so, st, s);
 	if (!buf && len)
 		return -EINVAL;
@@ -503,22 +632,23 @@ ssize_t synack_send(struct synack_stack *st, int s, const void *buf, size_t len)
 
 /* Reads from what the socket kept after the connection ended, freeing it
  * once all is read. */
-static ssize_t receive_left(struct synack_stack *st, struct sock *so, void *buf, uint32_t len,
+static ssize_t receive_left(struct sock_layer *st, struct sock *so, void *buf, uint32_t len,
                             int peek)
 {
 	struct ring *r = so->rcv_left;
 	uint32_t n = len > r->len ? r->len : len;
 	ring_peek(r, 0, buf, n);
 	if (!peek) {
-		ring_consume_pool(r, &st->buf_slab, n);
+		ring_consume_pool(r, &st->tcp.buf_slab, n);
 		if (!r->len)
 			sock_left_free(st, so);
 	}
 	return n;
 }
 
-ssize_t synack_recv(struct synack_stack *st, int s, void *buf, size_t len, int flags)
+ssize_t synack_recv(struct synack_stack *stack, int s, void *buf, size_t len, int flags)
 {
+	struct sock_layer *st = sock_layer_of(stack);
 	SOCK_LOOKUP(so, st, s);
 	if (!buf && len)
 		return -EINVAL;
@@ -542,8 +672,9 @@ ssize_t synack_recv(struct synack_stack *st, int s, void *buf, size_t len, int f
 	return 0; /* the connection ended; everything was read */
 }
 
-int synack_shutdown(struct synack_stack *st, int s, int how)
+int synack_shutdown(struct synack_stack *stack, int s, int how)
 {
+	struct sock_layer *st = sock_layer_of(stack);
 	SOCK_LOOKUP(so, st, s);
 	if (how != SYNACK_SHUT_RD && how != SYNACK_SHUT_WR && how != SYNACK_SHUT_RDWR)
 		return -EINVAL;
@@ -557,12 +688,13 @@ int synack_shutdown(struct synack_stack *st, int s, int how)
 		so->wr_shut = 1;
 		tcp_close(so->tcb, SYNACK_CAUSE_APP_SHUTDOWN);
 	}
-	stack_notify(st, s);
+	sock_notify(st, s);
 	return 0;
 }
 
-int synack_close(struct synack_stack *st, int s)
+int synack_close(struct synack_stack *stack, int s)
 {
+	struct sock_layer *st = sock_layer_of(stack);
 	SOCK_LOOKUP(so, st, s);
 	struct tcb *tcb = so->tcb;
 	unsigned how =
@@ -576,14 +708,16 @@ int synack_close(struct synack_stack *st, int s)
 	return 0;
 }
 
-int synack_socket_error(struct synack_stack *st, int s)
+int synack_socket_error(struct synack_stack *stack, int s)
 {
+	struct sock_layer *st = sock_layer_of(stack);
 	SOCK_LOOKUP(so, st, s);
 	return take_error(so);
 }
 
-int synack_getsockname(struct synack_stack *st, int s, struct synack_endpoint *local)
+int synack_getsockname(struct synack_stack *stack, int s, struct synack_endpoint *local)
 {
+	struct sock_layer *st = sock_layer_of(stack);
 	SOCK_LOOKUP(so, st, s);
 	if (!local)
 		return -EINVAL;
@@ -592,8 +726,9 @@ int synack_getsockname(struct synack_stack *st, int s, struct synack_endpoint *l
 	return 0;
 }
 
-int synack_getpeername(struct synack_stack *st, int s, struct synack_endpoint *peer)
+int synack_getpeername(struct synack_stack *stack, int s, struct synack_endpoint *peer)
 {
+	struct sock_layer *st = sock_layer_of(stack);
 	SOCK_LOOKUP(so, st, s);
 	if (!peer)
 		return -EINVAL;
@@ -638,8 +773,9 @@ static int set_tcp_opt(struct tcp_opts *o, int opt, int value)
 	}
 }
 
-int synack_setsockopt(struct synack_stack *st, int s, int opt, int value)
+int synack_setsockopt(struct synack_stack *stack, int s, int opt, int value)
 {
+	struct sock_layer *st = sock_layer_of(stack);
 	SOCK_LOOKUP(so, st, s);
 	int err;
 	switch (opt) {
@@ -660,7 +796,7 @@ int synack_setsockopt(struct synack_stack *st, int s, int opt, int value)
 		else
 			so->sndbuf = value;
 		if (so->tcb)
-			stack_notify(st, s);
+			sock_notify(st, s);
 		return 0;
 	}
 	case SYNACK_SO_REUSEADDR:
@@ -700,8 +836,9 @@ int synack_setsockopt(struct synack_stack *st, int s, int opt, int value)
 	}
 }
 
-int synack_getsockopt(struct synack_stack *st, int s, int opt, int *value)
+int synack_getsockopt(struct synack_stack *stack, int s, int opt, int *value)
 {
+	struct sock_layer *st = sock_layer_of(stack);
 	SOCK_LOOKUP(so, st, s);
 	if (!value)
 		return -EINVAL;
@@ -749,8 +886,9 @@ int synack_getsockopt(struct synack_stack *st, int s, int opt, int *value)
 	}
 }
 
-uint32_t synack_events(struct synack_stack *st, int s)
+uint32_t synack_events(struct synack_stack *stack, int s)
 {
+	struct sock_layer *st = sock_layer_of(stack);
 	struct sock *so = sock_get(st, s);
 	uint32_t e = 0;
 	if (!so)
@@ -790,8 +928,9 @@ uint32_t synack_events(struct synack_stack *st, int s)
 	return e;
 }
 
-int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info)
+int synack_tcp_info(struct synack_stack *stack, int s, struct synack_tcp_info *info)
 {
+	struct sock_layer *st = sock_layer_of(stack);
 	SOCK_LOOKUP(so, st, s);
 	if (!info)
 		return -EINVAL;
@@ -802,13 +941,14 @@ int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info
 	/* The connection may live on as a TIME_WAIT record. */
 	struct addr ours = local_addr(st);
 	struct tuple k = {so->named ? ours : addr_any_like(&ours), so->raddr, so->lport, so->rport};
-	tcp_status_gone(st, so->connecting ? &k : NULL, info);
+	tcp_status_gone(&st->tcp, so->connecting ? &k : NULL, info);
 	info->recv_queue = so->rcv_left ? so->rcv_left->len : 0;
 	return 0;
 }
 
 /* Listing connections, as `ss` does: TCP's tables hold them all. */
-size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx)
+size_t synack_conns(struct synack_stack *stack, synack_conn_fn fn, void *ctx)
 {
-	return st ? tcp_conns(st, fn, ctx) : 0;
+	struct sock_layer *st = sock_layer_of(stack);
+	return st ? tcp_conns(&st->tcp, fn, ctx) : 0;
 }

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "core/ring.h"
-#include "core/stack.h"
+#include "core/slab.h"
 #include "tcp/tcp.h"
 
 struct sock {
@@ -32,12 +32,78 @@ struct sock {
 	struct ring *rcv_left;
 };
 
-struct sock *sock_get(struct synack_stack *st, int fd);
-/* The TCB of fd is going away (err: 0, or what the application is told):
- * TCP's STACK_SOCK_DETACH event, which the stack hands here.  The socket
- * keeps unread data and the error. */
-void sock_detach(struct synack_stack *st, int fd, int err);
-/* Frees every socket (stack teardown). */
-void sock_table_free(struct synack_stack *st);
+/* How many bound sockets use a local port, and how many of them refuse to
+ * share it (no SO_REUSEADDR, or listening). */
+struct port_use {
+	uint32_t bound, blocking;
+	uint16_t port;
+};
+
+/*
+ * The socket layer's state in a stack: the descriptor table, the readiness
+ * queue, the local ports in use and the RFC 6056 port selection.  It
+ * begins with TCP's state (env.h says why); the stack object, src/stack,
+ * begins with this.
+ */
+struct sock_layer {
+	struct tcp_layer tcp;
+	uint8_t key_port[16]; /* RFC 6056's secret (derived from cfg.secret) */
+	struct slab sock_slab;
+
+	/* Sockets: a table indexed by descriptor with a free list. */
+	struct sock **socks;
+	int *free_fds; /* a stack of unused descriptors */
+	int nsocks, nfree;
+
+	/* Readiness queue: sockets whose readiness may have changed. */
+	int *evq;
+	/* evq_mark[fd]: fd is in evq.  Kept per descriptor, not per socket,
+	 * so that a socket closed while queued and a new one given its
+	 * descriptor share the one entry instead of queueing it twice (an
+	 * application that never drains would grow the queue forever). */
+	uint8_t *evq_mark;
+	size_t evq_head, evq_len, evq_cap;
+
+	/* Local ports bound by sockets: an open-addressing table so that
+	 * finding whether a port is taken is O(1). */
+	struct port_use *ports;
+	uint32_t ports_mask, ports_used;
+
+	uint32_t ephemeral_next; /* RFC 6056 algorithm 3 counter */
+	/* RFC 6056 offsets of recent peers (sock_port_offset), direct-mapped
+	 * by the peer; a slot is valid when its `ok` is set. */
+	struct port_memo {
+		struct addr addr;
+		uint32_t offset;
+		uint16_t port, ok;
+	} port_memo[8];
+};
+_Static_assert(offsetof(struct sock_layer, tcp) == 0, "a layer begins with the one below (env.h)");
+
+/* The socket layer of a stack object, which begins with it (src/stack
+ * asserts this); NULL for NULL.  The public calls of sock.c take the stack
+ * object, whose definition lies above this layer. */
+static inline struct sock_layer *sock_layer_of(struct synack_stack *st)
+{
+	return (struct sock_layer *)(void *)st;
+}
+static inline const struct sock_layer *sock_layer_of_const(const struct synack_stack *st)
+{
+	return (const struct sock_layer *)(const void *)st;
+}
+
+/* Sets up the layer and tells TCP where its news goes; 0 or -ENOMEM. */
+int sock_layer_init(struct sock_layer *sl);
+/* Frees every socket and the tables (stack teardown, before TCP's). */
+void sock_layer_fini(struct sock_layer *sl);
+/* What the sockets hold (the sockets field, their unread data in buffers,
+ * the table and queue in other, the cache in cached), and their unread
+ * bytes. */
+void sock_memory(const struct sock_layer *sl, struct synack_mem *out);
+uint64_t sock_bytes_buffered(const struct sock_layer *sl);
+
+struct sock *sock_get(struct sock_layer *st, int fd);
+/* Queues fd for synack_event_next (its readiness may have changed). */
+void sock_notify(struct sock_layer *st, int fd);
 
 #endif

@@ -14,13 +14,90 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/env.h"
 #include "core/hash.h"
 #include "core/ring.h"
-#include "core/stack.h"
+#include "core/slab.h"
 #include "core/timer.h"
+#include "net/net.h"
 #include "tcp/seq.h"
 #include "tcp/tcp_cc.h"
 #include "wire/wire.h"
+
+struct tw;
+
+/* What TCP tells the socket that owns a connection (tcp_sock_event). */
+enum tcp_sock_ev {
+	/* The socket's readiness may have changed: it is queued for
+	 * synack_event_next (err unused). */
+	TCP_SOCK_READY,
+	/* The connection is about to be freed, still intact: the socket lets
+	 * go of it, keeps the unread data, and is told err (0 for a normal
+	 * end, else the negative errno the application sees). */
+	TCP_SOCK_DETACH,
+};
+
+/*
+ * TCP's state in a stack: the demux tables, the timer wheel, the TIME_WAIT
+ * records, the caches of its objects, its keys.  It begins with the
+ * network layer's state (env.h says why) and knows nothing of sockets:
+ * what happens to a connection reaches its socket through sock_event, the
+ * one function the layer above gives it when the stack is assembled.
+ */
+struct tcp_layer {
+	struct net_layer net;
+
+	/* Keys derived from cfg.secret, one per use, so that no two uses of
+	 * the secret can be compared against each other. */
+	uint8_t key_isn[16], key_hash[16], key_cookie[16];
+
+	struct htable conns;     /* TCBs and TIME_WAIT records by 4-tuple */
+	struct htable listeners; /* listening TCBs by (local address, port) */
+	struct timer_queue timers;
+
+	/* TIME_WAIT records, oldest first, and the one timer for the oldest
+	 * live one; tw_records counts the dead ones still listed too. */
+	struct tw *tw_oldest, *tw_youngest;
+	struct timer_node tw_timer;
+	uint64_t tw_records;
+
+	/* Caches of fixed-size objects. */
+	struct slab tcb_slab, tw_slab;
+	struct slab child_slab;  /* passive children's links until accepted */
+	struct slab rare_slab;   /* connections' rarely used state (struct tcb_rare) */
+	struct slab sender_slab; /* the sender's state beside each TCB (struct tcp_sender) */
+	struct slab txq_slab;    /* first blocks of transmit records (TCP_TXQ_FIRST_BYTES) */
+	struct slab buf_slab;    /* first buffers of rings (RING_FIRST_ALLOC bytes) */
+	struct slab ofo_slab;    /* out-of-order segments, room for a whole datagram */
+	uint64_t ofo_total;      /* out-of-order bytes held by every connection (ofo_budget) */
+
+	/* The socket layer's one entry for TCP's news (enum tcp_sock_ev). */
+	void (*sock_event)(struct tcp_layer *tl, int sockfd, int ev, int err);
+};
+_Static_assert(offsetof(struct tcp_layer, net) == 0, "a layer begins with the one below (env.h)");
+
+/* The one way TCP tells the socket layer about an event on the socket
+ * sockfd, at the moment it happens. */
+static inline void tcp_sock_event(struct tcp_layer *tl, int sockfd, int ev, int err)
+{
+	tl->sock_event(tl, sockfd, ev, err);
+}
+
+/* tcp_layer.c: the layer's state made (for a checked configuration, keys
+ * set; 0 or -ENOMEM) and torn down (every connection and record freed,
+ * nothing sent or traced), its timers run, and what it holds. */
+int tcp_layer_init(struct tcp_layer *tl);
+void tcp_layer_fini(struct tcp_layer *tl);
+void tcp_advance(struct tcp_layer *tl);
+static inline uint64_t tcp_next_deadline(const struct tcp_layer *tl)
+{
+	return timer_next(&tl->timers);
+}
+/* Bytes in connections' buffers and reassembly queues (bytes_buffered). */
+uint64_t tcp_bytes_buffered(const struct tcp_layer *tl);
+/* Fills what TCP holds into *out: tcbs, syn_pending, time_wait, buffers,
+ * cached; adds its tables and timers to other. */
+void tcp_memory(const struct tcp_layer *tl, struct synack_mem *out);
 
 /* node.kind: a TIME_WAIT record that left the table (after a reset, a new
  * SYN or a restart) waits as CONN_TW_DEAD until the list reaches it. */
@@ -75,7 +152,7 @@ struct tcb {
 		};
 	};
 	struct timer_node timer; /* the earliest of the deadlines below */
-	struct synack_stack *st;
+	struct tcp_layer *st;
 	uint64_t state_since;
 	int sockfd; /* owning socket, -1 for an orphan or a pending child */
 	struct tcp_opts opts;
@@ -264,7 +341,7 @@ static inline int tcp_receives_text(int state)
 }
 
 /* tcp_tcb.c: lifecycle, state changes, demux */
-struct tcb *tcp_tcb_new(struct synack_stack *st);
+struct tcb *tcp_tcb_new(struct tcp_layer *st);
 /* Frees the listener's queues or the child's links (no unlinking), the
  * rare state and the sender's state. */
 void tcp_tcb_ext_free(struct tcb *tcb);
@@ -273,7 +350,7 @@ void tcp_tcb_ext_free(struct tcb *tcb);
  * sends nothing and traces nothing, so stack teardown may use it too. */
 void tcp_tcb_free(struct tcb *tcb);
 void tcp_set_state(struct tcb *tcb, int to, int cause);
-uint32_t tcp_isn(struct synack_stack *st, const struct tuple *t);
+uint32_t tcp_isn(struct tcp_layer *st, const struct tuple *t);
 int tcp_tcb_hash(struct tcb *tcb, int listening);
 void tcp_tcb_unhash(struct tcb *tcb);
 /* Ends the connection: CLOSED, timers off, out of the tables, the socket
@@ -310,7 +387,7 @@ static inline int tcp_cc_cwnd_limited(const struct tcb *tcb, uint32_t flight_bef
 	return tcb->cwnd_limited ||
 	       (in_ss && 2 * (uint64_t)flight_before >= tcb->cwnd && tcb->cwnd < tcb->snd_wnd);
 }
-void tcp_trace_state(struct synack_stack *st, const struct tuple *t, uint32_t iss, uint32_t irs,
+void tcp_trace_state(struct tcp_layer *st, const struct tuple *t, uint32_t iss, uint32_t irs,
                      int from, int to, int cause);
 
 /*
@@ -405,7 +482,7 @@ static inline struct tcp_verdict tcp_v_end(struct tcp_verdict v, int end, int ca
 
 /* tcp_input.c: segment arrival (RFC 9293 3.10.7) */
 /* Returns 0, or the enum synack_drop reason the segment was dropped for. */
-int tcp_input(struct synack_stack *st, const struct wire_tcp *w);
+int tcp_input(struct tcp_layer *st, const struct wire_tcp *w);
 /* Takes what a SYN or SYN-ACK says about the peer (RFC 9293 3.10.7.2-3):
  * its ISN, its window and, with tcp_opt_learn, its MSS. */
 void tcp_learn_peer(struct tcb *tcb, const struct tcp_rx *s);
@@ -422,7 +499,7 @@ void tcp_listen_ext_free(struct tcb *tcb);
 /* Takes a child out of its listener's lists (pending or accept queue). */
 void tcp_unlink_child(struct tcb *tcb);
 /* The listener for a local address and port (a wildcard one as well). */
-struct tcb *tcp_find_listener(struct synack_stack *st, const struct addr *addr, uint16_t port);
+struct tcb *tcp_find_listener(struct tcp_layer *st, const struct addr *addr, uint16_t port);
 /* The segment arrives at listener l.  A SYN reopening a TIME-WAIT
  * connection passes use_floor: the new ISN must be above iss_floor.  When
  * child is not NULL an ACK may complete a SYN cookie's handshake: the new
@@ -434,15 +511,15 @@ struct tcp_verdict tcp_listen_segment_arrives(struct tcb *l, struct tcp_rx *s, u
 void tcp_acceptq_add(struct tcb *l, struct tcb *c);
 /* The handshake completes while the accept queue is full: the verdict
  * (drop, or reset with abort_on_overflow), counted. */
-struct tcp_verdict tcp_accept_queue_overflow(struct synack_stack *st);
+struct tcp_verdict tcp_accept_queue_overflow(struct tcp_layer *st);
 /* Sends listener l's SYN-ACK with the cookie s->iss (TCP_SEND_COOKIE_SYN_ACK). */
 void tcp_listen_send_cookie(struct tcb *l, const struct tcp_rx *s);
 
 /* tcp_cookie.c: SYN cookies (RFC 4987).  A cookie is the ISN of a stateless
  * SYN-ACK; check returns 0 and the MSS it carries, or -1. */
-uint32_t tcp_cookie_make(const struct synack_stack *st, const struct tuple *t, uint32_t peer_isn,
+uint32_t tcp_cookie_make(const struct tcp_layer *st, const struct tuple *t, uint32_t peer_isn,
                          uint32_t peer_mss);
-int tcp_cookie_check(const struct synack_stack *st, const struct tuple *t, uint32_t peer_isn,
+int tcp_cookie_check(const struct tcp_layer *st, const struct tuple *t, uint32_t peer_isn,
                      uint32_t cookie, uint32_t *mss);
 
 /* tcp_timewait.c: TIME-WAIT records (RFC 9293 3.10.7.4, RFC 1337, RFC 6191) */
@@ -450,15 +527,15 @@ int tcp_cookie_check(const struct synack_stack *st, const struct tuple *t, uint3
 void tcp_time_wait(struct tcb *tcb, int cause);
 /* The segment arrives at a record: its verdict (s->tw the record it
  * applies to), or a listener's when a SYN reopens the connection. */
-struct tcp_verdict tcp_tw_segment_arrives(struct synack_stack *st, struct tw *tw, struct tcp_rx *s);
-void tcp_tw_free(struct synack_stack *st, struct tw *tw, int cause);
+struct tcp_verdict tcp_tw_segment_arrives(struct tcp_layer *st, struct tw *tw, struct tcp_rx *s);
+void tcp_tw_free(struct tcp_layer *st, struct tw *tw, int cause);
 /* The peer's FIN came again: TIME_WAIT starts over (RFC 9293 3.10.7.4).
  * Returns the record that now stands for the connection. */
-struct tw *tcp_tw_restart(struct synack_stack *st, struct tw *tw);
+struct tw *tcp_tw_restart(struct tcp_layer *st, struct tw *tw);
 /* The oldest record's time came: it ends. */
-void tcp_tw_expire(struct synack_stack *st);
+void tcp_tw_expire(struct tcp_layer *st);
 /* Frees every record (stack teardown). */
-void tcp_tw_free_all(struct synack_stack *st);
+void tcp_tw_free_all(struct tcp_layer *st);
 
 /* tcp_rcv.c: the receive side (RFC 9293 3.8.6, 3.10.7.4 seventh step) */
 /* RCV.WND, the window we offer, in 32 bits. */
@@ -475,8 +552,8 @@ int tcp_ofo_pull(struct tcb *tcb);
 /* Frees the whole reassembly queue. */
 void tcp_ofo_purge(struct tcb *tcb);
 /* Frees one held segment. */
-void tcp_ofo_free(struct synack_stack *st, struct ofo_seg *o);
-static inline uint64_t tcp_ofo_bytes(const struct synack_stack *st, const struct ofo_seg *o)
+void tcp_ofo_free(struct tcp_layer *st, struct ofo_seg *o);
+static inline uint64_t tcp_ofo_bytes(const struct tcp_layer *st, const struct ofo_seg *o)
 {
 	return o->big ? sizeof(*o) + o->len : st->ofo_slab.size;
 }
@@ -517,7 +594,7 @@ struct net_err;
 /* e is an error about a TCP segment from our address, as the network layer
  * translated it (src/net/net.h).  Returns 0, or the enum synack_drop reason
  * the error was dropped for. */
-int tcp_net_error(struct synack_stack *st, const struct net_err *e);
+int tcp_net_error(struct tcp_layer *st, const struct net_err *e);
 /* What a connection that timed out reports: its soft error, else -ETIMEDOUT. */
 int tcp_timeout_error(const struct tcb *tcb);
 
@@ -530,16 +607,16 @@ void tcp_retransmit(struct tcb *tcb);
 void tcp_send_probe(struct tcb *tcb);
 void tcp_challenge_ack(struct tcb *tcb);
 /* RFC 9293 3.10.7.1: the reset for a segment that found no connection. */
-void tcp_reset_reply(struct synack_stack *st, const struct wire_tcp *w);
-void tcp_tw_send_ack(struct synack_stack *st, struct tw *tw);
+void tcp_reset_reply(struct tcp_layer *st, const struct wire_tcp *w);
+void tcp_tw_send_ack(struct tcp_layer *st, struct tw *tw);
 /* Returns 0 when the segment left, -ENOMEM when it could not be made. */
-int tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, uint32_t ack,
+int tcp_send_raw(struct tcp_layer *st, const struct tuple *t, uint32_t seq, uint32_t ack,
                  uint8_t flags, uint16_t wnd, const struct wire_tcp_opts *opts,
                  const struct ring *buf, uint32_t buf_off, uint32_t len, uint32_t iss,
                  uint32_t irs);
 
 /* tcp_timer.c */
-void tcp_timer_fire(struct synack_stack *st, struct timer_node *n);
+void tcp_timer_fire(struct tcp_layer *st, struct timer_node *n);
 void tcp_arm_rtx(struct tcb *tcb);
 void tcp_rtt_sample(struct tcb *tcb, uint32_t rtt_us);
 /* Schedules (or sends at once) the ACK for data just received. */
@@ -570,7 +647,7 @@ void tcp_recovery_timeout(struct tcb *tcb);
 void tcp_recovery_idle_restart(struct tcb *tcb);
 static inline void tcp_recovery_idle_check(struct tcb *tcb)
 {
-	if (tcb->snd_una == tcb->snd_max && tcb->st->now - tcb->last_send > tcb->rto_us)
+	if (tcb->snd_una == tcb->snd_max && ENV(tcb->st)->now - tcb->last_send > tcb->rto_us)
 		tcp_recovery_idle_restart(tcb);
 }
 
@@ -656,7 +733,8 @@ void tcp_snd_free(struct tcb *tcb);
  * RECEIVE, CLOSE, ABORT, STATUS) and what BSD sockets need beyond them.
  * The socket layer reaches TCP only through this section and holds a TCB
  * as an opaque handle; TCP tells it about events through
- * stack_sock_event() (core/stack.h).
+ * tcp_sock_event(), the one function the socket layer gave it
+ * (struct tcp_layer.sock_event).
  */
 /* What a socket hands its connection or listener, and what an accepted
  * connection hands its new socket. */
@@ -666,19 +744,19 @@ struct tcp_user_cfg {
 	struct tcp_opts opts;
 };
 /* OPEN, active: sends the SYN (RFC 9293 3.10.1).  0 or -ENOMEM. */
-int tcp_open_active(struct synack_stack *st, int sockfd, const struct tuple *t,
+int tcp_open_active(struct tcp_layer *st, int sockfd, const struct tuple *t,
                     const struct tcp_user_cfg *cfg, struct tcb **out);
 /* OPEN, passive: a listener on t's local address and port.  0 or -ENOMEM. */
-int tcp_open_passive(struct synack_stack *st, int sockfd, const struct tuple *t, uint32_t backlog,
+int tcp_open_passive(struct tcp_layer *st, int sockfd, const struct tuple *t, uint32_t backlog,
                      const struct tcp_user_cfg *cfg, struct tcb **out);
 /* RFC 9293 3.10.1's "connection already exists": whether a connection or
  * a TIME-WAIT record holds the 4-tuple t, or a listener t's local address
  * and port (t's remote half as a listener's key has it). */
-static inline int tcp_conn_exists(struct synack_stack *st, const struct tuple *t)
+static inline int tcp_conn_exists(struct tcp_layer *st, const struct tuple *t)
 {
 	return htable_find(&st->conns, t) != NULL;
 }
-static inline int tcp_listener_exists(struct synack_stack *st, const struct tuple *t)
+static inline int tcp_listener_exists(struct tcp_layer *st, const struct tuple *t)
 {
 	return htable_find(&st->listeners, t) != NULL;
 }
@@ -749,10 +827,10 @@ int tcp_set_sndbuf(struct tcb *tcb, uint32_t size);
 void tcp_status(const struct tcb *tcb, struct synack_tcp_info *info);
 /* STATUS of a connection no socket holds any more: TIME_WAIT while a
  * record for the tuple t remains, else CLOSED (t NULL: never connected). */
-void tcp_status_gone(struct synack_stack *st, const struct tuple *t, struct synack_tcp_info *info);
+void tcp_status_gone(struct tcp_layer *st, const struct tuple *t, struct synack_tcp_info *info);
 /* Calls fn for every listener, connection and TIME-WAIT record (as `ss`
  * lists them); returns how many there are. */
-size_t tcp_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
+size_t tcp_conns(struct tcp_layer *st, synack_conn_fn fn, void *ctx);
 
 /* What a socket asks of its connection for its own answers (readiness,
  * connect, send and recv errors, TCP_MAXSEG): inline, since readiness is

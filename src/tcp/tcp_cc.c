@@ -52,22 +52,22 @@ uint32_t tcp_cc_slow_start(struct tcb *tcb, uint32_t acked)
 
 static uint32_t initial_window(const struct tcb *tcb)
 {
-	return tcb->st->cfg.init_cwnd * tcb->snd_mss;
+	return ENV(tcb->st)->cfg.init_cwnd * tcb->snd_mss;
 }
 
 void tcp_cc_init(struct tcb *tcb)
 {
-	const struct synack_stack *st = tcb->st;
+	const struct tcp_layer *st = tcb->st;
 	/* The configuration was checked; when the name is not found (never)
 	 * the first algorithm, Reno, is used. */
-	int i = cc_index(st->cfg.congestion_control);
+	int i = cc_index(ENV(st)->cfg.congestion_control);
 	tcb->cc_algo = i < 0 ? 0 : (uint8_t)i;
 	/* RFC 5681 3.1: IW (RFC 6928: init_cwnd segments), but one segment
 	 * when the SYN or SYN-ACK had to be sent again. */
 	tcb->cwnd = tcb->total_retrans ? tcb->snd_mss : initial_window(tcb);
 	tcb->ssthresh = UINT32_MAX; /* "arbitrarily high" */
 	tcp_recovery_init(tcb);
-	cc_ops(tcb)->init(tcb, st->now);
+	cc_ops(tcb)->init(tcb, ENV(st)->now);
 }
 
 void tcp_cc_ack(struct tcb *tcb, const struct tcp_cc_ack *ack)

@@ -38,8 +38,7 @@ static size_t put_tuple(uint8_t *b, const struct tuple *t, uint32_t peer_isn)
 	return n + 4;
 }
 
-static uint32_t cookie_offset(const struct synack_stack *st, const struct tuple *t,
-                              uint32_t peer_isn)
+static uint32_t cookie_offset(const struct tcp_layer *st, const struct tuple *t, uint32_t peer_isn)
 {
 	uint8_t b[TUPLE_BYTES_MAX + 5];
 	size_t n = put_tuple(b, t, peer_isn);
@@ -47,7 +46,7 @@ static uint32_t cookie_offset(const struct synack_stack *st, const struct tuple 
 	return (uint32_t)siphash24(st->key_cookie, b, n);
 }
 
-static uint32_t cookie_mac(const struct synack_stack *st, const struct tuple *t, uint32_t peer_isn,
+static uint32_t cookie_mac(const struct tcp_layer *st, const struct tuple *t, uint32_t peer_isn,
                            uint32_t slot, uint32_t idx)
 {
 	uint8_t b[TUPLE_BYTES_MAX + 10];
@@ -58,10 +57,10 @@ static uint32_t cookie_mac(const struct synack_stack *st, const struct tuple *t,
 	return (uint32_t)siphash24(st->key_cookie, b, n + 6) & COOKIE_MAC_MASK;
 }
 
-uint32_t tcp_cookie_make(const struct synack_stack *st, const struct tuple *t, uint32_t peer_isn,
+uint32_t tcp_cookie_make(const struct tcp_layer *st, const struct tuple *t, uint32_t peer_isn,
                          uint32_t peer_mss)
 {
-	uint32_t slot = (uint32_t)(st->now / COOKIE_SLOT_US);
+	uint32_t slot = (uint32_t)(ENV(st)->now / COOKIE_SLOT_US);
 	uint32_t idx = 0;
 	for (uint32_t i = 0; i < 8; i++)
 		if (COOKIE_MSS[i] <= peer_mss)
@@ -70,11 +69,11 @@ uint32_t tcp_cookie_make(const struct synack_stack *st, const struct tuple *t, u
 	return v + cookie_offset(st, t, peer_isn);
 }
 
-int tcp_cookie_check(const struct synack_stack *st, const struct tuple *t, uint32_t peer_isn,
+int tcp_cookie_check(const struct tcp_layer *st, const struct tuple *t, uint32_t peer_isn,
                      uint32_t cookie, uint32_t *mss)
 {
 	uint32_t v = cookie - cookie_offset(st, t, peer_isn);
-	uint32_t now_slot = (uint32_t)(st->now / COOKIE_SLOT_US);
+	uint32_t now_slot = (uint32_t)(ENV(st)->now / COOKIE_SLOT_US);
 	uint32_t age = (now_slot - (v >> 27)) & 31u;
 	uint32_t idx = (v >> 24) & 7u;
 	/* The slot it was made in or the one before: 64 to 128 s of life. */

@@ -39,7 +39,7 @@ static int synchronized(int state)
  */
 static int path_mtu_reduced(struct tcb *tcb, uint32_t mtu)
 {
-	struct synack_stack *st = tcb->st;
+	struct tcp_layer *st = tcb->st;
 	/* Our SYN and SYN-ACK are at most 64 bytes, below the 68 every
 	 * link carries (RFC 791): no honest router sends this about them. */
 	if (!synchronized(tcb->state))
@@ -64,7 +64,7 @@ static int path_mtu_reduced(struct tcb *tcb, uint32_t mtu)
 	return SYNACK_DROP_NONE;
 }
 
-int tcp_net_error(struct synack_stack *st, const struct net_err *e)
+int tcp_net_error(struct tcp_layer *st, const struct net_err *e)
 {
 	struct hnode *n = htable_find(&st->conns, &e->t);
 	struct conn_head *h;

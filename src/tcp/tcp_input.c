@@ -20,12 +20,12 @@
 /* ------------------------------------------------------------------ */
 /* The exit block.                                                     */
 
-static void trace_arrival(struct synack_stack *st, struct tcp_rx *s, struct tcp_verdict v)
+static void trace_arrival(struct tcp_layer *st, struct tcp_rx *s, struct tcp_verdict v)
 {
-	struct synack_trace *r = trace_slot(st, s->trace_idx);
+	struct synack_trace *r = trace_slot(ENV(st), s->trace_idx);
 	int dropped = v.action == TCP_V_DROP;
 	if (dropped) {
-		stack_count_drop(st, v.reason);
+		env_count_drop(ENV(st), v.reason);
 		s->dropped = v.reason;
 	}
 	if (!r)
@@ -45,18 +45,18 @@ static void trace_arrival(struct synack_stack *st, struct tcp_rx *s, struct tcp_
  */
 static int oow_ack_limited(struct tcb *tcb, const struct tcp_rx *s)
 {
-	struct synack_stack *st = tcb->st;
-	uint64_t limit_us = (uint64_t)st->cfg.invalid_ratelimit_ms * 1000u;
+	struct tcp_layer *st = tcb->st;
+	uint64_t limit_us = (uint64_t)ENV(st)->cfg.invalid_ratelimit_ms * 1000u;
 	if (!limit_us || s->w->data_len || tcp_rx_has(s, SYNACK_TH_SYN | SYNACK_TH_FIN))
 		return 0;
 	struct tcb_rare *r = tcp_rare(tcb);
 	/* Without memory to remember the last answer: no answer, the side
 	 * of the limit that cannot be turned into an ACK storm. */
-	if (!r || (r->oow_ack_at != SYNACK_NEVER && st->now - r->oow_ack_at < limit_us)) {
+	if (!r || (r->oow_ack_at != SYNACK_NEVER && ENV(st)->now - r->oow_ack_at < limit_us)) {
 		STAT_INC(st, AckSkippedSeq);
 		return 1;
 	}
-	r->oow_ack_at = st->now;
+	r->oow_ack_at = ENV(st)->now;
 	return 0;
 }
 
@@ -80,7 +80,7 @@ static void send_data(struct tcb *tcb, const struct tcp_rx *s)
  * sent, then the end of the connection (a reset or a last ACK leaves
  * before the state change to CLOSED or TIME_WAIT is traced), then the timer.
  */
-static void apply_verdict(struct synack_stack *st, struct tcp_rx *s, struct tcp_verdict v)
+static void apply_verdict(struct tcp_layer *st, struct tcp_rx *s, struct tcp_verdict v)
 {
 	struct tcb *tcb = s->tcb;
 	trace_arrival(st, s, v);
@@ -141,16 +141,16 @@ static void apply_verdict(struct synack_stack *st, struct tcp_rx *s, struct tcp_
 	}
 }
 
-static void begin_trace(struct synack_stack *st, struct tcp_rx *s)
+static void begin_trace(struct tcp_layer *st, struct tcp_rx *s)
 {
 	const struct wire_tcp *w = s->w;
 	struct synack_trace *r;
-	s->trace_idx = trace_reserve(st);
-	r = trace_slot(st, s->trace_idx);
+	s->trace_idx = trace_reserve(ENV(st));
+	r = trace_slot(ENV(st), s->trace_idx);
 	if (!r)
 		return;
 	r->kind = SYNACK_TRACE_RX;
-	stack_trace_ends(r, &w->daddr, w->dport, &w->saddr, w->sport);
+	env_trace_ends(r, &w->daddr, w->dport, &w->saddr, w->sport);
 	r->flags = w->flags;
 	r->seq = w->seq;
 	r->ack = w->ack;
@@ -239,7 +239,7 @@ static struct tcp_verdict syn_sent_segment_arrives(struct tcb *tcb, struct tcp_r
 	}
 	tcb->snd_una = s->ack;
 	if (tcb->rtt_timing && !tcb->backoff)
-		tcp_rtt_sample(tcb, (uint32_t)(tcb->st->now - tcb->rtt_start));
+		tcp_rtt_sample(tcb, (uint32_t)(ENV(tcb->st)->now - tcb->rtt_start));
 	tcb->rtt_timing = 0;
 	tcb->rtx_at = SYNACK_NEVER;
 	tcp_enter_established(tcb, SYNACK_CAUSE_RCV_SYN_ACK);
@@ -342,7 +342,7 @@ static void trim_to_window(struct tcb *tcb, struct tcp_rx *s, uint32_t wnd)
 /* Second, check the RST bit: only an exact match resets (RFC 5961 3.2). */
 static struct tcp_verdict check_rst(struct tcb *tcb, struct tcp_rx *s)
 {
-	struct synack_stack *st = tcb->st;
+	struct tcp_layer *st = tcb->st;
 	if (!tcp_rx_has(s, SYNACK_TH_RST))
 		return TCP_CONTINUE;
 	if (s->seq != tcb->rcv_nxt) {
@@ -395,7 +395,7 @@ static void ack_advances(struct tcb *tcb, uint32_t ack)
 		tcb->rare->soft_err = 0;
 	tcp_snd_acked(tcb, ack);
 	if (tcb->sockfd >= 0)
-		stack_sock_event(tcb->st, tcb->sockfd, STACK_SOCK_READY, 0);
+		tcp_sock_event(tcb->st, tcb->sockfd, TCP_SOCK_READY, 0);
 }
 
 /*
@@ -426,7 +426,7 @@ static void window_update(struct tcb *tcb, const struct tcp_rx *s)
 	 * count toward giving up (RFC 1122 4.2.2.17). */
 	if (tcb->snd_wnd == 0) {
 		tcb->backoff = 0;
-		tcb->unacked_since = tcb->st->now;
+		tcb->unacked_since = ENV(tcb->st)->now;
 	}
 }
 
@@ -486,12 +486,12 @@ static struct tcp_verdict ack_acceptable(struct tcb *tcb, const struct tcp_rx *s
  * orphan's timeout, as Linux's tcp_fin_timeout). */
 static void fin_wait_1_ack(struct tcb *tcb)
 {
-	struct synack_stack *st = tcb->st;
+	struct tcp_layer *st = tcb->st;
 	if (!tcp_fin_acked(tcb))
 		return;
 	tcp_set_state(tcb, SYNACK_FIN_WAIT_2, SYNACK_CAUSE_RCV_ACK_OF_FIN);
 	if (tcb->orphan)
-		tcb->fin2_at = st->now + (uint64_t)st->cfg.fin_timeout_ms * 1000u;
+		tcb->fin2_at = ENV(st)->now + (uint64_t)ENV(st)->cfg.fin_timeout_ms * 1000u;
 }
 
 /* CLOSING: once our FIN is acknowledged, enter TIME-WAIT; otherwise the
@@ -600,21 +600,21 @@ static struct tcp_verdict process_text(struct tcb *tcb, struct tcp_rx *s)
 			/* Out of memory for the buffer: take what fit; the
 			 * rest (and any FIN) is sent again by the peer. */
 			s->fin = 0;
-			stack_count_drop(tcb->st, SYNACK_DROP_NO_MEMORY);
+			env_count_drop(ENV(tcb->st), SYNACK_DROP_NO_MEMORY);
 		} else if (s->fin) {
 			s->fin_in_seq = 1;
 		}
 		if (tcb->ofo && !s->fin_in_seq)
 			s->fin_in_seq = (uint8_t)tcp_ofo_pull(tcb);
 		if (tcb->sockfd >= 0)
-			stack_sock_event(tcb->st, tcb->sockfd, STACK_SOCK_READY, 0);
+			tcp_sock_event(tcb->st, tcb->sockfd, TCP_SOCK_READY, 0);
 	} else {
 		int err = tcp_ofo_insert(tcb, s->data_seq, s->data, s->data_len, s->fin);
 		if (err == -ENOBUFS) {
 			STAT_INC(tcb->st, OfoDrop);
-			stack_count_drop(tcb->st, SYNACK_DROP_OFO_BUDGET);
+			env_count_drop(ENV(tcb->st), SYNACK_DROP_OFO_BUDGET);
 		} else if (err) {
-			stack_count_drop(tcb->st, SYNACK_DROP_NO_MEMORY);
+			env_count_drop(ENV(tcb->st), SYNACK_DROP_NO_MEMORY);
 		}
 	}
 	return TCP_CONTINUE;
@@ -624,21 +624,21 @@ static struct tcp_verdict process_text(struct tcb *tcb, struct tcp_rx *s)
  * every byte before it has arrived. */
 static struct tcp_verdict check_fin(struct tcb *tcb, struct tcp_rx *s)
 {
-	struct synack_stack *st = tcb->st;
+	struct tcp_layer *st = tcb->st;
 	if (!s->fin_in_seq)
 		return TCP_CONTINUE;
 	tcb->rcv_nxt += 1;
 	tcb->rcv_fin = 1;
 	tcp_ofo_purge(tcb); /* nothing can follow the FIN */
 	if (tcb->sockfd >= 0)
-		stack_sock_event(st, tcb->sockfd, STACK_SOCK_READY, 0);
+		tcp_sock_event(st, tcb->sockfd, TCP_SOCK_READY, 0);
 	switch (tcb->state) {
 	case SYNACK_SYN_RECEIVED:
 	case SYNACK_ESTABLISHED:
 		tcp_set_state(tcb, SYNACK_CLOSE_WAIT, SYNACK_CAUSE_RCV_FIN);
-		if (st->cfg.close_wait_timeout_ms) {
+		if (ENV(st)->cfg.close_wait_timeout_ms) {
 			tcb->close_wait_at =
-			    st->now + (uint64_t)st->cfg.close_wait_timeout_ms * 1000u;
+			    ENV(st)->now + (uint64_t)ENV(st)->cfg.close_wait_timeout_ms * 1000u;
 			/* Armed now, not only in the exit block: SYN-SENT's
 			 * path (a FIN on the SYN-ACK) does not rearm there,
 			 * and the arming order is part of what ties break on. */
@@ -704,7 +704,7 @@ static struct tcp_verdict tcb_segment_arrives(struct tcb *tcb, struct tcp_rx *s)
 	s->iss = tcb->iss;
 	s->irs = tcb->irs;
 	/* The peer is alive: keepalive counts idleness from here. */
-	tcb->last_rcv = tcb->st->now;
+	tcb->last_rcv = ENV(tcb->st)->now;
 	if (tcb->opts.keepalive)
 		tcp_keepalive_reset(tcb);
 	if (tcb->state == SYNACK_SYN_SENT)
@@ -712,10 +712,11 @@ static struct tcp_verdict tcb_segment_arrives(struct tcb *tcb, struct tcp_rx *s)
 	return synchronized_segment_arrives(tcb, s);
 }
 
-static struct tcp_verdict segment_arrives(struct synack_stack *st, struct tcp_rx *s)
+static struct tcp_verdict segment_arrives(struct tcp_layer *st, struct tcp_rx *s)
 {
 	const struct wire_tcp *w = s->w;
-	struct tuple key = {.laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
+	struct tuple key = {
+	    .laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
 	struct hnode *n = htable_find(&st->conns, &key);
 	if (n) {
 		struct conn_head *h = container_of(n, struct conn_head, node);
@@ -736,7 +737,7 @@ static struct tcp_verdict segment_arrives(struct synack_stack *st, struct tcp_rx
 	return closed_segment_arrives(s);
 }
 
-int tcp_input(struct synack_stack *st, const struct wire_tcp *w)
+int tcp_input(struct tcp_layer *st, const struct wire_tcp *w)
 {
 	struct tcp_rx s;
 	memset(&s, 0, sizeof(s));

@@ -74,7 +74,7 @@ void tcp_unlink_child(struct tcb *tcb)
 	tcp_listen_ext_free(tcb);
 }
 
-struct tcb *tcp_find_listener(struct synack_stack *st, const struct addr *addr, uint16_t port)
+struct tcb *tcp_find_listener(struct tcp_layer *st, const struct addr *addr, uint16_t port)
 {
 	/* A listener bound to this address first, then one bound to the
 	 * unspecified address of its family. */
@@ -113,7 +113,7 @@ void tcp_acceptq_add(struct tcb *l, struct tcb *c)
 	q->acq_tail = c;
 	q->acq_len++;
 	if (l->sockfd >= 0)
-		stack_sock_event(l->st, l->sockfd, STACK_SOCK_READY, 0);
+		tcp_sock_event(l->st, l->sockfd, TCP_SOCK_READY, 0);
 }
 
 /* A new connection forked from the listener for the segment's 4-tuple: it
@@ -151,9 +151,10 @@ static uint32_t listener_window(const struct tcb *l)
 /* SYN-ACK with a cookie for its ISN; no state is kept (RFC 4987 3.6). */
 void tcp_listen_send_cookie(struct tcb *l, const struct tcp_rx *s)
 {
-	struct synack_stack *st = l->st;
+	struct tcp_layer *st = l->st;
 	const struct wire_tcp *w = s->w;
-	struct tuple t = {.laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
+	struct tuple t = {
+	    .laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
 	struct wire_tcp_opts o;
 	memset(&o, 0, sizeof(o));
 	tcp_opt_syn(l, &o);
@@ -167,20 +168,20 @@ void tcp_listen_send_cookie(struct tcb *l, const struct tcp_rx *s)
  * it is the bad ACK of RFC 9293 3.10.7.2. */
 static int cookies_live(const struct tcb *l)
 {
-	const struct synack_stack *st = l->st;
-	if (st->cfg.syncookies == 2)
+	const struct tcp_layer *st = l->st;
+	if (ENV(st)->cfg.syncookies == 2)
 		return 1;
-	return st->cfg.syncookies == 1 && l->cookie_sent &&
-	       st->now - tcp_lsn(l)->cookie_sent_at < 2 * 64ull * 1000000u;
+	return ENV(st)->cfg.syncookies == 1 && l->cookie_sent &&
+	       ENV(st)->now - tcp_lsn(l)->cookie_sent_at < 2 * 64ull * 1000000u;
 }
 
 /* The handshake completes while the accept queue is full: the ACK is
  * dropped (the peer sends it again) or, with abort_on_overflow, reset. */
-struct tcp_verdict tcp_accept_queue_overflow(struct synack_stack *st)
+struct tcp_verdict tcp_accept_queue_overflow(struct tcp_layer *st)
 {
 	STAT_INC(st, ListenOverflows);
 	STAT_INC(st, ListenDrops);
-	if (st->cfg.abort_on_overflow)
+	if (ENV(st)->cfg.abort_on_overflow)
 		return TCP_DROP_SEND(RST_REPLY, LISTEN_OVERFLOW);
 	return TCP_DROP(LISTEN_OVERFLOW);
 }
@@ -194,9 +195,10 @@ struct tcp_verdict tcp_accept_queue_overflow(struct synack_stack *st)
  */
 static struct tcp_verdict cookie_ack_arrives(struct tcb *l, struct tcp_rx *s, struct tcb **child)
 {
-	struct synack_stack *st = l->st;
+	struct tcp_layer *st = l->st;
 	const struct wire_tcp *w = s->w;
-	struct tuple t = {.laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
+	struct tuple t = {
+	    .laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
 	uint32_t mss;
 	if (tcp_cookie_check(st, &t, s->seq - 1, s->ack - 1, &mss) != 0) {
 		STAT_INC(st, SyncookiesFailed);
@@ -235,7 +237,7 @@ static struct tcp_verdict cookie_ack_arrives(struct tcb *l, struct tcp_rx *s, st
 struct tcp_verdict tcp_listen_segment_arrives(struct tcb *l, struct tcp_rx *s, uint32_t iss_floor,
                                               int use_floor, struct tcb **child)
 {
-	struct synack_stack *st = l->st;
+	struct tcp_layer *st = l->st;
 	struct tcp_listen *q = tcp_lsn(l);
 	struct tcb *c;
 
@@ -265,14 +267,16 @@ struct tcp_verdict tcp_listen_segment_arrives(struct tcb *l, struct tcp_rx *s, u
 	 * connections; past it, a cookie answers (RFC 4987) or the SYN is
 	 * dropped. */
 	uint32_t synq_max =
-	    q->backlog < st->cfg.max_syn_backlog ? q->backlog : st->cfg.max_syn_backlog;
-	if (st->cfg.syncookies == 2 || (st->cfg.syncookies == 1 && q->syn_len >= synq_max)) {
+	    q->backlog < ENV(st)->cfg.max_syn_backlog ? q->backlog : ENV(st)->cfg.max_syn_backlog;
+	if (ENV(st)->cfg.syncookies == 2 ||
+	    (ENV(st)->cfg.syncookies == 1 && q->syn_len >= synq_max)) {
 		s->irs = s->seq;
 		const struct wire_tcp *w = s->w;
-		struct tuple t = {.laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
+		struct tuple t = {
+		    .laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
 		s->iss = tcp_cookie_make(st, &t, s->seq, tcp_opt_peer_mss(w));
 		l->cookie_sent = 1;
-		q->cookie_sent_at = st->now;
+		q->cookie_sent_at = ENV(st)->now;
 		return TCP_ACCEPT_SEND(COOKIE_SYN_ACK);
 	}
 	if (q->syn_len >= synq_max) {

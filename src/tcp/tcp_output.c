@@ -8,13 +8,13 @@
 #include "net/net.h"
 #include "tcp/tcp.h"
 
-int tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, uint32_t ack,
+int tcp_send_raw(struct tcp_layer *st, const struct tuple *t, uint32_t seq, uint32_t ack,
                  uint8_t flags, uint16_t wnd, const struct wire_tcp_opts *opts,
                  const struct ring *buf, uint32_t buf_off, uint32_t len, uint32_t iss, uint32_t irs)
 {
 	static const struct wire_tcp_opts no_opts;
 	struct wire_tcp_out o;
-	struct pkt *p = stack_pkt_alloc(st);
+	struct pkt *p = net_pkt_alloc(&st->net);
 	size_t n;
 	if (!p) {
 		STAT_INC(st, IpOutDiscards);
@@ -35,7 +35,7 @@ int tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, u
 	/* The network header goes in front; its length depends on the
 	 * family (net.h), which TCP never asks for itself. */
 	size_t ip_len = ip_hdr_len(&t->raddr);
-	size_t hdr_len = wire_tcp_hdr_len(&o), room = st->pkt_size - ip_len - hdr_len;
+	size_t hdr_len = wire_tcp_hdr_len(&o), room = st->net.pkt_size - ip_len - hdr_len;
 	uint32_t sum = 0;
 	n = 0;
 	if (!buf || buf_off >= buf->len)
@@ -58,10 +58,10 @@ int tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, u
 				sum = (uint32_t)((all & 0xffffffffu) + (all >> 32));
 			}
 		}
-		n = wire_tcp_emit_summed(p->data + ip_len, st->pkt_size - ip_len, &o, len, sum);
+		n = wire_tcp_emit_summed(p->data + ip_len, st->net.pkt_size - ip_len, &o, len, sum);
 	}
 	if (n == 0) {
-		stack_pkt_free(st, p);
+		net_pkt_free(&st->net, p);
 		STAT_INC(st, IpOutDiscards);
 		return -ENOMEM;
 	}
@@ -69,9 +69,9 @@ int tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, u
 	STAT_INC(st, OutSegs);
 	if (flags & SYNACK_TH_RST)
 		STAT_INC(st, OutRsts);
-	struct synack_trace *r = trace_add(st, SYNACK_TRACE_TX);
+	struct synack_trace *r = trace_add(ENV(st), SYNACK_TRACE_TX);
 	if (r) {
-		stack_trace_tuple(r, t);
+		env_trace_tuple(r, t);
 		r->flags = flags;
 		r->seq = seq;
 		r->ack = ack;
@@ -80,7 +80,7 @@ int tcp_send_raw(struct synack_stack *st, const struct tuple *t, uint32_t seq, u
 		r->iss = iss;
 		r->irs = irs;
 	}
-	ip_output(st, &t->laddr, &t->raddr, WIRE_IPPROTO_TCP, p, n);
+	ip_output(&st->net, &t->laddr, &t->raddr, WIRE_IPPROTO_TCP, p, n);
 	return 0;
 }
 
@@ -127,8 +127,8 @@ void tcp_send_ack(struct tcb *tcb)
 
 void tcp_challenge_ack(struct tcb *tcb)
 {
-	struct synack_stack *st = tcb->st;
-	uint32_t limit = st->cfg.challenge_ack_limit;
+	struct tcp_layer *st = tcb->st;
+	uint32_t limit = ENV(st)->cfg.challenge_ack_limit;
 	/* RFC 5961 section 7: at most challenge_ack_limit per second, counted
 	 * per connection.  A limit shared by the whole stack (Linux before
 	 * 2016, CVE-2016-5696) lets an off-path attacker count the challenges
@@ -136,8 +136,8 @@ void tcp_challenge_ack(struct tcb *tcb)
 	if (limit) {
 		/* Without memory to count them: none (the cautious side). */
 		struct tcb_rare *r = tcp_rare(tcb);
-		if (r && (r->chack_count == 0 || st->now - r->chack_since >= 1000000u)) {
-			r->chack_since = st->now;
+		if (r && (r->chack_count == 0 || ENV(st)->now - r->chack_since >= 1000000u)) {
+			r->chack_since = ENV(st)->now;
 			r->chack_count = 0;
 		}
 		if (!r || r->chack_count >= limit) {
@@ -162,9 +162,10 @@ void tcp_send_rst_for(struct tcb *tcb)
 	             tcb->irs);
 }
 
-void tcp_reset_reply(struct synack_stack *st, const struct wire_tcp *w)
+void tcp_reset_reply(struct tcp_layer *st, const struct wire_tcp *w)
 {
-	struct tuple t = {.laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
+	struct tuple t = {
+	    .laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
 	uint32_t seg_len =
 	    w->data_len + !!(w->flags & SYNACK_TH_SYN) + !!(w->flags & SYNACK_TH_FIN);
 	/* RFC 9293 3.10.7.1: an incoming RST is discarded; otherwise, if the
@@ -179,7 +180,7 @@ void tcp_reset_reply(struct synack_stack *st, const struct wire_tcp *w)
 		             NULL, 0, 0, 0, w->seq);
 }
 
-void tcp_tw_send_ack(struct synack_stack *st, struct tw *tw)
+void tcp_tw_send_ack(struct tcp_layer *st, struct tw *tw)
 {
 	tcp_send_raw(st, &tw->h.node.key, tw->snd_nxt, tw->rcv_nxt, SYNACK_TH_ACK,
 	             tcp_tw_rcv_wnd(tw), NULL, NULL, 0, 0, tw->iss, tw->irs);
@@ -209,7 +210,7 @@ static void start_timing(struct tcb *tcb, uint32_t seq)
 		return;
 	tcb->rtt_timing = 1;
 	tcb->rtt_seq = seq;
-	tcb->rtt_start = tcb->st->now;
+	tcb->rtt_start = ENV(tcb->st)->now;
 }
 
 /*
@@ -220,7 +221,7 @@ static void start_timing(struct tcb *tcb, uint32_t seq)
  */
 static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 {
-	struct synack_stack *st = tcb->st;
+	struct tcp_layer *st = tcb->st;
 	uint32_t data_end = tcp_fin_seq(tcb);
 	uint8_t flags = 0;
 	if (seq + len == data_end) {
@@ -234,7 +235,7 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 		return 0;
 	int idle = tcb->snd_una == tcb->snd_max;
 	if (idle)
-		tcb->unacked_since = st->now; /* the oldest outstanding byte leaves now */
+		tcb->unacked_since = ENV(st)->now; /* the oldest outstanding byte leaves now */
 	if (seq_lt(seq, tcb->snd_max)) {
 		STAT_INC(st, RetransSegs);
 		tcb->total_retrans++;
@@ -246,7 +247,7 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 	if (seq_gt(seq + used, tcb->snd_max))
 		tcb->snd_max = seq + used;
 	if (len)
-		tcb->last_send = st->now;
+		tcb->last_send = ENV(st)->now;
 	/* RFC 6298 5.1; a persist timer running until now gives way. */
 	if (tcb->rtx_at == SYNACK_NEVER || idle)
 		tcp_arm_rtx(tcb);
@@ -358,7 +359,7 @@ void tcp_send_probe(struct tcb *tcb)
  */
 void tcp_retransmit(struct tcb *tcb)
 {
-	struct synack_stack *st = tcb->st;
+	struct tcp_layer *st = tcb->st;
 	tcb->rtt_timing = 0;
 	if (tcb->snd_una == tcb->iss &&
 	    (tcb->state == SYNACK_SYN_SENT || tcb->state == SYNACK_SYN_RECEIVED)) {

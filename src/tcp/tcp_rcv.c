@@ -47,7 +47,7 @@ uint32_t tcp_rcv_deliver(struct tcb *tcb, const uint8_t *data, uint32_t len)
 /* ------------------------------------------------------------------ */
 /* The reassembly queue.                                               */
 
-void tcp_ofo_free(struct synack_stack *st, struct ofo_seg *o)
+void tcp_ofo_free(struct tcp_layer *st, struct ofo_seg *o)
 {
 	if (o->big)
 		free(o);
@@ -75,7 +75,7 @@ static struct ofo_seg *ofo_new(struct tcb *tcb, uint32_t seq, const uint8_t *dat
 {
 	/* The cache's objects hold a datagram of our MTU; a peer that ignores
 	 * our MSS can send more, which gets an allocation of its own. */
-	struct synack_stack *st = tcb->st;
+	struct tcp_layer *st = tcb->st;
 	int big = sizeof(struct ofo_seg) + len > st->ofo_slab.size;
 	struct ofo_seg *o = big ? malloc(sizeof(*o) + len) : slab_alloc(&st->ofo_slab);
 	if (!o)
@@ -120,7 +120,7 @@ int tcp_ofo_insert(struct tcb *tcb, uint32_t seq, const uint8_t *data, uint32_t 
 		uint32_t gap_end = o && seq_lt(o->seq, end) ? o->seq : end;
 		/* The stack-wide reassembly budget: what does not fit is
 		 * not held (the peer sends it again). */
-		if (tcb->st->ofo_total + (gap_end - cur) > tcb->st->cfg.ofo_budget)
+		if (tcb->st->ofo_total + (gap_end - cur) > ENV(tcb->st)->cfg.ofo_budget)
 			return -ENOBUFS;
 		struct ofo_seg *n = ofo_new(tcb, cur, data + (cur - seq), gap_end - cur);
 		if (!n)

@@ -21,7 +21,7 @@ static struct tcp_cc_event cc_event_now(const struct tcb *tcb, enum tcp_cc_signa
                                         enum tcp_cc_cause cause)
 {
 	struct tcp_cc_event ev = {
-	    .now = tcb->st->now,
+	    .now = ENV(tcb->st)->now,
 	    .flight = tcp_cc_flight(tcb),
 	    .signal = (uint8_t)signal,
 	    .cause = (uint8_t)cause,

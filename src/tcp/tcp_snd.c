@@ -17,7 +17,7 @@ static size_t txq_bytes(uint32_t cap)
 /* A block of records goes back where it came from: the first size to the
  * stack's slab (a connection's first flight costs no malloc), larger ones
  * to the allocator. */
-static void txq_release(struct synack_stack *st, struct tcp_txq *q)
+static void txq_release(struct tcp_layer *st, struct tcp_txq *q)
 {
 	if (!q)
 		return;
@@ -78,7 +78,7 @@ static int txq_append(struct tcb *tcb, uint32_t seq, uint32_t len)
 		struct tcp_txq *q = tcb->sender->txq;
 		q->count++;
 		struct tcp_txrec *r = tcp_snd_record(tcb, q->count - 1);
-		r->xmit_at = tcb->st->now;
+		r->xmit_at = ENV(tcb->st)->now;
 		r->seq = seq;
 		r->len = (uint16_t)n;
 		r->flags = 0;
@@ -142,7 +142,7 @@ static int txq_retransmitted(struct tcb *tcb, uint32_t from, uint32_t to)
 			return -1;
 		r = tcp_snd_record(tcb, i); /* the split may have moved the block */
 		r->flags |= TXREC_RETRANS;
-		r->xmit_at = tcb->st->now;
+		r->xmit_at = ENV(tcb->st)->now;
 	}
 	return 0;
 }
@@ -195,7 +195,7 @@ static void txq_trim(struct tcb *tcb)
 
 void tcp_snd_acked(struct tcb *tcb, uint32_t ack)
 {
-	struct synack_stack *st = tcb->st;
+	struct tcp_layer *st = tcb->st;
 	uint32_t data_end = tcp_fin_seq(tcb);
 	uint32_t acked_to = seq_lt(ack, data_end) ? ack : data_end;
 	if (seq_gt(acked_to, tcb->snd_buf_seq)) {
@@ -204,7 +204,7 @@ void tcp_snd_acked(struct tcb *tcb, uint32_t ack)
 		tcb->snd_buf_seq += n;
 	}
 	struct tcp_cc_ack a = {
-	    .now = st->now,
+	    .now = ENV(st)->now,
 	    .acked = ack - tcb->snd_una,
 	    .flight_before = tcb->snd_max - tcb->snd_una,
 	    .ca_state = tcb->ca_state,
@@ -216,13 +216,13 @@ void tcp_snd_acked(struct tcb *tcb, uint32_t ack)
 	if (seq_gt(ack, tcb->snd_nxt))
 		tcb->snd_nxt = ack;
 	if (tcb->rtt_timing && seq_gt(ack, tcb->rtt_seq)) {
-		uint32_t r = (uint32_t)(st->now - tcb->rtt_start);
+		uint32_t r = (uint32_t)(ENV(st)->now - tcb->rtt_start);
 		tcp_rtt_sample(tcb, r);
 		a.rtt_us = r ? r : 1;
 		tcb->rtt_timing = 0;
 	}
 	tcb->backoff = 0;
-	tcb->unacked_since = st->now;
+	tcb->unacked_since = ENV(st)->now;
 	/* The ACK of our SYN-ACK ends the handshake; congestion control
 	 * starts only after it (tcp_cc_init). */
 	if (tcb->state != SYNACK_SYN_RECEIVED)

@@ -10,7 +10,7 @@
 #include "core/siphash.h"
 #include "tcp/tcp.h"
 
-struct tcb *tcp_tcb_new(struct synack_stack *st)
+struct tcb *tcp_tcb_new(struct tcp_layer *st)
 {
 	struct tcb *tcb = slab_alloc(&st->tcb_slab);
 	if (!tcb)
@@ -20,15 +20,15 @@ struct tcb *tcp_tcb_new(struct synack_stack *st)
 	tcb->h.node.kind = CONN_TCB;
 	timer_node_init(&tcb->timer);
 	tcb->state = SYNACK_CLOSED;
-	tcb->state_since = st->now;
+	tcb->state_since = ENV(st)->now;
 	tcb->sockfd = -1;
-	tcb->rto_us = st->cfg.rto_initial_ms * 1000u;
+	tcb->rto_us = ENV(st)->cfg.rto_initial_ms * 1000u;
 	tcb->rtx_at = tcb->fin2_at = tcb->close_wait_at = SYNACK_NEVER;
 	tcb->delack_at = tcb->ka_at = SYNACK_NEVER;
 	tcb->snd_mss = 536; /* RFC 9293 3.7.1: the default when no MSS option arrives */
-	ring_init(&tcb->snd_buf, st->cfg.sndbuf);
-	ring_init(&tcb->rcv_buf, st->cfg.rcvbuf);
-	st->stats.conns_live++;
+	ring_init(&tcb->snd_buf, ENV(st)->cfg.sndbuf);
+	ring_init(&tcb->rcv_buf, ENV(st)->cfg.rcvbuf);
+	ENV(st)->stats.conns_live++;
 	return tcb;
 }
 
@@ -55,7 +55,7 @@ void tcp_tcb_ext_free(struct tcb *tcb)
 
 void tcp_tcb_free(struct tcb *tcb)
 {
-	struct synack_stack *st = tcb->st;
+	struct tcp_layer *st = tcb->st;
 	timer_cancel(&st->timers, &tcb->timer);
 	tcp_tcb_unhash(tcb);
 	tcp_ofo_purge(tcb);
@@ -63,14 +63,14 @@ void tcp_tcb_free(struct tcb *tcb)
 	ring_fini_pool(&tcb->rcv_buf, &st->buf_slab);
 	tcp_tcb_ext_free(tcb);
 	if (tcb->orphan)
-		st->stats.orphans_live--;
-	st->stats.conns_live--;
+		ENV(st)->stats.orphans_live--;
+	ENV(st)->stats.conns_live--;
 	slab_free(&st->tcb_slab, tcb);
 }
 
 int tcp_tcb_hash(struct tcb *tcb, int listening)
 {
-	struct synack_stack *st = tcb->st;
+	struct tcp_layer *st = tcb->st;
 	int err;
 	if (tcb->h.node.table)
 		return 0;
@@ -87,7 +87,7 @@ int tcp_tcb_hash(struct tcb *tcb, int listening)
 
 void tcp_tcb_unhash(struct tcb *tcb)
 {
-	struct synack_stack *st = tcb->st;
+	struct tcp_layer *st = tcb->st;
 	if (!tcb->h.node.table)
 		return;
 	htable_remove(tcb->h.node.table == HASHED_LISTENERS ? &st->listeners : &st->conns,
@@ -95,13 +95,13 @@ void tcp_tcb_unhash(struct tcb *tcb)
 	tcb->h.node.table = 0;
 }
 
-void tcp_trace_state(struct synack_stack *st, const struct tuple *t, uint32_t iss, uint32_t irs,
+void tcp_trace_state(struct tcp_layer *st, const struct tuple *t, uint32_t iss, uint32_t irs,
                      int from, int to, int cause)
 {
-	struct synack_trace *r = trace_add(st, SYNACK_TRACE_STATE);
+	struct synack_trace *r = trace_add(ENV(st), SYNACK_TRACE_STATE);
 	if (!r)
 		return;
-	stack_trace_tuple(r, t);
+	env_trace_tuple(r, t);
 	r->from = (uint8_t)from;
 	r->to = (uint8_t)to;
 	r->cause = (uint8_t)cause;
@@ -121,13 +121,13 @@ static int counts_as_established(int state)
  */
 void tcp_set_state(struct tcb *tcb, int to, int cause)
 {
-	struct synack_stack *st = tcb->st;
+	struct tcp_layer *st = tcb->st;
 	int from = tcb->state;
 	struct tcb *l;
 	if (from == to)
 		return;
 	tcb->state = (uint8_t)to;
-	tcb->state_since = st->now;
+	tcb->state_since = ENV(st)->now;
 	/* RFC 4022 tcpActiveOpens, tcpPassiveOpens, tcpAttemptFails and
 	 * tcpEstabResets are defined by these transitions. */
 	if (from == SYNACK_CLOSED && to == SYNACK_SYN_SENT)
@@ -146,18 +146,18 @@ void tcp_set_state(struct tcb *tcb, int to, int cause)
 		STAT_INC(st, CurrEstab);
 	tcp_trace_state(st, &tcb->t, tcb->iss, tcb->irs, from, to, cause);
 	if (tcb->sockfd >= 0)
-		stack_sock_event(st, tcb->sockfd, STACK_SOCK_READY, 0);
+		tcp_sock_event(st, tcb->sockfd, TCP_SOCK_READY, 0);
 	else if ((l = tcp_listener_of(tcb)) && l->sockfd >= 0)
-		stack_sock_event(st, l->sockfd, STACK_SOCK_READY, 0);
+		tcp_sock_event(st, l->sockfd, TCP_SOCK_READY, 0);
 }
 
 /* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
  * M a timer ticking every 4 microseconds, F a keyed hash. */
-uint32_t tcp_isn(struct synack_stack *st, const struct tuple *t)
+uint32_t tcp_isn(struct tcp_layer *st, const struct tuple *t)
 {
 	uint8_t b[TUPLE_BYTES_MAX];
 	size_t n = tuple_put(b, t);
-	return (uint32_t)siphash24(st->key_isn, b, n) + (uint32_t)(st->now / 4);
+	return (uint32_t)siphash24(st->key_isn, b, n) + (uint32_t)(ENV(st)->now / 4);
 }
 
 void tcp_rearm(struct tcb *tcb)
@@ -184,10 +184,10 @@ void tcp_rearm(struct tcb *tcb)
 
 void tcp_tcb_release(struct tcb *tcb, int err)
 {
-	struct synack_stack *st = tcb->st;
+	struct tcp_layer *st = tcb->st;
 	tcp_unlink_child(tcb);
 	if (tcb->sockfd >= 0) {
-		stack_sock_event(st, tcb->sockfd, STACK_SOCK_DETACH, err);
+		tcp_sock_event(st, tcb->sockfd, TCP_SOCK_DETACH, err);
 		tcb->sockfd = -1;
 	}
 	tcp_tcb_free(tcb);

@@ -14,10 +14,10 @@
  * a 1 ms floor keeps RTTVAR from collapsing on a perfectly steady path. */
 #define RTO_GRANULARITY_US 1000u
 
-static uint32_t clamp_rto(const struct synack_stack *st, uint64_t rto)
+static uint32_t clamp_rto(const struct tcp_layer *st, uint64_t rto)
 {
-	uint64_t lo = (uint64_t)st->cfg.rto_min_ms * 1000u,
-	         hi = (uint64_t)st->cfg.rto_max_ms * 1000u;
+	uint64_t lo = (uint64_t)ENV(st)->cfg.rto_min_ms * 1000u,
+	         hi = (uint64_t)ENV(st)->cfg.rto_max_ms * 1000u;
 	if (rto < lo)
 		rto = lo;
 	if (rto > hi)
@@ -53,19 +53,19 @@ static uint64_t user_deadline(const struct tcb *tcb)
 
 void tcp_arm_rtx(struct tcb *tcb)
 {
-	uint64_t at = tcb->st->now + tcb->rto_us, user = user_deadline(tcb);
-	tcb->rtx_at = user < at ? (user > tcb->st->now ? user : tcb->st->now) : at;
+	uint64_t at = ENV(tcb->st)->now + tcb->rto_us, user = user_deadline(tcb);
+	tcb->rtx_at = user < at ? (user > ENV(tcb->st)->now ? user : ENV(tcb->st)->now) : at;
 	tcp_rearm(tcb);
 }
 
 /* The retransmission timeout (RFC 9293 3.10.8, RFC 6298 5.4-5.6). */
 static void retransmission_timeout(struct tcb *tcb)
 {
-	struct synack_stack *st = tcb->st;
+	struct tcp_layer *st = tcb->st;
 	uint32_t limit;
 	int cause;
 	tcb->rtx_at = SYNACK_NEVER;
-	if (user_deadline(tcb) <= st->now) {
+	if (user_deadline(tcb) <= ENV(st)->now) {
 		/* RFC 9293 3.8.3 / RFC 5482: the user timeout overrides the
 		 * retransmission count. */
 		STAT_INC(st, UserTimeouts);
@@ -75,15 +75,15 @@ static void retransmission_timeout(struct tcb *tcb)
 	}
 	switch (tcb->state) {
 	case SYNACK_SYN_SENT:
-		limit = st->cfg.syn_retries;
+		limit = ENV(st)->cfg.syn_retries;
 		cause = SYNACK_CAUSE_SYN_TIMEOUT;
 		break;
 	case SYNACK_SYN_RECEIVED:
-		limit = st->cfg.synack_retries;
+		limit = ENV(st)->cfg.synack_retries;
 		cause = SYNACK_CAUSE_SYNACK_TIMEOUT;
 		break;
 	default:
-		limit = tcb->orphan ? st->cfg.orphan_retries : st->cfg.retries2;
+		limit = tcb->orphan ? ENV(st)->cfg.orphan_retries : ENV(st)->cfg.retries2;
 		cause = tcb->orphan ? SYNACK_CAUSE_ORPHAN_RETRIES : SYNACK_CAUSE_RETRANS_TIMEOUT;
 		break;
 	}
@@ -125,18 +125,18 @@ static void retransmission_timeout(struct tcb *tcb)
 
 void tcp_ack_later(struct tcb *tcb, int now)
 {
-	struct synack_stack *st = tcb->st;
+	struct tcp_layer *st = tcb->st;
 	uint32_t unacked = tcb->rcv_nxt - tcb->rcv_acked;
 	uint32_t full = tcb->rcv_seg_max ? tcb->rcv_seg_max : tcb->rcv_mss;
 	/* An ACK at least for every second full-sized segment, and at once
 	 * when asked (out-of-order data, a gap filled, a FIN) or when delayed
 	 * ACKs are off. */
-	if (now || st->cfg.delack_ms == 0 || unacked >= 2 * full) {
+	if (now || ENV(st)->cfg.delack_ms == 0 || unacked >= 2 * full) {
 		tcp_send_ack(tcb);
 		return;
 	}
 	if (tcb->delack_at == SYNACK_NEVER)
-		tcb->delack_at = st->now + (uint64_t)st->cfg.delack_ms * 1000u;
+		tcb->delack_at = ENV(st)->now + (uint64_t)ENV(st)->cfg.delack_ms * 1000u;
 }
 
 static void delack_timeout(struct tcb *tcb)
@@ -172,14 +172,14 @@ void tcp_keepalive_reset(struct tcb *tcb)
 /* Returns 1 when the connection ended. */
 static int keepalive_timeout(struct tcb *tcb)
 {
-	struct synack_stack *st = tcb->st;
+	struct tcp_layer *st = tcb->st;
 	tcb->ka_at = SYNACK_NEVER;
 	if (!keepalive_applies(tcb))
 		return 0;
 	if (tcb->snd_una != tcb->snd_max || seq_lt(tcb->snd_nxt, tcp_fin_seq(tcb))) {
 		/* Data is on its way; the retransmission or persist timer
 		 * watches the peer.  Look again after a quiet period. */
-		tcb->ka_at = st->now + (uint64_t)tcb->opts.ka_idle_ms * 1000u;
+		tcb->ka_at = ENV(st)->now + (uint64_t)tcb->opts.ka_idle_ms * 1000u;
 		return 0;
 	}
 	if (tcb->ka_probes >= tcb->opts.ka_cnt) {
@@ -195,7 +195,7 @@ static int keepalive_timeout(struct tcb *tcb)
 	tcp_send_probe(tcb);
 	tcb->ka_probes++;
 	STAT_INC(st, KeepAliveProbes);
-	tcb->ka_at = st->now + (uint64_t)tcb->opts.ka_intvl_ms * 1000u;
+	tcb->ka_at = ENV(st)->now + (uint64_t)tcb->opts.ka_intvl_ms * 1000u;
 	return 0;
 }
 
@@ -220,7 +220,7 @@ static void fin_wait_2_timeout(struct tcb *tcb)
 	tcp_done(tcb, SYNACK_CAUSE_FIN_WAIT_2_TIMEOUT, 0);
 }
 
-void tcp_timer_fire(struct synack_stack *st, struct timer_node *n)
+void tcp_timer_fire(struct tcp_layer *st, struct timer_node *n)
 {
 	if (n == &st->tw_timer) {
 		/* RFC 9293 3.10.8: when the time-wait timeout expires,
@@ -231,21 +231,21 @@ void tcp_timer_fire(struct synack_stack *st, struct timer_node *n)
 	struct tcb *tcb = container_of(n, struct tcb, timer);
 	/* One deadline per call; the timer fires again at once for the next
 	 * one due.  Those that may end the connection return right away. */
-	if (tcb->state == SYNACK_CLOSE_WAIT && tcb->close_wait_at <= st->now) {
+	if (tcb->state == SYNACK_CLOSE_WAIT && tcb->close_wait_at <= ENV(st)->now) {
 		close_wait_timeout(tcb);
 		return;
 	}
-	if (tcb->state != SYNACK_CLOSE_WAIT && tcb->fin2_at <= st->now) {
+	if (tcb->state != SYNACK_CLOSE_WAIT && tcb->fin2_at <= ENV(st)->now) {
 		fin_wait_2_timeout(tcb);
 		return;
 	}
-	if (tcb->rtx_at <= st->now) {
+	if (tcb->rtx_at <= ENV(st)->now) {
 		retransmission_timeout(tcb);
 		return;
 	}
-	if (tcb->ka_at <= st->now && keepalive_timeout(tcb))
+	if (tcb->ka_at <= ENV(st)->now && keepalive_timeout(tcb))
 		return;
-	if (tcb->delack_at <= st->now)
+	if (tcb->delack_at <= ENV(st)->now)
 		delack_timeout(tcb);
 	tcp_rearm(tcb);
 }

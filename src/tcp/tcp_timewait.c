@@ -11,7 +11,7 @@
 
 /* The full arming number of a record from its low 32 bits: the largest
  * number below the next one to be handed out with those low bits. */
-static uint64_t tw_order(const struct synack_stack *st, const struct tw *tw)
+static uint64_t tw_order(const struct tcp_layer *st, const struct tw *tw)
 {
 	uint64_t next = st->timers.next_order;
 	uint64_t o = (next & ~(uint64_t)0xffffffffu) | tw->order_lo;
@@ -20,7 +20,7 @@ static uint64_t tw_order(const struct synack_stack *st, const struct tw *tw)
 
 /* Frees the dead records at the front of the list, then arms the timer for
  * the oldest live one (or cancels it when there is none). */
-static void tw_settle(struct synack_stack *st)
+static void tw_settle(struct tcp_layer *st)
 {
 	struct tw *tw;
 	while ((tw = st->tw_oldest) && tw->h.node.kind == CONN_TW_DEAD) {
@@ -42,7 +42,7 @@ static void tw_settle(struct synack_stack *st)
 
 /* Appends a record made now (expires set) as the youngest; order is the
  * arming number it took. */
-static void tw_append(struct synack_stack *st, struct tw *tw, uint64_t order)
+static void tw_append(struct tcp_layer *st, struct tw *tw, uint64_t order)
 {
 	tw->order_lo = (uint32_t)order;
 	tw->older_next = NULL;
@@ -58,9 +58,9 @@ static void tw_append(struct synack_stack *st, struct tw *tw, uint64_t order)
 
 void tcp_time_wait(struct tcb *tcb, int cause)
 {
-	struct synack_stack *st = tcb->st;
+	struct tcp_layer *st = tcb->st;
 	struct tw *tw = NULL;
-	if (st->stats.time_wait_live < st->cfg.max_tw_buckets)
+	if (ENV(st)->stats.time_wait_live < ENV(st)->cfg.max_tw_buckets)
 		tw = slab_alloc(&st->tw_slab);
 	if (!tw) {
 		/* Past max_tw_buckets the connection closes at once, as in
@@ -79,9 +79,9 @@ void tcp_time_wait(struct tcb *tcb, int cause)
 	/* The window as the header field carries it: the record answers
 	 * with the ACK the connection would have sent. */
 	tw->h.node.aux = tcp_wnd_to_wire(tcb, tcp_rcv_window(tcb));
-	tw->expires = st->now + (uint64_t)st->cfg.time_wait_ms * 1000u;
-	tw->since_before = st->cfg.time_wait_ms * 1000u <= UINT32_MAX
-	                       ? (uint32_t)((uint64_t)st->cfg.time_wait_ms * 1000u)
+	tw->expires = ENV(st)->now + (uint64_t)ENV(st)->cfg.time_wait_ms * 1000u;
+	tw->since_before = ENV(st)->cfg.time_wait_ms * 1000u <= UINT32_MAX
+	                       ? (uint32_t)((uint64_t)ENV(st)->cfg.time_wait_ms * 1000u)
 	                       : UINT32_MAX;
 	tw->h.node.key = tcb->t;
 	tcp_tcb_unhash(tcb);
@@ -93,14 +93,14 @@ void tcp_time_wait(struct tcb *tcb, int cause)
 	}
 	tw->h.node.table = HASHED_CONNS;
 	tw_append(st, tw, timer_take_order(&st->timers));
-	st->stats.time_wait_live++;
+	ENV(st)->stats.time_wait_live++;
 	STAT_INC(st, TimeWaitEntered);
 	tcp_tcb_release(tcb, 0);
 }
 
 /* Takes a record out of the table; it leaves the list when it reaches the
  * front. */
-static void tw_kill(struct synack_stack *st, struct tw *tw)
+static void tw_kill(struct tcp_layer *st, struct tw *tw)
 {
 	if (tw->h.node.table)
 		htable_remove(&st->conns, &tw->h.node);
@@ -110,18 +110,18 @@ static void tw_kill(struct synack_stack *st, struct tw *tw)
 		tw_settle(st);
 }
 
-void tcp_tw_free(struct synack_stack *st, struct tw *tw, int cause)
+void tcp_tw_free(struct tcp_layer *st, struct tw *tw, int cause)
 {
 	tcp_trace_state(st, &tw->h.node.key, tw->iss, tw->irs, SYNACK_TIME_WAIT, SYNACK_CLOSED,
 	                cause);
-	st->stats.time_wait_live--;
+	ENV(st)->stats.time_wait_live--;
 	tw_kill(st, tw);
 }
 
-struct tw *tcp_tw_restart(struct synack_stack *st, struct tw *tw)
+struct tw *tcp_tw_restart(struct tcp_layer *st, struct tw *tw)
 {
 	uint64_t order = timer_take_order(&st->timers);
-	uint64_t expires = st->now + (uint64_t)st->cfg.time_wait_ms * 1000u;
+	uint64_t expires = ENV(st)->now + (uint64_t)ENV(st)->cfg.time_wait_ms * 1000u;
 	uint64_t since = tcp_tw_since(tw);
 	uint64_t before = expires - since;
 	if (tw != st->tw_youngest) {
@@ -149,11 +149,11 @@ struct tw *tcp_tw_restart(struct synack_stack *st, struct tw *tw)
 	return tw;
 }
 
-void tcp_tw_expire(struct synack_stack *st)
+void tcp_tw_expire(struct tcp_layer *st)
 {
 	/* The timer is armed for the oldest live record only. */
 	struct tw *tw = st->tw_oldest;
-	if (!tw || tw->h.node.kind != CONN_TW || tw->expires > st->now) {
+	if (!tw || tw->h.node.kind != CONN_TW || tw->expires > ENV(st)->now) {
 		tw_settle(st);
 		return;
 	}
@@ -161,7 +161,7 @@ void tcp_tw_expire(struct synack_stack *st)
 	tcp_tw_free(st, tw, SYNACK_CAUSE_TIME_WAIT_EXPIRED);
 }
 
-void tcp_tw_free_all(struct synack_stack *st)
+void tcp_tw_free_all(struct tcp_layer *st)
 {
 	while (st->tw_oldest) {
 		struct tw *tw = st->tw_oldest;
@@ -175,14 +175,14 @@ void tcp_tw_free_all(struct synack_stack *st)
 /* ------------------------------------------------------------------ */
 /* A segment arrives for a record.                                      */
 
-struct tcp_verdict tcp_tw_segment_arrives(struct synack_stack *st, struct tw *tw, struct tcp_rx *s)
+struct tcp_verdict tcp_tw_segment_arrives(struct tcp_layer *st, struct tw *tw, struct tcp_rx *s)
 {
 	uint32_t nxt = tw->rcv_nxt;
 	uint32_t wnd = tcp_tw_rcv_wnd(tw) ? tcp_tw_rcv_wnd(tw) : 1;
 	s->iss = tw->iss;
 	s->irs = tw->irs;
 	s->tw = tw;
-	if (tcp_rx_has(s, SYNACK_TH_RST) && st->cfg.rfc1337) {
+	if (tcp_rx_has(s, SYNACK_TH_RST) && ENV(st)->cfg.rfc1337) {
 		/* RFC 1337 (TIME-WAIT assassination): a RST must not cut
 		 * TIME_WAIT short, so it is ignored whatever it says. */
 		STAT_INC(st, TimeWaitRstIgnored);

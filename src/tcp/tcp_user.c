@@ -3,7 +3,7 @@
  * STATUS, as the socket layer maps the BSD calls onto them, and the little
  * BSD sockets need beyond the RFC (options, buffer sizes, the backlog,
  * accept, listing connections).  This file is the only way the socket
- * layer reaches TCP; TCP answers it through stack_sock_event().
+ * layer reaches TCP; TCP answers it through tcp_sock_event().
  */
 #include <errno.h>
 #include <string.h>
@@ -21,7 +21,7 @@ static void take_user_cfg(struct tcb *tcb, const struct tcp_user_cfg *cfg)
 	ring_set_cap(&tcb->snd_buf, cfg->sndbuf);
 }
 
-int tcp_open_active(struct synack_stack *st, int sockfd, const struct tuple *t,
+int tcp_open_active(struct tcp_layer *st, int sockfd, const struct tuple *t,
                     const struct tcp_user_cfg *cfg, struct tcb **out)
 {
 	struct tcb *tcb = tcp_tcb_new(st);
@@ -46,7 +46,7 @@ int tcp_open_active(struct synack_stack *st, int sockfd, const struct tuple *t,
 	tcp_set_state(tcb, SYNACK_SYN_SENT, SYNACK_CAUSE_APP_CONNECT);
 	tcb->rtt_timing = 1;
 	tcb->rtt_seq = tcb->iss;
-	tcb->rtt_start = st->now;
+	tcb->rtt_start = ENV(st)->now;
 	tcp_send_syn(tcb);
 	tcp_arm_rtx(tcb);
 	/* The options come after the SYN left: none of them shapes it, and
@@ -57,7 +57,7 @@ int tcp_open_active(struct synack_stack *st, int sockfd, const struct tuple *t,
 	return 0;
 }
 
-int tcp_open_passive(struct synack_stack *st, int sockfd, const struct tuple *t, uint32_t backlog,
+int tcp_open_passive(struct tcp_layer *st, int sockfd, const struct tuple *t, uint32_t backlog,
                      const struct tcp_user_cfg *cfg, struct tcb **out)
 {
 	struct tcb *l = tcp_tcb_new(st);
@@ -152,7 +152,7 @@ void tcp_receive_take(struct tcb *tcb, struct ring *out)
 
 void tcp_close(struct tcb *tcb, int cause)
 {
-	struct synack_stack *st = tcb->st;
+	struct tcp_layer *st = tcb->st;
 	switch (tcb->state) {
 	case SYNACK_SYN_SENT:
 		tcp_done(tcb, cause, 0);
@@ -179,7 +179,7 @@ void tcp_close(struct tcb *tcb, int cause)
 		break;
 	}
 	if (tcb->state == SYNACK_FIN_WAIT_2 && tcb->orphan)
-		tcb->fin2_at = st->now + (uint64_t)st->cfg.fin_timeout_ms * 1000u;
+		tcb->fin2_at = ENV(st)->now + (uint64_t)ENV(st)->cfg.fin_timeout_ms * 1000u;
 	tcp_output(tcb);
 	tcp_rearm(tcb);
 }
@@ -205,7 +205,7 @@ static void orphan(struct tcb *tcb)
 {
 	tcb->sockfd = -1;
 	tcb->orphan = 1;
-	tcb->st->stats.orphans_live++;
+	ENV(tcb->st)->stats.orphans_live++;
 }
 
 static void close_listener(struct tcb *l)
@@ -225,7 +225,7 @@ static void close_listener(struct tcb *l)
 
 void tcp_close_handle(struct tcb *tcb, unsigned how)
 {
-	struct synack_stack *st = tcb->st;
+	struct tcp_layer *st = tcb->st;
 	if (tcb->listening) {
 		close_listener(tcb);
 		return;
@@ -251,7 +251,7 @@ void tcp_close_handle(struct tcb *tcb, unsigned how)
 		return;
 	}
 	orphan(tcb);
-	if (st->stats.orphans_live > st->cfg.max_orphans) {
+	if (ENV(st)->stats.orphans_live > ENV(st)->cfg.max_orphans) {
 		/* Past max_orphans, as Linux does: reset instead of lingering. */
 		STAT_INC(st, OrphanOverflow);
 		tcp_abort(tcb, SYNACK_CAUSE_ORPHAN_OVERFLOW);
@@ -318,7 +318,7 @@ static struct tw *tw_of(struct hnode *n)
 	return n->kind == CONN_TW ? container_of(h, struct tw, h) : NULL;
 }
 
-void tcp_status_gone(struct synack_stack *st, const struct tuple *t, struct synack_tcp_info *info)
+void tcp_status_gone(struct tcp_layer *st, const struct tuple *t, struct synack_tcp_info *info)
 {
 	struct hnode *n = t ? htable_find(&st->conns, t) : NULL;
 	const struct tw *tw = n ? tw_of(n) : NULL;
@@ -349,8 +349,8 @@ static void walk_conn(void *ctx, struct hnode *n)
 	const struct tw *tw = tw_of(n);
 	struct synack_conn c;
 	memset(&c, 0, sizeof(c));
-	stack_endpoint(&c.local, &n->key.laddr, n->key.lport);
-	stack_endpoint(&c.remote, &n->key.raddr, n->key.rport);
+	env_endpoint(&c.local, &n->key.laddr, n->key.lport);
+	env_endpoint(&c.remote, &n->key.raddr, n->key.rport);
 	if (tw) {
 		c.state = SYNACK_TIME_WAIT;
 		c.state_since_us = tcp_tw_since(tw);
@@ -358,7 +358,7 @@ static void walk_conn(void *ctx, struct hnode *n)
 	} else {
 		struct tcb *t =
 		    container_of(container_of(n, struct conn_head, node), struct tcb, h);
-		stack_endpoint(&c.local, &t->t.laddr, t->t.lport);
+		env_endpoint(&c.local, &t->t.laddr, t->t.lport);
 		c.state = t->state;
 		c.state_since_us = t->state_since;
 		c.socket = t->sockfd;
@@ -370,7 +370,7 @@ static void walk_conn(void *ctx, struct hnode *n)
 		w->fn(w->ctx, &c);
 }
 
-size_t tcp_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx)
+size_t tcp_conns(struct tcp_layer *st, synack_conn_fn fn, void *ctx)
 {
 	struct conns_walk w = {fn, ctx, 0};
 	htable_foreach(&st->listeners, walk_conn, &w);

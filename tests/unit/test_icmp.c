@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "net/icmp4.h"
+#include "stack/stack.h"
 #include "script.h"
 
 #define ROUTER 0x0a0000feu
@@ -382,41 +383,41 @@ static void icmp_no_error_where_rfc1122_forbids_one(void)
 	/* The error sender's own guards, called directly. */
 	struct synack_stack *st = t->st;
 	n = proto_build(d, T_PEER_ADDR, T_US_ADDR, 17, 16);
-	CHECK_EQ(icmp_send_error(st, d, n, 3, 2, 0), 1);
+	CHECK_EQ(icmp_send_error(&st->sock.tcp.net, d, n, 3, 2, 0), 1);
 	t_expect_icmp(t, 3, 2);
 	/* About an ICMP error (and an unknown type, and an empty message): no. */
 	size_t m =
 	    icmp_build(e, sizeof e, T_PEER_ADDR, T_US_ADDR, WIRE_ICMP_DEST_UNREACH, 3, 0, d, 28);
-	CHECK_EQ(icmp_send_error(st, e, m, 3, 2, 0), 0);
+	CHECK_EQ(icmp_send_error(&st->sock.tcp.net, e, m, 3, 2, 0), 0);
 	m = icmp_build(e, sizeof e, T_PEER_ADDR, T_US_ADDR, WIRE_ICMP_TIME_EXCEEDED, 0, 0, d, 28);
-	CHECK_EQ(icmp_send_error(st, e, m, 3, 2, 0), 0);
+	CHECK_EQ(icmp_send_error(&st->sock.tcp.net, e, m, 3, 2, 0), 0);
 	m = icmp_build(e, sizeof e, T_PEER_ADDR, T_US_ADDR, 42, 0, 0, NULL, 0);
-	CHECK_EQ(icmp_send_error(st, e, m, 3, 2, 0), 0);
+	CHECK_EQ(icmp_send_error(&st->sock.tcp.net, e, m, 3, 2, 0), 0);
 	wire_ip4_emit(e, T_PEER_ADDR, T_US_ADDR, WIRE_IPPROTO_ICMP, 64, 0, 0);
-	CHECK_EQ(icmp_send_error(st, e, 20, 3, 2, 0), 0);
+	CHECK_EQ(icmp_send_error(&st->sock.tcp.net, e, 20, 3, 2, 0), 0);
 	/* About an ICMP query it may. */
 	m = icmp_build(e, sizeof e, T_PEER_ADDR, T_US_ADDR, WIRE_ICMP_ECHO, 0, 0, NULL, 0);
-	CHECK_EQ(icmp_send_error(st, e, m, 3, 2, 0), 1);
+	CHECK_EQ(icmp_send_error(&st->sock.tcp.net, e, m, 3, 2, 0), 1);
 	t_expect_icmp(t, 3, 2);
 	/* To broadcast, multicast, or another host. */
 	uint32_t dsts[] = {0xffffffffu, 0xe0000001u, 0x0a000009u};
 	for (size_t i = 0; i < 3; i++) {
 		n = proto_build(d, T_PEER_ADDR, dsts[i], 17, 16);
-		CHECK_EQ(icmp_send_error(st, d, n, 3, 2, 0), 0);
+		CHECK_EQ(icmp_send_error(&st->sock.tcp.net, d, n, 3, 2, 0), 0);
 	}
 	/* A fragment other than the first. */
 	n = proto_build(d, T_PEER_ADDR, T_US_ADDR, 17, 16);
 	wire_put16(d + 6, 100);
-	CHECK_EQ(icmp_send_error(st, d, n, 3, 2, 0), 0);
+	CHECK_EQ(icmp_send_error(&st->sock.tcp.net, d, n, 3, 2, 0), 0);
 	/* From a source that names no single host, or from ourselves. */
 	uint32_t srcs[] = {0,           0x00000005u, 0x7f000001u, 0xe0000001u,
 	                   0xf0000001u, 0xffffffffu, T_US_ADDR};
 	for (size_t i = 0; i < sizeof srcs / sizeof srcs[0]; i++) {
 		n = proto_build(d, srcs[i], T_US_ADDR, 17, 16);
-		CHECK_EQ(icmp_send_error(st, d, n, 3, 2, 0), 0);
+		CHECK_EQ(icmp_send_error(&st->sock.tcp.net, d, n, 3, 2, 0), 0);
 	}
 	/* Nothing usable as a header. */
-	CHECK_EQ(icmp_send_error(st, d, 19, 3, 2, 0), 0);
+	CHECK_EQ(icmp_send_error(&st->sock.tcp.net, d, 19, 3, 2, 0), 0);
 	t_expect_nothing(t);
 	t_counter(t, "IcmpOutMsgs", 2);
 	t_counter(t, "IcmpOutRateLimitGlobal", 0);

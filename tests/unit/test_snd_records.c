@@ -117,21 +117,21 @@ static struct seen transfer(uint64_t seed, size_t n, double loss)
 				got += (size_t)k;
 			}
 		}
-		struct sock *so = sock_get(c, cfd);
+		struct sock *so = sock_get(sock_layer_of(c), cfd);
 		if (so && so->tcb && so->tcb->state >= SYNACK_ESTABLISHED)
 			check_records(so->tcb, synack_sim_now(sim), &seen);
 	}
 	CHECK_EQ(got, n);
 	/* Run on until the FIN is acknowledged too: then nothing is held. */
 	for (uint64_t steps = 0; steps < 1000000; steps++) {
-		struct sock *so = sock_get(c, cfd);
+		struct sock *so = sock_get(sock_layer_of(c), cfd);
 		if (!so || !so->tcb || so->tcb->snd_una == so->tcb->snd_max)
 			break;
 		if (synack_sim_step(sim) == SYNACK_NEVER)
 			break;
 		check_records(so->tcb, synack_sim_now(sim), &seen);
 	}
-	struct sock *so = sock_get(c, cfd);
+	struct sock *so = sock_get(sock_layer_of(c), cfd);
 	if (so && so->tcb) {
 		CHECK_EQ(so->tcb->snd_una, so->tcb->snd_max);
 		CHECK(so->tcb->sender->txq == NULL);

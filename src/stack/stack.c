@@ -1,6 +1,10 @@
 /*
- * The stack object: configuration, packets and time in, datagrams out,
- * counters, the trace ring, the readiness queue, and names for everything.
+ * The stack object, above every layer and the one module that sees them
+ * all: the configuration, assembling the layers (src/net, src/tcp,
+ * src/sock) into one object and taking it apart, packets and time in and
+ * datagrams out (handing what the network layer delivers to TCP), the
+ * counters, the memory figures and the trace ring read out, and names for
+ * everything.
  */
 #include <errno.h>
 #include <limits.h>
@@ -9,9 +13,9 @@
 #include <string.h>
 
 #include "core/siphash.h"
-#include "core/stack.h"
 #include "net/net.h"
 #include "sock/sock.h"
+#include "stack/stack.h"
 #include "tcp/tcp.h"
 #include "wire/wire.h"
 
@@ -185,37 +189,28 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		goto nomem;
-	st->cfg = *cfg;
-	derive_key(cfg->secret, 'i', st->key_isn);
-	derive_key(cfg->secret, 'p', st->key_port);
-	derive_key(cfg->secret, 'h', st->key_hash);
-	derive_key(cfg->secret, 'c', st->key_cookie);
-	st->pkt_size = cfg->mtu;
-	/* The ICMP error bucket starts full. */
-	st->icmp_credit_us = (uint64_t)cfg->icmp_ratelimit_burst * cfg->icmp_ratelimit_ms * 1000u;
-	timer_queue_init(&st->timers);
-	timer_node_init(&st->tw_timer);
-	/* The caches keep what a burst of this many connections frees. */
-	slab_init(&st->tcb_slab, sizeof(struct tcb), 256);
-	slab_init(&st->child_slab, sizeof(struct tcp_child), 256);
-	slab_init(&st->rare_slab, sizeof(struct tcb_rare), 256);
-	slab_init(&st->sender_slab, sizeof(struct tcp_sender), 256);
-	slab_init(&st->txq_slab, TCP_TXQ_FIRST_BYTES, 256);
-	slab_init(&st->sock_slab, sizeof(struct sock), 256);
-	slab_init(&st->tw_slab, sizeof(struct tw), 1024);
-	slab_init(&st->buf_slab, RING_FIRST_ALLOC, 256);
-	slab_init(&st->ofo_slab, sizeof(struct ofo_seg) + cfg->mtu, 256);
-	if (htable_init(&st->conns, st->key_hash, 64) != 0)
+	/* Each layer is set up in turn, from the bottom: what all share, the
+	 * network layer, TCP (its keys first), then the sockets. */
+	struct sock_layer *sl = &st->sock;
+	struct tcp_layer *tl = &sl->tcp;
+	struct env *env = ENV(st);
+	env->cfg = *cfg;
+	derive_key(cfg->secret, 'i', tl->key_isn);
+	derive_key(cfg->secret, 'p', sl->key_port);
+	derive_key(cfg->secret, 'h', tl->key_hash);
+	derive_key(cfg->secret, 'c', tl->key_cookie);
+	net_layer_init(&tl->net);
+	if (tcp_layer_init(tl) != 0)
 		goto nomem_free;
-	if (htable_init(&st->listeners, st->key_hash, 16) != 0) {
-		htable_fini(&st->conns);
+	if (sock_layer_init(sl) != 0) {
+		tcp_layer_fini(tl);
 		goto nomem_free;
 	}
 	if (cfg->trace_capacity) {
-		st->trace = calloc(cfg->trace_capacity, sizeof(*st->trace));
-		if (!st->trace) {
-			htable_fini(&st->conns);
-			htable_fini(&st->listeners);
+		env->trace = calloc(cfg->trace_capacity, sizeof(*env->trace));
+		if (!env->trace) {
+			sock_layer_fini(sl);
+			tcp_layer_fini(tl);
 			goto nomem_free;
 		}
 	}
@@ -230,74 +225,15 @@ nomem:
 	return NULL;
 }
 
-struct collect {
-	struct conn_head **v;
-	size_t n, cap;
-};
-
-static void collect_conn(void *ctx, struct hnode *n)
-{
-	struct collect *c = ctx;
-	if (c->n < c->cap)
-		c->v[c->n++] = container_of(n, struct conn_head, node);
-}
-
-static void free_tcb_now(struct tcb *tcb)
-{
-	/* Teardown: no segments are sent and no state changes traced. */
-	struct synack_stack *st = tcb->st;
-	ring_fini_pool(&tcb->snd_buf, &st->buf_slab);
-	ring_fini_pool(&tcb->rcv_buf, &st->buf_slab);
-	while (tcb->ofo) {
-		struct ofo_seg *o = tcb->ofo;
-		tcb->ofo = o->next;
-		tcp_ofo_free(st, o);
-	}
-	tcp_tcb_ext_free(tcb);
-	slab_free(&st->tcb_slab, tcb);
-}
-
 void synack_stack_free(struct synack_stack *st)
 {
-	struct collect c = {0};
 	if (!st)
 		return;
-	sock_table_free(st);
-	c.cap = st->conns.count + st->listeners.count;
-	c.v = c.cap ? malloc(c.cap * sizeof(*c.v)) : NULL;
-	if (c.v) {
-		htable_foreach(&st->conns, collect_conn, &c);
-		htable_foreach(&st->listeners, collect_conn, &c);
-		for (size_t i = 0; i < c.n; i++)
-			if (c.v[i]->node.kind == CONN_TCB)
-				free_tcb_now(container_of(c.v[i], struct tcb, h));
-		free(c.v);
-	}
-	tcp_tw_free_all(st);
-	slab_fini(&st->tcb_slab);
-	slab_fini(&st->child_slab);
-	slab_fini(&st->rare_slab);
-	slab_fini(&st->sender_slab);
-	slab_fini(&st->txq_slab);
-	slab_fini(&st->sock_slab);
-	slab_fini(&st->tw_slab);
-	slab_fini(&st->buf_slab);
-	slab_fini(&st->ofo_slab);
-	htable_fini(&st->conns);
-	htable_fini(&st->listeners);
-	timer_queue_fini(&st->timers);
-	while (st->out_head) {
-		struct pkt *p = st->out_head;
-		st->out_head = p->next;
-		free(p);
-	}
-	while (st->pkt_free) {
-		struct pkt *p = st->pkt_free;
-		st->pkt_free = p->next;
-		free(p);
-	}
-	free(st->evq);
-	free(st->trace);
+	/* From the top: the sockets let go of their connections first. */
+	sock_layer_fini(&st->sock);
+	tcp_layer_fini(&st->sock.tcp);
+	net_layer_fini(&st->sock.tcp.net);
+	free(ENV(st)->trace);
 	free(st);
 }
 
@@ -307,8 +243,8 @@ void synack_stack_free(struct synack_stack *st)
 static void set_now(struct synack_stack *st, uint64_t now)
 {
 	/* Time never runs backwards inside the stack. */
-	if (now > st->now)
-		st->now = now;
+	if (now > ENV(st)->now)
+		ENV(st)->now = now;
 }
 
 int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t len)
@@ -321,14 +257,15 @@ int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t 
 	/* The network layer validates the datagram and says what it carries
 	 * up; the stack, which sees every layer, hands it to TCP.  No layer
 	 * calls the one above it. */
+	struct tcp_layer *tl = &st->sock.tcp;
 	struct net_up up;
-	int reason = net_input(st, pkt, len, &up);
+	int reason = net_input(&tl->net, pkt, len, &up);
 	switch (up.kind) {
 	case NET_UP_TCP:
-		return tcp_input(st, &up.tcp);
+		return tcp_input(tl, &up.tcp);
 	case NET_UP_TCP_ERROR:
-		reason = tcp_net_error(st, &up.err);
-		return reason == SYNACK_DROP_NONE ? 0 : net_error_dropped(st, &up, reason);
+		reason = tcp_net_error(tl, &up.err);
+		return reason == SYNACK_DROP_NONE ? 0 : net_error_dropped(&tl->net, &up, reason);
 	default:
 		return reason;
 	}
@@ -336,130 +273,48 @@ int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t 
 
 void synack_advance(struct synack_stack *st, uint64_t now)
 {
-	struct timer_node *n;
 	if (!st)
 		return;
 	set_now(st, now);
-	while ((n = timer_pop_due(&st->timers, st->now)) != NULL)
-		tcp_timer_fire(st, n);
+	tcp_advance(&st->sock.tcp);
 }
 
 uint64_t synack_next_deadline(const struct synack_stack *st)
 {
-	return st ? timer_next(&st->timers) : SYNACK_NEVER;
+	return st ? tcp_next_deadline(&st->sock.tcp) : SYNACK_NEVER;
 }
 
 uint64_t synack_now(const struct synack_stack *st)
 {
-	return st ? st->now : 0;
+	return st ? ENV(st)->now : 0;
 }
 
 uint32_t synack_stack_addr(const struct synack_stack *st)
 {
-	return st ? st->cfg.addr : 0;
-}
-
-struct pkt *stack_pkt_alloc(struct synack_stack *st)
-{
-	struct pkt *p = st->pkt_free;
-	if (p) {
-		st->pkt_free = p->next;
-		st->pkt_free_len--;
-	} else {
-		p = malloc(sizeof(*p) + st->pkt_size);
-		if (!p)
-			return NULL;
-	}
-	p->next = NULL;
-	p->len = 0;
-	return p;
-}
-
-void stack_pkt_free(struct synack_stack *st, struct pkt *p)
-{
-	/* Keep a bounded free list so a burst does not pin memory forever. */
-	if (st->pkt_free_len >= 256) {
-		free(p);
-		return;
-	}
-	p->next = st->pkt_free;
-	st->pkt_free = p;
-	st->pkt_free_len++;
-}
-
-void stack_outbox_push(struct synack_stack *st, struct pkt *p)
-{
-	if (st->out_len >= st->cfg.outbox_max) {
-		STAT_INC(st, IpOutDiscards);
-		stack_count_drop(st, SYNACK_DROP_OUTBOX_FULL);
-		stack_pkt_free(st, p);
-		return;
-	}
-	p->next = NULL;
-	if (st->out_tail)
-		st->out_tail->next = p;
-	else
-		st->out_head = p;
-	st->out_tail = p;
-	st->out_len++;
+	return st ? ENV(st)->cfg.addr : 0;
 }
 
 ssize_t synack_output(struct synack_stack *st, void *buf, size_t cap)
 {
-	struct pkt *p;
-	size_t len;
 	if (!st)
 		return -EINVAL;
-	p = st->out_head;
-	if (!p)
-		return 0;
-	if (!buf || cap < p->len)
-		return -EMSGSIZE;
-	len = p->len;
-	memcpy(buf, p->data, len);
-	st->out_head = p->next;
-	if (!st->out_head)
-		st->out_tail = NULL;
-	st->out_len--;
-	stack_pkt_free(st, p);
-	return (ssize_t)len;
+	return net_outbox_pop(&st->sock.tcp.net, buf, cap);
 }
 
 size_t synack_output_pending(const struct synack_stack *st)
 {
-	return st ? st->out_len : 0;
-}
-
-uint32_t stack_port_offset(struct synack_stack *st, const struct addr *raddr, uint16_t rport)
-{
-	uint32_t x = raddr->w[0] ^ raddr->w[1] ^ raddr->w[2] ^ raddr->w[3] ^ rport;
-	x ^= x >> 16;
-	x ^= x >> 8;
-	struct port_memo *m = &st->port_memo[x % (sizeof(st->port_memo) / sizeof(*st->port_memo))];
-	if (m->ok && addr_eq(&m->addr, raddr) && m->port == rport)
-		return m->offset;
-	/* F(local address, remote address, remote port): the addresses in
-	 * their wire form, so an IPv4 peer hashes 10 bytes. */
-	struct addr laddr = addr_v4(st->cfg.addr);
-	uint8_t b[2 * 16 + 2];
-	size_t n = addr_put(b, &laddr);
-	n += addr_put(b + n, raddr);
-	wire_put16(b + n, rport);
-	m->offset = (uint32_t)siphash24(st->key_port, b, n + 2);
-	m->addr = *raddr;
-	m->port = rport;
-	m->ok = 1;
-	return m->offset;
+	return st ? st->sock.tcp.net.out_len : 0;
 }
 
 /* ------------------------------------------------------------------ */
 /* Trace ring.                                                         */
 
-size_t synack_trace_read(struct synack_stack *st, struct synack_trace *out, size_t max)
+size_t synack_trace_read(struct synack_stack *stack, struct synack_trace *out, size_t max)
 {
 	size_t n = 0;
-	if (!st || !out)
+	if (!stack || !out)
 		return 0;
+	struct env *st = ENV(stack);
 	while (n < max && st->trace_tail < st->trace_head) {
 		out[n++] = st->trace[st->trace_tail % st->cfg.trace_capacity];
 		st->trace_tail++;
@@ -467,185 +322,34 @@ size_t synack_trace_read(struct synack_stack *st, struct synack_trace *out, size
 	return n;
 }
 
-/* synack_stats.drops is a fixed array in the public ABI. */
-_Static_assert(SYNACK_DROP_COUNT <= 64, "more drop reasons than synack_stats.drops holds");
-
-void stack_count_drop(struct synack_stack *st, int reason)
-{
-	if (reason > 0 && reason < SYNACK_DROP_COUNT)
-		st->stats.drops[reason]++;
-}
-
-/* ------------------------------------------------------------------ */
-/* Readiness queue.                                                    */
-
-void stack_notify(struct synack_stack *st, int fd)
-{
-	struct sock *so = sock_get(st, fd);
-	if (!so || st->evq_mark[fd])
-		return;
-	if (st->evq_len == st->evq_cap) {
-		size_t cap = st->evq_cap ? st->evq_cap * 2 : 64;
-		int *q = malloc(cap * sizeof(*q));
-		if (!q)
-			return; /* synack_events() still tells the truth */
-		for (size_t i = 0; i < st->evq_len; i++)
-			q[i] = st->evq[(st->evq_head + i) % st->evq_cap];
-		free(st->evq);
-		st->evq = q;
-		st->evq_cap = cap;
-		st->evq_head = 0;
-	}
-	st->evq[(st->evq_head + st->evq_len) % st->evq_cap] = fd;
-	st->evq_len++;
-	st->evq_mark[fd] = 1;
-}
-
-void stack_sock_detach(struct synack_stack *st, int fd, int err)
-{
-	sock_detach(st, fd, err);
-}
-
-int synack_event_next(struct synack_stack *st, struct synack_event *ev)
-{
-	if (!st || !ev)
-		return 0;
-	while (st->evq_len) {
-		int fd = st->evq[st->evq_head];
-		st->evq_head = (st->evq_head + 1) % st->evq_cap;
-		st->evq_len--;
-		st->evq_mark[fd] = 0;
-		if (!sock_get(st, fd))
-			continue;
-		/* Every notified socket is reported, with its readiness now.
-		 * Comparing with what was reported last would lose a wakeup
-		 * when readiness went away (the application drained the
-		 * socket) and came back (new data) in between. */
-		ev->socket = fd;
-		ev->events = synack_events(st, fd);
-		return 1;
-	}
-	return 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* Counters.                                                           */
 
-static void sum_buffers(void *ctx, struct hnode *n)
-{
-	struct conn_head *h = container_of(n, struct conn_head, node);
-	uint64_t *sum = ctx;
-	if (h->node.kind == CONN_TCB) {
-		const struct tcb *t = container_of(h, struct tcb, h);
-		*sum += t->snd_buf.len + t->rcv_buf.len + t->ofo_bytes;
-	}
-}
-
 void synack_stats(const struct synack_stack *st, struct synack_stats *out)
 {
-	uint64_t sum = 0;
 	if (!st || !out)
 		return;
-	*out = st->stats;
-	/* Buffered bytes are summed on demand rather than tracked on every
-	 * packet: the hot path stays free of bookkeeping. */
-	htable_foreach(&st->conns, sum_buffers, &sum);
-	for (int i = 0; i < st->nsocks; i++)
-		if (st->socks[i] && st->socks[i]->rcv_left)
-			sum += st->socks[i]->rcv_left->len;
-	out->bytes_buffered = sum;
+	*out = ENV(st)->stats;
+	out->bytes_buffered = tcp_bytes_buffered(&st->sock.tcp) + sock_bytes_buffered(&st->sock);
 }
 
 /* ------------------------------------------------------------------ */
 /* Memory accounting.                                                  */
 
-struct mem_walk {
-	const struct synack_stack *st;
-	struct synack_mem *m;
-	uint64_t syn_pending; /* TCBs in SYN_RECEIVED */
-	uint64_t syn_ext;     /* bytes of their child links and rare state */
-	uint64_t listen_ext;  /* bytes of listeners' queues */
-};
-
-static uint64_t tcb_buffer_bytes(const struct synack_stack *st, const struct tcb *t)
-{
-	uint64_t b = (uint64_t)t->snd_buf.alloc + t->rcv_buf.alloc + tcp_snd_bytes(t);
-	for (const struct ofo_seg *o = t->ofo; o; o = o->next)
-		b += tcp_ofo_bytes(st, o);
-	return b;
-}
-
-static void mem_conn(void *ctx, struct hnode *n)
-{
-	struct mem_walk *w = ctx;
-	struct conn_head *h = container_of(n, struct conn_head, node);
-	if (h->node.kind != CONN_TCB)
-		return; /* TIME_WAIT records are counted as a whole */
-	const struct tcb *t = container_of(h, struct tcb, h);
-	if (t->state == SYNACK_SYN_RECEIVED) {
-		w->syn_pending++;
-		if (tcp_child(t))
-			w->syn_ext += sizeof(struct tcp_child);
-		if (t->rare)
-			w->syn_ext += sizeof(struct tcb_rare);
-		if (t->sender)
-			w->syn_ext += sizeof(struct tcp_sender);
-	}
-	if (tcp_lsn(t))
-		w->listen_ext += sizeof(struct tcp_listen);
-	w->m->buffers += tcb_buffer_bytes(w->st, t);
-}
-
-/*
- * Walks the tables rather than counting on every allocation: the answer is
- * exact, and the per-packet paths carry no bookkeeping for a question asked
- * rarely.  Every TCB is counted through conns_live, so one that sits in no
- * table (none should) would still be seen.
- */
 void synack_memory(const struct synack_stack *st, struct synack_mem *out)
 {
-	struct mem_walk w;
 	if (!out)
 		return;
 	memset(out, 0, sizeof(*out));
 	if (!st)
 		return;
-	w.st = st;
-	w.m = out;
-	w.syn_pending = 0;
-	w.syn_ext = 0;
-	w.listen_ext = 0;
-	htable_foreach(&st->conns, mem_conn, &w);
-	htable_foreach(&st->listeners, mem_conn, &w);
-	/* Child links, rare state and the sender's state are counted with
-	 * their TCB: in syn_pending while the handshake is open, else in
-	 * tcbs; transmit records with the buffers. */
-	out->syn_pending = w.syn_pending * sizeof(struct tcb) + w.syn_ext;
-	out->tcbs = (st->stats.conns_live - w.syn_pending) * sizeof(struct tcb) +
-	            slab_live_bytes(&st->child_slab) + slab_live_bytes(&st->rare_slab) +
-	            slab_live_bytes(&st->sender_slab) - w.syn_ext +
-	            w.listen_ext;
-	out->time_wait = st->tw_records * sizeof(struct tw);
-	out->cached = slab_cached_bytes(&st->tcb_slab) + slab_cached_bytes(&st->child_slab) +
-	              slab_cached_bytes(&st->rare_slab) + slab_cached_bytes(&st->sender_slab) +
-	              slab_cached_bytes(&st->txq_slab) + slab_cached_bytes(&st->sock_slab) +
-	              slab_cached_bytes(&st->tw_slab) + slab_cached_bytes(&st->buf_slab) +
-	              slab_cached_bytes(&st->ofo_slab);
-	out->sockets = (uint64_t)st->nsocks *
-	                   (sizeof(*st->socks) + sizeof(*st->free_fds) + sizeof(*st->evq_mark)) +
-	               (st->ports ? (uint64_t)(st->ports_mask + 1) * sizeof(*st->ports) : 0);
-	for (int i = 0; i < st->nsocks; i++)
-		if (st->socks[i]) {
-			out->sockets += sizeof(struct sock);
-			if (st->socks[i]->rcv_left)
-				out->buffers += sizeof(struct ring) + st->socks[i]->rcv_left->alloc;
-		}
-	out->packets =
-	    (uint64_t)(st->out_len + st->pkt_free_len) * (sizeof(struct pkt) + st->pkt_size);
-	out->other = sizeof(*st) +
-	             (uint64_t)st->cfg.trace_capacity * sizeof(*st->trace) +
-	             htable_bytes(&st->conns) + htable_bytes(&st->listeners) +
-	             timer_queue_bytes(&st->timers) + st->evq_cap * sizeof(*st->evq);
+	/* Each layer counts what it holds; the stack adds itself, the trace
+	 * ring and the datagrams waiting in (or pooled for) the outbox. */
+	const struct net_layer *n = &st->sock.tcp.net;
+	tcp_memory(&st->sock.tcp, out);
+	sock_memory(&st->sock, out);
+	out->packets = (uint64_t)(n->out_len + n->pkt_free_len) * (sizeof(struct pkt) + n->pkt_size);
+	out->other += sizeof(*st) + (uint64_t)ENV(st)->cfg.trace_capacity * sizeof(*ENV(st)->trace);
 	out->total = out->tcbs + out->time_wait + out->syn_pending + out->buffers + out->other +
 	             out->sockets + out->packets + out->cached;
 }

@@ -1,0 +1,162 @@
+/*
+ * TCP's state in a stack (struct tcp_layer): made, torn down, its timers
+ * run, and what it holds counted for synack_memory() and synack_stats().
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "tcp/tcp.h"
+
+int tcp_layer_init(struct tcp_layer *tl)
+{
+	timer_queue_init(&tl->timers);
+	timer_node_init(&tl->tw_timer);
+	/* The caches keep what a burst of this many connections frees. */
+	slab_init(&tl->tcb_slab, sizeof(struct tcb), 256);
+	slab_init(&tl->child_slab, sizeof(struct tcp_child), 256);
+	slab_init(&tl->rare_slab, sizeof(struct tcb_rare), 256);
+	slab_init(&tl->sender_slab, sizeof(struct tcp_sender), 256);
+	slab_init(&tl->txq_slab, TCP_TXQ_FIRST_BYTES, 256);
+	slab_init(&tl->tw_slab, sizeof(struct tw), 1024);
+	slab_init(&tl->buf_slab, RING_FIRST_ALLOC, 256);
+	slab_init(&tl->ofo_slab, sizeof(struct ofo_seg) + ENV(tl)->cfg.mtu, 256);
+	if (htable_init(&tl->conns, tl->key_hash, 64) != 0)
+		return -ENOMEM;
+	if (htable_init(&tl->listeners, tl->key_hash, 16) != 0) {
+		htable_fini(&tl->conns);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+struct collect {
+	struct conn_head **v;
+	size_t n, cap;
+};
+
+static void collect_conn(void *ctx, struct hnode *n)
+{
+	struct collect *c = ctx;
+	if (c->n < c->cap)
+		c->v[c->n++] = container_of(n, struct conn_head, node);
+}
+
+void tcp_layer_fini(struct tcp_layer *tl)
+{
+	/* The connections are collected first: freeing one takes it out of
+	 * its table, which must not change while it is walked.  Teardown
+	 * uses the one path that frees a TCB (it sends and traces nothing). */
+	struct collect c = {0};
+	c.cap = tl->conns.count + tl->listeners.count;
+	c.v = c.cap ? malloc(c.cap * sizeof(*c.v)) : NULL;
+	if (c.v) {
+		htable_foreach(&tl->conns, collect_conn, &c);
+		htable_foreach(&tl->listeners, collect_conn, &c);
+		for (size_t i = 0; i < c.n; i++)
+			if (c.v[i]->node.kind == CONN_TCB)
+				tcp_tcb_free(container_of(c.v[i], struct tcb, h));
+		free(c.v);
+	}
+	tcp_tw_free_all(tl);
+	slab_fini(&tl->tcb_slab);
+	slab_fini(&tl->child_slab);
+	slab_fini(&tl->rare_slab);
+	slab_fini(&tl->sender_slab);
+	slab_fini(&tl->txq_slab);
+	slab_fini(&tl->tw_slab);
+	slab_fini(&tl->buf_slab);
+	slab_fini(&tl->ofo_slab);
+	htable_fini(&tl->conns);
+	htable_fini(&tl->listeners);
+	timer_queue_fini(&tl->timers);
+}
+
+void tcp_advance(struct tcp_layer *tl)
+{
+	struct timer_node *n;
+	while ((n = timer_pop_due(&tl->timers, ENV(tl)->now)) != NULL)
+		tcp_timer_fire(tl, n);
+}
+
+static void sum_buffers(void *ctx, struct hnode *n)
+{
+	struct conn_head *h = container_of(n, struct conn_head, node);
+	uint64_t *sum = ctx;
+	if (h->node.kind == CONN_TCB) {
+		const struct tcb *t = container_of(h, struct tcb, h);
+		*sum += t->snd_buf.len + t->rcv_buf.len + t->ofo_bytes;
+	}
+}
+
+uint64_t tcp_bytes_buffered(const struct tcp_layer *tl)
+{
+	/* Summed on demand rather than tracked on every packet: the hot path
+	 * stays free of bookkeeping. */
+	uint64_t sum = 0;
+	htable_foreach(&tl->conns, sum_buffers, &sum);
+	return sum;
+}
+
+struct mem_walk {
+	const struct tcp_layer *tl;
+	struct synack_mem *m;
+	uint64_t syn_pending; /* TCBs in SYN_RECEIVED */
+	uint64_t syn_ext;     /* bytes of their child links, rare state and sender */
+	uint64_t listen_ext;  /* bytes of listeners' queues */
+};
+
+static uint64_t tcb_buffer_bytes(const struct tcp_layer *tl, const struct tcb *t)
+{
+	uint64_t b = (uint64_t)t->snd_buf.alloc + t->rcv_buf.alloc + tcp_snd_bytes(t);
+	for (const struct ofo_seg *o = t->ofo; o; o = o->next)
+		b += tcp_ofo_bytes(tl, o);
+	return b;
+}
+
+static void mem_conn(void *ctx, struct hnode *n)
+{
+	struct mem_walk *w = ctx;
+	struct conn_head *h = container_of(n, struct conn_head, node);
+	if (h->node.kind != CONN_TCB)
+		return; /* TIME_WAIT records are counted as a whole */
+	const struct tcb *t = container_of(h, struct tcb, h);
+	if (t->state == SYNACK_SYN_RECEIVED) {
+		w->syn_pending++;
+		if (tcp_child(t))
+			w->syn_ext += sizeof(struct tcp_child);
+		if (t->rare)
+			w->syn_ext += sizeof(struct tcb_rare);
+		if (t->sender)
+			w->syn_ext += sizeof(struct tcp_sender);
+	}
+	if (tcp_lsn(t))
+		w->listen_ext += sizeof(struct tcp_listen);
+	w->m->buffers += tcb_buffer_bytes(w->tl, t);
+}
+
+/*
+ * Walks the tables rather than counting on every allocation: the answer is
+ * exact, and the per-packet paths carry no bookkeeping for a question asked
+ * rarely.  Every TCB is counted through conns_live, so one that sits in no
+ * table (none should) would still be seen.
+ */
+void tcp_memory(const struct tcp_layer *tl, struct synack_mem *out)
+{
+	struct mem_walk w = {tl, out, 0, 0, 0};
+	htable_foreach(&tl->conns, mem_conn, &w);
+	htable_foreach(&tl->listeners, mem_conn, &w);
+	/* Child links, rare state and the sender's state are counted with
+	 * their TCB: in syn_pending while the handshake is open, else in
+	 * tcbs; transmit records with the buffers. */
+	out->syn_pending = w.syn_pending * sizeof(struct tcb) + w.syn_ext;
+	out->tcbs = (ENV(tl)->stats.conns_live - w.syn_pending) * sizeof(struct tcb) +
+	            slab_live_bytes(&tl->child_slab) + slab_live_bytes(&tl->rare_slab) +
+	            slab_live_bytes(&tl->sender_slab) - w.syn_ext + w.listen_ext;
+	out->time_wait = tl->tw_records * sizeof(struct tw);
+	out->cached += slab_cached_bytes(&tl->tcb_slab) + slab_cached_bytes(&tl->child_slab) +
+	               slab_cached_bytes(&tl->rare_slab) + slab_cached_bytes(&tl->sender_slab) +
+	               slab_cached_bytes(&tl->txq_slab) + slab_cached_bytes(&tl->tw_slab) +
+	               slab_cached_bytes(&tl->buf_slab) + slab_cached_bytes(&tl->ofo_slab);
+	out->other += htable_bytes(&tl->conns) + htable_bytes(&tl->listeners) +
+	              timer_queue_bytes(&tl->timers);
+}
