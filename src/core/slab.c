@@ -12,31 +12,18 @@ void slab_init(struct slab *s, size_t size, uint32_t keep)
 	s->live = 0;
 }
 
-void *slab_alloc(struct slab *s)
+void *slab_alloc_slow(struct slab *s)
 {
-	void *p = s->free;
-	if (p) {
-		memcpy(&s->free, p, sizeof(void *));
-		s->nfree--;
-	} else if (!(p = malloc(s->size))) {
-		return NULL;
-	}
-	s->live++;
+	void *p = malloc(s->size);
+	if (p)
+		s->live++;
 	return p;
 }
 
-void slab_free(struct slab *s, void *p)
+void slab_free_slow(struct slab *s, void *p)
 {
-	if (!p)
-		return;
 	s->live--;
-	if (s->nfree >= s->keep) {
-		free(p);
-		return;
-	}
-	memcpy(p, &s->free, sizeof(void *));
-	s->free = p;
-	s->nfree++;
+	free(p);
 }
 
 void slab_fini(struct slab *s)

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct slab {
 	void *free;     /* singly linked through each object's first word */
@@ -19,9 +20,37 @@ struct slab {
 };
 
 void slab_init(struct slab *s, size_t size, uint32_t keep);
-/* Returns an object (contents unspecified) or NULL when out of memory. */
-void *slab_alloc(struct slab *s);
-void slab_free(struct slab *s, void *p);
+/* The allocator's side: an empty free list, or a full one. */
+void *slab_alloc_slow(struct slab *s);
+void slab_free_slow(struct slab *s, void *p);
+
+/* Returns an object (contents unspecified) or NULL when out of memory.
+ * The free-list paths are inline: every connection, buffer and record
+ * comes and goes through them. */
+static inline void *slab_alloc(struct slab *s)
+{
+	void *p = s->free;
+	if (!p)
+		return slab_alloc_slow(s);
+	memcpy(&s->free, p, sizeof(void *));
+	s->nfree--;
+	s->live++;
+	return p;
+}
+/* Takes back an object (NULL is ignored). */
+static inline void slab_free(struct slab *s, void *p)
+{
+	if (!p)
+		return;
+	if (s->nfree >= s->keep) {
+		slab_free_slow(s, p);
+		return;
+	}
+	s->live--;
+	memcpy(p, &s->free, sizeof(void *));
+	s->free = p;
+	s->nfree++;
+}
 /* An object handed out leaves the slab for good (its owner reallocates or
  * frees it directly), or comes back under the slab's care. */
 static inline void slab_forget(struct slab *s)

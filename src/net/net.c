@@ -82,21 +82,3 @@ void net_outbox_push(struct net_layer *n, struct pkt *p)
 	n->out_tail = p;
 	n->out_len++;
 }
-
-ssize_t net_outbox_pop(struct net_layer *n, void *buf, size_t cap)
-{
-	struct pkt *p = n->out_head;
-	size_t len;
-	if (!p)
-		return 0;
-	if (!buf || cap < p->len)
-		return -EMSGSIZE;
-	len = p->len;
-	memcpy(buf, p->data, len);
-	n->out_head = p->next;
-	if (!n->out_head)
-		n->out_tail = NULL;
-	n->out_len--;
-	net_pkt_free(n, p);
-	return (ssize_t)len;
-}

@@ -10,8 +10,11 @@
 #ifndef SYNACK_NET_H
 #define SYNACK_NET_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
 
 #include "core/addr.h"
 #include "core/env.h"
@@ -56,8 +59,25 @@ void net_pkt_free(struct net_layer *n, struct pkt *p);
  * (IpOutDiscards, SYNACK_DROP_OUTBOX_FULL). */
 void net_outbox_push(struct net_layer *n, struct pkt *p);
 /* Takes the oldest queued datagram: its length, 0 when none is queued, or
- * -EMSGSIZE when buf (cap bytes) cannot hold it. */
-ssize_t net_outbox_pop(struct net_layer *n, void *buf, size_t cap);
+ * -EMSGSIZE when buf (cap bytes) cannot hold it.  Inline: the caller
+ * drains every datagram through it. */
+static inline ssize_t net_outbox_pop(struct net_layer *n, void *buf, size_t cap)
+{
+	struct pkt *p = n->out_head;
+	size_t len;
+	if (!p)
+		return 0;
+	if (!buf || cap < p->len)
+		return -EMSGSIZE;
+	len = p->len;
+	memcpy(buf, p->data, len);
+	n->out_head = p->next;
+	if (!n->out_head)
+		n->out_tail = NULL;
+	n->out_len--;
+	net_pkt_free(n, p);
+	return (ssize_t)len;
+}
 
 #include "net/ip4.h"
 

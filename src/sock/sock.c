@@ -32,12 +32,6 @@ static uint32_t default_mss(const struct sock_layer *st)
 static int port_ref(struct sock_layer *st, const struct sock *so);
 static void port_unref(struct sock_layer *st, const struct sock *so);
 
-struct sock *sock_get(struct sock_layer *st, int fd)
-{
-	if (!st || fd < 0 || fd >= st->nsocks)
-		return NULL;
-	return st->socks[fd];
-}
 
 /* Declares so, the socket s names, for a public call, which returns
  * -EBADF when there is none (-EINVAL without a stack). */
@@ -124,6 +118,38 @@ static void sock_release(struct sock_layer *st, struct sock *so)
 	slab_free(&st->sock_slab, so);
 }
 
+/* ------------------------------------------------------------------ */
+/* Readiness queue.                                                    */
+
+/* Inline in both callers: TCP reports readiness on every ACK and state
+ * change, through sock_tcp_event. */
+static inline void notify(struct sock_layer *st, int fd)
+{
+	struct sock *so = sock_get(st, fd);
+	if (!so || st->evq_mark[fd])
+		return;
+	if (st->evq_len == st->evq_cap) {
+		size_t cap = st->evq_cap ? st->evq_cap * 2 : 64;
+		int *q = malloc(cap * sizeof(*q));
+		if (!q)
+			return; /* synack_events() still tells the truth */
+		for (size_t i = 0; i < st->evq_len; i++)
+			q[i] = st->evq[(st->evq_head + i) % st->evq_cap];
+		free(st->evq);
+		st->evq = q;
+		st->evq_cap = cap;
+		st->evq_head = 0;
+	}
+	st->evq[(st->evq_head + st->evq_len) % st->evq_cap] = fd;
+	st->evq_len++;
+	st->evq_mark[fd] = 1;
+}
+
+void sock_notify(struct sock_layer *st, int fd)
+{
+	notify(st, fd);
+}
+
 /* The connection of fd is going away (err: 0, or what the application is
  * told): the socket keeps unread data and the error. */
 static void sock_detach(struct sock_layer *st, int fd, int err)
@@ -158,7 +184,7 @@ static void sock_tcp_event(struct tcp_layer *tl, int fd, int ev, int err)
 	if (ev == TCP_SOCK_DETACH)
 		sock_detach(st, fd, err);
 	else
-		sock_notify(st, fd);
+		notify(st, fd);
 }
 
 int sock_layer_init(struct sock_layer *st)
@@ -212,31 +238,6 @@ uint64_t sock_bytes_buffered(const struct sock_layer *st)
 		if (st->socks[i] && st->socks[i]->rcv_left)
 			sum += st->socks[i]->rcv_left->len;
 	return sum;
-}
-
-/* ------------------------------------------------------------------ */
-/* Readiness queue.                                                    */
-
-void sock_notify(struct sock_layer *st, int fd)
-{
-	struct sock *so = sock_get(st, fd);
-	if (!so || st->evq_mark[fd])
-		return;
-	if (st->evq_len == st->evq_cap) {
-		size_t cap = st->evq_cap ? st->evq_cap * 2 : 64;
-		int *q = malloc(cap * sizeof(*q));
-		if (!q)
-			return; /* synack_events() still tells the truth */
-		for (size_t i = 0; i < st->evq_len; i++)
-			q[i] = st->evq[(st->evq_head + i) % st->evq_cap];
-		free(st->evq);
-		st->evq = q;
-		st->evq_cap = cap;
-		st->evq_head = 0;
-	}
-	st->evq[(st->evq_head + st->evq_len) % st->evq_cap] = fd;
-	st->evq_len++;
-	st->evq_mark[fd] = 1;
 }
 
 int synack_event_next(struct synack_stack *stack, struct synack_event *ev)

@@ -102,7 +102,14 @@ void sock_layer_fini(struct sock_layer *sl);
 void sock_memory(const struct sock_layer *sl, struct synack_mem *out);
 uint64_t sock_bytes_buffered(const struct sock_layer *sl);
 
-struct sock *sock_get(struct sock_layer *st, int fd);
+/* The socket fd names, or NULL (inline: every call and every readiness
+ * report looks one up). */
+static inline struct sock *sock_get(struct sock_layer *st, int fd)
+{
+	if (!st || fd < 0 || fd >= st->nsocks)
+		return NULL;
+	return st->socks[fd];
+}
 /* Queues fd for synack_event_next (its readiness may have changed). */
 void sock_notify(struct sock_layer *st, int fd);
 
