@@ -32,38 +32,14 @@ void net_layer_fini(struct net_layer *n)
 	n->out_len = n->pkt_free_len = 0;
 }
 
-int net_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_up *up)
+struct pkt *net_pkt_alloc_slow(struct net_layer *n)
 {
-	/* IPv6 (version 6) will be told apart here. */
-	return ip4_input(st, pkt, len, up);
-}
-
-struct pkt *net_pkt_alloc(struct net_layer *n)
-{
-	struct pkt *p = n->pkt_free;
+	struct pkt *p = malloc(sizeof(*p) + n->pkt_size);
 	if (p) {
-		n->pkt_free = p->next;
-		n->pkt_free_len--;
-	} else {
-		p = malloc(sizeof(*p) + n->pkt_size);
-		if (!p)
-			return NULL;
+		p->next = NULL;
+		p->len = 0;
 	}
-	p->next = NULL;
-	p->len = 0;
 	return p;
-}
-
-void net_pkt_free(struct net_layer *n, struct pkt *p)
-{
-	/* Keep a bounded free list so a burst does not pin memory forever. */
-	if (n->pkt_free_len >= 256) {
-		free(p);
-		return;
-	}
-	p->next = n->pkt_free;
-	n->pkt_free = p;
-	n->pkt_free_len++;
 }
 
 void net_outbox_push(struct net_layer *n, struct pkt *p)

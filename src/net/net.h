@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/types.h>
@@ -53,8 +54,29 @@ void net_layer_fini(struct net_layer *n);
 
 /* The outbox.  A datagram comes from the pool (or the allocator; NULL when
  * memory ran out), goes to the caller's FIFO, or back to the pool. */
-struct pkt *net_pkt_alloc(struct net_layer *n);
-void net_pkt_free(struct net_layer *n, struct pkt *p);
+struct pkt *net_pkt_alloc_slow(struct net_layer *n);
+static inline struct pkt *net_pkt_alloc(struct net_layer *n)
+{
+	struct pkt *p = n->pkt_free;
+	if (!p)
+		return net_pkt_alloc_slow(n);
+	n->pkt_free = p->next;
+	n->pkt_free_len--;
+	p->next = NULL;
+	p->len = 0;
+	return p;
+}
+static inline void net_pkt_free(struct net_layer *n, struct pkt *p)
+{
+	/* Keep a bounded free list so a burst does not pin memory forever. */
+	if (n->pkt_free_len >= 256) {
+		free(p);
+		return;
+	}
+	p->next = n->pkt_free;
+	n->pkt_free = p;
+	n->pkt_free_len++;
+}
 /* Queues a finished datagram for the caller; past outbox_max it is dropped
  * (IpOutDiscards, SYNACK_DROP_OUTBOX_FULL). */
 void net_outbox_push(struct net_layer *n, struct pkt *p);
@@ -139,7 +161,11 @@ struct net_up {
  * when TCP drops an error, net_error_dropped counts and traces it as the
  * network layer's own drops are.
  */
-int net_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_up *up);
+static inline int net_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_up *up)
+{
+	/* IPv6 (version 6) will be told apart here. */
+	return ip4_input(st, pkt, len, up);
+}
 int net_error_dropped(struct net_layer *st, const struct net_up *up, int reason);
 
 #endif

@@ -88,7 +88,7 @@ static inline void tcp_sock_event(struct tcp_layer *tl, int sockfd, int ev, int 
  * nothing sent or traced), its timers run, and what it holds. */
 int tcp_layer_init(struct tcp_layer *tl);
 void tcp_layer_fini(struct tcp_layer *tl);
-void tcp_advance(struct tcp_layer *tl);
+/* tcp_advance (tcp_timer.c's section) runs the due timers. */
 static inline uint64_t tcp_next_deadline(const struct tcp_layer *tl)
 {
 	return timer_next(&tl->timers);
@@ -359,7 +359,29 @@ void tcp_done(struct tcb *tcb, int cause, int err);
 /* Takes the TCB out of every table and away from its socket (told err),
  * then frees it; its state is already CLOSED or TIME_WAIT. */
 void tcp_tcb_release(struct tcb *tcb, int err);
-void tcp_rearm(struct tcb *tcb);
+/* Arms the connection's one timer for the earliest of its deadlines
+ * (inline: every segment in and out ends with it, and most of the time the
+ * timer is already where it should be).  fin2_at and close_wait_at share
+ * their storage (one deadline for FIN_WAIT_2 or CLOSE_WAIT). */
+static inline void tcp_rearm(struct tcb *tcb)
+{
+	uint64_t at = tcb->rtx_at;
+	if (tcb->fin2_at < at)
+		at = tcb->fin2_at;
+	if (tcb->delack_at < at)
+		at = tcb->delack_at;
+	if (tcb->ka_at < at)
+		at = tcb->ka_at;
+	if (at == SYNACK_NEVER) {
+		timer_cancel(&tcb->st->timers, &tcb->timer);
+		return;
+	}
+	if (timer_armed(&tcb->timer) && tcb->timer.at == at)
+		return;
+	/* On allocation failure the connection runs without a timer; the
+	 * next arming tries again.  Nothing is corrupted. */
+	(void)timer_arm(&tcb->st->timers, &tcb->timer, at);
+}
 /* Our FIN's sequence number: just after the last byte of the send buffer
  * (once the application has closed; inline, asked on every ACK). */
 static inline uint32_t tcp_fin_seq(const struct tcb *tcb)
@@ -617,6 +639,13 @@ int tcp_send_raw(struct tcp_layer *st, const struct tuple *t, uint32_t seq, uint
 
 /* tcp_timer.c */
 void tcp_timer_fire(struct tcp_layer *st, struct timer_node *n);
+/* Runs every timer that is due (the stack calls this whenever time moves). */
+static inline void tcp_advance(struct tcp_layer *tl)
+{
+	struct timer_node *n;
+	while ((n = timer_pop_due(&tl->timers, ENV(tl)->now)) != NULL)
+		tcp_timer_fire(tl, n);
+}
 void tcp_arm_rtx(struct tcb *tcb);
 void tcp_rtt_sample(struct tcb *tcb, uint32_t rtt_us);
 /* Schedules (or sends at once) the ACK for data just received. */

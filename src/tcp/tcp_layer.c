@@ -71,13 +71,6 @@ void tcp_layer_fini(struct tcp_layer *tl)
 	timer_queue_fini(&tl->timers);
 }
 
-void tcp_advance(struct tcp_layer *tl)
-{
-	struct timer_node *n;
-	while ((n = timer_pop_due(&tl->timers, ENV(tl)->now)) != NULL)
-		tcp_timer_fire(tl, n);
-}
-
 static void sum_buffers(void *ctx, struct hnode *n)
 {
 	struct conn_head *h = container_of(n, struct conn_head, node);

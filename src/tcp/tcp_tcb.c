@@ -160,28 +160,6 @@ uint32_t tcp_isn(struct tcp_layer *st, const struct tuple *t)
 	return (uint32_t)siphash24(st->key_isn, b, n) + (uint32_t)(ENV(st)->now / 4);
 }
 
-void tcp_rearm(struct tcb *tcb)
-{
-	uint64_t at = tcb->rtx_at;
-	if (tcb->fin2_at < at)
-		at = tcb->fin2_at;
-	if (tcb->close_wait_at < at)
-		at = tcb->close_wait_at;
-	if (tcb->delack_at < at)
-		at = tcb->delack_at;
-	if (tcb->ka_at < at)
-		at = tcb->ka_at;
-	if (at == SYNACK_NEVER) {
-		timer_cancel(&tcb->st->timers, &tcb->timer);
-		return;
-	}
-	if (timer_armed(&tcb->timer) && tcb->timer.at == at)
-		return;
-	/* On allocation failure the connection runs without a timer; the
-	 * next arming tries again.  Nothing is corrupted. */
-	(void)timer_arm(&tcb->st->timers, &tcb->timer, at);
-}
-
 void tcp_tcb_release(struct tcb *tcb, int err)
 {
 	struct tcp_layer *st = tcb->st;
