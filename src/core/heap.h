@@ -58,6 +58,22 @@ HEAP_INLINE void heap_store(void *base, const struct heap_ops *ops, size_t i, co
 		ops->placed(dst, i, ctx);
 }
 
+/* Moves the hole at i towards the root while hole (the element that will
+ * fill it) is before its parent, each parent moved down once; returns
+ * where the hole ends. */
+HEAP_INLINE size_t heap_rise(void *base, size_t i, const void *hole, const struct heap_ops *ops,
+                             void *ctx)
+{
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!ops->before(hole, heap_at(base, ops, parent), ctx))
+			break;
+		heap_store(base, ops, i, heap_at(base, ops, parent), ctx);
+		i = parent;
+	}
+	return i;
+}
+
 /*
  * Puts elem into the hole at position i of a heap of len elements (the
  * element that was at i is overwritten) and moves it towards the root while
@@ -70,13 +86,7 @@ HEAP_INLINE void heap_place(void *base, size_t len, size_t i, const void *elem,
 	unsigned char hole[HEAP_ELEM_MAX];
 	assert(ops->size <= sizeof(hole));
 	memcpy(hole, elem, ops->size);
-	while (i > 0) {
-		size_t parent = (i - 1) / 2;
-		if (!ops->before(hole, heap_at(base, ops, parent), ctx))
-			break;
-		heap_store(base, ops, i, heap_at(base, ops, parent), ctx);
-		i = parent;
-	}
+	i = heap_rise(base, i, hole, ops, ctx);
 	for (;;) {
 		size_t child = 2 * i + 1;
 		if (child >= len || child < i) /* child < i: 2i + 1 wrapped */
@@ -106,17 +116,9 @@ HEAP_INLINE void heap_append(void *base, size_t len, const void *elem, const str
 	/* heap_place() would find no child below a new leaf; the loop towards
 	 * the root is all there is to do. */
 	unsigned char hole[HEAP_ELEM_MAX];
-	size_t i = len;
 	assert(ops->size <= sizeof(hole));
 	memcpy(hole, elem, ops->size);
-	while (i > 0) {
-		size_t parent = (i - 1) / 2;
-		if (!ops->before(hole, heap_at(base, ops, parent), ctx))
-			break;
-		heap_store(base, ops, i, heap_at(base, ops, parent), ctx);
-		i = parent;
-	}
-	heap_store(base, ops, i, hole, ctx);
+	heap_store(base, ops, heap_rise(base, len, hole, ops, ctx), hole, ctx);
 }
 
 /* Removes the element at i of a heap of len elements, copying it to out
