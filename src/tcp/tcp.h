@@ -354,7 +354,7 @@ uint32_t tcp_isn(struct tcp_layer *st, const struct tuple *t);
 int tcp_tcb_hash(struct tcb *tcb, int listening);
 void tcp_tcb_unhash(struct tcb *tcb);
 /* Ends the connection: CLOSED, timers off, out of the tables, the socket
- * told err (0 for a normal end); frees the TCB unless a socket holds it. */
+ * told err (0 for a normal end, TCP_SOCK_DETACH), and the TCB freed. */
 void tcp_done(struct tcb *tcb, int cause, int err);
 /* Takes the TCB out of every table and away from its socket (told err),
  * then frees it; its state is already CLOSED or TIME_WAIT. */

@@ -10,12 +10,13 @@
  * (CUBIC, RFC 9438) needs no clock of its own.
  *
  * Each algorithm is one file (cc_reno.c ...) defining a struct tcp_cc_ops,
- * listed in tcp_cc.c.  Its per-connection state lives in tcb->cc_priv,
- * TCP_CC_PRIV_SIZE bytes aligned for uint64_t, inside the TCB: every
- * synchronized connection runs an algorithm, so an out-of-line area would
- * cost each of them a pointer and an allocation more than it saves on
- * listeners and half-open connections.  An algorithm declares its state as
- * a struct and checks with TCP_CC_PRIV_FITS that it fits.
+ * listed in tcp_cc.c.  Its per-connection state lives in the sender's
+ * state beside the TCB (struct tcp_sender, tcp_cc_priv()), TCP_CC_PRIV_SIZE
+ * bytes aligned for uint64_t: out of line, taken from a per-stack cache
+ * when the connection will send, so that listeners and half-open
+ * connections do not carry it and the TCB keeps its size.  An algorithm
+ * declares its state as a struct and checks with TCP_CC_PRIV_FITS that it
+ * fits.
  */
 #ifndef SYNACK_TCP_CC_H
 #define SYNACK_TCP_CC_H
@@ -30,7 +31,7 @@ struct tcb;
 #define TCP_CC_PRIV_SIZE 64
 #define TCP_CC_PRIV_FITS(type)                                                                     \
 	_Static_assert(sizeof(type) <= TCP_CC_PRIV_SIZE && _Alignof(type) <= _Alignof(uint64_t),   \
-	               #type " fits in tcb->cc_priv")
+	               #type " fits in the congestion control area")
 
 /* The ACK signal: an ACK advanced SND.UNA (RFC 5681 section 2's "new
  * data" ACK).  Recovery has already acted on it when the algorithm hears
@@ -70,7 +71,7 @@ struct tcp_cc_event {
 
 struct tcp_cc_ops {
 	const char *name;
-	/* Sets up cc_priv (cwnd and ssthresh are already the initial values). */
+	/* Sets up its area (cwnd and ssthresh are already the initial values). */
 	void (*init)(struct tcb *tcb, uint64_t now);
 	/* The ACK signal, for every ACK of new data on a synchronized
 	 * connection: grow cwnd where the algorithm's rules say so. */
