@@ -64,37 +64,34 @@ static int64_t state_duration(struct demo *d, int h, int st)
 	return -1;
 }
 
+/* Whether e is a trace record of host h of kind `kind` whose flags include
+ * all and none of none, with data (data > 0), without (data < 0) or
+ * either (0). */
+static int seg_matches(const struct render_event *e, int h, int kind, uint8_t all, uint8_t none,
+                       int data)
+{
+	if (e->kind != RENDER_TRACE || e->host != h || e->tr.kind != kind)
+		return 0;
+	if ((e->tr.flags & all) != all || (e->tr.flags & none))
+		return 0;
+	return !((data > 0 && e->tr.len == 0) || (data < 0 && e->tr.len != 0));
+}
+
 const struct render_event *demo_seg(struct demo *d, int h, int kind, uint8_t all, uint8_t none,
                                     int data, int nth)
 {
 	int seen = 0;
-	for (size_t i = 0; i < d->log.n; i++) {
-		const struct render_event *e = &d->log.ev[i];
-		if (e->kind != RENDER_TRACE || e->host != h || e->tr.kind != kind)
-			continue;
-		if ((e->tr.flags & all) != all || (e->tr.flags & none))
-			continue;
-		if ((data > 0 && e->tr.len == 0) || (data < 0 && e->tr.len != 0))
-			continue;
-		if (seen++ == nth)
-			return e;
-	}
+	for (size_t i = 0; i < d->log.n; i++)
+		if (seg_matches(&d->log.ev[i], h, kind, all, none, data) && seen++ == nth)
+			return &d->log.ev[i];
 	return NULL;
 }
 
 int demo_seg_count(struct demo *d, int h, int kind, uint8_t all, uint8_t none, int data)
 {
 	int n = 0;
-	for (size_t i = 0; i < d->log.n; i++) {
-		const struct render_event *e = &d->log.ev[i];
-		if (e->kind != RENDER_TRACE || e->host != h || e->tr.kind != kind)
-			continue;
-		if ((e->tr.flags & all) != all || (e->tr.flags & none))
-			continue;
-		if ((data > 0 && e->tr.len == 0) || (data < 0 && e->tr.len != 0))
-			continue;
-		n++;
-	}
+	for (size_t i = 0; i < d->log.n; i++)
+		n += seg_matches(&d->log.ev[i], h, kind, all, none, data);
 	return n;
 }
 

@@ -410,31 +410,30 @@ static long app_recv(struct demo *d, int h)
 	return r;
 }
 
+/* Waits until host h's socket is readable and reads what is there: 0 when
+ * the wait timed out or the read failed with more than -EAGAIN. */
+static int recv_more(struct demo *d, int h)
+{
+	if (!demo_wait_for(d, h, d->sock[h],
+	                   SYNACK_POLLIN | SYNACK_POLLERR | SYNACK_POLLHUP | SYNACK_POLLRDHUP))
+		return 0;
+	long r = app_recv(d, h);
+	return !(r < 0 && r != -EAGAIN);
+}
+
 int demo_recv_bytes(struct demo *d, int h, size_t n)
 {
-	while (d->nrx[h] < n && !d->eof[h]) {
-		if (!demo_wait_for(d, h, d->sock[h],
-		                   SYNACK_POLLIN | SYNACK_POLLERR | SYNACK_POLLHUP |
-		                       SYNACK_POLLRDHUP))
+	while (d->nrx[h] < n && !d->eof[h])
+		if (!recv_more(d, h))
 			return 0;
-		long r = app_recv(d, h);
-		if (r < 0 && r != -EAGAIN)
-			return 0;
-	}
 	return d->nrx[h] >= n;
 }
 
 int demo_recv_eof(struct demo *d, int h)
 {
-	while (!d->eof[h]) {
-		if (!demo_wait_for(d, h, d->sock[h],
-		                   SYNACK_POLLIN | SYNACK_POLLERR | SYNACK_POLLHUP |
-		                       SYNACK_POLLRDHUP))
+	while (!d->eof[h])
+		if (!recv_more(d, h))
 			return 0;
-		long r = app_recv(d, h);
-		if (r < 0 && r != -EAGAIN)
-			return 0;
-	}
 	return 1;
 }
 
