@@ -69,12 +69,39 @@ int cli_parse_prob(const char *s, double *out)
 	return cli_parse_double(s, 0.0, 1.0, out);
 }
 
+struct unit {
+	const char *suffix;
+	uint64_t mult;
+};
+
+/* Digits followed by one of the n suffixes ("" for none), times its
+ * multiplier, at most max. */
+static int parse_with_unit(const char *s, const struct unit *units, size_t n, uint64_t max,
+                           uint64_t *out)
+{
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	size_t digits = strspn(s, "0123456789");
+	char num[32];
+	if (digits >= sizeof(num))
+		return -1;
+	memcpy(num, s, digits);
+	num[digits] = 0;
+	for (size_t u = 0; u < n; u++) {
+		if (strcmp(s + digits, units[u].suffix) != 0)
+			continue;
+		uint64_t v;
+		if (cli_parse_u64(num, max / units[u].mult, &v) != 0)
+			return -1;
+		*out = v * units[u].mult;
+		return 0;
+	}
+	return -1;
+}
+
 int cli_parse_bytes(const char *s, uint64_t max, uint64_t *out)
 {
-	static const struct {
-		const char *suffix;
-		uint64_t mult;
-	} UNITS[] = {
+	static const struct unit UNITS[] = {
 	    {"", 1},
 	    {"K", 1000},
 	    {"k", 1000},
@@ -84,24 +111,15 @@ int cli_parse_bytes(const char *s, uint64_t max, uint64_t *out)
 	    {"MiB", 1024 * 1024},
 	    {"GiB", 1024 * 1024 * 1024},
 	};
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	size_t digits = strspn(s, "0123456789");
-	char num[32];
-	if (digits >= sizeof(num))
-		return -1;
-	memcpy(num, s, digits);
-	num[digits] = 0;
-	for (size_t u = 0; u < sizeof(UNITS) / sizeof(UNITS[0]); u++) {
-		if (strcmp(s + digits, UNITS[u].suffix) != 0)
-			continue;
-		uint64_t v;
-		if (cli_parse_u64(num, max / UNITS[u].mult, &v) != 0)
-			return -1;
-		*out = v * UNITS[u].mult;
-		return 0;
-	}
-	return -1;
+	return parse_with_unit(s, UNITS, sizeof(UNITS) / sizeof(UNITS[0]), max, out);
+}
+
+int cli_parse_time_ms(const char *s, uint64_t max, uint64_t *out)
+{
+	static const struct unit UNITS[] = {
+	    {"", 1}, {"ms", 1}, {"s", 1000}, {"min", 60 * 1000}, {"h", 60 * 60 * 1000},
+	};
+	return parse_with_unit(s, UNITS, sizeof(UNITS) / sizeof(UNITS[0]), max, out);
 }
 
 int cli_flag_u64(const char *flag, const char *val, uint64_t max, uint64_t *out, char *err,
@@ -132,6 +150,46 @@ int cli_flag_prob(const char *flag, const char *val, double *out, char *err, siz
 	if (cli_parse_prob(val, out) == 0)
 		return 0;
 	snprintf(err, errlen, "%s: '%s' is not a probability in [0, 1]", flag, val);
+	return -1;
+}
+
+/* "16GiB" when max is a whole number of GiB, MiB or KiB, else the digits. */
+static void bytes_str(uint64_t max, char *buf, size_t len)
+{
+	static const char *const NAMES[] = {"GiB", "MiB", "KiB"};
+	for (int k = 0; k < 3; k++) {
+		uint64_t unit = 1ull << (10 * (3 - k));
+		if (max >= unit && max % unit == 0) {
+			snprintf(buf, len, "%llu%s", (unsigned long long)(max / unit), NAMES[k]);
+			return;
+		}
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)max);
+}
+
+int cli_flag_bytes(const char *flag, const char *val, uint64_t max, uint64_t *out, char *err,
+                   size_t errlen)
+{
+	if (cli_parse_bytes(val, max, out) == 0)
+		return 0;
+	char m[32];
+	bytes_str(max, m, sizeof(m));
+	snprintf(err, errlen,
+	         "%s: '%s' is not a size in bytes up to %s (digits, then optionally a unit: "
+	         "K, M, G for 1000, 1000^2, 1000^3 or KiB, MiB, GiB for 1024, 1024^2, 1024^3)",
+	         flag, val, m);
+	return -1;
+}
+
+int cli_flag_time_ms(const char *flag, const char *val, uint64_t max, uint64_t *out, char *err,
+                     size_t errlen)
+{
+	if (cli_parse_time_ms(val, max, out) == 0)
+		return 0;
+	snprintf(err, errlen,
+	         "%s: '%s' is not a time up to %llu ms (digits: milliseconds, or digits with a "
+	         "unit: ms, s, min, h)",
+	         flag, val, (unsigned long long)max);
 	return -1;
 }
 

@@ -1,9 +1,10 @@
 /*
- * Command-line parsing shared by the synack subcommands (demo, transfer):
- * flags with values ("--flag value" or "--flag=value"), whole numbers,
- * probabilities, decimal numbers and byte sizes, each with the same error
- * sentences everywhere; and the seed-to-secret derivation that makes two
- * simulated hosts replay the same ISNs from the same seed.
+ * Command-line parsing shared by the synack subcommands (demo, transfer,
+ * serve, connect): flags with values ("--flag value" or "--flag=value"),
+ * whole numbers, probabilities, decimal numbers, byte sizes and times with
+ * units, each with the same error sentences everywhere; and the
+ * seed-to-secret derivation that makes two simulated hosts replay the same
+ * ISNs from the same seed.
  */
 #ifndef SYNACK_TOOLS_CLI_H
 #define SYNACK_TOOLS_CLI_H
@@ -31,6 +32,11 @@ int cli_parse_double(const char *s, double lo, double hi, double *out);
  * accepted for K.  At most max.
  */
 int cli_parse_bytes(const char *s, uint64_t max, uint64_t *out);
+/*
+ * A time in milliseconds: digits, optionally followed by a unit: ms, s, min
+ * or h ("30s" = 30000).  At most max milliseconds.
+ */
+int cli_parse_time_ms(const char *s, uint64_t max, uint64_t *out);
 
 /*
  * The same parsers for the value of a named flag: on failure they write
@@ -41,6 +47,12 @@ int cli_flag_u64(const char *flag, const char *val, uint64_t max, uint64_t *out,
 int cli_flag_ms(const char *flag, const char *val, uint64_t max, int64_t *out, char *err,
                 size_t errlen);
 int cli_flag_prob(const char *flag, const char *val, double *out, char *err, size_t errlen);
+/* cli_parse_bytes and cli_parse_time_ms for a flag: the sentence names the
+ * accepted units and the maximum. */
+int cli_flag_bytes(const char *flag, const char *val, uint64_t max, uint64_t *out, char *err,
+                   size_t errlen);
+int cli_flag_time_ms(const char *flag, const char *val, uint64_t max, uint64_t *out, char *err,
+                     size_t errlen);
 
 /* Spreads a seed over a host's 16-byte secret (splitmix64), differently for
  * each host, so that the same seed replays the same ISNs. */
