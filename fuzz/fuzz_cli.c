@@ -2,19 +2,25 @@
  * fuzz_cli: the command-line parsers of the tools on any arguments.
  *
  * The input is split at NUL bytes into at most 32 arguments, which go to
- * the argument parsers of `synack demo` and `synack transfer` and, one by
- * one, to the value parsers they share and to synack_endpoint_parse.
- * Nothing may crash or read past an argument; a refusal must come with a
- * sentence; what is accepted must be in range, and an endpoint must print
- * and parse back to itself.
+ * the argument parsers of `synack demo`, `synack transfer`, `synack serve`
+ * and `synack connect` and, one by one, to the value parsers they share,
+ * to `--set`'s and to synack_endpoint_parse.  Nothing may crash or read
+ * past an argument; a refusal must come with a sentence; what is accepted
+ * must be in range (settings accepted by serve and connect pass
+ * synack_config_check), and an endpoint must print and parse back to
+ * itself.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps.h"
 #include "cli.h"
+#include "connect.h"
 #include "demo.h"
 #include "fuzz.h"
+#include "serve.h"
+#include "settings.h"
 #include "transfer.h"
 
 #define MAX_ARGS 32
@@ -25,6 +31,15 @@ static void check_sentence(int rc, const char *err, const char *what)
 		fuzz_fail("%s: the error sentence is not terminated", what);
 	if (rc != 0 && err[0] == '\0')
 		fuzz_fail("%s: refused without a sentence", what);
+}
+
+/* The settings serve or connect accepted are ones the stack takes. */
+static void check_settings(const struct net_opts *o, const char *what)
+{
+	struct synack_config cfg = o->cfg;
+	cfg.addr = o->addr;
+	if (synack_config_check(&cfg, NULL, 0) != 0)
+		fuzz_fail("%s: settings synack_config_check refuses were accepted", what);
 }
 
 static void one_value(const char *a)
@@ -39,6 +54,28 @@ static void one_value(const char *a)
 		fuzz_fail("cli_parse_double gave %g outside -5..5", d);
 	if (cli_parse_bytes(a, 1u << 30, &u) == 0 && u > 1u << 30)
 		fuzz_fail("cli_parse_bytes gave %llu above 2^30", (unsigned long long)u);
+	if (cli_parse_time_ms(a, 86400000, &u) == 0 && u > 86400000)
+		fuzz_fail("cli_parse_time_ms gave %llu above a day", (unsigned long long)u);
+	/* A setting written and read back is the value given, in the
+	 * row's unit. */
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	char err[200];
+	memset(err, 0, sizeof(err));
+	int row = settings_parse("--set", a, &cfg, err, sizeof(err));
+	check_sentence(row < 0 ? -1 : 0, err, "settings_parse");
+	if (row >= 0) {
+		const struct setting *r = settings_at((size_t)row);
+		char back[64], again[64];
+		settings_str(r, &cfg, back, sizeof(back));
+		struct synack_config cfg2;
+		synack_config_default(&cfg2);
+		if (settings_set("--set", r, back, &cfg2, err, sizeof(err)) != 0)
+			fuzz_fail("setting %s: '%s' does not parse back", r->name, back);
+		settings_str(r, &cfg2, again, sizeof(again));
+		if (strcmp(back, again) != 0)
+			fuzz_fail("setting %s: '%s' reads back as '%s'", r->name, back, again);
+	}
 	struct synack_endpoint ep, back;
 	if (synack_endpoint_parse(a, &ep) == 0) {
 		char buf[32];
@@ -89,6 +126,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0 && (t.bytes > TRANSFER_MAX_BYTES || isnan(t.bw_mbps)))
 		fuzz_fail("transfer: bytes %llu or rate %g accepted", (unsigned long long)t.bytes,
 		          t.bw_mbps);
+
+	struct serve_opts so;
+	serve_opts_default(&so);
+	memset(err, 0, sizeof(err));
+	rc = serve_parse_args(argc, argv, &so, err, sizeof(err));
+	check_sentence(rc, err, "serve");
+	if (rc == 0 && !so.help) {
+		check_settings(&so.net, "serve");
+		if (so.nlisten == 0 || so.nlisten > SERVE_MAX_LISTEN)
+			fuzz_fail("serve: %zu listeners accepted", so.nlisten);
+		for (size_t i = 0; i < so.nlisten; i++)
+			if (so.listen[i].port == 0 || so.listen[i].app < APP_ECHO ||
+			    so.listen[i].app > APP_HTTP)
+				fuzz_fail("serve: listener %zu is port 0 or no app", i);
+	}
+
+	struct connect_opts co;
+	connect_opts_default(&co);
+	memset(err, 0, sizeof(err));
+	rc = connect_parse_args(argc, argv, &co, err, sizeof(err));
+	check_sentence(rc, err, "connect");
+	if (rc == 0 && !co.help) {
+		check_settings(&co.net, "connect");
+		if (co.connect_timeout_ms == 0 || co.idle_timeout_ms == 0 ||
+		    co.connect_timeout_ms > 86400000 || co.idle_timeout_ms > 86400000)
+			fuzz_fail("connect: a timeout of %lld or %lld ms accepted",
+			          (long long)co.connect_timeout_ms, (long long)co.idle_timeout_ms);
+	}
 
 	for (int i = 0; i < argc; i++)
 		one_value(argv[i]);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "apps.h"
 #include "cli.h"
@@ -10,21 +11,26 @@
 #define CONNECT_CHUNK 65536
 #define CONNECT_MAX_CLOSE_AFTER_MS 3600000
 #define CONNECT_TRACE_CAPACITY 65536
+#define CONNECT_MAX_TIMEOUT_MS 86400000 /* --connect-timeout-ms, --idle-timeout-ms: a day */
 
 void connect_opts_default(struct connect_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	net_opts_default(&o->net);
+	net_opts_default(&o->net, "synack connect");
 	o->close_after_ms = -1;
+	o->connect_timeout_ms = -1;
+	o->idle_timeout_ms = -1;
 }
 
 void connect_usage(FILE *out)
 {
-	fputs("usage: synack connect --dev NAME (--tap|--tun) --addr A.B.C.D/NN HOST:PORT\n"
-	      "                      [--send FILE | --send-bytes N] [--output FILE]\n"
+	fputs("usage: synack connect --dev NAME [--create] (--tap|--tun) --addr A.B.C.D/NN\n"
+	      "                      HOST:PORT [--send FILE | --send-bytes N] [--output FILE]\n"
 	      "                      [--wait-eof | --close-after-ms N] [--pcap FILE]\n"
-	      "                      [--loss P] [--dup P] [--reorder P] [--delay-ms N] [--seed N]\n"
-	      "\n"
+	      "                      [--connect-timeout-ms T] [--idle-timeout-ms T]\n",
+	      out);
+	net_synopsis(out, "                      ");
+	fputs("\n"
 	      "Connects from a synack stack on a TUN/TAP device to HOST:PORT, sends the\n"
 	      "data while reading everything the peer sends, then closes:\n"
 	      "  by default     shutdown(SHUT_WR) once all is sent (synack closes first),\n"
@@ -35,22 +41,31 @@ void connect_usage(FILE *out)
 	      "It waits until the connection is CLOSED or in TIME_WAIT.  Every state change\n"
 	      "goes to stderr (state A -> B (cause)), then a summary line.\n"
 	      "\n"
-	      "  --send FILE      the bytes to send\n"
+	      "  --send FILE      the bytes to send (a regular file, a pipe or a device;\n"
+	      "                   a directory is refused before connecting)\n"
 	      "  --send-bytes N   send N bytes of the pattern 00000000\\n00000001\\n... (units\n"
 	      "                   as K, M, G, KiB, MiB, GiB)\n"
-	      "  --output FILE    write what the peer sends here (default: only counted)\n",
+	      "  --output FILE    write what the peer sends here (default: only counted)\n"
+	      "  --connect-timeout-ms T  give up when the connection is not established\n"
+	      "                   T after the SYN (default: when syn_retries run out);\n"
+	      "                   exit status 3\n"
+	      "  --idle-timeout-ms T  once established, abort the connection (RST) when no\n"
+	      "                   byte was sent, received or acknowledged for T; exit status 4\n"
+	      "                   (T in ms, or with a unit: ms, s, min, h; at most 24h)\n",
 	      out);
 	net_usage(out);
 	fputs("\nExit status: 0 when all sent data was acknowledged and the peer's FIN\n"
 	      "arrived; 1 on a connection error (ECONNREFUSED, ECONNRESET, ETIMEDOUT ...);\n"
-	      "2 on bad usage.  SIGINT aborts the connection (RST) and exits 1.\n",
+	      "2 on bad usage (nothing was sent); 3 when --connect-timeout-ms ran out; 4 when\n"
+	      "--idle-timeout-ms ran out.  SIGINT aborts the connection (RST) and exits 1.\n",
 	      out);
 }
 
 int connect_parse_args(int argc, char **argv, struct connect_opts *o, char *err, size_t errlen)
 {
-	static const char *const NAMES[] = {"--send", "--send-bytes", "--output",
-	                                    "--close-after-ms"};
+	static const char *const NAMES[] = {
+	    "--send",           "--send-bytes",         "--output",
+	    "--close-after-ms", "--connect-timeout-ms", "--idle-timeout-ms"};
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -67,7 +82,7 @@ int connect_parse_args(int argc, char **argv, struct connect_opts *o, char *err,
 		if (rc > 0)
 			continue;
 		const char *val;
-		int k = cli_flag_value(argc, argv, &i, NAMES, 4, &val, err, errlen);
+		int k = cli_flag_value(argc, argv, &i, NAMES, 6, &val, err, errlen);
 		if (k == -2)
 			return -1;
 		if (k == -1) {
@@ -102,12 +117,9 @@ int connect_parse_args(int argc, char **argv, struct connect_opts *o, char *err,
 			o->send_file = val;
 			break;
 		case 1:
-			if (cli_parse_bytes(val, 1ull << 40, &o->send_bytes) != 0) {
-				snprintf(err, errlen,
-				         "--send-bytes: '%s' is not a size in bytes up to 1TiB",
-				         val);
+			if (cli_flag_bytes("--send-bytes", val, 1ull << 40, &o->send_bytes, err,
+			                   errlen) != 0)
 				return -1;
-			}
 			o->have_send_bytes = 1;
 			break;
 		case 2:
@@ -117,11 +129,24 @@ int connect_parse_args(int argc, char **argv, struct connect_opts *o, char *err,
 			}
 			o->output = val;
 			break;
-		default:
+		case 3:
 			if (cli_flag_ms("--close-after-ms", val, CONNECT_MAX_CLOSE_AFTER_MS,
 			                &o->close_after_ms, err, errlen) != 0)
 				return -1;
 			break;
+		default: {
+			uint64_t ms;
+			if (cli_flag_time_ms(NAMES[k], val, CONNECT_MAX_TIMEOUT_MS, &ms, err,
+			                     errlen) != 0)
+				return -1;
+			if (ms == 0) {
+				snprintf(err, errlen, "%s: the time must be at least 1 ms",
+				         NAMES[k]);
+				return -1;
+			}
+			*(k == 4 ? &o->connect_timeout_ms : &o->idle_timeout_ms) = (int64_t)ms;
+			break;
+		}
 		}
 	}
 	if (net_check(&o->net, err, errlen) != 0)
@@ -136,6 +161,12 @@ int connect_parse_args(int argc, char **argv, struct connect_opts *o, char *err,
 	}
 	if (o->wait_eof && o->close_after_ms >= 0) {
 		snprintf(err, errlen, "--wait-eof and --close-after-ms exclude each other");
+		return -1;
+	}
+	if (o->net.cfg.trace_capacity == 0) {
+		snprintf(err, errlen,
+		         "--set trace_capacity=0: synack connect follows its connection in the "
+		         "trace, give it at least 1 entry");
 		return -1;
 	}
 	return 0;
@@ -160,6 +191,11 @@ struct client {
 	int error; /* the connection's error */
 	int state; /* last state seen in the trace */
 	int last_cause;
+	int established; /* the connection reached ESTABLISHED */
+	/* --idle-timeout-ms: what moved last, and when (0: not established). */
+	uint64_t seen_sent, seen_received;
+	uint32_t seen_snd_una;
+	uint64_t active_at;
 };
 
 /* Prints the state changes of our connection from the trace. */
@@ -177,6 +213,8 @@ static void report_states(struct client *c)
 			        synack_state_name(tr[i].to), synack_cause_name(tr[i].cause));
 			c->state = tr[i].to;
 			c->last_cause = tr[i].cause;
+			if (tr[i].to == SYNACK_ESTABLISHED)
+				c->established = 1;
 			/* After close() the FIN can only be seen here. */
 			if (tr[i].cause == SYNACK_CAUSE_RCV_FIN ||
 			    tr[i].cause == SYNACK_CAUSE_RCV_FIN_ACK)
@@ -265,6 +303,45 @@ static int pump(struct client *c)
 	return 0;
 }
 
+/*
+ * Which of our timeouts ran out at now: CONNECT_EXIT_CONNECT_TIMEOUT while
+ * the handshake is not done by connect_at + --connect-timeout-ms,
+ * CONNECT_EXIT_IDLE_TIMEOUT once nothing was sent, received or
+ * acknowledged for --idle-timeout-ms; else 0, with *next the time to look
+ * again (or left alone).
+ */
+static int timeout_due(struct client *c, uint64_t connect_at, uint64_t now, uint64_t *next)
+{
+	const struct connect_opts *o = c->o;
+	if (c->s < 0)
+		return 0;
+	if (!c->established) {
+		if (o->connect_timeout_ms < 0)
+			return 0;
+		uint64_t at = connect_at + (uint64_t)o->connect_timeout_ms * 1000;
+		if (now >= at)
+			return CONNECT_EXIT_CONNECT_TIMEOUT;
+		*next = at < *next ? at : *next;
+		return 0;
+	}
+	if (o->idle_timeout_ms < 0)
+		return 0;
+	struct synack_tcp_info ti;
+	synack_tcp_info(c->env.st, c->s, &ti);
+	if (!c->active_at || c->sent != c->seen_sent || c->received != c->seen_received ||
+	    ti.snd_una != c->seen_snd_una) {
+		c->seen_sent = c->sent;
+		c->seen_received = c->received;
+		c->seen_snd_una = ti.snd_una;
+		c->active_at = now ? now : 1;
+	}
+	uint64_t at = c->active_at + (uint64_t)o->idle_timeout_ms * 1000;
+	if (now >= at)
+		return CONNECT_EXIT_IDLE_TIMEOUT;
+	*next = at < *next ? at : *next;
+	return 0;
+}
+
 int connect_main(const struct connect_opts *o)
 {
 	struct client c;
@@ -273,12 +350,21 @@ int connect_main(const struct connect_opts *o)
 	c.s = -1;
 	c.state = SYNACK_CLOSED;
 	c.close_at = SYNACK_NEVER;
-	int status = 1;
-	char err[256];
+	int status = 1, timed_out = 0;
+	uint64_t connect_at = 0;
+	char err[1024];
 	/* Files first: a bad one is bad usage and must not touch the device. */
 	if (o->send_file && !(c.in = fopen(o->send_file, "rb"))) {
 		fprintf(stderr, "synack connect: --send: cannot read '%s': %s\n", o->send_file,
 		        strerror(errno));
+		return 2;
+	}
+	/* fopen() opens a directory for reading; only read() says EISDIR. */
+	struct stat sb;
+	if (c.in && fstat(fileno(c.in), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "synack connect: --send: '%s' is a directory, not a file\n",
+		        o->send_file);
+		fclose(c.in);
 		return 2;
 	}
 	if (o->output && !(c.out = fopen(o->output, "wb"))) {
@@ -311,6 +397,10 @@ int connect_main(const struct connect_opts *o)
 		rc = c.s;
 		goto failed;
 	}
+	rc = net_conn_opts(&o->net, st, c.s);
+	if (rc)
+		goto failed;
+	connect_at = synack_run_now(run);
 	rc = synack_connect(st, c.s, &o->peer);
 	if (rc != -EINPROGRESS && rc != 0)
 		goto failed;
@@ -358,10 +448,12 @@ int connect_main(const struct connect_opts *o)
 			}
 		}
 		uint64_t now = synack_run_now(run);
-		uint64_t wait = SYNACK_NEVER;
-		if (c.s >= 0 && c.close_at != SYNACK_NEVER)
-			wait = c.close_at > now ? c.close_at - now : 0;
-		rc = synack_run_once(run, wait);
+		uint64_t wake = c.s >= 0 ? c.close_at : SYNACK_NEVER;
+		timed_out = timeout_due(&c, connect_at, now, &wake);
+		if (timed_out)
+			goto timeout;
+		rc = synack_run_once(run, wake == SYNACK_NEVER ? SYNACK_NEVER
+		                                               : (wake > now ? wake - now : 0));
 		if (rc < 0 && rc != -EINTR) {
 			fprintf(stderr, "synack connect: the device failed: %s\n", strerror(-rc));
 			goto abort;
@@ -392,6 +484,17 @@ failed:
 	}
 	status = 1;
 	goto summary;
+timeout:
+	if (timed_out == CONNECT_EXIT_CONNECT_TIMEOUT)
+		fprintf(stderr,
+		        "synack connect: %s: no connection after %lld ms (--connect-timeout-ms), "
+		        "giving up\n",
+		        peer, (long long)o->connect_timeout_ms);
+	else
+		fprintf(stderr,
+		        "synack connect: %s: nothing sent, received or acknowledged for %lld ms "
+		        "(--idle-timeout-ms), aborting the connection\n",
+		        peer, (long long)o->idle_timeout_ms);
 abort:
 	if (c.s >= 0) {
 		synack_advance(st, synack_run_now(run));
@@ -401,7 +504,7 @@ abort:
 		synack_run_flush(run);
 	}
 	report_states(&c);
-	status = 1;
+	status = timed_out ? timed_out : 1;
 summary:
 	report_states(&c);
 	{

@@ -22,14 +22,21 @@ struct connect_opts {
 	int have_send_bytes;
 	const char *output;
 	int wait_eof;
-	int64_t close_after_ms; /* -1: not given */
+	int64_t close_after_ms;     /* -1: not given */
+	int64_t connect_timeout_ms; /* -1: not given (syn_retries decide) */
+	int64_t idle_timeout_ms;    /* -1: not given */
 	int help;
 };
+
+/* Exit statuses besides 0 (done), 1 (a connection error), 2 (bad usage). */
+#define CONNECT_EXIT_CONNECT_TIMEOUT 3 /* --connect-timeout-ms ran out */
+#define CONNECT_EXIT_IDLE_TIMEOUT 4    /* --idle-timeout-ms ran out */
 
 void connect_opts_default(struct connect_opts *o);
 int connect_parse_args(int argc, char **argv, struct connect_opts *o, char *err, size_t errlen);
 void connect_usage(FILE *out);
-/* Returns the exit status: 0 the exchange completed, 1 a connection error, 2 bad usage. */
+/* Returns the exit status: 0 the exchange completed, 1 a connection error, 2 bad usage,
+ * 3 and 4 the timeouts above. */
 int connect_main(const struct connect_opts *o);
 
 #endif

@@ -1,17 +1,108 @@
 #include "net.h"
 
 #include <errno.h>
+#include <net/if.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "settings.h"
 
-void net_opts_default(struct net_opts *o)
+/* The named flags of settings: "--time-wait-ms" sets time_wait_ms. */
+static const char *const SETTING_FLAGS[] = {
+    "--time-wait-ms",      "--fin-timeout-ms",     "--syn-retries",      "--orphan-retries",
+    "--keepalive-time-ms", "--keepalive-intvl-ms", "--keepalive-probes",
+};
+#define NSETTING_FLAGS (sizeof(SETTING_FLAGS) / sizeof(SETTING_FLAGS[0]))
+
+_Static_assert(8 * sizeof(((struct net_opts *)0)->given) >= 64, "given holds 64 settings");
+
+void net_opts_default(struct net_opts *o, const char *prog)
 {
 	memset(o, 0, sizeof(*o));
+	o->prog = prog;
 	o->seed = 1;
+	synack_config_default(&o->cfg);
+	o->user_timeout_ms = -1;
+}
+
+/* "--time-wait-ms" -> the row of time_wait_ms. */
+static const struct setting *setting_of_flag(const char *flag)
+{
+	char name[32];
+	size_t n = strlen(flag + 2);
+	if (n >= sizeof(name))
+		return NULL;
+	for (size_t i = 0; i <= n; i++)
+		name[i] = flag[2 + i] == '-' ? '_' : flag[2 + i];
+	return settings_find(name);
+}
+
+static void mark_given(struct net_opts *o, const struct setting *row)
+{
+	size_t i = 0;
+	while (settings_at(i) != row)
+		i++;
+	if (i < 64)
+		o->given |= 1ull << i;
+}
+
+static int given(const struct net_opts *o, const char *name)
+{
+	for (size_t i = 0; i < settings_count() && i < 64; i++)
+		if (strcmp(settings_at(i)->name, name) == 0)
+			return (o->given >> i) & 1;
+	return 0;
+}
+
+/* Takes --set, the named setting flags, --keepalive and --user-timeout-ms:
+ * 1 taken, 0 not one of them, -1 a bad value. */
+static int parse_setting_flag(int argc, char **argv, int *i, struct net_opts *o, char *err,
+                              size_t errlen)
+{
+	static const char *const NAMES[] = {"--set", "--user-timeout-ms"};
+	const char *a = argv[*i], *val;
+	if (strcmp(a, "--keepalive") == 0) {
+		o->keepalive = 1;
+		return 1;
+	}
+	int k = cli_flag_value(argc, argv, i, NAMES, 2, &val, err, errlen);
+	if (k == -2)
+		return -1;
+	if (k == 0) {
+		int row = settings_parse("--set", val, &o->cfg, err, errlen);
+		if (row < 0)
+			return -1;
+		mark_given(o, settings_at((size_t)row));
+		return 1;
+	}
+	if (k == 1) {
+		uint64_t ms;
+		if (cli_flag_time_ms("--user-timeout-ms", val, NET_MAX_USER_TIMEOUT_MS, &ms, err,
+		                     errlen) != 0)
+			return -1;
+		o->user_timeout_ms = (int64_t)ms;
+		return 1;
+	}
+	k = cli_flag_value(argc, argv, i, SETTING_FLAGS, NSETTING_FLAGS, &val, err, errlen);
+	if (k == -2)
+		return -1;
+	if (k < 0)
+		return 0;
+	const struct setting *row = setting_of_flag(SETTING_FLAGS[k]);
+	if (settings_set(SETTING_FLAGS[k], row, val, &o->cfg, err, errlen) != 0)
+		return -1;
+	mark_given(o, row);
+	/* Keepalive settings given by name mean keepalive is wanted. */
+	if (strncmp(SETTING_FLAGS[k], "--keepalive-", 12) == 0)
+		o->keepalive = 1;
+	return 1;
 }
 
 int net_parse_cidr(const char *s, uint32_t *addr, uint32_t *prefix_len)
@@ -37,6 +128,13 @@ int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err,
 	static const char *const NAMES[] = {"--dev", "--addr",    "--pcap",     "--loss",
 	                                    "--dup", "--reorder", "--delay-ms", "--seed"};
 	const char *a = argv[*i];
+	if (strcmp(a, "--create") == 0) {
+		o->create = 1;
+		return 1;
+	}
+	int taken = parse_setting_flag(argc, argv, i, o, err, errlen);
+	if (taken != 0)
+		return taken;
 	if (strcmp(a, "--tap") == 0 || strcmp(a, "--tun") == 0) {
 		int kind = a[3] == 'a' ? SYNACK_LINK_TAP : SYNACK_LINK_TUN;
 		if (o->kind && o->kind != kind) {
@@ -117,13 +215,35 @@ int net_check(const struct net_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "--addr A.B.C.D/NN is required");
 		return -1;
 	}
+	/* The settings as the stack will see them (the device's MTU is not
+	 * known yet: the default stands in for it). */
+	struct synack_config cfg = o->cfg;
+	cfg.addr = o->addr;
+	if (synack_config_check(&cfg, err, errlen) != 0)
+		return -1;
 	return 0;
+}
+
+void net_synopsis(FILE *out, const char *indent)
+{
+	static const char *const LINES[] = {
+	    "[--set NAME=VALUE ...] [--time-wait-ms T] [--fin-timeout-ms T]",
+	    "[--syn-retries N] [--orphan-retries N] [--keepalive]",
+	    "[--keepalive-time-ms T] [--keepalive-intvl-ms T]",
+	    "[--keepalive-probes N] [--user-timeout-ms T]",
+	    "[--loss P] [--dup P] [--reorder P] [--delay-ms N] [--seed N]",
+	};
+	for (size_t i = 0; i < sizeof(LINES) / sizeof(LINES[0]); i++)
+		fprintf(out, "%s%s\n", indent, LINES[i]);
 }
 
 void net_usage(FILE *out)
 {
-	fputs("  --dev NAME       the TUN/TAP device (opened by name; created when missing\n"
-	      "                   and then removed at exit)\n"
+	fputs("  --dev NAME       the TUN/TAP device, opened by name; one that does not\n"
+	      "                   exist is refused (make it with `ip tuntap add dev NAME\n"
+	      "                   mode tap user USER`, which also lets USER open it)\n"
+	      "  --create         create the device when it is missing (it is down, and\n"
+	      "                   removed at exit); needs CAP_NET_ADMIN\n"
 	      "  --tap | --tun    Ethernet frames with ARP, or raw IPv4 (IFF_NO_PI)\n"
 	      "  --addr A.B.C.D/NN  synack's own address and the on-link prefix; the\n"
 	      "                   kernel's address on the device is the peer\n"
@@ -131,19 +251,123 @@ void net_usage(FILE *out)
 	      "  --loss P, --dup P, --reorder P  impair every datagram sent and received\n"
 	      "                   (probabilities 0..1, the simulated network's model)\n"
 	      "  --delay-ms N     delay every datagram sent and received by N ms (0..60000)\n"
-	      "  --seed N         seed of the impairments (default 1)\n",
+	      "  --seed N         seed of the impairments (default 1)\n"
+	      "  --set NAME=VALUE a setting of the stack (struct synack_config, named as\n"
+	      "                   the Linux sysctls; repeatable): times in ms or with a unit\n"
+	      "                   (30s, 2min), sizes in bytes or with a unit (64KiB); a value\n"
+	      "                   out of range is refused with the reason.  The settings:\n",
 	      out);
+	settings_names(out, "                     ", 79);
+	fputs("  --time-wait-ms T, --fin-timeout-ms T, --syn-retries N, --orphan-retries N\n"
+	      "                   the same as --set time_wait_ms=T ... (TIME_WAIT length,\n"
+	      "                   orphaned FIN_WAIT_2 lifetime, SYN and orphan FIN\n"
+	      "                   retransmissions before giving up)\n"
+	      "  --keepalive      probe idle connections (SO_KEEPALIVE on each)\n"
+	      "  --keepalive-time-ms T, --keepalive-intvl-ms T, --keepalive-probes N\n"
+	      "                   keepalive_time_ms, keepalive_intvl_ms, keepalive_probes;\n"
+	      "                   each implies --keepalive\n"
+	      "  --user-timeout-ms T  TCP_USER_TIMEOUT on each connection: abort it when\n"
+	      "                   sent data stays unacknowledged for T (0: retries2 rules)\n",
+	      out);
+}
+
+/* A name the kernel could give a device (src/link refuses the others with
+ * its own sentence). */
+static int dev_name_plausible(const char *dev)
+{
+	size_t n = strlen(dev);
+	if (n == 0 || n >= IF_NAMESIZE || strcmp(dev, ".") == 0 || strcmp(dev, "..") == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)dev[i] <= ' ' || strchr("/:%", dev[i]) || dev[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* 1 when the device exists in this network namespace.  The public link API
+ * creates a missing device when it opens one, so the question is asked
+ * here first. */
+static int dev_exists(const char *dev)
+{
+	return if_nametoindex(dev) != 0;
+}
+
+/* 1 when the device is administratively up, 0 when down, -1 unknown. */
+static int dev_is_up(const char *dev)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -1;
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+	close(s);
+	return rc < 0 ? -1 : (ifr.ifr_flags & IFF_UP) != 0;
+}
+
+static int open_device(const struct net_opts *o, struct synack_link **link, char *err,
+                       size_t errlen)
+{
+	const char *mode = o->kind == SYNACK_LINK_TAP ? "tap" : "tun";
+	int plausible = dev_name_plausible(o->dev);
+	int existed = plausible && dev_exists(o->dev);
+	if (plausible && !existed && !o->create) {
+		snprintf(err, errlen,
+		         "device '%s' does not exist: make it first (as root: ip tuntap add dev %s "
+		         "mode %s user USER; then ip link set %s up and give the kernel's side an "
+		         "address), or give --create to have synack create it for this run",
+		         o->dev, o->dev, mode, o->dev);
+		return -ENODEV;
+	}
+	struct synack_link_config lc;
+	synack_link_config_default(&lc);
+	lc.addr = o->addr;
+	lc.prefix_len = o->prefix_len;
+	int rc = synack_link_open(link, o->kind, o->dev, &lc, err, errlen);
+	if (rc == -EPERM || rc == -EACCES) {
+		const struct passwd *pw = getpwuid(geteuid());
+		const char *user = pw ? pw->pw_name : "USER";
+		size_t n = strlen(err);
+		if (access("/dev/net/tun", R_OK | W_OK) != 0)
+			snprintf(err + n, errlen - n,
+			         "; this user may not open /dev/net/tun (its usual mode is 0666: "
+			         "chmod 0666 /dev/net/tun)");
+		else if (existed)
+			snprintf(
+			    err + n, errlen - n,
+			    "; the device belongs to another user, and opening it needs the "
+			    "capability CAP_NET_ADMIN, which this process lacks: give %s a "
+			    "device of their own once, as root: ip tuntap add dev NAME mode %s "
+			    "user %s (or run synack with CAP_NET_ADMIN)",
+			    user, mode, user);
+		else
+			snprintf(
+			    err + n, errlen - n,
+			    "; creating a device needs the capability CAP_NET_ADMIN, which this "
+			    "process lacks: run synack with it (as root), or give %s a device "
+			    "once, as root: ip tuntap add dev %s mode %s user %s",
+			    user, o->dev, mode, user);
+		return rc;
+	}
+	if (rc)
+		return rc;
+	if (!existed)
+		fprintf(stderr,
+		        "%s: created device %s (removed at exit); it is down: the kernel's side "
+		        "needs ip link set %s up and an address\n",
+		        o->prog, o->dev, o->dev);
+	else if (dev_is_up(o->dev) == 0)
+		fprintf(stderr, "%s: device %s is down (ip link set %s up)\n", o->prog, o->dev,
+		        o->dev);
+	return 0;
 }
 
 int net_open(const struct net_opts *o, uint32_t trace_capacity, struct net_env *env, char *err,
              size_t errlen)
 {
 	memset(env, 0, sizeof(*env));
-	struct synack_link_config lc;
-	synack_link_config_default(&lc);
-	lc.addr = o->addr;
-	lc.prefix_len = o->prefix_len;
-	int rc = synack_link_open(&env->link, o->kind, o->dev, &lc, err, errlen);
+	int rc = open_device(o, &env->link, err, errlen);
 	if (rc)
 		return rc;
 	if (o->pcap) {
@@ -164,11 +388,12 @@ int net_open(const struct net_opts *o, uint32_t trace_capacity, struct net_env *
 			goto fail;
 		}
 	}
-	struct synack_config cfg;
-	synack_config_default(&cfg);
+	struct synack_config cfg = o->cfg;
 	cfg.addr = o->addr;
-	cfg.mtu = synack_link_mtu(env->link);
-	cfg.trace_capacity = trace_capacity;
+	if (!given(o, "mtu"))
+		cfg.mtu = synack_link_mtu(env->link);
+	if (!given(o, "trace_capacity"))
+		cfg.trace_capacity = trace_capacity;
 	if (getrandom(cfg.secret, sizeof(cfg.secret), 0) != (ssize_t)sizeof(cfg.secret)) {
 		rc = -errno;
 		snprintf(err, errlen, "getrandom: %s", strerror(errno));
@@ -205,6 +430,16 @@ fail:
 	return rc ? rc : -EINVAL;
 }
 
+int net_conn_opts(const struct net_opts *o, struct synack_stack *st, int s)
+{
+	int rc = 0;
+	if (o->keepalive)
+		rc = synack_setsockopt(st, s, SYNACK_SO_KEEPALIVE, 1);
+	if (rc == 0 && o->user_timeout_ms >= 0)
+		rc = synack_setsockopt(st, s, SYNACK_TCP_USER_TIMEOUT, (int)o->user_timeout_ms);
+	return rc;
+}
+
 void net_close(struct net_env *env)
 {
 	synack_run_free(env->run);
@@ -232,6 +467,8 @@ size_t net_state_counts(struct synack_stack *st, size_t counts[SYNACK_STATE_COUN
 struct table_ctx {
 	FILE *out;
 	uint64_t now;
+	int json;
+	int n;
 };
 
 static void table_row(void *ctx, const struct synack_conn *c)
@@ -244,30 +481,120 @@ static void table_row(void *ctx, const struct synack_conn *c)
 	else
 		synack_endpoint_str(&c->remote, peer, sizeof(peer));
 	uint64_t in = t->now > c->state_since_us ? t->now - c->state_since_us : 0;
+	if (t->json) {
+		/* The keys of `synack demo --json`'s conns, and the queues. */
+		fprintf(t->out,
+		        "%s{\"state\":\"%s\",\"local\":\"%s\",\"peer\":\"%s\",\"send_queue\":%u,"
+		        "\"recv_queue\":%u,\"age_us\":%llu}",
+		        t->n++ ? "," : "", synack_state_name(c->state), local, peer, c->send_queue,
+		        c->recv_queue, (unsigned long long)in);
+		return;
+	}
 	fprintf(t->out, "%-12s %-21s %-21s %8u %8u %10llu.%03llus\n", synack_state_name(c->state),
 	        local, peer, c->send_queue, c->recv_queue, (unsigned long long)(in / 1000000),
 	        (unsigned long long)(in / 1000 % 1000));
 }
 
-/* Writes "name value" pairs, a handful per "counters:" line. */
+/* Writes "name value" pairs, a handful per "counters:" line, or "name":value
+ * members of one JSON object. */
 struct pairs {
 	FILE *out;
 	int n;
+	int json;
 };
 
 static void pair(struct pairs *p, const char *prefix, const char *name, uint64_t v)
 {
-	if (p->n % 8 == 0)
-		fputs(p->n ? "\ncounters:" : "counters:", p->out);
-	fprintf(p->out, " %s%s %llu", prefix, name, (unsigned long long)v);
+	if (p->json) {
+		fprintf(p->out, "%s\"%s%s\":%llu", p->n ? "," : "", prefix, name,
+		        (unsigned long long)v);
+	} else {
+		if (p->n % 8 == 0)
+			fputs(p->n ? "\ncounters:" : "counters:", p->out);
+		fprintf(p->out, " %s%s %llu", prefix, name, (unsigned long long)v);
+	}
 	p->n++;
 }
 
-void net_print_stats(FILE *out, struct net_env *env)
+/* The stack's counters and drops. */
+static void stack_pairs(struct pairs *p, struct synack_stack *st)
+{
+	struct synack_stats s;
+	synack_stats(st, &s);
+	for (size_t i = 0; i < synack_counter_count(); i++)
+		pair(p, "", synack_counter_name(i), synack_counter_value(&s, i));
+	for (int d = 1; d < SYNACK_DROP_COUNT; d++)
+		if (s.drops[d])
+			pair(p, "drop_", synack_drop_name(d), s.drops[d]);
+}
+
+/* The link's counters, ARP's (TAP), its drops and the impairments'. */
+static void link_pairs(struct pairs *p, struct synack_link *link)
+{
+	struct synack_link_stats ls;
+	synack_link_stats(link, &ls);
+	pair(p, "link_", "frames_in", ls.frames_in);
+	pair(p, "link_", "frames_out", ls.frames_out);
+	pair(p, "link_", "bytes_in", ls.bytes_in);
+	pair(p, "link_", "bytes_out", ls.bytes_out);
+	pair(p, "link_", "datagrams_in", ls.datagrams_in);
+	pair(p, "link_", "datagrams_out", ls.datagrams_out);
+	if (synack_link_kind(link) == SYNACK_LINK_TAP) {
+		pair(p, "", "arp_requests_in", ls.arp_requests_in);
+		pair(p, "", "arp_replies_in", ls.arp_replies_in);
+		pair(p, "", "arp_requests_out", ls.arp_requests_out);
+		pair(p, "", "arp_replies_out", ls.arp_replies_out);
+		pair(p, "", "arp_gratuitous_out", ls.arp_gratuitous_out);
+		pair(p, "", "arp_resolved", ls.arp_resolved);
+		pair(p, "", "arp_entries", ls.arp_entries);
+	}
+	for (int d = 1; d < SYNACK_LINK_DROP_COUNT; d++)
+		if (ls.drops[d])
+			pair(p, "link_drop_", synack_link_drop_name(d), ls.drops[d]);
+	const struct {
+		const char *dir;
+		const struct synack_sim_counters *c;
+	} dirs[] = {{"impair_out_", &ls.impair_out}, {"impair_in_", &ls.impair_in}};
+	for (size_t k = 0; k < 2; k++) {
+		const struct synack_sim_counters *c = dirs[k].c;
+		if (c->lost)
+			pair(p, dirs[k].dir, "lost", c->lost);
+		if (c->duplicated)
+			pair(p, dirs[k].dir, "duplicated", c->duplicated);
+		if (c->reordered)
+			pair(p, dirs[k].dir, "reordered", c->reordered);
+	}
+}
+
+static void print_stats_json(FILE *out, struct net_env *env, uint64_t now,
+                             const size_t counts[SYNACK_STATE_COUNT])
+{
+	fprintf(out, "{\"ev\":\"stats\",\"t_us\":%llu,\"states\":{", (unsigned long long)now);
+	int n = 0;
+	for (int s = 0; s < SYNACK_STATE_COUNT; s++)
+		if (counts[s])
+			fprintf(out, "%s\"%s\":%zu", n++ ? "," : "", synack_state_name(s),
+			        counts[s]);
+	fputs("},\"conns\":[", out);
+	struct table_ctx t = {.out = out, .now = now, .json = 1};
+	synack_conns(env->st, table_row, &t);
+	fputs("],\"counters\":{", out);
+	struct pairs p = {.out = out, .json = 1};
+	stack_pairs(&p, env->st);
+	link_pairs(&p, env->link);
+	fputs("}}\n", out);
+	fflush(out);
+}
+
+void net_print_stats(FILE *out, struct net_env *env, int json)
 {
 	uint64_t now = synack_run_now(env->run);
 	size_t counts[SYNACK_STATE_COUNT];
 	size_t total = net_state_counts(env->st, counts);
+	if (json) {
+		print_stats_json(out, env, now, counts);
+		return;
+	}
 	fprintf(out, "--- synack stats at %llu.%03llu s: %zu connection%s",
 	        (unsigned long long)(now / 1000000), (unsigned long long)(now / 1000 % 1000), total,
 	        total == 1 ? "" : "s");
@@ -287,50 +614,11 @@ void net_print_stats(FILE *out, struct net_env *env)
 	struct table_ctx t = {.out = out, .now = now};
 	synack_conns(env->st, table_row, &t);
 
-	struct synack_stats s;
-	synack_stats(env->st, &s);
 	struct pairs p = {.out = out};
-	for (size_t i = 0; i < synack_counter_count(); i++)
-		pair(&p, "", synack_counter_name(i), synack_counter_value(&s, i));
-	for (int d = 1; d < SYNACK_DROP_COUNT; d++)
-		if (s.drops[d])
-			pair(&p, "drop_", synack_drop_name(d), s.drops[d]);
+	stack_pairs(&p, env->st);
 	fputc('\n', out);
-
-	struct synack_link_stats ls;
-	synack_link_stats(env->link, &ls);
 	p.n = 0;
-	pair(&p, "link_", "frames_in", ls.frames_in);
-	pair(&p, "link_", "frames_out", ls.frames_out);
-	pair(&p, "link_", "bytes_in", ls.bytes_in);
-	pair(&p, "link_", "bytes_out", ls.bytes_out);
-	pair(&p, "link_", "datagrams_in", ls.datagrams_in);
-	pair(&p, "link_", "datagrams_out", ls.datagrams_out);
-	if (synack_link_kind(env->link) == SYNACK_LINK_TAP) {
-		pair(&p, "", "arp_requests_in", ls.arp_requests_in);
-		pair(&p, "", "arp_replies_in", ls.arp_replies_in);
-		pair(&p, "", "arp_requests_out", ls.arp_requests_out);
-		pair(&p, "", "arp_replies_out", ls.arp_replies_out);
-		pair(&p, "", "arp_gratuitous_out", ls.arp_gratuitous_out);
-		pair(&p, "", "arp_resolved", ls.arp_resolved);
-		pair(&p, "", "arp_entries", ls.arp_entries);
-	}
-	for (int d = 1; d < SYNACK_LINK_DROP_COUNT; d++)
-		if (ls.drops[d])
-			pair(&p, "link_drop_", synack_link_drop_name(d), ls.drops[d]);
-	const struct {
-		const char *dir;
-		const struct synack_sim_counters *c;
-	} dirs[] = {{"impair_out_", &ls.impair_out}, {"impair_in_", &ls.impair_in}};
-	for (size_t k = 0; k < 2; k++) {
-		const struct synack_sim_counters *c = dirs[k].c;
-		if (c->lost)
-			pair(&p, dirs[k].dir, "lost", c->lost);
-		if (c->duplicated)
-			pair(&p, dirs[k].dir, "duplicated", c->duplicated);
-		if (c->reordered)
-			pair(&p, dirs[k].dir, "reordered", c->reordered);
-	}
+	link_pairs(&p, env->link);
 	fputs("\n\n", out);
 	fflush(out);
 }

@@ -1,8 +1,11 @@
 /*
  * What `synack serve` and `synack connect` share: the flags that choose and
- * impair the device (--dev, --tap/--tun, --addr, --pcap, --loss, --dup,
- * --reorder, --delay-ms, --seed), opening the link, the stack and the run
- * loop (SIGINT and SIGTERM watched), and the ss-like stats block.
+ * impair the device (--dev, --create, --tap/--tun, --addr, --pcap, --loss,
+ * --dup, --reorder, --delay-ms, --seed), the stack's settings (--set
+ * NAME=VALUE and the named timeout flags) and the options every connection
+ * gets (--keepalive, --user-timeout-ms), opening the link, the stack and
+ * the run loop (SIGINT and SIGTERM watched), and the ss-like stats block,
+ * as text or as one JSON object.
  */
 #ifndef SYNACK_TOOLS_NET_H
 #define SYNACK_TOOLS_NET_H
@@ -17,15 +20,28 @@
 
 #define NET_MAX_DELAY_MS 60000
 
+/* TCP_USER_TIMEOUT as Linux takes it: an int of milliseconds. */
+#define NET_MAX_USER_TIMEOUT_MS 2147483647u
+
 struct net_opts {
+	const char *prog; /* "synack serve": the prefix of notes on stderr */
 	const char *dev;
-	int kind; /* SYNACK_LINK_TAP, SYNACK_LINK_TUN; 0 until given */
+	int create; /* --create: make the device when it is missing */
+	int kind;   /* SYNACK_LINK_TAP, SYNACK_LINK_TUN; 0 until given */
 	uint32_t addr, prefix_len;
 	int have_addr;
 	const char *pcap;
 	double loss, dup, reorder;
 	int64_t delay_ms;
 	uint64_t seed;
+	/* The stack's settings: the defaults, then --set and the named flags
+	 * in order; addr, secret, and (unless given) mtu and trace_capacity
+	 * are filled when the stack is made. */
+	struct synack_config cfg;
+	uint64_t given; /* bit i: row i of settings_at() was given */
+	/* Options of every connection (SO_KEEPALIVE, TCP_USER_TIMEOUT). */
+	int keepalive;
+	int64_t user_timeout_ms; /* -1: not given */
 };
 
 struct net_env {
@@ -34,35 +50,47 @@ struct net_env {
 	struct synack_run *run;
 };
 
-void net_opts_default(struct net_opts *o);
+void net_opts_default(struct net_opts *o, const char *prog);
 /*
  * If argv[*i] is one of the shared flags, takes it (and its value) and
  * returns 1; returns 0 when it is not one of them, -1 with a sentence in err
  * when its value is bad.
  */
 int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err, size_t errlen);
-/* After all flags: -1 with a sentence when --dev, --tap/--tun or --addr is missing. */
+/* After all flags: -1 with a sentence when --dev, --tap/--tun or --addr is
+ * missing, or when synack_config_check() refuses the settings. */
 int net_check(const struct net_opts *o, char *err, size_t errlen);
 /* "A.B.C.D/NN" with NN in 1..32. */
 int net_parse_cidr(const char *s, uint32_t *addr, uint32_t *prefix_len);
 /* Usage lines of the shared flags. */
 void net_usage(FILE *out);
+/* The shared flags in a usage synopsis, each line after indent. */
+void net_synopsis(FILE *out, const char *indent);
 
 /*
- * Opens the device, the capture, the stack (secret from getrandom, MTU
- * from the device; trace_capacity as given) and the run loop, with SIGINT
- * and SIGTERM watched.  Returns 0, or a negative errno with a sentence in
- * err; nothing is left open on failure.
+ * Opens the device, the capture, the stack (the settings of o, secret from
+ * getrandom, MTU from the device and trace_capacity as given unless o sets
+ * them) and the run loop, with SIGINT and SIGTERM watched.  A device that
+ * does not exist is refused (-ENODEV) unless o->create; a permission error
+ * names the missing capability and how to give a user a device.  Returns
+ * 0, or a negative errno with a sentence in err; nothing is left open on
+ * failure.
  */
 int net_open(const struct net_opts *o, uint32_t trace_capacity, struct net_env *env, char *err,
              size_t errlen);
 void net_close(struct net_env *env);
+/* Gives connection s the per-connection options of o (SO_KEEPALIVE,
+ * TCP_USER_TIMEOUT); 0 or what synack_setsockopt() returned. */
+int net_conn_opts(const struct net_opts *o, struct synack_stack *st, int s);
 
 /*
  * The stats block: "--- synack stats at T s: N connections (STATE n, ...)",
- * the ss-like table, the counter lines, a blank line.
+ * the ss-like table, the counter lines, a blank line.  With json, one line
+ * holding one object instead: {"ev":"stats","t_us":T,"states":{STATE:n},
+ * "conns":[{"state","local","peer","send_queue","recv_queue","age_us"}],
+ * "counters":{NAME:n}} with the same counter names as the text.
  */
-void net_print_stats(FILE *out, struct net_env *env);
+void net_print_stats(FILE *out, struct net_env *env, int json);
 /* "LISTEN 1, TIME_WAIT 2" style counts into buf; returns the total. */
 size_t net_state_counts(struct synack_stack *st, size_t counts[SYNACK_STATE_COUNT]);
 

@@ -13,43 +13,106 @@
 void serve_opts_default(struct serve_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	net_opts_default(&o->net);
+	net_opts_default(&o->net, "synack serve");
 	o->port = -1;
 	o->http_size = APP_HTTP_DEFAULT_SIZE;
 }
 
 void serve_usage(FILE *out)
 {
-	fputs("usage: synack serve --dev NAME (--tap|--tun) --addr A.B.C.D/NN\n"
-	      "                    --app echo|discard|http [--port N] [--http-size BYTES]\n"
-	      "                    [--pcap FILE] [--stats-every S] [--loss P] [--dup P]\n"
-	      "                    [--reorder P] [--delay-ms N] [--seed N]\n"
-	      "\n"
-	      "Runs a synack stack on a TUN/TAP device and serves an application on one\n"
-	      "port until SIGINT or SIGTERM (a graceful stop: every connection gets a FIN;\n"
-	      "a second signal aborts them with RSTs).  The device is not configured:\n"
-	      "the kernel's address on it is synack's peer.\n"
-	      "\n"
-	      "  --app NAME       echo (port 7), discard (port 9), or http (port 80): GET\n"
-	      "                   and HEAD of any path, keep-alive, the body is lines of\n"
-	      "                   8 hex digits of the line number (00000000\\n00000001\\n...)\n"
-	      "  --port N         the port to listen on (1..65535)\n"
-	      "  --http-size B    the http body size (default 1024; units K, M, G, KiB,\n"
-	      "                   MiB, GiB; at most 16GiB)\n"
-	      "  --stats-every S  every S seconds (decimals allowed) print the connections\n"
-	      "                   like ss and the counters\n",
+	fputs("usage: synack serve --dev NAME [--create] (--tap|--tun) --addr A.B.C.D/NN\n"
+	      "                    (--app echo|discard|http [--port N] | --listen PORT:APP ...)\n"
+	      "                    [--http-size BYTES] [--pcap FILE] [--stats-every S [--json]]\n",
 	      out);
+	net_synopsis(out, "                    ");
+	fputs(
+	    "\n"
+	    "Runs a synack stack on a TUN/TAP device and serves an application on each\n"
+	    "port until SIGINT or SIGTERM (a graceful stop: every connection gets a FIN;\n"
+	    "a second signal aborts them with RSTs).  The device is not configured:\n"
+	    "the kernel's address on it is synack's peer.  It prints one line per port,\n"
+	    "\"synack serve: listening on A.B.C.D:PORT (dev NAME, tap, app APP)\", when\n"
+	    "it is ready.\n"
+	    "\n"
+	    "  --app NAME       echo (port 7), discard (port 9), or http (port 80): GET\n"
+	    "                   and HEAD of any path, keep-alive, the body is lines of\n"
+	    "                   8 hex digits of the line number (00000000\\n00000001\\n...)\n"
+	    "  --port N         the port to listen on (1..65535)\n"
+	    "  --listen PORT:APP  serve APP on PORT (APP alone: its default port);\n"
+	    "                   repeatable: --listen 80:http --listen 7:echo serves both;\n"
+	    "                   --app NAME --port N is the same as --listen N:NAME\n"
+	    "  --http-size B    the http body size (default 1024; units K, M, G, KiB,\n"
+	    "                   MiB, GiB; at most 16GiB)\n"
+	    "  --stats-every S  every S seconds (decimals allowed) print the connections\n"
+	    "                   like ss and the counters\n"
+	    "  --json           the stats (every S seconds, and the last at the stop) as\n"
+	    "                   one JSON object per line: {\"ev\":\"stats\",\"t_us\",\"states\",\n"
+	    "                   \"conns\":[{\"state\",\"local\",\"peer\",\"send_queue\",\n"
+	    "                   \"recv_queue\",\"age_us\"}],\"counters\":{NAME:N}}\n",
+	    out);
 	net_usage(out);
+}
+
+/* "PORT:APP" or "APP" -> *l; -1 with a sentence in err. */
+static int parse_listen(const char *val, struct serve_listen *l, char *err, size_t errlen)
+{
+	const char *colon = strchr(val, ':');
+	const char *app = colon ? colon + 1 : val;
+	l->app = app_kind_parse(app);
+	uint64_t port = l->app ? app_default_port(l->app) : 0;
+	if (colon) {
+		char num[8];
+		size_t n = (size_t)(colon - val);
+		if (n >= sizeof(num)) {
+			port = 0;
+		} else {
+			memcpy(num, val, n);
+			num[n] = 0;
+			if (cli_parse_u64(num, 65535, &port) != 0)
+				port = 0;
+		}
+	}
+	if (!l->app || port == 0) {
+		snprintf(err, errlen,
+		         "--listen: '%s' is not PORT:APP (a port in [1, 65535], an app echo, "
+		         "discard or http) or APP alone",
+		         val);
+		return -1;
+	}
+	l->port = (uint16_t)port;
+	return 0;
+}
+
+static int add_listen(struct serve_opts *o, const struct serve_listen *l, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < o->nlisten; i++) {
+		if (o->listen[i].port == l->port) {
+			snprintf(err, errlen, "port %u is given twice (--listen, --app/--port)",
+			         (unsigned)l->port);
+			return -1;
+		}
+	}
+	if (o->nlisten == SERVE_MAX_LISTEN) {
+		snprintf(err, errlen, "at most %d ports (--listen)", SERVE_MAX_LISTEN);
+		return -1;
+	}
+	o->listen[o->nlisten++] = *l;
+	return 0;
 }
 
 int serve_parse_args(int argc, char **argv, struct serve_opts *o, char *err, size_t errlen)
 {
-	static const char *const NAMES[] = {"--app", "--port", "--http-size", "--stats-every"};
+	static const char *const NAMES[] = {"--app", "--port", "--http-size", "--stats-every",
+	                                    "--listen"};
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			o->help = 1;
 			return 0;
+		}
+		if (strcmp(a, "--json") == 0) {
+			o->json = 1;
+			continue;
 		}
 		int rc = net_parse_flag(argc, argv, &i, &o->net, err, errlen);
 		if (rc < 0)
@@ -57,7 +120,7 @@ int serve_parse_args(int argc, char **argv, struct serve_opts *o, char *err, siz
 		if (rc > 0)
 			continue;
 		const char *val;
-		int k = cli_flag_value(argc, argv, &i, NAMES, 4, &val, err, errlen);
+		int k = cli_flag_value(argc, argv, &i, NAMES, 5, &val, err, errlen);
 		if (k == -2)
 			return -1;
 		if (k == -1) {
@@ -66,6 +129,7 @@ int serve_parse_args(int argc, char **argv, struct serve_opts *o, char *err, siz
 			return -1;
 		}
 		uint64_t v;
+		struct serve_listen l;
 		switch (k) {
 		case 0:
 			o->app = app_kind_parse(val);
@@ -84,14 +148,11 @@ int serve_parse_args(int argc, char **argv, struct serve_opts *o, char *err, siz
 			o->port = (int)v;
 			break;
 		case 2:
-			if (cli_parse_bytes(val, APP_HTTP_MAX_SIZE, &o->http_size) != 0) {
-				snprintf(err, errlen,
-				         "--http-size: '%s' is not a size in bytes up to 16GiB",
-				         val);
+			if (cli_flag_bytes("--http-size", val, APP_HTTP_MAX_SIZE, &o->http_size,
+			                   err, errlen) != 0)
 				return -1;
-			}
 			break;
-		default:
+		case 3:
 			if (cli_parse_double(val, 0.001, 86400, &o->stats_every) != 0) {
 				snprintf(err, errlen,
 				         "--stats-every: '%s' is not a number of seconds in "
@@ -100,16 +161,29 @@ int serve_parse_args(int argc, char **argv, struct serve_opts *o, char *err, siz
 				return -1;
 			}
 			break;
+		default:
+			if (parse_listen(val, &l, err, errlen) != 0 ||
+			    add_listen(o, &l, err, errlen) != 0)
+				return -1;
+			break;
 		}
 	}
 	if (net_check(&o->net, err, errlen) != 0)
 		return -1;
-	if (!o->app) {
-		snprintf(err, errlen, "--app echo|discard|http is required");
+	if (o->app) {
+		struct serve_listen l = {
+		    .app = o->app,
+		    .port = (uint16_t)(o->port < 0 ? app_default_port(o->app) : o->port)};
+		if (add_listen(o, &l, err, errlen) != 0)
+			return -1;
+	} else if (o->port >= 0 && o->nlisten) {
+		snprintf(err, errlen, "--port goes with --app (--listen PORT:APP names its own)");
 		return -1;
 	}
-	if (o->port < 0)
-		o->port = app_default_port(o->app);
+	if (!o->nlisten) {
+		snprintf(err, errlen, "--app echo|discard|http is required (or --listen PORT:APP)");
+		return -1;
+	}
 	return 0;
 }
 
@@ -118,8 +192,8 @@ int serve_parse_args(int argc, char **argv, struct serve_opts *o, char *err, siz
 struct server {
 	struct net_env env;
 	const struct serve_opts *o;
-	int listener;
-	struct app_conn **conns; /* by socket number */
+	int listener[SERVE_MAX_LISTEN]; /* by o->listen index; -1 once closed */
+	struct app_conn **conns;        /* by socket number */
 	size_t cap;
 	size_t live;
 };
@@ -149,15 +223,15 @@ static void conn_done(struct server *sv, int s)
 	sv->live--;
 }
 
-static void accept_all(struct server *sv, int stopping)
+static void accept_all(struct server *sv, size_t l, int stopping)
 {
 	struct synack_stack *st = sv->env.st;
 	for (;;) {
-		int s = synack_accept(st, sv->listener, NULL);
+		int s = synack_accept(st, sv->listener[l], NULL);
 		if (s < 0)
 			return;
-		struct app_conn *c = app_conn_new(sv->o->app, sv->o->http_size);
-		if (!c || conn_put(sv, s, c) != 0) {
+		struct app_conn *c = app_conn_new(sv->o->listen[l].app, sv->o->http_size);
+		if (!c || net_conn_opts(&sv->o->net, st, s) != 0 || conn_put(sv, s, c) != 0) {
 			app_conn_free(c);
 			synack_setsockopt(st, s, SYNACK_SO_LINGER, 0);
 			synack_close(st, s);
@@ -174,9 +248,13 @@ static void handle_events(struct server *sv, int stopping)
 {
 	struct synack_event ev;
 	while (synack_event_next(sv->env.st, &ev)) {
-		if (ev.socket == sv->listener) {
-			if (sv->listener >= 0)
-				accept_all(sv, stopping);
+		if (ev.socket < 0)
+			continue;
+		size_t l = 0;
+		while (l < sv->o->nlisten && sv->listener[l] != ev.socket)
+			l++;
+		if (l < sv->o->nlisten) {
+			accept_all(sv, l, stopping);
 			continue;
 		}
 		if (ev.socket < 0 || (size_t)ev.socket >= sv->cap || !sv->conns[ev.socket])
@@ -218,31 +296,47 @@ static void release_all(struct server *sv)
 	free(sv->conns);
 }
 
+/* Listens on every port and prints a ready line for each; 0 or -1 (said). */
+static int listen_all(struct server *sv)
+{
+	const struct serve_opts *o = sv->o;
+	for (size_t l = 0; l < o->nlisten; l++) {
+		sv->listener[l] = synack_run_listen(sv->env.run, o->listen[l].port, SERVE_BACKLOG);
+		if (sv->listener[l] < 0) {
+			fprintf(stderr, "synack serve: cannot listen on port %u: %s\n",
+			        (unsigned)o->listen[l].port, synack_strerror(sv->listener[l]));
+			return -1;
+		}
+	}
+	for (size_t l = 0; l < o->nlisten; l++) {
+		char local[24];
+		struct synack_endpoint ep = {.addr = o->net.addr, .port = o->listen[l].port};
+		printf("synack serve: listening on %s (dev %s, %s, app %s)\n",
+		       synack_endpoint_str(&ep, local, sizeof(local)),
+		       synack_link_name(sv->env.link),
+		       o->net.kind == SYNACK_LINK_TAP ? "tap" : "tun",
+		       app_kind_name(o->listen[l].app));
+	}
+	fflush(stdout);
+	return 0;
+}
+
 int serve_main(const struct serve_opts *o)
 {
 	struct server sv;
 	memset(&sv, 0, sizeof(sv));
 	sv.o = o;
-	char err[256];
+	char err[1024];
 	if (net_open(&o->net, 0, &sv.env, err, sizeof(err)) != 0) {
 		fprintf(stderr, "synack serve: %s\n", err);
 		return 2;
 	}
 	struct synack_run *run = sv.env.run;
 	struct synack_stack *st = sv.env.st;
-	sv.listener = synack_run_listen(run, (uint16_t)o->port, SERVE_BACKLOG);
-	if (sv.listener < 0) {
-		fprintf(stderr, "synack serve: cannot listen on port %d: %s\n", o->port,
-		        synack_strerror(sv.listener));
+	if (listen_all(&sv) != 0) {
 		net_close(&sv.env);
 		return 2;
 	}
-	char local[24];
-	struct synack_endpoint ep = {.addr = o->net.addr, .port = (uint16_t)o->port};
-	printf("synack serve: listening on %s (dev %s, %s, app %s)\n",
-	       synack_endpoint_str(&ep, local, sizeof(local)), synack_link_name(sv.env.link),
-	       o->net.kind == SYNACK_LINK_TAP ? "tap" : "tun", app_kind_name(o->app));
-	fflush(stdout);
 
 	uint64_t every = (uint64_t)(o->stats_every * 1e6 + 0.5);
 	uint64_t next_stats = every ? synack_run_now(run) + every : SYNACK_NEVER;
@@ -269,8 +363,10 @@ int serve_main(const struct serve_opts *o)
 			stopping = 1;
 			stop_deadline = synack_run_now(run) + SERVE_STOP_US;
 			synack_advance(st, synack_run_now(run));
-			synack_close(st, sv.listener);
-			sv.listener = -1;
+			for (size_t l = 0; l < o->nlisten; l++) {
+				synack_close(st, sv.listener[l]);
+				sv.listener[l] = -1;
+			}
 			for (size_t s = 0; s < sv.cap; s++)
 				if (sv.conns[s] && app_conn_stop(sv.conns[s], st, (int)s))
 					conn_done(&sv, (int)s);
@@ -278,13 +374,13 @@ int serve_main(const struct serve_opts *o)
 		handle_events(&sv, stopping);
 		now = synack_run_now(run);
 		if (now >= next_stats) {
-			net_print_stats(stdout, &sv.env);
+			net_print_stats(stdout, &sv.env, o->json);
 			while (next_stats <= now)
 				next_stats += every;
 		}
 		if (stopping && (all_finished(&sv) || now >= stop_deadline)) {
 			synack_run_flush(run);
-			net_print_stats(stdout, &sv.env);
+			net_print_stats(stdout, &sv.env, o->json);
 			break;
 		}
 	}

@@ -1,8 +1,8 @@
 /*
- * `synack serve`: a synack stack on a TUN/TAP device, listening on one port
- * with an application (echo, discard, http) on every connection.  Event
- * driven: one run loop, readiness from synack_event_next(), any number of
- * connections.
+ * `synack serve`: a synack stack on a TUN/TAP device, listening on one or
+ * more ports, each with an application (echo, discard, http) on every
+ * connection it accepts.  Event driven: one run loop, readiness from
+ * synack_event_next(), any number of connections.
  */
 #ifndef SYNACK_TOOLS_SERVE_H
 #define SYNACK_TOOLS_SERVE_H
@@ -13,12 +13,24 @@
 
 #include "net.h"
 
+#define SERVE_MAX_LISTEN 64
+
+struct serve_listen {
+	int app;       /* enum app_kind */
+	uint16_t port; /* 1..65535 */
+};
+
 struct serve_opts {
 	struct net_opts net;
-	int app;  /* enum app_kind */
-	int port; /* -1: the app's default */
+	int app;  /* --app: enum app_kind, 0 when not given */
+	int port; /* --port: -1 until given (then the app's default) */
+	/* Every listener: --listen PORT:APP in order, then --app/--port;
+	 * complete after serve_parse_args(). */
+	struct serve_listen listen[SERVE_MAX_LISTEN];
+	size_t nlisten;
 	uint64_t http_size;
 	double stats_every; /* seconds; 0: never */
+	int json;           /* --json: the stats blocks as JSON objects */
 	int help;
 };
 

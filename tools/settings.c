@@ -5,11 +5,13 @@
 
 #include "cli.h"
 
+/* clang-format off */
 #define FIELD(f) offsetof(struct synack_config, f), sizeof(((struct synack_config *)0)->f)
 #define NUMBER(f) {#f, SETTING_NUMBER, FIELD(f)}
 #define MS(f) {#f, SETTING_MS, FIELD(f)}
 #define BYTES(f) {#f, SETTING_BYTES, FIELD(f)}
 #define TEXT(f) {#f, SETTING_TEXT, FIELD(f)}
+/* clang-format on */
 
 /*
  * Every field of struct synack_config but addr and secret, in struct
@@ -86,7 +88,7 @@ static void field_write(void *p, size_t size, uint64_t v)
 	uint8_t u8 = (uint8_t)v;
 	uint16_t u16 = (uint16_t)v;
 	uint32_t u32 = (uint32_t)v;
-	const void *src = size == 1 ? (const void *)&u8
+	const void *src = size == 1   ? (const void *)&u8
 	                  : size == 2 ? (const void *)&u16
 	                  : size == 4 ? (const void *)&u32
 	                              : (const void *)&v;
@@ -125,8 +127,8 @@ int settings_set(const char *flag, const struct setting *row, const char *value,
 	case SETTING_TEXT: {
 		size_t n = strlen(value);
 		if (n == 0 || n >= row->size) {
-			snprintf(err, errlen, "%s %s: '%s' is not a name of 1 to %zu characters", flag,
-			         row->name, value, row->size - 1);
+			snprintf(err, errlen, "%s %s: '%s' is not a name of 1 to %zu characters",
+			         flag, row->name, value, row->size - 1);
 			return -1;
 		}
 		memset(field, 0, row->size);
@@ -149,8 +151,8 @@ int settings_set(const char *flag, const struct setting *row, const char *value,
 	return 0;
 }
 
-int settings_parse(const char *flag, const char *name_value, struct synack_config *cfg,
-                   char *err, size_t errlen)
+int settings_parse(const char *flag, const char *name_value, struct synack_config *cfg, char *err,
+                   size_t errlen)
 {
 	const char *eq = strchr(name_value, '=');
 	char name[64];
@@ -163,9 +165,11 @@ int settings_parse(const char *flag, const char *name_value, struct synack_confi
 	name[n] = 0;
 	const struct setting *row = settings_find(name);
 	if (!row) {
-		int w = snprintf(err, errlen, "%s: unknown setting '%s' (the settings are:", flag, name);
+		int w = snprintf(err, errlen, "%s: unknown setting '%s' (the settings are:", flag,
+		                 name);
 		for (size_t i = 0; i < NSETTINGS && w >= 0 && (size_t)w < errlen; i++)
-			w += snprintf(err + w, errlen - (size_t)w, "%s %s", i ? "," : "", SETTINGS[i].name);
+			w += snprintf(err + w, errlen - (size_t)w, "%s %s", i ? "," : "",
+			              SETTINGS[i].name);
 		if (w >= 0 && (size_t)w < errlen)
 			snprintf(err + w, errlen - (size_t)w, ")");
 		return -1;
@@ -178,8 +182,7 @@ int settings_parse(const char *flag, const char *name_value, struct synack_confi
 	return (int)(row - SETTINGS);
 }
 
-void settings_str(const struct setting *row, const struct synack_config *cfg, char *buf,
-                  size_t len)
+void settings_str(const struct setting *row, const struct synack_config *cfg, char *buf, size_t len)
 {
 	const uint8_t *field = (const uint8_t *)cfg + row->offset;
 	if (row->kind == SETTING_TEXT)

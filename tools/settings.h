@@ -42,8 +42,8 @@ const struct setting *settings_find(const char *name);
  * name), or a VALUE that is not of the row's kind or does not fit the
  * field (the sentence names the accepted units).
  */
-int settings_parse(const char *flag, const char *name_value, struct synack_config *cfg,
-                   char *err, size_t errlen);
+int settings_parse(const char *flag, const char *name_value, struct synack_config *cfg, char *err,
+                   size_t errlen);
 /* The same for a value whose setting is known (a named flag). */
 int settings_set(const char *flag, const struct setting *row, const char *value,
                  struct synack_config *cfg, char *err, size_t errlen);

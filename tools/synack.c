@@ -106,7 +106,7 @@ static int cmd_transfer(int argc, char **argv)
 static int cmd_serve(int argc, char **argv)
 {
 	struct serve_opts o;
-	char err[256];
+	char err[1024];
 	serve_opts_default(&o);
 	if (serve_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "synack serve: %s\n", err);
@@ -122,7 +122,7 @@ static int cmd_serve(int argc, char **argv)
 static int cmd_connect(int argc, char **argv)
 {
 	struct connect_opts o;
-	char err[256];
+	char err[1024];
 	connect_opts_default(&o);
 	if (connect_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "synack connect: %s\n", err);

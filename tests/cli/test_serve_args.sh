@@ -3,9 +3,13 @@
 # device: every case below has one bad flag, address, port, app or device
 # name, so none of them opens (or creates) a TUN/TAP device.  Each must
 # print one line starting "synack serve: " (or "synack connect: ") on
-# stderr, nothing on stdout, and exit 2.  When root and unshare(1) are at
-# hand, a failure after the device was created (an unwritable --pcap)
-# is checked inside a private network namespace to leave no device behind.
+# stderr, nothing on stdout, and exit 2; where it matters, the line says
+# why (an unknown setting lists the valid names, a size its units).  The
+# help texts list every flag.  A device that does not exist and a --send
+# naming a directory are refused before anything is opened.  When root and
+# unshare(1) are at hand, a failure after the device was created (an
+# unwritable --pcap, with --create) is checked inside a private network
+# namespace to leave no device behind.
 # Usage: test_serve_args.sh PATH_TO_SYNACK
 set -u
 synack=${1:?usage: test_serve_args.sh PATH_TO_SYNACK}
@@ -38,6 +42,11 @@ usage_error() {
 		return
 	fi
 	ok
+}
+
+# says ERE: the last usage_error's line matches ERE.
+says() {
+	if grep -Eq -- "$1" "$tmp/err"; then ok; else bad "expected /$1/ in: $(cat "$tmp/err")"; fi
 }
 
 good=(--dev tap0 --tap --addr 10.7.0.2/24)
@@ -79,6 +88,98 @@ for d in "" a-name-far-too-long tap/0 "tap 0" "tap%d" ..; do
 	usage_error serve --dev "$d" --tap --addr 10.7.0.2/24 --app http
 done
 
+# Stack settings: --set NAME=VALUE and the named flags (issue 17, item 6).
+usage_error serve "${good[@]}" --app http --set foo=1
+says "^synack serve: --set: unknown setting 'foo' \(the settings are: mtu, ttl, time_wait_ms, .*, invalid_ratelimit_ms\)$"
+usage_error serve "${good[@]}" --app http --set time_wait_ms=0
+says '^synack serve: time_wait_ms: 0 is outside 1\.\.3600000$'
+usage_error serve "${good[@]}" --app http --set time_wait_ms=5x
+says "'5x' is not a time .*ms, s, min, h"
+usage_error serve "${good[@]}" --app http --set rcvbuf=2TiB
+says "'2TiB' is not a size in bytes .*KiB, MiB, GiB"
+usage_error serve "${good[@]}" --app http --set rcvbuf=2GiB
+says '^synack serve: rcvbuf: 2147483648 is outside 1\.\.2\^30$'
+usage_error serve "${good[@]}" --app http --set congestion_control=cubic
+says 'congestion_control: unknown algorithm \(known: reno\)'
+usage_error serve "${good[@]}" --app http --set time_wait_ms
+usage_error serve "${good[@]}" --app http --set addr=10.7.0.3
+usage_error serve "${good[@]}" --app http --set secret=x
+usage_error serve "${good[@]}" --app http --set
+usage_error serve "${good[@]}" --app http --time-wait-ms 0
+usage_error serve "${good[@]}" --app http --time-wait-ms 2h
+says '^synack serve: time_wait_ms: 7200000 is outside 1\.\.3600000$'
+usage_error serve "${good[@]}" --app http --fin-timeout-ms 1.5s
+usage_error serve "${good[@]}" --app http --syn-retries 128
+usage_error serve "${good[@]}" --app http --orphan-retries x
+usage_error serve "${good[@]}" --app http --keepalive-time-ms 0
+usage_error serve "${good[@]}" --app http --keepalive-intvl-ms y
+usage_error serve "${good[@]}" --app http --keepalive-probes 0
+usage_error serve "${good[@]}" --app http --user-timeout-ms -1
+usage_error serve "${good[@]}" --app http --user-timeout-ms 25d
+usage_error connect "${good[@]}" 10.7.0.1:80 --set delack_ms=501
+says '^synack connect: delack_ms: 501 is above 500'
+usage_error connect "${good[@]}" 10.7.0.1:80 --set trace_capacity=0
+usage_error connect "${good[@]}" 10.7.0.1:80 --syn-retries 0
+# Listeners.
+usage_error serve "${good[@]}" --listen 80:gopher
+says "^synack serve: --listen: '80:gopher' is not PORT:APP"
+usage_error serve "${good[@]}" --listen 0:http
+usage_error serve "${good[@]}" --listen 80
+usage_error serve "${good[@]}" --listen 80:http --listen 80:echo
+says '^synack serve: port 80 is given twice'
+usage_error serve "${good[@]}" --app echo --listen 7:http
+usage_error serve "${good[@]}" --port 80 --listen 7:echo
+usage_error serve "${good[@]}" --json
+# Sizes name their units.
+usage_error serve "${good[@]}" --app http --http-size 10XB
+says "^synack serve: --http-size: '10XB' is not a size in bytes up to 16GiB \(digits, then optionally a unit: K, M, G .* KiB, MiB, GiB"
+usage_error connect "${good[@]}" 10.7.0.1:80 --send-bytes 2TiB
+says "^synack connect: --send-bytes: '2TiB' is not a size in bytes up to 1024GiB \(.*KiB, MiB, GiB"
+# connect's timeouts.
+usage_error connect "${good[@]}" 10.7.0.1:80 --connect-timeout-ms 0
+usage_error connect "${good[@]}" 10.7.0.1:80 --connect-timeout-ms 25h
+says "'25h' is not a time up to 86400000 ms"
+usage_error connect "${good[@]}" 10.7.0.1:80 --idle-timeout-ms x
+usage_error connect "${good[@]}" 10.7.0.1:80 --idle-timeout-ms
+
+# Help lists every flag.
+for f in --create --listen --json --set --time-wait-ms --fin-timeout-ms --syn-retries \
+	--orphan-retries --keepalive --keepalive-time-ms --keepalive-intvl-ms --keepalive-probes \
+	--user-timeout-ms; do
+	if "$synack" serve --help | grep -q -- "$f\b"; then ok; else bad "serve --help lacks $f"; fi
+done
+for f in --create --set --time-wait-ms --fin-timeout-ms --syn-retries --orphan-retries \
+	--keepalive --keepalive-time-ms --keepalive-intvl-ms --keepalive-probes --user-timeout-ms \
+	--connect-timeout-ms --idle-timeout-ms "Exit status.*3 when.*4 when"; do
+	if "$synack" connect --help | tr '\n' ' ' | grep -q -- "$f"; then ok; else bad "connect --help lacks $f"; fi
+done
+
+# Input is checked before the network is touched (issue 17, items 7 and
+# 10): a directory to send, and a device that does not exist, are refused
+# without opening or creating anything.  Inside a network namespace of our
+# own when we can make one, so that nothing could be created outside it.
+in_ns() {
+	if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then unshare -n "$@"; else "$@"; fi
+}
+missing=(--dev synackmissing0 --tap --addr 10.7.0.2/24)
+mkdir -p "$tmp/adir"
+in_ns "$synack" connect "${missing[@]}" 10.7.0.1:80 --send "$tmp/adir" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 2 ] && [ "$(cat "$tmp/err")" = "synack connect: --send: '$tmp/adir' is a directory, not a file" ] &&
+	[ ! -s "$tmp/out" ]; then ok; else bad "--send DIR: exit $rc, $(cat "$tmp/err")"; fi
+for cmd in serve connect; do
+	extra=(--app echo)
+	[ $cmd = connect ] && extra=(10.7.0.1:7)
+	in_ns "$synack" $cmd "${missing[@]}" "${extra[@]}" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] &&
+		grep -q "^synack $cmd: device 'synackmissing0' does not exist: make it first (as root: ip tuntap add dev synackmissing0 mode tap user USER.*or give --create" "$tmp/err"; then
+		ok
+	else
+		bad "$cmd on a missing device: exit $rc, $(cat "$tmp/err")"
+	fi
+done
+
 # connect.
 usage_error connect "${good[@]}"                                # no HOST:PORT
 usage_error connect "${good[@]}" 10.7.0.1                       # no port
@@ -101,7 +202,7 @@ usage_error connect --dev tap0 --tun --addr 10.7.0.2/40 10.7.0.1:80
 # a namespace of our own.
 if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] && unshare -n true 2>/dev/null; then
 	unshare -n bash -c '
-		"$1" serve --dev synt0 --tap --addr 10.7.0.2/24 --app http --pcap /nonexistent/x.pcap \
+		"$1" serve --dev synt0 --create --tap --addr 10.7.0.2/24 --app http --pcap /nonexistent/x.pcap \
 			>"$2/out" 2>"$2/err"
 		echo $? >"$2/rc"
 		ip link show synt0 >/dev/null 2>&1 && echo left >"$2/left"

@@ -1,14 +1,22 @@
 /*
- * The command-line tools' shared parsers (tools/cli.c) and `synack transfer`
- * as a library call: sizes with units, numbers at their limits, the
+ * The command-line tools' shared parsers (tools/cli.c), the settings table
+ * of --set (tools/settings.c) against struct synack_config, the flags of
+ * `synack serve` and `synack connect`, and `synack transfer` as a library
+ * call: sizes and times with units, numbers at their limits, the
  * transfer's option rules, and runs whose result fields say what happened.
  */
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps.h"
 #include "check.h"
 #include "cli.h"
+#include "connect.h"
+#include "serve.h"
+#include "settings.h"
 #include "transfer.h"
 
 static void cli_parse_bytes_units(void)
@@ -45,6 +53,278 @@ static void cli_parse_bytes_units(void)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK_EQ(cli_parse_bytes(bad[i], UINT64_MAX, &v), -1);
 	CHECK_EQ(cli_parse_bytes(NULL, UINT64_MAX, &v), -1);
+}
+
+static void cli_parse_time_units(void)
+{
+	uint64_t v = 0;
+	CHECK_EQ(cli_parse_time_ms("250", 1000000, &v), 0);
+	CHECK_EQ_U64(v, 250);
+	CHECK_EQ(cli_parse_time_ms("250ms", 1000000, &v), 0);
+	CHECK_EQ_U64(v, 250);
+	CHECK_EQ(cli_parse_time_ms("30s", 1000000, &v), 0);
+	CHECK_EQ_U64(v, 30000);
+	CHECK_EQ(cli_parse_time_ms("2min", 1000000, &v), 0);
+	CHECK_EQ_U64(v, 120000);
+	CHECK_EQ(cli_parse_time_ms("1h", 3600000, &v), 0);
+	CHECK_EQ_U64(v, 3600000);
+	CHECK_EQ(cli_parse_time_ms("2h", 3600000, &v), -1);
+	const char *bad[] = {"", "s", "1.5s", "1m", "1 s", "-1", "1sec", "1S", "1hh"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_EQ(cli_parse_time_ms(bad[i], UINT64_MAX, &v), -1);
+
+	/* The refusals name the units. */
+	char err[300];
+	CHECK_EQ(cli_flag_bytes("--http-size", "10XB", 16ull << 30, &v, err, sizeof(err)), -1);
+	CHECK(strstr(err, "--http-size: '10XB' is not a size in bytes up to 16GiB") == err);
+	CHECK(strstr(err, "KiB, MiB, GiB") != NULL && strstr(err, "K, M, G") != NULL);
+	CHECK_EQ(cli_flag_time_ms("--x-ms", "3d", 1000, &v, err, sizeof(err)), -1);
+	CHECK(strstr(err, "--x-ms: '3d' is not a time up to 1000 ms") == err);
+	CHECK(strstr(err, "ms, s, min, h") != NULL);
+}
+
+/*
+ * Every field of struct synack_config is in the settings table (but addr
+ * and secret): the bytes no row covers are padding, which is never as
+ * wide as the 4-byte fields the settings are.  A new setting missing
+ * from tools/settings.c fails here.
+ */
+static void settings_cover_the_config(void)
+{
+	unsigned char covered[sizeof(struct synack_config)];
+	memset(covered, 0, sizeof(covered));
+	memset(covered + offsetof(struct synack_config, addr), 1,
+	       sizeof(((struct synack_config *)0)->addr));
+	memset(covered + offsetof(struct synack_config, secret), 1,
+	       sizeof(((struct synack_config *)0)->secret));
+	CHECK(settings_count() > 30);
+	for (size_t i = 0; i < settings_count(); i++) {
+		const struct setting *r = settings_at(i);
+		CHECK(r->offset + r->size <= sizeof(covered));
+		for (size_t b = 0; b < r->size; b++) {
+			if (covered[r->offset + b])
+				check_fail(__FILE__, __LINE__, "setting %s overlaps another",
+				           r->name);
+			covered[r->offset + b] = 1;
+		}
+		CHECK(settings_find(r->name) == r);
+	}
+	CHECK(settings_at(settings_count()) == NULL);
+	for (size_t b = 0; b < sizeof(covered);) {
+		size_t run = 0;
+		while (b + run < sizeof(covered) && !covered[b + run])
+			run++;
+		if (run >= 4)
+			check_fail(__FILE__, __LINE__,
+			           "bytes %zu..%zu of struct synack_config are in no row of "
+			           "tools/settings.c: a setting is missing",
+			           b, b + run - 1);
+		b += run ? run : 1;
+	}
+}
+
+static void settings_parse_values(void)
+{
+	struct synack_config cfg, def;
+	synack_config_default(&cfg);
+	synack_config_default(&def);
+	char err[1024];
+	CHECK(settings_parse("--set", "time_wait_ms=30s", &cfg, err, sizeof(err)) >= 0);
+	CHECK_EQ(cfg.time_wait_ms, 30000);
+	CHECK(settings_parse("--set", "ttl=255", &cfg, err, sizeof(err)) >= 0);
+	CHECK_EQ(cfg.ttl, 255);
+	CHECK(settings_parse("--set", "ephemeral_port_max=65535", &cfg, err, sizeof(err)) >= 0);
+	CHECK_EQ(cfg.ephemeral_port_max, 65535);
+	CHECK_EQ(cfg.ephemeral_port_min, def.ephemeral_port_min);
+	CHECK(settings_parse("--set", "rcvbuf=64KiB", &cfg, err, sizeof(err)) >= 0);
+	CHECK_EQ(cfg.rcvbuf, 65536);
+	CHECK_EQ(cfg.sndbuf, def.sndbuf);
+	CHECK(settings_parse("--set", "congestion_control=reno", &cfg, err, sizeof(err)) >= 0);
+	CHECK_STR(cfg.congestion_control, "reno");
+	int row = settings_parse("--set", "keepalive_probes=3", &cfg, err, sizeof(err));
+	CHECK(row >= 0);
+	CHECK_STR(settings_at((size_t)row)->name, "keepalive_probes");
+	CHECK_EQ(cfg.keepalive_probes, 3);
+	char buf[32];
+	settings_str(settings_find("time_wait_ms"), &cfg, buf, sizeof(buf));
+	CHECK_STR(buf, "30000");
+
+	/* Too wide for the field, not of the kind, no '=', unknown. */
+	CHECK_EQ(settings_parse("--set", "ttl=256", &cfg, err, sizeof(err)), -1);
+	CHECK(strstr(err, "--set ttl: '256' is not a whole number in [0, 255]") == err);
+	CHECK_EQ(cfg.ttl, 255);
+	CHECK_EQ(settings_parse("--set", "ephemeral_port_max=65536", &cfg, err, sizeof(err)), -1);
+	CHECK_EQ(settings_parse("--set", "rcvbuf=1TB", &cfg, err, sizeof(err)), -1);
+	CHECK(strstr(err, "KiB, MiB, GiB") != NULL);
+	CHECK_EQ(settings_parse("--set", "time_wait_ms=1.5s", &cfg, err, sizeof(err)), -1);
+	CHECK(strstr(err, "ms, s, min, h") != NULL);
+	CHECK_EQ(settings_parse("--set", "congestion_control=", &cfg, err, sizeof(err)), -1);
+	CHECK_EQ(
+	    settings_parse("--set", "congestion_control=name-of-16-chars", &cfg, err, sizeof(err)),
+	    -1);
+	CHECK_STR(cfg.congestion_control, "reno");
+	CHECK_EQ(settings_parse("--set", "time_wait_ms", &cfg, err, sizeof(err)), -1);
+	CHECK(strstr(err, "is not NAME=VALUE") != NULL);
+	CHECK_EQ(settings_parse("--set", "=5", &cfg, err, sizeof(err)), -1);
+	CHECK_EQ(settings_parse("--set", "addr=10.0.0.1", &cfg, err, sizeof(err)), -1);
+	CHECK_EQ(settings_parse("--set", "secret=x", &cfg, err, sizeof(err)), -1);
+	CHECK_EQ(settings_parse("--set", "time_wait=5", &cfg, err, sizeof(err)), -1);
+	CHECK(strstr(err, "--set: unknown setting 'time_wait' (the settings are: mtu, ttl, ") ==
+	      err);
+	for (size_t i = 0; i < settings_count(); i++)
+		CHECK(strstr(err, settings_at(i)->name) != NULL);
+}
+
+/* argv from a NULL-terminated list of arguments; returns argc. */
+static int argv_of(char *argv[64], va_list ap)
+{
+	int argc = 0;
+	char *a;
+	while ((a = va_arg(ap, char *)) != NULL && argc < 63)
+		argv[argc++] = a;
+	argv[argc] = NULL;
+	return argc;
+}
+
+/* serve's parser on the arguments up to NULL; err gets the sentence. */
+static int sargs(struct serve_opts *o, char *err, size_t errlen, ...)
+{
+	char *argv[64];
+	va_list ap;
+	va_start(ap, errlen);
+	int argc = argv_of(argv, ap);
+	va_end(ap);
+	serve_opts_default(o);
+	err[0] = 0;
+	return serve_parse_args(argc, argv, o, err, errlen);
+}
+
+#define NETARGS "--dev", "tap0", "--tap", "--addr", "10.7.0.2/24"
+
+static void serve_flags(void)
+{
+	struct serve_opts o;
+	char err[1024];
+	CHECK_EQ(sargs(&o, err, sizeof(err), NETARGS, "--listen", "80:http", "--listen=7:echo",
+	               "--listen", "discard", NULL),
+	         0);
+	CHECK_EQ(o.nlisten, 3);
+	CHECK_EQ(o.listen[0].port, 80);
+	CHECK_EQ(o.listen[0].app, APP_HTTP);
+	CHECK_EQ(o.listen[1].port, 7);
+	CHECK_EQ(o.listen[1].app, APP_ECHO);
+	CHECK_EQ(o.listen[2].port, 9);
+	CHECK_EQ(o.listen[2].app, APP_DISCARD);
+	/* The old flags are one listener; with --listen, one more. */
+	CHECK_EQ(sargs(&o, err, sizeof(err), NETARGS, "--app", "http", "--port", "8080", NULL), 0);
+	CHECK_EQ(o.nlisten, 1);
+	CHECK_EQ(o.listen[0].port, 8080);
+	CHECK_EQ(o.listen[0].app, APP_HTTP);
+	CHECK_EQ(sargs(&o, err, sizeof(err), NETARGS, "--app", "echo", "--listen", "80:http", NULL),
+	         0);
+	CHECK_EQ(o.nlisten, 2);
+	CHECK_EQ(o.listen[1].port, 7);
+	CHECK_EQ(sargs(&o, err, sizeof(err), NETARGS, "--app", "echo", "--listen", "7:http", NULL),
+	         -1);
+	CHECK(strstr(err, "port 7 is given twice") != NULL);
+	const char *bad_listen[] = {"0:http", "65536:http", "80:gopher",    "80:", ":http",
+	                            "x:echo", "80",         "1234567:echo", ""};
+	for (size_t i = 0; i < sizeof(bad_listen) / sizeof(bad_listen[0]); i++) {
+		CHECK_EQ(sargs(&o, err, sizeof(err), NETARGS, "--listen", bad_listen[i], NULL), -1);
+		CHECK(strstr(err, "--listen: '") == err);
+	}
+	CHECK_EQ(sargs(&o, err, sizeof(err), NETARGS, "--port", "80", "--listen", "7:echo", NULL),
+	         -1);
+	CHECK_EQ(sargs(&o, err, sizeof(err), NETARGS, NULL), -1);
+	CHECK(strstr(err, "--app echo|discard|http is required") == err);
+
+	/* Settings: --set and the named flags land in the config. */
+	CHECK_EQ(sargs(&o, err, sizeof(err), NETARGS, "--app", "http", "--set", "time_wait_ms=2s",
+	               "--fin-timeout-ms", "1500", "--syn-retries=3", "--orphan-retries", "2",
+	               "--set=rcvbuf=32KiB", "--json", "--stats-every", "0.5", NULL),
+	         0);
+	CHECK_EQ(o.net.cfg.time_wait_ms, 2000);
+	CHECK_EQ(o.net.cfg.fin_timeout_ms, 1500);
+	CHECK_EQ(o.net.cfg.syn_retries, 3);
+	CHECK_EQ(o.net.cfg.orphan_retries, 2);
+	CHECK_EQ(o.net.cfg.rcvbuf, 32768);
+	CHECK_EQ(o.json, 1);
+	CHECK_EQ(o.net.keepalive, 0);
+	CHECK_EQ(o.net.user_timeout_ms, -1);
+	CHECK_EQ(o.net.create, 0);
+	CHECK_EQ(sargs(&o, err, sizeof(err), NETARGS, "--app", "http", "--keepalive-time-ms", "1s",
+	               "--keepalive-intvl-ms", "200", "--keepalive-probes", "4",
+	               "--user-timeout-ms", "5s", "--create", NULL),
+	         0);
+	CHECK_EQ(o.net.cfg.keepalive_time_ms, 1000);
+	CHECK_EQ(o.net.cfg.keepalive_intvl_ms, 200);
+	CHECK_EQ(o.net.cfg.keepalive_probes, 4);
+	CHECK_EQ(o.net.keepalive, 1);
+	CHECK_EQ(o.net.user_timeout_ms, 5000);
+	CHECK_EQ(o.net.create, 1);
+	CHECK_EQ(sargs(&o, err, sizeof(err), NETARGS, "--app", "http", "--keepalive", NULL), 0);
+	CHECK_EQ(o.net.keepalive, 1);
+	/* Out of range: synack_config_check's sentence. */
+	CHECK_EQ(sargs(&o, err, sizeof(err), NETARGS, "--app", "http", "--time-wait-ms", "0", NULL),
+	         -1);
+	CHECK_STR(err, "time_wait_ms: 0 is outside 1..3600000");
+	CHECK_EQ(
+	    sargs(&o, err, sizeof(err), NETARGS, "--app", "http", "--set", "syncookies=3", NULL),
+	    -1);
+	CHECK(strstr(err, "syncookies: 3 is not 0") == err);
+	CHECK_EQ(
+	    sargs(&o, err, sizeof(err), NETARGS, "--app", "http", "--keepalive-probes", "x", NULL),
+	    -1);
+	CHECK(strstr(err, "--keepalive-probes: 'x' is not a whole number") == err);
+	CHECK_EQ(sargs(&o, err, sizeof(err), NETARGS, "--app", "http", "--user-timeout-ms",
+	               "2147483648", NULL),
+	         -1);
+	CHECK_EQ(sargs(&o, err, sizeof(err), NETARGS, "--app", "http", "--set", NULL), -1);
+	CHECK_STR(err, "--set needs a value");
+	CHECK_EQ(sargs(&o, err, sizeof(err), NETARGS, "--app", "http", "--http-size", "1TB", NULL),
+	         -1);
+	CHECK(strstr(err, "--http-size: '1TB' is not a size in bytes up to 16GiB (") == err);
+}
+
+static int cargs(struct connect_opts *o, char *err, size_t errlen, ...)
+{
+	char *argv[64];
+	va_list ap;
+	va_start(ap, errlen);
+	int argc = argv_of(argv, ap);
+	va_end(ap);
+	connect_opts_default(o);
+	err[0] = 0;
+	return connect_parse_args(argc, argv, o, err, errlen);
+}
+
+static void connect_flags(void)
+{
+	struct connect_opts o;
+	char err[1024];
+	CHECK_EQ(cargs(&o, err, sizeof(err), NETARGS, "10.7.0.1:80", NULL), 0);
+	CHECK_EQ(o.connect_timeout_ms, -1);
+	CHECK_EQ(o.idle_timeout_ms, -1);
+	CHECK_EQ(cargs(&o, err, sizeof(err), NETARGS, "10.7.0.1:80", "--connect-timeout-ms", "1s",
+	               "--idle-timeout-ms=2min", "--time-wait-ms", "100", NULL),
+	         0);
+	CHECK_EQ(o.connect_timeout_ms, 1000);
+	CHECK_EQ(o.idle_timeout_ms, 120000);
+	CHECK_EQ(o.net.cfg.time_wait_ms, 100);
+	CHECK_EQ(
+	    cargs(&o, err, sizeof(err), NETARGS, "10.7.0.1:80", "--connect-timeout-ms", "0", NULL),
+	    -1);
+	CHECK_EQ(
+	    cargs(&o, err, sizeof(err), NETARGS, "10.7.0.1:80", "--idle-timeout-ms", "25h", NULL),
+	    -1);
+	CHECK(strstr(err, "--idle-timeout-ms: '25h' is not a time up to 86400000 ms") == err);
+	CHECK_EQ(
+	    cargs(&o, err, sizeof(err), NETARGS, "10.7.0.1:80", "--set", "trace_capacity=0", NULL),
+	    -1);
+	CHECK(strstr(err, "trace_capacity=0") != NULL);
+	CHECK_EQ(cargs(&o, err, sizeof(err), NETARGS, "10.7.0.1:80", "--send-bytes", "3XB", NULL),
+	         -1);
+	CHECK(strstr(err, "--send-bytes: '3XB' is not a size in bytes up to 1024GiB (") == err);
 }
 
 static void cli_parse_double_range(void)
@@ -250,6 +530,11 @@ static void transfer_failure_is_reported(void)
 int main(void)
 {
 	RUN(cli_parse_bytes_units);
+	RUN(cli_parse_time_units);
+	RUN(settings_cover_the_config);
+	RUN(settings_parse_values);
+	RUN(serve_flags);
+	RUN(connect_flags);
 	RUN(cli_parse_double_range);
 	RUN(cli_flag_value_forms);
 	RUN(transfer_args);
