@@ -32,7 +32,6 @@ static uint32_t default_mss(const struct sock_layer *st)
 static int port_ref(struct sock_layer *st, const struct sock *so);
 static void port_unref(struct sock_layer *st, const struct sock *so);
 
-
 /* Declares so, the socket s names, for a public call, which returns
  * -EBADF when there is none (-EINVAL without a stack). */
 /* clang-format off */
@@ -566,8 +565,7 @@ int synack_connect(struct synack_stack *stack, int s, const struct synack_endpoi
 	struct addr raddr;
 	if ((err = endpoint_addr(peer, &raddr)) != 0)
 		return err;
-	if (peer->port == 0 || peer->addr == 0 || peer->addr == 0xffffffffu ||
-	    (peer->addr >> 28) == 0xe)
+	if (peer->port == 0 || peer->addr == 0)
 		return -EINVAL;
 	if (so->listening)
 		return -EINVAL;
@@ -578,6 +576,14 @@ int synack_connect(struct synack_stack *stack, int s, const struct synack_endpoi
 	}
 	if (so->connecting)
 		return -EISCONN; /* a finished connection cannot be reused */
+	/* RFC 1122 4.2.3.10: an OPEN to a broadcast or multicast address is
+	 * an error.  Linux's tcp_v4_connect refuses a route flagged broadcast
+	 * or multicast with -ENETUNREACH, after the socket's own state was
+	 * checked; so do we.  The stack knows no prefix, so the limited
+	 * broadcast is the only broadcast it can tell: a directed (subnet)
+	 * broadcast looks like any unicast address. */
+	if (peer->addr == 0xffffffffu || (peer->addr >> 28) == 0xe)
+		return -ENETUNREACH;
 	if (!so->bound && (err = pick_port(st, so, &raddr, peer->port)) != 0)
 		return err;
 	struct tuple t = {local_addr(st), raddr, so->lport, peer->port};
