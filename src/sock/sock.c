@@ -537,6 +537,14 @@ int synack_accept(struct synack_stack *stack, int s, struct synack_endpoint *pee
 	ns->connecting = 1;
 	ns->named = 1; /* t->laddr: the stack's address, the only one it accepts */
 	ns->lport = t->lport;
+	/* The socket-level options an accepted socket inherits, as Linux's
+	 * clone of the listener does (sk_clone_lock copies the whole socket):
+	 * SO_REUSEADDR, so that a restarted server can bind its port while
+	 * the old connections live, and SO_LINGER.  What TCP holds (buffer
+	 * sizes, TCP_MAXSEG, TCP_NODELAY, keepalive, TCP_USER_TIMEOUT) the
+	 * connection took from its listener when the SYN came (cfg below). */
+	ns->reuseaddr = so->reuseaddr;
+	ns->linger = so->linger;
 	/* The port's slot exists (the listener holds it), so this cannot fail. */
 	(void)port_ref(st, ns);
 	ns->bound = 1;
@@ -831,9 +839,14 @@ int synack_setsockopt(struct synack_stack *stack, int s, int opt, int value)
 		uint32_t max = default_mss(st);
 		if (value < 88 || (uint32_t)value > max)
 			return -EINVAL; /* RFC 9293 leaves room; Linux uses 88 */
-		if (so->tcb)
+		/* On a listener it applies to the connections it makes from
+		 * now on, whose SYN-ACK announces it (as Linux); a connection
+		 * announced its MSS already. */
+		if (so->tcb && !so->listening)
 			return -EISCONN;
 		so->maxseg = value;
+		if (so->tcb)
+			tcp_set_maxseg(so->tcb, (uint32_t)value);
 		return 0;
 	}
 	case SYNACK_SO_ERROR:

@@ -849,6 +849,8 @@ void tcp_close_handle(struct tcb *tcb, unsigned how);
 /* Socket options: the connection takes them (push: TCP_NODELAY was set,
  * so data Nagle held goes now) and its keepalive restarts. */
 void tcp_set_opts(struct tcb *tcb, const struct tcp_opts *opts, int push);
+/* TCP_MAXSEG on listener l: the MSS its future connections announce. */
+void tcp_set_maxseg(struct tcb *l, uint32_t mss);
 /* SO_RCVBUF, SO_SNDBUF: 0, or -1 when the buffer holds more than size. */
 int tcp_set_rcvbuf(struct tcb *tcb, uint32_t size);
 int tcp_set_sndbuf(struct tcb *tcb, uint32_t size);

@@ -272,6 +272,13 @@ void tcp_set_opts(struct tcb *tcb, const struct tcp_opts *opts, int push)
 	tcp_rearm(tcb);
 }
 
+void tcp_set_maxseg(struct tcb *l, uint32_t mss)
+{
+	/* Children copy it when their SYN arrives (tcp_listen.c); those
+	 * already half-open keep the MSS their SYN-ACK announced. */
+	l->rcv_mss = mss;
+}
+
 int tcp_set_rcvbuf(struct tcb *tcb, uint32_t size)
 {
 	return ring_set_cap(&tcb->rcv_buf, size);
