@@ -459,8 +459,8 @@ enum tcp_send {
 	TCP_SEND_CHALLENGE_ACK,  /* RFC 5961's challenge ACK, rate-limited */
 	TCP_SEND_RST_REPLY,      /* a reset in reply to the segment (RFC 9293 3.10.7.1 form) */
 	TCP_SEND_RST_CONN,       /* a reset of the connection, <SEQ=SND.NXT> (3.10.5 form) */
-	TCP_SEND_SYN_ACK,        /* a new connection's first SYN-ACK, starting its timer */
-	TCP_SEND_SYN_AGAIN,      /* our SYN or SYN-ACK again */
+	TCP_SEND_SYN_ACK,        /* a new connection's first SYN-ACK: timed, its timer started */
+	TCP_SEND_SYN_AGAIN,      /* our SYN or SYN-ACK again (no longer timed: Karn) */
 	TCP_SEND_COOKIE_SYN_ACK, /* the listener's stateless SYN-ACK, ISN s->iss */
 	/* What the windows allow, which carries the acknowledgment the
 	 * segment asked for; else that ACK on its own, now or delayed. */
@@ -624,6 +624,10 @@ int tcp_timeout_error(const struct tcb *tcb);
 void tcp_output(struct tcb *tcb);
 void tcp_send_ack(struct tcb *tcb);
 void tcp_send_syn(struct tcb *tcb);
+/* The first SYN or SYN-ACK: timed (RFC 6298 2.2), the timer started. */
+void tcp_send_syn_first(struct tcb *tcb);
+/* The SYN or SYN-ACK again, not on a timeout: no longer timed (Karn). */
+void tcp_send_syn_again(struct tcb *tcb);
 void tcp_send_rst_for(struct tcb *tcb);
 void tcp_retransmit(struct tcb *tcb);
 void tcp_send_probe(struct tcb *tcb);

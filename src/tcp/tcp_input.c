@@ -107,13 +107,10 @@ static void apply_verdict(struct tcp_layer *st, struct tcp_rx *s, struct tcp_ver
 		tcp_send_rst_for(tcb);
 		break;
 	case TCP_SEND_SYN_ACK:
-		/* RFC 6298 5.1: the timer starts with the first segment
-		 * that needs an answer. */
-		tcp_send_syn(tcb);
-		tcp_arm_rtx(tcb);
+		tcp_send_syn_first(tcb);
 		break;
 	case TCP_SEND_SYN_AGAIN:
-		tcp_send_syn(tcb);
+		tcp_send_syn_again(tcb);
 		break;
 	case TCP_SEND_COOKIE_SYN_ACK:
 		tcp_listen_send_cookie(tcb, s);
@@ -186,9 +183,11 @@ void tcp_learn_peer(struct tcb *tcb, const struct tcp_rx *s)
 
 void tcp_enter_established(struct tcb *tcb, int cause)
 {
-	/* RFC 6298 5.7: after a SYN was retransmitted, data transmission
-	 * starts with an RTO of at least 3 s unless an RTT was measured. */
-	if (tcb->backoff && tcb->srtt_us == 0 && tcb->rto_us < 3000000u)
+	/* RFC 6298 5.7: after a SYN (or SYN-ACK) was retransmitted on a
+	 * timeout, data transmission starts with an RTO of at least 3 s
+	 * unless an RTT was measured.  The retransmission count says so on
+	 * both sides: a passive open's ACK already cleared the backoff. */
+	if (tcb->total_retrans && tcb->srtt_us == 0 && tcb->rto_us < 3000000u)
 		tcb->rto_us = 3000000u;
 	tcb->backoff = 0;
 	tcp_cc_init(tcb);

@@ -44,11 +44,7 @@ int tcp_open_active(struct tcp_layer *st, int sockfd, const struct tuple *t,
 		return -ENOMEM;
 	}
 	tcp_set_state(tcb, SYNACK_SYN_SENT, SYNACK_CAUSE_APP_CONNECT);
-	tcb->rtt_timing = 1;
-	tcb->rtt_seq = tcb->iss;
-	tcb->rtt_start = ENV(st)->now;
-	tcp_send_syn(tcb);
-	tcp_arm_rtx(tcb);
+	tcp_send_syn_first(tcb);
 	/* The options come after the SYN left: none of them shapes it, and
 	 * keepalive (RFC 1122 4.2.3.6) counts idleness from here. */
 	tcb->opts = cfg->opts;
