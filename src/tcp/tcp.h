@@ -60,6 +60,9 @@ struct tcp_layer {
 	struct tw *tw_oldest, *tw_youngest;
 	struct timer_node tw_timer;
 	uint64_t tw_records;
+	/* When a TIME_WAIT record last answered an unacceptable pure ACK
+	 * (invalid_ratelimit_ms), shared: a record has no room for it. */
+	uint64_t tw_oow_ack_at;
 
 	/* Caches of fixed-size objects. */
 	struct slab tcb_slab, tw_slab;
@@ -455,7 +458,8 @@ enum tcp_action {
 enum tcp_send {
 	TCP_SEND_NONE,
 	TCP_SEND_ACK,            /* an ACK now (of the connection or the TIME-WAIT record) */
-	TCP_SEND_OOW_ACK,        /* the ACK answering an unacceptable segment, rate-limited */
+	TCP_SEND_OOW_ACK,        /* the ACK answering an unacceptable segment (of the connection
+	                          * or the TIME-WAIT record), pure ACKs rate-limited */
 	TCP_SEND_CHALLENGE_ACK,  /* RFC 5961's challenge ACK, rate-limited */
 	TCP_SEND_RST_REPLY,      /* a reset in reply to the segment (RFC 9293 3.10.7.1 form) */
 	TCP_SEND_RST_CONN,       /* a reset of the connection, <SEQ=SND.NXT> (3.10.5 form) */
