@@ -530,7 +530,7 @@ int synack_accept(struct synack_stack *stack, int s, struct synack_endpoint *pee
 		return fd;
 	so = sock_get(st, s); /* the table may have moved */
 	struct sock *ns = sock_get(st, fd);
-	struct tcb *c = tcp_accept(so->tcb, fd);
+	struct tcb *c = tcp_acceptq_head(so->tcb);
 	const struct tuple *t = tcp_tuple(c);
 	struct tcp_user_cfg cfg = tcp_user_cfg_of(c);
 	ns->tcb = c;
@@ -556,6 +556,9 @@ int synack_accept(struct synack_stack *stack, int s, struct synack_endpoint *pee
 	ns->maxseg = (uint16_t)cfg.mss;
 	if (peer)
 		*peer = endpoint(&ns->raddr, ns->rport);
+	/* Last, since it may end c: one reset while it waited leaves the
+	 * socket its data and -ECONNRESET, as Linux's accept() does. */
+	tcp_accept(c, fd);
 	/* The child may already have data, a FIN, or both. */
 	sock_notify(st, fd);
 	sock_notify(st, s);

@@ -277,6 +277,9 @@ struct tcp_child {
 	struct tcb *listener;    /* the listener that made us */
 	struct tcb *prev, *next; /* listener's children (pending and ready) */
 	struct tcb *acq_next;    /* accept queue, oldest first */
+	/* What a connection that ended while it waited in the accept queue
+	 * (CLOSED there, tcp_done) tells its socket at accept(): 0 or -errno. */
+	int err;
 };
 
 static inline struct tcp_listen *tcp_lsn(const struct tcb *tcb)
@@ -357,7 +360,10 @@ uint32_t tcp_isn(struct tcp_layer *st, const struct tuple *t);
 int tcp_tcb_hash(struct tcb *tcb, int listening);
 void tcp_tcb_unhash(struct tcb *tcb);
 /* Ends the connection: CLOSED, timers off, out of the tables, the socket
- * told err (0 for a normal end, TCP_SOCK_DETACH), and the TCB freed. */
+ * told err (0 for a normal end, TCP_SOCK_DETACH), and the TCB freed.  One
+ * waiting in the accept queue of a listener its application still holds
+ * stays there instead, CLOSED, with its unread data and err, until accept()
+ * hands it out (tcp_accept) or the listener closes: as Linux does. */
 void tcp_done(struct tcb *tcb, int cause, int err);
 /* Takes the TCB out of every table and away from its socket (told err),
  * then frees it; its state is already CLOSED or TIME_WAIT. */
@@ -799,10 +805,18 @@ static inline int tcp_listener_exists(struct tcp_layer *st, const struct tuple *
 }
 /* listen() on a listener again: only the backlog changes, as on Linux. */
 void tcp_set_backlog(struct tcb *l, uint32_t backlog);
-/* Takes the oldest connection off l's accept queue for the socket sockfd
- * (NULL when the queue is empty); tcp_tuple and tcp_user_cfg_of tell the
- * socket its addresses and what it inherited from the listener. */
-struct tcb *tcp_accept(struct tcb *l, int sockfd);
+/* The oldest connection in listener l's accept queue, or NULL: tcp_tuple
+ * and tcp_user_cfg_of tell the new socket its addresses and what it
+ * inherited from the listener. */
+static inline struct tcb *tcp_acceptq_head(const struct tcb *l)
+{
+	return tcp_lsn(l)->acq_head;
+}
+/* The socket sockfd, which already holds c (tcp_acceptq_head) as its
+ * handle, takes it off the accept queue.  A connection that ended while
+ * it waited tells the socket at once (TCP_SOCK_DETACH: its unread data and
+ * error) and is freed; the socket must not use c after this call. */
+void tcp_accept(struct tcb *c, int sockfd);
 /* SEND (RFC 9293 3.10.2): queues what fits and sends what the windows
  * allow.  Returns the bytes queued, or -EAGAIN when none fit. */
 int tcp_send(struct tcb *tcb, const void *buf, uint32_t len);

@@ -78,14 +78,17 @@ void tcp_set_backlog(struct tcb *l, uint32_t backlog)
 	tcp_lsn(l)->backlog = backlog;
 }
 
-struct tcb *tcp_accept(struct tcb *l, int sockfd)
+void tcp_accept(struct tcb *c, int sockfd)
 {
-	struct tcb *c = tcp_lsn(l)->acq_head;
-	if (!c)
-		return NULL;
-	tcp_unlink_child(c);
 	c->sockfd = sockfd;
-	return c;
+	if (c->state == SYNACK_CLOSED) {
+		/* Reset (or timed out) while it waited: kept for this moment
+		 * (tcp_done), it now ends for its socket, which keeps the
+		 * unread data and reads the error after it, as on Linux. */
+		tcp_tcb_release(c, tcp_child(c)->err);
+		return;
+	}
+	tcp_unlink_child(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -207,7 +210,9 @@ static void orphan(struct tcb *tcb)
 static void close_listener(struct tcb *l)
 {
 	/* Connections that finished the handshake but were never accepted
-	 * are reset; half-open ones just vanish. */
+	 * are reset; half-open ones just vanish, and so do those that ended
+	 * while they waited (no socket is left to take them: tcp_done). */
+	l->sockfd = -1;
 	while (tcp_lsn(l)->children) {
 		struct tcb *c = tcp_lsn(l)->children;
 		if (c->state == SYNACK_SYN_RECEIVED)
@@ -215,7 +220,6 @@ static void close_listener(struct tcb *l)
 		else
 			tcp_abort(c, SYNACK_CAUSE_LISTENER_CLOSED);
 	}
-	l->sockfd = -1;
 	tcp_done(l, SYNACK_CAUSE_APP_CLOSE, 0);
 }
 
