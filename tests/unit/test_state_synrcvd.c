@@ -276,6 +276,21 @@ static void syn_received_abort_sends_rst(void)
 	t_free(t);
 }
 
+/* The handshake's last step at time ms: the peer's ACK, accept(), and the
+ * RTT estimate the new connection holds (srtt, rttvar, rto in us). */
+static void ack_accept_expect_rto(struct t *t, uint64_t ms, uint32_t srtt, uint32_t rttvar,
+                                  uint32_t rto)
+{
+	t_at(t, ms);
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_accept(t);
+	struct synack_tcp_info info;
+	CHECK_EQ(synack_tcp_info(t->st, t->sock, &info), 0);
+	CHECK_EQ(info.srtt_us, srtt);
+	CHECK_EQ(info.rttvar_us, rttvar);
+	CHECK_EQ(info.rto_us, rto);
+}
+
 /*
  * RFC 6298 2.2 and 3: the passive opener times its SYN-ACK, and the ACK
  * that completes the handshake gives the first RTT sample: SRTT = R,
@@ -285,18 +300,8 @@ static void syn_received_abort_sends_rst(void)
 static void syn_received_ack_takes_rtt_sample_and_sets_rto(void)
 {
 	struct t *t = t_new();
-	t_listen(t);
-	t_at(t, 0);
-	t_peer(t, "S", 1000, 0, 0);
-	t_expect(t, "S.", T_ISS, 1001, 0);
-	t_at(t, 100);
-	t_peer(t, ".", 1001, T_ISS + 1, 0);
-	t_accept(t);
-	struct synack_tcp_info info;
-	CHECK_EQ(synack_tcp_info(t->st, t->sock, &info), 0);
-	CHECK_EQ(info.srtt_us, 100000);
-	CHECK_EQ(info.rttvar_us, 50000);
-	CHECK_EQ(info.rto_us, 300000);
+	t_to_syn_received(t); /* at 0 ms */
+	ack_accept_expect_rto(t, 100, 100000, 50000, 300000);
 	/* The first data segment is lost: it goes again after 300 ms. */
 	t_send(t, 100);
 	t_expect(t, "P.", T_ISS + 1, 1001, 100);
@@ -313,19 +318,10 @@ static void syn_received_ack_takes_rtt_sample_and_sets_rto(void)
 static void syn_received_ack_of_retransmitted_syn_ack_takes_no_rtt_sample(void)
 {
 	struct t *t = t_new();
-	t_listen(t);
-	t_at(t, 0);
-	t_peer(t, "S", 1000, 0, 0);
-	t_expect(t, "S.", T_ISS, 1001, 0);
+	t_to_syn_received(t);
 	t_at(t, 1000);
 	t_expect(t, "S.", T_ISS, 1001, 0);
-	t_at(t, 1100);
-	t_peer(t, ".", 1001, T_ISS + 1, 0);
-	t_accept(t);
-	struct synack_tcp_info info;
-	CHECK_EQ(synack_tcp_info(t->st, t->sock, &info), 0);
-	CHECK_EQ(info.srtt_us, 0);
-	CHECK_EQ(info.rto_us, 3000000);
+	ack_accept_expect_rto(t, 1100, 0, 0, 3000000);
 	t_free(t);
 }
 
@@ -334,20 +330,11 @@ static void syn_received_ack_of_retransmitted_syn_ack_takes_no_rtt_sample(void)
 static void syn_received_ack_after_duplicate_syn_takes_no_rtt_sample(void)
 {
 	struct t *t = t_new();
-	t_listen(t);
-	t_at(t, 0);
-	t_peer(t, "S", 1000, 0, 0);
-	t_expect(t, "S.", T_ISS, 1001, 0);
+	t_to_syn_received(t);
 	t_at(t, 50);
 	t_peer(t, "S", 1000, 0, 0);
 	t_expect(t, "S.", T_ISS, 1001, 0);
-	t_at(t, 100);
-	t_peer(t, ".", 1001, T_ISS + 1, 0);
-	t_accept(t);
-	struct synack_tcp_info info;
-	CHECK_EQ(synack_tcp_info(t->st, t->sock, &info), 0);
-	CHECK_EQ(info.srtt_us, 0);
-	CHECK_EQ(info.rto_us, 1000000);
+	ack_accept_expect_rto(t, 100, 0, 0, 1000000);
 	t_free(t);
 }
 
