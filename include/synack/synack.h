@@ -225,11 +225,13 @@ int synack_accept(struct synack_stack *st, int s, struct synack_endpoint *peer);
 /*
  * Starts an active open: the SYN is queued at once.  Returns -EINPROGRESS
  * when it started (readiness says when it ends; synack_socket_error() says
- * how), -EINVAL (peer is NULL or of no known family, has port 0 or an
- * address 0, broadcast or multicast, or s listens), -EAFNOSUPPORT (an IPv6
- * peer: not implemented yet), -EALREADY (a handshake is under way), -EISCONN
- * (connected, or connected once: a socket is not reused), -EADDRNOTAVAIL (no
- * ephemeral port is free), -EADDRINUSE (the 4-tuple exists), -ENOMEM.
+ * how), -EINVAL (peer is NULL or of no known family, has port 0 or address
+ * 0, or s listens), -EAFNOSUPPORT (an IPv6 peer: not implemented yet),
+ * -EALREADY (a handshake is under way), -EISCONN (connected, or connected
+ * once: a socket is not reused), -ENETUNREACH (peer is the broadcast address
+ * 255.255.255.255 or multicast, 224.0.0.0/4, as Linux answers; a subnet's
+ * broadcast address is not known to the stack), -EADDRNOTAVAIL (no ephemeral
+ * port is free), -EADDRINUSE (the 4-tuple exists), -ENOMEM.
  */
 int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint *peer);
 /*

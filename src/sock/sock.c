@@ -32,7 +32,6 @@ static uint32_t default_mss(const struct sock_layer *st)
 static int port_ref(struct sock_layer *st, const struct sock *so);
 static void port_unref(struct sock_layer *st, const struct sock *so);
 
-
 /* Declares so, the socket s names, for a public call, which returns
  * -EBADF when there is none (-EINVAL without a stack). */
 /* clang-format off */
@@ -531,13 +530,21 @@ int synack_accept(struct synack_stack *stack, int s, struct synack_endpoint *pee
 		return fd;
 	so = sock_get(st, s); /* the table may have moved */
 	struct sock *ns = sock_get(st, fd);
-	struct tcb *c = tcp_accept(so->tcb, fd);
+	struct tcb *c = tcp_acceptq_head(so->tcb);
 	const struct tuple *t = tcp_tuple(c);
 	struct tcp_user_cfg cfg = tcp_user_cfg_of(c);
 	ns->tcb = c;
 	ns->connecting = 1;
 	ns->named = 1; /* t->laddr: the stack's address, the only one it accepts */
 	ns->lport = t->lport;
+	/* The socket-level options an accepted socket inherits, as Linux's
+	 * clone of the listener does (sk_clone_lock copies the whole socket):
+	 * SO_REUSEADDR, so that a restarted server can bind its port while
+	 * the old connections live, and SO_LINGER.  What TCP holds (buffer
+	 * sizes, TCP_MAXSEG, TCP_NODELAY, keepalive, TCP_USER_TIMEOUT) the
+	 * connection took from its listener when the SYN came (cfg below). */
+	ns->reuseaddr = so->reuseaddr;
+	ns->linger = so->linger;
 	/* The port's slot exists (the listener holds it), so this cannot fail. */
 	(void)port_ref(st, ns);
 	ns->bound = 1;
@@ -549,6 +556,9 @@ int synack_accept(struct synack_stack *stack, int s, struct synack_endpoint *pee
 	ns->maxseg = (uint16_t)cfg.mss;
 	if (peer)
 		*peer = endpoint(&ns->raddr, ns->rport);
+	/* Last, since it may end c: one reset while it waited leaves the
+	 * socket its data and -ECONNRESET, as Linux's accept() does. */
+	tcp_accept(c, fd);
 	/* The child may already have data, a FIN, or both. */
 	sock_notify(st, fd);
 	sock_notify(st, s);
@@ -566,8 +576,7 @@ int synack_connect(struct synack_stack *stack, int s, const struct synack_endpoi
 	struct addr raddr;
 	if ((err = endpoint_addr(peer, &raddr)) != 0)
 		return err;
-	if (peer->port == 0 || peer->addr == 0 || peer->addr == 0xffffffffu ||
-	    (peer->addr >> 28) == 0xe)
+	if (peer->port == 0 || peer->addr == 0)
 		return -EINVAL;
 	if (so->listening)
 		return -EINVAL;
@@ -578,6 +587,14 @@ int synack_connect(struct synack_stack *stack, int s, const struct synack_endpoi
 	}
 	if (so->connecting)
 		return -EISCONN; /* a finished connection cannot be reused */
+	/* RFC 1122 4.2.3.10: an OPEN to a broadcast or multicast address is
+	 * an error.  Linux's tcp_v4_connect refuses a route flagged broadcast
+	 * or multicast with -ENETUNREACH, after the socket's own state was
+	 * checked; so do we.  The stack knows no prefix, so the limited
+	 * broadcast is the only broadcast it can tell: a directed (subnet)
+	 * broadcast looks like any unicast address. */
+	if (peer->addr == 0xffffffffu || (peer->addr >> 28) == 0xe)
+		return -ENETUNREACH;
 	if (!so->bound && (err = pick_port(st, so, &raddr, peer->port)) != 0)
 		return err;
 	struct tuple t = {local_addr(st), raddr, so->lport, peer->port};
@@ -825,9 +842,14 @@ int synack_setsockopt(struct synack_stack *stack, int s, int opt, int value)
 		uint32_t max = default_mss(st);
 		if (value < 88 || (uint32_t)value > max)
 			return -EINVAL; /* RFC 9293 leaves room; Linux uses 88 */
-		if (so->tcb)
+		/* On a listener it applies to the connections it makes from
+		 * now on, whose SYN-ACK announces it (as Linux); a connection
+		 * announced its MSS already. */
+		if (so->tcb && !so->listening)
 			return -EISCONN;
 		so->maxseg = value;
+		if (so->tcb)
+			tcp_set_maxseg(so->tcb, (uint32_t)value);
 		return 0;
 	}
 	case SYNACK_SO_ERROR:

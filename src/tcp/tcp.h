@@ -60,6 +60,9 @@ struct tcp_layer {
 	struct tw *tw_oldest, *tw_youngest;
 	struct timer_node tw_timer;
 	uint64_t tw_records;
+	/* When a TIME_WAIT record last answered an unacceptable pure ACK
+	 * (invalid_ratelimit_ms), shared: a record has no room for it. */
+	uint64_t tw_oow_ack_at;
 
 	/* Caches of fixed-size objects. */
 	struct slab tcb_slab, tw_slab;
@@ -274,6 +277,9 @@ struct tcp_child {
 	struct tcb *listener;    /* the listener that made us */
 	struct tcb *prev, *next; /* listener's children (pending and ready) */
 	struct tcb *acq_next;    /* accept queue, oldest first */
+	/* What a connection that ended while it waited in the accept queue
+	 * (CLOSED there, tcp_done) tells its socket at accept(): 0 or -errno. */
+	int err;
 };
 
 static inline struct tcp_listen *tcp_lsn(const struct tcb *tcb)
@@ -354,7 +360,10 @@ uint32_t tcp_isn(struct tcp_layer *st, const struct tuple *t);
 int tcp_tcb_hash(struct tcb *tcb, int listening);
 void tcp_tcb_unhash(struct tcb *tcb);
 /* Ends the connection: CLOSED, timers off, out of the tables, the socket
- * told err (0 for a normal end, TCP_SOCK_DETACH), and the TCB freed. */
+ * told err (0 for a normal end, TCP_SOCK_DETACH), and the TCB freed.  One
+ * waiting in the accept queue of a listener its application still holds
+ * stays there instead, CLOSED, with its unread data and err, until accept()
+ * hands it out (tcp_accept) or the listener closes: as Linux does. */
 void tcp_done(struct tcb *tcb, int cause, int err);
 /* Takes the TCB out of every table and away from its socket (told err),
  * then frees it; its state is already CLOSED or TIME_WAIT. */
@@ -455,12 +464,13 @@ enum tcp_action {
 enum tcp_send {
 	TCP_SEND_NONE,
 	TCP_SEND_ACK,            /* an ACK now (of the connection or the TIME-WAIT record) */
-	TCP_SEND_OOW_ACK,        /* the ACK answering an unacceptable segment, rate-limited */
+	TCP_SEND_OOW_ACK,        /* the ACK answering an unacceptable segment (of the connection
+	                          * or the TIME-WAIT record), pure ACKs rate-limited */
 	TCP_SEND_CHALLENGE_ACK,  /* RFC 5961's challenge ACK, rate-limited */
 	TCP_SEND_RST_REPLY,      /* a reset in reply to the segment (RFC 9293 3.10.7.1 form) */
 	TCP_SEND_RST_CONN,       /* a reset of the connection, <SEQ=SND.NXT> (3.10.5 form) */
-	TCP_SEND_SYN_ACK,        /* a new connection's first SYN-ACK, starting its timer */
-	TCP_SEND_SYN_AGAIN,      /* our SYN or SYN-ACK again */
+	TCP_SEND_SYN_ACK,        /* a new connection's first SYN-ACK: timed, its timer started */
+	TCP_SEND_SYN_AGAIN,      /* our SYN or SYN-ACK again (no longer timed: Karn) */
 	TCP_SEND_COOKIE_SYN_ACK, /* the listener's stateless SYN-ACK, ISN s->iss */
 	/* What the windows allow, which carries the acknowledgment the
 	 * segment asked for; else that ACK on its own, now or delayed. */
@@ -624,6 +634,10 @@ int tcp_timeout_error(const struct tcb *tcb);
 void tcp_output(struct tcb *tcb);
 void tcp_send_ack(struct tcb *tcb);
 void tcp_send_syn(struct tcb *tcb);
+/* The first SYN or SYN-ACK: timed (RFC 6298 2.2), the timer started. */
+void tcp_send_syn_first(struct tcb *tcb);
+/* The SYN or SYN-ACK again, not on a timeout: no longer timed (Karn). */
+void tcp_send_syn_again(struct tcb *tcb);
 void tcp_send_rst_for(struct tcb *tcb);
 void tcp_retransmit(struct tcb *tcb);
 void tcp_send_probe(struct tcb *tcb);
@@ -791,10 +805,18 @@ static inline int tcp_listener_exists(struct tcp_layer *st, const struct tuple *
 }
 /* listen() on a listener again: only the backlog changes, as on Linux. */
 void tcp_set_backlog(struct tcb *l, uint32_t backlog);
-/* Takes the oldest connection off l's accept queue for the socket sockfd
- * (NULL when the queue is empty); tcp_tuple and tcp_user_cfg_of tell the
- * socket its addresses and what it inherited from the listener. */
-struct tcb *tcp_accept(struct tcb *l, int sockfd);
+/* The oldest connection in listener l's accept queue, or NULL: tcp_tuple
+ * and tcp_user_cfg_of tell the new socket its addresses and what it
+ * inherited from the listener. */
+static inline struct tcb *tcp_acceptq_head(const struct tcb *l)
+{
+	return tcp_lsn(l)->acq_head;
+}
+/* The socket sockfd, which already holds c (tcp_acceptq_head) as its
+ * handle, takes it off the accept queue.  A connection that ended while
+ * it waited tells the socket at once (TCP_SOCK_DETACH: its unread data and
+ * error) and is freed; the socket must not use c after this call. */
+void tcp_accept(struct tcb *c, int sockfd);
 /* SEND (RFC 9293 3.10.2): queues what fits and sends what the windows
  * allow.  Returns the bytes queued, or -EAGAIN when none fit. */
 int tcp_send(struct tcb *tcb, const void *buf, uint32_t len);
@@ -849,6 +871,8 @@ void tcp_close_handle(struct tcb *tcb, unsigned how);
 /* Socket options: the connection takes them (push: TCP_NODELAY was set,
  * so data Nagle held goes now) and its keepalive restarts. */
 void tcp_set_opts(struct tcb *tcb, const struct tcp_opts *opts, int push);
+/* TCP_MAXSEG on listener l: the MSS its future connections announce. */
+void tcp_set_maxseg(struct tcb *l, uint32_t mss);
 /* SO_RCVBUF, SO_SNDBUF: 0, or -1 when the buffer holds more than size. */
 int tcp_set_rcvbuf(struct tcb *tcb, uint32_t size);
 int tcp_set_sndbuf(struct tcb *tcb, uint32_t size);

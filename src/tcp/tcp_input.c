@@ -37,27 +37,49 @@ static void trace_arrival(struct tcp_layer *st, struct tcp_rx *s, struct tcp_ver
 }
 
 /*
+ * When the arrival's connection last answered an unacceptable pure ACK: a
+ * TCB's own time (in its rare state; NULL without memory for it), or, for
+ * a TIME-WAIT record, which has no room for one (88 bytes, tcp.h), the
+ * time all records share.
+ */
+static uint64_t *oow_ack_clock(struct tcp_layer *st, const struct tcp_rx *s)
+{
+	if (s->tw)
+		return &st->tw_oow_ack_at;
+	struct tcb_rare *r = tcp_rare(s->tcb);
+	return r ? &r->oow_ack_at : NULL;
+}
+
+/*
  * Whether the ACK that answers an unacceptable segment is left out
  * (invalid_ratelimit_ms, as Linux's tcp_invalid_ratelimit).  Only pure ACKs
  * are limited: an ACK loop between two ends that disagree about the
  * sequence numbers is made of them, while a segment with data, SYN or FIN
  * is answered every time so that a peer whose ACK was lost can finish.
  */
-static int oow_ack_limited(struct tcb *tcb, const struct tcp_rx *s)
+static int oow_ack_limited(struct tcp_layer *st, const struct tcp_rx *s)
 {
-	struct tcp_layer *st = tcb->st;
 	uint64_t limit_us = (uint64_t)ENV(st)->cfg.invalid_ratelimit_ms * 1000u;
 	if (!limit_us || s->w->data_len || tcp_rx_has(s, SYNACK_TH_SYN | SYNACK_TH_FIN))
 		return 0;
-	struct tcb_rare *r = tcp_rare(tcb);
+	uint64_t *last = oow_ack_clock(st, s);
 	/* Without memory to remember the last answer: no answer, the side
 	 * of the limit that cannot be turned into an ACK storm. */
-	if (!r || (r->oow_ack_at != SYNACK_NEVER && ENV(st)->now - r->oow_ack_at < limit_us)) {
+	if (!last || (*last != SYNACK_NEVER && ENV(st)->now - *last < limit_us)) {
 		STAT_INC(st, AckSkippedSeq);
 		return 1;
 	}
-	r->oow_ack_at = ENV(st)->now;
+	*last = ENV(st)->now;
 	return 0;
+}
+
+/* An ACK of the arrival's connection or TIME-WAIT record. */
+static void send_ack(struct tcp_layer *st, const struct tcp_rx *s)
+{
+	if (s->tw)
+		tcp_tw_send_ack(st, s->tw);
+	else
+		tcp_send_ack(s->tcb);
 }
 
 /* What the windows allow, then the ACK the segment asked for if nothing
@@ -88,14 +110,11 @@ static void apply_verdict(struct tcp_layer *st, struct tcp_rx *s, struct tcp_ver
 	case TCP_SEND_NONE:
 		break;
 	case TCP_SEND_ACK:
-		if (s->tw)
-			tcp_tw_send_ack(st, s->tw);
-		else
-			tcp_send_ack(tcb);
+		send_ack(st, s);
 		break;
 	case TCP_SEND_OOW_ACK:
-		if (!oow_ack_limited(tcb, s))
-			tcp_send_ack(tcb);
+		if (!oow_ack_limited(st, s))
+			send_ack(st, s);
 		break;
 	case TCP_SEND_CHALLENGE_ACK:
 		tcp_challenge_ack(tcb);
@@ -107,13 +126,10 @@ static void apply_verdict(struct tcp_layer *st, struct tcp_rx *s, struct tcp_ver
 		tcp_send_rst_for(tcb);
 		break;
 	case TCP_SEND_SYN_ACK:
-		/* RFC 6298 5.1: the timer starts with the first segment
-		 * that needs an answer. */
-		tcp_send_syn(tcb);
-		tcp_arm_rtx(tcb);
+		tcp_send_syn_first(tcb);
 		break;
 	case TCP_SEND_SYN_AGAIN:
-		tcp_send_syn(tcb);
+		tcp_send_syn_again(tcb);
 		break;
 	case TCP_SEND_COOKIE_SYN_ACK:
 		tcp_listen_send_cookie(tcb, s);
@@ -186,9 +202,11 @@ void tcp_learn_peer(struct tcb *tcb, const struct tcp_rx *s)
 
 void tcp_enter_established(struct tcb *tcb, int cause)
 {
-	/* RFC 6298 5.7: after a SYN was retransmitted, data transmission
-	 * starts with an RTO of at least 3 s unless an RTT was measured. */
-	if (tcb->backoff && tcb->srtt_us == 0 && tcb->rto_us < 3000000u)
+	/* RFC 6298 5.7: after a SYN (or SYN-ACK) was retransmitted on a
+	 * timeout, data transmission starts with an RTO of at least 3 s
+	 * unless an RTT was measured.  The retransmission count says so on
+	 * both sides: a passive open's ACK already cleared the backoff. */
+	if (tcb->total_retrans && tcb->srtt_us == 0 && tcb->rto_us < 3000000u)
 		tcb->rto_us = 3000000u;
 	tcb->backoff = 0;
 	tcp_cc_init(tcb);

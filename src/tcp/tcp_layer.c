@@ -11,6 +11,7 @@ int tcp_layer_init(struct tcp_layer *tl)
 {
 	timer_queue_init(&tl->timers);
 	timer_node_init(&tl->tw_timer);
+	tl->tw_oow_ack_at = SYNACK_NEVER;
 	/* The caches keep what a burst of this many connections frees. */
 	slab_init(&tl->tcb_slab, sizeof(struct tcb), 256);
 	slab_init(&tl->child_slab, sizeof(struct tcp_child), 256);
@@ -27,6 +28,26 @@ int tcp_layer_init(struct tcp_layer *tl)
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/* Calls fn for each connection that ended while it waited in listener l's
+ * accept queue: tcp_done keeps them there, in no table, until accept(). */
+static void each_kept_for_accept(const struct tcb *l, void (*fn)(void *ctx, struct tcb *c),
+                                 void *ctx)
+{
+	struct tcb *c = tcp_acceptq_head(l);
+	while (c) {
+		struct tcb *next = tcp_child(c)->acq_next; /* fn may free c */
+		if (c->state == SYNACK_CLOSED)
+			fn(ctx, c);
+		c = next;
+	}
+}
+
+static void free_kept(void *ctx, struct tcb *c)
+{
+	(void)ctx;
+	tcp_tcb_free(c);
 }
 
 struct collect {
@@ -52,6 +73,14 @@ void tcp_layer_fini(struct tcp_layer *tl)
 	if (c.v) {
 		htable_foreach(&tl->conns, collect_conn, &c);
 		htable_foreach(&tl->listeners, collect_conn, &c);
+		/* First the connections kept for accept(), which are in no
+		 * table: found through their listeners' queues while every
+		 * child in them is still there. */
+		for (size_t i = 0; i < c.n; i++) {
+			struct tcb *t = container_of(c.v[i], struct tcb, h);
+			if (c.v[i]->node.kind == CONN_TCB && tcp_lsn(t))
+				each_kept_for_accept(t, free_kept, NULL);
+		}
 		for (size_t i = 0; i < c.n; i++)
 			if (c.v[i]->node.kind == CONN_TCB)
 				tcp_tcb_free(container_of(c.v[i], struct tcb, h));
@@ -71,13 +100,21 @@ void tcp_layer_fini(struct tcp_layer *tl)
 	timer_queue_fini(&tl->timers);
 }
 
+static void sum_tcb_buffers(void *ctx, struct tcb *t)
+{
+	uint64_t *sum = ctx;
+	*sum += t->snd_buf.len + t->rcv_buf.len + t->ofo_bytes;
+}
+
 static void sum_buffers(void *ctx, struct hnode *n)
 {
 	struct conn_head *h = container_of(n, struct conn_head, node);
-	uint64_t *sum = ctx;
 	if (h->node.kind == CONN_TCB) {
-		const struct tcb *t = container_of(h, struct tcb, h);
-		*sum += t->snd_buf.len + t->rcv_buf.len + t->ofo_bytes;
+		struct tcb *t = container_of(h, struct tcb, h);
+		if (tcp_lsn(t))
+			each_kept_for_accept(t, sum_tcb_buffers, ctx);
+		else
+			sum_tcb_buffers(ctx, t);
 	}
 }
 
@@ -87,6 +124,7 @@ uint64_t tcp_bytes_buffered(const struct tcp_layer *tl)
 	 * stays free of bookkeeping. */
 	uint64_t sum = 0;
 	htable_foreach(&tl->conns, sum_buffers, &sum);
+	htable_foreach(&tl->listeners, sum_buffers, &sum);
 	return sum;
 }
 
@@ -106,6 +144,12 @@ static uint64_t tcb_buffer_bytes(const struct tcp_layer *tl, const struct tcb *t
 	return b;
 }
 
+static void mem_kept(void *ctx, struct tcb *t)
+{
+	struct mem_walk *w = ctx;
+	w->m->buffers += tcb_buffer_bytes(w->tl, t);
+}
+
 static void mem_conn(void *ctx, struct hnode *n)
 {
 	struct mem_walk *w = ctx;
@@ -122,8 +166,10 @@ static void mem_conn(void *ctx, struct hnode *n)
 		if (t->sender)
 			w->syn_ext += sizeof(struct tcp_sender);
 	}
-	if (tcp_lsn(t))
+	if (tcp_lsn(t)) {
 		w->listen_ext += sizeof(struct tcp_listen);
+		each_kept_for_accept(t, mem_kept, w);
+	}
 	w->m->buffers += tcb_buffer_bytes(w->tl, t);
 }
 

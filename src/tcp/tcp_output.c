@@ -115,6 +115,27 @@ void tcp_send_syn(struct tcb *tcb)
 	send_at(tcb, tcb->iss, 0, SYNACK_TH_SYN);
 }
 
+void tcp_send_syn_first(struct tcb *tcb)
+{
+	/* RFC 6298 2.2 and 3: the SYN, or the SYN-ACK of a passive open, is
+	 * timed; the ACK of it gives the first RTT sample (tcp_snd_acked),
+	 * so that data after the handshake need not wait a full initial RTO.
+	 * RFC 6298 5.1: the timer starts with it. */
+	tcb->rtt_timing = 1;
+	tcb->rtt_seq = tcb->iss;
+	tcb->rtt_start = ENV(tcb->st)->now;
+	tcp_send_syn(tcb);
+	tcp_arm_rtx(tcb);
+}
+
+void tcp_send_syn_again(struct tcb *tcb)
+{
+	/* RFC 6298 3 (Karn): once ISS went twice, its ACK may answer either
+	 * copy and times nothing. */
+	tcb->rtt_timing = 0;
+	tcp_send_syn(tcb);
+}
+
 /* A segment without text: its sequence number is SND.MAX, the highest we
  * sent.  After a timeout SND.NXT goes back below what the peer may already
  * hold, and an ACK numbered below the peer's RCV.NXT would be refused with

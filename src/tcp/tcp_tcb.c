@@ -171,9 +171,37 @@ void tcp_tcb_release(struct tcb *tcb, int err)
 	tcp_tcb_free(tcb);
 }
 
+/*
+ * A connection that ends while it waits in the accept queue of a listener
+ * the application still holds is kept there, as Linux keeps it (a reset
+ * child stays in the queue, CLOSED, with its error): accept() hands it
+ * out, its data can be read, then the error.  It keeps only its unread
+ * data and err: out of the demux table (a new segment for the 4-tuple
+ * finds the listener, as on Linux), no timer, no send side, no held
+ * out-of-order text.
+ */
+static int keep_for_accept(const struct tcb *tcb)
+{
+	const struct tcb *l = tcp_listener_of(tcb);
+	return tcb->in_acceptq && l && l->sockfd >= 0;
+}
+
+static void keep_in_acceptq(struct tcb *tcb, int err)
+{
+	timer_cancel(&tcb->st->timers, &tcb->timer);
+	tcp_tcb_unhash(tcb);
+	tcp_ofo_purge(tcb);
+	tcp_snd_free(tcb);
+	tcp_child(tcb)->err = err;
+}
+
 void tcp_done(struct tcb *tcb, int cause, int err)
 {
 	if (tcb->state != SYNACK_CLOSED)
 		tcp_set_state(tcb, SYNACK_CLOSED, cause);
+	if (keep_for_accept(tcb)) {
+		keep_in_acceptq(tcb, err);
+		return;
+	}
 	tcp_tcb_release(tcb, err);
 }

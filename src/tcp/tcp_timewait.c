@@ -226,11 +226,15 @@ struct tcp_verdict tcp_tw_segment_arrives(struct tcp_layer *st, struct tw *tw, s
 		s->tw = tcp_tw_restart(st, tw);
 		return TCP_ACCEPT_SEND(ACK);
 	}
-	/* Old duplicates and stray text: absorbed, never delivered.  Anything
-	 * but a bare in-window ACK is re-ACKed; a bare ACK is absorbed
-	 * silently whatever it acknowledges (RFC 9293: only a FIN
-	 * retransmission is expected here; Linux does the same). */
-	if (s->len == 0 && seq_in(s->seq, nxt, nxt + wnd))
+	/* Nothing else is delivered.  A bare ACK at exactly RCV.NXT is
+	 * absorbed silently whatever it acknowledges, as Linux's
+	 * tcp_timewait_state_process does: it is where the peer's next
+	 * segment sits.  Everything else is not acceptable and gets an ACK
+	 * (RFC 9293 3.10.7.4, first check), as in Linux and FreeBSD: old
+	 * duplicates and text left of RCV.NXT, and a bare ACK beyond it, past
+	 * the peer's FIN, where nothing legitimate can be.  Pure ACKs are
+	 * answered at most once per invalid_ratelimit_ms (the exit block). */
+	if (s->len == 0 && s->seq == nxt)
 		return TCP_DROP(TIME_WAIT_OLD);
-	return TCP_DROP_SEND(ACK, TIME_WAIT_OLD);
+	return TCP_DROP_SEND(OOW_ACK, TIME_WAIT_OLD);
 }

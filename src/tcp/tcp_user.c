@@ -44,11 +44,7 @@ int tcp_open_active(struct tcp_layer *st, int sockfd, const struct tuple *t,
 		return -ENOMEM;
 	}
 	tcp_set_state(tcb, SYNACK_SYN_SENT, SYNACK_CAUSE_APP_CONNECT);
-	tcb->rtt_timing = 1;
-	tcb->rtt_seq = tcb->iss;
-	tcb->rtt_start = ENV(st)->now;
-	tcp_send_syn(tcb);
-	tcp_arm_rtx(tcb);
+	tcp_send_syn_first(tcb);
 	/* The options come after the SYN left: none of them shapes it, and
 	 * keepalive (RFC 1122 4.2.3.6) counts idleness from here. */
 	tcb->opts = cfg->opts;
@@ -82,14 +78,17 @@ void tcp_set_backlog(struct tcb *l, uint32_t backlog)
 	tcp_lsn(l)->backlog = backlog;
 }
 
-struct tcb *tcp_accept(struct tcb *l, int sockfd)
+void tcp_accept(struct tcb *c, int sockfd)
 {
-	struct tcb *c = tcp_lsn(l)->acq_head;
-	if (!c)
-		return NULL;
-	tcp_unlink_child(c);
 	c->sockfd = sockfd;
-	return c;
+	if (c->state == SYNACK_CLOSED) {
+		/* Reset (or timed out) while it waited: kept for this moment
+		 * (tcp_done), it now ends for its socket, which keeps the
+		 * unread data and reads the error after it, as on Linux. */
+		tcp_tcb_release(c, tcp_child(c)->err);
+		return;
+	}
+	tcp_unlink_child(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -211,7 +210,9 @@ static void orphan(struct tcb *tcb)
 static void close_listener(struct tcb *l)
 {
 	/* Connections that finished the handshake but were never accepted
-	 * are reset; half-open ones just vanish. */
+	 * are reset; half-open ones just vanish, and so do those that ended
+	 * while they waited (no socket is left to take them: tcp_done). */
+	l->sockfd = -1;
 	while (tcp_lsn(l)->children) {
 		struct tcb *c = tcp_lsn(l)->children;
 		if (c->state == SYNACK_SYN_RECEIVED)
@@ -219,7 +220,6 @@ static void close_listener(struct tcb *l)
 		else
 			tcp_abort(c, SYNACK_CAUSE_LISTENER_CLOSED);
 	}
-	l->sockfd = -1;
 	tcp_done(l, SYNACK_CAUSE_APP_CLOSE, 0);
 }
 
@@ -270,6 +270,13 @@ void tcp_set_opts(struct tcb *tcb, const struct tcp_opts *opts, int push)
 		tcp_output(tcb); /* data Nagle held goes now */
 	tcp_keepalive_reset(tcb);
 	tcp_rearm(tcb);
+}
+
+void tcp_set_maxseg(struct tcb *l, uint32_t mss)
+{
+	/* Children copy it when their SYN arrives (tcp_listen.c); those
+	 * already half-open keep the MSS their SYN-ACK announced. */
+	l->rcv_mss = mss;
 }
 
 int tcp_set_rcvbuf(struct tcb *tcb, uint32_t size)

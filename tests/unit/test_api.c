@@ -455,15 +455,29 @@ static void api_connect_errors(void)
 	struct synack_stack *st = p->st[0];
 	int s = synack_socket(st);
 	struct synack_endpoint bad[] = {
-	    {.addr = ADDR_B, .port = 0},       {.addr = 0, .port = PORT},
-	    {.addr = 0xe0000001u, .port = PORT}, {.addr = 0xefffffffu, .port = 80},
-	    {.addr = 0xffffffffu, .port = PORT}, {.addr = 0, .port = 0},
+	    {.addr = ADDR_B, .port = 0},
+	    {.addr = 0, .port = PORT},
+	    {.addr = 0, .port = 0},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		int r = synack_connect(st, s, &bad[i]);
 		if (r != -EINVAL)
 			check_fail(__FILE__, __LINE__, "connect to bad[%zu] = %d, expected -EINVAL",
 			           i, r);
+	}
+	/* Broadcast and multicast: refused at once with Linux's errno (its
+	 * tcp_v4_connect returns -ENETUNREACH for a broadcast or multicast
+	 * route); this used to be -EINVAL. */
+	struct synack_endpoint unreachable[] = {
+	    {.addr = 0xe0000001u, .port = PORT},
+	    {.addr = 0xefffffffu, .port = 80},
+	    {.addr = 0xffffffffu, .port = PORT},
+	};
+	for (size_t i = 0; i < sizeof unreachable / sizeof unreachable[0]; i++) {
+		int r = synack_connect(st, s, &unreachable[i]);
+		if (r != -ENETUNREACH)
+			check_fail(__FILE__, __LINE__,
+			           "connect to unreachable[%zu] = %d, expected -ENETUNREACH", i, r);
 	}
 	/* Nothing was sent and the socket is still fresh. */
 	CHECK_EQ(synack_output_pending(st), 0);

@@ -167,19 +167,21 @@ static void fin_wait_1_syn_gets_challenge_ack(void)
 	t_free(t);
 }
 
-/* The FIN is retransmitted on the RTO with backoff (RFC 6298 5.4-5.6). */
+/* The FIN is retransmitted on the RTO with backoff (RFC 6298 5.4-5.6).
+ * The handshake took no time, so its RTT sample (RFC 6298 2.2) put the RTO
+ * at rto_min_ms (200 ms). */
 static void fin_wait_1_fin_retransmitted_with_backoff(void)
 {
 	struct t *t = t_new();
 	t_at(t, 0);
 	t_to_fin_wait_1(t);
-	t_at(t, 999);
+	t_at(t, 199);
 	t_expect_nothing(t);
-	t_at(t, 1000);
+	t_at(t, 200);
 	t_expect(t, "F.", T_ISS + 1, 1001, 0);
-	t_at(t, 2999);
+	t_at(t, 599);
 	t_expect_nothing(t);
-	t_at(t, 3000);
+	t_at(t, 600);
 	t_expect(t, "F.", T_ISS + 1, 1001, 0);
 	t_state(t, SYNACK_FIN_WAIT_1);
 	t_peer(t, ".", 1001, T_ISS + 2, 0);
@@ -345,12 +347,12 @@ static void fin_wait_2_orphan_times_out_after_fin_timeout(void)
 	struct t *t = t_new();
 	t_at(t, 0);
 	t_to_fin_wait_1(t);
-	t_at(t, 500);
+	t_at(t, 100); /* before the FIN's RTO (200 ms after a 0 ms handshake) */
 	t_peer(t, ".", 1001, T_ISS + 2, 0);
 	t_state(t, SYNACK_FIN_WAIT_2);
-	t_at(t, 60499);
+	t_at(t, 60099);
 	t_state(t, SYNACK_FIN_WAIT_2);
-	t_at(t, 60500);
+	t_at(t, 60100);
 	t_expect_nothing(t);
 	t_state(t, SYNACK_CLOSED);
 	t_counter(t, "FinWait2Timeouts", 1);
@@ -473,9 +475,9 @@ static void closing_fin_retransmitted_on_timeout(void)
 	struct t *t = t_new();
 	t_at(t, 0);
 	t_to_closing(t);
-	t_at(t, 1000);
+	t_at(t, 200); /* the RTO after a 0 ms handshake: rto_min_ms */
 	t_expect(t, "F.", T_ISS + 1, 1002, 0);
-	t_at(t, 3000);
+	t_at(t, 600);
 	t_expect(t, "F.", T_ISS + 1, 1002, 0);
 	t_peer(t, ".", 1002, T_ISS + 2, 0);
 	t_state(t, SYNACK_TIME_WAIT);
@@ -614,11 +616,11 @@ static void last_ack_fin_retransmitted_with_backoff(void)
 	struct t *t = t_new();
 	t_at(t, 0);
 	t_to_last_ack(t);
-	t_at(t, 1000);
+	t_at(t, 200); /* the RTO after a 0 ms handshake: rto_min_ms */
 	t_expect(t, "F.", T_ISS + 1, 1002, 0);
-	t_at(t, 2999);
+	t_at(t, 599);
 	t_expect_nothing(t);
-	t_at(t, 3000);
+	t_at(t, 600);
 	t_expect(t, "F.", T_ISS + 1, 1002, 0);
 	t_peer(t, ".", 1002, T_ISS + 2, 0);
 	t_state(t, SYNACK_CLOSED);

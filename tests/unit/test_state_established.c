@@ -613,8 +613,96 @@ static void established_ack_older_than_max_window_gets_ack_and_is_dropped(void)
 	t_free(t);
 }
 
+/*
+ * A connection reset while it waits in the accept queue, as Linux handles
+ * it: it stays in the queue (the listener stays readable), accept() hands
+ * it out, the data that came before the RST is read, then the reset
+ * (-ECONNRESET), then the end of the stream; a write after that fails with
+ * -EPIPE.  Meanwhile it holds no demux entry: the 4-tuple is free.
+ */
+static void established_rst_in_accept_queue_is_accepted_then_econnreset(void)
+{
+	struct t *t = t_new();
+	t_at(t, 0);
+	t_to_syn_received(t);
+	t_peer(t, "P.", 1001, T_ISS + 1, 10); /* completes the handshake, with data */
+	t_expect(t, ".", T_ISS + 1, 1011, 0);
+	t_peer(t, "R", 1011, 0, 0);
+	t_expect_nothing(t);
+	t_counter(t, "EstabResets", 1);
+	CHECK_EQ(synack_events(t->st, t->listener), SYNACK_POLLIN);
+	struct synack_stats st;
+	synack_stats(t->st, &st);
+	CHECK_EQ_U64(st.bytes_buffered, 10);
+	t_at(t, 1000); /* no timer of its own is left to fire */
+	t_expect_nothing(t);
+	t_accept(t);
+	CHECK_EQ(synack_events(t->st, t->listener), 0);
+	struct synack_tcp_info info;
+	CHECK_EQ(synack_tcp_info(t->st, t->sock, &info), 0);
+	CHECK_EQ(info.state, SYNACK_CLOSED);
+	CHECK_EQ(info.recv_queue, 10);
+	CHECK(synack_events(t->st, t->sock) & SYNACK_POLLERR);
+	t_recv(t, 10);
+	t_recv_err(t, -ECONNRESET);
+	t_recv(t, 0);
+	CHECK_EQ(synack_send(t->st, t->sock, "x", 1), -EPIPE);
+	t_free(t);
+}
+
+/* Writing first reports the reset to the write (then -EPIPE), as Linux. */
+static void established_rst_in_accept_queue_then_send_gets_econnreset(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t); /* accepted: the listener's queue is empty again */
+	t->sock = -1;
+	t->peer_port = T_PEER_PORT + 1;
+	t_forget_iss(t);
+	t_peer(t, "S", 1000, 0, 0);
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_peer(t, "R", 1001, 0, 0);
+	t_expect_nothing(t);
+	t_accept(t);
+	CHECK_EQ(synack_send(t->st, t->sock, "x", 1), -ECONNRESET);
+	CHECK_EQ(synack_send(t->st, t->sock, "x", 1), -EPIPE);
+	t_recv(t, 0);
+	/* A new SYN from the same port finds the listener: a new connection. */
+	t_forget_iss(t);
+	t_peer(t, "S", 5000, 0, 0);
+	t_expect(t, "S.", T_ISS, 5001, 0);
+	t_free(t);
+}
+
+/* A listener closed with a reset connection still queued frees it (the
+ * sanitizer build finds a leak), and a queued live one gets its RST. */
+static void established_rst_in_accept_queue_then_listener_closes(void)
+{
+	struct t *t = t_new();
+	t_to_syn_received(t);
+	t_peer(t, "P.", 1001, T_ISS + 1, 10);
+	t_expect(t, ".", T_ISS + 1, 1011, 0);
+	t_peer(t, "R", 1011, 0, 0);
+	t->peer_port = T_PEER_PORT + 1;
+	t_forget_iss(t);
+	t_peer(t, "S", 1000, 0, 0);
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	CHECK_EQ(synack_close(t->st, t->listener), 0);
+	t->listener = -1;
+	t_expect(t, "R.", T_ISS + 1, 1001, 0);
+	struct synack_stats st;
+	synack_stats(t->st, &st);
+	CHECK_EQ_U64(st.bytes_buffered, 0);
+	CHECK_EQ_U64(st.conns_live, 0);
+	t_free(t);
+}
+
 int main(void)
 {
+	RUN(established_rst_in_accept_queue_is_accepted_then_econnreset);
+	RUN(established_rst_in_accept_queue_then_send_gets_econnreset);
+	RUN(established_rst_in_accept_queue_then_listener_closes);
 	RUN(established_data_in_window_is_acked_and_delivered);
 	RUN(established_data_left_of_window_is_reacked_and_dropped);
 	RUN(established_data_overlapping_left_edge_delivers_new_part);

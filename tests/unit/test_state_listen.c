@@ -187,9 +187,111 @@ static void listen_stays_listening_after_accept(void)
 	t_free(t);
 }
 
+/*
+ * An accepted socket inherits its listener's options, as Linux's clone of
+ * the listener does: SO_REUSEADDR above all, so that a restarted server
+ * can bind its port while the old connections live.  The listener closes;
+ * a new one binds the port with the connection still ESTABLISHED.
+ */
+static void listen_accepted_socket_inherits_reuseaddr_so_new_listener_binds(void)
+{
+	struct t *t = t_new();
+	t_listen(t);
+	int opts[][2] = {
+	    {SYNACK_SO_REUSEADDR, 1},    {SYNACK_SO_LINGER, 5},
+	    {SYNACK_TCP_NODELAY, 1},     {SYNACK_SO_KEEPALIVE, 1},
+	    {SYNACK_TCP_KEEPIDLE, 7000}, {SYNACK_TCP_KEEPINTVL, 3000},
+	    {SYNACK_TCP_KEEPCNT, 4},     {SYNACK_TCP_USER_TIMEOUT, 9000},
+	    {SYNACK_SO_RCVBUF, 20000},   {SYNACK_SO_SNDBUF, 30000},
+	};
+	size_t n = sizeof opts / sizeof opts[0];
+	for (size_t i = 0; i < n; i++)
+		CHECK_EQ(synack_setsockopt(t->st, t->listener, opts[i][0], opts[i][1]), 0);
+	t_peer(t, "S", 1000, 0, 0);
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	t_expect_win(t, 20000);
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_accept(t);
+	for (size_t i = 0; i < n; i++) {
+		int v = -1;
+		CHECK_EQ(synack_getsockopt(t->st, t->sock, opts[i][0], &v), 0);
+		if (v != opts[i][1])
+			check_fail(__FILE__, __LINE__, "option %d: %d, expected %d", opts[i][0], v,
+			           opts[i][1]);
+	}
+	CHECK_EQ(synack_close(t->st, t->listener), 0);
+	t->listener = -1;
+	int s = synack_socket(t->st);
+	struct synack_endpoint e = {.family = SYNACK_AF_INET, .addr = 0, .port = T_LISTEN_PORT};
+	CHECK_EQ(synack_setsockopt(t->st, s, SYNACK_SO_REUSEADDR, 1), 0);
+	CHECK_EQ(synack_bind(t->st, s, &e), 0);
+	CHECK_EQ(synack_listen(t->st, s, 8), 0);
+	t_expect_nothing(t);
+	t_state(t, SYNACK_ESTABLISHED);
+	t->listener = s;
+	t_free(t);
+}
+
+/* Without SO_REUSEADDR on the old listener the accepted connection holds
+ * the port, as on Linux: the new listener's bind is refused. */
+static void listen_accepted_socket_without_reuseaddr_keeps_port(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	CHECK_EQ(synack_close(t->st, t->listener), 0);
+	t->listener = -1;
+	int s = synack_socket(t->st);
+	struct synack_endpoint e = {.family = SYNACK_AF_INET, .addr = 0, .port = T_LISTEN_PORT};
+	CHECK_EQ(synack_setsockopt(t->st, s, SYNACK_SO_REUSEADDR, 1), 0);
+	CHECK_EQ(synack_bind(t->st, s, &e), -EADDRINUSE);
+	CHECK_EQ(synack_close(t->st, s), 0);
+	t_free(t);
+}
+
+/*
+ * setsockopt(TCP_MAXSEG) on a listener is accepted (it used to be
+ * -EISCONN) and applies to the connections it makes from then on: their
+ * SYN-ACK announces it, and the accepted socket reports it.
+ */
+static void listen_maxseg_set_on_listener_is_announced_in_syn_ack(void)
+{
+	struct t *t = t_new();
+	t_listen(t);
+	CHECK_EQ(synack_setsockopt(t->st, t->listener, SYNACK_TCP_MAXSEG, 1000), 0);
+	int v = 0;
+	CHECK_EQ(synack_getsockopt(t->st, t->listener, SYNACK_TCP_MAXSEG, &v), 0);
+	CHECK_EQ(v, 1000);
+	t_peer(t, "S", 1000, 0, 0);
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	t_expect_mss(t, 1000);
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_accept(t);
+	/* Like Linux's user_mss, it bounds what we send as well. */
+	t_send(t, 1460);
+	t_expect(t, ".", T_ISS + 1, 1001, 1000);
+	t_peer(t, ".", 1001, T_ISS + 1001, 0); /* Nagle held the rest until now */
+	t_expect(t, "P.", T_ISS + 1001, 1001, 460);
+	t_free(t);
+
+	/* A SYN cookie's SYN-ACK announces it too. */
+	struct synack_config cfg;
+	t_config(&cfg);
+	cfg.syncookies = 2;
+	t = t_new_with(&cfg);
+	t_listen(t);
+	CHECK_EQ(synack_setsockopt(t->st, t->listener, SYNACK_TCP_MAXSEG, 1200), 0);
+	t_peer(t, "S", 1000, 0, 0);
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	t_expect_mss(t, 1200);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(listen_syn_gets_syn_ack_and_enters_syn_received);
+	RUN(listen_accepted_socket_inherits_reuseaddr_so_new_listener_binds);
+	RUN(listen_accepted_socket_without_reuseaddr_keeps_port);
+	RUN(listen_maxseg_set_on_listener_is_announced_in_syn_ack);
 	RUN(listen_rst_is_ignored);
 	RUN(listen_ack_gets_rst);
 	RUN(listen_syn_ack_gets_rst);

@@ -276,9 +276,74 @@ static void syn_received_abort_sends_rst(void)
 	t_free(t);
 }
 
+/* The handshake's last step at time ms: the peer's ACK, accept(), and the
+ * RTT estimate the new connection holds (srtt, rttvar, rto in us). */
+static void ack_accept_expect_rto(struct t *t, uint64_t ms, uint32_t srtt, uint32_t rttvar,
+                                  uint32_t rto)
+{
+	t_at(t, ms);
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_accept(t);
+	struct synack_tcp_info info;
+	CHECK_EQ(synack_tcp_info(t->st, t->sock, &info), 0);
+	CHECK_EQ(info.srtt_us, srtt);
+	CHECK_EQ(info.rttvar_us, rttvar);
+	CHECK_EQ(info.rto_us, rto);
+}
+
+/*
+ * RFC 6298 2.2 and 3: the passive opener times its SYN-ACK, and the ACK
+ * that completes the handshake gives the first RTT sample: SRTT = R,
+ * RTTVAR = R/2, RTO = SRTT + 4 RTTVAR.  The server's first lost data
+ * segment is then sent again after that RTO, not the 1 s initial one.
+ */
+static void syn_received_ack_takes_rtt_sample_and_sets_rto(void)
+{
+	struct t *t = t_new();
+	t_to_syn_received(t); /* at 0 ms */
+	ack_accept_expect_rto(t, 100, 100000, 50000, 300000);
+	/* The first data segment is lost: it goes again after 300 ms. */
+	t_send(t, 100);
+	t_expect(t, "P.", T_ISS + 1, 1001, 100);
+	t_at(t, 399);
+	t_expect_nothing(t);
+	t_at(t, 400);
+	t_expect(t, "P.", T_ISS + 1, 1001, 100);
+	t_free(t);
+}
+
+/* RFC 6298 3 (Karn): the ACK of a SYN-ACK sent again after a timeout may
+ * answer either copy, so it times nothing; RFC 6298 5.7 then keeps an RTO
+ * of 3 s for the data. */
+static void syn_received_ack_of_retransmitted_syn_ack_takes_no_rtt_sample(void)
+{
+	struct t *t = t_new();
+	t_to_syn_received(t);
+	t_at(t, 1000);
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	ack_accept_expect_rto(t, 1100, 0, 0, 3000000);
+	t_free(t);
+}
+
+/* The same when the SYN-ACK went again because the peer's SYN came again
+ * (no timeout): the ACK times nothing, and the RTO stays the initial 1 s. */
+static void syn_received_ack_after_duplicate_syn_takes_no_rtt_sample(void)
+{
+	struct t *t = t_new();
+	t_to_syn_received(t);
+	t_at(t, 50);
+	t_peer(t, "S", 1000, 0, 0);
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	ack_accept_expect_rto(t, 100, 0, 0, 1000000);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(syn_received_ack_enters_established);
+	RUN(syn_received_ack_takes_rtt_sample_and_sets_rto);
+	RUN(syn_received_ack_of_retransmitted_syn_ack_takes_no_rtt_sample);
+	RUN(syn_received_ack_after_duplicate_syn_takes_no_rtt_sample);
 	RUN(syn_received_ack_future_gets_rst);
 	RUN(syn_received_ack_old_gets_rst);
 	RUN(syn_received_data_without_ack_is_dropped);

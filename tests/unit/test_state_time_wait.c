@@ -52,7 +52,7 @@ static void time_wait_old_data_is_reacked_and_dropped(void)
 	t_free(t);
 }
 
-/* A duplicate ACK needs no answer. */
+/* A bare ACK at exactly RCV.NXT needs no answer (Linux absorbs it too). */
 static void time_wait_ack_is_ignored(void)
 {
 	struct t *t = t_new();
@@ -65,8 +65,9 @@ static void time_wait_ack_is_ignored(void)
 
 /*
  * RFC 9293 3.10.7.4 fifth, TIME-WAIT: "The only thing that can arrive in this
- * state is a retransmission of the remote FIN"; an ACK of anything else is
- * not answered (unlike ESTABLISHED, there is nothing to resynchronize).
+ * state is a retransmission of the remote FIN"; a bare ACK at RCV.NXT is not
+ * answered whatever it acknowledges (unlike ESTABLISHED, there is nothing to
+ * resynchronize), as Linux.
  */
 static void time_wait_ack_future_is_ignored(void)
 {
@@ -351,6 +352,77 @@ static void time_wait_overflow_is_traced_and_costs_no_record(void)
 	t_free(t);
 }
 
+/*
+ * RFC 9293 3.10.7.4, first check: a bare ACK beyond RCV.NXT (past the
+ * peer's FIN, where nothing legitimate can be) is not acceptable and is
+ * answered with an ACK, as Linux and FreeBSD answer it.  It used to be
+ * absorbed anywhere in the old receive window.
+ */
+static void time_wait_ack_beyond_rcv_nxt_gets_ack(void)
+{
+	struct t *t = t_new();
+	t_at(t, 0);
+	t_to_time_wait(t);
+	t_peer(t, ".", 1003, T_ISS + 2, 0);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t_dropped(t, SYNACK_DROP_TIME_WAIT_OLD);
+	t_state(t, SYNACK_TIME_WAIT);
+	/* Far beyond, outside the old window too. */
+	t_at(t, 1000);
+	t_peer(t, ".", 1002 + 70000, T_ISS + 2, 0);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t_state(t, SYNACK_TIME_WAIT);
+	t_counter(t, "AckSkippedSeq", 0);
+	t_free(t);
+}
+
+/* An old bare ACK, left of RCV.NXT, is answered too (as before, and as Linux). */
+static void time_wait_ack_below_rcv_nxt_gets_ack(void)
+{
+	struct t *t = t_new();
+	t_to_time_wait(t);
+	t_peer(t, ".", 1001, T_ISS + 2, 0);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t_state(t, SYNACK_TIME_WAIT);
+	t_free(t);
+}
+
+/*
+ * Those answers to pure ACKs are limited to one per invalid_ratelimit_ms
+ * (500 ms), as Linux limits them (tcp_timewait_check_oow_rate_limit), so
+ * that two ends that disagree cannot ACK each other's ACKs forever.  A
+ * record has no room for the time of its last answer, so the records
+ * share one: a second record's stray ACK within 500 ms is not answered
+ * either.  Text is always answered (a peer whose ACK was lost can finish).
+ */
+static void time_wait_ack_beyond_rcv_nxt_answers_are_rate_limited(void)
+{
+	struct t *t = t_new();
+	t_at(t, 0);
+	t_to_time_wait(t);
+	uint32_t iss_a = t->iss;
+	t_at(t, 100);
+	another_time_wait(t, T_PEER_PORT + 1);
+	t_peer(t, ".", 1500, T_ISS + 2, 0);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t_at(t, 200);
+	t_peer(t, ".", 1500, T_ISS + 2, 0);
+	t_expect_nothing(t);
+	t_counter(t, "AckSkippedSeq", 1);
+	t_peer(t, "P.", 1500, T_ISS + 2, 10);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t->peer_port = T_PEER_PORT;
+	t->iss = iss_a;
+	t_peer(t, ".", 1500, T_ISS + 2, 0);
+	t_expect_nothing(t);
+	t_counter(t, "AckSkippedSeq", 2);
+	t_at(t, 600);
+	t_peer(t, ".", 1500, T_ISS + 2, 0);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t_state(t, SYNACK_TIME_WAIT);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(time_wait_expires_after_time_wait_ms);
@@ -358,6 +430,9 @@ int main(void)
 	RUN(time_wait_old_data_is_reacked_and_dropped);
 	RUN(time_wait_ack_is_ignored);
 	RUN(time_wait_ack_future_is_ignored);
+	RUN(time_wait_ack_beyond_rcv_nxt_gets_ack);
+	RUN(time_wait_ack_below_rcv_nxt_gets_ack);
+	RUN(time_wait_ack_beyond_rcv_nxt_answers_are_rate_limited);
 	RUN(time_wait_rst_exact_closes);
 	RUN(time_wait_rst_in_window_gets_challenge_ack);
 	RUN(time_wait_rst_out_of_window_is_dropped);
