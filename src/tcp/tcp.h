@@ -60,9 +60,6 @@ struct tcp_layer {
 	struct tw *tw_oldest, *tw_youngest;
 	struct timer_node tw_timer;
 	uint64_t tw_records;
-	/* When a TIME_WAIT record last answered an unacceptable pure ACK
-	 * (invalid_ratelimit_ms), shared: a record has no room for it. */
-	uint64_t tw_oow_ack_at;
 
 	/* Caches of fixed-size objects. */
 	struct slab tcb_slab, tw_slab;
@@ -302,8 +299,9 @@ _Static_assert(offsetof(struct tcb, t) == offsetof(struct tcb, h.node.key),
 
 /*
  * A connection in TIME_WAIT, shrunk to what RFC 9293 needs to answer
- * stragglers (88 bytes: 64 before addresses became 128 bits wide for
- * IPv6); the TCB and its buffers are gone.  Every record
+ * stragglers (96 bytes: 64 before addresses became 128 bits wide for
+ * IPv6 and each record kept the time of its last answer to a stray ACK);
+ * the TCB and its buffers are gone.  Every record
  * lasts time_wait_ms from when it was made, so the records expire in the
  * order they were made: they form one list, oldest first, and the stack
  * arms one timer for the oldest instead of one per record.  A record that
@@ -323,9 +321,17 @@ struct tw {
 	 * was made, so that its expiry breaks ties with other timers exactly
 	 * as its own timer would have. */
 	uint32_t order_lo;
+	/* When the record last answered an unacceptable pure ACK
+	 * (invalid_ratelimit_ms), or SYNACK_NEVER.  Each record keeps its
+	 * own, as Linux's TIME_WAIT sockets do: a time shared by every
+	 * record would let an observer learn from one connection's answers
+	 * whether another connection's record exists (the side channel of
+	 * CVE-2016-5696, which made the challenge ACK limit per
+	 * connection). */
+	uint64_t oow_ack_at;
 };
 
-_Static_assert(sizeof(struct tw) <= 88, "a TIME_WAIT record fits in 88 bytes");
+_Static_assert(sizeof(struct tw) <= 96, "a TIME_WAIT record fits in 96 bytes");
 
 /* The window field of the record's ACKs: what the connection last
  * advertised, as it was written on the wire. */

@@ -38,14 +38,14 @@ static void trace_arrival(struct tcp_layer *st, struct tcp_rx *s, struct tcp_ver
 
 /*
  * When the arrival's connection last answered an unacceptable pure ACK: a
- * TCB's own time (in its rare state; NULL without memory for it), or, for
- * a TIME-WAIT record, which has no room for one (88 bytes, tcp.h), the
- * time all records share.
+ * TCB's own time (in its rare state; NULL without memory for it), or a
+ * TIME-WAIT record's.  Never a time shared by connections (tcp.h, struct
+ * tw, says why).
  */
-static uint64_t *oow_ack_clock(struct tcp_layer *st, const struct tcp_rx *s)
+static uint64_t *oow_ack_clock(const struct tcp_rx *s)
 {
 	if (s->tw)
-		return &st->tw_oow_ack_at;
+		return &s->tw->oow_ack_at;
 	struct tcb_rare *r = tcp_rare(s->tcb);
 	return r ? &r->oow_ack_at : NULL;
 }
@@ -62,7 +62,7 @@ static int oow_ack_limited(struct tcp_layer *st, const struct tcp_rx *s)
 	uint64_t limit_us = (uint64_t)ENV(st)->cfg.invalid_ratelimit_ms * 1000u;
 	if (!limit_us || s->w->data_len || tcp_rx_has(s, SYNACK_TH_SYN | SYNACK_TH_FIN))
 		return 0;
-	uint64_t *last = oow_ack_clock(st, s);
+	uint64_t *last = oow_ack_clock(s);
 	/* Without memory to remember the last answer: no answer, the side
 	 * of the limit that cannot be turned into an ACK storm. */
 	if (!last || (*last != SYNACK_NEVER && ENV(st)->now - *last < limit_us)) {

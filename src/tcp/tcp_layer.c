@@ -11,7 +11,6 @@ int tcp_layer_init(struct tcp_layer *tl)
 {
 	timer_queue_init(&tl->timers);
 	timer_node_init(&tl->tw_timer);
-	tl->tw_oow_ack_at = SYNACK_NEVER;
 	/* The caches keep what a burst of this many connections frees. */
 	slab_init(&tl->tcb_slab, sizeof(struct tcb), 256);
 	slab_init(&tl->child_slab, sizeof(struct tcp_child), 256);

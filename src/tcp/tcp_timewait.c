@@ -72,6 +72,7 @@ void tcp_time_wait(struct tcb *tcb, int cause)
 	tcp_set_state(tcb, SYNACK_TIME_WAIT, cause);
 	memset(tw, 0, sizeof(*tw));
 	tw->h.node.kind = CONN_TW;
+	tw->oow_ack_at = SYNACK_NEVER;
 	tw->snd_nxt = tcb->snd_max;
 	tw->rcv_nxt = tcb->rcv_nxt;
 	tw->iss = tcb->iss;

@@ -390,10 +390,11 @@ static void time_wait_ack_below_rcv_nxt_gets_ack(void)
 /*
  * Those answers to pure ACKs are limited to one per invalid_ratelimit_ms
  * (500 ms), as Linux limits them (tcp_timewait_check_oow_rate_limit), so
- * that two ends that disagree cannot ACK each other's ACKs forever.  A
- * record has no room for the time of its last answer, so the records
- * share one: a second record's stray ACK within 500 ms is not answered
- * either.  Text is always answered (a peer whose ACK was lost can finish).
+ * that two ends that disagree cannot ACK each other's ACKs forever.  Each
+ * record keeps the time of its last answer, as Linux's TIME_WAIT sockets
+ * do: one record's answers never silence another's (a shared time would
+ * tell an observer that another connection's record exists).  Text is
+ * always answered (a peer whose ACK was lost can finish).
  */
 static void time_wait_ack_beyond_rcv_nxt_answers_are_rate_limited(void)
 {
@@ -403,6 +404,7 @@ static void time_wait_ack_beyond_rcv_nxt_answers_are_rate_limited(void)
 	uint32_t iss_a = t->iss;
 	t_at(t, 100);
 	another_time_wait(t, T_PEER_PORT + 1);
+	uint32_t iss_b = t->iss;
 	t_peer(t, ".", 1500, T_ISS + 2, 0);
 	t_expect(t, ".", T_ISS + 2, 1002, 0);
 	t_at(t, 200);
@@ -411,12 +413,27 @@ static void time_wait_ack_beyond_rcv_nxt_answers_are_rate_limited(void)
 	t_counter(t, "AckSkippedSeq", 1);
 	t_peer(t, "P.", 1500, T_ISS + 2, 10);
 	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	/* The first record has answered nothing yet: B's limit is not its. */
 	t->peer_port = T_PEER_PORT;
 	t->iss = iss_a;
 	t_peer(t, ".", 1500, T_ISS + 2, 0);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t_peer(t, ".", 1500, T_ISS + 2, 0);
 	t_expect_nothing(t);
 	t_counter(t, "AckSkippedSeq", 2);
+	/* 500 ms after its last answer each record answers again, on its
+	 * own clock: B (answered at 100 ms) at 600 ms, A (200 ms) not yet. */
 	t_at(t, 600);
+	t_peer(t, ".", 1500, T_ISS + 2, 0);
+	t_expect_nothing(t);
+	t_counter(t, "AckSkippedSeq", 3);
+	t->peer_port = T_PEER_PORT + 1;
+	t->iss = iss_b;
+	t_peer(t, ".", 1500, T_ISS + 2, 0);
+	t_expect(t, ".", T_ISS + 2, 1002, 0);
+	t_at(t, 700);
+	t->peer_port = T_PEER_PORT;
+	t->iss = iss_a;
 	t_peer(t, ".", 1500, T_ISS + 2, 0);
 	t_expect(t, ".", T_ISS + 2, 1002, 0);
 	t_state(t, SYNACK_TIME_WAIT);
