@@ -52,6 +52,8 @@ static const struct {
     F(keepalive_intvl_ms),
     F(keepalive_probes),
     F(invalid_ratelimit_ms),
+    F(ipfrag_high_thresh),
+    F(ipfrag_time_ms),
 };
 #undef F
 #define NFIELDS (sizeof(FIELDS) / sizeof(FIELDS[0]))

@@ -180,12 +180,20 @@ static void q_pop(struct queue *q)
 
 /* What every datagram a stack sends must be: a clean IPv4 datagram from
  * its own address, within its MTU, carrying a TCP segment or an ICMP
- * message (an echo reply or an error) its own parsers accept. */
+ * message (an echo reply or an error) its own parsers accept, or a
+ * fragment of an echo reply too large for the MTU. */
 static void check_sent(struct world *w, int h, const uint8_t *p, size_t len)
 {
 	struct wire_ip4 ip;
 	struct wire_tcp t;
 	int r = wire_ip4_parse(p, len, &ip);
+	if (r == SYNACK_DROP_IP_FRAGMENT) {
+		if (ip.src != w->cfg[h].addr || ip.proto != WIRE_IPPROTO_ICMP ||
+		    ip.total_len != len || len > w->cfg[h].mtu || (ip.frag & WIRE_IP4_DF) ||
+		    ((ip.frag & WIRE_IP4_MF) && ip.payload_len % 8))
+			fuzz_fail("stack %c sent a wrong fragment", 'A' + h);
+		return;
+	}
 	if (r != SYNACK_DROP_NONE)
 		fuzz_fail("stack %c sent a datagram its own parser refuses (%s)", 'A' + h,
 		          synack_drop_name(r));
@@ -199,7 +207,8 @@ static void check_sent(struct world *w, int h, const uint8_t *p, size_t len)
 		if (r != SYNACK_DROP_NONE)
 			fuzz_fail("stack %c sent an ICMP message its own parser refuses (%s)",
 			          'A' + h, synack_drop_name(r));
-		if (m.type != WIRE_ICMP_ECHO_REPLY && m.type != WIRE_ICMP_DEST_UNREACH)
+		if (m.type != WIRE_ICMP_ECHO_REPLY && m.type != WIRE_ICMP_DEST_UNREACH &&
+		    !(m.type == WIRE_ICMP_TIME_EXCEEDED && m.code == WIRE_ICMP_REASM_TIMEOUT))
 			fuzz_fail("stack %c sent ICMP type %u", 'A' + h, (unsigned)m.type);
 		return;
 	}
@@ -412,14 +421,23 @@ static void check_stack(struct world *w, int h)
 	struct synack_stats s;
 	synack_stats(st, &s);
 
-	/* Every datagram received is counted once: dropped by IPv4, dropped
-	 * by the TCP parser, handed to TCP, or handed to ICMP. */
-	uint64_t ip_errs =
-	    s.IpInHdrErrors + s.IpReasmFails + s.IpInAddrErrors + s.IpInUnknownProtos;
-	if (s.IpInReceives != ip_errs + s.InErrs + s.InSegs + s.IcmpInMsgs)
-		fuzz_fail("stack %c: IpInReceives %" PRIu64 " != IP errors %" PRIu64
-		          " + InErrs %" PRIu64 " + InSegs %" PRIu64 " + IcmpInMsgs %" PRIu64,
-		          'A' + h, s.IpInReceives, ip_errs, s.InErrs, s.InSegs, s.IcmpInMsgs);
+	/* Every datagram received is counted once: dropped by IPv4, taken
+	 * for reassembly, dropped by the TCP parser, handed to TCP, or handed
+	 * to ICMP; each datagram reassembled goes on like one received. */
+	uint64_t ip_errs = s.IpInHdrErrors + s.IpInAddrErrors + s.IpInUnknownProtos;
+	if (s.IpInReceives + s.IpReasmOKs !=
+	    ip_errs + s.IpReasmReqds + s.InErrs + s.InSegs + s.IcmpInMsgs)
+		fuzz_fail("stack %c: IpInReceives %" PRIu64 " + IpReasmOKs %" PRIu64
+		          " != IP errors %" PRIu64 " + IpReasmReqds %" PRIu64 " + InErrs %" PRIu64
+		          " + InSegs %" PRIu64 " + IcmpInMsgs %" PRIu64,
+		          'A' + h, s.IpInReceives, s.IpReasmOKs, ip_errs, s.IpReasmReqds, s.InErrs,
+		          s.InSegs, s.IcmpInMsgs);
+	uint64_t frag_drops = 0;
+	for (int i = SYNACK_DROP_FRAG_DF; i <= SYNACK_DROP_FRAG_TIMEOUT; i++)
+		frag_drops += s.drops[i];
+	if (frag_drops != s.IpReasmFails || s.IpReasmTimeout != s.drops[SYNACK_DROP_FRAG_TIMEOUT])
+		fuzz_fail("stack %c: fragment drops %" PRIu64 " != IpReasmFails %" PRIu64, 'A' + h,
+		          frag_drops, s.IpReasmFails);
 	uint64_t ip_drops = 0, tcp_drops = 0;
 	for (int i = SYNACK_DROP_IP_TRUNCATED; i <= SYNACK_DROP_IP_NOT_TCP; i++)
 		ip_drops += s.drops[i];
@@ -678,7 +696,8 @@ static void op_craft(struct world *w, int to)
 	                         buf_send, len);
 	if (!n)
 		fuzz_fail("wire_tcp_emit refused %zu bytes", len);
-	wire_ip4_emit(buf_pkt, addr_to_v4(&o.saddr), addr_to_v4(&o.daddr), WIRE_IPPROTO_TCP, 64, 0, n);
+	wire_ip4_emit(buf_pkt, addr_to_v4(&o.saddr), addr_to_v4(&o.daddr), WIRE_IPPROTO_TCP, 64, 0,
+	              n);
 	if (optmask & 0x10) /* a bad checksum, now and then */
 		buf_pkt[WIRE_IP4_HDR_LEN + 17] ^= 1;
 	w->injected += len;
@@ -724,6 +743,48 @@ static void op_raw(struct world *w, int to)
 	memcpy(p, buf_pkt, len);
 	input(w, to, p, len);
 	free(p);
+}
+
+/* The next datagram for `to` in fragments (RFC 791 3.2), as a router on
+ * a path with a small MTU would cut it (DF cleared), delivered in an order
+ * the input chooses; an overlap or a lost piece loses the datagram, as a
+ * dropped datagram would be lost. */
+static void op_fragment(struct world *w, int to)
+{
+	static uint8_t f[MAX_DGRAM + 64];
+	size_t size = (size_t)(u8(w) % 32 + 1) * 8;
+	uint8_t how = u8(w);
+	struct queue *q = &w->q[to];
+	expire(w, to);
+	if (!q->len)
+		return;
+	const struct dgram *d = q_at(q, 0);
+	if (d->len < WIRE_IP4_HDR_LEN + 1 || (d->b[0] & 0x0f) != 5) {
+		q_pop(q);
+		return;
+	}
+	size_t payload = d->len - WIRE_IP4_HDR_LEN, n = (payload + size - 1) / size;
+	size_t sends = n + ((how & 3) == 3) - ((how & 4) && n > 1);
+	vlog(w, "fragment(to %c, %zu pieces of %zu, how %u)", 'A' + to, n, size, how & 7);
+	for (size_t i = 0; i < sends; i++) {
+		/* An overlap sends the first piece twice, before the rest. */
+		size_t k = (how & 3) == 3 && i > 0 ? i - 1 : i;
+		if ((how & 3) == 1)
+			k = n - 1 - k;
+		else if ((how & 3) == 2)
+			k = (k * 7 + 3) % n; /* a permutation unless 7 divides n */
+		size_t off = k * size, len = payload - off < size ? payload - off : size;
+		memcpy(f, d->b, WIRE_IP4_HDR_LEN);
+		memcpy(f + WIRE_IP4_HDR_LEN, d->b + WIRE_IP4_HDR_LEN + off, len);
+		wire_put16(f + 2, (uint16_t)(WIRE_IP4_HDR_LEN + len));
+		wire_put16(f + 6, (uint16_t)(off / 8 | (off + len < payload ? WIRE_IP4_MF : 0)));
+		/* The IP header's checksum only: the TCP checksum spans the
+		 * pieces and stays as it was. */
+		wire_put16(f + 10, 0);
+		wire_put16(f + 10, wire_csum_fold(wire_csum_add(0, f, WIRE_IP4_HDR_LEN)));
+		input(w, to, f, WIRE_IP4_HDR_LEN + len);
+	}
+	q_pop(q);
 }
 
 static void step(struct world *w, uint8_t op)
@@ -879,6 +940,9 @@ static void step(struct world *w, uint8_t op)
 	}
 	case OP_CRAFT:
 		op_craft(w, pick_stack(w));
+		break;
+	case OP_FRAGMENT:
+		op_fragment(w, pick_stack(w));
 		break;
 	default:
 		op_raw(w, pick_stack(w));

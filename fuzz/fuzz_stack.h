@@ -29,6 +29,11 @@
  *   CRAFT      to fd flags u8 seqd i16 ackd i16 win u16 optmask u8 mss u16
  *              ws u8 tsval u32 tsecr u32 len u16 srcsel u8
  *   RAW        to fix u8 len u16 bytes[len]
+ *   FRAGMENT   to size u8 how u8    the next one in fragments of
+ *                                    (size % 32 + 1) * 8 bytes, DF cleared;
+ *                                    how % 4: in order, reversed, shuffled,
+ *                                    a piece sent twice (an overlap);
+ *                                    how & 4: the last piece is lost
  *
  * stack and to are one byte (bit 0: 0 = A at 10.0.0.1, 1 = B at 10.0.0.2).
  */
@@ -57,6 +62,7 @@ enum fuzz_op {
 	OP_REPLAY,
 	OP_CRAFT,
 	OP_RAW,
+	OP_FRAGMENT,
 	OP_COUNT
 };
 

@@ -71,7 +71,8 @@ static void check_round_trip(const struct wire_tcp *t)
 	if (n == 0)
 		fuzz_fail("tcp: an accepted segment (%u data bytes) cannot be emitted",
 		          t->data_len);
-	wire_ip4_emit(emitted, addr_to_v4(&t->saddr), addr_to_v4(&t->daddr), WIRE_IPPROTO_TCP, 64, 1, n);
+	wire_ip4_emit(emitted, addr_to_v4(&t->saddr), addr_to_v4(&t->daddr), WIRE_IPPROTO_TCP, 64,
+	              1, n);
 	struct wire_ip4 ip2;
 	struct wire_tcp t2;
 	int r = wire_ip4_parse(emitted, n + WIRE_IP4_HDR_LEN, &ip2);
@@ -105,10 +106,17 @@ static void tcp_of(const struct wire_ip4 *ip)
 static void parse_ip4(const uint8_t *data, size_t len)
 {
 	struct wire_ip4 ip;
-	if (wire_ip4_parse(data, len, &ip) == SYNACK_DROP_NONE) {
+	int r = wire_ip4_parse(data, len, &ip);
+	if (r == SYNACK_DROP_NONE) {
 		check_ip4_view(data, len, &ip);
 		if (ip.proto == WIRE_IPPROTO_TCP)
 			tcp_of(&ip);
+	}
+	if (r == SYNACK_DROP_IP_FRAGMENT) {
+		/* A fragment's view is filled for reassembly. */
+		check_ip4_view(data, len, &ip);
+		if (!(ip.frag & (WIRE_IP4_MF | WIRE_IP4_OFFSET_MASK)))
+			fuzz_fail("ip4: a fragment without MF or an offset");
 	}
 	if (len < WIRE_IP4_HDR_LEN || len > MAX_DATAGRAM)
 		return;
@@ -118,7 +126,8 @@ static void parse_ip4(const uint8_t *data, size_t len)
 	memcpy(scratch, data, len);
 	wire_put16(scratch + 10, 0);
 	wire_put16(scratch + 10, wire_csum_fold(wire_csum_add(0, scratch, ihl)));
-	if (wire_ip4_parse(scratch, len, &ip) == SYNACK_DROP_NONE)
+	r = wire_ip4_parse(scratch, len, &ip);
+	if (r == SYNACK_DROP_NONE || r == SYNACK_DROP_IP_FRAGMENT)
 		check_ip4_view(scratch, len, &ip);
 }
 

@@ -377,6 +377,36 @@ static void hand_seeds(void)
 	                     "20");
 	CLI_SEED("endpoint", "10.0.0.2:80");
 #undef CLI_SEED
+
+	/* fuzz_stack: a connection whose SYN, data and FIN travel in
+	 * fragments (reversed, shuffled, overlapping, one piece lost), so the
+	 * fuzzer starts inside reassembly. */
+	/* One operation a line. */
+	/* clang-format off */
+	const uint8_t frag[] = {
+	    0, 0,                                                         /* both stacks with defaults */
+	    OP_SOCKET, 0, OP_BIND, 0, 0, EP_ANY, 80, 0, OP_LISTEN, 0, 0, 16, /* A listens on 80 */
+	    OP_SOCKET, 1, OP_CONNECT, 1, 0, EP_A, 80, 0,                  /* B connects */
+	    OP_FRAGMENT, 0, 0, 1,                                         /* the SYN, 8-byte pieces reversed */
+	    OP_DELIVER, 1, 4, OP_DELIVER, 0, 4, OP_ACCEPT, 0, 0,
+	    OP_SEND, 1, 0, 0xb8, 0x0b,                                    /* 3000 bytes */
+	    OP_FRAGMENT, 0, 20, 2,                                        /* shuffled 168-byte pieces */
+	    OP_FRAGMENT, 0, 31, 3,                                        /* a piece twice: lost */
+	    OP_FRAGMENT, 0, 5, 4,                                         /* the last piece lost */
+	    OP_DEADLINE, OP_DELIVER, 0, 8, OP_DELIVER, 1, 8, OP_DEADLINE, OP_DELIVER, 0, 8,
+	    OP_RECV, 0, 1, 0xb8, 0x0b, 0, OP_CLOSE, 1, 0, OP_FRAGMENT, 0, 1, 0,
+	    OP_DELIVER, 1, 8, OP_CLOSE, 0, 1, OP_DELIVER, 1, 8, OP_DELIVER, 0, 8,
+	};
+	/* clang-format on */
+	write_file("fuzz_stack", "fragments", frag, sizeof(frag));
+
+	/* fuzz_wire: the two ends of a fragmented datagram. */
+	uint8_t d[20 + 24];
+	memset(d, 0, sizeof(d));
+	wire_ip4_emit_frag(d, FUZZ_ADDR_B, FUZZ_ADDR_A, WIRE_IPPROTO_TCP, 64, 7, 24, WIRE_IP4_MF);
+	write_file("fuzz_wire", "ip-first-fragment", d, sizeof(d));
+	wire_ip4_emit_frag(d, FUZZ_ADDR_B, FUZZ_ADDR_A, WIRE_IPPROTO_TCP, 64, 7, 24, 3);
+	write_file("fuzz_wire", "ip-last-fragment", d, sizeof(d));
 }
 
 int main(int argc, char **argv)

@@ -56,6 +56,8 @@ static const struct setting SETTINGS[] = {
     NUMBER(icmp_ratelimit_burst),
     BYTES(min_pmtu),
     MS(invalid_ratelimit_ms),
+    BYTES(ipfrag_high_thresh),
+    MS(ipfrag_time_ms),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

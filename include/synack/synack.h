@@ -132,6 +132,21 @@ struct synack_config {
 	 * every one.  (default 500, at most 60000)
 	 */
 	uint32_t invalid_ratelimit_ms;
+	/*
+	 * IPv4 reassembly (RFC 791 3.2, RFC 815; docs/BEHAVIOUR.md).
+	 * ipfrag_high_thresh: bytes the datagrams being reassembled may hold
+	 * together (their fragments and bookkeeping), as Linux's sysctl of
+	 * that name.  A fragment that would pass it evicts the oldest
+	 * incomplete datagrams; one whose datagram alone would not fit is
+	 * dropped.  0 turns reassembly off: every fragment is dropped.
+	 * (default 4194304, at most 2^30)
+	 */
+	uint32_t ipfrag_high_thresh;
+	/* A datagram still incomplete this long after its first fragment
+	 * arrived is discarded, with ICMP Time Exceeded (code 1) to its sender
+	 * when the fragment at offset 0 came.  Linux's ipfrag_time (30 s; RFC
+	 * 1122 3.3.2 suggests 60 to 120 s).  (default 30000, 1..3600000) */
+	uint32_t ipfrag_time_ms;
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
@@ -417,9 +432,14 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(IpInHdrErrors)                                                                           \
 	X(IpInAddrErrors)                                                                          \
 	X(IpInUnknownProtos)                                                                       \
-	X(IpReasmFails)                                                                            \
+	X(IpReasmReqds)   /* fragments received for reassembly (RFC 4293) */                       \
+	X(IpReasmOKs)     /* datagrams reassembled */                                              \
+	X(IpReasmFails)   /* fragments dropped, and incomplete datagrams discarded */              \
+	X(IpReasmTimeout) /* incomplete datagrams discarded at ipfrag_time_ms */                   \
 	X(IpOutRequests)                                                                           \
 	X(IpOutDiscards)                                                                           \
+	X(IpFragOKs)     /* datagrams we sent in fragments (echo replies above the MTU) */         \
+	X(IpFragCreates) /* fragments we made */                                                   \
 	X(TimeWaitEntered)                                                                         \
 	X(TimeWaitExpired)                                                                         \
 	X(TimeWaitRecycled)                                                                        \
@@ -469,6 +489,7 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(IcmpOutErrors)                                                                           \
 	X(IcmpOutRateLimitGlobal)                                                                  \
 	X(IcmpOutDestUnreachs)                                                                     \
+	X(IcmpOutTimeExcds)                                                                        \
 	X(IcmpOutEchoReps)                                                                         \
 	X(OutOfWindowIcmps)                                                                        \
 	X(PmtuReductions)                                                                          \
@@ -508,7 +529,9 @@ struct synack_mem {
 	uint64_t buffers;
 	uint64_t other;   /* the stack object, hash tables, timers, trace ring, queues */
 	uint64_t sockets; /* socket objects and the descriptor table */
-	uint64_t packets; /* datagrams in the outbox and the packet free list */
+	/* datagrams in the outbox and the packet free list, fragments held for
+	 * reassembly and the last datagram put together from them */
+	uint64_t packets;
 	/* freed TCBs (and their out-of-line parts), sockets, TIME_WAIT records
 	 * and buffers kept for reuse */
 	uint64_t cached;
@@ -538,8 +561,8 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
  *  IP_BAD_IHL           IHL below 5 words [IpInHdrErrors].
  *  IP_BAD_TOTAL_LEN     total length below the header length [IpInHdrErrors].
  *  IP_BAD_CHECKSUM      the IPv4 header checksum fails [IpInHdrErrors].
- *  IP_FRAGMENT          a fragment: the stack does not reassemble
- *                       [IpReasmFails].
+ *  IP_FRAGMENT          reserved: fragments are reassembled now, and dropped
+ *                       only for the FRAG_ reasons below.
  *  IP_NOT_FOR_US        destination is not the stack's address
  *                       [IpInAddrErrors].
  *  IP_BAD_SRC           source is 0/8, broadcast or multicast, RFC 1122
@@ -617,7 +640,28 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
  *                       a connection we do not have.
  *  ICMP_OUT_OF_WINDOW   an ICMP error quoting a sequence number outside
  *                       SND.UNA..SND.MAX, RFC 5927 4.1 [OutOfWindowIcmps].
- *  ICMP_TOO_BIG         an echo request whose reply would not fit the MTU.
+ *  ICMP_TOO_BIG         reserved: echo replies larger than the MTU are sent
+ *                       in fragments now.
+ * Fragments (RFC 791 3.2; every one of these also counts IpReasmFails):
+ *  FRAG_DF              a fragment with Don't Fragment set.
+ *  FRAG_BAD_LEN         a fragment with no data, or one other than the last
+ *                       whose data is not a multiple of 8 bytes.
+ *  FRAG_TOO_BIG         a fragment, or a datagram put together, longer than
+ *                       65535 bytes; the datagram is discarded.
+ *  FRAG_OVERLAP         a fragment overlapping one held (an exact duplicate
+ *                       too); the whole datagram is discarded (RFC 5722).
+ *  FRAG_BAD_END         a last fragment disagreeing with the end known (a
+ *                       second last fragment, data held beyond it), or data
+ *                       beyond the end; the datagram is discarded.
+ *  FRAG_BUDGET          a fragment that does not fit ipfrag_high_thresh even
+ *                       after evicting every other datagram, or for which
+ *                       memory ran out.
+ *  FRAG_EVICTED         an incomplete datagram discarded, oldest first, to
+ *                       make room within ipfrag_high_thresh (not returned by
+ *                       synack_input: the fragment that needed room was kept).
+ *  FRAG_TIMEOUT         an incomplete datagram discarded ipfrag_time_ms after
+ *                       its first fragment came [IpReasmTimeout] (counted by
+ *                       synack_advance).
  */
 #define SYNACK_DROPS(X)                                                                            \
 	X(NONE, "none")                                                                            \
@@ -669,7 +713,15 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
 	X(ICMP_IGNORED, "icmp_ignored")                                                            \
 	X(ICMP_NO_CONN, "icmp_no_conn")                                                            \
 	X(ICMP_OUT_OF_WINDOW, "icmp_out_of_window")                                                \
-	X(ICMP_TOO_BIG, "icmp_too_big")
+	X(ICMP_TOO_BIG, "icmp_too_big")                                                            \
+	X(FRAG_DF, "frag_df")                                                                      \
+	X(FRAG_BAD_LEN, "frag_bad_len")                                                            \
+	X(FRAG_TOO_BIG, "frag_too_big")                                                            \
+	X(FRAG_OVERLAP, "frag_overlap")                                                            \
+	X(FRAG_BAD_END, "frag_bad_end")                                                            \
+	X(FRAG_BUDGET, "frag_budget")                                                              \
+	X(FRAG_EVICTED, "frag_evicted")                                                            \
+	X(FRAG_TIMEOUT, "frag_timeout")
 
 enum synack_drop {
 #define SYNACK_DROP_ENUM(name, str) SYNACK_DROP_##name,

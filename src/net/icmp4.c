@@ -1,7 +1,8 @@
 /*
  * ICMP for IPv4.  What we answer: echo requests (RFC 792, RFC 1122
  * 3.2.2.6).  What we send unasked: Protocol Unreachable for datagrams of a
- * protocol we do not implement (RFC 1122 3.2.2.1), rate limited.  What we
+ * protocol we do not implement (RFC 1122 3.2.2.1) and Time Exceeded for
+ * datagrams whose reassembly timed out (reasm4.c), rate limited.  What we
  * act on: Destination Unreachable, Time Exceeded and Parameter Problem
  * about a TCP segment we sent, translated into a family-neutral struct
  * net_err that the stack hands to TCP (src/tcp/tcp_err.c).  Source
@@ -125,6 +126,8 @@ int icmp_send_error(struct net_layer *st, const uint8_t *pkt, size_t len, uint8_
 	STAT_INC(st, IcmpOutMsgs);
 	if (type == WIRE_ICMP_DEST_UNREACH)
 		STAT_INC(st, IcmpOutDestUnreachs);
+	else if (type == WIRE_ICMP_TIME_EXCEEDED)
+		STAT_INC(st, IcmpOutTimeExcds);
 	return 1;
 }
 
@@ -133,24 +136,21 @@ int icmp_send_error(struct net_layer *st, const uint8_t *pkt, size_t len, uint8_
  * sequence number and data unchanged, from the address the request was
  * sent to (ours).  Echo replies are not rate limited (Linux's default
  * icmp_ratemask does not cover them): a reply is no larger than its
- * request, so answering amplifies nothing.
+ * request, so answering amplifies nothing.  A reply larger than our MTU
+ * (to a request that came in fragments, or over a link with a larger
+ * MTU) goes in fragments: RFC 1122 3.3.2 lets hosts send them, and
+ * `ping -s 3000` expects an answer.  It is the only datagram we fragment.
  */
 static int echo_reply(struct net_layer *st, const struct wire_ip4 *ip, const struct wire_icmp *m)
 {
-	struct pkt *p;
-	size_t n;
-	/* We never fragment: a request whose reply would not fit our MTU
-	 * (it came larger than our link carries) goes unanswered. */
-	if (WIRE_IP4_HDR_LEN + ip->payload_len > st->pkt_size)
-		return SYNACK_DROP_ICMP_TOO_BIG;
-	p = net_pkt_alloc(st);
-	if (!p) {
+	uint8_t hdr[WIRE_ICMP_HDR_LEN];
+	wire_icmp_emit_hdr(hdr, WIRE_ICMP_ECHO_REPLY, 0, m->rest,
+	                   wire_csum_add(0, m->data, m->data_len));
+	if (ip4_output_frags(st, ENV(st)->cfg.addr, ip->src, WIRE_IPPROTO_ICMP, hdr, sizeof(hdr),
+	                     m->data, m->data_len) != SYNACK_DROP_NONE) {
 		STAT_INC(st, IcmpOutErrors);
 		return SYNACK_DROP_NO_MEMORY;
 	}
-	n = wire_icmp_emit(p->data + WIRE_IP4_HDR_LEN, st->pkt_size - WIRE_IP4_HDR_LEN,
-	                   WIRE_ICMP_ECHO_REPLY, 0, m->rest, m->data, m->data_len);
-	ip4_output(st, ENV(st)->cfg.addr, ip->src, WIRE_IPPROTO_ICMP, p, n);
 	STAT_INC(st, IcmpOutMsgs);
 	STAT_INC(st, IcmpOutEchoReps);
 	return SYNACK_DROP_NONE;

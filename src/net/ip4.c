@@ -1,17 +1,16 @@
 /*
- * IPv4 (RFC 791, RFC 1122 3.2.1): datagrams in, validated and handed up;
- * transport payloads out, wrapped in a header.
+ * IPv4 (RFC 791, RFC 1122 3.2.1): datagrams in, validated, reassembled
+ * when they came in fragments (reasm4.c) and handed up; transport payloads
+ * out, wrapped in a header, and in fragments where only that will do.
  */
 #include "net/ip4.h"
 
 #include "net/icmp4.h"
 #include "net/net.h"
+#include "net/reasm4.h"
 #include "wire/wire.h"
 
-/* Counts and traces a dropped datagram; src and dst are NULL when its
- * header did not parse. */
-static int net_drop(struct net_layer *st, int reason, const struct addr *src,
-                    const struct addr *dst)
+int net_drop(struct net_layer *st, int reason, const struct addr *src, const struct addr *dst)
 {
 	struct synack_trace *r;
 	env_count_drop(ENV(st), reason);
@@ -56,13 +55,7 @@ int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
 	up->kind = NET_UP_NONE;
 	STAT_INC(st, IpInReceives);
 	reason = wire_ip4_parse(pkt, len, &ip);
-	if (reason == SYNACK_DROP_IP_FRAGMENT) {
-		/* Reassembly is not implemented: fragments are counted as
-		 * reassembly failures (RFC 4293 ipSystemStatsReasmFails). */
-		STAT_INC(st, IpReasmFails);
-		return ip4_drop(st, reason, NULL);
-	}
-	if (reason != SYNACK_DROP_NONE) {
+	if (reason != SYNACK_DROP_NONE && reason != SYNACK_DROP_IP_FRAGMENT) {
 		STAT_INC(st, IpInHdrErrors);
 		return ip4_drop(st, reason, NULL);
 	}
@@ -73,6 +66,18 @@ int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
 	if (is_bad_source(ip.src)) {
 		STAT_INC(st, IpInAddrErrors);
 		return ip4_drop(st, SYNACK_DROP_IP_BAD_SRC, &ip);
+	}
+	if (reason == SYNACK_DROP_IP_FRAGMENT) {
+		/* RFC 791 3.2, after the address checks (a fragment not for
+		 * us, or from a source no error may go to, costs no state):
+		 * held until its datagram is whole, which then goes on below
+		 * as if it had come in one piece. */
+		reason = reasm4_input(st, &ip, pkt, &ip);
+		if (reason == REASM4_HELD)
+			return 0;
+		if (reason != SYNACK_DROP_NONE)
+			return ip4_drop(st, reason, &ip);
+		pkt = st->reasm->done;
 	}
 	if (ip.proto == WIRE_IPPROTO_ICMP) {
 		/* For the trace, should TCP drop an error this carries. */
@@ -86,7 +91,8 @@ int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
 		 * protocol is not supported.  We have no UDP either, so a
 		 * UDP datagram gets this too rather than Port Unreachable. */
 		STAT_INC(st, IpInUnknownProtos);
-		icmp_send_error(st, pkt, len, WIRE_ICMP_DEST_UNREACH, WIRE_ICMP_PROTO_UNREACH, 0);
+		icmp_send_error(st, pkt, ip.total_len, WIRE_ICMP_DEST_UNREACH,
+		                WIRE_ICMP_PROTO_UNREACH, 0);
 		return ip4_drop(st, SYNACK_DROP_IP_NOT_TCP, &ip);
 	}
 	reason = wire_tcp_parse(&ip, &up->tcp);
@@ -109,4 +115,59 @@ void ip4_output(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t proto,
 	p->len = (uint16_t)(len + WIRE_IP4_HDR_LEN);
 	STAT_INC(st, IpOutRequests);
 	net_outbox_push(st, p);
+}
+
+/* Copies n bytes from offset off of the concatenation of head and body. */
+static void copy_span(uint8_t *to, size_t off, size_t n, const uint8_t *head, size_t head_len,
+                      const uint8_t *body)
+{
+	if (off < head_len) {
+		size_t k = head_len - off < n ? head_len - off : n;
+		memcpy(to, head + off, k);
+		to += k;
+		off += k;
+		n -= k;
+	}
+	if (n)
+		memcpy(to, body + (off - head_len), n);
+}
+
+int ip4_output_frags(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t proto,
+                     const uint8_t *head, size_t head_len, const uint8_t *body, size_t body_len)
+{
+	size_t total = head_len + body_len;
+	size_t room = st->pkt_size - WIRE_IP4_HDR_LEN;
+	struct pkt *p;
+
+	if (total <= room) {
+		p = net_pkt_alloc(st);
+		if (!p)
+			return SYNACK_DROP_NO_MEMORY;
+		copy_span(p->data + WIRE_IP4_HDR_LEN, 0, total, head, head_len, body);
+		ip4_output(st, src, dst, proto, p, total);
+		return SYNACK_DROP_NONE;
+	}
+	/* RFC 791 3.2: every fragment but the last carries a multiple of 8
+	 * bytes; all carry the datagram's identification, MF but the last,
+	 * and their offset in 8-byte units.  DF is clear: these may be
+	 * fragmented again on the way. */
+	size_t per = room & ~(size_t)7;
+	uint16_t id = st->ip_id++;
+	STAT_INC(st, IpOutRequests);
+	for (size_t off = 0; off < total; off += per) {
+		size_t n = total - off < per ? total - off : per;
+		uint16_t frag = (uint16_t)(off / 8);
+		if (off + n < total)
+			frag |= WIRE_IP4_MF;
+		p = net_pkt_alloc(st);
+		if (!p)
+			return SYNACK_DROP_NO_MEMORY;
+		copy_span(p->data + WIRE_IP4_HDR_LEN, off, n, head, head_len, body);
+		wire_ip4_emit_frag(p->data, src, dst, proto, ENV(st)->cfg.ttl, id, n, frag);
+		p->len = (uint16_t)(n + WIRE_IP4_HDR_LEN);
+		STAT_INC(st, IpFragCreates);
+		net_outbox_push(st, p);
+	}
+	STAT_INC(st, IpFragOKs);
+	return SYNACK_DROP_NONE;
 }

@@ -20,5 +20,15 @@ int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
  * already at p->data + 20 and queues the datagram for the caller. */
 void ip4_output(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t proto, struct pkt *p,
                 size_t len);
+/*
+ * Sends a transport payload made of head (head_len bytes) followed by body
+ * (body_len bytes, at most 65515 in all): in one datagram when it fits the
+ * MTU, else in fragments (RFC 791 3.2; IpFragOKs, IpFragCreates).  Only
+ * echo replies take this path: TCP sizes its segments by the MSS and sends
+ * with DF.  Returns 0, or SYNACK_DROP_NO_MEMORY when a datagram could not
+ * be allocated (fragments already queued still go).
+ */
+int ip4_output_frags(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t proto,
+                     const uint8_t *head, size_t head_len, const uint8_t *body, size_t body_len);
 
 #endif

@@ -30,6 +30,13 @@ void net_layer_fini(struct net_layer *n)
 	pkt_list_free(n->pkt_free);
 	n->out_head = n->out_tail = n->pkt_free = NULL;
 	n->out_len = n->pkt_free_len = 0;
+	reasm4_fini(n);
+}
+
+uint64_t net_memory(const struct net_layer *n)
+{
+	return (uint64_t)(n->out_len + n->pkt_free_len) * (sizeof(struct pkt) + n->pkt_size) +
+	       reasm4_memory(n);
 }
 
 struct pkt *net_pkt_alloc_slow(struct net_layer *n)

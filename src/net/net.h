@@ -20,6 +20,7 @@
 #include "core/addr.h"
 #include "core/env.h"
 #include "core/hash.h"
+#include "net/reasm4.h"
 #include "wire/wire.h"
 
 /* One queued outgoing datagram. */
@@ -31,26 +32,51 @@ struct pkt {
 
 /*
  * The network layer's state in a stack: the outbox of datagrams for the
- * caller (a FIFO and a pool of free ones), the IPv4 identification counter
- * and the ICMP error rate limit.  It begins with what every layer shares
- * (env.h).
+ * caller (a FIFO and a pool of free ones), the IPv4 identification counter,
+ * the ICMP error rate limit and IPv4 reassembly.  It begins with what every
+ * layer shares (env.h).
  */
 struct net_layer {
 	struct env env;
 	struct pkt *out_head, *out_tail, *pkt_free;
-	size_t out_len, pkt_free_len;
+	/* Bounded by outbox_max and 256: 32 bits, which leaves room for
+	 * reasm below without growing the layer. */
+	uint32_t out_len, pkt_free_len;
 	uint32_t pkt_size; /* the MTU: the largest datagram we send */
 	uint16_t ip_id;
 	/* ICMP error rate limit: a token bucket kept as credit in
 	 * microseconds (one token = icmp_ratelimit_ms), as of icmp_credit_at. */
 	uint64_t icmp_credit_us, icmp_credit_at;
+	/* IPv4 reassembly (reasm4.h), allocated with the first fragment: a
+	 * stack that never sees one pays a pointer. */
+	struct reasm4 *reasm;
 };
 _Static_assert(offsetof(struct net_layer, env) == 0, "a layer begins with the one below (env.h)");
 
 /* Sets up the layer for a checked configuration (env.cfg already set). */
 void net_layer_init(struct net_layer *n);
-/* Frees the queued and pooled datagrams. */
+/* Frees the queued and pooled datagrams and the fragments held. */
 void net_layer_fini(struct net_layer *n);
+/* Bytes the layer holds: datagrams queued and pooled, fragments held for
+ * reassembly and the last datagram put together. */
+uint64_t net_memory(const struct net_layer *n);
+
+/* The layer's timers (reassembly timeouts), run by the stack beside TCP's:
+ * the earlier of the layer's deadline and other (the layers above), and
+ * run what is due by env.now.  Inline: the stack asks on every call, and
+ * a stack that never saw a fragment pays one test. */
+static inline uint64_t net_next_deadline(const struct net_layer *n, uint64_t other)
+{
+	const struct reasm4 *r = n->reasm;
+	if (!r || r->deadline >= other)
+		return other;
+	return r->deadline;
+}
+static inline void net_advance(struct net_layer *n)
+{
+	if (n->reasm && n->reasm->deadline <= ENV(n)->now)
+		reasm4_expire(n);
+}
 
 /* The outbox.  A datagram comes from the pool (or the allocator; NULL when
  * memory ran out), goes to the caller's FIFO, or back to the pool. */
@@ -159,7 +185,9 @@ struct net_up {
  * *up.  Returns 0, or the enum synack_drop reason it was dropped for
  * (counted and traced here).  The caller hands up->tcp to TCP, or up->err;
  * when TCP drops an error, net_error_dropped counts and traces it as the
- * network layer's own drops are.
+ * network layer's own drops are.  up may point into a datagram the layer
+ * put together from fragments, which stays until the next datagram or
+ * net_advance.
  */
 static inline int net_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_up *up)
 {
@@ -167,5 +195,8 @@ static inline int net_input(struct net_layer *st, const uint8_t *pkt, size_t len
 	return ip4_input(st, pkt, len, up);
 }
 int net_error_dropped(struct net_layer *st, const struct net_up *up, int reason);
+/* Counts and traces a dropped datagram; src and dst are NULL when its
+ * header did not parse. */
+int net_drop(struct net_layer *st, int reason, const struct addr *src, const struct addr *dst);
 
 #endif

@@ -62,6 +62,8 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->icmp_ratelimit_burst = 6;
 	cfg->min_pmtu = 552;
 	cfg->invalid_ratelimit_ms = 500;
+	cfg->ipfrag_high_thresh = 4u << 20;
+	cfg->ipfrag_time_ms = 30000;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -161,6 +163,11 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(cfg->invalid_ratelimit_ms <= 60000,
 	              "invalid_ratelimit_ms: %u is above 60000 (0 answers every unacceptable ACK)",
 	              cfg->invalid_ratelimit_ms);
+	CHECK_SETTING(cfg->ipfrag_high_thresh <= 1u << 30,
+	              "ipfrag_high_thresh: %u is above 2^30 bytes (0 turns reassembly off)",
+	              cfg->ipfrag_high_thresh);
+	CHECK_SETTING(cfg->ipfrag_time_ms >= 1 && cfg->ipfrag_time_ms <= 3600000,
+	              "ipfrag_time_ms: %u is outside 1..3600000", cfg->ipfrag_time_ms);
 	return 0;
 }
 
@@ -276,12 +283,19 @@ void synack_advance(struct synack_stack *st, uint64_t now)
 	if (!st)
 		return;
 	set_now(st, now);
+	/* Each layer runs its own timers; the stack, above both, calls them
+	 * (the network layer's reassembly timeouts first: they concern
+	 * datagrams that never reached TCP). */
+	net_advance(&st->sock.tcp.net);
 	tcp_advance(&st->sock.tcp);
 }
 
 uint64_t synack_next_deadline(const struct synack_stack *st)
 {
-	return st ? tcp_next_deadline(&st->sock.tcp) : SYNACK_NEVER;
+	if (!st)
+		return SYNACK_NEVER;
+	uint64_t tcp = tcp_next_deadline(&st->sock.tcp);
+	return net_next_deadline(&st->sock.tcp.net, tcp);
 }
 
 uint64_t synack_now(const struct synack_stack *st)
@@ -344,11 +358,11 @@ void synack_memory(const struct synack_stack *st, struct synack_mem *out)
 	if (!st)
 		return;
 	/* Each layer counts what it holds; the stack adds itself, the trace
-	 * ring and the datagrams waiting in (or pooled for) the outbox. */
-	const struct net_layer *n = &st->sock.tcp.net;
+	 * ring and the network layer's datagrams: waiting in (or pooled for)
+	 * the outbox, and fragments held for reassembly. */
 	tcp_memory(&st->sock.tcp, out);
 	sock_memory(&st->sock, out);
-	out->packets = (uint64_t)(n->out_len + n->pkt_free_len) * (sizeof(struct pkt) + n->pkt_size);
+	out->packets = net_memory(&st->sock.tcp.net);
 	out->other += sizeof(*st) + (uint64_t)ENV(st)->cfg.trace_capacity * sizeof(*ENV(st)->trace);
 	out->total = out->tcbs + out->time_wait + out->syn_pending + out->buffers + out->other +
 	             out->sockets + out->packets + out->cached;

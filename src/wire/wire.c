@@ -29,11 +29,6 @@ enum {
 /* RFC 7323 2.3: a shift count above 14 must be treated as 14. */
 #define WSCALE_MAX 14
 
-/* RFC 791 3.1: the flags / fragment offset word. */
-#define IP4_FLAG_DF 0x4000
-#define IP4_FLAG_MF 0x2000
-#define IP4_FRAG_OFFSET_MASK 0x1fff
-
 /* ------------------------------------------------------------------ */
 /* The Internet checksum (RFC 1071).                                   */
 
@@ -293,18 +288,13 @@ int wire_ip4_parse(const uint8_t *pkt, size_t len, struct wire_ip4 *out)
 	/* RFC 791 3.1 / RFC 1071: the sum over a correct header, checksum
 	 * field included, is all ones, so its complement is zero. */
 	uint32_t hsum = hdr_len == WIRE_IP4_HDR_LEN ? csum_add(0, pkt, WIRE_IP4_HDR_LEN)
-	                                             : csum_add(0, pkt, hdr_len);
+	                                            : csum_add(0, pkt, hdr_len);
 	if (wire_csum_fold(hsum) != 0)
 		return SYNACK_DROP_IP_BAD_CHECKSUM;
 
-	/* We do not reassemble: any piece of a fragmented datagram (more
-	 * fragments follow, or this is not the first) is dropped. */
-	uint16_t frag = wire_get16(pkt + 6);
-	if ((frag & IP4_FLAG_MF) || (frag & IP4_FRAG_OFFSET_MASK))
-		return SYNACK_DROP_IP_FRAGMENT;
-
 	out->tos = pkt[1];
 	out->id = wire_get16(pkt + 4);
+	out->frag = wire_get16(pkt + 6);
 	out->ttl = pkt[8];
 	out->proto = pkt[9];
 	out->src = wire_get32(pkt + 12);
@@ -313,11 +303,18 @@ int wire_ip4_parse(const uint8_t *pkt, size_t len, struct wire_ip4 *out)
 	out->total_len = (uint16_t)total_len;
 	out->payload = pkt + hdr_len;
 	out->payload_len = total_len - hdr_len;
+	/* A piece of a larger datagram (more fragments follow, or this is
+	 * not the first) is a valid header, but not a datagram to hand up
+	 * as it is: *out is filled for reassembly (src/net/reasm4.c). */
+	if (out->frag & (WIRE_IP4_MF | WIRE_IP4_OFFSET_MASK))
+		return SYNACK_DROP_IP_FRAGMENT;
 	return SYNACK_DROP_NONE;
 }
 
-void wire_ip4_emit(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl,
-                   uint16_t id, size_t payload_len)
+/* Both emitters share this, inlined: wire_ip4_emit, on the path of every
+ * segment, folds its constant flags. */
+static inline void ip4_emit(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl,
+                            uint16_t id, size_t payload_len, uint16_t frag)
 {
 	/* The caller sizes its datagrams; one that does not fit the 16-bit
 	 * total length field is a bug in the stack, not hostile input. */
@@ -327,15 +324,27 @@ void wire_ip4_emit(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint
 	buf[1] = 0;    /* TOS */
 	wire_put16(buf + 2, (uint16_t)(WIRE_IP4_HDR_LEN + payload_len));
 	wire_put16(buf + 4, id);
-	/* DF: we do path MTU discovery rather than let routers fragment
-	 * (RFC 1191), and we could not reassemble fragments ourselves. */
-	wire_put16(buf + 6, IP4_FLAG_DF);
+	wire_put16(buf + 6, frag);
 	buf[8] = ttl;
 	buf[9] = proto;
 	wire_put16(buf + 10, 0);
 	wire_put32(buf + 12, src);
 	wire_put32(buf + 16, dst);
 	wire_put16(buf + 10, wire_csum_fold(csum_add(0, buf, WIRE_IP4_HDR_LEN)));
+}
+
+void wire_ip4_emit(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl,
+                   uint16_t id, size_t payload_len)
+{
+	/* DF: we do path MTU discovery rather than let routers fragment
+	 * (RFC 1191). */
+	ip4_emit(buf, src, dst, proto, ttl, id, payload_len, WIRE_IP4_DF);
+}
+
+void wire_ip4_emit_frag(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl,
+                        uint16_t id, size_t payload_len, uint16_t frag)
+{
+	ip4_emit(buf, src, dst, proto, ttl, id, payload_len, frag);
 }
 
 /* ------------------------------------------------------------------ */
@@ -607,7 +616,7 @@ static int parse_quote(const uint8_t *q, size_t n, struct wire_icmp_quote *out)
 	size_t want = total_len - hdr_len < 8 ? total_len - hdr_len : 8;
 	if (n < hdr_len + want)
 		return SYNACK_DROP_ICMP_BAD_QUOTE;
-	if (wire_get16(q + 6) & IP4_FRAG_OFFSET_MASK)
+	if (wire_get16(q + 6) & WIRE_IP4_OFFSET_MASK)
 		return SYNACK_DROP_ICMP_BAD_QUOTE;
 	out->src = wire_get32(q + 12);
 	out->dst = wire_get32(q + 16);
@@ -655,13 +664,19 @@ size_t wire_icmp_emit(uint8_t *buf, size_t cap, uint8_t type, uint8_t code, uint
 		return 0;
 	if (len && data != buf + WIRE_ICMP_HDR_LEN)
 		memmove(buf + WIRE_ICMP_HDR_LEN, data, len);
+	wire_icmp_emit_hdr(buf, type, code, rest, wire_csum_add(0, buf + WIRE_ICMP_HDR_LEN, len));
+	return WIRE_ICMP_HDR_LEN + len;
+}
+
+void wire_icmp_emit_hdr(uint8_t *buf, uint8_t type, uint8_t code, uint32_t rest, uint32_t data_sum)
+{
 	buf[0] = type;
 	buf[1] = code;
 	wire_put16(buf + 2, 0);
 	wire_put32(buf + 4, rest);
-	size_t total = WIRE_ICMP_HDR_LEN + len;
-	wire_put16(buf + 2, wire_csum_fold(wire_csum_add(0, buf, total)));
-	return total;
+	/* RFC 792: the checksum covers the whole message; the header is 8
+	 * bytes, so the data's sum needs no byte swap (RFC 1071 2(B)). */
+	wire_put16(buf + 2, wire_csum_fold(wire_csum_add(data_sum, buf, WIRE_ICMP_HDR_LEN)));
 }
 
 size_t wire_tcp_emit(uint8_t *buf, size_t cap, const struct wire_tcp_out *seg,

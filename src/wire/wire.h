@@ -19,11 +19,18 @@
 #define WIRE_IPPROTO_TCP 6
 #define WIRE_IPPROTO_ICMP 1
 
+/* RFC 791 3.1: the flags and fragment offset word (the offset counts
+ * 8-byte units). */
+#define WIRE_IP4_DF 0x4000
+#define WIRE_IP4_MF 0x2000
+#define WIRE_IP4_OFFSET_MASK 0x1fff
+
 /* A parsed IPv4 header; addresses in host byte order. */
 struct wire_ip4 {
 	uint32_t src, dst;
 	uint8_t proto, ttl, tos;
 	uint16_t id;
+	uint16_t frag;          /* flags and fragment offset (WIRE_IP4_DF, _MF, _OFFSET_MASK) */
 	uint16_t hdr_len;       /* IHL * 4 */
 	uint16_t total_len;     /* from the header; bytes past it are link padding */
 	const uint8_t *payload; /* points into the datagram */
@@ -34,15 +41,23 @@ struct wire_ip4 {
  * Parses an IPv4 header.  Returns SYNACK_DROP_NONE or the reason it is
  * invalid: IP_TRUNCATED (len < 20 or < IHL*4 or < total length),
  * IP_BAD_VERSION, IP_BAD_IHL (IHL < 5), IP_BAD_TOTAL_LEN (total < IHL*4),
- * IP_BAD_CHECKSUM, IP_FRAGMENT (MF set or a non-zero fragment offset).
- * Options are skipped, not interpreted.
+ * IP_BAD_CHECKSUM, IP_FRAGMENT (MF set or a non-zero fragment offset: a
+ * valid header of a piece of a datagram, *out filled for reassembly; the
+ * payload is the fragment's data).  Options are skipped, not interpreted.
  */
 int wire_ip4_parse(const uint8_t *pkt, size_t len, struct wire_ip4 *out);
 
 /*
- * Writes a 20-byte IPv4 header (no options, DF set) with its checksum for a
- * payload of payload_len bytes.  buf must hold 20 bytes.
+ * Writes a 20-byte IPv4 header (no options) with its checksum for a
+ * payload of payload_len bytes, with the flags and fragment offset word
+ * frag: a fragment (RFC 791 3.2) carries WIRE_IP4_MF unless it is the
+ * last, and its offset in 8-byte units; payload_len is the fragment's.
+ * buf must hold 20 bytes.
  */
+void wire_ip4_emit_frag(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl,
+                        uint16_t id, size_t payload_len, uint16_t frag);
+/* The same for a whole datagram, with DF set: we do path MTU discovery
+ * rather than let routers fragment (RFC 1191). */
 void wire_ip4_emit(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl,
                    uint16_t id, size_t payload_len);
 
@@ -152,6 +167,12 @@ enum {
 	WIRE_ICMP_FRAG_NEEDED = 4,
 };
 
+/* Time Exceeded codes (RFC 792). */
+enum {
+	WIRE_ICMP_TTL_EXCEEDED = 0,
+	WIRE_ICMP_REASM_TIMEOUT = 1, /* fragment reassembly time exceeded */
+};
+
 /* The datagram an ICMP error quotes: its IPv4 header and what follows. */
 struct wire_icmp_quote {
 	uint32_t src, dst; /* host order */
@@ -197,6 +218,10 @@ int wire_icmp_parse(const struct wire_ip4 *ip, struct wire_icmp *out);
  */
 size_t wire_icmp_emit(uint8_t *buf, size_t cap, uint8_t type, uint8_t code, uint32_t rest,
                       const uint8_t *data, size_t len);
+/* Writes only the 8-byte header of a message whose data, wherever it is,
+ * sums to data_sum (wire_csum_add from 0): for a message sent in
+ * fragments, whose data is not behind its header in one buffer. */
+void wire_icmp_emit_hdr(uint8_t *buf, uint8_t type, uint8_t code, uint32_t rest, uint32_t data_sum);
 
 /* One's-complement sum of len bytes added to sum (not folded, not inverted). */
 uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len);

@@ -252,10 +252,22 @@ static void icmp_echo_of_any_size_up_to_the_mtu_is_answered(void)
 			CHECK(memcmp(t->icmp.data, req + 28, sizes[i]) == 0);
 		}
 	}
-	/* One byte more and the reply would not fit our MTU: we do not fragment. */
+	/* One byte more and the reply does not fit our MTU: it goes in two
+	 * fragments (RFC 791 3.2), 1480 bytes of the message and then 1
+	 * (test_reasm.c checks larger replies byte by byte). */
 	size_t n = echo_build(req, sizeof req, 1, 9, 1473);
-	CHECK_EQ(t_input_raw(t, req, n), SYNACK_DROP_ICMP_TOO_BIG);
-	t_drops(t, SYNACK_DROP_ICMP_TOO_BIG, 1);
+	CHECK_EQ(t_input_raw(t, req, n), 0);
+	uint8_t frag[1600];
+	CHECK_EQ(synack_output(t->st, frag, sizeof frag), 1500);
+	CHECK_EQ(wire_get16(frag + 6), WIRE_IP4_MF);
+	uint16_t id = wire_get16(frag + 4);
+	CHECK_EQ(synack_output(t->st, frag, sizeof frag), 21);
+	CHECK_EQ(wire_get16(frag + 6), 1480 / 8);
+	CHECK_EQ(wire_get16(frag + 4), id);
+	CHECK_EQ(frag[20], req[n - 1]);
+	t_counter(t, "IpFragOKs", 1);
+	t_counter(t, "IpFragCreates", 2);
+	t_drops(t, SYNACK_DROP_ICMP_TOO_BIG, 0);
 	t_expect_nothing(t);
 	t_free(t);
 }
@@ -368,12 +380,15 @@ static void icmp_no_error_where_rfc1122_forbids_one(void)
 {
 	struct t *t = t_new();
 	uint8_t d[256], e[256];
-	/* Through synack_input: a fragment, a datagram to broadcast, one from
-	 * a multicast source; IP drops each before ICMP could answer. */
+	/* Through synack_input: a fragment (held for reassembly, where no
+	 * error is sent until its time runs out), a datagram to broadcast,
+	 * one from a multicast source; IP drops each before ICMP could
+	 * answer. */
 	size_t n = proto_build(d, T_PEER_ADDR, T_US_ADDR, 17, 16);
 	wire_put16(d + 6, 0x2000); /* more fragments: the first fragment */
 	t_fix_ip_csum(d);
-	CHECK_EQ(t_input_raw(t, d, n), SYNACK_DROP_IP_FRAGMENT);
+	CHECK_EQ(t_input_raw(t, d, n), 0);
+	t_counter(t, "IpReasmReqds", 1);
 	n = proto_build(d, T_PEER_ADDR, 0xffffffffu, 17, 16);
 	CHECK_EQ(t_input_raw(t, d, n), SYNACK_DROP_IP_NOT_FOR_US);
 	n = proto_build(d, 0xe0000005u, T_US_ADDR, 17, 16);

@@ -85,7 +85,8 @@ static size_t build(uint8_t *d, size_t cap, const struct wire_tcp_out *seg, cons
 	size_t n = wire_tcp_emit(d + 20, cap - 20, seg, payload, len);
 	if (n == 0)
 		return 0;
-	wire_ip4_emit(d, addr_to_v4(&seg->saddr), addr_to_v4(&seg->daddr), WIRE_IPPROTO_TCP, 64, 0x1234, n);
+	wire_ip4_emit(d, addr_to_v4(&seg->saddr), addr_to_v4(&seg->daddr), WIRE_IPPROTO_TCP, 64,
+	              0x1234, n);
 	return 20 + n;
 }
 
@@ -615,6 +616,39 @@ static void ip_more_fragments_dropped(void)
 	CHECK_EQ(wire_ip4_parse(d, 28, &ip), SYNACK_DROP_IP_FRAGMENT);
 }
 
+/* A fragment's header is valid: the view is filled for reassembly, and
+ * wire_ip4_emit_frag writes the word it is given. */
+static void ip_fragment_view_and_emit(void)
+{
+	uint8_t d[36];
+	struct wire_ip4 ip;
+	memset(d, 0, sizeof(d));
+	wire_ip4_emit_frag(d, SRC_ADDR, DST_ADDR, 1, 64, 99, 16, WIRE_IP4_MF | 185);
+	CHECK_EQ(wire_ip4_parse(d, 36, &ip), SYNACK_DROP_IP_FRAGMENT);
+	CHECK_EQ(ip.frag, WIRE_IP4_MF | 185);
+	CHECK_EQ(ip.id, 99);
+	CHECK_EQ(ip.src, SRC_ADDR);
+	CHECK_EQ(ip.total_len, 36);
+	CHECK(ip.payload == d + 20 && ip.payload_len == 16);
+	wire_ip4_emit_frag(d, SRC_ADDR, DST_ADDR, 1, 64, 99, 16, 0); /* whole, no DF */
+	CHECK_EQ(wire_ip4_parse(d, 36, &ip), SYNACK_DROP_NONE);
+	CHECK_EQ(ip.frag, 0);
+	wire_ip4_emit(d, SRC_ADDR, DST_ADDR, 1, 64, 99, 16);
+	CHECK_EQ(wire_ip4_parse(d, 36, &ip), SYNACK_DROP_NONE);
+	CHECK_EQ(ip.frag, WIRE_IP4_DF);
+}
+
+/* wire_icmp_emit_hdr sums data that is elsewhere as wire_icmp_emit does. */
+static void icmp_emit_hdr_matches_emit(void)
+{
+	uint8_t a[64], b[8], data[40];
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (uint8_t)(i * 13 + 1);
+	CHECK_EQ(wire_icmp_emit(a, sizeof a, 0, 0, 0x12345678, data, 37), 45);
+	wire_icmp_emit_hdr(b, 0, 0, 0x12345678, wire_csum_add(0, data, 37));
+	CHECK(memcmp(a, b, 8) == 0);
+}
+
 static void ip_fragment_offset_dropped(void)
 {
 	static const uint16_t words[] = {0x0001, 0x1fff, 0x4001, 0x0100};
@@ -829,7 +863,8 @@ static void tcp_emit_refuses_oversized_segment(void)
 		s.opts.has_ts = 1;
 		CHECK_EQ(wire_tcp_emit(buf + 20, cap - 20, &s, payload, max + 1), 0);
 		CHECK_EQ(wire_tcp_emit(buf + 20, cap - 20, &s, payload, max), 65535 - 20);
-		wire_ip4_emit(buf, addr_to_v4(&s.saddr), addr_to_v4(&s.daddr), 6, 64, 1, 65535 - 20);
+		wire_ip4_emit(buf, addr_to_v4(&s.saddr), addr_to_v4(&s.daddr), 6, 64, 1,
+		              65535 - 20);
 		CHECK_EQ(parse_both(buf, 65535, &t), SYNACK_DROP_NONE);
 		CHECK_EQ(t.data_len, max);
 	}
@@ -1243,6 +1278,8 @@ int main(void)
 	RUN(ip_bad_checksum_every_bit);
 	RUN(ip_more_fragments_dropped);
 	RUN(ip_fragment_offset_dropped);
+	RUN(ip_fragment_view_and_emit);
+	RUN(icmp_emit_hdr_matches_emit);
 	RUN(ip_check_order);
 
 	RUN(tcp_truncated_at_every_length);
