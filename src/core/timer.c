@@ -249,12 +249,6 @@ int timer_arm(struct timer_queue *q, struct timer_node *n, uint64_t at)
 	return timer_arm_ordered(q, n, at, q->next_order++);
 }
 
-uint64_t timer_next(const struct timer_queue *q)
-{
-	/* The heap is empty only when the wheel is. */
-	return q->heap.len ? heap_nodes(q)[0]->at : UINT64_MAX;
-}
-
 struct timer_node *timer_pop_due(struct timer_queue *q, uint64_t now)
 {
 	if (!q->heap.len || heap_nodes(q)[0]->at > now)

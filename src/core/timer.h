@@ -72,8 +72,13 @@ static inline uint64_t timer_take_order(struct timer_queue *q)
 }
 /* Cancels n if armed; a no-op otherwise. */
 void timer_cancel(struct timer_queue *q, struct timer_node *n);
-/* Earliest deadline, or UINT64_MAX when nothing is armed. */
-uint64_t timer_next(const struct timer_queue *q);
+/* Earliest deadline, or UINT64_MAX when nothing is armed (inline: the
+ * caller of a stack asks after every call).  The heap holds the earliest
+ * deadlines and is empty only when the wheel is. */
+static inline uint64_t timer_next(const struct timer_queue *q)
+{
+	return q->heap.len ? (*(struct timer_node *const *)q->heap.v)->at : UINT64_MAX;
+}
 /* Removes and returns the earliest node due at or before now, or NULL. */
 struct timer_node *timer_pop_due(struct timer_queue *q, uint64_t now);
 static inline uint32_t timer_count(const struct timer_queue *q)

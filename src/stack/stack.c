@@ -294,8 +294,11 @@ uint64_t synack_next_deadline(const struct synack_stack *st)
 {
 	if (!st)
 		return SYNACK_NEVER;
-	uint64_t tcp = tcp_next_deadline(&st->sock.tcp);
-	return net_next_deadline(&st->sock.tcp.net, tcp);
+	/* A stack that never saw a fragment asks TCP alone (and the call
+	 * stays a tail call: the simulator asks on every step). */
+	if (!st->sock.tcp.net.reasm)
+		return tcp_next_deadline(&st->sock.tcp);
+	return net_next_deadline(&st->sock.tcp.net, tcp_next_deadline(&st->sock.tcp));
 }
 
 uint64_t synack_now(const struct synack_stack *st)
