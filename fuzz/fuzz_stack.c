@@ -361,7 +361,10 @@ static void tally(void *ctx, const struct synack_conn *c)
 		k->tw++;
 	if (c->state == SYNACK_ESTABLISHED || c->state == SYNACK_CLOSE_WAIT)
 		k->est++;
-	if (c->state < 0 || c->state >= SYNACK_STATE_COUNT || c->state == SYNACK_CLOSED)
+	/* CLOSED only for a connection reset while it waited in an accept
+	 * queue: kept there, without a socket, until accept() hands it out. */
+	if (c->state < 0 || c->state >= SYNACK_STATE_COUNT ||
+	    (c->state == SYNACK_CLOSED && c->socket != -1))
 		k->bad++;
 }
 

@@ -98,6 +98,10 @@ uint64_t tcp_bytes_buffered(const struct tcp_layer *tl);
 /* Fills what TCP holds into *out: tcbs, syn_pending, time_wait, buffers,
  * cached; adds its tables and timers to other. */
 void tcp_memory(const struct tcp_layer *tl, struct synack_mem *out);
+/* Calls fn for each connection that ended while it waited in listener l's
+ * accept queue: tcp_done keeps them there, in no table, until accept()
+ * (fn may free c). */
+void tcp_each_kept_for_accept(const struct tcb *l, void (*fn)(void *ctx, struct tcb *c), void *ctx);
 
 /* node.kind: a TIME_WAIT record that left the table (after a reset, a new
  * SYN or a restart) waits as CONN_TW_DEAD until the list reaches it. */

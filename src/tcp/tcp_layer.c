@@ -29,10 +29,7 @@ int tcp_layer_init(struct tcp_layer *tl)
 	return 0;
 }
 
-/* Calls fn for each connection that ended while it waited in listener l's
- * accept queue: tcp_done keeps them there, in no table, until accept(). */
-static void each_kept_for_accept(const struct tcb *l, void (*fn)(void *ctx, struct tcb *c),
-                                 void *ctx)
+void tcp_each_kept_for_accept(const struct tcb *l, void (*fn)(void *ctx, struct tcb *c), void *ctx)
 {
 	struct tcb *c = tcp_acceptq_head(l);
 	while (c) {
@@ -78,7 +75,7 @@ void tcp_layer_fini(struct tcp_layer *tl)
 		for (size_t i = 0; i < c.n; i++) {
 			struct tcb *t = container_of(c.v[i], struct tcb, h);
 			if (c.v[i]->node.kind == CONN_TCB && tcp_lsn(t))
-				each_kept_for_accept(t, free_kept, NULL);
+				tcp_each_kept_for_accept(t, free_kept, NULL);
 		}
 		for (size_t i = 0; i < c.n; i++)
 			if (c.v[i]->node.kind == CONN_TCB)
@@ -111,7 +108,7 @@ static void sum_buffers(void *ctx, struct hnode *n)
 	if (h->node.kind == CONN_TCB) {
 		struct tcb *t = container_of(h, struct tcb, h);
 		if (tcp_lsn(t))
-			each_kept_for_accept(t, sum_tcb_buffers, ctx);
+			tcp_each_kept_for_accept(t, sum_tcb_buffers, ctx);
 		else
 			sum_tcb_buffers(ctx, t);
 	}
@@ -167,7 +164,7 @@ static void mem_conn(void *ctx, struct hnode *n)
 	}
 	if (tcp_lsn(t)) {
 		w->listen_ext += sizeof(struct tcp_listen);
-		each_kept_for_accept(t, mem_kept, w);
+		tcp_each_kept_for_accept(t, mem_kept, w);
 	}
 	w->m->buffers += tcb_buffer_bytes(w->tl, t);
 }

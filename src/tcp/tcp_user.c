@@ -350,6 +350,18 @@ struct conns_walk {
 	size_t n;
 };
 
+/* What a TCB shows in the listing (its local end from the TCB: a
+ * listener's demux key has no remote end). */
+static void tcb_conn(const struct tcb *t, struct synack_conn *c)
+{
+	env_endpoint(&c->local, &t->t.laddr, t->t.lport);
+	c->state = t->state;
+	c->state_since_us = t->state_since;
+	c->socket = t->sockfd;
+	c->send_queue = t->snd_buf.len;
+	c->recv_queue = tcp_lsn(t) ? tcp_lsn(t)->acq_len : t->rcv_buf.len;
+}
+
 static void walk_conn(void *ctx, struct hnode *n)
 {
 	struct conns_walk *w = ctx;
@@ -363,18 +375,31 @@ static void walk_conn(void *ctx, struct hnode *n)
 		c.state_since_us = tcp_tw_since(tw);
 		c.socket = -1;
 	} else {
-		struct tcb *t =
-		    container_of(container_of(n, struct conn_head, node), struct tcb, h);
-		env_endpoint(&c.local, &t->t.laddr, t->t.lport);
-		c.state = t->state;
-		c.state_since_us = t->state_since;
-		c.socket = t->sockfd;
-		c.send_queue = t->snd_buf.len;
-		c.recv_queue = tcp_lsn(t) ? tcp_lsn(t)->acq_len : t->rcv_buf.len;
+		tcb_conn(container_of(container_of(n, struct conn_head, node), struct tcb, h), &c);
 	}
 	w->n++;
 	if (w->fn)
 		w->fn(w->ctx, &c);
+}
+
+/* A connection that ended in an accept queue, listed as it waits there:
+ * CLOSED, its unread data, no socket yet. */
+static void walk_kept(void *ctx, struct tcb *t)
+{
+	struct conns_walk *w = ctx;
+	struct synack_conn c;
+	memset(&c, 0, sizeof(c));
+	env_endpoint(&c.remote, &t->t.raddr, t->t.rport);
+	tcb_conn(t, &c);
+	w->n++;
+	if (w->fn)
+		w->fn(w->ctx, &c);
+}
+
+static void walk_listener_kept(void *ctx, struct hnode *n)
+{
+	tcp_each_kept_for_accept(
+	    container_of(container_of(n, struct conn_head, node), struct tcb, h), walk_kept, ctx);
 }
 
 size_t tcp_conns(struct tcp_layer *st, synack_conn_fn fn, void *ctx)
@@ -382,5 +407,7 @@ size_t tcp_conns(struct tcp_layer *st, synack_conn_fn fn, void *ctx)
 	struct conns_walk w = {fn, ctx, 0};
 	htable_foreach(&st->listeners, walk_conn, &w);
 	htable_foreach(&st->conns, walk_conn, &w);
+	/* Every TCB is listed, those an accept queue keeps included. */
+	htable_foreach(&st->listeners, walk_listener_kept, &w);
 	return w.n;
 }

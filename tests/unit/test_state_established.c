@@ -613,12 +613,27 @@ static void established_ack_older_than_max_window_gets_ack_and_is_dropped(void)
 	t_free(t);
 }
 
+struct kept_seen {
+	int closed;
+	uint32_t recv_queue;
+};
+
+static void see_kept(void *ctx, const struct synack_conn *c)
+{
+	struct kept_seen *k = ctx;
+	if (c->state == SYNACK_CLOSED && c->socket == -1) {
+		k->closed++;
+		k->recv_queue = c->recv_queue;
+	}
+}
+
 /*
  * A connection reset while it waits in the accept queue, as Linux handles
  * it: it stays in the queue (the listener stays readable), accept() hands
  * it out, the data that came before the RST is read, then the reset
  * (-ECONNRESET), then the end of the stream; a write after that fails with
- * -EPIPE.  Meanwhile it holds no demux entry: the 4-tuple is free.
+ * -EPIPE.  Meanwhile it holds no demux entry: the 4-tuple is free; the
+ * listing (synack_conns) shows it, CLOSED and without a socket.
  */
 static void established_rst_in_accept_queue_is_accepted_then_econnreset(void)
 {
@@ -634,6 +649,11 @@ static void established_rst_in_accept_queue_is_accepted_then_econnreset(void)
 	struct synack_stats st;
 	synack_stats(t->st, &st);
 	CHECK_EQ_U64(st.bytes_buffered, 10);
+	/* Like every TCB it is listed: CLOSED, no socket yet, its data. */
+	struct kept_seen seen = {0, 0};
+	CHECK_EQ(synack_conns(t->st, see_kept, &seen), 2); /* the listener and it */
+	CHECK_EQ(seen.closed, 1);
+	CHECK_EQ(seen.recv_queue, 10);
 	t_at(t, 1000); /* no timer of its own is left to fire */
 	t_expect_nothing(t);
 	t_accept(t);
