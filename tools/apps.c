@@ -20,12 +20,17 @@ struct app_conn {
 	size_t len, off;
 
 	/* http: the request being read, then the response being sent */
-	char *req;
+	char *req; /* APP_HTTP_MAX_REQUEST bytes, then out's APP_CHUNK */
 	size_t reqlen;
 	int sending;
-	char head[256];
-	size_t headlen, headoff;
-	uint64_t body_len, body_off; /* body_len 0 for HEAD */
+	/*
+	 * The bytes of the response to send next: first its header and the
+	 * start of its body together, so that one send (one segment for a
+	 * small response) carries both; then the body's next chunks.
+	 */
+	char *out;
+	size_t outlen, outoff;
+	uint64_t body_len, body_off; /* body_len 0 for HEAD; body_off: bytes put in out */
 	const char *body_text;       /* a short fixed body (errors), or NULL: the pattern */
 	int close_after;
 };
@@ -178,23 +183,46 @@ static int has_token(const char *v, size_t vlen, const char *token)
 	return 0;
 }
 
+/* Appends to out as much of the body as fits after what out holds. */
+static void fill_body(struct app_conn *c)
+{
+	uint64_t left = c->body_len - c->body_off;
+	size_t room = APP_CHUNK - c->outlen;
+	size_t want = left < room ? (size_t)left : room;
+	if (c->body_text)
+		memcpy(c->out + c->outlen, c->body_text + c->body_off, want);
+	else
+		app_pattern(c->body_off, (uint8_t *)c->out + c->outlen, want);
+	c->outlen += want;
+	c->body_off += want;
+}
+
+/*
+ * keep_alive: an HTTP/1.0 request asked for a persistent connection and
+ * gets one, so the response says so (RFC 9112 C.2.2: such a client
+ * otherwise takes the connection to close after the response, and waits
+ * for the close).  An HTTP/1.1 client needs no header for persistence.
+ */
 static void respond(struct app_conn *c, int status, const char *reason, uint64_t content_len,
-                    int with_body, const char *body_text, int close_after)
+                    int with_body, const char *body_text, int close_after, int keep_alive)
 {
 	const char *extra = status == 405 ? "Allow: GET, HEAD\r\n" : "";
-	int n = snprintf(c->head, sizeof(c->head),
+	const char *conn = close_after  ? "Connection: close\r\n"
+	                   : keep_alive ? "Connection: keep-alive\r\n"
+	                                : "";
+	int n = snprintf(c->out, APP_CHUNK,
 	                 "HTTP/1.1 %d %s\r\nServer: synack\r\nContent-Type: %s\r\n"
 	                 "Content-Length: %llu\r\n%s%s\r\n",
 	                 status, reason, body_text ? "text/plain" : "application/octet-stream",
-	                 (unsigned long long)content_len, extra,
-	                 close_after ? "Connection: close\r\n" : "");
-	c->headlen = (size_t)n;
-	c->headoff = 0;
+	                 (unsigned long long)content_len, extra, conn);
+	c->outlen = (size_t)n;
+	c->outoff = 0;
 	c->body_len = with_body ? content_len : 0;
 	c->body_off = 0;
 	c->body_text = body_text;
 	c->close_after = close_after;
 	c->sending = 1;
+	fill_body(c);
 }
 
 /*
@@ -220,7 +248,7 @@ static int http_parse(struct app_conn *c)
 	if (!hlen) {
 		if (c->reqlen == APP_HTTP_MAX_REQUEST) {
 			respond(c, 431, "Request Header Fields Too Large", 25, 1,
-			        "request header too large\n", 1);
+			        "request header too large\n", 1, 0);
 			c->reqlen = 0;
 			return 1;
 		}
@@ -242,7 +270,7 @@ static int http_parse(struct app_conn *c)
 	if (bad || sscanf(line, "%15s %399s %15s", method, target, version) != 3 ||
 	    strncmp(version, "HTTP/1.", 7) != 0 || (version[7] != '0' && version[7] != '1') ||
 	    version[8]) {
-		respond(c, 400, "Bad Request", 12, 1, "bad request\n", 1);
+		respond(c, 400, "Bad Request", 12, 1, "bad request\n", 1, 0);
 		c->reqlen = 0;
 		return 1;
 	}
@@ -273,18 +301,28 @@ static int http_parse(struct app_conn *c)
 		}
 		h = nl + 1;
 	}
+	/*
+	 * Persistence as RFC 9112 9.3 has it: "close" among the Connection
+	 * options ends the connection after this response; otherwise an
+	 * HTTP/1.1 request keeps it open, and an HTTP/1.0 one only when it
+	 * carries the "keep-alive" option (the HTTP/1.0 mechanism, which this
+	 * server honours).  Every response has a Content-Length, so its end is
+	 * known without a close; pipelined requests wait in req and are
+	 * answered in order, one response after the other.
+	 */
 	int close_after = conn_close || (http10 && !conn_keep);
 	memmove(c->req, end, c->reqlen - hlen);
 	c->reqlen -= hlen;
 	int get = strcmp(method, "GET") == 0, head = strcmp(method, "HEAD") == 0;
 	if (!get && !head) {
 		/* The request's body (if any) is never read: close after. */
-		respond(c, 405, "Method Not Allowed", 19, 1, "method not allowed\n", 1);
+		respond(c, 405, "Method Not Allowed", 19, 1, "method not allowed\n", 1, 0);
 		return 1;
 	}
 	/* A GET with a body: answered, then closed since the body is not
 	 * parsed out of the stream. */
-	respond(c, 200, "OK", c->http_size, get, NULL, close_after || has_body);
+	close_after |= has_body;
+	respond(c, 200, "OK", c->http_size, get, NULL, close_after, http10 && !close_after);
 	return 1;
 }
 
@@ -292,28 +330,20 @@ static int http_parse(struct app_conn *c)
  * -1 on an error. */
 static int http_send(struct app_conn *c, struct synack_stack *st, int s)
 {
-	while (c->headoff < c->headlen) {
-		ssize_t n = synack_send(st, s, c->head + c->headoff, c->headlen - c->headoff);
-		if (n == -EAGAIN)
-			return 0;
-		if (n < 0)
-			return -1;
-		c->headoff += (size_t)n;
-	}
-	uint8_t chunk[APP_CHUNK];
-	while (c->body_off < c->body_len) {
-		uint64_t left = c->body_len - c->body_off;
-		size_t want = left < sizeof(chunk) ? (size_t)left : sizeof(chunk);
-		if (c->body_text)
-			memcpy(chunk, c->body_text + c->body_off, want);
-		else
-			app_pattern(c->body_off, chunk, want);
-		ssize_t n = synack_send(st, s, chunk, want);
-		if (n == -EAGAIN)
-			return 0;
-		if (n < 0)
-			return -1;
-		c->body_off += (uint64_t)n;
+	for (;;) {
+		if (c->outoff < c->outlen) {
+			ssize_t n = synack_send(st, s, c->out + c->outoff, c->outlen - c->outoff);
+			if (n == -EAGAIN)
+				return 0;
+			if (n < 0)
+				return -1;
+			c->outoff += (size_t)n;
+			continue;
+		}
+		if (c->body_off == c->body_len)
+			break;
+		c->outlen = c->outoff = 0;
+		fill_body(c); /* large bodies: streamed a chunk at a time */
 	}
 	c->sending = 0;
 	return 1;
@@ -322,9 +352,18 @@ static int http_send(struct app_conn *c, struct synack_stack *st, int s)
 static int http_event(struct app_conn *c, struct synack_stack *st, int s)
 {
 	if (!c->req) {
-		c->req = malloc(APP_HTTP_MAX_REQUEST);
+		c->req = malloc(APP_HTTP_MAX_REQUEST + APP_CHUNK);
 		if (!c->req)
 			return finish(c, st, s);
+		c->out = c->req + APP_HTTP_MAX_REQUEST;
+		/*
+		 * No Nagle: a response whose last segment is short (a small one
+		 * whole, or a large one's tail) would otherwise wait for the ACK
+		 * of what precedes it, which a client that has nothing to send
+		 * delays (40 ms on Linux).  Each send is a whole response or a
+		 * 16 KiB chunk, so there are no tiny writes for Nagle to merge.
+		 */
+		synack_setsockopt(st, s, SYNACK_TCP_NODELAY, 1);
 	}
 	for (;;) {
 		if (c->sending) {
