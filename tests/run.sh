@@ -30,6 +30,9 @@ if [ "$(id -u)" -eq 0 ]; then
 	command -v ping >/dev/null || missing+=(iputils-ping)
 	command -v python3 >/dev/null || missing+=(python3)
 	command -v tshark >/dev/null || missing+=(tshark)
+	# test_http_keepalive.sh loads the HTTP app with ab and wrk.
+	command -v ab >/dev/null || missing+=(apache2-utils)
+	command -v wrk >/dev/null || missing+=(wrk)
 	# test_hostile_scapy.sh crafts frames with Debian's scapy (system python).
 	/usr/bin/python3 -c 'import scapy.all' >/dev/null 2>&1 || missing+=(python3-scapy)
 fi

@@ -17,6 +17,11 @@ Only the standard library; run inside the test's own network namespace.
       connection, each body checked against the pattern.  Odd sequential
       requests say "Connection: close" (the server closes first), even ones
       keep the connection and the client closes first.
+  peer.py http-pipeline HOST PORT SIZE
+      four requests in one write on one connection (GET, HEAD, an HTTP/1.0
+      GET with "Connection: keep-alive", a GET with "Connection: close"):
+      the responses must come in order with the right bodies and Connection
+      headers, then EOF.
   peer.py server HOST PORT MODE [ARG] [--out FILE]
       accept one connection and play MODE:
         sink            read to EOF, then close
@@ -178,6 +183,55 @@ def cmd_http(argv):
           % (nseq, nconc, len(failures), t1 - t0, t2 - t1))
     if failures:
         die("; ".join(failures[:5]))
+
+
+def read_response(r, head):
+    """One response from the buffered reader r: (status line, {lowercase
+    header: value}, body); no body for a HEAD (head true)."""
+    status = r.readline().rstrip(b"\r\n")
+    headers = {}
+    while True:
+        ln = r.readline()
+        if ln in (b"\r\n", b"\n", b""):
+            break
+        k, _, v = ln.partition(b":")
+        headers[k.strip().lower().decode()] = v.strip().decode()
+    clen = int(headers.get("content-length", "0"))
+    body = b"" if head else r.read(clen)
+    return status, headers, body
+
+
+def cmd_http_pipeline(argv):
+    """Four requests in one write on one connection, answered in order:
+    GET, HEAD, an HTTP/1.0 GET asking for keep-alive, a GET with
+    Connection: close; then the server closes."""
+    host, port, size = argv[0], int(argv[1]), int(argv[2])
+    body = pattern(size)
+    reqs = [("GET", "1.1", ""), ("HEAD", "1.1", ""), ("GET", "1.0", "Connection: keep-alive\r\n"),
+            ("GET", "1.1", "Connection: close\r\n")]
+    s = socket.create_connection((host, port), timeout=TIMEOUT)
+    s.settimeout(TIMEOUT)
+    s.sendall(b"".join(("%s /pipe/%d HTTP/%s\r\nHost: %s\r\n%s\r\n" % (m, i, v, host, h)).encode()
+                       for i, (m, v, h) in enumerate(reqs)))
+    r = s.makefile("rb")
+    failures = []
+    for i, (m, v, h) in enumerate(reqs):
+        status, headers, got = read_response(r, m == "HEAD")
+        conn = headers.get("connection", "").lower()
+        want_conn = "close" if "close" in h else "keep-alive" if v == "1.0" else ""
+        if not status.startswith(b"HTTP/1.1 200"):
+            failures.append("%d: status line %r" % (i, status))
+        elif headers.get("content-length") != str(size):
+            failures.append("%d: Content-Length %r, want %d" % (i, headers.get("content-length"), size))
+        elif got != (b"" if m == "HEAD" else body):
+            failures.append("%d: body differs (%d bytes)" % (i, len(got)))
+        elif conn != want_conn:
+            failures.append("%d: Connection %r, want %r" % (i, conn, want_conn))
+    rest = r.read()
+    s.close()
+    print("responses=%d failed=%d after=%d" % (len(reqs), len(failures), len(rest)))
+    if failures or rest:
+        die("; ".join(failures) or "%d bytes after the last response" % len(rest))
 
 
 def cmd_http_paced(argv):
@@ -351,8 +405,8 @@ def cmd_pcap_samples(argv):
 
 def main():
     if len(sys.argv) < 2:
-        die("usage: peer.py body-hash|echo|http|http-paced|server|pcap-samples ...")
-    cmds = {"body-hash": cmd_body_hash, "echo": cmd_echo, "http": cmd_http, "http-paced": cmd_http_paced, "server": cmd_server,
+        die("usage: peer.py body-hash|echo|http|http-paced|http-pipeline|server|pcap-samples ...")
+    cmds = {"body-hash": cmd_body_hash, "echo": cmd_echo, "http": cmd_http, "http-paced": cmd_http_paced, "http-pipeline": cmd_http_pipeline, "server": cmd_server,
             "pcap-samples": cmd_pcap_samples}
     if sys.argv[1] not in cmds:
         die("unknown command " + sys.argv[1])
