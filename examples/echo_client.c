@@ -80,10 +80,8 @@ int main(int argc, char **argv)
 	struct synack_run *r = synack_run_new(st, link, &rc);
 	if (!r)
 		return fail("run loop", rc);
-	sigset_t sigs;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	synack_run_watch_signals(r, &sigs);
+	int sigint = SIGINT;
+	synack_run_watch_signals(r, &sigint, 1);
 
 	int status = 1;
 	char *back = calloc(1, len + 1);

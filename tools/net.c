@@ -415,11 +415,8 @@ int net_open(const struct net_opts *o, uint32_t trace_capacity, struct net_env *
 		snprintf(err, errlen, "cannot start the run loop: %s", strerror(-rc));
 		goto fail;
 	}
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	rc = synack_run_watch_signals(env->run, &set);
+	static const int stop_signals[] = {SIGINT, SIGTERM};
+	rc = synack_run_watch_signals(env->run, stop_signals, 2);
 	if (rc) {
 		snprintf(err, errlen, "cannot watch signals: %s", strerror(-rc));
 		goto fail;

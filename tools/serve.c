@@ -8,7 +8,8 @@
 #include "cli.h"
 
 #define SERVE_BACKLOG 4096
-#define SERVE_STOP_US 5000000u /* how long a graceful stop may take */
+#define SERVE_DRAIN_MS 5000u        /* --drain-ms by default */
+#define SERVE_MAX_DRAIN_MS 3600000u /* an hour */
 
 void serve_opts_default(struct serve_opts *o)
 {
@@ -16,20 +17,25 @@ void serve_opts_default(struct serve_opts *o)
 	net_opts_default(&o->net, "synack serve");
 	o->port = -1;
 	o->http_size = APP_HTTP_DEFAULT_SIZE;
+	o->drain_ms = SERVE_DRAIN_MS;
 }
 
 void serve_usage(FILE *out)
 {
 	fputs("usage: synack serve --dev NAME [--create] (--tap|--tun) --addr A.B.C.D/NN\n"
 	      "                    (--app echo|discard|http [--port N] | --listen PORT:APP ...)\n"
-	      "                    [--http-size BYTES] [--pcap FILE] [--stats-every S [--json]]\n",
+	      "                    [--http-size BYTES] [--pcap FILE] [--stats-every S [--json]]\n"
+	      "                    [--drain-ms N]\n",
 	      out);
 	net_synopsis(out, "                    ");
 	fputs(
 	    "\n"
 	    "Runs a synack stack on a TUN/TAP device and serves an application on each\n"
-	    "port until SIGINT or SIGTERM (a graceful stop: every connection gets a FIN;\n"
-	    "a second signal aborts them with RSTs).  The device is not configured:\n"
+	    "port until SIGINT or SIGTERM.  The first signal stops accepting; idle\n"
+	    "connections get a FIN, the ones sending a response or an echo may finish\n"
+	    "it (then a FIN) within --drain-ms, and what is left after that is aborted\n"
+	    "with RSTs, so no peer takes a cut response for a whole one.  A second\n"
+	    "signal aborts every connection at once.  The device is not configured:\n"
 	    "the kernel's address on it is synack's peer.  It prints one line per port,\n"
 	    "\"synack serve: listening on A.B.C.D:PORT (dev NAME, tap, app APP)\", when\n"
 	    "it is ready.\n"
@@ -45,6 +51,10 @@ void serve_usage(FILE *out)
 	    "                   MiB, GiB; at most 16GiB)\n"
 	    "  --stats-every S  every S seconds (decimals allowed) print the connections\n"
 	    "                   like ss and the counters\n"
+	    "  --drain-ms N     at a stop, how long responses in progress may take to\n"
+	    "                   finish before they are aborted with RSTs (milliseconds,\n"
+	    "                   0..3600000, default 5000; 0 aborts every connection at\n"
+	    "                   once)\n"
 	    "  --json           the stats (every S seconds, and the last at the stop) as\n"
 	    "                   one JSON object per line: {\"ev\":\"stats\",\"t_us\",\"states\",\n"
 	    "                   \"conns\":[{\"state\",\"local\",\"peer\",\"send_queue\",\n"
@@ -102,8 +112,8 @@ static int add_listen(struct serve_opts *o, const struct serve_listen *l, char *
 
 int serve_parse_args(int argc, char **argv, struct serve_opts *o, char *err, size_t errlen)
 {
-	static const char *const NAMES[] = {"--app", "--port", "--http-size", "--stats-every",
-	                                    "--listen"};
+	static const char *const NAMES[] = {"--app",         "--port",   "--http-size",
+	                                    "--stats-every", "--listen", "--drain-ms"};
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -120,7 +130,7 @@ int serve_parse_args(int argc, char **argv, struct serve_opts *o, char *err, siz
 		if (rc > 0)
 			continue;
 		const char *val;
-		int k = cli_flag_value(argc, argv, &i, NAMES, 5, &val, err, errlen);
+		int k = cli_flag_value(argc, argv, &i, NAMES, 6, &val, err, errlen);
 		if (k == -2)
 			return -1;
 		if (k == -1) {
@@ -161,10 +171,19 @@ int serve_parse_args(int argc, char **argv, struct serve_opts *o, char *err, siz
 				return -1;
 			}
 			break;
-		default:
+		case 4:
 			if (parse_listen(val, &l, err, errlen) != 0 ||
 			    add_listen(o, &l, err, errlen) != 0)
 				return -1;
+			break;
+		default:
+			if (cli_parse_u64(val, SERVE_MAX_DRAIN_MS, &o->drain_ms) != 0) {
+				snprintf(err, errlen,
+				         "--drain-ms: '%s' is not a number of milliseconds in "
+				         "[0, %u]",
+				         val, SERVE_MAX_DRAIN_MS);
+				return -1;
+			}
 			break;
 		}
 	}
@@ -189,11 +208,16 @@ int serve_parse_args(int argc, char **argv, struct serve_opts *o, char *err, siz
 
 /* ------------------------------------------------------------------ */
 
+struct slot {
+	struct app_conn *app; /* NULL: no connection on this socket */
+	int stopped;          /* app_conn_stop() was called */
+};
+
 struct server {
 	struct net_env env;
 	const struct serve_opts *o;
 	int listener[SERVE_MAX_LISTEN]; /* by o->listen index; -1 once closed */
-	struct app_conn **conns;        /* by socket number */
+	struct slot *conns;             /* by socket number */
 	size_t cap;
 	size_t live;
 };
@@ -204,26 +228,34 @@ static int conn_put(struct server *sv, int s, struct app_conn *c)
 		size_t cap = sv->cap ? sv->cap : 64;
 		while (cap <= (size_t)s)
 			cap *= 2;
-		struct app_conn **v = realloc(sv->conns, cap * sizeof(*v));
+		struct slot *v = realloc(sv->conns, cap * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
 		memset(v + sv->cap, 0, (cap - sv->cap) * sizeof(*v));
 		sv->conns = v;
 		sv->cap = cap;
 	}
-	sv->conns[s] = c;
+	sv->conns[s] = (struct slot){.app = c};
 	sv->live++;
 	return 0;
 }
 
 static void conn_done(struct server *sv, int s)
 {
-	app_conn_free(sv->conns[s]);
-	sv->conns[s] = NULL;
+	app_conn_free(sv->conns[s].app);
+	sv->conns[s] = (struct slot){0};
 	sv->live--;
 }
 
-static void accept_all(struct server *sv, size_t l, int stopping)
+/* The graceful stop of one connection: what is queued, then a FIN. */
+static void conn_stop(struct server *sv, int s)
+{
+	sv->conns[s].stopped = 1;
+	if (app_conn_stop(sv->conns[s].app, sv->env.st, s))
+		conn_done(sv, s);
+}
+
+static void accept_all(struct server *sv, size_t l)
 {
 	struct synack_stack *st = sv->env.st;
 	for (;;) {
@@ -238,13 +270,12 @@ static void accept_all(struct server *sv, size_t l, int stopping)
 			continue;
 		}
 		/* Data may have come with the handshake. */
-		int done = stopping ? app_conn_stop(c, st, s) : app_conn_event(c, st, s);
-		if (done)
+		if (app_conn_event(c, st, s))
 			conn_done(sv, s);
 	}
 }
 
-static void handle_events(struct server *sv, int stopping)
+static void handle_events(struct server *sv)
 {
 	struct synack_event ev;
 	while (synack_event_next(sv->env.st, &ev)) {
@@ -254,13 +285,31 @@ static void handle_events(struct server *sv, int stopping)
 		while (l < sv->o->nlisten && sv->listener[l] != ev.socket)
 			l++;
 		if (l < sv->o->nlisten) {
-			accept_all(sv, l, stopping);
+			accept_all(sv, l);
 			continue;
 		}
-		if (ev.socket < 0 || (size_t)ev.socket >= sv->cap || !sv->conns[ev.socket])
+		if ((size_t)ev.socket >= sv->cap || !sv->conns[ev.socket].app)
 			continue;
-		if (app_conn_event(sv->conns[ev.socket], sv->env.st, ev.socket))
+		if (app_conn_event(sv->conns[ev.socket].app, sv->env.st, ev.socket))
 			conn_done(sv, ev.socket);
+	}
+}
+
+/*
+ * While stopping: a connection with nothing left unacknowledged is idle (a
+ * keep-alive connection between requests, an echo with nothing to send
+ * back), so it gets its FIN now; one still sending goes on until it has
+ * been acknowledged in full.  Called after the turn's events, so an
+ * application that could write more already has.
+ */
+static void drain_idle(struct server *sv)
+{
+	for (size_t s = 0; s < sv->cap; s++) {
+		struct synack_tcp_info ti;
+		if (!sv->conns[s].app || sv->conns[s].stopped ||
+		    synack_tcp_info(sv->env.st, (int)s, &ti) != 0 || ti.send_queue > 0)
+			continue;
+		conn_stop(sv, (int)s);
 	}
 }
 
@@ -272,24 +321,43 @@ static int all_finished(struct server *sv)
 	return total == counts[SYNACK_CLOSED] + counts[SYNACK_TIME_WAIT];
 }
 
-static void abort_all(struct server *sv)
+/* RST on every connection the applications still hold; returns how many. */
+static size_t abort_all(struct server *sv)
 {
 	struct synack_stack *st = sv->env.st;
+	size_t n = 0;
 	synack_advance(st, synack_run_now(sv->env.run));
 	for (size_t s = 0; s < sv->cap; s++) {
-		if (!sv->conns[s])
+		if (!sv->conns[s].app)
 			continue;
 		synack_setsockopt(st, (int)s, SYNACK_SO_LINGER, 0);
 		synack_close(st, (int)s);
 		conn_done(sv, (int)s);
+		n++;
 	}
 	synack_run_flush(sv->env.run);
+	return n;
+}
+
+/* The first signal: no new connections (the listeners close, and with them
+ * the connections not yet accepted); the rest drains, unless there is no
+ * time to (--drain-ms 0: the caller aborts them all now). */
+static void stop_begin(struct server *sv)
+{
+	struct synack_stack *st = sv->env.st;
+	synack_advance(st, synack_run_now(sv->env.run));
+	for (size_t l = 0; l < sv->o->nlisten; l++) {
+		synack_close(st, sv->listener[l]);
+		sv->listener[l] = -1;
+	}
+	if (sv->o->drain_ms)
+		drain_idle(sv);
 }
 
 static void release_all(struct server *sv)
 {
 	for (size_t s = 0; s < sv->cap; s++)
-		if (sv->conns[s]) {
+		if (sv->conns[s].app) {
 			synack_close(sv->env.st, (int)s);
 			conn_done(sv, (int)s);
 		}
@@ -332,7 +400,6 @@ int serve_main(const struct serve_opts *o)
 		return 2;
 	}
 	struct synack_run *run = sv.env.run;
-	struct synack_stack *st = sv.env.st;
 	if (listen_all(&sv) != 0) {
 		net_close(&sv.env);
 		return 2;
@@ -359,19 +426,13 @@ int serve_main(const struct serve_opts *o)
 				status = 1;
 				goto out;
 			}
-			/* Graceful stop: no new connections, a FIN on every one. */
 			stopping = 1;
-			stop_deadline = synack_run_now(run) + SERVE_STOP_US;
-			synack_advance(st, synack_run_now(run));
-			for (size_t l = 0; l < o->nlisten; l++) {
-				synack_close(st, sv.listener[l]);
-				sv.listener[l] = -1;
-			}
-			for (size_t s = 0; s < sv.cap; s++)
-				if (sv.conns[s] && app_conn_stop(sv.conns[s], st, (int)s))
-					conn_done(&sv, (int)s);
+			stop_deadline = synack_run_now(run) + o->drain_ms * 1000;
+			stop_begin(&sv);
 		}
-		handle_events(&sv, stopping);
+		handle_events(&sv);
+		if (stopping)
+			drain_idle(&sv);
 		now = synack_run_now(run);
 		if (now >= next_stats) {
 			net_print_stats(stdout, &sv.env, o->json);
@@ -379,7 +440,14 @@ int serve_main(const struct serve_opts *o)
 				next_stats += every;
 		}
 		if (stopping && (all_finished(&sv) || now >= stop_deadline)) {
-			synack_run_flush(run);
+			/* Past the deadline: a FIN would make a cut response
+			 * look complete, a RST says it is not. */
+			size_t cut = all_finished(&sv) ? 0 : abort_all(&sv);
+			if (cut && o->drain_ms)
+				fprintf(stderr,
+				        "synack serve: %zu connection%s still open after "
+				        "--drain-ms %llu: aborted (RST)\n",
+				        cut, cut == 1 ? "" : "s", (unsigned long long)o->drain_ms);
 			net_print_stats(stdout, &sv.env, o->json);
 			break;
 		}

@@ -31,6 +31,7 @@ struct serve_opts {
 	uint64_t http_size;
 	double stats_every; /* seconds; 0: never */
 	int json;           /* --json: the stats blocks as JSON objects */
+	uint64_t drain_ms;  /* --drain-ms: how long responses may finish at a stop */
 	int help;
 };
 
@@ -38,7 +39,12 @@ void serve_opts_default(struct serve_opts *o);
 /* 0, or -1 with a sentence in err (bad flag, value, missing flag). */
 int serve_parse_args(int argc, char **argv, struct serve_opts *o, char *err, size_t errlen);
 void serve_usage(FILE *out);
-/* Runs until SIGINT/SIGTERM; returns the exit status (0, 1, 2 with a line on stderr). */
+/*
+ * Runs until SIGINT/SIGTERM; returns the exit status (0, 1, 2 with a line on
+ * stderr).  The first signal stops accepting and lets the connections busy
+ * sending finish for up to drain_ms (idle ones get a FIN at once), then
+ * aborts what is left with RSTs; a second signal aborts at once (status 1).
+ */
 int serve_main(const struct serve_opts *o);
 
 #endif

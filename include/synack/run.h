@@ -42,12 +42,9 @@
  *
  *     synack_run_free(r); synack_stack_free(st); synack_link_close(link);
  */
-/* sigset_t needs POSIX: compile with _POSIX_C_SOURCE >= 200809L (or the
- * compiler's default GNU mode) when -std=c11 is strict. */
 #ifndef SYNACK_RUN_H
 #define SYNACK_RUN_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -109,17 +106,24 @@ int synack_run_add_fd(struct synack_run *r, int fd, uint32_t events, synack_run_
 /* Stops watching fd.  Returns 0, -ENOENT (not watched), -EINVAL (r NULL). */
 int synack_run_del_fd(struct synack_run *r, int fd);
 
+/* The most signal numbers one synack_run_watch_signals() call takes. */
+#define SYNACK_RUN_MAX_SIGNALS 64
+
 /*
- * Takes over the signals in set: they are blocked and read from a
- * signalfd, so they interrupt the loop (the turn and any blocking helper
- * return -EINTR) instead of a handler.  A signal the process inherited as
- * ignored (shells start background jobs with SIGINT ignored) is set back
- * to its default disposition, or it could never be read; blocked, the
- * default action never runs.  synack_run_free() restores both.  Returns 0,
- * -EINVAL (r or set NULL), or the negated errno of sigprocmask(2),
- * signalfd(2) or epoll_ctl(2).
+ * Takes over the n signals numbered in signals[] (SIGINT, SIGTERM ...):
+ * they are blocked and read from a signalfd, so they interrupt the loop
+ * (the turn and any blocking helper return -EINTR) instead of a handler.
+ * Signal numbers, not a sigset_t, so that this header needs no POSIX
+ * type.  A signal the process inherited as ignored (shells start
+ * background jobs with SIGINT ignored) is set back to its default
+ * disposition, or it could never be read; blocked, the default action
+ * never runs.  Calls add to the signals already watched; n 0 changes
+ * nothing.  synack_run_free() restores both.  Returns 0, -EINVAL (r NULL,
+ * signals NULL with n > 0, n > SYNACK_RUN_MAX_SIGNALS, or a number that
+ * is not a signal or cannot be caught: SIGKILL, SIGSTOP), or the negated
+ * errno of sigprocmask(2), signalfd(2) or epoll_ctl(2).
  */
-int synack_run_watch_signals(struct synack_run *r, const sigset_t *set);
+int synack_run_watch_signals(struct synack_run *r, const int *signals, size_t n);
 /* The oldest signal received and not yet taken, or 0. */
 int synack_run_take_signal(struct synack_run *r);
 /* Interrupts the loop from anywhere, a signal handler or another thread

@@ -12,6 +12,7 @@
 #include "synack/run.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -194,14 +195,29 @@ int synack_run_del_fd(struct synack_run *r, int fd)
 	return -ENOENT;
 }
 
-int synack_run_watch_signals(struct synack_run *r, const sigset_t *set)
+int synack_run_watch_signals(struct synack_run *r, const int *signals, size_t n)
 {
-	if (!r || !set)
+	if (!r || (!signals && n) || n > SYNACK_RUN_MAX_SIGNALS)
 		return -EINVAL;
+	if (!n)
+		return 0;
+	sigset_t add;
+	sigemptyset(&add);
+	for (size_t i = 0; i < n; i++) {
+		/* SIGKILL and SIGSTOP can be neither blocked nor read. */
+		int sig = signals[i];
+		if (sig < 1 || sig >= NSIG || sig == SIGKILL || sig == SIGSTOP ||
+		    sigaddset(&add, sig) != 0)
+			return -EINVAL;
+	}
+	/* A signalfd reads exactly its mask: it is the union of every call's. */
+	sigset_t set = add;
+	if (r->have_sigs)
+		sigorset(&set, &r->sigs, &add);
 	sigset_t old;
-	if (sigprocmask(SIG_BLOCK, set, &old) < 0)
+	if (sigprocmask(SIG_BLOCK, &set, &old) < 0)
 		return -errno;
-	int fd = signalfd(r->sigfd, set, SFD_NONBLOCK | SFD_CLOEXEC);
+	int fd = signalfd(r->sigfd, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd < 0) {
 		int e = -errno;
 		sigprocmask(SIG_SETMASK, &old, NULL);
@@ -224,7 +240,7 @@ int synack_run_watch_signals(struct synack_run *r, const sigset_t *set)
 	 * Blocked, the default action never runs, so restoring it is safe. */
 	for (int sig = 1; sig < NSIG; sig++) {
 		struct sigaction act;
-		if (sigismember(set, sig) != 1 || sigismember(&r->unignored, sig) == 1 ||
+		if (sigismember(&add, sig) != 1 || sigismember(&r->unignored, sig) == 1 ||
 		    sigaction(sig, NULL, &act) != 0 || act.sa_handler != SIG_IGN)
 			continue;
 		struct sigaction dfl;
@@ -234,7 +250,7 @@ int synack_run_watch_signals(struct synack_run *r, const sigset_t *set)
 			sigaddset(&r->unignored, sig);
 	}
 	r->sigfd = fd;
-	r->sigs = *set;
+	r->sigs = set;
 	r->have_sigs = 1;
 	return 0;
 }

@@ -77,6 +77,10 @@ usage_error serve "${good[@]}" --app http --http-size 17GiB
 usage_error serve "${good[@]}" --app http --stats-every 0
 usage_error serve "${good[@]}" --app http --stats-every -1
 usage_error serve "${good[@]}" --app http --stats-every nan
+usage_error serve "${good[@]}" --app http --drain-ms -1
+usage_error serve "${good[@]}" --app http --drain-ms 3600001
+says 'drain-ms.*milliseconds'
+usage_error serve "${good[@]}" --app http --drain-ms
 usage_error serve "${good[@]}" --app http --loss 1.5
 usage_error serve "${good[@]}" --app http --dup -0.1
 usage_error serve "${good[@]}" --app http --reorder x
@@ -145,7 +149,7 @@ usage_error connect "${good[@]}" 10.7.0.1:80 --idle-timeout-ms
 # Help lists every flag.
 for f in --create --listen --json --set --time-wait-ms --fin-timeout-ms --syn-retries \
 	--orphan-retries --keepalive --keepalive-time-ms --keepalive-intvl-ms --keepalive-probes \
-	--user-timeout-ms; do
+	--user-timeout-ms --drain-ms; do
 	if "$synack" serve --help | grep -q -- "$f\b"; then ok; else bad "serve --help lacks $f"; fi
 done
 for f in --create --set --time-wait-ms --fin-timeout-ms --syn-retries --orphan-retries \
