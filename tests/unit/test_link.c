@@ -8,6 +8,7 @@
  * bounds and the errors of opening a device by a bad name.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,11 +239,46 @@ static void bad_device_names_fail_before_opening(void)
 	CHECK_EQ(synack_link_open_fd(&l, SYNACK_LINK_TUN, -1, "x", &lc, err, sizeof(err)), -EINVAL);
 }
 
+/* synack_run_watch_signals takes signal numbers (run.h needs no POSIX
+ * type): bad arguments are refused before anything is blocked, a good set
+ * is watched, and watching adds to what was watched. */
+static void watch_signals_refuses_bad_arguments(void)
+{
+	int sv[2];
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	struct host h;
+	host_open(&h, sv[0], 0x0a000001, NULL);
+	int usr[] = {SIGUSR1, SIGUSR2};
+	int kill_sig[] = {SIGKILL};
+	int stop_sig[] = {SIGSTOP};
+	int bad[] = {0, -1, 100000};
+	CHECK_EQ(synack_run_watch_signals(NULL, usr, 1), -EINVAL);
+	CHECK_EQ(synack_run_watch_signals(h.run, NULL, 1), -EINVAL);
+	CHECK_EQ(synack_run_watch_signals(h.run, usr, SYNACK_RUN_MAX_SIGNALS + 1), -EINVAL);
+	CHECK_EQ(synack_run_watch_signals(h.run, kill_sig, 1), -EINVAL);
+	CHECK_EQ(synack_run_watch_signals(h.run, stop_sig, 1), -EINVAL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_EQ(synack_run_watch_signals(h.run, &bad[i], 1), -EINVAL);
+	CHECK_EQ(synack_run_watch_signals(h.run, NULL, 0), 0);
+	CHECK_EQ(synack_run_watch_signals(h.run, &usr[0], 1), 0);
+	CHECK_EQ(synack_run_watch_signals(h.run, &usr[1], 1), 0);
+	/* Both are watched: raised, each is taken in turn, not delivered. */
+	CHECK_EQ(raise(SIGUSR1), 0);
+	CHECK_EQ(raise(SIGUSR2), 0);
+	CHECK_EQ(synack_run_once(h.run, 0), -EINTR);
+	int a = synack_run_take_signal(h.run), b = synack_run_take_signal(h.run);
+	CHECK((a == SIGUSR1 && b == SIGUSR2) || (a == SIGUSR2 && b == SIGUSR1));
+	CHECK_EQ(synack_run_take_signal(h.run), 0);
+	host_close(&h);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	RUN(two_stacks_over_tap_links_resolve_connect_and_close);
 	RUN(blocking_helper_times_out_and_wake_interrupts);
 	RUN(settings_are_bounds_checked);
 	RUN(bad_device_names_fail_before_opening);
+	RUN(watch_signals_refuses_bad_arguments);
 	return check_summary("test_link");
 }
