@@ -684,6 +684,19 @@ static void icmp_error_about_no_connection_of_ours_is_dropped(void)
 	t_free(t);
 }
 
+/* The half-open child went away: nothing to accept, the listener goes on
+ * and answers the peer's next SYN.  Frees t. */
+static void back_in_listen(struct t *t)
+{
+	t_counter(t, "AttemptFails", 1);
+	CHECK_EQ(synack_accept(t->st, t->listener, NULL), -EAGAIN);
+	t_forget_iss(t);
+	t_peer(t, "S", T_PEER_ISN + 5000, 0, 0);
+	t_expect(t, "S.", T_ISS, T_PEER_ISN + 5001, 0);
+	t_state(t, SYNACK_SYN_RECEIVED);
+	t_free(t);
+}
+
 static void icmp_passive_syn_received_unreachable_returns_to_listen(void)
 {
 	struct t *t = t_new();
@@ -695,14 +708,7 @@ static void icmp_passive_syn_received_unreachable_returns_to_listen(void)
 	CHECK_EQ(t_input_raw(t, e, m), 0);
 	t_state(t, SYNACK_CLOSED);
 	CHECK(has_change(t, SYNACK_SYN_RECEIVED, SYNACK_LISTEN, SYNACK_CAUSE_ICMP_UNREACHABLE));
-	t_counter(t, "AttemptFails", 1);
-	/* The listener goes on: the peer's next SYN is answered. */
-	CHECK_EQ(synack_accept(t->st, t->listener, NULL), -EAGAIN);
-	t_forget_iss(t);
-	t_peer(t, "S", T_PEER_ISN + 5000, 0, 0);
-	t_expect(t, "S.", T_ISS, T_PEER_ISN + 5001, 0);
-	t_state(t, SYNACK_SYN_RECEIVED);
-	t_free(t);
+	back_in_listen(t);
 }
 
 /* ------------------------------------------------------------------ */
@@ -988,14 +994,7 @@ static void neigh_syn_received_unreachable_returns_to_listen(void)
 	CHECK_EQ(unreachable(t), 1);
 	t_state(t, SYNACK_CLOSED);
 	CHECK(has_change(t, SYNACK_SYN_RECEIVED, SYNACK_LISTEN, SYNACK_CAUSE_NEIGH_FAILED));
-	t_counter(t, "AttemptFails", 1);
-	CHECK_EQ(synack_accept(t->st, t->listener, NULL), -EAGAIN);
-	/* The listener goes on: the peer's next SYN is answered. */
-	t_forget_iss(t);
-	t_peer(t, "S", T_PEER_ISN + 5000, 0, 0);
-	t_expect(t, "S.", T_ISS, T_PEER_ISN + 5001, 0);
-	t_state(t, SYNACK_SYN_RECEIVED);
-	t_free(t);
+	back_in_listen(t);
 }
 
 static void neigh_unreachable_without_a_connection_is_counted_and_ignored(void)
