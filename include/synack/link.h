@@ -65,8 +65,11 @@ struct synack_link_config {
 	                           * confirmed again (default 60000, 1..86400000) */
 	uint32_t arp_retry_ms;    /* between requests for an unresolved address
 	                           * (default 1000, 10..60000) */
-	uint32_t arp_retries;     /* requests before giving up and dropping the
-	                           * held datagrams (default 3, 1..100) */
+	uint32_t arp_retries;     /* requests before giving up, dropping the held
+	                           * datagrams and reporting the address with
+	                           * synack_link_unreachable_next() (default 3,
+	                           * 1..100; with arp_retry_ms Linux's ucast_solicit
+	                           * 3 and retrans_time 1 s: about 3 s) */
 	uint32_t arp_queue_len;   /* datagrams held per unresolved address
 	                           * (default 3, 0..1024; Linux's unres_qlen) */
 	uint32_t arp_cache_max;   /* cache entries (default 256, 1..65536) */
@@ -159,6 +162,15 @@ int synack_link_send(struct synack_link *l, uint64_t now, const void *pkt, size_
 /* Writes the delayed datagrams that are due, runs ARP retries and expiry,
  * flushes the capture when it is due. */
 void synack_link_advance(struct synack_link *l, uint64_t now);
+/*
+ * The next destination the link gave up resolving (TAP: arp_retries
+ * requests went unanswered): returns 1 and sets *addr (host byte order),
+ * 0 when none is left (always for TUN), -EINVAL when l or addr is NULL.
+ * Hand each to synack_unreachable() with -EHOSTUNREACH so the connections
+ * waiting on it fail as Linux's do (src/run does).  At most arp_cache_max
+ * wait to be read.
+ */
+int synack_link_unreachable_next(struct synack_link *l, uint32_t *addr);
 /* When synack_link_advance() wants to run next, or SYNACK_NEVER. */
 uint64_t synack_link_next_deadline(const struct synack_link *l);
 /* 1 when destination addr is on the link's prefix (routable), else 0. */
@@ -201,6 +213,7 @@ struct synack_link_stats {
 	uint64_t arp_requests_in, arp_replies_in;
 	uint64_t arp_requests_out, arp_replies_out, arp_gratuitous_out;
 	uint64_t arp_resolved; /* addresses resolved (or confirmed again) */
+	uint64_t arp_failed;   /* resolutions given up (Linux's res_failed) */
 	uint64_t arp_entries;  /* entries in the cache now */
 	uint64_t pcap_errors;  /* records the capture failed to write */
 	uint64_t drops[SYNACK_LINK_DROP_COUNT];

@@ -177,6 +177,21 @@ void synack_stack_free(struct synack_stack *st);
  */
 int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t len);
 /*
+ * Tells the stack at time now that the link cannot reach dst (only its
+ * address is read): its neighbour resolution failed, as when ARP gets no
+ * answer (Linux: the neighbour goes FAILED).  Every connection to dst takes
+ * err as for an ICMP host unreachable (RFC 1122 4.2.3.9): one in SYN_SENT
+ * fails at once with err (cause neigh_failed), one in SYN_RECEIVED goes
+ * back to LISTEN, a synchronized one keeps err as a soft error, reported
+ * instead of -ETIMEDOUT if it later times out.  Counted in NeighResFailed;
+ * a report no connection was waiting on is also dropped as neigh_no_conn.
+ * err is a negative errno, normally -EHOSTUNREACH.  Returns the number of
+ * connections to dst (0: ignored), -EINVAL (st or dst NULL, err not a
+ * negative errno, an unknown family) or -EAFNOSUPPORT (IPv6, for now).
+ */
+int synack_unreachable(struct synack_stack *st, uint64_t now, const struct synack_endpoint *dst,
+                       int err);
+/*
  * Copies the next queued outgoing datagram into buf.  Returns its length, 0
  * when nothing is queued, -EMSGSIZE when buf is NULL or cap is too small (it
  * stays queued), or -EINVAL when st is NULL.
@@ -493,7 +508,8 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(IcmpOutEchoReps)                                                                         \
 	X(OutOfWindowIcmps)                                                                        \
 	X(PmtuReductions)                                                                          \
-	X(AckSkippedSeq) /* unacceptable pure ACKs left unanswered (invalid_ratelimit_ms) */       \
+	X(NeighResFailed) /* destinations a link could not resolve (synack_unreachable) */         \
+	X(AckSkippedSeq)  /* unacceptable pure ACKs left unanswered (invalid_ratelimit_ms) */      \
 	X(TraceLost)
 
 struct synack_stats {
@@ -642,6 +658,9 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
  *                       SND.UNA..SND.MAX, RFC 5927 4.1 [OutOfWindowIcmps].
  *  ICMP_TOO_BIG         reserved: echo replies larger than the MTU are sent
  *                       in fragments now.
+ *  NEIGH_NO_CONN        a link reported a destination unreachable
+ *                       (synack_unreachable) that no connection was using
+ *                       [NeighResFailed].
  * Fragments (RFC 791 3.2; every one of these also counts IpReasmFails):
  *  FRAG_DF              a fragment with Don't Fragment set.
  *  FRAG_BAD_LEN         a fragment with no data, or one other than the last
@@ -714,6 +733,7 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
 	X(ICMP_NO_CONN, "icmp_no_conn")                                                            \
 	X(ICMP_OUT_OF_WINDOW, "icmp_out_of_window")                                                \
 	X(ICMP_TOO_BIG, "icmp_too_big")                                                            \
+	X(NEIGH_NO_CONN, "neigh_no_conn")                                                          \
 	X(FRAG_DF, "frag_df")                                                                      \
 	X(FRAG_BAD_LEN, "frag_bad_len")                                                            \
 	X(FRAG_TOO_BIG, "frag_too_big")                                                            \
@@ -776,7 +796,8 @@ enum synack_trace_kind {
 	X(LISTEN_OVERFLOW, "listen_overflow")                                                      \
 	X(ICMP_UNREACHABLE, "icmp_unreachable")                                                    \
 	X(ICMP_TIME_EXCEEDED, "icmp_time_exceeded")                                                \
-	X(ICMP_PARAM_PROBLEM, "icmp_param_problem")
+	X(ICMP_PARAM_PROBLEM, "icmp_param_problem")                                                \
+	X(NEIGH_FAILED, "neigh_failed") /* the link could not resolve the peer (ARP) */
 
 enum synack_cause {
 #define SYNACK_CAUSE_ENUM(name, str) SYNACK_CAUSE_##name,

@@ -141,6 +141,8 @@ void htable_remove(struct htable *t, struct hnode *n)
 void htable_foreach(const struct htable *t, void (*fn)(void *ctx, struct hnode *n), void *ctx)
 {
 	for (size_t i = 0; i <= t->mask; i++)
-		for (struct hnode *n = t->buckets[i]; n; n = n->next)
+		for (struct hnode *n = t->buckets[i], *next; n; n = next) {
+			next = n->next; /* fn may remove n */
 			fn(ctx, n);
+		}
 }

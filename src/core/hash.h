@@ -95,7 +95,8 @@ struct hnode *htable_find(struct htable *t, const struct tuple *k);
  * failed grow is not an error: the table keeps working at a higher load. */
 int htable_insert(struct htable *t, struct hnode *n);
 void htable_remove(struct htable *t, struct hnode *n);
-/* Calls fn for every node; fn must not insert or remove. */
+/* Calls fn for every node; fn may remove the node it is called for, and
+ * must not insert or remove any other. */
 void htable_foreach(const struct htable *t, void (*fn)(void *ctx, struct hnode *n), void *ctx);
 
 #endif

@@ -79,8 +79,14 @@ int arp_init(struct arp *a, const struct arp_config *cfg, const uint8_t mac[6], 
 	memcpy(a->mac, mac, 6);
 	a->addr = addr;
 	a->stats = stats;
-	a->entries = calloc(cfg->cache_max ? cfg->cache_max : 1, sizeof(*a->entries));
-	return a->entries ? 0 : -ENOMEM;
+	size_t slots = cfg->cache_max ? cfg->cache_max : 1;
+	a->entries = calloc(slots, sizeof(*a->entries));
+	a->failed = calloc(slots, sizeof(*a->failed));
+	if (!a->entries || !a->failed) {
+		arp_free(a);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static void free_frames(struct arp_frame *f)
@@ -97,6 +103,7 @@ void arp_free(struct arp *a)
 	for (size_t i = 0; i < a->nentries; i++)
 		free_frames(a->entries[i].held);
 	free(a->entries);
+	free(a->failed);
 	free_frames(a->out_head);
 	memset(a, 0, sizeof(*a));
 }
@@ -371,6 +378,25 @@ size_t arp_send_ip(struct arp *a, uint64_t now, uint32_t nexthop, const uint8_t 
 	return 0;
 }
 
+static void failed(struct arp *a, uint32_t addr)
+{
+	a->stats->arp_failed++;
+	size_t slots = a->cfg.cache_max ? a->cfg.cache_max : 1;
+	if (a->nfailed == slots)
+		return;
+	a->failed[(a->failed_head + a->nfailed++) % slots] = addr;
+}
+
+int arp_failed_next(struct arp *a, uint32_t *addr)
+{
+	if (!a->nfailed)
+		return 0;
+	*addr = a->failed[a->failed_head];
+	a->failed_head = (a->failed_head + 1) % (a->cfg.cache_max ? a->cfg.cache_max : 1);
+	a->nfailed--;
+	return 1;
+}
+
 void arp_advance(struct arp *a, uint64_t now)
 {
 	size_t i = 0;
@@ -395,7 +421,13 @@ void arp_advance(struct arp *a, uint64_t now)
 		}
 		if (e->tries >= a->cfg.retries) {
 			/* No answer: what it held is lost; the next datagram
-			 * starts a new resolution. */
+			 * starts a new resolution.  A first resolution failing
+			 * is reported (RFC 1122 4.2.3.9: TCP hears of it); a
+			 * confirmation failing is not, as in Linux, whose
+			 * probes hold no datagrams: the next datagram's own
+			 * resolution fails and reports. */
+			if (e->state == ARP_INCOMPLETE)
+				failed(a, e->addr);
 			remove_entry(a, e, SYNACK_LINK_DROP_ARP_UNRESOLVED);
 			continue;
 		}

@@ -9,7 +9,10 @@
  *  - arp_send_ip() wraps a datagram for its next hop: at once when the next
  *    hop's MAC is known, otherwise the datagram is held (a few per address)
  *    while requests go out every retry_ms, retries times, after which the
- *    held datagrams are dropped and counted (arp_unresolved).
+ *    held datagrams are dropped and counted (arp_unresolved), and the
+ *    address is queued for arp_failed_next() so the caller can tell the
+ *    stack (Linux reports a failed neighbour to the sockets whose datagrams
+ *    it held, as an ICMP host unreachable).
  *  - Every frame the module itself wants sent (requests, replies, the
  *    gratuitous announcement, held datagrams once resolved) waits in an
  *    output queue read with arp_output().
@@ -50,6 +53,8 @@ struct arp {
 	size_t nentries;
 	struct arp_frame *out_head, *out_tail; /* frames to send, oldest first */
 	size_t nout;
+	uint32_t *failed; /* cache_max slots: a ring of addresses given up on */
+	size_t failed_head, nfailed;
 };
 
 /* Returns 0 or -ENOMEM.  stats must outlive the module. */
@@ -85,6 +90,13 @@ uint64_t arp_next_deadline(const struct arp *a);
  * is queued, or -EMSGSIZE when cap is too small (it stays queued).
  */
 ssize_t arp_output(struct arp *a, uint8_t *buf, size_t cap);
+
+/*
+ * The next address whose resolution was given up: returns 1 and sets *addr,
+ * or 0 when none is left.  At most cache_max wait; a give-up finding the
+ * ring full is not queued (its connections then time out as before).
+ */
+int arp_failed_next(struct arp *a, uint32_t *addr);
 
 /* The cache entry for addr: 1 and *mac when resolved, 0 otherwise. */
 int arp_lookup(const struct arp *a, uint32_t addr, uint8_t mac[6]);

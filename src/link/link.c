@@ -657,6 +657,13 @@ void synack_link_advance(struct synack_link *l, uint64_t now)
 	}
 }
 
+int synack_link_unreachable_next(struct synack_link *l, uint32_t *addr)
+{
+	if (!l || !addr)
+		return -EINVAL;
+	return l->kind == SYNACK_LINK_TAP ? arp_failed_next(&l->arp, addr) : 0;
+}
+
 uint64_t synack_link_next_deadline(const struct synack_link *l)
 {
 	if (!l)

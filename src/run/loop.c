@@ -363,6 +363,10 @@ int synack_run_once(struct synack_run *r, uint64_t timeout_us)
 	synack_advance(r->st, now);
 	r->advanced_to = now;
 	synack_link_advance(r->link, now);
+	/* Destinations the link gave up resolving fail their connections
+	 * as in Linux (RFC 1122 4.2.3.9). */
+	for (uint32_t a; synack_link_unreachable_next(r->link, &a) > 0;)
+		synack_unreachable(r->st, now, &(struct synack_endpoint){.addr = a}, -EHOSTUNREACH);
 	synack_run_flush(r);
 
 	/* The caller's descriptors last, with the stack up to date.  A

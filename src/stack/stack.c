@@ -278,6 +278,34 @@ int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t 
 	}
 }
 
+int synack_unreachable(struct synack_stack *st, uint64_t now, const struct synack_endpoint *dst,
+                       int err)
+{
+	if (!st || !dst || err >= 0 || err <= -4096)
+		return -EINVAL;
+	struct addr raddr;
+	switch (dst->family) {
+	case SYNACK_AF_INET:
+		raddr = addr_v4(dst->addr);
+		break;
+	case SYNACK_AF_INET6:
+		return -EAFNOSUPPORT;
+	default:
+		return -EINVAL;
+	}
+	set_now(st, now);
+	/* Like an ICMP error, what the link says goes to TCP through the
+	 * stack, the one layer that sees both. */
+	struct tcp_layer *tl = &st->sock.tcp;
+	STAT_INC(tl, NeighResFailed);
+	size_t n = tcp_unreachable(tl, &raddr, err);
+	if (n == 0) {
+		struct addr laddr = addr_v4(ENV(st)->cfg.addr);
+		net_drop(&tl->net, SYNACK_DROP_NEIGH_NO_CONN, &raddr, &laddr);
+	}
+	return n > INT_MAX ? INT_MAX : (int)n;
+}
+
 void synack_advance(struct synack_stack *st, uint64_t now)
 {
 	if (!st)

@@ -637,6 +637,10 @@ struct net_err;
  * translated it (src/net/net.h).  Returns 0, or the enum synack_drop reason
  * the error was dropped for. */
 int tcp_net_error(struct tcp_layer *st, const struct net_err *e);
+/* A link cannot reach raddr (its neighbour resolution failed): every
+ * connection to it takes err (a negative errno) as for an ICMP host
+ * unreachable.  Returns the number of connections to raddr. */
+size_t tcp_unreachable(struct tcp_layer *st, const struct addr *raddr, int err);
 /* What a connection that timed out reports: its soft error, else -ETIMEDOUT. */
 int tcp_timeout_error(const struct tcb *tcb);
 

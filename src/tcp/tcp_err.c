@@ -19,6 +19,15 @@
  *    Linux does; an acknowledgment of new data clears it.
  *  - Fragmentation Needed lowers the send MSS (RFC 1191) and sends what is
  *    outstanding again in segments that fit.
+ *
+ * A link that cannot resolve a destination (ARP gets no answer) reports it
+ * through tcp_unreachable, a sibling of tcp_net_error rather than another
+ * kind of struct net_err: it names an address, not one connection and a
+ * quoted sequence number, and it comes from our own link, not from the
+ * network, so there is nothing for RFC 5927's check to guard against.  Each
+ * connection to that address is then treated as for an ICMP host
+ * unreachable, which is what Linux turns a failed neighbour into
+ * (arp_error_report -> icmp_send), by the same function dest_unreachable.
  */
 #include <errno.h>
 
@@ -64,6 +73,28 @@ static int path_mtu_reduced(struct tcb *tcb, uint32_t mtu)
 	return SYNACK_DROP_NONE;
 }
 
+/*
+ * The destination of tcb cannot be reached (err, cause): RFC 1122 4.2.3.9
+ * and RFC 5461 as the comment at the top says, by state.
+ */
+static void dest_unreachable(struct tcb *tcb, int err, int cause)
+{
+	if (synchronized(tcb->state)) {
+		struct tcb_rare *r = tcp_rare(tcb);
+		if (r) /* else the timeout, if it comes, says -ETIMEDOUT */
+			r->soft_err = err;
+		return;
+	}
+	if (tcb->passive) {
+		/* The half-open child goes away; the listener stays, and no
+		 * application ever knew of the connection. */
+		tcp_set_state(tcb, SYNACK_LISTEN, cause);
+		tcp_done(tcb, cause, 0);
+	} else {
+		tcp_done(tcb, cause, err);
+	}
+}
+
 int tcp_net_error(struct tcp_layer *st, const struct net_err *e)
 {
 	struct hnode *n = htable_find(&st->conns, &e->t);
@@ -94,23 +125,37 @@ int tcp_net_error(struct tcp_layer *st, const struct net_err *e)
 	default:
 		return SYNACK_DROP_ICMP_IGNORED;
 	}
-	int err = e->err, cause = e->cause;
-
-	if (synchronized(tcb->state)) {
-		struct tcb_rare *r = tcp_rare(tcb);
-		if (r) /* else the timeout, if it comes, says -ETIMEDOUT */
-			r->soft_err = err;
-		return SYNACK_DROP_NONE;
-	}
-	if (tcb->passive) {
-		/* The half-open child goes away; the listener stays, and no
-		 * application ever knew of the connection. */
-		tcp_set_state(tcb, SYNACK_LISTEN, cause);
-		tcp_done(tcb, cause, 0);
-	} else {
-		tcp_done(tcb, cause, err);
-	}
+	dest_unreachable(tcb, e->err, e->cause);
 	return SYNACK_DROP_NONE;
+}
+
+struct unreachable_walk {
+	const struct addr *raddr;
+	int err;
+	size_t n;
+};
+
+static void unreachable_conn(void *ctx, struct hnode *n)
+{
+	struct unreachable_walk *w = ctx;
+	struct conn_head *h = container_of(n, struct conn_head, node);
+	/* TIME_WAIT records have nothing in flight and nobody waiting. */
+	if (h->node.kind != CONN_TCB || !addr_eq(&n->key.raddr, w->raddr))
+		return;
+	w->n++;
+	/* May free the TCB: htable_foreach allows removing the node it
+	 * is called for. */
+	dest_unreachable(container_of(h, struct tcb, h), w->err, SYNACK_CAUSE_NEIGH_FAILED);
+}
+
+size_t tcp_unreachable(struct tcp_layer *st, const struct addr *raddr, int err)
+{
+	/* A walk over every connection: a link gives up on an address at most
+	 * once per resolution (about 3 s), so this is rare, and it spares
+	 * every connection an index by remote address. */
+	struct unreachable_walk w = {raddr, err, 0};
+	htable_foreach(&st->conns, unreachable_conn, &w);
+	return w.n;
 }
 
 int tcp_timeout_error(const struct tcb *tcb)

@@ -2,9 +2,10 @@
  * ARP and Ethernet framing for TAP links (src/link/arp.c), with hand-made
  * frames on a virtual clock: answering requests for our address, learning
  * only what RFC 826 lets us learn, resolving a next hop while holding a few
- * datagrams, retries and giving up, lifetimes and confirmation, and the
- * malformed frames that must be dropped and counted.
+ * datagrams, retries and giving up (and telling the stack), lifetimes and
+ * confirmation, and the malformed frames that must be dropped and counted.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,6 +225,12 @@ static void unanswered_resolution_retries_then_drops_counted(void)
 	CHECK_EQ_U64(f.st.drops[SYNACK_LINK_DROP_ARP_UNRESOLVED], 2);
 	CHECK_EQ_U64(f.st.arp_entries, 0);
 	CHECK_EQ_U64(arp_next_deadline(&f.a), SYNACK_NEVER);
+	/* The address is reported once, for the caller to tell the stack. */
+	uint32_t addr = 0;
+	CHECK_EQ(arp_failed_next(&f.a, &addr), 1);
+	CHECK_EQ(addr, PEER_IP);
+	CHECK_EQ(arp_failed_next(&f.a, &addr), 0);
+	CHECK_EQ_U64(f.st.arp_failed, 1);
 	/* The next datagram starts over with a new request. */
 	CHECK_EQ(arp_send_ip(&f.a, 3001 * MS, PEER_IP, d, dl, frame, sizeof(frame)), 0);
 	CHECK_EQ(next_out(&f, out), ARP_FRAME_LEN);
@@ -254,6 +261,11 @@ static void entry_in_use_is_confirmed_by_unicast_then_forgotten_without_answer(v
 	uint8_t mac[6];
 	CHECK_EQ(arp_lookup(&f.a, PEER_IP, mac), 0);
 	CHECK_EQ_U64(f.st.arp_entries, 0);
+	/* A failed confirmation held nothing and reports nothing (as in
+	 * Linux): the next datagram's own resolution will. */
+	uint32_t addr;
+	CHECK_EQ(arp_failed_next(&f.a, &addr), 0);
+	CHECK_EQ_U64(f.st.arp_failed, 0);
 	arp_free(&f.a);
 }
 
@@ -382,6 +394,47 @@ static void zero_queue_drops_while_resolving(void)
 	arp_free(&f.a);
 }
 
+/* The whole path the run loop takes (src/run/loop.c): a stack's SYN to an
+ * absent neighbour is held, ARP gives up after retries * retry_ms (Linux:
+ * 3 x 1 s), the address goes to synack_unreachable, and connect() fails
+ * with EHOSTUNREACH instead of waiting 127 s for ETIMEDOUT. */
+static void give_up_reaches_the_stack_and_fails_the_connect(void)
+{
+	struct fixture f;
+	setup(&f, 3, 3, 16);
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.addr = OUR_IP;
+	struct synack_stack *st = synack_stack_new(&cfg, NULL);
+	CHECK(st != NULL);
+	int s = synack_socket(st);
+	struct synack_endpoint peer = {.addr = PEER_IP, .port = 80};
+	CHECK_EQ(synack_connect(st, s, &peer), -EINPROGRESS);
+	uint8_t d[128], frame[256], out[2048];
+	ssize_t n;
+	while ((n = synack_output(st, d, sizeof(d))) > 0)
+		CHECK_EQ(arp_send_ip(&f.a, 0, PEER_IP, d, (size_t)n, frame, sizeof(frame)), 0);
+	uint64_t now = 0;
+	uint32_t addr;
+	while (arp_failed_next(&f.a, &addr) == 0 && now <= 10000 * MS) {
+		now += 100 * MS;
+		arp_advance(&f.a, now);
+		while (next_out(&f, out) > 0)
+			;
+	}
+	CHECK_EQ_U64(now, 3000 * MS);
+	CHECK_EQ(addr, PEER_IP);
+	struct synack_endpoint dst = {.addr = addr};
+	CHECK_EQ(synack_unreachable(st, now, &dst, -EHOSTUNREACH), 1);
+	CHECK_EQ(synack_socket_error(st, s), -EHOSTUNREACH);
+	struct synack_stats stats;
+	synack_stats(st, &stats);
+	CHECK_EQ_U64(stats.NeighResFailed, 1);
+	CHECK_EQ_U64(stats.AttemptFails, 1);
+	synack_stack_free(st);
+	arp_free(&f.a);
+}
+
 int main(void)
 {
 	RUN(announce_is_a_gratuitous_request);
@@ -395,5 +448,6 @@ int main(void)
 	RUN(malformed_and_hostile_arp_is_dropped_counted);
 	RUN(full_cache_evicts_least_recently_used_resolved_entry);
 	RUN(zero_queue_drops_while_resolving);
+	RUN(give_up_reaches_the_stack_and_fails_the_connect);
 	return check_summary("test_arp");
 }

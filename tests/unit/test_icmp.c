@@ -1,6 +1,7 @@
 /*
  * ICMP: echo replies, Protocol Unreachable and its limits (RFC 792, RFC 1122
- * 3.2.2), and ICMP errors delivered to TCP (RFC 5927, RFC 5461, RFC 1191).
+ * 3.2.2), ICMP errors delivered to TCP (RFC 5927, RFC 5461, RFC 1191), and
+ * a link's report that it cannot resolve the peer (synack_unreachable).
  * The peer is 10.0.0.2; errors about our segments come from a router,
  * 10.0.0.254, quoting the datagram we sent.
  */
@@ -683,6 +684,19 @@ static void icmp_error_about_no_connection_of_ours_is_dropped(void)
 	t_free(t);
 }
 
+/* The half-open child went away: nothing to accept, the listener goes on
+ * and answers the peer's next SYN.  Frees t. */
+static void back_in_listen(struct t *t)
+{
+	t_counter(t, "AttemptFails", 1);
+	CHECK_EQ(synack_accept(t->st, t->listener, NULL), -EAGAIN);
+	t_forget_iss(t);
+	t_peer(t, "S", T_PEER_ISN + 5000, 0, 0);
+	t_expect(t, "S.", T_ISS, T_PEER_ISN + 5001, 0);
+	t_state(t, SYNACK_SYN_RECEIVED);
+	t_free(t);
+}
+
 static void icmp_passive_syn_received_unreachable_returns_to_listen(void)
 {
 	struct t *t = t_new();
@@ -694,14 +708,7 @@ static void icmp_passive_syn_received_unreachable_returns_to_listen(void)
 	CHECK_EQ(t_input_raw(t, e, m), 0);
 	t_state(t, SYNACK_CLOSED);
 	CHECK(has_change(t, SYNACK_SYN_RECEIVED, SYNACK_LISTEN, SYNACK_CAUSE_ICMP_UNREACHABLE));
-	t_counter(t, "AttemptFails", 1);
-	/* The listener goes on: the peer's next SYN is answered. */
-	CHECK_EQ(synack_accept(t->st, t->listener, NULL), -EAGAIN);
-	t_forget_iss(t);
-	t_peer(t, "S", T_PEER_ISN + 5000, 0, 0);
-	t_expect(t, "S.", T_ISS, T_PEER_ISN + 5001, 0);
-	t_state(t, SYNACK_SYN_RECEIVED);
-	t_free(t);
+	back_in_listen(t);
 }
 
 /* ------------------------------------------------------------------ */
@@ -930,6 +937,98 @@ static void icmp_frag_needed_without_mtu_uses_the_rfc1191_plateaus(void)
 	t_free(t);
 }
 
+/* ------------------------------------------------------------------ */
+/* A link that cannot resolve the peer (synack_unreachable): each     */
+/* connection to it is treated as for an ICMP host unreachable        */
+/* (RFC 1122 4.2.3.9), as Linux treats a failed neighbour.            */
+
+static const struct synack_endpoint PEER = {.addr = T_PEER_ADDR};
+
+static int unreachable(struct t *t)
+{
+	return synack_unreachable(t->st, t_now_ms(t) * 1000, &PEER, -EHOSTUNREACH);
+}
+
+static void neigh_syn_sent_unreachable_fails_the_connect_at_once(void)
+{
+	uint8_t syn[128];
+	size_t n;
+	struct t *t = syn_sent(syn, &n);
+	CHECK_EQ(unreachable(t), 1);
+	t_state(t, SYNACK_CLOSED);
+	CHECK(synack_events(t->st, t->sock) & SYNACK_POLLERR);
+	t_sock_error(t, -EHOSTUNREACH);
+	CHECK(has_change(t, SYNACK_SYN_SENT, SYNACK_CLOSED, SYNACK_CAUSE_NEIGH_FAILED));
+	t_counter(t, "AttemptFails", 1);
+	t_counter(t, "NeighResFailed", 1);
+	t_drops(t, SYNACK_DROP_NEIGH_NO_CONN, 0);
+	t_expect_nothing(t); /* nothing to send to a host we cannot reach */
+	t_free(t);
+}
+
+static void neigh_established_unreachable_is_soft_and_reported_on_timeout(void)
+{
+	struct synack_config cfg;
+	uint8_t seg[256];
+	size_t n;
+	t_config(&cfg);
+	cfg.retries2 = 3;
+	struct t *t = established_with_data(&cfg, seg, &n);
+	CHECK_EQ(unreachable(t), 1);
+	t_state(t, SYNACK_ESTABLISHED);
+	CHECK_EQ(soft_error(t), -EHOSTUNREACH);
+	t_sock_error(t, 0);
+	t_expect_nothing(t);
+	run_until_closed(t);
+	t_state(t, SYNACK_CLOSED);
+	CHECK(has_change(t, SYNACK_ESTABLISHED, SYNACK_CLOSED, SYNACK_CAUSE_RETRANS_TIMEOUT));
+	t_sock_error(t, -EHOSTUNREACH);
+	t_counter(t, "NeighResFailed", 1);
+	t_free(t);
+}
+
+static void neigh_syn_received_unreachable_returns_to_listen(void)
+{
+	struct t *t = t_new();
+	t_to_syn_received(t);
+	CHECK_EQ(unreachable(t), 1);
+	t_state(t, SYNACK_CLOSED);
+	CHECK(has_change(t, SYNACK_SYN_RECEIVED, SYNACK_LISTEN, SYNACK_CAUSE_NEIGH_FAILED));
+	back_in_listen(t);
+}
+
+static void neigh_unreachable_without_a_connection_is_counted_and_ignored(void)
+{
+	uint8_t syn[128];
+	size_t n;
+	struct t *t = syn_sent(syn, &n);
+	/* Another address on the link: the attempt to the peer goes on. */
+	struct synack_endpoint other = {.addr = T_PEER_ADDR + 1};
+	CHECK_EQ(synack_unreachable(t->st, 0, &other, -EHOSTUNREACH), 0);
+	t_state(t, SYNACK_SYN_SENT);
+	t_sock_error(t, 0);
+	t_counter(t, "NeighResFailed", 1);
+	t_drops(t, SYNACK_DROP_NEIGH_NO_CONN, 1);
+	CHECK(strcmp(synack_drop_name(SYNACK_DROP_NEIGH_NO_CONN), "neigh_no_conn") == 0);
+	CHECK(strcmp(synack_cause_name(SYNACK_CAUSE_NEIGH_FAILED), "neigh_failed") == 0);
+	t_free(t);
+}
+
+static void neigh_unreachable_bad_arguments_are_refused(void)
+{
+	struct t *t = t_new();
+	struct synack_endpoint v6 = {.family = SYNACK_AF_INET6};
+	struct synack_endpoint bad = {.addr = T_PEER_ADDR, .family = 7};
+	CHECK_EQ(synack_unreachable(NULL, 0, &PEER, -EHOSTUNREACH), -EINVAL);
+	CHECK_EQ(synack_unreachable(t->st, 0, NULL, -EHOSTUNREACH), -EINVAL);
+	CHECK_EQ(synack_unreachable(t->st, 0, &PEER, 0), -EINVAL);
+	CHECK_EQ(synack_unreachable(t->st, 0, &PEER, EHOSTUNREACH), -EINVAL);
+	CHECK_EQ(synack_unreachable(t->st, 0, &bad, -EHOSTUNREACH), -EINVAL);
+	CHECK_EQ(synack_unreachable(t->st, 0, &v6, -EHOSTUNREACH), -EAFNOSUPPORT);
+	t_counter(t, "NeighResFailed", 0);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(icmp_wire_emit_parse_round_trip);
@@ -957,5 +1056,10 @@ int main(void)
 	RUN(icmp_frag_needed_lowers_the_mss_and_resends);
 	RUN(icmp_frag_needed_never_goes_below_min_pmtu);
 	RUN(icmp_frag_needed_without_mtu_uses_the_rfc1191_plateaus);
+	RUN(neigh_syn_sent_unreachable_fails_the_connect_at_once);
+	RUN(neigh_established_unreachable_is_soft_and_reported_on_timeout);
+	RUN(neigh_syn_received_unreachable_returns_to_listen);
+	RUN(neigh_unreachable_without_a_connection_is_counted_and_ignored);
+	RUN(neigh_unreachable_bad_arguments_are_refused);
 	return check_summary("test_icmp");
 }
