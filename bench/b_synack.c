@@ -149,7 +149,8 @@ static int is_listener(const struct world *w, int s)
 /* Starts a connection from client c; returns the socket or a negative errno. */
 static int world_connect(struct world *w, int c)
 {
-	struct synack_endpoint peer = {.addr = SERVER_ADDR, .port = w->lport[w->rr++ % (unsigned)w->nlisten]};
+	struct synack_endpoint peer = {.addr = SERVER_ADDR,
+	                               .port = w->lport[w->rr++ % (unsigned)w->nlisten]};
 	int s = synack_socket(w->cli[c]);
 	if (s < 0)
 		return s;

@@ -321,7 +321,8 @@ int demo_run(const struct demo_opts *o, FILE *out, struct demo_result *res)
 	d->res = res;
 	d->lsock = d->sock[0] = d->sock[1] = -1;
 	d->ep[DEMO_CLIENT].addr = DEMO_CLIENT_ADDR;
-	d->ep[DEMO_SERVER] = (struct synack_endpoint){.addr = DEMO_SERVER_ADDR, .port = DEMO_SERVER_PORT};
+	d->ep[DEMO_SERVER] =
+	    (struct synack_endpoint){.addr = DEMO_SERVER_ADDR, .port = DEMO_SERVER_PORT};
 	render_log_init(&d->log);
 	snprintf(res->scenario, sizeof(res->scenario), "%s", name);
 	res->ok = 1;

@@ -382,7 +382,8 @@ int t_expect_at(struct t *t, const char *file, int line, const char *flags, uint
 	if (t->ip.src != T_US_ADDR || t->ip.dst != T_PEER_ADDR || g->dport != t->peer_port ||
 	    (t->our_port && g->sport != t->our_port)) {
 		char a[24], b[24];
-		struct synack_endpoint src = {.addr = t->ip.src, .port = g->sport}, dst = {.addr = t->ip.dst, .port = g->dport};
+		struct synack_endpoint src = {.addr = t->ip.src, .port = g->sport},
+		                       dst = {.addr = t->ip.dst, .port = g->dport};
 		check_fail(file, line, "segment from %s to %s: not on the scripted 4-tuple",
 		           synack_endpoint_str(&src, a, sizeof a),
 		           synack_endpoint_str(&dst, b, sizeof b));

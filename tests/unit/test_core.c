@@ -579,7 +579,8 @@ static void hash_tuples_differing_in_one_field_are_distinct(void)
 	struct htable t;
 	struct hnode n[6];
 	CHECK_EQ(htable_init(&t, hkey, 16), 0);
-	struct tuple base = {.laddr = addr_v4(0x0a000001), .raddr = addr_v4(0x0a000002), .lport = 80, .rport = 5000};
+	struct tuple base = {
+	    .laddr = addr_v4(0x0a000001), .raddr = addr_v4(0x0a000002), .lport = 80, .rport = 5000};
 	for (int i = 0; i < 6; i++)
 		n[i].key = base;
 	n[1].key.laddr.w[3]++;
@@ -609,7 +610,8 @@ static void hash_every_tuple_byte_affects_hash(void)
 	 * part of the tuple would not be hashed (or padding would be). */
 	struct htable t;
 	CHECK_EQ(htable_init(&t, hkey, 16), 0);
-	struct tuple base = {.laddr = addr_v4(0x0a000001), .raddr = addr_v4(0x0a000002), .lport = 80, .rport = 5000};
+	struct tuple base = {
+	    .laddr = addr_v4(0x0a000001), .raddr = addr_v4(0x0a000002), .lport = 80, .rport = 5000};
 	uint64_t h0 = htable_hash(&t, &base);
 	for (int b = 0; b < 8; b++) {
 		struct tuple k = base;

@@ -131,7 +131,8 @@ static void one_batch(struct world *w, int first)
 		k->s = -1;
 		k->c = synack_socket(w->a);
 		CHECK(k->c >= 0);
-		struct synack_endpoint peer = {.addr = ADDR_B, .port = k->kind == REFUSED ? CLOSED_PORT : PORT};
+		struct synack_endpoint peer = {.addr = ADDR_B,
+		                               .port = k->kind == REFUSED ? CLOSED_PORT : PORT};
 		CHECK_EQ(synack_connect(w->a, k->c, &peer), -EINPROGRESS);
 	}
 	run_ms(w, 50);

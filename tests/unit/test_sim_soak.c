@@ -769,7 +769,8 @@ static int run_seed(uint64_t seed, int verbose, struct run *r, struct outcome *o
 	/* Server: listen.  Client: connect. */
 	{
 		struct app *s = &r->app[SERVER], *c = &r->app[CLIENT];
-		struct synack_endpoint local = {.addr = ADDR_S, .port = PORT_S}, peer = {.addr = ADDR_S, .port = PORT_S};
+		struct synack_endpoint local = {.addr = ADDR_S, .port = PORT_S},
+		                       peer = {.addr = ADDR_S, .port = PORT_S};
 		s->listen_fd = synack_socket(r->st[SERVER]);
 		CHECK(s->listen_fd >= 0);
 		CHECK_EQ(synack_bind(r->st[SERVER], s->listen_fd, &local), 0);

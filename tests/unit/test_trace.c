@@ -59,7 +59,8 @@ static size_t exchange(uint32_t cap, struct synack_trace *out, size_t max, uint6
 	CHECK(synack_sim_add_host(p.sim, p.c, "client") >= 0);
 	CHECK(synack_sim_add_host(p.sim, p.s, "server") >= 0);
 	int l = synack_socket(p.s);
-	struct synack_endpoint any = {.addr = 0, .port = 80}, dst = {.addr = ADDR_S, .port = 80}, closed = {.addr = ADDR_S, .port = 81};
+	struct synack_endpoint any = {.addr = 0, .port = 80}, dst = {.addr = ADDR_S, .port = 80},
+	                       closed = {.addr = ADDR_S, .port = 81};
 	CHECK_EQ(synack_bind(p.s, l, &any), 0);
 	CHECK_EQ(synack_listen(p.s, l, 8), 0);
 	int cs = synack_socket(p.c);
