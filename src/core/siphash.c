@@ -112,6 +112,16 @@ uint64_t siphash13_words(const uint64_t k[2], const void *data, size_t len)
 	return siphash_kcd(k[0], k[1], data, len, 1, 3);
 }
 
+void siphash_derive_key(const uint8_t secret[16], uint8_t label, uint8_t out[16])
+{
+	uint8_t in[2] = {label, 0};
+	uint64_t a = siphash24(secret, in, sizeof(in));
+	in[1] = 1;
+	uint64_t b = siphash24(secret, in, sizeof(in));
+	memcpy(out, &a, 8);
+	memcpy(out + 8, &b, 8);
+}
+
 void siphash_key_words(const uint8_t key[16], uint64_t k[2])
 {
 	k[0] = load_le64(key);

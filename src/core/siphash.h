@@ -15,6 +15,9 @@ uint64_t siphash24(const uint8_t key[16], const void *data, size_t len);
  * they take this one; ISNs and ports keep SipHash-2-4.
  */
 uint64_t siphash13(const uint8_t key[16], const void *data, size_t len);
+/* A key for one use of a secret: SipHash-2-4 of the secret under label (and
+ * a counter), so that no two uses of one secret can be compared. */
+void siphash_derive_key(const uint8_t secret[16], uint8_t label, uint8_t out[16]);
 /* The key as the two little-endian words the hash starts from. */
 void siphash_key_words(const uint8_t key[16], uint64_t k[2]);
 /* siphash13 under a key already split into words (siphash_key_words). */

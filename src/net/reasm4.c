@@ -226,8 +226,8 @@ static int assemble(struct net_layer *st, struct reasm4_q *q, struct wire_ip4 *w
 }
 
 /* The state, made with the first fragment.  The table's key comes from the
- * stack's secret as synack_stack_new derives the others (SipHash of the
- * secret under a label of its own, 'f'). */
+ * stack's secret as synack_stack_new derives the others, under a label of
+ * its own, 'f'. */
 static struct reasm4 *state(struct net_layer *st)
 {
 	if (st->reasm)
@@ -235,12 +235,8 @@ static struct reasm4 *state(struct net_layer *st)
 	struct reasm4 *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	uint8_t key[16], in[2] = {'f', 0};
-	uint64_t a = siphash24(ENV(st)->cfg.secret, in, sizeof(in));
-	in[1] = 1;
-	uint64_t b = siphash24(ENV(st)->cfg.secret, in, sizeof(in));
-	memcpy(key, &a, 8);
-	memcpy(key + 8, &b, 8);
+	uint8_t key[16];
+	siphash_derive_key(ENV(st)->cfg.secret, 'f', key);
 	if (htable_init(&r->queues, key, 16) != 0) {
 		free(r);
 		return NULL;

@@ -174,16 +174,6 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 /* ------------------------------------------------------------------ */
 /* Lifecycle.                                                          */
 
-static void derive_key(const uint8_t secret[16], uint8_t label, uint8_t out[16])
-{
-	uint8_t in[2] = {label, 0};
-	uint64_t a = siphash24(secret, in, sizeof(in));
-	in[1] = 1;
-	uint64_t b = siphash24(secret, in, sizeof(in));
-	memcpy(out, &a, 8);
-	memcpy(out + 8, &b, 8);
-}
-
 struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *error)
 {
 	struct synack_stack *st;
@@ -202,10 +192,10 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 	struct tcp_layer *tl = &sl->tcp;
 	struct env *env = ENV(st);
 	env->cfg = *cfg;
-	derive_key(cfg->secret, 'i', tl->key_isn);
-	derive_key(cfg->secret, 'p', sl->key_port);
-	derive_key(cfg->secret, 'h', tl->key_hash);
-	derive_key(cfg->secret, 'c', tl->key_cookie);
+	siphash_derive_key(cfg->secret, 'i', tl->key_isn);
+	siphash_derive_key(cfg->secret, 'p', sl->key_port);
+	siphash_derive_key(cfg->secret, 'h', tl->key_hash);
+	siphash_derive_key(cfg->secret, 'c', tl->key_cookie);
 	net_layer_init(&tl->net);
 	if (tcp_layer_init(tl) != 0)
 		goto nomem_free;
