@@ -54,6 +54,7 @@ static const struct {
     F(invalid_ratelimit_ms),
     F(ipfrag_high_thresh),
     F(ipfrag_time_ms),
+    F(ipfrag_max_frags),
 };
 #undef F
 #define NFIELDS (sizeof(FIELDS) / sizeof(FIELDS[0]))

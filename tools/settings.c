@@ -58,6 +58,7 @@ static const struct setting SETTINGS[] = {
     MS(invalid_ratelimit_ms),
     BYTES(ipfrag_high_thresh),
     MS(ipfrag_time_ms),
+    NUMBER(ipfrag_max_frags),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

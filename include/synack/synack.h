@@ -147,6 +147,11 @@ struct synack_config {
 	 * when the fragment at offset 0 came.  Linux's ipfrag_time (30 s; RFC
 	 * 1122 3.3.2 suggests 60 to 120 s).  (default 30000, 1..3600000) */
 	uint32_t ipfrag_time_ms;
+	/* Fragments one datagram may arrive in; one more discards it.  Keeps
+	 * the sorted insert of a hostile order (every fragment placed before
+	 * all those held) bounded, as FreeBSD's maxfragsperpacket does: 64
+	 * covers 64 KiB at the IPv6 minimum MTU, 1280.  (default 64, 1..8192) */
+	uint32_t ipfrag_max_frags;
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
@@ -681,6 +686,8 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
  *  FRAG_TIMEOUT         an incomplete datagram discarded ipfrag_time_ms after
  *                       its first fragment came [IpReasmTimeout] (counted by
  *                       synack_advance).
+ *  FRAG_TOO_MANY        a fragment past ipfrag_max_frags of its datagram; the
+ *                       datagram is discarded [IpReasmFails].
  */
 #define SYNACK_DROPS(X)                                                                            \
 	X(NONE, "none")                                                                            \
@@ -741,7 +748,8 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
 	X(FRAG_BAD_END, "frag_bad_end")                                                            \
 	X(FRAG_BUDGET, "frag_budget")                                                              \
 	X(FRAG_EVICTED, "frag_evicted")                                                            \
-	X(FRAG_TIMEOUT, "frag_timeout")
+	X(FRAG_TIMEOUT, "frag_timeout")                                                            \
+	X(FRAG_TOO_MANY, "frag_too_many")
 
 enum synack_drop {
 #define SYNACK_DROP_ENUM(name, str) SYNACK_DROP_##name,

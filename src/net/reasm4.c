@@ -61,6 +61,7 @@ struct reasm4_q {
 	uint32_t received; /* payload bytes held */
 	uint32_t end;      /* the payload's length, once the last fragment came */
 	uint8_t has_end;
+	uint16_t nfrags; /* fragments held (at most ipfrag_max_frags) */
 	/* The header of the fragment at offset 0, 0 bytes until it came: the
 	 * reassembled datagram takes it (RFC 791 3.2: the first fragment's
 	 * options are the datagram's), and a timeout quotes it. */
@@ -276,6 +277,11 @@ int reasm4_input(struct net_layer *st, const struct wire_ip4 *ip, const uint8_t 
 		return SYNACK_DROP_FRAG_TOO_BIG;
 	}
 
+	/* Reassembly turned off: nothing is kept, not even the table. */
+	if (ENV(st)->cfg.ipfrag_high_thresh == 0) {
+		STAT_INC(st, IpReasmFails);
+		return SYNACK_DROP_FRAG_BUDGET;
+	}
 	r = state(st);
 	if (!r) {
 		STAT_INC(st, IpReasmFails);
@@ -295,8 +301,12 @@ int reasm4_input(struct net_layer *st, const struct wire_ip4 *ip, const uint8_t 
 	if (last ? (q->has_end ? end != q->end : end < held_end) : q->has_end && end > q->end)
 		return queue_fail(st, q, SYNACK_DROP_FRAG_BAD_END);
 
+	if (q->nfrags >= ENV(st)->cfg.ipfrag_max_frags)
+		return queue_fail(st, q, SYNACK_DROP_FRAG_TOO_MANY);
 	size_t need = sizeof(struct reasm4_frag) + len;
-	if (!make_room(st, q, need)) {
+	/* A datagram that could not fit even alone is refused before any
+	 * other is evicted for it. */
+	if (q->bytes + need > ENV(st)->cfg.ipfrag_high_thresh || !make_room(st, q, need)) {
 		/* This datagram alone does not fit: it never will. */
 		return queue_fail(st, q, SYNACK_DROP_FRAG_BUDGET);
 	}
@@ -310,6 +320,7 @@ int reasm4_input(struct net_layer *st, const struct wire_ip4 *ip, const uint8_t 
 		free(f);
 		return queue_fail(st, q, SYNACK_DROP_FRAG_OVERLAP);
 	}
+	q->nfrags++;
 	q->bytes += (uint32_t)need;
 	r->bytes += need;
 	q->received += len;

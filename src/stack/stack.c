@@ -64,6 +64,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->invalid_ratelimit_ms = 500;
 	cfg->ipfrag_high_thresh = 4u << 20;
 	cfg->ipfrag_time_ms = 30000;
+	cfg->ipfrag_max_frags = 64;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -168,6 +169,8 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	              cfg->ipfrag_high_thresh);
 	CHECK_SETTING(cfg->ipfrag_time_ms >= 1 && cfg->ipfrag_time_ms <= 3600000,
 	              "ipfrag_time_ms: %u is outside 1..3600000", cfg->ipfrag_time_ms);
+	CHECK_SETTING(cfg->ipfrag_max_frags >= 1 && cfg->ipfrag_max_frags <= 8192,
+	              "ipfrag_max_frags: %u is outside 1..8192", cfg->ipfrag_max_frags);
 	return 0;
 }
 

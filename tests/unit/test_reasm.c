@@ -419,6 +419,35 @@ static void reasm_budget_evicts_the_oldest_and_bounds_memory(void)
 	t_free(t);
 }
 
+/* A datagram may arrive in ipfrag_max_frags fragments, not one more: a
+ * hostile order (each fragment before all those held) then costs at most
+ * that many steps per fragment.  The datagram that passes it is discarded;
+ * another is untouched. */
+static void reasm_fragments_per_datagram_are_bounded(void)
+{
+	struct synack_config cfg;
+	t_config(&cfg);
+	cfg.ipfrag_max_frags = 4;
+	struct t *t = t_new_with(&cfg);
+	static uint8_t req[4000], other[4000];
+	size_t n = echo(req, 400, 3000); /* 3008 bytes of ICMP: 4 pieces of 800 */
+	CHECK_EQ(frags(t, req, n, 800, NULL), 0);
+	expect_echo_reply(t, req, n, 3);
+	/* The same size in 8 pieces of 400, the pieces from the back. */
+	size_t held = echo(other, 402, 3000);
+	CHECK_EQ(frag(t, other, 0, 400, 0, 0), 0); /* another datagram, held */
+	n = echo(req, 401, 3000);
+	size_t back[] = {7, 6, 5, 4, 3, 2, 1, 0};
+	CHECK_EQ(frags(t, req, n, 400, back), 0);
+	CHECK_EQ(ENV(t->st)->stats.drops[SYNACK_DROP_FRAG_TOO_MANY], 1);
+	t_expect_nothing(t);
+	/* The other datagram was not touched: its rest completes it. */
+	size_t rest = held - WIRE_IP4_HDR_LEN - 400;
+	CHECK_EQ(frag(t, other, 400, rest, 1, 0), 0);
+	expect_echo_reply(t, other, held, 3);
+	t_free(t);
+}
+
 /* A SYN in two fragments reaches the listener like any SYN. */
 static void reasm_fragmented_syn_reaches_the_listener(void)
 {
@@ -462,6 +491,7 @@ static void reasm_settings_are_checked(void)
 	cfg.addr = T_US_ADDR;
 	CHECK_EQ(cfg.ipfrag_high_thresh, 4u << 20);
 	CHECK_EQ(cfg.ipfrag_time_ms, 30000);
+	CHECK_EQ(cfg.ipfrag_max_frags, 64);
 	cfg.ipfrag_high_thresh = (1u << 30) + 1;
 	CHECK_EQ(synack_config_check(&cfg, msg, sizeof msg), -EINVAL);
 	CHECK(strstr(msg, "ipfrag_high_thresh") != NULL);
@@ -472,12 +502,19 @@ static void reasm_settings_are_checked(void)
 	CHECK(strstr(msg, "ipfrag_time_ms") != NULL);
 	cfg.ipfrag_time_ms = 3600001;
 	CHECK_EQ(synack_config_check(&cfg, msg, sizeof msg), -EINVAL);
+	cfg.ipfrag_time_ms = 30000;
+	cfg.ipfrag_max_frags = 0;
+	CHECK_EQ(synack_config_check(&cfg, msg, sizeof msg), -EINVAL);
+	CHECK(strstr(msg, "ipfrag_max_frags") != NULL);
+	cfg.ipfrag_max_frags = 8193;
+	CHECK_EQ(synack_config_check(&cfg, msg, sizeof msg), -EINVAL);
 }
 
 int main(void)
 {
 	RUN(reasm_ping_3000_in_order_is_answered_in_fragments);
 	RUN(reasm_pings_of_many_sizes_are_answered);
+	RUN(reasm_fragments_per_datagram_are_bounded);
 	RUN(reasm_reversed_and_shuffled_fragments_make_the_datagram);
 	RUN(reasm_interleaved_datagrams_are_kept_apart);
 	RUN(reasm_every_overlap_drops_the_datagram);
