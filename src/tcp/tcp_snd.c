@@ -128,6 +128,14 @@ static int txq_retransmitted(struct tcb *tcb, uint32_t from, uint32_t to)
 {
 	if (tcp_snd_records(tcb) == 0)
 		return -1; /* below snd_max there must be records */
+	/* Records never cover the SYN: a retransmission that starts at it
+	 * (a SYN-ACK and FIN sent again after a close in SYN-RECEIVED) marks
+	 * only what the records hold. */
+	uint32_t first = tcp_snd_record(tcb, 0)->seq;
+	if (seq_lt(from, first))
+		from = first;
+	if (!seq_lt(from, to))
+		return 0;
 	uint32_t i = txq_find(tcb, from);
 	if (tcp_snd_record(tcb, i)->seq != from) {
 		if (txq_split(tcb, i, from))

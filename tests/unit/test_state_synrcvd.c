@@ -265,6 +265,26 @@ static void syn_received_close_sends_fin_and_enters_fin_wait_1(void)
 	t_free(t);
 }
 
+/* CLOSE in SYN-RECEIVED after a simultaneous open, then a retransmission
+ * timeout: what is outstanding (SYN and FIN) is sent again, and once the
+ * peer acknowledges it all the connection holds no send-side memory (its
+ * transmit records, which never cover the SYN, are gone). */
+static void syn_received_close_then_timeout_keeps_no_records(void)
+{
+	struct t *t = t_new();
+	to_syn_received_active(t);
+	t_close(t);
+	t_expect(t, "F.", T_ISS + 1, 1001, 0);
+	t_at(t, 5000);
+	t_drain(t);
+	t_peer(t, ".", 1001, T_ISS + 2, 0);
+	t_state(t, SYNACK_FIN_WAIT_2);
+	struct synack_mem m;
+	synack_memory(t->st, &m);
+	CHECK_EQ_U64(m.buffers, 0);
+	t_free(t);
+}
+
 /* RFC 9293 3.10.5: ABORT in SYN-RECEIVED sends <SEQ=SND.NXT><CTL=RST>. */
 static void syn_received_abort_sends_rst(void)
 {
@@ -360,6 +380,7 @@ int main(void)
 	RUN(syn_received_syn_ack_retransmitted_then_given_up);
 	RUN(syn_received_ack_after_retransmission_establishes);
 	RUN(syn_received_close_sends_fin_and_enters_fin_wait_1);
+	RUN(syn_received_close_then_timeout_keeps_no_records);
 	RUN(syn_received_abort_sends_rst);
 	return check_summary("test_state_synrcvd");
 }
