@@ -459,6 +459,15 @@ struct tcp_rx {
 	struct tw *tw;
 };
 
+/* The connection an arriving segment belongs to, as we name it: our end
+ * (its destination) first. */
+static inline struct tuple tcp_seg_tuple(const struct wire_tcp *w)
+{
+	struct tuple t = {
+	    .laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
+	return t;
+}
+
 static inline int tcp_rx_has(const struct tcp_rx *s, uint8_t f)
 {
 	return (s->flags & f) != 0;

@@ -733,8 +733,7 @@ static struct tcp_verdict tcb_segment_arrives(struct tcb *tcb, struct tcp_rx *s)
 static struct tcp_verdict segment_arrives(struct tcp_layer *st, struct tcp_rx *s)
 {
 	const struct wire_tcp *w = s->w;
-	struct tuple key = {
-	    .laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
+	struct tuple key = tcp_seg_tuple(w);
 	struct hnode *n = htable_find(&st->conns, &key);
 	if (n) {
 		struct conn_head *h = container_of(n, struct conn_head, node);

@@ -127,10 +127,7 @@ static struct tcb *child_new(struct tcb *l, const struct tcp_rx *s)
 		tcp_tcb_free(c);
 		return NULL;
 	}
-	c->t.laddr = s->w->daddr;
-	c->t.lport = s->w->dport;
-	c->t.raddr = s->w->saddr;
-	c->t.rport = s->w->sport;
+	c->t = tcp_seg_tuple(s->w);
 	c->passive = 1;
 	c->opts = l->opts;
 	c->rcv_mss = l->rcv_mss;
@@ -153,8 +150,7 @@ void tcp_listen_send_cookie(struct tcb *l, const struct tcp_rx *s)
 {
 	struct tcp_layer *st = l->st;
 	const struct wire_tcp *w = s->w;
-	struct tuple t = {
-	    .laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
+	struct tuple t = tcp_seg_tuple(w);
 	struct wire_tcp_opts o;
 	memset(&o, 0, sizeof(o));
 	tcp_opt_syn(l, &o);
@@ -197,8 +193,7 @@ static struct tcp_verdict cookie_ack_arrives(struct tcb *l, struct tcp_rx *s, st
 {
 	struct tcp_layer *st = l->st;
 	const struct wire_tcp *w = s->w;
-	struct tuple t = {
-	    .laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
+	struct tuple t = tcp_seg_tuple(w);
 	uint32_t mss;
 	if (tcp_cookie_check(st, &t, s->seq - 1, s->ack - 1, &mss) != 0) {
 		STAT_INC(st, SyncookiesFailed);
@@ -272,8 +267,7 @@ struct tcp_verdict tcp_listen_segment_arrives(struct tcb *l, struct tcp_rx *s, u
 	    (ENV(st)->cfg.syncookies == 1 && q->syn_len >= synq_max)) {
 		s->irs = s->seq;
 		const struct wire_tcp *w = s->w;
-		struct tuple t = {
-		    .laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
+		struct tuple t = tcp_seg_tuple(w);
 		s->iss = tcp_cookie_make(st, &t, s->seq, tcp_opt_peer_mss(w));
 		l->cookie_sent = 1;
 		q->cookie_sent_at = ENV(st)->now;

@@ -185,8 +185,7 @@ void tcp_send_rst_for(struct tcb *tcb)
 
 void tcp_reset_reply(struct tcp_layer *st, const struct wire_tcp *w)
 {
-	struct tuple t = {
-	    .laddr = w->daddr, .raddr = w->saddr, .lport = w->dport, .rport = w->sport};
+	struct tuple t = tcp_seg_tuple(w);
 	uint32_t seg_len =
 	    w->data_len + !!(w->flags & SYNACK_TH_SYN) + !!(w->flags & SYNACK_TH_FIN);
 	/* RFC 9293 3.10.7.1: an incoming RST is discarded; otherwise, if the
