@@ -745,8 +745,9 @@ struct tcp_txq {
 	uint32_t spare;
 	struct tcp_txrec rec[];
 };
-/* Records in the first block, from the stack's txq_slab: a full initial
- * window (RFC 6928) fits.  Larger blocks come from the allocator. */
+/* Records in the first block, from the stack's txq_slab: the default
+ * initial window (init_cwnd 10, RFC 6928) fits; a larger init_cwnd or
+ * flight grows the block, doubling, from the allocator. */
 #define TCP_TXQ_FIRST_CAP 16u
 #define TCP_TXQ_FIRST_BYTES (sizeof(struct tcp_txq) + TCP_TXQ_FIRST_CAP * sizeof(struct tcp_txrec))
 /*
