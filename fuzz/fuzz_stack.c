@@ -136,8 +136,12 @@ static void pick_ep(struct world *w, struct synack_endpoint *ep)
 {
 	static const uint32_t addrs[] = {0, FUZZ_ADDR_A, FUZZ_ADDR_B, FUZZ_ADDR_RAW, 0xffffffffu};
 	uint8_t sel = u8(w);
+	memset(ep, 0, sizeof(*ep));
 	ep->addr = addrs[sel % 5];
 	ep->port = u16(w);
+	/* Now and then a family the stack refuses (IPv6, or none). */
+	if (sel >= 0xf0)
+		ep->family = (uint8_t)(sel & 1 ? SYNACK_AF_INET6 : sel);
 }
 
 static uint8_t pattern(uint64_t off)
@@ -436,7 +440,7 @@ static void check_stack(struct world *w, int h)
 		          'A' + h, s.IpInReceives, s.IpReasmOKs, ip_errs, s.IpReasmReqds, s.InErrs,
 		          s.InSegs, s.IcmpInMsgs);
 	uint64_t frag_drops = 0;
-	for (int i = SYNACK_DROP_FRAG_DF; i <= SYNACK_DROP_FRAG_TIMEOUT; i++)
+	for (int i = SYNACK_DROP_FRAG_DF; i <= SYNACK_DROP_FRAG_TOO_MANY; i++)
 		frag_drops += s.drops[i];
 	if (frag_drops != s.IpReasmFails || s.IpReasmTimeout != s.drops[SYNACK_DROP_FRAG_TIMEOUT])
 		fuzz_fail("stack %c: fragment drops %" PRIu64 " != IpReasmFails %" PRIu64, 'A' + h,

@@ -858,7 +858,9 @@ const char *synack_flags_str(uint8_t flags, char *buf, size_t len);
 const char *synack_strerror(int err);
 /* Parses "a.b.c.d" (port 0) or "a.b.c.d:port".  Returns 0 or -EINVAL. */
 int synack_endpoint_parse(const char *text, struct synack_endpoint *ep);
-/* Writes "a.b.c.d:port" into buf (>= 22 bytes) and returns buf. */
+/* Writes "a.b.c.d:port" into buf (>= 22 bytes) and returns buf; an IPv6
+ * endpoint as "[x:x:x:x:x:x:x:x]:port" (>= 48 bytes), an endpoint of no
+ * known family as "?". */
 const char *synack_endpoint_str(const struct synack_endpoint *ep, char *buf, size_t len);
 
 #if defined(__GNUC__)

@@ -568,6 +568,10 @@ int synack_endpoint_parse(const char *text, struct synack_endpoint *ep)
 			return -EINVAL;
 	if (port > 65535)
 		return -EINVAL;
+	/* Every field: the family (IPv4) and the unused IPv6 address too, so
+	 * that an endpoint parsed into uninitialised memory is whole. */
+	memset(ep, 0, sizeof(*ep));
+	ep->family = SYNACK_AF_INET;
 	ep->addr = (a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3];
 	ep->port = (uint16_t)port;
 	return 0;
@@ -578,6 +582,18 @@ const char *synack_endpoint_str(const struct synack_endpoint *ep, char *buf, siz
 	if (!buf || !len)
 		return buf;
 	if (!ep) {
+		snprintf(buf, len, "?");
+		return buf;
+	}
+	if (ep->family == SYNACK_AF_INET6) {
+		/* RFC 5952 6's bracketed form, the groups written out whole. */
+		const uint8_t *b = ep->addr6;
+		snprintf(buf, len, "[%x:%x:%x:%x:%x:%x:%x:%x]:%u", b[0] << 8 | b[1],
+		         b[2] << 8 | b[3], b[4] << 8 | b[5], b[6] << 8 | b[7], b[8] << 8 | b[9],
+		         b[10] << 8 | b[11], b[12] << 8 | b[13], b[14] << 8 | b[15], ep->port);
+		return buf;
+	}
+	if (ep->family != SYNACK_AF_INET) {
 		snprintf(buf, len, "?");
 		return buf;
 	}

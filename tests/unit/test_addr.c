@@ -153,6 +153,34 @@ static void api_refuses_endpoints_it_cannot_serve(void)
 	synack_stack_free(st);
 }
 
+/* An endpoint parsed into memory full of garbage is whole: IPv4, its
+ * unused IPv6 bytes zero, so connect takes it; the IPv6 form prints. */
+static void endpoint_parse_fills_every_field(void)
+{
+	struct synack_endpoint ep;
+	memset(&ep, 0xa5, sizeof(ep));
+	CHECK_EQ(synack_endpoint_parse("10.0.0.2:80", &ep), 0);
+	CHECK_EQ(ep.family, SYNACK_AF_INET);
+	CHECK(ep.addr == 0x0a000002 && ep.port == 80);
+	for (size_t i = 0; i < sizeof(ep.addr6); i++)
+		CHECK_EQ(ep.addr6[i], 0);
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.addr = 0x0a000001;
+	struct synack_stack *st = synack_stack_new(&cfg, NULL);
+	CHECK(st != NULL);
+	int s = synack_socket(st);
+	CHECK_EQ(synack_connect(st, s, &ep), -EINPROGRESS);
+	synack_stack_free(st);
+	char buf[64];
+	CHECK(strcmp(synack_endpoint_str(&ep, buf, sizeof buf), "10.0.0.2:80") == 0);
+	struct synack_endpoint v6 = {
+	    .port = 443, .family = SYNACK_AF_INET6, .addr6 = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}};
+	CHECK(strcmp(synack_endpoint_str(&v6, buf, sizeof buf), "[2001:db8:0:0:0:0:0:1]:443") == 0);
+	v6.family = 9;
+	CHECK(strcmp(synack_endpoint_str(&v6, buf, sizeof buf), "?") == 0);
+}
+
 int main(void)
 {
 	RUN(v4_addresses_are_v4_mapped);
@@ -162,5 +190,6 @@ int main(void)
 	RUN(pseudo_header_sums_of_both_families);
 	RUN(ipv6_tcp_segment_round_trips);
 	RUN(api_refuses_endpoints_it_cannot_serve);
+	RUN(endpoint_parse_fills_every_field);
 	return check_summary("test_addr");
 }
