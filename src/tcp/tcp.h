@@ -275,9 +275,9 @@ struct tcp_listen {
  * cookie ACK) that made it until accept() or its end; from the stack's
  * child_slab. */
 struct tcp_child {
-	struct tcb *listener;    /* the listener that made us */
-	struct tcb *prev, *next; /* listener's children (pending and ready) */
-	struct tcb *acq_next;    /* accept queue, oldest first */
+	struct tcb *listener;            /* the listener that made us */
+	struct tcb *prev, *next;         /* listener's children (pending and ready) */
+	struct tcb *acq_prev, *acq_next; /* accept queue, oldest first */
 	/* What a connection that ended while it waited in the accept queue
 	 * (CLOSED there, tcp_done) tells its socket at accept(): 0 or -errno. */
 	int err;

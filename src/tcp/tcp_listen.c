@@ -48,18 +48,17 @@ void tcp_unlink_child(struct tcb *tcb)
 		return;
 	struct tcp_listen *l = tcp_lsn(ch->listener);
 	if (tcb->in_acceptq) {
-		struct tcb **pp = &l->acq_head;
-		struct tcb *prev = NULL;
-		while (*pp && *pp != tcb) {
-			prev = *pp;
-			pp = &tcp_child(*pp)->acq_next;
-		}
-		if (*pp) {
-			*pp = ch->acq_next;
-			if (l->acq_tail == tcb)
-				l->acq_tail = prev;
-			l->acq_len--;
-		}
+		/* Doubly linked: closing a listener with a full accept queue
+		 * unlinks every child in O(1), not by a walk from the head. */
+		if (ch->acq_prev)
+			tcp_child(ch->acq_prev)->acq_next = ch->acq_next;
+		else
+			l->acq_head = ch->acq_next;
+		if (ch->acq_next)
+			tcp_child(ch->acq_next)->acq_prev = ch->acq_prev;
+		else
+			l->acq_tail = ch->acq_prev;
+		l->acq_len--;
 		tcb->in_acceptq = 0;
 	} else if (l->syn_len) {
 		l->syn_len--;
@@ -106,6 +105,8 @@ void tcp_acceptq_add(struct tcb *l, struct tcb *c)
 	struct tcp_listen *q = tcp_lsn(l);
 	q->syn_len--;
 	c->in_acceptq = 1;
+	tcp_child(c)->acq_prev = q->acq_tail;
+	tcp_child(c)->acq_next = NULL;
 	if (q->acq_tail)
 		tcp_child(q->acq_tail)->acq_next = c;
 	else

@@ -188,6 +188,48 @@ static void listen_stays_listening_after_accept(void)
 }
 
 /*
+ * The accept queue stays first-in first-out while children leave it from
+ * either end: accept() takes the oldest; closing the listener resets the
+ * rest newest first (its children list), each unlinked from the tail of the
+ * doubly linked queue (before, each unlink walked the queue from its head:
+ * O(backlog^2) for a full queue).
+ */
+static void listen_accept_queue_fifo_and_listener_close_resets_rest(void)
+{
+	struct t *t = t_new();
+	t_listen_backlog(t, 8);
+	for (int i = 0; i < 5; i++) {
+		t->peer_port = (uint16_t)(T_PEER_PORT + i);
+		t_forget_iss(t);
+		t_peer(t, "S", 1000, 0, 0);
+		t_expect(t, "S.", T_ISS, 1001, 0);
+		t_peer(t, ".", 1001, T_ISS + 1, 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		struct synack_endpoint peer;
+		int s = synack_accept(t->st, t->listener, &peer);
+		CHECK(s >= 0);
+		CHECK_EQ(peer.port, T_PEER_PORT + i);
+		CHECK_EQ(synack_close(t->st, s), 0);
+		t_drain(t); /* its FIN */
+	}
+	/* The listener, three queued, the two accepted in FIN-WAIT-1. */
+	struct synack_stats before;
+	synack_stats(t->st, &before);
+	CHECK_EQ_U64(before.conns_live, 6);
+	uint64_t rsts = t_counter_get(t, "OutRsts");
+	CHECK_EQ(synack_close(t->st, t->listener), 0);
+	t->listener = -1;
+	/* Each queued one reset, once. */
+	CHECK_EQ(t_drain(t), 3);
+	CHECK_EQ_U64(t_counter_get(t, "OutRsts"), rsts + 3);
+	struct synack_stats after;
+	synack_stats(t->st, &after);
+	CHECK_EQ_U64(after.conns_live, 2);
+	t_free(t);
+}
+
+/*
  * An accepted socket inherits its listener's options, as Linux's clone of
  * the listener does: SO_REUSEADDR above all, so that a restarted server
  * can bind its port while the old connections live.  The listener closes;
@@ -300,6 +342,7 @@ int main(void)
 	RUN(listen_fin_without_ack_is_dropped);
 	RUN(listen_syns_from_two_ports_make_two_connections);
 	RUN(listen_backlog_full_drops_syn);
+	RUN(listen_accept_queue_fifo_and_listener_close_resets_rest);
 	RUN(listen_accept_without_connection_would_block);
 	RUN(listen_send_fails);
 	RUN(listen_close_then_syn_gets_rst);
