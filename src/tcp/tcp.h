@@ -616,6 +616,10 @@ static inline uint64_t tcp_ofo_bytes(const struct tcp_layer *st, const struct of
  * two conversions below, where window scaling (RFC 7323 2.3) will apply
  * its shifts.
  */
+/* The smallest MSS we send with, whatever a peer's option or an ICMP
+ * message says: a tiny one must not make us loop over one-byte segments
+ * (Linux's tcp_min_snd_mss, for the same reason, CVE-2019-11479). */
+#define TCP_MIN_MSS 64u
 /* The options of our SYN or SYN-ACK (the MSS we can receive). */
 void tcp_opt_syn(const struct tcb *tcb, struct wire_tcp_opts *o);
 /* The MSS the peer announced, 536 when it said nothing (RFC 9293 3.7.1). */

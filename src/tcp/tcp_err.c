@@ -41,7 +41,8 @@ static int synchronized(int state)
 
 /*
  * RFC 1191: a router could not forward a datagram of ours with DF set.  The
- * network layer has already kept the path MTU at or above min_pmtu, so an
+ * network layer has already kept the path MTU at or above min_pmtu, and the
+ * MSS stays at or above TCP_MIN_MSS even when min_pmtu is as low as 68, so an
  * attacker who guesses the sequence number can slow the connection down,
  * not make it send 28-byte segments.  It never rises from an ICMP message
  * either.
@@ -55,6 +56,8 @@ static int path_mtu_reduced(struct tcb *tcb, uint32_t mtu)
 		return SYNACK_DROP_ICMP_IGNORED;
 	/* Our data segments carry no TCP options. */
 	uint32_t mss = mtu - (uint32_t)ip_hdr_len(&tcb->t.raddr) - WIRE_TCP_HDR_LEN;
+	if (mss < TCP_MIN_MSS)
+		mss = TCP_MIN_MSS;
 	if (mss >= tcb->snd_mss)
 		return SYNACK_DROP_NONE; /* already small enough: nothing to do */
 	tcb->snd_mss = mss;

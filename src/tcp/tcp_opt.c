@@ -20,10 +20,6 @@
 /* RFC 9293 3.7.1: the MSS assumed when the peer announces none. */
 #define DEFAULT_MSS 536u
 
-/* The smallest MSS we take from a peer: a tiny one must not make us loop
- * over one-byte segments. */
-#define MIN_MSS 64u
-
 void tcp_opt_syn(const struct tcb *tcb, struct wire_tcp_opts *o)
 {
 	/* RFC 9293 3.7.1: announce the MSS we can receive. */
@@ -42,6 +38,6 @@ void tcp_opt_learn(struct tcb *tcb, const struct wire_tcp *w)
 	tcb->snd_mss = tcp_opt_peer_mss(w);
 	if (tcb->snd_mss > tcb->rcv_mss)
 		tcb->snd_mss = tcb->rcv_mss;
-	if (tcb->snd_mss < MIN_MSS)
-		tcb->snd_mss = MIN_MSS;
+	if (tcb->snd_mss < TCP_MIN_MSS)
+		tcb->snd_mss = TCP_MIN_MSS;
 }

@@ -908,6 +908,28 @@ static void icmp_frag_needed_never_goes_below_min_pmtu(void)
 	t_free(t);
 }
 
+/* min_pmtu = 68 lets the path MTU fall to 68 (RFC 791), but the MSS stays
+ * at 64 (TCP_MIN_MSS): 28-byte segments would cost a segment per 28 bytes. */
+static void icmp_frag_needed_keeps_the_mss_floor_when_min_pmtu_is_68(void)
+{
+	struct synack_config cfg;
+	uint8_t seg[1600], e[256];
+	t_config(&cfg);
+	cfg.min_pmtu = 68;
+	struct t *t = t_new_with(&cfg);
+	t_establish_passive(t);
+	t_send(t, 100);
+	t_expect(t, "P.", T_ISS + 1, 1001, 100);
+	keep_sent(t, seg);
+	size_t m =
+	    error_about(e, sizeof e, seg, 28, WIRE_ICMP_DEST_UNREACH, WIRE_ICMP_FRAG_NEEDED, 68);
+	CHECK_EQ(t_input_raw(t, e, m), 0);
+	CHECK_EQ(mss_of(t), 64);
+	t_expect(t, ".", T_ISS + 1, 1001, 64);
+	t_expect(t, "P.", T_ISS + 65, 1001, 36);
+	t_free(t);
+}
+
 static void icmp_frag_needed_without_mtu_uses_the_rfc1191_plateaus(void)
 {
 	struct synack_config cfg;
@@ -1055,6 +1077,7 @@ int main(void)
 	RUN(icmp_error_about_a_time_wait_connection_is_dropped);
 	RUN(icmp_frag_needed_lowers_the_mss_and_resends);
 	RUN(icmp_frag_needed_never_goes_below_min_pmtu);
+	RUN(icmp_frag_needed_keeps_the_mss_floor_when_min_pmtu_is_68);
 	RUN(icmp_frag_needed_without_mtu_uses_the_rfc1191_plateaus);
 	RUN(neigh_syn_sent_unreachable_fails_the_connect_at_once);
 	RUN(neigh_established_unreachable_is_soft_and_reported_on_timeout);
