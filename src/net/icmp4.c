@@ -146,10 +146,11 @@ static int echo_reply(struct net_layer *st, const struct wire_ip4 *ip, const str
 	uint8_t hdr[WIRE_ICMP_HDR_LEN];
 	wire_icmp_emit_hdr(hdr, WIRE_ICMP_ECHO_REPLY, 0, m->rest,
 	                   wire_csum_add(0, m->data, m->data_len));
-	if (ip4_output_frags(st, ENV(st)->cfg.addr, ip->src, WIRE_IPPROTO_ICMP, hdr, sizeof(hdr),
-	                     m->data, m->data_len) != SYNACK_DROP_NONE) {
+	int reason = ip4_output_frags(st, ENV(st)->cfg.addr, ip->src, WIRE_IPPROTO_ICMP, hdr,
+	                              sizeof(hdr), m->data, m->data_len);
+	if (reason != SYNACK_DROP_NONE) {
 		STAT_INC(st, IcmpOutErrors);
-		return SYNACK_DROP_NO_MEMORY;
+		return reason;
 	}
 	STAT_INC(st, IcmpOutMsgs);
 	STAT_INC(st, IcmpOutEchoReps);

@@ -47,6 +47,21 @@ static int is_bad_source(uint32_t a)
 	return a == 0 || a == 0xffffffffu || (a >> 28) == 0xe || (a >> 24) == 0;
 }
 
+/*
+ * RFC 1122 3.2.2.1: Protocol Unreachable when the transport protocol is not
+ * supported.  We have no UDP either, so a UDP datagram gets this too rather
+ * than Port Unreachable.  answer: 0 for a fragment that is not the first.
+ */
+static int unknown_proto(struct net_layer *st, const struct wire_ip4 *ip, const uint8_t *pkt,
+                         int answer)
+{
+	STAT_INC(st, IpInUnknownProtos);
+	if (answer)
+		icmp_send_error(st, pkt, ip->total_len, WIRE_ICMP_DEST_UNREACH,
+		                WIRE_ICMP_PROTO_UNREACH, 0);
+	return ip4_drop(st, SYNACK_DROP_IP_NOT_TCP, ip);
+}
+
 int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_up *up)
 {
 	struct wire_ip4 ip;
@@ -68,6 +83,13 @@ int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
 		return ip4_drop(st, SYNACK_DROP_IP_BAD_SRC, &ip);
 	}
 	if (reason == SYNACK_DROP_IP_FRAGMENT) {
+		/* A fragment of a protocol we do not carry costs no state
+		 * either: every fragment names the protocol, and the first
+		 * (offset 0) holds the header and 8 bytes an error quotes
+		 * (RFC 792), so it alone gets the Protocol Unreachable the
+		 * whole datagram would have had; the others are dropped. */
+		if (ip.proto != WIRE_IPPROTO_TCP && ip.proto != WIRE_IPPROTO_ICMP)
+			return unknown_proto(st, &ip, pkt, (ip.frag & WIRE_IP4_OFFSET_MASK) == 0);
 		/* RFC 791 3.2, after the address checks (a fragment not for
 		 * us, or from a source no error may go to, costs no state):
 		 * held until its datagram is whole, which then goes on below
@@ -86,15 +108,8 @@ int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
 		reason = icmp_input(st, &ip, up);
 		return reason == SYNACK_DROP_NONE ? 0 : ip4_drop(st, reason, &ip);
 	}
-	if (ip.proto != WIRE_IPPROTO_TCP) {
-		/* RFC 1122 3.2.2.1: Protocol Unreachable when the transport
-		 * protocol is not supported.  We have no UDP either, so a
-		 * UDP datagram gets this too rather than Port Unreachable. */
-		STAT_INC(st, IpInUnknownProtos);
-		icmp_send_error(st, pkt, ip.total_len, WIRE_ICMP_DEST_UNREACH,
-		                WIRE_ICMP_PROTO_UNREACH, 0);
-		return ip4_drop(st, SYNACK_DROP_IP_NOT_TCP, &ip);
-	}
+	if (ip.proto != WIRE_IPPROTO_TCP)
+		return unknown_proto(st, &ip, pkt, 1);
 	reason = wire_tcp_parse(&ip, &up->tcp);
 	if (reason != SYNACK_DROP_NONE) {
 		/* RFC 4022 tcpInErrs: segments received in error. */
@@ -152,21 +167,43 @@ int ip4_output_frags(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t p
 	 * and their offset in 8-byte units.  DF is clear: these may be
 	 * fragmented again on the way. */
 	size_t per = room & ~(size_t)7;
+	size_t nfrags = (total + per - 1) / per;
+	/* The datagram leaves whole or not at all: a fragment lost to a full
+	 * outbox or to memory would make the others useless to the receiver
+	 * (they would wait out its reassembly timer), so every fragment is
+	 * made before any is queued. */
+	if (st->out_len + nfrags > ENV(st)->cfg.outbox_max) {
+		STAT_INC(st, IpOutDiscards);
+		return SYNACK_DROP_OUTBOX_FULL;
+	}
+	struct pkt *first = NULL, **link = &first;
 	uint16_t id = st->ip_id++;
-	STAT_INC(st, IpOutRequests);
 	for (size_t off = 0; off < total; off += per) {
 		size_t n = total - off < per ? total - off : per;
 		uint16_t frag = (uint16_t)(off / 8);
 		if (off + n < total)
 			frag |= WIRE_IP4_MF;
 		p = net_pkt_alloc(st);
-		if (!p)
+		if (!p) {
+			while (first) {
+				p = first->next;
+				net_pkt_free(st, first);
+				first = p;
+			}
 			return SYNACK_DROP_NO_MEMORY;
+		}
 		copy_span(p->data + WIRE_IP4_HDR_LEN, off, n, head, head_len, body);
 		wire_ip4_emit_frag(p->data, src, dst, proto, ENV(st)->cfg.ttl, id, n, frag);
 		p->len = (uint16_t)(n + WIRE_IP4_HDR_LEN);
+		*link = p;
+		link = &p->next;
+	}
+	STAT_INC(st, IpOutRequests);
+	while (first) {
+		p = first->next;
 		STAT_INC(st, IpFragCreates);
-		net_outbox_push(st, p);
+		net_outbox_push(st, first);
+		first = p;
 	}
 	STAT_INC(st, IpFragOKs);
 	return SYNACK_DROP_NONE;

@@ -25,8 +25,9 @@ void ip4_output(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t proto,
  * (body_len bytes, at most 65515 in all): in one datagram when it fits the
  * MTU, else in fragments (RFC 791 3.2; IpFragOKs, IpFragCreates).  Only
  * echo replies take this path: TCP sizes its segments by the MSS and sends
- * with DF.  Returns 0, or SYNACK_DROP_NO_MEMORY when a datagram could not
- * be allocated (fragments already queued still go).
+ * with DF.  Fragments leave all or none: returns 0, SYNACK_DROP_NO_MEMORY
+ * when one could not be allocated, or SYNACK_DROP_OUTBOX_FULL (counted in
+ * IpOutDiscards) when the outbox has no room for all of them.
  */
 int ip4_output_frags(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t proto,
                      const uint8_t *head, size_t head_len, const uint8_t *body, size_t body_len);

@@ -381,15 +381,20 @@ static void icmp_no_error_where_rfc1122_forbids_one(void)
 {
 	struct t *t = t_new();
 	uint8_t d[256], e[256];
-	/* Through synack_input: a fragment (held for reassembly, where no
-	 * error is sent until its time runs out), a datagram to broadcast,
-	 * one from a multicast source; IP drops each before ICMP could
-	 * answer. */
-	size_t n = proto_build(d, T_PEER_ADDR, T_US_ADDR, 17, 16);
+	/* Through synack_input: a fragment of TCP (held for reassembly,
+	 * where no error is sent until its time runs out), a fragment of
+	 * UDP other than the first (RFC 1122 3.2.2: no error for those), a
+	 * datagram to broadcast, one from a multicast source; IP drops each
+	 * before ICMP could answer. */
+	size_t n = proto_build(d, T_PEER_ADDR, T_US_ADDR, 6, 16);
 	wire_put16(d + 6, 0x2000); /* more fragments: the first fragment */
 	t_fix_ip_csum(d);
 	CHECK_EQ(t_input_raw(t, d, n), 0);
 	t_counter(t, "IpReasmReqds", 1);
+	n = proto_build(d, T_PEER_ADDR, T_US_ADDR, 17, 16);
+	wire_put16(d + 6, 0x2001); /* more fragments, offset 8 */
+	t_fix_ip_csum(d);
+	CHECK_EQ(t_input_raw(t, d, n), SYNACK_DROP_IP_NOT_TCP);
 	n = proto_build(d, T_PEER_ADDR, 0xffffffffu, 17, 16);
 	CHECK_EQ(t_input_raw(t, d, n), SYNACK_DROP_IP_NOT_FOR_US);
 	n = proto_build(d, 0xe0000005u, T_US_ADDR, 17, 16);

@@ -448,6 +448,53 @@ static void reasm_fragments_per_datagram_are_bounded(void)
 	t_free(t);
 }
 
+/* Fragments of a protocol we do not carry (UDP) are not reassembled: the
+ * first gets the Protocol Unreachable the datagram would have had (it
+ * holds what the error quotes), the others are dropped, and no state is
+ * kept for any of them. */
+static void reasm_udp_fragments_keep_no_state(void)
+{
+	struct t *t = t_new();
+	static uint8_t d[70000], payload[3000];
+	memset(payload, 0x5a, sizeof payload);
+	size_t n = dgram(d, 17, 77, payload, sizeof payload);
+	CHECK_EQ(frag(t, d, 1480, 1480, 0, 0), SYNACK_DROP_IP_NOT_TCP);
+	CHECK_EQ(reasm_mem(t), 0);
+	t_expect_nothing(t);
+	CHECK_EQ(frag(t, d, 0, 1480, 0, 0), SYNACK_DROP_IP_NOT_TCP);
+	t_expect_icmp(t, WIRE_ICMP_DEST_UNREACH, WIRE_ICMP_PROTO_UNREACH);
+	uint64_t freelist = reasm_mem(t); /* the error's datagram, kept for reuse */
+	CHECK_EQ(frag(t, d, 2960, n - 20 - 2960, 1, 0), SYNACK_DROP_IP_NOT_TCP);
+	t_expect_nothing(t);
+	CHECK_EQ(reasm_mem(t), freelist);
+	t_counter(t, "IpReasmReqds", 0);
+	t_counter(t, "IpInUnknownProtos", 3);
+	t_free(t);
+}
+
+/* A fragmented echo reply leaves whole or not at all: with room in the
+ * outbox for two of its three fragments, none is sent (the receiver could
+ * not use two), and it is counted. */
+static void reasm_fragmented_reply_without_outbox_room_sends_nothing(void)
+{
+	struct synack_config cfg;
+	t_config(&cfg);
+	cfg.outbox_max = 2;
+	struct t *t = t_new_with(&cfg);
+	static uint8_t req[70000];
+	size_t n = echo(req, 1, 3000);
+	CHECK_EQ(frags(t, req, n, 1480, NULL), SYNACK_DROP_OUTBOX_FULL);
+	CHECK_EQ(synack_output_pending(t->st), 0);
+	t_counter(t, "IpOutDiscards", 1);
+	t_counter(t, "IcmpOutErrors", 1);
+	t_counter(t, "IpFragCreates", 0);
+	/* One that fits in one datagram still goes. */
+	n = echo(req, 2, 100);
+	CHECK_EQ(frags(t, req, n, 1480, NULL), 0);
+	expect_echo_reply(t, req, n, 1);
+	t_free(t);
+}
+
 /* A SYN in two fragments reaches the listener like any SYN. */
 static void reasm_fragmented_syn_reaches_the_listener(void)
 {
@@ -524,6 +571,8 @@ int main(void)
 	RUN(reasm_timeout_without_first_fragment_sends_nothing);
 	RUN(reasm_timeout_follows_ipfrag_time_ms);
 	RUN(reasm_budget_evicts_the_oldest_and_bounds_memory);
+	RUN(reasm_udp_fragments_keep_no_state);
+	RUN(reasm_fragmented_reply_without_outbox_room_sends_nothing);
 	RUN(reasm_fragmented_syn_reaches_the_listener);
 	RUN(reasm_fragmented_segment_delivers_its_data);
 	RUN(reasm_settings_are_checked);
