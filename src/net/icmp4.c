@@ -144,8 +144,13 @@ int icmp_send_error(struct net_layer *st, const uint8_t *pkt, size_t len, uint8_
 static int echo_reply(struct net_layer *st, const struct wire_ip4 *ip, const struct wire_icmp *m)
 {
 	uint8_t hdr[WIRE_ICMP_HDR_LEN];
-	wire_icmp_emit_hdr(hdr, WIRE_ICMP_ECHO_REPLY, 0, m->rest,
-	                   wire_csum_add(0, m->data, m->data_len));
+	/* The request's checksum was verified, so its header and data sum to
+	 * zero (RFC 1071): the data's sum is the complement of the header's,
+	 * and a 64 KiB reply is not summed a second time (RFC 1624's
+	 * incremental update, in effect). */
+	uint32_t data_sum =
+	    wire_csum_fold(wire_csum_add(0, m->data - WIRE_ICMP_HDR_LEN, WIRE_ICMP_HDR_LEN));
+	wire_icmp_emit_hdr(hdr, WIRE_ICMP_ECHO_REPLY, 0, m->rest, data_sum);
 	int reason = ip4_output_frags(st, ENV(st)->cfg.addr, ip->src, WIRE_IPPROTO_ICMP, hdr,
 	                              sizeof(hdr), m->data, m->data_len);
 	if (reason != SYNACK_DROP_NONE) {
