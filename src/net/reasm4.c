@@ -16,7 +16,9 @@
  * MF came) and the bytes held add up to it.
  *
  * Limits.  Every queue and fragment counts against ipfrag_high_thresh by
- * the bytes it was allocated with.  A fragment that would pass it evicts
+ * what its allocation costs (alloc_cost: the allocator's chunk, not just
+ * the bytes asked for, so a flood of 8-byte fragments is counted at what
+ * it holds, as Linux counts an skb's truesize).  A fragment that would pass it evicts
  * the oldest queues first: they are the ones closest to their timeout and
  * least likely to complete, while a datagram that is arriving now usually
  * completes within a round trip.  Linux before 4.17 evicted the same way
@@ -77,6 +79,14 @@ static struct tuple frag_key(const struct wire_ip4 *ip)
 	                  .lport = ip->id,
 	                  .rport = ip->proto};
 	return k;
+}
+
+/* What malloc(n) holds: glibc's chunk, n plus a size word rounded up to 16
+ * bytes, at least 32; other allocators round alike. */
+static size_t alloc_cost(size_t n)
+{
+	size_t c = (n + sizeof(size_t) + 15) & ~(size_t)15;
+	return c < 32 ? 32 : c;
 }
 
 static void set_deadline(struct reasm4 *r)
@@ -144,7 +154,7 @@ static struct reasm4_q *queue_new(struct net_layer *st, const struct tuple *key)
 {
 	struct reasm4 *r = st->reasm;
 	struct reasm4_q *q;
-	if (!make_room(st, NULL, sizeof(*q)))
+	if (!make_room(st, NULL, alloc_cost(sizeof(*q))))
 		return NULL;
 	q = calloc(1, sizeof(*q));
 	if (!q)
@@ -154,7 +164,7 @@ static struct reasm4_q *queue_new(struct net_layer *st, const struct tuple *key)
 		free(q);
 		return NULL;
 	}
-	q->bytes = sizeof(*q);
+	q->bytes = (uint32_t)alloc_cost(sizeof(*q));
 	r->bytes += q->bytes;
 	q->expires = ENV(st)->now + (uint64_t)ENV(st)->cfg.ipfrag_time_ms * 1000u;
 	q->older = r->newest;
@@ -303,14 +313,14 @@ int reasm4_input(struct net_layer *st, const struct wire_ip4 *ip, const uint8_t 
 
 	if (q->nfrags >= ENV(st)->cfg.ipfrag_max_frags)
 		return queue_fail(st, q, SYNACK_DROP_FRAG_TOO_MANY);
-	size_t need = sizeof(struct reasm4_frag) + len;
+	size_t need = alloc_cost(sizeof(struct reasm4_frag) + len);
 	/* A datagram that could not fit even alone is refused before any
 	 * other is evicted for it. */
 	if (q->bytes + need > ENV(st)->cfg.ipfrag_high_thresh || !make_room(st, q, need)) {
 		/* This datagram alone does not fit: it never will. */
 		return queue_fail(st, q, SYNACK_DROP_FRAG_BUDGET);
 	}
-	struct reasm4_frag *f = malloc(need);
+	struct reasm4_frag *f = malloc(sizeof(struct reasm4_frag) + len);
 	if (!f)
 		return queue_fail(st, q, SYNACK_DROP_FRAG_BUDGET);
 	f->off = (uint16_t)off;

@@ -495,6 +495,22 @@ static void reasm_fragmented_reply_without_outbox_room_sends_nothing(void)
 	t_free(t);
 }
 
+/* The budget counts what an allocation holds, not the bytes asked for: an
+ * 8-byte fragment (24 bytes of list header and 8 of data) costs the 48-byte
+ * chunk malloc gives it, so a flood of tiny fragments cannot hold half as
+ * much again as ipfrag_high_thresh says. */
+static void reasm_tiny_fragments_count_their_allocation(void)
+{
+	struct t *t = t_new();
+	static uint8_t req[70000];
+	echo(req, 3, 3000);
+	CHECK_EQ(frag(t, req, 0, 8, 0, 0), 0);
+	uint64_t one = t->st->sock.tcp.net.reasm->bytes;
+	CHECK_EQ(frag(t, req, 16, 8, 0, 0), 0);
+	CHECK_EQ_U64(t->st->sock.tcp.net.reasm->bytes - one, 48);
+	t_free(t);
+}
+
 /* A SYN in two fragments reaches the listener like any SYN. */
 static void reasm_fragmented_syn_reaches_the_listener(void)
 {
@@ -573,6 +589,7 @@ int main(void)
 	RUN(reasm_budget_evicts_the_oldest_and_bounds_memory);
 	RUN(reasm_udp_fragments_keep_no_state);
 	RUN(reasm_fragmented_reply_without_outbox_room_sends_nothing);
+	RUN(reasm_tiny_fragments_count_their_allocation);
 	RUN(reasm_fragmented_syn_reaches_the_listener);
 	RUN(reasm_fragmented_segment_delivers_its_data);
 	RUN(reasm_settings_are_checked);
