@@ -73,6 +73,10 @@ struct tcp_layer {
 
 	/* The socket layer's one entry for TCP's news (enum tcp_sock_ev). */
 	void (*sock_event)(struct tcp_layer *tl, int sockfd, int ev, int err);
+
+	/* Congestion control (CUBIC): cfg.congestion_control resolved once,
+	 * at creation, to its place in tcp_cc.c's list. */
+	uint8_t cc_default;
 };
 _Static_assert(offsetof(struct tcp_layer, net) == 0, "a layer begins with the one below (env.h)");
 
@@ -123,6 +127,9 @@ struct tcp_opts {
 	uint32_t ka_idle_ms;      /* TCP_KEEPIDLE */
 	uint32_t ka_intvl_ms;     /* TCP_KEEPINTVL */
 	uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT, 0 = off */
+	/* TCP_CONGESTION: 1 + the algorithm's place in tcp_cc.c's list; 0
+	 * for the stack's congestion_control (tcp_layer.cc_default). */
+	uint8_t cc_algo;
 };
 
 /* An out-of-order segment held until the gap before it fills. */
@@ -897,6 +904,9 @@ void tcp_close_handle(struct tcb *tcb, unsigned how);
 void tcp_set_opts(struct tcb *tcb, const struct tcp_opts *opts, int push);
 /* TCP_MAXSEG on listener l: the MSS its future connections announce. */
 void tcp_set_maxseg(struct tcb *l, uint32_t mss);
+/* TCP_CONGESTION: the connection (or a listener's future children) uses
+ * algorithm algo (tcp_cc_lookup); a live connection switches at once. */
+void tcp_set_congestion(struct tcb *tcb, uint8_t algo);
 /* SO_RCVBUF, SO_SNDBUF: 0, or -1 when the buffer holds more than size. */
 int tcp_set_rcvbuf(struct tcb *tcb, uint32_t size);
 int tcp_set_sndbuf(struct tcb *tcb, uint32_t size);
