@@ -7,8 +7,8 @@
  * avoidance.  Only the initial slow start uses it (RFC 9406 4.3); it is
  * CC-neutral, so any algorithm keeps a struct tcp_hystart in its area.
  *
- * A round (RFC 9406 4.2) ends when the ACK covers windowEnd, SND.NXT at
- * the round's start.  Every ACK that gives an RTT sample (tcp_cc_ack.rtt_us,
+ * A round (RFC 9406 4.2) ends when windowEnd, SND.NXT at the round's
+ * start, is acknowledged.  Every ACK that gives an RTT sample (tcp_cc_ack.rtt_us,
  * one per ACK: the newest segment acknowledged) counts.
  */
 #include "tcp/tcp.h"
@@ -80,7 +80,10 @@ static int delay_increased(const struct tcp_hystart *h)
 uint32_t tcp_hystart_ack(struct tcb *tcb, struct tcp_hystart *h, const struct tcp_cc_ack *a)
 {
 	int limited = tcp_cc_cwnd_limited(tcb, a->flight_before);
-	if (h->phase != HYSTART_OFF && seq_geq(tcb->snd_una, h->window_end))
+	/* The round ends once windowEnd is acknowledged: the first ACK
+	 * beyond it (as Linux's after(snd_una, end_seq)) is for a segment
+	 * sent in the new round, and its sample belongs to it. */
+	if (h->phase != HYSTART_OFF && seq_gt(tcb->snd_una, h->window_end))
 		round_start(tcb, h);
 	if (h->phase == HYSTART_OFF || tcb->cwnd >= tcb->ssthresh)
 		return limited ? tcp_cc_slow_start(tcb, a->acked) : 0;
