@@ -124,12 +124,10 @@ struct tcp_opts {
 	uint8_t nodelay;          /* TCP_NODELAY: no Nagle */
 	uint8_t keepalive;        /* SO_KEEPALIVE */
 	uint8_t ka_cnt;           /* TCP_KEEPCNT */
+	uint8_t cc_algo;          /* TCP_CONGESTION: 1 + tcp_cc.c's index; 0 = congestion_control */
 	uint32_t ka_idle_ms;      /* TCP_KEEPIDLE */
 	uint32_t ka_intvl_ms;     /* TCP_KEEPINTVL */
 	uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT, 0 = off */
-	/* TCP_CONGESTION: 1 + the algorithm's place in tcp_cc.c's list; 0
-	 * for the stack's congestion_control (tcp_layer.cc_default). */
-	uint8_t cc_algo;
 };
 
 /* An out-of-order segment held until the gap before it fills. */
