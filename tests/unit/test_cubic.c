@@ -7,9 +7,14 @@
  * time and the ACK stream chosen by the test); HyStart++ and the socket
  * option through scripted segments.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "script.h"
+#include "soak.h"
+#include "synack/sim.h"
 #include "sock/sock.h"
 #include "tcp/tcp.h"
 
@@ -489,6 +494,92 @@ static void tcp_congestion_on_a_listener_and_from_the_config(void)
 	t_free(t);
 }
 
+/* Simulated transfers over a lossy bottleneck in which the client switches
+ * its algorithm at seeded moments, in slow start, in recovery, after
+ * timeouts: every byte arrives, in order, and both ends close. */
+static void live_switches_during_lossy_transfers_stay_byte_exact(void)
+{
+	static const char *const names[] = {"reno", "cubic"};
+	uint64_t total_switches = 0, total_steps = 0, retrans = 0;
+	for (uint64_t seed = 1; seed <= 12; seed++) {
+		uint64_t rng = seed;
+		struct synack_stack *st[2];
+		for (int h = 0; h < 2; h++) {
+			struct synack_config cfg;
+			int err = 0;
+			synack_config_default(&cfg);
+			cfg.addr = h ? 0x0a000002u : 0x0a000001u;
+			cfg.secret[0] = (uint8_t)seed;
+			cfg.syn_retries = cfg.synack_retries = cfg.orphan_retries = cfg.retries2 =
+			    60;
+			cfg.hystart = (uint32_t)(seed & 1);
+			st[h] = synack_stack_new(&cfg, &err);
+			CHECK(st[h] != NULL);
+		}
+		struct synack_sim *sim = synack_sim_new(seed);
+		int hc = synack_sim_add_host(sim, st[0], "client");
+		int hs = synack_sim_add_host(sim, st[1], "server");
+		struct synack_sim_path p;
+		memset(&p, 0, sizeof(p));
+		p.loss = 0.01 * (double)(seed % 4);
+		p.delay_us = 2000 + 3000 * (seed % 5);
+		p.rate_bps = 20000000;
+		p.queue_pkts = 20;
+		CHECK_EQ(synack_sim_set_path(sim, hc, hs, &p), 0);
+		CHECK_EQ(synack_sim_set_path(sim, hs, hc, &p), 0);
+		struct synack_endpoint srv = {.addr = 0x0a000002u, .port = 5001}, peer;
+		int lfd = synack_socket(st[1]);
+		CHECK_EQ(synack_bind(st[1], lfd, &srv), 0);
+		CHECK_EQ(synack_listen(st[1], lfd, 8), 0);
+		int cfd = synack_socket(st[0]);
+		CHECK_EQ(synack_connect(st[0], cfd, &srv), -EINPROGRESS);
+		size_t n = 400000 + soak_below(&rng, 400000), sent = 0, got = 0;
+		uint8_t *data = malloc(n), buf[4096];
+		CHECK(data != NULL);
+		for (size_t i = 0; i < n; i++)
+			data[i] = (uint8_t)soak_next(&rng);
+		int afd = -1, closed = 0, switches = 0;
+		for (uint64_t steps = 0; steps < 5000000 && got < n; steps++, total_steps++) {
+			if (synack_sim_step(sim) == SYNACK_NEVER)
+				break;
+			if (afd < 0)
+				afd = synack_accept(st[1], lfd, &peer);
+			if (soak_below(&rng, 3) == 0) {
+				const char *name = names[soak_below(&rng, 2)];
+				CHECK_EQ(
+				    synack_setsockopt_str(st[0], cfd, SYNACK_TCP_CONGESTION, name),
+				    0);
+				switches++;
+			}
+			ssize_t k = sent < n ? synack_send(st[0], cfd, data + sent, n - sent) : 0;
+			if (k > 0)
+				sent += (size_t)k;
+			if (sent == n && !closed) {
+				CHECK_EQ(synack_shutdown(st[0], cfd, SHUT_WR), 0);
+				closed = 1;
+			}
+			while (afd >= 0 && (k = synack_recv(st[1], afd, buf, sizeof(buf), 0)) > 0) {
+				CHECK_EQ(memcmp(buf, data + got, (size_t)k), 0);
+				got += (size_t)k;
+			}
+		}
+		CHECK_EQ(got, n);
+		CHECK(switches > 0);
+		total_switches += (uint64_t)switches;
+		struct synack_stats stats;
+		synack_stats(st[0], &stats);
+		retrans += stats.RetransSegs;
+		free(data);
+		synack_sim_free(sim);
+		synack_stack_free(st[0]);
+		synack_stack_free(st[1]);
+	}
+	printf("live switches: %llu in %llu steps, %llu segments retransmitted\n",
+	       (unsigned long long)total_switches, (unsigned long long)total_steps,
+	       (unsigned long long)retrans);
+	CHECK(retrans > 0); /* recovery ran between switches */
+}
+
 /* The ss-like listing shows cwnd, rtt and the algorithm. */
 static struct synack_conn listed;
 
@@ -534,6 +625,7 @@ int main(void)
 	RUN(tcp_congestion_sets_and_reads_by_name);
 	RUN(tcp_congestion_switches_a_live_connection);
 	RUN(tcp_congestion_on_a_listener_and_from_the_config);
+	RUN(live_switches_during_lossy_transfers_stay_byte_exact);
 	RUN(conns_list_cwnd_rtt_and_algorithm);
 	return check_summary("test_cubic");
 }
