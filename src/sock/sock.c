@@ -940,14 +940,16 @@ int synack_getsockopt_str(struct synack_stack *stack, int s, int opt, char *buf,
 		return -ENOPROTOOPT;
 	if (!buf || len == 0)
 		return -EINVAL;
-	uint8_t algo = so->opts.cc_algo ? (uint8_t)(so->opts.cc_algo - 1) : st->tcp.cc_default;
 	if (so->tcb) {
+		/* What the connection runs (or will, before the handshake). */
 		struct synack_tcp_info info;
+		memset(&info, 0, sizeof(info));
 		tcp_cc_info(so->tcb, &info);
 		snprintf(buf, len, "%s", info.congestion);
-	} else {
-		snprintf(buf, len, "%s", tcp_cc_name(algo));
+		return 0;
 	}
+	uint8_t algo = so->opts.cc_algo ? (uint8_t)(so->opts.cc_algo - 1) : st->tcp.cc_default;
+	snprintf(buf, len, "%s", tcp_cc_name(algo));
 	return 0;
 }
 
