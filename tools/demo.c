@@ -177,15 +177,26 @@ static void ss_line(void *ctx, const struct synack_conn *c)
 	uint64_t age = x->now >= c->state_since_us ? x->now - c->state_since_us : 0;
 	if (x->json) {
 		fprintf(x->out,
-		        "%s{\"state\":\"%s\",\"local\":\"%s\",\"peer\":\"%s\",\"age_us\":%llu}",
+		        "%s{\"state\":\"%s\",\"local\":\"%s\",\"peer\":\"%s\",\"age_us\":%llu",
 		        x->first ? "" : ",", synack_state_name(c->state), l, r,
 		        (unsigned long long)age);
+		/* A connection that sends: its window, RTT and algorithm. */
+		if (c->congestion[0])
+			fprintf(x->out, ",\"cwnd\":%u,\"rtt_us\":%u,\"congestion\":\"%s\"", c->cwnd,
+			        c->srtt_us, c->congestion);
+		fputc('}', x->out);
 		x->first = 0;
 		return;
 	}
-	fprintf(x->out, "  %-7s %-12s %-22s %-22s %6u %6u %11.3f s%s\n", x->host,
+	fprintf(x->out, "  %-7s %-12s %-22s %-22s %6u %6u %11.3f s%s", x->host,
 	        synack_state_name(c->state), l, r, (unsigned)c->recv_queue, (unsigned)c->send_queue,
 	        (double)age / 1e6, c->socket < 0 ? "  (orphan)" : "");
+	/* As `ss -ti`, on a line of its own: the algorithm, cwnd (bytes
+	 * here) and the RTT. */
+	if (c->congestion[0])
+		fprintf(x->out, "\n\t %s cwnd:%u rtt:%.3fms", c->congestion, c->cwnd,
+		        (double)c->srtt_us / 1000.0);
+	fputc('\n', x->out);
 }
 
 static void print_ss(struct demo *d, FILE *out)

@@ -482,14 +482,25 @@ static void table_row(void *ctx, const struct synack_conn *c)
 		/* The keys of `synack demo --json`'s conns, and the queues. */
 		fprintf(t->out,
 		        "%s{\"state\":\"%s\",\"local\":\"%s\",\"peer\":\"%s\",\"send_queue\":%u,"
-		        "\"recv_queue\":%u,\"age_us\":%llu}",
+		        "\"recv_queue\":%u,\"age_us\":%llu",
 		        t->n++ ? "," : "", synack_state_name(c->state), local, peer, c->send_queue,
 		        c->recv_queue, (unsigned long long)in);
+		/* A connection that sends: its window, RTT and algorithm. */
+		if (c->congestion[0])
+			fprintf(t->out, ",\"cwnd\":%u,\"rtt_us\":%u,\"congestion\":\"%s\"", c->cwnd,
+			        c->srtt_us, c->congestion);
+		fputc('}', t->out);
 		return;
 	}
-	fprintf(t->out, "%-12s %-21s %-21s %8u %8u %10llu.%03llus\n", synack_state_name(c->state),
+	fprintf(t->out, "%-12s %-21s %-21s %8u %8u %10llu.%03llus", synack_state_name(c->state),
 	        local, peer, c->send_queue, c->recv_queue, (unsigned long long)(in / 1000000),
 	        (unsigned long long)(in / 1000 % 1000));
+	/* As `ss -ti`, on a line of its own: the algorithm, cwnd (bytes
+	 * here) and the RTT. */
+	if (c->congestion[0])
+		fprintf(t->out, "\n\t %s cwnd:%u rtt:%.3fms", c->congestion, c->cwnd,
+		        (double)c->srtt_us / 1000.0);
+	fputc('\n', t->out);
 }
 
 /* Writes "name value" pairs, a handful per "counters:" line, or "name":value

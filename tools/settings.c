@@ -59,6 +59,7 @@ static const struct setting SETTINGS[] = {
     BYTES(ipfrag_high_thresh),
     MS(ipfrag_time_ms),
     NUMBER(ipfrag_max_frags),
+    NUMBER(hystart),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

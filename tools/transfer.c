@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "demo.h"
 #include "render.h"
+#include "settings.h"
 
 #define CLIENT_ADDR 0x0a000001u /* 10.0.0.1 */
 #define SERVER_ADDR 0x0a000002u /* 10.0.0.2 */
@@ -42,6 +43,7 @@ void transfer_usage(FILE *out)
 	        "usage: synack transfer [--bytes N] [--loss P] [--dup P] [--reorder P]\n"
 	        "                       [--delay-ms N] [--bw-mbps R] [--queue N] [--seed N] "
 	        "[--json]\n"
+	        "                       [--set NAME=VALUE]...\n"
 	        "\n"
 	        "Sends N bytes from a client (10.0.0.1) to a server (10.0.0.2:80), two synack\n"
 	        "stacks over the simulated network on a virtual clock.  The client closes once\n"
@@ -62,6 +64,8 @@ void transfer_usage(FILE *out)
 	        "                 %d; 0: unlimited); needs --bw-mbps\n"
 	        "  --seed N       seed of the network, the hosts' secrets and the payload\n"
 	        "                 (default 1); the same seed gives the same run\n"
+	        "  --set NAME=VALUE  a stack setting for both hosts, as synack serve --set\n"
+	        "                 (e.g. congestion_control=reno, hystart=0); up to %d\n"
 	        "  --json         every trace record as a JSON line (as synack demo --json),\n"
 	        "                 then one summary line:\n"
 	        "                 {\"ev\":\"summary\",\"ok\":..,\"bytes\":..,\"retransmits\":..,\n"
@@ -73,13 +77,15 @@ void transfer_usage(FILE *out)
 	        "every byte arrived intact and both ends reached CLOSED, 1 when not, 2 on bad\n"
 	        "usage.\n",
 	        TRANSFER_DEFAULT_BYTES, TRANSFER_DEFAULT_DELAY_MS, TRANSFER_MAX_DELAY_MS,
-	        TRANSFER_MIN_BW_MBPS, TRANSFER_MAX_BW_MBPS, TRANSFER_DEFAULT_QUEUE);
+	        TRANSFER_MIN_BW_MBPS, TRANSFER_MAX_BW_MBPS, TRANSFER_DEFAULT_QUEUE,
+	        TRANSFER_MAX_SETS);
 }
 
 int transfer_parse_args(int argc, char **argv, struct transfer_opts *o, char *err, size_t errlen)
 {
-	static const char *const VALUED[] = {"--bytes",    "--loss",    "--dup",   "--reorder",
-	                                     "--delay-ms", "--bw-mbps", "--queue", "--seed"};
+	static const char *const VALUED[] = {"--bytes",   "--loss",     "--dup",
+	                                     "--reorder", "--delay-ms", "--bw-mbps",
+	                                     "--queue",   "--seed",     "--set"};
 	int have_bw = 0;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -150,9 +156,26 @@ int transfer_parse_args(int argc, char **argv, struct transfer_opts *o, char *er
 			}
 			o->queue_pkts = (int64_t)u;
 			break;
-		default:
+		case 7:
 			bad = cli_flag_u64(f, val, UINT64_MAX, &o->seed, err, errlen);
 			break;
+		default: {
+			/* Checked now on a scratch configuration, applied to both
+			 * hosts at setup. */
+			struct synack_config scratch;
+			synack_config_default(&scratch);
+			scratch.addr = CLIENT_ADDR;
+			if (settings_parse(f, val, &scratch, err, errlen) < 0 ||
+			    synack_config_check(&scratch, err, errlen) != 0)
+				return -1;
+			if (o->nset == TRANSFER_MAX_SETS) {
+				snprintf(err, errlen, "%s: at most %d settings", f,
+				         TRANSFER_MAX_SETS);
+				return -1;
+			}
+			o->set[o->nset++] = val;
+			break;
+		}
 		}
 		if (bad)
 			return -1;
@@ -505,6 +528,9 @@ static int setup(struct xfer *x)
 	for (int h = 0; h < 2; h++) {
 		struct synack_config *c = &x->cfg[h];
 		synack_config_default(c);
+		char ignored[8];
+		for (int i = 0; i < o->nset; i++) /* checked by transfer_parse_args */
+			(void)settings_parse("--set", o->set[i], c, ignored, sizeof(ignored));
 		c->addr = h == DEMO_CLIENT ? CLIENT_ADDR : SERVER_ADDR;
 		cli_derive_secret(o->seed, h, c->secret);
 		c->trace_capacity = TRACE_CAPACITY;

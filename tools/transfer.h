@@ -30,6 +30,8 @@
 #define TRANSFER_CAP_US (24ull * 3600 * 1000000)
 
 /* What the user asked for. */
+#define TRANSFER_MAX_SETS 16
+
 struct transfer_opts {
 	uint64_t bytes;            /* payload size (default 1 MiB) */
 	uint64_t seed;             /* network, secrets and payload (default 1) */
@@ -39,6 +41,9 @@ struct transfer_opts {
 	int64_t queue_pkts;        /* bottleneck queue; -1: not given */
 	int json;                  /* trace as JSON lines, then a summary line */
 	int help;
+	/* --set NAME=VALUE, both hosts (e.g. congestion_control=reno). */
+	const char *set[TRANSFER_MAX_SETS];
+	int nset;
 };
 
 void transfer_opts_default(struct transfer_opts *o);

@@ -88,9 +88,11 @@ struct synack_config {
 	uint32_t outbox_max;         /* queued outgoing datagrams before drops (default 4096) */
 
 	/* Data transfer (RFC 5681, RFC 6928, RFC 1122 4.2.3.2, RFC 9293 3.8.6). */
-	uint32_t delack_ms;          /* delayed-ACK timeout; 0 acknowledges at once (default 40) */
-	uint32_t init_cwnd;          /* initial window in segments, RFC 6928 (default 10) */
-	char congestion_control[16]; /* "reno" (NewReno, RFC 5681 + RFC 6582; the default) */
+	uint32_t delack_ms; /* delayed-ACK timeout; 0 acknowledges at once (default 40) */
+	uint32_t init_cwnd; /* initial window in segments, RFC 6928 (default 10) */
+	/* "cubic" (RFC 9438; the default) or "reno" (NewReno, RFC 5681 + RFC
+	 * 6582); a socket may pick its own with SYNACK_TCP_CONGESTION. */
+	char congestion_control[16];
 	uint32_t keepalive_time_ms;  /* idle time before the first keepalive (default 7200000) */
 	uint32_t keepalive_intvl_ms; /* between unanswered keepalives (default 75000) */
 	uint32_t keepalive_probes;   /* unanswered keepalives before -ETIMEDOUT (default 9) */
@@ -152,6 +154,11 @@ struct synack_config {
 	 * all those held) bounded, as FreeBSD's maxfragsperpacket does: 64
 	 * covers 64 KiB at the IPv6 minimum MTU, 1280.  (default 64, 1..8192) */
 	uint32_t ipfrag_max_frags;
+
+	/* CUBIC and HyStart++ (RFC 9438, RFC 9406). */
+	/* HyStart++ in the initial slow start: leave it on a delay increase,
+	 * before the queue overflows (default 1; 0 is standard slow start). */
+	uint32_t hystart;
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
@@ -328,6 +335,8 @@ enum synack_sockopt {
 	SYNACK_TCP_KEEPINTVL,    /* int ms between probes (keepalive_intvl_ms) */
 	SYNACK_TCP_KEEPCNT,      /* int unanswered probes before -ETIMEDOUT (keepalive_probes) */
 	SYNACK_TCP_USER_TIMEOUT, /* int ms data may stay unacknowledged; 0 = retries2 rules */
+	/* Congestion control (CUBIC): */
+	SYNACK_TCP_CONGESTION, /* name ("cubic", "reno"): synack_setsockopt_str only */
 };
 /*
  * Sets an option (enum synack_sockopt); a connection takes a TCP option at
@@ -341,6 +350,19 @@ int synack_setsockopt(struct synack_stack *st, int s, int opt, int value);
  * connected; SYNACK_SO_ERROR takes the pending error).  Returns 0, -EINVAL
  * (value is NULL), -ENOPROTOOPT (an unknown option). */
 int synack_getsockopt(struct synack_stack *st, int s, int opt, int *value);
+/*
+ * The options that take a name (SYNACK_TCP_CONGESTION, as Linux's
+ * TCP_CONGESTION): set by name, which a live connection takes at once (its
+ * algorithm starts afresh from the current window) and a listener passes
+ * to the connections it makes.  Returns 0, -ENOENT (no algorithm of that
+ * name), -EINVAL (value NULL), -ENOPROTOOPT (not an option that takes a
+ * name).  synack_setsockopt and synack_getsockopt refuse these with
+ * -EINVAL.
+ */
+int synack_setsockopt_str(struct synack_stack *st, int s, int opt, const char *value);
+/* Reads the name into buf, NUL-terminated, cut to len - 1 characters (16
+ * always suffices).  Returns 0, -EINVAL (buf NULL or len 0), -ENOPROTOOPT. */
+int synack_getsockopt_str(struct synack_stack *st, int s, int opt, char *buf, size_t len);
 
 /* Readiness, as poll(2) reports it. */
 #define SYNACK_POLLIN 0x001
@@ -408,6 +430,17 @@ struct synack_tcp_info {
 	uint32_t send_queue;    /* bytes queued but not yet acknowledged */
 	uint32_t recv_queue;    /* bytes received and not yet read */
 	int soft_error;         /* last ICMP soft error (negative errno), 0 when none */
+	/* Congestion control (CUBIC, RFC 9438; HyStart++, RFC 9406). */
+	char congestion[16]; /* the algorithm's name, as TCP_CONGESTION reads it */
+	uint32_t cubic_wmax; /* CUBIC's W_max in bytes (0 before any congestion event) */
+	uint32_t cubic_k_ms; /* CUBIC's K, the time from W_max's reduction back to it */
+	int hystart;         /* enum synack_hystart (0 for an algorithm without it) */
+};
+/* Where HyStart++ is (RFC 9406). */
+enum synack_hystart {
+	SYNACK_HYSTART_OFF = 0, /* not in the initial slow start (or turned off) */
+	SYNACK_HYSTART_SS,      /* standard slow start, watching the RTT */
+	SYNACK_HYSTART_CSS,     /* Conservative Slow Start after a delay increase */
 };
 /* Fills *info for the socket's connection (TIME_WAIT included; state CLOSED
  * once it is gone).  Returns 0 or -EINVAL (info is NULL). */
@@ -429,6 +462,11 @@ struct synack_conn {
 	uint64_t state_since_us;
 	uint32_t send_queue, recv_queue;
 	int socket; /* owning socket, -1 for orphans, TIME_WAIT and pending SYNs */
+	/* Congestion control (CUBIC): 0 and "" where there is no connection
+	 * sending (listeners, TIME_WAIT). */
+	uint32_t cwnd;       /* bytes */
+	uint32_t srtt_us;    /* smoothed RTT, 0 before a sample */
+	char congestion[16]; /* the algorithm */
 };
 typedef void (*synack_conn_fn)(void *ctx, const struct synack_conn *conn);
 /* Calls fn for every listener, connection and TIME_WAIT record; returns the count. */
@@ -515,7 +553,10 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(PmtuReductions)                                                                          \
 	X(NeighResFailed) /* destinations a link could not resolve (synack_unreachable) */         \
 	X(AckSkippedSeq)  /* unacceptable pure ACKs left unanswered (invalid_ratelimit_ms) */      \
-	X(TraceLost)
+	X(TraceLost)                                                                               \
+	/* HyStart++ (RFC 9406): */                                                                \
+	X(TCPHystartDelayDetect) /* slow starts left on a delay increase */                        \
+	X(TCPHystartDelayCwnd)   /* the sum of cwnd (segments) at those exits */
 
 struct synack_stats {
 #define SYNACK_COUNTER_FIELD(name) uint64_t name;

@@ -5,6 +5,7 @@
  * the socket keeps what the application has not read yet and the error.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -854,6 +855,8 @@ int synack_setsockopt(struct synack_stack *stack, int s, int opt, int value)
 	}
 	case SYNACK_SO_ERROR:
 		return -ENOPROTOOPT;
+	case SYNACK_TCP_CONGESTION:
+		return -EINVAL; /* a name: synack_setsockopt_str */
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -904,9 +907,50 @@ int synack_getsockopt(struct synack_stack *stack, int s, int opt, int *value)
 	case SYNACK_SO_ERROR:
 		*value = take_error(so);
 		return 0;
+	case SYNACK_TCP_CONGESTION:
+		return -EINVAL; /* a name: synack_getsockopt_str */
 	default:
 		return -ENOPROTOOPT;
 	}
+}
+
+int synack_setsockopt_str(struct synack_stack *stack, int s, int opt, const char *value)
+{
+	struct sock_layer *st = sock_layer_of(stack);
+	SOCK_LOOKUP(so, st, s);
+	if (opt != SYNACK_TCP_CONGESTION)
+		return -ENOPROTOOPT;
+	if (!value)
+		return -EINVAL;
+	/* Linux's TCP_CONGESTION: the name is resolved here, once. */
+	int algo = tcp_cc_lookup(value);
+	if (algo < 0)
+		return -ENOENT;
+	so->opts.cc_algo = (uint8_t)(algo + 1);
+	if (so->tcb)
+		tcp_set_congestion(so->tcb, (uint8_t)algo);
+	return 0;
+}
+
+int synack_getsockopt_str(struct synack_stack *stack, int s, int opt, char *buf, size_t len)
+{
+	struct sock_layer *st = sock_layer_of(stack);
+	SOCK_LOOKUP(so, st, s);
+	if (opt != SYNACK_TCP_CONGESTION)
+		return -ENOPROTOOPT;
+	if (!buf || len == 0)
+		return -EINVAL;
+	if (so->tcb) {
+		/* What the connection runs (or will, before the handshake). */
+		struct synack_tcp_info info;
+		memset(&info, 0, sizeof(info));
+		tcp_cc_info(so->tcb, &info);
+		snprintf(buf, len, "%s", info.congestion);
+		return 0;
+	}
+	uint8_t algo = so->opts.cc_algo ? (uint8_t)(so->opts.cc_algo - 1) : st->tcp.cc_default;
+	snprintf(buf, len, "%s", tcp_cc_name(algo));
+	return 0;
 }
 
 uint32_t synack_events(struct synack_stack *stack, int s)

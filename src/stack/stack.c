@@ -48,7 +48,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->outbox_max = 4096;
 	cfg->delack_ms = 40;
 	cfg->init_cwnd = 10;
-	memcpy(cfg->congestion_control, "reno", 5);
+	memcpy(cfg->congestion_control, "cubic", 6);
 	cfg->keepalive_time_ms = 7200000;
 	cfg->keepalive_intvl_ms = 75000;
 	cfg->keepalive_probes = 9;
@@ -65,6 +65,8 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->ipfrag_high_thresh = 4u << 20;
 	cfg->ipfrag_time_ms = 30000;
 	cfg->ipfrag_max_frags = 64;
+	/* CUBIC and HyStart++ */
+	cfg->hystart = 1;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -171,6 +173,8 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	              "ipfrag_time_ms: %u is outside 1..3600000", cfg->ipfrag_time_ms);
 	CHECK_SETTING(cfg->ipfrag_max_frags >= 1 && cfg->ipfrag_max_frags <= 8192,
 	              "ipfrag_max_frags: %u is outside 1..8192", cfg->ipfrag_max_frags);
+	CHECK_SETTING(cfg->hystart <= 1,
+	              "hystart: %u is not 0 (standard slow start) or 1 (HyStart++)", cfg->hystart);
 	return 0;
 }
 

@@ -73,6 +73,10 @@ struct tcp_layer {
 
 	/* The socket layer's one entry for TCP's news (enum tcp_sock_ev). */
 	void (*sock_event)(struct tcp_layer *tl, int sockfd, int ev, int err);
+
+	/* Congestion control (CUBIC): cfg.congestion_control resolved once,
+	 * at creation, to its place in tcp_cc.c's list. */
+	uint8_t cc_default;
 };
 _Static_assert(offsetof(struct tcp_layer, net) == 0, "a layer begins with the one below (env.h)");
 
@@ -120,6 +124,7 @@ struct tcp_opts {
 	uint8_t nodelay;          /* TCP_NODELAY: no Nagle */
 	uint8_t keepalive;        /* SO_KEEPALIVE */
 	uint8_t ka_cnt;           /* TCP_KEEPCNT */
+	uint8_t cc_algo;          /* TCP_CONGESTION: 1 + tcp_cc.c's index; 0 = congestion_control */
 	uint32_t ka_idle_ms;      /* TCP_KEEPIDLE */
 	uint32_t ka_intvl_ms;     /* TCP_KEEPINTVL */
 	uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT, 0 = off */
@@ -901,6 +906,9 @@ void tcp_close_handle(struct tcb *tcb, unsigned how);
 void tcp_set_opts(struct tcb *tcb, const struct tcp_opts *opts, int push);
 /* TCP_MAXSEG on listener l: the MSS its future connections announce. */
 void tcp_set_maxseg(struct tcb *l, uint32_t mss);
+/* TCP_CONGESTION: the connection (or a listener's future children) uses
+ * algorithm algo (tcp_cc_lookup); a live connection switches at once. */
+void tcp_set_congestion(struct tcb *tcb, uint8_t algo);
 /* SO_RCVBUF, SO_SNDBUF: 0, or -1 when the buffer holds more than size. */
 int tcp_set_rcvbuf(struct tcb *tcb, uint32_t size);
 int tcp_set_sndbuf(struct tcb *tcb, uint32_t size);

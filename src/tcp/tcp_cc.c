@@ -3,15 +3,16 @@
  * initial window, slow start, the restart window), and the delivery of
  * recovery's signals to the connection's algorithm.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "tcp/tcp.h"
 
-static const struct tcp_cc_ops *const algorithms[] = {&tcp_cc_reno};
+/* Reno first: it is what a connection falls back to. */
+static const struct tcp_cc_ops *const algorithms[] = {&tcp_cc_reno, &tcp_cc_cubic};
 _Static_assert(sizeof(algorithms) / sizeof(algorithms[0]) <= 256, "tcb->cc_algo is 8 bits");
 
-/* The algorithm's place in the list, or -1 when there is none by that name. */
-static int cc_index(const char *name)
+int tcp_cc_lookup(const char *name)
 {
 	for (size_t i = 0; i < sizeof(algorithms) / sizeof(algorithms[0]); i++)
 		if (strcmp(algorithms[i]->name, name) == 0)
@@ -21,7 +22,7 @@ static int cc_index(const char *name)
 
 const struct tcp_cc_ops *tcp_cc_find(const char *name)
 {
-	int i = cc_index(name);
+	int i = tcp_cc_lookup(name);
 	return i < 0 ? NULL : algorithms[i];
 }
 
@@ -58,10 +59,9 @@ static uint32_t initial_window(const struct tcb *tcb)
 void tcp_cc_init(struct tcb *tcb)
 {
 	const struct tcp_layer *st = tcb->st;
-	/* The configuration was checked; when the name is not found (never)
-	 * the first algorithm, Reno, is used. */
-	int i = cc_index(ENV(st)->cfg.congestion_control);
-	tcb->cc_algo = i < 0 ? 0 : (uint8_t)i;
+	/* TCP_CONGESTION when the application set it, else the stack's
+	 * congestion_control, both resolved to the index already. */
+	tcb->cc_algo = tcb->opts.cc_algo ? (uint8_t)(tcb->opts.cc_algo - 1) : st->cc_default;
 	/* RFC 5681 3.1: IW (RFC 6928: init_cwnd segments), but one segment
 	 * when the SYN or SYN-ACK had to be sent again. */
 	tcb->cwnd = tcb->total_retrans ? tcb->snd_mss : initial_window(tcb);
@@ -84,6 +84,39 @@ void tcp_cc_event(struct tcb *tcb, const struct tcp_cc_event *ev)
 {
 	if (cc_ops(tcb)->event)
 		cc_ops(tcb)->event(tcb, ev);
+}
+
+void tcp_cc_switch(struct tcb *tcb, uint8_t algo)
+{
+	/* Linux keeps cwnd and ssthresh and lets the new algorithm start
+	 * from them; it is not slow start again. */
+	tcb->cc_algo = algo;
+	cc_ops(tcb)->init(tcb, ENV(tcb->st)->now);
+}
+
+uint32_t tcp_cc_undo_cwnd(struct tcb *tcb)
+{
+	return cc_ops(tcb)->undo_cwnd ? cc_ops(tcb)->undo_cwnd(tcb) : tcb->cwnd;
+}
+
+int tcp_cc_running(const struct tcb *tcb)
+{
+	/* tcp_cc_init runs when the handshake completes (or at a close in
+	 * SYN-RECEIVED, which goes to FIN-WAIT-1); the sender exists by then. */
+	return tcb->sender && tcb->state != SYNACK_SYN_SENT && tcb->state != SYNACK_SYN_RECEIVED &&
+	       tcb->state != SYNACK_LISTEN;
+}
+
+void tcp_cc_info(const struct tcb *tcb, struct synack_tcp_info *info)
+{
+	int running = tcp_cc_running(tcb);
+	/* Before the handshake, the algorithm the connection will use. */
+	uint8_t i = running             ? tcb->cc_algo
+	            : tcb->opts.cc_algo ? (uint8_t)(tcb->opts.cc_algo - 1)
+	                                : tcb->st->cc_default;
+	snprintf(info->congestion, sizeof(info->congestion), "%s", algorithms[i]->name);
+	if (running && algorithms[i]->info)
+		algorithms[i]->info(tcb, info);
 }
 
 void tcp_cc_idle_restart(struct tcb *tcb, const struct tcp_cc_event *ev)

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 struct tcb;
+struct synack_tcp_info;
 
 /* Room for an algorithm's state: Linux's CUBIC (struct bictcp) needs about
  * 64 bytes with HyStart. */
@@ -77,13 +78,26 @@ struct tcp_cc_ops {
 	 * connection: grow cwnd where the algorithm's rules say so. */
 	void (*ack)(struct tcb *tcb, const struct tcp_cc_ack *ack);
 	/* Loss detected (recovery entry, or the first timeout of a
-	 * segment): the new ssthresh. */
+	 * segment), or an ECN-Echo: the new ssthresh.  Asked once per
+	 * reduction; an algorithm treats them alike (RFC 9438 4.6 applies to
+	 * ECN as to loss), ev->signal says which it was. */
 	uint32_t (*ssthresh)(struct tcb *tcb, const struct tcp_cc_event *ev);
 	/* Optional: told of every signal of enum tcp_cc_signal. */
 	void (*event)(struct tcb *tcb, const struct tcp_cc_event *ev);
+	/* Optional: the last reduction was spurious (RFC 9438 4.9): put the
+	 * algorithm's state back and return the cwnd to restore. */
+	uint32_t (*undo_cwnd)(struct tcb *tcb);
+	/* Optional: its state for synack_tcp_info (cubic_wmax, cubic_k_ms,
+	 * hystart). */
+	void (*info)(const struct tcb *tcb, struct synack_tcp_info *info);
 };
 
 const struct tcp_cc_ops *tcp_cc_find(const char *name);
+/* The algorithm's place in the list (what tcb->cc_algo and
+ * tcp_opts.cc_algo hold), or -1 when none has that name.  Names are
+ * resolved once: at stack creation for congestion_control, and when
+ * TCP_CONGESTION is set; connections keep the index. */
+int tcp_cc_lookup(const char *name);
 /* The name of algorithm i, NULL past the last (for error messages). */
 const char *tcp_cc_name(size_t i);
 
@@ -94,6 +108,13 @@ void tcp_cc_event(struct tcb *tcb, const struct tcp_cc_event *ev);
 /* RFC 5681 4.1: the restart window after an idle period, then the
  * algorithm's CC_SIG_IDLE_RESTART. */
 void tcp_cc_idle_restart(struct tcb *tcb, const struct tcp_cc_event *ev);
+/* A spurious reduction is undone (RFC 9438 4.9): the cwnd to go back to,
+ * from the algorithm (the current cwnd when it has no undo). */
+uint32_t tcp_cc_undo_cwnd(struct tcb *tcb);
+/* TCP_CONGESTION on a live connection: the connection takes algorithm
+ * algo (tcp_cc_lookup), set up afresh with cwnd and ssthresh as they are
+ * (Linux's tcp_reinit_congestion_control). */
+void tcp_cc_switch(struct tcb *tcb, uint8_t algo);
 
 /* Helpers for algorithms. */
 /* RFC 5681 3.1 slow start with RFC 3465 appropriate byte counting (L = 2
@@ -104,6 +125,49 @@ uint32_t tcp_cc_slow_start(struct tcb *tcb, uint32_t acked);
  * tcp_cc_flight (bytes sent and not yet acknowledged) are inline in tcp.h,
  * after struct tcb: every ACK asks them. */
 
+/* HyStart++ (RFC 9406, tcp_hystart.c): slow start that leaves early on a
+ * delay increase, for any algorithm (it is CC-neutral).  The algorithm
+ * keeps this in its area and calls tcp_hystart_ack instead of
+ * tcp_cc_slow_start. */
+struct tcp_hystart {
+	uint32_t window_end;           /* windowEnd: SND.NXT when the round began */
+	uint32_t last_round_min_rtt;   /* lastRoundMinRTT, microseconds (UINT32_MAX: none) */
+	uint32_t cur_round_min_rtt;    /* currentRoundMinRTT */
+	uint32_t css_baseline_min_rtt; /* cssBaselineMinRtt (UINT32_MAX: not in CSS) */
+	uint8_t rtt_sample_count;      /* rttSampleCount (saturates) */
+	uint8_t css_rounds;            /* rounds spent in CSS */
+	uint8_t phase;                 /* enum tcp_hystart_phase */
+};
+enum tcp_hystart_phase {
+	HYSTART_OFF, /* not the initial slow start, or the setting is 0 */
+	HYSTART_SS,  /* standard slow start, watching the delay */
+	HYSTART_CSS, /* Conservative Slow Start (RFC 9406 4.2) */
+};
+void tcp_hystart_init(struct tcb *tcb, struct tcp_hystart *h);
+/* An ACK in slow start (cwnd < ssthresh): cwnd grows as RFC 9406 4.2
+ * says.  Returns the acked bytes slow start did not use, as
+ * tcp_cc_slow_start. */
+uint32_t tcp_hystart_ack(struct tcb *tcb, struct tcp_hystart *h, const struct tcp_cc_ack *a);
+/* A reduction (loss or ECN) ends HyStart++ for the connection (RFC 9406
+ * 4.3: only the initial slow start uses it). */
+static inline void tcp_hystart_stop(struct tcp_hystart *h)
+{
+	h->phase = HYSTART_OFF;
+}
+
+/* The algorithm's fields of synack_tcp_info (its name, its state). */
+void tcp_cc_info(const struct tcb *tcb, struct synack_tcp_info *info);
+/* Has tcp_cc_init run for the connection (its algorithm's area is set up)? */
+int tcp_cc_running(const struct tcb *tcb);
+
+/* CUBIC's arithmetic (cc_cubic.c), open to the tests: floor(cbrt(x)); K
+ * of RFC 9438 eq. 2 in 1/1024 s for windows in bytes; W_cubic(t) of eq. 1
+ * in bytes for t and K in 1/1024 s. */
+uint32_t tcp_cubic_root(uint64_t x);
+uint32_t tcp_cubic_k(uint32_t w_max, uint32_t cwnd_epoch, uint32_t mss);
+uint64_t tcp_cubic_window(uint32_t w_max, uint32_t k, uint64_t t, uint32_t mss);
+
 extern const struct tcp_cc_ops tcp_cc_reno;
+extern const struct tcp_cc_ops tcp_cc_cubic;
 
 #endif

@@ -20,6 +20,9 @@ int tcp_layer_init(struct tcp_layer *tl)
 	slab_init(&tl->tw_slab, sizeof(struct tw), 1024);
 	slab_init(&tl->buf_slab, RING_FIRST_ALLOC, 256);
 	slab_init(&tl->ofo_slab, sizeof(struct ofo_seg) + ENV(tl)->cfg.mtu, 256);
+	/* The configuration was checked, so the name is known. */
+	int cc = tcp_cc_lookup(ENV(tl)->cfg.congestion_control);
+	tl->cc_default = cc < 0 ? 0 : (uint8_t)cc;
 	if (htable_init(&tl->conns, tl->key_hash, 64) != 0)
 		return -ENOMEM;
 	if (htable_init(&tl->listeners, tl->key_hash, 16) != 0) {

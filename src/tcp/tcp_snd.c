@@ -175,18 +175,25 @@ void tcp_snd_sent(struct tcb *tcb, uint32_t seq, uint32_t used)
 }
 
 /* The records of what snd_una now covers go; one cut by it keeps its
- * unacknowledged end.  With nothing outstanding the block is freed. */
-static void txq_trim(struct tcb *tcb)
+ * unacknowledged end.  With nothing outstanding the block is freed.
+ * Returns 1 with *sent_at the send time of the newest acknowledged record
+ * when none of them was sent twice (Karn: the ACK may be for either
+ * copy), else 0. */
+static int txq_trim(struct tcb *tcb, uint64_t *sent_at)
 {
 	struct tcp_txq *q = tcb->sender->txq;
+	int timed = 0, ambiguous = 0;
 	if (q) {
 		while (q->count) {
 			struct tcp_txrec *r = &q->rec[q->head];
+			if (!seq_lt(r->seq, tcb->snd_una))
+				break;
+			ambiguous |= r->flags & TXREC_RETRANS;
+			*sent_at = r->xmit_at;
+			timed = 1;
 			if (seq_gt(r->seq + r->len, tcb->snd_una)) {
-				if (seq_lt(r->seq, tcb->snd_una)) {
-					r->len = (uint16_t)(r->len - (tcb->snd_una - r->seq));
-					r->seq = tcb->snd_una;
-				}
+				r->len = (uint16_t)(r->len - (tcb->snd_una - r->seq));
+				r->seq = tcb->snd_una;
 				break;
 			}
 			q->head = (q->head + 1) & (q->cap - 1);
@@ -199,6 +206,7 @@ static void txq_trim(struct tcb *tcb)
 	}
 	if (tcb->snd_una == tcb->snd_max)
 		tcb->txq_untracked = 0;
+	return timed && !ambiguous;
 }
 
 void tcp_snd_acked(struct tcb *tcb, uint32_t ack)
@@ -218,7 +226,8 @@ void tcp_snd_acked(struct tcb *tcb, uint32_t ack)
 	    .ca_state = tcb->ca_state,
 	};
 	tcb->snd_una = ack;
-	txq_trim(tcb);
+	uint64_t sent_at = 0;
+	int sampled = txq_trim(tcb, &sent_at);
 	/* After a timeout snd_nxt went back; what the peer already has
 	 * need not be sent again. */
 	if (seq_gt(ack, tcb->snd_nxt))
@@ -228,6 +237,14 @@ void tcp_snd_acked(struct tcb *tcb, uint32_t ack)
 		tcp_rtt_sample(tcb, r);
 		a.rtt_us = r ? r : 1;
 		tcb->rtt_timing = 0;
+	}
+	/* Congestion control takes a sample from every ACK that gives one
+	 * (HyStart++ counts them per round, RFC 9406 4.2): the newest
+	 * segment acknowledged, as Linux's ca_rtt_us.  The RTO estimator
+	 * above keeps its one timed segment per round trip. */
+	if (sampled) {
+		uint64_t r = ENV(st)->now - sent_at;
+		a.rtt_us = r == 0 ? 1 : r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
 	}
 	tcb->backoff = 0;
 	tcb->unacked_since = ENV(st)->now;

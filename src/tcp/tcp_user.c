@@ -279,6 +279,14 @@ void tcp_set_maxseg(struct tcb *l, uint32_t mss)
 	l->rcv_mss = mss;
 }
 
+void tcp_set_congestion(struct tcb *tcb, uint8_t algo)
+{
+	tcb->opts.cc_algo = (uint8_t)(algo + 1);
+	/* Before the handshake completes tcp_cc_init will read it. */
+	if (tcp_cc_running(tcb))
+		tcp_cc_switch(tcb, algo);
+}
+
 int tcp_set_rcvbuf(struct tcb *tcb, uint32_t size)
 {
 	return ring_set_cap(&tcb->rcv_buf, size);
@@ -316,6 +324,7 @@ void tcp_status(const struct tcb *t, struct synack_tcp_info *info)
 	info->send_queue = t->snd_buf.len;
 	info->recv_queue = t->rcv_buf.len;
 	info->soft_error = tcp_soft_err(t);
+	tcp_cc_info(t, info);
 }
 
 /* The TIME-WAIT record the demux node n is, or NULL. */
@@ -360,6 +369,14 @@ static void tcb_conn(const struct tcb *t, struct synack_conn *c)
 	c->socket = t->sockfd;
 	c->send_queue = t->snd_buf.len;
 	c->recv_queue = tcp_lsn(t) ? tcp_lsn(t)->acq_len : t->rcv_buf.len;
+	if (tcp_cc_running(t)) {
+		struct synack_tcp_info info;
+		memset(&info, 0, sizeof(info));
+		tcp_cc_info(t, &info);
+		c->cwnd = t->cwnd;
+		c->srtt_us = t->srtt_us;
+		memcpy(c->congestion, info.congestion, sizeof(c->congestion));
+	}
 }
 
 static void walk_conn(void *ctx, struct hnode *n)

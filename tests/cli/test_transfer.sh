@@ -37,7 +37,7 @@ command -v python3 >/dev/null 2>&1 && has_python=1
 # Help.
 if "$synack" --help | grep -q transfer; then ok; else bad "synack --help does not mention transfer"; fi
 if "$synack" transfer --help >"$tmp/help"; then ok; else bad "synack transfer --help exited $?"; fi
-for flag in --bytes --loss --dup --reorder --delay-ms --bw-mbps --queue --seed --json; do
+for flag in --bytes --loss --dup --reorder --delay-ms --bw-mbps --queue --seed --set --json; do
 	if grep -q -- "$flag" "$tmp/help"; then ok; else bad "transfer --help lacks $flag"; fi
 done
 
@@ -175,6 +175,27 @@ else
 	fi
 fi
 
+# --set reaches both stacks: the same lossy path with Reno and with CUBIC
+# (the default) both arrive intact; their ssthresh after the losses differ
+# (flight / 2 against 0.7 flight, RFC 5681 against RFC 9438).
+path="--bytes 300000 --bw-mbps 10 --queue 20 --loss 0.005 --json"
+# shellcheck disable=SC2086 # the arguments are words
+"$synack" transfer $path --set congestion_control=reno --set hystart=0 | tail -n 1 >"$tmp/reno"
+rc_reno=$?
+# shellcheck disable=SC2086
+"$synack" transfer $path | tail -n 1 >"$tmp/cubic"
+if [ "$(str client_state "$tmp/reno")" = CLOSED ] && [ "$(str client_state "$tmp/cubic")" = CLOSED ] &&
+	[ $rc_reno -eq 0 ] && grep -q '"ok":true' "$tmp/reno" && grep -q '"ok":true' "$tmp/cubic"; then
+	ok
+else
+	bad "transfer with --set congestion_control=reno or the default failed"
+fi
+s_reno=$(num ssthresh "$tmp/reno")
+s_cubic=$(num ssthresh "$tmp/cubic")
+if [ -n "$s_reno" ] && [ -n "$s_cubic" ] && [ "$s_reno" != "$s_cubic" ]; then ok; else
+	bad "reno and cubic end with the same ssthresh ($s_reno, $s_cubic): --set not applied?"
+fi
+
 # Bad usage: exit 2 and a message on stderr.
 expect_usage_error() {
 	"$synack" transfer "$@" >"$tmp/out" 2>"$tmp/err"
@@ -198,6 +219,10 @@ expect_usage_error --dup abc
 expect_usage_error --reorder 2
 expect_usage_error --delay-ms -1
 expect_usage_error --delay-ms 60001
+expect_usage_error --set congestion_control=vegas
+expect_usage_error --set hystart=2
+expect_usage_error --set no_such_setting=1
+expect_usage_error --set hystart
 expect_usage_error --delay-ms 2.5
 expect_usage_error --bw-mbps 0
 expect_usage_error --bw-mbps -3

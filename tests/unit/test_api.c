@@ -800,7 +800,7 @@ MUT(min_pmtu_big, min_pmtu, 1501)
 
 static void mut_cc_unknown(struct synack_config *c)
 {
-	memcpy(c->congestion_control, "cubic", 6);
+	memcpy(c->congestion_control, "vegas", 6);
 }
 
 static void mut_cc_unterminated(struct synack_config *c)
@@ -1028,14 +1028,14 @@ static void api_names_in_and_out_of_range(void)
 #undef COUNT_ONE
 	CHECK(n >= 41);
 	CHECK_STR(synack_counter_name(0), "ActiveOpens");
-	CHECK_STR(synack_counter_name(n - 1), "TraceLost");
+	CHECK_STR(synack_counter_name(n - 1), "TCPHystartDelayCwnd");
 	CHECK(synack_counter_name(n) == NULL);
 	CHECK(synack_counter_name(SIZE_MAX) == NULL);
 	struct synack_stats s;
 	memset(&s, 0, sizeof s);
 	s.ActiveOpens = 7;
 	s.CurrEstab = 9;
-	s.TraceLost = 11;
+	s.TCPHystartDelayCwnd = 11;
 	CHECK_EQ_U64(synack_counter_value(&s, 0), 7);
 	CHECK_EQ_U64(synack_counter_value(&s, 4), 9);
 	CHECK_STR(synack_counter_name(4), "CurrEstab");

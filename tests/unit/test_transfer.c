@@ -442,6 +442,18 @@ static void fill(struct t *t, int n, int sent)
 	t_expect_nothing(t);
 }
 
+/* Reno with standard slow start (hystart 0): the arithmetic of RFC 5681,
+ * RFC 3465 and RFC 6582 these tests spell out.  CUBIC and HyStart++, the
+ * defaults, have their own tests (test_cubic.c). */
+static struct t *t_new_reno(void)
+{
+	struct synack_config cfg;
+	t_config(&cfg);
+	memcpy(cfg.congestion_control, "reno", 5);
+	cfg.hystart = 0;
+	return t_new_with(&cfg);
+}
+
 /* RFC 6928: ten segments at first; slow start adds what each ACK covers
  * (RFC 3465, at most 2 SMSS per ACK). */
 static void initial_window_is_ten_segments_then_slow_start(void)
@@ -467,7 +479,7 @@ static void initial_window_is_ten_segments_then_slow_start(void)
  * recovery with cwnd = min(ssthresh, flight + SMSS) (RFC 6582). */
 static void fast_retransmit_and_newreno_recovery(void)
 {
-	struct t *t = t_new();
+	struct t *t = t_new_reno();
 	t_establish_active(t);
 	fill(t, 12, 10);
 	/* Segments 0 and 3 are lost; 1, 2, 4 ... 9 arrive: duplicate ACKs. */
@@ -508,7 +520,7 @@ static void fast_retransmit_and_newreno_recovery(void)
  * after SND.UNA sent again in slow start (go-back-N). */
 static void timeout_restarts_from_snd_una_in_slow_start(void)
 {
-	struct t *t = t_new();
+	struct t *t = t_new_reno();
 	t_establish_active(t);
 	fill(t, 4, 4);
 	t_at(t, 200);
@@ -541,7 +553,7 @@ static void timeout_restarts_from_snd_una_in_slow_start(void)
 /* RFC 5681 4.1: idle for longer than the RTO, the window restarts at IW. */
 static void restart_after_idle(void)
 {
-	struct t *t = t_new();
+	struct t *t = t_new_reno();
 	t_establish_active(t);
 	fill(t, 10, 10);
 	t_peer(t, ".", 1001, T_ISS + 1 + 10 * T_MSS, 0);

@@ -1,0 +1,120 @@
+/*
+ * HyStart++ (RFC 9406): slow start that watches the round trip time and,
+ * when it rises by more than a threshold between rounds, leaves standard
+ * slow start for Conservative Slow Start (CSS) before the queue overflows;
+ * if the RTT falls again the exit was spurious and slow start resumes.
+ * After CSS_ROUNDS rounds of CSS the connection goes to congestion
+ * avoidance.  Only the initial slow start uses it (RFC 9406 4.3); it is
+ * CC-neutral, so any algorithm keeps a struct tcp_hystart in its area.
+ *
+ * A round (RFC 9406 4.2) ends when windowEnd, SND.NXT at the round's
+ * start, is acknowledged.  Every ACK that gives an RTT sample (tcp_cc_ack.rtt_us,
+ * one per ACK: the newest segment acknowledged) counts.
+ */
+#include "tcp/tcp.h"
+
+/* RFC 9406 4.3, the constants. */
+#define MIN_RTT_THRESH 4000u  /* 4 ms, in microseconds */
+#define MAX_RTT_THRESH 16000u /* 16 ms */
+#define MIN_RTT_DIVISOR 8u
+#define N_RTT_SAMPLE 8u
+#define CSS_GROWTH_DIVISOR 4u
+#define CSS_ROUNDS 5u
+/* Bound on the per-ACK increase in SMSS: 8 for a sender that does not pace. */
+#define L 8u
+
+#define RTT_INFINITY UINT32_MAX
+
+_Static_assert((int)HYSTART_OFF == (int)SYNACK_HYSTART_OFF &&
+                   (int)HYSTART_SS == (int)SYNACK_HYSTART_SS &&
+                   (int)HYSTART_CSS == (int)SYNACK_HYSTART_CSS,
+               "synack_tcp_info.hystart shows the phase as it is");
+
+void tcp_hystart_init(struct tcb *tcb, struct tcp_hystart *h)
+{
+	/* RFC 9406 4.3: only while ssthresh is at its initial, arbitrarily
+	 * high value, and only when the setting allows it. */
+	int on = ENV(tcb->st)->cfg.hystart && tcb->ssthresh == UINT32_MAX;
+	h->phase = (uint8_t)(on ? HYSTART_SS : HYSTART_OFF);
+	h->window_end = tcb->snd_nxt;
+	h->last_round_min_rtt = RTT_INFINITY;
+	h->cur_round_min_rtt = RTT_INFINITY;
+	h->css_baseline_min_rtt = RTT_INFINITY;
+	h->rtt_sample_count = 0;
+	h->css_rounds = 0;
+}
+
+/* RFC 9406 4.2: at the start of each round in slow start and CSS. */
+static void round_start(struct tcb *tcb, struct tcp_hystart *h)
+{
+	h->last_round_min_rtt = h->cur_round_min_rtt;
+	h->cur_round_min_rtt = RTT_INFINITY;
+	h->rtt_sample_count = 0;
+	h->window_end = tcb->snd_nxt;
+	if (h->phase != HYSTART_CSS)
+		return;
+	/* CSS lasts at most CSS_ROUNDS rounds, the partial round it began
+	 * in counting; then congestion avoidance: ssthresh = cwnd. */
+	if (h->css_rounds >= CSS_ROUNDS) {
+		tcb->ssthresh = tcb->cwnd;
+		h->phase = HYSTART_OFF;
+		return;
+	}
+	h->css_rounds++;
+}
+
+/* RFC 9406 4.2: the delay increase that ends standard slow start. */
+static int delay_increased(const struct tcp_hystart *h)
+{
+	if (h->rtt_sample_count < N_RTT_SAMPLE || h->cur_round_min_rtt == RTT_INFINITY ||
+	    h->last_round_min_rtt == RTT_INFINITY)
+		return 0;
+	uint32_t thresh = h->last_round_min_rtt / MIN_RTT_DIVISOR;
+	if (thresh > MAX_RTT_THRESH)
+		thresh = MAX_RTT_THRESH;
+	if (thresh < MIN_RTT_THRESH)
+		thresh = MIN_RTT_THRESH;
+	return (uint64_t)h->cur_round_min_rtt >= (uint64_t)h->last_round_min_rtt + thresh;
+}
+
+uint32_t tcp_hystart_ack(struct tcb *tcb, struct tcp_hystart *h, const struct tcp_cc_ack *a)
+{
+	int limited = tcp_cc_cwnd_limited(tcb, a->flight_before);
+	/* The round ends once windowEnd is acknowledged: the first ACK
+	 * beyond it (as Linux's after(snd_una, end_seq)) is for a segment
+	 * sent in the new round, and its sample belongs to it. */
+	if (h->phase != HYSTART_OFF && seq_gt(tcb->snd_una, h->window_end))
+		round_start(tcb, h);
+	if (h->phase == HYSTART_OFF || tcb->cwnd >= tcb->ssthresh)
+		return limited ? tcp_cc_slow_start(tcb, a->acked) : 0;
+	if (a->rtt_us) {
+		if (a->rtt_us < h->cur_round_min_rtt)
+			h->cur_round_min_rtt = a->rtt_us;
+		if (h->rtt_sample_count < UINT8_MAX)
+			h->rtt_sample_count++;
+	}
+	if (limited) {
+		/* cwnd = cwnd + min(N, L * SMSS), divided by
+		 * CSS_GROWTH_DIVISOR in CSS. */
+		uint64_t inc =
+		    a->acked < (uint64_t)L * tcb->snd_mss ? a->acked : (uint64_t)L * tcb->snd_mss;
+		if (h->phase == HYSTART_CSS)
+			inc /= CSS_GROWTH_DIVISOR;
+		uint64_t w = tcb->cwnd + inc;
+		tcb->cwnd = w < tcb->ssthresh ? (uint32_t)w : tcb->ssthresh;
+	}
+	if (h->phase == HYSTART_SS && delay_increased(h)) {
+		h->css_baseline_min_rtt = h->cur_round_min_rtt;
+		h->phase = HYSTART_CSS;
+		h->css_rounds = 1;
+		STAT_INC(tcb->st, TCPHystartDelayDetect);
+		ENV(tcb->st)->stats.TCPHystartDelayCwnd += tcb->cwnd / tcb->snd_mss;
+	} else if (h->phase == HYSTART_CSS && h->rtt_sample_count >= N_RTT_SAMPLE &&
+	           h->cur_round_min_rtt < h->css_baseline_min_rtt) {
+		/* The RTT fell below the baseline: the exit was spurious;
+		 * slow start resumes, HyStart++ included. */
+		h->css_baseline_min_rtt = RTT_INFINITY;
+		h->phase = HYSTART_SS;
+	}
+	return 0;
+}
