@@ -206,6 +206,7 @@ static void settings_are_bounds_checked(void)
 	    {&lc.arp_queue_len, UINT32_MAX, 1025, "arp_queue_len"},
 	    {&lc.arp_cache_max, 0, 65537, "arp_cache_max"},
 	    {&lc.read_batch, 0, 65537, "read_batch"},
+	    {&lc.txqueuelen, UINT32_MAX, 1000001, "txqueuelen"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint32_t keep = *cases[i].field;
@@ -365,6 +366,26 @@ static void one_turn_drains_a_burst_and_writes_as_it_reads(void)
 	close(sv[1]);
 }
 
+/* A wrapped descriptor is not a device: it has no queue length or kernel
+ * counters to give, and says so. */
+static void wrapped_descriptor_has_no_device_queue(void)
+{
+	int sv[2];
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	struct host h;
+	host_open(&h, sv[0], 0x0a070002, NULL);
+	struct synack_link_device_stats ds;
+	CHECK_EQ(synack_link_txqueuelen(h.link), -ENODEV);
+	CHECK_EQ(synack_link_set_txqueuelen(h.link, 1000), -ENODEV);
+	CHECK_EQ(synack_link_set_txqueuelen(h.link, 0), -EINVAL);
+	CHECK_EQ(synack_link_set_txqueuelen(h.link, 1000001), -EINVAL);
+	CHECK_EQ(synack_link_device_stats(h.link, &ds), -ENODEV);
+	CHECK_EQ(synack_link_device_stats(NULL, &ds), -EINVAL);
+	CHECK_EQ(synack_link_txqueuelen(NULL), -EINVAL);
+	host_close(&h);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	RUN(two_stacks_over_tap_links_resolve_connect_and_close);
@@ -373,5 +394,6 @@ int main(void)
 	RUN(bad_device_names_fail_before_opening);
 	RUN(watch_signals_refuses_bad_arguments);
 	RUN(one_turn_drains_a_burst_and_writes_as_it_reads);
+	RUN(wrapped_descriptor_has_no_device_queue);
 	return check_summary("test_link");
 }
