@@ -34,9 +34,11 @@
 #define LINK_PCAP_FLUSH_US 200000u
 /* The queue a device the link creates gets.  The kernel's defaults (500
  * frames for TUN, 1000 for TAP) overflow when 2,000 connections open at
- * once while the reader waits for a CPU (issue 17 item 5: tens of
- * thousands of drops, seconds of retransmission timeouts); 10000 holds
- * such a burst, as on the fast NICs Linux gives 10000. */
+ * once while the reader waits for a CPU (issue 17 item 5: thousands of
+ * drops, each a retransmission timeout of a second or more); 10000 held
+ * such a burst without a drop (docs/PERFORMANCE.md).  The kernel spends
+ * a pointer per slot (80 KB for TUN's ring) and the frames actually
+ * queued. */
 #define LINK_TXQUEUELEN 10000u
 #define LINK_MAX_TXQUEUELEN 1000000u
 
