@@ -125,8 +125,9 @@ int net_parse_cidr(const char *s, uint32_t *addr, uint32_t *prefix_len)
 
 int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err, size_t errlen)
 {
-	static const char *const NAMES[] = {"--dev", "--addr",    "--pcap",     "--loss",
-	                                    "--dup", "--reorder", "--delay-ms", "--seed"};
+	static const char *const NAMES[] = {"--dev",      "--addr", "--pcap",
+	                                    "--loss",     "--dup",  "--reorder",
+	                                    "--delay-ms", "--seed", "--txqueuelen"};
 	const char *a = argv[*i];
 	if (strcmp(a, "--create") == 0) {
 		o->create = 1;
@@ -196,8 +197,19 @@ int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err,
 		                   errlen) == 0
 		           ? 1
 		           : -1;
-	default:
+	case 7:
 		return cli_flag_u64("--seed", val, UINT64_MAX, &o->seed, err, errlen) == 0 ? 1 : -1;
+	default: {
+		uint64_t n;
+		if (cli_parse_u64(val, NET_MAX_TXQUEUELEN, &n) != 0 || n == 0) {
+			snprintf(err, errlen,
+			         "--txqueuelen: '%s' is not a number of frames in [1, %u]", val,
+			         NET_MAX_TXQUEUELEN);
+			return -1;
+		}
+		o->txqueuelen = (uint32_t)n;
+		return 1;
+	}
 	}
 }
 
@@ -232,6 +244,7 @@ void net_synopsis(FILE *out, const char *indent)
 	    "[--keepalive-time-ms T] [--keepalive-intvl-ms T]",
 	    "[--keepalive-probes N] [--user-timeout-ms T]",
 	    "[--loss P] [--dup P] [--reorder P] [--delay-ms N] [--seed N]",
+	    "[--txqueuelen N]",
 	};
 	for (size_t i = 0; i < sizeof(LINES) / sizeof(LINES[0]); i++)
 		fprintf(out, "%s%s\n", indent, LINES[i]);
@@ -252,6 +265,10 @@ void net_usage(FILE *out)
 	      "                   (probabilities 0..1, the simulated network's model)\n"
 	      "  --delay-ms N     delay every datagram sent and received by N ms (0..60000)\n"
 	      "  --seed N         seed of the impairments (default 1)\n"
+	      "  --txqueuelen N   frames the kernel may queue on the device for synack to\n"
+	      "                   read (1..1000000); more are dropped (dev_tx_dropped in\n"
+	      "                   the stats).  A device synack creates gets 10000 without\n"
+	      "                   this flag; one that exists is changed only with it\n"
 	      "  --set NAME=VALUE a setting of the stack (struct synack_config, named as\n"
 	      "                   the Linux sysctls; repeatable): times in ms or with a unit\n"
 	      "                   (30s, 2min), sizes in bytes or with a unit (64KiB); a value\n"
@@ -306,6 +323,41 @@ static int dev_is_up(const char *dev)
 	return rc < 0 ? -1 : (ifr.ifr_flags & IFF_UP) != 0;
 }
 
+/* The device's queue, said on stderr: set by synack on a device it
+ * created, changed on the user's only when --txqueuelen asks.  0, or a
+ * negative errno with a sentence in err (the link is closed then). */
+static int report_txqueuelen(const struct net_opts *o, struct synack_link **link, int existed,
+                             char *err, size_t errlen)
+{
+	int was = synack_link_txqueuelen(*link);
+	if (existed && o->txqueuelen) {
+		int rc = synack_link_set_txqueuelen(*link, o->txqueuelen);
+		if (rc) {
+			snprintf(err, errlen,
+			         "--txqueuelen: cannot set device %s's queue to %u: %s", o->dev,
+			         o->txqueuelen, strerror(-rc));
+			synack_link_close(*link);
+			*link = NULL;
+			return rc;
+		}
+	}
+	int now = synack_link_txqueuelen(*link);
+	if (now < 0)
+		return 0;
+	if (!existed)
+		fprintf(stderr, "%s: device %s queues %d frames (txqueuelen, set by synack)\n",
+		        o->prog, o->dev, now);
+	else if (o->txqueuelen)
+		fprintf(stderr, "%s: device %s queues %d frames (txqueuelen, was %d)\n", o->prog,
+		        o->dev, now, was);
+	else
+		fprintf(stderr,
+		        "%s: device %s queues %d frames (txqueuelen, the device's own; "
+		        "--txqueuelen N changes it)\n",
+		        o->prog, o->dev, now);
+	return 0;
+}
+
 static int open_device(const struct net_opts *o, struct synack_link **link, char *err,
                        size_t errlen)
 {
@@ -324,6 +376,8 @@ static int open_device(const struct net_opts *o, struct synack_link **link, char
 	synack_link_config_default(&lc);
 	lc.addr = o->addr;
 	lc.prefix_len = o->prefix_len;
+	if (o->txqueuelen)
+		lc.txqueuelen = o->txqueuelen;
 	int rc = synack_link_open(link, o->kind, o->dev, &lc, err, errlen);
 	if (rc == -EPERM || rc == -EACCES) {
 		const struct passwd *pw = getpwuid(geteuid());
@@ -360,7 +414,7 @@ static int open_device(const struct net_opts *o, struct synack_link **link, char
 	else if (dev_is_up(o->dev) == 0)
 		fprintf(stderr, "%s: device %s is down (ip link set %s up)\n", o->prog, o->dev,
 		        o->dev);
-	return 0;
+	return report_txqueuelen(o, link, existed, err, errlen);
 }
 
 int net_open(const struct net_opts *o, uint32_t trace_capacity, struct net_env *env, char *err,
@@ -559,6 +613,21 @@ static void link_pairs(struct pairs *p, struct synack_link *link)
 	for (int d = 1; d < SYNACK_LINK_DROP_COUNT; d++)
 		if (ls.drops[d])
 			pair(p, "link_drop_", synack_link_drop_name(d), ls.drops[d]);
+	/* The kernel's own counters of the device: tx_dropped are the frames
+	 * for synack its full queue (txqueuelen) turned away. */
+	struct synack_link_device_stats ds;
+	if (synack_link_device_stats(link, &ds) == 0) {
+		pair(p, "dev_", "tx_dropped", ds.tx_dropped);
+		pair(p, "dev_", "rx_dropped", ds.rx_dropped);
+		if (ds.tx_errors)
+			pair(p, "dev_", "tx_errors", ds.tx_errors);
+		if (ds.rx_errors)
+			pair(p, "dev_", "rx_errors", ds.rx_errors);
+		if (ds.tx_fifo_errors)
+			pair(p, "dev_", "tx_fifo_errors", ds.tx_fifo_errors);
+		if (ds.rx_fifo_errors)
+			pair(p, "dev_", "rx_fifo_errors", ds.rx_fifo_errors);
+	}
 	const struct {
 		const char *dir;
 		const struct synack_sim_counters *c;

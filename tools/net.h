@@ -1,7 +1,7 @@
 /*
  * What `synack serve` and `synack connect` share: the flags that choose and
  * impair the device (--dev, --create, --tap/--tun, --addr, --pcap, --loss,
- * --dup, --reorder, --delay-ms, --seed), the stack's settings (--set
+ * --dup, --reorder, --delay-ms, --seed, --txqueuelen), the stack's settings (--set
  * NAME=VALUE and the named timeout flags) and the options every connection
  * gets (--keepalive, --user-timeout-ms), opening the link, the stack and
  * the run loop (SIGINT and SIGTERM watched), and the ss-like stats block,
@@ -19,6 +19,7 @@
 #include "synack/synack.h"
 
 #define NET_MAX_DELAY_MS 60000
+#define NET_MAX_TXQUEUELEN 1000000u /* as synack_link_set_txqueuelen() takes */
 
 /* TCP_USER_TIMEOUT as Linux takes it: an int of milliseconds. */
 #define NET_MAX_USER_TIMEOUT_MS 2147483647u
@@ -42,6 +43,8 @@ struct net_opts {
 	/* Options of every connection (SO_KEEPALIVE, TCP_USER_TIMEOUT). */
 	int keepalive;
 	int64_t user_timeout_ms; /* -1: not given */
+	/* --txqueuelen (issue 17 item 5): the device's queue; 0 not given. */
+	uint32_t txqueuelen;
 };
 
 struct net_env {

@@ -76,6 +76,13 @@ struct synack_link_config {
 	int gratuitous_arp;       /* announce addr when the link opens (default 1) */
 	uint32_t read_batch;      /* frames read per synack_link_recv() wakeup before
 	                           * yielding (default 64, 1..65536) */
+	/* Bursts (issue 17 item 5). */
+	uint32_t txqueuelen; /* frames the kernel may hold for us to read (the
+	                      * device's txqueuelen), set on a device this link
+	                      * creates; one that exists keeps its own unless
+	                      * synack_link_set_txqueuelen() is called (default
+	                      * 10000, 0..1000000; 0 keeps the kernel's 500 for
+	                      * TUN, 1000 for TAP) */
 };
 
 /* Fills *cfg with the defaults above (addr 0, which must be set). */
@@ -87,7 +94,8 @@ int synack_link_config_check(const struct synack_link_config *cfg, char *err, si
 
 /*
  * Opens the TUN or TAP device called dev (IFF_NO_PI), creating it when it
- * does not exist (a device created here disappears when the link closes).
+ * does not exist (a device created here disappears when the link closes,
+ * and gets cfg->txqueuelen).
  * The descriptor is non-blocking.  Returns 0 and sets *out, or a negative
  * errno with a sentence in err: -EINVAL (bad name or settings, or the device
  * exists with the other kind), -EPERM/-EACCES (no CAP_NET_ADMIN), -ENOENT
@@ -222,6 +230,36 @@ struct synack_link_stats {
 };
 /* Copies the link's counters into *out. */
 void synack_link_stats(const struct synack_link *l, struct synack_link_stats *out);
+
+/*
+ * The device's queue: the frames the kernel holds for the link to read.
+ * When the link does not read them fast enough (a burst of connections,
+ * a loaded machine) the kernel drops what does not fit and counts it as
+ * the device's tx_dropped; its senders find out at their retransmission
+ * timeouts.  synack_link_txqueuelen() returns the device's txqueuelen, or
+ * -ENODEV when the link's name is not a device here (a wrapped
+ * descriptor) or another errno of ioctl(2) SIOCGIFTXQLEN negated.
+ * synack_link_set_txqueuelen() sets it (SIOCSIFTXQLEN; 1..1000000): 0, -EINVAL,
+ * -EPERM (no CAP_NET_ADMIN) or another errno of ioctl(2) negated.
+ */
+int synack_link_txqueuelen(const struct synack_link *l);
+int synack_link_set_txqueuelen(struct synack_link *l, uint32_t len);
+
+/*
+ * The kernel's counters of the device (as `ip -s link` and /proc/net/dev
+ * show them), counted since the link opened.  The kernel's direction: tx
+ * is what it sends to the link, rx what the link writes to it.
+ * tx_dropped counts the frames for the link that found the device's queue
+ * full (txqueuelen); rx_dropped the link's frames the kernel refused.
+ */
+struct synack_link_device_stats {
+	uint64_t rx_packets, rx_errors, rx_dropped, rx_fifo_errors;
+	uint64_t tx_packets, tx_errors, tx_dropped, tx_fifo_errors;
+};
+/* Copies them into *out: 0, -EINVAL (l or out NULL), -ENODEV (not a device
+ * in this network namespace: a wrapped descriptor), or an errno of reading
+ * /proc/net/dev negated. */
+int synack_link_device_stats(const struct synack_link *l, struct synack_link_device_stats *out);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

@@ -32,6 +32,15 @@
 
 #define LINK_BUF (65535u + ARP_ETH_HLEN)
 #define LINK_PCAP_FLUSH_US 200000u
+/* The queue a device the link creates gets.  The kernel's defaults (500
+ * frames for TUN, 1000 for TAP) overflow when 2,000 connections open at
+ * once while the reader waits for a CPU (issue 17 item 5: thousands of
+ * drops, each a retransmission timeout of a second or more); 10000 held
+ * such a burst without a drop (docs/PERFORMANCE.md).  The kernel spends
+ * a pointer per slot (80 KB for TUN's ring) and the frames actually
+ * queued. */
+#define LINK_TXQUEUELEN 10000u
+#define LINK_MAX_TXQUEUELEN 1000000u
 
 struct delayed {
 	uint64_t at, seq;
@@ -69,6 +78,10 @@ struct synack_link {
 	uint8_t *rbuf; /* a frame read from the device */
 	uint8_t *wbuf; /* a frame being built for the device */
 	uint8_t *ibuf; /* a datagram being impaired */
+
+	/* The kernel's counters of the device when the link opened it. */
+	int is_device; /* opened by name (synack_link_open), not wrapped */
+	struct synack_link_device_stats dev_base;
 };
 
 static const char *const DROP_NAMES[] = {
@@ -95,6 +108,7 @@ void synack_link_config_default(struct synack_link_config *cfg)
 	cfg->arp_cache_max = 256;
 	cfg->gratuitous_arp = 1;
 	cfg->read_batch = 64;
+	cfg->txqueuelen = LINK_TXQUEUELEN;
 }
 
 static int range(char *err, size_t errlen, const char *name, uint32_t v, uint32_t lo, uint32_t hi)
@@ -133,6 +147,8 @@ int synack_link_config_check(const struct synack_link_config *cfg, char *err, si
 		rc = range(err, errlen, "arp_cache_max", cfg->arp_cache_max, 1, 65536);
 	if (!rc)
 		rc = range(err, errlen, "read_batch", cfg->read_batch, 1, 65536);
+	if (!rc)
+		rc = range(err, errlen, "txqueuelen", cfg->txqueuelen, 0, LINK_MAX_TXQUEUELEN);
 	return rc;
 }
 
@@ -224,19 +240,68 @@ static int name_ok(const char *dev)
 	return strcmp(dev, ".") != 0 && strcmp(dev, "..") != 0;
 }
 
-static uint32_t device_mtu(const char *name)
+/* An interface ioctl (SIOCGIFMTU ...) on the device called name, through
+ * a datagram socket: 0 or a negative errno. */
+static int dev_ioctl(const char *name, unsigned long req, struct ifreq *ifr)
 {
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
-		return 1500;
+		return -errno;
+	memcpy(ifr->ifr_name, name, strnlen(name, IFNAMSIZ - 1));
+	int rc = ioctl(s, req, ifr) == 0 ? 0 : -errno;
+	close(s);
+	return rc;
+}
+
+static uint32_t device_mtu(const char *name)
+{
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.ifr_name, name, strnlen(name, IFNAMSIZ - 1));
-	uint32_t mtu = 1500;
-	if (ioctl(s, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu >= 68 && ifr.ifr_mtu <= 65535)
-		mtu = (uint32_t)ifr.ifr_mtu;
-	close(s);
-	return mtu;
+	if (dev_ioctl(name, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu >= 68 && ifr.ifr_mtu <= 65535)
+		return (uint32_t)ifr.ifr_mtu;
+	return 1500;
+}
+
+/* The device's line of /proc/net/dev (this network namespace's, unlike
+ * /sys/class/net after a bare unshare): 0, -ENODEV or a negative errno. */
+static int read_proc_dev(const char *name, struct synack_link_device_stats *out)
+{
+	FILE *f = fopen("/proc/net/dev", "re");
+	if (!f)
+		return -errno;
+	char line[512];
+	size_t n = strlen(name);
+	int rc = -ENODEV;
+	while (rc == -ENODEV && fgets(line, sizeof(line), f)) {
+		const char *p = line + strspn(line, " ");
+		if (strncmp(p, name, n) != 0 || p[n] != ':')
+			continue;
+		/* Receive: bytes packets errs drop fifo frame compressed
+		 * multicast; transmit: bytes packets errs drop fifo colls
+		 * carrier compressed. */
+		unsigned long long v[16];
+		if (sscanf(p + n + 1,
+		           "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu "
+		           "%llu %llu",
+		           &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9],
+		           &v[10], &v[11], &v[12], &v[13], &v[14], &v[15]) != 16) {
+			rc = -EIO;
+			break;
+		}
+		*out = (struct synack_link_device_stats){
+		    .rx_packets = v[1],
+		    .rx_errors = v[2],
+		    .rx_dropped = v[3],
+		    .rx_fifo_errors = v[4],
+		    .tx_packets = v[9],
+		    .tx_errors = v[10],
+		    .tx_dropped = v[11],
+		    .tx_fifo_errors = v[12],
+		};
+		rc = 0;
+	}
+	fclose(f);
+	return rc;
 }
 
 int synack_link_open_fd(struct synack_link **out, int kind, int fd, const char *name,
@@ -336,9 +401,14 @@ int synack_link_open(struct synack_link **out, int kind, const char *dev,
 	}
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = (short)((kind == SYNACK_LINK_TAP ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
+	short flags = (short)((kind == SYNACK_LINK_TAP ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
 	memcpy(ifr.ifr_name, dev, strlen(dev));
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+	/* IFF_TUN_EXCL refuses (EBUSY) a device that exists: then the device
+	 * is the user's, whose queue length is theirs to choose. */
+	ifr.ifr_flags = (short)(flags | IFF_TUN_EXCL);
+	int created = ioctl(fd, TUNSETIFF, &ifr) == 0;
+	ifr.ifr_flags = flags;
+	if (!created && (errno != EBUSY || ioctl(fd, TUNSETIFF, &ifr) < 0)) {
 		int e = errno;
 		const char *hint = "";
 		if (e == EPERM || e == EACCES)
@@ -355,9 +425,26 @@ int synack_link_open(struct synack_link **out, int kind, const char *dev,
 		return -e;
 	}
 	rc = synack_link_open_fd(out, kind, fd, ifr.ifr_name, cfg, err, errlen);
-	if (rc == 0)
-		(*out)->mtu = device_mtu(ifr.ifr_name);
-	return rc;
+	if (rc)
+		return rc;
+	struct synack_link *l = *out;
+	l->mtu = device_mtu(l->name);
+	l->is_device = 1;
+	if (created && cfg->txqueuelen) {
+		rc = synack_link_set_txqueuelen(l, cfg->txqueuelen);
+		if (rc) {
+			snprintf(err, errlen,
+			         "cannot set the txqueuelen of %s device '%s' to %u: %s",
+			         kind_name(kind), l->name, cfg->txqueuelen, strerror(-rc));
+			synack_link_close(l);
+			*out = NULL;
+			return rc;
+		}
+	}
+	/* Counted from here: a device that exists brings its past. */
+	if (read_proc_dev(l->name, &l->dev_base) != 0)
+		memset(&l->dev_base, 0, sizeof(l->dev_base));
+	return 0;
 }
 
 void synack_link_close(struct synack_link *l)
@@ -682,6 +769,54 @@ uint64_t synack_link_next_deadline(const struct synack_link *l)
 	if (l->pcap_flush_at < t)
 		t = l->pcap_flush_at;
 	return t;
+}
+
+int synack_link_txqueuelen(const struct synack_link *l)
+{
+	if (!l)
+		return -EINVAL;
+	if (!l->is_device)
+		return -ENODEV;
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	int rc = dev_ioctl(l->name, SIOCGIFTXQLEN, &ifr);
+	return rc ? rc : ifr.ifr_qlen;
+}
+
+int synack_link_set_txqueuelen(struct synack_link *l, uint32_t len)
+{
+	if (!l || len < 1 || len > LINK_MAX_TXQUEUELEN)
+		return -EINVAL;
+	if (!l->is_device)
+		return -ENODEV;
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_qlen = (int)len;
+	return dev_ioctl(l->name, SIOCSIFTXQLEN, &ifr);
+}
+
+int synack_link_device_stats(const struct synack_link *l, struct synack_link_device_stats *out)
+{
+	if (!l || !out)
+		return -EINVAL;
+	if (!l->is_device)
+		return -ENODEV;
+	struct synack_link_device_stats now;
+	int rc = read_proc_dev(l->name, &now);
+	if (rc)
+		return rc;
+	const struct synack_link_device_stats *b = &l->dev_base;
+	*out = (struct synack_link_device_stats){
+	    .rx_packets = now.rx_packets - b->rx_packets,
+	    .rx_errors = now.rx_errors - b->rx_errors,
+	    .rx_dropped = now.rx_dropped - b->rx_dropped,
+	    .rx_fifo_errors = now.rx_fifo_errors - b->rx_fifo_errors,
+	    .tx_packets = now.tx_packets - b->tx_packets,
+	    .tx_errors = now.tx_errors - b->tx_errors,
+	    .tx_dropped = now.tx_dropped - b->tx_dropped,
+	    .tx_fifo_errors = now.tx_fifo_errors - b->tx_fifo_errors,
+	};
+	return 0;
 }
 
 void synack_link_stats(const struct synack_link *l, struct synack_link_stats *out)

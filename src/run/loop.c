@@ -22,7 +22,27 @@
 #include <unistd.h>
 
 #define RUN_BUF 65536u
-#define RUN_INPUT_BATCH 256 /* datagrams fed to the stack per turn */
+/*
+ * How a turn takes input, after Linux's NAPI (net/core/dev.c).  A driver's
+ * poll handles at most its weight of frames (NAPI_POLL_WEIGHT, 64) before
+ * the others get their turn, and one softirq run stops after netdev_budget
+ * frames (300) or netdev_budget_usecs, so user space is not starved by a
+ * flood.  Here the kernel's device queue is the ring a NIC would have, and
+ * what overflows it is lost (tx_dropped) until the sender's retransmission
+ * timeout, a second or more.  So a turn reads until the device has nothing
+ * (EAGAIN): a queue emptied whenever the loop gets a CPU is the best
+ * defence when it does not get one promptly.  Every RUN_WEIGHT datagrams
+ * the stack's clock and timers are advanced and its output is written, as
+ * the NAPI poll hands its work on: replies and ACKs leave while the rest is
+ * read, and the outbox (outbox_max) never has to hold a whole burst's.  A
+ * turn ends after RUN_TURN_BUDGET datagrams even if more wait, so the
+ * caller's descriptors, signals and the applications still run under a
+ * flood that never lets the queue empty (the next turn goes on at once:
+ * the device stays readable).  It counts datagrams, not time, so a turn
+ * does the same whatever the machine's speed.
+ */
+#define RUN_WEIGHT 64
+#define RUN_TURN_BUDGET 4096
 #define RUN_MAX_EVENTS 64
 #define RUN_SIGNALS 32 /* signals remembered until taken */
 
@@ -295,11 +315,27 @@ static uint64_t next_due(struct synack_run *r)
 	return l < d ? l : d;
 }
 
-/* Feeds the stack what the link has for it: input and due delayed
- * datagrams.  Returns 0 or the device's error. */
+/* Runs the stack's and the link's timers up to now and writes what they
+ * and the input made. */
+static void service(struct synack_run *r, uint64_t now)
+{
+	synack_advance(r->st, now);
+	r->advanced_to = now;
+	synack_link_advance(r->link, now);
+	/* Destinations the link gave up resolving fail their connections
+	 * as in Linux (RFC 1122 4.2.3.9). */
+	for (uint32_t a; synack_link_unreachable_next(r->link, &a) > 0;)
+		synack_unreachable(r->st, now, &(struct synack_endpoint){.addr = a}, -EHOSTUNREACH);
+	synack_run_flush(r);
+}
+
+/* Feeds the stack what the link has for it (input and due delayed
+ * datagrams) until the device has nothing or the turn's budget is spent,
+ * servicing the stack every RUN_WEIGHT datagrams (see RUN_WEIGHT).
+ * Returns 0 or the device's error. */
 static int feed(struct synack_run *r, uint64_t now)
 {
-	for (int i = 0; i < RUN_INPUT_BATCH; i++) {
+	for (int i = 1; i <= RUN_TURN_BUDGET; i++) {
 		ssize_t n = synack_link_recv(r->link, now, r->buf, RUN_BUF);
 		if (n < 0)
 			return (int)n;
@@ -307,6 +343,10 @@ static int feed(struct synack_run *r, uint64_t now)
 			break;
 		/* A drop is counted by the stack itself. */
 		(void)synack_input(r->st, now, r->buf, (size_t)n);
+		if (i % RUN_WEIGHT == 0) {
+			now = synack_run_now(r);
+			service(r, now);
+		}
 	}
 	return 0;
 }
@@ -360,14 +400,7 @@ int synack_run_once(struct synack_run *r, uint64_t timeout_us)
 	int rc = 0;
 	if (link_input || synack_link_next_deadline(r->link) <= now)
 		rc = feed(r, now);
-	synack_advance(r->st, now);
-	r->advanced_to = now;
-	synack_link_advance(r->link, now);
-	/* Destinations the link gave up resolving fail their connections
-	 * as in Linux (RFC 1122 4.2.3.9). */
-	for (uint32_t a; synack_link_unreachable_next(r->link, &a) > 0;)
-		synack_unreachable(r->st, now, &(struct synack_endpoint){.addr = a}, -EHOSTUNREACH);
-	synack_run_flush(r);
+	service(r, synack_run_now(r));
 
 	/* The caller's descriptors last, with the stack up to date.  A
 	 * callback may add or remove descriptors, so look each up again. */

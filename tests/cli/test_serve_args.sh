@@ -87,6 +87,13 @@ usage_error serve "${good[@]}" --app http --reorder x
 usage_error serve "${good[@]}" --app http --delay-ms 60001
 usage_error serve "${good[@]}" --app http --seed -1
 usage_error serve "${good[@]}" --app http --pcap ""
+# The device's queue (issue 17 item 5): a number of frames, 1..1000000.
+for q in 0 1000001 x 10k -1 ""; do
+	usage_error serve "${good[@]}" --app echo --txqueuelen "$q"
+done
+says "^synack serve: --txqueuelen: '' is not a number of frames in \[1, 1000000\]$"
+usage_error connect "${good[@]}" 10.7.0.1:7 --txqueuelen 0
+usage_error serve "${good[@]}" --app echo --txqueuelen
 # Device names the kernel would refuse or expand: refused before opening.
 for d in "" a-name-far-too-long tap/0 "tap 0" "tap%d" ..; do
 	usage_error serve --dev "$d" --tap --addr 10.7.0.2/24 --app http
@@ -149,12 +156,12 @@ usage_error connect "${good[@]}" 10.7.0.1:80 --idle-timeout-ms
 # Help lists every flag.
 for f in --create --listen --json --set --time-wait-ms --fin-timeout-ms --syn-retries \
 	--orphan-retries --keepalive --keepalive-time-ms --keepalive-intvl-ms --keepalive-probes \
-	--user-timeout-ms --drain-ms; do
+	--user-timeout-ms --drain-ms --txqueuelen; do
 	if "$synack" serve --help | grep -q -- "$f\b"; then ok; else bad "serve --help lacks $f"; fi
 done
 for f in --create --set --time-wait-ms --fin-timeout-ms --syn-retries --orphan-retries \
 	--keepalive --keepalive-time-ms --keepalive-intvl-ms --keepalive-probes --user-timeout-ms \
-	--connect-timeout-ms --idle-timeout-ms "Exit status.*3 when.*4 when"; do
+	--connect-timeout-ms --idle-timeout-ms --txqueuelen "Exit status.*3 when.*4 when"; do
 	if "$synack" connect --help | tr '\n' ' ' | grep -q -- "$f"; then ok; else bad "connect --help lacks $f"; fi
 done
 

@@ -12,6 +12,11 @@ Only the standard library; run inside the test's own network namespace.
   peer.py echo HOST PORT SIZE SEED
       send SIZE random bytes (from SEED) while reading, then shutdown(SHUT_WR),
       read to EOF; the bytes read must equal the bytes sent.
+  peer.py echo-burst HOST PORT N SIZE SEED
+      N short echo connections at once (asyncio): each connects, sends SIZE
+      random bytes of its own (from SEED), shuts down its sending side and
+      reads to EOF; every echo must equal what its connection sent.  The
+      result line counts the connections that succeeded and failed.
   peer.py http HOST PORT --seq N --conc M --size S
       N sequential then M concurrent HTTP/1.1 GETs, each on its own
       connection, each body checked against the pattern.  Odd sequential
@@ -106,6 +111,50 @@ def cmd_echo(argv):
     if got != data:
         first = next((i for i in range(min(len(got), size)) if got[i] != data[i]), min(len(got), size))
         die("echo differs: sent %d bytes, got %d, first difference at %d" % (size, len(got), first))
+
+
+def cmd_echo_burst(argv):
+    import asyncio
+    import resource
+    host, port, n, size, seed = argv[0], int(argv[1]), int(argv[2]), int(argv[3]), int(argv[4])
+    # One descriptor per connection, all open at once.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < n + 64:
+        want = n + 64 if hard == resource.RLIM_INFINITY else max(hard, n + 64)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n + 64, want))
+    rng = random.Random(seed)
+    datas = [rng.randbytes(size) for _ in range(n)]
+
+    async def one(i):
+        w = None
+        try:
+            r, w = await asyncio.open_connection(host, port)
+            w.write(datas[i])
+            await w.drain()
+            w.write_eof()
+            got = await r.read()
+            if got != datas[i]:
+                return "echo differs (%d bytes, sent %d)" % (len(got), size)
+            return None
+        except OSError as e:
+            return "%r" % e
+        finally:
+            if w is not None:
+                w.close()
+
+    async def burst():
+        return await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), 2 * TIMEOUT)
+
+    t0 = time.monotonic()
+    try:
+        results = asyncio.run(burst())
+    except asyncio.TimeoutError:
+        results = ["not done within %d s" % (2 * TIMEOUT)] * n
+    dt = time.monotonic() - t0
+    failures = ["connection %d: %s" % (i, e) for i, e in enumerate(results) if e]
+    print("connections=%d ok=%d failed=%d seconds=%.3f" % (n, n - len(failures), len(failures), dt))
+    if failures:
+        die("; ".join(failures[:5]))
 
 
 def http_get(host, port, path, size, close, body, barrier=None):
@@ -405,8 +454,8 @@ def cmd_pcap_samples(argv):
 
 def main():
     if len(sys.argv) < 2:
-        die("usage: peer.py body-hash|echo|http|http-paced|http-pipeline|server|pcap-samples ...")
-    cmds = {"body-hash": cmd_body_hash, "echo": cmd_echo, "http": cmd_http, "http-paced": cmd_http_paced, "http-pipeline": cmd_http_pipeline, "server": cmd_server,
+        die("usage: peer.py body-hash|echo|echo-burst|http|http-paced|http-pipeline|server|pcap-samples ...")
+    cmds = {"body-hash": cmd_body_hash, "echo": cmd_echo, "echo-burst": cmd_echo_burst, "http": cmd_http, "http-paced": cmd_http_paced, "http-pipeline": cmd_http_pipeline, "server": cmd_server,
             "pcap-samples": cmd_pcap_samples}
     if sys.argv[1] not in cmds:
         die("unknown command " + sys.argv[1])

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "script.h"
 #include "synack/link.h"
 #include "synack/pcap.h"
 #include "synack/run.h"
@@ -205,6 +206,7 @@ static void settings_are_bounds_checked(void)
 	    {&lc.arp_queue_len, UINT32_MAX, 1025, "arp_queue_len"},
 	    {&lc.arp_cache_max, 0, 65537, "arp_cache_max"},
 	    {&lc.read_batch, 0, 65537, "read_batch"},
+	    {&lc.txqueuelen, UINT32_MAX, 1000001, "txqueuelen"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint32_t keep = *cases[i].field;
@@ -273,6 +275,117 @@ static void watch_signals_refuses_bad_arguments(void)
 	close(sv[1]);
 }
 
+/* A SYN from 10.7.0.1:port to 10.7.0.2:7, as the kernel would write it to
+ * a TUN device. */
+static size_t build_syn(uint8_t *p, uint16_t port)
+{
+	memset(p, 0, 40);
+	p[0] = 0x45;
+	p[3] = 40;
+	p[8] = 64;
+	p[9] = 6;
+	const uint8_t addrs[8] = {10, 7, 0, 1, 10, 7, 0, 2};
+	memcpy(p + 12, addrs, 8);
+	p[20] = (uint8_t)(port >> 8);
+	p[21] = (uint8_t)port;
+	p[23] = 7;
+	p[24] = 0x12; /* ISS 0x12345678 */
+	p[25] = 0x34;
+	p[26] = 0x56;
+	p[27] = 0x78;
+	p[32] = 5 << 4;
+	p[33] = 0x02; /* SYN */
+	p[34] = 0xff;
+	p[35] = 0xff;
+	t_fix_ip_csum(p);
+	t_fix_tcp_csum(p, 40);
+	return 40;
+}
+
+/*
+ * Issue 17 item 5: one turn of the run loop reads the device until it has
+ * nothing, and writes what the stack made as it goes (at least every 64
+ * datagrams read, after NAPI's weight), so a burst left in the device's
+ * queue while the loop waited for a CPU is taken at once, and the outbox
+ * never has to hold the whole burst's answers.  300 SYNs wait in a TUN
+ * descriptor (one end of a socketpair); the outbox holds 64 datagrams;
+ * after one turn every SYN was read and every SYN-ACK was written.
+ */
+static void one_turn_drains_a_burst_and_writes_as_it_reads(void)
+{
+	enum { BURST = 300 };
+	int sv[2];
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	/* Room for the whole burst both ways (root may go past wmem_max). */
+	int big = 4 << 20;
+	for (int k = 0; k < 2; k++)
+		if (setsockopt(sv[k], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) != 0)
+			CHECK_EQ(setsockopt(sv[k], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)), 0);
+	struct synack_link_config lc;
+	synack_link_config_default(&lc);
+	lc.addr = 0x0a070002;
+	struct host h;
+	char err[160];
+	CHECK_EQ(
+	    synack_link_open_fd(&h.link, SYNACK_LINK_TUN, sv[0], "pair", &lc, err, sizeof(err)), 0);
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.addr = lc.addr;
+	cfg.outbox_max = 64;
+	h.st = synack_stack_new(&cfg, NULL);
+	CHECK(h.st != NULL);
+	int e;
+	h.run = synack_run_new(h.st, h.link, &e);
+	CHECK(h.run != NULL);
+	CHECK(synack_run_listen(h.run, 7, 1024) >= 0);
+
+	uint8_t pkt[64];
+	int queued = 0;
+	for (int i = 0; i < BURST; i++) {
+		size_t n = build_syn(pkt, (uint16_t)(20000 + i));
+		if (send(sv[1], pkt, n, 0) != (ssize_t)n)
+			break;
+		queued++;
+	}
+	CHECK_EQ(queued, BURST);
+	CHECK_EQ(synack_run_once(h.run, 0), 0);
+
+	struct synack_link_stats ls;
+	synack_link_stats(h.link, &ls);
+	CHECK_EQ(ls.datagrams_in, (uint64_t)BURST);
+	struct synack_stats st;
+	synack_stats(h.st, &st);
+	CHECK_EQ(st.drops[SYNACK_DROP_OUTBOX_FULL], 0u);
+	int synacks = 0;
+	uint8_t in[128];
+	for (ssize_t n; (n = recv(sv[1], in, sizeof(in), 0)) > 0;)
+		if (n >= 40 && in[9] == 6 && in[33] == 0x12)
+			synacks++;
+	CHECK_EQ(synacks, BURST);
+	host_close(&h);
+	close(sv[1]);
+}
+
+/* A wrapped descriptor is not a device: it has no queue length or kernel
+ * counters to give, and says so. */
+static void wrapped_descriptor_has_no_device_queue(void)
+{
+	int sv[2];
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	struct host h;
+	host_open(&h, sv[0], 0x0a070002, NULL);
+	struct synack_link_device_stats ds;
+	CHECK_EQ(synack_link_txqueuelen(h.link), -ENODEV);
+	CHECK_EQ(synack_link_set_txqueuelen(h.link, 1000), -ENODEV);
+	CHECK_EQ(synack_link_set_txqueuelen(h.link, 0), -EINVAL);
+	CHECK_EQ(synack_link_set_txqueuelen(h.link, 1000001), -EINVAL);
+	CHECK_EQ(synack_link_device_stats(h.link, &ds), -ENODEV);
+	CHECK_EQ(synack_link_device_stats(NULL, &ds), -EINVAL);
+	CHECK_EQ(synack_link_txqueuelen(NULL), -EINVAL);
+	host_close(&h);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	RUN(two_stacks_over_tap_links_resolve_connect_and_close);
@@ -280,5 +393,7 @@ int main(void)
 	RUN(settings_are_bounds_checked);
 	RUN(bad_device_names_fail_before_opening);
 	RUN(watch_signals_refuses_bad_arguments);
+	RUN(one_turn_drains_a_burst_and_writes_as_it_reads);
+	RUN(wrapped_descriptor_has_no_device_queue);
 	return check_summary("test_link");
 }
