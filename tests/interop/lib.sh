@@ -138,7 +138,12 @@ it_serve_stop() {
 
 # The last stats summary line synack serve printed.
 it_last_summary() { # LOG
-	grep '^--- synack stats at ' "$IT_TMP/$1.out" | tail -n 1
+	# The header of the last complete block (ended by its blank line), so
+	# that counters_of, which reads that same block, never pairs it with
+	# an older one while serve is still writing the newest.
+	awk '/^--- synack stats at /{hdr=$0; inb=1; next}
+		inb && /^$/{last=hdr; inb=0}
+		END{if (last != "") print last}' "$IT_TMP/$1.out"
 }
 
 # it_wait_summary LOG ERE SECONDS: wait until the last summary line matches.
