@@ -28,6 +28,9 @@
 /* Runaway guards: a day of virtual time, and a number of simulation steps
  * that grows with the size of the transfer (see transfer_step_cap). */
 #define TRANSFER_CAP_US (24ull * 3600 * 1000000)
+/* Trace records and calls a picture keeps (about 400 bytes each); a longer
+ * run is drawn up to there and says so. */
+#define TRANSFER_PICTURE_MAX_EVENTS 400000
 
 /* What the user asked for. */
 struct transfer_opts {
@@ -39,6 +42,8 @@ struct transfer_opts {
 	int64_t queue_pkts;        /* bottleneck queue; -1: not given */
 	int json;                  /* trace as JSON lines, then a summary line */
 	int help;
+	/* Pictures and the capture (svg.h, html.h, capture.h); NULL: none. */
+	const char *svg, *html, *pcap;
 };
 
 void transfer_opts_default(struct transfer_opts *o);
