@@ -282,7 +282,7 @@ static int layout_ladder(struct layout *L, const struct render_log *log)
 	if (rows <= MAX_ROWS)
 		hide_to = rows;
 
-	double y = Y_LINES + 14;
+	double y = Y_LINES + 14, lost_until = 0;
 	uint64_t prev_t = 0;
 	size_t rank = 0;
 	struct brk *elide = NULL;
@@ -308,6 +308,9 @@ static int layout_ladder(struct layout *L, const struct render_log *log)
 		if (!first && !after_elide) {
 			uint64_t gap = e->t_us - prev_t;
 			if (gap >= BREAK_US) {
+				/* A lost segment's arrow ends before the cut. */
+				if (y < lost_until)
+					y = lost_until;
 				add_break(L, y + ROW_PITCH / 2.0, gap, 0);
 				y += BREAK_H;
 			} else {
@@ -319,6 +322,9 @@ static int layout_ladder(struct layout *L, const struct render_log *log)
 		first = after_elide = 0;
 		L->y[i] = y;
 		prev_t = e->t_us;
+		if (e->kind == RENDER_TRACE && e->tr.kind == SYNACK_TRACE_TX && e->fate_known &&
+		    e->lost)
+			lost_until = y + LOST_DROP + 20;
 	}
 	L->bottom = y + 24;
 	/* A host's band follows its connection; its listener's states show
@@ -885,14 +891,15 @@ static void draw_seq_graph(FILE *out, const struct picture *p, double y0)
 			fprintf(out, "H%.1f", px(&g, g.t1));
 		fputs("\"/>\n", out);
 	}
-	double ly = g.y0 + PLOT_TOP + PLOT_H + 32;
+	double ly = g.y0 + 24; /* the legend, right of the title */
 	fprintf(out,
-	        "<text class=\"legend\" x=\"%d\" y=\"%.1f\"><tspan fill=\"#1f4e9c\">| segment "
+	        "<text class=\"legend\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\"><tspan "
+	        "fill=\"#1f4e9c\">| segment "
 	        "sent</tspan>   <tspan fill=\"#c00000\">| sent again</tspan>   "
 	        "<tspan fill=\"#c00000\">\u00d7 lost</tspan>   <tspan fill=\"#1d7a1d\">\u2014 "
 	        "acknowledged</tspan>   <tspan fill=\"#a84300\">\u2014 receive window "
 	        "(ack + win)</tspan></text>\n",
-	        PLOT_X0 + 200, ly);
+	        PLOT_X1, ly);
 	struct plot c = g; /* the cwnd graph shares the time axis */
 	c.y0 = y0 + GRAPH_H;
 	c.title = "the client's congestion window against time";
@@ -932,9 +939,10 @@ static void draw_seq_graph(FILE *out, const struct picture *p, double y0)
 		fputs("\"/>\n", out);
 	}
 	fprintf(out,
-	        "<text class=\"legend\" x=\"%d\" y=\"%.1f\"><tspan fill=\"#1f4e9c\">\u2014 "
+	        "<text class=\"legend\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\"><tspan "
+	        "fill=\"#1f4e9c\">\u2014 "
 	        "cwnd</tspan>   <tspan fill=\"#a84300\">- - ssthresh</tspan></text>\n",
-	        PLOT_X0 + 200, c.y0 + PLOT_TOP + PLOT_H + 32);
+	        PLOT_X1, c.y0 + 24);
 }
 
 /* ------------------------------------------------------------------ */
