@@ -53,7 +53,7 @@ struct capture *capture_open(const char *path, int keep_lost, char *err, size_t 
 }
 
 /* Remembers the TCP header of a lost datagram (IPv4, no fragments). */
-static void keep_lost(struct capture *c, int from, const uint8_t *p, size_t len, uint64_t now)
+static void remember_lost(struct capture *c, int from, const uint8_t *p, size_t len, uint64_t now)
 {
 	if (len < 20 || (p[0] >> 4) != 4 || p[9] != IP_PROTO_TCP)
 		return;
@@ -97,7 +97,7 @@ void capture_tap(struct capture *c, int event, int from, int to, const uint8_t *
 	if (write && c->pcap && !c->error)
 		c->error = synack_pcap_write(c->pcap, now, pkt, len);
 	if (event == SYNACK_SIM_LOST && from >= 0 && c->keep_lost)
-		keep_lost(c, from, pkt, len, now);
+		remember_lost(c, from, pkt, len, now);
 }
 
 void capture_tap_fn(void *ctx, int event, int from, int to, const uint8_t *pkt, size_t len,

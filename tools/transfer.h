@@ -28,9 +28,9 @@
 /* Runaway guards: a day of virtual time, and a number of simulation steps
  * that grows with the size of the transfer (see transfer_step_cap). */
 #define TRANSFER_CAP_US (24ull * 3600 * 1000000)
-/* Trace records and calls a picture keeps (about 400 bytes each); a longer
+/* Trace records and calls a picture keeps (about 250 bytes each); a longer
  * run is drawn up to there and says so. */
-#define TRANSFER_PICTURE_MAX_EVENTS 400000
+#define TRANSFER_PICTURE_MAX_EVENTS 200000
 
 /* What the user asked for. */
 struct transfer_opts {
