@@ -63,10 +63,35 @@ struct layout {
 /* ------------------------------------------------------------------ */
 /* Text.                                                               */
 
+/* Bytes in the well-formed UTF-8 sequence at s (1 to 4), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n = s[0] >= 0xf0 && s[0] <= 0xf4   ? 4
+	           : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+	           : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
+	                                          : 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
 void svg_text(FILE *out, const char *s)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
+		if (c >= 0x80) {
+			/* Text a user wrote may be in any encoding; the page is
+			 * UTF-8, so a byte that is no part of it becomes '?'. */
+			size_t n = utf8_len((const unsigned char *)s);
+			if (n == 0) {
+				fputc('?', out);
+				continue;
+			}
+			fwrite(s, 1, n, out);
+			s += n - 1;
+			continue;
+		}
 		switch (c) {
 		case '&':
 			fputs("&amp;", out);

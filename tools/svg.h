@@ -59,7 +59,8 @@ struct picture {
 const char *svg_segment_label(const struct synack_trace *tr, char *buf, size_t len);
 /* The text of an application call: "connect() = -EINPROGRESS".  Returns buf. */
 const char *svg_app_text(const struct render_event *e, char *buf, size_t len);
-/* Writes s with &, <, >, " and ' escaped, and control characters left out. */
+/* Writes s with &, <, >, " and ' escaped, control characters left out and
+ * each byte that is not part of well-formed UTF-8 written as '?'. */
 void svg_text(FILE *out, const char *s);
 /* The picture as an <svg> element (no XML declaration), for a page. */
 void svg_write(FILE *out, const struct picture *p);

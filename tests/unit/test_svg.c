@@ -83,6 +83,12 @@ static void svg_text_escapes_markup_and_drops_control_characters(void)
 	fclose(out);
 	CHECK_STR(text, "a&lt;b&gt;&amp;&quot;&apos;c\td");
 	free(text);
+	/* UTF-8 passes; Latin-1 and cut sequences become '?'. */
+	out = open_memstream(&text, &len);
+	svg_text(out, "\xe2\x89\x88 caf\xe9 \xe2\x89");
+	fclose(out);
+	CHECK_STR(text, "\xe2\x89\x88 caf? ??");
+	free(text);
 }
 
 static void svg_segment_label_counts_from_each_sides_iss(void)
