@@ -303,9 +303,11 @@ static int layout_ladder(struct layout *L, const struct render_log *log)
 	size_t rows = 0;
 	for (size_t i = 0; i < n; i++)
 		rows += has_row(&log->ev[i]);
-	size_t hide_from = rows > MAX_ROWS ? KEEP_HEAD : rows, hide_to = rows - KEEP_TAIL;
-	if (rows <= MAX_ROWS)
-		hide_to = rows;
+	size_t hide_from = rows, hide_to = rows; /* rows [hide_from, hide_to) are left out */
+	if (rows > MAX_ROWS) {
+		hide_from = KEEP_HEAD;
+		hide_to = rows - KEEP_TAIL;
+	}
 
 	double y = Y_LINES + 14, lost_until = 0;
 	uint64_t prev_t = 0;
