@@ -30,6 +30,8 @@ if [ "$(id -u)" -eq 0 ]; then
 	command -v ping >/dev/null || missing+=(iputils-ping)
 	command -v python3 >/dev/null || missing+=(python3)
 	command -v tshark >/dev/null || missing+=(tshark)
+	# tests/cli/test_pictures.sh renders the --html page in a real browser.
+	command -v chromium >/dev/null || missing+=(chromium)
 	# test_http_keepalive.sh loads the HTTP app with ab and wrk.
 	command -v ab >/dev/null || missing+=(apache2-utils)
 	command -v wrk >/dev/null || missing+=(wrk)

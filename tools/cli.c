@@ -153,6 +153,16 @@ int cli_flag_prob(const char *flag, const char *val, double *out, char *err, siz
 	return -1;
 }
 
+int cli_flag_path(const char *flag, const char *val, const char **out, char *err, size_t errlen)
+{
+	if (val[0]) {
+		*out = val;
+		return 0;
+	}
+	snprintf(err, errlen, "%s: needs a file name", flag);
+	return -1;
+}
+
 /* "16GiB" when max is a whole number of GiB, MiB or KiB, else the digits. */
 static void bytes_str(uint64_t max, char *buf, size_t len)
 {

@@ -47,6 +47,8 @@ int cli_flag_u64(const char *flag, const char *val, uint64_t max, uint64_t *out,
 int cli_flag_ms(const char *flag, const char *val, uint64_t max, int64_t *out, char *err,
                 size_t errlen);
 int cli_flag_prob(const char *flag, const char *val, double *out, char *err, size_t errlen);
+/* A file name for an output flag (--svg, --html, --pcap): not empty. */
+int cli_flag_path(const char *flag, const char *val, const char **out, char *err, size_t errlen);
 /* cli_parse_bytes and cli_parse_time_ms for a flag: the sentence names the
  * accepted units and the maximum. */
 int cli_flag_bytes(const char *flag, const char *val, uint64_t max, uint64_t *out, char *err,

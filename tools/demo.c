@@ -11,10 +11,12 @@
 #include <string.h>
 
 #include "attack.h"
+#include "capture.h"
 #include "cli.h"
 #include "demo_checks.h"
 #include "demo_engine.h"
 #include "demo_scenarios.h"
+#include "html.h"
 #include "render.h"
 
 /* ------------------------------------------------------------------ */
@@ -37,6 +39,7 @@ void demo_usage(FILE *out)
 	fputs(
 	    "usage: synack demo [SCENARIO] [--seed N] [--loss P] [--dup P] [--reorder P]\n"
 	    "                   [--delay-ms N] [--time-wait-ms N] [--fin-timeout-ms N] [--json]\n"
+	    "                   [--svg FILE] [--html FILE] [--pcap FILE]\n"
 	    "       synack demo --list\n"
 	    "\n"
 	    "Runs two synack stacks (client 10.0.0.1, server 10.0.0.2) over the simulated\n"
@@ -54,6 +57,11 @@ void demo_usage(FILE *out)
 	    "                      1000000; blind-*: one sweep of the sequence space per client)\n"
 	    "  --clients N         attack scenarios: legitimate clients (floods 1000, blind-* 4)\n"
 	    "  --json              one JSON object per line; the last is the summary\n"
+	    "  --svg FILE          also draw the run as a ladder diagram in FILE (SVG)\n"
+	    "  --html FILE         also write one self-contained page with the picture and a\n"
+	    "                      table of the events\n"
+	    "  --pcap FILE         also capture every datagram of both hosts, stamped with the\n"
+	    "                      virtual time, as a pcap file (raw IPv4)\n"
 	    "  --list              list the scenarios\n"
 	    "\n"
 	    "Exit status: 0 when the scenario showed what it should, 1 when not, 2 on bad usage.\n",
@@ -70,9 +78,9 @@ void demo_list(FILE *out)
 int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err, size_t errlen)
 {
 	/* Flags with a value: "--flag value" or "--flag=value". */
-	static const char *const VALUED[] = {"--seed",           "--loss",     "--dup",
-	                                     "--reorder",        "--delay-ms", "--time-wait-ms",
-	                                     "--fin-timeout-ms", "--count",    "--clients"};
+	static const char *const VALUED[] = {
+	    "--seed",           "--loss",  "--dup",     "--reorder", "--delay-ms", "--time-wait-ms",
+	    "--fin-timeout-ms", "--count", "--clients", "--svg",     "--html",     "--pcap"};
 	int have_scenario = 0;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -140,12 +148,19 @@ int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err, size_
 		case 7:
 			bad = cli_flag_ms(f, val, 100000000, &o->count, err, errlen);
 			break;
-		default:
+		case 8:
 			bad = cli_flag_ms(f, val, 60000, &o->clients, err, errlen);
 			if (!bad && o->clients == 0) {
 				snprintf(err, errlen, "--clients: at least 1");
 				bad = -1;
 			}
+			break;
+		default:
+			bad = cli_flag_path(f, val,
+			                    which == 9    ? &o->svg
+			                    : which == 10 ? &o->html
+			                                  : &o->pcap,
+			                    err, errlen);
 			break;
 		}
 		if (bad)
@@ -296,6 +311,24 @@ static void ladder_summary(struct demo *d, FILE *out)
 	fprintf(out, "\n%s\n", r->ok ? "ok" : "FAILED");
 }
 
+/* --svg and --html: the run as a picture (svg.h), and the page with it. */
+static int write_pictures(struct demo *d)
+{
+	if (!d->o->svg && !d->o->html)
+		return 0;
+	char title[128];
+	snprintf(title, sizeof(title), "synack demo %s (seed %llu)", d->sc->info.name,
+	         (unsigned long long)d->o->seed);
+	struct picture p = {
+	    .log = &d->log,
+	    .title = title,
+	    .description = d->sc->info.description,
+	    .client = d->ep[DEMO_CLIENT],
+	    .server = d->ep[DEMO_SERVER],
+	};
+	return html_pictures(&p, d->o->svg, d->o->html, d->res->error, sizeof(d->res->error));
+}
+
 int demo_run(const struct demo_opts *o, FILE *out, struct demo_result *res)
 {
 	struct demo_opts defaults;
@@ -321,6 +354,14 @@ int demo_run(const struct demo_opts *o, FILE *out, struct demo_result *res)
 		return -ENOMEM;
 	}
 	const struct demo_scenario *sc = demo_scenario_at((size_t)idx);
+	if (sc->attack && (o->svg || o->html || o->pcap)) {
+		free(d);
+		snprintf(res->error, sizeof(res->error),
+		         "--svg, --html and --pcap show the two-host scenarios, not '%s' (its "
+		         "thousands of hosts fit no ladder)",
+		         name);
+		return -EINVAL;
+	}
 	if (sc->attack) {
 		free(d);
 		snprintf(res->scenario, sizeof(res->scenario), "%s", name);
@@ -338,6 +379,11 @@ int demo_run(const struct demo_opts *o, FILE *out, struct demo_result *res)
 	snprintf(res->scenario, sizeof(res->scenario), "%s", name);
 	res->ok = 1;
 	int rc = demo_setup(d);
+	if (rc == 0 && o->pcap) {
+		d->cap = capture_open(o->pcap, 0, res->error, sizeof(res->error));
+		if (!d->cap)
+			rc = -EIO;
+	}
 	if (rc == 0) {
 		d->sc->run(d);
 		demo_finish(d);
@@ -366,7 +412,11 @@ int demo_run(const struct demo_opts *o, FILE *out, struct demo_result *res)
 				ladder_summary(d, out);
 			}
 		}
+		if (write_pictures(d) != 0)
+			rc = -EIO;
 	}
+	if (capture_close(d->cap, res->error, sizeof(res->error)) != 0 && rc == 0)
+		rc = -EIO;
 	demo_teardown(d);
 	free(d);
 	return rc;

@@ -40,6 +40,8 @@ struct demo_opts {
 	int json;                  /* JSON lines instead of the ladder */
 	int list;                  /* --list */
 	int help;                  /* --help */
+	/* Pictures and the capture (svg.h, html.h, capture.h); NULL: none. */
+	const char *svg, *html, *pcap;
 };
 
 void demo_opts_default(struct demo_opts *o);

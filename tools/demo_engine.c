@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "cli.h"
 #include "synack/sim.h"
 
@@ -104,6 +105,7 @@ static void tap_fn(void *ctx, int event, int from, int to, const uint8_t *pkt, s
                    uint64_t now)
 {
 	struct demo *d = ctx;
+	capture_tap(d->cap, event, from, to, pkt, len, now);
 	if (event == SYNACK_SIM_SENT) {
 		tap_add(d, from, to, pkt, len);
 		return;

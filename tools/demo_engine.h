@@ -37,6 +37,7 @@ enum demo_filter {
 
 struct demo_scenario;
 struct demo_tap_pkt;
+struct capture;
 
 /* One run: the stacks, the simulated network, the log and the script's state. */
 struct demo {
@@ -74,6 +75,7 @@ struct demo {
 	int server_rcvbuf;   /* SO_RCVBUF of the server's listener; 0: the default */
 
 	int show_ss;
+	struct capture *cap; /* --pcap: every datagram goes to it too */
 	/* What a script observed, for its checks. */
 	int64_t val[2];
 	uint64_t t_inject;

@@ -333,7 +333,7 @@ static void draw_arrow(struct line *l, int from_client, const char *label, int l
 	line_put(l, COL_CLIENT, lane);
 }
 
-static const char *errno_name(long e)
+const char *render_errno_name(long e)
 {
 	switch (e) {
 	case EINPROGRESS:
@@ -374,7 +374,7 @@ static void ladder_event(FILE *out, const struct render_event *e, struct iss_map
 		return;
 	}
 	if (e->kind == RENDER_APP) {
-		const char *en = e->ret < 0 ? errno_name(-e->ret) : NULL;
+		const char *en = e->ret < 0 ? render_errno_name(-e->ret) : NULL;
 		if (en)
 			snprintf(buf, sizeof(buf), "%s() = -%s", e->call, en);
 		else

@@ -68,6 +68,10 @@ struct render_ladder_info {
 };
 void render_ladder(FILE *out, const struct render_log *log, const struct render_ladder_info *info);
 
+/* "EINPROGRESS", "ECONNRESET" ... for the errno values calls return; NULL
+ * for others. */
+const char *render_errno_name(long e);
+
 /* Writes s as a JSON string (with quotes). */
 void render_json_string(FILE *out, const char *s);
 

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "cli.h"
 #include "demo.h"
+#include "html.h"
 #include "render.h"
 #include "settings.h"
 
@@ -44,6 +46,7 @@ void transfer_usage(FILE *out)
 	        "                       [--delay-ms N] [--bw-mbps R] [--queue N] [--seed N] "
 	        "[--json]\n"
 	        "                       [--set NAME=VALUE]...\n"
+	        "                       [--svg FILE] [--html FILE] [--pcap FILE]\n"
 	        "\n"
 	        "Sends N bytes from a client (10.0.0.1) to a server (10.0.0.2:80), two synack\n"
 	        "stacks over the simulated network on a virtual clock.  The client closes once\n"
@@ -70,6 +73,13 @@ void transfer_usage(FILE *out)
 	        "                 then one summary line:\n"
 	        "                 {\"ev\":\"summary\",\"ok\":..,\"bytes\":..,\"retransmits\":..,\n"
 	        "                  \"virtual_ms\":..,\"goodput_mbps\":..,...}\n"
+	        "  --svg FILE     also draw the run: the ladder of its segments (the first and\n"
+	        "                 the last ones of a long run), the client's sequence numbers,\n"
+	        "                 ACKs and receive window against time, and its cwnd\n"
+	        "  --html FILE    also write one self-contained page with those pictures and a\n"
+	        "                 table of the events\n"
+	        "  --pcap FILE    also capture every datagram of both hosts, stamped with the\n"
+	        "                 virtual time, as a pcap file (raw IPv4)\n"
 	        "\n"
 	        "virtual_ms runs from connect() until the server reads the end of the stream;\n"
 	        "goodput is the bytes received over that time (null in --json when no time\n"
@@ -83,9 +93,9 @@ void transfer_usage(FILE *out)
 
 int transfer_parse_args(int argc, char **argv, struct transfer_opts *o, char *err, size_t errlen)
 {
-	static const char *const VALUED[] = {"--bytes",   "--loss",     "--dup",
-	                                     "--reorder", "--delay-ms", "--bw-mbps",
-	                                     "--queue",   "--seed",     "--set"};
+	static const char *const VALUED[] = {"--bytes",    "--loss",    "--dup",   "--reorder",
+	                                     "--delay-ms", "--bw-mbps", "--queue", "--seed",
+	                                     "--set",      "--svg",     "--html",  "--pcap"};
 	int have_bw = 0;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -159,7 +169,7 @@ int transfer_parse_args(int argc, char **argv, struct transfer_opts *o, char *er
 		case 7:
 			bad = cli_flag_u64(f, val, UINT64_MAX, &o->seed, err, errlen);
 			break;
-		default: {
+		case 8: {
 			/* Checked now on a scratch configuration, applied to both
 			 * hosts at setup. */
 			struct synack_config scratch;
@@ -176,6 +186,13 @@ int transfer_parse_args(int argc, char **argv, struct transfer_opts *o, char *er
 			o->set[o->nset++] = val;
 			break;
 		}
+		default:
+			bad = cli_flag_path(f, val,
+			                    which == 9    ? &o->svg
+			                    : which == 10 ? &o->html
+			                                  : &o->pcap,
+			                    err, errlen);
+			break;
 		}
 		if (bad)
 			return -1;
@@ -248,6 +265,13 @@ struct xfer {
 	uint64_t out_off;
 	size_t out_len;
 	uint8_t out[CHUNK], in[CHUNK], want[CHUNK];
+	/* --svg, --html, --pcap: the capture, and what the pictures draw. */
+	struct capture *cap;
+	int pictures;
+	struct render_log log;
+	int log_full;
+	struct picture_cwnd *cw;
+	size_t ncw, capcw;
 };
 
 static uint64_t now(const struct xfer *x)
@@ -292,8 +316,25 @@ static void note_state(struct xfer *x, int h, const struct synack_trace *tr)
 	r->cause[h] = tr->cause;
 }
 
+/* Keeps an event for the pictures, up to their cap. */
+static void keep_event(struct xfer *x, const struct render_event *e)
+{
+	if (!x->pictures || x->log_full)
+		return;
+	struct render_event *k = x->log.n < TRANSFER_PICTURE_MAX_EVENTS
+	                             ? render_log_add(&x->log, e->t_us, e->host, e->kind)
+	                             : NULL;
+	if (!k) {
+		x->log_full = 1;
+		return;
+	}
+	uint64_t order = k->order;
+	*k = *e;
+	k->order = order;
+}
+
 /* Moves every trace record of both stacks out of their rings: to the output
- * with --json, and into the state paths. */
+ * with --json, to the pictures, and into the state paths. */
 static void drain(struct xfer *x)
 {
 	struct synack_trace buf[TRACE_BATCH];
@@ -302,14 +343,16 @@ static void drain(struct xfer *x)
 		while ((n = synack_trace_read(x->st[h], buf, TRACE_BATCH)) > 0) {
 			for (size_t i = 0; i < n; i++) {
 				const struct synack_trace *tr = &buf[i];
-				if (x->json) {
+				if (x->json || x->pictures) {
 					struct render_event e;
 					memset(&e, 0, sizeof(e));
 					e.t_us = tr->t_us;
 					e.host = h;
 					e.kind = RENDER_TRACE;
 					e.tr = *tr;
-					render_json_event(x->json, &e);
+					if (x->json)
+						render_json_event(x->json, &e);
+					keep_event(x, &e);
 				}
 				if (tr->kind == SYNACK_TRACE_STATE && tr->remote.addr != 0)
 					note_state(x, h, tr);
@@ -323,7 +366,7 @@ static void drain(struct xfer *x)
 static void app_event(struct xfer *x, int h, int s, const char *call, long ret,
                       const struct synack_endpoint *local, const struct synack_endpoint *remote)
 {
-	if (!x->json)
+	if (!x->json && !x->pictures)
 		return;
 	struct render_event e;
 	memset(&e, 0, sizeof(e));
@@ -340,7 +383,9 @@ static void app_event(struct xfer *x, int h, int s, const char *call, long ret,
 		e.remote = *remote;
 	else
 		synack_getpeername(x->st[h], s, &e.remote);
-	render_json_event(x->json, &e);
+	if (x->json)
+		render_json_event(x->json, &e);
+	keep_event(x, &e);
 }
 
 static void app_close(struct xfer *x, int h, int *s)
@@ -355,6 +400,27 @@ static void app_close(struct xfer *x, int h, int *s)
 	*s = -1;
 }
 
+/* A sample of the client's cwnd for the pictures, when it changed. */
+static void keep_cwnd(struct xfer *x, const struct synack_tcp_info *ti)
+{
+	if (!x->pictures)
+		return;
+	struct picture_cwnd *last = x->ncw ? &x->cw[x->ncw - 1] : NULL;
+	if (last && last->cwnd == ti->cwnd && last->ssthresh == ti->ssthresh)
+		return;
+	if (x->ncw == x->capcw) {
+		size_t cap = x->capcw ? x->capcw * 2 : 256;
+		if (cap > TRANSFER_PICTURE_MAX_EVENTS)
+			return;
+		struct picture_cwnd *n = realloc(x->cw, cap * sizeof(*n));
+		if (!n)
+			return;
+		x->cw = n;
+		x->capcw = cap;
+	}
+	x->cw[x->ncw++] = (struct picture_cwnd){now(x), ti->cwnd, ti->ssthresh};
+}
+
 static void sample_info(struct xfer *x)
 {
 	struct synack_tcp_info ti;
@@ -367,6 +433,7 @@ static void sample_info(struct xfer *x)
 	r->mss = ti.mss;
 	if (ti.cwnd > r->cwnd_max)
 		r->cwnd_max = ti.cwnd;
+	keep_cwnd(x, &ti);
 }
 
 /* The client: once connected, sends until the send buffer is full; once
@@ -518,6 +585,8 @@ static uint64_t step(struct xfer *x)
 	uint64_t t = synack_sim_step(x->sim);
 	r->steps++;
 	drain(x);
+	if (x->pictures && x->csock >= 0)
+		sample_info(x);
 	return t;
 }
 
@@ -573,6 +642,15 @@ static int setup(struct xfer *x)
 	    synack_sim_set_path(x->sim, x->hid[1], x->hid[0], &p) != 0) {
 		snprintf(r->error, sizeof(r->error), "bad path impairments");
 		return -EINVAL;
+	}
+	if (o->pcap || x->pictures) {
+		char err[200];
+		x->cap = capture_open(o->pcap, x->pictures, err, sizeof(err));
+		if (!x->cap) {
+			snprintf(r->error, sizeof(r->error), "%s", err);
+			return -EIO;
+		}
+		synack_sim_set_tap(x->sim, capture_tap_fn, x->cap);
 	}
 	/* The payload's own key, apart from the network's and the hosts'. */
 	x->key = mix64(o->seed ^ 0x7061796c6f616421ull);
@@ -828,8 +906,49 @@ static void human_report(const struct transfer_opts *o, const struct transfer_re
 		fprintf(out, "\nFAILED: %s\n", r->error);
 }
 
+/* --svg and --html: the ladder, the sequence graph and the cwnd graph. */
+static int write_pictures(struct xfer *x)
+{
+	const struct transfer_opts *o = x->o;
+	struct transfer_result *r = x->res;
+	if (!x->pictures)
+		return 0;
+	render_log_sort(&x->log);
+	int host_of_sim[2];
+	host_of_sim[x->hid[DEMO_CLIENT]] = DEMO_CLIENT;
+	host_of_sim[x->hid[DEMO_SERVER]] = DEMO_SERVER;
+	capture_mark_lost(x->cap, &x->log, host_of_sim, 2);
+	char title[160], desc[160];
+	snprintf(title, sizeof(title), "synack transfer: %llu bytes (seed %llu)",
+	         (unsigned long long)o->bytes, (unsigned long long)o->seed);
+	snprintf(desc, sizeof(desc),
+	         "%lld ms each way, loss %g, duplication %g, reordering %g, bottleneck %g Mbit/s "
+	         "(0: none); %llu retransmissions",
+	         (long long)o->delay_ms, o->loss, o->dup, o->reorder, o->bw_mbps,
+	         (unsigned long long)r->retransmits);
+	struct picture p = {
+	    .log = &x->log,
+	    .title = title,
+	    .description = desc,
+	    .client = r->client,
+	    .server = r->server,
+	    .graphs = 1,
+	    .cwnd = x->cw,
+	    .ncwnd = x->ncw,
+	    .truncated = x->log_full,
+	};
+	char err[200];
+	if (html_pictures(&p, o->svg, o->html, err, sizeof(err)) != 0) {
+		snprintf(r->error, sizeof(r->error), "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 static void teardown(struct xfer *x)
 {
+	render_log_free(&x->log);
+	free(x->cw);
 	if (x->sim)
 		synack_sim_free(x->sim);
 	for (int h = 0; h < 2; h++)
@@ -866,6 +985,8 @@ int transfer_run(const struct transfer_opts *o, FILE *out, struct transfer_resul
 	x->lsock = x->csock = x->ssock = -1;
 	x->last[0] = x->last[1] = -1;
 	x->cap_steps = transfer_step_cap(o->bytes);
+	x->pictures = o->svg || o->html;
+	render_log_init(&x->log);
 	int rc = setup(x);
 	if (rc == 0) {
 		start(x);
@@ -882,7 +1003,12 @@ int transfer_run(const struct transfer_opts *o, FILE *out, struct transfer_resul
 			else
 				human_report(o, res, out);
 		}
+		if (write_pictures(x) != 0)
+			rc = -EIO;
 	}
+	/* The tap writes no more once the run is over. */
+	if (capture_close(x->cap, res->error, sizeof(res->error)) != 0 && rc == 0)
+		rc = -EIO;
 	teardown(x);
 	free(x);
 	return rc;

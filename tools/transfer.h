@@ -28,6 +28,9 @@
 /* Runaway guards: a day of virtual time, and a number of simulation steps
  * that grows with the size of the transfer (see transfer_step_cap). */
 #define TRANSFER_CAP_US (24ull * 3600 * 1000000)
+/* Trace records and calls a picture keeps (about 250 bytes each); a longer
+ * run is drawn up to there and says so. */
+#define TRANSFER_PICTURE_MAX_EVENTS 200000
 
 /* What the user asked for. */
 #define TRANSFER_MAX_SETS 16
@@ -44,6 +47,8 @@ struct transfer_opts {
 	/* --set NAME=VALUE, both hosts (e.g. congestion_control=reno). */
 	const char *set[TRANSFER_MAX_SETS];
 	int nset;
+	/* Pictures and the capture (svg.h, html.h, capture.h); NULL: none. */
+	const char *svg, *html, *pcap;
 };
 
 void transfer_opts_default(struct transfer_opts *o);
