@@ -74,14 +74,23 @@ struct synack_config {
 	uint32_t synack_retries;        /* SYN-ACK retransmissions (default 5) */
 	uint32_t orphan_retries;        /* retransmissions of an orphan's FIN (default 8) */
 	uint32_t retries2; /* retransmissions of data/FIN while the app holds the socket (15) */
-	uint32_t rto_initial_ms;     /* RFC 6298 2.1 initial RTO (default 1000) */
-	uint32_t rto_min_ms;         /* lower bound of the RTO (default 200) */
-	uint32_t rto_max_ms;         /* upper bound of the RTO (default 120000) */
-	uint32_t max_orphans;        /* closed-but-not-finished connections (default 65536) */
-	uint32_t max_tw_buckets;     /* TIME_WAIT records (default 262144) */
-	uint32_t somaxconn;          /* cap on a listen() backlog (default 4096) */
-	uint32_t rcvbuf;             /* default SO_RCVBUF in bytes (default 65535) */
-	uint32_t sndbuf;             /* default SO_SNDBUF in bytes (default 65536) */
+	uint32_t rto_initial_ms; /* RFC 6298 2.1 initial RTO (default 1000) */
+	uint32_t rto_min_ms;     /* lower bound of the RTO (default 200) */
+	uint32_t rto_max_ms;     /* upper bound of the RTO (default 120000) */
+	uint32_t max_orphans;    /* closed-but-not-finished connections (default 65536) */
+	uint32_t max_tw_buckets; /* TIME_WAIT records (default 262144) */
+	uint32_t somaxconn;      /* cap on a listen() backlog (default 4096) */
+	/* The initial SO_RCVBUF and SO_SNDBUF in bytes, Linux's tcp_rmem[1] and
+	 * tcp_wmem[1] (defaults 131072, 65536); rcvbuf and sndbuf are their
+	 * older names, kept for programs and `--set` that use them. */
+	union {
+		uint32_t rmem_default;
+		uint32_t rcvbuf;
+	};
+	union {
+		uint32_t wmem_default;
+		uint32_t sndbuf;
+	};
 	uint16_t ephemeral_port_min; /* ip_local_port_range (default 32768) */
 	uint16_t ephemeral_port_max; /* (default 60999) */
 	uint32_t trace_capacity;     /* trace ring entries; 0 disables tracing (default 4096) */
@@ -152,6 +161,21 @@ struct synack_config {
 	 * all those held) bounded, as FreeBSD's maxfragsperpacket does: 64
 	 * covers 64 KiB at the IPv6 minimum MTU, 1280.  (default 64, 1..8192) */
 	uint32_t ipfrag_max_frags;
+
+	/*
+	 * RFC 7323 and the socket buffers (docs/BEHAVIOUR.md), named as Linux's
+	 * sysctls.  window_scaling, timestamps: 1 = our SYN offers the option
+	 * (a peer's offer is taken only then), 0 = never (default 1 each).
+	 * rmem_min and rmem_max (Linux's tcp_rmem[0] and [2]) bound a receive
+	 * buffer: the largest decides the window scale we announce and is as
+	 * far as autotuning grows one; wmem_min and wmem_max bound send
+	 * buffers alike.  rmem_min <= rmem_default <= rmem_max <= 2^30
+	 * (defaults 4096, 6291456; wmem 4096, 4194304).
+	 */
+	uint32_t window_scaling;
+	uint32_t timestamps;
+	uint32_t rmem_min, rmem_max;
+	uint32_t wmem_min, wmem_max;
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
@@ -409,6 +433,12 @@ struct synack_tcp_info {
 	uint32_t recv_queue;    /* bytes received and not yet read */
 	int soft_error;         /* last ICMP soft error (negative errno), 0 when none */
 };
+/* synack_tcp_info.options: the options the connection agreed on, as
+ * Linux's TCPI_OPT_* bits. */
+#define SYNACK_TCPI_OPT_TIMESTAMPS 1
+#define SYNACK_TCPI_OPT_SACK 2
+#define SYNACK_TCPI_OPT_WSCALE 4
+#define SYNACK_TCPI_OPT_ECN 8
 /* Fills *info for the socket's connection (TIME_WAIT included; state CLOSED
  * once it is gone).  Returns 0 or -EINVAL (info is NULL). */
 int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info);
@@ -515,7 +545,9 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(PmtuReductions)                                                                          \
 	X(NeighResFailed) /* destinations a link could not resolve (synack_unreachable) */         \
 	X(AckSkippedSeq)  /* unacceptable pure ACKs left unanswered (invalid_ratelimit_ms) */      \
-	X(TraceLost)
+	X(TraceLost)                                                                               \
+	/* RFC 7323 */                                                                             \
+	X(PAWSEstab) /* segments rejected by PAWS (drop reason paws) */
 
 struct synack_stats {
 #define SYNACK_COUNTER_FIELD(name) uint64_t name;
@@ -688,6 +720,11 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
  *                       synack_advance).
  *  FRAG_TOO_MANY        a fragment past ipfrag_max_frags of its datagram; the
  *                       datagram is discarded [IpReasmFails].
+ * RFC 7323:
+ *  PAWS                 a segment whose timestamp is older than TS.Recent
+ *                       (RFC 7323 5.3 R1), on a connection or a TIME_WAIT
+ *                       record; an ACK answers unless it is rate limited or
+ *                       the segment is a RST [PAWSEstab].
  */
 #define SYNACK_DROPS(X)                                                                            \
 	X(NONE, "none")                                                                            \
@@ -749,7 +786,8 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
 	X(FRAG_BUDGET, "frag_budget")                                                              \
 	X(FRAG_EVICTED, "frag_evicted")                                                            \
 	X(FRAG_TIMEOUT, "frag_timeout")                                                            \
-	X(FRAG_TOO_MANY, "frag_too_many")
+	X(FRAG_TOO_MANY, "frag_too_many")                                                          \
+	X(PAWS, "paws")
 
 enum synack_drop {
 #define SYNACK_DROP_ENUM(name, str) SYNACK_DROP_##name,

@@ -50,6 +50,7 @@ struct tcp_layer {
 	/* Keys derived from cfg.secret, one per use, so that no two uses of
 	 * the secret can be compared against each other. */
 	uint8_t key_isn[16], key_hash[16], key_cookie[16];
+	uint8_t key_ts[16]; /* timestamp offsets (RFC 7323 7.1) */
 
 	struct htable conns;     /* TCBs and TIME_WAIT records by 4-tuple */
 	struct htable listeners; /* listening TCBs by (local address, port) */
@@ -239,6 +240,20 @@ struct tcb {
 		struct tcp_child *ch;
 	} ext;
 	struct tcb_rare *rare; /* allocated on first use (tcp_rare), else NULL */
+
+	/* RFC 7323 (tcp_opt.c): window scaling, timestamps and PAWS.  The
+	 * options in SYNACK_TCPI_OPT_* bits: what our SYN offers until the
+	 * peer's SYN or SYN-ACK arrives, then what both sides agreed on.
+	 * Last.ACK.sent is rcv_acked. */
+	uint8_t options;
+	uint8_t snd_wscale; /* Snd.Wind.Shift: the peer's, applied to SEG.WND */
+	uint8_t rcv_wscale; /* Rcv.Wind.Shift: ours, applied to the window we send */
+	/* SO_RCVBUF, SO_SNDBUF set by the application (TCP_LOCK_*): the
+	 * buffer keeps that size, autotuning leaves it alone (as Linux). */
+	uint8_t buf_locks;
+	uint32_t ts_offset;    /* added to our clock in TSval (7.1) */
+	uint32_t ts_recent;    /* TS.Recent */
+	uint64_t ts_recent_at; /* when TS.Recent was set (5.5) */
 };
 
 /* What few connections ever use, allocated on first use from the stack's
@@ -325,14 +340,20 @@ struct tw {
 	 * was made, so that its expiry breaks ties with other timers exactly
 	 * as its own timer would have. */
 	uint32_t order_lo;
-	/* When the record last answered an unacceptable pure ACK
-	 * (invalid_ratelimit_ms), or SYNACK_NEVER.  Each record keeps its
+	/* When the record last answered an unacceptable segment (a pure
+	 * ACK under invalid_ratelimit_ms, a SYN or RST under
+	 * challenge_ack_limit), in milliseconds of the clock modulo 2^31
+	 * (24 days; the record was made "long ago").  Each record keeps its
 	 * own, as Linux's TIME_WAIT sockets do: a time shared by every
 	 * record would let an observer learn from one connection's answers
 	 * whether another connection's record exists (the side channel of
 	 * CVE-2016-5696, which made the challenge ACK limit per
 	 * connection). */
-	uint64_t oow_ack_at;
+	uint32_t oow_ack_ms : 31;
+	/* RFC 7323: the connection used timestamps; ts_recent is its
+	 * TS.Recent (PAWS in TIME_WAIT, RFC 6191's reopening). */
+	uint32_t ts_ok : 1;
+	uint32_t ts_recent;
 };
 
 _Static_assert(sizeof(struct tw) <= 96, "a TIME_WAIT record fits in 96 bytes");
@@ -583,6 +604,12 @@ void tcp_tw_free(struct tcp_layer *st, struct tw *tw, int cause);
 /* The peer's FIN came again: TIME_WAIT starts over (RFC 9293 3.10.7.4).
  * Returns the record that now stands for the connection. */
 struct tw *tcp_tw_restart(struct tcp_layer *st, struct tw *tw);
+/* Whether the record may answer an unacceptable segment now, at most once
+ * per interval_ms (then it notes the time). */
+int tcp_tw_may_answer(struct tcp_layer *st, struct tw *tw, uint32_t interval_ms);
+/* RFC 5961 section 7 for a record: a challenge ACK, at most
+ * challenge_ack_limit per second (one per 1000 / limit ms). */
+void tcp_tw_challenge_ack(struct tcp_layer *st, struct tw *tw);
 /* The oldest record's time came: it ends. */
 void tcp_tw_expire(struct tcp_layer *st);
 /* Frees every record (stack teardown). */
@@ -616,28 +643,57 @@ static inline uint64_t tcp_ofo_bytes(const struct tcp_layer *st, const struct of
  * two conversions below, where window scaling (RFC 7323 2.3) will apply
  * its shifts.
  */
-/* The options of our SYN or SYN-ACK (the MSS we can receive). */
+/* What a connection's SYN will offer (options and our window scale, from
+ * the settings and the largest receive buffer it may have), and its
+ * timestamp offset: at an active open, and for a listener's child. */
+void tcp_opt_open(struct tcb *tcb);
+/* The options of our SYN or SYN-ACK (the MSS we can receive, and what
+ * tcb->options holds: window scale, timestamps). */
 void tcp_opt_syn(const struct tcb *tcb, struct wire_tcp_opts *o);
+/* The options of any other segment: timestamps once agreed (RFC 7323 3.2). */
+void tcp_opt_segment(const struct tcb *tcb, struct wire_tcp_opts *o);
 /* The MSS the peer announced, 536 when it said nothing (RFC 9293 3.7.1). */
 uint32_t tcp_opt_peer_mss(const struct wire_tcp *w);
-/* Takes the peer's MSS from its SYN or SYN-ACK into snd_mss. */
+/* Takes the peer's MSS from its SYN or SYN-ACK into snd_mss, and agrees
+ * on window scaling and timestamps (both sides must have sent them). */
 void tcp_opt_learn(struct tcb *tcb, const struct wire_tcp *w);
-/* The largest window we can offer: the field's 65535 without scaling. */
+/* The bytes the agreed options take in every segment after the SYN
+ * (12 for timestamps), which the data gives up (RFC 9293 3.7.1). */
+static inline uint32_t tcp_opt_overhead(const struct tcb *tcb)
+{
+	return (tcb->options & SYNACK_TCPI_OPT_TIMESTAMPS) ? 12u : 0u;
+}
+/* RFC 7323 4 and 7.1: our timestamp clock, 1 ms ticks of the stack's
+ * clock, and the offset a connection adds to it (a keyed hash of its
+ * 4-tuple, so that the same 4-tuple always counts on from where it was). */
+static inline uint32_t tcp_ts_clock(const struct tcp_layer *st)
+{
+	return (uint32_t)(ENV(st)->now / 1000u);
+}
+uint32_t tcp_ts_offset(const struct tcp_layer *st, const struct tuple *t);
+/* RFC 7323 5.5: TS.Recent set this long ago is no longer valid. */
+#define TCP_PAWS_IDLE_US (24ull * 24 * 3600 * 1000000)
+/* The largest window we can offer: the field's 65535 scaled by our shift. */
 static inline uint32_t tcp_rcv_wnd_max(const struct tcb *tcb)
 {
-	(void)tcb;
-	return 65535u;
+	return 65535u << tcb->rcv_wscale;
 }
-/* Our window as the header field carries it. */
-static inline uint16_t tcp_wnd_to_wire(const struct tcb *tcb, uint32_t wnd)
+/* Our window as the header field of a segment with these flags carries it:
+ * RFC 7323 2.2, never scaled on a SYN; tcp_rcv_window keeps it a
+ * multiple of the unit (2.4). */
+static inline uint16_t tcp_wnd_to_wire(const struct tcb *tcb, uint32_t wnd, uint8_t flags)
 {
-	(void)tcb;
-	return (uint16_t)wnd;
+	if (flags & SYNACK_TH_SYN)
+		return (uint16_t)(wnd > 65535u ? 65535u : wnd);
+	return (uint16_t)(wnd >> tcb->rcv_wscale);
 }
-/* SEG.WND in 32 bits from the header field. */
-static inline uint32_t tcp_seg_wnd(const struct wire_tcp *w)
+/* SEG.WND in 32 bits from the header field (RFC 7323 2.3: shifted by
+ * Snd.Wind.Shift, except on a SYN). */
+static inline uint32_t tcp_seg_wnd(const struct tcb *tcb, const struct wire_tcp *w)
 {
-	return w->wnd;
+	if (w->flags & SYNACK_TH_SYN)
+		return w->wnd;
+	return (uint32_t)w->wnd << tcb->snd_wscale;
 }
 
 /* tcp_err.c: ICMP errors about our segments (RFC 5927, RFC 5461, RFC 1191) */
@@ -787,10 +843,11 @@ uint64_t tcp_snd_bytes(const struct tcb *tcb);
  * the rest gets a new record. */
 void tcp_snd_sent(struct tcb *tcb, uint32_t seq, uint32_t used);
 /* SND.UNA advances to ack (RFC 9293 3.10.7.4, fifth step): the
- * acknowledged bytes and records go, the round trip is timed, recovery
- * and congestion control hear of it and the retransmission timer is
+ * acknowledged bytes and records go, the round trip is timed (ts_rtt_us,
+ * the timestamps' sample, when not 0; RFC 7323 4.1), recovery and
+ * congestion control hear of it and the retransmission timer is
  * restarted or stopped (RFC 6298 5.2, 5.3). */
-void tcp_snd_acked(struct tcb *tcb, uint32_t ack);
+void tcp_snd_acked(struct tcb *tcb, uint32_t ack, uint32_t ts_rtt_us);
 /* Frees the sender's state and the records (the TCB's end, with its
  * other out-of-line parts in tcp_tcb_ext_free). */
 void tcp_snd_free(struct tcb *tcb);
@@ -809,7 +866,10 @@ struct tcp_user_cfg {
 	uint32_t mss;            /* the MSS we announce (TCP_MAXSEG) */
 	uint32_t rcvbuf, sndbuf; /* SO_RCVBUF, SO_SNDBUF */
 	struct tcp_opts opts;
+	uint8_t buf_locks; /* TCP_LOCK_*: which of the two the application set */
 };
+/* tcb->buf_locks and tcp_user_cfg.buf_locks (Linux's SOCK_*BUF_LOCK). */
+enum { TCP_LOCK_RCVBUF = 1, TCP_LOCK_SNDBUF = 2 };
 /* OPEN, active: sends the SYN (RFC 9293 3.10.1).  0 or -ENOMEM. */
 int tcp_open_active(struct tcp_layer *st, int sockfd, const struct tuple *t,
                     const struct tcp_user_cfg *cfg, struct tcb **out);
@@ -945,7 +1005,8 @@ static inline const struct tuple *tcp_tuple(const struct tcb *tcb)
  * inherited them from its listener). */
 static inline struct tcp_user_cfg tcp_user_cfg_of(const struct tcb *tcb)
 {
-	return (struct tcp_user_cfg){tcb->rcv_mss, tcb->rcv_buf.cap, tcb->snd_buf.cap, tcb->opts};
+	return (struct tcp_user_cfg){tcb->rcv_mss, tcb->rcv_buf.cap, tcb->snd_buf.cap, tcb->opts,
+	                             tcb->buf_locks};
 }
 /* What we may put in one segment (TCP_MAXSEG once connected). */
 static inline uint32_t tcp_snd_mss(const struct tcb *tcb)

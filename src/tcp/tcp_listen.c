@@ -133,16 +133,19 @@ static struct tcb *child_new(struct tcb *l, const struct tcp_rx *s)
 	c->rcv_mss = l->rcv_mss;
 	ring_set_cap(&c->rcv_buf, l->rcv_buf.cap);
 	ring_set_cap(&c->snd_buf, l->snd_buf.cap);
+	c->buf_locks = l->buf_locks;
+	/* What the SYN-ACK will offer; tcp_learn_peer keeps what the SYN
+	 * offered too. */
+	tcp_opt_open(c);
 	c->state = SYNACK_LISTEN;
 	return c;
 }
 
 /* The window a listener's SYN-ACK offers: what a child's empty receive
- * buffer offers (tcp_rcv_window of a new connection). */
+ * buffer offers (tcp_rcv_window of a new connection), never scaled. */
 static uint32_t listener_window(const struct tcb *l)
 {
-	uint32_t max = tcp_rcv_wnd_max(l);
-	return l->rcv_buf.cap > max ? max : l->rcv_buf.cap;
+	return l->rcv_buf.cap > 65535u ? 65535u : l->rcv_buf.cap;
 }
 
 /* SYN-ACK with a cookie for its ISN; no state is kept (RFC 4987 3.6). */
@@ -155,7 +158,8 @@ void tcp_listen_send_cookie(struct tcb *l, const struct tcp_rx *s)
 	memset(&o, 0, sizeof(o));
 	tcp_opt_syn(l, &o);
 	tcp_send_raw(st, &t, s->iss, s->seq + 1, SYNACK_TH_SYN | SYNACK_TH_ACK,
-	             tcp_wnd_to_wire(l, listener_window(l)), &o, NULL, 0, 0, s->iss, s->seq);
+	             tcp_wnd_to_wire(l, listener_window(l), SYNACK_TH_SYN), &o, NULL, 0, 0, s->iss,
+	             s->seq);
 	STAT_INC(st, SyncookiesSent);
 }
 
@@ -218,6 +222,10 @@ static struct tcp_verdict cookie_ack_arrives(struct tcb *l, struct tcp_rx *s, st
 	c->snd_wl1 = s->seq;
 	c->snd_wl2 = s->ack;
 	c->snd_mss = mss < c->rcv_mss ? mss : c->rcv_mss;
+	/* The cookie SYN-ACK offered no options (tcp_cookie.c has no room
+	 * for them): none are in effect. */
+	c->options = 0;
+	c->snd_wscale = c->rcv_wscale = 0;
 	if (tcp_tcb_hash(c, 0) != 0) {
 		tcp_tcb_free(c);
 		return TCP_DROP(NO_MEMORY);

@@ -19,6 +19,7 @@ static void take_user_cfg(struct tcb *tcb, const struct tcp_user_cfg *cfg)
 	tcb->rcv_mss = cfg->mss;
 	ring_set_cap(&tcb->rcv_buf, cfg->rcvbuf);
 	ring_set_cap(&tcb->snd_buf, cfg->sndbuf);
+	tcb->buf_locks = cfg->buf_locks;
 }
 
 int tcp_open_active(struct tcp_layer *st, int sockfd, const struct tuple *t,
@@ -39,6 +40,7 @@ int tcp_open_active(struct tcp_layer *st, int sockfd, const struct tuple *t,
 	tcb->snd_una = tcb->iss;
 	tcb->snd_nxt = tcb->snd_max = tcb->iss + 1;
 	tcb->snd_buf_seq = tcb->iss + 1;
+	tcp_opt_open(tcb);
 	if (tcp_tcb_hash(tcb, 0) != 0) {
 		tcp_tcb_free(tcb);
 		return -ENOMEM;
@@ -118,7 +120,10 @@ static void receive_done(struct tcb *tcb)
 	if (!tcp_receives_text(tcb->state))
 		return;
 	advertised = seq_gt(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
-	/* tcp_rcv_window moves the edge only by a useful amount. */
+	/* tcp_rcv_window moves the edge only by a useful amount, and keeps
+	 * the edge already advertised rounded up to the window scale's unit
+	 * (RFC 7323 2.4), which is no news to the peer. */
+	advertised = (advertised + (1u << tcb->rcv_wscale) - 1) & ~((1u << tcb->rcv_wscale) - 1);
 	if (tcp_rcv_window(tcb) > advertised)
 		tcp_send_ack(tcb);
 }
@@ -281,12 +286,18 @@ void tcp_set_maxseg(struct tcb *l, uint32_t mss)
 
 int tcp_set_rcvbuf(struct tcb *tcb, uint32_t size)
 {
-	return ring_set_cap(&tcb->rcv_buf, size);
+	if (ring_set_cap(&tcb->rcv_buf, size) != 0)
+		return -1;
+	tcb->buf_locks |= TCP_LOCK_RCVBUF;
+	return 0;
 }
 
 int tcp_set_sndbuf(struct tcb *tcb, uint32_t size)
 {
-	return ring_set_cap(&tcb->snd_buf, size);
+	if (ring_set_cap(&tcb->snd_buf, size) != 0)
+		return -1;
+	tcb->buf_locks |= TCP_LOCK_SNDBUF;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -682,7 +682,7 @@ static void api_setsockopt_errors(void)
 	pump(p);
 	CHECK_EQ(synack_setsockopt(st, s, SYNACK_TCP_MAXSEG, 1000), -EISCONN);
 	CHECK_EQ(synack_getsockopt(st, s, SYNACK_TCP_MAXSEG, &v), 0);
-	CHECK_EQ(v, 1460);
+	CHECK_EQ(v, 1448); /* less the timestamps both stacks agreed on (RFC 7323) */
 	/* Bad values are still -EINVAL on a connected socket. */
 	CHECK_EQ(synack_setsockopt(st, s, SYNACK_SO_RCVBUF, 0), -EINVAL);
 	CHECK_EQ(synack_setsockopt(st, s, SYNACK_TCP_NODELAY, 7), -EINVAL);
@@ -920,7 +920,11 @@ static void api_config_check_names_every_bad_setting(void)
 	e.rto_max_ms = 1;
 	e.somaxconn = 1u << 20;
 	e.rcvbuf = 1;
+	e.rmem_min = 1;
 	e.sndbuf = 1u << 30;
+	e.wmem_max = 1u << 30;
+	e.window_scaling = 0;
+	e.timestamps = 0;
 	e.ephemeral_port_min = 1;
 	e.ephemeral_port_max = 1;
 	e.trace_capacity = 0;
@@ -1028,14 +1032,14 @@ static void api_names_in_and_out_of_range(void)
 #undef COUNT_ONE
 	CHECK(n >= 41);
 	CHECK_STR(synack_counter_name(0), "ActiveOpens");
-	CHECK_STR(synack_counter_name(n - 1), "TraceLost");
+	CHECK_STR(synack_counter_name(n - 1), "PAWSEstab");
 	CHECK(synack_counter_name(n) == NULL);
 	CHECK(synack_counter_name(SIZE_MAX) == NULL);
 	struct synack_stats s;
 	memset(&s, 0, sizeof s);
 	s.ActiveOpens = 7;
 	s.CurrEstab = 9;
-	s.TraceLost = 11;
+	s.PAWSEstab = 11;
 	CHECK_EQ_U64(synack_counter_value(&s, 0), 7);
 	CHECK_EQ_U64(synack_counter_value(&s, 4), 9);
 	CHECK_STR(synack_counter_name(4), "CurrEstab");
@@ -1451,9 +1455,12 @@ static void api_tcp_info_is_sane(void)
 	CHECK_EQ(ai.snd_una, ai.iss + 1);
 	CHECK_EQ(ai.snd_nxt, ai.iss + 1);
 	CHECK_EQ(ai.rcv_nxt, ai.irs + 1);
-	CHECK_EQ(ci.mss, 1460);
-	CHECK_EQ(ai.mss, 1460);
-	CHECK_EQ(ci.rcv_wnd, 65535);
+	/* Both stacks agreed on timestamps (12 bytes of every segment) and
+	 * window scaling: we offer the whole rmem_default; the peer's window
+	 * is the SYN-ACK's, which is never scaled (RFC 7323 2.2). */
+	CHECK_EQ(ci.mss, 1448);
+	CHECK_EQ(ai.mss, 1448);
+	CHECK_EQ(ci.rcv_wnd, 131072);
 	CHECK_EQ(ci.snd_wnd, 65535);
 	CHECK(ci.rto_us >= 200000 && ci.rto_us <= 120000000u);
 	CHECK_EQ(ci.retransmits, 0);
@@ -1484,7 +1491,8 @@ static void api_tcp_info_is_sane(void)
 	CHECK_EQ(ci.send_queue, 0);
 	CHECK_EQ(ai.rcv_nxt, ai.irs + 101);
 	CHECK_EQ(ai.recv_queue, 100);
-	CHECK_EQ(ai.rcv_wnd, 65535 - 100);
+	/* Rounded down to the window scale's unit (7: 128 bytes). */
+	CHECK_EQ(ai.rcv_wnd, (131072 - 100) & ~127u);
 
 	/* The MSS follows TCP_MAXSEG on the other side. */
 	int s2 = synack_socket(A);
@@ -1495,7 +1503,7 @@ static void api_tcp_info_is_sane(void)
 	int a2 = synack_accept(B, l, NULL);
 	CHECK(a2 >= 0);
 	CHECK_EQ(synack_tcp_info(B, a2, &ai), 0);
-	CHECK_EQ(ai.mss, 1000);
+	CHECK_EQ(ai.mss, 1000 - 12);
 	pair_free(p);
 }
 

@@ -179,9 +179,9 @@ static void demo_retransmit_names_mechanism(void)
 	size_t n = 0;
 	struct demo_result *r = run("retransmit", 1, 0, &t, &n);
 	CHECK(r->ok);
-	CHECK(t && strstr(t, "seq 1461:2921(1460) ack 1 win 65535 x") != NULL);
-	int fast = t && strstr(t, "^ fast retransmit of seq 1461") != NULL;
-	int rto = t && strstr(t, "^ retransmission timeout of seq 1461") != NULL;
+	CHECK(t && strstr(t, "seq 1449:2897(1448) ack 1 win 1024 x") != NULL);
+	int fast = t && strstr(t, "^ fast retransmit of seq 1449") != NULL;
+	int rto = t && strstr(t, "^ retransmission timeout of seq 1449") != NULL;
 	CHECK(fast + rto == 1);
 	int named = 0;
 	for (size_t i = 0; i < r->nchecks; i++)
