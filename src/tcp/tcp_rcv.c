@@ -44,7 +44,7 @@ uint32_t tcp_rcv_window(const struct tcb *tcb)
 	 * (RFC 9293 3.8.6).  max is a whole number of units. */
 	if (w > promised)
 		w &= ~unit;
-	if (w < promised)
+	if (w <= promised)
 		w = (promised + unit) & ~unit;
 	return w;
 }
