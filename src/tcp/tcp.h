@@ -254,6 +254,15 @@ struct tcb {
 	uint32_t ts_offset;    /* added to our clock in TSval (7.1) */
 	uint32_t ts_recent;    /* TS.Recent */
 	uint64_t ts_recent_at; /* when TS.Recent was set (5.5) */
+
+	/* Buffer autotuning (tcp_autotune.c) and what STATUS reports of it. */
+	uint32_t rcv_space;      /* bytes the application read in the last measured RTT */
+	uint32_t rcv_space_seq;  /* the first byte of the current measure */
+	uint64_t rcv_space_at;   /* when the current measure began */
+	uint32_t rcv_rtt_us;     /* the round trip the receiver measured (timestamps) */
+	uint32_t min_rtt_us;     /* the smallest RTT sample, 0 before one */
+	uint64_t bytes_acked;    /* RFC 4898 tcpEStatsAppHCThruOctetsAcked */
+	uint64_t bytes_received; /* RFC 4898 tcpEStatsAppHCThruOctetsReceived */
 };
 
 /* What few connections ever use, allocated on first use from the stack's
@@ -695,6 +704,19 @@ static inline uint32_t tcp_seg_wnd(const struct tcb *tcb, const struct wire_tcp 
 		return w->wnd;
 	return (uint32_t)w->wnd << tcb->snd_wscale;
 }
+
+/* tcp_autotune.c: the buffers grow as Linux's do, within rmem_max and
+ * wmem_max, unless the application set their size. */
+/* The first measure, once the connection is established. */
+void tcp_autotune_init(struct tcb *tcb);
+/* A segment arrived: data echoing our timestamp measures the round trip
+ * the receiver sees. */
+void tcp_rcv_rtt_sample(struct tcb *tcb, const struct wire_tcp *w);
+/* The application read: once per round trip, the receive buffer grows to
+ * twice what it read then (dynamic right-sizing). */
+void tcp_rcv_space_adjust(struct tcb *tcb);
+/* An ACK arrived: the send buffer grows to twice the congestion window. */
+void tcp_snd_buf_expand(struct tcb *tcb);
 
 /* tcp_err.c: ICMP errors about our segments (RFC 5927, RFC 5461, RFC 1191) */
 struct net_err;

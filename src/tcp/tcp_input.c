@@ -209,6 +209,8 @@ void tcp_enter_established(struct tcb *tcb, int cause)
 		tcb->rto_us = 3000000u;
 	tcb->backoff = 0;
 	tcp_cc_init(tcb);
+	tcp_autotune_init(tcb);
+	tcp_snd_buf_expand(tcb);
 	tcp_set_state(tcb, SYNACK_ESTABLISHED, cause);
 	tcp_keepalive_reset(tcb);
 }
@@ -429,7 +431,9 @@ static void ack_advances(struct tcb *tcb, const struct tcp_rx *s)
 	/* The path works: an old ICMP error explains no later timeout. */
 	if (tcb->rare)
 		tcb->rare->soft_err = 0;
+	tcb->bytes_acked += s->ack - tcb->snd_una;
 	tcp_snd_acked(tcb, s->ack, ts_rtt(tcb, s));
+	tcp_snd_buf_expand(tcb);
 	if (tcb->sockfd >= 0)
 		tcp_sock_event(tcb->st, tcb->sockfd, TCP_SOCK_READY, 0);
 }
@@ -630,6 +634,7 @@ static struct tcp_verdict process_text(struct tcb *tcb, struct tcp_rx *s)
 	 * counts duplicate ACKs), and data that fills a gap. */
 	if (s->data_seq != tcb->rcv_nxt || tcb->ofo)
 		s->ack_now = 1;
+	tcp_rcv_rtt_sample(tcb, s->w);
 	if (s->data_seq == tcb->rcv_nxt) {
 		uint32_t n = tcp_rcv_deliver(tcb, s->data, s->data_len);
 		if (n < s->data_len) {

@@ -53,6 +53,7 @@ uint32_t tcp_rcv_deliver(struct tcb *tcb, const uint8_t *data, uint32_t len)
 {
 	uint32_t n = len ? ring_write_pool(&tcb->rcv_buf, &tcb->st->buf_slab, data, len) : 0;
 	tcb->rcv_nxt += n;
+	tcb->bytes_received += n;
 	return n;
 }
 

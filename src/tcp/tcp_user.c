@@ -135,6 +135,7 @@ int tcp_receive_copy(struct tcb *tcb, void *buf, uint32_t len, int peek)
 	ring_peek(r, 0, buf, n);
 	if (!peek) {
 		ring_consume_pool(r, &tcb->st->buf_slab, n);
+		tcp_rcv_space_adjust(tcb);
 		receive_done(tcb);
 	}
 	return (int)n;
