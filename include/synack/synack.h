@@ -432,6 +432,14 @@ struct synack_tcp_info {
 	uint32_t send_queue;    /* bytes queued but not yet acknowledged */
 	uint32_t recv_queue;    /* bytes received and not yet read */
 	int soft_error;         /* last ICMP soft error (negative errno), 0 when none */
+	/* RFC 7323 and buffer autotuning, named as Linux's tcpi_ fields. */
+	uint8_t snd_wscale;      /* the peer's window scale (0 without the option) */
+	uint8_t rcv_wscale;      /* ours */
+	uint8_t options;         /* SYNACK_TCPI_OPT_* agreed on */
+	uint32_t min_rtt;        /* smallest RTT sample, microseconds (0 before one) */
+	uint64_t bytes_acked;    /* bytes the peer acknowledged (RFC 4898) */
+	uint64_t bytes_received; /* bytes received in order (RFC 4898) */
+	uint32_t rcv_space;      /* bytes read in the last measured round trip (autotuning) */
 };
 /* synack_tcp_info.options: the options the connection agreed on, as
  * Linux's TCPI_OPT_* bits. */
@@ -877,7 +885,17 @@ struct synack_trace {
 	uint32_t seq, ack, len; /* len: payload bytes */
 	uint32_t win;           /* window field as sent/received */
 	uint32_t iss, irs;      /* the connection's ISS and IRS when known, for relative numbers */
+	/* The options of a SYN or SYN-ACK (SYNACK_TRACE_OPT_* in opts, 0 on
+	 * other segments): MSS, window scale, timestamps. */
+	uint8_t opts;
+	uint8_t opt_wscale;
+	uint16_t opt_mss;
+	uint32_t opt_ts_val, opt_ts_ecr;
 };
+#define SYNACK_TRACE_OPT_MSS 1
+#define SYNACK_TRACE_OPT_WSCALE 2
+#define SYNACK_TRACE_OPT_SACK_PERM 4
+#define SYNACK_TRACE_OPT_TS 8
 
 /*
  * Copies up to max records, oldest first, removing them from the ring.

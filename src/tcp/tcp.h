@@ -489,6 +489,23 @@ struct tcp_rx {
 	struct tw *tw;
 };
 
+/* A SYN's options into its trace record (the ladder and --json show
+ * them in tcpdump's notation); other segments' are left out. */
+static inline void tcp_trace_opts(struct synack_trace *r, uint8_t flags,
+                                  const struct wire_tcp_opts *o)
+{
+	if (!(flags & SYNACK_TH_SYN) || !o)
+		return;
+	r->opts = (uint8_t)((o->has_mss ? SYNACK_TRACE_OPT_MSS : 0) |
+	                    (o->has_wscale ? SYNACK_TRACE_OPT_WSCALE : 0) |
+	                    (o->sack_permitted ? SYNACK_TRACE_OPT_SACK_PERM : 0) |
+	                    (o->has_ts ? SYNACK_TRACE_OPT_TS : 0));
+	r->opt_mss = o->mss;
+	r->opt_wscale = o->wscale;
+	r->opt_ts_val = o->ts_val;
+	r->opt_ts_ecr = o->ts_ecr;
+}
+
 /* The connection an arriving segment belongs to, as we name it: our end
  * (its destination) first. */
 static inline struct tuple tcp_seg_tuple(const struct wire_tcp *w)

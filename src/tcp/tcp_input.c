@@ -171,6 +171,7 @@ static void begin_trace(struct tcp_layer *st, struct tcp_rx *s)
 	r->ack = w->ack;
 	r->len = w->data_len;
 	r->win = w->wnd;
+	tcp_trace_opts(r, w->flags, &w->opts);
 }
 
 /* ------------------------------------------------------------------ */

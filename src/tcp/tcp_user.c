@@ -328,6 +328,15 @@ void tcp_status(const struct tcb *t, struct synack_tcp_info *info)
 	info->send_queue = t->snd_buf.len;
 	info->recv_queue = t->rcv_buf.len;
 	info->soft_error = tcp_soft_err(t);
+	info->snd_wscale = t->snd_wscale;
+	info->rcv_wscale = t->state == SYNACK_SYN_SENT ? 0 : t->rcv_wscale;
+	/* Agreed only once the peer's SYN or SYN-ACK came: in SYN_SENT the
+	 * field holds what our SYN offers. */
+	info->options = t->state == SYNACK_SYN_SENT ? 0 : t->options;
+	info->min_rtt = t->min_rtt_us;
+	info->bytes_acked = t->bytes_acked;
+	info->bytes_received = t->bytes_received;
+	info->rcv_space = t->rcv_space;
 }
 
 /* The TIME-WAIT record the demux node n is, or NULL. */

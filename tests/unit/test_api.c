@@ -1462,6 +1462,12 @@ static void api_tcp_info_is_sane(void)
 	CHECK_EQ(ai.mss, 1448);
 	CHECK_EQ(ci.rcv_wnd, 131072);
 	CHECK_EQ(ci.snd_wnd, 65535);
+	CHECK_EQ(ci.options, SYNACK_TCPI_OPT_TIMESTAMPS | SYNACK_TCPI_OPT_WSCALE);
+	CHECK_EQ(ai.options, SYNACK_TCPI_OPT_TIMESTAMPS | SYNACK_TCPI_OPT_WSCALE);
+	CHECK_EQ(ci.snd_wscale, 7); /* rmem_max 6 MiB on both sides */
+	CHECK_EQ(ci.rcv_wscale, 7);
+	CHECK(ci.min_rtt > 0);
+	CHECK_EQ(ci.rcv_space, 10 * 1460); /* the first measure: ten segments */
 	CHECK(ci.rto_us >= 200000 && ci.rto_us <= 120000000u);
 	CHECK_EQ(ci.retransmits, 0);
 	CHECK_EQ_U64(ci.total_retrans, 0);
@@ -1491,6 +1497,9 @@ static void api_tcp_info_is_sane(void)
 	CHECK_EQ(ci.send_queue, 0);
 	CHECK_EQ(ai.rcv_nxt, ai.irs + 101);
 	CHECK_EQ(ai.recv_queue, 100);
+	CHECK_EQ_U64(ci.bytes_acked, 100);
+	CHECK_EQ_U64(ai.bytes_received, 100);
+	CHECK_EQ_U64(ci.bytes_received, 0);
 	/* Rounded down to the window scale's unit (7: 128 bytes). */
 	CHECK_EQ(ai.rcv_wnd, (131072 - 100) & ~127u);
 

@@ -171,6 +171,34 @@ static void demo_zero_window_shows_probes(void)
 	free(r);
 }
 
+/* The SYN and SYN-ACK show their options in tcpdump's notation, in the
+ * ladder under the arrow and in --json as "options"; other segments none. */
+static void demo_handshake_shows_syn_options(void)
+{
+	char *t = NULL, *j = NULL;
+	size_t n = 0, nj = 0;
+	struct demo_result *r = run("handshake", 1, 0, &t, &n);
+	struct demo_result *rj = run("handshake", 1, 1, &j, &nj);
+	CHECK(r->ok && rj->ok);
+	CHECK(t && strstr(t, "[mss 1460,nop,nop,TS val ") != NULL);
+	CHECK(t && strstr(t, " ecr 0,nop,wscale 7]") != NULL);
+	const char *syn = j ? strstr(j, "\"ev\":\"tx\",\"flags\":\"S\"") : NULL;
+	CHECK(syn && strstr(syn, "\"options\":\"mss 1460,nop,nop,TS val ") != NULL);
+	const char *synack = j ? strstr(j, "\"ev\":\"tx\",\"flags\":\"S.\"") : NULL;
+	const char *nl = synack ? strchr(synack, '\n') : NULL;
+	const char *o = synack ? strstr(synack, ",nop,wscale 7\"}") : NULL;
+	CHECK(o && nl && o < nl);
+	/* The ACK that completes the handshake carries none. */
+	const char *ack = j ? strstr(j, "\"ev\":\"tx\",\"flags\":\".\"") : NULL;
+	nl = ack ? strchr(ack, '\n') : NULL;
+	o = ack ? strstr(ack, "options") : NULL;
+	CHECK(ack && nl && (!o || o > nl));
+	free(t);
+	free(j);
+	free(r);
+	free(rj);
+}
+
 /* The ladder of retransmit shows the lost segment and names what repaired
  * it; a check says which mechanism it was. */
 static void demo_retransmit_names_mechanism(void)
@@ -376,6 +404,7 @@ int main(void)
 	RUN(demo_retransmit_states);
 	RUN(demo_zero_window_shows_probes);
 	RUN(demo_retransmit_names_mechanism);
+	RUN(demo_handshake_shows_syn_options);
 	RUN(demo_every_scenario_is_tested);
 	RUN(demo_same_seed_same_json);
 	RUN(demo_different_seeds_different_isns);
