@@ -45,6 +45,10 @@ static const struct expect EXPECT[] = {
      LISTENER "; LISTEN>SYN_RECEIVED>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>CLOSED"},
     {"zero-window", ACTIVE_CLIENT, PASSIVE_SERVER},
     {"retransmit", ACTIVE_CLIENT, PASSIVE_SERVER},
+    {"window-scale", ACTIVE_CLIENT "; " ACTIVE_CLIENT,
+     "CLOSED>LISTEN>CLOSED; LISTEN>SYN_RECEIVED>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSED; "
+     "CLOSED>LISTEN>CLOSED; LISTEN>SYN_RECEIVED>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSED"},
+    {"paws", ACTIVE_CLIENT, PASSIVE_SERVER},
 };
 
 #define NEXPECT (sizeof(EXPECT) / sizeof(EXPECT[0]))
@@ -150,6 +154,16 @@ static void demo_zero_window_states(void)
 static void demo_retransmit_states(void)
 {
 	one_scenario(&EXPECT[13]);
+}
+
+static void demo_window_scale_states(void)
+{
+	one_scenario(&EXPECT[14]);
+}
+
+static void demo_paws_states(void)
+{
+	one_scenario(&EXPECT[15]);
 }
 
 /* The ladder of zero-window shows the closed window, the probes (named,
@@ -402,6 +416,8 @@ int main(void)
 	RUN(demo_fin_wait_2_timeout_states);
 	RUN(demo_zero_window_states);
 	RUN(demo_retransmit_states);
+	RUN(demo_window_scale_states);
+	RUN(demo_paws_states);
 	RUN(demo_zero_window_shows_probes);
 	RUN(demo_retransmit_names_mechanism);
 	RUN(demo_handshake_shows_syn_options);
