@@ -223,7 +223,6 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 	siphash_derive_key(cfg->secret, 'p', sl->key_port);
 	siphash_derive_key(cfg->secret, 'h', tl->key_hash);
 	siphash_derive_key(cfg->secret, 'c', tl->key_cookie);
-	siphash_derive_key(cfg->secret, 't', tl->key_ts);
 	net_layer_init(&tl->net);
 	if (tcp_layer_init(tl) != 0)
 		goto nomem_free;

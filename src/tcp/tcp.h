@@ -50,7 +50,6 @@ struct tcp_layer {
 	/* Keys derived from cfg.secret, one per use, so that no two uses of
 	 * the secret can be compared against each other. */
 	uint8_t key_isn[16], key_hash[16], key_cookie[16];
-	uint8_t key_ts[16]; /* timestamp offsets (RFC 7323 7.1) */
 
 	struct htable conns;     /* TCBs and TIME_WAIT records by 4-tuple */
 	struct htable listeners; /* listening TCBs by (local address, port) */
@@ -396,7 +395,11 @@ void tcp_tcb_ext_free(struct tcb *tcb);
  * sends nothing and traces nothing, so stack teardown may use it too. */
 void tcp_tcb_free(struct tcb *tcb);
 void tcp_set_state(struct tcb *tcb, int to, int cause);
-uint32_t tcp_isn(struct tcp_layer *st, const struct tuple *t);
+/* The keyed hash of a 4-tuple (SipHash under key_isn). */
+uint64_t tcp_tuple_hash(const struct tcp_layer *st, const struct tuple *t);
+/* RFC 6528's ISN for t, and in *ts_offset its timestamp offset (the hash's
+ * other half, RFC 7323 7.1). */
+uint32_t tcp_isn(struct tcp_layer *st, const struct tuple *t, uint32_t *ts_offset);
 int tcp_tcb_hash(struct tcb *tcb, int listening);
 void tcp_tcb_unhash(struct tcb *tcb);
 /* Ends the connection: CLOSED, timers off, out of the tables, the socket
@@ -670,8 +673,9 @@ static inline uint64_t tcp_ofo_bytes(const struct tcp_layer *st, const struct of
  * its shifts.
  */
 /* What a connection's SYN will offer (options and our window scale, from
- * the settings and the largest receive buffer it may have), and its
- * timestamp offset: at an active open, and for a listener's child. */
+ * the settings and the largest receive buffer it may have): at an active
+ * open, and for a listener's child.  The timestamp offset comes with the
+ * ISN (tcp_isn). */
 void tcp_opt_open(struct tcb *tcb);
 /* The options of our SYN or SYN-ACK (the MSS we can receive, and what
  * tcb->options holds: window scale, timestamps). */
@@ -690,8 +694,9 @@ static inline uint32_t tcp_opt_overhead(const struct tcb *tcb)
 	return (tcb->options & SYNACK_TCPI_OPT_TIMESTAMPS) ? 12u : 0u;
 }
 /* RFC 7323 4 and 7.1: our timestamp clock, 1 ms ticks of the stack's
- * clock, and the offset a connection adds to it (a keyed hash of its
- * 4-tuple, so that the same 4-tuple always counts on from where it was). */
+ * clock, and the offset a connection adds to it (half of the keyed hash of
+ * its 4-tuple, the ISN's other half, so that the same 4-tuple always
+ * counts on from where it was; tcp_isn hands it out with the ISN). */
 static inline uint32_t tcp_ts_clock(const struct tcp_layer *st)
 {
 	return (uint32_t)(ENV(st)->now / 1000u);

@@ -288,7 +288,7 @@ struct tcp_verdict tcp_listen_segment_arrives(struct tcb *l, struct tcp_rx *s, u
 	c = child_new(l, s);
 	if (!c)
 		return TCP_DROP(NO_MEMORY);
-	c->iss = tcp_isn(st, &c->t);
+	c->iss = tcp_isn(st, &c->t, &c->ts_offset);
 	/* RFC 1122 4.2.2.13: a connection reopened from TIME_WAIT must start
 	 * above every sequence number the old incarnation used. */
 	if (use_floor && seq_leq(c->iss, iss_floor))

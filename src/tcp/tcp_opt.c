@@ -15,7 +15,6 @@
  * SACK blocks themselves come from tcp_rcv.c.
  * SYN cookies have no spare bits for them (see tcp_cookie.c).
  */
-#include "core/siphash.h"
 #include "tcp/tcp.h"
 
 /* RFC 9293 3.7.1: the MSS assumed when the peer announces none. */
@@ -31,10 +30,9 @@ uint32_t tcp_ts_offset(const struct tcp_layer *st, const struct tuple *t)
 	 * tells an observer neither our uptime nor which connections share
 	 * a host; from a keyed hash of the 4-tuple (as Linux's
 	 * tcp_timestamps = 1), so a new incarnation of a 4-tuple counts on
-	 * from the old one and RFC 6191 can tell them apart. */
-	uint8_t b[TUPLE_BYTES_MAX];
-	size_t n = tuple_put(b, t);
-	return (uint32_t)siphash24(st->key_ts, b, n);
+	 * from the old one and RFC 6191 can tell them apart.  The half of
+	 * the ISN's hash that the ISN does not use (tcp_isn). */
+	return (uint32_t)(tcp_tuple_hash(st, t) >> 32);
 }
 
 /* RFC 7323 2.3: the smallest shift that lets the field carry the largest
@@ -54,10 +52,8 @@ void tcp_opt_open(struct tcb *tcb)
 	const struct synack_config *cfg = &ENV(tcb->st)->cfg;
 	tcb->options = 0;
 	tcb->snd_wscale = tcb->rcv_wscale = 0;
-	if (cfg->timestamps) {
-		tcb->options |= SYNACK_TCPI_OPT_TIMESTAMPS;
-		tcb->ts_offset = tcp_ts_offset(tcb->st, &tcb->t);
-	}
+	if (cfg->timestamps)
+		tcb->options |= SYNACK_TCPI_OPT_TIMESTAMPS; /* ts_offset came with the ISN */
 	if (cfg->window_scaling) {
 		/* The largest buffer we may grow to decides the shift, since
 		 * it cannot change later: rmem_max, or the size SO_RCVBUF

@@ -36,7 +36,7 @@ int tcp_open_active(struct tcp_layer *st, int sockfd, const struct tuple *t,
 	tcb->t = *t;
 	tcb->sockfd = sockfd;
 	take_user_cfg(tcb, cfg);
-	tcb->iss = tcp_isn(st, t);
+	tcb->iss = tcp_isn(st, t, &tcb->ts_offset);
 	tcb->snd_una = tcb->iss;
 	tcb->snd_nxt = tcb->snd_max = tcb->iss + 1;
 	tcb->snd_buf_seq = tcb->iss + 1;
