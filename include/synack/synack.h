@@ -166,11 +166,13 @@ struct synack_config {
 	 * RFC 7323 and the socket buffers (docs/BEHAVIOUR.md), named as Linux's
 	 * sysctls.  window_scaling, timestamps: 1 = our SYN offers the option
 	 * (a peer's offer is taken only then), 0 = never (default 1 each).
-	 * rmem_min and rmem_max (Linux's tcp_rmem[0] and [2]) bound a receive
-	 * buffer: the largest decides the window scale we announce and is as
-	 * far as autotuning grows one; wmem_min and wmem_max bound send
-	 * buffers alike.  rmem_min <= rmem_default <= rmem_max <= 2^30
-	 * (defaults 4096, 6291456; wmem 4096, 4194304).
+	 * rmem_max (Linux's tcp_rmem[2]) decides the window scale we announce
+	 * and is as far as autotuning grows a receive buffer; wmem_max the
+	 * same for send buffers.  rmem_min and wmem_min (tcp_rmem[0],
+	 * tcp_wmem[0]) are the floors Linux keeps under memory pressure;
+	 * synack has no such mode yet and only checks them.  1 <= *_min <=
+	 * *_max <= 2^30 (defaults 4096, 6291456; wmem 4096, 4194304); an
+	 * initial size above *_max is allowed: that buffer does not grow.
 	 */
 	uint32_t window_scaling;
 	uint32_t timestamps;

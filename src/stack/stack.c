@@ -183,18 +183,17 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(cfg->window_scaling <= 1, "window_scaling: %u is not 0 or 1",
 	              cfg->window_scaling);
 	CHECK_SETTING(cfg->timestamps <= 1, "timestamps: %u is not 0 or 1", cfg->timestamps);
-	CHECK_SETTING(cfg->rmem_min >= 1 && cfg->rmem_min <= cfg->rmem_default,
-	              "rmem_min: %u is outside 1..rmem_default (%u)", cfg->rmem_min,
-	              cfg->rmem_default);
-	CHECK_SETTING(cfg->rmem_max >= cfg->rmem_default && cfg->rmem_max <= 1u << 30,
-	              "rmem_max: %u is outside rmem_default (%u)..2^30", cfg->rmem_max,
-	              cfg->rmem_default);
-	CHECK_SETTING(cfg->wmem_min >= 1 && cfg->wmem_min <= cfg->wmem_default,
-	              "wmem_min: %u is outside 1..wmem_default (%u)", cfg->wmem_min,
-	              cfg->wmem_default);
-	CHECK_SETTING(cfg->wmem_max >= cfg->wmem_default && cfg->wmem_max <= 1u << 30,
-	              "wmem_max: %u is outside wmem_default (%u)..2^30", cfg->wmem_max,
-	              cfg->wmem_default);
+	/* An initial size (rmem_default, wmem_default) above the maximum is
+	 * allowed, as the older rcvbuf and sndbuf were: that buffer does not
+	 * grow. */
+	CHECK_SETTING(cfg->rmem_max >= 1 && cfg->rmem_max <= 1u << 30,
+	              "rmem_max: %u is outside 1..2^30", cfg->rmem_max);
+	CHECK_SETTING(cfg->rmem_min >= 1 && cfg->rmem_min <= cfg->rmem_max,
+	              "rmem_min: %u is outside 1..rmem_max (%u)", cfg->rmem_min, cfg->rmem_max);
+	CHECK_SETTING(cfg->wmem_max >= 1 && cfg->wmem_max <= 1u << 30,
+	              "wmem_max: %u is outside 1..2^30", cfg->wmem_max);
+	CHECK_SETTING(cfg->wmem_min >= 1 && cfg->wmem_min <= cfg->wmem_max,
+	              "wmem_min: %u is outside 1..wmem_max (%u)", cfg->wmem_min, cfg->wmem_max);
 	return 0;
 }
 

@@ -797,6 +797,13 @@ MUT(icmp_burst0, icmp_ratelimit_burst, 0)
 MUT(icmp_burst_big, icmp_ratelimit_burst, 100001)
 MUT(min_pmtu_small, min_pmtu, 67)
 MUT(min_pmtu_big, min_pmtu, 1501)
+MUT(window_scaling_2, window_scaling, 2)
+MUT(timestamps_2, timestamps, 2)
+MUT(rmem_max_0, rmem_max, 0)
+MUT(rmem_max_big, rmem_max, (1u << 30) + 1)
+MUT(rmem_min_above_max, rmem_min, 6291457)
+MUT(wmem_max_0, wmem_max, 0)
+MUT(wmem_min_0, wmem_min, 0)
 
 static void mut_cc_unknown(struct synack_config *c)
 {
@@ -864,6 +871,13 @@ static const struct mutation mutations[] = {
     {"icmp_ratelimit_burst", mut_icmp_burst_big},
     {"min_pmtu", mut_min_pmtu_small},
     {"min_pmtu", mut_min_pmtu_big},
+    {"window_scaling", mut_window_scaling_2},
+    {"timestamps", mut_timestamps_2},
+    {"rmem_max", mut_rmem_max_0},
+    {"rmem_max", mut_rmem_max_big},
+    {"rmem_min", mut_rmem_min_above_max},
+    {"wmem_max", mut_wmem_max_0},
+    {"wmem_min", mut_wmem_min_0},
     {"congestion_control", mut_cc_unknown},
     {"congestion_control", mut_cc_unterminated},
 };
@@ -920,9 +934,9 @@ static void api_config_check_names_every_bad_setting(void)
 	e.rto_max_ms = 1;
 	e.somaxconn = 1u << 20;
 	e.rcvbuf = 1;
-	e.rmem_min = 1;
 	e.sndbuf = 1u << 30;
-	e.wmem_max = 1u << 30;
+	e.rmem_min = e.rmem_max = 1;
+	e.wmem_min = e.wmem_max = 1u << 30;
 	e.window_scaling = 0;
 	e.timestamps = 0;
 	e.ephemeral_port_min = 1;

@@ -417,7 +417,6 @@ static struct t *small_rcvbuf(uint32_t bytes)
 	struct synack_config cfg;
 	t_config(&cfg);
 	cfg.rcvbuf = bytes;
-	cfg.rmem_min = bytes;
 	return t_new_with(&cfg);
 }
 
