@@ -622,6 +622,12 @@ uint32_t tcp_cookie_make(const struct tcp_layer *st, const struct tuple *t, uint
                          uint32_t peer_mss);
 int tcp_cookie_check(const struct tcp_layer *st, const struct tuple *t, uint32_t peer_isn,
                      uint32_t cookie, uint32_t *mss);
+/* With timestamps the SYN's other options ride in our TSval (as Linux):
+ * the TSval of a cookie SYN-ACK carrying the peer's window scale (-1:
+ * none); and from the ACK's TSecr, that scale (-1: none), or -2 when the
+ * echo is not one of ours from a live cookie. */
+uint32_t tcp_cookie_ts_make(const struct tcp_layer *st, const struct tuple *t, int wscale);
+int tcp_cookie_ts_check(const struct tcp_layer *st, const struct tuple *t, uint32_t ecr);
 
 /* tcp_timewait.c: TIME-WAIT records (RFC 9293 3.10.7.4, RFC 1337, RFC 6191) */
 /* Moves a connection into TIME_WAIT: a compact record replaces the TCB. */
@@ -677,6 +683,8 @@ static inline uint64_t tcp_ofo_bytes(const struct tcp_layer *st, const struct of
  * open, and for a listener's child.  The timestamp offset comes with the
  * ISN (tcp_isn). */
 void tcp_opt_open(struct tcb *tcb);
+/* Our window scale for tcb's receive buffer (a listener's: its children's). */
+uint8_t tcp_opt_wscale_of(const struct tcb *tcb);
 /* The options of our SYN or SYN-ACK (the MSS we can receive, and what
  * tcb->options holds: window scale, timestamps). */
 void tcp_opt_syn(const struct tcb *tcb, struct wire_tcp_opts *o);

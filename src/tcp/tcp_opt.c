@@ -55,16 +55,21 @@ void tcp_opt_open(struct tcb *tcb)
 	if (cfg->timestamps)
 		tcb->options |= SYNACK_TCPI_OPT_TIMESTAMPS; /* ts_offset came with the ISN */
 	if (cfg->window_scaling) {
-		/* The largest buffer we may grow to decides the shift, since
-		 * it cannot change later: rmem_max, or the size SO_RCVBUF
-		 * fixed before connect() or listen(), as on Linux. */
-		uint32_t space =
-		    (tcb->buf_locks & TCP_LOCK_RCVBUF) ? tcb->rcv_buf.cap : cfg->rmem_max;
-		if (space < tcb->rcv_buf.cap)
-			space = tcb->rcv_buf.cap;
 		tcb->options |= SYNACK_TCPI_OPT_WSCALE;
-		tcb->rcv_wscale = wscale_for(space);
+		tcb->rcv_wscale = tcp_opt_wscale_of(tcb);
 	}
+}
+
+uint8_t tcp_opt_wscale_of(const struct tcb *tcb)
+{
+	/* The largest buffer we may grow to decides the shift, since it
+	 * cannot change later: rmem_max, or the size SO_RCVBUF fixed before
+	 * connect() or listen(), as on Linux. */
+	uint32_t space =
+	    (tcb->buf_locks & TCP_LOCK_RCVBUF) ? tcb->rcv_buf.cap : ENV(tcb->st)->cfg.rmem_max;
+	if (space < tcb->rcv_buf.cap)
+		space = tcb->rcv_buf.cap;
+	return wscale_for(space);
 }
 
 void tcp_opt_syn(const struct tcb *tcb, struct wire_tcp_opts *o)
