@@ -105,7 +105,7 @@ void tcp_time_wait(struct tcb *tcb, int cause)
 	tcp_set_state(tcb, SYNACK_TIME_WAIT, cause);
 	memset(tw, 0, sizeof(*tw));
 	tw->h.node.kind = CONN_TW;
-	tw->oow_ack_ms = tw_ms(st) - (1u << 30); /* long ago: nothing answered yet */
+	tw->oow_ack_ms = (tw_ms(st) - (1u << 30)) & 0x7fffffffu; /* long ago: nothing answered */
 	/* RFC 7323 5.5: a TS.Recent already too old to trust is not kept. */
 	if ((tcb->options & SYNACK_TCPI_OPT_TIMESTAMPS) &&
 	    ENV(st)->now - tcb->ts_recent_at <= TCP_PAWS_IDLE_US) {
