@@ -1530,6 +1530,62 @@ static void api_tcp_info_is_sane(void)
 	pair_free(p);
 }
 
+/*
+ * Autotuning, as Linux: a bulk transfer between the two stacks (2 ms
+ * between rounds, the receiver reading everything each round) grows the
+ * receiver's window past rmem_default and the sender's buffer past
+ * wmem_default, never past rmem_max; with SO_RCVBUF on the listener and
+ * SO_SNDBUF on the client set by the application, neither grows.  Returns
+ * the largest window the receiver offered and the largest send() taken.
+ */
+static void bulk_rounds(int lock, uint32_t *max_wnd, long *max_send)
+{
+	struct pair *p = pair_new();
+	int l = server_listen(p);
+	int c = synack_socket(p->st[0]);
+	if (lock) {
+		CHECK_EQ(synack_setsockopt(p->st[1], l, SYNACK_SO_RCVBUF, 65536), 0);
+		CHECK_EQ(synack_setsockopt(p->st[0], c, SYNACK_SO_SNDBUF, 65536), 0);
+	}
+	struct synack_endpoint peer = ep(ADDR_B, PORT);
+	CHECK_EQ(synack_connect(p->st[0], c, &peer), -EINPROGRESS);
+	pump(p);
+	int a = synack_accept(p->st[1], l, NULL);
+	CHECK(a >= 0);
+	static uint8_t data[1 << 20];
+	*max_wnd = 0;
+	*max_send = 0;
+	for (int round = 0; round < 200; round++) {
+		ssize_t n = synack_send(p->st[0], c, data, sizeof data);
+		if (n > *max_send)
+			*max_send = (long)n;
+		pump(p);
+		while (synack_recv(p->st[1], a, p->buf, sizeof p->buf, 0) > 0)
+			;
+		pair_advance_ms(p, 2);
+		struct synack_tcp_info i;
+		CHECK_EQ(synack_tcp_info(p->st[1], a, &i), 0);
+		if (i.rcv_wnd > *max_wnd)
+			*max_wnd = i.rcv_wnd;
+	}
+	pair_free(p);
+}
+
+static void api_autotuning_grows_buffers_unless_set(void)
+{
+	uint32_t wnd;
+	long sent;
+	bulk_rounds(0, &wnd, &sent);
+	printf("autotuning: largest window %u, largest send %ld\n", wnd, sent);
+	CHECK(wnd > 131072);   /* rmem_default */
+	CHECK(wnd <= 6291456); /* rmem_max */
+	CHECK(sent > 65536);   /* wmem_default */
+	bulk_rounds(1, &wnd, &sent);
+	printf("SO_RCVBUF, SO_SNDBUF set: largest window %u, largest send %ld\n", wnd, sent);
+	CHECK(wnd <= 65536);
+	CHECK(sent <= 65536);
+}
+
 int main(void)
 {
 	RUN(api_bad_socket_numbers_are_ebadf);
@@ -1552,5 +1608,6 @@ int main(void)
 	RUN(api_event_queue_bounded_when_never_drained);
 	RUN(api_conns_lists_listener_connections_and_time_wait);
 	RUN(api_tcp_info_is_sane);
+	RUN(api_autotuning_grows_buffers_unless_set);
 	return check_summary("test_api");
 }
