@@ -299,9 +299,25 @@ static void ladder_summary(struct demo *d, FILE *out)
 	fputc('\n', out);
 	print_wrapped(out, "", d->sc->moral, 90);
 	fputc('\n', out);
-	for (int h = 0; h < 2; h++)
-		fprintf(out, "  %s: %s\n", demo_host_name(h),
-		        demo_state_path(r, h, path, sizeof(path)));
+	for (int h = 0; h < 2; h++) {
+		/* One line per host; a host with several connections (their
+		 * paths joined by "; ") goes on over more lines past 96
+		 * columns, breaking after a "; ". */
+		const char *p = demo_state_path(r, h, path, sizeof(path));
+		int col = fprintf(out, "  %s: ", demo_host_name(h));
+		int indent = col;
+		while (*p) {
+			const char *semi = strstr(p, "; ");
+			size_t n = semi ? (size_t)(semi - p) + 1 : strlen(p);
+			if (col > indent && col + (int)n > 96)
+				col = fprintf(out, "\n%*s", indent, "") - 1;
+			col += fprintf(out, "%s%.*s", col > indent ? " " : "", (int)n, p);
+			p += n;
+			if (*p == ' ')
+				p++;
+		}
+		fputc('\n', out);
+	}
 	fputc('\n', out);
 	for (size_t i = 0; i < r->nchecks; i++)
 		print_wrapped(out, r->checks[i].ok ? "  ok     " : "  FAILED ", r->checks[i].what,

@@ -170,6 +170,13 @@ static int filter_fn(void *ctx, int from, int to, const uint8_t *pkt, size_t len
 			return SYNACK_SIM_DROP;
 		}
 		break;
+	case DEMO_FILTER_KEEP_DATA:
+		if (h == DEMO_CLIENT && si.len > 0 && d->saved_len == 0 &&
+		    len <= sizeof(d->saved)) {
+			memcpy(d->saved, pkt, len);
+			d->saved_len = len;
+		}
+		break;
 	case DEMO_FILTER_STRAGGLER:
 		if (h == DEMO_SERVER && si.len > 0 && d->saved_len == 0 &&
 		    len <= sizeof(d->saved)) {
@@ -428,6 +435,30 @@ int demo_recv_bytes(struct demo *d, int h, size_t n)
 	while (d->nrx[h] < n && !d->eof[h])
 		if (!recv_more(d, h))
 			return 0;
+	return d->nrx[h] >= n;
+}
+
+int demo_recv_discard(struct demo *d, int h, size_t n)
+{
+	static uint8_t sink[65536];
+	while (d->nrx[h] < n && !d->eof[h]) {
+		demo_drain(d);
+		long r = (long)synack_recv(d->st[h], d->sock[h], sink, sizeof(sink), 0);
+		if (r == -EAGAIN) {
+			if (!demo_wait_for(d, h, d->sock[h],
+			                   SYNACK_POLLIN | SYNACK_POLLERR | SYNACK_POLLHUP |
+			                       SYNACK_POLLRDHUP))
+				return 0;
+			continue;
+		}
+		demo_app_event(d, h, d->sock[h], "recv", r, NULL, NULL);
+		if (r <= 0) {
+			d->eof[h] = 1;
+			break;
+		}
+		d->nrx[h] += (size_t)r;
+		demo_drain(d);
+	}
 	return d->nrx[h] >= n;
 }
 

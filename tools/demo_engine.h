@@ -33,6 +33,7 @@ enum demo_filter {
 	DEMO_FILTER_STRAGGLER,  /* keep a copy of server data; drop client ACKs while the
 	                           server retransmits */
 	DEMO_FILTER_LOSE_DATA,  /* drop the first sending of the client's f_nth data segment */
+	DEMO_FILTER_KEEP_DATA,  /* keep a copy of the client's first data segment (in saved) */
 };
 
 struct demo_scenario;
@@ -131,5 +132,9 @@ int demo_app_close(struct demo *d, int h);
 int demo_recv_bytes(struct demo *d, int h, size_t n);
 /* Waits until recv() on host h says end of stream. */
 int demo_recv_eof(struct demo *d, int h);
+/* Reads and counts (without keeping) until host h has received n bytes
+ * in all, or the end of the stream; 1 when it has.  The count is in
+ * d->nrx[h]. */
+int demo_recv_discard(struct demo *d, int h, size_t n);
 
 #endif

@@ -8,6 +8,7 @@
 #include "demo_checks.h"
 #include "demo_engine.h"
 #include "synack/sim.h"
+#include "wire/wire.h"
 
 static const char REQUEST[] = "GET /index.html HTTP/1.0\r\n\r\n";
 static const char RESPONSE[] = "HTTP/1.0 200 OK\r\n\r\nhello from 10.0.0.2\n";
@@ -785,6 +786,179 @@ static void ck_retransmit(struct demo *d)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* RFC 7323.                                                           */
+
+/* The same bulk transfer twice over the same path: once with the server's
+ * window scaled (its default buffer, which autotuning grows), once with
+ * SO_RCVBUF 65535 on its listener, so that its SYN-ACK says wscale 0 and
+ * its window stops at the field's 65535. */
+#define WS_BYTES (512 * 1024)
+#define WS_UNSCALED_RCVBUF 65535
+#define WS_PORT_UNSCALED 81
+
+/* One run on port: returns the microseconds from the first send to the
+ * last byte read, or 0 when it failed. */
+static uint64_t ws_run(struct demo *d, uint16_t port, int rcvbuf)
+{
+	static uint8_t data[WS_BYTES];
+	fill_payload(data, sizeof(data), 5);
+	d->server_rcvbuf = rcvbuf;
+	d->lsock = demo_app_listen(d, DEMO_SERVER, port);
+	int s = demo_app_socket(d, DEMO_CLIENT);
+	if (d->lsock < 0 || s < 0)
+		return 0;
+	d->sock[DEMO_CLIENT] = s;
+	/* The client queues the whole transfer at once: the network, not
+	 * the application, decides how fast it goes. */
+	int r = synack_setsockopt(d->st[DEMO_CLIENT], s, SYNACK_SO_SNDBUF, WS_BYTES);
+	demo_app_event(d, DEMO_CLIENT, s, "setsockopt", r, NULL, NULL);
+	demo_app_connect(d, DEMO_CLIENT, s, DEMO_SERVER_ADDR, port);
+	if (port == DEMO_SERVER_PORT)
+		synack_getsockname(d->st[DEMO_CLIENT], s, &d->ep[DEMO_CLIENT]);
+	if (!demo_wait_for(d, DEMO_CLIENT, s, SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP))
+		return 0;
+	int a = demo_app_accept(d, DEMO_SERVER, d->lsock);
+	if (a < 0)
+		return 0;
+	d->sock[DEMO_SERVER] = a;
+	uint64_t t0 = demo_now(d);
+	if (demo_app_send(d, DEMO_CLIENT, data, sizeof(data)) != (long)sizeof(data))
+		return 0;
+	d->nrx[DEMO_SERVER] = 0;
+	d->eof[DEMO_SERVER] = 0;
+	if (!demo_recv_discard(d, DEMO_SERVER, sizeof(data)))
+		return 0;
+	uint64_t took = demo_now(d) - t0;
+	demo_app_close(d, DEMO_CLIENT);
+	d->nrx[DEMO_SERVER] = 0;
+	passive_close(d, DEMO_SERVER);
+	synack_close(d->st[DEMO_SERVER], d->lsock);
+	demo_wait_state(d, DEMO_SERVER, SYNACK_CLOSED, port == DEMO_SERVER_PORT ? 0 : 1);
+	return took ? took : 1;
+}
+
+static void sc_window_scale(struct demo *d)
+{
+	demo_note(d, DEMO_CLIENT, "512 KiB with window scaling (the server's default buffer)");
+	d->val[0] = (int64_t)ws_run(d, DEMO_SERVER_PORT, 0);
+	demo_note(d, DEMO_CLIENT, "the same 512 KiB to a server whose window cannot scale");
+	d->val[1] = (int64_t)ws_run(d, WS_PORT_UNSCALED, WS_UNSCALED_RCVBUF);
+}
+
+/* The window scale in the server's nth SYN-ACK, or -1. */
+static int ws_synack_scale(struct demo *d, int nth)
+{
+	const struct render_event *e =
+	    demo_seg(d, DEMO_SERVER, SYNACK_TRACE_TX, SYNACK_TH_SYN | SYNACK_TH_ACK, 0, -1, nth);
+	return e && (e->tr.opts & SYNACK_TRACE_OPT_WSCALE) ? e->tr.opt_wscale : -1;
+}
+
+static void ck_window_scale(struct demo *d)
+{
+	uint64_t scaled = (uint64_t)d->val[0], unscaled = (uint64_t)d->val[1];
+	int ws0 = ws_synack_scale(d, 0), ws1 = ws_synack_scale(d, 1);
+	demo_result_check(d->res, ws0 > 0, "the first SYN-ACK offers window scale %d", ws0);
+	demo_result_check(d->res, ws1 == 0,
+	                  "the second (SO_RCVBUF %d before listen) offers window scale %d",
+	                  WS_UNSCALED_RCVBUF, ws1);
+	/* The largest window the client was offered in each run, in bytes. */
+	uint64_t most[2] = {0, 0};
+	int run = -1;
+	for (size_t i = 0; i < d->log.n; i++) {
+		const struct render_event *e = &d->log.ev[i];
+		if (e->kind != RENDER_TRACE || e->host != DEMO_CLIENT ||
+		    e->tr.kind != SYNACK_TRACE_RX)
+			continue;
+		if (e->tr.flags & SYNACK_TH_SYN) {
+			run++;
+			continue;
+		}
+		uint64_t w = (uint64_t)e->tr.win << (run == 0 && ws0 > 0 ? ws0 : 0);
+		if (run >= 0 && run < 2 && w > most[run])
+			most[run] = w;
+	}
+	demo_result_check(d->res, most[0] > 65535,
+	                  "with scaling the server offered up to %llu bytes (more than 65535)",
+	                  (unsigned long long)most[0]);
+	demo_result_check(d->res, most[1] > 0 && most[1] <= 65535,
+	                  "without, at most %llu bytes: one window per round trip",
+	                  (unsigned long long)most[1]);
+	double g0 = scaled ? WS_BYTES * 8.0 / (double)scaled : 0;
+	double g1 = unscaled ? WS_BYTES * 8.0 / (double)unscaled : 0;
+	demo_result_check(d->res, scaled && unscaled && g0 > 1.5 * g1,
+	                  "goodput %.2f Mbit/s with scaling, %.2f Mbit/s without", g0, g1);
+	demo_check_counter(d, DEMO_SERVER, "PassiveOpens", 2);
+}
+
+/* A copy of the client's request is kept by the network; later it comes
+ * back as if the sequence numbers had wrapped (2^32 bytes later) and it now
+ * fell inside the window.  Only its timestamp betrays it. */
+static const char PAWS_MORE[] = "POST /more HTTP/1.0\r\n\r\n";
+
+/* The kept datagram renumbered to seq, its TCP checksum made right. */
+static void paws_renumber(struct demo *d, uint32_t seq)
+{
+	uint8_t *p = d->saved;
+	size_t ihl = (size_t)(p[0] & 15) * 4, total = ((size_t)p[2] << 8) | p[3];
+	uint8_t *t = p + ihl;
+	wire_put32(t + 4, seq);
+	t[16] = t[17] = 0;
+	uint32_t sum = wire_csum_pseudo(wire_get32(p + 12), wire_get32(p + 16), WIRE_IPPROTO_TCP,
+	                                (uint32_t)(total - ihl));
+	sum = wire_csum_add(sum, t, total - ihl);
+	wire_put16(t + 16, wire_csum_fold(sum));
+}
+
+static void sc_paws(struct demo *d)
+{
+	d->fmode = DEMO_FILTER_KEEP_DATA;
+	if (!open_conn(d) || !exchange(d))
+		return;
+	demo_note(d, DEMO_CLIENT, "the network keeps a copy of the request");
+	demo_sleep_ms(d, 100);
+	if (demo_app_send(d, DEMO_CLIENT, PAWS_MORE, strlen(PAWS_MORE)) != (long)strlen(PAWS_MORE))
+		return;
+	if (!demo_recv_bytes(d, DEMO_SERVER, strlen(REQUEST) + strlen(PAWS_MORE)))
+		return;
+	demo_sleep_ms(d, 50);
+	struct synack_tcp_info ti;
+	if (d->saved_len == 0 ||
+	    synack_tcp_info(d->st[DEMO_SERVER], d->sock[DEMO_SERVER], &ti) != 0)
+		return;
+	demo_note(d, DEMO_SERVER, "4 GiB later the sequence numbers have wrapped:");
+	demo_note(d, DEMO_SERVER, "the old request comes back, now in the window");
+	paws_renumber(d, ti.rcv_nxt);
+	d->t_inject = demo_now(d);
+	synack_sim_inject(d->sim, d->hid[DEMO_SERVER], d->saved, d->saved_len, d->t_inject);
+	demo_sleep_ms(d, 5);
+	demo_app_close(d, DEMO_CLIENT);
+	passive_close(d, DEMO_SERVER);
+}
+
+static void ck_paws(struct demo *d)
+{
+	char want[sizeof(REQUEST) + sizeof(PAWS_MORE)];
+	snprintf(want, sizeof(want), "%s%s", REQUEST, PAWS_MORE);
+	demo_check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
+	demo_check_path(d, DEMO_SERVER, PATH_PASSIVE_SERVER);
+	demo_check_bytes(d, DEMO_SERVER, want);
+	const struct render_event *old = NULL;
+	for (int i = 0; (old = demo_seg(d, DEMO_SERVER, SYNACK_TRACE_DROP, 0, 0, 1, i)); i++)
+		if (old->t_us == d->t_inject)
+			break;
+	demo_result_check(d->res, d->t_inject && old && old->tr.reason == SYNACK_DROP_PAWS,
+	                  "the old duplicate was dropped by its timestamp (%s)",
+	                  old ? synack_drop_name(old->tr.reason) : "not dropped");
+	const struct render_event *ack = NULL;
+	for (int i = 0; (ack = demo_seg(d, DEMO_SERVER, SYNACK_TRACE_TX, SYNACK_TH_ACK, 0, -1, i));
+	     i++)
+		if (ack->t_us == d->t_inject)
+			break;
+	demo_result_check(d->res, ack != NULL, "and answered with an ACK (RFC 7323 5.3 R1)");
+	demo_check_counter(d, DEMO_SERVER, "PAWSEstab", 1);
+}
+
 static const struct demo_scenario SCENARIOS[] = {
     {{"handshake",
       "open, request/response, the client closes first: FIN, ACK, FIN, ACK, TIME_WAIT"},
@@ -874,6 +1048,20 @@ static const struct demo_scenario SCENARIOS[] = {
      "duplicate ACKs (fast retransmit) or when its retransmission timer expires.",
      sc_retransmit,
      ck_retransmit,
+     ATTACK_NONE},
+    {{"window-scale", "a high-BDP path: 512 KiB with and without window scaling"},
+     "The 16-bit window field carries at most 65535 bytes, one window per round trip; "
+     "window scaling (RFC 7323 2) shifts it, so that a receive buffer larger than 64 KiB "
+     "(grown by autotuning) can be offered and the path's bandwidth-delay product filled.",
+     sc_window_scale,
+     ck_window_scale,
+     ATTACK_NONE},
+    {{"paws", "an old duplicate whose sequence number wrapped into the window"},
+     "Sequence numbers wrap after 4 GiB, so an old segment that lingered in the network "
+     "can fall inside the window again; its timestamp is older than the last one seen, "
+     "and PAWS (RFC 7323 5) drops it before the sequence check could accept it.",
+     sc_paws,
+     ck_paws,
      ATTACK_NONE},
     {{"syn-flood", "1,000,000 spoofed SYNs while 1,000 clients connect: SYN queue, SYN cookies"},
      "A SYN flood fills the listener's SYN queue with connections that will never complete, "

@@ -81,6 +81,36 @@ static const char *host_name(int host)
 	return host == DEMO_CLIENT ? "client" : "server";
 }
 
+/*
+ * A SYN's options as tcpdump prints them ("mss 1460,sackOK,TS val 123 ecr
+ * 0,nop,wscale 7"), in the order and with the NOPs synack writes them
+ * (wire.c's write_opts).  Empty when the record has none.
+ */
+static void render_opts(const struct synack_trace *tr, char *buf, size_t len)
+{
+	int n = 0;
+	buf[0] = 0;
+#define OPT_PUT(...)                                                                               \
+	do {                                                                                       \
+		if (n >= 0 && (size_t)n < len)                                                     \
+			n += snprintf(buf + n, len - (size_t)n, __VA_ARGS__);                      \
+	} while (0)
+	if (tr->opts & SYNACK_TRACE_OPT_MSS)
+		OPT_PUT("%smss %u", n ? "," : "", (unsigned)tr->opt_mss);
+	if ((tr->opts & SYNACK_TRACE_OPT_SACK_PERM) && (tr->opts & SYNACK_TRACE_OPT_TS))
+		OPT_PUT("%ssackOK", n ? "," : "");
+	else if (tr->opts & SYNACK_TRACE_OPT_SACK_PERM)
+		OPT_PUT("%snop,nop,sackOK", n ? "," : "");
+	else if (tr->opts & SYNACK_TRACE_OPT_TS)
+		OPT_PUT("%snop,nop", n ? "," : "");
+	if (tr->opts & SYNACK_TRACE_OPT_TS)
+		OPT_PUT("%sTS val %lu ecr %lu", n ? "," : "", (unsigned long)tr->opt_ts_val,
+		        (unsigned long)tr->opt_ts_ecr);
+	if (tr->opts & SYNACK_TRACE_OPT_WSCALE)
+		OPT_PUT("%snop,wscale %u", n ? "," : "", (unsigned)tr->opt_wscale);
+#undef OPT_PUT
+}
+
 void render_json_string(FILE *out, const char *s)
 {
 	fputc('"', out);
@@ -134,6 +164,11 @@ void render_json_event(FILE *out, const struct render_event *e)
 		        (unsigned long)tr->ack, (unsigned long)tr->len, (unsigned long)tr->win);
 		if (tr->kind == SYNACK_TRACE_DROP)
 			fprintf(out, ",\"reason\":\"%s\"", synack_drop_name(tr->reason));
+		if (tr->opts) {
+			char opts[128];
+			render_opts(tr, opts, sizeof(opts));
+			fprintf(out, ",\"options\":\"%s\"", opts);
+		}
 		fputs("}\n", out);
 		return;
 	default:
@@ -419,6 +454,16 @@ static void ladder_event(FILE *out, const struct render_event *e, struct iss_map
 		return;
 	}
 	line_print(out, &l);
+	if (tr->kind == SYNACK_TRACE_TX && tr->opts) {
+		/* A SYN's options on a line of their own under the arrow,
+		 * on the sender's side: too long for the lane. */
+		char opts[128];
+		render_opts(tr, opts, sizeof(opts));
+		snprintf(buf, sizeof(buf), "[%s]", opts);
+		line_init(&l, e->t_us);
+		line_put_host(&l, e->host, buf);
+		line_print(out, &l);
+	}
 }
 
 void render_ladder(FILE *out, const struct render_log *log, const struct render_ladder_info *info)

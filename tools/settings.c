@@ -34,8 +34,8 @@ static const struct setting SETTINGS[] = {
     NUMBER(max_orphans),
     NUMBER(max_tw_buckets),
     NUMBER(somaxconn),
-    BYTES(rcvbuf),
-    BYTES(sndbuf),
+    BYTES(rmem_default),
+    BYTES(wmem_default),
     NUMBER(ephemeral_port_min),
     NUMBER(ephemeral_port_max),
     NUMBER(trace_capacity),
@@ -60,6 +60,13 @@ static const struct setting SETTINGS[] = {
     MS(ipfrag_time_ms),
     NUMBER(ipfrag_max_frags),
     NUMBER(hystart),
+    /* RFC 7323 and the buffers */
+    NUMBER(window_scaling),
+    NUMBER(timestamps),
+    BYTES(rmem_min),
+    BYTES(rmem_max),
+    BYTES(wmem_min),
+    BYTES(wmem_max),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))
@@ -74,8 +81,18 @@ const struct setting *settings_at(size_t i)
 	return i < NSETTINGS ? &SETTINGS[i] : NULL;
 }
 
+/* Older names still taken by --set: the initial buffer sizes were
+ * rcvbuf and sndbuf before Linux's rmem_default and wmem_default. */
+static const char *const ALIASES[][2] = {
+    {"rcvbuf", "rmem_default"},
+    {"sndbuf", "wmem_default"},
+};
+
 const struct setting *settings_find(const char *name)
 {
+	for (size_t i = 0; i < sizeof(ALIASES) / sizeof(ALIASES[0]); i++)
+		if (strcmp(ALIASES[i][0], name) == 0)
+			name = ALIASES[i][1];
 	for (size_t i = 0; i < NSETTINGS; i++)
 		if (strcmp(SETTINGS[i].name, name) == 0)
 			return &SETTINGS[i];

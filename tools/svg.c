@@ -824,6 +824,32 @@ static int client_seg(const struct render_event *e, int kind)
  * when the network lost it), the ACKs it received as a step line and the
  * receive window the server offered above it (ack + win: the highest
  * sequence number the client may send). */
+/* RFC 7323 2.2-2.3: the shift the server's window field takes on the
+ * client's side: the server's SYN-ACK's window scale when the client's
+ * SYN offered the option too, else 0. */
+static unsigned client_snd_wscale(const struct render_log *log)
+{
+	int offered = 0;
+	for (size_t i = 0; i < log->n; i++) {
+		const struct render_event *e = &log->ev[i];
+		const struct synack_trace *t = &e->tr;
+		if (!(t->flags & SYNACK_TH_SYN))
+			continue;
+		if (client_seg(e, SYNACK_TRACE_TX))
+			offered = !!(t->opts & SYNACK_TRACE_OPT_WSCALE);
+		else if (client_seg(e, SYNACK_TRACE_RX) && (t->flags & SYNACK_TH_ACK))
+			return offered && (t->opts & SYNACK_TRACE_OPT_WSCALE) ? t->opt_wscale : 0;
+	}
+	return 0;
+}
+
+/* The window a segment the client received offers, in bytes: never scaled
+ * on a SYN (RFC 7323 2.2). */
+static double rx_window(const struct synack_trace *t, unsigned shift)
+{
+	return (t->flags & SYNACK_TH_SYN) ? (double)t->win : (double)t->win * (double)(1u << shift);
+}
+
 static void draw_seq_graph(FILE *out, const struct picture *p, double y0)
 {
 	const struct render_log *log = p->log;
@@ -836,6 +862,7 @@ static void draw_seq_graph(FILE *out, const struct picture *p, double y0)
 	int have = 0;
 	uint64_t last = 0;
 	double vmax = 1, acked = 0;
+	unsigned shift = client_snd_wscale(log);
 	for (size_t i = 0; i < log->n; i++) {
 		const struct render_event *e = &log->ev[i];
 		const struct synack_trace *t = &e->tr;
@@ -852,8 +879,8 @@ static void draw_seq_graph(FILE *out, const struct picture *p, double y0)
 			/* The window of a segment that acks nothing new still
 			 * moves the right edge; both end when the data does. */
 			double ack = (double)(uint32_t)(t->ack - t->iss);
-			if (ack + t->win > vmax)
-				vmax = ack + t->win;
+			if (ack + rx_window(t, shift) > vmax)
+				vmax = ack + rx_window(t, shift);
 			if (ack > acked) {
 				acked = ack;
 				last = e->t_us;
@@ -906,8 +933,8 @@ static void draw_seq_graph(FILE *out, const struct picture *p, double y0)
 			if (!client_seg(e, SYNACK_TRACE_RX) || !(t->flags & SYNACK_TH_ACK) ||
 			    e->t_us > g.t1 || e->t_us < g.t0)
 				continue;
-			/* Window scaling (RFC 7323 2.3) will scale win here. */
-			double v = (double)(uint32_t)(t->ack - t->iss) + (win ? t->win : 0);
+			double v =
+			    (double)(uint32_t)(t->ack - t->iss) + (win ? rx_window(t, shift) : 0);
 			if (!started)
 				fprintf(out, "M%.1f %.1f", px(&g, e->t_us), py(&g, v));
 			else

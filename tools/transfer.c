@@ -257,6 +257,7 @@ struct xfer {
 	int hid[2];
 	int lsock, csock, ssock;
 	int connected, client_closed, server_closed, failed;
+	int orphan_done; /* the closed client's connection has all its data acknowledged */
 	uint64_t key;
 	uint64_t cap_steps;
 	int last[2]; /* last state of each host's connection, -1 before any */
@@ -401,12 +402,12 @@ static void app_close(struct xfer *x, int h, int *s)
 }
 
 /* A sample of the client's cwnd for the pictures, when it changed. */
-static void keep_cwnd(struct xfer *x, const struct synack_tcp_info *ti)
+static void keep_cwnd(struct xfer *x, uint32_t cwnd, uint32_t ssthresh)
 {
 	if (!x->pictures)
 		return;
 	struct picture_cwnd *last = x->ncw ? &x->cw[x->ncw - 1] : NULL;
-	if (last && last->cwnd == ti->cwnd && last->ssthresh == ti->ssthresh)
+	if (last && last->cwnd == cwnd && last->ssthresh == ssthresh)
 		return;
 	if (x->ncw == x->capcw) {
 		size_t cap = x->capcw ? x->capcw * 2 : 256;
@@ -418,7 +419,17 @@ static void keep_cwnd(struct xfer *x, const struct synack_tcp_info *ti)
 		x->cw = n;
 		x->capcw = cap;
 	}
-	x->cw[x->ncw++] = (struct picture_cwnd){now(x), ti->cwnd, ti->ssthresh};
+	x->cw[x->ncw++] = (struct picture_cwnd){now(x), cwnd, ssthresh};
+}
+
+static void keep_sample(struct xfer *x, uint32_t cwnd, uint32_t ssthresh)
+{
+	struct transfer_result *r = x->res;
+	r->cwnd = cwnd;
+	r->ssthresh = ssthresh;
+	if (cwnd > r->cwnd_max)
+		r->cwnd_max = cwnd;
+	keep_cwnd(x, cwnd, ssthresh);
 }
 
 static void sample_info(struct xfer *x)
@@ -428,12 +439,45 @@ static void sample_info(struct xfer *x)
 	if (synack_tcp_info(x->st[DEMO_CLIENT], x->csock, &ti) != 0)
 		return;
 	r->info_seen = 1;
-	r->cwnd = ti.cwnd;
-	r->ssthresh = ti.ssthresh;
 	r->mss = ti.mss;
-	if (ti.cwnd > r->cwnd_max)
-		r->cwnd_max = ti.cwnd;
-	keep_cwnd(x, &ti);
+	keep_sample(x, ti.cwnd, ti.ssthresh);
+}
+
+struct orphan_find {
+	struct synack_endpoint local;
+	int found;
+	struct synack_conn c;
+};
+
+static void orphan_fn(void *ctx, const struct synack_conn *c)
+{
+	struct orphan_find *f = ctx;
+	if (c->local.port == f->local.port && c->local.addr == f->local.addr && c->remote.port) {
+		f->found = 1;
+		f->c = *c;
+	}
+}
+
+/*
+ * The client closes as soon as the last byte is in its send buffer, which
+ * autotuning makes large: its connection then sends on, orphaned, until
+ * the server has everything.  Its congestion state is followed through
+ * the connection listing until then (FIN_WAIT_1 ends when the data and
+ * the FIN are acknowledged), so the summary's cwnd and ssthresh are those
+ * at the end of sending, not at the close.
+ */
+static void sample_orphan(struct xfer *x)
+{
+	if (!x->client_closed || x->orphan_done)
+		return;
+	struct orphan_find f = {.local = x->res->client};
+	synack_conns(x->st[DEMO_CLIENT], orphan_fn, &f);
+	if (!f.found || f.c.cwnd == 0 ||
+	    (f.c.state != SYNACK_FIN_WAIT_1 && f.c.state != SYNACK_CLOSING)) {
+		x->orphan_done = 1;
+		return;
+	}
+	keep_sample(x, f.c.cwnd, f.c.ssthresh);
 }
 
 /* The client: once connected, sends until the send buffer is full; once
@@ -587,6 +631,7 @@ static uint64_t step(struct xfer *x)
 	drain(x);
 	if (x->pictures && x->csock >= 0)
 		sample_info(x);
+	sample_orphan(x);
 	return t;
 }
 
@@ -864,11 +909,11 @@ static void human_report(const struct transfer_opts *o, const struct transfer_re
 	fprintf(out, "  fast retransmits   %llu (client FastRetrans)\n",
 	        (unsigned long long)r->fast_retransmits);
 	if (r->info_seen) {
-		fprintf(
-		    out,
-		    "  cwnd               %lu bytes at close (%.1f segments of %lu), at most %lu\n",
-		    (unsigned long)r->cwnd, r->mss ? (double)r->cwnd / r->mss : 0.0,
-		    (unsigned long)r->mss, (unsigned long)r->cwnd_max);
+		fprintf(out,
+		        "  cwnd               %lu bytes at the end of sending (%.1f segments of "
+		        "%lu), at most %lu\n",
+		        (unsigned long)r->cwnd, r->mss ? (double)r->cwnd / r->mss : 0.0,
+		        (unsigned long)r->mss, (unsigned long)r->cwnd_max);
 		if (r->ssthresh == UINT32_MAX)
 			fputs("  ssthresh           infinite (never set by a loss)\n", out);
 		else

@@ -74,14 +74,28 @@ struct synack_config {
 	uint32_t synack_retries;        /* SYN-ACK retransmissions (default 5) */
 	uint32_t orphan_retries;        /* retransmissions of an orphan's FIN (default 8) */
 	uint32_t retries2; /* retransmissions of data/FIN while the app holds the socket (15) */
-	uint32_t rto_initial_ms;     /* RFC 6298 2.1 initial RTO (default 1000) */
-	uint32_t rto_min_ms;         /* lower bound of the RTO (default 200) */
-	uint32_t rto_max_ms;         /* upper bound of the RTO (default 120000) */
-	uint32_t max_orphans;        /* closed-but-not-finished connections (default 65536) */
-	uint32_t max_tw_buckets;     /* TIME_WAIT records (default 262144) */
-	uint32_t somaxconn;          /* cap on a listen() backlog (default 4096) */
-	uint32_t rcvbuf;             /* default SO_RCVBUF in bytes (default 65535) */
-	uint32_t sndbuf;             /* default SO_SNDBUF in bytes (default 65536) */
+	uint32_t rto_initial_ms; /* RFC 6298 2.1 initial RTO (default 1000) */
+	uint32_t rto_min_ms;     /* lower bound of the RTO (default 200) */
+	uint32_t rto_max_ms;     /* upper bound of the RTO (default 120000) */
+	uint32_t max_orphans;    /* closed-but-not-finished connections (default 65536) */
+	uint32_t max_tw_buckets; /* TIME_WAIT records (default 262144) */
+	uint32_t somaxconn;      /* cap on a listen() backlog (default 4096) */
+	/* The initial SO_RCVBUF and SO_SNDBUF in bytes, Linux's tcp_rmem[1] and
+	 * tcp_wmem[1] (defaults 65536, 65536); rcvbuf and sndbuf are their
+	 * older names, kept for programs and `--set` that use them.  Linux's
+	 * tcp_rmem[1] is 131072, but it counts buffer overhead and advertises
+	 * half of it (tcp_adv_win_scale 1): a 64 KiB window.  synack counts
+	 * payload bytes, so 65536 opens with the window Linux opens with, and
+	 * a request read before our first ACK does not draw a window update
+	 * (the window the SYN-ACK offered, 65535, is already all of it). */
+	union {
+		uint32_t rmem_default;
+		uint32_t rcvbuf;
+	};
+	union {
+		uint32_t wmem_default;
+		uint32_t sndbuf;
+	};
 	uint16_t ephemeral_port_min; /* ip_local_port_range (default 32768) */
 	uint16_t ephemeral_port_max; /* (default 60999) */
 	uint32_t trace_capacity;     /* trace ring entries; 0 disables tracing (default 4096) */
@@ -159,6 +173,22 @@ struct synack_config {
 	/* HyStart++ in the initial slow start: leave it on a delay increase,
 	 * before the queue overflows (default 1; 0 is standard slow start). */
 	uint32_t hystart;
+	/*
+	 * RFC 7323 and the socket buffers (docs/BEHAVIOUR.md), named as Linux's
+	 * sysctls.  window_scaling, timestamps: 1 = our SYN offers the option
+	 * (a peer's offer is taken only then), 0 = never (default 1 each).
+	 * rmem_max (Linux's tcp_rmem[2]) decides the window scale we announce
+	 * and is as far as autotuning grows a receive buffer; wmem_max the
+	 * same for send buffers.  rmem_min and wmem_min (tcp_rmem[0],
+	 * tcp_wmem[0]) are the floors Linux keeps under memory pressure;
+	 * synack has no such mode yet and only checks them.  1 <= *_min <=
+	 * *_max <= 2^30 (defaults 4096, 6291456; wmem 4096, 4194304); an
+	 * initial size above *_max is allowed: that buffer does not grow.
+	 */
+	uint32_t window_scaling;
+	uint32_t timestamps;
+	uint32_t rmem_min, rmem_max;
+	uint32_t wmem_min, wmem_max;
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
@@ -435,6 +465,14 @@ struct synack_tcp_info {
 	uint32_t cubic_wmax; /* CUBIC's W_max in bytes (0 before any congestion event) */
 	uint32_t cubic_k_ms; /* CUBIC's K, the time from W_max's reduction back to it */
 	int hystart;         /* enum synack_hystart (0 for an algorithm without it) */
+	/* RFC 7323 and buffer autotuning, named as Linux's tcpi_ fields. */
+	uint8_t snd_wscale;      /* the peer's window scale (0 without the option) */
+	uint8_t rcv_wscale;      /* ours */
+	uint8_t options;         /* SYNACK_TCPI_OPT_* agreed on */
+	uint32_t min_rtt;        /* smallest RTT sample, microseconds (0 before one) */
+	uint64_t bytes_acked;    /* bytes the peer acknowledged (RFC 4898) */
+	uint64_t bytes_received; /* bytes received in order (RFC 4898) */
+	uint32_t rcv_space;      /* bytes read in the last measured round trip (autotuning) */
 };
 /* Where HyStart++ is (RFC 9406). */
 enum synack_hystart {
@@ -442,6 +480,12 @@ enum synack_hystart {
 	SYNACK_HYSTART_SS,      /* standard slow start, watching the RTT */
 	SYNACK_HYSTART_CSS,     /* Conservative Slow Start after a delay increase */
 };
+/* synack_tcp_info.options: the options the connection agreed on, as
+ * Linux's TCPI_OPT_* bits. */
+#define SYNACK_TCPI_OPT_TIMESTAMPS 1
+#define SYNACK_TCPI_OPT_SACK 2
+#define SYNACK_TCPI_OPT_WSCALE 4
+#define SYNACK_TCPI_OPT_ECN 8
 /* Fills *info for the socket's connection (TIME_WAIT included; state CLOSED
  * once it is gone).  Returns 0 or -EINVAL (info is NULL). */
 int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info);
@@ -467,6 +511,7 @@ struct synack_conn {
 	uint32_t cwnd;       /* bytes */
 	uint32_t srtt_us;    /* smoothed RTT, 0 before a sample */
 	char congestion[16]; /* the algorithm */
+	uint32_t ssthresh;   /* bytes; UINT32_MAX until a loss sets it */
 };
 typedef void (*synack_conn_fn)(void *ctx, const struct synack_conn *conn);
 /* Calls fn for every listener, connection and TIME_WAIT record; returns the count. */
@@ -556,7 +601,9 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(TraceLost)                                                                               \
 	/* HyStart++ (RFC 9406): */                                                                \
 	X(TCPHystartDelayDetect) /* slow starts left on a delay increase */                        \
-	X(TCPHystartDelayCwnd)   /* the sum of cwnd (segments) at those exits */
+	X(TCPHystartDelayCwnd)   /* the sum of cwnd (segments) at those exits */                   \
+	/* RFC 7323 */                                                                             \
+	X(PAWSEstab) /* segments rejected by PAWS (drop reason paws) */
 
 struct synack_stats {
 #define SYNACK_COUNTER_FIELD(name) uint64_t name;
@@ -729,6 +776,11 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
  *                       synack_advance).
  *  FRAG_TOO_MANY        a fragment past ipfrag_max_frags of its datagram; the
  *                       datagram is discarded [IpReasmFails].
+ * RFC 7323:
+ *  PAWS                 a segment whose timestamp is older than TS.Recent
+ *                       (RFC 7323 5.3 R1), on a connection or a TIME_WAIT
+ *                       record; an ACK answers unless it is rate limited or
+ *                       the segment is a RST [PAWSEstab].
  */
 #define SYNACK_DROPS(X)                                                                            \
 	X(NONE, "none")                                                                            \
@@ -790,7 +842,8 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
 	X(FRAG_BUDGET, "frag_budget")                                                              \
 	X(FRAG_EVICTED, "frag_evicted")                                                            \
 	X(FRAG_TIMEOUT, "frag_timeout")                                                            \
-	X(FRAG_TOO_MANY, "frag_too_many")
+	X(FRAG_TOO_MANY, "frag_too_many")                                                          \
+	X(PAWS, "paws")
 
 enum synack_drop {
 #define SYNACK_DROP_ENUM(name, str) SYNACK_DROP_##name,
@@ -880,7 +933,17 @@ struct synack_trace {
 	uint32_t seq, ack, len; /* len: payload bytes */
 	uint32_t win;           /* window field as sent/received */
 	uint32_t iss, irs;      /* the connection's ISS and IRS when known, for relative numbers */
+	/* The options of a SYN or SYN-ACK (SYNACK_TRACE_OPT_* in opts, 0 on
+	 * other segments): MSS, window scale, timestamps. */
+	uint8_t opts;
+	uint8_t opt_wscale;
+	uint16_t opt_mss;
+	uint32_t opt_ts_val, opt_ts_ecr;
 };
+#define SYNACK_TRACE_OPT_MSS 1
+#define SYNACK_TRACE_OPT_WSCALE 2
+#define SYNACK_TRACE_OPT_SACK_PERM 4
+#define SYNACK_TRACE_OPT_TS 8
 
 /*
  * Copies up to max records, oldest first, removing them from the ring.

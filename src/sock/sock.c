@@ -46,7 +46,7 @@ static void port_unref(struct sock_layer *st, const struct sock *so);
 static struct tcp_user_cfg user_cfg(const struct sock *so)
 {
 	return (struct tcp_user_cfg){(uint32_t)so->maxseg, (uint32_t)so->rcvbuf,
-	                             (uint32_t)so->sndbuf, so->opts};
+	                             (uint32_t)so->sndbuf, so->opts, so->buf_locks};
 }
 
 int synack_socket(struct synack_stack *stack)
@@ -88,8 +88,8 @@ int synack_socket(struct synack_stack *stack)
 	fd = st->free_fds[--st->nfree];
 	so->fd = fd;
 	so->linger = -1;
-	so->rcvbuf = (int)ENV(st)->cfg.rcvbuf;
-	so->sndbuf = (int)ENV(st)->cfg.sndbuf;
+	so->rcvbuf = (int)ENV(st)->cfg.rmem_default;
+	so->sndbuf = (int)ENV(st)->cfg.wmem_default;
 	so->maxseg = (int)default_mss(st);
 	so->opts.ka_idle_ms = ENV(st)->cfg.keepalive_time_ms;
 	so->opts.ka_intvl_ms = ENV(st)->cfg.keepalive_intvl_ms;
@@ -553,6 +553,7 @@ int synack_accept(struct synack_stack *stack, int s, struct synack_endpoint *pee
 	ns->rport = t->rport;
 	ns->rcvbuf = (int)cfg.rcvbuf;
 	ns->sndbuf = (int)cfg.sndbuf;
+	ns->buf_locks = cfg.buf_locks;
 	ns->opts = cfg.opts;
 	ns->maxseg = (uint16_t)cfg.mss;
 	if (peer)
@@ -814,6 +815,9 @@ int synack_setsockopt(struct synack_stack *stack, int s, int opt, int value)
 			so->rcvbuf = value;
 		else
 			so->sndbuf = value;
+		/* As on Linux, a size the application chose is kept:
+		 * autotuning leaves this buffer alone from now on. */
+		so->buf_locks |= opt == SYNACK_SO_RCVBUF ? TCP_LOCK_RCVBUF : TCP_LOCK_SNDBUF;
 		if (so->tcb)
 			sock_notify(st, s);
 		return 0;

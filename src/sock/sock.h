@@ -13,7 +13,8 @@ struct sock {
 	int error;  /* pending SO_ERROR, a negative errno */
 	int linger; /* -1 off, else seconds */
 	int rcvbuf, sndbuf;
-	uint16_t maxseg; /* TCP_MAXSEG: at most the MTU less 40, which is below 65536 */
+	uint8_t buf_locks; /* TCP_LOCK_*: SO_RCVBUF, SO_SNDBUF set (no autotuning) */
+	uint16_t maxseg;   /* TCP_MAXSEG: at most the MTU less 40, which is below 65536 */
 	unsigned bound : 1;
 	unsigned listening : 1;
 	unsigned connecting : 1; /* connect() called */

@@ -40,8 +40,8 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->max_orphans = 65536;
 	cfg->max_tw_buckets = 262144;
 	cfg->somaxconn = 4096;
-	cfg->rcvbuf = 65535;
-	cfg->sndbuf = 65536;
+	cfg->rmem_default = 65536;
+	cfg->wmem_default = 65536;
 	cfg->ephemeral_port_min = 32768;
 	cfg->ephemeral_port_max = 60999;
 	cfg->trace_capacity = 4096;
@@ -67,6 +67,16 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->ipfrag_max_frags = 64;
 	/* CUBIC and HyStart++ */
 	cfg->hystart = 1;
+	/* RFC 7323 and the buffers: Linux's defaults (tcp_rmem 4096 131072
+	 * 6291456, tcp_wmem 4096 16384 4194304), but rmem_default 65536 (the
+	 * window Linux's 131072 advertises, see synack.h) and 64 KiB to send
+	 * from the start. */
+	cfg->window_scaling = 1;
+	cfg->timestamps = 1;
+	cfg->rmem_min = 4096;
+	cfg->rmem_max = 6291456;
+	cfg->wmem_min = 4096;
+	cfg->wmem_max = 4194304;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -112,10 +122,10 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(cfg->max_orphans >= 1, "max_orphans: must be at least 1");
 	CHECK_SETTING(cfg->somaxconn >= 1 && cfg->somaxconn <= 1u << 20,
 	              "somaxconn: %u is outside 1..1048576", cfg->somaxconn);
-	CHECK_SETTING(cfg->rcvbuf >= 1 && cfg->rcvbuf <= 1u << 30, "rcvbuf: %u is outside 1..2^30",
-	              cfg->rcvbuf);
-	CHECK_SETTING(cfg->sndbuf >= 1 && cfg->sndbuf <= 1u << 30, "sndbuf: %u is outside 1..2^30",
-	              cfg->sndbuf);
+	CHECK_SETTING(cfg->rmem_default >= 1 && cfg->rmem_default <= 1u << 30,
+	              "rmem_default (rcvbuf): %u is outside 1..2^30", cfg->rmem_default);
+	CHECK_SETTING(cfg->wmem_default >= 1 && cfg->wmem_default <= 1u << 30,
+	              "wmem_default (sndbuf): %u is outside 1..2^30", cfg->wmem_default);
 	CHECK_SETTING(cfg->ephemeral_port_min >= 1 &&
 	                  cfg->ephemeral_port_min <= cfg->ephemeral_port_max,
 	              "ephemeral_port_min..max: %u..%u is not a range of ports",
@@ -175,6 +185,20 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	              "ipfrag_max_frags: %u is outside 1..8192", cfg->ipfrag_max_frags);
 	CHECK_SETTING(cfg->hystart <= 1,
 	              "hystart: %u is not 0 (standard slow start) or 1 (HyStart++)", cfg->hystart);
+	CHECK_SETTING(cfg->window_scaling <= 1, "window_scaling: %u is not 0 or 1",
+	              cfg->window_scaling);
+	CHECK_SETTING(cfg->timestamps <= 1, "timestamps: %u is not 0 or 1", cfg->timestamps);
+	/* An initial size (rmem_default, wmem_default) above the maximum is
+	 * allowed, as the older rcvbuf and sndbuf were: that buffer does not
+	 * grow. */
+	CHECK_SETTING(cfg->rmem_max >= 1 && cfg->rmem_max <= 1u << 30,
+	              "rmem_max: %u is outside 1..2^30", cfg->rmem_max);
+	CHECK_SETTING(cfg->rmem_min >= 1 && cfg->rmem_min <= cfg->rmem_max,
+	              "rmem_min: %u is outside 1..rmem_max (%u)", cfg->rmem_min, cfg->rmem_max);
+	CHECK_SETTING(cfg->wmem_max >= 1 && cfg->wmem_max <= 1u << 30,
+	              "wmem_max: %u is outside 1..2^30", cfg->wmem_max);
+	CHECK_SETTING(cfg->wmem_min >= 1 && cfg->wmem_min <= cfg->wmem_max,
+	              "wmem_min: %u is outside 1..wmem_max (%u)", cfg->wmem_min, cfg->wmem_max);
 	return 0;
 }
 

@@ -244,6 +244,29 @@ struct tcb {
 		struct tcp_child *ch;
 	} ext;
 	struct tcb_rare *rare; /* allocated on first use (tcp_rare), else NULL */
+
+	/* RFC 7323 (tcp_opt.c): window scaling, timestamps and PAWS.  The
+	 * options in SYNACK_TCPI_OPT_* bits: what our SYN offers until the
+	 * peer's SYN or SYN-ACK arrives, then what both sides agreed on.
+	 * Last.ACK.sent is rcv_acked. */
+	uint8_t options;
+	uint8_t snd_wscale; /* Snd.Wind.Shift: the peer's, applied to SEG.WND */
+	uint8_t rcv_wscale; /* Rcv.Wind.Shift: ours, applied to the window we send */
+	/* SO_RCVBUF, SO_SNDBUF set by the application (TCP_LOCK_*): the
+	 * buffer keeps that size, autotuning leaves it alone (as Linux). */
+	uint8_t buf_locks;
+	uint32_t ts_offset;    /* added to our clock in TSval (7.1) */
+	uint32_t ts_recent;    /* TS.Recent */
+	uint64_t ts_recent_at; /* when TS.Recent was set (5.5) */
+
+	/* Buffer autotuning (tcp_autotune.c) and what STATUS reports of it. */
+	uint32_t rcv_space;      /* bytes the application read in the last measured RTT */
+	uint32_t rcv_space_seq;  /* the first byte of the current measure */
+	uint64_t rcv_space_at;   /* when the current measure began */
+	uint32_t rcv_rtt_us;     /* the round trip the receiver measured (timestamps) */
+	uint32_t min_rtt_us;     /* the smallest RTT sample, 0 before one */
+	uint64_t bytes_acked;    /* RFC 4898 tcpEStatsAppHCThruOctetsAcked */
+	uint64_t bytes_received; /* RFC 4898 tcpEStatsAppHCThruOctetsReceived */
 };
 
 /* What few connections ever use, allocated on first use from the stack's
@@ -330,14 +353,20 @@ struct tw {
 	 * was made, so that its expiry breaks ties with other timers exactly
 	 * as its own timer would have. */
 	uint32_t order_lo;
-	/* When the record last answered an unacceptable pure ACK
-	 * (invalid_ratelimit_ms), or SYNACK_NEVER.  Each record keeps its
+	/* When the record last answered an unacceptable segment (a pure
+	 * ACK under invalid_ratelimit_ms, a SYN or RST under
+	 * challenge_ack_limit), in milliseconds of the clock modulo 2^31
+	 * (24 days; the record was made "long ago").  Each record keeps its
 	 * own, as Linux's TIME_WAIT sockets do: a time shared by every
 	 * record would let an observer learn from one connection's answers
 	 * whether another connection's record exists (the side channel of
 	 * CVE-2016-5696, which made the challenge ACK limit per
 	 * connection). */
-	uint64_t oow_ack_at;
+	uint32_t oow_ack_ms : 31;
+	/* RFC 7323: the connection used timestamps; ts_recent is its
+	 * TS.Recent (PAWS in TIME_WAIT, RFC 6191's reopening). */
+	uint32_t ts_ok : 1;
+	uint32_t ts_recent;
 };
 
 _Static_assert(sizeof(struct tw) <= 96, "a TIME_WAIT record fits in 96 bytes");
@@ -371,7 +400,11 @@ void tcp_tcb_ext_free(struct tcb *tcb);
  * sends nothing and traces nothing, so stack teardown may use it too. */
 void tcp_tcb_free(struct tcb *tcb);
 void tcp_set_state(struct tcb *tcb, int to, int cause);
-uint32_t tcp_isn(struct tcp_layer *st, const struct tuple *t);
+/* The keyed hash of a 4-tuple (SipHash under key_isn). */
+uint64_t tcp_tuple_hash(const struct tcp_layer *st, const struct tuple *t);
+/* RFC 6528's ISN for t, and in *ts_offset its timestamp offset (the hash's
+ * other half, RFC 7323 7.1). */
+uint32_t tcp_isn(struct tcp_layer *st, const struct tuple *t, uint32_t *ts_offset);
 int tcp_tcb_hash(struct tcb *tcb, int listening);
 void tcp_tcb_unhash(struct tcb *tcb);
 /* Ends the connection: CLOSED, timers off, out of the tables, the socket
@@ -463,6 +496,23 @@ struct tcp_rx {
 	struct tcb *tcb;
 	struct tw *tw;
 };
+
+/* A SYN's options into its trace record (the ladder and --json show
+ * them in tcpdump's notation); other segments' are left out. */
+static inline void tcp_trace_opts(struct synack_trace *r, uint8_t flags,
+                                  const struct wire_tcp_opts *o)
+{
+	if (!(flags & SYNACK_TH_SYN) || !o)
+		return;
+	r->opts = (uint8_t)((o->has_mss ? SYNACK_TRACE_OPT_MSS : 0) |
+	                    (o->has_wscale ? SYNACK_TRACE_OPT_WSCALE : 0) |
+	                    (o->sack_permitted ? SYNACK_TRACE_OPT_SACK_PERM : 0) |
+	                    (o->has_ts ? SYNACK_TRACE_OPT_TS : 0));
+	r->opt_mss = o->mss;
+	r->opt_wscale = o->wscale;
+	r->opt_ts_val = o->ts_val;
+	r->opt_ts_ecr = o->ts_ecr;
+}
 
 /* The connection an arriving segment belongs to, as we name it: our end
  * (its destination) first. */
@@ -577,6 +627,12 @@ uint32_t tcp_cookie_make(const struct tcp_layer *st, const struct tuple *t, uint
                          uint32_t peer_mss);
 int tcp_cookie_check(const struct tcp_layer *st, const struct tuple *t, uint32_t peer_isn,
                      uint32_t cookie, uint32_t *mss);
+/* With timestamps the SYN's other options ride in our TSval (as Linux):
+ * the TSval of a cookie SYN-ACK carrying the peer's window scale (-1:
+ * none); and from the ACK's TSecr, that scale (-1: none), or -2 when the
+ * echo is not one of ours from a live cookie. */
+uint32_t tcp_cookie_ts_make(const struct tcp_layer *st, const struct tuple *t, int wscale);
+int tcp_cookie_ts_check(const struct tcp_layer *st, const struct tuple *t, uint32_t ecr);
 
 /* tcp_timewait.c: TIME-WAIT records (RFC 9293 3.10.7.4, RFC 1337, RFC 6191) */
 /* Moves a connection into TIME_WAIT: a compact record replaces the TCB. */
@@ -588,6 +644,12 @@ void tcp_tw_free(struct tcp_layer *st, struct tw *tw, int cause);
 /* The peer's FIN came again: TIME_WAIT starts over (RFC 9293 3.10.7.4).
  * Returns the record that now stands for the connection. */
 struct tw *tcp_tw_restart(struct tcp_layer *st, struct tw *tw);
+/* Whether the record may answer an unacceptable segment now, at most once
+ * per interval_ms (then it notes the time). */
+int tcp_tw_may_answer(struct tcp_layer *st, struct tw *tw, uint32_t interval_ms);
+/* RFC 5961 section 7 for a record: a challenge ACK, at most
+ * challenge_ack_limit per second (one per 1000 / limit ms). */
+void tcp_tw_challenge_ack(struct tcp_layer *st, struct tw *tw);
 /* The oldest record's time came: it ends. */
 void tcp_tw_expire(struct tcp_layer *st);
 /* Frees every record (stack teardown). */
@@ -625,29 +687,75 @@ static inline uint64_t tcp_ofo_bytes(const struct tcp_layer *st, const struct of
  * message says: a tiny one must not make us loop over one-byte segments
  * (Linux's tcp_min_snd_mss, for the same reason, CVE-2019-11479). */
 #define TCP_MIN_MSS 64u
-/* The options of our SYN or SYN-ACK (the MSS we can receive). */
+/* What a connection's SYN will offer (options and our window scale, from
+ * the settings and the largest receive buffer it may have): at an active
+ * open, and for a listener's child.  The timestamp offset comes with the
+ * ISN (tcp_isn). */
+void tcp_opt_open(struct tcb *tcb);
+/* Our window scale for tcb's receive buffer (a listener's: its children's). */
+uint8_t tcp_opt_wscale_of(const struct tcb *tcb);
+/* The options of our SYN or SYN-ACK (the MSS we can receive, and what
+ * tcb->options holds: window scale, timestamps). */
 void tcp_opt_syn(const struct tcb *tcb, struct wire_tcp_opts *o);
+/* The options of any other segment: timestamps once agreed (RFC 7323 3.2). */
+void tcp_opt_segment(const struct tcb *tcb, struct wire_tcp_opts *o);
 /* The MSS the peer announced, 536 when it said nothing (RFC 9293 3.7.1). */
 uint32_t tcp_opt_peer_mss(const struct wire_tcp *w);
-/* Takes the peer's MSS from its SYN or SYN-ACK into snd_mss. */
+/* Takes the peer's MSS from its SYN or SYN-ACK into snd_mss, and agrees
+ * on window scaling and timestamps (both sides must have sent them). */
 void tcp_opt_learn(struct tcb *tcb, const struct wire_tcp *w);
-/* The largest window we can offer: the field's 65535 without scaling. */
+/* The bytes the agreed options take in every segment after the SYN
+ * (12 for timestamps), which the data gives up (RFC 9293 3.7.1). */
+static inline uint32_t tcp_opt_overhead(const struct tcb *tcb)
+{
+	return (tcb->options & SYNACK_TCPI_OPT_TIMESTAMPS) ? 12u : 0u;
+}
+/* RFC 7323 4 and 7.1: our timestamp clock, 1 ms ticks of the stack's
+ * clock, and the offset a connection adds to it (half of the keyed hash of
+ * its 4-tuple, the ISN's other half, so that the same 4-tuple always
+ * counts on from where it was; tcp_isn hands it out with the ISN). */
+static inline uint32_t tcp_ts_clock(const struct tcp_layer *st)
+{
+	return (uint32_t)(ENV(st)->now / 1000u);
+}
+uint32_t tcp_ts_offset(const struct tcp_layer *st, const struct tuple *t);
+/* RFC 7323 5.5: TS.Recent set this long ago is no longer valid. */
+#define TCP_PAWS_IDLE_US (24ull * 24 * 3600 * 1000000)
+/* The largest window we can offer: the field's 65535 scaled by our shift. */
 static inline uint32_t tcp_rcv_wnd_max(const struct tcb *tcb)
 {
-	(void)tcb;
-	return 65535u;
+	return 65535u << tcb->rcv_wscale;
 }
-/* Our window as the header field carries it. */
-static inline uint16_t tcp_wnd_to_wire(const struct tcb *tcb, uint32_t wnd)
+/* Our window as the header field of a segment with these flags carries it:
+ * RFC 7323 2.2, never scaled on a SYN; tcp_rcv_window keeps it a
+ * multiple of the unit (2.4). */
+static inline uint16_t tcp_wnd_to_wire(const struct tcb *tcb, uint32_t wnd, uint8_t flags)
 {
-	(void)tcb;
-	return (uint16_t)wnd;
+	if (flags & SYNACK_TH_SYN)
+		return (uint16_t)(wnd > 65535u ? 65535u : wnd);
+	return (uint16_t)(wnd >> tcb->rcv_wscale);
 }
-/* SEG.WND in 32 bits from the header field. */
-static inline uint32_t tcp_seg_wnd(const struct wire_tcp *w)
+/* SEG.WND in 32 bits from the header field (RFC 7323 2.3: shifted by
+ * Snd.Wind.Shift, except on a SYN). */
+static inline uint32_t tcp_seg_wnd(const struct tcb *tcb, const struct wire_tcp *w)
 {
-	return w->wnd;
+	if (w->flags & SYNACK_TH_SYN)
+		return w->wnd;
+	return (uint32_t)w->wnd << tcb->snd_wscale;
 }
+
+/* tcp_autotune.c: the buffers grow as Linux's do, within rmem_max and
+ * wmem_max, unless the application set their size. */
+/* The first measure, once the connection is established. */
+void tcp_autotune_init(struct tcb *tcb);
+/* A segment arrived: data echoing our timestamp measures the round trip
+ * the receiver sees. */
+void tcp_rcv_rtt_sample(struct tcb *tcb, const struct wire_tcp *w);
+/* The application read: once per round trip, the receive buffer grows to
+ * twice what it read then (dynamic right-sizing). */
+void tcp_rcv_space_adjust(struct tcb *tcb);
+/* An ACK arrived: the send buffer grows to twice the congestion window. */
+void tcp_snd_buf_expand(struct tcb *tcb);
 
 /* tcp_err.c: ICMP errors about our segments (RFC 5927, RFC 5461, RFC 1191) */
 struct net_err;
@@ -796,10 +904,11 @@ uint64_t tcp_snd_bytes(const struct tcb *tcb);
  * the rest gets a new record. */
 void tcp_snd_sent(struct tcb *tcb, uint32_t seq, uint32_t used);
 /* SND.UNA advances to ack (RFC 9293 3.10.7.4, fifth step): the
- * acknowledged bytes and records go, the round trip is timed, recovery
- * and congestion control hear of it and the retransmission timer is
+ * acknowledged bytes and records go, the round trip is timed (ts_rtt_us,
+ * the timestamps' sample, when not 0; RFC 7323 4.1), recovery and
+ * congestion control hear of it and the retransmission timer is
  * restarted or stopped (RFC 6298 5.2, 5.3). */
-void tcp_snd_acked(struct tcb *tcb, uint32_t ack);
+void tcp_snd_acked(struct tcb *tcb, uint32_t ack, uint32_t ts_rtt_us);
 /* Frees the sender's state and the records (the TCB's end, with its
  * other out-of-line parts in tcp_tcb_ext_free). */
 void tcp_snd_free(struct tcb *tcb);
@@ -818,7 +927,10 @@ struct tcp_user_cfg {
 	uint32_t mss;            /* the MSS we announce (TCP_MAXSEG) */
 	uint32_t rcvbuf, sndbuf; /* SO_RCVBUF, SO_SNDBUF */
 	struct tcp_opts opts;
+	uint8_t buf_locks; /* TCP_LOCK_*: which of the two the application set */
 };
+/* tcb->buf_locks and tcp_user_cfg.buf_locks (Linux's SOCK_*BUF_LOCK). */
+enum { TCP_LOCK_RCVBUF = 1, TCP_LOCK_SNDBUF = 2 };
 /* OPEN, active: sends the SYN (RFC 9293 3.10.1).  0 or -ENOMEM. */
 int tcp_open_active(struct tcp_layer *st, int sockfd, const struct tuple *t,
                     const struct tcp_user_cfg *cfg, struct tcb **out);
@@ -957,7 +1069,8 @@ static inline const struct tuple *tcp_tuple(const struct tcb *tcb)
  * inherited them from its listener). */
 static inline struct tcp_user_cfg tcp_user_cfg_of(const struct tcb *tcb)
 {
-	return (struct tcp_user_cfg){tcb->rcv_mss, tcb->rcv_buf.cap, tcb->snd_buf.cap, tcb->opts};
+	return (struct tcp_user_cfg){tcb->rcv_mss, tcb->rcv_buf.cap, tcb->snd_buf.cap, tcb->opts,
+	                             tcb->buf_locks};
 }
 /* What we may put in one segment (TCP_MAXSEG once connected). */
 static inline uint32_t tcp_snd_mss(const struct tcb *tcb)

@@ -16,8 +16,11 @@
  * the path as an RFC 6528 one: nothing in it counts visibly.  A forger who
  * does not see our SYN-ACK has one chance in 2^24 per guess of a live slot.
  *
- * There are no spare bits for window scaling or SACK-permitted; when those
- * options exist they will need a narrower MAC or the timestamp option.
+ * The ISN has no spare bits for the options the SYN offered; when it
+ * carried timestamps they go in our TSval instead, as Linux puts them
+ * (cookie_init_timestamp): the low 6 bits of the SYN-ACK's TSval hold the
+ * peer's window scale (15 for none), SACK-permitted and ECN, and the ACK
+ * echoes them in its TSecr (tcp_cookie_ts_make, tcp_cookie_ts_check).
  */
 #include "core/siphash.h"
 #include "tcp/tcp.h"
@@ -67,6 +70,37 @@ uint32_t tcp_cookie_make(const struct tcp_layer *st, const struct tuple *t, uint
 			idx = i;
 	uint32_t v = (slot & 31u) << 27 | idx << 24 | cookie_mac(st, t, peer_isn, slot, idx);
 	return v + cookie_offset(st, t, peer_isn);
+}
+
+/* The low bits of a cookie SYN-ACK's TSval (Linux's TS_OPT_*). */
+#define TS_OPT_WSCALE_MASK 0xfu
+#define TS_OPT_SACK (1u << 4)
+#define TS_OPT_ECN (1u << 5)
+#define TS_OPT_BITS 6u
+
+uint32_t tcp_cookie_ts_make(const struct tcp_layer *st, const struct tuple *t, int wscale)
+{
+	/* Our clock with its low bits replaced, never ahead of the clock:
+	 * the peer's PAWS must see it count on.  SACK-permitted and ECN are
+	 * not carried yet (the stack does neither). */
+	uint32_t now = tcp_ts_clock(st) + tcp_ts_offset(st, t);
+	uint32_t opts = wscale >= 0 ? (uint32_t)wscale : TS_OPT_WSCALE_MASK;
+	uint32_t ts = (now & ~((1u << TS_OPT_BITS) - 1)) | opts;
+	if ((int32_t)(ts - now) > 0)
+		ts -= 1u << TS_OPT_BITS;
+	return ts;
+}
+
+int tcp_cookie_ts_check(const struct tcp_layer *st, const struct tuple *t, uint32_t ecr)
+{
+	/* An echo of a TSval we sent within a cookie's life (two 64 s
+	 * slots), else the options are not trusted; -1 for no window scale
+	 * (or none to be had). */
+	uint32_t now = tcp_ts_clock(st) + tcp_ts_offset(st, t);
+	if (now - ecr > 2 * COOKIE_SLOT_US / 1000 + (1u << TS_OPT_BITS))
+		return -2;
+	uint32_t ws = ecr & TS_OPT_WSCALE_MASK;
+	return ws > 14 ? -1 : (int)ws;
 }
 
 int tcp_cookie_check(const struct tcp_layer *st, const struct tuple *t, uint32_t peer_isn,

@@ -54,8 +54,9 @@ static int path_mtu_reduced(struct tcb *tcb, uint32_t mtu)
 	 * link carries (RFC 791): no honest router sends this about them. */
 	if (!synchronized(tcb->state))
 		return SYNACK_DROP_ICMP_IGNORED;
-	/* Our data segments carry no TCP options. */
-	uint32_t mss = mtu - (uint32_t)ip_hdr_len(&tcb->t.raddr) - WIRE_TCP_HDR_LEN;
+	/* Our data segments carry the agreed options (timestamps) only. */
+	uint32_t mss =
+	    mtu - (uint32_t)ip_hdr_len(&tcb->t.raddr) - WIRE_TCP_HDR_LEN - tcp_opt_overhead(tcb);
 	if (mss < TCP_MIN_MSS)
 		mss = TCP_MIN_MSS;
 	if (mss >= tcb->snd_mss)

@@ -37,20 +37,6 @@ static void trace_arrival(struct tcp_layer *st, struct tcp_rx *s, struct tcp_ver
 }
 
 /*
- * When the arrival's connection last answered an unacceptable pure ACK: a
- * TCB's own time (in its rare state; NULL without memory for it), or a
- * TIME-WAIT record's.  Never a time shared by connections (tcp.h, struct
- * tw, says why).
- */
-static uint64_t *oow_ack_clock(const struct tcp_rx *s)
-{
-	if (s->tw)
-		return &s->tw->oow_ack_at;
-	struct tcb_rare *r = tcp_rare(s->tcb);
-	return r ? &r->oow_ack_at : NULL;
-}
-
-/*
  * Whether the ACK that answers an unacceptable segment is left out
  * (invalid_ratelimit_ms, as Linux's tcp_invalid_ratelimit).  Only pure ACKs
  * are limited: an ACK loop between two ends that disagree about the
@@ -62,7 +48,17 @@ static int oow_ack_limited(struct tcp_layer *st, const struct tcp_rx *s)
 	uint64_t limit_us = (uint64_t)ENV(st)->cfg.invalid_ratelimit_ms * 1000u;
 	if (!limit_us || s->w->data_len || tcp_rx_has(s, SYNACK_TH_SYN | SYNACK_TH_FIN))
 		return 0;
-	uint64_t *last = oow_ack_clock(s);
+	/* The connection's own time, never one shared by connections
+	 * (tcp.h, struct tw, says why): a TIME-WAIT record's, or the TCB's
+	 * in its rare state (none without memory for it). */
+	if (s->tw) {
+		if (tcp_tw_may_answer(st, s->tw, ENV(st)->cfg.invalid_ratelimit_ms))
+			return 0;
+		STAT_INC(st, AckSkippedSeq);
+		return 1;
+	}
+	struct tcb_rare *r = tcp_rare(s->tcb);
+	uint64_t *last = r ? &r->oow_ack_at : NULL;
 	/* Without memory to remember the last answer: no answer, the side
 	 * of the limit that cannot be turned into an ACK storm. */
 	if (!last || (*last != SYNACK_NEVER && ENV(st)->now - *last < limit_us)) {
@@ -117,7 +113,10 @@ static void apply_verdict(struct tcp_layer *st, struct tcp_rx *s, struct tcp_ver
 			send_ack(st, s);
 		break;
 	case TCP_SEND_CHALLENGE_ACK:
-		tcp_challenge_ack(tcb);
+		if (s->tw)
+			tcp_tw_challenge_ack(st, s->tw);
+		else
+			tcp_challenge_ack(tcb);
 		break;
 	case TCP_SEND_RST_REPLY:
 		tcp_reset_reply(st, s->w);
@@ -172,6 +171,7 @@ static void begin_trace(struct tcp_layer *st, struct tcp_rx *s)
 	r->ack = w->ack;
 	r->len = w->data_len;
 	r->win = w->wnd;
+	tcp_trace_opts(r, w->flags, &w->opts);
 }
 
 /* ------------------------------------------------------------------ */
@@ -210,6 +210,8 @@ void tcp_enter_established(struct tcb *tcb, int cause)
 		tcb->rto_us = 3000000u;
 	tcb->backoff = 0;
 	tcp_cc_init(tcb);
+	tcp_autotune_init(tcb);
+	tcp_snd_buf_expand(tcb);
 	tcp_set_state(tcb, SYNACK_ESTABLISHED, cause);
 	tcp_keepalive_reset(tcb);
 }
@@ -403,15 +405,36 @@ static struct tcp_verdict check_syn(struct tcb *tcb, struct tcp_rx *s)
 	return TCP_DROP_SEND(CHALLENGE_ACK, SYN_CHALLENGED);
 }
 
+/*
+ * RFC 7323 4.1 (RTTM): with timestamps, every ACK of new data measures the
+ * round trip of the segment whose TSval it echoes, however many are in
+ * flight and whether or not it was sent again (Karn's ambiguity does not
+ * arise: the echo names the transmission).  In microseconds, at least one
+ * tick (as Linux); 0 when there is no sample: no timestamps, a zero TSecr,
+ * or one from the future or older than 2^31 microseconds (a broken peer).
+ */
+static uint32_t ts_rtt(const struct tcb *tcb, const struct tcp_rx *s)
+{
+	const struct wire_tcp_opts *o = &s->w->opts;
+	if (!(tcb->options & SYNACK_TCPI_OPT_TIMESTAMPS) || !o->has_ts || o->ts_ecr == 0)
+		return 0;
+	uint32_t ticks = tcp_ts_clock(tcb->st) + tcb->ts_offset - o->ts_ecr;
+	if (ticks > INT32_MAX / 1000)
+		return 0;
+	return (ticks ? ticks : 1) * 1000u;
+}
+
 /* SND.UNA advances to ack: the send side drops acknowledged data, times
  * the round trip, tells recovery and congestion control, and restarts or
  * stops the retransmission timer (tcp_snd_acked). */
-static void ack_advances(struct tcb *tcb, uint32_t ack)
+static void ack_advances(struct tcb *tcb, const struct tcp_rx *s)
 {
 	/* The path works: an old ICMP error explains no later timeout. */
 	if (tcb->rare)
 		tcb->rare->soft_err = 0;
-	tcp_snd_acked(tcb, ack);
+	tcb->bytes_acked += s->ack - tcb->snd_una;
+	tcp_snd_acked(tcb, s->ack, ts_rtt(tcb, s));
+	tcp_snd_buf_expand(tcb);
 	if (tcb->sockfd >= 0)
 		tcp_sock_event(tcb->st, tcb->sockfd, TCP_SOCK_READY, 0);
 }
@@ -475,7 +498,7 @@ static struct tcp_verdict syn_received_ack(struct tcb *tcb, struct tcp_rx *s)
 	/* The window first: ack_advances below does what the window update
 	 * does for a zero window, and no congestion control runs yet. */
 	window_update(tcb, s);
-	ack_advances(tcb, s->ack);
+	ack_advances(tcb, s);
 	tcp_enter_established(tcb, SYNACK_CAUSE_RCV_ACK);
 	if (l)
 		tcp_acceptq_add(l, tcb);
@@ -542,7 +565,7 @@ static struct tcp_verdict check_ack(struct tcb *tcb, struct tcp_rx *s)
 	/* ESTABLISHED: SND.UNA < SEG.ACK =< SND.NXT advances SND.UNA; an ACK
 	 * of nothing new is a duplicate ACK when RFC 5681 section 2 says so. */
 	if (seq_gt(s->ack, tcb->snd_una))
-		ack_advances(tcb, s->ack);
+		ack_advances(tcb, s);
 	else if (s->ack == tcb->snd_una && tcb->snd_una != tcb->snd_max && s->w->data_len == 0 &&
 	         !tcp_rx_has(s, SYNACK_TH_SYN | SYNACK_TH_FIN) && s->wnd == tcb->snd_wnd)
 		tcp_recovery_dupack(tcb);
@@ -612,6 +635,7 @@ static struct tcp_verdict process_text(struct tcb *tcb, struct tcp_rx *s)
 	 * counts duplicate ACKs), and data that fills a gap. */
 	if (s->data_seq != tcb->rcv_nxt || tcb->ofo)
 		s->ack_now = 1;
+	tcp_rcv_rtt_sample(tcb, s->w);
 	if (s->data_seq == tcb->rcv_nxt) {
 		uint32_t n = tcp_rcv_deliver(tcb, s->data, s->data_len);
 		if (n < s->data_len) {
@@ -678,6 +702,60 @@ static struct tcp_verdict check_fin(struct tcb *tcb, struct tcp_rx *s)
 	return TCP_CONTINUE;
 }
 
+/* ------------------------------------------------------------------ */
+/* RFC 7323: PAWS before the sequence check, TS.Recent after the ACK.  */
+
+/* a is older than b in timestamp space (RFC 7323 5.2: modular, 2^31). */
+static int ts_before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+/* RFC 7323 5.5: TS.Recent is valid unless it was set more than 24 days
+ * ago (an idle connection whose peer's clock may have wrapped since). */
+static int ts_recent_valid(const struct tcb *tcb)
+{
+	return ENV(tcb->st)->now - tcb->ts_recent_at <= TCP_PAWS_IDLE_US;
+}
+
+/*
+ * RFC 7323 5.3, R1: with timestamps agreed, a segment whose SEG.TSval is
+ * older than a valid TS.Recent is an old duplicate: not acceptable, an
+ * ACK answers it (rate limited as every unacceptable segment's), and it is
+ * dropped.  A RST is exempt (5.3: RSTs are acceptable whatever their
+ * timestamp, and should carry none), as is a segment without a timestamp
+ * (3.2 says such a segment should be dropped; like Linux we take it).  In
+ * SYN-RECEIVED too, as Linux checks the ACK of a pending SYN.
+ */
+static struct tcp_verdict check_paws(struct tcb *tcb, const struct tcp_rx *s)
+{
+	const struct wire_tcp_opts *o = &s->w->opts;
+	if (!(tcb->options & SYNACK_TCPI_OPT_TIMESTAMPS) || !o->has_ts ||
+	    tcp_rx_has(s, SYNACK_TH_RST))
+		return TCP_CONTINUE;
+	if (!ts_before(o->ts_val, tcb->ts_recent) || !ts_recent_valid(tcb))
+		return TCP_CONTINUE;
+	STAT_INC(tcb->st, PAWSEstab);
+	return TCP_DROP_SEND(OOW_ACK, PAWS);
+}
+
+/* RFC 7323 4.3 (as Appendix D writes it): an acceptable segment at or
+ * left of Last.ACK.sent (rcv_acked) whose SEG.TSval is not older than
+ * TS.Recent sets TS.Recent, which our next ACK echoes; so a delayed ACK
+ * echoes the earliest segment it covers, and the RTT it measures includes
+ * the delay.  A TS.Recent gone stale (5.5) is replaced by any. */
+static void update_ts_recent(struct tcb *tcb, const struct tcp_rx *s)
+{
+	const struct wire_tcp_opts *o = &s->w->opts;
+	if (!(tcb->options & SYNACK_TCPI_OPT_TIMESTAMPS) || !o->has_ts ||
+	    seq_gt(s->seq, tcb->rcv_acked))
+		return;
+	if (ts_before(o->ts_val, tcb->ts_recent) && ts_recent_valid(tcb))
+		return;
+	tcb->ts_recent = o->ts_val;
+	tcb->ts_recent_at = ENV(tcb->st)->now;
+}
+
 static struct tcp_verdict synchronized_segment_arrives(struct tcb *tcb, struct tcp_rx *s)
 {
 	/* Simultaneous open (RFC 9293 Figure 8, line 7): in SYN-RECEIVED the
@@ -691,13 +769,17 @@ static struct tcp_verdict synchronized_segment_arrives(struct tcb *tcb, struct t
 		s->len -= 1;
 		s->need_ack = s->ack_now = 1;
 	}
-	struct tcp_verdict v = check_sequence(tcb, s);
+	struct tcp_verdict v = check_paws(tcb, s);
+	if (v.action == TCP_V_CONTINUE)
+		v = check_sequence(tcb, s);
 	if (v.action == TCP_V_CONTINUE)
 		v = check_rst(tcb, s);
 	if (v.action == TCP_V_CONTINUE)
 		v = check_syn(tcb, s);
 	if (v.action == TCP_V_CONTINUE)
 		v = check_ack(tcb, s);
+	if (v.action != TCP_V_DROP)
+		update_ts_recent(tcb, s);
 	if (v.action == TCP_V_CONTINUE)
 		v = process_text(tcb, s);
 	if (v.action == TCP_V_CONTINUE)
@@ -721,6 +803,7 @@ static struct tcp_verdict tcb_segment_arrives(struct tcb *tcb, struct tcp_rx *s)
 	s->tcb = tcb;
 	s->iss = tcb->iss;
 	s->irs = tcb->irs;
+	s->wnd = tcp_seg_wnd(tcb, s->w);
 	/* The peer is alive: keepalive counts idleness from here. */
 	tcb->last_rcv = ENV(tcb->st)->now;
 	if (tcb->opts.keepalive)
@@ -761,7 +844,7 @@ int tcp_input(struct tcp_layer *st, const struct wire_tcp *w)
 	s.w = w;
 	s.seq = w->seq;
 	s.ack = w->ack;
-	s.wnd = tcp_seg_wnd(w);
+	s.wnd = w->wnd; /* unscaled until a connection is found */
 	s.flags = w->flags;
 	s.len = w->data_len + !!(w->flags & SYNACK_TH_SYN) + !!(w->flags & SYNACK_TH_FIN);
 	begin_trace(st, &s);

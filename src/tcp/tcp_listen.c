@@ -134,16 +134,19 @@ static struct tcb *child_new(struct tcb *l, const struct tcp_rx *s)
 	c->rcv_mss = l->rcv_mss;
 	ring_set_cap(&c->rcv_buf, l->rcv_buf.cap);
 	ring_set_cap(&c->snd_buf, l->snd_buf.cap);
+	c->buf_locks = l->buf_locks;
+	/* What the SYN-ACK will offer; tcp_learn_peer keeps what the SYN
+	 * offered too. */
+	tcp_opt_open(c);
 	c->state = SYNACK_LISTEN;
 	return c;
 }
 
 /* The window a listener's SYN-ACK offers: what a child's empty receive
- * buffer offers (tcp_rcv_window of a new connection). */
+ * buffer offers (tcp_rcv_window of a new connection), never scaled. */
 static uint32_t listener_window(const struct tcb *l)
 {
-	uint32_t max = tcp_rcv_wnd_max(l);
-	return l->rcv_buf.cap > max ? max : l->rcv_buf.cap;
+	return l->rcv_buf.cap > 65535u ? 65535u : l->rcv_buf.cap;
 }
 
 /* SYN-ACK with a cookie for its ISN; no state is kept (RFC 4987 3.6). */
@@ -155,8 +158,23 @@ void tcp_listen_send_cookie(struct tcb *l, const struct tcp_rx *s)
 	struct wire_tcp_opts o;
 	memset(&o, 0, sizeof(o));
 	tcp_opt_syn(l, &o);
+	/* RFC 7323 when the SYN offered timestamps: the window scale rides
+	 * in the TSval (tcp_cookie.c), so both options can be offered; our
+	 * shift is the one a child of this listener would choose. */
+	const struct synack_config *cfg = &ENV(st)->cfg;
+	if (cfg->timestamps && w->opts.has_ts) {
+		int ws = cfg->window_scaling && w->opts.has_wscale ? w->opts.wscale : -1;
+		o.has_ts = 1;
+		o.ts_val = tcp_cookie_ts_make(st, &t, ws);
+		o.ts_ecr = w->opts.ts_val;
+		if (ws >= 0) {
+			o.has_wscale = 1;
+			o.wscale = tcp_opt_wscale_of(l);
+		}
+	}
 	tcp_send_raw(st, &t, s->iss, s->seq + 1, SYNACK_TH_SYN | SYNACK_TH_ACK,
-	             tcp_wnd_to_wire(l, listener_window(l)), &o, NULL, 0, 0, s->iss, s->seq);
+	             tcp_wnd_to_wire(l, listener_window(l), SYNACK_TH_SYN), &o, NULL, 0, 0, s->iss,
+	             s->seq);
 	STAT_INC(st, SyncookiesSent);
 }
 
@@ -214,11 +232,35 @@ static struct tcp_verdict cookie_ack_arrives(struct tcb *l, struct tcp_rx *s, st
 	c->iss = s->ack - 1;
 	c->snd_una = c->snd_nxt = c->snd_max = c->snd_buf_seq = s->ack;
 	c->irs = s->seq - 1;
-	c->rcv_nxt = c->rcv_adv = c->rcv_acked = s->seq;
+	c->rcv_nxt = c->rcv_acked = s->seq;
+	/* The edge the cookie SYN-ACK offered, which the window must not pull
+	 * back (RFC 9293 3.8.6, RFC 7323 2.4). */
+	c->rcv_adv = s->seq + listener_window(l);
 	c->snd_wnd = c->max_snd_wnd = s->wnd;
 	c->snd_wl1 = s->seq;
 	c->snd_wl2 = s->ack;
 	c->snd_mss = mss < c->rcv_mss ? mss : c->rcv_mss;
+	/* What the cookie SYN-ACK offered: with timestamps, the peer's window
+	 * scale came back in the TSecr (tcp_cookie.c); without, nothing. */
+	int ws = -2;
+	const struct synack_config *cfg = &ENV(st)->cfg;
+	if (cfg->timestamps && w->opts.has_ts)
+		ws = tcp_cookie_ts_check(st, &t, w->opts.ts_ecr);
+	c->options = 0;
+	c->snd_wscale = c->rcv_wscale = 0;
+	if (ws > -2) {
+		c->options = SYNACK_TCPI_OPT_TIMESTAMPS;
+		c->ts_offset = tcp_ts_offset(st, &t);
+		c->ts_recent = w->opts.ts_val;
+		c->ts_recent_at = ENV(st)->now;
+		c->snd_mss -= tcp_opt_overhead(c);
+	}
+	if (ws >= 0 && cfg->window_scaling) {
+		c->options |= SYNACK_TCPI_OPT_WSCALE;
+		c->snd_wscale = (uint8_t)ws;
+		c->rcv_wscale = tcp_opt_wscale_of(c);
+		c->snd_wnd = c->max_snd_wnd = (uint32_t)w->wnd << ws;
+	}
 	if (tcp_tcb_hash(c, 0) != 0) {
 		tcp_tcb_free(c);
 		return TCP_DROP(NO_MEMORY);
@@ -281,7 +323,7 @@ struct tcp_verdict tcp_listen_segment_arrives(struct tcb *l, struct tcp_rx *s, u
 	c = child_new(l, s);
 	if (!c)
 		return TCP_DROP(NO_MEMORY);
-	c->iss = tcp_isn(st, &c->t);
+	c->iss = tcp_isn(st, &c->t, &c->ts_offset);
 	/* RFC 1122 4.2.2.13: a connection reopened from TIME_WAIT must start
 	 * above every sequence number the old incarnation used. */
 	if (use_floor && seq_leq(c->iss, iss_floor))

@@ -79,6 +79,7 @@ int tcp_send_raw(struct tcp_layer *st, const struct tuple *t, uint32_t seq, uint
 		r->win = wnd;
 		r->iss = iss;
 		r->irs = irs;
+		tcp_trace_opts(r, flags, opts);
 	}
 	ip_output(&st->net, &t->laddr, &t->raddr, WIRE_IPPROTO_TCP, p, n);
 	return 0;
@@ -90,11 +91,21 @@ int tcp_send_raw(struct tcp_layer *st, const struct tuple *t, uint32_t seq, uint
 static void send_at(struct tcb *tcb, uint32_t seq, uint32_t len, uint8_t flags)
 {
 	struct wire_tcp_opts opts;
-	uint32_t wnd = tcp_rcv_window(tcb);
+	uint32_t wnd;
 	uint32_t ack = 0;
 	memset(&opts, 0, sizeof(opts));
-	if (flags & SYNACK_TH_SYN)
+	if (flags & SYNACK_TH_SYN) {
+		/* RFC 7323 2.2: a SYN's window is not scaled, so it is the
+		 * (empty) buffer's room up to the field's 65535, not rounded
+		 * to the unit of the scale it announces. */
 		tcp_opt_syn(tcb, &opts);
+		wnd = ring_space(&tcb->rcv_buf);
+		if (wnd > 65535u)
+			wnd = 65535u;
+	} else {
+		tcp_opt_segment(tcb, &opts);
+		wnd = tcp_rcv_window(tcb);
+	}
 	if (tcb->state != SYNACK_SYN_SENT) {
 		flags |= SYNACK_TH_ACK;
 		ack = tcb->rcv_nxt;
@@ -104,7 +115,7 @@ static void send_at(struct tcb *tcb, uint32_t seq, uint32_t len, uint8_t flags)
 		tcb->rcv_acked = tcb->rcv_nxt;
 		tcb->delack_at = SYNACK_NEVER;
 	}
-	if (tcp_send_raw(tcb->st, &tcb->t, seq, ack, flags, tcp_wnd_to_wire(tcb, wnd), &opts,
+	if (tcp_send_raw(tcb->st, &tcb->t, seq, ack, flags, tcp_wnd_to_wire(tcb, wnd, flags), &opts,
 	                 &tcb->snd_buf, seq - tcb->snd_buf_seq, len, tcb->iss, tcb->irs) == 0 &&
 	    (flags & SYNACK_TH_ACK))
 		tcb->ack_owed = 0; /* the ACK an arriving segment asked for left with it */
@@ -173,6 +184,20 @@ void tcp_challenge_ack(struct tcb *tcb)
 	send_at(tcb, tcb->snd_max, 0, 0);
 }
 
+void tcp_tw_challenge_ack(struct tcp_layer *st, struct tw *tw)
+{
+	/* RFC 5961 section 7, per record like a connection's (struct tw says
+	 * why): no counter fits in the record, so the limit is kept as the
+	 * least time between two answers. */
+	uint32_t limit = ENV(st)->cfg.challenge_ack_limit;
+	if (limit && !tcp_tw_may_answer(st, tw, 1000u / limit)) {
+		STAT_INC(st, ChallengeAcksLimited);
+		return;
+	}
+	STAT_INC(st, ChallengeAcks);
+	tcp_tw_send_ack(st, tw);
+}
+
 void tcp_send_rst_for(struct tcb *tcb)
 {
 	/* RFC 9293 3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST> (SND.MAX, see above); like Linux we also
@@ -202,8 +227,17 @@ void tcp_reset_reply(struct tcp_layer *st, const struct wire_tcp *w)
 
 void tcp_tw_send_ack(struct tcp_layer *st, struct tw *tw)
 {
+	/* RFC 7323 3.2: timestamps on every segment, the record's too; the
+	 * offset is the connection's (a hash of the 4-tuple, not stored). */
+	struct wire_tcp_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	if (tw->ts_ok) {
+		opts.has_ts = 1;
+		opts.ts_val = tcp_ts_clock(st) + tcp_ts_offset(st, &tw->h.node.key);
+		opts.ts_ecr = tw->ts_recent;
+	}
 	tcp_send_raw(st, &tw->h.node.key, tw->snd_nxt, tw->rcv_nxt, SYNACK_TH_ACK,
-	             tcp_tw_rcv_wnd(tw), NULL, NULL, 0, 0, tw->iss, tw->irs);
+	             tcp_tw_rcv_wnd(tw), &opts, NULL, 0, 0, tw->iss, tw->irs);
 }
 
 static int can_send_data(int state)
@@ -363,8 +397,11 @@ void tcp_retransmit_head(struct tcb *tcb)
  * probes both use it, as Linux does; it takes no sequence space. */
 void tcp_send_probe(struct tcb *tcb)
 {
+	struct wire_tcp_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	tcp_opt_segment(tcb, &opts);
 	tcp_send_raw(tcb->st, &tcb->t, tcb->snd_una - 1, tcb->rcv_nxt, SYNACK_TH_ACK,
-	             tcp_wnd_to_wire(tcb, tcp_rcv_window(tcb)), NULL, NULL, 0, 0, tcb->iss,
+	             tcp_wnd_to_wire(tcb, tcp_rcv_window(tcb), 0), &opts, NULL, 0, 0, tcb->iss,
 	             tcb->irs);
 	tcb->rcv_acked = tcb->rcv_nxt;
 	tcb->delack_at = SYNACK_NEVER;

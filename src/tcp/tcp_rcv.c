@@ -32,15 +32,28 @@ uint32_t tcp_rcv_window(const struct tcb *tcb)
 	 * right edge only by at least min(half the buffer, one MSS); never
 	 * take back what was offered. */
 	uint32_t step = tcb->rcv_buf.cap / 2 < tcb->rcv_mss ? tcb->rcv_buf.cap / 2 : tcb->rcv_mss;
+	uint32_t unit = (1u << tcb->rcv_wscale) - 1;
 	if (w < promised || w - promised < step)
 		w = promised;
-	return w > max ? max : w;
+	if (w > max)
+		w = max;
+	/* RFC 7323 2.4: the field carries w >> Rcv.Wind.Shift, so the
+	 * window is a whole number of units.  A new edge is rounded down
+	 * (no more than the buffer holds); the edge already promised is
+	 * rounded up, so that the shift never takes back what was offered
+	 * (RFC 9293 3.8.6).  max is a whole number of units. */
+	if (w > promised)
+		w &= ~unit;
+	if (w <= promised)
+		w = (promised + unit) & ~unit;
+	return w;
 }
 
 uint32_t tcp_rcv_deliver(struct tcb *tcb, const uint8_t *data, uint32_t len)
 {
 	uint32_t n = len ? ring_write_pool(&tcb->rcv_buf, &tcb->st->buf_slab, data, len) : 0;
 	tcb->rcv_nxt += n;
+	tcb->bytes_received += n;
 	return n;
 }
 

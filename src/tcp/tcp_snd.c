@@ -209,7 +209,7 @@ static int txq_trim(struct tcb *tcb, uint64_t *sent_at)
 	return timed && !ambiguous;
 }
 
-void tcp_snd_acked(struct tcb *tcb, uint32_t ack)
+void tcp_snd_acked(struct tcb *tcb, uint32_t ack, uint32_t ts_rtt_us)
 {
 	struct tcp_layer *st = tcb->st;
 	uint32_t data_end = tcp_fin_seq(tcb);
@@ -232,7 +232,13 @@ void tcp_snd_acked(struct tcb *tcb, uint32_t ack)
 	 * need not be sent again. */
 	if (seq_gt(ack, tcb->snd_nxt))
 		tcb->snd_nxt = ack;
-	if (tcb->rtt_timing && seq_gt(ack, tcb->rtt_seq)) {
+	if (ts_rtt_us) {
+		/* RFC 7323 4.1: the timestamp's sample replaces the timed
+		 * segment's. */
+		tcp_rtt_sample(tcb, ts_rtt_us);
+		a.rtt_us = ts_rtt_us;
+		tcb->rtt_timing = 0;
+	} else if (tcb->rtt_timing && seq_gt(ack, tcb->rtt_seq)) {
 		uint32_t r = (uint32_t)(ENV(st)->now - tcb->rtt_start);
 		tcp_rtt_sample(tcb, r);
 		a.rtt_us = r ? r : 1;

@@ -26,8 +26,8 @@ struct tcb *tcp_tcb_new(struct tcp_layer *st)
 	tcb->rtx_at = tcb->fin2_at = tcb->close_wait_at = SYNACK_NEVER;
 	tcb->delack_at = tcb->ka_at = SYNACK_NEVER;
 	tcb->snd_mss = 536; /* RFC 9293 3.7.1: the default when no MSS option arrives */
-	ring_init(&tcb->snd_buf, ENV(st)->cfg.sndbuf);
-	ring_init(&tcb->rcv_buf, ENV(st)->cfg.rcvbuf);
+	ring_init(&tcb->snd_buf, ENV(st)->cfg.wmem_default);
+	ring_init(&tcb->rcv_buf, ENV(st)->cfg.rmem_default);
 	ENV(st)->stats.conns_live++;
 	return tcb;
 }
@@ -153,11 +153,21 @@ void tcp_set_state(struct tcb *tcb, int to, int cause)
 
 /* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
  * M a timer ticking every 4 microseconds, F a keyed hash. */
-uint32_t tcp_isn(struct tcp_layer *st, const struct tuple *t)
+uint64_t tcp_tuple_hash(const struct tcp_layer *st, const struct tuple *t)
 {
 	uint8_t b[TUPLE_BYTES_MAX];
 	size_t n = tuple_put(b, t);
-	return (uint32_t)siphash24(st->key_isn, b, n) + (uint32_t)(ENV(st)->now / 4);
+	return siphash24(st->key_isn, b, n);
+}
+
+uint32_t tcp_isn(struct tcp_layer *st, const struct tuple *t, uint32_t *ts_offset)
+{
+	/* RFC 6528: the low half of the keyed hash offsets the clock; RFC
+	 * 7323 7.1: the high half is the timestamp offset (tcp_ts_offset),
+	 * one hash for both. */
+	uint64_t h = tcp_tuple_hash(st, t);
+	*ts_offset = (uint32_t)(h >> 32);
+	return (uint32_t)h + (uint32_t)(ENV(st)->now / 4);
 }
 
 void tcp_tcb_release(struct tcb *tcb, int err)

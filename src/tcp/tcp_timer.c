@@ -30,6 +30,8 @@ void tcp_rtt_sample(struct tcb *tcb, uint32_t r)
 {
 	if (r == 0)
 		r = 1;
+	if (tcb->min_rtt_us == 0 || r < tcb->min_rtt_us)
+		tcb->min_rtt_us = r;
 	if (tcb->srtt_us == 0) {
 		tcb->srtt_us = r;
 		tcb->rttvar_us = r / 2;

@@ -19,6 +19,7 @@ static void take_user_cfg(struct tcb *tcb, const struct tcp_user_cfg *cfg)
 	tcb->rcv_mss = cfg->mss;
 	ring_set_cap(&tcb->rcv_buf, cfg->rcvbuf);
 	ring_set_cap(&tcb->snd_buf, cfg->sndbuf);
+	tcb->buf_locks = cfg->buf_locks;
 }
 
 int tcp_open_active(struct tcp_layer *st, int sockfd, const struct tuple *t,
@@ -35,10 +36,11 @@ int tcp_open_active(struct tcp_layer *st, int sockfd, const struct tuple *t,
 	tcb->t = *t;
 	tcb->sockfd = sockfd;
 	take_user_cfg(tcb, cfg);
-	tcb->iss = tcp_isn(st, t);
+	tcb->iss = tcp_isn(st, t, &tcb->ts_offset);
 	tcb->snd_una = tcb->iss;
 	tcb->snd_nxt = tcb->snd_max = tcb->iss + 1;
 	tcb->snd_buf_seq = tcb->iss + 1;
+	tcp_opt_open(tcb);
 	if (tcp_tcb_hash(tcb, 0) != 0) {
 		tcp_tcb_free(tcb);
 		return -ENOMEM;
@@ -118,7 +120,10 @@ static void receive_done(struct tcb *tcb)
 	if (!tcp_receives_text(tcb->state))
 		return;
 	advertised = seq_gt(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
-	/* tcp_rcv_window moves the edge only by a useful amount. */
+	/* tcp_rcv_window moves the edge only by a useful amount, and keeps
+	 * the edge already advertised rounded up to the window scale's unit
+	 * (RFC 7323 2.4), which is no news to the peer. */
+	advertised = (advertised + (1u << tcb->rcv_wscale) - 1) & ~((1u << tcb->rcv_wscale) - 1);
 	if (tcp_rcv_window(tcb) > advertised)
 		tcp_send_ack(tcb);
 }
@@ -130,6 +135,7 @@ int tcp_receive_copy(struct tcb *tcb, void *buf, uint32_t len, int peek)
 	ring_peek(r, 0, buf, n);
 	if (!peek) {
 		ring_consume_pool(r, &tcb->st->buf_slab, n);
+		tcp_rcv_space_adjust(tcb);
 		receive_done(tcb);
 	}
 	return (int)n;
@@ -289,12 +295,18 @@ void tcp_set_congestion(struct tcb *tcb, uint8_t algo)
 
 int tcp_set_rcvbuf(struct tcb *tcb, uint32_t size)
 {
-	return ring_set_cap(&tcb->rcv_buf, size);
+	if (ring_set_cap(&tcb->rcv_buf, size) != 0)
+		return -1;
+	tcb->buf_locks |= TCP_LOCK_RCVBUF;
+	return 0;
 }
 
 int tcp_set_sndbuf(struct tcb *tcb, uint32_t size)
 {
-	return ring_set_cap(&tcb->snd_buf, size);
+	if (ring_set_cap(&tcb->snd_buf, size) != 0)
+		return -1;
+	tcb->buf_locks |= TCP_LOCK_SNDBUF;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -325,6 +337,15 @@ void tcp_status(const struct tcb *t, struct synack_tcp_info *info)
 	info->recv_queue = t->rcv_buf.len;
 	info->soft_error = tcp_soft_err(t);
 	tcp_cc_info(t, info);
+	info->snd_wscale = t->snd_wscale;
+	info->rcv_wscale = t->state == SYNACK_SYN_SENT ? 0 : t->rcv_wscale;
+	/* Agreed only once the peer's SYN or SYN-ACK came: in SYN_SENT the
+	 * field holds what our SYN offers. */
+	info->options = t->state == SYNACK_SYN_SENT ? 0 : t->options;
+	info->min_rtt = t->min_rtt_us;
+	info->bytes_acked = t->bytes_acked;
+	info->bytes_received = t->bytes_received;
+	info->rcv_space = t->rcv_space;
 }
 
 /* The TIME-WAIT record the demux node n is, or NULL. */
@@ -374,6 +395,7 @@ static void tcb_conn(const struct tcb *t, struct synack_conn *c)
 		memset(&info, 0, sizeof(info));
 		tcp_cc_info(t, &info);
 		c->cwnd = t->cwnd;
+		c->ssthresh = t->ssthresh;
 		c->srtt_us = t->srtt_us;
 		memcpy(c->congestion, info.congestion, sizeof(c->congestion));
 	}

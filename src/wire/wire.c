@@ -363,6 +363,16 @@ static int parse_opts(const uint8_t *o, size_t n, struct wire_tcp_opts *opts)
 	size_t i = 0;
 
 	memset(opts, 0, sizeof(*opts));
+	/* The options of nearly every segment once timestamps are agreed,
+	 * as RFC 7323 Appendix A lays them out (and Linux and synack send
+	 * them): NOP, NOP, timestamps.  Read at once, as Linux's
+	 * tcp_parse_aligned_timestamp does. */
+	if (n == 12 && o[0] == OPT_NOP && o[1] == OPT_NOP && o[2] == OPT_TS && o[3] == OPT_TS_LEN) {
+		opts->has_ts = 1;
+		opts->ts_val = wire_get32(o + 4);
+		opts->ts_ecr = wire_get32(o + 8);
+		return SYNACK_DROP_NONE;
+	}
 	while (i < n) {
 		uint8_t kind = o[i];
 		if (kind == OPT_EOL)
@@ -528,15 +538,24 @@ static size_t write_opts(uint8_t *o, const struct wire_tcp_opts *opts)
 		o[i++] = OPT_WSCALE_LEN;
 		o[i++] = opts->wscale;
 	}
-	assert(i % 4 == 0 && i <= WIRE_TCP_MAX_OPT_LEN);
+	assert(i % 4 == 0 && i <= WIRE_TCP_MAX_OPT_LEN && i == wire_tcp_opts_len(opts));
 	return i;
 }
 
-/* Computed by writing them, so the length can never disagree with emit. */
+/* The length write_opts writes, computed without writing (every segment
+ * asks it, for its room); write_opts asserts that the two agree. */
 size_t wire_tcp_opts_len(const struct wire_tcp_opts *opts)
 {
-	uint8_t scratch[WIRE_TCP_MAX_OPT_LEN];
-	return write_opts(scratch, opts);
+	size_t n = opts->has_mss ? 4 : 0;
+	if (opts->sack_permitted)
+		n += opts->has_ts ? 2 : 4;
+	else if (opts->has_ts)
+		n += 2;
+	if (opts->has_ts)
+		n += 10;
+	if (opts->has_wscale)
+		n += 4;
+	return n;
 }
 
 size_t wire_tcp_hdr_len(const struct wire_tcp_out *seg)

@@ -101,7 +101,7 @@ done
 
 # Stack settings: --set NAME=VALUE and the named flags (issue 17, item 6).
 usage_error serve "${good[@]}" --app http --set foo=1
-says "^synack serve: --set: unknown setting 'foo' \(the settings are: mtu, ttl, time_wait_ms, .*, invalid_ratelimit_ms, ipfrag_high_thresh, ipfrag_time_ms, ipfrag_max_frags, hystart\)$"
+says "^synack serve: --set: unknown setting 'foo' \(the settings are: mtu, ttl, time_wait_ms, .*, ipfrag_max_frags, hystart, window_scaling, timestamps, rmem_min, rmem_max, wmem_min, wmem_max\)$"
 usage_error serve "${good[@]}" --app http --set time_wait_ms=0
 says '^synack serve: time_wait_ms: 0 is outside 1\.\.3600000$'
 usage_error serve "${good[@]}" --app http --set time_wait_ms=5x
@@ -109,7 +109,7 @@ says "'5x' is not a time .*ms, s, min, h"
 usage_error serve "${good[@]}" --app http --set rcvbuf=2TiB
 says "'2TiB' is not a size in bytes .*KiB, MiB, GiB"
 usage_error serve "${good[@]}" --app http --set rcvbuf=2GiB
-says '^synack serve: rcvbuf: 2147483648 is outside 1\.\.2\^30$'
+says '^synack serve: rmem_default \(rcvbuf\): 2147483648 is outside 1\.\.2\^30$'
 usage_error serve "${good[@]}" --app http --set congestion_control=vegas
 says 'congestion_control: unknown algorithm \(known: reno, cubic\)'
 usage_error serve "${good[@]}" --app http --set time_wait_ms

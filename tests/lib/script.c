@@ -141,6 +141,10 @@ void t_config(struct synack_config *cfg)
 	/* Segment scripts test RFC 9293 event processing: every ACK is
 	 * expected at once.  Delayed ACKs have tests of their own. */
 	cfg->delack_ms = 0;
+	/* The scripted peer offers no window scale, so windows stop at the
+	 * field's 65535: a buffer of that size makes every byte received
+	 * show in the window (T_RCVBUF), as the scripts expect. */
+	cfg->rmem_default = T_RCVBUF;
 	for (int i = 0; i < 16; i++)
 		cfg->secret[i] = (uint8_t)(0x5a ^ (i * 17));
 }
@@ -163,6 +167,7 @@ struct t *t_new_with(const struct synack_config *cfg)
 	t->peer_port = T_PEER_PORT;
 	t->peer_wnd = 65535;
 	t->peer_mss = T_MSS;
+	t->peer_wscale = -1;
 	t->rcv_seq = T_PEER_ISN + 1;
 	synack_advance(t->st, 0);
 	return t;
@@ -262,6 +267,15 @@ size_t t_build(struct t *t, uint8_t *buf, size_t cap, const char *flags, uint32_
 	if ((o.flags & SYNACK_TH_SYN) && t->peer_mss) {
 		o.opts.has_mss = 1;
 		o.opts.mss = t->peer_mss;
+	}
+	if ((o.flags & SYNACK_TH_SYN) && t->peer_wscale >= 0) {
+		o.opts.has_wscale = 1;
+		o.opts.wscale = (uint8_t)t->peer_wscale;
+	}
+	if (t->peer_ts) {
+		o.opts.has_ts = 1;
+		o.opts.ts_val = t->peer_tsval;
+		o.opts.ts_ecr = t->peer_tsecr;
 	}
 	if (len > sizeof payload)
 		len = sizeof payload;
@@ -403,6 +417,27 @@ void t_expect_win_at(struct t *t, const char *file, int line, uint32_t win)
 	if (t->seg.wnd != win)
 		check_fail(file, line, "window of the last segment we sent: expected %u, got %u",
 		           win, t->seg.wnd);
+}
+
+void t_expect_wscale_at(struct t *t, const char *file, int line, int ws)
+{
+	int got = t->seg.opts.has_wscale ? t->seg.opts.wscale : -1;
+	if (got != ws)
+		check_fail(file, line,
+		           "window scale option of the last segment we sent: expected %d, got %d",
+		           ws, got);
+}
+
+uint32_t t_expect_ts_at(struct t *t, const char *file, int line, int has, uint64_t ecr)
+{
+	if (t->seg.opts.has_ts != !!has)
+		check_fail(file, line, "timestamps on the last segment we sent: expected %s",
+		           has ? "some" : "none");
+	else if (has && ecr != T_ANY && t->seg.opts.ts_ecr != (uint32_t)ecr)
+		check_fail(file, line,
+		           "TSecr of the last segment we sent: expected %" PRIu64 ", got %u", ecr,
+		           t->seg.opts.ts_ecr);
+	return t->seg.opts.ts_val;
 }
 
 void t_expect_mss_at(struct t *t, const char *file, int line, int mss)

@@ -58,8 +58,13 @@ struct t {
 	int iss_known;
 	uint16_t peer_wnd; /* window field of the peer's segments */
 	uint16_t peer_mss; /* MSS option on the peer's SYNs; 0: none (default T_MSS) */
-	uint32_t rcv_seq;  /* peer sequence number of the next byte t_recv reads */
-	int last_input;    /* what synack_input returned for the last t_peer */
+	/* RFC 7323 on the peer's segments: its window scale on SYNs (-1, the
+	 * default: none) and, when peer_ts, timestamps on every segment. */
+	int peer_wscale;
+	int peer_ts;
+	uint32_t peer_tsval, peer_tsecr;
+	uint32_t rcv_seq; /* peer sequence number of the next byte t_recv reads */
+	int last_input;   /* what synack_input returned for the last t_peer */
 	/* The last segment we sent, as popped by t_expect. */
 	uint8_t pkt[65536 + 128];
 	struct wire_ip4 ip;
@@ -110,6 +115,13 @@ int t_expect_at(struct t *t, const char *file, int line, const char *flags, uint
 /* The window field of the segment t_expect just matched. */
 #define t_expect_win(t, win) t_expect_win_at(t, __FILE__, __LINE__, win)
 void t_expect_win_at(struct t *t, const char *file, int line, uint32_t win);
+/* The window scale option of the segment t_expect just matched (-1: none). */
+#define t_expect_wscale(t, ws) t_expect_wscale_at(t, __FILE__, __LINE__, ws)
+void t_expect_wscale_at(struct t *t, const char *file, int line, int ws);
+/* The segment t_expect just matched carries timestamps echoing ecr (or
+ * none, when ecr is T_ANY and has is 0); returns its TSval. */
+#define t_expect_ts(t, has, ecr) t_expect_ts_at(t, __FILE__, __LINE__, has, ecr)
+uint32_t t_expect_ts_at(struct t *t, const char *file, int line, int has, uint64_t ecr);
 /* The MSS option of the segment t_expect just matched. */
 #define t_expect_mss(t, mss) t_expect_mss_at(t, __FILE__, __LINE__, mss)
 void t_expect_mss_at(struct t *t, const char *file, int line, int mss);

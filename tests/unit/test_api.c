@@ -682,7 +682,7 @@ static void api_setsockopt_errors(void)
 	pump(p);
 	CHECK_EQ(synack_setsockopt(st, s, SYNACK_TCP_MAXSEG, 1000), -EISCONN);
 	CHECK_EQ(synack_getsockopt(st, s, SYNACK_TCP_MAXSEG, &v), 0);
-	CHECK_EQ(v, 1460);
+	CHECK_EQ(v, 1448); /* less the timestamps both stacks agreed on (RFC 7323) */
 	/* Bad values are still -EINVAL on a connected socket. */
 	CHECK_EQ(synack_setsockopt(st, s, SYNACK_SO_RCVBUF, 0), -EINVAL);
 	CHECK_EQ(synack_setsockopt(st, s, SYNACK_TCP_NODELAY, 7), -EINVAL);
@@ -797,6 +797,13 @@ MUT(icmp_burst0, icmp_ratelimit_burst, 0)
 MUT(icmp_burst_big, icmp_ratelimit_burst, 100001)
 MUT(min_pmtu_small, min_pmtu, 67)
 MUT(min_pmtu_big, min_pmtu, 1501)
+MUT(window_scaling_2, window_scaling, 2)
+MUT(timestamps_2, timestamps, 2)
+MUT(rmem_max_0, rmem_max, 0)
+MUT(rmem_max_big, rmem_max, (1u << 30) + 1)
+MUT(rmem_min_above_max, rmem_min, 6291457)
+MUT(wmem_max_0, wmem_max, 0)
+MUT(wmem_min_0, wmem_min, 0)
 
 static void mut_cc_unknown(struct synack_config *c)
 {
@@ -864,6 +871,13 @@ static const struct mutation mutations[] = {
     {"icmp_ratelimit_burst", mut_icmp_burst_big},
     {"min_pmtu", mut_min_pmtu_small},
     {"min_pmtu", mut_min_pmtu_big},
+    {"window_scaling", mut_window_scaling_2},
+    {"timestamps", mut_timestamps_2},
+    {"rmem_max", mut_rmem_max_0},
+    {"rmem_max", mut_rmem_max_big},
+    {"rmem_min", mut_rmem_min_above_max},
+    {"wmem_max", mut_wmem_max_0},
+    {"wmem_min", mut_wmem_min_0},
     {"congestion_control", mut_cc_unknown},
     {"congestion_control", mut_cc_unterminated},
 };
@@ -921,6 +935,10 @@ static void api_config_check_names_every_bad_setting(void)
 	e.somaxconn = 1u << 20;
 	e.rcvbuf = 1;
 	e.sndbuf = 1u << 30;
+	e.rmem_min = e.rmem_max = 1;
+	e.wmem_min = e.wmem_max = 1u << 30;
+	e.window_scaling = 0;
+	e.timestamps = 0;
 	e.ephemeral_port_min = 1;
 	e.ephemeral_port_max = 1;
 	e.trace_capacity = 0;
@@ -1028,14 +1046,14 @@ static void api_names_in_and_out_of_range(void)
 #undef COUNT_ONE
 	CHECK(n >= 41);
 	CHECK_STR(synack_counter_name(0), "ActiveOpens");
-	CHECK_STR(synack_counter_name(n - 1), "TCPHystartDelayCwnd");
+	CHECK_STR(synack_counter_name(n - 1), "PAWSEstab");
 	CHECK(synack_counter_name(n) == NULL);
 	CHECK(synack_counter_name(SIZE_MAX) == NULL);
 	struct synack_stats s;
 	memset(&s, 0, sizeof s);
 	s.ActiveOpens = 7;
 	s.CurrEstab = 9;
-	s.TCPHystartDelayCwnd = 11;
+	s.PAWSEstab = 11;
 	CHECK_EQ_U64(synack_counter_value(&s, 0), 7);
 	CHECK_EQ_U64(synack_counter_value(&s, 4), 9);
 	CHECK_STR(synack_counter_name(4), "CurrEstab");
@@ -1451,10 +1469,19 @@ static void api_tcp_info_is_sane(void)
 	CHECK_EQ(ai.snd_una, ai.iss + 1);
 	CHECK_EQ(ai.snd_nxt, ai.iss + 1);
 	CHECK_EQ(ai.rcv_nxt, ai.irs + 1);
-	CHECK_EQ(ci.mss, 1460);
-	CHECK_EQ(ai.mss, 1460);
-	CHECK_EQ(ci.rcv_wnd, 65535);
+	/* Both stacks agreed on timestamps (12 bytes of every segment) and
+	 * window scaling: we offer the whole rmem_default; the peer's window
+	 * is the SYN-ACK's, which is never scaled (RFC 7323 2.2). */
+	CHECK_EQ(ci.mss, 1448);
+	CHECK_EQ(ai.mss, 1448);
+	CHECK_EQ(ci.rcv_wnd, 65536);
 	CHECK_EQ(ci.snd_wnd, 65535);
+	CHECK_EQ(ci.options, SYNACK_TCPI_OPT_TIMESTAMPS | SYNACK_TCPI_OPT_WSCALE);
+	CHECK_EQ(ai.options, SYNACK_TCPI_OPT_TIMESTAMPS | SYNACK_TCPI_OPT_WSCALE);
+	CHECK_EQ(ci.snd_wscale, 7); /* rmem_max 6 MiB on both sides */
+	CHECK_EQ(ci.rcv_wscale, 7);
+	CHECK(ci.min_rtt > 0);
+	CHECK_EQ(ci.rcv_space, 10 * 1460); /* the first measure: ten segments */
 	CHECK(ci.rto_us >= 200000 && ci.rto_us <= 120000000u);
 	CHECK_EQ(ci.retransmits, 0);
 	CHECK_EQ_U64(ci.total_retrans, 0);
@@ -1484,7 +1511,14 @@ static void api_tcp_info_is_sane(void)
 	CHECK_EQ(ci.send_queue, 0);
 	CHECK_EQ(ai.rcv_nxt, ai.irs + 101);
 	CHECK_EQ(ai.recv_queue, 100);
-	CHECK_EQ(ai.rcv_wnd, 65535 - 100);
+	CHECK_EQ_U64(ci.bytes_acked, 100);
+	CHECK_EQ_U64(ai.bytes_received, 100);
+	CHECK_EQ_U64(ci.bytes_received, 0);
+	/* The edge the SYN-ACK promised (65535 past its ACK) stands, rounded
+	 * up to the window scale's unit (7: 128 bytes) so that the shift never
+	 * takes it back (RFC 7323 2.4): 100 bytes moved it by less than a
+	 * useful amount (RFC 9293 3.8.6.2.2). */
+	CHECK_EQ(ai.rcv_wnd, (65535 - 100 + 127) & ~127u);
 
 	/* The MSS follows TCP_MAXSEG on the other side. */
 	int s2 = synack_socket(A);
@@ -1495,8 +1529,64 @@ static void api_tcp_info_is_sane(void)
 	int a2 = synack_accept(B, l, NULL);
 	CHECK(a2 >= 0);
 	CHECK_EQ(synack_tcp_info(B, a2, &ai), 0);
-	CHECK_EQ(ai.mss, 1000);
+	CHECK_EQ(ai.mss, 1000 - 12);
 	pair_free(p);
+}
+
+/*
+ * Autotuning, as Linux: a bulk transfer between the two stacks (2 ms
+ * between rounds, the receiver reading everything each round) grows the
+ * receiver's window past rmem_default and the sender's buffer past
+ * wmem_default, never past rmem_max; with SO_RCVBUF on the listener and
+ * SO_SNDBUF on the client set by the application, neither grows.  Returns
+ * the largest window the receiver offered and the largest send() taken.
+ */
+static void bulk_rounds(int lock, uint32_t *max_wnd, long *max_send)
+{
+	struct pair *p = pair_new();
+	int l = server_listen(p);
+	int c = synack_socket(p->st[0]);
+	if (lock) {
+		CHECK_EQ(synack_setsockopt(p->st[1], l, SYNACK_SO_RCVBUF, 65536), 0);
+		CHECK_EQ(synack_setsockopt(p->st[0], c, SYNACK_SO_SNDBUF, 65536), 0);
+	}
+	struct synack_endpoint peer = ep(ADDR_B, PORT);
+	CHECK_EQ(synack_connect(p->st[0], c, &peer), -EINPROGRESS);
+	pump(p);
+	int a = synack_accept(p->st[1], l, NULL);
+	CHECK(a >= 0);
+	static uint8_t data[1 << 20];
+	*max_wnd = 0;
+	*max_send = 0;
+	for (int round = 0; round < 200; round++) {
+		ssize_t n = synack_send(p->st[0], c, data, sizeof data);
+		if (n > *max_send)
+			*max_send = (long)n;
+		pump(p);
+		while (synack_recv(p->st[1], a, p->buf, sizeof p->buf, 0) > 0)
+			;
+		pair_advance_ms(p, 2);
+		struct synack_tcp_info i;
+		CHECK_EQ(synack_tcp_info(p->st[1], a, &i), 0);
+		if (i.rcv_wnd > *max_wnd)
+			*max_wnd = i.rcv_wnd;
+	}
+	pair_free(p);
+}
+
+static void api_autotuning_grows_buffers_unless_set(void)
+{
+	uint32_t wnd;
+	long sent;
+	bulk_rounds(0, &wnd, &sent);
+	printf("autotuning: largest window %u, largest send %ld\n", wnd, sent);
+	CHECK(wnd > 65536);    /* rmem_default */
+	CHECK(wnd <= 6291456); /* rmem_max */
+	CHECK(sent > 65536);   /* wmem_default */
+	bulk_rounds(1, &wnd, &sent);
+	printf("SO_RCVBUF, SO_SNDBUF set: largest window %u, largest send %ld\n", wnd, sent);
+	CHECK(wnd <= 65536);
+	CHECK(sent <= 65536);
 }
 
 int main(void)
@@ -1521,5 +1611,6 @@ int main(void)
 	RUN(api_event_queue_bounded_when_never_drained);
 	RUN(api_conns_lists_listener_connections_and_time_wait);
 	RUN(api_tcp_info_is_sane);
+	RUN(api_autotuning_grows_buffers_unless_set);
 	return check_summary("test_api");
 }

@@ -45,6 +45,10 @@ static const struct expect EXPECT[] = {
      LISTENER "; LISTEN>SYN_RECEIVED>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>CLOSED"},
     {"zero-window", ACTIVE_CLIENT, PASSIVE_SERVER},
     {"retransmit", ACTIVE_CLIENT, PASSIVE_SERVER},
+    {"window-scale", ACTIVE_CLIENT "; " ACTIVE_CLIENT,
+     "CLOSED>LISTEN>CLOSED; LISTEN>SYN_RECEIVED>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSED; "
+     "CLOSED>LISTEN>CLOSED; LISTEN>SYN_RECEIVED>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSED"},
+    {"paws", ACTIVE_CLIENT, PASSIVE_SERVER},
 };
 
 #define NEXPECT (sizeof(EXPECT) / sizeof(EXPECT[0]))
@@ -152,6 +156,16 @@ static void demo_retransmit_states(void)
 	one_scenario(&EXPECT[13]);
 }
 
+static void demo_window_scale_states(void)
+{
+	one_scenario(&EXPECT[14]);
+}
+
+static void demo_paws_states(void)
+{
+	one_scenario(&EXPECT[15]);
+}
+
 /* The ladder of zero-window shows the closed window, the probes (named,
  * since on the wire they are plain ACKs) and the window update; the probes
  * were counted. */
@@ -171,6 +185,34 @@ static void demo_zero_window_shows_probes(void)
 	free(r);
 }
 
+/* The SYN and SYN-ACK show their options in tcpdump's notation, in the
+ * ladder under the arrow and in --json as "options"; other segments none. */
+static void demo_handshake_shows_syn_options(void)
+{
+	char *t = NULL, *j = NULL;
+	size_t n = 0, nj = 0;
+	struct demo_result *r = run("handshake", 1, 0, &t, &n);
+	struct demo_result *rj = run("handshake", 1, 1, &j, &nj);
+	CHECK(r->ok && rj->ok);
+	CHECK(t && strstr(t, "[mss 1460,nop,nop,TS val ") != NULL);
+	CHECK(t && strstr(t, " ecr 0,nop,wscale 7]") != NULL);
+	const char *syn = j ? strstr(j, "\"ev\":\"tx\",\"flags\":\"S\"") : NULL;
+	CHECK(syn && strstr(syn, "\"options\":\"mss 1460,nop,nop,TS val ") != NULL);
+	const char *synack = j ? strstr(j, "\"ev\":\"tx\",\"flags\":\"S.\"") : NULL;
+	const char *nl = synack ? strchr(synack, '\n') : NULL;
+	const char *o = synack ? strstr(synack, ",nop,wscale 7\"}") : NULL;
+	CHECK(o && nl && o < nl);
+	/* The ACK that completes the handshake carries none. */
+	const char *ack = j ? strstr(j, "\"ev\":\"tx\",\"flags\":\".\"") : NULL;
+	nl = ack ? strchr(ack, '\n') : NULL;
+	o = ack ? strstr(ack, "options") : NULL;
+	CHECK(ack && nl && (!o || o > nl));
+	free(t);
+	free(j);
+	free(r);
+	free(rj);
+}
+
 /* The ladder of retransmit shows the lost segment and names what repaired
  * it; a check says which mechanism it was. */
 static void demo_retransmit_names_mechanism(void)
@@ -179,9 +221,9 @@ static void demo_retransmit_names_mechanism(void)
 	size_t n = 0;
 	struct demo_result *r = run("retransmit", 1, 0, &t, &n);
 	CHECK(r->ok);
-	CHECK(t && strstr(t, "seq 1461:2921(1460) ack 1 win 65535 x") != NULL);
-	int fast = t && strstr(t, "^ fast retransmit of seq 1461") != NULL;
-	int rto = t && strstr(t, "^ retransmission timeout of seq 1461") != NULL;
+	CHECK(t && strstr(t, "seq 1449:2897(1448) ack 1 win 512 x") != NULL);
+	int fast = t && strstr(t, "^ fast retransmit of seq 1449") != NULL;
+	int rto = t && strstr(t, "^ retransmission timeout of seq 1449") != NULL;
 	CHECK(fast + rto == 1);
 	int named = 0;
 	for (size_t i = 0; i < r->nchecks; i++)
@@ -374,8 +416,11 @@ int main(void)
 	RUN(demo_fin_wait_2_timeout_states);
 	RUN(demo_zero_window_states);
 	RUN(demo_retransmit_states);
+	RUN(demo_window_scale_states);
+	RUN(demo_paws_states);
 	RUN(demo_zero_window_shows_probes);
 	RUN(demo_retransmit_names_mechanism);
+	RUN(demo_handshake_shows_syn_options);
 	RUN(demo_every_scenario_is_tested);
 	RUN(demo_same_seed_same_json);
 	RUN(demo_different_seeds_different_isns);

@@ -344,6 +344,79 @@ static void syncookie_accept_queue_full(void)
 /* abort_on_overflow for an ordinary half-open connection whose ACK finds
  * the accept queue full: 0 ignores the ACK and keeps the connection in
  * SYN_RECEIVED (it completes once there is room), 1 resets it. */
+/* RFC 7323 with cookies, as Linux: when the SYN carries timestamps the
+ * cookie SYN-ACK offers window scale and timestamps too, the peer's scale
+ * riding in the low bits of our TSval; the ACK's TSecr brings it back and
+ * the connection has both. */
+static void syncookie_keeps_wscale_in_the_timestamp(void)
+{
+	struct t *t = with_cookies(2);
+	t->peer_wscale = 5;
+	t->peer_ts = 1;
+	t->peer_tsval = 700;
+	t_listen(t);
+	t_peer(t, "S", 1000, 0, 0);
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	t_expect_wscale(t, 7);
+	uint32_t ts = t_expect_ts(t, 1, 700);
+	CHECK_EQ(ts & 0x3f, 5);
+	t_state(t, SYNACK_CLOSED); /* nothing remembered */
+	t->peer_tsval = 701;
+	t->peer_tsecr = ts;
+	t->peer_wnd = 100; /* 3200 bytes with the shift of 5 */
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect_nothing(t);
+	t_state(t, SYNACK_ESTABLISHED);
+	t_accept(t);
+	struct synack_tcp_info i;
+	CHECK_EQ(synack_tcp_info(t->st, t->sock, &i), 0);
+	CHECK_EQ(i.options, SYNACK_TCPI_OPT_TIMESTAMPS | SYNACK_TCPI_OPT_WSCALE);
+	CHECK_EQ(i.snd_wscale, 5);
+	CHECK_EQ(i.rcv_wscale, 7);
+	CHECK_EQ(i.snd_wnd, 3200);
+	CHECK_EQ(i.mss, T_MSS - 12);
+	t->peer_tsval = 702;
+	t_peer(t, "P.", 1001, T_ISS + 1, 10);
+	t_expect(t, ".", T_ISS + 1, 1011, 0);
+	t_expect_ts(t, 1, 702);
+	t_expect_win(t, (T_RCVBUF - 10 + 127) / 128);
+	t_free(t);
+}
+
+/* Without timestamps in the ACK, or with a TSecr that is not one of ours,
+ * the cookie's connection has neither option; without timestamps in the
+ * SYN, the SYN-ACK offers only the MSS. */
+static void syncookie_options_need_a_valid_echo(void)
+{
+	struct t *t = with_cookies(2);
+	t->peer_wscale = 5;
+	t->peer_ts = 1;
+	t->peer_tsval = 700;
+	t_listen(t);
+	t_peer(t, "S", 1000, 0, 0);
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	uint32_t ts = t_expect_ts(t, 1, 700);
+	t->peer_tsecr = ts + 1000000; /* from the future */
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_state(t, SYNACK_ESTABLISHED);
+	t_accept(t);
+	struct synack_tcp_info i;
+	CHECK_EQ(synack_tcp_info(t->st, t->sock, &i), 0);
+	CHECK_EQ(i.options, 0);
+	CHECK_EQ(i.snd_wscale, 0);
+	CHECK_EQ(i.mss, T_MSS);
+	t_free(t);
+
+	t = with_cookies(2);
+	t->peer_wscale = 5;
+	t_listen(t);
+	t_peer(t, "S", 1000, 0, 0);
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	t_expect_wscale(t, -1);
+	t_expect_ts(t, 0, T_ANY);
+	t_free(t);
+}
+
 static void abort_on_overflow_settings(void)
 {
 	for (uint32_t abort_on = 0; abort_on <= 1; abort_on++) {
@@ -413,5 +486,7 @@ int main(void)
 	RUN(syncookie_ack_with_data_and_fin);
 	RUN(syncookie_accept_queue_full);
 	RUN(abort_on_overflow_settings);
+	RUN(syncookie_keeps_wscale_in_the_timestamp);
+	RUN(syncookie_options_need_a_valid_echo);
 	return check_summary("test_syncookies");
 }
