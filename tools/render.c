@@ -76,6 +76,13 @@ const char *render_conn_str(const struct synack_endpoint *local,
 	return buf;
 }
 
+/* The IP ECN codepoint as tcpdump names it (RFC 3168 5). */
+static const char *ecn_name(uint8_t ecn)
+{
+	static const char *const names[4] = {"Not-ECT", "ECT(1)", "ECT(0)", "CE"};
+	return names[ecn & 3];
+}
+
 static const char *host_name(int host)
 {
 	return host == DEMO_CLIENT ? "client" : "server";
@@ -132,6 +139,8 @@ void render_json_event(FILE *out, const struct render_event *e)
 		                                      : "drop",
 		        synack_flags_str(tr->flags, fl, sizeof(fl)), (unsigned long)tr->seq,
 		        (unsigned long)tr->ack, (unsigned long)tr->len, (unsigned long)tr->win);
+		if (tr->ecn)
+			fprintf(out, ",\"ecn\":\"%s\"", ecn_name(tr->ecn));
 		if (tr->kind == SYNACK_TRACE_DROP)
 			fprintf(out, ",\"reason\":\"%s\"", synack_drop_name(tr->reason));
 		fputs("}\n", out);
@@ -281,7 +290,9 @@ static void segment_label(const struct synack_trace *tr, int sender, struct iss_
 	if (tr->flags & SYNACK_TH_ACK)
 		n += snprintf(buf + n, len - (size_t)n, " ack %lu", (unsigned long)ack);
 	if ((size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, " win %lu", (unsigned long)tr->win);
+		n += snprintf(buf + n, len - (size_t)n, " win %lu", (unsigned long)tr->win);
+	if (tr->ecn && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " %s", ecn_name(tr->ecn));
 }
 
 static void draw_arrow(struct line *l, int from_client, const char *label, int lost)

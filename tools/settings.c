@@ -60,6 +60,8 @@ static const struct setting SETTINGS[] = {
     MS(ipfrag_time_ms),
     NUMBER(ipfrag_max_frags),
     NUMBER(hystart),
+    NUMBER(ecn),
+    NUMBER(ecn_fallback),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

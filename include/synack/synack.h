@@ -159,6 +159,16 @@ struct synack_config {
 	/* HyStart++ in the initial slow start: leave it on a delay increase,
 	 * before the queue overflows (default 1; 0 is standard slow start). */
 	uint32_t hystart;
+
+	/* ECN (RFC 3168; docs/BEHAVIOUR.md), as Linux's tcp_ecn: 0 never; 1
+	 * ask for it in our SYNs and accept it in the peer's; 2 accept it
+	 * when the peer asks, never ask (default 2).  A SYN asking for ECN
+	 * is answered whatever this says, with ECN or without. */
+	uint32_t ecn;
+	/* Linux's tcp_ecn_fallback: 1 = a SYN sent again after a timeout no
+	 * longer asks for ECN (RFC 3168 6.1.1.1: a middlebox may drop
+	 * ECN-setup SYNs), 0 = every SYN asks (default 1). */
+	uint32_t ecn_fallback;
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
@@ -435,7 +445,12 @@ struct synack_tcp_info {
 	uint32_t cubic_wmax; /* CUBIC's W_max in bytes (0 before any congestion event) */
 	uint32_t cubic_k_ms; /* CUBIC's K, the time from W_max's reduction back to it */
 	int hystart;         /* enum synack_hystart (0 for an algorithm without it) */
+	/* ECN (RFC 3168): SYNACK_TCPI_ECN_* bits. */
+	uint32_t ecn;
 };
+#define SYNACK_TCPI_ECN_OK 0x1  /* negotiated in the handshake (Linux TCPI_OPT_ECN) */
+#define SYNACK_TCPI_ECN_ECE 0x2 /* a CE mark arrived: our ACKs carry ECE until the peer's CWR */
+#define SYNACK_TCPI_ECN_CWR 0x4 /* we reduced the window for an ECE; its round trip runs */
 /* Where HyStart++ is (RFC 9406). */
 enum synack_hystart {
 	SYNACK_HYSTART_OFF = 0, /* not in the initial slow start (or turned off) */
@@ -556,7 +571,15 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(TraceLost)                                                                               \
 	/* HyStart++ (RFC 9406): */                                                                \
 	X(TCPHystartDelayDetect) /* slow starts left on a delay increase */                        \
-	X(TCPHystartDelayCwnd)   /* the sum of cwnd (segments) at those exits */
+	X(TCPHystartDelayCwnd)   /* the sum of cwnd (segments) at those exits */                   \
+	/* ECN (RFC 3168): datagrams received by their IP ECN codepoint, in                        \
+	 * codepoint order (Linux IpExt), and segments the peer reported                           \
+	 * congestion-marked with ECE (TcpExt TCPDeliveredCE). */                                  \
+	X(IpExtInNoECTPkts)                                                                        \
+	X(IpExtInECT1Pkts)                                                                         \
+	X(IpExtInECT0Pkts)                                                                         \
+	X(IpExtInCEPkts)                                                                           \
+	X(TCPDeliveredCE)
 
 struct synack_stats {
 #define SYNACK_COUNTER_FIELD(name) uint64_t name;
@@ -880,6 +903,8 @@ struct synack_trace {
 	uint32_t seq, ack, len; /* len: payload bytes */
 	uint32_t win;           /* window field as sent/received */
 	uint32_t iss, irs;      /* the connection's ISS and IRS when known, for relative numbers */
+	uint8_t ecn;            /* the datagram's IP ECN codepoint: 0 Not-ECT, 1 ECT(1), 2 ECT(0),
+	                           3 CE (RFC 3168 5) */
 };
 
 /*

@@ -67,6 +67,8 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->ipfrag_max_frags = 64;
 	/* CUBIC and HyStart++ */
 	cfg->hystart = 1;
+	cfg->ecn = 2;
+	cfg->ecn_fallback = 1;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -175,6 +177,10 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	              "ipfrag_max_frags: %u is outside 1..8192", cfg->ipfrag_max_frags);
 	CHECK_SETTING(cfg->hystart <= 1,
 	              "hystart: %u is not 0 (standard slow start) or 1 (HyStart++)", cfg->hystart);
+	CHECK_SETTING(cfg->ecn <= 2,
+	              "ecn: %u is not 0 (off), 1 (ask and accept) or 2 (accept when asked)",
+	              cfg->ecn);
+	CHECK_SETTING(cfg->ecn_fallback <= 1, "ecn_fallback: %u is not 0 or 1", cfg->ecn_fallback);
 	return 0;
 }
 

@@ -290,6 +290,8 @@ struct tcp_verdict tcp_listen_segment_arrives(struct tcb *l, struct tcp_rx *s, u
 	c->snd_nxt = c->snd_max = c->iss + 1;
 	c->snd_buf_seq = c->iss + 1;
 	tcp_learn_peer(c, s);
+	/* RFC 3168 6.1.1: the child remembers whether its SYN-ACK agrees. */
+	c->ecn_ok = (unsigned)tcp_ecn_syn_accept(st, s->w);
 	c->snd_wl2 = c->iss; /* no ACK came with the SYN */
 	if (tcp_tcb_hash(c, 0) != 0) {
 		tcp_tcb_free(c);

@@ -58,6 +58,7 @@ struct t {
 	int iss_known;
 	uint16_t peer_wnd; /* window field of the peer's segments */
 	uint16_t peer_mss; /* MSS option on the peer's SYNs; 0: none (default T_MSS) */
+	uint8_t peer_ecn;  /* IP ECN codepoint of the peer's datagrams (WIRE_ECN_*; default 0) */
 	uint32_t rcv_seq;  /* peer sequence number of the next byte t_recv reads */
 	int last_input;    /* what synack_input returned for the last t_peer */
 	/* The last segment we sent, as popped by t_expect. */
@@ -110,6 +111,9 @@ int t_expect_at(struct t *t, const char *file, int line, const char *flags, uint
 /* The window field of the segment t_expect just matched. */
 #define t_expect_win(t, win) t_expect_win_at(t, __FILE__, __LINE__, win)
 void t_expect_win_at(struct t *t, const char *file, int line, uint32_t win);
+/* The IP ECN codepoint (WIRE_ECN_*) of the segment t_expect just matched. */
+#define t_expect_ecn(t, ecn) t_expect_ecn_at(t, __FILE__, __LINE__, ecn)
+void t_expect_ecn_at(struct t *t, const char *file, int line, int ecn);
 /* The MSS option of the segment t_expect just matched. */
 #define t_expect_mss(t, mss) t_expect_mss_at(t, __FILE__, __LINE__, mss)
 void t_expect_mss_at(struct t *t, const char *file, int line, int mss);
