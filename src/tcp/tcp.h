@@ -587,6 +587,26 @@ uint32_t tcp_cookie_make(const struct tcp_layer *st, const struct tuple *t, uint
                          uint32_t peer_mss);
 int tcp_cookie_check(const struct tcp_layer *st, const struct tuple *t, uint32_t peer_isn,
                      uint32_t cookie, uint32_t *mss);
+/*
+ * The options a cookie keeps in the low bits of the SYN-ACK's timestamp
+ * (TSval), which the peer echoes in the TSecr of its ACK, as Linux's
+ * cookie_init_timestamp and cookie_timestamp_decode do: the peer's window
+ * scale (TCP_COOKIE_NO_WSCALE when it sent none), SACK-permitted, and ECN
+ * agreed.  Only when the SYN carried a timestamp: otherwise the cookie
+ * SYN-ACK declines them.
+ */
+#define TCP_COOKIE_NO_WSCALE 15u
+struct tcp_cookie_opts {
+	uint8_t wscale; /* the shift the peer announced (0..14), or TCP_COOKIE_NO_WSCALE */
+	uint8_t sack_ok;
+	uint8_t ecn_ok;
+};
+/* What a SYN asked for that this stack grants (the settings'). */
+struct tcp_cookie_opts tcp_cookie_syn_opts(const struct tcp_layer *st, const struct wire_tcp *syn);
+/* Our TSval ts_now with o in its low 6 bits, never later than ts_now. */
+uint32_t tcp_cookie_ts_encode(uint32_t ts_now, struct tcp_cookie_opts o);
+/* The options the echoed TSecr carries. */
+struct tcp_cookie_opts tcp_cookie_ts_decode(uint32_t ts_ecr);
 
 /*
  * tcp_ecn.c: Explicit Congestion Notification (RFC 3168, as Linux runs it

@@ -16,8 +16,10 @@
  * the path as an RFC 6528 one: nothing in it counts visibly.  A forger who
  * does not see our SYN-ACK has one chance in 2^24 per guess of a live slot.
  *
- * There are no spare bits for window scaling or SACK-permitted; when those
- * options exist they will need a narrower MAC or the timestamp option.
+ * There are no spare bits for window scaling, SACK-permitted or ECN: when
+ * the SYN carried a timestamp they ride in the low bits of ours instead, as
+ * Linux keeps them (tcp_cookie_ts_encode, below), and otherwise the cookie
+ * SYN-ACK declines them.
  */
 #include "core/siphash.h"
 #include "tcp/tcp.h"
@@ -83,4 +85,60 @@ int tcp_cookie_check(const struct tcp_layer *st, const struct tuple *t, uint32_t
 		return -1;
 	*mss = COOKIE_MSS[idx];
 	return 0;
+}
+
+/*
+ * The options in the timestamp, Linux's layout (cookie_init_timestamp,
+ * include/net/tcp.h TS_OPT_*): the low 6 bits of TSval are
+ *
+ *   | ECN (1) | SACK-permitted (1) | window scale (4, 15 = none) |
+ *
+ * The value is our clock with its low 6 bits replaced, moved back 64 ticks
+ * when that would put it ahead of the clock: a timestamp never runs ahead
+ * (RFC 7323 5.4's PAWS at the peer compares it with later ones).  The
+ * peer echoes it in TSecr.  Not covered by the MAC: a peer that forges
+ * them changes only its own connection's options, as on Linux.
+ */
+#define TS_OPT_WSCALE_MASK 0xfu
+#define TS_OPT_SACK (1u << 4)
+#define TS_OPT_ECN (1u << 5)
+#define TS_OPT_BITS 6u
+
+struct tcp_cookie_opts tcp_cookie_syn_opts(const struct tcp_layer *st, const struct wire_tcp *syn)
+{
+	struct tcp_cookie_opts o;
+	/* The wire layer clamps a window scale above 14 (RFC 7323 2.3). */
+	o.wscale = syn->opts.has_wscale ? syn->opts.wscale : TCP_COOKIE_NO_WSCALE;
+	o.sack_ok = syn->opts.sack_permitted;
+	o.ecn_ok = (uint8_t)tcp_ecn_syn_accept(st, syn);
+	return o;
+}
+
+uint32_t tcp_cookie_ts_encode(uint32_t ts_now, struct tcp_cookie_opts o)
+{
+	uint32_t bits = (o.wscale < TCP_COOKIE_NO_WSCALE ? o.wscale : TCP_COOKIE_NO_WSCALE) &
+	                TS_OPT_WSCALE_MASK;
+	if (o.sack_ok)
+		bits |= TS_OPT_SACK;
+	if (o.ecn_ok)
+		bits |= TS_OPT_ECN;
+	uint32_t low = (1u << TS_OPT_BITS) - 1;
+	uint32_t ts = (ts_now & ~low) | bits;
+	/* Modular: ts is ahead of ts_now by less than 64. */
+	if ((ts & low) > (ts_now & low))
+		ts -= 1u << TS_OPT_BITS;
+	return ts;
+}
+
+struct tcp_cookie_opts tcp_cookie_ts_decode(uint32_t ts_ecr)
+{
+	struct tcp_cookie_opts o;
+	o.wscale = (uint8_t)(ts_ecr & TS_OPT_WSCALE_MASK);
+	/* 15 is none; 14 is the largest shift (RFC 7323 2.3), so a forged
+	 * 15 cannot become a shift either. */
+	if (o.wscale > 14)
+		o.wscale = TCP_COOKIE_NO_WSCALE;
+	o.sack_ok = (ts_ecr & TS_OPT_SACK) != 0;
+	o.ecn_ok = (ts_ecr & TS_OPT_ECN) != 0;
+	return o;
 }

@@ -153,9 +153,21 @@ void tcp_listen_send_cookie(struct tcb *l, const struct tcp_rx *s)
 	const struct wire_tcp *w = s->w;
 	struct tuple t = tcp_seg_tuple(w);
 	struct wire_tcp_opts o;
+	uint8_t ecn = 0;
 	memset(&o, 0, sizeof(o));
 	tcp_opt_syn(l, &o);
-	tcp_send_raw(st, &t, s->iss, s->seq + 1, SYNACK_TH_SYN | SYNACK_TH_ACK,
+	/* Issue 13 item 5: what the SYN asked for and we grant (window scale,
+	 * SACK-permitted, ECN) rides in the low bits of our timestamp, which
+	 * the ACK echoes (cookie_ack_arrives).  A SYN-ACK without a
+	 * timestamp has nowhere to keep them and declines them all: ECN too,
+	 * which it could agree to but the cookie's ACK could not remember. */
+	if (o.has_ts) {
+		struct tcp_cookie_opts co = tcp_cookie_syn_opts(st, w);
+		o.ts_val = tcp_cookie_ts_encode(o.ts_val, co);
+		if (co.ecn_ok)
+			ecn = SYNACK_TH_ECE; /* RFC 3168 6.1.1: ECE alone */
+	}
+	tcp_send_raw(st, &t, s->iss, s->seq + 1, SYNACK_TH_SYN | SYNACK_TH_ACK | ecn,
 	             tcp_wnd_to_wire(l, listener_window(l)), &o, NULL, 0, 0, s->iss, s->seq);
 	STAT_INC(st, SyncookiesSent);
 }
@@ -219,6 +231,14 @@ static struct tcp_verdict cookie_ack_arrives(struct tcb *l, struct tcp_rx *s, st
 	c->snd_wl1 = s->seq;
 	c->snd_wl2 = s->ack;
 	c->snd_mss = mss < c->rcv_mss ? mss : c->rcv_mss;
+	/* The options our SYN-ACK kept in its timestamp, echoed in TSecr
+	 * (tcp_listen_send_cookie): ECN today; the window scale (co.wscale)
+	 * and SACK-permitted (co.sack_ok) are for RFC 7323 and RFC 2018 to
+	 * apply here.  Without a timestamp the SYN-ACK declined them. */
+	if (w->opts.has_ts) {
+		struct tcp_cookie_opts co = tcp_cookie_ts_decode(w->opts.ts_ecr);
+		c->ecn_ok = co.ecn_ok && ENV(st)->cfg.ecn != 0;
+	}
 	if (tcp_tcb_hash(c, 0) != 0) {
 		tcp_tcb_free(c);
 		return TCP_DROP(NO_MEMORY);

@@ -454,6 +454,49 @@ static void established_ece_in_recovery_is_ignored_and_retransmissions_not_ect(v
 /* ------------------------------------------------------------------ */
 /* SYN cookies keep the options in the timestamp (issue 13 item 5).    */
 
+/* Every combination survives the round trip through TSval and TSecr. */
+static void cookie_ts_options_round_trip(void)
+{
+	for (uint32_t ws = 0; ws <= TCP_COOKIE_NO_WSCALE; ws++) {
+		for (int sack = 0; sack <= 1; sack++) {
+			for (int ecn = 0; ecn <= 1; ecn++) {
+				struct tcp_cookie_opts o = {(uint8_t)ws, (uint8_t)sack,
+				                            (uint8_t)ecn};
+				uint32_t now = 0x12345678u + ws * 1000u;
+				uint32_t ts = tcp_cookie_ts_encode(now, o);
+				struct tcp_cookie_opts d = tcp_cookie_ts_decode(ts);
+				CHECK_EQ(d.wscale, ws);
+				CHECK_EQ(d.sack_ok, sack);
+				CHECK_EQ(d.ecn_ok, ecn);
+				/* Never ahead of the clock, and less than 64 behind. */
+				CHECK(now - ts < 64u);
+			}
+		}
+	}
+}
+
+/* Linux's layout: wscale in bits 0-3 (15: none), SACK bit 4, ECN bit 5;
+ * the clock's own low bits are replaced, stepping back 64 when needed,
+ * modulo 2^32. */
+static void cookie_ts_layout_is_linux(void)
+{
+	struct tcp_cookie_opts o = {7, 1, 1};
+	CHECK_EQ(tcp_cookie_ts_encode(1000 * 64 + 63, o), 1000u * 64 + 0x37);
+	CHECK_EQ(tcp_cookie_ts_encode(1000 * 64 + 0x10, o), 999u * 64 + 0x37);
+	struct tcp_cookie_opts none = {TCP_COOKIE_NO_WSCALE, 0, 0};
+	CHECK_EQ(tcp_cookie_ts_encode(640, none), 640u - 64 + 15);
+	/* At the start of the clock the value wraps, as a 32-bit TSval does. */
+	CHECK_EQ(tcp_cookie_ts_encode(3, o), 0xffffffc0u + 0x37);
+	struct tcp_cookie_opts d = tcp_cookie_ts_decode(0x2e);
+	CHECK_EQ(d.wscale, 14);
+	CHECK_EQ(d.sack_ok, 0);
+	CHECK_EQ(d.ecn_ok, 1);
+	d = tcp_cookie_ts_decode(0x1f);
+	CHECK_EQ(d.wscale, TCP_COOKIE_NO_WSCALE);
+	CHECK_EQ(d.sack_ok, 1);
+	CHECK_EQ(d.ecn_ok, 0);
+}
+
 /* Today a cookie SYN-ACK carries no timestamp, so it has nowhere to keep
  * ECN: an ECN-setup SYN is still answered, with ECN declined, and the
  * connection the cookie's ACK makes runs without it. */
@@ -522,6 +565,8 @@ int main(void)
 	RUN(established_ece_reduces_once_per_round_trip);
 	RUN(established_ece_with_cubic_reduces_to_0_7_of_the_flight);
 	RUN(established_ece_in_recovery_is_ignored_and_retransmissions_not_ect);
+	RUN(cookie_ts_options_round_trip);
+	RUN(cookie_ts_layout_is_linux);
 	RUN(cookie_without_timestamp_answers_ecn_setup_syn_without_ecn);
 	RUN(trace_records_the_codepoint);
 	return check_summary("test_ecn");
