@@ -265,7 +265,7 @@ static void line_put_host(struct line *l, int host, const char *s)
 static void segment_label(const struct synack_trace *tr, int sender, struct iss_map *m, char *buf,
                           size_t len)
 {
-	char fl[16];
+	char fl[24];
 	uint32_t seq = tr->seq, ack = tr->ack;
 	/* tr is seen from the host that recorded it; the sender is that host for
 	 * TX and its peer for RX and DROP. */
@@ -276,6 +276,12 @@ static void segment_label(const struct synack_trace *tr, int sender, struct iss_
 	if (ie && ie->known[!sender])
 		ack -= ie->iss[!sender];
 	synack_flags_str(tr->flags, fl, sizeof(fl));
+	/* The IP ECN codepoint right after the flags, where set: the ladder
+	 * cuts a long label from the end, and the window goes before it. */
+	if (tr->ecn) {
+		size_t k = strlen(fl);
+		snprintf(fl + k, sizeof(fl) - k, " %s", ecn_name(tr->ecn));
+	}
 	int n;
 	if (tr->len > 0)
 		n = snprintf(buf, len, "%s seq %lu:%lu(%lu)", fl, (unsigned long)seq,
@@ -290,9 +296,7 @@ static void segment_label(const struct synack_trace *tr, int sender, struct iss_
 	if (tr->flags & SYNACK_TH_ACK)
 		n += snprintf(buf + n, len - (size_t)n, " ack %lu", (unsigned long)ack);
 	if ((size_t)n < len)
-		n += snprintf(buf + n, len - (size_t)n, " win %lu", (unsigned long)tr->win);
-	if (tr->ecn && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, " %s", ecn_name(tr->ecn));
+		snprintf(buf + n, len - (size_t)n, " win %lu", (unsigned long)tr->win);
 }
 
 static void draw_arrow(struct line *l, int from_client, const char *label, int lost)

@@ -8,9 +8,11 @@
  * its timestamp (issue 13 item 5).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "link/impair.h"
+#include "render.h"
 #include "script.h"
 #include "tcp/tcp.h"
 #include "transfer.h"
@@ -552,6 +554,61 @@ static void trace_records_the_codepoint(void)
 	t_free(t);
 }
 
+/* The ladder and the JSON lines show ECE and CWR as E and W, and the
+ * codepoint of a segment where it is not Not-ECT. */
+static void render_shows_flags_and_codepoint(void)
+{
+	struct render_log log;
+	render_log_init(&log);
+	struct synack_endpoint c = {.addr = T_US_ADDR, .port = 40000};
+	struct synack_endpoint srv = {.addr = T_PEER_ADDR, .port = 80};
+	static const struct {
+		int host;
+		uint8_t kind, flags, ecn;
+		uint32_t len;
+	} segs[] = {
+	    {0, SYNACK_TRACE_TX, SYNACK_TH_CWR | SYNACK_TH_ACK, WIRE_ECN_ECT0, 100},
+	    {1, SYNACK_TRACE_RX, SYNACK_TH_CWR | SYNACK_TH_ACK, WIRE_ECN_CE, 100},
+	    {1, SYNACK_TRACE_TX, SYNACK_TH_ECE | SYNACK_TH_ACK, WIRE_ECN_NOT_ECT, 0},
+	};
+	for (size_t i = 0; i < 3; i++) {
+		struct render_event *e = render_log_add(&log, 1000 * i, segs[i].host, RENDER_TRACE);
+		CHECK(e != NULL);
+		e->tr.t_us = 1000 * i;
+		e->tr.kind = segs[i].kind;
+		e->tr.local = segs[i].host ? srv : c;
+		e->tr.remote = segs[i].host ? c : srv;
+		e->tr.flags = segs[i].flags;
+		e->tr.ecn = segs[i].ecn;
+		e->tr.len = segs[i].len;
+		e->tr.seq = 1;
+		e->tr.ack = 1;
+		e->tr.win = 1000;
+	}
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	CHECK(f != NULL);
+	render_json(f, &log);
+	fclose(f);
+	CHECK(strstr(buf, "\"flags\":\"W.\"") != NULL);
+	CHECK(strstr(buf, "\"flags\":\"E.\"") != NULL);
+	CHECK(strstr(buf, "\"len\":100,\"win\":1000,\"ecn\":\"ECT(0)\"}") != NULL);
+	CHECK(strstr(buf, "\"ecn\":\"CE\"}") != NULL);
+	CHECK(strstr(buf, "Not-ECT") == NULL); /* the default is not shown */
+	free(buf);
+	buf = NULL;
+	f = open_memstream(&buf, &n);
+	CHECK(f != NULL);
+	struct render_ladder_info info = {"ecn", "ECN", 1, c, srv};
+	render_ladder(f, &log, &info);
+	fclose(f);
+	CHECK(strstr(buf, "W. ECT(0) seq 1:101(100) ack 1") != NULL);
+	CHECK(strstr(buf, "E. ack 1 win 1000") != NULL);
+	free(buf);
+	render_log_free(&log);
+}
+
 /* ------------------------------------------------------------------ */
 /* The simulator's bottleneck marks instead of dropping (AQM-like).    */
 
@@ -658,6 +715,7 @@ int main(void)
 	RUN(cookie_ts_layout_is_linux);
 	RUN(cookie_without_timestamp_answers_ecn_setup_syn_without_ecn);
 	RUN(trace_records_the_codepoint);
+	RUN(render_shows_flags_and_codepoint);
 	RUN(bottleneck_marks_ect_datagrams_past_the_threshold);
 	RUN(sim_transfer_with_ecn_marks_instead_of_losing);
 	return check_summary("test_ecn");
