@@ -85,6 +85,31 @@ static void listen_ecn_setup_syn_is_always_answered(void)
 	}
 }
 
+/* The SYN-ACK sent again after a timeout still agrees (ECE, Not-ECT): the
+ * half-open child remembers the answer; and CE on out-of-order data is
+ * echoed as on in-order data. */
+static void syn_received_synack_again_still_agrees(void)
+{
+	struct t *t = with_ecn(2);
+	t_listen(t);
+	t_peer(t, "SEW", T_PEER_ISN, 0, 0);
+	t_expect(t, "S.E", T_ISS, T_PEER_ISN + 1, 0);
+	t_advance_ms(t, 1000);
+	t_expect(t, "S.E", T_ISS, T_PEER_ISN + 1, 0);
+	t_expect_ecn(t, WIRE_ECN_NOT_ECT);
+	t_peer(t, ".", T_PEER_ISN + 1, T_ISS + 1, 0);
+	t_accept(t);
+	CHECK_EQ(info(t).ecn, SYNACK_TCPI_ECN_OK);
+	t->peer_ecn = WIRE_ECN_CE;
+	t_peer(t, "P.", 1101, T_ISS + 1, 100); /* 1001..1100 missing */
+	t_expect(t, "E.", T_ISS + 1, 1001, 0);
+	t->peer_ecn = WIRE_ECN_ECT0;
+	t_peer(t, "PW.", 1001, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1201, 0);
+	t_recv(t, 200);
+	t_free(t);
+}
+
 /* A SYN that does not ask (neither bit, or only one of them) gets a plain
  * SYN-ACK whatever the setting. */
 static void listen_syn_not_asking_gets_no_ecn(void)
@@ -172,6 +197,25 @@ static void syn_sent_retransmission_falls_back(void)
 		t_peer(t, "S.E", T_PEER_ISN, T_ISS + 1, 0);
 		t_expect(t, ".", T_ISS + 1, T_PEER_ISN + 1, 0);
 		CHECK_EQ(info(t).ecn, SYNACK_TCPI_ECN_OK);
+		t_free(t);
+	}
+}
+
+/* Simultaneous open (RFC 3168 6.1.1 leaves it open; as Linux): ECN stays on
+ * when the peer's SYN asks too, and our SYN-ACK then agrees with ECE
+ * alone; a plain SYN from the peer turns it off. */
+static void syn_sent_simultaneous_open_keeps_ecn_only_if_both_ask(void)
+{
+	for (int asks = 0; asks <= 1; asks++) {
+		struct t *t = with_ecn(1);
+		t_connect(t);
+		t_expect(t, "SEW", T_ISS, 0, 0);
+		t_peer(t, asks ? "SEW" : "S", 1000, 0, 0);
+		t_expect(t, asks ? "S.E" : "S.", T_ISS, 1001, 0);
+		t_expect_ecn(t, WIRE_ECN_NOT_ECT);
+		t_peer(t, ".", 1001, T_ISS + 1, 0);
+		t_state(t, SYNACK_ESTABLISHED);
+		CHECK_EQ(info(t).ecn, asks ? SYNACK_TCPI_ECN_OK : 0u);
 		t_free(t);
 	}
 }
@@ -699,11 +743,13 @@ static void sim_transfer_with_ecn_marks_instead_of_losing(void)
 int main(void)
 {
 	RUN(listen_ecn_setup_syn_is_always_answered);
+	RUN(syn_received_synack_again_still_agrees);
 	RUN(listen_syn_not_asking_gets_no_ecn);
 	RUN(listen_ecn_setup_syn_marked_ect_is_answered_without_ecn);
 	RUN(syn_sent_asks_only_with_ecn_1);
 	RUN(syn_sent_only_ece_alone_agrees);
 	RUN(syn_sent_retransmission_falls_back);
+	RUN(syn_sent_simultaneous_open_keeps_ecn_only_if_both_ask);
 	RUN(negotiation_matrix_between_two_stacks);
 	RUN(established_ce_is_echoed_until_cwr);
 	RUN(established_first_ce_is_acked_at_once);
