@@ -76,6 +76,13 @@ const char *render_conn_str(const struct synack_endpoint *local,
 	return buf;
 }
 
+/* The IP ECN codepoint as tcpdump names it (RFC 3168 5). */
+static const char *ecn_name(uint8_t ecn)
+{
+	static const char *const names[4] = {"Not-ECT", "ECT(1)", "ECT(0)", "CE"};
+	return names[ecn & 3];
+}
+
 static const char *host_name(int host)
 {
 	return host == DEMO_CLIENT ? "client" : "server";
@@ -162,6 +169,8 @@ void render_json_event(FILE *out, const struct render_event *e)
 		                                      : "drop",
 		        synack_flags_str(tr->flags, fl, sizeof(fl)), (unsigned long)tr->seq,
 		        (unsigned long)tr->ack, (unsigned long)tr->len, (unsigned long)tr->win);
+		if (tr->ecn)
+			fprintf(out, ",\"ecn\":\"%s\"", ecn_name(tr->ecn));
 		if (tr->kind == SYNACK_TRACE_DROP)
 			fprintf(out, ",\"reason\":\"%s\"", synack_drop_name(tr->reason));
 		if (tr->opts) {
@@ -291,7 +300,7 @@ static void line_put_host(struct line *l, int host, const char *s)
 static void segment_label(const struct synack_trace *tr, int sender, struct iss_map *m, char *buf,
                           size_t len)
 {
-	char fl[16];
+	char fl[24];
 	uint32_t seq = tr->seq, ack = tr->ack;
 	/* tr is seen from the host that recorded it; the sender is that host for
 	 * TX and its peer for RX and DROP. */
@@ -302,6 +311,12 @@ static void segment_label(const struct synack_trace *tr, int sender, struct iss_
 	if (ie && ie->known[!sender])
 		ack -= ie->iss[!sender];
 	synack_flags_str(tr->flags, fl, sizeof(fl));
+	/* The IP ECN codepoint right after the flags, where set: the ladder
+	 * cuts a long label from the end, and the window goes before it. */
+	if (tr->ecn) {
+		size_t k = strlen(fl);
+		snprintf(fl + k, sizeof(fl) - k, " %s", ecn_name(tr->ecn));
+	}
 	int n;
 	if (tr->len > 0)
 		n = snprintf(buf, len, "%s seq %lu:%lu(%lu)", fl, (unsigned long)seq,

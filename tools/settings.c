@@ -67,6 +67,8 @@ static const struct setting SETTINGS[] = {
     BYTES(rmem_max),
     BYTES(wmem_min),
     BYTES(wmem_max),
+    NUMBER(ecn),
+    NUMBER(ecn_fallback),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

@@ -37,15 +37,15 @@ void transfer_opts_default(struct transfer_opts *o)
 	o->seed = 1;
 	o->delay_ms = TRANSFER_DEFAULT_DELAY_MS;
 	o->queue_pkts = -1;
+	o->ecn_mark_pkts = -1;
 }
 
 void transfer_usage(FILE *out)
 {
 	fprintf(out,
 	        "usage: synack transfer [--bytes N] [--loss P] [--dup P] [--reorder P]\n"
-	        "                       [--delay-ms N] [--bw-mbps R] [--queue N] [--seed N] "
-	        "[--json]\n"
-	        "                       [--set NAME=VALUE]...\n"
+	        "                       [--delay-ms N] [--bw-mbps R] [--queue N] [--ecn-mark N]\n"
+	        "                       [--seed N] [--json] [--set NAME=VALUE]...\n"
 	        "                       [--svg FILE] [--html FILE] [--pcap FILE]\n"
 	        "\n"
 	        "Sends N bytes from a client (10.0.0.1) to a server (10.0.0.2:80), two synack\n"
@@ -65,6 +65,10 @@ void transfer_usage(FILE *out)
 	        "                 %g..%g, fractions allowed\n"
 	        "  --queue N      packets the bottleneck queue holds before it drops (default\n"
 	        "                 %d; 0: unlimited); needs --bw-mbps\n"
+	        "  --ecn-mark N   ECN (RFC 3168): the client asks for it (setting ecn = 1) and\n"
+	        "                 the bottleneck marks an ECN-capable datagram CE when N or\n"
+	        "                 more wait ahead of it, as an AQM does, instead of letting the\n"
+	        "                 queue fill and drop; needs --bw-mbps\n"
 	        "  --seed N       seed of the network, the hosts' secrets and the payload\n"
 	        "                 (default 1); the same seed gives the same run\n"
 	        "  --set NAME=VALUE  a stack setting for both hosts, as synack serve --set\n"
@@ -93,9 +97,9 @@ void transfer_usage(FILE *out)
 
 int transfer_parse_args(int argc, char **argv, struct transfer_opts *o, char *err, size_t errlen)
 {
-	static const char *const VALUED[] = {"--bytes",    "--loss",    "--dup",   "--reorder",
-	                                     "--delay-ms", "--bw-mbps", "--queue", "--seed",
-	                                     "--set",      "--svg",     "--html",  "--pcap"};
+	static const char *const VALUED[] = {
+	    "--bytes", "--loss", "--dup", "--reorder", "--delay-ms", "--bw-mbps", "--queue",
+	    "--seed",  "--set",  "--svg", "--html",    "--pcap",     "--ecn-mark"};
 	int have_bw = 0;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -166,6 +170,15 @@ int transfer_parse_args(int argc, char **argv, struct transfer_opts *o, char *er
 			}
 			o->queue_pkts = (int64_t)u;
 			break;
+		case 12:
+			if (cli_parse_u64(val, TRANSFER_MAX_QUEUE, &u) != 0 || u == 0) {
+				snprintf(err, errlen,
+				         "%s: '%s' is not a whole number of packets in [1, %u]", f,
+				         val, TRANSFER_MAX_QUEUE);
+				bad = -1;
+			}
+			o->ecn_mark_pkts = (int64_t)u;
+			break;
 		case 7:
 			bad = cli_flag_u64(f, val, UINT64_MAX, &o->seed, err, errlen);
 			break;
@@ -200,6 +213,12 @@ int transfer_parse_args(int argc, char **argv, struct transfer_opts *o, char *er
 	if (o->queue_pkts >= 0 && !have_bw) {
 		snprintf(err, errlen,
 		         "--queue needs --bw-mbps (a queue only fills behind a "
+		         "bottleneck)");
+		return -1;
+	}
+	if (o->ecn_mark_pkts >= 0 && !have_bw) {
+		snprintf(err, errlen,
+		         "--ecn-mark needs --bw-mbps (a queue only fills behind a "
 		         "bottleneck)");
 		return -1;
 	}
@@ -439,6 +458,7 @@ static void sample_info(struct xfer *x)
 	if (synack_tcp_info(x->st[DEMO_CLIENT], x->csock, &ti) != 0)
 		return;
 	r->info_seen = 1;
+	r->ecn_ok = (ti.ecn & SYNACK_TCPI_ECN_OK) != 0;
 	r->mss = ti.mss;
 	keep_sample(x, ti.cwnd, ti.ssthresh);
 }
@@ -648,6 +668,10 @@ static int setup(struct xfer *x)
 		c->addr = h == DEMO_CLIENT ? CLIENT_ADDR : SERVER_ADDR;
 		cli_derive_secret(o->seed, h, c->secret);
 		c->trace_capacity = TRACE_CAPACITY;
+		/* --ecn-mark: the client asks for ECN; the server's default
+		 * (ecn = 2) accepts. */
+		if (o->ecn_mark_pkts >= 0 && h == DEMO_CLIENT)
+			c->ecn = 1;
 		char err[160] = "";
 		if (synack_config_check(c, err, sizeof(err)) != 0) {
 			snprintf(r->error, sizeof(r->error), "%s", err[0] ? err : "bad setting");
@@ -682,6 +706,8 @@ static int setup(struct xfer *x)
 		p.rate_bps = (uint64_t)(o->bw_mbps * 1e6 + 0.5);
 		p.queue_pkts =
 		    (uint32_t)(o->queue_pkts >= 0 ? o->queue_pkts : TRANSFER_DEFAULT_QUEUE);
+		if (o->ecn_mark_pkts >= 0)
+			p.ecn_mark_pkts = (uint32_t)o->ecn_mark_pkts;
 	}
 	if (synack_sim_set_path(x->sim, x->hid[0], x->hid[1], &p) != 0 ||
 	    synack_sim_set_path(x->sim, x->hid[1], x->hid[0], &p) != 0) {
@@ -848,6 +874,10 @@ static void json_summary(const struct transfer_opts *o, const struct transfer_re
 		fputs("null", out);
 	else
 		render_json_string(out, r->error);
+	/* Only with --ecn-mark, so that every other summary stays as it was. */
+	if (o->ecn_mark_pkts >= 0)
+		fprintf(out, ",\"ecn\":%s,\"ce_marked\":%llu", r->ecn_ok ? "true" : "false",
+		        (unsigned long long)(r->net[0].ce_marked + r->net[1].ce_marked));
 	fputs("}\n", out);
 }
 
@@ -866,9 +896,15 @@ static void describe_network(const struct transfer_opts *o, FILE *out)
 		long long q = o->queue_pkts >= 0 ? o->queue_pkts : TRANSFER_DEFAULT_QUEUE;
 		fprintf(out, ",\n                   a %g Mbit/s bottleneck with ", o->bw_mbps);
 		if (q)
-			fprintf(out, "a %lld-packet queue\n", q);
+			fprintf(out, "a %lld-packet queue", q);
 		else
-			fputs("an unlimited queue\n", out);
+			fputs("an unlimited queue", out);
+		if (o->ecn_mark_pkts >= 0)
+			fprintf(out,
+			        ",\n                   marking ECN-capable datagrams CE at %lld "
+			        "waiting",
+			        (long long)o->ecn_mark_pkts);
+		fputs("\n", out);
 	} else {
 		fputs(", no bottleneck\n", out);
 	}
@@ -943,6 +979,10 @@ static void human_report(const struct transfer_opts *o, const struct transfer_re
 	    (unsigned long long)(r->net[0].lost + r->net[1].lost),
 	    (unsigned long long)(r->net[0].queue_drops + r->net[1].queue_drops),
 	    (unsigned long long)(r->net[0].duplicated + r->net[1].duplicated));
+	if (o->ecn_mark_pkts >= 0)
+		fprintf(out, "  ecn                %llu datagrams marked CE, client ECN %s\n",
+		        (unsigned long long)(r->net[0].ce_marked + r->net[1].ce_marked),
+		        r->ecn_ok ? "negotiated" : "not negotiated");
 	fprintf(out, "  run ended at       %.3f ms of virtual time, %llu steps\n",
 	        (double)r->t_end_us / 1000.0, (unsigned long long)r->steps);
 	if (r->ok)
@@ -1015,7 +1055,7 @@ int transfer_run(const struct transfer_opts *o, FILE *out, struct transfer_resul
 	    o->delay_ms > TRANSFER_MAX_DELAY_MS ||
 	    (o->bw_mbps != 0 &&
 	     !(o->bw_mbps >= TRANSFER_MIN_BW_MBPS && o->bw_mbps <= TRANSFER_MAX_BW_MBPS)) ||
-	    o->queue_pkts > TRANSFER_MAX_QUEUE) {
+	    o->queue_pkts > TRANSFER_MAX_QUEUE || o->ecn_mark_pkts > TRANSFER_MAX_QUEUE) {
 		snprintf(res->error, sizeof(res->error), "an option is out of range");
 		return -EINVAL;
 	}

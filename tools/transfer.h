@@ -42,6 +42,7 @@ struct transfer_opts {
 	int64_t delay_ms;          /* one-way delay (default 10) */
 	double bw_mbps;            /* bottleneck rate each way; 0: none (default) */
 	int64_t queue_pkts;        /* bottleneck queue; -1: not given */
+	int64_t ecn_mark_pkts;     /* ECN: mark CE at this many waiting, client ecn = 1; -1: off */
 	int json;                  /* trace as JSON lines, then a summary line */
 	int help;
 	/* --set NAME=VALUE, both hosts (e.g. congestion_control=reno). */
@@ -82,6 +83,7 @@ struct transfer_result {
 	uint64_t win_probes;          /* client WinProbes */
 	uint32_t cwnd, ssthresh, mss; /* client, at close() */
 	uint32_t cwnd_max;            /* largest cwnd seen while the client held the socket */
+	int ecn_ok;                   /* the client's connection negotiated ECN (RFC 3168) */
 	int info_seen;                /* cwnd and friends are known */
 	/* Each end's last transition: from, to and its cause (-1: none). */
 	int from[2], state[2], cause[2];

@@ -52,6 +52,15 @@ struct synack_sim_path {
 	 */
 	uint64_t rate_bps;
 	uint32_t queue_pkts;
+	/*
+	 * ECN marking at the bottleneck, as an AQM's step marking does (RFC
+	 * 3168 5, the threshold of DCTCP's RFC 8257 3.1): a datagram that
+	 * finds ecn_mark_pkts or more datagrams waiting ahead of it is marked
+	 * CE when it is ECN-capable (ECT(0) or ECT(1), IPv4 or IPv6), rather
+	 * than waiting for the queue to fill and drop it.  0 = never (the
+	 * default); needs rate_bps.  Draws nothing from the generator.
+	 */
+	uint32_t ecn_mark_pkts;
 };
 
 /* What a filter decides for one datagram. */
@@ -85,6 +94,7 @@ struct synack_sim_counters {
 	uint64_t sent, delivered, lost, duplicated, reordered, corrupted, filtered, no_route;
 	uint64_t queue_drops; /* dropped because the bottleneck queue was full (also in lost) */
 	uint32_t queue_max;   /* most datagrams ever waiting in the bottleneck queue */
+	uint64_t ce_marked;   /* ECN-capable datagrams marked CE (ecn_mark_pkts) */
 };
 
 /* A network with no hosts at time 0; seed drives every impairment draw.

@@ -189,6 +189,16 @@ struct synack_config {
 	uint32_t timestamps;
 	uint32_t rmem_min, rmem_max;
 	uint32_t wmem_min, wmem_max;
+
+	/* ECN (RFC 3168; docs/BEHAVIOUR.md), as Linux's tcp_ecn: 0 never; 1
+	 * ask for it in our SYNs and accept it in the peer's; 2 accept it
+	 * when the peer asks, never ask (default 2).  A SYN asking for ECN
+	 * is answered whatever this says, with ECN or without. */
+	uint32_t ecn;
+	/* Linux's tcp_ecn_fallback: 1 = a SYN sent again after a timeout no
+	 * longer asks for ECN (RFC 3168 6.1.1.1: a middlebox may drop
+	 * ECN-setup SYNs), 0 = every SYN asks (default 1). */
+	uint32_t ecn_fallback;
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
@@ -473,7 +483,12 @@ struct synack_tcp_info {
 	uint64_t bytes_acked;    /* bytes the peer acknowledged (RFC 4898) */
 	uint64_t bytes_received; /* bytes received in order (RFC 4898) */
 	uint32_t rcv_space;      /* bytes read in the last measured round trip (autotuning) */
+	/* ECN (RFC 3168): SYNACK_TCPI_ECN_* bits. */
+	uint32_t ecn;
 };
+#define SYNACK_TCPI_ECN_OK 0x1  /* negotiated in the handshake (Linux TCPI_OPT_ECN) */
+#define SYNACK_TCPI_ECN_ECE 0x2 /* a CE mark arrived: our ACKs carry ECE until the peer's CWR */
+#define SYNACK_TCPI_ECN_CWR 0x4 /* we reduced the window for an ECE; its round trip runs */
 /* Where HyStart++ is (RFC 9406). */
 enum synack_hystart {
 	SYNACK_HYSTART_OFF = 0, /* not in the initial slow start (or turned off) */
@@ -603,7 +618,15 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(TCPHystartDelayDetect) /* slow starts left on a delay increase */                        \
 	X(TCPHystartDelayCwnd)   /* the sum of cwnd (segments) at those exits */                   \
 	/* RFC 7323 */                                                                             \
-	X(PAWSEstab) /* segments rejected by PAWS (drop reason paws) */
+	X(PAWSEstab) /* segments rejected by PAWS (drop reason paws) */                            \
+	/* ECN (RFC 3168): datagrams received by their IP ECN codepoint, in                        \
+	 * codepoint order (Linux IpExt), and segments the peer reported                           \
+	 * congestion-marked with ECE (TcpExt TCPDeliveredCE). */                                  \
+	X(IpExtInNoECTPkts)                                                                        \
+	X(IpExtInECT1Pkts)                                                                         \
+	X(IpExtInECT0Pkts)                                                                         \
+	X(IpExtInCEPkts)                                                                           \
+	X(TCPDeliveredCE)
 
 struct synack_stats {
 #define SYNACK_COUNTER_FIELD(name) uint64_t name;
@@ -939,6 +962,8 @@ struct synack_trace {
 	uint8_t opt_wscale;
 	uint16_t opt_mss;
 	uint32_t opt_ts_val, opt_ts_ecr;
+	uint8_t ecn; /* the datagram's IP ECN codepoint: 0 Not-ECT, 1 ECT(1), 2 ECT(0),
+	                3 CE (RFC 3168 5) */
 };
 #define SYNACK_TRACE_OPT_MSS 1
 #define SYNACK_TRACE_OPT_WSCALE 2

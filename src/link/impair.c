@@ -150,6 +150,37 @@ int impair_bottleneck(struct impair *im, uint64_t now, size_t len, uint64_t *don
 	return 0;
 }
 
+/*
+ * Marks an ECN-capable datagram CE (RFC 3168 5): the ECN field is the low
+ * two bits of IPv4's TOS byte, whose header checksum is updated as RFC
+ * 1624 3 does for one changed 16-bit word, or of IPv6's Traffic Class
+ * (bits 4-5 of the second byte), which no checksum covers.  Returns 1 when
+ * it marked.
+ */
+static int mark_ce(uint8_t *pkt, size_t len)
+{
+	if (len >= 20 && pkt[0] >> 4 == 4 && (pkt[1] & 3) != 0 && (pkt[1] & 3) != 3) {
+		uint16_t old = (uint16_t)(pkt[0] << 8 | pkt[1]);
+		pkt[1] |= 3;
+		uint16_t new = (uint16_t)(pkt[0] << 8 | pkt[1]);
+		/* HC' = ~(~HC + ~m + m') */
+		uint32_t sum = (uint16_t) ~(pkt[10] << 8 | pkt[11]);
+		sum += (uint16_t)~old;
+		sum += new;
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		sum = ~sum & 0xffff;
+		pkt[10] = (uint8_t)(sum >> 8);
+		pkt[11] = (uint8_t)sum;
+		return 1;
+	}
+	if (len >= 40 && pkt[0] >> 4 == 6 && (pkt[1] >> 4 & 3) != 0 && (pkt[1] >> 4 & 3) != 3) {
+		pkt[1] |= 3 << 4;
+		return 1;
+	}
+	return 0;
+}
+
 int impair_decide(struct impair *im, uint64_t now, uint8_t *pkt, size_t len, uint64_t at[2])
 {
 	/* The impairments, always drawn in this order so a seed replays. */
@@ -170,6 +201,9 @@ int impair_decide(struct impair *im, uint64_t now, uint8_t *pkt, size_t len, uin
 	uint64_t done;
 	if (impair_bottleneck(im, now, len, &done) != 0)
 		return 0;
+	/* Waiting now: the datagram itself (if it waits) and those ahead. */
+	if (p->ecn_mark_pkts && im->nwaiting > p->ecn_mark_pkts && mark_ce(pkt, len))
+		im->c.ce_marked++;
 	if (rng_chance(&im->rng, p->corrupt) && len > 0) {
 		uint64_t bit = rng_below(&im->rng, (uint64_t)len * 8);
 		pkt[bit / 8] ^= (uint8_t)(1u << (bit % 8));

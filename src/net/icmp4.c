@@ -122,7 +122,7 @@ int icmp_send_error(struct net_layer *st, const uint8_t *pkt, size_t len, uint8_
 		quote = total;
 	size_t n = wire_icmp_emit(p->data + WIRE_IP4_HDR_LEN, st->pkt_size - WIRE_IP4_HDR_LEN, type,
 	                          code, rest, pkt, quote);
-	ip4_output(st, ENV(st)->cfg.addr, src, WIRE_IPPROTO_ICMP, p, n);
+	ip4_output(st, ENV(st)->cfg.addr, src, WIRE_IPPROTO_ICMP, p, n, WIRE_ECN_NOT_ECT);
 	STAT_INC(st, IcmpOutMsgs);
 	if (type == WIRE_ICMP_DEST_UNREACH)
 		STAT_INC(st, IcmpOutDestUnreachs);

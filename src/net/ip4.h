@@ -16,10 +16,11 @@ struct pkt;
  * sends Protocol Unreachable for other protocols itself.  Returns 0 or the
  * enum synack_drop reason it was dropped for (counted and traced). */
 int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_up *up);
-/* Writes the IPv4 header in front of a transport payload of len bytes
- * already at p->data + 20 and queues the datagram for the caller. */
+/* Writes the IPv4 header (ECN field ecn, RFC 3168 5) in front of a
+ * transport payload of len bytes already at p->data + 20 and queues the
+ * datagram for the caller. */
 void ip4_output(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t proto, struct pkt *p,
-                size_t len);
+                size_t len, uint8_t ecn);
 /*
  * Sends a transport payload made of head (head_len bytes) followed by body
  * (body_len bytes, at most 65515 in all): in one datagram when it fits the

@@ -142,12 +142,15 @@ static inline size_t ip_hdr_len(const struct addr *dst)
  * p->data + ip_hdr_len(dst) (its checksum over the pseudo-header of src and
  * dst included): writes the network header in front and queues the
  * datagram for the caller of the stack.  src and dst are of one family.
+ * ecn is the datagram's ECN codepoint (WIRE_ECN_*, RFC 3168 5), which the
+ * transport chooses per segment: IPv4 carries it in the TOS byte, IPv6
+ * will in the Traffic Class.
  */
 static inline void ip_output(struct net_layer *st, const struct addr *src, const struct addr *dst,
-                             uint8_t proto, struct pkt *p, size_t len)
+                             uint8_t proto, struct pkt *p, size_t len, uint8_t ecn)
 {
 	/* IPv6 destinations will take their own path here. */
-	ip4_output(st, addr_to_v4(src), addr_to_v4(dst), proto, p, len);
+	ip4_output(st, addr_to_v4(src), addr_to_v4(dst), proto, p, len, ecn);
 }
 
 /* What an ICMP error about one of our TCP segments asks of TCP. */
@@ -175,6 +178,8 @@ enum net_up_kind {
 
 struct net_up {
 	uint8_t kind; /* enum net_up_kind */
+	/* NET_UP_TCP: the segment, with the ECN codepoint of the datagram
+	 * that carried it in tcp.ecn (RFC 3168 5). */
 	struct wire_tcp tcp;
 	struct net_err err;
 	struct addr src, dst; /* NET_UP_TCP_ERROR: of the ICMP datagram, for the trace of a drop */

@@ -77,6 +77,8 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->rmem_max = 6291456;
 	cfg->wmem_min = 4096;
 	cfg->wmem_max = 4194304;
+	cfg->ecn = 2;
+	cfg->ecn_fallback = 1;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -199,6 +201,10 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	              "wmem_max: %u is outside 1..2^30", cfg->wmem_max);
 	CHECK_SETTING(cfg->wmem_min >= 1 && cfg->wmem_min <= cfg->wmem_max,
 	              "wmem_min: %u is outside 1..wmem_max (%u)", cfg->wmem_min, cfg->wmem_max);
+	CHECK_SETTING(cfg->ecn <= 2,
+	              "ecn: %u is not 0 (off), 1 (ask and accept) or 2 (accept when asked)",
+	              cfg->ecn);
+	CHECK_SETTING(cfg->ecn_fallback <= 1, "ecn_fallback: %u is not 0 or 1", cfg->ecn_fallback);
 	return 0;
 }
 

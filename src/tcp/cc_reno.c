@@ -59,10 +59,10 @@ static uint32_t reno_ssthresh(struct tcb *tcb, const struct tcp_cc_event *ev)
 
 static void reno_event(struct tcb *tcb, const struct tcp_cc_event *ev)
 {
-	/* A new window starts counting afresh after recovery, a timeout or
-	 * an idle restart. */
+	/* A new window starts counting afresh after recovery, a timeout,
+	 * an idle restart or an ECN reduction. */
 	if (ev->signal == CC_SIG_RECOVERY_EXIT || ev->signal == CC_SIG_RTO ||
-	    ev->signal == CC_SIG_IDLE_RESTART)
+	    ev->signal == CC_SIG_IDLE_RESTART || ev->signal == CC_SIG_ECN_ECHO)
 		reno(tcb)->acked = 0;
 	if (ev->signal == CC_SIG_RTO)
 		tcp_hystart_stop(&reno(tcb)->hystart);

@@ -184,6 +184,16 @@ struct tcb {
 	/* Memory for the transmit records ran out: txq is NULL and not a
 	 * true picture of the flight until everything sent is acknowledged. */
 	unsigned txq_untracked : 1;
+	/* ECN (RFC 3168, tcp_ecn.c).  ecn_ok: both ends agreed in the
+	 * handshake (until then: we asked, or the peer's SYN did and we
+	 * agree).  ecn_demand_cwr: a CE mark arrived, our ACKs carry ECE until
+	 * the peer's CWR.  ecn_queue_cwr: we reduced for an ECE, CWR goes on
+	 * the next new data.  ecn_cwr: that reduction's round trip runs
+	 * (until SND.UNA passes sender->ecn_cwr_end). */
+	unsigned ecn_ok : 1;
+	unsigned ecn_demand_cwr : 1;
+	unsigned ecn_queue_cwr : 1;
+	unsigned ecn_cwr : 1;
 	uint8_t ka_probes; /* keepalives sent without an answer */
 	uint8_t backoff;   /* consecutive retransmission timeouts without progress */
 	uint8_t ca_state;  /* enum synack_ca_state */
@@ -627,12 +637,79 @@ uint32_t tcp_cookie_make(const struct tcp_layer *st, const struct tuple *t, uint
                          uint32_t peer_mss);
 int tcp_cookie_check(const struct tcp_layer *st, const struct tuple *t, uint32_t peer_isn,
                      uint32_t cookie, uint32_t *mss);
-/* With timestamps the SYN's other options ride in our TSval (as Linux):
- * the TSval of a cookie SYN-ACK carrying the peer's window scale (-1:
- * none); and from the ACK's TSecr, that scale (-1: none), or -2 when the
- * echo is not one of ours from a live cookie. */
-uint32_t tcp_cookie_ts_make(const struct tcp_layer *st, const struct tuple *t, int wscale);
-int tcp_cookie_ts_check(const struct tcp_layer *st, const struct tuple *t, uint32_t ecr);
+/*
+ * The options a cookie keeps in the low bits of the SYN-ACK's timestamp
+ * (TSval), which the peer echoes in the TSecr of its ACK, as Linux's
+ * cookie_init_timestamp and cookie_timestamp_decode do: the peer's window
+ * scale (TCP_COOKIE_NO_WSCALE when it sent none), SACK-permitted, and ECN
+ * agreed.  Only when the SYN carried a timestamp: otherwise the cookie
+ * SYN-ACK declines them.
+ */
+#define TCP_COOKIE_NO_WSCALE 15u
+struct tcp_cookie_opts {
+	uint8_t wscale; /* the shift the peer announced (0..14), or TCP_COOKIE_NO_WSCALE */
+	uint8_t sack_ok;
+	uint8_t ecn_ok;
+};
+/* What a SYN asked for that this stack grants (the settings'). */
+struct tcp_cookie_opts tcp_cookie_syn_opts(const struct tcp_layer *st, const struct wire_tcp *syn);
+/* Our TSval ts_now with o in its low 6 bits, never later than ts_now. */
+uint32_t tcp_cookie_ts_encode(uint32_t ts_now, struct tcp_cookie_opts o);
+/* The options the echoed TSecr carries. */
+struct tcp_cookie_opts tcp_cookie_ts_decode(uint32_t ts_ecr);
+/* The TSval of a cookie SYN-ACK for the 4-tuple: our clock for it with o
+ * encoded; and from the ACK's TSecr, o, or -1 when the echo is not one of
+ * ours from a live cookie (the options are then not trusted). */
+uint32_t tcp_cookie_ts_make(const struct tcp_layer *st, const struct tuple *t,
+                            struct tcp_cookie_opts o);
+int tcp_cookie_ts_check(const struct tcp_layer *st, const struct tuple *t, uint32_t ecr,
+                        struct tcp_cookie_opts *o);
+
+/*
+ * tcp_ecn.c: Explicit Congestion Notification (RFC 3168, as Linux runs it
+ * with tcp_ecn).  Negotiated in the handshake (6.1.1); then new data goes
+ * ECT(0), a CE mark on arriving data is echoed with ECE until the peer's
+ * CWR (6.1.3), and an ECE reduces the window once per round trip, the next
+ * new data carrying CWR (6.1.2).
+ */
+/* The ECN flags of our SYN (ECE and CWR: an ECN-setup SYN) or SYN-ACK
+ * (ECE alone, when we agreed). */
+uint8_t tcp_ecn_syn_flags(const struct tcb *tcb);
+/* Whether a listener agrees to the ECN a SYN asks for (the setting, and a
+ * SYN that is itself not ECN-marked). */
+int tcp_ecn_syn_accept(const struct tcp_layer *st, const struct wire_tcp *syn);
+/* The peer's SYN-ACK (or SYN, in a simultaneous open) in SYN-SENT: ECN
+ * stays on only if it agrees. */
+void tcp_ecn_syn_sent(struct tcb *tcb, const struct wire_tcp *w);
+/* Text arrived on an ECN connection: CWR and CE (RFC 3168 6.1.3). */
+void tcp_ecn_text(struct tcb *tcb, struct tcp_rx *s);
+/* An acceptable ACK with ECE arrived on an ECN connection, before it is
+ * processed (RFC 3168 6.1.2). */
+void tcp_ecn_echo(struct tcb *tcb, const struct tcp_rx *s);
+/* The codepoint of a segment of len bytes at seq (before snd_max moves),
+ * not a SYN, and its ECE and CWR flags added to *flags.  Inline: every
+ * segment asks, and a connection without ECN pays one test. */
+static inline uint8_t tcp_ecn_out(struct tcb *tcb, uint32_t seq, uint32_t len, uint8_t *flags)
+{
+	if (!tcb->ecn_ok)
+		return WIRE_ECN_NOT_ECT;
+	/* RFC 3168 6.1.3: ECE on every ACK while a CE mark waits for CWR. */
+	if (tcb->ecn_demand_cwr)
+		*flags |= SYNACK_TH_ECE;
+	/* RFC 3168 6.1.4 and 6.1.5, as Linux: pure ACKs and retransmitted
+	 * data are not ECN-capable (a router could otherwise mark what must
+	 * not be dropped for congestion); only new data is ECT(0). */
+	if (len == 0 || seq_lt(seq, tcb->snd_max))
+		return WIRE_ECN_NOT_ECT;
+	/* RFC 3168 6.1.2: the first new data after a reduction carries CWR. */
+	if (tcb->ecn_queue_cwr) {
+		tcb->ecn_queue_cwr = 0;
+		*flags |= SYNACK_TH_CWR;
+	}
+	return WIRE_ECN_ECT0;
+}
+/* SYNACK_TCPI_ECN_* for synack_tcp_info. */
+uint32_t tcp_ecn_info(const struct tcb *tcb);
 
 /* tcp_timewait.c: TIME-WAIT records (RFC 9293 3.10.7.4, RFC 1337, RFC 6191) */
 /* Moves a connection into TIME_WAIT: a compact record replaces the TCB. */
@@ -785,11 +862,22 @@ void tcp_challenge_ack(struct tcb *tcb);
 /* RFC 9293 3.10.7.1: the reset for a segment that found no connection. */
 void tcp_reset_reply(struct tcp_layer *st, const struct wire_tcp *w);
 void tcp_tw_send_ack(struct tcp_layer *st, struct tw *tw);
-/* Returns 0 when the segment left, -ENOMEM when it could not be made. */
-int tcp_send_raw(struct tcp_layer *st, const struct tuple *t, uint32_t seq, uint32_t ack,
-                 uint8_t flags, uint16_t wnd, const struct wire_tcp_opts *opts,
-                 const struct ring *buf, uint32_t buf_off, uint32_t len, uint32_t iss,
-                 uint32_t irs);
+/* Returns 0 when the segment left, -ENOMEM when it could not be made.
+ * The datagram carries the ECN codepoint ecn (WIRE_ECN_*, RFC 3168 5). */
+int tcp_send_raw_ecn(struct tcp_layer *st, const struct tuple *t, uint32_t seq, uint32_t ack,
+                     uint8_t flags, uint16_t wnd, const struct wire_tcp_opts *opts,
+                     const struct ring *buf, uint32_t buf_off, uint32_t len, uint32_t iss,
+                     uint32_t irs, uint8_t ecn);
+/* The same, not ECN-capable (Not-ECT): every segment but new data on an
+ * ECN connection. */
+static inline int tcp_send_raw(struct tcp_layer *st, const struct tuple *t, uint32_t seq,
+                               uint32_t ack, uint8_t flags, uint16_t wnd,
+                               const struct wire_tcp_opts *opts, const struct ring *buf,
+                               uint32_t buf_off, uint32_t len, uint32_t iss, uint32_t irs)
+{
+	return tcp_send_raw_ecn(st, t, seq, ack, flags, wnd, opts, buf, buf_off, len, iss, irs,
+	                        WIRE_ECN_NOT_ECT);
+}
 
 /* tcp_timer.c */
 void tcp_timer_fire(struct tcp_layer *st, struct timer_node *n);
@@ -879,6 +967,10 @@ struct tcp_txq {
 struct tcp_sender {
 	_Alignas(uint64_t) unsigned char cc_priv[TCP_CC_PRIV_SIZE];
 	struct tcp_txq *txq; /* NULL while nothing is outstanding */
+	/* ECN (tcp_ecn.c): SND.MAX when we last reduced the window for an
+	 * ECE; later ECEs are answered once SND.UNA is past it (RFC 3168
+	 * 6.1.2: at most one reduction per round trip). */
+	uint32_t ecn_cwr_end;
 };
 /* Records held, and the i-th oldest (i < tcp_snd_records). */
 static inline uint32_t tcp_snd_records(const struct tcb *tcb)

@@ -51,7 +51,7 @@ enum tcp_cc_signal {
 	CC_SIG_RECOVERY_EXIT,  /* recovery ended: every byte sent before it acknowledged */
 	CC_SIG_RTO,            /* a retransmission timeout: cwnd is now one segment */
 	CC_SIG_IDLE_RESTART,   /* sending after an idle period longer than the RTO */
-	CC_SIG_ECN_ECHO,       /* reserved for ECN-Echo (RFC 3168), later; never sent yet */
+	CC_SIG_ECN_ECHO,       /* an ECN-Echo (RFC 3168 6.1.2): ssthresh asked, cwnd reduced */
 };
 
 /* How a loss was detected. */
@@ -61,6 +61,7 @@ enum tcp_cc_cause {
 	CC_CAUSE_SACK,    /* reserved: the SACK scoreboard (RFC 6675), later */
 	CC_CAUSE_RACK,    /* reserved: RACK-TLP (RFC 8985), later */
 	CC_CAUSE_RTO,     /* the retransmission timer */
+	CC_CAUSE_ECN,     /* the peer echoed a congestion mark (RFC 3168 6.1.2): no loss */
 };
 
 struct tcp_cc_event {

@@ -20,7 +20,7 @@
  * carried timestamps they go in our TSval instead, as Linux puts them
  * (cookie_init_timestamp): the low 6 bits of the SYN-ACK's TSval hold the
  * peer's window scale (15 for none), SACK-permitted and ECN, and the ACK
- * echoes them in its TSecr (tcp_cookie_ts_make, tcp_cookie_ts_check).
+ * echoes them in its TSecr (tcp_cookie_ts_make, tcp_cookie_ts_check, below).
  */
 #include "core/siphash.h"
 #include "tcp/tcp.h"
@@ -72,37 +72,6 @@ uint32_t tcp_cookie_make(const struct tcp_layer *st, const struct tuple *t, uint
 	return v + cookie_offset(st, t, peer_isn);
 }
 
-/* The low bits of a cookie SYN-ACK's TSval (Linux's TS_OPT_*). */
-#define TS_OPT_WSCALE_MASK 0xfu
-#define TS_OPT_SACK (1u << 4)
-#define TS_OPT_ECN (1u << 5)
-#define TS_OPT_BITS 6u
-
-uint32_t tcp_cookie_ts_make(const struct tcp_layer *st, const struct tuple *t, int wscale)
-{
-	/* Our clock with its low bits replaced, never ahead of the clock:
-	 * the peer's PAWS must see it count on.  SACK-permitted and ECN are
-	 * not carried yet (the stack does neither). */
-	uint32_t now = tcp_ts_clock(st) + tcp_ts_offset(st, t);
-	uint32_t opts = wscale >= 0 ? (uint32_t)wscale : TS_OPT_WSCALE_MASK;
-	uint32_t ts = (now & ~((1u << TS_OPT_BITS) - 1)) | opts;
-	if ((int32_t)(ts - now) > 0)
-		ts -= 1u << TS_OPT_BITS;
-	return ts;
-}
-
-int tcp_cookie_ts_check(const struct tcp_layer *st, const struct tuple *t, uint32_t ecr)
-{
-	/* An echo of a TSval we sent within a cookie's life (two 64 s
-	 * slots), else the options are not trusted; -1 for no window scale
-	 * (or none to be had). */
-	uint32_t now = tcp_ts_clock(st) + tcp_ts_offset(st, t);
-	if (now - ecr > 2 * COOKIE_SLOT_US / 1000 + (1u << TS_OPT_BITS))
-		return -2;
-	uint32_t ws = ecr & TS_OPT_WSCALE_MASK;
-	return ws > 14 ? -1 : (int)ws;
-}
-
 int tcp_cookie_check(const struct tcp_layer *st, const struct tuple *t, uint32_t peer_isn,
                      uint32_t cookie, uint32_t *mss)
 {
@@ -116,5 +85,80 @@ int tcp_cookie_check(const struct tcp_layer *st, const struct tuple *t, uint32_t
 	if (cookie_mac(st, t, peer_isn, now_slot - age, idx) != (v & COOKIE_MAC_MASK))
 		return -1;
 	*mss = COOKIE_MSS[idx];
+	return 0;
+}
+
+/*
+ * The options in the timestamp, Linux's layout (cookie_init_timestamp,
+ * include/net/tcp.h TS_OPT_*): the low 6 bits of TSval are
+ *
+ *   | ECN (1) | SACK-permitted (1) | window scale (4, 15 = none) |
+ *
+ * The value is our clock with its low 6 bits replaced, moved back 64 ticks
+ * when that would put it ahead of the clock: a timestamp never runs ahead
+ * (RFC 7323 5.4's PAWS at the peer compares it with later ones).  The
+ * peer echoes it in TSecr.  Not covered by the MAC: a peer that forges
+ * them changes only its own connection's options, as on Linux.
+ */
+#define TS_OPT_WSCALE_MASK 0xfu
+#define TS_OPT_SACK (1u << 4)
+#define TS_OPT_ECN (1u << 5)
+#define TS_OPT_BITS 6u
+
+struct tcp_cookie_opts tcp_cookie_syn_opts(const struct tcp_layer *st, const struct wire_tcp *syn)
+{
+	struct tcp_cookie_opts o;
+	/* The wire layer clamps a window scale above 14 (RFC 7323 2.3). */
+	o.wscale = syn->opts.has_wscale && ENV(st)->cfg.window_scaling ? syn->opts.wscale
+	                                                               : TCP_COOKIE_NO_WSCALE;
+	o.sack_ok = syn->opts.sack_permitted;
+	o.ecn_ok = (uint8_t)tcp_ecn_syn_accept(st, syn);
+	return o;
+}
+
+uint32_t tcp_cookie_ts_encode(uint32_t ts_now, struct tcp_cookie_opts o)
+{
+	uint32_t bits = (o.wscale < TCP_COOKIE_NO_WSCALE ? o.wscale : TCP_COOKIE_NO_WSCALE) &
+	                TS_OPT_WSCALE_MASK;
+	if (o.sack_ok)
+		bits |= TS_OPT_SACK;
+	if (o.ecn_ok)
+		bits |= TS_OPT_ECN;
+	uint32_t low = (1u << TS_OPT_BITS) - 1;
+	uint32_t ts = (ts_now & ~low) | bits;
+	/* Modular: ts is ahead of ts_now by less than 64. */
+	if ((ts & low) > (ts_now & low))
+		ts -= 1u << TS_OPT_BITS;
+	return ts;
+}
+
+struct tcp_cookie_opts tcp_cookie_ts_decode(uint32_t ts_ecr)
+{
+	struct tcp_cookie_opts o;
+	o.wscale = (uint8_t)(ts_ecr & TS_OPT_WSCALE_MASK);
+	/* 15 is none; 14 is the largest shift (RFC 7323 2.3), so a forged
+	 * 15 cannot become a shift either. */
+	if (o.wscale > 14)
+		o.wscale = TCP_COOKIE_NO_WSCALE;
+	o.sack_ok = (ts_ecr & TS_OPT_SACK) != 0;
+	o.ecn_ok = (ts_ecr & TS_OPT_ECN) != 0;
+	return o;
+}
+
+uint32_t tcp_cookie_ts_make(const struct tcp_layer *st, const struct tuple *t,
+                            struct tcp_cookie_opts o)
+{
+	return tcp_cookie_ts_encode(tcp_ts_clock(st) + tcp_ts_offset(st, t), o);
+}
+
+int tcp_cookie_ts_check(const struct tcp_layer *st, const struct tuple *t, uint32_t ecr,
+                        struct tcp_cookie_opts *o)
+{
+	/* An echo of a TSval we sent within a cookie's life (two 64 s
+	 * slots), else the options are not trusted. */
+	uint32_t now = tcp_ts_clock(st) + tcp_ts_offset(st, t);
+	if (now - ecr > 2 * COOKIE_SLOT_US / 1000 + (1u << TS_OPT_BITS))
+		return -1;
+	*o = tcp_cookie_ts_decode(ecr);
 	return 0;
 }

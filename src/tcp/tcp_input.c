@@ -172,6 +172,7 @@ static void begin_trace(struct tcp_layer *st, struct tcp_rx *s)
 	r->len = w->data_len;
 	r->win = w->wnd;
 	tcp_trace_opts(r, w->flags, &w->opts);
+	r->ecn = w->ecn;
 }
 
 /* ------------------------------------------------------------------ */
@@ -249,6 +250,7 @@ static struct tcp_verdict syn_sent_segment_arrives(struct tcb *tcb, struct tcp_r
 		return TCP_DROP(SYN_SENT_NO_SYN);
 
 	tcp_learn_peer(tcb, s);
+	tcp_ecn_syn_sent(tcb, s->w);
 	s->irs = tcb->irs;
 	if (!ack_ok) {
 		/* Simultaneous open: a SYN without ACK.  Our SYN is still
@@ -562,6 +564,12 @@ static struct tcp_verdict check_ack(struct tcb *tcb, struct tcp_rx *s)
 	struct tcp_verdict v = ack_acceptable(tcb, s);
 	if (v.action != TCP_V_CONTINUE)
 		return v;
+	/* RFC 3168 6.1.2: an ECN-Echo, heard before the ACK moves anything,
+	 * as the sender stood when the peer sent it.  Ignored on a
+	 * connection that did not negotiate ECN (a peer that sets ECE
+	 * anyway cannot make us slow down). */
+	if (tcb->ecn_ok && tcp_rx_has(s, SYNACK_TH_ECE))
+		tcp_ecn_echo(tcb, s);
 	/* ESTABLISHED: SND.UNA < SEG.ACK =< SND.NXT advances SND.UNA; an ACK
 	 * of nothing new is a duplicate ACK when RFC 5681 section 2 says so. */
 	if (seq_gt(s->ack, tcb->snd_una))
@@ -629,6 +637,8 @@ static struct tcp_verdict process_text(struct tcb *tcb, struct tcp_rx *s)
 		                 SYNACK_CAUSE_RCV_DATA_AFTER_CLOSE, 0);
 	}
 	s->need_ack = 1;
+	if (tcb->ecn_ok)
+		tcp_ecn_text(tcb, s);
 	if (s->data_len > tcb->rcv_seg_max)
 		tcb->rcv_seg_max = s->data_len < tcb->rcv_mss ? s->data_len : tcb->rcv_mss;
 	/* RFC 5681 4.2: acknowledge out-of-order data at once (the sender

@@ -156,23 +156,30 @@ void tcp_listen_send_cookie(struct tcb *l, const struct tcp_rx *s)
 	const struct wire_tcp *w = s->w;
 	struct tuple t = tcp_seg_tuple(w);
 	struct wire_tcp_opts o;
+	uint8_t ecn = 0;
 	memset(&o, 0, sizeof(o));
 	tcp_opt_syn(l, &o);
-	/* RFC 7323 when the SYN offered timestamps: the window scale rides
-	 * in the TSval (tcp_cookie.c), so both options can be offered; our
-	 * shift is the one a child of this listener would choose. */
+	/* Issue 13 item 5, RFC 7323 when the SYN offered timestamps: what
+	 * the SYN asked for and we grant (window scale, SACK-permitted, ECN)
+	 * rides in the low bits of our TSval (tcp_cookie.c), which the ACK
+	 * echoes (cookie_ack_arrives); our shift is the one a child of this
+	 * listener would choose.  A SYN-ACK without a timestamp has nowhere
+	 * to keep them and declines them all: ECN too, which it could agree
+	 * to but the cookie's ACK could not remember. */
 	const struct synack_config *cfg = &ENV(st)->cfg;
 	if (cfg->timestamps && w->opts.has_ts) {
-		int ws = cfg->window_scaling && w->opts.has_wscale ? w->opts.wscale : -1;
+		struct tcp_cookie_opts co = tcp_cookie_syn_opts(st, w);
 		o.has_ts = 1;
-		o.ts_val = tcp_cookie_ts_make(st, &t, ws);
+		o.ts_val = tcp_cookie_ts_make(st, &t, co);
 		o.ts_ecr = w->opts.ts_val;
-		if (ws >= 0) {
+		if (co.wscale != TCP_COOKIE_NO_WSCALE) {
 			o.has_wscale = 1;
 			o.wscale = tcp_opt_wscale_of(l);
 		}
+		if (co.ecn_ok)
+			ecn = SYNACK_TH_ECE; /* RFC 3168 6.1.1: ECE alone */
 	}
-	tcp_send_raw(st, &t, s->iss, s->seq + 1, SYNACK_TH_SYN | SYNACK_TH_ACK,
+	tcp_send_raw(st, &t, s->iss, s->seq + 1, SYNACK_TH_SYN | SYNACK_TH_ACK | ecn,
 	             tcp_wnd_to_wire(l, listener_window(l), SYNACK_TH_SYN), &o, NULL, 0, 0, s->iss,
 	             s->seq);
 	STAT_INC(st, SyncookiesSent);
@@ -240,26 +247,29 @@ static struct tcp_verdict cookie_ack_arrives(struct tcb *l, struct tcp_rx *s, st
 	c->snd_wl1 = s->seq;
 	c->snd_wl2 = s->ack;
 	c->snd_mss = mss < c->rcv_mss ? mss : c->rcv_mss;
-	/* What the cookie SYN-ACK offered: with timestamps, the peer's window
-	 * scale came back in the TSecr (tcp_cookie.c); without, nothing. */
-	int ws = -2;
+	/* What the cookie SYN-ACK offered: with timestamps, what the SYN
+	 * asked for came back in the TSecr (tcp_cookie.c), trusted only when
+	 * it echoes a TSval of ours from a live cookie; without, nothing. */
+	struct tcp_cookie_opts co;
+	int fresh = 0;
 	const struct synack_config *cfg = &ENV(st)->cfg;
 	if (cfg->timestamps && w->opts.has_ts)
-		ws = tcp_cookie_ts_check(st, &t, w->opts.ts_ecr);
+		fresh = tcp_cookie_ts_check(st, &t, w->opts.ts_ecr, &co) == 0;
 	c->options = 0;
 	c->snd_wscale = c->rcv_wscale = 0;
-	if (ws > -2) {
+	if (fresh) {
 		c->options = SYNACK_TCPI_OPT_TIMESTAMPS;
 		c->ts_offset = tcp_ts_offset(st, &t);
 		c->ts_recent = w->opts.ts_val;
 		c->ts_recent_at = ENV(st)->now;
 		c->snd_mss -= tcp_opt_overhead(c);
+		c->ecn_ok = co.ecn_ok && cfg->ecn != 0;
 	}
-	if (ws >= 0 && cfg->window_scaling) {
+	if (fresh && co.wscale != TCP_COOKIE_NO_WSCALE && cfg->window_scaling) {
 		c->options |= SYNACK_TCPI_OPT_WSCALE;
-		c->snd_wscale = (uint8_t)ws;
+		c->snd_wscale = co.wscale;
 		c->rcv_wscale = tcp_opt_wscale_of(c);
-		c->snd_wnd = c->max_snd_wnd = (uint32_t)w->wnd << ws;
+		c->snd_wnd = c->max_snd_wnd = (uint32_t)w->wnd << co.wscale;
 	}
 	if (tcp_tcb_hash(c, 0) != 0) {
 		tcp_tcb_free(c);
@@ -332,6 +342,8 @@ struct tcp_verdict tcp_listen_segment_arrives(struct tcb *l, struct tcp_rx *s, u
 	c->snd_nxt = c->snd_max = c->iss + 1;
 	c->snd_buf_seq = c->iss + 1;
 	tcp_learn_peer(c, s);
+	/* RFC 3168 6.1.1: the child remembers whether its SYN-ACK agrees. */
+	c->ecn_ok = (unsigned)tcp_ecn_syn_accept(st, s->w);
 	c->snd_wl2 = c->iss; /* no ACK came with the SYN */
 	if (tcp_tcb_hash(c, 0) != 0) {
 		tcp_tcb_free(c);

@@ -8,9 +8,10 @@
 #include "net/net.h"
 #include "tcp/tcp.h"
 
-int tcp_send_raw(struct tcp_layer *st, const struct tuple *t, uint32_t seq, uint32_t ack,
-                 uint8_t flags, uint16_t wnd, const struct wire_tcp_opts *opts,
-                 const struct ring *buf, uint32_t buf_off, uint32_t len, uint32_t iss, uint32_t irs)
+int tcp_send_raw_ecn(struct tcp_layer *st, const struct tuple *t, uint32_t seq, uint32_t ack,
+                     uint8_t flags, uint16_t wnd, const struct wire_tcp_opts *opts,
+                     const struct ring *buf, uint32_t buf_off, uint32_t len, uint32_t iss,
+                     uint32_t irs, uint8_t ecn)
 {
 	static const struct wire_tcp_opts no_opts;
 	struct wire_tcp_out o;
@@ -80,8 +81,9 @@ int tcp_send_raw(struct tcp_layer *st, const struct tuple *t, uint32_t seq, uint
 		r->iss = iss;
 		r->irs = irs;
 		tcp_trace_opts(r, flags, opts);
+		r->ecn = ecn;
 	}
-	ip_output(&st->net, &t->laddr, &t->raddr, WIRE_IPPROTO_TCP, p, n);
+	ip_output(&st->net, &t->laddr, &t->raddr, WIRE_IPPROTO_TCP, p, n, ecn);
 	return 0;
 }
 
@@ -93,16 +95,19 @@ static void send_at(struct tcb *tcb, uint32_t seq, uint32_t len, uint8_t flags)
 	struct wire_tcp_opts opts;
 	uint32_t wnd;
 	uint32_t ack = 0;
+	uint8_t ecn = WIRE_ECN_NOT_ECT; /* RFC 3168 6.1.1: never on a SYN or SYN-ACK */
 	memset(&opts, 0, sizeof(opts));
 	if (flags & SYNACK_TH_SYN) {
 		/* RFC 7323 2.2: a SYN's window is not scaled, so it is the
 		 * (empty) buffer's room up to the field's 65535, not rounded
 		 * to the unit of the scale it announces. */
 		tcp_opt_syn(tcb, &opts);
+		flags |= tcp_ecn_syn_flags(tcb);
 		wnd = ring_space(&tcb->rcv_buf);
 		if (wnd > 65535u)
 			wnd = 65535u;
 	} else {
+		ecn = tcp_ecn_out(tcb, seq, len, &flags);
 		tcp_opt_segment(tcb, &opts);
 		wnd = tcp_rcv_window(tcb);
 	}
@@ -115,8 +120,9 @@ static void send_at(struct tcb *tcb, uint32_t seq, uint32_t len, uint8_t flags)
 		tcb->rcv_acked = tcb->rcv_nxt;
 		tcb->delack_at = SYNACK_NEVER;
 	}
-	if (tcp_send_raw(tcb->st, &tcb->t, seq, ack, flags, tcp_wnd_to_wire(tcb, wnd, flags), &opts,
-	                 &tcb->snd_buf, seq - tcb->snd_buf_seq, len, tcb->iss, tcb->irs) == 0 &&
+	if (tcp_send_raw_ecn(tcb->st, &tcb->t, seq, ack, flags, tcp_wnd_to_wire(tcb, wnd, flags),
+	                     &opts, &tcb->snd_buf, seq - tcb->snd_buf_seq, len, tcb->iss, tcb->irs,
+	                     ecn) == 0 &&
 	    (flags & SYNACK_TH_ACK))
 		tcb->ack_owed = 0; /* the ACK an arriving segment asked for left with it */
 }

@@ -45,6 +45,8 @@ int tcp_open_active(struct tcp_layer *st, int sockfd, const struct tuple *t,
 		tcp_tcb_free(tcb);
 		return -ENOMEM;
 	}
+	/* RFC 3168 6.1.1: ecn = 1 asks for ECN in the SYN (tcp_ecn.c). */
+	tcb->ecn_ok = ENV(st)->cfg.ecn == 1;
 	tcp_set_state(tcb, SYNACK_SYN_SENT, SYNACK_CAUSE_APP_CONNECT);
 	tcp_send_syn_first(tcb);
 	/* The options come after the SYN left: none of them shapes it, and
@@ -346,6 +348,7 @@ void tcp_status(const struct tcb *t, struct synack_tcp_info *info)
 	info->bytes_acked = t->bytes_acked;
 	info->bytes_received = t->bytes_received;
 	info->rcv_space = t->rcv_space;
+	info->ecn = tcp_ecn_info(t);
 }
 
 /* The TIME-WAIT record the demux node n is, or NULL. */

@@ -314,14 +314,14 @@ int wire_ip4_parse(const uint8_t *pkt, size_t len, struct wire_ip4 *out)
 /* Both emitters share this, inlined: wire_ip4_emit, on the path of every
  * segment, folds its constant flags. */
 static inline void ip4_emit(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl,
-                            uint16_t id, size_t payload_len, uint16_t frag)
+                            uint16_t id, size_t payload_len, uint16_t frag, uint8_t tos)
 {
 	/* The caller sizes its datagrams; one that does not fit the 16-bit
 	 * total length field is a bug in the stack, not hostile input. */
 	assert(payload_len <= 0xffff - WIRE_IP4_HDR_LEN);
 
 	buf[0] = 0x45; /* version 4, IHL 5 */
-	buf[1] = 0;    /* TOS */
+	buf[1] = tos;  /* TOS: DSCP 0 and the ECN field (RFC 3168 5) */
 	wire_put16(buf + 2, (uint16_t)(WIRE_IP4_HDR_LEN + payload_len));
 	wire_put16(buf + 4, id);
 	wire_put16(buf + 6, frag);
@@ -338,13 +338,19 @@ void wire_ip4_emit(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint
 {
 	/* DF: we do path MTU discovery rather than let routers fragment
 	 * (RFC 1191). */
-	ip4_emit(buf, src, dst, proto, ttl, id, payload_len, WIRE_IP4_DF);
+	ip4_emit(buf, src, dst, proto, ttl, id, payload_len, WIRE_IP4_DF, 0);
+}
+
+void wire_ip4_emit_ecn(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl,
+                       uint16_t id, size_t payload_len, uint8_t ecn)
+{
+	ip4_emit(buf, src, dst, proto, ttl, id, payload_len, WIRE_IP4_DF, ecn & WIRE_ECN_MASK);
 }
 
 void wire_ip4_emit_frag(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl,
                         uint16_t id, size_t payload_len, uint16_t frag)
 {
-	ip4_emit(buf, src, dst, proto, ttl, id, payload_len, frag);
+	ip4_emit(buf, src, dst, proto, ttl, id, payload_len, frag, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -481,6 +487,7 @@ int wire_tcp_parse_net(const struct wire_net *net, struct wire_tcp *out)
 	                  wire_csum_pseudo_net(&net->src, &net->dst, WIRE_IPPROTO_TCP, n), out);
 	out->saddr = net->src;
 	out->daddr = net->dst;
+	out->ecn = net->ecn;
 	return r;
 }
 
@@ -491,6 +498,7 @@ int wire_tcp_parse(const struct wire_ip4 *ip, struct wire_tcp *out)
 	                  wire_csum_pseudo(ip->src, ip->dst, WIRE_IPPROTO_TCP, n), out);
 	out->saddr = addr_v4(ip->src);
 	out->daddr = addr_v4(ip->dst);
+	out->ecn = ip->tos & WIRE_ECN_MASK;
 	return r;
 }
 

@@ -62,6 +62,22 @@ void wire_ip4_emit(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint
                    uint16_t id, size_t payload_len);
 
 /*
+ * The ECN field (RFC 3168 5): the two low bits of IPv4's TOS byte and of
+ * IPv6's Traffic Class, the same codepoints in both families.
+ */
+enum {
+	WIRE_ECN_NOT_ECT = 0, /* not ECN-capable transport */
+	WIRE_ECN_ECT1 = 1,    /* ECN-capable, ECT(1) */
+	WIRE_ECN_ECT0 = 2,    /* ECN-capable, ECT(0): what an RFC 3168 sender sets */
+	WIRE_ECN_CE = 3,      /* congestion experienced, set by a router */
+	WIRE_ECN_MASK = 3,
+};
+/* wire_ip4_emit with the ECN field set to ecn (a WIRE_ECN_* codepoint);
+ * the DSCP stays 0. */
+void wire_ip4_emit_ecn(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl,
+                       uint16_t id, size_t payload_len, uint8_t ecn);
+
+/*
  * What a transport parser needs of the network header that carried it,
  * whatever its family: the addresses (for the pseudo-header checksum, RFC
  * 9293 3.1 for IPv4, RFC 8200 8.1 for IPv6) and the transport payload.
@@ -70,12 +86,14 @@ struct wire_net {
 	struct addr src, dst;
 	const uint8_t *payload; /* points into the datagram */
 	size_t payload_len;
+	uint8_t ecn; /* the ECN field of the header (WIRE_ECN_*), for the transport */
 };
 
 /* The network part of an IPv4 datagram. */
 static inline struct wire_net wire_ip4_net(const struct wire_ip4 *ip)
 {
-	struct wire_net n = {addr_v4(ip->src), addr_v4(ip->dst), ip->payload, ip->payload_len};
+	struct wire_net n = {addr_v4(ip->src), addr_v4(ip->dst), ip->payload, ip->payload_len,
+	                     (uint8_t)(ip->tos & WIRE_ECN_MASK)};
 	return n;
 }
 
@@ -99,6 +117,7 @@ struct wire_tcp {
 	struct wire_tcp_opts opts;
 	const uint8_t *data; /* payload, points into the datagram */
 	uint32_t data_len;
+	uint8_t ecn; /* the ECN field of the network header that carried it (WIRE_ECN_*) */
 };
 
 /*

@@ -30,7 +30,7 @@ int synack_headers_check(void);
 int synack_headers_check(void)
 {
 	struct synack_config cfg;
-	struct synack_sim_path path = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+	struct synack_sim_path path = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	struct synack_link_config lc;
 	synack_config_default(&cfg);
 	synack_link_config_default(&lc);

@@ -37,7 +37,7 @@ command -v python3 >/dev/null 2>&1 && has_python=1
 # Help.
 if "$synack" --help | grep -q transfer; then ok; else bad "synack --help does not mention transfer"; fi
 if "$synack" transfer --help >"$tmp/help"; then ok; else bad "synack transfer --help exited $?"; fi
-for flag in --bytes --loss --dup --reorder --delay-ms --bw-mbps --queue --seed --set --json; do
+for flag in --bytes --loss --dup --reorder --delay-ms --bw-mbps --queue --ecn-mark --seed --set --json; do
 	if grep -q -- "$flag" "$tmp/help"; then ok; else bad "transfer --help lacks $flag"; fi
 done
 
@@ -231,11 +231,28 @@ expect_usage_error --bw-mbps 1e9
 expect_usage_error --queue 10
 expect_usage_error --bw-mbps 1 --queue -1
 expect_usage_error --bw-mbps 1 --queue 10000000
+expect_usage_error --ecn-mark 5
+expect_usage_error --bw-mbps 1 --ecn-mark 0
+expect_usage_error --bw-mbps 1 --ecn-mark 10000000
 expect_usage_error --seed
 expect_usage_error --seed -1
 "$synack" transfer --loss 7 2>"$tmp/err"
 if grep -q -- "--loss: '7' is not a probability in \[0, 1\]" "$tmp/err"; then ok; else
 	bad "transfer --loss 7: message '$(cat "$tmp/err")'"
+fi
+
+# ECN (RFC 3168) with a marking bottleneck: the queue marks instead of
+# filling, so nothing is lost or sent again where drop-tail loses.
+"$synack" transfer --bytes 1000000 --delay-ms 5 --bw-mbps 10 --queue 20 --json | tail -n 1 >"$tmp/drop"
+"$synack" transfer --bytes 1000000 --delay-ms 5 --bw-mbps 10 --queue 20 --ecn-mark 5 --json |
+	tail -n 1 >"$tmp/ecn"
+if [ "$(num queue_drops "$tmp/drop")" -gt 0 ] && ! grep -q '"ce_marked"' "$tmp/drop"; then ok; else
+	bad "drop-tail run: queue_drops '$(num queue_drops "$tmp/drop")', or a ce_marked key"
+fi
+if grep -q '"ok":true' "$tmp/ecn" && grep -q '"ecn":true' "$tmp/ecn" &&
+	[ "$(num ce_marked "$tmp/ecn")" -gt 0 ] && [ "$(num lost "$tmp/ecn")" = 0 ] &&
+	[ "$(num retransmits "$tmp/ecn")" = 0 ]; then ok; else
+	bad "--ecn-mark 5: $(cat "$tmp/ecn")"
 fi
 
 echo "test_transfer.sh: $pass passed, $fail failed"

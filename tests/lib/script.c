@@ -289,7 +289,7 @@ size_t t_build(struct t *t, uint8_t *buf, size_t cap, const char *flags, uint32_
 	                         len ? payload : (const uint8_t *)"", len);
 	if (n == 0)
 		return 0;
-	wire_ip4_emit(buf, T_PEER_ADDR, T_US_ADDR, WIRE_IPPROTO_TCP, 64, 0, n);
+	wire_ip4_emit_ecn(buf, T_PEER_ADDR, T_US_ADDR, WIRE_IPPROTO_TCP, 64, 0, n, t->peer_ecn);
 	return n + WIRE_IP4_HDR_LEN;
 }
 
@@ -438,6 +438,16 @@ uint32_t t_expect_ts_at(struct t *t, const char *file, int line, int has, uint64
 		           "TSecr of the last segment we sent: expected %" PRIu64 ", got %u", ecr,
 		           t->seg.opts.ts_ecr);
 	return t->seg.opts.ts_val;
+}
+
+void t_expect_ecn_at(struct t *t, const char *file, int line, int ecn)
+{
+	static const char *const names[4] = {"Not-ECT", "ECT(1)", "ECT(0)", "CE"};
+	int got = t->ip.tos & WIRE_ECN_MASK;
+	if (got != ecn)
+		check_fail(file, line,
+		           "ECN codepoint of the last segment we sent: expected %s, got %s",
+		           names[ecn & 3], names[got]);
 }
 
 void t_expect_mss_at(struct t *t, const char *file, int line, int mss)

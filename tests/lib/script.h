@@ -63,6 +63,7 @@ struct t {
 	int peer_wscale;
 	int peer_ts;
 	uint32_t peer_tsval, peer_tsecr;
+	uint8_t peer_ecn; /* IP ECN codepoint of the peer's datagrams (WIRE_ECN_*; default 0) */
 	uint32_t rcv_seq; /* peer sequence number of the next byte t_recv reads */
 	int last_input;   /* what synack_input returned for the last t_peer */
 	/* The last segment we sent, as popped by t_expect. */
@@ -122,6 +123,9 @@ void t_expect_wscale_at(struct t *t, const char *file, int line, int ws);
  * none, when ecr is T_ANY and has is 0); returns its TSval. */
 #define t_expect_ts(t, has, ecr) t_expect_ts_at(t, __FILE__, __LINE__, has, ecr)
 uint32_t t_expect_ts_at(struct t *t, const char *file, int line, int has, uint64_t ecr);
+/* The IP ECN codepoint (WIRE_ECN_*) of the segment t_expect just matched. */
+#define t_expect_ecn(t, ecn) t_expect_ecn_at(t, __FILE__, __LINE__, ecn)
+void t_expect_ecn_at(struct t *t, const char *file, int line, int ecn);
 /* The MSS option of the segment t_expect just matched. */
 #define t_expect_mss(t, mss) t_expect_mss_at(t, __FILE__, __LINE__, mss)
 void t_expect_mss_at(struct t *t, const char *file, int line, int mss);

@@ -94,6 +94,8 @@ void soak_print_path(const char *label, const struct synack_sim_path *p)
 	       p->loss, p->dup, p->reorder, p->corrupt, p->delay_us, p->jitter_us);
 	if (p->rate_bps)
 		printf(" rate %" PRIu64 " queue %u", p->rate_bps, p->queue_pkts);
+	if (p->ecn_mark_pkts)
+		printf(" ecn_mark %u", p->ecn_mark_pkts);
 	printf("\n");
 }
 

@@ -114,7 +114,7 @@ static void ipv6_tcp_segment_round_trips(void)
 	uint8_t buf[128];
 	size_t n = wire_tcp_emit(buf, sizeof(buf), &o, (const uint8_t *)"hello", 5);
 	CHECK_EQ(n, 25u);
-	struct wire_net net = {V6_A, V6_B, buf, n};
+	struct wire_net net = {V6_A, V6_B, buf, n, WIRE_ECN_NOT_ECT};
 	struct wire_tcp t;
 	CHECK_EQ(wire_tcp_parse_net(&net, &t), SYNACK_DROP_NONE);
 	CHECK(addr_eq(&t.saddr, &V6_A) && addr_eq(&t.daddr, &V6_B));
@@ -123,7 +123,8 @@ static void ipv6_tcp_segment_round_trips(void)
 	CHECK_EQ(wire_tcp_parse_net(&net, &t), SYNACK_DROP_TCP_BAD_CHECKSUM);
 	/* The same bytes between the IPv4-mapped forms do not verify either:
 	 * the two families' pseudo-headers differ. */
-	struct wire_net mapped = {addr_v4(0x20010db8), addr_v4(0x20010db8), buf, n};
+	struct wire_net mapped = {addr_v4(0x20010db8), addr_v4(0x20010db8), buf, n,
+	                          WIRE_ECN_NOT_ECT};
 	CHECK_EQ(wire_tcp_parse_net(&mapped, &t), SYNACK_DROP_TCP_BAD_CHECKSUM);
 }
 

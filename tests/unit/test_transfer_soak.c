@@ -111,6 +111,7 @@ struct xparams {
 	int fixed_bufs;                 /* rmem_max and wmem_max pin them: no autotuning */
 	int no_wscale;                  /* window_scaling = 0 on both stacks */
 	struct synack_sim_path path[2]; /* [0] client -> server, [1] server -> client */
+	int ecn; /* the client asks for ECN (RFC 3168); a bottleneck marks CE */
 };
 
 static void draw_path(uint64_t *r, double loss_cap, struct synack_sim_path *p)
@@ -200,6 +201,14 @@ static void draw_params(uint64_t seed, const struct plan *pl, struct xparams *p)
 			p->path[1].queue_pkts = queue;
 		}
 	}
+	/* ECN on a quarter of the seeds, from the seed alone so that every
+	 * other draw above stays what it was: the client asks, the server's
+	 * default accepts, and a bottleneck marks CE once a quarter of its
+	 * queue is waiting (corruption may hit the ECN field and flags too). */
+	p->ecn = (seed * 0x9e3779b97f4a7c15ULL) >> 62 == 0;
+	for (int d = 0; d < 2 && p->ecn; d++)
+		if (p->path[d].rate_bps)
+			p->path[d].ecn_mark_pkts = p->path[d].queue_pkts / 4 + 1;
 }
 
 static double worst_loss(const struct xparams *p)
@@ -593,6 +602,7 @@ struct result {
 	uint64_t retrans, fast_retrans, timeouts;
 	uint64_t queue_drops, sim_lost;
 	uint64_t stats_hash, sim_hash;
+	uint64_t ce_marked, ece_acked; /* datagrams marked CE; client TCPDeliveredCE */
 };
 
 static uint64_t hash_stats(uint64_t x, const struct synack_stats *s)
@@ -604,8 +614,9 @@ static uint64_t hash_stats(uint64_t x, const struct synack_stats *s)
 
 static uint64_t hash_sim_counters(uint64_t x, const struct synack_sim_counters *c)
 {
-	uint64_t f[] = {c->sent,      c->delivered, c->lost,     c->duplicated,  c->reordered,
-	                c->corrupted, c->filtered,  c->no_route, c->queue_drops, c->queue_max};
+	uint64_t f[] = {c->sent,        c->delivered, c->lost,     c->duplicated,
+	                c->reordered,   c->corrupted, c->filtered, c->no_route,
+	                c->queue_drops, c->queue_max, c->ce_marked};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		x = soak_fnv_u64(x, f[i]);
 	return x;
@@ -651,13 +662,13 @@ static void report_failure(const struct run *r)
 	fflush(stdout);
 	fprintf(stderr,
 	        "seed %" PRIu64 " FAILED: %s\n  %s n=%zu %s nodelay %d wchunk %u rchunk %u mtu "
-	        "%u/%u delack %u/%u sndbuf %u rcvbuf %u\n"
+	        "%u/%u delack %u/%u sndbuf %u rcvbuf %u ecn %d\n"
 	        "  client tx %zu rx %zu eof %d err %s; server rx %zu eof %d err %s; "
 	        "virtual %.3f s, %" PRIu64 " steps\n",
 	        p->seed, r->why, class_names[p->cls], p->n,
 	        p->close_at_once ? "close_at_once" : "wait_eof", p->nodelay, p->wchunk, p->rchunk,
-	        p->mtu[0], p->mtu[1], p->delack_ms[0], p->delack_ms[1], p->sndbuf, p->rcvbuf, c->tx,
-	        c->rx, c->eof, c->err ? synack_strerror(c->err) : "-", s->rx, s->eof,
+	        p->mtu[0], p->mtu[1], p->delack_ms[0], p->delack_ms[1], p->sndbuf, p->rcvbuf,
+	        p->ecn, c->tx, c->rx, c->eof, c->err ? synack_strerror(c->err) : "-", s->rx, s->eof,
 	        s->err ? synack_strerror(s->err) : "-", (double)synack_sim_now(r->sim) / 1e6,
 	        r->steps);
 	fflush(stderr);
@@ -687,6 +698,8 @@ static void new_stacks(struct run *r)
 		cfg.mtu = r->p.mtu[h];
 		cfg.delack_ms = r->p.delack_ms[h];
 		cfg.syn_retries = cfg.synack_retries = cfg.orphan_retries = cfg.retries2 = RETRIES;
+		if (h == CLIENT && r->p.ecn)
+			cfg.ecn = 1;
 		if (h == CLIENT)
 			cfg.sndbuf = r->p.sndbuf;
 		else
@@ -815,6 +828,7 @@ static int run_params(const struct xparams *params, int verbose, struct run *r, 
 		synack_stats(r->st[h], &st);
 		res->retrans += st.RetransSegs;
 		res->fast_retrans += st.FastRetrans;
+		res->ece_acked += st.TCPDeliveredCE;
 		res->timeouts += st.Timeouts;
 		res->stats_hash = hash_stats(res->stats_hash, &st);
 	}
@@ -823,6 +837,7 @@ static int run_params(const struct xparams *params, int verbose, struct run *r, 
 		struct synack_sim_counters sc;
 		synack_sim_counters(r->sim, r->host[d], r->host[1 - d], &sc);
 		res->queue_drops += sc.queue_drops;
+		res->ce_marked += sc.ce_marked;
 		res->sim_lost += sc.lost;
 		res->sim_hash = hash_sim_counters(res->sim_hash, &sc);
 	}
@@ -867,6 +882,7 @@ static void transfer_seeds(void)
 	uint64_t failed = 0, bytes = 0, bottlenecked = 0, lossy = 0, at_once = 0;
 	uint64_t retrans = 0, fast = 0, timeouts = 0, qdrops = 0, lost = 0, rsts = 0;
 	uint64_t vtime = 0, vtime_max = 0, vtime_max_seed = 0, steps = 0, tw_rst = 0, other = 0;
+	uint64_t ecn_seeds = 0, ce_marked = 0, ece_acked = 0;
 	struct run *r = malloc(sizeof(*r));
 	struct result res;
 	struct timespec t0, t1;
@@ -901,6 +917,9 @@ static void transfer_seeds(void)
 		timeouts += res.timeouts;
 		qdrops += res.queue_drops;
 		lost += res.sim_lost;
+		ecn_seeds += (uint64_t)p->ecn;
+		ce_marked += res.ce_marked;
+		ece_acked += res.ece_acked;
 		rsts += r->rsts;
 		tw_rst += r->tw_rst;
 		other += r->other_ends;
@@ -927,6 +946,9 @@ static void transfer_seeds(void)
 	       " closing at once; %" PRIu64 " datagrams lost on the paths (%" PRIu64
 	       " in full queues)\n",
 	       lossy, bottlenecked, at_once, lost, qdrops);
+	printf("  %" PRIu64 " seeds with ECN: %" PRIu64 " datagrams marked CE, %" PRIu64
+	       " segments acknowledged with ECE (TCPDeliveredCE)\n",
+	       ecn_seeds, ce_marked, ece_acked);
 	printf("  RetransSegs %" PRIu64 ", FastRetrans %" PRIu64 ", Timeouts %" PRIu64
 	       "; RSTs sent %" PRIu64 ", TIME_WAIT ended by a RST %" PRIu64
 	       ", other unusual ends %" PRIu64 "\n",
