@@ -41,17 +41,41 @@ uint32_t tcp_rcv_window(const struct tcb *tcb)
 	 * window is a whole number of units.  A new edge is rounded down
 	 * (no more than the buffer holds); the edge already promised is
 	 * rounded up, so that the shift never takes back what was offered
-	 * (RFC 9293 3.8.6).  max is a whole number of units. */
+	 * (RFC 9293 3.8.6), as long as that overshoots the buffer's room by
+	 * less than a unit, which tcp_rcv_deliver takes in.  Past that it is
+	 * rounded down, moving the edge back by less than a unit: rounding
+	 * up again and again, each time from a new left edge, would creep
+	 * the edge past the buffer without bound (RFC 7323 Appendix F; the
+	 * bytes beyond the buffer were dropped and sent again, and a whole
+	 * window queued out of order behind them).  max is a whole number
+	 * of units. */
 	if (w > promised)
 		w &= ~unit;
-	if (w <= promised)
-		w = (promised + unit) & ~unit;
+	if (w <= promised) {
+		uint32_t up = (promised + unit) & ~unit;
+		w = up <= space + unit ? up : promised & ~unit;
+	}
 	return w;
 }
 
 uint32_t tcp_rcv_deliver(struct tcb *tcb, const uint8_t *data, uint32_t len)
 {
-	uint32_t n = len ? ring_write_pool(&tcb->rcv_buf, &tcb->st->buf_slab, data, len) : 0;
+	struct ring *r = &tcb->rcv_buf;
+	uint32_t n = len ? ring_write_pool(r, &tcb->st->buf_slab, data, len) : 0;
+	if (n < len && tcb->rcv_wscale) {
+		/* RFC 7323 2.4: an edge already promised is rounded up to the
+		 * scale's unit (tcp_rcv_window), so the window may reach up to
+		 * unit - 1 bytes past the buffer.  The caller has trimmed the
+		 * text to the window: take those bytes rather than drop what we
+		 * offered (a drop there costs the sender a retransmission and
+		 * queues a whole window out of order behind the hole).  The
+		 * buffer then holds more than its size; its room reads 0 until
+		 * the application reads. */
+		uint32_t cap = r->cap;
+		r->cap = cap + (1u << tcb->rcv_wscale) - 1;
+		n += ring_write_pool(r, &tcb->st->buf_slab, data + n, len - n);
+		r->cap = cap;
+	}
 	tcb->rcv_nxt += n;
 	tcb->bytes_received += n;
 	return n;
