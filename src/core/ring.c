@@ -49,8 +49,15 @@ static int ring_reserve(struct ring *r, struct slab *pool, uint32_t need)
 	    r->alloc ? r->alloc : (r->cap < RING_FIRST_ALLOC ? r->cap : RING_FIRST_ALLOC);
 	while (size < need)
 		size *= 2;
-	if (size > r->cap)
-		size = r->cap; /* callers never ask for more than cap */
+	/* Up to an eighth past cap: a caller may hold a little more than cap
+	 * for a moment (TCP takes up to a window-scale unit past its receive
+	 * buffer, tcp_rcv_deliver), and a ring whose allocation stopped at
+	 * exactly cap would be copied whole to make room for it. */
+	uint64_t limit = (uint64_t)r->cap + r->cap / 8;
+	if (limit < need)
+		limit = need;
+	if (size > limit)
+		size = limit;
 	uint8_t *nb;
 	if (pool && r->alloc == 0 && size == RING_FIRST_ALLOC) {
 		nb = slab_alloc(pool);

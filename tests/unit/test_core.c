@@ -801,12 +801,13 @@ static void ring_grows_while_wrapped(void)
 	CHECK(r.head + r.len > r.alloc);
 	/* Forces a grow with wrapped contents. */
 	CHECK_EQ(ring_write(&r, in + 7000, 20000), 20000);
-	CHECK(r.alloc >= 24000 && r.alloc <= CAP);
+	CHECK(r.alloc >= 24000 && r.alloc <= CAP + CAP / 8);
 	CHECK_EQ(ring_peek(&r, 0, out, CAP), 24000);
 	CHECK(memcmp(out, in + 3000, 24000) == 0);
-	/* Fill to the limit exactly. */
+	/* Fill to the limit exactly: the allocation stops at most an eighth
+	 * past it (room for a caller's moment past cap, ring_reserve). */
 	CHECK_EQ(ring_write(&r, in, CAP), CAP - 24000);
-	CHECK_EQ(r.alloc, CAP);
+	CHECK(r.alloc >= CAP && r.alloc <= CAP + CAP / 8);
 	CHECK_EQ(r.len, CAP);
 	ring_fini(&r);
 }
@@ -879,7 +880,7 @@ static void ring_random_ops_for_cap(uint32_t cap, uint64_t seed)
 		CHECK_EQ(r.len, mlen);
 		CHECK_EQ(ring_space(&r), cap - mlen);
 		CHECK((r.buf == NULL) == (mlen == 0));
-		CHECK(r.alloc <= cap && r.alloc >= mlen);
+		CHECK(r.alloc <= cap + cap / 8 && r.alloc >= mlen);
 		if (check_failures_in_test) {
 			fprintf(stderr, "  cap %u seed %" PRIu64 " step %d\n", cap, seed, step);
 			break;
