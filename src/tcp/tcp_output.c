@@ -381,8 +381,14 @@ void tcp_retransmit(struct tcb *tcb)
 {
 	struct tcp_layer *st = tcb->st;
 	tcb->rtt_timing = 0;
-	if (tcb->snd_una == tcb->iss &&
-	    (tcb->state == SYNACK_SYN_SENT || tcb->state == SYNACK_SYN_RECEIVED)) {
+	/* Our SYN is unacknowledged (SND.UNA = ISS, below the first data
+	 * byte): it goes again, whatever state a CLOSE took the connection
+	 * to (SYN-RECEIVED -> FIN-WAIT-1 after a simultaneous open).  The
+	 * test is on the sequence numbers, not the state: data or a FIN
+	 * sent at ISS without the SYN flag would be a different segment
+	 * under the same number.  The FIN follows once the SYN is
+	 * acknowledged (its own timer). */
+	if (tcb->snd_una == tcb->iss && seq_lt(tcb->snd_una, tcb->snd_buf_seq)) {
 		tcp_send_syn(tcb);
 		STAT_INC(st, RetransSegs);
 		tcb->total_retrans++;
