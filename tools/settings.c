@@ -59,6 +59,10 @@ static const struct setting SETTINGS[] = {
     BYTES(ipfrag_high_thresh),
     MS(ipfrag_time_ms),
     NUMBER(ipfrag_max_frags),
+    /* SACK and loss recovery (issue 13). */
+    NUMBER(sack),
+    NUMBER(dsack),
+    NUMBER(reordering),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

@@ -152,6 +152,16 @@ struct synack_config {
 	 * all those held) bounded, as FreeBSD's maxfragsperpacket does: 64
 	 * covers 64 KiB at the IPv6 minimum MTU, 1280.  (default 64, 1..8192) */
 	uint32_t ipfrag_max_frags;
+
+	/* SACK and loss recovery (RFC 2018, RFC 2883, RFC 6675; issue 13).
+	 * sack: offer and accept SACK-permitted and SACK blocks, Linux's
+	 * tcp_sack (0 or 1, default 1).  dsack: report duplicate segments as
+	 * the first SACK block, tcp_dsack (0 or 1, default 1). */
+	uint32_t sack;
+	uint32_t dsack;
+	/* reordering: segments the network is assumed to reorder by, RFC
+	 * 6675's DupThresh, Linux's tcp_reordering (1..300, default 3). */
+	uint32_t reordering;
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
@@ -515,6 +525,18 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(PmtuReductions)                                                                          \
 	X(NeighResFailed) /* destinations a link could not resolve (synack_unreachable) */         \
 	X(AckSkippedSeq)  /* unacceptable pure ACKs left unanswered (invalid_ratelimit_ms) */      \
+	/* SACK and loss recovery (issue 13), as Linux's TcpExt names. */                          \
+	X(TCPSACKRecovery)    /* SACK recoveries entered (RFC 6675) */                             \
+	X(TCPSACKReorder)     /* a SACK showed reordering beyond what was assumed */               \
+	X(TCPSACKDiscard)     /* SACK blocks ignored: outside what is outstanding */               \
+	X(TCPDSACKRecv)       /* D-SACK blocks received below the cumulative ACK */                \
+	X(TCPDSACKOfoRecv)    /* D-SACK blocks received above it */                                \
+	X(TCPDSACKOldSent)    /* D-SACK blocks sent for a duplicate below RCV.NXT */               \
+	X(TCPDSACKOfoSent)    /* D-SACK blocks sent for a duplicate of held data */                \
+	X(TCPLossProbes)      /* tail loss probes sent (RFC 8985 7) */                             \
+	X(TCPLossProbeRecovery) /* losses repaired by a tail loss probe */                         \
+	X(TCPSpuriousRTOs)    /* timeouts found spurious (RFC 5682) */                             \
+	X(TCPDSACKUndo)       /* window reductions undone: D-SACKs showed the recovery spurious */ \
 	X(TraceLost)
 
 struct synack_stats {

@@ -65,6 +65,10 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->ipfrag_high_thresh = 4u << 20;
 	cfg->ipfrag_time_ms = 30000;
 	cfg->ipfrag_max_frags = 64;
+	/* SACK and loss recovery (issue 13). */
+	cfg->sack = 1;
+	cfg->dsack = 1;
+	cfg->reordering = 3;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -171,6 +175,11 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	              "ipfrag_time_ms: %u is outside 1..3600000", cfg->ipfrag_time_ms);
 	CHECK_SETTING(cfg->ipfrag_max_frags >= 1 && cfg->ipfrag_max_frags <= 8192,
 	              "ipfrag_max_frags: %u is outside 1..8192", cfg->ipfrag_max_frags);
+	/* SACK and loss recovery (issue 13). */
+	CHECK_SETTING(cfg->sack <= 1, "sack: %u is not 0 or 1", cfg->sack);
+	CHECK_SETTING(cfg->dsack <= 1, "dsack: %u is not 0 or 1", cfg->dsack);
+	CHECK_SETTING(cfg->reordering >= 1 && cfg->reordering <= 300,
+	              "reordering: %u is outside 1..300", cfg->reordering);
 	return 0;
 }
 

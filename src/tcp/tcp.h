@@ -179,6 +179,8 @@ struct tcb {
 	/* Memory for the transmit records ran out: txq is NULL and not a
 	 * true picture of the flight until everything sent is acknowledged. */
 	unsigned txq_untracked : 1;
+	/* SACK (RFC 2018): both ends sent SACK-permitted in their SYNs. */
+	unsigned sack_ok : 1;
 	uint8_t ka_probes; /* keepalives sent without an answer */
 	uint8_t backoff;   /* consecutive retransmission timeouts without progress */
 	uint8_t ca_state;  /* enum synack_ca_state */
@@ -253,6 +255,14 @@ struct tcb_rare {
 	/* The last ICMP soft error (RFC 1122 4.2.3.9), a negative errno or 0:
 	 * reported instead of -ETIMEDOUT if the connection times out. */
 	int soft_err;
+	/* SACK blocks we send (RFC 2018 4, RFC 2883; tcp_rcv.c): a sequence
+	 * number inside each block we last reported, the most recent first
+	 * (the latest arrival's in front), and a D-SACK block waiting to go
+	 * first on the next ACK. */
+	uint32_t sack_recent[WIRE_SACK_MAX];
+	uint8_t sack_nrecent;
+	uint8_t dsack_pending;
+	struct wire_sack dsack;
 };
 
 /* The connection's rare state, allocated now if it has none; NULL when
@@ -604,6 +614,18 @@ int tcp_ofo_pull(struct tcb *tcb);
 void tcp_ofo_purge(struct tcb *tcb);
 /* Frees one held segment. */
 void tcp_ofo_free(struct tcp_layer *st, struct ofo_seg *o);
+/* SACK blocks for an ACK we send (RFC 2018 4): a D-SACK block first when
+ * one waits (RFC 2883), then the held runs, the latest arrival's first,
+ * as many as fit beside o's other options. */
+void tcp_rcv_sack_fill(struct tcb *tcb, struct wire_tcp_opts *o);
+/* [start, end) arrived again (RFC 2883 4): the next ACK reports it as a
+ * D-SACK block.  ofo: a duplicate of held out-of-order data. */
+void tcp_rcv_dsack(struct tcb *tcb, uint32_t start, uint32_t end, int ofo);
+/* Whether our ACKs carry SACK blocks now. */
+static inline int tcp_rcv_sacks(const struct tcb *tcb)
+{
+	return tcb->sack_ok && tcb->rare && (tcb->ofo || tcb->rare->dsack_pending);
+}
 static inline uint64_t tcp_ofo_bytes(const struct tcp_layer *st, const struct ofo_seg *o)
 {
 	return o->big ? sizeof(*o) + o->len : st->ofo_slab.size;

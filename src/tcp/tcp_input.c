@@ -317,6 +317,11 @@ static struct tcp_verdict check_sequence(struct tcb *tcb, struct tcp_rx *s)
 			STAT_INC(tcb->st, SynChallenge);
 			return TCP_DROP_SEND(CHALLENGE_ACK, SYN_CHALLENGED);
 		}
+		/* RFC 2883 4.1.1: text that all arrived before is reported
+		 * in a D-SACK block on the ACK that answers it. */
+		uint32_t data_seq = s->seq + !!tcp_rx_has(s, SYNACK_TH_SYN);
+		if (s->w->data_len && seq_leq(data_seq + s->w->data_len, nxt))
+			tcp_rcv_dsack(tcb, data_seq, data_seq + s->w->data_len, 0);
 		return TCP_DROP_SEND(OOW_ACK, SEQ_OUT_OF_WINDOW);
 	}
 	trim_to_window(tcb, s, wnd);
@@ -344,6 +349,8 @@ static void trim_to_window(struct tcb *tcb, struct tcp_rx *s, uint32_t wnd)
 				s->fin = 0;
 			cut = s->data_len;
 		}
+		/* RFC 2883 4.1.1: the old part is a duplicate (D-SACK). */
+		tcp_rcv_dsack(tcb, s->data_seq, s->data_seq + cut, 0);
 		s->data += cut;
 		s->data_len -= cut;
 		s->data_seq += cut;

@@ -104,6 +104,10 @@ static void send_at(struct tcb *tcb, uint32_t seq, uint32_t len, uint8_t flags)
 		tcb->rcv_acked = tcb->rcv_nxt;
 		tcb->delack_at = SYNACK_NEVER;
 	}
+	/* RFC 2018 4: every ACK carries SACK blocks while data is held out
+	 * of order (and a D-SACK block once after a duplicate). */
+	if (tcp_rcv_sacks(tcb) && !(flags & SYNACK_TH_SYN))
+		tcp_rcv_sack_fill(tcb, &opts);
 	if (tcp_send_raw(tcb->st, &tcb->t, seq, ack, flags, tcp_wnd_to_wire(tcb, wnd), &opts,
 	                 &tcb->snd_buf, seq - tcb->snd_buf_seq, len, tcb->iss, tcb->irs) == 0 &&
 	    (flags & SYNACK_TH_ACK))

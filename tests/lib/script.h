@@ -58,6 +58,10 @@ struct t {
 	int iss_known;
 	uint16_t peer_wnd; /* window field of the peer's segments */
 	uint16_t peer_mss; /* MSS option on the peer's SYNs; 0: none (default T_MSS) */
+	uint8_t peer_sack_ok; /* SACK-permitted on the peer's SYNs (default off) */
+	/* SACK blocks on the peer's next segment (t_peer_sack), relative to T_ISS. */
+	uint8_t peer_nsack;
+	struct wire_sack peer_sack[WIRE_SACK_MAX];
 	uint32_t rcv_seq;  /* peer sequence number of the next byte t_recv reads */
 	int last_input;    /* what synack_input returned for the last t_peer */
 	/* The last segment we sent, as popped by t_expect. */
@@ -110,6 +114,13 @@ int t_expect_at(struct t *t, const char *file, int line, const char *flags, uint
 /* The window field of the segment t_expect just matched. */
 #define t_expect_win(t, win) t_expect_win_at(t, __FILE__, __LINE__, win)
 void t_expect_win_at(struct t *t, const char *file, int line, uint32_t win);
+/* The SACK blocks of the segment t_expect just matched: n pairs of
+ * start, end (the peer's absolute numbers) follow, in order. */
+#define t_expect_sack(t, ...) t_expect_sack_at(t, __FILE__, __LINE__, __VA_ARGS__)
+void t_expect_sack_at(struct t *t, const char *file, int line, unsigned n, ...);
+/* The peer's next segment carries these n SACK blocks (start, end pairs
+ * relative to T_ISS, as acks are); consumed by that segment. */
+void t_peer_sack(struct t *t, unsigned n, ...);
 /* The MSS option of the segment t_expect just matched. */
 #define t_expect_mss(t, mss) t_expect_mss_at(t, __FILE__, __LINE__, mss)
 void t_expect_mss_at(struct t *t, const char *file, int line, int mss);
