@@ -418,6 +418,13 @@ struct synack_tcp_info {
 	uint32_t send_queue;    /* bytes queued but not yet acknowledged */
 	uint32_t recv_queue;    /* bytes received and not yet read */
 	int soft_error;         /* last ICMP soft error (negative errno), 0 when none */
+	/* SACK and loss recovery (issue 13): bytes outstanding that the peer
+	 * SACKed, deemed lost and not yet sent again, and sent again and not
+	 * yet acknowledged (Linux's tcpi_sacked, tcpi_lost, tcpi_retrans,
+	 * which count segments); the reordering the loss detection assumes,
+	 * in segments (tcpi_reordering). */
+	uint32_t sacked, lost, retrans;
+	uint32_t reordering;
 };
 /* Fills *info for the socket's connection (TIME_WAIT included; state CLOSED
  * once it is gone).  Returns 0 or -EINVAL (info is NULL). */

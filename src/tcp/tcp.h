@@ -714,6 +714,9 @@ void tcp_keepalive_reset(struct tcb *tcb);
 
 /* Sends the earliest unacknowledged segment again, snd_nxt unchanged. */
 void tcp_retransmit_head(struct tcb *tcb);
+/* Sends [seq, seq + len) again (a FIN with it when it ends the data);
+ * returns the sequence space sent. */
+uint32_t tcp_retransmit_at(struct tcb *tcb, uint32_t seq, uint32_t len);
 
 /* tcp_cc.c: congestion control, the registry and the signals (tcp_cc.h) */
 /* The initial window and the algorithm, once the connection is synchronized. */
@@ -752,7 +755,8 @@ static inline void tcp_recovery_idle_check(struct tcb *tcb)
  */
 enum {
 	TXREC_RETRANS = 1 << 0, /* sent more than once (RFC 8985 Segment.retransmitted) */
-	TXREC_SACKED = 1 << 1,  /* reported by SACK (RFC 6675); not set yet */
+	TXREC_SACKED = 1 << 1,  /* reported by SACK (RFC 6675 2, "SACKed") */
+	TXREC_LOST = 1 << 2,    /* deemed lost (RFC 6675 IsLost) and not sent again since */
 };
 struct tcp_txrec {
 	uint64_t xmit_at; /* when last (re)transmitted (RFC 8985 Segment.xmit_ts) */
@@ -784,6 +788,17 @@ struct tcp_txq {
 struct tcp_sender {
 	_Alignas(uint64_t) unsigned char cc_priv[TCP_CC_PRIV_SIZE];
 	struct tcp_txq *txq; /* NULL while nothing is outstanding */
+	/* The SACK scoreboard's sums over the records (tcp_sack.c), kept
+	 * current by tcp_sack_update: bytes SACKed, deemed lost (and not
+	 * sent again), sent again and still outstanding, and RFC 6675's
+	 * pipe. */
+	uint32_t sacked, lost, retrans_out, pipe;
+	/* RFC 6937 PRR during SACK recovery: RecoverFS, prr_delivered,
+	 * prr_out. */
+	uint32_t recover_fs, prr_delivered, prr_out;
+	/* Bytes newly SACKed or cumulatively acknowledged by the ACK being
+	 * processed (RFC 6937 DeliveredData). */
+	uint32_t delivered;
 };
 /* Records held, and the i-th oldest (i < tcp_snd_records). */
 static inline uint32_t tcp_snd_records(const struct tcb *tcb)
@@ -816,6 +831,36 @@ void tcp_snd_acked(struct tcb *tcb, uint32_t ack);
 /* Frees the sender's state and the records (the TCB's end, with its
  * other out-of-line parts in tcp_tcb_ext_free). */
 void tcp_snd_free(struct tcb *tcb);
+/* The records of [from, to) are marked flag, split where a boundary
+ * falls inside one; returns the bytes newly marked, or -1 when memory
+ * for a split ran out (the records are then forgotten). */
+int64_t tcp_snd_mark(struct tcb *tcb, uint32_t from, uint32_t to, uint8_t flag);
+
+/*
+ * tcp_sack.c: SACK on the send side (RFC 2018, RFC 2883, RFC 6675).  The
+ * scoreboard is the transmit records' TXREC_SACKED and TXREC_LOST marks.
+ */
+/* Takes the SACK blocks of an acceptable ACK (RFC 2018 3; D-SACK, RFC
+ * 2883, counted and not marked); returns the bytes newly SACKed. */
+uint32_t tcp_sack_take(struct tcb *tcb, const struct wire_tcp_opts *o, uint32_t ack);
+/* Recomputes the scoreboard's sums and loss marks (RFC 6675 IsLost with
+ * DupThresh = the reordering setting) after the records changed. */
+void tcp_sack_update(struct tcb *tcb);
+/* RFC 6675 IsLost(SND.UNA): the first unacknowledged segment is lost. */
+int tcp_sack_head_lost(const struct tcb *tcb);
+/* RFC 6675 NextSeg (rule 1) within cwnd: sends the holes deemed lost
+ * while pipe allows; returns the room cwnd leaves for new data. */
+uint32_t tcp_sack_output(struct tcb *tcb);
+/* The first sequence number from seq on that the peer has not SACKed. */
+uint32_t tcp_sack_skip(const struct tcb *tcb, uint32_t seq);
+/* Bytes the peer SACKed below seq: after a timeout they left the network
+ * and take no room in cwnd. */
+uint32_t tcp_sack_below(const struct tcb *tcb, uint32_t seq);
+/* SACK loss recovery is under way: RFC 6675 with PRR (RFC 6937). */
+static inline int tcp_sack_recovering(const struct tcb *tcb)
+{
+	return tcb->sack_ok && tcb->ca_state == SYNACK_CA_RECOVERY;
+}
 
 /*
  * tcp_user.c: the user calls of RFC 9293 3.10.1-3.10.6 (OPEN, SEND,

@@ -548,10 +548,22 @@ static struct tcp_verdict check_ack(struct tcb *tcb, struct tcp_rx *s)
 		return v;
 	/* ESTABLISHED: SND.UNA < SEG.ACK =< SND.NXT advances SND.UNA; an ACK
 	 * of nothing new is a duplicate ACK when RFC 5681 section 2 says so. */
+	/* RFC 2018 3: SACK blocks mark the scoreboard first, so that the
+	 * ACK's cumulative part and recovery see it (RFC 6675 5). */
+	uint32_t sacked = 0;
+	if (tcb->sack_ok && tcb->sender) {
+		if (s->w->opts.sack_count)
+			sacked = tcp_sack_take(tcb, &s->w->opts, s->ack);
+		tcb->sender->delivered = sacked;
+	}
 	if (seq_gt(s->ack, tcb->snd_una))
 		ack_advances(tcb, s->ack);
-	else if (s->ack == tcb->snd_una && tcb->snd_una != tcb->snd_max && s->w->data_len == 0 &&
-	         !tcp_rx_has(s, SYNACK_TH_SYN | SYNACK_TH_FIN) && s->wnd == tcb->snd_wnd)
+	else if (s->ack == tcb->snd_una && tcb->snd_una != tcb->snd_max &&
+	         ((s->w->data_len == 0 && !tcp_rx_has(s, SYNACK_TH_SYN | SYNACK_TH_FIN) &&
+	           s->wnd == tcb->snd_wnd) ||
+	          sacked))
+		/* RFC 6675 2: an ACK with new SACK information is a
+		 * duplicate whatever else it carries. */
 		tcp_recovery_dupack(tcb);
 	if (window_is_newer(tcb, s))
 		window_update(tcb, s);

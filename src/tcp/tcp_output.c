@@ -268,6 +268,9 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 	}
 	send_at(tcb, seq, len, flags);
 	tcp_snd_sent(tcb, seq, used);
+	/* RFC 6937: what recovery sends counts against PRR's budget. */
+	if (tcp_sack_recovering(tcb))
+		tcb->sender->prr_out += used;
 	if (seq_gt(seq + used, tcb->snd_max))
 		tcb->snd_max = seq + used;
 	if (len)
@@ -307,7 +310,20 @@ void tcp_output(struct tcb *tcb)
 		return;
 	tcp_recovery_idle_check(tcb);
 	tcb->cwnd_limited = 0;
+	/* SACK recovery (RFC 6675 5 step C): the holes deemed lost go
+	 * first; new data then gets what cwnd - pipe leaves, not the
+	 * window counted from SND.UNA. */
+	int sack_rec = tcp_sack_recovering(tcb);
+	uint32_t sack_room = sack_rec ? tcp_sack_output(tcb) : 0;
 	for (;;) {
+		/* After a timeout with SACK (RFC 6675 5.1): what the peer
+		 * SACKed is not sent again and takes no room in cwnd. */
+		uint32_t sacked_below = 0;
+		if (tcb->sack_ok && tcb->ca_state == SYNACK_CA_LOSS &&
+		    seq_lt(tcb->snd_nxt, tcb->snd_max)) {
+			tcb->snd_nxt = tcp_sack_skip(tcb, tcb->snd_nxt);
+			sacked_below = tcp_sack_below(tcb, tcb->snd_nxt);
+		}
 		uint32_t data_end = tcp_fin_seq(tcb);
 		uint32_t avail = seq_lt(tcb->snd_nxt, data_end) ? data_end - tcb->snd_nxt : 0;
 		if (avail == 0) {
@@ -319,7 +335,18 @@ void tcp_output(struct tcb *tcb)
 		uint32_t cwnd = tcb->cwnd + tcb->limited_tx;
 		uint32_t wnd = tcb->snd_wnd < cwnd ? tcb->snd_wnd : cwnd;
 		uint32_t wnd_end = tcb->snd_una + wnd;
+		if (sacked_below) {
+			uint32_t cwnd_end = tcb->snd_una + cwnd + sacked_below;
+			uint32_t peer_end = tcb->snd_una + tcb->snd_wnd;
+			wnd_end = seq_lt(cwnd_end, peer_end) ? cwnd_end : peer_end;
+		}
 		uint32_t usable = seq_gt(wnd_end, tcb->snd_nxt) ? wnd_end - tcb->snd_nxt : 0;
+		if (sack_rec) {
+			wnd_end = tcb->snd_una + tcb->snd_wnd;
+			usable = seq_gt(wnd_end, tcb->snd_nxt) ? wnd_end - tcb->snd_nxt : 0;
+			if (usable > sack_room)
+				usable = sack_room;
+		}
 		uint32_t n = avail < usable ? avail : usable;
 		if (n > tcb->snd_mss)
 			n = tcb->snd_mss;
@@ -329,7 +356,9 @@ void tcp_output(struct tcb *tcb)
 			tcb->cwnd_limited = cwnd <= tcb->snd_wnd && usable < avail;
 			break;
 		}
-		tcb->snd_nxt += xmit(tcb, tcb->snd_nxt, n);
+		uint32_t used = xmit(tcb, tcb->snd_nxt, n);
+		tcb->snd_nxt += used;
+		sack_room = sack_room > used ? sack_room - used : 0;
 	}
 	/* Data waits behind the peer's window with nothing in flight: the
 	 * retransmission timer doubles as the persist timer (RFC 9293
@@ -345,6 +374,15 @@ static uint32_t segment_len(const struct tcb *tcb, uint32_t seq)
 	uint32_t data_end = tcp_fin_seq(tcb);
 	uint32_t len = seq_lt(seq, data_end) ? data_end - seq : 0;
 	return len > tcb->snd_mss ? tcb->snd_mss : len;
+}
+
+uint32_t tcp_retransmit_at(struct tcb *tcb, uint32_t seq, uint32_t len)
+{
+	/* Karn's algorithm: a retransmission ends the RTT measurement. */
+	tcb->rtt_timing = 0;
+	uint32_t data_end = tcp_fin_seq(tcb);
+	uint32_t data = seq_lt(seq, data_end) ? data_end - seq : 0;
+	return xmit(tcb, seq, len < data ? len : data);
 }
 
 void tcp_retransmit_head(struct tcb *tcb)

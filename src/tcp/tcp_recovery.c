@@ -1,13 +1,21 @@
 /*
  * Loss recovery: deciding that data was lost and what goes again.
  *
- * Today this is NewReno without SACK: duplicate ACKs are counted (RFC 5681
+ * Without SACK this is NewReno: duplicate ACKs are counted (RFC 5681
  * section 2), the first two release new data (RFC 3042 limited transmit),
  * the third starts fast retransmit and fast recovery (RFC 5681 3.2) in
  * which partial ACKs repair one hole each (RFC 6582); a retransmission
  * timeout sends everything outstanding again (go-back-N, RFC 5681 3.1 and
- * RFC 6298 5.4).  The SACK scoreboard (RFC 6675) and RACK-TLP (RFC 8985)
- * will live here too, reading the transmit records of tcp_snd.c.
+ * RFC 6298 5.4).
+ *
+ * With SACK (both ends offered it) loss recovery is RFC 6675's: the
+ * scoreboard (tcp_sack.c) says which holes are lost, recovery starts at
+ * DupThresh (the reordering setting) duplicate ACKs or as soon as the
+ * first hole is lost, every hole deemed lost is sent again within one
+ * round trip, and the window comes down by PRR (RFC 6937, its slow-start
+ * reduction bound PRR-SSRB) instead of NewReno's inflation.  After a
+ * timeout the SACKed data is not sent again.  RACK-TLP (RFC 8985) will
+ * live here too.
  *
  * Recovery owns ca_state, dupacks, recover and limited_tx, and the window
  * arithmetic of fast recovery (inflation and deflation); congestion
@@ -68,11 +76,109 @@ static void partial_ack(struct tcb *tcb, uint32_t acked)
 		tcb->cwnd = tcb->snd_mss;
 }
 
+/*
+ * RFC 6937 3: the window while SACK recovery lasts, from what this ACK
+ * delivered (cumulatively or by SACK).  While pipe is above ssthresh
+ * sending follows the deliveries in proportion ssthresh / RecoverFS;
+ * below it PRR-SSRB grows back toward ssthresh by at most one SMSS more
+ * than was delivered.  cwnd = pipe + sndcnt is how the sender sees it.
+ */
+static void prr_ack(struct tcb *tcb)
+{
+	struct tcp_sender *sd = tcb->sender;
+	uint32_t delivered = sd->delivered;
+	int64_t sndcnt;
+	sd->delivered = 0;
+	sd->prr_delivered += delivered;
+	if (sd->pipe > tcb->ssthresh) {
+		uint64_t fs = sd->recover_fs ? sd->recover_fs : 1;
+		sndcnt = (int64_t)(((uint64_t)sd->prr_delivered * tcb->ssthresh + fs - 1) / fs) -
+		         sd->prr_out;
+	} else {
+		int64_t limit = (int64_t)sd->prr_delivered - sd->prr_out;
+		if (limit < (int64_t)delivered)
+			limit = delivered;
+		limit += tcb->snd_mss;
+		sndcnt = (int64_t)tcb->ssthresh - sd->pipe;
+		if (sndcnt > limit)
+			sndcnt = limit;
+	}
+	/* The fast retransmit itself always goes (RFC 6675 5 step 4.3;
+	 * Linux's tcp_cwnd_reduction sends one segment when PRR has sent
+	 * none yet). */
+	if (sd->prr_out == 0 && sndcnt < tcb->snd_mss)
+		sndcnt = tcb->snd_mss;
+	if (sndcnt < 0)
+		sndcnt = 0;
+	tcb->cwnd = sd->pipe + (uint32_t)sndcnt;
+}
+
+/* RFC 6675 5 step 4: recovery begins.  RecoveryPoint = HighData, ssthresh
+ * from congestion control, the first hole is sent again (marked lost here,
+ * sent by tcp_output), PRR starts (RFC 6937: RecoverFS = the flight). */
+static void sack_recovery_enter(struct tcb *tcb)
+{
+	struct tcp_sender *sd = tcb->sender;
+	struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_ENTER, CC_CAUSE_SACK);
+	tcb->ssthresh = tcp_cc_ssthresh(tcb, &ev);
+	tcb->recover = tcb->snd_max;
+	tcb->ca_state = SYNACK_CA_RECOVERY;
+	tcb->limited_tx = 0;
+	STAT_INC(tcb->st, FastRetrans);
+	STAT_INC(tcb->st, TCPSACKRecovery);
+	if (tcp_snd_records(tcb) && !(tcp_snd_record(tcb, 0)->flags & TXREC_SACKED))
+		tcp_snd_mark(tcb, tcb->snd_una, tcb->snd_una + tcb->snd_mss, TXREC_LOST);
+	tcp_sack_update(tcb);
+	sd->recover_fs = tcp_cc_flight(tcb);
+	sd->prr_delivered = sd->prr_out = 0;
+	prr_ack(tcb);
+	tcp_cc_event(tcb, &ev);
+}
+
+/* An ACK in SACK recovery or one that may start it: the scoreboard is
+ * brought up to date, then recovery ends, goes on by PRR, or begins when
+ * enough duplicates came or the first hole is deemed lost (RFC 6675 5
+ * step 2). */
+static void sack_ack(struct tcb *tcb, int sack_news)
+{
+	if (tcb->ca_state == SYNACK_CA_RECOVERY && seq_geq(tcb->snd_una, tcb->recover)) {
+		/* RFC 6937: recovery ends with cwnd = ssthresh. */
+		tcb->cwnd = tcb->ssthresh;
+		tcb->ca_state = SYNACK_CA_OPEN;
+		tcb->sender->delivered = 0;
+		struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_EXIT, CC_CAUSE_NONE);
+		tcp_cc_event(tcb, &ev);
+		return;
+	}
+	/* Nothing SACKed, nothing new: no scoreboard to walk. */
+	if (tcb->ca_state == SYNACK_CA_OPEN && !sack_news && tcb->sender->sacked == 0 &&
+	    tcb->dupacks < ENV(tcb->st)->cfg.reordering) {
+		tcb->sender->delivered = 0;
+		return;
+	}
+	tcp_sack_update(tcb);
+	if (tcb->ca_state == SYNACK_CA_RECOVERY)
+		prr_ack(tcb);
+	else if (tcb->ca_state == SYNACK_CA_OPEN &&
+	         (tcb->dupacks >= ENV(tcb->st)->cfg.reordering || tcp_sack_head_lost(tcb)) &&
+	         seq_gt(tcb->snd_una, tcb->recover))
+		sack_recovery_enter(tcb);
+	else
+		tcb->sender->delivered = 0;
+}
+
 void tcp_recovery_ack(struct tcb *tcb, const struct tcp_cc_ack *ack)
 {
 	/* An ACK of new data ends a run of duplicates (RFC 5681 3.2). */
 	tcb->dupacks = 0;
 	tcb->limited_tx = 0;
+	if (tcb->sack_ok && tcb->ca_state != SYNACK_CA_LOSS) {
+		int news = tcb->sender->delivered != 0;
+		tcb->sender->delivered += ack->acked;
+		sack_ack(tcb, news);
+		tcp_cc_ack(tcb, ack);
+		return;
+	}
 	switch (tcb->ca_state) {
 	case SYNACK_CA_RECOVERY:
 		if (seq_geq(tcb->snd_una, tcb->recover))
@@ -111,6 +217,15 @@ static void fast_retransmit(struct tcb *tcb)
 
 void tcp_recovery_dupack(struct tcb *tcb)
 {
+	if (tcb->sack_ok && tcb->ca_state != SYNACK_CA_LOSS) {
+		if (tcb->ca_state == SYNACK_CA_OPEN && tcb->dupacks < 255)
+			tcb->dupacks++;
+		/* RFC 3042 limited transmit before recovery, as without SACK. */
+		if (tcb->ca_state == SYNACK_CA_OPEN && tcb->dupacks < 3)
+			tcb->limited_tx = tcb->dupacks * tcb->snd_mss;
+		sack_ack(tcb, 1);
+		return;
+	}
 	if (tcb->ca_state == SYNACK_CA_RECOVERY) {
 		/* RFC 5681 3.2 step 4: each further duplicate ACK means a
 		 * segment left the network; inflate cwnd by one SMSS. */

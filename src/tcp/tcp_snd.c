@@ -122,6 +122,29 @@ static uint32_t txq_find(const struct tcb *tcb, uint32_t seq)
 	return lo;
 }
 
+/* The records of [from, to) (to above from, both within the records)
+ * made whole: split where a boundary falls inside one.  *first is the
+ * first of them; returns the index after the last, or -1 when memory ran
+ * out. */
+static int64_t txq_span(struct tcb *tcb, uint32_t from, uint32_t to, uint32_t *first)
+{
+	uint32_t i = txq_find(tcb, from);
+	if (tcp_snd_record(tcb, i)->seq != from) {
+		if (txq_split(tcb, i, from))
+			return -1;
+		i++;
+	}
+	*first = i;
+	for (; i < tcp_snd_records(tcb); i++) {
+		struct tcp_txrec *r = tcp_snd_record(tcb, i);
+		if (!seq_lt(r->seq, to))
+			break;
+		if (seq_gt(r->seq + r->len, to) && txq_split(tcb, i, to))
+			return -1;
+	}
+	return i;
+}
+
 /* [from, to) was sent again: its records are marked, split where a
  * boundary of the retransmission falls inside one. */
 static int txq_retransmitted(struct tcb *tcb, uint32_t from, uint32_t to)
@@ -136,23 +159,46 @@ static int txq_retransmitted(struct tcb *tcb, uint32_t from, uint32_t to)
 		from = first;
 	if (!seq_lt(from, to))
 		return 0;
-	uint32_t i = txq_find(tcb, from);
-	if (tcp_snd_record(tcb, i)->seq != from) {
-		if (txq_split(tcb, i, from))
-			return -1;
-		i++;
-	}
-	for (; i < tcp_snd_records(tcb); i++) {
+	uint32_t i;
+	int64_t end = txq_span(tcb, from, to, &i);
+	if (end < 0)
+		return -1;
+	for (; i < (uint32_t)end; i++) {
 		struct tcp_txrec *r = tcp_snd_record(tcb, i);
-		if (!seq_lt(r->seq, to))
-			break;
-		if (seq_gt(r->seq + r->len, to) && txq_split(tcb, i, to))
-			return -1;
-		r = tcp_snd_record(tcb, i); /* the split may have moved the block */
-		r->flags |= TXREC_RETRANS;
+		/* Sent again: no longer lost (RFC 6675's pipe counts it). */
+		r->flags = (uint8_t)((r->flags | TXREC_RETRANS) & ~TXREC_LOST);
 		r->xmit_at = ENV(tcb->st)->now;
 	}
 	return 0;
+}
+
+int64_t tcp_snd_mark(struct tcb *tcb, uint32_t from, uint32_t to, uint8_t flag)
+{
+	if (tcb->txq_untracked || !tcb->sender || tcp_snd_records(tcb) == 0)
+		return 0;
+	uint32_t lo = tcp_snd_record(tcb, 0)->seq;
+	struct tcp_txrec *last = tcp_snd_record(tcb, tcp_snd_records(tcb) - 1);
+	uint32_t hi = last->seq + last->len;
+	if (seq_lt(from, lo))
+		from = lo;
+	if (seq_gt(to, hi))
+		to = hi;
+	if (!seq_lt(from, to))
+		return 0;
+	uint32_t i;
+	int64_t end = txq_span(tcb, from, to, &i);
+	if (end < 0) {
+		txq_untrack(tcb);
+		return -1;
+	}
+	int64_t marked = 0;
+	for (; i < (uint32_t)end; i++) {
+		struct tcp_txrec *r = tcp_snd_record(tcb, i);
+		if (!(r->flags & flag))
+			marked += r->len;
+		r->flags |= flag;
+	}
+	return marked;
 }
 
 void tcp_snd_sent(struct tcb *tcb, uint32_t seq, uint32_t used)

@@ -316,6 +316,17 @@ void tcp_status(const struct tcb *t, struct synack_tcp_info *info)
 	info->send_queue = t->snd_buf.len;
 	info->recv_queue = t->rcv_buf.len;
 	info->soft_error = tcp_soft_err(t);
+	/* SACK and loss recovery: the scoreboard read from the records. */
+	info->reordering = ENV(t->st)->cfg.reordering;
+	for (uint32_t i = 0, n = t->sender ? tcp_snd_records(t) : 0; i < n; i++) {
+		const struct tcp_txrec *r = tcp_snd_record(t, i);
+		if (r->flags & TXREC_SACKED)
+			info->sacked += r->len;
+		else if (r->flags & TXREC_LOST)
+			info->lost += r->len;
+		else if (r->flags & TXREC_RETRANS)
+			info->retrans += r->len;
+	}
 }
 
 /* The TIME-WAIT record the demux node n is, or NULL. */

@@ -56,14 +56,14 @@ struct t {
 	uint16_t our_port, peer_port;
 	uint32_t iss;
 	int iss_known;
-	uint16_t peer_wnd; /* window field of the peer's segments */
-	uint16_t peer_mss; /* MSS option on the peer's SYNs; 0: none (default T_MSS) */
+	uint16_t peer_wnd;    /* window field of the peer's segments */
+	uint16_t peer_mss;    /* MSS option on the peer's SYNs; 0: none (default T_MSS) */
 	uint8_t peer_sack_ok; /* SACK-permitted on the peer's SYNs (default off) */
 	/* SACK blocks on the peer's next segment (t_peer_sack), relative to T_ISS. */
 	uint8_t peer_nsack;
 	struct wire_sack peer_sack[WIRE_SACK_MAX];
-	uint32_t rcv_seq;  /* peer sequence number of the next byte t_recv reads */
-	int last_input;    /* what synack_input returned for the last t_peer */
+	uint32_t rcv_seq; /* peer sequence number of the next byte t_recv reads */
+	int last_input;   /* what synack_input returned for the last t_peer */
 	/* The last segment we sent, as popped by t_expect. */
 	uint8_t pkt[65536 + 128];
 	struct wire_ip4 ip;
