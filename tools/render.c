@@ -134,6 +134,15 @@ void render_json_event(FILE *out, const struct render_event *e)
 		        (unsigned long)tr->ack, (unsigned long)tr->len, (unsigned long)tr->win);
 		if (tr->kind == SYNACK_TRACE_DROP)
 			fprintf(out, ",\"reason\":\"%s\"", synack_drop_name(tr->reason));
+		if (tr->sack_count) {
+			/* SACK blocks (RFC 2018) as sequence numbers, like seq and ack. */
+			fputs(",\"sack\":[", out);
+			for (unsigned i = 0; i < tr->sack_count && i < 4; i++)
+				fprintf(out, "%s[%lu,%lu]", i ? "," : "",
+				        (unsigned long)tr->sack[i].start,
+				        (unsigned long)tr->sack[i].end);
+			fputc(']', out);
+		}
 		fputs("}\n", out);
 		return;
 	default:
@@ -281,7 +290,20 @@ static void segment_label(const struct synack_trace *tr, int sender, struct iss_
 	if (tr->flags & SYNACK_TH_ACK)
 		n += snprintf(buf + n, len - (size_t)n, " ack %lu", (unsigned long)ack);
 	if ((size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, " win %lu", (unsigned long)tr->win);
+		n += snprintf(buf + n, len - (size_t)n, " win %lu", (unsigned long)tr->win);
+	/* SACK blocks in tcpdump's notation, relative like the ack they go
+	 * with: "sack 2 {3001:4001}{5001:6001}". */
+	if (tr->sack_count && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, " sack %u ", (unsigned)tr->sack_count);
+	for (unsigned i = 0; i < tr->sack_count && i < 4 && (size_t)n < len; i++) {
+		uint32_t a = tr->sack[i].start, b = tr->sack[i].end;
+		if (ie && ie->known[!sender]) {
+			a -= ie->iss[!sender];
+			b -= ie->iss[!sender];
+		}
+		n += snprintf(buf + n, len - (size_t)n, "{%lu:%lu}", (unsigned long)a,
+		              (unsigned long)b);
+	}
 }
 
 static void draw_arrow(struct line *l, int from_client, const char *label, int lost)
@@ -306,6 +328,13 @@ static void draw_arrow(struct line *l, int from_client, const char *label, int l
 		if (n >= 4 && (strncmp(label + n - 4, " win", 4) == 0 ||
 		               strncmp(label + n - 4, " ack", 4) == 0))
 			n -= 4;
+		/* SACK blocks go whole or not at all: no "sack 2" without them. */
+		for (int k = n - 5; k >= 0; k--)
+			if (strncmp(label + k, " sack", 5) == 0) {
+				if (!memchr(label + k, '{', (size_t)(n - k)))
+					n = k;
+				break;
+			}
 		if (n <= 0)
 			n = LANE_WIDTH - 8;
 	}

@@ -855,6 +855,11 @@ const char *synack_cause_name(int cause);
 #define SYNACK_TH_ECE 0x40
 #define SYNACK_TH_CWR 0x80
 
+/* One SACK block of a traced segment: the sequence space [start, end). */
+struct synack_sack_block {
+	uint32_t start, end;
+};
+
 struct synack_trace {
 	uint64_t t_us;
 	uint8_t kind;                         /* enum synack_trace_kind */
@@ -868,6 +873,9 @@ struct synack_trace {
 	uint32_t seq, ack, len; /* len: payload bytes */
 	uint32_t win;           /* window field as sent/received */
 	uint32_t iss, irs;      /* the connection's ISS and IRS when known, for relative numbers */
+	/* SACK blocks the segment carried (RFC 2018; issue 13), in order. */
+	uint8_t sack_count;
+	struct synack_sack_block sack[4];
 };
 
 /*

@@ -440,6 +440,15 @@ static inline int tcp_cc_cwnd_limited(const struct tcb *tcb, uint32_t flight_bef
 }
 void tcp_trace_state(struct tcp_layer *st, const struct tuple *t, uint32_t iss, uint32_t irs,
                      int from, int to, int cause);
+/* The SACK blocks of a segment into its trace record. */
+static inline void tcp_trace_sack(struct synack_trace *r, const struct wire_tcp_opts *o)
+{
+	r->sack_count = o->sack_count;
+	for (unsigned i = 0; i < o->sack_count; i++) {
+		r->sack[i].start = o->sack[i].start;
+		r->sack[i].end = o->sack[i].end;
+	}
+}
 
 /*
  * Segment arrival: what the steps of RFC 9293 3.10.7 learn about the

@@ -172,6 +172,8 @@ static void begin_trace(struct tcp_layer *st, struct tcp_rx *s)
 	r->ack = w->ack;
 	r->len = w->data_len;
 	r->win = w->wnd;
+	if (w->opts.sack_count)
+		tcp_trace_sack(r, &w->opts);
 }
 
 /* ------------------------------------------------------------------ */

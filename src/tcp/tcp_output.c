@@ -79,6 +79,8 @@ int tcp_send_raw(struct tcp_layer *st, const struct tuple *t, uint32_t seq, uint
 		r->win = wnd;
 		r->iss = iss;
 		r->irs = irs;
+		if (o.opts.sack_count)
+			tcp_trace_sack(r, &o.opts);
 	}
 	ip_output(&st->net, &t->laddr, &t->raddr, WIRE_IPPROTO_TCP, p, n);
 	return 0;
