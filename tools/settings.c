@@ -63,6 +63,7 @@ static const struct setting SETTINGS[] = {
     NUMBER(sack),
     NUMBER(dsack),
     NUMBER(reordering),
+    NUMBER(recovery),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

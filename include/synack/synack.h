@@ -162,6 +162,10 @@ struct synack_config {
 	/* reordering: segments the network is assumed to reorder by, RFC
 	 * 6675's DupThresh, Linux's tcp_reordering (1..300, default 3). */
 	uint32_t reordering;
+	/* recovery: loss detection beyond RFC 6675, Linux's tcp_recovery:
+	 * bit 1 (value 1) = RACK-TLP (RFC 8985) on connections with SACK
+	 * (0..1, default 1). */
+	uint32_t recovery;
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
@@ -533,17 +537,17 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(NeighResFailed) /* destinations a link could not resolve (synack_unreachable) */         \
 	X(AckSkippedSeq)  /* unacceptable pure ACKs left unanswered (invalid_ratelimit_ms) */      \
 	/* SACK and loss recovery (issue 13), as Linux's TcpExt names. */                          \
-	X(TCPSACKRecovery)    /* SACK recoveries entered (RFC 6675) */                             \
-	X(TCPSACKReorder)     /* a SACK showed reordering beyond what was assumed */               \
-	X(TCPSACKDiscard)     /* SACK blocks ignored: outside what is outstanding */               \
-	X(TCPDSACKRecv)       /* D-SACK blocks received below the cumulative ACK */                \
-	X(TCPDSACKOfoRecv)    /* D-SACK blocks received above it */                                \
-	X(TCPDSACKOldSent)    /* D-SACK blocks sent for a duplicate below RCV.NXT */               \
-	X(TCPDSACKOfoSent)    /* D-SACK blocks sent for a duplicate of held data */                \
-	X(TCPLossProbes)      /* tail loss probes sent (RFC 8985 7) */                             \
+	X(TCPSACKRecovery)      /* SACK recoveries entered (RFC 6675) */                           \
+	X(TCPSACKReorder)       /* a SACK showed reordering beyond what was assumed */             \
+	X(TCPSACKDiscard)       /* SACK blocks ignored: outside what is outstanding */             \
+	X(TCPDSACKRecv)         /* D-SACK blocks received below the cumulative ACK */              \
+	X(TCPDSACKOfoRecv)      /* D-SACK blocks received above it */                              \
+	X(TCPDSACKOldSent)      /* D-SACK blocks sent for a duplicate below RCV.NXT */             \
+	X(TCPDSACKOfoSent)      /* D-SACK blocks sent for a duplicate of held data */              \
+	X(TCPLossProbes)        /* tail loss probes sent (RFC 8985 7) */                           \
 	X(TCPLossProbeRecovery) /* losses repaired by a tail loss probe */                         \
-	X(TCPSpuriousRTOs)    /* timeouts found spurious (RFC 5682) */                             \
-	X(TCPDSACKUndo)       /* window reductions undone: D-SACKs showed the recovery spurious */ \
+	X(TCPSpuriousRTOs)      /* timeouts found spurious (RFC 5682) */                           \
+	X(TCPDSACKUndo) /* window reductions undone: D-SACKs showed the recovery spurious */       \
 	X(TraceLost)
 
 struct synack_stats {

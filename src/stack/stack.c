@@ -69,6 +69,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->sack = 1;
 	cfg->dsack = 1;
 	cfg->reordering = 3;
+	cfg->recovery = 1;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -180,6 +181,8 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(cfg->dsack <= 1, "dsack: %u is not 0 or 1", cfg->dsack);
 	CHECK_SETTING(cfg->reordering >= 1 && cfg->reordering <= 300,
 	              "reordering: %u is outside 1..300", cfg->reordering);
+	CHECK_SETTING(cfg->recovery <= 1, "recovery: %u is not 0 or 1 (bit 1: RACK-TLP)",
+	              cfg->recovery);
 	return 0;
 }
 

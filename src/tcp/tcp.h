@@ -186,6 +186,7 @@ struct tcb {
 	uint8_t ca_state;  /* enum synack_ca_state */
 	uint8_t dupacks;   /* consecutive duplicate ACKs */
 	uint8_t cc_algo;   /* congestion control: the algorithm's place in tcp_cc.c's list */
+	uint8_t rtx_kind;  /* what rtx_at is, while data is outstanding: enum tcp_rtx_kind */
 
 	/* Send sequence variables. */
 	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
@@ -808,6 +809,28 @@ struct tcp_sender {
 	/* Bytes newly SACKed or cumulatively acknowledged by the ACK being
 	 * processed (RFC 6937 DeliveredData). */
 	uint32_t delivered;
+	/* RACK (RFC 8985 6.1, tcp_rack.c): the send time and end of the
+	 * most recently sent segment delivered, its RTT, the minimum RTT,
+	 * whether reordering was seen, the reordering window's multiplier
+	 * and the SND.MAX at which D-SACK last grew it (6.2 step 4). */
+	uint64_t rack_xmit_ts;
+	uint32_t rack_end_seq, rack_rtt, rack_min_rtt;
+	uint8_t rack_reordering_seen, rack_reo_wnd_mult;
+	uint8_t rack_valid;  /* rack_xmit_ts and rack_end_seq hold a delivery */
+	uint8_t tlp_retrans; /* the probe in flight sent old data again (TLP.is_retrans) */
+	uint8_t tlp_dsack;   /* a D-SACK came during the probe's episode */
+	uint32_t rack_dsack_round;
+	/* TLP (RFC 8985 7): a probe is in flight (tlp_on), and SND.MAX
+	 * after it (TLP.end_seq). */
+	uint32_t tlp_end_seq;
+	uint8_t tlp_on;
+	uint64_t reo_at; /* when RACK's reordering timer is due, 0 for none (6.3) */
+	/* Undo (RFC 3708-style, Linux's undo_marker): cwnd and ssthresh
+	 * before the last reduction, and how many of its retransmissions no
+	 * D-SACK has shown needless yet; undo_on while that can still undo. */
+	uint32_t prior_cwnd, prior_ssthresh, undo_retrans;
+	uint32_t undo_marker; /* SND.UNA when the reduction began */
+	uint8_t undo_on;
 };
 /* Records held, and the i-th oldest (i < tcp_snd_records). */
 static inline uint32_t tcp_snd_records(const struct tcb *tcb)
@@ -865,6 +888,46 @@ uint32_t tcp_sack_skip(const struct tcb *tcb, uint32_t seq);
 /* Bytes the peer SACKed below seq: after a timeout they left the network
  * and take no room in cwnd. */
 uint32_t tcp_sack_below(const struct tcb *tcb, uint32_t seq);
+/*
+ * tcp_rack.c: RACK-TLP (RFC 8985), on when the recovery setting has bit
+ * 1 and the connection has SACK.  rtx_at is the retransmission timer's,
+ * the tail loss probe's or RACK's reordering timer's deadline.
+ */
+enum tcp_rtx_kind {
+	TCP_RTX_RTO = 0, /* retransmission (or persist) timeout, RFC 6298 */
+	TCP_RTX_TLP,     /* probe timeout, RFC 8985 7.2 */
+	TCP_RTX_REO,     /* RACK reordering timeout, RFC 8985 6.3 */
+};
+static inline int tcp_rack_on(const struct tcb *tcb)
+{
+	return tcb->sack_ok && (ENV(tcb->st)->cfg.recovery & 1);
+}
+/* Record r was just delivered (cumulatively acknowledged or SACKed): RACK
+ * takes its send time (RFC 8985 6.2 step 2) and sees reordering (step 3). */
+void tcp_rack_delivered(struct tcb *tcb, const struct tcp_txrec *r);
+/* A D-SACK arrived: the reordering window grows (6.2 step 4). */
+void tcp_rack_dsack(struct tcb *tcb);
+/* Marks what RACK deems lost (6.2 step 5) and arms the reordering timer
+ * for what may soon be; returns 1 when something was marked. */
+int tcp_rack_detect(struct tcb *tcb);
+/* After new data went out or an ACK came: the probe timer replaces the
+ * retransmission timer when TLP may probe (7.2). */
+void tcp_tlp_schedule(struct tcb *tcb);
+/* After the retransmission timer was (re)armed: RACK's reordering timer,
+ * else the probe timer, takes its place when due sooner. */
+void tcp_rack_timers(struct tcb *tcb);
+/* The probe timer or the reordering timer expired. */
+void tcp_tlp_timeout(struct tcb *tcb);
+void tcp_rack_timeout(struct tcb *tcb);
+/* An ACK covering SND.UNA up to ack: whether the probe repaired a loss
+ * (7.4); called before recovery hears of the ACK. */
+void tcp_tlp_ack(struct tcb *tcb, uint32_t ack);
+/* Enters SACK recovery for a loss RACK or a probe found (tcp_recovery.c). */
+void tcp_recovery_rack_loss(struct tcb *tcb);
+/* A D-SACK showed one retransmission needless: when all of the last
+ * reduction's were, the reduction is undone (TCPDSACKUndo). */
+void tcp_recovery_dsack_undo(struct tcb *tcb, uint32_t end);
+
 /* SACK loss recovery is under way: RFC 6675 with PRR (RFC 6937). */
 static inline int tcp_sack_recovering(const struct tcb *tcb)
 {

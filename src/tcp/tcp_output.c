@@ -270,9 +270,13 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 	}
 	send_at(tcb, seq, len, flags);
 	tcp_snd_sent(tcb, seq, used);
-	/* RFC 6937: what recovery sends counts against PRR's budget. */
-	if (tcp_sack_recovering(tcb))
+	/* RFC 6937: what recovery sends counts against PRR's budget; each
+	 * retransmission is one a D-SACK may later show needless (undo). */
+	if (tcp_sack_recovering(tcb)) {
 		tcb->sender->prr_out += used;
+		if (seq_lt(seq, tcb->snd_max))
+			tcb->sender->undo_retrans++;
+	}
 	if (seq_gt(seq + used, tcb->snd_max))
 		tcb->snd_max = seq + used;
 	if (len)
@@ -362,6 +366,9 @@ void tcp_output(struct tcb *tcb)
 		tcb->snd_nxt += used;
 		sack_room = sack_room > used ? sack_room - used : 0;
 	}
+	/* RFC 8985 7.2: new data went out; a tail loss probe may watch it. */
+	if (tcb->rtx_kind == TCP_RTX_RTO && tcp_rack_on(tcb))
+		tcp_rack_timers(tcb);
 	/* Data waits behind the peer's window with nothing in flight: the
 	 * retransmission timer doubles as the persist timer (RFC 9293
 	 * 3.8.6.1), and its expiry sends a probe. */

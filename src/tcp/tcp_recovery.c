@@ -116,17 +116,27 @@ static void prr_ack(struct tcb *tcb)
 /* RFC 6675 5 step 4: recovery begins.  RecoveryPoint = HighData, ssthresh
  * from congestion control, the first hole is sent again (marked lost here,
  * sent by tcp_output), PRR starts (RFC 6937: RecoverFS = the flight). */
-static void sack_recovery_enter(struct tcb *tcb)
+static void sack_recovery_enter(struct tcb *tcb, enum tcp_cc_cause cause)
 {
 	struct tcp_sender *sd = tcb->sender;
-	struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_ENTER, CC_CAUSE_SACK);
+	struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_ENTER, cause);
+	/* What undo restores if D-SACKs show every retransmission needless. */
+	sd->prior_cwnd = tcb->cwnd;
+	sd->prior_ssthresh = tcb->ssthresh;
+	sd->undo_retrans = 0;
+	sd->undo_marker = tcb->snd_una;
+	sd->undo_on = 1;
+	sd->tlp_on = 0; /* RFC 8985 7.4: recovery takes over from the probe */
 	tcb->ssthresh = tcp_cc_ssthresh(tcb, &ev);
 	tcb->recover = tcb->snd_max;
 	tcb->ca_state = SYNACK_CA_RECOVERY;
 	tcb->limited_tx = 0;
 	STAT_INC(tcb->st, FastRetrans);
 	STAT_INC(tcb->st, TCPSACKRecovery);
-	if (tcp_snd_records(tcb) && !(tcp_snd_record(tcb, 0)->flags & TXREC_SACKED))
+	/* Entered by DupThresh: the first hole is the loss that says so.
+	 * RACK names its losses itself. */
+	if (cause == CC_CAUSE_SACK && tcp_snd_records(tcb) &&
+	    !(tcp_snd_record(tcb, 0)->flags & (TXREC_SACKED | TXREC_RETRANS)))
 		tcp_snd_mark(tcb, tcb->snd_una, tcb->snd_una + tcb->snd_mss, TXREC_LOST);
 	tcp_sack_update(tcb);
 	sd->recover_fs = tcp_cc_flight(tcb);
@@ -156,15 +166,51 @@ static void sack_ack(struct tcb *tcb, int sack_news)
 		tcb->sender->delivered = 0;
 		return;
 	}
+	/* RACK (RFC 8985 6.2) marks what time says is lost, beside IsLost. */
+	int rack_lost = tcp_rack_on(tcb) && tcp_rack_detect(tcb);
 	tcp_sack_update(tcb);
 	if (tcb->ca_state == SYNACK_CA_RECOVERY)
 		prr_ack(tcb);
-	else if (tcb->ca_state == SYNACK_CA_OPEN &&
-	         (tcb->dupacks >= ENV(tcb->st)->cfg.reordering || tcp_sack_head_lost(tcb)) &&
-	         seq_gt(tcb->snd_una, tcb->recover))
-		sack_recovery_enter(tcb);
+	else if (tcb->ca_state == SYNACK_CA_OPEN && seq_gt(tcb->snd_una, tcb->recover) &&
+	         !tcp_rack_on(tcb) &&
+	         (tcb->dupacks >= ENV(tcb->st)->cfg.reordering || tcp_sack_head_lost(tcb)))
+		sack_recovery_enter(tcb, CC_CAUSE_SACK);
+	else if (tcb->ca_state == SYNACK_CA_OPEN && rack_lost)
+		sack_recovery_enter(tcb, CC_CAUSE_RACK);
 	else
 		tcb->sender->delivered = 0;
+}
+
+void tcp_recovery_dsack_undo(struct tcb *tcb, uint32_t end)
+{
+	struct tcp_sender *sd = tcb->sender;
+	/* Only a duplicate of data sent since the reduction began can be
+	 * one of its retransmissions (Linux's tcp_check_dsack). */
+	if (!sd->undo_on || sd->undo_retrans == 0 || !seq_gt(end, sd->undo_marker))
+		return;
+	if (--sd->undo_retrans)
+		return;
+	/* Every retransmission of the reduction came back as a duplicate:
+	 * nothing was lost, the network duplicated or reordered (RFC 3708
+	 * 3.2, Linux's tcp_try_undo_dsack).  The window is restored. */
+	sd->undo_on = 0;
+	if (tcb->cwnd < sd->prior_cwnd)
+		tcb->cwnd = sd->prior_cwnd;
+	if (tcb->ssthresh < sd->prior_ssthresh)
+		tcb->ssthresh = sd->prior_ssthresh;
+	STAT_INC(tcb->st, TCPDSACKUndo);
+	if (tcb->ca_state == SYNACK_CA_RECOVERY) {
+		tcb->ca_state = SYNACK_CA_OPEN;
+		struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_EXIT, CC_CAUSE_NONE);
+		tcp_cc_event(tcb, &ev);
+	}
+}
+
+void tcp_recovery_rack_loss(struct tcb *tcb)
+{
+	tcp_sack_update(tcb);
+	if (tcb->ca_state == SYNACK_CA_OPEN)
+		sack_recovery_enter(tcb, CC_CAUSE_RACK);
 }
 
 void tcp_recovery_ack(struct tcb *tcb, const struct tcp_cc_ack *ack)
@@ -224,6 +270,7 @@ void tcp_recovery_dupack(struct tcb *tcb)
 		if (tcb->ca_state == SYNACK_CA_OPEN && tcb->dupacks < 3)
 			tcb->limited_tx = tcb->dupacks * tcb->snd_mss;
 		sack_ack(tcb, 1);
+		tcp_rack_timers(tcb);
 		return;
 	}
 	if (tcb->ca_state == SYNACK_CA_RECOVERY) {
@@ -273,6 +320,10 @@ void tcp_recovery_timeout(struct tcb *tcb)
 	tcb->dupacks = 0;
 	tcb->limited_tx = 0;
 	tcb->snd_nxt = tcb->snd_una;
+	if (tcb->sender) {
+		tcb->sender->tlp_on = 0;  /* RFC 8985 7.4: the episode ends */
+		tcb->sender->undo_on = 0; /* a timeout is not undone by D-SACK */
+	}
 	STAT_INC(tcb->st, Timeouts);
 	tcp_cc_event(tcb, &ev);
 }

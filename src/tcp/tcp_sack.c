@@ -12,6 +12,16 @@
  */
 #include "tcp/tcp.h"
 
+/* A D-SACK block [start, end) arrived (RFC 2883): RACK widens its
+ * reordering window (RFC 8985 6.2 step 4) and undo counts it. */
+static void tcp_sack_dsack(struct tcb *tcb, uint32_t start, uint32_t end)
+{
+	(void)start;
+	if (tcp_rack_on(tcb))
+		tcp_rack_dsack(tcb);
+	tcp_recovery_dsack_undo(tcb, end);
+}
+
 uint32_t tcp_sack_take(struct tcb *tcb, const struct wire_tcp_opts *o, uint32_t ack)
 {
 	struct tcp_layer *st = tcb->st;
@@ -26,11 +36,13 @@ uint32_t tcp_sack_take(struct tcb *tcb, const struct wire_tcp_opts *o, uint32_t 
 		 * below the cumulative ACK or inside the second block. */
 		if (i == 0 && seq_leq(end, ack)) {
 			STAT_INC(st, TCPDSACKRecv);
+			tcp_sack_dsack(tcb, start, end);
 			continue;
 		}
 		if (i == 0 && o->sack_count > 1 && seq_geq(start, o->sack[1].start) &&
 		    seq_leq(end, o->sack[1].end)) {
 			STAT_INC(st, TCPDSACKOfoRecv);
+			tcp_sack_dsack(tcb, start, end);
 			continue;
 		}
 		/* A block must lie within what we sent and the peer has not
@@ -56,6 +68,9 @@ void tcp_sack_update(struct tcb *tcb)
 	uint64_t bytes_above = (uint64_t)(dupthresh - 1) * tcb->snd_mss;
 	uint32_t sacked_segs = 0;
 	uint64_t sacked_above = 0;
+	/* With RACK, time decides what is lost (RFC 8985 6.2; as Linux,
+	 * the duplicate threshold then only shapes pipe). */
+	int rack = tcp_rack_on(tcb);
 	sd->sacked = sd->lost = sd->retrans_out = sd->pipe = 0;
 	for (uint32_t i = tcp_snd_records(tcb); i-- > 0;) {
 		struct tcp_txrec *r = tcp_snd_record(tcb, i);
@@ -64,11 +79,20 @@ void tcp_sack_update(struct tcb *tcb)
 			sacked_segs++;
 			continue;
 		}
+		/* Deemed lost (by IsLost or RACK) and not sent again since:
+		 * not in flight. */
+		if (r->flags & TXREC_LOST) {
+			sd->lost += r->len;
+			continue;
+		}
 		/* RFC 6675 4, IsLost: DupThresh discontiguous SACKed segments
 		 * above it, or more than (DupThresh - 1) * SMSS SACKed bytes. */
 		int lost = sacked_segs >= dupthresh || sacked_above > bytes_above;
-		if (lost && !(r->flags & TXREC_RETRANS))
+		if (lost && !(r->flags & TXREC_RETRANS) && !rack) {
 			r->flags |= TXREC_LOST;
+			sd->lost += r->len;
+			continue;
+		}
 		/* SetPipe: (a) in flight unless lost, (b) and once more when
 		 * sent again. */
 		if (!lost)
@@ -77,8 +101,6 @@ void tcp_sack_update(struct tcb *tcb)
 			sd->pipe += r->len;
 			sd->retrans_out += r->len;
 		}
-		if (r->flags & TXREC_LOST)
-			sd->lost += r->len;
 	}
 	sd->sacked = (uint32_t)sacked_above;
 }

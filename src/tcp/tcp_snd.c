@@ -194,8 +194,14 @@ int64_t tcp_snd_mark(struct tcb *tcb, uint32_t from, uint32_t to, uint8_t flag)
 	int64_t marked = 0;
 	for (; i < (uint32_t)end; i++) {
 		struct tcp_txrec *r = tcp_snd_record(tcb, i);
-		if (!(r->flags & flag))
+		if (!(r->flags & flag)) {
 			marked += r->len;
+			if (flag == TXREC_SACKED && tcp_rack_on(tcb))
+				tcp_rack_delivered(tcb, r);
+			/* SACKed: no longer lost, whatever was thought. */
+			if (flag == TXREC_SACKED)
+				r->flags &= (uint8_t)~TXREC_LOST;
+		}
 		r->flags |= flag;
 	}
 	return marked;
@@ -235,6 +241,9 @@ static void txq_trim(struct tcb *tcb)
 				}
 				break;
 			}
+			/* RACK (RFC 8985 6.2) learns from every delivery. */
+			if (tcp_rack_on(tcb) && !(r->flags & TXREC_SACKED))
+				tcp_rack_delivered(tcb, r);
 			q->head = (q->head + 1) & (q->cap - 1);
 			q->count--;
 		}
@@ -263,6 +272,8 @@ void tcp_snd_acked(struct tcb *tcb, uint32_t ack)
 	    .flight_before = tcb->snd_max - tcb->snd_una,
 	    .ca_state = tcb->ca_state,
 	};
+	if (tcp_rack_on(tcb))
+		tcp_tlp_ack(tcb, ack);
 	tcb->snd_una = ack;
 	txq_trim(tcb);
 	/* After a timeout snd_nxt went back; what the peer already has
@@ -281,10 +292,12 @@ void tcp_snd_acked(struct tcb *tcb, uint32_t ack)
 	 * starts only after it (tcp_cc_init). */
 	if (tcb->state != SYNACK_SYN_RECEIVED)
 		tcp_recovery_ack(tcb, &a);
-	if (tcb->snd_una == tcb->snd_max)
+	if (tcb->snd_una == tcb->snd_max) {
 		tcb->rtx_at = SYNACK_NEVER;
-	else
+	} else {
 		tcp_arm_rtx(tcb);
+		tcp_rack_timers(tcb);
+	}
 }
 
 int tcp_snd_new(struct tcb *tcb)
@@ -294,8 +307,10 @@ int tcp_snd_new(struct tcb *tcb)
 	struct tcp_sender *s = slab_alloc(&tcb->st->sender_slab);
 	if (!s)
 		return -ENOMEM;
-	/* The algorithm sets up its area (tcp_cc_init); no records yet. */
-	s->txq = NULL;
+	/* The algorithm sets up its area (tcp_cc_init); no records yet,
+	 * an empty scoreboard, no RACK or TLP state. */
+	memset((char *)s + offsetof(struct tcp_sender, txq), 0,
+	       sizeof(*s) - offsetof(struct tcp_sender, txq));
 	tcb->sender = s;
 	return 0;
 }

@@ -231,9 +231,17 @@ static void dsack_setting_off_sends_no_dsack(void)
 /* ------------------------------------------------------------------ */
 /* The sender: scoreboard, recovery, PRR.                               */
 
+static void rack_off(struct synack_config *cfg)
+{
+	cfg->recovery = 0;
+}
+
+/* A sender with SACK and RFC 6675's duplicate threshold alone: RACK-TLP
+ * off (at the scripts' zero RTT, RACK would deem every hole lost at the
+ * first SACK; its own tests below run with a real RTT). */
 static struct t *sender_with_sack(void)
 {
-	struct t *t = t_new();
+	struct t *t = new_with(rack_off);
 	t->peer_sack_ok = 1;
 	t_establish_active(t);
 	return t;
@@ -372,10 +380,13 @@ static void without_sack_newreno_repairs_one_hole_per_round_trip(void)
 	t_free(t);
 }
 
-/* RFC 6675 5.1: after a timeout what the peer SACKed is not sent again. */
+/* RFC 6675 5.1: after a timeout what the peer SACKed is not sent again
+ * (RACK-TLP off: its probe would come first). */
 static void timeout_skips_sacked_data(void)
 {
-	struct t *t = sender_with_sack();
+	struct t *t = new_with(rack_off);
+	t->peer_sack_ok = 1;
+	t_establish_active(t);
 	fill(t, 4, 4);
 	t_peer_sack(t, 1, S(1), S(3));
 	t_peer(t, ".", 1001, T_ISS + 1, 0);
@@ -390,6 +401,203 @@ static void timeout_skips_sacked_data(void)
 	t_expect_nothing(t);
 	t_peer(t, ".", 1001, S(4), 0);
 	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	t_free(t);
+}
+
+/* ------------------------------------------------------------------ */
+/* RACK-TLP (RFC 8985) and undo.                                        */
+
+/* An active open whose handshake took 20 ms: SRTT 20 ms, RTO 200 ms (the
+ * floor). */
+static struct t *sender_with_rtt(void)
+{
+	struct t *t = t_new();
+	t->peer_sack_ok = 1;
+	t_at(t, 0);
+	t_connect(t);
+	t_expect(t, "S", T_ISS, 0, 0);
+	t_at(t, 20);
+	t_peer(t, "S.", T_PEER_ISN, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	CHECK_EQ(info(t).srtt_us, 20000);
+	return t;
+}
+
+/*
+ * RFC 8985 7: the last segment of a flight is lost and nothing more will
+ * be sent.  The probe timeout (2 SRTT + the worst-case delayed ACK for a
+ * single outstanding segment, but never after the RTO would fire) sends
+ * the last segment again as a probe: no timeout, no collapse of cwnd.  Its
+ * ACK shows it repaired a loss (TCPLossProbeRecovery).
+ */
+static void tlp_probe_repairs_tail_loss_before_the_rto(void)
+{
+	struct t *t = sender_with_rtt();
+	fill(t, 4, 4);
+	t_at(t, 40);
+	t_peer(t, ".", 1001, S(3), 0); /* segments 0-2 arrived; 3 is lost */
+	t_expect_nothing(t);
+	t_at(t, 239);
+	t_expect_nothing(t);
+	t_at(t, 240);
+	t_expect(t, ".", S(3), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_counter(t, "TCPLossProbes", 1);
+	t_counter(t, "Timeouts", 0);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	CHECK(i.cwnd >= 10 * T_MSS);
+	t_at(t, 260);
+	t_peer(t, ".", 1001, S(4), 0);
+	t_counter(t, "TCPLossProbeRecovery", 1);
+	t_counter(t, "Timeouts", 0);
+	CHECK_EQ(info(t).ssthresh, 2 * T_MSS); /* the loss is answered */
+	t_free(t);
+}
+
+/* With several segments outstanding the probe comes after 2 SRTT, and
+ * sends new data when there is some. */
+static void tlp_probe_sends_new_data_after_two_srtt(void)
+{
+	struct t *t = sender_with_rtt();
+	fill(t, 20, 10);
+	t_at(t, 40);
+	t_peer(t, ".", 1001, S(2), 0);
+	/* cwnd grew by two: four new segments, then cwnd is full. */
+	for (int k = 10; k < 14; k++)
+		t_expect(t, ".", S(k), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_at(t, 79);
+	t_expect_nothing(t);
+	t_at(t, 80);
+	t_expect(t, ".", S(14), 1001, T_MSS); /* the probe: new data, beyond cwnd */
+	t_expect_nothing(t);
+	t_counter(t, "TCPLossProbes", 1);
+	t_drain(t);
+	t_free(t);
+}
+
+/*
+ * RFC 8985 6.2 and 6.3: segment 1 is SACKed 20 ms after all four went;
+ * segment 0, sent at the same time, is lost once RACK.rtt plus the
+ * reordering window (min_RTT / 4 = 5 ms) has passed since it was sent.
+ * At the SACK that is 5 ms away: the reordering timer waits for it, then
+ * recovery starts and segment 0 goes again.
+ */
+static void rack_reorder_timer_marks_the_hole_lost(void)
+{
+	struct t *t = sender_with_rtt();
+	fill(t, 4, 4);
+	t_at(t, 40);
+	t_peer_sack(t, 1, S(1), S(2));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect_nothing(t);
+	t_at(t, 44);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	t_at(t, 45);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_RECOVERY);
+	t_counter(t, "TCPSACKRecovery", 1);
+	t_counter(t, "Timeouts", 0);
+	t_free(t);
+}
+
+/* The same SACK, then segment 0's ACK 3 ms later, within the reordering
+ * window: nothing was lost, nothing goes again, and the reordering is
+ * seen (TCPSACKReorder). */
+static void rack_reordering_within_the_window_sends_nothing(void)
+{
+	struct t *t = sender_with_rtt();
+	fill(t, 4, 4);
+	t_at(t, 40);
+	t_peer_sack(t, 1, S(1), S(2));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_at(t, 43);
+	t_peer(t, ".", 1001, S(4), 0);
+	t_at(t, 300);
+	t_expect_nothing(t);
+	t_counter(t, "TCPSACKReorder", 1);
+	t_counter(t, "RetransSegs", 0);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	t_free(t);
+}
+
+/* With recovery = 0 there is no RACK and no probe: the same SACK waits
+ * for the duplicate ACK threshold or the RTO. */
+static void recovery_setting_off_leaves_rack_tlp_out(void)
+{
+	struct t *t = new_with(rack_off);
+	t->peer_sack_ok = 1;
+	t_at(t, 0);
+	t_connect(t);
+	t_expect(t, "S", T_ISS, 0, 0);
+	t_at(t, 20);
+	t_peer(t, "S.", T_PEER_ISN, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	fill(t, 4, 4);
+	t_at(t, 40);
+	t_peer_sack(t, 1, S(1), S(2));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_at(t, 219);
+	t_expect_nothing(t);
+	t_at(t, 220);
+	t_expect(t, ".", S(0), 1001, T_MSS); /* the RTO */
+	t_counter(t, "Timeouts", 1);
+	t_counter(t, "TCPLossProbes", 0);
+	t_drain(t);
+	t_free(t);
+}
+
+/*
+ * Undo (RFC 3708 3.2 as Linux's tcp_try_undo_dsack): segment 0 was only
+ * delayed.  Three SACKs start recovery and send it again; then the
+ * original arrives, everything is acknowledged, and the retransmission
+ * comes back as a D-SACK: the reduction was needless and is undone.
+ */
+static void dsack_of_every_retransmission_undoes_the_reduction(void)
+{
+	struct t *t = sender_with_sack();
+	fill(t, 10, 10);
+	uint32_t cwnd_before = info(t).cwnd, ssthresh_before = info(t).ssthresh;
+	t_peer_sack(t, 1, S(1), S(2));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_peer_sack(t, 1, S(1), S(3));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_peer_sack(t, 1, S(1), S(4));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_peer(t, ".", 1001, S(10), 0);
+	CHECK_EQ(info(t).cwnd, 5 * T_MSS);
+	t_peer_sack(t, 1, S(0), S(1));
+	t_peer(t, ".", 1001, S(10), 0);
+	t_counter(t, "TCPDSACKRecv", 1);
+	t_counter(t, "TCPDSACKUndo", 1);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.cwnd, cwnd_before);
+	CHECK_EQ(i.ssthresh, ssthresh_before);
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	t_free(t);
+}
+
+/* A D-SACK of data from before the reduction (the network's own
+ * duplicate) undoes nothing. */
+static void dsack_of_older_data_undoes_nothing(void)
+{
+	struct t *t = sender_with_sack();
+	fill(t, 12, 10);
+	t_peer(t, ".", 1001, S(2), 0);
+	t_drain(t);
+	t_peer_sack(t, 3, S(3), S(4), S(5), S(6), S(7), S(8));
+	t_peer(t, ".", 1001, S(2), 0);
+	t_drain(t);
+	t_peer_sack(t, 1, S(0), S(1)); /* below the recovery's start */
+	t_peer(t, ".", 1001, S(2), 0);
+	t_counter(t, "TCPDSACKRecv", 1);
+	t_counter(t, "TCPDSACKUndo", 0);
+	t_drain(t);
 	t_free(t);
 }
 
@@ -408,5 +616,12 @@ int main(void)
 	RUN(prr_sends_at_worked_points);
 	RUN(without_sack_newreno_repairs_one_hole_per_round_trip);
 	RUN(timeout_skips_sacked_data);
+	RUN(tlp_probe_repairs_tail_loss_before_the_rto);
+	RUN(tlp_probe_sends_new_data_after_two_srtt);
+	RUN(rack_reorder_timer_marks_the_hole_lost);
+	RUN(rack_reordering_within_the_window_sends_nothing);
+	RUN(recovery_setting_off_leaves_rack_tlp_out);
+	RUN(dsack_of_every_retransmission_undoes_the_reduction);
+	RUN(dsack_of_older_data_undoes_nothing);
 	return check_summary("test_sack");
 }
