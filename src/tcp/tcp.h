@@ -816,7 +816,11 @@ struct tcp_sender {
 	uint64_t rack_xmit_ts;
 	uint32_t rack_end_seq, rack_rtt, rack_min_rtt;
 	uint8_t rack_reordering_seen, rack_reo_wnd_mult;
-	uint8_t rack_valid;  /* rack_xmit_ts and rack_end_seq hold a delivery */
+	uint8_t rack_valid; /* rack_xmit_ts and rack_end_seq hold a delivery */
+	/* RACK.fack (the highest end delivered) now and before the ACK
+	 * being processed, for reordering detection (6.2 step 3). */
+	uint32_t rack_fack, rack_fack_prior;
+	uint8_t rack_fack_valid, rack_prior_valid;
 	uint8_t tlp_retrans; /* the probe in flight sent old data again (TLP.is_retrans) */
 	uint8_t tlp_dsack;   /* a D-SACK came during the probe's episode */
 	uint32_t rack_dsack_round;
@@ -905,6 +909,13 @@ static inline int tcp_rack_on(const struct tcb *tcb)
 /* Record r was just delivered (cumulatively acknowledged or SACKed): RACK
  * takes its send time (RFC 8985 6.2 step 2) and sees reordering (step 3). */
 void tcp_rack_delivered(struct tcb *tcb, const struct tcp_txrec *r);
+/* An ACK begins to be processed: what it delivers is compared with what
+ * was delivered before it (6.2 step 3). */
+static inline void tcp_rack_ack_begin(struct tcb *tcb)
+{
+	tcb->sender->rack_fack_prior = tcb->sender->rack_fack;
+	tcb->sender->rack_prior_valid = tcb->sender->rack_fack_valid;
+}
 /* A D-SACK arrived: the reordering window grows (6.2 step 4). */
 void tcp_rack_dsack(struct tcb *tcb);
 /* Marks what RACK deems lost (6.2 step 5) and arms the reordering timer

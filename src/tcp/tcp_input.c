@@ -554,6 +554,7 @@ static struct tcp_verdict check_ack(struct tcb *tcb, struct tcp_rx *s)
 	 * ACK's cumulative part and recovery see it (RFC 6675 5). */
 	uint32_t sacked = 0;
 	if (tcb->sack_ok && tcb->sender) {
+		tcp_rack_ack_begin(tcb);
 		if (s->w->opts.sack_count)
 			sacked = tcp_sack_take(tcb, &s->w->opts, s->ack);
 		tcb->sender->delivered = sacked;

@@ -42,12 +42,17 @@ void tcp_rack_delivered(struct tcb *tcb, const struct tcp_txrec *r)
 		return;
 	if (!(r->flags & TXREC_RETRANS) && (sd->rack_min_rtt == 0 || rtt < sd->rack_min_rtt))
 		sd->rack_min_rtt = rtt ? rtt : 1;
-	/* Step 3: delivered now, sent before what was delivered already:
-	 * the network reordered (a retransmission proves nothing). */
-	if (!(r->flags & TXREC_RETRANS) && sd->rack_valid && seq_lt(end, sd->rack_end_seq) &&
-	    !sd->rack_reordering_seen) {
+	/* Step 3: delivered now, below what an earlier ACK delivered
+	 * already: the network reordered (a retransmission proves nothing;
+	 * one ACK's own deliveries count as in ascending order). */
+	if (!(r->flags & TXREC_RETRANS) && sd->rack_prior_valid &&
+	    seq_lt(end, sd->rack_fack_prior) && !sd->rack_reordering_seen) {
 		sd->rack_reordering_seen = 1;
 		STAT_INC(tcb->st, TCPSACKReorder);
+	}
+	if (!sd->rack_fack_valid || seq_gt(end, sd->rack_fack)) {
+		sd->rack_fack = end;
+		sd->rack_fack_valid = 1;
 	}
 	if (!sd->rack_valid || sent_after(r->xmit_at, end, sd->rack_xmit_ts, sd->rack_end_seq)) {
 		sd->rack_valid = 1;
@@ -153,6 +158,9 @@ void tcp_tlp_schedule(struct tcb *tcb)
 	if (!tcp_rack_on(tcb) || tcb->snd_una == tcb->snd_max || !tcb->srtt_us || sd->tlp_on ||
 	    tcb->ca_state != SYNACK_CA_OPEN || tcb->rtx_kind == TCP_RTX_REO ||
 	    tcb->rtx_at == SYNACK_NEVER || tcb->opts.user_timeout_ms)
+		return;
+	/* A lone FIN outstanding: a probe would only be the FIN again. */
+	if (tcb->fin_queued && tcb->snd_una == tcp_fin_seq(tcb))
 		return;
 	uint64_t now = ENV(tcb->st)->now;
 	uint64_t pto = 2ull * tcb->srtt_us;

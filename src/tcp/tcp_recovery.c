@@ -166,9 +166,12 @@ static void sack_ack(struct tcb *tcb, int sack_news)
 		tcb->sender->delivered = 0;
 		return;
 	}
-	/* RACK (RFC 8985 6.2) marks what time says is lost, beside IsLost. */
-	int rack_lost = tcp_rack_on(tcb) && tcp_rack_detect(tcb);
+	/* RACK (RFC 8985 6.2) marks what time says is lost, with the sums
+	 * of this ACK (its reordering window depends on what is SACKed). */
 	tcp_sack_update(tcb);
+	int rack_lost = tcp_rack_on(tcb) && tcp_rack_detect(tcb);
+	if (rack_lost)
+		tcp_sack_update(tcb);
 	if (tcb->ca_state == SYNACK_CA_RECOVERY)
 		prr_ack(tcb);
 	else if (tcb->ca_state == SYNACK_CA_OPEN && seq_gt(tcb->snd_una, tcb->recover) &&
