@@ -289,10 +289,11 @@ static void segment_label(const struct synack_trace *tr, int sender, struct iss_
 		return;
 	if (tr->flags & SYNACK_TH_ACK)
 		n += snprintf(buf + n, len - (size_t)n, " ack %lu", (unsigned long)ack);
-	if ((size_t)n < len)
-		n += snprintf(buf + n, len - (size_t)n, " win %lu", (unsigned long)tr->win);
 	/* SACK blocks in tcpdump's notation, relative like the ack they go
-	 * with: "sack 2 {3001:4001}{5001:6001}". */
+	 * with: "sack 2 {3001:4001}{5001:6001}"; they take the window's
+	 * place in the lane (--json has both). */
+	if ((size_t)n < len && !tr->sack_count)
+		n += snprintf(buf + n, len - (size_t)n, " win %lu", (unsigned long)tr->win);
 	if (tr->sack_count && (size_t)n < len)
 		n += snprintf(buf + n, len - (size_t)n, " sack %u ", (unsigned)tr->sack_count);
 	for (unsigned i = 0; i < tr->sack_count && i < 4 && (size_t)n < len; i++) {
@@ -323,18 +324,23 @@ static void draw_arrow(struct line *l, int from_client, const char *label, int l
 		 * a field name whose value went with them, rather than show a
 		 * number cut short ("win 655" for "win 65535"). */
 		n = LANE_WIDTH - 8;
-		while (n > 0 && label[n] != ' ')
-			n--;
-		if (n >= 4 && (strncmp(label + n - 4, " win", 4) == 0 ||
-		               strncmp(label + n - 4, " ack", 4) == 0))
-			n -= 4;
-		/* SACK blocks go whole or not at all: no "sack 2" without them. */
-		for (int k = n - 5; k >= 0; k--)
-			if (strncmp(label + k, " sack", 5) == 0) {
-				if (!memchr(label + k, '{', (size_t)(n - k)))
-					n = k;
-				break;
-			}
+		/* Within SACK blocks, cut after the last whole block that fits
+		 * (the count says how many there were). */
+		const char *sack = strstr(label, " sack ");
+		int cut = n;
+		while (sack && cut > sack - label && label[cut - 1] != '}')
+			cut--;
+		if (sack && cut > sack - label + 6) {
+			n = cut;
+		} else {
+			if (sack)
+				n = (int)(sack - label); /* no "sack 2" without a block */
+			while (n > 0 && label[n] != ' ')
+				n--;
+			if (n >= 4 && (strncmp(label + n - 4, " win", 4) == 0 ||
+			               strncmp(label + n - 4, " ack", 4) == 0))
+				n -= 4;
+		}
 		if (n <= 0)
 			n = LANE_WIDTH - 8;
 	}

@@ -45,6 +45,8 @@ static const struct expect EXPECT[] = {
      LISTENER "; LISTEN>SYN_RECEIVED>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>CLOSED"},
     {"zero-window", ACTIVE_CLIENT, PASSIVE_SERVER},
     {"retransmit", ACTIVE_CLIENT, PASSIVE_SERVER},
+    {"sack-recovery", ACTIVE_CLIENT, PASSIVE_SERVER},
+    {"tail-loss", ACTIVE_CLIENT, PASSIVE_SERVER},
 };
 
 #define NEXPECT (sizeof(EXPECT) / sizeof(EXPECT[0]))
