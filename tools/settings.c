@@ -64,6 +64,7 @@ static const struct setting SETTINGS[] = {
     NUMBER(dsack),
     NUMBER(reordering),
     NUMBER(recovery),
+    NUMBER(frto),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

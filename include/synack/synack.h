@@ -166,6 +166,11 @@ struct synack_config {
 	 * bit 1 (value 1) = RACK-TLP (RFC 8985) on connections with SACK
 	 * (0..1, default 1). */
 	uint32_t recovery;
+	/* frto: F-RTO (RFC 5682) detects a spurious retransmission timeout
+	 * and undoes it, Linux's tcp_frto: 0 off, 1 or 2 on (2, Linux's
+	 * default, its SACK-enhanced form; both are that here, on
+	 * connections with SACK) (default 2). */
+	uint32_t frto;
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */

@@ -70,6 +70,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->dsack = 1;
 	cfg->reordering = 3;
 	cfg->recovery = 1;
+	cfg->frto = 2;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -183,6 +184,7 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	              "reordering: %u is outside 1..300", cfg->reordering);
 	CHECK_SETTING(cfg->recovery <= 1, "recovery: %u is not 0 or 1 (bit 1: RACK-TLP)",
 	              cfg->recovery);
+	CHECK_SETTING(cfg->frto <= 2, "frto: %u is not 0 (off), 1 or 2 (F-RTO)", cfg->frto);
 	return 0;
 }
 

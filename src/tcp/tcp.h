@@ -835,6 +835,12 @@ struct tcp_sender {
 	uint32_t prior_cwnd, prior_ssthresh, undo_retrans;
 	uint32_t undo_marker; /* SND.UNA when the reduction began */
 	uint8_t undo_on;
+	/* F-RTO (RFC 5682 3): 1 after a first timeout, 2 once its first ACK
+	 * sent new data; frto_orig: an ACK delivered data sent before the
+	 * timeout and never sent again (frto_at), which the timeout's
+	 * retransmission cannot explain. */
+	uint8_t frto, frto_orig;
+	uint64_t frto_at;
 };
 /* Records held, and the i-th oldest (i < tcp_snd_records). */
 static inline uint32_t tcp_snd_records(const struct tcb *tcb)
@@ -938,6 +944,14 @@ void tcp_recovery_rack_loss(struct tcb *tcb);
 /* A D-SACK showed one retransmission needless: when all of the last
  * reduction's were, the reduction is undone (TCPDSACKUndo). */
 void tcp_recovery_dsack_undo(struct tcb *tcb, uint32_t end);
+
+/* Record r was just delivered: during F-RTO, whether it is an original
+ * that the timeout's retransmissions do not explain (tcp_recovery.c). */
+static inline void tcp_frto_delivered(struct tcb *tcb, const struct tcp_txrec *r)
+{
+	if (tcb->sender->frto && !(r->flags & TXREC_RETRANS) && r->xmit_at < tcb->sender->frto_at)
+		tcb->sender->frto_orig = 1;
+}
 
 /* SACK loss recovery is under way: RFC 6675 with PRR (RFC 6937). */
 static inline int tcp_sack_recovering(const struct tcb *tcb)

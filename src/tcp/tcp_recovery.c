@@ -216,6 +216,63 @@ void tcp_recovery_rack_loss(struct tcb *tcb)
 		sack_recovery_enter(tcb, CC_CAUSE_RACK);
 }
 
+/*
+ * F-RTO (RFC 5682 3, SACK-enhanced as Linux's tcp_frto = 2): after a
+ * first timeout only the first segment went again.  An ACK that delivers
+ * data sent before the timeout and never sent again shows the timeout
+ * spurious: the segments were delayed, not lost, and the reduction is
+ * undone (TCPSpuriousRTOs).  The first ACK that only covers the
+ * retransmission sends new data instead of more old data (step 2b), so
+ * that the next ACK can tell; a duplicate ACK (step 3a) says the loss was
+ * real and go-back-N goes on.  Returns 1 when the ACK was taken here.
+ */
+static int frto_ack(struct tcb *tcb)
+{
+	struct tcp_sender *sd = tcb->sender;
+	if (sd->frto_orig) {
+		sd->frto = sd->frto_orig = 0;
+		if (tcb->cwnd < sd->prior_cwnd)
+			tcb->cwnd = sd->prior_cwnd;
+		if (tcb->ssthresh < sd->prior_ssthresh)
+			tcb->ssthresh = sd->prior_ssthresh;
+		tcb->ca_state = SYNACK_CA_OPEN;
+		tcb->snd_nxt = tcb->snd_max;
+		STAT_INC(tcb->st, TCPSpuriousRTOs);
+		struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_EXIT, CC_CAUSE_NONE);
+		tcp_cc_event(tcb, &ev);
+		return 1;
+	}
+	if (sd->frto == 1 && seq_lt(tcb->snd_una, tcb->recover)) {
+		/* Step 2b: up to two new segments, outside cwnd (whose
+		 * window still counts the old flight), not the rest of the
+		 * old data. */
+		uint32_t data_end = tcp_fin_seq(tcb), sent = 0;
+		for (int k = 0; k < 2; k++) {
+			uint32_t wnd_end = tcb->snd_una + tcb->snd_wnd;
+			uint32_t n = seq_lt(tcb->snd_max, data_end) ? data_end - tcb->snd_max : 0;
+			uint32_t room = seq_gt(wnd_end, tcb->snd_max) ? wnd_end - tcb->snd_max : 0;
+			n = n < room ? n : room;
+			n = n < tcb->snd_mss ? n : tcb->snd_mss;
+			if (n == 0)
+				break;
+			sent += tcp_retransmit_at(tcb, tcb->snd_max, n);
+		}
+		if (sent) {
+			sd->frto = 2;
+			tcb->snd_nxt = tcb->snd_max;
+			return 0;
+		}
+	}
+	/* Nothing new could go, or the ACK after the new data neither
+	 * proved the timeout spurious nor was a duplicate: go-back-N. */
+	if (sd->frto == 2)
+		tcb->snd_nxt = tcb->snd_una;
+	sd->frto = 0;
+	if (seq_lt(tcb->snd_nxt, tcb->snd_una))
+		tcb->snd_nxt = tcb->snd_una;
+	return 0;
+}
+
 void tcp_recovery_ack(struct tcb *tcb, const struct tcp_cc_ack *ack)
 {
 	/* An ACK of new data ends a run of duplicates (RFC 5681 3.2). */
@@ -225,6 +282,10 @@ void tcp_recovery_ack(struct tcb *tcb, const struct tcp_cc_ack *ack)
 		int news = tcb->sender->delivered != 0;
 		tcb->sender->delivered += ack->acked;
 		sack_ack(tcb, news);
+		tcp_cc_ack(tcb, ack);
+		return;
+	}
+	if (tcb->ca_state == SYNACK_CA_LOSS && tcb->sender && tcb->sender->frto && frto_ack(tcb)) {
 		tcp_cc_ack(tcb, ack);
 		return;
 	}
@@ -266,6 +327,18 @@ static void fast_retransmit(struct tcb *tcb)
 
 void tcp_recovery_dupack(struct tcb *tcb)
 {
+	if (tcb->ca_state == SYNACK_CA_LOSS && tcb->sender && tcb->sender->frto) {
+		struct tcp_sender *sd = tcb->sender;
+		if (sd->frto_orig) {
+			(void)frto_ack(tcb); /* a SACK of an original: spurious */
+			return;
+		}
+		/* RFC 5682 3 step 3a: a duplicate ACK, the loss was real;
+		 * go-back-N resumes from SND.UNA. */
+		sd->frto = 0;
+		tcb->snd_nxt = tcb->snd_una;
+		return;
+	}
 	if (tcb->sack_ok && tcb->ca_state != SYNACK_CA_LOSS) {
 		if (tcb->ca_state == SYNACK_CA_OPEN && tcb->dupacks < 255)
 			tcb->dupacks++;
@@ -315,6 +388,21 @@ void tcp_recovery_timeout(struct tcb *tcb)
 	 * Everything after snd_una is sent again (go-back-N) in slow start.
 	 * Called before the timeout is counted in backoff. */
 	struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RTO, CC_CAUSE_RTO);
+	/* F-RTO (RFC 5682 3 step 1) watches a first timeout with SACK: what
+	 * it would undo is kept. */
+	if (tcb->sender) {
+		struct tcp_sender *sd = tcb->sender;
+		sd->frto = tcb->backoff == 0 && tcb->sack_ok && ENV(tcb->st)->cfg.frto &&
+		                   tcb->ca_state != SYNACK_CA_LOSS
+		               ? 1
+		               : 0;
+		sd->frto_orig = 0;
+		sd->frto_at = ENV(tcb->st)->now;
+		if (sd->frto) {
+			sd->prior_cwnd = tcb->cwnd;
+			sd->prior_ssthresh = tcb->ssthresh;
+		}
+	}
 	if (tcb->backoff == 0)
 		tcb->ssthresh = tcp_cc_ssthresh(tcb, &ev);
 	tcb->cwnd = tcb->snd_mss;

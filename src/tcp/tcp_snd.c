@@ -198,6 +198,8 @@ int64_t tcp_snd_mark(struct tcb *tcb, uint32_t from, uint32_t to, uint8_t flag)
 			marked += r->len;
 			if (flag == TXREC_SACKED && tcp_rack_on(tcb))
 				tcp_rack_delivered(tcb, r);
+			if (flag == TXREC_SACKED)
+				tcp_frto_delivered(tcb, r);
 			/* SACKed: no longer lost, whatever was thought. */
 			if (flag == TXREC_SACKED)
 				r->flags &= (uint8_t)~TXREC_LOST;
@@ -241,9 +243,13 @@ static void txq_trim(struct tcb *tcb)
 				}
 				break;
 			}
-			/* RACK (RFC 8985 6.2) learns from every delivery. */
-			if (tcp_rack_on(tcb) && !(r->flags & TXREC_SACKED))
-				tcp_rack_delivered(tcb, r);
+			/* RACK (RFC 8985 6.2) and F-RTO learn from every
+			 * delivery. */
+			if (!(r->flags & TXREC_SACKED)) {
+				if (tcp_rack_on(tcb))
+					tcp_rack_delivered(tcb, r);
+				tcp_frto_delivered(tcb, r);
+			}
 			q->head = (q->head + 1) & (q->cap - 1);
 			q->count--;
 		}

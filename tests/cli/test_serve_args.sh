@@ -94,7 +94,7 @@ done
 
 # Stack settings: --set NAME=VALUE and the named flags (issue 17, item 6).
 usage_error serve "${good[@]}" --app http --set foo=1
-says "^synack serve: --set: unknown setting 'foo' \(the settings are: mtu, ttl, time_wait_ms, .*, invalid_ratelimit_ms, ipfrag_high_thresh, ipfrag_time_ms, ipfrag_max_frags, sack, dsack, reordering, recovery\)$"
+says "^synack serve: --set: unknown setting 'foo' \(the settings are: mtu, ttl, time_wait_ms, .*, invalid_ratelimit_ms, ipfrag_high_thresh, ipfrag_time_ms, ipfrag_max_frags, sack, dsack, reordering, recovery, frto\)$"
 usage_error serve "${good[@]}" --app http --set time_wait_ms=0
 says '^synack serve: time_wait_ms: 0 is outside 1\.\.3600000$'
 usage_error serve "${good[@]}" --app http --set time_wait_ms=5x

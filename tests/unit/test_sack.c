@@ -601,6 +601,117 @@ static void dsack_of_older_data_undoes_nothing(void)
 	t_free(t);
 }
 
+/* sender_with_rtt with RACK-TLP off, so that the RTO is what fires. */
+static struct t *sender_with_rtt_no_rack(void)
+{
+	struct t *t = new_with(rack_off);
+	t->peer_sack_ok = 1;
+	t_at(t, 0);
+	t_connect(t);
+	t_expect(t, "S", T_ISS, 0, 0);
+	t_at(t, 20);
+	t_peer(t, "S.", T_PEER_ISN, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	return t;
+}
+
+/*
+ * F-RTO (RFC 5682 3): the flight was only delayed.  The timeout sends
+ * segment 0 again; the ACK that comes back covers segments 1-3 too, which
+ * were sent before the timeout and never again: the timeout was spurious,
+ * and cwnd and ssthresh come back (TCPSpuriousRTOs).
+ */
+static void frto_undoes_a_spurious_timeout(void)
+{
+	struct t *t = sender_with_rtt_no_rack();
+	fill(t, 4, 4);
+	uint32_t cwnd_before = info(t).cwnd, ssthresh_before = info(t).ssthresh;
+	t_at(t, 220);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).cwnd, T_MSS);
+	t_at(t, 230);
+	t_peer(t, ".", 1001, S(4), 0);
+	t_counter(t, "TCPSpuriousRTOs", 1);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	CHECK(i.cwnd >= cwnd_before);
+	CHECK_EQ(i.ssthresh, ssthresh_before);
+	t_free(t);
+}
+
+/* The loss was real: the ACK of the retransmission covers nothing sent
+ * before the timeout, so go-back-N goes on in slow start, nothing undone. */
+static void frto_keeps_a_real_timeout(void)
+{
+	struct t *t = sender_with_rtt_no_rack();
+	fill(t, 4, 4);
+	t_at(t, 220);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_at(t, 240);
+	t_peer(t, ".", 1001, S(1), 0);
+	t_expect(t, ".", S(1), 1001, T_MSS);
+	t_expect(t, ".", S(2), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_counter(t, "TCPSpuriousRTOs", 0);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_LOSS);
+	t_drain(t);
+	t_free(t);
+}
+
+/* RFC 5682 3 step 2b: the first ACK after the timeout covers only the
+ * retransmission, so two new segments go (outside cwnd) instead of more
+ * old data; the duplicate ACK they draw (with a SACK of them) says the
+ * loss was real (step 3a), and go-back-N resumes at SND.UNA. */
+static void frto_sends_new_data_then_goes_back(void)
+{
+	struct t *t = sender_with_rtt_no_rack();
+	fill(t, 12, 10);
+	t_at(t, 220);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_at(t, 240);
+	t_peer(t, ".", 1001, S(1), 0);
+	t_expect(t, ".", S(10), 1001, T_MSS);
+	t_expect(t, ".", S(11), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_at(t, 260);
+	t_peer_sack(t, 1, S(10), S(12));
+	t_peer(t, ".", 1001, S(1), 0);
+	t_expect(t, ".", S(1), 1001, T_MSS);
+	t_expect(t, ".", S(2), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_counter(t, "TCPSpuriousRTOs", 0);
+	t_drain(t);
+	t_free(t);
+}
+
+static void frto_off(struct synack_config *cfg)
+{
+	cfg->recovery = 0;
+	cfg->frto = 0;
+}
+
+/* frto = 0: the same delayed flight's timeout stands. */
+static void frto_setting_off_undoes_nothing(void)
+{
+	struct t *t = new_with(frto_off);
+	t->peer_sack_ok = 1;
+	t_at(t, 0);
+	t_connect(t);
+	t_expect(t, "S", T_ISS, 0, 0);
+	t_at(t, 20);
+	t_peer(t, "S.", T_PEER_ISN, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	fill(t, 4, 4);
+	t_at(t, 220);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_at(t, 230);
+	t_peer(t, ".", 1001, S(4), 0);
+	t_counter(t, "TCPSpuriousRTOs", 0);
+	CHECK(info(t).cwnd < 4 * T_MSS);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(syn_offers_sack_and_peer_sack_ok_turns_it_on);
@@ -623,5 +734,9 @@ int main(void)
 	RUN(recovery_setting_off_leaves_rack_tlp_out);
 	RUN(dsack_of_every_retransmission_undoes_the_reduction);
 	RUN(dsack_of_older_data_undoes_nothing);
+	RUN(frto_undoes_a_spurious_timeout);
+	RUN(frto_keeps_a_real_timeout);
+	RUN(frto_sends_new_data_then_goes_back);
+	RUN(frto_setting_off_undoes_nothing);
 	return check_summary("test_sack");
 }
