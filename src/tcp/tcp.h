@@ -840,6 +840,7 @@ struct tcp_sender {
 	 * timeout and never sent again (frto_at), which the timeout's
 	 * retransmission cannot explain. */
 	uint8_t frto, frto_orig;
+	uint8_t frto_new; /* step 2b's new segments wait for tcp_output */
 	uint64_t frto_at;
 };
 /* Records held, and the i-th oldest (i < tcp_snd_records). */
@@ -952,6 +953,10 @@ static inline void tcp_frto_delivered(struct tcb *tcb, const struct tcp_txrec *r
 	if (tcb->sender->frto && !(r->flags & TXREC_RETRANS) && r->xmit_at < tcb->sender->frto_at)
 		tcb->sender->frto_orig = 1;
 }
+
+/* F-RTO's new segments (RFC 5682 3 step 2b), sent by tcp_output once the
+ * ACK that asked for them has set the window. */
+void tcp_frto_output(struct tcb *tcb);
 
 /* SACK loss recovery is under way: RFC 6675 with PRR (RFC 6937). */
 static inline int tcp_sack_recovering(const struct tcb *tcb)

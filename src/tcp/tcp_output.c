@@ -320,6 +320,8 @@ void tcp_output(struct tcb *tcb)
 	 * first; new data then gets what cwnd - pipe leaves, not the
 	 * window counted from SND.UNA. */
 	int sack_rec = tcp_sack_recovering(tcb);
+	if (tcb->ca_state == SYNACK_CA_LOSS && tcb->sender && tcb->sender->frto_new)
+		tcp_frto_output(tcb);
 	uint32_t sack_room = sack_rec ? tcp_sack_output(tcb) : 0;
 	for (;;) {
 		/* After a timeout with SACK (RFC 6675 5.1): what the peer

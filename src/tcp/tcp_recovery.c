@@ -230,7 +230,7 @@ static int frto_ack(struct tcb *tcb)
 {
 	struct tcp_sender *sd = tcb->sender;
 	if (sd->frto_orig) {
-		sd->frto = sd->frto_orig = 0;
+		sd->frto = sd->frto_orig = sd->frto_new = 0;
 		if (tcb->cwnd < sd->prior_cwnd)
 			tcb->cwnd = sd->prior_cwnd;
 		if (tcb->ssthresh < sd->prior_ssthresh)
@@ -242,26 +242,15 @@ static int frto_ack(struct tcb *tcb)
 		tcp_cc_event(tcb, &ev);
 		return 1;
 	}
-	if (sd->frto == 1 && seq_lt(tcb->snd_una, tcb->recover)) {
-		/* Step 2b: up to two new segments, outside cwnd (whose
-		 * window still counts the old flight), not the rest of the
-		 * old data. */
-		uint32_t data_end = tcp_fin_seq(tcb), sent = 0;
-		for (int k = 0; k < 2; k++) {
-			uint32_t wnd_end = tcb->snd_una + tcb->snd_wnd;
-			uint32_t n = seq_lt(tcb->snd_max, data_end) ? data_end - tcb->snd_max : 0;
-			uint32_t room = seq_gt(wnd_end, tcb->snd_max) ? wnd_end - tcb->snd_max : 0;
-			n = n < room ? n : room;
-			n = n < tcb->snd_mss ? n : tcb->snd_mss;
-			if (n == 0)
-				break;
-			sent += tcp_retransmit_at(tcb, tcb->snd_max, n);
-		}
-		if (sent) {
-			sd->frto = 2;
-			tcb->snd_nxt = tcb->snd_max;
-			return 0;
-		}
+	if (sd->frto == 1 && seq_lt(tcb->snd_una, tcb->recover) &&
+	    seq_lt(tcb->snd_max, tcp_fin_seq(tcb))) {
+		/* Step 2b: up to two new segments, not the rest of the old
+		 * data; tcp_output sends them once the ACK's window is taken
+		 * (tcp_frto_output). */
+		sd->frto = 2;
+		sd->frto_new = 1;
+		tcb->snd_nxt = tcb->snd_max;
+		return 0;
 	}
 	/* Nothing new could go, or the ACK after the new data neither
 	 * proved the timeout spurious nor was a duplicate: go-back-N. */
@@ -271,6 +260,32 @@ static int frto_ack(struct tcb *tcb)
 	if (seq_lt(tcb->snd_nxt, tcb->snd_una))
 		tcb->snd_nxt = tcb->snd_una;
 	return 0;
+}
+
+void tcp_frto_output(struct tcb *tcb)
+{
+	struct tcp_sender *sd = tcb->sender;
+	uint32_t data_end = tcp_fin_seq(tcb), sent = 0;
+	sd->frto_new = 0;
+	/* RFC 5682 3 step 2b: two new segments within the peer's window but
+	 * outside cwnd, whose window from SND.UNA still counts the old
+	 * flight. */
+	for (int k = 0; k < 2; k++) {
+		uint32_t wnd_end = tcb->snd_una + tcb->snd_wnd;
+		uint32_t n = seq_lt(tcb->snd_max, data_end) ? data_end - tcb->snd_max : 0;
+		uint32_t room = seq_gt(wnd_end, tcb->snd_max) ? wnd_end - tcb->snd_max : 0;
+		n = n < room ? n : room;
+		n = n < tcb->snd_mss ? n : tcb->snd_mss;
+		if (n == 0)
+			break;
+		sent += tcp_retransmit_at(tcb, tcb->snd_max, n);
+	}
+	tcb->snd_nxt = tcb->snd_max;
+	if (!sent) {
+		/* Nothing new could go: go-back-N after all. */
+		sd->frto = 0;
+		tcb->snd_nxt = tcb->snd_una;
+	}
 }
 
 void tcp_recovery_ack(struct tcb *tcb, const struct tcp_cc_ack *ack)
@@ -396,7 +411,7 @@ void tcp_recovery_timeout(struct tcb *tcb)
 		                   tcb->ca_state != SYNACK_CA_LOSS
 		               ? 1
 		               : 0;
-		sd->frto_orig = 0;
+		sd->frto_orig = sd->frto_new = 0;
 		sd->frto_at = ENV(tcb->st)->now;
 		if (sd->frto) {
 			sd->prior_cwnd = tcb->cwnd;
