@@ -66,6 +66,9 @@ void tcp_rack_dsack(struct tcb *tcb)
 {
 	struct tcp_sender *sd = tcb->sender;
 	sd->tlp_dsack = 1;
+	/* A needless retransmission is reordering the window missed (as
+	 * Linux counts it in reord_seen): the window opens from now on. */
+	sd->rack_reordering_seen = 1;
 	/* Step 4: a D-SACK says the window was too small: grow it by one
 	 * quarter min_RTT, at most once a round trip, up to 255 times. */
 	if (seq_geq(tcb->snd_una, sd->rack_dsack_round) || sd->rack_reo_wnd_mult == 0) {
