@@ -384,14 +384,7 @@ int demo_run(const struct demo_opts *o, FILE *out, struct demo_result *res)
 		res->ok = 1;
 		return attack_run(o, sc->attack, sc->moral, out, res);
 	}
-	d->o = o;
-	d->sc = sc;
-	d->res = res;
-	d->lsock = d->sock[0] = d->sock[1] = -1;
-	d->ep[DEMO_CLIENT].addr = DEMO_CLIENT_ADDR;
-	d->ep[DEMO_SERVER] =
-	    (struct synack_endpoint){.addr = DEMO_SERVER_ADDR, .port = DEMO_SERVER_PORT};
-	render_log_init(&d->log);
+	demo_init(d, o, sc, res);
 	snprintf(res->scenario, sizeof(res->scenario), "%s", name);
 	res->ok = 1;
 	int rc = demo_setup(d);

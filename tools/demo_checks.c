@@ -95,12 +95,17 @@ int demo_seg_count(struct demo *d, int h, int kind, uint8_t all, uint8_t none, i
 	return n;
 }
 
-uint64_t demo_counter(struct demo *d, int h, const char *name)
+uint64_t demo_result_counter(const struct demo_result *r, int h, const char *name)
 {
 	for (size_t i = 0; i < synack_counter_count(); i++)
 		if (strcmp(synack_counter_name(i), name) == 0)
-			return synack_counter_value(&d->res->host[h].stats, i);
+			return synack_counter_value(&r->host[h].stats, i);
 	return UINT64_MAX;
+}
+
+uint64_t demo_counter(struct demo *d, int h, const char *name)
+{
+	return demo_result_counter(d->res, h, name);
 }
 
 void demo_check_counter(struct demo *d, int h, const char *name, uint64_t want)

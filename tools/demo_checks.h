@@ -25,6 +25,8 @@ const struct render_event *demo_seg(struct demo *d, int h, int kind, uint8_t all
 int demo_seg_count(struct demo *d, int h, int kind, uint8_t all, uint8_t none, int data);
 /* The counter called name of host h at the end of the run, or UINT64_MAX. */
 uint64_t demo_counter(struct demo *d, int h, const char *name);
+/* The same, from a result (a comparison run's). */
+uint64_t demo_result_counter(const struct demo_result *r, int h, const char *name);
 
 /* Host h went through exactly the states `want` (as demo_state_path writes them). */
 void demo_check_path(struct demo *d, int h, const char *want);

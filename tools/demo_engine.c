@@ -163,10 +163,16 @@ static int filter_fn(void *ctx, int from, int to, const uint8_t *pkt, size_t len
 		}
 		break;
 	case DEMO_FILTER_LOSE_DATA:
-		if (h == DEMO_CLIENT && si.len > 0 && d->f_armed && ++d->f_seen == d->f_nth) {
-			d->f_armed = 0;
+		if (h != DEMO_CLIENT || si.len == 0 || !d->f_armed)
+			break;
+		++d->f_seen;
+		if (d->f_mask ? d->f_seen < 32 && ((d->f_mask >> d->f_seen) & 1)
+		              : d->f_seen == d->f_nth) {
+			if (!d->f_mask || d->f_seen >= 31 || !(d->f_mask >> (d->f_seen + 1)))
+				d->f_armed = 0;
+			if (!d->f_lost)
+				d->f_lost_seq = si.seq;
 			d->f_lost = 1;
-			d->f_lost_seq = si.seq;
 			return SYNACK_SIM_DROP;
 		}
 		break;
@@ -542,6 +548,8 @@ int demo_setup(struct demo *d)
 			c->time_wait_ms = (uint32_t)o->time_wait_ms;
 		if (o->fin_timeout_ms >= 0)
 			c->fin_timeout_ms = (uint32_t)o->fin_timeout_ms;
+		if (d->no_sack)
+			c->sack = 0;
 		char err[160] = "";
 		if (synack_config_check(c, err, sizeof(err)) != 0) {
 			snprintf(d->res->error, sizeof(d->res->error), "%s",
@@ -581,6 +589,44 @@ int demo_setup(struct demo *d)
 	synack_sim_set_tap(d->sim, tap_fn, d);
 	synack_sim_set_filter(d->sim, filter_fn, d);
 	return 0;
+}
+
+void demo_init(struct demo *d, const struct demo_opts *o, const struct demo_scenario *sc,
+               struct demo_result *res)
+{
+	d->o = o;
+	d->sc = sc;
+	d->res = res;
+	d->lsock = d->sock[0] = d->sock[1] = -1;
+	d->ep[DEMO_CLIENT].addr = DEMO_CLIENT_ADDR;
+	d->ep[DEMO_SERVER] =
+	    (struct synack_endpoint){.addr = DEMO_SERVER_ADDR, .port = DEMO_SERVER_PORT};
+	render_log_init(&d->log);
+}
+
+int demo_side_run(const struct demo *d, void (*script)(struct demo *), int no_sack,
+                  struct demo_result *res, int64_t val[2])
+{
+	struct demo *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	memset(res, 0, sizeof(*res));
+	res->ok = 1;
+	demo_init(s, d->o, d->sc, res);
+	s->no_sack = no_sack;
+	int rc = demo_setup(s);
+	if (rc == 0) {
+		script(s);
+		demo_finish(s);
+		res->end_us = demo_now(s);
+		for (int h = 0; h < 2; h++)
+			synack_stats(s->st[h], &res->host[h].stats);
+		val[0] = s->val[0];
+		val[1] = s->val[1];
+	}
+	demo_teardown(s);
+	free(s);
+	return rc;
 }
 
 void demo_teardown(struct demo *d)

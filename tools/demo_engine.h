@@ -32,7 +32,8 @@ enum demo_filter {
 	DEMO_FILTER_DELAY_DATA, /* hold back the client's next data segment */
 	DEMO_FILTER_STRAGGLER,  /* keep a copy of server data; drop client ACKs while the
 	                           server retransmits */
-	DEMO_FILTER_LOSE_DATA,  /* drop the first sending of the client's f_nth data segment */
+	DEMO_FILTER_LOSE_DATA,  /* drop the first sending of the client's f_nth data segment,
+	                           or of each nth in f_mask (bit n) */
 	DEMO_FILTER_KEEP_DATA,  /* keep a copy of the client's first data segment (in saved) */
 };
 
@@ -73,6 +74,8 @@ struct demo {
 	int f_nth, f_seen;   /* DEMO_FILTER_LOSE_DATA: which data segment, how many so far */
 	uint32_t f_lost_seq; /* the sequence number of the segment it dropped */
 	int f_lost;          /* it did */
+	uint32_t f_mask;     /* DEMO_FILTER_LOSE_DATA: bit n drops the nth data segment (n < 32) */
+	int no_sack;         /* both hosts run with sack = 0 (a comparison run) */
 	int server_rcvbuf;   /* SO_RCVBUF of the server's listener; 0: the default */
 
 	int show_ss;
@@ -88,6 +91,14 @@ struct demo {
  * frees what it made, also after a failed set-up.
  */
 int demo_setup(struct demo *d);
+/* A zeroed run made ready for demo_setup: options, scenario, result. */
+void demo_init(struct demo *d, const struct demo_opts *o, const struct demo_scenario *sc,
+               struct demo_result *res);
+/* Runs script once more on a fresh pair of stacks with d's options and
+ * seed (both with sack = 0 when no_sack), for a comparison; *res gets its
+ * checks, counters and end time, val its script's val[].  0 or -errno. */
+int demo_side_run(const struct demo *d, void (*script)(struct demo *), int no_sack,
+                  struct demo_result *res, int64_t val[2]);
 void demo_teardown(struct demo *d);
 /* Attaches to each TX record of the log what became of its datagram; the log
  * must be sorted. */

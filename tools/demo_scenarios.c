@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "attack.h"
@@ -754,12 +755,16 @@ static void ck_retransmit(struct demo *d)
 	uint64_t waited = first && again ? again->t_us - first->t_us : 0;
 	uint64_t rto_min = (uint64_t)d->cfg[DEMO_CLIENT].rto_min_ms * 1000;
 	const char *how;
-	if (fast > 0 && dups >= 3) {
+	uint64_t sack_rec = demo_counter(d, DEMO_CLIENT, "TCPSACKRecovery");
+	if (fast > 0 && (dups >= 3 || (sack_rec > 0 && waited < rto_min))) {
+		/* With SACK, RACK (RFC 8985) may start it before the third
+		 * duplicate: the SACKed bytes past the hole say it is lost. */
 		how = "fast retransmit";
 		demo_result_check(
 		    d->res, again != NULL,
-		    "repaired by fast retransmit after %d duplicate ACKs (FastRetrans %llu)", dups,
-		    (unsigned long long)fast);
+		    "repaired by fast retransmit after %d duplicate ACKs (FastRetrans "
+		    "%llu%s)",
+		    dups, (unsigned long long)fast, sack_rec ? ", SACK recovery" : "");
 	} else if (fast > 0) {
 		/* Already in fast recovery for an earlier hole (--reorder, --loss):
 		 * the ACK that filled it was partial and NewReno sent the next
@@ -959,6 +964,145 @@ static void ck_paws(struct demo *d)
 	demo_check_counter(d, DEMO_SERVER, "PAWSEstab", 1);
 }
 
+/*
+ * sack-recovery: ten segments in one flight, three of them lost (the
+ * 2nd, 5th and 8th).  With SACK the receiver's ACKs name every hole, and
+ * the sender sends all three again within one round trip (RFC 6675, RACK
+ * RFC 8985); the same losses without SACK (NewReno, RFC 6582) are run
+ * beside it for comparison: one hole per round trip.
+ */
+#define SR_SEGS 10
+#define SR_BYTES (SR_SEGS * 1448) /* ten full segments beside timestamps */
+#define SR_SALT 13
+#define SR_LOST_MASK ((1u << 2) | (1u << 5) | (1u << 8))
+
+static void sc_sack_recovery(struct demo *d)
+{
+	uint8_t data[SR_BYTES];
+	fill_payload(data, sizeof(data), SR_SALT);
+	d->fmode = DEMO_FILTER_LOSE_DATA;
+	d->f_armed = 1;
+	d->f_mask = SR_LOST_MASK;
+	if (!open_conn(d))
+		return;
+	if (!d->no_sack)
+		demo_note(d, DEMO_CLIENT, "the network will lose data segments 2, 5 and 8");
+	uint64_t start = demo_now(d);
+	if (demo_app_send(d, DEMO_CLIENT, data, sizeof(data)) != (long)sizeof(data))
+		return;
+	if (!demo_recv_bytes(d, DEMO_SERVER, sizeof(data)))
+		return;
+	d->val[0] = (int64_t)(demo_now(d) - start); /* all of it arrived */
+	demo_app_close(d, DEMO_CLIENT);
+	passive_close(d, DEMO_SERVER);
+}
+
+static void ck_sack_recovery(struct demo *d)
+{
+	demo_check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
+	demo_check_path(d, DEMO_SERVER, PATH_PASSIVE_SERVER);
+	check_payload(d, DEMO_SERVER, SR_BYTES, SR_SALT);
+	uint64_t rtt_us = 2ull * d->o->delay_ms * 1000u;
+	uint64_t sack_us = (uint64_t)d->val[0];
+	demo_result_check(d->res, d->f_lost && d->f_seen >= 8,
+	                  "the network lost data segments 2, 5 and 8 of the flight");
+	int with_blocks = 0;
+	for (int i = 0;; i++) {
+		const struct render_event *e =
+		    demo_seg(d, DEMO_SERVER, SYNACK_TRACE_TX, SYNACK_TH_ACK, 0, -1, i);
+		if (!e)
+			break;
+		with_blocks += e->tr.sack_count > 0;
+	}
+	demo_result_check(d->res, with_blocks >= 3,
+	                  "the receiver's ACKs carried SACK blocks naming the holes (%d ACKs)",
+	                  with_blocks);
+	demo_result_check(d->res, demo_counter(d, DEMO_CLIENT, "TCPSACKRecovery") == 1,
+	                  "one SACK recovery repaired all three holes (TCPSACKRecovery %llu)",
+	                  (unsigned long long)demo_counter(d, DEMO_CLIENT, "TCPSACKRecovery"));
+	demo_result_check(d->res, demo_counter(d, DEMO_CLIENT, "Timeouts") == 0,
+	                  "no retransmission timeout");
+	demo_result_check(d->res, sack_us <= 4 * rtt_us + 50000,
+	                  "with SACK every byte arrived %.3f ms after the send", sack_us / 1000.0);
+	/* The comparison: the same losses, NewReno. */
+	struct demo_result *nr = calloc(1, sizeof(*nr));
+	int64_t val[2] = {0, 0};
+	if (!nr || demo_side_run(d, sc_sack_recovery, 1, nr, val) != 0) {
+		free(nr);
+		demo_result_check(d->res, 0, "the NewReno comparison ran");
+		return;
+	}
+	uint64_t newreno_us = (uint64_t)val[0];
+	demo_result_check(d->res, newreno_us > sack_us,
+	                  "without SACK (NewReno, the same losses) every byte arrived only %.3f ms "
+	                  "after the send (FastRetrans %llu, Timeouts %llu)",
+	                  newreno_us / 1000.0,
+	                  (unsigned long long)demo_result_counter(nr, DEMO_CLIENT, "FastRetrans"),
+	                  (unsigned long long)demo_result_counter(nr, DEMO_CLIENT, "Timeouts"));
+	free(nr);
+}
+
+/*
+ * tail-loss: the last segment of a transfer is lost and nothing follows
+ * it, so no duplicate ACK will ever come.  The tail loss probe (RFC 8985
+ * 7) sends it again when the probe timeout expires, no later than the
+ * retransmission timeout would have: the loss is repaired without a
+ * timeout and without the timeout's collapse of cwnd to one segment.
+ */
+#define TL_SEGS 8
+#define TL_BYTES (TL_SEGS * 1448) /* eight full segments beside timestamps */
+#define TL_SALT 17
+
+static void sc_tail_loss(struct demo *d)
+{
+	uint8_t data[TL_BYTES];
+	fill_payload(data, sizeof(data), TL_SALT);
+	d->fmode = DEMO_FILTER_LOSE_DATA;
+	d->f_armed = 1;
+	d->f_nth = TL_SEGS;
+	if (!open_conn(d))
+		return;
+	demo_note(d, DEMO_CLIENT, "the network will lose the last data segment");
+	if (demo_app_send(d, DEMO_CLIENT, data, sizeof(data)) != (long)sizeof(data))
+		return;
+	if (!demo_recv_bytes(d, DEMO_SERVER, sizeof(data)))
+		return;
+	demo_app_close(d, DEMO_CLIENT);
+	passive_close(d, DEMO_SERVER);
+}
+
+static void ck_tail_loss(struct demo *d)
+{
+	demo_check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
+	demo_check_path(d, DEMO_SERVER, PATH_PASSIVE_SERVER);
+	check_payload(d, DEMO_SERVER, TL_BYTES, TL_SALT);
+	demo_result_check(d->res, d->f_lost, "the last data segment was lost");
+	uint64_t probes = demo_counter(d, DEMO_CLIENT, "TCPLossProbes");
+	demo_result_check(d->res, probes >= 1,
+	                  "a tail loss probe sent it again (TCPLossProbes %llu)",
+	                  (unsigned long long)probes);
+	demo_result_check(d->res, demo_counter(d, DEMO_CLIENT, "Timeouts") == 0,
+	                  "no retransmission timeout fired (Timeouts 0)");
+	demo_result_check(
+	    d->res, demo_counter(d, DEMO_CLIENT, "TCPLossProbeRecovery") == 1,
+	    "the probe's ACK showed it repaired a real loss (TCPLossProbeRecovery 1)");
+	/* Name the probe on the ladder. */
+	for (int i = 0; d->f_lost; i++) {
+		const struct render_event *e =
+		    demo_seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, 0, 0, 1, i);
+		if (!e)
+			break;
+		if (e->tr.seq == d->f_lost_seq && !e->lost) {
+			struct render_event *n =
+			    render_log_add(&d->log, e->tr.t_us, DEMO_CLIENT, RENDER_NOTE);
+			if (n)
+				snprintf(n->text, sizeof(n->text),
+				         "tail loss probe (RFC 8985 7.3)");
+			break;
+		}
+	}
+}
+
 static const struct demo_scenario SCENARIOS[] = {
     {{"handshake",
       "open, request/response, the client closes first: FIN, ACK, FIN, ACK, TIME_WAIT"},
@@ -1062,6 +1206,22 @@ static const struct demo_scenario SCENARIOS[] = {
      "and PAWS (RFC 7323 5) drops it before the sequence check could accept it.",
      sc_paws,
      ck_paws,
+     ATTACK_NONE},
+    {{"sack-recovery",
+      "three holes in one flight repaired in one round trip by SACK, NewReno beside"},
+     "SACK blocks tell the sender exactly which segments are missing, so every hole of a "
+     "window goes again in the round trip after the losses are seen (RFC 6675, RACK RFC "
+     "8985); NewReno, which learns one hole per partial ACK, needs a round trip for each.",
+     sc_sack_recovery,
+     ck_sack_recovery,
+     ATTACK_NONE},
+    {{"tail-loss", "the last segment is lost: a tail loss probe repairs it in the RTO's place"},
+     "A loss at the tail of a transfer draws no duplicate ACKs; the tail loss probe (RFC "
+     "8985 7) sends the last segment again when the probe timeout expires (never later "
+     "than the RTO would), so the loss is repaired without a retransmission timeout and "
+     "without collapsing cwnd.",
+     sc_tail_loss,
+     ck_tail_loss,
      ATTACK_NONE},
     {{"syn-flood", "1,000,000 spoofed SYNs while 1,000 clients connect: SYN queue, SYN cookies"},
      "A SYN flood fills the listener's SYN queue with connections that will never complete, "

@@ -178,6 +178,15 @@ void render_json_event(FILE *out, const struct render_event *e)
 			render_opts(tr, opts, sizeof(opts));
 			fprintf(out, ",\"options\":\"%s\"", opts);
 		}
+		if (tr->sack_count) {
+			/* SACK blocks (RFC 2018) as sequence numbers, like seq and ack. */
+			fputs(",\"sack\":[", out);
+			for (unsigned i = 0; i < tr->sack_count && i < 4; i++)
+				fprintf(out, "%s[%lu,%lu]", i ? "," : "",
+				        (unsigned long)tr->sack[i].start,
+				        (unsigned long)tr->sack[i].end);
+			fputc(']', out);
+		}
 		fputs("}\n", out);
 		return;
 	default:
@@ -330,8 +339,22 @@ static void segment_label(const struct synack_trace *tr, int sender, struct iss_
 		return;
 	if (tr->flags & SYNACK_TH_ACK)
 		n += snprintf(buf + n, len - (size_t)n, " ack %lu", (unsigned long)ack);
-	if ((size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, " win %lu", (unsigned long)tr->win);
+	/* SACK blocks in tcpdump's notation, relative like the ack they go
+	 * with: "sack 2 {3001:4001}{5001:6001}"; they take the window's
+	 * place in the lane (--json has both). */
+	if ((size_t)n < len && !tr->sack_count)
+		n += snprintf(buf + n, len - (size_t)n, " win %lu", (unsigned long)tr->win);
+	if (tr->sack_count && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, " sack %u ", (unsigned)tr->sack_count);
+	for (unsigned i = 0; i < tr->sack_count && i < 4 && (size_t)n < len; i++) {
+		uint32_t a = tr->sack[i].start, b = tr->sack[i].end;
+		if (ie && ie->known[!sender]) {
+			a -= ie->iss[!sender];
+			b -= ie->iss[!sender];
+		}
+		n += snprintf(buf + n, len - (size_t)n, "{%lu:%lu}", (unsigned long)a,
+		              (unsigned long)b);
+	}
 }
 
 static void draw_arrow(struct line *l, int from_client, const char *label, int lost)
@@ -351,11 +374,23 @@ static void draw_arrow(struct line *l, int from_client, const char *label, int l
 		 * a field name whose value went with them, rather than show a
 		 * number cut short ("win 655" for "win 65535"). */
 		n = LANE_WIDTH - 8;
-		while (n > 0 && label[n] != ' ')
-			n--;
-		if (n >= 4 && (strncmp(label + n - 4, " win", 4) == 0 ||
-		               strncmp(label + n - 4, " ack", 4) == 0))
-			n -= 4;
+		/* Within SACK blocks, cut after the last whole block that fits
+		 * (the count says how many there were). */
+		const char *sack = strstr(label, " sack ");
+		int cut = n;
+		while (sack && cut > sack - label && label[cut - 1] != '}')
+			cut--;
+		if (sack && cut > sack - label + 6) {
+			n = cut;
+		} else {
+			if (sack)
+				n = (int)(sack - label); /* no "sack 2" without a block */
+			while (n > 0 && label[n] != ' ')
+				n--;
+			if (n >= 4 && (strncmp(label + n - 4, " win", 4) == 0 ||
+			               strncmp(label + n - 4, " ack", 4) == 0))
+				n -= 4;
+		}
 		if (n <= 0)
 			n = LANE_WIDTH - 8;
 	}

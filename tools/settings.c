@@ -69,6 +69,12 @@ static const struct setting SETTINGS[] = {
     BYTES(wmem_max),
     NUMBER(ecn),
     NUMBER(ecn_fallback),
+    /* SACK and loss recovery (issue 13). */
+    NUMBER(sack),
+    NUMBER(dsack),
+    NUMBER(reordering),
+    NUMBER(recovery),
+    NUMBER(frto),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

@@ -199,6 +199,24 @@ struct synack_config {
 	 * longer asks for ECN (RFC 3168 6.1.1.1: a middlebox may drop
 	 * ECN-setup SYNs), 0 = every SYN asks (default 1). */
 	uint32_t ecn_fallback;
+	/* SACK and loss recovery (RFC 2018, RFC 2883, RFC 6675; issue 13).
+	 * sack: offer and accept SACK-permitted and SACK blocks, Linux's
+	 * tcp_sack (0 or 1, default 1).  dsack: report duplicate segments as
+	 * the first SACK block, tcp_dsack (0 or 1, default 1). */
+	uint32_t sack;
+	uint32_t dsack;
+	/* reordering: segments the network is assumed to reorder by, RFC
+	 * 6675's DupThresh, Linux's tcp_reordering (1..300, default 3). */
+	uint32_t reordering;
+	/* recovery: loss detection beyond RFC 6675, Linux's tcp_recovery:
+	 * bit 1 (value 1) = RACK-TLP (RFC 8985) on connections with SACK
+	 * (0..1, default 1). */
+	uint32_t recovery;
+	/* frto: F-RTO (RFC 5682) detects a spurious retransmission timeout
+	 * and undoes it, Linux's tcp_frto: 0 off, 1 or 2 on (2, Linux's
+	 * default, its SACK-enhanced form; both are that here, on
+	 * connections with SACK) (default 2). */
+	uint32_t frto;
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
@@ -485,6 +503,13 @@ struct synack_tcp_info {
 	uint32_t rcv_space;      /* bytes read in the last measured round trip (autotuning) */
 	/* ECN (RFC 3168): SYNACK_TCPI_ECN_* bits. */
 	uint32_t ecn;
+	/* SACK and loss recovery (issue 13): bytes outstanding that the peer
+	 * SACKed, deemed lost and not yet sent again, and sent again and not
+	 * yet acknowledged (Linux's tcpi_sacked, tcpi_lost, tcpi_retrans,
+	 * which count segments); the reordering the loss detection assumes,
+	 * in segments (tcpi_reordering). */
+	uint32_t sacked, lost, retrans;
+	uint32_t reordering;
 };
 #define SYNACK_TCPI_ECN_OK 0x1  /* negotiated in the handshake (Linux TCPI_OPT_ECN) */
 #define SYNACK_TCPI_ECN_ECE 0x2 /* a CE mark arrived: our ACKs carry ECE until the peer's CWR */
@@ -626,7 +651,19 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(IpExtInECT1Pkts)                                                                         \
 	X(IpExtInECT0Pkts)                                                                         \
 	X(IpExtInCEPkts)                                                                           \
-	X(TCPDeliveredCE)
+	X(TCPDeliveredCE)                                                                          \
+	/* SACK and loss recovery (issue 13), as Linux's TcpExt names. */                          \
+	X(TCPSACKRecovery)      /* SACK recoveries entered (RFC 6675) */                           \
+	X(TCPSACKReorder)       /* a SACK showed reordering beyond what was assumed */             \
+	X(TCPSACKDiscard)       /* SACK blocks ignored: outside what is outstanding */             \
+	X(TCPDSACKRecv)         /* D-SACK blocks received below the cumulative ACK */              \
+	X(TCPDSACKOfoRecv)      /* D-SACK blocks received above it */                              \
+	X(TCPDSACKOldSent)      /* D-SACK blocks sent for a duplicate below RCV.NXT */             \
+	X(TCPDSACKOfoSent)      /* D-SACK blocks sent for a duplicate of held data */              \
+	X(TCPLossProbes)        /* tail loss probes sent (RFC 8985 7) */                           \
+	X(TCPLossProbeRecovery) /* losses repaired by a tail loss probe */                         \
+	X(TCPSpuriousRTOs)      /* timeouts found spurious (RFC 5682) */                           \
+	X(TCPDSACKUndo)         /* window reductions undone: D-SACKs showed the recovery spurious */
 
 struct synack_stats {
 #define SYNACK_COUNTER_FIELD(name) uint64_t name;
@@ -943,6 +980,11 @@ const char *synack_cause_name(int cause);
 #define SYNACK_TH_ECE 0x40
 #define SYNACK_TH_CWR 0x80
 
+/* One SACK block of a traced segment: the sequence space [start, end). */
+struct synack_sack_block {
+	uint32_t start, end;
+};
+
 struct synack_trace {
 	uint64_t t_us;
 	uint8_t kind;                         /* enum synack_trace_kind */
@@ -964,6 +1006,9 @@ struct synack_trace {
 	uint32_t opt_ts_val, opt_ts_ecr;
 	uint8_t ecn; /* the datagram's IP ECN codepoint: 0 Not-ECT, 1 ECT(1), 2 ECT(0),
 	                3 CE (RFC 3168 5) */
+	/* SACK blocks the segment carried (RFC 2018; issue 13), in order. */
+	uint8_t sack_count;
+	struct synack_sack_block sack[4];
 };
 #define SYNACK_TRACE_OPT_MSS 1
 #define SYNACK_TRACE_OPT_WSCALE 2

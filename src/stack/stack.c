@@ -79,6 +79,12 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->wmem_max = 4194304;
 	cfg->ecn = 2;
 	cfg->ecn_fallback = 1;
+	/* SACK and loss recovery (issue 13). */
+	cfg->sack = 1;
+	cfg->dsack = 1;
+	cfg->reordering = 3;
+	cfg->recovery = 1;
+	cfg->frto = 2;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -205,6 +211,14 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	              "ecn: %u is not 0 (off), 1 (ask and accept) or 2 (accept when asked)",
 	              cfg->ecn);
 	CHECK_SETTING(cfg->ecn_fallback <= 1, "ecn_fallback: %u is not 0 or 1", cfg->ecn_fallback);
+	/* SACK and loss recovery (issue 13). */
+	CHECK_SETTING(cfg->sack <= 1, "sack: %u is not 0 or 1", cfg->sack);
+	CHECK_SETTING(cfg->dsack <= 1, "dsack: %u is not 0 or 1", cfg->dsack);
+	CHECK_SETTING(cfg->reordering >= 1 && cfg->reordering <= 300,
+	              "reordering: %u is outside 1..300", cfg->reordering);
+	CHECK_SETTING(cfg->recovery <= 1, "recovery: %u is not 0 or 1 (bit 1: RACK-TLP)",
+	              cfg->recovery);
+	CHECK_SETTING(cfg->frto <= 2, "frto: %u is not 0 (off), 1 or 2 (F-RTO)", cfg->frto);
 	return 0;
 }
 

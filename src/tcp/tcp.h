@@ -194,11 +194,14 @@ struct tcb {
 	unsigned ecn_demand_cwr : 1;
 	unsigned ecn_queue_cwr : 1;
 	unsigned ecn_cwr : 1;
+	/* SACK (RFC 2018): both ends sent SACK-permitted in their SYNs. */
+	unsigned sack_ok : 1;
 	uint8_t ka_probes; /* keepalives sent without an answer */
 	uint8_t backoff;   /* consecutive retransmission timeouts without progress */
 	uint8_t ca_state;  /* enum synack_ca_state */
 	uint8_t dupacks;   /* consecutive duplicate ACKs */
 	uint8_t cc_algo;   /* congestion control: the algorithm's place in tcp_cc.c's list */
+	uint8_t rtx_kind;  /* what rtx_at is, while data is outstanding: enum tcp_rtx_kind */
 
 	/* Send sequence variables. */
 	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
@@ -291,6 +294,14 @@ struct tcb_rare {
 	/* The last ICMP soft error (RFC 1122 4.2.3.9), a negative errno or 0:
 	 * reported instead of -ETIMEDOUT if the connection times out. */
 	int soft_err;
+	/* SACK blocks we send (RFC 2018 4, RFC 2883; tcp_rcv.c): a sequence
+	 * number inside each block we last reported, the most recent first
+	 * (the latest arrival's in front), and a D-SACK block waiting to go
+	 * first on the next ACK. */
+	uint32_t sack_recent[WIRE_SACK_MAX];
+	uint8_t sack_nrecent;
+	uint8_t dsack_pending;
+	struct wire_sack dsack;
 };
 
 /* The connection's rare state, allocated now if it has none; NULL when
@@ -478,6 +489,15 @@ static inline int tcp_cc_cwnd_limited(const struct tcb *tcb, uint32_t flight_bef
 }
 void tcp_trace_state(struct tcp_layer *st, const struct tuple *t, uint32_t iss, uint32_t irs,
                      int from, int to, int cause);
+/* The SACK blocks of a segment into its trace record. */
+static inline void tcp_trace_sack(struct synack_trace *r, const struct wire_tcp_opts *o)
+{
+	r->sack_count = o->sack_count;
+	for (unsigned i = 0; i < o->sack_count; i++) {
+		r->sack[i].start = o->sack[i].start;
+		r->sack[i].end = o->sack[i].end;
+	}
+}
 
 /*
  * Segment arrival: what the steps of RFC 9293 3.10.7 learn about the
@@ -748,6 +768,18 @@ int tcp_ofo_pull(struct tcb *tcb);
 void tcp_ofo_purge(struct tcb *tcb);
 /* Frees one held segment. */
 void tcp_ofo_free(struct tcp_layer *st, struct ofo_seg *o);
+/* SACK blocks for an ACK we send (RFC 2018 4): a D-SACK block first when
+ * one waits (RFC 2883), then the held runs, the latest arrival's first,
+ * as many as fit beside o's other options. */
+void tcp_rcv_sack_fill(struct tcb *tcb, struct wire_tcp_opts *o);
+/* [start, end) arrived again (RFC 2883 4): the next ACK reports it as a
+ * D-SACK block.  ofo: a duplicate of held out-of-order data. */
+void tcp_rcv_dsack(struct tcb *tcb, uint32_t start, uint32_t end, int ofo);
+/* Whether our ACKs carry SACK blocks now. */
+static inline int tcp_rcv_sacks(const struct tcb *tcb)
+{
+	return tcb->sack_ok && tcb->rare && (tcb->ofo || tcb->rare->dsack_pending);
+}
 static inline uint64_t tcp_ofo_bytes(const struct tcp_layer *st, const struct ofo_seg *o)
 {
 	return o->big ? sizeof(*o) + o->len : st->ofo_slab.size;
@@ -897,6 +929,9 @@ void tcp_keepalive_reset(struct tcb *tcb);
 
 /* Sends the earliest unacknowledged segment again, snd_nxt unchanged. */
 void tcp_retransmit_head(struct tcb *tcb);
+/* Sends [seq, seq + len) again (a FIN with it when it ends the data);
+ * returns the sequence space sent. */
+uint32_t tcp_retransmit_at(struct tcb *tcb, uint32_t seq, uint32_t len);
 
 /* tcp_cc.c: congestion control, the registry and the signals (tcp_cc.h) */
 /* The initial window and the algorithm, once the connection is synchronized. */
@@ -935,7 +970,8 @@ static inline void tcp_recovery_idle_check(struct tcb *tcb)
  */
 enum {
 	TXREC_RETRANS = 1 << 0, /* sent more than once (RFC 8985 Segment.retransmitted) */
-	TXREC_SACKED = 1 << 1,  /* reported by SACK (RFC 6675); not set yet */
+	TXREC_SACKED = 1 << 1,  /* reported by SACK (RFC 6675 2, "SACKed") */
+	TXREC_LOST = 1 << 2,    /* deemed lost (RFC 6675 IsLost) and not sent again since */
 };
 struct tcp_txrec {
 	uint64_t xmit_at; /* when last (re)transmitted (RFC 8985 Segment.xmit_ts) */
@@ -971,6 +1007,50 @@ struct tcp_sender {
 	 * ECE; later ECEs are answered once SND.UNA is past it (RFC 3168
 	 * 6.1.2: at most one reduction per round trip). */
 	uint32_t ecn_cwr_end;
+	/* The SACK scoreboard's sums over the records (tcp_sack.c), kept
+	 * current by tcp_sack_update: bytes SACKed, deemed lost (and not
+	 * sent again), sent again and still outstanding, and RFC 6675's
+	 * pipe. */
+	uint32_t sacked, lost, retrans_out, pipe;
+	/* RFC 6937 PRR during SACK recovery: RecoverFS, prr_delivered,
+	 * prr_out. */
+	uint32_t recover_fs, prr_delivered, prr_out;
+	/* Bytes newly SACKed or cumulatively acknowledged by the ACK being
+	 * processed (RFC 6937 DeliveredData). */
+	uint32_t delivered;
+	/* RACK (RFC 8985 6.1, tcp_rack.c): the send time and end of the
+	 * most recently sent segment delivered, its RTT, the minimum RTT,
+	 * whether reordering was seen, the reordering window's multiplier
+	 * and the SND.MAX at which D-SACK last grew it (6.2 step 4). */
+	uint64_t rack_xmit_ts;
+	uint32_t rack_end_seq, rack_rtt, rack_min_rtt;
+	uint8_t rack_reordering_seen, rack_reo_wnd_mult;
+	uint8_t rack_valid; /* rack_xmit_ts and rack_end_seq hold a delivery */
+	/* RACK.fack (the highest end delivered) now and before the ACK
+	 * being processed, for reordering detection (6.2 step 3). */
+	uint32_t rack_fack, rack_fack_prior;
+	uint8_t rack_fack_valid, rack_prior_valid;
+	uint8_t tlp_retrans; /* the probe in flight sent old data again (TLP.is_retrans) */
+	uint8_t tlp_dsack;   /* a D-SACK came during the probe's episode */
+	uint32_t rack_dsack_round;
+	/* TLP (RFC 8985 7): a probe is in flight (tlp_on), and SND.MAX
+	 * after it (TLP.end_seq). */
+	uint32_t tlp_end_seq;
+	uint8_t tlp_on;
+	uint64_t reo_at; /* when RACK's reordering timer is due, 0 for none (6.3) */
+	/* Undo (RFC 3708-style, Linux's undo_marker): cwnd and ssthresh
+	 * before the last reduction, and how many of its retransmissions no
+	 * D-SACK has shown needless yet; undo_on while that can still undo. */
+	uint32_t prior_cwnd, prior_ssthresh, undo_retrans;
+	uint32_t undo_marker; /* SND.UNA when the reduction began */
+	uint8_t undo_on;
+	/* F-RTO (RFC 5682 3): 1 after a first timeout, 2 once its first ACK
+	 * sent new data; frto_orig: an ACK delivered data sent before the
+	 * timeout and never sent again (frto_at), which the timeout's
+	 * retransmission cannot explain. */
+	uint8_t frto, frto_orig;
+	uint8_t frto_new; /* step 2b's new segments wait for tcp_output */
+	uint64_t frto_at;
 };
 /* Records held, and the i-th oldest (i < tcp_snd_records). */
 static inline uint32_t tcp_snd_records(const struct tcb *tcb)
@@ -1004,6 +1084,95 @@ void tcp_snd_acked(struct tcb *tcb, uint32_t ack, uint32_t ts_rtt_us);
 /* Frees the sender's state and the records (the TCB's end, with its
  * other out-of-line parts in tcp_tcb_ext_free). */
 void tcp_snd_free(struct tcb *tcb);
+/* The records of [from, to) are marked flag, split where a boundary
+ * falls inside one; returns the bytes newly marked, or -1 when memory
+ * for a split ran out (the records are then forgotten). */
+int64_t tcp_snd_mark(struct tcb *tcb, uint32_t from, uint32_t to, uint8_t flag);
+
+/*
+ * tcp_sack.c: SACK on the send side (RFC 2018, RFC 2883, RFC 6675).  The
+ * scoreboard is the transmit records' TXREC_SACKED and TXREC_LOST marks.
+ */
+/* Takes the SACK blocks of an acceptable ACK (RFC 2018 3; D-SACK, RFC
+ * 2883, counted and not marked); returns the bytes newly SACKed. */
+uint32_t tcp_sack_take(struct tcb *tcb, const struct wire_tcp_opts *o, uint32_t ack);
+/* Recomputes the scoreboard's sums and loss marks (RFC 6675 IsLost with
+ * DupThresh = the reordering setting) after the records changed. */
+void tcp_sack_update(struct tcb *tcb);
+/* RFC 6675 IsLost(SND.UNA): the first unacknowledged segment is lost. */
+int tcp_sack_head_lost(const struct tcb *tcb);
+/* RFC 6675 NextSeg (rule 1) within cwnd: sends the holes deemed lost
+ * while pipe allows; returns the room cwnd leaves for new data. */
+uint32_t tcp_sack_output(struct tcb *tcb);
+/* The first sequence number from seq on that the peer has not SACKed. */
+uint32_t tcp_sack_skip(const struct tcb *tcb, uint32_t seq);
+/* Bytes the peer SACKed below seq: after a timeout they left the network
+ * and take no room in cwnd. */
+uint32_t tcp_sack_below(const struct tcb *tcb, uint32_t seq);
+/*
+ * tcp_rack.c: RACK-TLP (RFC 8985), on when the recovery setting has bit
+ * 1 and the connection has SACK.  rtx_at is the retransmission timer's,
+ * the tail loss probe's or RACK's reordering timer's deadline.
+ */
+enum tcp_rtx_kind {
+	TCP_RTX_RTO = 0, /* retransmission (or persist) timeout, RFC 6298 */
+	TCP_RTX_TLP,     /* probe timeout, RFC 8985 7.2 */
+	TCP_RTX_REO,     /* RACK reordering timeout, RFC 8985 6.3 */
+};
+static inline int tcp_rack_on(const struct tcb *tcb)
+{
+	return tcb->sack_ok && (ENV(tcb->st)->cfg.recovery & 1);
+}
+/* Record r was just delivered (cumulatively acknowledged or SACKed): RACK
+ * takes its send time (RFC 8985 6.2 step 2) and sees reordering (step 3). */
+void tcp_rack_delivered(struct tcb *tcb, const struct tcp_txrec *r);
+/* An ACK begins to be processed: what it delivers is compared with what
+ * was delivered before it (6.2 step 3). */
+static inline void tcp_rack_ack_begin(struct tcb *tcb)
+{
+	tcb->sender->rack_fack_prior = tcb->sender->rack_fack;
+	tcb->sender->rack_prior_valid = tcb->sender->rack_fack_valid;
+}
+/* A D-SACK arrived: the reordering window grows (6.2 step 4). */
+void tcp_rack_dsack(struct tcb *tcb);
+/* Marks what RACK deems lost (6.2 step 5) and arms the reordering timer
+ * for what may soon be; returns 1 when something was marked. */
+int tcp_rack_detect(struct tcb *tcb);
+/* After new data went out or an ACK came: the probe timer replaces the
+ * retransmission timer when TLP may probe (7.2). */
+void tcp_tlp_schedule(struct tcb *tcb);
+/* After the retransmission timer was (re)armed: RACK's reordering timer,
+ * else the probe timer, takes its place when due sooner. */
+void tcp_rack_timers(struct tcb *tcb);
+/* The probe timer or the reordering timer expired. */
+void tcp_tlp_timeout(struct tcb *tcb);
+void tcp_rack_timeout(struct tcb *tcb);
+/* An ACK covering SND.UNA up to ack: whether the probe repaired a loss
+ * (7.4); called before recovery hears of the ACK. */
+void tcp_tlp_ack(struct tcb *tcb, uint32_t ack);
+/* Enters SACK recovery for a loss RACK or a probe found (tcp_recovery.c). */
+void tcp_recovery_rack_loss(struct tcb *tcb);
+/* A D-SACK showed one retransmission needless: when all of the last
+ * reduction's were, the reduction is undone (TCPDSACKUndo). */
+void tcp_recovery_dsack_undo(struct tcb *tcb, uint32_t end);
+
+/* Record r was just delivered: during F-RTO, whether it is an original
+ * that the timeout's retransmissions do not explain (tcp_recovery.c). */
+static inline void tcp_frto_delivered(struct tcb *tcb, const struct tcp_txrec *r)
+{
+	if (tcb->sender->frto && !(r->flags & TXREC_RETRANS) && r->xmit_at < tcb->sender->frto_at)
+		tcb->sender->frto_orig = 1;
+}
+
+/* F-RTO's new segments (RFC 5682 3 step 2b), sent by tcp_output once the
+ * ACK that asked for them has set the window. */
+void tcp_frto_output(struct tcb *tcb);
+
+/* SACK loss recovery is under way: RFC 6675 with PRR (RFC 6937). */
+static inline int tcp_sack_recovering(const struct tcb *tcb)
+{
+	return tcb->sack_ok && tcb->ca_state == SYNACK_CA_RECOVERY;
+}
 
 /*
  * tcp_user.c: the user calls of RFC 9293 3.10.1-3.10.6 (OPEN, SEND,

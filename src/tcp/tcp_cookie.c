@@ -111,7 +111,7 @@ struct tcp_cookie_opts tcp_cookie_syn_opts(const struct tcp_layer *st, const str
 	/* The wire layer clamps a window scale above 14 (RFC 7323 2.3). */
 	o.wscale = syn->opts.has_wscale && ENV(st)->cfg.window_scaling ? syn->opts.wscale
 	                                                               : TCP_COOKIE_NO_WSCALE;
-	o.sack_ok = syn->opts.sack_permitted;
+	o.sack_ok = syn->opts.sack_permitted && ENV(st)->cfg.sack;
 	o.ecn_ok = (uint8_t)tcp_ecn_syn_accept(st, syn);
 	return o;
 }

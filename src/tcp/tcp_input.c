@@ -173,6 +173,8 @@ static void begin_trace(struct tcp_layer *st, struct tcp_rx *s)
 	r->win = w->wnd;
 	tcp_trace_opts(r, w->flags, &w->opts);
 	r->ecn = w->ecn;
+	if (w->opts.sack_count)
+		tcp_trace_sack(r, &w->opts);
 }
 
 /* ------------------------------------------------------------------ */
@@ -321,6 +323,11 @@ static struct tcp_verdict check_sequence(struct tcb *tcb, struct tcp_rx *s)
 			STAT_INC(tcb->st, SynChallenge);
 			return TCP_DROP_SEND(CHALLENGE_ACK, SYN_CHALLENGED);
 		}
+		/* RFC 2883 4.1.1: text that all arrived before is reported
+		 * in a D-SACK block on the ACK that answers it. */
+		uint32_t data_seq = s->seq + !!tcp_rx_has(s, SYNACK_TH_SYN);
+		if (s->w->data_len && seq_leq(data_seq + s->w->data_len, nxt))
+			tcp_rcv_dsack(tcb, data_seq, data_seq + s->w->data_len, 0);
 		return TCP_DROP_SEND(OOW_ACK, SEQ_OUT_OF_WINDOW);
 	}
 	trim_to_window(tcb, s, wnd);
@@ -348,6 +355,8 @@ static void trim_to_window(struct tcb *tcb, struct tcp_rx *s, uint32_t wnd)
 				s->fin = 0;
 			cut = s->data_len;
 		}
+		/* RFC 2883 4.1.1: the old part is a duplicate (D-SACK). */
+		tcp_rcv_dsack(tcb, s->data_seq, s->data_seq + cut, 0);
 		s->data += cut;
 		s->data_len -= cut;
 		s->data_seq += cut;
@@ -572,10 +581,23 @@ static struct tcp_verdict check_ack(struct tcb *tcb, struct tcp_rx *s)
 		tcp_ecn_echo(tcb, s);
 	/* ESTABLISHED: SND.UNA < SEG.ACK =< SND.NXT advances SND.UNA; an ACK
 	 * of nothing new is a duplicate ACK when RFC 5681 section 2 says so. */
+	/* RFC 2018 3: SACK blocks mark the scoreboard first, so that the
+	 * ACK's cumulative part and recovery see it (RFC 6675 5). */
+	uint32_t sacked = 0;
+	if (tcb->sack_ok && tcb->sender) {
+		tcp_rack_ack_begin(tcb);
+		if (s->w->opts.sack_count)
+			sacked = tcp_sack_take(tcb, &s->w->opts, s->ack);
+		tcb->sender->delivered = sacked;
+	}
 	if (seq_gt(s->ack, tcb->snd_una))
 		ack_advances(tcb, s);
-	else if (s->ack == tcb->snd_una && tcb->snd_una != tcb->snd_max && s->w->data_len == 0 &&
-	         !tcp_rx_has(s, SYNACK_TH_SYN | SYNACK_TH_FIN) && s->wnd == tcb->snd_wnd)
+	else if (s->ack == tcb->snd_una && tcb->snd_una != tcb->snd_max &&
+	         ((s->w->data_len == 0 && !tcp_rx_has(s, SYNACK_TH_SYN | SYNACK_TH_FIN) &&
+	           s->wnd == tcb->snd_wnd) ||
+	          sacked))
+		/* RFC 6675 2: an ACK with new SACK information is a
+		 * duplicate whatever else it carries. */
 		tcp_recovery_dupack(tcb);
 	if (window_is_newer(tcb, s))
 		window_update(tcb, s);

@@ -176,6 +176,7 @@ void tcp_listen_send_cookie(struct tcb *l, const struct tcp_rx *s)
 			o.has_wscale = 1;
 			o.wscale = tcp_opt_wscale_of(l);
 		}
+		o.sack_permitted = co.sack_ok; /* RFC 2018 2: only when the SYN did */
 		if (co.ecn_ok)
 			ecn = SYNACK_TH_ECE; /* RFC 3168 6.1.1: ECE alone */
 	}
@@ -264,6 +265,7 @@ static struct tcp_verdict cookie_ack_arrives(struct tcb *l, struct tcp_rx *s, st
 		c->ts_recent_at = ENV(st)->now;
 		c->snd_mss -= tcp_opt_overhead(c);
 		c->ecn_ok = co.ecn_ok && cfg->ecn != 0;
+		c->sack_ok = co.sack_ok && cfg->sack;
 	}
 	if (fresh && co.wscale != TCP_COOKIE_NO_WSCALE && cfg->window_scaling) {
 		c->options |= SYNACK_TCPI_OPT_WSCALE;

@@ -11,8 +11,9 @@
  *   - timestamps (RFC 7323 3, 4): offered in tcp_opt_syn, then on every
  *     segment (tcp_opt_segment); TS.Recent, RTTM and PAWS (RFC 7323 5)
  *     are tcp_input.c's, TIME_WAIT's are tcp_timewait.c's.
- * SACK-permitted (RFC 2018) will be offered and learned here too; the
- * SACK blocks themselves come from tcp_rcv.c.
+ * and SACK-permitted (RFC 2018), offered in tcp_opt_syn and agreed in
+ * tcp_opt_learn; the SACK blocks themselves come from tcp_rcv.c and are
+ * read by tcp_sack.c.
  * SYN cookies have no spare bits for them (see tcp_cookie.c).
  */
 #include "tcp/tcp.h"
@@ -73,6 +74,11 @@ void tcp_opt_syn(const struct tcb *tcb, struct wire_tcp_opts *o)
 	/* RFC 9293 3.7.1: announce the MSS we can receive. */
 	o->has_mss = 1;
 	o->mss = (uint16_t)tcb->rcv_mss;
+	/* RFC 2018 2: SACK-permitted in a SYN, and in a SYN-ACK only when
+	 * the SYN it answers carried it.  A listener's cookie SYN-ACK keeps
+	 * nothing, so it never offers SACK (tcp_cookie.c). */
+	o->sack_permitted =
+	    ENV(tcb->st)->cfg.sack && (tcb->state == SYNACK_SYN_SENT || tcb->sack_ok);
 	/* RFC 7323 2.2: the shift we will apply to the windows we send; a
 	 * SYN-ACK carries it only when the SYN did (tcb->options says). */
 	if (tcb->options & SYNACK_TCPI_OPT_WSCALE) {
@@ -125,4 +131,7 @@ void tcp_opt_learn(struct tcb *tcb, const struct wire_tcp *w)
 	tcb->snd_mss -= tcp_opt_overhead(tcb);
 	if (tcb->snd_mss < TCP_MIN_MSS)
 		tcb->snd_mss = TCP_MIN_MSS;
+	/* RFC 2018 2: SACK is used when both SYNs carried SACK-permitted;
+	 * on a SYN-ACK ours did whenever the setting is on. */
+	tcb->sack_ok = ENV(tcb->st)->cfg.sack && w->opts.sack_permitted;
 }

@@ -82,6 +82,8 @@ int tcp_send_raw_ecn(struct tcp_layer *st, const struct tuple *t, uint32_t seq, 
 		r->irs = irs;
 		tcp_trace_opts(r, flags, opts);
 		r->ecn = ecn;
+		if (o.opts.sack_count)
+			tcp_trace_sack(r, &o.opts);
 	}
 	ip_output(&st->net, &t->laddr, &t->raddr, WIRE_IPPROTO_TCP, p, n, ecn);
 	return 0;
@@ -120,6 +122,10 @@ static void send_at(struct tcb *tcb, uint32_t seq, uint32_t len, uint8_t flags)
 		tcb->rcv_acked = tcb->rcv_nxt;
 		tcb->delack_at = SYNACK_NEVER;
 	}
+	/* RFC 2018 4: every ACK carries SACK blocks while data is held out
+	 * of order (and a D-SACK block once after a duplicate). */
+	if (tcp_rcv_sacks(tcb) && !(flags & SYNACK_TH_SYN))
+		tcp_rcv_sack_fill(tcb, &opts);
 	if (tcp_send_raw_ecn(tcb->st, &tcb->t, seq, ack, flags, tcp_wnd_to_wire(tcb, wnd, flags),
 	                     &opts, &tcb->snd_buf, seq - tcb->snd_buf_seq, len, tcb->iss, tcb->irs,
 	                     ecn) == 0 &&
@@ -304,6 +310,13 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 	}
 	send_at(tcb, seq, len, flags);
 	tcp_snd_sent(tcb, seq, used);
+	/* RFC 6937: what recovery sends counts against PRR's budget; each
+	 * retransmission is one a D-SACK may later show needless (undo). */
+	if (tcp_sack_recovering(tcb)) {
+		tcb->sender->prr_out += used;
+		if (seq_lt(seq, tcb->snd_max))
+			tcb->sender->undo_retrans++;
+	}
 	if (seq_gt(seq + used, tcb->snd_max))
 		tcb->snd_max = seq + used;
 	if (len)
@@ -343,7 +356,22 @@ void tcp_output(struct tcb *tcb)
 		return;
 	tcp_recovery_idle_check(tcb);
 	tcb->cwnd_limited = 0;
+	/* SACK recovery (RFC 6675 5 step C): the holes deemed lost go
+	 * first; new data then gets what cwnd - pipe leaves, not the
+	 * window counted from SND.UNA. */
+	int sack_rec = tcp_sack_recovering(tcb);
+	if (tcb->ca_state == SYNACK_CA_LOSS && tcb->sender && tcb->sender->frto_new)
+		tcp_frto_output(tcb);
+	uint32_t sack_room = sack_rec ? tcp_sack_output(tcb) : 0;
 	for (;;) {
+		/* After a timeout with SACK (RFC 6675 5.1): what the peer
+		 * SACKed is not sent again and takes no room in cwnd. */
+		uint32_t sacked_below = 0;
+		if (tcb->sack_ok && tcb->ca_state == SYNACK_CA_LOSS &&
+		    seq_lt(tcb->snd_nxt, tcb->snd_max)) {
+			tcb->snd_nxt = tcp_sack_skip(tcb, tcb->snd_nxt);
+			sacked_below = tcp_sack_below(tcb, tcb->snd_nxt);
+		}
 		uint32_t data_end = tcp_fin_seq(tcb);
 		uint32_t avail = seq_lt(tcb->snd_nxt, data_end) ? data_end - tcb->snd_nxt : 0;
 		if (avail == 0) {
@@ -355,7 +383,18 @@ void tcp_output(struct tcb *tcb)
 		uint32_t cwnd = tcb->cwnd + tcb->limited_tx;
 		uint32_t wnd = tcb->snd_wnd < cwnd ? tcb->snd_wnd : cwnd;
 		uint32_t wnd_end = tcb->snd_una + wnd;
+		if (sacked_below) {
+			uint32_t cwnd_end = tcb->snd_una + cwnd + sacked_below;
+			uint32_t peer_end = tcb->snd_una + tcb->snd_wnd;
+			wnd_end = seq_lt(cwnd_end, peer_end) ? cwnd_end : peer_end;
+		}
 		uint32_t usable = seq_gt(wnd_end, tcb->snd_nxt) ? wnd_end - tcb->snd_nxt : 0;
+		if (sack_rec) {
+			wnd_end = tcb->snd_una + tcb->snd_wnd;
+			usable = seq_gt(wnd_end, tcb->snd_nxt) ? wnd_end - tcb->snd_nxt : 0;
+			if (usable > sack_room)
+				usable = sack_room;
+		}
 		uint32_t n = avail < usable ? avail : usable;
 		if (n > tcb->snd_mss)
 			n = tcb->snd_mss;
@@ -365,8 +404,13 @@ void tcp_output(struct tcb *tcb)
 			tcb->cwnd_limited = cwnd <= tcb->snd_wnd && usable < avail;
 			break;
 		}
-		tcb->snd_nxt += xmit(tcb, tcb->snd_nxt, n);
+		uint32_t used = xmit(tcb, tcb->snd_nxt, n);
+		tcb->snd_nxt += used;
+		sack_room = sack_room > used ? sack_room - used : 0;
 	}
+	/* RFC 8985 7.2: new data went out; a tail loss probe may watch it. */
+	if (tcb->rtx_kind == TCP_RTX_RTO && tcp_rack_on(tcb))
+		tcp_rack_timers(tcb);
 	/* Data waits behind the peer's window with nothing in flight: the
 	 * retransmission timer doubles as the persist timer (RFC 9293
 	 * 3.8.6.1), and its expiry sends a probe. */
@@ -381,6 +425,15 @@ static uint32_t segment_len(const struct tcb *tcb, uint32_t seq)
 	uint32_t data_end = tcp_fin_seq(tcb);
 	uint32_t len = seq_lt(seq, data_end) ? data_end - seq : 0;
 	return len > tcb->snd_mss ? tcb->snd_mss : len;
+}
+
+uint32_t tcp_retransmit_at(struct tcb *tcb, uint32_t seq, uint32_t len)
+{
+	/* Karn's algorithm: a retransmission ends the RTT measurement. */
+	tcb->rtt_timing = 0;
+	uint32_t data_end = tcp_fin_seq(tcb);
+	uint32_t data = seq_lt(seq, data_end) ? data_end - seq : 0;
+	return xmit(tcb, seq, len < data ? len : data);
 }
 
 void tcp_retransmit_head(struct tcb *tcb)
@@ -424,8 +477,14 @@ void tcp_retransmit(struct tcb *tcb)
 {
 	struct tcp_layer *st = tcb->st;
 	tcb->rtt_timing = 0;
-	if (tcb->snd_una == tcb->iss &&
-	    (tcb->state == SYNACK_SYN_SENT || tcb->state == SYNACK_SYN_RECEIVED)) {
+	/* Our SYN is unacknowledged (SND.UNA = ISS, below the first data
+	 * byte): it goes again, whatever state a CLOSE took the connection
+	 * to (SYN-RECEIVED -> FIN-WAIT-1 after a simultaneous open).  The
+	 * test is on the sequence numbers, not the state: data or a FIN
+	 * sent at ISS without the SYN flag would be a different segment
+	 * under the same number.  The FIN follows once the SYN is
+	 * acknowledged (its own timer). */
+	if (tcb->snd_una == tcb->iss && seq_lt(tcb->snd_una, tcb->snd_buf_seq)) {
 		tcp_send_syn(tcb);
 		STAT_INC(st, RetransSegs);
 		tcb->total_retrans++;

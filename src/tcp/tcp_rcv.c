@@ -5,11 +5,11 @@
  * decisions of that step (what is acceptable, when to acknowledge) are
  * tcp_input.c's; this module owns the bytes.
  *
- * SACK (RFC 2018) will generate its blocks here: the reassembly queue
+ * SACK (RFC 2018) generates its blocks here: the reassembly queue
  * tcb->ofo is sorted and free of overlaps, so the blocks are its runs of
  * contiguous segments, the one holding the latest arrival first (RFC 2018
- * section 4).  They belong next to tcp_ofo_insert, which knows that
- * arrival.
+ * section 4), next to tcp_ofo_insert, which knows that arrival.  A
+ * duplicate is reported in a D-SACK block (RFC 2883).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -129,6 +129,101 @@ static struct ofo_seg *ofo_new(struct tcb *tcb, uint32_t seq, const uint8_t *dat
 	return o;
 }
 
+/* ------------------------------------------------------------------ */
+/* SACK blocks (RFC 2018 4) and D-SACK (RFC 2883).                      */
+
+/* The latest arrival's block goes first in the next ACK (RFC 2018 4). */
+static void sack_note_arrival(struct tcb *tcb, uint32_t seq)
+{
+	struct tcb_rare *r = tcp_rare(tcb);
+	if (!r)
+		return; /* without memory the blocks go lowest first */
+	unsigned n = r->sack_nrecent < WIRE_SACK_MAX ? r->sack_nrecent : WIRE_SACK_MAX - 1;
+	memmove(r->sack_recent + 1, r->sack_recent, n * sizeof(r->sack_recent[0]));
+	r->sack_recent[0] = seq;
+	r->sack_nrecent = (uint8_t)(n + 1);
+}
+
+void tcp_rcv_dsack(struct tcb *tcb, uint32_t start, uint32_t end, int ofo)
+{
+	if (!tcb->sack_ok || !ENV(tcb->st)->cfg.dsack || !seq_lt(start, end))
+		return;
+	struct tcb_rare *r = tcp_rare(tcb);
+	if (!r || r->dsack_pending)
+		return; /* one D-SACK block per ACK: the first duplicate */
+	r->dsack_pending = 1;
+	r->dsack.start = start;
+	r->dsack.end = end;
+	if (ofo)
+		STAT_INC(tcb->st, TCPDSACKOfoSent);
+	else
+		STAT_INC(tcb->st, TCPDSACKOldSent);
+}
+
+/* The run of contiguous held segments that holds seq, into *b; 0 when
+ * no held byte is seq. */
+static int ofo_run_of(const struct tcb *tcb, uint32_t seq, struct wire_sack *b)
+{
+	const struct ofo_seg *o = tcb->ofo;
+	while (o) {
+		uint32_t start = o->seq, end = o->seq + o->len;
+		while (o->next && o->next->seq == end) {
+			o = o->next;
+			end = o->seq + o->len;
+		}
+		if (seq_leq(start, seq) && seq_lt(seq, end)) {
+			b->start = start;
+			b->end = end;
+			return 1;
+		}
+		o = o->next;
+	}
+	return 0;
+}
+
+static int sack_listed(const struct wire_tcp_opts *o, unsigned from, const struct wire_sack *b)
+{
+	for (unsigned i = from; i < o->sack_count; i++)
+		if (o->sack[i].start == b->start)
+			return 1;
+	return 0;
+}
+
+void tcp_rcv_sack_fill(struct tcb *tcb, struct wire_tcp_opts *o)
+{
+	struct tcb_rare *r = tcb->rare;
+	unsigned room = wire_tcp_sack_room(o), first = 0;
+	o->sack_count = 0;
+	if (room == 0)
+		return;
+	/* RFC 2883 4: a D-SACK block is the first, reported once. */
+	if (r->dsack_pending) {
+		o->sack[o->sack_count++] = r->dsack;
+		r->dsack_pending = 0;
+		first = 1;
+	}
+	/* RFC 2018 4: the block holding the latest arrival, then the most
+	 * recently reported others that are still held... */
+	struct wire_sack b;
+	for (unsigned i = 0; i < r->sack_nrecent && o->sack_count < room; i++)
+		if (ofo_run_of(tcb, r->sack_recent[i], &b) && !sack_listed(o, first, &b))
+			o->sack[o->sack_count++] = b;
+	/* ... then the other runs, lowest first, while there is room. */
+	for (const struct ofo_seg *s = tcb->ofo; s && o->sack_count < room; s = s->next) {
+		b.start = s->seq;
+		b.end = s->seq + s->len;
+		while (s->next && s->next->seq == b.end) {
+			s = s->next;
+			b.end = s->seq + s->len;
+		}
+		if (seq_lt(b.start, b.end) && !sack_listed(o, first, &b))
+			o->sack[o->sack_count++] = b;
+	}
+	r->sack_nrecent = 0;
+	for (unsigned i = first; i < o->sack_count; i++)
+		r->sack_recent[r->sack_nrecent++] = o->sack[i].start;
+}
+
 /*
  * Holds [seq, seq+len) (and a FIN after it) until the gap before it fills.
  * The list stays sorted and free of overlaps: bytes already held win, and
@@ -148,6 +243,9 @@ int tcp_ofo_insert(struct tcb *tcb, uint32_t seq, const uint8_t *data, uint32_t 
 		if (o && o->len == 0 && o->seq == cur)
 			return 0; /* bytes after a FIN are never valid */
 		if (o && seq_leq(o->seq, cur)) {
+			/* RFC 2883 4.1.2: held bytes that came again. */
+			uint32_t held_end = o->seq + o->len;
+			tcp_rcv_dsack(tcb, cur, seq_lt(end, held_end) ? end : held_end, 1);
 			cur = o->seq + o->len;
 			if (cur == end || seq_gt(cur, end))
 				last = o;
@@ -189,6 +287,8 @@ int tcp_ofo_insert(struct tcb *tcb, uint32_t seq, const uint8_t *data, uint32_t 
 		last->fin = 1;
 		STAT_INC(tcb->st, DelayedFinQueued);
 	}
+	if (len && tcb->sack_ok)
+		sack_note_arrival(tcb, seq);
 	STAT_INC(tcb->st, OfoQueued);
 	return 0;
 }

@@ -1,13 +1,21 @@
 /*
  * Loss recovery: deciding that data was lost and what goes again.
  *
- * Today this is NewReno without SACK: duplicate ACKs are counted (RFC 5681
+ * Without SACK this is NewReno: duplicate ACKs are counted (RFC 5681
  * section 2), the first two release new data (RFC 3042 limited transmit),
  * the third starts fast retransmit and fast recovery (RFC 5681 3.2) in
  * which partial ACKs repair one hole each (RFC 6582); a retransmission
  * timeout sends everything outstanding again (go-back-N, RFC 5681 3.1 and
- * RFC 6298 5.4).  The SACK scoreboard (RFC 6675) and RACK-TLP (RFC 8985)
- * will live here too, reading the transmit records of tcp_snd.c.
+ * RFC 6298 5.4).
+ *
+ * With SACK (both ends offered it) loss recovery is RFC 6675's: the
+ * scoreboard (tcp_sack.c) says which holes are lost, recovery starts at
+ * DupThresh (the reordering setting) duplicate ACKs or as soon as the
+ * first hole is lost, every hole deemed lost is sent again within one
+ * round trip, and the window comes down by PRR (RFC 6937, its slow-start
+ * reduction bound PRR-SSRB) instead of NewReno's inflation.  After a
+ * timeout the SACKed data is not sent again.  RACK-TLP (RFC 8985) will
+ * live here too.
  *
  * Recovery owns ca_state, dupacks, recover and limited_tx, and the window
  * arithmetic of fast recovery (inflation and deflation); congestion
@@ -68,11 +76,234 @@ static void partial_ack(struct tcb *tcb, uint32_t acked)
 		tcb->cwnd = tcb->snd_mss;
 }
 
+/*
+ * RFC 6937 3: the window while SACK recovery lasts, from what this ACK
+ * delivered (cumulatively or by SACK).  While pipe is above ssthresh
+ * sending follows the deliveries in proportion ssthresh / RecoverFS;
+ * below it PRR-SSRB grows back toward ssthresh by at most one SMSS more
+ * than was delivered.  cwnd = pipe + sndcnt is how the sender sees it.
+ */
+static void prr_ack(struct tcb *tcb)
+{
+	struct tcp_sender *sd = tcb->sender;
+	uint32_t delivered = sd->delivered;
+	int64_t sndcnt;
+	sd->delivered = 0;
+	sd->prr_delivered += delivered;
+	if (sd->pipe > tcb->ssthresh) {
+		uint64_t fs = sd->recover_fs ? sd->recover_fs : 1;
+		sndcnt = (int64_t)(((uint64_t)sd->prr_delivered * tcb->ssthresh + fs - 1) / fs) -
+		         sd->prr_out;
+	} else {
+		int64_t limit = (int64_t)sd->prr_delivered - sd->prr_out;
+		if (limit < (int64_t)delivered)
+			limit = delivered;
+		limit += tcb->snd_mss;
+		sndcnt = (int64_t)tcb->ssthresh - sd->pipe;
+		if (sndcnt > limit)
+			sndcnt = limit;
+	}
+	/* The fast retransmit itself always goes (RFC 6675 5 step 4.3;
+	 * Linux's tcp_cwnd_reduction sends one segment when PRR has sent
+	 * none yet). */
+	if (sd->prr_out == 0 && sndcnt < tcb->snd_mss)
+		sndcnt = tcb->snd_mss;
+	if (sndcnt < 0)
+		sndcnt = 0;
+	tcb->cwnd = sd->pipe + (uint32_t)sndcnt;
+}
+
+/* RFC 6675 5 step 4: recovery begins.  RecoveryPoint = HighData, ssthresh
+ * from congestion control, the first hole is sent again (marked lost here,
+ * sent by tcp_output), PRR starts (RFC 6937: RecoverFS = the flight). */
+static void sack_recovery_enter(struct tcb *tcb, enum tcp_cc_cause cause)
+{
+	struct tcp_sender *sd = tcb->sender;
+	struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_ENTER, cause);
+	/* What undo restores if D-SACKs show every retransmission needless. */
+	sd->prior_cwnd = tcb->cwnd;
+	sd->prior_ssthresh = tcb->ssthresh;
+	sd->undo_retrans = 0;
+	sd->undo_marker = tcb->snd_una;
+	sd->undo_on = 1;
+	sd->tlp_on = 0; /* RFC 8985 7.4: recovery takes over from the probe */
+	tcb->ssthresh = tcp_cc_ssthresh(tcb, &ev);
+	tcb->recover = tcb->snd_max;
+	tcb->ca_state = SYNACK_CA_RECOVERY;
+	tcb->limited_tx = 0;
+	STAT_INC(tcb->st, FastRetrans);
+	STAT_INC(tcb->st, TCPSACKRecovery);
+	/* Entered by DupThresh: the first hole is the loss that says so.
+	 * RACK names its losses itself. */
+	if (cause == CC_CAUSE_SACK && tcp_snd_records(tcb) &&
+	    !(tcp_snd_record(tcb, 0)->flags & (TXREC_SACKED | TXREC_RETRANS)))
+		tcp_snd_mark(tcb, tcb->snd_una, tcb->snd_una + tcb->snd_mss, TXREC_LOST);
+	tcp_sack_update(tcb);
+	sd->recover_fs = tcp_cc_flight(tcb);
+	sd->prr_delivered = sd->prr_out = 0;
+	prr_ack(tcb);
+	tcp_cc_event(tcb, &ev);
+}
+
+/* An ACK in SACK recovery or one that may start it: the scoreboard is
+ * brought up to date, then recovery ends, goes on by PRR, or begins when
+ * enough duplicates came or the first hole is deemed lost (RFC 6675 5
+ * step 2). */
+static void sack_ack(struct tcb *tcb, int sack_news)
+{
+	if (tcb->ca_state == SYNACK_CA_RECOVERY && seq_geq(tcb->snd_una, tcb->recover)) {
+		/* RFC 6937: recovery ends with cwnd = ssthresh. */
+		tcb->cwnd = tcb->ssthresh;
+		tcb->ca_state = SYNACK_CA_OPEN;
+		tcb->sender->delivered = 0;
+		struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_EXIT, CC_CAUSE_NONE);
+		tcp_cc_event(tcb, &ev);
+		return;
+	}
+	/* Nothing SACKed, nothing new: no scoreboard to walk. */
+	if (tcb->ca_state == SYNACK_CA_OPEN && !sack_news && tcb->sender->sacked == 0 &&
+	    tcb->dupacks < ENV(tcb->st)->cfg.reordering) {
+		tcb->sender->delivered = 0;
+		return;
+	}
+	/* RACK (RFC 8985 6.2) marks what time says is lost, with the sums
+	 * of this ACK (its reordering window depends on what is SACKed). */
+	tcp_sack_update(tcb);
+	int rack_lost = tcp_rack_on(tcb) && tcp_rack_detect(tcb);
+	if (rack_lost)
+		tcp_sack_update(tcb);
+	if (tcb->ca_state == SYNACK_CA_RECOVERY)
+		prr_ack(tcb);
+	else if (tcb->ca_state == SYNACK_CA_OPEN && seq_gt(tcb->snd_una, tcb->recover) &&
+	         !tcp_rack_on(tcb) &&
+	         (tcb->dupacks >= ENV(tcb->st)->cfg.reordering || tcp_sack_head_lost(tcb)))
+		sack_recovery_enter(tcb, CC_CAUSE_SACK);
+	else if (tcb->ca_state == SYNACK_CA_OPEN && rack_lost)
+		sack_recovery_enter(tcb, CC_CAUSE_RACK);
+	else
+		tcb->sender->delivered = 0;
+}
+
+void tcp_recovery_dsack_undo(struct tcb *tcb, uint32_t end)
+{
+	struct tcp_sender *sd = tcb->sender;
+	/* Only a duplicate of data sent since the reduction began can be
+	 * one of its retransmissions (Linux's tcp_check_dsack). */
+	if (!sd->undo_on || sd->undo_retrans == 0 || !seq_gt(end, sd->undo_marker))
+		return;
+	if (--sd->undo_retrans)
+		return;
+	/* Every retransmission of the reduction came back as a duplicate:
+	 * nothing was lost, the network duplicated or reordered (RFC 3708
+	 * 3.2, Linux's tcp_try_undo_dsack).  The window is restored. */
+	sd->undo_on = 0;
+	if (tcb->cwnd < sd->prior_cwnd)
+		tcb->cwnd = sd->prior_cwnd;
+	if (tcb->ssthresh < sd->prior_ssthresh)
+		tcb->ssthresh = sd->prior_ssthresh;
+	STAT_INC(tcb->st, TCPDSACKUndo);
+	if (tcb->ca_state == SYNACK_CA_RECOVERY) {
+		tcb->ca_state = SYNACK_CA_OPEN;
+		struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_EXIT, CC_CAUSE_NONE);
+		tcp_cc_event(tcb, &ev);
+	}
+}
+
+void tcp_recovery_rack_loss(struct tcb *tcb)
+{
+	tcp_sack_update(tcb);
+	if (tcb->ca_state == SYNACK_CA_OPEN)
+		sack_recovery_enter(tcb, CC_CAUSE_RACK);
+}
+
+/*
+ * F-RTO (RFC 5682 3, SACK-enhanced as Linux's tcp_frto = 2): after a
+ * first timeout only the first segment went again.  An ACK that delivers
+ * data sent before the timeout and never sent again shows the timeout
+ * spurious: the segments were delayed, not lost, and the reduction is
+ * undone (TCPSpuriousRTOs).  The first ACK that only covers the
+ * retransmission sends new data instead of more old data (step 2b), so
+ * that the next ACK can tell; a duplicate ACK (step 3a) says the loss was
+ * real and go-back-N goes on.  Returns 1 when the ACK was taken here.
+ */
+static int frto_ack(struct tcb *tcb)
+{
+	struct tcp_sender *sd = tcb->sender;
+	if (sd->frto_orig) {
+		sd->frto = sd->frto_orig = sd->frto_new = 0;
+		if (tcb->cwnd < sd->prior_cwnd)
+			tcb->cwnd = sd->prior_cwnd;
+		if (tcb->ssthresh < sd->prior_ssthresh)
+			tcb->ssthresh = sd->prior_ssthresh;
+		tcb->ca_state = SYNACK_CA_OPEN;
+		tcb->snd_nxt = tcb->snd_max;
+		STAT_INC(tcb->st, TCPSpuriousRTOs);
+		struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_EXIT, CC_CAUSE_NONE);
+		tcp_cc_event(tcb, &ev);
+		return 1;
+	}
+	if (sd->frto == 1 && seq_lt(tcb->snd_una, tcb->recover) &&
+	    seq_lt(tcb->snd_max, tcp_fin_seq(tcb))) {
+		/* Step 2b: up to two new segments, not the rest of the old
+		 * data; tcp_output sends them once the ACK's window is taken
+		 * (tcp_frto_output). */
+		sd->frto = 2;
+		sd->frto_new = 1;
+		tcb->snd_nxt = tcb->snd_max;
+		return 0;
+	}
+	/* Nothing new could go, or the ACK after the new data neither
+	 * proved the timeout spurious nor was a duplicate: go-back-N. */
+	if (sd->frto == 2)
+		tcb->snd_nxt = tcb->snd_una;
+	sd->frto = 0;
+	if (seq_lt(tcb->snd_nxt, tcb->snd_una))
+		tcb->snd_nxt = tcb->snd_una;
+	return 0;
+}
+
+void tcp_frto_output(struct tcb *tcb)
+{
+	struct tcp_sender *sd = tcb->sender;
+	uint32_t data_end = tcp_fin_seq(tcb), sent = 0;
+	sd->frto_new = 0;
+	/* RFC 5682 3 step 2b: two new segments within the peer's window but
+	 * outside cwnd, whose window from SND.UNA still counts the old
+	 * flight. */
+	for (int k = 0; k < 2; k++) {
+		uint32_t wnd_end = tcb->snd_una + tcb->snd_wnd;
+		uint32_t n = seq_lt(tcb->snd_max, data_end) ? data_end - tcb->snd_max : 0;
+		uint32_t room = seq_gt(wnd_end, tcb->snd_max) ? wnd_end - tcb->snd_max : 0;
+		n = n < room ? n : room;
+		n = n < tcb->snd_mss ? n : tcb->snd_mss;
+		if (n == 0)
+			break;
+		sent += tcp_retransmit_at(tcb, tcb->snd_max, n);
+	}
+	tcb->snd_nxt = tcb->snd_max;
+	if (!sent) {
+		/* Nothing new could go: go-back-N after all. */
+		sd->frto = 0;
+		tcb->snd_nxt = tcb->snd_una;
+	}
+}
+
 void tcp_recovery_ack(struct tcb *tcb, const struct tcp_cc_ack *ack)
 {
 	/* An ACK of new data ends a run of duplicates (RFC 5681 3.2). */
 	tcb->dupacks = 0;
 	tcb->limited_tx = 0;
+	if (tcb->sack_ok && tcb->ca_state != SYNACK_CA_LOSS) {
+		int news = tcb->sender->delivered != 0;
+		tcb->sender->delivered += ack->acked;
+		sack_ack(tcb, news);
+		tcp_cc_ack(tcb, ack);
+		return;
+	}
+	if (tcb->ca_state == SYNACK_CA_LOSS && tcb->sender && tcb->sender->frto && frto_ack(tcb)) {
+		tcp_cc_ack(tcb, ack);
+		return;
+	}
 	switch (tcb->ca_state) {
 	case SYNACK_CA_RECOVERY:
 		if (seq_geq(tcb->snd_una, tcb->recover))
@@ -111,6 +342,28 @@ static void fast_retransmit(struct tcb *tcb)
 
 void tcp_recovery_dupack(struct tcb *tcb)
 {
+	if (tcb->ca_state == SYNACK_CA_LOSS && tcb->sender && tcb->sender->frto) {
+		struct tcp_sender *sd = tcb->sender;
+		if (sd->frto_orig) {
+			(void)frto_ack(tcb); /* a SACK of an original: spurious */
+			return;
+		}
+		/* RFC 5682 3 step 3a: a duplicate ACK, the loss was real;
+		 * go-back-N resumes from SND.UNA. */
+		sd->frto = 0;
+		tcb->snd_nxt = tcb->snd_una;
+		return;
+	}
+	if (tcb->sack_ok && tcb->ca_state != SYNACK_CA_LOSS) {
+		if (tcb->ca_state == SYNACK_CA_OPEN && tcb->dupacks < 255)
+			tcb->dupacks++;
+		/* RFC 3042 limited transmit before recovery, as without SACK. */
+		if (tcb->ca_state == SYNACK_CA_OPEN && tcb->dupacks < 3)
+			tcb->limited_tx = tcb->dupacks * tcb->snd_mss;
+		sack_ack(tcb, 1);
+		tcp_rack_timers(tcb);
+		return;
+	}
 	if (tcb->ca_state == SYNACK_CA_RECOVERY) {
 		/* RFC 5681 3.2 step 4: each further duplicate ACK means a
 		 * segment left the network; inflate cwnd by one SMSS. */
@@ -150,6 +403,21 @@ void tcp_recovery_timeout(struct tcb *tcb)
 	 * Everything after snd_una is sent again (go-back-N) in slow start.
 	 * Called before the timeout is counted in backoff. */
 	struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RTO, CC_CAUSE_RTO);
+	/* F-RTO (RFC 5682 3 step 1) watches a first timeout with SACK: what
+	 * it would undo is kept. */
+	if (tcb->sender) {
+		struct tcp_sender *sd = tcb->sender;
+		sd->frto = tcb->backoff == 0 && tcb->sack_ok && ENV(tcb->st)->cfg.frto &&
+		                   tcb->ca_state != SYNACK_CA_LOSS
+		               ? 1
+		               : 0;
+		sd->frto_orig = sd->frto_new = 0;
+		sd->frto_at = ENV(tcb->st)->now;
+		if (sd->frto) {
+			sd->prior_cwnd = tcb->cwnd;
+			sd->prior_ssthresh = tcb->ssthresh;
+		}
+	}
 	if (tcb->backoff == 0)
 		tcb->ssthresh = tcp_cc_ssthresh(tcb, &ev);
 	tcb->cwnd = tcb->snd_mss;
@@ -158,6 +426,10 @@ void tcp_recovery_timeout(struct tcb *tcb)
 	tcb->dupacks = 0;
 	tcb->limited_tx = 0;
 	tcb->snd_nxt = tcb->snd_una;
+	if (tcb->sender) {
+		tcb->sender->tlp_on = 0;  /* RFC 8985 7.4: the episode ends */
+		tcb->sender->undo_on = 0; /* a timeout is not undone by D-SACK */
+	}
 	STAT_INC(tcb->st, Timeouts);
 	tcp_cc_event(tcb, &ev);
 }

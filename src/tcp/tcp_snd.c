@@ -122,6 +122,29 @@ static uint32_t txq_find(const struct tcb *tcb, uint32_t seq)
 	return lo;
 }
 
+/* The records of [from, to) (to above from, both within the records)
+ * made whole: split where a boundary falls inside one.  *first is the
+ * first of them; returns the index after the last, or -1 when memory ran
+ * out. */
+static int64_t txq_span(struct tcb *tcb, uint32_t from, uint32_t to, uint32_t *first)
+{
+	uint32_t i = txq_find(tcb, from);
+	if (tcp_snd_record(tcb, i)->seq != from) {
+		if (txq_split(tcb, i, from))
+			return -1;
+		i++;
+	}
+	*first = i;
+	for (; i < tcp_snd_records(tcb); i++) {
+		struct tcp_txrec *r = tcp_snd_record(tcb, i);
+		if (!seq_lt(r->seq, to))
+			break;
+		if (seq_gt(r->seq + r->len, to) && txq_split(tcb, i, to))
+			return -1;
+	}
+	return i;
+}
+
 /* [from, to) was sent again: its records are marked, split where a
  * boundary of the retransmission falls inside one. */
 static int txq_retransmitted(struct tcb *tcb, uint32_t from, uint32_t to)
@@ -136,23 +159,54 @@ static int txq_retransmitted(struct tcb *tcb, uint32_t from, uint32_t to)
 		from = first;
 	if (!seq_lt(from, to))
 		return 0;
-	uint32_t i = txq_find(tcb, from);
-	if (tcp_snd_record(tcb, i)->seq != from) {
-		if (txq_split(tcb, i, from))
-			return -1;
-		i++;
-	}
-	for (; i < tcp_snd_records(tcb); i++) {
+	uint32_t i;
+	int64_t end = txq_span(tcb, from, to, &i);
+	if (end < 0)
+		return -1;
+	for (; i < (uint32_t)end; i++) {
 		struct tcp_txrec *r = tcp_snd_record(tcb, i);
-		if (!seq_lt(r->seq, to))
-			break;
-		if (seq_gt(r->seq + r->len, to) && txq_split(tcb, i, to))
-			return -1;
-		r = tcp_snd_record(tcb, i); /* the split may have moved the block */
-		r->flags |= TXREC_RETRANS;
+		/* Sent again: no longer lost (RFC 6675's pipe counts it). */
+		r->flags = (uint8_t)((r->flags | TXREC_RETRANS) & ~TXREC_LOST);
 		r->xmit_at = ENV(tcb->st)->now;
 	}
 	return 0;
+}
+
+int64_t tcp_snd_mark(struct tcb *tcb, uint32_t from, uint32_t to, uint8_t flag)
+{
+	if (tcb->txq_untracked || !tcb->sender || tcp_snd_records(tcb) == 0)
+		return 0;
+	uint32_t lo = tcp_snd_record(tcb, 0)->seq;
+	struct tcp_txrec *last = tcp_snd_record(tcb, tcp_snd_records(tcb) - 1);
+	uint32_t hi = last->seq + last->len;
+	if (seq_lt(from, lo))
+		from = lo;
+	if (seq_gt(to, hi))
+		to = hi;
+	if (!seq_lt(from, to))
+		return 0;
+	uint32_t i;
+	int64_t end = txq_span(tcb, from, to, &i);
+	if (end < 0) {
+		txq_untrack(tcb);
+		return -1;
+	}
+	int64_t marked = 0;
+	for (; i < (uint32_t)end; i++) {
+		struct tcp_txrec *r = tcp_snd_record(tcb, i);
+		if (!(r->flags & flag)) {
+			marked += r->len;
+			if (flag == TXREC_SACKED && tcp_rack_on(tcb))
+				tcp_rack_delivered(tcb, r);
+			if (flag == TXREC_SACKED)
+				tcp_frto_delivered(tcb, r);
+			/* SACKed: no longer lost, whatever was thought. */
+			if (flag == TXREC_SACKED)
+				r->flags &= (uint8_t)~TXREC_LOST;
+		}
+		r->flags |= flag;
+	}
+	return marked;
 }
 
 void tcp_snd_sent(struct tcb *tcb, uint32_t seq, uint32_t used)
@@ -196,6 +250,13 @@ static int txq_trim(struct tcb *tcb, uint64_t *sent_at)
 				r->seq = tcb->snd_una;
 				break;
 			}
+			/* RACK (RFC 8985 6.2) and F-RTO learn from every
+			 * delivery. */
+			if (!(r->flags & TXREC_SACKED)) {
+				if (tcp_rack_on(tcb))
+					tcp_rack_delivered(tcb, r);
+				tcp_frto_delivered(tcb, r);
+			}
 			q->head = (q->head + 1) & (q->cap - 1);
 			q->count--;
 		}
@@ -225,6 +286,8 @@ void tcp_snd_acked(struct tcb *tcb, uint32_t ack, uint32_t ts_rtt_us)
 	    .flight_before = tcb->snd_max - tcb->snd_una,
 	    .ca_state = tcb->ca_state,
 	};
+	if (tcp_rack_on(tcb))
+		tcp_tlp_ack(tcb, ack);
 	tcb->snd_una = ack;
 	uint64_t sent_at = 0;
 	int sampled = txq_trim(tcb, &sent_at);
@@ -258,10 +321,12 @@ void tcp_snd_acked(struct tcb *tcb, uint32_t ack, uint32_t ts_rtt_us)
 	 * starts only after it (tcp_cc_init). */
 	if (tcb->state != SYNACK_SYN_RECEIVED)
 		tcp_recovery_ack(tcb, &a);
-	if (tcb->snd_una == tcb->snd_max)
+	if (tcb->snd_una == tcb->snd_max) {
 		tcb->rtx_at = SYNACK_NEVER;
-	else
+	} else {
 		tcp_arm_rtx(tcb);
+		tcp_rack_timers(tcb);
+	}
 }
 
 int tcp_snd_new(struct tcb *tcb)
@@ -271,8 +336,10 @@ int tcp_snd_new(struct tcb *tcb)
 	struct tcp_sender *s = slab_alloc(&tcb->st->sender_slab);
 	if (!s)
 		return -ENOMEM;
-	/* The algorithm sets up its area (tcp_cc_init); no records yet. */
-	s->txq = NULL;
+	/* The algorithm sets up its area (tcp_cc_init); no records yet,
+	 * an empty scoreboard, no RACK or TLP state. */
+	memset((char *)s + offsetof(struct tcp_sender, txq), 0,
+	       sizeof(*s) - offsetof(struct tcp_sender, txq));
 	tcb->sender = s;
 	return 0;
 }

@@ -56,6 +56,7 @@ static uint64_t user_deadline(const struct tcb *tcb)
 void tcp_arm_rtx(struct tcb *tcb)
 {
 	uint64_t at = ENV(tcb->st)->now + tcb->rto_us, user = user_deadline(tcb);
+	tcb->rtx_kind = TCP_RTX_RTO;
 	tcb->rtx_at = user < at ? (user > ENV(tcb->st)->now ? user : ENV(tcb->st)->now) : at;
 	tcp_rearm(tcb);
 }
@@ -242,7 +243,21 @@ void tcp_timer_fire(struct tcp_layer *st, struct timer_node *n)
 		return;
 	}
 	if (tcb->rtx_at <= ENV(st)->now) {
-		retransmission_timeout(tcb);
+		/* The one deadline is the retransmission timer's, or RACK-TLP's
+		 * probe or reordering timer in its place (tcp_rack.c). */
+		switch (tcb->rtx_kind) {
+		case TCP_RTX_TLP:
+			tcp_tlp_timeout(tcb);
+			tcp_rearm(tcb);
+			break;
+		case TCP_RTX_REO:
+			tcp_rack_timeout(tcb);
+			tcp_rearm(tcb);
+			break;
+		default:
+			retransmission_timeout(tcb);
+			break;
+		}
 		return;
 	}
 	if (tcb->ka_at <= ENV(st)->now && keepalive_timeout(tcb))

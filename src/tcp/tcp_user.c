@@ -349,6 +349,19 @@ void tcp_status(const struct tcb *t, struct synack_tcp_info *info)
 	info->bytes_received = t->bytes_received;
 	info->rcv_space = t->rcv_space;
 	info->ecn = tcp_ecn_info(t);
+	if (t->sack_ok)
+		info->options |= SYNACK_TCPI_OPT_SACK;
+	/* SACK and loss recovery: the scoreboard read from the records. */
+	info->reordering = ENV(t->st)->cfg.reordering;
+	for (uint32_t i = 0, n = t->sender ? tcp_snd_records(t) : 0; i < n; i++) {
+		const struct tcp_txrec *r = tcp_snd_record(t, i);
+		if (r->flags & TXREC_SACKED)
+			info->sacked += r->len;
+		else if (r->flags & TXREC_LOST)
+			info->lost += r->len;
+		else if (r->flags & TXREC_RETRANS)
+			info->retrans += r->len;
+	}
 }
 
 /* The TIME-WAIT record the demux node n is, or NULL. */

@@ -16,6 +16,7 @@ enum {
 	OPT_MSS = 2,
 	OPT_WSCALE = 3,
 	OPT_SACK_PERM = 4,
+	OPT_SACK = 5,
 	OPT_TS = 8,
 };
 
@@ -24,6 +25,8 @@ enum {
 	OPT_WSCALE_LEN = 3,
 	OPT_SACK_PERM_LEN = 2,
 	OPT_TS_LEN = 10,
+	OPT_SACK_BASE_LEN = 2, /* kind and length, then 8 bytes a block */
+	OPT_SACK_BLOCK_LEN = 8,
 };
 
 /* RFC 7323 2.3: a shift count above 14 must be treated as 14. */
@@ -361,8 +364,10 @@ void wire_ip4_emit_frag(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
  * byte; every other kind has a length byte that counts the kind and length
  * bytes themselves, so a length below 2 could never advance and is
  * malformed.  The options we understand must have exactly their defined
- * length; everything else (SACK blocks, MD5, TFO, experiments) is skipped
- * by its length, as RFC 9293 3.1 requires of unknown options.
+ * length; everything else (MD5, TFO, experiments) is skipped by its
+ * length, as RFC 9293 3.1 requires of unknown options.  SACK blocks (RFC
+ * 2018 3) of a length that is not 2 + 8 n are skipped the same way, as
+ * Linux does (tcp_parse_options): the segment is still good.
  */
 static int parse_opts(const uint8_t *o, size_t n, struct wire_tcp_opts *opts)
 {
@@ -419,6 +424,18 @@ static int parse_opts(const uint8_t *o, size_t n, struct wire_tcp_opts *opts)
 			opts->has_ts = 1;
 			opts->ts_val = wire_get32(v);
 			opts->ts_ecr = wire_get32(v + 4);
+			break;
+		case OPT_SACK:
+			if (olen < OPT_SACK_BASE_LEN + OPT_SACK_BLOCK_LEN ||
+			    (olen - OPT_SACK_BASE_LEN) % OPT_SACK_BLOCK_LEN)
+				break;
+			/* 40 option bytes hold 4 blocks at most. */
+			opts->sack_count =
+			    (uint8_t)((olen - OPT_SACK_BASE_LEN) / OPT_SACK_BLOCK_LEN);
+			for (unsigned b = 0; b < opts->sack_count; b++) {
+				opts->sack[b].start = wire_get32(v + b * OPT_SACK_BLOCK_LEN);
+				opts->sack[b].end = wire_get32(v + b * OPT_SACK_BLOCK_LEN + 4);
+			}
 			break;
 		default:
 			break;
@@ -507,10 +524,32 @@ int wire_tcp_parse(const struct wire_ip4 *ip, struct wire_tcp *out)
  * returns their length, always a multiple of 4.  The layout is Linux's, so
  * our segments look familiar in captures and middleboxes that expect it
  * are not surprised:
- *   MSS | SACK-permitted, timestamps | NOP, window scale
+ *   MSS | SACK-permitted, timestamps | NOP, window scale | NOP, NOP, SACK
  * with NOPs in front of timestamps or SACK-permitted when the other is
- * absent, which keeps the 4-byte values of the timestamps aligned.
+ * absent, which keeps the 4-byte values of the timestamps aligned.  SACK
+ * blocks are cut to what fits (wire_tcp_sack_room).
  */
+static size_t write_sack(uint8_t *o, size_t i, const struct wire_tcp_opts *opts)
+{
+	unsigned n = opts->sack_count;
+	if (n == 0 || i + 2 + OPT_SACK_BASE_LEN + OPT_SACK_BLOCK_LEN > WIRE_TCP_MAX_OPT_LEN)
+		return i;
+	unsigned room =
+	    (unsigned)((WIRE_TCP_MAX_OPT_LEN - i - 2 - OPT_SACK_BASE_LEN) / OPT_SACK_BLOCK_LEN);
+	if (n > room)
+		n = room;
+	o[i++] = OPT_NOP;
+	o[i++] = OPT_NOP;
+	o[i++] = OPT_SACK;
+	o[i++] = (uint8_t)(OPT_SACK_BASE_LEN + n * OPT_SACK_BLOCK_LEN);
+	for (unsigned b = 0; b < n; b++) {
+		wire_put32(o + i, opts->sack[b].start);
+		wire_put32(o + i + 4, opts->sack[b].end);
+		i += OPT_SACK_BLOCK_LEN;
+	}
+	return i;
+}
+
 static size_t write_opts(uint8_t *o, const struct wire_tcp_opts *opts)
 {
 	size_t i = 0;
@@ -546,6 +585,7 @@ static size_t write_opts(uint8_t *o, const struct wire_tcp_opts *opts)
 		o[i++] = OPT_WSCALE_LEN;
 		o[i++] = opts->wscale;
 	}
+	i = write_sack(o, i, opts);
 	assert(i % 4 == 0 && i <= WIRE_TCP_MAX_OPT_LEN && i == wire_tcp_opts_len(opts));
 	return i;
 }
@@ -564,6 +604,17 @@ size_t wire_tcp_opts_len(const struct wire_tcp_opts *opts)
 	if (opts->has_wscale)
 		n += 4;
 	return n;
+}
+
+unsigned wire_tcp_sack_room(const struct wire_tcp_opts *opts)
+{
+	struct wire_tcp_opts o = *opts;
+	o.sack_count = 0;
+	size_t used = wire_tcp_opts_len(&o) + 2 + OPT_SACK_BASE_LEN;
+	if (used > WIRE_TCP_MAX_OPT_LEN)
+		return 0;
+	unsigned room = (unsigned)((WIRE_TCP_MAX_OPT_LEN - used) / OPT_SACK_BLOCK_LEN);
+	return room > WIRE_SACK_MAX ? WIRE_SACK_MAX : room;
 }
 
 size_t wire_tcp_hdr_len(const struct wire_tcp_out *seg)

@@ -98,11 +98,21 @@ static inline struct wire_net wire_ip4_net(const struct wire_ip4 *ip)
 }
 
 /* TCP options we understand. */
+/* One SACK block (RFC 2018 3): the sequence space [start, end). */
+struct wire_sack {
+	uint32_t start, end;
+};
+/* SACK blocks one segment can carry: 2 + 8 n option bytes within the 40
+ * (RFC 2018 3), 3 beside timestamps. */
+#define WIRE_SACK_MAX 4
+
 struct wire_tcp_opts {
 	uint8_t has_mss, has_wscale, sack_permitted, has_ts;
 	uint16_t mss;
 	uint8_t wscale;
+	uint8_t sack_count; /* SACK blocks (kind 5) in sack[] */
 	uint32_t ts_val, ts_ecr;
+	struct wire_sack sack[WIRE_SACK_MAX];
 };
 
 /* A parsed TCP segment. */
@@ -165,6 +175,9 @@ size_t wire_tcp_hdr_len(const struct wire_tcp_out *seg);
 
 /* Length of the options wire_tcp_emit would write for opts. */
 size_t wire_tcp_opts_len(const struct wire_tcp_opts *opts);
+/* SACK blocks that fit beside the other options of opts (RFC 2018 3: 4
+ * alone, 3 beside timestamps); wire_tcp_emit writes at most that many. */
+unsigned wire_tcp_sack_room(const struct wire_tcp_opts *opts);
 
 /* ICMP (RFC 792). */
 #define WIRE_ICMP_HDR_LEN 8

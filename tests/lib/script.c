@@ -1,5 +1,6 @@
 #include "script.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -277,6 +278,14 @@ size_t t_build(struct t *t, uint8_t *buf, size_t cap, const char *flags, uint32_
 		o.opts.ts_val = t->peer_tsval;
 		o.opts.ts_ecr = t->peer_tsecr;
 	}
+	if (o.flags & SYNACK_TH_SYN)
+		o.opts.sack_permitted = t->peer_sack_ok;
+	o.opts.sack_count = t->peer_nsack;
+	for (unsigned i = 0; i < t->peer_nsack; i++) {
+		o.opts.sack[i].start = t->peer_sack[i].start + t->iss;
+		o.opts.sack[i].end = t->peer_sack[i].end + t->iss;
+	}
+	t->peer_nsack = 0;
 	if (len > sizeof payload)
 		len = sizeof payload;
 	/* A SYN occupies one sequence number before its data. */
@@ -448,6 +457,49 @@ void t_expect_ecn_at(struct t *t, const char *file, int line, int ecn)
 		check_fail(file, line,
 		           "ECN codepoint of the last segment we sent: expected %s, got %s",
 		           names[ecn & 3], names[got]);
+}
+
+void t_expect_sack_at(struct t *t, const char *file, int line, unsigned n, ...)
+{
+	va_list ap;
+	va_start(ap, n);
+	int ok = t->seg.opts.sack_count == n;
+	char want[160] = "", got[160] = "";
+	size_t wl = 0, gl = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t a = va_arg(ap, uint32_t), b = va_arg(ap, uint32_t);
+		wl += (size_t)snprintf(want + wl, sizeof want - wl, " {%u:%u}", a, b);
+		if (wl >= sizeof want)
+			wl = sizeof want - 1;
+		if (i < t->seg.opts.sack_count &&
+		    (t->seg.opts.sack[i].start != a || t->seg.opts.sack[i].end != b))
+			ok = 0;
+	}
+	va_end(ap);
+	for (unsigned i = 0; i < t->seg.opts.sack_count; i++) {
+		gl += (size_t)snprintf(got + gl, sizeof got - gl, " {%u:%u}",
+		                       t->seg.opts.sack[i].start, t->seg.opts.sack[i].end);
+		if (gl >= sizeof got)
+			gl = sizeof got - 1;
+	}
+	if (!ok)
+		check_fail(file, line, "SACK blocks of the last segment we sent: expected%s, got%s",
+		           n ? want : " none", t->seg.opts.sack_count ? got : " none");
+}
+
+void t_peer_sack(struct t *t, unsigned n, ...)
+{
+	va_list ap;
+	va_start(ap, n);
+	t->peer_nsack = (uint8_t)(n > WIRE_SACK_MAX ? WIRE_SACK_MAX : n);
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t a = va_arg(ap, uint32_t), b = va_arg(ap, uint32_t);
+		if (i < WIRE_SACK_MAX) {
+			t->peer_sack[i].start = a;
+			t->peer_sack[i].end = b;
+		}
+	}
+	va_end(ap);
 }
 
 void t_expect_mss_at(struct t *t, const char *file, int line, int mss)

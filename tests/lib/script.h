@@ -63,7 +63,11 @@ struct t {
 	int peer_wscale;
 	int peer_ts;
 	uint32_t peer_tsval, peer_tsecr;
-	uint8_t peer_ecn; /* IP ECN codepoint of the peer's datagrams (WIRE_ECN_*; default 0) */
+	uint8_t peer_ecn;     /* IP ECN codepoint of the peer's datagrams (WIRE_ECN_*; default 0) */
+	uint8_t peer_sack_ok; /* SACK-permitted on the peer's SYNs (default off) */
+	/* SACK blocks on the peer's next segment (t_peer_sack), relative to T_ISS. */
+	uint8_t peer_nsack;
+	struct wire_sack peer_sack[WIRE_SACK_MAX];
 	uint32_t rcv_seq; /* peer sequence number of the next byte t_recv reads */
 	int last_input;   /* what synack_input returned for the last t_peer */
 	/* The last segment we sent, as popped by t_expect. */
@@ -126,6 +130,13 @@ uint32_t t_expect_ts_at(struct t *t, const char *file, int line, int has, uint64
 /* The IP ECN codepoint (WIRE_ECN_*) of the segment t_expect just matched. */
 #define t_expect_ecn(t, ecn) t_expect_ecn_at(t, __FILE__, __LINE__, ecn)
 void t_expect_ecn_at(struct t *t, const char *file, int line, int ecn);
+/* The SACK blocks of the segment t_expect just matched: n pairs of
+ * start, end (the peer's absolute numbers) follow, in order. */
+#define t_expect_sack(t, ...) t_expect_sack_at(t, __FILE__, __LINE__, __VA_ARGS__)
+void t_expect_sack_at(struct t *t, const char *file, int line, unsigned n, ...);
+/* The peer's next segment carries these n SACK blocks (start, end pairs
+ * relative to T_ISS, as acks are); consumed by that segment. */
+void t_peer_sack(struct t *t, unsigned n, ...);
 /* The MSS option of the segment t_expect just matched. */
 #define t_expect_mss(t, mss) t_expect_mss_at(t, __FILE__, __LINE__, mss)
 void t_expect_mss_at(struct t *t, const char *file, int line, int mss);

@@ -1046,14 +1046,14 @@ static void api_names_in_and_out_of_range(void)
 #undef COUNT_ONE
 	CHECK(n >= 41);
 	CHECK_STR(synack_counter_name(0), "ActiveOpens");
-	CHECK_STR(synack_counter_name(n - 1), "TCPDeliveredCE");
+	CHECK_STR(synack_counter_name(n - 1), "TCPDSACKUndo");
 	CHECK(synack_counter_name(n) == NULL);
 	CHECK(synack_counter_name(SIZE_MAX) == NULL);
 	struct synack_stats s;
 	memset(&s, 0, sizeof s);
 	s.ActiveOpens = 7;
 	s.CurrEstab = 9;
-	s.TCPDeliveredCE = 11;
+	s.TCPDSACKUndo = 11;
 	CHECK_EQ_U64(synack_counter_value(&s, 0), 7);
 	CHECK_EQ_U64(synack_counter_value(&s, 4), 9);
 	CHECK_STR(synack_counter_name(4), "CurrEstab");
@@ -1476,8 +1476,10 @@ static void api_tcp_info_is_sane(void)
 	CHECK_EQ(ai.mss, 1448);
 	CHECK_EQ(ci.rcv_wnd, 65536);
 	CHECK_EQ(ci.snd_wnd, 65535);
-	CHECK_EQ(ci.options, SYNACK_TCPI_OPT_TIMESTAMPS | SYNACK_TCPI_OPT_WSCALE);
-	CHECK_EQ(ai.options, SYNACK_TCPI_OPT_TIMESTAMPS | SYNACK_TCPI_OPT_WSCALE);
+	CHECK_EQ(ci.options,
+	         SYNACK_TCPI_OPT_TIMESTAMPS | SYNACK_TCPI_OPT_WSCALE | SYNACK_TCPI_OPT_SACK);
+	CHECK_EQ(ai.options,
+	         SYNACK_TCPI_OPT_TIMESTAMPS | SYNACK_TCPI_OPT_WSCALE | SYNACK_TCPI_OPT_SACK);
 	CHECK_EQ(ci.snd_wscale, 7); /* rmem_max 6 MiB on both sides */
 	CHECK_EQ(ci.rcv_wscale, 7);
 	CHECK(ci.min_rtt > 0);

@@ -49,6 +49,8 @@ static const struct expect EXPECT[] = {
      "CLOSED>LISTEN>CLOSED; LISTEN>SYN_RECEIVED>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSED; "
      "CLOSED>LISTEN>CLOSED; LISTEN>SYN_RECEIVED>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSED"},
     {"paws", ACTIVE_CLIENT, PASSIVE_SERVER},
+    {"sack-recovery", ACTIVE_CLIENT, PASSIVE_SERVER},
+    {"tail-loss", ACTIVE_CLIENT, PASSIVE_SERVER},
 };
 
 #define NEXPECT (sizeof(EXPECT) / sizeof(EXPECT[0]))
@@ -194,10 +196,10 @@ static void demo_handshake_shows_syn_options(void)
 	struct demo_result *r = run("handshake", 1, 0, &t, &n);
 	struct demo_result *rj = run("handshake", 1, 1, &j, &nj);
 	CHECK(r->ok && rj->ok);
-	CHECK(t && strstr(t, "[mss 1460,nop,nop,TS val ") != NULL);
+	CHECK(t && strstr(t, "[mss 1460,sackOK,TS val ") != NULL);
 	CHECK(t && strstr(t, " ecr 0,nop,wscale 7]") != NULL);
 	const char *syn = j ? strstr(j, "\"ev\":\"tx\",\"flags\":\"S\"") : NULL;
-	CHECK(syn && strstr(syn, "\"options\":\"mss 1460,nop,nop,TS val ") != NULL);
+	CHECK(syn && strstr(syn, "\"options\":\"mss 1460,sackOK,TS val ") != NULL);
 	const char *synack = j ? strstr(j, "\"ev\":\"tx\",\"flags\":\"S.\"") : NULL;
 	const char *nl = synack ? strchr(synack, '\n') : NULL;
 	const char *o = synack ? strstr(synack, ",nop,wscale 7\"}") : NULL;

@@ -3,8 +3,10 @@
  * simulated network with loss: after every step of the simulation the
  * sending connection's records cover exactly [SND.UNA, SND.MAX), contiguous
  * and oldest first, each at most as old as now; a retransmission leaves
- * its mark on the records it covered; and once everything sent is
- * acknowledged the connection holds no records at all.
+ * its mark on the records it covered; SACK (on by default between two
+ * synack stacks) marks records SACKed, never one also deemed lost; and
+ * once everything sent is acknowledged the connection holds no records
+ * at all.
  */
 #include <errno.h>
 #include <sys/socket.h>
@@ -26,6 +28,7 @@ struct seen {
 	uint64_t checks;      /* steps at which the records were checked */
 	uint64_t max_records; /* the most records held at once */
 	uint64_t retrans;     /* checks that found a retransmitted record */
+	uint64_t sacked;      /* checks that found a SACKed record */
 };
 
 /* The invariants of the records against the TCB. */
@@ -34,14 +37,16 @@ static void check_records(const struct tcb *tcb, uint64_t now, struct seen *seen
 	if (tcb->txq_untracked || seq_leq(tcb->snd_una, tcb->iss))
 		return; /* memory ran out, or the SYN is not acknowledged yet */
 	uint32_t n = tcp_snd_records(tcb), seq = tcb->snd_una;
-	int any_retrans = 0;
+	int any_retrans = 0, any_sacked = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct tcp_txrec *r = tcp_snd_record(tcb, i);
 		CHECK_EQ(r->seq, seq); /* contiguous and ordered from SND.UNA */
 		CHECK(r->len > 0);
 		CHECK(r->xmit_at <= now);
-		CHECK_EQ(r->flags & TXREC_SACKED, 0);
+		/* What the peer SACKed is never deemed lost (RFC 6675). */
+		CHECK((r->flags & (TXREC_SACKED | TXREC_LOST)) != (TXREC_SACKED | TXREC_LOST));
 		any_retrans |= r->flags & TXREC_RETRANS;
+		any_sacked |= r->flags & TXREC_SACKED;
 		seq += r->len;
 	}
 	CHECK_EQ(seq, tcb->snd_max); /* up to SND.MAX: data and FIN */
@@ -52,6 +57,8 @@ static void check_records(const struct tcb *tcb, uint64_t now, struct seen *seen
 		seen->max_records = n;
 	if (any_retrans)
 		seen->retrans++;
+	if (any_sacked)
+		seen->sacked++;
 }
 
 static struct synack_stack *new_stack(uint32_t addr)
@@ -158,15 +165,19 @@ static void records_cover_the_flight_on_a_clean_path(void)
  * and the records say so; the invariants hold at every step. */
 static void records_cover_the_flight_with_loss_and_mark_retransmissions(void)
 {
-	uint64_t with_retrans = 0;
+	uint64_t with_retrans = 0, with_sacked = 0;
 	for (uint64_t seed = 1; seed <= 8; seed++) {
 		struct seen seen = transfer(seed, 200000, 0.05);
 		CHECK(seen.checks > 0);
 		if (seen.retrans)
 			with_retrans++;
+		if (seen.sacked)
+			with_sacked++;
 	}
-	printf("seeds with retransmitted records: %llu of 8\n", (unsigned long long)with_retrans);
+	printf("seeds with retransmitted records: %llu of 8, with SACKed ones: %llu\n",
+	       (unsigned long long)with_retrans, (unsigned long long)with_sacked);
 	CHECK(with_retrans > 0);
+	CHECK(with_sacked > 0);
 }
 
 int main(void)

@@ -275,6 +275,12 @@ static void syn_received_close_then_timeout_keeps_no_records(void)
 	to_syn_received_active(t);
 	t_close(t);
 	t_expect(t, "F.", T_ISS + 1, 1001, 0);
+	t_at(t, 1000);
+	/* The SYN is still unacknowledged: what goes again is the SYN-ACK
+	 * at ISS, never a bare FIN numbered ISS (which would claim the
+	 * SYN's sequence number for a FIN). */
+	t_expect(t, "S.", T_ISS, 1001, 0);
+	t_expect_nothing(t);
 	t_at(t, 5000);
 	t_drain(t);
 	t_peer(t, ".", 1001, T_ISS + 2, 0);

@@ -1060,7 +1060,7 @@ static void tcp_known_option_with_wrong_length(void)
 	CHECK_EQ(parse_raw_opts(ts12, 12, &t), SYNACK_DROP_TCP_BAD_OPTION);
 }
 
-/* Unknown kinds and SACK blocks are stepped over by their length. */
+/* Unknown kinds are stepped over by their length; SACK blocks are read. */
 static void tcp_unknown_option_skipped(void)
 {
 	struct wire_tcp t;
@@ -1073,8 +1073,73 @@ static void tcp_unknown_option_skipped(void)
 	CHECK_EQ(parse_raw_opts(sack_blocks, sizeof(sack_blocks), &t), SYNACK_DROP_NONE);
 	CHECK(t.opts.has_wscale && t.opts.wscale == 2);
 	CHECK(!t.opts.has_mss);
+	CHECK_EQ(t.opts.sack_count, 1);
+	CHECK_EQ_U64(t.opts.sack[0].start, 1);
+	CHECK_EQ_U64(t.opts.sack[0].end, 2);
 	CHECK_EQ(parse_raw_opts(two_byte_unknown, sizeof(two_byte_unknown), &t), SYNACK_DROP_NONE);
 	CHECK(t.opts.sack_permitted);
+}
+
+/* RFC 2018 3: SACK blocks, 1 to 4 of them, read in order; a length that
+ * is not 2 + 8 n is skipped as Linux skips it, and the segment is good. */
+static void tcp_sack_blocks_parsed_or_skipped(void)
+{
+	struct wire_tcp t;
+	uint8_t four[36] = {1, 1, 5, 34};
+	for (unsigned b = 0; b < 8; b++)
+		wire_put32(four + 4 + 4 * b, 1000 + 100 * b);
+	CHECK_EQ(parse_raw_opts(four, sizeof(four), &t), SYNACK_DROP_NONE);
+	CHECK_EQ(t.opts.sack_count, 4);
+	for (unsigned b = 0; b < 4; b++) {
+		CHECK_EQ_U64(t.opts.sack[b].start, 1000 + 200 * b);
+		CHECK_EQ_U64(t.opts.sack[b].end, 1100 + 200 * b);
+	}
+	static const uint8_t short_len[] = {1, 1, 5, 6, 0, 0, 0, 1, 2, 4, 0x05, 0xb4};
+	static const uint8_t odd_len[] = {5, 11, 0, 0, 0, 1, 0, 0, 0, 2, 9, 1};
+	static const uint8_t bare[] = {1, 1, 5, 2};
+	CHECK_EQ(parse_raw_opts(short_len, sizeof(short_len), &t), SYNACK_DROP_NONE);
+	CHECK_EQ(t.opts.sack_count, 0);
+	CHECK(t.opts.has_mss && t.opts.mss == 1460);
+	CHECK_EQ(parse_raw_opts(odd_len, sizeof(odd_len), &t), SYNACK_DROP_NONE);
+	CHECK_EQ(t.opts.sack_count, 0);
+	CHECK_EQ(parse_raw_opts(bare, sizeof(bare), &t), SYNACK_DROP_NONE);
+	CHECK_EQ(t.opts.sack_count, 0);
+}
+
+/* SACK blocks are written NOP, NOP, kind 5 as Linux writes them: 4 fit
+ * alone, 3 beside timestamps, and more are cut to what fits. */
+static void tcp_sack_blocks_emitted_as_fit(void)
+{
+	struct wire_tcp_out s = base_seg();
+	uint8_t d[80];
+	struct wire_tcp t;
+	s.opts.sack_count = 4;
+	for (unsigned b = 0; b < 4; b++) {
+		s.opts.sack[b].start = 5000 + 10 * b;
+		s.opts.sack[b].end = 5005 + 10 * b;
+	}
+	CHECK_EQ(wire_tcp_sack_room(&s.opts), 4);
+	size_t n = build(d, sizeof(d), &s, NULL, 0);
+	CHECK_EQ(n, 20 + 20 + 36);
+	CHECK(d[40] == 1 && d[41] == 1 && d[42] == 5 && d[43] == 34);
+	CHECK_EQ(parse_both(d, n, &t), SYNACK_DROP_NONE);
+	CHECK_EQ(t.opts.sack_count, 4);
+	CHECK_EQ_U64(t.opts.sack[3].end, 5035);
+	s.opts.has_ts = 1;
+	CHECK_EQ(wire_tcp_sack_room(&s.opts), 3);
+	n = build(d, sizeof(d), &s, NULL, 0);
+	CHECK_EQ(n, 20 + 20 + 12 + 28);
+	CHECK_EQ(parse_both(d, n, &t), SYNACK_DROP_NONE);
+	CHECK_EQ(t.opts.sack_count, 3);
+	CHECK(t.opts.has_ts);
+	CHECK_EQ_U64(t.opts.sack[2].start, 5020);
+	/* MSS, timestamps and window scale leave room for two. */
+	s.opts.has_mss = s.opts.has_wscale = 1;
+	CHECK_EQ(wire_tcp_sack_room(&s.opts), 2);
+	n = build(d, sizeof(d), &s, NULL, 0);
+	CHECK_EQ(parse_both(d, n, &t), SYNACK_DROP_NONE);
+	CHECK_EQ(t.opts.sack_count, 2);
+	CHECK(t.hdr_len <= 60);
 }
 
 /* EOL ends the list: what follows is padding, even if it looks invalid. */
@@ -1252,6 +1317,8 @@ static void hostile_input_stays_in_bounds(void)
 int main(void)
 {
 	RUN(csum_rfc1071_example);
+	RUN(tcp_sack_blocks_parsed_or_skipped);
+	RUN(tcp_sack_blocks_emitted_as_fit);
 	RUN(csum_ip4_header_known_answer);
 	RUN(csum_syn_known_answer);
 	RUN(csum_matches_naive_reference);

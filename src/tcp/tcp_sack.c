@@ -1,0 +1,171 @@
+/*
+ * SACK on the send side: the scoreboard over the transmit records (RFC
+ * 6675 section 4's IsLost and SetPipe, NextSeg's first rule) and the
+ * blocks of arriving ACKs (RFC 2018 3, D-SACK of RFC 2883 4).  Recovery
+ * itself (when to enter it, PRR's window) is tcp_recovery.c's; the
+ * records and their splitting are tcp_snd.c's.
+ *
+ * The scoreboard is the records' marks: TXREC_SACKED for what a block
+ * covered, TXREC_LOST for what IsLost says is gone and has not been sent
+ * again.  tcp_sack_update walks the records once, from the highest
+ * down, so that "SACKed bytes above this one" is a running sum.
+ */
+#include "tcp/tcp.h"
+
+/* A D-SACK block [start, end) arrived (RFC 2883): RACK widens its
+ * reordering window (RFC 8985 6.2 step 4) and undo counts it. */
+static void tcp_sack_dsack(struct tcb *tcb, uint32_t start, uint32_t end)
+{
+	(void)start;
+	if (tcp_rack_on(tcb))
+		tcp_rack_dsack(tcb);
+	tcp_recovery_dsack_undo(tcb, end);
+}
+
+uint32_t tcp_sack_take(struct tcb *tcb, const struct wire_tcp_opts *o, uint32_t ack)
+{
+	struct tcp_layer *st = tcb->st;
+	uint32_t newly = 0, floor = seq_gt(ack, tcb->snd_una) ? ack : tcb->snd_una;
+	for (unsigned i = 0; i < o->sack_count; i++) {
+		uint32_t start = o->sack[i].start, end = o->sack[i].end;
+		if (!seq_lt(start, end)) {
+			STAT_INC(st, TCPSACKDiscard);
+			continue;
+		}
+		/* RFC 2883 4: the first block reports a duplicate when it lies
+		 * below the cumulative ACK or inside the second block. */
+		if (i == 0 && seq_leq(end, ack)) {
+			STAT_INC(st, TCPDSACKRecv);
+			tcp_sack_dsack(tcb, start, end);
+			continue;
+		}
+		if (i == 0 && o->sack_count > 1 && seq_geq(start, o->sack[1].start) &&
+		    seq_leq(end, o->sack[1].end)) {
+			STAT_INC(st, TCPDSACKOfoRecv);
+			tcp_sack_dsack(tcb, start, end);
+			continue;
+		}
+		/* A block must lie within what we sent and the peer has not
+		 * acknowledged (RFC 2018 3); anything else is ignored, as
+		 * Linux's tcp_is_sackblock_valid does. */
+		if (seq_gt(end, tcb->snd_max) || !seq_gt(end, floor) ||
+		    seq_lt(start, tcb->snd_una - tcb->max_snd_wnd)) {
+			STAT_INC(st, TCPSACKDiscard);
+			continue;
+		}
+		int64_t m =
+		    tcp_snd_mark(tcb, seq_lt(start, floor) ? floor : start, end, TXREC_SACKED);
+		if (m > 0)
+			newly += (uint32_t)m;
+	}
+	return newly;
+}
+
+void tcp_sack_update(struct tcb *tcb)
+{
+	struct tcp_sender *sd = tcb->sender;
+	uint32_t dupthresh = ENV(tcb->st)->cfg.reordering;
+	uint64_t bytes_above = (uint64_t)(dupthresh - 1) * tcb->snd_mss;
+	uint32_t sacked_segs = 0;
+	uint64_t sacked_above = 0;
+	/* With RACK, time decides what is lost (RFC 8985 6.2; as Linux,
+	 * the duplicate threshold then only shapes pipe). */
+	int rack = tcp_rack_on(tcb);
+	sd->sacked = sd->lost = sd->retrans_out = sd->pipe = 0;
+	for (uint32_t i = tcp_snd_records(tcb); i-- > 0;) {
+		struct tcp_txrec *r = tcp_snd_record(tcb, i);
+		if (r->flags & TXREC_SACKED) {
+			sacked_above += r->len;
+			sacked_segs++;
+			continue;
+		}
+		/* Deemed lost (by IsLost or RACK) and not sent again since:
+		 * not in flight. */
+		if (r->flags & TXREC_LOST) {
+			sd->lost += r->len;
+			continue;
+		}
+		/* RFC 6675 4, IsLost: DupThresh discontiguous SACKed segments
+		 * above it, or more than (DupThresh - 1) * SMSS SACKed bytes. */
+		int lost = sacked_segs >= dupthresh || sacked_above > bytes_above;
+		if (lost && !(r->flags & TXREC_RETRANS) && !rack) {
+			r->flags |= TXREC_LOST;
+			sd->lost += r->len;
+			continue;
+		}
+		/* SetPipe: (a) in flight unless lost, (b) and once more when
+		 * sent again. */
+		if (!lost)
+			sd->pipe += r->len;
+		if (r->flags & TXREC_RETRANS) {
+			sd->pipe += r->len;
+			sd->retrans_out += r->len;
+		}
+	}
+	sd->sacked = (uint32_t)sacked_above;
+}
+
+int tcp_sack_head_lost(const struct tcb *tcb)
+{
+	return tcp_snd_records(tcb) && (tcp_snd_record(tcb, 0)->flags & TXREC_LOST);
+}
+
+uint32_t tcp_sack_output(struct tcb *tcb)
+{
+	struct tcp_sender *sd = tcb->sender;
+	uint32_t cwnd = tcb->cwnd;
+	uint32_t room = cwnd > sd->pipe ? cwnd - sd->pipe : 0;
+	/* RFC 6675 5 step (C), NextSeg rule 1: the lowest hole deemed
+	 * lost and not yet sent again, while cwnd - pipe allows. */
+	uint32_t seq = tcb->snd_una;
+	while (room && !tcb->txq_untracked) {
+		uint32_t i, n = tcp_snd_records(tcb);
+		for (i = 0; i < n; i++) {
+			const struct tcp_txrec *r = tcp_snd_record(tcb, i);
+			if ((r->flags & TXREC_LOST) && seq_geq(r->seq, seq))
+				break;
+		}
+		if (i >= n)
+			break;
+		const struct tcp_txrec *r = tcp_snd_record(tcb, i);
+		uint32_t len = r->len > tcb->snd_mss ? tcb->snd_mss : r->len;
+		if (len > room && room < tcb->snd_mss)
+			break;
+		seq = r->seq;
+		uint32_t used = tcp_retransmit_at(tcb, seq, len);
+		if (used == 0)
+			break;
+		seq += used;
+		sd->pipe += used;
+		room = room > used ? room - used : 0;
+	}
+	return room;
+}
+
+uint32_t tcp_sack_skip(const struct tcb *tcb, uint32_t seq)
+{
+	/* RFC 6675 5.1: after a timeout, what the peer SACKed need not go
+	 * again (the marks are kept, as Linux keeps them). */
+	for (uint32_t i = 0, n = tcp_snd_records(tcb); i < n; i++) {
+		const struct tcp_txrec *r = tcp_snd_record(tcb, i);
+		if (seq_leq(r->seq + r->len, seq))
+			continue;
+		if (seq_gt(r->seq, seq) || !(r->flags & TXREC_SACKED))
+			break;
+		seq = r->seq + r->len;
+	}
+	return seq;
+}
+
+uint32_t tcp_sack_below(const struct tcb *tcb, uint32_t seq)
+{
+	uint32_t sum = 0;
+	for (uint32_t i = 0, n = tcp_snd_records(tcb); i < n; i++) {
+		const struct tcp_txrec *r = tcp_snd_record(tcb, i);
+		if (!seq_lt(r->seq, seq))
+			break;
+		if (r->flags & TXREC_SACKED)
+			sum += r->len;
+	}
+	return sum;
+}

@@ -1,0 +1,747 @@
+/*
+ * SACK, segment by segment: SACK-permitted negotiation (RFC 2018 2), the
+ * blocks our ACKs carry for out-of-order data (RFC 2018 4) and D-SACK for
+ * duplicates (RFC 2883 4), the sender's scoreboard over its transmit
+ * records (RFC 6675 4: IsLost, pipe), SACK loss recovery that repairs
+ * several holes in one round trip (RFC 6675 5), PRR's send amounts (RFC
+ * 6937 3) and a timeout that skips what was SACKed (RFC 6675 5.1).
+ */
+#include <string.h>
+
+#include "script.h"
+
+/* Our sequence number of data segment k (T_MSS each) after the SYN. */
+#define S(k) (T_ISS + 1 + (uint32_t)(k)*T_MSS)
+
+/* The worked points below are RFC 6675's and RFC 6937's, with Reno's
+ * halving (ssthresh = FlightSize / 2) and standard slow start; CUBIC's
+ * 0.7 and HyStart++ have their own tests (test_cubic.c). */
+static struct t *new_with(void (*tune)(struct synack_config *))
+{
+	struct synack_config cfg;
+	t_config(&cfg);
+	snprintf(cfg.congestion_control, sizeof(cfg.congestion_control), "reno");
+	cfg.hystart = 0;
+	if (tune)
+		tune(&cfg);
+	return t_new_with(&cfg);
+}
+
+static struct synack_tcp_info info(struct t *t)
+{
+	struct synack_tcp_info i;
+	memset(&i, 0, sizeof i);
+	CHECK_EQ(synack_tcp_info(t->st, t->sock, &i), 0);
+	return i;
+}
+
+/* Sends n segments of data of which `sent` leave at once. */
+static void fill(struct t *t, int n, int sent)
+{
+	t_send(t, (size_t)n * T_MSS);
+	for (int k = 0; k < sent; k++)
+		t_expect(t, ".", S(k), 1001, T_MSS);
+	t_expect_nothing(t);
+}
+
+static void sack_off(struct synack_config *cfg)
+{
+	cfg->sack = 0;
+}
+
+static void dsack_off(struct synack_config *cfg)
+{
+	cfg->dsack = 0;
+}
+
+/* An out-of-order segment from the peer: the ACK says whether SACK is on. */
+static void ofo_ack_has_blocks(struct t *t, int on)
+{
+	t_peer(t, ".", 1101, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	if (on)
+		t_expect_sack(t, 1, 1101u, 1201u);
+	else
+		t_expect_sack(t, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* RFC 2018 2: SACK-permitted, in the SYN and only when offered in the  */
+/* SYN-ACK.                                                             */
+
+static void syn_offers_sack_and_peer_sack_ok_turns_it_on(void)
+{
+	struct t *t = new_with(NULL);
+	t->peer_sack_ok = 1;
+	t_connect(t);
+	t_expect(t, "S", T_ISS, 0, 0);
+	CHECK(t->seg.opts.sack_permitted);
+	t_peer(t, "S.", T_PEER_ISN, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	ofo_ack_has_blocks(t, 1);
+	t_free(t);
+}
+
+static void syn_ack_without_sack_permitted_leaves_sack_off(void)
+{
+	struct t *t = new_with(NULL);
+	t_establish_active(t);
+	ofo_ack_has_blocks(t, 0);
+	t_free(t);
+}
+
+static void listen_answers_sack_permitted_only_when_offered(void)
+{
+	struct t *t = new_with(NULL);
+	t_to_syn_received(t); /* the peer's SYN has no SACK-permitted */
+	CHECK(!t->seg.opts.sack_permitted);
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_accept(t);
+	ofo_ack_has_blocks(t, 0);
+	t_free(t);
+
+	t = new_with(NULL);
+	t->peer_sack_ok = 1;
+	t_to_syn_received(t);
+	CHECK(t->seg.opts.sack_permitted);
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_accept(t);
+	ofo_ack_has_blocks(t, 1);
+	t_free(t);
+}
+
+static void sack_setting_off_neither_offers_nor_accepts(void)
+{
+	struct t *t = new_with(sack_off);
+	t->peer_sack_ok = 1;
+	t_connect(t);
+	t_expect(t, "S", T_ISS, 0, 0);
+	CHECK(!t->seg.opts.sack_permitted);
+	t_peer(t, "S.", T_PEER_ISN, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	ofo_ack_has_blocks(t, 0);
+	t_free(t);
+
+	t = new_with(sack_off);
+	t->peer_sack_ok = 1;
+	t_to_syn_received(t);
+	CHECK(!t->seg.opts.sack_permitted);
+	t_free(t);
+}
+
+/* ------------------------------------------------------------------ */
+/* RFC 2018 4: the blocks of our ACKs.                                  */
+
+static struct t *established_with_sack(void (*tune)(struct synack_config *))
+{
+	struct t *t = new_with(tune);
+	t->peer_sack_ok = 1;
+	t_establish_passive(t);
+	return t;
+}
+
+/* The block of the latest arrival first, then the most recently reported
+ * ones; four fit without timestamps, and a block that grows by a filled
+ * gap keeps its place as the latest. */
+static void ofo_blocks_latest_first_at_most_four(void)
+{
+	struct t *t = established_with_sack(NULL);
+	t_peer(t, ".", 1101, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_expect_sack(t, 1, 1101u, 1201u);
+	t_peer(t, ".", 1301, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_expect_sack(t, 2, 1301u, 1401u, 1101u, 1201u);
+	t_peer(t, ".", 1501, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_expect_sack(t, 3, 1501u, 1601u, 1301u, 1401u, 1101u, 1201u);
+	t_peer(t, ".", 1701, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_expect_sack(t, 4, 1701u, 1801u, 1501u, 1601u, 1301u, 1401u, 1101u, 1201u);
+	/* A fifth run: the oldest reported one is left out. */
+	t_peer(t, ".", 1901, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_expect_sack(t, 4, 1901u, 2001u, 1701u, 1801u, 1501u, 1601u, 1301u, 1401u);
+	/* 1201 joins 1101 and 1301: the merged block comes first. */
+	t_peer(t, ".", 1201, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_expect_sack(t, 4, 1101u, 1401u, 1901u, 2001u, 1701u, 1801u, 1501u, 1601u);
+	/* The hole at 1001 fills: what is still held is reported, most
+	 * recently reported first. */
+	t_peer(t, ".", 1001, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1401, 0);
+	t_expect_sack(t, 3, 1901u, 2001u, 1701u, 1801u, 1501u, 1601u);
+	t_recv(t, 400);
+	/* The holes fill one by one: the blocks shrink to none. */
+	t_peer(t, ".", 1401, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1601, 0);
+	t_expect_sack(t, 2, 1901u, 2001u, 1701u, 1801u);
+	t_peer(t, ".", 1601, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1801, 0);
+	t_expect_sack(t, 1, 1901u, 2001u);
+	t_peer(t, ".", 1801, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 2001, 0);
+	t_expect_sack(t, 0);
+	t_free(t);
+}
+
+/* RFC 2883 4.1.1: a segment that all arrived before is reported in a
+ * D-SACK block, once; the part of a segment below RCV.NXT likewise. */
+static void duplicate_below_rcv_nxt_gets_dsack_once(void)
+{
+	struct t *t = established_with_sack(NULL);
+	t_peer(t, ".", 1001, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1101, 0);
+	t_expect_sack(t, 0);
+	t_peer(t, ".", 1001, T_ISS + 1, 100); /* again */
+	t_expect(t, ".", T_ISS + 1, 1101, 0);
+	t_expect_sack(t, 1, 1001u, 1101u);
+	t_counter(t, "TCPDSACKOldSent", 1);
+	t_peer(t, ".", 1051, T_ISS + 1, 100); /* half old, half new */
+	t_expect(t, ".", T_ISS + 1, 1151, 0);
+	t_expect_sack(t, 1, 1051u, 1101u);
+	t_peer(t, ".", 1151, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1251, 0);
+	t_expect_sack(t, 0);
+	t_counter(t, "TCPDSACKOldSent", 2);
+	t_free(t);
+}
+
+/* RFC 2883 4.1.2: a duplicate of held out-of-order data: the D-SACK block,
+ * then the block that holds it. */
+static void duplicate_of_held_data_gets_dsack_then_its_block(void)
+{
+	struct t *t = established_with_sack(NULL);
+	t_peer(t, ".", 1101, T_ISS + 1, 200);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_peer(t, ".", 1201, T_ISS + 1, 50);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_expect_sack(t, 2, 1201u, 1251u, 1101u, 1301u);
+	t_counter(t, "TCPDSACKOfoSent", 1);
+	t_free(t);
+}
+
+static void dsack_setting_off_sends_no_dsack(void)
+{
+	struct t *t = established_with_sack(dsack_off);
+	t_peer(t, ".", 1001, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1101, 0);
+	t_peer(t, ".", 1001, T_ISS + 1, 100);
+	t_expect(t, ".", T_ISS + 1, 1101, 0);
+	t_expect_sack(t, 0);
+	t_counter(t, "TCPDSACKOldSent", 0);
+	t_free(t);
+}
+
+/* ------------------------------------------------------------------ */
+/* The sender: scoreboard, recovery, PRR.                               */
+
+static void rack_off(struct synack_config *cfg)
+{
+	cfg->recovery = 0;
+}
+
+/* A sender with SACK and RFC 6675's duplicate threshold alone: RACK-TLP
+ * off (at the scripts' zero RTT, RACK would deem every hole lost at the
+ * first SACK; its own tests below run with a real RTT). */
+static struct t *sender_with_sack(void)
+{
+	struct t *t = new_with(rack_off);
+	t->peer_sack_ok = 1;
+	t_establish_active(t);
+	return t;
+}
+
+/* SACK blocks mark the records they cover, splitting a record a block
+ * edge falls inside; D-SACK blocks and blocks outside the flight mark
+ * nothing and are counted. */
+static void sack_blocks_mark_and_split_records(void)
+{
+	struct t *t = sender_with_sack();
+	fill(t, 4, 4);
+	/* Half of segment 1 and all of 2. */
+	t_peer_sack(t, 1, S(1) + 730, S(3));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.sacked, 730 + T_MSS);
+	CHECK_EQ(i.lost, 0);
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	/* A D-SACK (below the cumulative ACK) and a block past SND.MAX. */
+	t_peer_sack(t, 1, T_ISS + 1, S(1));
+	t_peer(t, ".", 1001, S(1), 0);
+	t_counter(t, "TCPDSACKRecv", 1);
+	t_peer_sack(t, 1, S(4), S(5));
+	t_peer(t, ".", 1001, S(1), 0);
+	t_counter(t, "TCPSACKDiscard", 1);
+	CHECK_EQ(info(t).sacked, 730 + T_MSS);
+	t_drain(t);
+	t_free(t);
+}
+
+/*
+ * Several holes in one window: segments 0, 2 and 4 of ten are lost.  The
+ * third duplicate ACK starts recovery, and with the SACKs showing all
+ * three holes lost (RFC 6675 IsLost) all three go at once: one round
+ * trip repairs them, where NewReno needs one per hole.
+ */
+static void sack_recovery_repairs_several_holes_in_one_round_trip(void)
+{
+	struct t *t = sender_with_sack();
+	fill(t, 10, 10);
+	t_peer_sack(t, 1, S(1), S(2));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect_nothing(t);
+	t_peer_sack(t, 2, S(3), S(4), S(1), S(2));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	t_peer_sack(t, 3, S(5), S(10), S(3), S(4), S(1), S(2));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect(t, ".", S(2), 1001, T_MSS);
+	t_expect(t, ".", S(4), 1001, T_MSS);
+	t_expect_nothing(t);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_RECOVERY);
+	CHECK_EQ(i.ssthresh, 5 * T_MSS);
+	CHECK_EQ(i.sacked, 7 * T_MSS);
+	CHECK_EQ(i.retrans, 3 * T_MSS);
+	CHECK_EQ(i.lost, 0);
+	t_counter(t, "TCPSACKRecovery", 1);
+	t_counter(t, "FastRetrans", 1);
+	/* The repairs arrive: one ACK of everything ends recovery, cwnd =
+	 * ssthresh (RFC 6937). */
+	t_peer(t, ".", 1001, S(10), 0);
+	i = info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(i.cwnd, 5 * T_MSS);
+	t_counter(t, "RetransSegs", 3);
+	t_counter(t, "Timeouts", 0);
+	t_free(t);
+}
+
+/*
+ * PRR (RFC 6937 3) at worked points.  Twelve segments in flight (ten,
+ * then two by limited transmit), segment 0 lost, the rest SACKed one by
+ * one.  ssthresh = 6 SMSS, RecoverFS = 12 SMSS.
+ *   ack of 3: pipe 8 > ssthresh: sndcnt = ceil(1 * 6/12) SMSS, but the
+ *             fast retransmit always goes: segment 0, prr_out = 1.
+ *   ack of 4: pipe 8 (7 + the retransmission): ceil(2 * 6/12) - 1 = 0.
+ *   ack of 5: pipe 7: ceil(3 * 6/12) - 1 = half an SMSS: nothing.
+ *   ack of 6: pipe 6 = ssthresh: PRR-SSRB, min(ssthresh - pipe, ...) = 0.
+ *   ack of 7: pipe 5: min(1, max(5 - 1, 1) + 1) SMSS: segment 12.
+ */
+static void prr_sends_at_worked_points(void)
+{
+	struct t *t = sender_with_sack();
+	fill(t, 20, 10);
+	t_peer_sack(t, 1, S(1), S(2));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect(t, ".", S(10), 1001, T_MSS); /* limited transmit */
+	t_peer_sack(t, 1, S(1), S(3));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect(t, ".", S(11), 1001, T_MSS);
+	t_peer_sack(t, 1, S(1), S(4));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).ssthresh, 6 * T_MSS);
+	CHECK_EQ(info(t).cwnd, 9 * T_MSS);
+	t_peer_sack(t, 1, S(1), S(5));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).cwnd, 8 * T_MSS);
+	t_peer_sack(t, 1, S(1), S(6));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).cwnd, 7 * T_MSS + T_MSS / 2);
+	t_peer_sack(t, 1, S(1), S(7));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).cwnd, 6 * T_MSS);
+	t_peer_sack(t, 1, S(1), S(8));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect(t, ".", S(12), 1001, T_MSS);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).cwnd, 6 * T_MSS);
+	t_free(t);
+}
+
+/* Without SACK on the connection the same losses take NewReno: one hole
+ * per round trip (the comparison the sack-recovery demo shows). */
+static void without_sack_newreno_repairs_one_hole_per_round_trip(void)
+{
+	struct t *t = new_with(NULL);
+	t_establish_active(t);
+	fill(t, 10, 10);
+	for (int k = 0; k < 3; k++)
+		t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_peer(t, ".", 1001, S(2), 0); /* partial: the next hole only */
+	t_expect(t, ".", S(2), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_counter(t, "TCPSACKRecovery", 0);
+	t_free(t);
+}
+
+/* RFC 6675 5.1: after a timeout what the peer SACKed is not sent again
+ * (RACK-TLP off: its probe would come first). */
+static void timeout_skips_sacked_data(void)
+{
+	struct t *t = new_with(rack_off);
+	t->peer_sack_ok = 1;
+	t_establish_active(t);
+	fill(t, 4, 4);
+	t_peer_sack(t, 1, S(1), S(3));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect_nothing(t);
+	t_at(t, 200);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_LOSS);
+	t_peer_sack(t, 1, S(1), S(3));
+	t_peer(t, ".", 1001, S(1), 0);
+	t_expect(t, ".", S(3), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_peer(t, ".", 1001, S(4), 0);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	t_free(t);
+}
+
+/* ------------------------------------------------------------------ */
+/* RACK-TLP (RFC 8985) and undo.                                        */
+
+/* An active open whose handshake took 20 ms: SRTT 20 ms, RTO 200 ms (the
+ * floor). */
+static struct t *sender_with_rtt(void)
+{
+	struct t *t = new_with(NULL);
+	t->peer_sack_ok = 1;
+	t_at(t, 0);
+	t_connect(t);
+	t_expect(t, "S", T_ISS, 0, 0);
+	t_at(t, 20);
+	t_peer(t, "S.", T_PEER_ISN, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	CHECK_EQ(info(t).srtt_us, 20000);
+	return t;
+}
+
+/*
+ * RFC 8985 7: the last segment of a flight is lost and nothing more will
+ * be sent.  The probe timeout (2 SRTT + the worst-case delayed ACK for a
+ * single outstanding segment, but never after the RTO would fire) sends
+ * the last segment again as a probe: no timeout, no collapse of cwnd.  Its
+ * ACK shows it repaired a loss (TCPLossProbeRecovery).
+ */
+static void tlp_probe_repairs_tail_loss_before_the_rto(void)
+{
+	struct t *t = sender_with_rtt();
+	fill(t, 4, 4);
+	t_at(t, 40);
+	t_peer(t, ".", 1001, S(3), 0); /* segments 0-2 arrived; 3 is lost */
+	t_expect_nothing(t);
+	t_at(t, 239);
+	t_expect_nothing(t);
+	t_at(t, 240);
+	t_expect(t, ".", S(3), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_counter(t, "TCPLossProbes", 1);
+	t_counter(t, "Timeouts", 0);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	CHECK(i.cwnd >= 10 * T_MSS);
+	t_at(t, 260);
+	t_peer(t, ".", 1001, S(4), 0);
+	t_counter(t, "TCPLossProbeRecovery", 1);
+	t_counter(t, "Timeouts", 0);
+	CHECK_EQ(info(t).ssthresh, 2 * T_MSS); /* the loss is answered */
+	t_free(t);
+}
+
+/* With several segments outstanding the probe comes after 2 SRTT, and
+ * sends new data when there is some. */
+static void tlp_probe_sends_new_data_after_two_srtt(void)
+{
+	struct t *t = sender_with_rtt();
+	fill(t, 20, 10);
+	t_at(t, 40);
+	t_peer(t, ".", 1001, S(2), 0);
+	/* cwnd grew by two: four new segments, then cwnd is full. */
+	for (int k = 10; k < 14; k++)
+		t_expect(t, ".", S(k), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_at(t, 79);
+	t_expect_nothing(t);
+	t_at(t, 80);
+	t_expect(t, ".", S(14), 1001, T_MSS); /* the probe: new data, beyond cwnd */
+	t_expect_nothing(t);
+	t_counter(t, "TCPLossProbes", 1);
+	t_drain(t);
+	t_free(t);
+}
+
+/*
+ * RFC 8985 6.2 and 6.3: segment 1 is SACKed 20 ms after all four went;
+ * segment 0, sent at the same time, is lost once RACK.rtt plus the
+ * reordering window (min_RTT / 4 = 5 ms) has passed since it was sent.
+ * At the SACK that is 5 ms away: the reordering timer waits for it, then
+ * recovery starts and segment 0 goes again.
+ */
+static void rack_reorder_timer_marks_the_hole_lost(void)
+{
+	struct t *t = sender_with_rtt();
+	fill(t, 4, 4);
+	t_at(t, 40);
+	t_peer_sack(t, 1, S(1), S(2));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect_nothing(t);
+	t_at(t, 44);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	t_at(t, 45);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_RECOVERY);
+	t_counter(t, "TCPSACKRecovery", 1);
+	t_counter(t, "Timeouts", 0);
+	t_free(t);
+}
+
+/* The same SACK, then segment 0's ACK 3 ms later, within the reordering
+ * window: nothing was lost, nothing goes again, and the reordering is
+ * seen (TCPSACKReorder). */
+static void rack_reordering_within_the_window_sends_nothing(void)
+{
+	struct t *t = sender_with_rtt();
+	fill(t, 4, 4);
+	t_at(t, 40);
+	t_peer_sack(t, 1, S(1), S(2));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_at(t, 43);
+	t_peer(t, ".", 1001, S(4), 0);
+	t_at(t, 300);
+	t_expect_nothing(t);
+	t_counter(t, "TCPSACKReorder", 1);
+	t_counter(t, "RetransSegs", 0);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	t_free(t);
+}
+
+/* With recovery = 0 there is no RACK and no probe: the same SACK waits
+ * for the duplicate ACK threshold or the RTO. */
+static void recovery_setting_off_leaves_rack_tlp_out(void)
+{
+	struct t *t = new_with(rack_off);
+	t->peer_sack_ok = 1;
+	t_at(t, 0);
+	t_connect(t);
+	t_expect(t, "S", T_ISS, 0, 0);
+	t_at(t, 20);
+	t_peer(t, "S.", T_PEER_ISN, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	fill(t, 4, 4);
+	t_at(t, 40);
+	t_peer_sack(t, 1, S(1), S(2));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_at(t, 219);
+	t_expect_nothing(t);
+	t_at(t, 220);
+	t_expect(t, ".", S(0), 1001, T_MSS); /* the RTO */
+	t_counter(t, "Timeouts", 1);
+	t_counter(t, "TCPLossProbes", 0);
+	t_drain(t);
+	t_free(t);
+}
+
+/*
+ * Undo (RFC 3708 3.2 as Linux's tcp_try_undo_dsack): segment 0 was only
+ * delayed.  Three SACKs start recovery and send it again; then the
+ * original arrives, everything is acknowledged, and the retransmission
+ * comes back as a D-SACK: the reduction was needless and is undone.
+ */
+static void dsack_of_every_retransmission_undoes_the_reduction(void)
+{
+	struct t *t = sender_with_sack();
+	fill(t, 10, 10);
+	uint32_t cwnd_before = info(t).cwnd, ssthresh_before = info(t).ssthresh;
+	t_peer_sack(t, 1, S(1), S(2));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_peer_sack(t, 1, S(1), S(3));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_peer_sack(t, 1, S(1), S(4));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_peer(t, ".", 1001, S(10), 0);
+	CHECK_EQ(info(t).cwnd, 5 * T_MSS);
+	t_peer_sack(t, 1, S(0), S(1));
+	t_peer(t, ".", 1001, S(10), 0);
+	t_counter(t, "TCPDSACKRecv", 1);
+	t_counter(t, "TCPDSACKUndo", 1);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.cwnd, cwnd_before);
+	CHECK_EQ(i.ssthresh, ssthresh_before);
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	t_free(t);
+}
+
+/* A D-SACK of data from before the reduction (the network's own
+ * duplicate) undoes nothing. */
+static void dsack_of_older_data_undoes_nothing(void)
+{
+	struct t *t = sender_with_sack();
+	fill(t, 12, 10);
+	t_peer(t, ".", 1001, S(2), 0);
+	t_drain(t);
+	t_peer_sack(t, 3, S(3), S(4), S(5), S(6), S(7), S(8));
+	t_peer(t, ".", 1001, S(2), 0);
+	t_drain(t);
+	t_peer_sack(t, 1, S(0), S(1)); /* below the recovery's start */
+	t_peer(t, ".", 1001, S(2), 0);
+	t_counter(t, "TCPDSACKRecv", 1);
+	t_counter(t, "TCPDSACKUndo", 0);
+	t_drain(t);
+	t_free(t);
+}
+
+/* sender_with_rtt with RACK-TLP off, so that the RTO is what fires. */
+static struct t *sender_with_rtt_no_rack(void)
+{
+	struct t *t = new_with(rack_off);
+	t->peer_sack_ok = 1;
+	t_at(t, 0);
+	t_connect(t);
+	t_expect(t, "S", T_ISS, 0, 0);
+	t_at(t, 20);
+	t_peer(t, "S.", T_PEER_ISN, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	return t;
+}
+
+/*
+ * F-RTO (RFC 5682 3): the flight was only delayed.  The timeout sends
+ * segment 0 again; the ACK that comes back covers segments 1-3 too, which
+ * were sent before the timeout and never again: the timeout was spurious,
+ * and cwnd and ssthresh come back (TCPSpuriousRTOs).
+ */
+static void frto_undoes_a_spurious_timeout(void)
+{
+	struct t *t = sender_with_rtt_no_rack();
+	fill(t, 4, 4);
+	uint32_t cwnd_before = info(t).cwnd, ssthresh_before = info(t).ssthresh;
+	t_at(t, 220);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).cwnd, T_MSS);
+	t_at(t, 230);
+	t_peer(t, ".", 1001, S(4), 0);
+	t_counter(t, "TCPSpuriousRTOs", 1);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	CHECK(i.cwnd >= cwnd_before);
+	CHECK_EQ(i.ssthresh, ssthresh_before);
+	t_free(t);
+}
+
+/* The loss was real: the ACK of the retransmission covers nothing sent
+ * before the timeout, so go-back-N goes on in slow start, nothing undone. */
+static void frto_keeps_a_real_timeout(void)
+{
+	struct t *t = sender_with_rtt_no_rack();
+	fill(t, 4, 4);
+	t_at(t, 220);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_at(t, 240);
+	t_peer(t, ".", 1001, S(1), 0);
+	t_expect(t, ".", S(1), 1001, T_MSS);
+	t_expect(t, ".", S(2), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_counter(t, "TCPSpuriousRTOs", 0);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_LOSS);
+	t_drain(t);
+	t_free(t);
+}
+
+/* RFC 5682 3 step 2b: the first ACK after the timeout covers only the
+ * retransmission, so two new segments go (outside cwnd) instead of more
+ * old data; the duplicate ACK they draw (with a SACK of them) says the
+ * loss was real (step 3a), and go-back-N resumes at SND.UNA. */
+static void frto_sends_new_data_then_goes_back(void)
+{
+	struct t *t = sender_with_rtt_no_rack();
+	fill(t, 12, 10);
+	t_at(t, 220);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_at(t, 240);
+	t_peer(t, ".", 1001, S(1), 0);
+	t_expect(t, ".", S(10), 1001, T_MSS);
+	t_expect(t, ".", S(11), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_at(t, 260);
+	t_peer_sack(t, 1, S(10), S(12));
+	t_peer(t, ".", 1001, S(1), 0);
+	t_expect(t, ".", S(1), 1001, T_MSS);
+	t_expect(t, ".", S(2), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_counter(t, "TCPSpuriousRTOs", 0);
+	t_drain(t);
+	t_free(t);
+}
+
+static void frto_off(struct synack_config *cfg)
+{
+	cfg->recovery = 0;
+	cfg->frto = 0;
+}
+
+/* frto = 0: the same delayed flight's timeout stands. */
+static void frto_setting_off_undoes_nothing(void)
+{
+	struct t *t = new_with(frto_off);
+	t->peer_sack_ok = 1;
+	t_at(t, 0);
+	t_connect(t);
+	t_expect(t, "S", T_ISS, 0, 0);
+	t_at(t, 20);
+	t_peer(t, "S.", T_PEER_ISN, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	fill(t, 4, 4);
+	t_at(t, 220);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_at(t, 230);
+	t_peer(t, ".", 1001, S(4), 0);
+	t_counter(t, "TCPSpuriousRTOs", 0);
+	CHECK(info(t).cwnd < 4 * T_MSS);
+	t_free(t);
+}
+
+int main(void)
+{
+	RUN(syn_offers_sack_and_peer_sack_ok_turns_it_on);
+	RUN(syn_ack_without_sack_permitted_leaves_sack_off);
+	RUN(listen_answers_sack_permitted_only_when_offered);
+	RUN(sack_setting_off_neither_offers_nor_accepts);
+	RUN(ofo_blocks_latest_first_at_most_four);
+	RUN(duplicate_below_rcv_nxt_gets_dsack_once);
+	RUN(duplicate_of_held_data_gets_dsack_then_its_block);
+	RUN(dsack_setting_off_sends_no_dsack);
+	RUN(sack_blocks_mark_and_split_records);
+	RUN(sack_recovery_repairs_several_holes_in_one_round_trip);
+	RUN(prr_sends_at_worked_points);
+	RUN(without_sack_newreno_repairs_one_hole_per_round_trip);
+	RUN(timeout_skips_sacked_data);
+	RUN(tlp_probe_repairs_tail_loss_before_the_rto);
+	RUN(tlp_probe_sends_new_data_after_two_srtt);
+	RUN(rack_reorder_timer_marks_the_hole_lost);
+	RUN(rack_reordering_within_the_window_sends_nothing);
+	RUN(recovery_setting_off_leaves_rack_tlp_out);
+	RUN(dsack_of_every_retransmission_undoes_the_reduction);
+	RUN(dsack_of_older_data_undoes_nothing);
+	RUN(frto_undoes_a_spurious_timeout);
+	RUN(frto_keeps_a_real_timeout);
+	RUN(frto_sends_new_data_then_goes_back);
+	RUN(frto_setting_off_undoes_nothing);
+	return check_summary("test_sack");
+}
