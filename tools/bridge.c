@@ -197,6 +197,14 @@ int bridge_parse_args(int argc, char **argv, struct bridge_opts *o, char *err, s
 				snprintf(err, errlen, "%s: the device name is empty", VALUED[k]);
 				return -1;
 			}
+			/* The names go into the JSON lines as they are. */
+			if (strpbrk(val, "\"\\")) {
+				snprintf(err, errlen,
+				         "%s: '%s' is not a device name (a quote or "
+				         "a backslash)",
+				         VALUED[k], val);
+				return -1;
+			}
 			o->dev[k] = val;
 			break;
 		case DIR:
@@ -453,44 +461,50 @@ static int read_batch(struct bridge *b, int d)
 	return 0;
 }
 
-static void print_dir_json(FILE *out, const struct bridge *b, int d)
+/* The counters of one direction, in the order both formats print them. */
+#define BRIDGE_NCOUNTERS 15
+static const char *const COUNTER_NAMES[BRIDGE_NCOUNTERS] = {
+    "frames_in",   "bytes_in",     "frames_out", "bytes_out", "lost",
+    "queue_drops", "duplicated",   "reordered",  "corrupted", "limit_drops",
+    "too_big",     "write_errors", "passed",     "held",      "held_max"};
+
+static void dir_counters(const struct bridge *b, int d, uint64_t v[BRIDGE_NCOUNTERS])
 {
-	static const char *const NAME[2] = {"a_to_b", "b_to_a"};
 	const struct dir_stats *s = &b->s[d];
 	const struct synack_sim_counters *c = &b->im[d].c;
-	fprintf(out,
-	        "\"%s\":{\"from\":\"%s\",\"to\":\"%s\",\"frames_in\":%llu,\"bytes_in\":%llu,"
-	        "\"frames_out\":%llu,\"bytes_out\":%llu,\"lost\":%llu,\"queue_drops\":%llu,"
-	        "\"duplicated\":%llu,\"reordered\":%llu,\"corrupted\":%llu,\"limit_drops\":%llu,"
-	        "\"too_big\":%llu,\"write_errors\":%llu,\"passed\":%llu,\"held\":%llu,"
-	        "\"held_max\":%llu,\"queue_max\":%u}",
-	        NAME[d], b->o->dev[d], b->o->dev[!d], (unsigned long long)s->frames_in,
-	        (unsigned long long)s->bytes_in, (unsigned long long)s->frames_out,
-	        (unsigned long long)s->bytes_out, (unsigned long long)(c->lost - c->queue_drops),
-	        (unsigned long long)c->queue_drops, (unsigned long long)c->duplicated,
-	        (unsigned long long)c->reordered, (unsigned long long)c->corrupted,
-	        (unsigned long long)s->limit_drops, (unsigned long long)s->too_big,
-	        (unsigned long long)s->write_errors, (unsigned long long)s->passed,
-	        (unsigned long long)s->held, (unsigned long long)s->held_max, c->queue_max);
+	const uint64_t all[BRIDGE_NCOUNTERS] = {
+	    s->frames_in,
+	    s->bytes_in,
+	    s->frames_out,
+	    s->bytes_out,
+	    c->lost - c->queue_drops, /* the random loss; a full queue apart */
+	    c->queue_drops,
+	    c->duplicated,
+	    c->reordered,
+	    c->corrupted,
+	    s->limit_drops,
+	    s->too_big,
+	    s->write_errors,
+	    s->passed,
+	    s->held,
+	    s->held_max};
+	memcpy(v, all, sizeof(all));
 }
 
-static void print_dir_text(FILE *out, const struct bridge *b, int d)
+static void print_dir(FILE *out, const struct bridge *b, int d, int json)
 {
-	const struct dir_stats *s = &b->s[d];
-	const struct synack_sim_counters *c = &b->im[d].c;
-	fprintf(out,
-	        "%s -> %s: frames_in %llu bytes_in %llu frames_out %llu bytes_out %llu lost %llu "
-	        "queue_drops %llu duplicated %llu reordered %llu corrupted %llu limit_drops %llu "
-	        "too_big %llu write_errors %llu passed %llu held %llu held_max %llu queue_max "
-	        "%u\n",
-	        b->o->dev[d], b->o->dev[!d], (unsigned long long)s->frames_in,
-	        (unsigned long long)s->bytes_in, (unsigned long long)s->frames_out,
-	        (unsigned long long)s->bytes_out, (unsigned long long)(c->lost - c->queue_drops),
-	        (unsigned long long)c->queue_drops, (unsigned long long)c->duplicated,
-	        (unsigned long long)c->reordered, (unsigned long long)c->corrupted,
-	        (unsigned long long)s->limit_drops, (unsigned long long)s->too_big,
-	        (unsigned long long)s->write_errors, (unsigned long long)s->passed,
-	        (unsigned long long)s->held, (unsigned long long)s->held_max, c->queue_max);
+	static const char *const NAME[2] = {"a_to_b", "b_to_a"};
+	uint64_t v[BRIDGE_NCOUNTERS];
+	dir_counters(b, d, v);
+	if (json)
+		fprintf(out, "\"%s\":{\"from\":\"%s\",\"to\":\"%s\"", NAME[d], b->o->dev[d],
+		        b->o->dev[!d]);
+	else
+		fprintf(out, "%s -> %s:", b->o->dev[d], b->o->dev[!d]);
+	for (int k = 0; k < BRIDGE_NCOUNTERS; k++)
+		fprintf(out, json ? ",\"%s\":%llu" : " %s %llu", COUNTER_NAMES[k],
+		        (unsigned long long)v[k]);
+	fprintf(out, json ? ",\"queue_max\":%u}" : " queue_max %u\n", b->im[d].c.queue_max);
 }
 
 static void print_stats(const struct bridge *b, uint64_t now, int final)
@@ -499,15 +513,15 @@ static void print_stats(const struct bridge *b, uint64_t now, int final)
 	if (b->o->json) {
 		printf("{\"ev\":\"bridge_stats\",\"t_us\":%llu,\"final\":%s,",
 		       (unsigned long long)t, final ? "true" : "false");
-		print_dir_json(stdout, b, 0);
+		print_dir(stdout, b, 0, 1);
 		putchar(',');
-		print_dir_json(stdout, b, 1);
+		print_dir(stdout, b, 1, 1);
 		puts("}");
 	} else {
 		printf("--- synack bridge stats at %.3f s%s\n", (double)t / 1e6,
 		       final ? " (final)" : "");
-		print_dir_text(stdout, b, 0);
-		print_dir_text(stdout, b, 1);
+		print_dir(stdout, b, 0, 0);
+		print_dir(stdout, b, 1, 0);
 	}
 	fflush(stdout);
 }
