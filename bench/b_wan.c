@@ -19,7 +19,9 @@
  *           virtual clock (metrics sim_*, reported under impl synack).
  * The rate counts IP bytes (as `synack transfer --bw-mbps` does), the delay
  * is RTT / 2 each way, the loss applies to data and ACKs alike, the queue
- * is --wan-queue packets (default one bandwidth-delay product).
+ * is --wan-queue packets (default one bandwidth-delay product); --wan-dup
+ * and --wan-reorder add duplication and reordering each way (the issue's
+ * spurious-retransmission target: 20 % and 5 %).
  *
  * The sender sends until the receiver has measured: goodput is the bytes
  * the receiver read between wan_skip_s and wan_duration_s after its
@@ -98,7 +100,8 @@ struct wan_path {
 	double rate_mbps;
 	uint32_t rtt_ms;
 	double loss;
-	uint32_t queue; /* packets */
+	uint32_t queue;      /* packets */
+	double dup, reorder; /* each way, for the spurious-retransmission target */
 };
 
 /* What the receiver measured (two messages: the window, then the end). */
@@ -186,6 +189,8 @@ static void bridge_child(const struct wan_ns *n, const struct wan_path *p)
 	o.json = 1;
 	for (int d = 0; d < 2; d++) {
 		o.dir[d].loss = p->loss;
+		o.dir[d].dup = p->dup;
+		o.dir[d].reorder = p->reorder;
 		o.dir[d].delay_ms = p->rtt_ms / 2;
 		o.dir[d].bw_mbps = p->rate_mbps;
 		o.dir[d].have_bw = 1;
@@ -517,6 +522,8 @@ static int run_sim(const struct bench_opts *o, const struct wan_path *p, struct 
 	struct synack_sim_path path;
 	memset(&path, 0, sizeof(path));
 	path.loss = p->loss;
+	path.dup = p->dup;
+	path.reorder = p->reorder;
 	path.delay_us = p->rtt_ms * 1000 / 2;
 	path.rate_bps = (uint64_t)(p->rate_mbps * 1e6);
 	path.queue_pkts = p->queue;
@@ -595,14 +602,17 @@ static void report(const char *impl, const char *prefix, const char *variant,
 
 static void wan_point(const struct bench_opts *o, double rate, uint32_t rtt, double loss)
 {
-	struct wan_path p = {rate, rtt, loss, o->wan_queue};
+	struct wan_path p = {rate, rtt, loss, o->wan_queue, o->wan_dup, o->wan_reorder};
 	if (!p.queue) {
 		/* One bandwidth-delay product of full-sized packets, at least 10. */
 		double bdp = rate * 1e6 / 8 * rtt / 1000 / (MSS_GUESS + 52);
 		p.queue = bdp < 10 ? 10 : (uint32_t)bdp;
 	}
 	char variant[32], note[512];
-	snprintf(variant, sizeof(variant), "%gM-%ums-%g%%", rate, rtt, loss * 100);
+	int n = snprintf(variant, sizeof(variant), "%gM-%ums-%g%%", rate, rtt, loss * 100);
+	if (p.dup > 0 || p.reorder > 0)
+		snprintf(variant + n, sizeof(variant) - (size_t)n, "-d%g%%-r%g%%", p.dup * 100,
+		         p.reorder * 100);
 	struct wan_result r;
 	if (o->run_synack) {
 		if (run_sim(o, &p, &r) == 0) {

@@ -39,6 +39,8 @@ struct bench_opts {
 	double wan_rate_mbps;  /* bottleneck rate each way */
 	uint32_t wan_rtt_ms;   /* round-trip propagation delay */
 	double wan_loss;       /* random loss each way (0..1) */
+	double wan_dup;        /* duplication each way (0..1) */
+	double wan_reorder;    /* reordering each way (0..1) */
 	uint32_t wan_queue;    /* bottleneck queue, packets; 0: one BDP */
 	double wan_duration_s; /* measured window ends here (from the accept) */
 	double wan_skip_s;     /* and starts here: slow start is left out */

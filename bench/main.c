@@ -20,6 +20,7 @@ static void usage(FILE *f)
 	    "                    [--inflight N,N,...]\n"
 	    "       synack-bench --bench wan [--only synack,linux] [--wan-matrix]\n"
 	    "                    [--wan-rate MBPS] [--wan-rtt MS] [--wan-loss P] [--wan-queue N]\n"
+	    "                    [--wan-dup P] [--wan-reorder P]\n"
 	    "                    [--wan-duration S] [--wan-skip S] [--smoke] [--json]\n"
 	    "       synack-bench --callgrind [--json]\n"
 	    "\n"
@@ -44,6 +45,8 @@ static void usage(FILE *f)
 	    "  --wan-rtt MS     round-trip delay (default 20)\n"
 	    "  --wan-loss P     random loss each way, 0..1 (default 0)\n"
 	    "  --wan-queue N    bottleneck queue in packets (default: one BDP, at least 10)\n"
+	    "  --wan-dup P, --wan-reorder P  duplication and reordering each way (default 0;\n"
+	    "                   the matrix applies them to every point)\n"
 	    "  --wan-duration S the measured window ends S s after the accept (default 15;\n"
 	    "                   smoke 3)\n"
 	    "  --wan-skip S     and starts S s after it (default 10; smoke 1)\n"
@@ -417,6 +420,10 @@ static int wan_flag(struct bench_opts *o, const char *flag, const char *val)
 		o->wan_rtt_ms = (uint32_t)v;
 	else if (!strcmp(flag, "--wan-loss") && !bad && v <= 1)
 		o->wan_loss = v;
+	else if (!strcmp(flag, "--wan-dup") && !bad && v <= 1)
+		o->wan_dup = v;
+	else if (!strcmp(flag, "--wan-reorder") && !bad && v <= 1)
+		o->wan_reorder = v;
 	else if (!strcmp(flag, "--wan-queue") && !bad && v <= 1000000 && v == (uint32_t)v)
 		o->wan_queue = (uint32_t)v;
 	else if (!strcmp(flag, "--wan-duration") && !bad && v > 0 && v <= 3600)
