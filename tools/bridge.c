@@ -301,7 +301,6 @@ struct dir_stats {
 
 struct bridge {
 	const struct bridge_opts *o;
-	struct synack_link *link[2];
 	int fd[2];
 	struct impair im[2];
 	struct dir_stats s[2];
@@ -345,7 +344,7 @@ static struct frame *frame_get(struct bridge *b, int d)
 	if (f)
 		b->free_list = f->next;
 	else
-		f = malloc(sizeof(*f) + b->slot);
+		f = malloc(sizeof(*f) + b->slot + 1);
 	return f;
 }
 
@@ -417,8 +416,7 @@ static void frame_arrives(struct bridge *b, int from, struct frame *f, uint64_t 
 		frame_put(b, f);
 }
 
-/* Writes every frame due by now. */
-static void release_due(struct bridge *b, uint64_t now)
+void bridge_release(struct bridge *b, uint64_t now)
 {
 	const struct pending *first;
 	while ((first = heap_first(&b->pending)) && first->at <= now) {
@@ -430,17 +428,12 @@ static void release_due(struct bridge *b, uint64_t now)
 	}
 }
 
-/*
- * Reads up to READ_BATCH frames from device d.  Returns 1 when the device
- * has nothing more (EAGAIN), 0 when it may have, or a negative errno when
- * it failed.
- */
-static int read_batch(struct bridge *b, int d)
+int bridge_input(struct bridge *b, int d, uint64_t now)
 {
 	for (int k = 0; k < READ_BATCH; k++) {
 		struct frame *f = frame_get(b, d);
 		struct frame *into = f ? f : b->scratch;
-		ssize_t n = read(b->fd[d], into->data, b->slot);
+		ssize_t n = read(b->fd[d], into->data, b->slot + 1);
 		if (n < 0) {
 			int e = errno;
 			if (f)
@@ -455,20 +448,27 @@ static int read_batch(struct bridge *b, int d)
 			}
 			return -e;
 		}
+		if ((size_t)n > b->slot) {
+			/* Read with one byte to spare: a longer frame was cut. */
+			b->s[d].frames_in++;
+			b->s[d].too_big++;
+			if (f)
+				frame_put(b, f);
+			continue;
+		}
 		into->len = (size_t)n;
-		frame_arrives(b, d, into, now_us());
+		frame_arrives(b, d, into, now);
 	}
 	return 0;
 }
 
-/* The counters of one direction, in the order both formats print them. */
-#define BRIDGE_NCOUNTERS 15
+/* The names of enum bridge_counter, as the text and JSON lines print them. */
 static const char *const COUNTER_NAMES[BRIDGE_NCOUNTERS] = {
     "frames_in",   "bytes_in",     "frames_out", "bytes_out", "lost",
     "queue_drops", "duplicated",   "reordered",  "corrupted", "limit_drops",
     "too_big",     "write_errors", "passed",     "held",      "held_max"};
 
-static void dir_counters(const struct bridge *b, int d, uint64_t v[BRIDGE_NCOUNTERS])
+void bridge_counters(const struct bridge *b, int d, uint64_t v[BRIDGE_NCOUNTERS])
 {
 	const struct dir_stats *s = &b->s[d];
 	const struct synack_sim_counters *c = &b->im[d].c;
@@ -495,7 +495,7 @@ static void print_dir(FILE *out, const struct bridge *b, int d, int json)
 {
 	static const char *const NAME[2] = {"a_to_b", "b_to_a"};
 	uint64_t v[BRIDGE_NCOUNTERS];
-	dir_counters(b, d, v);
+	bridge_counters(b, d, v);
 	if (json)
 		fprintf(out, "\"%s\":{\"from\":\"%s\",\"to\":\"%s\"", NAME[d], b->o->dev[d],
 		        b->o->dev[!d]);
@@ -541,26 +541,40 @@ static void dir_path(const struct bridge_dir_opts *p, struct synack_sim_path *pa
 		    (uint32_t)(p->queue_pkts >= 0 ? p->queue_pkts : BRIDGE_DEFAULT_QUEUE);
 }
 
-static int open_devices(struct bridge *b, char *err, size_t errlen)
+uint64_t bridge_next_due(const struct bridge *b)
 {
-	for (int d = 0; d < 2; d++) {
-		struct net_opts no;
-		net_opts_default(&no, "synack bridge");
-		no.dev = b->o->dev[d];
-		no.kind = SYNACK_LINK_TAP;
-		no.create = b->o->create;
-		no.addr = BRIDGE_LINK_ADDR;
-		no.prefix_len = 32;
-		int rc = net_open_device(&no, &b->link[d], err, errlen);
-		if (rc)
-			return rc;
-		b->fd[d] = synack_link_fd(b->link[d]);
-	}
-	return 0;
+	const struct pending *first = heap_first(&b->pending);
+	return first ? first->at : UINT64_MAX;
 }
 
-static void bridge_free(struct bridge *b)
+struct bridge *bridge_new(const struct bridge_opts *o, int fd_a, int fd_b)
 {
+	struct bridge *b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->o = o;
+	b->fd[0] = fd_a;
+	b->fd[1] = fd_b;
+	b->slot = o->mtu + ETH_HLEN + ETH_VLAN_HLEN;
+	for (int d = 0; d < 2; d++) {
+		struct synack_sim_path path;
+		dir_path(&o->dir[d], &path);
+		/* One generator per direction, each its own stream of the seed. */
+		impair_init(&b->im[d], o->seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(d + 1)));
+		impair_set_path(&b->im[d], &path);
+	}
+	b->scratch = malloc(sizeof(*b->scratch) + b->slot + 1);
+	if (!b->scratch) {
+		bridge_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+void bridge_free(struct bridge *b)
+{
+	if (!b)
+		return;
 	struct pending p;
 	while (b->pending.len) {
 		heap_pop(&b->pending, &p, &PENDING_OPS, NULL);
@@ -573,10 +587,29 @@ static void bridge_free(struct bridge *b)
 		free(f);
 	}
 	free(b->scratch);
-	for (int d = 0; d < 2; d++) {
+	for (int d = 0; d < 2; d++)
 		impair_free(&b->im[d]);
-		synack_link_close(b->link[d]);
+	free(b);
+}
+
+/* Opens the two TAP devices of o (links used only as their owners: the
+ * bridge reads and writes the descriptors itself). */
+static int open_devices(const struct bridge_opts *o, struct synack_link *link[2], char *err,
+                        size_t errlen)
+{
+	for (int d = 0; d < 2; d++) {
+		struct net_opts no;
+		net_opts_default(&no, "synack bridge");
+		no.dev = o->dev[d];
+		no.kind = SYNACK_LINK_TAP;
+		no.create = o->create;
+		no.addr = BRIDGE_LINK_ADDR;
+		no.prefix_len = 32;
+		int rc = net_open_device(&no, &link[d], err, errlen);
+		if (rc)
+			return rc;
 	}
+	return 0;
 }
 
 /* Blocks SIGINT and SIGTERM (they are let in only while ppoll waits) and
@@ -607,15 +640,14 @@ static int run(struct bridge *b)
 	struct pollfd pfd[2] = {{b->fd[0], POLLIN, 0}, {b->fd[1], POLLIN, 0}};
 	while (!stop_signal) {
 		uint64_t now = now_us();
-		release_due(b, now);
+		bridge_release(b, now);
 		if (now >= next_stats) {
 			print_stats(b, now, 0);
 			next_stats += every * ((now - next_stats) / every + 1);
 		}
 		uint64_t wake = next_stats;
-		const struct pending *first = heap_first(&b->pending);
-		if (first && first->at < wake)
-			wake = first->at;
+		if (bridge_next_due(b) < wake)
+			wake = bridge_next_due(b);
 		struct timespec ts, *tsp = NULL;
 		if (wake != UINT64_MAX) {
 			uint64_t wait = wake > now ? wake - now : 0;
@@ -639,7 +671,7 @@ static int run(struct bridge *b)
 			for (int d = 0; d < 2; d++) {
 				if (drained[d])
 					continue;
-				int rc = read_batch(b, d);
+				int rc = bridge_input(b, d, now_us());
 				if (rc < 0) {
 					fprintf(stderr, "synack bridge: reading %s: %s\n",
 					        b->o->dev[d], strerror(-rc));
@@ -647,7 +679,7 @@ static int run(struct bridge *b)
 				}
 				drained[d] = rc;
 			}
-			release_due(b, now_us());
+			bridge_release(b, now_us());
 		}
 	}
 	return 0;
@@ -655,34 +687,26 @@ static int run(struct bridge *b)
 
 int bridge_main(const struct bridge_opts *o)
 {
-	struct bridge b;
-	memset(&b, 0, sizeof(b));
-	b.o = o;
-	b.fd[0] = b.fd[1] = -1;
-	b.slot = o->mtu + ETH_HLEN + ETH_VLAN_HLEN;
+	struct synack_link *link[2] = {NULL, NULL};
+	struct bridge *b = NULL;
 	char err[1024];
 	int status = 2;
-	b.scratch = malloc(sizeof(*b.scratch) + b.slot);
-	if (!b.scratch) {
-		fprintf(stderr, "synack bridge: out of memory\n");
-		goto out;
-	}
-	for (int d = 0; d < 2; d++) {
-		struct synack_sim_path path;
-		dir_path(&o->dir[d], &path);
-		/* One generator per direction, each its own stream of the seed. */
-		impair_init(&b.im[d], o->seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(d + 1)));
-		impair_set_path(&b.im[d], &path);
-	}
-	if (open_devices(&b, err, sizeof(err)) != 0) {
+	if (open_devices(o, link, err, sizeof(err)) != 0) {
 		fprintf(stderr, "synack bridge: %s\n", err);
 		goto out;
 	}
-	b.t0 = now_us();
+	b = bridge_new(o, synack_link_fd(link[0]), synack_link_fd(link[1]));
+	if (!b) {
+		fprintf(stderr, "synack bridge: out of memory\n");
+		goto out;
+	}
+	b->t0 = now_us();
 	fprintf(stderr, "synack bridge: forwarding %s <-> %s\n", o->dev[0], o->dev[1]);
-	status = run(&b);
-	print_stats(&b, now_us(), 1);
+	status = run(b);
+	print_stats(b, now_us(), 1);
 out:
-	bridge_free(&b);
+	bridge_free(b);
+	for (int d = 0; d < 2; d++)
+		synack_link_close(link[d]);
 	return status;
 }
