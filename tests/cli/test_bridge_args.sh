@@ -7,16 +7,7 @@
 # --create (checked in a private network namespace when root can make one).
 # Usage: test_bridge_args.sh PATH_TO_SYNACK
 set -u
-synack=${1:?usage: test_bridge_args.sh PATH_TO_SYNACK}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() {
-	echo "FAIL: $*" >&2
-	fail=$((fail + 1))
-}
+. "$(dirname "$0")/lib.sh"
 
 # usage_error ARGS... ERE: exit 2, one stderr line matching ERE, no stdout.
 usage_error() {
