@@ -797,29 +797,6 @@ static void child_scale(const struct bench_opts *o, uint32_t n)
 /* ------------------------------------------------------------------ */
 /* Bulk over veth.                                                     */
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
-static int join_netns(const char *name)
-{
-	char path[128];
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	int err = setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
-	close(fd);
-	return err;
-}
-
 struct bulk_out {
 	uint64_t bytes, wall_ns;
 };
@@ -837,7 +814,7 @@ static int bulk_once(const char *a, const char *b, uint64_t total, double *gbit,
 		static char buf[1 << 18];
 		struct bulk_out out = {0, 0};
 		int one = 1;
-		if (join_netns(b) < 0)
+		if (bench_join_netns(b) < 0)
 			_exit(1);
 		int l = socket(AF_INET, SOCK_STREAM, 0);
 		struct sockaddr_in sa = {.sin_family = AF_INET,
@@ -866,7 +843,7 @@ static int bulk_once(const char *a, const char *b, uint64_t total, double *gbit,
 	pid_t snd = fork();
 	if (snd == 0) {
 		static char buf[1 << 18];
-		if (join_netns(a) < 0)
+		if (bench_join_netns(a) < 0)
 			_exit(1);
 		int s = socket(AF_INET, SOCK_STREAM, 0);
 		struct sockaddr_in sa = {.sin_family = AF_INET,
@@ -911,16 +888,18 @@ static void bench_bulk_linux(const struct bench_opts *o)
 	snprintf(a, sizeof(a), "sbench-a-%d", (int)getpid());
 	snprintf(b, sizeof(b), "sbench-b-%d", (int)getpid());
 	if (system("command -v ethtool >/dev/null 2>&1") != 0)
-		sh("DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ethtool >/dev/null 2>&1");
-	if (sh("ip netns add %s && ip netns add %s", a, b) != 0 ||
-	    sh("ip link add va netns %s type veth peer name vb netns %s", a, b) != 0 ||
-	    sh("ip -n %s addr add 10.201.0.1/24 dev va && ip -n %s addr add 10.201.0.2/24 dev vb",
-	       a, b) != 0 ||
-	    sh("ip -n %s link set va mtu 1500 up && ip -n %s link set vb mtu 1500 up && "
-	       "ip -n %s link set lo up && ip -n %s link set lo up",
-	       a, b, a, b) != 0) {
+		bench_sh("DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ethtool >/dev/null "
+		         "2>&1");
+	if (bench_sh("ip netns add %s && ip netns add %s", a, b) != 0 ||
+	    bench_sh("ip link add va netns %s type veth peer name vb netns %s", a, b) != 0 ||
+	    bench_sh(
+	        "ip -n %s addr add 10.201.0.1/24 dev va && ip -n %s addr add 10.201.0.2/24 dev vb",
+	        a, b) != 0 ||
+	    bench_sh("ip -n %s link set va mtu 1500 up && ip -n %s link set vb mtu 1500 up && "
+	             "ip -n %s link set lo up && ip -n %s link set lo up",
+	             a, b, a, b) != 0) {
 		res_skip("bulk", "linux", "veth", "gbit_per_s", "could not set up the veth pair");
-		sh("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null", a, b);
+		bench_sh("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null", a, b);
 		return;
 	}
 	/* Off: segmentation first; on: the features they depend on first. */
@@ -931,10 +910,10 @@ static void bench_bulk_linux(const struct bench_opts *o)
 		char variant[48], failed[128] = "";
 		snprintf(variant, sizeof(variant), "mss1460-veth-offload-%s", on ? "on" : "off");
 		for (size_t k = 0; k < 6; k++) {
-			int ra = sh("ip netns exec %s ethtool -K va %s %s >/dev/null 2>&1", a,
-			            knobs[k], on ? "on" : "off");
-			int rb = sh("ip netns exec %s ethtool -K vb %s %s >/dev/null 2>&1", b,
-			            knobs[k], on ? "on" : "off");
+			int ra = bench_sh("ip netns exec %s ethtool -K va %s %s >/dev/null 2>&1", a,
+			                  knobs[k], on ? "on" : "off");
+			int rb = bench_sh("ip netns exec %s ethtool -K vb %s %s >/dev/null 2>&1", b,
+			                  knobs[k], on ? "on" : "off");
 			if (ra || rb) {
 				size_t l = strlen(failed);
 				snprintf(failed + l, sizeof(failed) - l, "%s%s", l ? "," : "",
@@ -971,7 +950,7 @@ static void bench_bulk_linux(const struct bench_opts *o)
 		res_add("bulk", "linux", variant, "cpu_s_per_gb_receiver",
 		        bench_median(cr, o->reps));
 	}
-	sh("ip netns del %s; ip netns del %s", a, b);
+	bench_sh("ip netns del %s; ip netns del %s", a, b);
 }
 
 /* ------------------------------------------------------------------ */

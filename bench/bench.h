@@ -32,6 +32,18 @@ struct bench_opts {
 	uint32_t scale_small;     /* and its small count (1,000) */
 	uint32_t scale_linux_big; /* the kernel's large count (it needs 2 fds each) */
 	uint64_t scale_msgs;      /* messages echoed to measure the cost per segment */
+	/* The wan workload (b_wan.c): one path, or with wan_matrix the grid
+	 * of issue 13 (100 Mbit/s and 1 Gbit/s, 20/100/200 ms, 0/0.1/1 %). */
+	int do_wan;
+	int wan_matrix;
+	double wan_rate_mbps;  /* bottleneck rate each way */
+	uint32_t wan_rtt_ms;   /* round-trip propagation delay */
+	double wan_loss;       /* random loss each way (0..1) */
+	double wan_dup;        /* duplication each way (0..1) */
+	double wan_reorder;    /* reordering each way (0..1) */
+	uint32_t wan_queue;    /* bottleneck queue, packets; 0: one BDP */
+	double wan_duration_s; /* measured window ends here (from the accept) */
+	double wan_skip_s;     /* and starts here: slow start is left out */
 };
 
 /* ------------------------------------------------------------------ */
@@ -68,6 +80,12 @@ void res_remark(const char *impl, const char *fmt, ...) __attribute__((format(pr
 /* Progress on stderr (never in the JSON on stdout). */
 void bench_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Runs a shell command built like printf; system()'s status. */
+int bench_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Moves the calling process into the network namespace `ip netns` named
+ * name: 0 or a negative errno. */
+int bench_join_netns(const char *name);
+
 /* ------------------------------------------------------------------ */
 /* Clocks and memory.                                                  */
 
@@ -90,6 +108,7 @@ double bench_median(double *v, int n);
 void bench_synack(const struct bench_opts *o);
 void bench_linux(const struct bench_opts *o);
 void bench_lwip(const struct bench_opts *o);
+void bench_wan(const struct bench_opts *o);
 
 /*
  * A fixed, clock-free synack workload for callgrind: n lifecycles at one

@@ -18,6 +18,10 @@ static void usage(FILE *f)
 	    "usage: synack-bench [--quick | --smoke] [--json] [--reps N]\n"
 	    "                    [--only synack,linux,lwip] [--bench lifecycle,bulk,memory,scale]\n"
 	    "                    [--inflight N,N,...]\n"
+	    "       synack-bench --bench wan [--only synack,linux] [--wan-matrix]\n"
+	    "                    [--wan-rate MBPS] [--wan-rtt MS] [--wan-loss P] [--wan-queue N]\n"
+	    "                    [--wan-dup P] [--wan-reorder P]\n"
+	    "                    [--wan-duration S] [--wan-skip S] [--smoke] [--json]\n"
 	    "       synack-bench --callgrind [--json]\n"
 	    "\n"
 	    "Runs the same work on synack (two stacks over the simulated network), the\n"
@@ -30,7 +34,24 @@ static void usage(FILE *f)
 	    "  --inflight L the lifecycle's connections in flight, up to 8 counts (default\n"
 	    "               1,128,10000,100000; quick 1,128,10000; smoke 1,128)\n"
 	    "  --callgrind  instructions per lifecycle and per byte for synack, under\n"
-	    "               valgrind --tool=callgrind (repeatable on a noisy machine)\n",
+	    "               valgrind --tool=callgrind (repeatable on a noisy machine)\n"
+	    "\n"
+	    "The wan workload (only when asked for with --bench wan; needs root): one bulk\n"
+	    "transfer over a path built by `synack bridge` between namespaces (rate with\n"
+	    "a drop-tail queue, RTT, random loss each way): Linux to Linux, synack on a TAP\n"
+	    "device to Linux, and synack to synack in the simulator; goodput between\n"
+	    "--wan-skip and --wan-duration seconds, retransmitted bytes.\n"
+	    "  --wan-rate MBPS  the bottleneck each way (default 100)\n"
+	    "  --wan-rtt MS     round-trip delay (default 20)\n"
+	    "  --wan-loss P     random loss each way, 0..1 (default 0)\n"
+	    "  --wan-queue N    bottleneck queue in packets (default: one BDP, at least 10)\n"
+	    "  --wan-dup P, --wan-reorder P  duplication and reordering each way (default 0;\n"
+	    "                   the matrix applies them to every point)\n"
+	    "  --wan-duration S the measured window ends S s after the accept (default 15;\n"
+	    "                   smoke 3)\n"
+	    "  --wan-skip S     and starts S s after it (default 10; smoke 1)\n"
+	    "  --wan-matrix     issue 13's grid: 100 and 1000 Mbit/s x 20, 100, 200 ms x\n"
+	    "                   0, 0.1, 1 %% loss\n",
 	    f);
 }
 
@@ -234,8 +255,8 @@ static void print_table(void)
 	int nnotes = 0;
 	const char *notes[BENCH_MAX_RESULTS];
 	/* Benches in a fixed order, rows in the order they were measured. */
-	static const char *order[] = {"lifecycle", "bulk", "memory", "scale"};
-	for (int b = 0; b < 4; b++)
+	static const char *order[] = {"lifecycle", "bulk", "memory", "scale", "wan"};
+	for (int b = 0; b < 5; b++)
 		for (size_t i = 0, first = 1; i < res_count(); i++) {
 			const struct bench_result *r = res_get(i);
 			if (done[i] || strcmp(r->bench, order[b]))
@@ -387,10 +408,44 @@ static int callgrind_mode(const char *self, int json)
 
 /* ------------------------------------------------------------------ */
 
+/* One of the --wan-* flags with its value: 0, or -1 after a sentence. */
+static int wan_flag(struct bench_opts *o, const char *flag, const char *val)
+{
+	char *end;
+	double v = strtod(val, &end);
+	int bad = *end || end == val || !(v >= 0);
+	if (!strcmp(flag, "--wan-rate") && !bad && v >= 0.001 && v <= 100000)
+		o->wan_rate_mbps = v;
+	else if (!strcmp(flag, "--wan-rtt") && !bad && v <= 60000 && v == (uint32_t)v)
+		o->wan_rtt_ms = (uint32_t)v;
+	else if (!strcmp(flag, "--wan-loss") && !bad && v <= 1)
+		o->wan_loss = v;
+	else if (!strcmp(flag, "--wan-dup") && !bad && v <= 1)
+		o->wan_dup = v;
+	else if (!strcmp(flag, "--wan-reorder") && !bad && v <= 1)
+		o->wan_reorder = v;
+	else if (!strcmp(flag, "--wan-queue") && !bad && v <= 1000000 && v == (uint32_t)v)
+		o->wan_queue = (uint32_t)v;
+	else if (!strcmp(flag, "--wan-duration") && !bad && v > 0 && v <= 3600)
+		o->wan_duration_s = v;
+	else if (!strcmp(flag, "--wan-skip") && !bad && v <= 3600)
+		o->wan_skip_s = v;
+	else {
+		fprintf(stderr,
+		        "synack-bench: %s '%s': not a known --wan flag or out of its range "
+		        "(synack-bench --help)\n",
+		        flag, val);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct bench_opts o;
 	memset(&o, 0, sizeof(o));
+	o.wan_rate_mbps = 100;
+	o.wan_rtt_ms = 20;
 	const char *only = "synack,linux,lwip", *benches = "lifecycle,bulk,memory,scale";
 	int reps = 0, callgrind = 0;
 	const char *inflight = NULL;
@@ -411,7 +466,13 @@ int main(int argc, char **argv)
 			only = argv[++i];
 		else if (!strcmp(argv[i], "--bench") && i + 1 < argc)
 			benches = argv[++i];
-		else if (!strcmp(argv[i], "--callgrind-child") && i + 2 < argc) {
+		else if (!strcmp(argv[i], "--wan-matrix"))
+			o.wan_matrix = 1;
+		else if (i + 1 < argc && !strncmp(argv[i], "--wan-", 6)) {
+			if (wan_flag(&o, argv[i], argv[i + 1]) != 0)
+				return 2;
+			i++;
+		} else if (!strcmp(argv[i], "--callgrind-child") && i + 2 < argc) {
 			/* An optional third argument: connections in flight
 			 * (lifecycle; default 1), for profiling by hand. */
 			int kind = strcmp(argv[i + 1], "lifecycle") ? 1 : 0;
@@ -452,6 +513,7 @@ int main(int argc, char **argv)
 	o.do_bulk = list_has(benches, "bulk");
 	o.do_memory = list_has(benches, "memory");
 	o.do_scale = list_has(benches, "scale");
+	o.do_wan = list_has(benches, "wan");
 	if (o.smoke) {
 		static const uint32_t c[] = {1, 128};
 		memcpy(o.inflight, c, sizeof(c));
@@ -494,6 +556,15 @@ int main(int argc, char **argv)
 	}
 	if (reps)
 		o.reps = reps;
+	if (!o.wan_duration_s) {
+		o.wan_duration_s = o.smoke ? 3 : 15;
+		if (!o.wan_skip_s)
+			o.wan_skip_s = o.smoke ? 1 : 10;
+	}
+	if (o.wan_skip_s >= o.wan_duration_s) {
+		fprintf(stderr, "synack-bench: --wan-skip must be below --wan-duration\n");
+		return 2;
+	}
 	if (inflight) {
 		o.ninflight = 0;
 		for (const char *p = inflight; *p;) {
@@ -517,6 +588,8 @@ int main(int argc, char **argv)
 		bench_linux(&o);
 	if (o.run_lwip)
 		bench_lwip(&o);
+	if (o.do_wan)
+		bench_wan(&o);
 	if (o.json)
 		print_json();
 	else

@@ -1,5 +1,10 @@
-/* Result store, clocks and memory probes shared by every implementation. */
+/* Result store, clocks, memory probes and the network-namespace helpers
+ * shared by every implementation. */
+#define _GNU_SOURCE /* setns(2) */
+#include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,4 +174,26 @@ double bench_median(double *v, int n)
 		return 0;
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int bench_sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+int bench_join_netns(const char *name)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	int err = setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
+	close(fd);
+	return err;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "impair_flags.h"
 #include "settings.h"
 
 /* The named flags of settings: "--time-wait-ms" sets time_wait_ms. */
@@ -125,9 +126,15 @@ int net_parse_cidr(const char *s, uint32_t *addr, uint32_t *prefix_len)
 
 int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err, size_t errlen)
 {
-	static const char *const NAMES[] = {"--dev",      "--addr", "--pcap",
-	                                    "--loss",     "--dup",  "--reorder",
-	                                    "--delay-ms", "--seed", "--txqueuelen"};
+	static const char *const NAMES[] = {"--dev", "--addr", "--pcap", "--txqueuelen"};
+	const struct impair_flags imp = {
+	    .loss = &o->loss,
+	    .dup = &o->dup,
+	    .reorder = &o->reorder,
+	    .delay_ms = &o->delay_ms,
+	    .max_ms = NET_MAX_DELAY_MS,
+	    .seed = &o->seed,
+	};
 	const char *a = argv[*i];
 	if (strcmp(a, "--create") == 0) {
 		o->create = 1;
@@ -145,6 +152,9 @@ int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err,
 		o->kind = kind;
 		return 1;
 	}
+	taken = impair_flags_parse(argc, argv, i, &imp, err, errlen);
+	if (taken != 0)
+		return taken;
 	const char *val;
 	int k = cli_flag_value(argc, argv, i, NAMES, sizeof(NAMES) / sizeof(NAMES[0]), &val, err,
 	                       errlen);
@@ -186,19 +196,6 @@ int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err,
 		}
 		o->pcap = val;
 		return 1;
-	case 3:
-		return cli_flag_prob("--loss", val, &o->loss, err, errlen) == 0 ? 1 : -1;
-	case 4:
-		return cli_flag_prob("--dup", val, &o->dup, err, errlen) == 0 ? 1 : -1;
-	case 5:
-		return cli_flag_prob("--reorder", val, &o->reorder, err, errlen) == 0 ? 1 : -1;
-	case 6:
-		return cli_flag_ms("--delay-ms", val, NET_MAX_DELAY_MS, &o->delay_ms, err,
-		                   errlen) == 0
-		           ? 1
-		           : -1;
-	case 7:
-		return cli_flag_u64("--seed", val, UINT64_MAX, &o->seed, err, errlen) == 0 ? 1 : -1;
 	default: {
 		uint64_t n;
 		if (cli_parse_u64(val, NET_MAX_TXQUEUELEN, &n) != 0 || n == 0) {
@@ -358,8 +355,7 @@ static int report_txqueuelen(const struct net_opts *o, struct synack_link **link
 	return 0;
 }
 
-static int open_device(const struct net_opts *o, struct synack_link **link, char *err,
-                       size_t errlen)
+int net_open_device(const struct net_opts *o, struct synack_link **link, char *err, size_t errlen)
 {
 	const char *mode = o->kind == SYNACK_LINK_TAP ? "tap" : "tun";
 	int plausible = dev_name_plausible(o->dev);
@@ -421,7 +417,7 @@ int net_open(const struct net_opts *o, uint32_t trace_capacity, struct net_env *
              size_t errlen)
 {
 	memset(env, 0, sizeof(*env));
-	int rc = open_device(o, &env->link, err, errlen);
+	int rc = net_open_device(o, &env->link, err, errlen);
 	if (rc)
 		return rc;
 	if (o->pcap) {

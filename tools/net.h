@@ -71,6 +71,12 @@ void net_usage(FILE *out);
 void net_synopsis(FILE *out, const char *indent);
 
 /*
+ * Opens the device of o alone (--dev, --tap/--tun, --create, with --addr as
+ * the link's own address), with the sentences of net_open() for a missing
+ * device or a missing permission.
+ */
+int net_open_device(const struct net_opts *o, struct synack_link **link, char *err, size_t errlen);
+/*
  * Opens the device, the capture, the stack (the settings of o, secret from
  * getrandom, MTU from the device and trace_capacity as given unless o sets
  * them) and the run loop, with SIGINT and SIGTERM watched.  A device that

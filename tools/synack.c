@@ -2,12 +2,14 @@
  * synack: the command-line tool.  `synack demo` replays the scenarios of the
  * article on two stacks over the simulated network; `synack transfer` moves
  * a bulk transfer over it; `synack serve` and `synack connect` run the
- * stack on a real TUN/TAP device against the kernel's TCP.
+ * stack on a real TUN/TAP device against the kernel's TCP; `synack bridge`
+ * forwards frames between two TAP devices through an impaired path.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bridge.h"
 #include "connect.h"
 #include "demo.h"
 #include "serve.h"
@@ -28,6 +30,9 @@ static void usage(FILE *out)
 	      "  connect --dev NAME ... HOST:PORT\n"
 	      "                            connect to a host behind a TUN/TAP device, send and\n"
 	      "                            receive (synack connect --help)\n"
+	      "  bridge --dev-a NAME --dev-b NAME ...\n"
+	      "                            forward frames between two TAP devices through an\n"
+	      "                            impaired path (synack bridge --help)\n"
 	      "  help                      this text\n",
 	      out);
 }
@@ -135,6 +140,22 @@ static int cmd_connect(int argc, char **argv)
 	return connect_main(&o);
 }
 
+static int cmd_bridge(int argc, char **argv)
+{
+	struct bridge_opts o;
+	char err[1024];
+	bridge_opts_default(&o);
+	if (bridge_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
+		fprintf(stderr, "synack bridge: %s\n", err);
+		return 2;
+	}
+	if (o.help) {
+		bridge_usage(stdout);
+		return 0;
+	}
+	return bridge_main(&o);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -154,6 +175,8 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 2, argv + 2);
 	if (strcmp(cmd, "connect") == 0)
 		return cmd_connect(argc - 2, argv + 2);
+	if (strcmp(cmd, "bridge") == 0)
+		return cmd_bridge(argc - 2, argv + 2);
 	fprintf(stderr, "synack: unknown command '%s' (synack --help lists them)\n", cmd);
 	return 2;
 }

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "demo.h"
 #include "html.h"
+#include "impair_flags.h"
 #include "render.h"
 #include "settings.h"
 
@@ -97,10 +98,21 @@ void transfer_usage(FILE *out)
 
 int transfer_parse_args(int argc, char **argv, struct transfer_opts *o, char *err, size_t errlen)
 {
-	static const char *const VALUED[] = {
-	    "--bytes", "--loss", "--dup", "--reorder", "--delay-ms", "--bw-mbps", "--queue",
-	    "--seed",  "--set",  "--svg", "--html",    "--pcap",     "--ecn-mark"};
+	enum { BYTES, SET, SVG, HTML, PCAP, ECN_MARK };
+	static const char *const VALUED[] = {"--bytes", "--set",  "--svg",
+	                                     "--html",  "--pcap", "--ecn-mark"};
 	int have_bw = 0;
+	const struct impair_flags imp = {
+	    .loss = &o->loss,
+	    .dup = &o->dup,
+	    .reorder = &o->reorder,
+	    .delay_ms = &o->delay_ms,
+	    .max_ms = TRANSFER_MAX_DELAY_MS,
+	    .bw_mbps = &o->bw_mbps,
+	    .have_bw = &have_bw,
+	    .queue_pkts = &o->queue_pkts,
+	    .seed = &o->seed,
+	};
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--json") == 0) {
@@ -116,6 +128,11 @@ int transfer_parse_args(int argc, char **argv, struct transfer_opts *o, char *er
 			         a);
 			return -1;
 		}
+		int taken = impair_flags_parse(argc, argv, &i, &imp, err, errlen);
+		if (taken < 0)
+			return -1;
+		if (taken)
+			continue;
 		const char *val = NULL;
 		int which = cli_flag_value(argc, argv, &i, VALUED,
 		                           sizeof(VALUED) / sizeof(VALUED[0]), &val, err, errlen);
@@ -129,7 +146,7 @@ int transfer_parse_args(int argc, char **argv, struct transfer_opts *o, char *er
 		int bad = 0;
 		uint64_t u;
 		switch (which) {
-		case 0:
+		case BYTES:
 			if (cli_parse_bytes(val, TRANSFER_MAX_BYTES, &o->bytes) != 0) {
 				snprintf(err, errlen,
 				         "%s: '%s' is not a byte count in [0, 4GiB] (digits, then "
@@ -138,39 +155,7 @@ int transfer_parse_args(int argc, char **argv, struct transfer_opts *o, char *er
 				bad = -1;
 			}
 			break;
-		case 1:
-			bad = cli_flag_prob(f, val, &o->loss, err, errlen);
-			break;
-		case 2:
-			bad = cli_flag_prob(f, val, &o->dup, err, errlen);
-			break;
-		case 3:
-			bad = cli_flag_prob(f, val, &o->reorder, err, errlen);
-			break;
-		case 4:
-			bad = cli_flag_ms(f, val, TRANSFER_MAX_DELAY_MS, &o->delay_ms, err, errlen);
-			break;
-		case 5:
-			if (cli_parse_double(val, TRANSFER_MIN_BW_MBPS, TRANSFER_MAX_BW_MBPS,
-			                     &o->bw_mbps) != 0) {
-				snprintf(err, errlen,
-				         "%s: '%s' is not a rate in Mbit/s in [%g, %g] (leave the "
-				         "flag out for no bottleneck)",
-				         f, val, TRANSFER_MIN_BW_MBPS, TRANSFER_MAX_BW_MBPS);
-				bad = -1;
-			}
-			have_bw = 1;
-			break;
-		case 6:
-			if (cli_parse_u64(val, TRANSFER_MAX_QUEUE, &u) != 0) {
-				snprintf(err, errlen,
-				         "%s: '%s' is not a whole number of packets in [0, %u]", f,
-				         val, TRANSFER_MAX_QUEUE);
-				bad = -1;
-			}
-			o->queue_pkts = (int64_t)u;
-			break;
-		case 12:
+		case ECN_MARK:
 			if (cli_parse_u64(val, TRANSFER_MAX_QUEUE, &u) != 0 || u == 0) {
 				snprintf(err, errlen,
 				         "%s: '%s' is not a whole number of packets in [1, %u]", f,
@@ -179,10 +164,7 @@ int transfer_parse_args(int argc, char **argv, struct transfer_opts *o, char *er
 			}
 			o->ecn_mark_pkts = (int64_t)u;
 			break;
-		case 7:
-			bad = cli_flag_u64(f, val, UINT64_MAX, &o->seed, err, errlen);
-			break;
-		case 8: {
+		case SET: {
 			/* Checked now on a scratch configuration, applied to both
 			 * hosts at setup. */
 			struct synack_config scratch;
@@ -201,9 +183,9 @@ int transfer_parse_args(int argc, char **argv, struct transfer_opts *o, char *er
 		}
 		default:
 			bad = cli_flag_path(f, val,
-			                    which == 9    ? &o->svg
-			                    : which == 10 ? &o->html
-			                                  : &o->pcap,
+			                    which == SVG    ? &o->svg
+			                    : which == HTML ? &o->html
+			                                    : &o->pcap,
 			                    err, errlen);
 			break;
 		}

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "impair_flags.h"
 #include "synack/sim.h"
 #include "synack/synack.h"
 
@@ -22,9 +23,9 @@
 #define TRANSFER_DEFAULT_QUEUE 100      /* packets, when --bw-mbps is given */
 #define TRANSFER_MAX_BYTES (1ull << 32) /* 4 GiB */
 #define TRANSFER_MAX_DELAY_MS 60000
-#define TRANSFER_MIN_BW_MBPS 0.001
-#define TRANSFER_MAX_BW_MBPS 100000.0
-#define TRANSFER_MAX_QUEUE 1000000
+#define TRANSFER_MIN_BW_MBPS IMPAIR_FLAGS_MIN_BW_MBPS
+#define TRANSFER_MAX_BW_MBPS IMPAIR_FLAGS_MAX_BW_MBPS
+#define TRANSFER_MAX_QUEUE IMPAIR_FLAGS_MAX_QUEUE
 /* Runaway guards: a day of virtual time, and a number of simulation steps
  * that grows with the size of the transfer (see transfer_step_cap). */
 #define TRANSFER_CAP_US (24ull * 3600 * 1000000)

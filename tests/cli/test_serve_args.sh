@@ -12,16 +12,7 @@
 # namespace to leave no device behind.
 # Usage: test_serve_args.sh PATH_TO_SYNACK
 set -u
-synack=${1:?usage: test_serve_args.sh PATH_TO_SYNACK}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() {
-	echo "FAIL: $*" >&2
-	fail=$((fail + 1))
-}
+. "$(dirname "$0")/lib.sh"
 
 # usage_error CMD ARGS...: exit 2, one stderr line "synack CMD: ...", no stdout.
 usage_error() {

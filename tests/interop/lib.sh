@@ -118,22 +118,28 @@ it_serve() {
 	it_finish
 }
 
-# it_serve_stop LOG: SIGINT, then the exit status must be 0 (contract: the
-# graceful stop) and a final stats block must have been printed.
-it_serve_stop() {
-	local log=$IT_TMP/$1 rc i
-	kill -INT "$SERVE_PID" 2>/dev/null
+# it_stop PID NAME ERRFILE: SIGINT, then the exit status must be 0 (the
+# graceful stop of synack serve and synack bridge); SIGKILL after 10 s.
+it_stop() {
+	local pid=$1 name=$2 rc i
+	kill -INT "$pid" 2>/dev/null
 	for i in $(seq 1 100); do
-		kill -0 "$SERVE_PID" 2>/dev/null || break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	if kill -0 "$SERVE_PID" 2>/dev/null; then
-		bad "synack serve still running 10 s after SIGINT"
-		kill -KILL "$SERVE_PID"
+	if kill -0 "$pid" 2>/dev/null; then
+		bad "$name still running 10 s after SIGINT"
+		kill -KILL "$pid"
 	fi
-	wait "$SERVE_PID"
+	wait "$pid"
 	rc=$?
-	if [ $rc -eq 0 ]; then ok; else bad "synack serve exited $rc after SIGINT: $(tail -n 5 "$log.err")"; fi
+	if [ $rc -eq 0 ]; then ok; else bad "$name exited $rc after SIGINT: $(tail -n 5 "$3")"; fi
+}
+
+# it_serve_stop LOG: it_stop for synack serve (contract: the graceful stop;
+# a final stats block must have been printed).
+it_serve_stop() {
+	it_stop "$SERVE_PID" "synack serve" "$IT_TMP/$1.err"
 }
 
 # The last stats summary line synack serve printed.

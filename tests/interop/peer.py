@@ -27,6 +27,9 @@ Only the standard library; run inside the test's own network namespace.
       GET with "Connection: keep-alive", a GET with "Connection: close"):
       the responses must come in order with the right bodies and Connection
       headers, then EOF.
+  peer.py send HOST PORT SIZE
+      connect, send SIZE pattern bytes (those of body-hash), shutdown(SHUT_WR),
+      read to EOF, close; the result line has the bytes sent.
   peer.py server HOST PORT MODE [ARG] [--out FILE]
       accept one connection and play MODE:
         sink            read to EOF, then close
@@ -380,6 +383,17 @@ def cmd_server(argv):
         sys.exit(1)
 
 
+def cmd_send(argv):
+    host, port, size = argv[0], int(argv[1]), int(argv[2])
+    s = socket.create_connection((host, port), timeout=TIMEOUT)
+    t0 = time.monotonic()
+    s.sendall(pattern(size))
+    s.shutdown(socket.SHUT_WR)
+    recv_all(s)
+    s.close()
+    print("sent=%d seconds=%.3f" % (size, time.monotonic() - t0), flush=True)
+
+
 def csum(b):
     if len(b) % 2:
         b += b"\0"
@@ -454,8 +468,8 @@ def cmd_pcap_samples(argv):
 
 def main():
     if len(sys.argv) < 2:
-        die("usage: peer.py body-hash|echo|echo-burst|http|http-paced|http-pipeline|server|pcap-samples ...")
-    cmds = {"body-hash": cmd_body_hash, "echo": cmd_echo, "echo-burst": cmd_echo_burst, "http": cmd_http, "http-paced": cmd_http_paced, "http-pipeline": cmd_http_pipeline, "server": cmd_server,
+        die("usage: peer.py body-hash|echo|echo-burst|http|http-paced|http-pipeline|server|send|pcap-samples ...")
+    cmds = {"body-hash": cmd_body_hash, "echo": cmd_echo, "echo-burst": cmd_echo_burst, "http": cmd_http, "http-paced": cmd_http_paced, "http-pipeline": cmd_http_pipeline, "server": cmd_server, "send": cmd_send,
             "pcap-samples": cmd_pcap_samples}
     if sys.argv[1] not in cmds:
         die("unknown command " + sys.argv[1])

@@ -3,7 +3,8 @@
  * of --set (tools/settings.c) against struct synack_config, the flags of
  * `synack serve` and `synack connect`, and `synack transfer` as a library
  * call: sizes and times with units, numbers at their limits, the
- * transfer's option rules, and runs whose result fields say what happened.
+ * transfer's option rules, and runs whose result fields say what happened;
+ * `synack bridge`'s flags, each direction's impairments on its own.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "apps.h"
+#include "bridge.h"
 #include "check.h"
 #include "cli.h"
 #include "connect.h"
@@ -527,6 +529,38 @@ static void transfer_failure_is_reported(void)
 	free(r);
 }
 
+/* synack bridge: the impairment flags apply to both directions, or after
+ * --dir to one; the rest keeps its default. */
+static void bridge_flags_per_direction(void)
+{
+	char *argv[] = {"--dev-a", "ta",     "--dev-b",      "tb",         "--loss",
+	                "0.1",     "--dir",  "a-to-b",       "--delay-ms", "5",
+	                "--dir",   "b-to-a", "--bw-mbps",    "10",         "--queue",
+	                "3",       "--dir",  "both",         "--dup",      "0.5",
+	                "--seed",  "9",      "--limit-pkts", "7",          "--stats-interval",
+	                "2s",      "--json"};
+	struct bridge_opts o;
+	char err[256] = "";
+	bridge_opts_default(&o);
+	CHECK_EQ(
+	    bridge_parse_args((int)(sizeof(argv) / sizeof(argv[0])), argv, &o, err, sizeof(err)),
+	    0);
+	CHECK(!strcmp(o.dev[0], "ta") && !strcmp(o.dev[1], "tb"));
+	CHECK(o.dir[0].loss == 0.1 && o.dir[1].loss == 0.1);
+	CHECK(o.dir[0].dup == 0.5 && o.dir[1].dup == 0.5);
+	CHECK_EQ(o.dir[0].delay_ms, 5);
+	CHECK_EQ(o.dir[1].delay_ms, 0);
+	CHECK(o.dir[0].bw_mbps == 0 && o.dir[1].bw_mbps == 10);
+	CHECK_EQ(o.dir[0].queue_pkts, -1);
+	CHECK_EQ(o.dir[1].queue_pkts, 3);
+	CHECK_EQ_U64(o.seed, 9);
+	CHECK_EQ_U64(o.limit_pkts, 7);
+	CHECK_EQ_U64(o.limit_bytes, BRIDGE_DEFAULT_LIMIT_BYTES);
+	CHECK_EQ_U64(o.stats_interval_ms, 2000);
+	CHECK(o.json && !o.create && !o.help);
+	CHECK_EQ_U64(o.mtu, BRIDGE_DEFAULT_MTU);
+}
+
 int main(void)
 {
 	RUN(cli_parse_bytes_units);
@@ -538,6 +572,7 @@ int main(void)
 	RUN(cli_parse_double_range);
 	RUN(cli_flag_value_forms);
 	RUN(transfer_args);
+	RUN(bridge_flags_per_direction);
 	RUN(transfer_clean_run);
 	RUN(transfer_in_no_time);
 	RUN(transfer_lossy_runs);

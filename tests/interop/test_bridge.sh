@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# synack bridge between two namespaces: kernel TCP on both ends, the
+# bridge in a third namespace forwarding between two TAP devices it opened
+# there and that the test then moved, one into each end's namespace.
+#   1. 2 % loss and 10 ms delay each way: a 4 MB transfer arrives intact,
+#      the bridge counted losses in both directions, the sender's kernel
+#      counted retransmissions (Tcp RetransSegs moved).
+#   2. no impairment: the transfer arrives intact, nothing lost, every frame
+#      read was written (or refused by a device not up yet: write_errors).
+#   3. a 20 Mbit/s bottleneck with a 10-packet queue: the transfer arrives
+#      intact and the queue overflowed (queue_drops).
+# Behaviour only, never durations.  Usage: test_bridge.sh PATH_TO_SYNACK
+set -u
+. "$(dirname "$0")/lib.sh"
+it_init bridge "${1:-}" sha256sum
+NS_A=$IT_NS-a
+NS_B=$IT_NS-b
+ADDR_A=10.8.0.1
+ADDR_B=10.8.0.2
+SIZE=4000000
+BRIDGE_PID=
+
+br_cleanup() {
+	ip netns del "$NS_A" 2>/dev/null
+	ip netns del "$NS_B" 2>/dev/null
+	it_cleanup
+}
+trap br_cleanup EXIT
+ip netns add "$NS_A" || it_skip "cannot create a network namespace"
+ip netns add "$NS_B" || it_skip "cannot create a network namespace"
+# No IPv6: its autoconfiguration would send frames before the far side is
+# up (a TAP device that is down refuses writes: write_errors).
+for n in "$NS_A" "$NS_B"; do
+	ip -n "$n" link set lo up
+	ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+done
+
+# bridge_up RUN ARGS...: two fresh TAP devices in the bridge's namespace,
+# `synack bridge --json ARGS` on them (stdout RUN.out, stderr RUN.err), then
+# one device moved into each end's namespace and addressed.
+bridge_up() {
+	local run=$1 i
+	shift
+	DEV_A=ta$run
+	DEV_B=tb$run
+	ip -n "$IT_NS" tuntap add dev "$DEV_A" mode tap || { bad "tuntap add"; it_finish; }
+	ip -n "$IT_NS" tuntap add dev "$DEV_B" mode tap || { bad "tuntap add"; it_finish; }
+	ip netns exec "$IT_NS" "$synack" bridge --dev-a "$DEV_A" --dev-b "$DEV_B" --json "$@" \
+		>"$IT_TMP/$run.out" 2>"$IT_TMP/$run.err" &
+	BRIDGE_PID=$!
+	IT_PIDS+=("$BRIDGE_PID")
+	for i in $(seq 1 100); do
+		grep -q '^synack bridge: forwarding ' "$IT_TMP/$run.err" 2>/dev/null && break
+		kill -0 "$BRIDGE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! grep -q '^synack bridge: forwarding ' "$IT_TMP/$run.err"; then
+		bad "synack bridge $* printed no ready line: $(cat "$IT_TMP/$run.err")"
+		it_finish
+	fi
+	ip -n "$IT_NS" link set "$DEV_A" netns "$NS_A"
+	ip -n "$IT_NS" link set "$DEV_B" netns "$NS_B"
+	ip -n "$NS_A" addr add "$ADDR_A/24" dev "$DEV_A"
+	ip -n "$NS_B" addr add "$ADDR_B/24" dev "$DEV_B"
+	ip -n "$NS_A" link set "$DEV_A" up
+	ip -n "$NS_B" link set "$DEV_B" up
+}
+
+# bridge_down RUN: SIGINT; the bridge must exit 0 (its final stats line
+# is read by stat below); the devices go.
+bridge_down() {
+	it_stop "$BRIDGE_PID" "synack bridge" "$IT_TMP/$1.err"
+	ip -n "$NS_A" link del "$DEV_A" 2>/dev/null
+	ip -n "$NS_B" link del "$DEV_B" 2>/dev/null
+}
+
+# stat RUN DIR KEY: a counter of the bridge's final JSON line.
+stat() {
+	python3 - "$IT_TMP/$1.out" "$2" "$3" <<'PY'
+import json, sys
+final = [json.loads(l) for l in open(sys.argv[1]) if '"final":true' in l]
+print(final[-1][sys.argv[2]][sys.argv[3]] if final else "none")
+PY
+}
+
+# The sender's Tcp RetransSegs (/proc/net/snmp of its namespace).
+retrans_segs() {
+	ip netns exec "$NS_A" awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "RetransSegs") c = i; h = 1 } else print $c }' /proc/net/snmp
+}
+
+# transfer RUN: SIZE pattern bytes from A to B's sink, checked byte for byte.
+transfer() {
+	local run=$1 i want got
+	ip netns exec "$NS_B" python3 "$IT_PEER" server "$ADDR_B" 5001 sink >"$IT_TMP/$run.sink" 2>&1 &
+	IT_PIDS+=("$!")
+	for i in $(seq 1 100); do
+		grep -q '^ready' "$IT_TMP/$run.sink" 2>/dev/null && break
+		sleep 0.1
+	done
+	if ip netns exec "$NS_A" timeout 200 python3 "$IT_PEER" send "$ADDR_B" 5001 "$SIZE" \
+		>"$IT_TMP/$run.send" 2>&1; then ok; else bad "$run: the sender failed: $(cat "$IT_TMP/$run.send")"; fi
+	for i in $(seq 1 300); do
+		grep -q 'received=' "$IT_TMP/$run.sink" && break
+		sleep 0.1
+	done
+	want=$(python3 "$IT_PEER" body-hash "$SIZE")
+	got=$(sed -n 's/.*received=\([0-9]*\) sha256=\([0-9a-f]*\).*/\1 \2/p' "$IT_TMP/$run.sink")
+	if [ "$got" = "$SIZE $want" ]; then ok; else bad "$run: the sink got '$got', wanted '$SIZE $want'"; fi
+}
+
+# 1. Loss and delay.
+bridge_up lossy --loss 0.02 --delay-ms 10 --seed 3
+r0=$(retrans_segs)
+transfer lossy
+r1=$(retrans_segs)
+bridge_down lossy
+for dir in a_to_b b_to_a; do
+	lost=$(stat lossy $dir lost)
+	if [ "$lost" != none ] && [ "$lost" -gt 0 ]; then ok; else bad "lossy: $dir lost $lost frames"; fi
+done
+if [ "$r1" -gt "$r0" ]; then ok; else bad "lossy: the kernel's RetransSegs did not move ($r0 -> $r1)"; fi
+note "2 % loss, 10 ms: bridge lost $(stat lossy a_to_b lost) + $(stat lossy b_to_a lost) frames, kernel retransmitted $((r1 - r0)) segments"
+
+# 2. A clean path.
+bridge_up clean
+transfer clean
+bridge_down clean
+for dir in a_to_b b_to_a; do
+	in=$(stat clean $dir frames_in)
+	out=$(stat clean $dir frames_out)
+	werr=$(stat clean $dir write_errors)
+	lost=$(stat clean $dir lost)
+	held=$(stat clean $dir held)
+	if [ "$lost" = 0 ] && [ "$held" = 0 ] && [ "$in" -gt 0 ] && [ "$in" -eq $((out + werr)) ]; then
+		ok
+	else
+		bad "clean: $dir in $in out $out write_errors $werr lost $lost held $held"
+	fi
+done
+
+# 3. A bottleneck with a small queue.
+bridge_up narrow --bw-mbps 20 --queue 10 --delay-ms 5
+transfer narrow
+bridge_down narrow
+drops=$(stat narrow a_to_b queue_drops)
+if [ "$drops" != none ] && [ "$drops" -gt 0 ]; then ok; else bad "narrow: no queue drops ($drops)"; fi
+note "20 Mbit/s, 10-packet queue: $drops queue drops, queue_max $(stat narrow a_to_b queue_max)"
+it_finish
