@@ -603,6 +603,15 @@ size_t wire_tcp_opts_len(const struct wire_tcp_opts *opts)
 		n += 10;
 	if (opts->has_wscale)
 		n += 4;
+	/* SACK blocks (write_sack): two NOPs, kind, length and as many
+	 * blocks as fit in what is left of the 40 bytes. */
+	if (opts->sack_count &&
+	    n + 2 + OPT_SACK_BASE_LEN + OPT_SACK_BLOCK_LEN <= WIRE_TCP_MAX_OPT_LEN) {
+		size_t room =
+		    (WIRE_TCP_MAX_OPT_LEN - n - 2 - OPT_SACK_BASE_LEN) / OPT_SACK_BLOCK_LEN;
+		size_t k = opts->sack_count < room ? opts->sack_count : room;
+		n += 2 + OPT_SACK_BASE_LEN + k * OPT_SACK_BLOCK_LEN;
+	}
 	return n;
 }
 
