@@ -877,10 +877,14 @@ int synack_getsockopt(struct synack_stack *stack, int s, int opt, int *value)
 		*value = so->linger;
 		return 0;
 	case SYNACK_SO_RCVBUF:
-		*value = so->rcvbuf;
-		return 0;
 	case SYNACK_SO_SNDBUF:
-		*value = so->sndbuf;
+		/* What the connection's buffer holds now, as Linux reads
+		 * sk_rcvbuf/sk_sndbuf: autotuning may have grown it past the
+		 * size the socket started with. */
+		if (so->tcb)
+			*value = (int)tcp_buf_size(so->tcb, opt == SYNACK_SO_RCVBUF);
+		else
+			*value = opt == SYNACK_SO_RCVBUF ? so->rcvbuf : so->sndbuf;
 		return 0;
 	case SYNACK_SO_REUSEADDR:
 		*value = so->reuseaddr;

@@ -1285,6 +1285,10 @@ void tcp_set_congestion(struct tcb *tcb, uint8_t algo);
 /* SO_RCVBUF, SO_SNDBUF: 0, or -1 when the buffer holds more than size. */
 int tcp_set_rcvbuf(struct tcb *tcb, uint32_t size);
 int tcp_set_sndbuf(struct tcb *tcb, uint32_t size);
+/* The size of a connection's receive (rcv) or send buffer now: what was set,
+ * or what autotuning grew it to (SO_RCVBUF and SO_SNDBUF read it, as on
+ * Linux). */
+uint32_t tcp_buf_size(const struct tcb *tcb, int rcv);
 /* STATUS (RFC 9293 3.10.6) of a connection or listener. */
 void tcp_status(const struct tcb *tcb, struct synack_tcp_info *info);
 /* STATUS of a connection no socket holds any more: TIME_WAIT while a

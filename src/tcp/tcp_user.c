@@ -303,6 +303,11 @@ int tcp_set_rcvbuf(struct tcb *tcb, uint32_t size)
 	return 0;
 }
 
+uint32_t tcp_buf_size(const struct tcb *tcb, int rcv)
+{
+	return rcv ? tcb->rcv_buf.cap : tcb->snd_buf.cap;
+}
+
 int tcp_set_sndbuf(struct tcb *tcb, uint32_t size)
 {
 	if (ring_set_cap(&tcb->snd_buf, size) != 0)
