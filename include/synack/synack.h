@@ -382,8 +382,8 @@ int synack_getpeername(struct synack_stack *st, int s, struct synack_endpoint *p
 
 enum synack_sockopt {
 	SYNACK_SO_LINGER = 1,    /* int: -1 off, >= 0 linger seconds (0 aborts) */
-	SYNACK_SO_RCVBUF,        /* int bytes */
-	SYNACK_SO_SNDBUF,        /* int bytes */
+	SYNACK_SO_RCVBUF,        /* int bytes; read: the buffer now (autotuning grows it) */
+	SYNACK_SO_SNDBUF,        /* int bytes; read: the buffer now (autotuning grows it) */
 	SYNACK_SO_REUSEADDR,     /* int 0/1 */
 	SYNACK_TCP_NODELAY,      /* int 0/1 */
 	SYNACK_TCP_MAXSEG,       /* int bytes, before connect/listen */
