@@ -529,15 +529,23 @@ int wire_tcp_parse(const struct wire_ip4 *ip, struct wire_tcp *out)
  * absent, which keeps the 4-byte values of the timestamps aligned.  SACK
  * blocks are cut to what fits (wire_tcp_sack_room).
  */
+/* How many of n SACK blocks fit after used bytes of other options: two
+ * NOPs, kind and length, then 8 bytes a block, within the 40 bytes.  The one
+ * place the room is reckoned (write_sack, wire_tcp_opts_len,
+ * wire_tcp_sack_room). */
+static unsigned sack_blocks_fit(size_t used, unsigned n)
+{
+	if (n == 0 || used + 2 + OPT_SACK_BASE_LEN + OPT_SACK_BLOCK_LEN > WIRE_TCP_MAX_OPT_LEN)
+		return 0;
+	size_t room = (WIRE_TCP_MAX_OPT_LEN - used - 2 - OPT_SACK_BASE_LEN) / OPT_SACK_BLOCK_LEN;
+	return n < room ? n : (unsigned)room;
+}
+
 static size_t write_sack(uint8_t *o, size_t i, const struct wire_tcp_opts *opts)
 {
-	unsigned n = opts->sack_count;
-	if (n == 0 || i + 2 + OPT_SACK_BASE_LEN + OPT_SACK_BLOCK_LEN > WIRE_TCP_MAX_OPT_LEN)
+	unsigned n = sack_blocks_fit(i, opts->sack_count);
+	if (n == 0)
 		return i;
-	unsigned room =
-	    (unsigned)((WIRE_TCP_MAX_OPT_LEN - i - 2 - OPT_SACK_BASE_LEN) / OPT_SACK_BLOCK_LEN);
-	if (n > room)
-		n = room;
 	o[i++] = OPT_NOP;
 	o[i++] = OPT_NOP;
 	o[i++] = OPT_SACK;
@@ -603,15 +611,10 @@ size_t wire_tcp_opts_len(const struct wire_tcp_opts *opts)
 		n += 10;
 	if (opts->has_wscale)
 		n += 4;
-	/* SACK blocks (write_sack): two NOPs, kind, length and as many
-	 * blocks as fit in what is left of the 40 bytes. */
-	if (opts->sack_count &&
-	    n + 2 + OPT_SACK_BASE_LEN + OPT_SACK_BLOCK_LEN <= WIRE_TCP_MAX_OPT_LEN) {
-		size_t room =
-		    (WIRE_TCP_MAX_OPT_LEN - n - 2 - OPT_SACK_BASE_LEN) / OPT_SACK_BLOCK_LEN;
-		size_t k = opts->sack_count < room ? opts->sack_count : room;
-		n += 2 + OPT_SACK_BASE_LEN + k * OPT_SACK_BLOCK_LEN;
-	}
+	/* SACK blocks, as write_sack writes them. */
+	unsigned k = sack_blocks_fit(n, opts->sack_count);
+	if (k)
+		n += 2 + OPT_SACK_BASE_LEN + (size_t)k * OPT_SACK_BLOCK_LEN;
 	return n;
 }
 
@@ -619,11 +622,7 @@ unsigned wire_tcp_sack_room(const struct wire_tcp_opts *opts)
 {
 	struct wire_tcp_opts o = *opts;
 	o.sack_count = 0;
-	size_t used = wire_tcp_opts_len(&o) + 2 + OPT_SACK_BASE_LEN;
-	if (used > WIRE_TCP_MAX_OPT_LEN)
-		return 0;
-	unsigned room = (unsigned)((WIRE_TCP_MAX_OPT_LEN - used) / OPT_SACK_BLOCK_LEN);
-	return room > WIRE_SACK_MAX ? WIRE_SACK_MAX : room;
+	return sack_blocks_fit(wire_tcp_opts_len(&o), WIRE_SACK_MAX);
 }
 
 size_t wire_tcp_hdr_len(const struct wire_tcp_out *seg)
