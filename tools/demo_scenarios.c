@@ -695,22 +695,36 @@ static void ck_zero_window(struct demo *d)
 #define RT_SALT 11
 #define RT_LOST_NTH 2
 
-static void sc_retransmit(struct demo *d)
+/* The largest transfer a lost-segment scenario sends in one flight. */
+#define LOSE_MAX_BYTES (16 * 1460)
+
+/* One flight of bytes (salted payload) from the client with the network
+ * losing the first sending of data segment nth, read whole by the server,
+ * then the client closes first: the shape of the lost-segment scenarios. */
+static void send_losing_nth(struct demo *d, size_t bytes, unsigned salt, int nth, const char *note)
 {
-	uint8_t data[RT_BYTES];
-	fill_payload(data, sizeof(data), RT_SALT);
+	uint8_t data[LOSE_MAX_BYTES];
+	if (bytes > sizeof(data))
+		return;
+	fill_payload(data, bytes, salt);
 	d->fmode = DEMO_FILTER_LOSE_DATA;
 	d->f_armed = 1;
-	d->f_nth = RT_LOST_NTH;
+	d->f_nth = nth;
 	if (!open_conn(d))
 		return;
-	demo_note(d, DEMO_CLIENT, "the network will lose the second data segment");
-	if (demo_app_send(d, DEMO_CLIENT, data, sizeof(data)) != (long)sizeof(data))
+	demo_note(d, DEMO_CLIENT, note);
+	if (demo_app_send(d, DEMO_CLIENT, data, bytes) != (long)bytes)
 		return;
-	if (!demo_recv_bytes(d, DEMO_SERVER, sizeof(data)))
+	if (!demo_recv_bytes(d, DEMO_SERVER, bytes))
 		return;
 	demo_app_close(d, DEMO_CLIENT);
 	passive_close(d, DEMO_SERVER);
+}
+
+static void sc_retransmit(struct demo *d)
+{
+	send_losing_nth(d, RT_BYTES, RT_SALT, RT_LOST_NTH,
+	                "the network will lose the second data segment");
 }
 
 static void ck_retransmit(struct demo *d)
@@ -1055,20 +1069,8 @@ static void ck_sack_recovery(struct demo *d)
 
 static void sc_tail_loss(struct demo *d)
 {
-	uint8_t data[TL_BYTES];
-	fill_payload(data, sizeof(data), TL_SALT);
-	d->fmode = DEMO_FILTER_LOSE_DATA;
-	d->f_armed = 1;
-	d->f_nth = TL_SEGS;
-	if (!open_conn(d))
-		return;
-	demo_note(d, DEMO_CLIENT, "the network will lose the last data segment");
-	if (demo_app_send(d, DEMO_CLIENT, data, sizeof(data)) != (long)sizeof(data))
-		return;
-	if (!demo_recv_bytes(d, DEMO_SERVER, sizeof(data)))
-		return;
-	demo_app_close(d, DEMO_CLIENT);
-	passive_close(d, DEMO_SERVER);
+	send_losing_nth(d, TL_BYTES, TL_SALT, TL_SEGS,
+	                "the network will lose the last data segment");
 }
 
 static void ck_tail_loss(struct demo *d)
