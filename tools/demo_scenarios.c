@@ -712,7 +712,7 @@ static void send_losing_nth(struct demo *d, size_t bytes, unsigned salt, int nth
 	d->f_nth = nth;
 	if (!open_conn(d))
 		return;
-	demo_note(d, DEMO_CLIENT, note);
+	demo_note(d, DEMO_CLIENT, "%s", note);
 	if (demo_app_send(d, DEMO_CLIENT, data, bytes) != (long)bytes)
 		return;
 	if (!demo_recv_bytes(d, DEMO_SERVER, bytes))
