@@ -315,11 +315,17 @@ struct tcp_verdict tcp_listen_segment_arrives(struct tcb *l, struct tcp_rx *s, u
 	}
 	/* The SYN queue holds min(backlog, max_syn_backlog) half-open
 	 * connections; past it, a cookie answers (RFC 4987) or the SYN is
-	 * dropped. */
+	 * dropped.  A SYN that reopens a TIME_WAIT 4-tuple (use_floor) is
+	 * neither: its ISN must clear the old incarnation's sequence space
+	 * (RFC 1122 4.2.2.13), which a cookie's hash cannot promise, and the
+	 * record it replaces has just been freed, so it always gets a real
+	 * half-open connection (as Linux, which never answers a SYN carrying
+	 * a TIME_WAIT ISN with a cookie).  One TIME_WAIT record buys at most
+	 * one such connection, so max_tw_buckets bounds them. */
 	uint32_t synq_max =
 	    q->backlog < ENV(st)->cfg.max_syn_backlog ? q->backlog : ENV(st)->cfg.max_syn_backlog;
-	if (ENV(st)->cfg.syncookies == 2 ||
-	    (ENV(st)->cfg.syncookies == 1 && q->syn_len >= synq_max)) {
+	if (!use_floor && (ENV(st)->cfg.syncookies == 2 ||
+	                   (ENV(st)->cfg.syncookies == 1 && q->syn_len >= synq_max))) {
 		s->irs = s->seq;
 		const struct wire_tcp *w = s->w;
 		struct tuple t = tcp_seg_tuple(w);
@@ -328,7 +334,7 @@ struct tcp_verdict tcp_listen_segment_arrives(struct tcb *l, struct tcp_rx *s, u
 		q->cookie_sent_at = ENV(st)->now;
 		return TCP_ACCEPT_SEND(COOKIE_SYN_ACK);
 	}
-	if (q->syn_len >= synq_max) {
+	if (q->syn_len >= synq_max && !use_floor) {
 		STAT_INC(st, ListenDrops);
 		return TCP_DROP(LISTEN_OVERFLOW);
 	}

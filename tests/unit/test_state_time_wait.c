@@ -135,6 +135,40 @@ static void time_wait_syn_with_higher_seq_opens_new_connection(void)
 	t_free(t);
 }
 
+/*
+ * RFC 1122 4.2.2.13 again, with SYN cookies always on: the reopening SYN
+ * gets a real half-open connection whose ISN clears the old incarnation's
+ * sequence space, not a cookie (a cookie's ISN is a hash and could land
+ * among the old segments still in flight).  Linux does the same: it never
+ * answers a SYN that carries a TIME_WAIT ISN with a cookie.
+ */
+static void time_wait_reopen_is_not_answered_by_a_cookie(void)
+{
+	struct synack_config cfg;
+	t_config(&cfg);
+	cfg.max_syn_backlog = 1; /* one half-open connection, then cookies */
+	struct t *t = t_new_with(&cfg);
+	t_at(t, 0);
+	t_to_time_wait(t);
+	uint32_t old_snd_nxt = t->iss + 2; /* SYN and FIN */
+	t_at(t, 1000);
+	/* Another client fills the SYN queue. */
+	t->peer_port = T_PEER_PORT + 1;
+	t_forget_iss(t);
+	t_peer(t, "S", 5000, 0, 0);
+	t_expect(t, "S.", T_ISS, 5001, 0);
+	t->peer_port = T_PEER_PORT;
+	t_forget_iss(t);
+	t_peer(t, "S", 100000, 0, 0);
+	t_expect(t, "S.", T_ISS, 100001, 0);
+	t_counter(t, "TimeWaitRecycled", 1);
+	t_counter(t, "SyncookiesSent", 0);
+	CHECK((int32_t)(t->iss - (old_snd_nxt + 65536u)) > 0); /* above the floor */
+	t_peer(t, ".", 100001, T_ISS + 1, 0);
+	t_counter(t, "SyncookiesRecv", 0);
+	t_free(t);
+}
+
 /* An old-sequence SYN is not a new connection: ACK it (RFC 5961 4.2), stay. */
 static void time_wait_syn_with_old_seq_gets_ack(void)
 {
@@ -454,6 +488,7 @@ int main(void)
 	RUN(time_wait_rst_in_window_gets_challenge_ack);
 	RUN(time_wait_rst_out_of_window_is_dropped);
 	RUN(time_wait_syn_with_higher_seq_opens_new_connection);
+	RUN(time_wait_reopen_is_not_answered_by_a_cookie);
 	RUN(time_wait_syn_with_old_seq_gets_ack);
 	RUN(time_wait_syn_without_listener_gets_ack);
 	RUN(time_wait_after_active_close_is_listed_without_socket);
