@@ -132,6 +132,8 @@ struct bytes {
 	size_t len;
 };
 
+#define STACK_SEED_MAX (64u << 10)
+
 static void put8(struct bytes *o, uint8_t v)
 {
 	if (o->len == sizeof(o->b)) {
@@ -268,7 +270,11 @@ static void stack_seed(const char *trace, int h, uint32_t addr)
 	uint64_t now = 0;
 	uint32_t data_end = 0;
 	int data_seen = 0, fin_sent = 0;
-	for (size_t i = 0; i < nevents; i++) {
+	/* A long trace (the floods carry a million datagrams) is replayed up to
+	 * STACK_SEED_MAX bytes: a seed is a place to start mutating from, and
+	 * a fuzzer gains nothing from megabytes of the same SYN.  The cut falls
+	 * between operations, below the buffer by more than one datagram. */
+	for (size_t i = 0; i < nevents && o->len < STACK_SEED_MAX; i++) {
 		const struct event *e = &events[i];
 		struct seg s;
 		if (parse(e, &s) != 0)
