@@ -387,10 +387,6 @@ int connect_main(const struct connect_opts *o)
 	char peer[24];
 	synack_endpoint_str(&o->peer, peer, sizeof(peer));
 	int rc;
-	if (!synack_link_routes(c.env.link, o->peer.addr)) {
-		rc = -ENETUNREACH;
-		goto failed;
-	}
 	synack_advance(st, synack_run_now(run));
 	c.s = synack_socket(st);
 	if (c.s < 0) {
