@@ -155,6 +155,8 @@ int connect_parse_args(int argc, char **argv, struct connect_opts *o, char *err,
 		snprintf(err, errlen, "HOST:PORT is required");
 		return -1;
 	}
+	if (net_check_reach(&o->net, &o->peer, err, errlen) != 0)
+		return -1;
 	if (o->send_file && o->have_send_bytes) {
 		snprintf(err, errlen, "--send and --send-bytes exclude each other");
 		return -1;

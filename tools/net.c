@@ -305,6 +305,8 @@ int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err,
 	}
 }
 
+static struct synack_stack *scratch_stack(const struct net_opts *o, char *err, size_t errlen);
+
 int net_check(const struct net_opts *o, char *err, size_t errlen)
 {
 	if (!o->dev) {
@@ -329,18 +331,79 @@ int net_check(const struct net_opts *o, char *err, size_t errlen)
 		return -1;
 	/* The addresses and routes, tried on a stack of their own so that a
 	 * gateway off every prefix is refused before the device is touched. */
-	if (!o->naddrs && !o->nroutes)
-		return 0;
+	struct synack_stack *st = scratch_stack(o, err, errlen);
+	if (!st)
+		return -1;
+	synack_stack_free(st);
+	return 0;
+}
+
+/* A stack with o's settings, addresses and routes, without a device. */
+static struct synack_stack *scratch_stack(const struct net_opts *o, char *err, size_t errlen)
+{
+	struct synack_config cfg = o->cfg;
+	cfg.addr = o->addr;
+	if (!given(o, "prefix_len"))
+		cfg.prefix_len = o->prefix_len;
 	cfg.trace_capacity = 0;
 	int rc;
 	struct synack_stack *st = synack_stack_new(&cfg, &rc);
 	if (!st) {
 		snprintf(err, errlen, "cannot create the stack: %s", synack_strerror(rc));
+		return NULL;
+	}
+	if (net_apply_routes(o, st, NULL, err, errlen) != 0) {
+		synack_stack_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* Whether a is the broadcast address of the prefix of an --addr. */
+static int is_directed_broadcast(const struct net_opts *o, uint32_t a)
+{
+	for (int i = -1; i < o->naddrs; i++) {
+		uint32_t len = i < 0 ? o->prefix_len : o->addrs[i].len;
+		uint32_t ours = i < 0 ? o->addr : o->addrs[i].addr;
+		uint32_t mask = len >= 32 ? 0xffffffffu : len ? ~(0xffffffffu >> len) : 0;
+		if (len < 31 && (a & mask) == (ours & mask) && (a | mask) == 0xffffffffu)
+			return 1;
+	}
+	return 0;
+}
+
+int net_check_reach(const struct net_opts *o, const struct synack_endpoint *peer, char *err,
+                    size_t errlen)
+{
+	struct synack_stack *st = scratch_stack(o, err, errlen);
+	if (!st)
+		return -1;
+	struct synack_route r;
+	int rc = synack_route_get(st, peer, &r);
+	synack_stack_free(st);
+	if (rc == 0)
+		return 0;
+	char host[24], a[24];
+	struct synack_endpoint h = *peer;
+	h.port = 0;
+	synack_endpoint_str(&h, host, sizeof(host));
+	char *colon = strrchr(host, ':');
+	if (colon)
+		*colon = 0;
+	struct synack_prefix first = {.addr = o->addr, .len = (uint8_t)o->prefix_len};
+	if (peer->addr == 0xffffffffu || (peer->addr >> 28) == 0xe ||
+	    is_directed_broadcast(o, peer->addr)) {
+		snprintf(err, errlen,
+		         "%s: a broadcast or multicast address (TCP connects to one host; "
+		         "network unreachable)",
+		         host);
 		return -1;
 	}
-	rc = net_apply_routes(o, st, NULL, err, errlen);
-	synack_stack_free(st);
-	return rc;
+	snprintf(err, errlen,
+	         "%s: no route to it (network unreachable): it is off the prefix of --addr %s%s "
+	         "and no --gw or --route covers it",
+	         host, synack_prefix_str(&first, a, sizeof(a)), o->naddrs ? " and the others" : "");
+	return -1;
 }
 
 int net_apply_routes(const struct net_opts *o, struct synack_stack *st, struct synack_link *link,

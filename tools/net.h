@@ -78,6 +78,11 @@ int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err,
 int net_check(const struct net_opts *o, char *err, size_t errlen);
 /* "A.B.C.D/NN" with NN in 1..32. */
 int net_parse_cidr(const char *s, uint32_t *addr, uint32_t *prefix_len);
+/* -1 with a sentence when the addresses and routes of o give no route to
+ * peer (a broadcast or multicast address included): refused before the
+ * device is touched, as connect() would refuse it with ENETUNREACH. */
+int net_check_reach(const struct net_opts *o, const struct synack_endpoint *peer, char *err,
+                    size_t errlen);
 /* Gives a stack made with o's first address the other addresses and the
  * routes of o (and the link, when not NULL, the addresses): 0, or -1 with
  * a sentence naming the flag in err. */
