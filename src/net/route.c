@@ -110,11 +110,33 @@ int route_lookup(const struct net_layer *n, const struct addr *dst, struct addr 
 
 /* Puts r in the table, after the longer prefixes and before those of its
  * length or shorter: the newest of a length wins. */
+/* Room for one more of an array of *cap elements of size each (n used),
+ * doubled up to max: 0, -ENOSPC or -ENOMEM.  A stack with one address
+ * holds one of each. */
+static int grow(void **v, uint32_t *cap, uint32_t n, uint32_t max, size_t size)
+{
+	if (n < *cap)
+		return 0;
+	if (n >= max)
+		return -ENOSPC;
+	uint32_t c = *cap ? *cap * 2 : 1;
+	if (c > max)
+		c = max;
+	void *p = realloc(*v, (size_t)c * size);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = c;
+	return 0;
+}
+
 static int insert(struct net_layer *n, const struct route *r)
 {
 	struct route_table *t = n->rt;
-	if (t->nroutes >= ENV(n)->cfg.max_routes)
-		return -ENOSPC;
+	int rc = grow((void **)&t->routes, &t->cap_routes, t->nroutes, ENV(n)->cfg.max_routes,
+	              sizeof(*r));
+	if (rc)
+		return rc;
 	uint32_t i = 0;
 	while (i < t->nroutes && bits128(&t->routes[i].dst, t->routes[i].len) >
 	                             bits128(&r->dst, r->len))
@@ -157,14 +179,16 @@ int route_addr_add(struct net_layer *n, const struct addr *a, uint8_t len)
 	struct route_table *t = n->rt;
 	if (route_is_ours(n, a, 0))
 		return -EEXIST;
-	if (t->naddrs >= ENV(n)->cfg.max_addrs)
-		return -ENOSPC;
+	int rc = grow((void **)&t->addrs, &t->cap_addrs, t->naddrs, ENV(n)->cfg.max_addrs,
+	              sizeof(*t->addrs));
+	if (rc)
+		return rc;
 	struct route r = make(a, len, SYNACK_ROUTE_CONNECTED);
 	r.src = *a;
 	/* A second address on a prefix already connected shares its route
 	 * (and leaves it its source), as Linux's secondary addresses do. */
 	if (find(t, &r.dst, len, SYNACK_ROUTE_CONNECTED) < 0) {
-		int rc = insert(n, &r);
+		rc = insert(n, &r);
 		if (rc)
 			return rc;
 	}
@@ -244,19 +268,26 @@ int route_del(struct net_layer *n, const struct addr *dst, uint8_t len)
 int route_init(struct net_layer *n)
 {
 	const struct synack_config *cfg = &ENV(n)->cfg;
-	struct route_table *t = calloc(1, sizeof(*t) + cfg->max_addrs * sizeof(struct route_addr) +
-	                                      cfg->max_routes * sizeof(struct route));
-	if (!t)
+	n->rt = calloc(1, sizeof(*n->rt));
+	if (!n->rt)
 		return -ENOMEM;
-	t->routes = (struct route *)(void *)(t + 1);
-	t->addrs = (struct route_addr *)(void *)(t->routes + cfg->max_routes);
-	n->rt = t;
 	struct addr a = addr_v4(cfg->addr);
 	return route_addr_add(n, &a, (uint8_t)cfg->prefix_len);
 }
 
 void route_fini(struct net_layer *n)
 {
+	if (n->rt) {
+		free(n->rt->addrs);
+		free(n->rt->routes);
+	}
 	free(n->rt);
 	n->rt = NULL;
+}
+
+uint64_t route_memory(const struct net_layer *n)
+{
+	const struct route_table *t = n->rt;
+	return sizeof(*t) + (uint64_t)t->cap_addrs * sizeof(*t->addrs) +
+	       (uint64_t)t->cap_routes * sizeof(*t->routes);
 }

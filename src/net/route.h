@@ -39,8 +39,9 @@ struct route_addr {
 
 struct route_table {
 	uint32_t naddrs, nroutes;
-	struct route_addr *addrs; /* cfg.max_addrs; addrs[0] is cfg.addr */
-	struct route *routes;     /* cfg.max_routes, longest prefix first */
+	uint32_t cap_addrs, cap_routes; /* grown on demand up to max_addrs, max_routes */
+	struct route_addr *addrs;       /* addrs[0] is cfg.addr */
+	struct route *routes;           /* longest prefix first */
 };
 
 /* What a destination is to us. */
@@ -55,6 +56,8 @@ enum route_verdict {
  * Returns 0 or -ENOMEM. */
 int route_init(struct net_layer *n);
 void route_fini(struct net_layer *n);
+/* Bytes the table holds (synack_memory's other). */
+uint64_t route_memory(const struct net_layer *n);
 
 /* Whether a is one of the stack's addresses; loopback: 127.0.0.0/8 too
  * (for datagrams that came through the loopback queue). */
