@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "synack/sim.h"
 #include "synack/synack.h"
 #include "wire/wire.h"
 
@@ -319,6 +320,8 @@ static void segments_to_every_address_and_unroutable_resets(void)
 	/* Our own address as the source, from the link: a martian too. */
 	n = segment(d, A2, 4000, A1, 80, SYNACK_TH_SYN);
 	CHECK_EQ(synack_input(st, 0, d, n), SYNACK_DROP_IP_BAD_SRC);
+	n = segment(d, 0x7f000001u, 4000, A1, 80, SYNACK_TH_SYN);
+	CHECK_EQ(synack_input(st, 0, d, n), SYNACK_DROP_IP_BAD_SRC);
 	CHECK_EQ(synack_output_pending(st), 0);
 
 	/* A SYN to a closed port from a source we have no route back to:
@@ -449,6 +452,44 @@ static void own_address_closed_port_is_refused(void)
 	synack_stack_free(st);
 }
 
+static void loopback_in_the_simulator(void)
+{
+	/* Two hosts; B connects to itself and to A.  Its own connection never
+	 * crosses the network (the counters of B -> A stay at the one
+	 * connection to A), and a few microseconds of simulated time carry
+	 * the handshake: each step delivers what the last one queued. */
+	struct synack_sim *sim = synack_sim_new(1);
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.addr = A1;
+	struct synack_stack *a = synack_stack_new(&cfg, NULL);
+	cfg.addr = GW;
+	struct synack_stack *b = synack_stack_new(&cfg, NULL);
+	CHECK_EQ(synack_sim_add_host(sim, a, "a"), 0);
+	CHECK_EQ(synack_sim_add_host(sim, b, "b"), 1);
+	int la = synack_socket(a), lb = synack_socket(b);
+	struct synack_endpoint any = ep(0, 80);
+	CHECK_EQ(synack_bind(a, la, &any), 0);
+	CHECK_EQ(synack_listen(a, la, 4), 0);
+	CHECK_EQ(synack_bind(b, lb, &any), 0);
+	CHECK_EQ(synack_listen(b, lb, 4), 0);
+	int self = synack_socket(b), other = synack_socket(b);
+	struct synack_endpoint me = ep(GW, 80), them = ep(A1, 80);
+	CHECK_EQ(synack_connect(b, self, &me), -EINPROGRESS);
+	CHECK_EQ(synack_connect(b, other, &them), -EINPROGRESS);
+	synack_sim_run_until(sim, 10000);
+	CHECK(synack_accept(b, lb, NULL) >= 0);
+	CHECK(synack_accept(a, la, NULL) >= 0);
+	CHECK(synack_events(b, self) & SYNACK_POLLOUT);
+	CHECK(synack_events(b, other) & SYNACK_POLLOUT);
+	struct synack_sim_counters c;
+	synack_sim_counters(sim, 1, 0, &c);
+	CHECK_EQ_U64(c.sent, 2); /* SYN, ACK: to A only */
+	synack_sim_free(sim);
+	synack_stack_free(a);
+	synack_stack_free(b);
+}
+
 static void a_config_with_one_address_reaches_everything(void)
 {
 	/* prefix_len 0 (the default): every destination is on-link, as
@@ -502,6 +543,7 @@ int main(void)
 	RUN(connect_to_own_address_carried_inside);
 	RUN(connect_to_127_0_0_1_carried_inside);
 	RUN(own_address_closed_port_is_refused);
+	RUN(loopback_in_the_simulator);
 	RUN(a_config_with_one_address_reaches_everything);
 	RUN(settings_are_checked);
 	return check_summary("test_route");
