@@ -160,14 +160,26 @@ int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
 	return 0;
 }
 
-/* RFC 1122 3.3.1: the route to dst decides where a datagram goes: the
- * outbox with its next hop, or the loopback queue (ROUTE_LOCAL).  Returns
- * the verdict; with none (or a broadcast) the caller drops it, counted
- * (IpOutNoRoutes, no_route) by no_route here. */
-static int route_v4(struct net_layer *st, uint32_t dst, struct addr *hop)
+/* The route to an IPv4 destination: the verdict of route_lookup, and for
+ * ROUTE_VIA and ROUTE_LOCAL the next hop in *hop.  The last answer is kept
+ * (route_table's cache): a connection sends to one peer. */
+static int route_v4(struct net_layer *st, uint32_t dst, uint32_t *hop)
 {
-	struct addr d = addr_v4(dst);
-	return route_lookup(st, &d, hop, NULL, NULL);
+	struct route_table *t = st->rt;
+	if (t->cache_ok && t->cache_dst == dst) {
+		*hop = t->cache_hop;
+		return t->cache_verdict;
+	}
+	struct addr d = addr_v4(dst), h;
+	int verdict = route_lookup(st, &d, &h, NULL, NULL);
+	if (verdict != ROUTE_VIA && verdict != ROUTE_LOCAL)
+		return verdict;
+	*hop = addr_to_v4(&h);
+	t->cache_dst = dst;
+	t->cache_hop = *hop;
+	t->cache_verdict = (uint8_t)verdict;
+	t->cache_ok = 1;
+	return verdict;
 }
 
 static void no_route(struct net_layer *st, uint32_t src, uint32_t dst)
@@ -186,21 +198,46 @@ static void queue(struct net_layer *st, int verdict, struct pkt *p)
 		net_outbox_push(st, p);
 }
 
-void ip4_output(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t proto, struct pkt *p,
-                size_t len, uint8_t ecn)
+static void emit(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t proto, struct pkt *p,
+                 size_t len, uint8_t ecn)
 {
-	struct addr hop;
+	wire_ip4_emit_ecn(p->data, src, dst, proto, ENV(st)->cfg.ttl, st->ip_id++, len, ecn);
+	p->len = (uint16_t)(len + WIRE_IP4_HDR_LEN);
+	STAT_INC(st, IpOutRequests);
+}
+
+/* RFC 1122 3.3.1: the route to dst decides where a datagram goes: the
+ * outbox with its next hop, the loopback queue (ROUTE_LOCAL), or nowhere
+ * (IpOutNoRoutes, no_route). */
+static __attribute__((noinline)) void ip4_output_routed(struct net_layer *st, uint32_t src,
+                                                        uint32_t dst, uint8_t proto,
+                                                        struct pkt *p, size_t len, uint8_t ecn)
+{
+	uint32_t hop;
 	int verdict = route_v4(st, dst, &hop);
 	if (verdict != ROUTE_VIA && verdict != ROUTE_LOCAL) {
 		no_route(st, src, dst);
 		net_pkt_free(st, p);
 		return;
 	}
-	wire_ip4_emit_ecn(p->data, src, dst, proto, ENV(st)->cfg.ttl, st->ip_id++, len, ecn);
-	p->len = (uint16_t)(len + WIRE_IP4_HDR_LEN);
-	p->hop = addr_to_v4(&hop);
-	STAT_INC(st, IpOutRequests);
+	p->hop = hop;
+	emit(st, src, dst, proto, p, len, ecn);
 	queue(st, verdict, p);
+}
+
+void ip4_output(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t proto, struct pkt *p,
+                size_t len, uint8_t ecn)
+{
+	/* Nearly every datagram goes where the last one went, through the
+	 * link: that path costs two comparisons more than no routing. */
+	const struct route_table *t = st->rt;
+	if (!(t->cache_ok && t->cache_dst == dst && t->cache_verdict == ROUTE_VIA)) {
+		ip4_output_routed(st, src, dst, proto, p, len, ecn);
+		return;
+	}
+	p->hop = t->cache_hop;
+	emit(st, src, dst, proto, p, len, ecn);
+	net_outbox_push(st, p);
 }
 
 /* Copies n bytes from offset off of the concatenation of head and body. */
@@ -239,7 +276,7 @@ int ip4_output_frags(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t p
 	 * fragmented again on the way. */
 	size_t per = room & ~(size_t)7;
 	size_t nfrags = (total + per - 1) / per;
-	struct addr hop;
+	uint32_t hop;
 	int verdict = route_v4(st, dst, &hop);
 	if (verdict != ROUTE_VIA && verdict != ROUTE_LOCAL) {
 		no_route(st, src, dst);
@@ -272,7 +309,7 @@ int ip4_output_frags(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t p
 		copy_span(p->data + WIRE_IP4_HDR_LEN, off, n, head, head_len, body);
 		wire_ip4_emit_frag(p->data, src, dst, proto, ENV(st)->cfg.ttl, id, n, frag);
 		p->len = (uint16_t)(n + WIRE_IP4_HDR_LEN);
-		p->hop = addr_to_v4(&hop);
+		p->hop = hop;
 		*link = p;
 		link = &p->next;
 	}

@@ -27,11 +27,11 @@
 /* One queued outgoing datagram. */
 struct pkt {
 	struct pkt *next;
+	uint16_t len;
 	/* The next hop (route.h): a gateway, or the destination.  IPv4 for
 	 * now, in what was padding: a whole struct addr would grow every
 	 * queued datagram by 16 bytes; IPv6 will keep its own. */
 	uint32_t hop;
-	uint16_t len;
 	uint8_t data[]; /* net_layer.pkt_size bytes */
 };
 

@@ -141,6 +141,7 @@ static int insert(struct net_layer *n, const struct route *r)
 	while (i < t->nroutes && bits128(&t->routes[i].dst, t->routes[i].len) >
 	                             bits128(&r->dst, r->len))
 		i++;
+	t->cache_ok = 0;
 	memmove(&t->routes[i + 1], &t->routes[i], (t->nroutes - i) * sizeof(*r));
 	t->routes[i] = *r;
 	t->nroutes++;
@@ -149,6 +150,7 @@ static int insert(struct net_layer *n, const struct route *r)
 
 static void remove_at(struct route_table *t, uint32_t i)
 {
+	t->cache_ok = 0;
 	memmove(&t->routes[i], &t->routes[i + 1], (t->nroutes - i - 1) * sizeof(t->routes[0]));
 	t->nroutes--;
 }
@@ -193,6 +195,7 @@ int route_addr_add(struct net_layer *n, const struct addr *a, uint8_t len)
 			return rc;
 	}
 	t->addrs[t->naddrs++] = (struct route_addr){*a, len};
+	t->cache_ok = 0; /* it may have been a destination */
 	return 0;
 }
 
@@ -210,6 +213,7 @@ int route_addr_del(struct net_layer *n, const struct addr *a, uint8_t len)
 		return -EBUSY;
 	memmove(&t->addrs[i], &t->addrs[i + 1], (t->naddrs - i - 1) * sizeof(t->addrs[0]));
 	t->naddrs--;
+	t->cache_ok = 0;
 	/* Its connected route goes with it, or passes to another address on
 	 * the same prefix. */
 	struct route r = make(a, len, SYNACK_ROUTE_CONNECTED);

@@ -42,6 +42,11 @@ struct route_table {
 	uint32_t cap_addrs, cap_routes; /* grown on demand up to max_addrs, max_routes */
 	struct route_addr *addrs;       /* addrs[0] is cfg.addr */
 	struct route *routes;           /* longest prefix first */
+	/* The last IPv4 destination looked up for a datagram and what it
+	 * came to (ip4.c): a connection sends its segments to one peer, so
+	 * most lookups are this one.  Every edit of the table clears it. */
+	uint32_t cache_dst, cache_hop;
+	uint8_t cache_ok, cache_verdict;
 };
 
 /* What a destination is to us. */

@@ -315,8 +315,6 @@ static void set_now(struct synack_stack *st, uint64_t now)
 		ENV(st)->now = now;
 }
 
-static int stack_input(struct synack_stack *st, const void *pkt, size_t len);
-
 int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t len)
 {
 	if (!st)
@@ -324,11 +322,6 @@ int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t 
 	set_now(st, now);
 	if (!pkt)
 		len = 0;
-	return stack_input(st, pkt, len);
-}
-
-static int stack_input(struct synack_stack *st, const void *pkt, size_t len)
-{
 	/* The network layer validates the datagram and says what it carries
 	 * up; the stack, which sees every layer, hands it to TCP.  No layer
 	 * calls the one above it. */
@@ -385,7 +378,7 @@ static void loopback(struct synack_stack *st)
 	struct pkt *p;
 	for (int i = 0; i < LOOPBACK_BUDGET && (p = net_loopback_pop(n)) != NULL; i++) {
 		n->in_lo = 1;
-		(void)stack_input(st, p->data, p->len);
+		(void)synack_input(st, ENV(st)->now, p->data, p->len);
 		n->in_lo = 0;
 		net_pkt_free(n, p);
 	}
