@@ -260,7 +260,8 @@ int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t 
 /*
  * Tells the stack at time now that the link cannot reach dst (only its
  * address is read): its neighbour resolution failed, as when ARP gets no
- * answer (Linux: the neighbour goes FAILED).  Every connection to dst takes
+ * answer (Linux: the neighbour goes FAILED).  Every connection to dst, or
+ * routed through dst as its gateway (synack_route_add), takes
  * err as for an ICMP host unreachable (RFC 1122 4.2.3.9): one in SYN_SENT
  * fails at once with err (cause neigh_failed), one in SYN_RECEIVED goes
  * back to LISTEN, a synchronized one keeps err as a soft error, reported

@@ -291,6 +291,25 @@ static void connect_takes_the_route_source_and_next_hop(void)
 	synack_stack_free(st);
 }
 
+static void a_gateway_that_does_not_resolve_fails_its_connections(void)
+{
+	/* The link gives up on the gateway (its ARP went unanswered): the
+	 * connections routed through it fail as for an on-link host, those
+	 * elsewhere do not (RFC 1122 4.2.3.9, as Linux's neighbour). */
+	struct synack_stack *st = new_stack(24);
+	struct synack_prefix def = pfx(0, 0);
+	struct synack_endpoint gw = ep(GW, 0);
+	CHECK_EQ(synack_route_add(st, &def, &gw), 0);
+	int far = synack_socket(st), near = synack_socket(st);
+	struct synack_endpoint f = ep(0xc0a80101u, 80), n = ep(0x0a070009u, 80);
+	CHECK_EQ(synack_connect(st, far, &f), -EINPROGRESS);
+	CHECK_EQ(synack_connect(st, near, &n), -EINPROGRESS);
+	CHECK_EQ(synack_unreachable(st, 0, &gw, -EHOSTUNREACH), 1);
+	CHECK_EQ(synack_socket_error(st, far), -EHOSTUNREACH);
+	CHECK_EQ(synack_socket_error(st, near), 0);
+	synack_stack_free(st);
+}
+
 static void segments_to_every_address_and_unroutable_resets(void)
 {
 	struct synack_stack *st = new_stack(24);
@@ -539,6 +558,7 @@ int main(void)
 	RUN(prefixes_parse_and_print);
 	RUN(table_edits_and_longest_prefix_match);
 	RUN(connect_takes_the_route_source_and_next_hop);
+	RUN(a_gateway_that_does_not_resolve_fails_its_connections);
 	RUN(segments_to_every_address_and_unroutable_resets);
 	RUN(connect_to_own_address_carried_inside);
 	RUN(connect_to_127_0_0_1_carried_inside);
