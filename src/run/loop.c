@@ -518,7 +518,9 @@ int synack_run_listen(struct synack_run *r, uint16_t port, int backlog)
 	int s = synack_socket(r->st);
 	if (s < 0)
 		return s;
-	struct synack_endpoint local = {.addr = synack_stack_addr(r->st), .port = port};
+	/* Every address of the stack (synack_addr_add), as a server bound
+	 * to INADDR_ANY. */
+	struct synack_endpoint local = {.addr = 0, .port = port};
 	int rc = synack_bind(r->st, s, &local);
 	if (!rc)
 		rc = synack_listen(r->st, s, backlog);
