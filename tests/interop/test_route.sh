@@ -11,6 +11,7 @@
 #  3. synack connect to its own address: the SYN never reaches the device
 #     (the loopback path inside the stack) and the closed port answers at
 #     once: connection refused.
+#  4. synack serve with a second --addr echoes at both addresses.
 # Usage: test_route.sh PATH_TO_SYNACK
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -121,5 +122,17 @@ while off + 16 <= len(d):
 sys.exit(1 if ipv4 else 0)
 EOF
 note "3. connect to $IT_SYNACK (ours): refused inside the stack, no IPv4 frame on the device"
+
+# 4. A server on two addresses: the kernel reaches the second through its
+# own route on the device; synack answers ARP for it and echoes from it.
+ns ip route add 10.9.0.0/16 dev "$IT_DEV"
+it_serve serve --app echo --addr 10.9.0.2/16
+for a in "$IT_SYNACK" 10.9.0.2; do
+	ns timeout 150 python3 "$IT_PEER" echo "$a" 7 65536 1 >"$IT_TMP/echo.out" 2>"$IT_TMP/echo.err"
+	if [ $? -eq 0 ]; then ok; else bad "4: echo at $a: $(cat "$IT_TMP/echo.err")"; fi
+done
+if ns ip neigh show 10.9.0.2 dev "$IT_DEV" | grep -q lladdr; then ok; else bad "4: the kernel never resolved 10.9.0.2: $(ns ip neigh show)"; fi
+it_serve_stop serve
+note "4. synack serve --addr $IT_SYNACK/24 --addr 10.9.0.2/16: echoes at both"
 
 it_finish
