@@ -125,8 +125,7 @@ int net_parse_cidr(const char *s, uint32_t *addr, uint32_t *prefix_len)
 }
 
 /* A gateway's address: one unicast IPv4 address. */
-static int parse_gateway(const char *flag, const char *val, uint32_t *out, char *err,
-                         size_t errlen)
+static int parse_gateway(const char *flag, const char *val, uint32_t *out, char *err, size_t errlen)
 {
 	struct synack_prefix p;
 	if (synack_prefix_parse(val, &p) != 0 || p.len != 32 || strcmp(val, "default") == 0 ||
@@ -154,8 +153,8 @@ static int add_route(struct net_opts *o, const char *flag, const struct synack_p
 static int add_addr(struct net_opts *o, const char *val, char *err, size_t errlen)
 {
 	uint32_t a, len;
-	if (net_parse_cidr(val, &a, &len) != 0 || a == 0 || a == 0xffffffffu ||
-	    (a >> 28) >= 0xe || (a >> 24) == 0 || (a >> 24) == 127) {
+	if (net_parse_cidr(val, &a, &len) != 0 || a == 0 || a == 0xffffffffu || (a >> 28) >= 0xe ||
+	    (a >> 24) == 0 || (a >> 24) == 127) {
 		snprintf(err, errlen,
 		         "--addr: '%s' is not a unicast IPv4 address with a prefix length "
 		         "(A.B.C.D/NN, NN in 1..32)",
@@ -188,9 +187,9 @@ static int parse_route_flag(int argc, char **argv, int *i, struct net_opts *o, c
 		return add_route(o, "--gw", &dst, via, err, errlen);
 	}
 	int rc = synack_prefix_parse(val, &dst);
-	uint32_t host = dst.len ? dst.addr & ~(dst.len >= 32 ? 0xffffffffu
-	                                                     : ~(0xffffffffu >> dst.len))
-	                        : dst.addr;
+	uint32_t host = dst.len
+	                    ? dst.addr & ~(dst.len >= 32 ? 0xffffffffu : ~(0xffffffffu >> dst.len))
+	                    : dst.addr;
 	if (rc != 0 || host != 0) {
 		snprintf(err, errlen,
 		         "--route: '%s' is not a destination prefix (A.B.C.D/NN with the host bits "
@@ -433,10 +432,11 @@ int net_apply_routes(const struct net_opts *o, struct synack_stack *st, struct s
 		if (colon)
 			*colon = 0;
 		if (rc == -ENETUNREACH)
-			snprintf(err, errlen,
-			         "%s %s: the gateway %s is not on the prefix of any --addr (a gateway "
-			         "must be on-link)",
-			         r->flag, strcmp(r->flag, "--gw") ? a : b, b);
+			snprintf(
+			    err, errlen,
+			    "%s %s: the gateway %s is not on the prefix of any --addr (a gateway "
+			    "must be on-link)",
+			    r->flag, strcmp(r->flag, "--gw") ? a : b, b);
 		else if (rc == -EEXIST)
 			snprintf(err, errlen, "%s: a route to %s was given twice", r->flag, a);
 		else

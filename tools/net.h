@@ -20,8 +20,8 @@
 
 #define NET_MAX_DELAY_MS 60000
 #define NET_MAX_TXQUEUELEN 1000000u /* as synack_link_set_txqueuelen() takes */
-#define NET_MAX_ADDRS 15  /* --addr beside the first (a link takes 15 more) */
-#define NET_MAX_ROUTES 64 /* --gw and --route */
+#define NET_MAX_ADDRS 15            /* --addr beside the first (a link takes 15 more) */
+#define NET_MAX_ROUTES 64           /* --gw and --route */
 
 /* TCP_USER_TIMEOUT as Linux takes it: an int of milliseconds. */
 #define NET_MAX_USER_TIMEOUT_MS 2147483647u
@@ -53,7 +53,7 @@ struct net_opts {
 	int naddrs;
 	struct net_route {
 		struct synack_prefix dst;
-		uint32_t via; /* 0: on-link */
+		uint32_t via;     /* 0: on-link */
 		const char *flag; /* "--gw" or "--route", for the error */
 	} routes[NET_MAX_ROUTES];
 	int nroutes;

@@ -777,7 +777,7 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(TCPLossProbes)        /* tail loss probes sent (RFC 8985 7) */                           \
 	X(TCPLossProbeRecovery) /* losses repaired by a tail loss probe */                         \
 	X(TCPSpuriousRTOs)      /* timeouts found spurious (RFC 5682) */                           \
-	X(TCPDSACKUndo)         /* window reductions undone: D-SACKs showed the recovery spurious */ \
+	X(TCPDSACKUndo) /* window reductions undone: D-SACKs showed the recovery spurious */       \
 	/* Routing (issue 17 item 1). */                                                           \
 	X(IpOutNoRoutes) /* datagrams dropped for want of a route (no_route) */
 

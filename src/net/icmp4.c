@@ -154,8 +154,8 @@ static int echo_reply(struct net_layer *st, const struct wire_ip4 *ip, const str
 	uint32_t data_sum =
 	    wire_csum_fold(wire_csum_add(0, m->data - WIRE_ICMP_HDR_LEN, WIRE_ICMP_HDR_LEN));
 	wire_icmp_emit_hdr(hdr, WIRE_ICMP_ECHO_REPLY, 0, m->rest, data_sum);
-	int reason = ip4_output_frags(st, ip->dst, ip->src, WIRE_IPPROTO_ICMP, hdr,
-	                              sizeof(hdr), m->data, m->data_len);
+	int reason = ip4_output_frags(st, ip->dst, ip->src, WIRE_IPPROTO_ICMP, hdr, sizeof(hdr),
+	                              m->data, m->data_len);
 	if (reason != SYNACK_DROP_NONE) {
 		STAT_INC(st, IcmpOutErrors);
 		return reason;

@@ -210,8 +210,8 @@ static void emit(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t proto
  * outbox with its next hop, the loopback queue (ROUTE_LOCAL), or nowhere
  * (IpOutNoRoutes, no_route). */
 static __attribute__((noinline)) void ip4_output_routed(struct net_layer *st, uint32_t src,
-                                                        uint32_t dst, uint8_t proto,
-                                                        struct pkt *p, size_t len, uint8_t ecn)
+                                                        uint32_t dst, uint8_t proto, struct pkt *p,
+                                                        size_t len, uint8_t ecn)
 {
 	uint32_t hop;
 	int verdict = route_v4(st, dst, &hop);

@@ -139,8 +139,7 @@ static inline struct pkt *net_loopback_pop(struct net_layer *n)
  * -EMSGSIZE when buf (cap bytes) cannot hold it; *hop (when not NULL) its
  * next hop.  Inline: the caller
  * drains every datagram through it. */
-static inline ssize_t net_outbox_pop(struct net_layer *n, void *buf, size_t cap,
-                                     struct addr *hop)
+static inline ssize_t net_outbox_pop(struct net_layer *n, void *buf, size_t cap, struct addr *hop)
 {
 	struct pkt *p = n->out_head;
 	size_t len;

@@ -21,8 +21,10 @@ static unsigned bits128(const struct addr *a, uint8_t len)
 static struct addr mask_of(unsigned bits)
 {
 	struct addr m;
-	for (int i = 0; i < 4; i++, bits = bits > 32 ? bits - 32 : 0)
+	for (int i = 0; i < 4; i++) {
 		m.w[i] = bits >= 32 ? 0xffffffffu : bits ? ~(0xffffffffu >> bits) : 0;
+		bits = bits > 32 ? bits - 32 : 0;
+	}
 	return m;
 }
 
@@ -37,7 +39,8 @@ static struct addr masked(const struct addr *a, const struct addr *m)
 /* Whether a lies in the prefix of r: four words, no branch. */
 static inline int in_prefix(const struct addr *a, const struct route *r)
 {
-	return (((a->w[0] ^ r->dst.w[0]) & r->mask.w[0]) | ((a->w[1] ^ r->dst.w[1]) & r->mask.w[1]) |
+	return (((a->w[0] ^ r->dst.w[0]) & r->mask.w[0]) |
+	        ((a->w[1] ^ r->dst.w[1]) & r->mask.w[1]) |
 	        ((a->w[2] ^ r->dst.w[2]) & r->mask.w[2]) |
 	        ((a->w[3] ^ r->dst.w[3]) & r->mask.w[3])) == 0;
 }
@@ -138,8 +141,8 @@ static int insert(struct net_layer *n, const struct route *r)
 	if (rc)
 		return rc;
 	uint32_t i = 0;
-	while (i < t->nroutes && bits128(&t->routes[i].dst, t->routes[i].len) >
-	                             bits128(&r->dst, r->len))
+	while (i < t->nroutes &&
+	       bits128(&t->routes[i].dst, t->routes[i].len) > bits128(&r->dst, r->len))
 		i++;
 	t->cache_ok = 0;
 	memmove(&t->routes[i + 1], &t->routes[i], (t->nroutes - i) * sizeof(*r));

@@ -480,9 +480,9 @@ int synack_run_connect(struct synack_run *r, const struct synack_endpoint *peer,
 	int rc = synack_route_get(r->st, peer, &route);
 	if (rc)
 		return rc;
-	if (route.kind && !synack_link_routes(r->link, route.kind == SYNACK_ROUTE_GATEWAY
-	                                                   ? route.via.addr
-	                                                   : peer->addr))
+	if (route.kind &&
+	    !synack_link_routes(r->link,
+	                        route.kind == SYNACK_ROUTE_GATEWAY ? route.via.addr : peer->addr))
 		return -ENETUNREACH;
 	uint64_t deadline = deadline_of(r, timeout_ms);
 	/* Socket calls act at the time the stack last saw; bring it to now. */

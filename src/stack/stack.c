@@ -485,12 +485,13 @@ void synack_memory(const struct synack_stack *st, struct synack_mem *out)
 	if (!st)
 		return;
 	/* Each layer counts what it holds; the stack adds itself, the trace
-	 * ring, the addresses and routes, and the network layer's datagrams: waiting in (or pooled for)
-	 * the outbox, and fragments held for reassembly. */
+	 * ring, the addresses and routes, and the network layer's datagrams: waiting in (or pooled
+	 * for) the outbox, and fragments held for reassembly. */
 	tcp_memory(&st->sock.tcp, out);
 	sock_memory(&st->sock, out);
 	out->packets = net_memory(&st->sock.tcp.net);
-	out->other += sizeof(*st) + (uint64_t)ENV(st)->cfg.trace_capacity * sizeof(*ENV(st)->trace) +
+	out->other += sizeof(*st) +
+	              (uint64_t)ENV(st)->cfg.trace_capacity * sizeof(*ENV(st)->trace) +
 	              route_memory(&st->sock.tcp.net);
 	out->total = out->tcbs + out->time_wait + out->syn_pending + out->buffers + out->other +
 	             out->sockets + out->packets + out->cached;

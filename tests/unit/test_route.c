@@ -105,9 +105,10 @@ static void prefixes_parse_and_print(void)
 	CHECK_STR(synack_prefix_str(&p, buf, sizeof buf), "default");
 	CHECK_EQ(synack_prefix_parse("0.0.0.0/0", &p), 0);
 	CHECK_STR(synack_prefix_str(&p, buf, sizeof buf), "default");
-	static const char *const bad[] = {"",           "10.7.0",      "10.7.0.256/24", "10.7.0.2/33",
-	                                  "10.7.0.2/",  "10.7.0.2/2x", "10.7.0.2 /24",  "1.2.3.4.5",
-	                                  "10.07.0.2x", "/24",         "0010.7.0.2"};
+	static const char *const bad[] = {
+	    "",           "10.7.0",      "10.7.0.256/24", "10.7.0.2/33",
+	    "10.7.0.2/",  "10.7.0.2/2x", "10.7.0.2 /24",  "1.2.3.4.5",
+	    "10.07.0.2x", "/24",         "0010.7.0.2"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		if (synack_prefix_parse(bad[i], &p) != -EINVAL)
 			check_fail(__FILE__, __LINE__, "'%s' parsed", bad[i]);
@@ -205,9 +206,9 @@ static void table_edits_and_longest_prefix_match(void)
 
 	/* Bounded: max_routes 8. */
 	int added = 0, rc;
-	for (uint32_t k = 1; (rc = synack_route_add(st, &(struct synack_prefix){.addr = k << 24,
-	                                                                           .len = 8},
-	                                            &gw)) == 0;
+	for (uint32_t k = 1;
+	     (rc = synack_route_add(st, &(struct synack_prefix){.addr = k << 24, .len = 8}, &gw)) ==
+	     0;
 	     k++)
 		added++;
 	CHECK_EQ(rc, -ENOSPC);
