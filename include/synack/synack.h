@@ -288,7 +288,8 @@ void synack_advance(struct synack_stack *st, uint64_t now);
 uint64_t synack_next_deadline(const struct synack_stack *st);
 /* The time the stack last saw. */
 uint64_t synack_now(const struct synack_stack *st);
-/* The stack's IPv4 address (host byte order). */
+/* The stack's IPv4 address (host byte order): cfg.addr, the first of its
+ * addresses (synack_addrs lists them all). */
 uint32_t synack_stack_addr(const struct synack_stack *st);
 
 /* ------------------------------------------------------------------ */
