@@ -4,7 +4,7 @@
  * The input is split at NUL bytes into at most 32 arguments, which go to
  * the argument parsers of `synack demo`, `synack transfer`, `synack serve`
  * and `synack connect` and, one by one, to the value parsers they share,
- * to `--set`'s and to synack_endpoint_parse.  Nothing may crash or read
+ * to `--set`'s, to synack_endpoint_parse and synack_prefix_parse.  Nothing may crash or read
  * past an argument; a refusal must come with a sentence; what is accepted
  * must be in range (settings accepted by serve and connect pass
  * synack_config_check), and an endpoint must print and parse back to
@@ -75,6 +75,15 @@ static void one_value(const char *a)
 		settings_str(r, &cfg2, again, sizeof(again));
 		if (strcmp(back, again) != 0)
 			fuzz_fail("setting %s: '%s' reads back as '%s'", r->name, back, again);
+	}
+	/* A prefix (--addr, --route) prints and parses back to itself. */
+	struct synack_prefix pf, pf2;
+	if (synack_prefix_parse(a, &pf) == 0) {
+		char buf[32];
+		synack_prefix_str(&pf, buf, sizeof(buf));
+		if (pf.len > 32 || synack_prefix_parse(buf, &pf2) != 0 || pf2.addr != pf.addr ||
+		    pf2.len != pf.len)
+			fuzz_fail("prefix '%s' prints as '%s', which does not parse back", a, buf);
 	}
 	struct synack_endpoint ep, back;
 	if (synack_endpoint_parse(a, &ep) == 0) {

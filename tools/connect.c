@@ -155,6 +155,8 @@ int connect_parse_args(int argc, char **argv, struct connect_opts *o, char *err,
 		snprintf(err, errlen, "HOST:PORT is required");
 		return -1;
 	}
+	if (net_check_reach(&o->net, &o->peer, err, errlen) != 0)
+		return -1;
 	if (o->send_file && o->have_send_bytes) {
 		snprintf(err, errlen, "--send and --send-bytes exclude each other");
 		return -1;
@@ -387,10 +389,6 @@ int connect_main(const struct connect_opts *o)
 	char peer[24];
 	synack_endpoint_str(&o->peer, peer, sizeof(peer));
 	int rc;
-	if (!synack_link_routes(c.env.link, o->peer.addr)) {
-		rc = -ENETUNREACH;
-		goto failed;
-	}
 	synack_advance(st, synack_run_now(run));
 	c.s = synack_socket(st);
 	if (c.s < 0) {

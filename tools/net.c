@@ -124,6 +124,91 @@ int net_parse_cidr(const char *s, uint32_t *addr, uint32_t *prefix_len)
 	return 0;
 }
 
+/* A gateway's address: one unicast IPv4 address. */
+static int parse_gateway(const char *flag, const char *val, uint32_t *out, char *err, size_t errlen)
+{
+	struct synack_prefix p;
+	if (synack_prefix_parse(val, &p) != 0 || p.len != 32 || strcmp(val, "default") == 0 ||
+	    p.addr == 0 || p.addr == 0xffffffffu || (p.addr >> 28) >= 0xe) {
+		snprintf(err, errlen, "%s: '%s' is not a gateway's IPv4 address (A.B.C.D)", flag,
+		         val);
+		return -1;
+	}
+	*out = p.addr;
+	return 0;
+}
+
+static int add_route(struct net_opts *o, const char *flag, const struct synack_prefix *dst,
+                     uint32_t via, char *err, size_t errlen)
+{
+	if (o->nroutes >= NET_MAX_ROUTES) {
+		snprintf(err, errlen, "%s: more than %d routes", flag, NET_MAX_ROUTES);
+		return -1;
+	}
+	o->routes[o->nroutes++] = (struct net_route){*dst, via, flag};
+	return 1;
+}
+
+/* --addr after the first: another address of the stack. */
+static int add_addr(struct net_opts *o, const char *val, char *err, size_t errlen)
+{
+	uint32_t a, len;
+	if (net_parse_cidr(val, &a, &len) != 0 || a == 0 || a == 0xffffffffu || (a >> 28) >= 0xe ||
+	    (a >> 24) == 0 || (a >> 24) == 127) {
+		snprintf(err, errlen,
+		         "--addr: '%s' is not a unicast IPv4 address with a prefix length "
+		         "(A.B.C.D/NN, NN in 1..32)",
+		         val);
+		return -1;
+	}
+	if (o->naddrs >= NET_MAX_ADDRS) {
+		snprintf(err, errlen, "--addr: more than %d addresses", NET_MAX_ADDRS + 1);
+		return -1;
+	}
+	o->addrs[o->naddrs++] =
+	    (struct synack_prefix){.addr = a, .family = SYNACK_AF_INET, .len = (uint8_t)len};
+	return 1;
+}
+
+/* --gw ADDR (the default route) and --route PREFIX [via ADDR]. */
+static int parse_route_flag(int argc, char **argv, int *i, struct net_opts *o, char *err,
+                            size_t errlen)
+{
+	static const char *const NAMES[] = {"--gw", "--route"};
+	const char *val;
+	int k = cli_flag_value(argc, argv, i, NAMES, 2, &val, err, errlen);
+	if (k < 0)
+		return k == -1 ? 0 : -1;
+	struct synack_prefix dst = {.family = SYNACK_AF_INET};
+	uint32_t via = 0;
+	if (k == 0) {
+		if (parse_gateway("--gw", val, &via, err, errlen) != 0)
+			return -1;
+		return add_route(o, "--gw", &dst, via, err, errlen);
+	}
+	int rc = synack_prefix_parse(val, &dst);
+	uint32_t host = dst.len
+	                    ? dst.addr & ~(dst.len >= 32 ? 0xffffffffu : ~(0xffffffffu >> dst.len))
+	                    : dst.addr;
+	if (rc != 0 || host != 0) {
+		snprintf(err, errlen,
+		         "--route: '%s' is not a destination prefix (A.B.C.D/NN with the host bits "
+		         "zero, or default)",
+		         val);
+		return -1;
+	}
+	if (*i + 1 < argc && strcmp(argv[*i + 1], "via") == 0) {
+		if (*i + 2 >= argc) {
+			snprintf(err, errlen, "--route %s via: needs the gateway's address", val);
+			return -1;
+		}
+		if (parse_gateway("--route", argv[*i + 2], &via, err, errlen) != 0)
+			return -1;
+		*i += 2;
+	}
+	return add_route(o, "--route", &dst, via, err, errlen);
+}
+
 int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err, size_t errlen)
 {
 	static const char *const NAMES[] = {"--dev", "--addr", "--pcap", "--txqueuelen"};
@@ -140,7 +225,14 @@ int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err,
 		o->create = 1;
 		return 1;
 	}
-	int taken = parse_setting_flag(argc, argv, i, o, err, errlen);
+	if (strcmp(a, "--routes") == 0) {
+		o->print_routes = 1;
+		return 1;
+	}
+	int taken = parse_route_flag(argc, argv, i, o, err, errlen);
+	if (taken != 0)
+		return taken;
+	taken = parse_setting_flag(argc, argv, i, o, err, errlen);
 	if (taken != 0)
 		return taken;
 	if (strcmp(a, "--tap") == 0 || strcmp(a, "--tun") == 0) {
@@ -171,6 +263,8 @@ int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err,
 		o->dev = val;
 		return 1;
 	case 1:
+		if (o->have_addr)
+			return add_addr(o, val, err, errlen);
 		if (net_parse_cidr(val, &o->addr, &o->prefix_len) != 0) {
 			snprintf(err, errlen,
 			         "--addr: '%s' is not an IPv4 address with a prefix length "
@@ -210,6 +304,8 @@ int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err,
 	}
 }
 
+static struct synack_stack *scratch_stack(const struct net_opts *o, char *err, size_t errlen);
+
 int net_check(const struct net_opts *o, char *err, size_t errlen)
 {
 	if (!o->dev) {
@@ -228,9 +324,153 @@ int net_check(const struct net_opts *o, char *err, size_t errlen)
 	 * known yet: the default stands in for it). */
 	struct synack_config cfg = o->cfg;
 	cfg.addr = o->addr;
+	if (!given(o, "prefix_len"))
+		cfg.prefix_len = o->prefix_len;
 	if (synack_config_check(&cfg, err, errlen) != 0)
 		return -1;
+	/* The addresses and routes, tried on a stack of their own so that a
+	 * gateway off every prefix is refused before the device is touched. */
+	struct synack_stack *st = scratch_stack(o, err, errlen);
+	if (!st)
+		return -1;
+	synack_stack_free(st);
 	return 0;
+}
+
+/* A stack with o's settings, addresses and routes, without a device. */
+static struct synack_stack *scratch_stack(const struct net_opts *o, char *err, size_t errlen)
+{
+	struct synack_config cfg = o->cfg;
+	cfg.addr = o->addr;
+	if (!given(o, "prefix_len"))
+		cfg.prefix_len = o->prefix_len;
+	cfg.trace_capacity = 0;
+	int rc;
+	struct synack_stack *st = synack_stack_new(&cfg, &rc);
+	if (!st) {
+		snprintf(err, errlen, "cannot create the stack: %s", synack_strerror(rc));
+		return NULL;
+	}
+	if (net_apply_routes(o, st, NULL, err, errlen) != 0) {
+		synack_stack_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* Whether a is the broadcast address of the prefix of an --addr. */
+static int is_directed_broadcast(const struct net_opts *o, uint32_t a)
+{
+	for (int i = -1; i < o->naddrs; i++) {
+		uint32_t len = i < 0 ? o->prefix_len : o->addrs[i].len;
+		uint32_t ours = i < 0 ? o->addr : o->addrs[i].addr;
+		uint32_t mask = len >= 32 ? 0xffffffffu : len ? ~(0xffffffffu >> len) : 0;
+		if (len < 31 && (a & mask) == (ours & mask) && (a | mask) == 0xffffffffu)
+			return 1;
+	}
+	return 0;
+}
+
+int net_check_reach(const struct net_opts *o, const struct synack_endpoint *peer, char *err,
+                    size_t errlen)
+{
+	struct synack_stack *st = scratch_stack(o, err, errlen);
+	if (!st)
+		return -1;
+	struct synack_route r;
+	int rc = synack_route_get(st, peer, &r);
+	synack_stack_free(st);
+	if (rc == 0)
+		return 0;
+	char host[24], a[24];
+	struct synack_endpoint h = *peer;
+	h.port = 0;
+	synack_endpoint_str(&h, host, sizeof(host));
+	char *colon = strrchr(host, ':');
+	if (colon)
+		*colon = 0;
+	struct synack_prefix first = {.addr = o->addr, .len = (uint8_t)o->prefix_len};
+	if (peer->addr == 0xffffffffu || (peer->addr >> 28) == 0xe ||
+	    is_directed_broadcast(o, peer->addr)) {
+		snprintf(err, errlen,
+		         "%s: a broadcast or multicast address (TCP connects to one host; "
+		         "network unreachable)",
+		         host);
+		return -1;
+	}
+	snprintf(err, errlen,
+	         "%s: no route to it (network unreachable): it is off the prefix of --addr %s%s "
+	         "and no --gw or --route covers it",
+	         host, synack_prefix_str(&first, a, sizeof(a)), o->naddrs ? " and the others" : "");
+	return -1;
+}
+
+int net_apply_routes(const struct net_opts *o, struct synack_stack *st, struct synack_link *link,
+                     char *err, size_t errlen)
+{
+	char a[24], b[24];
+	for (int i = 0; i < o->naddrs; i++) {
+		int rc = synack_addr_add(st, &o->addrs[i]);
+		if (rc == 0 && link)
+			rc = synack_link_add_addr(link, o->addrs[i].addr, o->addrs[i].len);
+		if (rc) {
+			snprintf(err, errlen, "--addr %s: %s",
+			         synack_prefix_str(&o->addrs[i], a, sizeof(a)),
+			         rc == -EEXIST ? "given twice" : synack_strerror(rc));
+			return -1;
+		}
+	}
+	for (int i = 0; i < o->nroutes; i++) {
+		const struct net_route *r = &o->routes[i];
+		struct synack_endpoint via = {.addr = r->via};
+		int rc = synack_route_add(st, &r->dst, r->via ? &via : NULL);
+		if (rc == 0)
+			continue;
+		synack_prefix_str(&r->dst, a, sizeof(a));
+		synack_endpoint_str(&via, b, sizeof(b));
+		char *colon = strrchr(b, ':'); /* the port */
+		if (colon)
+			*colon = 0;
+		if (rc == -ENETUNREACH)
+			snprintf(
+			    err, errlen,
+			    "%s %s: the gateway %s is not on the prefix of any --addr (a gateway "
+			    "must be on-link)",
+			    r->flag, strcmp(r->flag, "--gw") ? a : b, b);
+		else if (rc == -EEXIST)
+			snprintf(err, errlen, "%s: a route to %s was given twice", r->flag, a);
+		else
+			snprintf(err, errlen, "%s %s: %s", r->flag, a, synack_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static void ipv4_str(uint32_t a, char *buf, size_t n)
+{
+	snprintf(buf, n, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
+
+void net_print_routes(FILE *out, const char *prefix, struct synack_stack *st)
+{
+	struct synack_prefix addrs[64];
+	struct synack_route routes[256];
+	char a[24], v[16], s[16];
+	size_t na = synack_addrs(st, addrs, 64), nr = synack_routes(st, routes, 256);
+	for (size_t i = 0; i < na && i < 64; i++)
+		fprintf(out, "%saddr %s\n", prefix, synack_prefix_str(&addrs[i], a, sizeof(a)));
+	for (size_t i = 0; i < nr && i < 256; i++) {
+		const struct synack_route *r = &routes[i];
+		synack_prefix_str(&r->dst, a, sizeof(a));
+		ipv4_str(r->src.addr, s, sizeof(s));
+		if (r->kind == SYNACK_ROUTE_GATEWAY) {
+			ipv4_str(r->via.addr, v, sizeof(v));
+			fprintf(out, "%sroute %s via %s src %s\n", prefix, a, v, s);
+		} else {
+			fprintf(out, "%sroute %s on-link src %s%s\n", prefix, a, s,
+			        r->kind == SYNACK_ROUTE_CONNECTED ? " (connected)" : "");
+		}
+	}
 }
 
 void net_synopsis(FILE *out, const char *indent)
@@ -241,7 +481,7 @@ void net_synopsis(FILE *out, const char *indent)
 	    "[--keepalive-time-ms T] [--keepalive-intvl-ms T]",
 	    "[--keepalive-probes N] [--user-timeout-ms T]",
 	    "[--loss P] [--dup P] [--reorder P] [--delay-ms N] [--seed N]",
-	    "[--txqueuelen N]",
+	    "[--txqueuelen N] [--gw ADDR] [--route PREFIX [via ADDR] ...] [--routes]",
 	};
 	for (size_t i = 0; i < sizeof(LINES) / sizeof(LINES[0]); i++)
 		fprintf(out, "%s%s\n", indent, LINES[i]);
@@ -256,7 +496,14 @@ void net_usage(FILE *out)
 	      "                   removed at exit); needs CAP_NET_ADMIN\n"
 	      "  --tap | --tun    Ethernet frames with ARP, or raw IPv4 (IFF_NO_PI)\n"
 	      "  --addr A.B.C.D/NN  synack's own address and the on-link prefix; the\n"
-	      "                   kernel's address on the device is the peer\n"
+	      "                   kernel's address on the device is the peer.  Repeat it\n"
+	      "                   for more addresses (each with its on-link prefix)\n"
+	      "  --gw ADDR        the default route: everything off-link goes to the\n"
+	      "                   gateway ADDR, which must be on the prefix of an --addr\n"
+	      "  --route PREFIX [via ADDR]  a route (repeatable): PREFIX (A.B.C.D/NN or\n"
+	      "                   default) through gateway ADDR, or on-link without via;\n"
+	      "                   the longest matching prefix wins\n"
+	      "  --routes         print the addresses and the routing table at start\n"
 	      "  --pcap FILE      capture every frame crossing the device (classic pcap)\n"
 	      "  --loss P, --dup P, --reorder P  impair every datagram sent and received\n"
 	      "                   (probabilities 0..1, the simulated network's model)\n"
@@ -440,6 +687,8 @@ int net_open(const struct net_opts *o, uint32_t trace_capacity, struct net_env *
 	}
 	struct synack_config cfg = o->cfg;
 	cfg.addr = o->addr;
+	if (!given(o, "prefix_len"))
+		cfg.prefix_len = o->prefix_len;
 	if (!given(o, "mtu"))
 		cfg.mtu = synack_link_mtu(env->link);
 	if (!given(o, "trace_capacity"))
@@ -460,6 +709,12 @@ int net_open(const struct net_opts *o, uint32_t trace_capacity, struct net_env *
 		snprintf(err, errlen, "cannot create the stack: %s", synack_strerror(rc));
 		goto fail;
 	}
+	if (net_apply_routes(o, env->st, env->link, err, errlen) != 0) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	if (o->print_routes)
+		net_print_routes(stderr, "", env->st);
 	env->run = synack_run_new(env->st, env->link, &rc);
 	if (!env->run) {
 		snprintf(err, errlen, "cannot start the run loop: %s", strerror(-rc));

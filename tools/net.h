@@ -20,6 +20,8 @@
 
 #define NET_MAX_DELAY_MS 60000
 #define NET_MAX_TXQUEUELEN 1000000u /* as synack_link_set_txqueuelen() takes */
+#define NET_MAX_ADDRS 15            /* --addr beside the first (a link takes 15 more) */
+#define NET_MAX_ROUTES 64           /* --gw and --route */
 
 /* TCP_USER_TIMEOUT as Linux takes it: an int of milliseconds. */
 #define NET_MAX_USER_TIMEOUT_MS 2147483647u
@@ -45,6 +47,17 @@ struct net_opts {
 	int64_t user_timeout_ms; /* -1: not given */
 	/* --txqueuelen (issue 17 item 5): the device's queue; 0 not given. */
 	uint32_t txqueuelen;
+	/* Routing (issue 17 item 1): the addresses after the first --addr,
+	 * --gw and --route PREFIX [via ADDR], and --routes (print the table). */
+	struct synack_prefix addrs[NET_MAX_ADDRS];
+	int naddrs;
+	struct net_route {
+		struct synack_prefix dst;
+		uint32_t via;     /* 0: on-link */
+		const char *flag; /* "--gw" or "--route", for the error */
+	} routes[NET_MAX_ROUTES];
+	int nroutes;
+	int print_routes;
 };
 
 struct net_env {
@@ -65,6 +78,19 @@ int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err,
 int net_check(const struct net_opts *o, char *err, size_t errlen);
 /* "A.B.C.D/NN" with NN in 1..32. */
 int net_parse_cidr(const char *s, uint32_t *addr, uint32_t *prefix_len);
+/* -1 with a sentence when the addresses and routes of o give no route to
+ * peer (a broadcast or multicast address included): refused before the
+ * device is touched, as connect() would refuse it with ENETUNREACH. */
+int net_check_reach(const struct net_opts *o, const struct synack_endpoint *peer, char *err,
+                    size_t errlen);
+/* Gives a stack made with o's first address the other addresses and the
+ * routes of o (and the link, when not NULL, the addresses): 0, or -1 with
+ * a sentence naming the flag in err. */
+int net_apply_routes(const struct net_opts *o, struct synack_stack *st, struct synack_link *link,
+                     char *err, size_t errlen);
+/* The addresses and the routing table, one line each after prefix
+ * ("addr 10.7.0.2/24", "route default via 10.7.0.1 src 10.7.0.2"). */
+void net_print_routes(FILE *out, const char *prefix, struct synack_stack *st);
 /* Usage lines of the shared flags. */
 void net_usage(FILE *out);
 /* The shared flags in a usage synopsis, each line after indent. */

@@ -75,6 +75,10 @@ static const struct setting SETTINGS[] = {
     NUMBER(reordering),
     NUMBER(recovery),
     NUMBER(frto),
+    /* Routing (issue 17 items 1 and 4). */
+    NUMBER(prefix_len),
+    NUMBER(max_addrs),
+    NUMBER(max_routes),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

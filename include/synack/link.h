@@ -6,8 +6,10 @@
  * answers ARP requests for the stack's address, resolves next hops with ARP
  * (holding a few datagrams per address meanwhile) and announces itself with
  * a gratuitous ARP when it opens.  With TUN (raw IPv4, IFF_NO_PI) datagrams
- * cross as they are.  Destinations outside the configured prefix are not
- * routed: such datagrams are dropped and counted (no_route).
+ * cross as they are.  The stack routes (synack_route_add): its datagrams
+ * come with their next hop (synack_output_via, synack_link_send_to), which
+ * the link resolves; a next hop outside the link's prefixes (cfg.addr's,
+ * and those of synack_link_add_addr) is dropped and counted (no_route).
  *
  * Any link can impair the datagrams it carries with the model of the
  * simulated network (struct synack_sim_path: loss, duplication, reordering,
@@ -167,6 +169,21 @@ ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t 
  * are counted as drops (device_busy, device_error), not returned.
  */
 int synack_link_send(struct synack_link *l, uint64_t now, const void *pkt, size_t len);
+/*
+ * As synack_link_send, to the neighbour next_hop (host byte order) that
+ * the stack's routing table chose (synack_output_via): a gateway, or the
+ * destination itself.  TAP resolves next_hop with ARP; a next hop outside
+ * the link's prefixes is dropped (no_route).
+ */
+int synack_link_send_to(struct synack_link *l, uint64_t now, const void *pkt, size_t len,
+                        uint32_t next_hop);
+/*
+ * Another address of the stack on this link (synack_addr_add), with its
+ * on-link prefix: TAP answers ARP for it, and its prefix holds next hops
+ * too.  0 (also when already known), -EINVAL (not unicast, prefix_len
+ * above 32) or -ENOSPC (15 beside cfg.addr).
+ */
+int synack_link_add_addr(struct synack_link *l, uint32_t addr, uint32_t prefix_len);
 /* Writes the delayed datagrams that are due, runs ARP retries and expiry,
  * flushes the capture when it is due. */
 void synack_link_advance(struct synack_link *l, uint64_t now);

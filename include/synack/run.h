@@ -150,7 +150,8 @@ int synack_run_wait(struct synack_run *r, int s, uint32_t events, int timeout_ms
  * of synack_run_once().  The socket is released on failure.
  */
 int synack_run_connect(struct synack_run *r, const struct synack_endpoint *peer, int timeout_ms);
-/* A socket listening on port with the given backlog, or what synack_socket(),
+/* A socket listening on port at every address of the stack (bound to
+ * 0.0.0.0) with the given backlog, or what synack_socket(),
  * synack_bind() and synack_listen() return (-EADDRINUSE, -EMFILE, -ENOMEM
  * ...), -EINVAL (r NULL). */
 int synack_run_listen(struct synack_run *r, uint16_t port, int backlog);

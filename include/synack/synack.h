@@ -217,6 +217,17 @@ struct synack_config {
 	 * default, its SACK-enhanced form; both are that here, on
 	 * connections with SACK) (default 2). */
 	uint32_t frto;
+	/* Routing (issue 17 items 1 and 4; docs/BEHAVIOUR.md "Addresses and
+	 * routes").  prefix_len: the on-link prefix of addr, its connected
+	 * route (0..32; default 0: every destination is on-link, as a stack
+	 * with one address always took it; `synack serve`/`connect` give the
+	 * link's, /24 unless --addr says otherwise).  max_addrs: the
+	 * addresses a stack holds, addr included (1..256, default 16).
+	 * max_routes: its routes, connected ones included (1..4096, default
+	 * 64). */
+	uint32_t prefix_len;
+	uint32_t max_addrs;
+	uint32_t max_routes;
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
@@ -249,7 +260,8 @@ int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t 
 /*
  * Tells the stack at time now that the link cannot reach dst (only its
  * address is read): its neighbour resolution failed, as when ARP gets no
- * answer (Linux: the neighbour goes FAILED).  Every connection to dst takes
+ * answer (Linux: the neighbour goes FAILED).  Every connection to dst, or
+ * routed through dst as its gateway (synack_route_add), takes
  * err as for an ICMP host unreachable (RFC 1122 4.2.3.9): one in SYN_SENT
  * fails at once with err (cause neigh_failed), one in SYN_RECEIVED goes
  * back to LISTEN, a synchronized one keeps err as a soft error, reported
@@ -276,8 +288,111 @@ void synack_advance(struct synack_stack *st, uint64_t now);
 uint64_t synack_next_deadline(const struct synack_stack *st);
 /* The time the stack last saw. */
 uint64_t synack_now(const struct synack_stack *st);
-/* The stack's IPv4 address (host byte order). */
+/* The stack's IPv4 address (host byte order): cfg.addr, the first of its
+ * addresses (synack_addrs lists them all). */
 uint32_t synack_stack_addr(const struct synack_stack *st);
+
+/* ------------------------------------------------------------------ */
+/* Addresses and routes (issue 17 items 1 and 4).                      */
+
+/*
+ * A stack has one or more addresses and a small routing table, looked up
+ * by longest prefix match (RFC 1122 3.3.1).  cfg.addr is the first address,
+ * with its on-link ("connected") route of cfg.prefix_len; every address
+ * added brings its own.  A route sends what matches it to a gateway on a
+ * connected prefix, or on-link.  The table decides, for each datagram the
+ * stack sends, its next hop (synack_output_via, which links use to resolve
+ * the gateway rather than the far destination) and, for each connect(),
+ * the source address (the route's: the address on the prefix its gateway
+ * is on, RFC 1122 3.3.4.3, as Linux's preferred source); no route makes
+ * connect() fail with -ENETUNREACH and a datagram be dropped (no_route,
+ * IpOutNoRoutes).  Segments to any of the addresses are accepted, and
+ * bind() takes any of them.
+ *
+ * Destinations that are the stack's own (each address, and 127.0.0.0/8 as
+ * on Linux's lo) never reach the link: their datagrams go back into the
+ * stack's own input, at the next synack_advance (synack_next_deadline says
+ * when: at once), at most 256 per call, so both ends of a connection may
+ * live in one stack.  127.0.0.0/8 is reached only that way: such a
+ * datagram from the link is not for us.
+ *
+ * Only IPv4 is implemented: IPv6 prefixes are refused with -EAFNOSUPPORT.
+ * Tables are bounded by cfg.max_addrs and cfg.max_routes.
+ */
+struct synack_prefix {
+	uint32_t addr;  /* SYNACK_AF_INET: host byte order */
+	uint8_t family; /* SYNACK_AF_INET or SYNACK_AF_INET6 */
+	uint8_t len;    /* prefix length: 0..32 for IPv4 */
+	uint8_t addr6[16];
+};
+
+enum synack_route_kind {
+	SYNACK_ROUTE_CONNECTED = 1, /* an address's prefix, on-link */
+	SYNACK_ROUTE_ONLINK = 2,    /* added without a gateway */
+	SYNACK_ROUTE_GATEWAY = 3,   /* added with a gateway (via) */
+};
+
+struct synack_route {
+	struct synack_prefix dst;
+	struct synack_endpoint via; /* SYNACK_ROUTE_GATEWAY: the gateway (port 0) */
+	struct synack_endpoint src; /* the source address connections take (port 0) */
+	uint8_t kind;               /* enum synack_route_kind */
+};
+
+/*
+ * Parses "10.7.0.2/24", "10.7.0.2" (a /32) or "default" (0.0.0.0/0) into
+ * *out, host bits kept (an address with its prefix).  Returns 0, -EINVAL
+ * (not a prefix) or -EAFNOSUPPORT (an IPv6 one).
+ */
+int synack_prefix_parse(const char *s, struct synack_prefix *out);
+/* Writes "10.7.0.2/24" ("default" for 0.0.0.0/0) into buf (n bytes) and
+ * returns buf ("?" for a NULL p or an unknown family). */
+const char *synack_prefix_str(const struct synack_prefix *p, char *buf, size_t n);
+/*
+ * Adds an address (a->addr) with its on-link prefix (a->len): segments to
+ * it are ours from now on, and its connected route is added unless one for
+ * that prefix exists.  Returns 0, -EINVAL (NULL, not a unicast address,
+ * len above 32), -EAFNOSUPPORT, -EEXIST (already ours) or -ENOSPC
+ * (max_addrs or max_routes reached).
+ */
+int synack_addr_add(struct synack_stack *st, const struct synack_prefix *a);
+/* Removes an address and its connected route.  Connections using it stay
+ * and find out as Linux's do.  0, -EINVAL, -EAFNOSUPPORT, -EADDRNOTAVAIL
+ * (not ours with that prefix) or -EBUSY (cfg.addr, which stays). */
+int synack_addr_del(struct synack_stack *st, const struct synack_prefix *a);
+/* Copies up to n addresses, cfg.addr first, into out; returns how many the
+ * stack has. */
+size_t synack_addrs(const struct synack_stack *st, struct synack_prefix *out, size_t n);
+/*
+ * Adds a route to dst (host bits zero) through the gateway via, or on-link
+ * when via is NULL.  Returns 0, -EINVAL (NULL dst, host bits set, a bad
+ * gateway address), -EAFNOSUPPORT, -EEXIST (a route to dst was added
+ * before), -ENETUNREACH (the gateway is not on a connected prefix, as
+ * Linux refuses it) or -ENOSPC (max_routes).
+ */
+int synack_route_add(struct synack_stack *st, const struct synack_prefix *dst,
+                     const struct synack_endpoint *via);
+/* Removes the route to exactly dst (an added one before a connected one).
+ * 0, -EINVAL, -EAFNOSUPPORT or -ESRCH (none). */
+int synack_route_del(struct synack_stack *st, const struct synack_prefix *dst);
+/* Copies up to n routes into out, in lookup order (longest prefix first);
+ * returns how many there are. */
+size_t synack_routes(const struct synack_stack *st, struct synack_route *out, size_t n);
+/*
+ * Looks dst up as a datagram to it would be (like `ip route get`): 0 and
+ * *out (for one of our own addresses: kind 0, via and src the address the
+ * connection would use), -ENETUNREACH (no route, or a broadcast or
+ * multicast destination), -EINVAL or -EAFNOSUPPORT.
+ */
+int synack_route_get(const struct synack_stack *st, const struct synack_endpoint *dst,
+                     struct synack_route *out);
+/*
+ * As synack_output, and sets *next_hop (when not NULL) to the neighbour
+ * the datagram goes to: its gateway, or its destination when that is
+ * on-link.  A link resolves next_hop (ARP), not the destination.
+ */
+ssize_t synack_output_via(struct synack_stack *st, void *buf, size_t cap,
+                          struct synack_endpoint *next_hop);
 
 /* ------------------------------------------------------------------ */
 /* Sockets: BSD semantics, always non-blocking.                        */
@@ -663,7 +778,9 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(TCPLossProbes)        /* tail loss probes sent (RFC 8985 7) */                           \
 	X(TCPLossProbeRecovery) /* losses repaired by a tail loss probe */                         \
 	X(TCPSpuriousRTOs)      /* timeouts found spurious (RFC 5682) */                           \
-	X(TCPDSACKUndo)         /* window reductions undone: D-SACKs showed the recovery spurious */
+	X(TCPDSACKUndo) /* window reductions undone: D-SACKs showed the recovery spurious */       \
+	/* Routing (issue 17 item 1). */                                                           \
+	X(IpOutNoRoutes) /* datagrams dropped for want of a route (no_route) */
 
 struct synack_stats {
 #define SYNACK_COUNTER_FIELD(name) uint64_t name;
@@ -841,6 +958,10 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
  *                       (RFC 7323 5.3 R1), on a connection or a TIME_WAIT
  *                       record; an ACK answers unless it is rate limited or
  *                       the segment is a RST [PAWSEstab].
+ * Routing (issue 17 item 1):
+ *  NO_ROUTE             a datagram we would send has no route to its
+ *                       destination (a reset to an unroutable source, a
+ *                       route deleted under a connection) [IpOutNoRoutes].
  */
 #define SYNACK_DROPS(X)                                                                            \
 	X(NONE, "none")                                                                            \
@@ -903,7 +1024,8 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
 	X(FRAG_EVICTED, "frag_evicted")                                                            \
 	X(FRAG_TIMEOUT, "frag_timeout")                                                            \
 	X(FRAG_TOO_MANY, "frag_too_many")                                                          \
-	X(PAWS, "paws")
+	X(PAWS, "paws")                                                                            \
+	X(NO_ROUTE, "no_route")
 
 enum synack_drop {
 #define SYNACK_DROP_ENUM(name, str) SYNACK_DROP_##name,

@@ -71,6 +71,26 @@ static void drop(struct arp *a, int reason)
 	a->stats->drops[reason]++;
 }
 
+static int is_ours(const struct arp *a, uint32_t ip)
+{
+	if (ip == a->addr)
+		return 1;
+	for (uint32_t i = 0; i < a->nextra; i++)
+		if (ip == a->extra[i])
+			return 1;
+	return 0;
+}
+
+int arp_add_addr(struct arp *a, uint32_t addr)
+{
+	if (is_ours(a, addr))
+		return 0;
+	if (a->nextra >= ARP_EXTRA_MAX)
+		return -ENOSPC;
+	a->extra[a->nextra++] = addr;
+	return 0;
+}
+
 int arp_init(struct arp *a, const struct arp_config *cfg, const uint8_t mac[6], uint32_t addr,
              struct synack_link_stats *stats)
 {
@@ -258,7 +278,7 @@ static void arp_input(struct arp *a, uint64_t now, const uint8_t *p, size_t len)
 	else
 		a->stats->arp_replies_in++;
 
-	if (spa == a->addr) {
+	if (is_ours(a, spa)) {
 		/* Someone else claims our address (RFC 5227 2.4); we neither
 		 * learn from it nor answer it. */
 		if (memcmp(sha, a->mac, 6) != 0)
@@ -273,7 +293,7 @@ static void arp_input(struct arp *a, uint64_t now, const uint8_t *p, size_t len)
 		resolved(a, e, sha, now);
 		merged = 1;
 	}
-	if (tpa != a->addr) {
+	if (!is_ours(a, tpa)) {
 		if (!merged)
 			drop(a, SYNACK_LINK_DROP_ARP_IGNORED);
 		return;
@@ -285,7 +305,7 @@ static void arp_input(struct arp *a, uint64_t now, const uint8_t *p, size_t len)
 		if (e)
 			resolved(a, e, sha, now);
 	}
-	if (op == ARP_OP_REQUEST && send_arp(a, ARP_OP_REPLY, sha, sha, a->addr, spa) == 0)
+	if (op == ARP_OP_REQUEST && send_arp(a, ARP_OP_REPLY, sha, sha, tpa, spa) == 0)
 		a->stats->arp_replies_out++;
 }
 

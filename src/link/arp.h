@@ -44,10 +44,15 @@ struct arp_config {
 struct arp_entry;
 struct arp_frame;
 
+#define ARP_EXTRA_MAX 15 /* addresses beside the first */
+
 struct arp {
 	struct arp_config cfg;
 	uint8_t mac[6];
 	uint32_t addr;
+	/* Further addresses of the stack it answers for (issue 17 item 1). */
+	uint32_t extra[ARP_EXTRA_MAX];
+	uint32_t nextra;
 	struct synack_link_stats *stats; /* counters live in the link's stats */
 	struct arp_entry *entries;       /* cache_max slots */
 	size_t nentries;
@@ -56,6 +61,10 @@ struct arp {
 	uint32_t *failed; /* cache_max slots: a ring of addresses given up on */
 	size_t failed_head, nfailed;
 };
+
+/* Answers for addr too (and takes a claim on it as a conflict): 0, or
+ * -ENOSPC past ARP_EXTRA_MAX. */
+int arp_add_addr(struct arp *a, uint32_t addr);
 
 /* Returns 0 or -ENOMEM.  stats must outlive the module. */
 int arp_init(struct arp *a, const struct arp_config *cfg, const uint8_t mac[6], uint32_t addr,

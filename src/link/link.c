@@ -46,6 +46,7 @@ struct delayed {
 	uint64_t at, seq;
 	size_t len;
 	uint8_t *data;
+	uint32_t hop; /* outgoing: the next hop to resolve */
 };
 
 /* Datagrams the impairments hold back, a min-heap of struct delayed by
@@ -55,6 +56,8 @@ struct delay_heap {
 	uint64_t next_seq;
 };
 
+#define LINK_EXTRA_MAX ARP_EXTRA_MAX
+
 struct synack_link {
 	int kind;
 	int fd;
@@ -63,6 +66,10 @@ struct synack_link {
 	uint8_t mac[6];
 	struct synack_link_config cfg;
 	uint32_t mask; /* of the prefix, host byte order */
+	/* Further addresses of the stack on this link, with their prefixes
+	 * (synack_link_add_addr). */
+	uint32_t extra[LINK_EXTRA_MAX], extra_mask[LINK_EXTRA_MAX];
+	uint32_t nextra;
 
 	struct arp arp; /* TAP only */
 	int announce;   /* the gratuitous ARP is still to be sent */
@@ -170,7 +177,13 @@ static const struct heap_ops delay_heap_ops = {
     .placed = NULL,
 };
 
-static int delay_push(struct delay_heap *d, uint64_t at, const uint8_t *data, size_t len)
+static uint32_t mask_of(uint32_t prefix_len)
+{
+	return prefix_len >= 32 ? 0xffffffffu : prefix_len ? ~(0xffffffffu >> prefix_len) : 0;
+}
+
+static int delay_push(struct delay_heap *d, uint64_t at, const uint8_t *data, size_t len,
+                      uint32_t hop)
 {
 	if (heap_reserve(&d->h, sizeof(struct delayed), 64, SIZE_MAX) != 0)
 		return -ENOMEM;
@@ -178,7 +191,7 @@ static int delay_push(struct delay_heap *d, uint64_t at, const uint8_t *data, si
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, data, len);
-	struct delayed e = {.at = at, .seq = d->next_seq++, .len = len, .data = copy};
+	struct delayed e = {.at = at, .seq = d->next_seq++, .len = len, .data = copy, .hop = hop};
 	heap_push(&d->h, &e, &delay_heap_ops, NULL);
 	return 0;
 }
@@ -337,7 +350,7 @@ int synack_link_open_fd(struct synack_link **out, int kind, int fd, const char *
 	l->mtu = 1500;
 	l->pcap_flush_at = SYNACK_NEVER;
 	snprintf(l->name, sizeof(l->name), "%s", name ? name : "");
-	l->mask = cfg->prefix_len >= 32 ? 0xffffffffu : ~(0xffffffffu >> cfg->prefix_len);
+	l->mask = mask_of(cfg->prefix_len);
 	static const uint8_t zero[6];
 	if (memcmp(cfg->mac, zero, 6) == 0)
 		derive_mac(cfg->addr, l->mac);
@@ -494,7 +507,35 @@ void synack_link_mac(const struct synack_link *l, uint8_t mac[6])
 
 int synack_link_routes(const struct synack_link *l, uint32_t addr)
 {
-	return l && (addr & l->mask) == (l->cfg.addr & l->mask);
+	if (!l)
+		return 0;
+	if ((addr & l->mask) == (l->cfg.addr & l->mask))
+		return 1;
+	for (uint32_t i = 0; i < l->nextra; i++)
+		if ((addr & l->extra_mask[i]) == (l->extra[i] & l->extra_mask[i]))
+			return 1;
+	return 0;
+}
+
+int synack_link_add_addr(struct synack_link *l, uint32_t addr, uint32_t prefix_len)
+{
+	if (!l || prefix_len > 32 || addr == 0 || addr == 0xffffffffu || (addr >> 28) >= 0xe)
+		return -EINVAL;
+	if (addr == l->cfg.addr)
+		return 0;
+	for (uint32_t i = 0; i < l->nextra; i++)
+		if (l->extra[i] == addr)
+			return 0;
+	if (l->nextra >= LINK_EXTRA_MAX)
+		return -ENOSPC;
+	if (l->kind == SYNACK_LINK_TAP) {
+		int rc = arp_add_addr(&l->arp, addr);
+		if (rc)
+			return rc;
+	}
+	l->extra[l->nextra] = addr;
+	l->extra_mask[l->nextra++] = mask_of(prefix_len);
+	return 0;
 }
 
 int synack_link_set_impairment(struct synack_link *l, const struct synack_sim_path *out,
@@ -593,14 +634,15 @@ static uint32_t ip_dst(const uint8_t *pkt)
 	       pkt[19];
 }
 
-/* A routed datagram, past the impairments, onto the device. */
-static void xmit(struct synack_link *l, uint64_t now, const uint8_t *pkt, size_t len)
+/* A routed datagram, past the impairments, onto the device: with ARP
+ * (TAP), to the MAC of its next hop hop (a gateway, or the destination). */
+static void xmit(struct synack_link *l, uint64_t now, const uint8_t *pkt, size_t len, uint32_t hop)
 {
 	if (l->kind == SYNACK_LINK_TUN) {
 		dev_write(l, now, pkt, len);
 		return;
 	}
-	size_t n = arp_send_ip(&l->arp, now, ip_dst(pkt), pkt, len, l->wbuf, LINK_BUF);
+	size_t n = arp_send_ip(&l->arp, now, hop, pkt, len, l->wbuf, LINK_BUF);
 	if (n)
 		dev_write(l, now, l->wbuf, n);
 	arp_drain(l, now);
@@ -610,14 +652,22 @@ int synack_link_send(struct synack_link *l, uint64_t now, const void *pkt, size_
 {
 	if (!l || !pkt || len < 20 || len > 65535)
 		return -EINVAL;
+	return synack_link_send_to(l, now, pkt, len, ip_dst(pkt));
+}
+
+int synack_link_send_to(struct synack_link *l, uint64_t now, const void *pkt, size_t len,
+                        uint32_t next_hop)
+{
+	if (!l || !pkt || len < 20 || len > 65535)
+		return -EINVAL;
 	const uint8_t *p = pkt;
 	l->stats.datagrams_out++;
-	if (!synack_link_routes(l, ip_dst(p))) {
+	if (!synack_link_routes(l, next_hop)) {
 		l->stats.drops[SYNACK_LINK_DROP_NO_ROUTE]++;
 		return 0;
 	}
 	if (!l->impaired || impair_is_clean(&l->imp_out)) {
-		xmit(l, now, p, len);
+		xmit(l, now, p, len, next_hop);
 		return 0;
 	}
 	/* Corruption flips a bit in place, so the middleware works on a copy. */
@@ -628,8 +678,8 @@ int synack_link_send(struct synack_link *l, uint64_t now, const void *pkt, size_
 		l->stats.drops[SYNACK_LINK_DROP_IMPAIR_LOST]++;
 	for (int k = 0; k < copies; k++) {
 		if (at[k] <= now)
-			xmit(l, now, l->ibuf, len);
-		else if (delay_push(&l->d_out, at[k], l->ibuf, len) != 0)
+			xmit(l, now, l->ibuf, len, next_hop);
+		else if (delay_push(&l->d_out, at[k], l->ibuf, len, next_hop) != 0)
 			l->stats.drops[SYNACK_LINK_DROP_NO_MEMORY]++;
 	}
 	return 0;
@@ -655,7 +705,7 @@ static int deliver(struct synack_link *l, uint64_t now, uint8_t *ip, size_t len,
 			}
 			memcpy(buf, ip, len);
 			handed = 1;
-		} else if (delay_push(&l->d_in, at[k] > now ? at[k] : now, ip, len) != 0) {
+		} else if (delay_push(&l->d_in, at[k] > now ? at[k] : now, ip, len, 0) != 0) {
 			l->stats.drops[SYNACK_LINK_DROP_NO_MEMORY]++;
 		}
 	}
@@ -726,7 +776,7 @@ void synack_link_advance(struct synack_link *l, uint64_t now)
 		return;
 	while (delay_due(&l->d_out) <= now) {
 		struct delayed d = delay_pop(&l->d_out);
-		xmit(l, now, d.data, d.len);
+		xmit(l, now, d.data, d.len, d.hop);
 		free(d.data);
 	}
 	if (l->kind == SYNACK_LINK_TAP) {

@@ -94,16 +94,17 @@ int icmp_send_error(struct net_layer *st, const uint8_t *pkt, size_t len, uint8_
 	if (pkt[9] == WIRE_IPPROTO_ICMP && (total == hdr_len || !icmp_is_query(pkt[hdr_len])))
 		return 0;
 	/* ... a datagram to a broadcast or multicast address (we take only
-	 * our own unicast address, so anything else is one of those or not
+	 * our own unicast addresses, so anything else is one of those or not
 	 * ours at all) ... */
-	if (dst != ENV(st)->cfg.addr)
+	struct addr d = addr_v4(dst), s = addr_v4(src);
+	if (!route_is_ours(st, &d, st->in_lo))
 		return 0;
 	/* ... a fragment other than the first ... */
 	if (wire_get16(pkt + 6) & 0x1fff)
 		return 0;
 	/* ... or a datagram whose source does not name a single host (and
 	 * never to ourselves: the error would come back to us). */
-	if (!is_unicast(src) || src == ENV(st)->cfg.addr)
+	if (!is_unicast(src) || route_is_ours(st, &s, 1))
 		return 0;
 	if (!icmp_ratelimit_allows(st)) {
 		STAT_INC(st, IcmpOutRateLimitGlobal);
@@ -122,7 +123,9 @@ int icmp_send_error(struct net_layer *st, const uint8_t *pkt, size_t len, uint8_
 		quote = total;
 	size_t n = wire_icmp_emit(p->data + WIRE_IP4_HDR_LEN, st->pkt_size - WIRE_IP4_HDR_LEN, type,
 	                          code, rest, pkt, quote);
-	ip4_output(st, ENV(st)->cfg.addr, src, WIRE_IPPROTO_ICMP, p, n, WIRE_ECN_NOT_ECT);
+	/* From the address the datagram was sent to (RFC 1812 4.3.2.4 asks
+	 * routers for their interface's; a host has the one it was sent). */
+	ip4_output(st, dst, src, WIRE_IPPROTO_ICMP, p, n, WIRE_ECN_NOT_ECT);
 	STAT_INC(st, IcmpOutMsgs);
 	if (type == WIRE_ICMP_DEST_UNREACH)
 		STAT_INC(st, IcmpOutDestUnreachs);
@@ -151,8 +154,8 @@ static int echo_reply(struct net_layer *st, const struct wire_ip4 *ip, const str
 	uint32_t data_sum =
 	    wire_csum_fold(wire_csum_add(0, m->data - WIRE_ICMP_HDR_LEN, WIRE_ICMP_HDR_LEN));
 	wire_icmp_emit_hdr(hdr, WIRE_ICMP_ECHO_REPLY, 0, m->rest, data_sum);
-	int reason = ip4_output_frags(st, ENV(st)->cfg.addr, ip->src, WIRE_IPPROTO_ICMP, hdr,
-	                              sizeof(hdr), m->data, m->data_len);
+	int reason = ip4_output_frags(st, ip->dst, ip->src, WIRE_IPPROTO_ICMP, hdr, sizeof(hdr),
+	                              m->data, m->data_len);
 	if (reason != SYNACK_DROP_NONE) {
 		STAT_INC(st, IcmpOutErrors);
 		return reason;
@@ -211,7 +214,8 @@ static int error_arrives(struct net_layer *st, const struct wire_icmp *m, struct
 	struct net_err *e = &up->err;
 
 	/* The quoted datagram must be one of ours. */
-	if (m->quote.src != ENV(st)->cfg.addr)
+	struct addr qsrc = addr_v4(m->quote.src);
+	if (!route_is_ours(st, &qsrc, 1))
 		return SYNACK_DROP_ICMP_NO_CONN;
 	if (m->quote.proto != WIRE_IPPROTO_TCP)
 		return SYNACK_DROP_ICMP_IGNORED;

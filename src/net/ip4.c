@@ -81,6 +81,18 @@ static void count_ecn(struct net_layer *st, uint8_t tos)
 	(*(uint64_t *)(base + off))++;
 }
 
+/* Whether a is one of our addresses (route.h); loopback: 127.0.0.0/8 too.
+ * A stack with one address asks one comparison. */
+static int is_ours(const struct net_layer *st, uint32_t a, int loopback)
+{
+	if (a == ENV(st)->cfg.addr || (loopback && (a >> 24) == 127))
+		return 1;
+	if (st->rt->naddrs == 1)
+		return 0;
+	struct addr x = addr_v4(a);
+	return route_is_ours(st, &x, 0);
+}
+
 int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_up *up)
 {
 	struct wire_ip4 ip;
@@ -94,11 +106,16 @@ int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
 		return ip4_drop(st, reason, NULL);
 	}
 	count_ecn(st, ip.tos);
-	if (ip.dst != ENV(st)->cfg.addr) {
+	/* Any of our addresses; 127.0.0.0/8 only through the loopback queue
+	 * (Linux drops it from a device as a martian). */
+	if (!is_ours(st, ip.dst, st->in_lo)) {
 		STAT_INC(st, IpInAddrErrors);
 		return ip4_drop(st, SYNACK_DROP_IP_NOT_FOR_US, &ip);
 	}
-	if (is_bad_source(ip.src)) {
+	/* ... and our own source address only from ourselves: from the link
+	 * it is a martian (Linux's fib_validate_source), one that would make
+	 * a connection talk to itself. */
+	if (is_bad_source(ip.src) || (!st->in_lo && is_ours(st, ip.src, 1))) {
 		STAT_INC(st, IpInAddrErrors);
 		return ip4_drop(st, SYNACK_DROP_IP_BAD_SRC, &ip);
 	}
@@ -143,12 +160,83 @@ int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
 	return 0;
 }
 
-void ip4_output(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t proto, struct pkt *p,
-                size_t len, uint8_t ecn)
+/* The route to an IPv4 destination: the verdict of route_lookup, and for
+ * ROUTE_VIA and ROUTE_LOCAL the next hop in *hop.  The last answer is kept
+ * (route_table's cache): a connection sends to one peer. */
+static int route_v4(struct net_layer *st, uint32_t dst, uint32_t *hop)
+{
+	struct route_table *t = st->rt;
+	if (t->cache_ok && t->cache_dst == dst) {
+		*hop = t->cache_hop;
+		return t->cache_verdict;
+	}
+	struct addr d = addr_v4(dst), h;
+	int verdict = route_lookup(st, &d, &h, NULL, NULL);
+	if (verdict != ROUTE_VIA && verdict != ROUTE_LOCAL)
+		return verdict;
+	*hop = addr_to_v4(&h);
+	t->cache_dst = dst;
+	t->cache_hop = *hop;
+	t->cache_verdict = (uint8_t)verdict;
+	t->cache_ok = 1;
+	return verdict;
+}
+
+static void no_route(struct net_layer *st, uint32_t src, uint32_t dst)
+{
+	struct addr s = addr_v4(src), d = addr_v4(dst);
+	STAT_INC(st, IpOutNoRoutes);
+	/* A sent datagram: we are the local end. */
+	net_drop(st, SYNACK_DROP_NO_ROUTE, &d, &s);
+}
+
+static void queue(struct net_layer *st, int verdict, struct pkt *p)
+{
+	if (verdict == ROUTE_LOCAL)
+		net_loopback_push(st, p);
+	else
+		net_outbox_push(st, p);
+}
+
+static void emit(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t proto, struct pkt *p,
+                 size_t len, uint8_t ecn)
 {
 	wire_ip4_emit_ecn(p->data, src, dst, proto, ENV(st)->cfg.ttl, st->ip_id++, len, ecn);
 	p->len = (uint16_t)(len + WIRE_IP4_HDR_LEN);
 	STAT_INC(st, IpOutRequests);
+}
+
+/* RFC 1122 3.3.1: the route to dst decides where a datagram goes: the
+ * outbox with its next hop, the loopback queue (ROUTE_LOCAL), or nowhere
+ * (IpOutNoRoutes, no_route). */
+static __attribute__((noinline)) void ip4_output_routed(struct net_layer *st, uint32_t src,
+                                                        uint32_t dst, uint8_t proto, struct pkt *p,
+                                                        size_t len, uint8_t ecn)
+{
+	uint32_t hop;
+	int verdict = route_v4(st, dst, &hop);
+	if (verdict != ROUTE_VIA && verdict != ROUTE_LOCAL) {
+		no_route(st, src, dst);
+		net_pkt_free(st, p);
+		return;
+	}
+	p->hop = hop;
+	emit(st, src, dst, proto, p, len, ecn);
+	queue(st, verdict, p);
+}
+
+void ip4_output(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t proto, struct pkt *p,
+                size_t len, uint8_t ecn)
+{
+	/* Nearly every datagram goes where the last one went, through the
+	 * link: that path costs two comparisons more than no routing. */
+	const struct route_table *t = st->rt;
+	if (!(t->cache_ok && t->cache_dst == dst && t->cache_verdict == ROUTE_VIA)) {
+		ip4_output_routed(st, src, dst, proto, p, len, ecn);
+		return;
+	}
+	p->hop = t->cache_hop;
+	emit(st, src, dst, proto, p, len, ecn);
 	net_outbox_push(st, p);
 }
 
@@ -188,6 +276,12 @@ int ip4_output_frags(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t p
 	 * fragmented again on the way. */
 	size_t per = room & ~(size_t)7;
 	size_t nfrags = (total + per - 1) / per;
+	uint32_t hop;
+	int verdict = route_v4(st, dst, &hop);
+	if (verdict != ROUTE_VIA && verdict != ROUTE_LOCAL) {
+		no_route(st, src, dst);
+		return SYNACK_DROP_NO_ROUTE;
+	}
 	/* The datagram leaves whole or not at all: a fragment lost to a full
 	 * outbox or to memory would make the others useless to the receiver
 	 * (they would wait out its reassembly timer), so every fragment is
@@ -215,6 +309,7 @@ int ip4_output_frags(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t p
 		copy_span(p->data + WIRE_IP4_HDR_LEN, off, n, head, head_len, body);
 		wire_ip4_emit_frag(p->data, src, dst, proto, ENV(st)->cfg.ttl, id, n, frag);
 		p->len = (uint16_t)(n + WIRE_IP4_HDR_LEN);
+		p->hop = hop;
 		*link = p;
 		link = &p->next;
 	}
@@ -222,7 +317,7 @@ int ip4_output_frags(struct net_layer *st, uint32_t src, uint32_t dst, uint8_t p
 	while (first) {
 		p = first->next;
 		STAT_INC(st, IpFragCreates);
-		net_outbox_push(st, first);
+		queue(st, verdict, first);
 		first = p;
 	}
 	STAT_INC(st, IpFragOKs);

@@ -7,12 +7,13 @@
 
 #include "net/net.h"
 
-void net_layer_init(struct net_layer *n)
+int net_layer_init(struct net_layer *n)
 {
 	n->pkt_size = ENV(n)->cfg.mtu;
 	/* The ICMP error bucket starts full. */
 	n->icmp_credit_us =
 	    (uint64_t)ENV(n)->cfg.icmp_ratelimit_burst * ENV(n)->cfg.icmp_ratelimit_ms * 1000u;
+	return route_init(n);
 }
 
 static void pkt_list_free(struct pkt *p)
@@ -28,14 +29,17 @@ void net_layer_fini(struct net_layer *n)
 {
 	pkt_list_free(n->out_head);
 	pkt_list_free(n->pkt_free);
-	n->out_head = n->out_tail = n->pkt_free = NULL;
-	n->out_len = n->pkt_free_len = 0;
+	pkt_list_free(n->lo_head);
+	n->out_head = n->out_tail = n->pkt_free = n->lo_head = n->lo_tail = NULL;
+	n->out_len = n->pkt_free_len = n->lo_len = 0;
 	reasm4_fini(n);
+	route_fini(n);
 }
 
 uint64_t net_memory(const struct net_layer *n)
 {
-	return (uint64_t)(n->out_len + n->pkt_free_len) * (sizeof(struct pkt) + n->pkt_size) +
+	return (uint64_t)(n->out_len + n->pkt_free_len + n->lo_len) *
+	           (sizeof(struct pkt) + n->pkt_size) +
 	       reasm4_memory(n);
 }
 
@@ -64,4 +68,21 @@ void net_outbox_push(struct net_layer *n, struct pkt *p)
 		n->out_head = p;
 	n->out_tail = p;
 	n->out_len++;
+}
+
+void net_loopback_push(struct net_layer *n, struct pkt *p)
+{
+	if (n->lo_len >= ENV(n)->cfg.outbox_max) {
+		STAT_INC(n, IpOutDiscards);
+		env_count_drop(ENV(n), SYNACK_DROP_OUTBOX_FULL);
+		net_pkt_free(n, p);
+		return;
+	}
+	p->next = NULL;
+	if (n->lo_tail)
+		n->lo_tail->next = p;
+	else
+		n->lo_head = p;
+	n->lo_tail = p;
+	n->lo_len++;
 }

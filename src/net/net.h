@@ -21,12 +21,17 @@
 #include "core/env.h"
 #include "core/hash.h"
 #include "net/reasm4.h"
+#include "net/route.h"
 #include "wire/wire.h"
 
 /* One queued outgoing datagram. */
 struct pkt {
 	struct pkt *next;
 	uint16_t len;
+	/* The next hop (route.h): a gateway, or the destination.  IPv4 for
+	 * now, in what was padding: a whole struct addr would grow every
+	 * queued datagram by 16 bytes; IPv6 will keep its own. */
+	uint32_t hop;
 	uint8_t data[]; /* net_layer.pkt_size bytes */
 };
 
@@ -50,11 +55,19 @@ struct net_layer {
 	/* IPv4 reassembly (reasm4.h), allocated with the first fragment: a
 	 * stack that never sees one pays a pointer. */
 	struct reasm4 *reasm;
+	/* Addresses and routes (route.h), and the loopback queue: datagrams
+	 * to our own addresses, delivered back into our input by the stack
+	 * (net_loopback_pop); in_lo is set while one is. */
+	struct route_table *rt;
+	struct pkt *lo_head, *lo_tail;
+	uint32_t lo_len;
+	uint8_t in_lo;
 };
 _Static_assert(offsetof(struct net_layer, env) == 0, "a layer begins with the one below (env.h)");
 
-/* Sets up the layer for a checked configuration (env.cfg already set). */
-void net_layer_init(struct net_layer *n);
+/* Sets up the layer for a checked configuration (env.cfg already set):
+ * 0 or -ENOMEM. */
+int net_layer_init(struct net_layer *n);
 /* Frees the queued and pooled datagrams and the fragments held. */
 void net_layer_fini(struct net_layer *n);
 /* Bytes the layer holds: datagrams queued and pooled, fragments held for
@@ -106,10 +119,27 @@ static inline void net_pkt_free(struct net_layer *n, struct pkt *p)
 /* Queues a finished datagram for the caller; past outbox_max it is dropped
  * (IpOutDiscards, SYNACK_DROP_OUTBOX_FULL). */
 void net_outbox_push(struct net_layer *n, struct pkt *p);
+/* Queues a datagram for our own input (the loopback path of route.h);
+ * past outbox_max it is dropped as the outbox's are. */
+void net_loopback_push(struct net_layer *n, struct pkt *p);
+/* Takes the oldest looped-back datagram (NULL when none); the caller hands
+ * it to the input and frees it with net_pkt_free. */
+static inline struct pkt *net_loopback_pop(struct net_layer *n)
+{
+	struct pkt *p = n->lo_head;
+	if (p) {
+		n->lo_head = p->next;
+		if (!n->lo_head)
+			n->lo_tail = NULL;
+		n->lo_len--;
+	}
+	return p;
+}
 /* Takes the oldest queued datagram: its length, 0 when none is queued, or
- * -EMSGSIZE when buf (cap bytes) cannot hold it.  Inline: the caller
+ * -EMSGSIZE when buf (cap bytes) cannot hold it; *hop (when not NULL) its
+ * next hop.  Inline: the caller
  * drains every datagram through it. */
-static inline ssize_t net_outbox_pop(struct net_layer *n, void *buf, size_t cap)
+static inline ssize_t net_outbox_pop(struct net_layer *n, void *buf, size_t cap, struct addr *hop)
 {
 	struct pkt *p = n->out_head;
 	size_t len;
@@ -119,6 +149,8 @@ static inline ssize_t net_outbox_pop(struct net_layer *n, void *buf, size_t cap)
 		return -EMSGSIZE;
 	len = p->len;
 	memcpy(buf, p->data, len);
+	if (hop)
+		*hop = addr_v4(p->hop);
 	n->out_head = p->next;
 	if (!n->out_head)
 		n->out_tail = NULL;

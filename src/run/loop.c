@@ -175,8 +175,10 @@ void synack_run_flush(struct synack_run *r)
 {
 	uint64_t now = synack_run_now(r);
 	ssize_t n;
-	while ((n = synack_output(r->st, r->buf, RUN_BUF)) > 0)
-		synack_link_send(r->link, now, r->buf, (size_t)n);
+	struct synack_endpoint hop;
+	/* Each datagram to its next hop, which the stack's routes chose. */
+	while ((n = synack_output_via(r->st, r->buf, RUN_BUF, &hop)) > 0)
+		synack_link_send_to(r->link, now, r->buf, (size_t)n, hop.addr);
 }
 
 int synack_run_add_fd(struct synack_run *r, int fd, uint32_t events, synack_run_fd_fn fn, void *ctx)
@@ -472,7 +474,15 @@ int synack_run_connect(struct synack_run *r, const struct synack_endpoint *peer,
 {
 	if (!r || !peer)
 		return -EINVAL;
-	if (!synack_link_routes(r->link, peer->addr))
+	/* The stack's routes decide (its own addresses stay inside it); a
+	 * next hop must also be on the link. */
+	struct synack_route route;
+	int rc = synack_route_get(r->st, peer, &route);
+	if (rc)
+		return rc;
+	if (route.kind &&
+	    !synack_link_routes(r->link,
+	                        route.kind == SYNACK_ROUTE_GATEWAY ? route.via.addr : peer->addr))
 		return -ENETUNREACH;
 	uint64_t deadline = deadline_of(r, timeout_ms);
 	/* Socket calls act at the time the stack last saw; bring it to now. */
@@ -480,7 +490,7 @@ int synack_run_connect(struct synack_run *r, const struct synack_endpoint *peer,
 	int s = synack_socket(r->st);
 	if (s < 0)
 		return s;
-	int rc = synack_connect(r->st, s, peer);
+	rc = synack_connect(r->st, s, peer);
 	if (rc != -EINPROGRESS && rc != 0) {
 		synack_close(r->st, s);
 		return rc;
@@ -508,7 +518,9 @@ int synack_run_listen(struct synack_run *r, uint16_t port, int backlog)
 	int s = synack_socket(r->st);
 	if (s < 0)
 		return s;
-	struct synack_endpoint local = {.addr = synack_stack_addr(r->st), .port = port};
+	/* Every address of the stack (synack_addr_add), as a server bound
+	 * to INADDR_ANY. */
+	struct synack_endpoint local = {.addr = 0, .port = port};
 	int rc = synack_bind(r->st, s, &local);
 	if (!rc)
 		rc = synack_listen(r->st, s, backlog);

@@ -316,8 +316,17 @@ static int endpoint_addr(const struct synack_endpoint *e, struct addr *out)
 
 static int is_local_addr(const struct sock_layer *st, const struct addr *a)
 {
+	/* Any of the stack's addresses, and 127.0.0.0/8 as Linux's lo. */
+	return addr_is_any(a) || route_is_ours(&st->tcp.net, a, 1);
+}
+
+/* The address a socket's connection or listener is keyed by: the one it
+ * was bound to or chose, else the unspecified one (a listener then takes
+ * segments to every address of ours). */
+static struct addr sock_laddr(const struct sock_layer *st, const struct sock *so)
+{
 	struct addr ours = local_addr(st);
-	return addr_is_any(a) || addr_eq(a, &ours);
+	return addr_is_any(&so->laddr) ? addr_any_like(&ours) : so->laddr;
 }
 
 /* ------------------------------------------------------------------ */
@@ -434,6 +443,7 @@ int synack_bind(struct synack_stack *stack, int s, const struct synack_endpoint 
 	if (local->port != 0 && port_taken(st, so, local->port))
 		return -EADDRINUSE;
 	so->lport = local->port;
+	so->laddr = laddr;
 	so->named = 1;
 	/* Port 0: an ephemeral port is chosen at listen/connect. */
 	if (local->port != 0) {
@@ -461,7 +471,7 @@ static int pick_port(struct sock_layer *st, struct sock *so, const struct addr *
 		if (port_taken(st, so, port))
 			continue;
 		if (raddr) {
-			struct tuple t = {local_addr(st), *raddr, port, rport};
+			struct tuple t = {so->laddr, *raddr, port, rport};
 			if (tcp_conn_exists(&st->tcp, &t))
 				continue;
 		} else {
@@ -504,7 +514,7 @@ int synack_listen(struct synack_stack *stack, int s, int backlog)
 	if (!so->bound && (err = pick_port(st, so, NULL, 0)) != 0)
 		return err;
 	struct addr ours = local_addr(st);
-	struct tuple t = {ours, addr_any_like(&ours), so->lport, 0};
+	struct tuple t = {sock_laddr(st, so), addr_any_like(&ours), so->lport, 0};
 	if (tcp_listener_exists(&st->tcp, &t))
 		return -EADDRINUSE;
 	struct tcp_user_cfg cfg = user_cfg(so);
@@ -536,7 +546,8 @@ int synack_accept(struct synack_stack *stack, int s, struct synack_endpoint *pee
 	struct tcp_user_cfg cfg = tcp_user_cfg_of(c);
 	ns->tcb = c;
 	ns->connecting = 1;
-	ns->named = 1; /* t->laddr: the stack's address, the only one it accepts */
+	ns->named = 1; /* t->laddr: the address of ours the SYN came to */
+	ns->laddr = t->laddr;
 	ns->lport = t->lport;
 	/* The socket-level options an accepted socket inherits, as Linux's
 	 * clone of the listener does (sk_clone_lock copies the whole socket):
@@ -592,25 +603,35 @@ int synack_connect(struct synack_stack *stack, int s, const struct synack_endpoi
 	/* RFC 1122 4.2.3.10: an OPEN to a broadcast or multicast address is
 	 * an error.  Linux's tcp_v4_connect refuses a route flagged broadcast
 	 * or multicast with -ENETUNREACH, after the socket's own state was
-	 * checked; so do we.  The stack knows no prefix, so the limited
-	 * broadcast is the only broadcast it can tell: a directed (subnet)
-	 * broadcast looks like any unicast address. */
-	if (peer->addr == 0xffffffffu || (peer->addr >> 28) == 0xe)
+	 * checked, and so one with no route at all; so do we.  A connected
+	 * prefix's directed broadcast is one too (route.h).  The source is
+	 * the one bound, else the route's (RFC 1122 3.3.4.3). */
+	struct addr hop, src, bound = so->laddr;
+	int route = route_lookup(&st->tcp.net, &raddr, &hop, &src, NULL);
+	if (route != ROUTE_VIA && route != ROUTE_LOCAL)
 		return -ENETUNREACH;
+	if (!addr_is_any(&so->laddr))
+		src = so->laddr;
+	so->laddr = src; /* pick_port's 4-tuple */
+	struct tuple t = {src, raddr, so->lport, peer->port};
 	if (!so->bound && (err = pick_port(st, so, &raddr, peer->port)) != 0)
-		return err;
-	struct tuple t = {local_addr(st), raddr, so->lport, peer->port};
+		goto fail;
+	t.lport = so->lport;
+	err = -EADDRINUSE;
 	if (tcp_conn_exists(&st->tcp, &t))
-		return -EADDRINUSE;
+		goto fail;
 	struct tcp_user_cfg cfg = user_cfg(so);
 	err = tcp_open_active(&st->tcp, s, &t, &cfg, &tcb);
 	if (err)
-		return err;
+		goto fail;
 	so->tcb = tcb;
 	so->connecting = 1;
 	so->raddr = raddr;
 	so->rport = peer->port;
 	return -EINPROGRESS;
+fail:
+	so->laddr = bound;
+	return err;
 }
 
 /* The error to report once, then clear (like SO_ERROR on a socket call). */
@@ -742,6 +763,10 @@ int synack_getsockname(struct synack_stack *stack, int s, struct synack_endpoint
 	if (!local)
 		return -EINVAL;
 	struct addr ours = local_addr(st), any = addr_any_like(&ours);
+	/* A socket named without an address of its own shows the stack's
+	 * first, as it always has. */
+	if (so->named && !addr_is_any(&so->laddr))
+		ours = so->laddr;
 	*local = endpoint(so->named ? &ours : &any, so->lport);
 	return 0;
 }
@@ -1015,6 +1040,8 @@ int synack_tcp_info(struct synack_stack *stack, int s, struct synack_tcp_info *i
 	}
 	/* The connection may live on as a TIME_WAIT record. */
 	struct addr ours = local_addr(st);
+	if (!addr_is_any(&so->laddr))
+		ours = so->laddr;
 	struct tuple k = {so->named ? ours : addr_any_like(&ours), so->raddr, so->lport, so->rport};
 	tcp_status_gone(&st->tcp, so->connecting ? &k : NULL, info);
 	info->recv_queue = so->rcv_left ? so->rcv_left->len : 0;

@@ -27,6 +27,10 @@ struct sock {
 	 * connect or accept; 0 before); ports and the peer's address here. */
 	uint16_t lport, rport;
 	struct addr raddr;
+	/* The local address bind() named or connect() chose (route.h's
+	 * source selection); unspecified (all zero, or 0.0.0.0) for all of
+	 * the stack's addresses. */
+	struct addr laddr;
 	struct tcp_opts opts; /* given to the connection when it exists */
 	/* Unread data kept after the connection ended (allocated then, and only
 	 * if there is some; freed once read). */

@@ -85,6 +85,10 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->reordering = 3;
 	cfg->recovery = 1;
 	cfg->frto = 2;
+	/* Routing (issue 17 items 1 and 4). */
+	cfg->prefix_len = 0;
+	cfg->max_addrs = 16;
+	cfg->max_routes = 64;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -219,6 +223,15 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(cfg->recovery <= 1, "recovery: %u is not 0 or 1 (bit 1: RACK-TLP)",
 	              cfg->recovery);
 	CHECK_SETTING(cfg->frto <= 2, "frto: %u is not 0 (off), 1 or 2 (F-RTO)", cfg->frto);
+	/* Routing (issue 17 items 1 and 4). */
+	CHECK_SETTING(cfg->prefix_len <= 32,
+	              "prefix_len: %u is above 32 (0: every destination is on-link)",
+	              cfg->prefix_len);
+	CHECK_SETTING(cfg->max_addrs >= 1 && cfg->max_addrs <= 256,
+	              "max_addrs: %u is outside 1..256", cfg->max_addrs);
+	CHECK_SETTING(cfg->max_routes >= 1 && cfg->max_routes <= 4096,
+	              "max_routes: %u is outside 1..4096 (addr's own route is one)",
+	              cfg->max_routes);
 	return 0;
 }
 
@@ -247,11 +260,17 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 	siphash_derive_key(cfg->secret, 'p', sl->key_port);
 	siphash_derive_key(cfg->secret, 'h', tl->key_hash);
 	siphash_derive_key(cfg->secret, 'c', tl->key_cookie);
-	net_layer_init(&tl->net);
-	if (tcp_layer_init(tl) != 0)
+	if (net_layer_init(&tl->net) != 0) {
+		net_layer_fini(&tl->net);
 		goto nomem_free;
+	}
+	if (tcp_layer_init(tl) != 0) {
+		net_layer_fini(&tl->net);
+		goto nomem_free;
+	}
 	if (sock_layer_init(sl) != 0) {
 		tcp_layer_fini(tl);
+		net_layer_fini(&tl->net);
 		goto nomem_free;
 	}
 	if (cfg->trace_capacity) {
@@ -259,6 +278,7 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 		if (!env->trace) {
 			sock_layer_fini(sl);
 			tcp_layer_fini(tl);
+			net_layer_fini(&tl->net);
 			goto nomem_free;
 		}
 	}
@@ -347,6 +367,23 @@ int synack_unreachable(struct synack_stack *st, uint64_t now, const struct synac
 	return n > INT_MAX ? INT_MAX : (int)n;
 }
 
+/* Datagrams to our own addresses come back in here, as Linux's lo hands
+ * them to the receive path: those queued and the answers they draw, at
+ * most LOOPBACK_BUDGET per call so that two ends in one stack cannot hold
+ * the caller forever (synack_next_deadline asks for another call). */
+#define LOOPBACK_BUDGET 256
+static void loopback(struct synack_stack *st)
+{
+	struct net_layer *n = &st->sock.tcp.net;
+	struct pkt *p;
+	for (int i = 0; i < LOOPBACK_BUDGET && (p = net_loopback_pop(n)) != NULL; i++) {
+		n->in_lo = 1;
+		(void)synack_input(st, ENV(st)->now, p->data, p->len);
+		n->in_lo = 0;
+		net_pkt_free(n, p);
+	}
+}
+
 void synack_advance(struct synack_stack *st, uint64_t now)
 {
 	if (!st)
@@ -357,12 +394,16 @@ void synack_advance(struct synack_stack *st, uint64_t now)
 	 * datagrams that never reached TCP). */
 	net_advance(&st->sock.tcp.net);
 	tcp_advance(&st->sock.tcp);
+	if (st->sock.tcp.net.lo_head)
+		loopback(st);
 }
 
 uint64_t synack_next_deadline(const struct synack_stack *st)
 {
 	if (!st)
 		return SYNACK_NEVER;
+	if (st->sock.tcp.net.lo_head)
+		return ENV(st)->now; /* looped-back datagrams wait (loopback) */
 	/* A stack that never saw a fragment asks TCP alone (and the call
 	 * stays a tail call: the simulator asks on every step). */
 	if (!st->sock.tcp.net.reasm)
@@ -384,7 +425,21 @@ ssize_t synack_output(struct synack_stack *st, void *buf, size_t cap)
 {
 	if (!st)
 		return -EINVAL;
-	return net_outbox_pop(&st->sock.tcp.net, buf, cap);
+	return net_outbox_pop(&st->sock.tcp.net, buf, cap, NULL);
+}
+
+ssize_t synack_output_via(struct synack_stack *st, void *buf, size_t cap,
+                          struct synack_endpoint *next_hop)
+{
+	if (!st)
+		return -EINVAL;
+	struct addr hop;
+	ssize_t n = net_outbox_pop(&st->sock.tcp.net, buf, cap, &hop);
+	if (n > 0 && next_hop) {
+		memset(next_hop, 0, sizeof(*next_hop));
+		env_endpoint_zeroed(next_hop, &hop, 0);
+	}
+	return n;
 }
 
 size_t synack_output_pending(const struct synack_stack *st)
@@ -430,12 +485,14 @@ void synack_memory(const struct synack_stack *st, struct synack_mem *out)
 	if (!st)
 		return;
 	/* Each layer counts what it holds; the stack adds itself, the trace
-	 * ring and the network layer's datagrams: waiting in (or pooled for)
-	 * the outbox, and fragments held for reassembly. */
+	 * ring, the addresses and routes, and the network layer's datagrams: waiting in (or pooled
+	 * for) the outbox, and fragments held for reassembly. */
 	tcp_memory(&st->sock.tcp, out);
 	sock_memory(&st->sock, out);
 	out->packets = net_memory(&st->sock.tcp.net);
-	out->other += sizeof(*st) + (uint64_t)ENV(st)->cfg.trace_capacity * sizeof(*ENV(st)->trace);
+	out->other += sizeof(*st) +
+	              (uint64_t)ENV(st)->cfg.trace_capacity * sizeof(*ENV(st)->trace) +
+	              route_memory(&st->sock.tcp.net);
 	out->total = out->tcbs + out->time_wait + out->syn_pending + out->buffers + out->other +
 	             out->sockets + out->packets + out->cached;
 }

@@ -873,8 +873,9 @@ struct net_err;
  * the error was dropped for. */
 int tcp_net_error(struct tcp_layer *st, const struct net_err *e);
 /* A link cannot reach raddr (its neighbour resolution failed): every
- * connection to it takes err (a negative errno) as for an ICMP host
- * unreachable.  Returns the number of connections to raddr. */
+ * connection to it, or routed through it (a gateway), takes err (a
+ * negative errno) as for an ICMP host unreachable.  Returns the number of
+ * those connections. */
 size_t tcp_unreachable(struct tcp_layer *st, const struct addr *raddr, int err);
 /* What a connection that timed out reports: its soft error, else -ETIMEDOUT. */
 int tcp_timeout_error(const struct tcb *tcb);

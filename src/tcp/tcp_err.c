@@ -25,7 +25,8 @@
  * kind of struct net_err: it names an address, not one connection and a
  * quoted sequence number, and it comes from our own link, not from the
  * network, so there is nothing for RFC 5927's check to guard against.  Each
- * connection to that address is then treated as for an ICMP host
+ * connection to that address (or routed through it, when it is a
+ * gateway) is then treated as for an ICMP host
  * unreachable, which is what Linux turns a failed neighbour into
  * (arp_error_report -> icmp_send), by the same function dest_unreachable.
  */
@@ -134,17 +135,28 @@ int tcp_net_error(struct tcp_layer *st, const struct net_err *e)
 }
 
 struct unreachable_walk {
+	const struct net_layer *net;
 	const struct addr *raddr;
 	int err;
 	size_t n;
 };
+
+/* Whether a connection to raddr waits on the neighbour hop: raddr itself,
+ * or the gateway its route goes through (route.h). */
+static int goes_through(const struct net_layer *net, const struct addr *raddr,
+                        const struct addr *hop)
+{
+	struct addr h;
+	return addr_eq(raddr, hop) ||
+	       (route_lookup(net, raddr, &h, NULL, NULL) == ROUTE_VIA && addr_eq(&h, hop));
+}
 
 static void unreachable_conn(void *ctx, struct hnode *n)
 {
 	struct unreachable_walk *w = ctx;
 	struct conn_head *h = container_of(n, struct conn_head, node);
 	/* TIME_WAIT records have nothing in flight and nobody waiting. */
-	if (h->node.kind != CONN_TCB || !addr_eq(&n->key.raddr, w->raddr))
+	if (h->node.kind != CONN_TCB || !goes_through(w->net, &n->key.raddr, w->raddr))
 		return;
 	w->n++;
 	/* May free the TCB: htable_foreach allows removing the node it
@@ -157,7 +169,7 @@ size_t tcp_unreachable(struct tcp_layer *st, const struct addr *raddr, int err)
 	/* A walk over every connection: a link gives up on an address at most
 	 * once per resolution (about 3 s), so this is rare, and it spares
 	 * every connection an index by remote address. */
-	struct unreachable_walk w = {raddr, err, 0};
+	struct unreachable_walk w = {&st->net, raddr, err, 0};
 	htable_foreach(&st->conns, unreachable_conn, &w);
 	return w.n;
 }

@@ -92,7 +92,7 @@ done
 
 # Stack settings: --set NAME=VALUE and the named flags (issue 17, item 6).
 usage_error serve "${good[@]}" --app http --set foo=1
-says "^synack serve: --set: unknown setting 'foo' \(the settings are: mtu, ttl, time_wait_ms, .*, ipfrag_max_frags, hystart, window_scaling, timestamps, rmem_min, rmem_max, wmem_min, wmem_max, ecn, ecn_fallback, sack, dsack, reordering, recovery, frto\)$"
+says "^synack serve: --set: unknown setting 'foo' \(the settings are: mtu, ttl, time_wait_ms, .*, ipfrag_max_frags, hystart, window_scaling, timestamps, rmem_min, rmem_max, wmem_min, wmem_max, ecn, ecn_fallback, sack, dsack, reordering, recovery, frto, prefix_len, max_addrs, max_routes\)$"
 usage_error serve "${good[@]}" --app http --set time_wait_ms=0
 says '^synack serve: time_wait_ms: 0 is outside 1\.\.3600000$'
 usage_error serve "${good[@]}" --app http --set time_wait_ms=5x
@@ -198,6 +198,43 @@ usage_error connect "${good[@]}" 10.7.0.1:80 --send "$tmp/missing-file"
 usage_error connect "${good[@]}" 10.7.0.1:80 --output "$tmp/no/such/dir/out"
 usage_error connect --dev "tap/0" --tap --addr 10.7.0.2/24 10.7.0.1:80
 usage_error connect --dev tap0 --tun --addr 10.7.0.2/40 10.7.0.1:80
+
+# Addresses and routes (issue 17 item 1): refused before the device is
+# touched, each with its reason.
+usage_error connect "${good[@]}" 192.168.1.1:80                 # no route
+says '^synack connect: 192\.168\.1\.1: no route to it \(network unreachable\): it is off the prefix of --addr 10\.7\.0\.2/24 and no --gw or --route covers it$'
+usage_error connect "${good[@]}" 10.7.0.255:80                  # the prefix's broadcast
+says 'a broadcast or multicast address'
+usage_error connect "${good[@]}" 224.0.0.1:80
+says 'a broadcast or multicast address'
+usage_error connect "${good[@]}" 192.168.1.1:80 --gw 10.8.0.1   # gateway off-link
+says '^synack connect: --gw 10\.8\.0\.1: the gateway 10\.8\.0\.1 is not on the prefix of any --addr \(a gateway must be on-link\)$'
+usage_error serve "${good[@]}" --app http --route 192.168.0.0/16 via 10.9.0.1
+says 'the gateway 10\.9\.0\.1 is not on the prefix of any --addr'
+usage_error serve "${good[@]}" --app http --gw 300.1.1.1
+says "'300\.1\.1\.1' is not a gateway's IPv4 address"
+usage_error serve "${good[@]}" --app http --gw 224.0.0.1
+usage_error serve "${good[@]}" --app http --gw
+usage_error serve "${good[@]}" --app http --route 192.168.0.1/16 via 10.7.0.1
+says 'not a destination prefix \(A\.B\.C\.D/NN with the host bits zero, or default\)'
+usage_error serve "${good[@]}" --app http --route 192.168.0.0/33
+usage_error serve "${good[@]}" --app http --route default via
+says 'needs the gateway'
+usage_error serve "${good[@]}" --app http --gw 10.7.0.1 --route default via 10.7.0.3
+says 'a route to default was given twice'
+usage_error serve "${good[@]}" --app http --addr 10.7.0.2/24
+says '^synack serve: --addr 10\.7\.0\.2/24: given twice$'
+usage_error serve "${good[@]}" --app http --addr 127.0.0.2/8
+usage_error serve "${good[@]}" --app http --addr 10.9.0.2/40
+usage_error serve "${good[@]}" --app http --set prefix_len=33
+says '^synack serve: prefix_len: 33 is above 32'
+usage_error serve "${good[@]}" --app http --set max_routes=0
+says '^synack serve: max_routes: 0 is outside 1\.\.4096'
+# ... and what is good gets past them to the missing device.
+"$synack" connect --dev synackmissing0 --tap --addr 10.7.0.2/24 --addr 10.9.0.2/16 \
+	--gw 10.7.0.1 --route 192.168.0.0/16 via 10.9.0.1 192.168.1.1:80 >"$tmp/out" 2>"$tmp/err"
+if [ $? = 2 ] && grep -q "device 'synackmissing0' does not exist" "$tmp/err"; then ok; else bad "routes that hold: $(cat "$tmp/err")"; fi
+if "$synack" connect --help | grep -q -- "--route PREFIX" && "$synack" serve --help | grep -q -- "--gw ADDR"; then ok; else bad "--help lacks --gw/--route"; fi
 
 # After the device is open: an unwritable capture file is still bad usage,
 # and the device synack created is gone afterwards.  Only as root, only in

@@ -55,12 +55,17 @@ static void config_invalid_ratelimit_bounds(void)
 
 /*
  * fuzz_stack: a socket connected to itself, whose SYN reached it with a
- * changed sequence number, disagrees with itself about the sequence
- * numbers: every ACK it sends is out of its own window and was answered
- * with another ACK, forever, at no cost in time.  Now an unacceptable pure
- * ACK is answered once per invalid_ratelimit_ms and the loop stops.
+ * changed sequence number, disagreed with itself about the sequence
+ * numbers: every ACK it sent was out of its own window and was answered
+ * with another ACK, forever, at no cost in time.  An unacceptable pure ACK
+ * is now answered once per invalid_ratelimit_ms (the script below).  And
+ * since routing (issue 17 item 4) the SYN of a socket connected to itself
+ * never leaves the stack: it comes back through the loopback queue, a
+ * simultaneous open with itself as on Linux, which ends ESTABLISHED and
+ * closes in a bounded number of steps; a copy of it from the link (what
+ * fuzz_stack sent) is a martian, dropped (test_route).
  */
-static void established_out_of_window_pure_ack_loop_stops(void)
+static void self_connect_stays_inside_and_settles(void)
 {
 	struct synack_config c;
 	t_config(&c);
@@ -70,30 +75,28 @@ static void established_out_of_window_pure_ack_loop_stops(void)
 	struct synack_endpoint self = {.addr = T_US_ADDR, .port = 5000};
 	CHECK_EQ(synack_bind(st, s, &self), 0);
 	CHECK_EQ(synack_connect(st, s, &self), -EINPROGRESS);
-	uint8_t pkt[2048];
-	ssize_t n = synack_output(st, pkt, sizeof pkt);
-	CHECK(n >= 40);
-	/* The SYN comes back 46 bytes later in sequence space. */
-	uint32_t seq =
-	    (uint32_t)pkt[24] << 24 | (uint32_t)pkt[25] << 16 | (uint32_t)pkt[26] << 8 | pkt[27];
-	seq += 46;
-	pkt[24] = (uint8_t)(seq >> 24);
-	pkt[25] = (uint8_t)(seq >> 16);
-	pkt[26] = (uint8_t)(seq >> 8);
-	pkt[27] = (uint8_t)seq;
-	t_fix_tcp_csum(pkt, (size_t)n);
-	CHECK_EQ(synack_input(st, 0, pkt, (size_t)n), 0);
-	synack_close(st, s);
-	/* Everything it sends goes back to it, with no time passing. */
+	CHECK_EQ(synack_output_pending(st), 0);
 	int steps = 0;
-	while ((n = synack_output(st, pkt, sizeof pkt)) > 0 && steps < 1000) {
-		synack_input(st, 0, pkt, (size_t)n);
+	while (synack_next_deadline(st) == 0 && steps < 1000) {
+		synack_advance(st, 0);
 		steps++;
 	}
 	CHECK(steps < 20);
+	struct synack_tcp_info info;
+	CHECK_EQ(synack_tcp_info(st, s, &info), 0);
+	CHECK_EQ(info.state, SYNACK_ESTABLISHED);
+	CHECK_EQ(synack_send(st, s, "x", 1), 1);
+	synack_close(st, s);
+	/* Everything it sends goes back to it, with no time passing. */
+	while (synack_next_deadline(st) == 0 && steps < 1000) {
+		synack_advance(st, 0);
+		steps++;
+	}
+	CHECK(steps < 40);
+	CHECK_EQ(synack_output_pending(st), 0);
 	struct synack_stats stats;
 	synack_stats(st, &stats);
-	CHECK(stats.AckSkippedSeq >= 1);
+	CHECK_EQ_U64(stats.conns_live, 0);
 	synack_stack_free(st);
 }
 
@@ -125,7 +128,7 @@ int main(void)
 {
 	RUN(syn_received_active_close_then_timeout_retransmits);
 	RUN(config_invalid_ratelimit_bounds);
-	RUN(established_out_of_window_pure_ack_loop_stops);
+	RUN(self_connect_stays_inside_and_settles);
 	RUN(established_out_of_window_pure_ack_answered_once_per_limit);
 	return check_summary("test_fuzz_regress");
 }
