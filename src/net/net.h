@@ -68,7 +68,8 @@ _Static_assert(offsetof(struct net_layer, env) == 0, "a layer begins with the on
 /* Sets up the layer for a checked configuration (env.cfg already set):
  * 0 or -ENOMEM. */
 int net_layer_init(struct net_layer *n);
-/* Frees the queued and pooled datagrams and the fragments held. */
+/* Frees the queued (outbox and loopback) and pooled datagrams, the
+ * fragments held and the routing table. */
 void net_layer_fini(struct net_layer *n);
 /* Bytes the layer holds: datagrams queued and pooled, fragments held for
  * reassembly and the last datagram put together. */
@@ -136,9 +137,8 @@ static inline struct pkt *net_loopback_pop(struct net_layer *n)
 	return p;
 }
 /* Takes the oldest queued datagram: its length, 0 when none is queued, or
- * -EMSGSIZE when buf (cap bytes) cannot hold it; *hop (when not NULL) its
- * next hop.  Inline: the caller
- * drains every datagram through it. */
+ * -EMSGSIZE when buf (cap bytes) cannot hold it; *hop (when not NULL) gets
+ * its next hop.  Inline: the caller drains every datagram through it. */
 static inline ssize_t net_outbox_pop(struct net_layer *n, void *buf, size_t cap, struct addr *hop)
 {
 	struct pkt *p = n->out_head;
