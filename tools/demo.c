@@ -345,6 +345,23 @@ static int write_pictures(struct demo *d)
 	return html_pictures(&p, d->o->svg, d->o->html, d->res->error, sizeof(d->res->error));
 }
 
+int demo_output(struct demo *d, FILE *out)
+{
+	if (out) {
+		if (d->o->json) {
+			render_json(out, &d->log);
+			json_summary(d, out);
+		} else {
+			struct render_ladder_info info = {d->sc->info.name, d->sc->info.description,
+			                                  d->o->seed, d->ep[DEMO_CLIENT],
+			                                  d->ep[DEMO_SERVER]};
+			render_ladder(out, &d->log, &info);
+			ladder_summary(d, out);
+		}
+	}
+	return write_pictures(d) != 0 ? -EIO : 0;
+}
+
 int demo_run(const struct demo_opts *o, FILE *out, struct demo_result *res)
 {
 	struct demo_opts defaults;
@@ -409,19 +426,7 @@ int demo_run(const struct demo_opts *o, FILE *out, struct demo_result *res)
 			res->ok = 0;
 			demo_result_check(d->res, 0, "ran out of memory");
 		}
-		if (out) {
-			if (o->json) {
-				render_json(out, &d->log);
-				json_summary(d, out);
-			} else {
-				struct render_ladder_info info = {
-				    d->sc->info.name, d->sc->info.description, o->seed,
-				    d->ep[DEMO_CLIENT], d->ep[DEMO_SERVER]};
-				render_ladder(out, &d->log, &info);
-				ladder_summary(d, out);
-			}
-		}
-		if (write_pictures(d) != 0)
+		if (demo_output(d, out) != 0)
 			rc = -EIO;
 	}
 	if (capture_close(d->cap, res->error, sizeof(res->error)) != 0 && rc == 0)

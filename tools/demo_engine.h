@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "demo.h"
 #include "render.h"
@@ -83,6 +84,15 @@ struct demo {
 	/* What a script observed, for its checks. */
 	int64_t val[2];
 	uint64_t t_inject;
+
+	/* synack script (script_run.c): its settings of each host's
+	 * configuration, applied after the defaults and before the check;
+	 * its filter, asked first about every datagram a host sends; the
+	 * backlog of its listeners (0: 16). */
+	void (*configure)(void *ctx, int h, struct synack_config *c);
+	int (*filter)(void *ctx, int h, const uint8_t *pkt, size_t len, uint32_t *extra_delay_us);
+	void *script;
+	int backlog;
 };
 
 /*
@@ -100,6 +110,9 @@ void demo_init(struct demo *d, const struct demo_opts *o, const struct demo_scen
 int demo_side_run(const struct demo *d, void (*script)(struct demo *), int no_sack,
                   struct demo_result *res, int64_t val[2]);
 void demo_teardown(struct demo *d);
+/* After the run: the ladder or the JSON lines to out (may be NULL), then
+ * the pictures of --svg and --html; 0 or -EIO with d->res->error set. */
+int demo_output(struct demo *d, FILE *out);
 /* Attaches to each TX record of the log what became of its datagram; the log
  * must be sorted. */
 void demo_match_fates(struct demo *d);
@@ -112,6 +125,8 @@ void demo_drain(struct demo *d);
 uint64_t demo_step(struct demo *d);
 /* Runs the network for ms milliseconds (the applications do something else). */
 void demo_sleep_ms(struct demo *d, uint32_t ms);
+/* The same until the virtual clock reads target (microseconds). */
+void demo_sleep_until(struct demo *d, uint64_t target);
 /* Steps until socket s of host h reports one of mask; 1 when it does. */
 int demo_wait_for(struct demo *d, int h, int s, uint32_t mask);
 /* Steps until host h has made the nth (0-based) transition into state `to`. */
@@ -130,7 +145,7 @@ void demo_app_event(struct demo *d, int h, int s, const char *call, long ret,
                     const struct synack_endpoint *local, const struct synack_endpoint *remote);
 int demo_app_socket(struct demo *d, int h);
 int demo_app_bind(struct demo *d, int h, int s, uint16_t port);
-/* A listening socket on port (with d->server_rcvbuf on the server), or a
+/* A listening socket on port (with SO_RCVBUF d->server_rcvbuf when set), or a
  * negative errno. */
 int demo_app_listen(struct demo *d, int h, uint16_t port);
 int demo_app_connect(struct demo *d, int h, int s, uint32_t addr, uint16_t port);
