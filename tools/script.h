@@ -29,11 +29,12 @@ enum script_kind {
 	SCR_DROP_NONE, /* drop none */
 	SCR_DELAY,     /* delay next [count] SEL from HOST by time_us */
 	/* Applications. */
-	SCR_LISTEN,     /* port, backlog, rcvbuf */
-	SCR_CONNECT,    /* peer (host or addr), port, from_port, nowait */
-	SCR_BIND,       /* port */
-	SCR_WAIT_CONN,  /* wait connected */
-	SCR_WAIT_STATE, /* wait STATE: state */
+	SCR_LISTEN,      /* port, backlog, rcvbuf */
+	SCR_CONNECT,     /* peer (host or addr), port, from_port, nowait */
+	SCR_BIND,        /* port */
+	SCR_WAIT_CONN,   /* wait connected */
+	SCR_WAIT_STATE,  /* wait STATE: state */
+	SCR_WAIT_QUEUED, /* wait queued N: count bytes unread in the receive queue */
 	SCR_ACCEPT,
 	SCR_SEND,     /* text/textlen, or count bytes */
 	SCR_RECV,     /* count more bytes */

@@ -854,9 +854,14 @@ static int parse_host_stmt(struct cursor *c, struct script_stmt *s)
 		return at_end(c);
 	}
 	if (accept_word(c, "wait")) {
-		if (accept_word(c, "connected"))
+		if (accept_word(c, "connected")) {
 			s->kind = SCR_WAIT_CONN;
-		else if (s->kind = SCR_WAIT_STATE, parse_state(c, &s->state))
+		} else if (accept_word(c, "queued")) {
+			s->kind = SCR_WAIT_QUEUED;
+			if (parse_u64(c, INT32_MAX, &v, "a byte count (at most 2147483647)"))
+				return -1;
+			s->count = (int64_t)v;
+		} else if (s->kind = SCR_WAIT_STATE, parse_state(c, &s->state))
 			return -1;
 		return at_end(c);
 	}

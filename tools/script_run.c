@@ -495,7 +495,7 @@ static void expect_sent(struct run *r, const struct script_stmt *st, char *what,
 	if (st->count < 0)
 		snprintf(what, len, "%s sent %s%s (%ld such)", host_name(h), fl, extra, n);
 	else
-		snprintf(what, len, "%s sent %s%s %lld times (got %ld)", host_name(h), fl, extra,
+		snprintf(what, len, "%s sent %s%s (want %lld, got %ld)", host_name(h), fl, extra,
 		         (long long)st->count, n);
 	demo_result_check(r->d->res, ok, "%s", what);
 }
@@ -613,7 +613,7 @@ static void step(struct run *r, const struct script_stmt *st)
 		break;
 	case SCR_HOST_DOWN:
 		synack_sim_set_down(d->sim, d->hid[h], (int)st->value);
-		demo_note(d, h, "%s %s", host_name(h),
+		demo_note(d, h, "the %s %s", host_name(h),
 		          st->value ? "vanishes from the network" : "is back on the network");
 		break;
 	case SCR_REBOOT:
@@ -672,6 +672,20 @@ static void step(struct run *r, const struct script_stmt *st)
 				halt(r, st, why);
 				break;
 			}
+		break;
+	case SCR_WAIT_QUEUED:
+		if (!need_sock(r, st))
+			break;
+		for (;;) {
+			struct synack_tcp_info ti;
+			if (synack_tcp_info(d->st[h], d->sock[h], &ti) != 0 ||
+			    ti.recv_queue >= (uint64_t)st->count)
+				break;
+			if (demo_step(d) == SYNACK_NEVER) {
+				halt(r, st, "the wait could not complete: nothing more happened");
+				break;
+			}
+		}
 		break;
 	case SCR_ACCEPT: {
 		if (r->lsock[h] < 0) {
