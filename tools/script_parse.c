@@ -697,7 +697,7 @@ static int parse_expect(struct cursor *c, struct script_stmt *s)
 			/* Each name between '>' and ';' is a state. */
 			const char *p = w;
 			while (*p) {
-				size_t l = strcspn(p, ">;");
+				size_t l = strcspn(p, ">;~");
 				int found = l == 0 && p != w && p[-1] == ';';
 				for (int st = 0; !found && st < SYNACK_STATE_COUNT; st++)
 					found = strlen(synack_state_name(st)) == l &&
