@@ -961,8 +961,9 @@ static int parse_header(struct cursor *c, struct parse_state *ps)
 {
 	struct script *sc = c->sc;
 	if (ps->seen_action)
-		return fail(c,
-		            "an action (scenario, moral, seed, ss and set come before the first)");
+		return fail(
+		    c,
+		    "an action (scenario, moral, seed, ss and set come before the first action)");
 	if (accept_word(c, "scenario")) {
 		const char *w = peek(c);
 		if (ps->have_scenario)
