@@ -18,6 +18,7 @@
 #include "demo_scenarios.h"
 #include "html.h"
 #include "render.h"
+#include "script.h"
 
 /* ------------------------------------------------------------------ */
 /* Options.                                                            */
@@ -400,6 +401,11 @@ int demo_run(const struct demo_opts *o, FILE *out, struct demo_result *res)
 		snprintf(res->scenario, sizeof(res->scenario), "%s", name);
 		res->ok = 1;
 		return attack_run(o, sc->attack, sc->moral, out, res);
+	}
+	if (!sc->run) {
+		/* Its script is a file, examples/scenarios/NAME.synack (issue 18). */
+		free(d);
+		return script_demo_run(o, sc, out, res);
 	}
 	demo_init(d, o, sc, res);
 	snprintf(res->scenario, sizeof(res->scenario), "%s", name);

@@ -75,14 +75,6 @@ static void passive_close(struct demo *d, int p)
 	demo_app_close(d, p);
 }
 
-static void sc_handshake(struct demo *d)
-{
-	if (open_conn(d) && exchange(d)) {
-		demo_app_close(d, DEMO_CLIENT);
-		passive_close(d, DEMO_SERVER);
-	}
-}
-
 static void ck_handshake(struct demo *d)
 {
 	demo_check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
@@ -101,14 +93,6 @@ static void ck_handshake(struct demo *d)
 	demo_check_counter(d, DEMO_CLIENT, "TimeWaitExpired", 1);
 }
 
-static void sc_server_closes_first(struct demo *d)
-{
-	if (open_conn(d) && exchange(d)) {
-		demo_app_close(d, DEMO_SERVER);
-		passive_close(d, DEMO_CLIENT);
-	}
-}
-
 static void ck_server_closes_first(struct demo *d)
 {
 	demo_check_path(d, DEMO_CLIENT, PATH_PASSIVE_CLIENT);
@@ -118,27 +102,6 @@ static void ck_server_closes_first(struct demo *d)
 	demo_check_four_way(d, DEMO_SERVER, DEMO_CLIENT);
 	demo_check_time_wait(d, DEMO_SERVER);
 	demo_check_counter(d, DEMO_SERVER, "TimeWaitExpired", 1);
-}
-
-static void sc_simultaneous_open(struct demo *d)
-{
-	int cs = demo_app_socket(d, DEMO_CLIENT), ss = demo_app_socket(d, DEMO_SERVER);
-	d->sock[DEMO_CLIENT] = cs;
-	d->sock[DEMO_SERVER] = ss;
-	d->ep[DEMO_CLIENT] = (struct synack_endpoint){.addr = DEMO_CLIENT_ADDR, .port = 5000};
-	d->ep[DEMO_SERVER] = (struct synack_endpoint){.addr = DEMO_SERVER_ADDR, .port = 6000};
-	if (cs >= 0 && ss >= 0 && demo_app_bind(d, DEMO_CLIENT, cs, 5000) == 0 &&
-	    demo_app_bind(d, DEMO_SERVER, ss, 6000) == 0) {
-		demo_note(d, DEMO_CLIENT, "both connect at the same instant:");
-		demo_app_connect(d, DEMO_CLIENT, cs, DEMO_SERVER_ADDR, 6000);
-		demo_app_connect(d, DEMO_SERVER, ss, DEMO_CLIENT_ADDR, 5000);
-		if (demo_wait_for(d, DEMO_CLIENT, cs, SYNACK_POLLOUT | SYNACK_POLLERR) &&
-		    demo_wait_for(d, DEMO_SERVER, ss, SYNACK_POLLOUT | SYNACK_POLLERR) &&
-		    exchange(d)) {
-			demo_app_close(d, DEMO_CLIENT);
-			passive_close(d, DEMO_SERVER);
-		}
-	}
 }
 
 static void ck_simultaneous_open(struct demo *d)
@@ -164,16 +127,6 @@ static void ck_simultaneous_open(struct demo *d)
 	}
 	demo_check_bytes(d, DEMO_SERVER, REQUEST);
 	demo_check_bytes(d, DEMO_CLIENT, RESPONSE);
-}
-
-static void sc_simultaneous_close(struct demo *d)
-{
-	if (open_conn(d) && exchange(d)) {
-		demo_sleep_ms(d, 50);
-		demo_note(d, DEMO_CLIENT, "both close at the same instant:");
-		demo_app_close(d, DEMO_CLIENT);
-		demo_app_close(d, DEMO_SERVER);
-	}
 }
 
 static void ck_simultaneous_close(struct demo *d)
@@ -376,32 +329,16 @@ static void ck_time_wait_straggler(struct demo *d)
 	demo_check_counter(d, DEMO_CLIENT, "TimeWaitExpired", 1);
 }
 
-static void sc_refused(struct demo *d)
-{
-	int r = 0;
-	d->val[0] = 1;
-	d->lsock = demo_app_listen(d, DEMO_SERVER, DEMO_SERVER_PORT);
-	int s = demo_app_socket(d, DEMO_CLIENT);
-	d->sock[DEMO_CLIENT] = s;
-	if (s >= 0) {
-		demo_note(d, DEMO_CLIENT, "nobody listens on port 81:");
-		demo_app_connect(d, DEMO_CLIENT, s, DEMO_SERVER_ADDR, 81);
-		synack_getsockname(d->st[DEMO_CLIENT], s, &d->ep[DEMO_CLIENT]);
-		d->ep[DEMO_SERVER].port = 81;
-		if (demo_wait_for(d, DEMO_CLIENT, s,
-		                  SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP)) {
-			demo_drain(d);
-			r = synack_socket_error(d->st[DEMO_CLIENT], s);
-			demo_app_event(d, DEMO_CLIENT, s, "so_error", r, NULL, NULL);
-			d->val[0] = r;
-		}
-		demo_app_close(d, DEMO_CLIENT);
-	}
-}
-
 static void ck_refused(struct demo *d)
 {
-	int r = (int)d->val[0];
+	/* What the client's SO_ERROR said (1: it never asked). */
+	int r = 1;
+	for (size_t i = 0; i < d->log.n; i++) {
+		const struct render_event *e = &d->log.ev[i];
+		if (e->kind == RENDER_APP && e->host == DEMO_CLIENT &&
+		    strcmp(e->call, "so_error") == 0)
+			r = (int)e->ret;
+	}
 	demo_check_path(d, DEMO_CLIENT, "CLOSED>SYN_SENT>CLOSED");
 	demo_check_path(d, DEMO_SERVER, PATH_LISTENER);
 	demo_result_check(d->res, r == -ECONNREFUSED, "connect failed with ECONNREFUSED (got %d)",
@@ -420,16 +357,6 @@ static void ck_refused(struct demo *d)
 	    syns >= 1 && rsts == syns && demo_counter(d, DEMO_SERVER, "OutRsts") == (uint64_t)rsts,
 	    "one RST for each SYN that reached the closed port (%d SYNs, %d RSTs)", syns, rsts);
 	demo_check_counter(d, DEMO_CLIENT, "AttemptFails", 1);
-}
-
-static void sc_syn_lost(struct demo *d)
-{
-	d->fmode = DEMO_FILTER_SYN_LOST;
-	d->f_armed = 1;
-	if (open_conn(d) && exchange(d)) {
-		demo_app_close(d, DEMO_CLIENT);
-		passive_close(d, DEMO_SERVER);
-	}
 }
 
 static void ck_syn_lost(struct demo *d)
@@ -454,16 +381,6 @@ static void ck_syn_lost(struct demo *d)
 	demo_check_bytes(d, DEMO_CLIENT, RESPONSE);
 }
 
-static void sc_close_wait_leak(struct demo *d)
-{
-	d->show_ss = 1;
-	if (open_conn(d) && exchange(d)) {
-		demo_app_close(d, DEMO_CLIENT);
-		demo_recv_eof(d, DEMO_SERVER);
-		demo_note(d, DEMO_SERVER, "server app: sees EOF, never calls close()");
-	}
-}
-
 static void ck_close_wait_leak(struct demo *d)
 {
 	demo_check_path(d, DEMO_CLIENT, "CLOSED>SYN_SENT>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>CLOSED");
@@ -481,17 +398,6 @@ static void ck_close_wait_leak(struct demo *d)
 	            : -1;
 	demo_result_check(d->res, r == 0 && ti.state == SYNACK_CLOSE_WAIT,
 	                  "server connection still in CLOSE_WAIT at the end");
-}
-
-static void sc_fin_wait_1_stuck(struct demo *d)
-{
-	d->show_ss = 1;
-	if (open_conn(d) && exchange(d)) {
-		demo_sleep_ms(d, 50);
-		demo_app_close(d, DEMO_CLIENT);
-		demo_note(d, DEMO_SERVER, "the server vanishes from the network");
-		synack_sim_set_down(d->sim, d->hid[DEMO_SERVER], 1);
-	}
 }
 
 static void ck_fin_wait_1_stuck(struct demo *d)
@@ -522,16 +428,6 @@ static void ck_fin_wait_1_stuck(struct demo *d)
 	demo_result_check(d->res, cl && cl->cause == SYNACK_CAUSE_ORPHAN_RETRIES,
 	                  "client closed by itself after orphan_retries");
 	demo_check_counter(d, DEMO_CLIENT, "OrphanRetriesExceeded", 1);
-}
-
-static void sc_fin_wait_2_timeout(struct demo *d)
-{
-	d->show_ss = 1;
-	if (open_conn(d) && exchange(d)) {
-		demo_app_close(d, DEMO_SERVER);
-		demo_recv_eof(d, DEMO_CLIENT);
-		demo_note(d, DEMO_CLIENT, "client app: hangs, never calls close()");
-	}
 }
 
 static void ck_fin_wait_2_timeout(struct demo *d)
@@ -1111,25 +1007,25 @@ static const struct demo_scenario SCENARIOS[] = {
      "Three segments open the connection and both ends learn each other's ISN; four "
      "segments close it, one direction at a time, and the active closer waits in "
      "TIME_WAIT before it forgets the connection.",
-     sc_handshake,
+     NULL, /* examples/scenarios/handshake.synack */
      ck_handshake,
      ATTACK_NONE},
     {{"server-closes-first", "the same exchange with the server as the active closer"},
      "Either end may close first: the active closer goes through FIN_WAIT_1, FIN_WAIT_2 "
      "and TIME_WAIT, the passive one through CLOSE_WAIT and LAST_ACK.",
-     sc_server_closes_first,
+     NULL, /* examples/scenarios/server-closes-first.synack */
      ck_server_closes_first,
      ATTACK_NONE},
     {{"simultaneous-open", "both ends connect to each other at once: SYN_SENT -> SYN_RECEIVED"},
      "Two SYNs cross: each end answers the other's SYN with SYN+ACK and both reach "
      "ESTABLISHED through SYN_RECEIVED, with no listener at all.",
-     sc_simultaneous_open,
+     NULL, /* examples/scenarios/simultaneous-open.synack */
      ck_simultaneous_open,
      ATTACK_NONE},
     {{"simultaneous-close", "both ends close at once: FIN_WAIT_1 -> CLOSING -> TIME_WAIT"},
      "Two FINs cross: each end is in FIN_WAIT_1 when the other's FIN arrives, goes to "
      "CLOSING, and to TIME_WAIT when its own FIN is acknowledged.",
-     sc_simultaneous_close,
+     NULL, /* examples/scenarios/simultaneous-close.synack */
      ck_simultaneous_close,
      ATTACK_NONE},
     {{"half-close", "the client shuts down writing and keeps reading in FIN_WAIT_2"},
@@ -1154,31 +1050,31 @@ static const struct demo_scenario SCENARIOS[] = {
     {{"refused", "connect to a port nobody listens on: RST, ECONNREFUSED"},
      "A SYN to a closed port is answered with a RST (RFC 9293 3.10.7.1) and the connect "
      "fails with ECONNREFUSED.",
-     sc_refused,
+     NULL, /* examples/scenarios/refused.synack */
      ck_refused,
      ATTACK_NONE},
     {{"syn-lost", "the first SYN is lost; the client retransmits it after the RTO"},
      "A lost SYN costs one initial RTO: the client sends the same SYN again after 1 s and "
      "the handshake completes.",
-     sc_syn_lost,
+     NULL, /* examples/scenarios/syn-lost.synack */
      ck_syn_lost,
      ATTACK_NONE},
     {{"close-wait-leak", "the server app never closes: CLOSE_WAIT forever, shown like ss"},
      "An application that never calls close() leaves its connection in CLOSE_WAIT for "
      "good, while the peer's orphaned FIN_WAIT_2 times out after fin_timeout_ms.",
-     sc_close_wait_leak,
+     NULL, /* examples/scenarios/close-wait-leak.synack */
      ck_close_wait_leak,
      ATTACK_NONE},
     {{"fin-wait-1-stuck", "the peer vanishes after our FIN: retries with backoff, then CLOSED"},
      "A FIN that is never acknowledged is retransmitted with exponential backoff, and "
      "after orphan_retries the connection closes by itself.",
-     sc_fin_wait_1_stuck,
+     NULL, /* examples/scenarios/fin-wait-1-stuck.synack */
      ck_fin_wait_1_stuck,
      ATTACK_NONE},
     {{"fin-wait-2-timeout", "our FIN is acknowledged but the peer app never closes"},
      "FIN_WAIT_2 is not a network fault: the peer acknowledged our FIN but its "
      "application does not close; the orphaned FIN_WAIT_2 ends after fin_timeout_ms.",
-     sc_fin_wait_2_timeout,
+     NULL, /* examples/scenarios/fin-wait-2-timeout.synack */
      ck_fin_wait_2_timeout,
      ATTACK_NONE},
     {{"zero-window", "the server stops reading: zero window, persist probes, window update"},

@@ -154,4 +154,16 @@ void script_usage(FILE *out);
 int script_run(const struct script *s, const struct script_opts *o, FILE *out, FILE *errout,
                struct demo_result *res);
 
+/* The shipped script called name (examples/scenarios/NAME.synack, built in
+ * by cmake/embed_scenarios.cmake) and its length, or NULL. */
+const char *script_embedded(const char *name, size_t *len);
+/*
+ * `synack demo NAME` for a scenario of the table without a C script
+ * (sc->run is NULL): runs the built-in file of the same name with demo's
+ * options and the scenario's C checks, rendering exactly as demo_run does.
+ */
+struct demo_scenario;
+int script_demo_run(const struct demo_opts *o, const struct demo_scenario *sc, FILE *out,
+                    struct demo_result *res);
+
 #endif
