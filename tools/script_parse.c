@@ -201,8 +201,9 @@ static int tokenize(struct cursor *c, const char *p, size_t len)
 					c->failed = 1;
 					snprintf(c->err, c->errlen,
 					         "%s:%d:%d: expected two hex digits after \\x, got "
-					         "'%.4s'",
-					         c->sc->file, c->line, (int)i + 1, p + i);
+					         "'%.*s'",
+					         c->sc->file, c->line, (int)i + 1,
+					         (int)(len - i < 4 ? len - i : 4), p + i);
 					return -1;
 				}
 				buf[t->len++] = (char)(h1 * 16 + h2);
