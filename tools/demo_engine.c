@@ -508,6 +508,12 @@ int demo_app_close(struct demo *d, int h)
 	return r;
 }
 
+void demo_fill_payload(uint8_t *buf, size_t n, unsigned salt)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (uint8_t)('a' + (i * 7 + i / 26 + salt) % 26);
+}
+
 /* ------------------------------------------------------------------ */
 /* Set-up, tear-down, and what became of each datagram.                */
 

@@ -162,5 +162,8 @@ int demo_recv_eof(struct demo *d, int h);
  * in all, or the end of the stream; 1 when it has.  The count is in
  * d->nrx[h]. */
 int demo_recv_discard(struct demo *d, int h, size_t n);
+/* Printable bytes for the data scenarios, so that a mix-up shows: a..z in
+ * a pattern that salt shifts. */
+void demo_fill_payload(uint8_t *buf, size_t n, unsigned salt);
 
 #endif

@@ -150,44 +150,24 @@ static void ck_simultaneous_close(struct demo *d)
 
 static const char HALF_CHUNKS[3][24] = {"chunk one\n", "chunk two\n", "chunk three\n"};
 
-static void sc_half_close(struct demo *d)
-{
-	int in_fw2 = 0, chunks = 0;
-	if (open_conn(d) && demo_app_send(d, DEMO_CLIENT, REQUEST, strlen(REQUEST)) > 0 &&
-	    demo_recv_bytes(d, DEMO_SERVER, strlen(REQUEST))) {
-		demo_note(d, DEMO_CLIENT, "client: done sending, still reading");
-		demo_app_shutdown(d, DEMO_CLIENT, SYNACK_SHUT_WR);
-		if (demo_recv_eof(d, DEMO_SERVER)) {
-			demo_wait_state(d, DEMO_CLIENT, SYNACK_FIN_WAIT_2, 0);
-			size_t got = 0;
-			for (int i = 0; i < 3; i++) {
-				size_t n = strlen(HALF_CHUNKS[i]);
-				if (demo_app_send(d, DEMO_SERVER, HALF_CHUNKS[i], n) != (long)n)
-					break;
-				got += n;
-				if (!demo_recv_bytes(d, DEMO_CLIENT, got))
-					break;
-				struct synack_tcp_info ti;
-				if (synack_tcp_info(d->st[DEMO_CLIENT], d->sock[DEMO_CLIENT],
-				                    &ti) == 0 &&
-				    ti.state == SYNACK_FIN_WAIT_2)
-					in_fw2++;
-				chunks++;
-				demo_sleep_ms(d, 5);
-			}
-			d->val[0] = chunks;
-			d->val[1] = in_fw2;
-			demo_app_close(d, DEMO_SERVER);
-			demo_recv_eof(d, DEMO_CLIENT);
-			demo_app_close(d, DEMO_CLIENT);
-		}
-	}
-}
-
 static void ck_half_close(struct demo *d)
 {
 	char want[64] = "";
-	int chunks = (int)d->val[0], in_fw2 = (int)d->val[1];
+	/* The chunks the client read, and how many in FIN_WAIT_2: its recv()
+	 * calls that returned data, and its state when each returned. */
+	int chunks = 0, in_fw2 = 0;
+	const struct demo_host_result *hr = &d->res->host[DEMO_CLIENT];
+	for (size_t i = 0; i < d->log.n; i++) {
+		const struct render_event *e = &d->log.ev[i];
+		if (e->kind != RENDER_APP || e->host != DEMO_CLIENT ||
+		    strcmp(e->call, "recv") != 0 || e->ret <= 0)
+			continue;
+		int st = SYNACK_CLOSED;
+		for (size_t j = 0; j < hr->ntr && hr->tr[j].t_us <= e->t_us; j++)
+			st = hr->tr[j].to;
+		chunks++;
+		in_fw2 += st == SYNACK_FIN_WAIT_2;
+	}
 	for (int i = 0; i < 3; i++)
 		strcat(want, HALF_CHUNKS[i]);
 	demo_check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
@@ -446,54 +426,19 @@ static void ck_fin_wait_2_timeout(struct demo *d)
 	                  "no orphan left on the server");
 }
 
-/* Printable bytes for the data scenarios, so that a mix-up shows. */
-static void fill_payload(uint8_t *buf, size_t n, unsigned salt)
-{
-	for (size_t i = 0; i < n; i++)
-		buf[i] = (uint8_t)('a' + (i * 7 + i / 26 + salt) % 26);
-}
-
 static void check_payload(struct demo *d, int h, size_t n, unsigned salt)
 {
 	uint8_t want[DEMO_RXBUF];
-	fill_payload(want, n, salt);
+	demo_fill_payload(want, n, salt);
 	int ok = n <= DEMO_RXBUF && d->nrx[h] == n && memcmp(d->rx[h], want, n) == 0;
 	demo_result_check(d->res, ok, "%s received exactly the %zu bytes sent (got %zu)",
 	                  demo_host_name(h), n, d->nrx[h]);
 }
 
-/* Two full segments fill the server's receive buffer; the client has four
- * to send. */
-#define ZW_RCVBUF 2920
+/* zero-window.synack: the client sends four full segments into a receive
+ * buffer of two, as a script's "send N bytes" fills them (salt 0). */
 #define ZW_BYTES 5840
-#define ZW_SALT 3
-#define ZW_PAUSE_MS 2500
-
-static void sc_zero_window(struct demo *d)
-{
-	uint8_t data[ZW_BYTES];
-	fill_payload(data, sizeof(data), ZW_SALT);
-	d->server_rcvbuf = ZW_RCVBUF;
-	if (!open_conn(d))
-		return;
-	demo_note(d, DEMO_SERVER, "server app: busy, does not read");
-	if (demo_app_send(d, DEMO_CLIENT, data, sizeof(data)) != (long)sizeof(data))
-		return;
-	/* The pause counts from when the buffer is full, so that a lost
-	 * segment (--loss) delays the zero window but does not hide it. */
-	for (;;) {
-		struct synack_tcp_info ti;
-		if (synack_tcp_info(d->st[DEMO_SERVER], d->sock[DEMO_SERVER], &ti) != 0 ||
-		    ti.recv_queue >= ZW_RCVBUF || demo_step(d) == SYNACK_NEVER)
-			break;
-	}
-	demo_sleep_ms(d, ZW_PAUSE_MS);
-	demo_note(d, DEMO_SERVER, "server app: reads again");
-	if (!demo_recv_bytes(d, DEMO_SERVER, sizeof(data)))
-		return;
-	demo_app_close(d, DEMO_CLIENT);
-	passive_close(d, DEMO_SERVER);
-}
+#define ZW_SALT 0
 
 /*
  * The zero-window episode as the client saw it: the log positions of the
@@ -602,7 +547,7 @@ static void send_losing_nth(struct demo *d, size_t bytes, unsigned salt, int nth
 	uint8_t data[LOSE_MAX_BYTES];
 	if (bytes > sizeof(data))
 		return;
-	fill_payload(data, bytes, salt);
+	demo_fill_payload(data, bytes, salt);
 	d->fmode = DEMO_FILTER_LOSE_DATA;
 	d->f_armed = 1;
 	d->f_nth = nth;
@@ -717,7 +662,7 @@ static void ck_retransmit(struct demo *d)
 static uint64_t ws_run(struct demo *d, uint16_t port, int rcvbuf)
 {
 	static uint8_t data[WS_BYTES];
-	fill_payload(data, sizeof(data), 5);
+	demo_fill_payload(data, sizeof(data), 5);
 	d->server_rcvbuf = rcvbuf;
 	d->lsock = demo_app_listen(d, DEMO_SERVER, port);
 	int s = demo_app_socket(d, DEMO_CLIENT);
@@ -889,7 +834,7 @@ static void ck_paws(struct demo *d)
 static void sc_sack_recovery(struct demo *d)
 {
 	uint8_t data[SR_BYTES];
-	fill_payload(data, sizeof(data), SR_SALT);
+	demo_fill_payload(data, sizeof(data), SR_SALT);
 	d->fmode = DEMO_FILTER_LOSE_DATA;
 	d->f_armed = 1;
 	d->f_mask = SR_LOST_MASK;
@@ -1031,7 +976,7 @@ static const struct demo_scenario SCENARIOS[] = {
     {{"half-close", "the client shuts down writing and keeps reading in FIN_WAIT_2"},
      "A FIN closes one direction only: after shutdown(SHUT_WR) the client keeps receiving "
      "the server's data in FIN_WAIT_2 until the server closes too.",
-     sc_half_close,
+     NULL, /* examples/scenarios/half-close.synack */
      ck_half_close,
      ATTACK_NONE},
     {{"fin-before-data", "the FIN overtakes the last data segment; the receiver waits for it"},
@@ -1081,7 +1026,7 @@ static const struct demo_scenario SCENARIOS[] = {
      "A receiver that does not read closes its window; the sender keeps the connection "
      "alive with window probes sent further and further apart by the persist timer, and "
      "sends the rest as soon as a window update reopens the window.",
-     sc_zero_window,
+     NULL, /* examples/scenarios/zero-window.synack */
      ck_zero_window,
      ATTACK_NONE},
     {{"retransmit", "a data segment is lost and sent again: fast retransmit or RTO"},

@@ -209,12 +209,6 @@ static int need_sock(struct run *r, const struct script_stmt *st)
 	return 0;
 }
 
-static void fill_payload(uint8_t *buf, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		buf[i] = (uint8_t)('a' + (i * 7 + i / 26) % 26);
-}
-
 static void do_send(struct run *r, const struct script_stmt *st)
 {
 	struct demo *d = r->d;
@@ -227,7 +221,7 @@ static void do_send(struct run *r, const struct script_stmt *st)
 		return;
 	}
 	if (buf)
-		fill_payload(buf, n);
+		demo_fill_payload(buf, n, 0);
 	size_t sent = 0;
 	while (sent < n || n == 0) {
 		if (sent > 0 && !demo_wait_for(d, h, d->sock[h],
@@ -380,7 +374,7 @@ static void do_inject(struct run *r, const struct script_stmt *st)
 	if (st->text)
 		memcpy(payload, st->text, plen);
 	else
-		fill_payload(payload, plen);
+		demo_fill_payload(payload, plen, 0);
 	struct wire_tcp_out seg;
 	memset(&seg, 0, sizeof(seg));
 	seg.saddr = addr_v4(l->addr);
