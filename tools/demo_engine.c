@@ -188,17 +188,6 @@ static int filter_fn(void *ctx, int from, int to, const uint8_t *pkt, size_t len
 			d->saved_len = len;
 		}
 		break;
-	case DEMO_FILTER_STRAGGLER:
-		if (h == DEMO_SERVER && si.len > 0 && d->saved_len == 0 &&
-		    len <= sizeof(d->saved)) {
-			memcpy(d->saved, pkt, len);
-			d->saved_len = len;
-		}
-		if (h == DEMO_SERVER && (si.flags & SYNACK_TH_FIN))
-			d->f_server_fins++;
-		if (h == DEMO_CLIENT && d->f_server_fins == 1)
-			return SYNACK_SIM_DROP;
-		break;
 	default:
 		break;
 	}

@@ -31,8 +31,6 @@ enum demo_filter {
 	DEMO_FILTER_NONE,
 	DEMO_FILTER_SYN_LOST,   /* drop the client's first SYN */
 	DEMO_FILTER_DELAY_DATA, /* hold back the client's next data segment */
-	DEMO_FILTER_STRAGGLER,  /* keep a copy of server data; drop client ACKs while the
-	                           server retransmits */
 	DEMO_FILTER_LOSE_DATA,  /* drop the first sending of the client's f_nth data segment,
 	                           or of each nth in f_mask (bit n) */
 	DEMO_FILTER_KEEP_DATA,  /* keep a copy of the client's first data segment (in saved) */
@@ -69,7 +67,6 @@ struct demo {
 	int fmode; /* enum demo_filter */
 	int f_armed;
 	uint32_t f_extra_us;
-	int f_server_fins;
 	uint8_t saved[2048];
 	size_t saved_len;
 	int f_nth, f_seen;   /* DEMO_FILTER_LOSE_DATA: which data segment, how many so far */

@@ -247,28 +247,6 @@ static void ck_fin_before_data(struct demo *d)
 	}
 }
 
-static void sc_time_wait_straggler(struct demo *d)
-{
-	d->fmode = DEMO_FILTER_STRAGGLER;
-	if (open_conn(d) && exchange(d)) {
-		demo_app_close(d, DEMO_CLIENT);
-		passive_close(d, DEMO_SERVER);
-		if (demo_wait_state(d, DEMO_CLIENT, SYNACK_TIME_WAIT, 0)) {
-			demo_note(d, DEMO_CLIENT,
-			          "the client's last ACK is lost, and so is what it");
-			demo_note(d, DEMO_CLIENT, "sends until the server retransmits its FIN");
-			demo_sleep_ms(d, 5);
-			if (d->saved_len > 0) {
-				demo_note(d, DEMO_CLIENT,
-				          "a stray old copy of the server's data segment arrives:");
-				d->t_inject = demo_now(d);
-				synack_sim_inject(d->sim, d->hid[DEMO_CLIENT], d->saved,
-				                  d->saved_len, d->t_inject);
-			}
-		}
-	}
-}
-
 static void ck_time_wait_straggler(struct demo *d)
 {
 	uint64_t t_inject = d->t_inject;
@@ -989,7 +967,7 @@ static const struct demo_scenario SCENARIOS[] = {
      "TIME_WAIT absorbs what is still in flight: old data is dropped, never delivered, and "
      "a retransmitted FIN (the last ACK was lost) is acknowledged again and restarts the "
      "2 MSL timer.",
-     sc_time_wait_straggler,
+     NULL, /* examples/scenarios/time-wait-straggler.synack */
      ck_time_wait_straggler,
      ATTACK_NONE},
     {{"refused", "connect to a port nobody listens on: RST, ECONNREFUSED"},

@@ -28,6 +28,8 @@ enum script_kind {
 	SCR_DROP,      /* drop next [count] SEL from HOST; count -1: all */
 	SCR_DROP_NONE, /* drop none */
 	SCR_DELAY,     /* delay next [count] SEL from HOST by time_us */
+	SCR_KEEP,      /* keep next SEL from HOST: a copy for replay */
+	SCR_REPLAY,    /* the kept copy arrives again, now */
 	/* Applications. */
 	SCR_LISTEN,      /* port, backlog, rcvbuf */
 	SCR_CONNECT,     /* peer (host or addr), port, from_port, nowait */

@@ -505,14 +505,14 @@ static int parse_path(struct cursor *c, struct script_stmt *s)
 
 /* drop next [N] SEL from HOST | drop all SEL from HOST | drop none;
  * delay next [N] SEL from HOST by TIME */
-static int parse_rule(struct cursor *c, struct script_stmt *s, int delay)
+static int parse_rule(struct cursor *c, struct script_stmt *s)
 {
-	if (!delay && accept_word(c, "none")) {
+	if (s->kind == SCR_DROP && accept_word(c, "none")) {
 		s->kind = SCR_DROP_NONE;
 		return 0;
 	}
 	s->count = 1;
-	if (!delay && accept_word(c, "all")) {
+	if (s->kind == SCR_DROP && accept_word(c, "all")) {
 		s->count = -1;
 	} else if (accept_word(c, "next")) {
 		const char *w = peek(c);
@@ -525,11 +525,11 @@ static int parse_rule(struct cursor *c, struct script_stmt *s, int delay)
 			s->count = (int64_t)n;
 		}
 	} else {
-		return fail(c, delay ? "'next'" : "'next', 'all' or 'none'");
+		return fail(c, s->kind == SCR_DROP ? "'next', 'all' or 'none'" : "'next'");
 	}
 	if (parse_sel(c, &s->sel) || need_word(c, "from", "'from'") || parse_host(c, 0, &s->host))
 		return -1;
-	if (delay && (need_word(c, "by", "'by'") || parse_time(c, &s->time_us)))
+	if (s->kind == SCR_DELAY && (need_word(c, "by", "'by'") || parse_time(c, &s->time_us)))
 		return -1;
 	return 0;
 }
@@ -1106,14 +1106,22 @@ static int parse_line(struct cursor *c, struct parse_state *ps)
 		r = at_end(c);
 	} else if (accept_word(c, "drop")) {
 		s->kind = SCR_DROP;
-		r = parse_rule(c, s, 0);
+		r = parse_rule(c, s);
 		if (r == 0)
 			r = at_end(c);
 	} else if (accept_word(c, "delay")) {
 		s->kind = SCR_DELAY;
-		r = parse_rule(c, s, 1);
+		r = parse_rule(c, s);
 		if (r == 0)
 			r = at_end(c);
+	} else if (accept_word(c, "keep")) {
+		s->kind = SCR_KEEP;
+		r = parse_rule(c, s);
+		if (r == 0)
+			r = at_end(c);
+	} else if (accept_word(c, "replay")) {
+		s->kind = SCR_REPLAY;
+		r = at_end(c);
 	} else if (accept_word(c, "note")) {
 		s->kind = SCR_NOTE;
 		r = parse_host(c, 0, &s->host);
@@ -1130,7 +1138,8 @@ static int parse_line(struct cursor *c, struct parse_state *ps)
 	} else if (is(c, "client") || is(c, "server")) {
 		r = parse_host_stmt(c, s);
 	} else {
-		r = fail(c, "a statement (a host's action, expect, path, link, drop, delay, note, "
+		r = fail(c, "a statement (a host's action, expect, path, link, drop, delay, keep, "
+		            "replay, note, "
 		            "finish, stop, at TIME or +TIME)");
 	}
 	if (r == 0 && is_expect && s->kind == SCR_EXPECT_STATE && s->has_at && s->timing)

@@ -26,7 +26,7 @@
 struct rule {
 	int host, sel;
 	int64_t count; /* -1: all */
-	int delay;
+	int kind;      /* SCR_DROP, SCR_DELAY, SCR_KEEP */
 	uint32_t extra_us;
 };
 
@@ -37,6 +37,9 @@ struct run {
 	struct rule rules[MAX_RULES];
 	size_t nrules;
 	int link_down;
+	uint8_t *kept; /* keep: the copy replay sends again */
+	size_t kept_len;
+	int kept_to;
 	struct synack_sim_path path[2]; /* by sending host */
 	long err[2];                    /* the last error a call returned */
 	int lsock[2], bound[2];
@@ -104,7 +107,17 @@ static int filter(void *ctx, int h, const uint8_t *pkt, size_t len, uint32_t *ex
 			continue;
 		if (u->count > 0)
 			u->count--;
-		if (u->delay) {
+		if (u->kind == SCR_KEEP) {
+			uint8_t *k = realloc(r->kept, len);
+			if (k) {
+				memcpy(k, pkt, len);
+				r->kept = k;
+				r->kept_len = len;
+				r->kept_to = !h;
+			}
+			continue;
+		}
+		if (u->kind == SCR_DELAY) {
 			*extra = u->extra_us;
 			return SYNACK_SIM_DELAY;
 		}
@@ -451,7 +464,7 @@ static void add_rule(struct run *r, const struct script_stmt *st)
 	u->host = st->host;
 	u->sel = st->sel;
 	u->count = st->count;
-	u->delay = st->kind == SCR_DELAY;
+	u->kind = st->kind;
 	u->extra_us = (uint32_t)(st->time_us > UINT32_MAX ? UINT32_MAX : st->time_us);
 }
 
@@ -632,8 +645,22 @@ static void step(struct run *r, const struct script_stmt *st)
 	case SCR_DELAY:
 		add_rule(r, st);
 		break;
+	case SCR_KEEP:
+		add_rule(r, st);
+		break;
 	case SCR_DROP_NONE:
-		r->nrules = 0;
+		/* The drop and delay rules go; keep rules stay. */
+		for (size_t i = 0, n = r->nrules; i < n; i++)
+			if (r->rules[i].kind != SCR_KEEP)
+				r->rules[i].count = 0;
+		break;
+	case SCR_REPLAY:
+		if (!r->kept) {
+			halt(r, st, "replay: no segment was kept");
+			break;
+		}
+		d->t_inject = demo_now(d);
+		synack_sim_inject(d->sim, d->hid[r->kept_to], r->kept, r->kept_len, d->t_inject);
 		break;
 	case SCR_LISTEN: {
 		d->backlog = (int)st->count;
@@ -851,6 +878,7 @@ static int run_common(const struct script *s, const struct demo_opts *o,
 	if (capture_close(d->cap, res->error, sizeof(res->error)) != 0 && rc == 0)
 		rc = -EIO;
 	demo_teardown(d);
+	free(r->kept);
 	free(d);
 	free(r);
 	return rc;

@@ -25,12 +25,12 @@ for f in "$scripts"/*.synack; do
 		bad "$name --json: exit $rc, last line $(tail -1 "$tmp/json" | cut -c1-80)"
 	fi
 done
-if [ "$n" -ge 24 ]; then ok; else bad "only $n scripts in examples/scenarios"; fi
+if [ "$n" -ge 25 ]; then ok; else bad "only $n scripts in examples/scenarios"; fi
 
 # The scripts of demo scenarios draw demo's ladder, line for line, down to
 # the moral (the checks below it are the script's own).
 for name in handshake server-closes-first simultaneous-open simultaneous-close half-close \
-	refused syn-lost close-wait-leak fin-wait-1-stuck fin-wait-2-timeout; do
+	refused syn-lost close-wait-leak fin-wait-1-stuck fin-wait-2-timeout time-wait-straggler; do
 	"$synack" demo "$name" >"$tmp/demo"
 	"$synack" script "$scripts/$name.synack" >"$tmp/script"
 	lines=$(awk 'NR > 3 && $0 == "" { print NR; exit }' "$tmp/demo")
@@ -58,7 +58,7 @@ bad_file() { # TEXT WANT
 	fi
 }
 bad_file 'clinet connect server:80' \
-	"1:1: expected a statement (a host's action, expect, path, link, drop, delay, note, finish, stop, at TIME or +TIME), got 'clinet'"
+	"1:1: expected a statement (a host's action, expect, path, link, drop, delay, keep, replay, note, finish, stop, at TIME or +TIME), got 'clinet'"
 bad_file 'server listen 0' "1:15: expected a port (1 to 65535), got '0'"
 bad_file 'server listen 80 backlog' "1:25: expected a backlog (1 to 65535), got the end of the line"
 bad_file 'at 2 server close' \
@@ -67,6 +67,8 @@ bad_file 'client send "abc' "1:17: expected a closing '\"', got the end of the l
 bad_file '  client connect server  # no port' \
 	"1:18: expected HOST:PORT (server:80, client:5000 or 10.0.0.2:80), got 'server'"
 bad_file 'drop next FIN form server' "1:15: expected 'from', got 'form'"
+bad_file 'keep all data from server' "1:6: expected 'next', got 'all'"
+bad_file 'replay now' "1:8: expected the end of the line, got 'now'"
 bad_file $'server listen 80\nclient send "x\\q"' \
 	"2:15: expected an escape (\\r \\n \\t \\\\ \\\" \\0 \\xHH), got '\\q'"
 bad_file $'finish\nclient close' "2:1: expected an expectation (only expect follows finish or stop), got 'client'"
@@ -129,6 +131,13 @@ if [ "$rc" -eq 1 ] &&
 	[ "$(cat "$tmp/err")" = "$tmp/stuck.synack:4: server recv 10 could not complete: nothing more happened after 0 bytes" ] &&
 	! grep -q "close()" "$tmp/out"; then ok; else
 	bad "stuck action: exit $rc, stderr '$(cat "$tmp/err")'"
+fi
+# replay with nothing kept.
+printf 'replay\n' >"$tmp/replay.synack"
+rc=0
+"$synack" script "$tmp/replay.synack" >/dev/null 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 1 ] && [ "$(cat "$tmp/err")" = "$tmp/replay.synack:1: replay: no segment was kept" ]; then ok; else
+	bad "replay without keep: exit $rc, $(cat "$tmp/err")"
 fi
 # A time in the past.
 printf 'at 1s\nat 500ms client connect server:80\n' >"$tmp/past.synack"
