@@ -608,23 +608,31 @@ static void expectation(struct run *r, const struct script_stmt *st)
 	res->ok = res->ok && was_ok;
 }
 
+/* Waits for a statement's `at T` or `+T`; 0 when T is past. */
+static int wait_timing(struct run *r, const struct script_stmt *st)
+{
+	if (!st->timing)
+		return 1;
+	uint64_t now = demo_now(r->d);
+	uint64_t t = st->timing == 1 ? st->time_at_us : now + st->time_at_us;
+	if (t < now) {
+		char why[96];
+		snprintf(why, sizeof(why), "'at %.3f ms' is past: the clock reads %.3f ms",
+		         (double)t / 1000.0, (double)now / 1000.0);
+		halt(r, st, why);
+		return 0;
+	}
+	demo_sleep_until(r->d, t);
+	return 1;
+}
+
 /* One statement of the timeline. */
 static void step(struct run *r, const struct script_stmt *st)
 {
 	struct demo *d = r->d;
 	int h = st->host;
-	if (st->timing) {
-		uint64_t now = demo_now(d);
-		uint64_t t = st->timing == 1 ? st->time_at_us : now + st->time_at_us;
-		if (t < now) {
-			char why[96];
-			snprintf(why, sizeof(why), "'at %.3f ms' is past: the clock reads %.3f ms",
-			         (double)t / 1000.0, (double)now / 1000.0);
-			halt(r, st, why);
-			return;
-		}
-		demo_sleep_until(d, t);
-	}
+	if (!wait_timing(r, st))
+		return;
 	switch (st->kind) {
 	case SCR_PATH:
 		set_path(r, st);
@@ -843,7 +851,8 @@ static int run_common(const struct script *s, const struct demo_opts *o,
 		for (; i < s->n && !r->halted && !d->oom && !res->capped; i++) {
 			const struct script_stmt *st = &s->st[i];
 			if (st->kind == SCR_FINISH || st->kind == SCR_STOP) {
-				finish = st->kind == SCR_FINISH;
+				int waited = wait_timing(r, st);
+				finish = st->kind == SCR_FINISH && waited;
 				i++;
 				break;
 			}

@@ -132,6 +132,23 @@ if [ "$rc" -eq 1 ] &&
 	! grep -q "close()" "$tmp/out"; then ok; else
 	bad "stuck action: exit $rc, stderr '$(cat "$tmp/err")'"
 fi
+# `at T stop` ends a run that never goes idle (keepalives on a live
+# connection) at T, and the expectations after it see T.
+cat >"$tmp/stop.synack" <<'SCRIPT'
+set both keepalive_time_ms=1s keepalive_intvl_ms=1s
+server listen 80
+client connect server:80
+client setsockopt keepalive 1
+server accept
+at 10s stop
+expect client state ESTABLISHED
+expect client counter KeepAliveProbes >= 5
+SCRIPT
+rc=0
+"$synack" script "$tmp/stop.synack" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 0 ] && grep -q "client in ESTABLISHED at 10000.000 ms" "$tmp/out"; then ok; else
+	bad "at 10s stop: exit $rc, $(cat "$tmp/err")"
+fi
 # replay with nothing kept.
 printf 'replay\n' >"$tmp/replay.synack"
 rc=0
