@@ -70,7 +70,8 @@ struct demo {
 	uint8_t saved[2048];
 	size_t saved_len;
 	int f_nth, f_seen;   /* DEMO_FILTER_LOSE_DATA: which data segment, how many so far */
-	uint32_t f_lost_seq; /* the sequence number of the segment it dropped */
+	uint32_t f_lost_seq; /* the sequence number of the data segment it (or a script's
+	                        drop rule) dropped first */
 	int f_lost;          /* it did */
 	uint32_t f_mask;     /* DEMO_FILTER_LOSE_DATA: bit n drops the nth data segment (n < 32) */
 	int no_sack;         /* both hosts run with sack = 0 (a comparison run) */

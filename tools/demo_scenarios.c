@@ -511,40 +511,8 @@ static void ck_zero_window(struct demo *d)
 /* Eight segments in one flight; the second is lost, and the six after it
  * each make the receiver say again what it is missing. */
 #define RT_BYTES (8 * 1460)
-#define RT_SALT 11
+#define RT_SALT 0 /* retransmit.synack sends the bytes of "send N bytes" */
 #define RT_LOST_NTH 2
-
-/* The largest transfer a lost-segment scenario sends in one flight. */
-#define LOSE_MAX_BYTES (16 * 1460)
-
-/* One flight of bytes (salted payload) from the client with the network
- * losing the first sending of data segment nth, read whole by the server,
- * then the client closes first: the shape of the lost-segment scenarios. */
-static void send_losing_nth(struct demo *d, size_t bytes, unsigned salt, int nth, const char *note)
-{
-	uint8_t data[LOSE_MAX_BYTES];
-	if (bytes > sizeof(data))
-		return;
-	demo_fill_payload(data, bytes, salt);
-	d->fmode = DEMO_FILTER_LOSE_DATA;
-	d->f_armed = 1;
-	d->f_nth = nth;
-	if (!open_conn(d))
-		return;
-	demo_note(d, DEMO_CLIENT, "%s", note);
-	if (demo_app_send(d, DEMO_CLIENT, data, bytes) != (long)bytes)
-		return;
-	if (!demo_recv_bytes(d, DEMO_SERVER, bytes))
-		return;
-	demo_app_close(d, DEMO_CLIENT);
-	passive_close(d, DEMO_SERVER);
-}
-
-static void sc_retransmit(struct demo *d)
-{
-	send_losing_nth(d, RT_BYTES, RT_SALT, RT_LOST_NTH,
-	                "the network will lose the second data segment");
-}
 
 static void ck_retransmit(struct demo *d)
 {
@@ -884,13 +852,7 @@ static void ck_sack_recovery(struct demo *d)
  */
 #define TL_SEGS 8
 #define TL_BYTES (TL_SEGS * 1448) /* eight full segments beside timestamps */
-#define TL_SALT 17
-
-static void sc_tail_loss(struct demo *d)
-{
-	send_losing_nth(d, TL_BYTES, TL_SALT, TL_SEGS,
-	                "the network will lose the last data segment");
-}
+#define TL_SALT 0                 /* tail-loss.synack: the bytes of "send N bytes" */
 
 static void ck_tail_loss(struct demo *d)
 {
@@ -1011,7 +973,7 @@ static const struct demo_scenario SCENARIOS[] = {
      "A lost segment leaves a hole: the receiver acknowledges the last byte before it "
      "for every segment that arrives after it, and the sender repairs it, after three "
      "duplicate ACKs (fast retransmit) or when its retransmission timer expires.",
-     sc_retransmit,
+     NULL, /* examples/scenarios/retransmit.synack */
      ck_retransmit,
      ATTACK_NONE},
     {{"window-scale", "a high-BDP path: 512 KiB with and without window scaling"},
@@ -1041,7 +1003,7 @@ static const struct demo_scenario SCENARIOS[] = {
      "8985 7) sends the last segment again when the probe timeout expires (never later "
      "than the RTO would), so the loss is repaired without a retransmission timeout and "
      "without collapsing cwnd.",
-     sc_tail_loss,
+     NULL, /* examples/scenarios/tail-loss.synack */
      ck_tail_loss,
      ATTACK_NONE},
     {{"syn-flood", "1,000,000 spoofed SYNs while 1,000 clients connect: SYN queue, SYN cookies"},

@@ -529,6 +529,14 @@ static int parse_rule(struct cursor *c, struct script_stmt *s)
 	}
 	if (parse_sel(c, &s->sel) || need_word(c, "from", "'from'") || parse_host(c, 0, &s->host))
 		return -1;
+	if (s->count > 0 && accept_word(c, "after")) {
+		/* "after N": the first N such segments pass. */
+		uint64_t n;
+		if (parse_u64(c, 1000000, &n, "a count of segments to let pass (0 to 1000000)") !=
+		    0)
+			return -1;
+		s->value = (int64_t)n;
+	}
 	if (s->kind == SCR_DELAY && (need_word(c, "by", "'by'") || parse_time(c, &s->time_us)))
 		return -1;
 	return 0;

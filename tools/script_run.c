@@ -27,6 +27,7 @@ struct rule {
 	int host, sel;
 	int64_t count; /* -1: all */
 	int kind;      /* SCR_DROP, SCR_DELAY, SCR_KEEP */
+	int64_t skip;  /* "after N": how many still pass first */
 	uint32_t extra_us;
 };
 
@@ -105,6 +106,10 @@ static int filter(void *ctx, int h, const uint8_t *pkt, size_t len, uint32_t *ex
 		struct rule *u = &r->rules[i];
 		if (u->host != h || u->count == 0 || !sel_matches(u->sel, tcp.flags, tcp.data_len))
 			continue;
+		if (u->skip > 0) {
+			u->skip--;
+			continue;
+		}
 		if (u->count > 0)
 			u->count--;
 		if (u->kind == SCR_KEEP) {
@@ -120,6 +125,11 @@ static int filter(void *ctx, int h, const uint8_t *pkt, size_t len, uint32_t *ex
 		if (u->kind == SCR_DELAY) {
 			*extra = u->extra_us;
 			return SYNACK_SIM_DELAY;
+		}
+		if (tcp.data_len > 0 && !r->d->f_lost) {
+			/* The engine's record of the first data a filter lost. */
+			r->d->f_lost = 1;
+			r->d->f_lost_seq = tcp.seq;
 		}
 		return SYNACK_SIM_DROP;
 	}
@@ -465,6 +475,7 @@ static void add_rule(struct run *r, const struct script_stmt *st)
 	u->sel = st->sel;
 	u->count = st->count;
 	u->kind = st->kind;
+	u->skip = st->value;
 	u->extra_us = (uint32_t)(st->time_us > UINT32_MAX ? UINT32_MAX : st->time_us);
 }
 

@@ -25,7 +25,7 @@ for f in "$scripts"/*.synack; do
 		bad "$name --json: exit $rc, last line $(tail -1 "$tmp/json" | cut -c1-80)"
 	fi
 done
-if [ "$n" -ge 25 ]; then ok; else bad "only $n scripts in examples/scenarios"; fi
+if [ "$n" -ge 27 ]; then ok; else bad "only $n scripts in examples/scenarios"; fi
 
 # The scripts of demo scenarios draw demo's ladder, line for line, down to
 # the moral (the checks below it are the script's own).
@@ -68,6 +68,8 @@ bad_file '  client connect server  # no port' \
 	"1:18: expected HOST:PORT (server:80, client:5000 or 10.0.0.2:80), got 'server'"
 bad_file 'drop next FIN form server' "1:15: expected 'from', got 'form'"
 bad_file 'keep all data from server' "1:6: expected 'next', got 'all'"
+bad_file 'drop next data from client after x' \
+	"1:34: expected a count of segments to let pass (0 to 1000000), got 'x'"
 bad_file 'replay now' "1:8: expected the end of the line, got 'now'"
 bad_file $'server listen 80\nclient send "x\\q"' \
 	"2:15: expected an escape (\\r \\n \\t \\\\ \\\" \\0 \\xHH), got '\\q'"
