@@ -246,9 +246,10 @@ static void do_send(struct run *r, const struct script_stmt *st)
 	if (buf)
 		demo_fill_payload(buf, n, 0);
 	size_t sent = 0;
-	while (sent < n || n == 0) {
-		if (sent > 0 && !demo_wait_for(d, h, d->sock[h],
-		                               SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP)) {
+	int stalled = 0; /* calls in a row that sent nothing */
+	for (int first = 1;; first = 0) {
+		if (!first && !demo_wait_for(d, h, d->sock[h],
+		                             SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP)) {
 			halt(r, st, "the send could not complete: nothing more happened");
 			break;
 		}
@@ -257,10 +258,15 @@ static void do_send(struct run *r, const struct script_stmt *st)
 			r->err[h] = w;
 			break;
 		}
-		if (n == 0)
-			break;
-		if (w > 0)
+		if (w > 0) {
 			sent += (size_t)w;
+			stalled = 0;
+		} else if (n > 0 && ++stalled > 1) {
+			halt(r, st, "the send could not complete: the socket takes nothing");
+			break;
+		}
+		if (sent >= n)
+			break;
 	}
 	free(buf);
 }

@@ -151,6 +151,11 @@ rc=0
 if [ "$rc" -eq 0 ] && grep -q "client in ESTABLISHED at 10000.000 ms" "$tmp/out"; then ok; else
 	bad "at 10s stop: exit $rc, $(cat "$tmp/err")"
 fi
+# A send on a reset connection ends with its error (no endless retry).
+printf 'server listen 80\nclient connect server:80\nserver accept\nserver abort\nclient wait CLOSED\nclient send 100000 bytes\nexpect client error ECONNRESET\n' >"$tmp/reset.synack"
+rc=0
+"$synack" script "$tmp/reset.synack" >/dev/null 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 0 ]; then ok; else bad "send after a reset: exit $rc, $(cat "$tmp/err")"; fi
 # replay with nothing kept.
 printf 'replay\n' >"$tmp/replay.synack"
 rc=0
