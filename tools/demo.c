@@ -18,6 +18,7 @@
 #include "demo_scenarios.h"
 #include "html.h"
 #include "render.h"
+#include "script.h"
 
 /* ------------------------------------------------------------------ */
 /* Options.                                                            */
@@ -44,7 +45,9 @@ void demo_usage(FILE *out)
 	    "\n"
 	    "Runs two synack stacks (client 10.0.0.1, server 10.0.0.2) over the simulated\n"
 	    "network on a virtual clock and draws what happens as a ladder diagram, or as\n"
-	    "JSON lines with --json.  SCENARIO defaults to handshake.\n"
+	    "JSON lines with --json.  SCENARIO defaults to handshake.  Most scenarios are\n"
+	    "scripts built in from examples/scenarios/NAME.synack; synack script runs your\n"
+	    "own (docs/SCRIPTS.md).\n"
 	    "\n"
 	    "  --seed N            seed of the network and of both hosts' secrets (default 1)\n"
 	    "  --loss P            probability a datagram is lost, each direction (0..1)\n"
@@ -345,6 +348,23 @@ static int write_pictures(struct demo *d)
 	return html_pictures(&p, d->o->svg, d->o->html, d->res->error, sizeof(d->res->error));
 }
 
+int demo_output(struct demo *d, FILE *out)
+{
+	if (out) {
+		if (d->o->json) {
+			render_json(out, &d->log);
+			json_summary(d, out);
+		} else {
+			struct render_ladder_info info = {d->sc->info.name, d->sc->info.description,
+			                                  d->o->seed, d->ep[DEMO_CLIENT],
+			                                  d->ep[DEMO_SERVER]};
+			render_ladder(out, &d->log, &info);
+			ladder_summary(d, out);
+		}
+	}
+	return write_pictures(d) != 0 ? -EIO : 0;
+}
+
 int demo_run(const struct demo_opts *o, FILE *out, struct demo_result *res)
 {
 	struct demo_opts defaults;
@@ -384,6 +404,11 @@ int demo_run(const struct demo_opts *o, FILE *out, struct demo_result *res)
 		res->ok = 1;
 		return attack_run(o, sc->attack, sc->moral, out, res);
 	}
+	if (!sc->run) {
+		/* Its script is a file, examples/scenarios/NAME.synack (issue 18). */
+		free(d);
+		return script_demo_run(o, sc, out, res);
+	}
 	demo_init(d, o, sc, res);
 	snprintf(res->scenario, sizeof(res->scenario), "%s", name);
 	res->ok = 1;
@@ -409,19 +434,7 @@ int demo_run(const struct demo_opts *o, FILE *out, struct demo_result *res)
 			res->ok = 0;
 			demo_result_check(d->res, 0, "ran out of memory");
 		}
-		if (out) {
-			if (o->json) {
-				render_json(out, &d->log);
-				json_summary(d, out);
-			} else {
-				struct render_ladder_info info = {
-				    d->sc->info.name, d->sc->info.description, o->seed,
-				    d->ep[DEMO_CLIENT], d->ep[DEMO_SERVER]};
-				render_ladder(out, &d->log, &info);
-				ladder_summary(d, out);
-			}
-		}
-		if (write_pictures(d) != 0)
+		if (demo_output(d, out) != 0)
 			rc = -EIO;
 	}
 	if (capture_close(d->cap, res->error, sizeof(res->error)) != 0 && rc == 0)

@@ -148,6 +148,11 @@ static int filter_fn(void *ctx, int from, int to, const uint8_t *pkt, size_t len
 	if (!parse_seg(pkt, len, &si))
 		return SYNACK_SIM_PASS;
 	int h = host_of(d, from);
+	if (d->filter && h >= 0) {
+		int v = d->filter(d->script, h, pkt, len, extra_delay_us);
+		if (v != SYNACK_SIM_PASS)
+			return v;
+	}
 	switch (d->fmode) {
 	case DEMO_FILTER_SYN_LOST:
 		if (h == DEMO_CLIENT && (si.flags & SYNACK_TH_SYN) && d->f_armed) {
@@ -182,17 +187,6 @@ static int filter_fn(void *ctx, int from, int to, const uint8_t *pkt, size_t len
 			memcpy(d->saved, pkt, len);
 			d->saved_len = len;
 		}
-		break;
-	case DEMO_FILTER_STRAGGLER:
-		if (h == DEMO_SERVER && si.len > 0 && d->saved_len == 0 &&
-		    len <= sizeof(d->saved)) {
-			memcpy(d->saved, pkt, len);
-			d->saved_len = len;
-		}
-		if (h == DEMO_SERVER && (si.flags & SYNACK_TH_FIN))
-			d->f_server_fins++;
-		if (h == DEMO_CLIENT && d->f_server_fins == 1)
-			return SYNACK_SIM_DROP;
 		break;
 	default:
 		break;
@@ -263,7 +257,11 @@ uint64_t demo_step(struct demo *d)
 
 void demo_sleep_ms(struct demo *d, uint32_t ms)
 {
-	uint64_t target = demo_now(d) + (uint64_t)ms * 1000;
+	demo_sleep_until(d, demo_now(d) + (uint64_t)ms * 1000);
+}
+
+void demo_sleep_until(struct demo *d, uint64_t target)
+{
 	while (!d->res->capped && !d->oom) {
 		synack_sim_flush(d->sim);
 		uint64_t next = synack_sim_next_event(d->sim);
@@ -365,7 +363,7 @@ int demo_app_listen(struct demo *d, int h, uint16_t port)
 		return s;
 	struct synack_endpoint ep = {.addr = synack_stack_addr(d->st[h]), .port = port};
 	demo_drain(d);
-	if (h == DEMO_SERVER && d->server_rcvbuf > 0) {
+	if (d->server_rcvbuf > 0) {
 		/* Before listen(): the connections it accepts inherit the size,
 		 * and their SYN-ACK already offers no more than it. */
 		int r = synack_setsockopt(d->st[h], s, SYNACK_SO_RCVBUF, d->server_rcvbuf);
@@ -374,7 +372,7 @@ int demo_app_listen(struct demo *d, int h, uint16_t port)
 	}
 	int r = synack_bind(d->st[h], s, &ep);
 	if (r == 0)
-		r = synack_listen(d->st[h], s, 16);
+		r = synack_listen(d->st[h], s, d->backlog > 0 ? d->backlog : 16);
 	demo_app_event(d, h, s, "listen", r, &ep, NULL);
 	demo_drain(d);
 	return r < 0 ? r : s;
@@ -499,6 +497,12 @@ int demo_app_close(struct demo *d, int h)
 	return r;
 }
 
+void demo_fill_payload(uint8_t *buf, size_t n, unsigned salt)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (uint8_t)('a' + (i * 7 + i / 26 + salt) % 26);
+}
+
 /* ------------------------------------------------------------------ */
 /* Set-up, tear-down, and what became of each datagram.                */
 
@@ -550,6 +554,8 @@ int demo_setup(struct demo *d)
 			c->fin_timeout_ms = (uint32_t)o->fin_timeout_ms;
 		if (d->no_sack)
 			c->sack = 0;
+		if (d->configure)
+			d->configure(d->script, h, c);
 		char err[160] = "";
 		if (synack_config_check(c, err, sizeof(err)) != 0) {
 			snprintf(d->res->error, sizeof(d->res->error), "%s",

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "demo.h"
 #include "render.h"
@@ -30,8 +31,6 @@ enum demo_filter {
 	DEMO_FILTER_NONE,
 	DEMO_FILTER_SYN_LOST,   /* drop the client's first SYN */
 	DEMO_FILTER_DELAY_DATA, /* hold back the client's next data segment */
-	DEMO_FILTER_STRAGGLER,  /* keep a copy of server data; drop client ACKs while the
-	                           server retransmits */
 	DEMO_FILTER_LOSE_DATA,  /* drop the first sending of the client's f_nth data segment,
 	                           or of each nth in f_mask (bit n) */
 	DEMO_FILTER_KEEP_DATA,  /* keep a copy of the client's first data segment (in saved) */
@@ -68,11 +67,11 @@ struct demo {
 	int fmode; /* enum demo_filter */
 	int f_armed;
 	uint32_t f_extra_us;
-	int f_server_fins;
 	uint8_t saved[2048];
 	size_t saved_len;
 	int f_nth, f_seen;   /* DEMO_FILTER_LOSE_DATA: which data segment, how many so far */
-	uint32_t f_lost_seq; /* the sequence number of the segment it dropped */
+	uint32_t f_lost_seq; /* the sequence number of the data segment it (or a script's
+	                        drop rule) dropped first */
 	int f_lost;          /* it did */
 	uint32_t f_mask;     /* DEMO_FILTER_LOSE_DATA: bit n drops the nth data segment (n < 32) */
 	int no_sack;         /* both hosts run with sack = 0 (a comparison run) */
@@ -83,6 +82,15 @@ struct demo {
 	/* What a script observed, for its checks. */
 	int64_t val[2];
 	uint64_t t_inject;
+
+	/* synack script (script_run.c): its settings of each host's
+	 * configuration, applied after the defaults and before the check;
+	 * its filter, asked first about every datagram a host sends; the
+	 * backlog of its listeners (0: 16). */
+	void (*configure)(void *ctx, int h, struct synack_config *c);
+	int (*filter)(void *ctx, int h, const uint8_t *pkt, size_t len, uint32_t *extra_delay_us);
+	void *script;
+	int backlog;
 };
 
 /*
@@ -100,6 +108,9 @@ void demo_init(struct demo *d, const struct demo_opts *o, const struct demo_scen
 int demo_side_run(const struct demo *d, void (*script)(struct demo *), int no_sack,
                   struct demo_result *res, int64_t val[2]);
 void demo_teardown(struct demo *d);
+/* After the run: the ladder or the JSON lines to out (may be NULL), then
+ * the pictures of --svg and --html; 0 or -EIO with d->res->error set. */
+int demo_output(struct demo *d, FILE *out);
 /* Attaches to each TX record of the log what became of its datagram; the log
  * must be sorted. */
 void demo_match_fates(struct demo *d);
@@ -112,6 +123,8 @@ void demo_drain(struct demo *d);
 uint64_t demo_step(struct demo *d);
 /* Runs the network for ms milliseconds (the applications do something else). */
 void demo_sleep_ms(struct demo *d, uint32_t ms);
+/* The same until the virtual clock reads target (microseconds). */
+void demo_sleep_until(struct demo *d, uint64_t target);
 /* Steps until socket s of host h reports one of mask; 1 when it does. */
 int demo_wait_for(struct demo *d, int h, int s, uint32_t mask);
 /* Steps until host h has made the nth (0-based) transition into state `to`. */
@@ -130,7 +143,7 @@ void demo_app_event(struct demo *d, int h, int s, const char *call, long ret,
                     const struct synack_endpoint *local, const struct synack_endpoint *remote);
 int demo_app_socket(struct demo *d, int h);
 int demo_app_bind(struct demo *d, int h, int s, uint16_t port);
-/* A listening socket on port (with d->server_rcvbuf on the server), or a
+/* A listening socket on port (with SO_RCVBUF d->server_rcvbuf when set), or a
  * negative errno. */
 int demo_app_listen(struct demo *d, int h, uint16_t port);
 int demo_app_connect(struct demo *d, int h, int s, uint32_t addr, uint16_t port);
@@ -147,5 +160,8 @@ int demo_recv_eof(struct demo *d, int h);
  * in all, or the end of the stream; 1 when it has.  The count is in
  * d->nrx[h]. */
 int demo_recv_discard(struct demo *d, int h, size_t n);
+/* Printable bytes for the data scenarios, so that a mix-up shows: a..z in
+ * a pattern that salt shifts. */
+void demo_fill_payload(uint8_t *buf, size_t n, unsigned salt);
 
 #endif

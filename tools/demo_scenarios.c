@@ -75,14 +75,6 @@ static void passive_close(struct demo *d, int p)
 	demo_app_close(d, p);
 }
 
-static void sc_handshake(struct demo *d)
-{
-	if (open_conn(d) && exchange(d)) {
-		demo_app_close(d, DEMO_CLIENT);
-		passive_close(d, DEMO_SERVER);
-	}
-}
-
 static void ck_handshake(struct demo *d)
 {
 	demo_check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
@@ -101,14 +93,6 @@ static void ck_handshake(struct demo *d)
 	demo_check_counter(d, DEMO_CLIENT, "TimeWaitExpired", 1);
 }
 
-static void sc_server_closes_first(struct demo *d)
-{
-	if (open_conn(d) && exchange(d)) {
-		demo_app_close(d, DEMO_SERVER);
-		passive_close(d, DEMO_CLIENT);
-	}
-}
-
 static void ck_server_closes_first(struct demo *d)
 {
 	demo_check_path(d, DEMO_CLIENT, PATH_PASSIVE_CLIENT);
@@ -118,27 +102,6 @@ static void ck_server_closes_first(struct demo *d)
 	demo_check_four_way(d, DEMO_SERVER, DEMO_CLIENT);
 	demo_check_time_wait(d, DEMO_SERVER);
 	demo_check_counter(d, DEMO_SERVER, "TimeWaitExpired", 1);
-}
-
-static void sc_simultaneous_open(struct demo *d)
-{
-	int cs = demo_app_socket(d, DEMO_CLIENT), ss = demo_app_socket(d, DEMO_SERVER);
-	d->sock[DEMO_CLIENT] = cs;
-	d->sock[DEMO_SERVER] = ss;
-	d->ep[DEMO_CLIENT] = (struct synack_endpoint){.addr = DEMO_CLIENT_ADDR, .port = 5000};
-	d->ep[DEMO_SERVER] = (struct synack_endpoint){.addr = DEMO_SERVER_ADDR, .port = 6000};
-	if (cs >= 0 && ss >= 0 && demo_app_bind(d, DEMO_CLIENT, cs, 5000) == 0 &&
-	    demo_app_bind(d, DEMO_SERVER, ss, 6000) == 0) {
-		demo_note(d, DEMO_CLIENT, "both connect at the same instant:");
-		demo_app_connect(d, DEMO_CLIENT, cs, DEMO_SERVER_ADDR, 6000);
-		demo_app_connect(d, DEMO_SERVER, ss, DEMO_CLIENT_ADDR, 5000);
-		if (demo_wait_for(d, DEMO_CLIENT, cs, SYNACK_POLLOUT | SYNACK_POLLERR) &&
-		    demo_wait_for(d, DEMO_SERVER, ss, SYNACK_POLLOUT | SYNACK_POLLERR) &&
-		    exchange(d)) {
-			demo_app_close(d, DEMO_CLIENT);
-			passive_close(d, DEMO_SERVER);
-		}
-	}
 }
 
 static void ck_simultaneous_open(struct demo *d)
@@ -166,16 +129,6 @@ static void ck_simultaneous_open(struct demo *d)
 	demo_check_bytes(d, DEMO_CLIENT, RESPONSE);
 }
 
-static void sc_simultaneous_close(struct demo *d)
-{
-	if (open_conn(d) && exchange(d)) {
-		demo_sleep_ms(d, 50);
-		demo_note(d, DEMO_CLIENT, "both close at the same instant:");
-		demo_app_close(d, DEMO_CLIENT);
-		demo_app_close(d, DEMO_SERVER);
-	}
-}
-
 static void ck_simultaneous_close(struct demo *d)
 {
 	demo_check_path(d, DEMO_CLIENT,
@@ -197,44 +150,24 @@ static void ck_simultaneous_close(struct demo *d)
 
 static const char HALF_CHUNKS[3][24] = {"chunk one\n", "chunk two\n", "chunk three\n"};
 
-static void sc_half_close(struct demo *d)
-{
-	int in_fw2 = 0, chunks = 0;
-	if (open_conn(d) && demo_app_send(d, DEMO_CLIENT, REQUEST, strlen(REQUEST)) > 0 &&
-	    demo_recv_bytes(d, DEMO_SERVER, strlen(REQUEST))) {
-		demo_note(d, DEMO_CLIENT, "client: done sending, still reading");
-		demo_app_shutdown(d, DEMO_CLIENT, SYNACK_SHUT_WR);
-		if (demo_recv_eof(d, DEMO_SERVER)) {
-			demo_wait_state(d, DEMO_CLIENT, SYNACK_FIN_WAIT_2, 0);
-			size_t got = 0;
-			for (int i = 0; i < 3; i++) {
-				size_t n = strlen(HALF_CHUNKS[i]);
-				if (demo_app_send(d, DEMO_SERVER, HALF_CHUNKS[i], n) != (long)n)
-					break;
-				got += n;
-				if (!demo_recv_bytes(d, DEMO_CLIENT, got))
-					break;
-				struct synack_tcp_info ti;
-				if (synack_tcp_info(d->st[DEMO_CLIENT], d->sock[DEMO_CLIENT],
-				                    &ti) == 0 &&
-				    ti.state == SYNACK_FIN_WAIT_2)
-					in_fw2++;
-				chunks++;
-				demo_sleep_ms(d, 5);
-			}
-			d->val[0] = chunks;
-			d->val[1] = in_fw2;
-			demo_app_close(d, DEMO_SERVER);
-			demo_recv_eof(d, DEMO_CLIENT);
-			demo_app_close(d, DEMO_CLIENT);
-		}
-	}
-}
-
 static void ck_half_close(struct demo *d)
 {
 	char want[64] = "";
-	int chunks = (int)d->val[0], in_fw2 = (int)d->val[1];
+	/* The chunks the client read, and how many in FIN_WAIT_2: its recv()
+	 * calls that returned data, and its state when each returned. */
+	int chunks = 0, in_fw2 = 0;
+	const struct demo_host_result *hr = &d->res->host[DEMO_CLIENT];
+	for (size_t i = 0; i < d->log.n; i++) {
+		const struct render_event *e = &d->log.ev[i];
+		if (e->kind != RENDER_APP || e->host != DEMO_CLIENT ||
+		    strcmp(e->call, "recv") != 0 || e->ret <= 0)
+			continue;
+		int st = SYNACK_CLOSED;
+		for (size_t j = 0; j < hr->ntr && hr->tr[j].t_us <= e->t_us; j++)
+			st = hr->tr[j].to;
+		chunks++;
+		in_fw2 += st == SYNACK_FIN_WAIT_2;
+	}
 	for (int i = 0; i < 3; i++)
 		strcat(want, HALF_CHUNKS[i]);
 	demo_check_path(d, DEMO_CLIENT, PATH_ACTIVE_CLIENT);
@@ -314,28 +247,6 @@ static void ck_fin_before_data(struct demo *d)
 	}
 }
 
-static void sc_time_wait_straggler(struct demo *d)
-{
-	d->fmode = DEMO_FILTER_STRAGGLER;
-	if (open_conn(d) && exchange(d)) {
-		demo_app_close(d, DEMO_CLIENT);
-		passive_close(d, DEMO_SERVER);
-		if (demo_wait_state(d, DEMO_CLIENT, SYNACK_TIME_WAIT, 0)) {
-			demo_note(d, DEMO_CLIENT,
-			          "the client's last ACK is lost, and so is what it");
-			demo_note(d, DEMO_CLIENT, "sends until the server retransmits its FIN");
-			demo_sleep_ms(d, 5);
-			if (d->saved_len > 0) {
-				demo_note(d, DEMO_CLIENT,
-				          "a stray old copy of the server's data segment arrives:");
-				d->t_inject = demo_now(d);
-				synack_sim_inject(d->sim, d->hid[DEMO_CLIENT], d->saved,
-				                  d->saved_len, d->t_inject);
-			}
-		}
-	}
-}
-
 static void ck_time_wait_straggler(struct demo *d)
 {
 	uint64_t t_inject = d->t_inject;
@@ -376,32 +287,16 @@ static void ck_time_wait_straggler(struct demo *d)
 	demo_check_counter(d, DEMO_CLIENT, "TimeWaitExpired", 1);
 }
 
-static void sc_refused(struct demo *d)
-{
-	int r = 0;
-	d->val[0] = 1;
-	d->lsock = demo_app_listen(d, DEMO_SERVER, DEMO_SERVER_PORT);
-	int s = demo_app_socket(d, DEMO_CLIENT);
-	d->sock[DEMO_CLIENT] = s;
-	if (s >= 0) {
-		demo_note(d, DEMO_CLIENT, "nobody listens on port 81:");
-		demo_app_connect(d, DEMO_CLIENT, s, DEMO_SERVER_ADDR, 81);
-		synack_getsockname(d->st[DEMO_CLIENT], s, &d->ep[DEMO_CLIENT]);
-		d->ep[DEMO_SERVER].port = 81;
-		if (demo_wait_for(d, DEMO_CLIENT, s,
-		                  SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP)) {
-			demo_drain(d);
-			r = synack_socket_error(d->st[DEMO_CLIENT], s);
-			demo_app_event(d, DEMO_CLIENT, s, "so_error", r, NULL, NULL);
-			d->val[0] = r;
-		}
-		demo_app_close(d, DEMO_CLIENT);
-	}
-}
-
 static void ck_refused(struct demo *d)
 {
-	int r = (int)d->val[0];
+	/* What the client's SO_ERROR said (1: it never asked). */
+	int r = 1;
+	for (size_t i = 0; i < d->log.n; i++) {
+		const struct render_event *e = &d->log.ev[i];
+		if (e->kind == RENDER_APP && e->host == DEMO_CLIENT &&
+		    strcmp(e->call, "so_error") == 0)
+			r = (int)e->ret;
+	}
 	demo_check_path(d, DEMO_CLIENT, "CLOSED>SYN_SENT>CLOSED");
 	demo_check_path(d, DEMO_SERVER, PATH_LISTENER);
 	demo_result_check(d->res, r == -ECONNREFUSED, "connect failed with ECONNREFUSED (got %d)",
@@ -420,16 +315,6 @@ static void ck_refused(struct demo *d)
 	    syns >= 1 && rsts == syns && demo_counter(d, DEMO_SERVER, "OutRsts") == (uint64_t)rsts,
 	    "one RST for each SYN that reached the closed port (%d SYNs, %d RSTs)", syns, rsts);
 	demo_check_counter(d, DEMO_CLIENT, "AttemptFails", 1);
-}
-
-static void sc_syn_lost(struct demo *d)
-{
-	d->fmode = DEMO_FILTER_SYN_LOST;
-	d->f_armed = 1;
-	if (open_conn(d) && exchange(d)) {
-		demo_app_close(d, DEMO_CLIENT);
-		passive_close(d, DEMO_SERVER);
-	}
 }
 
 static void ck_syn_lost(struct demo *d)
@@ -454,16 +339,6 @@ static void ck_syn_lost(struct demo *d)
 	demo_check_bytes(d, DEMO_CLIENT, RESPONSE);
 }
 
-static void sc_close_wait_leak(struct demo *d)
-{
-	d->show_ss = 1;
-	if (open_conn(d) && exchange(d)) {
-		demo_app_close(d, DEMO_CLIENT);
-		demo_recv_eof(d, DEMO_SERVER);
-		demo_note(d, DEMO_SERVER, "server app: sees EOF, never calls close()");
-	}
-}
-
 static void ck_close_wait_leak(struct demo *d)
 {
 	demo_check_path(d, DEMO_CLIENT, "CLOSED>SYN_SENT>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>CLOSED");
@@ -481,17 +356,6 @@ static void ck_close_wait_leak(struct demo *d)
 	            : -1;
 	demo_result_check(d->res, r == 0 && ti.state == SYNACK_CLOSE_WAIT,
 	                  "server connection still in CLOSE_WAIT at the end");
-}
-
-static void sc_fin_wait_1_stuck(struct demo *d)
-{
-	d->show_ss = 1;
-	if (open_conn(d) && exchange(d)) {
-		demo_sleep_ms(d, 50);
-		demo_app_close(d, DEMO_CLIENT);
-		demo_note(d, DEMO_SERVER, "the server vanishes from the network");
-		synack_sim_set_down(d->sim, d->hid[DEMO_SERVER], 1);
-	}
 }
 
 static void ck_fin_wait_1_stuck(struct demo *d)
@@ -524,16 +388,6 @@ static void ck_fin_wait_1_stuck(struct demo *d)
 	demo_check_counter(d, DEMO_CLIENT, "OrphanRetriesExceeded", 1);
 }
 
-static void sc_fin_wait_2_timeout(struct demo *d)
-{
-	d->show_ss = 1;
-	if (open_conn(d) && exchange(d)) {
-		demo_app_close(d, DEMO_SERVER);
-		demo_recv_eof(d, DEMO_CLIENT);
-		demo_note(d, DEMO_CLIENT, "client app: hangs, never calls close()");
-	}
-}
-
 static void ck_fin_wait_2_timeout(struct demo *d)
 {
 	demo_check_path(d, DEMO_CLIENT, "CLOSED>SYN_SENT>ESTABLISHED>CLOSE_WAIT");
@@ -550,54 +404,19 @@ static void ck_fin_wait_2_timeout(struct demo *d)
 	                  "no orphan left on the server");
 }
 
-/* Printable bytes for the data scenarios, so that a mix-up shows. */
-static void fill_payload(uint8_t *buf, size_t n, unsigned salt)
-{
-	for (size_t i = 0; i < n; i++)
-		buf[i] = (uint8_t)('a' + (i * 7 + i / 26 + salt) % 26);
-}
-
 static void check_payload(struct demo *d, int h, size_t n, unsigned salt)
 {
 	uint8_t want[DEMO_RXBUF];
-	fill_payload(want, n, salt);
+	demo_fill_payload(want, n, salt);
 	int ok = n <= DEMO_RXBUF && d->nrx[h] == n && memcmp(d->rx[h], want, n) == 0;
 	demo_result_check(d->res, ok, "%s received exactly the %zu bytes sent (got %zu)",
 	                  demo_host_name(h), n, d->nrx[h]);
 }
 
-/* Two full segments fill the server's receive buffer; the client has four
- * to send. */
-#define ZW_RCVBUF 2920
+/* zero-window.synack: the client sends four full segments into a receive
+ * buffer of two, as a script's "send N bytes" fills them (salt 0). */
 #define ZW_BYTES 5840
-#define ZW_SALT 3
-#define ZW_PAUSE_MS 2500
-
-static void sc_zero_window(struct demo *d)
-{
-	uint8_t data[ZW_BYTES];
-	fill_payload(data, sizeof(data), ZW_SALT);
-	d->server_rcvbuf = ZW_RCVBUF;
-	if (!open_conn(d))
-		return;
-	demo_note(d, DEMO_SERVER, "server app: busy, does not read");
-	if (demo_app_send(d, DEMO_CLIENT, data, sizeof(data)) != (long)sizeof(data))
-		return;
-	/* The pause counts from when the buffer is full, so that a lost
-	 * segment (--loss) delays the zero window but does not hide it. */
-	for (;;) {
-		struct synack_tcp_info ti;
-		if (synack_tcp_info(d->st[DEMO_SERVER], d->sock[DEMO_SERVER], &ti) != 0 ||
-		    ti.recv_queue >= ZW_RCVBUF || demo_step(d) == SYNACK_NEVER)
-			break;
-	}
-	demo_sleep_ms(d, ZW_PAUSE_MS);
-	demo_note(d, DEMO_SERVER, "server app: reads again");
-	if (!demo_recv_bytes(d, DEMO_SERVER, sizeof(data)))
-		return;
-	demo_app_close(d, DEMO_CLIENT);
-	passive_close(d, DEMO_SERVER);
-}
+#define ZW_SALT 0
 
 /*
  * The zero-window episode as the client saw it: the log positions of the
@@ -692,40 +511,8 @@ static void ck_zero_window(struct demo *d)
 /* Eight segments in one flight; the second is lost, and the six after it
  * each make the receiver say again what it is missing. */
 #define RT_BYTES (8 * 1460)
-#define RT_SALT 11
+#define RT_SALT 0 /* retransmit.synack sends the bytes of "send N bytes" */
 #define RT_LOST_NTH 2
-
-/* The largest transfer a lost-segment scenario sends in one flight. */
-#define LOSE_MAX_BYTES (16 * 1460)
-
-/* One flight of bytes (salted payload) from the client with the network
- * losing the first sending of data segment nth, read whole by the server,
- * then the client closes first: the shape of the lost-segment scenarios. */
-static void send_losing_nth(struct demo *d, size_t bytes, unsigned salt, int nth, const char *note)
-{
-	uint8_t data[LOSE_MAX_BYTES];
-	if (bytes > sizeof(data))
-		return;
-	fill_payload(data, bytes, salt);
-	d->fmode = DEMO_FILTER_LOSE_DATA;
-	d->f_armed = 1;
-	d->f_nth = nth;
-	if (!open_conn(d))
-		return;
-	demo_note(d, DEMO_CLIENT, "%s", note);
-	if (demo_app_send(d, DEMO_CLIENT, data, bytes) != (long)bytes)
-		return;
-	if (!demo_recv_bytes(d, DEMO_SERVER, bytes))
-		return;
-	demo_app_close(d, DEMO_CLIENT);
-	passive_close(d, DEMO_SERVER);
-}
-
-static void sc_retransmit(struct demo *d)
-{
-	send_losing_nth(d, RT_BYTES, RT_SALT, RT_LOST_NTH,
-	                "the network will lose the second data segment");
-}
 
 static void ck_retransmit(struct demo *d)
 {
@@ -821,7 +608,7 @@ static void ck_retransmit(struct demo *d)
 static uint64_t ws_run(struct demo *d, uint16_t port, int rcvbuf)
 {
 	static uint8_t data[WS_BYTES];
-	fill_payload(data, sizeof(data), 5);
+	demo_fill_payload(data, sizeof(data), 5);
 	d->server_rcvbuf = rcvbuf;
 	d->lsock = demo_app_listen(d, DEMO_SERVER, port);
 	int s = demo_app_socket(d, DEMO_CLIENT);
@@ -993,7 +780,7 @@ static void ck_paws(struct demo *d)
 static void sc_sack_recovery(struct demo *d)
 {
 	uint8_t data[SR_BYTES];
-	fill_payload(data, sizeof(data), SR_SALT);
+	demo_fill_payload(data, sizeof(data), SR_SALT);
 	d->fmode = DEMO_FILTER_LOSE_DATA;
 	d->f_armed = 1;
 	d->f_mask = SR_LOST_MASK;
@@ -1065,13 +852,7 @@ static void ck_sack_recovery(struct demo *d)
  */
 #define TL_SEGS 8
 #define TL_BYTES (TL_SEGS * 1448) /* eight full segments beside timestamps */
-#define TL_SALT 17
-
-static void sc_tail_loss(struct demo *d)
-{
-	send_losing_nth(d, TL_BYTES, TL_SALT, TL_SEGS,
-	                "the network will lose the last data segment");
-}
+#define TL_SALT 0                 /* tail-loss.synack: the bytes of "send N bytes" */
 
 static void ck_tail_loss(struct demo *d)
 {
@@ -1111,31 +892,31 @@ static const struct demo_scenario SCENARIOS[] = {
      "Three segments open the connection and both ends learn each other's ISN; four "
      "segments close it, one direction at a time, and the active closer waits in "
      "TIME_WAIT before it forgets the connection.",
-     sc_handshake,
+     NULL, /* examples/scenarios/handshake.synack */
      ck_handshake,
      ATTACK_NONE},
     {{"server-closes-first", "the same exchange with the server as the active closer"},
      "Either end may close first: the active closer goes through FIN_WAIT_1, FIN_WAIT_2 "
      "and TIME_WAIT, the passive one through CLOSE_WAIT and LAST_ACK.",
-     sc_server_closes_first,
+     NULL, /* examples/scenarios/server-closes-first.synack */
      ck_server_closes_first,
      ATTACK_NONE},
     {{"simultaneous-open", "both ends connect to each other at once: SYN_SENT -> SYN_RECEIVED"},
      "Two SYNs cross: each end answers the other's SYN with SYN+ACK and both reach "
      "ESTABLISHED through SYN_RECEIVED, with no listener at all.",
-     sc_simultaneous_open,
+     NULL, /* examples/scenarios/simultaneous-open.synack */
      ck_simultaneous_open,
      ATTACK_NONE},
     {{"simultaneous-close", "both ends close at once: FIN_WAIT_1 -> CLOSING -> TIME_WAIT"},
      "Two FINs cross: each end is in FIN_WAIT_1 when the other's FIN arrives, goes to "
      "CLOSING, and to TIME_WAIT when its own FIN is acknowledged.",
-     sc_simultaneous_close,
+     NULL, /* examples/scenarios/simultaneous-close.synack */
      ck_simultaneous_close,
      ATTACK_NONE},
     {{"half-close", "the client shuts down writing and keeps reading in FIN_WAIT_2"},
      "A FIN closes one direction only: after shutdown(SHUT_WR) the client keeps receiving "
      "the server's data in FIN_WAIT_2 until the server closes too.",
-     sc_half_close,
+     NULL, /* examples/scenarios/half-close.synack */
      ck_half_close,
      ATTACK_NONE},
     {{"fin-before-data", "the FIN overtakes the last data segment; the receiver waits for it"},
@@ -1148,51 +929,51 @@ static const struct demo_scenario SCENARIOS[] = {
      "TIME_WAIT absorbs what is still in flight: old data is dropped, never delivered, and "
      "a retransmitted FIN (the last ACK was lost) is acknowledged again and restarts the "
      "2 MSL timer.",
-     sc_time_wait_straggler,
+     NULL, /* examples/scenarios/time-wait-straggler.synack */
      ck_time_wait_straggler,
      ATTACK_NONE},
     {{"refused", "connect to a port nobody listens on: RST, ECONNREFUSED"},
      "A SYN to a closed port is answered with a RST (RFC 9293 3.10.7.1) and the connect "
      "fails with ECONNREFUSED.",
-     sc_refused,
+     NULL, /* examples/scenarios/refused.synack */
      ck_refused,
      ATTACK_NONE},
     {{"syn-lost", "the first SYN is lost; the client retransmits it after the RTO"},
      "A lost SYN costs one initial RTO: the client sends the same SYN again after 1 s and "
      "the handshake completes.",
-     sc_syn_lost,
+     NULL, /* examples/scenarios/syn-lost.synack */
      ck_syn_lost,
      ATTACK_NONE},
     {{"close-wait-leak", "the server app never closes: CLOSE_WAIT forever, shown like ss"},
      "An application that never calls close() leaves its connection in CLOSE_WAIT for "
      "good, while the peer's orphaned FIN_WAIT_2 times out after fin_timeout_ms.",
-     sc_close_wait_leak,
+     NULL, /* examples/scenarios/close-wait-leak.synack */
      ck_close_wait_leak,
      ATTACK_NONE},
     {{"fin-wait-1-stuck", "the peer vanishes after our FIN: retries with backoff, then CLOSED"},
      "A FIN that is never acknowledged is retransmitted with exponential backoff, and "
      "after orphan_retries the connection closes by itself.",
-     sc_fin_wait_1_stuck,
+     NULL, /* examples/scenarios/fin-wait-1-stuck.synack */
      ck_fin_wait_1_stuck,
      ATTACK_NONE},
     {{"fin-wait-2-timeout", "our FIN is acknowledged but the peer app never closes"},
      "FIN_WAIT_2 is not a network fault: the peer acknowledged our FIN but its "
      "application does not close; the orphaned FIN_WAIT_2 ends after fin_timeout_ms.",
-     sc_fin_wait_2_timeout,
+     NULL, /* examples/scenarios/fin-wait-2-timeout.synack */
      ck_fin_wait_2_timeout,
      ATTACK_NONE},
     {{"zero-window", "the server stops reading: zero window, persist probes, window update"},
      "A receiver that does not read closes its window; the sender keeps the connection "
      "alive with window probes sent further and further apart by the persist timer, and "
      "sends the rest as soon as a window update reopens the window.",
-     sc_zero_window,
+     NULL, /* examples/scenarios/zero-window.synack */
      ck_zero_window,
      ATTACK_NONE},
     {{"retransmit", "a data segment is lost and sent again: fast retransmit or RTO"},
      "A lost segment leaves a hole: the receiver acknowledges the last byte before it "
      "for every segment that arrives after it, and the sender repairs it, after three "
      "duplicate ACKs (fast retransmit) or when its retransmission timer expires.",
-     sc_retransmit,
+     NULL, /* examples/scenarios/retransmit.synack */
      ck_retransmit,
      ATTACK_NONE},
     {{"window-scale", "a high-BDP path: 512 KiB with and without window scaling"},
@@ -1222,7 +1003,7 @@ static const struct demo_scenario SCENARIOS[] = {
      "8985 7) sends the last segment again when the probe timeout expires (never later "
      "than the RTO would), so the loss is repaired without a retransmission timeout and "
      "without collapsing cwnd.",
-     sc_tail_loss,
+     NULL, /* examples/scenarios/tail-loss.synack */
      ck_tail_loss,
      ATTACK_NONE},
     {{"syn-flood", "1,000,000 spoofed SYNs while 1,000 clients connect: SYN queue, SYN cookies"},

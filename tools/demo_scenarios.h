@@ -15,7 +15,7 @@ struct demo;
 struct demo_scenario {
 	struct demo_scenario_info info;
 	const char *moral;             /* what the run showed, printed at the end */
-	void (*run)(struct demo *d);   /* the script */
+	void (*run)(struct demo *d);   /* the script; NULL: examples/scenarios/NAME.synack */
 	void (*check)(struct demo *d); /* its checks, on the finished run */
 	int attack;                    /* enum attack_kind: run by attack.c, not scripted */
 };

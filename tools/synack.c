@@ -12,6 +12,7 @@
 #include "bridge.h"
 #include "connect.h"
 #include "demo.h"
+#include "script.h"
 #include "serve.h"
 #include "transfer.h"
 #include "synack/synack.h"
@@ -23,6 +24,8 @@ static void usage(FILE *out)
 	      "commands:\n"
 	      "  demo [SCENARIO] [FLAGS]   replay a TCP scenario on two simulated hosts\n"
 	      "                            (synack demo --list, synack demo --help)\n"
+	      "  script FILE [FLAGS]       run a scenario file of your own (docs/SCRIPTS.md;\n"
+	      "                            synack script --help)\n"
 	      "  transfer [FLAGS]          a bulk transfer between two simulated hosts: goodput,\n"
 	      "                            retransmissions, cwnd (synack transfer --help)\n"
 	      "  serve --dev NAME ...      serve echo, discard or http on a TUN/TAP device\n"
@@ -70,6 +73,44 @@ static int cmd_demo(int argc, char **argv)
 	}
 	free(res);
 	fflush(stdout);
+	return status;
+}
+
+static int cmd_script(int argc, char **argv)
+{
+	struct script_opts o;
+	char err[1024];
+	if (script_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
+		fprintf(stderr, "synack script: %s\n", err);
+		return 2;
+	}
+	if (o.help) {
+		script_usage(stdout);
+		return 0;
+	}
+	struct script *sc = script_load(o.file, err, sizeof(err));
+	if (!sc) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	struct demo_result *res = calloc(1, sizeof(*res));
+	if (!res) {
+		script_free(sc);
+		fprintf(stderr, "synack script: out of memory\n");
+		return 2;
+	}
+	int rc = script_run(sc, &o, stdout, stderr, res);
+	int status;
+	fflush(stdout);
+	if (rc != 0) {
+		fprintf(stderr, "synack script: %s\n",
+		        res->error[0] ? res->error : synack_strerror(rc));
+		status = 2;
+	} else {
+		status = res->ok ? 0 : 1;
+	}
+	free(res);
+	script_free(sc);
 	return status;
 }
 
@@ -169,6 +210,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "demo") == 0)
 		return cmd_demo(argc - 2, argv + 2);
+	if (strcmp(cmd, "script") == 0)
+		return cmd_script(argc - 2, argv + 2);
 	if (strcmp(cmd, "transfer") == 0)
 		return cmd_transfer(argc - 2, argv + 2);
 	if (strcmp(cmd, "serve") == 0)

@@ -20,6 +20,13 @@ golden_cases() {
 	echo "demo-ack-flood demo ack-flood --json --count 20000 --clients 50"
 	echo "demo-blind-reset demo blind-reset --json"
 	echo "demo-blind-data demo blind-data --json"
+	# synack script (issue 18): a few shipped scenario scripts.
+	local scripts
+	scripts=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../examples/scenarios" && pwd)
+	for sc in lost-final-ack rst-in-time-wait-rfc1337 keepalive-dead-peer half-open-reboot; do
+		echo "script-$sc script $scripts/$sc.synack --json"
+		echo "script-$sc.ladder script $scripts/$sc.synack"
+	done
 	for s in $(seq 1 20); do
 		echo "transfer-clean-$s transfer --seed $s --json --bytes 100000"
 		echo "transfer-lossy-$s transfer --seed $s --json --bytes 100000 --loss 0.03 --dup 0.01"

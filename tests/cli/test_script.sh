@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# `synack script FILE` (docs/SCRIPTS.md): every shipped scenario script in
+# examples/scenarios exits 0; the scripts of demo scenarios draw the same
+# ladder as `synack demo`; a bad file exits 2 with FILE:LINE:COL and what
+# was expected; a failing expectation or an action that cannot complete
+# exits 1 naming its line; the same seed gives the same output.
+# Usage: test_script.sh PATH_TO_SYNACK
+set -u
+. "$(dirname "$0")/lib.sh"
+scripts=$(cd "$(dirname "$0")/../../examples/scenarios" && pwd)
+
+# Every shipped script holds, as the ladder and as JSON.
+n=0
+for f in "$scripts"/*.synack; do
+	n=$((n + 1))
+	name=$(basename "$f" .synack)
+	rc=0
+	"$synack" script "$f" >"$tmp/out" 2>"$tmp/err" || rc=$?
+	if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && tail -1 "$tmp/out" | grep -qx ok; then ok; else
+		bad "$name: exit $rc: $(head -3 "$tmp/err")"
+	fi
+	rc=0
+	"$synack" script "$f" --json >"$tmp/json" 2>"$tmp/err" || rc=$?
+	if [ "$rc" -eq 0 ] && tail -1 "$tmp/json" | grep -q "^{\"ev\":\"summary\",\"ok\":true,\"scenario\":\"$name\""; then ok; else
+		bad "$name --json: exit $rc, last line $(tail -1 "$tmp/json" | cut -c1-80)"
+	fi
+done
+if [ "$n" -ge 27 ]; then ok; else bad "only $n scripts in examples/scenarios"; fi
+
+# The scripts of demo scenarios draw demo's ladder, line for line, down to
+# the moral (the checks below it are the script's own).
+for name in handshake server-closes-first simultaneous-open simultaneous-close half-close \
+	refused syn-lost close-wait-leak fin-wait-1-stuck fin-wait-2-timeout time-wait-straggler; do
+	"$synack" demo "$name" >"$tmp/demo"
+	"$synack" script "$scripts/$name.synack" >"$tmp/script"
+	lines=$(awk 'NR > 3 && $0 == "" { print NR; exit }' "$tmp/demo")
+	if cmp -s <(head -n "$lines" "$tmp/demo") <(head -n "$lines" "$tmp/script"); then ok; else
+		bad "$name: the script's ladder differs from synack demo $name"
+		diff <(head -n "$lines" "$tmp/demo") <(head -n "$lines" "$tmp/script") | head -5 >&2
+	fi
+done
+
+# The same seed gives the same run, byte for byte; another seed another.
+"$synack" script "$scripts/handshake.synack" --seed 7 --json >"$tmp/a"
+"$synack" script "$scripts/handshake.synack" --seed 7 --json >"$tmp/b"
+"$synack" script "$scripts/handshake.synack" --seed 8 --json >"$tmp/c"
+if cmp -s "$tmp/a" "$tmp/b"; then ok; else bad "--seed 7 twice: different output"; fi
+if ! cmp -s "$tmp/a" "$tmp/c"; then ok; else bad "--seed 7 and 8: the same output"; fi
+if grep -q '"seed":7' "$tmp/a"; then ok; else bad "--seed 7 not in the summary"; fi
+
+# Bad files: exit 2, the exact FILE:LINE:COL message on stderr, nothing run.
+bad_file() { # TEXT WANT
+	printf '%s\n' "$1" >"$tmp/bad.synack"
+	rc=0
+	"$synack" script "$tmp/bad.synack" >"$tmp/out" 2>"$tmp/err" || rc=$?
+	if [ "$rc" -eq 2 ] && [ "$(cat "$tmp/err")" = "$tmp/bad.synack:$2" ] && [ ! -s "$tmp/out" ]; then ok; else
+		bad "bad file '$1': exit $rc, stderr '$(cat "$tmp/err")', want '$2'"
+	fi
+}
+bad_file 'clinet connect server:80' \
+	"1:1: expected a statement (a host's action, expect, path, link, drop, delay, keep, replay, note, finish, stop, at TIME or +TIME), got 'clinet'"
+bad_file 'server listen 0' "1:15: expected a port (1 to 65535), got '0'"
+bad_file 'server listen 80 backlog' "1:25: expected a backlog (1 to 65535), got the end of the line"
+bad_file 'at 2 server close' \
+	"1:4: expected a time with its unit (250us, 200ms, 2s, 1.5s, 2min, 1h; at most a day), got '2'"
+bad_file 'client send "abc' "1:17: expected a closing '\"', got the end of the line"
+bad_file '  client connect server  # no port' \
+	"1:18: expected HOST:PORT (server:80, client:5000 or 10.0.0.2:80), got 'server'"
+bad_file 'drop next FIN form server' "1:15: expected 'from', got 'form'"
+bad_file 'keep all data from server' "1:6: expected 'next', got 'all'"
+bad_file 'drop next data from client after x' \
+	"1:34: expected a count of segments to let pass (0 to 1000000), got 'x'"
+bad_file 'replay now' "1:8: expected the end of the line, got 'now'"
+bad_file $'server listen 80\nclient send "x\\q"' \
+	"2:15: expected an escape (\\r \\n \\t \\\\ \\\" \\0 \\xHH), got '\\q'"
+bad_file $'finish\nclient close' "2:1: expected an expectation (only expect follows finish or stop), got 'client'"
+bad_file $'# settings first\nclient connect server:80\nset client sack=0' \
+	"3:1: expected an action (scenario, moral, seed, ss and set come before the first action), got 'set'"
+bad_file 'expect client states CLOSED>NOPE' \
+	"1:22: expected a state path (CLOSED>SYN_SENT>ESTABLISHED ...), got 'CLOSED>NOPE'"
+bad_file 'expect client counter Nope = 1' \
+	"1:23: expected a counter name (as synack demo --json prints them: TimeWaitEntered, RetransSegs, ...), got 'Nope'"
+bad_file 'path delay 10ms loss 2' "1:22: expected a probability (0.01 or 1%), got '2'"
+bad_file 'client inject Q' "1:15: expected flags as the ladder writes them (S, S., ., P., F., R, R. ...), got 'Q'"
+bad_file 'expect server sent F. seq' "1:26: expected a whole number (0 to 4294967295), got the end of the line"
+bad_file 'set both time_wait_ms=forever' \
+	"1:10: expected KEY=VALUE, got 'time_wait_ms=forever' (set time_wait_ms: 'forever' is not a time up to 4294967295 ms (digits: milliseconds, or digits with a unit: ms, s, min, h))"
+# A configuration the stack refuses as a whole: the line of the last `set`.
+printf 'set client rto_min_ms=5000 rto_max_ms=1000\nserver listen 80\n' >"$tmp/cfg.synack"
+rc=0
+"$synack" script "$tmp/cfg.synack" >/dev/null 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 2 ] && grep -q "^$tmp/cfg.synack:1:1: expected settings the stack takes, got: " "$tmp/err"; then ok; else
+	bad "refused configuration: exit $rc, $(cat "$tmp/err")"
+fi
+# Usage.
+rc=0
+"$synack" script >/dev/null 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 2 ] && grep -q "which script" "$tmp/err"; then ok; else bad "no FILE: exit $rc"; fi
+rc=0
+"$synack" script "$tmp/none.synack" >/dev/null 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 2 ] && grep -q "none.synack: No such file" "$tmp/err"; then ok; else bad "missing FILE: exit $rc"; fi
+if "$synack" script --help | grep -q -- --seed; then ok; else bad "synack script --help"; fi
+if "$synack" --help | grep -q "script FILE"; then ok; else bad "synack --help does not mention script"; fi
+
+# A failing expectation: exit 1, its line named, the run drawn with FAILED.
+cat >"$tmp/fail.synack" <<'SCRIPT'
+server listen 80
+client connect server:80
+server accept
+client close
+finish
+expect client counter ActiveOpens = 1
+expect client counter ActiveOpens = 2
+SCRIPT
+rc=0
+"$synack" script "$tmp/fail.synack" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 1 ] &&
+	[ "$(cat "$tmp/err")" = "$tmp/fail.synack:7: expectation failed: client ActiveOpens = 1 (want 2)" ] &&
+	tail -1 "$tmp/out" | grep -qx FAILED; then ok; else
+	bad "failing expectation: exit $rc, stderr '$(cat "$tmp/err")'"
+fi
+# An action that cannot complete: exit 1 at its line, the rest not run.
+cat >"$tmp/stuck.synack" <<'SCRIPT'
+server listen 80
+client connect server:80
+server accept
+server recv 10     # the client sends nothing
+client close
+SCRIPT
+rc=0
+"$synack" script "$tmp/stuck.synack" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 1 ] &&
+	[ "$(cat "$tmp/err")" = "$tmp/stuck.synack:4: server recv 10 could not complete: nothing more happened after 0 bytes" ] &&
+	! grep -q "close()" "$tmp/out"; then ok; else
+	bad "stuck action: exit $rc, stderr '$(cat "$tmp/err")'"
+fi
+# `at T stop` ends a run that never goes idle (keepalives on a live
+# connection) at T, and the expectations after it see T.
+cat >"$tmp/stop.synack" <<'SCRIPT'
+set both keepalive_time_ms=1s keepalive_intvl_ms=1s
+server listen 80
+client connect server:80
+client setsockopt keepalive 1
+server accept
+at 10s stop
+expect client state ESTABLISHED
+expect client counter KeepAliveProbes >= 5
+SCRIPT
+rc=0
+"$synack" script "$tmp/stop.synack" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 0 ] && grep -q "client in ESTABLISHED at 10000.000 ms" "$tmp/out"; then ok; else
+	bad "at 10s stop: exit $rc, $(cat "$tmp/err")"
+fi
+# A send on a reset connection ends with its error (no endless retry).
+printf 'server listen 80\nclient connect server:80\nserver accept\nserver abort\nclient wait CLOSED\nclient send 100000 bytes\nexpect client error ECONNRESET\n' >"$tmp/reset.synack"
+rc=0
+"$synack" script "$tmp/reset.synack" >/dev/null 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 0 ]; then ok; else bad "send after a reset: exit $rc, $(cat "$tmp/err")"; fi
+# replay with nothing kept.
+printf 'replay\n' >"$tmp/replay.synack"
+rc=0
+"$synack" script "$tmp/replay.synack" >/dev/null 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 1 ] && [ "$(cat "$tmp/err")" = "$tmp/replay.synack:1: replay: no segment was kept" ]; then ok; else
+	bad "replay without keep: exit $rc, $(cat "$tmp/err")"
+fi
+# A time in the past.
+printf 'at 1s\nat 500ms client connect server:80\n' >"$tmp/past.synack"
+rc=0
+"$synack" script "$tmp/past.synack" >/dev/null 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 1 ] && grep -q "past.synack:2: 'at 500.000 ms' is past: the clock reads 1000.000 ms" "$tmp/err"; then ok; else
+	bad "time in the past: exit $rc, $(cat "$tmp/err")"
+fi
+
+# The pictures and the capture, as demo writes them.
+if "$synack" script "$scripts/lost-final-ack.synack" --svg "$tmp/p.svg" --html "$tmp/p.html" \
+	--pcap "$tmp/p.pcap" >/dev/null && [ -s "$tmp/p.svg" ] && [ -s "$tmp/p.html" ] && [ -s "$tmp/p.pcap" ]; then ok; else
+	bad "--svg --html --pcap"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,1033 @@
+/*
+ * The runner of scenario scripts (docs/SCRIPTS.md) on the demo engine:
+ * the statements run one after another on the virtual clock, the actions
+ * through the engine's application calls (so the ladder is the one
+ * `synack demo` draws), the path changes and drop rules through the sim's
+ * path and the engine's filter hook, and each expectation becomes a check
+ * of the result, named by its line when it fails.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+#include "cli.h"
+#include "demo_checks.h"
+#include "demo_engine.h"
+#include "demo_scenarios.h"
+#include "render.h"
+#include "script.h"
+#include "synack/sim.h"
+#include "wire/wire.h"
+
+#define MAX_RULES 64
+#define MAX_SOCKS 256
+
+struct rule {
+	int host, sel;
+	int64_t count; /* -1: all */
+	int kind;      /* SCR_DROP, SCR_DELAY, SCR_KEEP */
+	int64_t skip;  /* "after N": how many still pass first */
+	uint32_t extra_us;
+};
+
+struct run {
+	const struct script *s;
+	struct demo *d;
+	FILE *errout;
+	struct rule rules[MAX_RULES];
+	size_t nrules;
+	int link_down;
+	uint8_t *kept; /* keep: the copy replay sends again */
+	size_t kept_len;
+	int kept_to;
+	struct synack_sim_path path[2]; /* by sending host */
+	long err[2];                    /* the last error a call returned */
+	int lsock[2], bound[2];
+	int socks[2][MAX_SOCKS];
+	size_t nsocks[2];
+	struct synack_endpoint cur_local[2], cur_remote[2];
+	int has_cur[2];
+	int first_connect;
+	int halted;    /* an action could not complete: the timeline ends */
+	int demo_mode; /* synack demo NAME: the scenario's C checks judge */
+};
+
+/* ------------------------------------------------------------------ */
+/* Hooks of the engine.                                                */
+
+static void configure(void *ctx, int h, struct synack_config *c)
+{
+	struct run *r = ctx;
+	struct synack_config mine = r->s->cfg[h];
+	mine.addr = c->addr;
+	memcpy(mine.secret, c->secret, sizeof(mine.secret));
+	/* demo's --time-wait-ms and --fin-timeout-ms win over the file. */
+	const struct demo_opts *o = r->d->o;
+	if (o->time_wait_ms >= 0)
+		mine.time_wait_ms = c->time_wait_ms;
+	if (o->fin_timeout_ms >= 0)
+		mine.fin_timeout_ms = c->fin_timeout_ms;
+	*c = mine;
+}
+
+static int sel_matches(int sel, uint8_t fl, size_t len)
+{
+	switch (sel) {
+	case SEL_SYN:
+		return (fl & SYNACK_TH_SYN) && !(fl & SYNACK_TH_ACK);
+	case SEL_SYNACK:
+		return (fl & SYNACK_TH_SYN) && (fl & SYNACK_TH_ACK);
+	case SEL_FIN:
+		return (fl & SYNACK_TH_FIN) != 0;
+	case SEL_RST:
+		return (fl & SYNACK_TH_RST) != 0;
+	case SEL_ACK:
+		return len == 0 && (fl & SYNACK_TH_ACK) &&
+		       !(fl & (SYNACK_TH_SYN | SYNACK_TH_FIN | SYNACK_TH_RST));
+	case SEL_DATA:
+		return len > 0;
+	default:
+		return 1;
+	}
+}
+
+static int filter(void *ctx, int h, const uint8_t *pkt, size_t len, uint32_t *extra)
+{
+	struct run *r = ctx;
+	if (r->link_down)
+		return SYNACK_SIM_DROP;
+	struct wire_ip4 ip;
+	struct wire_tcp tcp;
+	if (wire_ip4_parse(pkt, len, &ip) != SYNACK_DROP_NONE || ip.proto != 6 ||
+	    wire_tcp_parse(&ip, &tcp) != SYNACK_DROP_NONE)
+		return SYNACK_SIM_PASS;
+	for (size_t i = 0; i < r->nrules; i++) {
+		struct rule *u = &r->rules[i];
+		if (u->host != h || u->count == 0 || !sel_matches(u->sel, tcp.flags, tcp.data_len))
+			continue;
+		if (u->skip > 0) {
+			u->skip--;
+			continue;
+		}
+		if (u->count > 0)
+			u->count--;
+		if (u->kind == SCR_KEEP) {
+			uint8_t *k = realloc(r->kept, len);
+			if (k) {
+				memcpy(k, pkt, len);
+				r->kept = k;
+				r->kept_len = len;
+				r->kept_to = !h;
+			}
+			continue;
+		}
+		if (u->kind == SCR_DELAY) {
+			*extra = u->extra_us;
+			return SYNACK_SIM_DELAY;
+		}
+		if (tcp.data_len > 0 && !r->d->f_lost) {
+			/* The engine's record of the first data a filter lost. */
+			r->d->f_lost = 1;
+			r->d->f_lost_seq = tcp.seq;
+		}
+		return SYNACK_SIM_DROP;
+	}
+	return SYNACK_SIM_PASS;
+}
+
+/* ------------------------------------------------------------------ */
+/* What happened so far.                                               */
+
+static int ep_eq(const struct synack_endpoint *a, const struct synack_endpoint *b)
+{
+	return a->addr == b->addr && a->port == b->port;
+}
+
+/* The state of host h's current connection at time t: its last
+ * transition then, CLOSED before the first. */
+static int state_at(struct run *r, int h, uint64_t t)
+{
+	const struct demo_host_result *hr = &r->d->res->host[h];
+	int st = SYNACK_CLOSED;
+	if (!r->has_cur[h])
+		return st;
+	for (size_t i = 0; i < hr->ntr; i++)
+		if (hr->tr[i].t_us <= t && ep_eq(&hr->tr[i].local, &r->cur_local[h]) &&
+		    ep_eq(&hr->tr[i].remote, &r->cur_remote[h]))
+			st = hr->tr[i].to;
+	return st;
+}
+
+/* The ISN host h chose on the connection local-remote: the sequence number
+ * of its first SYN there; 0 when it sent none. */
+static uint32_t isn_of(struct run *r, int h, const struct synack_endpoint *local,
+                       const struct synack_endpoint *remote)
+{
+	const struct render_log *log = &r->d->log;
+	for (size_t i = 0; i < log->n; i++) {
+		const struct render_event *e = &log->ev[i];
+		if (e->kind == RENDER_TRACE && e->host == h && e->tr.kind == SYNACK_TRACE_TX &&
+		    (e->tr.flags & SYNACK_TH_SYN) && ep_eq(&e->tr.local, local) &&
+		    ep_eq(&e->tr.remote, remote))
+			return e->tr.seq;
+	}
+	return 0;
+}
+
+/* The last segment host h sent on its current connection, or NULL. */
+static const struct render_event *last_tx(struct run *r, int h)
+{
+	const struct render_log *log = &r->d->log;
+	const struct render_event *last = NULL;
+	for (size_t i = 0; i < log->n; i++) {
+		const struct render_event *e = &log->ev[i];
+		if (e->kind == RENDER_TRACE && e->host == h && e->tr.kind == SYNACK_TRACE_TX &&
+		    ep_eq(&e->tr.local, &r->cur_local[h]) &&
+		    ep_eq(&e->tr.remote, &r->cur_remote[h]))
+			last = e;
+	}
+	return last;
+}
+
+static void set_current(struct run *r, int h, int s)
+{
+	struct demo *d = r->d;
+	d->sock[h] = s;
+	if (r->nsocks[h] < MAX_SOCKS)
+		r->socks[h][r->nsocks[h]++] = s;
+	struct synack_endpoint l, p;
+	if (synack_getsockname(d->st[h], s, &l) == 0 && synack_getpeername(d->st[h], s, &p) == 0) {
+		r->cur_local[h] = l;
+		r->cur_remote[h] = p;
+		r->has_cur[h] = 1;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Statements.                                                         */
+
+static const char *host_name(int h)
+{
+	return h == DEMO_CLIENT ? "client" : "server";
+}
+
+/* An action that cannot complete ends the timeline; the run fails there. */
+static void halt(struct run *r, const struct script_stmt *st, const char *why)
+{
+	r->halted = 1;
+	if (r->demo_mode)
+		return;
+	demo_result_check(r->d->res, 0, "line %d: %s", st->line, why);
+	fprintf(r->errout, "%s:%d: %s\n", r->s->file, st->line, why);
+}
+
+static int need_sock(struct run *r, const struct script_stmt *st)
+{
+	if (r->d->sock[st->host] >= 0)
+		return 1;
+	char why[96];
+	snprintf(why, sizeof(why), "%s has no open socket", host_name(st->host));
+	halt(r, st, why);
+	return 0;
+}
+
+static void do_send(struct run *r, const struct script_stmt *st)
+{
+	struct demo *d = r->d;
+	int h = st->host;
+	size_t n = st->text ? st->textlen : (size_t)st->count;
+	uint8_t *buf = st->text ? NULL : malloc(n ? n : 1);
+	const uint8_t *p = st->text ? (const uint8_t *)st->text : buf;
+	if (!p) {
+		d->oom = 1;
+		return;
+	}
+	if (buf)
+		demo_fill_payload(buf, n, 0);
+	size_t sent = 0;
+	int stalled = 0; /* calls in a row that sent nothing */
+	for (int first = 1;; first = 0) {
+		if (!first && !demo_wait_for(d, h, d->sock[h],
+		                             SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP)) {
+			halt(r, st, "the send could not complete: nothing more happened");
+			break;
+		}
+		long w = demo_app_send(d, h, p + sent, n - sent);
+		if (w < 0 && w != -EAGAIN) {
+			r->err[h] = w;
+			break;
+		}
+		if (w > 0) {
+			sent += (size_t)w;
+			stalled = 0;
+		} else if (n > 0 && ++stalled > 1) {
+			halt(r, st, "the send could not complete: the socket takes nothing");
+			break;
+		}
+		if (sent >= n)
+			break;
+	}
+	free(buf);
+}
+
+static void do_recv(struct run *r, const struct script_stmt *st)
+{
+	struct demo *d = r->d;
+	int h = st->host;
+	size_t want = d->nrx[h] + (size_t)st->count;
+	int ok = want <= DEMO_RXBUF ? demo_recv_bytes(d, h, want) : demo_recv_discard(d, h, want);
+	if (!ok) {
+		char why[128];
+		snprintf(why, sizeof(why), "%s recv %lld could not complete: %s after %zu bytes",
+		         host_name(h), (long long)st->count,
+		         d->eof[h] ? "the stream ended" : "nothing more happened", d->nrx[h]);
+		halt(r, st, why);
+	}
+}
+
+static void do_connect(struct run *r, const struct script_stmt *st)
+{
+	struct demo *d = r->d;
+	int h = st->host;
+	int s = r->bound[h] ? d->sock[h] : demo_app_socket(d, h);
+	r->bound[h] = 0;
+	if (s < 0) {
+		r->err[h] = s;
+		return;
+	}
+	if (st->from_port && demo_app_bind(d, h, s, st->from_port) != 0)
+		r->err[h] = -EADDRINUSE;
+	uint32_t addr = st->peer >= 0 ? synack_stack_addr(d->st[st->peer]) : st->addr;
+	int rc = demo_app_connect(d, h, s, addr, st->port);
+	if (rc < 0 && rc != -EINPROGRESS)
+		r->err[h] = rc;
+	d->sock[h] = s;
+	set_current(r, h, s);
+	if (!r->first_connect) {
+		r->first_connect = 1;
+		synack_getsockname(d->st[h], s, &d->ep[h]);
+		d->ep[!h] = (struct synack_endpoint){.addr = addr, .port = st->port};
+	}
+	if (st->nowait)
+		return;
+	if (!demo_wait_for(d, h, s, SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP)) {
+		halt(r, st, "the connect could not complete: nothing more happened");
+		return;
+	}
+	int e = synack_socket_error(d->st[h], s);
+	if (e != 0) {
+		demo_app_event(d, h, s, "so_error", e, NULL, NULL);
+		r->err[h] = e;
+	}
+}
+
+static void do_setsockopt(struct run *r, const struct script_stmt *st)
+{
+	struct demo *d = r->d;
+	int h = st->host;
+	int s = d->sock[h] >= 0 ? d->sock[h] : r->lsock[h];
+	if (s < 0) {
+		halt(r, st, "setsockopt: the host has no socket");
+		return;
+	}
+	int rc = synack_setsockopt(d->st[h], s, st->option, (int)st->value);
+	demo_app_event(d, h, s, "setsockopt", rc, NULL, NULL);
+	if (rc < 0)
+		r->err[h] = rc;
+}
+
+static void do_abort(struct run *r, int h, int s, int log)
+{
+	struct demo *d = r->d;
+	int rc = synack_setsockopt(d->st[h], s, SYNACK_SO_LINGER, 0);
+	if (log)
+		demo_app_event(d, h, s, "setsockopt", rc, NULL, NULL);
+}
+
+static void do_reboot(struct run *r, const struct script_stmt *st)
+{
+	struct demo *d = r->d;
+	int h = st->host;
+	demo_note(d, h, "%s reboots: it forgets its connections", host_name(h));
+	synack_sim_set_down(d->sim, d->hid[h], 1);
+	for (size_t i = 0; i < r->nsocks[h]; i++) {
+		int s = r->socks[h][i];
+		if (s == r->lsock[h])
+			continue;
+		do_abort(r, h, s, 0);
+		synack_close(d->st[h], s);
+	}
+	r->nsocks[h] = 0;
+	d->sock[h] = -1;
+	demo_drain(d);
+	synack_sim_flush(d->sim);
+	synack_sim_set_down(d->sim, d->hid[h], 0);
+}
+
+static void do_inject(struct run *r, const struct script_stmt *st)
+{
+	struct demo *d = r->d;
+	int h = st->host;
+	if (!r->has_cur[h]) {
+		halt(r, st, "inject: the host has had no connection to inject on");
+		return;
+	}
+	const struct synack_endpoint *l = &r->cur_local[h], *p = &r->cur_remote[h];
+	uint32_t iss = isn_of(r, h, l, p), irs = isn_of(r, !h, p, l);
+	uint32_t seq = 0, ack = 0;
+	struct synack_tcp_info ti;
+	const struct render_event *last;
+	if (d->sock[h] >= 0 && synack_tcp_info(d->st[h], d->sock[h], &ti) == 0 &&
+	    ti.state != SYNACK_CLOSED) {
+		seq = ti.snd_nxt;
+		ack = ti.rcv_nxt;
+	} else if ((last = last_tx(r, h)) != NULL) {
+		seq = last->tr.seq + last->tr.len + ((last->tr.flags & SYNACK_TH_SYN) != 0) +
+		      ((last->tr.flags & SYNACK_TH_FIN) != 0);
+		ack = last->tr.ack;
+	}
+	if (st->has_seq)
+		seq = iss + (uint32_t)st->seq;
+	if (st->has_ack)
+		ack = irs + (uint32_t)st->ack;
+	size_t plen = st->text ? st->textlen : (size_t)st->count;
+	uint8_t *payload = malloc(plen ? plen : 1);
+	uint8_t *pkt = malloc(plen + 128);
+	if (!payload || !pkt) {
+		free(payload);
+		free(pkt);
+		d->oom = 1;
+		return;
+	}
+	if (st->text)
+		memcpy(payload, st->text, plen);
+	else
+		demo_fill_payload(payload, plen, 0);
+	struct wire_tcp_out seg;
+	memset(&seg, 0, sizeof(seg));
+	seg.saddr = addr_v4(l->addr);
+	seg.daddr = addr_v4(p->addr);
+	seg.sport = l->port;
+	seg.dport = p->port;
+	seg.seq = seq;
+	seg.ack = (st->flags & SYNACK_TH_ACK) ? ack : 0;
+	seg.flags = st->flags;
+	seg.wnd = (uint16_t)st->win;
+	seg.opts.has_mss = st->has_mss;
+	seg.opts.mss = st->mss;
+	seg.opts.has_wscale = st->has_wscale;
+	seg.opts.wscale = st->wscale;
+	seg.opts.sack_permitted = st->sackok;
+	seg.opts.has_ts = st->has_ts;
+	seg.opts.ts_val = st->ts_val;
+	seg.opts.ts_ecr = st->ts_ecr;
+	size_t tl = wire_tcp_emit(pkt + 20, plen + 108, &seg, payload, plen);
+	char fl[16];
+	synack_flags_str(st->flags, fl, sizeof(fl));
+	if (tl == 0 || tl + 20 > 65535) {
+		halt(r, st, "inject: the segment does not fit in a datagram");
+	} else {
+		wire_ip4_emit(pkt, l->addr, p->addr, 6, 64, 0, tl);
+		if ((st->flags & SYNACK_TH_ACK))
+			demo_note(d, h, "injected: %s seq %lu ack %lu len %zu", fl,
+			          (unsigned long)(seq - iss), (unsigned long)(ack - irs), plen);
+		else
+			demo_note(d, h, "injected: %s seq %lu len %zu", fl,
+			          (unsigned long)(seq - iss), plen);
+		synack_sim_inject(d->sim, d->hid[!h], pkt, tl + 20,
+		                  demo_now(d) + r->path[h].delay_us);
+	}
+	free(payload);
+	free(pkt);
+}
+
+static void set_path(struct run *r, const struct script_stmt *st)
+{
+	for (int from = 0; from < 2; from++) {
+		if (st->dir >= 0 && st->dir != from)
+			continue;
+		struct synack_sim_path *p = &r->path[from];
+		const struct synack_sim_path *q = &st->path;
+		if (st->mask & PATH_DELAY)
+			p->delay_us = q->delay_us;
+		if (st->mask & PATH_JITTER)
+			p->jitter_us = q->jitter_us;
+		if (st->mask & PATH_LOSS)
+			p->loss = q->loss;
+		if (st->mask & PATH_DUP)
+			p->dup = q->dup;
+		if (st->mask & PATH_REORDER)
+			p->reorder = q->reorder;
+		if (st->mask & PATH_CORRUPT)
+			p->corrupt = q->corrupt;
+		if (st->mask & PATH_RATE)
+			p->rate_bps = q->rate_bps;
+		if (st->mask & PATH_QUEUE)
+			p->queue_pkts = q->queue_pkts;
+		if (synack_sim_set_path(r->d->sim, r->d->hid[from], r->d->hid[!from], p) != 0)
+			halt(r, st, "the path was refused");
+	}
+}
+
+static void add_rule(struct run *r, const struct script_stmt *st)
+{
+	if (r->nrules >= MAX_RULES) {
+		halt(r, st, "more than 64 drop and delay rules");
+		return;
+	}
+	struct rule *u = &r->rules[r->nrules++];
+	u->host = st->host;
+	u->sel = st->sel;
+	u->count = st->count;
+	u->kind = st->kind;
+	u->skip = st->value;
+	u->extra_us = (uint32_t)(st->time_us > UINT32_MAX ? UINT32_MAX : st->time_us);
+}
+
+/* ------------------------------------------------------------------ */
+/* Expectations.                                                       */
+
+static void flags_text(uint8_t f, char *buf, size_t len)
+{
+	synack_flags_str(f, buf, len);
+}
+
+static void expect_sent(struct run *r, const struct script_stmt *st, char *what, size_t len)
+{
+	const struct render_log *log = &r->d->log;
+	int h = st->host;
+	long n = 0;
+	for (size_t i = 0; i < log->n; i++) {
+		const struct render_event *e = &log->ev[i];
+		if (e->kind != RENDER_TRACE || e->host != h || e->tr.kind != SYNACK_TRACE_TX ||
+		    e->tr.flags != st->flags)
+			continue;
+		uint32_t iss = isn_of(r, h, &e->tr.local, &e->tr.remote);
+		uint32_t irs = isn_of(r, !h, &e->tr.remote, &e->tr.local);
+		if (st->has_seq && e->tr.seq - iss != (uint32_t)st->seq)
+			continue;
+		if (st->has_ack && e->tr.ack - irs != (uint32_t)st->ack)
+			continue;
+		if (st->has_len && e->tr.len != (uint32_t)st->len)
+			continue;
+		n++;
+	}
+	char fl[16], extra[96] = "";
+	size_t k = 0;
+	flags_text(st->flags, fl, sizeof(fl));
+	if (st->has_seq)
+		k +=
+		    (size_t)snprintf(extra + k, sizeof(extra) - k, " seq %lld", (long long)st->seq);
+	if (st->has_ack)
+		k +=
+		    (size_t)snprintf(extra + k, sizeof(extra) - k, " ack %lld", (long long)st->ack);
+	if (st->has_len)
+		snprintf(extra + k, sizeof(extra) - k, " len %lld", (long long)st->len);
+	int ok = st->count < 0 ? n > 0 : n == st->count;
+	if (st->count < 0)
+		snprintf(what, len, "%s sent %s%s (%ld such)", host_name(h), fl, extra, n);
+	else
+		snprintf(what, len, "%s sent %s%s (want %lld, got %ld)", host_name(h), fl, extra,
+		         (long long)st->count, n);
+	demo_result_check(r->d->res, ok, "%s", what);
+}
+
+static int cmp_ok(int cmp, uint64_t a, uint64_t b)
+{
+	switch (cmp) {
+	case CMP_EQ:
+		return a == b;
+	case CMP_NE:
+		return a != b;
+	case CMP_LT:
+		return a < b;
+	case CMP_LE:
+		return a <= b;
+	case CMP_GT:
+		return a > b;
+	default:
+		return a >= b;
+	}
+}
+
+static void expectation(struct run *r, const struct script_stmt *st)
+{
+	struct demo *d = r->d;
+	struct demo_result *res = d->res;
+	int h = st->host;
+	size_t before = res->nchecks;
+	int was_ok = res->ok;
+	char what[160] = "";
+	res->ok = 1;
+	for (int k = 0; k < 2; k++)
+		synack_stats(d->st[k], &res->host[k].stats);
+	switch (st->kind) {
+	case SCR_EXPECT_STATE: {
+		uint64_t t = st->has_at ? st->at_us : demo_now(d);
+		int got = state_at(r, h, t);
+		snprintf(what, sizeof(what), "%s in %s at %.3f ms (got %s)", host_name(h),
+		         synack_state_name(st->state), (double)t / 1000.0, synack_state_name(got));
+		demo_result_check(res, got == st->state, "%s", what);
+		break;
+	}
+	case SCR_EXPECT_STATES:
+		demo_check_path(d, h, st->text);
+		break;
+	case SCR_EXPECT_RECEIVED:
+		if (st->text && strlen(st->text) == st->textlen) {
+			demo_check_bytes(d, h, st->text);
+		} else if (st->text) {
+			demo_result_check(res,
+			                  d->nrx[h] == st->textlen &&
+			                      memcmp(d->rx[h], st->text, st->textlen) == 0,
+			                  "%s received exactly the %zu bytes sent (got %zu)",
+			                  host_name(h), st->textlen, d->nrx[h]);
+		} else {
+			demo_result_check(res, d->nrx[h] == (size_t)st->count,
+			                  "%s received %lld bytes (got %zu)", host_name(h),
+			                  (long long)st->count, d->nrx[h]);
+		}
+		break;
+	case SCR_EXPECT_COUNTER:
+		if (st->cmp == CMP_EQ) {
+			demo_check_counter(d, h, st->text, (uint64_t)st->value);
+		} else {
+			static const char *const CMPS[] = {"=", "!=", "<", "<=", ">", ">="};
+			uint64_t v = demo_counter(d, h, st->text);
+			demo_result_check(res, cmp_ok(st->cmp, v, (uint64_t)st->value),
+			                  "%s %s = %llu (want %s %lld)", host_name(h), st->text,
+			                  (unsigned long long)v, CMPS[st->cmp],
+			                  (long long)st->value);
+		}
+		break;
+	case SCR_EXPECT_SENT:
+		expect_sent(r, st, what, sizeof(what));
+		break;
+	default: { /* SCR_EXPECT_ERROR */
+		/* An error the socket holds and no call returned yet counts. */
+		if (r->err[h] == 0 && d->sock[h] >= 0) {
+			int e = synack_socket_error(d->st[h], d->sock[h]);
+			if (e < 0)
+				r->err[h] = e;
+		}
+		const char *want = st->value ? render_errno_name(-st->value) : "none";
+		const char *got = r->err[h] ? render_errno_name(-r->err[h]) : "none";
+		demo_result_check(res, r->err[h] == st->value, "%s's last error %s (got %s)",
+		                  host_name(h), want, got ? got : "another");
+		break;
+	}
+	}
+	if (!res->ok) {
+		const char *w = res->nchecks > before ? res->checks[res->nchecks - 1].what : what;
+		fprintf(r->errout, "%s:%d: expectation failed: %s\n", r->s->file, st->line, w);
+	}
+	res->ok = res->ok && was_ok;
+}
+
+/* Waits for a statement's `at T` or `+T`; 0 when T is past. */
+static int wait_timing(struct run *r, const struct script_stmt *st)
+{
+	if (!st->timing)
+		return 1;
+	uint64_t now = demo_now(r->d);
+	uint64_t t = st->timing == 1 ? st->time_at_us : now + st->time_at_us;
+	if (t < now) {
+		char why[96];
+		snprintf(why, sizeof(why), "'at %.3f ms' is past: the clock reads %.3f ms",
+		         (double)t / 1000.0, (double)now / 1000.0);
+		halt(r, st, why);
+		return 0;
+	}
+	demo_sleep_until(r->d, t);
+	return 1;
+}
+
+/* One statement of the timeline. */
+static void step(struct run *r, const struct script_stmt *st)
+{
+	struct demo *d = r->d;
+	int h = st->host;
+	if (!wait_timing(r, st))
+		return;
+	switch (st->kind) {
+	case SCR_PATH:
+		set_path(r, st);
+		break;
+	case SCR_LINK:
+		r->link_down = (int)st->value;
+		demo_note(d, DEMO_CLIENT, "the link goes %s", st->value ? "down" : "up");
+		break;
+	case SCR_HOST_DOWN:
+		synack_sim_set_down(d->sim, d->hid[h], (int)st->value);
+		demo_note(d, h, "the %s %s", host_name(h),
+		          st->value ? "vanishes from the network" : "is back on the network");
+		break;
+	case SCR_REBOOT:
+		do_reboot(r, st);
+		break;
+	case SCR_DROP:
+	case SCR_DELAY:
+		add_rule(r, st);
+		break;
+	case SCR_KEEP:
+		add_rule(r, st);
+		break;
+	case SCR_DROP_NONE:
+		/* The drop and delay rules go; keep rules stay. */
+		for (size_t i = 0, n = r->nrules; i < n; i++)
+			if (r->rules[i].kind != SCR_KEEP)
+				r->rules[i].count = 0;
+		break;
+	case SCR_REPLAY:
+		if (!r->kept) {
+			halt(r, st, "replay: no segment was kept");
+			break;
+		}
+		d->t_inject = demo_now(d);
+		synack_sim_inject(d->sim, d->hid[r->kept_to], r->kept, r->kept_len, d->t_inject);
+		break;
+	case SCR_LISTEN: {
+		d->backlog = (int)st->count;
+		d->server_rcvbuf = (int)st->value;
+		int s = demo_app_listen(d, h, st->port);
+		d->server_rcvbuf = 0;
+		if (s < 0)
+			r->err[h] = s;
+		else
+			r->lsock[h] = s;
+		break;
+	}
+	case SCR_CONNECT:
+		do_connect(r, st);
+		break;
+	case SCR_BIND: {
+		int s = demo_app_socket(d, h);
+		if (s < 0) {
+			r->err[h] = s;
+			break;
+		}
+		d->sock[h] = s;
+		r->bound[h] = 1;
+		int rc = demo_app_bind(d, h, s, st->port);
+		if (rc < 0)
+			r->err[h] = rc;
+		break;
+	}
+	case SCR_WAIT_CONN:
+		if (!need_sock(r, st))
+			break;
+		if (!demo_wait_for(d, h, d->sock[h],
+		                   SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP)) {
+			halt(r, st, "the wait could not complete: nothing more happened");
+			break;
+		}
+		set_current(r, h, d->sock[h]);
+		break;
+	case SCR_WAIT_STATE:
+		while (state_at(r, h, demo_now(d)) != st->state)
+			if (demo_step(d) == SYNACK_NEVER) {
+				char why[96];
+				snprintf(why, sizeof(why), "%s never reached %s", host_name(h),
+				         synack_state_name(st->state));
+				halt(r, st, why);
+				break;
+			}
+		break;
+	case SCR_WAIT_QUEUED:
+		if (!need_sock(r, st))
+			break;
+		for (;;) {
+			struct synack_tcp_info ti;
+			if (synack_tcp_info(d->st[h], d->sock[h], &ti) != 0 ||
+			    ti.recv_queue >= (uint64_t)st->count)
+				break;
+			if (demo_step(d) == SYNACK_NEVER) {
+				halt(r, st, "the wait could not complete: nothing more happened");
+				break;
+			}
+		}
+		break;
+	case SCR_ACCEPT: {
+		if (r->lsock[h] < 0) {
+			halt(r, st, "accept: the host listens on no port");
+			break;
+		}
+		int s = demo_app_accept(d, h, r->lsock[h]);
+		if (s == -EAGAIN)
+			halt(r, st, "accept could not complete: no connection came");
+		else if (s < 0)
+			r->err[h] = s;
+		else
+			set_current(r, h, s);
+		break;
+	}
+	case SCR_SEND:
+		if (need_sock(r, st))
+			do_send(r, st);
+		break;
+	case SCR_RECV:
+		if (need_sock(r, st))
+			do_recv(r, st);
+		break;
+	case SCR_RECV_EOF:
+		if (need_sock(r, st) && !demo_recv_eof(d, h))
+			halt(r, st, "recv eof could not complete: the stream did not end");
+		break;
+	case SCR_SHUTDOWN:
+		if (need_sock(r, st)) {
+			int rc = demo_app_shutdown(d, h, (int)st->value);
+			if (rc < 0)
+				r->err[h] = rc;
+		}
+		break;
+	case SCR_ABORT:
+		if (!need_sock(r, st))
+			break;
+		do_abort(r, h, d->sock[h], 1);
+		/* fall through */
+	case SCR_CLOSE:
+		if (need_sock(r, st)) {
+			int rc = demo_app_close(d, h);
+			if (rc < 0)
+				r->err[h] = rc;
+		}
+		break;
+	case SCR_SETSOCKOPT:
+		do_setsockopt(r, st);
+		break;
+	case SCR_NEVER:
+		demo_note(d, h, "%s app: %s", host_name(h),
+		          st->value ? "stops reading" : "never calls close()");
+		break;
+	case SCR_NOTE:
+		demo_note(d, h, "%s", st->text);
+		break;
+	case SCR_INJECT:
+		do_inject(r, st);
+		break;
+	default:
+		if (st->kind >= SCR_EXPECT_STATE && !r->demo_mode)
+			expectation(r, st);
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The run.                                                            */
+
+/*
+ * One run of s on the demo engine with demo's options o, named and
+ * described by sc.  With demo_mode (`synack demo NAME`) the file is only
+ * the timeline: its expectations are skipped, an action that cannot
+ * complete ends the timeline silently, and sc->check judges the run, so
+ * the output is the one the scenario's C script gave.
+ */
+static int run_common(const struct script *s, const struct demo_opts *o,
+                      const struct demo_scenario *sc, FILE *out, FILE *errout,
+                      struct demo_result *res, int demo_mode)
+{
+	memset(res, 0, sizeof(*res));
+	struct demo *d = calloc(1, sizeof(*d));
+	struct run *r = calloc(1, sizeof(*r));
+	if (!d || !r) {
+		free(d);
+		free(r);
+		snprintf(res->error, sizeof(res->error), "out of memory");
+		return -ENOMEM;
+	}
+	demo_init(d, o, sc, res);
+	snprintf(res->scenario, sizeof(res->scenario), "%s", sc->info.name);
+	res->ok = 1;
+	r->s = s;
+	r->d = d;
+	r->errout = errout ? errout : stderr;
+	r->demo_mode = demo_mode;
+	r->lsock[0] = r->lsock[1] = -1;
+	d->configure = configure;
+	d->filter = filter;
+	d->script = r;
+	d->show_ss = s->ss;
+	for (int h = 0; h < 2; h++) {
+		/* The path demo_setup makes from the options. */
+		r->path[h].delay_us =
+		    (uint32_t)((o->delay_ms >= 0 ? o->delay_ms : DEMO_DEFAULT_DELAY_MS) * 1000);
+		r->path[h].loss = o->loss;
+		r->path[h].dup = o->dup;
+		r->path[h].reorder = o->reorder;
+	}
+	int rc = demo_setup(d);
+	if (rc == 0 && o->pcap) {
+		d->cap = capture_open(o->pcap, 0, res->error, sizeof(res->error));
+		if (!d->cap)
+			rc = -EIO;
+	}
+	if (rc == 0) {
+		size_t i = 0;
+		int finish = 1;
+		for (; i < s->n && !r->halted && !d->oom && !res->capped; i++) {
+			const struct script_stmt *st = &s->st[i];
+			if (st->kind == SCR_FINISH || st->kind == SCR_STOP) {
+				int waited = wait_timing(r, st);
+				finish = st->kind == SCR_FINISH && waited;
+				i++;
+				break;
+			}
+			step(r, st);
+		}
+		if (finish)
+			demo_finish(d);
+		res->end_us = demo_now(d);
+		for (int h = 0; h < 2; h++)
+			synack_stats(d->st[h], &res->host[h].stats);
+		render_log_sort(&d->log);
+		demo_match_fates(d);
+		if (demo_mode)
+			sc->check(d);
+		for (; i < s->n && !r->halted; i++)
+			step(r, &s->st[i]);
+		render_log_sort(&d->log);
+		if (res->capped) {
+			res->ok = 0;
+			if (!demo_mode)
+				fprintf(r->errout,
+				        "%s: the run hit its cap of virtual time or steps\n",
+				        s->file);
+		}
+		if (d->oom) {
+			res->ok = 0;
+			demo_result_check(res, 0, "ran out of memory");
+		}
+		if (demo_output(d, out) != 0)
+			rc = -EIO;
+	}
+	if (capture_close(d->cap, res->error, sizeof(res->error)) != 0 && rc == 0)
+		rc = -EIO;
+	demo_teardown(d);
+	free(r->kept);
+	free(d);
+	free(r);
+	return rc;
+}
+
+int script_run(const struct script *s, const struct script_opts *o, FILE *out, FILE *errout,
+               struct demo_result *res)
+{
+	struct demo_opts dopts;
+	demo_opts_default(&dopts);
+	dopts.seed = o->has_seed ? o->seed : s->seed;
+	dopts.json = o->json;
+	dopts.svg = o->svg;
+	dopts.html = o->html;
+	dopts.pcap = o->pcap;
+	struct demo_scenario sc;
+	memset(&sc, 0, sizeof(sc));
+	sc.info.name = s->name;
+	sc.info.description = s->description ? s->description : "";
+	sc.moral = s->moral ? s->moral : "";
+	return run_common(s, &dopts, &sc, out, errout, res, 0);
+}
+
+int script_demo_run(const struct demo_opts *o, const struct demo_scenario *sc, FILE *out,
+                    struct demo_result *res)
+{
+	size_t len = 0;
+	const char *text = script_embedded(sc->info.name, &len);
+	char err[512];
+	memset(res, 0, sizeof(*res));
+	if (!text) {
+		snprintf(res->error, sizeof(res->error), "scenario '%s' has no script",
+		         sc->info.name);
+		return -EINVAL;
+	}
+	char file[64];
+	snprintf(file, sizeof(file), "%s.synack", sc->info.name);
+	struct script *s = script_parse(file, text, len, err, sizeof(err));
+	if (!s) {
+		snprintf(res->error, sizeof(res->error), "%.*s", (int)sizeof(res->error) - 1, err);
+		return -EINVAL;
+	}
+	int rc = run_common(s, o, sc, out, NULL, res, 1);
+	script_free(s);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The command's options.                                              */
+
+void script_usage(FILE *out)
+{
+	fputs("usage: synack script FILE [--seed N] [--json] [--svg FILE] [--html FILE]\n"
+	      "                     [--pcap FILE]\n"
+	      "\n"
+	      "Runs the scenario FILE (docs/SCRIPTS.md is the language; examples/scenarios has\n"
+	      "the shipped ones) on two synack stacks, client 10.0.0.1 and server 10.0.0.2,\n"
+	      "over the simulated network on a virtual clock, and draws it as synack demo\n"
+	      "does: a ladder diagram, or JSON lines with --json.\n"
+	      "\n"
+	      "  --seed N            seed of the network and of both hosts' secrets (default:\n"
+	      "                      the file's seed line, or 1)\n"
+	      "  --json              one JSON object per line; the last is the summary\n"
+	      "  --svg FILE          also draw the run as a ladder diagram in FILE (SVG)\n"
+	      "  --html FILE         also write one self-contained page with the picture and a\n"
+	      "                      table of the events\n"
+	      "  --pcap FILE         also capture every datagram of both hosts (raw IPv4)\n"
+	      "\n"
+	      "Exit status: 0 when every expectation held; 1 when one did not or an action\n"
+	      "could not complete (FILE:LINE on stderr); 2 for a bad file (FILE:LINE:COL:\n"
+	      "expected X, got Y) or bad usage.\n",
+	      out);
+}
+
+int script_parse_args(int argc, char **argv, struct script_opts *o, char *err, size_t errlen)
+{
+	static const char *const VALUED[] = {"--seed", "--svg", "--html", "--pcap"};
+	memset(o, 0, sizeof(*o));
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (a[0] != '-' || a[1] == 0) {
+			if (o->file) {
+				snprintf(err, errlen, "only one script at a time ('%s' and '%s')",
+				         o->file, a);
+				return -1;
+			}
+			o->file = a;
+			continue;
+		}
+		if (strcmp(a, "--json") == 0) {
+			o->json = 1;
+			continue;
+		}
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			o->help = 1;
+			continue;
+		}
+		const char *val = NULL;
+		int which = cli_flag_value(argc, argv, &i, VALUED,
+		                           sizeof(VALUED) / sizeof(VALUED[0]), &val, err, errlen);
+		if (which == -2)
+			return -1;
+		if (which < 0) {
+			snprintf(err, errlen, "unknown option '%s' (synack script --help)", a);
+			return -1;
+		}
+		int bad;
+		if (which == 0) {
+			bad = cli_flag_u64(VALUED[0], val, UINT64_MAX, &o->seed, err, errlen);
+			o->has_seed = 1;
+		} else {
+			bad = cli_flag_path(VALUED[which], val,
+			                    which == 1   ? &o->svg
+			                    : which == 2 ? &o->html
+			                                 : &o->pcap,
+			                    err, errlen);
+		}
+		if (bad)
+			return -1;
+	}
+	if (!o->file && !o->help) {
+		snprintf(err, errlen, "which script? (synack script FILE; synack script --help)");
+		return -1;
+	}
+	return 0;
+}
