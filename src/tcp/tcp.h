@@ -249,6 +249,9 @@ struct tcb {
 	};
 	uint64_t delack_at; /* delayed ACK (RFC 1122 4.2.3.2) */
 	uint64_t ka_at;     /* next keepalive probe or keepalive deadline */
+	/* When buffers kept at their grown size after draining go back
+	 * (tcp_buf_kept, ring_consume_keep) if the connection is quiet. */
+	uint64_t reclaim_at;
 
 	/* Listener side, out of line: a listener's queues (listening set), or
 	 * a passive child's links until it is accepted (NULL after). */
@@ -450,6 +453,8 @@ static inline void tcp_rearm(struct tcb *tcb)
 		at = tcb->delack_at;
 	if (tcb->ka_at < at)
 		at = tcb->ka_at;
+	if (tcb->reclaim_at < at)
+		at = tcb->reclaim_at;
 	if (at == SYNACK_NEVER) {
 		timer_cancel(&tcb->st->timers, &tcb->timer);
 		return;
@@ -924,6 +929,9 @@ void tcp_arm_rtx(struct tcb *tcb);
 void tcp_rtt_sample(struct tcb *tcb, uint32_t rtt_us);
 /* Schedules (or sends at once) the ACK for data just received. */
 void tcp_ack_later(struct tcb *tcb, int now);
+/* A buffer drained and kept its allocation (ring_consume_keep): give it
+ * back if the connection stays quiet (tcp_timer.c). */
+void tcp_buf_kept(struct tcb *tcb);
 /* Recomputes the keepalive deadline after a segment arrived or an option changed. */
 void tcp_keepalive_reset(struct tcb *tcb);
 

@@ -152,6 +152,31 @@ static void delack_timeout(struct tcb *tcb)
 }
 
 /* ------------------------------------------------------------------ */
+/* Buffer memory.                                                      */
+
+/*
+ * A send or receive buffer drained to empty keeps its grown allocation
+ * while the connection is busy (ring_consume_keep): regrowing it from the
+ * first size on every burst copied the whole buffer again and again.  It
+ * goes back once the connection has been quiet for a retransmission
+ * timeout, the span after which RFC 5681 4.1 calls a connection idle.
+ */
+void tcp_buf_kept(struct tcb *tcb)
+{
+	if (tcb->reclaim_at == SYNACK_NEVER)
+		tcb->reclaim_at = ENV(tcb->st)->now + tcb->rto_us;
+}
+
+static void reclaim_timeout(struct tcb *tcb)
+{
+	struct tcp_layer *st = tcb->st;
+	tcb->reclaim_at = SYNACK_NEVER;
+	/* A buffer holding data is busy: it is kept again when it drains. */
+	ring_trim(&tcb->snd_buf, &st->buf_slab);
+	ring_trim(&tcb->rcv_buf, &st->buf_slab);
+}
+
+/* ------------------------------------------------------------------ */
 /* Keepalive (RFC 1122 4.2.3.6).                                       */
 
 /* Every synchronized state but TIME_WAIT, while the application holds the
@@ -264,5 +289,7 @@ void tcp_timer_fire(struct tcp_layer *st, struct timer_node *n)
 		return;
 	if (tcb->delack_at <= ENV(st)->now)
 		delack_timeout(tcb);
+	if (tcb->reclaim_at <= ENV(st)->now)
+		reclaim_timeout(tcb);
 	tcp_rearm(tcb);
 }

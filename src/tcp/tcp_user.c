@@ -136,7 +136,10 @@ int tcp_receive_copy(struct tcb *tcb, void *buf, uint32_t len, int peek)
 	uint32_t n = len > r->len ? r->len : len;
 	ring_peek(r, 0, buf, n);
 	if (!peek) {
-		ring_consume_pool(r, &tcb->st->buf_slab, n);
+		if (ring_consume_keep(r, &tcb->st->buf_slab, n)) {
+			tcp_buf_kept(tcb);
+			tcp_rearm(tcb);
+		}
 		tcp_rcv_space_adjust(tcb);
 		receive_done(tcb);
 	}
