@@ -459,7 +459,12 @@ static inline void tcp_rearm(struct tcb *tcb)
 		timer_cancel(&tcb->st->timers, &tcb->timer);
 		return;
 	}
-	if (timer_armed(&tcb->timer) && tcb->timer.at == at)
+	/* A deadline that moved later leaves the timer where it is: it fires
+	 * early, finds nothing due and is armed again then.  RACK-TLP moves
+	 * its probe deadline on every segment sent and every ACK (RFC 8985
+	 * 7.2), and moving the timer each time cost more than the rest of
+	 * the deadline work together. */
+	if (timer_armed(&tcb->timer) && tcb->timer.at <= at)
 		return;
 	/* On allocation failure the connection runs without a timer; the
 	 * next arming tries again.  Nothing is corrupted. */
