@@ -606,6 +606,35 @@ static void dsack_of_older_data_undoes_nothing(void)
 	t_free(t);
 }
 
+/* A D-SACK of held data that we sent only once (the network duplicated
+ * segment 2) says nothing about the retransmission of segment 0: the
+ * reduction stands (Linux's tcp_sacktag_one counts only retransmitted
+ * segments).  Counting it undid reductions for real losses on a path that
+ * duplicates. */
+static void dsack_of_data_sent_once_undoes_nothing(void)
+{
+	struct t *t = sender_with_sack();
+	fill(t, 10, 10);
+	t_peer_sack(t, 1, S(1), S(2));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_peer_sack(t, 1, S(1), S(3));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_peer_sack(t, 1, S(1), S(4));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect_nothing(t);
+	uint32_t cwnd = info(t).cwnd;
+	t_peer_sack(t, 2, S(2), S(3), S(1), S(4));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_counter(t, "TCPDSACKOfoRecv", 1);
+	t_counter(t, "TCPDSACKUndo", 0);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_RECOVERY);
+	CHECK(i.cwnd <= cwnd);
+	t_drain(t);
+	t_free(t);
+}
+
 /* sender_with_rtt with RACK-TLP off, so that the RTO is what fires. */
 static struct t *sender_with_rtt_no_rack(void)
 {
@@ -739,6 +768,7 @@ int main(void)
 	RUN(recovery_setting_off_leaves_rack_tlp_out);
 	RUN(dsack_of_every_retransmission_undoes_the_reduction);
 	RUN(dsack_of_older_data_undoes_nothing);
+	RUN(dsack_of_data_sent_once_undoes_nothing);
 	RUN(frto_undoes_a_spurious_timeout);
 	RUN(frto_keeps_a_real_timeout);
 	RUN(frto_sends_new_data_then_goes_back);
