@@ -663,7 +663,11 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(TCPLossProbes)        /* tail loss probes sent (RFC 8985 7) */                           \
 	X(TCPLossProbeRecovery) /* losses repaired by a tail loss probe */                         \
 	X(TCPSpuriousRTOs)      /* timeouts found spurious (RFC 5682) */                           \
-	X(TCPDSACKUndo)         /* window reductions undone: D-SACKs showed the recovery spurious */
+	X(TCPDSACKUndo) /* window reductions undone: D-SACKs showed the recovery spurious */       \
+	/* Undo by timestamps and recovery failures (issue 13, tcpperf). */                        \
+	X(TCPFullUndo)         /* recoveries undone by timestamps at their end (RFC 3522) */       \
+	X(TCPPartialUndo)      /* recoveries undone by timestamps before their end (RFC 3522) */   \
+	X(TCPSackRecoveryFail) /* retransmission timeouts during SACK recovery */
 
 struct synack_stats {
 #define SYNACK_COUNTER_FIELD(name) uint64_t name;

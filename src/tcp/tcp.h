@@ -1057,6 +1057,11 @@ struct tcp_sender {
 	uint32_t prior_cwnd, prior_ssthresh, undo_retrans;
 	uint32_t undo_marker; /* SND.UNA when the reduction began */
 	uint8_t undo_on;
+	/* Eifel (RFC 3522): RetransmitTS, the TSval of the reduction's first
+	 * retransmission, and that segment's sequence number; undo_ts 0
+	 * before it went, 1 until the ACK that decides, 2 after. */
+	uint8_t undo_ts;
+	uint32_t undo_tsval, undo_ts_seq;
 	/* F-RTO (RFC 5682 3): 1 after a first timeout, 2 once its first ACK
 	 * sent new data; frto_orig: an ACK delivered data sent before the
 	 * timeout and never sent again (frto_at), which the timeout's
@@ -1168,6 +1173,13 @@ void tcp_recovery_rack_loss(struct tcb *tcb);
 /* A D-SACK showed one retransmission needless: when all of the last
  * reduction's were, the reduction is undone (TCPDSACKUndo). */
 void tcp_recovery_dsack_undo(struct tcb *tcb, uint32_t end);
+/* Eifel detection (RFC 3522): a retransmission of seq leaves now (the
+ * reduction's first one sets RetransmitTS); an ACK advancing SND.UNA to ack echoes
+ * ts_ecr (timestamps on, has_ts).  An echo from before the retransmission
+ * shows it needless: the reduction is undone (TCPFullUndo or
+ * TCPPartialUndo). */
+void tcp_recovery_eifel_mark(struct tcb *tcb, uint32_t seq);
+void tcp_recovery_eifel_ack(struct tcb *tcb, uint32_t ack, uint32_t ts_ecr);
 
 /* Record r was just delivered: during F-RTO, whether it is an original
  * that the timeout's retransmissions do not explain (tcp_recovery.c). */

@@ -110,7 +110,10 @@ static void retransmission_timeout(struct tcb *tcb)
 	}
 	/* Data (or our FIN) outstanding: recovery sends it all again and
 	 * congestion control learns of the loss (the persist timer's expiry
-	 * says nothing about congestion). */
+	 * says nothing about congestion).  A timeout in SACK recovery means
+	 * the recovery failed (Linux's tcp_retransmit_timer counts it). */
+	if (tcb->ca_state == SYNACK_CA_RECOVERY && tcb->sack_ok)
+		STAT_INC(st, TCPSackRecoveryFail);
 	tcp_recovery_timeout(tcb);
 	/* RFC 6298 5.5: back off the timer. */
 	if (tcb->backoff < 255)
