@@ -510,6 +510,9 @@ struct synack_tcp_info {
 	 * in segments (tcpi_reordering). */
 	uint32_t sacked, lost, retrans;
 	uint32_t reordering;
+	/* Payload bytes sent again (Linux's tcpi_bytes_retrans, RFC 4898
+	 * tcpEStatsPerfOctetsRetrans). */
+	uint64_t bytes_retrans;
 };
 #define SYNACK_TCPI_ECN_OK 0x1  /* negotiated in the handshake (Linux TCPI_OPT_ECN) */
 #define SYNACK_TCPI_ECN_ECE 0x2 /* a CE mark arrived: our ACKs carry ECE until the peer's CWR */

@@ -1069,6 +1069,7 @@ struct tcp_sender {
 	uint8_t frto, frto_orig;
 	uint8_t frto_new; /* step 2b's new segments wait for tcp_output */
 	uint64_t frto_at;
+	uint64_t bytes_retrans; /* payload bytes sent again (tcpi_bytes_retrans) */
 };
 /* Records held, and the i-th oldest (i < tcp_snd_records). */
 static inline uint32_t tcp_snd_records(const struct tcb *tcb)

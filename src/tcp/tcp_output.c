@@ -305,6 +305,8 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 	if (seq_lt(seq, tcb->snd_max)) {
 		STAT_INC(st, RetransSegs);
 		tcb->total_retrans++;
+		if (tcb->sender)
+			tcb->sender->bytes_retrans += len;
 	} else {
 		start_timing(tcb, seq);
 	}

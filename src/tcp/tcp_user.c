@@ -361,6 +361,7 @@ void tcp_status(const struct tcb *t, struct synack_tcp_info *info)
 		info->options |= SYNACK_TCPI_OPT_SACK;
 	/* SACK and loss recovery: the scoreboard read from the records. */
 	info->reordering = ENV(t->st)->cfg.reordering;
+	info->bytes_retrans = t->sender ? t->sender->bytes_retrans : 0;
 	for (uint32_t i = 0, n = t->sender ? tcp_snd_records(t) : 0; i < n; i++) {
 		const struct tcp_txrec *r = tcp_snd_record(t, i);
 		if (r->flags & TXREC_SACKED)

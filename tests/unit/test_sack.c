@@ -722,6 +722,7 @@ static void timeout_in_sack_recovery_counts_a_failed_recovery(void)
 	t_expect(t, ".", S(0), 1001, T_MSS);
 	t_drain(t);
 	CHECK_EQ(info(t).ca_state, SYNACK_CA_RECOVERY);
+	CHECK_EQ_U64(info(t).bytes_retrans, T_MSS);
 	t_counter(t, "TCPSackRecoveryFail", 0);
 	t_at(t, 5000);
 	t_drain(t);
