@@ -332,6 +332,13 @@ static void linux_tx_child(const char *ns, int stop_fd, int res_fd)
 	if (bench_join_netns(ns) < 0)
 		_exit(1);
 	int s = socket(AF_INET, SOCK_STREAM, 0);
+	/* Linux sends with CUBIC, as the issue compares: a new namespace
+	 * takes the host's default algorithm, which may be another (bbr on
+	 * the machine of docs/PERFORMANCE.md, which ignores random loss). */
+	static const char cubic[] = "cubic";
+	if (setsockopt(s, IPPROTO_TCP, TCP_CONGESTION, cubic, sizeof(cubic) - 1) != 0)
+		fprintf(stderr, "synack-bench: wan: Linux sends with its default algorithm (%s)\n",
+		        strerror(errno));
 	struct sockaddr_in sa = {
 	    .sin_family = AF_INET, .sin_port = htons(WAN_PORT), .sin_addr.s_addr = htonl(WAN_B)};
 	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0) {

@@ -12,6 +12,7 @@
 #include "html.h"
 #include "impair_flags.h"
 #include "render.h"
+#include "rtx_meter.h"
 #include "settings.h"
 
 #define CLIENT_ADDR 0x0a000001u /* 10.0.0.1 */
@@ -274,6 +275,8 @@ struct xfer {
 	int log_full;
 	struct picture_cwnd *cw;
 	size_t ncw, capcw;
+	/* Retransmitted and spurious bytes of the client's data (the tap). */
+	struct rtx_meter meter;
 };
 
 static uint64_t now(const struct xfer *x)
@@ -703,8 +706,10 @@ static int setup(struct xfer *x)
 			snprintf(r->error, sizeof(r->error), "%s", err);
 			return -EIO;
 		}
-		synack_sim_set_tap(x->sim, capture_tap_fn, x->cap);
 	}
+	rtx_meter_init(&x->meter, x->hid[DEMO_CLIENT], x->hid[DEMO_SERVER],
+	               x->cap ? capture_tap_fn : NULL, x->cap);
+	synack_sim_set_tap(x->sim, rtx_meter_tap, &x->meter);
 	/* The payload's own key, apart from the network's and the hosts'. */
 	x->key = mix64(o->seed ^ 0x7061796c6f616421ull);
 	return 0;
@@ -761,6 +766,8 @@ static void conclude(struct xfer *x)
 	r->rto_expiries = r->stats[DEMO_CLIENT].Timeouts;
 	r->fast_retransmits = r->stats[DEMO_CLIENT].FastRetrans;
 	r->win_probes = r->stats[DEMO_CLIENT].WinProbes;
+	r->retrans_bytes = x->meter.retrans_bytes;
+	r->spurious_bytes = x->meter.spurious_bytes;
 	uint64_t t_done = r->eof ? r->t_eof_us : r->t_end_us;
 	uint64_t dur = t_done > r->t_connect_us ? t_done - r->t_connect_us : 0;
 	r->virtual_ms = (double)dur / 1000.0;
@@ -828,9 +835,11 @@ static void json_summary(const struct transfer_opts *o, const struct transfer_re
 		fprintf(out, "%.6f", r->goodput_mbps);
 	fprintf(out,
 	        ",\"rto_expiries\":%llu,\"fast_retransmits\":%llu,\"win_probes\":%llu,"
+	        "\"retrans_bytes\":%llu,\"spurious_bytes\":%llu,"
 	        "\"cwnd\":%lu,\"cwnd_max\":%lu,\"ssthresh\":%lu,\"mss\":%lu",
 	        (unsigned long long)r->rto_expiries, (unsigned long long)r->fast_retransmits,
-	        (unsigned long long)r->win_probes, (unsigned long)r->cwnd,
+	        (unsigned long long)r->win_probes, (unsigned long long)r->retrans_bytes,
+	        (unsigned long long)r->spurious_bytes, (unsigned long)r->cwnd,
 	        (unsigned long)r->cwnd_max, (unsigned long)r->ssthresh, (unsigned long)r->mss);
 	fprintf(out,
 	        ",\"bytes_sent\":%llu,\"bytes_received\":%llu,\"hash_sent\":\"%016llx\","
@@ -922,6 +931,10 @@ static void human_report(const struct transfer_opts *o, const struct transfer_re
 		        r->goodput_mbps);
 	fprintf(out, "  retransmits        %llu segments (client RetransSegs)\n",
 	        (unsigned long long)r->retransmits);
+	fprintf(out,
+	        "  retransmitted      %llu bytes, %llu of them spurious (the earlier copy "
+	        "arrived too)\n",
+	        (unsigned long long)r->retrans_bytes, (unsigned long long)r->spurious_bytes);
 	fprintf(out, "  rto expiries       %llu (client Timeouts)\n",
 	        (unsigned long long)r->rto_expiries);
 	fprintf(out, "  fast retransmits   %llu (client FastRetrans)\n",
@@ -1016,6 +1029,7 @@ static void teardown(struct xfer *x)
 {
 	render_log_free(&x->log);
 	free(x->cw);
+	rtx_meter_fini(&x->meter);
 	if (x->sim)
 		synack_sim_free(x->sim);
 	for (int h = 0; h < 2; h++)

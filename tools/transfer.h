@@ -82,6 +82,9 @@ struct transfer_result {
 	uint64_t rto_expiries;        /* client Timeouts */
 	uint64_t fast_retransmits;    /* client FastRetrans */
 	uint64_t win_probes;          /* client WinProbes */
+	/* Client payload bytes sent again, and of those the ones the server
+	 * was handed twice (tools/rtx_meter.h). */
+	uint64_t retrans_bytes, spurious_bytes;
 	uint32_t cwnd, ssthresh, mss; /* client, at close() */
 	uint32_t cwnd_max;            /* largest cwnd seen while the client held the socket */
 	int ecn_ok;                   /* the client's connection negotiated ECN (RFC 3168) */

@@ -625,6 +625,9 @@ struct synack_tcp_info {
 	 * in segments (tcpi_reordering). */
 	uint32_t sacked, lost, retrans;
 	uint32_t reordering;
+	/* Payload bytes sent again (Linux's tcpi_bytes_retrans, RFC 4898
+	 * tcpEStatsPerfOctetsRetrans). */
+	uint64_t bytes_retrans;
 };
 #define SYNACK_TCPI_ECN_OK 0x1  /* negotiated in the handshake (Linux TCPI_OPT_ECN) */
 #define SYNACK_TCPI_ECN_ECE 0x2 /* a CE mark arrived: our ACKs carry ECE until the peer's CWR */
@@ -780,7 +783,11 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(TCPSpuriousRTOs)      /* timeouts found spurious (RFC 5682) */                           \
 	X(TCPDSACKUndo) /* window reductions undone: D-SACKs showed the recovery spurious */       \
 	/* Routing (issue 17 item 1). */                                                           \
-	X(IpOutNoRoutes) /* datagrams dropped for want of a route (no_route) */
+	X(IpOutNoRoutes) /* datagrams dropped for want of a route (no_route) */                    \
+	/* Undo by timestamps and recovery failures (issue 13, tcpperf). */                        \
+	X(TCPFullUndo)         /* recoveries undone by timestamps at their end (RFC 3522) */       \
+	X(TCPPartialUndo)      /* recoveries undone by timestamps before their end (RFC 3522) */   \
+	X(TCPSackRecoveryFail) /* retransmission timeouts during SACK recovery */
 
 struct synack_stats {
 #define SYNACK_COUNTER_FIELD(name) uint64_t name;

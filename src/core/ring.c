@@ -154,12 +154,36 @@ void ring_consume_pool(struct ring *r, struct slab *pool, uint32_t n)
 	r->head = ring_pos(r, n);
 }
 
+int ring_consume_keep(struct ring *r, struct slab *pool, uint32_t n)
+{
+	if (n > r->len)
+		n = r->len;
+	if (n < r->len || r->alloc <= RING_FIRST_ALLOC || r->alloc > r->cap + r->cap / 8) {
+		ring_consume_pool(r, pool, n);
+		return 0;
+	}
+	/* Drained, and grown past the first size: keep the allocation for
+	 * the next burst (regrowing it by doubling copied the buffer over
+	 * and over on a busy connection) until ring_trim. */
+	r->len = 0;
+	r->head = 0;
+	return 1;
+}
+
+void ring_trim(struct ring *r, struct slab *pool)
+{
+	if (r->len == 0 && r->alloc)
+		ring_release(r, pool);
+}
+
 int ring_set_cap(struct ring *r, uint32_t cap)
 {
 	if (cap < r->len)
 		return -EINVAL;
 	/* The allocation is left as it is: it shrinks to nothing the next
-	 * time the ring drains. */
+	 * time the ring drains (at once if it is empty and kept). */
 	r->cap = cap;
+	if (r->len == 0 && r->alloc > RING_FIRST_ALLOC && r->alloc > cap + cap / 8)
+		ring_release(r, NULL); /* not a pooled size */
 	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * A byte ring for socket buffers.  Memory is allocated on the first write
- * and released as soon as the ring is empty, so an idle connection holds no
- * payload memory.  The capacity is a limit, not an allocation size.
+ * and released as soon as the ring is empty (or, with ring_consume_keep,
+ * when its owner calls ring_trim after a quiet spell), so an idle
+ * connection holds no payload memory.  The capacity is a limit, not an allocation size.
  */
 #ifndef SYNACK_RING_H
 #define SYNACK_RING_H
@@ -48,6 +49,15 @@ void ring_consume(struct ring *r, uint32_t n);
 uint32_t ring_write_pool(struct ring *r, struct slab *pool, const void *data, uint32_t n);
 void ring_consume_pool(struct ring *r, struct slab *pool, uint32_t n);
 void ring_fini_pool(struct ring *r, struct slab *pool);
+/*
+ * For a busy ring: as ring_consume_pool, but a ring drained to empty keeps
+ * an allocation grown past RING_FIRST_ALLOC (and within its limit), so the
+ * next burst does not regrow it.  Returns 1 when it kept one: the owner
+ * then gives it back with ring_trim once the ring has been idle.
+ */
+int ring_consume_keep(struct ring *r, struct slab *pool, uint32_t n);
+/* Releases the allocation of an empty ring (a no-op otherwise). */
+void ring_trim(struct ring *r, struct slab *pool);
 /* Changes the limit.  Returns 0, or -EINVAL when cap < len. */
 int ring_set_cap(struct ring *r, uint32_t cap);
 

@@ -249,6 +249,9 @@ struct tcb {
 	};
 	uint64_t delack_at; /* delayed ACK (RFC 1122 4.2.3.2) */
 	uint64_t ka_at;     /* next keepalive probe or keepalive deadline */
+	/* When buffers kept at their grown size after draining go back
+	 * (tcp_buf_kept, ring_consume_keep) if the connection is quiet. */
+	uint64_t reclaim_at;
 
 	/* Listener side, out of line: a listener's queues (listening set), or
 	 * a passive child's links until it is accepted (NULL after). */
@@ -450,11 +453,18 @@ static inline void tcp_rearm(struct tcb *tcb)
 		at = tcb->delack_at;
 	if (tcb->ka_at < at)
 		at = tcb->ka_at;
+	if (tcb->reclaim_at < at)
+		at = tcb->reclaim_at;
 	if (at == SYNACK_NEVER) {
 		timer_cancel(&tcb->st->timers, &tcb->timer);
 		return;
 	}
-	if (timer_armed(&tcb->timer) && tcb->timer.at == at)
+	/* A deadline that moved later leaves the timer where it is: it fires
+	 * early, finds nothing due and is armed again then.  RACK-TLP moves
+	 * its probe deadline on every segment sent and every ACK (RFC 8985
+	 * 7.2), and moving the timer each time cost more than the rest of
+	 * the deadline work together. */
+	if (timer_armed(&tcb->timer) && tcb->timer.at <= at)
 		return;
 	/* On allocation failure the connection runs without a timer; the
 	 * next arming tries again.  Nothing is corrupted. */
@@ -925,6 +935,9 @@ void tcp_arm_rtx(struct tcb *tcb);
 void tcp_rtt_sample(struct tcb *tcb, uint32_t rtt_us);
 /* Schedules (or sends at once) the ACK for data just received. */
 void tcp_ack_later(struct tcb *tcb, int now);
+/* A buffer drained and kept its allocation (ring_consume_keep): give it
+ * back if the connection stays quiet (tcp_timer.c). */
+void tcp_buf_kept(struct tcb *tcb);
 /* Recomputes the keepalive deadline after a segment arrived or an option changed. */
 void tcp_keepalive_reset(struct tcb *tcb);
 
@@ -1045,6 +1058,11 @@ struct tcp_sender {
 	uint32_t prior_cwnd, prior_ssthresh, undo_retrans;
 	uint32_t undo_marker; /* SND.UNA when the reduction began */
 	uint8_t undo_on;
+	/* Eifel (RFC 3522): RetransmitTS, the TSval of the reduction's first
+	 * retransmission, and that segment's sequence number; undo_ts 0
+	 * before it went, 1 until the ACK that decides, 2 after. */
+	uint8_t undo_ts;
+	uint32_t undo_tsval, undo_ts_seq;
 	/* F-RTO (RFC 5682 3): 1 after a first timeout, 2 once its first ACK
 	 * sent new data; frto_orig: an ACK delivered data sent before the
 	 * timeout and never sent again (frto_at), which the timeout's
@@ -1052,6 +1070,7 @@ struct tcp_sender {
 	uint8_t frto, frto_orig;
 	uint8_t frto_new; /* step 2b's new segments wait for tcp_output */
 	uint64_t frto_at;
+	uint64_t bytes_retrans; /* payload bytes sent again (tcpi_bytes_retrans) */
 };
 /* Records held, and the i-th oldest (i < tcp_snd_records). */
 static inline uint32_t tcp_snd_records(const struct tcb *tcb)
@@ -1156,6 +1175,13 @@ void tcp_recovery_rack_loss(struct tcb *tcb);
 /* A D-SACK showed one retransmission needless: when all of the last
  * reduction's were, the reduction is undone (TCPDSACKUndo). */
 void tcp_recovery_dsack_undo(struct tcb *tcb, uint32_t end);
+/* Eifel detection (RFC 3522): a retransmission of seq leaves now (the
+ * reduction's first one sets RetransmitTS); an ACK advancing SND.UNA to ack echoes
+ * ts_ecr (timestamps on, has_ts).  An echo from before the retransmission
+ * shows it needless: the reduction is undone (TCPFullUndo or
+ * TCPPartialUndo). */
+void tcp_recovery_eifel_mark(struct tcb *tcb, uint32_t seq);
+void tcp_recovery_eifel_ack(struct tcb *tcb, uint32_t ack, uint32_t ts_ecr);
 
 /* Record r was just delivered: during F-RTO, whether it is an original
  * that the timeout's retransmissions do not explain (tcp_recovery.c). */

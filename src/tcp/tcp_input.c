@@ -444,6 +444,8 @@ static void ack_advances(struct tcb *tcb, const struct tcp_rx *s)
 	if (tcb->rare)
 		tcb->rare->soft_err = 0;
 	tcb->bytes_acked += s->ack - tcb->snd_una;
+	if (s->w->opts.has_ts)
+		tcp_recovery_eifel_ack(tcb, s->ack, s->w->opts.ts_ecr);
 	tcp_snd_acked(tcb, s->ack, ts_rtt(tcb, s));
 	tcp_snd_buf_expand(tcb);
 	if (tcb->sockfd >= 0)

@@ -305,6 +305,8 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 	if (seq_lt(seq, tcb->snd_max)) {
 		STAT_INC(st, RetransSegs);
 		tcb->total_retrans++;
+		if (tcb->sender)
+			tcb->sender->bytes_retrans += len;
 	} else {
 		start_timing(tcb, seq);
 	}
@@ -314,8 +316,10 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 	 * retransmission is one a D-SACK may later show needless (undo). */
 	if (tcp_sack_recovering(tcb)) {
 		tcb->sender->prr_out += used;
-		if (seq_lt(seq, tcb->snd_max))
+		if (seq_lt(seq, tcb->snd_max)) {
 			tcb->sender->undo_retrans++;
+			tcp_recovery_eifel_mark(tcb, seq);
+		}
 	}
 	if (seq_gt(seq + used, tcb->snd_max))
 		tcb->snd_max = seq + used;

@@ -126,6 +126,7 @@ static void sack_recovery_enter(struct tcb *tcb, enum tcp_cc_cause cause)
 	sd->undo_retrans = 0;
 	sd->undo_marker = tcb->snd_una;
 	sd->undo_on = 1;
+	sd->undo_ts = 0;
 	sd->tlp_on = 0; /* RFC 8985 7.4: recovery takes over from the probe */
 	tcb->ssthresh = tcp_cc_ssthresh(tcb, &ev);
 	tcb->recover = tcb->snd_max;
@@ -184,6 +185,24 @@ static void sack_ack(struct tcb *tcb, int sack_news)
 		tcb->sender->delivered = 0;
 }
 
+/* The last reduction was needless: cwnd and ssthresh come back, recovery
+ * ends (RFC 3708 3.2; RFC 4015 for the response). */
+static void undo_reduction(struct tcb *tcb)
+{
+	struct tcp_sender *sd = tcb->sender;
+	sd->undo_on = 0;
+	sd->undo_ts = 2;
+	if (tcb->cwnd < sd->prior_cwnd)
+		tcb->cwnd = sd->prior_cwnd;
+	if (tcb->ssthresh < sd->prior_ssthresh)
+		tcb->ssthresh = sd->prior_ssthresh;
+	if (tcb->ca_state == SYNACK_CA_RECOVERY) {
+		tcb->ca_state = SYNACK_CA_OPEN;
+		struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_EXIT, CC_CAUSE_NONE);
+		tcp_cc_event(tcb, &ev);
+	}
+}
+
 void tcp_recovery_dsack_undo(struct tcb *tcb, uint32_t end)
 {
 	struct tcp_sender *sd = tcb->sender;
@@ -195,18 +214,45 @@ void tcp_recovery_dsack_undo(struct tcb *tcb, uint32_t end)
 		return;
 	/* Every retransmission of the reduction came back as a duplicate:
 	 * nothing was lost, the network duplicated or reordered (RFC 3708
-	 * 3.2, Linux's tcp_try_undo_dsack).  The window is restored. */
-	sd->undo_on = 0;
-	if (tcb->cwnd < sd->prior_cwnd)
-		tcb->cwnd = sd->prior_cwnd;
-	if (tcb->ssthresh < sd->prior_ssthresh)
-		tcb->ssthresh = sd->prior_ssthresh;
+	 * 3.2, Linux's tcp_try_undo_dsack). */
+	undo_reduction(tcb);
 	STAT_INC(tcb->st, TCPDSACKUndo);
-	if (tcb->ca_state == SYNACK_CA_RECOVERY) {
-		tcb->ca_state = SYNACK_CA_OPEN;
-		struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_EXIT, CC_CAUSE_NONE);
-		tcp_cc_event(tcb, &ev);
-	}
+}
+
+void tcp_recovery_eifel_mark(struct tcb *tcb, uint32_t seq)
+{
+	struct tcp_sender *sd = tcb->sender;
+	if (sd->undo_ts != 0 || !(tcb->options & SYNACK_TCPI_OPT_TIMESTAMPS))
+		return;
+	/* RFC 3522 2: RetransmitTS, what the first retransmission carries
+	 * in TSval (tcp_opt_segment). */
+	sd->undo_ts = 1;
+	sd->undo_tsval = tcp_ts_clock(tcb->st) + tcb->ts_offset;
+	sd->undo_ts_seq = seq;
+}
+
+void tcp_recovery_eifel_ack(struct tcb *tcb, uint32_t ack, uint32_t ts_ecr)
+{
+	struct tcp_sender *sd = tcb->sender;
+	if (!sd || !sd->undo_on || sd->undo_ts != 1 || tcb->ca_state != SYNACK_CA_RECOVERY ||
+	    !seq_gt(ack, sd->undo_ts_seq))
+		return;
+	/* RFC 3522 3.2: the first acceptable ACK of the retransmitted
+	 * segment decides.  Its echo older than RetransmitTS names the
+	 * original transmission: that one arrived, the retransmission was
+	 * needless (as Linux's tcp_packet_delayed).  An echo of the
+	 * retransmission or later: it was needed, and the reduction stands.
+	 * An ACK below the segment (one sent again in an earlier episode
+	 * being acknowledged) says nothing about it. */
+	sd->undo_ts = 2;
+	if (ts_ecr == 0 || (int32_t)(ts_ecr - sd->undo_tsval) >= 0)
+		return;
+	int full = seq_geq(ack, tcb->recover);
+	undo_reduction(tcb);
+	if (full)
+		STAT_INC(tcb->st, TCPFullUndo);
+	else
+		STAT_INC(tcb->st, TCPPartialUndo);
 }
 
 void tcp_recovery_rack_loss(struct tcb *tcb)

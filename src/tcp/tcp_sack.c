@@ -12,14 +12,33 @@
  */
 #include "tcp/tcp.h"
 
-/* A D-SACK block [start, end) arrived (RFC 2883): RACK widens its
- * reordering window (RFC 8985 6.2 step 4) and undo counts it. */
-static void tcp_sack_dsack(struct tcb *tcb, uint32_t start, uint32_t end)
+/* Some record in [start, end) was sent more than once. */
+static int sent_again(const struct tcb *tcb, uint32_t start, uint32_t end)
 {
-	(void)start;
+	for (uint32_t i = 0, n = tcp_snd_records(tcb); i < n; i++) {
+		const struct tcp_txrec *r = tcp_snd_record(tcb, i);
+		if (!seq_lt(r->seq, end))
+			break;
+		if (seq_gt(r->seq + r->len, start) && (r->flags & TXREC_RETRANS))
+			return 1;
+	}
+	return 0;
+}
+
+/* A D-SACK block [start, end) arrived (RFC 2883): RACK widens its
+ * reordering window (RFC 8985 6.2 step 4) and undo counts it.  A
+ * duplicate of data we still hold counts for undo only if we sent that
+ * data again (RFC 3708 3.2; Linux's tcp_sacktag_one): a copy the network
+ * made of a segment sent once says nothing about our retransmissions, and
+ * counting those undid reductions for real losses on a duplicating path.
+ * Data already acknowledged is counted as it comes (its records are gone;
+ * Linux's tcp_check_dsack counts so too). */
+static void tcp_sack_dsack(struct tcb *tcb, uint32_t start, uint32_t end, int held)
+{
 	if (tcp_rack_on(tcb))
 		tcp_rack_dsack(tcb);
-	tcp_recovery_dsack_undo(tcb, end);
+	if (!held || sent_again(tcb, start, end))
+		tcp_recovery_dsack_undo(tcb, end);
 }
 
 uint32_t tcp_sack_take(struct tcb *tcb, const struct wire_tcp_opts *o, uint32_t ack)
@@ -36,13 +55,13 @@ uint32_t tcp_sack_take(struct tcb *tcb, const struct wire_tcp_opts *o, uint32_t 
 		 * below the cumulative ACK or inside the second block. */
 		if (i == 0 && seq_leq(end, ack)) {
 			STAT_INC(st, TCPDSACKRecv);
-			tcp_sack_dsack(tcb, start, end);
+			tcp_sack_dsack(tcb, start, end, 0);
 			continue;
 		}
 		if (i == 0 && o->sack_count > 1 && seq_geq(start, o->sack[1].start) &&
 		    seq_leq(end, o->sack[1].end)) {
 			STAT_INC(st, TCPDSACKOfoRecv);
-			tcp_sack_dsack(tcb, start, end);
+			tcp_sack_dsack(tcb, start, end, 1);
 			continue;
 		}
 		/* A block must lie within what we sent and the peer has not

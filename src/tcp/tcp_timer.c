@@ -110,7 +110,10 @@ static void retransmission_timeout(struct tcb *tcb)
 	}
 	/* Data (or our FIN) outstanding: recovery sends it all again and
 	 * congestion control learns of the loss (the persist timer's expiry
-	 * says nothing about congestion). */
+	 * says nothing about congestion).  A timeout in SACK recovery means
+	 * the recovery failed (Linux's tcp_retransmit_timer counts it). */
+	if (tcb->ca_state == SYNACK_CA_RECOVERY && tcb->sack_ok)
+		STAT_INC(st, TCPSackRecoveryFail);
 	tcp_recovery_timeout(tcb);
 	/* RFC 6298 5.5: back off the timer. */
 	if (tcb->backoff < 255)
@@ -149,6 +152,31 @@ static void delack_timeout(struct tcb *tcb)
 		return;
 	STAT_INC(tcb->st, DelayedACKs);
 	tcp_send_ack(tcb);
+}
+
+/* ------------------------------------------------------------------ */
+/* Buffer memory.                                                      */
+
+/*
+ * A send or receive buffer drained to empty keeps its grown allocation
+ * while the connection is busy (ring_consume_keep): regrowing it from the
+ * first size on every burst copied the whole buffer again and again.  It
+ * goes back once the connection has been quiet for a retransmission
+ * timeout, the span after which RFC 5681 4.1 calls a connection idle.
+ */
+void tcp_buf_kept(struct tcb *tcb)
+{
+	if (tcb->reclaim_at == SYNACK_NEVER)
+		tcb->reclaim_at = ENV(tcb->st)->now + tcb->rto_us;
+}
+
+static void reclaim_timeout(struct tcb *tcb)
+{
+	struct tcp_layer *st = tcb->st;
+	tcb->reclaim_at = SYNACK_NEVER;
+	/* A buffer holding data is busy: it is kept again when it drains. */
+	ring_trim(&tcb->snd_buf, &st->buf_slab);
+	ring_trim(&tcb->rcv_buf, &st->buf_slab);
 }
 
 /* ------------------------------------------------------------------ */
@@ -264,5 +292,7 @@ void tcp_timer_fire(struct tcp_layer *st, struct timer_node *n)
 		return;
 	if (tcb->delack_at <= ENV(st)->now)
 		delack_timeout(tcb);
+	if (tcb->reclaim_at <= ENV(st)->now)
+		reclaim_timeout(tcb);
 	tcp_rearm(tcb);
 }

@@ -136,7 +136,10 @@ int tcp_receive_copy(struct tcb *tcb, void *buf, uint32_t len, int peek)
 	uint32_t n = len > r->len ? r->len : len;
 	ring_peek(r, 0, buf, n);
 	if (!peek) {
-		ring_consume_pool(r, &tcb->st->buf_slab, n);
+		if (ring_consume_keep(r, &tcb->st->buf_slab, n)) {
+			tcp_buf_kept(tcb);
+			tcp_rearm(tcb);
+		}
 		tcp_rcv_space_adjust(tcb);
 		receive_done(tcb);
 	}
@@ -358,6 +361,7 @@ void tcp_status(const struct tcb *t, struct synack_tcp_info *info)
 		info->options |= SYNACK_TCPI_OPT_SACK;
 	/* SACK and loss recovery: the scoreboard read from the records. */
 	info->reordering = ENV(t->st)->cfg.reordering;
+	info->bytes_retrans = t->sender ? t->sender->bytes_retrans : 0;
 	for (uint32_t i = 0, n = t->sender ? tcp_snd_records(t) : 0; i < n; i++) {
 		const struct tcp_txrec *r = tcp_snd_record(t, i);
 		if (r->flags & TXREC_SACKED)

@@ -504,6 +504,41 @@ static void transfer_same_seed_same_json(void)
 	free(rb);
 }
 
+/* retrans_bytes and spurious_bytes (tools/rtx_meter.c): the network's own
+ * copies are not retransmissions; on a path that only loses, no
+ * retransmission is needless; on one that only reorders, every one is. */
+static void transfer_counts_retransmitted_and_spurious_bytes(void)
+{
+	struct transfer_opts o;
+	transfer_opts_default(&o);
+	o.bytes = 300000;
+	o.dup = 0.3;
+	struct transfer_result *r = trun(&o, NULL);
+	CHECK(r->ok);
+	CHECK(r->net[0].duplicated > 0);
+	CHECK_EQ_U64(r->retrans_bytes, 0);
+	CHECK_EQ_U64(r->spurious_bytes, 0);
+	free(r);
+
+	transfer_opts_default(&o);
+	o.bytes = 300000;
+	o.loss = 0.02;
+	r = trun(&o, NULL);
+	CHECK(r->ok);
+	CHECK(r->retrans_bytes >= 3 * 1448);
+	CHECK_EQ_U64(r->spurious_bytes, 0);
+	free(r);
+
+	transfer_opts_default(&o);
+	o.bytes = 300000;
+	o.reorder = 0.05;
+	r = trun(&o, NULL);
+	CHECK(r->ok);
+	CHECK(r->retrans_bytes > 0);
+	CHECK_EQ_U64(r->spurious_bytes, r->retrans_bytes);
+	free(r);
+}
+
 /* A transfer that cannot happen fails with a reason, not a hang. */
 static void transfer_failure_is_reported(void)
 {
@@ -578,5 +613,6 @@ int main(void)
 	RUN(transfer_lossy_runs);
 	RUN(transfer_same_seed_same_json);
 	RUN(transfer_failure_is_reported);
+	RUN(transfer_counts_retransmitted_and_spurious_bytes);
 	return check_summary("test_cli");
 }

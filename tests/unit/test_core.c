@@ -763,6 +763,44 @@ static void ring_allocates_lazily_and_frees_when_empty(void)
 	CHECK_EQ(r.len, 0);
 }
 
+/* ring_consume_keep: a ring grown past its first size keeps the allocation
+ * when it drains (no regrowth by doubling on the next burst) until
+ * ring_trim; a first-size ring drains to nothing as before. */
+static void ring_keeps_a_grown_allocation_until_trimmed(void)
+{
+	struct ring r;
+	static uint8_t b[20000], out[20000];
+	ring_init(&r, 65536);
+	fill_pattern(b, sizeof b, 0);
+	CHECK_EQ(ring_write(&r, b, 100), 100);
+	CHECK_EQ(ring_consume_keep(&r, NULL, 100), 0); /* first size: released */
+	CHECK(r.buf == NULL);
+	CHECK_EQ(ring_write(&r, b, sizeof b), sizeof b);
+	uint32_t grown = r.alloc;
+	CHECK(grown > RING_FIRST_ALLOC);
+	CHECK_EQ(ring_consume_keep(&r, NULL, 5000), 0); /* not drained */
+	CHECK_EQ(ring_consume_keep(&r, NULL, sizeof b), 1);
+	CHECK_EQ(r.len, 0);
+	CHECK_EQ(r.alloc, grown);
+	const uint8_t *kept = r.buf;
+	CHECK_EQ(ring_write(&r, b, sizeof b), sizeof b);
+	CHECK(r.buf == kept); /* reused, not regrown */
+	CHECK_EQ(ring_peek(&r, 0, out, sizeof out), sizeof b);
+	CHECK(memcmp(out, b, sizeof b) == 0);
+	ring_trim(&r, NULL); /* not empty: a no-op */
+	CHECK_EQ(r.len, sizeof b);
+	CHECK_EQ(ring_consume_keep(&r, NULL, sizeof b), 1);
+	ring_trim(&r, NULL);
+	CHECK(r.buf == NULL);
+	CHECK_EQ(r.alloc, 0);
+	/* A kept allocation goes at once when the limit drops below it. */
+	CHECK_EQ(ring_write(&r, b, sizeof b), sizeof b);
+	CHECK_EQ(ring_consume_keep(&r, NULL, sizeof b), 1);
+	CHECK_EQ(ring_set_cap(&r, 8192), 0);
+	CHECK(r.buf == NULL);
+	ring_fini(&r);
+}
+
 static void ring_wraps_around(void)
 {
 	struct ring r;
@@ -934,6 +972,7 @@ int main(void)
 
 	RUN(ring_allocates_lazily_and_frees_when_empty);
 	RUN(ring_wraps_around);
+	RUN(ring_keeps_a_grown_allocation_until_trimmed);
 	RUN(ring_grows_while_wrapped);
 	RUN(ring_set_cap_refuses_below_len);
 	RUN(ring_random_ops_match_reference);

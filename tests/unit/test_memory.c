@@ -18,6 +18,7 @@
 #define ADDR_B 0x0a000002u
 #define PORT 80
 #define N 64
+#define RING_FIRST_ALLOC_BYTES 4096 /* core/ring.h */
 
 struct world {
 	struct synack_sim *sim;
@@ -336,6 +337,56 @@ static void rare_state_counted_with_its_connection(void)
 	t_free(t);
 }
 
+/* A buffer that drained after a burst keeps its grown allocation while the
+ * connection is busy (no regrowth by doubling on the next burst), and gives
+ * it back once the connection has been quiet for a retransmission timeout. */
+static void drained_buffers_kept_while_busy_then_released(void)
+{
+	struct world w;
+	static uint8_t msg[60000], buf[60000];
+	struct synack_mem ma, mb;
+	memset(&w, 0, sizeof w);
+	memset(msg, 0x33, sizeof msg);
+	w.sim = synack_sim_new(9);
+	w.a = new_stack(ADDR_A);
+	w.b = new_stack(ADDR_B);
+	int ha = synack_sim_add_host(w.sim, w.a, "client");
+	int hb = synack_sim_add_host(w.sim, w.b, "server");
+	struct synack_sim_path p;
+	memset(&p, 0, sizeof p);
+	p.delay_us = 500;
+	synack_sim_set_path(w.sim, ha, hb, &p);
+	synack_sim_set_path(w.sim, hb, ha, &p);
+	w.listener = synack_socket(w.b);
+	struct synack_endpoint local = {.addr = 0, .port = PORT};
+	CHECK_EQ(synack_bind(w.b, w.listener, &local), 0);
+	CHECK_EQ(synack_listen(w.b, w.listener, 1), 0);
+	int c = synack_socket(w.a);
+	struct synack_endpoint peer = {.addr = ADDR_B, .port = PORT};
+	CHECK_EQ(synack_connect(w.a, c, &peer), -EINPROGRESS);
+	run_ms(&w, 20);
+	int s = synack_accept(w.b, w.listener, NULL);
+	CHECK(s >= 0);
+	CHECK_EQ(synack_send(w.a, c, msg, sizeof msg), sizeof msg);
+	run_ms(&w, 50); /* delivered and acknowledged: the send buffer drained */
+	synack_memory(w.a, &ma);
+	CHECK(ma.buffers > RING_FIRST_ALLOC_BYTES);
+	CHECK_EQ(synack_recv(w.b, s, buf, sizeof buf, 0), sizeof msg);
+	synack_memory(w.b, &mb);
+	CHECK(mb.buffers > RING_FIRST_ALLOC_BYTES);
+	run_ms(&w, 1500); /* quiet for longer than the RTO */
+	synack_memory(w.a, &ma);
+	synack_memory(w.b, &mb);
+	CHECK_EQ_U64(ma.buffers, 0);
+	CHECK_EQ_U64(mb.buffers, 0);
+	synack_close(w.a, c);
+	synack_close(w.b, s);
+	run_ms(&w, 3000);
+	synack_sim_free(w.sim);
+	synack_stack_free(w.a);
+	synack_stack_free(w.b);
+}
+
 int main(void)
 {
 	RUN(idle_connection_and_time_wait_cost);
@@ -343,5 +394,6 @@ int main(void)
 	RUN(out_of_order_segments_held_and_released);
 	RUN(unread_data_outlives_the_connection);
 	RUN(rare_state_counted_with_its_connection);
+	RUN(drained_buffers_kept_while_busy_then_released);
 	return check_summary("test_memory");
 }

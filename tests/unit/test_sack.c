@@ -606,6 +606,132 @@ static void dsack_of_older_data_undoes_nothing(void)
 	t_free(t);
 }
 
+/* A D-SACK of held data that we sent only once (the network duplicated
+ * segment 2) says nothing about the retransmission of segment 0: the
+ * reduction stands (Linux's tcp_sacktag_one counts only retransmitted
+ * segments).  Counting it undid reductions for real losses on a path that
+ * duplicates. */
+static void dsack_of_data_sent_once_undoes_nothing(void)
+{
+	struct t *t = sender_with_sack();
+	fill(t, 10, 10);
+	t_peer_sack(t, 1, S(1), S(2));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_peer_sack(t, 1, S(1), S(3));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_peer_sack(t, 1, S(1), S(4));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect_nothing(t);
+	uint32_t cwnd = info(t).cwnd;
+	t_peer_sack(t, 2, S(2), S(3), S(1), S(4));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_counter(t, "TCPDSACKOfoRecv", 1);
+	t_counter(t, "TCPDSACKUndo", 0);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_RECOVERY);
+	CHECK(i.cwnd <= cwnd);
+	t_drain(t);
+	t_free(t);
+}
+
+/*
+ * Eifel detection (RFC 3522) with timestamps: ten segments leave at 20 ms,
+ * three SACKs at 40 ms start recovery and segment 0 goes again (its TSval
+ * is RetransmitTS).  The ACK of everything echoes the TSval of segment 0's
+ * first transmission (it had only been delayed): the retransmission was
+ * needless, the reduction is undone at once (TCPFullUndo).  With the echo
+ * of the retransmission the reduction stands.
+ */
+#define TS_MSS (T_MSS - 12)
+#define ST(k) (T_ISS + 1 + (uint32_t)(k)*TS_MSS)
+static void eifel_run(int echo_original)
+{
+	struct t *t = new_with(rack_off);
+	t->peer_sack_ok = 1;
+	t->peer_ts = 1;
+	t->peer_tsval = 500;
+	t_at(t, 0);
+	t_connect(t);
+	t_expect(t, "S", T_ISS, 0, 0);
+	uint32_t syn_ts = t_expect_ts(t, 1, 0);
+	t_at(t, 20);
+	t->peer_tsecr = syn_ts;
+	t_peer(t, "S.", T_PEER_ISN, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	t_send(t, 10 * TS_MSS);
+	t_expect(t, ".", ST(0), 1001, TS_MSS);
+	uint32_t orig_ts = t_expect_ts(t, 1, 500);
+	for (int k = 1; k < 10; k++)
+		t_expect(t, ".", ST(k), 1001, TS_MSS);
+	t_expect_nothing(t);
+	uint32_t cwnd_before = info(t).cwnd, ssthresh_before = info(t).ssthresh;
+	t_at(t, 40);
+	t->peer_tsecr = orig_ts;
+	for (int k = 2; k <= 4; k++) {
+		t_peer_sack(t, 1, ST(1), ST(k));
+		t_peer(t, ".", 1001, T_ISS + 1, 0);
+	}
+	t_expect(t, ".", ST(0), 1001, TS_MSS);
+	uint32_t rtx_ts = t_expect_ts(t, 1, 500);
+	CHECK(rtx_ts != orig_ts);
+	t_drain(t);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_RECOVERY);
+	t_at(t, 45);
+	t->peer_tsecr = echo_original ? orig_ts : rtx_ts;
+	t_peer(t, ".", 1001, ST(10), 0);
+	struct synack_tcp_info i = info(t);
+	if (echo_original) {
+		t_counter(t, "TCPFullUndo", 1);
+		CHECK(i.cwnd >= cwnd_before); /* restored, then this ACK's growth */
+		CHECK_EQ(i.ssthresh, ssthresh_before);
+	} else {
+		t_counter(t, "TCPFullUndo", 0);
+		CHECK(i.ssthresh < ssthresh_before);
+		CHECK(i.cwnd < cwnd_before);
+	}
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	t_counter(t, "TCPPartialUndo", 0);
+	t_drain(t);
+	t_free(t);
+}
+
+static void eifel_undoes_a_recovery_the_original_answered(void)
+{
+	eifel_run(1);
+}
+
+static void eifel_keeps_a_recovery_the_retransmission_answered(void)
+{
+	eifel_run(0);
+}
+
+/* The retransmission timer fires during SACK recovery: the recovery
+ * failed (TcpExt TCPSackRecoveryFail, as Linux's tcp_retransmit_timer
+ * counts it); later timeouts, in the loss state, are not counted again. */
+static void timeout_in_sack_recovery_counts_a_failed_recovery(void)
+{
+	struct t *t = sender_with_sack();
+	fill(t, 10, 10);
+	t_peer_sack(t, 1, S(1), S(2));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_peer_sack(t, 1, S(1), S(3));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_peer_sack(t, 1, S(1), S(4));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_drain(t);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_RECOVERY);
+	CHECK_EQ_U64(info(t).bytes_retrans, T_MSS);
+	t_counter(t, "TCPSackRecoveryFail", 0);
+	t_at(t, 5000);
+	t_drain(t);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_LOSS);
+	CHECK(info(t).total_retrans >= 3);
+	t_counter(t, "TCPSackRecoveryFail", 1);
+	t_free(t);
+}
+
 /* sender_with_rtt with RACK-TLP off, so that the RTO is what fires. */
 static struct t *sender_with_rtt_no_rack(void)
 {
@@ -739,6 +865,10 @@ int main(void)
 	RUN(recovery_setting_off_leaves_rack_tlp_out);
 	RUN(dsack_of_every_retransmission_undoes_the_reduction);
 	RUN(dsack_of_older_data_undoes_nothing);
+	RUN(dsack_of_data_sent_once_undoes_nothing);
+	RUN(eifel_undoes_a_recovery_the_original_answered);
+	RUN(eifel_keeps_a_recovery_the_retransmission_answered);
+	RUN(timeout_in_sack_recovery_counts_a_failed_recovery);
 	RUN(frto_undoes_a_spurious_timeout);
 	RUN(frto_keeps_a_real_timeout);
 	RUN(frto_sends_new_data_then_goes_back);
