@@ -75,6 +75,8 @@ static const struct setting SETTINGS[] = {
     NUMBER(reordering),
     NUMBER(recovery),
     NUMBER(frto),
+    /* Socket calls (issue 17 item 11). */
+    NUMBER(max_quickacks),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

@@ -85,6 +85,8 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->reordering = 3;
 	cfg->recovery = 1;
 	cfg->frto = 2;
+	/* Socket calls (issue 17 item 11): Linux's TCP_MAX_QUICKACKS. */
+	cfg->max_quickacks = 16;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -219,6 +221,9 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(cfg->recovery <= 1, "recovery: %u is not 0 or 1 (bit 1: RACK-TLP)",
 	              cfg->recovery);
 	CHECK_SETTING(cfg->frto <= 2, "frto: %u is not 0 (off), 1 or 2 (F-RTO)", cfg->frto);
+	CHECK_SETTING(cfg->max_quickacks <= 255,
+	              "max_quickacks: %u is above 255 (0 turns quick-ACK mode off)",
+	              cfg->max_quickacks);
 	return 0;
 }
 
