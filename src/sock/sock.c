@@ -704,6 +704,8 @@ ssize_t synack_sendv(struct synack_stack *stack, int s, const struct synack_iove
 		return err;
 	for (int i = 0; i < iovcnt && done < total; i++) {
 		uint32_t want = iov[i].len > total - done ? total - done : (uint32_t)iov[i].len;
+		if (want == 0)
+			continue; /* base may be NULL */
 		uint32_t n = tcp_send_queue(so->tcb, iov[i].base, want);
 		done += n;
 		if (n < want)
@@ -723,6 +725,8 @@ static uint32_t ring_copy_iov(const struct ring *r, uint32_t off, const struct s
 	uint32_t done = 0;
 	for (int i = 0; i < iovcnt && done < max; i++) {
 		uint32_t n = iov[i].len > max - done ? max - done : (uint32_t)iov[i].len;
+		if (n == 0)
+			continue; /* base may be NULL */
 		ring_peek(r, off + done, iov[i].base, n);
 		done += n;
 	}
