@@ -65,6 +65,9 @@ struct world {
 	size_t hist_next;
 	int max_fd[2];
 	uint64_t sent_off[2][NFD], recv_off[2][NFD];
+	/* The receive window scale each socket's connection had, for the
+	 * data it keeps after the connection ended (tcp_info then says 0). */
+	uint8_t rcv_wscale[2][NFD];
 	int bound_port[2][NFD]; /* bind() gave the socket a port of its own */
 	uint64_t total_sent, total_recv, injected;
 	/* The 4-tuple of a closed connection may come back at once when a
@@ -486,8 +489,17 @@ static void check_stack(struct world *w, int h)
 			fuzz_fail("stack %c socket %d: no buffer sizes", 'A' + h, fd);
 		/* The receive side may hold less than a window-scale unit more:
 		 * the edge it promised, rounded up to the unit (RFC 7323 2.4,
-		 * tcp_rcv_deliver). */
-		uint32_t slack = (1u << ti.rcv_wscale) - 1;
+		 * tcp_rcv_deliver), and keeps it once the connection ended. */
+		uint8_t ws = ti.rcv_wscale;
+		if (fd < NFD) {
+			if (ti.state != SYNACK_CLOSED)
+				w->rcv_wscale[h][fd] = ws;
+			else
+				ws = w->rcv_wscale[h][fd];
+		} else if (ti.state == SYNACK_CLOSED) {
+			ws = 14; /* not followed: the largest shift (RFC 7323 2.3) */
+		}
+		uint32_t slack = (1u << ws) - 1;
 		if (ti.state != SYNACK_LISTEN &&
 		    (ti.recv_queue > (uint32_t)rcvbuf + slack || ti.send_queue > (uint32_t)sndbuf))
 			fuzz_fail("stack %c socket %d (%s): %u bytes to read with SO_RCVBUF %d, "
@@ -519,6 +531,7 @@ static void new_stream(struct world *w, int h, int fd)
 	if (fd >= 0 && fd < NFD) {
 		w->sent_off[h][fd] = 0;
 		w->recv_off[h][fd] = 0;
+		w->rcv_wscale[h][fd] = 0;
 	}
 }
 
