@@ -13,7 +13,8 @@
  * Event-driven programs call synack_run_once() in their own loop and read
  * synack_event_next() after each turn.  Programs written in blocking style
  * use the helpers at the end (synack_run_connect, _accept, _send_all,
- * _recv, _close), which turn the loop until their socket is ready.  All
+ * _recv, _close; _send and _recv_flags with MSG_ flags; _poll over many
+ * sockets), which turn the loop until their sockets are ready.  All
  * functions return 0 (or a size, or a socket) or a negative errno.
  *
  * A complete client, as in examples/echo_client.c:
