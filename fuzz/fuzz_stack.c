@@ -65,6 +65,9 @@ struct world {
 	size_t hist_next;
 	int max_fd[2];
 	uint64_t sent_off[2][NFD], recv_off[2][NFD];
+	/* The receive window scale each socket's connection had, for the
+	 * data it keeps after the connection ended (tcp_info then says 0). */
+	uint8_t rcv_wscale[2][NFD];
 	int bound_port[2][NFD]; /* bind() gave the socket a port of its own */
 	uint64_t total_sent, total_recv, injected;
 	/* The 4-tuple of a closed connection may come back at once when a
@@ -486,8 +489,17 @@ static void check_stack(struct world *w, int h)
 			fuzz_fail("stack %c socket %d: no buffer sizes", 'A' + h, fd);
 		/* The receive side may hold less than a window-scale unit more:
 		 * the edge it promised, rounded up to the unit (RFC 7323 2.4,
-		 * tcp_rcv_deliver). */
-		uint32_t slack = (1u << ti.rcv_wscale) - 1;
+		 * tcp_rcv_deliver), and keeps it once the connection ended. */
+		uint8_t ws = ti.rcv_wscale;
+		if (fd < NFD) {
+			if (ti.state != SYNACK_CLOSED)
+				w->rcv_wscale[h][fd] = ws;
+			else
+				ws = w->rcv_wscale[h][fd];
+		} else if (ti.state == SYNACK_CLOSED) {
+			ws = 14; /* not followed: the largest shift (RFC 7323 2.3) */
+		}
+		uint32_t slack = (1u << ws) - 1;
 		if (ti.state != SYNACK_LISTEN &&
 		    (ti.recv_queue > (uint32_t)rcvbuf + slack || ti.send_queue > (uint32_t)sndbuf))
 			fuzz_fail("stack %c socket %d (%s): %u bytes to read with SO_RCVBUF %d, "
@@ -519,16 +531,29 @@ static void new_stream(struct world *w, int h, int fd)
 	if (fd >= 0 && fd < NFD) {
 		w->sent_off[h][fd] = 0;
 		w->recv_off[h][fd] = 0;
+		w->rcv_wscale[h][fd] = 0;
 	}
 }
 
-static void op_send(struct world *w, int h, int fd, size_t len)
+/* how: bit 0 sends in two pieces through synack_sendv, bit 1 with
+ * MSG_MORE (issue 17 item 11). */
+static void op_send(struct world *w, int h, int fd, size_t len, unsigned how)
 {
 	uint64_t off = fd >= 0 && fd < NFD ? w->sent_off[h][fd] : 0;
 	for (size_t i = 0; i < len; i++)
 		buf_send[i] = pattern(off + i);
-	ssize_t r = synack_send(w->st[h], fd, buf_send, len);
-	vlog(w, "send(%c, %d, %zu) = %zd", 'A' + h, fd, len, r);
+	ssize_t r;
+	if (how) {
+		struct synack_iovec iov[2] = {{buf_send, len / 3},
+		                              {buf_send + len / 3, len - len / 3}};
+		int flags = how & 2 ? SYNACK_MSG_MORE | SYNACK_MSG_NOSIGNAL : SYNACK_MSG_DONTWAIT;
+		if (!(how & 1))
+			len = len / 3; /* the first piece alone */
+		r = synack_sendv(w->st[h], fd, iov, how & 1 ? 2 : 1, flags);
+	} else {
+		r = synack_send(w->st[h], fd, buf_send, len);
+	}
+	vlog(w, "send(%c, %d, %zu, how %u) = %zd", 'A' + h, fd, len, how, r);
 	if (r > (ssize_t)len)
 		fuzz_fail("send of %zu bytes returned %zd", len, r);
 	if (r > 0) {
@@ -538,15 +563,35 @@ static void op_send(struct world *w, int h, int fd, size_t len)
 	}
 }
 
-static void op_recv(struct world *w, int h, int fd, size_t len, int flags)
+/* flags: MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL; vec reads through
+ * synack_recvv in three pieces (issue 17 item 11). */
+static void op_recv(struct world *w, int h, int fd, size_t len, int flags, int vec)
 {
-	ssize_t r = synack_recv(w->st[h], fd, buf_recv, len, flags);
-	vlog(w, "recv(%c, %d, %zu, %d) = %zd", 'A' + h, fd, len, flags, r);
+	/* A peek starts at SO_PEEK_OFF when that is set. */
+	int peek_off = -1;
+	if ((flags & SYNACK_MSG_PEEK) &&
+	    synack_getsockopt(w->st[h], fd, SYNACK_SO_PEEK_OFF, &peek_off) != 0)
+		peek_off = -1;
+	int inq = -1;
+	(void)synack_ioctl(w->st[h], fd, SYNACK_FIONREAD, &inq);
+	ssize_t r;
+	if (vec) {
+		struct synack_iovec iov[3] = {
+		    {buf_recv, len / 2}, {NULL, 0}, {buf_recv + len / 2, len - len / 2}};
+		r = synack_recvv(w->st[h], fd, iov, 3, flags);
+	} else {
+		r = synack_recv(w->st[h], fd, buf_recv, len, flags);
+	}
+	vlog(w, "recv(%c, %d, %zu, %d, vec %d) = %zd", 'A' + h, fd, len, flags, vec, r);
 	if (r > (ssize_t)len)
 		fuzz_fail("recv of %zu bytes returned %zd", len, r);
+	if (r > 0 && inq >= 0 && r > inq)
+		fuzz_fail("recv returned %zd bytes, FIONREAD said %d", r, inq);
 	if (r <= 0)
 		return;
 	uint64_t off = fd < NFD ? w->recv_off[h][fd] : 0;
+	if (peek_off > 0)
+		off += (uint64_t)peek_off;
 	if (!w->reuse_hazard && !w->injected && fd < NFD) {
 		for (ssize_t i = 0; i < r; i++)
 			if (buf_recv[i] != pattern(off + (uint64_t)i))
@@ -579,10 +624,22 @@ static const int SOCKOPTS[] = {
     99,
 };
 #define NSOCKOPTS (sizeof(SOCKOPTS) / sizeof(SOCKOPTS[0]))
+/* The slot of 99 (no option) picks again by sel / NSOCKOPTS among 99 and
+ * the options of issue 17 item 11, SYNACK_SO_RCVLOWAT..SYNACK_TCP_INQ in
+ * enum order, so that the selectors of the options above keep their
+ * meaning. */
+#define NSOCKOPTS_MORE (SYNACK_TCP_INQ - SYNACK_SO_RCVLOWAT + 2)
+static int sockopt_more(unsigned k)
+{
+	k %= NSOCKOPTS_MORE;
+	return k ? SYNACK_SO_RCVLOWAT + (int)k - 1 : 99;
+}
 
 static void op_setsockopt(struct world *w, int h, int fd, uint8_t sel, int32_t v)
 {
 	int opt = SOCKOPTS[sel % NSOCKOPTS];
+	if (opt == 99)
+		opt = sockopt_more(sel / NSOCKOPTS);
 	/* Small values are the interesting ones; the top bit of sel keeps
 	 * the fuzzer's full 32 bits. */
 	int value = sel & 0x80 ? v : (int)(v % 4096);
@@ -600,6 +657,17 @@ static void op_query(struct world *w, int h, int fd)
 	int v;
 	for (size_t i = 0; i < NSOCKOPTS; i++)
 		synack_getsockopt(st, fd, SOCKOPTS[i], &v);
+	for (unsigned i = 1; i < NSOCKOPTS_MORE; i++)
+		synack_getsockopt(st, fd, sockopt_more(i), &v);
+	/* The queue ioctls agree with each other and with STATUS. */
+	int inq = -1, outq = -1, nsd = -1;
+	int ri = synack_ioctl(st, fd, SYNACK_SIOCINQ, &inq);
+	int ro = synack_ioctl(st, fd, SYNACK_SIOCOUTQ, &outq);
+	int rn = synack_ioctl(st, fd, SYNACK_SIOCOUTQNSD, &nsd);
+	if (ro == 0 && rn == 0 && (nsd < 0 || nsd > outq))
+		fuzz_fail("socket %d: SIOCOUTQNSD %d beyond SIOCOUTQ %d", fd, nsd, outq);
+	if (ri == 0 && synack_tcp_info(st, fd, &ti) == 0 && (uint32_t)inq != ti.recv_queue)
+		fuzz_fail("socket %d: SIOCINQ %d, tcp_info recv_queue %u", fd, inq, ti.recv_queue);
 	synack_getsockname(st, fd, &ep);
 	synack_getpeername(st, fd, &ep);
 	synack_tcp_info(st, fd, &ti);
@@ -852,16 +920,24 @@ static void step(struct world *w, uint8_t op)
 		if (r >= 0)
 			new_stream(w, h, r);
 		break;
-	case OP_SEND:
+	case OP_SEND: {
 		h = pick_stack(w);
 		fd = pick_fd(w);
-		op_send(w, h, fd, u16(w) % (MAX_SEND + 1));
+		uint16_t n = u16(w);
+		/* The quotient, unused by the length, picks how (op_send). */
+		op_send(w, h, fd, n % (MAX_SEND + 1), n / (MAX_SEND + 1));
 		break;
+	}
 	case OP_RECV: {
 		h = pick_stack(w);
 		fd = pick_fd(w);
 		size_t len = u16(w) % (MAX_SEND + 1);
-		op_recv(w, h, fd, len, u8(w) & 1 ? SYNACK_MSG_PEEK : 0);
+		/* Bit 0 peeks; the bits above, once unused, pick the flags
+		 * and the vectored call of issue 17 item 11. */
+		uint8_t how = u8(w);
+		int flags = (how & 1 ? SYNACK_MSG_PEEK : 0) | (how & 4 ? SYNACK_MSG_DONTWAIT : 0) |
+		            (how & 8 ? SYNACK_MSG_WAITALL : 0);
+		op_recv(w, h, fd, len, flags, (how >> 1) & 1);
 		break;
 	}
 	case OP_SHUTDOWN: {

@@ -79,6 +79,8 @@ static const struct setting SETTINGS[] = {
     NUMBER(prefix_len),
     NUMBER(max_addrs),
     NUMBER(max_routes),
+    /* Socket calls (issue 17 item 11). */
+    NUMBER(max_quickacks),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

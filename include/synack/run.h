@@ -13,7 +13,8 @@
  * Event-driven programs call synack_run_once() in their own loop and read
  * synack_event_next() after each turn.  Programs written in blocking style
  * use the helpers at the end (synack_run_connect, _accept, _send_all,
- * _recv, _close), which turn the loop until their socket is ready.  All
+ * _recv, _close; _send and _recv_flags with MSG_ flags; _poll over many
+ * sockets), which turn the loop until their sockets are ready.  All
  * functions return 0 (or a size, or a socket) or a negative errno.
  *
  * A complete client, as in examples/echo_client.c:
@@ -179,6 +180,51 @@ ssize_t synack_run_recv(struct synack_run *r, int s, void *buf, size_t len, int 
  * as with close(2).
  */
 int synack_run_close(struct synack_run *r, int s, int timeout_ms);
+/*
+ * recv(2) on a blocking socket: flags as synack_recv() takes them.  Waits
+ * until min(len, SO_RCVLOWAT) bytes are unread (with SYNACK_MSG_WAITALL:
+ * len bytes, copying as they come), the end of the stream or an error,
+ * then reads.  SYNACK_MSG_DONTWAIT reads once without waiting, after one
+ * turn that does not sleep takes in what reached the device (-EAGAIN when
+ * nothing is there).  With MSG_PEEK | MSG_WAITALL it waits until len
+ * bytes are unread, then peeks.  Returns the bytes read (fewer than asked
+ * with WAITALL only at the end, an error, a signal or the timeout, which
+ * are then left for the next call: as Linux, bytes read win), 0 at the
+ * end of the stream, or what synack_run_recv() returns (-EOPNOTSUPP for
+ * a flag synack_recv() refuses, before any wait).  synack_run_recv() is
+ * this with flags 0, so it follows SO_RCVLOWAT too.
+ */
+ssize_t synack_run_recv_flags(struct synack_run *r, int s, void *buf, size_t len, int flags,
+                              int timeout_ms);
+/*
+ * send(2) on a blocking socket: flags as synack_sendv() takes them.
+ * Queues all len bytes, waiting for room, as synack_run_send_all();
+ * SYNACK_MSG_DONTWAIT queues what fits at once (-EAGAIN when nothing
+ * does).  SYNACK_MSG_MORE holds a partial last segment.  Returns the
+ * bytes queued (fewer than len after the timeout, a signal or an error
+ * once some were queued, as Linux), or what synack_run_send_all() returns.
+ */
+ssize_t synack_run_send(struct synack_run *r, int s, const void *buf, size_t len, int flags,
+                        int timeout_ms);
+
+/* One socket of a synack_run_poll(): socket < 0 is skipped (revents 0). */
+struct synack_pollfd {
+	int socket;
+	uint32_t events;  /* SYNACK_POLLIN, SYNACK_POLLOUT, SYNACK_POLLRDHUP */
+	uint32_t revents; /* set: those of events that hold, and always ERR, HUP, NVAL */
+};
+/*
+ * poll(2) over n sockets of the loop's stack: turns the loop until one of
+ * them is ready or timeout_ms passes (0: look once; < 0: no limit).
+ * SYNACK_POLLERR and SYNACK_POLLHUP are reported whether asked for or
+ * not, SYNACK_POLLNVAL for a number that is no open socket.  Returns how
+ * many entries have revents set, 0 when the timeout passed (poll's
+ * answer, not -EAGAIN), -EINTR, -EINVAL (r NULL, fds NULL with n > 0, n
+ * above SYNACK_RUN_POLL_MAX), or an error of synack_run_once().
+ */
+#define SYNACK_RUN_POLL_MAX 1048576
+int synack_run_poll(struct synack_run *r, struct synack_pollfd *fds, size_t n, int timeout_ms);
+
 /*
  * The state of the connection local <-> remote as synack_conns() lists it,
  * or SYNACK_CLOSED when the stack holds no such connection; -EINVAL when an

@@ -228,6 +228,14 @@ struct synack_config {
 	uint32_t prefix_len;
 	uint32_t max_addrs;
 	uint32_t max_routes;
+	/* Quick-ACK mode (issue 17 item 11), as Linux's: the first data of a
+	 * connection, and data after an idle period longer than the RTO, are
+	 * acknowledged at once, not delayed, for up to this many ACKs (fewer
+	 * when the window holds fewer pairs of segments), until the exchange
+	 * looks like request/response, where ACKs wait to ride on replies.
+	 * Linux's TCP_MAX_QUICKACKS; 0 turns the mode off (0..255, default
+	 * 16).  SYNACK_TCP_QUICKACK acts on it per socket. */
+	uint32_t max_quickacks;
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
@@ -401,7 +409,42 @@ ssize_t synack_output_via(struct synack_stack *st, void *buf, size_t cap,
 #define SYNACK_SHUT_WR 1
 #define SYNACK_SHUT_RDWR 2
 
+/*
+ * Flags of the send and receive calls, with Linux's MSG_* values (so a
+ * program's flags pass through unchanged), defined here so that this
+ * header needs no <sys/socket.h>.  The calls are non-blocking whatever
+ * the flags say; the blocking helpers of synack/run.h give DONTWAIT and
+ * WAITALL their blocking meaning.
+ *  PEEK      receive: copy without removing (from SYNACK_SO_PEEK_OFF when
+ *            that is set).
+ *  DONTWAIT  both: accepted; the calls never wait anyway.
+ *  WAITALL   receive: accepted; returns what is there, as a non-blocking
+ *            Linux socket does (the run.h helpers wait for all).
+ *  MORE      send: more data follows, so a partial last segment waits
+ *            (as TCP_CORK, for this call): the next send without it, an
+ *            ACK, or the persist timer (at the RTO, at least rto_min_ms)
+ *            sends it.
+ *  NOSIGNAL  send: accepted; the stack never raises SIGPIPE.
+ * Any other bit: -EOPNOTSUPP (Linux ignores unknown bits; an error tells
+ * a program that a flag it relies on means nothing here).
+ */
 #define SYNACK_MSG_PEEK 0x2
+#define SYNACK_MSG_DONTWAIT 0x40
+#define SYNACK_MSG_WAITALL 0x100
+#define SYNACK_MSG_NOSIGNAL 0x4000
+#define SYNACK_MSG_MORE 0x8000
+
+/*
+ * One piece of a vectored send or receive.  Laid out as POSIX's struct
+ * iovec on Linux (base, then len), so an array of those may be passed
+ * cast; this header stays free of <sys/uio.h>.
+ */
+struct synack_iovec {
+	void *base;
+	size_t len;
+};
+/* The most pieces one vectored call takes (Linux's UIO_MAXIOV). */
+#define SYNACK_IOV_MAX 1024
 
 /*
  * The pending error of a socket is how a connection that ended badly reports
@@ -459,15 +502,39 @@ int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint 
  */
 ssize_t synack_send(struct synack_stack *st, int s, const void *buf, size_t len);
 /*
+ * sendmsg(2) without an address: queues the pieces in order, as one send
+ * of their total length, and sends what the windows allow.  flags:
+ * SYNACK_MSG_DONTWAIT, _MORE, _NOSIGNAL.  Returns what synack_send()
+ * returns, the bytes queued (those of the first pieces, then part of one,
+ * when the buffer fills), and -EOPNOTSUPP (another flag), -EMSGSIZE
+ * (iovcnt < 0 or > SYNACK_IOV_MAX), -EINVAL (iov NULL with iovcnt > 0, a
+ * piece with base NULL and len > 0, or a total above SSIZE_MAX), checked
+ * in that order before the socket's state.
+ */
+ssize_t synack_sendv(struct synack_stack *st, int s, const struct synack_iovec *iov, int iovcnt,
+                     int flags);
+/*
  * Copies up to len received bytes into buf and, without SYNACK_MSG_PEEK,
  * removes them (which may open the window to the peer).  Data received before
  * the connection ended stays readable after it.  Returns the bytes copied, 0 at
  * the end of the stream (the peer's FIN, SHUT_RD, or an ended connection fully
  * read), -EAGAIN when nothing is there yet, the pending error (once, after the
  * data), -ENOTCONN (never connected, or listening), -EOPNOTSUPP (a flag other
- * than SYNACK_MSG_PEEK), -EINVAL (buf is NULL with len > 0).
+ * than SYNACK_MSG_PEEK, _DONTWAIT, _WAITALL), -EINVAL (buf is NULL with
+ * len > 0).  With SYNACK_SO_PEEK_OFF set, a peek past the unread bytes
+ * returns -EAGAIN (0 at the end of the stream).
  */
 ssize_t synack_recv(struct synack_stack *st, int s, void *buf, size_t len, int flags);
+/*
+ * recvmsg(2) without control data: fills the pieces in order, as one
+ * synack_recv() of their total length (flags as there: SYNACK_MSG_PEEK,
+ * _DONTWAIT, _WAITALL).  Returns what synack_recv() returns, and
+ * -EMSGSIZE (iovcnt < 0 or > SYNACK_IOV_MAX), -EINVAL (iov NULL with
+ * iovcnt > 0, a piece with base NULL and len > 0, a total above
+ * SSIZE_MAX), checked after the flags.
+ */
+ssize_t synack_recvv(struct synack_stack *st, int s, const struct synack_iovec *iov, int iovcnt,
+                     int flags);
 /*
  * SYNACK_SHUT_RD discards unread and future data (recv returns 0);
  * SYNACK_SHUT_WR sends a FIN after the queued data (RFC 9293 3.10.4 CLOSE,
@@ -496,8 +563,12 @@ int synack_getsockname(struct synack_stack *st, int s, struct synack_endpoint *l
 int synack_getpeername(struct synack_stack *st, int s, struct synack_endpoint *peer);
 
 enum synack_sockopt {
-	SYNACK_SO_LINGER = 1,    /* int: -1 off, >= 0 linger seconds (0 aborts) */
-	SYNACK_SO_RCVBUF,        /* int bytes; read: the buffer now (autotuning grows it) */
+	SYNACK_SO_LINGER = 1, /* int: -1 off, >= 0 linger seconds (0 aborts) */
+	/* int bytes; read: the buffer now (autotuning grows it).  Set on a
+	 * connection, at most what its window scale expresses, 65535 <<
+	 * shift (RFC 7323 2.2: the shift is fixed by the SYNs): a larger
+	 * size is cut to that, and reading it back tells so. */
+	SYNACK_SO_RCVBUF,
 	SYNACK_SO_SNDBUF,        /* int bytes; read: the buffer now (autotuning grows it) */
 	SYNACK_SO_REUSEADDR,     /* int 0/1 */
 	SYNACK_TCP_NODELAY,      /* int 0/1 */
@@ -510,6 +581,31 @@ enum synack_sockopt {
 	SYNACK_TCP_USER_TIMEOUT, /* int ms data may stay unacknowledged; 0 = retries2 rules */
 	/* Congestion control (CUBIC): */
 	SYNACK_TCP_CONGESTION, /* name ("cubic", "reno"): synack_setsockopt_str only */
+	/* Socket calls (issue 17 item 11), as Linux's: */
+	/* int bytes >= 0 (0 is taken as 1): readable (SYNACK_POLLIN, the
+	 * run.h receive helpers) once this many bytes are unread, or at the
+	 * end or an error; a plain synack_recv() returns what is there.  At
+	 * most half the receive buffer counts, so it can always be met. */
+	SYNACK_SO_RCVLOWAT,
+	/* int: writable (SYNACK_POLLOUT) only while fewer than this many
+	 * queued bytes are unsent; 0 (the default) or negative: no limit. */
+	SYNACK_TCP_NOTSENT_LOWAT,
+	/* int >= 0: MSG_PEEK reads from this offset into the unread bytes and
+	 * moves it on by what it copied; reads move it back by what they
+	 * remove (not below 0).  Negative (the default, -1): off. */
+	SYNACK_SO_PEEK_OFF,
+	/* int 0/1: hold partial segments until uncorked, a segment fills, the
+	 * FIN, or the persist timer (at the RTO, at least rto_min_ms: Linux's
+	 * 200 ms ceiling).  Uncorking sends what waits, Nagle permitting. */
+	SYNACK_TCP_CORK,
+	/* int: 1 leaves request/response mode (ACKs go at once until the
+	 * exchange looks like it again) and sends a delayed ACK now; 0 delays
+	 * ACKs (max_quickacks says when they go at once).  Reads 1 unless in
+	 * request/response mode.  Not sticky, as on Linux. */
+	SYNACK_TCP_QUICKACK,
+	/* int 0/1, Linux's TCP_INQ.  synack has no control messages: the
+	 * count itself is synack_ioctl(SYNACK_SIOCINQ). */
+	SYNACK_TCP_INQ,
 };
 /*
  * Sets an option (enum synack_sockopt); a connection takes a TCP option at
@@ -537,12 +633,27 @@ int synack_setsockopt_str(struct synack_stack *st, int s, int opt, const char *v
  * always suffices).  Returns 0, -EINVAL (buf NULL or len 0), -ENOPROTOOPT. */
 int synack_getsockopt_str(struct synack_stack *st, int s, int opt, char *buf, size_t len);
 
+/*
+ * Bytes queued, as the Linux ioctls of the same names (values too):
+ * SYNACK_FIONREAD (= SYNACK_SIOCINQ) the unread bytes, also after the
+ * connection ended; SYNACK_SIOCOUTQ the bytes queued and not yet
+ * acknowledged; SYNACK_SIOCOUTQNSD those of them not yet sent.  0 before a
+ * connection exists and during the handshake.  Returns 0, -EINVAL (value
+ * NULL, or s listens), -ENOTTY (another request).
+ */
+#define SYNACK_FIONREAD 0x541B
+#define SYNACK_SIOCINQ SYNACK_FIONREAD
+#define SYNACK_SIOCOUTQ 0x5411
+#define SYNACK_SIOCOUTQNSD 0x894B
+int synack_ioctl(struct synack_stack *st, int s, unsigned long request, int *value);
+
 /* Readiness, as poll(2) reports it. */
 #define SYNACK_POLLIN 0x001
 #define SYNACK_POLLOUT 0x004
 #define SYNACK_POLLERR 0x008
 #define SYNACK_POLLHUP 0x010
 #define SYNACK_POLLRDHUP 0x2000
+#define SYNACK_POLLNVAL 0x020 /* synack_run_poll: not an open socket */
 
 /* The socket's readiness (SYNACK_POLL* bits), as poll(2) would report it for
  * a kernel socket; SYNACK_POLLERR for a bad s or st.  Never an errno. */

@@ -573,23 +573,157 @@ ssize_t synack_run_send_all(struct synack_run *r, int s, const void *buf, size_t
 	return (ssize_t)len;
 }
 
+static ssize_t run_recv_flags(struct synack_run *r, int s, void *buf, size_t len, int flags,
+                              int timeout_ms);
+
 ssize_t synack_run_recv(struct synack_run *r, int s, void *buf, size_t len, int timeout_ms)
+{
+	return run_recv_flags(r, s, buf, len, 0, timeout_ms);
+}
+
+/* ------------------------------------------------------------------ */
+/* Blocking socket calls with flags, and poll (issue 17 item 11).      */
+
+/* v, but at most s's receive buffer / div (at least 1), as Linux caps
+ * SO_RCVLOWAT at half of it: a wait the buffer could never satisfy would
+ * hang. */
+static uint32_t buf_cap(struct synack_run *r, int s, uint32_t v, uint32_t div)
+{
+	int buf = 0;
+	if (synack_getsockopt(r->st, s, SYNACK_SO_RCVBUF, &buf) == 0 && (uint32_t)buf / div < v)
+		v = (uint32_t)buf / div;
+	return v ? v : 1;
+}
+
+/* May a blocking read of s go: want bytes unread, or the end of the
+ * stream, an error, or a socket recv() answers at once?  *inq: unread. */
+static int readable(struct synack_run *r, int s, uint32_t want, int *inq)
+{
+	uint32_t ev = synack_events(r->st, s);
+	*inq = 0;
+	if (ev & (SYNACK_POLLERR | SYNACK_POLLHUP | SYNACK_POLLRDHUP))
+		return 1;
+	if (synack_ioctl(r->st, s, SYNACK_SIOCINQ, inq) != 0)
+		return 1; /* a listener or a bad socket: recv() says why */
+	/* Readable with nothing unread: shut for reading, at the end. */
+	return (uint32_t)*inq >= want || ((ev & SYNACK_POLLIN) && *inq == 0);
+}
+
+ssize_t synack_run_recv_flags(struct synack_run *r, int s, void *buf, size_t len, int flags,
+                              int timeout_ms)
+{
+	return run_recv_flags(r, s, buf, len, flags, timeout_ms);
+}
+
+static ssize_t run_recv_flags(struct synack_run *r, int s, void *buf, size_t len, int flags,
+                              int timeout_ms)
 {
 	if (!r || (!buf && len))
 		return -EINVAL;
 	uint64_t deadline = deadline_of(r, timeout_ms);
-	for (;;) {
-		ssize_t n = synack_recv(r->st, s, buf, len, 0);
-		if (n != -EAGAIN) {
-			/* Reading opens the window: let the update go out. */
-			synack_run_flush(r);
-			return n;
-		}
-		int rc = wait_until(
-		    r, s, SYNACK_POLLIN | SYNACK_POLLERR | SYNACK_POLLHUP | SYNACK_POLLRDHUP,
-		    deadline);
-		if (rc < 0)
+	int peek = flags & SYNACK_MSG_PEEK, waitall = flags & SYNACK_MSG_WAITALL;
+	if (flags & ~(SYNACK_MSG_PEEK | SYNACK_MSG_DONTWAIT | SYNACK_MSG_WAITALL))
+		return -EOPNOTSUPP; /* as synack_recv, before any wait */
+	if ((flags & SYNACK_MSG_DONTWAIT) || len == 0) {
+		/* What has arrived at the device counts: one turn that
+		 * does not sleep takes it in. */
+		int rc = synack_run_once(r, 0);
+		if (rc)
 			return rc;
+		ssize_t n = synack_recv(r->st, s, buf, len, flags);
+		synack_run_flush(r);
+		return n;
+	}
+	uint32_t cap = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+	int lowat = 1;
+	(void)synack_getsockopt(r->st, s, SYNACK_SO_RCVLOWAT, &lowat);
+	size_t got = 0;
+	for (;;) {
+		/* Linux's sock_rcvlowat: min(len, SO_RCVLOWAT); with
+		 * WAITALL, whatever comes is taken until len is (a peek
+		 * waits for all of it, as far as the buffer can hold). */
+		uint32_t want =
+		    waitall ? (peek ? buf_cap(r, s, cap, 1) : 1)
+		            : buf_cap(r, s, cap < (uint32_t)lowat ? cap : (uint32_t)lowat, 2);
+		int inq;
+		while (!readable(r, s, want, &inq)) {
+			int rc = turn(r, deadline);
+			if (rc)
+				return got ? (ssize_t)got : rc;
+		}
+		/* The end or an error after some data: the data now, the
+		 * rest on the next call (recv() would consume the error). */
+		if (got && inq == 0)
+			break;
+		ssize_t n = synack_recv(r->st, s, (uint8_t *)buf + got, len - got,
+		                        flags & ~SYNACK_MSG_WAITALL);
+		synack_run_flush(r); /* reading opens the window */
+		if (n <= 0)
+			return got ? (ssize_t)got : n;
+		got += (size_t)n;
+		if (!waitall || peek || got == len || len == 0)
+			break;
+	}
+	return (ssize_t)got;
+}
+
+ssize_t synack_run_send(struct synack_run *r, int s, const void *buf, size_t len, int flags,
+                        int timeout_ms)
+{
+	if (!r || (!buf && len))
+		return -EINVAL;
+	uint64_t deadline = deadline_of(r, timeout_ms);
+	size_t done = 0;
+	for (;;) {
+		synack_advance(r->st, synack_run_now(r));
+		struct synack_iovec iov = {(uint8_t *)(uintptr_t)buf + done, len - done};
+		ssize_t n = synack_sendv(r->st, s, &iov, 1, flags);
+		if (n > 0) {
+			done += (size_t)n;
+			if (done == len || (flags & SYNACK_MSG_DONTWAIT))
+				break;
+			continue;
+		}
+		if (n == 0)
+			break;
+		if (n != -EAGAIN || (flags & SYNACK_MSG_DONTWAIT)) {
+			synack_run_flush(r);
+			return done ? (ssize_t)done : n;
+		}
+		synack_run_flush(r);
+		int rc =
+		    wait_until(r, s, SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP, deadline);
+		if (rc < 0)
+			return done ? (ssize_t)done : rc;
+	}
+	synack_run_flush(r);
+	return (ssize_t)done;
+}
+
+int synack_run_poll(struct synack_run *r, struct synack_pollfd *fds, size_t n, int timeout_ms)
+{
+	if (!r || (!fds && n) || n > SYNACK_RUN_POLL_MAX)
+		return -EINVAL;
+	uint64_t deadline = deadline_of(r, timeout_ms);
+	for (;;) {
+		int ready = 0;
+		for (size_t i = 0; i < n; i++) {
+			struct synack_endpoint ep;
+			fds[i].revents = 0;
+			if (fds[i].socket < 0)
+				continue;
+			if (synack_getsockname(r->st, fds[i].socket, &ep) != 0)
+				fds[i].revents = SYNACK_POLLNVAL;
+			else
+				fds[i].revents = synack_events(r->st, fds[i].socket) &
+				                 (fds[i].events | SYNACK_POLLERR | SYNACK_POLLHUP);
+			ready += fds[i].revents != 0;
+		}
+		if (ready)
+			return ready;
+		int rc = turn(r, deadline);
+		if (rc)
+			return rc == -EAGAIN ? 0 : rc;
 	}
 }
 

@@ -94,6 +94,8 @@ int synack_socket(struct synack_stack *stack)
 	so->opts.ka_idle_ms = ENV(st)->cfg.keepalive_time_ms;
 	so->opts.ka_intvl_ms = ENV(st)->cfg.keepalive_intvl_ms;
 	so->opts.ka_cnt = (uint8_t)ENV(st)->cfg.keepalive_probes;
+	so->rcvlowat = 1;
+	so->peek_off = -1;
 	st->socks[fd] = so;
 	return fd;
 }
@@ -557,6 +559,9 @@ int synack_accept(struct synack_stack *stack, int s, struct synack_endpoint *pee
 	 * connection took from its listener when the SYN came (cfg below). */
 	ns->reuseaddr = so->reuseaddr;
 	ns->linger = so->linger;
+	ns->rcvlowat = so->rcvlowat;
+	ns->notsent_lowat = so->notsent_lowat;
+	ns->inq = so->inq;
 	/* The port's slot exists (the listener holds it), so this cannot fail. */
 	(void)port_ref(st, ns);
 	ns->bound = 1;
@@ -625,6 +630,8 @@ int synack_connect(struct synack_stack *stack, int s, const struct synack_endpoi
 	if (err)
 		goto fail;
 	so->tcb = tcb;
+	if (so->delack)
+		tcp_set_quickack(tcb, 0); /* TCP_QUICKACK 0 set before connect */
 	so->connecting = 1;
 	so->raddr = raddr;
 	so->rport = peer->port;
@@ -642,12 +649,33 @@ static int take_error(struct sock *so)
 	return e;
 }
 
-ssize_t synack_send(struct synack_stack *stack, int s, const void *buf, size_t len)
+#define SEND_FLAGS (SYNACK_MSG_DONTWAIT | SYNACK_MSG_MORE | SYNACK_MSG_NOSIGNAL)
+#define RECV_FLAGS (SYNACK_MSG_PEEK | SYNACK_MSG_DONTWAIT | SYNACK_MSG_WAITALL)
+
+/* The pieces of a vectored call: 0 and their total in *total (capped at
+ * INT32_MAX, which no buffer reaches), or -EMSGSIZE, -EINVAL. */
+static int iov_check(const struct synack_iovec *iov, int iovcnt, uint32_t *total)
 {
-	struct sock_layer *st = sock_layer_of(stack);
-	SOCK_LOOKUP(so, st, s);
-	if (!buf && len)
+	size_t sum = 0;
+	if (iovcnt < 0 || iovcnt > SYNACK_IOV_MAX)
+		return -EMSGSIZE;
+	if (!iov && iovcnt > 0)
 		return -EINVAL;
+	for (int i = 0; i < iovcnt; i++) {
+		if (!iov[i].base && iov[i].len)
+			return -EINVAL;
+		if (iov[i].len > (SIZE_MAX >> 1) - sum)
+			return -EINVAL; /* Linux's import_iovec */
+		sum += iov[i].len;
+	}
+	*total = sum > INT32_MAX ? INT32_MAX : (uint32_t)sum;
+	return 0;
+}
+
+/* The socket's state for sending: 0 when it may queue data, else the
+ * error send() returns. */
+static int send_check(struct sock *so)
+{
 	if (so->error)
 		return take_error(so);
 	if (so->listening)
@@ -662,29 +690,120 @@ ssize_t synack_send(struct synack_stack *stack, int s, const void *buf, size_t l
 		/* RFC 9293 3.10.2: queued, sent once ESTABLISHED. */
 	case SYNACK_ESTABLISHED:
 	case SYNACK_CLOSE_WAIT:
-		break;
+		return 0;
 	default:
 		return -EPIPE;
 	}
+}
+
+ssize_t synack_send(struct synack_stack *stack, int s, const void *buf, size_t len)
+{
+	struct sock_layer *st = sock_layer_of(stack);
+	SOCK_LOOKUP(so, st, s);
+	if (!buf && len)
+		return -EINVAL;
+	int err = send_check(so);
+	if (err)
+		return err;
 	if (len > INT32_MAX)
 		len = INT32_MAX;
 	return tcp_send(so->tcb, buf, (uint32_t)len);
 }
 
-/* Reads from what the socket kept after the connection ended, freeing it
- * once all is read. */
-static ssize_t receive_left(struct sock_layer *st, struct sock *so, void *buf, uint32_t len,
-                            int peek)
+ssize_t synack_sendv(struct synack_stack *stack, int s, const struct synack_iovec *iov, int iovcnt,
+                     int flags)
 {
-	struct ring *r = so->rcv_left;
-	uint32_t n = len > r->len ? r->len : len;
-	ring_peek(r, 0, buf, n);
-	if (!peek) {
-		ring_consume_pool(r, &st->tcp.buf_slab, n);
-		if (!r->len)
+	struct sock_layer *st = sock_layer_of(stack);
+	SOCK_LOOKUP(so, st, s);
+	uint32_t total, done = 0;
+	if (flags & ~SEND_FLAGS)
+		return -EOPNOTSUPP;
+	int err = iov_check(iov, iovcnt, &total);
+	if (err)
+		return err;
+	if ((err = send_check(so)) != 0)
+		return err;
+	for (int i = 0; i < iovcnt && done < total; i++) {
+		uint32_t want = iov[i].len > total - done ? total - done : (uint32_t)iov[i].len;
+		if (want == 0)
+			continue; /* base may be NULL */
+		uint32_t n = tcp_send_queue(so->tcb, iov[i].base, want);
+		done += n;
+		if (n < want)
+			break; /* the buffer is full */
+	}
+	if (done == 0)
+		return total ? -EAGAIN : 0;
+	tcp_send_push(so->tcb, flags & SYNACK_MSG_MORE);
+	return done;
+}
+
+/* Copies up to max bytes of r from offset off into the pieces; returns
+ * how many. */
+static uint32_t ring_copy_iov(const struct ring *r, uint32_t off, const struct synack_iovec *iov,
+                              int iovcnt, uint32_t max)
+{
+	uint32_t done = 0;
+	for (int i = 0; i < iovcnt && done < max; i++) {
+		uint32_t n = iov[i].len > max - done ? max - done : (uint32_t)iov[i].len;
+		if (n == 0)
+			continue; /* base may be NULL */
+		ring_peek(r, off + done, iov[i].base, n);
+		done += n;
+	}
+	return done;
+}
+
+/* RECEIVE into the pieces (total bytes at most), from the connection or
+ * from what the socket kept after it ended.  SO_PEEK_OFF moves the start
+ * of a peek, and follows what is read (Linux's sk_peek_offset_fwd/bwd). */
+static ssize_t receive_iov(struct sock_layer *st, struct sock *so, const struct synack_iovec *iov,
+                           int iovcnt, uint32_t total, int flags)
+{
+	int peek = flags & SYNACK_MSG_PEEK;
+	const struct ring *r;
+	/* Data comes before a pending error, the error before the end. */
+	if (so->tcb && (tcp_unread(so->tcb) || !so->error))
+		r = tcp_unread_ring(so->tcb);
+	else if (so->rcv_left && so->rcv_left->len)
+		r = so->rcv_left;
+	else if (so->error)
+		return take_error(so);
+	else
+		return 0; /* the connection ended; everything was read */
+	uint32_t off = peek && so->peek_off > 0 ? (uint32_t)so->peek_off : 0;
+	if (r->len <= off || total == 0) {
+		if (total == 0)
+			return 0;
+		return so->tcb ? tcp_receive_none(so->tcb) : 0;
+	}
+	uint32_t n =
+	    ring_copy_iov(r, off, iov, iovcnt, total < r->len - off ? total : r->len - off);
+	if (peek) {
+		if (so->peek_off >= 0)
+			so->peek_off += (int)n;
+		return n;
+	}
+	if (so->peek_off >= 0)
+		so->peek_off = so->peek_off > (int)n ? so->peek_off - (int)n : 0;
+	if (so->tcb) {
+		tcp_receive_consume(so->tcb, n);
+	} else {
+		ring_consume_pool(so->rcv_left, &st->tcp.buf_slab, n);
+		if (!so->rcv_left->len)
 			sock_left_free(st, so);
 	}
 	return n;
+}
+
+/* What recv() checks before reading: 0, or its error. */
+static int recv_check(const struct sock *so)
+{
+	if (so->listening)
+		return -ENOTCONN;
+	if (!so->tcb && !so->connecting)
+		return -ENOTCONN;
+	return 0;
 }
 
 ssize_t synack_recv(struct synack_stack *stack, int s, void *buf, size_t len, int flags)
@@ -693,24 +812,60 @@ ssize_t synack_recv(struct synack_stack *stack, int s, void *buf, size_t len, in
 	SOCK_LOOKUP(so, st, s);
 	if (!buf && len)
 		return -EINVAL;
-	if (flags & ~SYNACK_MSG_PEEK)
+	if (flags & ~RECV_FLAGS)
 		return -EOPNOTSUPP;
-	if (so->listening)
-		return -ENOTCONN;
-	if (!so->tcb && !so->connecting)
-		return -ENOTCONN;
+	int err = recv_check(so);
+	if (err)
+		return err;
 	if (so->rd_shut)
 		return 0;
-	uint32_t want = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-	int peek = flags & SYNACK_MSG_PEEK;
-	/* Data comes before a pending error, the error before the end. */
-	if (so->tcb && (tcp_unread(so->tcb) || !so->error))
-		return tcp_receive(so->tcb, buf, want, peek);
-	if (so->rcv_left && so->rcv_left->len)
-		return receive_left(st, so, buf, want, peek);
-	if (so->error)
-		return take_error(so);
-	return 0; /* the connection ended; everything was read */
+	struct synack_iovec one = {buf, len};
+	return receive_iov(st, so, &one, 1, len > INT32_MAX ? INT32_MAX : (uint32_t)len, flags);
+}
+
+ssize_t synack_recvv(struct synack_stack *stack, int s, const struct synack_iovec *iov, int iovcnt,
+                     int flags)
+{
+	struct sock_layer *st = sock_layer_of(stack);
+	SOCK_LOOKUP(so, st, s);
+	uint32_t total;
+	if (flags & ~RECV_FLAGS)
+		return -EOPNOTSUPP;
+	int err = iov_check(iov, iovcnt, &total);
+	if (err)
+		return err;
+	if ((err = recv_check(so)) != 0)
+		return err;
+	if (so->rd_shut)
+		return 0;
+	return receive_iov(st, so, iov, iovcnt, total, flags);
+}
+
+int synack_ioctl(struct synack_stack *stack, int s, unsigned long request, int *value)
+{
+	struct sock_layer *st = sock_layer_of(stack);
+	SOCK_LOOKUP(so, st, s);
+	if (request != SYNACK_SIOCINQ && request != SYNACK_SIOCOUTQ &&
+	    request != SYNACK_SIOCOUTQNSD)
+		return -ENOTTY; /* Linux: an ioctl the socket does not know */
+	if (!value || so->listening)
+		return -EINVAL;
+	*value = 0;
+	if (request == SYNACK_SIOCINQ) {
+		/* Linux's tcp_inq: 0 during the handshake; what stays
+		 * readable after the end counts too. */
+		if (so->tcb)
+			*value = (int)tcp_unread(so->tcb);
+		else if (so->rcv_left)
+			*value = (int)so->rcv_left->len;
+		return 0;
+	}
+	if (!so->tcb || tcp_state_of(so->tcb) == SYNACK_SYN_SENT ||
+	    tcp_state_of(so->tcb) == SYNACK_SYN_RECEIVED)
+		return 0;
+	*value = (int)(request == SYNACK_SIOCOUTQ ? tcp_unacked_bytes(so->tcb)
+	                                          : tcp_notsent_bytes(so->tcb));
+	return 0;
 }
 
 int synack_shutdown(struct synack_stack *stack, int s, int how)
@@ -818,6 +973,45 @@ static int set_tcp_opt(struct tcp_opts *o, int opt, int value)
 	}
 }
 
+/* The options of issue 17 item 11, as Linux takes them. */
+static int set_call_opt(struct sock_layer *st, struct sock *so, int opt, int value)
+{
+	switch (opt) {
+	case SYNACK_SO_RCVLOWAT:
+		if (value < 0)
+			return -EINVAL;
+		so->rcvlowat = value ? value : 1; /* Linux: 0 is 1 */
+		break;
+	case SYNACK_TCP_NOTSENT_LOWAT:
+		so->notsent_lowat = value;
+		break;
+	case SYNACK_SO_PEEK_OFF:
+		so->peek_off = value < 0 ? -1 : value;
+		return 0;
+	case SYNACK_TCP_CORK:
+		so->opts.cork = value != 0; /* Linux: any non-zero corks */
+		if (so->tcb)
+			tcp_set_cork(so->tcb, so->opts.cork);
+		break;
+	case SYNACK_TCP_QUICKACK:
+		so->delack = value == 0;
+		if (so->tcb)
+			tcp_set_quickack(so->tcb, value != 0);
+		return 0;
+	case SYNACK_TCP_INQ:
+		if (value != 0 && value != 1)
+			return -EINVAL;
+		so->inq = value == 1;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+	/* Readiness may have changed. */
+	if (so->tcb)
+		sock_notify(st, so->fd);
+	return 0;
+}
+
 int synack_setsockopt(struct synack_stack *stack, int s, int opt, int value)
 {
 	struct sock_layer *st = sock_layer_of(stack);
@@ -836,6 +1030,10 @@ int synack_setsockopt(struct synack_stack *stack, int s, int opt, int value)
 		if (so->tcb && (opt == SYNACK_SO_RCVBUF ? tcp_set_rcvbuf : tcp_set_sndbuf)(
 		                   so->tcb, (uint32_t)value) != 0)
 			return -EINVAL; /* smaller than what it holds now */
+		/* What the connection took (a receive buffer at most what
+		 * its window scale expresses), which getsockopt reads. */
+		if (so->tcb)
+			value = (int)tcp_buf_size(so->tcb, opt == SYNACK_SO_RCVBUF);
 		if (opt == SYNACK_SO_RCVBUF)
 			so->rcvbuf = value;
 		else
@@ -887,7 +1085,7 @@ int synack_setsockopt(struct synack_stack *stack, int s, int opt, int value)
 	case SYNACK_TCP_CONGESTION:
 		return -EINVAL; /* a name: synack_setsockopt_str */
 	default:
-		return -ENOPROTOOPT;
+		return set_call_opt(st, so, opt, value);
 	}
 }
 
@@ -942,6 +1140,24 @@ int synack_getsockopt(struct synack_stack *stack, int s, int opt, int *value)
 		return 0;
 	case SYNACK_TCP_CONGESTION:
 		return -EINVAL; /* a name: synack_getsockopt_str */
+	case SYNACK_SO_RCVLOWAT:
+		*value = so->rcvlowat;
+		return 0;
+	case SYNACK_TCP_NOTSENT_LOWAT:
+		*value = so->notsent_lowat;
+		return 0;
+	case SYNACK_SO_PEEK_OFF:
+		*value = so->peek_off;
+		return 0;
+	case SYNACK_TCP_CORK:
+		*value = so->opts.cork;
+		return 0;
+	case SYNACK_TCP_QUICKACK:
+		*value = so->tcb ? tcp_quickack_on(so->tcb) : !so->delack;
+		return 0;
+	case SYNACK_TCP_INQ:
+		*value = so->inq;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -986,6 +1202,17 @@ int synack_getsockopt_str(struct synack_stack *stack, int s, int opt, char *buf,
 	return 0;
 }
 
+/* SO_RCVLOWAT as readiness counts it: at most half the receive buffer
+ * (Linux caps it so), so that it can always be met. */
+static uint32_t rcv_lowat(const struct sock *so)
+{
+	uint32_t half = tcp_buf_size(so->tcb, 1) / 2;
+	uint32_t want = (uint32_t)so->rcvlowat;
+	if (want > half)
+		want = half ? half : 1;
+	return want;
+}
+
 uint32_t synack_events(struct synack_stack *stack, int s)
 {
 	struct sock_layer *st = sock_layer_of(stack);
@@ -1013,7 +1240,9 @@ uint32_t synack_events(struct synack_stack *stack, int s)
 		return e;
 	}
 	const struct tcb *t = so->tcb;
-	if (tcp_unread(t) || tcp_fin_received(t) || so->rd_shut)
+	uint32_t unread = tcp_unread(t);
+	if ((unread && (so->rcvlowat <= 1 || unread >= rcv_lowat(so))) || tcp_fin_received(t) ||
+	    so->rd_shut)
 		e |= SYNACK_POLLIN;
 	if (tcp_fin_received(t))
 		e |= SYNACK_POLLRDHUP;
@@ -1021,7 +1250,8 @@ uint32_t synack_events(struct synack_stack *stack, int s)
 	 * writable, as Linux does. */
 	if (so->wr_shut ||
 	    ((tcp_state_of(t) == SYNACK_ESTABLISHED || tcp_state_of(t) == SYNACK_CLOSE_WAIT) &&
-	     tcp_send_space(t)))
+	     tcp_send_space(t) &&
+	     (so->notsent_lowat <= 0 || tcp_notsent_bytes(t) < (uint32_t)so->notsent_lowat)))
 		e |= SYNACK_POLLOUT;
 	if (tcp_fin_received(t) && so->wr_shut)
 		e |= SYNACK_POLLHUP;

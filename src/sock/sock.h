@@ -35,6 +35,12 @@ struct sock {
 	/* Unread data kept after the connection ended (allocated then, and only
 	 * if there is some; freed once read). */
 	struct ring *rcv_left;
+	/* Socket calls (issue 17 item 11). */
+	int rcvlowat;        /* SO_RCVLOWAT, at least 1 */
+	int notsent_lowat;   /* TCP_NOTSENT_LOWAT, <= 0: none */
+	int peek_off;        /* SO_PEEK_OFF, -1: off */
+	unsigned inq : 1;    /* TCP_INQ */
+	unsigned delack : 1; /* TCP_QUICKACK 0 before a connection: it starts in pingpong */
 };
 
 /* How many bound sockets use a local port, and how many of them refuse to

@@ -89,6 +89,8 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->prefix_len = 0;
 	cfg->max_addrs = 16;
 	cfg->max_routes = 64;
+	/* Socket calls (issue 17 item 11): Linux's TCP_MAX_QUICKACKS. */
+	cfg->max_quickacks = 16;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -232,6 +234,9 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(cfg->max_routes >= 1 && cfg->max_routes <= 4096,
 	              "max_routes: %u is outside 1..4096 (addr's own route is one)",
 	              cfg->max_routes);
+	CHECK_SETTING(cfg->max_quickacks <= 255,
+	              "max_quickacks: %u is above 255 (0 turns quick-ACK mode off)",
+	              cfg->max_quickacks);
 	return 0;
 }
 

@@ -128,6 +128,8 @@ struct tcp_opts {
 	uint32_t ka_idle_ms;      /* TCP_KEEPIDLE */
 	uint32_t ka_intvl_ms;     /* TCP_KEEPINTVL */
 	uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT, 0 = off */
+	/* Socket calls (issue 17 item 11): */
+	uint8_t cork; /* TCP_CORK: a partial last segment waits (tcp_output.c) */
 };
 
 /* An out-of-order segment held until the gap before it fills. */
@@ -283,6 +285,18 @@ struct tcb {
 	uint32_t min_rtt_us;     /* the smallest RTT sample, 0 before one */
 	uint64_t bytes_acked;    /* RFC 4898 tcpEStatsAppHCThruOctetsAcked */
 	uint64_t bytes_received; /* RFC 4898 tcpEStatsAppHCThruOctetsReceived */
+
+	/* Socket calls (issue 17 item 11; tcp_quickack.c).  more: the send
+	 * being pushed had MSG_MORE, so its partial last segment waits.
+	 * Linux's quick-ACK mode: quickacks ACKs still to send at once,
+	 * pingpong once a reply followed our receipt within the delayed-ACK
+	 * time (request/response: ACKs wait to ride on the reply),
+	 * data_seen once any data came, last_data_rcv when it last did. */
+	unsigned more : 1;
+	unsigned pingpong : 1;
+	unsigned data_seen : 1;
+	uint8_t quickacks;
+	uint64_t last_data_rcv;
 };
 
 /* What few connections ever use, allocated on first use from the stack's
@@ -1253,17 +1267,19 @@ void tcp_accept(struct tcb *c, int sockfd);
 /* SEND (RFC 9293 3.10.2): queues what fits and sends what the windows
  * allow.  Returns the bytes queued, or -EAGAIN when none fit. */
 int tcp_send(struct tcb *tcb, const void *buf, uint32_t len);
+/* SEND in pieces (writev): tcp_send_queue queues what fits of one piece
+ * and returns how much; tcp_send_push then sends what the windows allow,
+ * holding a partial last segment when more (MSG_MORE) is set. */
+uint32_t tcp_send_queue(struct tcb *tcb, const void *buf, uint32_t len);
+void tcp_send_push(struct tcb *tcb, int more);
 /* RECEIVE's copy: up to len of the unread bytes (there are some) out and,
  * unless peek, consumed, telling the peer if the window opened.  Returns
  * the bytes copied. */
 int tcp_receive_copy(struct tcb *tcb, void *buf, uint32_t len, int peek);
-/* RECEIVE (RFC 9293 3.10.3).  Returns the bytes copied; with none to read,
- * 0 at the end of the stream, else -EAGAIN (0 for a len of 0).  Inline,
- * since an application reads until it sees -EAGAIN. */
-static inline int tcp_receive(struct tcb *tcb, void *buf, uint32_t len, int peek)
+/* RECEIVE with nothing (more) to read: 0 at the end of the stream, else
+ * -EAGAIN. */
+static inline int tcp_receive_none(const struct tcb *tcb)
 {
-	if (tcb->rcv_buf.len)
-		return tcp_receive_copy(tcb, buf, len, peek);
 	/* Once the peer's FIN has come, or in a state where no more text can
 	 * arrive, RECEIVE says "connection closing", which a socket reads as
 	 * the end of the stream. */
@@ -1277,9 +1293,21 @@ static inline int tcp_receive(struct tcb *tcb, void *buf, uint32_t len, int peek
 	case SYNACK_CLOSED:
 		return 0;
 	default:
-		return len ? -EAGAIN : 0;
+		return -EAGAIN;
 	}
 }
+/* RECEIVE (RFC 9293 3.10.3).  Returns the bytes copied; with none to read,
+ * 0 at the end of the stream, else -EAGAIN (0 for a len of 0).  Inline,
+ * since an application reads until it sees -EAGAIN. */
+static inline int tcp_receive(struct tcb *tcb, void *buf, uint32_t len, int peek)
+{
+	if (tcb->rcv_buf.len)
+		return tcp_receive_copy(tcb, buf, len, peek);
+	return len ? tcp_receive_none(tcb) : 0;
+}
+/* The application read n of the unread bytes (tcp_unread_ring): they go,
+ * and the peer hears of a window that opened. */
+void tcp_receive_consume(struct tcb *tcb, uint32_t n);
 /* shutdown(SHUT_RD): drops what is unread. */
 void tcp_receive_discard(struct tcb *tcb);
 /* Moves the unread data into *out (the socket keeps it when the
@@ -1309,13 +1337,28 @@ void tcp_set_maxseg(struct tcb *l, uint32_t mss);
 /* TCP_CONGESTION: the connection (or a listener's future children) uses
  * algorithm algo (tcp_cc_lookup); a live connection switches at once. */
 void tcp_set_congestion(struct tcb *tcb, uint8_t algo);
-/* SO_RCVBUF, SO_SNDBUF: 0, or -1 when the buffer holds more than size. */
+/* SO_RCVBUF, SO_SNDBUF: 0, or -1 when the buffer holds more than size.  A
+ * receive buffer is never made larger than the window the connection's
+ * scale can advertise (tcp_buf_size tells what it got). */
 int tcp_set_rcvbuf(struct tcb *tcb, uint32_t size);
 int tcp_set_sndbuf(struct tcb *tcb, uint32_t size);
 /* The size of a connection's receive (rcv) or send buffer now: what was set,
  * or what autotuning grew it to (SO_RCVBUF and SO_SNDBUF read it, as on
  * Linux). */
 uint32_t tcp_buf_size(const struct tcb *tcb, int rcv);
+/* TCP_CORK (tcp_opts.cork) changed: with it off, what it held goes. */
+void tcp_set_cork(struct tcb *tcb, int cork);
+/* Quick-ACK mode (tcp_quickack.c), as Linux's.  In-order data arrived
+ * (tcp_event_data_recv): the first data, or data after an idle RTO,
+ * makes the next ACKs go at once. */
+void tcp_quickack_data_rcvd(struct tcb *tcb);
+/* TCP_QUICKACK: 1 leaves request/response (pingpong) mode and sends a
+ * pending ACK now; 0 enters it (ACKs wait for a reply or the timer). */
+void tcp_set_quickack(struct tcb *tcb, int on);
+static inline int tcp_quickack_on(const struct tcb *tcb)
+{
+	return !tcb->pingpong;
+}
 /* STATUS (RFC 9293 3.10.6) of a connection or listener. */
 void tcp_status(const struct tcb *tcb, struct synack_tcp_info *info);
 /* STATUS of a connection no socket holds any more: TIME_WAIT while a
@@ -1346,6 +1389,24 @@ static inline int tcp_fin_received(const struct tcb *tcb)
 static inline uint32_t tcp_send_space(const struct tcb *tcb)
 {
 	return ring_space(&tcb->snd_buf);
+}
+/* Bytes queued and not yet acknowledged (SIOCOUTQ), and those of them
+ * never sent (SIOCOUTQNSD, TCP_NOTSENT_LOWAT): from SND.MAX on, since
+ * snd_nxt steps back after a timeout. */
+static inline uint32_t tcp_unacked_bytes(const struct tcb *tcb)
+{
+	return tcb->snd_buf.len;
+}
+static inline uint32_t tcp_notsent_bytes(const struct tcb *tcb)
+{
+	uint32_t end = tcb->snd_buf_seq + tcb->snd_buf.len;
+	return seq_gt(end, tcb->snd_max) ? end - tcb->snd_max : 0;
+}
+/* The unread bytes, for a socket's copy out of them (tcp_receive_consume
+ * then removes what it read). */
+static inline const struct ring *tcp_unread_ring(const struct tcb *tcb)
+{
+	return &tcb->rcv_buf;
 }
 /* Connections waiting in listener l's accept queue. */
 static inline uint32_t tcp_acceptq_len(const struct tcb *l)

@@ -671,6 +671,7 @@ static struct tcp_verdict process_text(struct tcb *tcb, struct tcp_rx *s)
 		s->ack_now = 1;
 	tcp_rcv_rtt_sample(tcb, s->w);
 	if (s->data_seq == tcb->rcv_nxt) {
+		tcp_quickack_data_rcvd(tcb);
 		uint32_t n = tcp_rcv_deliver(tcb, s->data, s->data_len);
 		if (n < s->data_len) {
 			/* Out of memory for the buffer: take what fit; the

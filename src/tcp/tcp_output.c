@@ -118,7 +118,11 @@ static void send_at(struct tcb *tcb, uint32_t seq, uint32_t len, uint8_t flags)
 		ack = tcb->rcv_nxt;
 		if (seq_gt(tcb->rcv_nxt + wnd, tcb->rcv_adv))
 			tcb->rcv_adv = tcb->rcv_nxt + wnd;
-		/* Every segment acknowledges: a pending delayed ACK rides on it. */
+		/* Every segment acknowledges: a pending delayed ACK rides on it.
+		 * One that acknowledges new data uses up a quick ACK (Linux's
+		 * tcp_dec_quickack_mode). */
+		if (tcb->quickacks && tcb->rcv_acked != tcb->rcv_nxt)
+			tcb->quickacks--;
 		tcb->rcv_acked = tcb->rcv_nxt;
 		tcb->delack_at = SYNACK_NEVER;
 	}
@@ -323,8 +327,15 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 	}
 	if (seq_gt(seq + used, tcb->snd_max))
 		tcb->snd_max = seq + used;
-	if (len)
+	if (len) {
 		tcb->last_send = ENV(st)->now;
+		/* A reply within the delayed-ACK time of the data it answers:
+		 * request/response, where ACKs had better wait and ride on
+		 * the replies (Linux's tcp_event_data_sent, pingpong). */
+		if (tcb->data_seen &&
+		    ENV(st)->now - tcb->last_data_rcv < (uint64_t)ENV(st)->cfg.delack_ms * 1000u)
+			tcb->pingpong = 1;
+	}
 	/* RFC 6298 5.1; a persist timer running until now gives way. */
 	if (tcb->rtx_at == SYNACK_NEVER || idle)
 		tcp_arm_rtx(tcb);
@@ -343,6 +354,11 @@ static int worth_sending(const struct tcb *tcb, uint32_t n, uint32_t avail)
 {
 	if (n >= tcb->snd_mss || seq_lt(tcb->snd_nxt, tcb->snd_max))
 		return 1;
+	/* TCP_CORK, and MSG_MORE for the send that asked: the last piece
+	 * waits for more data, the uncork, the FIN or the persist timer
+	 * (the end of tcp_output arms it; Linux's probe timer). */
+	if (n == avail && (tcb->opts.cork || tcb->more) && !tcb->fin_queued)
+		return 0;
 	if (n == avail)
 		return tcb->opts.nodelay || tcb->fin_queued || tcb->snd_una == tcb->snd_max;
 	return tcb->max_snd_wnd && n >= tcb->max_snd_wnd / 2;

@@ -137,7 +137,8 @@ void tcp_ack_later(struct tcb *tcb, int now)
 	/* An ACK at least for every second full-sized segment, and at once
 	 * when asked (out-of-order data, a gap filled, a FIN) or when delayed
 	 * ACKs are off. */
-	if (now || ENV(st)->cfg.delack_ms == 0 || unacked >= 2 * full) {
+	if (now || ENV(st)->cfg.delack_ms == 0 || unacked >= 2 * full ||
+	    (tcb->quickacks && !tcb->pingpong)) {
 		tcp_send_ack(tcb);
 		return;
 	}
@@ -150,6 +151,9 @@ static void delack_timeout(struct tcb *tcb)
 	tcb->delack_at = SYNACK_NEVER;
 	if (tcb->rcv_acked == tcb->rcv_nxt)
 		return;
+	/* No reply carried the ACK in time: not request/response after all
+	 * (Linux leaves pingpong mode when a delayed ACK is missed). */
+	tcb->pingpong = 0;
 	STAT_INC(tcb->st, DelayedACKs);
 	tcp_send_ack(tcb);
 }

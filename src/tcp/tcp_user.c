@@ -98,13 +98,28 @@ void tcp_accept(struct tcb *c, int sockfd)
 /* ------------------------------------------------------------------ */
 /* SEND (RFC 9293 3.10.2)                                              */
 
+uint32_t tcp_send_queue(struct tcb *tcb, const void *buf, uint32_t len)
+{
+	return ring_write_pool(&tcb->snd_buf, &tcb->st->buf_slab, buf, len);
+}
+
+void tcp_send_push(struct tcb *tcb, int more)
+{
+	/* MSG_MORE holds the partial last segment for this push only, as
+	 * Linux's tcp_push with TCP_NAGLE_CORK: the next ACK, send or the
+	 * persist timer (tcp_output.c) lets it go. */
+	tcb->more = more != 0;
+	tcp_output(tcb);
+	tcb->more = 0;
+	tcp_rearm(tcb);
+}
+
 int tcp_send(struct tcb *tcb, const void *buf, uint32_t len)
 {
-	uint32_t n = ring_write_pool(&tcb->snd_buf, &tcb->st->buf_slab, buf, len);
+	uint32_t n = tcp_send_queue(tcb, buf, len);
 	if (n == 0)
 		return len ? -EAGAIN : 0;
-	tcp_output(tcb);
-	tcp_rearm(tcb);
+	tcp_send_push(tcb, 0);
 	return (int)n;
 }
 
@@ -130,19 +145,23 @@ static void receive_done(struct tcb *tcb)
 		tcp_send_ack(tcb);
 }
 
+void tcp_receive_consume(struct tcb *tcb, uint32_t n)
+{
+	if (ring_consume_keep(&tcb->rcv_buf, &tcb->st->buf_slab, n)) {
+		tcp_buf_kept(tcb);
+		tcp_rearm(tcb);
+	}
+	tcp_rcv_space_adjust(tcb);
+	receive_done(tcb);
+}
+
 int tcp_receive_copy(struct tcb *tcb, void *buf, uint32_t len, int peek)
 {
 	struct ring *r = &tcb->rcv_buf;
 	uint32_t n = len > r->len ? r->len : len;
 	ring_peek(r, 0, buf, n);
-	if (!peek) {
-		if (ring_consume_keep(r, &tcb->st->buf_slab, n)) {
-			tcp_buf_kept(tcb);
-			tcp_rearm(tcb);
-		}
-		tcp_rcv_space_adjust(tcb);
-		receive_done(tcb);
-	}
+	if (!peek)
+		tcp_receive_consume(tcb, n);
 	return (int)n;
 }
 
@@ -283,6 +302,18 @@ void tcp_set_opts(struct tcb *tcb, const struct tcp_opts *opts, int push)
 	tcp_rearm(tcb);
 }
 
+void tcp_set_cork(struct tcb *tcb, int cork)
+{
+	tcb->opts.cork = cork != 0;
+	/* Linux: uncorking pushes what waits, by the usual rules (Nagle
+	 * still holds a partial segment behind unacknowledged data unless
+	 * TCP_NODELAY is on). */
+	if (!cork) {
+		tcp_output(tcb);
+		tcp_rearm(tcb);
+	}
+}
+
 void tcp_set_maxseg(struct tcb *l, uint32_t mss)
 {
 	/* Children copy it when their SYN arrives (tcp_listen.c); those
@@ -300,6 +331,12 @@ void tcp_set_congestion(struct tcb *tcb, uint8_t algo)
 
 int tcp_set_rcvbuf(struct tcb *tcb, uint32_t size)
 {
+	/* The window scale was fixed by the SYNs (RFC 7323 2.2): past
+	 * 65535 << Rcv.Wind.Shift the peer could never be offered the room,
+	 * so the buffer takes what the shift expresses and SO_RCVBUF reads
+	 * that back (a listener's children choose their shift afresh). */
+	if (!tcb->listening && size > tcp_rcv_wnd_max(tcb))
+		size = tcp_rcv_wnd_max(tcb);
 	if (ring_set_cap(&tcb->rcv_buf, size) != 0)
 		return -1;
 	tcb->buf_locks |= TCP_LOCK_RCVBUF;

@@ -321,6 +321,7 @@ static void established_first_ce_is_acked_at_once(void)
 	struct synack_config cfg;
 	t_config(&cfg);
 	cfg.delack_ms = 40;
+	cfg.max_quickacks = 0; /* delayed ACKs from the first segment on */
 	struct t *t = t_new_with(&cfg);
 	establish_passive_ecn(t);
 	t->peer_ecn = WIRE_ECN_ECT0;

@@ -380,6 +380,7 @@ static void ts_echo_follows_last_ack_sent(void)
 	struct synack_config cfg;
 	t_config(&cfg);
 	cfg.delack_ms = 40;
+	cfg.max_quickacks = 0; /* delayed ACKs from the first segment on */
 	struct t *t = t_new_with(&cfg);
 	uint32_t our = ts_established(t);
 	/* A segment, its ACK delayed; a second one: the ACK of both (every

@@ -363,9 +363,13 @@ static void keepalive_off_by_default(void)
 /* ------------------------------------------------------------------ */
 /* Delayed ACK (RFC 1122 4.2.3.2, RFC 5681 4.2).                       */
 
+/* The delayed ACK itself, from the first segment on: quick-ACK mode,
+ * which acknowledges a connection's first segments at once, is off here
+ * (test_sockapi.c covers it). */
 static void delack_default(struct synack_config *cfg)
 {
 	cfg->delack_ms = 40;
+	cfg->max_quickacks = 0;
 }
 
 static void delayed_ack_waits_delack_ms(void)
