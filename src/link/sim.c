@@ -94,6 +94,9 @@ struct sim_host {
 	struct sim_link **links;
 	size_t nlinks, caplinks;
 	struct sim_link *last_link; /* the direction used last, found first */
+	/* IPv6 (issue 14): the host's IPv6 address, when has6. */
+	uint8_t addr6[16];
+	int has6;
 };
 
 /* A datagram on its way: owned bytes and where and when it goes. */
@@ -438,6 +441,16 @@ static int route_search(const struct synack_sim *sim, uint32_t addr)
 	return -1;
 }
 
+/* The host owning an IPv6 address (16 bytes), or -1: a scan, since a
+ * simulation has a handful of hosts and IPv6 is new to it (issue 14). */
+static int route_search6(const struct synack_sim *sim, const uint8_t *addr6)
+{
+	for (size_t i = 0; i < sim->nhosts; i++)
+		if (sim->hosts[i].has6 && memcmp(sim->hosts[i].addr6, addr6, 16) == 0)
+			return (int)i;
+	return -1;
+}
+
 static int route_find(struct synack_sim *sim, uint32_t addr)
 {
 	if (sim->last_host >= 0 && sim->last_addr == addr)
@@ -504,7 +517,9 @@ int synack_sim_add_host(struct synack_sim *sim, struct synack_stack *st, const c
 	if (!sim || !st || sim->nhosts >= (size_t)(INT32_MAX - 1))
 		return -EINVAL;
 	uint32_t addr = synack_stack_addr(st);
-	if (route_search(sim, addr) >= 0)
+	uint8_t addr6[16];
+	int has6 = synack_stack_addr6(st, addr6);
+	if (route_search(sim, addr) >= 0 || (has6 && route_search6(sim, addr6) >= 0))
 		return -EEXIST;
 	int index = (int)sim->nhosts;
 
@@ -558,6 +573,8 @@ int synack_sim_add_host(struct synack_sim *sim, struct synack_stack *st, const c
 	}
 	sim->hosts[index] = (struct sim_host){
 	    .st = st, .name = copy, .addr = addr, .due = SYNACK_NEVER, .hpos = SIM_NO_POS};
+	memcpy(sim->hosts[index].addr6, addr6, 16);
+	sim->hosts[index].has6 = has6;
 
 	size_t i = sim->nhosts;
 	while (i > 0 && sim->routes[i - 1].addr > addr)
@@ -653,10 +670,14 @@ static void enqueue_copy(struct synack_sim *sim, struct sim_link *l, int from, i
 /* pkt is the simulator's scratch buffer; it may be modified. */
 static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len)
 {
-	/* A datagram too short for an IPv4 header has no destination. */
-	int to = len >= 20 ? route_find(sim, ((uint32_t)pkt[16] << 24) | ((uint32_t)pkt[17] << 16) |
-	                                         ((uint32_t)pkt[18] << 8) | pkt[19])
-	                   : -1;
+	/* A datagram too short for an IPv4 header has no destination; an
+	 * IPv6 one (version 6) goes to the host of its destination address. */
+	int to = -1;
+	if (len && pkt[0] >> 4 == 6)
+		to = len >= 40 ? route_search6(sim, pkt + 24) : -1;
+	else if (len >= 20)
+		to = route_find(sim, ((uint32_t)pkt[16] << 24) | ((uint32_t)pkt[17] << 16) |
+		                         ((uint32_t)pkt[18] << 8) | pkt[19]);
 	struct sim_link *l = link_get(sim, from, to >= 0 ? to : from);
 	if (!l) {
 		/* Out of memory for the direction's bookkeeping: lost, uncounted. */

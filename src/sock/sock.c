@@ -14,17 +14,18 @@
 #include "sock/sock.h"
 #include "tcp/tcp.h"
 
-/* The stack's own address (IPv4 only, until the IPv6 issue). */
-static struct addr local_addr(const struct sock_layer *st)
+/* The stack's own address of a socket's family: the IPv4 one, or the
+ * IPv6 one when v6 (issue 14). */
+static struct addr local_addr(const struct sock_layer *st, int v6)
 {
-	return addr_v4(ENV(st)->cfg.addr);
+	return v6 ? net_addr6(&st->tcp.net) : addr_v4(ENV(st)->cfg.addr);
 }
 
 /* The MSS a link of the stack's MTU carries: the MTU less the network and
  * TCP headers (RFC 9293 3.7.1). */
 static uint32_t default_mss(const struct sock_layer *st)
 {
-	struct addr ours = local_addr(st);
+	struct addr ours = local_addr(st, 0);
 	return ENV(st)->cfg.mtu - (uint32_t)ip_hdr_len(&ours) - WIRE_TCP_HDR_LEN;
 }
 
@@ -43,10 +44,16 @@ static void port_unref(struct sock_layer *st, const struct sock *so);
 /* clang-format on */
 
 /* What the socket hands the connection or listener it opens. */
-static struct tcp_user_cfg user_cfg(const struct sock *so)
+static struct tcp_user_cfg user_cfg(const struct sock_layer *st, const struct sock *so)
 {
-	return (struct tcp_user_cfg){(uint32_t)so->maxseg, (uint32_t)so->rcvbuf,
-	                             (uint32_t)so->sndbuf, so->opts, so->buf_locks};
+	struct tcp_user_cfg c = {(uint32_t)so->maxseg, (uint32_t)so->rcvbuf, (uint32_t)so->sndbuf,
+	                         so->opts, so->buf_locks};
+	/* The MSS a link of our MTU carries over IPv6's 40-byte header (RFC
+	 * 8200 8.3), 20 less than the IPv4 default the socket began with. */
+	uint32_t v6_mss = ENV(st)->cfg.mtu - WIRE_IP6_HDR_LEN - WIRE_TCP_HDR_LEN;
+	if (so->v6 && c.mss > v6_mss)
+		c.mss = v6_mss;
+	return c;
 }
 
 int synack_socket(struct synack_stack *stack)
@@ -279,7 +286,7 @@ static uint32_t sock_port_offset(struct sock_layer *st, const struct addr *raddr
 		return m->offset;
 	/* F(local address, remote address, remote port): the addresses in
 	 * their wire form, so an IPv4 peer hashes 10 bytes. */
-	struct addr laddr = addr_v4(ENV(st)->cfg.addr);
+	struct addr laddr = local_addr(st, !addr_is_v4(raddr));
 	uint8_t b[2 * 16 + 2];
 	size_t n = addr_put(b, &laddr);
 	n += addr_put(b + n, raddr);
@@ -298,9 +305,9 @@ static struct synack_endpoint endpoint(const struct addr *addr, uint16_t port)
 	return e;
 }
 
-/* The address of an endpoint the application gave: 0, or -EAFNOSUPPORT for
- * a family the stack does not speak (IPv6, for now), -EINVAL for one that
- * does not exist. */
+/* The address of an endpoint the application gave: 0, or -EINVAL for a
+ * family that does not exist.  An IPv4-mapped IPv6 address is the IPv4
+ * address it maps (RFC 4291 2.5.5.2), as on a Linux dual-stack socket. */
 static int endpoint_addr(const struct synack_endpoint *e, struct addr *out)
 {
 	switch (e->family) {
@@ -308,7 +315,8 @@ static int endpoint_addr(const struct synack_endpoint *e, struct addr *out)
 		*out = addr_v4(e->addr);
 		return 0;
 	case SYNACK_AF_INET6:
-		return -EAFNOSUPPORT;
+		*out = wire_addr6_from_bytes(e->addr6);
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -316,7 +324,7 @@ static int endpoint_addr(const struct synack_endpoint *e, struct addr *out)
 
 static int is_local_addr(const struct sock_layer *st, const struct addr *a)
 {
-	struct addr ours = local_addr(st);
+	struct addr ours = local_addr(st, !addr_is_v4(a));
 	return addr_is_any(a) || addr_eq(a, &ours);
 }
 
@@ -431,6 +439,7 @@ int synack_bind(struct synack_stack *stack, int s, const struct synack_endpoint 
 		return -EINVAL;
 	if (!is_local_addr(st, &laddr))
 		return -EADDRNOTAVAIL;
+	so->v6 = !addr_is_v4(&laddr);
 	if (local->port != 0 && port_taken(st, so, local->port))
 		return -EADDRINUSE;
 	so->lport = local->port;
@@ -454,14 +463,14 @@ static int pick_port(struct sock_layer *st, struct sock *so, const struct addr *
 {
 	uint32_t lo = ENV(st)->cfg.ephemeral_port_min, hi = ENV(st)->cfg.ephemeral_port_max;
 	uint32_t num = hi - lo + 1;
-	struct addr ours = local_addr(st), any = addr_any_like(&ours);
+	struct addr ours = local_addr(st, so->v6), any = addr_any_like(&ours);
 	uint32_t offset = sock_port_offset(st, raddr ? raddr : &any, rport);
 	for (uint32_t i = 0; i < num; i++) {
 		uint16_t port = (uint16_t)(lo + (offset + st->ephemeral_next + i) % num);
 		if (port_taken(st, so, port))
 			continue;
 		if (raddr) {
-			struct tuple t = {local_addr(st), *raddr, port, rport};
+			struct tuple t = {ours, *raddr, port, rport};
 			if (tcp_conn_exists(&st->tcp, &t))
 				continue;
 		} else {
@@ -503,11 +512,11 @@ int synack_listen(struct synack_stack *stack, int s, int backlog)
 		return -EINVAL;
 	if (!so->bound && (err = pick_port(st, so, NULL, 0)) != 0)
 		return err;
-	struct addr ours = local_addr(st);
+	struct addr ours = local_addr(st, so->v6);
 	struct tuple t = {ours, addr_any_like(&ours), so->lport, 0};
 	if (tcp_listener_exists(&st->tcp, &t))
 		return -EADDRINUSE;
-	struct tcp_user_cfg cfg = user_cfg(so);
+	struct tcp_user_cfg cfg = user_cfg(st, so);
 	err = tcp_open_passive(&st->tcp, s, &t, listen_backlog(st, backlog), &cfg, &l);
 	if (err)
 		return err;
@@ -549,6 +558,7 @@ int synack_accept(struct synack_stack *stack, int s, struct synack_endpoint *pee
 	/* The port's slot exists (the listener holds it), so this cannot fail. */
 	(void)port_ref(st, ns);
 	ns->bound = 1;
+	ns->v6 = !addr_is_v4(&t->laddr);
 	ns->raddr = t->raddr;
 	ns->rport = t->rport;
 	ns->rcvbuf = (int)cfg.rcvbuf;
@@ -578,7 +588,7 @@ int synack_connect(struct synack_stack *stack, int s, const struct synack_endpoi
 	struct addr raddr;
 	if ((err = endpoint_addr(peer, &raddr)) != 0)
 		return err;
-	if (peer->port == 0 || peer->addr == 0)
+	if (peer->port == 0 || addr_is_any(&raddr))
 		return -EINVAL;
 	if (so->listening)
 		return -EINVAL;
@@ -595,14 +605,23 @@ int synack_connect(struct synack_stack *stack, int s, const struct synack_endpoi
 	 * checked; so do we.  The stack knows no prefix, so the limited
 	 * broadcast is the only broadcast it can tell: a directed (subnet)
 	 * broadcast looks like any unicast address. */
-	if (peer->addr == 0xffffffffu || (peer->addr >> 28) == 0xe)
+	int v6 = !addr_is_v4(&raddr);
+	if (!v6 && (addr_to_v4(&raddr) == 0xffffffffu || (addr_to_v4(&raddr) >> 28) == 0xe))
 		return -ENETUNREACH;
+	/* IPv6 (issue 14): no multicast peer either (RFC 4291 2.7), and none
+	 * at all without an address of our own to send from (Linux finds no
+	 * route).  A socket named in one family stays in it. */
+	if (v6 && (!net_addr6_is_unicast(&raddr) || !net_has_addr6(&st->tcp.net)))
+		return -ENETUNREACH;
+	if (so->named && so->v6 != v6)
+		return -EAFNOSUPPORT;
+	so->v6 = (unsigned)v6;
 	if (!so->bound && (err = pick_port(st, so, &raddr, peer->port)) != 0)
 		return err;
-	struct tuple t = {local_addr(st), raddr, so->lport, peer->port};
+	struct tuple t = {local_addr(st, v6), raddr, so->lport, peer->port};
 	if (tcp_conn_exists(&st->tcp, &t))
 		return -EADDRINUSE;
-	struct tcp_user_cfg cfg = user_cfg(so);
+	struct tcp_user_cfg cfg = user_cfg(st, so);
 	err = tcp_open_active(&st->tcp, s, &t, &cfg, &tcb);
 	if (err)
 		return err;
@@ -741,7 +760,7 @@ int synack_getsockname(struct synack_stack *stack, int s, struct synack_endpoint
 	SOCK_LOOKUP(so, st, s);
 	if (!local)
 		return -EINVAL;
-	struct addr ours = local_addr(st), any = addr_any_like(&ours);
+	struct addr ours = local_addr(st, so->v6), any = addr_any_like(&ours);
 	*local = endpoint(so->named ? &ours : &any, so->lport);
 	return 0;
 }
@@ -1014,7 +1033,7 @@ int synack_tcp_info(struct synack_stack *stack, int s, struct synack_tcp_info *i
 		return 0;
 	}
 	/* The connection may live on as a TIME_WAIT record. */
-	struct addr ours = local_addr(st);
+	struct addr ours = local_addr(st, so->v6);
 	struct tuple k = {so->named ? ours : addr_any_like(&ours), so->raddr, so->lport, so->rport};
 	tcp_status_gone(&st->tcp, so->connecting ? &k : NULL, info);
 	info->recv_queue = so->rcv_left ? so->rcv_left->len : 0;
