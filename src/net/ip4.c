@@ -62,25 +62,6 @@ static int unknown_proto(struct net_layer *st, const struct wire_ip4 *ip, const 
 	return ip4_drop(st, SYNACK_DROP_IP_NOT_TCP, ip);
 }
 
-/* RFC 3168 5: the ECN field of every datagram with a valid header,
- * counted by codepoint as Linux's IpExt counters are.  The four counters
- * lie in codepoint order, so the field indexes them (one add per
- * datagram, no branch). */
-_Static_assert(offsetof(struct synack_stats, IpExtInECT1Pkts) ==
-                       offsetof(struct synack_stats, IpExtInNoECTPkts) + 1 * sizeof(uint64_t) &&
-                   offsetof(struct synack_stats, IpExtInECT0Pkts) ==
-                       offsetof(struct synack_stats, IpExtInNoECTPkts) + 2 * sizeof(uint64_t) &&
-                   offsetof(struct synack_stats, IpExtInCEPkts) ==
-                       offsetof(struct synack_stats, IpExtInNoECTPkts) + 3 * sizeof(uint64_t),
-               "the IpExt ECN counters are in codepoint order");
-static void count_ecn(struct net_layer *st, uint8_t tos)
-{
-	unsigned char *base = (unsigned char *)&ENV(st)->stats;
-	size_t off = offsetof(struct synack_stats, IpExtInNoECTPkts) +
-	             (size_t)(tos & WIRE_ECN_MASK) * sizeof(uint64_t);
-	(*(uint64_t *)(base + off))++;
-}
-
 int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_up *up)
 {
 	struct wire_ip4 ip;
@@ -93,7 +74,7 @@ int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
 		STAT_INC(st, IpInHdrErrors);
 		return ip4_drop(st, reason, NULL);
 	}
-	count_ecn(st, ip.tos);
+	net_count_ecn(st, ip.tos);
 	if (ip.dst != ENV(st)->cfg.addr) {
 		STAT_INC(st, IpInAddrErrors);
 		return ip4_drop(st, SYNACK_DROP_IP_NOT_FOR_US, &ip);

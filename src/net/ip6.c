@@ -52,6 +52,7 @@ int ip6_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
 		STAT_INC(st, Ip6InHdrErrors);
 		return net_drop(st, reason, NULL, NULL);
 	}
+	net_count_ecn(st, ip.tclass);
 	/* The fixed header is whole: its addresses are known.  A datagram
 	 * not for us, or from a source no answer may go to, costs nothing
 	 * more (RFC 4291 2.7: multicast is never a source; RFC 4443 2.4 e). */

@@ -168,6 +168,26 @@ static inline int net_addr6_is_unicast(const struct addr *a)
 	       !addr_is_v4(a);
 }
 
+/* RFC 3168 5: the ECN field of every datagram with a valid header,
+ * counted by codepoint as Linux's IpExt counters are (IPv6's Traffic
+ * Class too: the same counters for both families).  The four counters
+ * lie in codepoint order, so the field indexes them (one add per
+ * datagram, no branch). */
+_Static_assert(offsetof(struct synack_stats, IpExtInECT1Pkts) ==
+                       offsetof(struct synack_stats, IpExtInNoECTPkts) + 1 * sizeof(uint64_t) &&
+                   offsetof(struct synack_stats, IpExtInECT0Pkts) ==
+                       offsetof(struct synack_stats, IpExtInNoECTPkts) + 2 * sizeof(uint64_t) &&
+                   offsetof(struct synack_stats, IpExtInCEPkts) ==
+                       offsetof(struct synack_stats, IpExtInNoECTPkts) + 3 * sizeof(uint64_t),
+               "the IpExt ECN counters are in codepoint order");
+static inline void net_count_ecn(struct net_layer *st, uint8_t tos)
+{
+	unsigned char *base = (unsigned char *)&ENV(st)->stats;
+	size_t off = offsetof(struct synack_stats, IpExtInNoECTPkts) +
+	             (size_t)(tos & WIRE_ECN_MASK) * sizeof(uint64_t);
+	(*(uint64_t *)(base + off))++;
+}
+
 /* The shared ICMP error rate limit (ICMPv4 and ICMPv6 alike): whether one
  * more error may be sent now, taking its token. */
 int net_icmp_ratelimit_allows(struct net_layer *st);
