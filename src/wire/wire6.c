@@ -117,6 +117,8 @@ static int is_ext(uint8_t nh)
 
 int wire_ip6_parse(const uint8_t *pkt, size_t len, struct wire_ip6 *out)
 {
+	out->pp = 0;
+	out->pp_ptr = 0;
 	if (len < WIRE_IP6_HDR_LEN)
 		return SYNACK_DROP_IP_TRUNCATED;
 	if ((pkt[0] >> 4) != 6)
@@ -128,8 +130,6 @@ int wire_ip6_parse(const uint8_t *pkt, size_t len, struct wire_ip6 *out)
 	out->hop_limit = pkt[7];
 	out->src = wire_addr6_from_bytes(pkt + 8);
 	out->dst = wire_addr6_from_bytes(pkt + 24);
-	out->pp = 0;
-	out->pp_ptr = 0;
 	out->proto = pkt[6];
 	out->nh_off = 6;
 	out->payload = pkt + WIRE_IP6_HDR_LEN;
