@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+
 #include "demo.h"
 
 /* Ladder geometry: the time, then the client's column with its bar, the lane
@@ -217,18 +219,13 @@ struct iss_map {
 	size_t n;
 };
 
-static int ep_eq(const struct synack_endpoint *a, const struct synack_endpoint *b)
-{
-	return a->addr == b->addr && a->port == b->port;
-}
-
 static struct iss_entry *iss_lookup(struct iss_map *m, int host, const struct synack_trace *tr,
                                     int create)
 {
 	const struct synack_endpoint *c = host == DEMO_CLIENT ? &tr->local : &tr->remote;
 	const struct synack_endpoint *s = host == DEMO_CLIENT ? &tr->remote : &tr->local;
 	for (size_t i = 0; i < m->n; i++)
-		if (ep_eq(&m->e[i].c, c) && ep_eq(&m->e[i].s, s))
+		if (cli_endpoint_eq(&m->e[i].c, c) && cli_endpoint_eq(&m->e[i].s, s))
 			return &m->e[i];
 	if (!create || m->n == sizeof(m->e) / sizeof(m->e[0]))
 		return NULL;
