@@ -94,9 +94,6 @@ struct sim_host {
 	struct sim_link **links;
 	size_t nlinks, caplinks;
 	struct sim_link *last_link; /* the direction used last, found first */
-	/* IPv6 (issue 14): the host's IPv6 address, when has6. */
-	uint8_t addr6[16];
-	int has6;
 };
 
 /* A datagram on its way: owned bytes and where and when it goes. */
@@ -107,6 +104,13 @@ struct sim_pkt {
 	int to;
 	size_t len;
 	uint8_t *data;
+};
+
+/* IPv6 (issue 14): a host's IPv6 address, kept apart from struct sim_host
+ * so the IPv4 path's hosts stay as they were. */
+struct sim_route6 {
+	uint8_t addr6[16];
+	int host;
 };
 
 /* Host index by address, for routing by binary search. */
@@ -123,6 +127,8 @@ struct synack_sim {
 	struct sim_host *hosts;
 	size_t nhosts, caphosts;
 	struct sim_route *routes; /* sorted by addr, nhosts entries */
+	struct sim_route6 *routes6; /* hosts with an IPv6 address, in the order added */
+	size_t nroutes6;
 
 	struct heap heap; /* of struct sim_pkt, a min-heap by (at, seq) */
 	/* Datagrams queued in order of delivery time (each no earlier than the
@@ -445,9 +451,9 @@ static int route_search(const struct synack_sim *sim, uint32_t addr)
  * simulation has a handful of hosts and IPv6 is new to it (issue 14). */
 static int route_search6(const struct synack_sim *sim, const uint8_t *addr6)
 {
-	for (size_t i = 0; i < sim->nhosts; i++)
-		if (sim->hosts[i].has6 && memcmp(sim->hosts[i].addr6, addr6, 16) == 0)
-			return (int)i;
+	for (size_t i = 0; i < sim->nroutes6; i++)
+		if (memcmp(sim->routes6[i].addr6, addr6, 16) == 0)
+			return sim->routes6[i].host;
 	return -1;
 }
 
@@ -508,6 +514,7 @@ void synack_sim_free(struct synack_sim *sim)
 	}
 	free(sim->hosts);
 	free(sim->routes);
+	free(sim->routes6);
 	free(sim->buf);
 	free(sim);
 }
@@ -571,10 +578,19 @@ int synack_sim_add_host(struct synack_sim *sim, struct synack_stack *st, const c
 		sim->dirty = dirty;
 		sim->caphosts = cap;
 	}
+	if (has6) {
+		struct sim_route6 *r6 =
+		    realloc(sim->routes6, (sim->nroutes6 + 1) * sizeof(*sim->routes6));
+		if (!r6) {
+			free(copy);
+			return -ENOMEM;
+		}
+		sim->routes6 = r6;
+		memcpy(r6[sim->nroutes6].addr6, addr6, 16);
+		r6[sim->nroutes6++].host = index;
+	}
 	sim->hosts[index] = (struct sim_host){
 	    .st = st, .name = copy, .addr = addr, .due = SYNACK_NEVER, .hpos = SIM_NO_POS};
-	memcpy(sim->hosts[index].addr6, addr6, 16);
-	sim->hosts[index].has6 = has6;
 
 	size_t i = sim->nhosts;
 	while (i > 0 && sim->routes[i - 1].addr > addr)
@@ -672,12 +688,12 @@ static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len)
 {
 	/* A datagram too short for an IPv4 header has no destination; an
 	 * IPv6 one (version 6) goes to the host of its destination address. */
-	int to = -1;
-	if (len && pkt[0] >> 4 == 6)
-		to = len >= 40 ? route_search6(sim, pkt + 24) : -1;
-	else if (len >= 20)
+	int to;
+	if (len >= 20 && pkt[0] >> 4 != 6)
 		to = route_find(sim, ((uint32_t)pkt[16] << 24) | ((uint32_t)pkt[17] << 16) |
 		                         ((uint32_t)pkt[18] << 8) | pkt[19]);
+	else
+		to = len >= 40 && pkt[0] >> 4 == 6 ? route_search6(sim, pkt + 24) : -1;
 	struct sim_link *l = link_get(sim, from, to >= 0 ? to : from);
 	if (!l) {
 		/* Out of memory for the direction's bookkeeping: lost, uncounted. */

@@ -6,6 +6,7 @@
 #include "net/ip4.h"
 
 #include "net/icmp4.h"
+#include "net/ip6.h"
 #include "net/net.h"
 #include "net/reasm4.h"
 #include "wire/wire.h"
@@ -68,12 +69,17 @@ int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
 	int reason;
 
 	up->kind = NET_UP_NONE;
-	STAT_INC(st, IpInReceives);
 	reason = wire_ip4_parse(pkt, len, &ip);
 	if (reason != SYNACK_DROP_NONE && reason != SYNACK_DROP_IP_FRAGMENT) {
+		/* Not IPv4, or too short for it: IPv6 when its version says so
+		 * (net_input's dispatch, off the IPv4 path). */
+		if (len && (pkt[0] >> 4) == 6)
+			return ip6_input(st, pkt, len, up);
+		STAT_INC(st, IpInReceives);
 		STAT_INC(st, IpInHdrErrors);
 		return ip4_drop(st, reason, NULL);
 	}
+	STAT_INC(st, IpInReceives);
 	net_count_ecn(st, ip.tos);
 	if (ip.dst != ENV(st)->cfg.addr) {
 		STAT_INC(st, IpInAddrErrors);
