@@ -318,7 +318,9 @@ int synack_socket(struct synack_stack *st);
  * Names the socket's local end: the address is the unspecified one of its
  * family (0, ::) or the stack's address of that family, and makes the
  * socket one of that family; port 0 picks an ephemeral port at listen() or
- * connect().  A listener takes connections of its own family only.
+ * connect().  A listener takes connections of its own family, and one
+ * bound to :: IPv4 ones too unless SYNACK_IPV6_V6ONLY is set (Linux's
+ * default).
  * Returns 0, -EINVAL (local is NULL or of no known family, or the socket
  * is bound or in use already), -EADDRNOTAVAIL (another address),
  * -EADDRINUSE (the port is taken; see SYNACK_SO_REUSEADDR), -ENOMEM.
@@ -410,6 +412,9 @@ enum synack_sockopt {
 	SYNACK_TCP_USER_TIMEOUT, /* int ms data may stay unacknowledged; 0 = retries2 rules */
 	/* Congestion control (CUBIC): */
 	SYNACK_TCP_CONGESTION, /* name ("cubic", "reno"): synack_setsockopt_str only */
+	/* IPv6 (issue 14): */
+	SYNACK_IPV6_V6ONLY, /* int 0/1, before listen: 1 = a socket bound to :: takes IPv6 only;
+	                       0 (default, Linux's bindv6only) IPv4 too, peers ::ffff:a.b.c.d */
 };
 /*
  * Sets an option (enum synack_sockopt); a connection takes a TCP option at

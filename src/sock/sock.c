@@ -305,6 +305,21 @@ static struct synack_endpoint endpoint(const struct addr *addr, uint16_t port)
 	return e;
 }
 
+/* An endpoint of a socket as the socket shows it: an IPv4 connection that a
+ * dual-stack IPv6 listener accepted shows its addresses IPv4-mapped (RFC
+ * 4291 2.5.5.2), as Linux's AF_INET6 sockets do. */
+static struct synack_endpoint sock_endpoint(const struct sock *so, const struct addr *addr,
+                                            uint16_t port)
+{
+	struct synack_endpoint e = endpoint(addr, port);
+	if (so->v4mapped && e.family == SYNACK_AF_INET) {
+		e.family = SYNACK_AF_INET6;
+		e.addr = 0;
+		wire_addr6_to_bytes(addr, e.addr6);
+	}
+	return e;
+}
+
 /* The address of an endpoint the application gave: 0, or -EINVAL for a
  * family that does not exist.  An IPv4-mapped IPv6 address is the IPv4
  * address it maps (RFC 4291 2.5.5.2), as on a Linux dual-stack socket. */
@@ -440,6 +455,7 @@ int synack_bind(struct synack_stack *stack, int s, const struct synack_endpoint 
 	if (!is_local_addr(st, &laddr))
 		return -EADDRNOTAVAIL;
 	so->v6 = !addr_is_v4(&laddr);
+	so->bound_any = addr_is_any(&laddr) != 0;
 	if (local->port != 0 && port_taken(st, so, local->port))
 		return -EADDRINUSE;
 	so->lport = local->port;
@@ -514,6 +530,13 @@ int synack_listen(struct synack_stack *stack, int s, int backlog)
 		return err;
 	struct addr ours = local_addr(st, so->v6);
 	struct tuple t = {ours, addr_any_like(&ours), so->lport, 0};
+	/* A socket bound to :: without IPV6_V6ONLY listens on the unspecified
+	 * address itself: IPv6 segments find it there after their own
+	 * address, IPv4 segments after theirs (tcp_find_listener). */
+	if (so->v6 && so->bound_any && !so->v6only)
+		t.laddr = t.raddr;
+	else if (so->v6 && !net_has_addr6(&st->tcp.net))
+		return -EADDRNOTAVAIL; /* no IPv6 address to listen on */
 	if (tcp_listener_exists(&st->tcp, &t))
 		return -EADDRINUSE;
 	struct tcp_user_cfg cfg = user_cfg(st, so);
@@ -559,6 +582,7 @@ int synack_accept(struct synack_stack *stack, int s, struct synack_endpoint *pee
 	(void)port_ref(st, ns);
 	ns->bound = 1;
 	ns->v6 = !addr_is_v4(&t->laddr);
+	ns->v4mapped = so->v6 && !ns->v6;
 	ns->raddr = t->raddr;
 	ns->rport = t->rport;
 	ns->rcvbuf = (int)cfg.rcvbuf;
@@ -567,7 +591,7 @@ int synack_accept(struct synack_stack *stack, int s, struct synack_endpoint *pee
 	ns->opts = cfg.opts;
 	ns->maxseg = (uint16_t)cfg.mss;
 	if (peer)
-		*peer = endpoint(&ns->raddr, ns->rport);
+		*peer = sock_endpoint(ns, &ns->raddr, ns->rport);
 	/* Last, since it may end c: one reset while it waited leaves the
 	 * socket its data and -ECONNRESET, as Linux's accept() does. */
 	tcp_accept(c, fd);
@@ -761,7 +785,7 @@ int synack_getsockname(struct synack_stack *stack, int s, struct synack_endpoint
 	if (!local)
 		return -EINVAL;
 	struct addr ours = local_addr(st, so->v6), any = addr_any_like(&ours);
-	*local = endpoint(so->named ? &ours : &any, so->lport);
+	*local = sock_endpoint(so, so->named ? &ours : &any, so->lport);
 	return 0;
 }
 
@@ -773,7 +797,7 @@ int synack_getpeername(struct synack_stack *stack, int s, struct synack_endpoint
 		return -EINVAL;
 	if (!so->connecting || so->listening)
 		return -ENOTCONN;
-	*peer = endpoint(&so->raddr, so->rport);
+	*peer = sock_endpoint(so, &so->raddr, so->rport);
 	return 0;
 }
 
@@ -880,6 +904,14 @@ int synack_setsockopt(struct synack_stack *stack, int s, int opt, int value)
 		return -ENOPROTOOPT;
 	case SYNACK_TCP_CONGESTION:
 		return -EINVAL; /* a name: synack_setsockopt_str */
+	case SYNACK_IPV6_V6ONLY:
+		/* Decided by listen() (or connect()): too late after. */
+		if (value != 0 && value != 1)
+			return -EINVAL;
+		if (so->tcb || so->listening || so->connecting)
+			return -EINVAL;
+		so->v6only = (unsigned)value;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -936,6 +968,9 @@ int synack_getsockopt(struct synack_stack *stack, int s, int opt, int *value)
 		return 0;
 	case SYNACK_TCP_CONGESTION:
 		return -EINVAL; /* a name: synack_getsockopt_str */
+	case SYNACK_IPV6_V6ONLY:
+		*value = so->v6only;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}

@@ -731,6 +731,63 @@ static void port_unreachable_refuses_a_connect(void)
 	pair_close(&n);
 }
 
+/* IPV6_V6ONLY (issue 14): a listener bound to :: takes IPv4 connections too
+ * unless the option is set, and shows their addresses IPv4-mapped, as Linux. */
+static void dual_stack_listener_takes_ipv4_unless_v6only(void)
+{
+	for (int v6only = 0; v6only <= 1; v6only++) {
+		struct pair n;
+		pair_open(&n);
+		int ls = synack_socket(n.b);
+		struct synack_endpoint any = ep6((const uint8_t[16]){0}, 80);
+		int v = -1;
+		CHECK_EQ(synack_getsockopt(n.b, ls, SYNACK_IPV6_V6ONLY, &v), 0);
+		CHECK_EQ(v, 0);
+		CHECK_EQ(synack_setsockopt(n.b, ls, SYNACK_IPV6_V6ONLY, 2), -EINVAL);
+		CHECK_EQ(synack_setsockopt(n.b, ls, SYNACK_IPV6_V6ONLY, v6only), 0);
+		CHECK_EQ(synack_bind(n.b, ls, &any), 0);
+		CHECK_EQ(synack_listen(n.b, ls, 8), 0);
+		CHECK_EQ(synack_setsockopt(n.b, ls, SYNACK_IPV6_V6ONLY, 1), -EINVAL);
+		CHECK_EQ(synack_getsockopt(n.b, ls, SYNACK_IPV6_V6ONLY, &v), 0);
+		CHECK_EQ(v, v6only);
+
+		/* Over IPv4, to 10.0.0.2:80. */
+		int c4 = synack_socket(n.a);
+		struct synack_endpoint srv4 = {.addr = 0x0a000002, .port = 80};
+		CHECK_EQ(synack_connect(n.a, c4, &srv4), -EINPROGRESS);
+		/* Over IPv6. */
+		int c6 = synack_socket(n.a);
+		struct synack_endpoint srv6 = ep6(PEER6, 80);
+		CHECK_EQ(synack_connect(n.a, c6, &srv6), -EINPROGRESS);
+		synack_sim_run_until(n.sim, 100000);
+		CHECK_EQ(synack_socket_error(n.a, c4), v6only ? -ECONNREFUSED : 0);
+		CHECK_EQ(synack_socket_error(n.a, c6), 0);
+
+		char buf[64];
+		struct synack_endpoint peer, local;
+		int accepted = 0, mapped = 0;
+		for (int as; (as = synack_accept(n.b, ls, &peer)) >= 0; accepted++) {
+			CHECK_EQ(peer.family, SYNACK_AF_INET6);
+			CHECK_EQ(synack_getsockname(n.b, as, &local), 0);
+			synack_endpoint_str(&peer, buf, sizeof(buf));
+			if (strncmp(buf, "[::ffff:", 8) == 0) {
+				mapped++;
+				CHECK(strncmp(buf, "[::ffff:10.0.0.1]:", 18) == 0);
+				CHECK_STR(synack_endpoint_str(&local, buf, sizeof(buf)),
+				          "[::ffff:10.0.0.2]:80");
+				CHECK_EQ(synack_getpeername(n.b, as, &peer), 0);
+				CHECK_EQ(peer.family, SYNACK_AF_INET6);
+			} else {
+				CHECK_STR(synack_endpoint_str(&local, buf, sizeof(buf)),
+				          "[2001:db8::2]:80");
+			}
+		}
+		CHECK_EQ(accepted, v6only ? 1 : 2);
+		CHECK_EQ(mapped, v6only ? 0 : 1);
+		pair_close(&n);
+	}
+}
+
 int main(void)
 {
 	RUN(endpoints_parse_and_print_rfc5952);
@@ -743,5 +800,6 @@ int main(void)
 	RUN(connect_errors_over_ipv6);
 	RUN(packet_too_big_lowers_the_mss_to_the_floor);
 	RUN(port_unreachable_refuses_a_connect);
+	RUN(dual_stack_listener_takes_ipv4_unless_v6only);
 	return check_summary("test_ipv6");
 }
