@@ -189,7 +189,7 @@ struct ss_ctx {
 static void ss_line(void *ctx, const struct synack_conn *c)
 {
 	struct ss_ctx *x = ctx;
-	char l[32], r[32];
+	char l[64], r[64]; /* IPv6 endpoints: up to 48 bytes */
 	synack_endpoint_str(&c->local, l, sizeof(l));
 	if (cli_endpoint_addr_is_any(&c->remote) && c->remote.port == 0)
 		snprintf(r, sizeof(r), "*:*");
