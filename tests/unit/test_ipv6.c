@@ -119,7 +119,8 @@ static size_t build6(uint8_t *buf, uint8_t nh, const uint8_t *ext, size_t elen, 
 {
 	struct addr s = wire_addr6_from_bytes(PEER6), d = wire_addr6_from_bytes(US6);
 	wire_ip6_emit(buf, &s, &d, nh, hop, 0x12345, elen + 20, WIRE_ECN_ECT0);
-	memcpy(buf + 40, ext, elen);
+	if (elen)
+		memcpy(buf + 40, ext, elen);
 	memset(buf + 40 + elen, 0, 20);
 	return 40 + elen + 20;
 }
