@@ -220,6 +220,10 @@ static void check_sent6(struct world *w, int h, const uint8_t *p, size_t len)
 	if (ip.proto == WIRE_IPPROTO_ICMPV6) {
 		struct wire_icmp6 m;
 		r = wire_icmp6_parse(&net, &m);
+		/* A Parameter Problem quotes the malformed datagram it is
+		 * about: its extension headers may be past walking. */
+		if (r == SYNACK_DROP_ICMP_BAD_QUOTE && m.type == WIRE_ICMP6_PARAM_PROBLEM)
+			return;
 		if (r != SYNACK_DROP_NONE)
 			fuzz_fail("stack %c sent an ICMPv6 message its own parser refuses (%s)",
 			          'A' + h, synack_drop_name(r));
