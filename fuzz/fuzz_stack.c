@@ -36,6 +36,7 @@
 #include "fuzz.h"
 #include "fuzz_stack.h"
 #include "wire/wire.h"
+#include "wire/wire6.h"
 
 #define NFD 64          /* sockets whose streams are checked byte by byte */
 #define QMAX 64         /* datagrams waiting for each stack */
@@ -135,6 +136,15 @@ static int pick_fd(struct world *w)
 	return b % NFD;
 }
 
+/* The IPv6 address 2001:db8::last (FUZZ_ADDR6_LAST_*). */
+static void addr6_of(uint8_t last, uint8_t out[16])
+{
+	static const uint8_t prefix[4] = {0x20, 0x01, 0x0d, 0xb8};
+	memset(out, 0, 16);
+	memcpy(out, prefix, 4);
+	out[15] = last;
+}
+
 static void pick_ep(struct world *w, struct synack_endpoint *ep)
 {
 	static const uint32_t addrs[] = {0, FUZZ_ADDR_A, FUZZ_ADDR_B, FUZZ_ADDR_RAW, 0xffffffffu};
@@ -142,9 +152,16 @@ static void pick_ep(struct world *w, struct synack_endpoint *ep)
 	memset(ep, 0, sizeof(*ep));
 	ep->addr = addrs[sel % 5];
 	ep->port = u16(w);
-	/* Now and then a family the stack refuses (IPv6, or none). */
-	if (sel >= 0xf0)
-		ep->family = (uint8_t)(sel & 1 ? SYNACK_AF_INET6 : sel);
+	/* Now and then IPv6 (issue 14), or a family that does not exist. */
+	if (sel >= 0xf0 && (sel & 1)) {
+		ep->family = SYNACK_AF_INET6;
+		ep->addr = 0;
+		uint8_t k = (sel >> 1) & 3;
+		if (k)
+			addr6_of(k, ep->addr6);
+	} else if (sel >= 0xf0) {
+		ep->family = sel;
+	}
 }
 
 static uint8_t pattern(uint64_t off)
@@ -189,10 +206,51 @@ static void q_pop(struct queue *q)
  * its own address, within its MTU, carrying a TCP segment or an ICMP
  * message (an echo reply or an error) its own parsers accept, or a
  * fragment of an echo reply too large for the MTU. */
+static void check_sent6(struct world *w, int h, const uint8_t *p, size_t len)
+{
+	struct wire_ip6 ip;
+	int r = wire_ip6_parse(p, len, &ip);
+	if (r != SYNACK_DROP_NONE)
+		fuzz_fail("stack %c sent an IPv6 datagram its own parser refuses (%s)", 'A' + h,
+		          synack_drop_name(r));
+	uint8_t ours[16];
+	wire_addr6_to_bytes(&ip.src, ours);
+	if (memcmp(ours, w->cfg[h].addr6, 16) != 0 || ip.hop_limit != w->cfg[h].ttl ||
+	    len > w->cfg[h].mtu || ip.payload != p + WIRE_IP6_HDR_LEN ||
+	    (ip.proto != WIRE_IPPROTO_TCP && ip.proto != WIRE_IPPROTO_ICMPV6))
+		fuzz_fail("stack %c sent a datagram with a wrong IPv6 header", 'A' + h);
+	struct wire_net net = wire_ip6_net(&ip);
+	if (ip.proto == WIRE_IPPROTO_ICMPV6) {
+		struct wire_icmp6 m;
+		r = wire_icmp6_parse(&net, &m);
+		/* A Parameter Problem quotes the malformed datagram it is
+		 * about: its extension headers may be past walking. */
+		if (r == SYNACK_DROP_ICMP_BAD_QUOTE && m.type == WIRE_ICMP6_PARAM_PROBLEM)
+			return;
+		if (r != SYNACK_DROP_NONE)
+			fuzz_fail("stack %c sent an ICMPv6 message its own parser refuses (%s)",
+			          'A' + h, synack_drop_name(r));
+		if (m.type != WIRE_ICMP6_ECHO_REPLY && m.type != WIRE_ICMP6_PARAM_PROBLEM)
+			fuzz_fail("stack %c sent ICMPv6 type %u", 'A' + h, (unsigned)m.type);
+		return;
+	}
+	struct wire_tcp t;
+	r = wire_tcp_parse_net(&net, &t);
+	if (r != SYNACK_DROP_NONE)
+		fuzz_fail("stack %c sent a segment its own parser refuses (%s)", 'A' + h,
+		          synack_drop_name(r));
+	if ((t.flags & SYNACK_TH_SYN) && t.data_len)
+		fuzz_fail("stack %c sent data on a SYN", 'A' + h);
+}
+
 static void check_sent(struct world *w, int h, const uint8_t *p, size_t len)
 {
 	struct wire_ip4 ip;
 	struct wire_tcp t;
+	if (len && (p[0] >> 4) == 6) {
+		check_sent6(w, h, p, len);
+		return;
+	}
 	int r = wire_ip4_parse(p, len, &ip);
 	if (r == SYNACK_DROP_IP_FRAGMENT) {
 		if (ip.src != w->cfg[h].addr || ip.proto != WIRE_IPPROTO_ICMP ||
@@ -244,6 +302,12 @@ static void collect(struct world *w)
 				fuzz_fail("out of memory");
 			uint32_t dst = wire_get32(buf_pkt + 16);
 			int to = dst == FUZZ_ADDR_A ? 0 : dst == FUZZ_ADDR_B ? 1 : -1;
+			if ((buf_pkt[0] >> 4) == 6) {
+				to = -1;
+				for (int k = 0; k < 2; k++)
+					if (memcmp(buf_pkt + 24, w->cfg[k].addr6, 16) == 0)
+						to = k;
+			}
 			if (to < 0 || w->q[to].len == QMAX)
 				continue;
 			struct queue *q = &w->q[to];
@@ -275,7 +339,8 @@ static void input(struct world *w, int to, const uint8_t *p, size_t len)
  * peers were never given by send(). */
 static size_t payload_of(const uint8_t *p, size_t len)
 {
-	if (len < 40)
+	/* IPv6: all of it, an allowance on the safe side. */
+	if (len < 40 || (p[0] >> 4) == 6)
 		return len;
 	size_t ihl = (size_t)(p[0] & 0x0f) * 4, total = wire_get16(p + 2);
 	if (total > len)
@@ -431,17 +496,26 @@ static void check_stack(struct world *w, int h)
 	struct synack_stats s;
 	synack_stats(st, &s);
 
-	/* Every datagram received is counted once: dropped by IPv4, taken
-	 * for reassembly, dropped by the TCP parser, handed to TCP, or handed
-	 * to ICMP; each datagram reassembled goes on like one received. */
-	uint64_t ip_errs = s.IpInHdrErrors + s.IpInAddrErrors + s.IpInUnknownProtos;
-	if (s.IpInReceives + s.IpReasmOKs !=
-	    ip_errs + s.IpReasmReqds + s.InErrs + s.InSegs + s.IcmpInMsgs)
-		fuzz_fail("stack %c: IpInReceives %" PRIu64 " + IpReasmOKs %" PRIu64
-		          " != IP errors %" PRIu64 " + IpReasmReqds %" PRIu64 " + InErrs %" PRIu64
-		          " + InSegs %" PRIu64 " + IcmpInMsgs %" PRIu64,
-		          'A' + h, s.IpInReceives, s.IpReasmOKs, ip_errs, s.IpReasmReqds, s.InErrs,
-		          s.InSegs, s.IcmpInMsgs);
+	/* Every datagram received is counted once: dropped by IPv4 or IPv6,
+	 * taken for reassembly (an IPv6 fragment: dropped), dropped by the TCP
+	 * parser, handed to TCP, or handed to ICMP or ICMPv6; each datagram
+	 * reassembled goes on like one received. */
+	uint64_t ip_errs = s.IpInHdrErrors + s.IpInAddrErrors + s.IpInUnknownProtos +
+	                   s.Ip6InHdrErrors + s.Ip6InAddrErrors + s.Ip6InUnknownProtos;
+	if (s.IpInReceives + s.Ip6InReceives + s.IpReasmOKs !=
+	    ip_errs + s.IpReasmReqds + s.Ip6ReasmReqds + s.InErrs + s.InSegs + s.IcmpInMsgs +
+	        s.Icmp6InMsgs)
+		fuzz_fail(
+		    "stack %c: IpInReceives %" PRIu64 " + Ip6InReceives %" PRIu64
+		    " + IpReasmOKs %" PRIu64 " != IP errors %" PRIu64 " + IpReasmReqds %" PRIu64
+		    " + Ip6ReasmReqds %" PRIu64 " + InErrs %" PRIu64 " + InSegs %" PRIu64
+		    " + IcmpInMsgs %" PRIu64 " + Icmp6InMsgs %" PRIu64,
+		    'A' + h, s.IpInReceives, s.Ip6InReceives, s.IpReasmOKs, ip_errs, s.IpReasmReqds,
+		    s.Ip6ReasmReqds, s.InErrs, s.InSegs, s.IcmpInMsgs, s.Icmp6InMsgs);
+	if (s.Ip6ReasmFails != s.drops[SYNACK_DROP_IP6_FRAGMENT] ||
+	    s.Ip6ReasmReqds != s.Ip6ReasmFails)
+		fuzz_fail("stack %c: IPv6 fragments %" PRIu64 " != Ip6ReasmFails %" PRIu64, 'A' + h,
+		          s.drops[SYNACK_DROP_IP6_FRAGMENT], s.Ip6ReasmFails);
 	uint64_t frag_drops = 0;
 	for (int i = SYNACK_DROP_FRAG_DF; i <= SYNACK_DROP_FRAG_TOO_MANY; i++)
 		frag_drops += s.drops[i];
@@ -450,6 +524,8 @@ static void check_stack(struct world *w, int h)
 		          frag_drops, s.IpReasmFails);
 	uint64_t ip_drops = 0, tcp_drops = 0;
 	for (int i = SYNACK_DROP_IP_TRUNCATED; i <= SYNACK_DROP_IP_NOT_TCP; i++)
+		ip_drops += s.drops[i];
+	for (int i = SYNACK_DROP_IP6_HOP_LIMIT; i <= SYNACK_DROP_IP6_ROUTING; i++)
 		ip_drops += s.drops[i];
 	for (int i = SYNACK_DROP_TCP_TRUNCATED; i <= SYNACK_DROP_TCP_BAD_PORT; i++)
 		tcp_drops += s.drops[i];
@@ -794,6 +870,26 @@ static void op_raw(struct world *w, int to)
 	memcpy(buf_pkt, w->in, len);
 	w->in += len;
 	w->in_len -= len;
+	if ((fix & RAW_FIX_IP6) && len >= WIRE_IP6_HDR_LEN && w->cfg[to].addr6[0]) {
+		/* An IPv6 datagram to the target from its peer (or a host with
+		 * no stack), the extension headers as the bytes say. */
+		buf_pkt[0] = (uint8_t)(0x60 | (buf_pkt[0] & 0x0f));
+		wire_put16(buf_pkt + 4, (uint16_t)(len - WIRE_IP6_HDR_LEN));
+		addr6_of(buf_pkt[23] & 1 ? FUZZ_ADDR6_LAST_RAW : (uint8_t)(to ? 1 : 2),
+		         buf_pkt + 8);
+		memcpy(buf_pkt + 24, w->cfg[to].addr6, 16);
+		if ((fix & RAW_FIX_TCP) && buf_pkt[6] == WIRE_IPPROTO_TCP &&
+		    len >= WIRE_IP6_HDR_LEN + WIRE_TCP_HDR_LEN) {
+			uint8_t *seg = buf_pkt + WIRE_IP6_HDR_LEN;
+			size_t n = len - WIRE_IP6_HDR_LEN;
+			struct addr a = wire_addr6_from_bytes(buf_pkt + 8),
+			            b = wire_addr6_from_bytes(buf_pkt + 24);
+			wire_put16(seg + 16, 0);
+			uint32_t sum = wire_csum_pseudo_net(&a, &b, WIRE_IPPROTO_TCP, (uint32_t)n);
+			wire_put16(seg + 16, wire_csum_fold(wire_csum_add(sum, seg, n)));
+		}
+		fix = 0;
+	}
 	if ((fix & RAW_FIX_IP) && len >= WIRE_IP4_HDR_LEN) {
 		uint8_t ihl = buf_pkt[0] & 0x0f;
 		buf_pkt[0] = (uint8_t)(0x40 | (ihl < 5 ? 5 : ihl));
@@ -1046,6 +1142,7 @@ static void config(struct synack_config *c, int h, uint8_t bits)
 {
 	synack_config_default(c);
 	c->addr = h ? FUZZ_ADDR_B : FUZZ_ADDR_A;
+	addr6_of(h ? FUZZ_ADDR6_LAST_B : FUZZ_ADDR6_LAST_A, c->addr6);
 	cli_derive_secret(FUZZ_SECRET_SEED, h, c->secret);
 	if (bits & 0x01) {
 		c->time_wait_ms = 1000;
@@ -1062,8 +1159,10 @@ static void config(struct synack_config *c, int h, uint8_t bits)
 		c->rcvbuf = 1500;
 		c->sndbuf = 3000;
 	}
-	if (bits & 0x10)
+	if (bits & 0x10) {
 		c->mtu = 576;
+		memset(c->addr6, 0, 16); /* IPv6 needs 1280 (RFC 8200 5) */
+	}
 	if (bits & 0x20)
 		c->trace_capacity = 8;
 	if (bits & 0x40) {

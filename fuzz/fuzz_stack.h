@@ -28,7 +28,7 @@
  *   REPLAY     to k u8 field u8 value u32   a datagram from the history
  *   CRAFT      to fd flags u8 seqd i16 ackd i16 win u16 optmask u8 mss u16
  *              ws u8 tsval u32 tsecr u32 len u16 srcsel u8
- *   RAW        to fix u8 len u16 bytes[len]
+ *   RAW        to fix u8 len u16 bytes[len]   fix: RAW_FIX_* bits
  *   FRAGMENT   to size u8 how u8    the next one in fragments of
  *                                    (size % 32 + 1) * 8 bytes, DF cleared;
  *                                    how % 4: in order, reversed, shuffled,
@@ -70,6 +70,14 @@ enum fuzz_op {
 #define FUZZ_ADDR_B 0x0a000002u   /* stack B, the demo's server address */
 #define FUZZ_ADDR_RAW 0x0a000003u /* a host with no stack: what goes there is lost */
 
+/* IPv6 (issue 14): each stack also has an IPv6 address, 2001:db8::1 (A) and
+ * 2001:db8::2 (B), unless its MTU is below IPv6's 1280; 2001:db8::3 has no
+ * stack.  An ep argument's addrsel from 0xf0 up, when odd, names an IPv6
+ * endpoint: (addrsel >> 1) & 3 picks ::, A, B or the stackless one. */
+#define FUZZ_ADDR6_LAST_A 1
+#define FUZZ_ADDR6_LAST_B 2
+#define FUZZ_ADDR6_LAST_RAW 3
+
 /* addrsel values of an ep argument. */
 enum { EP_ANY, EP_A, EP_B, EP_RAW, EP_BROADCAST };
 
@@ -77,6 +85,10 @@ enum { EP_ANY, EP_A, EP_B, EP_RAW, EP_BROADCAST };
  * the target, checksum), make the TCP checksum right. */
 #define RAW_FIX_IP 1
 #define RAW_FIX_TCP 2
+/* ... or make it an IPv6 datagram (version, payload length, addresses to the
+ * target; the next header as the bytes say), the TCP checksum right when
+ * the next header is TCP and RAW_FIX_TCP is set. */
+#define RAW_FIX_IP6 4
 
 /* Both stacks use the demo's secrets for seed 1 (cli_derive_secret(1, 0)
  * for A, (1, 1) for B), so a stack given a demo peer's datagrams at the

@@ -16,6 +16,7 @@
 
 #include "fuzz.h"
 #include "wire/wire.h"
+#include "wire/wire6.h"
 
 #define MAX_DATAGRAM 65535
 
@@ -192,6 +193,96 @@ static void parse_icmp(const uint8_t *data, size_t len)
 		fuzz_fail("icmp: an accepted message does not emit back the same bytes");
 }
 
+/* IPv6 (issue 14): the header and its extension-header walk as they come.
+ * What is accepted lies inside the datagram and names an upper layer that
+ * is no extension header; a Parameter Problem points inside the datagram;
+ * an accepted TCP segment goes on to the TCP parser (its checksum made
+ * right in a copy). */
+static void parse_ip6(const uint8_t *data, size_t len)
+{
+	struct wire_ip6 ip;
+	if (len > MAX_DATAGRAM)
+		return;
+	int r = wire_ip6_parse(data, len, &ip);
+	if (ip.pp && (r == SYNACK_DROP_NONE || ip.pp > 3 || ip.pp_ptr >= len))
+		fuzz_fail("ip6: parameter problem %u at %u in %zu bytes", ip.pp, ip.pp_ptr, len);
+	if (r != SYNACK_DROP_NONE)
+		return;
+	if (ip.payload < data + WIRE_IP6_HDR_LEN ||
+	    ip.payload + ip.payload_len_up != data + WIRE_IP6_HDR_LEN + ip.payload_len ||
+	    ip.nh_off >= (size_t)(ip.payload - data))
+		fuzz_fail("ip6: payload view does not match the header");
+	if (ip.proto == WIRE_IPPROTO_HOPOPTS || ip.proto == WIRE_IPPROTO_DSTOPTS ||
+	    ip.proto == WIRE_IPPROTO_ROUTING || ip.proto == WIRE_IPPROTO_FRAGMENT)
+		fuzz_fail("ip6: the walk stopped at extension header %u", ip.proto);
+	if (ip.proto != WIRE_IPPROTO_TCP || ip.payload_len_up < WIRE_TCP_HDR_LEN)
+		return;
+	size_t off = (size_t)(ip.payload - data), n = off + ip.payload_len_up;
+	memcpy(scratch, data, n);
+	uint8_t *seg = scratch + off;
+	wire_put16(seg + 16, 0);
+	uint32_t sum =
+	    wire_csum_pseudo_net(&ip.src, &ip.dst, WIRE_IPPROTO_TCP, (uint32_t)ip.payload_len_up);
+	wire_put16(seg + 16, wire_csum_fold(wire_csum_add(sum, seg, ip.payload_len_up)));
+	struct wire_ip6 ip2;
+	if (wire_ip6_parse(scratch, n, &ip2) != SYNACK_DROP_NONE)
+		fuzz_fail("ip6: the same header is refused the second time");
+	struct wire_net net = wire_ip6_net(&ip2);
+	struct wire_tcp t;
+	if (wire_tcp_parse_net(&net, &t) == SYNACK_DROP_NONE &&
+	    (t.data + t.data_len != net.payload + net.payload_len || !addr_eq(&t.saddr, &ip2.src)))
+		fuzz_fail("ip6: tcp view does not match the header");
+}
+
+/* The input as an ICMPv6 message behind a valid IPv6 header, its checksum
+ * (with the pseudo-header) made right: the quote walk decides. */
+static void parse_icmp6(const uint8_t *data, size_t len)
+{
+	if (len > MAX_DATAGRAM - WIRE_IP6_HDR_LEN)
+		return;
+	struct addr s = {{0x20010db8u, 0, 0, 2}}, d = {{0x20010db8u, 0, 0, 1}};
+	uint8_t *msg = scratch + WIRE_IP6_HDR_LEN;
+	memcpy(msg, data, len);
+	if (len >= WIRE_ICMP_HDR_LEN) {
+		wire_put16(msg + 2, 0);
+		uint32_t sum = wire_csum_pseudo_net(&s, &d, WIRE_IPPROTO_ICMPV6, (uint32_t)len);
+		wire_put16(msg + 2, wire_csum_fold(wire_csum_add(sum, msg, len)));
+	}
+	wire_ip6_emit(scratch, &s, &d, WIRE_IPPROTO_ICMPV6, 64, 0, len, 0);
+	struct wire_ip6 ip;
+	if (wire_ip6_parse(scratch, len + WIRE_IP6_HDR_LEN, &ip) != SYNACK_DROP_NONE)
+		fuzz_fail("icmp6: our own IPv6 header is refused");
+	struct wire_net net = wire_ip6_net(&ip);
+	struct wire_icmp6 m;
+	int r = wire_icmp6_parse(&net, &m);
+	if (len >= WIRE_ICMP_HDR_LEN && r == SYNACK_DROP_ICMP_BAD_CHECKSUM)
+		fuzz_fail("icmp6: a message with a right checksum is refused as bad");
+	if (r != SYNACK_DROP_NONE)
+		return;
+	if (m.data != msg + WIRE_ICMP_HDR_LEN || m.data_len != len - WIRE_ICMP_HDR_LEN)
+		fuzz_fail("icmp6: data outside the message");
+	if (m.is_error &&
+	    (m.quote.l4 < m.data + WIRE_IP6_HDR_LEN || m.quote.l4 + m.quote.l4_len != msg + len))
+		fuzz_fail("icmp6: quote outside the message");
+	size_t n = wire_icmp6_emit(emitted, sizeof(emitted), &s, &d, m.type, m.code, m.rest, m.data,
+	                           m.data_len);
+	if (n != len || memcmp(emitted, msg, len) != 0)
+		fuzz_fail("icmp6: an accepted message does not emit back the same bytes");
+}
+
+/* The input as the text of an IPv6 address: what parses prints (RFC 5952)
+ * as text that parses to the same address. */
+static void parse_addr6(const uint8_t *data, size_t len)
+{
+	uint8_t a[16], b[16];
+	char text[64];
+	if (wire_addr6_parse((const char *)data, len, a) != 0)
+		return;
+	wire_addr6_str(a, text, sizeof(text));
+	if (wire_addr6_parse(text, strlen(text), b) != 0 || memcmp(a, b, 16) != 0)
+		fuzz_fail("addr6: %s does not parse back", text);
+}
+
 /* A plain RFC 1071 sum, 16 bits at a time, to hold the fast one against. */
 static uint16_t csum_reference(const uint8_t *p, size_t len)
 {
@@ -228,10 +319,8 @@ static const struct {
 	const char *name;
 	void (*parse)(const uint8_t *data, size_t len);
 } PARSERS[] = {
-    {"ip4", parse_ip4},
-    {"tcp", parse_tcp},
-    {"icmp", parse_icmp},
-    {"csum", parse_csum},
+    {"ip4", parse_ip4}, {"tcp", parse_tcp},     {"icmp", parse_icmp},   {"csum", parse_csum},
+    {"ip6", parse_ip6}, {"icmp6", parse_icmp6}, {"addr6", parse_addr6},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

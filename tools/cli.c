@@ -203,6 +203,20 @@ int cli_flag_time_ms(const char *flag, const char *val, uint64_t max, uint64_t *
 	return -1;
 }
 
+int cli_endpoint_eq(const struct synack_endpoint *a, const struct synack_endpoint *b)
+{
+	if (a->family != b->family || a->port != b->port)
+		return 0;
+	return a->family == SYNACK_AF_INET6 ? memcmp(a->addr6, b->addr6, 16) == 0
+	                                    : a->addr == b->addr;
+}
+
+int cli_endpoint_addr_is_any(const struct synack_endpoint *e)
+{
+	static const uint8_t zero[16];
+	return e->family == SYNACK_AF_INET6 ? memcmp(e->addr6, zero, 16) == 0 : e->addr == 0;
+}
+
 void cli_derive_secret(uint64_t seed, int host, uint8_t secret[16])
 {
 	uint64_t x = seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(host + 1));

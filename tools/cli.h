@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "synack/synack.h"
+
 /*
  * If argv[*i] is one of the n flags in names, given as "--flag=value" or as
  * "--flag value" (then *i moves past the value), sets *val and returns the
@@ -59,5 +61,10 @@ int cli_flag_time_ms(const char *flag, const char *val, uint64_t max, uint64_t *
 /* Spreads a seed over a host's 16-byte secret (splitmix64), differently for
  * each host, so that the same seed replays the same ISNs. */
 void cli_derive_secret(uint64_t seed, int host, uint8_t secret[16]);
+
+/* Endpoints of either family (issue 14): whether two are the same address
+ * and port, and whether e's address is the unspecified one (0.0.0.0, ::). */
+int cli_endpoint_eq(const struct synack_endpoint *a, const struct synack_endpoint *b);
+int cli_endpoint_addr_is_any(const struct synack_endpoint *e);
 
 #endif

@@ -42,6 +42,7 @@ struct demo_opts {
 	int help;                  /* --help */
 	/* Pictures and the capture (svg.h, html.h, capture.h); NULL: none. */
 	const char *svg, *html, *pcap;
+	int ipv6; /* --ipv6: both hosts speak IPv6, 2001:db8::1 and ::2 (issue 14) */
 };
 
 void demo_opts_default(struct demo_opts *o);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
+
 void demo_result_check(struct demo_result *r, int ok, const char *fmt, ...)
 {
 	if (!ok)
@@ -197,11 +199,6 @@ void demo_check_isns(struct demo *d)
 	    (unsigned long)s->iss);
 }
 
-static int ep_same(const struct synack_endpoint *a, const struct synack_endpoint *b)
-{
-	return a->addr == b->addr && a->port == b->port;
-}
-
 const char *demo_state_path(const struct demo_result *res, int host, char *buf, size_t len)
 {
 	const struct demo_host_result *hr = &res->host[host];
@@ -228,8 +225,8 @@ const char *demo_state_path(const struct demo_result *res, int host, char *buf, 
 		int last = -1;
 		for (size_t j = i; j < hr->ntr; j++) {
 			const struct demo_transition *b = &hr->tr[j];
-			if (done[j] || !ep_same(&a->local, &b->local) ||
-			    !ep_same(&a->remote, &b->remote))
+			if (done[j] || !cli_endpoint_eq(&a->local, &b->local) ||
+			    !cli_endpoint_eq(&a->remote, &b->remote))
 				continue;
 			done[j] = 1;
 			if (last >= 0 && b->from != last)

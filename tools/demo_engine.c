@@ -54,10 +54,17 @@ static int host_of(const struct demo *d, int sim_host)
 
 static int parse_seg(const uint8_t *p, size_t len, struct seginfo *si)
 {
-	if (len < 40 || (p[0] >> 4) != 4 || p[9] != 6)
+	size_t ihl, total;
+	if (len >= 60 && (p[0] >> 4) == 6 && p[6] == 6) {
+		/* IPv6 (issue 14): the stacks send no extension headers. */
+		ihl = 40;
+		total = 40 + (((size_t)p[4] << 8) | p[5]);
+	} else if (len < 40 || (p[0] >> 4) != 4 || p[9] != 6) {
 		return 0;
-	size_t ihl = (size_t)(p[0] & 15) * 4;
-	size_t total = ((size_t)p[2] << 8) | p[3];
+	} else {
+		ihl = (size_t)(p[0] & 15) * 4;
+		total = ((size_t)p[2] << 8) | p[3];
+	}
 	if (ihl < 20 || total > len || total < ihl + 20)
 		return 0;
 	const uint8_t *t = p + ihl;
@@ -348,7 +355,7 @@ int demo_app_socket(struct demo *d, int h)
 
 int demo_app_bind(struct demo *d, int h, int s, uint16_t port)
 {
-	struct synack_endpoint ep = {.addr = synack_stack_addr(d->st[h]), .port = port};
+	struct synack_endpoint ep = demo_endpoint(d, synack_stack_addr(d->st[h]), port);
 	demo_drain(d);
 	int r = synack_bind(d->st[h], s, &ep);
 	demo_app_event(d, h, s, "bind", r, &ep, NULL);
@@ -361,7 +368,7 @@ int demo_app_listen(struct demo *d, int h, uint16_t port)
 	int s = demo_app_socket(d, h);
 	if (s < 0)
 		return s;
-	struct synack_endpoint ep = {.addr = synack_stack_addr(d->st[h]), .port = port};
+	struct synack_endpoint ep = demo_endpoint(d, synack_stack_addr(d->st[h]), port);
 	demo_drain(d);
 	if (d->server_rcvbuf > 0) {
 		/* Before listen(): the connections it accepts inherit the size,
@@ -380,7 +387,7 @@ int demo_app_listen(struct demo *d, int h, uint16_t port)
 
 int demo_app_connect(struct demo *d, int h, int s, uint32_t addr, uint16_t port)
 {
-	struct synack_endpoint peer = {.addr = addr, .port = port};
+	struct synack_endpoint peer = demo_endpoint(d, addr, port);
 	demo_drain(d);
 	int r = synack_connect(d->st[h], s, &peer);
 	demo_app_event(d, h, s, "connect", r, NULL, &peer);
@@ -547,6 +554,14 @@ int demo_setup(struct demo *d)
 		struct synack_config *c = &d->cfg[h];
 		synack_config_default(c);
 		c->addr = h == DEMO_CLIENT ? DEMO_CLIENT_ADDR : DEMO_SERVER_ADDR;
+		if (o->ipv6) {
+			struct synack_endpoint e6 = demo_endpoint(d, c->addr, 0);
+			memcpy(c->addr6, e6.addr6, sizeof(c->addr6));
+			/* IPv6's header is 20 bytes longer: a 1520-byte MTU keeps
+			 * the MSS of the IPv4 runs (1460), so every scenario sends
+			 * the same segments and its checks hold as they are. */
+			c->mtu = 1520;
+		}
 		cli_derive_secret(o->seed, h, c->secret);
 		if (o->time_wait_ms >= 0)
 			c->time_wait_ms = (uint32_t)o->time_wait_ms;
@@ -597,6 +612,24 @@ int demo_setup(struct demo *d)
 	return 0;
 }
 
+struct synack_endpoint demo_endpoint(const struct demo *d, uint32_t addr, uint16_t port)
+{
+	struct synack_endpoint e;
+	memset(&e, 0, sizeof(e));
+	e.port = port;
+	if (!d->o->ipv6) {
+		e.addr = addr;
+		return e;
+	}
+	e.family = SYNACK_AF_INET6;
+	if (addr) {
+		static const uint8_t prefix[4] = {0x20, 0x01, 0x0d, 0xb8}; /* RFC 3849 */
+		memcpy(e.addr6, prefix, sizeof(prefix));
+		e.addr6[15] = (uint8_t)addr;
+	}
+	return e;
+}
+
 void demo_init(struct demo *d, const struct demo_opts *o, const struct demo_scenario *sc,
                struct demo_result *res)
 {
@@ -604,9 +637,8 @@ void demo_init(struct demo *d, const struct demo_opts *o, const struct demo_scen
 	d->sc = sc;
 	d->res = res;
 	d->lsock = d->sock[0] = d->sock[1] = -1;
-	d->ep[DEMO_CLIENT].addr = DEMO_CLIENT_ADDR;
-	d->ep[DEMO_SERVER] =
-	    (struct synack_endpoint){.addr = DEMO_SERVER_ADDR, .port = DEMO_SERVER_PORT};
+	d->ep[DEMO_CLIENT] = demo_endpoint(d, DEMO_CLIENT_ADDR, 0);
+	d->ep[DEMO_SERVER] = demo_endpoint(d, DEMO_SERVER_ADDR, DEMO_SERVER_PORT);
 	render_log_init(&d->log);
 }
 

@@ -23,6 +23,8 @@
 #define DEMO_CLIENT_ADDR 0x0a000001u /* 10.0.0.1 */
 #define DEMO_SERVER_ADDR 0x0a000002u /* 10.0.0.2 */
 #define DEMO_SERVER_PORT 80
+/* With --ipv6 (issue 14) the hosts are 2001:db8::1 and 2001:db8::2: the last
+ * byte of their IPv4 address after RFC 3849's documentation prefix. */
 #define DEMO_DEFAULT_DELAY_MS 10
 #define DEMO_RXBUF 16384
 
@@ -100,6 +102,10 @@ struct demo {
  */
 int demo_setup(struct demo *d);
 /* A zeroed run made ready for demo_setup: options, scenario, result. */
+/* The endpoint of a demo host's address (DEMO_CLIENT_ADDR, DEMO_SERVER_ADDR,
+ * or 0) and a port, in the run's family: IPv4, or with --ipv6 the host's
+ * IPv6 address. */
+struct synack_endpoint demo_endpoint(const struct demo *d, uint32_t addr, uint16_t port);
 void demo_init(struct demo *d, const struct demo_opts *o, const struct demo_scenario *sc,
                struct demo_result *res);
 /* Runs script once more on a fresh pair of stacks with d's options and

@@ -10,6 +10,7 @@
 #include "demo_engine.h"
 #include "synack/sim.h"
 #include "wire/wire.h"
+#include "wire/wire6.h"
 
 static const char REQUEST[] = "GET /index.html HTTP/1.0\r\n\r\n";
 static const char RESPONSE[] = "HTTP/1.0 200 OK\r\n\r\nhello from 10.0.0.2\n";
@@ -707,11 +708,17 @@ static void paws_renumber(struct demo *d, uint32_t seq)
 {
 	uint8_t *p = d->saved;
 	size_t ihl = (size_t)(p[0] & 15) * 4, total = ((size_t)p[2] << 8) | p[3];
+	struct addr src = addr_v4(wire_get32(p + 12)), dst = addr_v4(wire_get32(p + 16));
+	if ((p[0] >> 4) == 6) { /* --ipv6: the fixed header, no extensions */
+		ihl = WIRE_IP6_HDR_LEN;
+		total = ihl + wire_get16(p + 4);
+		src = wire_addr6_from_bytes(p + 8);
+		dst = wire_addr6_from_bytes(p + 24);
+	}
 	uint8_t *t = p + ihl;
 	wire_put32(t + 4, seq);
 	t[16] = t[17] = 0;
-	uint32_t sum = wire_csum_pseudo(wire_get32(p + 12), wire_get32(p + 16), WIRE_IPPROTO_TCP,
-	                                (uint32_t)(total - ihl));
+	uint32_t sum = wire_csum_pseudo_net(&src, &dst, WIRE_IPPROTO_TCP, (uint32_t)(total - ihl));
 	sum = wire_csum_add(sum, t, total - ihl);
 	wire_put16(t + 16, wire_csum_fold(sum));
 }

@@ -776,7 +776,7 @@ struct table_ctx {
 static void table_row(void *ctx, const struct synack_conn *c)
 {
 	struct table_ctx *t = ctx;
-	char local[24], peer[24];
+	char local[64], peer[64]; /* IPv6 endpoints: up to 48 bytes */
 	synack_endpoint_str(&c->local, local, sizeof(local));
 	if (c->remote.addr == 0 && c->remote.port == 0)
 		snprintf(peer, sizeof(peer), "*:*");

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+
 #include "demo.h"
 
 /* Ladder geometry: the time, then the client's column with its bar, the lane
@@ -60,19 +62,13 @@ void render_log_sort(struct render_log *log)
 		qsort(log->ev, log->n, sizeof(log->ev[0]), event_cmp);
 }
 
-static const char *ip_str(uint32_t a, char *buf, size_t len)
-{
-	snprintf(buf, len, "%u.%u.%u.%u", (unsigned)(a >> 24) & 255, (unsigned)(a >> 16) & 255,
-	         (unsigned)(a >> 8) & 255, (unsigned)a & 255);
-	return buf;
-}
-
 const char *render_conn_str(const struct synack_endpoint *local,
                             const struct synack_endpoint *remote, char *buf, size_t len)
 {
-	char a[16], b[16];
-	snprintf(buf, len, "%s:%u-%s:%u", ip_str(local->addr, a, sizeof(a)), (unsigned)local->port,
-	         ip_str(remote->addr, b, sizeof(b)), (unsigned)remote->port);
+	/* "a.b.c.d:port-a.b.c.d:port", or IPv6's bracketed form (issue 14). */
+	char a[64], b[64];
+	snprintf(buf, len, "%s-%s", synack_endpoint_str(local, a, sizeof(a)),
+	         synack_endpoint_str(remote, b, sizeof(b)));
 	return buf;
 }
 
@@ -135,7 +131,7 @@ void render_json_string(FILE *out, const char *s)
 
 void render_json_event(FILE *out, const struct render_event *e)
 {
-	char conn[64], fl[16];
+	char conn[128], fl[16];
 	const struct synack_trace *tr = &e->tr;
 
 	if (e->kind == RENDER_APP) {
@@ -217,18 +213,13 @@ struct iss_map {
 	size_t n;
 };
 
-static int ep_eq(const struct synack_endpoint *a, const struct synack_endpoint *b)
-{
-	return a->addr == b->addr && a->port == b->port;
-}
-
 static struct iss_entry *iss_lookup(struct iss_map *m, int host, const struct synack_trace *tr,
                                     int create)
 {
 	const struct synack_endpoint *c = host == DEMO_CLIENT ? &tr->local : &tr->remote;
 	const struct synack_endpoint *s = host == DEMO_CLIENT ? &tr->remote : &tr->local;
 	for (size_t i = 0; i < m->n; i++)
-		if (ep_eq(&m->e[i].c, c) && ep_eq(&m->e[i].s, s))
+		if (cli_endpoint_eq(&m->e[i].c, c) && cli_endpoint_eq(&m->e[i].s, s))
 			return &m->e[i];
 	if (!create || m->n == sizeof(m->e) / sizeof(m->e[0]))
 		return NULL;
@@ -520,7 +511,7 @@ void render_ladder(FILE *out, const struct render_log *log, const struct render_
 {
 	struct iss_map m;
 	struct line l;
-	char a[32];
+	char a[64]; /* an IPv6 endpoint takes up to 48 bytes */
 
 	memset(&m, 0, sizeof(m));
 	iss_learn(&m, log);

@@ -17,6 +17,7 @@
 #include "demo_scenarios.h"
 #include "render.h"
 #include "script.h"
+#include "wire/wire6.h"
 #include "synack/sim.h"
 #include "wire/wire.h"
 
@@ -62,6 +63,13 @@ static void configure(void *ctx, int h, struct synack_config *c)
 	struct synack_config mine = r->s->cfg[h];
 	mine.addr = c->addr;
 	memcpy(mine.secret, c->secret, sizeof(mine.secret));
+	/* demo --ipv6: the hosts' IPv6 addresses, and the MTU that keeps the
+	 * IPv4 runs' MSS (demo_setup), unless the file sets its own. */
+	memcpy(mine.addr6, c->addr6, sizeof(mine.addr6));
+	struct synack_config def;
+	synack_config_default(&def);
+	if (r->d->o->ipv6 && mine.mtu == def.mtu)
+		mine.mtu = c->mtu;
 	/* demo's --time-wait-ms and --fin-timeout-ms win over the file. */
 	const struct demo_opts *o = r->d->o;
 	if (o->time_wait_ms >= 0)
@@ -92,15 +100,32 @@ static int sel_matches(int sel, uint8_t fl, size_t len)
 	}
 }
 
+/* The TCP segment a datagram of either family carries: 1, or 0 for
+ * anything else (demo --ipv6 runs the scripts over IPv6, issue 14). */
+static int tcp_of(const uint8_t *pkt, size_t len, struct wire_tcp *tcp)
+{
+	struct wire_net n;
+	if (len && (pkt[0] >> 4) == 6) {
+		struct wire_ip6 ip6;
+		if (wire_ip6_parse(pkt, len, &ip6) != SYNACK_DROP_NONE || ip6.proto != 6)
+			return 0;
+		n = wire_ip6_net(&ip6);
+	} else {
+		struct wire_ip4 ip;
+		if (wire_ip4_parse(pkt, len, &ip) != SYNACK_DROP_NONE || ip.proto != 6)
+			return 0;
+		n = wire_ip4_net(&ip);
+	}
+	return wire_tcp_parse_net(&n, tcp) == SYNACK_DROP_NONE;
+}
+
 static int filter(void *ctx, int h, const uint8_t *pkt, size_t len, uint32_t *extra)
 {
 	struct run *r = ctx;
 	if (r->link_down)
 		return SYNACK_SIM_DROP;
-	struct wire_ip4 ip;
 	struct wire_tcp tcp;
-	if (wire_ip4_parse(pkt, len, &ip) != SYNACK_DROP_NONE || ip.proto != 6 ||
-	    wire_tcp_parse(&ip, &tcp) != SYNACK_DROP_NONE)
+	if (!tcp_of(pkt, len, &tcp))
 		return SYNACK_SIM_PASS;
 	for (size_t i = 0; i < r->nrules; i++) {
 		struct rule *u = &r->rules[i];
@@ -141,7 +166,8 @@ static int filter(void *ctx, int h, const uint8_t *pkt, size_t len, uint32_t *ex
 
 static int ep_eq(const struct synack_endpoint *a, const struct synack_endpoint *b)
 {
-	return a->addr == b->addr && a->port == b->port;
+	return a->family == b->family && a->addr == b->addr && a->port == b->port &&
+	       (a->family != SYNACK_AF_INET6 || memcmp(a->addr6, b->addr6, sizeof(a->addr6)) == 0);
 }
 
 /* The state of host h's current connection at time t: its last
@@ -307,7 +333,7 @@ static void do_connect(struct run *r, const struct script_stmt *st)
 	if (!r->first_connect) {
 		r->first_connect = 1;
 		synack_getsockname(d->st[h], s, &d->ep[h]);
-		d->ep[!h] = (struct synack_endpoint){.addr = addr, .port = st->port};
+		d->ep[!h] = demo_endpoint(d, addr, st->port);
 	}
 	if (st->nowait)
 		return;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+
 #include "demo.h"
 
 /* Page geometry, in SVG user units (pixels at 100 %). */
@@ -363,7 +365,7 @@ static int layout_ladder(struct layout *L, const struct render_log *log)
 		if (e->kind != RENDER_TRACE || e->tr.kind != SYNACK_TRACE_STATE || e->host < 0 ||
 		    e->host > 1)
 			continue;
-		if (e->tr.remote.addr != 0) {
+		if (!cli_endpoint_addr_is_any(&e->tr.remote)) {
 			L->drives[i] = 1;
 			conn[e->host] = e->tr.to != SYNACK_CLOSED;
 		} else {

@@ -103,8 +103,10 @@ struct synack_sim *synack_sim_new(uint64_t seed);
 /* Frees the simulator (not the stacks it was given). */
 void synack_sim_free(struct synack_sim *sim);
 
-/* Attaches a stack as a host; its address must be unique.  Returns the host
- * index (0, 1, ...), -EEXIST (another host has the address), -EINVAL (sim or
+/* Attaches a stack as a host; its address must be unique, and its IPv6
+ * address if it has one (synack_stack_addr6: IPv6 datagrams go to the host
+ * of their destination).  Returns the host index (0, 1, ...), -EEXIST
+ * (another host has the address), -EINVAL (sim or
  * st is NULL) or -ENOMEM.  The stack stays the caller's to free, after the
  * simulator. */
 int synack_sim_add_host(struct synack_sim *sim, struct synack_stack *st, const char *name);

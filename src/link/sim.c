@@ -106,6 +106,13 @@ struct sim_pkt {
 	uint8_t *data;
 };
 
+/* IPv6 (issue 14): a host's IPv6 address, kept apart from struct sim_host
+ * so the IPv4 path's hosts stay as they were. */
+struct sim_route6 {
+	uint8_t addr6[16];
+	int host;
+};
+
 /* Host index by address, for routing by binary search. */
 struct sim_route {
 	uint32_t addr;
@@ -120,6 +127,8 @@ struct synack_sim {
 	struct sim_host *hosts;
 	size_t nhosts, caphosts;
 	struct sim_route *routes; /* sorted by addr, nhosts entries */
+	struct sim_route6 *routes6; /* hosts with an IPv6 address, in the order added */
+	size_t nroutes6;
 
 	struct heap heap; /* of struct sim_pkt, a min-heap by (at, seq) */
 	/* Datagrams queued in order of delivery time (each no earlier than the
@@ -438,6 +447,16 @@ static int route_search(const struct synack_sim *sim, uint32_t addr)
 	return -1;
 }
 
+/* The host owning an IPv6 address (16 bytes), or -1: a scan, since a
+ * simulation has a handful of hosts and IPv6 is new to it (issue 14). */
+static int route_search6(const struct synack_sim *sim, const uint8_t *addr6)
+{
+	for (size_t i = 0; i < sim->nroutes6; i++)
+		if (memcmp(sim->routes6[i].addr6, addr6, 16) == 0)
+			return sim->routes6[i].host;
+	return -1;
+}
+
 static int route_find(struct synack_sim *sim, uint32_t addr)
 {
 	if (sim->last_host >= 0 && sim->last_addr == addr)
@@ -495,6 +514,7 @@ void synack_sim_free(struct synack_sim *sim)
 	}
 	free(sim->hosts);
 	free(sim->routes);
+	free(sim->routes6);
 	free(sim->buf);
 	free(sim);
 }
@@ -504,7 +524,9 @@ int synack_sim_add_host(struct synack_sim *sim, struct synack_stack *st, const c
 	if (!sim || !st || sim->nhosts >= (size_t)(INT32_MAX - 1))
 		return -EINVAL;
 	uint32_t addr = synack_stack_addr(st);
-	if (route_search(sim, addr) >= 0)
+	uint8_t addr6[16];
+	int has6 = synack_stack_addr6(st, addr6);
+	if (route_search(sim, addr) >= 0 || (has6 && route_search6(sim, addr6) >= 0))
 		return -EEXIST;
 	int index = (int)sim->nhosts;
 
@@ -555,6 +577,17 @@ int synack_sim_add_host(struct synack_sim *sim, struct synack_stack *st, const c
 		memset(dirty + oldwords, 0, (words - oldwords) * sizeof(*dirty));
 		sim->dirty = dirty;
 		sim->caphosts = cap;
+	}
+	if (has6) {
+		struct sim_route6 *r6 =
+		    realloc(sim->routes6, (sim->nroutes6 + 1) * sizeof(*sim->routes6));
+		if (!r6) {
+			free(copy);
+			return -ENOMEM;
+		}
+		sim->routes6 = r6;
+		memcpy(r6[sim->nroutes6].addr6, addr6, 16);
+		r6[sim->nroutes6++].host = index;
 	}
 	sim->hosts[index] = (struct sim_host){
 	    .st = st, .name = copy, .addr = addr, .due = SYNACK_NEVER, .hpos = SIM_NO_POS};
@@ -653,10 +686,14 @@ static void enqueue_copy(struct synack_sim *sim, struct sim_link *l, int from, i
 /* pkt is the simulator's scratch buffer; it may be modified. */
 static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len)
 {
-	/* A datagram too short for an IPv4 header has no destination. */
-	int to = len >= 20 ? route_find(sim, ((uint32_t)pkt[16] << 24) | ((uint32_t)pkt[17] << 16) |
-	                                         ((uint32_t)pkt[18] << 8) | pkt[19])
-	                   : -1;
+	/* A datagram too short for an IPv4 header has no destination; an
+	 * IPv6 one (version 6) goes to the host of its destination address. */
+	int to;
+	if (len >= 20 && pkt[0] >> 4 != 6)
+		to = route_find(sim, ((uint32_t)pkt[16] << 24) | ((uint32_t)pkt[17] << 16) |
+		                         ((uint32_t)pkt[18] << 8) | pkt[19]);
+	else
+		to = len >= 40 && pkt[0] >> 4 == 6 ? route_search6(sim, pkt + 24) : -1;
 	struct sim_link *l = link_get(sim, from, to >= 0 ? to : from);
 	if (!l) {
 		/* Out of memory for the direction's bookkeeping: lost, uncounted. */

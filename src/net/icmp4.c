@@ -48,29 +48,6 @@ static int is_unicast(uint32_t a)
 	return net != 0 && net != 127 && (a >> 28) < 0xe;
 }
 
-/*
- * The token bucket of the ICMP errors we send.  Credit is kept in
- * microseconds of virtual time: one token is icmp_ratelimit_ms, the bucket
- * holds icmp_ratelimit_burst tokens.  Linux limits per destination
- * (icmp_ratelimit, a burst of 6) and globally (icmp_msgs_per_sec,
- * icmp_msgs_burst); one bucket for all destinations keeps no per-peer
- * state an attacker could make us allocate.
- */
-static int icmp_ratelimit_allows(struct net_layer *st)
-{
-	uint64_t token = (uint64_t)ENV(st)->cfg.icmp_ratelimit_ms * 1000u;
-	uint64_t full = token * ENV(st)->cfg.icmp_ratelimit_burst;
-	uint64_t gap = ENV(st)->now - st->icmp_credit_at;
-	if (token == 0)
-		return 1;
-	st->icmp_credit_at = ENV(st)->now;
-	st->icmp_credit_us = gap >= full - st->icmp_credit_us ? full : st->icmp_credit_us + gap;
-	if (st->icmp_credit_us < token)
-		return 0;
-	st->icmp_credit_us -= token;
-	return 1;
-}
-
 int icmp_send_error(struct net_layer *st, const uint8_t *pkt, size_t len, uint8_t type,
                     uint8_t code, uint32_t rest)
 {
@@ -106,7 +83,7 @@ int icmp_send_error(struct net_layer *st, const uint8_t *pkt, size_t len, uint8_
 	 * never to ourselves: the error would come back to us). */
 	if (!is_unicast(src) || route_is_ours(st, &s, 1))
 		return 0;
-	if (!icmp_ratelimit_allows(st)) {
+	if (!net_icmp_ratelimit_allows(st)) {
 		STAT_INC(st, IcmpOutRateLimitGlobal);
 		return 0;
 	}

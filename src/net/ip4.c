@@ -6,6 +6,7 @@
 #include "net/ip4.h"
 
 #include "net/icmp4.h"
+#include "net/ip6.h"
 #include "net/net.h"
 #include "net/reasm4.h"
 #include "wire/wire.h"
@@ -62,25 +63,6 @@ static int unknown_proto(struct net_layer *st, const struct wire_ip4 *ip, const 
 	return ip4_drop(st, SYNACK_DROP_IP_NOT_TCP, ip);
 }
 
-/* RFC 3168 5: the ECN field of every datagram with a valid header,
- * counted by codepoint as Linux's IpExt counters are.  The four counters
- * lie in codepoint order, so the field indexes them (one add per
- * datagram, no branch). */
-_Static_assert(offsetof(struct synack_stats, IpExtInECT1Pkts) ==
-                       offsetof(struct synack_stats, IpExtInNoECTPkts) + 1 * sizeof(uint64_t) &&
-                   offsetof(struct synack_stats, IpExtInECT0Pkts) ==
-                       offsetof(struct synack_stats, IpExtInNoECTPkts) + 2 * sizeof(uint64_t) &&
-                   offsetof(struct synack_stats, IpExtInCEPkts) ==
-                       offsetof(struct synack_stats, IpExtInNoECTPkts) + 3 * sizeof(uint64_t),
-               "the IpExt ECN counters are in codepoint order");
-static void count_ecn(struct net_layer *st, uint8_t tos)
-{
-	unsigned char *base = (unsigned char *)&ENV(st)->stats;
-	size_t off = offsetof(struct synack_stats, IpExtInNoECTPkts) +
-	             (size_t)(tos & WIRE_ECN_MASK) * sizeof(uint64_t);
-	(*(uint64_t *)(base + off))++;
-}
-
 /* Whether a is one of our addresses (route.h); loopback: 127.0.0.0/8 too.
  * A stack with one address asks one comparison. */
 static int is_ours(const struct net_layer *st, uint32_t a, int loopback)
@@ -99,13 +81,18 @@ int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
 	int reason;
 
 	up->kind = NET_UP_NONE;
-	STAT_INC(st, IpInReceives);
 	reason = wire_ip4_parse(pkt, len, &ip);
 	if (reason != SYNACK_DROP_NONE && reason != SYNACK_DROP_IP_FRAGMENT) {
+		/* Not IPv4, or too short for it: IPv6 when its version says so
+		 * (net_input's dispatch, off the IPv4 path). */
+		if (len && (pkt[0] >> 4) == 6)
+			return ip6_input(st, pkt, len, up);
+		STAT_INC(st, IpInReceives);
 		STAT_INC(st, IpInHdrErrors);
 		return ip4_drop(st, reason, NULL);
 	}
-	count_ecn(st, ip.tos);
+	STAT_INC(st, IpInReceives);
+	net_count_ecn(st, ip.tos);
 	/* Any of our addresses; 127.0.0.0/8 only through the loopback queue
 	 * (Linux drops it from a device as a martian). */
 	if (!is_ours(st, ip.dst, st->in_lo)) {

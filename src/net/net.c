@@ -86,3 +86,27 @@ void net_loopback_push(struct net_layer *n, struct pkt *p)
 	n->lo_tail = p;
 	n->lo_len++;
 }
+
+/*
+ * The token bucket of the ICMP errors we send.  Credit is kept in
+ * microseconds of virtual time: one token is icmp_ratelimit_ms, the bucket
+ * holds icmp_ratelimit_burst tokens.  Linux limits per destination
+ * (icmp_ratelimit, a burst of 6) and globally (icmp_msgs_per_sec,
+ * icmp_msgs_burst); one bucket for all destinations keeps no per-peer
+ * state an attacker could make us allocate.  ICMPv4 and ICMPv6 errors
+ * share the bucket, as they share the settings.
+ */
+int net_icmp_ratelimit_allows(struct net_layer *st)
+{
+	uint64_t token = (uint64_t)ENV(st)->cfg.icmp_ratelimit_ms * 1000u;
+	uint64_t full = token * ENV(st)->cfg.icmp_ratelimit_burst;
+	uint64_t gap = ENV(st)->now - st->icmp_credit_at;
+	if (token == 0)
+		return 1;
+	st->icmp_credit_at = ENV(st)->now;
+	st->icmp_credit_us = gap >= full - st->icmp_credit_us ? full : st->icmp_credit_us + gap;
+	if (st->icmp_credit_us < token)
+		return 0;
+	st->icmp_credit_us -= token;
+	return 1;
+}

@@ -4,8 +4,7 @@
  * what comes up (a transport segment to deliver, or an ICMP error about a
  * segment we sent, already translated out of its family's codes).  TCP
  * uses only this header of src/net, so it never names a family; IPv4
- * lives behind it in ip4.c and icmp4.c, and IPv6 will add its own files
- * behind the same functions.
+ * lives behind it in ip4.c and icmp4.c, IPv6 in ip6.c and icmp6.c.
  */
 #ifndef SYNACK_NET_H
 #define SYNACK_NET_H
@@ -23,6 +22,7 @@
 #include "net/reasm4.h"
 #include "net/route.h"
 #include "wire/wire.h"
+#include "wire/wire6.h"
 
 /* One queued outgoing datagram. */
 struct pkt {
@@ -62,6 +62,9 @@ struct net_layer {
 	struct pkt *lo_head, *lo_tail;
 	uint32_t lo_len;
 	uint8_t in_lo;
+	/* IPv6 (issue 14): the key of the flow labels we send (RFC 6437 3,
+	 * derived from the stack's secret), as siphash13_words takes it. */
+	uint64_t key_flow[2];
 };
 _Static_assert(offsetof(struct net_layer, env) == 0, "a layer begins with the one below (env.h)");
 
@@ -160,6 +163,66 @@ static inline ssize_t net_outbox_pop(struct net_layer *n, void *buf, size_t cap,
 }
 
 #include "net/ip4.h"
+#include "net/ip6.h"
+
+/* Whether the stack has an IPv6 address (cfg.addr6 not all zero). */
+static inline int net_has_addr6(const struct net_layer *n)
+{
+	const uint8_t *a = ENV(n)->cfg.addr6;
+	uint64_t hi, lo;
+	memcpy(&hi, a, 8);
+	memcpy(&lo, a + 8, 8);
+	return (hi | lo) != 0;
+}
+/* The stack's IPv6 address (:: when it has none). */
+static inline struct addr net_addr6(const struct net_layer *n)
+{
+	return wire_addr6_from_bytes(ENV(n)->cfg.addr6);
+}
+/*
+ * Whether a is one of our IPv6 addresses: the one question the IPv6 path
+ * asks of the stack's addresses (the address list of issue 17 will answer
+ * it for several).  :: is never ours.
+ */
+static inline int net_is_local6(const struct net_layer *n, const struct addr *a)
+{
+	struct addr ours = net_addr6(n);
+	return !addr_is_zero(a) && addr_eq(a, &ours);
+}
+/* RFC 4291 2.4: an IPv6 address that names one interface and may be a
+ * source: not :: or ::1, not multicast (ff00::/8), and not IPv4-mapped
+ * (::ffff:0:0/96, which synack holds IPv4 addresses as: an IPv6 datagram
+ * claiming one would pass for IPv4 above this layer). */
+static inline int net_addr6_is_unicast(const struct addr *a)
+{
+	struct addr loopback = {{0, 0, 0, 1}};
+	return !addr_is_zero(a) && !addr_eq(a, &loopback) && (a->w[0] >> 24) != 0xff &&
+	       !addr_is_v4(a);
+}
+
+/* RFC 3168 5: the ECN field of every datagram with a valid header,
+ * counted by codepoint as Linux's IpExt counters are (IPv6's Traffic
+ * Class too: the same counters for both families).  The four counters
+ * lie in codepoint order, so the field indexes them (one add per
+ * datagram, no branch). */
+_Static_assert(offsetof(struct synack_stats, IpExtInECT1Pkts) ==
+                       offsetof(struct synack_stats, IpExtInNoECTPkts) + 1 * sizeof(uint64_t) &&
+                   offsetof(struct synack_stats, IpExtInECT0Pkts) ==
+                       offsetof(struct synack_stats, IpExtInNoECTPkts) + 2 * sizeof(uint64_t) &&
+                   offsetof(struct synack_stats, IpExtInCEPkts) ==
+                       offsetof(struct synack_stats, IpExtInNoECTPkts) + 3 * sizeof(uint64_t),
+               "the IpExt ECN counters are in codepoint order");
+static inline void net_count_ecn(struct net_layer *st, uint8_t tos)
+{
+	unsigned char *base = (unsigned char *)&ENV(st)->stats;
+	size_t off = offsetof(struct synack_stats, IpExtInNoECTPkts) +
+	             (size_t)(tos & WIRE_ECN_MASK) * sizeof(uint64_t);
+	(*(uint64_t *)(base + off))++;
+}
+
+/* The shared ICMP error rate limit (ICMPv4 and ICMPv6 alike): whether one
+ * more error may be sent now, taking its token. */
+int net_icmp_ratelimit_allows(struct net_layer *st);
 
 /* The network header of a datagram from src to dst: IPv4's 20 bytes (we
  * send no options) or IPv6's fixed 40 (RFC 8200 3; we send no extension
@@ -181,7 +244,10 @@ static inline size_t ip_hdr_len(const struct addr *dst)
 static inline void ip_output(struct net_layer *st, const struct addr *src, const struct addr *dst,
                              uint8_t proto, struct pkt *p, size_t len, uint8_t ecn)
 {
-	/* IPv6 destinations will take their own path here. */
+	if (!addr_is_v4(dst)) {
+		ip6_output(st, src, dst, proto, p, len, ecn);
+		return;
+	}
 	ip4_output(st, addr_to_v4(src), addr_to_v4(dst), proto, p, len, ecn);
 }
 
@@ -228,7 +294,10 @@ struct net_up {
  */
 static inline int net_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_up *up)
 {
-	/* IPv6 (version 6) will be told apart here. */
+	/* IPv4 first: its parser refuses any other version, and only then
+	 * does ip4_input ask whether the datagram is IPv6 (the version in its
+	 * first four bits, RFC 8200 3), so telling them apart costs IPv4
+	 * nothing. */
 	return ip4_input(st, pkt, len, up);
 }
 int net_error_dropped(struct net_layer *st, const struct net_up *up, int reason);

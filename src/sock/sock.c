@@ -14,17 +14,18 @@
 #include "sock/sock.h"
 #include "tcp/tcp.h"
 
-/* The stack's own address (IPv4 only, until the IPv6 issue). */
-static struct addr local_addr(const struct sock_layer *st)
+/* The stack's own address of a socket's family: the IPv4 one, or the
+ * IPv6 one when v6 (issue 14). */
+static struct addr local_addr(const struct sock_layer *st, int v6)
 {
-	return addr_v4(ENV(st)->cfg.addr);
+	return v6 ? net_addr6(&st->tcp.net) : addr_v4(ENV(st)->cfg.addr);
 }
 
 /* The MSS a link of the stack's MTU carries: the MTU less the network and
  * TCP headers (RFC 9293 3.7.1). */
 static uint32_t default_mss(const struct sock_layer *st)
 {
-	struct addr ours = local_addr(st);
+	struct addr ours = local_addr(st, 0);
 	return ENV(st)->cfg.mtu - (uint32_t)ip_hdr_len(&ours) - WIRE_TCP_HDR_LEN;
 }
 
@@ -43,10 +44,16 @@ static void port_unref(struct sock_layer *st, const struct sock *so);
 /* clang-format on */
 
 /* What the socket hands the connection or listener it opens. */
-static struct tcp_user_cfg user_cfg(const struct sock *so)
+static struct tcp_user_cfg user_cfg(const struct sock_layer *st, const struct sock *so)
 {
-	return (struct tcp_user_cfg){(uint32_t)so->maxseg, (uint32_t)so->rcvbuf,
-	                             (uint32_t)so->sndbuf, so->opts, so->buf_locks};
+	struct tcp_user_cfg c = {(uint32_t)so->maxseg, (uint32_t)so->rcvbuf, (uint32_t)so->sndbuf,
+	                         so->opts, so->buf_locks};
+	/* The MSS a link of our MTU carries over IPv6's 40-byte header (RFC
+	 * 8200 8.3), 20 less than the IPv4 default the socket began with. */
+	uint32_t v6_mss = ENV(st)->cfg.mtu - WIRE_IP6_HDR_LEN - WIRE_TCP_HDR_LEN;
+	if (so->v6 && c.mss > v6_mss)
+		c.mss = v6_mss;
+	return c;
 }
 
 int synack_socket(struct synack_stack *stack)
@@ -281,7 +288,7 @@ static uint32_t sock_port_offset(struct sock_layer *st, const struct addr *raddr
 		return m->offset;
 	/* F(local address, remote address, remote port): the addresses in
 	 * their wire form, so an IPv4 peer hashes 10 bytes. */
-	struct addr laddr = addr_v4(ENV(st)->cfg.addr);
+	struct addr laddr = local_addr(st, !addr_is_v4(raddr));
 	uint8_t b[2 * 16 + 2];
 	size_t n = addr_put(b, &laddr);
 	n += addr_put(b + n, raddr);
@@ -300,9 +307,24 @@ static struct synack_endpoint endpoint(const struct addr *addr, uint16_t port)
 	return e;
 }
 
-/* The address of an endpoint the application gave: 0, or -EAFNOSUPPORT for
- * a family the stack does not speak (IPv6, for now), -EINVAL for one that
- * does not exist. */
+/* An endpoint of a socket as the socket shows it: an IPv4 connection that a
+ * dual-stack IPv6 listener accepted shows its addresses IPv4-mapped (RFC
+ * 4291 2.5.5.2), as Linux's AF_INET6 sockets do. */
+static struct synack_endpoint sock_endpoint(const struct sock *so, const struct addr *addr,
+                                            uint16_t port)
+{
+	struct synack_endpoint e = endpoint(addr, port);
+	if (so->v4mapped && e.family == SYNACK_AF_INET) {
+		e.family = SYNACK_AF_INET6;
+		e.addr = 0;
+		wire_addr6_to_bytes(addr, e.addr6);
+	}
+	return e;
+}
+
+/* The address of an endpoint the application gave: 0, or -EINVAL for a
+ * family that does not exist.  An IPv4-mapped IPv6 address is the IPv4
+ * address it maps (RFC 4291 2.5.5.2), as on a Linux dual-stack socket. */
 static int endpoint_addr(const struct synack_endpoint *e, struct addr *out)
 {
 	switch (e->family) {
@@ -310,7 +332,8 @@ static int endpoint_addr(const struct synack_endpoint *e, struct addr *out)
 		*out = addr_v4(e->addr);
 		return 0;
 	case SYNACK_AF_INET6:
-		return -EAFNOSUPPORT;
+		*out = wire_addr6_from_bytes(e->addr6);
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -318,16 +341,22 @@ static int endpoint_addr(const struct synack_endpoint *e, struct addr *out)
 
 static int is_local_addr(const struct sock_layer *st, const struct addr *a)
 {
-	/* Any of the stack's addresses, and 127.0.0.0/8 as Linux's lo. */
-	return addr_is_any(a) || route_is_ours(&st->tcp.net, a, 1);
+	if (addr_is_any(a))
+		return 1;
+	if (!addr_is_v4(a)) {
+		struct addr ours = local_addr(st, 1); /* IPv6: one address (issue 14) */
+		return addr_eq(a, &ours);
+	}
+	/* Any of the stack's IPv4 addresses, and 127.0.0.0/8 as Linux's lo. */
+	return route_is_ours(&st->tcp.net, a, 1);
 }
 
 /* The address a socket's connection or listener is keyed by: the one it
- * was bound to or chose, else the unspecified one (a listener then takes
- * segments to every address of ours). */
+ * was bound to or chose, else the unspecified one of its family (a
+ * listener then takes segments to every address of ours). */
 static struct addr sock_laddr(const struct sock_layer *st, const struct sock *so)
 {
-	struct addr ours = local_addr(st);
+	struct addr ours = local_addr(st, so->v6);
 	return addr_is_any(&so->laddr) ? addr_any_like(&ours) : so->laddr;
 }
 
@@ -442,6 +471,8 @@ int synack_bind(struct synack_stack *stack, int s, const struct synack_endpoint 
 		return -EINVAL;
 	if (!is_local_addr(st, &laddr))
 		return -EADDRNOTAVAIL;
+	so->v6 = !addr_is_v4(&laddr);
+	so->bound_any = addr_is_any(&laddr) != 0;
 	if (local->port != 0 && port_taken(st, so, local->port))
 		return -EADDRINUSE;
 	so->lport = local->port;
@@ -466,7 +497,7 @@ static int pick_port(struct sock_layer *st, struct sock *so, const struct addr *
 {
 	uint32_t lo = ENV(st)->cfg.ephemeral_port_min, hi = ENV(st)->cfg.ephemeral_port_max;
 	uint32_t num = hi - lo + 1;
-	struct addr ours = local_addr(st), any = addr_any_like(&ours);
+	struct addr ours = local_addr(st, so->v6), any = addr_any_like(&ours);
 	uint32_t offset = sock_port_offset(st, raddr ? raddr : &any, rport);
 	for (uint32_t i = 0; i < num; i++) {
 		uint16_t port = (uint16_t)(lo + (offset + st->ephemeral_next + i) % num);
@@ -515,11 +546,21 @@ int synack_listen(struct synack_stack *stack, int s, int backlog)
 		return -EINVAL;
 	if (!so->bound && (err = pick_port(st, so, NULL, 0)) != 0)
 		return err;
-	struct addr ours = local_addr(st);
+	struct addr ours = local_addr(st, so->v6);
 	struct tuple t = {sock_laddr(st, so), addr_any_like(&ours), so->lport, 0};
+	/* A socket bound to :: without IPV6_V6ONLY listens on the unspecified
+	 * address itself: IPv6 segments find it there after their own
+	 * address, IPv4 segments after theirs (tcp_find_listener).  With
+	 * IPV6_V6ONLY it listens on the stack's one IPv6 address. */
+	if (so->v6 && so->bound_any && !so->v6only)
+		t.laddr = t.raddr;
+	else if (so->v6 && !net_has_addr6(&st->tcp.net))
+		return -EADDRNOTAVAIL; /* no IPv6 address to listen on */
+	else if (so->v6 && addr_is_any(&t.laddr))
+		t.laddr = ours;
 	if (tcp_listener_exists(&st->tcp, &t))
 		return -EADDRINUSE;
-	struct tcp_user_cfg cfg = user_cfg(so);
+	struct tcp_user_cfg cfg = user_cfg(st, so);
 	err = tcp_open_passive(&st->tcp, s, &t, listen_backlog(st, backlog), &cfg, &l);
 	if (err)
 		return err;
@@ -565,6 +606,8 @@ int synack_accept(struct synack_stack *stack, int s, struct synack_endpoint *pee
 	/* The port's slot exists (the listener holds it), so this cannot fail. */
 	(void)port_ref(st, ns);
 	ns->bound = 1;
+	ns->v6 = !addr_is_v4(&t->laddr);
+	ns->v4mapped = so->v6 && !ns->v6;
 	ns->raddr = t->raddr;
 	ns->rport = t->rport;
 	ns->rcvbuf = (int)cfg.rcvbuf;
@@ -573,7 +616,7 @@ int synack_accept(struct synack_stack *stack, int s, struct synack_endpoint *pee
 	ns->opts = cfg.opts;
 	ns->maxseg = (uint16_t)cfg.mss;
 	if (peer)
-		*peer = endpoint(&ns->raddr, ns->rport);
+		*peer = sock_endpoint(ns, &ns->raddr, ns->rport);
 	/* Last, since it may end c: one reset while it waited leaves the
 	 * socket its data and -ECONNRESET, as Linux's accept() does. */
 	tcp_accept(c, fd);
@@ -594,7 +637,7 @@ int synack_connect(struct synack_stack *stack, int s, const struct synack_endpoi
 	struct addr raddr;
 	if ((err = endpoint_addr(peer, &raddr)) != 0)
 		return err;
-	if (peer->port == 0 || peer->addr == 0)
+	if (peer->port == 0 || addr_is_any(&raddr))
 		return -EINVAL;
 	if (so->listening)
 		return -EINVAL;
@@ -611,12 +654,27 @@ int synack_connect(struct synack_stack *stack, int s, const struct synack_endpoi
 	 * checked, and so one with no route at all; so do we.  A connected
 	 * prefix's directed broadcast is one too (route.h).  The source is
 	 * the one bound, else the route's (RFC 1122 3.3.4.3). */
-	struct addr hop, src, bound = so->laddr;
-	int route = route_lookup(&st->tcp.net, &raddr, &hop, &src, NULL);
-	if (route != ROUTE_VIA && route != ROUTE_LOCAL)
+	int v6 = !addr_is_v4(&raddr);
+	/* IPv6 (issue 14): no multicast peer either (RFC 4291 2.7), and none
+	 * at all without an address of our own to send from (Linux finds no
+	 * route).  A socket named in one family stays in it.  IPv6 has no
+	 * routing table yet: its one address is the source. */
+	if (v6 && (!net_addr6_is_unicast(&raddr) || !net_has_addr6(&st->tcp.net)))
 		return -ENETUNREACH;
+	if (so->named && so->v6 != v6)
+		return -EAFNOSUPPORT;
+	struct addr hop, src, bound = so->laddr;
+	unsigned was_v6 = so->v6;
+	if (v6) {
+		src = local_addr(st, 1);
+	} else {
+		int route = route_lookup(&st->tcp.net, &raddr, &hop, &src, NULL);
+		if (route != ROUTE_VIA && route != ROUTE_LOCAL)
+			return -ENETUNREACH;
+	}
 	if (!addr_is_any(&so->laddr))
 		src = so->laddr;
+	so->v6 = (unsigned)v6;
 	so->laddr = src; /* pick_port's 4-tuple */
 	struct tuple t = {src, raddr, so->lport, peer->port};
 	if (!so->bound && (err = pick_port(st, so, &raddr, peer->port)) != 0)
@@ -625,7 +683,7 @@ int synack_connect(struct synack_stack *stack, int s, const struct synack_endpoi
 	err = -EADDRINUSE;
 	if (tcp_conn_exists(&st->tcp, &t))
 		goto fail;
-	struct tcp_user_cfg cfg = user_cfg(so);
+	struct tcp_user_cfg cfg = user_cfg(st, so);
 	err = tcp_open_active(&st->tcp, s, &t, &cfg, &tcb);
 	if (err)
 		goto fail;
@@ -638,6 +696,7 @@ int synack_connect(struct synack_stack *stack, int s, const struct synack_endpoi
 	return -EINPROGRESS;
 fail:
 	so->laddr = bound;
+	so->v6 = was_v6;
 	return err;
 }
 
@@ -917,12 +976,12 @@ int synack_getsockname(struct synack_stack *stack, int s, struct synack_endpoint
 	SOCK_LOOKUP(so, st, s);
 	if (!local)
 		return -EINVAL;
-	struct addr ours = local_addr(st), any = addr_any_like(&ours);
+	struct addr ours = local_addr(st, so->v6), any = addr_any_like(&ours);
 	/* A socket named without an address of its own shows the stack's
-	 * first, as it always has. */
+	 * first of its family, as it always has. */
 	if (so->named && !addr_is_any(&so->laddr))
 		ours = so->laddr;
-	*local = endpoint(so->named ? &ours : &any, so->lport);
+	*local = sock_endpoint(so, so->named ? &ours : &any, so->lport);
 	return 0;
 }
 
@@ -934,7 +993,7 @@ int synack_getpeername(struct synack_stack *stack, int s, struct synack_endpoint
 		return -EINVAL;
 	if (!so->connecting || so->listening)
 		return -ENOTCONN;
-	*peer = endpoint(&so->raddr, so->rport);
+	*peer = sock_endpoint(so, &so->raddr, so->rport);
 	return 0;
 }
 
@@ -1084,6 +1143,14 @@ int synack_setsockopt(struct synack_stack *stack, int s, int opt, int value)
 		return -ENOPROTOOPT;
 	case SYNACK_TCP_CONGESTION:
 		return -EINVAL; /* a name: synack_setsockopt_str */
+	case SYNACK_IPV6_V6ONLY:
+		/* Decided by listen() (or connect()): too late after. */
+		if (value != 0 && value != 1)
+			return -EINVAL;
+		if (so->tcb || so->listening || so->connecting)
+			return -EINVAL;
+		so->v6only = (unsigned)value;
+		return 0;
 	default:
 		return set_call_opt(st, so, opt, value);
 	}
@@ -1157,6 +1224,9 @@ int synack_getsockopt(struct synack_stack *stack, int s, int opt, int *value)
 		return 0;
 	case SYNACK_TCP_INQ:
 		*value = so->inq;
+		return 0;
+	case SYNACK_IPV6_V6ONLY:
+		*value = so->v6only;
 		return 0;
 	default:
 		return -ENOPROTOOPT;
@@ -1269,7 +1339,7 @@ int synack_tcp_info(struct synack_stack *stack, int s, struct synack_tcp_info *i
 		return 0;
 	}
 	/* The connection may live on as a TIME_WAIT record. */
-	struct addr ours = local_addr(st);
+	struct addr ours = local_addr(st, so->v6);
 	if (!addr_is_any(&so->laddr))
 		ours = so->laddr;
 	struct tuple k = {so->named ? ours : addr_any_like(&ours), so->raddr, so->lport, so->rport};

@@ -91,6 +91,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->max_routes = 64;
 	/* Socket calls (issue 17 item 11): Linux's TCP_MAX_QUICKACKS. */
 	cfg->max_quickacks = 16;
+	/* addr6: all zero, no IPv6 address (issue 14). */
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -237,6 +238,14 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(cfg->max_quickacks <= 255,
 	              "max_quickacks: %u is above 255 (0 turns quick-ACK mode off)",
 	              cfg->max_quickacks);
+	/* IPv6 (issue 14): none, or one unicast address on a link that
+	 * carries IPv6's minimum MTU (RFC 8200 5). */
+	struct addr a6 = wire_addr6_from_bytes(cfg->addr6);
+	CHECK_SETTING(addr_is_zero(&a6) || net_addr6_is_unicast(&a6),
+	              "addr6: must be a unicast IPv6 address (not ::1, multicast or IPv4-mapped)");
+	CHECK_SETTING(addr_is_zero(&a6) || cfg->mtu >= WIRE_IP6_MIN_MTU,
+	              "mtu: %u is below 1280, the IPv6 minimum (RFC 8200 5), with addr6 set",
+	              cfg->mtu);
 	return 0;
 }
 
@@ -265,6 +274,9 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 	siphash_derive_key(cfg->secret, 'p', sl->key_port);
 	siphash_derive_key(cfg->secret, 'h', tl->key_hash);
 	siphash_derive_key(cfg->secret, 'c', tl->key_cookie);
+	uint8_t key_flow[16]; /* IPv6 flow labels (RFC 6437), issue 14 */
+	siphash_derive_key(cfg->secret, 'f', key_flow);
+	siphash_key_words(key_flow, tl->net.key_flow);
 	if (net_layer_init(&tl->net) != 0) {
 		net_layer_fini(&tl->net);
 		goto nomem_free;
@@ -355,7 +367,8 @@ int synack_unreachable(struct synack_stack *st, uint64_t now, const struct synac
 		raddr = addr_v4(dst->addr);
 		break;
 	case SYNACK_AF_INET6:
-		return -EAFNOSUPPORT;
+		raddr = wire_addr6_from_bytes(dst->addr6);
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -366,7 +379,8 @@ int synack_unreachable(struct synack_stack *st, uint64_t now, const struct synac
 	STAT_INC(tl, NeighResFailed);
 	size_t n = tcp_unreachable(tl, &raddr, err);
 	if (n == 0) {
-		struct addr laddr = addr_v4(ENV(st)->cfg.addr);
+		struct addr laddr =
+		    addr_is_v4(&raddr) ? addr_v4(ENV(st)->cfg.addr) : net_addr6(&tl->net);
 		net_drop(&tl->net, SYNACK_DROP_NEIGH_NO_CONN, &raddr, &laddr);
 	}
 	return n > INT_MAX ? INT_MAX : (int)n;
@@ -424,6 +438,14 @@ uint64_t synack_now(const struct synack_stack *st)
 uint32_t synack_stack_addr(const struct synack_stack *st)
 {
 	return st ? ENV(st)->cfg.addr : 0;
+}
+
+int synack_stack_addr6(const struct synack_stack *st, uint8_t out[16])
+{
+	if (!st || !out)
+		return 0;
+	memcpy(out, ENV(st)->cfg.addr6, 16);
+	return net_has_addr6(&st->sock.tcp.net);
 }
 
 ssize_t synack_output(struct synack_stack *st, void *buf, size_t cap)
@@ -648,9 +670,48 @@ const char *synack_strerror(int err)
 		return "machine is not on the network (ENONET)";
 	case EPROTO:
 		return "protocol error (EPROTO)";
+	case EACCES:
+		return "permission denied (EACCES)";
 	default:
 		return "unknown error";
 	}
+}
+
+/* An IPv6 endpoint (issue 14): "[address]:port", "[address]", or an
+ * address alone ("2001:db8::1", port 0); the address in RFC 4291 2.2's
+ * text forms. */
+static int endpoint_parse6(const char *text, struct synack_endpoint *ep)
+{
+	uint8_t a[16];
+	unsigned long port = 0;
+	const char *addr = text, *end;
+	if (text[0] == '[') {
+		addr = text + 1;
+		end = strchr(addr, ']');
+		if (!end)
+			return -EINVAL;
+		if (end[1] == ':') {
+			const char *p = end + 2;
+			if (*p == '\0' || strlen(p) > 5)
+				return -EINVAL;
+			for (; *p; p++) {
+				if (*p < '0' || *p > '9')
+					return -EINVAL;
+				port = port * 10 + (unsigned long)(*p - '0');
+			}
+		} else if (end[1] != '\0') {
+			return -EINVAL;
+		}
+	} else {
+		end = text + strlen(text);
+	}
+	if (port > 65535 || wire_addr6_parse(addr, (size_t)(end - addr), a) != 0)
+		return -EINVAL;
+	memset(ep, 0, sizeof(*ep));
+	ep->family = SYNACK_AF_INET6;
+	memcpy(ep->addr6, a, sizeof(a));
+	ep->port = (uint16_t)port;
+	return 0;
 }
 
 int synack_endpoint_parse(const char *text, struct synack_endpoint *ep)
@@ -659,6 +720,10 @@ int synack_endpoint_parse(const char *text, struct synack_endpoint *ep)
 	int used = -1;
 	if (!text || !ep)
 		return -EINVAL;
+	/* IPv6: bracketed, or more than one colon. */
+	const char *colon = strchr(text, ':');
+	if (text[0] == '[' || (colon && strchr(colon + 1, ':')))
+		return endpoint_parse6(text, ep);
 	/* Digits, dots and one colon only: sscanf alone would skip spaces and
 	 * signs and stop quietly before trailing text. */
 	for (const char *p = text; *p; p++)
@@ -696,11 +761,10 @@ const char *synack_endpoint_str(const struct synack_endpoint *ep, char *buf, siz
 		return buf;
 	}
 	if (ep->family == SYNACK_AF_INET6) {
-		/* RFC 5952 6's bracketed form, the groups written out whole. */
-		const uint8_t *b = ep->addr6;
-		snprintf(buf, len, "[%x:%x:%x:%x:%x:%x:%x:%x]:%u", b[0] << 8 | b[1],
-		         b[2] << 8 | b[3], b[4] << 8 | b[5], b[6] << 8 | b[7], b[8] << 8 | b[9],
-		         b[10] << 8 | b[11], b[12] << 8 | b[13], b[14] << 8 | b[15], ep->port);
+		/* RFC 5952 4 for the address, 6 for the port: "[2001:db8::1]:80". */
+		char a[48];
+		wire_addr6_str(ep->addr6, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ep->port);
 		return buf;
 	}
 	if (ep->family != SYNACK_AF_INET) {

@@ -83,6 +83,13 @@ struct tcb *tcp_find_listener(struct tcp_layer *st, const struct addr *addr, uin
 		k.laddr = k.raddr;
 		n = htable_find(&st->listeners, &k);
 	}
+	/* An IPv4 segment may last find a dual-stack IPv6 listener, bound to
+	 * :: without IPV6_V6ONLY: only such a listener is kept under ::, ::
+	 * (sock.c), as on Linux (issue 14). */
+	if (!n && addr_is_v4(addr)) {
+		k.laddr = k.raddr = (struct addr){{0, 0, 0, 0}};
+		n = htable_find(&st->listeners, &k);
+	}
 	return n ? container_of(container_of(n, struct conn_head, node), struct tcb, h) : NULL;
 }
 

@@ -20,6 +20,7 @@
 
 /* RFC 9293 3.7.1: the MSS assumed when the peer announces none. */
 #define DEFAULT_MSS 536u
+#define DEFAULT_MSS6 1220u
 
 uint32_t tcp_ts_offset(const struct tcp_layer *st, const struct tuple *t)
 {
@@ -101,7 +102,11 @@ void tcp_opt_segment(const struct tcb *tcb, struct wire_tcp_opts *o)
 
 uint32_t tcp_opt_peer_mss(const struct wire_tcp *w)
 {
-	return w->opts.has_mss ? w->opts.mss : DEFAULT_MSS;
+	/* RFC 9293 3.7.1: without the option, 536 over IPv4; RFC 8200 8.3:
+	 * 1220 over IPv6 (its minimum MTU, 1280, less 60 bytes of headers). */
+	if (w->opts.has_mss)
+		return w->opts.mss;
+	return addr_is_v4(&w->saddr) ? DEFAULT_MSS : DEFAULT_MSS6;
 }
 
 void tcp_opt_learn(struct tcb *tcb, const struct wire_tcp *w)

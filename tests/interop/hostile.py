@@ -348,7 +348,8 @@ class Prober:
         add("closed-syn-ip-ihl-15-past-datagram", "S", C, none, "ip_truncated", ip_ihl=15)
         add("closed-syn-ip-total-len-19", "S", C, none, "ip_bad_total_len", ip_len=19)
         add("closed-syn-ip-total-len-past-frame", "S", C, none, "ip_truncated", ip_len=1400)
-        add("closed-syn-ip-version-6", "S", C, none, "ip_bad_version", ip_version=6)
+        # Version 5: version 6 is IPv6 now (issue 14), another datagram altogether.
+        add("closed-syn-ip-version-5", "S", C, none, "ip_bad_version", ip_version=5)
         # RFC 1122 3.2.1.7: a host must not discard a datagram for a TTL below 2.
         add("closed-syn-ttl-0", "S", C, lambda s, sp: self.rst_ack(s + 1), ip_ttl=0)
         self.batch_fake(probes)

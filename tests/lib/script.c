@@ -1,8 +1,11 @@
 #include "script.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/env.h"
 
 /* Rather a failure than an endless loop when a timer re-arms in the past. */
 #define T_MAX_TIMER_STEPS 100000
@@ -135,10 +138,94 @@ int t_trace_has_drop(struct t *t, int reason)
 	return 0;
 }
 
+const uint8_t T_US_ADDR6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+const uint8_t T_PEER_ADDR6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+
+int t_family6(void)
+{
+	static int family = -1;
+	if (family < 0) {
+		const char *e = getenv("SYNACK_TEST_FAMILY");
+		family = e && strcmp(e, "6") == 0;
+	}
+	return family;
+}
+
+int t_ipv4_only(const char *what)
+{
+	if (!t_family6())
+		return 1;
+	printf("# skipped over IPv6: %s\n", what);
+	return 0;
+}
+
+size_t t_ip_hdr_len(void)
+{
+	return t_family6() ? WIRE_IP6_HDR_LEN : WIRE_IP4_HDR_LEN;
+}
+
+/* Our address and the peer's in the harness's family. */
+static struct addr t_us(void)
+{
+	return t_family6() ? wire_addr6_from_bytes(T_US_ADDR6) : addr_v4(T_US_ADDR);
+}
+static struct addr t_them(void)
+{
+	return t_family6() ? wire_addr6_from_bytes(T_PEER_ADDR6) : addr_v4(T_PEER_ADDR);
+}
+static struct synack_endpoint t_endpoint(int peer, uint16_t port)
+{
+	struct addr a = peer ? t_them() : t_us();
+	struct synack_endpoint e;
+	memset(&e, 0, sizeof e);
+	e.port = port;
+	if (addr_is_v4(&a)) {
+		e.addr = addr_to_v4(&a);
+	} else {
+		e.family = SYNACK_AF_INET6;
+		wire_addr6_to_bytes(&a, e.addr6);
+	}
+	return e;
+}
+static int t_endpoint_is(const struct synack_endpoint *e, int peer, uint16_t port)
+{
+	struct synack_endpoint want = t_endpoint(peer, port);
+	return e->family == want.family && e->port == port &&
+	       (want.family == SYNACK_AF_INET ? e->addr == want.addr
+	                                      : memcmp(e->addr6, want.addr6, 16) == 0);
+}
+
+/* Parses a datagram we sent, of either family: its TCP segment (0), an
+ * ICMP message (1) or neither (-1); *ip is filled for IPv4. */
+static int t_parse_out(const uint8_t *pkt, size_t n, struct wire_ip4 *ip, struct wire_tcp *seg)
+{
+	struct wire_net net;
+	if (n && (pkt[0] >> 4) == 6) {
+		struct wire_ip6 ip6;
+		if (wire_ip6_parse(pkt, n, &ip6) != SYNACK_DROP_NONE)
+			return -1;
+		if (ip6.proto == WIRE_IPPROTO_ICMPV6)
+			return 1;
+		net = wire_ip6_net(&ip6);
+		memset(ip, 0, sizeof *ip);
+	} else {
+		if (wire_ip4_parse(pkt, n, ip) != SYNACK_DROP_NONE)
+			return -1;
+		if (ip->proto == WIRE_IPPROTO_ICMP)
+			return 1;
+		net = wire_ip4_net(ip);
+	}
+	return wire_tcp_parse_net(&net, seg) == SYNACK_DROP_NONE ? 0 : -1;
+}
+
 void t_config(struct synack_config *cfg)
 {
 	synack_config_default(cfg);
 	cfg->addr = T_US_ADDR;
+	if (t_family6()) {
+		memcpy(cfg->addr6, T_US_ADDR6, 16);
+		cfg->mtu = 1520; /* an MSS of T_MSS over IPv6's 40-byte header */
+	}
 	/* Segment scripts test RFC 9293 event processing: every ACK is
 	 * expected at once.  Delayed ACKs have tests of their own. */
 	cfg->delack_ms = 0;
@@ -192,15 +279,15 @@ static void t_check_outbox(struct t *t, const char *file, int line, const char *
 		char f[16], a[32];
 		if (n <= 0)
 			break;
-		if (wire_ip4_parse(pkt, (size_t)n, &ip) == SYNACK_DROP_NONE &&
-		    ip.proto == WIRE_IPPROTO_ICMP) {
+		int kind = t_parse_out(pkt, (size_t)n, &ip, &seg);
+		if (kind == 1) {
+			size_t h = t_ip_hdr_len();
 			check_fail(file, line, "unexpected ICMP (%zd bytes, type %u code %u) %s", n,
-			           ip.payload_len ? ip.payload[0] : 0,
-			           ip.payload_len > 1 ? ip.payload[1] : 0, when);
+			           (size_t)n > h ? pkt[h] : 0, (size_t)n > h + 1 ? pkt[h + 1] : 0,
+			           when);
 			continue;
 		}
-		if (wire_ip4_parse(pkt, (size_t)n, &ip) != SYNACK_DROP_NONE ||
-		    wire_tcp_parse(&ip, &seg) != SYNACK_DROP_NONE) {
+		if (kind != 0) {
 			check_fail(file, line, "unexpected unparsable datagram (%zd bytes) %s", n,
 			           when);
 			continue;
@@ -256,8 +343,8 @@ size_t t_build(struct t *t, uint8_t *buf, size_t cap, const char *flags, uint32_
 	struct wire_tcp_out o;
 	uint8_t payload[65536];
 	memset(&o, 0, sizeof o);
-	o.saddr = addr_v4(T_PEER_ADDR);
-	o.daddr = addr_v4(T_US_ADDR);
+	o.saddr = t_them();
+	o.daddr = t_us();
 	o.sport = t->peer_port;
 	o.dport = t->our_port ? t->our_port : T_LISTEN_PORT;
 	o.seq = seq;
@@ -292,14 +379,18 @@ size_t t_build(struct t *t, uint8_t *buf, size_t cap, const char *flags, uint32_
 	uint32_t first = seq + ((o.flags & SYNACK_TH_SYN) ? 1 : 0);
 	for (uint32_t i = 0; i < len; i++)
 		payload[i] = t_pattern(first + i);
-	if (cap < WIRE_IP4_HDR_LEN)
+	size_t hl = t_ip_hdr_len();
+	if (cap < hl)
 		return 0;
-	size_t n = wire_tcp_emit(buf + WIRE_IP4_HDR_LEN, cap - WIRE_IP4_HDR_LEN, &o,
-	                         len ? payload : (const uint8_t *)"", len);
+	size_t n = wire_tcp_emit(buf + hl, cap - hl, &o, len ? payload : (const uint8_t *)"", len);
 	if (n == 0)
 		return 0;
-	wire_ip4_emit_ecn(buf, T_PEER_ADDR, T_US_ADDR, WIRE_IPPROTO_TCP, 64, 0, n, t->peer_ecn);
-	return n + WIRE_IP4_HDR_LEN;
+	if (t_family6())
+		wire_ip6_emit(buf, &o.saddr, &o.daddr, WIRE_IPPROTO_TCP, 64, 0, n, t->peer_ecn);
+	else
+		wire_ip4_emit_ecn(buf, T_PEER_ADDR, T_US_ADDR, WIRE_IPPROTO_TCP, 64, 0, n,
+		                  t->peer_ecn);
+	return n + hl;
 }
 
 int t_input_raw(struct t *t, const uint8_t *pkt, size_t len)
@@ -310,6 +401,8 @@ int t_input_raw(struct t *t, const uint8_t *pkt, size_t len)
 
 void t_fix_ip_csum(uint8_t *pkt)
 {
+	if ((pkt[0] >> 4) == 6)
+		return; /* IPv6 has no header checksum */
 	size_t hl = (size_t)(pkt[0] & 0x0f) * 4;
 	pkt[10] = pkt[11] = 0;
 	wire_put16(pkt + 10, wire_csum_fold(wire_csum_add(0, pkt, hl)));
@@ -317,11 +410,14 @@ void t_fix_ip_csum(uint8_t *pkt)
 
 void t_fix_tcp_csum(uint8_t *pkt, size_t len)
 {
-	uint8_t *tcp = pkt + WIRE_IP4_HDR_LEN;
-	size_t tlen = len - WIRE_IP4_HDR_LEN;
+	int v6 = (pkt[0] >> 4) == 6;
+	size_t hl = v6 ? WIRE_IP6_HDR_LEN : WIRE_IP4_HDR_LEN;
+	uint8_t *tcp = pkt + hl;
+	size_t tlen = len - hl;
 	tcp[16] = tcp[17] = 0;
-	uint32_t sum = wire_csum_pseudo(wire_get32(pkt + 12), wire_get32(pkt + 16),
-	                                WIRE_IPPROTO_TCP, (uint32_t)tlen);
+	struct addr s = v6 ? wire_addr6_from_bytes(pkt + 8) : addr_v4(wire_get32(pkt + 12));
+	struct addr d = v6 ? wire_addr6_from_bytes(pkt + 24) : addr_v4(wire_get32(pkt + 16));
+	uint32_t sum = wire_csum_pseudo_net(&s, &d, WIRE_IPPROTO_TCP, (uint32_t)tlen);
 	wire_put16(tcp + 16, wire_csum_fold(wire_csum_add(sum, tcp, tlen)));
 }
 
@@ -343,10 +439,8 @@ static int t_pop(struct t *t)
 	ssize_t n = synack_output(t->st, t->pkt, sizeof t->pkt);
 	if (n <= 0)
 		return 0;
-	if (wire_ip4_parse(t->pkt, (size_t)n, &t->ip) != SYNACK_DROP_NONE ||
-	    wire_tcp_parse(&t->ip, &t->seg) != SYNACK_DROP_NONE)
-		return -1;
-	return 1;
+	t->pkt_len = (size_t)n;
+	return t_parse_out(t->pkt, (size_t)n, &t->ip, &t->seg) == 0 ? 1 : -1;
 }
 
 int t_expect_at(struct t *t, const char *file, int line, const char *flags, uint64_t seq,
@@ -383,7 +477,8 @@ int t_expect_at(struct t *t, const char *file, int line, const char *flags, uint
 		t->iss = g->seq;
 		t->iss_known = 1;
 	}
-	if (!t->our_port && t->ip.src == T_US_ADDR)
+	struct addr us = t_us(), them = t_them();
+	if (!t->our_port && addr_eq(&g->saddr, &us))
 		t->our_port = g->sport;
 
 	/* "R*": the ACK bit (and so the ack field) is not compared. */
@@ -402,11 +497,12 @@ int t_expect_at(struct t *t, const char *file, int line, const char *flags, uint
 		ok = 0;
 	if (len != T_ANY && g->data_len != (uint32_t)len)
 		ok = 0;
-	if (t->ip.src != T_US_ADDR || t->ip.dst != T_PEER_ADDR || g->dport != t->peer_port ||
+	if (!addr_eq(&g->saddr, &us) || !addr_eq(&g->daddr, &them) || g->dport != t->peer_port ||
 	    (t->our_port && g->sport != t->our_port)) {
-		char a[24], b[24];
-		struct synack_endpoint src = {.addr = t->ip.src, .port = g->sport},
-		                       dst = {.addr = t->ip.dst, .port = g->dport};
+		char a[64], b[64];
+		struct synack_endpoint src, dst;
+		env_endpoint(&src, &g->saddr, g->sport);
+		env_endpoint(&dst, &g->daddr, g->dport);
 		check_fail(file, line, "segment from %s to %s: not on the scripted 4-tuple",
 		           synack_endpoint_str(&src, a, sizeof a),
 		           synack_endpoint_str(&dst, b, sizeof b));
@@ -452,7 +548,7 @@ uint32_t t_expect_ts_at(struct t *t, const char *file, int line, int has, uint64
 void t_expect_ecn_at(struct t *t, const char *file, int line, int ecn)
 {
 	static const char *const names[4] = {"Not-ECT", "ECT(1)", "ECT(0)", "CE"};
-	int got = t->ip.tos & WIRE_ECN_MASK;
+	int got = t->seg.ecn & WIRE_ECN_MASK;
 	if (got != ecn)
 		check_fail(file, line,
 		           "ECN codepoint of the last segment we sent: expected %s, got %s",
@@ -570,8 +666,8 @@ struct t_find {
 static void t_find_conn(void *ctx, const struct synack_conn *c)
 {
 	struct t_find *f = ctx;
-	if (c->local.addr == T_US_ADDR && c->local.port == f->t->our_port &&
-	    c->remote.addr == T_PEER_ADDR && c->remote.port == f->t->peer_port)
+	if (t_endpoint_is(&c->local, 0, f->t->our_port) &&
+	    t_endpoint_is(&c->remote, 1, f->t->peer_port))
 		f->state = c->state;
 }
 
@@ -647,7 +743,7 @@ void t_dropped_at(struct t *t, const char *file, int line, int reason)
 
 void t_listen_at(struct t *t, const char *file, int line, int backlog)
 {
-	struct synack_endpoint ep = {.addr = T_US_ADDR, .port = T_LISTEN_PORT};
+	struct synack_endpoint ep = t_endpoint(0, T_LISTEN_PORT);
 	int s = synack_socket(t->st);
 	if (s < 0) {
 		check_fail(file, line, "synack_socket: %s", synack_strerror(s));
@@ -671,14 +767,15 @@ void t_accept_at(struct t *t, const char *file, int line)
 		check_fail(file, line, "accept: %s", synack_strerror(s));
 		return;
 	}
-	if (peer.addr != T_PEER_ADDR || peer.port != t->peer_port)
-		check_fail(file, line, "accept: the peer is not 10.0.0.2:%u", t->peer_port);
+	if (!t_endpoint_is(&peer, 1, t->peer_port))
+		check_fail(file, line, "accept: the peer is not the scripted one, port %u",
+		           t->peer_port);
 	t->sock = s;
 }
 
 void t_connect_at(struct t *t, const char *file, int line)
 {
-	struct synack_endpoint peer = {.addr = T_PEER_ADDR, .port = t->peer_port}, local;
+	struct synack_endpoint peer = t_endpoint(1, t->peer_port), local;
 	int s = synack_socket(t->st);
 	if (s < 0) {
 		check_fail(file, line, "synack_socket: %s", synack_strerror(s));

@@ -37,6 +37,7 @@
 #include "check.h"
 #include "synack/synack.h"
 #include "wire/wire.h"
+#include "wire/wire6.h"
 
 #define T_US_ADDR 0x0a000001u   /* 10.0.0.1: the stack under test */
 #define T_PEER_ADDR 0x0a000002u /* 10.0.0.2: the scripted peer */
@@ -47,6 +48,21 @@
 #define T_ANY UINT64_MAX /* a seq, ack or len that is not compared */
 #define T_MSS 1460
 #define T_RCVBUF 65535
+
+/*
+ * The family switch (issue 14): with SYNACK_TEST_FAMILY=6 in the
+ * environment the same scripts run over IPv6, us 2001:db8::1 and the peer
+ * 2001:db8::2 (RFC 3849's documentation prefix).  The MTU is then 1520, so
+ * that the MSS (the MTU less 60) is the T_MSS the scripts count in.  A
+ * test that builds IPv4 datagrams by hand skips itself there
+ * (t_ipv4_only).
+ */
+extern const uint8_t T_US_ADDR6[16], T_PEER_ADDR6[16];
+int t_family6(void);
+/* Whether the test may go on: 0 (and a note) under SYNACK_TEST_FAMILY=6. */
+int t_ipv4_only(const char *what);
+/* The network header length of the datagrams the harness builds: 20 or 40. */
+size_t t_ip_hdr_len(void);
 
 struct t {
 	struct synack_stack *st;
@@ -72,7 +88,7 @@ struct t {
 	int last_input;   /* what synack_input returned for the last t_peer */
 	/* The last segment we sent, as popped by t_expect. */
 	uint8_t pkt[65536 + 128];
-	struct wire_ip4 ip;
+	struct wire_ip4 ip; /* IPv4 only: under the family switch, see seg's addresses */
 	struct wire_tcp seg;
 	struct wire_icmp icmp; /* the last ICMP message, as popped by t_expect_icmp */
 	size_t pkt_len;        /* length of the datagram in pkt */

@@ -1014,7 +1014,7 @@ static void api_names_in_and_out_of_range(void)
 		CHECK_STR(synack_state_name(oor[i]), "?");
 
 	/* Drop reasons and causes: all named, distinct, lower case. */
-	CHECK(SYNACK_DROP_COUNT <= 64); /* they index stats.drops[64] */
+	CHECK(SYNACK_DROP_COUNT <= 128); /* they index stats.drops[128] */
 	CHECK_STR(synack_drop_name(SYNACK_DROP_NONE), "none");
 	CHECK_STR(synack_drop_name(SYNACK_DROP_TCP_BAD_CHECKSUM), "tcp_bad_checksum");
 	CHECK_STR(synack_drop_name(SYNACK_DROP_OUTBOX_FULL), "outbox_full");
@@ -1047,14 +1047,14 @@ static void api_names_in_and_out_of_range(void)
 #undef COUNT_ONE
 	CHECK(n >= 41);
 	CHECK_STR(synack_counter_name(0), "ActiveOpens");
-	CHECK_STR(synack_counter_name(n - 1), "TCPSackRecoveryFail");
+	CHECK_STR(synack_counter_name(n - 1), "Icmp6OutEchoReplies");
 	CHECK(synack_counter_name(n) == NULL);
 	CHECK(synack_counter_name(SIZE_MAX) == NULL);
 	struct synack_stats s;
 	memset(&s, 0, sizeof s);
 	s.ActiveOpens = 7;
 	s.CurrEstab = 9;
-	s.TCPSackRecoveryFail = 11;
+	s.Icmp6OutEchoReplies = 11;
 	CHECK_EQ_U64(synack_counter_value(&s, 0), 7);
 	CHECK_EQ_U64(synack_counter_value(&s, 4), 9);
 	CHECK_STR(synack_counter_name(4), "CurrEstab");

@@ -4,6 +4,7 @@
  * byte-identical JSON, different seeds give different ISNs, and the option
  * parser refuses what it must.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,11 +61,15 @@ static const struct expect EXPECT[] = {
 static const char *const ATTACKS[] = {"syn-flood", "blind-reset", "blind-data", "ack-flood"};
 #define NATTACKS (sizeof(ATTACKS) / sizeof(ATTACKS[0]))
 
+/* Runs over IPv6 (--ipv6) while set (issue 14). */
+static int over_ipv6;
+
 static struct demo_result *run(const char *scenario, uint64_t seed, int json, char **text,
                                size_t *len)
 {
 	struct demo_opts o;
 	demo_opts_default(&o);
+	o.ipv6 = over_ipv6;
 	o.scenario = scenario;
 	o.seed = seed;
 	o.json = json;
@@ -98,6 +103,34 @@ static void one_scenario(const struct expect *e)
 	CHECK_STR(demo_state_path(res, DEMO_SERVER, path, sizeof(path)), e->server);
 	if (!res->ok)
 		show_failed_checks(res);
+	free(res);
+}
+
+/* --ipv6 (issue 14): every two-host scenario with the same state paths and
+ * the same checks, the hosts speaking IPv6 only; the attack scenarios
+ * refuse it for now. */
+static void demo_every_scenario_over_ipv6(void)
+{
+	over_ipv6 = 1;
+	for (size_t i = 0; i < NEXPECT; i++) {
+		one_scenario(&EXPECT[i]);
+		struct demo_result *res = run(EXPECT[i].scenario, 1, 0, NULL, NULL);
+		for (int h = 0; h < 2; h++) {
+			CHECK(res->host[h].stats.Ip6InReceives > 0);
+			CHECK_EQ_U64(res->host[h].stats.IpInReceives, 0);
+		}
+		free(res);
+	}
+	over_ipv6 = 0;
+	struct demo_opts o;
+	demo_opts_default(&o);
+	o.ipv6 = 1;
+	struct demo_result *res = calloc(1, sizeof(*res));
+	for (size_t i = 0; i < NATTACKS; i++) {
+		o.scenario = ATTACKS[i];
+		CHECK_EQ(demo_run(&o, NULL, res), -EINVAL);
+		CHECK(strstr(res->error, "--ipv6") != NULL);
+	}
 	free(res);
 }
 
@@ -400,6 +433,10 @@ static void demo_args_parse(void)
 	CHECK_EQ(parse("--clients", "60001", NULL, &o), -1);
 	CHECK_EQ(parse("--count", "-1", NULL, &o), -1);
 	CHECK_EQ(parse("--count", "lots", NULL, &o), -1);
+	CHECK_EQ(parse("handshake", "--ipv6", NULL, &o), 0);
+	CHECK(o.ipv6);
+	CHECK_EQ(parse("handshake", NULL, NULL, &o), 0);
+	CHECK(!o.ipv6);
 }
 
 int main(void)
@@ -429,5 +466,6 @@ int main(void)
 	RUN(demo_ladder_shape);
 	RUN(demo_time_wait_flag_is_used);
 	RUN(demo_args_parse);
+	RUN(demo_every_scenario_over_ipv6);
 	return check_summary("test_demo");
 }

@@ -82,7 +82,7 @@ struct h {
 	uint32_t read_seq;     /* peer sequence number of the next byte the app reads */
 	uint64_t inputs;       /* datagrams handed to synack_input */
 	uint64_t dropped;      /* ... that it reported as dropped */
-	uint64_t reported[64]; /* ... by reason */
+	uint64_t reported[SYNACK_DROP_COUNT]; /* ... by reason */
 	uint64_t resets, fin_closes, reconnects;
 	uint64_t bytes_read;
 	uint8_t out[MAXPKT];
@@ -208,8 +208,7 @@ static int input(struct h *h, const void *pkt, size_t len)
 	CHECK(r >= 0 && r < SYNACK_DROP_COUNT);
 	if (r > 0) {
 		h->dropped++;
-		if (r < 64)
-			h->reported[r]++;
+		h->reported[r]++;
 	}
 	return r;
 }
@@ -309,7 +308,7 @@ static void check_drop_accounting(struct h *h)
 	struct synack_stats s;
 	synack_stats(h->st, &s);
 	uint64_t sum = 0;
-	for (int i = 0; i < 64; i++) {
+	for (int i = 0; i < SYNACK_DROP_COUNT; i++) {
 		/* Datagrams discarded while being reassembled (to make room,
 		 * or when their time ran out) are no input's result. */
 		if (i == SYNACK_DROP_FRAG_EVICTED || i == SYNACK_DROP_FRAG_TIMEOUT)
@@ -321,34 +320,42 @@ static void check_drop_accounting(struct h *h)
 			           synack_drop_name(i), s.drops[i], h->reported[i]);
 	}
 	CHECK_EQ_U64(sum, h->dropped);
-	CHECK_EQ_U64(s.IpInReceives, h->inputs);
+	/* Both families (issue 14): random bytes of version 6 are IPv6. */
+	uint64_t hdr_errs = s.IpInHdrErrors + s.Ip6InHdrErrors,
+	         addr_errs = s.IpInAddrErrors + s.Ip6InAddrErrors,
+	         unknown = s.IpInUnknownProtos + s.Ip6InUnknownProtos;
+	CHECK_EQ_U64(s.IpInReceives + s.Ip6InReceives, h->inputs);
 	CHECK_EQ_U64(s.InCsumErrors, s.drops[SYNACK_DROP_TCP_BAD_CHECKSUM]);
 	CHECK_EQ_U64(s.InErrs,
 	             s.drops[SYNACK_DROP_TCP_TRUNCATED] + s.drops[SYNACK_DROP_TCP_BAD_OFFSET] +
 	                 s.drops[SYNACK_DROP_TCP_BAD_CHECKSUM] +
 	                 s.drops[SYNACK_DROP_TCP_BAD_OPTION] + s.drops[SYNACK_DROP_TCP_BAD_FLAGS] +
 	                 s.drops[SYNACK_DROP_TCP_BAD_PORT]);
-	CHECK_EQ_U64(s.IpInHdrErrors,
+	uint64_t ip6_hdr_drops = 0;
+	for (int i = SYNACK_DROP_IP6_HOP_LIMIT; i <= SYNACK_DROP_IP6_ROUTING; i++)
+		ip6_hdr_drops += s.drops[i];
+	CHECK_EQ_U64(hdr_errs,
 	             s.drops[SYNACK_DROP_IP_TRUNCATED] + s.drops[SYNACK_DROP_IP_BAD_VERSION] +
 	                 s.drops[SYNACK_DROP_IP_BAD_IHL] + s.drops[SYNACK_DROP_IP_BAD_TOTAL_LEN] +
-	                 s.drops[SYNACK_DROP_IP_BAD_CHECKSUM]);
+	                 s.drops[SYNACK_DROP_IP_BAD_CHECKSUM] + ip6_hdr_drops);
+	CHECK_EQ_U64(s.Ip6ReasmFails, s.drops[SYNACK_DROP_IP6_FRAGMENT]);
 	uint64_t frag_drops = 0;
 	for (int i = SYNACK_DROP_FRAG_DF; i <= SYNACK_DROP_FRAG_TIMEOUT; i++)
 		frag_drops += s.drops[i];
 	CHECK_EQ_U64(s.IpReasmFails, frag_drops);
 	CHECK_EQ_U64(s.drops[SYNACK_DROP_IP_FRAGMENT], 0);
-	CHECK_EQ_U64(s.IpInAddrErrors,
+	CHECK_EQ_U64(addr_errs,
 	             s.drops[SYNACK_DROP_IP_NOT_FOR_US] + s.drops[SYNACK_DROP_IP_BAD_SRC]);
-	CHECK_EQ_U64(s.IpInUnknownProtos, s.drops[SYNACK_DROP_IP_NOT_TCP]);
-	CHECK_EQ_U64(s.IcmpInErrors, s.drops[SYNACK_DROP_ICMP_TRUNCATED] +
-	                                 s.drops[SYNACK_DROP_ICMP_BAD_CHECKSUM] +
-	                                 s.drops[SYNACK_DROP_ICMP_BAD_QUOTE]);
+	CHECK_EQ_U64(unknown, s.drops[SYNACK_DROP_IP_NOT_TCP]);
+	CHECK_EQ_U64(s.IcmpInErrors + s.Icmp6InErrors, s.drops[SYNACK_DROP_ICMP_TRUNCATED] +
+	                                                   s.drops[SYNACK_DROP_ICMP_BAD_CHECKSUM] +
+	                                                   s.drops[SYNACK_DROP_ICMP_BAD_QUOTE]);
 	/* Every datagram either failed the IP/TCP parse, went to ICMP or
 	 * reached TCP; a fragment went to reassembly, and each datagram put
 	 * together came out of it to go on like the others. */
-	CHECK_EQ_U64(s.InSegs, h->inputs - s.IpInHdrErrors - s.IpReasmReqds + s.IpReasmOKs -
-	                           s.IpInAddrErrors - s.IpInUnknownProtos - s.IcmpInMsgs -
-	                           s.InErrs);
+	CHECK_EQ_U64(s.InSegs, h->inputs - hdr_errs - s.IpReasmReqds - s.Ip6ReasmReqds +
+	                           s.IpReasmOKs - addr_errs - unknown - s.IcmpInMsgs -
+	                           s.Icmp6InMsgs - s.InErrs);
 }
 
 /* ------------------------------------------------------------------ */

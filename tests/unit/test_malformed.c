@@ -76,9 +76,15 @@ static void malformed_ip_bad_version_is_dropped(void)
 	struct t *t = established();
 	uint8_t pkt[256];
 	size_t n = good(t, pkt, sizeof pkt);
-	pkt[0] = (uint8_t)(0x60 | (pkt[0] & 0x0f));
+	/* Version 5: neither IPv4 nor IPv6 (version 6 is IPv6 now, issue 14:
+	 * this datagram would be one not for us). */
+	pkt[0] = (uint8_t)(0x50 | (pkt[0] & 0x0f));
 	t_fix_ip_csum(pkt);
 	EXPECT_DROP(t, t_input_raw(t, pkt, n), SYNACK_DROP_IP_BAD_VERSION);
+	t_counter(t, "IpInHdrErrors", 1);
+	pkt[0] = (uint8_t)(0x60 | (pkt[0] & 0x0f));
+	EXPECT_DROP(t, t_input_raw(t, pkt, n), SYNACK_DROP_IP_NOT_FOR_US);
+	t_counter(t, "Ip6InAddrErrors", 1);
 	t_counter(t, "IpInHdrErrors", 1);
 	still_works(t);
 	t_free(t);

@@ -1,0 +1,107 @@
+/*
+ * IPv6 (RFC 8200): datagrams in, their extension headers walked (wire6.c),
+ * validated and handed up; transport payloads out, wrapped in the fixed
+ * header with a flow label (RFC 6437).  Fragments are not reassembled:
+ * TCP sizes its segments by the path MTU and never needs them, and a
+ * fragment is dropped and counted (ip6_fragment, Ip6ReasmFails); an atomic
+ * fragment (RFC 6946) is a whole datagram and goes on.
+ */
+#include "net/ip6.h"
+
+#include "core/siphash.h"
+#include "net/icmp6.h"
+#include "net/net.h"
+#include "wire/wire6.h"
+
+uint32_t ip6_flow_label(const struct net_layer *st, const struct addr *src, const struct addr *dst,
+                        uint8_t proto, const uint8_t *l4, size_t l4_len)
+{
+	/* RFC 6437 3: "Flow Label = F(Source Address, Destination Address,
+	 * Protocol, Source Port, Destination Port)", F a keyed hash so that
+	 * labels are uniformly distributed and not predictable (RFC 6437 6). */
+	uint8_t b[16 + 16 + 4 + 1];
+	wire_addr6_to_bytes(src, b);
+	wire_addr6_to_bytes(dst, b + 16);
+	memset(b + 32, 0, 4);
+	if (proto == WIRE_IPPROTO_TCP && l4_len >= 4)
+		memcpy(b + 32, l4, 4);
+	b[36] = proto;
+	return (uint32_t)siphash13_words(st->key_flow, b, sizeof(b)) & 0xfffff;
+}
+
+void ip6_output(struct net_layer *st, const struct addr *src, const struct addr *dst, uint8_t proto,
+                struct pkt *p, size_t len, uint8_t ecn)
+{
+	uint8_t *l4 = p->data + WIRE_IP6_HDR_LEN;
+	uint32_t flow = ip6_flow_label(st, src, dst, proto, l4, len);
+	wire_ip6_emit(p->data, src, dst, proto, ENV(st)->cfg.ttl, flow, len, ecn);
+	p->len = (uint16_t)(len + WIRE_IP6_HDR_LEN);
+	STAT_INC(st, Ip6OutRequests);
+	net_outbox_push(st, p);
+}
+
+int ip6_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_up *up)
+{
+	struct wire_ip6 ip;
+	int reason;
+
+	up->kind = NET_UP_NONE;
+	STAT_INC(st, Ip6InReceives);
+	reason = wire_ip6_parse(pkt, len, &ip);
+	if (reason == SYNACK_DROP_IP_TRUNCATED || reason == SYNACK_DROP_IP_BAD_VERSION) {
+		STAT_INC(st, Ip6InHdrErrors);
+		return net_drop(st, reason, NULL, NULL);
+	}
+	net_count_ecn(st, ip.tclass);
+	/* The fixed header is whole: its addresses are known.  A datagram
+	 * not for us, or from a source no answer may go to, costs nothing
+	 * more (RFC 4291 2.7: multicast is never a source; RFC 4443 2.4 e). */
+	if (!net_is_local6(st, &ip.dst)) {
+		STAT_INC(st, Ip6InAddrErrors);
+		return net_drop(st, SYNACK_DROP_IP_NOT_FOR_US, &ip.src, &ip.dst);
+	}
+	if (!net_addr6_is_unicast(&ip.src) || net_is_local6(st, &ip.src)) {
+		STAT_INC(st, Ip6InAddrErrors);
+		return net_drop(st, SYNACK_DROP_IP_BAD_SRC, &ip.src, &ip.dst);
+	}
+	if (reason == SYNACK_DROP_IP6_FRAGMENT) {
+		STAT_INC(st, Ip6ReasmReqds);
+		STAT_INC(st, Ip6ReasmFails);
+		return net_drop(st, reason, &ip.src, &ip.dst);
+	}
+	if (reason != SYNACK_DROP_NONE) {
+		STAT_INC(st, Ip6InHdrErrors);
+		if (ip.pp)
+			icmp6_send_error(st, pkt, len, WIRE_ICMP6_PARAM_PROBLEM,
+			                 (uint8_t)(ip.pp - 1), ip.pp_ptr);
+		return net_drop(st, reason, &ip.src, &ip.dst);
+	}
+	if (ip.proto == WIRE_IPPROTO_ICMPV6) {
+		/* For the trace, should TCP drop an error this carries. */
+		up->src = ip.src;
+		up->dst = ip.dst;
+		reason = icmp6_input(st, &ip, up);
+		return reason == SYNACK_DROP_NONE ? 0 : net_drop(st, reason, &ip.src, &ip.dst);
+	}
+	if (ip.proto != WIRE_IPPROTO_TCP) {
+		/* RFC 8200 4: an unrecognized Next Header is answered with a
+		 * Parameter Problem code 1 pointing at it; No Next Header
+		 * (59) ends the datagram and asks for nothing. */
+		STAT_INC(st, Ip6InUnknownProtos);
+		if (ip.proto != WIRE_IPPROTO_NONE)
+			icmp6_send_error(st, pkt, len, WIRE_ICMP6_PARAM_PROBLEM,
+			                 WIRE_ICMP6_PP_NEXT_HEADER, ip.nh_off);
+		return net_drop(st, SYNACK_DROP_IP_NOT_TCP, &ip.src, &ip.dst);
+	}
+	struct wire_net net = wire_ip6_net(&ip);
+	reason = wire_tcp_parse_net(&net, &up->tcp);
+	if (reason != SYNACK_DROP_NONE) {
+		STAT_INC(st, InErrs);
+		if (reason == SYNACK_DROP_TCP_BAD_CHECKSUM)
+			STAT_INC(st, InCsumErrors);
+		return net_drop(st, reason, &ip.src, &ip.dst);
+	}
+	STAT_INC(st, InSegs);
+	up->kind = NET_UP_TCP;
+	return 0;
+}
