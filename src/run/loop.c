@@ -177,6 +177,8 @@ void synack_run_flush(struct synack_run *r)
 	ssize_t n;
 	while ((n = synack_output(r->st, r->buf, RUN_BUF)) > 0)
 		synack_link_send(r->link, now, r->buf, (size_t)n);
+	/* What the link joined into a super-segment goes now (tso). */
+	synack_link_flush(r->link, now);
 }
 
 int synack_run_add_fd(struct synack_run *r, int fd, uint32_t events, synack_run_fd_fn fn, void *ctx)
