@@ -29,6 +29,7 @@
 #include "core/heap.h"
 #include "link/arp.h"
 #include "link/impair.h"
+#include "link/link_internal.h"
 #include "link/vnet.h"
 #include "synack/pcap.h"
 
@@ -356,9 +357,14 @@ static int vnet_setup(struct synack_link *l, char *err, size_t errlen)
 	if (!vnet)
 		return 0;
 	(void)ioctl(l->fd, TUNSETVNETLE, &le);
-	l->vnet = 1;
-	l->tso_on = l->cfg.csum_offload && l->cfg.tso;
+	link_set_vnet(l, 1);
 	return 0;
+}
+
+void link_set_vnet(struct synack_link *l, int vnet)
+{
+	l->vnet = vnet != 0;
+	l->tso_on = l->vnet && l->cfg.csum_offload && l->cfg.tso;
 }
 
 int synack_link_open_fd(struct synack_link **out, int kind, int fd, const char *name,
@@ -637,8 +643,8 @@ static void capture(struct synack_link *l, uint64_t now, const uint8_t *frame, s
  * it would carry if it crossed the wire whole (as tcpdump on the device
  * shows it, but verifiable).
  */
-static void dev_write(struct synack_link *l, uint64_t now, const struct vnet_hdr *vh,
-                      const uint8_t *head, size_t hlen, const uint8_t *body, size_t blen)
+static int dev_write(struct synack_link *l, uint64_t now, const struct vnet_hdr *vh,
+                     const uint8_t *head, size_t hlen, const uint8_t *body, size_t blen)
 {
 	static const struct vnet_hdr none;
 	uint8_t vb[VNET_HDR_LEN];
@@ -659,16 +665,16 @@ static void dev_write(struct synack_link *l, uint64_t now, const struct vnet_hdr
 		int e = errno;
 		l->stats.drops[e == EAGAIN || e == ENOBUFS ? SYNACK_LINK_DROP_DEVICE_BUSY
 		                                           : SYNACK_LINK_DROP_DEVICE_ERROR]++;
-		return;
+		return -1;
 	}
 	size_t len = hlen + blen;
 	l->stats.frames_out++;
 	l->stats.bytes_out += len;
 	if (!l->pcap)
-		return;
+		return 0;
 	if (hlen == 0 && !(vh && (vh->flags & VNET_F_NEEDS_CSUM))) {
 		capture(l, now, body, blen);
-		return;
+		return 0;
 	}
 	/* ibuf: the impairments never run while a super-segment is built. */
 	memcpy(l->ibuf, head, hlen);
@@ -676,6 +682,7 @@ static void dev_write(struct synack_link *l, uint64_t now, const struct vnet_hdr
 	if (vh && (vh->flags & VNET_F_NEEDS_CSUM))
 		vnet_csum_complete(l->ibuf, vh->csum_start, vh->csum_offset, len);
 	capture(l, now, l->ibuf, len);
+	return 0;
 }
 
 /* Writes what ARP queued: requests, replies, released datagrams. */
@@ -717,13 +724,12 @@ void synack_link_flush(struct synack_link *l, uint64_t now)
 	struct vnet_hdr vh;
 	uint32_t segs = l->tso.segs;
 	size_t len = tso_finish(&l->tso, &vh);
-	if (segs > 1) {
+	/* The Ethernet header was written in front when the first segment
+	 * came (tso_take). */
+	if (dev_write(l, now, &vh, NULL, 0, l->tso.buf, l->tso.l3 + len) == 0 && segs > 1) {
 		l->stats.gso_out++;
 		l->stats.gso_segs_out += segs;
 	}
-	/* The Ethernet header was written in front when the first segment
-	 * came (tso_begin). */
-	dev_write(l, now, &vh, NULL, 0, l->tso.buf, l->tso.l3 + len);
 }
 
 /* The super-segment path (tso): 1 when the datagram joined the pending
