@@ -614,7 +614,9 @@ int synack_link_set_pcap(struct synack_link *l, const char *path, char *err, siz
 	int rc;
 	uint32_t type =
 	    l->kind == SYNACK_LINK_TAP ? SYNACK_PCAP_LINKTYPE_ETHERNET : SYNACK_PCAP_LINKTYPE_RAW;
-	l->pcap = synack_pcap_open(path, type, 0, &rc);
+	/* tcpdump's snaplen: a super-segment on TAP (offloads) is up to
+	 * 65549 bytes, more than the default 65535. */
+	l->pcap = synack_pcap_open(path, type, 262144, &rc);
 	if (!l->pcap) {
 		snprintf(err, errlen, "cannot write pcap file '%s': %s", path, strerror(-rc));
 		return rc;
