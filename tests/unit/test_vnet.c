@@ -480,8 +480,30 @@ static void link_counts_malformed_headers(void)
 	close(sv[1]);
 }
 
+/* The offload settings are 0 or 1, each refused by name otherwise. */
+static void offload_settings_are_checked(void)
+{
+	struct synack_link_config lc;
+	synack_link_config_default(&lc);
+	lc.addr = SRC;
+	CHECK(lc.csum_offload == 1 && lc.gro == 1 && lc.tso == 1);
+	char err[160];
+	CHECK_EQ(synack_link_config_check(&lc, err, sizeof(err)), 0);
+	int *fields[] = {&lc.csum_offload, &lc.gro, &lc.tso};
+	const char *names[] = {"csum_offload = 2 is outside [0, 1]", "gro = 2 is outside [0, 1]",
+	                       "tso = 2 is outside [0, 1]"};
+	for (int i = 0; i < 3; i++) {
+		*fields[i] = 2;
+		CHECK_EQ(synack_link_config_check(&lc, err, sizeof(err)), -EINVAL);
+		CHECK_STR(err, names[i]);
+		*fields[i] = 0;
+		CHECK_EQ(synack_link_config_check(&lc, err, sizeof(err)), 0);
+	}
+}
+
 int main(void)
 {
+	RUN(offload_settings_are_checked);
 	RUN(header_round_trip_little_endian);
 	RUN(partial_checksum_is_completed);
 	RUN(malformed_headers_are_refused);
