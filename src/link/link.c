@@ -678,12 +678,15 @@ static int dev_write(struct synack_link *l, uint64_t now, const struct vnet_hdr 
 		capture(l, now, body, blen);
 		return 0;
 	}
-	/* ibuf: the impairments never run while a super-segment is built. */
-	memcpy(l->ibuf, head, hlen);
-	memcpy(l->ibuf + hlen, body, blen);
+	/* The frame in one piece, in wbuf: a body gathered here is never
+	 * wbuf (ARP's frames, built there, go whole and are captured above),
+	 * while it may be ibuf (an impaired datagram). */
+	if (hlen)
+		memcpy(l->wbuf, head, hlen);
+	memcpy(l->wbuf + hlen, body, blen);
 	if (vh && (vh->flags & VNET_F_NEEDS_CSUM))
-		vnet_csum_complete(l->ibuf, vh->csum_start, vh->csum_offset, len);
-	capture(l, now, l->ibuf, len);
+		vnet_csum_complete(l->wbuf, vh->csum_start, vh->csum_offset, len);
+	capture(l, now, l->wbuf, len);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
  * super-segments, byte-exact.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -331,7 +332,7 @@ struct host {
 	struct synack_run *run;
 };
 
-static void host_open(struct host *h, int fd, uint32_t addr, int tso)
+static void host_open(struct host *h, int fd, uint32_t addr, int tso, const char *pcap)
 {
 	struct synack_link_config lc;
 	synack_link_config_default(&lc);
@@ -341,6 +342,8 @@ static void host_open(struct host *h, int fd, uint32_t addr, int tso)
 	CHECK_EQ(synack_link_open_fd(&h->link, SYNACK_LINK_TAP, fd, "pair", &lc, err, sizeof(err)),
 	         0);
 	link_set_vnet(h->link, 1);
+	if (pcap)
+		CHECK_EQ(synack_link_set_pcap(h->link, pcap, err, sizeof(err)), 0);
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.addr = addr;
@@ -376,9 +379,13 @@ static void echo_between_two_stacks(int tso)
 	int big = 1 << 21;
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
 	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	char pcap[] = "/tmp/synack_test_vnet_XXXXXX";
+	int pfd = mkstemp(pcap);
+	CHECK(pfd >= 0);
+	close(pfd);
 	struct host a, b;
-	host_open(&a, sv[0], SRC, tso);
-	host_open(&b, sv[1], DST, tso);
+	host_open(&a, sv[0], SRC, tso, pcap);
+	host_open(&b, sv[1], DST, tso, NULL);
 	int l = synack_run_listen(b.run, 7, 4);
 	CHECK(l >= 0);
 	synack_advance(a.st, synack_run_now(a.run));
@@ -428,6 +435,31 @@ static void echo_between_two_stacks(int tso)
 	CHECK_EQ_U64(sa.drops[SYNACK_LINK_DROP_VNET_BAD] + sb.drops[SYNACK_LINK_DROP_VNET_BAD], 0);
 	host_close(&a);
 	host_close(&b);
+	/* The capture holds every frame a wrote and read, super-segments
+	 * whole, each IPv4 datagram with checksums that verify. */
+	FILE *f = fopen(pcap, "rb");
+	CHECK(f != NULL);
+	static uint8_t frame[70000];
+	uint8_t rec[16];
+	uint64_t records = 0, supers = 0;
+	CHECK_EQ(fread(frame, 1, 24, f), 24);
+	while (fread(rec, 1, 16, f) == 16) {
+		uint32_t caplen, origlen;
+		memcpy(&caplen, rec + 8, 4);
+		memcpy(&origlen, rec + 12, 4);
+		CHECK_EQ(caplen, origlen);
+		if (caplen > sizeof(frame) || fread(frame, 1, caplen, f) != caplen)
+			break;
+		records++;
+		if (caplen > 14 && frame[12] == 0x08 && frame[13] == 0x00) {
+			CHECK(verifies(frame + 14, caplen - 14));
+			supers += caplen > 1514;
+		}
+	}
+	fclose(f);
+	unlink(pcap);
+	CHECK_EQ_U64(records, sa.frames_in + sa.frames_out);
+	CHECK(tso ? supers > 0 : supers == 0);
 }
 
 static void stacks_echo_in_super_segments(void)
