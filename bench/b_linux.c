@@ -882,7 +882,7 @@ static int bulk_once(const char *a, const char *b, uint64_t total, double *gbit,
 	return 0;
 }
 
-static void bench_bulk_linux(const struct bench_opts *o)
+void bench_bulk_linux(const struct bench_opts *o, const char *bench, uint64_t total)
 {
 	char a[32], b[32];
 	snprintf(a, sizeof(a), "sbench-a-%d", (int)getpid());
@@ -898,7 +898,7 @@ static void bench_bulk_linux(const struct bench_opts *o)
 	    bench_sh("ip -n %s link set va mtu 1500 up && ip -n %s link set vb mtu 1500 up && "
 	             "ip -n %s link set lo up && ip -n %s link set lo up",
 	             a, b, a, b) != 0) {
-		res_skip("bulk", "linux", "veth", "gbit_per_s", "could not set up the veth pair");
+		res_skip(bench, "linux", "veth", "gbit_per_s", "could not set up the veth pair");
 		bench_sh("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null", a, b);
 		return;
 	}
@@ -923,11 +923,11 @@ static void bench_bulk_linux(const struct bench_opts *o)
 		double gbit[9], cpu[9], cs[9], cr[9];
 		int ok = 1;
 		for (int r = 0; r < o->reps; r++) {
-			if (bulk_once(a, b, o->bulk_bytes_linux, &gbit[r], &cs[r], &cr[r]) < 0) {
+			if (bulk_once(a, b, total, &gbit[r], &cs[r], &cr[r]) < 0) {
 				ok = 0;
 				break;
 			}
-			double gb = (double)o->bulk_bytes_linux / 1e9;
+			double gb = (double)total / 1e9;
 			cpu[r] = (cs[r] + cr[r]) / gb;
 			cs[r] /= gb;
 			cr[r] /= gb;
@@ -937,17 +937,17 @@ static void bench_bulk_linux(const struct bench_opts *o)
 			    variant, gbit[r], cpu[r], cs[r], cr[r]);
 		}
 		if (!ok) {
-			res_skip("bulk", "linux", variant, "gbit_per_s", "transfer failed");
+			res_skip(bench, "linux", variant, "gbit_per_s", "transfer failed");
 			continue;
 		}
-		res_add_note("bulk", "linux", variant, "gbit_per_s", bench_median(gbit, o->reps),
+		res_add_note(bench, "linux", variant, "gbit_per_s", bench_median(gbit, o->reps),
 		             "veth pair between two namespaces, MTU 1500, offloads (%s) %s%s%s; "
 		             "sender and receiver processes",
 		             "tso,gso,gro,tx,rx,sg", on ? "on" : "off",
 		             failed[0] ? "; could not change: " : "", failed);
-		res_add("bulk", "linux", variant, "cpu_s_per_gb", bench_median(cpu, o->reps));
-		res_add("bulk", "linux", variant, "cpu_s_per_gb_sender", bench_median(cs, o->reps));
-		res_add("bulk", "linux", variant, "cpu_s_per_gb_receiver",
+		res_add(bench, "linux", variant, "cpu_s_per_gb", bench_median(cpu, o->reps));
+		res_add(bench, "linux", variant, "cpu_s_per_gb_sender", bench_median(cs, o->reps));
+		res_add(bench, "linux", variant, "cpu_s_per_gb_receiver",
 		        bench_median(cr, o->reps));
 	}
 	bench_sh("ip netns del %s; ip netns del %s", a, b);
@@ -965,7 +965,7 @@ void bench_linux(const struct bench_opts *o)
 		for (int k = 0; k < o->ninflight; k++)
 			in_child_netns(o, o->inflight[k], child_lifecycle, o->inflight[k]);
 	if (o->do_bulk)
-		bench_bulk_linux(o);
+		bench_bulk_linux(o, "bulk", o->bulk_bytes_linux);
 	/* The memory and scale runs hold both ends in one process. */
 	uint32_t most = (fd_limit() - 100) / 2;
 	if (o->do_memory)

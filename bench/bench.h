@@ -44,6 +44,9 @@ struct bench_opts {
 	uint32_t wan_queue;    /* bottleneck queue, packets; 0: one BDP */
 	double wan_duration_s; /* measured window ends here (from the accept) */
 	double wan_skip_s;     /* and starts here: slow start is left out */
+	/* The tap workload (b_tap.c): bytes each way. */
+	int do_tap;
+	uint64_t tap_bytes;
 };
 
 /* ------------------------------------------------------------------ */
@@ -109,6 +112,11 @@ void bench_synack(const struct bench_opts *o);
 void bench_linux(const struct bench_opts *o);
 void bench_lwip(const struct bench_opts *o);
 void bench_wan(const struct bench_opts *o);
+/* The tap workload (b_tap.c, issue 16 item 2; root). */
+void bench_tap(const struct bench_opts *o);
+/* Linux over a veth pair between two namespaces, offloads off then on:
+ * total bytes each, figures reported under bench (b_linux.c). */
+void bench_bulk_linux(const struct bench_opts *o, const char *bench, uint64_t total);
 
 /*
  * A fixed, clock-free synack workload for callgrind: n lifecycles at one

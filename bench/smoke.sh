@@ -39,3 +39,27 @@ missing = want - have
 assert not missing, "synack figures missing: %s" % sorted(missing)
 print("bench smoke: %d figures from %s, all positive" % (figures, ", ".join(sorted(impls))))
 PY
+
+# The tap workload (issue 16 item 2; root only): synack on a TAP device
+# sending to and receiving from the kernel, offloads on and off, and Linux
+# over veth beside it.  Every row must be present and a positive number (a
+# synack row exists only for a byte-exact transfer).
+if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ]; then
+	"$bench" --bench tap --only synack,linux --smoke --json >"$out"
+	python3 - "$out" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rows = [r for r in rows if r.get("bench") == "tap" and "/" not in r.get("impl", "")]
+want = [("synack", "%s-offload-%s" % (d, o), m) for d in ("send", "recv") for o in ("on", "off")
+        for m in ("gbit_per_s", "cpu_s_per_gb", "device_ops_per_gb")]
+want += [("linux", "mss1460-veth-offload-%s" % o, m) for o in ("on", "off")
+         for m in ("gbit_per_s", "cpu_s_per_gb")]
+for impl, variant, metric in want:
+    got = [r for r in rows if (r["impl"], r["variant"], r["metric"]) == (impl, variant, metric)]
+    assert got, "no tap %s %s %s row" % (impl, variant, metric)
+    v = got[0]["value"]
+    assert v is not None, "tap %s %s %s skipped: %s" % (impl, variant, metric, got[0].get("note"))
+    assert isinstance(v, (int, float)) and v > 0, got[0]
+print("bench smoke: tap %d rows, all positive" % len(want))
+PY
+fi

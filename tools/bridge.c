@@ -605,6 +605,10 @@ static int open_devices(const struct bridge_opts *o, struct synack_link *link[2]
 		no.create = o->create;
 		no.addr = BRIDGE_LINK_ADDR;
 		no.prefix_len = 32;
+		/* The bridge reads and writes the descriptor itself, one bare
+		 * frame at a time: no virtio_net_hdr, and the kernel segments
+		 * and sums what it hands over (issue 16 item 2). */
+		no.no_csum_offload = 1;
 		int rc = net_open_device(&no, &link[d], err, errlen);
 		if (rc)
 			return rc;

@@ -225,6 +225,14 @@ int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err,
 		o->create = 1;
 		return 1;
 	}
+	if (strcmp(a, "--no-csum-offload") == 0 || strcmp(a, "--no-gro") == 0 ||
+	    strcmp(a, "--no-tso") == 0) {
+		int *off = a[5] == 'c'   ? &o->no_csum_offload
+		           : a[5] == 'g' ? &o->no_gro
+		                         : &o->no_tso;
+		*off = 1;
+		return 1;
+	}
 	if (strcmp(a, "--routes") == 0) {
 		o->print_routes = 1;
 		return 1;
@@ -481,7 +489,8 @@ void net_synopsis(FILE *out, const char *indent)
 	    "[--keepalive-time-ms T] [--keepalive-intvl-ms T]",
 	    "[--keepalive-probes N] [--user-timeout-ms T]",
 	    "[--loss P] [--dup P] [--reorder P] [--delay-ms N] [--seed N]",
-	    "[--txqueuelen N] [--gw ADDR] [--route PREFIX [via ADDR] ...] [--routes]",
+	    "[--txqueuelen N] [--gw ADDR] [--route PREFIX [via ADDR] ...] [--routes] "
+	    "[--no-csum-offload] [--no-gro] [--no-tso]",
 	};
 	for (size_t i = 0; i < sizeof(LINES) / sizeof(LINES[0]); i++)
 		fprintf(out, "%s%s\n", indent, LINES[i]);
@@ -513,6 +522,12 @@ void net_usage(FILE *out)
 	      "                   read (1..1000000); more are dropped (dev_tx_dropped in\n"
 	      "                   the stats).  A device synack creates gets 10000 without\n"
 	      "                   this flag; one that exists is changed only with it\n"
+	      "  --no-csum-offload  frames without a virtio_net_hdr: no partial checksums\n"
+	      "                   either way, and so neither of the two below\n"
+	      "  --no-gro         take no TCP super-segments from the kernel (64 KiB\n"
+	      "                   of segments it joined): one frame per segment\n"
+	      "  --no-tso         hand the kernel no super-segments to cut into the\n"
+	      "                   segments synack built: one write per segment\n"
 	      "  --set NAME=VALUE a setting of the stack (struct synack_config, named as\n"
 	      "                   the Linux sysctls; repeatable): times in ms or with a unit\n"
 	      "                   (30s, 2min), sizes in bytes or with a unit (64KiB); a value\n"
@@ -621,6 +636,9 @@ int net_open_device(const struct net_opts *o, struct synack_link **link, char *e
 	lc.prefix_len = o->prefix_len;
 	if (o->txqueuelen)
 		lc.txqueuelen = o->txqueuelen;
+	lc.csum_offload = !o->no_csum_offload;
+	lc.gro = !o->no_gro;
+	lc.tso = !o->no_tso;
 	int rc = synack_link_open(link, o->kind, o->dev, &lc, err, errlen);
 	if (rc == -EPERM || rc == -EACCES) {
 		const struct passwd *pw = getpwuid(geteuid());
@@ -861,6 +879,11 @@ static void link_pairs(struct pairs *p, struct synack_link *link)
 		pair(p, "", "arp_resolved", ls.arp_resolved);
 		pair(p, "", "arp_entries", ls.arp_entries);
 	}
+	/* Offloads (issue 16 item 2): super-segments each way. */
+	pair(p, "link_", "gso_in", ls.gso_in);
+	pair(p, "link_", "gso_out", ls.gso_out);
+	pair(p, "link_", "gso_segs_out", ls.gso_segs_out);
+	pair(p, "link_", "csum_completed", ls.csum_completed);
 	for (int d = 1; d < SYNACK_LINK_DROP_COUNT; d++)
 		if (ls.drops[d])
 			pair(p, "link_drop_", synack_link_drop_name(d), ls.drops[d]);

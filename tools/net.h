@@ -1,7 +1,8 @@
 /*
  * What `synack serve` and `synack connect` share: the flags that choose and
  * impair the device (--dev, --create, --tap/--tun, --addr, --pcap, --loss,
- * --dup, --reorder, --delay-ms, --seed, --txqueuelen), the stack's settings (--set
+ * --dup, --reorder, --delay-ms, --seed, --txqueuelen, --no-csum-offload, --no-gro,
+ * --no-tso), the stack's settings (--set
  * NAME=VALUE and the named timeout flags) and the options every connection
  * gets (--keepalive, --user-timeout-ms), opening the link, the stack and
  * the run loop (SIGINT and SIGTERM watched), and the ss-like stats block,
@@ -58,6 +59,9 @@ struct net_opts {
 	} routes[NET_MAX_ROUTES];
 	int nroutes;
 	int print_routes;
+	/* --no-csum-offload, --no-gro, --no-tso (issue 16 item 2): each
+	 * offload of the device turned off. */
+	int no_csum_offload, no_gro, no_tso;
 };
 
 struct net_env {

@@ -85,6 +85,22 @@ struct synack_link_config {
 	                      * synack_link_set_txqueuelen() is called (default
 	                      * 10000, 0..1000000; 0 keeps the kernel's 500 for
 	                      * TUN, 1000 for TAP) */
+	/* Offloads of a TUN/TAP device (issue 16 item 2), named after
+	 * ethtool's features; each 0 or 1, default 1.  csum_offload opens the
+	 * device with IFF_VNET_HDR: each frame then carries a virtio_net_hdr,
+	 * and the kernel may hand the link partial checksums, which it
+	 * completes (ethtool's rx/tx-checksumming).  The other two need it,
+	 * as ethtool's TSO needs tx-checksumming:
+	 * gro: the kernel may hand over TCP super-segments of up to 64 KiB
+	 * (TUNSETOFFLOAD TUN_F_TSO4), which go to the stack whole;
+	 * tso: consecutive full-sized segments of one connection that the
+	 * stack sends in one go are handed to the kernel as one super-segment
+	 * that it cuts again into those very segments (gso_size: their MSS).
+	 * A descriptor given to synack_link_open_fd() uses them when it is a
+	 * TUN/TAP descriptor opened with IFF_VNET_HDR. */
+	int csum_offload;
+	int gro;
+	int tso;
 };
 
 /* Fills *cfg with the defaults above (addr 0, which must be set). */
@@ -184,6 +200,13 @@ int synack_link_send_to(struct synack_link *l, uint64_t now, const void *pkt, si
  * above 32) or -ENOSPC (15 beside cfg.addr).
  */
 int synack_link_add_addr(struct synack_link *l, uint32_t addr, uint32_t prefix_len);
+/*
+ * Hands the kernel the super-segment synack_link_send() is still building
+ * (tso): the run loop calls it after each batch of sends.  Until then (or
+ * the next synack_link_advance(), which it asks for at once through
+ * synack_link_next_deadline()) the segments wait in the link.
+ */
+void synack_link_flush(struct synack_link *l, uint64_t now);
 /* Writes the delayed datagrams that are due, runs ARP retries and expiry,
  * flushes the capture when it is due. */
 void synack_link_advance(struct synack_link *l, uint64_t now);
@@ -219,7 +242,8 @@ int synack_link_routes(const struct synack_link *l, uint32_t addr);
 	X(IMPAIR_LOST, "impair_lost")       /* the impairment middleware lost it */                \
 	X(NO_MEMORY, "no_memory")                                                                  \
 	X(DEVICE_BUSY, "device_busy")   /* the device would block (EAGAIN, ENOBUFS) */             \
-	X(DEVICE_ERROR, "device_error") /* a write failed otherwise (EIO: device down ...) */
+	X(DEVICE_ERROR, "device_error") /* a write failed otherwise (EIO: device down ...) */      \
+	X(VNET_BAD, "vnet_bad")         /* a malformed virtio_net_hdr (issue 16 item 2) */
 
 enum synack_link_drop {
 #define SYNACK_LINK_DROP_ENUM(name, str) SYNACK_LINK_DROP_##name,
@@ -244,6 +268,11 @@ struct synack_link_stats {
 	uint64_t drops[SYNACK_LINK_DROP_COUNT];
 	/* What the impairment middleware did in each direction. */
 	struct synack_sim_counters impair_out, impair_in;
+	/* Offloads (issue 16 item 2). */
+	uint64_t gso_in;         /* super-segments from the kernel (gro) */
+	uint64_t gso_out;        /* super-segments to the kernel (tso) */
+	uint64_t gso_segs_out;   /* the segments they held */
+	uint64_t csum_completed; /* partial checksums completed (csum_offload) */
 };
 /* Copies the link's counters into *out. */
 void synack_link_stats(const struct synack_link *l, struct synack_link_stats *out);

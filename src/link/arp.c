@@ -343,19 +343,27 @@ int arp_frame_in(struct arp *a, uint64_t now, const uint8_t *frame, size_t len, 
 	return 1;
 }
 
+int arp_eth_header(struct arp *a, uint64_t now, uint32_t nexthop, uint8_t hdr[ARP_ETH_HLEN])
+{
+	struct arp_entry *e = find(a, nexthop);
+	if (!e || e->state == ARP_INCOMPLETE)
+		return 0;
+	eth_header(hdr, e->mac, a->mac, ARP_ETHERTYPE_IPV4);
+	e->used = now;
+	return 1;
+}
+
 size_t arp_send_ip(struct arp *a, uint64_t now, uint32_t nexthop, const uint8_t *pkt, size_t len,
                    uint8_t *frame, size_t cap)
 {
+	if (cap >= len + ARP_ETH_HLEN && arp_eth_header(a, now, nexthop, frame)) {
+		memcpy(frame + ARP_ETH_HLEN, pkt, len);
+		return len + ARP_ETH_HLEN;
+	}
 	struct arp_entry *e = find(a, nexthop);
 	if (e && e->state != ARP_INCOMPLETE) {
-		if (cap < len + ARP_ETH_HLEN) {
-			drop(a, SYNACK_LINK_DROP_TOO_BIG);
-			return 0;
-		}
-		eth_header(frame, e->mac, a->mac, ARP_ETHERTYPE_IPV4);
-		memcpy(frame + ARP_ETH_HLEN, pkt, len);
-		e->used = now;
-		return len + ARP_ETH_HLEN;
+		drop(a, SYNACK_LINK_DROP_TOO_BIG);
+		return 0;
 	}
 	if (!e) {
 		e = add_entry(a, nexthop);

@@ -90,6 +90,13 @@ int arp_frame_in(struct arp *a, uint64_t now, const uint8_t *frame, size_t len, 
 size_t arp_send_ip(struct arp *a, uint64_t now, uint32_t nexthop, const uint8_t *pkt, size_t len,
                    uint8_t *frame, size_t cap);
 
+/*
+ * When nexthop's MAC is known: writes the Ethernet header of an IPv4
+ * datagram to it into hdr, marks the entry used (as arp_send_ip() does) and
+ * returns 1; 0 otherwise.  For a datagram written from where it lies.
+ */
+int arp_eth_header(struct arp *a, uint64_t now, uint32_t nexthop, uint8_t hdr[ARP_ETH_HLEN]);
+
 /* Retries, expiry and give-ups due at or before now. */
 void arp_advance(struct arp *a, uint64_t now);
 uint64_t arp_next_deadline(const struct arp *a);

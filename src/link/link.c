@@ -22,15 +22,18 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/heap.h"
 #include "link/arp.h"
 #include "link/impair.h"
+#include "link/link_internal.h"
+#include "link/vnet.h"
 #include "synack/pcap.h"
 
-#define LINK_BUF (65535u + ARP_ETH_HLEN)
+#define LINK_BUF (65535u + ARP_ETH_HLEN + VNET_HDR_LEN)
 #define LINK_PCAP_FLUSH_US 200000u
 /* The queue a device the link creates gets.  The kernel's defaults (500
  * frames for TUN, 1000 for TAP) overflow when 2,000 connections open at
@@ -89,6 +92,11 @@ struct synack_link {
 	/* The kernel's counters of the device when the link opened it. */
 	int is_device; /* opened by name (synack_link_open), not wrapped */
 	struct synack_link_device_stats dev_base;
+
+	/* Offloads (issue 16 item 2, vnet.h). */
+	int vnet;       /* every frame carries a virtio_net_hdr */
+	int tso_on;     /* the device takes super-segments */
+	struct tso tso; /* the one being built, with room for the link header */
 };
 
 static const char *const DROP_NAMES[] = {
@@ -116,6 +124,9 @@ void synack_link_config_default(struct synack_link_config *cfg)
 	cfg->gratuitous_arp = 1;
 	cfg->read_batch = 64;
 	cfg->txqueuelen = LINK_TXQUEUELEN;
+	cfg->csum_offload = 1;
+	cfg->gro = 1;
+	cfg->tso = 1;
 }
 
 static int range(char *err, size_t errlen, const char *name, uint32_t v, uint32_t lo, uint32_t hi)
@@ -156,6 +167,12 @@ int synack_link_config_check(const struct synack_link_config *cfg, char *err, si
 		rc = range(err, errlen, "read_batch", cfg->read_batch, 1, 65536);
 	if (!rc)
 		rc = range(err, errlen, "txqueuelen", cfg->txqueuelen, 0, LINK_MAX_TXQUEUELEN);
+	if (!rc)
+		rc = range(err, errlen, "csum_offload", (uint32_t)cfg->csum_offload, 0, 1);
+	if (!rc)
+		rc = range(err, errlen, "gro", (uint32_t)cfg->gro, 0, 1);
+	if (!rc)
+		rc = range(err, errlen, "tso", (uint32_t)cfg->tso, 0, 1);
 	return rc;
 }
 
@@ -317,6 +334,52 @@ static int read_proc_dev(const char *name, struct synack_link_device_stats *out)
 	return rc;
 }
 
+/*
+ * A TUN/TAP descriptor opened with IFF_VNET_HDR carries a virtio_net_hdr
+ * before each frame: ours is the 12-byte one, little-endian, and the
+ * kernel is told what it may hand us (TUNSETOFFLOAD): partial checksums
+ * with csum_offload, TCP super-segments as well with gro.  Any other
+ * descriptor carries bare frames.  0, or a negative errno with a sentence.
+ */
+static int vnet_setup(struct synack_link *l, char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(l->fd, TUNGETIFF, &ifr) != 0)
+		return 0; /* not a TUN/TAP descriptor */
+	int vnet = (ifr.ifr_flags & IFF_VNET_HDR) != 0, sz = VNET_HDR_LEN, le = 1;
+	unsigned off = 0;
+	if (vnet && l->cfg.csum_offload) {
+		off = TUN_F_CSUM;
+		if (l->cfg.gro)
+			off |= TUN_F_TSO4 | TUN_F_TSO_ECN;
+	}
+	/* The offloads stay with a device after its descriptor closes: one
+	 * opened before with them must hear that they are off now, or the
+	 * kernel would go on handing over partial checksums. */
+	if ((vnet && ioctl(l->fd, TUNSETVNETHDRSZ, &sz) != 0) ||
+	    ioctl(l->fd, TUNSETOFFLOAD, off) != 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot set the offloads of %s device '%s': %s",
+		         kind_name(l->kind), l->name, strerror(e));
+		return -e;
+	}
+	/* Little-endian fields, as virtio 1.x has them; the legacy header
+	 * of a little-endian host is the same, so a refusal there (a kernel
+	 * without the call) changes nothing. */
+	if (!vnet)
+		return 0;
+	(void)ioctl(l->fd, TUNSETVNETLE, &le);
+	link_set_vnet(l, 1);
+	return 0;
+}
+
+void link_set_vnet(struct synack_link *l, int vnet)
+{
+	l->vnet = vnet != 0;
+	l->tso_on = l->vnet && l->cfg.csum_offload && l->cfg.tso;
+}
+
 int synack_link_open_fd(struct synack_link **out, int kind, int fd, const char *name,
                         const struct synack_link_config *cfg, char *err, size_t errlen)
 {
@@ -361,7 +424,9 @@ int synack_link_open_fd(struct synack_link **out, int kind, int fd, const char *
 	l->ibuf = malloc(LINK_BUF);
 	impair_init(&l->imp_out, 0);
 	impair_init(&l->imp_in, 0);
-	rc = (l->rbuf && l->wbuf && l->ibuf) ? 0 : -ENOMEM;
+	l->tso.l3 = kind == SYNACK_LINK_TAP ? ARP_ETH_HLEN : 0;
+	l->tso.buf = malloc(l->tso.l3 + VNET_MAX_DGRAM);
+	rc = (l->rbuf && l->wbuf && l->ibuf && l->tso.buf) ? 0 : -ENOMEM;
 	if (!rc && kind == SYNACK_LINK_TAP) {
 		struct arp_config ac = {.lifetime_ms = cfg->arp_lifetime_ms,
 		                        .retry_ms = cfg->arp_retry_ms,
@@ -372,6 +437,11 @@ int synack_link_open_fd(struct synack_link **out, int kind, int fd, const char *
 	}
 	if (rc) {
 		snprintf(err, errlen, "out of memory");
+		synack_link_close(l);
+		return rc;
+	}
+	rc = vnet_setup(l, err, errlen);
+	if (rc) {
 		synack_link_close(l);
 		return rc;
 	}
@@ -414,7 +484,8 @@ int synack_link_open(struct synack_link **out, int kind, const char *dev,
 	}
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
-	short flags = (short)((kind == SYNACK_LINK_TAP ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
+	short flags = (short)((kind == SYNACK_LINK_TAP ? IFF_TAP : IFF_TUN) | IFF_NO_PI |
+	                      (cfg->csum_offload ? IFF_VNET_HDR : 0));
 	memcpy(ifr.ifr_name, dev, strlen(dev));
 	/* IFF_TUN_EXCL refuses (EBUSY) a device that exists: then the device
 	 * is the user's, whose queue length is theirs to choose. */
@@ -464,6 +535,7 @@ void synack_link_close(struct synack_link *l)
 {
 	if (!l)
 		return;
+	synack_link_flush(l, 0);
 	if (l->pcap)
 		synack_pcap_close(l->pcap);
 	if (l->kind == SYNACK_LINK_TAP && l->arp.entries)
@@ -475,6 +547,7 @@ void synack_link_close(struct synack_link *l)
 	free(l->rbuf);
 	free(l->wbuf);
 	free(l->ibuf);
+	free(l->tso.buf);
 	if (l->fd >= 0)
 		close(l->fd);
 	free(l);
@@ -582,7 +655,9 @@ int synack_link_set_pcap(struct synack_link *l, const char *path, char *err, siz
 	int rc;
 	uint32_t type =
 	    l->kind == SYNACK_LINK_TAP ? SYNACK_PCAP_LINKTYPE_ETHERNET : SYNACK_PCAP_LINKTYPE_RAW;
-	l->pcap = synack_pcap_open(path, type, 0, &rc);
+	/* tcpdump's snaplen: a super-segment on TAP (offloads) is up to
+	 * 65549 bytes, more than the default 65535. */
+	l->pcap = synack_pcap_open(path, type, 262144, &rc);
 	if (!l->pcap) {
 		snprintf(err, errlen, "cannot write pcap file '%s': %s", path, strerror(-rc));
 		return rc;
@@ -603,21 +678,57 @@ static void capture(struct synack_link *l, uint64_t now, const uint8_t *frame, s
 		l->pcap_flush_at = now + LINK_PCAP_FLUSH_US;
 }
 
-static void dev_write(struct synack_link *l, uint64_t now, const uint8_t *frame, size_t len)
+/*
+ * Writes a frame to the device: the virtio_net_hdr vh (all zero for NULL)
+ * when the device takes one, then the link header head (hlen bytes, may be
+ * 0) and the body, gathered in one writev(2) from where they lie.  The
+ * capture gets the frame as one piece, a super-segment with the checksum
+ * it would carry if it crossed the wire whole (as tcpdump on the device
+ * shows it, but verifiable).
+ */
+static int dev_write(struct synack_link *l, uint64_t now, const struct vnet_hdr *vh,
+                     const uint8_t *head, size_t hlen, const uint8_t *body, size_t blen)
 {
+	static const struct vnet_hdr none;
+	uint8_t vb[VNET_HDR_LEN];
+	struct iovec iov[3];
+	int k = 0;
+	if (l->vnet) {
+		vnet_emit(vb, vh ? vh : &none);
+		iov[k++] = (struct iovec){.iov_base = vb, .iov_len = VNET_HDR_LEN};
+	}
+	if (hlen)
+		iov[k++] = (struct iovec){.iov_base = (void *)head, .iov_len = hlen};
+	iov[k++] = (struct iovec){.iov_base = (void *)body, .iov_len = blen};
 	ssize_t n;
 	do
-		n = write(l->fd, frame, len);
+		n = writev(l->fd, iov, k);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		int e = errno;
 		l->stats.drops[e == EAGAIN || e == ENOBUFS ? SYNACK_LINK_DROP_DEVICE_BUSY
 		                                           : SYNACK_LINK_DROP_DEVICE_ERROR]++;
-		return;
+		return -1;
 	}
+	size_t len = hlen + blen;
 	l->stats.frames_out++;
 	l->stats.bytes_out += len;
-	capture(l, now, frame, len);
+	if (!l->pcap)
+		return 0;
+	if (hlen == 0 && !(vh && (vh->flags & VNET_F_NEEDS_CSUM))) {
+		capture(l, now, body, blen);
+		return 0;
+	}
+	/* The frame in one piece, in wbuf: a body gathered here is never
+	 * wbuf (ARP's frames, built there, go whole and are captured above),
+	 * while it may be ibuf (an impaired datagram). */
+	if (hlen)
+		memcpy(l->wbuf, head, hlen);
+	memcpy(l->wbuf + hlen, body, blen);
+	if (vh && (vh->flags & VNET_F_NEEDS_CSUM))
+		vnet_csum_complete(l->wbuf, vh->csum_start, vh->csum_offset, len);
+	capture(l, now, l->wbuf, len);
+	return 0;
 }
 
 /* Writes what ARP queued: requests, replies, released datagrams. */
@@ -625,7 +736,7 @@ static void arp_drain(struct synack_link *l, uint64_t now)
 {
 	ssize_t n;
 	while ((n = arp_output(&l->arp, l->wbuf, LINK_BUF)) > 0)
-		dev_write(l, now, l->wbuf, (size_t)n);
+		dev_write(l, now, NULL, NULL, 0, l->wbuf, (size_t)n);
 }
 
 static uint32_t ip_dst(const uint8_t *pkt)
@@ -634,18 +745,56 @@ static uint32_t ip_dst(const uint8_t *pkt)
 	       pkt[19];
 }
 
-/* A routed datagram, past the impairments, onto the device: with ARP
- * (TAP), to the MAC of its next hop hop (a gateway, or the destination). */
+/* A routed datagram, past the impairments, onto the device: written from
+ * where it lies behind the Ethernet header of its next hop hop (a gateway,
+ * or the destination) when that is resolved, else held by ARP (TAP). */
 static void xmit(struct synack_link *l, uint64_t now, const uint8_t *pkt, size_t len, uint32_t hop)
 {
 	if (l->kind == SYNACK_LINK_TUN) {
-		dev_write(l, now, pkt, len);
+		dev_write(l, now, NULL, NULL, 0, pkt, len);
 		return;
 	}
-	size_t n = arp_send_ip(&l->arp, now, hop, pkt, len, l->wbuf, LINK_BUF);
-	if (n)
-		dev_write(l, now, l->wbuf, n);
+	uint8_t eth[ARP_ETH_HLEN];
+	if (arp_eth_header(&l->arp, now, hop, eth))
+		dev_write(l, now, NULL, eth, sizeof(eth), pkt, len);
+	else
+		(void)arp_send_ip(&l->arp, now, hop, pkt, len, l->wbuf, LINK_BUF); /* held */
 	arp_drain(l, now);
+}
+
+void synack_link_flush(struct synack_link *l, uint64_t now)
+{
+	if (!l || !l->tso.len)
+		return;
+	struct vnet_hdr vh;
+	uint32_t segs = l->tso.segs;
+	size_t len = tso_finish(&l->tso, &vh);
+	/* The Ethernet header was written in front when the first segment
+	 * came (tso_take). */
+	if (dev_write(l, now, &vh, NULL, 0, l->tso.buf, l->tso.l3 + len) == 0 && segs > 1) {
+		l->stats.gso_out++;
+		l->stats.gso_segs_out += segs;
+	}
+}
+
+/* The super-segment path (tso): 1 when the datagram joined the pending
+ * super-segment or started one, 0 when it goes on its own (the pending
+ * one, which it cannot continue, has been written before it). */
+static int tso_take(struct synack_link *l, uint64_t now, const uint8_t *pkt, size_t len,
+                    uint32_t hop)
+{
+	if (tso_join(&l->tso, pkt, len)) {
+		if (l->tso.closed)
+			synack_link_flush(l, now);
+		return 1;
+	}
+	synack_link_flush(l, now);
+	if (!tso_can_start(pkt, len))
+		return 0;
+	if (l->kind == SYNACK_LINK_TAP && !arp_eth_header(&l->arp, now, hop, l->tso.buf))
+		return 0; /* unresolved: ARP holds it, alone */
+	tso_start(&l->tso, pkt, len);
+	return 1;
 }
 
 int synack_link_send(struct synack_link *l, uint64_t now, const void *pkt, size_t len)
@@ -667,7 +816,8 @@ int synack_link_send_to(struct synack_link *l, uint64_t now, const void *pkt, si
 		return 0;
 	}
 	if (!l->impaired || impair_is_clean(&l->imp_out)) {
-		xmit(l, now, p, len, next_hop);
+		if (!l->tso_on || !tso_take(l, now, p, len, next_hop))
+			xmit(l, now, p, len, next_hop);
 		return 0;
 	}
 	/* Corruption flips a bit in place, so the middleware works on a copy. */
@@ -741,13 +891,32 @@ ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t 
 		}
 		if (n == 0)
 			return -EPIPE; /* the other end of a wrapped descriptor is gone */
+		uint8_t *frame = l->rbuf;
+		if (l->vnet) {
+			int gso;
+			struct vnet_hdr vh;
+			if (n < VNET_HDR_LEN) {
+				l->stats.drops[SYNACK_LINK_DROP_VNET_BAD]++;
+				continue;
+			}
+			vnet_parse(l->rbuf, &vh);
+			frame += VNET_HDR_LEN;
+			n -= VNET_HDR_LEN;
+			if (vnet_rx(&vh, frame, (size_t)n,
+			            l->kind == SYNACK_LINK_TAP ? ARP_ETH_HLEN : 0, &gso) != 0) {
+				l->stats.drops[SYNACK_LINK_DROP_VNET_BAD]++;
+				continue;
+			}
+			l->stats.gso_in += (uint64_t)gso;
+			l->stats.csum_completed += vh.flags & VNET_F_NEEDS_CSUM;
+		}
 		l->stats.frames_in++;
 		l->stats.bytes_in += (uint64_t)n;
-		capture(l, now, l->rbuf, (size_t)n);
-		const uint8_t *ip = l->rbuf;
+		capture(l, now, frame, (size_t)n);
+		const uint8_t *ip = frame;
 		size_t iplen = (size_t)n;
 		if (l->kind == SYNACK_LINK_TAP) {
-			int is_ip = arp_frame_in(&l->arp, now, l->rbuf, (size_t)n, &ip, &iplen);
+			int is_ip = arp_frame_in(&l->arp, now, frame, (size_t)n, &ip, &iplen);
 			arp_drain(l, now);
 			if (!is_ip)
 				continue;
@@ -757,7 +926,7 @@ ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t 
 				l->stats.drops[SYNACK_LINK_DROP_FRAME_SHORT]++;
 				continue;
 			}
-		} else if ((l->rbuf[0] >> 4) != 4) {
+		} else if (iplen == 0 || (frame[0] >> 4) != 4) {
 			l->stats.drops[SYNACK_LINK_DROP_NOT_IPV4]++;
 			continue;
 		}
@@ -779,6 +948,7 @@ void synack_link_advance(struct synack_link *l, uint64_t now)
 		xmit(l, now, d.data, d.len, d.hop);
 		free(d.data);
 	}
+	synack_link_flush(l, now);
 	if (l->kind == SYNACK_LINK_TAP) {
 		if (l->announce) {
 			arp_announce(&l->arp);
@@ -805,7 +975,7 @@ uint64_t synack_link_next_deadline(const struct synack_link *l)
 {
 	if (!l)
 		return SYNACK_NEVER;
-	if (l->announce)
+	if (l->announce || l->tso.len)
 		return 0;
 	uint64_t t = delay_due(&l->d_out);
 	uint64_t d = delay_due(&l->d_in);

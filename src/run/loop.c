@@ -179,6 +179,8 @@ void synack_run_flush(struct synack_run *r)
 	/* Each datagram to its next hop, which the stack's routes chose. */
 	while ((n = synack_output_via(r->st, r->buf, RUN_BUF, &hop)) > 0)
 		synack_link_send_to(r->link, now, r->buf, (size_t)n, hop.addr);
+	/* What the link joined into a super-segment goes now (tso). */
+	synack_link_flush(r->link, now);
 }
 
 int synack_run_add_fd(struct synack_run *r, int fd, uint32_t events, synack_run_fd_fn fn, void *ctx)

@@ -9,9 +9,10 @@ Only the standard library; run inside the test's own network namespace.
   peer.py body-hash SIZE
       sha256 of the first SIZE bytes of the body pattern of `synack serve
       --app http` and `synack connect --send-bytes`.
-  peer.py echo HOST PORT SIZE SEED
+  peer.py echo HOST PORT SIZE SEED [HOLD]
       send SIZE random bytes (from SEED) while reading, then shutdown(SHUT_WR),
-      read to EOF; the bytes read must equal the bytes sent.
+      read to EOF; the bytes read must equal the bytes sent.  HOLD: seconds
+      to wait once connected before sending (default 0).
   peer.py echo-burst HOST PORT N SIZE SEED
       N short echo connections at once (asyncio): each connects, sends SIZE
       random bytes of its own (from SEED), shuts down its sending side and
@@ -89,9 +90,12 @@ def cmd_body_hash(argv):
 
 def cmd_echo(argv):
     host, port, size, seed = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
+    hold = float(argv[4]) if len(argv) > 4 else 0.0
     data = random.Random(seed).randbytes(size)
     s = socket.create_connection((host, port), timeout=TIMEOUT)
     s.settimeout(TIMEOUT)
+    # Established and idle for HOLD seconds first, so a test can look at it.
+    time.sleep(hold)
     err = []
 
     def sender():

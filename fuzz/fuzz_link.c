@@ -1,0 +1,124 @@
+/*
+ * fuzz_link: the link's frame path with a virtio_net_hdr (issue 16 item 2).
+ *
+ * The first byte chooses TAP or TUN and the direction; the rest is a list
+ * of frames, each a 2-byte big-endian length and its bytes.
+ *  - In: each frame (virtio_net_hdr first) is what the device hands the
+ *    link, through a socketpair that stands in for it.  Every datagram the
+ *    link hands on must fit the buffer and go to a stack, which must take
+ *    it or count a drop; a frame the link refuses is counted.
+ *  - Out: each frame is a datagram the stack sends (tso joins what it
+ *    can).  Every frame the link writes must start with a header that
+ *    describes it: a super-segment is IPv4/TCP whose total length is the
+ *    frame's, whose headers fit, whose checksum field lies inside, and
+ *    which holds more than one segment of gso_size.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+#include "link/link_internal.h"
+#include "link/vnet.h"
+#include "synack/synack.h"
+
+#define MAX_FRAMES 64
+
+static uint8_t buf[65536 + 64];
+
+static void check_out_frame(const uint8_t *f, size_t n, size_t l3)
+{
+	if (n < VNET_HDR_LEN)
+		fuzz_fail("link wrote %zu bytes, less than a virtio_net_hdr", n);
+	struct vnet_hdr h;
+	vnet_parse(f, &h);
+	f += VNET_HDR_LEN;
+	n -= VNET_HDR_LEN;
+	if (h.gso_type == VNET_GSO_NONE) {
+		if (h.flags != 0)
+			fuzz_fail("link wrote flags 0x%x on a frame summed whole", h.flags);
+		return;
+	}
+	if (h.gso_type != VNET_GSO_TCPV4 || h.flags != VNET_F_NEEDS_CSUM)
+		fuzz_fail("link wrote gso_type 0x%x flags 0x%x", h.gso_type, h.flags);
+	if (n < l3 + 40 || ((size_t)f[l3 + 2] << 8 | f[l3 + 3]) != n - l3 || f[l3 + 9] != 6)
+		fuzz_fail("super-segment of %zu bytes: not IPv4/TCP of that length", n);
+	if (h.hdr_len > n || h.gso_size == 0 || n - h.hdr_len <= h.gso_size ||
+	    (size_t)h.csum_start + h.csum_offset + 2 > h.hdr_len || h.csum_start != l3 + 20)
+		fuzz_fail("super-segment of %zu bytes: hdr_len %u gso_size %u csum %u+%u", n,
+		          h.hdr_len, h.gso_size, h.csum_start, h.csum_offset);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	int kind = (data[0] & 1) ? SYNACK_LINK_TAP : SYNACK_LINK_TUN;
+	int out = (data[0] & 2) != 0;
+	size_t l3 = kind == SYNACK_LINK_TAP ? 14 : 0;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv) != 0)
+		return 0;
+	int big = 1 << 23;
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	struct synack_link_config lc;
+	synack_link_config_default(&lc);
+	lc.addr = 0x0a070002;
+	lc.gratuitous_arp = 0;
+	struct synack_link *l;
+	if (synack_link_open_fd(&l, kind, sv[0], "fuzz", &lc, NULL, 0) != 0)
+		fuzz_fail("cannot open a link on a socketpair");
+	link_set_vnet(l, 1);
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.addr = 0x0a070002;
+	struct synack_stack *st = synack_stack_new(&cfg, NULL);
+	if (!st)
+		fuzz_fail("cannot make a stack");
+
+	size_t i = 1, frames = 0;
+	while (i + 2 <= size && frames < MAX_FRAMES) {
+		size_t n = (size_t)data[i] << 8 | data[i + 1];
+		i += 2;
+		if (n > size - i)
+			n = size - i;
+		frames++;
+		if (out) {
+			int rc = synack_link_send(l, frames, data + i, n);
+			if (rc != 0 && !(rc == -EINVAL && (n < 20 || n > 65535)))
+				fuzz_fail("synack_link_send(%zu bytes) returned %d", n, rc);
+		} else if (write(sv[1], data + i, n) < 0) {
+			break;
+		}
+		i += n;
+	}
+	if (out) {
+		synack_link_flush(l, frames + 1);
+		ssize_t n;
+		while ((n = read(sv[1], buf, sizeof(buf))) > 0)
+			check_out_frame(buf, (size_t)n, l3);
+	} else {
+		ssize_t n;
+		uint64_t handed = 0;
+		while ((n = synack_link_recv(l, 1, buf, sizeof(buf))) > 0) {
+			if ((size_t)n > 65535)
+				fuzz_fail("link handed on %zd bytes", n);
+			handed++;
+			(void)synack_input(st, 1, buf, (size_t)n);
+		}
+		struct synack_link_stats ls;
+		synack_link_stats(l, &ls);
+		if (ls.datagrams_in != handed)
+			fuzz_fail("link counted %llu datagrams in, handed %llu",
+			          (unsigned long long)ls.datagrams_in, (unsigned long long)handed);
+		if (ls.gso_in > ls.frames_in)
+			fuzz_fail("more super-segments than frames");
+	}
+	synack_stack_free(st);
+	synack_link_close(l);
+	close(sv[1]);
+	return 0;
+}

@@ -1,0 +1,229 @@
+/*
+ * The offloads of a TUN/TAP device, sans IO (vnet.h says what and why).
+ */
+#include "link/vnet.h"
+
+#include <string.h>
+
+#define TH_FIN 0x01
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+#define TH_ECE 0x40
+#define IP4_HLEN 20
+#define TCP_HLEN 20
+#define IPPROTO_TCP_NUM 6
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+void vnet_parse(const uint8_t in[VNET_HDR_LEN], struct vnet_hdr *h)
+{
+	h->flags = in[0];
+	h->gso_type = in[1];
+	h->hdr_len = le16(in + 2);
+	h->gso_size = le16(in + 4);
+	h->csum_start = le16(in + 6);
+	h->csum_offset = le16(in + 8);
+}
+
+void vnet_emit(uint8_t out[VNET_HDR_LEN], const struct vnet_hdr *h)
+{
+	out[0] = h->flags;
+	out[1] = h->gso_type;
+	put_le16(out + 2, h->hdr_len);
+	put_le16(out + 4, h->gso_size);
+	put_le16(out + 6, h->csum_start);
+	put_le16(out + 8, h->csum_offset);
+	put_le16(out + 10, 0); /* num_buffers: the device's business */
+}
+
+/*
+ * The one's complement sum of n bytes (RFC 1071), in the host's byte
+ * order: summed as the host loads them and stored back the same way, the
+ * checksum's bytes come out right on either byte order (RFC 1071 2.B).
+ * Eight bytes at a time with the carry wrapped around.
+ */
+static uint16_t sum_native(const uint8_t *p, size_t n)
+{
+	uint64_t acc = 0;
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		acc += w;
+		acc += acc < w;
+	}
+	uint8_t tail[8] = {0};
+	memcpy(tail, p, n);
+	uint64_t w;
+	memcpy(&w, tail, 8);
+	acc += w;
+	acc += acc < w;
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc & 0xffff) + (acc >> 16);
+	return (uint16_t)acc;
+}
+
+void vnet_csum_complete(uint8_t *frame, size_t start, size_t off, size_t end)
+{
+	uint16_t c = (uint16_t)~sum_native(frame + start, end - start);
+	memcpy(frame + start + off, &c, 2);
+}
+
+int vnet_rx(const struct vnet_hdr *h, uint8_t *frame, size_t len, size_t l3, int *gso)
+{
+	*gso = 0;
+	int type = h->gso_type & ~VNET_GSO_ECN;
+	if (type != VNET_GSO_NONE && type != VNET_GSO_TCPV4)
+		return -1;
+	if (type == VNET_GSO_NONE && h->gso_type != VNET_GSO_NONE)
+		return -1;
+	/* The datagram ends where its IPv4 total length says (an Ethernet
+	 * frame may be padded). */
+	size_t end = len;
+	int is_ip4 = len >= l3 + IP4_HLEN && (frame[l3] >> 4) == 4;
+	if (is_ip4) {
+		size_t tot = get16(frame + l3 + 2);
+		if (tot >= IP4_HLEN && l3 + tot <= len)
+			end = l3 + tot;
+	}
+	if (h->flags & VNET_F_NEEDS_CSUM) {
+		if (h->csum_start < l3 || (size_t)h->csum_start + h->csum_offset + 2 > end)
+			return -1;
+		vnet_csum_complete(frame, h->csum_start, h->csum_offset, end);
+	}
+	if (type == VNET_GSO_TCPV4) {
+		/* A super-segment's checksum is partial: the kernel never
+		 * summed its whole. */
+		if (!(h->flags & VNET_F_NEEDS_CSUM) || h->gso_size == 0 || !is_ip4 ||
+		    frame[l3 + 9] != IPPROTO_TCP_NUM)
+			return -1;
+		*gso = 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Coalescing (TSO).                                                   */
+
+static size_t tcp_hlen(const uint8_t *pkt)
+{
+	return (size_t)(pkt[IP4_HLEN + 12] >> 4) * 4;
+}
+
+/* An IPv4 datagram without options or fragmentation carrying TCP with
+ * data: the only kind a super-segment is made of. */
+static int plain_tcp(const uint8_t *pkt, size_t len)
+{
+	if (len <= IP4_HLEN + TCP_HLEN || len > VNET_MAX_DGRAM || pkt[0] != 0x45 ||
+	    get16(pkt + 2) != len || (get16(pkt + 6) & 0x3fff) != 0 || pkt[9] != IPPROTO_TCP_NUM)
+		return 0;
+	size_t thl = tcp_hlen(pkt);
+	return thl >= TCP_HLEN && IP4_HLEN + thl < len;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) << 16 | get16(p + 2);
+}
+
+int tso_can_start(const uint8_t *pkt, size_t len)
+{
+	/* ACK and perhaps ECE, which every segment of the burst repeats;
+	 * not SYN, RST, URG, nor CWR (the first segment's alone), nor PSH
+	 * or FIN (the last one's). */
+	return plain_tcp(pkt, len) && (pkt[IP4_HLEN + 13] & ~TH_ECE) == TH_ACK;
+}
+
+void tso_start(struct tso *t, const uint8_t *pkt, size_t len)
+{
+	memcpy(t->buf + t->l3, pkt, len);
+	t->len = len;
+	t->hlen = (uint16_t)(IP4_HLEN + tcp_hlen(pkt));
+	t->mss = (uint16_t)(len - t->hlen);
+	t->nxt = get32(pkt + IP4_HLEN + 4) + t->mss;
+	t->segs = 1;
+	t->closed = 0;
+}
+
+int tso_join(struct tso *t, const uint8_t *pkt, size_t len)
+{
+	if (!t->len || t->closed || !plain_tcp(pkt, len) || IP4_HLEN + tcp_hlen(pkt) != t->hlen)
+		return 0;
+	size_t pay = len - t->hlen;
+	if (pay > t->mss || t->len + pay > VNET_MAX_DGRAM)
+		return 0;
+	const uint8_t *h = t->buf + t->l3;
+	const uint8_t *th = h + IP4_HLEN, *ph = pkt + IP4_HLEN;
+	/* The segments the kernel cuts repeat the first one's headers but
+	 * for the sequence number, the IP identification (incremented), the
+	 * lengths, the checksums, and PSH and FIN on the last. */
+	if (get32(ph + 4) != t->nxt || h[1] != pkt[1] || memcmp(h + 6, pkt + 6, 4) != 0 ||
+	    memcmp(h + 12, pkt + 12, 8) != 0 || memcmp(th, ph, 4) != 0 ||
+	    memcmp(th + 8, ph + 8, 5) != 0 || memcmp(th + 14, ph + 14, 2) != 0 ||
+	    memcmp(th + 18, ph + 18, t->hlen - IP4_HLEN - 18) != 0 ||
+	    (ph[13] & ~(TH_PSH | TH_FIN)) != th[13])
+		return 0;
+	memcpy(t->buf + t->l3 + t->len, pkt + t->hlen, pay);
+	t->len += pay;
+	t->nxt += (uint32_t)pay;
+	t->segs++;
+	if (pay < t->mss || (ph[13] & (TH_PSH | TH_FIN))) {
+		t->closed = 1;
+		t->buf[t->l3 + IP4_HLEN + 13] |= ph[13] & (TH_PSH | TH_FIN);
+	}
+	return 1;
+}
+
+size_t tso_finish(struct tso *t, struct vnet_hdr *h)
+{
+	size_t len = t->len;
+	memset(h, 0, sizeof(*h));
+	t->len = 0;
+	if (t->segs <= 1)
+		return len;
+	uint8_t *d = t->buf + t->l3;
+	/* RFC 791 3.1: the total length and the header checksum over it. */
+	put16(d + 2, (uint16_t)len);
+	put16(d + 10, 0);
+	uint32_t s = 0;
+	for (int i = 0; i < IP4_HLEN; i += 2)
+		s += get16(d + i);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	put16(d + 10, (uint16_t)~s);
+	/* RFC 9293 3.1: the pseudo-header's share of the TCP checksum; the
+	 * kernel adds each segment's own. */
+	uint32_t p = get16(d + 12) + get16(d + 14) + get16(d + 16) + get16(d + 18) +
+	             IPPROTO_TCP_NUM + (uint32_t)(len - IP4_HLEN);
+	p = (p & 0xffff) + (p >> 16);
+	p = (p & 0xffff) + (p >> 16);
+	put16(d + IP4_HLEN + 16, (uint16_t)p);
+	h->flags = VNET_F_NEEDS_CSUM;
+	h->gso_type = VNET_GSO_TCPV4;
+	h->hdr_len = (uint16_t)(t->l3 + t->hlen);
+	h->gso_size = t->mss;
+	h->csum_start = (uint16_t)(t->l3 + IP4_HLEN);
+	h->csum_offset = 16;
+	return len;
+}
