@@ -44,6 +44,9 @@ struct bench_opts {
 	uint32_t wan_queue;    /* bottleneck queue, packets; 0: one BDP */
 	double wan_duration_s; /* measured window ends here (from the accept) */
 	double wan_skip_s;     /* and starts here: slow start is left out */
+	/* gVisor's netstack as a peer (b_gvisor.c, bench/gvisor). */
+	int run_gvisor;
+	int do_tap; /* bulk over a TAP device against the kernel (root) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -109,6 +112,8 @@ void bench_synack(const struct bench_opts *o);
 void bench_linux(const struct bench_opts *o);
 void bench_lwip(const struct bench_opts *o);
 void bench_wan(const struct bench_opts *o);
+/* gVisor: runs the Go program bench/gvisor, one process per workload. */
+void bench_gvisor(const struct bench_opts *o);
 
 /*
  * A fixed, clock-free synack workload for callgrind: n lifecycles at one
