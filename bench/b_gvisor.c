@@ -258,7 +258,12 @@ static void gv_lifecycle(const struct bench_opts *o)
 		                "-reps",
 		                GV_ARG(reps, "%d", o->reps),
 		                NULL};
-		gv_run(argv, 60 + 40 * o->budget_s * o->reps, "lifecycle");
+		/* A run lasts 20 budgets at most, or with many in flight the
+		 * time to open them all at 2,000 a second (gvisor/world.go). */
+		double run = 20 * o->budget_s;
+		if (o->inflight[k] / 2000.0 > run)
+			run = o->inflight[k] / 2000.0;
+		gv_run(argv, 60 + (run + 30) * o->reps, "lifecycle");
 	}
 }
 
