@@ -29,8 +29,8 @@ func cliAddr(i int) tcpip.Address {
 }
 
 // settings says what the stacks run with, for the notes.
-const settings = "gVisor netstack, TCP defaults (RACK, Reno, 1 MB buffers) with SACK and " +
-	"receive-buffer moderation on, TIME_WAIT reuse global (like Linux tcp_tw_reuse)"
+const settings = "gVisor TCP defaults (RACK, Reno, 1 MB buffers) + SACK, receive-buffer " +
+	"moderation, TIME_WAIT reuse"
 
 func newStack() *stack.Stack {
 	s := stack.New(stack.Options{

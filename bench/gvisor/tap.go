@@ -165,11 +165,9 @@ func benchTap() {
 		}
 		gv, cv := median(g), median(c)
 		emit(result{Bench: "tap", Variant: dir, Metric: "gbit_per_s", Value: &gv, Dir: dir,
-			Note: fmt.Sprintf("gVisor fdbased link on a TAP device (MTU 1500, no GSO, no "+
-				"checksum offload, one read or write system call per frame) against the "+
-				"Linux kernel's TCP in the same namespace; %s: %s; %d MB; GOMAXPROCS %d; "+
-				"CPU of the gVisor process (Go runtime and GC included, and the kernel's "+
-				"TAP work done in its system calls)", dir,
+			Note: fmt.Sprintf("gVisor fdbased on TAP (MTU 1500, no GSO or checksum offload, "+
+				"a system call per frame) against the kernel's TCP; %s: %s; %d MB; GOMAXPROCS %d; "+
+				"CPU of the gVisor process (Go runtime, GC, its system calls)", dir,
 				map[string]string{"tx": "gVisor sends", "rx": "the kernel sends"}[dir],
 				opt.bytes>>20, opt.procs)})
 		emit(result{Bench: "tap", Variant: dir, Metric: "cpu_s_per_gb", Value: &cv, Dir: dir})

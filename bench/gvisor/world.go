@@ -421,8 +421,8 @@ func benchBulk() {
 		g, c, retrans = append(g, a), append(c, b), rt
 	}
 	add("bulk", "mss1460", "gbit_per_s", median(g),
-		"%s; MTU 1500 (MSS 1460), no GSO; %d MB; GOMAXPROCS %d; CPU of the whole "+
-			"process (Go runtime and GC included); %d retransmitted segments in the last run",
+		"%s; MSS 1460, no GSO; %d MB; GOMAXPROCS %d; CPU of the whole process (Go "+
+			"runtime, GC); %d segments retransmitted in the last run",
 		settings, opt.bytes>>20, opt.procs, retrans)
 	add("bulk", "mss1460", "cpu_s_per_gb", median(c), "")
 }
