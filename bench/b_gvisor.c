@@ -349,6 +349,8 @@ static void gv_tap(const struct bench_opts *o)
 
 void bench_gvisor(const struct bench_opts *o)
 {
+	if (!o->do_lifecycle && !o->do_bulk && !o->do_memory && !o->do_scale && !o->do_tap)
+		return; /* e.g. --bench wan */
 	if (!gvisor_bin) {
 		res_skip("lifecycle", "gvisor", "all", "lifecycles_per_s", "%s", gvisor_why);
 		return;
