@@ -190,22 +190,20 @@ func (ev *events) take(buf []int32, d time.Duration) []int32 {
 	}
 }
 
-// register creates a TCP endpoint on s whose events push id.
+// entry is a waiter entry whose events push id.
+func (ev *events) entry(f *flagged, id int32) waiter.Entry {
+	return waiter.NewFunctionEntry(waiter.EventIn|waiter.EventOut|waiter.EventHUp|waiter.EventErr,
+		func(waiter.EventMask) { ev.push(f, id) })
+}
+
+// endpoint creates a TCP endpoint on s whose events push id.
 func (ev *events) endpoint(s *stack.Stack, f *flagged, id int32) (tcpip.Endpoint, *waiter.Queue) {
 	wq := new(waiter.Queue)
-	e := waiter.NewFunctionEntry(waiter.EventIn|waiter.EventOut|waiter.EventHUp|waiter.EventErr,
-		func(waiter.EventMask) { ev.push(f, id) })
+	e := ev.entry(f, id)
 	wq.EventRegister(&e)
 	ep, err := s.NewEndpoint(tcp.ProtocolNumber, ipv4.ProtocolNumber, wq)
 	if err != nil {
 		fatalf("endpoint: %v", err)
 	}
 	return ep, wq
-}
-
-// watch registers id on an endpoint an Accept returned.
-func (ev *events) watch(wq *waiter.Queue, f *flagged, id int32) {
-	e := waiter.NewFunctionEntry(waiter.EventIn|waiter.EventOut|waiter.EventHUp|waiter.EventErr,
-		func(waiter.EventMask) { ev.push(f, id) })
-	wq.EventRegister(&e)
 }

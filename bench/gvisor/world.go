@@ -191,8 +191,7 @@ func (w *world) accept(l *conn) {
 		}
 		c := w.conns[id]
 		c.ep, c.wq, c.state = ep, wq, stEstablished
-		c.entry = waiter.NewFunctionEntry(waiter.EventIn|waiter.EventOut|waiter.EventHUp|waiter.EventErr,
-			func(waiter.EventMask) { w.ev.push(&c.flagged, id) })
+		c.entry = w.ev.entry(&c.flagged, id)
 		wq.EventRegister(&c.entry)
 		w.accepted++
 		w.srvLive++
