@@ -47,6 +47,8 @@ struct bench_opts {
 	/* The tap workload (b_tap.c): bytes each way. */
 	int do_tap;
 	uint64_t tap_bytes;
+	/* gVisor's netstack as a peer (b_gvisor.c, bench/gvisor). */
+	int run_gvisor;
 };
 
 /* ------------------------------------------------------------------ */
@@ -117,6 +119,8 @@ void bench_tap(const struct bench_opts *o);
 /* Linux over a veth pair between two namespaces, offloads off then on:
  * total bytes each, figures reported under bench (b_linux.c). */
 void bench_bulk_linux(const struct bench_opts *o, const char *bench, uint64_t total);
+/* gVisor: runs the Go program bench/gvisor, one process per workload. */
+void bench_gvisor(const struct bench_opts *o);
 
 /*
  * A fixed, clock-free synack workload for callgrind: n lifecycles at one

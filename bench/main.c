@@ -16,7 +16,8 @@ static void usage(FILE *f)
 {
 	fputs(
 	    "usage: synack-bench [--quick | --smoke] [--json] [--reps N]\n"
-	    "                    [--only synack,linux,lwip] [--bench lifecycle,bulk,memory,scale]\n"
+	    "                    [--only synack,linux,lwip,gvisor]\n"
+	    "                    [--bench lifecycle,bulk,memory,scale,tap]\n"
 	    "                    [--inflight N,N,...]\n"
 	    "       synack-bench --bench wan [--only synack,linux] [--wan-matrix]\n"
 	    "                    [--wan-rate MBPS] [--wan-rtt MS] [--wan-loss P] [--wan-queue N]\n"
@@ -27,7 +28,10 @@ static void usage(FILE *f)
 	    "\n"
 	    "Runs the same work on synack (two stacks over the simulated network), the\n"
 	    "Linux kernel (loopback and veth inside network namespaces it creates; needs\n"
-	    "root) and lwIP (two netifs wired in memory), and prints them side by side.\n"
+	    "root), lwIP (two netifs wired in memory) and gVisor's netstack (two stacks\n"
+	    "wired through channel endpoints, bench/gvisor, when built), and prints them\n"
+	    "side by side.  The tap workload (only when asked for; needs root): gVisor on\n"
+	    "a TAP device against the kernel, bulk both directions.\n"
 	    "  --quick      every workload, small: well under 60 s in total\n"
 	    "  --smoke      a second or two, for the test suite (figures are not meaningful)\n"
 	    "  --json       one JSON object per line per figure, ratio and target\n"
@@ -101,7 +105,8 @@ static void json_head(const char *bench, const char *impl, const char *variant, 
 	json_str(metric);
 }
 
-static const char *impls[3] = {"synack", "linux", "lwip"};
+#define NIMPLS 4
+static const char *impls[NIMPLS] = {"synack", "linux", "lwip", "gvisor"};
 
 /* The peer figure a synack figure is compared with: same bench, metric
  * and variant, except that bulk compares synack's one figure with every
@@ -228,6 +233,11 @@ static void print_json(void)
 			continue;
 		}
 		json_head(r->bench, r->impl, r->variant, r->metric);
+		/* The tap rows also say their direction: "tx", synack or the
+		 * peer sends to the kernel; "rx", the kernel sends. */
+		if (!strcmp(r->bench, "tap") &&
+		    (!strncmp(r->variant, "tx", 2) || !strncmp(r->variant, "rx", 2)))
+			printf(",\"dir\":\"%.2s\"", r->variant);
 		if (r->has_value)
 			printf(",\"value\":%.6g", r->value);
 		else
@@ -270,11 +280,11 @@ static void print_table(void)
 				continue;
 			if (first) {
 				first = 0;
-				printf("\n%-10s %-26s %-24s %12s %12s %12s\n", order[b], "variant",
-				       "metric", "synack", "linux", "lwip");
+				printf("\n%-10s %-26s %-24s %12s %12s %12s %12s\n", order[b],
+				       "variant", "metric", "synack", "linux", "lwip", "gvisor");
 			}
-			char cells[3][48];
-			for (int k = 0; k < 3; k++)
+			char cells[NIMPLS][48];
+			for (int k = 0; k < NIMPLS; k++)
 				snprintf(cells[k], sizeof(cells[k]), "-");
 			for (size_t j = i; j < res_count(); j++) {
 				const struct bench_result *q = res_get(j);
@@ -282,7 +292,7 @@ static void print_table(void)
 				    strcmp(q->variant, r->variant) || strcmp(q->metric, r->metric))
 					continue;
 				done[j] = 1;
-				for (int k = 0; k < 3; k++) {
+				for (int k = 0; k < NIMPLS; k++) {
 					if (strcmp(q->impl, impls[k]))
 						continue;
 					char v[32], mark[16] = "";
@@ -297,8 +307,8 @@ static void print_table(void)
 					snprintf(cells[k], sizeof(cells[k]), "%s%s", v, mark);
 				}
 			}
-			printf("%-10s %-26s %-24s %12s %12s %12s\n", "", r->variant, r->metric,
-			       cells[0], cells[1], cells[2]);
+			printf("%-10s %-26s %-24s %12s %12s %12s %12s\n", "", r->variant, r->metric,
+			       cells[0], cells[1], cells[2], cells[3]);
 		}
 	int header = 0;
 	for (size_t i = 0; i < res_count(); i++) {
@@ -453,7 +463,7 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.wan_rate_mbps = 100;
 	o.wan_rtt_ms = 20;
-	const char *only = "synack,linux,lwip", *benches = "lifecycle,bulk,memory,scale";
+	const char *only = "synack,linux,lwip,gvisor", *benches = "lifecycle,bulk,memory,scale";
 	int reps = 0, callgrind = 0;
 	const char *inflight = NULL;
 	for (int i = 1; i < argc; i++) {
@@ -516,6 +526,7 @@ int main(int argc, char **argv)
 	o.run_synack = list_has(only, "synack");
 	o.run_linux = list_has(only, "linux");
 	o.run_lwip = list_has(only, "lwip");
+	o.run_gvisor = list_has(only, "gvisor");
 	o.do_lifecycle = list_has(benches, "lifecycle");
 	o.do_bulk = list_has(benches, "bulk");
 	o.do_memory = list_has(benches, "memory");
@@ -597,6 +608,8 @@ int main(int argc, char **argv)
 		bench_linux(&o);
 	if (o.run_lwip)
 		bench_lwip(&o);
+	if (o.run_gvisor)
+		bench_gvisor(&o);
 	if (o.do_wan)
 		bench_wan(&o);
 	if (o.do_tap)

@@ -6,9 +6,19 @@
 set -euo pipefail
 bench=$1
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+tap=$(mktemp)
+trap 'rm -f "$out" "$tap"' EXIT
 "$bench" --smoke --json >"$out"
-python3 - "$out" <<'PY'
+# gVisor's peer (bench/gvisor) is built when Go and its sources are
+# installed; then its lines must be there too, and as root its TAP rows.
+gvisor=0
+if [ -x "$(dirname "$bench")/synack-gvisor-bench" ]; then
+    gvisor=1
+    if [ "$(id -u)" = 0 ]; then
+        "$bench" --smoke --json --only gvisor --bench tap >"$tap"
+    fi
+fi
+python3 - "$out" "$gvisor" "$tap" <<'PY'
 import json, sys
 lines = open(sys.argv[1]).read().splitlines()
 assert lines, "no output"
@@ -37,6 +47,25 @@ have = {(json.loads(l)["bench"], json.loads(l)["metric"]) for l in lines
         and json.loads(l)["value"] is not None}
 missing = want - have
 assert not missing, "synack figures missing: %s" % sorted(missing)
+if sys.argv[2] == "1":
+    objs = [json.loads(l) for l in lines]
+    have = {(o["bench"], o["metric"]) for o in objs
+            if "remark" not in o and o["impl"] == "gvisor" and o["value"] is not None}
+    want_gv = want - {("memory", "bytes_per_syn_pending")}
+    missing = want_gv - have
+    assert not missing, "gvisor figures missing: %s" % sorted(missing)
+    remarks = [o["remark"] for o in objs if "remark" in o and o["impl"] == "gvisor"]
+    assert not remarks, "gvisor runs failed: %s" % remarks
+    ratios = {o["bench"] for o in objs if o.get("impl") == "synack/gvisor"}
+    assert {"lifecycle", "bulk", "memory", "scale"} <= ratios, "synack/gvisor ratios: %s" % ratios
+    tap = [json.loads(l) for l in open(sys.argv[3]).read().splitlines()]
+    if tap:
+        rows = {(o["variant"], o["metric"]) for o in tap if o.get("bench") == "tap"
+                and o["impl"] == "gvisor" and o["value"] is not None and o["value"] > 0
+                and o.get("dir") == o["variant"]}
+        want_tap = {(d, m) for d in ("tx", "rx") for m in ("gbit_per_s", "cpu_s_per_gb")}
+        assert rows >= want_tap, "gvisor tap rows missing: %s" % sorted(want_tap - rows)
+        figures += len(rows)
 print("bench smoke: %d figures from %s, all positive" % (figures, ", ".join(sorted(impls))))
 PY
 

@@ -41,6 +41,10 @@ fi
 # For synack-bench's side-by-side runs (lwIP rows, veth offloads).
 [ -e /usr/include/lwip/lwip/tcp.h ] || missing+=(liblwip-dev)
 command -v ethtool >/dev/null || missing+=(ethtool)
+# gVisor's netstack as a synack-bench peer (bench/gvisor, built with Go
+# against Debian's packaged sources, offline).
+command -v go >/dev/null || missing+=(golang-go)
+[ -e /usr/share/gocode/src/gvisor.dev/gvisor/pkg/tcpip/stack/stack.go ] || missing+=(golang-gvisor-gvisor-dev)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "installing: ${missing[*]}"
 	# tshark's package asks whether non-root users may capture: no.
