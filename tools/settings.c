@@ -75,6 +75,9 @@ static const struct setting SETTINGS[] = {
     NUMBER(reordering),
     NUMBER(recovery),
     NUMBER(frto),
+    /* TCP Fast Open (RFC 7413) */
+    NUMBER(fastopen),
+    NUMBER(fastopen_cache_size),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

@@ -45,8 +45,9 @@ static void port_unref(struct sock_layer *st, const struct sock *so);
 /* What the socket hands the connection or listener it opens. */
 static struct tcp_user_cfg user_cfg(const struct sock *so)
 {
-	return (struct tcp_user_cfg){(uint32_t)so->maxseg, (uint32_t)so->rcvbuf,
-	                             (uint32_t)so->sndbuf, so->opts, so->buf_locks};
+	return (struct tcp_user_cfg){
+	    (uint32_t)so->maxseg, (uint32_t)so->rcvbuf, (uint32_t)so->sndbuf, so->opts,
+	    so->buf_locks,        so->fastopen_connect, so->fastopen_qlen};
 }
 
 int synack_socket(struct synack_stack *stack)
@@ -610,7 +611,9 @@ int synack_connect(struct synack_stack *stack, int s, const struct synack_endpoi
 	so->connecting = 1;
 	so->raddr = raddr;
 	so->rport = peer->port;
-	return -EINPROGRESS;
+	/* TCP_FASTOPEN_CONNECT with a cookie: the SYN waits for the first
+	 * send, and connect() succeeds at once, as on Linux. */
+	return tcp_fastopen_deferred(tcb) ? 0 : -EINPROGRESS;
 }
 
 /* The error to report once, then clear (like SO_ERROR on a socket call). */
@@ -861,6 +864,23 @@ int synack_setsockopt(struct synack_stack *stack, int s, int opt, int value)
 		return -ENOPROTOOPT;
 	case SYNACK_TCP_CONGESTION:
 		return -EINVAL; /* a name: synack_setsockopt_str */
+	case SYNACK_TCP_FASTOPEN:
+		/* RFC 7413, as Linux: before listen() or on a listener. */
+		if (value < 0 || (so->tcb && !so->listening))
+			return -EINVAL;
+		so->fastopen_qlen = (uint32_t)value;
+		if (so->listening)
+			tcp_fastopen_set_qlen(so->tcb, (uint32_t)value);
+		return 0;
+	case SYNACK_TCP_FASTOPEN_CONNECT:
+		if (value != 0 && value != 1)
+			return -EINVAL;
+		if (!(ENV(st)->cfg.fastopen & SYNACK_FASTOPEN_CLIENT))
+			return -EOPNOTSUPP; /* as Linux without the client bit */
+		if (so->tcb || so->connecting)
+			return -EINVAL;
+		so->fastopen_connect = (uint8_t)value;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -917,6 +937,12 @@ int synack_getsockopt(struct synack_stack *stack, int s, int opt, int *value)
 		return 0;
 	case SYNACK_TCP_CONGESTION:
 		return -EINVAL; /* a name: synack_getsockopt_str */
+	case SYNACK_TCP_FASTOPEN:
+		*value = (int)so->fastopen_qlen;
+		return 0;
+	case SYNACK_TCP_FASTOPEN_CONNECT:
+		*value = so->fastopen_connect;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -994,9 +1020,9 @@ uint32_t synack_events(struct synack_stack *stack, int s)
 		e |= SYNACK_POLLRDHUP;
 	/* After shutdown(SHUT_WR) a write fails at once, so it is reported
 	 * writable, as Linux does. */
-	if (so->wr_shut ||
-	    ((tcp_state_of(t) == SYNACK_ESTABLISHED || tcp_state_of(t) == SYNACK_CLOSE_WAIT) &&
-	     tcp_send_space(t)))
+	if (so->wr_shut || ((tcp_state_of(t) == SYNACK_ESTABLISHED ||
+	                     tcp_state_of(t) == SYNACK_CLOSE_WAIT || tcp_fastopen_deferred(t)) &&
+	                    tcp_send_space(t)))
 		e |= SYNACK_POLLOUT;
 	if (tcp_fin_received(t) && so->wr_shut)
 		e |= SYNACK_POLLHUP;

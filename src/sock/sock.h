@@ -31,6 +31,10 @@ struct sock {
 	/* Unread data kept after the connection ended (allocated then, and only
 	 * if there is some; freed once read). */
 	struct ring *rcv_left;
+	/* TCP Fast Open (RFC 7413): TCP_FASTOPEN's queue length and
+	 * TCP_FASTOPEN_CONNECT, given to the listener or connection. */
+	uint32_t fastopen_qlen;
+	uint8_t fastopen_connect;
 };
 
 /* How many bound sockets use a local port, and how many of them refuse to

@@ -85,6 +85,9 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->reordering = 3;
 	cfg->recovery = 1;
 	cfg->frto = 2;
+	/* TCP Fast Open (RFC 7413): the client, as Linux's default. */
+	cfg->fastopen = 1;
+	cfg->fastopen_cache_size = 64;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -219,6 +222,14 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(cfg->recovery <= 1, "recovery: %u is not 0 or 1 (bit 1: RACK-TLP)",
 	              cfg->recovery);
 	CHECK_SETTING(cfg->frto <= 2, "frto: %u is not 0 (off), 1 or 2 (F-RTO)", cfg->frto);
+	/* TCP Fast Open (RFC 7413) */
+	CHECK_SETTING((cfg->fastopen & ~SYNACK_FASTOPEN_BITS) == 0,
+	              "fastopen: 0x%x has bits other than 0x1 (client), 0x2 (server), 0x4 (client "
+	              "data without cookie), 0x200 (server data without cookie), 0x400 (every "
+	              "listener)",
+	              cfg->fastopen);
+	CHECK_SETTING(cfg->fastopen_cache_size <= 65536,
+	              "fastopen_cache_size: %u is above 65536 cookies", cfg->fastopen_cache_size);
 	return 0;
 }
 
@@ -247,6 +258,7 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 	siphash_derive_key(cfg->secret, 'p', sl->key_port);
 	siphash_derive_key(cfg->secret, 'h', tl->key_hash);
 	siphash_derive_key(cfg->secret, 'c', tl->key_cookie);
+	siphash_derive_key(cfg->secret, 't', tl->key_tfo); /* TCP Fast Open cookies */
 	net_layer_init(&tl->net);
 	if (tcp_layer_init(tl) != 0)
 		goto nomem_free;

@@ -127,15 +127,17 @@ static void send_at(struct tcb *tcb, uint32_t seq, uint32_t len, uint8_t flags)
 	if (tcp_rcv_sacks(tcb) && !(flags & SYNACK_TH_SYN))
 		tcp_rcv_sack_fill(tcb, &opts);
 	if (tcp_send_raw_ecn(tcb->st, &tcb->t, seq, ack, flags, tcp_wnd_to_wire(tcb, wnd, flags),
-	                     &opts, &tcb->snd_buf, seq - tcb->snd_buf_seq, len, tcb->iss, tcb->irs,
-	                     ecn) == 0 &&
+	                     &opts, &tcb->snd_buf,
+	                     seq + !!(flags & SYNACK_TH_SYN) - tcb->snd_buf_seq, len, tcb->iss,
+	                     tcb->irs, ecn) == 0 &&
 	    (flags & SYNACK_TH_ACK))
 		tcb->ack_owed = 0; /* the ACK an arriving segment asked for left with it */
 }
 
 void tcp_send_syn(struct tcb *tcb)
 {
-	send_at(tcb, tcb->iss, 0, SYNACK_TH_SYN);
+	/* RFC 7413: a client's SYN may carry data (tcp_fastopen.c). */
+	send_at(tcb, tcb->iss, tcp_fastopen_syn_len(tcb), SYNACK_TH_SYN);
 }
 
 void tcp_send_syn_first(struct tcb *tcb)

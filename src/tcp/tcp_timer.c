@@ -111,6 +111,9 @@ static void retransmission_timeout(struct tcb *tcb)
 	/* Data (or our FIN) outstanding: recovery sends it all again and
 	 * congestion control learns of the loss (the persist timer's expiry
 	 * says nothing about congestion). */
+	/* RFC 7413 4.1.3.1: a SYN with TFO goes again without it. */
+	if (tcb->state == SYNACK_SYN_SENT && (tcb->tfo_req || tcb->tfo_syn_data))
+		tcp_fastopen_syn_timeout(tcb);
 	tcp_recovery_timeout(tcb);
 	/* RFC 6298 5.5: back off the timer. */
 	if (tcb->backoff < 255)
