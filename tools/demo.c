@@ -385,6 +385,7 @@ int demo_run(const struct demo_opts *o, FILE *out, struct demo_result *res)
 		return attack_run(o, sc->attack, sc->moral, out, res);
 	}
 	demo_init(d, o, sc, res);
+	d->fastopen = demo_scenario_fastopen(sc);
 	snprintf(res->scenario, sizeof(res->scenario), "%s", name);
 	res->ok = 1;
 	int rc = demo_setup(d);

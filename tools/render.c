@@ -523,7 +523,19 @@ static void ladder_event(FILE *out, const struct render_event *e, struct iss_map
 		 * on the sender's side: too long for the lane. */
 		char opts[128];
 		render_opts(tr, opts, sizeof(opts));
-		snprintf(buf, sizeof(buf), "[%s]", opts);
+		/* TCP Fast Open's cookie makes the list too wide: it goes
+		 * on a line of its own. */
+		char *tfo = strstr(opts, ",tfo ");
+		if (!tfo)
+			tfo = strstr(opts, ",exp-tfo ");
+		if (tfo) {
+			tfo[0] = 0;
+			snprintf(buf, sizeof(buf), "[%s,", opts);
+			line_init(&l, e->t_us);
+			line_put_host(&l, e->host, buf);
+			line_print(out, &l);
+		}
+		snprintf(buf, sizeof(buf), "%s%s]", tfo ? " " : "[", tfo ? tfo + 1 : opts);
 		line_init(&l, e->t_us);
 		line_put_host(&l, e->host, buf);
 		line_print(out, &l);

@@ -176,10 +176,12 @@ int tcp_fastopen_syn(struct tcb *l, const struct tcp_rx *s)
 int tcp_fastopen_child(struct tcb *c, const struct tcp_rx *s)
 {
 	const struct wire_tcp *w = s->w;
-	/* The connection may send before the handshake completes (its data
-	 * waits for ESTABLISHED here): its sender's state comes now. */
+	/* The connection may send before the handshake completes, in the
+	 * SYN-ACK's flight (tcp_output): its sender's state and congestion
+	 * control come now, not with the ACK. */
 	if (tcp_snd_new(c) != 0)
 		return -1;
+	tcp_cc_init(c);
 	/* RFC 7413 4.2.2: the data is the application's at once, and the
 	 * SYN-ACK acknowledges it (RCV.NXT past it).  A FIN with it is left
 	 * for the client to send again. */

@@ -341,8 +341,11 @@ static int worth_sending(const struct tcb *tcb, uint32_t n, uint32_t avail)
 {
 	if (n >= tcb->snd_mss || seq_lt(tcb->snd_nxt, tcb->snd_max))
 		return 1;
+	/* A connection made from SYN data sends its first answer at once:
+	 * its SYN-ACK is no data for Nagle to wait on (RFC 7413 4.2.2). */
 	if (n == avail)
-		return tcb->opts.nodelay || tcb->fin_queued || tcb->snd_una == tcb->snd_max;
+		return tcb->opts.nodelay || tcb->fin_queued || tcb->snd_una == tcb->snd_max ||
+		       tcb->tfo_child;
 	return tcb->max_snd_wnd && n >= tcb->max_snd_wnd / 2;
 }
 
@@ -354,7 +357,9 @@ static int worth_sending(const struct tcb *tcb, uint32_t n, uint32_t avail)
  */
 void tcp_output(struct tcb *tcb)
 {
-	if (!can_send_data(tcb->state))
+	/* RFC 7413 4.2.2: a connection made from SYN data may send in
+	 * SYN-RECEIVED, in the SYN-ACK's flight (as Linux). */
+	if (!can_send_data(tcb->state) && !(tcb->tfo_child && tcb->state == SYNACK_SYN_RECEIVED))
 		return;
 	tcp_recovery_idle_check(tcb);
 	tcb->cwnd_limited = 0;
