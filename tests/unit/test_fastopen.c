@@ -145,6 +145,48 @@ static void server_takes_syn_data_with_valid_cookie(void)
 	t_free(t);
 }
 
+/* RFC 7413 4.2.2: the connection made from SYN data answers before its
+ * handshake completes, right behind the SYN-ACK; the ACK of both completes
+ * it. */
+static void server_answers_in_syn_received(void)
+{
+	struct t *t = server(3, QLEN);
+	uint8_t cookie[16];
+	uint8_t len = get_cookie(t, cookie);
+	CHECK(synack_accept(t->st, t->listener, NULL) >= 0); /* port 50000's */
+	next_client(t, 50015);
+	peer_cookie(t, cookie, len);
+	t_peer(t, "S", T_PEER_ISN, 0, 30);
+	t_expect(t, "S.", T_ISS, T_PEER_ISN + 31, 0);
+	t_accept(t);
+	t_recv(t, 30);
+	t_send(t, 50);
+	t_expect(t, "P.", T_ISS + 1, T_PEER_ISN + 31, 50);
+	t_state(t, SYNACK_SYN_RECEIVED);
+	t_peer(t, ".", T_PEER_ISN + 31, T_ISS + 51, 0);
+	t_state(t, SYNACK_ESTABLISHED);
+	t_expect_nothing(t);
+	/* The SYN-ACK lost instead: it goes again on its timeout, then
+	 * the data; the client's ACK of the SYN alone completes it. */
+	next_client(t, 50016);
+	t_peer(t, "S", T_PEER_ISN, 0, 30);
+	t_expect(t, "S.", T_ISS, T_PEER_ISN + 31, 0);
+	t_accept(t);
+	t_send(t, 20);
+	t_expect(t, "P.", T_ISS + 1, T_PEER_ISN + 31, 20);
+	t_advance_ms(t, 1000);
+	t_expect(t, "S.", T_ISS, T_PEER_ISN + 31, 0);
+	t_peer(t, ".", T_PEER_ISN + 31, T_ISS + 1, 0);
+	t_state(t, SYNACK_ESTABLISHED);
+	t_drain(t);
+	t_peer(t, ".", T_PEER_ISN + 31, T_ISS + 21, 0);
+	t_drain(t);
+	struct synack_tcp_info info;
+	CHECK_EQ(synack_tcp_info(t->st, t->sock, &info), 0);
+	CHECK_EQ(info.send_queue, 0);
+	t_free(t);
+}
+
 /* RFC 7413 4.2.2: an invalid cookie: a normal handshake, the data not
  * acknowledged (the client sends it again), a valid cookie back. */
 static void server_refuses_bad_cookie(void)
@@ -423,6 +465,7 @@ int main(void)
 {
 	RUN(server_gives_cookie_on_request);
 	RUN(server_takes_syn_data_with_valid_cookie);
+	RUN(server_answers_in_syn_received);
 	RUN(server_refuses_bad_cookie);
 	RUN(server_queue_overflow);
 	RUN(server_off_and_no_cookie_mode);
