@@ -152,7 +152,7 @@ for f in --create --listen --json --set --time-wait-ms --fin-timeout-ms --syn-re
 done
 for f in --create --set --time-wait-ms --fin-timeout-ms --syn-retries --orphan-retries \
 	--keepalive --keepalive-time-ms --keepalive-intvl-ms --keepalive-probes --user-timeout-ms \
-	--connect-timeout-ms --idle-timeout-ms --txqueuelen "Exit status.*3 when.*4 when"; do
+	--connect-timeout-ms --idle-timeout-ms --txqueuelen --fastopen "Exit status.*3 when.*4 when"; do
 	if "$synack" connect --help | tr '\n' ' ' | grep -q -- "$f"; then ok; else bad "connect --help lacks $f"; fi
 done
 
