@@ -1021,7 +1021,7 @@ uint32_t synack_events(struct synack_stack *stack, int s)
 	/* After shutdown(SHUT_WR) a write fails at once, so it is reported
 	 * writable, as Linux does. */
 	if (so->wr_shut || ((tcp_state_of(t) == SYNACK_ESTABLISHED ||
-	                     tcp_state_of(t) == SYNACK_CLOSE_WAIT || tcp_fastopen_deferred(t)) &&
+	                     tcp_state_of(t) == SYNACK_CLOSE_WAIT || tcp_fastopen_writable(t)) &&
 	                    tcp_send_space(t)))
 		e |= SYNACK_POLLOUT;
 	if (tcp_fin_received(t) && so->wr_shut)

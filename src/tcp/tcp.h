@@ -1275,6 +1275,12 @@ static inline int tcp_fastopen_deferred(const struct tcb *tcb)
 {
 	return tcb->tfo_defer;
 }
+/* It may send before ESTABLISHED: its SYN waits for the data, or it was
+ * made from SYN data and answers in the SYN-ACK's flight (RFC 7413). */
+static inline int tcp_fastopen_writable(const struct tcb *tcb)
+{
+	return tcb->tfo_defer || tcb->tfo_child;
+}
 /* listen() on a listener again: only the backlog changes, as on Linux. */
 void tcp_set_backlog(struct tcb *l, uint32_t backlog);
 /* The oldest connection in listener l's accept queue, or NULL: tcp_tuple

@@ -159,6 +159,7 @@ static void server_answers_in_syn_received(void)
 	t_peer(t, "S", T_PEER_ISN, 0, 30);
 	t_expect(t, "S.", T_ISS, T_PEER_ISN + 31, 0);
 	t_accept(t);
+	CHECK(synack_events(t->st, t->sock) & SYNACK_POLLOUT); /* as Linux's tcp_poll */
 	t_recv(t, 30);
 	t_send(t, 50);
 	t_expect(t, "P.", T_ISS + 1, T_PEER_ISN + 31, 50);
