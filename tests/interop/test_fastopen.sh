@@ -121,16 +121,28 @@ kernel_server() { # LOG PORT
 	it_finish
 }
 
+# synack_client CASE PORT BYTES KERNEL_COUNTER ARGS...: synack connect sends
+# BYTES to a Linux server on PORT; the server must get them all and the
+# kernel's KERNEL_COUNTER must grow.  The capture is $IT_TMP/tfo-CASE.pcap.
+synack_client() {
+	local c=$1 port=$2 bytes=$3 counter=$4 before after
+	shift 4
+	before=$(kernel_counter "$counter")
+	kernel_server "s$c" "$port"
+	it_connect "c$c" "$IT_LINUX:$port" --fastopen --send-bytes "$bytes" "$@" \
+		--pcap "$IT_TMP/tfo-$c.pcap"
+	wait "$PEER_PID"
+	if [ "$CONNECT_RC" -eq 0 ]; then ok; else bad "$c: connect exited $CONNECT_RC: $(tail -n 3 "$IT_TMP/c$c.err")"; fi
+	want "$c: the Linux server got $(tail -n 1 "$IT_TMP/s$c.out")" "$([ "$(kv received "$IT_TMP/s$c.out")" = "$bytes" ] && echo y)"
+	after=$(kernel_counter "$counter")
+	want "$c: the kernel's $counter went from $before to $after" "$([ "$((after - before))" -ge 1 ] && echo y)"
+	GREW=$((after - before))
+}
+
 # 2. synack asks a Linux server for a cookie.
-reqd0=$(kernel_counter TCPFastOpenCookieReqd)
-kernel_server s2 5002
-it_connect c2 "$IT_LINUX:5002" --fastopen --send-bytes 3000 --pcap "$IT_TMP/tfo-connect.pcap"
-wait "$PEER_PID"
-if [ "$CONNECT_RC" -eq 0 ]; then ok; else bad "2: connect exited $CONNECT_RC: $(tail -n 3 "$IT_TMP/c2.err")"; fi
-want "2: the Linux server got $(cat "$IT_TMP/s2.out" | tail -n 1)" "$([ "$(kv received "$IT_TMP/s2.out")" = 3000 ] && echo y)"
-reqd1=$(kernel_counter TCPFastOpenCookieReqd)
-want "2: the kernel's TCPFastOpenCookieReqd went from $reqd0 to $reqd1" "$([ "$((reqd1 - reqd0))" -ge 1 ] && echo y)"
-p=$IT_TMP/tfo-connect.pcap
+synack_client 2 5002 3000 TCPFastOpenCookieReqd
+reqd=$GREW
+p=$IT_TMP/tfo-2.pcap
 n=$(count "$p" "$US && $SYN && tcp.options.tfo.request")
 want "2: $n synack SYNs asked for a cookie" "$([ "$n" -ge 1 ] && echo y)"
 n=$(count "$p" "$KERNEL && $SYNACK && tcp.options.tfo.cookie")
@@ -138,21 +150,14 @@ want "2: $n kernel SYN-ACKs carried a cookie" "$([ "$n" -ge 1 ] && echo y)"
 
 # 3. synack's SYN carries data; Linux takes it without a cookie.
 ns sysctl -qw net.ipv4.tcp_fastopen=515 || bad "3: cannot set tcp_fastopen=0x203"
-passive0=$(kernel_counter TCPFastOpenPassive)
-kernel_server s3 5003
-it_connect c3 "$IT_LINUX:5003" --fastopen --set fastopen=5 --send-bytes 1000 \
-	--pcap "$IT_TMP/tfo-data.pcap"
-wait "$PEER_PID"
-if [ "$CONNECT_RC" -eq 0 ]; then ok; else bad "3: connect exited $CONNECT_RC: $(tail -n 3 "$IT_TMP/c3.err")"; fi
-want "3: the Linux server got $(tail -n 1 "$IT_TMP/s3.out")" "$([ "$(kv received "$IT_TMP/s3.out")" = 1000 ] && echo y)"
-passive1=$(kernel_counter TCPFastOpenPassive)
-want "3: the kernel's TCPFastOpenPassive went from $passive0 to $passive1" "$([ "$((passive1 - passive0))" -ge 1 ] && echo y)"
-p=$IT_TMP/tfo-data.pcap
+synack_client 3 5003 1000 TCPFastOpenPassive --set fastopen=5
+passive=$GREW
+p=$IT_TMP/tfo-3.pcap
 n=$(count "$p" "$US && $SYN && tcp.len == 1000")
 want "3: $n synack SYNs carried the 1000 bytes" "$([ "$n" -ge 1 ] && echo y)"
 n=$(count "$p" "$KERNEL && $SYNACK && tcp.ack == 1001")
 want "3: $n kernel SYN-ACKs acknowledged them" "$([ "$n" -ge 1 ] && echo y)"
-note "2, 3. synack client: cookie requested (kernel +$((reqd1 - reqd0))), SYN data taken (kernel +$((passive1 - passive0)))"
+note "2, 3. synack client: cookie requested (kernel +$reqd), SYN data taken (kernel +$passive)"
 
-it_pcap_check "$IT_TMP/tfo-serve.pcap" "$IT_TMP/tfo-connect.pcap" "$IT_TMP/tfo-data.pcap"
+it_pcap_check "$IT_TMP/tfo-serve.pcap" "$IT_TMP/tfo-2.pcap" "$IT_TMP/tfo-3.pcap"
 it_finish

@@ -398,17 +398,25 @@ static void client_sends_data_in_syn(void)
 	t_free(t);
 }
 
+/* With the cookie learnt, a second connection: connect() returns at once
+ * and the first send of n bytes goes in the SYN. */
+static struct t *syn_with_data(const uint8_t *cookie, uint32_t n)
+{
+	struct t *t = t_new();
+	learn_cookie(t, cookie);
+	t->peer_port++;
+	CHECK_EQ(tfo_connect(t), 0);
+	t_send(t, n);
+	t_expect(t, "S", T_ISS, 0, n);
+	return t;
+}
+
 /* RFC 7413 4.2.1: the SYN-ACK acknowledges only the SYN (the server did not
  * take the data): the data goes again after the handshake. */
 static void client_falls_back_when_data_not_acked(void)
 {
-	struct t *t = t_new();
 	const uint8_t cookie[8] = {9, 9, 9, 9, 9, 9, 9, 9};
-	learn_cookie(t, cookie);
-	t->peer_port++;
-	CHECK_EQ(tfo_connect(t), 0);
-	t_send(t, 200);
-	t_expect(t, "S", T_ISS, 0, 200);
+	struct t *t = syn_with_data(cookie, 200);
 	t_peer(t, "S.", T_PEER_ISN, T_ISS + 1, 0);
 	t_expect(t, "P.", T_ISS + 1, T_PEER_ISN + 1, 200);
 	t_state(t, SYNACK_ESTABLISHED);
@@ -424,13 +432,8 @@ static void client_falls_back_when_data_not_acked(void)
  * data or cookie, and the data after the handshake. */
 static void client_syn_timeout_retries_plain(void)
 {
-	struct t *t = t_new();
 	const uint8_t cookie[8] = {7, 7, 7, 7, 7, 7, 7, 7};
-	learn_cookie(t, cookie);
-	t->peer_port++;
-	CHECK_EQ(tfo_connect(t), 0);
-	t_send(t, 100);
-	t_expect(t, "S", T_ISS, 0, 100);
+	struct t *t = syn_with_data(cookie, 100);
 	t_advance_ms(t, 1000); /* the initial RTO */
 	t_expect(t, "S", T_ISS, 0, 0);
 	CHECK_EQ(sent_tfo(t, NULL, NULL), WIRE_TFO_NONE);
