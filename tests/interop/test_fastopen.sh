@@ -33,6 +33,11 @@ count() { # PCAP FILTER
 want() { # WHAT TEST
 	if [ "$2" ]; then ok; else bad "$1"; fi
 }
+seen() { # PCAP FILTER WHAT: at least one frame matches
+	local n
+	n=$(count "$1" "$2")
+	want "$n $3" "$([ "$n" -ge 1 ] && echo y)"
+}
 US="ip.src == $IT_SYNACK"
 KERNEL="ip.src == $IT_LINUX"
 SYN="tcp.flags.syn == 1 && tcp.flags.ack == 0"
@@ -142,21 +147,15 @@ synack_client() {
 # 2. synack asks a Linux server for a cookie.
 synack_client 2 5002 3000 TCPFastOpenCookieReqd
 reqd=$GREW
-p=$IT_TMP/tfo-2.pcap
-n=$(count "$p" "$US && $SYN && tcp.options.tfo.request")
-want "2: $n synack SYNs asked for a cookie" "$([ "$n" -ge 1 ] && echo y)"
-n=$(count "$p" "$KERNEL && $SYNACK && tcp.options.tfo.cookie")
-want "2: $n kernel SYN-ACKs carried a cookie" "$([ "$n" -ge 1 ] && echo y)"
+seen "$IT_TMP/tfo-2.pcap" "$US && $SYN && tcp.options.tfo.request" "2: synack SYNs asked for a cookie"
+seen "$IT_TMP/tfo-2.pcap" "$KERNEL && $SYNACK && tcp.options.tfo.cookie" "2: kernel SYN-ACKs carried a cookie"
 
 # 3. synack's SYN carries data; Linux takes it without a cookie.
 ns sysctl -qw net.ipv4.tcp_fastopen=515 || bad "3: cannot set tcp_fastopen=0x203"
 synack_client 3 5003 1000 TCPFastOpenPassive --set fastopen=5
 passive=$GREW
-p=$IT_TMP/tfo-3.pcap
-n=$(count "$p" "$US && $SYN && tcp.len == 1000")
-want "3: $n synack SYNs carried the 1000 bytes" "$([ "$n" -ge 1 ] && echo y)"
-n=$(count "$p" "$KERNEL && $SYNACK && tcp.ack == 1001")
-want "3: $n kernel SYN-ACKs acknowledged them" "$([ "$n" -ge 1 ] && echo y)"
+seen "$IT_TMP/tfo-3.pcap" "$US && $SYN && tcp.len == 1000" "3: synack SYNs carried the 1000 bytes"
+seen "$IT_TMP/tfo-3.pcap" "$KERNEL && $SYNACK && tcp.ack == 1001" "3: kernel SYN-ACKs acknowledged them"
 note "2, 3. synack client: cookie requested (kernel +$reqd), SYN data taken (kernel +$passive)"
 
 it_pcap_check "$IT_TMP/tfo-serve.pcap" "$IT_TMP/tfo-2.pcap" "$IT_TMP/tfo-3.pcap"

@@ -55,6 +55,16 @@ static int sent_tfo(struct t *t, uint8_t *out, uint8_t *len)
 	return t->seg.opts.tfo;
 }
 
+/* A SYN from port with len bytes of data gets a plain SYN-ACK: the data
+ * not acknowledged, no cookie. */
+static void plain_synack(struct t *t, uint16_t port, uint32_t len)
+{
+	next_client(t, port);
+	t_peer(t, "S", T_PEER_ISN, 0, len);
+	t_expect(t, "S.", T_ISS, T_PEER_ISN + 1, 0);
+	CHECK_EQ(sent_tfo(t, NULL, NULL), WIRE_TFO_NONE);
+}
+
 /* Asks the listener for a cookie from port 50000 (a SYN with an empty
  * option), completes that handshake and returns the cookie. */
 static uint8_t get_cookie(struct t *t, uint8_t *cookie)
@@ -96,11 +106,8 @@ static void server_gives_cookie_on_request(void)
 	t_counter(t, "TCPFastOpenCookieReqd", 2);
 	t_counter(t, "TCPFastOpenPassive", 0);
 	/* A SYN without the option gets none back. */
-	next_client(t, 50002);
 	t->peer_tfo = WIRE_TFO_NONE;
-	t_peer(t, "S", T_PEER_ISN, 0, 0);
-	t_expect(t, "S.", T_ISS, T_PEER_ISN + 1, 0);
-	CHECK_EQ(sent_tfo(t, NULL, NULL), WIRE_TFO_NONE);
+	plain_synack(t, 50002, 0);
 	t_free(t);
 }
 
@@ -231,10 +238,7 @@ static void server_queue_overflow(void)
 	t_peer(t, "S", T_PEER_ISN, 0, 10);
 	t_expect(t, "S.", T_ISS, T_PEER_ISN + 11, 0);
 	uint32_t iss_a = t->iss;
-	next_client(t, 50031);
-	t_peer(t, "S", T_PEER_ISN, 0, 10);
-	t_expect(t, "S.", T_ISS, T_PEER_ISN + 1, 0);
-	CHECK_EQ(sent_tfo(t, NULL, NULL), WIRE_TFO_NONE);
+	plain_synack(t, 50031, 10);
 	t_counter(t, "TCPFastOpenListenOverflow", 1);
 	t_counter(t, "TCPFastOpenPassive", 1);
 	/* The first completes its handshake: the queue has room again. */
@@ -256,19 +260,13 @@ static void server_off_and_no_cookie_mode(void)
 {
 	uint8_t cookie[8] = {0};
 	struct t *t = server(1, QLEN);
-	next_client(t, 50040);
 	t->peer_tfo = WIRE_TFO_REQUEST;
-	t_peer(t, "S", T_PEER_ISN, 0, 10);
-	t_expect(t, "S.", T_ISS, T_PEER_ISN + 1, 0);
-	CHECK_EQ(sent_tfo(t, NULL, NULL), WIRE_TFO_NONE);
+	plain_synack(t, 50040, 10);
 	t_free(t);
 
 	t = server(3, 0);
-	next_client(t, 50041);
 	peer_cookie(t, cookie, 8);
-	t_peer(t, "S", T_PEER_ISN, 0, 10);
-	t_expect(t, "S.", T_ISS, T_PEER_ISN + 1, 0);
-	CHECK_EQ(sent_tfo(t, NULL, NULL), WIRE_TFO_NONE);
+	plain_synack(t, 50041, 10);
 	t_counter(t, "TCPFastOpenPassiveFail", 0);
 	t_free(t);
 
