@@ -277,15 +277,19 @@ void tcp_fastopen_send_syn(struct tcb *tcb)
 
 uint32_t tcp_fastopen_syn_len(const struct tcb *tcb)
 {
-	return tcb->tfo_syn_data ? tcb->snd_max - tcb->iss - 1 : 0;
+	/* Only the first SYN: one sent again after a timeout goes without
+	 * (tfo_req cleared), its data still counted as sent. */
+	return tcb->tfo_syn_data && tcb->tfo_req ? tcb->snd_max - tcb->iss - 1 : 0;
 }
 
 void tcp_fastopen_syn_timeout(struct tcb *tcb)
 {
 	/* RFC 7413 4.1.3.1: the SYN, or what it carried, may be what the
 	 * path drops: the next goes without data or cookie, and the server
-	 * is remembered as one whose SYN data got lost. */
-	if (tcb->tfo_syn_data) {
+	 * is remembered as one whose SYN data got lost.  The data stays in
+	 * the sequence space sent (SND.MAX past it): a late SYN-ACK of the
+	 * first SYN may still acknowledge it (tcp_fastopen_synack). */
+	if (tcb->tfo_syn_data && tcb->tfo_req) {
 		struct tcp_tfo_entry *e = cache_find(tcb->st, &tcb->t.raddr, 1);
 		if (e) {
 			if (e->syn_loss < 255)
@@ -294,15 +298,14 @@ void tcp_fastopen_syn_timeout(struct tcb *tcb)
 		}
 	}
 	tcb->tfo_req = 0;
-	tcb->tfo_syn_data = 0;
-	tcb->snd_nxt = tcb->snd_max = tcb->iss + 1;
 }
 
 void tcp_fastopen_synack(struct tcb *tcb, const struct tcp_rx *s)
 {
 	struct tcp_layer *st = tcb->st;
 	const struct wire_tcp_opts *o = &s->w->opts;
-	/* A cookie we asked for (an unsolicited one is ignored, as Linux). */
+	/* A cookie we asked for (an unsolicited one is ignored, as Linux;
+	 * so is one after our SYN went again without the option). */
 	if (tcb->tfo_req && o->tfo == WIRE_TFO_COOKIE) {
 		struct tcp_tfo_entry *e = cache_find(st, &tcb->t.raddr, 1);
 		if (e) {

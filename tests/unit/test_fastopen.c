@@ -442,6 +442,23 @@ static void client_syn_timeout_retries_plain(void)
 	t_free(t);
 }
 
+/* The SYN-ACK of the first SYN comes after the plain SYN went again: it
+ * still acknowledges the data, which is not sent again. */
+static void client_late_synack_acks_syn_data(void)
+{
+	const uint8_t cookie[8] = {6, 6, 6, 6, 6, 6, 6, 6};
+	struct t *t = syn_with_data(cookie, 100);
+	t_advance_ms(t, 1000);
+	t_expect(t, "S", T_ISS, 0, 0);
+	t_peer(t, "S.", T_PEER_ISN, T_ISS + 101, 0);
+	t_expect(t, ".", T_ISS + 101, T_PEER_ISN + 1, 0);
+	t_state(t, SYNACK_ESTABLISHED);
+	t_counter(t, "TCPFastOpenActive", 1);
+	t_send(t, 10);
+	t_expect(t, "P.", T_ISS + 101, T_PEER_ISN + 1, 10);
+	t_free(t);
+}
+
 /* The client bit off: TCP_FASTOPEN_CONNECT is refused, as Linux does. */
 static void client_needs_the_setting(void)
 {
@@ -476,6 +493,7 @@ int main(void)
 	RUN(client_sends_data_in_syn);
 	RUN(client_falls_back_when_data_not_acked);
 	RUN(client_syn_timeout_retries_plain);
+	RUN(client_late_synack_acks_syn_data);
 	RUN(client_needs_the_setting);
 	return check_summary("test_fastopen");
 }
