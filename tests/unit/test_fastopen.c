@@ -332,6 +332,50 @@ static void server_tfo_beside_syncookies(void)
 	t_free(t);
 }
 
+/* The option on the wire (RFC 7413 4.1.1): written and read back in both
+ * forms and every cookie length; an odd length is ignored, not the
+ * segment. */
+static void wire_option_round_trip(void)
+{
+	struct t *t = t_new();
+	uint8_t pkt[256];
+	struct wire_ip4 ip;
+	struct wire_tcp w;
+	for (int exp = 0; exp < 2; exp++)
+		for (unsigned len = 0; len <= WIRE_TFO_COOKIE_MAX; len += 2) {
+			if (len && len < WIRE_TFO_COOKIE_MIN)
+				continue;
+			t->peer_tfo = len ? WIRE_TFO_COOKIE : WIRE_TFO_REQUEST;
+			t->peer_tfo_exp = (uint8_t)exp;
+			t->peer_tfo_len = (uint8_t)len;
+			for (unsigned i = 0; i < len; i++)
+				t->peer_tfo_cookie[i] = (uint8_t)(0xa0 + i);
+			size_t n = t_build(t, pkt, sizeof pkt, "S", 1000, 0, 0);
+			CHECK_EQ(wire_ip4_parse(pkt, n, &ip), SYNACK_DROP_NONE);
+			CHECK_EQ(wire_tcp_parse(&ip, &w), SYNACK_DROP_NONE);
+			CHECK_EQ(w.hdr_len % 4, 0);
+			CHECK_EQ(w.opts.tfo, t->peer_tfo);
+			CHECK_EQ(w.opts.tfo_exp, exp);
+			CHECK_EQ(w.opts.tfo_len, len);
+			CHECK(memcmp(w.opts.tfo_cookie, t->peer_tfo_cookie, len) == 0);
+		}
+	/* Kind 34 with a 6-byte cookie, its length byte made odd (7): the
+	 * option is skipped by its length and the segment still parses. */
+	t->peer_tfo = WIRE_TFO_COOKIE;
+	t->peer_tfo_exp = 0;
+	t->peer_tfo_len = 6;
+	t->peer_tfo_cookie[5] = 1; /* a NOP where the odd option ends */
+	size_t n = t_build(t, pkt, sizeof pkt, "S", 1000, 0, 0);
+	uint8_t *opt = pkt + WIRE_IP4_HDR_LEN + WIRE_TCP_HDR_LEN + 4; /* after the MSS */
+	CHECK(opt[0] == 34 && opt[1] == 8);
+	opt[1] = 7;
+	t_fix_tcp_csum(pkt, n);
+	CHECK_EQ(wire_ip4_parse(pkt, n, &ip), SYNACK_DROP_NONE);
+	CHECK_EQ(wire_tcp_parse(&ip, &w), SYNACK_DROP_NONE);
+	CHECK_EQ(w.opts.tfo, WIRE_TFO_NONE);
+	t_free(t);
+}
+
 /* ------------------------------------------------------------------ */
 /* Client.                                                             */
 
@@ -482,6 +526,7 @@ static void client_needs_the_setting(void)
 
 int main(void)
 {
+	RUN(wire_option_round_trip);
 	RUN(server_gives_cookie_on_request);
 	RUN(server_takes_syn_data_with_valid_cookie);
 	RUN(server_answers_in_syn_received);
