@@ -698,6 +698,9 @@ static const int SOCKOPTS[] = {
     SYNACK_TCP_KEEPCNT,
     SYNACK_TCP_USER_TIMEOUT,
     99,
+    /* TCP Fast Open */
+    SYNACK_TCP_FASTOPEN,
+    SYNACK_TCP_FASTOPEN_CONNECT,
 };
 #define NSOCKOPTS (sizeof(SOCKOPTS) / sizeof(SOCKOPTS[0]))
 /* The slot of 99 (no option) picks again by sel / NSOCKOPTS among 99 and
@@ -845,6 +848,16 @@ static void op_craft(struct world *w, int to)
 	o.opts.has_ts = (optmask >> 3) & 1;
 	o.opts.ts_val = tsval;
 	o.opts.ts_ecr = tsecr;
+	/* TCP Fast Open (RFC 7413): a cookie request, or a cookie of 4..16
+	 * bytes (the wire's lengths) from the timestamps' bits, now and
+	 * then in the experimental form. */
+	if (optmask & 0x20) {
+		o.opts.tfo = (optmask & 0x40) ? WIRE_TFO_COOKIE : WIRE_TFO_REQUEST;
+		o.opts.tfo_exp = (optmask >> 7) & 1;
+		o.opts.tfo_len = (uint8_t)(WIRE_TFO_COOKIE_MIN + 2 * (ws % 7));
+		for (unsigned i = 0; i < WIRE_TFO_COOKIE_MAX; i++)
+			o.opts.tfo_cookie[i] = (uint8_t)((i < 8 ? tsval : tsecr) >> (8 * (i % 4)));
+	}
 	for (size_t i = 0; i < len; i++)
 		buf_send[i] = pattern(i);
 	size_t n = wire_tcp_emit(buf_pkt + WIRE_IP4_HDR_LEN, sizeof(buf_pkt) - WIRE_IP4_HDR_LEN, &o,
@@ -1144,6 +1157,11 @@ static void config(struct synack_config *c, int h, uint8_t bits)
 	c->addr = h ? FUZZ_ADDR_B : FUZZ_ADDR_A;
 	addr6_of(h ? FUZZ_ADDR6_LAST_B : FUZZ_ADDR6_LAST_A, c->addr6);
 	cli_derive_secret(FUZZ_SECRET_SEED, h, c->secret);
+	/* TCP Fast Open on both sides, every listener taking it: A's client
+	 * sends SYN data without a cookie, B's server takes it without one,
+	 * so that SYN data flows without the fuzzer guessing a MAC. */
+	c->fastopen = SYNACK_FASTOPEN_CLIENT | SYNACK_FASTOPEN_SERVER | SYNACK_FASTOPEN_SERVER_ALL |
+	              (h ? SYNACK_FASTOPEN_SERVER_NO_COOKIE : SYNACK_FASTOPEN_CLIENT_NO_COOKIE);
 	if (bits & 0x01) {
 		c->time_wait_ms = 1000;
 		c->fin_timeout_ms = 2000;

@@ -27,7 +27,7 @@ void connect_usage(FILE *out)
 	fputs("usage: synack connect --dev NAME [--create] (--tap|--tun) --addr A.B.C.D/NN\n"
 	      "                      HOST:PORT [--send FILE | --send-bytes N] [--output FILE]\n"
 	      "                      [--wait-eof | --close-after-ms N] [--pcap FILE]\n"
-	      "                      [--connect-timeout-ms T] [--idle-timeout-ms T]\n",
+	      "                      [--connect-timeout-ms T] [--idle-timeout-ms T] [--fastopen]\n",
 	      out);
 	net_synopsis(out, "                      ");
 	fputs("\n"
@@ -46,6 +46,9 @@ void connect_usage(FILE *out)
 	      "  --send-bytes N   send N bytes of the pattern 00000000\\n00000001\\n... (units\n"
 	      "                   as K, M, G, KiB, MiB, GiB)\n"
 	      "  --output FILE    write what the peer sends here (default: only counted)\n"
+	      "  --fastopen       TCP Fast Open (RFC 7413, TCP_FASTOPEN_CONNECT): the SYN asks\n"
+	      "                   for a cookie, or with one (or --set fastopen=5) carries\n"
+	      "                   the first data\n"
 	      "  --connect-timeout-ms T  give up when the connection is not established\n"
 	      "                   T after the SYN (default: when syn_retries run out);\n"
 	      "                   exit status 3\n"
@@ -74,6 +77,10 @@ int connect_parse_args(int argc, char **argv, struct connect_opts *o, char *err,
 		}
 		if (strcmp(a, "--wait-eof") == 0) {
 			o->wait_eof = 1;
+			continue;
+		}
+		if (strcmp(a, "--fastopen") == 0) {
+			o->fastopen = 1;
 			continue;
 		}
 		int rc = net_parse_flag(argc, argv, &i, &o->net, err, errlen);
@@ -268,8 +275,10 @@ static int pump(struct client *c)
 		if (e)
 			return e;
 	}
-	if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_CLOSED)
-		return 0; /* not connected yet */
+	/* Not connected yet -- unless TCP_FASTOPEN_CONNECT deferred the SYN
+	 * to the first send (writable in SYN_SENT): the data goes in it. */
+	if ((c->state == SYNACK_SYN_SENT && !(ev & SYNACK_POLLOUT)) || c->state == SYNACK_CLOSED)
+		return 0;
 	/* Read everything there is. */
 	for (;;) {
 		ssize_t n = synack_recv(st, c->s, c->buf + CONNECT_CHUNK, CONNECT_CHUNK, 0);
@@ -396,6 +405,8 @@ int connect_main(const struct connect_opts *o)
 		goto failed;
 	}
 	rc = net_conn_opts(&o->net, st, c.s);
+	if (rc == 0 && o->fastopen)
+		rc = synack_setsockopt(st, c.s, SYNACK_TCP_FASTOPEN_CONNECT, 1);
 	if (rc)
 		goto failed;
 	connect_at = synack_run_now(run);

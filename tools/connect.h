@@ -25,6 +25,7 @@ struct connect_opts {
 	int64_t close_after_ms;     /* -1: not given */
 	int64_t connect_timeout_ms; /* -1: not given (syn_retries decide) */
 	int64_t idle_timeout_ms;    /* -1: not given */
+	int fastopen;               /* --fastopen: TCP_FASTOPEN_CONNECT (RFC 7413) */
 	int help;
 };
 

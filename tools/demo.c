@@ -424,6 +424,7 @@ int demo_run(const struct demo_opts *o, FILE *out, struct demo_result *res)
 		return script_demo_run(o, sc, out, res);
 	}
 	demo_init(d, o, sc, res);
+	d->fastopen = demo_scenario_fastopen(sc);
 	snprintf(res->scenario, sizeof(res->scenario), "%s", name);
 	res->ok = 1;
 	int rc = demo_setup(d);

@@ -377,6 +377,13 @@ int demo_app_listen(struct demo *d, int h, uint16_t port)
 		demo_app_event(d, h, s, "setsockopt", r, &ep, NULL);
 		demo_note(d, h, "(SO_RCVBUF %d)", d->server_rcvbuf);
 	}
+	if (h == DEMO_SERVER && d->server_fastopen_qlen > 0) {
+		/* RFC 7413: the listener takes data in SYNs. */
+		int r =
+		    synack_setsockopt(d->st[h], s, SYNACK_TCP_FASTOPEN, d->server_fastopen_qlen);
+		demo_app_event(d, h, s, "setsockopt", r, &ep, NULL);
+		demo_note(d, h, "(TCP_FASTOPEN %d)", d->server_fastopen_qlen);
+	}
 	int r = synack_bind(d->st[h], s, &ep);
 	if (r == 0)
 		r = synack_listen(d->st[h], s, d->backlog > 0 ? d->backlog : 16);
@@ -569,6 +576,8 @@ int demo_setup(struct demo *d)
 			c->fin_timeout_ms = (uint32_t)o->fin_timeout_ms;
 		if (d->no_sack)
 			c->sack = 0;
+		if (d->fastopen)
+			c->fastopen = d->fastopen;
 		if (d->configure)
 			d->configure(d->script, h, c);
 		char err[160] = "";

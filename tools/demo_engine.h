@@ -78,6 +78,10 @@ struct demo {
 	uint32_t f_mask;     /* DEMO_FILTER_LOSE_DATA: bit n drops the nth data segment (n < 32) */
 	int no_sack;         /* both hosts run with sack = 0 (a comparison run) */
 	int server_rcvbuf;   /* SO_RCVBUF of the server's listener; 0: the default */
+	/* TCP Fast Open: the fastopen setting of both hosts (0: the default),
+	 * and TCP_FASTOPEN on the server's listener (0: not set). */
+	uint32_t fastopen;
+	int server_fastopen_qlen;
 
 	int show_ss;
 	struct capture *cap; /* --pcap: every datagram goes to it too */

@@ -893,6 +893,122 @@ static void ck_tail_loss(struct demo *d)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* TCP Fast Open (RFC 7413).                                           */
+
+#define FO_QLEN 16
+
+/* One request and its response over a TCP_FASTOPEN_CONNECT socket; the
+ * microseconds from connect() to the last byte of the response, or 0. */
+static uint64_t fo_run(struct demo *d, int first)
+{
+	uint64_t t0 = demo_now(d);
+	int s = demo_app_socket(d, DEMO_CLIENT);
+	if (s < 0)
+		return 0;
+	d->sock[DEMO_CLIENT] = s;
+	int r = synack_setsockopt(d->st[DEMO_CLIENT], s, SYNACK_TCP_FASTOPEN_CONNECT, 1);
+	demo_app_event(d, DEMO_CLIENT, s, "setsockopt", r, NULL, NULL);
+	r = demo_app_connect(d, DEMO_CLIENT, s, DEMO_SERVER_ADDR, DEMO_SERVER_PORT);
+	if (first)
+		synack_getsockname(d->st[DEMO_CLIENT], s, &d->ep[DEMO_CLIENT]);
+	/* Without a cookie connect() is under way (the SYN asks for one);
+	 * with one it returned 0 and the SYN waits for the request. */
+	if (r == -EINPROGRESS &&
+	    (!demo_wait_for(d, DEMO_CLIENT, s, SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP) ||
+	     synack_socket_error(d->st[DEMO_CLIENT], s) != 0))
+		return 0;
+	if (r != 0 && r != -EINPROGRESS)
+		return 0;
+	d->nrx[DEMO_CLIENT] = d->nrx[DEMO_SERVER] = 0;
+	d->eof[DEMO_CLIENT] = d->eof[DEMO_SERVER] = 0;
+	if (demo_app_send(d, DEMO_CLIENT, REQUEST, strlen(REQUEST)) != (long)strlen(REQUEST))
+		return 0;
+	int a = demo_app_accept(d, DEMO_SERVER, d->lsock);
+	if (a < 0)
+		return 0;
+	d->sock[DEMO_SERVER] = a;
+	if (!demo_recv_bytes(d, DEMO_SERVER, strlen(REQUEST)))
+		return 0;
+	if (demo_app_send(d, DEMO_SERVER, RESPONSE, strlen(RESPONSE)) != (long)strlen(RESPONSE))
+		return 0;
+	if (!demo_recv_bytes(d, DEMO_CLIENT, strlen(RESPONSE)))
+		return 0;
+	uint64_t took = demo_now(d) - t0;
+	demo_app_close(d, DEMO_CLIENT);
+	passive_close(d, DEMO_SERVER);
+	return took ? took : 1;
+}
+
+static void sc_fast_open(struct demo *d)
+{
+	d->server_fastopen_qlen = FO_QLEN;
+	d->lsock = demo_app_listen(d, DEMO_SERVER, DEMO_SERVER_PORT);
+	if (d->lsock < 0)
+		return;
+	demo_note(d, DEMO_CLIENT, "first connection: the SYN asks for a cookie");
+	d->val[0] = (int64_t)fo_run(d, 1);
+	if (!d->val[0])
+		return;
+	demo_sleep_ms(d, 100);
+	demo_note(d, DEMO_CLIENT, "second connection: the request rides in the SYN");
+	d->val[1] = (int64_t)fo_run(d, 0);
+}
+
+/* The TFO option of a traced SYN: -1 none, else the cookie's length (0: a
+ * request), its bytes into cookie. */
+static int fo_cookie(const struct render_event *e, uint8_t cookie[16])
+{
+	if (!e || !(e->tr.opts & SYNACK_TRACE_OPT_TFO))
+		return -1;
+	memcpy(cookie, e->tr.opt_tfo_cookie, sizeof(e->tr.opt_tfo_cookie));
+	return e->tr.opt_tfo_len;
+}
+
+static void ck_fast_open(struct demo *d)
+{
+	uint8_t c_syn0[16], c_synack0[16], c_syn1[16], c_synack1[16];
+	const struct render_event *syn0 =
+	    demo_seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0, 0);
+	const struct render_event *synack0 =
+	    demo_seg(d, DEMO_SERVER, SYNACK_TRACE_TX, SYNACK_TH_SYN | SYNACK_TH_ACK, 0, 0, 0);
+	const struct render_event *syn1 =
+	    demo_seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, SYNACK_TH_SYN, SYNACK_TH_ACK, 0, 1);
+	const struct render_event *synack1 =
+	    demo_seg(d, DEMO_SERVER, SYNACK_TRACE_TX, SYNACK_TH_SYN | SYNACK_TH_ACK, 0, 0, 1);
+	int l_syn0 = fo_cookie(syn0, c_syn0), l_synack0 = fo_cookie(synack0, c_synack0);
+	int l_syn1 = fo_cookie(syn1, c_syn1), l_synack1 = fo_cookie(synack1, c_synack1);
+	demo_result_check(d->res, l_syn0 == 0 && syn0->tr.len == 0,
+	                  "the first SYN asks for a cookie and carries no data");
+	demo_result_check(d->res, l_synack0 == 8, "the first SYN-ACK gives an 8-byte cookie");
+	demo_result_check(d->res,
+	                  l_syn1 == 8 && l_synack0 == 8 && memcmp(c_syn1, c_synack0, 8) == 0 &&
+	                      syn1->tr.len == strlen(REQUEST),
+	                  "the second SYN carries that cookie and the %zu-byte request",
+	                  strlen(REQUEST));
+	demo_result_check(d->res,
+	                  syn1 && synack1 && l_synack1 < 0 &&
+	                      synack1->tr.ack == syn1->tr.seq + 1 + syn1->tr.len,
+	                  "its SYN-ACK acknowledges the request with the SYN");
+	int64_t rtt = 2 * DEMO_DEFAULT_DELAY_MS * 1000;
+	demo_result_check(d->res, d->val[0] > 0 && d->val[1] > 0 && d->val[0] - d->val[1] >= rtt,
+	                  "the response came %lld ms after connect() instead of %lld ms: one round "
+	                  "trip saved",
+	                  (long long)(d->val[1] / 1000), (long long)(d->val[0] / 1000));
+	demo_check_bytes(d, DEMO_SERVER, REQUEST);
+	demo_check_bytes(d, DEMO_CLIENT, RESPONSE);
+	demo_check_counter(d, DEMO_SERVER, "TCPFastOpenCookieReqd", 1);
+	demo_check_counter(d, DEMO_SERVER, "TCPFastOpenPassive", 1);
+	demo_check_counter(d, DEMO_CLIENT, "TCPFastOpenActive", 1);
+	demo_check_counter(d, DEMO_CLIENT, "TCPFastOpenActiveFail", 0);
+}
+
+unsigned demo_scenario_fastopen(const struct demo_scenario *sc)
+{
+	/* As Linux with net.ipv4.tcp_fastopen = 3: client and server. */
+	return sc && sc->run == sc_fast_open ? SYNACK_FASTOPEN_CLIENT | SYNACK_FASTOPEN_SERVER : 0;
+}
+
 static const struct demo_scenario SCENARIOS[] = {
     {{"handshake",
       "open, request/response, the client closes first: FIN, ACK, FIN, ACK, TIME_WAIT"},
@@ -1012,6 +1128,15 @@ static const struct demo_scenario SCENARIOS[] = {
      "without collapsing cwnd.",
      NULL, /* examples/scenarios/tail-loss.synack */
      ck_tail_loss,
+     ATTACK_NONE},
+    {{"fast-open", "TCP Fast Open: a cookie, then the request in the SYN, one RTT saved"},
+     "The first connection asks for a cookie in its SYN and the server gives one, a MAC "
+     "of the client's address (RFC 7413).  The next connection sends its request in the "
+     "SYN with that cookie; the server takes it at once, accepts the connection before "
+     "the handshake completes and answers in the SYN-ACK's flight: the response arrives "
+     "one round trip sooner.",
+     sc_fast_open,
+     ck_fast_open,
      ATTACK_NONE},
     {{"syn-flood", "1,000,000 spoofed SYNs while 1,000 clients connect: SYN queue, SYN cookies"},
      "A SYN flood fills the listener's SYN queue with connections that will never complete, "

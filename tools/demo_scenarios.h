@@ -22,5 +22,7 @@ struct demo_scenario {
 
 /* The ith scenario of the table (i < demo_scenario_count()). */
 const struct demo_scenario *demo_scenario_at(size_t i);
+/* The fastopen setting both hosts of scenario sc run with (0: the default). */
+unsigned demo_scenario_fastopen(const struct demo_scenario *sc);
 
 #endif

@@ -111,6 +111,20 @@ static void render_opts(const struct synack_trace *tr, char *buf, size_t len)
 		        (unsigned long)tr->opt_ts_ecr);
 	if (tr->opts & SYNACK_TRACE_OPT_WSCALE)
 		OPT_PUT("%snop,wscale %u", n ? "," : "", (unsigned)tr->opt_wscale);
+	/* TCP Fast Open (RFC 7413) as tcpdump prints it, with the NOPs that
+	 * pad it to a word. */
+	if (tr->opts & (SYNACK_TRACE_OPT_TFO | SYNACK_TRACE_OPT_TFO_EXP)) {
+		unsigned clen = tr->opt_tfo_len, exp = !!(tr->opts & SYNACK_TRACE_OPT_TFO_EXP);
+		OPT_PUT("%s%s", n ? "," : "", exp ? "exp-tfo" : "tfo");
+		if (clen == 0)
+			OPT_PUT(" cookiereq");
+		else
+			OPT_PUT(" cookie ");
+		for (unsigned i = 0; i < clen && i < sizeof(tr->opt_tfo_cookie); i++)
+			OPT_PUT("%02x", tr->opt_tfo_cookie[i]);
+		for (unsigned pad = (2 + 2 * exp + clen) % 4; pad && pad < 4; pad++)
+			OPT_PUT(",nop");
+	}
 #undef OPT_PUT
 }
 
@@ -500,7 +514,19 @@ static void ladder_event(FILE *out, const struct render_event *e, struct iss_map
 		 * on the sender's side: too long for the lane. */
 		char opts[128];
 		render_opts(tr, opts, sizeof(opts));
-		snprintf(buf, sizeof(buf), "[%s]", opts);
+		/* TCP Fast Open's cookie makes the list too wide: it goes
+		 * on a line of its own. */
+		char *tfo = strstr(opts, ",tfo ");
+		if (!tfo)
+			tfo = strstr(opts, ",exp-tfo ");
+		if (tfo) {
+			tfo[0] = 0;
+			snprintf(buf, sizeof(buf), "[%s,", opts);
+			line_init(&l, e->t_us);
+			line_put_host(&l, e->host, buf);
+			line_print(out, &l);
+		}
+		snprintf(buf, sizeof(buf), "%s%s]", tfo ? " " : "[", tfo ? tfo + 1 : opts);
 		line_init(&l, e->t_us);
 		line_put_host(&l, e->host, buf);
 		line_print(out, &l);

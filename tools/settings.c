@@ -81,6 +81,9 @@ static const struct setting SETTINGS[] = {
     NUMBER(max_routes),
     /* Socket calls (issue 17 item 11). */
     NUMBER(max_quickacks),
+    /* TCP Fast Open (RFC 7413) */
+    NUMBER(fastopen),
+    NUMBER(fastopen_cache_size),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

@@ -244,7 +244,26 @@ struct synack_config {
 	 * address: not ::, ::1, multicast (ff00::/8) or IPv4-mapped.  Datagrams
 	 * we send over IPv6 carry hop limit ttl. */
 	uint8_t addr6[16];
+
+	/* TCP Fast Open (RFC 7413; docs/BEHAVIOUR.md), Linux's tcp_fastopen
+	 * bits: 0x1 client (SYNACK_TCP_FASTOPEN_CONNECT), 0x2 server (a
+	 * listener with SYNACK_TCP_FASTOPEN), 0x4 the client sends data in
+	 * its SYN without a cookie, 0x200 the server takes SYN data without
+	 * a cookie, 0x400 every listener takes TFO, its backlog as the queue
+	 * length (default 1, the client).  Other bits are refused. */
+	uint32_t fastopen;
+	/* Cookies the client keeps, one per server address, the least
+	 * recently used replaced (Linux keeps them in its TCP metrics);
+	 * 0..65536 (default 64; 0: no cookie is ever kept). */
+	uint32_t fastopen_cache_size;
 };
+/* The bits of synack_config.fastopen (Linux's TFO_* flags). */
+#define SYNACK_FASTOPEN_CLIENT 0x1
+#define SYNACK_FASTOPEN_SERVER 0x2
+#define SYNACK_FASTOPEN_CLIENT_NO_COOKIE 0x4
+#define SYNACK_FASTOPEN_SERVER_NO_COOKIE 0x200
+#define SYNACK_FASTOPEN_SERVER_ALL 0x400
+#define SYNACK_FASTOPEN_BITS 0x607
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
 void synack_config_default(struct synack_config *cfg);
@@ -626,6 +645,12 @@ enum synack_sockopt {
 	/* IPv6 (issue 14): */
 	SYNACK_IPV6_V6ONLY, /* int 0/1, before listen: 1 = a socket bound to :: takes IPv6 only;
 	                       0 (default, Linux's bindv6only) IPv4 too, peers ::ffff:a.b.c.d */
+	/* TCP Fast Open (RFC 7413), as Linux's: */
+	SYNACK_TCP_FASTOPEN,         /* int >= 0: a listener takes data in SYNs, at most this many
+	                              * connections waiting for their handshake (0 off) */
+	SYNACK_TCP_FASTOPEN_CONNECT, /* int 0/1, before connect: with a cookie for the server,
+	                              * connect() returns 0 at once and the first send goes
+	                              * in the SYN; without, the SYN asks for one */
 };
 /*
  * Sets an option (enum synack_sockopt); a connection takes a TCP option at
@@ -775,6 +800,7 @@ enum synack_hystart {
 #define SYNACK_TCPI_OPT_SACK 2
 #define SYNACK_TCPI_OPT_WSCALE 4
 #define SYNACK_TCPI_OPT_ECN 8
+#define SYNACK_TCPI_OPT_SYN_DATA 32 /* TCP Fast Open: data in the SYN was taken (RFC 7413) */
 /* Fills *info for the socket's connection (TIME_WAIT included; state CLOSED
  * once it is gone).  Returns 0 or -EINVAL (info is NULL). */
 int synack_tcp_info(struct synack_stack *st, int s, struct synack_tcp_info *info);
@@ -941,7 +967,18 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(Icmp6OutDestUnreachs)                                                                    \
 	X(Icmp6OutTimeExcds)                                                                       \
 	X(Icmp6OutParmProblems)                                                                    \
-	X(Icmp6OutEchoReplies)
+	X(Icmp6OutEchoReplies)                                                                     \
+	/* TCP Fast Open (RFC 7413), as Linux's TcpExt names: our SYN's data                       \
+	 * acknowledged, or not (sent again after the handshake); SYNs whose                       \
+	 * data a listener took with a valid cookie; SYNs with a cookie that                       \
+	 * was not valid; SYN data refused because the listener's TFO queue                        \
+	 * was full; SYNs that asked for a cookie. */                                              \
+	X(TCPFastOpenActive)                                                                       \
+	X(TCPFastOpenActiveFail)                                                                   \
+	X(TCPFastOpenPassive)                                                                      \
+	X(TCPFastOpenPassiveFail)                                                                  \
+	X(TCPFastOpenListenOverflow)                                                               \
+	X(TCPFastOpenCookieReqd)
 
 struct synack_stats {
 #define SYNACK_COUNTER_FIELD(name) uint64_t name;
@@ -1324,11 +1361,17 @@ struct synack_trace {
 	/* SACK blocks the segment carried (RFC 2018; issue 13), in order. */
 	uint8_t sack_count;
 	struct synack_sack_block sack[4];
+	/* TCP Fast Open (RFC 7413): with SYNACK_TRACE_OPT_TFO, the cookie
+	 * (opt_tfo_len bytes; 0 is a cookie request). */
+	uint8_t opt_tfo_len;
+	uint8_t opt_tfo_cookie[16];
 };
 #define SYNACK_TRACE_OPT_MSS 1
 #define SYNACK_TRACE_OPT_WSCALE 2
 #define SYNACK_TRACE_OPT_SACK_PERM 4
 #define SYNACK_TRACE_OPT_TS 8
+#define SYNACK_TRACE_OPT_TFO 16     /* TCP Fast Open, kind 34 */
+#define SYNACK_TRACE_OPT_TFO_EXP 32 /* TCP Fast Open, experimental kind 254 */
 
 /*
  * Copies up to max records, oldest first, removing them from the ring.

@@ -46,8 +46,9 @@ static void port_unref(struct sock_layer *st, const struct sock *so);
 /* What the socket hands the connection or listener it opens. */
 static struct tcp_user_cfg user_cfg(const struct sock_layer *st, const struct sock *so)
 {
-	struct tcp_user_cfg c = {(uint32_t)so->maxseg, (uint32_t)so->rcvbuf, (uint32_t)so->sndbuf,
-	                         so->opts, so->buf_locks};
+	struct tcp_user_cfg c = {
+	    (uint32_t)so->maxseg, (uint32_t)so->rcvbuf, (uint32_t)so->sndbuf, so->opts,
+	    so->buf_locks,        so->fastopen_connect, so->fastopen_qlen};
 	/* The MSS a link of our MTU carries over IPv6's 40-byte header (RFC
 	 * 8200 8.3), 20 less than the IPv4 default the socket began with. */
 	uint32_t v6_mss = ENV(st)->cfg.mtu - WIRE_IP6_HDR_LEN - WIRE_TCP_HDR_LEN;
@@ -693,7 +694,9 @@ int synack_connect(struct synack_stack *stack, int s, const struct synack_endpoi
 	so->connecting = 1;
 	so->raddr = raddr;
 	so->rport = peer->port;
-	return -EINPROGRESS;
+	/* TCP_FASTOPEN_CONNECT with a cookie: the SYN waits for the first
+	 * send, and connect() succeeds at once, as on Linux. */
+	return tcp_fastopen_deferred(tcb) ? 0 : -EINPROGRESS;
 fail:
 	so->laddr = bound;
 	so->v6 = was_v6;
@@ -1151,6 +1154,23 @@ int synack_setsockopt(struct synack_stack *stack, int s, int opt, int value)
 			return -EINVAL;
 		so->v6only = (unsigned)value;
 		return 0;
+	case SYNACK_TCP_FASTOPEN:
+		/* RFC 7413, as Linux: before listen() or on a listener. */
+		if (value < 0 || (so->tcb && !so->listening))
+			return -EINVAL;
+		so->fastopen_qlen = (uint32_t)value;
+		if (so->listening)
+			tcp_fastopen_set_qlen(so->tcb, (uint32_t)value);
+		return 0;
+	case SYNACK_TCP_FASTOPEN_CONNECT:
+		if (value != 0 && value != 1)
+			return -EINVAL;
+		if (!(ENV(st)->cfg.fastopen & SYNACK_FASTOPEN_CLIENT))
+			return -EOPNOTSUPP; /* as Linux without the client bit */
+		if (so->tcb || so->connecting)
+			return -EINVAL;
+		so->fastopen_connect = (uint8_t)value;
+		return 0;
 	default:
 		return set_call_opt(st, so, opt, value);
 	}
@@ -1227,6 +1247,12 @@ int synack_getsockopt(struct synack_stack *stack, int s, int opt, int *value)
 		return 0;
 	case SYNACK_IPV6_V6ONLY:
 		*value = so->v6only;
+		return 0;
+	case SYNACK_TCP_FASTOPEN:
+		*value = (int)so->fastopen_qlen;
+		return 0;
+	case SYNACK_TCP_FASTOPEN_CONNECT:
+		*value = so->fastopen_connect;
 		return 0;
 	default:
 		return -ENOPROTOOPT;
@@ -1319,7 +1345,8 @@ uint32_t synack_events(struct synack_stack *stack, int s)
 	/* After shutdown(SHUT_WR) a write fails at once, so it is reported
 	 * writable, as Linux does. */
 	if (so->wr_shut ||
-	    ((tcp_state_of(t) == SYNACK_ESTABLISHED || tcp_state_of(t) == SYNACK_CLOSE_WAIT) &&
+	    ((tcp_state_of(t) == SYNACK_ESTABLISHED || tcp_state_of(t) == SYNACK_CLOSE_WAIT ||
+	      tcp_fastopen_writable(t)) &&
 	     tcp_send_space(t) &&
 	     (so->notsent_lowat <= 0 || tcp_notsent_bytes(t) < (uint32_t)so->notsent_lowat)))
 		e |= SYNACK_POLLOUT;

@@ -21,12 +21,12 @@ struct sock {
 	unsigned wr_shut : 1, rd_shut : 1;
 	unsigned eof : 1; /* detached: the peer's FIN had arrived */
 	unsigned reuseaddr : 1;
-	unsigned named : 1; /* the local address is set (see lport) */
-	unsigned v6 : 1;    /* IPv6 (issue 14): bound to, or connected over, IPv6 */
+	unsigned named : 1;     /* the local address is set (see lport) */
+	unsigned v6 : 1;        /* IPv6 (issue 14): bound to, or connected over, IPv6 */
 	unsigned v6only : 1;    /* IPV6_V6ONLY */
 	unsigned bound_any : 1; /* bound to the unspecified address (0.0.0.0, ::) */
 	unsigned v4mapped : 1;  /* IPv4, accepted by a dual-stack listener: shown ::ffff:a.b.c.d */
-	struct tcb *tcb;    /* NULL before connect/listen and after the connection ended */
+	struct tcb *tcb;        /* NULL before connect/listen and after the connection ended */
 	/* The local address is the stack's once named (by bind, listen,
 	 * connect or accept; 0 before); ports and the peer's address here. */
 	uint16_t lport, rport;
@@ -45,6 +45,10 @@ struct sock {
 	int peek_off;        /* SO_PEEK_OFF, -1: off */
 	unsigned inq : 1;    /* TCP_INQ */
 	unsigned delack : 1; /* TCP_QUICKACK 0 before a connection: it starts in pingpong */
+	/* TCP Fast Open (RFC 7413): TCP_FASTOPEN's queue length and
+	 * TCP_FASTOPEN_CONNECT, given to the listener or connection. */
+	uint32_t fastopen_qlen;
+	uint8_t fastopen_connect;
 };
 
 /* How many bound sockets use a local port, and how many of them refuse to

@@ -92,6 +92,9 @@ void synack_config_default(struct synack_config *cfg)
 	/* Socket calls (issue 17 item 11): Linux's TCP_MAX_QUICKACKS. */
 	cfg->max_quickacks = 16;
 	/* addr6: all zero, no IPv6 address (issue 14). */
+	/* TCP Fast Open (RFC 7413): the client, as Linux's default. */
+	cfg->fastopen = 1;
+	cfg->fastopen_cache_size = 64;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -246,6 +249,14 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(addr_is_zero(&a6) || cfg->mtu >= WIRE_IP6_MIN_MTU,
 	              "mtu: %u is below 1280, the IPv6 minimum (RFC 8200 5), with addr6 set",
 	              cfg->mtu);
+	/* TCP Fast Open (RFC 7413) */
+	CHECK_SETTING((cfg->fastopen & ~SYNACK_FASTOPEN_BITS) == 0,
+	              "fastopen: 0x%x has bits other than 0x1 (client), 0x2 (server), 0x4 (client "
+	              "data without cookie), 0x200 (server data without cookie), 0x400 (every "
+	              "listener)",
+	              cfg->fastopen);
+	CHECK_SETTING(cfg->fastopen_cache_size <= 65536,
+	              "fastopen_cache_size: %u is above 65536 cookies", cfg->fastopen_cache_size);
 	return 0;
 }
 
@@ -277,6 +288,7 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 	uint8_t key_flow[16]; /* IPv6 flow labels (RFC 6437), issue 14 */
 	siphash_derive_key(cfg->secret, 'f', key_flow);
 	siphash_key_words(key_flow, tl->net.key_flow);
+	siphash_derive_key(cfg->secret, 't', tl->key_tfo); /* TCP Fast Open cookies */
 	if (net_layer_init(&tl->net) != 0) {
 		net_layer_fini(&tl->net);
 		goto nomem_free;

@@ -77,6 +77,11 @@ struct tcp_layer {
 	/* Congestion control (CUBIC): cfg.congestion_control resolved once,
 	 * at creation, to its place in tcp_cc.c's list. */
 	uint8_t cc_default;
+
+	/* TCP Fast Open (RFC 7413, tcp_fastopen.c): the key of the cookies
+	 * we give, and the cookies we were given (allocated on first use). */
+	uint8_t key_tfo[16];
+	struct tcp_tfo_cache *tfo_cache;
 };
 _Static_assert(offsetof(struct tcp_layer, net) == 0, "a layer begins with the one below (env.h)");
 
@@ -198,6 +203,16 @@ struct tcb {
 	unsigned ecn_cwr : 1;
 	/* SACK (RFC 2018): both ends sent SACK-permitted in their SYNs. */
 	unsigned sack_ok : 1;
+	/* TCP Fast Open (RFC 7413, tcp_fastopen.c).  Client: tfo_defer, the
+	 * SYN waits for the first send (TCP_FASTOPEN_CONNECT with a cookie);
+	 * tfo_req, our SYN carries the option (cookie or request);
+	 * tfo_syn_data, it carries data too (snd_max is past it).  Server:
+	 * tfo_child, made from SYN data and counted in its listener's queue
+	 * until it leaves SYN-RECEIVED; tfo_cookie_out, our SYN-ACK carries
+	 * a cookie (tfo_exp: in the experimental form the client used).
+	 * tfo_used: data in the SYN was taken (TCPI_OPT_SYN_DATA). */
+	unsigned tfo_defer : 1, tfo_req : 1, tfo_syn_data : 1;
+	unsigned tfo_child : 1, tfo_cookie_out : 1, tfo_exp : 1, tfo_used : 1;
 	uint8_t ka_probes; /* keepalives sent without an answer */
 	uint8_t backoff;   /* consecutive retransmission timeouts without progress */
 	uint8_t ca_state;  /* enum synack_ca_state */
@@ -335,6 +350,9 @@ struct tcp_listen {
 	struct tcb *children, *acq_head, *acq_tail;
 	uint64_t cookie_sent_at; /* when this listener last answered with a SYN cookie */
 	uint32_t acq_len, syn_len, backlog;
+	/* TCP Fast Open: TCP_FASTOPEN's queue length, and the children made
+	 * from SYN data still in SYN-RECEIVED (tcp_fastopen.c). */
+	uint32_t tfo_qlen, tfo_pending;
 };
 
 /* A passive child's place among its listener's children, from the SYN (or
@@ -566,6 +584,11 @@ static inline void tcp_trace_opts(struct synack_trace *r, uint8_t flags,
 	r->opt_wscale = o->wscale;
 	r->opt_ts_val = o->ts_val;
 	r->opt_ts_ecr = o->ts_ecr;
+	if (o->tfo) {
+		r->opts |= o->tfo_exp ? SYNACK_TRACE_OPT_TFO_EXP : SYNACK_TRACE_OPT_TFO;
+		r->opt_tfo_len = o->tfo == WIRE_TFO_COOKIE ? o->tfo_len : 0;
+		memcpy(r->opt_tfo_cookie, o->tfo_cookie, r->opt_tfo_len);
+	}
 }
 
 /* The connection an arriving segment belongs to, as we name it: our end
@@ -708,6 +731,41 @@ uint32_t tcp_cookie_ts_make(const struct tcp_layer *st, const struct tuple *t,
                             struct tcp_cookie_opts o);
 int tcp_cookie_ts_check(const struct tcp_layer *st, const struct tuple *t, uint32_t ecr,
                         struct tcp_cookie_opts *o);
+
+/*
+ * tcp_fastopen.c: TCP Fast Open (RFC 7413).
+ */
+struct tcp_tfo_cache;
+void tcp_fastopen_fini(struct tcp_layer *tl);
+/* Bytes the client's cookie cache holds (synack_memory's other). */
+uint64_t tcp_fastopen_bytes(const struct tcp_layer *tl);
+/* Server.  The queue length of listener l (0: it takes no TFO). */
+uint32_t tcp_fastopen_qlen(const struct tcb *l);
+void tcp_fastopen_set_qlen(struct tcb *l, uint32_t qlen);
+/* What listener l does with a SYN, TCP_TFO_* bits: make the connection
+ * at once with the SYN's data, send a cookie in the SYN-ACK; counted. */
+enum { TCP_TFO_COOKIE = 1, TCP_TFO_CHILD = 2 };
+int tcp_fastopen_syn(struct tcb *l, const struct tcp_rx *s);
+/* Child c was made from the SYN s (TCP_TFO_CHILD): takes its data (the
+ * caller counts it in its listener's tfo_pending).  0, or -1 without
+ * memory. */
+int tcp_fastopen_child(struct tcb *c, const struct tcp_rx *s);
+/* A tfo_child leaves SYN-RECEIVED (tcp_set_state). */
+void tcp_fastopen_child_done(struct tcb *c);
+/* The TFO option of our SYN or SYN-ACK, if it has one. */
+void tcp_fastopen_opt(const struct tcb *tcb, struct wire_tcp_opts *o);
+/* Client.  An active open with TCP_FASTOPEN_CONNECT, before its SYN: 1 when
+ * the SYN waits for the first send (tfo_defer), else 0. */
+int tcp_fastopen_connect(struct tcb *tcb);
+/* The deferred SYN goes, with what of the send buffer fits. */
+void tcp_fastopen_send_syn(struct tcb *tcb);
+/* Data bytes our SYN carries. */
+uint32_t tcp_fastopen_syn_len(const struct tcb *tcb);
+/* Our SYN timed out: the next goes without data or cookie. */
+void tcp_fastopen_syn_timeout(struct tcb *tcb);
+/* The SYN-ACK s arrived (SND.UNA already SEG.ACK): the cookie kept, the
+ * SYN's data acknowledged or to be sent again. */
+void tcp_fastopen_synack(struct tcb *tcb, const struct tcp_rx *s);
 
 /*
  * tcp_ecn.c: Explicit Congestion Notification (RFC 3168, as Linux runs it
@@ -1230,6 +1288,9 @@ struct tcp_user_cfg {
 	uint32_t rcvbuf, sndbuf; /* SO_RCVBUF, SO_SNDBUF */
 	struct tcp_opts opts;
 	uint8_t buf_locks; /* TCP_LOCK_*: which of the two the application set */
+	/* TCP Fast Open: TCP_FASTOPEN_CONNECT; TCP_FASTOPEN's queue length. */
+	uint8_t fastopen_connect;
+	uint32_t fastopen_qlen;
 };
 /* tcb->buf_locks and tcp_user_cfg.buf_locks (Linux's SOCK_*BUF_LOCK). */
 enum { TCP_LOCK_RCVBUF = 1, TCP_LOCK_SNDBUF = 2 };
@@ -1249,6 +1310,17 @@ static inline int tcp_conn_exists(struct tcp_layer *st, const struct tuple *t)
 static inline int tcp_listener_exists(struct tcp_layer *st, const struct tuple *t)
 {
 	return htable_find(&st->listeners, t) != NULL;
+}
+/* A TCP_FASTOPEN_CONNECT connection whose SYN waits for the first send. */
+static inline int tcp_fastopen_deferred(const struct tcb *tcb)
+{
+	return tcb->tfo_defer;
+}
+/* It may send before ESTABLISHED: its SYN waits for the data, or it was
+ * made from SYN data and answers in the SYN-ACK's flight (RFC 7413). */
+static inline int tcp_fastopen_writable(const struct tcb *tcb)
+{
+	return tcb->tfo_defer || tcb->tfo_child;
 }
 /* listen() on a listener again: only the backlog changes, as on Linux. */
 void tcp_set_backlog(struct tcb *l, uint32_t backlog);
@@ -1422,8 +1494,8 @@ static inline const struct tuple *tcp_tuple(const struct tcb *tcb)
  * inherited them from its listener). */
 static inline struct tcp_user_cfg tcp_user_cfg_of(const struct tcb *tcb)
 {
-	return (struct tcp_user_cfg){tcb->rcv_mss, tcb->rcv_buf.cap, tcb->snd_buf.cap, tcb->opts,
-	                             tcb->buf_locks};
+	return (struct tcp_user_cfg){
+	    tcb->rcv_mss, tcb->rcv_buf.cap, tcb->snd_buf.cap, tcb->opts, tcb->buf_locks, 0, 0};
 }
 /* What we may put in one segment (TCP_MAXSEG once connected). */
 static inline uint32_t tcp_snd_mss(const struct tcb *tcb)

@@ -262,6 +262,8 @@ static struct tcp_verdict syn_sent_segment_arrives(struct tcb *tcb, struct tcp_r
 		return TCP_ACCEPT_SEND(SYN_AGAIN);
 	}
 	tcb->snd_una = s->ack;
+	if (tcb->tfo_req || tcb->tfo_syn_data)
+		tcp_fastopen_synack(tcb, s);
 	if (tcb->rtt_timing && !tcb->backoff)
 		tcp_rtt_sample(tcb, (uint32_t)(ENV(tcb->st)->now - tcb->rtt_start));
 	tcb->rtt_timing = 0;
@@ -491,7 +493,9 @@ static struct tcp_verdict syn_received_ack(struct tcb *tcb, struct tcp_rx *s)
 {
 	if (!(seq_gt(s->ack, tcb->snd_una) && seq_leq(s->ack, tcb->snd_max)))
 		return TCP_DROP_SEND(RST_REPLY, SYN_RECEIVED_BAD_ACK);
-	struct tcb *l = tcp_listener_of(tcb);
+	/* A connection made from SYN data (RFC 7413) is in the accept
+	 * queue already, or accepted. */
+	struct tcb *l = tcb->in_acceptq ? NULL : tcp_listener_of(tcb);
 	if (l && tcp_lsn(l)->acq_len >= tcp_lsn(l)->backlog) {
 		/* The accept queue is full: like Linux, ignore the ACK (our
 		 * SYN-ACK retransmission asks for it again), or with

@@ -86,6 +86,7 @@ void tcp_layer_fini(struct tcp_layer *tl)
 		free(c.v);
 	}
 	tcp_tw_free_all(tl);
+	tcp_fastopen_fini(tl);
 	slab_fini(&tl->tcb_slab);
 	slab_fini(&tl->child_slab);
 	slab_fini(&tl->rare_slab);
@@ -195,6 +196,7 @@ void tcp_memory(const struct tcp_layer *tl, struct synack_mem *out)
 	               slab_cached_bytes(&tl->rare_slab) + slab_cached_bytes(&tl->sender_slab) +
 	               slab_cached_bytes(&tl->txq_slab) + slab_cached_bytes(&tl->tw_slab) +
 	               slab_cached_bytes(&tl->buf_slab) + slab_cached_bytes(&tl->ofo_slab);
+	out->other += tcp_fastopen_bytes(tl);
 	out->other += htable_bytes(&tl->conns) + htable_bytes(&tl->listeners) +
 	              timer_queue_bytes(&tl->timers);
 }

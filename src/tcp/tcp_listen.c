@@ -320,6 +320,10 @@ struct tcp_verdict tcp_listen_segment_arrives(struct tcb *l, struct tcp_rx *s, u
 		STAT_INC(st, ListenDrops);
 		return TCP_DROP(LISTEN_OVERFLOW);
 	}
+	/* RFC 7413: a SYN with a valid TFO cookie makes its connection at
+	 * once, whatever the SYN queue holds (its own queue length bounds
+	 * it), so TFO works while SYN cookies answer the others. */
+	int tfo = tcp_fastopen_syn(l, s);
 	/* The SYN queue holds min(backlog, max_syn_backlog) half-open
 	 * connections; past it, a cookie answers (RFC 4987) or the SYN is
 	 * dropped.  A SYN that reopens a TIME_WAIT 4-tuple (use_floor) is
@@ -331,7 +335,9 @@ struct tcp_verdict tcp_listen_segment_arrives(struct tcb *l, struct tcp_rx *s, u
 	 * one such connection, so max_tw_buckets bounds them. */
 	uint32_t synq_max =
 	    q->backlog < ENV(st)->cfg.max_syn_backlog ? q->backlog : ENV(st)->cfg.max_syn_backlog;
-	if (!use_floor && (ENV(st)->cfg.syncookies == 2 ||
+	if (tfo & TCP_TFO_CHILD)
+		synq_max = UINT32_MAX;
+	if (!use_floor && ((ENV(st)->cfg.syncookies == 2 && !(tfo & TCP_TFO_CHILD)) ||
 	                   (ENV(st)->cfg.syncookies == 1 && q->syn_len >= synq_max))) {
 		s->irs = s->seq;
 		const struct wire_tcp *w = s->w;
@@ -360,7 +366,11 @@ struct tcp_verdict tcp_listen_segment_arrives(struct tcb *l, struct tcp_rx *s, u
 	/* RFC 3168 6.1.1: the child remembers whether its SYN-ACK agrees. */
 	c->ecn_ok = (unsigned)tcp_ecn_syn_accept(st, s->w);
 	c->snd_wl2 = c->iss; /* no ACK came with the SYN */
-	if (tcp_tcb_hash(c, 0) != 0) {
+	/* RFC 7413 4.2.2: a cookie back when the client asked for one
+	 * (tcp_fastopen.c); the data of a SYN with a valid one taken. */
+	c->tfo_cookie_out = !!(tfo & TCP_TFO_COOKIE);
+	c->tfo_exp = s->w->opts.tfo_exp;
+	if (((tfo & TCP_TFO_CHILD) && tcp_fastopen_child(c, s) != 0) || tcp_tcb_hash(c, 0) != 0) {
 		tcp_tcb_free(c);
 		return TCP_DROP(NO_MEMORY);
 	}
@@ -369,8 +379,16 @@ struct tcp_verdict tcp_listen_segment_arrives(struct tcb *l, struct tcp_rx *s, u
 	s->irs = c->irs;
 	s->tcb = c;
 	/* Data on a SYN is not queued: it is not acknowledged and the peer
-	 * sends it again once the connection is established. */
+	 * sends it again once the connection is established -- unless it
+	 * came with a valid TFO cookie (RFC 7413 4.2.2): then it was taken,
+	 * and the connection is the application's at once (accept() returns
+	 * it before the handshake completes, as Linux), counted in the
+	 * listener's TFO queue until it leaves SYN-RECEIVED. */
 	tcp_set_state(c, SYNACK_SYN_RECEIVED, SYNACK_CAUSE_RCV_SYN);
+	if (c->tfo_child) {
+		q->tfo_pending++;
+		tcp_acceptq_add(l, c);
+	}
 	struct tcp_verdict v = TCP_ACCEPT_SEND(SYN_ACK);
 	v.rearm = 1;
 	return v;

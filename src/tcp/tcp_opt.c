@@ -89,6 +89,8 @@ void tcp_opt_syn(const struct tcb *tcb, struct wire_tcp_opts *o)
 	/* RFC 7323 3.2: TSecr is TS.Recent, the SYN's TSval in a SYN-ACK,
 	 * and zero in a SYN (nothing has been received). */
 	tcp_opt_segment(tcb, o);
+	/* RFC 7413 4.1.1: a cookie or a cookie request (tcp_fastopen.c). */
+	tcp_fastopen_opt(tcb, o);
 }
 
 void tcp_opt_segment(const struct tcb *tcb, struct wire_tcp_opts *o)

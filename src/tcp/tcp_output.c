@@ -131,15 +131,17 @@ static void send_at(struct tcb *tcb, uint32_t seq, uint32_t len, uint8_t flags)
 	if (tcp_rcv_sacks(tcb) && !(flags & SYNACK_TH_SYN))
 		tcp_rcv_sack_fill(tcb, &opts);
 	if (tcp_send_raw_ecn(tcb->st, &tcb->t, seq, ack, flags, tcp_wnd_to_wire(tcb, wnd, flags),
-	                     &opts, &tcb->snd_buf, seq - tcb->snd_buf_seq, len, tcb->iss, tcb->irs,
-	                     ecn) == 0 &&
+	                     &opts, &tcb->snd_buf,
+	                     seq + !!(flags & SYNACK_TH_SYN) - tcb->snd_buf_seq, len, tcb->iss,
+	                     tcb->irs, ecn) == 0 &&
 	    (flags & SYNACK_TH_ACK))
 		tcb->ack_owed = 0; /* the ACK an arriving segment asked for left with it */
 }
 
 void tcp_send_syn(struct tcb *tcb)
 {
-	send_at(tcb, tcb->iss, 0, SYNACK_TH_SYN);
+	/* RFC 7413: a client's SYN may carry data (tcp_fastopen.c). */
+	send_at(tcb, tcb->iss, tcp_fastopen_syn_len(tcb), SYNACK_TH_SYN);
 }
 
 void tcp_send_syn_first(struct tcb *tcb)
@@ -359,8 +361,11 @@ static int worth_sending(const struct tcb *tcb, uint32_t n, uint32_t avail)
 	 * (the end of tcp_output arms it; Linux's probe timer). */
 	if (n == avail && (tcb->opts.cork || tcb->more) && !tcb->fin_queued)
 		return 0;
+	/* A connection made from SYN data sends its first answer at once:
+	 * its SYN-ACK is no data for Nagle to wait on (RFC 7413 4.2.2). */
 	if (n == avail)
-		return tcb->opts.nodelay || tcb->fin_queued || tcb->snd_una == tcb->snd_max;
+		return tcb->opts.nodelay || tcb->fin_queued || tcb->snd_una == tcb->snd_max ||
+		       tcb->tfo_child;
 	return tcb->max_snd_wnd && n >= tcb->max_snd_wnd / 2;
 }
 
@@ -372,7 +377,9 @@ static int worth_sending(const struct tcb *tcb, uint32_t n, uint32_t avail)
  */
 void tcp_output(struct tcb *tcb)
 {
-	if (!can_send_data(tcb->state))
+	/* RFC 7413 4.2.2: a connection made from SYN data may send in
+	 * SYN-RECEIVED, in the SYN-ACK's flight (as Linux). */
+	if (!can_send_data(tcb->state) && !(tcb->tfo_child && tcb->state == SYNACK_SYN_RECEIVED))
 		return;
 	tcp_recovery_idle_check(tcb);
 	tcb->cwnd_limited = 0;

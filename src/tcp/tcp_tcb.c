@@ -144,6 +144,8 @@ void tcp_set_state(struct tcb *tcb, int to, int cause)
 		STAT_DEC(st, CurrEstab);
 	if (!counts_as_established(from) && counts_as_established(to))
 		STAT_INC(st, CurrEstab);
+	if (tcb->tfo_child && from == SYNACK_SYN_RECEIVED)
+		tcp_fastopen_child_done(tcb);
 	tcp_trace_state(st, &tcb->t, tcb->iss, tcb->irs, from, to, cause);
 	if (tcb->sockfd >= 0)
 		tcp_sock_event(st, tcb->sockfd, TCP_SOCK_READY, 0);

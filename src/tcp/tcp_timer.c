@@ -114,6 +114,9 @@ static void retransmission_timeout(struct tcb *tcb)
 	 * the recovery failed (Linux's tcp_retransmit_timer counts it). */
 	if (tcb->ca_state == SYNACK_CA_RECOVERY && tcb->sack_ok)
 		STAT_INC(st, TCPSackRecoveryFail);
+	/* RFC 7413 4.1.3.1: a SYN with TFO goes again without it. */
+	if (tcb->state == SYNACK_SYN_SENT && (tcb->tfo_req || tcb->tfo_syn_data))
+		tcp_fastopen_syn_timeout(tcb);
 	tcp_recovery_timeout(tcb);
 	/* RFC 6298 5.5: back off the timer. */
 	if (tcb->backoff < 255)

@@ -48,7 +48,10 @@ int tcp_open_active(struct tcp_layer *st, int sockfd, const struct tuple *t,
 	/* RFC 3168 6.1.1: ecn = 1 asks for ECN in the SYN (tcp_ecn.c). */
 	tcb->ecn_ok = ENV(st)->cfg.ecn == 1;
 	tcp_set_state(tcb, SYNACK_SYN_SENT, SYNACK_CAUSE_APP_CONNECT);
-	tcp_send_syn_first(tcb);
+	/* RFC 7413: with a cookie for the server, TCP_FASTOPEN_CONNECT keeps
+	 * the SYN for the first send, which it carries (tcp_fastopen.c). */
+	if (!cfg->fastopen_connect || !tcp_fastopen_connect(tcb))
+		tcp_send_syn_first(tcb);
 	/* The options come after the SYN left: none of them shapes it, and
 	 * keepalive (RFC 1122 4.2.3.6) counts idleness from here. */
 	tcb->opts = cfg->opts;
@@ -73,6 +76,7 @@ int tcp_open_passive(struct tcp_layer *st, int sockfd, const struct tuple *t, ui
 	/* The listener holds what its children inherit (tcp_listen.c). */
 	take_user_cfg(l, cfg);
 	l->opts = cfg->opts;
+	tcp_fastopen_set_qlen(l, cfg->fastopen_qlen);
 	*out = l;
 	return 0;
 }
@@ -108,6 +112,8 @@ void tcp_send_push(struct tcb *tcb, int more)
 	/* MSG_MORE holds the partial last segment for this push only, as
 	 * Linux's tcp_push with TCP_NAGLE_CORK: the next ACK, send or the
 	 * persist timer (tcp_output.c) lets it go. */
+	if (tcb->tfo_defer)
+		tcp_fastopen_send_syn(tcb); /* RFC 7413: the data rides in the SYN */
 	tcb->more = more != 0;
 	tcp_output(tcb);
 	tcb->more = 0;
@@ -396,6 +402,8 @@ void tcp_status(const struct tcb *t, struct synack_tcp_info *info)
 	info->ecn = tcp_ecn_info(t);
 	if (t->sack_ok)
 		info->options |= SYNACK_TCPI_OPT_SACK;
+	if (t->tfo_used)
+		info->options |= SYNACK_TCPI_OPT_SYN_DATA;
 	/* SACK and loss recovery: the scoreboard read from the records. */
 	info->reordering = ENV(t->st)->cfg.reordering;
 	info->bytes_retrans = t->sender ? t->sender->bytes_retrans : 0;

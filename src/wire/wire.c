@@ -18,6 +18,9 @@ enum {
 	OPT_SACK_PERM = 4,
 	OPT_SACK = 5,
 	OPT_TS = 8,
+	OPT_TFO = 34,               /* TCP Fast Open (RFC 7413 4.1.1) */
+	OPT_EXP = 254,              /* RFC 6994 experiments: a 16-bit magic follows */
+	OPT_TFO_EXP_MAGIC = 0xF989, /* TFO before kind 34 was assigned */
 };
 
 enum {
@@ -364,11 +367,33 @@ void wire_ip4_emit_frag(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
  * byte; every other kind has a length byte that counts the kind and length
  * bytes themselves, so a length below 2 could never advance and is
  * malformed.  The options we understand must have exactly their defined
- * length; everything else (MD5, TFO, experiments) is skipped by its
+ * length; everything else (MD5, other experiments) is skipped by its
  * length, as RFC 9293 3.1 requires of unknown options.  SACK blocks (RFC
  * 2018 3) of a length that is not 2 + 8 n are skipped the same way, as
- * Linux does (tcp_parse_options): the segment is still good.
+ * Linux does (tcp_parse_options): the segment is still good.  So is a TCP
+ * Fast Open option (RFC 7413, kind 34 or the experimental 254) with a
+ * cookie length it does not allow: parse_tfo ignores it.
  */
+static void parse_tfo(const uint8_t *v, unsigned len, struct wire_tcp_opts *opts, int exp)
+{
+	/* RFC 7413 4.1.1: no cookie asks for one; a cookie has 4 to 16
+	 * bytes.  An odd length or one out of range is ignored, not the
+	 * segment (as Linux's tcp_parse_fastopen_option); the first option
+	 * wins. */
+	if (opts->tfo)
+		return;
+	if (len == 0) {
+		opts->tfo = WIRE_TFO_REQUEST;
+	} else if (len >= WIRE_TFO_COOKIE_MIN && len <= WIRE_TFO_COOKIE_MAX && !(len & 1)) {
+		opts->tfo = WIRE_TFO_COOKIE;
+		opts->tfo_len = (uint8_t)len;
+		memcpy(opts->tfo_cookie, v, len);
+	} else {
+		return;
+	}
+	opts->tfo_exp = (uint8_t)exp;
+}
+
 static int parse_opts(const uint8_t *o, size_t n, struct wire_tcp_opts *opts)
 {
 	size_t i = 0;
@@ -424,6 +449,13 @@ static int parse_opts(const uint8_t *o, size_t n, struct wire_tcp_opts *opts)
 			opts->has_ts = 1;
 			opts->ts_val = wire_get32(v);
 			opts->ts_ecr = wire_get32(v + 4);
+			break;
+		case OPT_TFO:
+			parse_tfo(v, olen - 2u, opts, 0);
+			break;
+		case OPT_EXP:
+			if (olen >= 4 && wire_get16(v) == OPT_TFO_EXP_MAGIC)
+				parse_tfo(v + 2, olen - 4u, opts, 1);
 			break;
 		case OPT_SACK:
 			if (olen < OPT_SACK_BASE_LEN + OPT_SACK_BLOCK_LEN ||
@@ -593,6 +625,25 @@ static size_t write_opts(uint8_t *o, const struct wire_tcp_opts *opts)
 		o[i++] = OPT_WSCALE_LEN;
 		o[i++] = opts->wscale;
 	}
+	if (opts->tfo) {
+		/* RFC 7413 4.1.1, after the others and padded with NOPs to a
+		 * word, as Linux writes it: kind 34, or the experimental
+		 * form (RFC 6994) when answering a client that used it. */
+		unsigned len = opts->tfo == WIRE_TFO_COOKIE ? opts->tfo_len : 0;
+		if (opts->tfo_exp) {
+			o[i++] = OPT_EXP;
+			o[i++] = (uint8_t)(4 + len);
+			wire_put16(o + i, OPT_TFO_EXP_MAGIC);
+			i += 2;
+		} else {
+			o[i++] = OPT_TFO;
+			o[i++] = (uint8_t)(2 + len);
+		}
+		memcpy(o + i, opts->tfo_cookie, len);
+		i += len;
+		while (i % 4)
+			o[i++] = OPT_NOP;
+	}
 	i = write_sack(o, i, opts);
 	assert(i % 4 == 0 && i <= WIRE_TCP_MAX_OPT_LEN && i == wire_tcp_opts_len(opts));
 	return i;
@@ -611,6 +662,10 @@ size_t wire_tcp_opts_len(const struct wire_tcp_opts *opts)
 		n += 10;
 	if (opts->has_wscale)
 		n += 4;
+	if (opts->tfo)
+		n += (2u + 2u * opts->tfo_exp + (opts->tfo == WIRE_TFO_COOKIE ? opts->tfo_len : 0) +
+		      3u) &
+		     ~3u;
 	/* SACK blocks, as write_sack writes them. */
 	unsigned k = sack_blocks_fit(n, opts->sack_count);
 	if (k)

@@ -105,6 +105,11 @@ struct wire_sack {
 /* SACK blocks one segment can carry: 2 + 8 n option bytes within the 40
  * (RFC 2018 3), 3 beside timestamps. */
 #define WIRE_SACK_MAX 4
+/* TCP Fast Open (RFC 7413 4.1.1): the option carries no cookie (a cookie
+ * request) or one of 4 to 16 bytes. */
+#define WIRE_TFO_COOKIE_MIN 4
+#define WIRE_TFO_COOKIE_MAX 16
+enum { WIRE_TFO_NONE = 0, WIRE_TFO_REQUEST, WIRE_TFO_COOKIE };
 
 struct wire_tcp_opts {
 	uint8_t has_mss, has_wscale, sack_permitted, has_ts;
@@ -113,6 +118,11 @@ struct wire_tcp_opts {
 	uint8_t sack_count; /* SACK blocks (kind 5) in sack[] */
 	uint32_t ts_val, ts_ecr;
 	struct wire_sack sack[WIRE_SACK_MAX];
+	/* TCP Fast Open (RFC 7413 4.1.1): WIRE_TFO_* in tfo; a cookie of
+	 * tfo_len bytes (4..16, even, as Linux takes them).  tfo_exp: it came
+	 * as the experimental option (kind 254, magic 0xF989). */
+	uint8_t tfo, tfo_exp, tfo_len;
+	uint8_t tfo_cookie[WIRE_TFO_COOKIE_MAX];
 };
 
 /* A parsed TCP segment. */

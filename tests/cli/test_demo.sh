@@ -24,10 +24,10 @@ scenarios=$(awk '{print $1}' "$tmp/list")
 for want in handshake server-closes-first simultaneous-open simultaneous-close half-close \
 	fin-before-data time-wait-straggler refused syn-lost close-wait-leak fin-wait-1-stuck \
 	fin-wait-2-timeout zero-window retransmit window-scale paws sack-recovery tail-loss syn-flood blind-reset \
-	blind-data ack-flood; do
+	blind-data ack-flood fast-open; do
 	if grep -qx -- "$want" <<<"$scenarios"; then ok; else bad "--list lacks $want"; fi
 done
-if [ "$(wc -l <"$tmp/list")" -eq 22 ]; then ok; else bad "--list has $(wc -l <"$tmp/list") lines"; fi
+if [ "$(wc -l <"$tmp/list")" -eq 23 ]; then ok; else bad "--list has $(wc -l <"$tmp/list") lines"; fi
 if awk 'NF < 3 { exit 1 }' "$tmp/list"; then ok; else bad "--list line without a description"; fi
 
 # Help.

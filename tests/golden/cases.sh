@@ -10,7 +10,8 @@ golden_cases() {
 	local s sc
 	for sc in handshake server-closes-first simultaneous-open simultaneous-close half-close \
 		fin-before-data time-wait-straggler refused syn-lost close-wait-leak fin-wait-1-stuck \
-		fin-wait-2-timeout zero-window retransmit window-scale paws sack-recovery tail-loss; do
+		fin-wait-2-timeout zero-window retransmit window-scale paws sack-recovery tail-loss \
+		fast-open; do
 		echo "demo-$sc demo $sc --json"
 		echo "demo-$sc.ladder demo $sc"
 	done

@@ -367,6 +367,12 @@ size_t t_build(struct t *t, uint8_t *buf, size_t cap, const char *flags, uint32_
 	}
 	if (o.flags & SYNACK_TH_SYN)
 		o.opts.sack_permitted = t->peer_sack_ok;
+	if ((o.flags & SYNACK_TH_SYN) && t->peer_tfo) {
+		o.opts.tfo = t->peer_tfo;
+		o.opts.tfo_exp = t->peer_tfo_exp;
+		o.opts.tfo_len = t->peer_tfo_len;
+		memcpy(o.opts.tfo_cookie, t->peer_tfo_cookie, sizeof o.opts.tfo_cookie);
+	}
 	o.opts.sack_count = t->peer_nsack;
 	for (unsigned i = 0; i < t->peer_nsack; i++) {
 		o.opts.sack[i].start = t->peer_sack[i].start + t->iss;

@@ -95,6 +95,10 @@ struct t {
 	/* Trace records read so far (printed when a test fails). */
 	struct synack_trace *trace;
 	size_t ntrace, trace_cap;
+	/* TCP Fast Open (RFC 7413) on the peer's SYNs: WIRE_TFO_* in
+	 * peer_tfo (default none), the cookie, the experimental kind. */
+	uint8_t peer_tfo, peer_tfo_exp, peer_tfo_len;
+	uint8_t peer_tfo_cookie[WIRE_TFO_COOKIE_MAX];
 };
 
 /* The harness configuration: defaults, 10.0.0.1, a fixed secret. */

@@ -52,6 +52,8 @@ static const struct expect EXPECT[] = {
     {"paws", ACTIVE_CLIENT, PASSIVE_SERVER},
     {"sack-recovery", ACTIVE_CLIENT, PASSIVE_SERVER},
     {"tail-loss", ACTIVE_CLIENT, PASSIVE_SERVER},
+    {"fast-open", ACTIVE_CLIENT "; " ACTIVE_CLIENT,
+     PASSIVE_SERVER "; LISTEN>SYN_RECEIVED>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSED"},
 };
 
 #define NEXPECT (sizeof(EXPECT) / sizeof(EXPECT[0]))

@@ -509,8 +509,8 @@ static void api_errors_of_the_new_calls(void)
 	CHECK_EQ(v, 1);
 	CHECK_EQ(synack_setsockopt(st, s, SYNACK_TCP_NOTSENT_LOWAT, -5), 0);
 	CHECK_EQ(synack_getsockopt(st, s, SYNACK_TCP_NOTSENT_LOWAT, NULL), -EINVAL);
-	CHECK_EQ(synack_setsockopt(st, s, SYNACK_IPV6_V6ONLY + 1, 1), -ENOPROTOOPT);
-	CHECK_EQ(synack_getsockopt(st, s, SYNACK_IPV6_V6ONLY + 1, &v), -ENOPROTOOPT);
+	CHECK_EQ(synack_setsockopt(st, s, SYNACK_TCP_FASTOPEN_CONNECT + 1, 1), -ENOPROTOOPT);
+	CHECK_EQ(synack_getsockopt(st, s, SYNACK_TCP_FASTOPEN_CONNECT + 1, &v), -ENOPROTOOPT);
 	t_listen(t);
 	CHECK_EQ(synack_ioctl(st, t->listener, SYNACK_SIOCINQ, &v), -EINVAL);
 	CHECK_EQ(synack_ioctl(st, t->listener, SYNACK_SIOCOUTQNSD, &v), -EINVAL);
