@@ -489,7 +489,7 @@ void net_synopsis(FILE *out, const char *indent)
 	    "[--keepalive-time-ms T] [--keepalive-intvl-ms T]",
 	    "[--keepalive-probes N] [--user-timeout-ms T]",
 	    "[--loss P] [--dup P] [--reorder P] [--delay-ms N] [--seed N]",
-	    "[--txqueuelen N] [--gw ADDR] [--route PREFIX [via ADDR] ...] [--routes] "
+	    "[--txqueuelen N] [--gw ADDR] [--route PREFIX [via ADDR] ...] [--routes]",
 	    "[--no-csum-offload] [--no-gro] [--no-tso]",
 	};
 	for (size_t i = 0; i < sizeof(LINES) / sizeof(LINES[0]); i++)
