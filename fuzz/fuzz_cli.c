@@ -87,9 +87,10 @@ static void one_value(const char *a)
 	}
 	struct synack_endpoint ep, back;
 	if (synack_endpoint_parse(a, &ep) == 0) {
-		char buf[32];
+		char buf[48]; /* the longest IPv6 endpoint and its NUL (synack.h) */
 		synack_endpoint_str(&ep, buf, sizeof(buf));
-		if (synack_endpoint_parse(buf, &back) != 0 || back.addr != ep.addr ||
+		if (synack_endpoint_parse(buf, &back) != 0 || back.family != ep.family ||
+		    back.addr != ep.addr || memcmp(back.addr6, ep.addr6, sizeof(ep.addr6)) != 0 ||
 		    back.port != ep.port)
 			fuzz_fail("endpoint '%s' prints as '%s', which does not parse back", a,
 			          buf);

@@ -1388,7 +1388,9 @@ const char *synack_flags_str(uint8_t flags, char *buf, size_t len);
 /* A short text naming an errno value (either sign), "unknown error" for one
  * it does not know; never NULL. */
 const char *synack_strerror(int err);
-/* Parses "a.b.c.d" (port 0) or "a.b.c.d:port".  Returns 0 or -EINVAL. */
+/* Parses "a.b.c.d" (port 0) or "a.b.c.d:port", and IPv6 (RFC 4291 2.2
+ * text) as "[x::y]:port", "[x::y]" or a bare "x::y" (port 0).  Returns 0
+ * or -EINVAL. */
 int synack_endpoint_parse(const char *text, struct synack_endpoint *ep);
 /* Writes "a.b.c.d:port" into buf (>= 22 bytes) and returns buf; an IPv6
  * endpoint as "[x:x:x:x:x:x:x:x]:port" (>= 48 bytes), an endpoint of no
