@@ -115,6 +115,7 @@ struct rx_end {
 struct tx_out {
 	uint64_t sent, retrans_bytes, retrans_segs;
 	int ok;
+	char cc[16]; /* Linux: the congestion control in effect (TCP_CONGESTION) */
 };
 
 /* The goodput window over a byte stream read as time passes. */
@@ -326,19 +327,22 @@ static void rx_child(const char *ns, const struct bench_opts *o, int ready_fd, i
 	_exit(write_all(res_fd, &end, sizeof(end)) < 0);
 }
 
-static void linux_tx_child(const char *ns, int stop_fd, int res_fd)
+static void linux_tx_child(const char *ns, const char *cc, int stop_fd, int res_fd)
 {
-	struct tx_out out = {0, 0, 0, 0};
+	struct tx_out out = {0, 0, 0, 0, "?"};
 	if (bench_join_netns(ns) < 0)
 		_exit(1);
 	int s = socket(AF_INET, SOCK_STREAM, 0);
 	/* Linux sends with CUBIC, as the issue compares: a new namespace
 	 * takes the host's default algorithm, which may be another (bbr on
-	 * the machine of docs/PERFORMANCE.md, which ignores random loss). */
-	static const char cubic[] = "cubic";
-	if (setsockopt(s, IPPROTO_TCP, TCP_CONGESTION, cubic, sizeof(cubic) - 1) != 0)
+	 * the machine of docs/PERFORMANCE.md, which ignores random loss).
+	 * --wan-linux-cc picks another; the row's note says which ran. */
+	if (setsockopt(s, IPPROTO_TCP, TCP_CONGESTION, cc, (socklen_t)strlen(cc)) != 0)
 		fprintf(stderr, "synack-bench: wan: Linux sends with its default algorithm (%s)\n",
 		        strerror(errno));
+	socklen_t cclen = sizeof(out.cc) - 1;
+	if (getsockopt(s, IPPROTO_TCP, TCP_CONGESTION, out.cc, &cclen) != 0)
+		snprintf(out.cc, sizeof(out.cc), "?");
 	struct sockaddr_in sa = {
 	    .sin_family = AF_INET, .sin_port = htons(WAN_PORT), .sin_addr.s_addr = htonl(WAN_B)};
 	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
@@ -377,7 +381,7 @@ static void linux_tx_child(const char *ns, int stop_fd, int res_fd)
 /* synack on the TAP device ws: a stack, a link and the run loop. */
 static void synack_tx_child(const char *ns, int stop_fd, int res_fd)
 {
-	struct tx_out out = {0, 0, 0, 0};
+	struct tx_out out = {0, 0, 0, 0, "synack"};
 	char err[256];
 	struct synack_link *link = NULL;
 	struct synack_link_config lc;
@@ -440,6 +444,7 @@ static int run_bridged(const struct bench_opts *o, const struct wan_path *p, int
                        struct wan_result *res, char *note, size_t notelen)
 {
 	struct wan_ns n;
+	struct tx_out out = {0, 0, 0, 0, ""};
 	int rc = -1;
 	int ready[2] = {-1, -1}, rx[2] = {-1, -1}, stop[2] = {-1, -1}, tx[2] = {-1, -1};
 	pid_t rxp = -1, txp = -1;
@@ -461,13 +466,12 @@ static int run_bridged(const struct bench_opts *o, const struct wan_path *p, int
 	if (txp == 0) {
 		if (synack)
 			synack_tx_child(n.a, stop[0], tx[1]);
-		linux_tx_child(n.a, stop[0], tx[1]);
+		linux_tx_child(n.a, o->wan_linux_cc, stop[0], tx[1]);
 	}
 	if (txp < 0)
 		goto out;
 	struct rx_window w;
 	struct rx_end end;
-	struct tx_out out;
 	int got_w = read_all(rx[0], &w, sizeof(w)) == 0;
 	if (write_all(stop[1], "s", 1) < 0)
 		goto out;
@@ -491,8 +495,9 @@ out:
 	ns_down(&n);
 	if (rc == 0)
 		snprintf(note, notelen,
-		         "bridge a->b: %llu frames out, %llu lost, %llu queue drops (most "
+		         "%s%s%sbridge a->b: %llu frames out, %llu lost, %llu queue drops (most "
 		         "queued %llu), %llu limit drops; b->a: %llu lost",
+		         synack ? "" : "linux cc ", synack ? "" : out.cc, synack ? "" : "; ",
 		         (unsigned long long)bridge_stat(&n, "a_to_b", "frames_out"),
 		         (unsigned long long)bridge_stat(&n, "a_to_b", "lost"),
 		         (unsigned long long)bridge_stat(&n, "a_to_b", "queue_drops"),

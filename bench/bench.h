@@ -44,6 +44,8 @@ struct bench_opts {
 	uint32_t wan_queue;    /* bottleneck queue, packets; 0: one BDP */
 	double wan_duration_s; /* measured window ends here (from the accept) */
 	double wan_skip_s;     /* and starts here: slow start is left out */
+	/* The Linux sender's TCP_CONGESTION (lossperf; default cubic). */
+	const char *wan_linux_cc;
 	/* The tap workload (b_tap.c): bytes each way. */
 	int do_tap;
 	uint64_t tap_bytes;

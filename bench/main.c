@@ -55,6 +55,8 @@ static void usage(FILE *f)
 	    "  --wan-duration S the measured window ends S s after the accept (default 15;\n"
 	    "                   smoke 3)\n"
 	    "  --wan-skip S     and starts S s after it (default 10; smoke 1)\n"
+	    "  --wan-linux-cc NAME  the Linux sender's TCP_CONGESTION (default cubic); the\n"
+	    "                   algorithm in effect is in the row's note\n"
 	    "  --wan-matrix     issue 13's grid: 100 and 1000 Mbit/s x 20, 100, 200 ms x\n"
 	    "                   0, 0.1, 1 %% loss\n"
 	    "\n"
@@ -428,6 +430,10 @@ static int callgrind_mode(const char *self, int json)
 /* One of the --wan-* flags with its value: 0, or -1 after a sentence. */
 static int wan_flag(struct bench_opts *o, const char *flag, const char *val)
 {
+	if (!strcmp(flag, "--wan-linux-cc") && val[0] && strlen(val) < 16) {
+		o->wan_linux_cc = val;
+		return 0;
+	}
 	char *end;
 	double v = strtod(val, &end);
 	int bad = *end || end == val || !(v >= 0);
@@ -463,6 +469,7 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.wan_rate_mbps = 100;
 	o.wan_rtt_ms = 20;
+	o.wan_linux_cc = "cubic";
 	const char *only = "synack,linux,lwip,gvisor", *benches = "lifecycle,bulk,memory,scale";
 	int reps = 0, callgrind = 0;
 	const char *inflight = NULL;

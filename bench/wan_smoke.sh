@@ -11,7 +11,7 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 "$bench" --bench wan --only synack,linux --smoke --wan-loss 0.001 --json >"$out"
 python3 - "$out" "$(id -u)" <<'PY'
-import json, sys
+import json, re, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 rows = [r for r in rows if r.get("bench") == "wan" and "/" not in r.get("impl", "")]
 want = [("synack", "sim_goodput_mbps"), ("synack", "sim_retrans_bytes")]
@@ -26,6 +26,10 @@ for impl, metric in want:
     assert isinstance(v, (int, float)) and v >= 0, got[0]
     if metric.endswith("goodput_mbps"):
         assert v > 0, got[0]
+    # The Linux row names the algorithm the kernel ran (TCP_CONGESTION read
+    # back): a "linux" figure is only comparable when it says which.
+    if impl == "linux" and metric == "goodput_mbps":
+        assert re.search(r"linux cc [a-z0-9_]+; ", got[0].get("note", "")), got[0]
 print("wan smoke: %s" % ", ".join("%s %s %.3g" % (r["impl"], r["metric"], r["value"])
                                   for r in rows if r["value"] is not None
                                   and r["metric"].endswith("goodput_mbps")))
