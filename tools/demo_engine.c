@@ -339,10 +339,14 @@ void demo_app_event(struct demo *d, int h, int s, const char *call, long ret,
 		e->local = *local;
 	else if (s >= 0)
 		synack_getsockname(d->st[h], s, &e->local);
-	if (remote)
+	if (remote) {
 		e->remote = *remote;
-	else if (s >= 0)
-		synack_getpeername(d->st[h], s, &e->remote);
+	} else if (s >= 0 && synack_getpeername(d->st[h], s, &e->remote) != 0) {
+		/* Not connected (a listener): the unspecified address of the
+		 * socket's own family, [::]:0 over IPv6 as in the trace. */
+		memset(&e->remote, 0, sizeof(e->remote));
+		e->remote.family = e->local.family;
+	}
 }
 
 int demo_app_socket(struct demo *d, int h)

@@ -157,5 +157,11 @@ expect_usage_error demo syn-flood --count -5
 expect_usage_error demo syn-flood --clients 0
 expect_usage_error no-such-command
 
+# --ipv6 (issue 14): every endpoint in the JSON is IPv6, a listener's
+# unconnected remote end too ([::]:0, not 0.0.0.0:0).
+if "$synack" demo handshake --ipv6 --json >"$tmp/v6.json" 2>"$tmp/err"; then ok; else bad "demo --ipv6 exited $?"; fi
+if grep '"call":"listen"' "$tmp/v6.json" | grep -qF -- '-[::]:0"'; then ok; else bad "--ipv6: the listen event's remote end is not [::]:0"; fi
+if ! grep -q '"conn":"[0-9]' "$tmp/v6.json"; then ok; else bad "--ipv6: an IPv4 endpoint in the JSON"; fi
+
 echo "test_demo.sh: $pass passed, $fail failed"
 [ $fail -eq 0 ]
