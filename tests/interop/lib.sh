@@ -47,6 +47,15 @@ it_init() {
 	[ -x "$synack" ] || { echo "FAIL: no synack binary at $synack" >&2; exit 1; }
 	# Until issue 4's serve/connect land in this tree there is nothing to run.
 	"$synack" --help 2>&1 | grep -qw serve || it_skip "this synack has no serve/connect commands"
+	# Namespaces an earlier test left behind when it was killed outright
+	# (ctest's timeout sends SIGKILL, which no trap sees): those of a
+	# process that no longer runs.  A running test's are left alone.
+	local ns owner
+	for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^synack-it-[0-9]+-/ {print $1}'); do
+		owner=${ns#synack-it-}
+		owner=${owner%%-*}
+		kill -0 "$owner" 2>/dev/null || ip netns del "$ns" 2>/dev/null
+	done
 	IT_TMP=$(mktemp -d /tmp/synack-it-"$name".XXXXXX)
 	IT_NS=synack-it-$$-$name
 	trap it_cleanup EXIT
