@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -69,28 +68,10 @@ static void synack_child(const char *ns, int offload, int send, uint64_t total, 
 {
 	static unsigned char buf[TAP_CHUNK];
 	struct tap_out out = {0, 0, 0, 0, 0};
-	char err[256];
-	struct synack_link *link = NULL;
-	struct synack_link_config lc;
-	if (bench_join_netns(ns) < 0)
-		_exit(1);
-	synack_link_config_default(&lc);
-	lc.addr = TAP_SYNACK;
-	lc.csum_offload = lc.gro = lc.tso = offload;
-	if (synack_link_open(&link, SYNACK_LINK_TAP, "st0", &lc, err, sizeof(err)) < 0) {
-		fprintf(stderr, "synack-bench: tap: %s\n", err);
-		_exit(1);
-	}
-	struct synack_config cfg;
-	synack_config_default(&cfg);
-	cfg.addr = TAP_SYNACK;
-	cfg.mtu = synack_link_mtu(link);
-	if (getrandom(cfg.secret, sizeof(cfg.secret), 0) != sizeof(cfg.secret))
-		_exit(1);
-	struct synack_stack *st = synack_stack_new(&cfg, NULL);
-	struct synack_run *r = st ? synack_run_new(st, link, NULL) : NULL;
-	if (!r)
-		_exit(1);
+	struct bench_tap_stack t;
+	bench_tap_stack_open(&t, "tap", ns, "st0", TAP_SYNACK, offload);
+	struct synack_stack *st = t.st;
+	struct synack_run *r = t.r;
 	uint64_t w0, c0;
 	if (send) {
 		struct synack_endpoint peer = {.addr = TAP_KERNEL, .port = TAP_PORT};
@@ -138,11 +119,9 @@ static void synack_child(const char *ns, int offload, int send, uint64_t total, 
 	out.wall_ns = bench_wall_ns() - w0;
 	out.cpu_ns = bench_cpu_ns() - c0;
 	struct synack_link_stats ls;
-	synack_link_stats(link, &ls);
+	synack_link_stats(t.link, &ls);
 	out.device_ops = ls.frames_in + ls.frames_out;
-	synack_run_free(r);
-	synack_stack_free(st);
-	synack_link_close(link);
+	bench_tap_stack_close(&t);
 	_exit(send_res(res_fd, &out) < 0);
 }
 

@@ -43,7 +43,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -382,27 +381,10 @@ static void linux_tx_child(const char *ns, const char *cc, int stop_fd, int res_
 static void synack_tx_child(const char *ns, int stop_fd, int res_fd)
 {
 	struct tx_out out = {0, 0, 0, 0, "synack"};
-	char err[256];
-	struct synack_link *link = NULL;
-	struct synack_link_config lc;
-	if (bench_join_netns(ns) < 0)
-		_exit(1);
-	synack_link_config_default(&lc);
-	lc.addr = WAN_A;
-	if (synack_link_open(&link, SYNACK_LINK_TAP, "ws", &lc, err, sizeof(err)) < 0) {
-		fprintf(stderr, "synack-bench: wan: %s\n", err);
-		_exit(1);
-	}
-	struct synack_config cfg;
-	synack_config_default(&cfg);
-	cfg.addr = WAN_A;
-	cfg.mtu = synack_link_mtu(link);
-	if (getrandom(cfg.secret, sizeof(cfg.secret), 0) != sizeof(cfg.secret))
-		_exit(1);
-	struct synack_stack *st = synack_stack_new(&cfg, NULL);
-	struct synack_run *r = st ? synack_run_new(st, link, NULL) : NULL;
-	if (!r)
-		_exit(1);
+	struct bench_tap_stack t;
+	bench_tap_stack_open(&t, "wan", ns, "ws", WAN_A, 1);
+	struct synack_stack *st = t.st;
+	struct synack_run *r = t.r;
 	struct synack_endpoint peer = {.addr = WAN_B, .port = WAN_PORT};
 	int s = synack_run_connect(r, &peer, 10000);
 	if (s >= 0) {
@@ -422,11 +404,9 @@ static void synack_tx_child(const char *ns, int stop_fd, int res_fd)
 		struct synack_stats stats;
 		synack_stats(st, &stats);
 		out.retrans_segs = stats.RetransSegs;
-		out.retrans_bytes = stats.RetransSegs * ti.mss;
+		out.retrans_bytes = ti.bytes_retrans; /* counted, not segments x MSS */
 	}
-	synack_run_free(r);
-	synack_stack_free(st);
-	synack_link_close(link);
+	bench_tap_stack_close(&t);
 	_exit(write_all(res_fd, &out, sizeof(out)) < 0);
 }
 
@@ -576,7 +556,7 @@ static int run_sim(const struct bench_opts *o, const struct wan_path *p, struct 
 		res->goodput_mbps = (double)w.w.bytes * 8 / (double)w.w.us;
 		res->bytes = got;
 		res->retrans_segs = stats.RetransSegs;
-		res->retrans_bytes = stats.RetransSegs * ti.mss;
+		res->retrans_bytes = ti.bytes_retrans;
 		/* Every byte read was the payload in order; the rest is in
 		 * flight when the window closes. */
 		res->exact = exact && got <= sent;

@@ -92,6 +92,18 @@ int bench_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Moves the calling process into the network namespace `ip netns` named
  * name: 0 or a negative errno. */
 int bench_join_netns(const char *name);
+/* synack on a TAP device in a child process (the tap and wan workloads):
+ * joins namespace ns, opens device dev with the stack's address addr and
+ * its offloads on or off, and a stack and run loop over it.  On failure it
+ * says why under what and ends the child (_exit(1)). */
+struct bench_tap_stack {
+	struct synack_link *link;
+	struct synack_stack *st;
+	struct synack_run *r;
+};
+void bench_tap_stack_open(struct bench_tap_stack *t, const char *what, const char *ns,
+                          const char *dev, uint32_t addr, int offload);
+void bench_tap_stack_close(struct bench_tap_stack *t);
 
 /* ------------------------------------------------------------------ */
 /* Clocks and memory.                                                  */

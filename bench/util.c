@@ -10,10 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "synack/link.h"
+#include "synack/run.h"
+#include "synack/synack.h"
 
 struct store {
 	size_t n;
@@ -196,4 +200,38 @@ int bench_join_netns(const char *name)
 	int err = setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
 	close(fd);
 	return err;
+}
+
+void bench_tap_stack_open(struct bench_tap_stack *t, const char *what, const char *ns,
+                          const char *dev, uint32_t addr, int offload)
+{
+	char err[256];
+	struct synack_link_config lc;
+	if (bench_join_netns(ns) < 0)
+		_exit(1);
+	synack_link_config_default(&lc);
+	lc.addr = addr;
+	lc.csum_offload = lc.gro = lc.tso = offload;
+	t->link = NULL;
+	if (synack_link_open(&t->link, SYNACK_LINK_TAP, dev, &lc, err, sizeof(err)) < 0) {
+		fprintf(stderr, "synack-bench: %s: %s\n", what, err);
+		_exit(1);
+	}
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.addr = addr;
+	cfg.mtu = synack_link_mtu(t->link);
+	if (getrandom(cfg.secret, sizeof(cfg.secret), 0) != sizeof(cfg.secret))
+		_exit(1);
+	t->st = synack_stack_new(&cfg, NULL);
+	t->r = t->st ? synack_run_new(t->st, t->link, NULL) : NULL;
+	if (!t->r)
+		_exit(1);
+}
+
+void bench_tap_stack_close(struct bench_tap_stack *t)
+{
+	synack_run_free(t->r);
+	synack_stack_free(t->st);
+	synack_link_close(t->link);
 }

@@ -77,11 +77,11 @@ struct transfer_result {
 	int eof;                           /* it did */
 	uint64_t t_end_us;                 /* the run ended (everything closed, or failure) */
 	double virtual_ms;                 /* connect() to the server's end of stream */
-	double goodput_mbps;          /* bytes received * 8 / virtual_ms; NAN when no time passed */
-	uint64_t retransmits;         /* client RetransSegs */
-	uint64_t rto_expiries;        /* client Timeouts */
-	uint64_t fast_retransmits;    /* client FastRetrans */
-	uint64_t win_probes;          /* client WinProbes */
+	double goodput_mbps;       /* bytes received * 8 / virtual_ms; NAN when no time passed */
+	uint64_t retransmits;      /* client RetransSegs */
+	uint64_t rto_expiries;     /* client Timeouts */
+	uint64_t fast_retransmits; /* client FastRetrans */
+	uint64_t win_probes;       /* client WinProbes */
 	/* Client payload bytes sent again, and of those the ones the server
 	 * was handed twice (tools/rtx_meter.h). */
 	uint64_t retrans_bytes, spurious_bytes;

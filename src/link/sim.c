@@ -126,7 +126,7 @@ struct synack_sim {
 
 	struct sim_host *hosts;
 	size_t nhosts, caphosts;
-	struct sim_route *routes; /* sorted by addr, nhosts entries */
+	struct sim_route *routes;   /* sorted by addr, nhosts entries */
 	struct sim_route6 *routes6; /* hosts with an IPv6 address, in the order added */
 	size_t nroutes6;
 

@@ -77,11 +77,11 @@ struct h {
 	struct synack_stack *st;
 	uint64_t now;
 	int listener, clistener, sock;
-	uint16_t pport;        /* the peer's port of the current connection */
-	uint32_t iss, irs;     /* of the current connection */
-	uint32_t read_seq;     /* peer sequence number of the next byte the app reads */
-	uint64_t inputs;       /* datagrams handed to synack_input */
-	uint64_t dropped;      /* ... that it reported as dropped */
+	uint16_t pport;    /* the peer's port of the current connection */
+	uint32_t iss, irs; /* of the current connection */
+	uint32_t read_seq; /* peer sequence number of the next byte the app reads */
+	uint64_t inputs;   /* datagrams handed to synack_input */
+	uint64_t dropped;  /* ... that it reported as dropped */
 	uint64_t reported[SYNACK_DROP_COUNT]; /* ... by reason */
 	uint64_t resets, fin_closes, reconnects;
 	uint64_t bytes_read;
