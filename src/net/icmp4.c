@@ -283,7 +283,9 @@ int icmp_input(struct net_layer *st, const struct wire_ip4 *ip, struct net_up *u
 		STAT_INC(st, IcmpInSrcQuenchs);
 		return SYNACK_DROP_ICMP_IGNORED;
 	case WIRE_ICMP_REDIRECT:
-		/* We keep no routing table: every datagram goes to the link. */
+		/* Ignored: routes change only through the API (synack_route_add).
+		 * RFC 1122 3.2.2.2 has hosts heed redirects, but one from off the
+		 * path could steer our traffic, and a static setup needs none. */
 		STAT_INC(st, IcmpInRedirects);
 		return SYNACK_DROP_ICMP_IGNORED;
 	default:

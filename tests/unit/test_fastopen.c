@@ -440,6 +440,24 @@ static void client_sends_data_in_syn(void)
 	t_free(t);
 }
 
+/* The vectored send rides in the SYN too (the deferred SYN goes from the
+ * push every send path shares, not from synack_send alone). */
+static void client_sendv_data_rides_in_syn(void)
+{
+	struct t *t = t_new();
+	const uint8_t cookie[8] = {7, 6, 5, 4, 3, 2, 1, 0};
+	static const char a[100], b[200];
+	struct synack_iovec iov[2] = {{(void *)a, sizeof(a)}, {(void *)b, sizeof(b)}};
+	learn_cookie(t, cookie);
+	t->peer_port++;
+	CHECK_EQ(tfo_connect(t), 0);
+	t_expect_nothing(t);
+	CHECK_EQ(synack_sendv(t->st, t->sock, iov, 2, 0), 300);
+	t_expect(t, "S", T_ISS, 0, 300);
+	CHECK_EQ(sent_tfo(t, NULL, NULL), WIRE_TFO_COOKIE);
+	t_free(t);
+}
+
 /* With the cookie learnt, a second connection: connect() returns at once
  * and the first send of n bytes goes in the SYN. */
 static struct t *syn_with_data(const uint8_t *cookie, uint32_t n)
@@ -536,6 +554,7 @@ int main(void)
 	RUN(server_answers_experimental_option);
 	RUN(server_tfo_beside_syncookies);
 	RUN(client_sends_data_in_syn);
+	RUN(client_sendv_data_rides_in_syn);
 	RUN(client_falls_back_when_data_not_acked);
 	RUN(client_syn_timeout_retries_plain);
 	RUN(client_late_synack_acks_syn_data);
