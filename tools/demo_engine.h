@@ -97,6 +97,10 @@ struct demo {
 	int (*filter)(void *ctx, int h, const uint8_t *pkt, size_t len, uint32_t *extra_delay_us);
 	void *script;
 	int backlog;
+	/* A script's comparison run (compare NAME set ...), after the run:
+	 * its result and its first two timers (val[] of the comparison). */
+	const struct demo_result *cmp;
+	int64_t cmp_val[2];
 };
 
 /*

@@ -195,26 +195,6 @@ static void ck_half_close(struct demo *d)
 
 static const char LAST[] = "the last words before the FIN\n";
 
-static void sc_fin_before_data(struct demo *d)
-{
-	uint64_t hold =
-	    3 * (uint64_t)(d->o->delay_ms >= 0 ? d->o->delay_ms : DEMO_DEFAULT_DELAY_MS) * 1000 +
-	    20000;
-	if (open_conn(d) && exchange(d)) {
-		demo_sleep_ms(d, 50);
-		d->fmode = DEMO_FILTER_DELAY_DATA;
-		d->f_armed = 1;
-		d->f_extra_us = (uint32_t)hold;
-		demo_note(d, DEMO_CLIENT,
-		          "the network will hold the next data segment %.0f ms longer",
-		          (double)hold / 1000.0);
-		demo_app_send(d, DEMO_CLIENT, LAST, strlen(LAST));
-		synack_sim_flush(d->sim);
-		demo_app_close(d, DEMO_CLIENT);
-		passive_close(d, DEMO_SERVER);
-	}
-}
-
 static void ck_fin_before_data(struct demo *d)
 {
 	char want[128];
@@ -1045,7 +1025,7 @@ static const struct demo_scenario SCENARIOS[] = {
     {{"fin-before-data", "the FIN overtakes the last data segment; the receiver waits for it"},
      "A FIN takes effect only in sequence: the receiver holds an early FIN until every "
      "byte before it has arrived, delivers them in order, and only then enters CLOSE_WAIT.",
-     sc_fin_before_data,
+     NULL, /* examples/scenarios/fin-before-data.synack */
      ck_fin_before_data,
      ATTACK_NONE},
     {{"time-wait-straggler", "old data and a retransmitted FIN reach the client in TIME_WAIT"},

@@ -58,7 +58,7 @@ bad_file() { # TEXT WANT
 	fi
 }
 bad_file 'clinet connect server:80' \
-	"1:1: expected a statement (a host's action, expect, path, link, drop, delay, keep, replay, note, finish, stop, at TIME or +TIME), got 'clinet'"
+	"1:1: expected a statement (a host's action, expect, path, link, drop, delay, keep, replay, timer, note, finish, stop, at TIME or +TIME), got 'clinet'"
 bad_file 'server listen 0' "1:15: expected a port (1 to 65535), got '0'"
 bad_file 'server listen 80 backlog' "1:25: expected a backlog (1 to 65535), got the end of the line"
 bad_file 'at 2 server close' \
