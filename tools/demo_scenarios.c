@@ -16,46 +16,6 @@ static const char REQUEST[] = "GET /index.html HTTP/1.0\r\n\r\n";
 static const char RESPONSE[] = "HTTP/1.0 200 OK\r\n\r\nhello from 10.0.0.2\n";
 
 /* ------------------------------------------------------------------ */
-/* Scenario building blocks.                                           */
-
-/* Server listens on port 80; the client connects to it and both ends get
- * their socket.  Returns 1 when the connection is up on both hosts. */
-static int open_conn(struct demo *d)
-{
-	d->lsock = demo_app_listen(d, DEMO_SERVER, DEMO_SERVER_PORT);
-	int s = demo_app_socket(d, DEMO_CLIENT);
-	if (d->lsock < 0 || s < 0)
-		return 0;
-	d->sock[DEMO_CLIENT] = s;
-	demo_app_connect(d, DEMO_CLIENT, s, DEMO_SERVER_ADDR, DEMO_SERVER_PORT);
-	synack_getsockname(d->st[DEMO_CLIENT], s, &d->ep[DEMO_CLIENT]);
-	if (!demo_wait_for(d, DEMO_CLIENT, s, SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP))
-		return 0;
-	int r = synack_socket_error(d->st[DEMO_CLIENT], s);
-	if (r != 0) {
-		demo_app_event(d, DEMO_CLIENT, s, "so_error", r, NULL, NULL);
-		return 0;
-	}
-	int a = demo_app_accept(d, DEMO_SERVER, d->lsock);
-	if (a < 0)
-		return 0;
-	d->sock[DEMO_SERVER] = a;
-	return 1;
-}
-
-/* The client sends its request; the server reads it and answers. */
-static int exchange(struct demo *d)
-{
-	if (demo_app_send(d, DEMO_CLIENT, REQUEST, strlen(REQUEST)) != (long)strlen(REQUEST))
-		return 0;
-	if (!demo_recv_bytes(d, DEMO_SERVER, strlen(REQUEST)))
-		return 0;
-	if (demo_app_send(d, DEMO_SERVER, RESPONSE, strlen(RESPONSE)) != (long)strlen(RESPONSE))
-		return 0;
-	return demo_recv_bytes(d, DEMO_CLIENT, strlen(RESPONSE));
-}
-
-/* ------------------------------------------------------------------ */
 /* Scenarios.                                                          */
 
 #define PATH_ACTIVE_CLIENT "CLOSED>SYN_SENT>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>TIME_WAIT>CLOSED"
@@ -576,62 +536,13 @@ static void ck_retransmit(struct demo *d)
 /* ------------------------------------------------------------------ */
 /* RFC 7323.                                                           */
 
-/* The same bulk transfer twice over the same path: once with the server's
- * window scaled (its default buffer, which autotuning grows), once with
- * SO_RCVBUF 65535 on its listener, so that its SYN-ACK says wscale 0 and
- * its window stops at the field's 65535. */
+/* window-scale.synack: the same bulk transfer twice over the same path,
+ * once with the server's window scaled (its default buffer, which
+ * autotuning grows), once with SO_RCVBUF 65535 on its listener, so that its
+ * SYN-ACK says wscale 0 and its window stops at the field's 65535; val[0]
+ * and val[1] are its timers, from the first send to the last byte read. */
 #define WS_BYTES (512 * 1024)
 #define WS_UNSCALED_RCVBUF 65535
-#define WS_PORT_UNSCALED 81
-
-/* One run on port: returns the microseconds from the first send to the
- * last byte read, or 0 when it failed. */
-static uint64_t ws_run(struct demo *d, uint16_t port, int rcvbuf)
-{
-	static uint8_t data[WS_BYTES];
-	demo_fill_payload(data, sizeof(data), 5);
-	d->server_rcvbuf = rcvbuf;
-	d->lsock = demo_app_listen(d, DEMO_SERVER, port);
-	int s = demo_app_socket(d, DEMO_CLIENT);
-	if (d->lsock < 0 || s < 0)
-		return 0;
-	d->sock[DEMO_CLIENT] = s;
-	/* The client queues the whole transfer at once: the network, not
-	 * the application, decides how fast it goes. */
-	int r = synack_setsockopt(d->st[DEMO_CLIENT], s, SYNACK_SO_SNDBUF, WS_BYTES);
-	demo_app_event(d, DEMO_CLIENT, s, "setsockopt", r, NULL, NULL);
-	demo_app_connect(d, DEMO_CLIENT, s, DEMO_SERVER_ADDR, port);
-	if (port == DEMO_SERVER_PORT)
-		synack_getsockname(d->st[DEMO_CLIENT], s, &d->ep[DEMO_CLIENT]);
-	if (!demo_wait_for(d, DEMO_CLIENT, s, SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP))
-		return 0;
-	int a = demo_app_accept(d, DEMO_SERVER, d->lsock);
-	if (a < 0)
-		return 0;
-	d->sock[DEMO_SERVER] = a;
-	uint64_t t0 = demo_now(d);
-	if (demo_app_send(d, DEMO_CLIENT, data, sizeof(data)) != (long)sizeof(data))
-		return 0;
-	d->nrx[DEMO_SERVER] = 0;
-	d->eof[DEMO_SERVER] = 0;
-	if (!demo_recv_discard(d, DEMO_SERVER, sizeof(data)))
-		return 0;
-	uint64_t took = demo_now(d) - t0;
-	demo_app_close(d, DEMO_CLIENT);
-	d->nrx[DEMO_SERVER] = 0;
-	passive_close(d, DEMO_SERVER);
-	synack_close(d->st[DEMO_SERVER], d->lsock);
-	demo_wait_state(d, DEMO_SERVER, SYNACK_CLOSED, port == DEMO_SERVER_PORT ? 0 : 1);
-	return took ? took : 1;
-}
-
-static void sc_window_scale(struct demo *d)
-{
-	demo_note(d, DEMO_CLIENT, "512 KiB with window scaling (the server's default buffer)");
-	d->val[0] = (int64_t)ws_run(d, DEMO_SERVER_PORT, 0);
-	demo_note(d, DEMO_CLIENT, "the same 512 KiB to a server whose window cannot scale");
-	d->val[1] = (int64_t)ws_run(d, WS_PORT_UNSCALED, WS_UNSCALED_RCVBUF);
-}
 
 /* The window scale in the server's nth SYN-ACK, or -1. */
 static int ws_synack_scale(struct demo *d, int nth)
@@ -678,56 +589,11 @@ static void ck_window_scale(struct demo *d)
 	demo_check_counter(d, DEMO_SERVER, "PassiveOpens", 2);
 }
 
-/* A copy of the client's request is kept by the network; later it comes
- * back as if the sequence numbers had wrapped (2^32 bytes later) and it now
- * fell inside the window.  Only its timestamp betrays it. */
+/* paws.synack: a copy of the client's request is kept by the network;
+ * later it comes back as if the sequence numbers had wrapped (2^32 bytes
+ * later) and it now fell inside the window ("replay seq next", at
+ * d->t_inject).  Only its timestamp betrays it. */
 static const char PAWS_MORE[] = "POST /more HTTP/1.0\r\n\r\n";
-
-/* The kept datagram renumbered to seq, its TCP checksum made right. */
-static void paws_renumber(struct demo *d, uint32_t seq)
-{
-	uint8_t *p = d->saved;
-	size_t ihl = (size_t)(p[0] & 15) * 4, total = ((size_t)p[2] << 8) | p[3];
-	struct addr src = addr_v4(wire_get32(p + 12)), dst = addr_v4(wire_get32(p + 16));
-	if ((p[0] >> 4) == 6) { /* --ipv6: the fixed header, no extensions */
-		ihl = WIRE_IP6_HDR_LEN;
-		total = ihl + wire_get16(p + 4);
-		src = wire_addr6_from_bytes(p + 8);
-		dst = wire_addr6_from_bytes(p + 24);
-	}
-	uint8_t *t = p + ihl;
-	wire_put32(t + 4, seq);
-	t[16] = t[17] = 0;
-	uint32_t sum = wire_csum_pseudo_net(&src, &dst, WIRE_IPPROTO_TCP, (uint32_t)(total - ihl));
-	sum = wire_csum_add(sum, t, total - ihl);
-	wire_put16(t + 16, wire_csum_fold(sum));
-}
-
-static void sc_paws(struct demo *d)
-{
-	d->fmode = DEMO_FILTER_KEEP_DATA;
-	if (!open_conn(d) || !exchange(d))
-		return;
-	demo_note(d, DEMO_CLIENT, "the network keeps a copy of the request");
-	demo_sleep_ms(d, 100);
-	if (demo_app_send(d, DEMO_CLIENT, PAWS_MORE, strlen(PAWS_MORE)) != (long)strlen(PAWS_MORE))
-		return;
-	if (!demo_recv_bytes(d, DEMO_SERVER, strlen(REQUEST) + strlen(PAWS_MORE)))
-		return;
-	demo_sleep_ms(d, 50);
-	struct synack_tcp_info ti;
-	if (d->saved_len == 0 ||
-	    synack_tcp_info(d->st[DEMO_SERVER], d->sock[DEMO_SERVER], &ti) != 0)
-		return;
-	demo_note(d, DEMO_SERVER, "4 GiB later the sequence numbers have wrapped:");
-	demo_note(d, DEMO_SERVER, "the old request comes back, now in the window");
-	paws_renumber(d, ti.rcv_nxt);
-	d->t_inject = demo_now(d);
-	synack_sim_inject(d->sim, d->hid[DEMO_SERVER], d->saved, d->saved_len, d->t_inject);
-	demo_sleep_ms(d, 5);
-	demo_app_close(d, DEMO_CLIENT);
-	passive_close(d, DEMO_SERVER);
-}
 
 static void ck_paws(struct demo *d)
 {
@@ -1067,14 +933,14 @@ static const struct demo_scenario SCENARIOS[] = {
      "The 16-bit window field carries at most 65535 bytes, one window per round trip; "
      "window scaling (RFC 7323 2) shifts it, so that a receive buffer larger than 64 KiB "
      "(grown by autotuning) can be offered and the path's bandwidth-delay product filled.",
-     sc_window_scale,
+     NULL, /* examples/scenarios/window-scale.synack */
      ck_window_scale,
      ATTACK_NONE},
     {{"paws", "an old duplicate whose sequence number wrapped into the window"},
      "Sequence numbers wrap after 4 GiB, so an old segment that lingered in the network "
      "can fall inside the window again; its timestamp is older than the last one seen, "
      "and PAWS (RFC 7323 5) drops it before the sequence check could accept it.",
-     sc_paws,
+     NULL, /* examples/scenarios/paws.synack */
      ck_paws,
      ATTACK_NONE},
     {{"sack-recovery",

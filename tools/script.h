@@ -64,7 +64,8 @@ enum script_kind {
 	SCR_EXPECT_SENT,     /* flags, seq/ack/len (has_*), times (-1: at least one) */
 	SCR_EXPECT_ERROR,    /* value: the negative errno */
 	SCR_EXPECT_TIMER,    /* option: the timer; cmp; a time, or has_seq: the same
-	                        timer of the comparison run */
+	                        timer of the comparison run, or has_len: factor
+	                        times timer count */
 };
 
 enum script_cmp { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
@@ -124,6 +125,7 @@ struct script_stmt {
 		double delay, rtt;
 	} at_rel, rel;
 	int in_compare; /* an expectation about the comparison run */
+	double factor;  /* expect timer A CMP 1.5*B: the 1.5 (B: count, has_len) */
 };
 
 #define SCRIPT_MAX_TIMERS 8

@@ -824,8 +824,27 @@ static int parse_expect_timer(struct cursor *c, struct script_stmt *s)
 	if (parse_cmp(c, &s->cmp))
 		return -1;
 	w = peek(c);
+	const char *star = w ? strchr(w, '*') : NULL;
+	const char *other = star ? star + 1 : w;
 	if (!s->in_compare && w && c->sc->has_compare && strcmp(w, c->sc->compare) == 0) {
 		s->has_seq = 1; /* the same timer of the comparison run */
+		c->i++;
+	} else if (other && timer_index(c->sc, other, 0) >= 0) {
+		/* Another timer of the run, or a multiple of it: 1.5*scaled. */
+		char num[24], *end;
+		s->has_len = 1;
+		s->count = timer_index(c->sc, other, 0);
+		s->factor = 1;
+		if (star) {
+			size_t nl = (size_t)(star - w);
+			if (nl == 0 || nl >= sizeof(num) || w[0] < '0' || w[0] > '9')
+				return fail(c, "a timer, or a number times a timer (1.5*scaled)");
+			memcpy(num, w, nl);
+			num[nl] = 0;
+			s->factor = strtod(num, &end);
+			if (*end || !(s->factor >= 0 && s->factor <= 1000))
+				return fail(c, "a timer, or a number times a timer (1.5*scaled)");
+		}
 		c->i++;
 	} else if (parse_time_rel(c, &s->time_us, &s->rel)) {
 		return -1;

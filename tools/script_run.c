@@ -743,20 +743,26 @@ static void expectation(struct run *r, const struct script_stmt *st)
 	case SCR_EXPECT_TIMER: {
 		const char *name = r->s->timer[st->option];
 		int64_t got = (st->in_compare ? r->cmp_timer : r->timer)[st->option];
-		int64_t want = st->has_seq ? r->cmp_timer[st->option]
-		                           : (int64_t)rel_time(r, st->time_us, &st->rel);
-		char in[48] = "";
+		const int64_t *other = st->in_compare ? r->cmp_timer : r->timer;
+		int64_t want = st->has_seq   ? r->cmp_timer[st->option]
+		               : st->has_len ? (int64_t)(st->factor * (double)other[st->count] + 0.5)
+		                             : (int64_t)rel_time(r, st->time_us, &st->rel);
+		char in[48] = "", of[80] = "";
 		if (st->in_compare)
 			snprintf(in, sizeof(in), "in %s: ", r->s->compare);
-		if (got == 0 || (st->has_seq && want == 0)) {
-			demo_result_check(res, 0, "%stimer %s never stopped%s%s", in, name,
-			                  got ? " in " : "", got ? r->s->compare : "");
+		if (st->has_seq)
+			snprintf(of, sizeof(of), " in %s", r->s->compare);
+		else if (st->has_len)
+			snprintf(of, sizeof(of), ": %g times %s", st->factor, r->s->timer[st->count]);
+		if (got == 0 || ((st->has_seq || st->has_len) && want == 0)) {
+			demo_result_check(res, 0, "%stimer %s never stopped%s", in,
+			                  got ? (st->has_len ? r->s->timer[st->count] : name) : name,
+			                  got && st->has_seq ? of : "");
 			break;
 		}
 		demo_result_check(res, cmp_ok(st->cmp, (uint64_t)got, (uint64_t)want),
-		                  "%stimer %s %.3f ms (want %s %.3f ms%s%s)", in, name,
-		                  (double)got / 1000.0, CMPS[st->cmp], (double)want / 1000.0,
-		                  st->has_seq ? " in " : "", st->has_seq ? r->s->compare : "");
+		                  "%stimer %s %.3f ms (want %s %.3f ms%s)", in, name,
+		                  (double)got / 1000.0, CMPS[st->cmp], (double)want / 1000.0, of);
 		break;
 	}
 	default: { /* SCR_EXPECT_ERROR */
@@ -981,8 +987,14 @@ static void step(struct run *r, const struct script_stmt *st)
 			halt(r, st, "close listener: the host listens on no port");
 			break;
 		}
-		synack_close(d->st[h], r->lsock[h]);
-		r->lsock[h] = -1;
+		{
+			/* demo_app_close closes and logs the current socket. */
+			int cur = d->sock[h];
+			d->sock[h] = r->lsock[h];
+			demo_app_close(d, h);
+			d->sock[h] = cur;
+			r->lsock[h] = -1;
+		}
 		break;
 	case SCR_TIMER:
 		if (st->value == 0) {
