@@ -154,51 +154,10 @@ static int filter_fn(void *ctx, int from, int to, const uint8_t *pkt, size_t len
 	(void)now;
 	if (!parse_seg(pkt, len, &si))
 		return SYNACK_SIM_PASS;
+	/* The script's drop, delay and keep rules. */
 	int h = host_of(d, from);
-	if (d->filter && h >= 0) {
-		int v = d->filter(d->script, h, pkt, len, extra_delay_us);
-		if (v != SYNACK_SIM_PASS)
-			return v;
-	}
-	switch (d->fmode) {
-	case DEMO_FILTER_SYN_LOST:
-		if (h == DEMO_CLIENT && (si.flags & SYNACK_TH_SYN) && d->f_armed) {
-			d->f_armed = 0;
-			return SYNACK_SIM_DROP;
-		}
-		break;
-	case DEMO_FILTER_DELAY_DATA:
-		if (h == DEMO_CLIENT && si.len > 0 && d->f_armed) {
-			d->f_armed = 0;
-			*extra_delay_us = d->f_extra_us;
-			return SYNACK_SIM_DELAY;
-		}
-		break;
-	case DEMO_FILTER_LOSE_DATA:
-		if (h != DEMO_CLIENT || si.len == 0 || !d->f_armed)
-			break;
-		++d->f_seen;
-		if (d->f_mask ? d->f_seen < 32 && ((d->f_mask >> d->f_seen) & 1)
-		              : d->f_seen == d->f_nth) {
-			if (!d->f_mask || d->f_seen >= 31 || !(d->f_mask >> (d->f_seen + 1)))
-				d->f_armed = 0;
-			if (!d->f_lost)
-				d->f_lost_seq = si.seq;
-			d->f_lost = 1;
-			return SYNACK_SIM_DROP;
-		}
-		break;
-	case DEMO_FILTER_KEEP_DATA:
-		if (h == DEMO_CLIENT && si.len > 0 && d->saved_len == 0 &&
-		    len <= sizeof(d->saved)) {
-			memcpy(d->saved, pkt, len);
-			d->saved_len = len;
-		}
-		break;
-	default:
-		break;
-	}
-	return SYNACK_SIM_PASS;
+	return d->filter && h >= 0 ? d->filter(d->script, h, pkt, len, extra_delay_us)
+	                           : SYNACK_SIM_PASS;
 }
 
 static void note_transition(struct demo *d, int h, const struct synack_trace *tr)
@@ -581,10 +540,6 @@ int demo_setup(struct demo *d)
 			c->time_wait_ms = (uint32_t)o->time_wait_ms;
 		if (o->fin_timeout_ms >= 0)
 			c->fin_timeout_ms = (uint32_t)o->fin_timeout_ms;
-		if (d->no_sack)
-			c->sack = 0;
-		if (d->fastopen)
-			c->fastopen = d->fastopen;
 		if (d->configure)
 			d->configure(d->script, h, c);
 		char err[160] = "";
@@ -652,35 +607,10 @@ void demo_init(struct demo *d, const struct demo_opts *o, const struct demo_scen
 	d->o = o;
 	d->sc = sc;
 	d->res = res;
-	d->lsock = d->sock[0] = d->sock[1] = -1;
+	d->sock[0] = d->sock[1] = -1;
 	d->ep[DEMO_CLIENT] = demo_endpoint(d, DEMO_CLIENT_ADDR, 0);
 	d->ep[DEMO_SERVER] = demo_endpoint(d, DEMO_SERVER_ADDR, DEMO_SERVER_PORT);
 	render_log_init(&d->log);
-}
-
-int demo_side_run(const struct demo *d, void (*script)(struct demo *), int no_sack,
-                  struct demo_result *res, int64_t val[2])
-{
-	struct demo *s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	memset(res, 0, sizeof(*res));
-	res->ok = 1;
-	demo_init(s, d->o, d->sc, res);
-	s->no_sack = no_sack;
-	int rc = demo_setup(s);
-	if (rc == 0) {
-		script(s);
-		demo_finish(s);
-		res->end_us = demo_now(s);
-		for (int h = 0; h < 2; h++)
-			synack_stats(s->st[h], &res->host[h].stats);
-		val[0] = s->val[0];
-		val[1] = s->val[1];
-	}
-	demo_teardown(s);
-	free(s);
-	return rc;
 }
 
 void demo_teardown(struct demo *d)

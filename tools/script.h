@@ -32,7 +32,7 @@ enum script_kind {
 	SCR_REPLAY,    /* the kept copy arrives again, now; has_seq: renumbered to seq
 	                  (value 1: to the receiver's RCV.NXT) */
 	/* Applications. */
-	SCR_LISTEN,      /* port, backlog, rcvbuf */
+	SCR_LISTEN,      /* port, backlog (count), rcvbuf (value), fastopen (option) */
 	SCR_CONNECT,     /* peer (host or addr), port, from_port, nowait */
 	SCR_BIND,        /* port */
 	SCR_WAIT_CONN,   /* wait connected */

@@ -731,6 +731,7 @@ static int parse_setsockopt(struct cursor *c, struct script_stmt *s)
 	    {"linger", SYNACK_SO_LINGER, 0},
 	    {"user_timeout", SYNACK_TCP_USER_TIMEOUT, 1},
 	    {"reuseaddr", SYNACK_SO_REUSEADDR, 0},
+	    {"fastopen_connect", SYNACK_TCP_FASTOPEN_CONNECT, 0},
 	};
 	for (size_t i = 0; i < sizeof(OPTS) / sizeof(OPTS[0]); i++) {
 		if (!accept_word(c, OPTS[i].name))
@@ -753,7 +754,7 @@ static int parse_setsockopt(struct cursor *c, struct script_stmt *s)
 		return 0;
 	}
 	return fail(c, "an option (keepalive, keepidle, keepintvl, keepcnt, nodelay, rcvbuf, "
-	               "sndbuf, linger, user_timeout, reuseaddr)");
+	               "sndbuf, linger, user_timeout, reuseaddr, fastopen_connect)");
 }
 
 static int parse_inject(struct cursor *c, struct script_stmt *s)
@@ -1024,8 +1025,17 @@ static int parse_host_stmt(struct cursor *c, struct script_stmt *s)
 					return fail(c, "a buffer size in bytes (1 to 2147483647)");
 				c->i++;
 				s->value = (int64_t)v;
+			} else if (accept_word(c, "fastopen")) {
+				/* TCP_FASTOPEN before listen (RFC 7413): the queue of
+				 * connections whose SYN carried data. */
+				if (parse_u64(c, 65535, &v, "a queue length (1 to 65535)"))
+					return -1;
+				if (v == 0)
+					return fail_at(c, c->i - 1, "a queue length (1 to 65535)");
+				s->option = (int)v;
 			} else {
-				return fail(c, "'backlog N', 'rcvbuf N' or the end of the line");
+				return fail(c, "'backlog N', 'rcvbuf N', 'fastopen N' or the end of "
+				               "the line");
 			}
 		}
 		return 0;

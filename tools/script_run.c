@@ -277,7 +277,8 @@ static void set_current(struct run *r, int h, int s)
 {
 	struct demo *d = r->d;
 	d->sock[h] = s;
-	d->eof[h] = 0; /* recv eof: of this connection */
+	d->eof[h] = 0; /* recv and expect received: of this connection */
+	d->nrx[h] = 0;
 	if (r->nsocks[h] < MAX_SOCKS)
 		r->socks[h][r->nsocks[h]++] = s;
 	struct synack_endpoint l, p;
@@ -752,6 +753,8 @@ static void expectation(struct run *r, const struct script_stmt *st)
 			snprintf(in, sizeof(in), "in %s: ", r->s->compare);
 		if (st->has_seq)
 			snprintf(of, sizeof(of), " in %s", r->s->compare);
+		else if (st->has_len && st->factor == 1)
+			snprintf(of, sizeof(of), ": timer %s", r->s->timer[st->count]);
 		else if (st->has_len)
 			snprintf(of, sizeof(of), ": %g times %s", st->factor, r->s->timer[st->count]);
 		if (got == 0 || ((st->has_seq || st->has_len) && want == 0)) {
@@ -854,8 +857,10 @@ static void step(struct run *r, const struct script_stmt *st)
 	case SCR_LISTEN: {
 		d->backlog = (int)st->count;
 		d->server_rcvbuf = (int)st->value;
+		d->server_fastopen_qlen = (int)st->option;
 		int s = demo_app_listen(d, h, st->port);
 		d->server_rcvbuf = 0;
+		d->server_fastopen_qlen = 0;
 		if (s < 0)
 			r->err[h] = s;
 		else
