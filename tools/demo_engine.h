@@ -55,9 +55,9 @@ struct demo {
 	int eof[2];
 
 	/* What the script's drop rules did. */
-	uint32_t f_lost_seq; /* the sequence number of the data segment they dropped first */
-	int f_lost;          /* they did */
-	int server_rcvbuf;   /* SO_RCVBUF of the server's listener; 0: the default */
+	uint32_t f_lost_seq;      /* the sequence number of the data segment they dropped first */
+	int f_lost;               /* they did */
+	int server_rcvbuf;        /* SO_RCVBUF of the server's listener; 0: the default */
 	int server_fastopen_qlen; /* TCP_FASTOPEN on the server's listener (0: not set) */
 
 	int show_ss;

@@ -328,7 +328,7 @@ static int parse_time_rel(struct cursor *c, uint64_t *us, struct script_rel *rel
 		c->i++;
 		return 0;
 	}
-	if (w && !strstr(w, "delay") && !strstr(w, "rtt"))
+	if (w && !strpbrk(w, "*+") && !strstr(w, "delay") && !strstr(w, "rtt"))
 		return fail(c, TIME_WHAT);
 	return fail(c, "a sum of times and multiples of delay and rtt (3*delay+20ms, 2*rtt)");
 }
@@ -1034,8 +1034,9 @@ static int parse_host_stmt(struct cursor *c, struct script_stmt *s)
 					return fail_at(c, c->i - 1, "a queue length (1 to 65535)");
 				s->option = (int)v;
 			} else {
-				return fail(c, "'backlog N', 'rcvbuf N', 'fastopen N' or the end of "
-				               "the line");
+				return fail(c,
+				            "'backlog N', 'rcvbuf N', 'fastopen N' or the end of "
+				            "the line");
 			}
 		}
 		return 0;
@@ -1184,7 +1185,8 @@ static int parse_settings(struct cursor *c, struct synack_config cfg[2], struct 
 		for (int k = 0; k < 2; k++) {
 			if (h != SCRIPT_BOTH && h != k)
 				continue;
-			if (t->quoted || settings_parse("set", t->s, &cfg[k], err, sizeof(err)) < 0) {
+			if (t->quoted ||
+			    settings_parse("set", t->s, &cfg[k], err, sizeof(err)) < 0) {
 				c->failed = 1;
 				snprintf(c->err, c->errlen,
 				         "%s:%d:%d: expected KEY=VALUE, got '%.40s' (%s)", sc->file,

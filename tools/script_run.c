@@ -50,9 +50,9 @@ struct run {
 	struct synack_endpoint cur_local[2], cur_remote[2];
 	int has_cur[2];
 	int first_connect;
-	int halted;    /* an action could not complete: the timeline ends */
-	int demo_mode; /* synack demo NAME: the scenario's C checks judge */
-	int side;      /* the comparison run (compare NAME): unseen, unjudged */
+	int halted;                      /* an action could not complete: the timeline ends */
+	int demo_mode;                   /* synack demo NAME: the scenario's C checks judge */
+	int side;                        /* the comparison run (compare NAME): unseen, unjudged */
 	const struct synack_config *cfg; /* the hosts' settings: s->cfg, or s->ccfg */
 	uint64_t timer_start[SCRIPT_MAX_TIMERS];
 	int64_t timer[SCRIPT_MAX_TIMERS]; /* microseconds (at least 1); 0: not stopped */
@@ -724,10 +724,10 @@ static void expectation(struct run *r, const struct script_stmt *st)
 	case SCR_EXPECT_COUNTER:
 		if (st->in_compare) {
 			uint64_t v = r->cmp_res ? demo_result_counter(r->cmp_res, h, st->text) : 0;
-			demo_result_check(res, r->cmp_res && cmp_ok(st->cmp, v, (uint64_t)st->value),
-			                  "in %s: %s %s = %llu (want %s %lld)", r->s->compare,
-			                  host_name(h), st->text, (unsigned long long)v, CMPS[st->cmp],
-			                  (long long)st->value);
+			demo_result_check(
+			    res, r->cmp_res && cmp_ok(st->cmp, v, (uint64_t)st->value),
+			    "in %s: %s %s = %llu (want %s %lld)", r->s->compare, host_name(h),
+			    st->text, (unsigned long long)v, CMPS[st->cmp], (long long)st->value);
 		} else if (st->cmp == CMP_EQ) {
 			demo_check_counter(d, h, st->text, (uint64_t)st->value);
 		} else {
@@ -745,9 +745,10 @@ static void expectation(struct run *r, const struct script_stmt *st)
 		const char *name = r->s->timer[st->option];
 		int64_t got = (st->in_compare ? r->cmp_timer : r->timer)[st->option];
 		const int64_t *other = st->in_compare ? r->cmp_timer : r->timer;
-		int64_t want = st->has_seq   ? r->cmp_timer[st->option]
-		               : st->has_len ? (int64_t)(st->factor * (double)other[st->count] + 0.5)
-		                             : (int64_t)rel_time(r, st->time_us, &st->rel);
+		int64_t want = st->has_seq ? r->cmp_timer[st->option]
+		               : st->has_len
+		                   ? (int64_t)(st->factor * (double)other[st->count] + 0.5)
+		                   : (int64_t)rel_time(r, st->time_us, &st->rel);
 		char in[48] = "", of[80] = "";
 		if (st->in_compare)
 			snprintf(in, sizeof(in), "in %s: ", r->s->compare);
@@ -756,10 +757,12 @@ static void expectation(struct run *r, const struct script_stmt *st)
 		else if (st->has_len && st->factor == 1)
 			snprintf(of, sizeof(of), ": timer %s", r->s->timer[st->count]);
 		else if (st->has_len)
-			snprintf(of, sizeof(of), ": %g times %s", st->factor, r->s->timer[st->count]);
+			snprintf(of, sizeof(of), ": %g times %s", st->factor,
+			         r->s->timer[st->count]);
 		if (got == 0 || ((st->has_seq || st->has_len) && want == 0)) {
 			demo_result_check(res, 0, "%stimer %s never stopped%s", in,
-			                  got ? (st->has_len ? r->s->timer[st->count] : name) : name,
+			                  got ? (st->has_len ? r->s->timer[st->count] : name)
+			                      : name,
 			                  got && st->has_seq ? of : "");
 			break;
 		}
