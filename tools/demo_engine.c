@@ -8,6 +8,7 @@
 #include "capture.h"
 #include "cli.h"
 #include "synack/sim.h"
+#include "wire/wire.h"
 
 /* Hard caps so that a bug never hangs a run: a day of virtual time. */
 #define CAP_US (24ull * 3600 * 1000000)
@@ -108,11 +109,20 @@ static struct demo_tap_pkt *tap_add(struct demo *d, int from, int to, const uint
 	return t;
 }
 
+/* An IPv4 address that is neither host's (a flood's spoofed source). */
+static int foreign_addr(uint32_t a)
+{
+	return a != 0 && a != DEMO_CLIENT_ADDR && a != DEMO_SERVER_ADDR;
+}
+
 static void tap_fn(void *ctx, int event, int from, int to, const uint8_t *pkt, size_t len,
                    uint64_t now)
 {
 	struct demo *d = ctx;
 	capture_tap(d->cap, event, from, to, pkt, len, now);
+	if (d->hide_foreign && len >= 20 && (pkt[0] >> 4) == 4 &&
+	    (foreign_addr(wire_get32(pkt + 12)) || foreign_addr(wire_get32(pkt + 16))))
+		return; /* a flood's datagram: counted, not drawn */
 	if (event == SYNACK_SIM_SENT) {
 		tap_add(d, from, to, pkt, len);
 		return;
@@ -181,6 +191,11 @@ void demo_drain(struct demo *d)
 		size_t n;
 		while ((n = synack_trace_read(d->st[h], buf, 64)) > 0) {
 			for (size_t i = 0; i < n; i++) {
+				if (d->hide_foreign && buf[i].remote.family == SYNACK_AF_INET &&
+				    foreign_addr(buf[i].remote.addr)) {
+					d->hidden++;
+					continue;
+				}
 				struct render_event *e =
 				    render_log_add(&d->log, buf[i].t_us, h, RENDER_TRACE);
 				if (!e) {
@@ -213,6 +228,8 @@ uint64_t demo_step(struct demo *d)
 		d->res->capped = 1;
 		return SYNACK_NEVER;
 	}
+	if (d->pump)
+		d->pump(d->script);
 	uint64_t t = synack_sim_step(d->sim);
 	d->steps++;
 	demo_drain(d);
@@ -229,6 +246,8 @@ void demo_sleep_ms(struct demo *d, uint32_t ms)
 void demo_sleep_until(struct demo *d, uint64_t target)
 {
 	while (!d->res->capped && !d->oom) {
+		if (d->pump)
+			d->pump(d->script);
 		synack_sim_flush(d->sim);
 		uint64_t next = synack_sim_next_event(d->sim);
 		if (next == SYNACK_NEVER || next > target)

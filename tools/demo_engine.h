@@ -78,6 +78,13 @@ struct demo {
 	 * its result and its first two timers (val[] of the comparison). */
 	const struct demo_result *cmp;
 	int64_t cmp_val[2];
+	/* A script's flood (flood N S to server:80 over T): pump queues its
+	 * next forged segments before every step; with hide_foreign the
+	 * trace records and datagrams of addresses that are neither host's
+	 * (its spoofed sources) are counted in hidden instead of drawn. */
+	void (*pump)(void *ctx);
+	int hide_foreign;
+	uint64_t hidden;
 };
 
 /*

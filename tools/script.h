@@ -56,6 +56,7 @@ enum script_kind {
 	SCR_SOCKET,         /* HOST socket: a fresh socket for the next connect */
 	SCR_CLOSE_LISTENER, /* HOST close listener */
 	SCR_TIMER,          /* timer NAME start|stop: option is the timer, value 1 stop */
+	SCR_FLOOD,          /* flood count FLAGS to peer:port over time_us (+rel) */
 	/* Expectations. */
 	SCR_EXPECT_STATE,    /* state, has_at/at_us */
 	SCR_EXPECT_STATES,   /* text: the path */
@@ -129,6 +130,7 @@ struct script_stmt {
 };
 
 #define SCRIPT_MAX_TIMERS 8
+#define SCRIPT_MAX_FLOOD 100000 /* segments of one flood: a ladder's run is capped */
 #define SCRIPT_MAX_COMPARE_SETS 16
 
 struct script {

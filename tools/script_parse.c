@@ -1150,6 +1150,37 @@ static int parse_host_stmt(struct cursor *c, struct script_stmt *s)
 	               "down, up, reboots)");
 }
 
+/*
+ * flood N FLAGS to HOST:PORT over TIME: N hand-made segments from spoofed
+ * sources (an off-path attacker's), spread evenly over TIME.
+ */
+static int parse_flood(struct cursor *c, struct script_stmt *s)
+{
+	uint64_t n;
+	s->kind = SCR_FLOOD;
+	if (parse_u64(c, SCRIPT_MAX_FLOOD, &n, "a count of segments (1 to 100000)"))
+		return -1;
+	if (n == 0)
+		return fail_at(c, c->i - 1, "a count of segments (1 to 100000)");
+	s->count = (int64_t)n;
+	if (parse_flags(c, &s->flags) || need_word(c, "to", "'to'"))
+		return -1;
+	const char *w = peek(c);
+	const char *colon = w ? strrchr(w, ':') : NULL;
+	uint64_t port = 0;
+	size_t hl = colon ? (size_t)(colon - w) : 0;
+	if (!colon || cli_parse_u64(colon + 1, 65535, &port) != 0 || port == 0 ||
+	    !(hl == 6 && (strncmp(w, "client", 6) == 0 || strncmp(w, "server", 6) == 0)))
+		return fail(c, "HOST:PORT (server:80 or client:5000)");
+	s->peer = w[0] == 'c' ? DEMO_CLIENT : DEMO_SERVER;
+	s->host = s->peer;
+	s->port = (uint16_t)port;
+	c->i++;
+	if (need_word(c, "over", "'over'") || parse_time_rel(c, &s->time_us, &s->rel))
+		return -1;
+	return at_end(c);
+}
+
 struct parse_state {
 	int seen_action; /* header statements come before */
 	int finished;    /* after `finish` or `stop`: only expectations */
@@ -1384,6 +1415,8 @@ static int parse_line(struct cursor *c, struct parse_state *ps)
 		}
 		if (r == 0)
 			r = at_end(c);
+	} else if (accept_word(c, "flood")) {
+		r = parse_flood(c, s);
 	} else if (accept_word(c, "timer")) {
 		s->kind = SCR_TIMER;
 		const char *w = peek(c);
@@ -1416,7 +1449,7 @@ static int parse_line(struct cursor *c, struct parse_state *ps)
 		r = parse_host_stmt(c, s);
 	} else {
 		r = fail(c, "a statement (a host's action, expect, path, link, drop, delay, keep, "
-		            "replay, timer, note, finish, stop, at TIME or +TIME)");
+		            "replay, flood, timer, note, finish, stop, at TIME or +TIME)");
 	}
 	if (r == 0 && is_expect && !ps->finished &&
 	    (s->in_compare || (s->kind == SCR_EXPECT_TIMER && s->has_seq)))

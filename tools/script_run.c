@@ -12,6 +12,7 @@
 
 #include "capture.h"
 #include "cli.h"
+#include "core/rng.h"
 #include "demo_checks.h"
 #include "demo_engine.h"
 #include "demo_scenarios.h"
@@ -23,6 +24,17 @@
 
 #define MAX_RULES 64
 #define MAX_SOCKS 256
+#define MAX_FLOODS 4
+
+/* flood N FLAGS to HOST:PORT over T: segments still to forge. */
+struct flood {
+	uint64_t n, sent;
+	uint64_t start, span; /* segment i is due at start + span * i / n */
+	uint64_t last_at;     /* when the last one queued arrives */
+	int to;
+	uint16_t port;
+	uint8_t flags;
+};
 
 struct rule {
 	int host, sel;
@@ -59,6 +71,8 @@ struct run {
 	/* The comparison run's result and timers, after the main run. */
 	struct demo_result *cmp_res;
 	int64_t cmp_timer[SCRIPT_MAX_TIMERS];
+	struct flood flood[MAX_FLOODS];
+	struct rng rng; /* the floods' spoofed sources, ports and numbers */
 };
 
 /* ------------------------------------------------------------------ */
@@ -176,6 +190,79 @@ static int filter(void *ctx, int h, const uint8_t *pkt, size_t len, uint32_t *ex
 		return SYNACK_SIM_DROP;
 	}
 	return SYNACK_SIM_PASS;
+}
+
+/* ------------------------------------------------------------------ */
+/* Floods: an off-path attacker's hand-made segments.                  */
+
+/* A source the victim takes, and not one of ours (10/8). */
+static uint32_t spoofed_source(struct run *r)
+{
+	for (;;) {
+		uint32_t s = (uint32_t)rng_next(&r->rng);
+		uint32_t top = s >> 24;
+		if (top != 10 && top != 0 && top != 127 && (s >> 28) < 0xe)
+			return s;
+	}
+}
+
+/* One forged segment of f, arriving at the victim at time at: a random
+ * spoofed source and port, random sequence and acknowledgement numbers, and
+ * on a SYN the MSS option a real one carries. */
+static void forge(struct run *r, struct flood *f, uint64_t at)
+{
+	struct demo *d = r->d;
+	uint8_t pkt[WIRE_IP4_HDR_LEN + 64];
+	struct wire_tcp_out o;
+	memset(&o, 0, sizeof(o));
+	uint32_t src = spoofed_source(r), dst = synack_stack_addr(d->st[f->to]);
+	o.saddr = addr_v4(src);
+	o.daddr = addr_v4(dst);
+	o.sport = (uint16_t)(1024 + rng_below(&r->rng, 64512));
+	o.dport = f->port;
+	o.seq = (uint32_t)rng_next(&r->rng);
+	o.ack = (f->flags & SYNACK_TH_ACK) ? (uint32_t)rng_next(&r->rng) : 0;
+	o.flags = f->flags;
+	o.wnd = 65535;
+	o.opts.has_mss = (f->flags & SYNACK_TH_SYN) != 0;
+	o.opts.mss = 1460;
+	size_t n =
+	    wire_tcp_emit(pkt + WIRE_IP4_HDR_LEN, sizeof(pkt) - WIRE_IP4_HDR_LEN, &o, NULL, 0);
+	if (!n)
+		return;
+	wire_ip4_emit(pkt, src, dst, WIRE_IPPROTO_TCP, 64, (uint16_t)f->sent, n);
+	if (synack_sim_inject(d->sim, d->hid[f->to], pkt, n + WIRE_IP4_HDR_LEN, at) != 0)
+		d->oom = 1;
+}
+
+/*
+ * The engine's pump, before every step: each flood queues the segments
+ * due by now and the next one after, so that the network's next event is
+ * never later than the flood's; a flood of 100000 holds one datagram at a
+ * time, not 100000.
+ */
+static void pump(void *ctx)
+{
+	struct run *r = ctx;
+	uint64_t now = demo_now(r->d);
+	for (int i = 0; i < MAX_FLOODS; i++) {
+		struct flood *f = &r->flood[i];
+		while (f->sent < f->n && !r->d->oom) {
+			if (f->sent > 0 && f->last_at > now)
+				break; /* the next one is queued */
+			uint64_t at = f->start + f->span * f->sent / f->n;
+			f->last_at = at > now ? at : now;
+			forge(r, f, f->last_at);
+			if (++f->sent == f->n) {
+				struct render_event *e =
+				    render_log_add(&r->d->log, f->last_at, f->to, RENDER_NOTE);
+				if (e)
+					snprintf(e->text, sizeof(e->text),
+					         "flood: the last of its %llu segments arrives",
+					         (unsigned long long)f->n);
+			}
+		}
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -811,6 +898,36 @@ static int wait_timing(struct run *r, const struct script_stmt *st)
 	return 1;
 }
 
+static void start_flood(struct run *r, const struct script_stmt *st)
+{
+	struct demo *d = r->d;
+	if (d->o->ipv6) {
+		halt(r, st, "flood: the attacker forges IPv4 sources (not over --ipv6)");
+		return;
+	}
+	struct flood *f = NULL;
+	for (int i = 0; i < MAX_FLOODS && !f; i++)
+		if (r->flood[i].sent >= r->flood[i].n)
+			f = &r->flood[i];
+	if (!f) {
+		halt(r, st, "flood: more than 4 floods at once");
+		return;
+	}
+	memset(f, 0, sizeof(*f));
+	f->n = (uint64_t)st->count;
+	f->start = demo_now(d);
+	f->span = rel_time(r, st->time_us, &st->rel);
+	f->to = st->peer;
+	f->port = st->port;
+	f->flags = st->flags;
+	char fl[16];
+	synack_flags_str(st->flags, fl, sizeof(fl));
+	demo_note(d, st->peer, "flood: %llu %s over %.0f ms, spoofed", (unsigned long long)f->n, fl,
+	          (double)f->span / 1000.0);
+	demo_note(d, st->peer, "(counted, not drawn)");
+	pump(r);
+}
+
 /* One statement of the timeline. */
 static void step(struct run *r, const struct script_stmt *st)
 {
@@ -1004,6 +1121,9 @@ static void step(struct run *r, const struct script_stmt *st)
 			r->lsock[h] = -1;
 		}
 		break;
+	case SCR_FLOOD:
+		start_flood(r, st);
+		break;
 	case SCR_TIMER:
 		if (st->value == 0) {
 			r->timer_start[st->option] = demo_now(d);
@@ -1088,6 +1208,12 @@ static int run_common(const struct script *s, const struct demo_opts *o,
 	r->lsock[0] = r->lsock[1] = -1;
 	d->configure = configure;
 	d->filter = filter;
+	rng_seed(&r->rng, o->seed ^ 0xf100dull);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->st[i].kind == SCR_FLOOD) {
+			d->pump = pump;
+			d->hide_foreign = 1;
+		}
 	d->script = r;
 	d->show_ss = s->ss;
 	for (int h = 0; h < 2; h++) {

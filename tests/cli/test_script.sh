@@ -59,7 +59,7 @@ bad_file() { # TEXT WANT
 	fi
 }
 bad_file 'clinet connect server:80' \
-	"1:1: expected a statement (a host's action, expect, path, link, drop, delay, keep, replay, timer, note, finish, stop, at TIME or +TIME), got 'clinet'"
+	"1:1: expected a statement (a host's action, expect, path, link, drop, delay, keep, replay, flood, timer, note, finish, stop, at TIME or +TIME), got 'clinet'"
 bad_file 'server listen 0' "1:15: expected a port (1 to 65535), got '0'"
 bad_file 'server listen 80 backlog' "1:25: expected a backlog (1 to 65535), got the end of the line"
 bad_file 'at 2 server close' \
@@ -111,6 +111,20 @@ bad_file 'compare newreno both sack=0' "1:17: expected 'set', got 'both'"
 bad_file $'compare a set both sack=0\ncompare b set both sack=0' "2:1: expected one compare line, got 'compare'"
 bad_file 'server listen 80 fastopen 0' "1:27: expected a queue length (1 to 65535), got '0'"
 bad_file 'server close listeners' "1:14: expected the end of the line, got 'listeners'"
+bad_file 'flood 0 S to server:80 over 1s' "1:7: expected a count of segments (1 to 100000), got '0'"
+bad_file 'flood 200000 S to server:80 over 1s' "1:7: expected a count of segments (1 to 100000), got '200000'"
+bad_file 'flood 5 S to 10.0.0.2:80 over 1s' "1:14: expected HOST:PORT (server:80 or client:5000), got '10.0.0.2:80'"
+bad_file 'flood 5 S server:80 over 1s' "1:11: expected 'to', got 'server:80'"
+bad_file 'flood 5 S to server:80 in 1s' "1:24: expected 'over', got 'in'"
+# A flood is counted, not drawn: the ladder shows the two hosts only, and
+# its segments reached the listener (every one answered with a cookie).
+printf 'server listen 80 backlog 4\nflood 300 S to server:80 over 300ms\nfinish\nexpect server counter SyncookiesSent = 296\n' >"$tmp/flood.synack"
+rc=0
+"$synack" script "$tmp/flood.synack" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 0 ] && grep -q "flood: 300 S over 300 ms, spoofed" "$tmp/out" &&
+	grep -q "flood: the last of its 300 segments arrives" "$tmp/out" && ! grep -q -- "-->|" "$tmp/out"; then ok; else
+	bad "flood: exit $rc, $(cat "$tmp/err") $(grep -E '^  (ok|FAILED)' "$tmp/out")"
+fi
 # A comparison run's settings are checked like the file's own.
 printf 'compare x set client rto_min_ms=5000 rto_max_ms=1000\nserver listen 80\n' >"$tmp/cmp.synack"
 rc=0
