@@ -46,16 +46,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int last = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct script_stmt *st = &s->st[i];
-		if (st->kind < SCR_PATH || st->kind > SCR_EXPECT_ERROR)
+		if (st->kind < SCR_PATH || st->kind > SCR_EXPECT_TIMER)
 			fuzz_fail("statement %zu of unknown kind %d", i, st->kind);
 		if (st->line <= last || (size_t)st->line > lines)
 			fuzz_fail("statement %zu at line %d after line %d", i, st->line, last);
 		last = st->line;
 		if (st->host < 0 || st->host > SCRIPT_BOTH)
 			fuzz_fail("statement %zu: host %d", i, st->host);
+		if ((st->kind == SCR_TIMER || st->kind == SCR_EXPECT_TIMER) &&
+		    (st->option < 0 || st->option >= s->ntimers ||
+		     (st->has_len && (st->count < 0 || st->count >= s->ntimers))))
+			fuzz_fail("statement %zu: timer %d of %d", i, st->option, s->ntimers);
+		if ((st->in_compare || (st->kind == SCR_EXPECT_TIMER && st->has_seq)) &&
+		    !s->has_compare)
+			fuzz_fail("statement %zu: about a comparison run the file has not", i);
 	}
-	for (int h = 0; h < 2; h++) {
-		struct synack_config c = s->cfg[h];
+	for (int k = 0; k < (s->has_compare ? 4 : 2); k++) {
+		int h = k & 1;
+		struct synack_config c = k < 2 ? s->cfg[h] : s->ccfg[h]; /* ccfg: compare NAME */
 		c.addr = h == DEMO_CLIENT ? 0x0a000001u : 0x0a000002u;
 		if (synack_config_check(&c, NULL, 0) != 0)
 			fuzz_fail("host %d: a configuration the stack refuses was accepted", h);

@@ -13,7 +13,8 @@
  * attack.c and the tests.  Behind it: demo.c (the command: options, list,
  * demo_run and its summaries), demo_engine.c (the engine), demo_checks.c
  * (the checks, demo_result_check, demo_state_path, demo_figure) and
- * demo_scenarios.c (the scenario table and the scripted scenarios).
+ * demo_scenarios.c (the scenario table and each scenario's checks; the
+ * timelines are examples/scenarios/NAME.synack, run by script_run.c).
  */
 #ifndef SYNACK_TOOLS_DEMO_H
 #define SYNACK_TOOLS_DEMO_H

@@ -8,6 +8,7 @@
 #include "capture.h"
 #include "cli.h"
 #include "synack/sim.h"
+#include "wire/wire.h"
 
 /* Hard caps so that a bug never hangs a run: a day of virtual time. */
 #define CAP_US (24ull * 3600 * 1000000)
@@ -108,11 +109,20 @@ static struct demo_tap_pkt *tap_add(struct demo *d, int from, int to, const uint
 	return t;
 }
 
+/* An IPv4 address that is neither host's (a flood's spoofed source). */
+static int foreign_addr(uint32_t a)
+{
+	return a != 0 && a != DEMO_CLIENT_ADDR && a != DEMO_SERVER_ADDR;
+}
+
 static void tap_fn(void *ctx, int event, int from, int to, const uint8_t *pkt, size_t len,
                    uint64_t now)
 {
 	struct demo *d = ctx;
 	capture_tap(d->cap, event, from, to, pkt, len, now);
+	if (d->hide_foreign && len >= 20 && (pkt[0] >> 4) == 4 &&
+	    (foreign_addr(wire_get32(pkt + 12)) || foreign_addr(wire_get32(pkt + 16))))
+		return; /* a flood's datagram: counted, not drawn */
 	if (event == SYNACK_SIM_SENT) {
 		tap_add(d, from, to, pkt, len);
 		return;
@@ -154,51 +164,10 @@ static int filter_fn(void *ctx, int from, int to, const uint8_t *pkt, size_t len
 	(void)now;
 	if (!parse_seg(pkt, len, &si))
 		return SYNACK_SIM_PASS;
+	/* The script's drop, delay and keep rules. */
 	int h = host_of(d, from);
-	if (d->filter && h >= 0) {
-		int v = d->filter(d->script, h, pkt, len, extra_delay_us);
-		if (v != SYNACK_SIM_PASS)
-			return v;
-	}
-	switch (d->fmode) {
-	case DEMO_FILTER_SYN_LOST:
-		if (h == DEMO_CLIENT && (si.flags & SYNACK_TH_SYN) && d->f_armed) {
-			d->f_armed = 0;
-			return SYNACK_SIM_DROP;
-		}
-		break;
-	case DEMO_FILTER_DELAY_DATA:
-		if (h == DEMO_CLIENT && si.len > 0 && d->f_armed) {
-			d->f_armed = 0;
-			*extra_delay_us = d->f_extra_us;
-			return SYNACK_SIM_DELAY;
-		}
-		break;
-	case DEMO_FILTER_LOSE_DATA:
-		if (h != DEMO_CLIENT || si.len == 0 || !d->f_armed)
-			break;
-		++d->f_seen;
-		if (d->f_mask ? d->f_seen < 32 && ((d->f_mask >> d->f_seen) & 1)
-		              : d->f_seen == d->f_nth) {
-			if (!d->f_mask || d->f_seen >= 31 || !(d->f_mask >> (d->f_seen + 1)))
-				d->f_armed = 0;
-			if (!d->f_lost)
-				d->f_lost_seq = si.seq;
-			d->f_lost = 1;
-			return SYNACK_SIM_DROP;
-		}
-		break;
-	case DEMO_FILTER_KEEP_DATA:
-		if (h == DEMO_CLIENT && si.len > 0 && d->saved_len == 0 &&
-		    len <= sizeof(d->saved)) {
-			memcpy(d->saved, pkt, len);
-			d->saved_len = len;
-		}
-		break;
-	default:
-		break;
-	}
-	return SYNACK_SIM_PASS;
+	return d->filter && h >= 0 ? d->filter(d->script, h, pkt, len, extra_delay_us)
+	                           : SYNACK_SIM_PASS;
 }
 
 static void note_transition(struct demo *d, int h, const struct synack_trace *tr)
@@ -222,6 +191,11 @@ void demo_drain(struct demo *d)
 		size_t n;
 		while ((n = synack_trace_read(d->st[h], buf, 64)) > 0) {
 			for (size_t i = 0; i < n; i++) {
+				if (d->hide_foreign && buf[i].remote.family == SYNACK_AF_INET &&
+				    foreign_addr(buf[i].remote.addr)) {
+					d->hidden++;
+					continue;
+				}
 				struct render_event *e =
 				    render_log_add(&d->log, buf[i].t_us, h, RENDER_TRACE);
 				if (!e) {
@@ -254,6 +228,8 @@ uint64_t demo_step(struct demo *d)
 		d->res->capped = 1;
 		return SYNACK_NEVER;
 	}
+	if (d->pump)
+		d->pump(d->script);
 	uint64_t t = synack_sim_step(d->sim);
 	d->steps++;
 	demo_drain(d);
@@ -270,6 +246,8 @@ void demo_sleep_ms(struct demo *d, uint32_t ms)
 void demo_sleep_until(struct demo *d, uint64_t target)
 {
 	while (!d->res->capped && !d->oom) {
+		if (d->pump)
+			d->pump(d->script);
 		synack_sim_flush(d->sim);
 		uint64_t next = synack_sim_next_event(d->sim);
 		if (next == SYNACK_NEVER || next > target)
@@ -429,9 +407,12 @@ long demo_app_send(struct demo *d, int h, const void *buf, size_t len)
 /* One recv() of everything readable into the host's buffer. */
 static long app_recv(struct demo *d, int h)
 {
+	static uint8_t sink[DEMO_RXBUF];
 	demo_drain(d);
-	size_t room = DEMO_RXBUF - d->nrx[h];
-	long r = (long)synack_recv(d->st[h], d->sock[h], d->rx[h] + d->nrx[h], room, 0);
+	/* Past the buffer (a script that read more before), read and count. */
+	size_t room = d->nrx[h] < DEMO_RXBUF ? DEMO_RXBUF - d->nrx[h] : sizeof(sink);
+	uint8_t *into = d->nrx[h] < DEMO_RXBUF ? d->rx[h] + d->nrx[h] : sink;
+	long r = (long)synack_recv(d->st[h], d->sock[h], into, room, 0);
 	demo_app_event(d, h, d->sock[h], "recv", r, NULL, NULL);
 	if (r > 0)
 		d->nrx[h] += (size_t)r;
@@ -578,10 +559,6 @@ int demo_setup(struct demo *d)
 			c->time_wait_ms = (uint32_t)o->time_wait_ms;
 		if (o->fin_timeout_ms >= 0)
 			c->fin_timeout_ms = (uint32_t)o->fin_timeout_ms;
-		if (d->no_sack)
-			c->sack = 0;
-		if (d->fastopen)
-			c->fastopen = d->fastopen;
 		if (d->configure)
 			d->configure(d->script, h, c);
 		char err[160] = "";
@@ -649,35 +626,10 @@ void demo_init(struct demo *d, const struct demo_opts *o, const struct demo_scen
 	d->o = o;
 	d->sc = sc;
 	d->res = res;
-	d->lsock = d->sock[0] = d->sock[1] = -1;
+	d->sock[0] = d->sock[1] = -1;
 	d->ep[DEMO_CLIENT] = demo_endpoint(d, DEMO_CLIENT_ADDR, 0);
 	d->ep[DEMO_SERVER] = demo_endpoint(d, DEMO_SERVER_ADDR, DEMO_SERVER_PORT);
 	render_log_init(&d->log);
-}
-
-int demo_side_run(const struct demo *d, void (*script)(struct demo *), int no_sack,
-                  struct demo_result *res, int64_t val[2])
-{
-	struct demo *s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	memset(res, 0, sizeof(*res));
-	res->ok = 1;
-	demo_init(s, d->o, d->sc, res);
-	s->no_sack = no_sack;
-	int rc = demo_setup(s);
-	if (rc == 0) {
-		script(s);
-		demo_finish(s);
-		res->end_us = demo_now(s);
-		for (int h = 0; h < 2; h++)
-			synack_stats(s->st[h], &res->host[h].stats);
-		val[0] = s->val[0];
-		val[1] = s->val[1];
-	}
-	demo_teardown(s);
-	free(s);
-	return rc;
 }
 
 void demo_teardown(struct demo *d)

@@ -3,11 +3,11 @@
  * 10.0.0.1 and the server at 10.0.0.2) on the simulated network, stepped on
  * its virtual clock.  It collects every trace record of both stacks, every
  * application call and every fate of a datagram (from the sim tap) into a
- * render log, and applies the network filter a scenario asks for.
+ * render log, and asks a script's filter about every datagram.
  *
- * A scenario script (demo_scenarios.c) drives it through the application
- * calls and the waits below; its checks (demo_checks.c) read what it
- * collected; demo_run (demo.c) sets it up, runs the script and renders it.
+ * A scenario script (a file, run by script_run.c) drives it through the
+ * application calls and the waits below; the checks (demo_scenarios.c,
+ * demo_checks.c) read what it collected, and demo_output renders it.
  */
 #ifndef SYNACK_TOOLS_DEMO_ENGINE_H
 #define SYNACK_TOOLS_DEMO_ENGINE_H
@@ -27,16 +27,6 @@
  * byte of their IPv4 address after RFC 3849's documentation prefix. */
 #define DEMO_DEFAULT_DELAY_MS 10
 #define DEMO_RXBUF 16384
-
-/* What the network does to chosen segments, beside --loss, --dup and --reorder. */
-enum demo_filter {
-	DEMO_FILTER_NONE,
-	DEMO_FILTER_SYN_LOST,   /* drop the client's first SYN */
-	DEMO_FILTER_DELAY_DATA, /* hold back the client's next data segment */
-	DEMO_FILTER_LOSE_DATA,  /* drop the first sending of the client's f_nth data segment,
-	                           or of each nth in f_mask (bit n) */
-	DEMO_FILTER_KEEP_DATA,  /* keep a copy of the client's first data segment (in saved) */
-};
 
 struct demo_scenario;
 struct demo_tap_pkt;
@@ -59,29 +49,16 @@ struct demo {
 	struct synack_endpoint ep[2]; /* the endpoints shown in the ladder header */
 
 	/* Sockets of the script. */
-	int lsock;   /* server listener */
 	int sock[2]; /* the connection's socket on each host, -1 when closed */
 	uint8_t rx[2][DEMO_RXBUF];
 	size_t nrx[2];
 	int eof[2];
 
-	/* Filter state. */
-	int fmode; /* enum demo_filter */
-	int f_armed;
-	uint32_t f_extra_us;
-	uint8_t saved[2048];
-	size_t saved_len;
-	int f_nth, f_seen;   /* DEMO_FILTER_LOSE_DATA: which data segment, how many so far */
-	uint32_t f_lost_seq; /* the sequence number of the data segment it (or a script's
-	                        drop rule) dropped first */
-	int f_lost;          /* it did */
-	uint32_t f_mask;     /* DEMO_FILTER_LOSE_DATA: bit n drops the nth data segment (n < 32) */
-	int no_sack;         /* both hosts run with sack = 0 (a comparison run) */
-	int server_rcvbuf;   /* SO_RCVBUF of the server's listener; 0: the default */
-	/* TCP Fast Open: the fastopen setting of both hosts (0: the default),
-	 * and TCP_FASTOPEN on the server's listener (0: not set). */
-	uint32_t fastopen;
-	int server_fastopen_qlen;
+	/* What the script's drop rules did. */
+	uint32_t f_lost_seq;      /* the sequence number of the data segment they dropped first */
+	int f_lost;               /* they did */
+	int server_rcvbuf;        /* SO_RCVBUF of the server's listener; 0: the default */
+	int server_fastopen_qlen; /* TCP_FASTOPEN on the server's listener (0: not set) */
 
 	int show_ss;
 	struct capture *cap; /* --pcap: every datagram goes to it too */
@@ -97,6 +74,17 @@ struct demo {
 	int (*filter)(void *ctx, int h, const uint8_t *pkt, size_t len, uint32_t *extra_delay_us);
 	void *script;
 	int backlog;
+	/* A script's comparison run (compare NAME set ...), after the run:
+	 * its result and its first two timers (val[] of the comparison). */
+	const struct demo_result *cmp;
+	int64_t cmp_val[2];
+	/* A script's flood (flood N S to server:80 over T): pump queues its
+	 * next forged segments before every step; with hide_foreign the
+	 * trace records and datagrams of addresses that are neither host's
+	 * (its spoofed sources) are counted in hidden instead of drawn. */
+	void (*pump)(void *ctx);
+	int hide_foreign;
+	uint64_t hidden;
 };
 
 /*
@@ -112,11 +100,6 @@ int demo_setup(struct demo *d);
 struct synack_endpoint demo_endpoint(const struct demo *d, uint32_t addr, uint16_t port);
 void demo_init(struct demo *d, const struct demo_opts *o, const struct demo_scenario *sc,
                struct demo_result *res);
-/* Runs script once more on a fresh pair of stacks with d's options and
- * seed (both with sack = 0 when no_sack), for a comparison; *res gets its
- * checks, counters and end time, val its script's val[].  0 or -errno. */
-int demo_side_run(const struct demo *d, void (*script)(struct demo *), int no_sack,
-                  struct demo_result *res, int64_t val[2]);
 void demo_teardown(struct demo *d);
 /* After the run: the ladder or the JSON lines to out (may be NULL), then
  * the pictures of --svg and --html; 0 or -EIO with d->res->error set. */

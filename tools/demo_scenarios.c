@@ -16,46 +16,6 @@ static const char REQUEST[] = "GET /index.html HTTP/1.0\r\n\r\n";
 static const char RESPONSE[] = "HTTP/1.0 200 OK\r\n\r\nhello from 10.0.0.2\n";
 
 /* ------------------------------------------------------------------ */
-/* Scenario building blocks.                                           */
-
-/* Server listens on port 80; the client connects to it and both ends get
- * their socket.  Returns 1 when the connection is up on both hosts. */
-static int open_conn(struct demo *d)
-{
-	d->lsock = demo_app_listen(d, DEMO_SERVER, DEMO_SERVER_PORT);
-	int s = demo_app_socket(d, DEMO_CLIENT);
-	if (d->lsock < 0 || s < 0)
-		return 0;
-	d->sock[DEMO_CLIENT] = s;
-	demo_app_connect(d, DEMO_CLIENT, s, DEMO_SERVER_ADDR, DEMO_SERVER_PORT);
-	synack_getsockname(d->st[DEMO_CLIENT], s, &d->ep[DEMO_CLIENT]);
-	if (!demo_wait_for(d, DEMO_CLIENT, s, SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP))
-		return 0;
-	int r = synack_socket_error(d->st[DEMO_CLIENT], s);
-	if (r != 0) {
-		demo_app_event(d, DEMO_CLIENT, s, "so_error", r, NULL, NULL);
-		return 0;
-	}
-	int a = demo_app_accept(d, DEMO_SERVER, d->lsock);
-	if (a < 0)
-		return 0;
-	d->sock[DEMO_SERVER] = a;
-	return 1;
-}
-
-/* The client sends its request; the server reads it and answers. */
-static int exchange(struct demo *d)
-{
-	if (demo_app_send(d, DEMO_CLIENT, REQUEST, strlen(REQUEST)) != (long)strlen(REQUEST))
-		return 0;
-	if (!demo_recv_bytes(d, DEMO_SERVER, strlen(REQUEST)))
-		return 0;
-	if (demo_app_send(d, DEMO_SERVER, RESPONSE, strlen(RESPONSE)) != (long)strlen(RESPONSE))
-		return 0;
-	return demo_recv_bytes(d, DEMO_CLIENT, strlen(RESPONSE));
-}
-
-/* ------------------------------------------------------------------ */
 /* Scenarios.                                                          */
 
 #define PATH_ACTIVE_CLIENT "CLOSED>SYN_SENT>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>TIME_WAIT>CLOSED"
@@ -65,16 +25,6 @@ static int exchange(struct demo *d)
 	PATH_LISTENER "; LISTEN>SYN_RECEIVED>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSED"
 #define PATH_ACTIVE_SERVER                                                                         \
 	PATH_LISTENER "; LISTEN>SYN_RECEIVED>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>TIME_WAIT>CLOSED"
-
-/* A passive closer's application closes only after it has read EOF, and a
- * few milliseconds later, so its FIN is a segment of its own. */
-static void passive_close(struct demo *d, int p)
-{
-	if (!demo_recv_eof(d, p))
-		return;
-	demo_sleep_ms(d, 5);
-	demo_app_close(d, p);
-}
 
 static void ck_handshake(struct demo *d)
 {
@@ -194,26 +144,6 @@ static void ck_half_close(struct demo *d)
 }
 
 static const char LAST[] = "the last words before the FIN\n";
-
-static void sc_fin_before_data(struct demo *d)
-{
-	uint64_t hold =
-	    3 * (uint64_t)(d->o->delay_ms >= 0 ? d->o->delay_ms : DEMO_DEFAULT_DELAY_MS) * 1000 +
-	    20000;
-	if (open_conn(d) && exchange(d)) {
-		demo_sleep_ms(d, 50);
-		d->fmode = DEMO_FILTER_DELAY_DATA;
-		d->f_armed = 1;
-		d->f_extra_us = (uint32_t)hold;
-		demo_note(d, DEMO_CLIENT,
-		          "the network will hold the next data segment %.0f ms longer",
-		          (double)hold / 1000.0);
-		demo_app_send(d, DEMO_CLIENT, LAST, strlen(LAST));
-		synack_sim_flush(d->sim);
-		demo_app_close(d, DEMO_CLIENT);
-		passive_close(d, DEMO_SERVER);
-	}
-}
 
 static void ck_fin_before_data(struct demo *d)
 {
@@ -596,62 +526,13 @@ static void ck_retransmit(struct demo *d)
 /* ------------------------------------------------------------------ */
 /* RFC 7323.                                                           */
 
-/* The same bulk transfer twice over the same path: once with the server's
- * window scaled (its default buffer, which autotuning grows), once with
- * SO_RCVBUF 65535 on its listener, so that its SYN-ACK says wscale 0 and
- * its window stops at the field's 65535. */
+/* window-scale.synack: the same bulk transfer twice over the same path,
+ * once with the server's window scaled (its default buffer, which
+ * autotuning grows), once with SO_RCVBUF 65535 on its listener, so that its
+ * SYN-ACK says wscale 0 and its window stops at the field's 65535; val[0]
+ * and val[1] are its timers, from the first send to the last byte read. */
 #define WS_BYTES (512 * 1024)
 #define WS_UNSCALED_RCVBUF 65535
-#define WS_PORT_UNSCALED 81
-
-/* One run on port: returns the microseconds from the first send to the
- * last byte read, or 0 when it failed. */
-static uint64_t ws_run(struct demo *d, uint16_t port, int rcvbuf)
-{
-	static uint8_t data[WS_BYTES];
-	demo_fill_payload(data, sizeof(data), 5);
-	d->server_rcvbuf = rcvbuf;
-	d->lsock = demo_app_listen(d, DEMO_SERVER, port);
-	int s = demo_app_socket(d, DEMO_CLIENT);
-	if (d->lsock < 0 || s < 0)
-		return 0;
-	d->sock[DEMO_CLIENT] = s;
-	/* The client queues the whole transfer at once: the network, not
-	 * the application, decides how fast it goes. */
-	int r = synack_setsockopt(d->st[DEMO_CLIENT], s, SYNACK_SO_SNDBUF, WS_BYTES);
-	demo_app_event(d, DEMO_CLIENT, s, "setsockopt", r, NULL, NULL);
-	demo_app_connect(d, DEMO_CLIENT, s, DEMO_SERVER_ADDR, port);
-	if (port == DEMO_SERVER_PORT)
-		synack_getsockname(d->st[DEMO_CLIENT], s, &d->ep[DEMO_CLIENT]);
-	if (!demo_wait_for(d, DEMO_CLIENT, s, SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP))
-		return 0;
-	int a = demo_app_accept(d, DEMO_SERVER, d->lsock);
-	if (a < 0)
-		return 0;
-	d->sock[DEMO_SERVER] = a;
-	uint64_t t0 = demo_now(d);
-	if (demo_app_send(d, DEMO_CLIENT, data, sizeof(data)) != (long)sizeof(data))
-		return 0;
-	d->nrx[DEMO_SERVER] = 0;
-	d->eof[DEMO_SERVER] = 0;
-	if (!demo_recv_discard(d, DEMO_SERVER, sizeof(data)))
-		return 0;
-	uint64_t took = demo_now(d) - t0;
-	demo_app_close(d, DEMO_CLIENT);
-	d->nrx[DEMO_SERVER] = 0;
-	passive_close(d, DEMO_SERVER);
-	synack_close(d->st[DEMO_SERVER], d->lsock);
-	demo_wait_state(d, DEMO_SERVER, SYNACK_CLOSED, port == DEMO_SERVER_PORT ? 0 : 1);
-	return took ? took : 1;
-}
-
-static void sc_window_scale(struct demo *d)
-{
-	demo_note(d, DEMO_CLIENT, "512 KiB with window scaling (the server's default buffer)");
-	d->val[0] = (int64_t)ws_run(d, DEMO_SERVER_PORT, 0);
-	demo_note(d, DEMO_CLIENT, "the same 512 KiB to a server whose window cannot scale");
-	d->val[1] = (int64_t)ws_run(d, WS_PORT_UNSCALED, WS_UNSCALED_RCVBUF);
-}
 
 /* The window scale in the server's nth SYN-ACK, or -1. */
 static int ws_synack_scale(struct demo *d, int nth)
@@ -698,56 +579,11 @@ static void ck_window_scale(struct demo *d)
 	demo_check_counter(d, DEMO_SERVER, "PassiveOpens", 2);
 }
 
-/* A copy of the client's request is kept by the network; later it comes
- * back as if the sequence numbers had wrapped (2^32 bytes later) and it now
- * fell inside the window.  Only its timestamp betrays it. */
+/* paws.synack: a copy of the client's request is kept by the network;
+ * later it comes back as if the sequence numbers had wrapped (2^32 bytes
+ * later) and it now fell inside the window ("replay seq next", at
+ * d->t_inject).  Only its timestamp betrays it. */
 static const char PAWS_MORE[] = "POST /more HTTP/1.0\r\n\r\n";
-
-/* The kept datagram renumbered to seq, its TCP checksum made right. */
-static void paws_renumber(struct demo *d, uint32_t seq)
-{
-	uint8_t *p = d->saved;
-	size_t ihl = (size_t)(p[0] & 15) * 4, total = ((size_t)p[2] << 8) | p[3];
-	struct addr src = addr_v4(wire_get32(p + 12)), dst = addr_v4(wire_get32(p + 16));
-	if ((p[0] >> 4) == 6) { /* --ipv6: the fixed header, no extensions */
-		ihl = WIRE_IP6_HDR_LEN;
-		total = ihl + wire_get16(p + 4);
-		src = wire_addr6_from_bytes(p + 8);
-		dst = wire_addr6_from_bytes(p + 24);
-	}
-	uint8_t *t = p + ihl;
-	wire_put32(t + 4, seq);
-	t[16] = t[17] = 0;
-	uint32_t sum = wire_csum_pseudo_net(&src, &dst, WIRE_IPPROTO_TCP, (uint32_t)(total - ihl));
-	sum = wire_csum_add(sum, t, total - ihl);
-	wire_put16(t + 16, wire_csum_fold(sum));
-}
-
-static void sc_paws(struct demo *d)
-{
-	d->fmode = DEMO_FILTER_KEEP_DATA;
-	if (!open_conn(d) || !exchange(d))
-		return;
-	demo_note(d, DEMO_CLIENT, "the network keeps a copy of the request");
-	demo_sleep_ms(d, 100);
-	if (demo_app_send(d, DEMO_CLIENT, PAWS_MORE, strlen(PAWS_MORE)) != (long)strlen(PAWS_MORE))
-		return;
-	if (!demo_recv_bytes(d, DEMO_SERVER, strlen(REQUEST) + strlen(PAWS_MORE)))
-		return;
-	demo_sleep_ms(d, 50);
-	struct synack_tcp_info ti;
-	if (d->saved_len == 0 ||
-	    synack_tcp_info(d->st[DEMO_SERVER], d->sock[DEMO_SERVER], &ti) != 0)
-		return;
-	demo_note(d, DEMO_SERVER, "4 GiB later the sequence numbers have wrapped:");
-	demo_note(d, DEMO_SERVER, "the old request comes back, now in the window");
-	paws_renumber(d, ti.rcv_nxt);
-	d->t_inject = demo_now(d);
-	synack_sim_inject(d->sim, d->hid[DEMO_SERVER], d->saved, d->saved_len, d->t_inject);
-	demo_sleep_ms(d, 5);
-	demo_app_close(d, DEMO_CLIENT);
-	passive_close(d, DEMO_SERVER);
-}
 
 static void ck_paws(struct demo *d)
 {
@@ -773,37 +609,17 @@ static void ck_paws(struct demo *d)
 }
 
 /*
- * sack-recovery: ten segments in one flight, three of them lost (the
- * 2nd, 5th and 8th).  With SACK the receiver's ACKs name every hole, and
- * the sender sends all three again within one round trip (RFC 6675, RACK
- * RFC 8985); the same losses without SACK (NewReno, RFC 6582) are run
- * beside it for comparison: one hole per round trip.
+ * sack-recovery (examples/scenarios/sack-recovery.synack): ten segments in
+ * one flight, three of them lost (the 2nd, 5th and 8th).  With SACK the
+ * receiver's ACKs name every hole, and the sender sends all three again
+ * within one round trip (RFC 6675, RACK RFC 8985); the file's comparison
+ * run (compare newreno set both sack=0) has the same losses without SACK
+ * (NewReno, RFC 6582): one hole per round trip.  val[0] of each is its
+ * timer: from the send until every byte arrived.
  */
 #define SR_SEGS 10
 #define SR_BYTES (SR_SEGS * 1448) /* ten full segments beside timestamps */
-#define SR_SALT 13
-#define SR_LOST_MASK ((1u << 2) | (1u << 5) | (1u << 8))
-
-static void sc_sack_recovery(struct demo *d)
-{
-	uint8_t data[SR_BYTES];
-	demo_fill_payload(data, sizeof(data), SR_SALT);
-	d->fmode = DEMO_FILTER_LOSE_DATA;
-	d->f_armed = 1;
-	d->f_mask = SR_LOST_MASK;
-	if (!open_conn(d))
-		return;
-	if (!d->no_sack)
-		demo_note(d, DEMO_CLIENT, "the network will lose data segments 2, 5 and 8");
-	uint64_t start = demo_now(d);
-	if (demo_app_send(d, DEMO_CLIENT, data, sizeof(data)) != (long)sizeof(data))
-		return;
-	if (!demo_recv_bytes(d, DEMO_SERVER, sizeof(data)))
-		return;
-	d->val[0] = (int64_t)(demo_now(d) - start); /* all of it arrived */
-	demo_app_close(d, DEMO_CLIENT);
-	passive_close(d, DEMO_SERVER);
-}
+#define SR_SALT 0                 /* the bytes of "send N bytes" */
 
 static void ck_sack_recovery(struct demo *d)
 {
@@ -812,7 +628,14 @@ static void ck_sack_recovery(struct demo *d)
 	check_payload(d, DEMO_SERVER, SR_BYTES, SR_SALT);
 	uint64_t rtt_us = 2ull * d->o->delay_ms * 1000u;
 	uint64_t sack_us = (uint64_t)d->val[0];
-	demo_result_check(d->res, d->f_lost && d->f_seen >= 8,
+	/* The first sendings of the flight's data segments 2, 5 and 8 died. */
+	int lost = 0;
+	for (int i = 1; i < SR_SEGS; i += 3) {
+		const struct render_event *e =
+		    demo_seg(d, DEMO_CLIENT, SYNACK_TRACE_TX, 0, 0, 1, i);
+		lost += e && e->fate_known && e->lost;
+	}
+	demo_result_check(d->res, lost == 3,
 	                  "the network lost data segments 2, 5 and 8 of the flight");
 	int with_blocks = 0;
 	for (int i = 0;; i++) {
@@ -833,21 +656,18 @@ static void ck_sack_recovery(struct demo *d)
 	demo_result_check(d->res, sack_us <= 4 * rtt_us + 50000,
 	                  "with SACK every byte arrived %.3f ms after the send", sack_us / 1000.0);
 	/* The comparison: the same losses, NewReno. */
-	struct demo_result *nr = calloc(1, sizeof(*nr));
-	int64_t val[2] = {0, 0};
-	if (!nr || demo_side_run(d, sc_sack_recovery, 1, nr, val) != 0) {
-		free(nr);
+	const struct demo_result *nr = d->cmp;
+	if (!nr) {
 		demo_result_check(d->res, 0, "the NewReno comparison ran");
 		return;
 	}
-	uint64_t newreno_us = (uint64_t)val[0];
+	uint64_t newreno_us = (uint64_t)d->cmp_val[0];
 	demo_result_check(d->res, newreno_us > sack_us,
 	                  "without SACK (NewReno, the same losses) every byte arrived only %.3f ms "
 	                  "after the send (FastRetrans %llu, Timeouts %llu)",
 	                  newreno_us / 1000.0,
 	                  (unsigned long long)demo_result_counter(nr, DEMO_CLIENT, "FastRetrans"),
 	                  (unsigned long long)demo_result_counter(nr, DEMO_CLIENT, "Timeouts"));
-	free(nr);
 }
 
 /*
@@ -896,64 +716,9 @@ static void ck_tail_loss(struct demo *d)
 /* ------------------------------------------------------------------ */
 /* TCP Fast Open (RFC 7413).                                           */
 
-#define FO_QLEN 16
-
-/* One request and its response over a TCP_FASTOPEN_CONNECT socket; the
- * microseconds from connect() to the last byte of the response, or 0. */
-static uint64_t fo_run(struct demo *d, int first)
-{
-	uint64_t t0 = demo_now(d);
-	int s = demo_app_socket(d, DEMO_CLIENT);
-	if (s < 0)
-		return 0;
-	d->sock[DEMO_CLIENT] = s;
-	int r = synack_setsockopt(d->st[DEMO_CLIENT], s, SYNACK_TCP_FASTOPEN_CONNECT, 1);
-	demo_app_event(d, DEMO_CLIENT, s, "setsockopt", r, NULL, NULL);
-	r = demo_app_connect(d, DEMO_CLIENT, s, DEMO_SERVER_ADDR, DEMO_SERVER_PORT);
-	if (first)
-		synack_getsockname(d->st[DEMO_CLIENT], s, &d->ep[DEMO_CLIENT]);
-	/* Without a cookie connect() is under way (the SYN asks for one);
-	 * with one it returned 0 and the SYN waits for the request. */
-	if (r == -EINPROGRESS &&
-	    (!demo_wait_for(d, DEMO_CLIENT, s, SYNACK_POLLOUT | SYNACK_POLLERR | SYNACK_POLLHUP) ||
-	     synack_socket_error(d->st[DEMO_CLIENT], s) != 0))
-		return 0;
-	if (r != 0 && r != -EINPROGRESS)
-		return 0;
-	d->nrx[DEMO_CLIENT] = d->nrx[DEMO_SERVER] = 0;
-	d->eof[DEMO_CLIENT] = d->eof[DEMO_SERVER] = 0;
-	if (demo_app_send(d, DEMO_CLIENT, REQUEST, strlen(REQUEST)) != (long)strlen(REQUEST))
-		return 0;
-	int a = demo_app_accept(d, DEMO_SERVER, d->lsock);
-	if (a < 0)
-		return 0;
-	d->sock[DEMO_SERVER] = a;
-	if (!demo_recv_bytes(d, DEMO_SERVER, strlen(REQUEST)))
-		return 0;
-	if (demo_app_send(d, DEMO_SERVER, RESPONSE, strlen(RESPONSE)) != (long)strlen(RESPONSE))
-		return 0;
-	if (!demo_recv_bytes(d, DEMO_CLIENT, strlen(RESPONSE)))
-		return 0;
-	uint64_t took = demo_now(d) - t0;
-	demo_app_close(d, DEMO_CLIENT);
-	passive_close(d, DEMO_SERVER);
-	return took ? took : 1;
-}
-
-static void sc_fast_open(struct demo *d)
-{
-	d->server_fastopen_qlen = FO_QLEN;
-	d->lsock = demo_app_listen(d, DEMO_SERVER, DEMO_SERVER_PORT);
-	if (d->lsock < 0)
-		return;
-	demo_note(d, DEMO_CLIENT, "first connection: the SYN asks for a cookie");
-	d->val[0] = (int64_t)fo_run(d, 1);
-	if (!d->val[0])
-		return;
-	demo_sleep_ms(d, 100);
-	demo_note(d, DEMO_CLIENT, "second connection: the request rides in the SYN");
-	d->val[1] = (int64_t)fo_run(d, 0);
-}
+/* fast-open.synack: two connections over TCP_FASTOPEN_CONNECT sockets to
+ * a listener with TCP_FASTOPEN; val[0] and val[1] are its timers, from
+ * connect() to the last byte of the response. */
 
 /* The TFO option of a traced SYN: -1 none, else the cookie's length (0: a
  * request), its bytes into cookie. */
@@ -1003,114 +768,92 @@ static void ck_fast_open(struct demo *d)
 	demo_check_counter(d, DEMO_CLIENT, "TCPFastOpenActiveFail", 0);
 }
 
-unsigned demo_scenario_fastopen(const struct demo_scenario *sc)
-{
-	/* As Linux with net.ipv4.tcp_fastopen = 3: client and server. */
-	return sc && sc->run == sc_fast_open ? SYNACK_FASTOPEN_CLIENT | SYNACK_FASTOPEN_SERVER : 0;
-}
-
 static const struct demo_scenario SCENARIOS[] = {
     {{"handshake",
       "open, request/response, the client closes first: FIN, ACK, FIN, ACK, TIME_WAIT"},
      "Three segments open the connection and both ends learn each other's ISN; four "
      "segments close it, one direction at a time, and the active closer waits in "
      "TIME_WAIT before it forgets the connection.",
-     NULL, /* examples/scenarios/handshake.synack */
      ck_handshake,
      ATTACK_NONE},
     {{"server-closes-first", "the same exchange with the server as the active closer"},
      "Either end may close first: the active closer goes through FIN_WAIT_1, FIN_WAIT_2 "
      "and TIME_WAIT, the passive one through CLOSE_WAIT and LAST_ACK.",
-     NULL, /* examples/scenarios/server-closes-first.synack */
      ck_server_closes_first,
      ATTACK_NONE},
     {{"simultaneous-open", "both ends connect to each other at once: SYN_SENT -> SYN_RECEIVED"},
      "Two SYNs cross: each end answers the other's SYN with SYN+ACK and both reach "
      "ESTABLISHED through SYN_RECEIVED, with no listener at all.",
-     NULL, /* examples/scenarios/simultaneous-open.synack */
      ck_simultaneous_open,
      ATTACK_NONE},
     {{"simultaneous-close", "both ends close at once: FIN_WAIT_1 -> CLOSING -> TIME_WAIT"},
      "Two FINs cross: each end is in FIN_WAIT_1 when the other's FIN arrives, goes to "
      "CLOSING, and to TIME_WAIT when its own FIN is acknowledged.",
-     NULL, /* examples/scenarios/simultaneous-close.synack */
      ck_simultaneous_close,
      ATTACK_NONE},
     {{"half-close", "the client shuts down writing and keeps reading in FIN_WAIT_2"},
      "A FIN closes one direction only: after shutdown(SHUT_WR) the client keeps receiving "
      "the server's data in FIN_WAIT_2 until the server closes too.",
-     NULL, /* examples/scenarios/half-close.synack */
      ck_half_close,
      ATTACK_NONE},
     {{"fin-before-data", "the FIN overtakes the last data segment; the receiver waits for it"},
      "A FIN takes effect only in sequence: the receiver holds an early FIN until every "
      "byte before it has arrived, delivers them in order, and only then enters CLOSE_WAIT.",
-     sc_fin_before_data,
      ck_fin_before_data,
      ATTACK_NONE},
     {{"time-wait-straggler", "old data and a retransmitted FIN reach the client in TIME_WAIT"},
      "TIME_WAIT absorbs what is still in flight: old data is dropped, never delivered, and "
      "a retransmitted FIN (the last ACK was lost) is acknowledged again and restarts the "
      "2 MSL timer.",
-     NULL, /* examples/scenarios/time-wait-straggler.synack */
      ck_time_wait_straggler,
      ATTACK_NONE},
     {{"refused", "connect to a port nobody listens on: RST, ECONNREFUSED"},
      "A SYN to a closed port is answered with a RST (RFC 9293 3.10.7.1) and the connect "
      "fails with ECONNREFUSED.",
-     NULL, /* examples/scenarios/refused.synack */
      ck_refused,
      ATTACK_NONE},
     {{"syn-lost", "the first SYN is lost; the client retransmits it after the RTO"},
      "A lost SYN costs one initial RTO: the client sends the same SYN again after 1 s and "
      "the handshake completes.",
-     NULL, /* examples/scenarios/syn-lost.synack */
      ck_syn_lost,
      ATTACK_NONE},
     {{"close-wait-leak", "the server app never closes: CLOSE_WAIT forever, shown like ss"},
      "An application that never calls close() leaves its connection in CLOSE_WAIT for "
      "good, while the peer's orphaned FIN_WAIT_2 times out after fin_timeout_ms.",
-     NULL, /* examples/scenarios/close-wait-leak.synack */
      ck_close_wait_leak,
      ATTACK_NONE},
     {{"fin-wait-1-stuck", "the peer vanishes after our FIN: retries with backoff, then CLOSED"},
      "A FIN that is never acknowledged is retransmitted with exponential backoff, and "
      "after orphan_retries the connection closes by itself.",
-     NULL, /* examples/scenarios/fin-wait-1-stuck.synack */
      ck_fin_wait_1_stuck,
      ATTACK_NONE},
     {{"fin-wait-2-timeout", "our FIN is acknowledged but the peer app never closes"},
      "FIN_WAIT_2 is not a network fault: the peer acknowledged our FIN but its "
      "application does not close; the orphaned FIN_WAIT_2 ends after fin_timeout_ms.",
-     NULL, /* examples/scenarios/fin-wait-2-timeout.synack */
      ck_fin_wait_2_timeout,
      ATTACK_NONE},
     {{"zero-window", "the server stops reading: zero window, persist probes, window update"},
      "A receiver that does not read closes its window; the sender keeps the connection "
      "alive with window probes sent further and further apart by the persist timer, and "
      "sends the rest as soon as a window update reopens the window.",
-     NULL, /* examples/scenarios/zero-window.synack */
      ck_zero_window,
      ATTACK_NONE},
     {{"retransmit", "a data segment is lost and sent again: fast retransmit or RTO"},
      "A lost segment leaves a hole: the receiver acknowledges the last byte before it "
      "for every segment that arrives after it, and the sender repairs it, after three "
      "duplicate ACKs (fast retransmit) or when its retransmission timer expires.",
-     NULL, /* examples/scenarios/retransmit.synack */
      ck_retransmit,
      ATTACK_NONE},
     {{"window-scale", "a high-BDP path: 512 KiB with and without window scaling"},
      "The 16-bit window field carries at most 65535 bytes, one window per round trip; "
      "window scaling (RFC 7323 2) shifts it, so that a receive buffer larger than 64 KiB "
      "(grown by autotuning) can be offered and the path's bandwidth-delay product filled.",
-     sc_window_scale,
      ck_window_scale,
      ATTACK_NONE},
     {{"paws", "an old duplicate whose sequence number wrapped into the window"},
      "Sequence numbers wrap after 4 GiB, so an old segment that lingered in the network "
      "can fall inside the window again; its timestamp is older than the last one seen, "
      "and PAWS (RFC 7323 5) drops it before the sequence check could accept it.",
-     sc_paws,
      ck_paws,
      ATTACK_NONE},
     {{"sack-recovery",
@@ -1118,7 +861,6 @@ static const struct demo_scenario SCENARIOS[] = {
      "SACK blocks tell the sender exactly which segments are missing, so every hole of a "
      "window goes again in the round trip after the losses are seen (RFC 6675, RACK RFC "
      "8985); NewReno, which learns one hole per partial ACK, needs a round trip for each.",
-     sc_sack_recovery,
      ck_sack_recovery,
      ATTACK_NONE},
     {{"tail-loss", "the last segment is lost: a tail loss probe repairs it in the RTO's place"},
@@ -1126,7 +868,6 @@ static const struct demo_scenario SCENARIOS[] = {
      "8985 7) sends the last segment again when the probe timeout expires (never later "
      "than the RTO would), so the loss is repaired without a retransmission timeout and "
      "without collapsing cwnd.",
-     NULL, /* examples/scenarios/tail-loss.synack */
      ck_tail_loss,
      ATTACK_NONE},
     {{"fast-open", "TCP Fast Open: a cookie, then the request in the SYN, one RTT saved"},
@@ -1135,7 +876,6 @@ static const struct demo_scenario SCENARIOS[] = {
      "SYN with that cookie; the server takes it at once, accepts the connection before "
      "the handshake completes and answers in the SYN-ACK's flight: the response arrives "
      "one round trip sooner.",
-     sc_fast_open,
      ck_fast_open,
      ATTACK_NONE},
     {{"syn-flood", "1,000,000 spoofed SYNs while 1,000 clients connect: SYN queue, SYN cookies"},
@@ -1144,13 +884,11 @@ static const struct demo_scenario SCENARIOS[] = {
      "forgotten, the legitimate clients' ACKs bring their cookies back, and the memory the "
      "server holds stays bounded by the queue, whatever the number of spoofed SYNs.",
      NULL,
-     NULL,
      ATTACK_SYN_FLOOD},
     {{"blind-reset", "an off-path attacker sweeps the sequence space with RSTs"},
      "A blind attacker who knows the ports can walk the sequence space a window at a time, "
      "but only a RST at exactly RCV.NXT resets a connection (RFC 5961 3.2): one landing "
      "anywhere else in the window gets a challenge ACK, which the real peer ignores.",
-     NULL,
      NULL,
      ATTACK_BLIND_RESET},
     {{"blind-data", "an off-path attacker injects data with guessed sequence numbers"},
@@ -1158,13 +896,11 @@ static const struct demo_scenario SCENARIOS[] = {
      "acknowledgment (RFC 5961 5.2): the attacker does not know SND.UNA, so its segments "
      "are challenged and dropped before a byte reaches the application.",
      NULL,
-     NULL,
      ATTACK_BLIND_DATA},
     {{"ack-flood", "1,000,000 spoofed ACKs at a listener that checks every one as a cookie"},
      "With SYN cookies every ACK to a listener might complete a handshake, so every one is "
      "checked; a forged one fails the cookie's MAC and is answered with a RST, and no "
      "state is created by any of them.",
-     NULL,
      NULL,
      ATTACK_ACK_FLOOD},
 };

@@ -29,9 +29,10 @@ enum script_kind {
 	SCR_DROP_NONE, /* drop none */
 	SCR_DELAY,     /* delay next [count] SEL from HOST by time_us */
 	SCR_KEEP,      /* keep next SEL from HOST: a copy for replay */
-	SCR_REPLAY,    /* the kept copy arrives again, now */
+	SCR_REPLAY,    /* the kept copy arrives again, now; has_seq: renumbered to seq
+	                  (value 1: to the receiver's RCV.NXT) */
 	/* Applications. */
-	SCR_LISTEN,      /* port, backlog, rcvbuf */
+	SCR_LISTEN,      /* port, backlog (count), rcvbuf (value), fastopen (option) */
 	SCR_CONNECT,     /* peer (host or addr), port, from_port, nowait */
 	SCR_BIND,        /* port */
 	SCR_WAIT_CONN,   /* wait connected */
@@ -51,6 +52,11 @@ enum script_kind {
 	SCR_WAIT,       /* only a timing prefix */
 	SCR_FINISH,
 	SCR_STOP,
+	/* Comparisons and sequences (issue 18: the demo scenarios as scripts). */
+	SCR_SOCKET,         /* HOST socket: a fresh socket for the next connect */
+	SCR_CLOSE_LISTENER, /* HOST close listener */
+	SCR_TIMER,          /* timer NAME start|stop: option is the timer, value 1 stop */
+	SCR_FLOOD,          /* flood count FLAGS to peer:port over time_us (+rel) */
 	/* Expectations. */
 	SCR_EXPECT_STATE,    /* state, has_at/at_us */
 	SCR_EXPECT_STATES,   /* text: the path */
@@ -58,6 +64,9 @@ enum script_kind {
 	SCR_EXPECT_COUNTER,  /* text: name; cmp; value */
 	SCR_EXPECT_SENT,     /* flags, seq/ack/len (has_*), times (-1: at least one) */
 	SCR_EXPECT_ERROR,    /* value: the negative errno */
+	SCR_EXPECT_TIMER,    /* option: the timer; cmp; a time, or has_seq: the same
+	                        timer of the comparison run, or has_len: factor
+	                        times timer count */
 };
 
 enum script_cmp { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
@@ -110,7 +119,19 @@ struct script_stmt {
 	uint32_t ts_val, ts_ecr;
 	char *text; /* strings: payload, note, path, counter name */
 	size_t textlen;
+	/* Times relative to the path (3*delay+20ms): multiples of the
+	 * client->server one-way delay and of the round trip, added when the
+	 * statement runs; at_* for the timing prefix, the others for time_us. */
+	struct script_rel {
+		double delay, rtt;
+	} at_rel, rel;
+	int in_compare; /* an expectation about the comparison run */
+	double factor;  /* expect timer A CMP 1.5*B: the 1.5 (B: count, has_len) */
 };
+
+#define SCRIPT_MAX_TIMERS 8
+#define SCRIPT_MAX_FLOOD 100000 /* segments of one flood: a ladder's run is capped */
+#define SCRIPT_MAX_COMPARE_SETS 16
 
 struct script {
 	char *file; /* as given, for messages */
@@ -123,6 +144,16 @@ struct script {
 	int set_line[2];             /* the last `set` of each host (0: none) */
 	struct script_stmt *st;
 	size_t n, cap;
+	/* timer NAME: the names, in the order they first appear (the first
+	 * two are demo's val[0] and val[1]). */
+	char timer[SCRIPT_MAX_TIMERS][32];
+	int ntimers;
+	/* compare NAME set HOST KEY=VALUE ...: the whole timeline runs again
+	 * on fresh stacks with these settings over the others (ccfg), unseen,
+	 * for expectations to compare against. */
+	char compare[32];
+	int has_compare;
+	struct synack_config ccfg[2];
 };
 
 /*
@@ -132,6 +163,13 @@ struct script {
  */
 struct script *script_parse(const char *file, const char *text, size_t len, char *err,
                             size_t errlen);
+/*
+ * A time word of the language, relative to the path or not: a sum of
+ * times with units and multiples of `delay` (the client->server one-way
+ * delay) and `rtt` (the round trip), e.g. 3*delay+20ms.  0, or -1 when w
+ * is no such time.
+ */
+int script_time_word(const char *w, uint64_t *us, struct script_rel *rel);
 /* Reads the file at path and parses it; NULL with a sentence in err. */
 struct script *script_load(const char *path, char *err, size_t errlen);
 void script_free(struct script *s);

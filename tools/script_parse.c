@@ -237,29 +237,100 @@ static void free_tokens(struct cursor *c)
 /* ------------------------------------------------------------------ */
 /* Values.                                                             */
 
-/* A time with its unit (us, ms, s, min, h) in microseconds, at most a day. */
-static int parse_time(struct cursor *c, uint64_t *us)
+/* One time with its unit (us, ms, s, min, h) of length len at w, in
+ * microseconds: 0, or -1 when it is none or longer than a day. */
+static int time_literal(const char *w, size_t len, uint64_t *us)
 {
-	const char *w = peek(c);
 	static const struct {
 		const char *unit;
 		double us;
 	} UNITS[] = {{"us", 1}, {"ms", 1e3}, {"s", 1e6}, {"min", 60e6}, {"h", 3600e6}};
-	if (w && (w[0] >= '0' && w[0] <= '9')) {
-		char *end;
-		double v = strtod(w, &end);
-		for (size_t u = 0; u < sizeof(UNITS) / sizeof(UNITS[0]); u++) {
-			if (strcmp(end, UNITS[u].unit) != 0)
-				continue;
-			double t = v * UNITS[u].us;
-			if (!(t >= 0 && t <= 86400e6) || t != floor(t))
-				break;
-			*us = (uint64_t)t;
-			c->i++;
-			return 0;
-		}
+	char tmp[40];
+	if (len == 0 || len >= sizeof(tmp) || w[0] < '0' || w[0] > '9')
+		return -1;
+	memcpy(tmp, w, len);
+	tmp[len] = 0;
+	char *end;
+	double v = strtod(tmp, &end);
+	for (size_t u = 0; u < sizeof(UNITS) / sizeof(UNITS[0]); u++) {
+		if (strcmp(end, UNITS[u].unit) != 0)
+			continue;
+		double t = v * UNITS[u].us;
+		if (!(t >= 0 && t <= 86400e6) || t != floor(t))
+			return -1;
+		*us = (uint64_t)t;
+		return 0;
 	}
-	return fail(c, "a time with its unit (250us, 200ms, 2s, 1.5s, 2min, 1h; at most a day)");
+	return -1;
+}
+
+int script_time_word(const char *w, uint64_t *us, struct script_rel *rel)
+{
+	uint64_t sum = 0;
+	struct script_rel r = {0, 0};
+	if (!w || !*w)
+		return -1;
+	while (*w) {
+		size_t len = strcspn(w, "+");
+		const char *star = memchr(w, '*', len);
+		size_t name = star ? (size_t)(star + 1 - w) : 0; /* where delay/rtt starts */
+		double k = 1;
+		if (star) {
+			char num[24], *end;
+			size_t nl = (size_t)(star - w);
+			if (nl == 0 || nl >= sizeof(num) || w[0] < '0' || w[0] > '9')
+				return -1;
+			memcpy(num, w, nl);
+			num[nl] = 0;
+			k = strtod(num, &end);
+			if (*end || !(k >= 0 && k <= 1000))
+				return -1;
+		}
+		size_t rest = len - name;
+		if (rest == 5 && strncmp(w + name, "delay", 5) == 0) {
+			r.delay += k;
+		} else if (rest == 3 && strncmp(w + name, "rtt", 3) == 0) {
+			r.rtt += k;
+		} else {
+			uint64_t t;
+			if (star || time_literal(w, len, &t) != 0 || sum + t > 86400000000ull)
+				return -1;
+			sum += t;
+		}
+		w += len;
+		if (*w == '+' && *++w == 0)
+			return -1; /* a sum ends in a term */
+	}
+	*us = sum;
+	if (rel)
+		*rel = r;
+	return 0;
+}
+
+#define TIME_WHAT "a time with its unit (250us, 200ms, 2s, 1.5s, 2min, 1h; at most a day)"
+
+/* A time with its unit in microseconds, at most a day. */
+static int parse_time(struct cursor *c, uint64_t *us)
+{
+	const char *w = peek(c);
+	if (w && time_literal(w, strlen(w), us) == 0) {
+		c->i++;
+		return 0;
+	}
+	return fail(c, TIME_WHAT);
+}
+
+/* A time that may be relative to the path: 3*delay+20ms, rtt, 2*rtt+1s. */
+static int parse_time_rel(struct cursor *c, uint64_t *us, struct script_rel *rel)
+{
+	const char *w = peek(c);
+	if (w && script_time_word(w, us, rel) == 0) {
+		c->i++;
+		return 0;
+	}
+	if (w && !strpbrk(w, "*+") && !strstr(w, "delay") && !strstr(w, "rtt"))
+		return fail(c, TIME_WHAT);
+	return fail(c, "a sum of times and multiples of delay and rtt (3*delay+20ms, 2*rtt)");
 }
 
 static int parse_u64(struct cursor *c, uint64_t max, uint64_t *out, const char *what)
@@ -437,6 +508,67 @@ static int parse_sel(struct cursor *c, int *sel)
 	return fail(c, "a kind of segment (SYN, SYN-ACK, FIN, RST, ACK, data or segment)");
 }
 
+/* A name of the file's own (a timer, a comparison run): a-z, 0-9, '-', '_';
+ * at most 31 characters.  1 when w is one. */
+static int is_name(const char *w)
+{
+	size_t l = w ? strlen(w) : 0;
+	int ok = l > 0 && l < 32;
+	for (size_t i = 0; ok && i < l; i++)
+		ok = (w[i] >= 'a' && w[i] <= 'z') || (w[i] >= '0' && w[i] <= '9') || w[i] == '-' ||
+		     w[i] == '_';
+	return ok;
+}
+
+/* timer NAME: its index, a new one when add (-1: not known, or too many). */
+static int timer_index(struct script *sc, const char *w, int add)
+{
+	for (int i = 0; i < sc->ntimers; i++)
+		if (strcmp(sc->timer[i], w) == 0)
+			return i;
+	if (!add || sc->ntimers >= SCRIPT_MAX_TIMERS)
+		return -1;
+	snprintf(sc->timer[sc->ntimers], sizeof(sc->timer[0]), "%s", w);
+	return sc->ntimers++;
+}
+
+/* A comparison: =, !=, <, <=, >, >=. */
+static int parse_cmp(struct cursor *c, int *cmp)
+{
+	static const char *const CMPS[] = {"=", "!=", "<", "<=", ">", ">="};
+	for (int i = 0; i < 6; i++)
+		if (accept_word(c, CMPS[i])) {
+			*cmp = i;
+			return 0;
+		}
+	return fail(c, "a comparison (=, !=, <, <=, >, >=)");
+}
+
+/*
+ * The times a note names in braces ("hold it {3*delay+20ms}") must be
+ * times of the language; 0, or -1 with the error at the note's word.
+ */
+static int check_note_times(struct cursor *c, const char *t, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (t[i] != '{')
+			continue;
+		const char *close = memchr(t + i, '}', len - i);
+		char w[64];
+		size_t l = close ? (size_t)(close - t) - i - 1 : 0;
+		uint64_t us;
+		if (!close || l == 0 || l >= sizeof(w))
+			return fail_at(c, c->i - 1, "a time in braces, closed ({3*delay+20ms})");
+		memcpy(w, t + i + 1, l);
+		w[l] = 0;
+		if (script_time_word(w, &us, NULL) != 0)
+			return fail_at(c, c->i - 1,
+			               "a time in braces ({200ms}, {3*delay+20ms}, {rtt})");
+		i += l + 1;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Statements.                                                         */
 
@@ -537,7 +669,8 @@ static int parse_rule(struct cursor *c, struct script_stmt *s)
 			return -1;
 		s->value = (int64_t)n;
 	}
-	if (s->kind == SCR_DELAY && (need_word(c, "by", "'by'") || parse_time(c, &s->time_us)))
+	if (s->kind == SCR_DELAY &&
+	    (need_word(c, "by", "'by'") || parse_time_rel(c, &s->time_us, &s->rel)))
 		return -1;
 	return 0;
 }
@@ -598,6 +731,7 @@ static int parse_setsockopt(struct cursor *c, struct script_stmt *s)
 	    {"linger", SYNACK_SO_LINGER, 0},
 	    {"user_timeout", SYNACK_TCP_USER_TIMEOUT, 1},
 	    {"reuseaddr", SYNACK_SO_REUSEADDR, 0},
+	    {"fastopen_connect", SYNACK_TCP_FASTOPEN_CONNECT, 0},
 	};
 	for (size_t i = 0; i < sizeof(OPTS) / sizeof(OPTS[0]); i++) {
 		if (!accept_word(c, OPTS[i].name))
@@ -620,7 +754,7 @@ static int parse_setsockopt(struct cursor *c, struct script_stmt *s)
 		return 0;
 	}
 	return fail(c, "an option (keepalive, keepidle, keepintvl, keepcnt, nodelay, rcvbuf, "
-	               "sndbuf, linger, user_timeout, reuseaddr)");
+	               "sndbuf, linger, user_timeout, reuseaddr, fastopen_connect)");
 }
 
 static int parse_inject(struct cursor *c, struct script_stmt *s)
@@ -679,10 +813,65 @@ static int parse_inject(struct cursor *c, struct script_stmt *s)
 	return 0;
 }
 
+/* expect timer NAME CMP TIME|RUN (after `expect [in RUN]`). */
+static int parse_expect_timer(struct cursor *c, struct script_stmt *s)
+{
+	s->kind = SCR_EXPECT_TIMER;
+	const char *w = peek(c);
+	s->option = w ? timer_index(c->sc, w, 0) : -1;
+	if (s->option < 0)
+		return fail(c, "the name of a timer started before (timer NAME start)");
+	c->i++;
+	if (parse_cmp(c, &s->cmp))
+		return -1;
+	w = peek(c);
+	const char *star = w ? strchr(w, '*') : NULL;
+	const char *other = star ? star + 1 : w;
+	if (!s->in_compare && w && c->sc->has_compare && strcmp(w, c->sc->compare) == 0) {
+		s->has_seq = 1; /* the same timer of the comparison run */
+		c->i++;
+	} else if (other && timer_index(c->sc, other, 0) >= 0) {
+		/* Another timer of the run, or a multiple of it: 1.5*scaled. */
+		char num[24], *end;
+		s->has_len = 1;
+		s->count = timer_index(c->sc, other, 0);
+		s->factor = 1;
+		if (star) {
+			size_t nl = (size_t)(star - w);
+			if (nl == 0 || nl >= sizeof(num) || w[0] < '0' || w[0] > '9')
+				return fail(c, "a timer, or a number times a timer (1.5*scaled)");
+			memcpy(num, w, nl);
+			num[nl] = 0;
+			s->factor = strtod(num, &end);
+			if (*end || !(s->factor >= 0 && s->factor <= 1000))
+				return fail(c, "a timer, or a number times a timer (1.5*scaled)");
+		}
+		c->i++;
+	} else if (parse_time_rel(c, &s->time_us, &s->rel)) {
+		return -1;
+	}
+	return at_end(c);
+}
+
 static int parse_expect(struct cursor *c, struct script_stmt *s)
 {
-	if (parse_host(c, 0, &s->host))
+	if (accept_word(c, "in")) {
+		const char *w = peek(c);
+		if (!c->sc->has_compare || !w || strcmp(w, c->sc->compare) != 0)
+			return fail(c, "the name of the comparison run (compare NAME set ...)");
+		c->i++;
+		s->in_compare = 1;
+		if (accept_word(c, "timer"))
+			return parse_expect_timer(c, s);
+		if (parse_host(c, 0, &s->host))
+			return -1;
+		if (!is(c, "counter"))
+			return fail(c, "'counter' (or 'timer' before the host)");
+	} else if (accept_word(c, "timer")) {
+		return parse_expect_timer(c, s);
+	} else if (parse_host(c, 0, &s->host)) {
 		return -1;
+	}
 	if (accept_word(c, "state")) {
 		s->kind = SCR_EXPECT_STATE;
 		if (parse_state(c, &s->state))
@@ -749,15 +938,8 @@ static int parse_expect(struct cursor *c, struct script_stmt *s)
 		if (!s->text)
 			return fail(c, "memory");
 		c->i++;
-		static const char *const CMPS[] = {"=", "!=", "<", "<=", ">", ">="};
-		s->cmp = -1;
-		for (int i = 0; i < 6; i++)
-			if (accept_word(c, CMPS[i])) {
-				s->cmp = i;
-				break;
-			}
-		if (s->cmp < 0)
-			return fail(c, "a comparison (=, !=, <, <=, >, >=)");
+		if (parse_cmp(c, &s->cmp))
+			return -1;
 		uint64_t v;
 		if (parse_u64(c, INT64_MAX, &v, "a whole number"))
 			return -1;
@@ -843,8 +1025,18 @@ static int parse_host_stmt(struct cursor *c, struct script_stmt *s)
 					return fail(c, "a buffer size in bytes (1 to 2147483647)");
 				c->i++;
 				s->value = (int64_t)v;
+			} else if (accept_word(c, "fastopen")) {
+				/* TCP_FASTOPEN before listen (RFC 7413): the queue of
+				 * connections whose SYN carried data. */
+				if (parse_u64(c, 65535, &v, "a queue length (1 to 65535)"))
+					return -1;
+				if (v == 0)
+					return fail_at(c, c->i - 1, "a queue length (1 to 65535)");
+				s->option = (int)v;
 			} else {
-				return fail(c, "'backlog N', 'rcvbuf N' or the end of the line");
+				return fail(c,
+				            "'backlog N', 'rcvbuf N', 'fastopen N' or the end of "
+				            "the line");
 			}
 		}
 		return 0;
@@ -909,7 +1101,11 @@ static int parse_host_stmt(struct cursor *c, struct script_stmt *s)
 		return at_end(c);
 	}
 	if (accept_word(c, "close")) {
-		s->kind = SCR_CLOSE;
+		s->kind = accept_word(c, "listener") ? SCR_CLOSE_LISTENER : SCR_CLOSE;
+		return at_end(c);
+	}
+	if (accept_word(c, "socket")) {
+		s->kind = SCR_SOCKET;
 		return at_end(c);
 	}
 	if (accept_word(c, "abort")) {
@@ -949,21 +1145,100 @@ static int parse_host_stmt(struct cursor *c, struct script_stmt *s)
 		s->kind = SCR_REBOOT;
 		return at_end(c);
 	}
-	return fail(c, "an action (listen, connect, bind, wait, accept, send, recv, shutdown, "
-	               "close, abort, setsockopt, never closes, stops reading, inject, down, up, "
-	               "reboots)");
+	return fail(c, "an action (listen, connect, bind, socket, wait, accept, send, recv, "
+	               "shutdown, close, abort, setsockopt, never closes, stops reading, inject, "
+	               "down, up, reboots)");
+}
+
+/*
+ * flood N FLAGS to HOST:PORT over TIME: N hand-made segments from spoofed
+ * sources (an off-path attacker's), spread evenly over TIME.
+ */
+static int parse_flood(struct cursor *c, struct script_stmt *s)
+{
+	uint64_t n;
+	s->kind = SCR_FLOOD;
+	if (parse_u64(c, SCRIPT_MAX_FLOOD, &n, "a count of segments (1 to 100000)"))
+		return -1;
+	if (n == 0)
+		return fail_at(c, c->i - 1, "a count of segments (1 to 100000)");
+	s->count = (int64_t)n;
+	if (parse_flags(c, &s->flags) || need_word(c, "to", "'to'"))
+		return -1;
+	const char *w = peek(c);
+	const char *colon = w ? strrchr(w, ':') : NULL;
+	uint64_t port = 0;
+	size_t hl = colon ? (size_t)(colon - w) : 0;
+	if (!colon || cli_parse_u64(colon + 1, 65535, &port) != 0 || port == 0 ||
+	    !(hl == 6 && (strncmp(w, "client", 6) == 0 || strncmp(w, "server", 6) == 0)))
+		return fail(c, "HOST:PORT (server:80 or client:5000)");
+	s->peer = w[0] == 'c' ? DEMO_CLIENT : DEMO_SERVER;
+	s->host = s->peer;
+	s->port = (uint16_t)port;
+	c->i++;
+	if (need_word(c, "over", "'over'") || parse_time_rel(c, &s->time_us, &s->rel))
+		return -1;
+	return at_end(c);
 }
 
 struct parse_state {
 	int seen_action; /* header statements come before */
 	int finished;    /* after `finish` or `stop`: only expectations */
 	int have_scenario, have_moral;
+	/* compare NAME set HOST KEY=VALUE ...: applied over every `set` at the end. */
+	char *cset[SCRIPT_MAX_COMPARE_SETS];
+	int chost, ncset, cline;
 };
 
 static int is_header_word(const char *w)
 {
 	return strcmp(w, "scenario") == 0 || strcmp(w, "moral") == 0 || strcmp(w, "seed") == 0 ||
-	       strcmp(w, "ss") == 0 || strcmp(w, "set") == 0;
+	       strcmp(w, "ss") == 0 || strcmp(w, "set") == 0 || strcmp(w, "compare") == 0;
+}
+
+/* HOST KEY=VALUE ...: each word applied to cfg[] of the host (or both);
+ * 0, or -1 with the error at the word.  With keep, the words are kept in
+ * ps for the comparison run. */
+static int parse_settings(struct cursor *c, struct synack_config cfg[2], struct parse_state *ps,
+                          int keep)
+{
+	struct script *sc = c->sc;
+	int h;
+	if (parse_host(c, 1, &h))
+		return -1;
+	if (c->i >= c->n)
+		return fail(c, "KEY=VALUE (a setting of synack serve --set)");
+	if (keep)
+		ps->chost = h;
+	while (c->i < c->n) {
+		const struct token *t = &c->tok[c->i];
+		char err[1024];
+		for (int k = 0; k < 2; k++) {
+			if (h != SCRIPT_BOTH && h != k)
+				continue;
+			if (t->quoted ||
+			    settings_parse("set", t->s, &cfg[k], err, sizeof(err)) < 0) {
+				c->failed = 1;
+				snprintf(c->err, c->errlen,
+				         "%s:%d:%d: expected KEY=VALUE, got '%.40s' (%s)", sc->file,
+				         c->line, t->col, t->s, t->quoted ? "a string" : err);
+				return -1;
+			}
+			if (!keep)
+				sc->set_line[k] = c->line;
+		}
+		if (keep) {
+			if (ps->ncset >= SCRIPT_MAX_COMPARE_SETS)
+				return fail(c, "at most 16 settings of the comparison run");
+			if (!(ps->cset[ps->ncset++] = strdup(t->s))) {
+				snprintf(c->err, c->errlen, "%s: out of memory", sc->file);
+				c->failed = 1;
+				return -1;
+			}
+		}
+		c->i++;
+	}
+	return 0;
 }
 
 static int parse_header(struct cursor *c, struct parse_state *ps)
@@ -1016,31 +1291,26 @@ static int parse_header(struct cursor *c, struct parse_state *ps)
 		sc->ss = 1;
 		return at_end(c);
 	}
-	need_word(c, "set", "set");
-	int h;
-	if (parse_host(c, 1, &h))
-		return -1;
-	if (c->i >= c->n)
-		return fail(c, "KEY=VALUE (a setting of synack serve --set)");
-	while (c->i < c->n) {
-		const struct token *t = &c->tok[c->i];
-		char err[1024];
-		for (int k = 0; k < 2; k++) {
-			if (h != SCRIPT_BOTH && h != k)
-				continue;
-			if (t->quoted ||
-			    settings_parse("set", t->s, &sc->cfg[k], err, sizeof(err)) < 0) {
-				c->failed = 1;
-				snprintf(c->err, c->errlen,
-				         "%s:%d:%d: expected KEY=VALUE, got '%.40s' (%s)", sc->file,
-				         c->line, t->col, t->s, t->quoted ? "a string" : err);
-				return -1;
-			}
-			sc->set_line[k] = c->line;
-		}
+	if (accept_word(c, "compare")) {
+		/* compare NAME set HOST KEY=VALUE ...: the timeline once more. */
+		if (sc->has_compare)
+			return fail_at(c, c->i - 1, "one compare line");
+		const char *w = peek(c);
+		if (!is_name(w))
+			return fail(c, "a name for the comparison run (a-z, 0-9, '-', '_'; at most "
+			               "31)");
+		snprintf(sc->compare, sizeof(sc->compare), "%s", w);
+		sc->has_compare = 1;
+		ps->cline = c->line;
 		c->i++;
+		struct synack_config scratch[2];
+		memcpy(scratch, sc->cfg, sizeof(scratch));
+		if (need_word(c, "set", "'set'"))
+			return -1;
+		return parse_settings(c, scratch, ps, 1);
 	}
-	return 0;
+	need_word(c, "set", "set");
+	return parse_settings(c, sc->cfg, ps, 0);
 }
 
 static int parse_line(struct cursor *c, struct parse_state *ps)
@@ -1069,7 +1339,7 @@ static int parse_line(struct cursor *c, struct parse_state *ps)
 	/* The timing prefix. */
 	if (accept_word(c, "at")) {
 		s->timing = 1;
-		if (parse_time(c, &s->time_at_us))
+		if (parse_time_rel(c, &s->time_at_us, &s->at_rel))
 			return -1;
 	} else if (peek(c) && peek(c)[0] == '+') {
 		/* "+200ms": the time is the rest of the word. */
@@ -1078,7 +1348,7 @@ static int parse_line(struct cursor *c, struct parse_state *ps)
 		t->len--;
 		t->col++;
 		s->timing = 2;
-		if (parse_time(c, &s->time_at_us))
+		if (parse_time_rel(c, &s->time_at_us, &s->at_rel))
 			return -1;
 	}
 	if (c->i >= c->n) {
@@ -1129,7 +1399,37 @@ static int parse_line(struct cursor *c, struct parse_state *ps)
 			r = at_end(c);
 	} else if (accept_word(c, "replay")) {
 		s->kind = SCR_REPLAY;
-		r = at_end(c);
+		r = 0;
+		if (accept_word(c, "seq")) {
+			/* Renumbered: to the receiver's RCV.NXT (a wrapped sequence
+			 * number, 2^32 bytes later), or relative to the sender's ISN. */
+			uint64_t v;
+			s->has_seq = 1;
+			if (accept_word(c, "next"))
+				s->value = 1;
+			else if (parse_u64(c, UINT32_MAX, &v,
+			                   "next or a relative sequence number (0 to 4294967295)"))
+				r = -1;
+			else
+				s->seq = (int64_t)v;
+		}
+		if (r == 0)
+			r = at_end(c);
+	} else if (accept_word(c, "flood")) {
+		r = parse_flood(c, s);
+	} else if (accept_word(c, "timer")) {
+		s->kind = SCR_TIMER;
+		const char *w = peek(c);
+		if (!is_name(w))
+			r = fail(c, "a timer's name (a-z, 0-9, '-', '_'; at most 31)");
+		else if ((s->option = timer_index(sc, w, 1)) < 0)
+			r = fail(c, "at most 8 timers");
+		else if (c->i++, accept_word(c, "start"))
+			r = at_end(c);
+		else if (accept_word(c, "stop"))
+			r = (s->value = 1, at_end(c));
+		else
+			r = fail(c, "start or stop");
 	} else if (accept_word(c, "note")) {
 		s->kind = SCR_NOTE;
 		r = parse_host(c, 0, &s->host);
@@ -1137,6 +1437,8 @@ static int parse_line(struct cursor *c, struct parse_state *ps)
 			r = parse_string(c, s, "the note in quotes");
 		if (r == 0 && s->textlen > 90)
 			r = fail_at(c, c->i - 1, "a note of at most 90 characters");
+		if (r == 0)
+			r = check_note_times(c, s->text, s->textlen);
 		if (r == 0)
 			r = at_end(c);
 	} else if (accept_word(c, "finish") || accept_word(c, "stop")) {
@@ -1147,9 +1449,11 @@ static int parse_line(struct cursor *c, struct parse_state *ps)
 		r = parse_host_stmt(c, s);
 	} else {
 		r = fail(c, "a statement (a host's action, expect, path, link, drop, delay, keep, "
-		            "replay, note, "
-		            "finish, stop, at TIME or +TIME)");
+		            "replay, flood, timer, note, finish, stop, at TIME or +TIME)");
 	}
+	if (r == 0 && is_expect && !ps->finished &&
+	    (s->in_compare || (s->kind == SCR_EXPECT_TIMER && s->has_seq)))
+		r = fail_at(c, 0, "'finish' before an expectation about the comparison run");
 	if (r == 0 && is_expect && s->kind == SCR_EXPECT_STATE && s->has_at && s->timing)
 		r = fail_at(c, 0, "either 'at T expect' or 'expect ... at T', not both");
 	return r;
@@ -1200,14 +1504,25 @@ struct script *script_parse(const char *file, const char *text, size_t len, char
 		free_tokens(c);
 		pos += l + 1;
 	}
+	/* The comparison run's configuration: every `set`, then its own. */
+	memcpy(sc->ccfg, sc->cfg, sizeof(sc->ccfg));
+	for (int i = 0; i < ps.ncset && rc == 0; i++)
+		for (int h = 0; h < 2; h++)
+			if (ps.chost == SCRIPT_BOTH || ps.chost == h)
+				settings_parse("set", ps.cset[i], &sc->ccfg[h], err, errlen);
+	for (int i = 0; i < ps.ncset; i++)
+		free(ps.cset[i]);
 	/* The configuration of each host as a whole, at its last `set`. */
-	for (int h = 0; h < 2 && rc == 0; h++) {
+	for (int k = 0; k < 4 && rc == 0; k++) {
+		int h = k & 1;
+		if (k >= 2 && !sc->has_compare)
+			break;
 		char why[200];
-		struct synack_config cfg = sc->cfg[h];
+		struct synack_config cfg = k < 2 ? sc->cfg[h] : sc->ccfg[h];
 		cfg.addr = h == DEMO_CLIENT ? 0x0a000001u : 0x0a000002u;
 		if (synack_config_check(&cfg, why, sizeof(why)) != 0) {
 			snprintf(err, errlen, "%s:%d:1: expected settings the stack takes, got: %s",
-			         sc->file, sc->set_line[h], why);
+			         sc->file, k < 2 ? sc->set_line[h] : ps.cline, why);
 			rc = -1;
 		}
 	}

@@ -12,6 +12,7 @@
 
 #include "capture.h"
 #include "cli.h"
+#include "core/rng.h"
 #include "demo_checks.h"
 #include "demo_engine.h"
 #include "demo_scenarios.h"
@@ -23,6 +24,17 @@
 
 #define MAX_RULES 64
 #define MAX_SOCKS 256
+#define MAX_FLOODS 4
+
+/* flood N FLAGS to HOST:PORT over T: segments still to forge. */
+struct flood {
+	uint64_t n, sent;
+	uint64_t start, span; /* segment i is due at start + span * i / n */
+	uint64_t last_at;     /* when the last one queued arrives */
+	int to;
+	uint16_t port;
+	uint8_t flags;
+};
 
 struct rule {
 	int host, sel;
@@ -50,8 +62,17 @@ struct run {
 	struct synack_endpoint cur_local[2], cur_remote[2];
 	int has_cur[2];
 	int first_connect;
-	int halted;    /* an action could not complete: the timeline ends */
-	int demo_mode; /* synack demo NAME: the scenario's C checks judge */
+	int halted;                      /* an action could not complete: the timeline ends */
+	int demo_mode;                   /* synack demo NAME: the scenario's C checks judge */
+	int side;                        /* the comparison run (compare NAME): unseen, unjudged */
+	const struct synack_config *cfg; /* the hosts' settings: s->cfg, or s->ccfg */
+	uint64_t timer_start[SCRIPT_MAX_TIMERS];
+	int64_t timer[SCRIPT_MAX_TIMERS]; /* microseconds (at least 1); 0: not stopped */
+	/* The comparison run's result and timers, after the main run. */
+	struct demo_result *cmp_res;
+	int64_t cmp_timer[SCRIPT_MAX_TIMERS];
+	struct flood flood[MAX_FLOODS];
+	struct rng rng; /* the floods' spoofed sources, ports and numbers */
 };
 
 /* ------------------------------------------------------------------ */
@@ -60,7 +81,7 @@ struct run {
 static void configure(void *ctx, int h, struct synack_config *c)
 {
 	struct run *r = ctx;
-	struct synack_config mine = r->s->cfg[h];
+	struct synack_config mine = r->cfg[h];
 	mine.addr = c->addr;
 	memcpy(mine.secret, c->secret, sizeof(mine.secret));
 	/* demo --ipv6: the hosts' IPv6 addresses, and the MTU that keeps the
@@ -127,14 +148,24 @@ static int filter(void *ctx, int h, const uint8_t *pkt, size_t len, uint32_t *ex
 	struct wire_tcp tcp;
 	if (!tcp_of(pkt, len, &tcp))
 		return SYNACK_SIM_PASS;
+	/* "after N": each rule counts the segments it lets pass itself, so
+	 * that "drop next data after 1" and "... after 4" take the 2nd and
+	 * the 5th data segment from now, whatever the other rules took. */
+	uint8_t fires[MAX_RULES];
 	for (size_t i = 0; i < r->nrules; i++) {
 		struct rule *u = &r->rules[i];
+		fires[i] = 0;
 		if (u->host != h || u->count == 0 || !sel_matches(u->sel, tcp.flags, tcp.data_len))
 			continue;
-		if (u->skip > 0) {
+		if (u->skip > 0)
 			u->skip--;
+		else
+			fires[i] = 1;
+	}
+	for (size_t i = 0; i < r->nrules; i++) {
+		struct rule *u = &r->rules[i];
+		if (!fires[i])
 			continue;
-		}
 		if (u->count > 0)
 			u->count--;
 		if (u->kind == SCR_KEEP) {
@@ -159,6 +190,79 @@ static int filter(void *ctx, int h, const uint8_t *pkt, size_t len, uint32_t *ex
 		return SYNACK_SIM_DROP;
 	}
 	return SYNACK_SIM_PASS;
+}
+
+/* ------------------------------------------------------------------ */
+/* Floods: an off-path attacker's hand-made segments.                  */
+
+/* A source the victim takes, and not one of ours (10/8). */
+static uint32_t spoofed_source(struct run *r)
+{
+	for (;;) {
+		uint32_t s = (uint32_t)rng_next(&r->rng);
+		uint32_t top = s >> 24;
+		if (top != 10 && top != 0 && top != 127 && (s >> 28) < 0xe)
+			return s;
+	}
+}
+
+/* One forged segment of f, arriving at the victim at time at: a random
+ * spoofed source and port, random sequence and acknowledgement numbers, and
+ * on a SYN the MSS option a real one carries. */
+static void forge(struct run *r, struct flood *f, uint64_t at)
+{
+	struct demo *d = r->d;
+	uint8_t pkt[WIRE_IP4_HDR_LEN + 64];
+	struct wire_tcp_out o;
+	memset(&o, 0, sizeof(o));
+	uint32_t src = spoofed_source(r), dst = synack_stack_addr(d->st[f->to]);
+	o.saddr = addr_v4(src);
+	o.daddr = addr_v4(dst);
+	o.sport = (uint16_t)(1024 + rng_below(&r->rng, 64512));
+	o.dport = f->port;
+	o.seq = (uint32_t)rng_next(&r->rng);
+	o.ack = (f->flags & SYNACK_TH_ACK) ? (uint32_t)rng_next(&r->rng) : 0;
+	o.flags = f->flags;
+	o.wnd = 65535;
+	o.opts.has_mss = (f->flags & SYNACK_TH_SYN) != 0;
+	o.opts.mss = 1460;
+	size_t n =
+	    wire_tcp_emit(pkt + WIRE_IP4_HDR_LEN, sizeof(pkt) - WIRE_IP4_HDR_LEN, &o, NULL, 0);
+	if (!n)
+		return;
+	wire_ip4_emit(pkt, src, dst, WIRE_IPPROTO_TCP, 64, (uint16_t)f->sent, n);
+	if (synack_sim_inject(d->sim, d->hid[f->to], pkt, n + WIRE_IP4_HDR_LEN, at) != 0)
+		d->oom = 1;
+}
+
+/*
+ * The engine's pump, before every step: each flood queues the segments
+ * due by now and the next one after, so that the network's next event is
+ * never later than the flood's; a flood of 100000 holds one datagram at a
+ * time, not 100000.
+ */
+static void pump(void *ctx)
+{
+	struct run *r = ctx;
+	uint64_t now = demo_now(r->d);
+	for (int i = 0; i < MAX_FLOODS; i++) {
+		struct flood *f = &r->flood[i];
+		while (f->sent < f->n && !r->d->oom) {
+			if (f->sent > 0 && f->last_at > now)
+				break; /* the next one is queued */
+			uint64_t at = f->start + f->span * f->sent / f->n;
+			f->last_at = at > now ? at : now;
+			forge(r, f, f->last_at);
+			if (++f->sent == f->n) {
+				struct render_event *e =
+				    render_log_add(&r->d->log, f->last_at, f->to, RENDER_NOTE);
+				if (e)
+					snprintf(e->text, sizeof(e->text),
+					         "flood: the last of its %llu segments arrives",
+					         (unsigned long long)f->n);
+			}
+		}
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -216,10 +320,52 @@ static const struct render_event *last_tx(struct run *r, int h)
 	return last;
 }
 
+/* A time of the file relative to the path (3*delay+20ms): the multiples
+ * of the client->server delay and of the round trip added as the path is
+ * now. */
+static uint64_t rel_time(const struct run *r, uint64_t us, const struct script_rel *rel)
+{
+	double delay = r->path[DEMO_CLIENT].delay_us;
+	double rtt = delay + r->path[DEMO_SERVER].delay_us;
+	return us + (uint64_t)(rel->delay * delay + rel->rtt * rtt + 0.5);
+}
+
+/* A note with each {TIME} in it written out as milliseconds. */
+static void expand_note(const struct run *r, const char *t, size_t len, char *out, size_t outlen)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < len && k + 1 < outlen; i++) {
+		const char *close = t[i] == '{' ? memchr(t + i, '}', len - i) : NULL;
+		char w[64];
+		size_t l = close ? (size_t)(close - t) - i - 1 : 0;
+		uint64_t us;
+		struct script_rel rel;
+		if (!close || l >= sizeof(w)) {
+			out[k++] = t[i];
+			continue;
+		}
+		memcpy(w, t + i + 1, l);
+		w[l] = 0;
+		if (script_time_word(w, &us, &rel) != 0) {
+			out[k++] = t[i];
+			continue;
+		}
+		us = rel_time(r, us, &rel);
+		int n = us % 1000 ? snprintf(out + k, outlen - k, "%.3f ms", (double)us / 1000.0)
+		                  : snprintf(out + k, outlen - k, "%llu ms",
+		                             (unsigned long long)(us / 1000));
+		k = n < 0 || (size_t)n >= outlen - k ? outlen - 1 : k + (size_t)n;
+		i += l + 1;
+	}
+	out[k < outlen ? k : outlen - 1] = 0;
+}
+
 static void set_current(struct run *r, int h, int s)
 {
 	struct demo *d = r->d;
 	d->sock[h] = s;
+	d->eof[h] = 0; /* recv and expect received: of this connection */
+	d->nrx[h] = 0;
 	if (r->nsocks[h] < MAX_SOCKS)
 		r->socks[h][r->nsocks[h]++] = s;
 	struct synack_endpoint l, p;
@@ -242,7 +388,7 @@ static const char *host_name(int h)
 static void halt(struct run *r, const struct script_stmt *st, const char *why)
 {
 	r->halted = 1;
-	if (r->demo_mode)
+	if (r->demo_mode || r->side)
 		return;
 	demo_result_check(r->d->res, 0, "line %d: %s", st->line, why);
 	fprintf(r->errout, "%s:%d: %s\n", r->s->file, st->line, why);
@@ -468,6 +614,50 @@ static void do_inject(struct run *r, const struct script_stmt *st)
 	free(pkt);
 }
 
+/*
+ * replay seq: the kept datagram renumbered, its TCP checksum made right.
+ * `next` puts it at the receiver's RCV.NXT, as an old segment whose
+ * sequence number wrapped (2^32 bytes later) into the window would be
+ * (RFC 7323 5.1); a number is relative to the sender's ISN.  1 when done.
+ */
+static int renumber(struct run *r, const struct script_stmt *st)
+{
+	struct demo *d = r->d;
+	uint8_t *p = r->kept;
+	int to = r->kept_to;
+	struct wire_tcp tcp;
+	if (!tcp_of(p, r->kept_len, &tcp)) {
+		halt(r, st, "replay: the kept datagram is no TCP segment");
+		return 0;
+	}
+	size_t ihl = (size_t)(p[0] & 15) * 4, total = ((size_t)p[2] << 8) | p[3];
+	struct addr src = addr_v4(wire_get32(p + 12)), dst = addr_v4(wire_get32(p + 16));
+	if ((p[0] >> 4) == 6) { /* the fixed header; the sim's datagrams have no extensions */
+		ihl = WIRE_IP6_HDR_LEN;
+		total = ihl + wire_get16(p + 4);
+		src = wire_addr6_from_bytes(p + 8);
+		dst = wire_addr6_from_bytes(p + 24);
+	}
+	uint32_t seq;
+	struct synack_tcp_info ti;
+	if (st->value) {
+		if (d->sock[to] < 0 || synack_tcp_info(d->st[to], d->sock[to], &ti) != 0) {
+			halt(r, st, "replay seq next: the receiver has no connection");
+			return 0;
+		}
+		seq = ti.rcv_nxt;
+	} else {
+		seq = isn_of(r, !to, &r->cur_local[!to], &r->cur_remote[!to]) + (uint32_t)st->seq;
+	}
+	uint8_t *t = p + ihl;
+	wire_put32(t + 4, seq);
+	t[16] = t[17] = 0;
+	uint32_t sum = wire_csum_pseudo_net(&src, &dst, WIRE_IPPROTO_TCP, (uint32_t)(total - ihl));
+	sum = wire_csum_add(sum, t, total - ihl);
+	wire_put16(t + 16, wire_csum_fold(sum));
+	return 1;
+}
+
 static void set_path(struct run *r, const struct script_stmt *st)
 {
 	for (int from = 0; from < 2; from++) {
@@ -508,7 +698,8 @@ static void add_rule(struct run *r, const struct script_stmt *st)
 	u->count = st->count;
 	u->kind = st->kind;
 	u->skip = st->value;
-	u->extra_us = (uint32_t)(st->time_us > UINT32_MAX ? UINT32_MAX : st->time_us);
+	uint64_t t = rel_time(r, st->time_us, &st->rel);
+	u->extra_us = (uint32_t)(t > UINT32_MAX ? UINT32_MAX : t);
 }
 
 /* ------------------------------------------------------------------ */
@@ -558,6 +749,8 @@ static void expect_sent(struct run *r, const struct script_stmt *st, char *what,
 		         (long long)st->count, n);
 	demo_result_check(r->d->res, ok, "%s", what);
 }
+
+static const char *const CMPS[] = {"=", "!=", "<", "<=", ">", ">="};
 
 static int cmp_ok(int cmp, uint64_t a, uint64_t b)
 {
@@ -616,10 +809,15 @@ static void expectation(struct run *r, const struct script_stmt *st)
 		}
 		break;
 	case SCR_EXPECT_COUNTER:
-		if (st->cmp == CMP_EQ) {
+		if (st->in_compare) {
+			uint64_t v = r->cmp_res ? demo_result_counter(r->cmp_res, h, st->text) : 0;
+			demo_result_check(
+			    res, r->cmp_res && cmp_ok(st->cmp, v, (uint64_t)st->value),
+			    "in %s: %s %s = %llu (want %s %lld)", r->s->compare, host_name(h),
+			    st->text, (unsigned long long)v, CMPS[st->cmp], (long long)st->value);
+		} else if (st->cmp == CMP_EQ) {
 			demo_check_counter(d, h, st->text, (uint64_t)st->value);
 		} else {
-			static const char *const CMPS[] = {"=", "!=", "<", "<=", ">", ">="};
 			uint64_t v = demo_counter(d, h, st->text);
 			demo_result_check(res, cmp_ok(st->cmp, v, (uint64_t)st->value),
 			                  "%s %s = %llu (want %s %lld)", host_name(h), st->text,
@@ -630,6 +828,36 @@ static void expectation(struct run *r, const struct script_stmt *st)
 	case SCR_EXPECT_SENT:
 		expect_sent(r, st, what, sizeof(what));
 		break;
+	case SCR_EXPECT_TIMER: {
+		const char *name = r->s->timer[st->option];
+		int64_t got = (st->in_compare ? r->cmp_timer : r->timer)[st->option];
+		const int64_t *other = st->in_compare ? r->cmp_timer : r->timer;
+		int64_t want = st->has_seq ? r->cmp_timer[st->option]
+		               : st->has_len
+		                   ? (int64_t)(st->factor * (double)other[st->count] + 0.5)
+		                   : (int64_t)rel_time(r, st->time_us, &st->rel);
+		char in[48] = "", of[80] = "";
+		if (st->in_compare)
+			snprintf(in, sizeof(in), "in %s: ", r->s->compare);
+		if (st->has_seq)
+			snprintf(of, sizeof(of), " in %s", r->s->compare);
+		else if (st->has_len && st->factor == 1)
+			snprintf(of, sizeof(of), ": timer %s", r->s->timer[st->count]);
+		else if (st->has_len)
+			snprintf(of, sizeof(of), ": %g times %s", st->factor,
+			         r->s->timer[st->count]);
+		if (got == 0 || ((st->has_seq || st->has_len) && want == 0)) {
+			demo_result_check(res, 0, "%stimer %s never stopped%s", in,
+			                  got ? (st->has_len ? r->s->timer[st->count] : name)
+			                      : name,
+			                  got && st->has_seq ? of : "");
+			break;
+		}
+		demo_result_check(res, cmp_ok(st->cmp, (uint64_t)got, (uint64_t)want),
+		                  "%stimer %s %.3f ms (want %s %.3f ms%s)", in, name,
+		                  (double)got / 1000.0, CMPS[st->cmp], (double)want / 1000.0, of);
+		break;
+	}
 	default: { /* SCR_EXPECT_ERROR */
 		/* An error the socket holds and no call returned yet counts. */
 		if (r->err[h] == 0 && d->sock[h] >= 0) {
@@ -657,7 +885,8 @@ static int wait_timing(struct run *r, const struct script_stmt *st)
 	if (!st->timing)
 		return 1;
 	uint64_t now = demo_now(r->d);
-	uint64_t t = st->timing == 1 ? st->time_at_us : now + st->time_at_us;
+	uint64_t rel = rel_time(r, st->time_at_us, &st->at_rel);
+	uint64_t t = st->timing == 1 ? rel : now + rel;
 	if (t < now) {
 		char why[96];
 		snprintf(why, sizeof(why), "'at %.3f ms' is past: the clock reads %.3f ms",
@@ -667,6 +896,36 @@ static int wait_timing(struct run *r, const struct script_stmt *st)
 	}
 	demo_sleep_until(r->d, t);
 	return 1;
+}
+
+static void start_flood(struct run *r, const struct script_stmt *st)
+{
+	struct demo *d = r->d;
+	if (d->o->ipv6) {
+		halt(r, st, "flood: the attacker forges IPv4 sources (not over --ipv6)");
+		return;
+	}
+	struct flood *f = NULL;
+	for (int i = 0; i < MAX_FLOODS && !f; i++)
+		if (r->flood[i].sent >= r->flood[i].n)
+			f = &r->flood[i];
+	if (!f) {
+		halt(r, st, "flood: more than 4 floods at once");
+		return;
+	}
+	memset(f, 0, sizeof(*f));
+	f->n = (uint64_t)st->count;
+	f->start = demo_now(d);
+	f->span = rel_time(r, st->time_us, &st->rel);
+	f->to = st->peer;
+	f->port = st->port;
+	f->flags = st->flags;
+	char fl[16];
+	synack_flags_str(st->flags, fl, sizeof(fl));
+	demo_note(d, st->peer, "flood: %llu %s over %.0f ms, spoofed", (unsigned long long)f->n, fl,
+	          (double)f->span / 1000.0);
+	demo_note(d, st->peer, "(counted, not drawn)");
+	pump(r);
 }
 
 /* One statement of the timeline. */
@@ -710,14 +969,18 @@ static void step(struct run *r, const struct script_stmt *st)
 			halt(r, st, "replay: no segment was kept");
 			break;
 		}
+		if (st->has_seq && !renumber(r, st))
+			break;
 		d->t_inject = demo_now(d);
 		synack_sim_inject(d->sim, d->hid[r->kept_to], r->kept, r->kept_len, d->t_inject);
 		break;
 	case SCR_LISTEN: {
 		d->backlog = (int)st->count;
 		d->server_rcvbuf = (int)st->value;
+		d->server_fastopen_qlen = (int)st->option;
 		int s = demo_app_listen(d, h, st->port);
 		d->server_rcvbuf = 0;
+		d->server_fastopen_qlen = 0;
 		if (s < 0)
 			r->err[h] = s;
 		else
@@ -826,14 +1089,56 @@ static void step(struct run *r, const struct script_stmt *st)
 		demo_note(d, h, "%s app: %s", host_name(h),
 		          st->value ? "stops reading" : "never calls close()");
 		break;
-	case SCR_NOTE:
-		demo_note(d, h, "%s", st->text);
+	case SCR_NOTE: {
+		char text[128];
+		expand_note(r, st->text, st->textlen, text, sizeof(text));
+		demo_note(d, h, "%s", text);
+		break;
+	}
+	case SCR_SOCKET: {
+		/* A socket of its own for the next connect, so that options can
+		 * be set before it (setsockopt sndbuf 512KiB). */
+		int s = demo_app_socket(d, h);
+		if (s < 0) {
+			r->err[h] = s;
+			break;
+		}
+		d->sock[h] = s;
+		r->bound[h] = 1;
+		break;
+	}
+	case SCR_CLOSE_LISTENER:
+		if (r->lsock[h] < 0) {
+			halt(r, st, "close listener: the host listens on no port");
+			break;
+		}
+		{
+			/* demo_app_close closes and logs the current socket. */
+			int cur = d->sock[h];
+			d->sock[h] = r->lsock[h];
+			demo_app_close(d, h);
+			d->sock[h] = cur;
+			r->lsock[h] = -1;
+		}
+		break;
+	case SCR_FLOOD:
+		start_flood(r, st);
+		break;
+	case SCR_TIMER:
+		if (st->value == 0) {
+			r->timer_start[st->option] = demo_now(d);
+		} else {
+			uint64_t took = demo_now(d) - r->timer_start[st->option];
+			r->timer[st->option] = took ? (int64_t)took : 1;
+			if (st->option < 2)
+				d->val[st->option] = r->timer[st->option]; /* demo's checks */
+		}
 		break;
 	case SCR_INJECT:
 		do_inject(r, st);
 		break;
 	default:
-		if (st->kind >= SCR_EXPECT_STATE && !r->demo_mode)
+		if (st->kind >= SCR_EXPECT_STATE && !r->demo_mode && !r->side)
 			expectation(r, st);
 		break;
 	}
@@ -842,16 +1147,45 @@ static void step(struct run *r, const struct script_stmt *st)
 /* ------------------------------------------------------------------ */
 /* The run.                                                            */
 
+static int run_common(const struct script *s, const struct demo_opts *o,
+                      const struct demo_scenario *sc, FILE *out, FILE *errout,
+                      struct demo_result *res, int demo_mode, struct run *parent);
+
+/* compare NAME set ...: the timeline once more on fresh stacks with the
+ * comparison's settings and the same seed, for the expectations (and
+ * demo's checks: d->cmp) to set beside the run. */
+static void compare_run(struct run *r, const struct demo_opts *o, const struct demo_scenario *sc)
+{
+	struct demo_opts side = *o;
+	side.json = 0;
+	side.svg = side.html = side.pcap = NULL;
+	r->cmp_res = calloc(1, sizeof(*r->cmp_res));
+	if (!r->cmp_res) {
+		r->d->oom = 1;
+		return;
+	}
+	if (run_common(r->s, &side, sc, NULL, r->errout, r->cmp_res, r->demo_mode, r) != 0) {
+		free(r->cmp_res);
+		r->cmp_res = NULL;
+		return;
+	}
+	r->d->cmp = r->cmp_res;
+	memcpy(r->d->cmp_val, r->cmp_timer, sizeof(r->d->cmp_val));
+}
+
 /*
  * One run of s on the demo engine with demo's options o, named and
  * described by sc.  With demo_mode (`synack demo NAME`) the file is only
  * the timeline: its expectations are skipped, an action that cannot
  * complete ends the timeline silently, and sc->check judges the run, so
- * the output is the one the scenario's C script gave.
+ * the output is the one the scenario's C script gave.  With parent, the
+ * run is parent's comparison run (compare NAME set ...): the timeline
+ * once more with the comparison's settings, drawn nowhere; its timers go
+ * to parent.
  */
 static int run_common(const struct script *s, const struct demo_opts *o,
                       const struct demo_scenario *sc, FILE *out, FILE *errout,
-                      struct demo_result *res, int demo_mode)
+                      struct demo_result *res, int demo_mode, struct run *parent)
 {
 	memset(res, 0, sizeof(*res));
 	struct demo *d = calloc(1, sizeof(*d));
@@ -869,9 +1203,17 @@ static int run_common(const struct script *s, const struct demo_opts *o,
 	r->d = d;
 	r->errout = errout ? errout : stderr;
 	r->demo_mode = demo_mode;
+	r->side = parent != NULL;
+	r->cfg = parent ? s->ccfg : s->cfg;
 	r->lsock[0] = r->lsock[1] = -1;
 	d->configure = configure;
 	d->filter = filter;
+	rng_seed(&r->rng, o->seed ^ 0xf100dull);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->st[i].kind == SCR_FLOOD) {
+			d->pump = pump;
+			d->hide_foreign = 1;
+		}
 	d->script = r;
 	d->show_ss = s->ss;
 	for (int h = 0; h < 2; h++) {
@@ -908,6 +1250,12 @@ static int run_common(const struct script *s, const struct demo_opts *o,
 			synack_stats(d->st[h], &res->host[h].stats);
 		render_log_sort(&d->log);
 		demo_match_fates(d);
+		if (parent) {
+			memcpy(parent->cmp_timer, r->timer, sizeof(r->timer));
+			goto done;
+		}
+		if (s->has_compare)
+			compare_run(r, o, sc);
 		if (demo_mode)
 			sc->check(d);
 		for (; i < s->n && !r->halted; i++)
@@ -927,10 +1275,12 @@ static int run_common(const struct script *s, const struct demo_opts *o,
 		if (demo_output(d, out) != 0)
 			rc = -EIO;
 	}
+done:
 	if (capture_close(d->cap, res->error, sizeof(res->error)) != 0 && rc == 0)
 		rc = -EIO;
 	demo_teardown(d);
 	free(r->kept);
+	free(r->cmp_res);
 	free(d);
 	free(r);
 	return rc;
@@ -951,7 +1301,7 @@ int script_run(const struct script *s, const struct script_opts *o, FILE *out, F
 	sc.info.name = s->name;
 	sc.info.description = s->description ? s->description : "";
 	sc.moral = s->moral ? s->moral : "";
-	return run_common(s, &dopts, &sc, out, errout, res, 0);
+	return run_common(s, &dopts, &sc, out, errout, res, 0, NULL);
 }
 
 int script_demo_run(const struct demo_opts *o, const struct demo_scenario *sc, FILE *out,
@@ -973,7 +1323,7 @@ int script_demo_run(const struct demo_opts *o, const struct demo_scenario *sc, F
 		snprintf(res->error, sizeof(res->error), "%.*s", (int)sizeof(res->error) - 1, err);
 		return -EINVAL;
 	}
-	int rc = run_common(s, o, sc, out, NULL, res, 1);
+	int rc = run_common(s, o, sc, out, NULL, res, 1, NULL);
 	script_free(s);
 	return rc;
 }

@@ -30,7 +30,8 @@ if [ "$n" -ge 27 ]; then ok; else bad "only $n scripts in examples/scenarios"; f
 # The scripts of demo scenarios draw demo's ladder, line for line, down to
 # the moral (the checks below it are the script's own).
 for name in handshake server-closes-first simultaneous-open simultaneous-close half-close \
-	refused syn-lost close-wait-leak fin-wait-1-stuck fin-wait-2-timeout time-wait-straggler; do
+	refused syn-lost close-wait-leak fin-wait-1-stuck fin-wait-2-timeout time-wait-straggler \
+	window-scale paws sack-recovery fast-open; do
 	"$synack" demo "$name" >"$tmp/demo"
 	"$synack" script "$scripts/$name.synack" >"$tmp/script"
 	lines=$(awk 'NR > 3 && $0 == "" { print NR; exit }' "$tmp/demo")
@@ -58,7 +59,7 @@ bad_file() { # TEXT WANT
 	fi
 }
 bad_file 'clinet connect server:80' \
-	"1:1: expected a statement (a host's action, expect, path, link, drop, delay, keep, replay, note, finish, stop, at TIME or +TIME), got 'clinet'"
+	"1:1: expected a statement (a host's action, expect, path, link, drop, delay, keep, replay, flood, timer, note, finish, stop, at TIME or +TIME), got 'clinet'"
 bad_file 'server listen 0' "1:15: expected a port (1 to 65535), got '0'"
 bad_file 'server listen 80 backlog' "1:25: expected a backlog (1 to 65535), got the end of the line"
 bad_file 'at 2 server close' \
@@ -85,6 +86,79 @@ bad_file 'client inject Q' "1:15: expected flags as the ladder writes them (S, S
 bad_file 'expect server sent F. seq' "1:26: expected a whole number (0 to 4294967295), got the end of the line"
 bad_file 'set both time_wait_ms=forever' \
 	"1:10: expected KEY=VALUE, got 'time_wait_ms=forever' (set time_wait_ms: 'forever' is not a time up to 4294967295 ms (digits: milliseconds, or digits with a unit: ms, s, min, h))"
+# The constructs of the demo scenarios (issue 18): times relative to the
+# path, times in notes, renumbered replays, timers, the comparison run.
+bad_file 'delay next data from client by 3*dly' \
+	"1:32: expected a sum of times and multiples of delay and rtt (3*delay+20ms, 2*rtt), got '3*dly'"
+bad_file 'at 2*rtt+ client close' \
+	"1:4: expected a sum of times and multiples of delay and rtt (3*delay+20ms, 2*rtt), got '2*rtt+'"
+bad_file 'note client "held {3*delay longer"' \
+	"1:13: expected a time in braces, closed ({3*delay+20ms}), got \"held {3*delay longer\""
+bad_file 'note client "held {soon} longer"' \
+	"1:13: expected a time in braces ({200ms}, {3*delay+20ms}, {rtt}), got \"held {soon} longer\""
+bad_file 'replay seq later' "1:12: expected next or a relative sequence number (0 to 4294967295), got 'later'"
+bad_file 'timer Big start' "1:7: expected a timer's name (a-z, 0-9, '-', '_'; at most 31), got 'Big'"
+bad_file 'timer t go' "1:9: expected start or stop, got 'go'"
+bad_file 'expect timer nope < 1s' \
+	"1:14: expected the name of a timer started before (timer NAME start), got 'nope'"
+bad_file 'expect in newreno client counter Timeouts = 0' \
+	"1:11: expected the name of the comparison run (compare NAME set ...), got 'newreno'"
+bad_file $'compare newreno set both sack=0\nfinish\nexpect in newreno client state CLOSED' \
+	"3:26: expected 'counter' (or 'timer' before the host), got 'state'"
+bad_file $'compare newreno set both sack=0\nexpect in newreno client counter Timeouts = 0' \
+	"2:1: expected 'finish' before an expectation about the comparison run, got 'expect'"
+bad_file 'compare newreno both sack=0' "1:17: expected 'set', got 'both'"
+bad_file $'compare a set both sack=0\ncompare b set both sack=0' "2:1: expected one compare line, got 'compare'"
+bad_file 'server listen 80 fastopen 0' "1:27: expected a queue length (1 to 65535), got '0'"
+bad_file 'server close listeners' "1:14: expected the end of the line, got 'listeners'"
+bad_file 'flood 0 S to server:80 over 1s' "1:7: expected a count of segments (1 to 100000), got '0'"
+bad_file 'flood 200000 S to server:80 over 1s' "1:7: expected a count of segments (1 to 100000), got '200000'"
+bad_file 'flood 5 S to 10.0.0.2:80 over 1s' "1:14: expected HOST:PORT (server:80 or client:5000), got '10.0.0.2:80'"
+bad_file 'flood 5 S server:80 over 1s' "1:11: expected 'to', got 'server:80'"
+bad_file 'flood 5 S to server:80 in 1s' "1:24: expected 'over', got 'in'"
+# A flood is counted, not drawn: the ladder shows the two hosts only, and
+# its segments reached the listener (every one answered with a cookie).
+printf 'server listen 80 backlog 4\nflood 300 S to server:80 over 300ms\nfinish\nexpect server counter SyncookiesSent = 296\n' >"$tmp/flood.synack"
+rc=0
+"$synack" script "$tmp/flood.synack" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 0 ] && grep -q "flood: 300 S over 300 ms, spoofed" "$tmp/out" &&
+	grep -q "flood: the last of its 300 segments arrives" "$tmp/out" && ! grep -q -- "-->|" "$tmp/out"; then ok; else
+	bad "flood: exit $rc, $(cat "$tmp/err") $(grep -E '^  (ok|FAILED)' "$tmp/out")"
+fi
+# A comparison run's settings are checked like the file's own.
+printf 'compare x set client rto_min_ms=5000 rto_max_ms=1000\nserver listen 80\n' >"$tmp/cmp.synack"
+rc=0
+"$synack" script "$tmp/cmp.synack" >/dev/null 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 2 ] && grep -q "^$tmp/cmp.synack:1:1: expected settings the stack takes, got: " "$tmp/err"; then ok; else
+	bad "refused comparison settings: exit $rc, $(cat "$tmp/err")"
+fi
+# A comparison run and timers: the same timeline, other settings; a
+# relative time follows the path (--delay-ms has no say here: path delay).
+cat >"$tmp/cmp.synack" <<'SCRIPT'
+compare slow set both rto_initial_ms=3000
+path delay 40ms
+server listen 80
+drop next SYN from client
+timer open start
+client connect server:80
+timer open stop
+note client "one rtt is {rtt}"
+finish
+expect timer open >= 1s+rtt
+expect timer open < slow
+expect in slow timer open >= 3s+rtt
+expect in slow client counter RetransSegs = 1
+expect timer open > 2*open
+SCRIPT
+rc=0
+"$synack" script "$tmp/cmp.synack" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 1 ] && grep -q "one rtt is 80 ms" "$tmp/out" &&
+	grep -q "^  ok     timer open 1080.000 ms (want >= 1080.000 ms)" "$tmp/out" &&
+	grep -q "^  ok     timer open 1080.000 ms (want < 3080.000 ms in slow)" "$tmp/out" &&
+	grep -q "^  ok     in slow: client RetransSegs = 1 (want = 1)" "$tmp/out" &&
+	[ "$(cat "$tmp/err")" = "$tmp/cmp.synack:14: expectation failed: timer open 1080.000 ms (want > 2160.000 ms: 2 times open)" ]; then ok; else
+	bad "compare and timers: exit $rc, $(cat "$tmp/err"), $(grep -E '^  (ok|FAILED)' "$tmp/out")"
+fi
 # A configuration the stack refuses as a whole: the line of the last `set`.
 printf 'set client rto_min_ms=5000 rto_max_ms=1000\nserver listen 80\n' >"$tmp/cfg.synack"
 rc=0
