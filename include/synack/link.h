@@ -123,6 +123,23 @@ int synack_link_config_check(const struct synack_link_config *cfg, char *err, si
 int synack_link_open(struct synack_link **out, int kind, const char *dev,
                      const struct synack_link_config *cfg, char *err, size_t errlen);
 /*
+ * One stack per core (issue 16 item 3).  Opens n queues of the multi-queue
+ * TUN or TAP device dev (IFF_MULTI_QUEUE), one link each in out[0..n-1]:
+ * give each to its own stack and run loop, on its own thread.  The kernel
+ * hands each flow to one queue (the queue that last wrote the flow, else
+ * its symmetric flow hash over the queues: docs/THREADS.md), so a stack
+ * per queue sees whole connections.  Every link answers ARP for cfg->addr
+ * and resolves its next hops itself; only out[0] sends the gratuitous ARP.
+ * A device created here disappears when the last queue closes.  n 1 is
+ * synack_link_open() (a device without IFF_MULTI_QUEUE).  Returns 0, or
+ * what synack_link_open() returns, with nothing left open: -EINVAL also
+ * for n outside 1..SYNACK_LINK_MAX_QUEUES or an existing device made
+ * without multi_queue.
+ */
+#define SYNACK_LINK_MAX_QUEUES 256 /* the kernel's MAX_TAP_QUEUES */
+int synack_link_open_queues(struct synack_link **out, unsigned n, int kind, const char *dev,
+                            const struct synack_link_config *cfg, char *err, size_t errlen);
+/*
  * Wraps a descriptor that already carries frames of the given kind (one
  * read or write per frame, e.g. one end of a SOCK_DGRAM socketpair, or a
  * TUN/TAP descriptor opened elsewhere).  The link owns fd from then on,
@@ -166,6 +183,17 @@ int synack_link_set_impairment(struct synack_link *l, const struct synack_sim_pa
  * synack_pcap_open() (synack/pcap.h) with a sentence in err.
  */
 int synack_link_set_pcap(struct synack_link *l, const char *path, char *err, size_t errlen);
+
+/*
+ * One capture for the n links of synack_link_open_queues(), which may run on
+ * n threads: every frame of every queue goes into the one file at path,
+ * stamped and written under a lock, so the records are in time order.
+ * Closed when the last of the links closes (or is given another capture).
+ * Returns 0, -EINVAL (links or path NULL, n 0, links of different kinds),
+ * -ENOMEM, or what synack_link_set_pcap() returns.
+ */
+int synack_link_set_pcap_shared(struct synack_link *const *links, unsigned n, const char *path,
+                                char *err, size_t errlen);
 
 /*
  * Copies the next IPv4 datagram for the stack into buf: one whose impaired

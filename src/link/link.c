@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <stdio.h>
@@ -61,6 +62,15 @@ struct delay_heap {
 
 #define LINK_EXTRA_MAX ARP_EXTRA_MAX
 
+/* One capture written by the links of several threads (the queues of a
+ * multi-queue device, synack_link_set_pcap_shared): each record is stamped
+ * and written under the lock, so the file is in time order. */
+struct pcap_share {
+	pthread_mutex_t mu;
+	unsigned refs;
+	struct synack_pcap *pcap;
+};
+
 struct synack_link {
 	int kind;
 	int fd;
@@ -82,7 +92,8 @@ struct synack_link {
 	struct delay_heap d_out, d_in;
 
 	struct synack_pcap *pcap;
-	uint64_t pcap_flush_at; /* SYNACK_NEVER when nothing is unflushed */
+	uint64_t pcap_flush_at;   /* SYNACK_NEVER when nothing is unflushed */
+	struct pcap_share *share; /* the queues' one capture, or NULL */
 
 	struct synack_link_stats stats;
 	uint8_t *rbuf; /* a frame read from the device */
@@ -98,6 +109,8 @@ struct synack_link {
 	int tso_on;     /* the device takes super-segments */
 	struct tso tso; /* the one being built, with room for the link header */
 };
+
+static void pcap_release(struct synack_link *l);
 
 static const char *const DROP_NAMES[] = {
 #define SYNACK_LINK_DROP_NAME(name, str) str,
@@ -452,51 +465,47 @@ int synack_link_open_fd(struct synack_link **out, int kind, int fd, const char *
 	return 0;
 }
 
-int synack_link_open(struct synack_link **out, int kind, const char *dev,
-                     const struct synack_link_config *cfg, char *err, size_t errlen)
+/*
+ * Opens dev; with multi, as one queue of a multi-queue device
+ * (IFF_MULTI_QUEUE): the first queue (first) creates the device when it is
+ * missing, the others attach to it.
+ */
+static int open_device(struct synack_link **out, int kind, const char *dev,
+                       const struct synack_link_config *cfg, int multi, int first, char *err,
+                       size_t errlen)
 {
-	char dummy[8];
-	if (!err) {
-		err = dummy;
-		errlen = sizeof(dummy);
-	}
-	if (out)
-		*out = NULL;
-	if (kind != SYNACK_LINK_TAP && kind != SYNACK_LINK_TUN) {
-		snprintf(err, errlen, "unknown link kind %d", kind);
-		return -EINVAL;
-	}
-	if (!name_ok(dev)) {
-		snprintf(err, errlen,
-		         "bad device name '%s' (1 to %d characters, no blanks, '/', ':' or '%%')",
-		         dev ? dev : "", IFNAMSIZ - 1);
-		return -EINVAL;
-	}
-	int rc = synack_link_config_check(cfg, err, errlen);
-	if (rc)
-		return rc;
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		rc = -errno;
+		int rc = -errno;
 		snprintf(err, errlen, "cannot open /dev/net/tun for %s device '%s': %s",
 		         kind_name(kind), dev, strerror(errno));
 		return rc;
 	}
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
-	short flags = (short)((kind == SYNACK_LINK_TAP ? IFF_TAP : IFF_TUN) | IFF_NO_PI |
-	                      (cfg->csum_offload ? IFF_VNET_HDR : 0));
+	short flags =
+	    (short)((kind == SYNACK_LINK_TAP ? IFF_TAP : IFF_TUN) | IFF_NO_PI |
+	            (cfg->csum_offload ? IFF_VNET_HDR : 0) | (multi ? IFF_MULTI_QUEUE : 0));
 	memcpy(ifr.ifr_name, dev, strlen(dev));
 	/* IFF_TUN_EXCL refuses (EBUSY) a device that exists: then the device
-	 * is the user's, whose queue length is theirs to choose. */
-	ifr.ifr_flags = (short)(flags | IFF_TUN_EXCL);
-	int created = ioctl(fd, TUNSETIFF, &ifr) == 0;
+	 * is the user's, whose queue length is theirs to choose.  The further
+	 * queues of a multi-queue device attach to the one the first made. */
+	int created = 0;
+	if (first) {
+		ifr.ifr_flags = (short)(flags | IFF_TUN_EXCL);
+		created = ioctl(fd, TUNSETIFF, &ifr) == 0;
+	} else {
+		errno = EBUSY;
+	}
 	ifr.ifr_flags = flags;
 	if (!created && (errno != EBUSY || ioctl(fd, TUNSETIFF, &ifr) < 0)) {
 		int e = errno;
 		const char *hint = "";
 		if (e == EPERM || e == EACCES)
 			hint = " (needs CAP_NET_ADMIN)";
+		else if (e == EINVAL && multi)
+			hint = " (a device made without multi_queue takes one queue: ip tuntap "
+			       "add dev NAME mode tap multi_queue; or is it the other kind?)";
 		else if (e == EINVAL)
 			hint = kind == SYNACK_LINK_TAP
 			           ? " (is it a tun device, or not a tun/tap device?)"
@@ -508,7 +517,7 @@ int synack_link_open(struct synack_link **out, int kind, const char *dev,
 		close(fd);
 		return -e;
 	}
-	rc = synack_link_open_fd(out, kind, fd, ifr.ifr_name, cfg, err, errlen);
+	int rc = synack_link_open_fd(out, kind, fd, ifr.ifr_name, cfg, err, errlen);
 	if (rc)
 		return rc;
 	struct synack_link *l = *out;
@@ -531,13 +540,86 @@ int synack_link_open(struct synack_link **out, int kind, const char *dev,
 	return 0;
 }
 
+/* The checks of synack_link_open() and _open_queues(): 0, or -EINVAL with
+ * a sentence. */
+static int open_args_ok(int kind, const char *dev, const struct synack_link_config *cfg, char *err,
+                        size_t errlen)
+{
+	if (kind != SYNACK_LINK_TAP && kind != SYNACK_LINK_TUN) {
+		snprintf(err, errlen, "unknown link kind %d", kind);
+		return -EINVAL;
+	}
+	if (!name_ok(dev)) {
+		snprintf(err, errlen,
+		         "bad device name '%s' (1 to %d characters, no blanks, '/', ':' or '%%')",
+		         dev ? dev : "", IFNAMSIZ - 1);
+		return -EINVAL;
+	}
+	return synack_link_config_check(cfg, err, errlen);
+}
+
+int synack_link_open(struct synack_link **out, int kind, const char *dev,
+                     const struct synack_link_config *cfg, char *err, size_t errlen)
+{
+	char dummy[8];
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (out)
+		*out = NULL;
+	int rc = open_args_ok(kind, dev, cfg, err, errlen);
+	return rc ? rc : open_device(out, kind, dev, cfg, 0, 1, err, errlen);
+}
+
+/*
+ * One stack per core (issue 16 item 3): queue k of a multi-queue TUN/TAP
+ * device is its own descriptor, and the kernel hands each flow to one
+ * queue (drivers/net/tun.c, tun_automq_select_queue: the queue that last
+ * wrote the flow, else its symmetric hash scaled to the queue count).
+ * Only the first queue announces the address: one gratuitous ARP is
+ * enough for the segment.
+ */
+int synack_link_open_queues(struct synack_link **out, unsigned n, int kind, const char *dev,
+                            const struct synack_link_config *cfg, char *err, size_t errlen)
+{
+	char dummy[8];
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (!out || n < 1 || n > SYNACK_LINK_MAX_QUEUES) {
+		snprintf(err, errlen, "a multi-queue device has 1 to %d queues",
+		         SYNACK_LINK_MAX_QUEUES);
+		return -EINVAL;
+	}
+	memset(out, 0, n * sizeof(*out));
+	int rc = open_args_ok(kind, dev, cfg, err, errlen);
+	if (rc)
+		return rc;
+	if (n == 1)
+		return open_device(out, kind, dev, cfg, 0, 1, err, errlen);
+	for (unsigned k = 0; k < n && !rc; k++) {
+		rc = open_device(&out[k], kind, dev, cfg, 1, k == 0, err, errlen);
+		if (!rc && k > 0)
+			out[k]->announce = 0;
+	}
+	if (rc) {
+		/* Closed last to first: the device the first made goes with it. */
+		for (unsigned k = n; k-- > 0;) {
+			synack_link_close(out[k]);
+			out[k] = NULL;
+		}
+	}
+	return rc;
+}
+
 void synack_link_close(struct synack_link *l)
 {
 	if (!l)
 		return;
 	synack_link_flush(l, 0);
-	if (l->pcap)
-		synack_pcap_close(l->pcap);
+	pcap_release(l);
 	if (l->kind == SYNACK_LINK_TAP && l->arp.entries)
 		arp_free(&l->arp);
 	impair_free(&l->imp_out);
@@ -629,6 +711,29 @@ int synack_link_set_impairment(struct synack_link *l, const struct synack_sim_pa
 	return 0;
 }
 
+/* Closes the link's capture; a shared one when its last link lets go. */
+static void pcap_release(struct synack_link *l)
+{
+	struct pcap_share *sh = l->share;
+	if (sh) {
+		pthread_mutex_lock(&sh->mu);
+		int last = --sh->refs == 0;
+		if (!last && l->pcap_flush_at != SYNACK_NEVER && synack_pcap_flush(sh->pcap) != 0)
+			l->stats.pcap_errors++;
+		pthread_mutex_unlock(&sh->mu);
+		if (last) {
+			synack_pcap_close(sh->pcap);
+			pthread_mutex_destroy(&sh->mu);
+			free(sh);
+		}
+	} else if (l->pcap) {
+		synack_pcap_close(l->pcap);
+	}
+	l->share = NULL;
+	l->pcap = NULL;
+	l->pcap_flush_at = SYNACK_NEVER;
+}
+
 static uint64_t wall_us(void)
 {
 	struct timespec ts;
@@ -645,11 +750,7 @@ int synack_link_set_pcap(struct synack_link *l, const char *path, char *err, siz
 	}
 	if (!l)
 		return -EINVAL;
-	if (l->pcap) {
-		synack_pcap_close(l->pcap);
-		l->pcap = NULL;
-		l->pcap_flush_at = SYNACK_NEVER;
-	}
+	pcap_release(l);
 	if (!path)
 		return 0;
 	int rc;
@@ -665,6 +766,34 @@ int synack_link_set_pcap(struct synack_link *l, const char *path, char *err, siz
 	return 0;
 }
 
+int synack_link_set_pcap_shared(struct synack_link *const *links, unsigned n, const char *path,
+                                char *err, size_t errlen)
+{
+	if (!links || n < 1 || !path)
+		return -EINVAL;
+	for (unsigned k = 0; k < n; k++)
+		if (!links[k] || links[k]->kind != links[0]->kind)
+			return -EINVAL;
+	int rc = synack_link_set_pcap(links[0], path, err, errlen);
+	if (rc || n == 1)
+		return rc;
+	struct pcap_share *sh = calloc(1, sizeof(*sh));
+	if (!sh || pthread_mutex_init(&sh->mu, NULL) != 0) {
+		free(sh);
+		synack_link_set_pcap(links[0], NULL, NULL, 0);
+		return -ENOMEM;
+	}
+	sh->pcap = links[0]->pcap;
+	sh->refs = n;
+	for (unsigned k = 0; k < n; k++) {
+		if (k > 0)
+			pcap_release(links[k]);
+		links[k]->pcap = sh->pcap;
+		links[k]->share = sh;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* The device.                                                         */
 
@@ -672,8 +801,14 @@ static void capture(struct synack_link *l, uint64_t now, const uint8_t *frame, s
 {
 	if (!l->pcap)
 		return;
+	/* Shared: the time is taken under the lock, so records from every
+	 * queue go into the file in the order of their stamps. */
+	if (l->share)
+		pthread_mutex_lock(&l->share->mu);
 	if (synack_pcap_write(l->pcap, wall_us(), frame, len) != 0)
 		l->stats.pcap_errors++;
+	if (l->share)
+		pthread_mutex_unlock(&l->share->mu);
 	if (l->pcap_flush_at == SYNACK_NEVER)
 		l->pcap_flush_at = now + LINK_PCAP_FLUSH_US;
 }
@@ -958,8 +1093,12 @@ void synack_link_advance(struct synack_link *l, uint64_t now)
 		arp_drain(l, now);
 	}
 	if (l->pcap && now >= l->pcap_flush_at) {
+		if (l->share)
+			pthread_mutex_lock(&l->share->mu);
 		if (synack_pcap_flush(l->pcap) != 0)
 			l->stats.pcap_errors++;
+		if (l->share)
+			pthread_mutex_unlock(&l->share->mu);
 		l->pcap_flush_at = SYNACK_NEVER;
 	}
 }
