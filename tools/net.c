@@ -647,7 +647,9 @@ int net_open_queues(const struct net_opts *o, unsigned queues, struct synack_lin
 	lc.csum_offload = !o->no_csum_offload;
 	lc.gro = !o->no_gro;
 	lc.tso = !o->no_tso;
-	int rc = synack_link_open_queues(link, queues, o->kind, o->dev, &lc, err, errlen);
+	int rc = queues == 1
+	             ? synack_link_open(link, o->kind, o->dev, &lc, err, errlen)
+	             : synack_link_open_queues(link, queues, o->kind, o->dev, &lc, err, errlen);
 	if (rc == -EPERM || rc == -EACCES) {
 		const struct passwd *pw = getpwuid(geteuid());
 		const char *user = pw ? pw->pw_name : "USER";
@@ -910,6 +912,7 @@ static void snap_sum(const struct net_snap *snaps, unsigned n, struct net_snap *
 		t->gso_out += a->gso_out;
 		t->gso_segs_out += a->gso_segs_out;
 		t->csum_completed += a->csum_completed;
+		t->arp_shared_in += a->arp_shared_in;
 	}
 }
 
@@ -1022,6 +1025,9 @@ static void link_pairs(struct pairs *p, const struct net_snap *sn)
 		pair(p, "", "arp_gratuitous_out", ls->arp_gratuitous_out);
 		pair(p, "", "arp_resolved", ls->arp_resolved);
 		pair(p, "", "arp_entries", ls->arp_entries);
+		/* --threads: neighbours another queue passed on. */
+		if (ls->arp_shared_in)
+			pair(p, "", "arp_shared_in", ls->arp_shared_in);
 	}
 	/* Offloads (issue 16 item 2): super-segments each way. */
 	pair(p, "link_", "gso_in", ls->gso_in);

@@ -130,13 +130,24 @@ int synack_link_open(struct synack_link **out, int kind, const char *dev,
  * its symmetric flow hash over the queues: docs/THREADS.md), so a stack
  * per queue sees whole connections.  Every link answers ARP for cfg->addr
  * and resolves its next hops itself; only out[0] sends the gratuitous ARP.
- * A device created here disappears when the last queue closes.  n 1 is
- * synack_link_open() (a device without IFF_MULTI_QUEUE).  Returns 0, or
+ * The kernel hands every ARP frame to the queue that wrote ARP last, so an
+ * answer may reach another queue than the one that asked: TAP links of
+ * one device pass what they learn from ARP on to each other (counted as
+ * arp_shared_in), and a loop must poll synack_link_wake_fd() beside
+ * synack_link_fd() (synack_run_new does) and call synack_link_recv() when
+ * it is readable.
+ * A device created here disappears when the last queue closes.  n 1
+ * opens one queue of a multi-queue device (synack_link_open() opens a
+ * device without IFF_MULTI_QUEUE; neither opens the other).  Returns 0, or
  * what synack_link_open() returns, with nothing left open: -EINVAL also
  * for n outside 1..SYNACK_LINK_MAX_QUEUES or an existing device made
  * without multi_queue.
  */
 #define SYNACK_LINK_MAX_QUEUES 256 /* the kernel's MAX_TAP_QUEUES */
+/* A descriptor readable when another queue of the link's multi-queue TAP
+ * device passed on a neighbour (synack_link_recv takes it), or -1 for a
+ * link that has none: poll it beside synack_link_fd(). */
+int synack_link_wake_fd(const struct synack_link *l);
 int synack_link_open_queues(struct synack_link **out, unsigned n, int kind, const char *dev,
                             const struct synack_link_config *cfg, char *err, size_t errlen);
 /*
@@ -301,6 +312,9 @@ struct synack_link_stats {
 	uint64_t gso_out;        /* super-segments to the kernel (tso) */
 	uint64_t gso_segs_out;   /* the segments they held */
 	uint64_t csum_completed; /* partial checksums completed (csum_offload) */
+	/* One stack per core (issue 16 item 3): neighbours another queue of
+	 * the same multi-queue device learnt and passed on. */
+	uint64_t arp_shared_in;
 };
 /* Copies the link's counters into *out. */
 void synack_link_stats(const struct synack_link *l, struct synack_link_stats *out);

@@ -16,11 +16,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -62,6 +64,32 @@ struct delay_heap {
 
 #define LINK_EXTRA_MAX ARP_EXTRA_MAX
 
+/*
+ * The neighbours the queues of one multi-queue device learnt, shared.  The
+ * kernel picks a queue for an ARP frame by the flow hash of a frame without
+ * ports or addresses it looks at (the same for every ARP frame), so a reply
+ * goes to the queue that last wrote ARP, recorded only after the kernel
+ * handled the frame (tun_get_user: tun_flow_update after delivery): the
+ * answer to queue k's request may reach another queue.  Each queue's link
+ * posts the sender of every ARP frame it reads here and wakes the others,
+ * which take it as if they had read it (RFC 826: the pair is merged, and
+ * added since the target is our address).  A ring of the latest
+ * NEIGH_BOARD entries, each with a sequence number.
+ */
+#define NEIGH_BOARD 64
+struct neigh_board {
+	pthread_mutex_t mu;
+	unsigned refs;
+	atomic_uint_fast64_t seq; /* of the newest entry */
+	struct {
+		uint64_t seq;
+		uint32_t addr;
+		uint8_t mac[6];
+	} e[NEIGH_BOARD];
+	struct synack_link *links[SYNACK_LINK_MAX_QUEUES];
+	unsigned nlinks;
+};
+
 /* One capture written by the links of several threads (the queues of a
  * multi-queue device, synack_link_set_pcap_shared): each record is stamped
  * and written under the lock, so the file is in time order. */
@@ -94,6 +122,11 @@ struct synack_link {
 	struct synack_pcap *pcap;
 	uint64_t pcap_flush_at;   /* SYNACK_NEVER when nothing is unflushed */
 	struct pcap_share *share; /* the queues' one capture, or NULL */
+	/* The queues of one multi-queue device (issue 16 item 3): what any
+	 * of them learns from ARP, all of them learn. */
+	struct neigh_board *board;
+	int wakefd;         /* readable when the board has news for us */
+	uint64_t board_seq; /* the last entry taken from the board */
 
 	struct synack_link_stats stats;
 	uint8_t *rbuf; /* a frame read from the device */
@@ -111,6 +144,8 @@ struct synack_link {
 };
 
 static void pcap_release(struct synack_link *l);
+static void board_release(struct synack_link *l);
+static void arp_drain(struct synack_link *l, uint64_t now);
 
 static const char *const DROP_NAMES[] = {
 #define SYNACK_LINK_DROP_NAME(name, str) str,
@@ -425,6 +460,7 @@ int synack_link_open_fd(struct synack_link **out, int kind, int fd, const char *
 	l->cfg = *cfg;
 	l->mtu = 1500;
 	l->pcap_flush_at = SYNACK_NEVER;
+	l->wakefd = -1;
 	snprintf(l->name, sizeof(l->name), "%s", name ? name : "");
 	l->mask = mask_of(cfg->prefix_len);
 	static const uint8_t zero[6];
@@ -463,6 +499,132 @@ int synack_link_open_fd(struct synack_link **out, int kind, int fd, const char *
 	l->announce = kind == SYNACK_LINK_TAP && cfg->gratuitous_arp;
 	*out = l;
 	return 0;
+}
+
+/* The queues of one device share their neighbours: 0, or -ENOMEM or the
+ * negated errno of eventfd(2). */
+static int board_attach(struct synack_link **links, unsigned n)
+{
+	struct neigh_board *b = calloc(1, sizeof(*b));
+	if (!b || pthread_mutex_init(&b->mu, NULL) != 0) {
+		free(b);
+		return -ENOMEM;
+	}
+	for (unsigned k = 0; k < n; k++) {
+		links[k]->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (links[k]->wakefd < 0) {
+			int e = -errno;
+			for (unsigned j = 0; j < k; j++)
+				board_release(links[j]);
+			if (k == 0) {
+				pthread_mutex_destroy(&b->mu);
+				free(b);
+			}
+			return e;
+		}
+		links[k]->board = b;
+		b->links[b->nlinks++] = links[k];
+		b->refs++;
+	}
+	return 0;
+}
+
+static void board_release(struct synack_link *l)
+{
+	struct neigh_board *b = l->board;
+	int last = 0;
+	if (b) {
+		/* Off the board first: nobody writes to wakefd after. */
+		pthread_mutex_lock(&b->mu);
+		for (unsigned k = 0; k < b->nlinks; k++)
+			if (b->links[k] == l)
+				b->links[k] = b->links[--b->nlinks];
+		last = --b->refs == 0;
+		pthread_mutex_unlock(&b->mu);
+	}
+	if (l->wakefd >= 0)
+		close(l->wakefd);
+	l->wakefd = -1;
+	if (!b)
+		return;
+	if (last) {
+		pthread_mutex_destroy(&b->mu);
+		free(b);
+	}
+	l->board = NULL;
+}
+
+/* The sender of an ARP frame l read, for the other queues. */
+static void board_post(struct synack_link *l, const uint8_t *frame, size_t len)
+{
+	struct neigh_board *b = l->board;
+	if (!b || len < ARP_FRAME_LEN || frame[12] != 0x08 || frame[13] != 0x06)
+		return;
+	const uint8_t *arp = frame + ARP_ETH_HLEN;
+	uint32_t spa =
+	    (uint32_t)arp[14] << 24 | (uint32_t)arp[15] << 16 | (uint32_t)arp[16] << 8 | arp[17];
+	if (spa == 0 || spa == l->cfg.addr || (arp[8] & 1))
+		return; /* a probe, ourselves, or a multicast sender */
+	pthread_mutex_lock(&b->mu);
+	uint64_t seq = atomic_load(&b->seq) + 1;
+	size_t slot = seq % NEIGH_BOARD;
+	b->e[slot].seq = seq;
+	b->e[slot].addr = spa;
+	memcpy(b->e[slot].mac, arp + 8, 6);
+	atomic_store(&b->seq, seq);
+	l->board_seq = seq; /* learnt first hand */
+	for (unsigned k = 0; k < b->nlinks; k++) {
+		uint64_t one = 1;
+		if (b->links[k] != l && write(b->links[k]->wakefd, &one, sizeof(one)) < 0) {
+			/* The counter is full: it is readable anyway. */
+		}
+	}
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* What the other queues learnt since we last looked, taken as ARP replies
+ * from the neighbour to us (arp_frame_in: RFC 826's merge). */
+static void board_take(struct synack_link *l, uint64_t now)
+{
+	struct neigh_board *b = l->board;
+	uint64_t v;
+	if (!b)
+		return;
+	if (read(l->wakefd, &v, sizeof(v)) < 0) {
+		/* Nothing new posted: look anyway, cheaply. */
+	}
+	if (atomic_load(&b->seq) == l->board_seq)
+		return;
+	uint8_t f[ARP_FRAME_LEN];
+	pthread_mutex_lock(&b->mu);
+	uint64_t last = atomic_load(&b->seq);
+	uint64_t from = l->board_seq + 1;
+	if (last >= NEIGH_BOARD && from <= last - NEIGH_BOARD)
+		from = last - NEIGH_BOARD + 1; /* older ones were overwritten */
+	for (uint64_t q = from; q <= last; q++) {
+		size_t slot = q % NEIGH_BOARD;
+		static const uint8_t head[] = {0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, ARP_OP_REPLY};
+		memcpy(f, l->mac, 6);
+		memcpy(f + 6, b->e[slot].mac, 6);
+		memcpy(f + 12, head, sizeof(head));
+		memcpy(f + 22, b->e[slot].mac, 6);
+		uint32_t a = b->e[slot].addr, me = l->cfg.addr;
+		uint8_t ips[8] = {(uint8_t)(a >> 24), (uint8_t)(a >> 16),  (uint8_t)(a >> 8),
+		                  (uint8_t)a,         (uint8_t)(me >> 24), (uint8_t)(me >> 16),
+		                  (uint8_t)(me >> 8), (uint8_t)me};
+		memcpy(f + 28, ips, 4);
+		memcpy(f + 32, l->mac, 6);
+		memcpy(f + 38, ips + 4, 4);
+		const uint8_t *ip;
+		size_t iplen;
+		uint64_t replies = l->stats.arp_replies_in;
+		(void)arp_frame_in(&l->arp, now, f, sizeof(f), &ip, &iplen);
+		l->stats.arp_replies_in = replies; /* not read from the device */
+		l->stats.arp_shared_in++;
+	}
+	l->board_seq = last;
+	pthread_mutex_unlock(&b->mu);
+	arp_drain(l, now);
 }
 
 /*
@@ -508,8 +670,10 @@ static int open_device(struct synack_link **out, int kind, const char *dev,
 			       "add dev NAME mode tap multi_queue; or is it the other kind?)";
 		else if (e == EINVAL)
 			hint = kind == SYNACK_LINK_TAP
-			           ? " (is it a tun device, or not a tun/tap device?)"
-			           : " (is it a tap device, or not a tun/tap device?)";
+			           ? " (is it a tun device, a multi_queue device, or "
+			             "not a tun/tap device?)"
+			           : " (is it a tap device, a multi_queue device, or "
+			             "not a tun/tap device?)";
 		else if (e == EBUSY)
 			hint = " (another process has it open)";
 		snprintf(err, errlen, "cannot open %s device '%s': %s%s", kind_name(kind), dev,
@@ -597,12 +761,16 @@ int synack_link_open_queues(struct synack_link **out, unsigned n, int kind, cons
 	int rc = open_args_ok(kind, dev, cfg, err, errlen);
 	if (rc)
 		return rc;
-	if (n == 1)
-		return open_device(out, kind, dev, cfg, 0, 1, err, errlen);
 	for (unsigned k = 0; k < n && !rc; k++) {
 		rc = open_device(&out[k], kind, dev, cfg, 1, k == 0, err, errlen);
 		if (!rc && k > 0)
 			out[k]->announce = 0;
+	}
+	if (!rc && kind == SYNACK_LINK_TAP && n > 1) {
+		rc = board_attach(out, n);
+		if (rc)
+			snprintf(err, errlen, "cannot share the neighbours of the queues: %s",
+			         strerror(-rc));
 	}
 	if (rc) {
 		/* Closed last to first: the device the first made goes with it. */
@@ -620,6 +788,7 @@ void synack_link_close(struct synack_link *l)
 		return;
 	synack_link_flush(l, 0);
 	pcap_release(l);
+	board_release(l);
 	if (l->kind == SYNACK_LINK_TAP && l->arp.entries)
 		arp_free(&l->arp);
 	impair_free(&l->imp_out);
@@ -1015,6 +1184,7 @@ ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t 
 			l->stats.datagrams_in++;
 		return n;
 	}
+	board_take(l, now);
 	for (uint32_t i = 0; i < l->cfg.read_batch; i++) {
 		ssize_t n = read(l->fd, l->rbuf, LINK_BUF);
 		if (n < 0) {
@@ -1052,6 +1222,8 @@ ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t 
 		size_t iplen = (size_t)n;
 		if (l->kind == SYNACK_LINK_TAP) {
 			int is_ip = arp_frame_in(&l->arp, now, frame, (size_t)n, &ip, &iplen);
+			if (!is_ip)
+				board_post(l, frame, (size_t)n);
 			arp_drain(l, now);
 			if (!is_ip)
 				continue;
@@ -1188,4 +1360,9 @@ void synack_link_stats(const struct synack_link *l, struct synack_link_stats *ou
 	*out = l->stats;
 	out->impair_out = l->imp_out.c;
 	out->impair_in = l->imp_in.c;
+}
+
+int synack_link_wake_fd(const struct synack_link *l)
+{
+	return l ? l->wakefd : -1;
 }

@@ -6,7 +6,8 @@
 # each thread's line of the stats shows connections of its own; the merged
 # counters are the sums of the threads' (PassiveOpens = 300); the one pcap
 # holds every frame of both queues, in time order, as many as the merged
-# link counters say.  A device made without multi_queue is refused with a
+# link counters say; what one queue learns from ARP the other is told.  A
+# device made without multi_queue is refused with a
 # sentence that says so (exit 2), and so is a bad --threads.
 # Usage: test_threads.sh PATH_TO_SYNACK
 set -u
@@ -64,6 +65,12 @@ for name in InSegs OutSegs; do
 		bad "merged $name $sum is not ${a:-?} + ${b:-?}"
 	fi
 done
+# The kernel's ARP frames all go to one queue (the one that wrote ARP
+# last): what one queue learns, the other is told (arp_shared_in).
+shared=$(value_of arp_shared_in "$IT_TMP/counters")
+if [ "$shared" != none ] && [ "$shared" -gt 0 ]; then ok; else
+	bad "no neighbour passed on between the queues (arp_shared_in $shared)"
+fi
 if it_wait_no_kernel_stuck 15; then ok; else bad "kernel sockets stuck: $(it_ss_states close-wait fin-wait-1 fin-wait-2 | head)"; fi
 
 # One capture for both queues: every frame the links counted, in time order.
