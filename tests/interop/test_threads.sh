@@ -6,8 +6,10 @@
 # each thread's line of the stats shows connections of its own; the merged
 # counters are the sums of the threads' (PassiveOpens = 300); the one pcap
 # holds every frame of both queues, in time order, as many as the merged
-# link counters say; what one queue learns from ARP the other is told.  A
-# device made without multi_queue is refused with a
+# link counters say; what one queue learns from ARP the other is told.
+# With SYN cookies for every SYN, each is validated by the stack that made
+# it (100 good, none failed, on both threads).  A device made without
+# multi_queue is refused with a
 # sentence that says so (exit 2), and so is a bad --threads.
 # Usage: test_threads.sh PATH_TO_SYNACK
 set -u
@@ -84,6 +86,25 @@ if [ "${frames% *}" = $((fin + fout)) ]; then ok; else
 fi
 if [ "${frames#* }" = 0 ]; then ok; else bad "pcap: ${frames#* } frames out of time order"; fi
 note "pcap: ${frames% *} frames of both queues, in time order"
+
+# SYN cookies (syncookies=2: every SYN is answered with one) are checked by
+# the stack that made them, with its own secret: the ACK of a 4-tuple comes
+# to the queue its SYN came to.  Every cookie is good, on both threads.
+it_serve serve2 --app http --http-size 1KiB --threads 2 --set syncookies=2
+ns timeout 200 python3 "$IT_PEER" http "$IT_SYNACK" 80 --seq 50 --conc 50 --size 1024 \
+	>"$IT_TMP/http2.out" 2>"$IT_TMP/http2.err"
+rc=$?
+if [ $rc -eq 0 ]; then ok; else bad "HTTP clients with SYN cookies: $(cat "$IT_TMP/http2.err")"; fi
+it_stop "$SERVE_PID" "synack serve" "$IT_TMP/serve2.err"
+counters_of "$IT_TMP/serve2.out" >"$IT_TMP/counters2"
+recv=$(value_of SyncookiesRecv "$IT_TMP/counters2")
+failed=$(value_of SyncookiesFailed "$IT_TMP/counters2")
+t0=$(awk '/^thread 0:/ {for (i = 3; i < NF; i++) if ($i == "PassiveOpens") v = $(i + 1)} END {print v + 0}' "$IT_TMP/serve2.out")
+t1=$(awk '/^thread 1:/ {for (i = 3; i < NF; i++) if ($i == "PassiveOpens") v = $(i + 1)} END {print v + 0}' "$IT_TMP/serve2.out")
+note "SYN cookies: SyncookiesRecv $recv, SyncookiesFailed $failed, PassiveOpens thread 0 $t0, thread 1 $t1"
+if [ "$recv" = 100 ] && [ "$failed" = 0 ] && [ "$t0" -gt 0 ] && [ "$t1" -gt 0 ]; then ok; else
+	bad "SYN cookies: SyncookiesRecv $recv (want 100), SyncookiesFailed $failed, PassiveOpens $t0 + $t1"
+fi
 
 # A device made without multi_queue takes one queue: refused, said why.
 ip -n "$IT_NS" tuntap add dev tap1 mode tap
