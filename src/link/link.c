@@ -561,10 +561,24 @@ static void board_post(struct synack_link *l, const uint8_t *frame, size_t len)
 	if (!b || len < ARP_FRAME_LEN || frame[12] != 0x08 || frame[13] != 0x06)
 		return;
 	const uint8_t *arp = frame + ARP_ETH_HLEN;
+	/* Ethernet and IPv4 (RFC 826's ar$hrd, ar$pro, ar$hln, ar$pln), a
+	 * request or a reply. */
+	static const uint8_t eth_ip4[] = {0, 1, 0x08, 0, 6, 4, 0};
+	if (memcmp(arp, eth_ip4, sizeof(eth_ip4)) != 0 ||
+	    (arp[7] != ARP_OP_REQUEST && arp[7] != ARP_OP_REPLY))
+		return;
 	uint32_t spa =
 	    (uint32_t)arp[14] << 24 | (uint32_t)arp[15] << 16 | (uint32_t)arp[16] << 8 | arp[17];
+	uint32_t tpa =
+	    (uint32_t)arp[24] << 24 | (uint32_t)arp[25] << 16 | (uint32_t)arp[26] << 8 | arp[27];
 	if (spa == 0 || spa == l->cfg.addr || (arp[8] & 1))
 		return; /* a probe, ourselves, or a multicast sender */
+	/* Passed on as RFC 826 adds a pair: only when we are the target. */
+	int ours = tpa == l->cfg.addr;
+	for (uint32_t i = 0; i < l->nextra && !ours; i++)
+		ours = tpa == l->extra[i];
+	if (!ours)
+		return;
 	pthread_mutex_lock(&b->mu);
 	uint64_t seq = atomic_load(&b->seq) + 1;
 	size_t slot = seq % NEIGH_BOARD;
