@@ -51,6 +51,8 @@ struct bench_opts {
 	uint64_t tap_bytes;
 	/* gVisor's netstack as a peer (b_gvisor.c, bench/gvisor). */
 	int run_gvisor;
+	/* The threads workload (b_threads.c, issue 16 item 3; root). */
+	int do_threads;
 };
 
 /* ------------------------------------------------------------------ */
@@ -130,6 +132,9 @@ void bench_lwip(const struct bench_opts *o);
 void bench_wan(const struct bench_opts *o);
 /* The tap workload (b_tap.c, issue 16 item 2; root). */
 void bench_tap(const struct bench_opts *o);
+/* The threads workload (b_threads.c, issue 16 item 3; root): one stack per
+ * queue of a multi-queue TAP device, 1 and 2 threads. */
+void bench_threads(const struct bench_opts *o);
 /* Linux over a veth pair between two namespaces, offloads off then on:
  * total bytes each, figures reported under bench (b_linux.c). */
 void bench_bulk_linux(const struct bench_opts *o, const char *bench, uint64_t total);

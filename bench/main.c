@@ -24,6 +24,7 @@ static void usage(FILE *f)
 	    "                    [--wan-dup P] [--wan-reorder P]\n"
 	    "                    [--wan-duration S] [--wan-skip S] [--smoke] [--json]\n"
 	    "       synack-bench --bench tap [--only synack,linux] [--smoke | --quick] [--json]\n"
+	    "       synack-bench --bench threads [--smoke | --quick] [--json]\n"
 	    "       synack-bench --callgrind [--json]\n"
 	    "\n"
 	    "Runs the same work on synack (two stacks over the simulated network), the\n"
@@ -64,7 +65,12 @@ static void usage(FILE *f)
 	    "a TAP device sending 1 GiB to the kernel and receiving 1 GiB from it (256 MiB\n"
 	    "quick, 32 MiB smoke), MTU 1500, with the device's offloads on and off: Gbit/s,\n"
 	    "CPU s per GB of synack's process, device reads and writes per GB; beside Linux\n"
-	    "over a veth pair with offloads on and off.\n",
+	    "over a veth pair with offloads on and off.\n"
+	    "\n"
+	    "The threads workload (only when asked for with --bench threads; needs root):\n"
+	    "one synack stack per queue of a multi-queue TAP device, each on its own\n"
+	    "thread, with 1 and 2 threads: connections per second from 4 kernel client\n"
+	    "processes, and 4 bulk flows at once (the tap workload's bytes in all).\n",
 	    f);
 }
 
@@ -274,7 +280,8 @@ static void print_table(void)
 	int nnotes = 0;
 	const char *notes[BENCH_MAX_RESULTS];
 	/* Benches in a fixed order, rows in the order they were measured. */
-	static const char *order[] = {"lifecycle", "bulk", "memory", "scale", "wan", "tap"};
+	static const char *order[] = {"lifecycle", "bulk", "memory", "scale",
+	                              "wan",       "tap",  "threads"};
 	for (size_t b = 0; b < sizeof(order) / sizeof(order[0]); b++)
 		for (size_t i = 0, first = 1; i < res_count(); i++) {
 			const struct bench_result *r = res_get(i);
@@ -540,6 +547,7 @@ int main(int argc, char **argv)
 	o.do_scale = list_has(benches, "scale");
 	o.do_wan = list_has(benches, "wan");
 	o.do_tap = list_has(benches, "tap");
+	o.do_threads = list_has(benches, "threads");
 	if (o.smoke) {
 		static const uint32_t c[] = {1, 128};
 		memcpy(o.inflight, c, sizeof(c));
@@ -621,6 +629,8 @@ int main(int argc, char **argv)
 		bench_wan(&o);
 	if (o.do_tap)
 		bench_tap(&o);
+	if (o.do_threads)
+		bench_threads(&o);
 	if (o.json)
 		print_json();
 	else

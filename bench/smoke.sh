@@ -92,3 +92,23 @@ for impl, variant, metric in want:
 print("bench smoke: tap %d rows, all positive" % len(want))
 PY
 fi
+
+# The threads workload (issue 16 item 3; root only): one stack per queue of
+# a multi-queue TAP device, 1 and 2 threads.  Every row present and positive.
+if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ]; then
+	"$bench" --bench threads --smoke --json >"$out"
+	python3 - "$out" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rows = [r for r in rows if r.get("bench") == "threads" and r.get("impl") == "synack"]
+want = [("conns-%dt" % n, m) for n in (1, 2) for m in ("conns_per_s", "cpu_us_per_conn")]
+want += [("bulk-4flows-%dt" % n, m) for n in (1, 2) for m in ("gbit_per_s", "cpu_s_per_gb")]
+for variant, metric in want:
+    got = [r for r in rows if (r["variant"], r["metric"]) == (variant, metric)]
+    assert got, "no threads %s %s row" % (variant, metric)
+    v = got[0]["value"]
+    assert v is not None, "threads %s %s skipped: %s" % (variant, metric, got[0].get("note"))
+    assert isinstance(v, (int, float)) and v > 0, got[0]
+print("bench smoke: threads %d rows, all positive" % len(want))
+PY
+fi

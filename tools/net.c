@@ -585,8 +585,8 @@ static int dev_is_up(const char *dev)
 /* The device's queue, said on stderr: set by synack on a device it
  * created, changed on the user's only when --txqueuelen asks.  0, or a
  * negative errno with a sentence in err (the link is closed then). */
-static int report_txqueuelen(const struct net_opts *o, struct synack_link **link, int existed,
-                             char *err, size_t errlen)
+static int report_txqueuelen(const struct net_opts *o, struct synack_link **link, unsigned n,
+                             int existed, char *err, size_t errlen)
 {
 	int was = synack_link_txqueuelen(*link);
 	if (existed && o->txqueuelen) {
@@ -595,8 +595,10 @@ static int report_txqueuelen(const struct net_opts *o, struct synack_link **link
 			snprintf(err, errlen,
 			         "--txqueuelen: cannot set device %s's queue to %u: %s", o->dev,
 			         o->txqueuelen, strerror(-rc));
-			synack_link_close(*link);
-			*link = NULL;
+			for (unsigned k = n; k-- > 0;) {
+				synack_link_close(link[k]);
+				link[k] = NULL;
+			}
 			return rc;
 		}
 	}
@@ -619,6 +621,12 @@ static int report_txqueuelen(const struct net_opts *o, struct synack_link **link
 
 int net_open_device(const struct net_opts *o, struct synack_link **link, char *err, size_t errlen)
 {
+	return net_open_queues(o, 1, link, err, errlen);
+}
+
+int net_open_queues(const struct net_opts *o, unsigned queues, struct synack_link **link, char *err,
+                    size_t errlen)
+{
 	const char *mode = o->kind == SYNACK_LINK_TAP ? "tap" : "tun";
 	int plausible = dev_name_plausible(o->dev);
 	int existed = plausible && dev_exists(o->dev);
@@ -639,7 +647,9 @@ int net_open_device(const struct net_opts *o, struct synack_link **link, char *e
 	lc.csum_offload = !o->no_csum_offload;
 	lc.gro = !o->no_gro;
 	lc.tso = !o->no_tso;
-	int rc = synack_link_open(link, o->kind, o->dev, &lc, err, errlen);
+	int rc = queues == 1
+	             ? synack_link_open(link, o->kind, o->dev, &lc, err, errlen)
+	             : synack_link_open_queues(link, queues, o->kind, o->dev, &lc, err, errlen);
 	if (rc == -EPERM || rc == -EACCES) {
 		const struct passwd *pw = getpwuid(geteuid());
 		const char *user = pw ? pw->pw_name : "USER";
@@ -675,7 +685,64 @@ int net_open_device(const struct net_opts *o, struct synack_link **link, char *e
 	else if (dev_is_up(o->dev) == 0)
 		fprintf(stderr, "%s: device %s is down (ip link set %s up)\n", o->prog, o->dev,
 		        o->dev);
-	return report_txqueuelen(o, link, existed, err, errlen);
+	return report_txqueuelen(o, link, queues, existed, err, errlen);
+}
+
+/*
+ * The impairments, the stack and the loop of env, whose link is open; the
+ * routes printed when print_routes.  The k-th of several stacks draws its
+ * impairments from seed + k.  0, or a negative errno with a sentence.
+ */
+static int env_start(const struct net_opts *o, uint32_t trace_capacity, struct net_env *env,
+                     unsigned k, int print_routes, char *err, size_t errlen)
+{
+	int rc;
+	if (o->loss > 0 || o->dup > 0 || o->reorder > 0 || o->delay_ms > 0) {
+		struct synack_sim_path p;
+		memset(&p, 0, sizeof(p));
+		p.loss = o->loss;
+		p.dup = o->dup;
+		p.reorder = o->reorder;
+		p.delay_us = (uint32_t)o->delay_ms * 1000;
+		rc = synack_link_set_impairment(env->link, &p, &p, o->seed + k);
+		if (rc) {
+			snprintf(err, errlen, "bad impairment: %s", synack_strerror(rc));
+			return rc;
+		}
+	}
+	struct synack_config cfg = o->cfg;
+	cfg.addr = o->addr;
+	if (!given(o, "prefix_len"))
+		cfg.prefix_len = o->prefix_len;
+	if (!given(o, "mtu"))
+		cfg.mtu = synack_link_mtu(env->link);
+	if (!given(o, "trace_capacity"))
+		cfg.trace_capacity = trace_capacity;
+	if (getrandom(cfg.secret, sizeof(cfg.secret), 0) != (ssize_t)sizeof(cfg.secret)) {
+		rc = -errno;
+		snprintf(err, errlen, "getrandom: %s", strerror(errno));
+		return rc;
+	}
+	char cerr[200];
+	if (synack_config_check(&cfg, cerr, sizeof(cerr)) != 0) {
+		snprintf(err, errlen, "%s", cerr);
+		return -EINVAL;
+	}
+	env->st = synack_stack_new(&cfg, &rc);
+	if (!env->st) {
+		snprintf(err, errlen, "cannot create the stack: %s", synack_strerror(rc));
+		return rc ? rc : -ENOMEM;
+	}
+	if (net_apply_routes(o, env->st, env->link, err, errlen) != 0)
+		return -EINVAL;
+	if (print_routes && o->print_routes)
+		net_print_routes(stderr, "", env->st);
+	env->run = synack_run_new(env->st, env->link, &rc);
+	if (!env->run) {
+		snprintf(err, errlen, "cannot start the run loop: %s", strerror(-rc));
+		return rc ? rc : -ENOMEM;
+	}
+	return 0;
 }
 
 int net_open(const struct net_opts *o, uint32_t trace_capacity, struct net_env *env, char *err,
@@ -690,54 +757,9 @@ int net_open(const struct net_opts *o, uint32_t trace_capacity, struct net_env *
 		if (rc)
 			goto fail;
 	}
-	if (o->loss > 0 || o->dup > 0 || o->reorder > 0 || o->delay_ms > 0) {
-		struct synack_sim_path p;
-		memset(&p, 0, sizeof(p));
-		p.loss = o->loss;
-		p.dup = o->dup;
-		p.reorder = o->reorder;
-		p.delay_us = (uint32_t)o->delay_ms * 1000;
-		rc = synack_link_set_impairment(env->link, &p, &p, o->seed);
-		if (rc) {
-			snprintf(err, errlen, "bad impairment: %s", synack_strerror(rc));
-			goto fail;
-		}
-	}
-	struct synack_config cfg = o->cfg;
-	cfg.addr = o->addr;
-	if (!given(o, "prefix_len"))
-		cfg.prefix_len = o->prefix_len;
-	if (!given(o, "mtu"))
-		cfg.mtu = synack_link_mtu(env->link);
-	if (!given(o, "trace_capacity"))
-		cfg.trace_capacity = trace_capacity;
-	if (getrandom(cfg.secret, sizeof(cfg.secret), 0) != (ssize_t)sizeof(cfg.secret)) {
-		rc = -errno;
-		snprintf(err, errlen, "getrandom: %s", strerror(errno));
+	rc = env_start(o, trace_capacity, env, 0, 1, err, errlen);
+	if (rc)
 		goto fail;
-	}
-	char cerr[200];
-	if (synack_config_check(&cfg, cerr, sizeof(cerr)) != 0) {
-		rc = -EINVAL;
-		snprintf(err, errlen, "%s", cerr);
-		goto fail;
-	}
-	env->st = synack_stack_new(&cfg, &rc);
-	if (!env->st) {
-		snprintf(err, errlen, "cannot create the stack: %s", synack_strerror(rc));
-		goto fail;
-	}
-	if (net_apply_routes(o, env->st, env->link, err, errlen) != 0) {
-		rc = -EINVAL;
-		goto fail;
-	}
-	if (o->print_routes)
-		net_print_routes(stderr, "", env->st);
-	env->run = synack_run_new(env->st, env->link, &rc);
-	if (!env->run) {
-		snprintf(err, errlen, "cannot start the run loop: %s", strerror(-rc));
-		goto fail;
-	}
 	static const int stop_signals[] = {SIGINT, SIGTERM};
 	rc = synack_run_watch_signals(env->run, stop_signals, 2);
 	if (rc) {
@@ -748,6 +770,32 @@ int net_open(const struct net_opts *o, uint32_t trace_capacity, struct net_env *
 fail:
 	net_close(env);
 	return rc ? rc : -EINVAL;
+}
+
+int net_open_threads(const struct net_opts *o, unsigned n, uint32_t trace_capacity,
+                     struct net_env *envs, char *err, size_t errlen)
+{
+	struct synack_link *links[SYNACK_LINK_MAX_QUEUES];
+	memset(envs, 0, n * sizeof(*envs));
+	if (n < 1 || n > SYNACK_LINK_MAX_QUEUES) {
+		snprintf(err, errlen, "1 to %d stacks", SYNACK_LINK_MAX_QUEUES);
+		return -EINVAL;
+	}
+	int rc = net_open_queues(o, n, links, err, errlen);
+	if (rc)
+		return rc;
+	for (unsigned k = 0; k < n; k++)
+		envs[k].link = links[k];
+	if (o->pcap)
+		rc = synack_link_set_pcap_shared(links, n, o->pcap, err, errlen);
+	for (unsigned k = 0; k < n && !rc; k++)
+		rc = env_start(o, trace_capacity, &envs[k], k, k == 0, err, errlen);
+	if (rc) {
+		for (unsigned k = n; k-- > 0;)
+			net_close(&envs[k]);
+		return rc;
+	}
+	return 0;
 }
 
 int net_conn_opts(const struct net_opts *o, struct synack_stack *st, int s)
@@ -784,11 +832,96 @@ size_t net_state_counts(struct synack_stack *st, size_t counts[SYNACK_STATE_COUN
 	return synack_conns(st, count_state, counts);
 }
 
+/* ------------------------------------------------------------------ */
+/* Snapshots: what the stats block shows of one stack, taken on the
+ * thread that owns it (issue 16 item 3: merged on read). */
+
+static void snap_conn(void *ctx, const struct synack_conn *c)
+{
+	struct net_snap *sn = ctx;
+	if (sn->nconns == sn->capconns) {
+		size_t cap = sn->capconns ? sn->capconns * 2 : 64;
+		struct synack_conn *v = realloc(sn->conns, cap * sizeof(*v));
+		if (!v)
+			return; /* the listing is cut; the counters are whole */
+		sn->conns = v;
+		sn->capconns = cap;
+	}
+	sn->conns[sn->nconns++] = *c;
+}
+
+void net_snap_take(struct net_env *env, unsigned thread, struct net_snap *sn)
+{
+	sn->now = synack_run_now(env->run);
+	sn->thread = thread;
+	sn->nconns = 0;
+	synack_conns(env->st, snap_conn, sn);
+	synack_stats(env->st, &sn->s);
+	sn->kind = synack_link_kind(env->link);
+	synack_link_stats(env->link, &sn->ls);
+	sn->have_dev = synack_link_device_stats(env->link, &sn->ds) == 0;
+}
+
+void net_snap_free(struct net_snap *sn)
+{
+	free(sn->conns);
+	memset(sn, 0, sizeof(*sn));
+}
+
+/* The sum of n snapshots' counters (the stack's and the link's) into *sum;
+ * the device's own counters are the device's, whichever queue read them. */
+static void snap_sum(const struct net_snap *snaps, unsigned n, struct net_snap *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	sum->now = snaps[0].now;
+	sum->kind = snaps[0].kind;
+	sum->have_dev = snaps[0].have_dev;
+	sum->ds = snaps[0].ds;
+	for (unsigned k = 0; k < n; k++) {
+		/* struct synack_stats is uint64_t fields only. */
+		const uint64_t *from = (const uint64_t *)(const void *)&snaps[k].s;
+		uint64_t *to = (uint64_t *)(void *)&sum->s;
+		for (size_t i = 0; i < sizeof(sum->s) / sizeof(uint64_t); i++)
+			to[i] += from[i];
+		const struct synack_link_stats *a = &snaps[k].ls;
+		struct synack_link_stats *t = &sum->ls;
+		t->frames_in += a->frames_in;
+		t->frames_out += a->frames_out;
+		t->bytes_in += a->bytes_in;
+		t->bytes_out += a->bytes_out;
+		t->datagrams_in += a->datagrams_in;
+		t->datagrams_out += a->datagrams_out;
+		t->arp_requests_in += a->arp_requests_in;
+		t->arp_replies_in += a->arp_replies_in;
+		t->arp_requests_out += a->arp_requests_out;
+		t->arp_replies_out += a->arp_replies_out;
+		t->arp_gratuitous_out += a->arp_gratuitous_out;
+		t->arp_resolved += a->arp_resolved;
+		t->arp_failed += a->arp_failed;
+		t->arp_entries += a->arp_entries;
+		t->pcap_errors += a->pcap_errors;
+		for (int d = 0; d < SYNACK_LINK_DROP_COUNT; d++)
+			t->drops[d] += a->drops[d];
+		t->impair_out.lost += a->impair_out.lost;
+		t->impair_out.duplicated += a->impair_out.duplicated;
+		t->impair_out.reordered += a->impair_out.reordered;
+		t->impair_in.lost += a->impair_in.lost;
+		t->impair_in.duplicated += a->impair_in.duplicated;
+		t->impair_in.reordered += a->impair_in.reordered;
+		t->gso_in += a->gso_in;
+		t->gso_out += a->gso_out;
+		t->gso_segs_out += a->gso_segs_out;
+		t->csum_completed += a->csum_completed;
+		t->arp_shared_in += a->arp_shared_in;
+	}
+}
+
 struct table_ctx {
 	FILE *out;
 	uint64_t now;
 	int json;
 	int n;
+	int thread; /* -1: one stack, no thread column */
 };
 
 static void table_row(void *ctx, const struct synack_conn *c)
@@ -812,9 +945,13 @@ static void table_row(void *ctx, const struct synack_conn *c)
 		if (c->congestion[0])
 			fprintf(t->out, ",\"cwnd\":%u,\"rtt_us\":%u,\"congestion\":\"%s\"", c->cwnd,
 			        c->srtt_us, c->congestion);
+		if (t->thread >= 0)
+			fprintf(t->out, ",\"thread\":%d", t->thread);
 		fputc('}', t->out);
 		return;
 	}
+	if (t->thread >= 0)
+		fprintf(t->out, "%-6d ", t->thread);
 	fprintf(t->out, "%-12s %-21s %-21s %8u %8u %10llu.%03llus", synack_state_name(c->state),
 	        local, peer, c->send_queue, c->recv_queue, (unsigned long long)(in / 1000000),
 	        (unsigned long long)(in / 1000 % 1000));
@@ -826,12 +963,24 @@ static void table_row(void *ctx, const struct synack_conn *c)
 	fputc('\n', t->out);
 }
 
+/* Every snapshot's connections, each with its thread when there are
+ * several. */
+static void table_rows(struct table_ctx *t, const struct net_snap *snaps, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++) {
+		t->thread = n > 1 ? (int)snaps[k].thread : -1;
+		for (size_t i = 0; i < snaps[k].nconns; i++)
+			table_row(t, &snaps[k].conns[i]);
+	}
+}
+
 /* Writes "name value" pairs, a handful per "counters:" line, or "name":value
  * members of one JSON object. */
 struct pairs {
 	FILE *out;
 	int n;
 	int json;
+	const char *label; /* the text's line head ("counters:") */
 };
 
 static void pair(struct pairs *p, const char *prefix, const char *name, uint64_t v)
@@ -840,72 +989,73 @@ static void pair(struct pairs *p, const char *prefix, const char *name, uint64_t
 		fprintf(p->out, "%s\"%s%s\":%llu", p->n ? "," : "", prefix, name,
 		        (unsigned long long)v);
 	} else {
+		const char *label = p->label ? p->label : "counters:";
 		if (p->n % 8 == 0)
-			fputs(p->n ? "\ncounters:" : "counters:", p->out);
+			fprintf(p->out, "%s%s", p->n ? "\n" : "", label);
 		fprintf(p->out, " %s%s %llu", prefix, name, (unsigned long long)v);
 	}
 	p->n++;
 }
 
 /* The stack's counters and drops. */
-static void stack_pairs(struct pairs *p, struct synack_stack *st)
+static void stack_pairs(struct pairs *p, const struct synack_stats *s)
 {
-	struct synack_stats s;
-	synack_stats(st, &s);
 	for (size_t i = 0; i < synack_counter_count(); i++)
-		pair(p, "", synack_counter_name(i), synack_counter_value(&s, i));
+		pair(p, "", synack_counter_name(i), synack_counter_value(s, i));
 	for (int d = 1; d < SYNACK_DROP_COUNT; d++)
-		if (s.drops[d])
-			pair(p, "drop_", synack_drop_name(d), s.drops[d]);
+		if (s->drops[d])
+			pair(p, "drop_", synack_drop_name(d), s->drops[d]);
 }
 
 /* The link's counters, ARP's (TAP), its drops and the impairments'. */
-static void link_pairs(struct pairs *p, struct synack_link *link)
+static void link_pairs(struct pairs *p, const struct net_snap *sn)
 {
-	struct synack_link_stats ls;
-	synack_link_stats(link, &ls);
-	pair(p, "link_", "frames_in", ls.frames_in);
-	pair(p, "link_", "frames_out", ls.frames_out);
-	pair(p, "link_", "bytes_in", ls.bytes_in);
-	pair(p, "link_", "bytes_out", ls.bytes_out);
-	pair(p, "link_", "datagrams_in", ls.datagrams_in);
-	pair(p, "link_", "datagrams_out", ls.datagrams_out);
-	if (synack_link_kind(link) == SYNACK_LINK_TAP) {
-		pair(p, "", "arp_requests_in", ls.arp_requests_in);
-		pair(p, "", "arp_replies_in", ls.arp_replies_in);
-		pair(p, "", "arp_requests_out", ls.arp_requests_out);
-		pair(p, "", "arp_replies_out", ls.arp_replies_out);
-		pair(p, "", "arp_gratuitous_out", ls.arp_gratuitous_out);
-		pair(p, "", "arp_resolved", ls.arp_resolved);
-		pair(p, "", "arp_entries", ls.arp_entries);
+	const struct synack_link_stats *ls = &sn->ls;
+	pair(p, "link_", "frames_in", ls->frames_in);
+	pair(p, "link_", "frames_out", ls->frames_out);
+	pair(p, "link_", "bytes_in", ls->bytes_in);
+	pair(p, "link_", "bytes_out", ls->bytes_out);
+	pair(p, "link_", "datagrams_in", ls->datagrams_in);
+	pair(p, "link_", "datagrams_out", ls->datagrams_out);
+	if (sn->kind == SYNACK_LINK_TAP) {
+		pair(p, "", "arp_requests_in", ls->arp_requests_in);
+		pair(p, "", "arp_replies_in", ls->arp_replies_in);
+		pair(p, "", "arp_requests_out", ls->arp_requests_out);
+		pair(p, "", "arp_replies_out", ls->arp_replies_out);
+		pair(p, "", "arp_gratuitous_out", ls->arp_gratuitous_out);
+		pair(p, "", "arp_resolved", ls->arp_resolved);
+		pair(p, "", "arp_entries", ls->arp_entries);
+		/* --threads: neighbours another queue passed on. */
+		if (ls->arp_shared_in)
+			pair(p, "", "arp_shared_in", ls->arp_shared_in);
 	}
 	/* Offloads (issue 16 item 2): super-segments each way. */
-	pair(p, "link_", "gso_in", ls.gso_in);
-	pair(p, "link_", "gso_out", ls.gso_out);
-	pair(p, "link_", "gso_segs_out", ls.gso_segs_out);
-	pair(p, "link_", "csum_completed", ls.csum_completed);
+	pair(p, "link_", "gso_in", ls->gso_in);
+	pair(p, "link_", "gso_out", ls->gso_out);
+	pair(p, "link_", "gso_segs_out", ls->gso_segs_out);
+	pair(p, "link_", "csum_completed", ls->csum_completed);
 	for (int d = 1; d < SYNACK_LINK_DROP_COUNT; d++)
-		if (ls.drops[d])
-			pair(p, "link_drop_", synack_link_drop_name(d), ls.drops[d]);
+		if (ls->drops[d])
+			pair(p, "link_drop_", synack_link_drop_name(d), ls->drops[d]);
 	/* The kernel's own counters of the device: tx_dropped are the frames
 	 * for synack its full queue (txqueuelen) turned away. */
-	struct synack_link_device_stats ds;
-	if (synack_link_device_stats(link, &ds) == 0) {
-		pair(p, "dev_", "tx_dropped", ds.tx_dropped);
-		pair(p, "dev_", "rx_dropped", ds.rx_dropped);
-		if (ds.tx_errors)
-			pair(p, "dev_", "tx_errors", ds.tx_errors);
-		if (ds.rx_errors)
-			pair(p, "dev_", "rx_errors", ds.rx_errors);
-		if (ds.tx_fifo_errors)
-			pair(p, "dev_", "tx_fifo_errors", ds.tx_fifo_errors);
-		if (ds.rx_fifo_errors)
-			pair(p, "dev_", "rx_fifo_errors", ds.rx_fifo_errors);
+	if (sn->have_dev) {
+		const struct synack_link_device_stats *ds = &sn->ds;
+		pair(p, "dev_", "tx_dropped", ds->tx_dropped);
+		pair(p, "dev_", "rx_dropped", ds->rx_dropped);
+		if (ds->tx_errors)
+			pair(p, "dev_", "tx_errors", ds->tx_errors);
+		if (ds->rx_errors)
+			pair(p, "dev_", "rx_errors", ds->rx_errors);
+		if (ds->tx_fifo_errors)
+			pair(p, "dev_", "tx_fifo_errors", ds->tx_fifo_errors);
+		if (ds->rx_fifo_errors)
+			pair(p, "dev_", "rx_fifo_errors", ds->rx_fifo_errors);
 	}
 	const struct {
 		const char *dir;
 		const struct synack_sim_counters *c;
-	} dirs[] = {{"impair_out_", &ls.impair_out}, {"impair_in_", &ls.impair_in}};
+	} dirs[] = {{"impair_out_", &ls->impair_out}, {"impair_in_", &ls->impair_in}};
 	for (size_t k = 0; k < 2; k++) {
 		const struct synack_sim_counters *c = dirs[k].c;
 		if (c->lost)
@@ -917,35 +1067,66 @@ static void link_pairs(struct pairs *p, struct synack_link *link)
 	}
 }
 
-static void print_stats_json(FILE *out, struct net_env *env, uint64_t now,
-                             const size_t counts[SYNACK_STATE_COUNT])
+/* With several stacks, what each one did: the flows the kernel gave its
+ * queue. */
+static void thread_pairs(struct pairs *p, const struct net_snap *sn)
 {
-	fprintf(out, "{\"ev\":\"stats\",\"t_us\":%llu,\"states\":{", (unsigned long long)now);
-	int n = 0;
+	pair(p, "", "connections", sn->nconns);
+	pair(p, "", "PassiveOpens", sn->s.PassiveOpens);
+	pair(p, "", "ActiveOpens", sn->s.ActiveOpens);
+	pair(p, "", "CurrEstab", sn->s.CurrEstab);
+	pair(p, "", "InSegs", sn->s.InSegs);
+	pair(p, "", "OutSegs", sn->s.OutSegs);
+	pair(p, "link_", "frames_in", sn->ls.frames_in);
+	pair(p, "link_", "frames_out", sn->ls.frames_out);
+}
+
+static void print_stats_json(FILE *out, const struct net_snap *snaps, unsigned n,
+                             const struct net_snap *sum, const size_t counts[SYNACK_STATE_COUNT])
+{
+	fprintf(out, "{\"ev\":\"stats\",\"t_us\":%llu,\"states\":{", (unsigned long long)sum->now);
+	int k = 0;
 	for (int s = 0; s < SYNACK_STATE_COUNT; s++)
 		if (counts[s])
-			fprintf(out, "%s\"%s\":%zu", n++ ? "," : "", synack_state_name(s),
+			fprintf(out, "%s\"%s\":%zu", k++ ? "," : "", synack_state_name(s),
 			        counts[s]);
 	fputs("},\"conns\":[", out);
-	struct table_ctx t = {.out = out, .now = now, .json = 1};
-	synack_conns(env->st, table_row, &t);
+	struct table_ctx t = {.out = out, .now = sum->now, .json = 1};
+	table_rows(&t, snaps, n);
 	fputs("],\"counters\":{", out);
 	struct pairs p = {.out = out, .json = 1};
-	stack_pairs(&p, env->st);
-	link_pairs(&p, env->link);
-	fputs("}}\n", out);
+	stack_pairs(&p, &sum->s);
+	link_pairs(&p, sum);
+	fputc('}', out);
+	if (n > 1) {
+		fputs(",\"threads\":[", out);
+		for (unsigned i = 0; i < n; i++) {
+			fprintf(out, "%s{\"thread\":%u,", i ? "," : "", snaps[i].thread);
+			struct pairs tp = {.out = out, .json = 1};
+			thread_pairs(&tp, &snaps[i]);
+			fputc('}', out);
+		}
+		fputc(']', out);
+	}
+	fputs("}\n", out);
 	fflush(out);
 }
 
-void net_print_stats(FILE *out, struct net_env *env, int json)
+void net_print_snaps(FILE *out, const struct net_snap *snaps, unsigned n, int json)
 {
-	uint64_t now = synack_run_now(env->run);
-	size_t counts[SYNACK_STATE_COUNT];
-	size_t total = net_state_counts(env->st, counts);
+	struct net_snap sum;
+	snap_sum(snaps, n, &sum);
+	size_t counts[SYNACK_STATE_COUNT] = {0}, total = 0;
+	for (unsigned k = 0; k < n; k++)
+		for (size_t i = 0; i < snaps[k].nconns; i++, total++)
+			if (snaps[k].conns[i].state >= 0 &&
+			    snaps[k].conns[i].state < SYNACK_STATE_COUNT)
+				counts[snaps[k].conns[i].state]++;
 	if (json) {
-		print_stats_json(out, env, now, counts);
+		print_stats_json(out, snaps, n, &sum, counts);
 		return;
 	}
+	uint64_t now = sum.now;
 	fprintf(out, "--- synack stats at %llu.%03llu s: %zu connection%s",
 	        (unsigned long long)(now / 1000000), (unsigned long long)(now / 1000 % 1000), total,
 	        total == 1 ? "" : "s");
@@ -959,17 +1140,37 @@ void net_print_stats(FILE *out, struct net_env *env, int json)
 		}
 		fputc(')', out);
 	}
+	if (n > 1)
+		fprintf(out, " on %u threads", n);
 	fputc('\n', out);
+	if (n > 1)
+		fprintf(out, "%-6s ", "Thread");
 	fprintf(out, "%-12s %-21s %-21s %8s %8s %14s\n", "State", "Local", "Peer", "Send-Q",
 	        "Recv-Q", "Time-in-state");
 	struct table_ctx t = {.out = out, .now = now};
-	synack_conns(env->st, table_row, &t);
+	table_rows(&t, snaps, n);
 
 	struct pairs p = {.out = out};
-	stack_pairs(&p, env->st);
+	stack_pairs(&p, &sum.s);
 	fputc('\n', out);
 	p.n = 0;
-	link_pairs(&p, env->link);
-	fputs("\n\n", out);
+	link_pairs(&p, &sum);
+	fputc('\n', out);
+	for (unsigned k = 0; n > 1 && k < n; k++) {
+		char label[32];
+		snprintf(label, sizeof(label), "thread %u:", snaps[k].thread);
+		struct pairs tp = {.out = out, .label = label};
+		thread_pairs(&tp, &snaps[k]);
+		fputc('\n', out);
+	}
+	fputc('\n', out);
 	fflush(out);
+}
+
+void net_print_stats(FILE *out, struct net_env *env, int json)
+{
+	struct net_snap sn = {0};
+	net_snap_take(env, 0, &sn);
+	net_print_snaps(out, &sn, 1, json);
+	net_snap_free(&sn);
 }

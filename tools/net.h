@@ -117,6 +117,19 @@ int net_open_device(const struct net_opts *o, struct synack_link **link, char *e
  */
 int net_open(const struct net_opts *o, uint32_t trace_capacity, struct net_env *env, char *err,
              size_t errlen);
+/*
+ * --threads N (issue 16 item 3): opens N queues of the device as a
+ * multi-queue device (net_open_device's sentences), one capture for all
+ * (o->pcap, in time order), and on each queue a stack (the same addresses
+ * and settings, its own secret) with its own run loop in envs[0..n-1].
+ * No signal is watched: the threads' caller takes them.  0, or a negative
+ * errno with a sentence; nothing is left open on failure.
+ */
+int net_open_threads(const struct net_opts *o, unsigned n, uint32_t trace_capacity,
+                     struct net_env *envs, char *err, size_t errlen);
+/* The device's n queues (links[0..n-1]), as net_open_device() opens one. */
+int net_open_queues(const struct net_opts *o, unsigned n, struct synack_link **link, char *err,
+                    size_t errlen);
 void net_close(struct net_env *env);
 /* Gives connection s the per-connection options of o (SO_KEEPALIVE,
  * TCP_USER_TIMEOUT); 0 or what synack_setsockopt() returned. */
@@ -130,6 +143,31 @@ int net_conn_opts(const struct net_opts *o, struct synack_stack *st, int s);
  * "counters":{NAME:n}} with the same counter names as the text.
  */
 void net_print_stats(FILE *out, struct net_env *env, int json);
+/*
+ * --threads N (issue 16 item 3): the stats of several stacks merged on
+ * read.  Each snapshot is taken on the thread that owns its stack
+ * (synack_run_group_call); net_print_snaps() prints them as one block:
+ * the counters summed (the device's own counters once: they are the
+ * device's), the connections of all with a Thread column (JSON: "thread"
+ * in each conn), then one line per thread ("thread K: connections N
+ * PassiveOpens N ..."; JSON: "threads":[{"thread":K,...}]).  With one
+ * snapshot it is net_print_stats() exactly.
+ */
+struct net_snap {
+	uint64_t now;
+	unsigned thread;
+	int kind;
+	struct synack_stats s;
+	struct synack_link_stats ls;
+	int have_dev;
+	struct synack_link_device_stats ds;
+	struct synack_conn *conns;
+	size_t nconns, capconns;
+};
+/* Takes env's snapshot (sn zeroed or reused: its list is refilled). */
+void net_snap_take(struct net_env *env, unsigned thread, struct net_snap *sn);
+void net_snap_free(struct net_snap *sn);
+void net_print_snaps(FILE *out, const struct net_snap *snaps, unsigned n, int json);
 /* "LISTEN 1, TIME_WAIT 2" style counts into buf; returns the total. */
 size_t net_state_counts(struct synack_stack *st, size_t counts[SYNACK_STATE_COUNT]);
 

@@ -1,8 +1,13 @@
 #include "serve.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include "apps.h"
 #include "cli.h"
@@ -18,6 +23,7 @@ void serve_opts_default(struct serve_opts *o)
 	o->port = -1;
 	o->http_size = APP_HTTP_DEFAULT_SIZE;
 	o->drain_ms = SERVE_DRAIN_MS;
+	o->threads = 1;
 }
 
 void serve_usage(FILE *out)
@@ -25,7 +31,7 @@ void serve_usage(FILE *out)
 	fputs("usage: synack serve --dev NAME [--create] (--tap|--tun) --addr A.B.C.D/NN\n"
 	      "                    (--app echo|discard|http [--port N] | --listen PORT:APP ...)\n"
 	      "                    [--http-size BYTES] [--pcap FILE] [--stats-every S [--json]]\n"
-	      "                    [--drain-ms N]\n",
+	      "                    [--drain-ms N] [--threads N]\n",
 	      out);
 	net_synopsis(out, "                    ");
 	fputs(
@@ -55,6 +61,13 @@ void serve_usage(FILE *out)
 	    "                   finish before they are aborted with RSTs (milliseconds,\n"
 	    "                   0..3600000, default 5000; 0 aborts every connection at\n"
 	    "                   once)\n"
+	    "  --threads N      N stacks sharing nothing, each on its own thread and its\n"
+	    "                   own queue of the device, opened as a multi-queue device\n"
+	    "                   (IFF_MULTI_QUEUE; one made by hand needs ip tuntap add\n"
+	    "                   ... multi_queue): the kernel spreads the connections\n"
+	    "                   over the queues by their hash (1..256, default 1); the\n"
+	    "                   stats are merged, with a thread column, and --pcap\n"
+	    "                   writes one file in time order\n"
 	    "  --json           the stats (every S seconds, and the last at the stop) as\n"
 	    "                   one JSON object per line: {\"ev\":\"stats\",\"t_us\",\"states\",\n"
 	    "                   \"conns\":[{\"state\",\"local\",\"peer\",\"send_queue\",\n"
@@ -113,7 +126,8 @@ static int add_listen(struct serve_opts *o, const struct serve_listen *l, char *
 int serve_parse_args(int argc, char **argv, struct serve_opts *o, char *err, size_t errlen)
 {
 	static const char *const NAMES[] = {"--app",         "--port",   "--http-size",
-	                                    "--stats-every", "--listen", "--drain-ms"};
+	                                    "--stats-every", "--listen", "--drain-ms",
+	                                    "--threads"};
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -130,7 +144,7 @@ int serve_parse_args(int argc, char **argv, struct serve_opts *o, char *err, siz
 		if (rc > 0)
 			continue;
 		const char *val;
-		int k = cli_flag_value(argc, argv, &i, NAMES, 6, &val, err, errlen);
+		int k = cli_flag_value(argc, argv, &i, NAMES, 7, &val, err, errlen);
 		if (k == -2)
 			return -1;
 		if (k == -1) {
@@ -176,6 +190,16 @@ int serve_parse_args(int argc, char **argv, struct serve_opts *o, char *err, siz
 			    add_listen(o, &l, err, errlen) != 0)
 				return -1;
 			break;
+		case 6:
+			if (cli_parse_u64(val, SERVE_MAX_THREADS, &v) != 0 || v == 0) {
+				snprintf(err, errlen,
+				         "--threads: '%s' is not a number of threads in [1, %d] "
+				         "(one stack per queue of the device)",
+				         val, SERVE_MAX_THREADS);
+				return -1;
+			}
+			o->threads = (unsigned)v;
+			break;
 		default:
 			if (cli_parse_u64(val, SERVE_MAX_DRAIN_MS, &o->drain_ms) != 0) {
 				snprintf(err, errlen,
@@ -220,6 +244,9 @@ struct server {
 	struct slot *conns;             /* by socket number */
 	size_t cap;
 	size_t live;
+	/* --threads: the stop requests come from the group, not signals. */
+	struct synack_run_group *const *group;
+	unsigned stops_seen;
 };
 
 static int conn_put(struct server *sv, int s, struct app_conn *c)
@@ -364,7 +391,7 @@ static void release_all(struct server *sv)
 	free(sv->conns);
 }
 
-/* Listens on every port and prints a ready line for each; 0 or -1 (said). */
+/* Listens on every port; 0 or -1 (said). */
 static int listen_all(struct server *sv)
 {
 	const struct serve_opts *o = sv->o;
@@ -376,36 +403,49 @@ static int listen_all(struct server *sv)
 			return -1;
 		}
 	}
-	for (size_t l = 0; l < o->nlisten; l++) {
-		char local[24];
-		struct synack_endpoint ep = {.addr = o->net.addr, .port = o->listen[l].port};
-		printf("synack serve: listening on %s (dev %s, %s, app %s)\n",
-		       synack_endpoint_str(&ep, local, sizeof(local)),
-		       synack_link_name(sv->env.link),
-		       o->net.kind == SYNACK_LINK_TAP ? "tap" : "tun",
-		       app_kind_name(o->listen[l].app));
-	}
-	fflush(stdout);
 	return 0;
 }
 
-int serve_main(const struct serve_opts *o)
+/* The ready line of each port. */
+static void print_ready(const struct serve_opts *o, struct synack_link *link)
 {
-	struct server sv;
-	memset(&sv, 0, sizeof(sv));
-	sv.o = o;
-	char err[1024];
-	if (net_open(&o->net, 0, &sv.env, err, sizeof(err)) != 0) {
-		fprintf(stderr, "synack serve: %s\n", err);
-		return 2;
+	char threads[32] = "";
+	if (o->threads > 1)
+		snprintf(threads, sizeof(threads), ", %u threads", o->threads);
+	for (size_t l = 0; l < o->nlisten; l++) {
+		char local[24];
+		struct synack_endpoint ep = {.addr = o->net.addr, .port = o->listen[l].port};
+		printf("synack serve: listening on %s (dev %s, %s, app %s%s)\n",
+		       synack_endpoint_str(&ep, local, sizeof(local)), synack_link_name(link),
+		       o->net.kind == SYNACK_LINK_TAP ? "tap" : "tun",
+		       app_kind_name(o->listen[l].app), threads);
 	}
-	struct synack_run *run = sv.env.run;
-	if (listen_all(&sv) != 0) {
-		net_close(&sv.env);
-		return 2;
-	}
+	fflush(stdout);
+}
 
-	uint64_t every = (uint64_t)(o->stats_every * 1e6 + 0.5);
+/* A stop request since the last call: a watched signal (one stack), or
+ * synack_run_group_stop() (--threads).  1 or 0. */
+static int take_stop(struct server *sv)
+{
+	if (!sv->group)
+		return synack_run_take_signal(sv->env.run) != 0;
+	if (sv->stops_seen == synack_run_group_stops(*sv->group))
+		return 0;
+	sv->stops_seen++;
+	return 1;
+}
+
+/*
+ * Serves until stopped: the first stop request closes the listeners and
+ * drains, the second aborts.  With one stack it prints the stats every
+ * --stats-every and at the end; with several the caller does, merged.
+ * Returns the exit status.
+ */
+static int serve_loop(struct server *sv)
+{
+	const struct serve_opts *o = sv->o;
+	struct synack_run *run = sv->env.run;
+	uint64_t every = sv->group ? 0 : (uint64_t)(o->stats_every * 1e6 + 0.5);
 	uint64_t next_stats = every ? synack_run_now(run) + every : SYNACK_NEVER;
 	int stopping = 0, status = 0;
 	uint64_t stop_deadline = SYNACK_NEVER;
@@ -416,43 +456,225 @@ int serve_main(const struct serve_opts *o)
 		    run, until == SYNACK_NEVER ? SYNACK_NEVER : (until > now ? until - now : 0));
 		if (rc < 0 && rc != -EINTR) {
 			fprintf(stderr, "synack serve: the device failed: %s\n", strerror(-rc));
-			status = 1;
-			break;
+			return 1;
 		}
-		int sig;
-		while ((sig = synack_run_take_signal(run)) != 0) {
+		while (take_stop(sv)) {
 			if (stopping) {
-				abort_all(&sv);
-				status = 1;
-				goto out;
+				abort_all(sv);
+				return 1;
 			}
 			stopping = 1;
 			stop_deadline = synack_run_now(run) + o->drain_ms * 1000;
-			stop_begin(&sv);
+			stop_begin(sv);
 		}
-		handle_events(&sv);
+		handle_events(sv);
 		if (stopping)
-			drain_idle(&sv);
+			drain_idle(sv);
 		now = synack_run_now(run);
 		if (now >= next_stats) {
-			net_print_stats(stdout, &sv.env, o->json);
+			net_print_stats(stdout, &sv->env, o->json);
 			while (next_stats <= now)
 				next_stats += every;
 		}
-		if (stopping && (all_finished(&sv) || now >= stop_deadline)) {
+		if (stopping && (all_finished(sv) || now >= stop_deadline)) {
 			/* Past the deadline: a FIN would make a cut response
 			 * look complete, a RST says it is not. */
-			size_t cut = all_finished(&sv) ? 0 : abort_all(&sv);
+			size_t cut = all_finished(sv) ? 0 : abort_all(sv);
 			if (cut && o->drain_ms)
 				fprintf(stderr,
 				        "synack serve: %zu connection%s still open after "
 				        "--drain-ms %llu: aborted (RST)\n",
 				        cut, cut == 1 ? "" : "s", (unsigned long long)o->drain_ms);
-			net_print_stats(stdout, &sv.env, o->json);
-			break;
+			if (!sv->group)
+				net_print_stats(stdout, &sv->env, o->json);
+			return status;
 		}
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* --threads N (issue 16 item 3): one stack per queue, one thread each. */
+
+struct fleet {
+	const struct serve_opts *o;
+	unsigned n;
+	struct server *sv;    /* by thread */
+	struct net_env *envs; /* by thread */
+	struct net_snap *snaps;
+	struct synack_run_group *group;
+};
+
+static int fleet_thread(void *ctx, unsigned index, struct synack_run *r)
+{
+	struct fleet *f = ctx;
+	(void)r;
+	return serve_loop(&f->sv[index]);
+}
+
+struct snap_call {
+	struct fleet *f;
+	unsigned index;
+};
+
+/* On thread index, between two of its turns. */
+static void snap_on_thread(void *ctx, struct synack_run *r)
+{
+	struct snap_call *c = ctx;
+	(void)r;
+	net_snap_take(&c->f->envs[c->index], c->index, &c->f->snaps[c->index]);
+}
+
+static void fleet_print_stats(struct fleet *f)
+{
+	for (unsigned k = 0; k < f->n; k++) {
+		struct snap_call c = {.f = f, .index = k};
+		if (f->group)
+			synack_run_group_call(f->group, k, snap_on_thread, &c);
+		else
+			snap_on_thread(&c, f->envs[k].run);
+	}
+	net_print_snaps(stdout, f->snaps, f->n, f->o->json);
+}
+
+/* SIGINT and SIGTERM, blocked (the threads inherit the mask) and read
+ * from a signalfd; an ignored one is set back to its default first (see
+ * synack_run_watch_signals).  The descriptor, or -1 (said). */
+static int stop_signals(sigset_t *old)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, old);
+	for (int sig = SIGINT; sig <= SIGTERM; sig++) {
+		struct sigaction act;
+		if (sigismember(&set, sig) == 1 && sigaction(sig, NULL, &act) == 0 &&
+		    act.sa_handler == SIG_IGN) {
+			act.sa_handler = SIG_DFL;
+			sigaction(sig, &act, NULL);
+		}
+	}
+	int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		fprintf(stderr, "synack serve: cannot watch signals: %s\n", strerror(errno));
+	return fd;
+}
+
+/* The caller's thread: signals become group stops, the stats are taken
+ * from each thread and printed merged, until every thread returned. */
+static void fleet_watch(struct fleet *f, int sigfd)
+{
+	uint64_t every = (uint64_t)(f->o->stats_every * 1e6 + 0.5);
+	struct synack_run *clock = f->envs[0].run; /* read-only: the time */
+	uint64_t next_stats = every ? synack_run_now(clock) + every : SYNACK_NEVER;
+	int stopped = 0;
+	while (synack_run_group_running(f->group) > 0) {
+		uint64_t now = synack_run_now(clock);
+		int ms = -1;
+		if (next_stats != SYNACK_NEVER)
+			ms = next_stats > now ? (int)((next_stats - now + 999) / 1000) : 0;
+		struct pollfd p[2] = {{.fd = sigfd, .events = POLLIN},
+		                      {.fd = synack_run_group_fd(f->group), .events = POLLIN}};
+		if (poll(p, 2, ms) < 0 && errno != EINTR)
+			break;
+		struct signalfd_siginfo si;
+		while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			stopped = 1;
+			synack_run_group_stop(f->group);
+		}
+		uint64_t v;
+		if (p[1].revents && read(p[1].fd, &v, sizeof(v)) > 0 && !stopped) {
+			/* A thread ended on its own (its device failed):
+			 * the others stop too. */
+			stopped = 1;
+			synack_run_group_stop(f->group);
+		}
+		now = synack_run_now(clock);
+		if (now >= next_stats) {
+			fleet_print_stats(f);
+			while (next_stats <= now)
+				next_stats += every;
+		}
+	}
+}
+
+static int serve_threads(const struct serve_opts *o)
+{
+	unsigned n = o->threads;
+	struct fleet f = {.o = o, .n = n};
+	f.sv = calloc(n, sizeof(*f.sv));
+	f.envs = calloc(n, sizeof(*f.envs));
+	f.snaps = calloc(n, sizeof(*f.snaps));
+	int *results = calloc(n, sizeof(*results));
+	char err[1024];
+	int status = 2, opened = 0;
+	sigset_t old;
+	int sigfd = stop_signals(&old);
+	if (!f.sv || !f.envs || !f.snaps || !results || sigfd < 0)
+		goto out;
+	if (net_open_threads(&o->net, n, 0, f.envs, err, sizeof(err)) != 0) {
+		fprintf(stderr, "synack serve: %s\n", err);
+		goto out;
+	}
+	opened = 1;
+	for (unsigned k = 0; k < n; k++) {
+		f.sv[k].env = f.envs[k];
+		f.sv[k].o = o;
+		f.sv[k].group = &f.group;
+		if (listen_all(&f.sv[k]) != 0)
+			goto out;
+	}
+	print_ready(o, f.envs[0].link);
+	struct synack_run *runs[SERVE_MAX_THREADS];
+	for (unsigned k = 0; k < n; k++)
+		runs[k] = f.envs[k].run;
+	int rc = synack_run_group_start(&f.group, runs, n, fleet_thread, &f);
+	if (rc) {
+		fprintf(stderr, "synack serve: cannot start %u threads: %s\n", n, strerror(-rc));
+		goto out;
+	}
+	fleet_watch(&f, sigfd);
+	synack_run_group_join(f.group, results);
+	f.group = NULL;
+	status = 0;
+	for (unsigned k = 0; k < n; k++)
+		if (results[k] > status)
+			status = results[k];
+	fleet_print_stats(&f);
 out:
+	for (unsigned k = 0; opened && k < n; k++) {
+		release_all(&f.sv[k]);
+		net_close(&f.envs[k]);
+		net_snap_free(&f.snaps[k]);
+	}
+	if (sigfd >= 0)
+		close(sigfd);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	free(results);
+	free(f.snaps);
+	free(f.envs);
+	free(f.sv);
+	return status;
+}
+
+int serve_main(const struct serve_opts *o)
+{
+	if (o->threads > 1)
+		return serve_threads(o);
+	struct server sv;
+	memset(&sv, 0, sizeof(sv));
+	sv.o = o;
+	char err[1024];
+	if (net_open(&o->net, 0, &sv.env, err, sizeof(err)) != 0) {
+		fprintf(stderr, "synack serve: %s\n", err);
+		return 2;
+	}
+	if (listen_all(&sv) != 0) {
+		net_close(&sv.env);
+		return 2;
+	}
+	print_ready(o, sv.env.link);
+	int status = serve_loop(&sv);
 	release_all(&sv);
 	net_close(&sv.env);
 	return status;

@@ -14,6 +14,7 @@
 #include "net.h"
 
 #define SERVE_MAX_LISTEN 64
+#define SERVE_MAX_THREADS 256 /* the queues of a TUN/TAP device */
 
 struct serve_listen {
 	int app;       /* enum app_kind */
@@ -33,6 +34,9 @@ struct serve_opts {
 	int json;           /* --json: the stats blocks as JSON objects */
 	uint64_t drain_ms;  /* --drain-ms: how long responses may finish at a stop */
 	int help;
+	/* --threads N (issue 16 item 3): N stacks on N queues of a
+	 * multi-queue device, one thread each (1: one stack, no thread). */
+	unsigned threads;
 };
 
 void serve_opts_default(struct serve_opts *o);

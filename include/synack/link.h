@@ -123,6 +123,34 @@ int synack_link_config_check(const struct synack_link_config *cfg, char *err, si
 int synack_link_open(struct synack_link **out, int kind, const char *dev,
                      const struct synack_link_config *cfg, char *err, size_t errlen);
 /*
+ * One stack per core (issue 16 item 3).  Opens n queues of the multi-queue
+ * TUN or TAP device dev (IFF_MULTI_QUEUE), one link each in out[0..n-1]:
+ * give each to its own stack and run loop, on its own thread.  The kernel
+ * hands each flow to one queue (the queue that last wrote the flow, else
+ * its symmetric flow hash over the queues: docs/THREADS.md), so a stack
+ * per queue sees whole connections.  Every link answers ARP for cfg->addr
+ * and resolves its next hops itself; only out[0] sends the gratuitous ARP.
+ * The kernel hands every ARP frame to the queue that wrote ARP last, so an
+ * answer may reach another queue than the one that asked: TAP links of
+ * one device pass what they learn from ARP on to each other (counted as
+ * arp_shared_in), and a loop must poll synack_link_wake_fd() beside
+ * synack_link_fd() (synack_run_new does) and call synack_link_recv() when
+ * it is readable.
+ * A device created here disappears when the last queue closes.  n 1
+ * opens one queue of a multi-queue device (synack_link_open() opens a
+ * device without IFF_MULTI_QUEUE; neither opens the other).  Returns 0, or
+ * what synack_link_open() returns, with nothing left open: -EINVAL also
+ * for n outside 1..SYNACK_LINK_MAX_QUEUES or an existing device made
+ * without multi_queue.
+ */
+#define SYNACK_LINK_MAX_QUEUES 256 /* the kernel's MAX_TAP_QUEUES */
+/* A descriptor readable when another queue of the link's multi-queue TAP
+ * device passed on a neighbour (synack_link_recv takes it), or -1 for a
+ * link that has none: poll it beside synack_link_fd(). */
+int synack_link_wake_fd(const struct synack_link *l);
+int synack_link_open_queues(struct synack_link **out, unsigned n, int kind, const char *dev,
+                            const struct synack_link_config *cfg, char *err, size_t errlen);
+/*
  * Wraps a descriptor that already carries frames of the given kind (one
  * read or write per frame, e.g. one end of a SOCK_DGRAM socketpair, or a
  * TUN/TAP descriptor opened elsewhere).  The link owns fd from then on,
@@ -166,6 +194,17 @@ int synack_link_set_impairment(struct synack_link *l, const struct synack_sim_pa
  * synack_pcap_open() (synack/pcap.h) with a sentence in err.
  */
 int synack_link_set_pcap(struct synack_link *l, const char *path, char *err, size_t errlen);
+
+/*
+ * One capture for the n links of synack_link_open_queues(), which may run on
+ * n threads: every frame of every queue goes into the one file at path,
+ * stamped and written under a lock, so the records are in time order.
+ * Closed when the last of the links closes (or is given another capture).
+ * Returns 0, -EINVAL (links or path NULL, n 0, links of different kinds),
+ * -ENOMEM, or what synack_link_set_pcap() returns.
+ */
+int synack_link_set_pcap_shared(struct synack_link *const *links, unsigned n, const char *path,
+                                char *err, size_t errlen);
 
 /*
  * Copies the next IPv4 datagram for the stack into buf: one whose impaired
@@ -273,6 +312,9 @@ struct synack_link_stats {
 	uint64_t gso_out;        /* super-segments to the kernel (tso) */
 	uint64_t gso_segs_out;   /* the segments they held */
 	uint64_t csum_completed; /* partial checksums completed (csum_offload) */
+	/* One stack per core (issue 16 item 3): neighbours another queue of
+	 * the same multi-queue device learnt and passed on. */
+	uint64_t arp_shared_in;
 };
 /* Copies the link's counters into *out. */
 void synack_link_stats(const struct synack_link *l, struct synack_link_stats *out);

@@ -233,6 +233,73 @@ int synack_run_poll(struct synack_run *r, struct synack_pollfd *fds, size_t n, i
 int synack_run_conn_state(struct synack_run *r, const struct synack_endpoint *local,
                           const struct synack_endpoint *remote);
 
+/* ------------------------------------------------------------------ */
+/* One stack per core (issue 16 item 3).                              */
+/*
+ * N stacks that share nothing, each with its own loop on its own queue of
+ * a multi-queue device (synack_link_open_queues in synack/link.h), each
+ * loop turned by its own thread: the kernel spreads the flows over the
+ * queues by their hash, so each thread serves whole connections with no
+ * lock in the stack.  The pattern (tools/serve.c --threads N is one):
+ *
+ *     struct synack_link *links[N];
+ *     synack_link_open_queues(links, N, SYNACK_LINK_TAP, "tap0", &lc, err, sizeof(err));
+ *     for (i = 0; i < N; i++) {           // the same addr, its own secret
+ *             st[i] = synack_stack_new(&cfg, NULL);
+ *             runs[i] = synack_run_new(st[i], links[i], NULL);
+ *     }
+ *     struct synack_run_group *g;
+ *     synack_run_group_start(&g, runs, N, serve_one, ctx);
+ *     ... sigwait() for SIGINT; synack_run_group_stop(g);
+ *     synack_run_group_join(g, results);
+ *
+ * where serve_one(ctx, i, r) listens on r's stack and turns r until
+ * synack_run_group_stops(g) grows (its turn returns -EINTR then).  Signals
+ * stay with the caller's thread: the group's threads block them all.
+ */
+struct synack_run_group;
+#define SYNACK_RUN_GROUP_MAX 256 /* threads in a group (one per queue) */
+/* A thread's work: returns its result (synack_run_group_join). */
+typedef int (*synack_run_group_fn)(void *ctx, unsigned index, struct synack_run *r);
+/*
+ * Starts n threads, thread i calling fn(ctx, i, runs[i]): from then on
+ * runs[i] and its stack belong to that thread (read them from elsewhere
+ * with synack_run_group_call).  *out is set before the threads start, so
+ * fn may read it through ctx.  Returns 0 and sets *out, -EINVAL (out,
+ * runs or fn NULL, a NULL or repeated loop, n outside
+ * 1..SYNACK_RUN_GROUP_MAX), -ENOMEM, or the negated errno of eventfd(2)
+ * or pthread_create(3) (the threads started are stopped and joined).
+ */
+int synack_run_group_start(struct synack_run_group **out, struct synack_run *const *runs,
+                           unsigned n, synack_run_group_fn fn, void *ctx);
+/* Asks every thread to stop: the stop count grows and every loop is woken
+ * (its turn returns -EINTR).  Async-signal-safe. */
+void synack_run_group_stop(struct synack_run_group *g);
+/* How many times synack_run_group_stop() was called (0 for a NULL g): a
+ * thread compares it after each turn with what it has seen. */
+unsigned synack_run_group_stops(const struct synack_run_group *g);
+/* The threads whose fn has not returned yet. */
+unsigned synack_run_group_running(const struct synack_run_group *g);
+/* The number of threads. */
+unsigned synack_run_group_size(const struct synack_run_group *g);
+/* A descriptor readable (EPOLLIN) each time a thread's fn returns, for the
+ * caller's poll; -1 for a NULL g.  Owned by the group. */
+int synack_run_group_fd(const struct synack_run_group *g);
+/*
+ * Runs fn(ctx, r) with thread index's loop, on that thread at the end of
+ * one of its turns (any synack_run_once, the blocking helpers' included),
+ * and waits for it: the way to read or change a stack from another thread
+ * (counters, the connection list).  After that thread's fn returned, fn
+ * runs on the caller's thread.  Calls are taken one at a time.  Returns 0,
+ * or -EINVAL (g or fn NULL, index out of range).  Never from one of the
+ * group's threads (it would wait for itself).
+ */
+int synack_run_group_call(struct synack_run_group *g, unsigned index,
+                          void (*fn)(void *ctx, struct synack_run *r), void *ctx);
+/* Waits for every thread to return, stores fn's results in results[0..n-1]
+ * (when not NULL) and frees g (not the loops, stacks or links). */
+void synack_run_group_join(struct synack_run_group *g, int *results);
+
 #if defined(__GNUC__)
 #pragma GCC visibility pop
 #endif

@@ -15,11 +15,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -61,6 +64,41 @@ struct delay_heap {
 
 #define LINK_EXTRA_MAX ARP_EXTRA_MAX
 
+/*
+ * The neighbours the queues of one multi-queue device learnt, shared.  The
+ * kernel picks a queue for an ARP frame by the flow hash of a frame without
+ * ports or addresses it looks at (the same for every ARP frame), so a reply
+ * goes to the queue that last wrote ARP, recorded only after the kernel
+ * handled the frame (tun_get_user: tun_flow_update after delivery): the
+ * answer to queue k's request may reach another queue.  Each queue's link
+ * posts the sender of every ARP frame it reads here and wakes the others,
+ * which take it as if they had read it (RFC 826: the pair is merged, and
+ * added since the target is our address).  A ring of the latest
+ * NEIGH_BOARD entries, each with a sequence number.
+ */
+#define NEIGH_BOARD 64
+struct neigh_board {
+	pthread_mutex_t mu;
+	unsigned refs;
+	atomic_uint_fast64_t seq; /* of the newest entry */
+	struct {
+		uint64_t seq;
+		uint32_t addr;
+		uint8_t mac[6];
+	} e[NEIGH_BOARD];
+	struct synack_link *links[SYNACK_LINK_MAX_QUEUES];
+	unsigned nlinks;
+};
+
+/* One capture written by the links of several threads (the queues of a
+ * multi-queue device, synack_link_set_pcap_shared): each record is stamped
+ * and written under the lock, so the file is in time order. */
+struct pcap_share {
+	pthread_mutex_t mu;
+	unsigned refs;
+	struct synack_pcap *pcap;
+};
+
 struct synack_link {
 	int kind;
 	int fd;
@@ -82,7 +120,13 @@ struct synack_link {
 	struct delay_heap d_out, d_in;
 
 	struct synack_pcap *pcap;
-	uint64_t pcap_flush_at; /* SYNACK_NEVER when nothing is unflushed */
+	uint64_t pcap_flush_at;   /* SYNACK_NEVER when nothing is unflushed */
+	struct pcap_share *share; /* the queues' one capture, or NULL */
+	/* The queues of one multi-queue device (issue 16 item 3): what any
+	 * of them learns from ARP, all of them learn. */
+	struct neigh_board *board;
+	int wakefd;         /* readable when the board has news for us */
+	uint64_t board_seq; /* the last entry taken from the board */
 
 	struct synack_link_stats stats;
 	uint8_t *rbuf; /* a frame read from the device */
@@ -98,6 +142,10 @@ struct synack_link {
 	int tso_on;     /* the device takes super-segments */
 	struct tso tso; /* the one being built, with room for the link header */
 };
+
+static void pcap_release(struct synack_link *l);
+static void board_release(struct synack_link *l);
+static void arp_drain(struct synack_link *l, uint64_t now);
 
 static const char *const DROP_NAMES[] = {
 #define SYNACK_LINK_DROP_NAME(name, str) str,
@@ -412,6 +460,7 @@ int synack_link_open_fd(struct synack_link **out, int kind, int fd, const char *
 	l->cfg = *cfg;
 	l->mtu = 1500;
 	l->pcap_flush_at = SYNACK_NEVER;
+	l->wakefd = -1;
 	snprintf(l->name, sizeof(l->name), "%s", name ? name : "");
 	l->mask = mask_of(cfg->prefix_len);
 	static const uint8_t zero[6];
@@ -452,55 +501,193 @@ int synack_link_open_fd(struct synack_link **out, int kind, int fd, const char *
 	return 0;
 }
 
-int synack_link_open(struct synack_link **out, int kind, const char *dev,
-                     const struct synack_link_config *cfg, char *err, size_t errlen)
+/* The queues of one device share their neighbours: 0, or -ENOMEM or the
+ * negated errno of eventfd(2). */
+static int board_attach(struct synack_link **links, unsigned n)
 {
-	char dummy[8];
-	if (!err) {
-		err = dummy;
-		errlen = sizeof(dummy);
+	struct neigh_board *b = calloc(1, sizeof(*b));
+	if (!b || pthread_mutex_init(&b->mu, NULL) != 0) {
+		free(b);
+		return -ENOMEM;
 	}
-	if (out)
-		*out = NULL;
-	if (kind != SYNACK_LINK_TAP && kind != SYNACK_LINK_TUN) {
-		snprintf(err, errlen, "unknown link kind %d", kind);
-		return -EINVAL;
+	for (unsigned k = 0; k < n; k++) {
+		links[k]->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (links[k]->wakefd < 0) {
+			int e = -errno;
+			for (unsigned j = 0; j < k; j++)
+				board_release(links[j]);
+			if (k == 0) {
+				pthread_mutex_destroy(&b->mu);
+				free(b);
+			}
+			return e;
+		}
+		links[k]->board = b;
+		b->links[b->nlinks++] = links[k];
+		b->refs++;
 	}
-	if (!name_ok(dev)) {
-		snprintf(err, errlen,
-		         "bad device name '%s' (1 to %d characters, no blanks, '/', ':' or '%%')",
-		         dev ? dev : "", IFNAMSIZ - 1);
-		return -EINVAL;
+	return 0;
+}
+
+static void board_release(struct synack_link *l)
+{
+	struct neigh_board *b = l->board;
+	int last = 0;
+	if (b) {
+		/* Off the board first: nobody writes to wakefd after. */
+		pthread_mutex_lock(&b->mu);
+		for (unsigned k = 0; k < b->nlinks; k++)
+			if (b->links[k] == l)
+				b->links[k] = b->links[--b->nlinks];
+		last = --b->refs == 0;
+		pthread_mutex_unlock(&b->mu);
 	}
-	int rc = synack_link_config_check(cfg, err, errlen);
-	if (rc)
-		return rc;
+	if (l->wakefd >= 0)
+		close(l->wakefd);
+	l->wakefd = -1;
+	if (!b)
+		return;
+	if (last) {
+		pthread_mutex_destroy(&b->mu);
+		free(b);
+	}
+	l->board = NULL;
+}
+
+/* The sender of an ARP frame l read, for the other queues. */
+static void board_post(struct synack_link *l, const uint8_t *frame, size_t len)
+{
+	struct neigh_board *b = l->board;
+	if (!b || len < ARP_FRAME_LEN || frame[12] != 0x08 || frame[13] != 0x06)
+		return;
+	const uint8_t *arp = frame + ARP_ETH_HLEN;
+	/* Ethernet and IPv4 (RFC 826's ar$hrd, ar$pro, ar$hln, ar$pln), a
+	 * request or a reply. */
+	static const uint8_t eth_ip4[] = {0, 1, 0x08, 0, 6, 4, 0};
+	if (memcmp(arp, eth_ip4, sizeof(eth_ip4)) != 0 ||
+	    (arp[7] != ARP_OP_REQUEST && arp[7] != ARP_OP_REPLY))
+		return;
+	uint32_t spa =
+	    (uint32_t)arp[14] << 24 | (uint32_t)arp[15] << 16 | (uint32_t)arp[16] << 8 | arp[17];
+	uint32_t tpa =
+	    (uint32_t)arp[24] << 24 | (uint32_t)arp[25] << 16 | (uint32_t)arp[26] << 8 | arp[27];
+	if (spa == 0 || spa == l->cfg.addr || (arp[8] & 1))
+		return; /* a probe, ourselves, or a multicast sender */
+	/* Passed on as RFC 826 adds a pair: only when we are the target. */
+	int ours = tpa == l->cfg.addr;
+	for (uint32_t i = 0; i < l->nextra && !ours; i++)
+		ours = tpa == l->extra[i];
+	if (!ours)
+		return;
+	pthread_mutex_lock(&b->mu);
+	uint64_t seq = atomic_load(&b->seq) + 1;
+	size_t slot = seq % NEIGH_BOARD;
+	b->e[slot].seq = seq;
+	b->e[slot].addr = spa;
+	memcpy(b->e[slot].mac, arp + 8, 6);
+	atomic_store(&b->seq, seq);
+	l->board_seq = seq; /* learnt first hand */
+	for (unsigned k = 0; k < b->nlinks; k++) {
+		uint64_t one = 1;
+		if (b->links[k] != l && write(b->links[k]->wakefd, &one, sizeof(one)) < 0) {
+			/* The counter is full: it is readable anyway. */
+		}
+	}
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* What the other queues learnt since we last looked, taken as ARP replies
+ * from the neighbour to us (arp_frame_in: RFC 826's merge). */
+static void board_take(struct synack_link *l, uint64_t now)
+{
+	struct neigh_board *b = l->board;
+	uint64_t v;
+	if (!b)
+		return;
+	if (read(l->wakefd, &v, sizeof(v)) < 0) {
+		/* Nothing new posted: look anyway, cheaply. */
+	}
+	if (atomic_load(&b->seq) == l->board_seq)
+		return;
+	uint8_t f[ARP_FRAME_LEN];
+	pthread_mutex_lock(&b->mu);
+	uint64_t last = atomic_load(&b->seq);
+	uint64_t from = l->board_seq + 1;
+	if (last >= NEIGH_BOARD && from <= last - NEIGH_BOARD)
+		from = last - NEIGH_BOARD + 1; /* older ones were overwritten */
+	for (uint64_t q = from; q <= last; q++) {
+		size_t slot = q % NEIGH_BOARD;
+		static const uint8_t head[] = {0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, ARP_OP_REPLY};
+		memcpy(f, l->mac, 6);
+		memcpy(f + 6, b->e[slot].mac, 6);
+		memcpy(f + 12, head, sizeof(head));
+		memcpy(f + 22, b->e[slot].mac, 6);
+		uint32_t a = b->e[slot].addr, me = l->cfg.addr;
+		uint8_t ips[8] = {(uint8_t)(a >> 24), (uint8_t)(a >> 16),  (uint8_t)(a >> 8),
+		                  (uint8_t)a,         (uint8_t)(me >> 24), (uint8_t)(me >> 16),
+		                  (uint8_t)(me >> 8), (uint8_t)me};
+		memcpy(f + 28, ips, 4);
+		memcpy(f + 32, l->mac, 6);
+		memcpy(f + 38, ips + 4, 4);
+		const uint8_t *ip;
+		size_t iplen;
+		uint64_t replies = l->stats.arp_replies_in;
+		(void)arp_frame_in(&l->arp, now, f, sizeof(f), &ip, &iplen);
+		l->stats.arp_replies_in = replies; /* not read from the device */
+		l->stats.arp_shared_in++;
+	}
+	l->board_seq = last;
+	pthread_mutex_unlock(&b->mu);
+	arp_drain(l, now);
+}
+
+/*
+ * Opens dev; with multi, as one queue of a multi-queue device
+ * (IFF_MULTI_QUEUE): the first queue (first) creates the device when it is
+ * missing, the others attach to it.
+ */
+static int open_device(struct synack_link **out, int kind, const char *dev,
+                       const struct synack_link_config *cfg, int multi, int first, char *err,
+                       size_t errlen)
+{
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		rc = -errno;
+		int rc = -errno;
 		snprintf(err, errlen, "cannot open /dev/net/tun for %s device '%s': %s",
 		         kind_name(kind), dev, strerror(errno));
 		return rc;
 	}
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
-	short flags = (short)((kind == SYNACK_LINK_TAP ? IFF_TAP : IFF_TUN) | IFF_NO_PI |
-	                      (cfg->csum_offload ? IFF_VNET_HDR : 0));
+	short flags =
+	    (short)((kind == SYNACK_LINK_TAP ? IFF_TAP : IFF_TUN) | IFF_NO_PI |
+	            (cfg->csum_offload ? IFF_VNET_HDR : 0) | (multi ? IFF_MULTI_QUEUE : 0));
 	memcpy(ifr.ifr_name, dev, strlen(dev));
 	/* IFF_TUN_EXCL refuses (EBUSY) a device that exists: then the device
-	 * is the user's, whose queue length is theirs to choose. */
-	ifr.ifr_flags = (short)(flags | IFF_TUN_EXCL);
-	int created = ioctl(fd, TUNSETIFF, &ifr) == 0;
+	 * is the user's, whose queue length is theirs to choose.  The further
+	 * queues of a multi-queue device attach to the one the first made. */
+	int created = 0;
+	if (first) {
+		ifr.ifr_flags = (short)(flags | IFF_TUN_EXCL);
+		created = ioctl(fd, TUNSETIFF, &ifr) == 0;
+	} else {
+		errno = EBUSY;
+	}
 	ifr.ifr_flags = flags;
 	if (!created && (errno != EBUSY || ioctl(fd, TUNSETIFF, &ifr) < 0)) {
 		int e = errno;
 		const char *hint = "";
 		if (e == EPERM || e == EACCES)
 			hint = " (needs CAP_NET_ADMIN)";
+		else if (e == EINVAL && multi)
+			hint = " (a device made without multi_queue takes one queue: ip tuntap "
+			       "add dev NAME mode tap multi_queue; or is it the other kind?)";
 		else if (e == EINVAL)
 			hint = kind == SYNACK_LINK_TAP
-			           ? " (is it a tun device, or not a tun/tap device?)"
-			           : " (is it a tap device, or not a tun/tap device?)";
+			           ? " (is it a tun device, a multi_queue device, or "
+			             "not a tun/tap device?)"
+			           : " (is it a tap device, a multi_queue device, or "
+			             "not a tun/tap device?)";
 		else if (e == EBUSY)
 			hint = " (another process has it open)";
 		snprintf(err, errlen, "cannot open %s device '%s': %s%s", kind_name(kind), dev,
@@ -508,7 +695,7 @@ int synack_link_open(struct synack_link **out, int kind, const char *dev,
 		close(fd);
 		return -e;
 	}
-	rc = synack_link_open_fd(out, kind, fd, ifr.ifr_name, cfg, err, errlen);
+	int rc = synack_link_open_fd(out, kind, fd, ifr.ifr_name, cfg, err, errlen);
 	if (rc)
 		return rc;
 	struct synack_link *l = *out;
@@ -531,13 +718,91 @@ int synack_link_open(struct synack_link **out, int kind, const char *dev,
 	return 0;
 }
 
+/* The checks of synack_link_open() and _open_queues(): 0, or -EINVAL with
+ * a sentence. */
+static int open_args_ok(int kind, const char *dev, const struct synack_link_config *cfg, char *err,
+                        size_t errlen)
+{
+	if (kind != SYNACK_LINK_TAP && kind != SYNACK_LINK_TUN) {
+		snprintf(err, errlen, "unknown link kind %d", kind);
+		return -EINVAL;
+	}
+	if (!name_ok(dev)) {
+		snprintf(err, errlen,
+		         "bad device name '%s' (1 to %d characters, no blanks, '/', ':' or '%%')",
+		         dev ? dev : "", IFNAMSIZ - 1);
+		return -EINVAL;
+	}
+	return synack_link_config_check(cfg, err, errlen);
+}
+
+int synack_link_open(struct synack_link **out, int kind, const char *dev,
+                     const struct synack_link_config *cfg, char *err, size_t errlen)
+{
+	char dummy[8];
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (out)
+		*out = NULL;
+	int rc = open_args_ok(kind, dev, cfg, err, errlen);
+	return rc ? rc : open_device(out, kind, dev, cfg, 0, 1, err, errlen);
+}
+
+/*
+ * One stack per core (issue 16 item 3): queue k of a multi-queue TUN/TAP
+ * device is its own descriptor, and the kernel hands each flow to one
+ * queue (drivers/net/tun.c, tun_automq_select_queue: the queue that last
+ * wrote the flow, else its symmetric hash scaled to the queue count).
+ * Only the first queue announces the address: one gratuitous ARP is
+ * enough for the segment.
+ */
+int synack_link_open_queues(struct synack_link **out, unsigned n, int kind, const char *dev,
+                            const struct synack_link_config *cfg, char *err, size_t errlen)
+{
+	char dummy[8];
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (!out || n < 1 || n > SYNACK_LINK_MAX_QUEUES) {
+		snprintf(err, errlen, "a multi-queue device has 1 to %d queues",
+		         SYNACK_LINK_MAX_QUEUES);
+		return -EINVAL;
+	}
+	memset(out, 0, n * sizeof(*out));
+	int rc = open_args_ok(kind, dev, cfg, err, errlen);
+	if (rc)
+		return rc;
+	for (unsigned k = 0; k < n && !rc; k++) {
+		rc = open_device(&out[k], kind, dev, cfg, 1, k == 0, err, errlen);
+		if (!rc && k > 0)
+			out[k]->announce = 0;
+	}
+	if (!rc && kind == SYNACK_LINK_TAP && n > 1) {
+		rc = board_attach(out, n);
+		if (rc)
+			snprintf(err, errlen, "cannot share the neighbours of the queues: %s",
+			         strerror(-rc));
+	}
+	if (rc) {
+		/* Closed last to first: the device the first made goes with it. */
+		for (unsigned k = n; k-- > 0;) {
+			synack_link_close(out[k]);
+			out[k] = NULL;
+		}
+	}
+	return rc;
+}
+
 void synack_link_close(struct synack_link *l)
 {
 	if (!l)
 		return;
 	synack_link_flush(l, 0);
-	if (l->pcap)
-		synack_pcap_close(l->pcap);
+	pcap_release(l);
+	board_release(l);
 	if (l->kind == SYNACK_LINK_TAP && l->arp.entries)
 		arp_free(&l->arp);
 	impair_free(&l->imp_out);
@@ -629,6 +894,29 @@ int synack_link_set_impairment(struct synack_link *l, const struct synack_sim_pa
 	return 0;
 }
 
+/* Closes the link's capture; a shared one when its last link lets go. */
+static void pcap_release(struct synack_link *l)
+{
+	struct pcap_share *sh = l->share;
+	if (sh) {
+		pthread_mutex_lock(&sh->mu);
+		int last = --sh->refs == 0;
+		if (!last && l->pcap_flush_at != SYNACK_NEVER && synack_pcap_flush(sh->pcap) != 0)
+			l->stats.pcap_errors++;
+		pthread_mutex_unlock(&sh->mu);
+		if (last) {
+			synack_pcap_close(sh->pcap);
+			pthread_mutex_destroy(&sh->mu);
+			free(sh);
+		}
+	} else if (l->pcap) {
+		synack_pcap_close(l->pcap);
+	}
+	l->share = NULL;
+	l->pcap = NULL;
+	l->pcap_flush_at = SYNACK_NEVER;
+}
+
 static uint64_t wall_us(void)
 {
 	struct timespec ts;
@@ -645,11 +933,7 @@ int synack_link_set_pcap(struct synack_link *l, const char *path, char *err, siz
 	}
 	if (!l)
 		return -EINVAL;
-	if (l->pcap) {
-		synack_pcap_close(l->pcap);
-		l->pcap = NULL;
-		l->pcap_flush_at = SYNACK_NEVER;
-	}
+	pcap_release(l);
 	if (!path)
 		return 0;
 	int rc;
@@ -665,6 +949,34 @@ int synack_link_set_pcap(struct synack_link *l, const char *path, char *err, siz
 	return 0;
 }
 
+int synack_link_set_pcap_shared(struct synack_link *const *links, unsigned n, const char *path,
+                                char *err, size_t errlen)
+{
+	if (!links || n < 1 || !path)
+		return -EINVAL;
+	for (unsigned k = 0; k < n; k++)
+		if (!links[k] || links[k]->kind != links[0]->kind)
+			return -EINVAL;
+	int rc = synack_link_set_pcap(links[0], path, err, errlen);
+	if (rc || n == 1)
+		return rc;
+	struct pcap_share *sh = calloc(1, sizeof(*sh));
+	if (!sh || pthread_mutex_init(&sh->mu, NULL) != 0) {
+		free(sh);
+		synack_link_set_pcap(links[0], NULL, NULL, 0);
+		return -ENOMEM;
+	}
+	sh->pcap = links[0]->pcap;
+	sh->refs = n;
+	for (unsigned k = 0; k < n; k++) {
+		if (k > 0)
+			pcap_release(links[k]);
+		links[k]->pcap = sh->pcap;
+		links[k]->share = sh;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* The device.                                                         */
 
@@ -672,8 +984,14 @@ static void capture(struct synack_link *l, uint64_t now, const uint8_t *frame, s
 {
 	if (!l->pcap)
 		return;
+	/* Shared: the time is taken under the lock, so records from every
+	 * queue go into the file in the order of their stamps. */
+	if (l->share)
+		pthread_mutex_lock(&l->share->mu);
 	if (synack_pcap_write(l->pcap, wall_us(), frame, len) != 0)
 		l->stats.pcap_errors++;
+	if (l->share)
+		pthread_mutex_unlock(&l->share->mu);
 	if (l->pcap_flush_at == SYNACK_NEVER)
 		l->pcap_flush_at = now + LINK_PCAP_FLUSH_US;
 }
@@ -880,6 +1198,7 @@ ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t 
 			l->stats.datagrams_in++;
 		return n;
 	}
+	board_take(l, now);
 	for (uint32_t i = 0; i < l->cfg.read_batch; i++) {
 		ssize_t n = read(l->fd, l->rbuf, LINK_BUF);
 		if (n < 0) {
@@ -917,6 +1236,8 @@ ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t 
 		size_t iplen = (size_t)n;
 		if (l->kind == SYNACK_LINK_TAP) {
 			int is_ip = arp_frame_in(&l->arp, now, frame, (size_t)n, &ip, &iplen);
+			if (!is_ip)
+				board_post(l, frame, (size_t)n);
 			arp_drain(l, now);
 			if (!is_ip)
 				continue;
@@ -958,8 +1279,12 @@ void synack_link_advance(struct synack_link *l, uint64_t now)
 		arp_drain(l, now);
 	}
 	if (l->pcap && now >= l->pcap_flush_at) {
+		if (l->share)
+			pthread_mutex_lock(&l->share->mu);
 		if (synack_pcap_flush(l->pcap) != 0)
 			l->stats.pcap_errors++;
+		if (l->share)
+			pthread_mutex_unlock(&l->share->mu);
 		l->pcap_flush_at = SYNACK_NEVER;
 	}
 }
@@ -1049,4 +1374,9 @@ void synack_link_stats(const struct synack_link *l, struct synack_link_stats *ou
 	*out = l->stats;
 	out->impair_out = l->imp_out.c;
 	out->impair_in = l->imp_in.c;
+}
+
+int synack_link_wake_fd(const struct synack_link *l)
+{
+	return l ? l->wakefd : -1;
 }

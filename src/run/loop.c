@@ -124,6 +124,10 @@ struct synack_run *synack_run_new(struct synack_stack *st, struct synack_link *l
 	int rc = ep_add(r->epfd, synack_link_fd(link), EPOLLIN, TAG_LINK);
 	if (!rc)
 		rc = ep_add(r->epfd, r->wakefd, EPOLLIN, TAG_WAKE);
+	/* A queue of a multi-queue device: news from the other queues is
+	 * input too (synack_link_wake_fd). */
+	if (!rc && synack_link_wake_fd(link) >= 0)
+		rc = ep_add(r->epfd, synack_link_wake_fd(link), EPOLLIN, TAG_LINK);
 	if (rc) {
 		*error = rc;
 		goto fail;

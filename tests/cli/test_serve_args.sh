@@ -72,6 +72,16 @@ usage_error serve "${good[@]}" --app http --drain-ms -1
 usage_error serve "${good[@]}" --app http --drain-ms 3600001
 says 'drain-ms.*milliseconds'
 usage_error serve "${good[@]}" --app http --drain-ms
+# --threads (issue 16 item 3): one stack per queue, 1..256 queues.
+usage_error serve "${good[@]}" --app http --threads 0
+says "threads: '0' is not a number of threads in \[1, 256\]"
+usage_error serve "${good[@]}" --app http --threads 257
+says "threads: '257' is not a number of threads in \[1, 256\]"
+usage_error serve "${good[@]}" --app http --threads two
+says "threads: 'two' is not a number of threads"
+usage_error serve "${good[@]}" --app http --threads -1
+usage_error serve "${good[@]}" --app http --threads 2x
+usage_error serve "${good[@]}" --app http --threads
 usage_error serve "${good[@]}" --app http --loss 1.5
 usage_error serve "${good[@]}" --app http --dup -0.1
 usage_error serve "${good[@]}" --app http --reorder x
@@ -147,7 +157,7 @@ usage_error connect "${good[@]}" 10.7.0.1:80 --idle-timeout-ms
 # Help lists every flag.
 for f in --create --listen --json --set --time-wait-ms --fin-timeout-ms --syn-retries \
 	--orphan-retries --keepalive --keepalive-time-ms --keepalive-intvl-ms --keepalive-probes \
-	--user-timeout-ms --drain-ms --txqueuelen --no-csum-offload --no-gro --no-tso; do
+	--user-timeout-ms --drain-ms --txqueuelen --no-csum-offload --no-gro --no-tso --threads; do
 	if "$synack" serve --help | grep -q -- "$f\b"; then ok; else bad "serve --help lacks $f"; fi
 done
 for f in --create --set --time-wait-ms --fin-timeout-ms --syn-retries --orphan-retries \
