@@ -931,6 +931,10 @@ static ssize_t sk_send(int fd, struct psock *sk, const struct iovec *iov, int io
 	changed(sk);
 	if (sent > 0)
 		return (ssize_t)sent;
+	/* Linux: sending on a socket never connected (or listening) is EPIPE
+	 * (tcp_sendmsg, sk_stream_wait_connect), the stack says ENOTCONN. */
+	if (n == -ENOTCONN)
+		n = -EPIPE;
 	if (n == -EPIPE && !(flags & MSG_NOSIGNAL))
 		*sigpipe = 1;
 	return n;
@@ -1363,8 +1367,6 @@ static int int_opt(int level, int name)
 		case TCP_FASTOPEN_CONNECT:
 			return SYNACK_TCP_FASTOPEN_CONNECT;
 		}
-	} else if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY) {
-		return SYNACK_IPV6_V6ONLY;
 	}
 	return -1;
 }
@@ -1392,7 +1394,7 @@ static int *kept_opt(struct psock *sk, int level, int name)
 		}
 	} else if (level == IPPROTO_IP && name == IP_TOS) {
 		return &sk->tos;
-	} else if (level == IPPROTO_IPV6 && name == IPV6_TCLASS) {
+	} else if (level == IPPROTO_IPV6 && name == IPV6_TCLASS && sk->family == AF_INET6) {
 		return &sk->tos;
 	}
 	return NULL;
@@ -1401,6 +1403,9 @@ static int *kept_opt(struct psock *sk, int level, int name)
 static int sk_setsockopt(struct psock *sk, int level, int name, const void *val, socklen_t len)
 {
 	int v, rc, opt = int_opt(level, name);
+	/* Linux: IPv6 options on an AF_INET socket are ENOPROTOOPT. */
+	if (level == IPPROTO_IPV6 && sk->family == AF_INET6 && name == IPV6_V6ONLY)
+		opt = SYNACK_IPV6_V6ONLY;
 	if (opt >= 0) {
 		if ((rc = opt_int(val, len, &v)) != 0)
 			return rc;
@@ -1512,6 +1517,8 @@ static int tcp_info_opt(struct psock *sk, void *val, socklen_t *len)
 static int sk_getsockopt(struct psock *sk, int level, int name, void *val, socklen_t *len)
 {
 	int v, rc, opt = int_opt(level, name);
+	if (level == IPPROTO_IPV6 && sk->family == AF_INET6 && name == IPV6_V6ONLY)
+		opt = SYNACK_IPV6_V6ONLY;
 	if (opt >= 0) {
 		if ((rc = synack_getsockopt(env.st, sk->id, opt, &v)) != 0)
 			return rc;
