@@ -76,6 +76,7 @@ struct psock {
 	struct timeval rcvtv, sndtv;
 	/* Options Linux keeps that mean nothing here: read back as set. */
 	int reuseport, broadcast, oobinline, priority, tos, defer_accept, window_clamp;
+	int bound_any;          /* bound to 0.0.0.0 or :: (or never bound): see getsockname */
 	struct preg *regs;      /* epoll registrations (wait.c) */
 	struct pwnode *waiters; /* threads sleeping on it (wait.c) */
 };
@@ -396,6 +397,7 @@ static int sock_new(int id, int family, int flags)
 	}
 	sk->id = id;
 	sk->refs = 1;
+	sk->bound_any = 1;
 	sk->family = family;
 	sk->mirror_fd = efd;
 	atomic_store_explicit(&fdtab[efd], sk, memory_order_release);
@@ -451,6 +453,7 @@ size_t preload_fdcap(void)
 }
 
 static void *io_main(void *arg);
+static void drop_fd(int fd, struct psock *sk);
 
 /*
  * After fork(), parent and child hold the same stack (a copy each) and the
@@ -607,6 +610,66 @@ static int ep_to_sa(const struct psock *sk, const struct synack_endpoint *ep, st
 }
 
 /* ------------------------------------------------------------------ */
+/* Loopback: the kernel's                                               */
+
+static int is_loopback(const struct synack_endpoint *ep)
+{
+	static const uint8_t one6[16] = {[15] = 1};
+	if (ep->family == SYNACK_AF_INET)
+		return (ep->addr >> 24) == 127;
+	if (memcmp(ep->addr6, one6, 16) == 0)
+		return 1;
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+	return memcmp(ep->addr6, mapped, 12) == 0 && ep->addr6[12] == 127;
+}
+
+/*
+ * A socket the program binds or connects to a loopback address (127.0.0.0/8,
+ * ::1) is not synack's to carry: a fresh one (not bound, not connected, not
+ * in an epoll set, not dup'd) becomes a kernel socket at the same number,
+ * with the options that matter copied, and the call goes to the kernel.
+ * Returns 1 when it did (the lock is still held; sk goes at leave()), 0
+ * when sk stays synack's, or -errno.
+ */
+static int to_kernel(int fd, struct psock *sk, const struct synack_endpoint *ep)
+{
+	struct synack_endpoint local;
+	if (!is_loopback(ep) || sk->refs != 1 || sk->regs ||
+	    synack_getsockname(env.st, sk->id, &local) != 0 || local.port != 0)
+		return 0;
+	int ks = REAL(socket)(sk->family, SOCK_STREAM | (is_nonblock(fd) ? SOCK_NONBLOCK : 0), 0);
+	if (ks < 0)
+		return -errno;
+	static const struct {
+		int level, name, opt;
+	} copy[] = {
+	    {SOL_SOCKET, SO_REUSEADDR, SYNACK_SO_REUSEADDR},
+	    {SOL_SOCKET, SO_KEEPALIVE, SYNACK_SO_KEEPALIVE},
+	    {IPPROTO_TCP, TCP_NODELAY, SYNACK_TCP_NODELAY},
+	};
+	for (size_t i = 0; i < sizeof(copy) / sizeof(copy[0]); i++) {
+		int v;
+		if (synack_getsockopt(env.st, sk->id, copy[i].opt, &v) == 0 && v)
+			REAL(setsockopt)(ks, copy[i].level, copy[i].name, &v, sizeof(v));
+	}
+	if (sk->reuseport)
+		REAL(setsockopt)(ks, SOL_SOCKET, SO_REUSEPORT, &sk->reuseport, sizeof(int));
+	if (sk->rcvtimeo_ms)
+		REAL(setsockopt)(ks, SOL_SOCKET, SO_RCVTIMEO, &sk->rcvtv, sizeof(sk->rcvtv));
+	if (sk->sndtimeo_ms)
+		REAL(setsockopt)(ks, SOL_SOCKET, SO_SNDTIMEO, &sk->sndtv, sizeof(sk->sndtv));
+	int cloexec = REAL(fcntl)(fd, F_GETFD) & FD_CLOEXEC;
+	drop_fd(fd, sk);
+	int rc = REAL(dup3)(ks, fd, cloexec ? O_CLOEXEC : 0);
+	int e = errno;
+	REAL(close)(ks);
+	if (rc < 0)
+		return -e;
+	preload_debug_once("loopback", "a socket for a loopback address is the kernel's");
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
 /* socket, bind, listen, accept, connect                               */
 
 EXPORT int socket(int domain, int type, int protocol)
@@ -641,10 +704,18 @@ EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 		return REAL(bind)(fd, addr, len);
 	struct synack_endpoint ep;
 	int rc = !preload_owned() ? lost() : sa_to_ep(sk, addr, len, &ep);
+	if (rc == 0 && (rc = to_kernel(fd, sk, &ep)) == 1) {
+		leave(sk);
+		return REAL(bind)(fd, addr, len);
+	}
 	if (rc == 0)
 		rc = synack_bind(env.st, sk->id, &ep);
-	if (rc == 0)
+	if (rc == 0) {
+		static const uint8_t any6[16];
+		sk->bound_any =
+		    ep.family == SYNACK_AF_INET ? ep.addr == 0 : memcmp(ep.addr6, any6, 16) == 0;
 		changed(sk);
+	}
 	leave(sk);
 	return (int)result(rc);
 }
@@ -723,6 +794,10 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return REAL(connect)(fd, addr, len);
 	struct synack_endpoint ep;
 	int rc = !preload_owned() ? lost() : sa_to_ep(sk, addr, len, &ep);
+	if (rc == 0 && (rc = to_kernel(fd, sk, &ep)) == 1) {
+		leave(sk);
+		return REAL(connect)(fd, addr, len);
+	}
 	if (rc == 0)
 		rc = synack_connect(env.st, sk->id, &ep);
 	changed(sk);
@@ -758,6 +833,14 @@ EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 		return REAL(getsockname)(fd, addr, len);
 	struct synack_endpoint ep;
 	int rc = !preload_owned() ? lost() : synack_getsockname(env.st, sk->id, &ep);
+	struct synack_tcp_info ti;
+	if (rc == 0 && sk->bound_any && synack_tcp_info(env.st, sk->id, &ti) == 0 &&
+	    ti.state == SYNACK_LISTEN) {
+		/* Linux names a listener bound to 0.0.0.0 or :: (or never
+		 * bound) by that address, not the stack's. */
+		ep.addr = 0;
+		memset(ep.addr6, 0, sizeof(ep.addr6));
+	}
 	if (rc == 0)
 		rc = ep_to_sa(sk, &ep, addr, len);
 	leave(sk);

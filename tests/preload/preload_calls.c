@@ -51,11 +51,12 @@ static const char *ename(int e)
 	case x:                                                                                    \
 		return #x;
 		E(EAGAIN)
-		E(EBADF) E(EINVAL) E(EFAULT) E(ENOTCONN) E(EPIPE) E(ECONNREFUSED) E(EINPROGRESS)
-		    E(EISCONN) E(EALREADY) E(EADDRNOTAVAIL) E(EADDRINUSE) E(EAFNOSUPPORT)
-		        E(ENOPROTOOPT) E(EINTR) E(EEXIST) E(ENOENT) E(EOPNOTSUPP) E(ECONNRESET)
-		            E(EPROTONOSUPPORT) E(ENOTSOCK) E(EDOM) E(ENOTTY) E(EMSGSIZE)
-		                E(ESOCKTNOSUPPORT) E(EPROTOTYPE)
+		E(EBADF)
+		E(EINVAL) E(EFAULT) E(ENOTCONN) E(EPIPE) E(ECONNREFUSED) E(EINPROGRESS) E(EISCONN)
+		    E(EALREADY) E(EADDRNOTAVAIL) E(EADDRINUSE) E(EAFNOSUPPORT) E(ENOPROTOOPT)
+		        E(EINTR) E(EEXIST) E(ENOENT) E(EOPNOTSUPP) E(ECONNRESET) E(EPROTONOSUPPORT)
+		            E(ENOTSOCK) E(EDOM) E(ENOTTY) E(EMSGSIZE) E(ESOCKTNOSUPPORT)
+		                E(EPROTOTYPE)
 #undef E
 	}
 	return "E?";
@@ -192,6 +193,10 @@ int main(int argc, char **argv)
 	show("bind again", bind(l, (struct sockaddr *)&a, sizeof(a)));
 	show("listen", listen(l, 16));
 	show("SO_ACCEPTCONN listening", getint(l, SOL_SOCKET, SO_ACCEPTCONN));
+	al = sizeof(a);
+	show("getsockname listener", getsockname(l, (struct sockaddr *)&a, &al));
+	show("getsockname listener any", a.sin_addr.s_addr == htonl(INADDR_ANY));
+	show("getsockname listener port", ntohs(a.sin_port));
 	show("accept none", accept(l, NULL, NULL));
 	show("accept4 bad flags", accept4(l, NULL, NULL, 0x1234));
 	show("recv listener", recv(l, buf, 1, 0));
