@@ -407,7 +407,7 @@ static int sock_new(int id, int family, int flags)
 
 static void sock_destroy(struct psock *sk)
 {
-	if (!detached && atomic_load(owner) == my_pid) {
+	if (sk->id >= 0 && !detached && atomic_load(owner) == my_pid) {
 		synack_close(env.st, sk->id);
 		if ((size_t)sk->id < byid_cap && byid[sk->id] == sk)
 			byid[sk->id] = NULL;
@@ -1721,10 +1721,18 @@ static void finish(void)
 	}
 	for (size_t i = 0; i < fdcap; i++) {
 		struct psock *sk = preload_sock((int)i);
-		if (sk) {
-			sk->inflight = 0;
-			drop_fd((int)i, sk);
+		if (!sk)
+			continue;
+		if (sk->id >= 0) {
+			/* Closed now even if another thread is blocked on it:
+			 * that call wakes and fails with EBADF. */
+			synack_close(env.st, sk->id);
+			if ((size_t)sk->id < byid_cap)
+				byid[sk->id] = NULL;
+			sk->id = -1;
+			preload_wake_sock(sk);
 		}
+		drop_fd((int)i, sk);
 	}
 	preload_unlock();
 	int64_t deadline = preload_now_ms() + (int64_t)preload_conf.exit_timeout_ms;
