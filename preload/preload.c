@@ -490,7 +490,6 @@ int preload_owned(void)
 			return 1;
 		}
 	}
-	detached = 1;
 	return 0;
 }
 

@@ -10,12 +10,15 @@
 #    eight at once;
 #  - socat under synack echoes with half-close both ways (the kernel's peer.py
 #    echo client; socat as a client of peer.py's reply-after-eof server).
-# Usage: test_preload.sh PATH_TO_SYNACK PATH_TO_PRELOAD PATH_TO_PRELOAD_CALLS
+#  - fork: a master listens, its one worker accepts and answers (the master's
+#    calls fail with EBADF meanwhile); exec closes the connections with a FIN.
+# Usage: test_preload.sh SYNACK PRELOAD PRELOAD_CALLS PRELOAD_FORK
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../interop/lib.sh"
 preload=$(readlink -f "${2:?usage: test_preload.sh SYNACK PRELOAD PRELOAD_CALLS}")
-calls=$(readlink -f "${3:?usage: test_preload.sh SYNACK PRELOAD PRELOAD_CALLS}")
+calls=$(readlink -f "${3:?usage: test_preload.sh SYNACK PRELOAD PRELOAD_CALLS PRELOAD_FORK}")
+forker=$(readlink -f "${4:?usage: test_preload.sh SYNACK PRELOAD PRELOAD_CALLS PRELOAD_FORK}")
 # An ASan build's library needs the ASan runtime loaded first, which an
 # uninstrumented program does not do (docs/PRELOAD.md).
 if nm -D "$preload" 2>/dev/null | grep -q __asan_init; then
@@ -148,6 +151,21 @@ len=$(stat -c %s "$IT_TMP/reply.bin")
 [ "$len" = 100000 ] && ok || bad "socat client under synack: $len bytes after its half-close, want 100000: $(cat "$IT_TMP/socat-c.err")"
 wait "$BG_PID" 2>/dev/null
 grep -q "received=5000" "$IT_TMP/reply.out" && ok || bad "peer.py server read: $(cat "$IT_TMP/reply.out" "$IT_TMP/reply.err")"
+
+# 6. fork (master and one worker) and exec.
+bg ping-worker python3 "$HELPER" ping "$IT_SYNACK" 6000
+out=$(ns timeout 60 "${SYN[@]}" "$forker" worker 6000 2>&1)
+rc=$?
+[ $rc -eq 0 ] && grep -q "worker ok" <<<"$out" && ok || bad "preload_fork worker exited $rc: $out"
+wait "$BG_PID" 2>/dev/null
+grep -q "ping got pong" "$IT_TMP/ping-worker.out" && ok || bad "the worker's answer: $(cat "$IT_TMP/ping-worker.out" "$IT_TMP/ping-worker.err")"
+bg sink python3 "$IT_PEER" server "$IT_LINUX" 6001 sink
+for i in $(seq 1 50); do grep -q ready "$IT_TMP/sink.out" 2>/dev/null && break; sleep 0.1; done
+out=$(ns timeout 60 "${SYN[@]}" "$forker" exec "$IT_LINUX" 6001 2>&1)
+rc=$?
+[ $rc -eq 0 ] && ok || bad "preload_fork exec exited $rc: $out"
+wait "$BG_PID" 2>/dev/null
+grep -q "received=1000 " "$IT_TMP/sink.out" && ok || bad "after exec, the peer read: $(cat "$IT_TMP/sink.out" "$IT_TMP/sink.err")"
 
 # Nothing left half-open on the kernel's side once the programs ended.
 it_wait_no_kernel_stuck 10 && ok || bad "kernel sockets left: $(it_ss_states close-wait fin-wait-1 fin-wait-2)"
