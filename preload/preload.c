@@ -60,6 +60,8 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+extern char **environ;
+
 struct preload_real preload_real;
 #define R preload_real
 
@@ -148,6 +150,10 @@ void preload_resolve(void)
 	RESOLVE(getsockopt);
 	RESOLVE(setsockopt);
 	RESOLVE(execve);
+	RESOLVE(execv);
+	RESOLVE(execvp);
+	RESOLVE(execvpe);
+	RESOLVE(fexecve);
 }
 
 /* A call can arrive before the constructor ran (another library's). */
@@ -1279,7 +1285,8 @@ EXPORT int dup(int fd)
 
 static int dup_common(int fd, int newfd, int flags, int three)
 {
-	if (!preload_sock(fd) && !preload_sock(newfd) && !(fdtab && newfd >= 0))
+	if ((!preload_sock(fd) && !preload_sock(newfd) && !preload_epoll_known(newfd)) ||
+	    getpid() != my_pid) /* a vfork() child: the memory is the parent's */
 		return three ? REAL(dup3)(fd, newfd, flags) : REAL(dup2)(fd, newfd);
 	preload_lock();
 	struct psock *sk = preload_sock(fd);
@@ -1762,10 +1769,83 @@ static void at_exit(void)
 	finish();
 }
 
+/* The exec family: glibc's execv, execvp ... call execve inside libc, where
+ * the preload cannot see it, so each is interposed.  A failed exec has
+ * closed the sockets already (docs/PRELOAD.md). */
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	finish();
 	return REAL(execve)(path, argv, envp);
+}
+
+EXPORT int execv(const char *path, char *const argv[])
+{
+	finish();
+	return REAL(execv)(path, argv);
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+	finish();
+	return REAL(execvp)(file, argv);
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	finish();
+	return REAL(execvpe)(file, argv, envp);
+}
+
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	finish();
+	return REAL(fexecve)(fd, argv, envp);
+}
+
+/* execl, execlp, execle: the list made an array (as glibc does). */
+#define PRELOAD_EXECL_MAX 4096
+static int execl_common(const char *path, const char *arg, va_list ap, int kind)
+{
+	char *argv[PRELOAD_EXECL_MAX];
+	int n = 0;
+	argv[n++] = (char *)arg;
+	while (arg && n < PRELOAD_EXECL_MAX) {
+		arg = va_arg(ap, const char *);
+		argv[n++] = (char *)arg;
+	}
+	if (n == PRELOAD_EXECL_MAX && argv[n - 1])
+		return fail(E2BIG);
+	char *const *envp = kind == 2 ? va_arg(ap, char *const *) : environ;
+	if (kind == 1)
+		return execvpe(path, argv, environ);
+	return execve(path, argv, envp);
+}
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	va_start(ap, arg);
+	int rc = execl_common(path, arg, ap, 0);
+	va_end(ap);
+	return rc;
+}
+
+EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	va_start(ap, arg);
+	int rc = execl_common(file, arg, ap, 1);
+	va_end(ap);
+	return rc;
+}
+
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	va_start(ap, arg);
+	int rc = execl_common(path, arg, ap, 2);
+	va_end(ap);
+	return rc;
 }
 
 static void fork_prepare(void)

@@ -152,6 +152,22 @@ len=$(stat -c %s "$IT_TMP/reply.bin")
 wait "$BG_PID" 2>/dev/null
 grep -q "received=5000" "$IT_TMP/reply.out" && ok || bad "peer.py server read: $(cat "$IT_TMP/reply.out" "$IT_TMP/reply.err")"
 
+# 5b. An AF_INET6 socket on :: under synack takes the kernel's IPv4 client
+# (IPv4-mapped), as a dual-stack Linux listener does.
+bg ping-v6 python3 "$HELPER" ping "$IT_SYNACK" 8100
+out=$(ns timeout 60 "${SYN[@]}" python3 -c "
+import socket
+ls = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(('::', 8100))
+ls.listen(4)
+c, peer = ls.accept()
+print(ls.getsockname()[0], peer[0], c.recv(4).decode())
+c.sendall(b'pong')
+c.close()" 2>&1)
+[ "$out" = ":: ::ffff:$IT_LINUX ping" ] && ok || bad "dual-stack listener under synack: '$out'"
+wait "$BG_PID" 2>/dev/null
+
 # 6. fork (master and one worker) and exec.
 bg ping-worker python3 "$HELPER" ping "$IT_SYNACK" 6000
 out=$(ns timeout 60 "${SYN[@]}" "$forker" worker 6000 2>&1)
