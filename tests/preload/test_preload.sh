@@ -111,6 +111,18 @@ import hashlib, urllib.request
 d = urllib.request.urlopen('http://$IT_LINUX:8080/big.bin', timeout=30).read()
 print(hashlib.sha256(d).hexdigest())" 2>&1)
 [ "$out" = "$want" ] && ok || bad "urllib under synack: '$out', want $want"
+# Six client threads at once, each with blocking sockets and a timeout.
+out=$(ns timeout 60 "${SYN[@]}" python3 -c "
+import hashlib, threading, urllib.request
+res = {}
+def get(i):
+    d = urllib.request.urlopen('http://$IT_LINUX:8080/small%d.bin' % (i % 3 + 1), timeout=30).read()
+    res[i] = len(d)
+ts = [threading.Thread(target=get, args=(i,)) for i in range(6)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+print(sorted(res.values()))" 2>&1)
+[ "$out" = "[1000, 1000, 2000, 2000, 3000, 3000]" ] && ok || bad "six urllib threads under synack: '$out'"
 
 # 4. python3 -m http.server (ThreadingHTTPServer) under synack; the kernel's curl.
 (cd "$IT_TMP/www" && exec ip netns exec "$IT_NS" "${SYN[@]}" python3 -m http.server 8000 --bind "$IT_SYNACK" >"$IT_TMP/shttp.out" 2>&1) &
