@@ -545,8 +545,10 @@ static int any_synack(const struct pollfd *fds, nfds_t n)
 /* glibc declares poll's and ppoll's array write_only (the kernel fills
  * revents), so reading the events that the program wrote into it looks,
  * to GCC, like reading memory nobody set. */
+#if defined(__GNUC__) && !defined(__clang__) /* clang has no such warning group */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	if (!any_synack(fds, n))
@@ -572,7 +574,9 @@ EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const 
 	}
 	return poll_mixed(fds, n, ts_ms(ts), mask);
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 /* select over sets with some synack sockets, through poll_mixed. */
 static int select_mixed(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, int timeout_ms,
