@@ -12,12 +12,14 @@
  *    program that never makes one does not hold the device.
  *  - One I/O thread drives it: each turn it runs synack_run_once() without
  *    sleeping (input, timers, output), reports the sockets whose readiness
- *    changed, then sleeps in ppoll(2) on the device and a wake eventfd
- *    until the stack's next deadline, without the lock.
+ *    changed, sets a timerfd to the stack's next deadline, then sleeps in
+ *    ppoll(2) on the device, the timerfd and a wake eventfd, without the
+ *    lock.
  *  - A lock serialises the I/O thread and the program's threads.  A call
  *    takes it, calls the stack, sends what the call queued (the device
- *    write happens in the caller's thread) and wakes the I/O thread only
- *    when the call made a deadline earlier than the one it sleeps to.
+ *    write happens in the caller's thread) and, when the call made a
+ *    deadline earlier than the timer's, sets the timer sooner: the I/O
+ *    thread is not woken for it.
  *  - Each synack socket is backed by an eventfd, so the program holds a
  *    real descriptor number (dup, fcntl, FD_CLOEXEC, close-on-exec, fd
  *    limits all as the kernel keeps them).  The eventfd is readable while
@@ -54,6 +56,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,8 +98,9 @@ static struct net_env env;
 static int started;  /* the stack is up (under mu) */
 static int detached; /* this process lost the stack (fork): see fork_child() */
 static pthread_t io_thread;
-static int io_wake = -1;                         /* eventfd: the I/O thread recomputes its sleep */
-static _Atomic uint64_t io_until = SYNACK_NEVER; /* what the I/O thread sleeps to */
+static int io_wake = -1;  /* eventfd: the I/O thread looks again (stop, fork) */
+static int io_timer = -1; /* timerfd: the stack's next deadline */
+static _Atomic uint64_t io_until = SYNACK_NEVER; /* what io_timer is set to */
 static atomic_int io_stop;
 /* Fork: the process that owns the stack, shared with the children (see
  * docs/PRELOAD.md). */
@@ -213,23 +217,43 @@ void preload_lock(void)
 	pthread_mutex_lock(&mu);
 }
 
-/* Sends what the calls queued and wakes the I/O thread when they made a
- * deadline earlier than the one it sleeps to. */
+/* With the lock held: the I/O thread's timer goes off at stack time d
+ * (SYNACK_NEVER: not at all).  A deadline the stack left in place after
+ * passing it gets its next chance a millisecond later (as run/loop.c). */
+static void arm(uint64_t d)
+{
+	struct itimerspec its;
+	memset(&its, 0, sizeof(its));
+	if (d != SYNACK_NEVER) {
+		uint64_t now = synack_run_now(env.run);
+		uint64_t wait = d > now ? d - now : 1000;
+		struct timespec mono;
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		uint64_t ns = (uint64_t)mono.tv_nsec + wait * 1000;
+		its.it_value.tv_sec = mono.tv_sec + (time_t)(ns / 1000000000);
+		its.it_value.tv_nsec = (long)(ns % 1000000000);
+	}
+	timerfd_settime(io_timer, TFD_TIMER_ABSTIME, &its, NULL);
+	atomic_store(&io_until, d);
+}
+
+static uint64_t next_deadline(void)
+{
+	uint64_t d = synack_next_deadline(env.st);
+	uint64_t l = synack_link_next_deadline(env.link);
+	return l < d ? l : d;
+}
+
+/* Sends what the calls queued and, when they made a deadline earlier than
+ * the I/O thread's timer, sets the timer sooner: a system call, but no
+ * wake-up of the I/O thread until the time comes (or a datagram). */
 void preload_unlock(void)
 {
 	if (started && !detached && atomic_load(owner) == my_pid) {
 		synack_run_flush(env.run);
-		uint64_t d = synack_next_deadline(env.st);
-		uint64_t l = synack_link_next_deadline(env.link);
-		if (l < d)
-			d = l;
-		if (d < atomic_load(&io_until)) {
-			atomic_store(&io_until, d);
-			uint64_t one = 1;
-			if (REAL(write)(io_wake, &one, sizeof(one)) < 0) {
-				/* the counter is full: a wake is pending */
-			}
-		}
+		uint64_t d = next_deadline();
+		if (d < atomic_load(&io_until))
+			arm(d);
 	}
 	pthread_mutex_unlock(&mu);
 }
@@ -301,28 +325,20 @@ static void *io_main(void *arg)
 			if (ev.socket >= 0 && (size_t)ev.socket < byid_cap && byid[ev.socket])
 				changed(byid[ev.socket]);
 		}
-		uint64_t now = synack_run_now(env.run);
-		uint64_t d = synack_next_deadline(env.st);
-		uint64_t l = synack_link_next_deadline(env.link);
-		if (l < d)
-			d = l;
-		atomic_store(&io_until, d);
+		uint64_t d = next_deadline();
+		if (d != atomic_load(&io_until) || d <= synack_run_now(env.run))
+			arm(d);
 		pthread_mutex_unlock(&mu);
 
-		struct pollfd pfd[2] = {{linkfd, POLLIN, 0}, {io_wake, POLLIN, 0}};
-		struct timespec ts, *tsp = NULL;
-		if (d != SYNACK_NEVER) {
-			/* A deadline the stack left in place after passing it
-			 * gets its next chance a millisecond later (run/loop.c). */
-			uint64_t wait = d > now ? d - now : 1000;
-			ts.tv_sec = (time_t)(wait / 1000000);
-			ts.tv_nsec = (long)(wait % 1000000) * 1000;
-			tsp = &ts;
-		}
-		if (REAL(ppoll)(pfd, 2, tsp, NULL) > 0 && pfd[1].revents) {
+		struct pollfd pfd[3] = {
+		    {linkfd, POLLIN, 0}, {io_wake, POLLIN, 0}, {io_timer, POLLIN, 0}};
+		if (REAL(ppoll)(pfd, 3, NULL, NULL) > 0) {
 			uint64_t v;
-			if (REAL(read)(io_wake, &v, sizeof(v)) < 0) {
+			if (pfd[1].revents && REAL(read)(io_wake, &v, sizeof(v)) < 0) {
 				/* nothing to read: another turn drained it */
+			}
+			if (pfd[2].revents && REAL(read)(io_timer, &v, sizeof(v)) < 0) {
+				/* re-armed meanwhile */
 			}
 		}
 	}
@@ -346,8 +362,9 @@ static void start(void)
 		exit(2);
 	}
 	io_wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (io_wake < 0) {
-		fprintf(stderr, "libsynack-preload: eventfd: %s\n", strerror(errno));
+	io_timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (io_wake < 0 || io_timer < 0) {
+		fprintf(stderr, "libsynack-preload: eventfd, timerfd: %s\n", strerror(errno));
 		exit(2);
 	}
 	started = 1;
@@ -484,8 +501,12 @@ int preload_owned(void)
 			if (REAL(write)(io_wake, &one, sizeof(one)) < 0) {
 				/* a wake is pending */
 			}
+			/* Our own: the parent's are shared with it. */
 			io_wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-			if (io_wake < 0 || pthread_create(&io_thread, NULL, io_main, NULL) != 0) {
+			io_timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+			atomic_store(&io_until, SYNACK_NEVER);
+			if (io_wake < 0 || io_timer < 0 ||
+			    pthread_create(&io_thread, NULL, io_main, NULL) != 0) {
 				fprintf(stderr,
 				        "libsynack-preload: cannot take the stack over after "
 				        "fork\n");
