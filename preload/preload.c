@@ -82,6 +82,7 @@ struct psock {
 	/* Options Linux keeps that mean nothing here: read back as set. */
 	int reuseport, broadcast, oobinline, priority, tos, defer_accept, window_clamp;
 	int bound_any;          /* bound to 0.0.0.0 or :: (or never bound): see getsockname */
+	int nonblock;           /* O_NONBLOCK of the eventfd (kept up by fcntl, FIONBIO) */
 	struct preg *regs;      /* epoll registrations (wait.c) */
 	struct pwnode *waiters; /* threads sleeping on it (wait.c) */
 };
@@ -421,6 +422,7 @@ static int sock_new(int id, int family, int flags)
 	sk->id = id;
 	sk->refs = 1;
 	sk->bound_any = 1;
+	sk->nonblock = (flags & SOCK_NONBLOCK) != 0;
 	sk->family = family;
 	sk->mirror_fd = efd;
 	atomic_store_explicit(&fdtab[efd], sk, memory_order_release);
@@ -526,12 +528,6 @@ static int lost(void)
 	preload_debug_once("lost", "this process gave its stack to a child after fork(); its "
 	                           "synack sockets no longer work (docs/PRELOAD.md)");
 	return -EBADF;
-}
-
-static int is_nonblock(int fd)
-{
-	int fl = REAL(fcntl)(fd, F_GETFL);
-	return fl >= 0 && (fl & O_NONBLOCK);
 }
 
 /* Waits until sk has one of want (or an error, its end), the deadline
@@ -663,7 +659,7 @@ static int to_kernel(int fd, struct psock *sk, const struct synack_endpoint *ep)
 	if (!is_loopback(ep) || sk->refs != 1 || sk->regs ||
 	    synack_getsockname(env.st, sk->id, &local) != 0 || local.port != 0)
 		return 0;
-	int ks = REAL(socket)(sk->family, SOCK_STREAM | (is_nonblock(fd) ? SOCK_NONBLOCK : 0), 0);
+	int ks = REAL(socket)(sk->family, SOCK_STREAM | (sk->nonblock ? SOCK_NONBLOCK : 0), 0);
 	if (ks < 0)
 		return -errno;
 	static const struct {
@@ -781,7 +777,7 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 			if (rc != -EAGAIN)
 				break;
 			if (nonblock < 0)
-				nonblock = is_nonblock(fd);
+				nonblock = sk->nonblock;
 			if (nonblock)
 				break;
 			int w = wait_for(sk, SYNACK_POLLIN, deadline);
@@ -827,7 +823,7 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (rc == 0)
 		rc = synack_connect(env.st, sk->id, &ep);
 	changed(sk);
-	if (rc == -EINPROGRESS && !is_nonblock(fd)) {
+	if (rc == -EINPROGRESS && !sk->nonblock) {
 		/* A blocking connect waits for the handshake, at most
 		 * SO_SNDTIMEO (then EINPROGRESS, as Linux). */
 		rc = wait_for(sk, SYNACK_POLLOUT, deadline_of(sk->sndtimeo_ms));
@@ -929,6 +925,7 @@ static int iov_check(const struct iovec *iov, int n, size_t *total)
  * SO_RCVLOWAT bytes (the stack's readability), all with MSG_WAITALL. */
 static ssize_t sk_recv(int fd, struct psock *sk, const struct iovec *iov, int iovcnt, int flags)
 {
+	(void)fd; /* O_NONBLOCK is the socket's (sk->nonblock) */
 	size_t total;
 	int rc = iov_check(iov, iovcnt, &total);
 	if (rc)
@@ -955,7 +952,7 @@ static ssize_t sk_recv(int fd, struct psock *sk, const struct iovec *iov, int io
 		if (!(ev & (SYNACK_POLLIN | SYNACK_POLLERR | SYNACK_POLLHUP | SYNACK_POLLRDHUP)) &&
 		    total > 0) {
 			if (nonblock < 0)
-				nonblock = is_nonblock(fd);
+				nonblock = sk->nonblock;
 			if (!nonblock) {
 				int w = wait_for(sk, SYNACK_POLLIN | SYNACK_POLLRDHUP, deadline);
 				if (w < 0) {
@@ -971,7 +968,7 @@ static ssize_t sk_recv(int fd, struct psock *sk, const struct iovec *iov, int io
 			if ((flags & MSG_WAITALL) && !(flags & MSG_PEEK) && got < total &&
 			    nonblock != 1) {
 				if (nonblock < 0)
-					nonblock = is_nonblock(fd);
+					nonblock = sk->nonblock;
 				if (!nonblock)
 					continue;
 			}
@@ -979,7 +976,7 @@ static ssize_t sk_recv(int fd, struct psock *sk, const struct iovec *iov, int io
 		}
 		if (n == -EAGAIN) {
 			if (nonblock < 0)
-				nonblock = is_nonblock(fd);
+				nonblock = sk->nonblock;
 			if (!nonblock)
 				continue;
 		}
@@ -995,6 +992,7 @@ static ssize_t sk_recv(int fd, struct psock *sk, const struct iovec *iov, int io
 static ssize_t sk_send(int fd, struct psock *sk, const struct iovec *iov, int iovcnt, int flags,
                        int *sigpipe)
 {
+	(void)fd;
 	size_t total;
 	int rc = iov_check(iov, iovcnt, &total);
 	if (rc)
@@ -1026,7 +1024,7 @@ static ssize_t sk_send(int fd, struct psock *sk, const struct iovec *iov, int io
 		if (n < 0 && n != -EAGAIN)
 			break;
 		if (nonblock < 0)
-			nonblock = is_nonblock(fd);
+			nonblock = sk->nonblock;
 		if (nonblock)
 			break;
 		synack_run_flush(env.run);
@@ -1348,14 +1346,17 @@ EXPORT int dup3(int fd, int newfd, int flags)
 static int fcntl_common(int fd, int cmd, void *arg)
 {
 	struct psock *sk = preload_sock(fd);
-	if (!sk || (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC))
+	if (!sk || (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC && cmd != F_SETFL))
 		return REAL(fcntl)(fd, cmd, arg);
 	sk = enter(fd);
 	if (!sk)
 		return REAL(fcntl)(fd, cmd, arg);
 	int n = REAL(fcntl)(fd, cmd, arg);
 	int e = errno;
-	dup_to(sk, n);
+	if (cmd == F_SETFL && n == 0)
+		sk->nonblock = ((uintptr_t)arg & O_NONBLOCK) != 0;
+	else if (cmd != F_SETFL)
+		dup_to(sk, n);
 	leave(sk);
 	errno = e;
 	return n;
@@ -1388,11 +1389,24 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
 	struct psock *sk = preload_sock(fd);
-	if (!sk || (req != FIONREAD && req != SIOCOUTQ && req != SIOCOUTQNSD))
+	if (!sk || (req != FIONREAD && req != SIOCOUTQ && req != SIOCOUTQNSD && req != FIONBIO))
 		return REAL(ioctl)(fd, req, arg);
 	sk = enter(fd);
 	if (!sk)
 		return REAL(ioctl)(fd, req, arg);
+	if (req == FIONBIO) {
+		/* The eventfd keeps the flag; the socket remembers it. */
+		int n = REAL(ioctl)(fd, req, arg);
+		int e = errno;
+		if (n == 0 && arg) {
+			int on;
+			memcpy(&on, arg, sizeof(on));
+			sk->nonblock = on != 0;
+		}
+		leave(sk);
+		errno = e;
+		return n;
+	}
 	int v = 0;
 	int rc = !preload_owned() ? lost() : synack_ioctl(env.st, sk->id, req, &v);
 	if (rc == 0) {
