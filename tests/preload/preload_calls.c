@@ -53,7 +53,8 @@ static const char *ename(int e)
 		E(EAGAIN)
 		E(EBADF)
 		E(EINVAL)
-		E(EFAULT) E(ENOTCONN) E(EPIPE) E(ECONNREFUSED) E(EINPROGRESS) E(EISCONN) E(EALREADY)
+		E(EFAULT)
+		E(ENOTCONN) E(EPIPE) E(ECONNREFUSED) E(EINPROGRESS) E(EISCONN) E(EALREADY)
 		    E(EADDRNOTAVAIL) E(EADDRINUSE) E(EAFNOSUPPORT) E(ENOPROTOOPT) E(EINTR) E(EEXIST)
 		        E(ENOENT) E(EOPNOTSUPP) E(ECONNRESET) E(EPROTONOSUPPORT) E(ENOTSOCK) E(EDOM)
 		            E(ENOTTY) E(EMSGSIZE) E(ESOCKTNOSUPPORT) E(EPROTOTYPE)
@@ -271,6 +272,27 @@ int main(int argc, char **argv)
 	show("recvfrom len",
 	     (write(c, "z", 1), recvfrom(c, buf, 1, 0, (struct sockaddr *)&a, &al)));
 	show("recvfrom addrlen", al);
+
+	/* SO_SNDTIMEO: the peer echoes, we do not read, so both ways fill
+	 * up; a blocking send of 64 MiB returns what it queued once the
+	 * timeout passes (how much depends on the buffers). */
+	{
+		int t = tcp(0);
+		struct sockaddr_in ea = sa(peer, echo_port);
+		connect(t, (struct sockaddr *)&ea, sizeof(ea));
+		struct timeval stv = {0, 300000};
+		show("SO_SNDTIMEO set", setsockopt(t, SOL_SOCKET, SO_SNDTIMEO, &stv, sizeof(stv)));
+		socklen_t sl = sizeof(stv);
+		stv = (struct timeval){0, 0};
+		getsockopt(t, SOL_SOCKET, SO_SNDTIMEO, &stv, &sl);
+		show("SO_SNDTIMEO get ms", stv.tv_sec * 1000 + stv.tv_usec / 1000);
+		size_t huge = 64u << 20;
+		char *h = calloc(1, huge);
+		ssize_t k = send(t, h, huge, 0);
+		show("send timeout partial", k > 0 && k < (ssize_t)huge);
+		free(h);
+		close(t);
+	}
 
 	/* sendfile from a file. */
 	char path[] = "/tmp/preload_calls.XXXXXX";
