@@ -1795,6 +1795,10 @@ static void finish(void)
 	pthread_join(io_thread, NULL);
 	preload_lock();
 	synack_run_flush(env.run);
+	/* The capture is complete on disk before an exec replaces the
+	 * process (exit would flush it, exec does not). */
+	if (preload_conf.net.pcap)
+		synack_link_set_pcap(env.link, NULL, NULL, 0);
 	detached = 1; /* nothing runs the stack any more */
 	pthread_mutex_unlock(&mu);
 }
