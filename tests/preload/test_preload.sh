@@ -180,6 +180,21 @@ c.close()" 2>&1)
 [ "$out" = ":: ::ffff:$IT_LINUX ping" ] && ok || bad "dual-stack listener under synack: '$out'"
 wait "$BG_PID" 2>/dev/null
 
+# 5c. An unsupported option: Linux's errno for one it does not have
+# (ENOPROTOOPT), and with SYNACK_DEBUG=1 one note, however often it is tried.
+out=$(ns timeout 60 "${SYN[@]}" SYNACK_DEBUG=1 python3 -c "
+import errno, socket
+s = socket.socket()
+for i in range(3):
+    try:
+        s.setsockopt(socket.SOL_SOCKET, 60, 1)  # SO_ZEROCOPY
+        print('set')
+    except OSError as e:
+        print(errno.errorcode[e.errno])" 2>"$IT_TMP/debug.err")
+notes=$(grep -c "option 60 is not supported" "$IT_TMP/debug.err")
+[ "$(echo $out)" = "ENOPROTOOPT ENOPROTOOPT ENOPROTOOPT" ] && [ "$notes" = 1 ] && ok ||
+	bad "SO_ZEROCOPY under synack: '$out', $notes notes: $(cat "$IT_TMP/debug.err")"
+
 # 6. fork (master and one worker) and exec.
 bg ping-worker python3 "$HELPER" ping "$IT_SYNACK" 6000
 out=$(ns timeout 60 "${SYN[@]}" "$forker" worker 6000 2>&1)
