@@ -496,7 +496,7 @@ int preload_owned(void)
 	pid_t o = atomic_load(owner);
 	if (o == my_pid)
 		return 1;
-	if (o == parent_pid || (kill(o, 0) != 0 && errno == ESRCH)) {
+	if (o == 0 || o == parent_pid || (kill(o, 0) != 0 && errno == ESRCH)) {
 		if (atomic_compare_exchange_strong(owner, &o, my_pid)) {
 			/* The old owner's I/O thread sees it and stops. */
 			uint64_t one = 1;
@@ -1800,6 +1800,8 @@ static void finish(void)
 	if (preload_conf.net.pcap)
 		synack_link_set_pcap(env.link, NULL, NULL, 0);
 	detached = 1; /* nothing runs the stack any more */
+	/* Free for a child to take (a zombie owner still answers kill 0). */
+	atomic_store(owner, 0);
 	pthread_mutex_unlock(&mu);
 }
 
