@@ -321,14 +321,16 @@ static void *io_main(void *arg)
 			pthread_mutex_unlock(&mu);
 			break;
 		}
+		uint64_t d = next_deadline();
+		if (d != atomic_load(&io_until) || d <= synack_run_now(env.run))
+			arm(d);
+		/* The sleepers last, just before the lock is let go: a woken
+		 * thread then seldom finds it still taken. */
 		struct synack_event ev;
 		while (synack_event_next(env.st, &ev)) {
 			if (ev.socket >= 0 && (size_t)ev.socket < byid_cap && byid[ev.socket])
 				changed(byid[ev.socket]);
 		}
-		uint64_t d = next_deadline();
-		if (d != atomic_load(&io_until) || d <= synack_run_now(env.run))
-			arm(d);
 		pthread_mutex_unlock(&mu);
 
 		struct pollfd pfd[3] = {

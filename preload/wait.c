@@ -504,7 +504,9 @@ static int poll_mixed(struct pollfd *fds, nfds_t n, int timeout_ms, const sigset
 		if (cs > 0 || left == 0 || force) {
 			preload_unlock();
 			struct timespec zero = {0, 0};
-			int kr = R.ppoll(k, n, &zero, mask);
+			/* The other descriptors' state, unless all are synack's
+			 * (then only a signal the mask lets in would matter). */
+			int kr = ns == (size_t)n && !mask ? 0 : R.ppoll(k, n, &zero, mask);
 			if (kr < 0) {
 				rc = cs > 0 ? cs : -1;
 				break;
