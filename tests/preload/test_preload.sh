@@ -12,6 +12,7 @@
 #    echo client; socat as a client of peer.py's reply-after-eof server).
 #  - fork: a master listens, its one worker accepts and answers (the master's
 #    calls fail with EBADF meanwhile); exec closes the connections with a FIN.
+# In the ASan build libasan is preloaded first (curl under synack is skipped there).
 # Usage: test_preload.sh SYNACK PRELOAD PRELOAD_CALLS PRELOAD_FORK
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -19,15 +20,23 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 preload=$(readlink -f "${2:?usage: test_preload.sh SYNACK PRELOAD PRELOAD_CALLS}")
 calls=$(readlink -f "${3:?usage: test_preload.sh SYNACK PRELOAD PRELOAD_CALLS PRELOAD_FORK}")
 forker=$(readlink -f "${4:?usage: test_preload.sh SYNACK PRELOAD PRELOAD_CALLS PRELOAD_FORK}")
-# An ASan build's library needs the ASan runtime loaded first, which an
-# uninstrumented program does not do (docs/PRELOAD.md).
-if nm -D "$preload" 2>/dev/null | grep -q __asan_init; then
-	it_skip "the preload of a sanitizer build cannot be preloaded into uninstrumented programs"
-fi
 it_init preload "${1:-}" curl socat sha256sum
 it_dev tap
 HELPER="$HERE/helper.py"
 SYN=(env -u SYNACK_IT_KEEP LD_PRELOAD="$preload" SYNACK_DEV="$IT_DEV" SYNACK_TAP=1 SYNACK_ADDR="$IT_SYNACK/24")
+# The ASan build's library needs the ASan runtime loaded before it: preload
+# that first, with the programs' own leak check off (their leaks at exit
+# are not synack's; a memory error in the library still aborts).  curl
+# 7.88 deadlocks in setlocale() with libasan preloaded, synack or not, so
+# the curl-under-synack checks run in the normal build only.
+asan=$(ldd "$preload" 2>/dev/null | awk '/libasan/ {print $3}')
+curl_ok=1
+if [ -n "$asan" ]; then
+	SYN=(env -u SYNACK_IT_KEEP LD_PRELOAD="$asan:$preload" ASAN_OPTIONS=detect_leaks=0
+		SYNACK_DEV="$IT_DEV" SYNACK_TAP=1 SYNACK_ADDR="$IT_SYNACK/24")
+	curl_ok=0
+	note "ASan build: libasan preloaded first; curl under synack skipped (setlocale deadlock)"
+fi
 
 # bg LOG CMD...: start CMD in the namespace in the background.
 bg() {
@@ -51,7 +60,7 @@ wait_port() {
 check_bad() { # WANT_IN_MESSAGE VAR=VALUE...
 	local want=$1 out rc
 	shift
-	out=$(env -i PATH="$PATH" LD_PRELOAD="$preload" "$@" true 2>&1)
+	out=$(env -i PATH="$PATH" LD_PRELOAD="${asan:+$asan:}$preload" ASAN_OPTIONS=detect_leaks=0 "$@" true 2>&1)
 	rc=$?
 	if [ $rc -eq 2 ] && grep -q -- "$want" <<<"$out"; then ok; else bad "env $*: status $rc, '$out' (want 2 and '$want')"; fi
 }
@@ -60,14 +69,14 @@ check_bad "SYNACK_TIME_WAIT_MS=soon" "${base[@]}" SYNACK_TIME_WAIT_MS=soon
 check_bad "SYNACK_TAP=2" SYNACK_DEV=tap0 SYNACK_TAP=2 SYNACK_ADDR=10.7.0.2/24
 check_bad "SYNACK_ADDR=10.7.0.2" SYNACK_DEV=tap0 SYNACK_TAP=1 SYNACK_ADDR=10.7.0.2
 check_bad "SYNACK_GW=nowhere" "${base[@]}" SYNACK_GW=nowhere
-out=$(env -i PATH="$PATH" LD_PRELOAD="$preload" "${base[@]}" SYNACK_NO_SUCH_SETTING=1 true 2>&1)
+out=$(env -i PATH="$PATH" LD_PRELOAD="${asan:+$asan:}$preload" ASAN_OPTIONS=detect_leaks=0 "${base[@]}" SYNACK_NO_SUCH_SETTING=1 true 2>&1)
 if [ $? -eq 0 ] && grep -q "SYNACK_NO_SUCH_SETTING ignored" <<<"$out"; then ok; else bad "an unknown SYNACK_ variable: $out"; fi
 check_bad "SYNACK_DEV is not set" SYNACK_TAP=1 SYNACK_ADDR=10.7.0.2/24
 check_bad "SYNACK_TAP=1 nor SYNACK_TUN=1" SYNACK_DEV=tap0 SYNACK_ADDR=10.7.0.2/24
 check_bad "SYNACK_CONGESTION_CONTROL" "${base[@]}" SYNACK_CONGESTION_CONTROL=
 check_bad "SYNACK_DEBUG=yes" "${base[@]}" SYNACK_DEBUG=yes
 # A good setting loads (and a program without TCP sockets never opens the device).
-if env -i PATH="$PATH" LD_PRELOAD="$preload" "${base[@]}" SYNACK_TIME_WAIT_MS=5s SYNACK_RMEM_DEFAULT=256K true; then ok; else bad "good settings refused"; fi
+if env -i PATH="$PATH" LD_PRELOAD="${asan:+$asan:}$preload" ASAN_OPTIONS=detect_leaks=0 "${base[@]}" SYNACK_TIME_WAIT_MS=5s SYNACK_RMEM_DEFAULT=256K true; then ok; else bad "good settings refused"; fi
 
 # 2. Each call against the kernel's answer.
 bg echo python3 "$HELPER" echo "$IT_LINUX" 7
@@ -96,16 +105,18 @@ for i in 1 2 3; do head -c $((i * 1000)) /dev/urandom >"$IT_TMP/www/small$i.bin"
 IT_PIDS+=("$!")
 wait_port "$IT_LINUX" 8080 || bad "kernel http.server did not start"
 want=$(sha256sum <"$IT_TMP/www/big.bin" | cut -d' ' -f1)
-ns timeout 120 "${SYN[@]}" curl -sS -o "$IT_TMP/got-big.bin" "http://$IT_LINUX:8080/big.bin" \
+[ $curl_ok = 1 ] && ns timeout 120 "${SYN[@]}" curl -sS -o "$IT_TMP/got-big.bin" "http://$IT_LINUX:8080/big.bin" \
 	-o "$IT_TMP/got-small1.bin" "http://$IT_LINUX:8080/small1.bin" \
 	-o "$IT_TMP/got-small2.bin" "http://$IT_LINUX:8080/small2.bin" 2>"$IT_TMP/curl.err"
 rc=$?
-[ $rc -eq 0 ] && ok || bad "curl under synack exited $rc: $(cat "$IT_TMP/curl.err")"
-got=$(sha256sum <"$IT_TMP/got-big.bin" 2>/dev/null | cut -d' ' -f1)
-[ "$got" = "$want" ] && ok || bad "curl under synack: 10 MiB sha256 $got, want $want"
-for i in 1 2; do
-	cmp -s "$IT_TMP/got-small$i.bin" "$IT_TMP/www/small$i.bin" && ok || bad "curl under synack: small$i.bin differs"
-done
+if [ $curl_ok = 1 ]; then
+	[ $rc -eq 0 ] && ok || bad "curl under synack exited $rc: $(cat "$IT_TMP/curl.err")"
+	got=$(sha256sum <"$IT_TMP/got-big.bin" 2>/dev/null | cut -d' ' -f1)
+	[ "$got" = "$want" ] && ok || bad "curl under synack: 10 MiB sha256 $got, want $want"
+	for i in 1 2; do
+		cmp -s "$IT_TMP/got-small$i.bin" "$IT_TMP/www/small$i.bin" && ok || bad "curl under synack: small$i.bin differs"
+	done
+fi
 out=$(ns timeout 60 "${SYN[@]}" python3 -c "
 import hashlib, urllib.request
 d = urllib.request.urlopen('http://$IT_LINUX:8080/big.bin', timeout=30).read()
