@@ -19,6 +19,7 @@
  * which no program's data can equal) are taken out.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdatomic.h>
@@ -172,6 +173,8 @@ struct preg {
 	int on_ready;
 	struct preg *next_sk, *next_ep, *next_ready;
 };
+
+static int ts_ms(const struct timespec *ts);
 
 static _Atomic(struct pep *) *peptab;
 static size_t pepcap;
@@ -443,6 +446,27 @@ EXPORT int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
 		if (m > 0 || k == 0)
 			return m;
 	}
+}
+
+/* epoll_pwait2 (Linux 5.11): a timespec instead of milliseconds, rounded
+ * up to the next millisecond for a set holding synack sockets. */
+EXPORT int epoll_pwait2(int epfd, struct epoll_event *evs, int max, const struct timespec *ts,
+                        const sigset_t *mask)
+{
+	if (!pep_of(epfd)) {
+		if (!R.epoll_pwait2)
+			*(void **)&R.epoll_pwait2 = dlsym(RTLD_NEXT, "epoll_pwait2");
+		if (!R.epoll_pwait2) {
+			errno = ENOSYS;
+			return -1;
+		}
+		return R.epoll_pwait2(epfd, evs, max, ts, mask);
+	}
+	if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return epoll_pwait(epfd, evs, max, ts_ms(ts), mask);
 }
 
 EXPORT int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)

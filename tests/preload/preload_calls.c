@@ -54,10 +54,11 @@ static const char *ename(int e)
 		E(EBADF)
 		E(EINVAL)
 		E(EFAULT)
-		E(ENOTCONN) E(EPIPE) E(ECONNREFUSED) E(EINPROGRESS) E(EISCONN) E(EALREADY)
-		    E(EADDRNOTAVAIL) E(EADDRINUSE) E(EAFNOSUPPORT) E(ENOPROTOOPT) E(EINTR) E(EEXIST)
-		        E(ENOENT) E(EOPNOTSUPP) E(ECONNRESET) E(EPROTONOSUPPORT) E(ENOTSOCK) E(EDOM)
-		            E(ENOTTY) E(EMSGSIZE) E(ESOCKTNOSUPPORT) E(EPROTOTYPE)
+		E(ENOTCONN)
+		E(EPIPE) E(ECONNREFUSED) E(EINPROGRESS) E(EISCONN) E(EALREADY) E(EADDRNOTAVAIL)
+		    E(EADDRINUSE) E(EAFNOSUPPORT) E(ENOPROTOOPT) E(EINTR) E(EEXIST) E(ENOENT)
+		        E(EOPNOTSUPP) E(ECONNRESET) E(EPROTONOSUPPORT) E(ENOTSOCK) E(EDOM) E(ENOTTY)
+		            E(EMSGSIZE) E(ESOCKTNOSUPPORT) E(EPROTOTYPE)
 #undef E
 	}
 	return "E?";
@@ -367,6 +368,9 @@ int main(int argc, char **argv)
 	show("epoll wait out", epoll_wait(ep, out, 4, 1000));
 	show("epoll wait out data", (long)out[0].data.u64);
 	show("epoll wait out events", out[0].events);
+	struct timespec ets = {1, 0};
+	show("epoll_pwait2 out", epoll_pwait2(ep, out, 4, &ets, NULL));
+	show("epoll_pwait2 out data", (long)out[0].data.u64);
 	show("epoll del", epoll_ctl(ep, EPOLL_CTL_DEL, d, NULL));
 	show("epoll del again", epoll_ctl(ep, EPOLL_CTL_DEL, d, NULL));
 	show("epoll mod missing", epoll_ctl(ep, EPOLL_CTL_MOD, d, &ev));
