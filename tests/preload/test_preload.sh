@@ -5,7 +5,8 @@
 #  - preload_calls prints the same lines under the preload as on kernel sockets
 #    (each call's result and errno);
 #  - curl under synack fetches from a kernel python3 http.server (several
-#    files, 10 MiB checked by sha256), and python3's urllib does too;
+#    files, 10 MiB checked by sha256), and python3's urllib does too (also
+#    over a TUN device through SYNACK_GW), six threads at once;
 #  - python3 -m http.server (threaded) under synack serves the kernel's curl,
 #    eight at once;
 #  - socat under synack echoes with half-close both ways (the kernel's peer.py
@@ -134,6 +135,19 @@ ts = [threading.Thread(target=get, args=(i,)) for i in range(6)]
 [t.join() for t in ts]
 print(sorted(res.values()))" 2>&1)
 [ "$out" = "[1000, 1000, 2000, 2000, 3000, 3000]" ] && ok || bad "six urllib threads under synack: '$out'"
+
+# 3b. Over a TUN device, through a gateway: synack is 10.8.0.2/24 on tun0,
+# the kernel 10.8.0.1, and the kernel's server at 10.7.0.1 is reached by
+# SYNACK_GW.
+ip -n "$IT_NS" tuntap add dev tun0 mode tun && ip -n "$IT_NS" addr add 10.8.0.1/24 dev tun0 &&
+	ip -n "$IT_NS" link set tun0 up || bad "tun0"
+TUN=(env -u SYNACK_IT_KEEP LD_PRELOAD="${asan:+$asan:}$preload" ASAN_OPTIONS=detect_leaks=0
+	SYNACK_DEV=tun0 SYNACK_TUN=1 SYNACK_ADDR=10.8.0.2/24 SYNACK_GW=10.8.0.1)
+out=$(ns timeout 60 "${TUN[@]}" python3 -c "
+import hashlib, urllib.request
+d = urllib.request.urlopen('http://$IT_LINUX:8080/big.bin', timeout=30).read()
+print(hashlib.sha256(d).hexdigest())" 2>&1)
+[ "$out" = "$want" ] && ok || bad "urllib under synack on TUN via SYNACK_GW: '$out', want $want"
 
 # 4. python3 -m http.server (ThreadingHTTPServer) under synack; the kernel's curl.
 (cd "$IT_TMP/www" && exec ip netns exec "$IT_NS" "${SYN[@]}" python3 -m http.server 8000 --bind "$IT_SYNACK" >"$IT_TMP/shttp.out" 2>&1) &
