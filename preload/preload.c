@@ -107,6 +107,8 @@ static atomic_int io_stop;
  * docs/PRELOAD.md). */
 static _Atomic pid_t *owner;
 static pid_t my_pid, parent_pid;
+/* Bit n-1: signal n has a handler installed without SA_RESTART. */
+static _Atomic uint64_t norestart;
 
 /* ------------------------------------------------------------------ */
 /* libc underneath                                                     */
@@ -159,6 +161,8 @@ void preload_resolve(void)
 	RESOLVE(execvp);
 	RESOLVE(execvpe);
 	RESOLVE(fexecve);
+	RESOLVE(sigaction);
+	RESOLVE(signal);
 }
 
 /* A call can arrive before the constructor ran (another library's). */
@@ -532,6 +536,24 @@ static int lost(void)
 	return -EBADF;
 }
 
+/* Whether the signal that interrupted a sleep may have had a handler
+ * without SA_RESTART: one of those is installed and not blocked in this
+ * thread.  The synchronous signals (SIGPIPE from our own send, SIGSEGV
+ * ...) do not interrupt a sleep and are left out. */
+static int may_not_restart(void)
+{
+	uint64_t bits = atomic_load(&norestart);
+	static const int sync_sigs[] = {SIGPIPE, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
+	for (size_t i = 0; i < sizeof(sync_sigs) / sizeof(sync_sigs[0]); i++)
+		bits &= ~(1ull << (sync_sigs[i] - 1));
+	sigset_t blocked;
+	if (bits && pthread_sigmask(SIG_BLOCK, NULL, &blocked) == 0)
+		for (int sig = 1; sig <= 64; sig++)
+			if ((bits >> (sig - 1) & 1) && sigismember(&blocked, sig) == 1)
+				bits &= ~(1ull << (sig - 1));
+	return bits != 0;
+}
+
 /* Waits until sk has one of want (or an error, its end), the deadline
  * (ms, preload_now_ms(); -1 none) passes (-EAGAIN) or a signal (-EINTR). */
 static int wait_for(struct psock *sk, uint32_t want, int64_t deadline)
@@ -548,6 +570,12 @@ static int wait_for(struct psock *sk, uint32_t want, int64_t deadline)
 			t = left > INT_MAX ? INT_MAX : (int)left;
 		}
 		int rc = preload_sleep(&sk, 1, NULL, 0, t, NULL);
+		/* SA_RESTART: Linux restarts the socket calls after a handler
+		 * installed with it, unless the socket has a timeout
+		 * (signal(7)).  Which signal came is not known here, so the
+		 * call restarts only when no handler lacks SA_RESTART. */
+		if (rc == -EINTR && deadline < 0 && !may_not_restart())
+			continue;
 		if (rc < 0)
 			return rc;
 	}
@@ -1731,6 +1759,43 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 }
 
 /* ------------------------------------------------------------------ */
+/* Signals: which handlers restart calls (see wait_for)                 */
+
+static void note_handler(int sig, const struct sigaction *act)
+{
+	if (sig < 1 || sig > 64 || !act)
+		return;
+	uint64_t bit = 1ull << (sig - 1);
+	int handler = (act->sa_flags & SA_SIGINFO) ||
+	              (act->sa_handler != SIG_IGN && act->sa_handler != SIG_DFL);
+	if (handler && !(act->sa_flags & SA_RESTART))
+		atomic_fetch_or(&norestart, bit);
+	else
+		atomic_fetch_and(&norestart, ~bit);
+}
+
+EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	int rc = REAL(sigaction)(sig, act, old);
+	if (rc == 0)
+		note_handler(sig, act);
+	return rc;
+}
+
+/* glibc's signal() has BSD semantics (SA_RESTART) and sets the handler
+ * inside libc, out of sigaction's sight. */
+EXPORT sighandler_t signal(int sig, sighandler_t handler)
+{
+	sighandler_t rc = REAL(signal)(sig, handler);
+	if (rc != SIG_ERR) {
+		struct sigaction a;
+		if (REAL(sigaction)(sig, NULL, &a) == 0)
+			note_handler(sig, &a);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* Exit, exec, fork                                                     */
 
 struct count_ctx {
@@ -1934,4 +1999,9 @@ static __attribute__((constructor)) void preload_init(void)
 	owner = o;
 	my_pid = getpid();
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	for (int sig = 1; sig <= 64; sig++) {
+		struct sigaction a;
+		if (REAL(sigaction)(sig, NULL, &a) == 0)
+			note_handler(sig, &a);
+	}
 }
