@@ -10,7 +10,8 @@
 #  - python3 -m http.server (threaded) under synack serves the kernel's curl,
 #    eight at once;
 #  - socat under synack echoes with half-close both ways (the kernel's peer.py
-#    echo client; socat as a client of peer.py's reply-after-eof server).
+#    echo client; socat as a client of peer.py's reply-after-eof server), and
+#    nc -N half-closes as a client too.
 #  - fork: a master listens, its one worker accepts and answers (the master's
 #    calls fail with EBADF meanwhile); exec closes the connections with a FIN.
 # In the ASan build libasan is preloaded first (curl under synack is skipped there).
@@ -21,7 +22,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 preload=$(readlink -f "${2:?usage: test_preload.sh SYNACK PRELOAD PRELOAD_CALLS}")
 calls=$(readlink -f "${3:?usage: test_preload.sh SYNACK PRELOAD PRELOAD_CALLS PRELOAD_FORK}")
 forker=$(readlink -f "${4:?usage: test_preload.sh SYNACK PRELOAD PRELOAD_CALLS PRELOAD_FORK}")
-it_init preload "${1:-}" curl socat sha256sum
+it_init preload "${1:-}" curl socat nc sha256sum
 it_dev tap
 HELPER="$HERE/helper.py"
 SYN=(env -u SYNACK_IT_KEEP LD_PRELOAD="$preload" SYNACK_DEV="$IT_DEV" SYNACK_TAP=1 SYNACK_ADDR="$IT_SYNACK/24")
@@ -188,6 +189,16 @@ len=$(stat -c %s "$IT_TMP/reply.bin")
 [ "$len" = 100000 ] && ok || bad "socat client under synack: $len bytes after its half-close, want 100000: $(cat "$IT_TMP/socat-c.err")"
 wait "$BG_PID" 2>/dev/null
 grep -q "received=5000" "$IT_TMP/reply.out" && ok || bad "peer.py server read: $(cat "$IT_TMP/reply.out" "$IT_TMP/reply.err")"
+
+# nc (OpenBSD) under synack: -N shuts its sending side down at the end of
+# its input, then it reads the reply to the end.
+bg reply-nc python3 "$IT_PEER" server "$IT_LINUX" 7002 reply-after-eof 50000
+for i in $(seq 1 50); do grep -q ready "$IT_TMP/reply-nc.out" 2>/dev/null && break; sleep 0.1; done
+ns timeout 60 "${SYN[@]}" nc -N "$IT_LINUX" 7002 <"$IT_TMP/req.bin" >"$IT_TMP/reply-nc.bin" 2>"$IT_TMP/nc.err"
+len=$(stat -c %s "$IT_TMP/reply-nc.bin")
+[ "$len" = 50000 ] && ok || bad "nc -N under synack: $len bytes after its half-close, want 50000: $(cat "$IT_TMP/nc.err")"
+wait "$BG_PID" 2>/dev/null
+grep -q "received=5000 " "$IT_TMP/reply-nc.out" && ok || bad "peer.py server read from nc: $(cat "$IT_TMP/reply-nc.out" "$IT_TMP/reply-nc.err")"
 
 # 5b. An AF_INET6 socket on :: under synack takes the kernel's IPv4 client
 # (IPv4-mapped), as a dual-stack Linux listener does.
