@@ -97,7 +97,7 @@ static struct psock **byid;
 static size_t byid_cap;
 static struct net_env env;
 static int started;  /* the stack is up (under mu) */
-static int detached; /* this process lost the stack (fork): see fork_child() */
+static int detached; /* the stack was finished (exit, exec): nothing drives it */
 static pthread_t io_thread;
 static int io_wake = -1;  /* eventfd: the I/O thread looks again (stop, fork) */
 static int io_timer = -1; /* timerfd: the stack's next deadline */
@@ -490,8 +490,9 @@ static void drop_fd(int fd, struct psock *sk);
  * After fork(), parent and child hold the same stack (a copy each) and the
  * same device.  Only one may drive it: the first that uses a synack socket
  * after the fork takes it, when the process that had it is the one it was
- * forked from or is gone; the other's calls fail with EBADF from then on
- * (docs/PRELOAD.md: the pre-fork master/worker pattern, one worker).
+ * forked from or is gone (or finished); the other's calls fail with EBADF
+ * while the owner lives (docs/PRELOAD.md: the pre-fork master/worker
+ * pattern, one worker).
  */
 int preload_owned(void)
 {
