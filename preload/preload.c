@@ -1970,7 +1970,7 @@ static void fork_parent(void)
 /*
  * The child of fork() has a copy of the stack and no I/O thread.  The
  * stack follows the first process that uses a synack socket after the
- * fork: see claim().  Until then the child only holds descriptors.
+ * fork: see preload_owned().  Until then the child only holds descriptors.
  */
 static void fork_child(void)
 {
