@@ -26,8 +26,9 @@ void run_opts_default(struct run_opts *o)
 
 void run_usage(FILE *out)
 {
-	fputs("usage: synack run --dev NAME (--tap|--tun) --addr A.B.C.D/NN [--gw ADDR]\n"
-	      "                  [--pcap FILE] [--set NAME=VALUE ...] [--time-wait-ms T]\n"
+	fputs("usage: synack run --dev NAME [--create] (--tap|--tun) --addr A.B.C.D/NN ...\n"
+	      "                  [--gw ADDR] [--pcap FILE] [--txqueuelen N]\n"
+	      "                  [--set NAME=VALUE ...] [--time-wait-ms T]\n"
 	      "                  [--fin-timeout-ms T] [--syn-retries N] [--orphan-retries N]\n"
 	      "                  [--keepalive-time-ms T] [--keepalive-intvl-ms T]\n"
 	      "                  [--keepalive-probes N] [--debug] [--preload FILE]\n"
@@ -43,11 +44,15 @@ void run_usage(FILE *out)
 	      "\n"
 	      "  --dev NAME       the TUN/TAP device (SYNACK_DEV); it must exist (`ip\n"
 	      "                   tuntap add dev NAME mode tap user USER`)\n"
+	      "  --create         create the device when it is missing (SYNACK_CREATE=1)\n"
 	      "  --tap | --tun    Ethernet frames with ARP, or raw IPv4 (SYNACK_TAP=1 or\n"
 	      "                   SYNACK_TUN=1)\n"
-	      "  --addr A.B.C.D/NN  synack's address and the on-link prefix (SYNACK_ADDR)\n"
+	      "  --addr A.B.C.D/NN  synack's address and the on-link prefix (SYNACK_ADDR);\n"
+	      "                   repeat it for more addresses (a comma list)\n"
 	      "  --gw ADDR        the default route (SYNACK_GW), on the prefix of --addr\n"
 	      "  --pcap FILE      capture every frame crossing the device (SYNACK_PCAP)\n"
+	      "  --txqueuelen N   frames the kernel may queue on the device\n"
+	      "                   (SYNACK_TXQUEUELEN)\n"
 	      "  --set NAME=VALUE a setting of the stack, as for synack serve\n"
 	      "                   (SYNACK_NAME=VALUE, NAME in capitals; repeatable):\n",
 	      out);
@@ -71,8 +76,8 @@ void run_usage(FILE *out)
  * the settings, by --set or by name. */
 static int passed_flag(const char *a)
 {
-	static const char *const PASSED[] = {"--dev", "--tap",  "--tun", "--addr",
-	                                     "--gw",  "--pcap", "--set"};
+	static const char *const PASSED[] = {"--dev",  "--tap", "--tun",    "--addr",      "--gw",
+	                                     "--pcap", "--set", "--create", "--txqueuelen"};
 	char name[40];
 	size_t n = strcspn(a, "=");
 	if (n >= sizeof(name))
@@ -137,17 +142,13 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 			snprintf(
 			    err, errlen,
 			    "%s is a flag of synack serve and connect that the preload library "
-			    "does not take (synack run passes --dev, --tap/--tun, --addr, --gw, "
-			    "--pcap and the settings)",
+			    "does not take (synack run passes --dev, --tap/--tun, --create, "
+			    "--addr, --gw, --pcap, --txqueuelen and the settings)",
 			    a);
 			return -1;
 		}
 		o->net = scratch;
 		i = j;
-		if (o->net.naddrs > 0) {
-			snprintf(err, errlen, "--addr: the preload library takes one address");
-			return -1;
-		}
 		if (o->net.nroutes > 1) {
 			snprintf(err, errlen, "--gw: the preload library takes one gateway");
 			return -1;
@@ -223,11 +224,18 @@ int run_environment(const struct run_opts *o, const char *self, char **env, size
 	bad |= put_env(env, &n, max, buf, buflen, &used, "SYNACK_DEV", o->net.dev);
 	bad |= put_env(env, &n, max, buf, buflen, &used,
 	               o->net.kind == SYNACK_LINK_TAP ? "SYNACK_TAP" : "SYNACK_TUN", "1");
-	char a[24];
+	if (o->net.create)
+		bad |= put_env(env, &n, max, buf, buflen, &used, "SYNACK_CREATE", "1");
+	/* The addresses, the device's first: "10.7.0.2/24,10.8.0.2/24". */
+	char a[24], addrs[(NET_MAX_ADDRS + 1) * 20] = "";
 	struct synack_prefix p = {
 	    .addr = o->net.addr, .family = SYNACK_AF_INET, .len = (uint8_t)o->net.prefix_len};
-	bad |= put_env(env, &n, max, buf, buflen, &used, "SYNACK_ADDR",
-	               synack_prefix_str(&p, a, sizeof(a)));
+	strcat(addrs, synack_prefix_str(&p, a, sizeof(a)));
+	for (int i = 0; i < o->net.naddrs; i++) {
+		strcat(addrs, ",");
+		strcat(addrs, synack_prefix_str(&o->net.addrs[i], a, sizeof(a)));
+	}
+	bad |= put_env(env, &n, max, buf, buflen, &used, "SYNACK_ADDR", addrs);
 	if (o->net.nroutes) {
 		struct synack_endpoint gw = {.family = SYNACK_AF_INET,
 		                             .addr = o->net.routes[0].via};
@@ -237,6 +245,10 @@ int run_environment(const struct run_opts *o, const char *self, char **env, size
 	}
 	if (o->net.pcap)
 		bad |= put_env(env, &n, max, buf, buflen, &used, "SYNACK_PCAP", o->net.pcap);
+	if (o->net.txqueuelen) {
+		snprintf(a, sizeof(a), "%u", (unsigned)o->net.txqueuelen);
+		bad |= put_env(env, &n, max, buf, buflen, &used, "SYNACK_TXQUEUELEN", a);
+	}
 	if (o->debug)
 		bad |= put_env(env, &n, max, buf, buflen, &used, "SYNACK_DEBUG", "1");
 	/* Each setting given, by its config name in capitals. */

@@ -30,7 +30,8 @@ void run_usage(FILE *out);
 /*
  * The environment the program gets, "NAME=VALUE" lines in order: LD_PRELOAD
  * (the library first, then what LD_PRELOAD held), SYNACK_DEV, SYNACK_TAP or
- * SYNACK_TUN, SYNACK_ADDR, SYNACK_GW, SYNACK_PCAP, SYNACK_DEBUG and one
+ * SYNACK_TUN, SYNACK_CREATE, SYNACK_ADDR (a comma list), SYNACK_GW,
+ * SYNACK_PCAP, SYNACK_TXQUEUELEN, SYNACK_DEBUG and one
  * SYNACK_<SETTING> per setting given.  Returns the number of entries
  * written into env (at most max, each a string in buf), or -1 with a
  * sentence in err when the library cannot be found or buf is too small.

@@ -56,8 +56,7 @@ usage_error --dev tap0 --tap --tun --addr 10.7.0.2/24 --preload "$lib" "${prog[@
 for a in 10.7.0.2 10.7.0.2/33 127.0.0.1/8 224.0.0.1/4 10.7.0.2/24x; do
 	usage_error --dev tap0 --tap --addr "$a" --preload "$lib" "${prog[@]}"
 done
-usage_error "${good[@]}" --addr 10.8.0.2/24 "${prog[@]}"
-says 'one address'
+usage_error "${good[@]}" --addr 10.8.0.2/33 "${prog[@]}"
 usage_error "${good[@]}" --gw 10.9.0.1 "${prog[@]}"   # off the prefix
 usage_error "${good[@]}" --gw 10.7.0.1 --gw 10.7.0.3 "${prog[@]}"
 says 'one gateway'
@@ -71,7 +70,7 @@ usage_error "${good[@]}" --syn-retries 128 "${prog[@]}"
 usage_error "${good[@]}" --frobnicate "${prog[@]}"
 says "unknown argument '--frobnicate'"
 # serve's flags that the library does not take are named as such.
-for f in "--loss 0.1" "--delay-ms 5" "--create" "--txqueuelen 10" "--no-gro" "--route 10.9.0.0/16" \
+for f in "--loss 0.1" "--delay-ms 5" "--no-gro" "--route 10.9.0.0/16" \
 	"--keepalive" "--user-timeout-ms 5s" "--routes"; do
 	# shellcheck disable=SC2086
 	usage_error "${good[@]}" $f "${prog[@]}"
@@ -95,7 +94,8 @@ if "$tmp/bin/synack" run --dev tap0 --tap --addr 10.7.0.2/24 --print-env -- true
 
 # --print-env: the environment, then the command; nothing runs.
 rm -f "$ran"
-LD_PRELOAD= SYNACK_TUN=1 "$synack" run --dev tap0 --tap --addr 10.7.0.2/24 --gw 10.7.0.1 \
+LD_PRELOAD= SYNACK_TUN=1 "$synack" run --dev tap0 --create --tap --addr 10.7.0.2/24 --gw 10.7.0.1 \
+	--addr 10.8.0.2/16 --txqueuelen 500 \
 	--pcap "$tmp/c.pcap" --set time_wait_ms=2s --syn-retries 3 --set congestion_control=reno \
 	--debug --preload "$lib" --print-env "${prog[@]}" >"$tmp/out" 2>"$tmp/err"
 rc=$?
@@ -103,13 +103,15 @@ cat >"$tmp/want" <<W
 LD_PRELOAD=$lib
 SYNACK_DEV=tap0
 SYNACK_TAP=1
-SYNACK_ADDR=10.7.0.2/24
+SYNACK_CREATE=1
+SYNACK_ADDR=10.7.0.2/24,10.8.0.2/16
 SYNACK_GW=10.7.0.1
 SYNACK_PCAP=$tmp/c.pcap
+SYNACK_TXQUEUELEN=500
 SYNACK_DEBUG=1
 W
 if [ $rc -eq 0 ] && [ ! -e "$ran" ] && [ ! -s "$tmp/err" ]; then ok; else bad "--print-env: exit $rc, ran=$([ -e "$ran" ] && echo yes), $(cat "$tmp/err")"; fi
-if diff <(head -7 "$tmp/out") "$tmp/want" >/dev/null; then ok; else bad "--print-env: $(diff <(head -7 "$tmp/out") "$tmp/want")"; fi
+if diff <(head -9 "$tmp/out") "$tmp/want" >/dev/null; then ok; else bad "--print-env: $(diff <(head -9 "$tmp/out") "$tmp/want")"; fi
 for line in SYNACK_TIME_WAIT_MS=2000 SYNACK_SYN_RETRIES=3 SYNACK_CONGESTION_CONTROL=reno "touch $ran"; do
 	if grep -qx "$line" "$tmp/out"; then ok; else bad "--print-env lacks $line: $(cat "$tmp/out")"; fi
 done
