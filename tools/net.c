@@ -601,7 +601,7 @@ static int report_txqueuelen(const struct net_opts *o, struct synack_link **link
 		}
 	}
 	int now = synack_link_txqueuelen(*link);
-	if (now < 0)
+	if (now < 0 || o->quiet)
 		return 0;
 	if (!existed)
 		fprintf(stderr, "%s: device %s queues %d frames (txqueuelen, set by synack)\n",
@@ -667,7 +667,9 @@ int net_open_device(const struct net_opts *o, struct synack_link **link, char *e
 	}
 	if (rc)
 		return rc;
-	if (!existed)
+	if (o->quiet)
+		;
+	else if (!existed)
 		fprintf(stderr,
 		        "%s: created device %s (removed at exit); it is down: the kernel's side "
 		        "needs ip link set %s up and an address\n",
@@ -739,7 +741,7 @@ int net_open(const struct net_opts *o, uint32_t trace_capacity, struct net_env *
 		goto fail;
 	}
 	static const int stop_signals[] = {SIGINT, SIGTERM};
-	rc = synack_run_watch_signals(env->run, stop_signals, 2);
+	rc = o->keep_signals ? 0 : synack_run_watch_signals(env->run, stop_signals, 2);
 	if (rc) {
 		snprintf(err, errlen, "cannot watch signals: %s", strerror(-rc));
 		goto fail;

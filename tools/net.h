@@ -62,6 +62,10 @@ struct net_opts {
 	/* --no-csum-offload, --no-gro, --no-tso (issue 16 item 2): each
 	 * offload of the device turned off. */
 	int no_csum_offload, no_gro, no_tso;
+	/* libsynack-preload (issue 15): the program's signals stay its own
+	 * (net_open() watches none), and the notes about the device are not
+	 * printed (the program's stderr is its own). */
+	int keep_signals, quiet;
 };
 
 struct net_env {
