@@ -36,7 +36,8 @@ void run_usage(FILE *out)
 	      "\n"
 	      "Runs PROGRAM, unmodified, over a synack stack on a TUN/TAP device: sets\n"
 	      "LD_PRELOAD to libsynack-preload.so and the SYNACK_* variables that\n"
-	      "configure it (docs/PRELOAD.md), then executes PROGRAM in its place.  Its\n"
+	      "configure it (docs/PRELOAD.md; the SYNACK_* variables of the caller are\n"
+	      "removed first), then executes PROGRAM in its place.  Its\n"
 	      "TCP sockets are synack's; files, pipes, Unix and UDP sockets stay the\n"
 	      "kernel's.  The flags are checked as `synack serve` checks them before\n"
 	      "anything runs; PROGRAM's exit status is synack run's.  The device is not\n"
@@ -271,6 +272,31 @@ int run_environment(const struct run_opts *o, const char *self, char **env, size
 	return (int)n;
 }
 
+extern char **environ;
+
+/* Removes every SYNACK_* variable from the environment. */
+static void clear_synack_env(void)
+{
+	for (;;) {
+		char name[128];
+		char **e = environ;
+		while (e && *e && strncmp(*e, "SYNACK_", 7) != 0)
+			e++;
+		if (!e || !*e)
+			return;
+		size_t n = strcspn(*e, "=");
+		if (n >= sizeof(name)) {
+			/* Too long to name: drop it from the array directly. */
+			while ((e[0] = e[1]) != NULL)
+				e++;
+			continue;
+		}
+		memcpy(name, *e, n);
+		name[n] = 0;
+		unsetenv(name);
+	}
+}
+
 int run_main(const struct run_opts *o)
 {
 	char self[PATH_MAX];
@@ -293,9 +319,10 @@ int run_main(const struct run_opts *o)
 		printf("\n");
 		return 0;
 	}
-	/* The other side of the pair: a SYNACK_TUN left in the environment
-	 * by a caller would contradict --tap. */
-	unsetenv(o->net.kind == SYNACK_LINK_TAP ? "SYNACK_TUN" : "SYNACK_TAP");
+	/* The program's SYNACK_* variables are the flags' alone: the library
+	 * refuses one it does not know (SYNACK_IT_KEEP of the tests), and a
+	 * SYNACK_TUN left by the caller would contradict --tap. */
+	clear_synack_env();
 	for (int i = 0; i < n; i++) {
 		char *eq = strchr(env[i], '=');
 		*eq = 0;

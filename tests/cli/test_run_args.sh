@@ -122,9 +122,10 @@ else
 	bad "an LD_PRELOAD of the caller is lost"
 fi
 
-# The program runs, with the environment, its arguments and its exit status;
+# The program runs, with the environment, its arguments and its exit status
+# (the caller's SYNACK_* variables are gone: only the flags' reach it);
 # without "--" the first word that is not a flag starts it.
-SYNACK_TUN=1 "$synack" run "${good[@]}" --set time_wait_ms=3s -- sh -c \
+SYNACK_TUN=1 SYNACK_TIME_WAIT_MS=9s SYNACK_IT_KEEP=1 "$synack" run "${good[@]}" --set time_wait_ms=3s -- sh -c \
 	'env | grep -E "^(LD_PRELOAD|SYNACK_)" | sort >"$1"; exit 7' sh "$tmp/env"
 rc=$?
 if [ $rc -eq 7 ]; then ok; else bad "the program's exit status 7 came back as $rc"; fi
