@@ -15,6 +15,8 @@ it_apps_init() {
 	local name=$1 bin=$2 p
 	shift 2
 	it_init "$name" "$bin" sha256sum
+	# Absolute, so that a test may run a program from another directory.
+	synack=$(cd "$(dirname "$synack")" && pwd)/$(basename "$synack")
 	for p in "$@"; do
 		command -v "$p" >/dev/null 2>&1 || {
 			bad "$p is missing (tests/run.sh installs it)"

@@ -37,9 +37,10 @@ cmp -s "$IT_TMP/text" "$IT_TMP/kserver.out" && ok ||
 # s_server -WWW under synack -> the kernel's curl over HTTPS.
 mkdir -p "$IT_TMP/www"
 cp "$IT_TMP/raw" "$IT_TMP/www/raw"
-(cd "$IT_TMP/www" && it_run_bg s-www openssl s_server -accept 4443 "${tls[@]}" -WWW)
-www_pid=$(pgrep -f "s_server -accept 4443" | head -n 1)
-IT_PIDS+=("$www_pid")
+cd "$IT_TMP/www" || bad "cd $IT_TMP/www"
+it_run_bg s-www openssl s_server -accept 4443 "${tls[@]}" -WWW
+www_pid=$RUN_PID
+cd - >/dev/null || bad "cd back"
 for i in $(seq 1 150); do
 	ns curl -sk --max-time 60 -o "$IT_TMP/got-raw" "https://$IT_SYNACK:4443/raw" 2>/dev/null && break
 	sleep 0.2
