@@ -17,21 +17,26 @@
 # prints ({"bench":"programs","impl","variant","metric","value"}), then the
 # ratios with "impl":"synack/linux" (above 1: synack's figure is higher).
 #
+# --perf DIR records the program (both implementations) with `perf record
+# -g` during nginx's wrk -c100 and iperf3's receiving run, and writes
+# `perf report`'s top functions to DIR/PROGRAM-IMPL.txt.
+#
 # Usage: bench/programs.sh PATH_TO_SYNACK [--json] [--seconds S] [--only synack,linux]
-#                          [--programs iperf3,nginx,redis]
+#                          [--programs iperf3,nginx,redis] [--perf DIR]
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tests/interop/lib.sh"
 . "$here/../tests/interop/apps.sh"
 bin=${1:?usage: bench/programs.sh PATH_TO_SYNACK [--json] [--seconds S] [--only synack,linux] [--programs iperf3,nginx,redis]}
 shift
-json=0 secs=5 only=synack,linux programs=iperf3,nginx,redis
+json=0 secs=5 only=synack,linux programs=iperf3,nginx,redis perfdir=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--json) json=1 ;;
 	--seconds) secs=${2:?--seconds S}; shift ;;
 	--only) only=${2:?--only synack,linux}; shift ;;
 	--programs) programs=${2:?--programs iperf3,nginx,redis}; shift ;;
+	--perf) perfdir=${2:?--perf DIR}; shift ;;
 	*) echo "bench/programs.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 	shift
@@ -83,6 +88,25 @@ stop() {
 	wait "$PROG_PID" 2>/dev/null
 }
 
+# perf_start NAME: with --perf, perf record -g of PROG_PID (and its
+# threads) for the run that follows; perf_stop writes the report.
+perf_start() {
+	PERF_PID=
+	[ -n "$perfdir" ] || return 0
+	mkdir -p "$perfdir"
+	perf record -q -g -p "$PROG_PID" -o "$perfdir/$1.data" >/dev/null 2>&1 &
+	PERF_PID=$!
+	PERF_NAME=$1
+}
+perf_stop() {
+	[ -n "$PERF_PID" ] || return 0
+	kill -INT "$PERF_PID" 2>/dev/null
+	wait "$PERF_PID" 2>/dev/null
+	perf report -i "$perfdir/$PERF_NAME.data" --stdio --no-children --sort dso,symbol \
+		--percent-limit 0.7 -g none 2>/dev/null | grep -v '^$' >"$perfdir/$PERF_NAME.txt"
+	PERF_PID=
+}
+
 run_iperf3() { # IMPL ADDR
 	local impl=$1 addr=$2 dir
 	start "$impl" "iperf3-$impl" iperf3 -s -p 5201 --forceflush
@@ -90,7 +114,9 @@ run_iperf3() { # IMPL ADDR
 	for dir in receives sends; do
 		local r=()
 		[ $dir = sends ] && r=(-R)
+		[ $dir = receives ] && perf_start "iperf3-$impl"
 		ns timeout $((secs + 30)) iperf3 -c "$addr" -p 5201 -t "$secs" "${r[@]}" --json >"$IT_TMP/iperf3.json" 2>&1
+		perf_stop
 		emit "$impl" "iperf3 -s $dir" mbit_per_s "$(python3 -c 'import json,sys
 d = json.load(open(sys.argv[1]))
 print("%.0f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6))' "$IT_TMP/iperf3.json" 2>/dev/null)"
@@ -126,7 +152,9 @@ CONF
 	it_wait_http "http://$addr/" 30 "$PROG_PID" "nginx-$impl"
 	for c in 1 100; do
 		t=$((c < 2 ? 1 : 2))
+		[ "$c" = 100 ] && perf_start "nginx-$impl"
 		ns timeout $((secs + 30)) wrk -c"$c" -t"$t" -d"${secs}s" "http://$addr/" >"$IT_TMP/wrk.out" 2>&1
+		perf_stop
 		local errs
 		errs=$(grep -E 'Socket errors|Non-2xx' "$IT_TMP/wrk.out" | tr -s ' ' | tr '\n' ' ')
 		[ -n "$errs" ] && echo "nginx ($impl) wrk -c$c: $errs" >&2
