@@ -202,7 +202,7 @@ for (impl, variant, metric), v in sorted(val.items()):
     r = v / k
     if sys.argv[2] == "1":
         print(json.dumps({"bench": "programs", "impl": "synack/linux", "variant": variant,
-                          "metric": metric + "_ratio", "value": round(r, 3)}))
+                          "metric": metric + "_ratio", "value": round(r, 3)}, separators=(",", ":")))
     else:
         print("%-7s %-34s %-12s %.2f" % ("ratio", variant, "synack/linux", r))
 PY

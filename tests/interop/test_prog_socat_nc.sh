@@ -5,7 +5,9 @@
 # and nc -N under `synack run` send a file, shut their sending side
 # (shutdown SHUT_WR) and must still read the answer.  The other way, socat
 # and nc -l under synack receive a file from the kernel's nc -N / socat
-# until its FIN, and the file must be whole.
+# until its FIN, and the file must be whole.  The capture of the first
+# (--pcap, written by the library) must hold no malformed frame and no
+# checksum error.
 # Usage: test_prog_socat_nc.sh PATH_TO_SYNACK
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -22,11 +24,15 @@ for i in $(seq 1 50); do
 	sleep 0.1
 done
 
-# socat under synack: the file, its FIN, then the answer.
+# socat under synack: the file, its FIN, then the answer; captured by the
+# library (SYNACK_PCAP), every frame clean.
+RUN_FLAGS=(--pcap "$IT_TMP/socat-client.pcap")
 it_run socat-client 60 socat -t 30 - "TCP:$IT_LINUX:7001" <"$IT_TMP/file"
+RUN_FLAGS=()
 [ "$RUN_RC" -eq 0 ] && ok || bad "socat under synack exited $RUN_RC: $(tail -n 3 "$IT_TMP/socat-client.err")"
 [ "$(cat "$IT_TMP/socat-client.out")" = "$want" ] && ok ||
 	bad "socat under synack: answer '$(head -c 80 "$IT_TMP/socat-client.out")' after its FIN, want $want"
+it_pcap_check "$IT_TMP/socat-client.pcap"
 # nc -N under synack: the same.
 it_run nc-client 60 nc -N "$IT_LINUX" 7001 <"$IT_TMP/file"
 [ "$RUN_RC" -eq 0 ] && ok || bad "nc -N under synack exited $RUN_RC: $(tail -n 3 "$IT_TMP/nc-client.err")"
