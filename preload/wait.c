@@ -540,6 +540,14 @@ static int any_synack(const struct pollfd *fds, nfds_t n)
 	return 0;
 }
 
+/* glibc declares poll and ppoll with access(write_only, 1, 2): gcc then
+ * takes the fds the program passed for unwritten and, at -O0 (the ASan
+ * build), calls reading their fd and events "maybe uninitialized".  They
+ * are the program's input: the warning is off for these two. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	if (!fds || !any_synack(fds, n))
@@ -565,6 +573,9 @@ EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const 
 	}
 	return poll_mixed(fds, n, ts_ms(ts), mask);
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 /* select over sets with some synack sockets, through poll_mixed. */
 static int select_mixed(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, int timeout_ms,
