@@ -217,10 +217,12 @@ int run_environment(const struct run_opts *o, const char *self, char **env, size
 		return -1;
 	size_t n = 0, used = 0;
 	int bad = 0;
-	/* Ours first, so that its symbols come before another preload's. */
+	/* What the caller preloads stays first: a sanitizer's runtime must
+	 * come before every other library (ASan refuses to start otherwise),
+	 * and one that interposes what ours does was asked for on purpose. */
 	const char *old = getenv("LD_PRELOAD");
 	char preload[2 * PATH_MAX];
-	snprintf(preload, sizeof(preload), "%s%s%s", lib, old && *old ? ":" : "", old ? old : "");
+	snprintf(preload, sizeof(preload), "%s%s%s", old ? old : "", old && *old ? ":" : "", lib);
 	bad |= put_env(env, &n, max, buf, buflen, &used, "LD_PRELOAD", preload);
 	bad |= put_env(env, &n, max, buf, buflen, &used, "SYNACK_DEV", o->net.dev);
 	bad |= put_env(env, &n, max, buf, buflen, &used,

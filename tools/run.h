@@ -29,7 +29,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 void run_usage(FILE *out);
 /*
  * The environment the program gets, "NAME=VALUE" lines in order: LD_PRELOAD
- * (the library first, then what LD_PRELOAD held), SYNACK_DEV, SYNACK_TAP or
+ * (what LD_PRELOAD held, then the library), SYNACK_DEV, SYNACK_TAP or
  * SYNACK_TUN, SYNACK_CREATE, SYNACK_ADDR (a comma list), SYNACK_GW,
  * SYNACK_PCAP, SYNACK_TXQUEUELEN, SYNACK_DEBUG and one
  * SYNACK_<SETTING> per setting given.  Returns the number of entries

@@ -115,8 +115,9 @@ if diff <(head -9 "$tmp/out") "$tmp/want" >/dev/null; then ok; else bad "--print
 for line in SYNACK_TIME_WAIT_MS=2000 SYNACK_SYN_RETRIES=3 SYNACK_CONGESTION_CONTROL=reno "touch $ran"; do
 	if grep -qx "$line" "$tmp/out"; then ok; else bad "--print-env lacks $line: $(cat "$tmp/out")"; fi
 done
-# A preload already asked for stays, after ours.
-if LD_PRELOAD=/other.so "$synack" run "${good[@]}" --print-env -- true 2>/dev/null | grep -qx "LD_PRELOAD=$lib:/other.so"; then
+# A preload already asked for stays, before ours (a sanitizer's runtime
+# must come first).
+if LD_PRELOAD=/other.so "$synack" run "${good[@]}" --print-env -- true 2>/dev/null | grep -qx "LD_PRELOAD=/other.so:$lib"; then
 	ok
 else
 	bad "an LD_PRELOAD of the caller is lost"

@@ -28,7 +28,29 @@ it_apps_init() {
 		bad "no $IT_PRELOAD: the preload library is not built"
 		it_finish
 	}
+	# The sanitizer build's library needs ASan's runtime loaded first
+	# (synack run keeps a caller's LD_PRELOAD before its own); the
+	# programs' own leaks at exit are not synack's, so the leak check is
+	# off for them.  Memory errors in the library still abort.
+	IT_RUN_ENV=()
+	local asan
+	asan=$(ldd "$IT_PRELOAD" 2>/dev/null | awk '/libasan/ { print $3 }')
+	if [ -n "$asan" ]; then
+		IT_RUN_ENV=(env "LD_PRELOAD=$asan" "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0")
+	fi
 	it_dev tap
+}
+
+# it_asan_probe PROGRAM ARGS...: in the sanitizer build, whether PROGRAM
+# runs at all with ASan's runtime preloaded (curl 7.88 does not: it
+# deadlocks in setlocale() before its first line, with or without synack);
+# the test is skipped, saying so, when it does not.  Nothing in the normal
+# build.
+it_asan_probe() {
+	[ ${#IT_RUN_ENV[@]} -gt 0 ] || return 0
+	timeout 10 "${IT_RUN_ENV[@]}" "$@" >/dev/null 2>&1
+	[ $? -ne 124 ] && return 0
+	it_skip "$1 hangs with ASan's runtime preloaded (without synack too): it runs in the normal build"
 }
 
 # it_run_bg NAME PROGRAM ARGS...: PROGRAM under synack run in the
@@ -36,7 +58,7 @@ it_apps_init() {
 it_run_bg() {
 	local log=$IT_TMP/$1
 	shift
-	ip netns exec "$IT_NS" "$synack" run --dev "$IT_DEV" "$IT_MODE" --addr "$IT_SYNACK/24" \
+	ip netns exec "$IT_NS" "${IT_RUN_ENV[@]}" "$synack" run --dev "$IT_DEV" "$IT_MODE" --addr "$IT_SYNACK/24" \
 		"${RUN_FLAGS[@]}" -- "$@" <"$IT_STDIN" >"$log.out" 2>"$log.err" &
 	RUN_PID=$!
 	IT_PIDS+=("$RUN_PID")
@@ -48,7 +70,7 @@ it_run_bg() {
 it_run() {
 	local log=$IT_TMP/$1 t=$2
 	shift 2
-	ns timeout "$t" "$synack" run --dev "$IT_DEV" "$IT_MODE" --addr "$IT_SYNACK/24" \
+	ns timeout "$t" "${IT_RUN_ENV[@]}" "$synack" run --dev "$IT_DEV" "$IT_MODE" --addr "$IT_SYNACK/24" \
 		"${RUN_FLAGS[@]}" -- "$@" >"$log.out" 2>"$log.err"
 	RUN_RC=$?
 }

@@ -9,6 +9,8 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/apps.sh"
 it_apps_init prog-curl "${1:-}" curl wget
+it_asan_probe curl --version
+it_asan_probe wget --version
 www=$IT_TMP/www
 mkdir -p "$www"
 for i in 1 2 3 4 5; do
