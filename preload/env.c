@@ -96,15 +96,17 @@ static void one(const char *var, const char *val)
 		if (n == 0 || n >= sizeof(name))
 			die(var, val,
 			    "is not a variable libsynack-preload knows (docs/PRELOAD.md)");
-		for (size_t i = 0; i <= n; i++)
+		for (size_t i = 0; i < n; i++)
 			name[i] = (char)tolower((unsigned char)key[i]);
+		name[n] = 0;
 		if (!settings_find(name)) {
-			char why[256];
-			snprintf(why, sizeof(why),
-			         "is not a variable libsynack-preload knows: no stack setting is "
-			         "called %s (docs/PRELOAD.md lists the variables)",
-			         name);
-			die(var, val, why);
+			/* Not fatal: other programs use the prefix too; said so
+			 * that a misspelt setting does not go unnoticed. */
+			fprintf(stderr,
+			        "libsynack-preload: %s ignored: neither a variable of the preload "
+			        "nor a stack setting (docs/PRELOAD.md lists them)\n",
+			        var);
+			return;
 		}
 		snprintf(set, sizeof(set), "%s=%s", name, val);
 		flag(var, val, "--set", set);

@@ -60,6 +60,8 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+extern char **environ;
+
 struct preload_real preload_real;
 #define R preload_real
 
@@ -76,6 +78,7 @@ struct psock {
 	struct timeval rcvtv, sndtv;
 	/* Options Linux keeps that mean nothing here: read back as set. */
 	int reuseport, broadcast, oobinline, priority, tos, defer_accept, window_clamp;
+	int bound_any;          /* bound to 0.0.0.0 or :: (or never bound): see getsockname */
 	struct preg *regs;      /* epoll registrations (wait.c) */
 	struct pwnode *waiters; /* threads sleeping on it (wait.c) */
 };
@@ -147,6 +150,10 @@ void preload_resolve(void)
 	RESOLVE(getsockopt);
 	RESOLVE(setsockopt);
 	RESOLVE(execve);
+	RESOLVE(execv);
+	RESOLVE(execvp);
+	RESOLVE(execvpe);
+	RESOLVE(fexecve);
 }
 
 /* A call can arrive before the constructor ran (another library's). */
@@ -396,6 +403,7 @@ static int sock_new(int id, int family, int flags)
 	}
 	sk->id = id;
 	sk->refs = 1;
+	sk->bound_any = 1;
 	sk->family = family;
 	sk->mirror_fd = efd;
 	atomic_store_explicit(&fdtab[efd], sk, memory_order_release);
@@ -405,7 +413,7 @@ static int sock_new(int id, int family, int flags)
 
 static void sock_destroy(struct psock *sk)
 {
-	if (!detached && atomic_load(owner) == my_pid) {
+	if (sk->id >= 0 && !detached && atomic_load(owner) == my_pid) {
 		synack_close(env.st, sk->id);
 		if ((size_t)sk->id < byid_cap && byid[sk->id] == sk)
 			byid[sk->id] = NULL;
@@ -451,6 +459,7 @@ size_t preload_fdcap(void)
 }
 
 static void *io_main(void *arg);
+static void drop_fd(int fd, struct psock *sk);
 
 /*
  * After fork(), parent and child hold the same stack (a copy each) and the
@@ -487,7 +496,6 @@ int preload_owned(void)
 			return 1;
 		}
 	}
-	detached = 1;
 	return 0;
 }
 
@@ -607,6 +615,66 @@ static int ep_to_sa(const struct psock *sk, const struct synack_endpoint *ep, st
 }
 
 /* ------------------------------------------------------------------ */
+/* Loopback: the kernel's                                               */
+
+static int is_loopback(const struct synack_endpoint *ep)
+{
+	static const uint8_t one6[16] = {[15] = 1};
+	if (ep->family == SYNACK_AF_INET)
+		return (ep->addr >> 24) == 127;
+	if (memcmp(ep->addr6, one6, 16) == 0)
+		return 1;
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+	return memcmp(ep->addr6, mapped, 12) == 0 && ep->addr6[12] == 127;
+}
+
+/*
+ * A socket the program binds or connects to a loopback address (127.0.0.0/8,
+ * ::1) is not synack's to carry: a fresh one (not bound, not connected, not
+ * in an epoll set, not dup'd) becomes a kernel socket at the same number,
+ * with the options that matter copied, and the call goes to the kernel.
+ * Returns 1 when it did (the lock is still held; sk goes at leave()), 0
+ * when sk stays synack's, or -errno.
+ */
+static int to_kernel(int fd, struct psock *sk, const struct synack_endpoint *ep)
+{
+	struct synack_endpoint local;
+	if (!is_loopback(ep) || sk->refs != 1 || sk->regs ||
+	    synack_getsockname(env.st, sk->id, &local) != 0 || local.port != 0)
+		return 0;
+	int ks = REAL(socket)(sk->family, SOCK_STREAM | (is_nonblock(fd) ? SOCK_NONBLOCK : 0), 0);
+	if (ks < 0)
+		return -errno;
+	static const struct {
+		int level, name, opt;
+	} copy[] = {
+	    {SOL_SOCKET, SO_REUSEADDR, SYNACK_SO_REUSEADDR},
+	    {SOL_SOCKET, SO_KEEPALIVE, SYNACK_SO_KEEPALIVE},
+	    {IPPROTO_TCP, TCP_NODELAY, SYNACK_TCP_NODELAY},
+	};
+	for (size_t i = 0; i < sizeof(copy) / sizeof(copy[0]); i++) {
+		int v;
+		if (synack_getsockopt(env.st, sk->id, copy[i].opt, &v) == 0 && v)
+			REAL(setsockopt)(ks, copy[i].level, copy[i].name, &v, sizeof(v));
+	}
+	if (sk->reuseport)
+		REAL(setsockopt)(ks, SOL_SOCKET, SO_REUSEPORT, &sk->reuseport, sizeof(int));
+	if (sk->rcvtimeo_ms)
+		REAL(setsockopt)(ks, SOL_SOCKET, SO_RCVTIMEO, &sk->rcvtv, sizeof(sk->rcvtv));
+	if (sk->sndtimeo_ms)
+		REAL(setsockopt)(ks, SOL_SOCKET, SO_SNDTIMEO, &sk->sndtv, sizeof(sk->sndtv));
+	int cloexec = REAL(fcntl)(fd, F_GETFD) & FD_CLOEXEC;
+	drop_fd(fd, sk);
+	int rc = REAL(dup3)(ks, fd, cloexec ? O_CLOEXEC : 0);
+	int e = errno;
+	REAL(close)(ks);
+	if (rc < 0)
+		return -e;
+	preload_debug_once("loopback", "a socket for a loopback address is the kernel's");
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
 /* socket, bind, listen, accept, connect                               */
 
 EXPORT int socket(int domain, int type, int protocol)
@@ -641,10 +709,18 @@ EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 		return REAL(bind)(fd, addr, len);
 	struct synack_endpoint ep;
 	int rc = !preload_owned() ? lost() : sa_to_ep(sk, addr, len, &ep);
+	if (rc == 0 && (rc = to_kernel(fd, sk, &ep)) == 1) {
+		leave(sk);
+		return REAL(bind)(fd, addr, len);
+	}
 	if (rc == 0)
 		rc = synack_bind(env.st, sk->id, &ep);
-	if (rc == 0)
+	if (rc == 0) {
+		static const uint8_t any6[16];
+		sk->bound_any =
+		    ep.family == SYNACK_AF_INET ? ep.addr == 0 : memcmp(ep.addr6, any6, 16) == 0;
 		changed(sk);
+	}
 	leave(sk);
 	return (int)result(rc);
 }
@@ -723,6 +799,10 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return REAL(connect)(fd, addr, len);
 	struct synack_endpoint ep;
 	int rc = !preload_owned() ? lost() : sa_to_ep(sk, addr, len, &ep);
+	if (rc == 0 && (rc = to_kernel(fd, sk, &ep)) == 1) {
+		leave(sk);
+		return REAL(connect)(fd, addr, len);
+	}
 	if (rc == 0)
 		rc = synack_connect(env.st, sk->id, &ep);
 	changed(sk);
@@ -758,6 +838,14 @@ EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 		return REAL(getsockname)(fd, addr, len);
 	struct synack_endpoint ep;
 	int rc = !preload_owned() ? lost() : synack_getsockname(env.st, sk->id, &ep);
+	struct synack_tcp_info ti;
+	if (rc == 0 && sk->bound_any && synack_tcp_info(env.st, sk->id, &ti) == 0 &&
+	    ti.state == SYNACK_LISTEN) {
+		/* Linux names a listener bound to 0.0.0.0 or :: (or never
+		 * bound) by that address, not the stack's. */
+		ep.addr = 0;
+		memset(ep.addr6, 0, sizeof(ep.addr6));
+	}
 	if (rc == 0)
 		rc = ep_to_sa(sk, &ep, addr, len);
 	leave(sk);
@@ -931,6 +1019,10 @@ static ssize_t sk_send(int fd, struct psock *sk, const struct iovec *iov, int io
 	changed(sk);
 	if (sent > 0)
 		return (ssize_t)sent;
+	/* Linux: sending on a socket never connected (or listening) is EPIPE
+	 * (tcp_sendmsg, sk_stream_wait_connect), the stack says ENOTCONN. */
+	if (n == -ENOTCONN)
+		n = -EPIPE;
 	if (n == -EPIPE && !(flags & MSG_NOSIGNAL))
 		*sigpipe = 1;
 	return n;
@@ -1193,7 +1285,8 @@ EXPORT int dup(int fd)
 
 static int dup_common(int fd, int newfd, int flags, int three)
 {
-	if (!preload_sock(fd) && !preload_sock(newfd) && !(fdtab && newfd >= 0))
+	if ((!preload_sock(fd) && !preload_sock(newfd) && !preload_epoll_known(newfd)) ||
+	    getpid() != my_pid) /* a vfork() child: the memory is the parent's */
 		return three ? REAL(dup3)(fd, newfd, flags) : REAL(dup2)(fd, newfd);
 	preload_lock();
 	struct psock *sk = preload_sock(fd);
@@ -1363,8 +1456,6 @@ static int int_opt(int level, int name)
 		case TCP_FASTOPEN_CONNECT:
 			return SYNACK_TCP_FASTOPEN_CONNECT;
 		}
-	} else if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY) {
-		return SYNACK_IPV6_V6ONLY;
 	}
 	return -1;
 }
@@ -1392,7 +1483,7 @@ static int *kept_opt(struct psock *sk, int level, int name)
 		}
 	} else if (level == IPPROTO_IP && name == IP_TOS) {
 		return &sk->tos;
-	} else if (level == IPPROTO_IPV6 && name == IPV6_TCLASS) {
+	} else if (level == IPPROTO_IPV6 && name == IPV6_TCLASS && sk->family == AF_INET6) {
 		return &sk->tos;
 	}
 	return NULL;
@@ -1401,6 +1492,9 @@ static int *kept_opt(struct psock *sk, int level, int name)
 static int sk_setsockopt(struct psock *sk, int level, int name, const void *val, socklen_t len)
 {
 	int v, rc, opt = int_opt(level, name);
+	/* Linux: IPv6 options on an AF_INET socket are ENOPROTOOPT. */
+	if (level == IPPROTO_IPV6 && sk->family == AF_INET6 && name == IPV6_V6ONLY)
+		opt = SYNACK_IPV6_V6ONLY;
 	if (opt >= 0) {
 		if ((rc = opt_int(val, len, &v)) != 0)
 			return rc;
@@ -1512,6 +1606,8 @@ static int tcp_info_opt(struct psock *sk, void *val, socklen_t *len)
 static int sk_getsockopt(struct psock *sk, int level, int name, void *val, socklen_t *len)
 {
 	int v, rc, opt = int_opt(level, name);
+	if (level == IPPROTO_IPV6 && sk->family == AF_INET6 && name == IPV6_V6ONLY)
+		opt = SYNACK_IPV6_V6ONLY;
 	if (opt >= 0) {
 		if ((rc = synack_getsockopt(env.st, sk->id, opt, &v)) != 0)
 			return rc;
@@ -1631,10 +1727,18 @@ static void finish(void)
 	}
 	for (size_t i = 0; i < fdcap; i++) {
 		struct psock *sk = preload_sock((int)i);
-		if (sk) {
-			sk->inflight = 0;
-			drop_fd((int)i, sk);
+		if (!sk)
+			continue;
+		if (sk->id >= 0) {
+			/* Closed now even if another thread is blocked on it:
+			 * that call wakes and fails with EBADF. */
+			synack_close(env.st, sk->id);
+			if ((size_t)sk->id < byid_cap)
+				byid[sk->id] = NULL;
+			sk->id = -1;
+			preload_wake_sock(sk);
 		}
+		drop_fd((int)i, sk);
 	}
 	preload_unlock();
 	int64_t deadline = preload_now_ms() + (int64_t)preload_conf.exit_timeout_ms;
@@ -1665,10 +1769,83 @@ static void at_exit(void)
 	finish();
 }
 
+/* The exec family: glibc's execv, execvp ... call execve inside libc, where
+ * the preload cannot see it, so each is interposed.  A failed exec has
+ * closed the sockets already (docs/PRELOAD.md). */
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	finish();
 	return REAL(execve)(path, argv, envp);
+}
+
+EXPORT int execv(const char *path, char *const argv[])
+{
+	finish();
+	return REAL(execv)(path, argv);
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+	finish();
+	return REAL(execvp)(file, argv);
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	finish();
+	return REAL(execvpe)(file, argv, envp);
+}
+
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	finish();
+	return REAL(fexecve)(fd, argv, envp);
+}
+
+/* execl, execlp, execle: the list made an array (as glibc does). */
+#define PRELOAD_EXECL_MAX 4096
+static int execl_common(const char *path, const char *arg, va_list ap, int kind)
+{
+	char *argv[PRELOAD_EXECL_MAX];
+	int n = 0;
+	argv[n++] = (char *)arg;
+	while (arg && n < PRELOAD_EXECL_MAX) {
+		arg = va_arg(ap, const char *);
+		argv[n++] = (char *)arg;
+	}
+	if (n == PRELOAD_EXECL_MAX && argv[n - 1])
+		return fail(E2BIG);
+	char *const *envp = kind == 2 ? va_arg(ap, char *const *) : environ;
+	if (kind == 1)
+		return execvpe(path, argv, environ);
+	return execve(path, argv, envp);
+}
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	va_start(ap, arg);
+	int rc = execl_common(path, arg, ap, 0);
+	va_end(ap);
+	return rc;
+}
+
+EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	va_start(ap, arg);
+	int rc = execl_common(file, arg, ap, 1);
+	va_end(ap);
+	return rc;
+}
+
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	va_start(ap, arg);
+	int rc = execl_common(path, arg, ap, 2);
+	va_end(ap);
+	return rc;
 }
 
 static void fork_prepare(void)

@@ -534,23 +534,22 @@ static int poll_mixed(struct pollfd *fds, nfds_t n, int timeout_ms, const sigset
 
 static int any_synack(const struct pollfd *fds, nfds_t n)
 {
+	if (!fds)
+		return 0;
 	for (nfds_t i = 0; i < n; i++)
 		if (preload_sock(fds[i].fd))
 			return 1;
 	return 0;
 }
 
-/* glibc declares poll and ppoll with access(write_only, 1, 2): gcc then
- * takes the fds the program passed for unwritten and, at -O0 (the ASan
- * build), calls reading their fd and events "maybe uninitialized".  They
- * are the program's input: the warning is off for these two. */
-#if defined(__GNUC__) && !defined(__clang__)
+/* glibc declares poll's and ppoll's array write_only (the kernel fills
+ * revents), so reading the events that the program wrote into it looks,
+ * to GCC, like reading memory nobody set. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
-	if (!fds || !any_synack(fds, n))
+	if (!any_synack(fds, n))
 		return R.poll(fds, n, timeout);
 	return poll_mixed(fds, n, timeout, NULL);
 }
@@ -565,7 +564,7 @@ static int ts_ms(const struct timespec *ts)
 
 EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
 {
-	if (!fds || !any_synack(fds, n))
+	if (!any_synack(fds, n))
 		return R.ppoll(fds, n, ts, mask);
 	if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)) {
 		errno = EINVAL;
@@ -573,9 +572,7 @@ EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const 
 	}
 	return poll_mixed(fds, n, ts_ms(ts), mask);
 }
-#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
-#endif
 
 /* select over sets with some synack sockets, through poll_mixed. */
 static int select_mixed(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, int timeout_ms,

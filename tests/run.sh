@@ -171,4 +171,20 @@ fi
 echo "shared library: $(wc -l <<<"$exported") symbols exported, all synack_*"
 cc -Wall -Werror -Iinclude "$prefix/use.c" -o "$prefix/use-shared" -Lbuild-shared -lsynack
 LD_LIBRARY_PATH=build-shared "$prefix/use-shared"
-echo "install check: 2 passed, 0 failed"
+# libsynack-preload (issue 15) is installed beside the library and exports
+# only the libc functions it interposes (preload/exports.map), so a program
+# never binds to the stack's own symbols through it.
+pre=$(ls "$prefix"/lib/libsynack-preload.so "$prefix"/lib/*/libsynack-preload.so 2>/dev/null | head -n 1)
+if [ -z "$pre" ]; then
+	echo "libsynack-preload.so is not installed"
+	exit 1
+fi
+pexported=$(nm -D --defined-only "$pre" | awk '{print $3}' | sort)
+pwant=$(grep -o '[a-z0-9_]\+;' preload/exports.map | tr -d ';' | sort)
+if [ "$pexported" != "$pwant" ]; then
+	echo "libsynack-preload.so exports other symbols than preload/exports.map lists:"
+	diff <(echo "$pwant") <(echo "$pexported") | head -20
+	exit 1
+fi
+echo "preload library: $(wc -l <<<"$pexported") libc functions exported, nothing else"
+echo "install check: 3 passed, 0 failed"

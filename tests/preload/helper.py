@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Kernel-side helpers of test_preload.sh (standard library only).
+
+  helper.py echo HOST PORT          echo each connection until EOF, then close (threads)
+  helper.py ping HOST PORT          connect (retrying for 20 s), send "ping", read to EOF
+  helper.py threads HOST PORT N     N connections at once, each GET / over HTTP/1.0
+"""
+import socket
+import sys
+import threading
+import time
+
+
+def echo(host, port):
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((host, int(port)))
+    ls.listen(64)
+    print("ready", flush=True)
+
+    def one(c):
+        with c:
+            while True:
+                b = c.recv(65536)
+                if not b:
+                    break
+                c.sendall(b)
+
+    while True:
+        c, _ = ls.accept()
+        threading.Thread(target=one, args=(c,), daemon=True).start()
+
+
+def ping(host, port):
+    end = time.time() + 20
+    while True:
+        try:
+            s = socket.create_connection((host, int(port)), timeout=5)
+            break
+        except OSError:
+            if time.time() > end:
+                sys.exit("ping: cannot connect")
+            time.sleep(0.05)
+    s.sendall(b"ping")
+    got = b""
+    while True:
+        b = s.recv(100)
+        if not b:
+            break
+        got += b
+    print("ping got", got.decode(), flush=True)
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd == "echo":
+        echo(*sys.argv[2:4])
+    elif cmd == "ping":
+        ping(*sys.argv[2:4])
+    else:
+        sys.exit("unknown command " + cmd)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,382 @@
+/*
+ * The socket calls of libsynack-preload against the kernel's (issue 15):
+ * one run of this program on kernel sockets and one under the preload
+ * must print the same lines (tests/preload/test_preload.sh compares them).
+ * Each line is a call (or a few) and what it returned: a value, or -1 and
+ * errno's name.  Nothing printed depends on addresses, ports or timing.
+ *
+ * Usage: preload_calls PEER_ADDR ECHO_PORT CLOSED_PORT LISTEN_PORT
+ *   PEER_ADDR:ECHO_PORT echoes what it reads until EOF, then closes;
+ *   nothing listens on PEER_ADDR:CLOSED_PORT; a client connects to this
+ *   program's LISTEN_PORT, sends "ping", reads to EOF.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/select.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t sigpipes, alarms;
+
+static void on_pipe(int sig)
+{
+	(void)sig;
+	sigpipes++;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+static const char *ename(int e)
+{
+	switch (e) {
+#define E(x)                                                                                       \
+	case x:                                                                                    \
+		return #x;
+		E(EAGAIN)
+		E(EBADF)
+		E(EINVAL)
+		E(EFAULT) E(ENOTCONN) E(EPIPE) E(ECONNREFUSED) E(EINPROGRESS) E(EISCONN) E(EALREADY)
+		    E(EADDRNOTAVAIL) E(EADDRINUSE) E(EAFNOSUPPORT) E(ENOPROTOOPT) E(EINTR) E(EEXIST)
+		        E(ENOENT) E(EOPNOTSUPP) E(ECONNRESET) E(EPROTONOSUPPORT) E(ENOTSOCK) E(EDOM)
+		            E(ENOTTY) E(EMSGSIZE) E(ESOCKTNOSUPPORT) E(EPROTOTYPE)
+#undef E
+	}
+	return "E?";
+}
+
+/* "name: rc" or "name: -1 ERRNO". */
+static long show(const char *name, long rc)
+{
+	if (rc < 0)
+		printf("%s: -1 %s\n", name, ename(errno));
+	else
+		printf("%s: %ld\n", name, rc);
+	fflush(stdout);
+	return rc;
+}
+
+static struct sockaddr_in sa(const char *addr, int port)
+{
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, addr, &a.sin_addr);
+	return a;
+}
+
+static int getint(int fd, int level, int name)
+{
+	int v = -12345;
+	socklen_t len = sizeof(v);
+	if (getsockopt(fd, level, name, &v, &len) != 0)
+		return -(errno * 1000);
+	return v;
+}
+
+static int tcp(int flags)
+{
+	return socket(AF_INET, SOCK_STREAM | flags, 0);
+}
+
+/* Reads until n bytes or EOF; returns the count. */
+static long read_n(int fd, char *buf, long n)
+{
+	long got = 0;
+	while (got < n) {
+		ssize_t k = read(fd, buf + got, (size_t)(n - got));
+		if (k <= 0)
+			break;
+		got += k;
+	}
+	return got;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 5) {
+		fprintf(stderr,
+		        "usage: preload_calls PEER_ADDR ECHO_PORT CLOSED_PORT LISTEN_PORT\n");
+		return 2;
+	}
+	const char *peer = argv[1];
+	int echo_port = atoi(argv[2]), closed_port = atoi(argv[3]), listen_port = atoi(argv[4]);
+	struct sigaction act;
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = on_pipe;
+	sigaction(SIGPIPE, &act, NULL);
+	act.sa_handler = on_alarm; /* no SA_RESTART: blocking calls give EINTR */
+	sigaction(SIGALRM, &act, NULL);
+
+	/* A fresh socket. */
+	int s = (int)show("socket nonblock cloexec", tcp(SOCK_NONBLOCK | SOCK_CLOEXEC) >= 0);
+	s = tcp(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	show("F_GETFL nonblock", (fcntl(s, F_GETFL) & O_NONBLOCK) != 0);
+	show("F_GETFD cloexec", fcntl(s, F_GETFD) & FD_CLOEXEC);
+	show("SO_TYPE", getint(s, SOL_SOCKET, SO_TYPE));
+	show("SO_DOMAIN", getint(s, SOL_SOCKET, SO_DOMAIN));
+	show("SO_PROTOCOL", getint(s, SOL_SOCKET, SO_PROTOCOL));
+	show("SO_ERROR", getint(s, SOL_SOCKET, SO_ERROR));
+	show("SO_ACCEPTCONN", getint(s, SOL_SOCKET, SO_ACCEPTCONN));
+	int v = 1;
+	show("TCP_NODELAY set", setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)));
+	show("TCP_NODELAY get", getint(s, IPPROTO_TCP, TCP_NODELAY));
+	v = 30;
+	show("TCP_KEEPIDLE set", setsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v)));
+	show("TCP_KEEPIDLE get", getint(s, IPPROTO_TCP, TCP_KEEPIDLE));
+	v = 1;
+	show("SO_KEEPALIVE set", setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v)));
+	show("SO_KEEPALIVE get", getint(s, SOL_SOCKET, SO_KEEPALIVE));
+	show("SO_REUSEADDR set", setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v)));
+	show("SO_REUSEADDR get", getint(s, SOL_SOCKET, SO_REUSEADDR) != 0);
+	show("setsockopt short", setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &v, 2));
+	show("setsockopt NULL", setsockopt(s, IPPROTO_TCP, TCP_NODELAY, NULL, sizeof(v)));
+	show("setsockopt unknown", setsockopt(s, IPPROTO_TCP, 9999, &v, sizeof(v)));
+	show("getsockopt unknown", getint(s, IPPROTO_TCP, 9999));
+	struct linger lg = {1, 5}, lg2;
+	socklen_t ll = sizeof(lg2);
+	show("SO_LINGER set", setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	show("SO_LINGER get",
+	     getsockopt(s, SOL_SOCKET, SO_LINGER, &lg2, &ll) == 0 ? lg2.l_linger : -1);
+	struct timeval tv = {0, 2000000};
+	show("SO_RCVTIMEO bad usec", setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	char buf[256];
+	show("recv unconnected", recv(s, buf, sizeof(buf), 0));
+	show("send unconnected", send(s, "x", 1, 0));
+	show("sigpipes", sigpipes);
+	show("send unconnected nosignal", send(s, "x", 1, MSG_NOSIGNAL));
+	show("sigpipes", sigpipes);
+	struct sockaddr_in a;
+	socklen_t al = sizeof(a);
+	show("getpeername unconnected", getpeername(s, (struct sockaddr *)&a, &al));
+	al = sizeof(a);
+	show("getsockname unconnected", getsockname(s, (struct sockaddr *)&a, &al));
+	show("getsockname len", al);
+	show("getsockname port", ntohs(a.sin_port));
+	show("shutdown unconnected", shutdown(s, SHUT_WR));
+	show("ioctl FIONREAD unconnected", ioctl(s, FIONREAD, &v) == 0 ? v : -1);
+	a = sa("10.9.9.9", 0);
+	show("bind foreign", bind(s, (struct sockaddr *)&a, sizeof(a)));
+	show("bind short", bind(s, (struct sockaddr *)&a, 4));
+	struct sockaddr_in6 a6;
+	memset(&a6, 0, sizeof(a6));
+	a6.sin6_family = AF_INET6;
+	show("bind inet6 addr", bind(s, (struct sockaddr *)&a6, sizeof(a6)));
+	show("close", close(s));
+	show("close again", close(s));
+	show("recv closed", recv(s, buf, 1, 0));
+
+	/* A listener. */
+	int l = tcp(SOCK_NONBLOCK);
+	v = 1;
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v));
+	a = sa("0.0.0.0", listen_port);
+	show("bind any", bind(l, (struct sockaddr *)&a, sizeof(a)));
+	show("bind again", bind(l, (struct sockaddr *)&a, sizeof(a)));
+	show("listen", listen(l, 16));
+	show("SO_ACCEPTCONN listening", getint(l, SOL_SOCKET, SO_ACCEPTCONN));
+	al = sizeof(a);
+	show("getsockname listener", getsockname(l, (struct sockaddr *)&a, &al));
+	show("getsockname listener any", a.sin_addr.s_addr == htonl(INADDR_ANY));
+	show("getsockname listener port", ntohs(a.sin_port));
+	show("accept none", accept(l, NULL, NULL));
+	show("accept4 bad flags", accept4(l, NULL, NULL, 0x1234));
+	show("recv listener", recv(l, buf, 1, 0));
+	int l2 = tcp(0);
+	show("bind in use", bind(l2, (struct sockaddr *)&a, sizeof(a)));
+	close(l2);
+
+	/* Refused. */
+	int c = tcp(0);
+	a = sa(peer, closed_port);
+	show("connect refused", connect(c, (struct sockaddr *)&a, sizeof(a)));
+	close(c);
+	c = tcp(SOCK_NONBLOCK);
+	show("connect nonblock", connect(c, (struct sockaddr *)&a, sizeof(a)));
+	struct pollfd pf = {c, POLLOUT, 0};
+	show("poll refused", poll(&pf, 1, 5000));
+	show("poll refused revents", pf.revents & (POLLOUT | POLLERR | POLLHUP | POLLIN));
+	show("SO_ERROR refused", getint(c, SOL_SOCKET, SO_ERROR));
+	show("SO_ERROR again", getint(c, SOL_SOCKET, SO_ERROR));
+	close(c);
+
+	/* An echo connection. */
+	c = tcp(0);
+	a = sa(peer, echo_port);
+	show("connect echo", connect(c, (struct sockaddr *)&a, sizeof(a)));
+	show("connect again", connect(c, (struct sockaddr *)&a, sizeof(a)));
+	al = sizeof(a);
+	show("getpeername", getpeername(c, (struct sockaddr *)&a, &al));
+	show("getpeername port", ntohs(a.sin_port));
+	show("recv dontwait empty", recv(c, buf, sizeof(buf), MSG_DONTWAIT));
+	tv = (struct timeval){0, 200000};
+	show("SO_RCVTIMEO set", setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	show("recv timeout", recv(c, buf, sizeof(buf), 0));
+	tv = (struct timeval){0, 0};
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* A signal interrupts a blocking recv. */
+	struct itimerval it = {{0, 0}, {0, 100000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+	show("recv interrupted", recv(c, buf, sizeof(buf), 0));
+	show("alarms", alarms);
+
+	static char big[200000], back[200000];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 7 + i / 251);
+	show("send big", send(c, big, sizeof(big), 0));
+	show("recv waitall", recv(c, back, sizeof(back), MSG_WAITALL));
+	show("echo equal", memcmp(big, back, sizeof(big)) == 0);
+	struct iovec iov[3] = {{"ab", 2}, {"cde", 3}, {"f", 1}};
+	show("writev", writev(c, iov, 3));
+	pf = (struct pollfd){c, POLLIN, 0};
+	show("poll in", poll(&pf, 1, 5000));
+	usleep(100000); /* all six bytes back (the count below) */
+	show("FIONREAD", ioctl(c, FIONREAD, &v) == 0 ? v : -1);
+	show("recv peek", recv(c, buf, 2, MSG_PEEK));
+	char r1[3], r2[3];
+	struct iovec riov[2] = {{r1, 3}, {r2, 3}};
+	show("readv", readv(c, riov, 2));
+	show("readv data", memcmp(r1, "abc", 3) == 0 && memcmp(r2, "def", 3) == 0);
+	struct msghdr mh;
+	memset(&mh, 0, sizeof(mh));
+	struct iovec miov = {"hello", 5};
+	mh.msg_iov = &miov;
+	mh.msg_iovlen = 1;
+	show("sendmsg", sendmsg(c, &mh, 0));
+	memset(&mh, 0, sizeof(mh));
+	miov = (struct iovec){buf, 5};
+	mh.msg_iov = &miov;
+	mh.msg_iovlen = 1;
+	show("recvmsg", recvmsg(c, &mh, MSG_WAITALL));
+	show("recvmsg data", memcmp(buf, "hello", 5) == 0);
+	al = sizeof(a);
+	show("recvfrom len",
+	     (write(c, "z", 1), recvfrom(c, buf, 1, 0, (struct sockaddr *)&a, &al)));
+	show("recvfrom addrlen", al);
+
+	/* sendfile from a file. */
+	char path[] = "/tmp/preload_calls.XXXXXX";
+	int f = mkstemp(path);
+	unlink(path);
+	show("file write", write(f, big, 50000));
+	off_t off = 1000;
+	show("sendfile", sendfile(c, f, &off, 20000));
+	show("sendfile offset", off);
+	show("sendfile back", read_n(c, back, 20000));
+	show("sendfile equal", memcmp(back, big + 1000, 20000) == 0);
+	lseek(f, 0, SEEK_SET);
+	show("sendfile no offset", sendfile(c, f, NULL, 3000));
+	show("sendfile file pos", lseek(f, 0, SEEK_CUR));
+	show("sendfile back", read_n(c, back, 3000));
+	close(f);
+
+	/* dup: the copy shares the socket; close of one keeps it. */
+	int d = dup(c);
+	show("dup", d >= 0);
+	show("dup SO_TYPE", getint(d, SOL_SOCKET, SO_TYPE));
+	show("close original", close(c));
+	show("write dup", write(d, "q", 1));
+	show("read dup", read(d, buf, 1));
+	int d2 = dup2(d, 100);
+	show("dup2", d2);
+	show("dup3 same", dup3(d2, d2, 0));
+	show("fcntl dupfd", fcntl(d2, F_DUPFD_CLOEXEC, 200) >= 200);
+	close(d2);
+	close(200);
+
+	/* FIONBIO, then EAGAIN. */
+	v = 1;
+	show("FIONBIO", ioctl(d, FIONBIO, &v));
+	show("F_GETFL after FIONBIO", (fcntl(d, F_GETFL) & O_NONBLOCK) != 0);
+	show("read nonblock empty", read(d, buf, 1));
+	v = 0;
+	ioctl(d, FIONBIO, &v);
+
+	/* poll, select and epoll over a pipe and the socket. */
+	int p[2];
+	show("pipe", pipe(p));
+	show("pipe write", write(p[1], "x", 1));
+	struct pollfd pfs[2] = {{d, POLLIN, 0}, {p[0], POLLIN, 0}};
+	show("poll mixed", poll(pfs, 2, 1000));
+	show("poll mixed socket", pfs[0].revents);
+	show("poll mixed pipe", pfs[1].revents);
+	fd_set rs, ws;
+	FD_ZERO(&rs);
+	FD_ZERO(&ws);
+	FD_SET(d, &rs);
+	FD_SET(p[0], &rs);
+	FD_SET(d, &ws);
+	tv = (struct timeval){1, 0};
+	show("select mixed", select(d > p[0] ? d + 1 : p[0] + 1, &rs, &ws, NULL, &tv));
+	show("select socket read", FD_ISSET(d, &rs));
+	show("select socket write", FD_ISSET(d, &ws));
+	show("select pipe read", FD_ISSET(p[0], &rs));
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 7};
+	show("epoll add socket", epoll_ctl(ep, EPOLL_CTL_ADD, d, &ev));
+	show("epoll add again", epoll_ctl(ep, EPOLL_CTL_ADD, d, &ev));
+	ev.data.u64 = 9;
+	show("epoll add pipe", epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev));
+	struct epoll_event out[4];
+	show("epoll wait", epoll_wait(ep, out, 4, 1000));
+	show("epoll wait data", (long)out[0].data.u64);
+	ev.events = EPOLLOUT;
+	ev.data.u64 = 8;
+	show("epoll mod socket", epoll_ctl(ep, EPOLL_CTL_MOD, d, &ev));
+	read(p[0], buf, 1);
+	show("epoll wait out", epoll_wait(ep, out, 4, 1000));
+	show("epoll wait out data", (long)out[0].data.u64);
+	show("epoll wait out events", out[0].events);
+	show("epoll del", epoll_ctl(ep, EPOLL_CTL_DEL, d, NULL));
+	show("epoll del again", epoll_ctl(ep, EPOLL_CTL_DEL, d, NULL));
+	show("epoll mod missing", epoll_ctl(ep, EPOLL_CTL_MOD, d, &ev));
+	show("epoll wait empty", epoll_wait(ep, out, 4, 100));
+	int nep = 12345;
+	show("epoll_ctl bad epfd", epoll_ctl(nep, EPOLL_CTL_ADD, d, &ev));
+	close(ep);
+
+	/* The end: our FIN, the echo's FIN. */
+	show("shutdown bad how", shutdown(d, 7));
+	show("shutdown wr", shutdown(d, SHUT_WR));
+	show("write after shutdown", write(d, "x", 1));
+	show("sigpipes", sigpipes);
+	show("read eof", read(d, buf, sizeof(buf)));
+	close(d);
+	close(p[0]);
+	close(p[1]);
+
+	/* A connection from the peer to our listener. */
+	pf = (struct pollfd){l, POLLIN, 0};
+	show("poll listener", poll(&pf, 1, 10000));
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	int n = accept4(l, (struct sockaddr *)&from, &fl, SOCK_CLOEXEC);
+	show("accept4", n >= 0);
+	show("accept4 addrlen", fl);
+	show("accepted cloexec", fcntl(n, F_GETFD) & FD_CLOEXEC);
+	show("accepted nonblock", (fcntl(n, F_GETFL) & O_NONBLOCK) != 0);
+	show("accepted read", read_n(n, buf, 4));
+	show("accepted data", memcmp(buf, "ping", 4) == 0);
+	show("accepted write", write(n, "pong", 4));
+	show("accepted close", close(n));
+	show("listener close", close(l));
+	return 0;
+}

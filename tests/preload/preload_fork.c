@@ -1,0 +1,131 @@
+/*
+ * fork and exec under libsynack-preload (issue 15 item 3), run by
+ * tests/preload/test_preload.sh.
+ *
+ *   preload_fork worker PORT
+ *       listens on PORT, forks; the child (the one worker) accepts one
+ *       connection (which gives it the stack), tells the parent through a
+ *       pipe, reads "ping", answers "pong", exits 0.  Meanwhile the
+ *       parent's accept() must fail with EBADF (the stack is the
+ *       child's); once the child has exited, the parent takes the stack
+ *       back and its accept() says EAGAIN (nothing waiting).  Prints
+ *       "worker ok" and exits 0.
+ *   preload_fork exec HOST PORT
+ *       connects, sends 1000 bytes and execs /bin/true without the
+ *       preload: the peer must read the 1000 bytes and then its EOF (the
+ *       exec closed the connection with a FIN, none is left half-open).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int worker(int port)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0), v = 1;
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v));
+	if (bind(l, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(l, 8) != 0) {
+		perror("bind/listen");
+		return 1;
+	}
+	printf("listening\n");
+	fflush(stdout);
+	int p[2];
+	if (pipe(p) != 0)
+		return 1;
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		return 1;
+	}
+	if (pid == 0) {
+		int c = accept(l, NULL, NULL);
+		if (write(p[1], "a", 1) != 1)
+			_exit(1);
+		char buf[4];
+		size_t got = 0;
+		while (c >= 0 && got < 4) {
+			ssize_t n = read(c, buf + got, 4 - got);
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		if (c < 0 || got != 4 || memcmp(buf, "ping", 4) != 0 || write(c, "pong", 4) != 4) {
+			fprintf(stderr, "worker: accept %d, read %zu\n", c, got);
+			_exit(1);
+		}
+		close(c);
+		close(l);
+		exit(0);
+	}
+	char b;
+	if (read(p[0], &b, 1) != 1)
+		return 1;
+	fcntl(l, F_SETFL, O_NONBLOCK);
+	int c = accept(l, NULL, NULL);
+	if (c >= 0 || errno != EBADF) {
+		fprintf(stderr, "the master's accept while the worker runs: %d %s, want EBADF\n", c,
+		        strerror(errno));
+		return 1;
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "the worker failed (status %d)\n", st);
+		return 1;
+	}
+	c = accept(l, NULL, NULL);
+	if (c >= 0 || errno != EAGAIN) {
+		fprintf(stderr, "the master's accept after the worker exited: %d %s, want EAGAIN\n",
+		        c, strerror(errno));
+		return 1;
+	}
+	printf("worker ok\n");
+	return 0;
+}
+
+static int exec_close(const char *host, int port)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, host, &a.sin_addr);
+	if (connect(s, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		perror("connect");
+		return 1;
+	}
+	static char buf[1000];
+	memset(buf, 'x', sizeof(buf));
+	if (write(s, buf, sizeof(buf)) != (ssize_t)sizeof(buf)) {
+		perror("write");
+		return 1;
+	}
+	char *argv[] = {"true", NULL};
+	char *envp[] = {"PATH=/usr/bin:/bin", NULL};
+	execve("/bin/true", argv, envp);
+	perror("execve");
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "worker") == 0)
+		return worker(atoi(argv[2]));
+	if (argc == 4 && strcmp(argv[1], "exec") == 0)
+		return exec_close(argv[2], atoi(argv[3]));
+	fprintf(stderr, "usage: preload_fork worker PORT | exec HOST PORT\n");
+	return 2;
+}

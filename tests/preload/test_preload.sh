@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# libsynack-preload (issue 15 items 1-3) in a namespace of its own: synack on
+# a TAP device (10.7.0.2), the kernel on the other side (10.7.0.1).
+#  - bad SYNACK_* values stop the program at load, status 2, the variable named;
+#  - preload_calls prints the same lines under the preload as on kernel sockets
+#    (each call's result and errno);
+#  - curl under synack fetches from a kernel python3 http.server (several
+#    files, 10 MiB checked by sha256), and python3's urllib does too;
+#  - python3 -m http.server (threaded) under synack serves the kernel's curl,
+#    eight at once;
+#  - socat under synack echoes with half-close both ways (the kernel's peer.py
+#    echo client; socat as a client of peer.py's reply-after-eof server).
+#  - fork: a master listens, its one worker accepts and answers (the master's
+#    calls fail with EBADF meanwhile); exec closes the connections with a FIN.
+# Usage: test_preload.sh SYNACK PRELOAD PRELOAD_CALLS PRELOAD_FORK
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../interop/lib.sh"
+preload=$(readlink -f "${2:?usage: test_preload.sh SYNACK PRELOAD PRELOAD_CALLS}")
+calls=$(readlink -f "${3:?usage: test_preload.sh SYNACK PRELOAD PRELOAD_CALLS PRELOAD_FORK}")
+forker=$(readlink -f "${4:?usage: test_preload.sh SYNACK PRELOAD PRELOAD_CALLS PRELOAD_FORK}")
+# An ASan build's library needs the ASan runtime loaded first, which an
+# uninstrumented program does not do (docs/PRELOAD.md).
+if nm -D "$preload" 2>/dev/null | grep -q __asan_init; then
+	it_skip "the preload of a sanitizer build cannot be preloaded into uninstrumented programs"
+fi
+it_init preload "${1:-}" curl socat sha256sum
+it_dev tap
+HELPER="$HERE/helper.py"
+SYN=(env -u SYNACK_IT_KEEP LD_PRELOAD="$preload" SYNACK_DEV="$IT_DEV" SYNACK_TAP=1 SYNACK_ADDR="$IT_SYNACK/24")
+
+# bg LOG CMD...: start CMD in the namespace in the background.
+bg() {
+	local log=$IT_TMP/$1
+	shift
+	ip netns exec "$IT_NS" "$@" >"$log.out" 2>"$log.err" &
+	IT_PIDS+=("$!")
+	BG_PID=$!
+}
+# wait_port ADDR PORT: until something listens there (kernel side sees it).
+wait_port() {
+	local i
+	for i in $(seq 1 100); do
+		ns python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(s.connect_ex(('$1', $2)))" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# 1. Bad values: exit 2 at load, the variable named.
+check_bad() { # WANT_IN_MESSAGE VAR=VALUE...
+	local want=$1 out rc
+	shift
+	out=$(env -i PATH="$PATH" LD_PRELOAD="$preload" "$@" true 2>&1)
+	rc=$?
+	if [ $rc -eq 2 ] && grep -q -- "$want" <<<"$out"; then ok; else bad "env $*: status $rc, '$out' (want 2 and '$want')"; fi
+}
+base=(SYNACK_DEV=tap0 SYNACK_TAP=1 SYNACK_ADDR=10.7.0.2/24)
+check_bad "SYNACK_TIME_WAIT_MS=soon" "${base[@]}" SYNACK_TIME_WAIT_MS=soon
+check_bad "SYNACK_TAP=2" SYNACK_DEV=tap0 SYNACK_TAP=2 SYNACK_ADDR=10.7.0.2/24
+check_bad "SYNACK_ADDR=10.7.0.2" SYNACK_DEV=tap0 SYNACK_TAP=1 SYNACK_ADDR=10.7.0.2
+check_bad "SYNACK_GW=nowhere" "${base[@]}" SYNACK_GW=nowhere
+out=$(env -i PATH="$PATH" LD_PRELOAD="$preload" "${base[@]}" SYNACK_NO_SUCH_SETTING=1 true 2>&1)
+if [ $? -eq 0 ] && grep -q "SYNACK_NO_SUCH_SETTING ignored" <<<"$out"; then ok; else bad "an unknown SYNACK_ variable: $out"; fi
+check_bad "SYNACK_DEV is not set" SYNACK_TAP=1 SYNACK_ADDR=10.7.0.2/24
+check_bad "SYNACK_TAP=1 nor SYNACK_TUN=1" SYNACK_DEV=tap0 SYNACK_ADDR=10.7.0.2/24
+check_bad "SYNACK_CONGESTION_CONTROL" "${base[@]}" SYNACK_CONGESTION_CONTROL=
+check_bad "SYNACK_DEBUG=yes" "${base[@]}" SYNACK_DEBUG=yes
+# A good setting loads (and a program without TCP sockets never opens the device).
+if env -i PATH="$PATH" LD_PRELOAD="$preload" "${base[@]}" SYNACK_TIME_WAIT_MS=5s SYNACK_RMEM_DEFAULT=256K true; then ok; else bad "good settings refused"; fi
+
+# 2. Each call against the kernel's answer.
+bg echo python3 "$HELPER" echo "$IT_LINUX" 7
+wait_port "$IT_LINUX" 7 || bad "echo server did not start"
+bg ping-kernel python3 "$HELPER" ping "$IT_LINUX" 5555
+ns timeout 60 "$calls" "$IT_LINUX" 7 9 5555 >"$IT_TMP/calls-kernel.txt" 2>&1
+rc=$?
+[ $rc -eq 0 ] && ok || bad "preload_calls on kernel sockets exited $rc: $(tail -n 3 "$IT_TMP/calls-kernel.txt")"
+bg ping-synack python3 "$HELPER" ping "$IT_SYNACK" 5555
+ns timeout 60 "${SYN[@]}" "$calls" "$IT_LINUX" 7 9 5555 >"$IT_TMP/calls-synack.txt" 2>&1
+rc=$?
+[ $rc -eq 0 ] && ok || bad "preload_calls under the preload exited $rc: $(tail -n 3 "$IT_TMP/calls-synack.txt")"
+if diff "$IT_TMP/calls-kernel.txt" "$IT_TMP/calls-synack.txt" >"$IT_TMP/calls.diff"; then
+	ok
+	note "preload_calls: $(wc -l <"$IT_TMP/calls-synack.txt") calls answer as the kernel's"
+else
+	bad "preload_calls differs from the kernel (< kernel, > synack):
+$(cat "$IT_TMP/calls.diff")"
+fi
+
+# 3. curl and urllib under synack, a kernel http.server.
+mkdir -p "$IT_TMP/www"
+head -c 10485760 /dev/urandom >"$IT_TMP/www/big.bin"
+for i in 1 2 3; do head -c $((i * 1000)) /dev/urandom >"$IT_TMP/www/small$i.bin"; done
+(cd "$IT_TMP/www" && exec ip netns exec "$IT_NS" python3 -m http.server 8080 --bind "$IT_LINUX" >"$IT_TMP/khttp.out" 2>&1) &
+IT_PIDS+=("$!")
+wait_port "$IT_LINUX" 8080 || bad "kernel http.server did not start"
+want=$(sha256sum <"$IT_TMP/www/big.bin" | cut -d' ' -f1)
+ns timeout 120 "${SYN[@]}" curl -sS -o "$IT_TMP/got-big.bin" "http://$IT_LINUX:8080/big.bin" \
+	-o "$IT_TMP/got-small1.bin" "http://$IT_LINUX:8080/small1.bin" \
+	-o "$IT_TMP/got-small2.bin" "http://$IT_LINUX:8080/small2.bin" 2>"$IT_TMP/curl.err"
+rc=$?
+[ $rc -eq 0 ] && ok || bad "curl under synack exited $rc: $(cat "$IT_TMP/curl.err")"
+got=$(sha256sum <"$IT_TMP/got-big.bin" 2>/dev/null | cut -d' ' -f1)
+[ "$got" = "$want" ] && ok || bad "curl under synack: 10 MiB sha256 $got, want $want"
+for i in 1 2; do
+	cmp -s "$IT_TMP/got-small$i.bin" "$IT_TMP/www/small$i.bin" && ok || bad "curl under synack: small$i.bin differs"
+done
+out=$(ns timeout 60 "${SYN[@]}" python3 -c "
+import hashlib, urllib.request
+d = urllib.request.urlopen('http://$IT_LINUX:8080/big.bin', timeout=30).read()
+print(hashlib.sha256(d).hexdigest())" 2>&1)
+[ "$out" = "$want" ] && ok || bad "urllib under synack: '$out', want $want"
+
+# 4. python3 -m http.server (ThreadingHTTPServer) under synack; the kernel's curl.
+(cd "$IT_TMP/www" && exec ip netns exec "$IT_NS" "${SYN[@]}" python3 -m http.server 8000 --bind "$IT_SYNACK" >"$IT_TMP/shttp.out" 2>&1) &
+SHTTP=$!
+IT_PIDS+=("$SHTTP")
+wait_port "$IT_SYNACK" 8000 || bad "http.server under synack did not start: $(cat "$IT_TMP/shttp.out")"
+ns timeout 120 curl -sS -o "$IT_TMP/k-big.bin" "http://$IT_SYNACK:8000/big.bin" 2>"$IT_TMP/kcurl.err"
+got=$(sha256sum <"$IT_TMP/k-big.bin" 2>/dev/null | cut -d' ' -f1)
+[ "$got" = "$want" ] && ok || bad "curl from the kernel: sha256 $got, want $want: $(cat "$IT_TMP/kcurl.err")"
+pids=()
+for i in 1 2 3 4 5 6 7 8; do
+	ns timeout 60 curl -sS -o "$IT_TMP/k-par$i.bin" "http://$IT_SYNACK:8000/small$(((i % 3) + 1)).bin" 2>"$IT_TMP/kpar$i.err" &
+	pids+=("$!")
+done
+nfail=0
+for i in 1 2 3 4 5 6 7 8; do
+	wait "${pids[$((i - 1))]}" || nfail=$((nfail + 1))
+	cmp -s "$IT_TMP/k-par$i.bin" "$IT_TMP/www/small$(((i % 3) + 1)).bin" || nfail=$((nfail + 1))
+done
+[ $nfail -eq 0 ] && ok || bad "8 concurrent curls from the kernel: $nfail failures"
+kill -TERM "$SHTTP" 2>/dev/null
+wait "$SHTTP" 2>/dev/null
+
+# 5. socat under synack, half-close both ways.
+bg socat-echo "${SYN[@]}" socat TCP-LISTEN:7000,reuseaddr PIPE
+wait_port "$IT_SYNACK" 7000 || bad "socat under synack did not listen"
+# wait_port's probe took the one connection socat serves: start it again.
+wait "$BG_PID" 2>/dev/null
+bg socat-echo2 "${SYN[@]}" socat TCP-LISTEN:7000,reuseaddr PIPE
+sleep 0.5
+out=$(ns timeout 60 python3 "$IT_PEER" echo "$IT_SYNACK" 7000 300000 7 2>&1)
+[ $? -eq 0 ] && ok || bad "peer.py echo through socat under synack: $out"
+bg reply python3 "$IT_PEER" server "$IT_LINUX" 7001 reply-after-eof 100000
+for i in $(seq 1 50); do grep -q ready "$IT_TMP/reply.out" 2>/dev/null && break; sleep 0.1; done
+head -c 5000 /dev/urandom >"$IT_TMP/req.bin"
+ns timeout 60 "${SYN[@]}" socat -t 30 - "TCP:$IT_LINUX:7001" <"$IT_TMP/req.bin" >"$IT_TMP/reply.bin" 2>"$IT_TMP/socat-c.err"
+len=$(stat -c %s "$IT_TMP/reply.bin")
+[ "$len" = 100000 ] && ok || bad "socat client under synack: $len bytes after its half-close, want 100000: $(cat "$IT_TMP/socat-c.err")"
+wait "$BG_PID" 2>/dev/null
+grep -q "received=5000" "$IT_TMP/reply.out" && ok || bad "peer.py server read: $(cat "$IT_TMP/reply.out" "$IT_TMP/reply.err")"
+
+# 5b. An AF_INET6 socket on :: under synack takes the kernel's IPv4 client
+# (IPv4-mapped), as a dual-stack Linux listener does.
+bg ping-v6 python3 "$HELPER" ping "$IT_SYNACK" 8100
+out=$(ns timeout 60 "${SYN[@]}" python3 -c "
+import socket
+ls = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(('::', 8100))
+ls.listen(4)
+c, peer = ls.accept()
+print(ls.getsockname()[0], peer[0], c.recv(4).decode())
+c.sendall(b'pong')
+c.close()" 2>&1)
+[ "$out" = ":: ::ffff:$IT_LINUX ping" ] && ok || bad "dual-stack listener under synack: '$out'"
+wait "$BG_PID" 2>/dev/null
+
+# 6. fork (master and one worker) and exec.
+bg ping-worker python3 "$HELPER" ping "$IT_SYNACK" 6000
+out=$(ns timeout 60 "${SYN[@]}" "$forker" worker 6000 2>&1)
+rc=$?
+[ $rc -eq 0 ] && grep -q "worker ok" <<<"$out" && ok || bad "preload_fork worker exited $rc: $out"
+wait "$BG_PID" 2>/dev/null
+grep -q "ping got pong" "$IT_TMP/ping-worker.out" && ok || bad "the worker's answer: $(cat "$IT_TMP/ping-worker.out" "$IT_TMP/ping-worker.err")"
+bg sink python3 "$IT_PEER" server "$IT_LINUX" 6001 sink
+for i in $(seq 1 50); do grep -q ready "$IT_TMP/sink.out" 2>/dev/null && break; sleep 0.1; done
+out=$(ns timeout 60 "${SYN[@]}" "$forker" exec "$IT_LINUX" 6001 2>&1)
+rc=$?
+[ $rc -eq 0 ] && ok || bad "preload_fork exec exited $rc: $out"
+wait "$BG_PID" 2>/dev/null
+grep -q "received=1000 " "$IT_TMP/sink.out" && ok || bad "after exec, the peer read: $(cat "$IT_TMP/sink.out" "$IT_TMP/sink.err")"
+
+# Nothing left half-open on the kernel's side once the programs ended.
+it_wait_no_kernel_stuck 10 && ok || bad "kernel sockets left: $(it_ss_states close-wait fin-wait-1 fin-wait-2)"
+it_finish
