@@ -166,10 +166,11 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 	return 0;
 }
 
-/* The absolute path of the library: --preload, or the first of the
- * candidates beside self that exists; -1 with a sentence. */
-static int find_library(const struct run_opts *o, const char *self, char *out, size_t outlen,
-                        char *err, size_t errlen)
+/* The absolute path of the library into out (PATH_MAX bytes, as realpath
+ * writes): --preload, or the first of the candidates beside self that
+ * exists; -1 with a sentence. */
+static int find_library(const struct run_opts *o, const char *self, char out[PATH_MAX], char *err,
+                        size_t errlen)
 {
 	if (o->preload) {
 		if (access(o->preload, R_OK) != 0 || !realpath(o->preload, out)) {
@@ -191,7 +192,6 @@ static int find_library(const struct run_opts *o, const char *self, char *out, s
 		if (access(cand[c], R_OK) == 0 && realpath(cand[c], out))
 			return 0;
 	}
-	(void)outlen;
 	snprintf(err, errlen, "cannot find %s (looked for %s and %s; --preload FILE names it)",
 	         RUN_LIBRARY, cand[0], cand[1]);
 	return -1;
@@ -213,7 +213,7 @@ int run_environment(const struct run_opts *o, const char *self, char **env, size
                     size_t buflen, char *err, size_t errlen)
 {
 	char lib[PATH_MAX];
-	if (find_library(o, self, lib, sizeof(lib), err, errlen) != 0)
+	if (find_library(o, self, lib, err, errlen) != 0)
 		return -1;
 	size_t n = 0, used = 0;
 	int bad = 0;
