@@ -5,8 +5,9 @@
 # receiving (-R); then iperf3 -c under synack against the kernel's
 # iperf3 -s, both ways.  Each test sends 50 MB and must end without an
 # error.  (iperf3's sum_received is the receiver's count at its last
-# report, which can be short of what was sent even on the kernel alone, so
-# only the sender's count is exact.)
+# report, which can be short of what was sent even on the kernel alone;
+# with -R the sending server may overshoot -n by one 128 KiB write.  So
+# the sender's count must reach 50 MB and something must have arrived.)
 # Usage: test_prog_iperf3.sh PATH_TO_SYNACK
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -27,11 +28,11 @@ print(s.get("bytes", 0), r.get("bytes", 0), "%.0f" % (r.get("bits_per_second", 0
 check() { # NAME WHAT
 
 	read -r sent got mbps <<<"$(received "$IT_TMP/$1.out")"
-	if [ "$sent" = "$bytes" ] && [ "$got" -gt 0 ]; then
+	if [ "$sent" -ge "$bytes" ] && [ "$got" -gt 0 ]; then
 		ok
 		note "$2: $mbps Mbit/s"
 	else
-		bad "$2: sent $sent of $bytes bytes, $got received: $(tail -n 3 "$IT_TMP/$1.err") $(grep -o '"error":.*' "$IT_TMP/$1.out")"
+		bad "$2: sent $sent bytes (at least $bytes due), $got received: $(tail -n 3 "$IT_TMP/$1.err") $(grep -o '"error":.*' "$IT_TMP/$1.out")"
 	fi
 }
 
