@@ -12,12 +12,14 @@
  *    program that never makes one does not hold the device.
  *  - One I/O thread drives it: each turn it runs synack_run_once() without
  *    sleeping (input, timers, output), reports the sockets whose readiness
- *    changed, then sleeps in ppoll(2) on the device and a wake eventfd
- *    until the stack's next deadline, without the lock.
+ *    changed, sets a timerfd to the stack's next deadline, then sleeps in
+ *    ppoll(2) on the device, the timerfd and a wake eventfd, without the
+ *    lock.
  *  - A lock serialises the I/O thread and the program's threads.  A call
  *    takes it, calls the stack, sends what the call queued (the device
- *    write happens in the caller's thread) and wakes the I/O thread only
- *    when the call made a deadline earlier than the one it sleeps to.
+ *    write happens in the caller's thread) and, when the call made a
+ *    deadline earlier than the timer's, sets the timer sooner: the I/O
+ *    thread is not woken for it.
  *  - Each synack socket is backed by an eventfd, so the program holds a
  *    real descriptor number (dup, fcntl, FD_CLOEXEC, close-on-exec, fd
  *    limits all as the kernel keeps them).  The eventfd is readable while
@@ -54,6 +56,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,6 +82,7 @@ struct psock {
 	/* Options Linux keeps that mean nothing here: read back as set. */
 	int reuseport, broadcast, oobinline, priority, tos, defer_accept, window_clamp;
 	int bound_any;          /* bound to 0.0.0.0 or :: (or never bound): see getsockname */
+	int nonblock;           /* O_NONBLOCK of the eventfd (kept up by fcntl, FIONBIO) */
 	struct preg *regs;      /* epoll registrations (wait.c) */
 	struct pwnode *waiters; /* threads sleeping on it (wait.c) */
 };
@@ -93,15 +97,18 @@ static struct psock **byid;
 static size_t byid_cap;
 static struct net_env env;
 static int started;  /* the stack is up (under mu) */
-static int detached; /* this process lost the stack (fork): see fork_child() */
+static int detached; /* the stack was finished (exit, exec): nothing drives it */
 static pthread_t io_thread;
-static int io_wake = -1;                         /* eventfd: the I/O thread recomputes its sleep */
-static _Atomic uint64_t io_until = SYNACK_NEVER; /* what the I/O thread sleeps to */
+static int io_wake = -1;  /* eventfd: the I/O thread looks again (stop, fork) */
+static int io_timer = -1; /* timerfd: the stack's next deadline */
+static _Atomic uint64_t io_until = SYNACK_NEVER; /* what io_timer is set to */
 static atomic_int io_stop;
 /* Fork: the process that owns the stack, shared with the children (see
  * docs/PRELOAD.md). */
 static _Atomic pid_t *owner;
 static pid_t my_pid, parent_pid;
+/* Bit n-1: signal n has a handler installed without SA_RESTART. */
+static _Atomic uint64_t norestart;
 
 /* ------------------------------------------------------------------ */
 /* libc underneath                                                     */
@@ -154,6 +161,8 @@ void preload_resolve(void)
 	RESOLVE(execvp);
 	RESOLVE(execvpe);
 	RESOLVE(fexecve);
+	RESOLVE(sigaction);
+	RESOLVE(signal);
 }
 
 /* A call can arrive before the constructor ran (another library's). */
@@ -213,23 +222,43 @@ void preload_lock(void)
 	pthread_mutex_lock(&mu);
 }
 
-/* Sends what the calls queued and wakes the I/O thread when they made a
- * deadline earlier than the one it sleeps to. */
+/* With the lock held: the I/O thread's timer goes off at stack time d
+ * (SYNACK_NEVER: not at all).  A deadline the stack left in place after
+ * passing it gets its next chance a millisecond later (as run/loop.c). */
+static void arm(uint64_t d)
+{
+	struct itimerspec its;
+	memset(&its, 0, sizeof(its));
+	if (d != SYNACK_NEVER) {
+		uint64_t now = synack_run_now(env.run);
+		uint64_t wait = d > now ? d - now : 1000;
+		struct timespec mono;
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		uint64_t ns = (uint64_t)mono.tv_nsec + wait * 1000;
+		its.it_value.tv_sec = mono.tv_sec + (time_t)(ns / 1000000000);
+		its.it_value.tv_nsec = (long)(ns % 1000000000);
+	}
+	timerfd_settime(io_timer, TFD_TIMER_ABSTIME, &its, NULL);
+	atomic_store(&io_until, d);
+}
+
+static uint64_t next_deadline(void)
+{
+	uint64_t d = synack_next_deadline(env.st);
+	uint64_t l = synack_link_next_deadline(env.link);
+	return l < d ? l : d;
+}
+
+/* Sends what the calls queued and, when they made a deadline earlier than
+ * the I/O thread's timer, sets the timer sooner: a system call, but no
+ * wake-up of the I/O thread until the time comes (or a datagram). */
 void preload_unlock(void)
 {
 	if (started && !detached && atomic_load(owner) == my_pid) {
 		synack_run_flush(env.run);
-		uint64_t d = synack_next_deadline(env.st);
-		uint64_t l = synack_link_next_deadline(env.link);
-		if (l < d)
-			d = l;
-		if (d < atomic_load(&io_until)) {
-			atomic_store(&io_until, d);
-			uint64_t one = 1;
-			if (REAL(write)(io_wake, &one, sizeof(one)) < 0) {
-				/* the counter is full: a wake is pending */
-			}
-		}
+		uint64_t d = next_deadline();
+		if (d < atomic_load(&io_until))
+			arm(d);
 	}
 	pthread_mutex_unlock(&mu);
 }
@@ -296,33 +325,27 @@ static void *io_main(void *arg)
 			pthread_mutex_unlock(&mu);
 			break;
 		}
+		uint64_t d = next_deadline();
+		if (d != atomic_load(&io_until) || d <= synack_run_now(env.run))
+			arm(d);
+		/* The sleepers last, just before the lock is let go: a woken
+		 * thread then seldom finds it still taken. */
 		struct synack_event ev;
 		while (synack_event_next(env.st, &ev)) {
 			if (ev.socket >= 0 && (size_t)ev.socket < byid_cap && byid[ev.socket])
 				changed(byid[ev.socket]);
 		}
-		uint64_t now = synack_run_now(env.run);
-		uint64_t d = synack_next_deadline(env.st);
-		uint64_t l = synack_link_next_deadline(env.link);
-		if (l < d)
-			d = l;
-		atomic_store(&io_until, d);
 		pthread_mutex_unlock(&mu);
 
-		struct pollfd pfd[2] = {{linkfd, POLLIN, 0}, {io_wake, POLLIN, 0}};
-		struct timespec ts, *tsp = NULL;
-		if (d != SYNACK_NEVER) {
-			/* A deadline the stack left in place after passing it
-			 * gets its next chance a millisecond later (run/loop.c). */
-			uint64_t wait = d > now ? d - now : 1000;
-			ts.tv_sec = (time_t)(wait / 1000000);
-			ts.tv_nsec = (long)(wait % 1000000) * 1000;
-			tsp = &ts;
-		}
-		if (REAL(ppoll)(pfd, 2, tsp, NULL) > 0 && pfd[1].revents) {
+		struct pollfd pfd[3] = {
+		    {linkfd, POLLIN, 0}, {io_wake, POLLIN, 0}, {io_timer, POLLIN, 0}};
+		if (REAL(ppoll)(pfd, 3, NULL, NULL) > 0) {
 			uint64_t v;
-			if (REAL(read)(io_wake, &v, sizeof(v)) < 0) {
+			if (pfd[1].revents && REAL(read)(io_wake, &v, sizeof(v)) < 0) {
 				/* nothing to read: another turn drained it */
+			}
+			if (pfd[2].revents && REAL(read)(io_timer, &v, sizeof(v)) < 0) {
+				/* re-armed meanwhile */
 			}
 		}
 	}
@@ -346,8 +369,9 @@ static void start(void)
 		exit(2);
 	}
 	io_wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (io_wake < 0) {
-		fprintf(stderr, "libsynack-preload: eventfd: %s\n", strerror(errno));
+	io_timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (io_wake < 0 || io_timer < 0) {
+		fprintf(stderr, "libsynack-preload: eventfd, timerfd: %s\n", strerror(errno));
 		exit(2);
 	}
 	started = 1;
@@ -404,6 +428,7 @@ static int sock_new(int id, int family, int flags)
 	sk->id = id;
 	sk->refs = 1;
 	sk->bound_any = 1;
+	sk->nonblock = (flags & SOCK_NONBLOCK) != 0;
 	sk->family = family;
 	sk->mirror_fd = efd;
 	atomic_store_explicit(&fdtab[efd], sk, memory_order_release);
@@ -465,8 +490,9 @@ static void drop_fd(int fd, struct psock *sk);
  * After fork(), parent and child hold the same stack (a copy each) and the
  * same device.  Only one may drive it: the first that uses a synack socket
  * after the fork takes it, when the process that had it is the one it was
- * forked from or is gone; the other's calls fail with EBADF from then on
- * (docs/PRELOAD.md: the pre-fork master/worker pattern, one worker).
+ * forked from or is gone (or finished); the other's calls fail with EBADF
+ * while the owner lives (docs/PRELOAD.md: the pre-fork master/worker
+ * pattern, one worker).
  */
 int preload_owned(void)
 {
@@ -477,15 +503,19 @@ int preload_owned(void)
 	pid_t o = atomic_load(owner);
 	if (o == my_pid)
 		return 1;
-	if (o == parent_pid || (kill(o, 0) != 0 && errno == ESRCH)) {
+	if (o == 0 || o == parent_pid || (kill(o, 0) != 0 && errno == ESRCH)) {
 		if (atomic_compare_exchange_strong(owner, &o, my_pid)) {
 			/* The old owner's I/O thread sees it and stops. */
 			uint64_t one = 1;
 			if (REAL(write)(io_wake, &one, sizeof(one)) < 0) {
 				/* a wake is pending */
 			}
+			/* Our own: the parent's are shared with it. */
 			io_wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-			if (io_wake < 0 || pthread_create(&io_thread, NULL, io_main, NULL) != 0) {
+			io_timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+			atomic_store(&io_until, SYNACK_NEVER);
+			if (io_wake < 0 || io_timer < 0 ||
+			    pthread_create(&io_thread, NULL, io_main, NULL) != 0) {
 				fprintf(stderr,
 				        "libsynack-preload: cannot take the stack over after "
 				        "fork\n");
@@ -507,10 +537,22 @@ static int lost(void)
 	return -EBADF;
 }
 
-static int is_nonblock(int fd)
+/* Whether the signal that interrupted a sleep may have had a handler
+ * without SA_RESTART: one of those is installed and not blocked in this
+ * thread.  The synchronous signals (SIGPIPE from our own send, SIGSEGV
+ * ...) do not interrupt a sleep and are left out. */
+static int may_not_restart(void)
 {
-	int fl = REAL(fcntl)(fd, F_GETFL);
-	return fl >= 0 && (fl & O_NONBLOCK);
+	uint64_t bits = atomic_load(&norestart);
+	static const int sync_sigs[] = {SIGPIPE, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
+	for (size_t i = 0; i < sizeof(sync_sigs) / sizeof(sync_sigs[0]); i++)
+		bits &= ~(1ull << (sync_sigs[i] - 1));
+	sigset_t blocked;
+	if (bits && pthread_sigmask(SIG_BLOCK, NULL, &blocked) == 0)
+		for (int sig = 1; sig <= 64; sig++)
+			if ((bits >> (sig - 1) & 1) && sigismember(&blocked, sig) == 1)
+				bits &= ~(1ull << (sig - 1));
+	return bits != 0;
 }
 
 /* Waits until sk has one of want (or an error, its end), the deadline
@@ -529,6 +571,12 @@ static int wait_for(struct psock *sk, uint32_t want, int64_t deadline)
 			t = left > INT_MAX ? INT_MAX : (int)left;
 		}
 		int rc = preload_sleep(&sk, 1, NULL, 0, t, NULL);
+		/* SA_RESTART: Linux restarts the socket calls after a handler
+		 * installed with it, unless the socket has a timeout
+		 * (signal(7)).  Which signal came is not known here, so the
+		 * call restarts only when no handler lacks SA_RESTART. */
+		if (rc == -EINTR && deadline < 0 && !may_not_restart())
+			continue;
 		if (rc < 0)
 			return rc;
 	}
@@ -642,7 +690,7 @@ static int to_kernel(int fd, struct psock *sk, const struct synack_endpoint *ep)
 	if (!is_loopback(ep) || sk->refs != 1 || sk->regs ||
 	    synack_getsockname(env.st, sk->id, &local) != 0 || local.port != 0)
 		return 0;
-	int ks = REAL(socket)(sk->family, SOCK_STREAM | (is_nonblock(fd) ? SOCK_NONBLOCK : 0), 0);
+	int ks = REAL(socket)(sk->family, SOCK_STREAM | (sk->nonblock ? SOCK_NONBLOCK : 0), 0);
 	if (ks < 0)
 		return -errno;
 	static const struct {
@@ -760,7 +808,7 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 			if (rc != -EAGAIN)
 				break;
 			if (nonblock < 0)
-				nonblock = is_nonblock(fd);
+				nonblock = sk->nonblock;
 			if (nonblock)
 				break;
 			int w = wait_for(sk, SYNACK_POLLIN, deadline);
@@ -806,7 +854,7 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (rc == 0)
 		rc = synack_connect(env.st, sk->id, &ep);
 	changed(sk);
-	if (rc == -EINPROGRESS && !is_nonblock(fd)) {
+	if (rc == -EINPROGRESS && !sk->nonblock) {
 		/* A blocking connect waits for the handshake, at most
 		 * SO_SNDTIMEO (then EINPROGRESS, as Linux). */
 		rc = wait_for(sk, SYNACK_POLLOUT, deadline_of(sk->sndtimeo_ms));
@@ -908,6 +956,7 @@ static int iov_check(const struct iovec *iov, int n, size_t *total)
  * SO_RCVLOWAT bytes (the stack's readability), all with MSG_WAITALL. */
 static ssize_t sk_recv(int fd, struct psock *sk, const struct iovec *iov, int iovcnt, int flags)
 {
+	(void)fd; /* O_NONBLOCK is the socket's (sk->nonblock) */
 	size_t total;
 	int rc = iov_check(iov, iovcnt, &total);
 	if (rc)
@@ -934,7 +983,7 @@ static ssize_t sk_recv(int fd, struct psock *sk, const struct iovec *iov, int io
 		if (!(ev & (SYNACK_POLLIN | SYNACK_POLLERR | SYNACK_POLLHUP | SYNACK_POLLRDHUP)) &&
 		    total > 0) {
 			if (nonblock < 0)
-				nonblock = is_nonblock(fd);
+				nonblock = sk->nonblock;
 			if (!nonblock) {
 				int w = wait_for(sk, SYNACK_POLLIN | SYNACK_POLLRDHUP, deadline);
 				if (w < 0) {
@@ -950,7 +999,7 @@ static ssize_t sk_recv(int fd, struct psock *sk, const struct iovec *iov, int io
 			if ((flags & MSG_WAITALL) && !(flags & MSG_PEEK) && got < total &&
 			    nonblock != 1) {
 				if (nonblock < 0)
-					nonblock = is_nonblock(fd);
+					nonblock = sk->nonblock;
 				if (!nonblock)
 					continue;
 			}
@@ -958,7 +1007,7 @@ static ssize_t sk_recv(int fd, struct psock *sk, const struct iovec *iov, int io
 		}
 		if (n == -EAGAIN) {
 			if (nonblock < 0)
-				nonblock = is_nonblock(fd);
+				nonblock = sk->nonblock;
 			if (!nonblock)
 				continue;
 		}
@@ -974,6 +1023,7 @@ static ssize_t sk_recv(int fd, struct psock *sk, const struct iovec *iov, int io
 static ssize_t sk_send(int fd, struct psock *sk, const struct iovec *iov, int iovcnt, int flags,
                        int *sigpipe)
 {
+	(void)fd;
 	size_t total;
 	int rc = iov_check(iov, iovcnt, &total);
 	if (rc)
@@ -1005,7 +1055,7 @@ static ssize_t sk_send(int fd, struct psock *sk, const struct iovec *iov, int io
 		if (n < 0 && n != -EAGAIN)
 			break;
 		if (nonblock < 0)
-			nonblock = is_nonblock(fd);
+			nonblock = sk->nonblock;
 		if (nonblock)
 			break;
 		synack_run_flush(env.run);
@@ -1327,14 +1377,17 @@ EXPORT int dup3(int fd, int newfd, int flags)
 static int fcntl_common(int fd, int cmd, void *arg)
 {
 	struct psock *sk = preload_sock(fd);
-	if (!sk || (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC))
+	if (!sk || (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC && cmd != F_SETFL))
 		return REAL(fcntl)(fd, cmd, arg);
 	sk = enter(fd);
 	if (!sk)
 		return REAL(fcntl)(fd, cmd, arg);
 	int n = REAL(fcntl)(fd, cmd, arg);
 	int e = errno;
-	dup_to(sk, n);
+	if (cmd == F_SETFL && n == 0)
+		sk->nonblock = ((uintptr_t)arg & O_NONBLOCK) != 0;
+	else if (cmd != F_SETFL)
+		dup_to(sk, n);
 	leave(sk);
 	errno = e;
 	return n;
@@ -1367,11 +1420,24 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
 	struct psock *sk = preload_sock(fd);
-	if (!sk || (req != FIONREAD && req != SIOCOUTQ && req != SIOCOUTQNSD))
+	if (!sk || (req != FIONREAD && req != SIOCOUTQ && req != SIOCOUTQNSD && req != FIONBIO))
 		return REAL(ioctl)(fd, req, arg);
 	sk = enter(fd);
 	if (!sk)
 		return REAL(ioctl)(fd, req, arg);
+	if (req == FIONBIO) {
+		/* The eventfd keeps the flag; the socket remembers it. */
+		int n = REAL(ioctl)(fd, req, arg);
+		int e = errno;
+		if (n == 0 && arg) {
+			int on;
+			memcpy(&on, arg, sizeof(on));
+			sk->nonblock = on != 0;
+		}
+		leave(sk);
+		errno = e;
+		return n;
+	}
 	int v = 0;
 	int rc = !preload_owned() ? lost() : synack_ioctl(env.st, sk->id, req, &v);
 	if (rc == 0) {
@@ -1694,6 +1760,43 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 }
 
 /* ------------------------------------------------------------------ */
+/* Signals: which handlers restart calls (see wait_for)                 */
+
+static void note_handler(int sig, const struct sigaction *act)
+{
+	if (sig < 1 || sig > 64 || !act)
+		return;
+	uint64_t bit = 1ull << (sig - 1);
+	int handler = (act->sa_flags & SA_SIGINFO) ||
+	              (act->sa_handler != SIG_IGN && act->sa_handler != SIG_DFL);
+	if (handler && !(act->sa_flags & SA_RESTART))
+		atomic_fetch_or(&norestart, bit);
+	else
+		atomic_fetch_and(&norestart, ~bit);
+}
+
+EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	int rc = REAL(sigaction)(sig, act, old);
+	if (rc == 0)
+		note_handler(sig, act);
+	return rc;
+}
+
+/* glibc's signal() has BSD semantics (SA_RESTART) and sets the handler
+ * inside libc, out of sigaction's sight. */
+EXPORT sighandler_t signal(int sig, sighandler_t handler)
+{
+	sighandler_t rc = REAL(signal)(sig, handler);
+	if (rc != SIG_ERR) {
+		struct sigaction a;
+		if (REAL(sigaction)(sig, NULL, &a) == 0)
+			note_handler(sig, &a);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* Exit, exec, fork                                                     */
 
 struct count_ctx {
@@ -1760,7 +1863,13 @@ static void finish(void)
 	pthread_join(io_thread, NULL);
 	preload_lock();
 	synack_run_flush(env.run);
+	/* The capture is complete on disk before an exec replaces the
+	 * process (exit would flush it, exec does not). */
+	if (preload_conf.net.pcap)
+		synack_link_set_pcap(env.link, NULL, NULL, 0);
 	detached = 1; /* nothing runs the stack any more */
+	/* Free for a child to take (a zombie owner still answers kill 0). */
+	atomic_store(owner, 0);
 	pthread_mutex_unlock(&mu);
 }
 
@@ -1861,7 +1970,7 @@ static void fork_parent(void)
 /*
  * The child of fork() has a copy of the stack and no I/O thread.  The
  * stack follows the first process that uses a synack socket after the
- * fork: see claim().  Until then the child only holds descriptors.
+ * fork: see preload_owned().  Until then the child only holds descriptors.
  */
 static void fork_child(void)
 {
@@ -1891,4 +2000,9 @@ static __attribute__((constructor)) void preload_init(void)
 	owner = o;
 	my_pid = getpid();
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	for (int sig = 1; sig <= 64; sig++) {
+		struct sigaction a;
+		if (REAL(sigaction)(sig, NULL, &a) == 0)
+			note_handler(sig, &a);
+	}
 }

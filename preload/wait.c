@@ -19,6 +19,7 @@
  * which no program's data can equal) are taken out.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdatomic.h>
@@ -172,6 +173,8 @@ struct preg {
 	int on_ready;
 	struct preg *next_sk, *next_ep, *next_ready;
 };
+
+static int ts_ms(const struct timespec *ts);
 
 static _Atomic(struct pep *) *peptab;
 static size_t pepcap;
@@ -445,6 +448,27 @@ EXPORT int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
 	}
 }
 
+/* epoll_pwait2 (Linux 5.11): a timespec instead of milliseconds, rounded
+ * up to the next millisecond for a set holding synack sockets. */
+EXPORT int epoll_pwait2(int epfd, struct epoll_event *evs, int max, const struct timespec *ts,
+                        const sigset_t *mask)
+{
+	if (!pep_of(epfd)) {
+		if (!R.epoll_pwait2)
+			*(void **)&R.epoll_pwait2 = dlsym(RTLD_NEXT, "epoll_pwait2");
+		if (!R.epoll_pwait2) {
+			errno = ENOSYS;
+			return -1;
+		}
+		return R.epoll_pwait2(epfd, evs, max, ts, mask);
+	}
+	if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return epoll_pwait(epfd, evs, max, ts_ms(ts), mask);
+}
+
 EXPORT int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 {
 	if (!pep_of(epfd))
@@ -504,7 +528,9 @@ static int poll_mixed(struct pollfd *fds, nfds_t n, int timeout_ms, const sigset
 		if (cs > 0 || left == 0 || force) {
 			preload_unlock();
 			struct timespec zero = {0, 0};
-			int kr = R.ppoll(k, n, &zero, mask);
+			/* The other descriptors' state, unless all are synack's
+			 * (then only a signal the mask lets in would matter). */
+			int kr = ns == (size_t)n && !mask ? 0 : R.ppoll(k, n, &zero, mask);
 			if (kr < 0) {
 				rc = cs > 0 ? cs : -1;
 				break;
@@ -545,8 +571,10 @@ static int any_synack(const struct pollfd *fds, nfds_t n)
 /* glibc declares poll's and ppoll's array write_only (the kernel fills
  * revents), so reading the events that the program wrote into it looks,
  * to GCC, like reading memory nobody set. */
+#if defined(__GNUC__) && !defined(__clang__) /* clang has no such warning group */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	if (!any_synack(fds, n))
@@ -572,7 +600,9 @@ EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const 
 	}
 	return poll_mixed(fds, n, ts_ms(ts), mask);
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 /* select over sets with some synack sockets, through poll_mixed. */
 static int select_mixed(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, int timeout_ms,

@@ -38,10 +38,20 @@ static void on_pipe(int sig)
 	sigpipes++;
 }
 
+static int restart_fd = -1;
+
+/* The second alarm (restart_fd set) sends one byte for the peer to echo. */
 static void on_alarm(int sig)
 {
 	(void)sig;
 	alarms++;
+	if (restart_fd >= 0 && alarms == 2) {
+		struct itimerval it = {{0, 0}, {0, 100000}};
+		setitimer(ITIMER_REAL, &it, NULL);
+	} else if (restart_fd >= 0 && alarms == 3) {
+		if (write(restart_fd, "r", 1) != 1)
+			alarms = 100;
+	}
 }
 
 static const char *ename(int e)
@@ -53,10 +63,13 @@ static const char *ename(int e)
 		E(EAGAIN)
 		E(EBADF)
 		E(EINVAL)
-		E(EFAULT) E(ENOTCONN) E(EPIPE) E(ECONNREFUSED) E(EINPROGRESS) E(EISCONN) E(EALREADY)
-		    E(EADDRNOTAVAIL) E(EADDRINUSE) E(EAFNOSUPPORT) E(ENOPROTOOPT) E(EINTR) E(EEXIST)
-		        E(ENOENT) E(EOPNOTSUPP) E(ECONNRESET) E(EPROTONOSUPPORT) E(ENOTSOCK) E(EDOM)
-		            E(ENOTTY) E(EMSGSIZE) E(ESOCKTNOSUPPORT) E(EPROTOTYPE)
+		E(EFAULT)
+		E(ENOTCONN)
+		E(EPIPE)
+		E(ECONNREFUSED) E(EINPROGRESS) E(EISCONN) E(EALREADY) E(EADDRNOTAVAIL) E(EADDRINUSE)
+		    E(EAFNOSUPPORT) E(ENOPROTOOPT) E(EINTR) E(EEXIST) E(ENOENT) E(EOPNOTSUPP)
+		        E(ECONNRESET) E(EPROTONOSUPPORT) E(ENOTSOCK) E(EDOM) E(ENOTTY) E(EMSGSIZE)
+		            E(ESOCKTNOSUPPORT) E(EPROTOTYPE)
 #undef E
 	}
 	return "E?";
@@ -237,6 +250,20 @@ int main(int argc, char **argv)
 	setitimer(ITIMER_REAL, &it, NULL);
 	show("recv interrupted", recv(c, buf, sizeof(buf), 0));
 	show("alarms", alarms);
+	/* With SA_RESTART the same recv goes on after the handler: the
+	 * peer's echo of a byte sent 200 ms later (by the alarm handler of
+	 * a second timer) ends it. */
+	act.sa_handler = on_alarm;
+	act.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &act, NULL);
+	restart_fd = c;
+	it = (struct itimerval){{0, 0}, {0, 100000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+	show("recv restarted", recv(c, buf, sizeof(buf), 0));
+	show("alarms", alarms);
+	act.sa_flags = 0;
+	sigaction(SIGALRM, &act, NULL);
+	restart_fd = -1;
 
 	static char big[200000], back[200000];
 	for (size_t i = 0; i < sizeof(big); i++)
@@ -271,6 +298,27 @@ int main(int argc, char **argv)
 	show("recvfrom len",
 	     (write(c, "z", 1), recvfrom(c, buf, 1, 0, (struct sockaddr *)&a, &al)));
 	show("recvfrom addrlen", al);
+
+	/* SO_SNDTIMEO: the peer echoes, we do not read, so both ways fill
+	 * up; a blocking send of 64 MiB returns what it queued once the
+	 * timeout passes (how much depends on the buffers). */
+	{
+		int t = tcp(0);
+		struct sockaddr_in ea = sa(peer, echo_port);
+		connect(t, (struct sockaddr *)&ea, sizeof(ea));
+		struct timeval stv = {0, 300000};
+		show("SO_SNDTIMEO set", setsockopt(t, SOL_SOCKET, SO_SNDTIMEO, &stv, sizeof(stv)));
+		socklen_t sl = sizeof(stv);
+		stv = (struct timeval){0, 0};
+		getsockopt(t, SOL_SOCKET, SO_SNDTIMEO, &stv, &sl);
+		show("SO_SNDTIMEO get ms", stv.tv_sec * 1000 + stv.tv_usec / 1000);
+		size_t huge = 64u << 20;
+		char *h = calloc(1, huge);
+		ssize_t k = send(t, h, huge, 0);
+		show("send timeout partial", k > 0 && k < (ssize_t)huge);
+		free(h);
+		close(t);
+	}
 
 	/* sendfile from a file. */
 	char path[] = "/tmp/preload_calls.XXXXXX";
@@ -345,6 +393,9 @@ int main(int argc, char **argv)
 	show("epoll wait out", epoll_wait(ep, out, 4, 1000));
 	show("epoll wait out data", (long)out[0].data.u64);
 	show("epoll wait out events", out[0].events);
+	struct timespec ets = {1, 0};
+	show("epoll_pwait2 out", epoll_pwait2(ep, out, 4, &ets, NULL));
+	show("epoll_pwait2 out data", (long)out[0].data.u64);
 	show("epoll del", epoll_ctl(ep, EPOLL_CTL_DEL, d, NULL));
 	show("epoll del again", epoll_ctl(ep, EPOLL_CTL_DEL, d, NULL));
 	show("epoll mod missing", epoll_ctl(ep, EPOLL_CTL_MOD, d, &ev));
