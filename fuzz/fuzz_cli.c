@@ -2,8 +2,8 @@
  * fuzz_cli: the command-line parsers of the tools on any arguments.
  *
  * The input is split at NUL bytes into at most 32 arguments, which go to
- * the argument parsers of `synack demo`, `synack transfer`, `synack serve`
- * and `synack connect` and, one by one, to the value parsers they share,
+ * the argument parsers of `synack demo`, `synack transfer`, `synack serve`,
+ * `synack connect` and `synack run` and, one by one, to the value parsers they share,
  * to `--set`'s, to synack_endpoint_parse and synack_prefix_parse.  Nothing may crash or read
  * past an argument; a refusal must come with a sentence; what is accepted
  * must be in range (settings accepted by serve and connect pass
@@ -19,6 +19,7 @@
 #include "connect.h"
 #include "demo.h"
 #include "fuzz.h"
+#include "run.h"
 #include "serve.h"
 #include "settings.h"
 #include "transfer.h"
@@ -163,6 +164,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    co.connect_timeout_ms > 86400000 || co.idle_timeout_ms > 86400000)
 			fuzz_fail("connect: a timeout of %lld or %lld ms accepted",
 			          (long long)co.connect_timeout_ms, (long long)co.idle_timeout_ms);
+	}
+
+	/* synack run (issue 15 item 5): one address and at most one gateway,
+	 * and a program that is one of the arguments. */
+	struct run_opts ro;
+	run_opts_default(&ro);
+	memset(err, 0, sizeof(err));
+	rc = run_parse_args(argc, argv, &ro, err, sizeof(err));
+	check_sentence(rc, err, "run");
+	if (rc == 0 && !ro.help) {
+		check_settings(&ro.net, "run");
+		if (ro.net.naddrs != 0 || ro.net.nroutes > 1 || ro.argc < 1 ||
+		    ro.argv + ro.argc != argv + argc)
+			fuzz_fail("run: %d addresses, %d routes or a program of %d words accepted",
+			          ro.net.naddrs + 1, ro.net.nroutes, ro.argc);
 	}
 
 	for (int i = 0; i < argc; i++)

@@ -37,6 +37,16 @@ if [ "$(id -u)" -eq 0 ]; then
 	command -v wrk >/dev/null || missing+=(wrk)
 	# test_hostile_scapy.sh crafts frames with Debian's scapy (system python).
 	/usr/bin/python3 -c 'import scapy.all' >/dev/null 2>&1 || missing+=(python3-scapy)
+	# The real programs over libsynack-preload.so (issue 15 item 4:
+	# tests/interop/test_prog_*.sh, bench/programs.sh) and their peers.
+	command -v nginx >/dev/null || missing+=(nginx-light)
+	command -v redis-server >/dev/null || missing+=(redis-server)
+	command -v redis-benchmark >/dev/null || missing+=(redis-tools)
+	command -v iperf3 >/dev/null || missing+=(iperf3)
+	command -v openssl >/dev/null || missing+=(openssl)
+	command -v wget >/dev/null || missing+=(wget)
+	command -v socat >/dev/null || missing+=(socat)
+	command -v nc >/dev/null || missing+=(netcat-openbsd)
 fi
 # For synack-bench's side-by-side runs (lwIP rows, veth offloads).
 [ -e /usr/include/lwip/lwip/tcp.h ] || missing+=(liblwip-dev)
@@ -49,6 +59,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 	echo "installing: ${missing[*]}"
 	# tshark's package asks whether non-root users may capture: no.
 	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
+	# iperf3's package asks whether to start a server at boot: no.
+	echo "iperf3 iperf3/start_daemon boolean false" | debconf-set-selections 2>/dev/null || true
 	DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi

@@ -3,7 +3,8 @@
  * article on two stacks over the simulated network; `synack transfer` moves
  * a bulk transfer over it; `synack serve` and `synack connect` run the
  * stack on a real TUN/TAP device against the kernel's TCP; `synack bridge`
- * forwards frames between two TAP devices through an impaired path.
+ * forwards frames between two TAP devices through an impaired path; `synack
+ * run` runs an unmodified program over synack through the preload library.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "bridge.h"
 #include "connect.h"
 #include "demo.h"
+#include "run.h"
 #include "script.h"
 #include "serve.h"
 #include "transfer.h"
@@ -36,6 +38,9 @@ static void usage(FILE *out)
 	      "  bridge --dev-a NAME --dev-b NAME ...\n"
 	      "                            forward frames between two TAP devices through an\n"
 	      "                            impaired path (synack bridge --help)\n"
+	      "  run --dev NAME ... -- PROGRAM [ARGS]\n"
+	      "                            run an unmodified program over a synack stack on\n"
+	      "                            a TUN/TAP device (LD_PRELOAD; synack run --help)\n"
 	      "  help                      this text\n",
 	      out);
 }
@@ -197,6 +202,22 @@ static int cmd_bridge(int argc, char **argv)
 	return bridge_main(&o);
 }
 
+static int cmd_run(int argc, char **argv)
+{
+	struct run_opts o;
+	char err[1024];
+	run_opts_default(&o);
+	if (run_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
+		fprintf(stderr, "synack run: %s\n", err);
+		return 2;
+	}
+	if (o.help) {
+		run_usage(stdout);
+		return 0;
+	}
+	return run_main(&o);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -220,6 +241,8 @@ int main(int argc, char **argv)
 		return cmd_connect(argc - 2, argv + 2);
 	if (strcmp(cmd, "bridge") == 0)
 		return cmd_bridge(argc - 2, argv + 2);
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 2, argv + 2);
 	fprintf(stderr, "synack: unknown command '%s' (synack --help lists them)\n", cmd);
 	return 2;
 }
