@@ -118,6 +118,7 @@ void preload_env_load(void)
 	net_opts_default(&preload_conf.net, "libsynack-preload");
 	preload_conf.net.keep_signals = 1;
 	preload_conf.net.quiet = 1;
+	preload_conf.net.create_how = "SYNACK_CREATE=1";
 	preload_conf.exit_timeout_ms = 2000;
 	int any = 0;
 	for (char **e = environ; e && *e; e++) {

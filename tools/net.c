@@ -634,8 +634,8 @@ int net_open_queues(const struct net_opts *o, unsigned queues, struct synack_lin
 		snprintf(err, errlen,
 		         "device '%s' does not exist: make it first (as root: ip tuntap add dev %s "
 		         "mode %s user USER; then ip link set %s up and give the kernel's side an "
-		         "address), or give --create to have synack create it for this run",
-		         o->dev, o->dev, mode, o->dev);
+		         "address), or give %s to have synack create it for this run",
+		         o->dev, o->dev, mode, o->dev, o->create_how ? o->create_how : "--create");
 		return -ENODEV;
 	}
 	struct synack_link_config lc;

@@ -66,6 +66,10 @@ struct net_opts {
 	 * (net_open() watches none), and the notes about the device are not
 	 * printed (the program's stderr is its own). */
 	int keep_signals, quiet;
+	/* How the user asks for the device to be created, named in the
+	 * missing-device message (NULL: "--create"; the preload library says
+	 * "SYNACK_CREATE=1"). */
+	const char *create_how;
 };
 
 struct net_env {

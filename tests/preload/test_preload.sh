@@ -77,6 +77,11 @@ check_bad "SYNACK_DEV is not set" SYNACK_TAP=1 SYNACK_ADDR=10.7.0.2/24
 check_bad "SYNACK_TAP=1 nor SYNACK_TUN=1" SYNACK_DEV=tap0 SYNACK_ADDR=10.7.0.2/24
 check_bad "SYNACK_CONGESTION_CONTROL" "${base[@]}" SYNACK_CONGESTION_CONTROL=
 check_bad "SYNACK_DEBUG=yes" "${base[@]}" SYNACK_DEBUG=yes
+# A missing device stops the program at its first TCP socket, and the
+# message says how the preload asks for it to be created.
+out=$(ns env -i PATH="$PATH" LD_PRELOAD="${asan:+$asan:}$preload" ASAN_OPTIONS=detect_leaks=0 SYNACK_DEV=sknodev0 SYNACK_TAP=1 SYNACK_ADDR=10.7.0.2/24 python3 -c 'import socket; socket.socket()' 2>&1)
+rc=$?
+if [ $rc -eq 2 ] && grep -q "give SYNACK_CREATE=1 to have synack create it" <<<"$out"; then ok; else bad "missing device: status $rc, '$out'"; fi
 # A good setting loads (and a program without TCP sockets never opens the device).
 if env -i PATH="$PATH" LD_PRELOAD="${asan:+$asan:}$preload" ASAN_OPTIONS=detect_leaks=0 "${base[@]}" SYNACK_TIME_WAIT_MS=5s SYNACK_RMEM_DEFAULT=256K true; then ok; else bad "good settings refused"; fi
 
