@@ -344,11 +344,8 @@ static int is_local_addr(const struct sock_layer *st, const struct addr *a)
 {
 	if (addr_is_any(a))
 		return 1;
-	if (!addr_is_v4(a)) {
-		struct addr ours = local_addr(st, 1); /* IPv6: one address (issue 14) */
-		return addr_eq(a, &ours);
-	}
-	/* Any of the stack's IPv4 addresses, and 127.0.0.0/8 as Linux's lo. */
+	/* Any of the stack's addresses of either family, and 127.0.0.0/8 as
+	 * Linux's lo. */
 	return route_is_ours(&st->tcp.net, a, 1);
 }
 
@@ -552,13 +549,14 @@ int synack_listen(struct synack_stack *stack, int s, int backlog)
 	/* A socket bound to :: without IPV6_V6ONLY listens on the unspecified
 	 * address itself: IPv6 segments find it there after their own
 	 * address, IPv4 segments after theirs (tcp_find_listener).  With
-	 * IPV6_V6ONLY it listens on the stack's one IPv6 address. */
+	 * IPV6_V6ONLY it listens on :: for IPv6 only, under the key
+	 * tcp_find_listener asks only for IPv6 segments (::, 0.0.0.0). */
 	if (so->v6 && so->bound_any && !so->v6only)
 		t.laddr = t.raddr;
 	else if (so->v6 && !net_has_addr6(&st->tcp.net))
 		return -EADDRNOTAVAIL; /* no IPv6 address to listen on */
 	else if (so->v6 && addr_is_any(&t.laddr))
-		t.laddr = ours;
+		t.raddr = addr_v4(0);
 	if (tcp_listener_exists(&st->tcp, &t))
 		return -EADDRINUSE;
 	struct tcp_user_cfg cfg = user_cfg(st, so);
@@ -658,21 +656,17 @@ int synack_connect(struct synack_stack *stack, int s, const struct synack_endpoi
 	int v6 = !addr_is_v4(&raddr);
 	/* IPv6 (issue 14): no multicast peer either (RFC 4291 2.7), and none
 	 * at all without an address of our own to send from (Linux finds no
-	 * route).  A socket named in one family stays in it.  IPv6 has no
-	 * routing table yet: its one address is the source. */
+	 * route).  A socket named in one family stays in it.  The IPv6
+	 * source is RFC 6724's choice among our addresses (route.h). */
 	if (v6 && (!net_addr6_is_unicast(&raddr) || !net_has_addr6(&st->tcp.net)))
 		return -ENETUNREACH;
 	if (so->named && so->v6 != v6)
 		return -EAFNOSUPPORT;
 	struct addr hop, src, bound = so->laddr;
 	unsigned was_v6 = so->v6;
-	if (v6) {
-		src = local_addr(st, 1);
-	} else {
-		int route = route_lookup(&st->tcp.net, &raddr, &hop, &src, NULL);
-		if (route != ROUTE_VIA && route != ROUTE_LOCAL)
-			return -ENETUNREACH;
-	}
+	int route = route_lookup(&st->tcp.net, &raddr, &hop, &src, NULL);
+	if (route != ROUTE_VIA && route != ROUTE_LOCAL)
+		return -ENETUNREACH;
 	if (!addr_is_any(&so->laddr))
 		src = so->laddr;
 	so->v6 = (unsigned)v6;

@@ -85,9 +85,12 @@ struct tcb *tcp_find_listener(struct tcp_layer *st, const struct addr *addr, uin
 	}
 	/* An IPv4 segment may last find a dual-stack IPv6 listener, bound to
 	 * :: without IPV6_V6ONLY: only such a listener is kept under ::, ::
-	 * (sock.c), as on Linux (issue 14). */
-	if (!n && addr_is_v4(addr)) {
-		k.laddr = k.raddr = (struct addr){{0, 0, 0, 0}};
+	 * (sock.c), as on Linux (issue 14).  An IPv6 segment may last find
+	 * one bound to :: with IPV6_V6ONLY, kept under ::, 0.0.0.0, which an
+	 * IPv4 segment never asks for. */
+	if (!n) {
+		k.laddr = (struct addr){{0, 0, 0, 0}};
+		k.raddr = addr_is_v4(addr) ? k.laddr : addr_v4(0);
 		n = htable_find(&st->listeners, &k);
 	}
 	return n ? container_of(container_of(n, struct conn_head, node), struct tcb, h) : NULL;

@@ -485,6 +485,12 @@ static void walk_conn(void *ctx, struct hnode *n)
 		c.socket = -1;
 	} else {
 		tcb_conn(container_of(container_of(n, struct conn_head, node), struct tcb, h), &c);
+		/* A listener has no remote end: the unspecified address of its
+		 * own family (its key may say 0.0.0.0 for IPV6_V6ONLY). */
+		if (c.state == SYNACK_LISTEN) {
+			struct addr any = addr_any_like(&n->key.laddr);
+			env_endpoint(&c.remote, &any, 0);
+		}
 	}
 	w->n++;
 	if (w->fn)
