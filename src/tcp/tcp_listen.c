@@ -141,7 +141,8 @@ static struct tcb *child_new(struct tcb *l, const struct tcp_rx *s)
 	c->t = tcp_seg_tuple(s->w);
 	c->passive = 1;
 	c->opts = l->opts;
-	c->rcv_mss = l->rcv_mss;
+	/* A dual-stack listener's IPv4 child announces IPv4's MSS. */
+	c->rcv_mss = tcp_mss_cap(l->st, &c->t.laddr, l->rcv_mss);
 	ring_set_cap(&c->rcv_buf, l->rcv_buf.cap);
 	ring_set_cap(&c->snd_buf, l->snd_buf.cap);
 	c->buf_locks = l->buf_locks;
@@ -169,6 +170,7 @@ void tcp_listen_send_cookie(struct tcb *l, const struct tcp_rx *s)
 	uint8_t ecn = 0;
 	memset(&o, 0, sizeof(o));
 	tcp_opt_syn(l, &o);
+	o.mss = (uint16_t)tcp_mss_cap(st, &t.laddr, l->rcv_mss); /* as child_new's */
 	/* Issue 13 item 5, RFC 7323 when the SYN offered timestamps: what
 	 * the SYN asked for and we grant (window scale, SACK-permitted, ECN)
 	 * rides in the low bits of our TSval (tcp_cookie.c), which the ACK

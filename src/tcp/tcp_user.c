@@ -36,6 +36,7 @@ int tcp_open_active(struct tcp_layer *st, int sockfd, const struct tuple *t,
 	tcb->t = *t;
 	tcb->sockfd = sockfd;
 	take_user_cfg(tcb, cfg);
+	tcb->rcv_mss = tcp_mss_cap(st, &t->laddr, cfg->mss);
 	tcb->iss = tcp_isn(st, t, &tcb->ts_offset);
 	tcb->snd_una = tcb->iss;
 	tcb->snd_nxt = tcb->snd_max = tcb->iss + 1;

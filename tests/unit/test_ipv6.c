@@ -771,6 +771,13 @@ static void dual_stack_listener_takes_ipv4_unless_v6only(void)
 			CHECK_EQ(peer.family, SYNACK_AF_INET6);
 			CHECK_EQ(synack_getsockname(n.b, as, &local), 0);
 			synack_endpoint_str(&peer, buf, sizeof(buf));
+			/* Each child takes its own family's MSS: an IPv4 one
+			 * is not clamped by the listener's IPv6 header. */
+			int mss = 0;
+			CHECK_EQ(synack_getsockopt(n.b, as, SYNACK_TCP_MAXSEG, &mss), 0);
+			CHECK_EQ(mss, strncmp(buf, "[::ffff:", 8) == 0
+			                  ? 1448
+			                  : 1428); /* less timestamps */
 			if (strncmp(buf, "[::ffff:", 8) == 0) {
 				mapped++;
 				CHECK(strncmp(buf, "[::ffff:10.0.0.1]:", 18) == 0);
@@ -789,6 +796,55 @@ static void dual_stack_listener_takes_ipv4_unless_v6only(void)
 	}
 }
 
+/* Linux's bind() rules across the families (issue 14): an IPv4 listener and
+ * an IPV6_V6ONLY one share a port, each taking its own family; a dual-stack
+ * listener on :: conflicts with 0.0.0.0 in either order (-EADDRINUSE);
+ * IPV6_V6ONLY cannot change after bind(). */
+static void ipv4_and_v6only_listeners_share_a_port(void)
+{
+	struct pair n;
+	pair_open(&n);
+	struct synack_endpoint any6 = ep6((const uint8_t[16]){0}, 80), any4 = {.port = 80};
+	int l4 = synack_socket(n.b), l6 = synack_socket(n.b), dual = synack_socket(n.b);
+	CHECK_EQ(synack_bind(n.b, l4, &any4), 0);
+	CHECK_EQ(synack_listen(n.b, l4, 8), 0);
+	CHECK_EQ(synack_bind(n.b, dual, &any6), -EADDRINUSE);
+	CHECK_EQ(synack_setsockopt(n.b, l6, SYNACK_IPV6_V6ONLY, 1), 0);
+	CHECK_EQ(synack_bind(n.b, l6, &any6), 0);
+	CHECK_EQ(synack_setsockopt(n.b, l6, SYNACK_IPV6_V6ONLY, 0), -EINVAL);
+	CHECK_EQ(synack_listen(n.b, l6, 8), 0);
+	/* A second IPv6 one meets the first. */
+	int again = synack_socket(n.b);
+	struct synack_endpoint ours6 = ep6(PEER6, 80);
+	CHECK_EQ(synack_bind(n.b, again, &ours6), -EADDRINUSE);
+
+	int c4 = synack_socket(n.a), c6 = synack_socket(n.a);
+	struct synack_endpoint srv4 = {.addr = 0x0a000002, .port = 80}, srv6 = ep6(PEER6, 80);
+	CHECK_EQ(synack_connect(n.a, c4, &srv4), -EINPROGRESS);
+	CHECK_EQ(synack_connect(n.a, c6, &srv6), -EINPROGRESS);
+	synack_sim_run_until(n.sim, 100000);
+	CHECK_EQ(synack_socket_error(n.a, c4), 0);
+	CHECK_EQ(synack_socket_error(n.a, c6), 0);
+	struct synack_endpoint peer;
+	CHECK(synack_accept(n.b, l4, &peer) >= 0);
+	CHECK_EQ(peer.family, SYNACK_AF_INET);
+	CHECK(synack_accept(n.b, l4, &peer) == -EAGAIN);
+	CHECK(synack_accept(n.b, l6, &peer) >= 0);
+	CHECK_EQ(peer.family, SYNACK_AF_INET6);
+	CHECK(synack_accept(n.b, l6, &peer) == -EAGAIN);
+
+	/* The other order: a dual-stack listener first, then 0.0.0.0. */
+	struct synack_endpoint any6_81 = ep6((const uint8_t[16]){0}, 81), any4_81 = {.port = 81};
+	int d = synack_socket(n.b), v4 = synack_socket(n.b);
+	CHECK_EQ(synack_bind(n.b, d, &any6_81), 0);
+	CHECK_EQ(synack_listen(n.b, d, 8), 0);
+	CHECK_EQ(synack_bind(n.b, v4, &any4_81), -EADDRINUSE);
+	/* Closed, the port is free for IPv4 again. */
+	CHECK_EQ(synack_close(n.b, d), 0);
+	CHECK_EQ(synack_bind(n.b, v4, &any4_81), 0);
+	pair_close(&n);
+}
+
 int main(void)
 {
 	RUN(endpoints_parse_and_print_rfc5952);
@@ -802,5 +858,6 @@ int main(void)
 	RUN(packet_too_big_lowers_the_mss_to_the_floor);
 	RUN(port_unreachable_refuses_a_connect);
 	RUN(dual_stack_listener_takes_ipv4_unless_v6only);
+	RUN(ipv4_and_v6only_listeners_share_a_port);
 	return check_summary("test_ipv6");
 }
