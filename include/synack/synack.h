@@ -1158,7 +1158,8 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
  *  NEIGH_NO_CONN        a link reported a destination unreachable
  *                       (synack_unreachable) that no connection was using
  *                       [NeighResFailed].
- * Fragments (RFC 791 3.2; every one of these also counts IpReasmFails):
+ * Fragments (RFC 791 3.2, RFC 8200 4.5; every one of these also counts
+ * IpReasmFails, or Ip6ReasmFails for IPv6):
  *  FRAG_DF              a fragment with Don't Fragment set.
  *  FRAG_BAD_LEN         a fragment with no data, or one other than the last
  *                       whose data is not a multiple of 8 bytes.
@@ -1209,8 +1210,13 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
  *                       host processes none, RFC 5095 3 forbids type 0);
  *                       Parameter Problem code 0 (RFC 8200 4.4)
  *                       [Ip6InHdrErrors].
- *  IP6_FRAGMENT         a fragment (not an atomic one): IPv6 fragments are
- *                       not reassembled [Ip6ReasmReqds, Ip6ReasmFails].
+ *  IP6_FRAGMENT         a first fragment (offset 0) without the whole header
+ *                       chain, Parameter Problem code 3 (RFC 7112 5), or a
+ *                       datagram put together that holds another fragment
+ *                       header [Ip6ReasmFails].  Other IPv6 fragments are
+ *                       reassembled and take the FRAG_ reasons below
+ *                       [Ip6ReasmReqds, Ip6ReasmOKs, Ip6ReasmFails,
+ *                       Ip6ReasmTimeout].
  */
 #define SYNACK_DROPS(X)                                                                            \
 	X(NONE, "none")                                                                            \

@@ -1,10 +1,11 @@
 /*
  * IPv6 (RFC 8200): datagrams in, their extension headers walked (wire6.c),
  * validated and handed up; transport payloads out, wrapped in the fixed
- * header with a flow label (RFC 6437).  Fragments are not reassembled:
- * TCP sizes its segments by the path MTU and never needs them, and a
- * fragment is dropped and counted (ip6_fragment, Ip6ReasmFails); an atomic
- * fragment (RFC 6946) is a whole datagram and goes on.
+ * header with a flow label (RFC 6437).  Fragments addressed to us are
+ * reassembled (RFC 8200 4.5, reasm4.c, within the budget IPv4's share) and
+ * the datagram put together goes on as if it had come whole; an atomic
+ * fragment (RFC 6946) is whole already.  We never fragment: TCP sizes its
+ * segments by the path MTU.
  */
 #include "net/ip6.h"
 
@@ -88,9 +89,24 @@ int ip6_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
 		return net_drop(st, SYNACK_DROP_IP_BAD_SRC, &ip.src, &ip.dst);
 	}
 	if (reason == SYNACK_DROP_IP6_FRAGMENT) {
-		STAT_INC(st, Ip6ReasmReqds);
-		STAT_INC(st, Ip6ReasmFails);
-		return net_drop(st, reason, &ip.src, &ip.dst);
+		/* After the address checks (a fragment not for us, or from a
+		 * source no error may go to, costs no state): held until its
+		 * datagram is whole, which is then parsed and goes on. */
+		reason = reasm6_input(st, &ip, pkt);
+		if (reason == REASM4_HELD)
+			return 0;
+		if (reason != SYNACK_DROP_NONE)
+			return net_drop(st, reason, &ip.src, &ip.dst);
+		pkt = st->reasm->done;
+		len = st->reasm->done_len;
+		reason = wire_ip6_parse(pkt, len, &ip);
+		/* A Fragment header in what was put together: a datagram
+		 * fragmented twice, which no sender makes (RFC 8200 4.1: each
+		 * extension header at most once). */
+		if (reason == SYNACK_DROP_IP6_FRAGMENT) {
+			STAT_INC(st, Ip6ReasmFails);
+			return net_drop(st, reason, &ip.src, &ip.dst);
+		}
 	}
 	if (reason != SYNACK_DROP_NONE) {
 		STAT_INC(st, Ip6InHdrErrors);
