@@ -38,24 +38,29 @@ if "$synack" demo --help | grep -q -- --seed; then ok; else bad "synack demo --h
 has_python=0
 command -v python3 >/dev/null 2>&1 && has_python=1
 attacks="syn-flood blind-reset blind-data ack-flood"
+# Over both families (issue 14): the same scenarios, the same checks; only
+# the shape of an endpoint differs (a socket not yet bound or connected has
+# no family and shows 0.0.0.0:0-0.0.0.0:0 in both).
+for fam in "" --ipv6; do
+if [ -z "$fam" ]; then ep='[0-9.]+:[0-9]+'; else ep='\[[0-9a-f:.]+\]:[0-9]+'; fi
 for s in $scenarios; do
 	if grep -qw -- "$s" <<<"$attacks"; then continue; fi
-	"$synack" demo "$s" >"$tmp/out" 2>"$tmp/err"
+	"$synack" demo "$s" $fam >"$tmp/out" 2>"$tmp/err"
 	rc=$?
-	if [ $rc -eq 0 ]; then ok; else bad "demo $s exited $rc: $(tail -n 20 "$tmp/out")"; fi
+	if [ $rc -eq 0 ]; then ok; else bad "demo $s $fam exited $rc: $(tail -n 20 "$tmp/out")"; fi
 	if [ "$(tail -n 1 "$tmp/out")" = ok ]; then ok; else bad "demo $s does not end with ok"; fi
 	if grep -q -- '-->|\||<--' "$tmp/out"; then ok; else bad "demo $s draws no arrows"; fi
 	if awk 'length($0) > 100 { exit 1 }' "$tmp/out"; then ok; else bad "demo $s: lines wider than 100"; fi
 
-	"$synack" demo "$s" --json >"$tmp/json" 2>"$tmp/err"
+	"$synack" demo "$s" $fam --json >"$tmp/json" 2>"$tmp/err"
 	rc=$?
-	if [ $rc -eq 0 ]; then ok; else bad "demo $s --json exited $rc"; fi
+	if [ $rc -eq 0 ]; then ok; else bad "demo $s $fam --json exited $rc"; fi
 	n=$(wc -l <"$tmp/json")
 	# Every line but the last: an object with t_us, host, conn and ev.
-	if head -n $((n - 1)) "$tmp/json" | awk '
+	if head -n $((n - 1)) "$tmp/json" | awk -v conn="\"conn\":\"$ep-$ep\"" '
 		!/^\{.*\}$/ { exit 1 }
 		!/"t_us":[0-9]+/ || !/"host":"(client|server)"/ { exit 1 }
-		!/"conn":"[0-9.]+:[0-9]+-[0-9.]+:[0-9]+"/ { exit 1 }
+		$0 !~ conn && !/"conn":"0\.0\.0\.0:0-0\.0\.0\.0:0"/ { exit 1 }
 		!/"ev":"(state|tx|rx|drop|app)"/ { exit 1 }
 		/"ev":"state"/ && (!/"from":"[A-Z_0-9]+"/ || !/"to":"[A-Z_0-9]+"/ || !/"cause":"[a-z_0-9]+"/) { exit 1 }
 		/"ev":"(tx|rx|drop)"/ && (!/"flags":"[A-Z.]+"/ || !/"seq":[0-9]+/ || !/"ack":[0-9]+/ || !/"len":[0-9]+/ || !/"win":[0-9]+/) { exit 1 }
@@ -80,6 +85,7 @@ for l in lines:
 assert json.loads(lines[-1])["ev"] == "summary"
 ' "$tmp/json"; then ok; else bad "demo $s --json: not valid JSON lines"; fi
 	fi
+done
 done
 
 # The attack scenarios, at their default sizes (syn-flood: 1,000,000 spoofed

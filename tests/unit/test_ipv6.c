@@ -219,16 +219,28 @@ static void ip6_extension_headers_walk(void)
 	CHECK_EQ(ip.pp, WIRE_ICMP6_PP_HEADER + 1);
 	CHECK_EQ(ip.pp_ptr, 42);
 
-	/* Fragments: an atomic one goes on (RFC 6946), others are dropped. */
+	/* Fragments: an atomic one goes on (RFC 6946), others stop the walk
+	 * at their Fragment header for reassembly (test_reasm6). */
 	uint8_t frag[] = {WIRE_IPPROTO_TCP, 0, 0, 0, 0, 0, 0, 7};
 	n = build6(p, WIRE_IPPROTO_FRAGMENT, frag, sizeof(frag), 64);
 	CHECK_EQ(wire_ip6_parse(p, n, &ip), SYNACK_DROP_NONE);
 	CHECK_EQ(ip.proto, WIRE_IPPROTO_TCP);
+	CHECK_EQ(ip.frag_off, 0);
 	p[43] = 1; /* M */
 	CHECK_EQ(wire_ip6_parse(p, n, &ip), SYNACK_DROP_IP6_FRAGMENT);
+	CHECK_EQ(ip.frag_off, 40);
+	CHECK_EQ(ip.nh_off, 6);
 	p[43] = 0;
 	p[42] = 1; /* offset 32 */
 	CHECK_EQ(wire_ip6_parse(p, n, &ip), SYNACK_DROP_IP6_FRAGMENT);
+	/* Behind a hop-by-hop header: the unfragmentable part is 48 bytes,
+	 * the Next Header naming the Fragment header the hop-by-hop one's. */
+	uint8_t hbh_frag[] = {WIRE_IPPROTO_FRAGMENT, 0, 1, 4, 0, 0, 0, 0,
+	                      WIRE_IPPROTO_TCP,      0, 0, 9, 0, 0, 0, 7};
+	n = build6(p, WIRE_IPPROTO_HOPOPTS, hbh_frag, sizeof(hbh_frag), 64);
+	CHECK_EQ(wire_ip6_parse(p, n, &ip), SYNACK_DROP_IP6_FRAGMENT);
+	CHECK_EQ(ip.frag_off, 48);
+	CHECK_EQ(ip.nh_off, 40);
 
 	/* A chain running past the payload, and one too long. */
 	uint8_t longhdr[] = {WIRE_IPPROTO_TCP, 5, 1, 4, 0, 0, 0, 0};
