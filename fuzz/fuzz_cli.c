@@ -80,9 +80,11 @@ static void one_value(const char *a)
 	/* A prefix (--addr, --route) prints and parses back to itself. */
 	struct synack_prefix pf, pf2;
 	if (synack_prefix_parse(a, &pf) == 0) {
-		char buf[32];
+		char buf[64]; /* the longest IPv6 prefix, "x:...:x/128", fits 44 */
 		synack_prefix_str(&pf, buf, sizeof(buf));
-		if (pf.len > 32 || synack_prefix_parse(buf, &pf2) != 0 || pf2.addr != pf.addr ||
+		if (pf.len > (pf.family == SYNACK_AF_INET6 ? 128 : 32) ||
+		    synack_prefix_parse(buf, &pf2) != 0 || pf2.family != pf.family ||
+		    pf2.addr != pf.addr || memcmp(pf2.addr6, pf.addr6, sizeof(pf.addr6)) != 0 ||
 		    pf2.len != pf.len)
 			fuzz_fail("prefix '%s' prints as '%s', which does not parse back", a, buf);
 	}

@@ -26,10 +26,14 @@
 #include "core/rng.h"
 #include "synack/sim.h"
 #include "wire/wire.h"
+#include "wire/wire6.h"
 
 #define SERVER_ADDR 0x0a000002u /* 10.0.0.2 */
 #define SERVER_PORT 80
 #define CLIENT_NET 0x0a010000u /* 10.1.0.0/16 */
+/* With --ipv6 (issue 14): the server 2001:db8::2, client i 2001:db8:1::i+1,
+ * spoofed flood sources in 2001:db8:8000::/33, none of them ours. */
+static const uint8_t SERVER6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
 #define DELAY_US 10000u
 #define TICK_US 1000u
 #define ATTACK_US 10000000ull /* 10 s */
@@ -86,8 +90,36 @@ struct attack {
 	uint64_t mem_polls; /* apps() calls, to sample memory every 256th */
 	uint64_t accepted;
 	int oom;
+	int v6; /* --ipv6: every host and every forged datagram IPv6 */
 	uint8_t pkt[128];
 };
+
+/* The server's address, and client i's (its host number n = i + 1), in the
+ * run's family. */
+static struct addr server_addr(const struct attack *a)
+{
+	return a->v6 ? wire_addr6_from_bytes(SERVER6) : addr_v4(SERVER_ADDR);
+}
+static struct addr client_addr(const struct attack *a, uint32_t n)
+{
+	if (!a->v6)
+		return addr_v4(CLIENT_NET + n);
+	struct addr c = {{0x20010db8u, 0x00010000u, 0, n}};
+	return c;
+}
+static struct synack_endpoint server_endpoint(const struct attack *a)
+{
+	struct synack_endpoint e;
+	memset(&e, 0, sizeof(e));
+	e.port = SERVER_PORT;
+	if (a->v6) {
+		e.family = SYNACK_AF_INET6;
+		memcpy(e.addr6, SERVER6, 16);
+	} else {
+		e.addr = SERVER_ADDR;
+	}
+	return e;
+}
 
 /* ------------------------------------------------------------------ */
 /* Results.                                                            */
@@ -270,7 +302,7 @@ static void client_io(struct attack *a, struct client *c, uint64_t now)
 
 static void client_start(struct attack *a, struct client *c)
 {
-	struct synack_endpoint srv = {.addr = SERVER_ADDR, .port = SERVER_PORT}, local;
+	struct synack_endpoint srv = server_endpoint(a), local;
 	c->sock = synack_socket(c->st);
 	if (c->sock < 0 || synack_connect(c->st, c->sock, &srv) != -EINPROGRESS) {
 		c->state = C_FAILED;
@@ -280,7 +312,6 @@ static void client_start(struct attack *a, struct client *c)
 	synack_getsockname(c->st, c->sock, &local);
 	c->port = local.port;
 	c->state = C_CONNECTING;
-	(void)a;
 }
 
 static int client_active(const struct client *c)
@@ -323,24 +354,31 @@ static size_t apps(struct attack *a, uint64_t now)
 /* ------------------------------------------------------------------ */
 /* The attacker.                                                       */
 
-static uint32_t spoofed_source(struct attack *a)
+static struct addr spoofed_source(struct attack *a)
 {
+	if (a->v6) {
+		/* 2001:db8:8000::/33, random below: no host of the run. */
+		uint64_t r = rng_next(&a->rng);
+		struct addr s = {{0x20010db8u, 0x80000000u | (uint32_t)(rng_next(&a->rng) >> 33),
+		                  (uint32_t)(r >> 32), (uint32_t)r | 1u}};
+		return s;
+	}
 	for (;;) {
 		uint32_t s = (uint32_t)rng_next(&a->rng);
 		uint32_t top = s >> 24;
 		/* Not ours (10/8), and one the server takes as a source. */
 		if (top != 10 && top != 0 && top != 127 && (s >> 28) < 0xe)
-			return s;
+			return addr_v4(s);
 	}
 }
 
-static void forge(struct attack *a, uint32_t src, uint16_t sport, uint8_t flags, uint32_t seq,
+static void forge(struct attack *a, struct addr src, uint16_t sport, uint8_t flags, uint32_t seq,
                   uint32_t ack, const uint8_t *data, size_t len, int mss)
 {
 	struct wire_tcp_out o;
 	memset(&o, 0, sizeof(o));
-	o.saddr = addr_v4(src);
-	o.daddr = addr_v4(SERVER_ADDR);
+	o.saddr = src;
+	o.daddr = server_addr(a);
 	o.sport = sport;
 	o.dport = SERVER_PORT;
 	o.seq = seq;
@@ -351,13 +389,16 @@ static void forge(struct attack *a, uint32_t src, uint16_t sport, uint8_t flags,
 		o.opts.has_mss = 1;
 		o.opts.mss = 1460;
 	}
-	size_t n = wire_tcp_emit(a->pkt + WIRE_IP4_HDR_LEN, sizeof(a->pkt) - WIRE_IP4_HDR_LEN, &o,
-	                         data, len);
+	size_t hl = a->v6 ? WIRE_IP6_HDR_LEN : WIRE_IP4_HDR_LEN;
+	size_t n = wire_tcp_emit(a->pkt + hl, sizeof(a->pkt) - hl, &o, data, len);
 	if (!n)
 		return;
-	wire_ip4_emit(a->pkt, src, SERVER_ADDR, WIRE_IPPROTO_TCP, 64, (uint16_t)a->injected, n);
-	if (synack_sim_inject(a->sim, a->server_host, a->pkt, n + WIRE_IP4_HDR_LEN,
-	                      synack_sim_now(a->sim)) != 0)
+	if (a->v6)
+		wire_ip6_emit(a->pkt, &o.saddr, &o.daddr, WIRE_IPPROTO_TCP, 64, 0, n, 0);
+	else
+		wire_ip4_emit(a->pkt, addr_to_v4(&src), SERVER_ADDR, WIRE_IPPROTO_TCP, 64,
+		              (uint16_t)a->injected, n);
+	if (synack_sim_inject(a->sim, a->server_host, a->pkt, n + hl, synack_sim_now(a->sim)) != 0)
 		a->oom = 1;
 	a->injected++;
 }
@@ -381,7 +422,7 @@ static void forge_one(struct attack *a)
 		 * sequence numbers: it sweeps them a window at a time. */
 		struct client *c = &a->cl[a->injected % a->ncl];
 		uint32_t seq = c->sweep_base + c->swept++ * SWEEP_STEP;
-		uint32_t src = CLIENT_NET + (uint32_t)(c - a->cl) + 1;
+		struct addr src = client_addr(a, (uint32_t)(c - a->cl) + 1);
 		if (a->kind == ATTACK_BLIND_RESET)
 			forge(a, src, c->port, SYNACK_TH_RST, seq, 0, NULL, 0, 0);
 		else
@@ -400,6 +441,8 @@ static int setup(struct attack *a)
 	struct synack_config *c = &a->scfg;
 	synack_config_default(c);
 	c->addr = SERVER_ADDR;
+	if (a->v6)
+		memcpy(c->addr6, SERVER6, 16);
 	c->trace_capacity = 0; /* a million segments: counters tell the story */
 	cli_derive_secret(a->o->seed, 1, c->secret);
 	if (a->kind == ATTACK_ACK_FLOOD)
@@ -411,7 +454,7 @@ static int setup(struct attack *a)
 		return -ENOMEM;
 	a->server_host = synack_sim_add_host(a->sim, a->server, "server");
 	a->lsock = synack_socket(a->server);
-	struct synack_endpoint ep = {.addr = SERVER_ADDR, .port = SERVER_PORT};
+	struct synack_endpoint ep = server_endpoint(a);
 	if (a->server_host < 0 || a->lsock < 0 || synack_bind(a->server, a->lsock, &ep) != 0 ||
 	    synack_listen(a->server, a->lsock, BACKLOG) != 0)
 		return -ENOMEM;
@@ -426,6 +469,10 @@ static int setup(struct attack *a)
 		struct synack_config cc;
 		synack_config_default(&cc);
 		cc.addr = CLIENT_NET + (uint32_t)i + 1;
+		if (a->v6) {
+			struct addr c6 = client_addr(a, (uint32_t)i + 1);
+			wire_addr6_to_bytes(&c6, cc.addr6);
+		}
 		cc.trace_capacity = 0;
 		cli_derive_secret(a->o->seed, (int)i + 2, cc.secret);
 		cl->st = synack_stack_new(&cc, &err);
@@ -660,8 +707,16 @@ static void print_summary(struct attack *a, const char *moral, FILE *out)
 		fputs("]}\n", out);
 		return;
 	}
-	fprintf(out, "synack demo %s (seed %llu): server 10.0.0.2:%d, %zu clients in 10.1/16\n\n",
-	        r->scenario, (unsigned long long)a->o->seed, SERVER_PORT, a->ncl);
+	if (a->v6)
+		fprintf(out,
+		        "synack demo %s (seed %llu): server [2001:db8::2]:%d, %zu clients in "
+		        "2001:db8:1::/64\n\n",
+		        r->scenario, (unsigned long long)a->o->seed, SERVER_PORT, a->ncl);
+	else
+		fprintf(
+		    out,
+		    "synack demo %s (seed %llu): server 10.0.0.2:%d, %zu clients in 10.1/16\n\n",
+		    r->scenario, (unsigned long long)a->o->seed, SERVER_PORT, a->ncl);
 	for (size_t i = 0; i < r->nfigures; i++)
 		fprintf(out, "  %-24s %llu\n", r->figures[i].name,
 		        (unsigned long long)r->figures[i].value);
@@ -709,6 +764,7 @@ int attack_run(const struct demo_opts *o, int kind, const char *moral, FILE *out
 		return -ENOMEM;
 	}
 	a->o = o;
+	a->v6 = o->ipv6;
 	a->kind = kind;
 	a->res = res;
 	a->ncl = o->clients >= 0 ? (size_t)o->clients : attack_default_clients(kind);

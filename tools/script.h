@@ -181,6 +181,7 @@ struct script_opts {
 	int has_seed;
 	int json, help;
 	const char *svg, *html, *pcap;
+	int ipv6; /* --ipv6 (issue 14), as synack demo's */
 };
 int script_parse_args(int argc, char **argv, struct script_opts *o, char *err, size_t errlen);
 void script_usage(FILE *out);

@@ -576,10 +576,17 @@ static void do_inject(struct run *r, const struct script_stmt *st)
 		memcpy(payload, st->text, plen);
 	else
 		demo_fill_payload(payload, plen, 0);
+	/* In the connection's family (issue 14): IPv6 endpoints make an IPv6
+	 * datagram, IPv4(-mapped) ones an IPv4 one. */
+	struct addr la = l->family == SYNACK_AF_INET6 ? wire_addr6_from_bytes(l->addr6)
+	                                              : addr_v4(l->addr),
+	            pa = p->family == SYNACK_AF_INET6 ? wire_addr6_from_bytes(p->addr6)
+	                                              : addr_v4(p->addr);
+	size_t hl = addr_is_v4(&la) ? WIRE_IP4_HDR_LEN : WIRE_IP6_HDR_LEN;
 	struct wire_tcp_out seg;
 	memset(&seg, 0, sizeof(seg));
-	seg.saddr = addr_v4(l->addr);
-	seg.daddr = addr_v4(p->addr);
+	seg.saddr = la;
+	seg.daddr = pa;
 	seg.sport = l->port;
 	seg.dport = p->port;
 	seg.seq = seq;
@@ -594,20 +601,23 @@ static void do_inject(struct run *r, const struct script_stmt *st)
 	seg.opts.has_ts = st->has_ts;
 	seg.opts.ts_val = st->ts_val;
 	seg.opts.ts_ecr = st->ts_ecr;
-	size_t tl = wire_tcp_emit(pkt + 20, plen + 108, &seg, payload, plen);
+	size_t tl = wire_tcp_emit(pkt + hl, plen + 128 - hl, &seg, payload, plen);
 	char fl[16];
 	synack_flags_str(st->flags, fl, sizeof(fl));
-	if (tl == 0 || tl + 20 > 65535) {
+	if (tl == 0 || tl + (hl == WIRE_IP4_HDR_LEN ? hl : 0) > 65535) {
 		halt(r, st, "inject: the segment does not fit in a datagram");
 	} else {
-		wire_ip4_emit(pkt, l->addr, p->addr, 6, 64, 0, tl);
+		if (hl == WIRE_IP4_HDR_LEN)
+			wire_ip4_emit(pkt, addr_to_v4(&la), addr_to_v4(&pa), 6, 64, 0, tl);
+		else
+			wire_ip6_emit(pkt, &la, &pa, WIRE_IPPROTO_TCP, 64, 0, tl, 0);
 		if ((st->flags & SYNACK_TH_ACK))
 			demo_note(d, h, "injected: %s seq %lu ack %lu len %zu", fl,
 			          (unsigned long)(seq - iss), (unsigned long)(ack - irs), plen);
 		else
 			demo_note(d, h, "injected: %s seq %lu len %zu", fl,
 			          (unsigned long)(seq - iss), plen);
-		synack_sim_inject(d->sim, d->hid[!h], pkt, tl + 20,
+		synack_sim_inject(d->sim, d->hid[!h], pkt, tl + hl,
 		                  demo_now(d) + r->path[h].delay_us);
 	}
 	free(payload);
@@ -1296,6 +1306,7 @@ int script_run(const struct script *s, const struct script_opts *o, FILE *out, F
 	dopts.svg = o->svg;
 	dopts.html = o->html;
 	dopts.pcap = o->pcap;
+	dopts.ipv6 = o->ipv6;
 	struct demo_scenario sc;
 	memset(&sc, 0, sizeof(sc));
 	sc.info.name = s->name;
@@ -1334,7 +1345,7 @@ int script_demo_run(const struct demo_opts *o, const struct demo_scenario *sc, F
 void script_usage(FILE *out)
 {
 	fputs("usage: synack script FILE [--seed N] [--json] [--svg FILE] [--html FILE]\n"
-	      "                     [--pcap FILE]\n"
+	      "                     [--pcap FILE] [--ipv6]\n"
 	      "\n"
 	      "Runs the scenario FILE (docs/SCRIPTS.md is the language; examples/scenarios has\n"
 	      "the shipped ones) on two synack stacks, client 10.0.0.1 and server 10.0.0.2,\n"
@@ -1347,7 +1358,9 @@ void script_usage(FILE *out)
 	      "  --svg FILE          also draw the run as a ladder diagram in FILE (SVG)\n"
 	      "  --html FILE         also write one self-contained page with the picture and a\n"
 	      "                      table of the events\n"
-	      "  --pcap FILE         also capture every datagram of both hosts (raw IPv4)\n"
+	      "  --pcap FILE         also capture every datagram of both hosts (raw IP)\n"
+	      "  --ipv6              the hosts speak IPv6 (2001:db8::1, 2001:db8::2), as demo\n"
+	      "                      --ipv6: connections and hand-made segments alike\n"
 	      "\n"
 	      "Exit status: 0 when every expectation held; 1 when one did not or an action\n"
 	      "could not complete (FILE:LINE on stderr); 2 for a bad file (FILE:LINE:COL:\n"
@@ -1372,6 +1385,10 @@ int script_parse_args(int argc, char **argv, struct script_opts *o, char *err, s
 		}
 		if (strcmp(a, "--json") == 0) {
 			o->json = 1;
+			continue;
+		}
+		if (strcmp(a, "--ipv6") == 0) {
+			o->ipv6 = 1;
 			continue;
 		}
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

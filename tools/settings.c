@@ -84,6 +84,8 @@ static const struct setting SETTINGS[] = {
     /* TCP Fast Open (RFC 7413) */
     NUMBER(fastopen),
     NUMBER(fastopen_cache_size),
+    /* IPv6 routes (issue 14). */
+    NUMBER(prefix_len6),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

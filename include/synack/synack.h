@@ -256,6 +256,12 @@ struct synack_config {
 	 * recently used replaced (Linux keeps them in its TCP metrics);
 	 * 0..65536 (default 64; 0: no cookie is ever kept). */
 	uint32_t fastopen_cache_size;
+
+	/* IPv6 routes (issue 14): the on-link prefix of addr6, its connected
+	 * route, as prefix_len is addr's (0..128; default 0: every IPv6
+	 * destination is on-link, as a stack with one IPv6 address always
+	 * took it).  Ignored without addr6. */
+	uint32_t prefix_len6;
 };
 /* The bits of synack_config.fastopen (Linux's TFO_* flags). */
 #define SYNACK_FASTOPEN_CLIENT 0x1
@@ -327,8 +333,9 @@ uint64_t synack_now(const struct synack_stack *st);
 /* The stack's IPv4 address (host byte order): cfg.addr, the first of its
  * addresses (synack_addrs lists them all). */
 uint32_t synack_stack_addr(const struct synack_stack *st);
-/* Copies the stack's IPv6 address (cfg.addr6) to out; returns 1, or 0 when
- * the stack has none (or st or out is NULL). */
+/* Copies the stack's first IPv6 address (cfg.addr6, else the first one
+ * synack_addr_add gave it) to out; returns 1, or 0 when the stack has none
+ * (or st or out is NULL). */
 int synack_stack_addr6(const struct synack_stack *st, uint8_t out[16]);
 
 /* ------------------------------------------------------------------ */
@@ -355,14 +362,24 @@ int synack_stack_addr6(const struct synack_stack *st, uint8_t out[16]);
  * live in one stack.  127.0.0.0/8 is reached only that way: such a
  * datagram from the link is not for us.
  *
- * Only IPv4 is implemented: IPv6 prefixes are refused with -EAFNOSUPPORT.
+ * IPv6 (issue 14) shares the table: cfg.addr6 (on-link prefix
+ * cfg.prefix_len6) is the first IPv6 address, synack_addr_add adds more,
+ * link-local ones (fe80::/64) included; an IPv6 route matches IPv6
+ * destinations only (::/0 is IPv6's default, "default" IPv4's).  A stack
+ * has one link, so link-local addresses need no zone (scope id): fe80::/10
+ * is always on that link (RFC 4861 5.2), and an endpoint carries none.
+ * The source of an IPv6 connection is chosen among the stack's IPv6
+ * addresses (RFC 6724 5, rules 1, 2 and 8): a link-local source only for
+ * a link-local destination, then the longest prefix in common with the
+ * destination; no fitting source is no route.  synack_output_via gives an
+ * IPv6 datagram's next hop as looked up when it is taken.
  * Tables are bounded by cfg.max_addrs and cfg.max_routes.
  */
 struct synack_prefix {
 	uint32_t addr;  /* SYNACK_AF_INET: host byte order */
 	uint8_t family; /* SYNACK_AF_INET or SYNACK_AF_INET6 */
-	uint8_t len;    /* prefix length: 0..32 for IPv4 */
-	uint8_t addr6[16];
+	uint8_t len;    /* prefix length: 0..32 for IPv4, 0..128 for IPv6 */
+	uint8_t addr6[16]; /* SYNACK_AF_INET6: network order */
 };
 
 enum synack_route_kind {
@@ -379,40 +396,44 @@ struct synack_route {
 };
 
 /*
- * Parses "10.7.0.2/24", "10.7.0.2" (a /32) or "default" (0.0.0.0/0) into
- * *out, host bits kept (an address with its prefix).  Returns 0, -EINVAL
- * (not a prefix) or -EAFNOSUPPORT (an IPv6 one).
+ * Parses "10.7.0.2/24", "10.7.0.2" (a /32), "default" (0.0.0.0/0),
+ * "2001:db8::2/64" or "fe80::1" (a /128; no zone) into *out, host bits
+ * kept (an address with its prefix).  Returns 0 or -EINVAL (not a prefix).
  */
 int synack_prefix_parse(const char *s, struct synack_prefix *out);
-/* Writes "10.7.0.2/24" ("default" for 0.0.0.0/0) into buf (n bytes) and
- * returns buf ("?" for a NULL p or an unknown family). */
+/* Writes "10.7.0.2/24" ("default" for 0.0.0.0/0) or "2001:db8::2/64"
+ * (RFC 5952; "::/0"; at most 44 bytes with the NUL) into buf (n bytes) and
+ * returns buf ("?" for a NULL p, an unknown family or a length out of
+ * range). */
 const char *synack_prefix_str(const struct synack_prefix *p, char *buf, size_t n);
 /*
- * Adds an address (a->addr) with its on-link prefix (a->len): segments to
- * it are ours from now on, and its connected route is added unless one for
- * that prefix exists.  Returns 0, -EINVAL (NULL, not a unicast address,
- * len above 32), -EAFNOSUPPORT, -EEXIST (already ours) or -ENOSPC
- * (max_addrs or max_routes reached).
+ * Adds an address (a->addr or a->addr6) with its on-link prefix (a->len):
+ * segments to it are ours from now on, and its connected route is added
+ * unless one for that prefix exists.  Returns 0, -EINVAL (NULL, not a
+ * unicast address -- for IPv6 not ::, ::1, multicast or IPv4-mapped --,
+ * len above 32 or 128, IPv6 on an MTU below 1280), -EEXIST (already ours)
+ * or -ENOSPC (max_addrs or max_routes reached).
  */
 int synack_addr_add(struct synack_stack *st, const struct synack_prefix *a);
 /* Removes an address and its connected route.  Connections using it stay
- * and find out as Linux's do.  0, -EINVAL, -EAFNOSUPPORT, -EADDRNOTAVAIL
- * (not ours with that prefix) or -EBUSY (cfg.addr, which stays). */
+ * and find out as Linux's do.  0, -EINVAL, -EADDRNOTAVAIL (not ours with
+ * that prefix) or -EBUSY (cfg.addr or cfg.addr6, which stay). */
 int synack_addr_del(struct synack_stack *st, const struct synack_prefix *a);
-/* Copies up to n addresses, cfg.addr first, into out; returns how many the
- * stack has. */
+/* Copies up to n addresses, cfg.addr first (then cfg.addr6 when set), into
+ * out; returns how many the stack has. */
 size_t synack_addrs(const struct synack_stack *st, struct synack_prefix *out, size_t n);
 /*
  * Adds a route to dst (host bits zero) through the gateway via, or on-link
  * when via is NULL.  Returns 0, -EINVAL (NULL dst, host bits set, a bad
- * gateway address), -EAFNOSUPPORT, -EEXIST (a route to dst was added
- * before), -ENETUNREACH (the gateway is not on a connected prefix, as
- * Linux refuses it) or -ENOSPC (max_routes).
+ * gateway address or one of the other family), -EEXIST (a route to dst
+ * was added before), -ENETUNREACH (the gateway is not on a connected
+ * prefix, as Linux refuses it; an IPv6 link-local one always is) or
+ * -ENOSPC (max_routes).
  */
 int synack_route_add(struct synack_stack *st, const struct synack_prefix *dst,
                      const struct synack_endpoint *via);
 /* Removes the route to exactly dst (an added one before a connected one).
- * 0, -EINVAL, -EAFNOSUPPORT or -ESRCH (none). */
+ * 0, -EINVAL or -ESRCH (none). */
 int synack_route_del(struct synack_stack *st, const struct synack_prefix *dst);
 /* Copies up to n routes into out, in lookup order (longest prefix first);
  * returns how many there are. */
@@ -420,8 +441,9 @@ size_t synack_routes(const struct synack_stack *st, struct synack_route *out, si
 /*
  * Looks dst up as a datagram to it would be (like `ip route get`): 0 and
  * *out (for one of our own addresses: kind 0, via and src the address the
- * connection would use), -ENETUNREACH (no route, or a broadcast or
- * multicast destination), -EINVAL or -EAFNOSUPPORT.
+ * connection would use; an IPv6 one its RFC 6724 source), -ENETUNREACH
+ * (no route, no source, or a broadcast or multicast destination) or
+ * -EINVAL.
  */
 int synack_route_get(const struct synack_stack *st, const struct synack_endpoint *dst,
                      struct synack_route *out);
@@ -978,7 +1000,13 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(TCPFastOpenPassive)                                                                      \
 	X(TCPFastOpenPassiveFail)                                                                  \
 	X(TCPFastOpenListenOverflow)                                                               \
-	X(TCPFastOpenCookieReqd)
+	X(TCPFastOpenCookieReqd)                                                                   \
+	/* IPv6 routes and reassembly (issue 14), as Linux's snmp6 names:                          \
+	 * datagrams dropped for want of a route; datagrams put together                           \
+	 * from fragments; incomplete ones discarded at ipfrag_time_ms. */                         \
+	X(Ip6OutNoRoutes)                                                                          \
+	X(Ip6ReasmOKs)                                                                             \
+	X(Ip6ReasmTimeout)
 
 struct synack_stats {
 #define SYNACK_COUNTER_FIELD(name) uint64_t name;
@@ -1130,7 +1158,8 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
  *  NEIGH_NO_CONN        a link reported a destination unreachable
  *                       (synack_unreachable) that no connection was using
  *                       [NeighResFailed].
- * Fragments (RFC 791 3.2; every one of these also counts IpReasmFails):
+ * Fragments (RFC 791 3.2, RFC 8200 4.5; every one of these also counts
+ * IpReasmFails, or Ip6ReasmFails for IPv6):
  *  FRAG_DF              a fragment with Don't Fragment set.
  *  FRAG_BAD_LEN         a fragment with no data, or one other than the last
  *                       whose data is not a multiple of 8 bytes.
@@ -1181,8 +1210,13 @@ uint64_t synack_counter_value(const struct synack_stats *s, size_t i);
  *                       host processes none, RFC 5095 3 forbids type 0);
  *                       Parameter Problem code 0 (RFC 8200 4.4)
  *                       [Ip6InHdrErrors].
- *  IP6_FRAGMENT         a fragment (not an atomic one): IPv6 fragments are
- *                       not reassembled [Ip6ReasmReqds, Ip6ReasmFails].
+ *  IP6_FRAGMENT         a first fragment (offset 0) without the whole header
+ *                       chain, Parameter Problem code 3 (RFC 7112 5), or a
+ *                       datagram put together that holds another fragment
+ *                       header [Ip6ReasmFails].  Other IPv6 fragments are
+ *                       reassembled and take the FRAG_ reasons below
+ *                       [Ip6ReasmReqds, Ip6ReasmOKs, Ip6ReasmFails,
+ *                       Ip6ReasmTimeout].
  */
 #define SYNACK_DROPS(X)                                                                            \
 	X(NONE, "none")                                                                            \

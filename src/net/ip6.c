@@ -1,10 +1,11 @@
 /*
  * IPv6 (RFC 8200): datagrams in, their extension headers walked (wire6.c),
  * validated and handed up; transport payloads out, wrapped in the fixed
- * header with a flow label (RFC 6437).  Fragments are not reassembled:
- * TCP sizes its segments by the path MTU and never needs them, and a
- * fragment is dropped and counted (ip6_fragment, Ip6ReasmFails); an atomic
- * fragment (RFC 6946) is a whole datagram and goes on.
+ * header with a flow label (RFC 6437).  Fragments addressed to us are
+ * reassembled (RFC 8200 4.5, reasm4.c, within the budget IPv4's share) and
+ * the datagram put together goes on as if it had come whole; an atomic
+ * fragment (RFC 6946) is whole already.  We never fragment: TCP sizes its
+ * segments by the path MTU.
  */
 #include "net/ip6.h"
 
@@ -32,12 +33,33 @@ uint32_t ip6_flow_label(const struct net_layer *st, const struct addr *src, cons
 void ip6_output(struct net_layer *st, const struct addr *src, const struct addr *dst, uint8_t proto,
                 struct pkt *p, size_t len, uint8_t ecn)
 {
+	/* RFC 8200 / RFC 4861 5.2: the route decides where a datagram goes,
+	 * as for IPv4 (ip4.c): the outbox, our own input (a destination of
+	 * ours), or nowhere (Ip6OutNoRoutes).  Its next hop is looked up
+	 * again when it leaves (net_next_hop6). */
+	struct addr hop;
+	int verdict = route_lookup(st, dst, &hop, NULL, NULL);
+	if (verdict != ROUTE_VIA && verdict != ROUTE_LOCAL) {
+		STAT_INC(st, Ip6OutNoRoutes);
+		net_drop(st, SYNACK_DROP_NO_ROUTE, dst, src); /* we are the local end */
+		net_pkt_free(st, p);
+		return;
+	}
 	uint8_t *l4 = p->data + WIRE_IP6_HDR_LEN;
 	uint32_t flow = ip6_flow_label(st, src, dst, proto, l4, len);
 	wire_ip6_emit(p->data, src, dst, proto, ENV(st)->cfg.ttl, flow, len, ecn);
 	p->len = (uint16_t)(len + WIRE_IP6_HDR_LEN);
 	STAT_INC(st, Ip6OutRequests);
-	net_outbox_push(st, p);
+	if (verdict == ROUTE_LOCAL)
+		net_loopback_push(st, p);
+	else
+		net_outbox_push(st, p);
+}
+
+struct addr net_next_hop6(const struct net_layer *n, const struct pkt *p)
+{
+	struct addr dst = wire_addr6_from_bytes(p->data + 24);
+	return route_next_hop(n, &dst);
 }
 
 int ip6_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_up *up)
@@ -60,14 +82,31 @@ int ip6_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
 		STAT_INC(st, Ip6InAddrErrors);
 		return net_drop(st, SYNACK_DROP_IP_NOT_FOR_US, &ip.src, &ip.dst);
 	}
-	if (!net_addr6_is_unicast(&ip.src) || net_is_local6(st, &ip.src)) {
+	/* ... and our own source only from ourselves (the loopback queue):
+	 * from the link it is a martian, as for IPv4. */
+	if (!net_addr6_is_unicast(&ip.src) || (!st->in_lo && net_is_local6(st, &ip.src))) {
 		STAT_INC(st, Ip6InAddrErrors);
 		return net_drop(st, SYNACK_DROP_IP_BAD_SRC, &ip.src, &ip.dst);
 	}
 	if (reason == SYNACK_DROP_IP6_FRAGMENT) {
-		STAT_INC(st, Ip6ReasmReqds);
-		STAT_INC(st, Ip6ReasmFails);
-		return net_drop(st, reason, &ip.src, &ip.dst);
+		/* After the address checks (a fragment not for us, or from a
+		 * source no error may go to, costs no state): held until its
+		 * datagram is whole, which is then parsed and goes on. */
+		reason = reasm6_input(st, &ip, pkt);
+		if (reason == REASM4_HELD)
+			return 0;
+		if (reason != SYNACK_DROP_NONE)
+			return net_drop(st, reason, &ip.src, &ip.dst);
+		pkt = st->reasm->done;
+		len = st->reasm->done_len;
+		reason = wire_ip6_parse(pkt, len, &ip);
+		/* A Fragment header in what was put together: a datagram
+		 * fragmented twice, which no sender makes (RFC 8200 4.1: each
+		 * extension header at most once). */
+		if (reason == SYNACK_DROP_IP6_FRAGMENT) {
+			STAT_INC(st, Ip6ReasmFails);
+			return net_drop(st, reason, &ip.src, &ip.dst);
+		}
 	}
 	if (reason != SYNACK_DROP_NONE) {
 		STAT_INC(st, Ip6InHdrErrors);

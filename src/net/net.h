@@ -28,9 +28,10 @@
 struct pkt {
 	struct pkt *next;
 	uint16_t len;
-	/* The next hop (route.h): a gateway, or the destination.  IPv4 for
-	 * now, in what was padding: a whole struct addr would grow every
-	 * queued datagram by 16 bytes; IPv6 will keep its own. */
+	/* The next hop (route.h): a gateway, or the destination.  IPv4's
+	 * only, in what was padding: a whole struct addr would grow every
+	 * queued datagram by 16 bytes; an IPv6 datagram's is looked up again
+	 * when it leaves (net_next_hop6). */
 	uint32_t hop;
 	uint8_t data[]; /* net_layer.pkt_size bytes */
 };
@@ -139,6 +140,9 @@ static inline struct pkt *net_loopback_pop(struct net_layer *n)
 	}
 	return p;
 }
+/* The next hop of a queued IPv6 datagram, looked up when it leaves
+ * (route.h: struct pkt keeps 32 bits of next hop). */
+struct addr net_next_hop6(const struct net_layer *n, const struct pkt *p);
 /* Takes the oldest queued datagram: its length, 0 when none is queued, or
  * -EMSGSIZE when buf (cap bytes) cannot hold it; *hop (when not NULL) gets
  * its next hop.  Inline: the caller drains every datagram through it. */
@@ -153,7 +157,7 @@ static inline ssize_t net_outbox_pop(struct net_layer *n, void *buf, size_t cap,
 	len = p->len;
 	memcpy(buf, p->data, len);
 	if (hop)
-		*hop = addr_v4(p->hop);
+		*hop = (p->data[0] >> 4) == 6 ? net_next_hop6(n, p) : addr_v4(p->hop);
 	n->out_head = p->next;
 	if (!n->out_head)
 		n->out_tail = NULL;
@@ -165,29 +169,26 @@ static inline ssize_t net_outbox_pop(struct net_layer *n, void *buf, size_t cap,
 #include "net/ip4.h"
 #include "net/ip6.h"
 
-/* Whether the stack has an IPv6 address (cfg.addr6 not all zero). */
+/* Whether the stack has an IPv6 address (cfg.addr6 or one added). */
 static inline int net_has_addr6(const struct net_layer *n)
 {
-	const uint8_t *a = ENV(n)->cfg.addr6;
-	uint64_t hi, lo;
-	memcpy(&hi, a, 8);
-	memcpy(&lo, a + 8, 8);
-	return (hi | lo) != 0;
+	return n->rt->naddrs6 != 0;
 }
-/* The stack's IPv6 address (:: when it has none). */
+/* The stack's first IPv6 address, cfg.addr6 when set (:: when it has
+ * none). */
 static inline struct addr net_addr6(const struct net_layer *n)
 {
-	return wire_addr6_from_bytes(ENV(n)->cfg.addr6);
+	const struct route_table *t = n->rt;
+	for (uint32_t i = 0; t->naddrs6 && i < t->naddrs; i++)
+		if (!addr_is_v4(&t->addrs[i].a))
+			return t->addrs[i].a;
+	return (struct addr){{0, 0, 0, 0}};
 }
-/*
- * Whether a is one of our IPv6 addresses: the one question the IPv6 path
- * asks of the stack's addresses (the address list of issue 17 will answer
- * it for several).  :: is never ours.
- */
+/* Whether a is one of our IPv6 addresses (route.h's list).  :: is never
+ * ours. */
 static inline int net_is_local6(const struct net_layer *n, const struct addr *a)
 {
-	struct addr ours = net_addr6(n);
-	return !addr_is_zero(a) && addr_eq(a, &ours);
+	return !addr_is_zero(a) && route_is_ours(n, a, 0);
 }
 /* RFC 4291 2.4: an IPv6 address that names one interface and may be a
  * source: not :: or ::1, not multicast (ff00::/8), and not IPv4-mapped

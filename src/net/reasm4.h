@@ -1,8 +1,9 @@
 /*
- * IPv4 reassembly (RFC 791 3.2, RFC 815, RFC 1122 3.3.2): fragments held
- * per datagram until the datagram is whole, within a memory budget
- * (ipfrag_high_thresh) and a time limit (ipfrag_time_ms).  Only src/net
- * uses this; the state lives in struct net_layer.
+ * Reassembly of IPv4 (RFC 791 3.2, RFC 815, RFC 1122 3.3.2) and IPv6 (RFC
+ * 8200 4.5) datagrams: fragments held per datagram until the datagram is
+ * whole, within a memory budget (ipfrag_high_thresh) and a time limit
+ * (ipfrag_time_ms) both families share.  Only src/net uses this; the
+ * state lives in struct net_layer.
  */
 #ifndef SYNACK_REASM4_H
 #define SYNACK_REASM4_H
@@ -15,6 +16,7 @@
 
 struct net_layer;
 struct wire_ip4;
+struct wire_ip6;
 struct reasm4_q; /* one datagram being reassembled (reasm4.c) */
 
 /* The reassembly state of a network layer (net_layer.reasm), allocated
@@ -23,8 +25,10 @@ struct reasm4 {
 	/* The datagrams being reassembled by (source, destination, protocol,
 	 * identification), RFC 791 3.2's key, held in a struct tuple:
 	 * laddr = destination, raddr = source, lport = identification,
-	 * rport = protocol.  Hashed with a key derived from the stack's
-	 * secret, so a peer cannot aim many datagrams at one bucket. */
+	 * rport = protocol; IPv6's by (source, destination, identification),
+	 * RFC 8200 4.5's, the 32-bit identification in lport (high half) and
+	 * rport.  Hashed with a key derived from the stack's secret, so a
+	 * peer cannot aim many datagrams at one bucket. */
 	struct htable queues;
 	/* The same datagrams in the order their first fragment came, which is
 	 * the order they expire in (the timeout is fixed, RFC 1122 3.3.2),
@@ -55,6 +59,15 @@ struct reasm4 {
  */
 int reasm4_input(struct net_layer *st, const struct wire_ip4 *ip, const uint8_t *pkt,
                  struct wire_ip4 *whole);
+/*
+ * Takes an IPv6 fragment addressed to us: ip as wire_ip6_parse left it
+ * (IP6_FRAGMENT, frag_off set), pkt its datagram.  Returns SYNACK_DROP_NONE
+ * when it completed its datagram, which r->done (r->done_len bytes) then
+ * holds until the next fragment or synack_advance, for the caller to parse
+ * again; REASM4_HELD; or the drop reason (Ip6ReasmFails counted, and the
+ * Parameter Problem RFC 8200 4.5 or RFC 7112 asks for sent).
+ */
+int reasm6_input(struct net_layer *st, const struct wire_ip6 *ip, const uint8_t *pkt);
 /* Frees the last datagram put together and discards the datagrams whose
  * time ran out (ICMP Time Exceeded for those whose first fragment came). */
 void reasm4_expire(struct net_layer *st);

@@ -1,7 +1,7 @@
 /*
  * Addresses and routes (route.h): longest-prefix match over a small sorted
- * table, source-address selection (RFC 1122 3.3.4.3), and which
- * destinations are our own.
+ * table, source-address selection (RFC 1122 3.3.4.3 for IPv4, RFC 6724 5
+ * for IPv6), and which destinations are our own.
  */
 #include "net/route.h"
 
@@ -60,18 +60,98 @@ int route_is_ours(const struct net_layer *n, const struct addr *a, int loopback)
 	return loopback && is_loopback(a);
 }
 
+/* The stack's first address of a's family (cfg.addr, or cfg.addr6 when
+ * set); :: when it has no IPv6 address. */
+static struct addr first_like(const struct route_table *t, const struct addr *a)
+{
+	for (uint32_t i = 0; i < t->naddrs; i++)
+		if (addr_is_v4(&t->addrs[i].a) == addr_is_v4(a))
+			return t->addrs[i].a;
+	return (struct addr){{0, 0, 0, 0}};
+}
+
 /* The address a route's gateway is reached from: the address whose
- * on-link prefix holds it, else the stack's first. */
+ * on-link prefix holds it, else the stack's first of its family. */
 static struct addr source_for(const struct net_layer *n, const struct addr *on_link)
 {
 	const struct route_table *t = n->rt;
 	for (uint32_t i = 0; i < t->nroutes; i++) {
 		const struct route *r = &t->routes[i];
-		if (r->kind == SYNACK_ROUTE_CONNECTED && in_prefix(on_link, r))
+		if (r->kind == SYNACK_ROUTE_CONNECTED && r->v6 == !addr_is_v4(on_link) &&
+		    in_prefix(on_link, r))
 			return r->src;
 	}
-	return t->addrs[0].a;
+	return first_like(t, on_link);
 }
+
+/* RFC 4291 2.5.6: fe80::/10, the link-local unicast addresses. */
+static int is_link_local6(const struct addr *a)
+{
+	return (a->w[0] >> 22) == (0xfe80u >> 6);
+}
+
+/* The bits a and b have in common from the left, at most max. */
+static unsigned common_prefix(const struct addr *a, const struct addr *b, unsigned max)
+{
+	unsigned n = 0;
+	for (int i = 0; i < 4; i++) {
+		uint32_t x = a->w[i] ^ b->w[i];
+		if (x) {
+			n += (unsigned)__builtin_clz(x);
+			break;
+		}
+		n += 32;
+	}
+	return n < max ? n : max;
+}
+
+/*
+ * RFC 6724 5, source address selection for an IPv6 dst not ours (rule 1,
+ * the same address, made it local), by the rules a static setup meets:
+ * rule 2 (appropriate scope) with two scopes, link-local and global -- a
+ * link-local source only for a link-local destination (which takes a
+ * global one when we have no link-local address, as Linux does), never
+ * for a global one, since its answer could not come back beyond the link;
+ * rule 8, the longest prefix in common with dst, counted up to the
+ * source's own prefix length (its interface identifier is no match).
+ * Rules 3-7 need deprecated addresses, home addresses, several
+ * interfaces, policy labels or temporary addresses, which synack has not.
+ * Ties: the address added first (cfg.addr6 first).  0 when none fits.
+ */
+static int source6(const struct route_table *t, const struct addr *dst, struct addr *src)
+{
+	int dst_ll = is_link_local6(dst), best_ll = 0;
+	unsigned best_len = 0;
+	const struct route_addr *best = NULL;
+	for (uint32_t i = 0; i < t->naddrs; i++) {
+		const struct route_addr *c = &t->addrs[i];
+		if (addr_is_v4(&c->a))
+			continue;
+		int ll = is_link_local6(&c->a);
+		if (ll && !dst_ll)
+			continue; /* rule 2: never beyond its scope */
+		unsigned len = common_prefix(&c->a, dst, c->len);
+		/* rule 2: a link-local destination prefers its own scope */
+		if (best && (ll != best_ll ? !ll || !dst_ll : len <= best_len))
+			continue;
+		best = c;
+		best_ll = ll;
+		best_len = len;
+	}
+	if (best)
+		*src = best->a;
+	return best != NULL;
+}
+
+/* The on-link route of the link-local prefix (RFC 4861 5.2), which every
+ * IPv6 link has whether or not we hold a link-local address on it. */
+static const struct route link_local6 = {
+    .dst = {{0xfe800000u, 0, 0, 0}},
+    .mask = {{0xffc00000u, 0, 0, 0}},
+    .len = 10,
+    .kind = SYNACK_ROUTE_CONNECTED,
+    .v6 = 1,
+};
 
 int route_lookup(const struct net_layer *n, const struct addr *dst, struct addr *hop,
                  struct addr *src, const struct route **rt)
@@ -87,14 +167,32 @@ int route_lookup(const struct net_layer *n, const struct addr *dst, struct addr 
 			*rt = NULL;
 		return ROUTE_LOCAL;
 	}
-	if (addr_is_v4(dst)) {
+	uint8_t v6 = !addr_is_v4(dst);
+	if (!v6) {
 		uint32_t v4 = addr_to_v4(dst);
 		if (v4 == 0xffffffffu || (v4 >> 28) == 0xe || v4 == 0)
 			return ROUTE_BROADCAST;
+	} else {
+		/* Multicast (ff00::/8) and :: are no unicast destination
+		 * (RFC 4291 2.7, 2.5.2); with no IPv6 source there is no
+		 * route at all (Linux: ENETUNREACH). */
+		struct addr s6;
+		if ((dst->w[0] >> 24) == 0xff || addr_is_zero(dst))
+			return ROUTE_BROADCAST;
+		if (!source6(t, dst, &s6))
+			return ROUTE_NONE;
+		if (src)
+			*src = s6;
+		if (is_link_local6(dst)) {
+			*hop = *dst;
+			if (rt)
+				*rt = &link_local6;
+			return ROUTE_VIA;
+		}
 	}
 	for (uint32_t i = 0; i < t->nroutes; i++) {
 		const struct route *r = &t->routes[i];
-		if (!in_prefix(dst, r))
+		if (r->v6 != v6 || !in_prefix(dst, r))
 			continue;
 		/* A subnet's directed broadcast (host bits all ones, RFC
 		 * 919; not on /31 and /32, RFC 3021). */
@@ -102,13 +200,19 @@ int route_lookup(const struct net_layer *n, const struct addr *dst, struct addr 
 		    ((addr_to_v4(dst) | r->mask.w[3]) == 0xffffffffu))
 			return ROUTE_BROADCAST;
 		*hop = r->kind == SYNACK_ROUTE_GATEWAY ? r->via : *dst;
-		if (src)
+		if (src && !v6)
 			*src = r->src;
 		if (rt)
 			*rt = r;
 		return ROUTE_VIA;
 	}
 	return ROUTE_NONE;
+}
+
+struct addr route_next_hop(const struct net_layer *n, const struct addr *dst)
+{
+	struct addr hop;
+	return route_lookup(n, dst, &hop, NULL, NULL) == ROUTE_VIA ? hop : *dst;
 }
 
 /* Puts r in the table, after the longer prefixes and before those of its
@@ -166,6 +270,7 @@ static struct route make(const struct addr *dst, uint8_t len, uint8_t kind)
 	r.dst = masked(dst, &r.mask);
 	r.len = len;
 	r.kind = kind;
+	r.v6 = !addr_is_v4(dst);
 	return r;
 }
 
@@ -173,7 +278,8 @@ static int find(const struct route_table *t, const struct addr *dst, uint8_t len
 {
 	for (uint32_t i = 0; i < t->nroutes; i++) {
 		const struct route *r = &t->routes[i];
-		if (r->len == len && addr_eq(&r->dst, dst) && (kind < 0 || r->kind == kind))
+		if (r->len == len && addr_eq(&r->dst, dst) && (kind < 0 || r->kind == kind) &&
+		    r->v6 == !addr_is_v4(dst))
 			return (int)i;
 	}
 	return -1;
@@ -198,6 +304,7 @@ int route_addr_add(struct net_layer *n, const struct addr *a, uint8_t len)
 			return rc;
 	}
 	t->addrs[t->naddrs++] = (struct route_addr){*a, len};
+	t->naddrs6 = (uint16_t)(t->naddrs6 + !addr_is_v4(a));
 	t->cache_ok = 0; /* it may have been a destination */
 	return 0;
 }
@@ -211,11 +318,13 @@ int route_addr_del(struct net_layer *n, const struct addr *a, uint8_t len)
 	if (i == t->naddrs || t->addrs[i].len != len)
 		return -EADDRNOTAVAIL;
 	/* cfg.addr is the stack's address (synack_stack_addr, listeners
-	 * named by it): it stays. */
-	if (i == 0)
+	 * named by it): it stays, and so does cfg.addr6 (synack_stack_addr6). */
+	struct addr a6 = wire_addr6_from_bytes(ENV(n)->cfg.addr6);
+	if (i == 0 || addr_eq(a, &a6))
 		return -EBUSY;
 	memmove(&t->addrs[i], &t->addrs[i + 1], (t->naddrs - i - 1) * sizeof(t->addrs[0]));
 	t->naddrs--;
+	t->naddrs6 = (uint16_t)(t->naddrs6 - !addr_is_v4(a));
 	t->cache_ok = 0;
 	/* Its connected route goes with it, or passes to another address on
 	 * the same prefix. */
@@ -252,7 +361,7 @@ int route_add(struct net_layer *n, const struct addr *dst, uint8_t len, const st
 		r.via = *via;
 		r.src = source_for(n, via);
 	} else {
-		r.src = n->rt->addrs[0].a;
+		r.src = first_like(n->rt, dst);
 	}
 	return insert(n, &r);
 }
@@ -279,7 +388,13 @@ int route_init(struct net_layer *n)
 	if (!n->rt)
 		return -ENOMEM;
 	struct addr a = addr_v4(cfg->addr);
-	return route_addr_add(n, &a, (uint8_t)cfg->prefix_len);
+	int rc = route_addr_add(n, &a, (uint8_t)cfg->prefix_len);
+	/* IPv6 (issue 14): cfg.addr6, when set, is the first IPv6 address,
+	 * on-link prefix prefix_len6 (0: every IPv6 destination on-link). */
+	struct addr a6 = wire_addr6_from_bytes(cfg->addr6);
+	if (rc == 0 && !addr_is_zero(&a6))
+		rc = route_addr_add(n, &a6, (uint8_t)cfg->prefix_len6);
+	return rc;
 }
 
 void route_fini(struct net_layer *n)

@@ -2,7 +2,9 @@
  * The stack's addresses and its routing table (RFC 1122 3.3.1: "a host
  * MUST ... determine the next hop"), family-neutral: prefixes are struct
  * addr values with a length in their family's bits, so IPv6 adds rows, not
- * code.  Only IPv4 is accepted for now (-EAFNOSUPPORT).
+ * code: one table holds both families, a route matching only destinations
+ * of its own (an IPv6 ::/0 is not a route for IPv4, whose addresses are
+ * ::ffff:0:0/96 in the 128-bit form).
  *
  * The table is small and bounded (max_addrs, max_routes settings) and kept
  * sorted, longest prefix first, so the first match is the longest one;
@@ -13,6 +15,15 @@
  * are ours (every address, and 127.0.0.0/8 as on Linux's lo) are local:
  * their datagrams never reach the link but come back in through the
  * loopback queue (net.h).
+ *
+ * IPv6 (issue 14) differs in three ways.  A stack has one link, so a
+ * link-local destination (fe80::/10) needs no zone: it is on that link
+ * (RFC 4861 5.2: the link-local prefix is on-link), with or without a
+ * link-local address of ours.  A connection's source is chosen among our
+ * IPv6 addresses by the rules of RFC 6724 5 that a static setup meets
+ * (route_source6), not taken from the route.  And a datagram's next hop
+ * is looked up again when the link takes it (route_next_hop): a queued
+ * datagram keeps only 32 bits of next hop (net.h's struct pkt).
  */
 #ifndef SYNACK_ROUTE_H
 #define SYNACK_ROUTE_H
@@ -30,6 +41,7 @@ struct route {
 	struct addr src;  /* preferred source address (RFC 1122 3.3.4.3) */
 	uint8_t len;      /* prefix length in the family's bits */
 	uint8_t kind;     /* enum synack_route_kind */
+	uint8_t v6;       /* an IPv6 route: it matches IPv6 destinations only */
 };
 
 struct route_addr {
@@ -47,6 +59,7 @@ struct route_table {
 	 * most lookups are this one.  Every edit of the table clears it. */
 	uint32_t cache_dst, cache_hop;
 	uint8_t cache_ok, cache_verdict;
+	uint16_t naddrs6; /* of the addresses, IPv6 ones (issue 14; in padding) */
 };
 
 /* What a destination is to us. */
@@ -76,6 +89,11 @@ int route_is_ours(const struct net_layer *n, const struct addr *a, int loopback)
  */
 int route_lookup(const struct net_layer *n, const struct addr *dst, struct addr *hop,
                  struct addr *src, const struct route **rt);
+
+/* The next hop of a datagram to dst the link takes now: the gateway of
+ * its route, else dst itself (no route: dst, as the datagram was routed
+ * when it was queued). */
+struct addr route_next_hop(const struct net_layer *n, const struct addr *dst);
 
 /* The table's edits (the public calls in stack.c check their arguments'
  * family and shape): 0 or a negative errno. */

@@ -31,7 +31,7 @@ static uint32_t default_mss(const struct sock_layer *st)
 
 #define SOCK_MAX 1048576
 
-static int port_ref(struct sock_layer *st, const struct sock *so);
+static int port_ref(struct sock_layer *st, struct sock *so);
 static void port_unref(struct sock_layer *st, const struct sock *so);
 
 /* Declares so, the socket s names, for a public call, which returns
@@ -44,16 +44,12 @@ static void port_unref(struct sock_layer *st, const struct sock *so);
 /* clang-format on */
 
 /* What the socket hands the connection or listener it opens. */
-static struct tcp_user_cfg user_cfg(const struct sock_layer *st, const struct sock *so)
+static struct tcp_user_cfg user_cfg(const struct sock *so)
 {
 	struct tcp_user_cfg c = {
 	    (uint32_t)so->maxseg, (uint32_t)so->rcvbuf, (uint32_t)so->sndbuf, so->opts,
 	    so->buf_locks,        so->fastopen_connect, so->fastopen_qlen};
-	/* The MSS a link of our MTU carries over IPv6's 40-byte header (RFC
-	 * 8200 8.3), 20 less than the IPv4 default the socket began with. */
-	uint32_t v6_mss = ENV(st)->cfg.mtu - WIRE_IP6_HDR_LEN - WIRE_TCP_HDR_LEN;
-	if (so->v6 && c.mss > v6_mss)
-		c.mss = v6_mss;
+	/* Each connection caps the MSS by its family's header (tcp_mss_cap). */
 	return c;
 }
 
@@ -344,11 +340,8 @@ static int is_local_addr(const struct sock_layer *st, const struct addr *a)
 {
 	if (addr_is_any(a))
 		return 1;
-	if (!addr_is_v4(a)) {
-		struct addr ours = local_addr(st, 1); /* IPv6: one address (issue 14) */
-		return addr_eq(a, &ours);
-	}
-	/* Any of the stack's IPv4 addresses, and 127.0.0.0/8 as Linux's lo. */
+	/* Any of the stack's addresses of either family, and 127.0.0.0/8 as
+	 * Linux's lo. */
 	return route_is_ours(&st->tcp.net, a, 1);
 }
 
@@ -367,12 +360,17 @@ static struct addr sock_laddr(const struct sock_layer *st, const struct sock *so
 
 #define PORTS_MIN 64
 
+static int port_used(const struct port_use *u)
+{
+	return (u->bound[0] | u->bound[1]) != 0;
+}
+
 static struct port_use *port_slot(const struct sock_layer *st, uint16_t port)
 {
 	/* Ports are not secret and the table holds at most 65536 keys, so a
 	 * multiplicative hash spreads them well enough. */
 	uint32_t i = ((uint32_t)port * 0x9e3779b1u >> 16) & st->ports_mask;
-	while (st->ports[i].bound && st->ports[i].port != port)
+	while (port_used(&st->ports[i]) && st->ports[i].port != port)
 		i = (i + 1) & st->ports_mask;
 	return &st->ports[i];
 }
@@ -386,7 +384,7 @@ static int ports_grow(struct sock_layer *st)
 	st->ports = t;
 	st->ports_mask = n - 1;
 	for (uint32_t i = 0; i < old_n; i++)
-		if (old[i].bound)
+		if (port_used(&old[i]))
 			*port_slot(st, old[i].port) = old[i];
 	free(old);
 	return 0;
@@ -397,12 +395,29 @@ static int sock_blocks_port(const struct sock *so)
 	return !so->reuseaddr || so->listening;
 }
 
+/*
+ * The families whose segments a socket's port takes (issue 14), as Linux's
+ * bind rules see them: bit 0 IPv4, bit 1 IPv6.  An IPv4 socket (an IPv6
+ * one named by an IPv4-mapped address included) covers IPv4; an IPv6 one
+ * IPv6; one bound to :: without IPV6_V6ONLY both, since it takes IPv4 as
+ * ::ffff:a.b.c.d.  Sockets whose families do not meet share a port: an
+ * IPv4 listener beside an IPV6_V6ONLY one (Linux allows it); a dual-stack
+ * :: listener conflicts with 0.0.0.0 (-EADDRINUSE, as Linux).  Within a
+ * family any two sockets on a port meet, whatever their addresses.
+ */
+static unsigned sock_covers(const struct sock *so)
+{
+	if (!so->v6)
+		return 1;
+	return so->bound_any && !so->v6only ? 3 : 2;
+}
+
 /* Counts so on its local port (it has just become bound).  Returns 0 or
  * -ENOMEM. */
-static int port_ref(struct sock_layer *st, const struct sock *so)
+static int port_ref(struct sock_layer *st, struct sock *so)
 {
 	struct port_use *u = st->ports ? port_slot(st, so->lport) : NULL;
-	if (!u || !u->bound) {
+	if (!u || !port_used(u)) {
 		/* A new port: keep the table at most half full. */
 		if ((!st->ports || (st->ports_used + 1) * 2 > st->ports_mask + 1) &&
 		    ports_grow(st) < 0)
@@ -411,8 +426,13 @@ static int port_ref(struct sock_layer *st, const struct sock *so)
 		u->port = so->lport;
 		st->ports_used++;
 	}
-	u->bound++;
-	u->blocking += (uint32_t)sock_blocks_port(so);
+	/* Kept, so that port_unref takes back what was counted. */
+	so->port_cover = sock_covers(so) & 3u;
+	for (int f = 0; f < 2; f++)
+		if (so->port_cover & (1u << f)) {
+			u->bound[f]++;
+			u->blocking[f] += (uint32_t)sock_blocks_port(so);
+		}
 	return 0;
 }
 
@@ -421,10 +441,14 @@ static int port_ref(struct sock_layer *st, const struct sock *so)
 static void port_unref(struct sock_layer *st, const struct sock *so)
 {
 	struct port_use *u = port_slot(st, so->lport);
-	if (!u->bound)
+	if (!port_used(u))
 		return;
-	u->blocking -= (uint32_t)sock_blocks_port(so);
-	if (--u->bound)
+	for (int f = 0; f < 2; f++)
+		if (so->port_cover & (1u << f)) {
+			u->blocking[f] -= (uint32_t)sock_blocks_port(so);
+			u->bound[f]--;
+		}
+	if (port_used(u))
 		return;
 	/* Deleting from a linear-probing table: move later entries of the
 	 * cluster back into the hole so that lookups still find them. */
@@ -432,7 +456,7 @@ static void port_unref(struct sock_layer *st, const struct sock *so)
 	uint32_t hole = (uint32_t)(u - st->ports), i = hole;
 	for (;;) {
 		i = (i + 1) & st->ports_mask;
-		if (!st->ports[i].bound)
+		if (!port_used(&st->ports[i]))
 			break;
 		uint32_t home = ((uint32_t)st->ports[i].port * 0x9e3779b1u >> 16) & st->ports_mask;
 		/* The entry may fill the hole when its home is not inside
@@ -446,16 +470,19 @@ static void port_unref(struct sock_layer *st, const struct sock *so)
 }
 
 /* Whether self may not use port.  SO_REUSEADDR lets a new socket bind beside
- * connections that still use the port, but never beside a listener.  self is
- * never bound when asking. */
+ * connections that still use the port, but never beside a listener; only
+ * sockets of a family self covers count (sock_covers).  self is never bound
+ * when asking. */
 static int port_taken(struct sock_layer *st, const struct sock *self, uint16_t port)
 {
 	if (!st->ports)
 		return 0;
 	const struct port_use *u = port_slot(st, port);
-	if (!u->bound)
-		return 0;
-	return self->reuseaddr ? u->blocking > 0 : 1;
+	unsigned cover = sock_covers(self);
+	for (int f = 0; f < 2; f++)
+		if ((cover & (1u << f)) && (self->reuseaddr ? u->blocking[f] : u->bound[f]) > 0)
+			return 1;
+	return 0;
 }
 
 int synack_bind(struct synack_stack *stack, int s, const struct synack_endpoint *local)
@@ -552,16 +579,17 @@ int synack_listen(struct synack_stack *stack, int s, int backlog)
 	/* A socket bound to :: without IPV6_V6ONLY listens on the unspecified
 	 * address itself: IPv6 segments find it there after their own
 	 * address, IPv4 segments after theirs (tcp_find_listener).  With
-	 * IPV6_V6ONLY it listens on the stack's one IPv6 address. */
+	 * IPV6_V6ONLY it listens on :: for IPv6 only, under the key
+	 * tcp_find_listener asks only for IPv6 segments (::, 0.0.0.0). */
 	if (so->v6 && so->bound_any && !so->v6only)
 		t.laddr = t.raddr;
 	else if (so->v6 && !net_has_addr6(&st->tcp.net))
 		return -EADDRNOTAVAIL; /* no IPv6 address to listen on */
 	else if (so->v6 && addr_is_any(&t.laddr))
-		t.laddr = ours;
+		t.raddr = addr_v4(0);
 	if (tcp_listener_exists(&st->tcp, &t))
 		return -EADDRINUSE;
-	struct tcp_user_cfg cfg = user_cfg(st, so);
+	struct tcp_user_cfg cfg = user_cfg(so);
 	err = tcp_open_passive(&st->tcp, s, &t, listen_backlog(st, backlog), &cfg, &l);
 	if (err)
 		return err;
@@ -658,21 +686,17 @@ int synack_connect(struct synack_stack *stack, int s, const struct synack_endpoi
 	int v6 = !addr_is_v4(&raddr);
 	/* IPv6 (issue 14): no multicast peer either (RFC 4291 2.7), and none
 	 * at all without an address of our own to send from (Linux finds no
-	 * route).  A socket named in one family stays in it.  IPv6 has no
-	 * routing table yet: its one address is the source. */
+	 * route).  A socket named in one family stays in it.  The IPv6
+	 * source is RFC 6724's choice among our addresses (route.h). */
 	if (v6 && (!net_addr6_is_unicast(&raddr) || !net_has_addr6(&st->tcp.net)))
 		return -ENETUNREACH;
 	if (so->named && so->v6 != v6)
 		return -EAFNOSUPPORT;
 	struct addr hop, src, bound = so->laddr;
 	unsigned was_v6 = so->v6;
-	if (v6) {
-		src = local_addr(st, 1);
-	} else {
-		int route = route_lookup(&st->tcp.net, &raddr, &hop, &src, NULL);
-		if (route != ROUTE_VIA && route != ROUTE_LOCAL)
-			return -ENETUNREACH;
-	}
+	int route = route_lookup(&st->tcp.net, &raddr, &hop, &src, NULL);
+	if (route != ROUTE_VIA && route != ROUTE_LOCAL)
+		return -ENETUNREACH;
 	if (!addr_is_any(&so->laddr))
 		src = so->laddr;
 	so->v6 = (unsigned)v6;
@@ -684,7 +708,7 @@ int synack_connect(struct synack_stack *stack, int s, const struct synack_endpoi
 	err = -EADDRINUSE;
 	if (tcp_conn_exists(&st->tcp, &t))
 		goto fail;
-	struct tcp_user_cfg cfg = user_cfg(st, so);
+	struct tcp_user_cfg cfg = user_cfg(so);
 	err = tcp_open_active(&st->tcp, s, &t, &cfg, &tcb);
 	if (err)
 		goto fail;
@@ -1150,7 +1174,9 @@ int synack_setsockopt(struct synack_stack *stack, int s, int opt, int value)
 		/* Decided by listen() (or connect()): too late after. */
 		if (value != 0 && value != 1)
 			return -EINVAL;
-		if (so->tcb || so->listening || so->connecting)
+		/* Linux: not after bind() either (its port's families,
+		 * sock_covers, were decided). */
+		if (so->tcb || so->listening || so->connecting || so->bound)
 			return -EINVAL;
 		so->v6only = (unsigned)value;
 		return 0;

@@ -26,6 +26,7 @@ struct sock {
 	unsigned v6only : 1;    /* IPV6_V6ONLY */
 	unsigned bound_any : 1; /* bound to the unspecified address (0.0.0.0, ::) */
 	unsigned v4mapped : 1;  /* IPv4, accepted by a dual-stack listener: shown ::ffff:a.b.c.d */
+	unsigned port_cover : 2; /* the families its port is counted for (sock.c's sock_covers) */
 	struct tcb *tcb;        /* NULL before connect/listen and after the connection ended */
 	/* The local address is the stack's once named (by bind, listen,
 	 * connect or accept; 0 before); ports and the peer's address here. */
@@ -52,9 +53,10 @@ struct sock {
 };
 
 /* How many bound sockets use a local port, and how many of them refuse to
- * share it (no SO_REUSEADDR, or listening). */
+ * share it (no SO_REUSEADDR, or listening), for each family ([0] IPv4,
+ * [1] IPv6; a dual-stack socket on :: counts in both, issue 14). */
 struct port_use {
-	uint32_t bound, blocking;
+	uint32_t bound[2], blocking[2];
 	uint16_t port;
 };
 

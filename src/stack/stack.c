@@ -95,6 +95,8 @@ void synack_config_default(struct synack_config *cfg)
 	/* TCP Fast Open (RFC 7413): the client, as Linux's default. */
 	cfg->fastopen = 1;
 	cfg->fastopen_cache_size = 64;
+	/* IPv6 routes (issue 14): addr6's prefix, everything on-link. */
+	cfg->prefix_len6 = 0;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -249,6 +251,9 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(addr_is_zero(&a6) || cfg->mtu >= WIRE_IP6_MIN_MTU,
 	              "mtu: %u is below 1280, the IPv6 minimum (RFC 8200 5), with addr6 set",
 	              cfg->mtu);
+	CHECK_SETTING(cfg->prefix_len6 <= 128,
+	              "prefix_len6: %u is above 128 (0: every IPv6 destination is on-link)",
+	              cfg->prefix_len6);
 	/* TCP Fast Open (RFC 7413) */
 	CHECK_SETTING((cfg->fastopen & ~SYNACK_FASTOPEN_BITS) == 0,
 	              "fastopen: 0x%x has bits other than 0x1 (client), 0x2 (server), 0x4 (client "
@@ -456,7 +461,9 @@ int synack_stack_addr6(const struct synack_stack *st, uint8_t out[16])
 {
 	if (!st || !out)
 		return 0;
-	memcpy(out, ENV(st)->cfg.addr6, 16);
+	/* cfg.addr6, else the first IPv6 address added (issue 14). */
+	struct addr a = net_addr6(&st->sock.tcp.net);
+	wire_addr6_to_bytes(&a, out);
 	return net_has_addr6(&st->sock.tcp.net);
 }
 

@@ -1311,6 +1311,16 @@ static inline int tcp_listener_exists(struct tcp_layer *st, const struct tuple *
 {
 	return htable_find(&st->listeners, t) != NULL;
 }
+/* The MSS a connection from local address a announces: mss (the socket's
+ * TCP_MAXSEG, or the IPv4 default it began with), at most what a link of
+ * our MTU carries over a's family's header (RFC 9293 3.7.1; RFC 8200 8.3:
+ * 20 less over IPv6).  Per connection, so a dual-stack listener's IPv4
+ * children announce IPv4's (issue 14). */
+static inline uint32_t tcp_mss_cap(const struct tcp_layer *st, const struct addr *a, uint32_t mss)
+{
+	uint32_t max = ENV(st)->cfg.mtu - (uint32_t)ip_hdr_len(a) - WIRE_TCP_HDR_LEN;
+	return mss < max ? mss : max;
+}
 /* A TCP_FASTOPEN_CONNECT connection whose SYN waits for the first send. */
 static inline int tcp_fastopen_deferred(const struct tcb *tcb)
 {

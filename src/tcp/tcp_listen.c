@@ -85,9 +85,12 @@ struct tcb *tcp_find_listener(struct tcp_layer *st, const struct addr *addr, uin
 	}
 	/* An IPv4 segment may last find a dual-stack IPv6 listener, bound to
 	 * :: without IPV6_V6ONLY: only such a listener is kept under ::, ::
-	 * (sock.c), as on Linux (issue 14). */
-	if (!n && addr_is_v4(addr)) {
-		k.laddr = k.raddr = (struct addr){{0, 0, 0, 0}};
+	 * (sock.c), as on Linux (issue 14).  An IPv6 segment may last find
+	 * one bound to :: with IPV6_V6ONLY, kept under ::, 0.0.0.0, which an
+	 * IPv4 segment never asks for. */
+	if (!n) {
+		k.laddr = (struct addr){{0, 0, 0, 0}};
+		k.raddr = addr_is_v4(addr) ? k.laddr : addr_v4(0);
 		n = htable_find(&st->listeners, &k);
 	}
 	return n ? container_of(container_of(n, struct conn_head, node), struct tcb, h) : NULL;
@@ -138,7 +141,8 @@ static struct tcb *child_new(struct tcb *l, const struct tcp_rx *s)
 	c->t = tcp_seg_tuple(s->w);
 	c->passive = 1;
 	c->opts = l->opts;
-	c->rcv_mss = l->rcv_mss;
+	/* A dual-stack listener's IPv4 child announces IPv4's MSS. */
+	c->rcv_mss = tcp_mss_cap(l->st, &c->t.laddr, l->rcv_mss);
 	ring_set_cap(&c->rcv_buf, l->rcv_buf.cap);
 	ring_set_cap(&c->snd_buf, l->snd_buf.cap);
 	c->buf_locks = l->buf_locks;
@@ -166,6 +170,7 @@ void tcp_listen_send_cookie(struct tcb *l, const struct tcp_rx *s)
 	uint8_t ecn = 0;
 	memset(&o, 0, sizeof(o));
 	tcp_opt_syn(l, &o);
+	o.mss = (uint16_t)tcp_mss_cap(st, &t.laddr, l->rcv_mss); /* as child_new's */
 	/* Issue 13 item 5, RFC 7323 when the SYN offered timestamps: what
 	 * the SYN asked for and we grant (window scale, SACK-permitted, ECN)
 	 * rides in the low bits of our TSval (tcp_cookie.c), which the ACK

@@ -76,7 +76,11 @@ int tcp_tcb_hash(struct tcb *tcb, int listening)
 		return 0;
 	tcb->h.node.key = tcb->t;
 	if (listening) {
-		tcb->h.node.key.raddr = addr_any_like(&tcb->t.laddr);
+		/* The unspecified remote of the local address's family; a
+		 * listener on :: with IPV6_V6ONLY comes keyed with 0.0.0.0
+		 * (tcp_find_listener), which stays. */
+		if (!addr_is_any(&tcb->t.raddr))
+			tcb->h.node.key.raddr = addr_any_like(&tcb->t.laddr);
 		tcb->h.node.key.rport = 0;
 	}
 	err = htable_insert(listening ? &st->listeners : &st->conns, &tcb->h.node);

@@ -36,6 +36,7 @@ int tcp_open_active(struct tcp_layer *st, int sockfd, const struct tuple *t,
 	tcb->t = *t;
 	tcb->sockfd = sockfd;
 	take_user_cfg(tcb, cfg);
+	tcb->rcv_mss = tcp_mss_cap(st, &t->laddr, cfg->mss);
 	tcb->iss = tcp_isn(st, t, &tcb->ts_offset);
 	tcb->snd_una = tcb->iss;
 	tcb->snd_nxt = tcb->snd_max = tcb->iss + 1;
@@ -485,6 +486,12 @@ static void walk_conn(void *ctx, struct hnode *n)
 		c.socket = -1;
 	} else {
 		tcb_conn(container_of(container_of(n, struct conn_head, node), struct tcb, h), &c);
+		/* A listener has no remote end: the unspecified address of its
+		 * own family (its key may say 0.0.0.0 for IPV6_V6ONLY). */
+		if (c.state == SYNACK_LISTEN) {
+			struct addr any = addr_any_like(&n->key.laddr);
+			env_endpoint(&c.remote, &any, 0);
+		}
 	}
 	w->n++;
 	if (w->fn)

@@ -119,6 +119,7 @@ int wire_ip6_parse(const uint8_t *pkt, size_t len, struct wire_ip6 *out)
 {
 	out->pp = 0;
 	out->pp_ptr = 0;
+	out->frag_off = 0;
 	if (len < WIRE_IP6_HDR_LEN)
 		return SYNACK_DROP_IP_TRUNCATED;
 	if ((pkt[0] >> 4) != 6)
@@ -179,9 +180,12 @@ int wire_ip6_parse(const uint8_t *pkt, size_t len, struct wire_ip6 *out)
 		} else if (nh == WIRE_IPPROTO_FRAGMENT) {
 			/* RFC 8200 4.5: offset (13 bits) and M.  Only an atomic
 			 * fragment (offset 0, M clear; RFC 6946 4) is whole and
-			 * goes on; we do not reassemble IPv6 fragments. */
-			if (wire_get16(pkt + off + 2) & 0xfff9)
+			 * goes on; the others wait for reassembly (ip6.c). */
+			if (wire_get16(pkt + off + 2) & 0xfff9) {
+				out->frag_off = (uint16_t)off;
+				out->nh_off = (uint16_t)nh_off;
 				reason = SYNACK_DROP_IP6_FRAGMENT;
+			}
 		}
 		if (reason != SYNACK_DROP_NONE)
 			return reason;

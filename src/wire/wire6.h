@@ -48,6 +48,10 @@ struct wire_ip6 {
 	 * rejection: pp_code + 1 (0: none) and the offset it points at. */
 	uint8_t pp;
 	uint32_t pp_ptr;
+	/* With IP6_FRAGMENT: the offset of the Fragment header (RFC 8200
+	 * 4.5), what comes before it being the unfragmentable part; nh_off
+	 * then points at the Next Header field naming it. */
+	uint16_t frag_off;
 };
 
 /*
@@ -55,9 +59,11 @@ struct wire_ip6 {
  * 8200 4.1): hop-by-hop options only first; destination options; a routing
  * header is skipped when Segments Left is 0 and otherwise refused (no type
  * is processed: RFC 5095 3 forbids type 0, and RFC 8200 4.4 treats every
- * type as unrecognized then); a fragment header is accepted only as an
- * atomic fragment (offset 0, M clear, RFC 6946), other fragments are not
- * reassembled.  Options are handled by the two high bits of their type
+ * type as unrecognized then); a fragment header ends the walk unless it is
+ * an atomic fragment (offset 0, M clear, RFC 6946), which is whole: the
+ * others return IP6_FRAGMENT with frag_off and nh_off set, for reassembly
+ * (what follows the fragment header is walked in the datagram put
+ * together).  Options are handled by the two high bits of their type
  * (RFC 8200 4.2).  Returns SYNACK_DROP_NONE or:
  * IP_TRUNCATED (len < 40 or < 40 + payload length), IP_BAD_VERSION,
  * IP6_HOP_LIMIT (hop limit 0), IP6_EXT_TRUNCATED (a header running past
@@ -107,11 +113,17 @@ enum {
 	WIRE_ICMP6_POLICY_FAIL = 5,
 	WIRE_ICMP6_REJECT_ROUTE = 6,
 };
+/* Time Exceeded codes (RFC 4443 3.3). */
+enum {
+	WIRE_ICMP6_HOP_LIMIT_EXCEEDED = 0,
+	WIRE_ICMP6_REASM_TIMEOUT = 1, /* fragment reassembly time exceeded */
+};
 /* Parameter Problem codes (RFC 4443 3.4). */
 enum {
 	WIRE_ICMP6_PP_HEADER = 0,      /* erroneous header field */
 	WIRE_ICMP6_PP_NEXT_HEADER = 1, /* unrecognized Next Header type */
 	WIRE_ICMP6_PP_OPTION = 2,      /* unrecognized IPv6 option */
+	WIRE_ICMP6_PP_CHAIN = 3,       /* first fragment without the header chain (RFC 7112) */
 };
 
 /* The datagram an ICMPv6 error quotes: its header, extension headers

@@ -27,6 +27,21 @@ for f in "$scripts"/*.synack; do
 done
 if [ "$n" -ge 27 ]; then ok; else bad "only $n scripts in examples/scenarios"; fi
 
+# ... and over IPv6 (issue 14): the same expectations, hand-made segments
+# included, which then travel as IPv6 datagrams on the connection's 4-tuple.
+for f in "$scripts"/*.synack; do
+	name=$(basename "$f" .synack)
+	rc=0
+	"$synack" script "$f" --ipv6 >"$tmp/out" 2>"$tmp/err" || rc=$?
+	if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && tail -1 "$tmp/out" | grep -qx ok; then ok; else
+		bad "$name --ipv6: exit $rc: $(head -3 "$tmp/err")"
+	fi
+done
+"$synack" script "$scripts/rst-in-time-wait.synack" --ipv6 --json >"$tmp/json"
+if grep -q '"conn":"\[2001:db8::1\]:[0-9]*-\[2001:db8::2\]:80","ev":"rx","flags":"R"' "$tmp/json"; then ok; else
+	bad "rst-in-time-wait --ipv6: the injected RST did not arrive over IPv6"
+fi
+
 # The scripts of demo scenarios draw demo's ladder, line for line, down to
 # the moral (the checks below it are the script's own).
 for name in handshake server-closes-first simultaneous-open simultaneous-close half-close \

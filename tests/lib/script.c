@@ -173,7 +173,7 @@ static struct addr t_them(void)
 {
 	return t_family6() ? wire_addr6_from_bytes(T_PEER_ADDR6) : addr_v4(T_PEER_ADDR);
 }
-static struct synack_endpoint t_endpoint(int peer, uint16_t port)
+struct synack_endpoint t_endpoint(int peer, uint16_t port)
 {
 	struct addr a = peer ? t_them() : t_us();
 	struct synack_endpoint e;

@@ -63,6 +63,9 @@ int t_family6(void);
 int t_ipv4_only(const char *what);
 /* The network header length of the datagrams the harness builds: 20 or 40. */
 size_t t_ip_hdr_len(void);
+/* The peer's (peer 1) or our (0) endpoint at port, in the harness's family:
+ * what a test connects or binds to so that it runs over both. */
+struct synack_endpoint t_endpoint(int peer, uint16_t port);
 
 struct t {
 	struct synack_stack *st;

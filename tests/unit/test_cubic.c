@@ -431,7 +431,7 @@ static void tcp_congestion_sets_and_reads_by_name(void)
 	CHECK_EQ(synack_getsockopt_str(t->st, t->sock, SYNACK_TCP_CONGESTION, name, 3), 0);
 	CHECK_STR(name, "re");
 	/* The connection uses it once established. */
-	struct synack_endpoint peer = {.addr = T_PEER_ADDR, .port = t->peer_port}, local;
+	struct synack_endpoint peer = t_endpoint(1, t->peer_port), local;
 	CHECK_EQ(synack_connect(t->st, t->sock, &peer), -EINPROGRESS);
 	CHECK_EQ(synack_getsockname(t->st, t->sock, &local), 0);
 	t->our_port = local.port;

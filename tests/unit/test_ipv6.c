@@ -219,16 +219,28 @@ static void ip6_extension_headers_walk(void)
 	CHECK_EQ(ip.pp, WIRE_ICMP6_PP_HEADER + 1);
 	CHECK_EQ(ip.pp_ptr, 42);
 
-	/* Fragments: an atomic one goes on (RFC 6946), others are dropped. */
+	/* Fragments: an atomic one goes on (RFC 6946), others stop the walk
+	 * at their Fragment header for reassembly (test_reasm6). */
 	uint8_t frag[] = {WIRE_IPPROTO_TCP, 0, 0, 0, 0, 0, 0, 7};
 	n = build6(p, WIRE_IPPROTO_FRAGMENT, frag, sizeof(frag), 64);
 	CHECK_EQ(wire_ip6_parse(p, n, &ip), SYNACK_DROP_NONE);
 	CHECK_EQ(ip.proto, WIRE_IPPROTO_TCP);
+	CHECK_EQ(ip.frag_off, 0);
 	p[43] = 1; /* M */
 	CHECK_EQ(wire_ip6_parse(p, n, &ip), SYNACK_DROP_IP6_FRAGMENT);
+	CHECK_EQ(ip.frag_off, 40);
+	CHECK_EQ(ip.nh_off, 6);
 	p[43] = 0;
 	p[42] = 1; /* offset 32 */
 	CHECK_EQ(wire_ip6_parse(p, n, &ip), SYNACK_DROP_IP6_FRAGMENT);
+	/* Behind a hop-by-hop header: the unfragmentable part is 48 bytes,
+	 * the Next Header naming the Fragment header the hop-by-hop one's. */
+	uint8_t hbh_frag[] = {WIRE_IPPROTO_FRAGMENT, 0, 1, 4, 0, 0, 0, 0,
+	                      WIRE_IPPROTO_TCP,      0, 0, 9, 0, 0, 0, 7};
+	n = build6(p, WIRE_IPPROTO_HOPOPTS, hbh_frag, sizeof(hbh_frag), 64);
+	CHECK_EQ(wire_ip6_parse(p, n, &ip), SYNACK_DROP_IP6_FRAGMENT);
+	CHECK_EQ(ip.frag_off, 48);
+	CHECK_EQ(ip.nh_off, 40);
 
 	/* A chain running past the payload, and one too long. */
 	uint8_t longhdr[] = {WIRE_IPPROTO_TCP, 5, 1, 4, 0, 0, 0, 0};
@@ -415,12 +427,14 @@ static void bad_headers_are_answered_and_counted(void)
 	                  WIRE_IPPROTO_TCP,     0, 1, 4, 0, 0, 0, 0};
 	n = build6(p, WIRE_IPPROTO_DSTOPTS, late, sizeof(late), 64);
 	expect_problem(st, p, n, SYNACK_DROP_IP6_HBH_NOT_FIRST, WIRE_ICMP6_PP_NEXT_HEADER, 40);
-	/* Silent drops: hop limit 0, a fragment, a chain past the end. */
-	n = build6(p, WIRE_IPPROTO_TCP, NULL, 0, 0);
-	expect_problem(st, p, n, SYNACK_DROP_IP6_HOP_LIMIT, -1, 0);
+	/* A fragment with more to come whose 20 bytes are no multiple of 8:
+	 * code 0 at the Payload Length (RFC 8200 4.5). */
 	uint8_t frag[] = {WIRE_IPPROTO_TCP, 0, 0, 1, 0, 0, 0, 7};
 	n = build6(p, WIRE_IPPROTO_FRAGMENT, frag, sizeof(frag), 64);
-	expect_problem(st, p, n, SYNACK_DROP_IP6_FRAGMENT, -1, 0);
+	expect_problem(st, p, n, SYNACK_DROP_FRAG_BAD_LEN, WIRE_ICMP6_PP_HEADER, 4);
+	/* Silent drops: hop limit 0, a chain past the end. */
+	n = build6(p, WIRE_IPPROTO_TCP, NULL, 0, 0);
+	expect_problem(st, p, n, SYNACK_DROP_IP6_HOP_LIMIT, -1, 0);
 	uint8_t longhdr[] = {WIRE_IPPROTO_TCP, 5, 1, 4, 0, 0, 0, 0};
 	n = build6(p, WIRE_IPPROTO_DSTOPTS, longhdr, sizeof(longhdr), 64);
 	expect_problem(st, p, n, SYNACK_DROP_IP6_EXT_TRUNCATED, -1, 0);
@@ -431,13 +445,12 @@ static void bad_headers_are_answered_and_counted(void)
 	CHECK_EQ_U64(s.Ip6InUnknownProtos, 2);
 	CHECK_EQ_U64(s.Ip6InHdrErrors, 6);
 	CHECK_EQ_U64(s.Ip6ReasmFails, 1);
-	CHECK_EQ_U64(s.Icmp6OutParmProblems, 4);
+	CHECK_EQ_U64(s.Icmp6OutParmProblems, 5);
 	CHECK_EQ_U64(s.drops[SYNACK_DROP_IP6_ROUTING], 1);
 	CHECK_STR(synack_drop_name(SYNACK_DROP_IP6_ROUTING), "ip6_routing");
 
 	/* The errors share ICMPv4's rate limit: the burst of 6 is spent. */
 	n = build6(p, 17, NULL, 0, 64);
-	expect_problem(st, p, n, SYNACK_DROP_IP_NOT_TCP, WIRE_ICMP6_PP_NEXT_HEADER, 6);
 	expect_problem(st, p, n, SYNACK_DROP_IP_NOT_TCP, WIRE_ICMP6_PP_NEXT_HEADER, 6);
 	expect_problem(st, p, n, SYNACK_DROP_IP_NOT_TCP, -1, 0);
 	synack_stats(st, &s);
@@ -771,6 +784,13 @@ static void dual_stack_listener_takes_ipv4_unless_v6only(void)
 			CHECK_EQ(peer.family, SYNACK_AF_INET6);
 			CHECK_EQ(synack_getsockname(n.b, as, &local), 0);
 			synack_endpoint_str(&peer, buf, sizeof(buf));
+			/* Each child takes its own family's MSS: an IPv4 one
+			 * is not clamped by the listener's IPv6 header. */
+			int mss = 0;
+			CHECK_EQ(synack_getsockopt(n.b, as, SYNACK_TCP_MAXSEG, &mss), 0);
+			CHECK_EQ(mss, strncmp(buf, "[::ffff:", 8) == 0
+			                  ? 1448
+			                  : 1428); /* less timestamps */
 			if (strncmp(buf, "[::ffff:", 8) == 0) {
 				mapped++;
 				CHECK(strncmp(buf, "[::ffff:10.0.0.1]:", 18) == 0);
@@ -789,6 +809,55 @@ static void dual_stack_listener_takes_ipv4_unless_v6only(void)
 	}
 }
 
+/* Linux's bind() rules across the families (issue 14): an IPv4 listener and
+ * an IPV6_V6ONLY one share a port, each taking its own family; a dual-stack
+ * listener on :: conflicts with 0.0.0.0 in either order (-EADDRINUSE);
+ * IPV6_V6ONLY cannot change after bind(). */
+static void ipv4_and_v6only_listeners_share_a_port(void)
+{
+	struct pair n;
+	pair_open(&n);
+	struct synack_endpoint any6 = ep6((const uint8_t[16]){0}, 80), any4 = {.port = 80};
+	int l4 = synack_socket(n.b), l6 = synack_socket(n.b), dual = synack_socket(n.b);
+	CHECK_EQ(synack_bind(n.b, l4, &any4), 0);
+	CHECK_EQ(synack_listen(n.b, l4, 8), 0);
+	CHECK_EQ(synack_bind(n.b, dual, &any6), -EADDRINUSE);
+	CHECK_EQ(synack_setsockopt(n.b, l6, SYNACK_IPV6_V6ONLY, 1), 0);
+	CHECK_EQ(synack_bind(n.b, l6, &any6), 0);
+	CHECK_EQ(synack_setsockopt(n.b, l6, SYNACK_IPV6_V6ONLY, 0), -EINVAL);
+	CHECK_EQ(synack_listen(n.b, l6, 8), 0);
+	/* A second IPv6 one meets the first. */
+	int again = synack_socket(n.b);
+	struct synack_endpoint ours6 = ep6(PEER6, 80);
+	CHECK_EQ(synack_bind(n.b, again, &ours6), -EADDRINUSE);
+
+	int c4 = synack_socket(n.a), c6 = synack_socket(n.a);
+	struct synack_endpoint srv4 = {.addr = 0x0a000002, .port = 80}, srv6 = ep6(PEER6, 80);
+	CHECK_EQ(synack_connect(n.a, c4, &srv4), -EINPROGRESS);
+	CHECK_EQ(synack_connect(n.a, c6, &srv6), -EINPROGRESS);
+	synack_sim_run_until(n.sim, 100000);
+	CHECK_EQ(synack_socket_error(n.a, c4), 0);
+	CHECK_EQ(synack_socket_error(n.a, c6), 0);
+	struct synack_endpoint peer;
+	CHECK(synack_accept(n.b, l4, &peer) >= 0);
+	CHECK_EQ(peer.family, SYNACK_AF_INET);
+	CHECK(synack_accept(n.b, l4, &peer) == -EAGAIN);
+	CHECK(synack_accept(n.b, l6, &peer) >= 0);
+	CHECK_EQ(peer.family, SYNACK_AF_INET6);
+	CHECK(synack_accept(n.b, l6, &peer) == -EAGAIN);
+
+	/* The other order: a dual-stack listener first, then 0.0.0.0. */
+	struct synack_endpoint any6_81 = ep6((const uint8_t[16]){0}, 81), any4_81 = {.port = 81};
+	int d = synack_socket(n.b), v4 = synack_socket(n.b);
+	CHECK_EQ(synack_bind(n.b, d, &any6_81), 0);
+	CHECK_EQ(synack_listen(n.b, d, 8), 0);
+	CHECK_EQ(synack_bind(n.b, v4, &any4_81), -EADDRINUSE);
+	/* Closed, the port is free for IPv4 again. */
+	CHECK_EQ(synack_close(n.b, d), 0);
+	CHECK_EQ(synack_bind(n.b, v4, &any4_81), 0);
+	pair_close(&n);
+}
+
 int main(void)
 {
 	RUN(endpoints_parse_and_print_rfc5952);
@@ -802,5 +871,6 @@ int main(void)
 	RUN(packet_too_big_lowers_the_mss_to_the_floor);
 	RUN(port_unreachable_refuses_a_connect);
 	RUN(dual_stack_listener_takes_ipv4_unless_v6only);
+	RUN(ipv4_and_v6only_listeners_share_a_port);
 	return check_summary("test_ipv6");
 }

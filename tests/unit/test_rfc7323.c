@@ -193,8 +193,7 @@ static void connect_rcvbuf_set_before_decides_the_scale(void)
 	t = t_new_with(&cfg);
 	int s = synack_socket(t->st);
 	CHECK_EQ(synack_setsockopt(t->st, s, SYNACK_SO_RCVBUF, 1 << 20), 0);
-	struct synack_endpoint peer, local;
-	CHECK_EQ(synack_endpoint_parse("10.0.0.2:40000", &peer), 0);
+	struct synack_endpoint peer = t_endpoint(1, T_PEER_PORT), local;
 	CHECK_EQ(synack_connect(t->st, s, &peer), -EINPROGRESS);
 	CHECK_EQ(synack_getsockname(t->st, s, &local), 0);
 	t->sock = s;
