@@ -354,22 +354,27 @@ static size_t apps(struct attack *a, uint64_t now)
 /* ------------------------------------------------------------------ */
 /* The attacker.                                                       */
 
-static struct addr spoofed_source(struct attack *a)
+struct addr attack_spoofed_source(struct rng *rng, int v6)
 {
-	if (a->v6) {
+	if (v6) {
 		/* 2001:db8:8000::/33, random below: no host of the run. */
-		uint64_t r = rng_next(&a->rng);
-		struct addr s = {{0x20010db8u, 0x80000000u | (uint32_t)(rng_next(&a->rng) >> 33),
+		uint64_t r = rng_next(rng);
+		struct addr s = {{0x20010db8u, 0x80000000u | (uint32_t)(rng_next(rng) >> 33),
 		                  (uint32_t)(r >> 32), (uint32_t)r | 1u}};
 		return s;
 	}
 	for (;;) {
-		uint32_t s = (uint32_t)rng_next(&a->rng);
+		uint32_t s = (uint32_t)rng_next(rng);
 		uint32_t top = s >> 24;
 		/* Not ours (10/8), and one the server takes as a source. */
 		if (top != 10 && top != 0 && top != 127 && (s >> 28) < 0xe)
 			return addr_v4(s);
 	}
+}
+
+static struct addr spoofed_source(struct attack *a)
+{
+	return attack_spoofed_source(&a->rng, a->v6);
 }
 
 static void forge(struct attack *a, struct addr src, uint16_t sport, uint8_t flags, uint32_t seq,

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/addr.h"
+#include "core/rng.h"
 #include "demo.h"
 
 enum attack_kind {
@@ -28,5 +30,10 @@ uint64_t attack_default_count(int kind, uint64_t clients);
  * res->error set). */
 int attack_run(const struct demo_opts *o, int kind, const char *moral, FILE *out,
                struct demo_result *res);
+
+/* A forged source no host of a run owns, drawn from rng: IPv4 outside
+ * 10/8, 0/8, 127/8 and multicast/reserved; IPv6 (v6) in 2001:db8:8000::/33.
+ * The attack scenarios and the scripts' `flood` use it. */
+struct addr attack_spoofed_source(struct rng *rng, int v6);
 
 #endif

@@ -115,13 +115,37 @@ static int foreign_addr(uint32_t a)
 	return a != 0 && a != DEMO_CLIENT_ADDR && a != DEMO_SERVER_ADDR;
 }
 
+/* The same for IPv6 (--ipv6): neither 2001:db8::1 nor 2001:db8::2 (the
+ * hosts' addresses, demo_endpoint()) and not the unspecified address. */
+static int foreign_addr6(const uint8_t a[16])
+{
+	static const uint8_t zero[16];
+	uint8_t host[16] = {0x20, 0x01, 0x0d, 0xb8};
+	if (memcmp(a, zero, 16) == 0)
+		return 0;
+	host[15] = (uint8_t)DEMO_CLIENT_ADDR;
+	if (memcmp(a, host, 16) == 0)
+		return 0;
+	host[15] = (uint8_t)DEMO_SERVER_ADDR;
+	return memcmp(a, host, 16) != 0;
+}
+
+/* A flood's datagram (either family): counted, not drawn. */
+static int foreign_datagram(const uint8_t *pkt, size_t len)
+{
+	if (len >= 20 && (pkt[0] >> 4) == 4)
+		return foreign_addr(wire_get32(pkt + 12)) || foreign_addr(wire_get32(pkt + 16));
+	if (len >= 40 && (pkt[0] >> 4) == 6)
+		return foreign_addr6(pkt + 8) || foreign_addr6(pkt + 24);
+	return 0;
+}
+
 static void tap_fn(void *ctx, int event, int from, int to, const uint8_t *pkt, size_t len,
                    uint64_t now)
 {
 	struct demo *d = ctx;
 	capture_tap(d->cap, event, from, to, pkt, len, now);
-	if (d->hide_foreign && len >= 20 && (pkt[0] >> 4) == 4 &&
-	    (foreign_addr(wire_get32(pkt + 12)) || foreign_addr(wire_get32(pkt + 16))))
+	if (d->hide_foreign && foreign_datagram(pkt, len))
 		return; /* a flood's datagram: counted, not drawn */
 	if (event == SYNACK_SIM_SENT) {
 		tap_add(d, from, to, pkt, len);
@@ -191,8 +215,10 @@ void demo_drain(struct demo *d)
 		size_t n;
 		while ((n = synack_trace_read(d->st[h], buf, 64)) > 0) {
 			for (size_t i = 0; i < n; i++) {
-				if (d->hide_foreign && buf[i].remote.family == SYNACK_AF_INET &&
-				    foreign_addr(buf[i].remote.addr)) {
+				const struct synack_endpoint *rm = &buf[i].remote;
+				if (d->hide_foreign &&
+				    (rm->family == SYNACK_AF_INET6 ? foreign_addr6(rm->addr6)
+				                                   : foreign_addr(rm->addr))) {
 					d->hidden++;
 					continue;
 				}

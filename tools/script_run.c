@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attack.h"
 #include "capture.h"
 #include "cli.h"
 #include "core/rng.h"
@@ -196,28 +197,24 @@ static int filter(void *ctx, int h, const uint8_t *pkt, size_t len, uint32_t *ex
 /* Floods: an off-path attacker's hand-made segments.                  */
 
 /* A source the victim takes, and not one of ours (10/8). */
-static uint32_t spoofed_source(struct run *r)
-{
-	for (;;) {
-		uint32_t s = (uint32_t)rng_next(&r->rng);
-		uint32_t top = s >> 24;
-		if (top != 10 && top != 0 && top != 127 && (s >> 28) < 0xe)
-			return s;
-	}
-}
-
 /* One forged segment of f, arriving at the victim at time at: a random
  * spoofed source and port, random sequence and acknowledgement numbers, and
  * on a SYN the MSS option a real one carries. */
 static void forge(struct run *r, struct flood *f, uint64_t at)
 {
 	struct demo *d = r->d;
-	uint8_t pkt[WIRE_IP4_HDR_LEN + 64];
+	uint8_t pkt[WIRE_IP6_HDR_LEN + 64];
 	struct wire_tcp_out o;
 	memset(&o, 0, sizeof(o));
-	uint32_t src = spoofed_source(r), dst = synack_stack_addr(d->st[f->to]);
-	o.saddr = addr_v4(src);
-	o.daddr = addr_v4(dst);
+	/* In the run's family (issue 14): the victim's IPv6 address under
+	 * --ipv6, its IPv4 one otherwise. */
+	int v6 = d->o->ipv6 != 0;
+	uint8_t a6[16];
+	o.saddr = attack_spoofed_source(&r->rng, v6);
+	if (v6 && synack_stack_addr6(d->st[f->to], a6))
+		o.daddr = wire_addr6_from_bytes(a6);
+	else
+		o.daddr = addr_v4(synack_stack_addr(d->st[f->to]));
 	o.sport = (uint16_t)(1024 + rng_below(&r->rng, 64512));
 	o.dport = f->port;
 	o.seq = (uint32_t)rng_next(&r->rng);
@@ -226,12 +223,16 @@ static void forge(struct run *r, struct flood *f, uint64_t at)
 	o.wnd = 65535;
 	o.opts.has_mss = (f->flags & SYNACK_TH_SYN) != 0;
 	o.opts.mss = 1460;
-	size_t n =
-	    wire_tcp_emit(pkt + WIRE_IP4_HDR_LEN, sizeof(pkt) - WIRE_IP4_HDR_LEN, &o, NULL, 0);
+	size_t hl = v6 ? WIRE_IP6_HDR_LEN : WIRE_IP4_HDR_LEN;
+	size_t n = wire_tcp_emit(pkt + hl, sizeof(pkt) - hl, &o, NULL, 0);
 	if (!n)
 		return;
-	wire_ip4_emit(pkt, src, dst, WIRE_IPPROTO_TCP, 64, (uint16_t)f->sent, n);
-	if (synack_sim_inject(d->sim, d->hid[f->to], pkt, n + WIRE_IP4_HDR_LEN, at) != 0)
+	if (v6)
+		wire_ip6_emit(pkt, &o.saddr, &o.daddr, WIRE_IPPROTO_TCP, 64, 0, n, 0);
+	else
+		wire_ip4_emit(pkt, addr_to_v4(&o.saddr), addr_to_v4(&o.daddr), WIRE_IPPROTO_TCP, 64,
+		              (uint16_t)f->sent, n);
+	if (synack_sim_inject(d->sim, d->hid[f->to], pkt, n + hl, at) != 0)
 		d->oom = 1;
 }
 
@@ -911,10 +912,6 @@ static int wait_timing(struct run *r, const struct script_stmt *st)
 static void start_flood(struct run *r, const struct script_stmt *st)
 {
 	struct demo *d = r->d;
-	if (d->o->ipv6) {
-		halt(r, st, "flood: the attacker forges IPv4 sources (not over --ipv6)");
-		return;
-	}
 	struct flood *f = NULL;
 	for (int i = 0; i < MAX_FLOODS && !f; i++)
 		if (r->flood[i].sent >= r->flood[i].n)
