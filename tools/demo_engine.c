@@ -513,7 +513,8 @@ int demo_app_close(struct demo *d, int h)
 	struct synack_endpoint l = {.addr = 0, .port = 0}, p = {.addr = 0, .port = 0};
 	int s = d->sock[h];
 	synack_getsockname(d->st[h], s, &l);
-	synack_getpeername(d->st[h], s, &p);
+	if (synack_getpeername(d->st[h], s, &p) != 0)
+		p.family = l.family; /* a listener: [::]:0 over IPv6, as in demo_app_event */
 	demo_drain(d);
 	int r = synack_close(d->st[h], s);
 	demo_app_event(d, h, -1, "close", r, &l, &p);
