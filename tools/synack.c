@@ -13,6 +13,7 @@
 #include "connect.h"
 #include "demo.h"
 #include "script.h"
+#include "script_pcap.h"
 #include "serve.h"
 #include "transfer.h"
 #include "synack/synack.h"
@@ -80,6 +81,8 @@ static int cmd_script(int argc, char **argv)
 {
 	struct script_opts o;
 	char err[1024];
+	if (frompcap_wanted(argc, argv)) /* issue 18 item 4: a capture replayed */
+		return frompcap_main(argc, argv);
 	if (script_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "synack script: %s\n", err);
 		return 2;
