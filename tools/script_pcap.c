@@ -33,6 +33,7 @@
  */
 #include "script_pcap.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -228,15 +229,10 @@ static size_t conversations(const struct pcap_trace *t, struct conv *cv, long *c
 
 static void addr_text(uint8_t family, const uint8_t *a, uint16_t port, char *buf, size_t len)
 {
-	if (family == 4) {
-		snprintf(buf, len, "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3], port);
-		return;
-	}
-	size_t k = (size_t)snprintf(buf, len, "[");
-	for (int i = 0; i < 16 && k < len; i += 2)
-		k += (size_t)snprintf(buf + k, len - k, "%s%x", i ? ":" : "", (a[i] << 8) | a[i + 1]);
-	if (k < len)
-		snprintf(buf + k, len - k, "]:%u", port);
+	char ip[INET6_ADDRSTRLEN];
+	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, a, ip, sizeof(ip)))
+		snprintf(ip, sizeof(ip), "?");
+	snprintf(buf, len, family == 4 ? "%s:%u" : "[%s]:%u", ip, port);
 }
 
 /* ------------------------------------------------------------------ */
@@ -473,7 +469,9 @@ int frompcap_script(const struct pcap_trace *t, const struct frompcap_opts *o, c
 	sb_printf(&b, "path delay 0ms\n");
 	sb_printf(&b, "%s down\n", side_name(peer));
 	if (me == DEMO_SERVER) {
-		sb_printf(&b, "server listen %u\n", sport);
+		/* A server that answered with no SYN-ACK had no listener. */
+		if (syn_of(&ch, DEMO_SERVER))
+			sb_printf(&b, "server listen %u\n", sport);
 		sb_printf(&b, "client connect server:%u from %u nowait\n", sport, cport);
 	} else {
 		sb_printf(&b, "server connect client:%u from %u nowait\n", cport, sport);
@@ -704,7 +702,7 @@ static void row(FILE *out, int json, struct tally *t, const struct item *rec,
 	if (syn)
 		seg_text(syn, b, sizeof(b));
 	const char *mark = syn && rec ? (diff[0] ? "" : "=") : rec ? "only recorded" : "only synack";
-	fprintf(out, "%4zu %-52s | %-52s %s%s\n", t->rows, a, b, diff[0] ? "differ: " : "",
+	fprintf(out, "%4zu %-62s | %-62s %s%s\n", t->rows, a, b, diff[0] ? "differ: " : "",
 	        diff[0] ? diff : mark);
 }
 
@@ -987,7 +985,7 @@ int frompcap_main(int argc, char **argv)
 			       ch.idx_conv + 1, ch.nconv, a0, a1, ch.c.family);
 			printf("synack plays the %s against the recorded %s (%zu segments injected)\n\n",
 			       side_name(me), side_name(!me), ch.n - nr);
-			printf("%4s %-52s | %-52s\n", "row", me == DEMO_CLIENT ? "recorded client" :
+			printf("%4s %-62s | %-62s\n", "row", me == DEMO_CLIENT ? "recorded client" :
 			                                                        "recorded server",
 			       me == DEMO_CLIENT ? "synack client" : "synack server");
 		}
