@@ -244,11 +244,22 @@ struct chosen {
 	size_t idx_conv, nconv;
 	const struct pcap_seg **seg;
 	size_t n;
+	struct pcap_seg *own; /* the pieces of segments split (split_gso) */
 	int side;        /* synack's */
 	uint32_t isn[2]; /* the client's and the server's */
 	int has_isn[2];
 	uint64_t t0_ns;
 };
+
+static void chosen_free(struct chosen *ch)
+{
+	free(ch->seg);
+	free(ch->own);
+	ch->seg = NULL;
+	ch->own = NULL;
+}
+
+static int split_gso(struct chosen *ch, char *err, size_t errlen);
 
 static int choose(const struct pcap_trace *t, const struct frompcap_opts *o, struct chosen *ch,
                   char *err, size_t errlen)
@@ -313,11 +324,10 @@ static int choose(const struct pcap_trace *t, const struct frompcap_opts *o, str
 		         "mid-stream: the capture has no SYN from its client, and a replay needs "
 		         "the handshake (capture from before the connection opens)",
 		         k + 1, a, b);
-		free(ch->seg);
-		ch->seg = NULL;
+		chosen_free(ch);
 		goto out;
 	}
-	rc = 0;
+	rc = split_gso(ch, err, errlen);
 out:
 	free(cv);
 	free(conv_of);
@@ -336,6 +346,71 @@ static const struct pcap_seg *syn_of(const struct chosen *ch, int e)
 		if (end_of(&ch->c, ch->seg[i]) == e && (ch->seg[i]->flags & TH_SYN))
 			return ch->seg[i];
 	return NULL;
+}
+
+/*
+ * A capture on the sending host shows a segment as the stack handed it to
+ * a device that segments (TSO, GSO; the loopback does): longer than the
+ * peer's MSS.  The wire carried it in pieces of the MSS less the
+ * timestamps option (RFC 9293 3.7.1, RFC 7323 3), each with the ACK, the
+ * last with the PSH and FIN, which is how it is replayed and compared.
+ */
+static int split_gso(struct chosen *ch, char *err, size_t errlen)
+{
+	uint32_t size[2];
+	size_t extra = 0;
+	for (int e = 0; e < 2; e++) {
+		const struct pcap_seg *mine = syn_of(ch, e), *peer = syn_of(ch, !e);
+		size[e] = peer && peer->has_mss ? peer->mss : 536;
+		if (mine && peer && mine->has_ts && peer->has_ts && size[e] > 12 + 64)
+			size[e] -= 12;
+		if (size[e] < 64)
+			size[e] = 64;
+	}
+	for (size_t i = 0; i < ch->n; i++) {
+		const struct pcap_seg *s = ch->seg[i];
+		uint32_t z = size[end_of(&ch->c, s)];
+		if (s->len > z && !(s->flags & TH_SYN))
+			extra += (s->len + z - 1) / z - 1;
+	}
+	if (extra == 0)
+		return 0;
+	const struct pcap_seg **seg = calloc(ch->n + extra, sizeof(*seg));
+	ch->own = calloc(ch->n + extra, sizeof(*ch->own));
+	if (!seg || !ch->own) {
+		free(seg);
+		chosen_free(ch);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < ch->n; i++) {
+		const struct pcap_seg *s = ch->seg[i];
+		uint32_t z = size[end_of(&ch->c, s)];
+		if (s->len <= z || (s->flags & TH_SYN)) {
+			ch->own[k] = *s;
+			seg[k] = &ch->own[k];
+			k++;
+			continue;
+		}
+		for (uint32_t off = 0; off < s->len; off += z) {
+			struct pcap_seg *p = &ch->own[k];
+			*p = *s;
+			p->seq = s->seq + off;
+			p->len = s->len - off < z ? s->len - off : z;
+			p->caplen = s->caplen > off ? s->caplen - off : 0;
+			if (p->caplen > p->len)
+				p->caplen = p->len;
+			p->data = s->data + (s->caplen > off ? off : s->caplen);
+			if (off + p->len < s->len)
+				p->flags &= (uint8_t) ~(TH_PSH | TH_FIN);
+			seg[k++] = p;
+		}
+	}
+	free(ch->seg);
+	ch->seg = seg;
+	ch->n = k;
+	return 0;
 }
 
 /* synack's settings from what its side's SYN (or SYN-ACK) shows. */
@@ -435,6 +510,46 @@ static void emit_inject(struct sb *b, const struct chosen *ch, const struct pcap
 	sb_printf(b, "\n");
 }
 
+/* The bytes synack's application writes at one time: the pieces of a
+ * segment split (split_gso) and segments sent back to back are one send. */
+struct pend {
+	int on, exact;
+	unsigned long long us;
+	uint64_t n;
+	uint8_t bytes[MAX_STRING];
+};
+
+static void pend_flush(struct sb *b, struct pend *p, int me)
+{
+	if (!p->on)
+		return;
+	sb_printf(b, "at %lluus %s send", p->us, side_name(me));
+	if (p->exact)
+		sb_string(b, p->bytes, (size_t)p->n);
+	else
+		sb_printf(b, " %llu bytes", (unsigned long long)p->n);
+	sb_printf(b, "\n");
+	p->on = 0;
+}
+
+static void pend_add(struct sb *b, struct pend *p, int me, unsigned long long us,
+                     const uint8_t *data, uint64_t k, int captured)
+{
+	if (p->on && p->us != us)
+		pend_flush(b, p, me);
+	if (!p->on) {
+		p->on = 1;
+		p->exact = 1;
+		p->us = us;
+		p->n = 0;
+	}
+	if (p->exact && captured && k <= MAX_STRING - p->n)
+		memcpy(p->bytes + p->n, data, (size_t)k);
+	else
+		p->exact = 0;
+	p->n += k;
+}
+
 int frompcap_script(const struct pcap_trace *t, const struct frompcap_opts *o, char **text,
                     char *err, size_t errlen)
 {
@@ -482,7 +597,7 @@ int frompcap_script(const struct pcap_trace *t, const struct frompcap_opts *o, c
 	 * FIN was. */
 	struct inorder io = {1, calloc(ch.n, sizeof(*io.ahead)), 0};
 	if (!io.ahead) {
-		free(ch.seg);
+		chosen_free(&ch);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -497,11 +612,14 @@ int frompcap_script(const struct pcap_trace *t, const struct frompcap_opts *o, c
 		}
 	}
 	fin = 0;
+	struct pend pd;
+	memset(&pd, 0, sizeof(pd));
 	for (size_t i = 0; i < ch.n; i++) {
 		const struct pcap_seg *s = ch.seg[i];
 		unsigned long long us = (unsigned long long)rel_us(&ch, s);
 		int e = end_of(&ch.c, s);
 		if (e == peer) {
+			pend_flush(&b, &pd, me);
 			emit_inject(&b, &ch, s, e);
 			if (!accepted && (s->flags & (TH_SYN | TH_ACK)) == TH_ACK &&
 			    ch.has_isn[me] && s->ack == ch.isn[me] + 1) {
@@ -527,29 +645,26 @@ int frompcap_script(const struct pcap_trace *t, const struct frompcap_opts *o, c
 		uint64_t start = (uint32_t)(s->seq - ch.isn[me]), end = start + s->len;
 		if (s->len && end > sent_high && start <= sent_high) {
 			uint64_t k = end - sent_high, off = sent_high - start;
-			if (s->caplen >= s->len && k <= MAX_STRING) {
-				sb_printf(&b, "at %lluus %s send", us, side_name(me));
-				sb_string(&b, s->data + off, (size_t)k);
-				sb_printf(&b, "\n");
-			} else {
-				sb_printf(&b, "at %lluus %s send %llu bytes\n", us, side_name(me),
-				          (unsigned long long)k);
-			}
+			pend_add(&b, &pd, me, us, s->data + off, k, s->caplen >= s->len);
 			sent_high = end;
 		}
 		if ((s->flags & TH_FIN) && !fin && accepted) {
+			pend_flush(&b, &pd, me);
 			fin = 1;
 			sb_printf(&b, "at %lluus %s %s\n", us, side_name(me),
 			          data_after_fin ? "shutdown write" : "close");
 		}
-		if ((s->flags & TH_RST) && !(s->flags & TH_FIN))
+		if ((s->flags & TH_RST) && !(s->flags & TH_FIN)) {
+			pend_flush(&b, &pd, me);
 			sb_printf(&b, "# at %lluus the recorded %s sent R (synack decides by itself)\n",
 			          us, side_name(me));
+		}
 	}
+	pend_flush(&b, &pd, me);
 	sb_printf(&b, "at %lluus stop\n",
 	          (unsigned long long)(rel_us(&ch, last) + END_MARGIN_US));
 	free(io.ahead);
-	free(ch.seg);
+	chosen_free(&ch);
 	if (b.oom) {
 		free(b.s);
 		snprintf(err, errlen, "out of memory");
@@ -1012,7 +1127,7 @@ int frompcap_main(int argc, char **argv)
 	free(ri);
 	free(si);
 	free(rs);
-	free(ch.seg);
+	chosen_free(&ch);
 out:
 	if (status == 2 && err[0])
 		fprintf(stderr, "synack script: %s\n", err);
