@@ -315,6 +315,12 @@ static int choose(const struct pcap_trace *t, const struct frompcap_opts *o, str
 			ch->has_isn[e] = 1;
 		}
 	}
+	if (ch->c.port[0] == 0 || ch->c.port[1] == 0) {
+		snprintf(err, errlen, "conversation %zu uses port 0, which no host can use (RFC 9293 "
+		                      "3.1): it cannot be replayed", k + 1);
+		chosen_free(ch);
+		goto out;
+	}
 	if (!ch->has_isn[0] || !ch->c.client_known) {
 		char a[64], b[64];
 		addr_text(ch->c.family, ch->c.addr[0], ch->c.port[0], a, sizeof(a));
