@@ -63,7 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		}
 		char perr[512];
-		struct script *s = script_parse("fuzz.synack", text, strlen(text), perr, sizeof(perr));
+		struct script *s =
+		    script_parse("fuzz.synack", text, strlen(text), perr, sizeof(perr));
 		if (!s)
 			fuzz_fail("the script made does not parse: %s", perr);
 		script_free(s);

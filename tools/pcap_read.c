@@ -41,7 +41,8 @@ static uint32_t get32(const struct rd *r, size_t off)
 {
 	const uint8_t *p = r->p + off;
 	if (r->swap)
-		return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+		return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) |
+		       p[3];
 	return ((uint32_t)p[3] << 24) | ((uint32_t)p[2] << 16) | ((uint32_t)p[1] << 8) | p[0];
 }
 
@@ -296,7 +297,8 @@ static int read_classic(const uint8_t *buf, size_t len, struct pcap_trace *t, ch
 	size_t cap = 0;
 	for (size_t off = 24; off < len;) {
 		if (len - off < 16) {
-			snprintf(err, errlen, "record %llu is truncated (its header has %zu of 16 bytes)",
+			snprintf(err, errlen,
+			         "record %llu is truncated (its header has %zu of 16 bytes)",
 			         (unsigned long long)t->frames + 1, len - off);
 			return -1;
 		}
@@ -366,8 +368,8 @@ static int read_pcapng(const uint8_t *buf, size_t len, struct pcap_trace *t, cha
 		if (type == 0x0a0d0d0a) {
 			/* A section header: its byte-order magic decides. */
 			if (len - off < 28) {
-				snprintf(err, errlen, "pcapng section header at byte %zu is truncated",
-				         off);
+				snprintf(err, errlen,
+				         "pcapng section header at byte %zu is truncated", off);
 				return -1;
 			}
 			r.swap = 0;
@@ -375,13 +377,15 @@ static int read_pcapng(const uint8_t *buf, size_t len, struct pcap_trace *t, cha
 				r.swap = 1;
 				if (get32(&r, off + 8) != 0x1a2b3c4d) {
 					snprintf(err, errlen,
-					         "pcapng section header at byte %zu has no byte-order magic",
+					         "pcapng section header at byte %zu has no "
+					         "byte-order magic",
 					         off);
 					return -1;
 				}
 			}
 			if (get16(&r, off + 12) != 1) {
-				snprintf(err, errlen, "pcapng version %u is not 1", get16(&r, off + 12));
+				snprintf(err, errlen, "pcapng version %u is not 1",
+				         get16(&r, off + 12));
 				return -1;
 			}
 			section = 1;
@@ -392,15 +396,15 @@ static int read_pcapng(const uint8_t *buf, size_t len, struct pcap_trace *t, cha
 		}
 		uint32_t blen = get32(&r, off + 4);
 		if (blen < 12 || blen % 4 || blen > len - off) {
-			snprintf(err, errlen, "pcapng block at byte %zu claims %u bytes (%zu left)", off,
-			         blen, len - off);
+			snprintf(err, errlen, "pcapng block at byte %zu claims %u bytes (%zu left)",
+			         off, blen, len - off);
 			return -1;
 		}
 		size_t body = off + 8, end = off + blen - 4;
 		if (type == 1) { /* interface description */
 			if (end - body < 8) {
-				snprintf(err, errlen, "pcapng interface description at byte %zu is short",
-				         off);
+				snprintf(err, errlen,
+				         "pcapng interface description at byte %zu is short", off);
 				return -1;
 			}
 			if (nifs == MAX_IFACES) {
@@ -412,27 +416,33 @@ static int read_pcapng(const uint8_t *buf, size_t len, struct pcap_trace *t, cha
 			if (nifs == 1 && !t->linktype)
 				t->linktype = f->linktype;
 			if (iface_resolution(&r, body + 8, end, &f->units) != 0) {
-				snprintf(err, errlen, "interface %zu: a timestamp resolution finer than "
-				         "a nanosecond", nifs - 1);
+				snprintf(err, errlen,
+				         "interface %zu: a timestamp resolution finer than "
+				         "a nanosecond",
+				         nifs - 1);
 				return -1;
 			}
 		} else if (type == 6 || type == 3) { /* enhanced, simple packet */
 			size_t hdr = type == 6 ? 20 : 4;
 			if (end - body < hdr) {
-				snprintf(err, errlen, "pcapng packet block at byte %zu is short", off);
+				snprintf(err, errlen, "pcapng packet block at byte %zu is short",
+				         off);
 				return -1;
 			}
 			uint32_t id = type == 6 ? get32(&r, body) : 0;
 			if (id >= nifs) {
-				snprintf(err, errlen, "pcapng packet block at byte %zu names interface %u "
-				         "(the section describes %zu)", off, id, nifs);
+				snprintf(err, errlen,
+				         "pcapng packet block at byte %zu names interface %u "
+				         "(the section describes %zu)",
+				         off, id, nifs);
 				return -1;
 			}
 			uint32_t incl;
 			uint64_t ns = 0;
 			if (type == 6) {
 				incl = get32(&r, body + 12);
-				uint64_t ts = ((uint64_t)get32(&r, body + 4) << 32) | get32(&r, body + 8);
+				uint64_t ts =
+				    ((uint64_t)get32(&r, body + 4) << 32) | get32(&r, body + 8);
 				uint64_t u = ifs[id].units;
 				ns = ts / u * 1000000000u + ts % u * 1000000000u / u;
 			} else {
@@ -441,8 +451,10 @@ static int read_pcapng(const uint8_t *buf, size_t len, struct pcap_trace *t, cha
 					incl = (uint32_t)(end - body - hdr);
 			}
 			if (incl > MAX_RECORD || incl > end - body - hdr) {
-				snprintf(err, errlen, "pcapng packet at byte %zu claims %u bytes (its block "
-				         "holds %zu)", off, incl, end - body - hdr);
+				snprintf(err, errlen,
+				         "pcapng packet at byte %zu claims %u bytes (its block "
+				         "holds %zu)",
+				         off, incl, end - body - hdr);
 				return -1;
 			}
 			if (!linktype_known(ifs[id].linktype))
@@ -456,8 +468,7 @@ static int read_pcapng(const uint8_t *buf, size_t len, struct pcap_trace *t, cha
 	return 0;
 }
 
-int pcap_trace_read(const uint8_t *buf, size_t len, struct pcap_trace *t, char *err,
-                    size_t errlen)
+int pcap_trace_read(const uint8_t *buf, size_t len, struct pcap_trace *t, char *err, size_t errlen)
 {
 	memset(t, 0, sizeof(*t));
 	if (len < 4) {
@@ -471,10 +482,11 @@ int pcap_trace_read(const uint8_t *buf, size_t len, struct pcap_trace *t, char *
 	} else if (m == 0xa1b2c3d4 || m == 0xd4c3b2a1 || m == 0xa1b23c4d || m == 0x4d3cb2a1) {
 		rc = read_classic(buf, len, t, err, errlen);
 	} else {
-		snprintf(err, errlen,
-		         "not a pcap or pcapng file (magic %02x%02x%02x%02x; tcpdump -w and tshark -w "
-		         "write them)",
-		         buf[0], buf[1], buf[2], buf[3]);
+		snprintf(
+		    err, errlen,
+		    "not a pcap or pcapng file (magic %02x%02x%02x%02x; tcpdump -w and tshark -w "
+		    "write them)",
+		    buf[0], buf[1], buf[2], buf[3]);
 		rc = -1;
 	}
 	if (rc != 0) {
@@ -515,7 +527,8 @@ int pcap_trace_load(const char *path, struct pcap_trace *t, char *err, size_t er
 		n += got;
 		if (got == 0) {
 			if (ferror(f))
-				snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+				snprintf(err, errlen, "cannot read '%s': %s", path,
+				         strerror(errno));
 			else
 				rc = 0;
 			break;

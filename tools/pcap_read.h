@@ -23,16 +23,16 @@
 
 /* One TCP segment of the capture. */
 struct pcap_seg {
-	uint64_t t_ns; /* the record's timestamp, nanoseconds since the epoch */
-	uint32_t frame; /* its number in the file, from 1 (as Wireshark counts) */
-	uint8_t family; /* 4 or 6 */
+	uint64_t t_ns;            /* the record's timestamp, nanoseconds since the epoch */
+	uint32_t frame;           /* its number in the file, from 1 (as Wireshark counts) */
+	uint8_t family;           /* 4 or 6 */
 	uint8_t src[16], dst[16]; /* IPv4 in the first 4 bytes */
 	uint16_t sport, dport;
 	uint32_t seq, ack;
-	uint8_t flags; /* FIN SYN RST PSH ACK URG ECE CWR, the TCP header's bits */
-	uint16_t win;  /* as on the wire (not scaled) */
-	uint32_t len;  /* payload bytes the segment carried */
-	uint32_t caplen; /* of them, captured (a snap length may cut them) */
+	uint8_t flags;       /* FIN SYN RST PSH ACK URG ECE CWR, the TCP header's bits */
+	uint16_t win;        /* as on the wire (not scaled) */
+	uint32_t len;        /* payload bytes the segment carried */
+	uint32_t caplen;     /* of them, captured (a snap length may cut them) */
 	const uint8_t *data; /* the captured payload, in the buffer read */
 	/* Options (RFC 9293 3.2, RFC 7323, RFC 2018). */
 	uint8_t has_mss, has_wscale, sackok, has_ts, nsack;
@@ -56,8 +56,7 @@ struct pcap_trace {
  * segments point into it).  Returns 0, or -1 with one sentence in err: a
  * wrong magic, a truncated or oversized record, an unknown link type.
  */
-int pcap_trace_read(const uint8_t *buf, size_t len, struct pcap_trace *t, char *err,
-                    size_t errlen);
+int pcap_trace_read(const uint8_t *buf, size_t len, struct pcap_trace *t, char *err, size_t errlen);
 /* Reads the file at path (at most PCAP_READ_MAX_FILE bytes) and parses
  * it; t owns the bytes.  Returns 0 or -1 with a sentence in err. */
 int pcap_trace_load(const char *path, struct pcap_trace *t, char *err, size_t errlen);

@@ -55,8 +55,8 @@
 #define TH_CWR 0x80
 
 #define MAX_CONVS 4096
-#define MAX_STRING 256 /* payloads up to this long are written as strings */
-#define LOOKAHEAD 16   /* how far the pairing looks for a segment that agrees */
+#define MAX_STRING 256        /* payloads up to this long are written as strings */
+#define LOOKAHEAD 16          /* how far the pairing looks for a segment that agrees */
 #define END_MARGIN_US 1000000 /* the run goes on this long after the last record */
 
 static const char *side_name(int h)
@@ -76,7 +76,8 @@ struct sb {
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-static void sb_printf(struct sb *b, const char *fmt, ...)
+static void
+sb_printf(struct sb *b, const char *fmt, ...)
 {
 	if (b->oom)
 		return;
@@ -245,8 +246,8 @@ struct chosen {
 	const struct pcap_seg **seg;
 	size_t n;
 	struct pcap_seg *own; /* the pieces of segments split (split_gso) */
-	int side;        /* synack's */
-	uint32_t isn[2]; /* the client's and the server's */
+	int side;             /* synack's */
+	uint32_t isn[2];      /* the client's and the server's */
 	int has_isn[2];
 	uint64_t t0_ns;
 };
@@ -280,7 +281,8 @@ static int choose(const struct pcap_trace *t, const struct frompcap_opts *o, str
 	}
 	if (o->conn) {
 		if (o->conn > n) {
-			snprintf(err, errlen, "--conn %llu: the capture holds %zu TCP conversation%s",
+			snprintf(err, errlen,
+			         "--conn %llu: the capture holds %zu TCP conversation%s",
 			         (unsigned long long)o->conn, n, n == 1 ? "" : "s");
 			goto out;
 		}
@@ -289,8 +291,8 @@ static int choose(const struct pcap_trace *t, const struct frompcap_opts *o, str
 		for (k = 0; k < n && cv[k].port[0] != o->port && cv[k].port[1] != o->port; k++)
 			;
 		if (k == n) {
-			snprintf(err, errlen, "--port %d: no TCP conversation of the capture uses it",
-			         o->port);
+			snprintf(err, errlen,
+			         "--port %d: no TCP conversation of the capture uses it", o->port);
 			goto out;
 		}
 	}
@@ -316,8 +318,10 @@ static int choose(const struct pcap_trace *t, const struct frompcap_opts *o, str
 		}
 	}
 	if (ch->c.port[0] == 0 || ch->c.port[1] == 0) {
-		snprintf(err, errlen, "conversation %zu uses port 0, which no host can use (RFC 9293 "
-		                      "3.1): it cannot be replayed", k + 1);
+		snprintf(err, errlen,
+		         "conversation %zu uses port 0, which no host can use (RFC 9293 "
+		         "3.1): it cannot be replayed",
+		         k + 1);
 		chosen_free(ch);
 		goto out;
 	}
@@ -644,8 +648,8 @@ int frompcap_script(const struct pcap_trace *t, const struct frompcap_opts *o, c
 		/* A segment of synack's side: what its application did. */
 		if (s->flags & TH_SYN) {
 			if (me == DEMO_CLIENT && !(s->flags & TH_ACK) && !connected++)
-				sb_printf(&b, "at %lluus client connect server:%u from %u nowait\n", us,
-				          sport, cport);
+				sb_printf(&b, "at %lluus client connect server:%u from %u nowait\n",
+				          us, sport, cport);
 			continue;
 		}
 		uint64_t start = (uint32_t)(s->seq - ch.isn[me]), end = start + s->len;
@@ -662,13 +666,13 @@ int frompcap_script(const struct pcap_trace *t, const struct frompcap_opts *o, c
 		}
 		if ((s->flags & TH_RST) && !(s->flags & TH_FIN)) {
 			pend_flush(&b, &pd, me);
-			sb_printf(&b, "# at %lluus the recorded %s sent R (synack decides by itself)\n",
+			sb_printf(&b,
+			          "# at %lluus the recorded %s sent R (synack decides by itself)\n",
 			          us, side_name(me));
 		}
 	}
 	pend_flush(&b, &pd, me);
-	sb_printf(&b, "at %lluus stop\n",
-	          (unsigned long long)(rel_us(&ch, last) + END_MARGIN_US));
+	sb_printf(&b, "at %lluus stop\n", (unsigned long long)(rel_us(&ch, last) + END_MARGIN_US));
 	free(io.ahead);
 	chosen_free(&ch);
 	if (b.oom) {
@@ -690,10 +694,9 @@ struct item {
 	uint32_t seq, ack;
 };
 
-static size_t items_of(const struct pcap_seg *const *seg, size_t n, int (*mine)(const void *,
-                                                                               const struct pcap_seg *),
-                       const void *ctx, uint32_t isn_me, uint32_t isn_peer, uint64_t t0_ns,
-                       struct item *out)
+static size_t items_of(const struct pcap_seg *const *seg, size_t n,
+                       int (*mine)(const void *, const struct pcap_seg *), const void *ctx,
+                       uint32_t isn_me, uint32_t isn_peer, uint64_t t0_ns, struct item *out)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -750,8 +753,8 @@ static void seg_text(const struct item *it, char *buf, size_t len)
 	const struct pcap_seg *s = it->s;
 	char fl[16];
 	synack_flags_str(s->flags, fl, sizeof(fl));
-	size_t k = (size_t)snprintf(buf, len, "%9.3f %-3s seq %u", (double)it->us / 1000.0, fl,
-	                            it->seq);
+	size_t k =
+	    (size_t)snprintf(buf, len, "%9.3f %-3s seq %u", (double)it->us / 1000.0, fl, it->seq);
 	if ((s->flags & TH_ACK) && k < len)
 		k += (size_t)snprintf(buf + k, len - k, " ack %u", it->ack);
 	if (k < len)
@@ -773,8 +776,9 @@ static void seg_json(FILE *out, const char *name, const struct item *it)
 	const struct pcap_seg *s = it->s;
 	char fl[16];
 	synack_flags_str(s->flags, fl, sizeof(fl));
-	fprintf(out, ",\"%s\":{\"t_ms\":%.3f,\"flags\":\"%s\",\"seq\":%u,\"ack\":%u,\"len\":%u,"
-	             "\"win\":%u",
+	fprintf(out,
+	        ",\"%s\":{\"t_ms\":%.3f,\"flags\":\"%s\",\"seq\":%u,\"ack\":%u,\"len\":%u,"
+	        "\"win\":%u",
 	        name, (double)it->us / 1000.0, fl, it->seq, it->ack, s->len, s->win);
 	if (s->has_mss)
 		fprintf(out, ",\"mss\":%u", s->mss);
@@ -822,7 +826,9 @@ static void row(FILE *out, int json, struct tally *t, const struct item *rec,
 		seg_text(rec, a, sizeof(a));
 	if (syn)
 		seg_text(syn, b, sizeof(b));
-	const char *mark = syn && rec ? (diff[0] ? "" : "=") : rec ? "only recorded" : "only synack";
+	const char *mark = syn && rec ? (diff[0] ? "" : "=")
+	                   : rec      ? "only recorded"
+	                              : "only synack";
 	fprintf(out, "%4zu %-62s | %-62s %s%s\n", t->rows, a, b, diff[0] ? "differ: " : "",
 	        diff[0] ? diff : mark);
 }
@@ -939,13 +945,14 @@ static int parse_args(int argc, char **argv, struct frompcap_opts *o, char *err,
 			continue;
 		}
 		const char *val = NULL;
-		int which = cli_flag_value(argc, argv, &i, VALUED, sizeof(VALUED) / sizeof(VALUED[0]),
-		                           &val, err, errlen);
+		int which = cli_flag_value(argc, argv, &i, VALUED,
+		                           sizeof(VALUED) / sizeof(VALUED[0]), &val, err, errlen);
 		if (which == -2)
 			return -1;
 		if (which < 0) {
-			snprintf(err, errlen, "unknown option '%s' with --from-pcap (synack script "
-			                      "--from-pcap x --help)",
+			snprintf(err, errlen,
+			         "unknown option '%s' with --from-pcap (synack script "
+			         "--from-pcap x --help)",
 			         a);
 			return -1;
 		}
@@ -961,7 +968,8 @@ static int parse_args(int argc, char **argv, struct frompcap_opts *o, char *err,
 			} else if (strcmp(val, "server") == 0) {
 				o->side = DEMO_SERVER;
 			} else {
-				snprintf(err, errlen, "--side: expected client or server, got '%s'", val);
+				snprintf(err, errlen, "--side: expected client or server, got '%s'",
+				         val);
 				bad = 1;
 			}
 			break;
@@ -1102,12 +1110,13 @@ int frompcap_main(int argc, char **argv)
 		addr_text(ch.c.family, ch.c.addr[0], ch.c.port[0], a0, sizeof(a0));
 		addr_text(ch.c.family, ch.c.addr[1], ch.c.port[1], a1, sizeof(a1));
 		if (!o.json) {
-			printf("%s: conversation %zu of %zu, client %s, server %s (IPv%u)\n", o.pcap,
-			       ch.idx_conv + 1, ch.nconv, a0, a1, ch.c.family);
-			printf("synack plays the %s against the recorded %s (%zu segments injected)\n\n",
+			printf("%s: conversation %zu of %zu, client %s, server %s (IPv%u)\n",
+			       o.pcap, ch.idx_conv + 1, ch.nconv, a0, a1, ch.c.family);
+			printf("synack plays the %s against the recorded %s (%zu segments "
+			       "injected)\n\n",
 			       side_name(me), side_name(!me), ch.n - nr);
-			printf("%4s %-62s | %-62s\n", "row", me == DEMO_CLIENT ? "recorded client" :
-			                                                        "recorded server",
+			printf("%4s %-62s | %-62s\n", "row",
+			       me == DEMO_CLIENT ? "recorded client" : "recorded server",
 			       me == DEMO_CLIENT ? "synack client" : "synack server");
 		}
 		struct tally t = {0};
@@ -1120,13 +1129,15 @@ int frompcap_main(int argc, char **argv)
 			       "\"family\":%u,\"injected\":%zu,\"recorded\":%zu,\"synack\":%zu,"
 			       "\"rows\":%zu,\"agree\":%zu,\"differ\":%zu,\"only_recorded\":%zu,"
 			       "\"only_synack\":%zu,\"ok\":%s}\n",
-			       ch.idx_conv + 1, ch.nconv, side_name(me), ch.c.family, ch.n - nr, nr, ns,
-			       t.rows, t.agree, t.differ, t.only_rec, t.only_syn,
+			       ch.idx_conv + 1, ch.nconv, side_name(me), ch.c.family, ch.n - nr, nr,
+			       ns, t.rows, t.agree, t.differ, t.only_rec, t.only_syn,
 			       status == 0 ? "true" : "false");
 		} else {
-			printf("\n%zu rows: %zu agree, %zu differ, %zu only recorded, %zu only synack.\n",
+			printf("\n%zu rows: %zu agree, %zu differ, %zu only recorded, %zu only "
+			       "synack.\n",
 			       t.rows, t.agree, t.differ, t.only_rec, t.only_syn);
-			printf("Compared: flags, relative seq/ack, length, options present, MSS; windows,\n"
+			printf("Compared: flags, relative seq/ack, length, options present, MSS; "
+			       "windows,\n"
 			       "timestamp values and times differ by design and are only shown.\n");
 		}
 	}
