@@ -58,6 +58,8 @@
 #define MAX_STRING 256        /* payloads up to this long are written as strings */
 #define LOOKAHEAD 16          /* how far the pairing looks for a segment that agrees */
 #define END_MARGIN_US 1000000 /* the run goes on this long after the last record */
+/* A script's times are at most a day (docs/SCRIPTS.md), the stop included. */
+#define MAX_SPAN_US (86400000000ull - END_MARGIN_US)
 
 static const char *side_name(int h)
 {
@@ -317,6 +319,18 @@ static int choose(const struct pcap_trace *t, const struct frompcap_opts *o, str
 			ch->has_isn[e] = 1;
 		}
 	}
+	uint64_t span = 0;
+	for (size_t i = 0; i < ch->n; i++)
+		if (ch->seg[i]->t_ns > ch->t0_ns && ch->seg[i]->t_ns - ch->t0_ns > span)
+			span = ch->seg[i]->t_ns - ch->t0_ns;
+	if (span / 1000 > MAX_SPAN_US) {
+		snprintf(err, errlen,
+		         "conversation %zu lasts %.0f s, longer than the day a script's times "
+		         "say: cut it (editcap -A/-B) and replay the part",
+		         k + 1, (double)span / 1e9);
+		chosen_free(ch);
+		goto out;
+	}
 	if (ch->c.port[0] == 0 || ch->c.port[1] == 0) {
 		snprintf(err, errlen,
 		         "conversation %zu uses port 0, which no host can use (RFC 9293 "
@@ -493,6 +507,12 @@ static void emit_inject(struct sb *b, const struct chosen *ch, const struct pcap
 {
 	char fl[16];
 	synack_flags_str(s->flags, fl, sizeof(fl));
+	if (s->flags == 0) {
+		/* The language writes no segment without flags. */
+		sb_printf(b, "# at %lluus the %s sent a segment without flags (not injected)\n",
+		          (unsigned long long)rel_us(ch, s), side_name(e));
+		return;
+	}
 	uint32_t seq = s->seq - (ch->has_isn[e] ? ch->isn[e] : 0);
 	sb_printf(b, "at %lluus %s inject %s seq %u", (unsigned long long)rel_us(ch, s),
 	          side_name(e), fl, seq);
