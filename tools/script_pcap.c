@@ -565,7 +565,7 @@ static void pend_flush(struct sb *b, struct pend *p, int me)
 static void pend_add(struct sb *b, struct pend *p, int me, unsigned long long us,
                      const uint8_t *data, uint64_t k, int captured)
 {
-	if (p->on && p->us != us)
+	if (p->on && (p->us != us || k > SCRIPT_MAX_BYTES - p->n))
 		pend_flush(b, p, me);
 	if (!p->on) {
 		p->on = 1;
@@ -660,9 +660,11 @@ int frompcap_script(const struct pcap_trace *t, const struct frompcap_opts *o, c
 			uint64_t got = accepted && !(s->flags & TH_SYN) && s->len
 			                   ? inorder_add(&io, start, start + s->len, ch.n)
 			                   : 0;
-			if (got)
+			for (uint64_t part; got > 0; got -= part) {
+				part = got < SCRIPT_MAX_BYTES ? got : SCRIPT_MAX_BYTES;
 				sb_printf(&b, "at %lluus %s recv %llu\n", us, side_name(me),
-				          (unsigned long long)got);
+				          (unsigned long long)part);
+			}
 			continue;
 		}
 		/* A segment of synack's side: what its application did. */
