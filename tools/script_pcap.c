@@ -447,20 +447,24 @@ static void emit_settings(struct sb *b, const struct chosen *ch)
 	/* A server answers only what the client offered: an option the
 	 * client did not offer says nothing of the server's settings. */
 	int client = me == DEMO_CLIENT;
-	sb_printf(b, "set %s", side_name(me));
+	char keys[128] = "";
+	size_t k = 0;
 	if (mine->has_mss) {
 		uint32_t mtu = (uint32_t)mine->mss + 40;
-		sb_printf(b, " mtu=%u", mtu < 576 ? 576 : mtu > 65535 ? 65535 : mtu);
+		k += (size_t)snprintf(keys + k, sizeof(keys) - k, " mtu=%u",
+		                      mtu < 576 ? 576 : mtu > 65535 ? 65535 : mtu);
 	}
 	if (client || (theirs && theirs->has_wscale))
-		sb_printf(b, " window_scaling=%d", mine->has_wscale);
+		k += (size_t)snprintf(keys + k, sizeof(keys) - k, " window_scaling=%d",
+		                      mine->has_wscale);
 	if (client || (theirs && theirs->has_ts))
-		sb_printf(b, " timestamps=%d", mine->has_ts);
+		k += (size_t)snprintf(keys + k, sizeof(keys) - k, " timestamps=%d", mine->has_ts);
 	if (client || (theirs && theirs->sackok))
-		sb_printf(b, " sack=%d", mine->sackok);
+		k += (size_t)snprintf(keys + k, sizeof(keys) - k, " sack=%d", mine->sackok);
 	if (client && (mine->flags & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR))
-		sb_printf(b, " ecn=1");
-	sb_printf(b, "\n");
+		snprintf(keys + k, sizeof(keys) - k, " ecn=1");
+	if (keys[0])
+		sb_printf(b, "set %s%s\n", side_name(me), keys);
 }
 
 /* Bytes received in order, from the relative sequence number 1, with the
