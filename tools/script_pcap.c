@@ -452,7 +452,9 @@ static void emit_settings(struct sb *b, const struct chosen *ch)
 	if (mine->has_mss) {
 		uint32_t mtu = (uint32_t)mine->mss + 40;
 		k += (size_t)snprintf(keys + k, sizeof(keys) - k, " mtu=%u",
-		                      mtu < 576 ? 576 : mtu > 65535 ? 65535 : mtu);
+		                      mtu < 576     ? 576
+		                      : mtu > 65535 ? 65535
+		                                    : mtu);
 	}
 	if (client || (theirs && theirs->has_wscale))
 		k += (size_t)snprintf(keys + k, sizeof(keys) - k, " window_scaling=%d",
