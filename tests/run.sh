@@ -103,7 +103,7 @@ cmake --build build-fuzz -j"$jobs"
 fuzz_passed=0
 fuzz_failed=0
 mkdir -p build-fuzz/artifacts
-for spec in wire:3000000 stack:15000 config:300000 cli:500000 script:300000 link:300000 ip6:30000; do
+for spec in wire:3000000 stack:15000 config:300000 cli:500000 script:300000 link:300000 ip6:30000 pcap:300000; do
 	t=${spec%%:*}
 	runs=${SYNACK_FUZZ_RUNS:-${spec#*:}}
 	work=$(mktemp -d)

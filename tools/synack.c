@@ -15,6 +15,7 @@
 #include "demo.h"
 #include "run.h"
 #include "script.h"
+#include "script_pcap.h"
 #include "serve.h"
 #include "transfer.h"
 #include "synack/synack.h"
@@ -28,6 +29,9 @@ static void usage(FILE *out)
 	      "                            (synack demo --list, synack demo --help)\n"
 	      "  script FILE [FLAGS]       run a scenario file of your own (docs/SCRIPTS.md;\n"
 	      "                            synack script --help)\n"
+	      "  script --from-pcap FILE --side client|server\n"
+	      "                            replay a captured TCP conversation against synack\n"
+	      "                            and compare (synack script --from-pcap x --help)\n"
 	      "  transfer [FLAGS]          a bulk transfer between two simulated hosts: goodput,\n"
 	      "                            retransmissions, cwnd (synack transfer --help)\n"
 	      "  serve --dev NAME ...      serve echo, discard or http on a TUN/TAP device\n"
@@ -85,6 +89,8 @@ static int cmd_script(int argc, char **argv)
 {
 	struct script_opts o;
 	char err[1024];
+	if (frompcap_wanted(argc, argv)) /* issue 18 item 4: a capture replayed */
+		return frompcap_main(argc, argv);
 	if (script_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "synack script: %s\n", err);
 		return 2;
