@@ -62,6 +62,15 @@ struct net_opts {
 	/* --no-csum-offload, --no-gro, --no-tso (issue 16 item 2): each
 	 * offload of the device turned off. */
 	int no_csum_offload, no_gro, no_tso;
+	/* IPv6 beside IPv4 (issue 14): the first IPv6 --addr (the stack's
+	 * addr6; further ones join addrs[] with family SYNACK_AF_INET6) and
+	 * an IPv6 --gw, the default gateway of IPv6 destinations off-link
+	 * (the link resolves it with neighbour discovery). */
+	uint8_t addr6[16];
+	uint32_t prefix6_len;
+	int have_addr6;
+	uint8_t gw6[16];
+	int have_gw6;
 };
 
 struct net_env {
@@ -82,6 +91,8 @@ int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err,
 int net_check(const struct net_opts *o, char *err, size_t errlen);
 /* "A.B.C.D/NN" with NN in 1..32. */
 int net_parse_cidr(const char *s, uint32_t *addr, uint32_t *prefix_len);
+/* "2001:db8::2/64" with the length in 1..128 (RFC 4291 2.3): 0 or -1. */
+int net_parse_cidr6(const char *s, uint8_t addr[16], uint32_t *prefix_len);
 /* -1 with a sentence when the addresses and routes of o give no route to
  * peer (a broadcast or multicast address included): refused before the
  * device is touched, as connect() would refuse it with ENETUNREACH. */
