@@ -12,6 +12,12 @@
  *    describes it: a super-segment is IPv4/TCP whose total length is the
  *    frame's, whose headers fit, whose checksum field lies inside, and
  *    which holds more than one segment of gso_size.
+ * Both the link and the stack hold 2001:db8::2 beside 10.7.0.2 (issue
+ * 14), so IPv6 frames reach neighbour discovery (src/link/nd.c): every
+ * solicitation or advertisement the link writes in answer to frames from
+ * the device must carry hop limit 255
+ * and a right ICMPv6 checksum, and the neighbour cache never holds more
+ * than nd_cache_max entries, its timers run an hour later included.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -28,7 +34,34 @@
 
 static uint8_t buf[65536 + 64];
 
-static void check_out_frame(const uint8_t *f, size_t n, size_t l3)
+#define ND_CACHE_MAX 4
+
+/* A neighbour discovery message the link wrote (TAP): hop limit 255, the
+ * ICMPv6 checksum over the pseudo-header right, the length its own. */
+static void check_nd_frame(const uint8_t *f, size_t n)
+{
+	if (n < 14 + 40 || f[12] != 0x86 || f[13] != 0xdd || f[14 + 6] != 58)
+		return;
+	const uint8_t *ip = f + 14;
+	size_t plen = (size_t)ip[4] << 8 | ip[5];
+	if (plen < 8 || ip[40] < 133 || ip[40] > 137)
+		return;
+	if (40 + plen != n - 14 || ip[7] != 255)
+		fuzz_fail("ND frame of %zu bytes: payload length %zu, hop limit %u", n, plen,
+		          ip[7]);
+	uint32_t sum = 0;
+	for (size_t k = 8; k < 40; k += 2)
+		sum += (uint32_t)ip[k] << 8 | ip[k + 1];
+	sum += (uint32_t)plen + 58;
+	for (size_t k = 0; k < plen; k += 2)
+		sum += (uint32_t)ip[40 + k] << 8 | (k + 1 < plen ? ip[41 + k] : 0);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	if (sum != 0xffff)
+		fuzz_fail("ND frame with a bad ICMPv6 checksum (sum 0x%x)", sum);
+}
+
+static void check_out_frame(const uint8_t *f, size_t n, size_t l3, int nd)
 {
 	if (n < VNET_HDR_LEN)
 		fuzz_fail("link wrote %zu bytes, less than a virtio_net_hdr", n);
@@ -36,6 +69,8 @@ static void check_out_frame(const uint8_t *f, size_t n, size_t l3)
 	vnet_parse(f, &h);
 	f += VNET_HDR_LEN;
 	n -= VNET_HDR_LEN;
+	if (nd)
+		check_nd_frame(f, n);
 	if (h.gso_type == VNET_GSO_NONE) {
 		if (h.flags != 0)
 			fuzz_fail("link wrote flags 0x%x on a frame summed whole", h.flags);
@@ -68,6 +103,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	synack_link_config_default(&lc);
 	lc.addr = 0x0a070002;
 	lc.gratuitous_arp = 0;
+	static const uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+	memcpy(lc.addr6, a6, 16);
+	lc.nd_cache_max = ND_CACHE_MAX;
 	struct synack_link *l;
 	if (synack_link_open_fd(&l, kind, sv[0], "fuzz", &lc, NULL, 0) != 0)
 		fuzz_fail("cannot open a link on a socketpair");
@@ -75,6 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.addr = 0x0a070002;
+	memcpy(cfg.addr6, a6, 16);
 	struct synack_stack *st = synack_stack_new(&cfg, NULL);
 	if (!st)
 		fuzz_fail("cannot make a stack");
@@ -99,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		synack_link_flush(l, frames + 1);
 		ssize_t n;
 		while ((n = read(sv[1], buf, sizeof(buf))) > 0)
-			check_out_frame(buf, (size_t)n, l3);
+			check_out_frame(buf, (size_t)n, l3, 0);
 	} else {
 		ssize_t n;
 		uint64_t handed = 0;
@@ -117,6 +156,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ls.gso_in > ls.frames_in)
 			fuzz_fail("more super-segments than frames");
 	}
+	/* What the link answered (ND), and its timers an hour on. */
+	synack_link_advance(l, 3600ull * 1000000);
+	ssize_t w;
+	/* Frames the link wrote on its own: ARP and ND only when the input
+	 * came from the device (out, the datagrams are the input's). */
+	while ((w = read(sv[1], buf, sizeof(buf))) > 0)
+		check_out_frame(buf, (size_t)w, l3, l3 && !out);
+	struct synack_link_stats ls;
+	synack_link_stats(l, &ls);
+	if (ls.nd_entries > ND_CACHE_MAX)
+		fuzz_fail("%llu neighbour entries, more than %d", (unsigned long long)ls.nd_entries,
+		          ND_CACHE_MAX);
 	synack_stack_free(st);
 	synack_link_close(l);
 	close(sv[1]);
