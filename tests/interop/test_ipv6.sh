@@ -16,6 +16,10 @@
 #  - `synack connect` to a Linux IPv6 server, half-close both ways (synack
 #    first with 1 MiB answered after its FIN; Linux first with 1 MiB while
 #    synack sends 4 MiB after it), byte for byte;
+#  - through the kernel as a router (--gw 2001:db8::1, resolved by ND on
+#    TAP) to a host in a second namespace behind a 1280-byte link: the
+#    kernel's Packet Too Big lowers synack's segments (RFC 8201) and 1 MiB
+#    arrives byte for byte (synack's segments after the PTB fit 1280);
 #  - every pcap is clean (tshark: no malformed frame, no checksum error).
 # IT_VARIANT=tun runs the same over a TUN device (test_ipv6_tun.sh; there is
 # no neighbour discovery there).
@@ -130,6 +134,67 @@ if [ "$got" = "$want1" ]; then ok; else bad "2: synack received $(stat -c %s "$I
 tr2=$(it_transitions "$IT_TMP/c2.err")
 if grep -q 'ESTABLISHED->CLOSE_WAIT .*LAST_ACK->CLOSED' <<<"$tr2"; then ok; else bad "2: synack's states: $tr2"; fi
 note "connect over IPv6: 1 MiB each way twice; $tr1/ $tr2"
+
+# 3. Through the kernel to 2001:db8:1::2 in a namespace of its own, behind
+# a veth whose kernel end has MTU 1280 (the IPv6 minimum): the kernel
+# forwards, answers synack's full-sized segments with Packet Too Big,
+# synack lowers its MSS.
+FAR_NS=$IT_NS-far
+FAR=2001:db8:1::2
+far_cleanup() {
+	local pid
+	for pid in $(ip netns pids "$FAR_NS" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+	ip netns del "$FAR_NS" 2>/dev/null
+	it_cleanup
+}
+trap far_cleanup EXIT
+ip netns add "$FAR_NS"
+ip -n "$IT_NS" link add vfar type veth peer name vnear netns "$FAR_NS"
+ip netns exec "$FAR_NS" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+ns sysctl -qw net.ipv6.conf.all.forwarding=1
+ip -n "$IT_NS" link set vfar mtu 1280 up
+ip -n "$FAR_NS" link set lo up
+ip -n "$FAR_NS" link set vnear up # 1500: the far host's SYN-ACK offers MSS 1440
+ip -n "$IT_NS" -6 addr add 2001:db8:1::1/64 dev vfar nodad
+ip -n "$FAR_NS" -6 addr add "$FAR/64" dev vnear nodad
+ip -n "$FAR_NS" -6 route add default via 2001:db8:1::1
+ip netns exec "$FAR_NS" timeout 150 python3 "$IT_PEER" server "$FAR" 5020 sink >"$IT_TMP/s3.out" 2>"$IT_TMP/s3.err" &
+PEER_PID=$!
+IT_PIDS+=("$PEER_PID")
+for i in $(seq 1 100); do
+	grep -qx ready "$IT_TMP/s3.out" 2>/dev/null && break
+	sleep 0.1
+done
+it_connect c3 --addr "$S6/64" --gw "$L6" "[$FAR]:5020" --send-bytes 1MiB --pcap "$IT_TMP/ipv6-$variant-c3.pcap"
+it_peer_wait
+if [ "$CONNECT_RC" -eq 0 ]; then ok; else bad "3: connect via the gateway exited $CONNECT_RC: $(tail -n 3 "$IT_TMP/c3.err")"; fi
+if [ "$(kv received "$IT_TMP/s3.out")" = $mib ] && [ "$(kv sha256 "$IT_TMP/s3.out")" = "$want1" ]; then
+	ok
+else
+	bad "3: the far host received $(cat "$IT_TMP/s3.out" "$IT_TMP/s3.err")"
+fi
+pc=$IT_TMP/ipv6-$variant-c3.pcap
+ptb=$(tshark -n -r "$pc" -Y "icmpv6.type == 2 && icmpv6.mtu == 1280" -T fields -e frame.number 2>/dev/null | head -n 1)
+if [ -n "$ptb" ]; then
+	big=$(tshark -n -r "$pc" -Y "frame.number > $ptb && ipv6.src == $S6 && tcp.len > 0 && ipv6.plen > 1240" -T fields -e frame.number 2>/dev/null | wc -l)
+	small=$(tshark -n -r "$pc" -Y "frame.number > $ptb && ipv6.src == $S6 && tcp.len > 0" -T fields -e frame.number 2>/dev/null | wc -l)
+	if [ "$big" -eq 0 ] && [ "$small" -gt 0 ]; then ok; else bad "3: after the PTB synack sent $big segments above 1280 bytes ($small in all)"; fi
+	note "3. via the gateway: Packet Too Big (1280) at frame $ptb; then $small data segments, none above 1280 bytes"
+	# The kernel's PTBs quote synack's segments cut to fit 1280 bytes, so
+	# tshark finds their TCP checksums wrong: the check runs without them.
+	tshark -n -r "$pc" -Y "!(icmpv6.type == 2)" -w "$IT_TMP/ipv6-$variant-c3-noptb.pcap" 2>/dev/null
+else
+	bad "3: no Packet Too Big from the kernel in the pcap"
+fi
+if [ "$variant" = tap ]; then
+	# The gateway was resolved by ND: synack asked for 2001:db8::1.
+	if tshark -n -r "$pc" -Y "icmpv6.type == 135 && icmpv6.nd.ns.target_address == $L6 && eth.src == 02:53:59:07:00:02" 2>/dev/null | grep -q .; then
+		ok
+	else
+		bad "3: no solicitation for the gateway $L6 in the pcap"
+	fi
+fi
+[ -n "$ptb" ] && rm -f "$pc" # checked without the PTBs above
 
 if it_wait_no_kernel_stuck 5; then ok; else bad "kernel sockets stuck: $(it_ss_states close-wait fin-wait-1 fin-wait-2)"; fi
 it_pcap_check "$IT_TMP"/ipv6-*.pcap
