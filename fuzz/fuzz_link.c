@@ -9,7 +9,7 @@
  *    it or count a drop; a frame the link refuses is counted.
  *  - Out: each frame is a datagram the stack sends (tso joins what it
  *    can).  Every frame the link writes must start with a header that
- *    describes it: a super-segment is IPv4/TCP whose total length is the
+ *    describes it: a super-segment is IPv4/TCP (or IPv6/TCP) whose length is the
  *    frame's, whose headers fit, whose checksum field lies inside, and
  *    which holds more than one segment of gso_size.
  * Both the link and the stack hold 2001:db8::2 beside 10.7.0.2 (issue
@@ -76,12 +76,20 @@ static void check_out_frame(const uint8_t *f, size_t n, size_t l3, int nd)
 			fuzz_fail("link wrote flags 0x%x on a frame summed whole", h.flags);
 		return;
 	}
-	if (h.gso_type != VNET_GSO_TCPV4 || h.flags != VNET_F_NEEDS_CSUM)
+	if ((h.gso_type != VNET_GSO_TCPV4 && h.gso_type != VNET_GSO_TCPV6) ||
+	    h.flags != VNET_F_NEEDS_CSUM)
 		fuzz_fail("link wrote gso_type 0x%x flags 0x%x", h.gso_type, h.flags);
-	if (n < l3 + 40 || ((size_t)f[l3 + 2] << 8 | f[l3 + 3]) != n - l3 || f[l3 + 9] != 6)
-		fuzz_fail("super-segment of %zu bytes: not IPv4/TCP of that length", n);
+	/* IPv4, or IPv6 with TCP right after its header (TSO6, issue 14). */
+	size_t iphl = h.gso_type == VNET_GSO_TCPV4 ? 20 : 40;
+	if (n < l3 + iphl + 20 ||
+	    (iphl == 20
+	         ? ((size_t)f[l3 + 2] << 8 | f[l3 + 3]) != n - l3 || f[l3 + 9] != 6
+	         : (f[l3] >> 4) != 6 || ((size_t)f[l3 + 4] << 8 | f[l3 + 5]) != n - l3 - 40 ||
+	               f[l3 + 6] != 6))
+		fuzz_fail("super-segment of %zu bytes: not IPv%d/TCP of that length", n,
+		          iphl == 20 ? 4 : 6);
 	if (h.hdr_len > n || h.gso_size == 0 || n - h.hdr_len <= h.gso_size ||
-	    (size_t)h.csum_start + h.csum_offset + 2 > h.hdr_len || h.csum_start != l3 + 20)
+	    (size_t)h.csum_start + h.csum_offset + 2 > h.hdr_len || h.csum_start != l3 + iphl)
 		fuzz_fail("super-segment of %zu bytes: hdr_len %u gso_size %u csum %u+%u", n,
 		          h.hdr_len, h.gso_size, h.csum_start, h.csum_offset);
 }

@@ -95,7 +95,8 @@ struct synack_link_config {
 	 * completes (ethtool's rx/tx-checksumming).  The other two need it,
 	 * as ethtool's TSO needs tx-checksumming:
 	 * gro: the kernel may hand over TCP super-segments of up to 64 KiB
-	 * (TUNSETOFFLOAD TUN_F_TSO4), which go to the stack whole;
+	 * (TUNSETOFFLOAD TUN_F_TSO4, and TUN_F_TSO6 for IPv6), which go to
+	 * the stack whole;
 	 * tso: consecutive full-sized segments of one connection that the
 	 * stack sends in one go are handed to the kernel as one super-segment
 	 * that it cuts again into those very segments (gso_size: their MSS).

@@ -414,7 +414,7 @@ static int vnet_setup(struct synack_link *l, char *err, size_t errlen)
 	if (vnet && l->cfg.csum_offload) {
 		off = TUN_F_CSUM;
 		if (l->cfg.gro)
-			off |= TUN_F_TSO4 | TUN_F_TSO_ECN;
+			off |= TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
 	}
 	/* The offloads stay with a device after its descriptor closes: one
 	 * opened before with them must hear that they are off now, or the
@@ -874,7 +874,7 @@ void synack_link_flush(struct synack_link *l, uint64_t now)
  * super-segment or started one, 0 when it goes on its own (the pending
  * one, which it cannot continue, has been written before it). */
 static int tso_take(struct synack_link *l, uint64_t now, const uint8_t *pkt, size_t len,
-                    uint32_t hop)
+                    uint32_t hop, const uint8_t *hop6)
 {
 	if (tso_join(&l->tso, pkt, len)) {
 		if (l->tso.closed)
@@ -884,8 +884,9 @@ static int tso_take(struct synack_link *l, uint64_t now, const uint8_t *pkt, siz
 	synack_link_flush(l, now);
 	if (!tso_can_start(pkt, len))
 		return 0;
-	if (l->kind == SYNACK_LINK_TAP && !arp_eth_header(&l->arp, now, hop, l->tso.buf))
-		return 0; /* unresolved: ARP holds it, alone */
+	if (l->kind == SYNACK_LINK_TAP && !(hop6 ? nd_eth_header(&l->nd, now, hop6, l->tso.buf)
+	                                         : arp_eth_header(&l->arp, now, hop, l->tso.buf)))
+		return 0; /* unresolved: ARP or ND holds it, alone */
 	tso_start(&l->tso, pkt, len);
 	return 1;
 }
@@ -974,7 +975,7 @@ static int send_routed(struct synack_link *l, uint64_t now, const uint8_t *p, si
                        uint32_t next_hop, const uint8_t *hop6)
 {
 	if (!l->impaired || impair_is_clean(&l->imp_out)) {
-		if (hop6 || !l->tso_on || !tso_take(l, now, p, len, next_hop))
+		if (!l->tso_on || !tso_take(l, now, p, len, next_hop, hop6))
 			xmit(l, now, p, len, next_hop, hop6);
 		return 0;
 	}

@@ -43,6 +43,7 @@
 #define VNET_F_DATA_VALID 2
 #define VNET_GSO_NONE 0
 #define VNET_GSO_TCPV4 1
+#define VNET_GSO_TCPV6 4 /* issue 14: TSO6 */
 #define VNET_GSO_ECN 0x80
 /* The longest datagram IPv4 can describe, and so the longest
  * super-segment (Linux's GSO_LEGACY_MAX_SIZE is 65536). */
@@ -76,7 +77,8 @@ struct tso {
 	uint8_t *buf;
 	size_t l3;
 	size_t len;    /* of the datagram so far; 0: none pending */
-	uint16_t hlen; /* its IPv4 and TCP headers */
+	uint16_t iphl; /* its IP header: 20 (IPv4) or 40 (IPv6, TSO6) */
+	uint16_t hlen; /* its IP and TCP headers */
 	uint16_t mss;  /* the payload of its first segment: gso_size */
 	uint32_t nxt;  /* where a joining segment's sequence number must start */
 	uint32_t segs;

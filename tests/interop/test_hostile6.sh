@@ -39,9 +39,10 @@ ip -n "$IT_NS" -6 addr add "$L6/64" dev "$IT_DEV" nodad
 ns tc qdisc add dev "$IT_DEV" root handle 1: prio
 ns tc qdisc add dev "$IT_DEV" parent 1:3 handle 30: netem delay 100ms
 ns tc filter add dev "$IT_DEV" parent 1: protocol ipv6 u32 match ip6 protocol 6 0xff flowid 1:3
-# No ICMP rate limit: every Parameter Problem asked for is sent.
+# No ICMP rate limit: every Parameter Problem asked for is sent; no TSO:
+# hostile6.py sees each segment as sent (it measures their sizes).
 it_serve serve --addr "$S6/64" --app http --http-size 10MiB --stats-every 0.5 \
-	--set icmp_ratelimit_ms=0 --pcap "$IT_TMP/hostile6.pcap"
+	--set icmp_ratelimit_ms=0 --no-tso --pcap "$IT_TMP/hostile6.pcap"
 
 ip netns exec "$IT_NS" "$PY" -B "$IT_HERE/hostile6.py" run "$IT_DEV" "$S6" "$L6" "$MAC" 80 "$CLOSED" "$IT_TMP/go" \
 	>"$IT_TMP/hostile.out" 2>"$IT_TMP/hostile.err" &

@@ -4,7 +4,8 @@
 # and 2001:db8::2/64 (--addr twice).
 #  - `ping -6` to synack's address is answered;
 #  - `curl -6` fetches two 4 MiB files from `synack serve --app http` in one
-#    run (keep-alive), each checked by sha256; IPv4 curl still works on the
+#    run (keep-alive), each checked by sha256, sent in IPv6 super-segments
+#    the kernel cuts (TSO6, link_gso_out); IPv4 curl still works on the
 #    same listener (a :: listener takes IPv4 too);
 #  - neighbour discovery both ways (TAP): the kernel's `ip -6 neigh` holds
 #    synack's MAC for 2001:db8::2 as REACHABLE, STALE, DELAY or PROBE (it
@@ -79,6 +80,11 @@ it_serve_stop serve
 counters_of "$IT_TMP/serve.out" >"$IT_TMP/serve.counters"
 d6in=$(value_of link_datagrams6_in "$IT_TMP/serve.counters")
 if [ "$d6in" != none ] && [ "$d6in" -gt 0 ]; then ok; else bad "link_datagrams6_in $d6in"; fi
+# The 4 MiB bodies went to the kernel in IPv6 super-segments (TSO6), which
+# it cut into the segments curl received sha256-exact.
+gso=$(value_of link_gso_out "$IT_TMP/serve.counters")
+if [ "$gso" != none ] && [ "$gso" -gt 0 ]; then ok; else bad "link_gso_out $gso: no IPv6 super-segment"; fi
+note "serve: link_datagrams6_in $d6in, link_gso_out $gso (TSO6), link_gso_segs_out $(value_of link_gso_segs_out "$IT_TMP/serve.counters")"
 if [ "$variant" = tap ]; then
 	for c in nd_solicits_in nd_adverts_out; do
 		v=$(value_of "$c" "$IT_TMP/serve.counters")
@@ -165,7 +171,9 @@ for i in $(seq 1 100); do
 	grep -qx ready "$IT_TMP/s3.out" 2>/dev/null && break
 	sleep 0.1
 done
-it_connect c3 --addr "$S6/64" --gw "$L6" "[$FAR]:5020" --send-bytes 1MiB --pcap "$IT_TMP/ipv6-$variant-c3.pcap"
+# --no-tso: the capture then shows each segment as sent, not super-segments.
+it_connect c3 --addr "$S6/64" --gw "$L6" "[$FAR]:5020" --send-bytes 1MiB --no-tso \
+	--pcap "$IT_TMP/ipv6-$variant-c3.pcap"
 it_peer_wait
 if [ "$CONNECT_RC" -eq 0 ]; then ok; else bad "3: connect via the gateway exited $CONNECT_RC: $(tail -n 3 "$IT_TMP/c3.err")"; fi
 if [ "$(kv received "$IT_TMP/s3.out")" = $mib ] && [ "$(kv sha256 "$IT_TMP/s3.out")" = "$want1" ]; then
