@@ -58,7 +58,7 @@ void vnet_parse(const uint8_t in[VNET_HDR_LEN], struct vnet_hdr *h);
 void vnet_emit(uint8_t out[VNET_HDR_LEN], const struct vnet_hdr *h);
 
 /*
- * A frame read from the device (l3: the offset of its IPv4 header, 0 for
+ * A frame read from the device (l3: the offset of its IP header, 0 for
  * TUN, 14 for TAP) with its header h.  Completes a partial checksum in
  * place.  Returns 0, or -1 when the header is malformed (a GSO type other
  * than TCPV4, a super-segment with no gso_size or no partial checksum,
