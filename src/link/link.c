@@ -52,6 +52,7 @@ struct delayed {
 	uint8_t *data;
 	uint32_t hop;     /* outgoing: the next hop to resolve */
 	uint8_t hop6[16]; /* an IPv6 one's (issue 14 item 3) */
+	uint8_t is6;      /* hop6 is the one */
 };
 
 /* Datagrams the impairments hold back, a min-heap of struct delayed by
@@ -269,8 +270,10 @@ static int delay_push(struct delay_heap *d, uint64_t at, const uint8_t *data, si
 		return -ENOMEM;
 	memcpy(copy, data, len);
 	struct delayed e = {.at = at, .seq = d->next_seq++, .len = len, .data = copy, .hop = hop};
-	if (hop6)
+	if (hop6) {
 		memcpy(e.hop6, hop6, 16);
+		e.is6 = 1;
+	}
 	heap_push(&d->h, &e, &delay_heap_ops, NULL);
 	return 0;
 }
@@ -840,7 +843,9 @@ static void xmit(struct synack_link *l, uint64_t now, const uint8_t *pkt, size_t
 		return;
 	}
 	uint8_t eth[ARP_ETH_HLEN];
-	if ((pkt[0] >> 4) == 6) {
+	/* By the next hop's family, not the datagram's version: impairments
+	 * may have flipped that. */
+	if (hop6) {
 		if (nd_eth_header(&l->nd, now, hop6, eth))
 			dev_write(l, now, NULL, eth, sizeof(eth), pkt, len);
 		else
@@ -1117,7 +1122,7 @@ void synack_link_advance(struct synack_link *l, uint64_t now)
 		return;
 	while (delay_due(&l->d_out) <= now) {
 		struct delayed d = delay_pop(&l->d_out);
-		xmit(l, now, d.data, d.len, d.hop, d.hop6);
+		xmit(l, now, d.data, d.len, d.hop, d.is6 ? d.hop6 : NULL);
 		free(d.data);
 	}
 	synack_link_flush(l, now);
