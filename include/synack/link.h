@@ -201,9 +201,9 @@ int synack_link_set_impairment(struct synack_link *l, const struct synack_sim_pa
 int synack_link_set_pcap(struct synack_link *l, const char *path, char *err, size_t errlen);
 
 /*
- * Copies the next IPv4 datagram for the stack into buf: one whose impaired
- * delay has passed, else one read from the device now (ARP frames are
- * answered on the way).  Returns its length, 0 when nothing is ready (after
+ * Copies the next IPv4 or IPv6 datagram for the stack into buf: one whose
+ * impaired delay has passed, else one read from the device now (ARP and
+ * neighbour discovery frames are answered on the way).  Returns its length, 0 when nothing is ready (after
  * read_batch frames at most), -EINVAL (l or buf NULL), -EPIPE (the other end
  * of a wrapped descriptor is gone), or another errno of read(2) negated when
  * the device fails (-EIO, -EBADFD ...).  A datagram longer than cap is
@@ -212,7 +212,8 @@ int synack_link_set_pcap(struct synack_link *l, const char *path, char *err, siz
 ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t cap);
 /*
  * Sends one IPv4 datagram from the stack: routed to its destination when it
- * is on the link's prefix, impaired, resolved with ARP (TAP) and written.
+ * is on the link's prefix, impaired, resolved with ARP (TAP) and written
+ * (an IPv6 one goes as synack_link_send_via() with no next hop sends it).
  * Returns 0 when it was written, held or dropped (drops are counted), or
  * -EINVAL (l or pkt NULL, len outside 20..65535).  Write errors of the device
  * are counted as drops (device_busy, device_error), not returned.
