@@ -449,6 +449,88 @@ static void wrapped_descriptor_has_no_device_queue(void)
 	close(sv[1]);
 }
 
+/* The NS target of the one frame a link wrote on sv (0 when none). */
+static int solicited_target(int fd, uint8_t target[16])
+{
+	uint8_t f[2048];
+	ssize_t n = read(fd, f, sizeof(f));
+	if (n < 14 + 40 + 24 || f[12] != 0x86 || f[13] != 0xdd || f[14 + 40] != 135)
+		return 0;
+	memcpy(target, f + 14 + 40 + 8, 16);
+	return 1;
+}
+
+/* An IPv6 datagram's next hop (issue 14): the destination when on-link
+ * (the prefix of addr6 or of an added address, fe80::/10), else gw6; with
+ * no gw6, dropped (no_route).  The stack's own next hop wins when it gives
+ * an IPv6 one. */
+static void ipv6_next_hop_is_on_link_or_the_gateway(void)
+{
+	int sv[2];
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	struct synack_link_config lc;
+	synack_link_config_default(&lc);
+	lc.addr = 0x0a070002;
+	lc.gratuitous_arp = 0;
+	static const uint8_t us[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+	static const uint8_t gw[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	static const uint8_t far[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 5, [15] = 1};
+	static const uint8_t other[16] = {0x20, 0x01, 0x0d, 0xb9, [15] = 9};
+	static const uint8_t ll[16] = {0xfe, 0x80, [15] = 7};
+	memcpy(lc.addr6, us, 16);
+	memcpy(lc.gw6, gw, 16);
+	struct synack_link *l;
+	char err[160];
+	CHECK_EQ(synack_link_open_fd(&l, SYNACK_LINK_TAP, sv[0], "pair", &lc, err, sizeof(err)), 0);
+	uint8_t d[60] = {0x60, [5] = 20, [6] = 6, [7] = 64}, t[16];
+	memcpy(d + 8, us, 16);
+	/* Off-link: the gateway is solicited, never the destination. */
+	memcpy(d + 24, far, 16);
+	CHECK_EQ(synack_link_send(l, 0, d, sizeof(d)), 0);
+	CHECK(solicited_target(sv[1], t) && memcmp(t, gw, 16) == 0);
+	/* On-link and link-local: the destination itself. */
+	memcpy(d + 24, us, 16);
+	d[39] = 3;
+	CHECK_EQ(synack_link_send(l, 0, d, sizeof(d)), 0);
+	CHECK(solicited_target(sv[1], t) && memcmp(t, d + 24, 16) == 0);
+	memcpy(d + 24, ll, 16);
+	CHECK_EQ(synack_link_send(l, 0, d, sizeof(d)), 0);
+	CHECK(solicited_target(sv[1], t) && memcmp(t, ll, 16) == 0);
+	/* The stack's IPv6 next hop wins. */
+	struct synack_endpoint hop = {.family = SYNACK_AF_INET6};
+	memcpy(hop.addr6, ll, 16);
+	hop.addr6[15] = 8;
+	memcpy(d + 24, far, 16);
+	CHECK_EQ(synack_link_send_via(l, 0, d, sizeof(d), &hop), 0);
+	CHECK(solicited_target(sv[1], t) && memcmp(t, hop.addr6, 16) == 0);
+	/* Another prefix, once added, is on-link. */
+	memcpy(d + 24, other, 16);
+	CHECK_EQ(synack_link_add_addr6(l, other, 64), 0);
+	CHECK_EQ(synack_link_send(l, 0, d, sizeof(d)), 0);
+	CHECK(solicited_target(sv[1], t) && memcmp(t, other, 16) == 0);
+	CHECK_EQ(synack_link_add_addr6(l, ll, 129), -EINVAL);
+	struct synack_link_stats st;
+	synack_link_stats(l, &st);
+	CHECK_EQ_U64(st.drops[SYNACK_LINK_DROP_NO_ROUTE], 0);
+	CHECK_EQ_U64(st.datagrams6_out, 5);
+	synack_link_close(l);
+	close(sv[1]);
+	/* Without a gateway, off-link is no route. */
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	memset(lc.gw6, 0, 16);
+	CHECK_EQ(synack_link_open_fd(&l, SYNACK_LINK_TAP, sv[0], "pair", &lc, err, sizeof(err)), 0);
+	memcpy(d + 24, far, 16);
+	CHECK_EQ(synack_link_send(l, 0, d, sizeof(d)), 0);
+	CHECK(!solicited_target(sv[1], t));
+	synack_link_stats(l, &st);
+	CHECK_EQ_U64(st.drops[SYNACK_LINK_DROP_NO_ROUTE], 1);
+	uint8_t got[16];
+	CHECK_EQ(synack_link_addr6_link_local(l, got), 1);
+	CHECK(got[0] == 0xfe && got[1] == 0x80 && got[11] == 0xff && got[12] == 0xfe);
+	synack_link_close(l);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	RUN(two_stacks_over_tap_links_resolve_connect_and_close);
@@ -459,5 +541,6 @@ int main(void)
 	RUN(watch_signals_refuses_bad_arguments);
 	RUN(one_turn_drains_a_burst_and_writes_as_it_reads);
 	RUN(wrapped_descriptor_has_no_device_queue);
+	RUN(ipv6_next_hop_is_on_link_or_the_gateway);
 	return check_summary("test_link");
 }
