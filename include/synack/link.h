@@ -203,11 +203,11 @@ int synack_link_set_pcap(struct synack_link *l, const char *path, char *err, siz
 /*
  * Copies the next IPv4 or IPv6 datagram for the stack into buf: one whose
  * impaired delay has passed, else one read from the device now (ARP and
- * neighbour discovery frames are answered on the way).  Returns its length, 0 when nothing is ready (after
- * read_batch frames at most), -EINVAL (l or buf NULL), -EPIPE (the other end
- * of a wrapped descriptor is gone), or another errno of read(2) negated when
- * the device fails (-EIO, -EBADFD ...).  A datagram longer than cap is
- * dropped (too_big).
+ * neighbour discovery frames are answered on the way).  Returns its
+ * length, 0 when nothing is ready (after read_batch frames at most),
+ * -EINVAL (l or buf NULL), -EPIPE (the other end of a wrapped descriptor is
+ * gone), or another errno of read(2) negated when the device fails (-EIO,
+ * -EBADFD ...).  A datagram longer than cap is dropped (too_big).
  */
 ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t cap);
 /*

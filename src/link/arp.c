@@ -24,10 +24,10 @@ struct arp_entry {
 	uint32_t addr;
 	uint8_t mac[6];
 	int state;
-	uint64_t due;       /* next request (INCOMPLETE, PROBE) or end of life */
-	uint64_t used;      /* last time a datagram went to it */
-	uint64_t confirmed; /* last time it was resolved or confirmed */
-	uint32_t tries;     /* requests sent in this round */
+	uint64_t due;           /* next request (INCOMPLETE, PROBE) or end of life */
+	uint64_t used;          /* last time a datagram went to it */
+	uint64_t confirmed;     /* last time it was resolved or confirmed */
+	uint32_t tries;         /* requests sent in this round */
 	struct neigh_fifo held; /* datagrams waiting for the MAC */
 };
 

@@ -61,9 +61,10 @@ void vnet_emit(uint8_t out[VNET_HDR_LEN], const struct vnet_hdr *h);
  * A frame read from the device (l3: the offset of its IP header, 0 for
  * TUN, 14 for TAP) with its header h.  Completes a partial checksum in
  * place.  Returns 0, or -1 when the header is malformed (a GSO type other
- * than TCPV4 and TCPV6, or not the datagram's family, a super-segment with no gso_size or no partial checksum,
- * csum_start or csum_offset outside the datagram): the link counts such a
- * frame as a vnet_bad drop.  *gso is set to 1 for a super-segment.
+ * than TCPV4 and TCPV6, or not the datagram's family, a super-segment
+ * with no gso_size or no partial checksum, csum_start or csum_offset
+ * outside the datagram): the link counts such a frame as a vnet_bad drop.
+ * *gso is set to 1 for a super-segment.
  */
 int vnet_rx(const struct vnet_hdr *h, uint8_t *frame, size_t len, size_t l3, int *gso);
 
