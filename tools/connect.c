@@ -25,7 +25,8 @@ void connect_opts_default(struct connect_opts *o)
 void connect_usage(FILE *out)
 {
 	fputs("usage: synack connect --dev NAME [--create] (--tap|--tun) --addr A.B.C.D/NN\n"
-	      "                      HOST:PORT [--send FILE | --send-bytes N] [--output FILE]\n"
+	      "                      [--addr 2001:db8::2/64] HOST:PORT|[ADDR6]:PORT\n"
+	      "                      [--send FILE | --send-bytes N] [--output FILE]\n"
 	      "                      [--wait-eof | --close-after-ms N] [--pcap FILE]\n"
 	      "                      [--connect-timeout-ms T] [--idle-timeout-ms T] [--fastopen]\n",
 	      out);
@@ -105,11 +106,12 @@ int connect_parse_args(int argc, char **argv, struct connect_opts *o, char *err,
 				return -1;
 			}
 			if (synack_endpoint_parse(a, &o->peer) != 0 || !strchr(a, ':') ||
-			    o->peer.port == 0 || o->peer.addr == 0) {
-				snprintf(err, errlen,
-				         "'%s' is not HOST:PORT (an IPv4 address and a port in [1, "
-				         "65535])",
-				         a);
+			    o->peer.port == 0 || cli_endpoint_addr_is_any(&o->peer)) {
+				snprintf(
+				    err, errlen,
+				    "'%s' is not HOST:PORT (an IPv4 address or a bracketed IPv6 "
+				    "one, [2001:db8::1]:80, and a port in [1, 65535])",
+				    a);
 				return -1;
 			}
 			o->have_peer = 1;
@@ -215,8 +217,7 @@ static void report_states(struct client *c)
 	while ((n = synack_trace_read(c->env.st, tr, 256)) > 0) {
 		for (size_t i = 0; i < n; i++) {
 			if (tr[i].kind != SYNACK_TRACE_STATE || tr[i].local.port != c->local.port ||
-			    tr[i].remote.addr != c->o->peer.addr ||
-			    tr[i].remote.port != c->o->peer.port)
+			    !cli_endpoint_eq(&tr[i].remote, &c->o->peer))
 				continue;
 			fprintf(stderr, "state %s -> %s (%s)\n", synack_state_name(tr[i].from),
 			        synack_state_name(tr[i].to), synack_cause_name(tr[i].cause));
@@ -395,7 +396,7 @@ int connect_main(const struct connect_opts *o)
 	}
 	struct synack_run *run = c.env.run;
 	struct synack_stack *st = c.env.st;
-	char peer[24];
+	char peer[64];
 	synack_endpoint_str(&o->peer, peer, sizeof(peer));
 	int rc;
 	synack_advance(st, synack_run_now(run));

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "impair_flags.h"
 #include "settings.h"
+#include "wire/wire6.h"
 
 /* The named flags of settings: "--time-wait-ms" sets time_wait_ms. */
 static const char *const SETTING_FLAGS[] = {
@@ -124,6 +125,146 @@ int net_parse_cidr(const char *s, uint32_t *addr, uint32_t *prefix_len)
 	return 0;
 }
 
+int net_parse_cidr6(const char *s, uint8_t addr[16], uint32_t *prefix_len)
+{
+	const char *slash = s ? strchr(s, '/') : NULL;
+	uint64_t plen;
+	if (!slash || slash == s || wire_addr6_parse(s, (size_t)(slash - s), addr) != 0 ||
+	    cli_parse_u64(slash + 1, 128, &plen) != 0 || plen == 0)
+		return -1;
+	*prefix_len = (uint32_t)plen;
+	return 0;
+}
+
+/* RFC 4291 2.4: an address one interface may hold: not ::, ::1,
+ * multicast, IPv4-mapped or IPv4-compatible (::a.b.c.d, deprecated). */
+static int unicast6(const uint8_t a[16])
+{
+	static const uint8_t zero[12], mapped[12] = {[10] = 0xff, [11] = 0xff};
+	return a[0] != 0xff && memcmp(a, mapped, 12) != 0 && memcmp(a, zero, 12) != 0;
+}
+
+static int link_local6(const uint8_t a[16])
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+/* Whether a lies on the prefix of an IPv6 --addr (or is link-local). */
+static int on_link6(const struct net_opts *o, const uint8_t a[16])
+{
+	if (link_local6(a))
+		return 1;
+	for (int i = -1; i < o->naddrs; i++) {
+		if (i >= 0 && o->addrs[i].family != SYNACK_AF_INET6)
+			continue;
+		if (i < 0 && !o->have_addr6)
+			continue;
+		const uint8_t *ours = i < 0 ? o->addr6 : o->addrs[i].addr6;
+		uint32_t len = i < 0 ? o->prefix6_len : o->addrs[i].len;
+		uint32_t whole = len / 8, bits = len % 8;
+		if (memcmp(a, ours, whole) == 0 &&
+		    (bits == 0 || ((a[whole] ^ ours[whole]) & (0xff00u >> bits)) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* --addr with an IPv6 prefix: the stack's IPv6 address (the first), or
+ * another one. */
+static int add_addr6(struct net_opts *o, const char *val, char *err, size_t errlen)
+{
+	uint8_t a[16];
+	uint32_t len;
+	if (net_parse_cidr6(val, a, &len) != 0 || !unicast6(a)) {
+		snprintf(err, errlen,
+		         "--addr: '%s' is not a unicast IPv6 address with a prefix length "
+		         "(2001:db8::2/64, the length in 1..128)",
+		         val);
+		return -1;
+	}
+	if (!o->have_addr6) {
+		memcpy(o->addr6, a, 16);
+		o->prefix6_len = len;
+		o->have_addr6 = 1;
+		return 1;
+	}
+	if (o->naddrs >= NET_MAX_ADDRS) {
+		snprintf(err, errlen, "--addr: more than %d addresses", NET_MAX_ADDRS + 1);
+		return -1;
+	}
+	struct synack_prefix *p = &o->addrs[o->naddrs++];
+	*p = (struct synack_prefix){.family = SYNACK_AF_INET6, .len = (uint8_t)len};
+	memcpy(p->addr6, a, 16);
+	return 1;
+}
+
+/* --gw with an IPv6 address: the IPv6 default gateway (one). */
+static int parse_gateway6(struct net_opts *o, const char *val, char *err, size_t errlen)
+{
+	if (wire_addr6_parse(val, strlen(val), o->gw6) != 0 || !unicast6(o->gw6)) {
+		snprintf(err, errlen, "--gw: '%s' is not a gateway's IPv6 address (2001:db8::1)",
+		         val);
+		return -1;
+	}
+	if (o->have_gw6) {
+		snprintf(err, errlen, "--gw: a second IPv6 default gateway ('%s')", val);
+		return -1;
+	}
+	o->have_gw6 = 1;
+	/* The stack's IPv6 default route (issue 14): its next hop is what
+	 * the link resolves with neighbour discovery. */
+	if (o->nroutes >= NET_MAX_ROUTES) {
+		snprintf(err, errlen, "--gw: more than %d routes", NET_MAX_ROUTES);
+		return -1;
+	}
+	struct net_route *r = &o->routes[o->nroutes++];
+	memset(r, 0, sizeof(*r));
+	r->dst.family = SYNACK_AF_INET6;
+	memcpy(r->via6, o->gw6, 16);
+	r->flag = "--gw";
+	return 1;
+}
+
+/* --route PREFIX6 [via ADDR6]: an IPv6 route of the stack. */
+static int parse_route6(int argc, char **argv, int *i, struct net_opts *o, const char *val,
+                        char *err, size_t errlen)
+{
+	struct synack_prefix dst;
+	int ok = synack_prefix_parse(val, &dst) == 0 && dst.family == SYNACK_AF_INET6;
+	for (unsigned b = ok ? dst.len : 128; b < 128; b++)
+		if (dst.addr6[b / 8] & (0x80u >> (b % 8)))
+			ok = 0;
+	if (!ok) {
+		snprintf(
+		    err, errlen,
+		    "--route: '%s' is not an IPv6 destination prefix (2001:db8:1::/48 with the "
+		    "host bits zero)",
+		    val);
+		return -1;
+	}
+	uint8_t via6[16] = {0};
+	if (*i + 1 < argc && strcmp(argv[*i + 1], "via") == 0) {
+		const char *g = *i + 2 < argc ? argv[*i + 2] : NULL;
+		if (!g || wire_addr6_parse(g, strlen(g), via6) != 0 || !unicast6(via6)) {
+			snprintf(err, errlen,
+			         "--route %s via: needs the gateway's IPv6 address (2001:db8::1)",
+			         val);
+			return -1;
+		}
+		*i += 2;
+	}
+	if (o->nroutes >= NET_MAX_ROUTES) {
+		snprintf(err, errlen, "--route: more than %d routes", NET_MAX_ROUTES);
+		return -1;
+	}
+	struct net_route *r = &o->routes[o->nroutes++];
+	memset(r, 0, sizeof(*r));
+	r->dst = dst;
+	memcpy(r->via6, via6, 16);
+	r->flag = "--route";
+	return 1;
+}
+
 /* A gateway's address: one unicast IPv4 address. */
 static int parse_gateway(const char *flag, const char *val, uint32_t *out, char *err, size_t errlen)
 {
@@ -145,7 +286,7 @@ static int add_route(struct net_opts *o, const char *flag, const struct synack_p
 		snprintf(err, errlen, "%s: more than %d routes", flag, NET_MAX_ROUTES);
 		return -1;
 	}
-	o->routes[o->nroutes++] = (struct net_route){*dst, via, flag};
+	o->routes[o->nroutes++] = (struct net_route){.dst = *dst, .via = via, .flag = flag};
 	return 1;
 }
 
@@ -182,10 +323,14 @@ static int parse_route_flag(int argc, char **argv, int *i, struct net_opts *o, c
 	struct synack_prefix dst = {.family = SYNACK_AF_INET};
 	uint32_t via = 0;
 	if (k == 0) {
+		if (strchr(val, ':'))
+			return parse_gateway6(o, val, err, errlen);
 		if (parse_gateway("--gw", val, &via, err, errlen) != 0)
 			return -1;
 		return add_route(o, "--gw", &dst, via, err, errlen);
 	}
+	if (strchr(val, ':'))
+		return parse_route6(argc, argv, i, o, val, err, errlen);
 	int rc = synack_prefix_parse(val, &dst);
 	uint32_t host = dst.len
 	                    ? dst.addr & ~(dst.len >= 32 ? 0xffffffffu : ~(0xffffffffu >> dst.len))
@@ -271,6 +416,8 @@ int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err,
 		o->dev = val;
 		return 1;
 	case 1:
+		if (strchr(val, ':'))
+			return add_addr6(o, val, err, errlen);
 		if (o->have_addr)
 			return add_addr(o, val, err, errlen);
 		if (net_parse_cidr(val, &o->addr, &o->prefix_len) != 0) {
@@ -325,15 +472,29 @@ int net_check(const struct net_opts *o, char *err, size_t errlen)
 		return -1;
 	}
 	if (!o->have_addr) {
-		snprintf(err, errlen, "--addr A.B.C.D/NN is required");
+		snprintf(err, errlen,
+		         o->have_addr6 ? "--addr A.B.C.D/NN is required (IPv6 runs beside IPv4)"
+		                       : "--addr A.B.C.D/NN is required");
+		return -1;
+	}
+	if (o->have_gw6 && !on_link6(o, o->gw6)) {
+		char a[48];
+		snprintf(err, errlen,
+		         "--gw %s: the gateway is not on the prefix of any IPv6 --addr nor "
+		         "link-local (a gateway must be on-link)",
+		         wire_addr6_str(o->gw6, a, sizeof(a)));
 		return -1;
 	}
 	/* The settings as the stack will see them (the device's MTU is not
 	 * known yet: the default stands in for it). */
 	struct synack_config cfg = o->cfg;
 	cfg.addr = o->addr;
+	if (o->have_addr6)
+		memcpy(cfg.addr6, o->addr6, 16);
 	if (!given(o, "prefix_len"))
 		cfg.prefix_len = o->prefix_len;
+	if (o->have_addr6 && !given(o, "prefix_len6"))
+		cfg.prefix_len6 = o->prefix6_len;
 	if (synack_config_check(&cfg, err, errlen) != 0)
 		return -1;
 	/* The addresses and routes, tried on a stack of their own so that a
@@ -350,8 +511,12 @@ static struct synack_stack *scratch_stack(const struct net_opts *o, char *err, s
 {
 	struct synack_config cfg = o->cfg;
 	cfg.addr = o->addr;
+	if (o->have_addr6)
+		memcpy(cfg.addr6, o->addr6, 16);
 	if (!given(o, "prefix_len"))
 		cfg.prefix_len = o->prefix_len;
+	if (o->have_addr6 && !given(o, "prefix_len6"))
+		cfg.prefix_len6 = o->prefix6_len;
 	cfg.trace_capacity = 0;
 	int rc;
 	struct synack_stack *st = synack_stack_new(&cfg, &rc);
@@ -379,9 +544,55 @@ static int is_directed_broadcast(const struct net_opts *o, uint32_t a)
 	return 0;
 }
 
+/* An IPv6 peer: on the prefix of an IPv6 --addr, link-local (TAP), or
+ * behind the IPv6 --gw. */
+static int check_reach6(const struct net_opts *o, const uint8_t a[16], char *err, size_t errlen)
+{
+	char host[48];
+	wire_addr6_str(a, host, sizeof(host));
+	if (!o->have_addr6) {
+		snprintf(err, errlen,
+		         "%s: an IPv6 peer needs an IPv6 --addr (2001:db8::2/64) beside the "
+		         "IPv4 one (network unreachable)",
+		         host);
+		return -1;
+	}
+	if (!unicast6(a)) {
+		snprintf(err, errlen,
+		         "%s: not a unicast address (TCP connects to one host; network "
+		         "unreachable)",
+		         host);
+		return -1;
+	}
+	if (link_local6(a) && o->kind != SYNACK_LINK_TAP) {
+		snprintf(err, errlen, "%s: link-local addresses are reached over --tap only", host);
+		return -1;
+	}
+	if (on_link6(o, a) || o->have_gw6)
+		return 0;
+	/* An IPv6 --route that covers it. */
+	struct synack_stack *st = scratch_stack(o, err, errlen);
+	if (!st)
+		return -1;
+	struct synack_endpoint peer = {.family = SYNACK_AF_INET6};
+	memcpy(peer.addr6, a, 16);
+	struct synack_route r;
+	int rc = synack_route_get(st, &peer, &r);
+	synack_stack_free(st);
+	if (rc == 0)
+		return 0;
+	snprintf(err, errlen,
+	         "%s: no route to it (network unreachable): it is off the prefix of every IPv6 "
+	         "--addr and no IPv6 --gw or --route covers it",
+	         host);
+	return -1;
+}
+
 int net_check_reach(const struct net_opts *o, const struct synack_endpoint *peer, char *err,
                     size_t errlen)
 {
+	if (peer->family == SYNACK_AF_INET6)
+		return check_reach6(o, peer->addr6, err, errlen);
 	struct synack_stack *st = scratch_stack(o, err, errlen);
 	if (!st)
 		return -1;
@@ -416,11 +627,36 @@ int net_check_reach(const struct net_opts *o, const struct synack_endpoint *peer
 int net_apply_routes(const struct net_opts *o, struct synack_stack *st, struct synack_link *link,
                      char *err, size_t errlen)
 {
-	char a[24], b[24];
+	char a[64], b[64];
+	/* The link-local address the TAP link answers for (made from its
+	 * MAC): the stack's too once it takes IPv6 addresses besides addr6
+	 * (synack_addr_add refuses IPv6 with -EAFNOSUPPORT until then, and
+	 * the link still answers neighbour discovery for it). */
+	struct synack_prefix ll = {.family = SYNACK_AF_INET6, .len = 64};
+	if (o->have_addr6 && link && synack_link_addr6_link_local(link, ll.addr6)) {
+		int rc = synack_addr_add(st, &ll);
+		if (rc && rc != -EAFNOSUPPORT && rc != -EEXIST) {
+			snprintf(err, errlen, "the link-local address %s: %s",
+			         synack_prefix_str(&ll, a, sizeof(a)), synack_strerror(rc));
+			return -1;
+		}
+	}
 	for (int i = 0; i < o->naddrs; i++) {
-		int rc = synack_addr_add(st, &o->addrs[i]);
+		const struct synack_prefix *p = &o->addrs[i];
+		int rc = synack_addr_add(st, p);
 		if (rc == 0 && link)
-			rc = synack_link_add_addr(link, o->addrs[i].addr, o->addrs[i].len);
+			rc = p->family == SYNACK_AF_INET6
+			         ? synack_link_add_addr6(link, p->addr6, p->len)
+			         : synack_link_add_addr(link, p->addr, p->len);
+		if (rc && p->family == SYNACK_AF_INET6) {
+			snprintf(err, errlen, "--addr %s/%u: %s",
+			         wire_addr6_str(p->addr6, a, sizeof(a)), (unsigned)p->len,
+			         rc == -EAFNOSUPPORT
+			             ? "a second IPv6 address is not taken yet (one IPv6 --addr)"
+			         : rc == -EEXIST ? "given twice"
+			                         : synack_strerror(rc));
+			return -1;
+		}
 		if (rc) {
 			snprintf(err, errlen, "--addr %s: %s",
 			         synack_prefix_str(&o->addrs[i], a, sizeof(a)),
@@ -431,7 +667,14 @@ int net_apply_routes(const struct net_opts *o, struct synack_stack *st, struct s
 	for (int i = 0; i < o->nroutes; i++) {
 		const struct net_route *r = &o->routes[i];
 		struct synack_endpoint via = {.addr = r->via};
-		int rc = synack_route_add(st, &r->dst, r->via ? &via : NULL);
+		static const uint8_t none6[16];
+		int gw = r->via != 0;
+		if (r->dst.family == SYNACK_AF_INET6) {
+			via.family = SYNACK_AF_INET6;
+			memcpy(via.addr6, r->via6, 16);
+			gw = memcmp(r->via6, none6, 16) != 0;
+		}
+		int rc = synack_route_add(st, &r->dst, gw ? &via : NULL);
 		if (rc == 0)
 			continue;
 		synack_prefix_str(&r->dst, a, sizeof(a));
@@ -507,10 +750,17 @@ void net_usage(FILE *out)
 	      "  --addr A.B.C.D/NN  synack's own address and the on-link prefix; the\n"
 	      "                   kernel's address on the device is the peer.  Repeat it\n"
 	      "                   for more addresses (each with its on-link prefix)\n"
+	      "  --addr 2001:db8::2/64  an IPv6 address beside the IPv4 one (dual stack\n"
+	      "                   on one device; TAP resolves neighbours with RFC 4861\n"
+	      "                   and answers for the link-local fe80:: address made\n"
+	      "                   from its MAC too; listeners take both families)\n"
 	      "  --gw ADDR        the default route: everything off-link goes to the\n"
-	      "                   gateway ADDR, which must be on the prefix of an --addr\n"
-	      "  --route PREFIX [via ADDR]  a route (repeatable): PREFIX (A.B.C.D/NN or\n"
-	      "                   default) through gateway ADDR, or on-link without via;\n"
+	      "                   gateway ADDR, which must be on the prefix of an --addr;\n"
+	      "                   an IPv6 ADDR is the IPv6 default gateway (on-link or\n"
+	      "                   link-local)\n"
+	      "  --route PREFIX [via ADDR]  a route (repeatable): PREFIX (A.B.C.D/NN,\n"
+	      "                   2001:db8:5::/48 or default) through gateway ADDR, or\n"
+	      "                   on-link without via;\n"
 	      "                   the longest matching prefix wins\n"
 	      "  --routes         print the addresses and the routing table at start\n"
 	      "  --pcap FILE      capture every frame crossing the device (classic pcap)\n"
@@ -642,6 +892,12 @@ int net_open_queues(const struct net_opts *o, unsigned queues, struct synack_lin
 	synack_link_config_default(&lc);
 	lc.addr = o->addr;
 	lc.prefix_len = o->prefix_len;
+	if (o->have_addr6) {
+		memcpy(lc.addr6, o->addr6, 16);
+		lc.prefix6_len = o->prefix6_len;
+	}
+	if (o->have_gw6)
+		memcpy(lc.gw6, o->gw6, 16);
 	if (o->txqueuelen)
 		lc.txqueuelen = o->txqueuelen;
 	lc.csum_offload = !o->no_csum_offload;
@@ -714,8 +970,12 @@ static int env_start(const struct net_opts *o, uint32_t trace_capacity, struct n
 	}
 	struct synack_config cfg = o->cfg;
 	cfg.addr = o->addr;
+	if (o->have_addr6)
+		memcpy(cfg.addr6, o->addr6, 16);
 	if (!given(o, "prefix_len"))
 		cfg.prefix_len = o->prefix_len;
+	if (o->have_addr6 && !given(o, "prefix_len6"))
+		cfg.prefix_len6 = o->prefix6_len;
 	if (!given(o, "mtu"))
 		cfg.mtu = synack_link_mtu(env->link);
 	if (!given(o, "trace_capacity"))
@@ -915,6 +1175,15 @@ static void snap_sum(const struct net_snap *snaps, unsigned n, struct net_snap *
 		t->gso_segs_out += a->gso_segs_out;
 		t->csum_completed += a->csum_completed;
 		t->arp_shared_in += a->arp_shared_in;
+		t->nd_solicits_in += a->nd_solicits_in;
+		t->nd_adverts_in += a->nd_adverts_in;
+		t->nd_solicits_out += a->nd_solicits_out;
+		t->nd_adverts_out += a->nd_adverts_out;
+		t->nd_resolved += a->nd_resolved;
+		t->nd_failed += a->nd_failed;
+		t->nd_entries += a->nd_entries;
+		t->datagrams6_in += a->datagrams6_in;
+		t->datagrams6_out += a->datagrams6_out;
 	}
 }
 
@@ -1030,7 +1299,16 @@ static void link_pairs(struct pairs *p, const struct net_snap *sn)
 		/* --threads: neighbours another queue passed on. */
 		if (ls->arp_shared_in)
 			pair(p, "", "arp_shared_in", ls->arp_shared_in);
+		/* IPv6 neighbour discovery (issue 14 item 3). */
+		pair(p, "", "nd_solicits_in", ls->nd_solicits_in);
+		pair(p, "", "nd_adverts_in", ls->nd_adverts_in);
+		pair(p, "", "nd_solicits_out", ls->nd_solicits_out);
+		pair(p, "", "nd_adverts_out", ls->nd_adverts_out);
+		pair(p, "", "nd_resolved", ls->nd_resolved);
+		pair(p, "", "nd_entries", ls->nd_entries);
 	}
+	pair(p, "link_", "datagrams6_in", ls->datagrams6_in);
+	pair(p, "link_", "datagrams6_out", ls->datagrams6_out);
 	/* Offloads (issue 16 item 2): super-segments each way. */
 	pair(p, "link_", "gso_in", ls->gso_in);
 	pair(p, "link_", "gso_out", ls->gso_out);

@@ -55,6 +55,7 @@ struct net_opts {
 	struct net_route {
 		struct synack_prefix dst;
 		uint32_t via;     /* 0: on-link */
+		uint8_t via6[16]; /* an IPv6 route's gateway (all zero: on-link) */
 		const char *flag; /* "--gw" or "--route", for the error */
 	} routes[NET_MAX_ROUTES];
 	int nroutes;
@@ -70,6 +71,15 @@ struct net_opts {
 	 * missing-device message (NULL: "--create"; the preload library says
 	 * "SYNACK_CREATE=1"). */
 	const char *create_how;
+	/* IPv6 beside IPv4 (issue 14): the first IPv6 --addr (the stack's
+	 * addr6; further ones join addrs[] with family SYNACK_AF_INET6) and
+	 * an IPv6 --gw, the default gateway of IPv6 destinations off-link
+	 * (the link resolves it with neighbour discovery). */
+	uint8_t addr6[16];
+	uint32_t prefix6_len;
+	int have_addr6;
+	uint8_t gw6[16];
+	int have_gw6;
 };
 
 struct net_env {
@@ -90,6 +100,8 @@ int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err,
 int net_check(const struct net_opts *o, char *err, size_t errlen);
 /* "A.B.C.D/NN" with NN in 1..32. */
 int net_parse_cidr(const char *s, uint32_t *addr, uint32_t *prefix_len);
+/* "2001:db8::2/64" with the length in 1..128 (RFC 4291 2.3): 0 or -1. */
+int net_parse_cidr6(const char *s, uint8_t addr[16], uint32_t *prefix_len);
 /* -1 with a sentence when the addresses and routes of o give no route to
  * peer (a broadcast or multicast address included): refused before the
  * device is touched, as connect() would refuse it with ENETUNREACH. */

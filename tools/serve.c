@@ -29,6 +29,7 @@ void serve_opts_default(struct serve_opts *o)
 void serve_usage(FILE *out)
 {
 	fputs("usage: synack serve --dev NAME [--create] (--tap|--tun) --addr A.B.C.D/NN\n"
+	      "                    [--addr 2001:db8::2/64]\n"
 	      "                    (--app echo|discard|http [--port N] | --listen PORT:APP ...)\n"
 	      "                    [--http-size BYTES] [--pcap FILE] [--stats-every S [--json]]\n"
 	      "                    [--drain-ms N] [--threads N]\n",
@@ -413,12 +414,20 @@ static void print_ready(const struct serve_opts *o, struct synack_link *link)
 	if (o->threads > 1)
 		snprintf(threads, sizeof(threads), ", %u threads", o->threads);
 	for (size_t l = 0; l < o->nlisten; l++) {
-		char local[24];
+		char local[64];
 		struct synack_endpoint ep = {.addr = o->net.addr, .port = o->listen[l].port};
-		printf("synack serve: listening on %s (dev %s, %s, app %s%s)\n",
-		       synack_endpoint_str(&ep, local, sizeof(local)), synack_link_name(link),
-		       o->net.kind == SYNACK_LINK_TAP ? "tap" : "tun",
-		       app_kind_name(o->listen[l].app), threads);
+		/* One line per family: the IPv6 address's (issue 14) after. */
+		for (int v6 = 0; v6 <= o->net.have_addr6; v6++) {
+			if (v6) {
+				ep.family = SYNACK_AF_INET6;
+				memcpy(ep.addr6, o->net.addr6, 16);
+			}
+			printf("synack serve: listening on %s (dev %s, %s, app %s%s)\n",
+			       synack_endpoint_str(&ep, local, sizeof(local)),
+			       synack_link_name(link),
+			       o->net.kind == SYNACK_LINK_TAP ? "tap" : "tun",
+			       app_kind_name(o->listen[l].app), threads);
+		}
 	}
 	fflush(stdout);
 }

@@ -6,7 +6,10 @@
  * answers ARP requests for the stack's address, resolves next hops with ARP
  * (holding a few datagrams per address meanwhile) and announces itself with
  * a gratuitous ARP when it opens.  With TUN (raw IPv4, IFF_NO_PI) datagrams
- * cross as they are.  The stack routes (synack_route_add): its datagrams
+ * cross as they are.  IPv6 crosses both (issue 14 item 3): TAP frames it
+ * as RFC 2464 says and resolves next hops with neighbour discovery (RFC
+ * 4861, src/link/nd.c); TUN tells the families by the version nibble.
+ * The stack routes (synack_route_add): its datagrams
  * come with their next hop (synack_output_via, synack_link_send_to), which
  * the link resolves; a next hop outside the link's prefixes (cfg.addr's,
  * and those of synack_link_add_addr) is dropped and counted (no_route).
@@ -92,7 +95,8 @@ struct synack_link_config {
 	 * completes (ethtool's rx/tx-checksumming).  The other two need it,
 	 * as ethtool's TSO needs tx-checksumming:
 	 * gro: the kernel may hand over TCP super-segments of up to 64 KiB
-	 * (TUNSETOFFLOAD TUN_F_TSO4), which go to the stack whole;
+	 * (TUNSETOFFLOAD TUN_F_TSO4, and TUN_F_TSO6 for IPv6), which go to
+	 * the stack whole;
 	 * tso: consecutive full-sized segments of one connection that the
 	 * stack sends in one go are handed to the kernel as one super-segment
 	 * that it cuts again into those very segments (gso_size: their MSS).
@@ -101,6 +105,35 @@ struct synack_link_config {
 	int csum_offload;
 	int gro;
 	int tso;
+	/* IPv6 (issue 14 item 3).  The stack's IPv6 address on the link
+	 * (all zero: none; further ones with synack_link_add_addr6()), its
+	 * on-link prefix, and the default gateway for IPv6 destinations off
+	 * every on-link prefix (all zero: none; such datagrams are dropped,
+	 * no_route).  TAP resolves next hops with neighbour discovery (RFC
+	 * 4861) and answers solicitations for these addresses and for the
+	 * link-local one made from the MAC (synack_link_addr6_link_local()):
+	 * the nd_* settings are RFC 4861 10's constants (Linux's neigh
+	 * sysctls). */
+	uint8_t addr6[16];
+	uint32_t prefix6_len;              /* 1..128 (default 64) */
+	uint8_t gw6[16];                   /* on-link (or link-local) */
+	uint32_t nd_reachable_ms;          /* ReachableTime: a confirmed neighbour is
+	                                    * REACHABLE this long, then STALE (default
+	                                    * 30000, 1..3600000) */
+	uint32_t nd_retrans_ms;            /* RetransTimer: between solicitations
+	                                    * (default 1000, 10..60000) */
+	uint32_t nd_delay_first_probe_ms;  /* DELAY_FIRST_PROBE_TIME: a STALE
+	                                    * neighbour used waits this long for a
+	                                    * confirmation before it is probed
+	                                    * (default 5000, 1..60000) */
+	uint32_t nd_max_multicast_solicit; /* solicitations before a resolution is
+	                                    * given up (default 3, 1..100) */
+	uint32_t nd_max_unicast_solicit;   /* probes before a neighbour is
+	                                    * forgotten (default 3, 1..100) */
+	uint32_t nd_queue_len;             /* datagrams held per neighbour being
+	                                    * resolved (default 3, 0..1024) */
+	uint32_t nd_cache_max;             /* neighbour cache entries (default 256,
+	                                    * 1..65536) */
 };
 
 /* Fills *cfg with the defaults above (addr 0, which must be set). */
@@ -207,18 +240,19 @@ int synack_link_set_pcap_shared(struct synack_link *const *links, unsigned n, co
                                 char *err, size_t errlen);
 
 /*
- * Copies the next IPv4 datagram for the stack into buf: one whose impaired
- * delay has passed, else one read from the device now (ARP frames are
- * answered on the way).  Returns its length, 0 when nothing is ready (after
- * read_batch frames at most), -EINVAL (l or buf NULL), -EPIPE (the other end
- * of a wrapped descriptor is gone), or another errno of read(2) negated when
- * the device fails (-EIO, -EBADFD ...).  A datagram longer than cap is
- * dropped (too_big).
+ * Copies the next IPv4 or IPv6 datagram for the stack into buf: one whose
+ * impaired delay has passed, else one read from the device now (ARP and
+ * neighbour discovery frames are answered on the way).  Returns its
+ * length, 0 when nothing is ready (after read_batch frames at most),
+ * -EINVAL (l or buf NULL), -EPIPE (the other end of a wrapped descriptor is
+ * gone), or another errno of read(2) negated when the device fails (-EIO,
+ * -EBADFD ...).  A datagram longer than cap is dropped (too_big).
  */
 ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t cap);
 /*
  * Sends one IPv4 datagram from the stack: routed to its destination when it
- * is on the link's prefix, impaired, resolved with ARP (TAP) and written.
+ * is on the link's prefix, impaired, resolved with ARP (TAP) and written
+ * (an IPv6 one goes as synack_link_send_via() with no next hop sends it).
  * Returns 0 when it was written, held or dropped (drops are counted), or
  * -EINVAL (l or pkt NULL, len outside 20..65535).  Write errors of the device
  * are counted as drops (device_busy, device_error), not returned.
@@ -263,13 +297,41 @@ uint64_t synack_link_next_deadline(const struct synack_link *l);
 /* 1 when destination addr is on the link's prefix (routable), else 0. */
 int synack_link_routes(const struct synack_link *l, uint32_t addr);
 
+/* IPv6 (issue 14 item 3). */
+/*
+ * As synack_link_send_to, to the next hop the stack chose in either family
+ * (synack_output_via's): an IPv6 datagram goes to an IPv6 next_hop, or,
+ * when next_hop is NULL, not IPv6 or ::, to its destination when that is
+ * on-link (cfg.addr6's prefix, those of synack_link_add_addr6(), fe80::/10)
+ * or to cfg.gw6; TAP resolves it with neighbour discovery.
+ */
+int synack_link_send_via(struct synack_link *l, uint64_t now, const void *pkt, size_t len,
+                         const struct synack_endpoint *next_hop);
+/* Another IPv6 address of the stack on this link with its on-link prefix:
+ * TAP answers solicitations for it.  0 (also when known), -EINVAL (not
+ * unicast, prefix_len outside 1..128) or -ENOSPC (15 beside the
+ * link-local). */
+int synack_link_add_addr6(struct synack_link *l, const uint8_t addr[16], uint32_t prefix_len);
+/* The link-local address fe80::/64 made from the link's MAC (modified
+ * EUI-64, RFC 4291 2.5.1, RFC 2464 4) into out: 1 for TAP, 0 for TUN (no
+ * MAC, out untouched). */
+int synack_link_addr6_link_local(const struct synack_link *l, uint8_t out[16]);
+/* The next IPv6 destination the link gave up resolving (TAP): 1 and
+ * *addr, 0 when none is left, -EINVAL.  Hand it to synack_unreachable()
+ * as synack_link_unreachable_next()'s. */
+int synack_link_unreachable6_next(struct synack_link *l, uint8_t addr[16]);
+/* The neighbour cache's entry for addr (TAP): its state, 1 INCOMPLETE,
+ * 2 REACHABLE, 3 STALE, 4 DELAY, 5 PROBE (RFC 4861 7.3.2) and *mac; 0 when
+ * there is none. */
+int synack_link_neigh6(const struct synack_link *l, const uint8_t addr[16], uint8_t mac[6]);
+
 /* Why the link dropped a frame or a datagram. */
 #define SYNACK_LINK_DROPS(X)                                                                       \
 	X(NONE, "none")                                                                            \
 	X(FRAME_SHORT, "frame_short")       /* no datagram after the Ethernet header */            \
 	X(NOT_FOR_US, "not_for_us")         /* another host's unicast or a multicast MAC */        \
-	X(ETHERTYPE, "ethertype")           /* neither IPv4 nor ARP (IPv6, VLAN ...) */            \
-	X(NOT_IPV4, "not_ipv4")             /* TUN: not an IPv4 datagram */                        \
+	X(ETHERTYPE, "ethertype")           /* neither IPv4, IPv6 nor ARP (VLAN ...) */            \
+	X(NOT_IPV4, "not_ipv4")             /* TUN: neither IPv4 nor IPv6 */                       \
 	X(ARP_BAD, "arp_bad")               /* malformed or not Ethernet/IPv4 ARP */               \
 	X(ARP_IGNORED, "arp_ignored")       /* valid, but about other hosts */                     \
 	X(ARP_CONFLICT, "arp_conflict")     /* another MAC claims our address */                   \
@@ -282,7 +344,14 @@ int synack_link_routes(const struct synack_link *l, uint32_t addr);
 	X(NO_MEMORY, "no_memory")                                                                  \
 	X(DEVICE_BUSY, "device_busy")   /* the device would block (EAGAIN, ENOBUFS) */             \
 	X(DEVICE_ERROR, "device_error") /* a write failed otherwise (EIO: device down ...) */      \
-	X(VNET_BAD, "vnet_bad")         /* a malformed virtio_net_hdr (issue 16 item 2) */
+	X(VNET_BAD, "vnet_bad")         /* a malformed virtio_net_hdr (issue 16 item 2) */         \
+	/* Neighbour discovery (issue 14 item 3, RFC 4861): */                                     \
+	X(ND_BAD, "nd_bad")               /* fails RFC 4861 7.1's checks (hop limit ...) */        \
+	X(ND_IGNORED, "nd_ignored")       /* valid, but not about us, unasked or a router's */     \
+	X(ND_CONFLICT, "nd_conflict")     /* another MAC claims our IPv6 address */                \
+	X(ND_UNRESOLVED, "nd_unresolved") /* held while resolving, no answer */                    \
+	X(ND_QUEUE_FULL, "nd_queue_full") /* more than nd_queue_len held */                        \
+	X(ND_CACHE_FULL, "nd_cache_full") /* no room for another neighbour */
 
 enum synack_link_drop {
 #define SYNACK_LINK_DROP_ENUM(name, str) SYNACK_LINK_DROP_##name,
@@ -315,6 +384,13 @@ struct synack_link_stats {
 	/* One stack per core (issue 16 item 3): neighbours another queue of
 	 * the same multi-queue device learnt and passed on. */
 	uint64_t arp_shared_in;
+	/* IPv6 neighbour discovery (issue 14 item 3, TAP). */
+	uint64_t nd_solicits_in, nd_adverts_in;   /* valid ones received */
+	uint64_t nd_solicits_out, nd_adverts_out; /* sent */
+	uint64_t nd_resolved;                     /* neighbours resolved */
+	uint64_t nd_failed;                       /* resolutions given up */
+	uint64_t nd_entries;                      /* in the neighbour cache now */
+	uint64_t datagrams6_in, datagrams6_out;   /* of datagrams_in/_out: IPv6 */
 };
 /* Copies the link's counters into *out. */
 void synack_link_stats(const struct synack_link *l, struct synack_link_stats *out);

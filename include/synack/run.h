@@ -152,7 +152,8 @@ int synack_run_wait(struct synack_run *r, int s, uint32_t events, int timeout_ms
  */
 int synack_run_connect(struct synack_run *r, const struct synack_endpoint *peer, int timeout_ms);
 /* A socket listening on port at every address of the stack (bound to
- * 0.0.0.0) with the given backlog, or what synack_socket(),
+ * 0.0.0.0, or to :: when the stack has an IPv6 address: IPv4 peers then
+ * come as ::ffff:a.b.c.d) with the given backlog, or what synack_socket(),
  * synack_bind() and synack_listen() return (-EADDRINUSE, -EMFILE, -ENOMEM
  * ...), -EINVAL (r NULL). */
 int synack_run_listen(struct synack_run *r, uint16_t port, int backlog);

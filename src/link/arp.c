@@ -20,23 +20,15 @@ enum arp_state {
 	ARP_PROBE,          /* lifetime over while in use: confirming, still used */
 };
 
-/* A frame to send, or a datagram held with room for its Ethernet header. */
-struct arp_frame {
-	struct arp_frame *next;
-	size_t len;
-	uint8_t data[];
-};
-
 struct arp_entry {
 	uint32_t addr;
 	uint8_t mac[6];
 	int state;
-	uint64_t due;       /* next request (INCOMPLETE, PROBE) or end of life */
-	uint64_t used;      /* last time a datagram went to it */
-	uint64_t confirmed; /* last time it was resolved or confirmed */
-	uint32_t tries;     /* requests sent in this round */
-	struct arp_frame *held, *held_tail;
-	size_t nheld;
+	uint64_t due;           /* next request (INCOMPLETE, PROBE) or end of life */
+	uint64_t used;          /* last time a datagram went to it */
+	uint64_t confirmed;     /* last time it was resolved or confirmed */
+	uint32_t tries;         /* requests sent in this round */
+	struct neigh_fifo held; /* datagrams waiting for the MAC */
 };
 
 static const uint8_t BROADCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -101,30 +93,20 @@ int arp_init(struct arp *a, const struct arp_config *cfg, const uint8_t mac[6], 
 	a->stats = stats;
 	size_t slots = cfg->cache_max ? cfg->cache_max : 1;
 	a->entries = calloc(slots, sizeof(*a->entries));
-	a->failed = calloc(slots, sizeof(*a->failed));
-	if (!a->entries || !a->failed) {
+	if (!a->entries || neigh_failed_init(&a->failed, slots) != 0) {
 		arp_free(a);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
-static void free_frames(struct arp_frame *f)
-{
-	while (f) {
-		struct arp_frame *next = f->next;
-		free(f);
-		f = next;
-	}
-}
-
 void arp_free(struct arp *a)
 {
 	for (size_t i = 0; i < a->nentries; i++)
-		free_frames(a->entries[i].held);
+		neigh_fifo_clear(&a->entries[i].held, a->stats, 0);
 	free(a->entries);
-	free(a->failed);
-	free_frames(a->out_head);
+	neigh_failed_free(&a->failed);
+	neigh_fifo_clear(&a->out, a->stats, 0);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -135,27 +117,13 @@ static void eth_header(uint8_t *f, const uint8_t dst[6], const uint8_t src[6], u
 	put16(f + 12, type);
 }
 
-static void out_push(struct arp *a, struct arp_frame *f)
-{
-	f->next = NULL;
-	if (a->out_tail)
-		a->out_tail->next = f;
-	else
-		a->out_head = f;
-	a->out_tail = f;
-	a->nout++;
-}
-
 /* Queues an ARP frame: op, to eth_dst, asking about or answering tpa/tha. */
 static int send_arp(struct arp *a, uint16_t op, const uint8_t eth_dst[6], const uint8_t tha[6],
                     uint32_t spa, uint32_t tpa)
 {
-	struct arp_frame *f = malloc(sizeof(*f) + ARP_FRAME_LEN);
-	if (!f) {
-		drop(a, SYNACK_LINK_DROP_NO_MEMORY);
+	struct neigh_frame *f = neigh_frame_new(ARP_FRAME_LEN, a->stats);
+	if (!f)
 		return -ENOMEM;
-	}
-	f->len = ARP_FRAME_LEN;
 	uint8_t *p = f->data;
 	eth_header(p, eth_dst, a->mac, ARP_ETHERTYPE_ARP);
 	p += ARP_ETH_HLEN;
@@ -168,7 +136,7 @@ static int send_arp(struct arp *a, uint16_t op, const uint8_t eth_dst[6], const 
 	put32(p + 14, spa);
 	memcpy(p + 18, tha, 6);
 	put32(p + 24, tpa);
-	out_push(a, f);
+	neigh_fifo_push(&a->out, f);
 	return 0;
 }
 
@@ -201,12 +169,7 @@ static struct arp_entry *find(const struct arp *a, uint32_t addr)
 
 static void remove_entry(struct arp *a, struct arp_entry *e, int held_reason)
 {
-	for (struct arp_frame *f = e->held; f;) {
-		struct arp_frame *next = f->next;
-		drop(a, held_reason);
-		free(f);
-		f = next;
-	}
+	neigh_fifo_clear(&e->held, a->stats, held_reason);
 	*e = a->entries[--a->nentries];
 	memset(&a->entries[a->nentries], 0, sizeof(*e));
 	a->stats->arp_entries = a->nentries;
@@ -243,16 +206,12 @@ static void resolved(struct arp *a, struct arp_entry *e, const uint8_t mac[6], u
 	e->confirmed = now;
 	e->due = now + (uint64_t)a->cfg.lifetime_ms * 1000;
 	a->stats->arp_resolved++;
-	struct arp_frame *f = e->held;
-	e->held = e->held_tail = NULL;
-	e->nheld = 0;
-	if (f)
+	if (e->held.n)
 		e->used = now;
-	while (f) {
-		struct arp_frame *next = f->next;
+	struct neigh_frame *f;
+	while ((f = neigh_fifo_pop(&e->held))) {
 		eth_header(f->data, e->mac, a->mac, ARP_ETHERTYPE_IPV4);
-		out_push(a, f);
-		f = next;
+		neigh_fifo_push(&a->out, f);
 	}
 }
 
@@ -374,54 +333,25 @@ size_t arp_send_ip(struct arp *a, uint64_t now, uint32_t nexthop, const uint8_t 
 		e->state = ARP_INCOMPLETE;
 		send_request(a, e, now);
 	}
-	if (a->cfg.queue_len == 0) {
-		drop(a, SYNACK_LINK_DROP_ARP_QUEUE_FULL);
-		return 0;
-	}
-	struct arp_frame *f = malloc(sizeof(*f) + ARP_ETH_HLEN + len);
-	if (!f) {
-		drop(a, SYNACK_LINK_DROP_NO_MEMORY);
-		return 0;
-	}
-	f->next = NULL;
-	f->len = ARP_ETH_HLEN + len;
-	memcpy(f->data + ARP_ETH_HLEN, pkt, len);
-	/* Like Linux's unres_qlen: the oldest held datagram makes room, since
-	 * the newest (a retransmission, say) is worth more. */
-	if (e->nheld == a->cfg.queue_len) {
-		struct arp_frame *old = e->held;
-		e->held = old->next;
-		if (!e->held)
-			e->held_tail = NULL;
-		e->nheld--;
-		free(old);
-		drop(a, SYNACK_LINK_DROP_ARP_QUEUE_FULL);
-	}
-	if (e->held_tail)
-		e->held_tail->next = f;
-	else
-		e->held = f;
-	e->held_tail = f;
-	e->nheld++;
+	neigh_hold(&e->held, a->cfg.queue_len, pkt, len, ARP_ETH_HLEN, a->stats,
+	           SYNACK_LINK_DROP_ARP_QUEUE_FULL);
 	return 0;
 }
 
 static void failed(struct arp *a, uint32_t addr)
 {
 	a->stats->arp_failed++;
-	size_t slots = a->cfg.cache_max ? a->cfg.cache_max : 1;
-	if (a->nfailed == slots)
-		return;
-	a->failed[(a->failed_head + a->nfailed++) % slots] = addr;
+	uint8_t b[16] = {0};
+	memcpy(b, &addr, sizeof(addr));
+	neigh_failed_push(&a->failed, b);
 }
 
 int arp_failed_next(struct arp *a, uint32_t *addr)
 {
-	if (!a->nfailed)
+	uint8_t b[16];
+	if (!neigh_failed_pop(&a->failed, b))
 		return 0;
-	*addr = a->failed[a->failed_head];
-	a->failed_head = (a->failed_head + 1) % (a->cfg.cache_max ? a->cfg.cache_max : 1);
-	a->nfailed--;
+	memcpy(addr, b, sizeof(*addr));
 	return 1;
 }
 
@@ -475,19 +405,7 @@ uint64_t arp_next_deadline(const struct arp *a)
 
 ssize_t arp_output(struct arp *a, uint8_t *buf, size_t cap)
 {
-	struct arp_frame *f = a->out_head;
-	if (!f)
-		return 0;
-	if (f->len > cap)
-		return -EMSGSIZE;
-	memcpy(buf, f->data, f->len);
-	ssize_t n = (ssize_t)f->len;
-	a->out_head = f->next;
-	if (!a->out_head)
-		a->out_tail = NULL;
-	a->nout--;
-	free(f);
-	return n;
+	return neigh_fifo_output(&a->out, buf, cap);
 }
 
 int arp_lookup(const struct arp *a, uint32_t addr, uint8_t mac[6])

@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "link/neigh.h"
 #include "synack/link.h"
 
 #define ARP_ETH_HLEN 14
@@ -42,7 +43,6 @@ struct arp_config {
 };
 
 struct arp_entry;
-struct arp_frame;
 
 #define ARP_EXTRA_MAX 15 /* addresses beside the first */
 
@@ -56,10 +56,8 @@ struct arp {
 	struct synack_link_stats *stats; /* counters live in the link's stats */
 	struct arp_entry *entries;       /* cache_max slots */
 	size_t nentries;
-	struct arp_frame *out_head, *out_tail; /* frames to send, oldest first */
-	size_t nout;
-	uint32_t *failed; /* cache_max slots: a ring of addresses given up on */
-	size_t failed_head, nfailed;
+	struct neigh_fifo out;      /* frames to send, oldest first */
+	struct neigh_failed failed; /* cache_max addresses given up on */
 };
 
 /* Answers for addr too (and takes a claim on it as a conflict): 0, or

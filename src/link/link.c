@@ -33,6 +33,7 @@
 #include "link/arp.h"
 #include "link/impair.h"
 #include "link/link_internal.h"
+#include "link/nd.h"
 #include "link/vnet.h"
 #include "synack/pcap.h"
 
@@ -52,7 +53,9 @@ struct delayed {
 	uint64_t at, seq;
 	size_t len;
 	uint8_t *data;
-	uint32_t hop; /* outgoing: the next hop to resolve */
+	uint32_t hop;     /* outgoing: the next hop to resolve */
+	uint8_t hop6[16]; /* an IPv6 one's (issue 14 item 3) */
+	uint8_t is6;      /* hop6 is the one */
 };
 
 /* Datagrams the impairments hold back, a min-heap of struct delayed by
@@ -114,6 +117,12 @@ struct synack_link {
 
 	struct arp arp; /* TAP only */
 	int announce;   /* the gratuitous ARP is still to be sent */
+	/* IPv6 (issue 14 item 3): neighbour discovery (TAP only), and the
+	 * on-link prefixes of the stack's IPv6 addresses: cfg.addr6's and
+	 * those of synack_link_add_addr6(). */
+	struct nd nd;
+	uint8_t extra6[LINK_EXTRA_MAX][16];
+	uint32_t extra6_len[LINK_EXTRA_MAX], nextra6;
 
 	int impaired; /* set_impairment was called: the draws run */
 	struct impair imp_out, imp_in;
@@ -175,6 +184,31 @@ void synack_link_config_default(struct synack_link_config *cfg)
 	cfg->csum_offload = 1;
 	cfg->gro = 1;
 	cfg->tso = 1;
+	/* IPv6: RFC 4861 10's constants, as Linux's neigh defaults. */
+	cfg->prefix6_len = 64;
+	cfg->nd_reachable_ms = 30000;
+	cfg->nd_retrans_ms = 1000;
+	cfg->nd_delay_first_probe_ms = 5000;
+	cfg->nd_max_multicast_solicit = 3;
+	cfg->nd_max_unicast_solicit = 3;
+	cfg->nd_queue_len = 3;
+	cfg->nd_cache_max = 256;
+}
+
+static int is_zero16(const uint8_t a[16])
+{
+	static const uint8_t zero[16];
+	return memcmp(a, zero, 16) == 0;
+}
+
+/* A unicast IPv6 address (RFC 4291 2.4): not ::, ::1, multicast or
+ * IPv4-mapped. */
+static int unicast6(const uint8_t a[16])
+{
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+	static const uint8_t loop[16] = {[15] = 1};
+	return !is_zero16(a) && memcmp(a, loop, 16) != 0 && a[0] != 0xff &&
+	       memcmp(a, mapped, 12) != 0;
 }
 
 static int range(char *err, size_t errlen, const char *name, uint32_t v, uint32_t lo, uint32_t hi)
@@ -221,6 +255,33 @@ int synack_link_config_check(const struct synack_link_config *cfg, char *err, si
 		rc = range(err, errlen, "gro", (uint32_t)cfg->gro, 0, 1);
 	if (!rc)
 		rc = range(err, errlen, "tso", (uint32_t)cfg->tso, 0, 1);
+	if (!rc)
+		rc = range(err, errlen, "prefix6_len", cfg->prefix6_len, 1, 128);
+	if (!rc)
+		rc = range(err, errlen, "nd_reachable_ms", cfg->nd_reachable_ms, 1, 3600000);
+	if (!rc)
+		rc = range(err, errlen, "nd_retrans_ms", cfg->nd_retrans_ms, 10, 60000);
+	if (!rc)
+		rc = range(err, errlen, "nd_delay_first_probe_ms", cfg->nd_delay_first_probe_ms, 1,
+		           60000);
+	if (!rc)
+		rc = range(err, errlen, "nd_max_multicast_solicit", cfg->nd_max_multicast_solicit,
+		           1, 100);
+	if (!rc)
+		rc = range(err, errlen, "nd_max_unicast_solicit", cfg->nd_max_unicast_solicit, 1,
+		           100);
+	if (!rc)
+		rc = range(err, errlen, "nd_queue_len", cfg->nd_queue_len, 0, 1024);
+	if (!rc)
+		rc = range(err, errlen, "nd_cache_max", cfg->nd_cache_max, 1, 65536);
+	if (!rc && ((!is_zero16(cfg->addr6) && !unicast6(cfg->addr6)) ||
+	            (!is_zero16(cfg->gw6) && !unicast6(cfg->gw6)))) {
+		if (err)
+			snprintf(err, errlen,
+			         "%s must be a unicast IPv6 address (or all zero: none)",
+			         is_zero16(cfg->gw6) || unicast6(cfg->gw6) ? "addr6" : "gw6");
+		rc = -EINVAL;
+	}
 	return rc;
 }
 
@@ -248,7 +309,7 @@ static uint32_t mask_of(uint32_t prefix_len)
 }
 
 static int delay_push(struct delay_heap *d, uint64_t at, const uint8_t *data, size_t len,
-                      uint32_t hop)
+                      uint32_t hop, const uint8_t *hop6)
 {
 	if (heap_reserve(&d->h, sizeof(struct delayed), 64, SIZE_MAX) != 0)
 		return -ENOMEM;
@@ -257,6 +318,10 @@ static int delay_push(struct delay_heap *d, uint64_t at, const uint8_t *data, si
 		return -ENOMEM;
 	memcpy(copy, data, len);
 	struct delayed e = {.at = at, .seq = d->next_seq++, .len = len, .data = copy, .hop = hop};
+	if (hop6) {
+		memcpy(e.hop6, hop6, 16);
+		e.is6 = 1;
+	}
 	heap_push(&d->h, &e, &delay_heap_ops, NULL);
 	return 0;
 }
@@ -400,7 +465,7 @@ static int vnet_setup(struct synack_link *l, char *err, size_t errlen)
 	if (vnet && l->cfg.csum_offload) {
 		off = TUN_F_CSUM;
 		if (l->cfg.gro)
-			off |= TUN_F_TSO4 | TUN_F_TSO_ECN;
+			off |= TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
 	}
 	/* The offloads stay with a device after its descriptor closes: one
 	 * opened before with them must hear that they are off now, or the
@@ -483,6 +548,17 @@ int synack_link_open_fd(struct synack_link **out, int kind, int fd, const char *
 		                        .queue_len = cfg->arp_queue_len,
 		                        .cache_max = cfg->arp_cache_max};
 		rc = arp_init(&l->arp, &ac, l->mac, cfg->addr, &l->stats);
+		struct nd_config nc = {.reachable_ms = cfg->nd_reachable_ms,
+		                       .retrans_ms = cfg->nd_retrans_ms,
+		                       .delay_first_probe_ms = cfg->nd_delay_first_probe_ms,
+		                       .max_multicast_solicit = cfg->nd_max_multicast_solicit,
+		                       .max_unicast_solicit = cfg->nd_max_unicast_solicit,
+		                       .queue_len = cfg->nd_queue_len,
+		                       .cache_max = cfg->nd_cache_max};
+		if (!rc)
+			rc = nd_init(&l->nd, &nc, l->mac, &l->stats);
+		if (!rc && !is_zero16(cfg->addr6))
+			rc = nd_add_addr(&l->nd, cfg->addr6);
 	}
 	if (rc) {
 		snprintf(err, errlen, "out of memory");
@@ -805,6 +881,8 @@ void synack_link_close(struct synack_link *l)
 	board_release(l);
 	if (l->kind == SYNACK_LINK_TAP && l->arp.entries)
 		arp_free(&l->arp);
+	if (l->kind == SYNACK_LINK_TAP && l->nd.entries)
+		nd_free(&l->nd);
 	impair_free(&l->imp_out);
 	impair_free(&l->imp_in);
 	delay_free(&l->d_out);
@@ -1057,6 +1135,15 @@ static void arp_drain(struct synack_link *l, uint64_t now)
 		dev_write(l, now, NULL, NULL, 0, l->wbuf, (size_t)n);
 }
 
+/* Writes what neighbour discovery queued: solicitations, advertisements,
+ * released datagrams. */
+static void nd_drain(struct synack_link *l, uint64_t now)
+{
+	ssize_t n;
+	while ((n = nd_output(&l->nd, l->wbuf, LINK_BUF)) > 0)
+		dev_write(l, now, NULL, NULL, 0, l->wbuf, (size_t)n);
+}
+
 static uint32_t ip_dst(const uint8_t *pkt)
 {
 	return ((uint32_t)pkt[16] << 24) | ((uint32_t)pkt[17] << 16) | ((uint32_t)pkt[18] << 8) |
@@ -1066,13 +1153,24 @@ static uint32_t ip_dst(const uint8_t *pkt)
 /* A routed datagram, past the impairments, onto the device: written from
  * where it lies behind the Ethernet header of its next hop hop (a gateway,
  * or the destination) when that is resolved, else held by ARP (TAP). */
-static void xmit(struct synack_link *l, uint64_t now, const uint8_t *pkt, size_t len, uint32_t hop)
+static void xmit(struct synack_link *l, uint64_t now, const uint8_t *pkt, size_t len, uint32_t hop,
+                 const uint8_t *hop6)
 {
 	if (l->kind == SYNACK_LINK_TUN) {
 		dev_write(l, now, NULL, NULL, 0, pkt, len);
 		return;
 	}
 	uint8_t eth[ARP_ETH_HLEN];
+	/* By the next hop's family, not the datagram's version: impairments
+	 * may have flipped that. */
+	if (hop6) {
+		if (nd_eth_header(&l->nd, now, hop6, eth))
+			dev_write(l, now, NULL, eth, sizeof(eth), pkt, len);
+		else
+			nd_hold(&l->nd, now, hop6, pkt, len);
+		nd_drain(l, now);
+		return;
+	}
 	if (arp_eth_header(&l->arp, now, hop, eth))
 		dev_write(l, now, NULL, eth, sizeof(eth), pkt, len);
 	else
@@ -1099,7 +1197,7 @@ void synack_link_flush(struct synack_link *l, uint64_t now)
  * super-segment or started one, 0 when it goes on its own (the pending
  * one, which it cannot continue, has been written before it). */
 static int tso_take(struct synack_link *l, uint64_t now, const uint8_t *pkt, size_t len,
-                    uint32_t hop)
+                    uint32_t hop, const uint8_t *hop6)
 {
 	if (tso_join(&l->tso, pkt, len)) {
 		if (l->tso.closed)
@@ -1109,8 +1207,9 @@ static int tso_take(struct synack_link *l, uint64_t now, const uint8_t *pkt, siz
 	synack_link_flush(l, now);
 	if (!tso_can_start(pkt, len))
 		return 0;
-	if (l->kind == SYNACK_LINK_TAP && !arp_eth_header(&l->arp, now, hop, l->tso.buf))
-		return 0; /* unresolved: ARP holds it, alone */
+	if (l->kind == SYNACK_LINK_TAP && !(hop6 ? nd_eth_header(&l->nd, now, hop6, l->tso.buf)
+	                                         : arp_eth_header(&l->arp, now, hop, l->tso.buf)))
+		return 0; /* unresolved: ARP or ND holds it, alone */
 	tso_start(&l->tso, pkt, len);
 	return 1;
 }
@@ -1122,20 +1221,85 @@ int synack_link_send(struct synack_link *l, uint64_t now, const void *pkt, size_
 	return synack_link_send_to(l, now, pkt, len, ip_dst(pkt));
 }
 
+static int send_routed(struct synack_link *l, uint64_t now, const uint8_t *p, size_t len,
+                       uint32_t next_hop, const uint8_t *hop6);
+
 int synack_link_send_to(struct synack_link *l, uint64_t now, const void *pkt, size_t len,
                         uint32_t next_hop)
 {
 	if (!l || !pkt || len < 20 || len > 65535)
 		return -EINVAL;
 	const uint8_t *p = pkt;
+	if ((p[0] >> 4) == 6)
+		return synack_link_send_via(l, now, pkt, len, NULL);
 	l->stats.datagrams_out++;
 	if (!synack_link_routes(l, next_hop)) {
 		l->stats.drops[SYNACK_LINK_DROP_NO_ROUTE]++;
 		return 0;
 	}
+	return send_routed(l, now, p, len, next_hop, NULL);
+}
+
+/* 1 when a is on-link: fe80::/10, or on the prefix of one of our IPv6
+ * addresses. */
+static int on_link6(const struct synack_link *l, const uint8_t a[16])
+{
+	if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+		return 1;
+	for (int i = -1; i < (int)l->nextra6; i++) {
+		const uint8_t *ours = i < 0 ? l->cfg.addr6 : l->extra6[i];
+		uint32_t len = i < 0 ? l->cfg.prefix6_len : l->extra6_len[i];
+		if (is_zero16(ours))
+			continue;
+		uint32_t whole = len / 8, bits = len % 8;
+		if (memcmp(a, ours, whole) != 0)
+			continue;
+		if (bits == 0 || ((a[whole] ^ ours[whole]) & (0xff00u >> bits)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int synack_link_send_via(struct synack_link *l, uint64_t now, const void *pkt, size_t len,
+                         const struct synack_endpoint *next_hop)
+{
+	if (!l || !pkt || len < 20 || len > 65535)
+		return -EINVAL;
+	const uint8_t *p = pkt;
+	if ((p[0] >> 4) != 6)
+		return synack_link_send_to(l, now, pkt, len,
+		                           next_hop ? next_hop->addr : ip_dst(pkt));
+	l->stats.datagrams_out++;
+	l->stats.datagrams6_out++;
+	/* The stack's next hop when it gave one of this family, else the
+	 * destination; off-link, the default gateway (RFC 4861 5.2). */
+	uint8_t hop[16];
+	if (len < ND_IP6_HLEN) {
+		l->stats.drops[SYNACK_LINK_DROP_FRAME_SHORT]++;
+		return 0;
+	}
+	if (next_hop && next_hop->family == SYNACK_AF_INET6 && !is_zero16(next_hop->addr6))
+		memcpy(hop, next_hop->addr6, 16);
+	else
+		memcpy(hop, p + 24, 16);
+	if (hop[0] != 0xff && !on_link6(l, hop)) {
+		if (is_zero16(l->cfg.gw6)) {
+			l->stats.drops[SYNACK_LINK_DROP_NO_ROUTE]++;
+			return 0;
+		}
+		memcpy(hop, l->cfg.gw6, 16);
+	}
+	return send_routed(l, now, p, len, 0, hop);
+}
+
+/* A datagram whose next hop is known (hop, or hop6 for IPv6): impaired,
+ * then joined into a super-segment (IPv4) or written. */
+static int send_routed(struct synack_link *l, uint64_t now, const uint8_t *p, size_t len,
+                       uint32_t next_hop, const uint8_t *hop6)
+{
 	if (!l->impaired || impair_is_clean(&l->imp_out)) {
-		if (!l->tso_on || !tso_take(l, now, p, len, next_hop))
-			xmit(l, now, p, len, next_hop);
+		if (!l->tso_on || !tso_take(l, now, p, len, next_hop, hop6))
+			xmit(l, now, p, len, next_hop, hop6);
 		return 0;
 	}
 	/* Corruption flips a bit in place, so the middleware works on a copy. */
@@ -1146,8 +1310,8 @@ int synack_link_send_to(struct synack_link *l, uint64_t now, const void *pkt, si
 		l->stats.drops[SYNACK_LINK_DROP_IMPAIR_LOST]++;
 	for (int k = 0; k < copies; k++) {
 		if (at[k] <= now)
-			xmit(l, now, l->ibuf, len, next_hop);
-		else if (delay_push(&l->d_out, at[k], l->ibuf, len, next_hop) != 0)
+			xmit(l, now, l->ibuf, len, next_hop, hop6);
+		else if (delay_push(&l->d_out, at[k], l->ibuf, len, next_hop, hop6) != 0)
 			l->stats.drops[SYNACK_LINK_DROP_NO_MEMORY]++;
 	}
 	return 0;
@@ -1173,7 +1337,7 @@ static int deliver(struct synack_link *l, uint64_t now, uint8_t *ip, size_t len,
 			}
 			memcpy(buf, ip, len);
 			handed = 1;
-		} else if (delay_push(&l->d_in, at[k] > now ? at[k] : now, ip, len, 0) != 0) {
+		} else if (delay_push(&l->d_in, at[k] > now ? at[k] : now, ip, len, 0, NULL) != 0) {
 			l->stats.drops[SYNACK_LINK_DROP_NO_MEMORY]++;
 		}
 	}
@@ -1193,9 +1357,11 @@ ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t 
 			l->stats.drops[SYNACK_LINK_DROP_TOO_BIG]++;
 			n = 0;
 		}
-		free(d.data);
-		if (n)
+		if (n) {
 			l->stats.datagrams_in++;
+			l->stats.datagrams6_in += (d.data[0] >> 4) == 6;
+		}
+		free(d.data);
 		return n;
 	}
 	board_take(l, now);
@@ -1234,7 +1400,17 @@ ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t 
 		capture(l, now, frame, (size_t)n);
 		const uint8_t *ip = frame;
 		size_t iplen = (size_t)n;
-		if (l->kind == SYNACK_LINK_TAP) {
+		if (l->kind == SYNACK_LINK_TAP && n >= ARP_ETH_HLEN &&
+		    ((frame[12] << 8) | frame[13]) == ND_ETHERTYPE_IPV6) {
+			int is_ip = nd_frame_in(&l->nd, now, frame, (size_t)n, &ip, &iplen);
+			nd_drain(l, now);
+			if (!is_ip)
+				continue;
+			if (iplen == 0) {
+				l->stats.drops[SYNACK_LINK_DROP_FRAME_SHORT]++;
+				continue;
+			}
+		} else if (l->kind == SYNACK_LINK_TAP) {
 			int is_ip = arp_frame_in(&l->arp, now, frame, (size_t)n, &ip, &iplen);
 			if (!is_ip)
 				board_post(l, frame, (size_t)n);
@@ -1247,13 +1423,14 @@ ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t 
 				l->stats.drops[SYNACK_LINK_DROP_FRAME_SHORT]++;
 				continue;
 			}
-		} else if (iplen == 0 || (frame[0] >> 4) != 4) {
+		} else if (iplen == 0 || ((frame[0] >> 4) != 4 && (frame[0] >> 4) != 6)) {
 			l->stats.drops[SYNACK_LINK_DROP_NOT_IPV4]++;
 			continue;
 		}
 		/* ip points into rbuf, which is ours to modify. */
 		if (deliver(l, now, l->rbuf + (ip - l->rbuf), iplen, buf, cap)) {
 			l->stats.datagrams_in++;
+			l->stats.datagrams6_in += (ip[0] >> 4) == 6;
 			return (ssize_t)iplen;
 		}
 	}
@@ -1266,7 +1443,7 @@ void synack_link_advance(struct synack_link *l, uint64_t now)
 		return;
 	while (delay_due(&l->d_out) <= now) {
 		struct delayed d = delay_pop(&l->d_out);
-		xmit(l, now, d.data, d.len, d.hop);
+		xmit(l, now, d.data, d.len, d.hop, d.is6 ? d.hop6 : NULL);
 		free(d.data);
 	}
 	synack_link_flush(l, now);
@@ -1277,6 +1454,8 @@ void synack_link_advance(struct synack_link *l, uint64_t now)
 		}
 		arp_advance(&l->arp, now);
 		arp_drain(l, now);
+		nd_advance(&l->nd, now);
+		nd_drain(l, now);
 	}
 	if (l->pcap && now >= l->pcap_flush_at) {
 		if (l->share)
@@ -1296,6 +1475,49 @@ int synack_link_unreachable_next(struct synack_link *l, uint32_t *addr)
 	return l->kind == SYNACK_LINK_TAP ? arp_failed_next(&l->arp, addr) : 0;
 }
 
+int synack_link_unreachable6_next(struct synack_link *l, uint8_t addr[16])
+{
+	if (!l || !addr)
+		return -EINVAL;
+	return l->kind == SYNACK_LINK_TAP ? nd_failed_next(&l->nd, addr) : 0;
+}
+
+int synack_link_add_addr6(struct synack_link *l, const uint8_t addr[16], uint32_t prefix_len)
+{
+	if (!l || !addr || !unicast6(addr) || prefix_len < 1 || prefix_len > 128)
+		return -EINVAL;
+	if (memcmp(addr, l->cfg.addr6, 16) == 0)
+		return 0;
+	for (uint32_t i = 0; i < l->nextra6; i++)
+		if (memcmp(l->extra6[i], addr, 16) == 0)
+			return 0;
+	if (l->nextra6 >= LINK_EXTRA_MAX)
+		return -ENOSPC;
+	if (l->kind == SYNACK_LINK_TAP) {
+		int rc = nd_add_addr(&l->nd, addr);
+		if (rc)
+			return rc;
+	}
+	memcpy(l->extra6[l->nextra6], addr, 16);
+	l->extra6_len[l->nextra6++] = prefix_len;
+	return 0;
+}
+
+int synack_link_addr6_link_local(const struct synack_link *l, uint8_t out[16])
+{
+	if (!l || !out || l->kind != SYNACK_LINK_TAP)
+		return 0;
+	nd_link_local(l->mac, out);
+	return 1;
+}
+
+int synack_link_neigh6(const struct synack_link *l, const uint8_t addr[16], uint8_t mac[6])
+{
+	if (!l || !addr || !mac || l->kind != SYNACK_LINK_TAP)
+		return 0;
+	return nd_lookup(&l->nd, addr, mac);
+}
+
 uint64_t synack_link_next_deadline(const struct synack_link *l)
 {
 	if (!l)
@@ -1308,6 +1530,9 @@ uint64_t synack_link_next_deadline(const struct synack_link *l)
 		t = d;
 	if (l->kind == SYNACK_LINK_TAP) {
 		d = arp_next_deadline(&l->arp);
+		if (d < t)
+			t = d;
+		d = nd_next_deadline(&l->nd);
 		if (d < t)
 			t = d;
 	}

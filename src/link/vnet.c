@@ -10,6 +10,7 @@
 #define TH_ACK 0x10
 #define TH_ECE 0x40
 #define IP4_HLEN 20
+#define IP6_HLEN 40
 #define TCP_HLEN 20
 #define IPPROTO_TCP_NUM 6
 
@@ -94,7 +95,7 @@ int vnet_rx(const struct vnet_hdr *h, uint8_t *frame, size_t len, size_t l3, int
 {
 	*gso = 0;
 	int type = h->gso_type & ~VNET_GSO_ECN;
-	if (type != VNET_GSO_NONE && type != VNET_GSO_TCPV4)
+	if (type != VNET_GSO_NONE && type != VNET_GSO_TCPV4 && type != VNET_GSO_TCPV6)
 		return -1;
 	if (type == VNET_GSO_NONE && h->gso_type != VNET_GSO_NONE)
 		return -1;
@@ -102,9 +103,14 @@ int vnet_rx(const struct vnet_hdr *h, uint8_t *frame, size_t len, size_t l3, int
 	 * frame may be padded). */
 	size_t end = len;
 	int is_ip4 = len >= l3 + IP4_HLEN && (frame[l3] >> 4) == 4;
+	int is_ip6 = len >= l3 + IP6_HLEN && (frame[l3] >> 4) == 6;
 	if (is_ip4) {
 		size_t tot = get16(frame + l3 + 2);
 		if (tot >= IP4_HLEN && l3 + tot <= len)
+			end = l3 + tot;
+	} else if (is_ip6) {
+		size_t tot = IP6_HLEN + get16(frame + l3 + 4);
+		if (tot > IP6_HLEN && l3 + tot <= len)
 			end = l3 + tot;
 	}
 	if (h->flags & VNET_F_NEEDS_CSUM) {
@@ -112,11 +118,12 @@ int vnet_rx(const struct vnet_hdr *h, uint8_t *frame, size_t len, size_t l3, int
 			return -1;
 		vnet_csum_complete(frame, h->csum_start, h->csum_offset, end);
 	}
-	if (type == VNET_GSO_TCPV4) {
+	if (type == VNET_GSO_TCPV4 || type == VNET_GSO_TCPV6) {
 		/* A super-segment's checksum is partial: the kernel never
-		 * summed its whole. */
-		if (!(h->flags & VNET_F_NEEDS_CSUM) || h->gso_size == 0 || !is_ip4 ||
-		    frame[l3 + 9] != IPPROTO_TCP_NUM)
+		 * summed its whole.  IPv6 (TSO6): TCP right after the header. */
+		int v4 = type == VNET_GSO_TCPV4;
+		if (!(h->flags & VNET_F_NEEDS_CSUM) || h->gso_size == 0 ||
+		    !(v4 ? is_ip4 : is_ip6) || frame[l3 + (v4 ? 9 : 6)] != IPPROTO_TCP_NUM)
 			return -1;
 		*gso = 1;
 	}
@@ -126,20 +133,31 @@ int vnet_rx(const struct vnet_hdr *h, uint8_t *frame, size_t len, size_t l3, int
 /* ------------------------------------------------------------------ */
 /* Coalescing (TSO).                                                   */
 
-static size_t tcp_hlen(const uint8_t *pkt)
+/* The TCP header length of the segment whose TCP header is at th. */
+static size_t tcp_hlen(const uint8_t *th)
 {
-	return (size_t)(pkt[IP4_HLEN + 12] >> 4) * 4;
+	return (size_t)(th[12] >> 4) * 4;
 }
 
-/* An IPv4 datagram without options or fragmentation carrying TCP with
- * data: the only kind a super-segment is made of. */
-static int plain_tcp(const uint8_t *pkt, size_t len)
+/* The IP header length (20 or 40) of the only kinds a super-segment is
+ * made of, 0 for the others: an IPv4 datagram without options or
+ * fragmentation, or an IPv6 one without extension headers (TSO6), carrying
+ * TCP with data. */
+static size_t plain_tcp(const uint8_t *pkt, size_t len)
 {
-	if (len <= IP4_HLEN + TCP_HLEN || len > VNET_MAX_DGRAM || pkt[0] != 0x45 ||
-	    get16(pkt + 2) != len || (get16(pkt + 6) & 0x3fff) != 0 || pkt[9] != IPPROTO_TCP_NUM)
+	size_t iphl;
+	if (len > VNET_MAX_DGRAM)
 		return 0;
-	size_t thl = tcp_hlen(pkt);
-	return thl >= TCP_HLEN && IP4_HLEN + thl < len;
+	if (len > IP4_HLEN + TCP_HLEN && pkt[0] == 0x45 && get16(pkt + 2) == len &&
+	    (get16(pkt + 6) & 0x3fff) == 0 && pkt[9] == IPPROTO_TCP_NUM)
+		iphl = IP4_HLEN;
+	else if (len > IP6_HLEN + TCP_HLEN && (pkt[0] >> 4) == 6 &&
+	         get16(pkt + 4) == len - IP6_HLEN && pkt[6] == IPPROTO_TCP_NUM)
+		iphl = IP6_HLEN;
+	else
+		return 0;
+	size_t thl = tcp_hlen(pkt + iphl);
+	return thl >= TCP_HLEN && iphl + thl < len ? iphl : 0;
 }
 
 static uint32_t get32(const uint8_t *p)
@@ -152,36 +170,42 @@ int tso_can_start(const uint8_t *pkt, size_t len)
 	/* ACK and perhaps ECE, which every segment of the burst repeats;
 	 * not SYN, RST, URG, nor CWR (the first segment's alone), nor PSH
 	 * or FIN (the last one's). */
-	return plain_tcp(pkt, len) && (pkt[IP4_HLEN + 13] & ~TH_ECE) == TH_ACK;
+	size_t iphl = plain_tcp(pkt, len);
+	return iphl && (pkt[iphl + 13] & ~TH_ECE) == TH_ACK;
 }
 
 void tso_start(struct tso *t, const uint8_t *pkt, size_t len)
 {
 	memcpy(t->buf + t->l3, pkt, len);
 	t->len = len;
-	t->hlen = (uint16_t)(IP4_HLEN + tcp_hlen(pkt));
+	t->iphl = (uint16_t)plain_tcp(pkt, len);
+	t->hlen = (uint16_t)(t->iphl + tcp_hlen(pkt + t->iphl));
 	t->mss = (uint16_t)(len - t->hlen);
-	t->nxt = get32(pkt + IP4_HLEN + 4) + t->mss;
+	t->nxt = get32(pkt + t->iphl + 4) + t->mss;
 	t->segs = 1;
 	t->closed = 0;
 }
 
 int tso_join(struct tso *t, const uint8_t *pkt, size_t len)
 {
-	if (!t->len || t->closed || !plain_tcp(pkt, len) || IP4_HLEN + tcp_hlen(pkt) != t->hlen)
+	size_t iphl = t->len && !t->closed ? plain_tcp(pkt, len) : 0;
+	if (!iphl || iphl != t->iphl || iphl + tcp_hlen(pkt + iphl) != t->hlen)
 		return 0;
 	size_t pay = len - t->hlen;
 	if (pay > t->mss || t->len + pay > VNET_MAX_DGRAM)
 		return 0;
 	const uint8_t *h = t->buf + t->l3;
-	const uint8_t *th = h + IP4_HLEN, *ph = pkt + IP4_HLEN;
+	const uint8_t *th = h + iphl, *ph = pkt + iphl;
 	/* The segments the kernel cuts repeat the first one's headers but
 	 * for the sequence number, the IP identification (incremented), the
-	 * lengths, the checksums, and PSH and FIN on the last. */
-	if (get32(ph + 4) != t->nxt || h[1] != pkt[1] || memcmp(h + 6, pkt + 6, 4) != 0 ||
-	    memcmp(h + 12, pkt + 12, 8) != 0 || memcmp(th, ph, 4) != 0 ||
+	 * lengths, the checksums, and PSH and FIN on the last.  IPv6: the
+	 * traffic class and flow label, next header, hop limit, addresses. */
+	int ip_same = iphl == IP4_HLEN ? h[1] == pkt[1] && memcmp(h + 6, pkt + 6, 4) == 0 &&
+	                                     memcmp(h + 12, pkt + 12, 8) == 0
+	                               : memcmp(h, pkt, 4) == 0 && memcmp(h + 6, pkt + 6, 34) == 0;
+	if (!ip_same || get32(ph + 4) != t->nxt || memcmp(th, ph, 4) != 0 ||
 	    memcmp(th + 8, ph + 8, 5) != 0 || memcmp(th + 14, ph + 14, 2) != 0 ||
-	    memcmp(th + 18, ph + 18, t->hlen - IP4_HLEN - 18) != 0 ||
+	    memcmp(th + 18, ph + 18, t->hlen - iphl - 18) != 0 ||
 	    (ph[13] & ~(TH_PSH | TH_FIN)) != th[13])
 		return 0;
 	memcpy(t->buf + t->l3 + t->len, pkt + t->hlen, pay);
@@ -190,10 +214,12 @@ int tso_join(struct tso *t, const uint8_t *pkt, size_t len)
 	t->segs++;
 	if (pay < t->mss || (ph[13] & (TH_PSH | TH_FIN))) {
 		t->closed = 1;
-		t->buf[t->l3 + IP4_HLEN + 13] |= ph[13] & (TH_PSH | TH_FIN);
+		t->buf[t->l3 + iphl + 13] |= ph[13] & (TH_PSH | TH_FIN);
 	}
 	return 1;
 }
+
+static uint32_t ip4_finish(uint8_t *d, size_t len);
 
 size_t tso_finish(struct tso *t, struct vnet_hdr *h)
 {
@@ -203,7 +229,36 @@ size_t tso_finish(struct tso *t, struct vnet_hdr *h)
 	if (t->segs <= 1)
 		return len;
 	uint8_t *d = t->buf + t->l3;
-	/* RFC 791 3.1: the total length and the header checksum over it. */
+	uint32_t p;
+	if (t->iphl == IP6_HLEN) {
+		/* RFC 8200 3: the payload length; 8.1: the pseudo-header's
+		 * share of the TCP checksum (addresses, upper-layer length,
+		 * next header). */
+		put16(d + 4, (uint16_t)(len - IP6_HLEN));
+		p = IPPROTO_TCP_NUM + (uint32_t)(len - IP6_HLEN);
+		for (int i = 8; i < IP6_HLEN; i += 2)
+			p += get16(d + i);
+		h->gso_type = VNET_GSO_TCPV6;
+	} else {
+		p = ip4_finish(d, len);
+		h->gso_type = VNET_GSO_TCPV4;
+	}
+	p = (p & 0xffff) + (p >> 16);
+	p = (p & 0xffff) + (p >> 16);
+	put16(d + t->iphl + 16, (uint16_t)p);
+	h->flags = VNET_F_NEEDS_CSUM;
+	h->hdr_len = (uint16_t)(t->l3 + t->hlen);
+	h->gso_size = t->mss;
+	h->csum_start = (uint16_t)(t->l3 + t->iphl);
+	h->csum_offset = 16;
+	return len;
+}
+
+/* An IPv4 super-segment's total length and header checksum (RFC 791 3.1);
+ * returns the pseudo-header's sum for its TCP checksum (RFC 9293 3.1),
+ * unfolded. */
+static uint32_t ip4_finish(uint8_t *d, size_t len)
+{
 	put16(d + 2, (uint16_t)len);
 	put16(d + 10, 0);
 	uint32_t s = 0;
@@ -212,18 +267,7 @@ size_t tso_finish(struct tso *t, struct vnet_hdr *h)
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
 	put16(d + 10, (uint16_t)~s);
-	/* RFC 9293 3.1: the pseudo-header's share of the TCP checksum; the
-	 * kernel adds each segment's own. */
-	uint32_t p = get16(d + 12) + get16(d + 14) + get16(d + 16) + get16(d + 18) +
-	             IPPROTO_TCP_NUM + (uint32_t)(len - IP4_HLEN);
-	p = (p & 0xffff) + (p >> 16);
-	p = (p & 0xffff) + (p >> 16);
-	put16(d + IP4_HLEN + 16, (uint16_t)p);
-	h->flags = VNET_F_NEEDS_CSUM;
-	h->gso_type = VNET_GSO_TCPV4;
-	h->hdr_len = (uint16_t)(t->l3 + t->hlen);
-	h->gso_size = t->mss;
-	h->csum_start = (uint16_t)(t->l3 + IP4_HLEN);
-	h->csum_offset = 16;
-	return len;
+	/* The kernel adds each segment's own share. */
+	return get16(d + 12) + get16(d + 14) + get16(d + 16) + get16(d + 18) + IPPROTO_TCP_NUM +
+	       (uint32_t)(len - IP4_HLEN);
 }

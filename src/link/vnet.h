@@ -43,6 +43,7 @@
 #define VNET_F_DATA_VALID 2
 #define VNET_GSO_NONE 0
 #define VNET_GSO_TCPV4 1
+#define VNET_GSO_TCPV6 4 /* issue 14: TSO6 */
 #define VNET_GSO_ECN 0x80
 /* The longest datagram IPv4 can describe, and so the longest
  * super-segment (Linux's GSO_LEGACY_MAX_SIZE is 65536). */
@@ -57,12 +58,13 @@ void vnet_parse(const uint8_t in[VNET_HDR_LEN], struct vnet_hdr *h);
 void vnet_emit(uint8_t out[VNET_HDR_LEN], const struct vnet_hdr *h);
 
 /*
- * A frame read from the device (l3: the offset of its IPv4 header, 0 for
+ * A frame read from the device (l3: the offset of its IP header, 0 for
  * TUN, 14 for TAP) with its header h.  Completes a partial checksum in
  * place.  Returns 0, or -1 when the header is malformed (a GSO type other
- * than TCPV4, a super-segment with no gso_size or no partial checksum,
- * csum_start or csum_offset outside the datagram): the link counts such a
- * frame as a vnet_bad drop.  *gso is set to 1 for a super-segment.
+ * than TCPV4 and TCPV6, or not the datagram's family, a super-segment
+ * with no gso_size or no partial checksum, csum_start or csum_offset
+ * outside the datagram): the link counts such a frame as a vnet_bad drop.
+ * *gso is set to 1 for a super-segment.
  */
 int vnet_rx(const struct vnet_hdr *h, uint8_t *frame, size_t len, size_t l3, int *gso);
 
@@ -76,7 +78,8 @@ struct tso {
 	uint8_t *buf;
 	size_t l3;
 	size_t len;    /* of the datagram so far; 0: none pending */
-	uint16_t hlen; /* its IPv4 and TCP headers */
+	uint16_t iphl; /* its IP header: 20 (IPv4) or 40 (IPv6, TSO6) */
+	uint16_t hlen; /* its IP and TCP headers */
 	uint16_t mss;  /* the payload of its first segment: gso_size */
 	uint32_t nxt;  /* where a joining segment's sequence number must start */
 	uint32_t segs;

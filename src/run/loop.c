@@ -182,7 +182,7 @@ void synack_run_flush(struct synack_run *r)
 	struct synack_endpoint hop;
 	/* Each datagram to its next hop, which the stack's routes chose. */
 	while ((n = synack_output_via(r->st, r->buf, RUN_BUF, &hop)) > 0)
-		synack_link_send_to(r->link, now, r->buf, (size_t)n, hop.addr);
+		synack_link_send_via(r->link, now, r->buf, (size_t)n, &hop);
 	/* What the link joined into a super-segment goes now (tso). */
 	synack_link_flush(r->link, now);
 }
@@ -334,6 +334,9 @@ static void service(struct synack_run *r, uint64_t now)
 	 * as in Linux (RFC 1122 4.2.3.9). */
 	for (uint32_t a; synack_link_unreachable_next(r->link, &a) > 0;)
 		synack_unreachable(r->st, now, &(struct synack_endpoint){.addr = a}, -EHOSTUNREACH);
+	struct synack_endpoint e6 = {.family = SYNACK_AF_INET6};
+	while (synack_link_unreachable6_next(r->link, e6.addr6) > 0)
+		synack_unreachable(r->st, now, &e6, -EHOSTUNREACH);
 	synack_run_flush(r);
 }
 
@@ -525,8 +528,12 @@ int synack_run_listen(struct synack_run *r, uint16_t port, int backlog)
 	if (s < 0)
 		return s;
 	/* Every address of the stack (synack_addr_add), as a server bound
-	 * to INADDR_ANY. */
+	 * to INADDR_ANY; with an IPv6 address, to :: (issue 14), which takes
+	 * IPv4 too, as a Linux listener without IPV6_V6ONLY does. */
 	struct synack_endpoint local = {.addr = 0, .port = port};
+	uint8_t a6[16];
+	if (synack_stack_addr6(r->st, a6))
+		local.family = SYNACK_AF_INET6;
 	int rc = synack_bind(r->st, s, &local);
 	if (!rc)
 		rc = synack_listen(r->st, s, backlog);

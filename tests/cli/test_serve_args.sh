@@ -247,6 +247,54 @@ says '^synack serve: max_routes: 0 is outside 1\.\.4096'
 if [ $? = 2 ] && grep -q "device 'synackmissing0' does not exist" "$tmp/err"; then ok; else bad "routes that hold: $(cat "$tmp/err")"; fi
 if "$synack" connect --help | grep -q -- "--route PREFIX" && "$synack" serve --help | grep -q -- "--gw ADDR"; then ok; else bad "--help lacks --gw/--route"; fi
 
+# IPv6 beside IPv4 (issue 14): bad IPv6 text, prefixes, gateways and peers
+# refused before the device is touched, each with its reason.
+good6=("${good[@]}" --addr 2001:db8::2/64)
+for a in 2001:db8::2 2001:db8::2/0 2001:db8::2/129 2001:db8:::2/64 2001:db8::g/64 ::/64 \
+	::1/128 ff02::1/64 ::ffff:10.7.0.2/96 "[2001:db8::2]/64" 2001:db8::2/64x 1:2:3:4:5:6:7:8:9/64; do
+	usage_error serve "${good[@]}" --app http --addr "$a"
+	says "is not a unicast IPv6 address with a prefix length"
+done
+usage_error serve --dev tap0 --tap --addr 2001:db8::2/64 --app http # IPv6 alone
+says 'is required \(IPv6 runs beside IPv4\)'
+usage_error serve "${good6[@]}" --app http --gw 2001:db8:1::1 # gateway off-link
+says '^synack serve: --gw 2001:db8:1::1: the gateway is not on the prefix of any IPv6 --addr nor link-local \(a gateway must be on-link\)$'
+usage_error serve "${good6[@]}" --app http --gw 2001:db8::zz
+says "'2001:db8::zz' is not a gateway's IPv6 address"
+usage_error serve "${good6[@]}" --app http --gw ff02::2
+usage_error serve "${good6[@]}" --app http --gw 2001:db8::1 --gw fe80::1
+says 'a second IPv6 default gateway'
+usage_error serve "${good6[@]}" --app http --route 2001:db8:5::1/48 via 2001:db8::1
+says "'2001:db8:5::1/48' is not an IPv6 destination prefix"
+usage_error serve "${good6[@]}" --app http --route 2001:db8:5::/48 via ff02::1
+says 'needs the gateway.s IPv6 address'
+usage_error serve "${good6[@]}" --app http --route 2001:db8:5::/48 via
+says 'needs the gateway.s IPv6 address'
+usage_error serve "${good6[@]}" --app http --route 2001:db8:5::/48 via 2001:db8:9::1
+says '^synack serve: --route 2001:db8:5::/48: the gateway .*2001:db8:9::1.* is not on the prefix of any --addr'
+usage_error connect "${good6[@]}" "[2001:db8::1]:0"
+usage_error connect "${good6[@]}" "[2001:db8::1:80"
+usage_error connect "${good6[@]}" "[2001:db8::x]:80"
+says 'is not HOST:PORT \(an IPv4 address or a bracketed IPv6 one'
+usage_error connect "${good6[@]}" "[::]:80"
+usage_error connect "${good[@]}" "[2001:db8::1]:80"             # no IPv6 --addr
+says '^synack connect: 2001:db8::1: an IPv6 peer needs an IPv6 --addr'
+usage_error connect "${good6[@]}" "[2001:db8:7::1]:80"          # off-link, no gateway
+says '^synack connect: 2001:db8:7::1: no route to it \(network unreachable\)'
+usage_error connect "${good6[@]}" "[ff02::1]:80"
+says 'not a unicast address'
+usage_error connect --dev tun0 --tun --addr 10.7.0.2/24 --addr 2001:db8::2/64 "[fe80::1]:80"
+says 'link-local addresses are reached over --tap only'
+# ... and what is good gets past them to the missing device.
+"$synack" connect --dev synackmissing0 --tap --addr 10.7.0.2/24 --addr 2001:db8::2/64 \
+	--gw 2001:db8::1 "[2001:db8:7::1]:80" >"$tmp/out" 2>"$tmp/err"
+if [ $? = 2 ] && grep -q "device 'synackmissing0' does not exist" "$tmp/err"; then ok; else bad "IPv6 that holds: $(cat "$tmp/err")"; fi
+# An IPv6 --route (issue 14) reaches what no prefix or --gw covers.
+"$synack" connect --dev synackmissing0 --tap --addr 10.7.0.2/24 --addr 2001:db8::2/64 \
+	--route 2001:db8:5::/48 via 2001:db8::1 "[2001:db8:5::9]:80" >"$tmp/out" 2>"$tmp/err"
+if [ $? = 2 ] && grep -q "device 'synackmissing0' does not exist" "$tmp/err"; then ok; else bad "an IPv6 route that holds: $(cat "$tmp/err")"; fi
+if "$synack" serve --help | grep -q -- "--addr 2001:db8::2/64"; then ok; else bad "--help lacks the IPv6 --addr"; fi
+
 # After the device is open: an unwritable capture file is still bad usage,
 # and the device synack created is gone afterwards.  Only as root, only in
 # a namespace of our own.

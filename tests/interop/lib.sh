@@ -185,6 +185,25 @@ value_of() { # NAME FILE(name value lines)
 	awk -v n="$1" '$1 == n { print $2; f=1 } END { if (!f) print "none" }' "$2"
 }
 
+# How far counter NAME moved between the counters in $IT_TMP/before and
+# $IT_TMP/after (counters_of's output), or none.
+it_delta() { # NAME
+	local a b
+	a=$(value_of "$1" "$IT_TMP/before")
+	b=$(value_of "$1" "$IT_TMP/after")
+	if [ "$a" = none ] || [ "$b" = none ]; then echo none; else echo $((b - a)); fi
+}
+# The same for a drop reason, printed as drop_REASON and only once nonzero;
+# a reason link_X is the link's own drop, printed as link_drop_X.
+it_drop_delta() { # REASON
+	local a b name=drop_$1
+	case $1 in link_*) name=link_drop_${1#link_} ;; esac
+	a=$(value_of "$name" "$IT_TMP/before")
+	b=$(value_of "$name" "$IT_TMP/after")
+	[ "$a" = none ] && a=0
+	if [ "$b" = none ]; then echo none; else echo $((b - a)); fi
+}
+
 # The kernel's TCP sockets in the namespace in the given ss states.
 it_ss_states() { # STATE...
 	local args=() s

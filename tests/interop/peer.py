@@ -32,7 +32,7 @@ Only the standard library; run inside the test's own network namespace.
       connect, send SIZE pattern bytes (those of body-hash), shutdown(SHUT_WR),
       read to EOF, close; the result line has the bytes sent.
   peer.py server HOST PORT MODE [ARG] [--out FILE]
-      accept one connection and play MODE:
+      accept one connection (HOST an IPv4 or IPv6 address) and play MODE:
         sink            read to EOF, then close
         read-n N        read exactly N bytes, then close (closes first)
         send-close N    send N pattern bytes, then close (closes first)
@@ -341,7 +341,8 @@ def cmd_server(argv):
         argv = argv[:i] + argv[i + 2:]
     host, port, mode = argv[0], int(argv[1]), argv[2]
     arg = int(argv[3]) if len(argv) > 3 else 0
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    ls = socket.socket(family, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((host, port))
     ls.listen(1)

@@ -115,26 +115,10 @@ counters_of "$IT_TMP/serve.out" >"$IT_TMP/after"
 
 # Every drop hostile.py sent must be counted under its reason, exactly
 # (ip_truncated: at least, the oversized datagrams may add to it).
-delta() { # NAME
-	local a b
-	a=$(value_of "$1" "$IT_TMP/before")
-	b=$(value_of "$1" "$IT_TMP/after")
-	if [ "$a" = none ] || [ "$b" = none ]; then echo none; else echo $((b - a)); fi
-}
-# Drop reasons are printed as drop_REASON, and only once nonzero.
-# A reason link_X is the link's own drop, printed as link_drop_X.
-drop_delta() { # REASON
-	local a b name=drop_$1
-	case $1 in link_*) name=link_drop_${1#link_} ;; esac
-	a=$(value_of "$name" "$IT_TMP/before")
-	b=$(value_of "$name" "$IT_TMP/after")
-	[ "$a" = none ] && a=0
-	if [ "$b" = none ]; then echo none; else echo $((b - a)); fi
-}
 ip_hdr=0
 tcp_err=0
 while read -r _ reason n; do
-	d=$(drop_delta "$reason")
+	d=$(it_drop_delta "$reason")
 	case $reason in
 	ip_truncated) if [ "$d" != none ] && [ "$d" -ge "$n" ]; then ok; else bad "drop $reason moved by $d, want at least $n"; fi ;;
 	*) if [ "$d" = "$n" ]; then ok; else bad "drop $reason moved by $d, want $n"; fi ;;
@@ -145,23 +129,23 @@ while read -r _ reason n; do
 	tcp_*) tcp_err=$((tcp_err + n)) ;;
 	esac
 done < <(grep '^expect-drop ' "$IT_TMP/hostile.out")
-d=$(delta IpInHdrErrors)
+d=$(it_delta IpInHdrErrors)
 if [ "$d" != none ] && [ "$d" -ge "$ip_hdr" ]; then ok; else bad "IpInHdrErrors moved by $d, want at least $ip_hdr"; fi
 note "counter IpInHdrErrors: +$d (IP header errors sent: $ip_hdr)"
-d=$(delta InErrs)
+d=$(it_delta InErrs)
 if [ "$d" = "$tcp_err" ]; then ok; else bad "InErrs moved by $d, want $tcp_err"; fi
 note "counter InErrs: +$d (TCP header errors sent: $tcp_err)"
 want_csum=$(awk '$2 == "tcp_bad_checksum" { print $3 }' "$IT_TMP/hostile.out")
-d=$(delta InCsumErrors)
+d=$(it_delta InCsumErrors)
 if [ "$d" = "${want_csum:-0}" ]; then ok; else bad "InCsumErrors moved by $d, want ${want_csum:-0}"; fi
 note "counter InCsumErrors: +$d"
 for c in RstChallenge SynChallenge; do
-	d=$(delta $c)
+	d=$(it_delta $c)
 	if [ "$d" != none ] && [ "$d" -ge 1 ]; then ok; else bad "$c moved by $d: the live probes missed the connection"; fi
 	note "counter $c: +$d"
 done
 for c in OutRsts ChallengeAcks EstabResets PassiveOpens; do
-	note "counter $c: +$(delta $c)"
+	note "counter $c: +$(it_delta $c)"
 done
 
 # The pcap: the hostile frames synack received are flagged by tshark (on

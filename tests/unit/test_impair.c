@@ -241,10 +241,13 @@ static void link_loss_is_counted_and_routing_refuses_off_prefix(void)
 	dl = datagram(d, 0x0a070001, 0x0a070002, 3);
 	CHECK_EQ(write(peer, d, dl), (ssize_t)dl);
 	CHECK_EQ(synack_link_recv(l, 0, buf, sizeof(buf)), (ssize_t)dl);
-	/* Not IPv4 on a TUN link. */
-	d[0] = 0x60;
+	/* Neither IPv4 nor IPv6 on a TUN link (IPv6 passes, issue 14). */
+	d[0] = 0x50;
 	CHECK_EQ(write(peer, d, dl), (ssize_t)dl);
 	CHECK_EQ(synack_link_recv(l, 0, buf, sizeof(buf)), 0);
+	d[0] = 0x60;
+	CHECK_EQ(write(peer, d, dl), (ssize_t)dl);
+	CHECK_EQ(synack_link_recv(l, 0, buf, sizeof(buf)), (ssize_t)dl);
 	struct synack_link_stats s;
 	synack_link_stats(l, &s);
 	CHECK_EQ_U64(s.drops[SYNACK_LINK_DROP_IMPAIR_LOST], 1);

@@ -29,11 +29,15 @@ struct host {
 	struct synack_run *run;
 };
 
-static void host_open(struct host *h, int fd, uint32_t addr, const char *pcap)
+/* 2001:db8::N beside 10.7.0.N when v6 (issue 14 item 3). */
+static void host_open6(struct host *h, int fd, uint32_t addr, const char *pcap, int v6)
 {
 	struct synack_link_config lc;
 	synack_link_config_default(&lc);
 	lc.addr = addr;
+	uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = (uint8_t)addr};
+	if (v6)
+		memcpy(lc.addr6, a6, 16);
 	char err[160];
 	CHECK_EQ(synack_link_open_fd(&h->link, SYNACK_LINK_TAP, fd, "pair", &lc, err, sizeof(err)),
 	         0);
@@ -43,11 +47,18 @@ static void host_open(struct host *h, int fd, uint32_t addr, const char *pcap)
 	synack_config_default(&cfg);
 	cfg.addr = addr;
 	cfg.secret[0] = (uint8_t)addr;
+	if (v6)
+		memcpy(cfg.addr6, a6, 16);
 	h->st = synack_stack_new(&cfg, NULL);
 	CHECK(h->st != NULL);
 	int e;
 	h->run = synack_run_new(h->st, h->link, &e);
 	CHECK(h->run != NULL);
+}
+
+static void host_open(struct host *h, int fd, uint32_t addr, const char *pcap)
+{
+	host_open6(h, fd, addr, pcap, 0);
 }
 
 static void host_close(struct host *h)
@@ -63,7 +74,8 @@ static void turn_both(struct host *a, struct host *b)
 	CHECK_EQ(synack_run_once(b->run, 0), 0);
 }
 
-static void two_stacks_over_tap_links_resolve_connect_and_close(void)
+/* Over IPv4 (ARP) or IPv6 (neighbour discovery, issue 14 item 3). */
+static void two_stacks_over_tap_links(int v6)
 {
 	int sv[2];
 	CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
@@ -72,14 +84,18 @@ static void two_stacks_over_tap_links_resolve_connect_and_close(void)
 	CHECK(pfd >= 0);
 	close(pfd);
 	struct host a, b;
-	host_open(&a, sv[0], 0x0a070002, pcap);
-	host_open(&b, sv[1], 0x0a070001, NULL);
+	host_open6(&a, sv[0], 0x0a070002, pcap, v6);
+	host_open6(&b, sv[1], 0x0a070001, NULL, v6);
 
 	int l = synack_run_listen(b.run, 80, 16);
 	CHECK(l >= 0);
 	synack_advance(a.st, synack_run_now(a.run));
 	int s = synack_socket(a.st);
 	struct synack_endpoint peer = {.addr = 0x0a070001, .port = 80};
+	if (v6) {
+		peer = (struct synack_endpoint){.family = SYNACK_AF_INET6, .port = 80};
+		synack_stack_addr6(b.st, peer.addr6);
+	}
 	CHECK_EQ(synack_connect(a.st, s, &peer), -EINPROGRESS);
 	int c = -1;
 	for (int i = 0; i < TURNS && c < 0; i++) {
@@ -133,10 +149,30 @@ static void two_stacks_over_tap_links_resolve_connect_and_close(void)
 	synack_link_stats(b.link, &sb);
 	CHECK_EQ_U64(sa.arp_gratuitous_out, 1);
 	CHECK_EQ_U64(sb.arp_gratuitous_out, 1);
-	/* a asked for b; b learnt a from the request and never needed to ask. */
-	CHECK_EQ_U64(sa.arp_requests_out, 1);
-	CHECK_EQ_U64(sb.arp_replies_out, 1);
-	CHECK_EQ_U64(sb.arp_requests_out, 0);
+	if (!v6) {
+		/* a asked for b; b learnt a from the request and never needed
+		 * to ask. */
+		CHECK_EQ_U64(sa.arp_requests_out, 1);
+		CHECK_EQ_U64(sb.arp_replies_out, 1);
+		CHECK_EQ_U64(sb.arp_requests_out, 0);
+		CHECK_EQ_U64(sa.nd_solicits_out, 0);
+	} else {
+		/* a solicited b, which answered and learnt a (STALE) from the
+		 * solicitation; no ARP at all, every datagram IPv6.  (b may
+		 * probe a later: its entry is only STALE; time is real.) */
+		CHECK_EQ_U64(sa.arp_requests_out, 0);
+		CHECK(sa.nd_solicits_out >= 1 && sb.nd_adverts_out >= 1);
+		CHECK_EQ_U64(sa.nd_resolved, 1);
+		CHECK_EQ_U64(sb.nd_entries, 1);
+		CHECK(sa.datagrams6_out > 0 && sa.datagrams6_out == sa.datagrams_out);
+		CHECK_EQ_U64(sb.datagrams6_in, sb.datagrams_in);
+		uint8_t mac[6], a6[16];
+		synack_stack_addr6(b.st, a6);
+		CHECK_EQ(synack_link_neigh6(a.link, a6, mac), 2); /* REACHABLE */
+		uint8_t bmac[6];
+		synack_link_mac(b.link, bmac);
+		CHECK(memcmp(mac, bmac, 6) == 0);
+	}
 	CHECK_EQ_U64(sa.frames_out, sb.frames_in);
 	CHECK_EQ_U64(sb.frames_out, sa.frames_in);
 	CHECK(sa.datagrams_out > 0 && sa.datagrams_out == sb.datagrams_in);
@@ -158,13 +194,24 @@ static void two_stacks_over_tap_links_resolve_connect_and_close(void)
 		CHECK(caplen <= sizeof(frame));
 		if (caplen > sizeof(frame) || fread(frame, 1, caplen, f) != caplen)
 			break;
-		if (records == 0)
-			CHECK(frame[12] == 0x08 && frame[13] == 0x06);
+		if (records == 0) /* ARP, or over IPv6 perhaps the solicitation */
+			CHECK((frame[12] == 0x08 && frame[13] == 0x06) ||
+			      (v6 && frame[12] == 0x86 && frame[13] == 0xdd));
 		records++;
 	}
 	fclose(f);
 	CHECK_EQ_U64(records, sa.frames_in + sa.frames_out);
 	unlink(pcap);
+}
+
+static void two_stacks_over_tap_links_resolve_connect_and_close(void)
+{
+	two_stacks_over_tap_links(0);
+}
+
+static void two_stacks_over_tap_links_resolve_connect_and_close_ipv6(void)
+{
+	two_stacks_over_tap_links(1);
 }
 
 static void blocking_helper_times_out_and_wake_interrupts(void)
@@ -207,6 +254,15 @@ static void settings_are_bounds_checked(void)
 	    {&lc.arp_cache_max, 0, 65537, "arp_cache_max"},
 	    {&lc.read_batch, 0, 65537, "read_batch"},
 	    {&lc.txqueuelen, UINT32_MAX, 1000001, "txqueuelen"},
+	    /* IPv6 (issue 14 item 3). */
+	    {&lc.prefix6_len, 0, 129, "prefix6_len"},
+	    {&lc.nd_reachable_ms, 0, 3600001, "nd_reachable_ms"},
+	    {&lc.nd_retrans_ms, 9, 60001, "nd_retrans_ms"},
+	    {&lc.nd_delay_first_probe_ms, 0, 60001, "nd_delay_first_probe_ms"},
+	    {&lc.nd_max_multicast_solicit, 0, 101, "nd_max_multicast_solicit"},
+	    {&lc.nd_max_unicast_solicit, 0, 101, "nd_max_unicast_solicit"},
+	    {&lc.nd_queue_len, UINT32_MAX, 1025, "nd_queue_len"},
+	    {&lc.nd_cache_max, 0, 65537, "nd_cache_max"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint32_t keep = *cases[i].field;
@@ -221,6 +277,13 @@ static void settings_are_bounds_checked(void)
 		*cases[i].field = keep;
 	}
 	CHECK_EQ(synack_link_config_check(&lc, err, sizeof(err)), 0);
+	lc.addr6[0] = 0xff; /* multicast */
+	CHECK_EQ(synack_link_config_check(&lc, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "addr6") != NULL);
+	memset(lc.addr6, 0, 16);
+	lc.gw6[15] = 1; /* ::1 */
+	CHECK_EQ(synack_link_config_check(&lc, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "gw6") != NULL);
 }
 
 static void bad_device_names_fail_before_opening(void)
@@ -386,14 +449,98 @@ static void wrapped_descriptor_has_no_device_queue(void)
 	close(sv[1]);
 }
 
+/* The NS target of the one frame a link wrote on sv (0 when none). */
+static int solicited_target(int fd, uint8_t target[16])
+{
+	uint8_t f[2048];
+	ssize_t n = read(fd, f, sizeof(f));
+	if (n < 14 + 40 + 24 || f[12] != 0x86 || f[13] != 0xdd || f[14 + 40] != 135)
+		return 0;
+	memcpy(target, f + 14 + 40 + 8, 16);
+	return 1;
+}
+
+/* An IPv6 datagram's next hop (issue 14): the destination when on-link
+ * (the prefix of addr6 or of an added address, fe80::/10), else gw6; with
+ * no gw6, dropped (no_route).  The stack's own next hop wins when it gives
+ * an IPv6 one. */
+static void ipv6_next_hop_is_on_link_or_the_gateway(void)
+{
+	int sv[2];
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	struct synack_link_config lc;
+	synack_link_config_default(&lc);
+	lc.addr = 0x0a070002;
+	lc.gratuitous_arp = 0;
+	static const uint8_t us[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+	static const uint8_t gw[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	static const uint8_t far[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 5, [15] = 1};
+	static const uint8_t other[16] = {0x20, 0x01, 0x0d, 0xb9, [15] = 9};
+	static const uint8_t ll[16] = {0xfe, 0x80, [15] = 7};
+	memcpy(lc.addr6, us, 16);
+	memcpy(lc.gw6, gw, 16);
+	struct synack_link *l;
+	char err[160];
+	CHECK_EQ(synack_link_open_fd(&l, SYNACK_LINK_TAP, sv[0], "pair", &lc, err, sizeof(err)), 0);
+	uint8_t d[60] = {0x60, [5] = 20, [6] = 6, [7] = 64}, t[16];
+	memcpy(d + 8, us, 16);
+	/* Off-link: the gateway is solicited, never the destination. */
+	memcpy(d + 24, far, 16);
+	CHECK_EQ(synack_link_send(l, 0, d, sizeof(d)), 0);
+	CHECK(solicited_target(sv[1], t) && memcmp(t, gw, 16) == 0);
+	/* On-link and link-local: the destination itself. */
+	memcpy(d + 24, us, 16);
+	d[39] = 3;
+	CHECK_EQ(synack_link_send(l, 0, d, sizeof(d)), 0);
+	CHECK(solicited_target(sv[1], t) && memcmp(t, d + 24, 16) == 0);
+	memcpy(d + 24, ll, 16);
+	CHECK_EQ(synack_link_send(l, 0, d, sizeof(d)), 0);
+	CHECK(solicited_target(sv[1], t) && memcmp(t, ll, 16) == 0);
+	/* The stack's IPv6 next hop wins. */
+	struct synack_endpoint hop = {.family = SYNACK_AF_INET6};
+	memcpy(hop.addr6, ll, 16);
+	hop.addr6[15] = 8;
+	memcpy(d + 24, far, 16);
+	CHECK_EQ(synack_link_send_via(l, 0, d, sizeof(d), &hop), 0);
+	CHECK(solicited_target(sv[1], t) && memcmp(t, hop.addr6, 16) == 0);
+	/* Another prefix, once added, is on-link. */
+	memcpy(d + 24, other, 16);
+	CHECK_EQ(synack_link_add_addr6(l, other, 64), 0);
+	CHECK_EQ(synack_link_send(l, 0, d, sizeof(d)), 0);
+	CHECK(solicited_target(sv[1], t) && memcmp(t, other, 16) == 0);
+	CHECK_EQ(synack_link_add_addr6(l, ll, 129), -EINVAL);
+	struct synack_link_stats st;
+	synack_link_stats(l, &st);
+	CHECK_EQ_U64(st.drops[SYNACK_LINK_DROP_NO_ROUTE], 0);
+	CHECK_EQ_U64(st.datagrams6_out, 5);
+	synack_link_close(l);
+	close(sv[1]);
+	/* Without a gateway, off-link is no route. */
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	memset(lc.gw6, 0, 16);
+	CHECK_EQ(synack_link_open_fd(&l, SYNACK_LINK_TAP, sv[0], "pair", &lc, err, sizeof(err)), 0);
+	memcpy(d + 24, far, 16);
+	CHECK_EQ(synack_link_send(l, 0, d, sizeof(d)), 0);
+	CHECK(!solicited_target(sv[1], t));
+	synack_link_stats(l, &st);
+	CHECK_EQ_U64(st.drops[SYNACK_LINK_DROP_NO_ROUTE], 1);
+	uint8_t got[16];
+	CHECK_EQ(synack_link_addr6_link_local(l, got), 1);
+	CHECK(got[0] == 0xfe && got[1] == 0x80 && got[11] == 0xff && got[12] == 0xfe);
+	synack_link_close(l);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	RUN(two_stacks_over_tap_links_resolve_connect_and_close);
+	RUN(two_stacks_over_tap_links_resolve_connect_and_close_ipv6);
 	RUN(blocking_helper_times_out_and_wake_interrupts);
 	RUN(settings_are_bounds_checked);
 	RUN(bad_device_names_fail_before_opening);
 	RUN(watch_signals_refuses_bad_arguments);
 	RUN(one_turn_drains_a_burst_and_writes_as_it_reads);
 	RUN(wrapped_descriptor_has_no_device_queue);
+	RUN(ipv6_next_hop_is_on_link_or_the_gateway);
 	return check_summary("test_link");
 }

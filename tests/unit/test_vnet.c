@@ -20,6 +20,7 @@
 #include "link/vnet.h"
 #include "synack/run.h"
 #include "wire/wire.h"
+#include "wire/wire6.h"
 
 #define SRC 0x0a070002u
 #define DST 0x0a070001u
@@ -68,6 +69,22 @@ static int verifies(const uint8_t *pkt, size_t len)
 	struct wire_tcp t;
 	return wire_ip4_parse(pkt, len, &ip) == SYNACK_DROP_NONE &&
 	       wire_tcp_parse(&ip, &t) == SYNACK_DROP_NONE;
+}
+
+/* An IPv6 datagram (issue 14, TSO6): parses and its TCP checksum over
+ * the RFC 8200 8.1 pseudo-header verifies; 0 for other than TCP (ND). */
+static int verifies6(const uint8_t *pkt, size_t len, int *is_tcp)
+{
+	struct wire_ip6 ip;
+	struct wire_tcp t;
+	*is_tcp = 0;
+	if (wire_ip6_parse(pkt, len, &ip) != SYNACK_DROP_NONE)
+		return 0;
+	if (ip.proto != WIRE_IPPROTO_TCP)
+		return 1;
+	*is_tcp = 1;
+	struct wire_net net = wire_ip6_net(&ip);
+	return wire_tcp_parse_net(&net, &t) == SYNACK_DROP_NONE;
 }
 
 /* The sum of the pseudo-header alone, as a sender with checksum offload
@@ -142,7 +159,7 @@ static void malformed_headers_are_refused(void)
 	                              .csum_offset = 16};
 	struct vnet_hdr bad[] = {good, good, good, good, good, good, good, good, good};
 	bad[0].gso_type = 3;              /* UDP (UFO) */
-	bad[1].gso_type = 4;              /* TCPV6: not asked for */
+	bad[1].gso_type = 4;              /* TCPV6 on an IPv4 datagram */
 	bad[2].gso_type = 0x85;           /* unknown, with ECN */
 	bad[3].flags = 0;                 /* a super-segment summed whole? never */
 	bad[4].gso_size = 0;              /* cut into nothing */
@@ -332,12 +349,16 @@ struct host {
 	struct synack_run *run;
 };
 
-static void host_open(struct host *h, int fd, uint32_t addr, int tso, const char *pcap)
+/* With v6, 2001:db8::N beside 10.7.0.N on both the link and the stack. */
+static void host_open(struct host *h, int fd, uint32_t addr, int tso, const char *pcap, int v6)
 {
 	struct synack_link_config lc;
 	synack_link_config_default(&lc);
 	lc.addr = addr;
 	lc.tso = tso;
+	uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = (uint8_t)addr};
+	if (v6)
+		memcpy(lc.addr6, a6, 16);
 	char err[160];
 	CHECK_EQ(synack_link_open_fd(&h->link, SYNACK_LINK_TAP, fd, "pair", &lc, err, sizeof(err)),
 	         0);
@@ -348,6 +369,8 @@ static void host_open(struct host *h, int fd, uint32_t addr, int tso, const char
 	synack_config_default(&cfg);
 	cfg.addr = addr;
 	cfg.secret[0] = (uint8_t)addr;
+	if (v6)
+		memcpy(cfg.addr6, a6, 16);
 	h->st = synack_stack_new(&cfg, NULL);
 	CHECK(h->st != NULL);
 	int e;
@@ -371,8 +394,9 @@ static void turn_both(struct host *a, struct host *b)
 }
 
 /* a sends 2 MB to b, which sends it back; with tso, each way in
- * super-segments that the other link takes whole (its gro). */
-static void echo_between_two_stacks(int tso)
+ * super-segments that the other link takes whole (its gro); over IPv6
+ * with v6 (TSO6, issue 14). */
+static void echo_between_two_stacks(int tso, int v6)
 {
 	int sv[2];
 	CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
@@ -384,13 +408,17 @@ static void echo_between_two_stacks(int tso)
 	CHECK(pfd >= 0);
 	close(pfd);
 	struct host a, b;
-	host_open(&a, sv[0], SRC, tso, pcap);
-	host_open(&b, sv[1], DST, tso, NULL);
+	host_open(&a, sv[0], SRC, tso, pcap, v6);
+	host_open(&b, sv[1], DST, tso, NULL, v6);
 	int l = synack_run_listen(b.run, 7, 4);
 	CHECK(l >= 0);
 	synack_advance(a.st, synack_run_now(a.run));
 	int s = synack_socket(a.st);
 	struct synack_endpoint peer = {.addr = DST, .port = 7};
+	if (v6) {
+		peer = (struct synack_endpoint){.family = SYNACK_AF_INET6, .port = 7};
+		synack_stack_addr6(b.st, peer.addr6);
+	}
 	CHECK_EQ(synack_connect(a.st, s, &peer), -EINPROGRESS);
 	int c = -1;
 	for (int i = 0; i < TURNS && c < 0; i++) {
@@ -441,7 +469,7 @@ static void echo_between_two_stacks(int tso)
 	CHECK(f != NULL);
 	static uint8_t frame[70000];
 	uint8_t rec[16];
-	uint64_t records = 0, supers = 0;
+	uint64_t records = 0, supers = 0, tcp6 = 0;
 	CHECK_EQ(fread(frame, 1, 24, f), 24);
 	while (fread(rec, 1, 16, f) == 16) {
 		uint32_t caplen, origlen;
@@ -452,24 +480,42 @@ static void echo_between_two_stacks(int tso)
 			break;
 		records++;
 		if (caplen > 14 && frame[12] == 0x08 && frame[13] == 0x00) {
+			CHECK(!v6);
 			CHECK(verifies(frame + 14, caplen - 14));
 			supers += caplen > 1514;
+		}
+		if (caplen > 14 && frame[12] == 0x86 && frame[13] == 0xdd) {
+			int is_tcp;
+			CHECK(verifies6(frame + 14, caplen - 14, &is_tcp));
+			supers += caplen > 1514;
+			tcp6 += (uint64_t)is_tcp;
 		}
 	}
 	fclose(f);
 	unlink(pcap);
 	CHECK_EQ_U64(records, sa.frames_in + sa.frames_out);
 	CHECK(tso ? supers > 0 : supers == 0);
+	CHECK(v6 ? tcp6 > 0 : tcp6 == 0);
 }
 
 static void stacks_echo_in_super_segments(void)
 {
-	echo_between_two_stacks(1);
+	echo_between_two_stacks(1, 0);
 }
 
 static void stacks_echo_without_tso(void)
 {
-	echo_between_two_stacks(0);
+	echo_between_two_stacks(0, 0);
+}
+
+static void stacks_echo_in_super_segments_ipv6(void)
+{
+	echo_between_two_stacks(1, 1);
+}
+
+static void stacks_echo_without_tso_ipv6(void)
+{
+	echo_between_two_stacks(0, 1);
 }
 
 /* Frames with a malformed header never reach the stack: counted. */
@@ -543,6 +589,8 @@ int main(void)
 	RUN(only_what_the_kernel_can_rebuild_is_joined);
 	RUN(stacks_echo_in_super_segments);
 	RUN(stacks_echo_without_tso);
+	RUN(stacks_echo_in_super_segments_ipv6);
+	RUN(stacks_echo_without_tso_ipv6);
 	RUN(link_counts_malformed_headers);
 	return check_summary("test_vnet");
 }
