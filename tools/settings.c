@@ -84,6 +84,10 @@ static const struct setting SETTINGS[] = {
     /* TCP Fast Open (RFC 7413) */
     NUMBER(fastopen),
     NUMBER(fastopen_cache_size),
+    /* Pacing (issue 13) */
+    NUMBER(pacing),
+    NUMBER(pacing_ss_ratio),
+    NUMBER(pacing_ca_ratio),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

@@ -256,6 +256,17 @@ struct synack_config {
 	 * recently used replaced (Linux keeps them in its TCP metrics);
 	 * 0..65536 (default 64; 0: no cookie is ever kept). */
 	uint32_t fastopen_cache_size;
+
+	/* Pacing (issue 13; docs/BEHAVIOUR.md), as Linux's internal TCP
+	 * pacing without fq: segments leave at a rate of cwnd / SRTT times
+	 * pacing_ss_ratio percent in slow start (cwnd below half of
+	 * ssthresh), pacing_ca_ratio percent after, instead of in bursts
+	 * at the speed of the link.  pacing: 1 on, 0 off (default 1).
+	 * pacing_ss_ratio, pacing_ca_ratio: Linux's tcp_pacing_ss_ratio and
+	 * tcp_pacing_ca_ratio (defaults 200 and 120, 1..1000). */
+	uint32_t pacing;
+	uint32_t pacing_ss_ratio;
+	uint32_t pacing_ca_ratio;
 };
 /* The bits of synack_config.fastopen (Linux's TFO_* flags). */
 #define SYNACK_FASTOPEN_CLIENT 0x1

@@ -312,6 +312,11 @@ struct tcb {
 	unsigned data_seen : 1;
 	uint8_t quickacks;
 	uint64_t last_data_rcv;
+
+	/* Pacing (issue 13, tcp_pacing.c): when the next segment the pacing
+	 * rate held back may leave (a deadline like those above), or
+	 * SYNACK_NEVER. */
+	uint64_t pace_at;
 };
 
 /* What few connections ever use, allocated on first use from the stack's
@@ -487,6 +492,8 @@ static inline void tcp_rearm(struct tcb *tcb)
 		at = tcb->ka_at;
 	if (tcb->reclaim_at < at)
 		at = tcb->reclaim_at;
+	if (tcb->pace_at < at)
+		at = tcb->pace_at;
 	if (at == SYNACK_NEVER) {
 		timer_cancel(&tcb->st->timers, &tcb->timer);
 		return;
@@ -1143,6 +1150,20 @@ struct tcp_sender {
 	uint8_t frto_new; /* step 2b's new segments wait for tcp_output */
 	uint64_t frto_at;
 	uint64_t bytes_retrans; /* payload bytes sent again (tcpi_bytes_retrans) */
+	/* Pacing (issue 13, tcp_pacing.c), Linux's tcp_wstamp_ns: the
+	 * earliest time, in nanoseconds of the stack's clock, the next
+	 * segment may leave at the pacing rate; pace_slack_ns, how far ahead
+	 * of the clock that may be (one burst, as Linux's TSO autosizing);
+	 * pace_segs, data segments sent, up to the first TCP_PACE_FREE_SEGS
+	 * which go unpaced. */
+	uint64_t pace_ns, pace_slack_ns;
+	uint32_t pace_segs;
+	/* The smoothed RTT pacing divides by: RFC 6298's average (gain 1/8)
+	 * of every ACK's sample from the send times of the records, in
+	 * microseconds (Linux's srtt comes from those too; SRTT here may
+	 * come from timestamps, whose millisecond ticks would make a short
+	 * path look 1 ms long and pace it far too slowly); 0 before one. */
+	uint32_t pace_srtt_us;
 };
 /* Records held, and the i-th oldest (i < tcp_snd_records). */
 static inline uint32_t tcp_snd_records(const struct tcb *tcb)
@@ -1266,6 +1287,34 @@ static inline void tcp_frto_delivered(struct tcb *tcb, const struct tcp_txrec *r
 /* F-RTO's new segments (RFC 5682 3 step 2b), sent by tcp_output once the
  * ACK that asked for them has set the window. */
 void tcp_frto_output(struct tcb *tcb);
+
+/*
+ * tcp_pacing.c: pacing (issue 13), as Linux's internal TCP pacing.
+ */
+/* An ACK gave an RTT sample from a record's send time (tcp_snd_acked);
+ * one of 0, below our clock's tick, leaves the rate unbounded: a path
+ * that fast cannot be paced by a microsecond clock. */
+static inline void tcp_pacing_rtt(struct tcb *tcb, uint32_t rtt_us)
+{
+	struct tcp_sender *s = tcb->sender;
+	s->pace_srtt_us =
+	    s->pace_srtt_us ? s->pace_srtt_us - s->pace_srtt_us / 8 + rtt_us / 8 : rtt_us;
+}
+/* The pacing rate in bytes per second, 0 when unpaced. */
+uint64_t tcp_pacing_rate(const struct tcb *tcb);
+/* A data segment of len bytes left: the next may leave len / rate later. */
+void tcp_pacing_sent(struct tcb *tcb, uint32_t len);
+/* Whether the pacing rate holds the next segment back now (inline: asked
+ * before every segment; one comparison when the rate does not bind). */
+static inline int tcp_pacing_held(const struct tcb *tcb)
+{
+	const struct tcp_sender *s = tcb->sender;
+	return s && s->pace_ns > ENV(tcb->st)->now * 1000u + s->pace_slack_ns;
+}
+/* The segment was held back: the pacing timer sends it when its time comes. */
+void tcp_pacing_hold(struct tcb *tcb);
+/* The pacing timer expired: what was held back goes. */
+void tcp_pacing_timeout(struct tcb *tcb);
 
 /* SACK loss recovery is under way: RFC 6675 with PRR (RFC 6937). */
 static inline int tcp_sack_recovering(const struct tcb *tcb)

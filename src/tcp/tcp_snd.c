@@ -315,6 +315,7 @@ void tcp_snd_acked(struct tcb *tcb, uint32_t ack, uint32_t ts_rtt_us)
 	if (sampled) {
 		uint64_t r = ENV(st)->now - sent_at;
 		a.rtt_us = r == 0 ? 1 : r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
+		tcp_pacing_rtt(tcb, r > UINT32_MAX ? UINT32_MAX : (uint32_t)r);
 	}
 	tcb->backoff = 0;
 	tcb->unacked_since = ENV(st)->now;

@@ -414,9 +414,9 @@ static void timeout_skips_sacked_data(void)
 
 /* An active open whose handshake took 20 ms: SRTT 20 ms, RTO 200 ms (the
  * floor). */
-static struct t *sender_with_rtt(void)
+static struct t *sender_with_rtt_tuned(void (*tune)(struct synack_config *))
 {
-	struct t *t = new_with(NULL);
+	struct t *t = new_with(tune);
 	t->peer_sack_ok = 1;
 	t_at(t, 0);
 	t_connect(t);
@@ -426,6 +426,15 @@ static struct t *sender_with_rtt(void)
 	t_expect(t, ".", T_ISS + 1, 1001, 0);
 	CHECK_EQ(info(t).srtt_us, 20000);
 	return t;
+}
+static struct t *sender_with_rtt(void)
+{
+	return sender_with_rtt_tuned(NULL);
+}
+/* The segments an ACK releases all leave at once (test_pacing.c paces them). */
+static void pacing_off(struct synack_config *cfg)
+{
+	cfg->pacing = 0;
 }
 
 /*
@@ -464,7 +473,7 @@ static void tlp_probe_repairs_tail_loss_before_the_rto(void)
  * sends new data when there is some. */
 static void tlp_probe_sends_new_data_after_two_srtt(void)
 {
-	struct t *t = sender_with_rtt();
+	struct t *t = sender_with_rtt_tuned(pacing_off);
 	fill(t, 20, 10);
 	t_at(t, 40);
 	t_peer(t, ".", 1001, S(2), 0);
