@@ -1065,6 +1065,9 @@ enum {
 	TXREC_RETRANS = 1 << 0, /* sent more than once (RFC 8985 Segment.retransmitted) */
 	TXREC_SACKED = 1 << 1,  /* reported by SACK (RFC 6675 2, "SACKed") */
 	TXREC_LOST = 1 << 2,    /* deemed lost (RFC 6675 IsLost) and not sent again since */
+	/* Delivery rate (tcp_rate.c): sent while the application left the
+	 * pipe unfilled (P.is_app_limited). */
+	TXREC_APP_LIMITED = 1 << 3,
 };
 struct tcp_txrec {
 	uint64_t xmit_at; /* when last (re)transmitted (RFC 8985 Segment.xmit_ts) */
@@ -1072,6 +1075,12 @@ struct tcp_txrec {
 	uint16_t len;     /* sequence space: data bytes, and one for a FIN */
 	uint8_t flags;    /* TXREC_* */
 	uint8_t spare;
+	/* Delivery rate (tcp_rate.c, Linux's skb tx fields): when last sent,
+	 * the connection's delivered bytes (P.delivered), the time of its
+	 * last delivery (P.delivered_time) and the send time of the first
+	 * segment of the sampling interval (P.first_sent_time); times as the
+	 * low 32 bits of the clock (intervals are differences). */
+	uint32_t dlv, dlv_time, first_tx;
 };
 /* A ring of records, allocated as one block. */
 struct tcp_txq {
@@ -1157,6 +1166,7 @@ struct tcp_sender {
 	 * pace_segs, data segments sent, up to the first TCP_PACE_FREE_SEGS
 	 * which go unpaced. */
 	uint64_t pace_ns, pace_slack_ns;
+	uint64_t pace_rate; /* bytes per second, 0 unpaced (tcp_pacing_update) */
 	uint32_t pace_segs;
 	/* The smoothed RTT pacing divides by: RFC 6298's average (gain 1/8)
 	 * of every ACK's sample from the send times of the records, in
@@ -1164,6 +1174,26 @@ struct tcp_sender {
 	 * come from timestamps, whose millisecond ticks would make a short
 	 * path look 1 ms long and pace it far too slowly); 0 before one. */
 	uint32_t pace_srtt_us;
+	/* Delivery rate (tcp_rate.c; draft-cheng-iccrg-delivery-rate-
+	 * estimation, Linux's tcp_rate.c).  The connection's C.delivered
+	 * (bytes, modulo 2^32), C.delivered_time, C.first_sent_time and
+	 * C.app_limited (0, or the delivered mark the app-limited phase ends
+	 * at); the smallest record RTT sample (samples over a shorter
+	 * interval are invalid); this ACK's sample: the most recently sent
+	 * record it delivered (its P.delivered, P.delivered_time, send time
+	 * and end, the send phase's length, P.is_app_limited); and the last
+	 * rate kept (delivered bytes over the interval, and whether
+	 * app-limited; Linux's rate_delivered, rate_interval_us,
+	 * rate_app_limited). */
+	uint32_t rate_dlv;
+	uint64_t rate_dlv_time, rate_first_tx;
+	uint32_t rate_app_limited;
+	uint32_t rate_min_rtt_us;
+	uint32_t rs_prior_dlv, rs_prior_time, rs_end_seq, rs_send_us;
+	uint64_t rs_xmit;
+	uint8_t rs_valid, rs_app_limited, rs_retrans;
+	uint8_t rate_is_app_limited;
+	uint32_t rate_delivered, rate_interval_us;
 };
 /* Records held, and the i-th oldest (i < tcp_snd_records). */
 static inline uint32_t tcp_snd_records(const struct tcb *tcb)
@@ -1300,8 +1330,9 @@ static inline void tcp_pacing_rtt(struct tcb *tcb, uint32_t rtt_us)
 	s->pace_srtt_us =
 	    s->pace_srtt_us ? s->pace_srtt_us - s->pace_srtt_us / 8 + rtt_us / 8 : rtt_us;
 }
-/* The pacing rate in bytes per second, 0 when unpaced. */
-uint64_t tcp_pacing_rate(const struct tcb *tcb);
+/* An ACK was processed: the pacing rate (bytes per second, 0 when
+ * unpaced) follows cwnd and SRTT, as Linux's tcp_update_pacing_rate. */
+void tcp_pacing_update(struct tcb *tcb);
 /* A data segment of len bytes left: the next may leave len / rate later. */
 void tcp_pacing_sent(struct tcb *tcb, uint32_t len);
 /* Whether the pacing rate holds the next segment back now (inline: asked
@@ -1315,6 +1346,29 @@ static inline int tcp_pacing_held(const struct tcb *tcb)
 void tcp_pacing_hold(struct tcb *tcb);
 /* The pacing timer expired: what was held back goes. */
 void tcp_pacing_timeout(struct tcb *tcb);
+
+/*
+ * tcp_rate.c: the delivery rate (draft-cheng-iccrg-delivery-rate-
+ * estimation, as Linux's tcp_rate.c), in bytes.
+ */
+/* Record r is being (re)sent: it takes the connection's delivery state. */
+void tcp_rate_sent(struct tcb *tcb, struct tcp_txrec *r);
+/* An ACK begins: no sample yet. */
+static inline void tcp_rate_ack_begin(struct tcb *tcb)
+{
+	tcb->sender->rs_valid = 0;
+}
+/* Record r was delivered (cumulatively acknowledged or SACKed). */
+void tcp_rate_delivered(struct tcb *tcb, const struct tcp_txrec *r);
+/* The ACK is processed: the sample it gives, if any, is kept. */
+void tcp_rate_gen(struct tcb *tcb);
+/* The application is about to queue data: if it had left the pipe
+ * unfilled, the samples until what is in flight now is delivered are
+ * app-limited. */
+void tcp_rate_check_app_limited(struct tcb *tcb);
+/* The delivery rate in bytes per second (0 before a sample), and whether
+ * its sample was app-limited. */
+uint64_t tcp_rate_bps(const struct tcb *tcb, int *app_limited);
 
 /* SACK loss recovery is under way: RFC 6675 with PRR (RFC 6937). */
 static inline int tcp_sack_recovering(const struct tcb *tcb)

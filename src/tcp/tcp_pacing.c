@@ -32,7 +32,7 @@
 #define PACE_BURST_MAX 65536u
 #define NS_PER_S 1000000000ull
 
-uint64_t tcp_pacing_rate(const struct tcb *tcb)
+static uint64_t pacing_rate(const struct tcb *tcb)
 {
 	const struct synack_config *cfg = &ENV(tcb->st)->cfg;
 	uint32_t srtt = tcb->sender->pace_srtt_us;
@@ -50,6 +50,26 @@ uint64_t tcp_pacing_rate(const struct tcb *tcb)
 	return w * ratio * 10000u / srtt;
 }
 
+void tcp_pacing_update(struct tcb *tcb)
+{
+	struct tcp_sender *s = tcb->sender;
+	uint64_t rate = pacing_rate(tcb);
+	s->pace_rate = rate;
+	if (rate == 0)
+		return;
+	/* The burst that may leave at once (Linux's tcp_tso_autosize), as
+	 * time at the rate; never less than a tick of our clock, which is
+	 * as soon as a timer can wait for. */
+	uint64_t burst = rate >> PACE_SHIFT;
+	if (burst < 2ull * tcb->snd_mss)
+		burst = 2ull * tcb->snd_mss;
+	if (burst > PACE_BURST_MAX)
+		burst = PACE_BURST_MAX;
+	s->pace_slack_ns = burst * NS_PER_S / rate;
+	if (s->pace_slack_ns < 1000u)
+		s->pace_slack_ns = 1000u;
+}
+
 void tcp_pacing_sent(struct tcb *tcb, uint32_t len)
 {
 	struct tcp_sender *s = tcb->sender;
@@ -62,28 +82,14 @@ void tcp_pacing_sent(struct tcb *tcb, uint32_t len)
 		s->pace_segs++;
 		return;
 	}
-	uint64_t rate = tcp_pacing_rate(tcb);
-	if (rate == 0) {
-		s->pace_slack_ns = 0;
+	if (s->pace_rate == 0)
 		return;
-	}
 	/* Linux's tcp_update_skb_after_send: the time the segment takes at
 	 * the rate, less up to half of it for the time the connection stood
 	 * idle before (the credit, "OS jitter"). */
-	uint64_t len_ns = (uint64_t)len * NS_PER_S / rate, credit = s->pace_ns - prior;
+	uint64_t len_ns = (uint64_t)len * NS_PER_S / s->pace_rate, credit = s->pace_ns - prior;
 	len_ns -= len_ns / 2 < credit ? len_ns / 2 : credit;
 	s->pace_ns += len_ns;
-	/* The burst that may leave at once (Linux's tcp_tso_autosize), as
-	 * time at the rate; never less than a tick of our clock, which is
-	 * as soon as a timer can wait for. */
-	uint64_t burst = rate >> PACE_SHIFT;
-	if (burst < 2ull * tcb->snd_mss)
-		burst = 2ull * tcb->snd_mss;
-	if (burst > PACE_BURST_MAX)
-		burst = PACE_BURST_MAX;
-	s->pace_slack_ns = burst * NS_PER_S / rate;
-	if (s->pace_slack_ns < 1000u)
-		s->pace_slack_ns = 1000u;
 }
 
 void tcp_pacing_hold(struct tcb *tcb)
