@@ -1127,6 +1127,7 @@ struct tcp_sender {
 	uint64_t rack_xmit_ts;
 	uint32_t rack_end_seq, rack_rtt, rack_min_rtt;
 	uint8_t rack_reordering_seen, rack_reo_wnd_mult;
+	uint8_t rack_reo_wnd_persist; /* recoveries the grown window still lasts (6.2 step 4) */
 	uint8_t rack_valid; /* rack_xmit_ts and rack_end_seq hold a delivery */
 	/* RACK.fack (the highest end delivered) now and before the ACK
 	 * being processed, for reordering detection (6.2 step 3). */
@@ -1278,6 +1279,9 @@ static inline void tcp_rack_ack_begin(struct tcb *tcb)
 }
 /* A D-SACK arrived: the reordering window grows (6.2 step 4). */
 void tcp_rack_dsack(struct tcb *tcb);
+/* A fast or RTO recovery ended: after 16 without a D-SACK the
+ * reordering window is reset (6.2 step 4). */
+void tcp_rack_recovery_exit(struct tcb *tcb);
 /* Marks what RACK deems lost (6.2 step 5) and arms the reordering timer
  * for what may soon be; returns 1 when something was marked. */
 int tcp_rack_detect(struct tcb *tcb);

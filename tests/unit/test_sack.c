@@ -538,6 +538,30 @@ static void rack_reordering_within_the_window_sends_nothing(void)
 	t_free(t);
 }
 
+/* RFC 8985 6.2 step 4: a D-SACK grows the reordering window from one
+ * quarter of min_RTT (RACK.reo_wnd_mult starts at 1) to two: segment 2 is
+ * lost 10 ms after RACK.rtt, not 5.  (The first D-SACK once left the
+ * multiplier at 1: the window did not grow until the second round.) */
+static void rack_dsack_grows_the_reordering_window(void)
+{
+	struct t *t = sender_with_rtt();
+	fill(t, 4, 4);
+	t_at(t, 40);
+	t_peer_sack(t, 1, S(0), S(1)); /* D-SACK: segment 0 came twice */
+	t_peer(t, ".", 1001, S(2), 0);
+	t_counter(t, "TCPDSACKRecv", 1);
+	t_peer_sack(t, 1, S(3), S(4));
+	t_peer(t, ".", 1001, S(2), 0);
+	t_at(t, 45);
+	t_expect_nothing(t);
+	t_at(t, 49);
+	t_expect_nothing(t);
+	t_at(t, 50);
+	t_expect(t, ".", S(2), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_free(t);
+}
+
 /* With recovery = 0 there is no RACK and no probe: the same SACK waits
  * for the duplicate ACK threshold or the RTO. */
 static void recovery_setting_off_leaves_rack_tlp_out(void)
@@ -872,6 +896,7 @@ int main(void)
 	RUN(rack_reorder_timer_marks_the_hole_lost);
 	RUN(rack_reordering_within_the_window_sends_nothing);
 	RUN(recovery_setting_off_leaves_rack_tlp_out);
+	RUN(rack_dsack_grows_the_reordering_window);
 	RUN(dsack_of_every_retransmission_undoes_the_reduction);
 	RUN(dsack_of_older_data_undoes_nothing);
 	RUN(dsack_of_data_sent_once_undoes_nothing);
