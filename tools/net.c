@@ -1212,10 +1212,14 @@ static void table_row(void *ctx, const struct synack_conn *c)
 		        "\"recv_queue\":%u,\"age_us\":%llu",
 		        t->n++ ? "," : "", synack_state_name(c->state), local, peer, c->send_queue,
 		        c->recv_queue, (unsigned long long)in);
-		/* A connection that sends: its window, RTT and algorithm. */
+		/* A connection that sends: its window, RTT, algorithm and
+		 * delivery rate (bytes per second, as synack_tcp_info's). */
 		if (c->congestion[0])
-			fprintf(t->out, ",\"cwnd\":%u,\"rtt_us\":%u,\"congestion\":\"%s\"", c->cwnd,
-			        c->srtt_us, c->congestion);
+			fprintf(t->out,
+			        ",\"cwnd\":%u,\"rtt_us\":%u,\"congestion\":\"%s\","
+			        "\"delivery_rate\":%llu",
+			        c->cwnd, c->srtt_us, c->congestion,
+			        (unsigned long long)c->delivery_rate);
 		if (t->thread >= 0)
 			fprintf(t->out, ",\"thread\":%d", t->thread);
 		fputc('}', t->out);
@@ -1227,10 +1231,14 @@ static void table_row(void *ctx, const struct synack_conn *c)
 	        local, peer, c->send_queue, c->recv_queue, (unsigned long long)(in / 1000000),
 	        (unsigned long long)(in / 1000 % 1000));
 	/* As `ss -ti`, on a line of its own: the algorithm, cwnd (bytes
-	 * here) and the RTT. */
+	 * here), the RTT and, once measured, the delivery rate (bits per
+	 * second, as ss prints it). */
 	if (c->congestion[0])
 		fprintf(t->out, "\n\t %s cwnd:%u rtt:%.3fms", c->congestion, c->cwnd,
 		        (double)c->srtt_us / 1000.0);
+	if (c->congestion[0] && c->delivery_rate)
+		fprintf(t->out, " delivery_rate:%llubps",
+		        (unsigned long long)c->delivery_rate * 8u);
 	fputc('\n', t->out);
 }
 

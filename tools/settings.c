@@ -86,6 +86,10 @@ static const struct setting SETTINGS[] = {
     NUMBER(fastopen_cache_size),
     /* IPv6 routes (issue 14). */
     NUMBER(prefix_len6),
+    /* Pacing (issue 13) */
+    NUMBER(pacing),
+    NUMBER(pacing_ss_ratio),
+    NUMBER(pacing_ca_ratio),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

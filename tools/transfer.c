@@ -445,6 +445,7 @@ static void sample_info(struct xfer *x)
 	r->info_seen = 1;
 	r->ecn_ok = (ti.ecn & SYNACK_TCPI_ECN_OK) != 0;
 	r->mss = ti.mss;
+	r->delivery_rate = ti.delivery_rate;
 	keep_sample(x, ti.cwnd, ti.ssthresh);
 }
 
@@ -841,6 +842,7 @@ static void json_summary(const struct transfer_opts *o, const struct transfer_re
 	        (unsigned long long)r->win_probes, (unsigned long long)r->retrans_bytes,
 	        (unsigned long long)r->spurious_bytes, (unsigned long)r->cwnd,
 	        (unsigned long)r->cwnd_max, (unsigned long)r->ssthresh, (unsigned long)r->mss);
+	fprintf(out, ",\"delivery_rate_mbps\":%.6f", (double)r->delivery_rate * 8 / 1e6);
 	fprintf(out,
 	        ",\"bytes_sent\":%llu,\"bytes_received\":%llu,\"hash_sent\":\"%016llx\","
 	        "\"hash_received\":\"%016llx\"",
@@ -950,6 +952,10 @@ static void human_report(const struct transfer_opts *o, const struct transfer_re
 		else
 			fprintf(out, "  ssthresh           %lu bytes\n",
 			        (unsigned long)r->ssthresh);
+		fprintf(out,
+		        "  delivery rate      %.3f Mbit/s (the client's last sample at the end of "
+		        "sending)\n",
+		        (double)r->delivery_rate * 8 / 1e6);
 	} else {
 		fputs("  cwnd               unknown (the client never connected)\n", out);
 	}

@@ -89,6 +89,9 @@ struct transfer_result {
 	uint32_t cwnd_max;            /* largest cwnd seen while the client held the socket */
 	int ecn_ok;                   /* the client's connection negotiated ECN (RFC 3168) */
 	int info_seen;                /* cwnd and friends are known */
+	/* The client's delivery rate (synack_tcp_info's, bytes per second)
+	 * when it last looked: at the end of sending (issue 13). */
+	uint64_t delivery_rate;
 	/* Each end's last transition: from, to and its cause (-1: none). */
 	int from[2], state[2], cause[2];
 	/* It was the orderly end: the client from TIME_WAIT when it expired,

@@ -262,6 +262,16 @@ struct synack_config {
 	 * destination is on-link, as a stack with one IPv6 address always
 	 * took it).  Ignored without addr6. */
 	uint32_t prefix_len6;
+	/* Pacing (issue 13; docs/BEHAVIOUR.md), as Linux's internal TCP
+	 * pacing without fq: segments leave at a rate of cwnd / SRTT times
+	 * pacing_ss_ratio percent in slow start (cwnd below half of
+	 * ssthresh), pacing_ca_ratio percent after, instead of in bursts
+	 * at the speed of the link.  pacing: 1 on, 0 off (default 1).
+	 * pacing_ss_ratio, pacing_ca_ratio: Linux's tcp_pacing_ss_ratio and
+	 * tcp_pacing_ca_ratio (defaults 200 and 120, 1..1000). */
+	uint32_t pacing;
+	uint32_t pacing_ss_ratio;
+	uint32_t pacing_ca_ratio;
 };
 /* The bits of synack_config.fastopen (Linux's TFO_* flags). */
 #define SYNACK_FASTOPEN_CLIENT 0x1
@@ -806,6 +816,12 @@ struct synack_tcp_info {
 	/* Payload bytes sent again (Linux's tcpi_bytes_retrans, RFC 4898
 	 * tcpEStatsPerfOctetsRetrans). */
 	uint64_t bytes_retrans;
+	/* Delivery rate (issue 13, draft-cheng-iccrg-delivery-rate-
+	 * estimation as Linux's tcp_rate.c): the last rate sample's bytes
+	 * per second (Linux's tcpi_delivery_rate; 0 before one), and whether
+	 * the application limited it (tcpi_delivery_rate_app_limited). */
+	uint64_t delivery_rate;
+	uint8_t delivery_rate_app_limited;
 };
 #define SYNACK_TCPI_ECN_OK 0x1  /* negotiated in the handshake (Linux TCPI_OPT_ECN) */
 #define SYNACK_TCPI_ECN_ECE 0x2 /* a CE mark arrived: our ACKs carry ECE until the peer's CWR */
@@ -849,6 +865,8 @@ struct synack_conn {
 	uint32_t srtt_us;    /* smoothed RTT, 0 before a sample */
 	char congestion[16]; /* the algorithm */
 	uint32_t ssthresh;   /* bytes; UINT32_MAX until a loss sets it */
+	/* The delivery rate, bytes per second (synack_tcp_info's; issue 13). */
+	uint64_t delivery_rate;
 };
 typedef void (*synack_conn_fn)(void *ctx, const struct synack_conn *conn);
 /* Calls fn for every listener, connection and TIME_WAIT record; returns the count. */

@@ -97,6 +97,10 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->fastopen_cache_size = 64;
 	/* IPv6 routes (issue 14): addr6's prefix, everything on-link. */
 	cfg->prefix_len6 = 0;
+	/* Pacing (issue 13): Linux's tcp_pacing_ss_ratio, tcp_pacing_ca_ratio. */
+	cfg->pacing = 1;
+	cfg->pacing_ss_ratio = 200;
+	cfg->pacing_ca_ratio = 120;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -262,6 +266,14 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	              cfg->fastopen);
 	CHECK_SETTING(cfg->fastopen_cache_size <= 65536,
 	              "fastopen_cache_size: %u is above 65536 cookies", cfg->fastopen_cache_size);
+	/* Pacing (issue 13) */
+	CHECK_SETTING(cfg->pacing <= 1, "pacing: %u is not 0 (off) or 1 (on)", cfg->pacing);
+	CHECK_SETTING(cfg->pacing_ss_ratio >= 1 && cfg->pacing_ss_ratio <= 1000,
+	              "pacing_ss_ratio: %u is outside 1..1000 (percent of cwnd / SRTT)",
+	              cfg->pacing_ss_ratio);
+	CHECK_SETTING(cfg->pacing_ca_ratio >= 1 && cfg->pacing_ca_ratio <= 1000,
+	              "pacing_ca_ratio: %u is outside 1..1000 (percent of cwnd / SRTT)",
+	              cfg->pacing_ca_ratio);
 	return 0;
 }
 

@@ -312,6 +312,11 @@ struct tcb {
 	unsigned data_seen : 1;
 	uint8_t quickacks;
 	uint64_t last_data_rcv;
+
+	/* Pacing (issue 13, tcp_pacing.c): when the next segment the pacing
+	 * rate held back may leave (a deadline like those above), or
+	 * SYNACK_NEVER. */
+	uint64_t pace_at;
 };
 
 /* What few connections ever use, allocated on first use from the stack's
@@ -487,6 +492,8 @@ static inline void tcp_rearm(struct tcb *tcb)
 		at = tcb->ka_at;
 	if (tcb->reclaim_at < at)
 		at = tcb->reclaim_at;
+	if (tcb->pace_at < at)
+		at = tcb->pace_at;
 	if (at == SYNACK_NEVER) {
 		timer_cancel(&tcb->st->timers, &tcb->timer);
 		return;
@@ -1058,6 +1065,9 @@ enum {
 	TXREC_RETRANS = 1 << 0, /* sent more than once (RFC 8985 Segment.retransmitted) */
 	TXREC_SACKED = 1 << 1,  /* reported by SACK (RFC 6675 2, "SACKed") */
 	TXREC_LOST = 1 << 2,    /* deemed lost (RFC 6675 IsLost) and not sent again since */
+	/* Delivery rate (tcp_rate.c): sent while the application left the
+	 * pipe unfilled (P.is_app_limited). */
+	TXREC_APP_LIMITED = 1 << 3,
 };
 struct tcp_txrec {
 	uint64_t xmit_at; /* when last (re)transmitted (RFC 8985 Segment.xmit_ts) */
@@ -1065,6 +1075,12 @@ struct tcp_txrec {
 	uint16_t len;     /* sequence space: data bytes, and one for a FIN */
 	uint8_t flags;    /* TXREC_* */
 	uint8_t spare;
+	/* Delivery rate (tcp_rate.c, Linux's skb tx fields): when last sent,
+	 * the connection's delivered bytes (P.delivered), the time of its
+	 * last delivery (P.delivered_time) and the send time of the first
+	 * segment of the sampling interval (P.first_sent_time); times as the
+	 * low 32 bits of the clock (intervals are differences). */
+	uint32_t dlv, dlv_time, first_tx;
 };
 /* A ring of records, allocated as one block. */
 struct tcp_txq {
@@ -1111,6 +1127,7 @@ struct tcp_sender {
 	uint64_t rack_xmit_ts;
 	uint32_t rack_end_seq, rack_rtt, rack_min_rtt;
 	uint8_t rack_reordering_seen, rack_reo_wnd_mult;
+	uint8_t rack_reo_wnd_persist; /* recoveries the grown window still lasts (6.2 step 4) */
 	uint8_t rack_valid; /* rack_xmit_ts and rack_end_seq hold a delivery */
 	/* RACK.fack (the highest end delivered) now and before the ACK
 	 * being processed, for reordering detection (6.2 step 3). */
@@ -1143,6 +1160,41 @@ struct tcp_sender {
 	uint8_t frto_new; /* step 2b's new segments wait for tcp_output */
 	uint64_t frto_at;
 	uint64_t bytes_retrans; /* payload bytes sent again (tcpi_bytes_retrans) */
+	/* Pacing (issue 13, tcp_pacing.c), Linux's tcp_wstamp_ns: the
+	 * earliest time, in nanoseconds of the stack's clock, the next
+	 * segment may leave at the pacing rate; pace_slack_ns, how far ahead
+	 * of the clock that may be (one burst, as Linux's TSO autosizing);
+	 * pace_segs, data segments sent, up to the first TCP_PACE_FREE_SEGS
+	 * which go unpaced. */
+	uint64_t pace_ns, pace_slack_ns;
+	uint64_t pace_rate; /* bytes per second, 0 unpaced (tcp_pacing_update) */
+	uint32_t pace_segs;
+	/* The smoothed RTT pacing divides by: RFC 6298's average (gain 1/8)
+	 * of every ACK's sample from the send times of the records, in
+	 * microseconds (Linux's srtt comes from those too; SRTT here may
+	 * come from timestamps, whose millisecond ticks would make a short
+	 * path look 1 ms long and pace it far too slowly); 0 before one. */
+	uint32_t pace_srtt_us;
+	/* Delivery rate (tcp_rate.c; draft-cheng-iccrg-delivery-rate-
+	 * estimation, Linux's tcp_rate.c).  The connection's C.delivered
+	 * (bytes, modulo 2^32), C.delivered_time, C.first_sent_time and
+	 * C.app_limited (0, or the delivered mark the app-limited phase ends
+	 * at); the smallest record RTT sample (samples over a shorter
+	 * interval are invalid); this ACK's sample: the most recently sent
+	 * record it delivered (its P.delivered, P.delivered_time, send time
+	 * and end, the send phase's length, P.is_app_limited); and the last
+	 * rate kept (delivered bytes over the interval, and whether
+	 * app-limited; Linux's rate_delivered, rate_interval_us,
+	 * rate_app_limited). */
+	uint32_t rate_dlv;
+	uint64_t rate_dlv_time, rate_first_tx;
+	uint32_t rate_app_limited;
+	uint32_t rate_min_rtt_us;
+	uint32_t rs_prior_dlv, rs_prior_time, rs_end_seq, rs_send_us;
+	uint64_t rs_xmit;
+	uint8_t rs_valid, rs_app_limited, rs_retrans;
+	uint8_t rate_is_app_limited;
+	uint32_t rate_delivered, rate_interval_us;
 };
 /* Records held, and the i-th oldest (i < tcp_snd_records). */
 static inline uint32_t tcp_snd_records(const struct tcb *tcb)
@@ -1227,6 +1279,9 @@ static inline void tcp_rack_ack_begin(struct tcb *tcb)
 }
 /* A D-SACK arrived: the reordering window grows (6.2 step 4). */
 void tcp_rack_dsack(struct tcb *tcb);
+/* A fast or RTO recovery ended: after 16 without a D-SACK the
+ * reordering window is reset (6.2 step 4). */
+void tcp_rack_recovery_exit(struct tcb *tcb);
 /* Marks what RACK deems lost (6.2 step 5) and arms the reordering timer
  * for what may soon be; returns 1 when something was marked. */
 int tcp_rack_detect(struct tcb *tcb);
@@ -1266,6 +1321,58 @@ static inline void tcp_frto_delivered(struct tcb *tcb, const struct tcp_txrec *r
 /* F-RTO's new segments (RFC 5682 3 step 2b), sent by tcp_output once the
  * ACK that asked for them has set the window. */
 void tcp_frto_output(struct tcb *tcb);
+
+/*
+ * tcp_pacing.c: pacing (issue 13), as Linux's internal TCP pacing.
+ */
+/* An ACK gave an RTT sample from a record's send time (tcp_snd_acked);
+ * one of 0, below our clock's tick, leaves the rate unbounded: a path
+ * that fast cannot be paced by a microsecond clock. */
+static inline void tcp_pacing_rtt(struct tcb *tcb, uint32_t rtt_us)
+{
+	struct tcp_sender *s = tcb->sender;
+	s->pace_srtt_us =
+	    s->pace_srtt_us ? s->pace_srtt_us - s->pace_srtt_us / 8 + rtt_us / 8 : rtt_us;
+}
+/* An ACK was processed: the pacing rate (bytes per second, 0 when
+ * unpaced) follows cwnd and SRTT, as Linux's tcp_update_pacing_rate. */
+void tcp_pacing_update(struct tcb *tcb);
+/* A data segment of len bytes left: the next may leave len / rate later. */
+void tcp_pacing_sent(struct tcb *tcb, uint32_t len);
+/* Whether the pacing rate holds the next segment back now (inline: asked
+ * before every segment; one comparison when the rate does not bind). */
+static inline int tcp_pacing_held(const struct tcb *tcb)
+{
+	const struct tcp_sender *s = tcb->sender;
+	return s && s->pace_ns > ENV(tcb->st)->now * 1000u + s->pace_slack_ns;
+}
+/* The segment was held back: the pacing timer sends it when its time comes. */
+void tcp_pacing_hold(struct tcb *tcb);
+/* The pacing timer expired: what was held back goes. */
+void tcp_pacing_timeout(struct tcb *tcb);
+
+/*
+ * tcp_rate.c: the delivery rate (draft-cheng-iccrg-delivery-rate-
+ * estimation, as Linux's tcp_rate.c), in bytes.
+ */
+/* Record r is being (re)sent: it takes the connection's delivery state. */
+void tcp_rate_sent(struct tcb *tcb, struct tcp_txrec *r);
+/* An ACK begins: no sample yet. */
+static inline void tcp_rate_ack_begin(struct tcb *tcb)
+{
+	tcb->sender->rs_valid = 0;
+}
+/* Record r was delivered (cumulatively acknowledged or SACKed). */
+void tcp_rate_delivered(struct tcb *tcb, const struct tcp_txrec *r);
+/* The ACK is processed: the sample it gives, if any, is kept. */
+void tcp_rate_gen(struct tcb *tcb);
+/* The application is about to queue data: if it had left the pipe
+ * unfilled, the samples until what is in flight now is delivered are
+ * app-limited. */
+void tcp_rate_check_app_limited(struct tcb *tcb);
+/* The delivery rate in bytes per second (0 before a sample), and whether
+ * its sample was app-limited. */
+uint64_t tcp_rate_bps(const struct tcb *tcb, int *app_limited);
 
 /* SACK loss recovery is under way: RFC 6675 with PRR (RFC 6937). */
 static inline int tcp_sack_recovering(const struct tcb *tcb)

@@ -590,6 +590,8 @@ static struct tcp_verdict check_ack(struct tcb *tcb, struct tcp_rx *s)
 	/* RFC 2018 3: SACK blocks mark the scoreboard first, so that the
 	 * ACK's cumulative part and recovery see it (RFC 6675 5). */
 	uint32_t sacked = 0;
+	if (tcb->sender)
+		tcp_rate_ack_begin(tcb);
 	if (tcb->sack_ok && tcb->sender) {
 		tcp_rack_ack_begin(tcb);
 		if (s->w->opts.sack_count)
@@ -605,6 +607,10 @@ static struct tcp_verdict check_ack(struct tcb *tcb, struct tcp_rx *s)
 		/* RFC 6675 2: an ACK with new SACK information is a
 		 * duplicate whatever else it carries. */
 		tcp_recovery_dupack(tcb);
+	if (tcb->sender) {
+		tcp_rate_gen(tcb);
+		tcp_pacing_update(tcb);
+	}
 	if (window_is_newer(tcb, s))
 		window_update(tcb, s);
 

@@ -318,6 +318,8 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 	}
 	send_at(tcb, seq, len, flags);
 	tcp_snd_sent(tcb, seq, used);
+	if (len)
+		tcp_pacing_sent(tcb, len);
 	/* RFC 6937: what recovery sends counts against PRR's budget; each
 	 * retransmission is one a D-SACK may later show needless (undo). */
 	if (tcp_sack_recovering(tcb)) {
@@ -429,6 +431,14 @@ void tcp_output(struct tcb *tcb)
 			/* Held back by cwnd rather than by the peer's window or
 			 * a lack of data: only then may cwnd grow (RFC 7661). */
 			tcb->cwnd_limited = cwnd <= tcb->snd_wnd && usable < avail;
+			break;
+		}
+		if (tcp_pacing_held(tcb)) {
+			/* The pacing rate holds it (tcp_pacing.c): the timer
+			 * sends it.  The rate follows cwnd, so with more data
+			 * than cwnd allows it is still cwnd that limits. */
+			tcb->cwnd_limited = cwnd <= tcb->snd_wnd && usable < avail;
+			tcp_pacing_hold(tcb);
 			break;
 		}
 		uint32_t used = xmit(tcb, tcb->snd_nxt, n);

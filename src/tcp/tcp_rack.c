@@ -18,6 +18,9 @@
  */
 #include "tcp/tcp.h"
 
+/* RFC 8985 6.2 step 4: recoveries a grown reordering window outlasts
+ * without a D-SACK (Linux's TCP_RACK_RECOVERY_THRESH). */
+#define RACK_REO_WND_PERSIST 16u
 /* RFC 8985 7.2: the worst-case delayed-ACK time of a peer. */
 #define WC_DEL_ACK_T_US 200000u
 /* The shortest probe timeout, as Linux's (tcp_schedule_loss_probe): a
@@ -70,12 +73,24 @@ void tcp_rack_dsack(struct tcb *tcb)
 	 * Linux counts it in reord_seen): the window opens from now on. */
 	sd->rack_reordering_seen = 1;
 	/* Step 4: a D-SACK says the window was too small: grow it by one
-	 * quarter min_RTT, at most once a round trip, up to 255 times. */
+	 * quarter min_RTT (RACK.reo_wnd_mult starts at 1, which 0 stands
+	 * for), at most once a round trip, up to 255 times, and keep it for
+	 * the next 16 recoveries (RACK.reo_wnd_persist). */
 	if (seq_geq(tcb->snd_una, sd->rack_dsack_round) || sd->rack_reo_wnd_mult == 0) {
 		sd->rack_dsack_round = tcb->snd_max;
-		if (sd->rack_reo_wnd_mult < 255)
-			sd->rack_reo_wnd_mult++;
+		uint32_t mult = sd->rack_reo_wnd_mult ? sd->rack_reo_wnd_mult : 1;
+		if (mult < 255)
+			sd->rack_reo_wnd_mult = (uint8_t)(mult + 1);
+		sd->rack_reo_wnd_persist = RACK_REO_WND_PERSIST;
 	}
+}
+
+void tcp_rack_recovery_exit(struct tcb *tcb)
+{
+	struct tcp_sender *sd = tcb->sender;
+	/* Step 4: "Reset the window after 16 DSACK-free recoveries." */
+	if (sd->rack_reo_wnd_persist && --sd->rack_reo_wnd_persist == 0)
+		sd->rack_reo_wnd_mult = 0;
 }
 
 /* RFC 8985 6.2 step 4, RACK_update_reo_wnd. */

@@ -156,6 +156,8 @@ static void sack_ack(struct tcb *tcb, int sack_news)
 		/* RFC 6937: recovery ends with cwnd = ssthresh. */
 		tcb->cwnd = tcb->ssthresh;
 		tcb->ca_state = SYNACK_CA_OPEN;
+		if (tcp_rack_on(tcb))
+			tcp_rack_recovery_exit(tcb);
 		tcb->sender->delivered = 0;
 		struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_EXIT, CC_CAUSE_NONE);
 		tcp_cc_event(tcb, &ev);
@@ -360,8 +362,11 @@ void tcp_recovery_ack(struct tcb *tcb, const struct tcp_cc_ack *ack)
 	case SYNACK_CA_LOSS:
 		/* After a timeout, go-back-N ends once everything sent
 		 * before it is acknowledged (RFC 6582 3.2 step 1's recover). */
-		if (seq_geq(tcb->snd_una, tcb->recover))
+		if (seq_geq(tcb->snd_una, tcb->recover)) {
 			tcb->ca_state = SYNACK_CA_OPEN;
+			if (tcp_rack_on(tcb))
+				tcp_rack_recovery_exit(tcb);
+		}
 		break;
 	default:
 		break;

@@ -83,6 +83,7 @@ static int txq_append(struct tcb *tcb, uint32_t seq, uint32_t len)
 		r->len = (uint16_t)n;
 		r->flags = 0;
 		r->spare = 0;
+		tcp_rate_sent(tcb, r);
 		seq += n;
 		len -= n;
 	}
@@ -168,6 +169,7 @@ static int txq_retransmitted(struct tcb *tcb, uint32_t from, uint32_t to)
 		/* Sent again: no longer lost (RFC 6675's pipe counts it). */
 		r->flags = (uint8_t)((r->flags | TXREC_RETRANS) & ~TXREC_LOST);
 		r->xmit_at = ENV(tcb->st)->now;
+		tcp_rate_sent(tcb, r);
 	}
 	return 0;
 }
@@ -198,8 +200,10 @@ int64_t tcp_snd_mark(struct tcb *tcb, uint32_t from, uint32_t to, uint8_t flag)
 			marked += r->len;
 			if (flag == TXREC_SACKED && tcp_rack_on(tcb))
 				tcp_rack_delivered(tcb, r);
-			if (flag == TXREC_SACKED)
+			if (flag == TXREC_SACKED) {
 				tcp_frto_delivered(tcb, r);
+				tcp_rate_delivered(tcb, r);
+			}
 			/* SACKed: no longer lost, whatever was thought. */
 			if (flag == TXREC_SACKED)
 				r->flags &= (uint8_t)~TXREC_LOST;
@@ -256,6 +260,7 @@ static int txq_trim(struct tcb *tcb, uint64_t *sent_at)
 				if (tcp_rack_on(tcb))
 					tcp_rack_delivered(tcb, r);
 				tcp_frto_delivered(tcb, r);
+				tcp_rate_delivered(tcb, r);
 			}
 			q->head = (q->head + 1) & (q->cap - 1);
 			q->count--;
@@ -315,6 +320,9 @@ void tcp_snd_acked(struct tcb *tcb, uint32_t ack, uint32_t ts_rtt_us)
 	if (sampled) {
 		uint64_t r = ENV(st)->now - sent_at;
 		a.rtt_us = r == 0 ? 1 : r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
+		tcp_pacing_rtt(tcb, r > UINT32_MAX ? UINT32_MAX : (uint32_t)r);
+		if (r && (tcb->sender->rate_min_rtt_us == 0 || r < tcb->sender->rate_min_rtt_us))
+			tcb->sender->rate_min_rtt_us = (uint32_t)a.rtt_us;
 	}
 	tcb->backoff = 0;
 	tcb->unacked_since = ENV(st)->now;

@@ -301,5 +301,7 @@ void tcp_timer_fire(struct tcp_layer *st, struct timer_node *n)
 		delack_timeout(tcb);
 	if (tcb->reclaim_at <= ENV(st)->now)
 		reclaim_timeout(tcb);
+	if (tcb->pace_at <= ENV(st)->now)
+		tcp_pacing_timeout(tcb);
 	tcp_rearm(tcb);
 }

@@ -105,6 +105,8 @@ void tcp_accept(struct tcb *c, int sockfd)
 
 uint32_t tcp_send_queue(struct tcb *tcb, const void *buf, uint32_t len)
 {
+	/* Delivery rate samples from here on may be app-limited. */
+	tcp_rate_check_app_limited(tcb);
 	return ring_write_pool(&tcb->snd_buf, &tcb->st->buf_slab, buf, len);
 }
 
@@ -408,6 +410,9 @@ void tcp_status(const struct tcb *t, struct synack_tcp_info *info)
 	/* SACK and loss recovery: the scoreboard read from the records. */
 	info->reordering = ENV(t->st)->cfg.reordering;
 	info->bytes_retrans = t->sender ? t->sender->bytes_retrans : 0;
+	int app_limited;
+	info->delivery_rate = tcp_rate_bps(t, &app_limited);
+	info->delivery_rate_app_limited = (uint8_t)app_limited;
 	for (uint32_t i = 0, n = t->sender ? tcp_snd_records(t) : 0; i < n; i++) {
 		const struct tcp_txrec *r = tcp_snd_record(t, i);
 		if (r->flags & TXREC_SACKED)
@@ -469,6 +474,8 @@ static void tcb_conn(const struct tcb *t, struct synack_conn *c)
 		c->ssthresh = t->ssthresh;
 		c->srtt_us = t->srtt_us;
 		memcpy(c->congestion, info.congestion, sizeof(c->congestion));
+		int app_limited;
+		c->delivery_rate = tcp_rate_bps(t, &app_limited);
 	}
 }
 

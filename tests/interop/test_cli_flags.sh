@@ -137,7 +137,7 @@ for o in objs:
     assert o["ev"] == "stats", o
     assert set(o) == {"ev", "t_us", "states", "conns", "counters"}, sorted(o)
     for c in o["conns"]:
-        cc = {"cwnd", "rtt_us", "congestion"}  # a connection that sends
+        cc = {"cwnd", "rtt_us", "congestion", "delivery_rate"}  # a connection that sends
         assert set(c) - cc == {"state", "local", "peer", "send_queue", "recv_queue", "age_us"}, c
         assert not set(c) & cc or (set(c) >= cc and c["congestion"] in ("cubic", "reno")), c
     assert sum(o["states"].values()) == len(o["conns"]), o["states"]

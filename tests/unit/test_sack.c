@@ -414,9 +414,9 @@ static void timeout_skips_sacked_data(void)
 
 /* An active open whose handshake took 20 ms: SRTT 20 ms, RTO 200 ms (the
  * floor). */
-static struct t *sender_with_rtt(void)
+static struct t *sender_with_rtt_tuned(void (*tune)(struct synack_config *))
 {
-	struct t *t = new_with(NULL);
+	struct t *t = new_with(tune);
 	t->peer_sack_ok = 1;
 	t_at(t, 0);
 	t_connect(t);
@@ -426,6 +426,15 @@ static struct t *sender_with_rtt(void)
 	t_expect(t, ".", T_ISS + 1, 1001, 0);
 	CHECK_EQ(info(t).srtt_us, 20000);
 	return t;
+}
+static struct t *sender_with_rtt(void)
+{
+	return sender_with_rtt_tuned(NULL);
+}
+/* The segments an ACK releases all leave at once (test_pacing.c paces them). */
+static void pacing_off(struct synack_config *cfg)
+{
+	cfg->pacing = 0;
 }
 
 /*
@@ -464,7 +473,7 @@ static void tlp_probe_repairs_tail_loss_before_the_rto(void)
  * sends new data when there is some. */
 static void tlp_probe_sends_new_data_after_two_srtt(void)
 {
-	struct t *t = sender_with_rtt();
+	struct t *t = sender_with_rtt_tuned(pacing_off);
 	fill(t, 20, 10);
 	t_at(t, 40);
 	t_peer(t, ".", 1001, S(2), 0);
@@ -526,6 +535,30 @@ static void rack_reordering_within_the_window_sends_nothing(void)
 	t_counter(t, "TCPSACKReorder", 1);
 	t_counter(t, "RetransSegs", 0);
 	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	t_free(t);
+}
+
+/* RFC 8985 6.2 step 4: a D-SACK grows the reordering window from one
+ * quarter of min_RTT (RACK.reo_wnd_mult starts at 1) to two: segment 2 is
+ * lost 10 ms after RACK.rtt, not 5.  (The first D-SACK once left the
+ * multiplier at 1: the window did not grow until the second round.) */
+static void rack_dsack_grows_the_reordering_window(void)
+{
+	struct t *t = sender_with_rtt();
+	fill(t, 4, 4);
+	t_at(t, 40);
+	t_peer_sack(t, 1, S(0), S(1)); /* D-SACK: segment 0 came twice */
+	t_peer(t, ".", 1001, S(2), 0);
+	t_counter(t, "TCPDSACKRecv", 1);
+	t_peer_sack(t, 1, S(3), S(4));
+	t_peer(t, ".", 1001, S(2), 0);
+	t_at(t, 45);
+	t_expect_nothing(t);
+	t_at(t, 49);
+	t_expect_nothing(t);
+	t_at(t, 50);
+	t_expect(t, ".", S(2), 1001, T_MSS);
+	t_expect_nothing(t);
 	t_free(t);
 }
 
@@ -863,6 +896,7 @@ int main(void)
 	RUN(rack_reorder_timer_marks_the_hole_lost);
 	RUN(rack_reordering_within_the_window_sends_nothing);
 	RUN(recovery_setting_off_leaves_rack_tlp_out);
+	RUN(rack_dsack_grows_the_reordering_window);
 	RUN(dsack_of_every_retransmission_undoes_the_reduction);
 	RUN(dsack_of_older_data_undoes_nothing);
 	RUN(dsack_of_data_sent_once_undoes_nothing);
