@@ -39,11 +39,32 @@ IT_PIDS+=($lo_pid)
 ip netns exec "$IT_NS" tshark -q -i any -y LINUX_SLL2 -w "$IT_TMP/any.pcapng" -f tcp >/dev/null 2>"$IT_TMP/tshark-any.err" &
 any_pid=$!
 IT_PIDS+=($any_pid)
-for _ in $(seq 1 100); do
-	grep -q "Capturing on 'Loopback" "$IT_TMP/tshark-lo.err" 2>/dev/null &&
-		grep -q "Capturing on 'any'" "$IT_TMP/tshark-any.err" 2>/dev/null && break
+# Both captures are running once a probe shows in both: a connection to the
+# closed port 9 (a SYN and the kernel's RST; the replays pick ports 8000 and
+# 7000).  tshark's "Capturing on" line comes before the capture is armed,
+# and on a loaded machine it takes seconds to start.
+pkts() {
+	python3 -c '
+import struct, sys
+d, off, n = open(sys.argv[1], "rb").read(), 0, 0
+while off + 12 <= len(d):
+    t, l = struct.unpack_from("<II", d, off)
+    if l < 12 or off + l > len(d):
+        break
+    n += t == 6
+    off += l
+print(n)' "$1" 2>/dev/null || echo 0
+}
+armed=0
+for _ in $(seq 1 300); do
+	ns python3 -c 'import socket; s = socket.socket(); s.settimeout(0.2); s.connect_ex(("127.0.0.1", 9))'
+	if [ "$(pkts "$IT_TMP/lo.pcapng")" -ge 1 ] && [ "$(pkts "$IT_TMP/any.pcapng")" -ge 1 ]; then
+		armed=1
+		break
+	fi
 	sleep 0.1
 done
+[ $armed = 1 ] || bad "tshark did not capture a probe within 30 s"
 
 ns curl -s -o "$IT_TMP/got.txt" http://127.0.0.1:8000/file.txt || bad "curl"
 cmp -s "$IT_TMP/got.txt" "$IT_TMP/file.txt" || bad "curl fetched other bytes"
