@@ -229,21 +229,33 @@ int run_environment(const struct run_opts *o, const char *self, char **env, size
 	               o->net.kind == SYNACK_LINK_TAP ? "SYNACK_TAP" : "SYNACK_TUN", "1");
 	if (o->net.create)
 		bad |= put_env(env, &n, max, buf, buflen, &used, "SYNACK_CREATE", "1");
-	/* The addresses, the device's first: "10.7.0.2/24,10.8.0.2/24". */
-	char a[24], addrs[(NET_MAX_ADDRS + 1) * 20] = "";
+	/* The addresses, the device's first: "10.7.0.2/24,10.8.0.2/24", an
+	 * IPv6 one (issue 14) after them: ",2001:db8::2/64". */
+	char a[64], addrs[(NET_MAX_ADDRS + 2) * 48] = "";
 	struct synack_prefix p = {
 	    .addr = o->net.addr, .family = SYNACK_AF_INET, .len = (uint8_t)o->net.prefix_len};
 	strcat(addrs, synack_prefix_str(&p, a, sizeof(a)));
+	if (o->net.have_addr6) {
+		struct synack_prefix p6 = {.family = SYNACK_AF_INET6,
+		                           .len = (uint8_t)o->net.prefix6_len};
+		memcpy(p6.addr6, o->net.addr6, 16);
+		strcat(addrs, ",");
+		strcat(addrs, synack_prefix_str(&p6, a, sizeof(a)));
+	}
 	for (int i = 0; i < o->net.naddrs; i++) {
 		strcat(addrs, ",");
 		strcat(addrs, synack_prefix_str(&o->net.addrs[i], a, sizeof(a)));
 	}
 	bad |= put_env(env, &n, max, buf, buflen, &used, "SYNACK_ADDR", addrs);
 	if (o->net.nroutes) {
-		struct synack_endpoint gw = {.family = SYNACK_AF_INET,
-		                             .addr = o->net.routes[0].via};
-		synack_endpoint_str(&gw, a, sizeof(a));
-		a[strcspn(a, ":")] = 0; /* "10.7.0.1:0" -> "10.7.0.1" */
+		/* The one gateway, of either family. */
+		const struct net_route *r = &o->net.routes[0];
+		struct synack_prefix gw = {.family = r->dst.family, .addr = r->via, .len = 128};
+		memcpy(gw.addr6, r->via6, 16);
+		if (gw.family == SYNACK_AF_INET)
+			gw.len = 32;
+		synack_prefix_str(&gw, a, sizeof(a));
+		a[strcspn(a, "/")] = 0; /* "10.7.0.1/32" -> "10.7.0.1" */
 		bad |= put_env(env, &n, max, buf, buflen, &used, "SYNACK_GW", a);
 	}
 	if (o->net.pcap)

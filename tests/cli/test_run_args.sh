@@ -115,6 +115,13 @@ if diff <(head -9 "$tmp/out") "$tmp/want" >/dev/null; then ok; else bad "--print
 for line in SYNACK_TIME_WAIT_MS=2000 SYNACK_SYN_RETRIES=3 SYNACK_CONGESTION_CONTROL=reno "touch $ran"; do
 	if grep -qx "$line" "$tmp/out"; then ok; else bad "--print-env lacks $line: $(cat "$tmp/out")"; fi
 done
+# IPv6 (issue 14): the IPv6 addresses follow the IPv4 ones in SYNACK_ADDR
+# (several of each, long ones too), and an IPv6 gateway is SYNACK_GW.
+out=$("$synack" run --dev tap0 --tap --addr 10.7.0.2/24 --addr 2001:db8::2/64 \
+	--addr 2001:db8:1111:2222:3333:4444:5555:6666/64 --addr 10.8.0.2/16 --gw 2001:db8::1 \
+	--preload "$lib" --print-env -- true 2>&1)
+if grep -qx "SYNACK_ADDR=10.7.0.2/24,2001:db8::2/64,2001:db8:1111:2222:3333:4444:5555:6666/64,10.8.0.2/16" <<<"$out" &&
+	grep -qx "SYNACK_GW=2001:db8::1" <<<"$out"; then ok; else bad "IPv6 through --print-env: $out"; fi
 # A preload already asked for stays, before ours (a sanitizer's runtime
 # must come first).
 if LD_PRELOAD=/other.so "$synack" run "${good[@]}" --print-env -- true 2>/dev/null | grep -qx "LD_PRELOAD=/other.so:$lib"; then
