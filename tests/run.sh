@@ -174,7 +174,7 @@ LD_LIBRARY_PATH=build-shared "$prefix/use-shared"
 # libsynack-preload (issue 15) is installed beside the library and exports
 # only the libc functions it interposes (preload/exports.map), so a program
 # never binds to the stack's own symbols through it.
-pre=$(ls "$prefix"/lib/libsynack-preload.so "$prefix"/lib/*/libsynack-preload.so 2>/dev/null | head -n 1)
+pre=$(find "$prefix/lib" -name libsynack-preload.so | head -n 1)
 if [ -z "$pre" ]; then
 	echo "libsynack-preload.so is not installed"
 	exit 1
