@@ -386,9 +386,9 @@ int synack_stack_addr6(const struct synack_stack *st, uint8_t out[16]);
  * Tables are bounded by cfg.max_addrs and cfg.max_routes.
  */
 struct synack_prefix {
-	uint32_t addr;  /* SYNACK_AF_INET: host byte order */
-	uint8_t family; /* SYNACK_AF_INET or SYNACK_AF_INET6 */
-	uint8_t len;    /* prefix length: 0..32 for IPv4, 0..128 for IPv6 */
+	uint32_t addr;     /* SYNACK_AF_INET: host byte order */
+	uint8_t family;    /* SYNACK_AF_INET or SYNACK_AF_INET6 */
+	uint8_t len;       /* prefix length: 0..32 for IPv4, 0..128 for IPv6 */
 	uint8_t addr6[16]; /* SYNACK_AF_INET6: network order */
 };
 

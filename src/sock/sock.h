@@ -21,13 +21,13 @@ struct sock {
 	unsigned wr_shut : 1, rd_shut : 1;
 	unsigned eof : 1; /* detached: the peer's FIN had arrived */
 	unsigned reuseaddr : 1;
-	unsigned named : 1;     /* the local address is set (see lport) */
-	unsigned v6 : 1;        /* IPv6 (issue 14): bound to, or connected over, IPv6 */
-	unsigned v6only : 1;    /* IPV6_V6ONLY */
-	unsigned bound_any : 1; /* bound to the unspecified address (0.0.0.0, ::) */
-	unsigned v4mapped : 1;  /* IPv4, accepted by a dual-stack listener: shown ::ffff:a.b.c.d */
+	unsigned named : 1;      /* the local address is set (see lport) */
+	unsigned v6 : 1;         /* IPv6 (issue 14): bound to, or connected over, IPv6 */
+	unsigned v6only : 1;     /* IPV6_V6ONLY */
+	unsigned bound_any : 1;  /* bound to the unspecified address (0.0.0.0, ::) */
+	unsigned v4mapped : 1;   /* IPv4, accepted by a dual-stack listener: shown ::ffff:a.b.c.d */
 	unsigned port_cover : 2; /* the families its port is counted for (sock.c's sock_covers) */
-	struct tcb *tcb;        /* NULL before connect/listen and after the connection ended */
+	struct tcb *tcb;         /* NULL before connect/listen and after the connection ended */
 	/* The local address is the stack's once named (by bind, listen,
 	 * connect or accept; 0 before); ports and the peer's address here. */
 	uint16_t lport, rport;

@@ -1128,7 +1128,7 @@ struct tcp_sender {
 	uint32_t rack_end_seq, rack_rtt, rack_min_rtt;
 	uint8_t rack_reordering_seen, rack_reo_wnd_mult;
 	uint8_t rack_reo_wnd_persist; /* recoveries the grown window still lasts (6.2 step 4) */
-	uint8_t rack_valid; /* rack_xmit_ts and rack_end_seq hold a delivery */
+	uint8_t rack_valid;           /* rack_xmit_ts and rack_end_seq hold a delivery */
 	/* RACK.fack (the highest end delivered) now and before the ACK
 	 * being processed, for reordering detection (6.2 step 3). */
 	uint32_t rack_fack, rack_fack_prior;
