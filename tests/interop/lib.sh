@@ -161,11 +161,23 @@ it_last_summary() { # LOG
 		END{if (last != "") print last}' "$IT_TMP/$1.out"
 }
 
-# it_wait_summary LOG ERE SECONDS: wait until the last summary line matches.
+# How many complete stats blocks LOG holds so far.
+it_summary_count() { # LOG
+	awk '/^--- synack stats at /{inb=1; next} inb && /^$/{n++; inb=0} END{print n+0}' "$IT_TMP/$1.out"
+}
+
+# it_wait_summary LOG ERE SECONDS: wait until the last summary line matches,
+# in a block completed after this call began.  A block that was already
+# complete may predate what the caller just did (the clients' last
+# connections, say), and its counters with it.
 it_wait_summary() {
-	local i n=$(($3 * 10))
+	local i n=$(($3 * 10)) start
+	start=$(it_summary_count "$1")
 	for i in $(seq 1 "$n"); do
-		it_last_summary "$1" | grep -Eq -- "$2" && return 0
+		if [ "$(it_summary_count "$1")" -gt "$start" ] &&
+			it_last_summary "$1" | grep -Eq -- "$2"; then
+			return 0
+		fi
 		sleep 0.1
 	done
 	return 1
