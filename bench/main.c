@@ -300,9 +300,15 @@ static void targets(int json)
 			else
 				limit *= ref->value;
 		}
-		char v[32] = "";
+		char v[64] = "", ref[32] = "";
 		if (r)
 			fmt_value(v, sizeof(v), r->value);
+		if (r && rel[0]) {
+			/* "6.84 vs 4.23": and the peer's figure the limit is. */
+			fmt_value(ref, sizeof(ref), limit / t[i].limit);
+			size_t n = strlen(v);
+			snprintf(v + n, sizeof(v) - n, " vs %s", ref);
+		}
 		verdict(json, t[i].text, variant, t[i].metric, r ? &r->value : NULL, limit,
 		        t[i].at_least, v, rel[0] ? rel : NULL);
 	}
@@ -317,17 +323,24 @@ static void targets(int json)
 	        "cpu_us_per_lifecycle", f > 0 ? &f : NULL, 1.5, 0, v, NULL);
 }
 
-/* A ratio as a JSON line: "impl" NUM/DEN, "variant" the pair's variant (or
- * "S vs P" when they differ), and the peer and both variants spelt out. */
+/* A ratio's names: "NUM/DEN", and the pair's variant, or "S vs P" when
+ * the two figures' variants differ. */
+static void ratio_names(const struct bench_result *s, const struct bench_result *p, const char *num,
+                        const char *den, char impl[40], char variant[80])
+{
+	snprintf(impl, 40, "%s/%s", num, den);
+	if (!strcmp(s->variant, p->variant))
+		snprintf(variant, 80, "%s", s->variant);
+	else
+		snprintf(variant, 80, "%s vs %s", s->variant, p->variant);
+}
+
+/* A ratio as a JSON line, with the peer and both variants spelt out. */
 static void json_ratio(const struct bench_result *s, const struct bench_result *p, const char *num,
                        const char *den)
 {
 	char impl[40], variant[80];
-	snprintf(impl, sizeof(impl), "%s/%s", num, den);
-	if (!strcmp(s->variant, p->variant))
-		snprintf(variant, sizeof(variant), "%s", s->variant);
-	else
-		snprintf(variant, sizeof(variant), "%s vs %s", s->variant, p->variant);
+	ratio_names(s, p, num, den, impl, variant);
 	json_head(s->bench, impl, variant, s->metric);
 	printf(",\"value\":%.6g,\"peer\":", s->value / p->value);
 	json_str(den);
@@ -347,11 +360,7 @@ static void text_ratio(const struct bench_result *s, const struct bench_result *
 	char impl[40], variant[80];
 	if (!ratio_lines++)
 		printf("\nRatios synack/peer (above 1 means synack's figure is larger)\n");
-	snprintf(impl, sizeof(impl), "%s/%s", num, den);
-	if (!strcmp(s->variant, p->variant))
-		snprintf(variant, sizeof(variant), "%s", s->variant);
-	else
-		snprintf(variant, sizeof(variant), "%s vs %s", s->variant, p->variant);
+	ratio_names(s, p, num, den, impl, variant);
 	printf("  %-10s %-24s %-20s %-44s %10.3g\n", s->bench, s->metric, impl, variant,
 	       s->value / p->value);
 }
