@@ -249,7 +249,10 @@ def main(argv):
     table = keyed(figures)
     notes = Notes()
     out = [BEGIN, "", "### The run", ""] + header(metas)
-    out += ["", "### Results", ""] + results(table, notes)
+    out += ["", "### Results", "",
+            "What each implementation's figures include (processes, CPU, memory): "
+            "[What each number includes](#what-each-number-includes); the notes are "
+            "the benchmark's own.", ""] + results(table, notes)
     out += ["", "### Targets", ""] + target_rows(targets)
     out += ["", "### Ratios", "",
             "Each ratio is synack's figure over the named peer's (above 1: synack's is "

@@ -5,7 +5,12 @@ with `--smoke --json`, then `--bench tap`, `--bench threads` and
 a figure: the run header, the four implementations side by side, a verdict
 for every target, a row for every ratio line, footnotes that exist, tables
 whose rows have their header's columns; and that an input without a run
-header or with a line that is not JSON is refused."""
+header or with a line that is not JSON is refused.
+
+The fixture, when the output changes on purpose (as root, a normal build):
+  bench/full_run.sh --smoke build /tmp/fx &&
+  build/bench/synack-bench --callgrind --json >>/tmp/fx.jsonl &&
+  cp /tmp/fx.jsonl bench/testdata/smoke-run.jsonl"""
 import json
 import os
 import re
