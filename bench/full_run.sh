@@ -19,11 +19,11 @@
 #   SYNACK_FULL_RUN_NO_GVISOR=1  run although gVisor's program is not built
 #              (the tables then say "not built" in its column)
 #
-# Expected duration on the 2-core machine of docs/PERFORMANCE.md: about 30
-# minutes when it is quiet (the default workloads 20 to 25, of which gVisor
-# most; tap 3 to 5; threads 1 to 2; callgrind under 1), up to an hour when
-# other jobs load it.  Run it on a quiet machine: every part records the load
-# average at its start and end, and the tables print them.
+# Expected duration on the 2-core machine of docs/PERFORMANCE.md: about 25
+# minutes (the default workloads took 21 in the last full run with gVisor;
+# tap about 3, threads 1 to 2, callgrind under 1, from their sizes).  Run it
+# on a quiet machine: every part records the load average at its start and
+# end, and the tables print them.
 set -euo pipefail
 smoke=()
 if [ "${1:-}" = "--smoke" ]; then
