@@ -128,12 +128,15 @@ def header(metas):
 
 def keyed(figures):
     """(bench, variant, metric) -> {impl: figure}, in first-seen order; a
-    figure measured twice keeps the later one (said on stderr)."""
+    figure measured twice keeps the later one (said on stderr), a figure
+    measured once keeps its value over a later part's skip line."""
     table = {}
     for o in figures:
         k = (o["bench"], o["variant"], o["metric"])
         cell = table.setdefault(k, {})
-        if o["impl"] in cell:
+        if o["impl"] in cell and o.get("value") is None:
+            continue  # a skip said again by a later part (e.g. gVisor not built)
+        if o["impl"] in cell and cell[o["impl"]].get("value") is not None:
             sys.stderr.write("report.py: %s %s %s %s appears twice; the later one kept\n"
                              % (o["bench"], o["impl"], o["variant"], o["metric"]))
         cell[o["impl"]] = o

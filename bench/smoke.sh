@@ -132,7 +132,7 @@ for t in ("lifecycle >= 2,000,000/s, one connection in flight",
 t = "<= 256 B per idle established endpoint, by malloc (heap)"
 assert (targets[t]["value"] is None) == (("memory", "synack", "heap", "bytes_per_established")
                                           not in by), targets[t]
-if gvisor:
+if gvisor or any(k[1] == "gvisor" for k in by):
     have = {(k[0], k[3]) for k in by if k[1] == "gvisor"}
     want_gv = want - {("memory", "bytes_per_syn_pending")}
     missing = want_gv - have
@@ -143,7 +143,8 @@ if gvisor:
     assert {"lifecycle", "bulk", "memory", "scale"} <= benches, "synack/gvisor ratios: %s" % benches
 else:
     why = [o.get("note") for o in objs if o.get("impl") == "gvisor" and o.get("value") is None]
-    print("bench smoke: no gVisor rows (not built): %s" % (why[0] if why else "no note"))
+    assert why, "gVisor is not built and its skipped line does not say why"
+    print("bench smoke: no gVisor rows: %s" % why[0])
 print("bench smoke: %d figures from %s, %d ratios, %d targets, all well-formed"
       % (figures, ", ".join(impls), len(have_ratio), len(targets)))
 
