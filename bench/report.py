@@ -187,10 +187,22 @@ def target_rows(targets):
 
 
 def ratio_rows(ratios):
-    rows = [[r["bench"], r["metric"], "`%s`" % r["impl"], r.get("synack_variant", r["variant"]),
-             r.get("peer_variant", r["variant"]), "%.3g" % r["value"]] for r in ratios]
-    return md_table(["bench", "metric", "ratio", "synack's variant", "peer's variant",
-                     "value"], rows)
+    """One row per synack figure, one column per ratio name (synack/linux,
+    synack/lwip, synack/gvisor, synack-2t/synack-1t); a cell lists every
+    ratio of that pair, with the peer's variant where it differs."""
+    cols = [c for c in ("synack/linux", "synack/lwip", "synack/gvisor", "synack-2t/synack-1t")
+            if any(r["impl"] == c for r in ratios)]
+    cols += sorted({r["impl"] for r in ratios} - set(cols))
+    rows = {}
+    for r in ratios:
+        sv = r.get("synack_variant", r["variant"])
+        pv = r.get("peer_variant", r["variant"])
+        cells = rows.setdefault((r["bench"], r["metric"], sv), {})
+        text = "%.3g" % r["value"] if pv == sv else "%.3g (%s)" % (r["value"], pv)
+        cells.setdefault(r["impl"], []).append(text)
+    out = [[b, m, v] + ["<br>".join(c.get(col, ["-"])) for col in cols]
+           for (b, m, v), c in rows.items()]
+    return md_table(["bench", "metric", "synack's variant"] + ["`%s`" % c for c in cols], out)
 
 
 TAP_ROWS = [
@@ -259,7 +271,8 @@ def main(argv):
     out += ["", "### Targets", ""] + target_rows(targets)
     out += ["", "### Ratios", "",
             "Each ratio is synack's figure over the named peer's (above 1: synack's is "
-            "larger); `synack-2t/synack-1t` is synack with 2 threads over 1.", ""]
+            "larger), the peer's variant in brackets where it differs from synack's; "
+            "`synack-2t/synack-1t` is synack with 2 threads over 1.", ""]
     out += ratio_rows(ratios)
     t = tap(table, notes)
     if t:

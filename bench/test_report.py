@@ -79,12 +79,21 @@ for row in tg:
     assert re.match(r"^(met|\*\*missed by \d+\.\d\dx\*\*|-)$", row[2]), row
     assert (row[2] == "-") == (row[1] == "not measured in this run"), row
 
-# Ratios: a row per ratio line, naming the peer.
+# Ratios: a column per peer, named; every ratio line in its cell.
 ratios = [o for o in objs if "/" in o.get("impl", "") and "bench" in o]
-rt = sections["Ratios"][2:]
-assert len(rt) == len(ratios), (len(rt), len(ratios))
-for row in rt:
-    assert re.match(r"^`synack(-2t)?/(linux|lwip|gvisor|synack-1t)`$", row[2]), row
+rhead = sections["Ratios"][0]
+assert rhead[:3] == ["bench", "metric", "synack's variant"], rhead
+for c in rhead[3:]:
+    assert re.match(r"^`synack(-2t)?/(linux|lwip|gvisor|synack-1t)`$", c), rhead
+rt = {(r[0], r[1], r[2]): dict(zip(rhead[3:], r[3:])) for r in sections["Ratios"][2:]}
+for o in ratios:
+    cellv = rt[(o["bench"], o["metric"], o["synack_variant"])]["`%s`" % o["impl"]]
+    want = "%.3g" % o["value"]
+    if o["peer_variant"] != o["synack_variant"]:
+        want += " (%s)" % o["peer_variant"]
+    assert want in cellv.split("<br>"), (want, cellv)
+n_cells = sum(len(v.split("<br>")) for r in rt.values() for v in r.values() if v != "-")
+assert n_cells == len(ratios), (n_cells, len(ratios))
 
 # Footnotes: every [n] used is listed, and every listed one is used.
 used = {int(n) for n in re.findall(r" \[(\d+)\]", md)}
@@ -104,4 +113,4 @@ with tempfile.TemporaryDirectory() as d:
     r = run(p)
     assert r.returncode == 1 and "not JSON" in r.stderr, r
 print("bench_report: %d sections, %d result rows, %d targets, %d ratios, %d notes"
-      % (len(sections), len(res) - 2, len(tg), len(rt), len(listed)))
+      % (len(sections), len(res) - 2, len(tg), len(ratios), len(listed)))
