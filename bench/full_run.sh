@@ -6,12 +6,12 @@
 # from that file.  Paste the Markdown between the BEGIN/END markers of
 # docs/PERFORMANCE.md "Results (generated)".
 #
-# usage: bench/full_run.sh [--smoke] [BUILD_DIR [OUT]]
+# usage: bench/full_run.sh [--smoke | --quick] [BUILD_DIR [OUT]]
 #   BUILD_DIR  a RelWithDebInfo build (default: build)
 #   OUT        output prefix (default: bench-run-DATE): OUT.jsonl (the JSON
 #              lines), OUT.md (the tables), OUT.log (progress)
 #   --smoke    every part at --smoke size, to try the script (seconds; the
-#              figures mean nothing)
+#              figures mean nothing); --quick: at --quick size (minutes)
 # Environment:
 #   SYNACK_FULL_RUN_TIMEOUT  limit of each part in seconds (default 14400:
 #              a safety net; the gVisor scale run alone may take an hour on a
@@ -26,8 +26,8 @@
 # end, and the tables print them.
 set -euo pipefail
 smoke=()
-if [ "${1:-}" = "--smoke" ]; then
-	smoke=(--smoke)
+if [ "${1:-}" = "--smoke" ] || [ "${1:-}" = "--quick" ]; then
+	smoke=("$1")
 	shift
 fi
 build=${1:-build}
@@ -78,7 +78,7 @@ if [ "$root" = 1 ]; then
 	part --bench tap "${smoke[@]}"
 	part --bench threads "${smoke[@]}"
 fi
-if [ ${#smoke[@]} -eq 0 ] && valgrind --version >/dev/null 2>&1; then
+if [ "${smoke[*]}" != --smoke ] && valgrind --version >/dev/null 2>&1; then
 	part --callgrind
 fi
 python3 "$here/report.py" "$out.jsonl" >"$out.md"
