@@ -47,6 +47,8 @@ if [ -f "$cache" ]; then
 	grep -q '^SYNACK_SANITIZE:BOOL=ON' "$cache" && die "$build is a sanitizer build: its figures mean nothing"
 	type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$cache")
 	[ "$type" = RelWithDebInfo ] || echo "full_run.sh: warning: $build is a '$type' build, the doc's figures are RelWithDebInfo" >&2
+	grep -q '^SYNACK_LWIP_.*NOTFOUND' "$cache" &&
+		echo "full_run.sh: warning: no lwIP in $build (apt-get install liblwip-dev, re-run cmake): its column will say not built" >&2
 fi
 # gVisor's column needs its Go program (bench/CMakeLists.txt builds it when
 # go and golang-gvisor-gvisor-dev are there).
