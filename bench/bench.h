@@ -141,6 +141,26 @@ void bench_bulk_linux(const struct bench_opts *o, const char *bench, uint64_t to
 /* gVisor: runs the Go program bench/gvisor, one process per workload. */
 void bench_gvisor(const struct bench_opts *o);
 
+/* The run's header (meta.c, issue 16 item 5): printed first, as the JSON
+ * line {"meta":"run",...} or the table's first lines. */
+struct bench_meta {
+	char date[32];     /* start, UTC, ISO 8601 */
+	char commit[48];   /* short hash, "-dirty" with uncommitted changes */
+	char build[32];    /* CMAKE_BUILD_TYPE */
+	char compiler[96]; /* __VERSION__ */
+	char cpu[96];      /* /proc/cpuinfo "model name" */
+	char kernel[160];  /* uname: sysname release */
+	char os[96];       /* /etc/os-release PRETTY_NAME */
+	char args[256];    /* the command line after the program name */
+	int cores;         /* online CPUs */
+	double ram_bytes;
+	double load_start[3], load_end[3]; /* /proc/loadavg: 1, 5, 15 minutes */
+	uint64_t wall0_ns;
+	double wall_s; /* the whole run */
+};
+void bench_meta_start(struct bench_meta *m, int argc, char **argv);
+void bench_meta_end(struct bench_meta *m);
+
 /*
  * A fixed, clock-free synack workload for callgrind: n lifecycles at one
  * connection in flight (kind 0) or n bytes of bulk transfer (kind 1).

@@ -23,7 +23,8 @@ static void usage(FILE *f)
 	    "                    [--wan-rate MBPS] [--wan-rtt MS] [--wan-loss P] [--wan-queue N]\n"
 	    "                    [--wan-dup P] [--wan-reorder P]\n"
 	    "                    [--wan-duration S] [--wan-skip S] [--smoke] [--json]\n"
-	    "       synack-bench --bench tap [--only synack,linux] [--smoke | --quick] [--json]\n"
+	    "       synack-bench --bench tap [--only synack,linux,gvisor] [--smoke | --quick]\n"
+	    "                    [--json]\n"
 	    "       synack-bench --bench threads [--smoke | --quick] [--json]\n"
 	    "       synack-bench --callgrind [--json]\n"
 	    "\n"
@@ -35,7 +36,8 @@ static void usage(FILE *f)
 	    "a TAP device against the kernel, bulk both directions.\n"
 	    "  --quick      every workload, small: well under 60 s in total\n"
 	    "  --smoke      a second or two, for the test suite (figures are not meaningful)\n"
-	    "  --json       one JSON object per line per figure, ratio and target\n"
+	    "  --json       JSON lines: the run's header ({\"meta\":\"run\"}), then one per\n"
+	    "               figure, ratio and target (bench/report.py makes tables of them)\n"
 	    "  --reps N     repetitions of each timed figure (median kept; default 3, quick 1)\n"
 	    "  --inflight L the lifecycle's connections in flight, up to 8 counts (default\n"
 	    "               1,128,10000,100000; quick 1,128,10000; smoke 1,128)\n"
@@ -65,7 +67,7 @@ static void usage(FILE *f)
 	    "a TAP device sending 1 GiB to the kernel and receiving 1 GiB from it (256 MiB\n"
 	    "quick, 32 MiB smoke), MTU 1500, with the device's offloads on and off: Gbit/s,\n"
 	    "CPU s per GB of synack's process, device reads and writes per GB; beside Linux\n"
-	    "over a veth pair with offloads on and off.\n"
+	    "over a veth pair with offloads on and off and gVisor on TAP (when built).\n"
 	    "\n"
 	    "The threads workload (only when asked for with --bench threads; needs root):\n"
 	    "one synack stack per queue of a multi-queue TAP device, each on its own\n"
@@ -116,9 +118,23 @@ static void json_head(const char *bench, const char *impl, const char *variant, 
 #define NIMPLS 4
 static const char *impls[NIMPLS] = {"synack", "linux", "lwip", "gvisor"};
 
+static const struct bench_result *find(const char *bench, const char *impl, const char *variant,
+                                       const char *metric)
+{
+	for (size_t i = 0; i < res_count(); i++) {
+		const struct bench_result *r = res_get(i);
+		if (r->has_value && !strcmp(r->bench, bench) && !strcmp(r->impl, impl) &&
+		    !strcmp(r->variant, variant) && !strcmp(r->metric, metric))
+			return r;
+	}
+	return NULL;
+}
+
 /* The peer figure a synack figure is compared with: same bench, metric
  * and variant, except that bulk compares synack's one figure with every
- * variant of the peer (veth with offloads off and on). */
+ * variant of the peer (veth with offloads off and on), and tap compares
+ * synack on TAP with Linux over veth (offloads off and on) and with gVisor
+ * on TAP in the same direction (synack's "send" is gVisor's "tx"). */
 static int peer_matches(const struct bench_result *s, const struct bench_result *p)
 {
 	if (strcmp(s->bench, p->bench) || strcmp(s->metric, p->metric) || !p->has_value ||
@@ -126,7 +142,44 @@ static int peer_matches(const struct bench_result *s, const struct bench_result 
 		return 0;
 	if (!strcmp(s->bench, "bulk"))
 		return 1;
+	if (!strcmp(s->bench, "tap") && !strcmp(p->impl, "linux"))
+		return 1;
+	if (!strcmp(s->bench, "tap") && !strcmp(p->impl, "gvisor"))
+		return !strcmp(p->variant, strncmp(s->variant, "send", 4) ? "rx" : "tx");
 	return !strcmp(s->variant, p->variant);
+}
+
+/* Every ratio line (issue 16 item 5: each names its peer): synack's figure
+ * over each peer figure peer_matches() pairs it with, "synack/PEER"; in the
+ * threads workload, 2 threads over 1 of the same figure,
+ * "synack-2t/synack-1t".  fn gets the two figures and the two names. */
+typedef void ratio_fn(const struct bench_result *s, const struct bench_result *p, const char *num,
+                      const char *den);
+
+static void each_ratio(ratio_fn *fn)
+{
+	for (size_t i = 0; i < res_count(); i++) {
+		const struct bench_result *s = res_get(i);
+		if (strcmp(s->impl, "synack") || !s->has_value)
+			continue;
+		size_t n = strlen(s->variant);
+		if (!strcmp(s->bench, "threads")) {
+			if (n < 2 || strcmp(s->variant + n - 2, "2t"))
+				continue;
+			char one[sizeof(s->variant)];
+			snprintf(one, sizeof(one), "%.*s1t", (int)(n - 2), s->variant);
+			const struct bench_result *p = find("threads", "synack", one, s->metric);
+			if (p && p->value != 0)
+				fn(s, p, "synack-2t", "synack-1t");
+			continue;
+		}
+		for (size_t j = 0; j < res_count(); j++) {
+			const struct bench_result *p = res_get(j);
+			if (!strcmp(p->impl, "synack") || !peer_matches(s, p) || p->value == 0)
+				continue;
+			fn(s, p, "synack", p->impl);
+		}
+	}
 }
 
 static void fmt_value(char *buf, size_t len, double v)
@@ -146,35 +199,84 @@ struct target {
 	double limit;
 	int at_least; /* 1: value >= limit; 0: value <= limit */
 	const char *text;
+	/* A target relative to a peer's figure of the same run (bench and
+	 * metric): the limit is limit x that figure. */
+	const char *ref_impl, *ref_variant;
 };
 
-static const struct bench_result *find(const char *bench, const char *impl, const char *variant,
-                                       const char *metric)
+/* One target's verdict: JSON {"bench":"target",..,"value","target","met",
+ * "factor","name"} (value, target, met and factor null, "skipped", when
+ * not measured in this run), or a line "TEXT VALUE: met" / "MISSED by Nx"
+ * / "not measured in this run".  factor: how far the value is from the
+ * limit, above 1 when missed. */
+static void verdict(int json, const char *text, const char *variant, const char *metric,
+                    const double *value, double limit, int at_least, const char *shown,
+                    const char *relative_to)
 {
-	for (size_t i = 0; i < res_count(); i++) {
-		const struct bench_result *r = res_get(i);
-		if (r->has_value && !strcmp(r->bench, bench) && !strcmp(r->impl, impl) &&
-		    !strcmp(r->variant, variant) && !strcmp(r->metric, metric))
-			return r;
+	int met = 0;
+	double factor = 0;
+	if (value) {
+		met = at_least ? *value >= limit : *value <= limit;
+		factor = at_least ? limit / *value : *value / limit;
 	}
-	return NULL;
+	if (json) {
+		json_head("target", "synack", variant, metric);
+		if (value)
+			printf(",\"value\":%.6g,\"target\":%.6g,\"met\":%s,\"factor\":%.3g", *value,
+			       limit, met ? "true" : "false", factor);
+		else
+			printf(",\"value\":null,\"skipped\":true,\"target\":null,\"met\":null,"
+			       "\"factor\":null,\"note\":\"not measured in this run\"");
+		printf(",\"name\":");
+		json_str(text);
+		if (relative_to) {
+			printf(",\"relative_to\":");
+			json_str(relative_to);
+		}
+		printf("}\n");
+	} else if (!value) {
+		printf("  %-66s not measured in this run\n", text);
+	} else if (met) {
+		printf("  %-66s %s: met\n", text, shown);
+	} else {
+		printf("  %-66s %s: MISSED by %.2fx\n", text, shown, factor);
+	}
 }
 
 static void targets(int json)
 {
 	static const struct target t[] = {
 	    {"lifecycle", "c1", "lifecycles_per_s", NULL, 2e6, 1,
-	     "lifecycle >= 2,000,000/s, one connection in flight"},
-	    {"bulk", "mss1460", "gbit_per_s", NULL, 40, 1, "bulk >= 40 Gbit/s at MSS 1460"},
-	    {"bulk", "mss1460", "cpu_s_per_gb", NULL, 0.2, 0, "bulk <= 0.2 s CPU per GB"},
+	     "lifecycle >= 2,000,000/s, one connection in flight", NULL, NULL},
+	    {"bulk", "mss1460", "gbit_per_s", NULL, 40, 1, "bulk >= 40 Gbit/s at MSS 1460", NULL,
+	     NULL},
+	    {"bulk", "mss1460", "cpu_s_per_gb", NULL, 0.2, 0, "bulk <= 0.2 s CPU per GB", NULL,
+	     NULL},
 	    {"memory", "accounting", "bytes_per_established", "heap", 256, 0,
-	     "<= 256 B per idle established connection"},
+	     "<= 256 B per idle established connection", NULL, NULL},
+	    /* Issue 16 item 4: by malloc, not only by synack's accounting. */
+	    {"memory", "heap", "bytes_per_established", NULL, 256, 0,
+	     "<= 256 B per idle established endpoint, by malloc (heap)", NULL, NULL},
 	    {"memory", "accounting", "bytes_per_time_wait", "heap", 64, 0,
-	     "<= 64 B per TIME_WAIT entry"},
+	     "<= 64 B per TIME_WAIT entry", NULL, NULL},
 	    {"scale", "1000000", "server_stack_bytes", NULL, 1073741824.0, 0,
-	     "1,000,000 established connections under 1 GiB (server stack)"},
+	     "1,000,000 established connections under 1 GiB (server stack)", NULL, NULL},
 	    {"scale", "1000000", "rss_bytes", NULL, 1073741824.0, 0,
-	     "1,000,000 established connections under 1 GiB (process RSS, both ends)"},
+	     "1,000,000 established connections under 1 GiB (process RSS, both ends)", NULL, NULL},
+	    /* Issue 16 item 2: synack on TAP against Linux over veth with
+	     * offloads, measured in the same run (--bench tap). */
+	    {"tap", "send-offload-on", "gbit_per_s", NULL, 1, 1,
+	     "TAP: synack sending >= Linux veth with offloads (Gbit/s)", "linux",
+	     "mss1460-veth-offload-on"},
+	    {"tap", "recv-offload-on", "gbit_per_s", NULL, 1, 1,
+	     "TAP: synack receiving >= Linux veth with offloads (Gbit/s)", "linux",
+	     "mss1460-veth-offload-on"},
+	    {"tap", "send-offload-on", "cpu_s_per_gb", NULL, 1, 0,
+	     "TAP: synack sending, CPU per GB <= Linux veth with offloads", "linux",
+	     "mss1460-veth-offload-on"},
+	    {"tap", "recv-offload-on", "cpu_s_per_gb", NULL, 1, 0,
+	     "TAP: synack receiving, CPU per GB <= Linux veth with offloads", "linux",
+	     "mss1460-veth-offload-on"},
 	};
 	if (!json)
 		printf("\nTargets (synack)\n");
@@ -185,51 +287,114 @@ static void targets(int json)
 			variant = t[i].alt_variant;
 			r = find(t[i].bench, "synack", variant, t[i].metric);
 		}
-		if (!r) {
-			if (!json)
-				printf("  %-66s not measured in this run\n", t[i].text);
-			continue;
+		if (!r)
+			variant = t[i].variant;
+		double limit = t[i].limit;
+		char rel[64] = "";
+		if (t[i].ref_impl) {
+			const struct bench_result *ref =
+			    find(t[i].bench, t[i].ref_impl, t[i].ref_variant, t[i].metric);
+			snprintf(rel, sizeof(rel), "%s %s", t[i].ref_impl, t[i].ref_variant);
+			if (!ref || ref->value == 0)
+				r = NULL;
+			else
+				limit *= ref->value;
 		}
-		int met = t[i].at_least ? r->value >= t[i].limit : r->value <= t[i].limit;
-		double factor = t[i].at_least ? t[i].limit / r->value : r->value / t[i].limit;
-		if (json) {
-			json_head("target", "synack", variant, t[i].metric);
-			printf(",\"value\":%.6g,\"target\":%.6g,\"met\":%s,\"factor\":%.3g}\n",
-			       r->value, t[i].limit, met ? "true" : "false", factor);
-		} else {
-			char v[32];
+		char v[64] = "", ref[32] = "";
+		if (r)
 			fmt_value(v, sizeof(v), r->value);
-			printf("  %-66s %s: %s%s", t[i].text, v, met ? "met" : "MISSED",
-			       met ? "\n" : "");
-			if (!met)
-				printf(" by %.2fx\n", factor);
+		if (r && rel[0]) {
+			/* "6.84 vs 4.23": and the peer's figure the limit is. */
+			fmt_value(ref, sizeof(ref), limit / t[i].limit);
+			size_t n = strlen(v);
+			snprintf(v + n, sizeof(v) - n, " vs %s", ref);
 		}
+		verdict(json, t[i].text, variant, t[i].metric, r ? &r->value : NULL, limit,
+		        t[i].at_least, v, rel[0] ? rel : NULL);
 	}
 	/* No more than 1.5x slower per lifecycle at 100,000 in flight than at 1. */
 	const struct bench_result *a = find("lifecycle", "synack", "c1", "cpu_us_per_lifecycle");
 	const struct bench_result *b =
 	    find("lifecycle", "synack", "c100000", "cpu_us_per_lifecycle");
-	if (a && b) {
-		double f = b->value / a->value;
-		if (json) {
-			json_head("target", "synack", "c100000/c1", "cpu_us_per_lifecycle");
-			printf(",\"value\":%.6g,\"target\":1.5,\"met\":%s,\"factor\":%.3g}\n", f,
-			       f <= 1.5 ? "true" : "false", f / 1.5);
-		} else {
-			printf("  %-66s %.2fx: %s",
-			       "per lifecycle at 100,000 in flight <= 1.5x at 1", f,
-			       f <= 1.5 ? "met\n" : "MISSED");
-			if (f > 1.5)
-				printf(" by %.2fx\n", f / 1.5);
-		}
-	} else if (!json) {
-		printf("  %-66s not measured in this run\n",
-		       "per lifecycle at 100,000 in flight <= 1.5x at 1");
+	double f = a && b && a->value > 0 ? b->value / a->value : 0;
+	char v[32];
+	snprintf(v, sizeof(v), "%.2fx", f);
+	verdict(json, "per lifecycle at 100,000 in flight <= 1.5x at 1", "c100000/c1",
+	        "cpu_us_per_lifecycle", f > 0 ? &f : NULL, 1.5, 0, v, NULL);
+}
+
+/* A ratio's names: "NUM/DEN", and the pair's variant, or "S vs P" when
+ * the two figures' variants differ. */
+static void ratio_names(const struct bench_result *s, const struct bench_result *p, const char *num,
+                        const char *den, char impl[40], char variant[80])
+{
+	snprintf(impl, 40, "%s/%s", num, den);
+	if (!strcmp(s->variant, p->variant))
+		snprintf(variant, 80, "%s", s->variant);
+	else
+		snprintf(variant, 80, "%s vs %s", s->variant, p->variant);
+}
+
+/* A ratio as a JSON line, with the peer and both variants spelt out. */
+static void json_ratio(const struct bench_result *s, const struct bench_result *p, const char *num,
+                       const char *den)
+{
+	char impl[40], variant[80];
+	ratio_names(s, p, num, den, impl, variant);
+	json_head(s->bench, impl, variant, s->metric);
+	printf(",\"value\":%.6g,\"peer\":", s->value / p->value);
+	json_str(den);
+	printf(",\"synack_variant\":");
+	json_str(s->variant);
+	printf(",\"peer_variant\":");
+	json_str(p->variant);
+	printf("}\n");
+}
+
+static int ratio_lines;
+
+/* A ratio as a line of the table, under one header. */
+static void text_ratio(const struct bench_result *s, const struct bench_result *p, const char *num,
+                       const char *den)
+{
+	char impl[40], variant[80];
+	if (!ratio_lines++)
+		printf("\nRatios synack/peer (above 1 means synack's figure is larger)\n");
+	ratio_names(s, p, num, den, impl, variant);
+	printf("  %-10s %-24s %-20s %-44s %10.3g\n", s->bench, s->metric, impl, variant,
+	       s->value / p->value);
+}
+
+/* The run's header (meta.c): {"meta":"run",...}, or the table's first line. */
+static struct bench_meta meta;
+
+static void print_meta(int json)
+{
+	const double *ls = meta.load_start, *le = meta.load_end;
+	if (!json) {
+		printf("Run %s, commit %s (%s), %s, %d cores, %.1f GB RAM, %s, %s; load average "
+		       "%.2f %.2f %.2f at the start, %.2f %.2f %.2f at the end; %.0f s\n",
+		       meta.date, meta.commit, meta.build, meta.cpu, meta.cores,
+		       meta.ram_bytes / 1e9, meta.kernel, meta.os, ls[0], ls[1], ls[2], le[0],
+		       le[1], le[2], meta.wall_s);
+		return;
 	}
+	const char *keys[] = {"date", "commit", "build", "compiler", "cpu", "kernel", "os", "args"};
+	const char *vals[] = {meta.date, meta.commit, meta.build, meta.compiler,
+	                      meta.cpu,  meta.kernel, meta.os,    meta.args};
+	printf("{\"meta\":\"run\"");
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		printf(",\"%s\":", keys[i]);
+		json_str(vals[i]);
+	}
+	printf(",\"cores\":%d,\"ram_bytes\":%.0f,\"load_start\":[%.2f,%.2f,%.2f],"
+	       "\"load_end\":[%.2f,%.2f,%.2f],\"wall_s\":%.1f}\n",
+	       meta.cores, meta.ram_bytes, ls[0], ls[1], ls[2], le[0], le[1], le[2], meta.wall_s);
 }
 
 static void print_json(void)
 {
+	print_meta(1);
 	for (size_t i = 0; i < res_count(); i++) {
 		const struct bench_result *r = res_get(i);
 		if (!strcmp(r->bench, "remark")) {
@@ -256,21 +421,7 @@ static void print_json(void)
 		}
 		printf("}\n");
 	}
-	/* Ratios synack/peer. */
-	for (size_t i = 0; i < res_count(); i++) {
-		const struct bench_result *s = res_get(i);
-		if (strcmp(s->impl, "synack") || !s->has_value)
-			continue;
-		for (size_t j = 0; j < res_count(); j++) {
-			const struct bench_result *p = res_get(j);
-			if (!strcmp(p->impl, "synack") || !peer_matches(s, p) || p->value == 0)
-				continue;
-			char impl[24];
-			snprintf(impl, sizeof(impl), "synack/%s", p->impl);
-			json_head(s->bench, impl, p->variant, s->metric);
-			printf(",\"value\":%.6g}\n", s->value / p->value);
-		}
-	}
+	each_ratio(json_ratio);
 	targets(1);
 }
 
@@ -279,6 +430,7 @@ static void print_table(void)
 	int done[BENCH_MAX_RESULTS] = {0};
 	int nnotes = 0;
 	const char *notes[BENCH_MAX_RESULTS];
+	print_meta(0);
 	/* Benches in a fixed order, rows in the order they were measured. */
 	static const char *order[] = {"lifecycle", "bulk", "memory", "scale",
 	                              "wan",       "tap",  "threads"};
@@ -319,29 +471,14 @@ static void print_table(void)
 			printf("%-10s %-26s %-24s %12s %12s %12s %12s\n", "", r->variant, r->metric,
 			       cells[0], cells[1], cells[2], cells[3]);
 		}
-	int header = 0;
-	for (size_t i = 0; i < res_count(); i++) {
-		const struct bench_result *s = res_get(i);
-		if (strcmp(s->impl, "synack") || !s->has_value)
-			continue;
-		for (size_t j = 0; j < res_count(); j++) {
-			const struct bench_result *p = res_get(j);
-			if (!strcmp(p->impl, "synack") || !peer_matches(s, p) || p->value == 0)
-				continue;
-			if (!header++)
-				printf("\nRatios synack/peer (above 1 means synack's figure is "
-				       "larger)\n");
-			printf("  %-10s %-24s %-6s %-28s %10.3g\n", s->bench, s->metric, p->impl,
-			       p->variant, s->value / p->value);
-		}
-	}
+	each_ratio(text_ratio);
 	targets(0);
 	if (nnotes) {
 		printf("\nNotes\n");
 		for (int i = 0; i < nnotes; i++)
 			printf("  [%d] %s\n", i + 1, notes[i]);
 	}
-	header = 0;
+	int header = 0;
 	for (size_t i = 0; i < res_count(); i++) {
 		const struct bench_result *r = res_get(i);
 		if (strcmp(r->bench, "remark"))
@@ -527,6 +664,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	bench_meta_start(&meta, argc, argv);
 	if (callgrind) {
 		/* Under valgrind /proc/self/exe would name valgrind: resolve it now. */
 		char self[4096];
@@ -534,7 +672,11 @@ int main(int argc, char **argv)
 		if (n <= 0)
 			return 1;
 		self[n] = 0;
-		return callgrind_mode(self, o.json);
+		int rc = callgrind_mode(self, o.json);
+		bench_meta_end(&meta);
+		if (o.json)
+			print_meta(1);
+		return rc;
 	}
 
 	o.run_synack = list_has(only, "synack");
@@ -631,6 +773,7 @@ int main(int argc, char **argv)
 		bench_tap(&o);
 	if (o.do_threads)
 		bench_threads(&o);
+	bench_meta_end(&meta);
 	if (o.json)
 		print_json();
 	else
