@@ -13,7 +13,8 @@
 #    echo client; socat as a client of peer.py's reply-after-eof server), and
 #    nc -N half-closes as a client too.
 #  - fork: a master listens, its one worker accepts and answers (the master's
-#    calls fail with EBADF meanwhile); exec closes the connections with a FIN.
+#    calls fail with EPERM meanwhile); with two workers the second's calls fail
+#    with EPERM and one message on stderr; exec closes the connections with a FIN.
 # In the ASan build libasan is preloaded first (curl under synack is skipped there).
 # Usage: test_preload.sh SYNACK PRELOAD PRELOAD_CALLS PRELOAD_FORK
 set -u
@@ -88,11 +89,11 @@ if env -i PATH="$PATH" LD_PRELOAD="${asan:+$asan:}$preload" ASAN_OPTIONS=detect_
 # 2. Each call against the kernel's answer.
 bg echo python3 "$HELPER" echo "$IT_LINUX" 7
 wait_port "$IT_LINUX" 7 || bad "echo server did not start"
-bg ping-kernel python3 "$HELPER" ping "$IT_LINUX" 5555
+bg ping-kernel python3 "$HELPER" ping "$IT_LINUX" 5555 3
 ns timeout 60 "$calls" "$IT_LINUX" 7 9 5555 >"$IT_TMP/calls-kernel.txt" 2>&1
 rc=$?
 [ $rc -eq 0 ] && ok || bad "preload_calls on kernel sockets exited $rc: $(tail -n 3 "$IT_TMP/calls-kernel.txt")"
-bg ping-synack python3 "$HELPER" ping "$IT_SYNACK" 5555
+bg ping-synack python3 "$HELPER" ping "$IT_SYNACK" 5555 3
 ns timeout 60 "${SYN[@]}" "$calls" "$IT_LINUX" 7 9 5555 >"$IT_TMP/calls-synack.txt" 2>&1
 rc=$?
 [ $rc -eq 0 ] && ok || bad "preload_calls under the preload exited $rc: $(tail -n 3 "$IT_TMP/calls-synack.txt")"
@@ -243,6 +244,13 @@ rc=$?
 [ $rc -eq 0 ] && grep -q "worker ok" <<<"$out" && ok || bad "preload_fork worker exited $rc: $out"
 wait "$BG_PID" 2>/dev/null
 grep -q "ping got pong" "$IT_TMP/ping-worker.out" && ok || bad "the worker's answer: $(cat "$IT_TMP/ping-worker.out" "$IT_TMP/ping-worker.err")"
+# Two workers (nginx's worker_processes 2): the second's calls fail with
+# EPERM, and the preload says why on stderr, once, without SYNACK_DEBUG.
+out=$(ns timeout 60 "${SYN[@]}" "$forker" workers 6002 2>"$IT_TMP/workers.err")
+rc=$?
+msgs=$(grep -c "cannot use its synack sockets.*worker_processes 1" "$IT_TMP/workers.err")
+[ $rc -eq 0 ] && grep -q "workers ok" <<<"$out" && [ "$msgs" = 1 ] && ok ||
+	bad "preload_fork workers exited $rc, $msgs messages: $out $(cat "$IT_TMP/workers.err")"
 bg sink python3 "$IT_PEER" server "$IT_LINUX" 6001 sink
 for i in $(seq 1 50); do grep -q ready "$IT_TMP/sink.out" 2>/dev/null && break; sleep 0.1; done
 out=$(ns timeout 60 "${SYN[@]}" "$forker" exec "$IT_LINUX" 6001 2>&1)
