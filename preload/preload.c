@@ -1057,8 +1057,11 @@ static ssize_t sk_recv(int fd, struct psock *sk, const struct iovec *iov, int io
 	if (flags & MSG_ERRQUEUE)
 		return -EAGAIN; /* nothing is ever queued there */
 	int known = MSG_PEEK | MSG_DONTWAIT | MSG_WAITALL | MSG_CMSG_CLOEXEC | MSG_NOSIGNAL;
-	if (flags & ~known)
-		preload_debug_once("recvflags", "recv flags 0x%x ignored", flags & ~known);
+	if (flags & ~known) {
+		char key[32]; /* once per distinct set of flags */
+		snprintf(key, sizeof(key), "recvflags %x", (unsigned)(flags & ~known));
+		preload_debug_once(key, "recv flags 0x%x ignored", flags & ~known);
+	}
 	int sflags = flags & MSG_PEEK;
 	int nonblock = (flags & MSG_DONTWAIT) ? 1 : -1;
 	int64_t deadline = deadline_of(sk->rcvtimeo_ms);
@@ -1138,8 +1141,13 @@ static ssize_t sk_send(int fd, struct psock *sk, const struct iovec *iov, int io
 		return -EOPNOTSUPP;
 	}
 	int known = MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE;
-	if (flags & ~known)
-		preload_debug_once("sendflags", "send flags 0x%x ignored", flags & ~known);
+	if (flags & ~known) {
+		/* MSG_ZEROCOPY among them: Linux ignores it without
+		 * SO_ZEROCOPY, which synack refuses. */
+		char key[32];
+		snprintf(key, sizeof(key), "sendflags %x", (unsigned)(flags & ~known));
+		preload_debug_once(key, "send flags 0x%x ignored", flags & ~known);
+	}
 	int sflags = flags & MSG_MORE;
 	int nonblock = (flags & MSG_DONTWAIT) ? 1 : -1;
 	int64_t deadline = deadline_of(sk->sndtimeo_ms);

@@ -237,6 +237,16 @@ notes=$(grep -c "option 60 is not supported" "$IT_TMP/debug.err")
 [ "$(echo $out)" = "ENOPROTOOPT ENOPROTOOPT ENOPROTOOPT" ] && [ "$notes" = 1 ] && ok ||
 	bad "SO_ZEROCOPY under synack: '$out', $notes notes: $(cat "$IT_TMP/debug.err")"
 
+# MSG_ZEROCOPY (without SO_ZEROCOPY, which is refused) is ignored as Linux
+# ignores it: the send succeeds, and SYNACK_DEBUG notes it once.
+out=$(ns timeout 60 "${SYN[@]}" SYNACK_DEBUG=1 python3 -c "
+import socket
+s = socket.create_connection(('$IT_LINUX', 7), timeout=30)
+print([s.send(b'z', 0x4000000) for i in range(3)], len(s.recv(3, socket.MSG_WAITALL)))" 2>"$IT_TMP/debug2.err")
+notes=$(grep -c "send flags 0x4000000 ignored" "$IT_TMP/debug2.err")
+[ "$out" = "[1, 1, 1] 3" ] && [ "$notes" = 1 ] && ok ||
+	bad "MSG_ZEROCOPY under synack: '$out', $notes notes: $(cat "$IT_TMP/debug2.err")"
+
 # 6. fork (master and one worker) and exec.
 bg ping-worker python3 "$HELPER" ping "$IT_SYNACK" 6000
 out=$(ns timeout 60 "${SYN[@]}" "$forker" worker 6000 2>&1)
