@@ -53,8 +53,10 @@ void preload_guard_ready(void)
 }
 
 /* The probe's loads must reach memory as they are: ASan's check of the
- * address first would report instead of faulting. */
-__attribute__((no_sanitize_address)) size_t preload_probe_at(uintptr_t a, size_t len, int writing)
+ * address first would report instead of faulting, UBSan's of a null
+ * pointer would abort. */
+__attribute__((no_sanitize("address", "undefined"))) size_t
+preload_probe_at(uintptr_t a, size_t len, int writing)
 {
 	if (len == 0)
 		return 0;

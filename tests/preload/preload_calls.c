@@ -47,6 +47,7 @@ static void on_pipe(int sig)
 static int restart_fd = -1;
 static volatile sig_atomic_t usr1s;
 
+#ifndef __SANITIZE_ADDRESS__
 static sigjmp_buf segv_jmp;
 
 static void on_segv(int sig)
@@ -54,6 +55,7 @@ static void on_segv(int sig)
 	(void)sig;
 	siglongjmp(segv_jmp, 1);
 }
+#endif
 
 static void on_usr1(int sig)
 {
@@ -314,7 +316,10 @@ int main(int argc, char **argv)
 	act.sa_handler = on_alarm;
 	sigaction(SIGALRM, &act, NULL);
 
-	/* Buffers that fault: EFAULT, never a crash (and the data stays). */
+	/* Buffers that fault: EFAULT, never a crash (and the data stays).
+	 * Not in the ASan build: ASan's own interceptors of these calls in
+	 * this program touch the buffers first, on kernel sockets too. */
+#ifndef __SANITIZE_ADDRESS__
 	{
 		long psz = sysconf(_SC_PAGESIZE);
 		char *none = mmap(NULL, (size_t)psz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -416,6 +421,7 @@ int main(int argc, char **argv)
 		munmap(none, (size_t)psz);
 		munmap(ro, (size_t)psz);
 	}
+#endif
 
 	static char big[200000], back[200000];
 	for (size_t i = 0; i < sizeof(big); i++)
@@ -573,12 +579,21 @@ int main(int argc, char **argv)
 	socklen_t fl = sizeof(from);
 	/* The peer's first connection: an address buffer that faults takes
 	 * it and closes it (EFAULT); the peer connects again. */
+#ifndef __SANITIZE_ADDRESS__
 	char *nomap = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	show("accept unmapped address", accept(l, (struct sockaddr *)nomap, &fl));
 	pf = (struct pollfd){l, POLLIN, 0};
 	show("poll listener again", poll(&pf, 1, 10000));
 	show("accept unmapped length", accept(l, (struct sockaddr *)&from, (socklen_t *)nomap));
 	munmap(nomap, 4096);
+#else
+	for (int i = 0; i < 2; i++) { /* the two connections, closed */
+		int x = accept(l, NULL, NULL);
+		close(x);
+		pf = (struct pollfd){l, POLLIN, 0};
+		poll(&pf, 1, 10000);
+	}
+#endif
 	pf = (struct pollfd){l, POLLIN, 0};
 	show("poll listener again", poll(&pf, 1, 10000));
 	int n = accept4(l, (struct sockaddr *)&from, &fl, SOCK_CLOEXEC);
