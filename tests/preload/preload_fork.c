@@ -33,9 +33,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int worker(int port)
+/* A listener on PORT (any address), or -1. */
+static int listener(int port, int flags)
 {
-	int l = socket(AF_INET, SOCK_STREAM, 0), v = 1;
+	int l = socket(AF_INET, SOCK_STREAM | flags, 0), v = 1;
 	struct sockaddr_in a;
 	memset(&a, 0, sizeof(a));
 	a.sin_family = AF_INET;
@@ -43,8 +44,16 @@ static int worker(int port)
 	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v));
 	if (bind(l, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(l, 8) != 0) {
 		perror("bind/listen");
-		return 1;
+		return -1;
 	}
+	return l;
+}
+
+static int worker(int port)
+{
+	int l = listener(port, 0);
+	if (l < 0)
+		return 1;
 	printf("listening\n");
 	fflush(stdout);
 	int p[2];
@@ -103,16 +112,9 @@ static int worker(int port)
 
 static int workers(int port)
 {
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), v = 1;
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v));
-	if (bind(l, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(l, 8) != 0) {
-		perror("bind/listen");
+	int l = listener(port, SOCK_NONBLOCK);
+	if (l < 0)
 		return 1;
-	}
 	int up[2], down[2];
 	if (pipe(up) != 0 || pipe(down) != 0)
 		return 1;
