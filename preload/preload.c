@@ -107,8 +107,12 @@ static atomic_int io_stop;
  * docs/PRELOAD.md). */
 static _Atomic pid_t *owner;
 static pid_t my_pid, parent_pid;
-/* Bit n-1: signal n has a handler installed without SA_RESTART. */
+/* Bit n-1: signal n has a handler installed without SA_RESTART that the
+ * trampoline does not run (set past the preload's sigaction). */
 static _Atomic uint64_t norestart;
+/* Bit n-1: a handler of signal n ran in this thread (the trampoline),
+ * since the thread last cleared it before sleeping. */
+static _Thread_local volatile uint64_t caught __attribute__((tls_model("initial-exec")));
 
 /* ------------------------------------------------------------------ */
 /* libc underneath                                                     */
@@ -353,6 +357,7 @@ static void *io_main(void *arg)
 }
 
 static void at_exit(void);
+static void guard_install(void);
 
 /* Opens the device and the stack and starts the I/O thread, at the first
  * TCP socket.  A device that cannot be opened stops the program: a
@@ -374,6 +379,7 @@ static void start(void)
 		fprintf(stderr, "libsynack-preload: eventfd, timerfd: %s\n", strerror(errno));
 		exit(2);
 	}
+	guard_install();
 	started = 1;
 	atomic_store(owner, my_pid);
 	rc = pthread_create(&io_thread, NULL, io_main, NULL);
@@ -478,6 +484,11 @@ static void leave(struct psock *sk)
 	preload_unlock();
 }
 
+int preload_started(void)
+{
+	return started;
+}
+
 size_t preload_fdcap(void)
 {
 	return fdcap;
@@ -490,9 +501,9 @@ static void drop_fd(int fd, struct psock *sk);
  * After fork(), parent and child hold the same stack (a copy each) and the
  * same device.  Only one may drive it: the first that uses a synack socket
  * after the fork takes it, when the process that had it is the one it was
- * forked from or is gone (or finished); the other's calls fail with EBADF
- * while the owner lives (docs/PRELOAD.md: the pre-fork master/worker
- * pattern, one worker).
+ * forked from or is gone (or finished); the other's calls fail with EPERM
+ * while the owner lives (preload_lost; docs/PRELOAD.md: the pre-fork
+ * master/worker pattern, one worker).
  */
 int preload_owned(void)
 {
@@ -529,20 +540,49 @@ int preload_owned(void)
 	return 0;
 }
 
-/* The process lost the stack to a child (fork): a clear error. */
-static int lost(void)
+/*
+ * Another process drives the stack (fork: several worker processes using
+ * the sockets, or the parent after a child took it): a clear error.  The
+ * calls fail with EPERM ("Operation not permitted": this process may not
+ * use the socket now; EBADF would say the descriptor is not open, which
+ * it is), and the first such call of each process says on stderr, always,
+ * what happened and what to do.  With the lock held.
+ */
+int preload_lost(void)
 {
-	preload_debug_once("lost", "this process gave its stack to a child after fork(); its "
-	                           "synack sockets no longer work (docs/PRELOAD.md)");
-	return -EBADF;
+	static pid_t told;
+	if (told != my_pid) {
+		told = my_pid;
+		fprintf(stderr,
+		        "libsynack-preload: process %d cannot use its synack sockets: %s.  After "
+		        "fork() one process at a time drives the stack (the first to use a "
+		        "socket); the socket calls of the others fail with EPERM.  Run one worker "
+		        "process (nginx: worker_processes 1), or one preloaded program per stack "
+		        "and device (docs/PRELOAD.md).\n",
+		        (int)my_pid,
+		        detached ? "its stack was closed (exit or exec)"
+		                 : "another process drives the stack");
+	}
+	return -EPERM;
 }
 
-/* Whether the signal that interrupted a sleep may have had a handler
- * without SA_RESTART: one of those is installed and not blocked in this
- * thread.  The synchronous signals (SIGPIPE from our own send, SIGSEGV
- * ...) do not interrupt a sleep and are left out. */
+/* Whether the signals that interrupted a sleep restart the call (signal(7)):
+ * each handler the trampoline ran was installed with SA_RESTART (asked of
+ * the kernel now, so siginterrupt() counts too), and no handler the
+ * trampoline does not see lacks it (one installed without the preload's
+ * sigaction: for those it cannot know whether they ran, and assumes they
+ * may have when they are not blocked in this thread).  The synchronous
+ * signals (SIGPIPE from our own send, SIGSEGV ...) do not interrupt a
+ * sleep and are left out. */
 static int may_not_restart(void)
 {
+	uint64_t seen = caught;
+	for (int sig = 1; sig <= 64; sig++) {
+		struct sigaction a;
+		if ((seen >> (sig - 1) & 1) && REAL(sigaction)(sig, NULL, &a) == 0 &&
+		    !(a.sa_flags & SA_RESTART))
+			return 1;
+	}
 	uint64_t bits = atomic_load(&norestart);
 	static const int sync_sigs[] = {SIGPIPE, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
 	for (size_t i = 0; i < sizeof(sync_sigs) / sizeof(sync_sigs[0]); i++)
@@ -570,11 +610,11 @@ static int wait_for(struct psock *sk, uint32_t want, int64_t deadline)
 				return -EAGAIN;
 			t = left > INT_MAX ? INT_MAX : (int)left;
 		}
+		caught = 0;
 		int rc = preload_sleep(&sk, 1, NULL, 0, t, NULL);
 		/* SA_RESTART: Linux restarts the socket calls after a handler
 		 * installed with it, unless the socket has a timeout
-		 * (signal(7)).  Which signal came is not known here, so the
-		 * call restarts only when no handler lacks SA_RESTART. */
+		 * (signal(7)); the trampoline tells which handlers ran. */
 		if (rc == -EINTR && deadline < 0 && !may_not_restart())
 			continue;
 		if (rc < 0)
@@ -594,7 +634,11 @@ static int sa_to_ep(const struct psock *sk, const struct sockaddr *sa, socklen_t
                     struct synack_endpoint *ep)
 {
 	memset(ep, 0, sizeof(*ep));
-	if (!sa)
+	/* Linux copies the address in first (move_addr_to_kernel): at most
+	 * a sockaddr_storage, EFAULT when it cannot be read. */
+	if (len > (socklen_t)sizeof(struct sockaddr_storage))
+		return -EINVAL;
+	if (!preload_mem_ok(sa, len, 0))
 		return -EFAULT;
 	if (len < (socklen_t)sizeof(sa_family_t))
 		return -EINVAL;
@@ -651,13 +695,16 @@ static int ep_to_sa(const struct psock *sk, const struct synack_endpoint *ep, st
 		}
 		n = sizeof(u.in6);
 	}
-	if (!len)
+	/* As Linux's move_addr_to_user: the length read and written back,
+	 * the address cut to it; EFAULT when either cannot be. */
+	if (!preload_mem_ok(len, sizeof(*len), 1))
 		return -EFAULT;
 	if ((int)*len < 0)
 		return -EINVAL;
-	if (*len && !sa)
+	socklen_t k = *len < n ? *len : n;
+	if (!preload_mem_ok(sa, k, 1))
 		return -EFAULT;
-	memcpy(sa, &u, *len < n ? *len : n);
+	memcpy(sa, &u, k);
 	*len = n;
 	return 0;
 }
@@ -736,7 +783,7 @@ EXPORT int socket(int domain, int type, int protocol)
 	preload_lock();
 	if (started && !preload_owned()) {
 		preload_unlock();
-		return fail(-lost());
+		return fail(-preload_lost());
 	}
 	start();
 	int id = synack_socket(env.st);
@@ -756,7 +803,7 @@ EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	if (!sk)
 		return REAL(bind)(fd, addr, len);
 	struct synack_endpoint ep;
-	int rc = !preload_owned() ? lost() : sa_to_ep(sk, addr, len, &ep);
+	int rc = !preload_owned() ? preload_lost() : sa_to_ep(sk, addr, len, &ep);
 	if (rc == 0 && (rc = to_kernel(fd, sk, &ep)) == 1) {
 		leave(sk);
 		return REAL(bind)(fd, addr, len);
@@ -779,7 +826,7 @@ EXPORT int listen(int fd, int backlog)
 	if (!sk)
 		return REAL(listen)(fd, backlog);
 	/* Linux takes a backlog above somaxconn, or negative, as somaxconn. */
-	int rc = !preload_owned() ? lost()
+	int rc = !preload_owned() ? preload_lost()
 	                          : synack_listen(env.st, sk->id, backlog < 0 ? INT_MAX : backlog);
 	if (rc == 0)
 		changed(sk);
@@ -795,10 +842,8 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	int rc;
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) {
 		rc = -EINVAL;
-	} else if (addr && !len) {
-		rc = -EFAULT;
 	} else if (!preload_owned()) {
-		rc = lost();
+		rc = preload_lost();
 	} else {
 		int nonblock = -1;
 		int64_t deadline = deadline_of(sk->rcvtimeo_ms);
@@ -824,8 +869,18 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 			if (rc < 0) {
 				synack_close(env.st, id);
 			} else if (addr) {
-				struct psock *nsk = preload_sock(rc);
-				ep_to_sa(nsk, &peer, addr, len);
+				/* Linux writes the peer's address after taking the
+				 * connection; when it cannot (EFAULT, EINVAL) the
+				 * new socket is closed and the call fails. */
+				int nfd = rc;
+				struct psock *nsk = preload_sock(nfd);
+				rc = ep_to_sa(nsk, &peer, addr, len);
+				if (rc < 0) {
+					drop_fd(nfd, nsk);
+					REAL(close)(nfd);
+				} else {
+					rc = nfd;
+				}
 			}
 		}
 	}
@@ -846,7 +901,7 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (!sk)
 		return REAL(connect)(fd, addr, len);
 	struct synack_endpoint ep;
-	int rc = !preload_owned() ? lost() : sa_to_ep(sk, addr, len, &ep);
+	int rc = !preload_owned() ? preload_lost() : sa_to_ep(sk, addr, len, &ep);
 	if (rc == 0 && (rc = to_kernel(fd, sk, &ep)) == 1) {
 		leave(sk);
 		return REAL(connect)(fd, addr, len);
@@ -873,7 +928,7 @@ EXPORT int shutdown(int fd, int how)
 	struct psock *sk = preload_sock(fd) ? enter(fd) : NULL;
 	if (!sk)
 		return REAL(shutdown)(fd, how);
-	int rc = !preload_owned() ? lost() : synack_shutdown(env.st, sk->id, how);
+	int rc = !preload_owned() ? preload_lost() : synack_shutdown(env.st, sk->id, how);
 	changed(sk);
 	leave(sk);
 	return (int)result(rc);
@@ -885,7 +940,7 @@ EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 	if (!sk)
 		return REAL(getsockname)(fd, addr, len);
 	struct synack_endpoint ep;
-	int rc = !preload_owned() ? lost() : synack_getsockname(env.st, sk->id, &ep);
+	int rc = !preload_owned() ? preload_lost() : synack_getsockname(env.st, sk->id, &ep);
 	struct synack_tcp_info ti;
 	if (rc == 0 && sk->bound_any && synack_tcp_info(env.st, sk->id, &ti) == 0 &&
 	    ti.state == SYNACK_LISTEN) {
@@ -906,7 +961,7 @@ EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	if (!sk)
 		return REAL(getpeername)(fd, addr, len);
 	struct synack_endpoint ep;
-	int rc = !preload_owned() ? lost() : synack_getpeername(env.st, sk->id, &ep);
+	int rc = !preload_owned() ? preload_lost() : synack_getpeername(env.st, sk->id, &ep);
 	if (rc == 0)
 		rc = ep_to_sa(sk, &ep, addr, len);
 	leave(sk);
@@ -934,18 +989,52 @@ static int iov_skip(const struct iovec *iov, int n, size_t done, struct synack_i
 	return k;
 }
 
+/* The pieces past the first done bytes of iov, at most limit bytes of
+ * them, cut before the first page the program may not read (writing:
+ * write): a buffer that faults ends the data there, as the kernel's copy
+ * stops at the fault.  Into out; returns their count, *bytes their size. */
+static int iov_window(const struct iovec *iov, int n, size_t done, size_t limit, int writing,
+                      struct synack_iovec *out, size_t *bytes)
+{
+	int k = 0;
+	size_t t = 0;
+	for (int i = 0; i < n && t < limit; i++) {
+		if (done >= iov[i].iov_len) {
+			done -= iov[i].iov_len;
+			continue;
+		}
+		char *base = (char *)iov[i].iov_base + done;
+		size_t len = iov[i].iov_len - done;
+		done = 0;
+		if (len > limit - t)
+			len = limit - t;
+		size_t ok = preload_probe(base, len, writing);
+		if (ok > 0) {
+			out[k].base = base;
+			out[k].len = ok;
+			k++;
+			t += ok;
+		}
+		if (ok < len)
+			break;
+	}
+	*bytes = t;
+	return k;
+}
+
+/* As Linux's import_iovec: the array read (EFAULT), lengths summed
+ * (EINVAL past SSIZE_MAX); the buffers themselves fault only when the
+ * data is copied (iov_window). */
 static int iov_check(const struct iovec *iov, int n, size_t *total)
 {
 	if (n < 0 || n > SYNACK_IOV_MAX)
 		return -EINVAL;
-	if (n > 0 && !iov)
+	if (!preload_mem_ok(iov, (size_t)n * sizeof(*iov), 0))
 		return -EFAULT;
 	size_t t = 0;
 	for (int i = 0; i < n; i++) {
 		if (iov[i].iov_len > (size_t)SSIZE_MAX - t)
 			return -EINVAL;
-		if (!iov[i].iov_base && iov[i].iov_len)
-			return -EFAULT;
 		t += iov[i].iov_len;
 	}
 	*total = t;
@@ -962,14 +1051,17 @@ static ssize_t sk_recv(int fd, struct psock *sk, const struct iovec *iov, int io
 	if (rc)
 		return rc;
 	if (!preload_owned())
-		return lost();
+		return preload_lost();
 	if (flags & MSG_OOB)
 		return -EINVAL; /* no urgent data is ever pending (RFC 6093) */
 	if (flags & MSG_ERRQUEUE)
 		return -EAGAIN; /* nothing is ever queued there */
 	int known = MSG_PEEK | MSG_DONTWAIT | MSG_WAITALL | MSG_CMSG_CLOEXEC | MSG_NOSIGNAL;
-	if (flags & ~known)
-		preload_debug_once("recvflags", "recv flags 0x%x ignored", flags & ~known);
+	if (flags & ~known) {
+		char key[32]; /* once per distinct set of flags */
+		snprintf(key, sizeof(key), "recvflags %x", (unsigned)(flags & ~known));
+		preload_debug_once(key, "recv flags 0x%x ignored", flags & ~known);
+	}
 	int sflags = flags & MSG_PEEK;
 	int nonblock = (flags & MSG_DONTWAIT) ? 1 : -1;
 	int64_t deadline = deadline_of(sk->rcvtimeo_ms);
@@ -992,7 +1084,20 @@ static ssize_t sk_recv(int fd, struct psock *sk, const struct iovec *iov, int io
 				}
 			}
 		}
-		int k = iov_skip(iov, iovcnt, got, v);
+		/* What is queued is what the stack will copy: that much of
+		 * the buffer is probed, and a page that faults ends it. */
+		int inq = 0, k;
+		if (synack_ioctl(env.st, sk->id, SYNACK_FIONREAD, &inq) == 0 && inq > 0 &&
+		    got < total) {
+			size_t ok;
+			k = iov_window(iov, iovcnt, got, (size_t)inq, 1, v, &ok);
+			if (ok == 0) {
+				n = -EFAULT;
+				break;
+			}
+		} else {
+			k = iov_skip(iov, iovcnt, got, v);
+		}
 		n = synack_recvv(env.st, sk->id, v, k, sflags);
 		if (n > 0) {
 			got += (size_t)n;
@@ -1018,6 +1123,7 @@ static ssize_t sk_recv(int fd, struct psock *sk, const struct iovec *iov, int io
 	return got > 0 ? (ssize_t)got : n;
 }
 
+#define PRELOAD_SEND_PROBE_MIN 65536
 /* send(2) on sk: all of it unless non-blocking; EPIPE raises SIGPIPE
  * unless MSG_NOSIGNAL. */
 static ssize_t sk_send(int fd, struct psock *sk, const struct iovec *iov, int iovcnt, int flags,
@@ -1029,14 +1135,19 @@ static ssize_t sk_send(int fd, struct psock *sk, const struct iovec *iov, int io
 	if (rc)
 		return rc;
 	if (!preload_owned())
-		return lost();
+		return preload_lost();
 	if (flags & MSG_OOB) {
 		preload_debug_once("oob", "MSG_OOB (urgent data) is not supported: EOPNOTSUPP");
 		return -EOPNOTSUPP;
 	}
 	int known = MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE;
-	if (flags & ~known)
-		preload_debug_once("sendflags", "send flags 0x%x ignored", flags & ~known);
+	if (flags & ~known) {
+		/* MSG_ZEROCOPY among them: Linux ignores it without
+		 * SO_ZEROCOPY, which synack refuses. */
+		char key[32];
+		snprintf(key, sizeof(key), "sendflags %x", (unsigned)(flags & ~known));
+		preload_debug_once(key, "send flags 0x%x ignored", flags & ~known);
+	}
 	int sflags = flags & MSG_MORE;
 	int nonblock = (flags & MSG_DONTWAIT) ? 1 : -1;
 	int64_t deadline = deadline_of(sk->sndtimeo_ms);
@@ -1046,12 +1157,32 @@ static ssize_t sk_send(int fd, struct psock *sk, const struct iovec *iov, int io
 	if (!v)
 		return -ENOMEM;
 	for (;;) {
-		int k = iov_skip(iov, iovcnt, sent, v);
+		/* The buffer is probed as far as the send buffer has room
+		 * (SO_SNDBUF less what is queued, a page at least); when the
+		 * stack takes all of that, the next piece is probed. */
+		int queued = 0, room = 0;
+		synack_ioctl(env.st, sk->id, SYNACK_SIOCOUTQ, &queued);
+		synack_getsockopt(env.st, sk->id, SYNACK_SO_SNDBUF, &room);
+		size_t limit = room > queued ? (size_t)(room - queued) : 0;
+		if (limit < PRELOAD_SEND_PROBE_MIN)
+			limit = PRELOAD_SEND_PROBE_MIN;
+		size_t ok;
+		int k = iov_window(iov, iovcnt, sent, limit, 0, v, &ok);
+		if (ok == 0 && sent < total) {
+			/* Linux reports the socket's state first (not
+			 * connected, shut down), then the fault. */
+			n = synack_sendv(env.st, sk->id, v, 0, sflags);
+			if (n >= 0)
+				n = -EFAULT;
+			break;
+		}
 		n = synack_sendv(env.st, sk->id, v, k, sflags);
 		if (n > 0)
 			sent += (size_t)n;
 		if (n >= 0 && sent >= total)
 			break;
+		if (n > 0 && (size_t)n == ok && ok == limit)
+			continue; /* all of the piece went: maybe more fits */
 		if (n < 0 && n != -EAGAIN)
 			break;
 		if (nonblock < 0)
@@ -1127,11 +1258,21 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockadd
 	struct psock *sk = preload_sock(fd) ? enter(fd) : NULL;
 	if (!sk)
 		return REAL(recvfrom)(fd, buf, len, flags, addr, alen);
-	/* TCP gives no source address: Linux sets the length to 0. */
-	if (addr && alen)
-		*alen = 0;
 	struct iovec v = {buf, len};
-	return do_recv(fd, sk, &v, 1, flags);
+	ssize_t n = do_recv(fd, sk, &v, 1, flags);
+	/* TCP gives no source address: Linux then sets the length to 0
+	 * (move_addr_to_user), and fails with EFAULT, the data taken, when
+	 * the length cannot be read and written. */
+	if (n >= 0 && addr) {
+		int l;
+		if (!preload_mem_ok(alen, sizeof(*alen), 1))
+			return fail(EFAULT);
+		memcpy(&l, alen, sizeof(l));
+		if (l < 0)
+			return fail(EINVAL);
+		*alen = 0;
+	}
+	return n;
 }
 
 EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
@@ -1139,7 +1280,7 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	struct psock *sk = preload_sock(fd) ? enter(fd) : NULL;
 	if (!sk)
 		return REAL(recvmsg)(fd, msg, flags);
-	if (!msg) {
+	if (!preload_mem_ok(msg, sizeof(*msg), 0)) {
 		leave(sk);
 		return fail(EFAULT);
 	}
@@ -1147,10 +1288,19 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 		leave(sk);
 		return fail(EMSGSIZE);
 	}
-	msg->msg_namelen = 0;
+	/* Linux writes the lengths and flags back after the data is taken
+	 * (EFAULT then, the data gone, when it cannot). */
+	int wok = preload_mem_ok(msg, sizeof(*msg), 1);
+	ssize_t n = do_recv(fd, sk, msg->msg_iov, (int)msg->msg_iovlen, flags);
+	if (n < 0)
+		return n;
+	if (!wok)
+		return fail(EFAULT);
+	if (msg->msg_name)
+		msg->msg_namelen = 0;
 	msg->msg_controllen = 0;
 	msg->msg_flags = 0;
-	return do_recv(fd, sk, msg->msg_iov, (int)msg->msg_iovlen, flags);
+	return n;
 }
 
 EXPORT ssize_t write(int fd, const void *buf, size_t len)
@@ -1185,7 +1335,13 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags, const stru
 	struct psock *sk = preload_sock(fd) ? enter(fd) : NULL;
 	if (!sk)
 		return REAL(sendto)(fd, buf, len, flags, addr, alen);
-	/* A connected TCP socket ignores the address, as Linux does. */
+	/* A connected TCP socket ignores the address, as Linux does, once
+	 * it has copied it in (move_addr_to_kernel). */
+	if (addr &&
+	    (alen > (socklen_t)sizeof(struct sockaddr_storage) || !preload_mem_ok(addr, alen, 0))) {
+		leave(sk);
+		return fail(alen > (socklen_t)sizeof(struct sockaddr_storage) ? EINVAL : EFAULT);
+	}
 	struct iovec v = {(void *)buf, len};
 	return do_send(fd, sk, &v, 1, flags);
 }
@@ -1195,13 +1351,23 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	struct psock *sk = preload_sock(fd) ? enter(fd) : NULL;
 	if (!sk)
 		return REAL(sendmsg)(fd, msg, flags);
-	if (!msg) {
+	if (!preload_mem_ok(msg, sizeof(*msg), 0)) {
 		leave(sk);
 		return fail(EFAULT);
 	}
 	if (msg->msg_iovlen > SYNACK_IOV_MAX) {
 		leave(sk);
 		return fail(EMSGSIZE);
+	}
+	/* The name and the control data are copied in first (Linux's
+	 * copy_msghdr_from_user, ____sys_sendmsg). */
+	size_t namelen = msg->msg_namelen > sizeof(struct sockaddr_storage)
+	                     ? sizeof(struct sockaddr_storage)
+	                     : msg->msg_namelen;
+	if ((msg->msg_name && !preload_mem_ok(msg->msg_name, namelen, 0)) ||
+	    (msg->msg_controllen && !preload_mem_ok(msg->msg_control, msg->msg_controllen, 0))) {
+		leave(sk);
+		return fail(EFAULT);
 	}
 	if (msg->msg_controllen)
 		preload_debug_once("cmsg", "sendmsg control data ignored");
@@ -1439,9 +1605,9 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 		return n;
 	}
 	int v = 0;
-	int rc = !preload_owned() ? lost() : synack_ioctl(env.st, sk->id, req, &v);
+	int rc = !preload_owned() ? preload_lost() : synack_ioctl(env.st, sk->id, req, &v);
 	if (rc == 0) {
-		if (!arg)
+		if (!preload_mem_ok(arg, sizeof(v), 1))
 			rc = -EFAULT;
 		else
 			memcpy(arg, &v, sizeof(v));
@@ -1455,20 +1621,20 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 
 static int opt_int(const void *val, socklen_t len, int *out)
 {
-	if (!val)
-		return -EFAULT;
 	if (len < (socklen_t)sizeof(int))
 		return -EINVAL;
+	if (!preload_mem_ok(val, sizeof(int), 0))
+		return -EFAULT;
 	memcpy(out, val, sizeof(int));
 	return 0;
 }
 
 static int opt_tv(const void *val, socklen_t len, struct timeval *tv, int64_t *ms)
 {
-	if (!val)
-		return -EFAULT;
 	if (len < (socklen_t)sizeof(*tv))
 		return -EINVAL;
+	if (!preload_mem_ok(val, sizeof(*tv), 0))
+		return -EFAULT;
 	memcpy(tv, val, sizeof(*tv));
 	if (tv->tv_usec < 0 || tv->tv_usec >= 1000000)
 		return -EDOM;
@@ -1582,10 +1748,10 @@ static int sk_setsockopt(struct psock *sk, int level, int name, const void *val,
 	}
 	if (level == SOL_SOCKET && name == SO_LINGER) {
 		struct linger l;
-		if (!val)
-			return -EFAULT;
 		if (len < (socklen_t)sizeof(l))
 			return -EINVAL;
+		if (!preload_mem_ok(val, sizeof(l), 0))
+			return -EFAULT;
 		memcpy(&l, val, sizeof(l));
 		return synack_setsockopt(env.st, sk->id, SYNACK_SO_LINGER,
 		                         l.l_onoff ? (l.l_linger < 0 ? 0 : l.l_linger) : -1);
@@ -1602,9 +1768,9 @@ static int sk_setsockopt(struct psock *sk, int level, int name, const void *val,
 	}
 	if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
 		char name16[16];
-		if (!val)
-			return -EFAULT;
 		size_t n = len < sizeof(name16) - 1 ? len : sizeof(name16) - 1;
+		if (!preload_mem_ok(val, n, 0))
+			return -EFAULT;
 		memcpy(name16, val, n);
 		name16[n] = 0;
 		return synack_setsockopt_str(env.st, sk->id, SYNACK_TCP_CONGESTION, name16);
@@ -1618,11 +1784,13 @@ static int sk_setsockopt(struct psock *sk, int level, int name, const void *val,
 
 static int put_opt(void *val, socklen_t *len, const void *v, size_t n)
 {
-	if (!len || !val)
+	if (!preload_mem_ok(len, sizeof(*len), 1))
 		return -EFAULT;
 	if ((int)*len < 0)
 		return -EINVAL;
 	size_t k = *len < n ? *len : n;
+	if (!preload_mem_ok(val, k, 1))
+		return -EFAULT;
 	memcpy(val, v, k);
 	*len = (socklen_t)k;
 	return 0;
@@ -1741,7 +1909,7 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t le
 	struct psock *sk = preload_sock(fd) ? enter(fd) : NULL;
 	if (!sk)
 		return REAL(setsockopt)(fd, level, name, val, len);
-	int rc = !preload_owned() ? lost() : sk_setsockopt(sk, level, name, val, len);
+	int rc = !preload_owned() ? preload_lost() : sk_setsockopt(sk, level, name, val, len);
 	changed(sk);
 	leave(sk);
 	return (int)result(rc);
@@ -1752,7 +1920,7 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	struct psock *sk = preload_sock(fd) ? enter(fd) : NULL;
 	if (!sk)
 		return REAL(getsockopt)(fd, level, name, val, len);
-	int rc = !preload_owned() ? lost() : sk_getsockopt(sk, level, name, val, len);
+	int rc = !preload_owned() ? preload_lost() : sk_getsockopt(sk, level, name, val, len);
 	if (level == SOL_SOCKET && name == SO_ERROR)
 		changed(sk);
 	leave(sk);
@@ -1762,35 +1930,241 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 /* ------------------------------------------------------------------ */
 /* Signals: which handlers restart calls (see wait_for)                 */
 
+/*
+ * The program's handlers run through a trampoline that notes, per thread,
+ * which signal came: a blocking call interrupted by a handler installed
+ * with SA_RESTART starts again, by one without it fails with EINTR, as
+ * Linux decides per signal (signal(7), "Interruption of system calls").
+ * The kernel holds the trampoline with the program's flags and mask (and
+ * SA_SIGINFO); sigaction() reads back the program's handler and flags.
+ * Signals that report faults (SIGSEGV, SIGBUS ...) keep the program's
+ * handler as it is: they never interrupt a sleep, and ASan's or a crash
+ * reporter's handler must see its own fault.
+ */
+static _Atomic(void *) user_fn[65]; /* the program's handler, by signal */
+static atomic_int user_flags[65];   /* its sa_flags as the program gave them */
+static pthread_mutex_t sigmu = PTHREAD_MUTEX_INITIALIZER;
+
+static int wrappable(int sig)
+{
+	switch (sig) {
+	case SIGKILL:
+	case SIGSTOP:
+	case SIGSEGV:
+	case SIGBUS:
+	case SIGFPE:
+	case SIGILL:
+	case SIGTRAP:
+	case SIGSYS:
+		return 0;
+	}
+	return sig >= 1 && sig <= 64;
+}
+
+static void trampoline(int sig, siginfo_t *si, void *uc)
+{
+	caught |= 1ull << (sig - 1);
+	void *fn = atomic_load(&user_fn[sig]);
+	if (atomic_load(&user_flags[sig]) & SA_SIGINFO)
+		((void (*)(int, siginfo_t *, void *))fn)(sig, si, uc);
+	else if (fn != (void *)SIG_DFL && fn != (void *)SIG_IGN)
+		((void (*)(int))fn)(sig);
+}
+
+static int is_handler(const struct sigaction *act)
+{
+	return act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN;
+}
+
 static void note_handler(int sig, const struct sigaction *act)
 {
 	if (sig < 1 || sig > 64 || !act)
 		return;
 	uint64_t bit = 1ull << (sig - 1);
-	int handler = (act->sa_flags & SA_SIGINFO) ||
-	              (act->sa_handler != SIG_IGN && act->sa_handler != SIG_DFL);
-	if (handler && !(act->sa_flags & SA_RESTART))
+	int untracked = act->sa_sigaction != trampoline && is_handler(act);
+	if (untracked && !(act->sa_flags & SA_RESTART))
 		atomic_fetch_or(&norestart, bit);
 	else
 		atomic_fetch_and(&norestart, ~bit);
 }
 
-EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+/*
+ * SIGSEGV and SIGBUS, once the stack started: the kernel holds the guard
+ * of fault.c (with the program's mask and flags, SA_SIGINFO and SA_ONSTACK
+ * added, SA_RESETHAND done here), the program's action is kept here and
+ * read back, and the guard passes every fault but a probe's on to it.
+ */
+static atomic_int guard_set;
+
+static int guarded(int sig)
 {
-	int rc = REAL(sigaction)(sig, act, old);
-	if (rc == 0)
-		note_handler(sig, act);
+	return (sig == SIGSEGV || sig == SIGBUS) && atomic_load(&guard_set);
+}
+
+void preload_sig_chain(int sig, siginfo_t *si, void *uc)
+{
+	void *fn = atomic_load(&user_fn[sig]);
+	int flags = atomic_load(&user_flags[sig]);
+	if (fn != (void *)SIG_DFL && fn != (void *)SIG_IGN) {
+		if (flags & SA_RESETHAND) {
+			atomic_store(&user_fn[sig], (void *)SIG_DFL);
+			atomic_store(&user_flags[sig], 0);
+		}
+		if (flags & SA_SIGINFO)
+			((void (*)(int, siginfo_t *, void *))fn)(sig, si, uc);
+		else
+			((void (*)(int))fn)(sig);
+		return;
+	}
+	int sent = !si || si->si_code <= 0; /* kill(), not the MMU */
+	if (fn == (void *)SIG_IGN && sent)
+		return;
+	/* The default action: put back, the fault happens again on return
+	 * (a sent signal is raised again, delivered once this returns). */
+	struct sigaction d;
+	memset(&d, 0, sizeof(d));
+	d.sa_handler = SIG_DFL;
+	sigemptyset(&d.sa_mask);
+	REAL(sigaction)(sig, &d, NULL);
+	if (sent)
+		raise(sig);
+}
+
+static void guard_install(void)
+{
+	static const int sigs[] = {SIGSEGV, SIGBUS};
+	pthread_mutex_lock(&sigmu);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		int sig = sigs[i];
+		struct sigaction cur, k;
+		if (REAL(sigaction)(sig, NULL, &cur) != 0)
+			continue;
+		atomic_store(&user_fn[sig], cur.sa_flags & SA_SIGINFO ? (void *)cur.sa_sigaction
+		                                                      : (void *)cur.sa_handler);
+		atomic_store(&user_flags[sig], cur.sa_flags);
+		k = cur;
+		k.sa_sigaction = preload_guard;
+		k.sa_flags = (cur.sa_flags | SA_SIGINFO | SA_ONSTACK) & ~SA_RESETHAND;
+		REAL(sigaction)(sig, &k, NULL);
+	}
+	atomic_store(&guard_set, 1);
+	pthread_mutex_unlock(&sigmu);
+	preload_guard_ready();
+}
+
+/* The program's sigaction() of SIGSEGV or SIGBUS with the guard in place. */
+static int guarded_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	void *prev_fn = atomic_load(&user_fn[sig]);
+	int prev_flags = atomic_load(&user_flags[sig]);
+	int rc = 0;
+	if (old && (rc = REAL(sigaction)(sig, NULL, old)) != 0)
+		return rc;
+	if (act) {
+		struct sigaction k = *act;
+		k.sa_sigaction = preload_guard;
+		k.sa_flags = (act->sa_flags | SA_SIGINFO | SA_ONSTACK) & ~SA_RESETHAND;
+		if ((rc = REAL(sigaction)(sig, &k, NULL)) != 0)
+			return rc;
+		atomic_store(&user_fn[sig], act->sa_flags & SA_SIGINFO ? (void *)act->sa_sigaction
+		                                                       : (void *)act->sa_handler);
+		atomic_store(&user_flags[sig], act->sa_flags);
+	}
+	if (old) {
+		if (prev_flags & SA_SIGINFO)
+			old->sa_sigaction = (void (*)(int, siginfo_t *, void *))prev_fn;
+		else
+			old->sa_handler = (void (*)(int))prev_fn;
+		old->sa_flags = prev_flags;
+	}
+	return 0;
+}
+
+/* old as the program installed it: the trampoline replaced by fn, flags. */
+static void unwrap(struct sigaction *old, void *fn, int flags)
+{
+	if (old && old->sa_sigaction == trampoline) {
+		if (flags & SA_SIGINFO)
+			old->sa_sigaction = (void (*)(int, siginfo_t *, void *))fn;
+		else
+			old->sa_handler = (void (*)(int))fn;
+		old->sa_flags = flags;
+	}
+}
+
+static int wrap_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (guarded(sig)) {
+		pthread_mutex_lock(&sigmu);
+		int rc = guarded_sigaction(sig, act, old);
+		pthread_mutex_unlock(&sigmu);
+		return rc;
+	}
+	if (!wrappable(sig)) {
+		int rc = REAL(sigaction)(sig, act, old);
+		if (rc == 0)
+			note_handler(sig, act);
+		return rc;
+	}
+	pthread_mutex_lock(&sigmu);
+	void *prev_fn = atomic_load(&user_fn[sig]);
+	int prev_flags = atomic_load(&user_flags[sig]);
+	struct sigaction k;
+	const struct sigaction *give = act;
+	if (act && is_handler(act)) {
+		k = *act;
+		k.sa_sigaction = trampoline;
+		k.sa_flags |= SA_SIGINFO;
+		atomic_store(&user_fn[sig], act->sa_flags & SA_SIGINFO ? (void *)act->sa_sigaction
+		                                                       : (void *)act->sa_handler);
+		atomic_store(&user_flags[sig], act->sa_flags);
+		give = &k;
+	}
+	int rc = REAL(sigaction)(sig, give, old);
+	if (rc != 0) {
+		atomic_store(&user_fn[sig], prev_fn);
+		atomic_store(&user_flags[sig], prev_flags);
+	} else {
+		unwrap(old, prev_fn, prev_flags);
+		note_handler(sig, give);
+	}
+	pthread_mutex_unlock(&sigmu);
 	return rc;
 }
 
-/* glibc's signal() has BSD semantics (SA_RESTART) and sets the handler
- * inside libc, out of sigaction's sight. */
+EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	return wrap_sigaction(sig, act, old);
+}
+
+/* glibc's signal() has BSD semantics (SA_RESTART unless siginterrupt())
+ * and sets the handler inside libc, out of sigaction's sight: it is set,
+ * then read back and put behind the trampoline. */
 EXPORT sighandler_t signal(int sig, sighandler_t handler)
 {
+	if (guarded(sig)) {
+		/* As glibc's: SA_RESTART, the signal itself blocked. */
+		struct sigaction a, o;
+		memset(&a, 0, sizeof(a));
+		a.sa_handler = handler;
+		sigemptyset(&a.sa_mask);
+		sigaddset(&a.sa_mask, sig);
+		a.sa_flags = SA_RESTART;
+		return wrap_sigaction(sig, &a, &o) == 0 ? o.sa_handler : SIG_ERR;
+	}
+	pthread_mutex_lock(&sigmu);
+	void *prev_fn = wrappable(sig) ? atomic_load(&user_fn[sig]) : NULL;
+	pthread_mutex_unlock(&sigmu);
 	sighandler_t rc = REAL(signal)(sig, handler);
-	if (rc != SIG_ERR) {
-		struct sigaction a;
-		if (REAL(sigaction)(sig, NULL, &a) == 0)
+	if (rc == SIG_ERR)
+		return rc;
+	if ((void *)rc == (void *)trampoline)
+		rc = (sighandler_t)prev_fn;
+	struct sigaction a;
+	if (REAL(sigaction)(sig, NULL, &a) == 0) {
+		if (wrappable(sig) && is_handler(&a) && a.sa_handler == handler)
+			wrap_sigaction(sig, &a, NULL);
+		else
 			note_handler(sig, &a);
 	}
 	return rc;
@@ -2000,9 +2374,15 @@ static __attribute__((constructor)) void preload_init(void)
 	owner = o;
 	my_pid = getpid();
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	/* Handlers set before the library loaded go behind the trampoline
+	 * too. */
 	for (int sig = 1; sig <= 64; sig++) {
 		struct sigaction a;
-		if (REAL(sigaction)(sig, NULL, &a) == 0)
+		if (REAL(sigaction)(sig, NULL, &a) != 0)
+			continue;
+		if (wrappable(sig) && is_handler(&a))
+			wrap_sigaction(sig, &a, NULL);
+		else
 			note_handler(sig, &a);
 	}
 }

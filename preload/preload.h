@@ -102,6 +102,9 @@ void preload_release(struct psock *sk);
 /* With the lock held: 1 when this process drives the stack (claiming it
  * after a fork when it may), 0 when it gave it away. */
 int preload_owned(void);
+/* With the lock held, when preload_owned() said 0: says once per process
+ * on stderr that another process drives the stack; returns -EPERM. */
+int preload_lost(void);
 /* The size of the descriptor table. */
 size_t preload_fdcap(void);
 
@@ -133,6 +136,29 @@ struct pwnode **preload_sock_waiters(struct psock *sk);
 /* A note on stderr when SYNACK_DEBUG is set, once per distinct key. */
 void preload_debug_once(const char *key, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*
+ * Buffers that fault (fault.c): how many leading bytes of [p, p + len) the
+ * program may read (and write, when writing); len when all of them, else
+ * the offset of the first page it may not.  A system call; no lock needed.
+ */
+size_t preload_probe_at(uintptr_t p, size_t len, int writing);
+/* (An address, not a pointer: probing reads nothing, even where the
+ * program's buffer is declared write-only, as poll's and epoll's are.) */
+#define preload_probe(p, len, writing) preload_probe_at((uintptr_t)(p), len, writing)
+/* Whether the len bytes at p may be read (written, when writing). */
+#define preload_mem_ok(p, len, writing)                                                            \
+	(preload_probe_at((uintptr_t)(p), len, writing) == (size_t)(len))
+/* The guard (fault.c): the SIGSEGV/SIGBUS handler the kernel holds once
+ * the stack starts; preload_guard_ready() after it is installed. */
+void preload_guard(int sig, siginfo_t *si, void *uc);
+void preload_guard_ready(void);
+/* What the program asked for sig (its handler, ignoring or the default
+ * action), from a signal handler: the guard passes on a fault not its
+ * own (preload.c). */
+void preload_sig_chain(int sig, siginfo_t *si, void *uc);
+/* Whether the stack was opened (a synack socket was ever made). */
+int preload_started(void);
 
 /* Milliseconds left until deadline (CLOCK_MONOTONIC, ms), -1 for none. */
 int64_t preload_now_ms(void);

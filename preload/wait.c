@@ -308,10 +308,10 @@ EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	}
 	int rc = 0;
 	if (!preload_owned()) {
-		rc = -EBADF;
+		rc = preload_lost();
 	} else if (op != EPOLL_CTL_ADD && op != EPOLL_CTL_MOD && op != EPOLL_CTL_DEL) {
 		rc = -EINVAL;
-	} else if (op != EPOLL_CTL_DEL && !ev) {
+	} else if (op != EPOLL_CTL_DEL && !preload_mem_ok(ev, sizeof(*ev), 0)) {
 		rc = -EFAULT;
 	} else if (epfd == fd) {
 		rc = -EINVAL;
@@ -410,8 +410,14 @@ static int harvest(struct pep *ep, struct epoll_event *evs, int max)
 EXPORT int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
                        const sigset_t *mask)
 {
-	if (!pep_of(epfd) || max <= 0 || !evs)
+	if (!pep_of(epfd) || max <= 0 || max > INT_MAX / (int)sizeof(*evs) || !evs)
 		return R.epoll_pwait(epfd, evs, max, timeout, mask);
+	/* An array that faults: EFAULT (Linux finds out when it writes the
+	 * first event; here before waiting). */
+	if (!preload_mem_ok(evs, (size_t)max * sizeof(*evs), 1)) {
+		errno = EFAULT;
+		return -1;
+	}
 	int64_t deadline = timeout < 0 ? -1 : preload_now_ms() + timeout;
 	for (;;) {
 		preload_lock();
@@ -427,7 +433,7 @@ EXPORT int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
 			}
 			ep->notified = 0;
 		}
-		int n = preload_owned() ? harvest(ep, evs, max) : 0;
+		int n = preload_owned() ? harvest(ep, evs, max) : (preload_lost(), 0);
 		preload_unlock();
 		int t = 0;
 		if (n == 0 && deadline >= 0) {
@@ -461,6 +467,10 @@ EXPORT int epoll_pwait2(int epfd, struct epoll_event *evs, int max, const struct
 			return -1;
 		}
 		return R.epoll_pwait2(epfd, evs, max, ts, mask);
+	}
+	if (ts && !preload_mem_ok(ts, sizeof(*ts), 0)) {
+		errno = EFAULT;
+		return -1;
 	}
 	if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)) {
 		errno = EINVAL;
@@ -507,7 +517,7 @@ static int poll_mixed(struct pollfd *fds, nfds_t n, int timeout_ms, const sigset
 		preload_lock();
 		size_t ns = 0;
 		int cs = 0;
-		int own = preload_owned();
+		int own = preload_owned() || (preload_lost(), 0);
 		for (nfds_t i = 0; i < n; i++) {
 			k[i] = fds[i];
 			struct psock *sk = preload_sock(fds[i].fd);
@@ -558,9 +568,13 @@ static int poll_mixed(struct pollfd *fds, nfds_t n, int timeout_ms, const sigset
 	return rc;
 }
 
+/* Whether the array holds a synack socket.  An array that faults goes to
+ * the kernel (which answers EFAULT), as does every array of a program
+ * that never made a synack socket (then not even probed). */
 static int any_synack(const struct pollfd *fds, nfds_t n)
 {
-	if (!fds)
+	if (!fds || !preload_started() || n > (nfds_t)preload_fdcap() ||
+	    !preload_mem_ok(fds, n * sizeof(*fds), 1))
 		return 0;
 	for (nfds_t i = 0; i < n; i++)
 		if (preload_sock(fds[i].fd))
@@ -592,7 +606,7 @@ static int ts_ms(const struct timespec *ts)
 
 EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
 {
-	if (!any_synack(fds, n))
+	if (!any_synack(fds, n) || (ts && !preload_mem_ok(ts, sizeof(*ts), 0)))
 		return R.ppoll(fds, n, ts, mask);
 	if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)) {
 		errno = EINVAL;
@@ -669,6 +683,12 @@ static int sets_synack(int nfds, fd_set *rd, fd_set *wr, fd_set *ex)
 {
 	if (nfds > FD_SETSIZE)
 		nfds = FD_SETSIZE;
+	/* Sets that fault go to the kernel (EFAULT), as the sets of a
+	 * program without synack sockets (not even probed). */
+	size_t bytes = (size_t)(nfds + 63) / 64 * 8;
+	if (!preload_started() || (rd && !preload_mem_ok(rd, bytes, 1)) ||
+	    (wr && !preload_mem_ok(wr, bytes, 1)) || (ex && !preload_mem_ok(ex, bytes, 1)))
+		return 0;
 	for (int fd = 0; fd < nfds; fd++)
 		if (((rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) ||
 		     (ex && FD_ISSET(fd, ex))) &&
@@ -679,7 +699,8 @@ static int sets_synack(int nfds, fd_set *rd, fd_set *wr, fd_set *ex)
 
 EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
 {
-	if (nfds < 0 || nfds > FD_SETSIZE || !sets_synack(nfds, rd, wr, ex))
+	if (nfds < 0 || nfds > FD_SETSIZE || !sets_synack(nfds, rd, wr, ex) ||
+	    (tv && !preload_mem_ok(tv, sizeof(*tv), 1)))
 		return R.select(nfds, rd, wr, ex, tv);
 	if (tv && (tv->tv_sec < 0 || tv->tv_usec < 0)) {
 		errno = EINVAL;
@@ -706,7 +727,8 @@ EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *
 EXPORT int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *ts,
                    const sigset_t *mask)
 {
-	if (nfds < 0 || nfds > FD_SETSIZE || !sets_synack(nfds, rd, wr, ex))
+	if (nfds < 0 || nfds > FD_SETSIZE || !sets_synack(nfds, rd, wr, ex) ||
+	    (ts && !preload_mem_ok(ts, sizeof(*ts), 0)))
 		return R.pselect(nfds, rd, wr, ex, ts, mask);
 	if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)) {
 		errno = EINVAL;

@@ -134,6 +134,13 @@ struct synack_link_config {
 	                                    * resolved (default 3, 0..1024) */
 	uint32_t nd_cache_max;             /* neighbour cache entries (default 256,
 	                                    * 1..65536) */
+	/* Bring-up (issue 15).  Opening a device whose kernel side is up
+	 * (IFF_UP) waits until the kernel sends through it (IFF_RUNNING: its
+	 * link watch has handled the carrier that the open turned on), at
+	 * most this long; before, the kernel drops what it sends, such as
+	 * the reply to the first ARP request (default 1000, 0..60000; 0 does
+	 * not wait). */
+	uint32_t link_up_wait_ms;
 };
 
 /* Fills *cfg with the defaults above (addr 0, which must be set). */

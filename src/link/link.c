@@ -193,6 +193,8 @@ void synack_link_config_default(struct synack_link_config *cfg)
 	cfg->nd_max_unicast_solicit = 3;
 	cfg->nd_queue_len = 3;
 	cfg->nd_cache_max = 256;
+	/* Bring-up (issue 15): see wait_running(). */
+	cfg->link_up_wait_ms = 1000;
 }
 
 static int is_zero16(const uint8_t a[16])
@@ -274,6 +276,8 @@ int synack_link_config_check(const struct synack_link_config *cfg, char *err, si
 		rc = range(err, errlen, "nd_queue_len", cfg->nd_queue_len, 0, 1024);
 	if (!rc)
 		rc = range(err, errlen, "nd_cache_max", cfg->nd_cache_max, 1, 65536);
+	if (!rc)
+		rc = range(err, errlen, "link_up_wait_ms", cfg->link_up_wait_ms, 0, 60000);
 	if (!rc && ((!is_zero16(cfg->addr6) && !unicast6(cfg->addr6)) ||
 	            (!is_zero16(cfg->gw6) && !unicast6(cfg->gw6)))) {
 		if (err)
@@ -403,6 +407,37 @@ static uint32_t device_mtu(const char *name)
 	if (dev_ioctl(name, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu >= 68 && ifr.ifr_mtu <= 65535)
 		return (uint32_t)ifr.ifr_mtu;
 	return 1500;
+}
+
+/*
+ * Attaching to a TUN/TAP device turns its carrier on, but the kernel sends
+ * through it only once its link watch has run for the change: it sets the
+ * operstate UP (what SIOCGIFFLAGS reports as IFF_RUNNING) and then swaps
+ * the device's noop queueing discipline for the real one (linkwatch_do_dev,
+ * dev_activate).  Until then the kernel drops what it sends us (the
+ * device's TX dropped count): the reply to our first ARP request, or a
+ * SYN-ACK, is lost and the connection waits for arp_retry_ms or the SYN's
+ * retransmission (1 s).  So when the kernel's side is up (IFF_UP), the
+ * open waits for IFF_RUNNING, at most link_up_wait_ms.
+ */
+static void wait_running(const char *name, uint32_t wait_ms)
+{
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct ifreq ifr;
+		memset(&ifr, 0, sizeof(ifr));
+		if (dev_ioctl(name, SIOCGIFFLAGS, &ifr) != 0 || !(ifr.ifr_flags & IFF_UP) ||
+		    (ifr.ifr_flags & IFF_RUNNING))
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int64_t ms =
+		    (int64_t)(now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+		if (ms >= (int64_t)wait_ms)
+			return;
+		struct timespec step = {0, 1000000};
+		nanosleep(&step, NULL);
+	}
 }
 
 /* The device's line of /proc/net/dev (this network namespace's, unlike
@@ -788,6 +823,8 @@ static int open_device(struct synack_link **out, int kind, const char *dev,
 			return rc;
 		}
 	}
+	if (cfg->link_up_wait_ms)
+		wait_running(l->name, cfg->link_up_wait_ms);
 	/* Counted from here: a device that exists brings its past. */
 	if (read_proc_dev(l->name, &l->dev_base) != 0)
 		memset(&l->dev_base, 0, sizeof(l->dev_base));

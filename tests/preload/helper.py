@@ -2,7 +2,8 @@
 """Kernel-side helpers of test_preload.sh (standard library only).
 
   helper.py echo HOST PORT          echo each connection until EOF, then close (threads)
-  helper.py ping HOST PORT          connect (retrying for 20 s), send "ping", read to EOF
+  helper.py ping HOST PORT [N]      connect (retrying for 20 s), send "ping", read to EOF;
+                                    N times, the first N-1 connections may be reset
   helper.py threads HOST PORT N     N connections at once, each GET / over HTTP/1.0
 """
 import socket
@@ -31,7 +32,16 @@ def echo(host, port):
         threading.Thread(target=one, args=(c,), daemon=True).start()
 
 
-def ping(host, port):
+def ping(host, port, times="1"):
+    for _ in range(int(times) - 1):
+        try:
+            ping_once(host, port)
+        except OSError:
+            pass
+    ping_once(host, port)
+
+
+def ping_once(host, port):
     end = time.time() + 20
     while True:
         try:
@@ -56,7 +66,7 @@ def main():
     if cmd == "echo":
         echo(*sys.argv[2:4])
     elif cmd == "ping":
-        ping(*sys.argv[2:4])
+        ping(*sys.argv[2:5])
     else:
         sys.exit("unknown command " + cmd)
 
