@@ -649,7 +649,9 @@ static void wan_point(const struct bench_opts *o, double rate, uint32_t rtt, dou
 		if (run_sim(o, &p, &r) == 0) {
 			bench_log("wan %s sim: %.1f Mbit/s, %llu bytes retransmitted", variant,
 			          r.goodput_mbps, (unsigned long long)r.retrans_bytes);
-			report("synack", "sim_", variant, &r, NULL);
+			snprintf(note, sizeof(note), "buffers 2 x BDP: rmem_max/wmem_max %u",
+			         p.buf_max);
+			report("synack", "sim_", variant, &r, p.buf_max ? note : NULL);
 		} else {
 			res_skip("wan", "synack", variant, "sim_goodput_mbps",
 			         "the simulated transfer failed");
@@ -673,9 +675,10 @@ static void wan_point(const struct bench_opts *o, double rate, uint32_t rtt, dou
 		          r.goodput_mbps, (unsigned long long)r.retrans_bytes, note);
 		char full[700], bufs[96] = "";
 		if (p.buf_max)
-			snprintf(bufs, sizeof(bufs),
-			         "buffers 2 x BDP: tcp_rmem/tcp_wmem max and rmem_max/wmem_max %u; ",
-			         p.buf_max);
+			snprintf(
+			    bufs, sizeof(bufs),
+			    "buffers 2 x BDP: tcp_rmem/tcp_wmem max and rmem_max/wmem_max %u; ",
+			    p.buf_max);
 		snprintf(full, sizeof(full), "queue %u packets; %s%s", p.queue, bufs, note);
 		report(impl, "", variant, &r, full);
 	}
