@@ -31,6 +31,14 @@
  * only for a byte-exact transfer.  Retransmitted bytes: the kernel's
  * tcpi_bytes_retrans; synack has no byte counter yet, so RetransSegs times
  * the MSS (an upper bound: a retransmission may be shorter).
+ *
+ * Buffers: by default both kernels' and synack's own bounds (Linux's
+ * tcp_rmem[2] 6 MiB, tcp_wmem[2] 4 MiB, synack's rmem_max and wmem_max
+ * alike) cap a window, and so goodput at bound / RTT: 4 MiB at 100 ms is
+ * 335 Mbit/s.  --wan-buffers bdp raises every bound to 2 x BDP (never
+ * below the default; the kernel's sysctls are per network namespace, set
+ * in A and B), so the 1 Gbit/s rows show whether the sender fills the
+ * path when buffers are not the limit.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -101,7 +109,24 @@ struct wan_path {
 	double loss;
 	uint32_t queue;      /* packets */
 	double dup, reorder; /* each way, for the spurious-retransmission target */
+	uint32_t buf_max;    /* --wan-buffers bdp: every buffer bound; 0: the defaults */
 };
+
+/* Linux's tcp_rmem and tcp_wmem defaults (min, default, max), as the
+ * kernel boots with them and as synack's rmem_* and wmem_* copy. */
+#define LINUX_RMEM "4096 131072"
+#define LINUX_WMEM "4096 16384"
+
+/* synack's configuration for the path: the defaults, with the buffer
+ * bounds raised when --wan-buffers bdp asks. */
+static void wan_config(struct synack_config *cfg, const struct wan_path *p)
+{
+	synack_config_default(cfg);
+	if (p->buf_max > cfg->rmem_max)
+		cfg->rmem_max = p->buf_max;
+	if (p->buf_max > cfg->wmem_max)
+		cfg->wmem_max = p->buf_max;
+}
 
 /* What the receiver measured (two messages: the window, then the end). */
 struct rx_window {
@@ -223,6 +248,13 @@ static int ns_up(struct wan_ns *n, const struct wan_path *p, int synack)
 	if (bench_sh("ip -n %s tuntap add dev wa mode tap && ip -n %s tuntap add dev wb mode tap",
 	             n->br, n->br) != 0)
 		return -1;
+	/* --wan-buffers bdp: the kernel's bounds in the sender's and the
+	 * receiver's namespace (per namespace since Linux 4.15). */
+	for (int i = 1; p->buf_max && i < 3; i++)
+		if (bench_sh("ip netns exec %s sysctl -qw 'net.ipv4.tcp_rmem=" LINUX_RMEM " %u' "
+		             "'net.ipv4.tcp_wmem=" LINUX_WMEM " %u'",
+		             ns[i], p->buf_max, p->buf_max) != 0)
+			return -1;
 	fflush(NULL);
 	n->bridge = fork();
 	if (n->bridge == 0)
@@ -378,11 +410,13 @@ static void linux_tx_child(const char *ns, const char *cc, int stop_fd, int res_
 }
 
 /* synack on the TAP device ws: a stack, a link and the run loop. */
-static void synack_tx_child(const char *ns, int stop_fd, int res_fd)
+static void synack_tx_child(const char *ns, const struct wan_path *wp, int stop_fd, int res_fd)
 {
 	struct tx_out out = {0, 0, 0, 0, "synack"};
 	struct bench_tap_stack t;
-	bench_tap_stack_open(&t, "wan", ns, "ws", WAN_A, 1);
+	struct synack_config cfg;
+	wan_config(&cfg, wp);
+	bench_tap_stack_open_cfg(&t, "wan", ns, "ws", WAN_A, 1, &cfg);
 	struct synack_stack *st = t.st;
 	struct synack_run *r = t.r;
 	struct synack_endpoint peer = {.addr = WAN_B, .port = WAN_PORT};
@@ -445,7 +479,7 @@ static int run_bridged(const struct bench_opts *o, const struct wan_path *p, int
 	txp = fork();
 	if (txp == 0) {
 		if (synack)
-			synack_tx_child(n.a, stop[0], tx[1]);
+			synack_tx_child(n.a, p, stop[0], tx[1]);
 		linux_tx_child(n.a, o->wan_linux_cc, stop[0], tx[1]);
 	}
 	if (txp < 0)
@@ -502,7 +536,7 @@ static int run_sim(const struct bench_opts *o, const struct wan_path *p, struct 
 	memset(res, 0, sizeof(*res));
 	for (int h = 0; h < 2; h++) {
 		struct synack_config cfg;
-		synack_config_default(&cfg);
+		wan_config(&cfg, p);
 		cfg.addr = h ? WAN_B : WAN_A;
 		for (int i = 0; i < 16; i++)
 			cfg.secret[i] = (uint8_t)(0x31 * (h + 1) + i);
@@ -594,7 +628,12 @@ static void report(const char *impl, const char *prefix, const char *variant,
 
 static void wan_point(const struct bench_opts *o, double rate, uint32_t rtt, double loss)
 {
-	struct wan_path p = {rate, rtt, loss, o->wan_queue, o->wan_dup, o->wan_reorder};
+	struct wan_path p = {rate, rtt, loss, o->wan_queue, o->wan_dup, o->wan_reorder, 0};
+	if (o->wan_buffers_bdp) {
+		/* 2 x BDP in bytes, at most 1 GiB (synack's bound on them). */
+		double b = 2 * rate * 1e6 / 8 * rtt / 1000;
+		p.buf_max = b > (double)(1u << 30) ? 1u << 30 : (uint32_t)b;
+	}
 	if (!p.queue) {
 		/* One bandwidth-delay product of full-sized packets, at least 10. */
 		double bdp = rate * 1e6 / 8 * rtt / 1000 / (MSS_GUESS + 52);
@@ -610,7 +649,9 @@ static void wan_point(const struct bench_opts *o, double rate, uint32_t rtt, dou
 		if (run_sim(o, &p, &r) == 0) {
 			bench_log("wan %s sim: %.1f Mbit/s, %llu bytes retransmitted", variant,
 			          r.goodput_mbps, (unsigned long long)r.retrans_bytes);
-			report("synack", "sim_", variant, &r, NULL);
+			snprintf(note, sizeof(note), "buffers 2 x BDP: rmem_max/wmem_max %u",
+			         p.buf_max);
+			report("synack", "sim_", variant, &r, p.buf_max ? note : NULL);
 		} else {
 			res_skip("wan", "synack", variant, "sim_goodput_mbps",
 			         "the simulated transfer failed");
@@ -632,8 +673,13 @@ static void wan_point(const struct bench_opts *o, double rate, uint32_t rtt, dou
 		}
 		bench_log("wan %s %s: %.1f Mbit/s, %llu bytes retransmitted (%s)", variant, impl,
 		          r.goodput_mbps, (unsigned long long)r.retrans_bytes, note);
-		char full[640];
-		snprintf(full, sizeof(full), "queue %u packets; %s", p.queue, note);
+		char full[700], bufs[96] = "";
+		if (p.buf_max)
+			snprintf(
+			    bufs, sizeof(bufs),
+			    "buffers 2 x BDP: tcp_rmem/tcp_wmem max and rmem_max/wmem_max %u; ",
+			    p.buf_max);
+		snprintf(full, sizeof(full), "queue %u packets; %s%s", p.queue, bufs, note);
 		report(impl, "", variant, &r, full);
 	}
 }

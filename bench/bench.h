@@ -46,6 +46,11 @@ struct bench_opts {
 	double wan_skip_s;     /* and starts here: slow start is left out */
 	/* The Linux sender's TCP_CONGESTION (lossperf; default cubic). */
 	const char *wan_linux_cc;
+	/* --wan-buffers bdp (issue 13, the 1 Gbit/s rows): every sender's
+	 * and receiver's buffer bound 2 x BDP (the kernel's tcp_rmem[2] and
+	 * tcp_wmem[2] in the bench's namespaces, synack's rmem_max and
+	 * wmem_max) instead of the defaults. */
+	int wan_buffers_bdp;
 	/* The tap workload (b_tap.c): bytes each way. */
 	int do_tap;
 	uint64_t tap_bytes;
@@ -98,6 +103,7 @@ int bench_join_netns(const char *name);
  * joins namespace ns, opens device dev with the stack's address addr and
  * its offloads on or off, and a stack and run loop over it.  On failure it
  * says why under what and ends the child (_exit(1)). */
+struct synack_config;
 struct bench_tap_stack {
 	struct synack_link *link;
 	struct synack_stack *st;
@@ -105,6 +111,11 @@ struct bench_tap_stack {
 };
 void bench_tap_stack_open(struct bench_tap_stack *t, const char *what, const char *ns,
                           const char *dev, uint32_t addr, int offload);
+/* The same with a stack configuration to start from (addr, mtu and the
+ * secret are filled in), for workloads that change settings. */
+void bench_tap_stack_open_cfg(struct bench_tap_stack *t, const char *what, const char *ns,
+                              const char *dev, uint32_t addr, int offload,
+                              const struct synack_config *base);
 void bench_tap_stack_close(struct bench_tap_stack *t);
 
 /* ------------------------------------------------------------------ */

@@ -21,7 +21,7 @@ static void usage(FILE *f)
 	    "                    [--inflight N,N,...]\n"
 	    "       synack-bench --bench wan [--only synack,linux] [--wan-matrix]\n"
 	    "                    [--wan-rate MBPS] [--wan-rtt MS] [--wan-loss P] [--wan-queue N]\n"
-	    "                    [--wan-dup P] [--wan-reorder P]\n"
+	    "                    [--wan-dup P] [--wan-reorder P] [--wan-buffers bdp]\n"
 	    "                    [--wan-duration S] [--wan-skip S] [--smoke] [--json]\n"
 	    "       synack-bench --bench tap [--only synack,linux,gvisor] [--smoke | --quick]\n"
 	    "                    [--json]\n"
@@ -60,6 +60,10 @@ static void usage(FILE *f)
 	    "  --wan-skip S     and starts S s after it (default 10; smoke 1)\n"
 	    "  --wan-linux-cc NAME  the Linux sender's TCP_CONGESTION (default cubic); the\n"
 	    "                   algorithm in effect is in the row's note\n"
+	    "  --wan-buffers bdp  raise every buffer bound to 2 x the path's BDP (at least\n"
+	    "                   the defaults): the kernel's tcp_rmem and tcp_wmem maximum in\n"
+	    "                   the bench's namespaces, synack's rmem_max and wmem_max; the\n"
+	    "                   row's note says the bounds (default: the defaults)\n"
 	    "  --wan-matrix     issue 13's grid: 100 and 1000 Mbit/s x 20, 100, 200 ms x\n"
 	    "                   0, 0.1, 1 %% loss\n"
 	    "\n"
@@ -576,6 +580,10 @@ static int wan_flag(struct bench_opts *o, const char *flag, const char *val)
 {
 	if (!strcmp(flag, "--wan-linux-cc") && val[0] && strlen(val) < 16) {
 		o->wan_linux_cc = val;
+		return 0;
+	}
+	if (!strcmp(flag, "--wan-buffers") && (!strcmp(val, "bdp") || !strcmp(val, "default"))) {
+		o->wan_buffers_bdp = !strcmp(val, "bdp");
 		return 0;
 	}
 	char *end;

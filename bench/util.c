@@ -205,6 +205,13 @@ int bench_join_netns(const char *name)
 void bench_tap_stack_open(struct bench_tap_stack *t, const char *what, const char *ns,
                           const char *dev, uint32_t addr, int offload)
 {
+	bench_tap_stack_open_cfg(t, what, ns, dev, addr, offload, NULL);
+}
+
+void bench_tap_stack_open_cfg(struct bench_tap_stack *t, const char *what, const char *ns,
+                              const char *dev, uint32_t addr, int offload,
+                              const struct synack_config *base)
+{
 	char err[256];
 	struct synack_link_config lc;
 	if (bench_join_netns(ns) < 0)
@@ -218,7 +225,10 @@ void bench_tap_stack_open(struct bench_tap_stack *t, const char *what, const cha
 		_exit(1);
 	}
 	struct synack_config cfg;
-	synack_config_default(&cfg);
+	if (base)
+		cfg = *base;
+	else
+		synack_config_default(&cfg);
 	cfg.addr = addr;
 	cfg.mtu = synack_link_mtu(t->link);
 	if (getrandom(cfg.secret, sizeof(cfg.secret), 0) != sizeof(cfg.secret))

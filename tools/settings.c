@@ -90,6 +90,8 @@ static const struct setting SETTINGS[] = {
     NUMBER(pacing),
     NUMBER(pacing_ss_ratio),
     NUMBER(pacing_ca_ratio),
+    /* HyStart++'s exit signals (issue 13) */
+    NUMBER(hystart_detect),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

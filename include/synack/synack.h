@@ -272,6 +272,13 @@ struct synack_config {
 	uint32_t pacing;
 	uint32_t pacing_ss_ratio;
 	uint32_t pacing_ca_ratio;
+	/* HyStart++'s exit signals (issue 13, slow start on shallow queues;
+	 * docs/BEHAVIOUR.md), bits as Linux's hystart_detect: 1 the delay
+	 * increase between rounds (RFC 9406 4.2: into CSS), 2 the same
+	 * increase within a round, every 8 RTT samples, for a paced sender
+	 * whose queue builds within one round (ends slow start).  0..3,
+	 * default 3; hystart 0 turns them all off. */
+	uint32_t hystart_detect;
 };
 /* The bits of synack_config.fastopen (Linux's TFO_* flags). */
 #define SYNACK_FASTOPEN_CLIENT 0x1
@@ -280,6 +287,10 @@ struct synack_config {
 #define SYNACK_FASTOPEN_SERVER_NO_COOKIE 0x200
 #define SYNACK_FASTOPEN_SERVER_ALL 0x400
 #define SYNACK_FASTOPEN_BITS 0x607
+/* The bits of synack_config.hystart_detect (issue 13). */
+#define SYNACK_HYSTART_DETECT_DELAY 0x1       /* RFC 9406 4.2, between rounds */
+#define SYNACK_HYSTART_DETECT_ROUND_DELAY 0x2 /* within a round, paced */
+#define SYNACK_HYSTART_DETECT_ALL 0x3
 
 /* Fills *cfg with the defaults above (secret all zero, addr 0). */
 void synack_config_default(struct synack_config *cfg);
@@ -1024,7 +1035,12 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	 * from fragments; incomplete ones discarded at ipfrag_time_ms. */                         \
 	X(Ip6OutNoRoutes)                                                                          \
 	X(Ip6ReasmOKs)                                                                             \
-	X(Ip6ReasmTimeout)
+	X(Ip6ReasmTimeout)                                                                         \
+	/* HyStart++ on shallow queues (issue 13, hystart_detect 2): slow                          \
+	 * starts ended on a delay increase within a round; the sum of cwnd                        \
+	 * (segments) at those exits. */                                                           \
+	X(TCPHystartRoundDetect)                                                                   \
+	X(TCPHystartRoundCwnd)
 
 struct synack_stats {
 #define SYNACK_COUNTER_FIELD(name) uint64_t name;

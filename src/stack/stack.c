@@ -101,6 +101,8 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->pacing = 1;
 	cfg->pacing_ss_ratio = 200;
 	cfg->pacing_ca_ratio = 120;
+	/* HyStart++'s exit signals (issue 13): both delay increases. */
+	cfg->hystart_detect = SYNACK_HYSTART_DETECT_DELAY | SYNACK_HYSTART_DETECT_ROUND_DELAY;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -274,6 +276,11 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(cfg->pacing_ca_ratio >= 1 && cfg->pacing_ca_ratio <= 1000,
 	              "pacing_ca_ratio: %u is outside 1..1000 (percent of cwnd / SRTT)",
 	              cfg->pacing_ca_ratio);
+	/* HyStart++'s exit signals (issue 13) */
+	CHECK_SETTING(cfg->hystart_detect <= SYNACK_HYSTART_DETECT_ALL,
+	              "hystart_detect: %u is not 0..3 (1: the delay between rounds, 2: "
+	              "the delay within a round)",
+	              cfg->hystart_detect);
 	return 0;
 }
 

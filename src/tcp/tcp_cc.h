@@ -138,6 +138,10 @@ struct tcp_hystart {
 	uint8_t rtt_sample_count;      /* rttSampleCount (saturates) */
 	uint8_t css_rounds;            /* rounds spent in CSS */
 	uint8_t phase;                 /* enum tcp_hystart_phase */
+	/* hystart_detect 2 (issue 13): the samples of the group of
+	 * N_RTT_SAMPLE being collected in this round, and their minimum. */
+	uint8_t group_count;
+	uint32_t group_min_rtt;
 };
 enum tcp_hystart_phase {
 	HYSTART_OFF, /* not the initial slow start, or the setting is 0 */

@@ -10,6 +10,26 @@
  * A round (RFC 9406 4.2) ends when windowEnd, SND.NXT at the round's
  * start, is acknowledged.  Every ACK that gives an RTT sample (tcp_cc_ack.rtt_us,
  * one per ACK: the newest segment acknowledged) counts.
+ *
+ * Shallow queues (issue 13).  The RFC compares the minimum RTT of a
+ * round's first samples with the last round's.  A round's samples are
+ * those of the segments sent in the round before, and a paced sender's
+ * queue builds within a round: its first segments leave into what the
+ * round before left queued, which in slow start is still nothing in the
+ * round where cwnd passes the path's BDP.  So on a queue of one BDP the
+ * RFC's signal comes one round late, when cwnd has doubled past BDP plus
+ * queue (20 ms and 100 Mbit/s: exit planned at 630 segments, the path
+ * holds 338).  The setting hystart_detect chooses the signals:
+ *   1  the RFC's delay increase between rounds, into CSS;
+ *   2  the same increase, measured within the round: the minimum of each
+ *      group of N_RTT_SAMPLE samples against the last round's minimum,
+ *      so the queue is seen while it builds.  It is a paced sender's
+ *      signal only (unpaced bursts queue behind themselves at any
+ *      cwnd).  A sample is a round trip old: by the time it shows the
+ *      increase, cwnd has grown by the round trip's ACKs and covers the
+ *      path, so that slow start ends there (ssthresh = cwnd) as Linux's
+ *      ACK train does (tcp_cubic.c HYSTART_ACK_TRAIN) rather than going
+ *      on into CSS, whose 5 rounds of 25 % would overflow the queue.
  */
 #include "tcp/tcp.h"
 
@@ -42,6 +62,8 @@ void tcp_hystart_init(struct tcb *tcb, struct tcp_hystart *h)
 	h->css_baseline_min_rtt = RTT_INFINITY;
 	h->rtt_sample_count = 0;
 	h->css_rounds = 0;
+	h->group_count = 0;
+	h->group_min_rtt = RTT_INFINITY;
 }
 
 /* RFC 9406 4.2: at the start of each round in slow start and CSS. */
@@ -50,6 +72,8 @@ static void round_start(struct tcb *tcb, struct tcp_hystart *h)
 	h->last_round_min_rtt = h->cur_round_min_rtt;
 	h->cur_round_min_rtt = RTT_INFINITY;
 	h->rtt_sample_count = 0;
+	h->group_count = 0;
+	h->group_min_rtt = RTT_INFINITY;
 	h->window_end = tcb->snd_nxt;
 	if (h->phase != HYSTART_CSS)
 		return;
@@ -63,18 +87,32 @@ static void round_start(struct tcb *tcb, struct tcp_hystart *h)
 	h->css_rounds++;
 }
 
-/* RFC 9406 4.2: the delay increase that ends standard slow start. */
-static int delay_increased(const struct tcp_hystart *h)
+/* RFC 9406 4.2: is rtt, the minimum of at least N_RTT_SAMPLE samples of
+ * this round, the delay increase that ends standard slow start? */
+static int delay_increased(const struct tcp_hystart *h, uint32_t rtt)
 {
-	if (h->rtt_sample_count < N_RTT_SAMPLE || h->cur_round_min_rtt == RTT_INFINITY ||
-	    h->last_round_min_rtt == RTT_INFINITY)
+	if (rtt == RTT_INFINITY || h->last_round_min_rtt == RTT_INFINITY)
 		return 0;
 	uint32_t thresh = h->last_round_min_rtt / MIN_RTT_DIVISOR;
 	if (thresh > MAX_RTT_THRESH)
 		thresh = MAX_RTT_THRESH;
 	if (thresh < MIN_RTT_THRESH)
 		thresh = MIN_RTT_THRESH;
-	return (uint64_t)h->cur_round_min_rtt >= (uint64_t)h->last_round_min_rtt + thresh;
+	return (uint64_t)rtt >= (uint64_t)h->last_round_min_rtt + thresh;
+}
+
+/* hystart_detect 2: the minimum of the group of N_RTT_SAMPLE samples the
+ * sample rtt completes, when it is the delay increase. */
+static int group_delay_increased(const struct tcb *tcb, struct tcp_hystart *h, uint32_t rtt)
+{
+	if (rtt < h->group_min_rtt)
+		h->group_min_rtt = rtt;
+	if (++h->group_count < N_RTT_SAMPLE)
+		return 0;
+	uint32_t group = h->group_min_rtt;
+	h->group_count = 0;
+	h->group_min_rtt = RTT_INFINITY;
+	return tcb->sender->pace_rate && delay_increased(h, group);
 }
 
 uint32_t tcp_hystart_ack(struct tcb *tcb, struct tcp_hystart *h, const struct tcp_cc_ack *a)
@@ -87,11 +125,15 @@ uint32_t tcp_hystart_ack(struct tcb *tcb, struct tcp_hystart *h, const struct tc
 		round_start(tcb, h);
 	if (h->phase == HYSTART_OFF || tcb->cwnd >= tcb->ssthresh)
 		return limited ? tcp_cc_slow_start(tcb, a->acked) : 0;
+	uint32_t detect = ENV(tcb->st)->cfg.hystart_detect;
+	int group_delay = 0;
 	if (a->rtt_us) {
 		if (a->rtt_us < h->cur_round_min_rtt)
 			h->cur_round_min_rtt = a->rtt_us;
 		if (h->rtt_sample_count < UINT8_MAX)
 			h->rtt_sample_count++;
+		if (h->phase == HYSTART_SS && (detect & SYNACK_HYSTART_DETECT_ROUND_DELAY))
+			group_delay = group_delay_increased(tcb, h, a->rtt_us);
 	}
 	if (limited) {
 		/* cwnd = cwnd + min(N, L * SMSS), divided by
@@ -103,7 +145,14 @@ uint32_t tcp_hystart_ack(struct tcb *tcb, struct tcp_hystart *h, const struct tc
 		uint64_t w = tcb->cwnd + inc;
 		tcb->cwnd = w < tcb->ssthresh ? (uint32_t)w : tcb->ssthresh;
 	}
-	if (h->phase == HYSTART_SS && delay_increased(h)) {
+	if (group_delay) {
+		tcb->ssthresh = tcb->cwnd;
+		h->phase = HYSTART_OFF;
+		STAT_INC(tcb->st, TCPHystartRoundDetect);
+		ENV(tcb->st)->stats.TCPHystartRoundCwnd += tcb->cwnd / tcb->snd_mss;
+	} else if (h->phase == HYSTART_SS && (detect & SYNACK_HYSTART_DETECT_DELAY) &&
+	           h->rtt_sample_count >= N_RTT_SAMPLE &&
+	           delay_increased(h, h->cur_round_min_rtt)) {
 		h->css_baseline_min_rtt = h->cur_round_min_rtt;
 		h->phase = HYSTART_CSS;
 		h->css_rounds = 1;

@@ -398,6 +398,136 @@ static void a_loss_ends_hystart(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* HyStart++ on shallow queues (issue 13, hystart_detect).             */
+
+/* CUBIC with hystart_detect = detect, SRTT 100 ms, sending as a paced
+ * sender (pace_rate set) or not, everything it sends outstanding. */
+static struct t *hs_sender(uint32_t detect, int paced)
+{
+	struct synack_config cfg;
+	t_config(&cfg);
+	cfg.hystart_detect = detect;
+	struct t *t = t_new_with(&cfg);
+	t_establish_active(t);
+	struct tcb *tcb = tcb_of(t);
+	tcb->srtt_us = 100000;
+	tcb->sender->pace_rate = paced ? 1000000 : 0;
+	tcb->snd_nxt = tcb->snd_una + tcb->cwnd;
+	return t;
+}
+
+/* n ACKs of one segment each; the k-th carries the RTT sample rtt_us +
+ * k x step_us.  Each ACK's window is sent at once, so the flight is cwnd
+ * and a round (RFC 9406 4.2) is the window of its start. */
+static void hs_acks(struct t *t, uint32_t n, uint32_t rtt_us, uint32_t step_us)
+{
+	struct tcb *tcb = tcb_of(t);
+	for (uint32_t k = 0; k < n; k++) {
+		tcb->snd_una += tcb->snd_mss;
+		struct tcp_cc_ack a = {
+		    .now = ENV(tcb->st)->now,
+		    .acked = tcb->snd_mss,
+		    .flight_before = tcb->snd_nxt - tcb->snd_una + tcb->snd_mss,
+		    .rtt_us = rtt_us + k * step_us,
+		    .ca_state = SYNACK_CA_OPEN,
+		};
+		tcb->cwnd_limited = 1;
+		tcp_cc_ack(tcb, &a);
+		tcb->snd_nxt = tcb->snd_una + tcb->cwnd;
+	}
+}
+
+/* Rounds of 10 and 20 segments at 100 ms, then a round of 40 whose RTT
+ * rises by 1 ms per ACK as a queue builds behind paced sending. */
+static void hs_queue_builds(struct t *t)
+{
+	hs_acks(t, 10, 100000, 0);
+	hs_acks(t, 20, 100000, 0);
+	CHECK_EQ(tcb_of(t)->cwnd, 40 * tcb_of(t)->snd_mss);
+	hs_acks(t, 23, 100000, 1000);
+}
+
+/*
+ * hystart_detect 2: RttThresh = clamp(100 / 8, 4, 16) = 12.5 ms.  The
+ * groups of 8 samples of the third round have minimums of 100, 108 and
+ * 116 ms; 116 >= 100 + 12.5, so the 24th ACK (it completes the third
+ * group) ends slow start: cwnd 40 + 24 = 64 segments, ssthresh = cwnd.
+ */
+static void hystart_round_delay_ends_slow_start_within_the_round(void)
+{
+	struct t *t = hs_sender(SYNACK_HYSTART_DETECT_ROUND_DELAY, 1);
+	uint32_t mss = tcb_of(t)->snd_mss;
+	hs_queue_builds(t);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.hystart, SYNACK_HYSTART_SS);
+	CHECK_EQ(i.cwnd, 63 * mss);
+	hs_acks(t, 1, 123000, 0);
+	i = info(t);
+	CHECK_EQ(i.hystart, SYNACK_HYSTART_OFF);
+	CHECK_EQ(i.cwnd, 64 * mss);
+	CHECK_EQ(i.ssthresh, 64 * mss);
+	t_counter(t, "TCPHystartRoundDetect", 1);
+	t_counter(t, "TCPHystartRoundCwnd", 64);
+	t_counter(t, "TCPHystartDelayDetect", 0);
+	t_free(t);
+}
+
+/*
+ * hystart_detect 1 (RFC 9406 alone) on the same ACKs: the round's minimum
+ * is its first sample, 100 ms, and slow start goes on to 80 segments.
+ * The next round's samples (those of segments sent into the queue) are
+ * 120 ms: after 8 of them it goes into CSS at 80 + 8 = 88 segments, a
+ * round later and with cwnd 24 segments larger than hystart_detect 2.
+ */
+static void hystart_rfc_delay_sees_the_queue_a_round_late(void)
+{
+	struct t *t = hs_sender(SYNACK_HYSTART_DETECT_DELAY, 1);
+	uint32_t mss = tcb_of(t)->snd_mss;
+	hs_queue_builds(t);
+	hs_acks(t, 17, 123000, 1000);
+	CHECK_EQ(info(t).cwnd, 80 * mss);
+	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_SS);
+	hs_acks(t, 8, 120000, 0);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.hystart, SYNACK_HYSTART_CSS);
+	CHECK_EQ(i.cwnd, 88 * mss);
+	t_counter(t, "TCPHystartDelayDetect", 1);
+	t_counter(t, "TCPHystartDelayCwnd", 88);
+	t_counter(t, "TCPHystartRoundDetect", 0);
+	t_free(t);
+}
+
+/* hystart_detect 2 is a paced sender's signal: unpaced, the same rise
+ * within a round (its own bursts queueing) leaves slow start alone. */
+static void hystart_round_delay_needs_pacing(void)
+{
+	struct t *t = hs_sender(SYNACK_HYSTART_DETECT_ROUND_DELAY, 0);
+	hs_queue_builds(t);
+	hs_acks(t, 17, 123000, 1000);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.hystart, SYNACK_HYSTART_SS);
+	CHECK_EQ(i.cwnd, 80 * tcb_of(t)->snd_mss);
+	t_counter(t, "TCPHystartRoundDetect", 0);
+	t_free(t);
+}
+
+/* A group of samples that stays below the threshold: 8 samples from
+ * 112 ms (100 + 12.5 not reached by the group's minimum) do not end slow
+ * start, though most are above it. */
+static void hystart_round_delay_takes_the_group_minimum(void)
+{
+	struct t *t = hs_sender(SYNACK_HYSTART_DETECT_ROUND_DELAY, 1);
+	hs_acks(t, 10, 100000, 0);
+	hs_acks(t, 20, 100000, 0);
+	hs_acks(t, 8, 112000, 1000);
+	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_SS);
+	hs_acks(t, 8, 112500, 0);
+	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_OFF);
+	t_counter(t, "TCPHystartRoundDetect", 1);
+	t_free(t);
+}
+
+/* ------------------------------------------------------------------ */
 /* TCP_CONGESTION.                                                     */
 
 static void tcp_congestion_sets_and_reads_by_name(void)
@@ -625,6 +755,10 @@ int main(void)
 	RUN(hystart_returns_to_slow_start_after_a_spurious_exit);
 	RUN(hystart_off_is_standard_slow_start);
 	RUN(a_loss_ends_hystart);
+	RUN(hystart_round_delay_ends_slow_start_within_the_round);
+	RUN(hystart_rfc_delay_sees_the_queue_a_round_late);
+	RUN(hystart_round_delay_needs_pacing);
+	RUN(hystart_round_delay_takes_the_group_minimum);
 	RUN(tcp_congestion_sets_and_reads_by_name);
 	RUN(tcp_congestion_switches_a_live_connection);
 	RUN(tcp_congestion_on_a_listener_and_from_the_config);
