@@ -214,9 +214,17 @@ static uint32_t csum_any(uint32_t sum, const uint8_t *p, uint8_t *q, size_t len)
 			q += steps * step;
 		len -= steps * step;
 	}
-	/* What is left is less than a step. */
-	if (q)
-		memcpy(q, p, len);
+	/* What is left is less than a step: copied eight bytes at a time
+	 * with their sum, no call for a few bytes. */
+	if (q) {
+		for (; len >= 8; p += 8, q += 8, len -= 8) {
+			uint64_t w = load64(p);
+			memcpy(q, &w, sizeof(w));
+			acc = add_carry(acc, w);
+		}
+		for (size_t i = 0; i < len; i++)
+			q[i] = p[i];
+	}
 	return finish_native(sum, sum_words(acc, p, len));
 }
 
@@ -477,25 +485,10 @@ static int parse_opts(const uint8_t *o, size_t n, struct wire_tcp_opts *opts)
 	return SYNACK_DROP_NONE;
 }
 
-/* Parses a TCP segment of n bytes whose pseudo-header sums to pseudo (the
- * addresses are the caller's to fill in). */
-__attribute__((always_inline)) static inline int tcp_parse(const uint8_t *seg, size_t n,
-                                                           uint32_t pseudo, struct wire_tcp *out)
+/* What tcp_parse checks after the checksum: options, flags, ports. */
+__attribute__((always_inline)) static inline int
+tcp_parse_fields(const uint8_t *seg, size_t n, size_t hdr_len, struct wire_tcp *out)
 {
-
-	if (n < WIRE_TCP_HDR_LEN)
-		return SYNACK_DROP_TCP_TRUNCATED;
-
-	/* RFC 9293 3.1: the data offset counts 32-bit words of header. */
-	size_t hdr_len = (size_t)(seg[12] >> 4) * 4;
-	if (hdr_len < WIRE_TCP_HDR_LEN || hdr_len > n)
-		return SYNACK_DROP_TCP_BAD_OFFSET;
-
-	/* RFC 9293 3.1: the checksum covers the pseudo-header, the header and
-	 * the data; over a correct segment it sums to all ones. */
-	if (wire_csum_fold(csum_add(pseudo, seg, n)) != 0)
-		return SYNACK_DROP_TCP_BAD_CHECKSUM;
-
 	int err = parse_opts(seg + WIRE_TCP_HDR_LEN, hdr_len - WIRE_TCP_HDR_LEN, &out->opts);
 	if (err != SYNACK_DROP_NONE)
 		return err;
@@ -527,28 +520,99 @@ __attribute__((always_inline)) static inline int tcp_parse(const uint8_t *seg, s
 	return SYNACK_DROP_NONE;
 }
 
+/* Parses a TCP segment of n bytes whose pseudo-header sums to pseudo (the
+ * addresses are the caller's to fill in).  defer: an ACK with text (at
+ * least WIRE_TCP_DEFER_MIN bytes) and no other control bit but PSH leaves
+ * its payload's sum to the caller (wire_tcp_parse_deferred). */
+__attribute__((always_inline)) static inline int
+tcp_parse(const uint8_t *seg, size_t n, uint32_t pseudo, struct wire_tcp *out, int defer)
+{
+	out->csum_pending = 0;
+	if (n < WIRE_TCP_HDR_LEN)
+		return SYNACK_DROP_TCP_TRUNCATED;
+
+	/* RFC 9293 3.1: the data offset counts 32-bit words of header. */
+	size_t hdr_len = (size_t)(seg[12] >> 4) * 4;
+	if (hdr_len < WIRE_TCP_HDR_LEN || hdr_len > n)
+		return SYNACK_DROP_TCP_BAD_OFFSET;
+
+	if (defer && n - hdr_len >= WIRE_TCP_DEFER_MIN && (seg[13] & ~SYNACK_TH_PSH) == SYNACK_TH_ACK) {
+		/* The header's part now; the payload starts at an even
+		 * offset (hdr_len counts words), so its sum adds on. */
+		uint32_t part = csum_add(pseudo, seg, hdr_len);
+		int err = tcp_parse_fields(seg, n, hdr_len, out);
+		if (err == SYNACK_DROP_NONE) {
+			out->csum_pending = 1;
+			out->csum_part = part;
+			return err;
+		}
+		/* Wrong elsewhere too: the checksum decides first, as below. */
+		if (wire_csum_fold(csum_add(part, seg + hdr_len, n - hdr_len)) != 0)
+			return SYNACK_DROP_TCP_BAD_CHECKSUM;
+		return err;
+	}
+
+	/* RFC 9293 3.1: the checksum covers the pseudo-header, the header and
+	 * the data; over a correct segment it sums to all ones. */
+	if (wire_csum_fold(csum_add(pseudo, seg, n)) != 0)
+		return SYNACK_DROP_TCP_BAD_CHECKSUM;
+
+	return tcp_parse_fields(seg, n, hdr_len, out);
+}
+
 /* The protocol in the pseudo-header is TCP's own number whatever the
  * network header says. */
 int wire_tcp_parse_net(const struct wire_net *net, struct wire_tcp *out)
 {
 	uint32_t n = (uint32_t)net->payload_len;
 	int r = tcp_parse(net->payload, net->payload_len,
-	                  wire_csum_pseudo_net(&net->src, &net->dst, WIRE_IPPROTO_TCP, n), out);
+	                  wire_csum_pseudo_net(&net->src, &net->dst, WIRE_IPPROTO_TCP, n), out, 0);
 	out->saddr = net->src;
 	out->daddr = net->dst;
 	out->ecn = net->ecn;
 	return r;
 }
 
-int wire_tcp_parse(const struct wire_ip4 *ip, struct wire_tcp *out)
+__attribute__((always_inline)) static inline int tcp_parse_ip4(const struct wire_ip4 *ip,
+                                                               struct wire_tcp *out, int defer)
 {
 	uint32_t n = (uint32_t)ip->payload_len;
 	int r = tcp_parse(ip->payload, ip->payload_len,
-	                  wire_csum_pseudo(ip->src, ip->dst, WIRE_IPPROTO_TCP, n), out);
+	                  wire_csum_pseudo(ip->src, ip->dst, WIRE_IPPROTO_TCP, n), out, defer);
 	out->saddr = addr_v4(ip->src);
 	out->daddr = addr_v4(ip->dst);
 	out->ecn = ip->tos & WIRE_ECN_MASK;
 	return r;
+}
+
+int wire_tcp_parse(const struct wire_ip4 *ip, struct wire_tcp *out)
+{
+	return tcp_parse_ip4(ip, out, 0);
+}
+
+int wire_tcp_parse_deferred(const struct wire_ip4 *ip, struct wire_tcp *out)
+{
+	return tcp_parse_ip4(ip, out, 1);
+}
+
+int wire_tcp_verify(const struct wire_tcp *w)
+{
+	return wire_csum_fold(csum_add(w->csum_part, w->data, w->data_len)) == 0;
+}
+
+int wire_tcp_verify_copy(const struct wire_tcp *w, uint8_t *dst, uint32_t first, uint8_t *rest)
+{
+	uint32_t sum = wire_csum_copy(w->csum_part, dst, w->data, first);
+	if (first < w->data_len) {
+		uint32_t tail = wire_csum_copy(0, rest, w->data + first, w->data_len - first);
+		/* RFC 1071 2(B): bytes that start at an odd offset sum
+		 * byte-swapped. */
+		if (first & 1)
+			tail = wire_csum_swap(tail);
+		sum += tail;
+		sum += sum < tail;
+	}
+	return wire_csum_fold(sum) == 0;
 }
 
 /*
