@@ -8,6 +8,9 @@
 
 #include <assert.h>
 #include <string.h>
+#ifdef SYNACK_CSUM_AVX2
+#include <immintrin.h>
+#endif
 
 /* TCP option kinds (RFC 9293 3.2, RFC 7323, RFC 2018). */
 enum {
@@ -52,7 +55,8 @@ enum {
  * computes once folded, so the result equals a word-by-word one's-complement
  * sum bit for bit (a non-zero sum never folds to 0).  The vectors are
  * GCC/Clang vector extensions: 16 bytes (SSE2, NEON) everywhere, 32 bytes
- * (AVX2) on x86-64 CPUs that have it.  The rest, less than a vector, is
+ * (AVX2, which adds the pairs with a multiply-add instead: block_madd) on
+ * x86-64 CPUs that have it.  The rest, less than a vector, is
  * read eight bytes at a time in the host's order with any alignment (memcpy
  * compiles to one load) and added with end-around carry, as are headers
  * too short for the vectors.  The result is folded to 32 bits (not 16) and
@@ -178,14 +182,55 @@ CSUM_BLOCK(block_copy_v16, csum_v16, 2, 1, )
  * runtime reads once at start-up) come from the build on x86-64
  * (SYNACK_CSUM_AVX2); elsewhere the 16-byte loops are all there is. */
 #ifdef SYNACK_CSUM_AVX2
-typedef uint32_t csum_v32 __attribute__((vector_size(32)));
-CSUM_BLOCK(block_sum_v32, csum_v32, 2, 0, __attribute__((target("avx2"))))
-CSUM_BLOCK(block_copy_v32, csum_v32, 2, 1, __attribute__((target("avx2"))))
+/*
+ * The AVX2 loop adds pairs of words with one multiply-add (vpmaddwd by
+ * ones) instead of a mask, a shift and two adds: each word u, its top bit
+ * flipped, reads as the signed u - 32768, so a 32-bit lane gains the exact
+ * (u0 - 32768) + (u1 - 32768) a step, in [-65536, 65534]; CSUM_MADD_STEPS
+ * steps keep a lane within 2^31, and adding 32768 for every word read gives
+ * back the plain integer sum the other loops return.
+ */
+#define CSUM_MADD_STEPS 16384u
+__attribute__((target("avx2"), always_inline)) static inline uint64_t
+block_madd(const uint8_t *p, uint8_t *q, size_t steps, int copy)
+{
+	const __m256i flip = _mm256_set1_epi16((short)0x8000), ones = _mm256_set1_epi16(1);
+	__m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
+	for (size_t i = 0; i < steps; i++, p += 64) {
+		__m256i v0 = _mm256_loadu_si256((const __m256i *)p);
+		__m256i v1 = _mm256_loadu_si256((const __m256i *)(p + 32));
+		if (copy) {
+			_mm256_storeu_si256((__m256i *)q, v0);
+			_mm256_storeu_si256((__m256i *)(q + 32), v1);
+			q += 64;
+		}
+		a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_xor_si256(v0, flip), ones));
+		a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_xor_si256(v1, flip), ones));
+	}
+	int32_t w[16];
+	_mm256_storeu_si256((__m256i *)w, a0);
+	_mm256_storeu_si256((__m256i *)(w + 8), a1);
+	int64_t acc = (int64_t)steps * 32 * 32768; /* 32 words a step */
+	for (int k = 0; k < 16; k++)
+		acc += w[k];
+	return (uint64_t)acc;
+}
+__attribute__((target("avx2"))) static uint64_t block_sum_v32(const uint8_t *p, uint8_t *q,
+                                                               size_t steps)
+{
+	return block_madd(p, q, steps, 0);
+}
+__attribute__((target("avx2"))) static uint64_t block_copy_v32(const uint8_t *p, uint8_t *q,
+                                                                size_t steps)
+{
+	return block_madd(p, q, steps, 1);
+}
 static inline int have_avx2(void)
 {
 	return __builtin_cpu_supports("avx2");
 }
 #else
+#define CSUM_MADD_STEPS CSUM_BLOCK_STEPS
 #define block_sum_v32 block_sum_v16
 #define block_copy_v32 block_copy_v16
 static inline int have_avx2(void)
@@ -200,9 +245,9 @@ static uint32_t csum_any(uint32_t sum, const uint8_t *p, uint8_t *q, size_t len)
 	int wide = len >= 128 && have_avx2();
 	size_t step = wide ? 2 * 32 : 2 * 16; /* bytes per step of the loop chosen */
 	while (len >= step) {
-		size_t steps = len / step;
-		if (steps > CSUM_BLOCK_STEPS)
-			steps = CSUM_BLOCK_STEPS;
+		size_t steps = len / step, most = wide ? CSUM_MADD_STEPS : CSUM_BLOCK_STEPS;
+		if (steps > most)
+			steps = most;
 		uint64_t part;
 		if (q)
 			part = wide ? block_copy_v32(p, q, steps) : block_copy_v16(p, q, steps);
