@@ -98,22 +98,31 @@ static void rxcsum_in_order_bad_payload_takes_nothing(void)
 	t_free(t);
 }
 
-/* A corrupt header of an in-order data segment (its ACK field here) is
- * the checksum's as much as the payload. */
-static void rxcsum_in_order_bad_header_takes_nothing(void)
+/* After 100 bytes in order (1001..1100), the peer's segment corrupt at
+ * off: dropped, nothing sent, nothing taken; the connection stays
+ * ESTABLISHED with the 100 bytes to read and no more. */
+static void bad_after_100(const char *flags, uint32_t seq, uint32_t len, size_t off)
 {
 	struct t *t = t_new();
 	t_establish_passive(t);
 	t_peer(t, "P.", 1001, T_ISS + 1, 100);
 	t_expect(t, ".", T_ISS + 1, 1101, 0);
 	struct counts c0 = counts_now(t);
-	CHECK_EQ(peer_corrupt(t, "P.", 1101, T_ISS + 1, 300, 9), SYNACK_DROP_TCP_BAD_CHECKSUM);
+	CHECK_EQ(peer_corrupt(t, flags, seq, T_ISS + 1, len, off), SYNACK_DROP_TCP_BAD_CHECKSUM);
 	t_expect_nothing(t);
 	check_one_bad(t, c0);
+	t_counter(t, "OfoQueued", 0);
 	t_state(t, SYNACK_ESTABLISHED);
 	t_recv(t, 100);
 	t_recv_err(t, -EAGAIN);
 	t_free(t);
+}
+
+/* A corrupt header of an in-order data segment (its ACK field here) is
+ * the checksum's as much as the payload. */
+static void rxcsum_in_order_bad_header_takes_nothing(void)
+{
+	bad_after_100("P.", 1101, 300, 9);
 }
 
 /* The first text, into an empty buffer (summed in place, then copied). */
@@ -136,35 +145,13 @@ static void rxcsum_first_text_bad_is_dropped(void)
 /* Out of order: no duplicate ACK, nothing held. */
 static void rxcsum_out_of_order_bad_is_dropped(void)
 {
-	struct t *t = t_new();
-	t_establish_passive(t);
-	t_peer(t, "P.", 1001, T_ISS + 1, 100);
-	t_expect(t, ".", T_ISS + 1, 1101, 0);
-	struct counts c0 = counts_now(t);
-	CHECK_EQ(peer_corrupt(t, "P.", 1201, T_ISS + 1, 300, 20 + 3), SYNACK_DROP_TCP_BAD_CHECKSUM);
-	t_expect_nothing(t);
-	check_one_bad(t, c0);
-	t_counter(t, "OfoQueued", 0);
-	t_recv(t, 100);
-	t_free(t);
+	bad_after_100("P.", 1201, 300, 20 + 3);
 }
 
 /* A FIN with text: the connection stays ESTABLISHED, no ACK, no text. */
 static void rxcsum_fin_bad_is_dropped(void)
 {
-	struct t *t = t_new();
-	t_establish_passive(t);
-	t_peer(t, "P.", 1001, T_ISS + 1, 100);
-	t_expect(t, ".", T_ISS + 1, 1101, 0);
-	struct counts c0 = counts_now(t);
-	CHECK_EQ(peer_corrupt(t, "FP.", 1101, T_ISS + 1, 100, 20 + 50),
-	         SYNACK_DROP_TCP_BAD_CHECKSUM);
-	t_expect_nothing(t);
-	check_one_bad(t, c0);
-	t_state(t, SYNACK_ESTABLISHED);
-	t_recv(t, 100);
-	t_recv_err(t, -EAGAIN);
-	t_free(t);
+	bad_after_100("FP.", 1101, 100, 20 + 50);
 }
 
 /* A zero-window probe (one byte at RCV.NXT into a full buffer): not
