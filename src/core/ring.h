@@ -58,6 +58,26 @@ void ring_fini_pool(struct ring *r, struct slab *pool);
 int ring_consume_keep(struct ring *r, struct slab *pool, uint32_t n);
 /* Releases the allocation of an empty ring (a no-op otherwise). */
 void ring_trim(struct ring *r, struct slab *pool);
+/*
+ * Filling the ring in place (the receive checksum fused with the copy):
+ * ring_tail says where the next n bytes go without allocating (NULL when
+ * the allocation has no room for them: alloc - len < n), the first piece
+ * of *first bytes there and the rest at r->buf; the writer fills them and
+ * then ring_commit appends them (n <= ring_space).
+ */
+static inline uint8_t *ring_tail(const struct ring *r, uint32_t n, uint32_t *first)
+{
+	if (n == 0 || r->alloc - r->len < n)
+		return 0;
+	uint64_t p = (uint64_t)r->head + r->len;
+	uint32_t tail = (uint32_t)(p >= r->alloc ? p - r->alloc : p);
+	*first = r->alloc - tail < n ? r->alloc - tail : n;
+	return r->buf + tail;
+}
+static inline void ring_commit(struct ring *r, uint32_t n)
+{
+	r->len += n;
+}
 /* Changes the limit.  Returns 0, or -EINVAL when cap < len. */
 int ring_set_cap(struct ring *r, uint32_t cap);
 

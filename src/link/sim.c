@@ -153,6 +153,7 @@ struct synack_sim {
 	int last_host; /* -1 when none */
 
 	uint8_t *buf; /* one datagram drained from an outbox */
+	uint8_t *cur; /* the same, of the pool's larger class (flush_host) */
 	struct sim_free *pool[SIM_POOL_CLASSES];
 };
 
@@ -497,6 +498,7 @@ void synack_sim_free(struct synack_sim *sim)
 	free(sim->fifo);
 	free(sim->hq);
 	free(sim->dirty);
+	pkt_release(sim, sim->cur, sim_pool_size[SIM_POOL_CLASSES - 1]);
 	for (int c = 0; c < SIM_POOL_CLASSES; c++) {
 		while (sim->pool[c]) {
 			struct sim_free *f = sim->pool[c];
@@ -670,21 +672,26 @@ static uint8_t *copy_bytes(struct synack_sim *sim, const uint8_t *pkt, size_t le
 	return p;
 }
 
-/* Queues a copy of pkt; when memory runs out the datagram is lost, which
- * is what a real link does too. */
+/* Queues pkt itself when *own says the simulator's pool owns it (then no
+ * longer: *own becomes 0), else a copy; when memory runs out the datagram
+ * is lost, which is what a real link does too. */
 static void enqueue_copy(struct synack_sim *sim, struct sim_link *l, int from, int to,
-                         const uint8_t *pkt, size_t len, uint64_t at)
+                         uint8_t *pkt, size_t len, uint64_t at, int *own)
 {
-	uint8_t *p = copy_bytes(sim, pkt, len);
-	if (p && pkt_queue(sim, at, from, to, p, len) == 0)
+	uint8_t *p = *own ? pkt : copy_bytes(sim, pkt, len);
+	if (p && pkt_queue(sim, at, from, to, p, len) == 0) {
+		*own = 0;
 		return;
-	pkt_release(sim, p, len);
+	}
+	if (p != pkt)
+		pkt_release(sim, p, len);
 	l->im.c.lost++;
 	tap(sim, SYNACK_SIM_LOST, from, to, pkt, len);
 }
 
-/* pkt is the simulator's scratch buffer; it may be modified. */
-static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len)
+/* pkt is the simulator's scratch buffer, or (*own set) a buffer of its
+ * pool that the first copy queued takes; it may be modified. */
+static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len, int *own)
 {
 	/* A datagram too short for an IPv4 header has no destination; an
 	 * IPv6 one (version 6) goes to the host of its destination address. */
@@ -731,7 +738,7 @@ static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len)
 				return;
 			}
 			enqueue_copy(sim, l, from, to, pkt, len,
-			             done + l->im.path.delay_us + extra);
+			             done + l->im.path.delay_us + extra, own);
 			return;
 		}
 		/* Anything else passes. */
@@ -746,18 +753,43 @@ static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len)
 		return;
 	}
 	for (int k = 0; k < copies; k++)
-		enqueue_copy(sim, l, from, to, pkt, len, at[k]);
+		enqueue_copy(sim, l, from, to, pkt, len, at[k], own);
 }
 
 /* Moves host i's queued output onto the paths. */
-static void flush_host(struct synack_sim *sim, size_t i)
+static void flush_output(struct synack_sim *sim, size_t i)
 {
+	const size_t big = sim_pool_size[SIM_POOL_CLASSES - 1];
 	for (;;) {
-		ssize_t n = synack_output(sim->hosts[i].st, sim->buf, SIM_MAX_DATAGRAM);
+		/* Drained into a buffer of the pool's larger class (cur),
+		 * which the queue takes for a datagram of that class: one copy
+		 * fewer than through the scratch buffer.  A smaller one (a bare
+		 * ACK) is copied into its own class; one beyond the larger
+		 * class goes through the 64 KiB scratch buffer. */
+		if (!sim->cur)
+			sim->cur = pkt_alloc(sim, big);
+		ssize_t n = sim->cur ? synack_output(sim->hosts[i].st, sim->cur, big) : -EMSGSIZE;
+		int own = n > 0 && pool_class((size_t)n) == SIM_POOL_CLASSES - 1;
+		if (n > 0) {
+			int took = own;
+			route(sim, (int)i, sim->cur, (size_t)n, &own);
+			if (took && !own)
+				sim->cur = NULL; /* queued */
+			continue;
+		}
+		if (n == 0)
+			break;
+		n = synack_output(sim->hosts[i].st, sim->buf, SIM_MAX_DATAGRAM);
 		if (n <= 0)
 			break; /* empty, or -EMSGSIZE which 64 KiB rules out */
-		route(sim, (int)i, sim->buf, (size_t)n);
+		route(sim, (int)i, sim->buf, (size_t)n, &own);
 	}
+}
+
+static inline void flush_host(struct synack_sim *sim, size_t i)
+{
+	if (synack_output_pending(sim->hosts[i].st))
+		flush_output(sim, i);
 }
 
 /*

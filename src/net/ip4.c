@@ -134,7 +134,9 @@ int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
 	}
 	if (ip.proto != WIRE_IPPROTO_TCP)
 		return unknown_proto(st, &ip, pkt, 1);
-	reason = wire_tcp_parse(&ip, &up->tcp);
+	/* TCP verifies the checksum of in-sequence text while it copies it
+	 * into the receive buffer (tcp_input, wire_tcp_parse_deferred). */
+	reason = wire_tcp_parse_deferred(&ip, &up->tcp);
 	if (reason != SYNACK_DROP_NONE) {
 		/* RFC 4022 tcpInErrs: segments received in error. */
 		STAT_INC(st, InErrs);

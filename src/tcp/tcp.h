@@ -574,6 +574,12 @@ struct tcp_rx {
 	 * cookie SYN-ACK, the listener), or a TIME-WAIT record. */
 	struct tcb *tcb;
 	struct tw *tw;
+	/* The receive checksum fused with the copy (tcp_rcv_precopy):
+	 * pre_len bytes of text verified into the receive buffer's tail as
+	 * the buffer then was (pre_ring), delivered by committing them.
+	 * Both are last: tcp_input clears what comes before them. */
+	struct ring pre_ring;
+	uint32_t pre_len;
 };
 
 /* A SYN's options into its trace record (the ladder and --json show
@@ -847,6 +853,19 @@ uint32_t tcp_rcv_window(const struct tcb *tcb);
 /* Appends in-order text to the receive buffer; RCV.NXT advances.  Returns
  * the bytes taken (fewer when memory ran out). */
 uint32_t tcp_rcv_deliver(struct tcb *tcb, const uint8_t *data, uint32_t len);
+/*
+ * The receive checksum fused with the copy (RFC 1071 2(C)): for a segment
+ * whose payload sum the parser left pending (wire_tcp_parse_deferred) and
+ * whose text would be delivered in order at once (SEG.SEQ = RCV.NXT, room
+ * in the buffer's allocation), copies the text to the buffer's tail while
+ * summing it, committing nothing.  Returns 1 (right: copied, s->pre_len
+ * set), 0 (wrong) or -1 (not such a segment: the caller sums in place).
+ */
+int tcp_rcv_precopy(struct tcb *tcb, struct tcp_rx *s);
+/* Delivers the in-order text s->data, s->data_len: commits what
+ * tcp_rcv_precopy copied if the buffer is as it was, else copies it
+ * (tcp_rcv_deliver).  Returns the bytes taken. */
+uint32_t tcp_rcv_deliver_rx(struct tcb *tcb, const struct tcp_rx *s);
 /* Holds out-of-order text (and a FIN after it): 0, -ENOBUFS past the
  * reassembly budget, -ENOMEM. */
 int tcp_ofo_insert(struct tcb *tcb, uint32_t seq, const uint8_t *data, uint32_t len, int fin);

@@ -13,6 +13,7 @@
  * ends the connection and rearms its timer.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "tcp/tcp.h"
@@ -682,7 +683,7 @@ static struct tcp_verdict process_text(struct tcb *tcb, struct tcp_rx *s)
 	tcp_rcv_rtt_sample(tcb, s->w);
 	if (s->data_seq == tcb->rcv_nxt) {
 		tcp_quickack_data_rcvd(tcb);
-		uint32_t n = tcp_rcv_deliver(tcb, s->data, s->data_len);
+		uint32_t n = tcp_rcv_deliver_rx(tcb, s);
 		if (n < s->data_len) {
 			/* Out of memory for the buffer: take what fit; the
 			 * rest (and any FIN) is sent again by the peer. */
@@ -858,11 +859,9 @@ static struct tcp_verdict tcb_segment_arrives(struct tcb *tcb, struct tcp_rx *s)
 	return synchronized_segment_arrives(tcb, s);
 }
 
-static struct tcp_verdict segment_arrives(struct tcp_layer *st, struct tcp_rx *s)
+static struct tcp_verdict segment_arrives(struct tcp_layer *st, struct tcp_rx *s, struct hnode *n)
 {
 	const struct wire_tcp *w = s->w;
-	struct tuple key = tcp_seg_tuple(w);
-	struct hnode *n = htable_find(&st->conns, &key);
 	if (n) {
 		struct conn_head *h = container_of(n, struct conn_head, node);
 		if (h->node.kind == CONN_TW)
@@ -882,17 +881,50 @@ static struct tcp_verdict segment_arrives(struct tcp_layer *st, struct tcp_rx *s
 	return closed_segment_arrives(s);
 }
 
+/*
+ * The checksum the parser left to TCP (wire_tcp_parse_deferred): summed
+ * while the text is copied into the receive buffer when it goes there in
+ * order (tcp_rcv_precopy), else in place; before any step looks at the
+ * segment.  A wrong one is dropped and counted as the network layer counts
+ * it (ip4_input: tcpInErrs, InCsumErrors, no tcpInSegs).  Returns 0 or the
+ * drop reason.
+ */
+static int verify_checksum(struct tcp_layer *st, struct tcp_rx *s, struct hnode *n)
+{
+	const struct wire_tcp *w = s->w;
+	int ok = -1;
+	if (n && n->kind == CONN_TCB)
+		ok = tcp_rcv_precopy(
+		    container_of(container_of(n, struct conn_head, node), struct tcb, h), s);
+	if (ok < 0)
+		ok = wire_tcp_verify(w);
+	if (ok)
+		return SYNACK_DROP_NONE;
+	STAT_DEC(st, InSegs);
+	STAT_INC(st, InErrs);
+	STAT_INC(st, InCsumErrors);
+	return net_drop(&st->net, SYNACK_DROP_TCP_BAD_CHECKSUM, &w->saddr, &w->daddr);
+}
+
 int tcp_input(struct tcp_layer *st, const struct wire_tcp *w)
 {
 	struct tcp_rx s;
-	memset(&s, 0, sizeof(s));
+	memset(&s, 0, offsetof(struct tcp_rx, pre_ring));
+	s.pre_len = 0;
 	s.w = w;
+	struct tuple key = tcp_seg_tuple(w);
+	struct hnode *n = htable_find(&st->conns, &key);
+	if (w->csum_pending) {
+		int reason = verify_checksum(st, &s, n);
+		if (reason != SYNACK_DROP_NONE)
+			return reason;
+	}
 	s.seq = w->seq;
 	s.ack = w->ack;
 	s.wnd = w->wnd; /* unscaled until a connection is found */
 	s.flags = w->flags;
 	s.len = w->data_len + !!(w->flags & SYNACK_TH_SYN) + !!(w->flags & SYNACK_TH_FIN);
 	begin_trace(st, &s);
-	apply_verdict(st, &s, segment_arrives(st, &s));
+	apply_verdict(st, &s, segment_arrives(st, &s, n));
 	return s.dropped;
 }

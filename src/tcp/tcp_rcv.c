@@ -81,6 +81,46 @@ uint32_t tcp_rcv_deliver(struct tcb *tcb, const uint8_t *data, uint32_t len)
 	return n;
 }
 
+/*
+ * RFC 1071 2(C) lets the checksum be summed while the data is copied; so
+ * does Linux for a reader waiting on an in-order segment
+ * (skb_copy_and_csum_datagram_msg).  Nothing of the segment has been acted
+ * upon yet (tcp_input calls this before its steps), and nothing is
+ * committed here: the bytes lie past the ring's length, where a wrong
+ * segment leaves them unseen, and RCV.NXT, the ring and the ACK state
+ * stay as they are until process_text delivers the text.
+ */
+int tcp_rcv_precopy(struct tcb *tcb, struct tcp_rx *s)
+{
+	const struct wire_tcp *w = s->w;
+	struct ring *r = &tcb->rcv_buf;
+	uint32_t first;
+	uint8_t *at;
+	if (!tcp_receives_text(tcb->state) || tcb->orphan || w->seq != tcb->rcv_nxt ||
+	    w->data_len > ring_space(r) || !(at = ring_tail(r, w->data_len, &first)))
+		return -1;
+	if (!wire_tcp_verify_copy(w, at, first, r->buf))
+		return 0;
+	s->pre_ring = *r;
+	s->pre_len = w->data_len;
+	return 1;
+}
+
+uint32_t tcp_rcv_deliver_rx(struct tcb *tcb, const struct tcp_rx *s)
+{
+	struct ring *r = &tcb->rcv_buf;
+	const struct ring *p = &s->pre_ring;
+	/* The copy stands if it is of these bytes (nothing trimmed off the
+	 * front) into the ring as it still is. */
+	if (!s->pre_len || s->data != s->w->data || s->data_len > s->pre_len || r->buf != p->buf ||
+	    r->alloc != p->alloc || r->head != p->head || r->len != p->len)
+		return tcp_rcv_deliver(tcb, s->data, s->data_len);
+	ring_commit(r, s->data_len);
+	tcb->rcv_nxt += s->data_len;
+	tcb->bytes_received += s->data_len;
+	return s->data_len;
+}
+
 /* ------------------------------------------------------------------ */
 /* The reassembly queue.                                               */
 

@@ -8,6 +8,9 @@
 
 #include <assert.h>
 #include <string.h>
+#ifdef SYNACK_CSUM_AVX2
+#include <immintrin.h>
+#endif
 
 /* TCP option kinds (RFC 9293 3.2, RFC 7323, RFC 2018). */
 enum {
@@ -52,7 +55,8 @@ enum {
  * computes once folded, so the result equals a word-by-word one's-complement
  * sum bit for bit (a non-zero sum never folds to 0).  The vectors are
  * GCC/Clang vector extensions: 16 bytes (SSE2, NEON) everywhere, 32 bytes
- * (AVX2) on x86-64 CPUs that have it.  The rest, less than a vector, is
+ * (AVX2, which adds the pairs with a multiply-add instead: block_madd) on
+ * x86-64 CPUs that have it.  The rest, less than a vector, is
  * read eight bytes at a time in the host's order with any alignment (memcpy
  * compiles to one load) and added with end-around carry, as are headers
  * too short for the vectors.  The result is folded to 32 bits (not 16) and
@@ -178,14 +182,55 @@ CSUM_BLOCK(block_copy_v16, csum_v16, 2, 1, )
  * runtime reads once at start-up) come from the build on x86-64
  * (SYNACK_CSUM_AVX2); elsewhere the 16-byte loops are all there is. */
 #ifdef SYNACK_CSUM_AVX2
-typedef uint32_t csum_v32 __attribute__((vector_size(32)));
-CSUM_BLOCK(block_sum_v32, csum_v32, 2, 0, __attribute__((target("avx2"))))
-CSUM_BLOCK(block_copy_v32, csum_v32, 2, 1, __attribute__((target("avx2"))))
+/*
+ * The AVX2 loop adds pairs of words with one multiply-add (vpmaddwd by
+ * ones) instead of a mask, a shift and two adds: each word u, its top bit
+ * flipped, reads as the signed u - 32768, so a 32-bit lane gains the exact
+ * (u0 - 32768) + (u1 - 32768) a step, in [-65536, 65534]; CSUM_MADD_STEPS
+ * steps keep a lane within 2^31, and adding 32768 for every word read gives
+ * back the plain integer sum the other loops return.
+ */
+#define CSUM_MADD_STEPS 16384u
+__attribute__((target("avx2"), always_inline)) static inline uint64_t
+block_madd(const uint8_t *p, uint8_t *q, size_t steps, int copy)
+{
+	const __m256i flip = _mm256_set1_epi16((short)0x8000), ones = _mm256_set1_epi16(1);
+	__m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
+	for (size_t i = 0; i < steps; i++, p += 64) {
+		__m256i v0 = _mm256_loadu_si256((const __m256i *)p);
+		__m256i v1 = _mm256_loadu_si256((const __m256i *)(p + 32));
+		if (copy) {
+			_mm256_storeu_si256((__m256i *)q, v0);
+			_mm256_storeu_si256((__m256i *)(q + 32), v1);
+			q += 64;
+		}
+		a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_xor_si256(v0, flip), ones));
+		a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_xor_si256(v1, flip), ones));
+	}
+	int32_t w[16];
+	_mm256_storeu_si256((__m256i *)w, a0);
+	_mm256_storeu_si256((__m256i *)(w + 8), a1);
+	int64_t acc = (int64_t)steps * 32 * 32768; /* 32 words a step */
+	for (int k = 0; k < 16; k++)
+		acc += w[k];
+	return (uint64_t)acc;
+}
+__attribute__((target("avx2"))) static uint64_t block_sum_v32(const uint8_t *p, uint8_t *q,
+                                                               size_t steps)
+{
+	return block_madd(p, q, steps, 0);
+}
+__attribute__((target("avx2"))) static uint64_t block_copy_v32(const uint8_t *p, uint8_t *q,
+                                                                size_t steps)
+{
+	return block_madd(p, q, steps, 1);
+}
 static inline int have_avx2(void)
 {
 	return __builtin_cpu_supports("avx2");
 }
 #else
+#define CSUM_MADD_STEPS CSUM_BLOCK_STEPS
 #define block_sum_v32 block_sum_v16
 #define block_copy_v32 block_copy_v16
 static inline int have_avx2(void)
@@ -200,9 +245,9 @@ static uint32_t csum_any(uint32_t sum, const uint8_t *p, uint8_t *q, size_t len)
 	int wide = len >= 128 && have_avx2();
 	size_t step = wide ? 2 * 32 : 2 * 16; /* bytes per step of the loop chosen */
 	while (len >= step) {
-		size_t steps = len / step;
-		if (steps > CSUM_BLOCK_STEPS)
-			steps = CSUM_BLOCK_STEPS;
+		size_t steps = len / step, most = wide ? CSUM_MADD_STEPS : CSUM_BLOCK_STEPS;
+		if (steps > most)
+			steps = most;
 		uint64_t part;
 		if (q)
 			part = wide ? block_copy_v32(p, q, steps) : block_copy_v16(p, q, steps);
@@ -214,9 +259,17 @@ static uint32_t csum_any(uint32_t sum, const uint8_t *p, uint8_t *q, size_t len)
 			q += steps * step;
 		len -= steps * step;
 	}
-	/* What is left is less than a step. */
-	if (q)
-		memcpy(q, p, len);
+	/* What is left is less than a step: copied eight bytes at a time
+	 * with their sum, no call for a few bytes. */
+	if (q) {
+		for (; len >= 8; p += 8, q += 8, len -= 8) {
+			uint64_t w = load64(p);
+			memcpy(q, &w, sizeof(w));
+			acc = add_carry(acc, w);
+		}
+		for (size_t i = 0; i < len; i++)
+			q[i] = p[i];
+	}
 	return finish_native(sum, sum_words(acc, p, len));
 }
 
@@ -477,25 +530,10 @@ static int parse_opts(const uint8_t *o, size_t n, struct wire_tcp_opts *opts)
 	return SYNACK_DROP_NONE;
 }
 
-/* Parses a TCP segment of n bytes whose pseudo-header sums to pseudo (the
- * addresses are the caller's to fill in). */
-__attribute__((always_inline)) static inline int tcp_parse(const uint8_t *seg, size_t n,
-                                                           uint32_t pseudo, struct wire_tcp *out)
+/* What tcp_parse checks after the checksum: options, flags, ports. */
+__attribute__((always_inline)) static inline int
+tcp_parse_fields(const uint8_t *seg, size_t n, size_t hdr_len, struct wire_tcp *out)
 {
-
-	if (n < WIRE_TCP_HDR_LEN)
-		return SYNACK_DROP_TCP_TRUNCATED;
-
-	/* RFC 9293 3.1: the data offset counts 32-bit words of header. */
-	size_t hdr_len = (size_t)(seg[12] >> 4) * 4;
-	if (hdr_len < WIRE_TCP_HDR_LEN || hdr_len > n)
-		return SYNACK_DROP_TCP_BAD_OFFSET;
-
-	/* RFC 9293 3.1: the checksum covers the pseudo-header, the header and
-	 * the data; over a correct segment it sums to all ones. */
-	if (wire_csum_fold(csum_add(pseudo, seg, n)) != 0)
-		return SYNACK_DROP_TCP_BAD_CHECKSUM;
-
 	int err = parse_opts(seg + WIRE_TCP_HDR_LEN, hdr_len - WIRE_TCP_HDR_LEN, &out->opts);
 	if (err != SYNACK_DROP_NONE)
 		return err;
@@ -527,28 +565,99 @@ __attribute__((always_inline)) static inline int tcp_parse(const uint8_t *seg, s
 	return SYNACK_DROP_NONE;
 }
 
+/* Parses a TCP segment of n bytes whose pseudo-header sums to pseudo (the
+ * addresses are the caller's to fill in).  defer: an ACK with text (at
+ * least WIRE_TCP_DEFER_MIN bytes) and no other control bit but PSH leaves
+ * its payload's sum to the caller (wire_tcp_parse_deferred). */
+__attribute__((always_inline)) static inline int
+tcp_parse(const uint8_t *seg, size_t n, uint32_t pseudo, struct wire_tcp *out, int defer)
+{
+	out->csum_pending = 0;
+	if (n < WIRE_TCP_HDR_LEN)
+		return SYNACK_DROP_TCP_TRUNCATED;
+
+	/* RFC 9293 3.1: the data offset counts 32-bit words of header. */
+	size_t hdr_len = (size_t)(seg[12] >> 4) * 4;
+	if (hdr_len < WIRE_TCP_HDR_LEN || hdr_len > n)
+		return SYNACK_DROP_TCP_BAD_OFFSET;
+
+	if (defer && n - hdr_len >= WIRE_TCP_DEFER_MIN && (seg[13] & ~SYNACK_TH_PSH) == SYNACK_TH_ACK) {
+		/* The header's part now; the payload starts at an even
+		 * offset (hdr_len counts words), so its sum adds on. */
+		uint32_t part = csum_add(pseudo, seg, hdr_len);
+		int err = tcp_parse_fields(seg, n, hdr_len, out);
+		if (err == SYNACK_DROP_NONE) {
+			out->csum_pending = 1;
+			out->csum_part = part;
+			return err;
+		}
+		/* Wrong elsewhere too: the checksum decides first, as below. */
+		if (wire_csum_fold(csum_add(part, seg + hdr_len, n - hdr_len)) != 0)
+			return SYNACK_DROP_TCP_BAD_CHECKSUM;
+		return err;
+	}
+
+	/* RFC 9293 3.1: the checksum covers the pseudo-header, the header and
+	 * the data; over a correct segment it sums to all ones. */
+	if (wire_csum_fold(csum_add(pseudo, seg, n)) != 0)
+		return SYNACK_DROP_TCP_BAD_CHECKSUM;
+
+	return tcp_parse_fields(seg, n, hdr_len, out);
+}
+
 /* The protocol in the pseudo-header is TCP's own number whatever the
  * network header says. */
 int wire_tcp_parse_net(const struct wire_net *net, struct wire_tcp *out)
 {
 	uint32_t n = (uint32_t)net->payload_len;
 	int r = tcp_parse(net->payload, net->payload_len,
-	                  wire_csum_pseudo_net(&net->src, &net->dst, WIRE_IPPROTO_TCP, n), out);
+	                  wire_csum_pseudo_net(&net->src, &net->dst, WIRE_IPPROTO_TCP, n), out, 0);
 	out->saddr = net->src;
 	out->daddr = net->dst;
 	out->ecn = net->ecn;
 	return r;
 }
 
-int wire_tcp_parse(const struct wire_ip4 *ip, struct wire_tcp *out)
+__attribute__((always_inline)) static inline int tcp_parse_ip4(const struct wire_ip4 *ip,
+                                                               struct wire_tcp *out, int defer)
 {
 	uint32_t n = (uint32_t)ip->payload_len;
 	int r = tcp_parse(ip->payload, ip->payload_len,
-	                  wire_csum_pseudo(ip->src, ip->dst, WIRE_IPPROTO_TCP, n), out);
+	                  wire_csum_pseudo(ip->src, ip->dst, WIRE_IPPROTO_TCP, n), out, defer);
 	out->saddr = addr_v4(ip->src);
 	out->daddr = addr_v4(ip->dst);
 	out->ecn = ip->tos & WIRE_ECN_MASK;
 	return r;
+}
+
+int wire_tcp_parse(const struct wire_ip4 *ip, struct wire_tcp *out)
+{
+	return tcp_parse_ip4(ip, out, 0);
+}
+
+int wire_tcp_parse_deferred(const struct wire_ip4 *ip, struct wire_tcp *out)
+{
+	return tcp_parse_ip4(ip, out, 1);
+}
+
+int wire_tcp_verify(const struct wire_tcp *w)
+{
+	return wire_csum_fold(csum_add(w->csum_part, w->data, w->data_len)) == 0;
+}
+
+int wire_tcp_verify_copy(const struct wire_tcp *w, uint8_t *dst, uint32_t first, uint8_t *rest)
+{
+	uint32_t sum = wire_csum_copy(w->csum_part, dst, w->data, first);
+	if (first < w->data_len) {
+		uint32_t tail = wire_csum_copy(0, rest, w->data + first, w->data_len - first);
+		/* RFC 1071 2(B): bytes that start at an odd offset sum
+		 * byte-swapped. */
+		if (first & 1)
+			tail = wire_csum_swap(tail);
+		sum += tail;
+		sum += sum < tail;
+	}
+	return wire_csum_fold(sum) == 0;
 }
 
 /*

@@ -138,6 +138,12 @@ struct wire_tcp {
 	const uint8_t *data; /* payload, points into the datagram */
 	uint32_t data_len;
 	uint8_t ecn; /* the ECN field of the network header that carried it (WIRE_ECN_*) */
+	/* Receive checksum fused with the copy (wire_tcp_parse_deferred):
+	 * the payload's part of the checksum is still to be verified, by
+	 * wire_tcp_verify or wire_tcp_verify_copy; csum_part is the sum of the
+	 * pseudo-header and the TCP header. */
+	uint8_t csum_pending;
+	uint32_t csum_part;
 };
 
 /*
@@ -153,6 +159,29 @@ struct wire_tcp {
 int wire_tcp_parse_net(const struct wire_net *net, struct wire_tcp *out);
 /* The same for a segment carried by IPv4. */
 int wire_tcp_parse(const struct wire_ip4 *ip, struct wire_tcp *out);
+/*
+ * wire_tcp_parse for the receive path, which verifies the checksum of an
+ * in-sequence data segment while it copies the text into the receive
+ * buffer (RFC 1071 2(C): the sum can be computed during the copy).  A
+ * segment that carries WIRE_TCP_DEFER_MIN bytes of text or more and no
+ * control bit but ACK and PSH comes back
+ * with csum_pending set and only its pseudo-header and header summed; the
+ * caller must then call wire_tcp_verify or wire_tcp_verify_copy before it
+ * acts on any field.  Every other segment, and one whose header is wrong
+ * in any way, is checked whole as wire_tcp_parse checks it, so a segment
+ * that fails its checksum is TCP_BAD_CHECKSUM whatever else is wrong.
+ */
+int wire_tcp_parse_deferred(const struct wire_ip4 *ip, struct wire_tcp *out);
+/* Text shorter than this is summed with its header in one pass: below the
+ * vector loop's length, a fused copy saves nothing. */
+#define WIRE_TCP_DEFER_MIN 128
+/* A csum_pending segment's checksum is right (1) or not (0): the payload
+ * summed in place. */
+int wire_tcp_verify(const struct wire_tcp *w);
+/* The same, copying the payload while summing it: the first `first' bytes
+ * to dst, the rest (data_len - first) to rest.  The bytes are copied
+ * whatever the verdict; a caller commits them only on 1. */
+int wire_tcp_verify_copy(const struct wire_tcp *w, uint8_t *dst, uint32_t first, uint8_t *rest);
 
 /* What wire_tcp_emit writes. */
 struct wire_tcp_out {
