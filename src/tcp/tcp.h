@@ -1175,6 +1175,9 @@ struct tcp_sender {
 	 * come from timestamps, whose millisecond ticks would make a short
 	 * path look 1 ms long and pace it far too slowly); 0 before one. */
 	uint32_t pace_srtt_us;
+	/* Nagle as Minshall (draft-minshall-nagle, Linux's snd_sml): the end
+	 * of the last short segment of new data sent. */
+	uint32_t snd_sml;
 	/* Delivery rate (tcp_rate.c; draft-cheng-iccrg-delivery-rate-
 	 * estimation, Linux's tcp_rate.c).  The connection's C.delivered
 	 * (bytes, modulo 2^32), C.delivered_time, C.first_sent_time and

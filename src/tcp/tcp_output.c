@@ -315,6 +315,10 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 			tcb->sender->bytes_retrans += len;
 	} else {
 		start_timing(tcb, seq);
+		/* Minshall's Nagle: remember where the last short segment of
+		 * new data ended (Linux's tcp_minshall_update). */
+		if (len < tcb->snd_mss && tcb->sender)
+			tcb->sender->snd_sml = seq + used;
 	}
 	send_at(tcb, seq, len, flags);
 	tcp_snd_sent(tcb, seq, used);
@@ -347,12 +351,29 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 }
 
 /*
+ * Nagle as Minshall (draft-minshall-nagle-01, Linux's tcp_minshall_check):
+ * a short segment is held only while an earlier *short* segment is
+ * unacknowledged, not while any data is.  The tail of a response written
+ * in one go (full segments, then a short one) leaves at once; a stream of
+ * small writes still sends one small segment per round trip (RFC 896).
+ * Without a sender (nothing sent yet) nothing short is outstanding.
+ */
+static int short_unacked(const struct tcb *tcb)
+{
+	if (!tcb->sender)
+		return tcb->snd_una != tcb->snd_max;
+	uint32_t sml = tcb->sender->snd_sml;
+	return seq_gt(sml, tcb->snd_una) && seq_leq(sml, tcb->snd_nxt);
+}
+
+/*
  * May a segment of n bytes (of the avail that wait at snd_nxt) go now?
- * RFC 9293 3.7.4 (Nagle) and 3.8.6.2.1 (sender silly-window avoidance):
- * a full segment always; the last piece of the data when nothing is
- * outstanding, Nagle is off or the application closed (its FIN pushes
- * it); a piece cut by the window when it is at least half the largest
- * window the peer offered.  Data sent again after a timeout always goes.
+ * RFC 9293 3.7.4 (Nagle, with Minshall's refinement above) and 3.8.6.2.1
+ * (sender silly-window avoidance): a full segment always; the last piece
+ * of the data when no short segment is outstanding, Nagle is off or the
+ * application closed (its FIN pushes it); a piece cut by the window when
+ * it is at least half the largest window the peer offered.  Data sent
+ * again after a timeout always goes.
  */
 static int worth_sending(const struct tcb *tcb, uint32_t n, uint32_t avail)
 {
@@ -367,7 +388,7 @@ static int worth_sending(const struct tcb *tcb, uint32_t n, uint32_t avail)
 	 * its SYN-ACK is no data for Nagle to wait on (RFC 7413 4.2.2). */
 	if (n == avail)
 		return tcb->opts.nodelay || tcb->fin_queued || tcb->snd_una == tcb->snd_max ||
-		       tcb->tfo_child;
+		       tcb->tfo_child || !short_unacked(tcb);
 	return tcb->max_snd_wnd && n >= tcb->max_snd_wnd / 2;
 }
 
