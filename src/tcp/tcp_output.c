@@ -396,7 +396,8 @@ static int worth_sending(const struct tcb *tcb, uint32_t n, uint32_t avail)
  * Sends what the windows allow, from snd_nxt: data in segments of at most
  * snd_mss within min(cwnd, the peer's window) of snd_una (RFC 5681 2),
  * then our FIN once every byte before it is sent.  After a timeout
- * snd_nxt is below snd_max and this sends the old data again.
+ * without RACK snd_nxt is below snd_max and this sends the old data
+ * again; with RACK the scoreboard says what goes again (RFC 8985 6.3).
  */
 void tcp_output(struct tcb *tcb)
 {
@@ -409,10 +410,15 @@ void tcp_output(struct tcb *tcb)
 	/* SACK recovery (RFC 6675 5 step C): the holes deemed lost go
 	 * first; new data then gets what cwnd - pipe leaves, not the
 	 * window counted from SND.UNA. */
-	int sack_rec = tcp_sack_recovering(tcb);
-	if (tcb->ca_state == SYNACK_CA_LOSS && tcb->sender && tcb->sender->frto_new)
+	int sack_rec = tcp_sack_recovering(tcb) || tcp_rack_loss_recovering(tcb);
+	int frto_new = tcb->ca_state == SYNACK_CA_LOSS && tcb->sender && tcb->sender->frto_new;
+	if (frto_new)
 		tcp_frto_output(tcb);
-	uint32_t sack_room = sack_rec ? tcp_sack_output(tcb) : 0;
+	/* After a timeout with RACK (RFC 8985 6.3) the lost segments go
+	 * from the scoreboard, in slow start; F-RTO's step 2b sends only its
+	 * new segments on that ACK (Linux's REXMIT_NEW). */
+	uint32_t sack_room =
+	    sack_rec && !(frto_new && tcb->sender->frto) ? tcp_sack_output(tcb) : 0;
 	for (;;) {
 		/* After a timeout with SACK (RFC 6675 5.1): what the peer
 		 * SACKed is not sent again and takes no room in cwnd. */
