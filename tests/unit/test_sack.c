@@ -888,6 +888,16 @@ static void frto_setting_off_undoes_nothing(void)
 /* ------------------------------------------------------------------ */
 /* RACK after a retransmission timeout (RFC 8985 6.3).                  */
 
+/* An ACK of everything below ack, which sends again segments first to
+ * first + n - 1 and nothing more. */
+static void ack_sends(struct t *t, uint32_t ack, int first, int n)
+{
+	t_peer(t, ".", 1001, ack, 0);
+	for (int k = first; k < first + n; k++)
+		t_expect(t, ".", S(k), 1001, T_MSS);
+	t_expect_nothing(t);
+}
+
 static void rack_frto_off(struct synack_config *cfg)
 {
 	cfg->frto = 0;
@@ -930,10 +940,7 @@ static void rack_timeout_marks_only_what_rack_timed_out(void)
 	CHECK_EQ(i.cwnd, T_MSS);
 	t_at(t, 300);
 	t_peer_sack(t, 1, S(5), S(6));
-	t_peer(t, ".", 1001, S(2), 0);
-	t_expect(t, ".", S(2), 1001, T_MSS);
-	t_expect(t, ".", S(3), 1001, T_MSS);
-	t_expect_nothing(t);
+	ack_sends(t, S(2), 2, 2);
 	t_at(t, 320);
 	t_peer_sack(t, 1, S(5), S(6));
 	t_peer(t, ".", 1001, S(4), 0);
@@ -975,9 +982,7 @@ static void rack_timeout_leaves_sacked_data_alone(void)
 	CHECK_EQ(i.sacked, 3 * T_MSS); /* 2-4 stay SACKed */
 	t_at(t, 260);
 	t_peer_sack(t, 1, S(2), S(5));
-	t_peer(t, ".", 1001, S(1), 0);
-	t_expect(t, ".", S(1), 1001, T_MSS);
-	t_expect_nothing(t);
+	ack_sends(t, S(1), 1, 1);
 	t_at(t, 280);
 	t_peer(t, ".", 1001, S(5), 0);
 	t_expect_nothing(t);
@@ -1039,14 +1044,9 @@ static void rack_probe_then_timeout_recovers_in_slow_start(void)
 	t_expect_nothing(t);
 	CHECK_EQ(info(t).lost, 3 * T_MSS);
 	t_at(t, 280);
-	t_peer(t, ".", 1001, S(1), 0);
-	t_expect(t, ".", S(1), 1001, T_MSS);
-	t_expect(t, ".", S(2), 1001, T_MSS);
-	t_expect_nothing(t);
+	ack_sends(t, S(1), 1, 2);
 	t_at(t, 300);
-	t_peer(t, ".", 1001, S(3), 0);
-	t_expect(t, ".", S(3), 1001, T_MSS);
-	t_expect_nothing(t);
+	ack_sends(t, S(3), 3, 1);
 	t_at(t, 320);
 	t_peer(t, ".", 1001, S(4), 0);
 	t_expect_nothing(t);
@@ -1081,10 +1081,7 @@ static void rack_frto_sends_new_data_then_repairs_from_the_scoreboard(void)
 	t_expect_nothing(t);
 	t_at(t, 300);
 	t_peer_sack(t, 1, S(11), S(12));
-	t_peer(t, ".", 1001, S(1), 0);
-	t_expect(t, ".", S(1), 1001, T_MSS);
-	t_expect(t, ".", S(2), 1001, T_MSS);
-	t_expect_nothing(t);
+	ack_sends(t, S(1), 1, 2);
 	t_counter(t, "TCPSpuriousRTOs", 0);
 	CHECK_EQ(info(t).ca_state, SYNACK_CA_LOSS);
 	t_drain(t);
