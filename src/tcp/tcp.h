@@ -1087,6 +1087,9 @@ enum {
 	/* Delivery rate (tcp_rate.c): sent while the application left the
 	 * pipe unfilled (P.is_app_limited). */
 	TXREC_APP_LIMITED = 1 << 3,
+	/* RACK after a timeout (RFC 8985 6.3): deemed lost, then sent
+	 * again; pipe counts it once (RFC 6675 SetPipe: IsLost was true). */
+	TXREC_WAS_LOST = 1 << 4,
 };
 struct tcp_txrec {
 	uint64_t xmit_at; /* when last (re)transmitted (RFC 8985 Segment.xmit_ts) */
@@ -1194,6 +1197,9 @@ struct tcp_sender {
 	 * come from timestamps, whose millisecond ticks would make a short
 	 * path look 1 ms long and pace it far too slowly); 0 before one. */
 	uint32_t pace_srtt_us;
+	/* Nagle as Minshall (draft-minshall-nagle, Linux's snd_sml): the end
+	 * of the last short segment of new data sent. */
+	uint32_t snd_sml;
 	/* Delivery rate (tcp_rate.c; draft-cheng-iccrg-delivery-rate-
 	 * estimation, Linux's tcp_rate.c).  The connection's C.delivered
 	 * (bytes, modulo 2^32), C.delivered_time, C.first_sent_time and
@@ -1304,6 +1310,10 @@ void tcp_rack_recovery_exit(struct tcb *tcb);
 /* Marks what RACK deems lost (6.2 step 5) and arms the reordering timer
  * for what may soon be; returns 1 when something was marked. */
 int tcp_rack_detect(struct tcb *tcb);
+/* The retransmission timer expired: the first outstanding segment and
+ * those whose RACK timeout has passed are lost (6.3,
+ * RACK_mark_losses_on_RTO). */
+void tcp_rack_mark_lost_on_rto(struct tcb *tcb);
 /* After new data went out or an ACK came: the probe timer replaces the
  * retransmission timer when TLP may probe (7.2). */
 void tcp_tlp_schedule(struct tcb *tcb);
@@ -1397,6 +1407,13 @@ uint64_t tcp_rate_bps(const struct tcb *tcb, int *app_limited);
 static inline int tcp_sack_recovering(const struct tcb *tcb)
 {
 	return tcb->sack_ok && tcb->ca_state == SYNACK_CA_RECOVERY;
+}
+/* After a timeout with RACK (RFC 8985 6.3): what RACK deems lost goes
+ * again from the scoreboard, in slow start, instead of go-back-N.  Without
+ * transmit records (memory ran out) there is no scoreboard: go-back-N. */
+static inline int tcp_rack_loss_recovering(const struct tcb *tcb)
+{
+	return tcb->ca_state == SYNACK_CA_LOSS && tcp_rack_on(tcb) && !tcb->txq_untracked;
 }
 
 /*

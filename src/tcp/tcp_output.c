@@ -315,6 +315,10 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 			tcb->sender->bytes_retrans += len;
 	} else {
 		start_timing(tcb, seq);
+		/* Minshall's Nagle: remember where the last short segment of
+		 * new data ended (Linux's tcp_minshall_update). */
+		if (len < tcb->snd_mss && tcb->sender)
+			tcb->sender->snd_sml = seq + used;
 	}
 	send_at(tcb, seq, len, flags);
 	tcp_snd_sent(tcb, seq, used);
@@ -347,12 +351,29 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 }
 
 /*
+ * Nagle as Minshall (draft-minshall-nagle-01, Linux's tcp_minshall_check):
+ * a short segment is held only while an earlier *short* segment is
+ * unacknowledged, not while any data is.  The tail of a response written
+ * in one go (full segments, then a short one) leaves at once; a stream of
+ * small writes still sends one small segment per round trip (RFC 896).
+ * Without a sender (nothing sent yet) nothing short is outstanding.
+ */
+static int short_unacked(const struct tcb *tcb)
+{
+	if (!tcb->sender)
+		return tcb->snd_una != tcb->snd_max;
+	uint32_t sml = tcb->sender->snd_sml;
+	return seq_gt(sml, tcb->snd_una) && seq_leq(sml, tcb->snd_nxt);
+}
+
+/*
  * May a segment of n bytes (of the avail that wait at snd_nxt) go now?
- * RFC 9293 3.7.4 (Nagle) and 3.8.6.2.1 (sender silly-window avoidance):
- * a full segment always; the last piece of the data when nothing is
- * outstanding, Nagle is off or the application closed (its FIN pushes
- * it); a piece cut by the window when it is at least half the largest
- * window the peer offered.  Data sent again after a timeout always goes.
+ * RFC 9293 3.7.4 (Nagle, with Minshall's refinement above) and 3.8.6.2.1
+ * (sender silly-window avoidance): a full segment always; the last piece
+ * of the data when no short segment is outstanding, Nagle is off or the
+ * application closed (its FIN pushes it); a piece cut by the window when
+ * it is at least half the largest window the peer offered.  Data sent
+ * again after a timeout always goes.
  */
 static int worth_sending(const struct tcb *tcb, uint32_t n, uint32_t avail)
 {
@@ -367,7 +388,7 @@ static int worth_sending(const struct tcb *tcb, uint32_t n, uint32_t avail)
 	 * its SYN-ACK is no data for Nagle to wait on (RFC 7413 4.2.2). */
 	if (n == avail)
 		return tcb->opts.nodelay || tcb->fin_queued || tcb->snd_una == tcb->snd_max ||
-		       tcb->tfo_child;
+		       tcb->tfo_child || !short_unacked(tcb);
 	return tcb->max_snd_wnd && n >= tcb->max_snd_wnd / 2;
 }
 
@@ -375,7 +396,8 @@ static int worth_sending(const struct tcb *tcb, uint32_t n, uint32_t avail)
  * Sends what the windows allow, from snd_nxt: data in segments of at most
  * snd_mss within min(cwnd, the peer's window) of snd_una (RFC 5681 2),
  * then our FIN once every byte before it is sent.  After a timeout
- * snd_nxt is below snd_max and this sends the old data again.
+ * without RACK snd_nxt is below snd_max and this sends the old data
+ * again; with RACK the scoreboard says what goes again (RFC 8985 6.3).
  */
 void tcp_output(struct tcb *tcb)
 {
@@ -388,10 +410,15 @@ void tcp_output(struct tcb *tcb)
 	/* SACK recovery (RFC 6675 5 step C): the holes deemed lost go
 	 * first; new data then gets what cwnd - pipe leaves, not the
 	 * window counted from SND.UNA. */
-	int sack_rec = tcp_sack_recovering(tcb);
-	if (tcb->ca_state == SYNACK_CA_LOSS && tcb->sender && tcb->sender->frto_new)
+	int sack_rec = tcp_sack_recovering(tcb) || tcp_rack_loss_recovering(tcb);
+	int frto_new = tcb->ca_state == SYNACK_CA_LOSS && tcb->sender && tcb->sender->frto_new;
+	if (frto_new)
 		tcp_frto_output(tcb);
-	uint32_t sack_room = sack_rec ? tcp_sack_output(tcb) : 0;
+	/* After a timeout with RACK (RFC 8985 6.3) the lost segments go
+	 * from the scoreboard, in slow start; F-RTO's step 2b sends only its
+	 * new segments on that ACK (Linux's REXMIT_NEW). */
+	uint32_t sack_room =
+	    sack_rec && !(frto_new && tcb->sender->frto) ? tcp_sack_output(tcb) : 0;
 	for (;;) {
 		/* After a timeout with SACK (RFC 6675 5.1): what the peer
 		 * SACKed is not sent again and takes no room in cwnd. */

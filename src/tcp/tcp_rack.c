@@ -149,6 +149,31 @@ int tcp_rack_detect(struct tcb *tcb)
 	return marked;
 }
 
+void tcp_rack_mark_lost_on_rto(struct tcb *tcb)
+{
+	struct tcp_sender *sd = tcb->sender;
+	uint64_t now = ENV(tcb->st)->now;
+	/* Without a delivery yet RACK.rtt is 0: every segment sent before
+	 * now has waited long enough (as Linux's tcp_rack_skb_timeout). */
+	uint64_t wait = sd->rack_valid ? (uint64_t)sd->rack_rtt + reo_wnd(tcb) : 0;
+	/* RFC 8985 6.3, RACK_mark_losses_on_RTO: "For each segment, Segment,
+	 * not acknowledged yet: If SEG.UNA == Segment.seq or Segment.xmit_ts
+	 * + RACK.rtt + RACK.reo_wnd - Now() <= 0: Segment.lost = TRUE".  A
+	 * segment sent too recently to be judged is left in flight, for RACK
+	 * to judge on the ACKs that follow (6.2), not sent again blindly as
+	 * a classic timeout's go-back-N would (Linux's tcp_timeout_mark_lost
+	 * with tcp_recovery bit 0x1).  What the peer SACKed stays SACKed. */
+	for (uint32_t i = 0, n = tcp_snd_records(tcb); i < n; i++) {
+		struct tcp_txrec *r = tcp_snd_record(tcb, i);
+		if (r->flags & TXREC_SACKED)
+			continue;
+		if (r->seq == tcb->snd_una || r->xmit_at + wait <= now)
+			r->flags |= TXREC_LOST;
+	}
+	sd->reo_at = 0;
+	tcp_sack_update(tcb);
+}
+
 void tcp_rack_timers(struct tcb *tcb)
 {
 	struct tcp_sender *sd = tcb->sender;

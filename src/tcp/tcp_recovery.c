@@ -14,8 +14,9 @@
  * first hole is lost, every hole deemed lost is sent again within one
  * round trip, and the window comes down by PRR (RFC 6937, its slow-start
  * reduction bound PRR-SSRB) instead of NewReno's inflation.  After a
- * timeout the SACKed data is not sent again.  RACK-TLP (RFC 8985) will
- * live here too.
+ * timeout the SACKed data is not sent again; with RACK (RFC 8985 6.3) the
+ * timeout marks lost only what waited its RACK timeout, and the lost
+ * segments go from the scoreboard in slow start instead of go-back-N.
  *
  * Recovery owns ca_state, dupacks, recover and limited_tx, and the window
  * arithmetic of fast recovery (inflation and deflation); congestion
@@ -128,6 +129,12 @@ static void sack_recovery_enter(struct tcb *tcb, enum tcp_cc_cause cause)
 	sd->undo_on = 1;
 	sd->undo_ts = 0;
 	sd->tlp_on = 0; /* RFC 8985 7.4: recovery takes over from the probe */
+	/* RFC 8985 7.2: no probe in recovery.  A probe timer armed before
+	 * this ACK (a duplicate, which rearms nothing) would send the last
+	 * segment again, SACKed or not; the retransmission timer takes its
+	 * place, as Linux's tcp_xmit_retransmit_queue rearms it. */
+	if (tcb->rtx_kind == TCP_RTX_TLP)
+		tcp_arm_rtx(tcb);
 	tcb->ssthresh = tcp_cc_ssthresh(tcb, &ev);
 	tcb->recover = tcb->snd_max;
 	tcb->ca_state = SYNACK_CA_RECOVERY;
@@ -264,6 +271,14 @@ void tcp_recovery_rack_loss(struct tcb *tcb)
 		sack_recovery_enter(tcb, CC_CAUSE_RACK);
 }
 
+/* A timeout proved spurious: no segment RACK marked lost was. */
+static void rack_unmark_lost(struct tcb *tcb)
+{
+	for (uint32_t i = 0, n = tcp_snd_records(tcb); i < n; i++)
+		tcp_snd_record(tcb, i)->flags &= (uint8_t)~TXREC_LOST;
+	tcp_sack_update(tcb);
+}
+
 /*
  * F-RTO (RFC 5682 3, SACK-enhanced as Linux's tcp_frto = 2): after a
  * first timeout only the first segment went again.  An ACK that delivers
@@ -279,6 +294,11 @@ static int frto_ack(struct tcb *tcb)
 	struct tcp_sender *sd = tcb->sender;
 	if (sd->frto_orig) {
 		sd->frto = sd->frto_orig = sd->frto_new = 0;
+		/* With RACK the timeout marked segments lost (RFC 8985 6.3):
+		 * nothing was, the marks go (Linux's tcp_undo_cwnd_reduction
+		 * with unmark_loss). */
+		if (tcp_rack_on(tcb))
+			rack_unmark_lost(tcb);
 		if (tcb->cwnd < sd->prior_cwnd)
 			tcb->cwnd = sd->prior_cwnd;
 		if (tcb->ssthresh < sd->prior_ssthresh)
@@ -301,8 +321,9 @@ static int frto_ack(struct tcb *tcb)
 		return 0;
 	}
 	/* Nothing new could go, or the ACK after the new data neither
-	 * proved the timeout spurious nor was a duplicate: go-back-N. */
-	if (sd->frto == 2)
+	 * proved the timeout spurious nor was a duplicate: go-back-N (with
+	 * RACK, what the timeout and RACK marked lost goes again). */
+	if (sd->frto == 2 && !tcp_rack_loss_recovering(tcb))
 		tcb->snd_nxt = tcb->snd_una;
 	sd->frto = 0;
 	if (seq_lt(tcb->snd_nxt, tcb->snd_una))
@@ -330,10 +351,22 @@ void tcp_frto_output(struct tcb *tcb)
 	}
 	tcb->snd_nxt = tcb->snd_max;
 	if (!sent) {
-		/* Nothing new could go: go-back-N after all. */
+		/* Nothing new could go: go-back-N after all (with RACK, the
+		 * lost segments go again). */
 		sd->frto = 0;
-		tcb->snd_nxt = tcb->snd_una;
+		if (!tcp_rack_loss_recovering(tcb))
+			tcb->snd_nxt = tcb->snd_una;
 	}
+}
+
+/* RFC 8985 6.3: after a timeout RACK goes on judging by time what each
+ * ACK leaves outstanding, and the scoreboard says what goes again. */
+static void rack_loss_ack(struct tcb *tcb)
+{
+	tcp_sack_update(tcb);
+	if (tcp_rack_detect(tcb))
+		tcp_sack_update(tcb);
+	tcb->sender->delivered = 0;
 }
 
 void tcp_recovery_ack(struct tcb *tcb, const struct tcp_cc_ack *ack)
@@ -366,6 +399,8 @@ void tcp_recovery_ack(struct tcb *tcb, const struct tcp_cc_ack *ack)
 			tcb->ca_state = SYNACK_CA_OPEN;
 			if (tcp_rack_on(tcb))
 				tcp_rack_recovery_exit(tcb);
+		} else if (tcp_rack_loss_recovering(tcb)) {
+			rack_loss_ack(tcb);
 		}
 		break;
 	default:
@@ -400,9 +435,17 @@ void tcp_recovery_dupack(struct tcb *tcb)
 			return;
 		}
 		/* RFC 5682 3 step 3a: a duplicate ACK, the loss was real;
-		 * go-back-N resumes from SND.UNA. */
+		 * go-back-N resumes from SND.UNA (with RACK, recovery from
+		 * the scoreboard goes on, below). */
 		sd->frto = 0;
-		tcb->snd_nxt = tcb->snd_una;
+		if (!tcp_rack_loss_recovering(tcb)) {
+			tcb->snd_nxt = tcb->snd_una;
+			return;
+		}
+	}
+	if (tcp_rack_loss_recovering(tcb)) {
+		rack_loss_ack(tcb);
+		tcp_rack_timers(tcb);
 		return;
 	}
 	if (tcb->sack_ok && tcb->ca_state != SYNACK_CA_LOSS) {
@@ -476,11 +519,17 @@ void tcp_recovery_timeout(struct tcb *tcb)
 	tcb->recover = tcb->snd_max;
 	tcb->dupacks = 0;
 	tcb->limited_tx = 0;
-	tcb->snd_nxt = tcb->snd_una;
 	if (tcb->sender) {
 		tcb->sender->tlp_on = 0;  /* RFC 8985 7.4: the episode ends */
 		tcb->sender->undo_on = 0; /* a timeout is not undone by D-SACK */
 	}
+	/* RFC 8985 6.3: with RACK only what has waited its RACK timeout is
+	 * lost (and the first segment); the rest stays in flight.  Without
+	 * it, everything outstanding goes again (go-back-N). */
+	if (tcp_rack_loss_recovering(tcb) && tcb->sender)
+		tcp_rack_mark_lost_on_rto(tcb);
+	else
+		tcb->snd_nxt = tcb->snd_una;
 	STAT_INC(tcb->st, Timeouts);
 	tcp_cc_event(tcb, &ev);
 }

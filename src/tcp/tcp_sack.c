@@ -113,8 +113,9 @@ void tcp_sack_update(struct tcb *tcb)
 			continue;
 		}
 		/* SetPipe: (a) in flight unless lost, (b) and once more when
-		 * sent again. */
-		if (!lost)
+		 * sent again.  A segment RACK deemed lost after a timeout and
+		 * sent again is in flight once (IsLost was true for it). */
+		if (!lost && !(r->flags & TXREC_WAS_LOST))
 			sd->pipe += r->len;
 		if (r->flags & TXREC_RETRANS) {
 			sd->pipe += r->len;

@@ -167,6 +167,8 @@ static int txq_retransmitted(struct tcb *tcb, uint32_t from, uint32_t to)
 	for (; i < (uint32_t)end; i++) {
 		struct tcp_txrec *r = tcp_snd_record(tcb, i);
 		/* Sent again: no longer lost (RFC 6675's pipe counts it). */
+		if ((r->flags & TXREC_LOST) && tcp_rack_loss_recovering(tcb))
+			r->flags |= TXREC_WAS_LOST;
 		r->flags = (uint8_t)((r->flags | TXREC_RETRANS) & ~TXREC_LOST);
 		r->xmit_at = ENV(tcb->st)->now;
 		tcp_rate_sent(tcb, r);
@@ -349,6 +351,7 @@ int tcp_snd_new(struct tcb *tcb)
 	 * an empty scoreboard, no RACK or TLP state. */
 	memset((char *)s + offsetof(struct tcp_sender, txq), 0,
 	       sizeof(*s) - offsetof(struct tcp_sender, txq));
+	s->snd_sml = tcb->snd_una; /* no short segment sent yet (Linux's tcp_connect_init) */
 	tcb->sender = s;
 	return 0;
 }

@@ -44,6 +44,15 @@ static void fill(struct t *t, int n, int sent)
 	t_expect_nothing(t);
 }
 
+/* Sends n more segments, from segment k, all leaving at once. */
+static void fill_from(struct t *t, int k, int n)
+{
+	t_send(t, (size_t)n * T_MSS);
+	for (int j = k; j < k + n; j++)
+		t_expect(t, ".", S(j), 1001, T_MSS);
+	t_expect_nothing(t);
+}
+
 static void sack_off(struct synack_config *cfg)
 {
 	cfg->sack = 0;
@@ -876,6 +885,209 @@ static void frto_setting_off_undoes_nothing(void)
 	t_free(t);
 }
 
+/* ------------------------------------------------------------------ */
+/* RACK after a retransmission timeout (RFC 8985 6.3).                  */
+
+/* An ACK of everything below ack, which sends again segments first to
+ * first + n - 1 and nothing more. */
+static void ack_sends(struct t *t, uint32_t ack, int first, int n)
+{
+	t_peer(t, ".", 1001, ack, 0);
+	for (int k = first; k < first + n; k++)
+		t_expect(t, ".", S(k), 1001, T_MSS);
+	t_expect_nothing(t);
+}
+
+static void rack_frto_off(struct synack_config *cfg)
+{
+	cfg->frto = 0;
+	cfg->pacing = 0;
+}
+
+/*
+ * RFC 8985 6.3, RACK_mark_losses_on_RTO: segment 0 is acknowledged at 40
+ * ms (RACK.rtt 20 ms), segments 1-4 sent then are lost, and the probe
+ * (7.3, at 80 ms) sends segment 4 again and is lost too.  Segment 5 leaves
+ * at 275 ms, 5 ms before the timeout.  The timeout sends the first
+ * segment again and marks lost only those whose RACK timeout has passed
+ * (2-4), not segment 5: a classic timeout's go-back-N would send it
+ * again blindly.  RACK goes on after the timeout: the ACK of segment 1
+ * SACKs segment 5, and the slow-start window sends 2 and 3, then 4; the
+ * ACK of everything ends the loss state.
+ */
+static void rack_timeout_marks_only_what_rack_timed_out(void)
+{
+	struct t *t = sender_with_rtt_tuned(rack_frto_off);
+	fill(t, 1, 1);
+	t_at(t, 40);
+	t_peer(t, ".", 1001, S(1), 0);
+	fill_from(t, 1, 4);
+	t_at(t, 80);
+	t_expect(t, ".", S(4), 1001, T_MSS); /* the probe: the last segment again */
+	t_expect_nothing(t);
+	t_counter(t, "TCPLossProbes", 1);
+	t_at(t, 275);
+	t_send(t, T_MSS);
+	t_expect(t, ".", S(5), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_at(t, 280);
+	t_expect(t, ".", S(1), 1001, T_MSS); /* the timeout: the first segment */
+	t_expect_nothing(t);
+	t_counter(t, "Timeouts", 1);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_LOSS);
+	CHECK_EQ(i.lost, 3 * T_MSS); /* 2, 3 and 4; not 5 */
+	CHECK_EQ(i.cwnd, T_MSS);
+	t_at(t, 300);
+	t_peer_sack(t, 1, S(5), S(6));
+	ack_sends(t, S(2), 2, 2);
+	t_at(t, 320);
+	t_peer_sack(t, 1, S(5), S(6));
+	t_peer(t, ".", 1001, S(4), 0);
+	t_expect(t, ".", S(4), 1001, T_MSS);
+	t_expect_nothing(t); /* segment 5 was SACKed: it never goes again */
+	t_at(t, 340);
+	t_peer(t, ".", 1001, S(6), 0);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	t_counter(t, "RetransSegs", 5); /* the probe, 1, 2, 3, 4 */
+	t_free(t);
+}
+
+/*
+ * The timeout in SACK recovery (its retransmissions lost too): what the
+ * peer SACKed is not marked lost and never goes again (RFC 6675 5.1, RFC
+ * 8985 6.3); the first segment goes at once and the other hole is marked
+ * lost, to go when the slow-start window opens.
+ */
+static void rack_timeout_leaves_sacked_data_alone(void)
+{
+	struct t *t = sender_with_rtt_tuned(rack_frto_off);
+	fill(t, 5, 5);
+	t_at(t, 40);
+	t_peer_sack(t, 1, S(2), S(5)); /* three SACKed: 0 and 1 are lost */
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect(t, ".", S(1), 1001, T_MSS);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_RECOVERY);
+	t_at(t, 239);
+	t_expect_nothing(t); /* no probe in recovery (RFC 8985 7.2) */
+	t_at(t, 240);
+	t_expect(t, ".", S(0), 1001, T_MSS); /* the timeout */
+	t_expect_nothing(t);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_LOSS);
+	CHECK_EQ(i.lost, T_MSS);       /* segment 1 */
+	CHECK_EQ(i.sacked, 3 * T_MSS); /* 2-4 stay SACKed */
+	t_at(t, 260);
+	t_peer_sack(t, 1, S(2), S(5));
+	ack_sends(t, S(1), 1, 1);
+	t_at(t, 280);
+	t_peer(t, ".", 1001, S(5), 0);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	t_free(t);
+}
+
+/*
+ * A spurious timeout with RACK and F-RTO (RFC 5682 3, RFC 8985 6.3): the
+ * probe and the timeout find the whole flight delayed.  The timeout marks
+ * 1-3 lost and sends 0 again; the ACK of everything delivers originals
+ * never sent again: the timeout was spurious, cwnd and ssthresh come back
+ * and the loss marks go, so nothing more is sent again (TCPSpuriousRTOs).
+ */
+static void rack_spurious_timeout_is_undone_by_frto(void)
+{
+	struct t *t = sender_with_rtt_tuned(pacing_off);
+	fill(t, 4, 4);
+	uint32_t cwnd_before = info(t).cwnd, ssthresh_before = info(t).ssthresh;
+	t_at(t, 60);
+	t_expect(t, ".", S(3), 1001, T_MSS); /* the probe */
+	t_expect_nothing(t);
+	t_at(t, 260);
+	t_expect(t, ".", S(0), 1001, T_MSS); /* the timeout */
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).lost, 3 * T_MSS);
+	t_at(t, 270);
+	t_peer(t, ".", 1001, S(3), 0); /* 1 and 2: originals, sent once */
+	t_expect_nothing(t);
+	t_counter(t, "TCPSpuriousRTOs", 1);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(i.lost, 0);
+	CHECK(i.cwnd >= cwnd_before);
+	CHECK_EQ(i.ssthresh, ssthresh_before);
+	t_at(t, 280);
+	t_peer(t, ".", 1001, S(4), 0);
+	t_expect_nothing(t);
+	t_counter(t, "RetransSegs", 2); /* the probe and the timeout's */
+	t_free(t);
+}
+
+/*
+ * TLP then RTO (RFC 8985 7.4 and 6.3): the whole flight and the probe
+ * are lost.  The probe's episode ends with the timeout (no
+ * TCPLossProbeRecovery); every segment has waited its RACK timeout, the
+ * probe's copy of the last one too, so all are lost and go again in slow
+ * start, the first at once.
+ */
+static void rack_probe_then_timeout_recovers_in_slow_start(void)
+{
+	struct t *t = sender_with_rtt_tuned(rack_frto_off);
+	fill(t, 4, 4);
+	t_at(t, 60);
+	t_expect(t, ".", S(3), 1001, T_MSS); /* the probe */
+	t_expect_nothing(t);
+	t_at(t, 260);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).lost, 3 * T_MSS);
+	t_at(t, 280);
+	ack_sends(t, S(1), 1, 2);
+	t_at(t, 300);
+	ack_sends(t, S(3), 3, 1);
+	t_at(t, 320);
+	t_peer(t, ".", 1001, S(4), 0);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	t_counter(t, "Timeouts", 1);
+	t_counter(t, "TCPLossProbes", 1);
+	t_counter(t, "TCPLossProbeRecovery", 0);
+	t_free(t);
+}
+
+/*
+ * F-RTO step 2b with RACK (RFC 5682 3, RFC 8985 6.3): the first ACK after
+ * the timeout covers only the retransmission, so the one new segment goes
+ * and none of the segments the timeout marked lost (Linux's REXMIT_NEW);
+ * the duplicate ACK that SACKs it says the loss was real (step 3a), and the
+ * lost segments go from the scoreboard as the slow-start window allows.
+ */
+static void rack_frto_sends_new_data_then_repairs_from_the_scoreboard(void)
+{
+	struct t *t = sender_with_rtt_tuned(pacing_off);
+	fill(t, 12, 10);
+	t_at(t, 60);
+	t_expect(t, ".", S(10), 1001, T_MSS); /* the probe: new data */
+	t_expect_nothing(t);
+	t_at(t, 260);
+	t_expect(t, ".", S(0), 1001, T_MSS); /* the timeout */
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).lost, 10 * T_MSS); /* 1-10 */
+	t_at(t, 280);
+	t_peer(t, ".", 1001, S(1), 0);
+	t_expect(t, "P.", S(11), 1001, T_MSS); /* new data, not 1 and 2 */
+	t_expect_nothing(t);
+	t_at(t, 300);
+	t_peer_sack(t, 1, S(11), S(12));
+	ack_sends(t, S(1), 1, 2);
+	t_counter(t, "TCPSpuriousRTOs", 0);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_LOSS);
+	t_drain(t);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(syn_offers_sack_and_peer_sack_ok_turns_it_on);
@@ -907,5 +1119,10 @@ int main(void)
 	RUN(frto_keeps_a_real_timeout);
 	RUN(frto_sends_new_data_then_goes_back);
 	RUN(frto_setting_off_undoes_nothing);
+	RUN(rack_timeout_marks_only_what_rack_timed_out);
+	RUN(rack_timeout_leaves_sacked_data_alone);
+	RUN(rack_spurious_timeout_is_undone_by_frto);
+	RUN(rack_probe_then_timeout_recovers_in_slow_start);
+	RUN(rack_frto_sends_new_data_then_repairs_from_the_scoreboard);
 	return check_summary("test_sack");
 }

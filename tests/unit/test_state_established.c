@@ -281,10 +281,64 @@ static void established_send_transmits_data(void)
 	t_send(t, 3000); /* two full segments and a rest, the peer's window allows it */
 	t_expect(t, ".", T_ISS + 101, 1001, T_MSS);
 	t_expect(t, ".", T_ISS + 101 + T_MSS, 1001, T_MSS);
-	/* Nagle (RFC 9293 3.7.4): the short rest waits while data is unacknowledged. */
-	t_expect_nothing(t);
-	t_peer(t, ".", 1001, T_ISS + 101 + 2 * T_MSS, 0);
+	/* Nagle as Minshall (draft-minshall-nagle, Linux's
+	 * tcp_nagle_check): the short rest goes at once, since the only
+	 * earlier short segment (the 100 bytes) is acknowledged. */
 	t_expect(t, "P.", T_ISS + 101 + 2 * T_MSS, 1001, 3000 - 2 * T_MSS);
+	t_expect_nothing(t);
+	t_free(t);
+}
+
+/* Minshall: full segments unacknowledged do not hold a short tail (an
+ * HTTP response written at once leaves whole, not with the FIN). */
+static void established_nagle_sends_tail_after_full_segments(void)
+{
+	struct t *t = t_new();
+	t_establish_active(t);
+	t_send(t, 2 * T_MSS + 104);
+	t_expect(t, ".", T_ISS + 1, 1001, T_MSS);
+	t_expect(t, ".", T_ISS + 1 + T_MSS, 1001, T_MSS);
+	t_expect(t, "P.", T_ISS + 1 + 2 * T_MSS, 1001, 104);
+	t_expect_nothing(t);
+	t_free(t);
+}
+
+/* Minshall: a short segment is held while an earlier short one is
+ * unacknowledged (RFC 896's one small segment per round trip), even when
+ * its ACK acknowledges only the full segments before it; the ACK of the
+ * short one releases it. */
+static void established_nagle_holds_short_behind_unacked_short(void)
+{
+	struct t *t = t_new();
+	t_establish_active(t);
+	t_send(t, T_MSS + 100);
+	t_expect(t, ".", T_ISS + 1, 1001, T_MSS);
+	t_expect(t, "P.", T_ISS + 1 + T_MSS, 1001, 100);
+	t_send(t, 50);
+	t_expect_nothing(t); /* the 100 bytes are out, unacknowledged */
+	t_peer(t, ".", 1001, T_ISS + 1 + T_MSS, 0);
+	t_expect_nothing(t); /* the full segment's ACK changes nothing */
+	t_send(t, 30);
+	t_expect_nothing(t);
+	t_peer(t, ".", 1001, T_ISS + 1 + T_MSS + 100, 0);
+	t_expect(t, "P.", T_ISS + 1 + T_MSS + 100, 1001, 80); /* released, coalesced */
+	t_expect_nothing(t);
+	t_free(t);
+}
+
+/* TCP_CORK holds even a tail that Minshall would send; uncorking sends
+ * it at once when no short segment is outstanding (as Linux). */
+static void established_cork_holds_tail_until_uncork(void)
+{
+	struct t *t = t_new();
+	t_establish_active(t);
+	CHECK_EQ(synack_setsockopt(t->st, t->sock, SYNACK_TCP_CORK, 1), 0);
+	t_send(t, T_MSS + 200);
+	t_expect(t, ".", T_ISS + 1, 1001, T_MSS);
+	t_expect_nothing(t);
+	CHECK_EQ(synack_setsockopt(t->st, t->sock, SYNACK_TCP_CORK, 0), 0);
+	t_expect(t, "P.", T_ISS + 1 + T_MSS, 1001, 200);
+	t_expect_nothing(t);
 	t_free(t);
 }
 
@@ -743,6 +797,9 @@ int main(void)
 	RUN(established_syn_left_of_window_gets_ack);
 	RUN(established_syn_ack_retransmit_is_reacked);
 	RUN(established_send_transmits_data);
+	RUN(established_nagle_sends_tail_after_full_segments);
+	RUN(established_nagle_holds_short_behind_unacked_short);
+	RUN(established_cork_holds_tail_until_uncork);
 	RUN(established_nodelay_sends_short_segments_at_once);
 	RUN(established_recv_without_data_would_block);
 	RUN(established_window_reopens_after_recv);
