@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attack.h"
+#include "crowd.h"
 #include "capture.h"
 #include "cli.h"
 #include "core/rng.h"
@@ -210,7 +210,7 @@ static void forge(struct run *r, struct flood *f, uint64_t at)
 	 * --ipv6, its IPv4 one otherwise. */
 	int v6 = d->o->ipv6 != 0;
 	uint8_t a6[16];
-	o.saddr = attack_spoofed_source(&r->rng, v6);
+	o.saddr = crowd_spoofed_source(&r->rng, v6);
 	if (v6 && synack_stack_addr6(d->st[f->to], a6))
 		o.daddr = wire_addr6_from_bytes(a6);
 	else
@@ -1304,6 +1304,16 @@ int script_run(const struct script *s, const struct script_opts *o, FILE *out, F
 	dopts.html = o->html;
 	dopts.pcap = o->pcap;
 	dopts.ipv6 = o->ipv6;
+	if (s->trace_off) {
+		if (o->svg || o->html || o->pcap) {
+			memset(res, 0, sizeof(*res));
+			snprintf(res->error, sizeof(res->error),
+			         "--svg, --html and --pcap draw a ladder; %s has trace off",
+			         s->file);
+			return -EINVAL;
+		}
+		return crowd_run(s, &dopts, 0, out, errout, res);
+	}
 	struct demo_scenario sc;
 	memset(&sc, 0, sizeof(sc));
 	sc.info.name = s->name;
@@ -1331,7 +1341,8 @@ int script_demo_run(const struct demo_opts *o, const struct demo_scenario *sc, F
 		snprintf(res->error, sizeof(res->error), "%.*s", (int)sizeof(res->error) - 1, err);
 		return -EINVAL;
 	}
-	int rc = run_common(s, o, sc, out, NULL, res, 1, NULL);
+	int rc = s->trace_off ? crowd_run(s, o, 1, out, NULL, res)
+	                      : run_common(s, o, sc, out, NULL, res, 1, NULL);
 	script_free(s);
 	return rc;
 }
