@@ -959,8 +959,9 @@ static void report(struct crowd *a, int demo_mode, FILE *errout)
 			int ok = holds(a, st->text);
 			demo_result_check(r, ok, "%s", what);
 			if (!ok && !demo_mode)
-				fprintf(errout, "%s:%d: expect figure %s: it did not hold\n",
-				        s->file, st->line, st->text);
+				fprintf(errout, "%s:%d: expectation failed: %s%s%s%s\n", s->file,
+				        st->line, what, st->what ? " (" : "",
+				        st->what ? st->text : "", st->what ? ")" : "");
 		}
 	}
 }
@@ -1019,19 +1020,21 @@ static void print_summary(struct crowd *a, int demo_mode, FILE *out)
 	fprintf(out, "  %-24s %.3f s\n\n", "virtual_time", (double)r->end_us / 1e6);
 	/* The moral, wrapped at 90 columns. */
 	const char *p = a->s->moral ? a->s->moral : "";
-	while (*p) {
-		int n = (int)strlen(p);
-		if (n > 90) {
-			n = 90;
-			while (n > 0 && p[n] != ' ')
-				n--;
+	if (*p) {
+		while (*p) {
+			int n = (int)strlen(p);
+			if (n > 90) {
+				n = 90;
+				while (n > 0 && p[n] != ' ')
+					n--;
+			}
+			fprintf(out, "%.*s\n", n, p);
+			p += n;
+			while (*p == ' ')
+				p++;
 		}
-		fprintf(out, "%.*s\n", n, p);
-		p += n;
-		while (*p == ' ')
-			p++;
+		fputc('\n', out);
 	}
-	fputc('\n', out);
 	for (size_t i = 0; i < r->nchecks; i++)
 		fprintf(out, "  %s %s\n", r->checks[i].ok ? "ok    " : "FAILED", r->checks[i].what);
 	if (r->capped)

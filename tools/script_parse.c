@@ -1331,9 +1331,10 @@ static int known_name(void *ctx, const char *name, size_t len, uint64_t *v)
 	*v = 0;
 	if (crowd_known_name(name, len))
 		return 0;
-	for (size_t i = 0; i < sc->n; i++)
-		if (sc->st[i].kind == SCR_FIGURE && strlen(sc->st[i].what) == len &&
-		    memcmp(sc->st[i].what, name, len) == 0)
+	/* The statements above the one being read (the last). */
+	for (size_t i = 0; i + 1 < sc->n; i++)
+		if (sc->st[i].kind == SCR_FIGURE && sc->st[i].what &&
+		    strlen(sc->st[i].what) == len && memcmp(sc->st[i].what, name, len) == 0)
 			return 0;
 	return -1;
 }
@@ -1394,6 +1395,9 @@ static int parse_figure(struct cursor *c, struct script_stmt *s, int *nfigures)
 		return fail(c, "a figure's name (a-z, 0-9, '_'; at most 31)");
 	if (*nfigures >= DEMO_MAX_FIGURES)
 		return fail(c, "at most 32 figures");
+	/* Without "= EXPR", a figure known already (before this one is). */
+	if (c->i + 1 == c->n && check_expr(c, w, strlen(w), col))
+		return -1;
 	if (!(s->what = dup_text(c, w, strlen(w))))
 		return -1;
 	c->i++;
@@ -1402,8 +1406,6 @@ static int parse_figure(struct cursor *c, struct script_stmt *s, int *nfigures)
 		if (parse_expr_word(c) || !(s->text = dup_text(c, t->s, t->len)))
 			return -1;
 		s->textlen = t->len;
-	} else if (c->i == c->n && check_expr(c, s->what, strlen(s->what), col)) {
-		return -1;
 	}
 	(*nfigures)++;
 	return at_end(c);
