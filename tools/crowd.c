@@ -863,24 +863,6 @@ static uint64_t eval(struct crowd *a, const char *w, size_t len)
 	return v;
 }
 
-static int compare(int cmp, uint64_t x, uint64_t y)
-{
-	switch (cmp) {
-	case CMP_EQ:
-		return x == y;
-	case CMP_NE:
-		return x != y;
-	case CMP_LT:
-		return x < y;
-	case CMP_LE:
-		return x <= y;
-	case CMP_GT:
-		return x > y;
-	default:
-		return x >= y;
-	}
-}
-
 static int cmp_of(const char *w, size_t len)
 {
 	static const char *const CMPS[] = {"=", "!=", "<", "<=", ">", ">="};
@@ -910,7 +892,7 @@ static int holds(struct crowd *a, const char *text)
 	int any = 0, all = 1;
 	for (size_t i = 0; i + 2 < n; i += 4) {
 		uint64_t x = eval(a, w[i], l[i]), y = eval(a, w[i + 2], l[i + 2]);
-		all &= compare(cmp_of(w[i + 1], l[i + 1]), x, y);
+		all &= script_cmp_holds(cmp_of(w[i + 1], l[i + 1]), x, y);
 		if (i + 3 >= n || name_eq(w[i + 3], l[i + 3], "or")) {
 			any |= all;
 			all = 1;

@@ -80,6 +80,8 @@ enum script_kind {
 };
 
 enum script_cmp { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
+/* a CMP b (enum script_cmp). */
+int script_cmp_holds(int cmp, uint64_t a, uint64_t b);
 
 /* Which segments a drop or delay rule takes. */
 enum script_sel { SEL_SYN, SEL_SYNACK, SEL_FIN, SEL_RST, SEL_ACK, SEL_DATA, SEL_ANY };

@@ -344,6 +344,14 @@ static int parse_u64(struct cursor *c, uint64_t max, uint64_t *out, const char *
 	return fail(c, what);
 }
 
+/* A whole number from 1 to max. */
+static int parse_positive(struct cursor *c, uint64_t max, uint64_t *out, const char *what)
+{
+	if (parse_u64(c, max, out, what))
+		return -1;
+	return *out == 0 ? fail_at(c, c->i - 1, what) : 0;
+}
+
 static int parse_prob(struct cursor *c, double *out)
 {
 	const char *w = peek(c);
@@ -1008,17 +1016,13 @@ static int parse_host_stmt(struct cursor *c, struct script_stmt *s)
 	uint64_t v;
 	if (accept_word(c, "listen")) {
 		s->kind = SCR_LISTEN;
-		if (parse_u64(c, 65535, &v, "a port (1 to 65535)"))
+		if (parse_positive(c, 65535, &v, "a port (1 to 65535)"))
 			return -1;
-		if (v == 0)
-			return fail_at(c, c->i - 1, "a port (1 to 65535)");
 		s->port = (uint16_t)v;
 		while (c->i < c->n) {
 			if (accept_word(c, "backlog")) {
-				if (parse_u64(c, 65535, &v, "a backlog (1 to 65535)"))
+				if (parse_positive(c, 65535, &v, "a backlog (1 to 65535)"))
 					return -1;
-				if (v == 0)
-					return fail_at(c, c->i - 1, "a backlog (1 to 65535)");
 				s->count = (int64_t)v;
 			} else if (accept_word(c, "rcvbuf")) {
 				const char *w = peek(c);
@@ -1029,10 +1033,8 @@ static int parse_host_stmt(struct cursor *c, struct script_stmt *s)
 			} else if (accept_word(c, "fastopen")) {
 				/* TCP_FASTOPEN before listen (RFC 7413): the queue of
 				 * connections whose SYN carried data. */
-				if (parse_u64(c, 65535, &v, "a queue length (1 to 65535)"))
+				if (parse_positive(c, 65535, &v, "a queue length (1 to 65535)"))
 					return -1;
-				if (v == 0)
-					return fail_at(c, c->i - 1, "a queue length (1 to 65535)");
 				s->option = (int)v;
 			} else {
 				return fail(c,
@@ -1048,10 +1050,8 @@ static int parse_host_stmt(struct cursor *c, struct script_stmt *s)
 	}
 	if (accept_word(c, "bind")) {
 		s->kind = SCR_BIND;
-		if (parse_u64(c, 65535, &v, "a port (1 to 65535)"))
+		if (parse_positive(c, 65535, &v, "a port (1 to 65535)"))
 			return -1;
-		if (v == 0)
-			return fail_at(c, c->i - 1, "a port (1 to 65535)");
 		s->port = (uint16_t)v;
 		return at_end(c);
 	}
@@ -1162,10 +1162,8 @@ static int parse_flood(struct cursor *c, struct script_stmt *s)
 	/* Counted, not drawn, with trace off: a flood of a real attack's size. */
 	const char *what = c->sc->trace_off ? "a count of segments (1 to 100000000)"
 	                                    : "a count of segments (1 to 100000)";
-	if (parse_u64(c, c->sc->trace_off ? CROWD_MAX_FORGED : SCRIPT_MAX_FLOOD, &n, what))
+	if (parse_positive(c, c->sc->trace_off ? CROWD_MAX_FORGED : SCRIPT_MAX_FLOOD, &n, what))
 		return -1;
-	if (n == 0)
-		return fail_at(c, c->i - 1, what);
 	s->count = (int64_t)n;
 	if (parse_flags(c, &s->flags))
 		return -1;
@@ -1229,10 +1227,8 @@ static int parse_clients(struct cursor *c, struct script_stmt *s)
 {
 	uint64_t n;
 	s->kind = SCR_CLIENTS;
-	if (parse_u64(c, CROWD_MAX_CLIENTS, &n, "a number of clients (1 to 60000)"))
+	if (parse_positive(c, CROWD_MAX_CLIENTS, &n, "a number of clients (1 to 60000)"))
 		return -1;
-	if (n == 0)
-		return fail_at(c, c->i - 1, "a number of clients (1 to 60000)");
 	s->count = (int64_t)n;
 	if (need_word(c, "from", "'from'"))
 		return -1;
@@ -1270,10 +1266,8 @@ static int parse_echo(struct cursor *c, struct script_stmt *s)
 {
 	uint64_t n;
 	s->kind = SCR_ECHO;
-	if (parse_u64(c, CROWD_MAX_MSG, &n, "a message size (1 to 65536)"))
+	if (parse_positive(c, CROWD_MAX_MSG, &n, "a message size (1 to 65536)"))
 		return -1;
-	if (n == 0)
-		return fail_at(c, c->i - 1, "a message size (1 to 65536)");
 	s->count = (int64_t)n;
 	if (need_word(c, "bytes", "'bytes'") || need_word(c, "every", "'every'") ||
 	    parse_time_rel(c, &s->time_us, &s->rel) || need_word(c, "rounds", "'rounds'") ||
@@ -1304,10 +1298,8 @@ static int parse_sweep(struct cursor *c, struct script_stmt *s)
 		return -1;
 	while (c->i < c->n) {
 		if (accept_word(c, "step")) {
-			if (parse_u64(c, UINT32_MAX, &n, "a step (1 to 4294967295)"))
+			if (parse_positive(c, UINT32_MAX, &n, "a step (1 to 4294967295)"))
 				return -1;
-			if (n == 0)
-				return fail_at(c, c->i - 1, "a step (1 to 4294967295)");
 			s->value = (int64_t)n;
 		} else if (accept_word(c, "count")) {
 			if (parse_u64(c, CROWD_MAX_FORGED, &n,

@@ -763,7 +763,7 @@ static void expect_sent(struct run *r, const struct script_stmt *st, char *what,
 
 static const char *const CMPS[] = {"=", "!=", "<", "<=", ">", ">="};
 
-static int cmp_ok(int cmp, uint64_t a, uint64_t b)
+int script_cmp_holds(int cmp, uint64_t a, uint64_t b)
 {
 	switch (cmp) {
 	case CMP_EQ:
@@ -823,14 +823,14 @@ static void expectation(struct run *r, const struct script_stmt *st)
 		if (st->in_compare) {
 			uint64_t v = r->cmp_res ? demo_result_counter(r->cmp_res, h, st->text) : 0;
 			demo_result_check(
-			    res, r->cmp_res && cmp_ok(st->cmp, v, (uint64_t)st->value),
+			    res, r->cmp_res && script_cmp_holds(st->cmp, v, (uint64_t)st->value),
 			    "in %s: %s %s = %llu (want %s %lld)", r->s->compare, host_name(h),
 			    st->text, (unsigned long long)v, CMPS[st->cmp], (long long)st->value);
 		} else if (st->cmp == CMP_EQ) {
 			demo_check_counter(d, h, st->text, (uint64_t)st->value);
 		} else {
 			uint64_t v = demo_counter(d, h, st->text);
-			demo_result_check(res, cmp_ok(st->cmp, v, (uint64_t)st->value),
+			demo_result_check(res, script_cmp_holds(st->cmp, v, (uint64_t)st->value),
 			                  "%s %s = %llu (want %s %lld)", host_name(h), st->text,
 			                  (unsigned long long)v, CMPS[st->cmp],
 			                  (long long)st->value);
@@ -864,7 +864,7 @@ static void expectation(struct run *r, const struct script_stmt *st)
 			                  got && st->has_seq ? of : "");
 			break;
 		}
-		demo_result_check(res, cmp_ok(st->cmp, (uint64_t)got, (uint64_t)want),
+		demo_result_check(res, script_cmp_holds(st->cmp, (uint64_t)got, (uint64_t)want),
 		                  "%stimer %s %.3f ms (want %s %.3f ms%s)", in, name,
 		                  (double)got / 1000.0, CMPS[st->cmp], (double)want / 1000.0, of);
 		break;
