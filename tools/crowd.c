@@ -644,6 +644,19 @@ static int plan(struct crowd *a)
 		}
 		a->ncl = (size_t)o->clients;
 	}
+	/* The ticks cost every client's application a step each: the attacks
+	 * and the crowd's arrivals end within the run's cap. */
+	uint64_t end = a->clients->has_at ? a->clients->at_us : a->clients->time_us;
+	for (size_t i = 0; i < a->nat; i++)
+		if ((a->at[i].first_tick + a->at[i].ticks) * TICK_US > end)
+			end = (a->at[i].first_tick + a->at[i].ticks) * TICK_US;
+	if (end > CAP_US) {
+		snprintf(res->error, sizeof(res->error),
+		         "%s: the attacks and the clients' starts end after %.3f s; a run with "
+		         "trace off ends at %llu s",
+		         s->file, (double)end / 1e6, CAP_US / 1000000ull);
+		return -EINVAL;
+	}
 	for (size_t i = 0; i < a->nat; i++) {
 		struct attack *t = &a->at[i];
 		if (i == 0 && o->count >= 0)

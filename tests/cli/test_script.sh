@@ -205,6 +205,13 @@ if "$synack" script "$tmp/crowd.synack" --json 2>/dev/null | grep -q '^{"ev":"su
 rc=0
 "$synack" script "$tmp/crowd.synack" --svg "$tmp/x.svg" >/dev/null 2>"$tmp/err" || rc=$?
 if [ "$rc" -eq 2 ] && grep -q "has trace off" "$tmp/err"; then ok; else bad "crowd --svg: exit $rc"; fi
+# The ticks of the attacks cost every client a step each: they end within
+# the run's cap of 600 s, or the file is refused.
+printf 'trace off\nserver listen 80\nclients 5 from 10.1.0.0/16\nat 500s flood 10 S to server:80 over 101s\n' >"$tmp/long.synack"
+rc=0
+"$synack" script "$tmp/long.synack" >/dev/null 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 2 ] && grep -q "end after 601.000 s; a run with trace off ends at 600 s" "$tmp/err"; then ok; else
+	bad "a flood past the cap: exit $rc, $(cat "$tmp/err")"; fi
 # The shipped attack files run directly, as synack demo runs them.
 if cmp -s <("$synack" script "$scripts/ack-flood.synack" --seed 3 --json) <("$synack" demo ack-flood --seed 3 --json); then ok; else
 	bad "script ack-flood.synack --json differs from demo ack-flood --json"; fi
