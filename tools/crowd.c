@@ -889,8 +889,8 @@ static int cmp_of(const char *w, size_t len)
  * binds closer than or. */
 static int holds(struct crowd *a, const char *text)
 {
-	const char *w[3 * CROWD_MAX_CONDITIONS + 2];
-	size_t l[3 * CROWD_MAX_CONDITIONS + 2], n = 0;
+	const char *w[4 * CROWD_MAX_CONDITIONS];
+	size_t l[4 * CROWD_MAX_CONDITIONS], n = 0;
 	for (const char *p = text; *p && n < sizeof(w) / sizeof(w[0]);) {
 		while (*p == ' ')
 			p++;

@@ -1436,8 +1436,8 @@ static int parse_expect_figure(struct cursor *c, struct script_stmt *s)
 			return fail(c, "and, or, a sentence in quotes or the end of the line");
 		const struct token *t = &c->tok[c->i];
 		for (size_t i = 0; i < t->len; i++) {
-			if (t->s[i] == 0)
-				return fail(c, "a sentence without NUL bytes");
+			if ((unsigned char)t->s[i] < 0x20 || t->s[i] == 0x7f)
+				return fail(c, "a sentence of printable characters");
 			if (t->s[i] != '{')
 				continue;
 			const char *close = memchr(t->s + i, '}', t->len - i);

@@ -170,6 +170,10 @@ bad_file "${crowd}finish"$'\nexpect figure legit_ok = clients also' \
 	"5:34: expected and, or, a sentence in quotes or the end of the line, got 'also'"
 bad_file "${crowd}finish"$'\nexpect figure legit_ok = clients "ok ({nope})"' \
 	"5:40: expected a figure (built in, a counter, drop:REASON, or a figure defined above), got 'nope'"
+bad_file "${crowd}finish"$'\nexpect figure clients = 1 "two\\nlines"' \
+	"5:27: expected a sentence of printable characters, got \"two?lines\""
+bad_file "${crowd}finish"$'\nexpect figure 1 = 1 or 1 = 1 or 1 = 1 or 1 = 1 or 1 = 1 or 1 = 1 or 1 = 1 or 1 = 1 or 1 = 1' \
+	"5:87: expected at most 8 comparisons, got '1'"
 # A fifth attack, written in minutes: a small crowd, a SYN flood and a RST
 # sweep at once; its figures and checks, exit 1 naming the line that failed.
 cat >"$tmp/crowd.synack" <<'SCRIPT'
@@ -189,13 +193,14 @@ expect figure legit_ok = clients and rounds_done = 20*clients "all {clients} cli
 expect figure forged = 6000 and SyncookiesSent > 0 "the attacks sent {forged}"
 expect figure EstabResets = 0 and drop:rst_out_of_window+RstChallenge = 3000
 expect figure queue > 8 "a SYN queue of {queue}: this one fails"
+expect figure clients = 4 or clients = 4 or clients = 4 or clients = 4 or clients = 4 or clients = 4 or clients = 4 or clients = 3 "the eighth comparison counts"
 SCRIPT
 rc=0
 "$synack" script "$tmp/crowd.synack" >"$tmp/out" 2>"$tmp/err" || rc=$?
 if [ "$rc" -eq 1 ] && grep -q "^synack script mixed (seed 1): server 10.0.0.2:80, 3 clients in 10.9/16$" "$tmp/out" &&
 	grep -q "^  spoofed                  6000$" "$tmp/out" && grep -q "^  rounds_done              60$" "$tmp/out" &&
 	grep -q "^  ok     all 3 clients did their 20 rounds$" "$tmp/out" &&
-	grep -q "^  ok     the attacks sent 6000$" "$tmp/out" &&
+	grep -q "^  ok     the attacks sent 6000$" "$tmp/out" && grep -q "^  ok     the eighth comparison counts$" "$tmp/out" &&
 	grep -q "^  ok     EstabResets = 0 and drop:rst_out_of_window+RstChallenge = 3000$" "$tmp/out" &&
 	[ "$(cat "$tmp/err")" = "$tmp/crowd.synack:16: expectation failed: a SYN queue of 8: this one fails (queue > 8)" ]; then ok; else
 	bad "crowd script: exit $rc, $(cat "$tmp/err"), $(cat "$tmp/out")"
