@@ -96,7 +96,7 @@ int crowd_expr(const char *w, size_t len, crowd_lookup_fn look, void *ctx, uint6
 	return 0;
 }
 
-/* The figures every crowd run measures, in the order of struct figs. */
+/* The figures every crowd run measures (FIG_*, struct crowd's fig[]). */
 #define BUILTINS(X)                                                                                \
 	X(clients)         /* the crowd's size */                                                  \
 	X(legit_ok)        /* clients that did every round intact and closed */                    \
@@ -131,14 +131,6 @@ static const char *const BUILTIN_NAMES[] = {
     BUILTINS(BUILTIN_NAME)
 #undef BUILTIN_NAME
 };
-
-const char *crowd_builtin_list(void)
-{
-	return "clients, legit_ok, legit_failed, legit_connected, legit_corrupted, legit_reset, "
-	       "legit_refused, legit_timeout, rounds_wanted, rounds_done, accepted, forged, "
-	       "forged_wanted, peak_conns, peak_orphans, peak_mem_bytes, final_conns, "
-	       "final_orphans, final_time_wait, syn_queue_max";
-}
 
 static int name_eq(const char *a, size_t len, const char *b)
 {

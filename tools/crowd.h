@@ -42,8 +42,6 @@ int crowd_expr(const char *w, size_t len, crowd_lookup_fn look, void *ctx, uint6
 /* 1 when name is a figure every crowd run has (clients, legit_ok ...),
  * a counter of synack (SyncookiesSent) or a drop reason (drop:paws). */
 int crowd_known_name(const char *name, size_t len);
-/* The built-in figures' names, for messages: "clients, legit_ok, ...". */
-const char *crowd_builtin_list(void);
 
 /*
  * Runs a script with `trace off` (s->trace_off) with demo's options (seed,
