@@ -218,8 +218,8 @@ rc=0
 if [ "$rc" -eq 2 ] && grep -q "end after 601.000 s; a run with trace off ends at 600 s" "$tmp/err"; then ok; else
 	bad "a flood past the cap: exit $rc, $(cat "$tmp/err")"; fi
 # The shipped attack files run directly, as synack demo runs them.
-if cmp -s <("$synack" script "$scripts/ack-flood.synack" --seed 3 --json) <("$synack" demo ack-flood --seed 3 --json); then ok; else
-	bad "script ack-flood.synack --json differs from demo ack-flood --json"; fi
+if cmp -s <("$synack" script "$scripts/blind-data.synack" --seed 3 --json) <("$synack" demo blind-data --seed 3 --json); then ok; else
+	bad "script blind-data.synack --json differs from demo blind-data --json"; fi
 # A flood is counted, not drawn: the ladder shows the two hosts only, and
 # its segments reached the listener (every one answered with a cookie).
 printf 'server listen 80 backlog 4\nflood 300 S to server:80 over 300ms\nfinish\nexpect server counter SyncookiesSent = 296\n' >"$tmp/flood.synack"
