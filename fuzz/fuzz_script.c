@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int last = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct script_stmt *st = &s->st[i];
-		if (st->kind < SCR_PATH || st->kind > SCR_EXPECT_TIMER)
+		if (st->kind < SCR_PATH || st->kind > SCR_LAST)
 			fuzz_fail("statement %zu of unknown kind %d", i, st->kind);
 		if (st->line <= last || (size_t)st->line > lines)
 			fuzz_fail("statement %zu at line %d after line %d", i, st->line, last);

@@ -1,8 +1,9 @@
 /*
  * The `synack demo` command: its options, the scenario list, and demo_run,
  * which runs a two-host scenario's built-in file (script_run.c, on the
- * engine of demo_engine.c) with its checks (demo_scenarios.c), or an attack
- * (attack.c), and writes the run as a ladder (render.c) or as JSON lines,
+ * engine of demo_engine.c) with its checks (demo_scenarios.c), or an attack's
+ * (crowd.c, with the file's checks), and writes the run as a ladder
+ * (render.c) or as JSON lines,
  * each followed by its summary.
  */
 #include "demo.h"
@@ -11,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attack.h"
 #include "capture.h"
 #include "cli.h"
 #include "demo_checks.h"
@@ -392,19 +392,15 @@ int demo_run(const struct demo_opts *o, FILE *out, struct demo_result *res)
 		return -EINVAL;
 	}
 	const struct demo_scenario *sc = demo_scenario_at((size_t)idx);
-	if (sc->attack && (o->svg || o->html || o->pcap)) {
+	if (sc->crowd && (o->svg || o->html || o->pcap)) {
 		snprintf(res->error, sizeof(res->error),
 		         "--svg, --html and --pcap show the two-host scenarios, not '%s' (its "
 		         "thousands of hosts fit no ladder)",
 		         name);
 		return -EINVAL;
 	}
-	if (sc->attack) {
-		snprintf(res->scenario, sizeof(res->scenario), "%s", name);
-		res->ok = 1;
-		return attack_run(o, sc->attack, sc->moral, out, res);
-	}
-	/* Every two-host scenario is a file, examples/scenarios/NAME.synack
-	 * (issue 18), built in; its C checks judge the run. */
+	/* Every scenario is a file, examples/scenarios/NAME.synack (issue 18),
+	 * built in; a two-host one's C checks judge the run, an attack's
+	 * (trace off) its own. */
 	return script_demo_run(o, sc, out, res);
 }

@@ -92,7 +92,7 @@ struct demo_check {
 #define DEMO_MAX_FIGURES 32
 
 struct demo_figure {
-	const char *name; /* a JSON key of the summary: "legit_ok" */
+	char name[32]; /* a JSON key of the summary: "legit_ok" */
 	uint64_t value;
 };
 

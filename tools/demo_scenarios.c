@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attack.h"
 #include "demo_checks.h"
 #include "demo_engine.h"
 #include "synack/sim.h"
@@ -775,101 +774,101 @@ static const struct demo_scenario SCENARIOS[] = {
      "segments close it, one direction at a time, and the active closer waits in "
      "TIME_WAIT before it forgets the connection.",
      ck_handshake,
-     ATTACK_NONE},
+     0},
     {{"server-closes-first", "the same exchange with the server as the active closer"},
      "Either end may close first: the active closer goes through FIN_WAIT_1, FIN_WAIT_2 "
      "and TIME_WAIT, the passive one through CLOSE_WAIT and LAST_ACK.",
      ck_server_closes_first,
-     ATTACK_NONE},
+     0},
     {{"simultaneous-open", "both ends connect to each other at once: SYN_SENT -> SYN_RECEIVED"},
      "Two SYNs cross: each end answers the other's SYN with SYN+ACK and both reach "
      "ESTABLISHED through SYN_RECEIVED, with no listener at all.",
      ck_simultaneous_open,
-     ATTACK_NONE},
+     0},
     {{"simultaneous-close", "both ends close at once: FIN_WAIT_1 -> CLOSING -> TIME_WAIT"},
      "Two FINs cross: each end is in FIN_WAIT_1 when the other's FIN arrives, goes to "
      "CLOSING, and to TIME_WAIT when its own FIN is acknowledged.",
      ck_simultaneous_close,
-     ATTACK_NONE},
+     0},
     {{"half-close", "the client shuts down writing and keeps reading in FIN_WAIT_2"},
      "A FIN closes one direction only: after shutdown(SHUT_WR) the client keeps receiving "
      "the server's data in FIN_WAIT_2 until the server closes too.",
      ck_half_close,
-     ATTACK_NONE},
+     0},
     {{"fin-before-data", "the FIN overtakes the last data segment; the receiver waits for it"},
      "A FIN takes effect only in sequence: the receiver holds an early FIN until every "
      "byte before it has arrived, delivers them in order, and only then enters CLOSE_WAIT.",
      ck_fin_before_data,
-     ATTACK_NONE},
+     0},
     {{"time-wait-straggler", "old data and a retransmitted FIN reach the client in TIME_WAIT"},
      "TIME_WAIT absorbs what is still in flight: old data is dropped, never delivered, and "
      "a retransmitted FIN (the last ACK was lost) is acknowledged again and restarts the "
      "2 MSL timer.",
      ck_time_wait_straggler,
-     ATTACK_NONE},
+     0},
     {{"refused", "connect to a port nobody listens on: RST, ECONNREFUSED"},
      "A SYN to a closed port is answered with a RST (RFC 9293 3.10.7.1) and the connect "
      "fails with ECONNREFUSED.",
      ck_refused,
-     ATTACK_NONE},
+     0},
     {{"syn-lost", "the first SYN is lost; the client retransmits it after the RTO"},
      "A lost SYN costs one initial RTO: the client sends the same SYN again after 1 s and "
      "the handshake completes.",
      ck_syn_lost,
-     ATTACK_NONE},
+     0},
     {{"close-wait-leak", "the server app never closes: CLOSE_WAIT forever, shown like ss"},
      "An application that never calls close() leaves its connection in CLOSE_WAIT for "
      "good, while the peer's orphaned FIN_WAIT_2 times out after fin_timeout_ms.",
      ck_close_wait_leak,
-     ATTACK_NONE},
+     0},
     {{"fin-wait-1-stuck", "the peer vanishes after our FIN: retries with backoff, then CLOSED"},
      "A FIN that is never acknowledged is retransmitted with exponential backoff, and "
      "after orphan_retries the connection closes by itself.",
      ck_fin_wait_1_stuck,
-     ATTACK_NONE},
+     0},
     {{"fin-wait-2-timeout", "our FIN is acknowledged but the peer app never closes"},
      "FIN_WAIT_2 is not a network fault: the peer acknowledged our FIN but its "
      "application does not close; the orphaned FIN_WAIT_2 ends after fin_timeout_ms.",
      ck_fin_wait_2_timeout,
-     ATTACK_NONE},
+     0},
     {{"zero-window", "the server stops reading: zero window, persist probes, window update"},
      "A receiver that does not read closes its window; the sender keeps the connection "
      "alive with window probes sent further and further apart by the persist timer, and "
      "sends the rest as soon as a window update reopens the window.",
      ck_zero_window,
-     ATTACK_NONE},
+     0},
     {{"retransmit", "a data segment is lost and sent again: fast retransmit or RTO"},
      "A lost segment leaves a hole: the receiver acknowledges the last byte before it "
      "for every segment that arrives after it, and the sender repairs it, after three "
      "duplicate ACKs (fast retransmit) or when its retransmission timer expires.",
      ck_retransmit,
-     ATTACK_NONE},
+     0},
     {{"window-scale", "a high-BDP path: 512 KiB with and without window scaling"},
      "The 16-bit window field carries at most 65535 bytes, one window per round trip; "
      "window scaling (RFC 7323 2) shifts it, so that a receive buffer larger than 64 KiB "
      "(grown by autotuning) can be offered and the path's bandwidth-delay product filled.",
      ck_window_scale,
-     ATTACK_NONE},
+     0},
     {{"paws", "an old duplicate whose sequence number wrapped into the window"},
      "Sequence numbers wrap after 4 GiB, so an old segment that lingered in the network "
      "can fall inside the window again; its timestamp is older than the last one seen, "
      "and PAWS (RFC 7323 5) drops it before the sequence check could accept it.",
      ck_paws,
-     ATTACK_NONE},
+     0},
     {{"sack-recovery",
       "three holes in one flight repaired in one round trip by SACK, NewReno beside"},
      "SACK blocks tell the sender exactly which segments are missing, so every hole of a "
      "window goes again in the round trip after the losses are seen (RFC 6675, RACK RFC "
      "8985); NewReno, which learns one hole per partial ACK, needs a round trip for each.",
      ck_sack_recovery,
-     ATTACK_NONE},
+     0},
     {{"tail-loss", "the last segment is lost: a tail loss probe repairs it in the RTO's place"},
      "A loss at the tail of a transfer draws no duplicate ACKs; the tail loss probe (RFC "
      "8985 7) sends the last segment again when the probe timeout expires (never later "
      "than the RTO would), so the loss is repaired without a retransmission timeout and "
      "without collapsing cwnd.",
      ck_tail_loss,
-     ATTACK_NONE},
+     0},
     {{"fast-open", "TCP Fast Open: a cookie, then the request in the SYN, one RTT saved"},
      "The first connection asks for a cookie in its SYN and the server gives one, a MAC "
      "of the client's address (RFC 7413).  The next connection sends its request in the "
@@ -877,32 +876,23 @@ static const struct demo_scenario SCENARIOS[] = {
      "the handshake completes and answers in the SYN-ACK's flight: the response arrives "
      "one round trip sooner.",
      ck_fast_open,
-     ATTACK_NONE},
+     0},
     {{"syn-flood", "1,000,000 spoofed SYNs while 1,000 clients connect: SYN queue, SYN cookies"},
-     "A SYN flood fills the listener's SYN queue with connections that will never complete, "
-     "but it fills nothing else: past the queue every SYN is answered with a SYN cookie and "
-     "forgotten, the legitimate clients' ACKs bring their cookies back, and the memory the "
-     "server holds stays bounded by the queue, whatever the number of spoofed SYNs.",
+     NULL, /* the moral is the file's (trace off) */
      NULL,
-     ATTACK_SYN_FLOOD},
+     1},
     {{"blind-reset", "an off-path attacker sweeps the sequence space with RSTs"},
-     "A blind attacker who knows the ports can walk the sequence space a window at a time, "
-     "but only a RST at exactly RCV.NXT resets a connection (RFC 5961 3.2): one landing "
-     "anywhere else in the window gets a challenge ACK, which the real peer ignores.",
+     NULL, /* the moral is the file's (trace off) */
      NULL,
-     ATTACK_BLIND_RESET},
+     1},
     {{"blind-data", "an off-path attacker injects data with guessed sequence numbers"},
-     "Injected text that lands in the window still has to carry an acceptable "
-     "acknowledgment (RFC 5961 5.2): the attacker does not know SND.UNA, so its segments "
-     "are challenged and dropped before a byte reaches the application.",
+     NULL, /* the moral is the file's (trace off) */
      NULL,
-     ATTACK_BLIND_DATA},
+     1},
     {{"ack-flood", "1,000,000 spoofed ACKs at a listener that checks every one as a cookie"},
-     "With SYN cookies every ACK to a listener might complete a handshake, so every one is "
-     "checked; a forged one fails the cookie's MAC and is answered with a RST, and no "
-     "state is created by any of them.",
+     NULL, /* the moral is the file's (trace off) */
      NULL,
-     ATTACK_ACK_FLOOD},
+     1},
 };
 
 #define NSCENARIOS (sizeof(SCENARIOS) / sizeof(SCENARIOS[0]))

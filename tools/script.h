@@ -67,9 +67,21 @@ enum script_kind {
 	SCR_EXPECT_TIMER,    /* option: the timer; cmp; a time, or has_seq: the same
 	                        timer of the comparison run, or has_len: factor
 	                        times timer count */
+	/* Crowds and attacks at scale (issue 18: the attack demos as scripts;
+	 * crowd.h runs them). */
+	SCR_CLIENTS,       /* clients count from addr/value [start between time_us and
+	                      at_us (has_at)], or start at time_us */
+	SCR_ECHO,          /* echo count bytes every time_us (+rel) rounds value */
+	SCR_SWEEP,         /* sweep FLAGS [payload text] [step value] [count count]
+	                      over time_us (+rel); count 0: the whole space */
+	SCR_FIGURE,        /* figure NAME (what) [= EXPR (text)] */
+	SCR_EXPECT_FIGURE, /* text: the conditions; what: the sentence, or NULL */
+	SCR_LAST = SCR_EXPECT_FIGURE
 };
 
 enum script_cmp { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
+/* a CMP b (enum script_cmp). */
+int script_cmp_holds(int cmp, uint64_t a, uint64_t b);
 
 /* Which segments a drop or delay rule takes. */
 enum script_sel { SEL_SYN, SEL_SYNACK, SEL_FIN, SEL_RST, SEL_ACK, SEL_DATA, SEL_ANY };
@@ -127,6 +139,7 @@ struct script_stmt {
 	} at_rel, rel;
 	int in_compare; /* an expectation about the comparison run */
 	double factor;  /* expect timer A CMP 1.5*B: the 1.5 (B: count, has_len) */
+	char *what;     /* SCR_FIGURE: the name; SCR_EXPECT_FIGURE: the sentence */
 };
 
 #define SCRIPT_MAX_TIMERS 8
@@ -154,6 +167,8 @@ struct script {
 	char compare[32];
 	int has_compare;
 	struct synack_config ccfg[2];
+	/* trace off: a crowd run (crowd.h), told in figures, not a ladder. */
+	int trace_off;
 };
 
 /*

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "crowd.h"
 #include "render.h"
 #include "script.h"
 #include "settings.h"
@@ -341,6 +342,14 @@ static int parse_u64(struct cursor *c, uint64_t max, uint64_t *out, const char *
 		return 0;
 	}
 	return fail(c, what);
+}
+
+/* A whole number from 1 to max. */
+static int parse_positive(struct cursor *c, uint64_t max, uint64_t *out, const char *what)
+{
+	if (parse_u64(c, max, out, what))
+		return -1;
+	return *out == 0 ? fail_at(c, c->i - 1, what) : 0;
 }
 
 static int parse_prob(struct cursor *c, double *out)
@@ -1007,17 +1016,13 @@ static int parse_host_stmt(struct cursor *c, struct script_stmt *s)
 	uint64_t v;
 	if (accept_word(c, "listen")) {
 		s->kind = SCR_LISTEN;
-		if (parse_u64(c, 65535, &v, "a port (1 to 65535)"))
+		if (parse_positive(c, 65535, &v, "a port (1 to 65535)"))
 			return -1;
-		if (v == 0)
-			return fail_at(c, c->i - 1, "a port (1 to 65535)");
 		s->port = (uint16_t)v;
 		while (c->i < c->n) {
 			if (accept_word(c, "backlog")) {
-				if (parse_u64(c, 65535, &v, "a backlog (1 to 65535)"))
+				if (parse_positive(c, 65535, &v, "a backlog (1 to 65535)"))
 					return -1;
-				if (v == 0)
-					return fail_at(c, c->i - 1, "a backlog (1 to 65535)");
 				s->count = (int64_t)v;
 			} else if (accept_word(c, "rcvbuf")) {
 				const char *w = peek(c);
@@ -1028,10 +1033,8 @@ static int parse_host_stmt(struct cursor *c, struct script_stmt *s)
 			} else if (accept_word(c, "fastopen")) {
 				/* TCP_FASTOPEN before listen (RFC 7413): the queue of
 				 * connections whose SYN carried data. */
-				if (parse_u64(c, 65535, &v, "a queue length (1 to 65535)"))
+				if (parse_positive(c, 65535, &v, "a queue length (1 to 65535)"))
 					return -1;
-				if (v == 0)
-					return fail_at(c, c->i - 1, "a queue length (1 to 65535)");
 				s->option = (int)v;
 			} else {
 				return fail(c,
@@ -1047,10 +1050,8 @@ static int parse_host_stmt(struct cursor *c, struct script_stmt *s)
 	}
 	if (accept_word(c, "bind")) {
 		s->kind = SCR_BIND;
-		if (parse_u64(c, 65535, &v, "a port (1 to 65535)"))
+		if (parse_positive(c, 65535, &v, "a port (1 to 65535)"))
 			return -1;
-		if (v == 0)
-			return fail_at(c, c->i - 1, "a port (1 to 65535)");
 		s->port = (uint16_t)v;
 		return at_end(c);
 	}
@@ -1158,12 +1159,17 @@ static int parse_flood(struct cursor *c, struct script_stmt *s)
 {
 	uint64_t n;
 	s->kind = SCR_FLOOD;
-	if (parse_u64(c, SCRIPT_MAX_FLOOD, &n, "a count of segments (1 to 100000)"))
+	/* Counted, not drawn, with trace off: a flood of a real attack's size. */
+	const char *what = c->sc->trace_off ? "a count of segments (1 to 100000000)"
+	                                    : "a count of segments (1 to 100000)";
+	if (parse_positive(c, c->sc->trace_off ? CROWD_MAX_FORGED : SCRIPT_MAX_FLOOD, &n, what))
 		return -1;
-	if (n == 0)
-		return fail_at(c, c->i - 1, "a count of segments (1 to 100000)");
 	s->count = (int64_t)n;
-	if (parse_flags(c, &s->flags) || need_word(c, "to", "'to'"))
+	if (parse_flags(c, &s->flags))
+		return -1;
+	if (accept_word(c, "from") && need_word(c, "random", "'random' (spoofed sources)"))
+		return -1;
+	if (need_word(c, "to", "'to'"))
 		return -1;
 	const char *w = peek(c);
 	const char *colon = w ? strrchr(w, ':') : NULL;
@@ -1181,9 +1187,281 @@ static int parse_flood(struct cursor *c, struct script_stmt *s)
 	return at_end(c);
 }
 
+/* ------------------------------------------------------------------ */
+/* Crowds and attacks at scale (trace off; crowd.h runs them).         */
+
+/* A.B.C.D/LEN with no host bits set; 0 or -1. */
+static int ipv4_prefix(const char *w, uint32_t *net, int *len)
+{
+	uint32_t a = 0;
+	int octets = 0;
+	const char *p = w;
+	while (octets < 4) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		unsigned v = 0;
+		int digits = 0;
+		while (*p >= '0' && *p <= '9' && digits < 4) {
+			v = v * 10 + (unsigned)(*p++ - '0');
+			digits++;
+		}
+		if (v > 255 || digits > 3)
+			return -1;
+		a = a << 8 | v;
+		octets++;
+		if (octets < 4 && *p++ != '.')
+			return -1;
+	}
+	uint64_t l;
+	if (*p != '/' || cli_parse_u64(p + 1, 32, &l) != 0)
+		return -1;
+	if (l < 32 && (a & (uint32_t)((1ull << (32 - l)) - 1)) != 0)
+		return -1;
+	*net = a;
+	*len = (int)l;
+	return 0;
+}
+
+/* clients N from PREFIX [start between T and T | start at T] */
+static int parse_clients(struct cursor *c, struct script_stmt *s)
+{
+	uint64_t n;
+	s->kind = SCR_CLIENTS;
+	if (parse_positive(c, CROWD_MAX_CLIENTS, &n, "a number of clients (1 to 60000)"))
+		return -1;
+	s->count = (int64_t)n;
+	if (need_word(c, "from", "'from'"))
+		return -1;
+	const char *w = peek(c);
+	uint32_t net;
+	int len;
+	if (!w || ipv4_prefix(w, &net, &len) != 0)
+		return fail(c, "an IPv4 prefix without host bits (10.1.0.0/16)");
+	/* Host numbers 1..N, none of them the broadcast address. */
+	if (len > 30 || n + 2 > (1ull << (32 - len)))
+		return fail(c, "a prefix with room for the clients (10.1.0.0/16 holds 65534)");
+	s->addr = net;
+	s->value = len;
+	c->i++;
+	if (accept_word(c, "start")) {
+		if (accept_word(c, "at")) {
+			if (parse_time(c, &s->time_us))
+				return -1;
+		} else if (accept_word(c, "between")) {
+			if (parse_time(c, &s->time_us) || need_word(c, "and", "'and'") ||
+			    parse_time(c, &s->at_us))
+				return -1;
+			if (s->at_us <= s->time_us)
+				return fail_at(c, c->i - 1, "a time after the first");
+			s->has_at = 1;
+		} else {
+			return fail(c, "'between' or 'at'");
+		}
+	}
+	return at_end(c);
+}
+
+/* echo N bytes every T rounds R: the crowd's application. */
+static int parse_echo(struct cursor *c, struct script_stmt *s)
+{
+	uint64_t n;
+	s->kind = SCR_ECHO;
+	if (parse_positive(c, CROWD_MAX_MSG, &n, "a message size (1 to 65536)"))
+		return -1;
+	s->count = (int64_t)n;
+	if (need_word(c, "bytes", "'bytes'") || need_word(c, "every", "'every'") ||
+	    parse_time_rel(c, &s->time_us, &s->rel) || need_word(c, "rounds", "'rounds'") ||
+	    parse_u64(c, CROWD_MAX_ROUNDS, &n, "a number of rounds (1 to 1000000)"))
+		return -1;
+	if (n == 0)
+		return fail_at(c, c->i - 1, "a number of rounds (1 to 1000000)");
+	s->value = (int64_t)n;
+	return at_end(c);
+}
+
+/* sweep FLAGS ["payload"] over T [step N] [count N]: forged segments on
+ * the crowd's connections, walking the sequence space. */
+static int parse_sweep(struct cursor *c, struct script_stmt *s)
+{
+	uint64_t n;
+	s->kind = SCR_SWEEP;
+	s->value = CROWD_SWEEP_STEP;
+	if (parse_flags(c, &s->flags))
+		return -1;
+	if (c->i < c->n && c->tok[c->i].quoted) {
+		if (parse_string(c, s, "a payload"))
+			return -1;
+		if (s->textlen > 1000)
+			return fail_at(c, c->i - 1, "a payload of at most 1000 bytes");
+	}
+	if (need_word(c, "over", "'over'") || parse_time_rel(c, &s->time_us, &s->rel))
+		return -1;
+	while (c->i < c->n) {
+		if (accept_word(c, "step")) {
+			if (parse_positive(c, UINT32_MAX, &n, "a step (1 to 4294967295)"))
+				return -1;
+			s->value = (int64_t)n;
+		} else if (accept_word(c, "count")) {
+			if (parse_u64(c, CROWD_MAX_FORGED, &n,
+			              "a count of segments (1 to 100000000)"))
+				return -1;
+			if (n == 0)
+				return fail_at(c, c->i - 1, "a count of segments (1 to 100000000)");
+			s->count = (int64_t)n;
+		} else {
+			return fail(c, "step, count or the end of the line");
+		}
+	}
+	return 0;
+}
+
+/* Names in figure expressions at parse time: built-in ones, counters,
+ * drop reasons, and the file's figures above. */
+static int known_name(void *ctx, const char *name, size_t len, uint64_t *v)
+{
+	const struct script *sc = ctx;
+	*v = 0;
+	if (crowd_known_name(name, len))
+		return 0;
+	/* The statements above the one being read (the last). */
+	for (size_t i = 0; i + 1 < sc->n; i++)
+		if (sc->st[i].kind == SCR_FIGURE && sc->st[i].what &&
+		    strlen(sc->st[i].what) == len && memcmp(sc->st[i].what, name, len) == 0)
+			return 0;
+	return -1;
+}
+
+#define EXPR_WHAT "a figure expression (names and whole numbers joined by + and *: 1+clients)"
+#define NAME_WHAT "a figure (built in, a counter, drop:REASON, or a figure defined above)"
+
+/* An expression of figures at the word (col: the word's, plus at). */
+static int check_expr(struct cursor *c, const char *w, size_t len, int col)
+{
+	uint64_t v;
+	size_t bad = 0, badlen = 0;
+	int rc = crowd_expr(w, len, known_name, c->sc, &v, &bad, &badlen);
+	if (rc == 0)
+		return 0;
+	c->failed = 1;
+	if (rc == -2)
+		snprintf(c->err, c->errlen, "%s:%d:%d: expected %s, got '%.*s'", c->sc->file,
+		         c->line, col + (int)bad, NAME_WHAT, (int)(badlen < 40 ? badlen : 40),
+		         w + bad);
+	else
+		snprintf(c->err, c->errlen, "%s:%d:%d: expected %s, got '%.*s'", c->sc->file,
+		         c->line, col, EXPR_WHAT, (int)(len < 40 ? len : 40), w);
+	return -1;
+}
+
+static int parse_expr_word(struct cursor *c)
+{
+	if (c->i >= c->n || c->tok[c->i].quoted)
+		return fail(c, EXPR_WHAT);
+	const struct token *t = &c->tok[c->i];
+	if (check_expr(c, t->s, t->len, t->col))
+		return -1;
+	c->i++;
+	return 0;
+}
+
+static char *dup_text(struct cursor *c, const char *t, size_t len)
+{
+	char *p = malloc(len + 1);
+	if (!p) {
+		snprintf(c->err, c->errlen, "%s: out of memory", c->sc->file);
+		c->failed = 1;
+		return NULL;
+	}
+	memcpy(p, t, len);
+	p[len] = 0;
+	return p;
+}
+
+/* figure NAME [= EXPR]: a line of the summary. */
+static int parse_figure(struct cursor *c, struct script_stmt *s, int *nfigures)
+{
+	s->kind = SCR_FIGURE;
+	const char *w = peek(c);
+	int col = c->i < c->n ? c->tok[c->i].col : c->end_col;
+	if (!w || strlen(w) >= 32 || !is_name(w) || strchr(w, '-'))
+		return fail(c, "a figure's name (a-z, 0-9, '_'; at most 31)");
+	if (*nfigures >= DEMO_MAX_FIGURES)
+		return fail(c, "at most 32 figures");
+	/* Without "= EXPR", a figure known already (before this one is). */
+	if (c->i + 1 == c->n && check_expr(c, w, strlen(w), col))
+		return -1;
+	if (!(s->what = dup_text(c, w, strlen(w))))
+		return -1;
+	c->i++;
+	if (accept_word(c, "=")) {
+		const struct token *t = c->i < c->n ? &c->tok[c->i] : NULL;
+		if (parse_expr_word(c) || !(s->text = dup_text(c, t->s, t->len)))
+			return -1;
+		s->textlen = t->len;
+	}
+	(*nfigures)++;
+	return at_end(c);
+}
+
+/* expect figure A CMP B [and|or A CMP B ...] ["sentence with {EXPR}"] */
+static int parse_expect_figure(struct cursor *c, struct script_stmt *s)
+{
+	s->kind = SCR_EXPECT_FIGURE;
+	int first = c->i, conds = 0, cmp;
+	for (;;) {
+		if (parse_expr_word(c) || parse_cmp(c, &cmp) || parse_expr_word(c))
+			return -1;
+		if (++conds > CROWD_MAX_CONDITIONS)
+			return fail_at(c, c->i - 3, "at most 8 comparisons");
+		if (!accept_word(c, "and") && !accept_word(c, "or"))
+			break;
+	}
+	size_t len = 0;
+	for (int i = first; i < c->i; i++)
+		len += c->tok[i].len + 1;
+	if (!(s->text = malloc(len))) {
+		snprintf(c->err, c->errlen, "%s: out of memory", c->sc->file);
+		c->failed = 1;
+		return -1;
+	}
+	len = 0;
+	for (int i = first; i < c->i; i++) {
+		memcpy(s->text + len, c->tok[i].s, c->tok[i].len);
+		len += c->tok[i].len;
+		s->text[len++] = i + 1 < c->i ? ' ' : 0;
+	}
+	s->textlen = len - 1;
+	if (c->i < c->n) {
+		if (!c->tok[c->i].quoted)
+			return fail(c, "and, or, a sentence in quotes or the end of the line");
+		const struct token *t = &c->tok[c->i];
+		for (size_t i = 0; i < t->len; i++) {
+			if ((unsigned char)t->s[i] < 0x20 || t->s[i] == 0x7f)
+				return fail(c, "a sentence of printable characters");
+			if (t->s[i] != '{')
+				continue;
+			const char *close = memchr(t->s + i, '}', t->len - i);
+			if (!close)
+				return fail(c, "a figure in braces, closed ({legit_ok})");
+			size_t l = (size_t)(close - t->s) - i - 1;
+			if (check_expr(c, t->s + i + 1, l, t->col + 2 + (int)i))
+				return -1;
+			i += l + 1;
+		}
+		if (t->len >= sizeof(((struct demo_check *)0)->what))
+			return fail(c, "a sentence of at most 119 characters");
+		if (!(s->what = dup_text(c, t->s, t->len)))
+			return -1;
+		c->i++;
+	}
+	return at_end(c);
+}
+
 struct parse_state {
 	int seen_action; /* header statements come before */
-	int finished;    /* after `finish` or `stop`: only expectations */
+	/* trace off: one listener, one crowd, one echo, a few attacks. */
+	int listens, crowds, echoes, attacks, figures;
+	int finished; /* after `finish` or `stop`: only expectations */
 	int have_scenario, have_moral;
 	/* compare NAME set HOST KEY=VALUE ...: applied over every `set` at the end. */
 	char *cset[SCRIPT_MAX_COMPARE_SETS];
@@ -1193,7 +1471,8 @@ struct parse_state {
 static int is_header_word(const char *w)
 {
 	return strcmp(w, "scenario") == 0 || strcmp(w, "moral") == 0 || strcmp(w, "seed") == 0 ||
-	       strcmp(w, "ss") == 0 || strcmp(w, "set") == 0 || strcmp(w, "compare") == 0;
+	       strcmp(w, "ss") == 0 || strcmp(w, "set") == 0 || strcmp(w, "compare") == 0 ||
+	       strcmp(w, "trace") == 0;
 }
 
 /* HOST KEY=VALUE ...: each word applied to cfg[] of the host (or both);
@@ -1246,8 +1525,8 @@ static int parse_header(struct cursor *c, struct parse_state *ps)
 	struct script *sc = c->sc;
 	if (ps->seen_action)
 		return fail(
-		    c,
-		    "an action (scenario, moral, seed, ss and set come before the first action)");
+		    c, "an action (scenario, moral, seed, ss, set and trace come before the first "
+		       "action)");
 	if (accept_word(c, "scenario")) {
 		const char *w = peek(c);
 		if (ps->have_scenario)
@@ -1291,6 +1570,13 @@ static int parse_header(struct cursor *c, struct parse_state *ps)
 		sc->ss = 1;
 		return at_end(c);
 	}
+	if (accept_word(c, "trace")) {
+		/* trace off: a crowd run, told in figures (crowd.h). */
+		if (need_word(c, "off", "'off'"))
+			return -1;
+		sc->trace_off = 1;
+		return at_end(c);
+	}
 	if (accept_word(c, "compare")) {
 		/* compare NAME set HOST KEY=VALUE ...: the timeline once more. */
 		if (sc->has_compare)
@@ -1311,6 +1597,53 @@ static int parse_header(struct cursor *c, struct parse_state *ps)
 	}
 	need_word(c, "set", "set");
 	return parse_settings(c, sc->cfg, ps, 0);
+}
+
+/*
+ * What a line may be with trace off, and what only trace off takes; rc is
+ * the line's parse so far.  0, or -1 with the error at the line's start.
+ */
+static int crowd_line(struct cursor *c, struct parse_state *ps, struct script_stmt *s, int rc)
+{
+	if (rc != 0)
+		return rc;
+	int k = s->kind;
+	int crowd_only = k == SCR_CLIENTS || k == SCR_ECHO || k == SCR_SWEEP || k == SCR_FIGURE ||
+	                 k == SCR_EXPECT_FIGURE;
+	if (!c->sc->trace_off)
+		return crowd_only ? fail_at(c, 0,
+		                            "'trace off' before the first action (a crowd "
+		                            "is told in figures, not drawn)")
+		                  : 0;
+	int ok = crowd_only || k == SCR_FINISH || (k == SCR_FLOOD && s->peer == DEMO_SERVER) ||
+	         (k == SCR_LISTEN && s->host == DEMO_SERVER && !s->value && !s->option);
+	if (!ok)
+		return fail_at(c, 0,
+		               "a statement of a run with trace off (server listen PORT [backlog "
+		               "N], clients, echo, flood ... to server:PORT, sweep, finish, "
+		               "figure, expect figure)");
+	if (s->timing && !((k == SCR_FLOOD || k == SCR_SWEEP) && s->timing == 1))
+		return fail_at(c, 0,
+		               "a statement without a time (with trace off only a flood or "
+		               "a sweep starts 'at T')");
+	if ((k == SCR_FIGURE || k == SCR_EXPECT_FIGURE) && !ps->finished)
+		return fail_at(c, 0, "'finish' before figures and their expectations");
+	int *n = k == SCR_LISTEN    ? &ps->listens
+	         : k == SCR_CLIENTS ? &ps->crowds
+	         : k == SCR_ECHO    ? &ps->echoes
+	                            : NULL;
+	if (n && ++*n > 1)
+		return fail_at(c, 0,
+		               k == SCR_LISTEN    ? "one listen with trace off"
+		               : k == SCR_CLIENTS ? "one crowd (clients line)"
+		                                  : "one echo line");
+	if ((k == SCR_FLOOD || k == SCR_SWEEP) && ++ps->attacks > 8)
+		return fail_at(c, 0, "at most 8 floods and sweeps");
+	if (k == SCR_SWEEP && !ps->crowds)
+		return fail_at(c, 0,
+		               "a crowd (clients N from PREFIX) before a sweep of its "
+		               "connections");
+	return 0;
 }
 
 static int parse_line(struct cursor *c, struct parse_state *ps)
@@ -1361,17 +1694,25 @@ static int parse_line(struct cursor *c, struct parse_state *ps)
 		return 0;
 	}
 	int r;
-	int is_expect = is(c, "expect");
+	int is_expect = is(c, "expect") || is(c, "figure");
+	if (accept_word(c, "figure"))
+		return crowd_line(c, ps, s, parse_figure(c, s, &ps->figures));
 	if (ps->finished && !is_expect)
 		return fail(c, "an expectation (only expect follows finish or stop)");
 	if (!is_expect)
 		ps->seen_action = 1;
 	if (peek(c) && is_header_word(peek(c)))
 		return fail(c,
-		            "a statement (scenario, moral, seed, ss and set take a line of their "
-		            "own before the first action)");
+		            "a statement (scenario, moral, seed, ss, set and trace take a line of "
+		            "their own before the first action)");
 	if (accept_word(c, "expect")) {
-		r = parse_expect(c, s);
+		r = accept_word(c, "figure") ? parse_expect_figure(c, s) : parse_expect(c, s);
+	} else if (accept_word(c, "clients")) {
+		r = parse_clients(c, s);
+	} else if (accept_word(c, "echo")) {
+		r = parse_echo(c, s);
+	} else if (accept_word(c, "sweep")) {
+		r = parse_sweep(c, s);
 	} else if (accept_word(c, "path")) {
 		s->kind = SCR_PATH;
 		r = parse_path(c, s);
@@ -1448,9 +1789,13 @@ static int parse_line(struct cursor *c, struct parse_state *ps)
 	} else if (is(c, "client") || is(c, "server")) {
 		r = parse_host_stmt(c, s);
 	} else {
-		r = fail(c, "a statement (a host's action, expect, path, link, drop, delay, keep, "
-		            "replay, flood, timer, note, finish, stop, at TIME or +TIME)");
+		r = fail(c,
+		         "a statement (a host's action, expect, path, link, drop, delay, keep, "
+		         "replay, flood, timer, note, finish, stop, at TIME or +TIME; with trace "
+		         "off: clients, echo, sweep, figure)");
 	}
+	if (r == 0)
+		r = crowd_line(c, ps, s, 0);
 	if (r == 0 && is_expect && !ps->finished &&
 	    (s->in_compare || (s->kind == SCR_EXPECT_TIMER && s->has_seq)))
 		r = fail_at(c, 0, "'finish' before an expectation about the comparison run");
@@ -1503,6 +1848,15 @@ struct script *script_parse(const char *file, const char *text, size_t len, char
 			rc = parse_line(c, &ps);
 		free_tokens(c);
 		pos += l + 1;
+	}
+	/* A run with trace off needs its listener and its crowd. */
+	if (rc == 0 && sc->trace_off && (!ps.listens || !ps.crowds)) {
+		snprintf(err, errlen,
+		         "%s:%d:1: expected %s in a run with trace off, got the end of "
+		         "the file",
+		         sc->file, c->line ? c->line : 1,
+		         ps.listens ? "a crowd (clients N from PREFIX)" : "server listen PORT");
+		rc = -1;
 	}
 	/* The comparison run's configuration: every `set`, then its own. */
 	memcpy(sc->ccfg, sc->cfg, sizeof(sc->ccfg));
@@ -1581,8 +1935,10 @@ void script_free(struct script *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		free(s->st[i].text);
+		free(s->st[i].what);
+	}
 	free(s->st);
 	free(s->file);
 	free(s->description);

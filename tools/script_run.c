@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attack.h"
+#include "crowd.h"
 #include "capture.h"
 #include "cli.h"
 #include "core/rng.h"
@@ -210,7 +210,7 @@ static void forge(struct run *r, struct flood *f, uint64_t at)
 	 * --ipv6, its IPv4 one otherwise. */
 	int v6 = d->o->ipv6 != 0;
 	uint8_t a6[16];
-	o.saddr = attack_spoofed_source(&r->rng, v6);
+	o.saddr = crowd_spoofed_source(&r->rng, v6);
 	if (v6 && synack_stack_addr6(d->st[f->to], a6))
 		o.daddr = wire_addr6_from_bytes(a6);
 	else
@@ -763,7 +763,7 @@ static void expect_sent(struct run *r, const struct script_stmt *st, char *what,
 
 static const char *const CMPS[] = {"=", "!=", "<", "<=", ">", ">="};
 
-static int cmp_ok(int cmp, uint64_t a, uint64_t b)
+int script_cmp_holds(int cmp, uint64_t a, uint64_t b)
 {
 	switch (cmp) {
 	case CMP_EQ:
@@ -823,14 +823,14 @@ static void expectation(struct run *r, const struct script_stmt *st)
 		if (st->in_compare) {
 			uint64_t v = r->cmp_res ? demo_result_counter(r->cmp_res, h, st->text) : 0;
 			demo_result_check(
-			    res, r->cmp_res && cmp_ok(st->cmp, v, (uint64_t)st->value),
+			    res, r->cmp_res && script_cmp_holds(st->cmp, v, (uint64_t)st->value),
 			    "in %s: %s %s = %llu (want %s %lld)", r->s->compare, host_name(h),
 			    st->text, (unsigned long long)v, CMPS[st->cmp], (long long)st->value);
 		} else if (st->cmp == CMP_EQ) {
 			demo_check_counter(d, h, st->text, (uint64_t)st->value);
 		} else {
 			uint64_t v = demo_counter(d, h, st->text);
-			demo_result_check(res, cmp_ok(st->cmp, v, (uint64_t)st->value),
+			demo_result_check(res, script_cmp_holds(st->cmp, v, (uint64_t)st->value),
 			                  "%s %s = %llu (want %s %lld)", host_name(h), st->text,
 			                  (unsigned long long)v, CMPS[st->cmp],
 			                  (long long)st->value);
@@ -864,7 +864,7 @@ static void expectation(struct run *r, const struct script_stmt *st)
 			                  got && st->has_seq ? of : "");
 			break;
 		}
-		demo_result_check(res, cmp_ok(st->cmp, (uint64_t)got, (uint64_t)want),
+		demo_result_check(res, script_cmp_holds(st->cmp, (uint64_t)got, (uint64_t)want),
 		                  "%stimer %s %.3f ms (want %s %.3f ms%s)", in, name,
 		                  (double)got / 1000.0, CMPS[st->cmp], (double)want / 1000.0, of);
 		break;
@@ -1304,6 +1304,16 @@ int script_run(const struct script *s, const struct script_opts *o, FILE *out, F
 	dopts.html = o->html;
 	dopts.pcap = o->pcap;
 	dopts.ipv6 = o->ipv6;
+	if (s->trace_off) {
+		if (o->svg || o->html || o->pcap) {
+			memset(res, 0, sizeof(*res));
+			snprintf(res->error, sizeof(res->error),
+			         "--svg, --html and --pcap draw a ladder; %s has trace off",
+			         s->file);
+			return -EINVAL;
+		}
+		return crowd_run(s, &dopts, 0, out, errout, res);
+	}
 	struct demo_scenario sc;
 	memset(&sc, 0, sizeof(sc));
 	sc.info.name = s->name;
@@ -1331,7 +1341,8 @@ int script_demo_run(const struct demo_opts *o, const struct demo_scenario *sc, F
 		snprintf(res->error, sizeof(res->error), "%.*s", (int)sizeof(res->error) - 1, err);
 		return -EINVAL;
 	}
-	int rc = run_common(s, o, sc, out, NULL, res, 1, NULL);
+	int rc = s->trace_off ? crowd_run(s, o, 1, out, NULL, res)
+	                      : run_common(s, o, sc, out, NULL, res, 1, NULL);
 	script_free(s);
 	return rc;
 }
@@ -1347,7 +1358,9 @@ void script_usage(FILE *out)
 	      "Runs the scenario FILE (docs/SCRIPTS.md is the language; examples/scenarios has\n"
 	      "the shipped ones) on two synack stacks, client 10.0.0.1 and server 10.0.0.2,\n"
 	      "over the simulated network on a virtual clock, and draws it as synack demo\n"
-	      "does: a ladder diagram, or JSON lines with --json.\n"
+	      "does: a ladder diagram, or JSON lines with --json.  A file with 'trace off'\n"
+	      "runs a crowd of client stacks against the server instead, with floods and\n"
+	      "sweeps, and prints its figures and checks (synack demo syn-flood is one).\n"
 	      "\n"
 	      "  --seed N            seed of the network and of both hosts' secrets (default:\n"
 	      "                      the file's seed line, or 1)\n"

@@ -74,7 +74,7 @@ bad_file() { # TEXT WANT
 	fi
 }
 bad_file 'clinet connect server:80' \
-	"1:1: expected a statement (a host's action, expect, path, link, drop, delay, keep, replay, flood, timer, note, finish, stop, at TIME or +TIME), got 'clinet'"
+	"1:1: expected a statement (a host's action, expect, path, link, drop, delay, keep, replay, flood, timer, note, finish, stop, at TIME or +TIME; with trace off: clients, echo, sweep, figure), got 'clinet'"
 bad_file 'server listen 0' "1:15: expected a port (1 to 65535), got '0'"
 bad_file 'server listen 80 backlog' "1:25: expected a backlog (1 to 65535), got the end of the line"
 bad_file 'at 2 server close' \
@@ -91,7 +91,7 @@ bad_file $'server listen 80\nclient send "x\\q"' \
 	"2:15: expected an escape (\\r \\n \\t \\\\ \\\" \\0 \\xHH), got '\\q'"
 bad_file $'finish\nclient close' "2:1: expected an expectation (only expect follows finish or stop), got 'client'"
 bad_file $'# settings first\nclient connect server:80\nset client sack=0' \
-	"3:1: expected an action (scenario, moral, seed, ss and set come before the first action), got 'set'"
+	"3:1: expected an action (scenario, moral, seed, ss, set and trace come before the first action), got 'set'"
 bad_file 'expect client states CLOSED>NOPE' \
 	"1:22: expected a state path (CLOSED>SYN_SENT>ESTABLISHED ...), got 'CLOSED>NOPE'"
 bad_file 'expect client counter Nope = 1' \
@@ -131,6 +131,95 @@ bad_file 'flood 200000 S to server:80 over 1s' "1:7: expected a count of segment
 bad_file 'flood 5 S to 10.0.0.2:80 over 1s' "1:14: expected HOST:PORT (server:80 or client:5000), got '10.0.0.2:80'"
 bad_file 'flood 5 S server:80 over 1s' "1:11: expected 'to', got 'server:80'"
 bad_file 'flood 5 S to server:80 in 1s' "1:24: expected 'over', got 'in'"
+# Crowds and attacks at scale (trace off; the attack demos are such files):
+# one refusal per construct.
+to=$'trace off\nserver listen 80\n'
+crowd=$'trace off\nserver listen 80\nclients 5 from 10.1.0.0/16\n'
+bad_file 'trace on' "1:7: expected 'off', got 'on'"
+bad_file 'clients 5 from 10.1.0.0/16' \
+	"1:1: expected 'trace off' before the first action (a crowd is told in figures, not drawn), got 'clients'"
+bad_file "${to}clients 0 from 10.1.0.0/16" "3:9: expected a number of clients (1 to 60000), got '0'"
+bad_file "${to}clients 5 from 10.1.0.1/16" \
+	"3:16: expected an IPv4 prefix without host bits (10.1.0.0/16), got '10.1.0.1/16'"
+bad_file "${to}clients 300 from 10.1.0.0/24" \
+	"3:18: expected a prefix with room for the clients (10.1.0.0/16 holds 65534), got '10.1.0.0/24'"
+bad_file "${to}clients 5 from 10.1.0.0/16 start between 2s and 1s" "3:49: expected a time after the first, got '1s'"
+bad_file "${to}clients 5 from 10.1.0.0/16 start soon" "3:34: expected 'between' or 'at', got 'soon'"
+bad_file "${crowd}echo 0 bytes every 100ms rounds 1" "4:6: expected a message size (1 to 65536), got '0'"
+bad_file "${crowd}echo 1000 bytes each 100ms rounds 1" "4:17: expected 'every', got 'each'"
+bad_file "${crowd}echo 1000 bytes every 100ms" "4:28: expected 'rounds', got the end of the line"
+bad_file "${crowd}sweep Q over 1s" "4:7: expected flags as the ladder writes them (S, S., ., P., F., R, R. ...), got 'Q'"
+bad_file "${crowd}sweep R over 1s step 0" "4:22: expected a step (1 to 4294967295), got '0'"
+bad_file "${crowd}sweep R over 1s stride 5" "4:17: expected step, count or the end of the line, got 'stride'"
+bad_file "${to}at 1s sweep R over 10s" \
+	"3:1: expected a crowd (clients N from PREFIX) before a sweep of its connections, got 'at'"
+bad_file "${to}flood 200000000 S to server:80 over 1s" "3:7: expected a count of segments (1 to 100000000), got '200000000'"
+bad_file "${to}flood 5 S from 10.2.0.0/16 to server:80 over 1s" "3:16: expected 'random' (spoofed sources), got '10.2.0.0/16'"
+bad_file $'trace off\nclient connect server:80' \
+	"2:1: expected a statement of a run with trace off (server listen PORT [backlog N], clients, echo, flood ... to server:PORT, sweep, finish, figure, expect figure), got 'client'"
+bad_file "${to}" "3:1: expected a crowd (clients N from PREFIX) in a run with trace off, got the end of the file"
+bad_file "${crowd}figure clients" "4:1: expected 'finish' before figures and their expectations, got 'figure'"
+bad_file "${crowd}finish"$'\nfigure nope' \
+	"5:8: expected a figure (built in, a counter, drop:REASON, or a figure defined above), got 'nope'"
+bad_file "${crowd}finish"$'\nfigure x = 2*clients+Nope' \
+	"5:22: expected a figure (built in, a counter, drop:REASON, or a figure defined above), got 'Nope'"
+bad_file "${crowd}finish"$'\nfigure x = 1+' \
+	"5:12: expected a figure expression (names and whole numbers joined by + and *: 1+clients), got '1+'"
+bad_file "${crowd}finish"$'\nexpect figure legit_ok == clients' "5:24: expected a comparison (=, !=, <, <=, >, >=), got '=='"
+bad_file "${crowd}finish"$'\nexpect figure legit_ok = clients also' \
+	"5:34: expected and, or, a sentence in quotes or the end of the line, got 'also'"
+bad_file "${crowd}finish"$'\nexpect figure legit_ok = clients "ok ({nope})"' \
+	"5:40: expected a figure (built in, a counter, drop:REASON, or a figure defined above), got 'nope'"
+bad_file "${crowd}finish"$'\nexpect figure clients = 1 "two\\nlines"' \
+	"5:27: expected a sentence of printable characters, got \"two?lines\""
+bad_file "${crowd}finish"$'\nexpect figure 1 = 1 or 1 = 1 or 1 = 1 or 1 = 1 or 1 = 1 or 1 = 1 or 1 = 1 or 1 = 1 or 1 = 1' \
+	"5:87: expected at most 8 comparisons, got '1'"
+# A fifth attack, written in minutes: a small crowd, a SYN flood and a RST
+# sweep at once; its figures and checks, exit 1 naming the line that failed.
+cat >"$tmp/crowd.synack" <<'SCRIPT'
+scenario mixed "a SYN flood and a RST sweep at once"
+trace off
+set server max_syn_backlog=8
+server listen 80 backlog 8
+clients 3 from 10.9.0.0/16
+echo 200 bytes every 50ms rounds 20
+flood 3000 S from random to server:80 over 1s
+at 200ms sweep R over 500ms count 3000 step 1000000
+finish
+figure spoofed = forged
+figure rounds_done
+figure queue = syn_queue_max
+expect figure legit_ok = clients and rounds_done = 20*clients "all {clients} clients did their {rounds_wanted} rounds"
+expect figure forged = 6000 and SyncookiesSent > 0 "the attacks sent {forged}"
+expect figure EstabResets = 0 and drop:rst_out_of_window+RstChallenge = 3000
+expect figure queue > 8 "a SYN queue of {queue}: this one fails"
+expect figure clients = 4 or clients = 4 or clients = 4 or clients = 4 or clients = 4 or clients = 4 or clients = 4 or clients = 3 "the eighth comparison counts"
+SCRIPT
+rc=0
+"$synack" script "$tmp/crowd.synack" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 1 ] && grep -q "^synack script mixed (seed 1): server 10.0.0.2:80, 3 clients in 10.9/16$" "$tmp/out" &&
+	grep -q "^  spoofed                  6000$" "$tmp/out" && grep -q "^  rounds_done              60$" "$tmp/out" &&
+	grep -q "^  ok     all 3 clients did their 20 rounds$" "$tmp/out" &&
+	grep -q "^  ok     the attacks sent 6000$" "$tmp/out" && grep -q "^  ok     the eighth comparison counts$" "$tmp/out" &&
+	grep -q "^  ok     EstabResets = 0 and drop:rst_out_of_window+RstChallenge = 3000$" "$tmp/out" &&
+	[ "$(cat "$tmp/err")" = "$tmp/crowd.synack:16: expectation failed: a SYN queue of 8: this one fails (queue > 8)" ]; then ok; else
+	bad "crowd script: exit $rc, $(cat "$tmp/err"), $(cat "$tmp/out")"
+fi
+if "$synack" script "$tmp/crowd.synack" --json 2>/dev/null | grep -q '^{"ev":"summary","ok":false,"scenario":"mixed","seed":1,.*"spoofed":6000,"rounds_done":60,"queue":8,'; then ok; else
+	bad "crowd script --json"; fi
+rc=0
+"$synack" script "$tmp/crowd.synack" --svg "$tmp/x.svg" >/dev/null 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 2 ] && grep -q "has trace off" "$tmp/err"; then ok; else bad "crowd --svg: exit $rc"; fi
+# The ticks of the attacks cost every client a step each: they end within
+# the run's cap of 600 s, or the file is refused.
+printf 'trace off\nserver listen 80\nclients 5 from 10.1.0.0/16\nat 500s flood 10 S to server:80 over 101s\n' >"$tmp/long.synack"
+rc=0
+"$synack" script "$tmp/long.synack" >/dev/null 2>"$tmp/err" || rc=$?
+if [ "$rc" -eq 2 ] && grep -q "end after 601.000 s; a run with trace off ends at 600 s" "$tmp/err"; then ok; else
+	bad "a flood past the cap: exit $rc, $(cat "$tmp/err")"; fi
+# The shipped attack files run directly, as synack demo runs them.
+if cmp -s <("$synack" script "$scripts/blind-data.synack" --seed 3 --json) <("$synack" demo blind-data --seed 3 --json); then ok; else
+	bad "script blind-data.synack --json differs from demo blind-data --json"; fi
 # A flood is counted, not drawn: the ladder shows the two hosts only, and
 # its segments reached the listener (every one answered with a cookie).
 printf 'server listen 80 backlog 4\nflood 300 S to server:80 over 300ms\nfinish\nexpect server counter SyncookiesSent = 296\n' >"$tmp/flood.synack"
