@@ -90,6 +90,8 @@ static const struct setting SETTINGS[] = {
     NUMBER(pacing),
     NUMBER(pacing_ss_ratio),
     NUMBER(pacing_ca_ratio),
+    /* Object caches (issue 16) */
+    NUMBER(pool_keep_pct),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

@@ -101,6 +101,8 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->pacing = 1;
 	cfg->pacing_ss_ratio = 200;
 	cfg->pacing_ca_ratio = 120;
+	/* Object caches sized to the load (issue 16). */
+	cfg->pool_keep_pct = 100;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -274,6 +276,9 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(cfg->pacing_ca_ratio >= 1 && cfg->pacing_ca_ratio <= 1000,
 	              "pacing_ca_ratio: %u is outside 1..1000 (percent of cwnd / SRTT)",
 	              cfg->pacing_ca_ratio);
+	CHECK_SETTING(cfg->pool_keep_pct <= 100,
+	              "pool_keep_pct: %u is outside 0..100 (percent of the objects in use)",
+	              cfg->pool_keep_pct);
 	return 0;
 }
 
