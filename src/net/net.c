@@ -10,7 +10,6 @@
 int net_layer_init(struct net_layer *n)
 {
 	n->pkt_size = ENV(n)->cfg.mtu;
-	n->pkt_keep = NET_POOL_MIN;
 	/* The ICMP error bucket starts full. */
 	n->icmp_credit_us =
 	    (uint64_t)ENV(n)->cfg.icmp_ratelimit_burst * ENV(n)->cfg.icmp_ratelimit_ms * 1000u;
@@ -68,25 +67,7 @@ void net_outbox_push(struct net_layer *n, struct pkt *p)
 	else
 		n->out_head = p;
 	n->out_tail = p;
-	/* Only bursts past the pool's floor are tracked (net_pool_settle). */
 	n->out_len++;
-	if (n->out_len > NET_POOL_MIN && n->out_len > n->out_peak) {
-		n->out_peak = n->out_len;
-		if (n->out_peak > n->pkt_keep)
-			n->pkt_keep = n->out_peak;
-	}
-}
-
-void net_pool_settle(struct net_layer *n)
-{
-	n->pkt_keep = n->out_peak > NET_POOL_MIN ? n->out_peak : NET_POOL_MIN;
-	n->out_peak = 0;
-	while (n->pkt_free_len > n->pkt_keep) {
-		struct pkt *p = n->pkt_free;
-		n->pkt_free = p->next;
-		n->pkt_free_len--;
-		free(p);
-	}
 }
 
 void net_loopback_push(struct net_layer *n, struct pkt *p)

@@ -45,7 +45,7 @@ struct pkt {
 struct net_layer {
 	struct env env;
 	struct pkt *out_head, *out_tail, *pkt_free;
-	/* Bounded by outbox_max: 32 bits, which leaves room for
+	/* Bounded by outbox_max and 256: 32 bits, which leaves room for
 	 * reasm below without growing the layer. */
 	uint32_t out_len, pkt_free_len;
 	uint32_t pkt_size; /* the MTU: the largest datagram we send */
@@ -66,11 +66,6 @@ struct net_layer {
 	/* IPv6 (issue 14): the key of the flow labels we send (RFC 6437 3,
 	 * derived from the stack's secret), as siphash13_words takes it. */
 	uint64_t key_flow[2];
-	/* The pool of free datagrams keeps up to pkt_keep of them: 256, or as
-	 * many as the outbox held at its fullest since it last ran empty
-	 * (out_peak), so that a burst of answers to many connections comes
-	 * from the pool and not from malloc (issue 16). */
-	uint32_t pkt_keep, out_peak;
 };
 _Static_assert(offsetof(struct net_layer, env) == 0, "a layer begins with the one below (env.h)");
 
@@ -118,7 +113,7 @@ static inline struct pkt *net_pkt_alloc(struct net_layer *n)
 static inline void net_pkt_free(struct net_layer *n, struct pkt *p)
 {
 	/* Keep a bounded free list so a burst does not pin memory forever. */
-	if (n->pkt_free_len >= n->pkt_keep) {
+	if (n->pkt_free_len >= 256) {
 		free(p);
 		return;
 	}
@@ -148,10 +143,6 @@ static inline struct pkt *net_loopback_pop(struct net_layer *n)
 /* The next hop of a queued IPv6 datagram, looked up when it leaves
  * (route.h: struct pkt keeps 32 bits of next hop). */
 struct addr net_next_hop6(const struct net_layer *n, const struct pkt *p);
-/* The outbox ran empty: the pool keeps what this burst needed (pkt_keep,
- * out_peak above) and frees the rest. */
-#define NET_POOL_MIN 256
-void net_pool_settle(struct net_layer *n);
 /* Takes the oldest queued datagram: its length, 0 when none is queued, or
  * -EMSGSIZE when buf (cap bytes) cannot hold it; *hop (when not NULL) gets
  * its next hop.  Inline: the caller drains every datagram through it. */
@@ -168,13 +159,10 @@ static inline ssize_t net_outbox_pop(struct net_layer *n, void *buf, size_t cap,
 	if (hop)
 		*hop = (p->data[0] >> 4) == 6 ? net_next_hop6(n, p) : addr_v4(p->hop);
 	n->out_head = p->next;
+	if (!n->out_head)
+		n->out_tail = NULL;
 	n->out_len--;
 	net_pkt_free(n, p);
-	if (!n->out_head) {
-		n->out_tail = NULL;
-		if (n->out_peak > NET_POOL_MIN || n->pkt_keep > NET_POOL_MIN)
-			net_pool_settle(n);
-	}
 	return (ssize_t)len;
 }
 
