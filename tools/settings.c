@@ -92,6 +92,8 @@ static const struct setting SETTINGS[] = {
     NUMBER(pacing_ca_ratio),
     /* HyStart++'s exit signals (issue 13) */
     NUMBER(hystart_detect),
+    /* Object caches (issue 16) */
+    NUMBER(pool_keep_pct),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

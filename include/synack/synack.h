@@ -279,6 +279,13 @@ struct synack_config {
 	 * whose queue builds within one round (ends slow start).  0..3,
 	 * default 3; hystart 0 turns them all off. */
 	uint32_t hystart_detect;
+	/* Object caches (issue 16; docs/PERFORMANCE.md): freed TCBs,
+	 * sockets, TIME_WAIT records and buffers wait in per-stack caches
+	 * for reuse, up to 256 (1024 TIME_WAIT records) per cache or
+	 * pool_keep_pct percent of the most objects the cache has had in
+	 * use at once, whichever is more (default 100, 0..100; 0: the fixed
+	 * counts only). */
+	uint32_t pool_keep_pct;
 };
 /* The bits of synack_config.fastopen (Linux's TFO_* flags). */
 #define SYNACK_FASTOPEN_CLIENT 0x1

@@ -10,13 +10,15 @@ void slab_init(struct slab *s, size_t size, uint32_t keep)
 	s->nfree = 0;
 	s->keep = keep;
 	s->live = 0;
+	s->keep_pct = 0;
+	s->peak = 0;
 }
 
 void *slab_alloc_slow(struct slab *s)
 {
 	void *p = malloc(s->size);
-	if (p)
-		s->live++;
+	if (p && ++s->live > s->peak)
+		s->peak = s->live;
 	return p;
 }
 

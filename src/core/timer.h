@@ -39,9 +39,11 @@ struct timer_node {
 struct timer_queue {
 	struct heap heap; /* of struct timer_node *: deadlines <= base */
 	uint64_t next_order;
-	uint64_t base;                   /* every wheel node's deadline is > base */
-	uint32_t wheel_count;            /* nodes in the wheel */
-	uint64_t occupied[TIMER_LEVELS]; /* bit s: slot s of the level is not empty */
+	uint64_t base;                      /* every wheel node's deadline is > base */
+	uint32_t wheel_count;               /* nodes in the wheel */
+	uint32_t level_count[TIMER_LEVELS]; /* nodes in the wheel by level */
+	uint32_t early;                     /* nodes armed before base since the base last moved */
+	uint64_t occupied[TIMER_LEVELS];    /* bit s: slot s of the level is not empty */
 	struct timer_node *slots[TIMER_LEVELS][TIMER_SLOTS];
 };
 

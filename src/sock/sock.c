@@ -196,6 +196,7 @@ static void sock_tcp_event(struct tcp_layer *tl, int fd, int ev, int err)
 int sock_layer_init(struct sock_layer *st)
 {
 	slab_init(&st->sock_slab, sizeof(struct sock), 256);
+	st->sock_slab.keep_pct = ENV(st)->cfg.pool_keep_pct; /* issue 16, core/slab.h */
 	st->tcp.sock_event = sock_tcp_event;
 	return 0;
 }

@@ -103,6 +103,8 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->pacing_ca_ratio = 120;
 	/* HyStart++'s exit signals (issue 13): both delay increases. */
 	cfg->hystart_detect = SYNACK_HYSTART_DETECT_DELAY | SYNACK_HYSTART_DETECT_ROUND_DELAY;
+	/* Object caches sized to the load (issue 16). */
+	cfg->pool_keep_pct = 100;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -281,6 +283,9 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	              "hystart_detect: %u is not 0..3 (1: the delay between rounds, 2: "
 	              "the delay within a round)",
 	              cfg->hystart_detect);
+	CHECK_SETTING(cfg->pool_keep_pct <= 100,
+	              "pool_keep_pct: %u is outside 0..100 (percent of the objects in use)",
+	              cfg->pool_keep_pct);
 	return 0;
 }
 

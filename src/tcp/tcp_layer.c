@@ -20,6 +20,11 @@ int tcp_layer_init(struct tcp_layer *tl)
 	slab_init(&tl->tw_slab, sizeof(struct tw), 1024);
 	slab_init(&tl->buf_slab, RING_FIRST_ALLOC, 256);
 	slab_init(&tl->ofo_slab, sizeof(struct ofo_seg) + ENV(tl)->cfg.mtu, 256);
+	/* The caches follow the load (issue 16, core/slab.h). */
+	struct slab *caches[] = {&tl->tcb_slab, &tl->child_slab, &tl->rare_slab, &tl->sender_slab,
+	                         &tl->txq_slab, &tl->tw_slab,    &tl->buf_slab,  &tl->ofo_slab};
+	for (size_t i = 0; i < sizeof(caches) / sizeof(caches[0]); i++)
+		caches[i]->keep_pct = ENV(tl)->cfg.pool_keep_pct;
 	/* The configuration was checked, so the name is known. */
 	int cc = tcp_cc_lookup(ENV(tl)->cfg.congestion_control);
 	tl->cc_default = cc < 0 ? 0 : (uint8_t)cc;

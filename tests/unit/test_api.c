@@ -1591,6 +1591,22 @@ static void api_autotuning_grows_buffers_unless_set(void)
 	CHECK(sent <= 65536);
 }
 
+/* Issue 16: the object caches' share of their peak, a bounded setting. */
+static void api_pool_keep_pct_is_bounded(void)
+{
+	struct synack_config cfg;
+	char err[200];
+	synack_config_default(&cfg);
+	cfg.addr = 0x0a000001;
+	CHECK_EQ(cfg.pool_keep_pct, 100u);
+	CHECK_EQ(synack_config_check(&cfg, err, sizeof err), 0);
+	cfg.pool_keep_pct = 0;
+	CHECK_EQ(synack_config_check(&cfg, err, sizeof err), 0);
+	cfg.pool_keep_pct = 101;
+	CHECK_EQ(synack_config_check(&cfg, err, sizeof err), -EINVAL);
+	CHECK(strstr(err, "pool_keep_pct: 101") != NULL);
+}
+
 int main(void)
 {
 	RUN(api_bad_socket_numbers_are_ebadf);
@@ -1614,5 +1630,6 @@ int main(void)
 	RUN(api_conns_lists_listener_connections_and_time_wait);
 	RUN(api_tcp_info_is_sane);
 	RUN(api_autotuning_grows_buffers_unless_set);
+	RUN(api_pool_keep_pct_is_bounded);
 	return check_summary("test_api");
 }

@@ -7,6 +7,7 @@
 #include "core/ring.h"
 #include "core/rng.h"
 #include "core/siphash.h"
+#include "core/slab.h"
 #include "core/timer.h"
 
 #include <errno.h>
@@ -505,6 +506,68 @@ static void timer_many_nodes_drain_sorted(void)
 	free(n);
 }
 
+/* Issue 16: thousands of nodes share the earliest deadline (connections
+ * opened in the same microsecond), so a refill puts them all in the heap;
+ * a few timers armed before them must go to the heap too, not send the
+ * thousands back into the wheel (a rebase) each time: with 100,000
+ * connections that round trip was a storm, 57 % of the CPU.  The base
+ * stays put, and the order is still exact. */
+static void timer_early_arms_leave_a_crowded_base(void)
+{
+	enum { N = 5000, EARLY = 200 };
+	struct timer_node *n = malloc((N + EARLY) * sizeof(*n));
+	struct timer_queue q;
+	CHECK(n != NULL);
+	if (!n)
+		return;
+	timer_queue_init(&q);
+	for (int i = 0; i < N; i++) {
+		timer_node_init(&n[i]);
+		CHECK_EQ(timer_arm(&q, &n[i], 1000000), 0);
+	}
+	CHECK_EQ_U64(q.base, 1000000);
+	for (int i = N; i < N + EARLY; i++) {
+		timer_node_init(&n[i]);
+		CHECK_EQ(timer_arm(&q, &n[i], 1000 + (uint64_t)(N + EARLY - i)), 0);
+	}
+	CHECK_EQ_U64(q.base, 1000000); /* no rebase: 200 early nodes, 5,000 to move */
+	CHECK_EQ(timer_queue_check(&q), 0);
+	CHECK_EQ_U64(timer_next(&q), 1001);
+	uint64_t last = 0;
+	int popped = 0;
+	for (struct timer_node *t; (t = timer_pop_due(&q, UINT64_MAX)) != NULL; popped++) {
+		CHECK(t->at >= last);
+		last = t->at;
+	}
+	CHECK_EQ(popped, N + EARLY);
+	timer_queue_fini(&q);
+	free(n);
+}
+
+/* ---- object cache ----------------------------------------------------- */
+
+/* Issue 16: a wave of closes then opens larger than the fixed 256 comes
+ * back from the cache, not from malloc, when the cache follows the load;
+ * with keep_pct 0 it keeps the fixed count. */
+static void slab_keeps_a_share_of_its_peak(void)
+{
+	enum { N = 1000 };
+	static void *obj[N];
+	for (uint32_t pct = 0; pct <= 100; pct += 50) {
+		struct slab s;
+		slab_init(&s, 64, 256);
+		s.keep_pct = pct;
+		for (int i = 0; i < N; i++)
+			CHECK((obj[i] = slab_alloc(&s)) != NULL);
+		CHECK_EQ_U64(s.peak, N);
+		for (int i = 0; i < N; i++)
+			slab_free(&s, obj[i]);
+		CHECK_EQ_U64(s.live, 0);
+		CHECK_EQ(s.nfree, pct == 0 ? 256u : N * pct / 100);
+		slab_fini(&s);
+	}
+}
+
 /* ---- hash table ------------------------------------------------------- */
 
 static const uint8_t hkey[16] = {0x5a, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0xa5};
@@ -961,6 +1024,8 @@ int main(void)
 	RUN(timer_wide_random_ops_match_reference);
 	RUN(timer_descending_bursts_match_reference);
 	RUN(timer_many_nodes_drain_sorted);
+	RUN(timer_early_arms_leave_a_crowded_base);
+	RUN(slab_keeps_a_share_of_its_peak);
 
 	RUN(hash_init_rounds_bucket_count);
 	RUN(hash_insert_find_remove_100000);
