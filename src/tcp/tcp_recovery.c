@@ -157,7 +157,7 @@ static void sack_recovery_enter(struct tcb *tcb, enum tcp_cc_cause cause)
  * brought up to date, then recovery ends, goes on by PRR, or begins when
  * enough duplicates came or the first hole is deemed lost (RFC 6675 5
  * step 2). */
-static void sack_ack(struct tcb *tcb, int sack_news)
+static void sack_ack(struct tcb *tcb, int sack_news, uint32_t sacked_before, uint32_t newly)
 {
 	if (tcb->ca_state == SYNACK_CA_RECOVERY && seq_geq(tcb->snd_una, tcb->recover)) {
 		/* RFC 6937: recovery ends with cwnd = ssthresh. */
@@ -179,6 +179,16 @@ static void sack_ack(struct tcb *tcb, int sack_news)
 	/* RACK (RFC 8985 6.2) marks what time says is lost, with the sums
 	 * of this ACK (its reordering window depends on what is SACKed). */
 	tcp_sack_update(tcb);
+	/* RFC 6937 3: DeliveredData = (delta snd.una) + (delta SACKd).  Bytes
+	 * SACKed by an earlier ACK and now acknowledged cumulatively were
+	 * delivered then: they leave SACKd as snd.una passes them, and count
+	 * once.  Counted twice, every hole filled in a large window let PRR
+	 * send the SACKed block again as new data, and the flight grew back
+	 * to the window that had overflowed the queue before recovery ended. */
+	struct tcp_sender *sd = tcb->sender;
+	uint64_t gone = (uint64_t)sacked_before + newly;
+	gone = gone > sd->sacked ? gone - sd->sacked : 0;
+	sd->delivered -= gone < sd->delivered ? (uint32_t)gone : sd->delivered;
 	int rack_lost = tcp_rack_on(tcb) && tcp_rack_detect(tcb);
 	if (rack_lost)
 		tcp_sack_update(tcb);
@@ -375,9 +385,12 @@ void tcp_recovery_ack(struct tcb *tcb, const struct tcp_cc_ack *ack)
 	tcb->dupacks = 0;
 	tcb->limited_tx = 0;
 	if (tcb->sack_ok && tcb->ca_state != SYNACK_CA_LOSS) {
-		int news = tcb->sender->delivered != 0;
+		/* tcp_input left what this ACK newly SACKed in delivered; the
+		 * scoreboard's SACKed sum is still the one before it. */
+		uint32_t newly = tcb->sender->delivered;
+		int news = newly != 0;
 		tcb->sender->delivered += ack->acked;
-		sack_ack(tcb, news);
+		sack_ack(tcb, news, tcb->sender->sacked, newly);
 		tcp_cc_ack(tcb, ack);
 		return;
 	}
@@ -454,7 +467,7 @@ void tcp_recovery_dupack(struct tcb *tcb)
 		/* RFC 3042 limited transmit before recovery, as without SACK. */
 		if (tcb->ca_state == SYNACK_CA_OPEN && tcb->dupacks < 3)
 			tcb->limited_tx = tcb->dupacks * tcb->snd_mss;
-		sack_ack(tcb, 1);
+		sack_ack(tcb, 1, tcb->sender->sacked, tcb->sender->delivered);
 		tcp_rack_timers(tcb);
 		return;
 	}

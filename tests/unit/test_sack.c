@@ -376,6 +376,42 @@ static void prr_sends_at_worked_points(void)
 	t_free(t);
 }
 
+/*
+ * RFC 6937 3: DeliveredData = (delta snd.una) + (delta SACKd), so data
+ * SACKed earlier counts once, when SACKed, not again when the cumulative
+ * ACK passes it.  The start of prr_sends_at_worked_points (segments 1-4
+ * SACKed, segment 0 sent again, prr_delivered 2, prr_out 1), then the
+ * repair arrives: the ACK of 5 delivers segment 0 alone.  pipe 7 (5-11) >
+ * ssthresh 6: prr_delivered 3 SMSS, sndcnt = 3 * 6/12 - 1 = half an SMSS:
+ * nothing goes, cwnd = 7.5 SMSS.  Counting 1-4 again (prr_delivered 7)
+ * would give 2.5 SMSS and send two segments, growing the flight back
+ * towards the window that overflowed.
+ */
+static void prr_counts_sacked_data_once_when_acked(void)
+{
+	struct t *t = sender_with_sack();
+	fill(t, 20, 10);
+	t_peer_sack(t, 1, S(1), S(2));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect(t, ".", S(10), 1001, T_MSS);
+	t_peer_sack(t, 1, S(1), S(3));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect(t, ".", S(11), 1001, T_MSS);
+	t_peer_sack(t, 1, S(1), S(4));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_peer_sack(t, 1, S(1), S(5));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_expect_nothing(t);
+	t_peer(t, ".", 1001, S(5), 0);
+	t_expect_nothing(t);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_RECOVERY);
+	CHECK_EQ(i.sacked, 0);
+	CHECK_EQ(i.cwnd, 7 * T_MSS + T_MSS / 2);
+	t_free(t);
+}
+
 /* Without SACK on the connection the same losses take NewReno: one hole
  * per round trip (the comparison the sack-recovery demo shows). */
 static void without_sack_newreno_repairs_one_hole_per_round_trip(void)
@@ -1101,6 +1137,7 @@ int main(void)
 	RUN(sack_blocks_mark_and_split_records);
 	RUN(sack_recovery_repairs_several_holes_in_one_round_trip);
 	RUN(prr_sends_at_worked_points);
+	RUN(prr_counts_sacked_data_once_when_acked);
 	RUN(without_sack_newreno_repairs_one_hole_per_round_trip);
 	RUN(timeout_skips_sacked_data);
 	RUN(tlp_probe_repairs_tail_loss_before_the_rto);
