@@ -90,6 +90,8 @@ static const struct setting SETTINGS[] = {
     NUMBER(pacing),
     NUMBER(pacing_ss_ratio),
     NUMBER(pacing_ca_ratio),
+    /* Memory (issue 16 item 4) */
+    NUMBER(packet_pool_trim_ms),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

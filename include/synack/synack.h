@@ -272,6 +272,11 @@ struct synack_config {
 	uint32_t pacing;
 	uint32_t pacing_ss_ratio;
 	uint32_t pacing_ca_ratio;
+	/* Memory (issue 16 item 4): the datagrams a stack keeps for reuse
+	 * (up to 256) that no send took during a whole period of this
+	 * length go back to the allocator, so an idle stack holds none;
+	 * 0 = keep them (0..3600000 ms, default 1000). */
+	uint32_t packet_pool_trim_ms;
 };
 /* The bits of synack_config.fastopen (Linux's TFO_* flags). */
 #define SYNACK_FASTOPEN_CLIENT 0x1

@@ -101,6 +101,8 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->pacing = 1;
 	cfg->pacing_ss_ratio = 200;
 	cfg->pacing_ca_ratio = 120;
+	/* Memory (issue 16 item 4) */
+	cfg->packet_pool_trim_ms = 1000;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -274,6 +276,10 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(cfg->pacing_ca_ratio >= 1 && cfg->pacing_ca_ratio <= 1000,
 	              "pacing_ca_ratio: %u is outside 1..1000 (percent of cwnd / SRTT)",
 	              cfg->pacing_ca_ratio);
+	/* Memory (issue 16 item 4) */
+	CHECK_SETTING(cfg->packet_pool_trim_ms <= 3600000,
+	              "packet_pool_trim_ms: %u is above 3600000 (one hour; 0 keeps the pool)",
+	              cfg->packet_pool_trim_ms);
 	return 0;
 }
 
@@ -366,6 +372,7 @@ int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t 
 	if (!st)
 		return -EINVAL;
 	set_now(st, now);
+	net_pool_tick(&st->sock.tcp.net);
 	if (!pkt)
 		len = 0;
 	/* The network layer validates the datagram and says what it carries
@@ -437,6 +444,7 @@ void synack_advance(struct synack_stack *st, uint64_t now)
 	if (!st)
 		return;
 	set_now(st, now);
+	net_pool_tick(&st->sock.tcp.net);
 	/* Each layer runs its own timers; the stack, above both, calls them
 	 * (the network layer's reassembly timeouts first: they concern
 	 * datagrams that never reached TCP). */
