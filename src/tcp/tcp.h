@@ -213,12 +213,24 @@ struct tcb {
 	 * tfo_used: data in the SYN was taken (TCPI_OPT_SYN_DATA). */
 	unsigned tfo_defer : 1, tfo_req : 1, tfo_syn_data : 1;
 	unsigned tfo_child : 1, tfo_cookie_out : 1, tfo_exp : 1, tfo_used : 1;
+	/* Socket calls (issue 17 item 11; tcp_quickack.c).  more: the send
+	 * being pushed had MSG_MORE, so its partial last segment waits.
+	 * Linux's quick-ACK mode: quickacks ACKs still to send at once,
+	 * pingpong once a reply followed our receipt within the delayed-ACK
+	 * time (request/response: ACKs wait to ride on the reply),
+	 * data_seen once any data came, last_data_rcv (below) when it last
+	 * did.  Here among the flags, and quickacks in what was padding,
+	 * to keep the TCB small (issue 16 item 4). */
+	unsigned more : 1;
+	unsigned pingpong : 1;
+	unsigned data_seen : 1;
 	uint8_t ka_probes; /* keepalives sent without an answer */
 	uint8_t backoff;   /* consecutive retransmission timeouts without progress */
 	uint8_t ca_state;  /* enum synack_ca_state */
 	uint8_t dupacks;   /* consecutive duplicate ACKs */
 	uint8_t cc_algo;   /* congestion control: the algorithm's place in tcp_cc.c's list */
 	uint8_t rtx_kind;  /* what rtx_at is, while data is outstanding: enum tcp_rtx_kind */
+	uint8_t quickacks;
 
 	/* Send sequence variables. */
 	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
@@ -301,16 +313,7 @@ struct tcb {
 	uint64_t bytes_acked;    /* RFC 4898 tcpEStatsAppHCThruOctetsAcked */
 	uint64_t bytes_received; /* RFC 4898 tcpEStatsAppHCThruOctetsReceived */
 
-	/* Socket calls (issue 17 item 11; tcp_quickack.c).  more: the send
-	 * being pushed had MSG_MORE, so its partial last segment waits.
-	 * Linux's quick-ACK mode: quickacks ACKs still to send at once,
-	 * pingpong once a reply followed our receipt within the delayed-ACK
-	 * time (request/response: ACKs wait to ride on the reply),
-	 * data_seen once any data came, last_data_rcv when it last did. */
-	unsigned more : 1;
-	unsigned pingpong : 1;
-	unsigned data_seen : 1;
-	uint8_t quickacks;
+	/* Socket calls (issue 17 item 11): when data last came (see more). */
 	uint64_t last_data_rcv;
 
 	/* Pacing (issue 13, tcp_pacing.c): when the next segment the pacing
