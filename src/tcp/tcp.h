@@ -265,8 +265,10 @@ struct tcb {
 	uint32_t recover;    /* RFC 6582: snd_max when recovery or loss began */
 	uint32_t limited_tx; /* RFC 3042: bytes allowed beyond cwnd on early duplicate ACKs */
 	uint64_t last_send;  /* when we last sent data (restart after idle) */
-	/* The algorithm's state and the transmit records, out of line. */
+	/* The algorithm's state and the transmit records, out of line; NULL
+	 * while snd_rest holds it compressed (tcp_snd_rest.c). */
 	struct tcp_sender *sender;
+	struct tcp_snd_rest *snd_rest;
 
 	/* Deadlines; SYNACK_NEVER when off.  timer holds the earliest. */
 	uint64_t rtx_at; /* retransmission of SYN, SYN-ACK, data or FIN */
@@ -1231,6 +1233,26 @@ void tcp_snd_acked(struct tcb *tcb, uint32_t ack, uint32_t ts_rtt_us);
 /* Frees the sender's state and the records (the TCB's end, with its
  * other out-of-line parts in tcp_tcb_ext_free). */
 void tcp_snd_free(struct tcb *tcb);
+/*
+ * tcp_snd_rest.c: the sender's state of a quiet connection, kept
+ * compressed (issue 16 item 4).  tcp_snd_rest compresses it when nothing
+ * is in flight (the reclaim deadline's work); tcp_snd_wake puts it back
+ * before anything reads it, 0 or -ENOMEM (the entry points: a segment
+ * for the connection, tcp_output, a change of algorithm); tcp_snd_view
+ * gives readers that only report a TCB whose sender is decoded into the
+ * temporaries (or the TCB itself when awake).
+ */
+struct tcp_snd_rest;
+void tcp_snd_rest(struct tcb *tcb);
+int tcp_snd_wake_slow(struct tcb *tcb);
+static inline int tcp_snd_wake(struct tcb *tcb)
+{
+	return tcb->snd_rest ? tcp_snd_wake_slow(tcb) : 0;
+}
+const struct tcb *tcp_snd_view(const struct tcb *tcb, struct tcb *tcb_tmp,
+                               struct tcp_sender *snd_tmp);
+uint64_t tcp_snd_rest_bytes(const struct tcb *tcb);
+void tcp_snd_rest_free(struct tcb *tcb);
 /* The records of [from, to) are marked flag, split where a boundary
  * falls inside one; returns the bytes newly marked, or -1 when memory
  * for a split ran out (the records are then forgotten). */
