@@ -363,6 +363,27 @@ static void one_connection(struct world *w, unsigned seed, int *c, int *s)
 	CHECK(*s >= 0);
 }
 
+/* Closes one_connection's connection and frees the world. */
+static void end_connection(struct world *w, int c, int s)
+{
+	synack_close(w->a, c);
+	synack_close(w->b, s);
+	run_ms(w, 3000);
+	synack_sim_free(w->sim);
+	synack_stack_free(w->a);
+	synack_stack_free(w->b);
+}
+
+/* len bytes from a's c to b's s (to_b 0: from b's s to a's c), read. */
+static void deliver(struct world *w, int c, int s, int to_b, const uint8_t *msg, size_t len,
+                    uint8_t *buf)
+{
+	struct synack_stack *from = to_b ? w->a : w->b, *to = to_b ? w->b : w->a;
+	CHECK_EQ(synack_send(from, to_b ? c : s, msg, len), (ssize_t)len);
+	run_ms(w, 50);
+	CHECK_EQ(synack_recv(to, to_b ? s : c, buf, len, 0), (ssize_t)len);
+}
+
 /* A buffer that drained after a burst keeps its grown allocation while the
  * connection is busy (no regrowth by doubling on the next burst), and gives
  * it back once the connection has been quiet for a retransmission timeout. */
@@ -386,12 +407,7 @@ static void drained_buffers_kept_while_busy_then_released(void)
 	synack_memory(w.b, &mb);
 	CHECK_EQ_U64(ma.buffers, 0);
 	CHECK_EQ_U64(mb.buffers, 0);
-	synack_close(w.a, c);
-	synack_close(w.b, s);
-	run_ms(&w, 3000);
-	synack_sim_free(w.sim);
-	synack_stack_free(w.a);
-	synack_stack_free(w.b);
+	end_connection(&w, c, s);
 }
 
 /*
@@ -439,23 +455,14 @@ static void quiet_sender_state_rests_and_wakes_whole(void)
 	CHECK_EQ(synack_tcp_info(w.a, c, &quiet), 0);
 	CHECK(memcmp(&busy, &quiet, sizeof busy) == 0);
 	/* And the next exchange goes on from it. */
-	CHECK_EQ(synack_send(w.a, c, msg, sizeof msg), sizeof msg);
-	run_ms(&w, 50);
-	CHECK_EQ(synack_recv(w.b, s, buf, sizeof buf, 0), sizeof msg);
+	deliver(&w, c, s, 1, msg, sizeof msg, buf);
 	CHECK_EQ(synack_tcp_info(w.a, c, &again), 0);
 	CHECK(again.bytes_acked == busy.bytes_acked + sizeof msg);
 	CHECK_EQ_U64(again.total_retrans, 0);
 	/* And woken by a segment: the server's side rested too. */
 	run_ms(&w, 1500);
-	CHECK_EQ(synack_send(w.b, s, msg, 1000), 1000);
-	run_ms(&w, 50);
-	CHECK_EQ(synack_recv(w.a, c, buf, sizeof buf, 0), 1000);
-	synack_close(w.a, c);
-	synack_close(w.b, s);
-	run_ms(&w, 3000);
-	synack_sim_free(w.sim);
-	synack_stack_free(w.a);
-	synack_stack_free(w.b);
+	deliver(&w, c, s, 0, msg, 1000, buf);
+	end_connection(&w, c, s);
 }
 
 /* Issue 16 item 4: datagrams the stack kept for reuse that a whole
@@ -468,9 +475,7 @@ static void idle_stack_gives_its_packet_pool_back(void)
 	memset(msg, 0x55, sizeof msg);
 	int c, s;
 	one_connection(&w, 13, &c, &s);
-	CHECK_EQ(synack_send(w.a, c, msg, sizeof msg), sizeof msg);
-	run_ms(&w, 50);
-	CHECK_EQ(synack_recv(w.b, s, buf, sizeof buf, 0), sizeof msg);
+	deliver(&w, c, s, 1, msg, sizeof msg, buf);
 	synack_memory(w.a, &m);
 	CHECK(m.packets > 0); /* the burst's datagrams wait for reuse */
 	/* The stack is entered once in each of two quiet periods (as a
@@ -483,17 +488,10 @@ static void idle_stack_gives_its_packet_pool_back(void)
 	synack_memory(w.a, &m);
 	CHECK_EQ_U64(m.packets, 0);
 	/* And the next burst takes new ones from the allocator. */
-	CHECK_EQ(synack_send(w.a, c, msg, sizeof msg), sizeof msg);
-	run_ms(&w, 50);
-	CHECK_EQ(synack_recv(w.b, s, buf, sizeof buf, 0), sizeof msg);
+	deliver(&w, c, s, 1, msg, sizeof msg, buf);
 	synack_memory(w.a, &m);
 	CHECK(m.packets > 0);
-	synack_close(w.a, c);
-	synack_close(w.b, s);
-	run_ms(&w, 3000);
-	synack_sim_free(w.sim);
-	synack_stack_free(w.a);
-	synack_stack_free(w.b);
+	end_connection(&w, c, s);
 }
 
 int main(void)
