@@ -572,6 +572,22 @@ static void many_free(struct many *m)
 	world_free(&m->w);
 }
 
+/* The connections lie idle for three of the stacks' pool periods
+ * (packet_pool_trim_ms, default 1 s) on the virtual clock: timers due run,
+ * and each stack is entered once a period, as a running stack is by its
+ * traffic and timers, so the datagrams it kept for a burst long past go
+ * back (an idle endpoint, not one caught mid-burst). */
+static void world_idle(struct world *w)
+{
+	for (int k = 0; k < 3; k++) {
+		w->vnow += 1000 * 1000;
+		pump(w);
+		synack_advance(w->srv, w->vnow);
+		for (int c = 0; c < w->ncli; c++)
+			synack_advance(w->cli[c], w->vnow);
+	}
+}
+
 struct memsnap {
 	uint64_t heap, rss;
 	struct bench_mem srv, cli; /* cli: summed over client stacks */
@@ -707,6 +723,7 @@ static void bench_memory(const struct bench_opts *o)
 		many_free(&m);
 		return;
 	}
+	world_idle(&m.w);
 	snap(&m.w, &s1);
 	/* Per endpoint: both stacks hold one TCB and socket per connection. */
 	heap_note("memory", "heap", "bytes_per_established", per(s1.heap, s0.heap, 2.0 * n),
@@ -727,6 +744,17 @@ static void bench_memory(const struct bench_opts *o)
 		              s1.cli.sockets + s1.cli.buffers;
 		uint64_t c0 = s0.srv.tcbs + s0.srv.sockets + s0.srv.buffers + s0.cli.tcbs +
 		              s0.cli.sockets + s0.cli.buffers;
+		/* Where the bytes are, per endpoint (stderr, for the profile in
+		 * docs/PERFORMANCE.md). */
+		double ep = 2.0 * n;
+		bench_log("synack memory per established endpoint: tcbs %.1f, sockets %.1f, "
+		          "buffers %.1f, packets %.1f, other %.1f (server %.1f, clients %.1f)",
+		          per(s1.srv.tcbs + s1.cli.tcbs, s0.srv.tcbs + s0.cli.tcbs, ep),
+		          per(s1.srv.sockets + s1.cli.sockets, s0.srv.sockets + s0.cli.sockets, ep),
+		          per(s1.srv.buffers + s1.cli.buffers, s0.srv.buffers + s0.cli.buffers, ep),
+		          per(s1.srv.packets + s1.cli.packets, s0.srv.packets + s0.cli.packets, ep),
+		          per(s1.srv.other + s1.cli.other, s0.srv.other + s0.cli.other, ep),
+		          per(s1.srv.other, s0.srv.other, ep), per(s1.cli.other, s0.cli.other, ep));
 		res_add_note("memory", "synack", "connection", "bytes_per_established",
 		             per(c1, c0, 2.0 * n),
 		             "synack_memory() tcbs + sockets + buffers of both stacks / (2 x %u): "
@@ -864,6 +892,7 @@ static void scale_one(const struct bench_opts *o, uint32_t n)
 		many_free(&m);
 		return;
 	}
+	world_idle(&m.w);
 	bench_trim();
 	uint64_t rss1 = bench_rss(), heap1 = bench_heap();
 	res_add("scale", "synack", variant, "setup_per_s", (double)n / ((double)setup_ns / 1e9));

@@ -94,6 +94,8 @@ static const struct setting SETTINGS[] = {
     NUMBER(hystart_detect),
     /* Object caches (issue 16) */
     NUMBER(pool_keep_pct),
+    /* Memory (issue 16 item 4) */
+    NUMBER(packet_pool_trim_ms),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

@@ -286,6 +286,11 @@ struct synack_config {
 	 * use at once, whichever is more (default 100, 0..100; 0: the fixed
 	 * counts only). */
 	uint32_t pool_keep_pct;
+	/* Memory (issue 16 item 4): the datagrams a stack keeps for reuse
+	 * (up to 256) that no send took during a whole period of this
+	 * length go back to the allocator, so an idle stack holds none;
+	 * 0 = keep them (0..3600000 ms, default 1000). */
+	uint32_t packet_pool_trim_ms;
 };
 /* The bits of synack_config.fastopen (Linux's TFO_* flags). */
 #define SYNACK_FASTOPEN_CLIENT 0x1

@@ -13,6 +13,8 @@ int net_layer_init(struct net_layer *n)
 	/* The ICMP error bucket starts full. */
 	n->icmp_credit_us =
 	    (uint64_t)ENV(n)->cfg.icmp_ratelimit_burst * ENV(n)->cfg.icmp_ratelimit_ms * 1000u;
+	n->pkt_free_low = 0;
+	n->pool_trim_at = 0; /* the first tick starts the first period */
 	return route_init(n);
 }
 
@@ -41,6 +43,24 @@ uint64_t net_memory(const struct net_layer *n)
 	return (uint64_t)(n->out_len + n->pkt_free_len + n->lo_len) *
 	           (sizeof(struct pkt) + n->pkt_size) +
 	       reasm4_memory(n);
+}
+
+void net_pool_trim(struct net_layer *n)
+{
+	uint32_t ms = ENV(n)->cfg.packet_pool_trim_ms;
+	if (!ms) {
+		n->pool_trim_at = SYNACK_NEVER;
+		return;
+	}
+	/* pkt_free_low datagrams stayed in the pool the whole period. */
+	for (uint32_t i = 0; i < n->pkt_free_low && n->pkt_free; i++) {
+		struct pkt *p = n->pkt_free;
+		n->pkt_free = p->next;
+		n->pkt_free_len--;
+		free(p);
+	}
+	n->pkt_free_low = n->pkt_free_len;
+	n->pool_trim_at = ENV(n)->now + (uint64_t)ms * 1000u;
 }
 
 struct pkt *net_pkt_alloc_slow(struct net_layer *n)

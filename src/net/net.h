@@ -66,6 +66,10 @@ struct net_layer {
 	/* IPv6 (issue 14): the key of the flow labels we send (RFC 6437 3,
 	 * derived from the stack's secret), as siphash13_words takes it. */
 	uint64_t key_flow[2];
+	/* Memory (issue 16 item 4): the fewest datagrams the pool held since
+	 * pool_trim_at last moved, and when the period ends (net_pool_tick). */
+	uint32_t pkt_free_low;
+	uint64_t pool_trim_at;
 };
 _Static_assert(offsetof(struct net_layer, env) == 0, "a layer begins with the one below (env.h)");
 
@@ -105,7 +109,8 @@ static inline struct pkt *net_pkt_alloc(struct net_layer *n)
 	if (!p)
 		return net_pkt_alloc_slow(n);
 	n->pkt_free = p->next;
-	n->pkt_free_len--;
+	if (--n->pkt_free_len < n->pkt_free_low)
+		n->pkt_free_low = n->pkt_free_len;
 	p->next = NULL;
 	p->len = 0;
 	return p;
@@ -120,6 +125,18 @@ static inline void net_pkt_free(struct net_layer *n, struct pkt *p)
 	p->next = n->pkt_free;
 	n->pkt_free = p;
 	n->pkt_free_len++;
+}
+/* The pool's decay (packet_pool_trim_ms): at the end of each period the
+ * datagrams that lay in the pool through all of it, which no send needed,
+ * go back to the allocator.  Run when the stack is entered (input and
+ * advance), never a deadline of its own: an idle stack is not woken for
+ * it, and gives the pool back the next time it is called after a period.
+ * Inline: every arriving datagram asks. */
+void net_pool_trim(struct net_layer *n);
+static inline void net_pool_tick(struct net_layer *n)
+{
+	if (ENV(n)->now >= n->pool_trim_at)
+		net_pool_trim(n);
 }
 /* Queues a finished datagram for the caller; past outbox_max it is dropped
  * (IpOutDiscards, SYNACK_DROP_OUTBOX_FULL). */

@@ -14,7 +14,10 @@ struct sock {
 	int linger; /* -1 off, else seconds */
 	int rcvbuf, sndbuf;
 	uint8_t buf_locks; /* TCP_LOCK_*: SO_RCVBUF, SO_SNDBUF set (no autotuning) */
-	uint16_t maxseg;   /* TCP_MAXSEG: at most the MTU less 40, which is below 65536 */
+	/* TCP_FASTOPEN_CONNECT (RFC 7413), given to the connection; here,
+	 * in what was padding, to keep the socket small (issue 16 item 4). */
+	uint8_t fastopen_connect;
+	uint16_t maxseg; /* TCP_MAXSEG: at most the MTU less 40, which is below 65536 */
 	unsigned bound : 1;
 	unsigned listening : 1;
 	unsigned connecting : 1; /* connect() called */
@@ -27,7 +30,11 @@ struct sock {
 	unsigned bound_any : 1;  /* bound to the unspecified address (0.0.0.0, ::) */
 	unsigned v4mapped : 1;   /* IPv4, accepted by a dual-stack listener: shown ::ffff:a.b.c.d */
 	unsigned port_cover : 2; /* the families its port is counted for (sock.c's sock_covers) */
-	struct tcb *tcb;         /* NULL before connect/listen and after the connection ended */
+	/* Socket calls (issue 17 item 11), among the flags to keep the
+	 * socket small (issue 16 item 4). */
+	unsigned inq : 1;    /* TCP_INQ */
+	unsigned delack : 1; /* TCP_QUICKACK 0 before a connection: it starts in pingpong */
+	struct tcb *tcb;     /* NULL before connect/listen and after the connection ended */
 	/* The local address is the stack's once named (by bind, listen,
 	 * connect or accept; 0 before); ports and the peer's address here. */
 	uint16_t lport, rport;
@@ -41,15 +48,12 @@ struct sock {
 	 * if there is some; freed once read). */
 	struct ring *rcv_left;
 	/* Socket calls (issue 17 item 11). */
-	int rcvlowat;        /* SO_RCVLOWAT, at least 1 */
-	int notsent_lowat;   /* TCP_NOTSENT_LOWAT, <= 0: none */
-	int peek_off;        /* SO_PEEK_OFF, -1: off */
-	unsigned inq : 1;    /* TCP_INQ */
-	unsigned delack : 1; /* TCP_QUICKACK 0 before a connection: it starts in pingpong */
-	/* TCP Fast Open (RFC 7413): TCP_FASTOPEN's queue length and
-	 * TCP_FASTOPEN_CONNECT, given to the listener or connection. */
+	int rcvlowat;      /* SO_RCVLOWAT, at least 1 */
+	int notsent_lowat; /* TCP_NOTSENT_LOWAT, <= 0: none */
+	int peek_off;      /* SO_PEEK_OFF, -1: off */
+	/* TCP Fast Open (RFC 7413): TCP_FASTOPEN's queue length, given to
+	 * the listener (TCP_FASTOPEN_CONNECT is above). */
 	uint32_t fastopen_qlen;
-	uint8_t fastopen_connect;
 };
 
 /* How many bound sockets use a local port, and how many of them refuse to

@@ -105,6 +105,8 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->hystart_detect = SYNACK_HYSTART_DETECT_DELAY | SYNACK_HYSTART_DETECT_ROUND_DELAY;
 	/* Object caches sized to the load (issue 16). */
 	cfg->pool_keep_pct = 100;
+	/* Memory (issue 16 item 4) */
+	cfg->packet_pool_trim_ms = 1000;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -286,6 +288,10 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(cfg->pool_keep_pct <= 100,
 	              "pool_keep_pct: %u is outside 0..100 (percent of the objects in use)",
 	              cfg->pool_keep_pct);
+	/* Memory (issue 16 item 4) */
+	CHECK_SETTING(cfg->packet_pool_trim_ms <= 3600000,
+	              "packet_pool_trim_ms: %u is above 3600000 (one hour; 0 keeps the pool)",
+	              cfg->packet_pool_trim_ms);
 	return 0;
 }
 
@@ -378,6 +384,7 @@ int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t 
 	if (!st)
 		return -EINVAL;
 	set_now(st, now);
+	net_pool_tick(&st->sock.tcp.net);
 	if (!pkt)
 		len = 0;
 	/* The network layer validates the datagram and says what it carries
@@ -449,6 +456,7 @@ void synack_advance(struct synack_stack *st, uint64_t now)
 	if (!st)
 		return;
 	set_now(st, now);
+	net_pool_tick(&st->sock.tcp.net);
 	/* Each layer runs its own timers; the stack, above both, calls them
 	 * (the network layer's reassembly timeouts first: they concern
 	 * datagrams that never reached TCP). */

@@ -213,12 +213,24 @@ struct tcb {
 	 * tfo_used: data in the SYN was taken (TCPI_OPT_SYN_DATA). */
 	unsigned tfo_defer : 1, tfo_req : 1, tfo_syn_data : 1;
 	unsigned tfo_child : 1, tfo_cookie_out : 1, tfo_exp : 1, tfo_used : 1;
+	/* Socket calls (issue 17 item 11; tcp_quickack.c).  more: the send
+	 * being pushed had MSG_MORE, so its partial last segment waits.
+	 * Linux's quick-ACK mode: quickacks ACKs still to send at once,
+	 * pingpong once a reply followed our receipt within the delayed-ACK
+	 * time (request/response: ACKs wait to ride on the reply),
+	 * data_seen once any data came, last_data_rcv (below) when it last
+	 * did.  Here among the flags, and quickacks in what was padding,
+	 * to keep the TCB small (issue 16 item 4). */
+	unsigned more : 1;
+	unsigned pingpong : 1;
+	unsigned data_seen : 1;
 	uint8_t ka_probes; /* keepalives sent without an answer */
 	uint8_t backoff;   /* consecutive retransmission timeouts without progress */
 	uint8_t ca_state;  /* enum synack_ca_state */
 	uint8_t dupacks;   /* consecutive duplicate ACKs */
 	uint8_t cc_algo;   /* congestion control: the algorithm's place in tcp_cc.c's list */
 	uint8_t rtx_kind;  /* what rtx_at is, while data is outstanding: enum tcp_rtx_kind */
+	uint8_t quickacks;
 
 	/* Send sequence variables. */
 	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
@@ -253,8 +265,10 @@ struct tcb {
 	uint32_t recover;    /* RFC 6582: snd_max when recovery or loss began */
 	uint32_t limited_tx; /* RFC 3042: bytes allowed beyond cwnd on early duplicate ACKs */
 	uint64_t last_send;  /* when we last sent data (restart after idle) */
-	/* The algorithm's state and the transmit records, out of line. */
+	/* The algorithm's state and the transmit records, out of line; NULL
+	 * while snd_rest holds it compressed (tcp_snd_rest.c). */
 	struct tcp_sender *sender;
+	struct tcp_snd_rest *snd_rest;
 
 	/* Deadlines; SYNACK_NEVER when off.  timer holds the earliest. */
 	uint64_t rtx_at; /* retransmission of SYN, SYN-ACK, data or FIN */
@@ -301,16 +315,7 @@ struct tcb {
 	uint64_t bytes_acked;    /* RFC 4898 tcpEStatsAppHCThruOctetsAcked */
 	uint64_t bytes_received; /* RFC 4898 tcpEStatsAppHCThruOctetsReceived */
 
-	/* Socket calls (issue 17 item 11; tcp_quickack.c).  more: the send
-	 * being pushed had MSG_MORE, so its partial last segment waits.
-	 * Linux's quick-ACK mode: quickacks ACKs still to send at once,
-	 * pingpong once a reply followed our receipt within the delayed-ACK
-	 * time (request/response: ACKs wait to ride on the reply),
-	 * data_seen once any data came, last_data_rcv when it last did. */
-	unsigned more : 1;
-	unsigned pingpong : 1;
-	unsigned data_seen : 1;
-	uint8_t quickacks;
+	/* Socket calls (issue 17 item 11): when data last came (see more). */
 	uint64_t last_data_rcv;
 
 	/* Pacing (issue 13, tcp_pacing.c): when the next segment the pacing
@@ -1253,6 +1258,26 @@ void tcp_snd_acked(struct tcb *tcb, uint32_t ack, uint32_t ts_rtt_us);
 /* Frees the sender's state and the records (the TCB's end, with its
  * other out-of-line parts in tcp_tcb_ext_free). */
 void tcp_snd_free(struct tcb *tcb);
+/*
+ * tcp_snd_rest.c: the sender's state of a quiet connection, kept
+ * compressed (issue 16 item 4).  tcp_snd_rest compresses it when nothing
+ * is in flight (the reclaim deadline's work); tcp_snd_wake puts it back
+ * before anything reads it, 0 or -ENOMEM (the entry points: a segment
+ * for the connection, tcp_output, a change of algorithm); tcp_snd_view
+ * gives readers that only report a TCB whose sender is decoded into the
+ * temporaries (or the TCB itself when awake).
+ */
+struct tcp_snd_rest;
+void tcp_snd_rest(struct tcb *tcb);
+int tcp_snd_wake_slow(struct tcb *tcb);
+static inline int tcp_snd_wake(struct tcb *tcb)
+{
+	return tcb->snd_rest ? tcp_snd_wake_slow(tcb) : 0;
+}
+const struct tcb *tcp_snd_view(const struct tcb *tcb, struct tcb *tcb_tmp,
+                               struct tcp_sender *snd_tmp);
+uint64_t tcp_snd_rest_bytes(const struct tcb *tcb);
+void tcp_snd_rest_free(struct tcb *tcb);
 /* The records of [from, to) are marked flag, split where a boundary
  * falls inside one; returns the bytes newly marked, or -1 when memory
  * for a split ran out (the records are then forgotten). */

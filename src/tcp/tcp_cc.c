@@ -103,12 +103,16 @@ int tcp_cc_running(const struct tcb *tcb)
 {
 	/* tcp_cc_init runs when the handshake completes (or at a close in
 	 * SYN-RECEIVED, which goes to FIN-WAIT-1); the sender exists by then. */
-	return tcb->sender && tcb->state != SYNACK_SYN_SENT && tcb->state != SYNACK_SYN_RECEIVED &&
-	       tcb->state != SYNACK_LISTEN;
+	return (tcb->sender || tcb->snd_rest) && tcb->state != SYNACK_SYN_SENT &&
+	       tcb->state != SYNACK_SYN_RECEIVED && tcb->state != SYNACK_LISTEN;
 }
 
 void tcp_cc_info(const struct tcb *tcb, struct synack_tcp_info *info)
 {
+	/* A quiet connection's state is read from a decoded copy. */
+	struct tcb tcb_tmp;
+	struct tcp_sender snd_tmp;
+	tcb = tcp_snd_view(tcb, &tcb_tmp, &snd_tmp);
 	int running = tcp_cc_running(tcb);
 	/* Before the handshake, the algorithm the connection will use. */
 	uint8_t i = running             ? tcb->cc_algo

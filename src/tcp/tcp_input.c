@@ -269,6 +269,10 @@ static struct tcp_verdict syn_sent_segment_arrives(struct tcb *tcb, struct tcp_r
 		tcp_rtt_sample(tcb, (uint32_t)(ENV(tcb->st)->now - tcb->rtt_start));
 	tcb->rtt_timing = 0;
 	tcb->rtx_at = SYNACK_NEVER;
+	/* Quiet from here unless SYN data is outstanding: after a
+	 * retransmission timeout the sender's state rests (tcp_snd_rest.c). */
+	if (tcb->snd_una == tcb->snd_max)
+		tcp_buf_kept(tcb);
 	tcp_enter_established(tcb, SYNACK_CAUSE_RCV_SYN_ACK);
 	/* The timer is rearmed here, before the text, and not again in the
 	 * exit block: the retransmission deadline just went away, and what
@@ -850,6 +854,11 @@ static struct tcp_verdict tcb_segment_arrives(struct tcb *tcb, struct tcp_rx *s)
 	s->iss = tcb->iss;
 	s->irs = tcb->irs;
 	s->wnd = tcp_seg_wnd(tcb, s->w);
+	/* A quiet connection's sender's state comes back before any step
+	 * reads it (tcp_snd_rest.c); without memory the segment is dropped
+	 * and the peer sends it again. */
+	if (tcp_snd_wake(tcb) != 0)
+		return TCP_DROP(NO_MEMORY);
 	/* The peer is alive: keepalive counts idleness from here. */
 	tcb->last_rcv = ENV(tcb->st)->now;
 	if (tcb->opts.keepalive)

@@ -139,6 +139,7 @@ struct mem_walk {
 	uint64_t syn_pending; /* TCBs in SYN_RECEIVED */
 	uint64_t syn_ext;     /* bytes of their child links, rare state and sender */
 	uint64_t listen_ext;  /* bytes of listeners' queues */
+	uint64_t rest;        /* bytes of quiet connections' compressed senders */
 };
 
 static uint64_t tcb_buffer_bytes(const struct tcp_layer *tl, const struct tcb *t)
@@ -171,6 +172,7 @@ static void mem_conn(void *ctx, struct hnode *n)
 		if (t->sender)
 			w->syn_ext += sizeof(struct tcp_sender);
 	}
+	w->rest += tcp_snd_rest_bytes(t);
 	if (tcp_lsn(t)) {
 		w->listen_ext += sizeof(struct tcp_listen);
 		tcp_each_kept_for_accept(t, mem_kept, w);
@@ -186,7 +188,7 @@ static void mem_conn(void *ctx, struct hnode *n)
  */
 void tcp_memory(const struct tcp_layer *tl, struct synack_mem *out)
 {
-	struct mem_walk w = {tl, out, 0, 0, 0};
+	struct mem_walk w = {tl, out, 0, 0, 0, 0};
 	htable_foreach(&tl->conns, mem_conn, &w);
 	htable_foreach(&tl->listeners, mem_conn, &w);
 	/* Child links, rare state and the sender's state are counted with
@@ -195,7 +197,7 @@ void tcp_memory(const struct tcp_layer *tl, struct synack_mem *out)
 	out->syn_pending = w.syn_pending * sizeof(struct tcb) + w.syn_ext;
 	out->tcbs = (ENV(tl)->stats.conns_live - w.syn_pending) * sizeof(struct tcb) +
 	            slab_live_bytes(&tl->child_slab) + slab_live_bytes(&tl->rare_slab) +
-	            slab_live_bytes(&tl->sender_slab) - w.syn_ext + w.listen_ext;
+	            slab_live_bytes(&tl->sender_slab) - w.syn_ext + w.listen_ext + w.rest;
 	out->time_wait = tl->tw_records * sizeof(struct tw);
 	out->cached += slab_cached_bytes(&tl->tcb_slab) + slab_cached_bytes(&tl->child_slab) +
 	               slab_cached_bytes(&tl->rare_slab) + slab_cached_bytes(&tl->sender_slab) +

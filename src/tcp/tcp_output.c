@@ -401,6 +401,10 @@ static int worth_sending(const struct tcb *tcb, uint32_t n, uint32_t avail)
  */
 void tcp_output(struct tcb *tcb)
 {
+	/* A quiet connection's sender's state comes back first; without
+	 * memory for it nothing is sent now (tcp_snd_rest.c). */
+	if (tcp_snd_wake(tcb) != 0)
+		return;
 	/* RFC 7413 4.2.2: a connection made from SYN data may send in
 	 * SYN-RECEIVED, in the SYN-ACK's flight (as Linux). */
 	if (!can_send_data(tcb->state) && !(tcb->tfo_child && tcb->state == SYNACK_SYN_RECEIVED))

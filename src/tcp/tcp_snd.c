@@ -334,6 +334,9 @@ void tcp_snd_acked(struct tcb *tcb, uint32_t ack, uint32_t ts_rtt_us)
 		tcp_recovery_ack(tcb, &a);
 	if (tcb->snd_una == tcb->snd_max) {
 		tcb->rtx_at = SYNACK_NEVER;
+		/* Quiet from here: after a retransmission timeout the
+		 * sender's state rests (tcp_snd_rest.c). */
+		tcp_buf_kept(tcb);
 	} else {
 		tcp_arm_rtx(tcb);
 		tcp_rack_timers(tcb);
@@ -358,6 +361,7 @@ int tcp_snd_new(struct tcb *tcb)
 
 void tcp_snd_free(struct tcb *tcb)
 {
+	tcp_snd_rest_free(tcb);
 	if (!tcb->sender)
 		return;
 	txq_release(tcb->st, tcb->sender->txq);

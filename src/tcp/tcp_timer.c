@@ -184,6 +184,8 @@ static void reclaim_timeout(struct tcb *tcb)
 	/* A buffer holding data is busy: it is kept again when it drains. */
 	ring_trim(&tcb->snd_buf, &st->buf_slab);
 	ring_trim(&tcb->rcv_buf, &st->buf_slab);
+	/* The sender's state too, when nothing is in flight. */
+	tcp_snd_rest(tcb);
 }
 
 /* ------------------------------------------------------------------ */

@@ -333,8 +333,10 @@ void tcp_set_maxseg(struct tcb *l, uint32_t mss)
 void tcp_set_congestion(struct tcb *tcb, uint8_t algo)
 {
 	tcb->opts.cc_algo = (uint8_t)(algo + 1);
-	/* Before the handshake completes tcp_cc_init will read it. */
-	if (tcp_cc_running(tcb))
+	/* Before the handshake completes tcp_cc_init will read it.  A quiet
+	 * connection's state is woken first (without memory the connection
+	 * keeps its algorithm, whole). */
+	if (tcp_snd_wake(tcb) == 0 && tcp_cc_running(tcb))
 		tcp_cc_switch(tcb, algo);
 }
 
@@ -370,6 +372,10 @@ int tcp_set_sndbuf(struct tcb *tcb, uint32_t size)
 
 void tcp_status(const struct tcb *t, struct synack_tcp_info *info)
 {
+	/* A quiet connection's sender is read from a decoded copy. */
+	struct tcb tcb_tmp;
+	struct tcp_sender snd_tmp;
+	t = tcp_snd_view(t, &tcb_tmp, &snd_tmp);
 	memset(info, 0, sizeof(*info));
 	info->state = t->state;
 	info->state_since_us = t->state_since;
@@ -460,6 +466,9 @@ struct conns_walk {
  * listener's demux key has no remote end). */
 static void tcb_conn(const struct tcb *t, struct synack_conn *c)
 {
+	struct tcb tcb_tmp;
+	struct tcp_sender snd_tmp;
+	t = tcp_snd_view(t, &tcb_tmp, &snd_tmp);
 	env_endpoint(&c->local, &t->t.laddr, t->t.lport);
 	c->state = t->state;
 	c->state_since_us = t->state_since;

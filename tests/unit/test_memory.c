@@ -337,6 +337,53 @@ static void rare_state_counted_with_its_connection(void)
 	t_free(t);
 }
 
+/* Two stacks 1 ms apart and one connection from a to b's listener. */
+static void one_connection(struct world *w, unsigned seed, int *c, int *s)
+{
+	memset(w, 0, sizeof *w);
+	w->sim = synack_sim_new(seed);
+	w->a = new_stack(ADDR_A);
+	w->b = new_stack(ADDR_B);
+	int ha = synack_sim_add_host(w->sim, w->a, "client");
+	int hb = synack_sim_add_host(w->sim, w->b, "server");
+	struct synack_sim_path p;
+	memset(&p, 0, sizeof p);
+	p.delay_us = 500;
+	synack_sim_set_path(w->sim, ha, hb, &p);
+	synack_sim_set_path(w->sim, hb, ha, &p);
+	w->listener = synack_socket(w->b);
+	struct synack_endpoint local = {.addr = 0, .port = PORT};
+	CHECK_EQ(synack_bind(w->b, w->listener, &local), 0);
+	CHECK_EQ(synack_listen(w->b, w->listener, 1), 0);
+	*c = synack_socket(w->a);
+	struct synack_endpoint peer = {.addr = ADDR_B, .port = PORT};
+	CHECK_EQ(synack_connect(w->a, *c, &peer), -EINPROGRESS);
+	run_ms(w, 20);
+	*s = synack_accept(w->b, w->listener, NULL);
+	CHECK(*s >= 0);
+}
+
+/* Closes one_connection's connection and frees the world. */
+static void end_connection(struct world *w, int c, int s)
+{
+	synack_close(w->a, c);
+	synack_close(w->b, s);
+	run_ms(w, 3000);
+	synack_sim_free(w->sim);
+	synack_stack_free(w->a);
+	synack_stack_free(w->b);
+}
+
+/* len bytes from a's c to b's s (to_b 0: from b's s to a's c), read. */
+static void deliver(struct world *w, int c, int s, int to_b, const uint8_t *msg, size_t len,
+                    uint8_t *buf)
+{
+	struct synack_stack *from = to_b ? w->a : w->b, *to = to_b ? w->b : w->a;
+	CHECK_EQ(synack_send(from, to_b ? c : s, msg, len), (ssize_t)len);
+	run_ms(w, 50);
+	CHECK_EQ(synack_recv(to, to_b ? s : c, buf, len, 0), (ssize_t)len);
+}
+
 /* A buffer that drained after a burst keeps its grown allocation while the
  * connection is busy (no regrowth by doubling on the next burst), and gives
  * it back once the connection has been quiet for a retransmission timeout. */
@@ -345,28 +392,9 @@ static void drained_buffers_kept_while_busy_then_released(void)
 	struct world w;
 	static uint8_t msg[60000], buf[60000];
 	struct synack_mem ma, mb;
-	memset(&w, 0, sizeof w);
 	memset(msg, 0x33, sizeof msg);
-	w.sim = synack_sim_new(9);
-	w.a = new_stack(ADDR_A);
-	w.b = new_stack(ADDR_B);
-	int ha = synack_sim_add_host(w.sim, w.a, "client");
-	int hb = synack_sim_add_host(w.sim, w.b, "server");
-	struct synack_sim_path p;
-	memset(&p, 0, sizeof p);
-	p.delay_us = 500;
-	synack_sim_set_path(w.sim, ha, hb, &p);
-	synack_sim_set_path(w.sim, hb, ha, &p);
-	w.listener = synack_socket(w.b);
-	struct synack_endpoint local = {.addr = 0, .port = PORT};
-	CHECK_EQ(synack_bind(w.b, w.listener, &local), 0);
-	CHECK_EQ(synack_listen(w.b, w.listener, 1), 0);
-	int c = synack_socket(w.a);
-	struct synack_endpoint peer = {.addr = ADDR_B, .port = PORT};
-	CHECK_EQ(synack_connect(w.a, c, &peer), -EINPROGRESS);
-	run_ms(&w, 20);
-	int s = synack_accept(w.b, w.listener, NULL);
-	CHECK(s >= 0);
+	int c, s;
+	one_connection(&w, 9, &c, &s);
 	CHECK_EQ(synack_send(w.a, c, msg, sizeof msg), sizeof msg);
 	run_ms(&w, 50); /* delivered and acknowledged: the send buffer drained */
 	synack_memory(w.a, &ma);
@@ -379,12 +407,91 @@ static void drained_buffers_kept_while_busy_then_released(void)
 	synack_memory(w.b, &mb);
 	CHECK_EQ_U64(ma.buffers, 0);
 	CHECK_EQ_U64(mb.buffers, 0);
-	synack_close(w.a, c);
-	synack_close(w.b, s);
-	run_ms(&w, 3000);
-	synack_sim_free(w.sim);
-	synack_stack_free(w.a);
-	synack_stack_free(w.b);
+	end_connection(&w, c, s);
+}
+
+/*
+ * Issue 16 item 4: a connection quiet for a retransmission timeout keeps
+ * its sender's state compressed (tcp_snd_rest.c), and puts it back word
+ * for word when it next sends or receives: what TCP_INFO shows is the
+ * same at rest, and the next exchange goes on from the same state.
+ */
+static void quiet_sender_state_rests_and_wakes_whole(void)
+{
+	struct world w;
+	static uint8_t msg[30000], buf[30000];
+	struct synack_mem m0, m1, m2;
+	struct synack_tcp_info busy, quiet, again;
+	memset(msg, 0x44, sizeof msg);
+	int c, s;
+	one_connection(&w, 11, &c, &s);
+	/* A few round trips of data both ways: congestion control, the
+	 * minimum RTTs and the delivery rate all have state. */
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ(synack_send(w.a, c, msg, sizeof msg), sizeof msg);
+		CHECK_EQ(synack_send(w.b, s, msg, 1000), 1000);
+		run_ms(&w, 50);
+		CHECK_EQ(synack_recv(w.b, s, buf, sizeof buf, 0), sizeof msg);
+		CHECK_EQ(synack_recv(w.a, c, buf, sizeof buf, 0), 1000);
+	}
+	run_ms(&w, 1500); /* quiet for longer than the RTO: at rest */
+	synack_memory(w.a, &m0);
+	/* A send wakes the state, and it stays awake for an RTO. */
+	CHECK_EQ(synack_send(w.a, c, msg, sizeof msg), sizeof msg);
+	synack_memory(w.a, &m1);
+	CHECK(m1.tcbs > m0.tcbs);
+	run_ms(&w, 50);
+	CHECK_EQ(synack_recv(w.b, s, buf, sizeof buf, 0), sizeof msg);
+	run_ms(&w, 10); /* the window update for what b read */
+	CHECK_EQ(synack_tcp_info(w.a, c, &busy), 0);
+	synack_memory(w.a, &m2);
+	CHECK_EQ_U64(m2.tcbs, m1.tcbs);
+	run_ms(&w, 1500);
+	synack_memory(w.a, &m2);
+	CHECK_EQ_U64(m2.tcbs, m0.tcbs);
+	printf("  sender's state at rest: %llu bytes fewer\n",
+	       (unsigned long long)(m1.tcbs - m2.tcbs));
+	/* At rest TCP_INFO reads the same state. */
+	CHECK_EQ(synack_tcp_info(w.a, c, &quiet), 0);
+	CHECK(memcmp(&busy, &quiet, sizeof busy) == 0);
+	/* And the next exchange goes on from it. */
+	deliver(&w, c, s, 1, msg, sizeof msg, buf);
+	CHECK_EQ(synack_tcp_info(w.a, c, &again), 0);
+	CHECK(again.bytes_acked == busy.bytes_acked + sizeof msg);
+	CHECK_EQ_U64(again.total_retrans, 0);
+	/* And woken by a segment: the server's side rested too. */
+	run_ms(&w, 1500);
+	deliver(&w, c, s, 0, msg, 1000, buf);
+	end_connection(&w, c, s);
+}
+
+/* Issue 16 item 4: datagrams the stack kept for reuse that a whole
+ * packet_pool_trim_ms period did not need go back to the allocator. */
+static void idle_stack_gives_its_packet_pool_back(void)
+{
+	struct world w;
+	static uint8_t msg[60000], buf[60000];
+	struct synack_mem m;
+	memset(msg, 0x55, sizeof msg);
+	int c, s;
+	one_connection(&w, 13, &c, &s);
+	deliver(&w, c, s, 1, msg, sizeof msg, buf);
+	synack_memory(w.a, &m);
+	CHECK(m.packets > 0); /* the burst's datagrams wait for reuse */
+	/* The stack is entered once in each of two quiet periods (as a
+	 * running stack is by its timers and traffic): the first period
+	 * began with the burst, the second ends with nothing used. */
+	for (int i = 0; i < 3; i++) {
+		run_ms(&w, 1100);
+		synack_advance(w.a, synack_sim_now(w.sim));
+	}
+	synack_memory(w.a, &m);
+	CHECK_EQ_U64(m.packets, 0);
+	/* And the next burst takes new ones from the allocator. */
+	deliver(&w, c, s, 1, msg, sizeof msg, buf);
+	synack_memory(w.a, &m);
+	CHECK(m.packets > 0);
+	end_connection(&w, c, s);
 }
 
 int main(void)
@@ -395,5 +502,7 @@ int main(void)
 	RUN(unread_data_outlives_the_connection);
 	RUN(rare_state_counted_with_its_connection);
 	RUN(drained_buffers_kept_while_busy_then_released);
+	RUN(quiet_sender_state_rests_and_wakes_whole);
+	RUN(idle_stack_gives_its_packet_pool_back);
 	return check_summary("test_memory");
 }

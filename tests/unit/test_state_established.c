@@ -538,12 +538,19 @@ static void established_window_follows_so_rcvbuf(void)
 	t_free(t);
 }
 
-/* No timer runs on an idle connection without keepalive: nothing is sent, nothing ends. */
+/* An idle connection without keepalive: nothing is sent, nothing ends.
+ * One deadline runs, a retransmission timeout after the handshake, when
+ * the sender's state goes to rest (issue 16 item 4, tcp_snd_rest.c);
+ * then none. */
 static void established_idle_connection_stays_silent(void)
 {
 	struct t *t = t_new();
 	t_at(t, 0);
 	t_establish_passive(t);
+	uint64_t quiet = synack_next_deadline(t->st);
+	CHECK(quiet != SYNACK_NEVER && quiet <= 1000000);
+	t_at(t, 1000);
+	t_expect_nothing(t);
 	CHECK_EQ_U64(synack_next_deadline(t->st), SYNACK_NEVER);
 	t_at(t, 7200000);
 	t_expect_nothing(t);
