@@ -675,8 +675,8 @@ static uint8_t *copy_bytes(struct synack_sim *sim, const uint8_t *pkt, size_t le
 /* Queues pkt itself when *own says the simulator's pool owns it (then no
  * longer: *own becomes 0), else a copy; when memory runs out the datagram
  * is lost, which is what a real link does too. */
-static void enqueue_copy(struct synack_sim *sim, struct sim_link *l, int from, int to,
-                         uint8_t *pkt, size_t len, uint64_t at, int *own)
+static void enqueue_copy(struct synack_sim *sim, struct sim_link *l, int from, int to, uint8_t *pkt,
+                         size_t len, uint64_t at, int *own)
 {
 	uint8_t *p = *own ? pkt : copy_bytes(sim, pkt, len);
 	if (p && pkt_queue(sim, at, from, to, p, len) == 0) {
@@ -737,8 +737,8 @@ static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len, in
 				tap(sim, SYNACK_SIM_LOST, from, to, pkt, len);
 				return;
 			}
-			enqueue_copy(sim, l, from, to, pkt, len,
-			             done + l->im.path.delay_us + extra, own);
+			enqueue_copy(sim, l, from, to, pkt, len, done + l->im.path.delay_us + extra,
+			             own);
 			return;
 		}
 		/* Anything else passes. */

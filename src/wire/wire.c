@@ -216,12 +216,12 @@ block_madd(const uint8_t *p, uint8_t *q, size_t steps, int copy)
 	return (uint64_t)acc;
 }
 __attribute__((target("avx2"))) static uint64_t block_sum_v32(const uint8_t *p, uint8_t *q,
-                                                               size_t steps)
+                                                              size_t steps)
 {
 	return block_madd(p, q, steps, 0);
 }
 __attribute__((target("avx2"))) static uint64_t block_copy_v32(const uint8_t *p, uint8_t *q,
-                                                                size_t steps)
+                                                               size_t steps)
 {
 	return block_madd(p, q, steps, 1);
 }
@@ -581,7 +581,8 @@ tcp_parse(const uint8_t *seg, size_t n, uint32_t pseudo, struct wire_tcp *out, i
 	if (hdr_len < WIRE_TCP_HDR_LEN || hdr_len > n)
 		return SYNACK_DROP_TCP_BAD_OFFSET;
 
-	if (defer && n - hdr_len >= WIRE_TCP_DEFER_MIN && (seg[13] & ~SYNACK_TH_PSH) == SYNACK_TH_ACK) {
+	if (defer && n - hdr_len >= WIRE_TCP_DEFER_MIN &&
+	    (seg[13] & ~SYNACK_TH_PSH) == SYNACK_TH_ACK) {
 		/* The header's part now; the payload starts at an even
 		 * offset (hdr_len counts words), so its sum adds on. */
 		uint32_t part = csum_add(pseudo, seg, hdr_len);
