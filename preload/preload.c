@@ -50,6 +50,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <semaphore.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -309,9 +310,12 @@ static void changed(struct psock *sk)
 	preload_wake_sock(sk);
 }
 
+static sem_t io_started; /* posted by the I/O thread when it runs io_main */
+
 static void *io_main(void *arg)
 {
 	(void)arg;
+	sem_post(&io_started);
 	sigset_t all;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
@@ -356,6 +360,27 @@ static void *io_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Starts the I/O thread and returns once it runs io_main.  Until then the
+ * new thread is still being set up by the C library (and by a sanitizer's
+ * runtime, which allocates there under its own locks); a fork() in that
+ * window would give the child those locks held by a thread it does not
+ * have, and its first allocation would hang.  Programs fork right after
+ * their first socket (the master/worker pattern), so the window is real.
+ */
+static int io_start(void)
+{
+	if (sem_init(&io_started, 0, 0) != 0)
+		return errno;
+	int rc = pthread_create(&io_thread, NULL, io_main, NULL);
+	if (rc != 0)
+		return rc;
+	while (sem_wait(&io_started) != 0 && errno == EINTR) {
+		/* a signal: wait on */
+	}
+	return 0;
+}
+
 static void at_exit(void);
 static void guard_install(void);
 
@@ -382,7 +407,7 @@ static void start(void)
 	guard_install();
 	started = 1;
 	atomic_store(owner, my_pid);
-	rc = pthread_create(&io_thread, NULL, io_main, NULL);
+	rc = io_start();
 	if (rc != 0) {
 		fprintf(stderr, "libsynack-preload: cannot start the I/O thread: %s\n",
 		        strerror(rc));
@@ -525,8 +550,7 @@ int preload_owned(void)
 			io_wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 			io_timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 			atomic_store(&io_until, SYNACK_NEVER);
-			if (io_wake < 0 || io_timer < 0 ||
-			    pthread_create(&io_thread, NULL, io_main, NULL) != 0) {
+			if (io_wake < 0 || io_timer < 0 || io_start() != 0) {
 				fprintf(stderr,
 				        "libsynack-preload: cannot take the stack over after "
 				        "fork\n");
