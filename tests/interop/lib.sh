@@ -118,6 +118,10 @@ it_serve() {
 		>"$log.out" 2>"$log.err" &
 	SERVE_PID=$!
 	IT_PIDS+=("$SERVE_PID")
+	# Only a serve with --stats-every prints stats blocks before its stop:
+	# it_wait_summary refuses to wait for one that never comes.
+	rm -f "$log.stats-every"
+	case " $* " in *" --stats-every "* | *" --stats-every="*) : >"$log.stats-every" ;; esac
 	for i in $(seq 1 100); do
 		grep -q '^synack serve: listening on ' "$log.out" 2>/dev/null && return 0
 		kill -0 "$SERVE_PID" 2>/dev/null || break
@@ -169,9 +173,15 @@ it_summary_count() { # LOG
 # it_wait_summary LOG ERE SECONDS: wait until the last summary line matches,
 # in a block completed after this call began.  A block that was already
 # complete may predate what the caller just did (the clients' last
-# connections, say), and its counters with it.
+# connections, say), and its counters with it.  The serve of LOG must have
+# been started with --stats-every (else the first block comes at its stop):
+# without, this is a test bug, reported at once rather than waited out.
 it_wait_summary() {
 	local i n=$(($3 * 10)) start
+	if [ ! -e "$IT_TMP/$1.stats-every" ]; then
+		bad "it_wait_summary $1: that synack serve has no --stats-every, so no stats block comes before its stop"
+		return 1
+	fi
 	start=$(it_summary_count "$1")
 	for i in $(seq 1 "$n"); do
 		if [ "$(it_summary_count "$1")" -gt "$start" ] &&

@@ -41,11 +41,11 @@ no_ect_but_data() { # PCAP CASE
 }
 
 # 1. A Linux client asks synack serve (ecn=2, the default).
-it_serve serve --app echo --pcap "$IT_TMP/ecn-serve.pcap"
+it_serve serve --app echo --stats-every 0.2 --pcap "$IT_TMP/ecn-serve.pcap"
 ns timeout 150 python3 "$IT_PEER" echo "$IT_SYNACK" 7 1048576 1 >"$IT_TMP/echo.out" 2>"$IT_TMP/echo.err"
 rc=$?
 if [ $rc -eq 0 ]; then ok; else bad "1: echo of 1 MiB: $(cat "$IT_TMP/echo.err")"; fi
-it_wait_summary serve 'connections? \(LISTEN 1\)$' 10
+it_wait_summary serve 'connections? \(LISTEN 1\)$' 10 || bad "1: synack still has: $(it_last_summary serve)"
 it_serve_stop serve
 p=$IT_TMP/ecn-serve.pcap
 n=$(count "$p" "$KERNEL && $SYN && $SETUP")
@@ -81,11 +81,11 @@ no_ect_but_data "$p" 2
 note "2. synack asks, Linux accepts: synack data ECT(0) $us_ect of $us_data"
 
 # 3. ecn=0: the ECN-setup SYN is answered, without ECN.
-it_serve serve3 --app echo --set ecn=0 --pcap "$IT_TMP/ecn-off.pcap"
+it_serve serve3 --app echo --set ecn=0 --stats-every 0.2 --pcap "$IT_TMP/ecn-off.pcap"
 ns timeout 150 python3 "$IT_PEER" echo "$IT_SYNACK" 7 65536 2 >"$IT_TMP/echo3.out" 2>"$IT_TMP/echo3.err"
 rc=$?
 if [ $rc -eq 0 ]; then ok; else bad "3: echo with ecn=0: $(cat "$IT_TMP/echo3.err")"; fi
-it_wait_summary serve3 'connections? \(LISTEN 1\)$' 10
+it_wait_summary serve3 'connections? \(LISTEN 1\)$' 10 || bad "3: synack still has: $(it_last_summary serve3)"
 it_serve_stop serve3
 p=$IT_TMP/ecn-off.pcap
 n=$(count "$p" "$US && $SYNACK && tcp.flags.ece == 0 && tcp.flags.cwr == 0")

@@ -44,7 +44,7 @@ SYN="tcp.flags.syn == 1 && tcp.flags.ack == 0"
 SYNACK="tcp.flags.syn == 1 && tcp.flags.ack == 1"
 
 # 1. Linux client, synack server.
-it_serve serve --app echo --set fastopen=1027 --pcap "$IT_TMP/tfo-serve.pcap"
+it_serve serve --app echo --set fastopen=1027 --stats-every 0.2 --pcap "$IT_TMP/tfo-serve.pcap"
 cat >"$IT_TMP/client.py" <<'EOF'
 import socket, sys
 MSG_FASTOPEN = 0x20000000
@@ -75,7 +75,7 @@ fi
 active1=$(kernel_counter TCPFastOpenActive)
 want "1: the kernel's TCPFastOpenActive went from $active0 to $active1 (want +2)" \
 	"$([ "$((active1 - active0))" -ge 2 ] && echo y)"
-it_wait_summary serve 'connections? \(LISTEN 1\)$' 10
+it_wait_summary serve 'connections? \(LISTEN 1\)$' 10 || bad "1: synack still has: $(it_last_summary serve)"
 it_serve_stop serve
 counters_of "$IT_TMP/serve.out" >"$IT_TMP/serve.counters"
 reqd=$(value_of TCPFastOpenCookieReqd "$IT_TMP/serve.counters")
