@@ -41,6 +41,11 @@ static void check_settings(const struct net_opts *o, const char *what)
 	cfg.addr = o->addr;
 	if (synack_config_check(&cfg, NULL, 0) != 0)
 		fuzz_fail("%s: settings synack_config_check refuses were accepted", what);
+	struct synack_link_config lc = o->link;
+	lc.addr = o->addr;
+	lc.prefix_len = o->prefix_len;
+	if (synack_link_config_check(&lc, NULL, 0) != 0)
+		fuzz_fail("%s: link settings synack_link_config_check refuses were accepted", what);
 }
 
 static void one_value(const char *a)
@@ -76,6 +81,24 @@ static void one_value(const char *a)
 		settings_str(r, &cfg2, again, sizeof(again));
 		if (strcmp(back, again) != 0)
 			fuzz_fail("setting %s: '%s' reads back as '%s'", r->name, back, again);
+	}
+	/* The same for a link setting (serve, connect, run --set). */
+	struct synack_link_config lc, lc2;
+	const struct setting *lrow;
+	synack_link_config_default(&lc);
+	memset(err, 0, sizeof(err));
+	int link = settings_parse_link("--set", a, &cfg, &lc, &lrow, err, sizeof(err));
+	check_sentence(link < 0 ? -1 : 0, err, "settings_parse_link");
+	if (link == 1) {
+		char back[64], again[64];
+		link_settings_str(lrow, &lc, back, sizeof(back));
+		synack_link_config_default(&lc2);
+		if (link_settings_set("--set", lrow, back, &lc2, err, sizeof(err)) != 0)
+			fuzz_fail("link setting %s: '%s' does not parse back", lrow->name, back);
+		link_settings_str(lrow, &lc2, again, sizeof(again));
+		if (strcmp(back, again) != 0)
+			fuzz_fail("link setting %s: '%s' reads back as '%s'", lrow->name, back,
+			          again);
 	}
 	/* A prefix (--addr, --route) prints and parses back to itself. */
 	struct synack_prefix pf, pf2;

@@ -38,7 +38,7 @@ static void flag(const char *var, const char *val, const char *name, const char 
 {
 	char *argv[3] = {(char *)name, (char *)arg, NULL};
 	int argc = arg ? 2 : 1, i = 0;
-	char err[1024];
+	char err[4096];
 	int rc = net_parse_flag(argc, argv, &i, &preload_conf.net, err, sizeof(err));
 	if (rc != 1)
 		die(var, val, rc < 0 ? err : "not taken");
@@ -90,7 +90,7 @@ static void one(const char *var, const char *val)
 		                     &preload_conf.exit_timeout_ms, err, sizeof(err)) != 0)
 			die(var, val, err);
 	} else {
-		/* SYNACK_<SETTING>: a stack setting by its config name. */
+		/* SYNACK_<SETTING>: a stack or link setting by its config name. */
 		char name[64], set[1100];
 		size_t n = strlen(key);
 		if (n == 0 || n >= sizeof(name))
@@ -99,7 +99,7 @@ static void one(const char *var, const char *val)
 		for (size_t i = 0; i < n; i++)
 			name[i] = (char)tolower((unsigned char)key[i]);
 		name[n] = 0;
-		if (!settings_find(name)) {
+		if (!settings_find(name) && !link_settings_find(name)) {
 			/* Not fatal: other programs use the prefix too; said so
 			 * that a misspelt setting does not go unnoticed. */
 			fprintf(stderr,
@@ -148,6 +148,23 @@ void preload_env_load(void)
 		die("SYNACK_ADDR", NULL,
 		    "SYNACK_ADDR is not set: give synack's address, A.B.C.D/NN");
 	char err[1024];
-	if (net_check(o, err, sizeof(err)) != 0)
+	if (net_check(o, err, sizeof(err)) != 0) {
+		/* A setting out of range: the sentence starts with its name,
+		 * "arp_retries = 0 is outside ..."; named as its variable. */
+		char name[64], var[80];
+		size_t n = strcspn(err, " :");
+		if (n < sizeof(name)) {
+			memcpy(name, err, n);
+			name[n] = 0;
+			if (settings_find(name) || link_settings_find(name)) {
+				size_t k = 0;
+				for (; name[k]; k++)
+					name[k] = (char)toupper((unsigned char)name[k]);
+				snprintf(var, sizeof(var), "SYNACK_%s", name);
+				fprintf(stderr, "libsynack-preload: %s: %s\n", var, err);
+				exit(2);
+			}
+		}
 		die("SYNACK_*", NULL, err);
+	}
 }

@@ -24,6 +24,7 @@ static const char *const SETTING_FLAGS[] = {
 #define NSETTING_FLAGS (sizeof(SETTING_FLAGS) / sizeof(SETTING_FLAGS[0]))
 
 _Static_assert(8 * sizeof(((struct net_opts *)0)->given) >= 64, "given holds 64 settings");
+_Static_assert(8 * sizeof(((struct net_opts *)0)->link_given) >= 64, "link_given holds 64");
 
 void net_opts_default(struct net_opts *o, const char *prog)
 {
@@ -31,6 +32,7 @@ void net_opts_default(struct net_opts *o, const char *prog)
 	o->prog = prog;
 	o->seed = 1;
 	synack_config_default(&o->cfg);
+	synack_link_config_default(&o->link);
 	o->user_timeout_ms = -1;
 }
 
@@ -78,10 +80,14 @@ static int parse_setting_flag(int argc, char **argv, int *i, struct net_opts *o,
 	if (k == -2)
 		return -1;
 	if (k == 0) {
-		int row = settings_parse("--set", val, &o->cfg, err, errlen);
-		if (row < 0)
+		const struct setting *row;
+		int link = settings_parse_link("--set", val, &o->cfg, &o->link, &row, err, errlen);
+		if (link < 0)
 			return -1;
-		mark_given(o, settings_at((size_t)row));
+		if (!link)
+			mark_given(o, row);
+		else
+			o->link_given |= 1ull << (row - link_settings_at(0));
 		return 1;
 	}
 	if (k == 1) {
@@ -461,6 +467,29 @@ int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err,
 
 static struct synack_stack *scratch_stack(const struct net_opts *o, char *err, size_t errlen);
 
+/* The link's configuration: the link settings (--set), then what the
+ * flags say (the addresses, --txqueuelen, --no-csum-offload ...). */
+static void link_config(const struct net_opts *o, struct synack_link_config *lc)
+{
+	*lc = o->link;
+	lc->addr = o->addr;
+	lc->prefix_len = o->prefix_len;
+	if (o->have_addr6) {
+		memcpy(lc->addr6, o->addr6, 16);
+		lc->prefix6_len = o->prefix6_len;
+	}
+	if (o->have_gw6)
+		memcpy(lc->gw6, o->gw6, 16);
+	if (o->txqueuelen)
+		lc->txqueuelen = o->txqueuelen;
+	if (o->no_csum_offload)
+		lc->csum_offload = 0;
+	if (o->no_gro)
+		lc->gro = 0;
+	if (o->no_tso)
+		lc->tso = 0;
+}
+
 int net_check(const struct net_opts *o, char *err, size_t errlen)
 {
 	if (!o->dev) {
@@ -496,6 +525,11 @@ int net_check(const struct net_opts *o, char *err, size_t errlen)
 	if (o->have_addr6 && !given(o, "prefix_len6"))
 		cfg.prefix_len6 = o->prefix6_len;
 	if (synack_config_check(&cfg, err, errlen) != 0)
+		return -1;
+	/* The link's, as the link will see them. */
+	struct synack_link_config lc;
+	link_config(o, &lc);
+	if (synack_link_config_check(&lc, err, errlen) != 0)
 		return -1;
 	/* The addresses and routes, tried on a stack of their own so that a
 	 * gateway off every prefix is refused before the device is touched. */
@@ -784,6 +818,10 @@ void net_usage(FILE *out)
 	      "                   out of range is refused with the reason.  The settings:\n",
 	      out);
 	settings_names(out, "                     ", 79);
+	fputs("                   and of the link (struct synack_link_config: ARP, neighbour\n"
+	      "                   discovery, the wait for the device, the offloads):\n",
+	      out);
+	link_settings_names(out, "                     ", 79);
 	fputs("  --time-wait-ms T, --fin-timeout-ms T, --syn-retries N, --orphan-retries N\n"
 	      "                   the same as --set time_wait_ms=T ... (TIME_WAIT length,\n"
 	      "                   orphaned FIN_WAIT_2 lifetime, SYN and orphan FIN\n"
@@ -889,20 +927,7 @@ int net_open_queues(const struct net_opts *o, unsigned queues, struct synack_lin
 		return -ENODEV;
 	}
 	struct synack_link_config lc;
-	synack_link_config_default(&lc);
-	lc.addr = o->addr;
-	lc.prefix_len = o->prefix_len;
-	if (o->have_addr6) {
-		memcpy(lc.addr6, o->addr6, 16);
-		lc.prefix6_len = o->prefix6_len;
-	}
-	if (o->have_gw6)
-		memcpy(lc.gw6, o->gw6, 16);
-	if (o->txqueuelen)
-		lc.txqueuelen = o->txqueuelen;
-	lc.csum_offload = !o->no_csum_offload;
-	lc.gro = !o->no_gro;
-	lc.tso = !o->no_tso;
+	link_config(o, &lc);
 	int rc = queues == 1
 	             ? synack_link_open(link, o->kind, o->dev, &lc, err, errlen)
 	             : synack_link_open_queues(link, queues, o->kind, o->dev, &lc, err, errlen);

@@ -43,6 +43,11 @@ struct net_opts {
 	 * are filled when the stack is made. */
 	struct synack_config cfg;
 	uint64_t given; /* bit i: row i of settings_at() was given */
+	/* The link's settings by --set (link_settings_at(); addr, prefixes,
+	 * txqueuelen and the offloads are the flags' and filled at the open):
+	 * the defaults, then each in order. */
+	struct synack_link_config link;
+	uint64_t link_given; /* bit i: row i of link_settings_at() was given */
 	/* Options of every connection (SO_KEEPALIVE, TCP_USER_TIMEOUT). */
 	int keepalive;
 	int64_t user_timeout_ms; /* -1: not given */

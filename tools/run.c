@@ -58,6 +58,8 @@ void run_usage(FILE *out)
 	      "                   (SYNACK_NAME=VALUE, NAME in capitals; repeatable):\n",
 	      out);
 	settings_names(out, "                     ", 79);
+	fputs("                   and of the link:\n", out);
+	link_settings_names(out, "                     ", 79);
 	fputs("  --time-wait-ms T ... --keepalive-probes N  the same as --set\n"
 	      "                   time_wait_ms=T ... keepalive_probes=N\n"
 	      "  --debug          the library logs what it refuses (SYNACK_DEBUG=1)\n"
@@ -209,6 +211,18 @@ static int put_env(char **env, size_t *n, size_t max, char *buf, size_t buflen, 
 	return 0;
 }
 
+/* put_env of SYNACK_NAME=value, NAME the setting's name in capitals. */
+static int put_setting_env(char **env, size_t *n, size_t max, char *buf, size_t buflen,
+                           size_t *used, const struct setting *row, const char *value)
+{
+	char name[48] = "SYNACK_";
+	size_t k = 7;
+	for (const char *s = row->name; *s && k + 1 < sizeof(name); s++)
+		name[k++] = (char)toupper((unsigned char)*s);
+	name[k] = 0;
+	return put_env(env, n, max, buf, buflen, used, name, value);
+}
+
 int run_environment(const struct run_opts *o, const char *self, char **env, size_t max, char *buf,
                     size_t buflen, char *err, size_t errlen)
 {
@@ -266,18 +280,22 @@ int run_environment(const struct run_opts *o, const char *self, char **env, size
 	}
 	if (o->debug)
 		bad |= put_env(env, &n, max, buf, buflen, &used, "SYNACK_DEBUG", "1");
-	/* Each setting given, by its config name in capitals. */
+	/* Each setting given, by its config name in capitals: the stack's,
+	 * then the link's. */
 	for (size_t i = 0; i < settings_count() && i < 64; i++) {
 		if (!((o->net.given >> i) & 1))
 			continue;
-		const struct setting *row = settings_at(i);
-		char name[48] = "SYNACK_", value[64];
-		size_t k = 7;
-		for (const char *s = row->name; *s && k + 1 < sizeof(name); s++)
-			name[k++] = (char)toupper((unsigned char)*s);
-		name[k] = 0;
-		settings_str(row, &o->net.cfg, value, sizeof(value));
-		bad |= put_env(env, &n, max, buf, buflen, &used, name, value);
+		char value[64];
+		settings_str(settings_at(i), &o->net.cfg, value, sizeof(value));
+		bad |= put_setting_env(env, &n, max, buf, buflen, &used, settings_at(i), value);
+	}
+	for (size_t i = 0; i < link_settings_count() && i < 64; i++) {
+		if (!((o->net.link_given >> i) & 1))
+			continue;
+		char value[64];
+		link_settings_str(link_settings_at(i), &o->net.link, value, sizeof(value));
+		bad |=
+		    put_setting_env(env, &n, max, buf, buflen, &used, link_settings_at(i), value);
 	}
 	if (bad) {
 		snprintf(err, errlen, "the environment does not fit in %zu bytes", buflen);

@@ -100,6 +100,62 @@ static const struct setting SETTINGS[] = {
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))
 
+/* clang-format off */
+#define LFIELD(f) offsetof(struct synack_link_config, f), sizeof(((struct synack_link_config *)0)->f)
+#define LNUMBER(f) {#f, SETTING_NUMBER, LFIELD(f)}
+#define LMS(f) {#f, SETTING_MS, LFIELD(f)}
+/* clang-format on */
+
+/*
+ * The link's settings, in struct synack_link_config order.  Left out: the
+ * addresses and prefixes and the MAC (--addr, --gw), and txqueuelen, which
+ * --txqueuelen sets (it also changes a device that exists).
+ */
+static const struct setting LINK_SETTINGS[] = {
+    /* ARP (RFC 826), after Linux's neighbour settings */
+    LMS(arp_lifetime_ms),
+    LMS(arp_retry_ms),
+    LNUMBER(arp_retries),
+    LNUMBER(arp_queue_len),
+    LNUMBER(arp_cache_max),
+    LNUMBER(gratuitous_arp),
+    LNUMBER(read_batch),
+    /* Offloads (issue 16 item 2): as --no-csum-offload, --no-gro, --no-tso */
+    LNUMBER(csum_offload),
+    LNUMBER(gro),
+    LNUMBER(tso),
+    /* Neighbour discovery: RFC 4861 10's constants */
+    LMS(nd_reachable_ms),
+    LMS(nd_retrans_ms),
+    LMS(nd_delay_first_probe_ms),
+    LNUMBER(nd_max_multicast_solicit),
+    LNUMBER(nd_max_unicast_solicit),
+    LNUMBER(nd_queue_len),
+    LNUMBER(nd_cache_max),
+    /* Bring-up (issue 15) */
+    LMS(link_up_wait_ms),
+};
+
+#define NLINK_SETTINGS (sizeof(LINK_SETTINGS) / sizeof(LINK_SETTINGS[0]))
+
+size_t link_settings_count(void)
+{
+	return NLINK_SETTINGS;
+}
+
+const struct setting *link_settings_at(size_t i)
+{
+	return i < NLINK_SETTINGS ? &LINK_SETTINGS[i] : NULL;
+}
+
+const struct setting *link_settings_find(const char *name)
+{
+	for (size_t i = 0; i < NLINK_SETTINGS; i++)
+		if (strcmp(LINK_SETTINGS[i].name, name) == 0)
+			return &LINK_SETTINGS[i];
+	return NULL;
+}
+
 size_t settings_count(void)
 {
 	return NSETTINGS;
@@ -167,10 +223,12 @@ static uint64_t field_read(const void *p, size_t size)
 	}
 }
 
-int settings_set(const char *flag, const struct setting *row, const char *value,
-                 struct synack_config *cfg, char *err, size_t errlen)
+/* The row's field in the struct at base (a synack_config or a
+ * synack_link_config) takes value. */
+static int field_set(const char *flag, const struct setting *row, const char *value, void *base,
+                     char *err, size_t errlen)
 {
-	uint8_t *field = (uint8_t *)cfg + row->offset;
+	uint8_t *field = (uint8_t *)base + row->offset;
 	uint64_t max = field_max(row->size), v;
 	int rc;
 	switch (row->kind) {
@@ -201,8 +259,29 @@ int settings_set(const char *flag, const struct setting *row, const char *value,
 	return 0;
 }
 
-int settings_parse(const char *flag, const char *name_value, struct synack_config *cfg, char *err,
-                   size_t errlen)
+int settings_set(const char *flag, const struct setting *row, const char *value,
+                 struct synack_config *cfg, char *err, size_t errlen)
+{
+	return field_set(flag, row, value, cfg, err, errlen);
+}
+
+int link_settings_set(const char *flag, const struct setting *row, const char *value,
+                      struct synack_link_config *lc, char *err, size_t errlen)
+{
+	return field_set(flag, row, value, lc, err, errlen);
+}
+
+/* Appends ", name" for each of the n rows to err, which holds w bytes. */
+static int list_names(char *err, size_t errlen, int w, const struct setting *rows, size_t n)
+{
+	for (size_t i = 0; i < n && w >= 0 && (size_t)w < errlen; i++)
+		w += snprintf(err + w, errlen - (size_t)w, "%s %s", i ? "," : "", rows[i].name);
+	return w;
+}
+
+int settings_parse_link(const char *flag, const char *name_value, struct synack_config *cfg,
+                        struct synack_link_config *lc, const struct setting **row, char *err,
+                        size_t errlen)
 {
 	const char *eq = strchr(name_value, '=');
 	char name[64];
@@ -213,13 +292,20 @@ int settings_parse(const char *flag, const char *name_value, struct synack_confi
 	}
 	memcpy(name, name_value, n);
 	name[n] = 0;
-	const struct setting *row = settings_find(name);
-	if (!row) {
+	const struct setting *r = settings_find(name);
+	int link = 0;
+	if (!r && lc) {
+		r = link_settings_find(name);
+		link = 1;
+	}
+	if (!r) {
 		int w = snprintf(err, errlen, "%s: unknown setting '%s' (the settings are:", flag,
 		                 name);
-		for (size_t i = 0; i < NSETTINGS && w >= 0 && (size_t)w < errlen; i++)
-			w += snprintf(err + w, errlen - (size_t)w, "%s %s", i ? "," : "",
-			              SETTINGS[i].name);
+		w = list_names(err, errlen, w, SETTINGS, NSETTINGS);
+		if (lc && w >= 0 && (size_t)w < errlen) {
+			w += snprintf(err + w, errlen - (size_t)w, "; of the link:");
+			w = list_names(err, errlen, w, LINK_SETTINGS, NLINK_SETTINGS);
+		}
 		if (w >= 0 && (size_t)w < errlen)
 			snprintf(err + w, errlen - (size_t)w, ")");
 		return -1;
@@ -227,33 +313,64 @@ int settings_parse(const char *flag, const char *name_value, struct synack_confi
 	/* The flag's name in messages about the value: "--set time_wait_ms". */
 	char what[96];
 	snprintf(what, sizeof(what), "%s %s", flag, name);
-	if (settings_set(what, row, eq + 1, cfg, err, errlen) != 0)
+	if (field_set(what, r, eq + 1, link ? (void *)lc : (void *)cfg, err, errlen) != 0)
+		return -1;
+	*row = r;
+	return link;
+}
+
+int settings_parse(const char *flag, const char *name_value, struct synack_config *cfg, char *err,
+                   size_t errlen)
+{
+	const struct setting *row;
+	if (settings_parse_link(flag, name_value, cfg, NULL, &row, err, errlen) < 0)
 		return -1;
 	return (int)(row - SETTINGS);
 }
 
-void settings_str(const struct setting *row, const struct synack_config *cfg, char *buf, size_t len)
+static void field_str(const struct setting *row, const void *base, char *buf, size_t len)
 {
-	const uint8_t *field = (const uint8_t *)cfg + row->offset;
+	const uint8_t *field = (const uint8_t *)base + row->offset;
 	if (row->kind == SETTING_TEXT)
 		snprintf(buf, len, "%.*s", (int)row->size, (const char *)field);
 	else
 		snprintf(buf, len, "%llu", (unsigned long long)field_read(field, row->size));
 }
 
-void settings_names(FILE *out, const char *indent, int width)
+void settings_str(const struct setting *row, const struct synack_config *cfg, char *buf, size_t len)
+{
+	field_str(row, cfg, buf, len);
+}
+
+void link_settings_str(const struct setting *row, const struct synack_link_config *lc, char *buf,
+                       size_t len)
+{
+	field_str(row, lc, buf, len);
+}
+
+/* The names of the n rows, wrapped at width columns, each line indented. */
+static void names_of(FILE *out, const struct setting *rows, size_t n, const char *indent, int width)
 {
 	int col = 0;
-	for (size_t i = 0; i < NSETTINGS; i++) {
-		int n = (int)strlen(SETTINGS[i].name) + (i + 1 < NSETTINGS ? 1 : 0);
-		if (col == 0 || col + 1 + n > width) {
+	for (size_t i = 0; i < n; i++) {
+		int len = (int)strlen(rows[i].name) + (i + 1 < n ? 1 : 0);
+		if (col == 0 || col + 1 + len > width) {
 			if (col)
 				fputc('\n', out);
-			col = fprintf(out, "%s%s%s", indent, SETTINGS[i].name,
-			              i + 1 < NSETTINGS ? "," : "");
+			col = fprintf(out, "%s%s%s", indent, rows[i].name, i + 1 < n ? "," : "");
 			continue;
 		}
-		col += fprintf(out, " %s%s", SETTINGS[i].name, i + 1 < NSETTINGS ? "," : "");
+		col += fprintf(out, " %s%s", rows[i].name, i + 1 < n ? "," : "");
 	}
 	fputc('\n', out);
+}
+
+void settings_names(FILE *out, const char *indent, int width)
+{
+	names_of(out, SETTINGS, NSETTINGS, indent, width);
+}
+
+void link_settings_names(FILE *out, const char *indent, int width)
+{
+	names_of(out, LINK_SETTINGS, NLINK_SETTINGS, indent, width);
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "synack/link.h"
 #include "synack/synack.h"
 
 enum setting_kind {
@@ -53,5 +54,31 @@ void settings_str(const struct setting *row, const struct synack_config *cfg, ch
 
 /* "mtu, ttl, time_wait_ms, ..." wrapped at width columns, each line indented. */
 void settings_names(FILE *out, const char *indent, int width);
+
+/*
+ * The link's settings: the fields of struct synack_link_config that a
+ * command on a TUN/TAP device (serve, connect, run, libsynack-preload) takes
+ * by --set NAME=VALUE as well: ARP, neighbour discovery (RFC 4861 10), the
+ * bring-up wait and the offloads.  Rows as above, offsets into struct
+ * synack_link_config; no name is also a stack setting's.  Their ranges are
+ * judged by synack_link_config_check().
+ */
+size_t link_settings_count(void);
+const struct setting *link_settings_at(size_t i);
+const struct setting *link_settings_find(const char *name);
+int link_settings_set(const char *flag, const struct setting *row, const char *value,
+                      struct synack_link_config *lc, char *err, size_t errlen);
+void link_settings_str(const struct setting *row, const struct synack_link_config *lc, char *buf,
+                       size_t len);
+/* "arp_lifetime_ms, ..." as settings_names. */
+void link_settings_names(FILE *out, const char *indent, int width);
+/*
+ * settings_parse for a command with a link: NAME is a stack setting (into
+ * *cfg; returns 0) or a link setting (into *lc; returns 1), and *row is its
+ * row; -1 with a sentence in err, which for an unknown NAME lists both.
+ */
+int settings_parse_link(const char *flag, const char *name_value, struct synack_config *cfg,
+                        struct synack_link_config *lc, const struct setting **row, char *err,
+                        size_t errlen);
 
 #endif

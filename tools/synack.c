@@ -88,7 +88,7 @@ static int cmd_demo(int argc, char **argv)
 static int cmd_script(int argc, char **argv)
 {
 	struct script_opts o;
-	char err[1024];
+	char err[4096];                  /* the settings list of an unknown --set */
 	if (frompcap_wanted(argc, argv)) /* issue 18 item 4: a capture replayed */
 		return frompcap_main(argc, argv);
 	if (script_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
@@ -163,7 +163,7 @@ static int cmd_transfer(int argc, char **argv)
 static int cmd_serve(int argc, char **argv)
 {
 	struct serve_opts o;
-	char err[1024];
+	char err[4096]; /* the settings list of an unknown --set */
 	serve_opts_default(&o);
 	if (serve_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "synack serve: %s\n", err);
@@ -179,7 +179,7 @@ static int cmd_serve(int argc, char **argv)
 static int cmd_connect(int argc, char **argv)
 {
 	struct connect_opts o;
-	char err[1024];
+	char err[4096]; /* the settings list of an unknown --set */
 	connect_opts_default(&o);
 	if (connect_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "synack connect: %s\n", err);
@@ -195,7 +195,7 @@ static int cmd_connect(int argc, char **argv)
 static int cmd_bridge(int argc, char **argv)
 {
 	struct bridge_opts o;
-	char err[1024];
+	char err[4096]; /* the settings list of an unknown --set */
 	bridge_opts_default(&o);
 	if (bridge_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "synack bridge: %s\n", err);
@@ -211,7 +211,7 @@ static int cmd_bridge(int argc, char **argv)
 static int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
-	char err[1024];
+	char err[4096]; /* the settings list of an unknown --set */
 	run_opts_default(&o);
 	if (run_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "synack run: %s\n", err);

@@ -78,7 +78,8 @@ struct synack_link_config {
 	uint32_t arp_queue_len;   /* datagrams held per unresolved address
 	                           * (default 3, 0..1024; Linux's unres_qlen) */
 	uint32_t arp_cache_max;   /* cache entries (default 256, 1..65536) */
-	int gratuitous_arp;       /* announce addr when the link opens (default 1) */
+	int gratuitous_arp;       /* announce addr when the link opens (default 1;
+	                           * 0 or 1) */
 	uint32_t read_batch;      /* frames read per synack_link_recv() wakeup before
 	                           * yielding (default 64, 1..65536) */
 	/* Bursts (issue 17 item 5). */

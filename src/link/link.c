@@ -247,6 +247,8 @@ int synack_link_config_check(const struct synack_link_config *cfg, char *err, si
 		rc = range(err, errlen, "arp_queue_len", cfg->arp_queue_len, 0, 1024);
 	if (!rc)
 		rc = range(err, errlen, "arp_cache_max", cfg->arp_cache_max, 1, 65536);
+	if (!rc) /* a switch: since it is a setting by name (synack serve --set) */
+		rc = range(err, errlen, "gratuitous_arp", (uint32_t)cfg->gratuitous_arp, 0, 1);
 	if (!rc)
 		rc = range(err, errlen, "read_batch", cfg->read_batch, 1, 65536);
 	if (!rc)

@@ -102,7 +102,19 @@ done
 
 # Stack settings: --set NAME=VALUE and the named flags (issue 17, item 6).
 usage_error serve "${good[@]}" --app http --set foo=1
-says "^synack serve: --set: unknown setting 'foo' \(the settings are: mtu, ttl, time_wait_ms, .*, ipfrag_max_frags, hystart, window_scaling, timestamps, rmem_min, rmem_max, wmem_min, wmem_max, ecn, ecn_fallback, sack, dsack, reordering, recovery, frto, prefix_len, max_addrs, max_routes, max_quickacks, fastopen, fastopen_cache_size, prefix_len6, pacing, pacing_ss_ratio, pacing_ca_ratio, hystart_detect, pool_keep_pct, packet_pool_trim_ms\)$"
+says "^synack serve: --set: unknown setting 'foo' \(the settings are: mtu, ttl, time_wait_ms, .*, ipfrag_max_frags, hystart, window_scaling, timestamps, rmem_min, rmem_max, wmem_min, wmem_max, ecn, ecn_fallback, sack, dsack, reordering, recovery, frto, prefix_len, max_addrs, max_routes, max_quickacks, fastopen, fastopen_cache_size, prefix_len6, pacing, pacing_ss_ratio, pacing_ca_ratio, hystart_detect, pool_keep_pct, packet_pool_trim_ms; of the link: arp_lifetime_ms, arp_retry_ms, arp_retries, arp_queue_len, arp_cache_max, gratuitous_arp, read_batch, csum_offload, gro, tso, nd_reachable_ms, nd_retrans_ms, nd_delay_first_probe_ms, nd_max_multicast_solicit, nd_max_unicast_solicit, nd_queue_len, nd_cache_max, link_up_wait_ms\)$"
+# The link's settings (struct synack_link_config) by --set: a value out of
+# range is refused by the link's check, naming the setting.
+usage_error serve "${good[@]}" --app http --set arp_retries=0
+says '^synack serve: arp_retries = 0 is outside \[1, 100\]$'
+usage_error connect "${good[@]}" 10.7.0.1:7 --set nd_retrans_ms=5ms
+says '^synack connect: nd_retrans_ms = 5 is outside \[10, 60000\]$'
+usage_error serve "${good[@]}" --app http --set link_up_wait_ms=2min
+says '^synack serve: link_up_wait_ms = 120000 is outside \[0, 60000\]$'
+usage_error serve "${good[@]}" --app http --set gratuitous_arp=2
+says 'gratuitous_arp = 2 is outside \[0, 1\]'
+usage_error serve "${good[@]}" --app http --set arp_retry_ms=soon
+says "^synack serve: --set arp_retry_ms: 'soon' is not a time"
 usage_error serve "${good[@]}" --app http --set time_wait_ms=0
 says '^synack serve: time_wait_ms: 0 is outside 1\.\.3600000$'
 usage_error serve "${good[@]}" --app http --set time_wait_ms=5x

@@ -78,13 +78,19 @@ check_bad "SYNACK_DEV is not set" SYNACK_TAP=1 SYNACK_ADDR=10.7.0.2/24
 check_bad "SYNACK_TAP=1 nor SYNACK_TUN=1" SYNACK_DEV=tap0 SYNACK_ADDR=10.7.0.2/24
 check_bad "SYNACK_CONGESTION_CONTROL" "${base[@]}" SYNACK_CONGESTION_CONTROL=
 check_bad "SYNACK_DEBUG=yes" "${base[@]}" SYNACK_DEBUG=yes
+# The link's settings too: a bad one refused with its name.
+check_bad "SYNACK_ARP_RETRIES: arp_retries = 0 is outside" "${base[@]}" SYNACK_ARP_RETRIES=0
+check_bad "SYNACK_ND_RETRANS_MS=soon" "${base[@]}" SYNACK_ND_RETRANS_MS=soon
+check_bad "SYNACK_LINK_UP_WAIT_MS: link_up_wait_ms = 60001 is outside" "${base[@]}" SYNACK_LINK_UP_WAIT_MS=60001
+check_bad "SYNACK_TIME_WAIT_MS: time_wait_ms: 0 is outside" "${base[@]}" SYNACK_TIME_WAIT_MS=0
 # A missing device stops the program at its first TCP socket, and the
 # message says how the preload asks for it to be created.
 out=$(ns env -i PATH="$PATH" LD_PRELOAD="${asan:+$asan:}$preload" ASAN_OPTIONS=detect_leaks=0 SYNACK_DEV=sknodev0 SYNACK_TAP=1 SYNACK_ADDR=10.7.0.2/24 python3 -c 'import socket; socket.socket()' 2>&1)
 rc=$?
 if [ $rc -eq 2 ] && grep -q "give SYNACK_CREATE=1 to have synack create it" <<<"$out"; then ok; else bad "missing device: status $rc, '$out'"; fi
 # A good setting loads (and a program without TCP sockets never opens the device).
-if env -i PATH="$PATH" LD_PRELOAD="${asan:+$asan:}$preload" ASAN_OPTIONS=detect_leaks=0 "${base[@]}" SYNACK_TIME_WAIT_MS=5s SYNACK_RMEM_DEFAULT=256K true; then ok; else bad "good settings refused"; fi
+if env -i PATH="$PATH" LD_PRELOAD="${asan:+$asan:}$preload" ASAN_OPTIONS=detect_leaks=0 "${base[@]}" SYNACK_TIME_WAIT_MS=5s SYNACK_RMEM_DEFAULT=256K \
+	SYNACK_ARP_RETRIES=5 SYNACK_ND_RETRANS_MS=200ms SYNACK_LINK_UP_WAIT_MS=0 true; then ok; else bad "good settings refused"; fi
 
 # 2. Each call against the kernel's answer.
 bg echo python3 "$HELPER" echo "$IT_LINUX" 7

@@ -180,6 +180,83 @@ static void settings_parse_values(void)
 		CHECK(strstr(err, settings_at(i)->name) != NULL);
 }
 
+/* The link's settings: each is a field of struct synack_link_config of its
+ * own, named as no stack setting, taken by --set into the link's
+ * configuration only where the command has a link, and a value out of
+ * range is refused by synack_link_config_check naming the setting. */
+static void link_settings_values(void)
+{
+	unsigned char covered[sizeof(struct synack_link_config)];
+	memset(covered, 0, sizeof(covered));
+	CHECK(link_settings_count() >= 18);
+	for (size_t i = 0; i < link_settings_count(); i++) {
+		const struct setting *r = link_settings_at(i);
+		CHECK(r->offset + r->size <= sizeof(covered));
+		for (size_t b = 0; b < r->size; b++) {
+			CHECK(!covered[r->offset + b]);
+			covered[r->offset + b] = 1;
+		}
+		CHECK(link_settings_find(r->name) == r);
+		CHECK(settings_find(r->name) == NULL);
+	}
+	CHECK(link_settings_at(link_settings_count()) == NULL);
+	CHECK(link_settings_find("arp_retries") != NULL);
+	CHECK(link_settings_find("nd_retrans_ms") != NULL);
+	CHECK(link_settings_find("link_up_wait_ms") != NULL);
+
+	struct synack_config cfg, def;
+	struct synack_link_config lc, ldef;
+	synack_config_default(&cfg);
+	synack_config_default(&def);
+	synack_link_config_default(&lc);
+	synack_link_config_default(&ldef);
+	const struct setting *row;
+	char err[4096];
+	CHECK_EQ(settings_parse_link("--set", "arp_retries=7", &cfg, &lc, &row, err, sizeof(err)),
+	         1);
+	CHECK_STR(row->name, "arp_retries");
+	CHECK_EQ(lc.arp_retries, 7);
+	CHECK_EQ(
+	    settings_parse_link("--set", "nd_retrans_ms=2s", &cfg, &lc, &row, err, sizeof(err)), 1);
+	CHECK_EQ(lc.nd_retrans_ms, 2000);
+	CHECK_EQ(settings_parse_link("--set", "gro=0", &cfg, &lc, &row, err, sizeof(err)), 1);
+	CHECK_EQ(lc.gro, 0);
+	CHECK_EQ(lc.tso, ldef.tso);
+	CHECK_EQ(settings_parse_link("--set", "time_wait_ms=5s", &cfg, &lc, &row, err, sizeof(err)),
+	         0);
+	CHECK_EQ(cfg.time_wait_ms, 5000);
+	CHECK(memcmp(&cfg.ttl, &def.ttl, sizeof(cfg.ttl)) == 0);
+	char buf[32];
+	link_settings_str(link_settings_find("nd_retrans_ms"), &lc, buf, sizeof(buf));
+	CHECK_STR(buf, "2000");
+	/* Out of range: the link's check names it. */
+	CHECK_EQ(
+	    settings_parse_link("--set", "link_up_wait_ms=61s", &cfg, &lc, &row, err, sizeof(err)),
+	    1);
+	lc.addr = 0x0a070002;
+	CHECK(synack_link_config_check(&lc, err, sizeof(err)) != 0);
+	CHECK(strstr(err, "link_up_wait_ms") == err);
+	lc.link_up_wait_ms = 0;
+	CHECK_EQ(synack_link_config_check(&lc, err, sizeof(err)), 0);
+	lc.gratuitous_arp = 2;
+	CHECK(synack_link_config_check(&lc, err, sizeof(err)) != 0);
+	CHECK(strstr(err, "gratuitous_arp") == err);
+	/* Not of the kind; unknown: both lists named. */
+	CHECK_EQ(
+	    settings_parse_link("--set", "arp_retry_ms=soon", &cfg, &lc, &row, err, sizeof(err)),
+	    -1);
+	CHECK(strstr(err, "--set arp_retry_ms: 'soon' is not a time") == err);
+	CHECK_EQ(settings_parse_link("--set", "arp=1", &cfg, &lc, &row, err, sizeof(err)), -1);
+	CHECK(strstr(err, "; of the link: arp_lifetime_ms, ") != NULL);
+	for (size_t i = 0; i < link_settings_count(); i++)
+		CHECK(strstr(err, link_settings_at(i)->name) != NULL);
+	CHECK(err[strlen(err) - 1] == ')');
+	/* Without a link (synack transfer, scripts) they are unknown. */
+	CHECK_EQ(settings_parse("--set", "arp_retries=2", &cfg, err, sizeof(err)), -1);
+	CHECK(strstr(err, "unknown setting 'arp_retries'") != NULL);
+	CHECK(strstr(err, "of the link") == NULL);
+}
+
 /* argv from a NULL-terminated list of arguments; returns argc. */
 static int argv_of(char *argv[64], va_list ap)
 {
@@ -269,6 +346,23 @@ static void serve_flags(void)
 	CHECK_EQ(o.net.create, 1);
 	CHECK_EQ(sargs(&o, err, sizeof(err), NETARGS, "--app", "http", "--keepalive", NULL), 0);
 	CHECK_EQ(o.net.keepalive, 1);
+	/* The link's settings land in the link's configuration; out of
+	 * range, synack_link_config_check's sentence. */
+	CHECK_EQ(sargs(&o, err, sizeof(err), NETARGS, "--app", "http", "--set", "arp_retries=5",
+	               "--set=arp_retry_ms=100ms", "--set", "link_up_wait_ms=0", NULL),
+	         0);
+	CHECK_EQ(o.net.link.arp_retries, 5);
+	CHECK_EQ(o.net.link.arp_retry_ms, 100);
+	CHECK_EQ(o.net.link.link_up_wait_ms, 0);
+	uint64_t want = 0;
+	for (size_t i = 0; i < link_settings_count(); i++)
+		if (strstr(" arp_retries arp_retry_ms link_up_wait_ms ", link_settings_at(i)->name))
+			want |= 1ull << i;
+	CHECK_EQ_U64(o.net.link_given, want);
+	CHECK_EQ(
+	    sargs(&o, err, sizeof(err), NETARGS, "--app", "http", "--set", "arp_retries=0", NULL),
+	    -1);
+	CHECK_STR(err, "arp_retries = 0 is outside [1, 100]");
 	/* Out of range: synack_config_check's sentence. */
 	CHECK_EQ(sargs(&o, err, sizeof(err), NETARGS, "--app", "http", "--time-wait-ms", "0", NULL),
 	         -1);
@@ -605,6 +699,7 @@ int main(void)
 	RUN(cli_parse_time_units);
 	RUN(settings_cover_the_config);
 	RUN(settings_parse_values);
+	RUN(link_settings_values);
 	RUN(serve_flags);
 	RUN(connect_flags);
 	RUN(cli_parse_double_range);
