@@ -14,6 +14,7 @@
 
 #include "capture.h"
 #include "cli.h"
+#include "cli_parse.h"
 #include "demo_checks.h"
 #include "demo_engine.h"
 #include "demo_scenarios.h"
@@ -81,102 +82,58 @@ void demo_list(FILE *out)
 		        demo_scenario_info(i)->description);
 }
 
+/* The scenario: one, by its name. */
+static int demo_positional(void *opts, const char *a, char *err, size_t errlen)
+{
+	struct demo_opts *o = opts;
+	if (o->have_scenario) {
+		snprintf(err, errlen, "only one scenario at a time ('%s' and '%s')", o->scenario,
+		         a);
+		return -1;
+	}
+	if (demo_scenario_find(a) < 0) {
+		snprintf(err, errlen, "unknown scenario '%s' (synack demo --list shows them)", a);
+		return -1;
+	}
+	o->scenario = a;
+	o->have_scenario = 1;
+	return 0;
+}
+
+#define MS "a whole number of milliseconds"
+#define O(n, k, f) CLI_OPT(struct demo_opts, n, k, f)
+static const struct cli_opt DEMO_FLAGS[] = {
+    {O("--seed", CLI_U64, seed), .max = UINT64_MAX},
+    {O("--loss", CLI_PROB, loss)},
+    {O("--dup", CLI_PROB, dup)},
+    {O("--reorder", CLI_PROB, reorder)},
+    {O("--delay-ms", CLI_I64, delay_ms), .max = UINT32_MAX / 1000, .what = MS},
+    {O("--time-wait-ms", CLI_I64, time_wait_ms), .max = UINT32_MAX, .what = MS},
+    {O("--fin-timeout-ms", CLI_I64, fin_timeout_ms), .max = UINT32_MAX, .what = MS},
+    {O("--count", CLI_I64, count), .max = 100000000},
+    {O("--clients", CLI_I64, clients), .min = 1, .max = 60000, .low = "at least 1"},
+    {O("--svg", CLI_PATH, svg)},
+    {O("--html", CLI_PATH, html)},
+    {O("--pcap", CLI_PATH, pcap)},
+    {O("--ipv6", CLI_SWITCH, ipv6)},
+    {O("--json", CLI_SWITCH, json)},
+    {O("--list", CLI_SWITCH, list)},
+};
+
+const struct cli_table demo_cli = {
+    .opts = DEMO_FLAGS,
+    .n = sizeof(DEMO_FLAGS) / sizeof(DEMO_FLAGS[0]),
+    .unknown = "unknown option",
+    .hint = "(synack demo --help)",
+    .help = CLI_SEEN(struct demo_opts, help),
+    .positional = demo_positional,
+};
+#undef O
+#undef MS
+
 int demo_parse_args(int argc, char **argv, struct demo_opts *o, char *err, size_t errlen)
 {
-	/* Flags with a value: "--flag value" or "--flag=value". */
-	static const char *const VALUED[] = {
-	    "--seed",           "--loss",  "--dup",     "--reorder", "--delay-ms", "--time-wait-ms",
-	    "--fin-timeout-ms", "--count", "--clients", "--svg",     "--html",     "--pcap"};
-	int have_scenario = 0;
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		if (a[0] != '-' || a[1] == 0) {
-			if (have_scenario) {
-				snprintf(err, errlen, "only one scenario at a time ('%s' and '%s')",
-				         o->scenario, a);
-				return -1;
-			}
-			if (demo_scenario_find(a) < 0) {
-				snprintf(err, errlen,
-				         "unknown scenario '%s' (synack demo --list shows them)",
-				         a);
-				return -1;
-			}
-			o->scenario = a;
-			have_scenario = 1;
-			continue;
-		}
-		if (strcmp(a, "--ipv6") == 0) {
-			o->ipv6 = 1;
-			continue;
-		}
-		if (strcmp(a, "--json") == 0) {
-			o->json = 1;
-			continue;
-		}
-		if (strcmp(a, "--list") == 0) {
-			o->list = 1;
-			continue;
-		}
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			o->help = 1;
-			continue;
-		}
-		const char *val = NULL;
-		int which = cli_flag_value(argc, argv, &i, VALUED,
-		                           sizeof(VALUED) / sizeof(VALUED[0]), &val, err, errlen);
-		if (which == -2)
-			return -1;
-		if (which < 0) {
-			snprintf(err, errlen, "unknown option '%s' (synack demo --help)", a);
-			return -1;
-		}
-		const char *f = VALUED[which];
-		int bad;
-		switch (which) {
-		case 0:
-			bad = cli_flag_u64(f, val, UINT64_MAX, &o->seed, err, errlen);
-			break;
-		case 1:
-			bad = cli_flag_prob(f, val, &o->loss, err, errlen);
-			break;
-		case 2:
-			bad = cli_flag_prob(f, val, &o->dup, err, errlen);
-			break;
-		case 3:
-			bad = cli_flag_prob(f, val, &o->reorder, err, errlen);
-			break;
-		case 4:
-			bad = cli_flag_ms(f, val, UINT32_MAX / 1000, &o->delay_ms, err, errlen);
-			break;
-		case 5:
-			bad = cli_flag_ms(f, val, UINT32_MAX, &o->time_wait_ms, err, errlen);
-			break;
-		case 6:
-			bad = cli_flag_ms(f, val, UINT32_MAX, &o->fin_timeout_ms, err, errlen);
-			break;
-		case 7:
-			bad = cli_flag_ms(f, val, 100000000, &o->count, err, errlen);
-			break;
-		case 8:
-			bad = cli_flag_ms(f, val, 60000, &o->clients, err, errlen);
-			if (!bad && o->clients == 0) {
-				snprintf(err, errlen, "--clients: at least 1");
-				bad = -1;
-			}
-			break;
-		default:
-			bad = cli_flag_path(f, val,
-			                    which == 9    ? &o->svg
-			                    : which == 10 ? &o->html
-			                                  : &o->pcap,
-			                    err, errlen);
-			break;
-		}
-		if (bad)
-			return -1;
-	}
-	return 0;
+	return cli_parse(&demo_cli, o, argc, argv, err, errlen) < 0 ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------ */

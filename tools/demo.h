@@ -29,6 +29,8 @@
 #define DEMO_SERVER 1
 
 /* What the user asked for.  A negative *_ms means "not given". */
+struct cli_table;
+
 struct demo_opts {
 	const char *scenario;      /* NULL: "handshake" */
 	uint64_t seed;             /* default 1 */
@@ -43,8 +45,12 @@ struct demo_opts {
 	int help;                  /* --help */
 	/* Pictures and the capture (svg.h, html.h, capture.h); NULL: none. */
 	const char *svg, *html, *pcap;
-	int ipv6; /* --ipv6: both hosts speak IPv6, 2001:db8::1 and ::2 (issue 14) */
+	int ipv6;          /* --ipv6: both hosts speak IPv6, 2001:db8::1 and ::2 (issue 14) */
+	int have_scenario; /* a SCENARIO was given */
 };
+
+/* The flags of `synack demo` (tools/cli_parse.h). */
+extern const struct cli_table demo_cli;
 
 void demo_opts_default(struct demo_opts *o);
 /*

@@ -16,7 +16,9 @@
 #include "bridge.h"
 #include "check.h"
 #include "cli.h"
+#include "cli_parse.h"
 #include "connect.h"
+#include "demo.h"
 #include "serve.h"
 #include "settings.h"
 #include "transfer.h"
@@ -255,6 +257,148 @@ static void link_settings_values(void)
 	CHECK_EQ(settings_parse("--set", "arp_retries=2", &cfg, err, sizeof(err)), -1);
 	CHECK(strstr(err, "unknown setting 'arp_retries'") != NULL);
 	CHECK(strstr(err, "of the link") == NULL);
+}
+
+/* The table-driven parser (tools/cli_parse.c) on a table of every kind. */
+struct toy {
+	uint64_t n, size, ms;
+	int64_t count;
+	double p, rate;
+	const char *file;
+	int on, help, seen_n;
+	const char *word;
+};
+
+static int toy_word(void *opts, const char *a, char *err, size_t errlen)
+{
+	struct toy *t = opts;
+	if (strcmp(a, "stop") == 0)
+		return 1;
+	if (t->word) {
+		snprintf(err, errlen, "one word only");
+		return -1;
+	}
+	t->word = a;
+	return 0;
+}
+
+#define T(n, k, f) CLI_OPT(struct toy, n, k, f)
+static const struct cli_opt TOY_FLAGS[] = {
+    {T("--n", CLI_U64, n), .min = 2, .max = 9, .what = "a number of things", .note = " (note)",
+     .seen = CLI_SEEN(struct toy, seen_n)},
+    {T("--count", CLI_I64, count), .min = 1, .max = 5, .low = "at least one"},
+    {T("--size", CLI_BYTES, size), .max = 1 << 20},
+    {T("--ms", CLI_TIME_MS, ms), .max = 60000},
+    {T("--p", CLI_PROB, p)},
+    {T("--rate", CLI_DOUBLE, rate), .dmin = 0.5, .dmax = 2, .what = "a rate"},
+    {T("--file", CLI_PATH, file)},
+    {T("--on", CLI_SWITCH, on)},
+};
+#undef T
+static const struct cli_table TOY = {
+    .opts = TOY_FLAGS,
+    .n = sizeof(TOY_FLAGS) / sizeof(TOY_FLAGS[0]),
+    .unknown = "unknown flag",
+    .hint = "(toy --help)",
+    .help = CLI_SEEN(struct toy, help),
+    .positional = toy_word,
+};
+
+static void toy_usage(FILE *out)
+{
+	fputs("toy [--n N] [--count N] [--size B] [--ms T] [--p P] [--rate R] [--file F] [--on]\n",
+	      out);
+}
+
+static void toy_usage_short(FILE *out)
+{
+	fputs(
+	    "toy [--n N] [--count N] [--size B] [--ms T] [--p P] [--rate R] [--file F] [--only]\n",
+	    out);
+}
+
+static int toy_parse(struct toy *t, char *err, size_t errlen, ...)
+{
+	char *argv[64];
+	va_list ap;
+	va_start(ap, errlen);
+	int argc = 0;
+	for (const char *a; argc < 63 && (a = va_arg(ap, const char *)) != NULL;)
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	memset(t, 0, sizeof(*t));
+	err[0] = 0;
+	return cli_parse(&TOY, t, argc, argv, err, errlen);
+}
+
+static void cli_parse_table(void)
+{
+	struct toy t;
+	char err[512];
+	CHECK_EQ(toy_parse(&t, err, sizeof(err), "--n", "3", "--count=4", "--size", "2KiB",
+	                   "--ms=2s", "--p", "0.25", "--rate=1.5", "--file", "x.pcap", "--on",
+	                   "word", NULL),
+	         13);
+	CHECK_EQ_U64(t.n, 3);
+	CHECK(t.seen_n);
+	CHECK_EQ(t.count, 4);
+	CHECK_EQ_U64(t.size, 2048);
+	CHECK_EQ_U64(t.ms, 2000);
+	CHECK(t.p == 0.25 && t.rate == 1.5);
+	CHECK_STR(t.file, "x.pcap");
+	CHECK(t.on && !t.help);
+	CHECK_STR(t.word, "word");
+	/* A positional argument may stop the parse; --help is a switch. */
+	CHECK_EQ(toy_parse(&t, err, sizeof(err), "--on", "stop", "--bogus", NULL), 1);
+	CHECK_EQ(toy_parse(&t, err, sizeof(err), "-h", "--on", NULL), 2);
+	CHECK(t.help && t.on);
+	/* Each refusal is one sentence naming the flag. */
+	CHECK_EQ(toy_parse(&t, err, sizeof(err), "--n", "10", NULL), -1);
+	CHECK_STR(err, "--n: '10' is not a number of things in [2, 9] (note)");
+	CHECK_EQ(toy_parse(&t, err, sizeof(err), "--n=1", NULL), -1);
+	CHECK_STR(err, "--n: '1' is not a number of things in [2, 9] (note)");
+	CHECK_EQ(toy_parse(&t, err, sizeof(err), "--count", "0", NULL), -1);
+	CHECK_STR(err, "--count: at least one");
+	CHECK_EQ(toy_parse(&t, err, sizeof(err), "--count", "-1", NULL), -1);
+	CHECK_STR(err, "--count: '-1' is not a whole number in [1, 5]");
+	CHECK_EQ(toy_parse(&t, err, sizeof(err), "--rate", "3", NULL), -1);
+	CHECK_STR(err, "--rate: '3' is not a rate in [0.5, 2]");
+	CHECK_EQ(toy_parse(&t, err, sizeof(err), "--p", "2", NULL), -1);
+	CHECK(strstr(err, "--p: '2' is not a probability") == err);
+	CHECK_EQ(toy_parse(&t, err, sizeof(err), "--size", "2MiB", NULL), -1);
+	CHECK(strstr(err, "--size: '2MiB' is not a size in bytes up to 1MiB") == err);
+	CHECK_EQ(toy_parse(&t, err, sizeof(err), "--ms", "2min", NULL), -1);
+	CHECK(strstr(err, "--ms: '2min' is not a time up to 60000 ms") == err);
+	CHECK_EQ(toy_parse(&t, err, sizeof(err), "--file=", NULL), -1);
+	CHECK_STR(err, "--file: needs a file name");
+	CHECK_EQ(toy_parse(&t, err, sizeof(err), "--on", "--ms", NULL), -1);
+	CHECK_STR(err, "--ms needs a value");
+	CHECK_EQ(toy_parse(&t, err, sizeof(err), "--on=1", NULL), -1);
+	CHECK_STR(err, "unknown flag '--on=1' (toy --help)");
+	CHECK_EQ(toy_parse(&t, err, sizeof(err), "--nn", "3", NULL), -1);
+	CHECK_STR(err, "unknown flag '--nn' (toy --help)");
+	CHECK_EQ(toy_parse(&t, err, sizeof(err), "a", "b", NULL), -1);
+	CHECK_STR(err, "one word only");
+	/* --help names every flag of the table. */
+	CHECK_EQ(cli_usage_check(&TOY, toy_usage, err, sizeof(err)), 0);
+	CHECK_EQ(cli_usage_check(&TOY, toy_usage_short, err, sizeof(err)), -1);
+	CHECK_STR(err, "--on is not in the help text");
+}
+
+/* Each command's --help names every flag of its table. */
+static void cli_tables_match_help(void)
+{
+	static const struct {
+		const struct cli_table *t;
+		void (*usage)(FILE *);
+	} CMDS[] = {
+	    {&demo_cli, demo_usage},
+	};
+	char err[256];
+	for (size_t i = 0; i < sizeof(CMDS) / sizeof(CMDS[0]); i++) {
+		if (cli_usage_check(CMDS[i].t, CMDS[i].usage, err, sizeof(err)) != 0)
+			check_fail(__FILE__, __LINE__, "command %zu: %s", i, err);
+	}
 }
 
 /* argv from a NULL-terminated list of arguments; returns argc. */
@@ -700,6 +844,8 @@ int main(void)
 	RUN(settings_cover_the_config);
 	RUN(settings_parse_values);
 	RUN(link_settings_values);
+	RUN(cli_parse_table);
+	RUN(cli_tables_match_help);
 	RUN(serve_flags);
 	RUN(connect_flags);
 	RUN(cli_parse_double_range);
