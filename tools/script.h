@@ -200,6 +200,8 @@ struct script_opts {
 };
 int script_parse_args(int argc, char **argv, struct script_opts *o, char *err, size_t errlen);
 void script_usage(FILE *out);
+/* The flags of `synack script` (tools/cli_parse.h). */
+extern const struct cli_table script_cli;
 
 /*
  * Runs the script and renders it to out (may be NULL).  Returns 0 when it

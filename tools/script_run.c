@@ -13,6 +13,7 @@
 #include "crowd.h"
 #include "capture.h"
 #include "cli.h"
+#include "cli_parse.h"
 #include "core/rng.h"
 #include "demo_checks.h"
 #include "demo_engine.h"
@@ -1378,56 +1379,43 @@ void script_usage(FILE *out)
 	      out);
 }
 
+/* The script's file: one. */
+static int script_positional(void *opts, const char *a, char *err, size_t errlen)
+{
+	struct script_opts *o = opts;
+	if (o->file) {
+		snprintf(err, errlen, "only one script at a time ('%s' and '%s')", o->file, a);
+		return -1;
+	}
+	o->file = a;
+	return 0;
+}
+
+#define O(n, k, f) CLI_OPT(struct script_opts, n, k, f)
+static const struct cli_opt SCRIPT_FLAGS[] = {
+    {O("--seed", CLI_U64, seed), .max = UINT64_MAX, .seen = CLI_SEEN(struct script_opts, has_seed)},
+    {O("--svg", CLI_PATH, svg)},
+    {O("--html", CLI_PATH, html)},
+    {O("--pcap", CLI_PATH, pcap)},
+    {O("--json", CLI_SWITCH, json)},
+    {O("--ipv6", CLI_SWITCH, ipv6)},
+};
+#undef O
+
+const struct cli_table script_cli = {
+    .opts = SCRIPT_FLAGS,
+    .n = sizeof(SCRIPT_FLAGS) / sizeof(SCRIPT_FLAGS[0]),
+    .unknown = "unknown option",
+    .hint = "(synack script --help)",
+    .help = CLI_SEEN(struct script_opts, help),
+    .positional = script_positional,
+};
+
 int script_parse_args(int argc, char **argv, struct script_opts *o, char *err, size_t errlen)
 {
-	static const char *const VALUED[] = {"--seed", "--svg", "--html", "--pcap"};
 	memset(o, 0, sizeof(*o));
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		if (a[0] != '-' || a[1] == 0) {
-			if (o->file) {
-				snprintf(err, errlen, "only one script at a time ('%s' and '%s')",
-				         o->file, a);
-				return -1;
-			}
-			o->file = a;
-			continue;
-		}
-		if (strcmp(a, "--json") == 0) {
-			o->json = 1;
-			continue;
-		}
-		if (strcmp(a, "--ipv6") == 0) {
-			o->ipv6 = 1;
-			continue;
-		}
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			o->help = 1;
-			continue;
-		}
-		const char *val = NULL;
-		int which = cli_flag_value(argc, argv, &i, VALUED,
-		                           sizeof(VALUED) / sizeof(VALUED[0]), &val, err, errlen);
-		if (which == -2)
-			return -1;
-		if (which < 0) {
-			snprintf(err, errlen, "unknown option '%s' (synack script --help)", a);
-			return -1;
-		}
-		int bad;
-		if (which == 0) {
-			bad = cli_flag_u64(VALUED[0], val, UINT64_MAX, &o->seed, err, errlen);
-			o->has_seed = 1;
-		} else {
-			bad = cli_flag_path(VALUED[which], val,
-			                    which == 1   ? &o->svg
-			                    : which == 2 ? &o->html
-			                                 : &o->pcap,
-			                    err, errlen);
-		}
-		if (bad)
-			return -1;
-	}
+	if (cli_parse(&script_cli, o, argc, argv, err, errlen) < 0)
+		return -1;
 	if (!o->file && !o->help) {
 		snprintf(err, errlen, "which script? (synack script FILE; synack script --help)");
 		return -1;

@@ -385,6 +385,10 @@ static void cli_parse_table(void)
 	CHECK_STR(err, "--on is not in the help text");
 }
 
+/* tools/script.h's (tests/lib/script.h has the name here). */
+extern const struct cli_table script_cli;
+void script_usage(FILE *out);
+
 /* Each command's --help names every flag of its table. */
 static void cli_tables_match_help(void)
 {
@@ -393,6 +397,7 @@ static void cli_tables_match_help(void)
 		void (*usage)(FILE *);
 	} CMDS[] = {
 	    {&demo_cli, demo_usage},
+	    {&script_cli, script_usage},
 	};
 	char err[256];
 	for (size_t i = 0; i < sizeof(CMDS) / sizeof(CMDS[0]); i++) {
