@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_parse.h"
 #include "demo.h"
 #include "render.h"
 #include "script.h"
@@ -922,7 +923,7 @@ static uint32_t run_isn(const struct pcap_trace *run, int h, uint16_t port)
 /* ------------------------------------------------------------------ */
 /* The command.                                                        */
 
-static void usage(FILE *out)
+void frompcap_usage(FILE *out)
 {
 	fputs("usage: synack script --from-pcap FILE --side client|server [--conn N | --port P]\n"
 	      "                     [--emit FILE.synack] [--seed N] [--json]\n"
@@ -955,74 +956,69 @@ int frompcap_wanted(int argc, char **argv)
 	return 0;
 }
 
+#define HINT "with --from-pcap (synack script --from-pcap x --help)"
+
+static int side_flag(void *opts, const char *flag, const char *val, char *err, size_t errlen)
+{
+	struct frompcap_opts *o = opts;
+	if (strcmp(val, "client") == 0) {
+		o->side = DEMO_CLIENT;
+	} else if (strcmp(val, "server") == 0) {
+		o->side = DEMO_SERVER;
+	} else {
+		snprintf(err, errlen, "%s: expected client or server, got '%s'", flag, val);
+		return -1;
+	}
+	return 0;
+}
+
+static int port_flag(void *opts, const char *flag, const char *val, char *err, size_t errlen)
+{
+	uint64_t v;
+	if (cli_flag_u64(flag, val, 65535, &v, err, errlen) != 0)
+		return -1;
+	((struct frompcap_opts *)opts)->port = (int)v;
+	return 0;
+}
+
+/* Every argument is a flag here: another is an unknown option. */
+static int no_positional(void *opts, const char *a, char *err, size_t errlen)
+{
+	(void)opts;
+	snprintf(err, errlen, "unknown option '%s' %s", a, HINT);
+	return -1;
+}
+
+#define O(n, k, f) CLI_OPT(struct frompcap_opts, n, k, f)
+static const struct cli_opt FROMPCAP_FLAGS[] = {
+    {O("--from-pcap", CLI_PATH, pcap)},
+    {O("--side", CLI_CUSTOM, side), .fn = side_flag},
+    {O("--conn", CLI_U64, conn), .min = 1, .max = MAX_CONVS, .low = "conversations count from 1"},
+    {O("--port", CLI_CUSTOM, port), .fn = port_flag},
+    {O("--emit", CLI_PATH, emit)},
+    {O("--seed", CLI_U64, seed), .max = UINT64_MAX,
+     .seen = CLI_SEEN(struct frompcap_opts, has_seed)},
+    {O("--json", CLI_SWITCH, json)},
+};
+#undef O
+
+const struct cli_table frompcap_cli = {
+    .opts = FROMPCAP_FLAGS,
+    .n = sizeof(FROMPCAP_FLAGS) / sizeof(FROMPCAP_FLAGS[0]),
+    .unknown = "unknown option",
+    .hint = HINT,
+    .help = CLI_SEEN(struct frompcap_opts, help),
+    .positional = no_positional,
+};
+#undef HINT
+
 static int parse_args(int argc, char **argv, struct frompcap_opts *o, char *err, size_t errlen)
 {
-	static const char *const VALUED[] = {"--from-pcap", "--side", "--conn",
-	                                     "--port",      "--emit", "--seed"};
 	memset(o, 0, sizeof(*o));
 	o->side = -1;
 	o->port = -1;
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--json") == 0) {
-			o->json = 1;
-			continue;
-		}
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			o->help = 1;
-			continue;
-		}
-		const char *val = NULL;
-		int which = cli_flag_value(argc, argv, &i, VALUED,
-		                           sizeof(VALUED) / sizeof(VALUED[0]), &val, err, errlen);
-		if (which == -2)
-			return -1;
-		if (which < 0) {
-			snprintf(err, errlen,
-			         "unknown option '%s' with --from-pcap (synack script "
-			         "--from-pcap x --help)",
-			         a);
-			return -1;
-		}
-		uint64_t v;
-		int bad = 0;
-		switch (which) {
-		case 0:
-			bad = cli_flag_path(VALUED[0], val, &o->pcap, err, errlen);
-			break;
-		case 1:
-			if (strcmp(val, "client") == 0) {
-				o->side = DEMO_CLIENT;
-			} else if (strcmp(val, "server") == 0) {
-				o->side = DEMO_SERVER;
-			} else {
-				snprintf(err, errlen, "--side: expected client or server, got '%s'",
-				         val);
-				bad = 1;
-			}
-			break;
-		case 2:
-			bad = cli_flag_u64(VALUED[2], val, MAX_CONVS, &o->conn, err, errlen);
-			if (!bad && o->conn == 0) {
-				snprintf(err, errlen, "--conn: conversations count from 1");
-				bad = 1;
-			}
-			break;
-		case 3:
-			bad = cli_flag_u64(VALUED[3], val, 65535, &v, err, errlen);
-			o->port = (int)v;
-			break;
-		case 4:
-			bad = cli_flag_path(VALUED[4], val, &o->emit, err, errlen);
-			break;
-		default:
-			bad = cli_flag_u64(VALUED[5], val, UINT64_MAX, &o->seed, err, errlen);
-			o->has_seed = 1;
-			break;
-		}
-		if (bad)
-			return -1;
-	}
+	if (cli_parse(&frompcap_cli, o, argc, argv, err, errlen) < 0)
+		return -1;
 	if (o->help)
 		return 0;
 	if (o->side < 0) {
@@ -1088,7 +1084,7 @@ int frompcap_main(int argc, char **argv)
 		return 2;
 	}
 	if (o.help) {
-		usage(stdout);
+		frompcap_usage(stdout);
 		return 0;
 	}
 	struct pcap_trace rec, run;

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pcap_read.h"
 
@@ -38,5 +39,9 @@ int frompcap_script(const struct pcap_trace *t, const struct frompcap_opts *o, c
 int frompcap_main(int argc, char **argv);
 /* 1 when the arguments ask for --from-pcap. */
 int frompcap_wanted(int argc, char **argv);
+/* Its usage text, and its flags (tools/cli_parse.h). */
+void frompcap_usage(FILE *out);
+struct cli_table;
+extern const struct cli_table frompcap_cli;
 
 #endif

@@ -19,6 +19,7 @@
 #include "cli_parse.h"
 #include "connect.h"
 #include "demo.h"
+#include "script_pcap.h"
 #include "serve.h"
 #include "settings.h"
 #include "transfer.h"
@@ -398,6 +399,7 @@ static void cli_tables_match_help(void)
 	} CMDS[] = {
 	    {&demo_cli, demo_usage},
 	    {&script_cli, script_usage},
+	    {&frompcap_cli, frompcap_usage},
 	};
 	char err[256];
 	for (size_t i = 0; i < sizeof(CMDS) / sizeof(CMDS[0]); i++) {
