@@ -128,7 +128,7 @@ static int cmd_script(int argc, char **argv)
 static int cmd_transfer(int argc, char **argv)
 {
 	struct transfer_opts o;
-	char err[256];
+	char err[4096]; /* the settings list of an unknown --set */
 	transfer_opts_default(&o);
 	if (transfer_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "synack transfer: %s\n", err);

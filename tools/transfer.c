@@ -8,6 +8,7 @@
 
 #include "capture.h"
 #include "cli.h"
+#include "cli_parse.h"
 #include "demo.h"
 #include "html.h"
 #include "impair_flags.h"
@@ -97,12 +98,10 @@ void transfer_usage(FILE *out)
 	        TRANSFER_MAX_SETS);
 }
 
-int transfer_parse_args(int argc, char **argv, struct transfer_opts *o, char *err, size_t errlen)
+/* The impairment flags (impair_flags.h) this command takes. */
+static int transfer_impair(void *opts, int argc, char **argv, int *i, char *err, size_t errlen)
 {
-	enum { BYTES, SET, SVG, HTML, PCAP, ECN_MARK };
-	static const char *const VALUED[] = {"--bytes", "--set",  "--svg",
-	                                     "--html",  "--pcap", "--ecn-mark"};
-	int have_bw = 0;
+	struct transfer_opts *o = opts;
 	const struct impair_flags imp = {
 	    .loss = &o->loss,
 	    .dup = &o->dup,
@@ -110,89 +109,59 @@ int transfer_parse_args(int argc, char **argv, struct transfer_opts *o, char *er
 	    .delay_ms = &o->delay_ms,
 	    .max_ms = TRANSFER_MAX_DELAY_MS,
 	    .bw_mbps = &o->bw_mbps,
-	    .have_bw = &have_bw,
+	    .have_bw = &o->have_bw,
 	    .queue_pkts = &o->queue_pkts,
 	    .seed = &o->seed,
 	};
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--json") == 0) {
-			o->json = 1;
-			continue;
-		}
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			o->help = 1;
-			continue;
-		}
-		if (a[0] != '-' || a[1] == 0) {
-			snprintf(err, errlen, "unexpected argument '%s' (synack transfer --help)",
-			         a);
-			return -1;
-		}
-		int taken = impair_flags_parse(argc, argv, &i, &imp, err, errlen);
-		if (taken < 0)
-			return -1;
-		if (taken)
-			continue;
-		const char *val = NULL;
-		int which = cli_flag_value(argc, argv, &i, VALUED,
-		                           sizeof(VALUED) / sizeof(VALUED[0]), &val, err, errlen);
-		if (which == -2)
-			return -1;
-		if (which < 0) {
-			snprintf(err, errlen, "unknown option '%s' (synack transfer --help)", a);
-			return -1;
-		}
-		const char *f = VALUED[which];
-		int bad = 0;
-		uint64_t u;
-		switch (which) {
-		case BYTES:
-			if (cli_parse_bytes(val, TRANSFER_MAX_BYTES, &o->bytes) != 0) {
-				snprintf(err, errlen,
-				         "%s: '%s' is not a byte count in [0, 4GiB] (digits, then "
-				         "optionally K, M, G, KiB, MiB or GiB)",
-				         f, val);
-				bad = -1;
-			}
-			break;
-		case ECN_MARK:
-			if (cli_parse_u64(val, TRANSFER_MAX_QUEUE, &u) != 0 || u == 0) {
-				snprintf(err, errlen,
-				         "%s: '%s' is not a whole number of packets in [1, %u]", f,
-				         val, TRANSFER_MAX_QUEUE);
-				bad = -1;
-			}
-			o->ecn_mark_pkts = (int64_t)u;
-			break;
-		case SET: {
-			/* Checked now on a scratch configuration, applied to both
-			 * hosts at setup. */
-			struct synack_config scratch;
-			synack_config_default(&scratch);
-			scratch.addr = CLIENT_ADDR;
-			if (settings_parse(f, val, &scratch, err, errlen) < 0 ||
-			    synack_config_check(&scratch, err, errlen) != 0)
-				return -1;
-			if (o->nset == TRANSFER_MAX_SETS) {
-				snprintf(err, errlen, "%s: at most %d settings", f,
-				         TRANSFER_MAX_SETS);
-				return -1;
-			}
-			o->set[o->nset++] = val;
-			break;
-		}
-		default:
-			bad = cli_flag_path(f, val,
-			                    which == SVG    ? &o->svg
-			                    : which == HTML ? &o->html
-			                                    : &o->pcap,
-			                    err, errlen);
-			break;
-		}
-		if (bad)
-			return -1;
+	return impair_flags_parse(argc, argv, i, &imp, err, errlen);
+}
+
+/* --set NAME=VALUE: checked now on a scratch configuration, applied to
+ * both hosts at setup. */
+static int set_flag(void *opts, const char *flag, const char *val, char *err, size_t errlen)
+{
+	struct transfer_opts *o = opts;
+	struct synack_config scratch;
+	synack_config_default(&scratch);
+	scratch.addr = CLIENT_ADDR;
+	if (settings_parse(flag, val, &scratch, err, errlen) < 0 ||
+	    synack_config_check(&scratch, err, errlen) != 0)
+		return -1;
+	if (o->nset == TRANSFER_MAX_SETS) {
+		snprintf(err, errlen, "%s: at most %d settings", flag, TRANSFER_MAX_SETS);
+		return -1;
 	}
+	o->set[o->nset++] = val;
+	return 0;
+}
+
+#define O(n, k, f) CLI_OPT(struct transfer_opts, n, k, f)
+static const struct cli_opt TRANSFER_FLAGS[] = {
+    {O("--bytes", CLI_BYTES, bytes), .max = TRANSFER_MAX_BYTES},
+    {O("--ecn-mark", CLI_I64, ecn_mark_pkts), .min = 1, .max = TRANSFER_MAX_QUEUE,
+     .what = "a whole number of packets"},
+    {O("--set", CLI_CUSTOM, set), .fn = set_flag},
+    {O("--svg", CLI_PATH, svg)},
+    {O("--html", CLI_PATH, html)},
+    {O("--pcap", CLI_PATH, pcap)},
+    {O("--json", CLI_SWITCH, json)},
+};
+#undef O
+
+const struct cli_table transfer_cli = {
+    .opts = TRANSFER_FLAGS,
+    .n = sizeof(TRANSFER_FLAGS) / sizeof(TRANSFER_FLAGS[0]),
+    .unknown = "unknown option",
+    .hint = "(synack transfer --help)",
+    .help = CLI_SEEN(struct transfer_opts, help),
+    .more = transfer_impair,
+};
+
+int transfer_parse_args(int argc, char **argv, struct transfer_opts *o, char *err, size_t errlen)
+{
+	if (cli_parse(&transfer_cli, o, argc, argv, err, errlen) < 0)
+		return -1;
+	int have_bw = o->have_bw;
 	if (o->queue_pkts >= 0 && !have_bw) {
 		snprintf(err, errlen,
 		         "--queue needs --bw-mbps (a queue only fills behind a "

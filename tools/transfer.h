@@ -51,7 +51,12 @@ struct transfer_opts {
 	int nset;
 	/* Pictures and the capture (svg.h, html.h, capture.h); NULL: none. */
 	const char *svg, *html, *pcap;
+	int have_bw; /* --bw-mbps was given */
 };
+
+/* The flags of `synack transfer` (tools/cli_parse.h). */
+struct cli_table;
+extern const struct cli_table transfer_cli;
 
 void transfer_opts_default(struct transfer_opts *o);
 /*

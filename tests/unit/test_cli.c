@@ -400,6 +400,7 @@ static void cli_tables_match_help(void)
 	    {&demo_cli, demo_usage},
 	    {&script_cli, script_usage},
 	    {&frompcap_cli, frompcap_usage},
+	    {&transfer_cli, transfer_usage},
 	};
 	char err[256];
 	for (size_t i = 0; i < sizeof(CMDS) / sizeof(CMDS[0]); i++) {
