@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_parse.h"
 #include "core/heap.h"
 #include "impair_flags.h"
 #include "link/impair.h"
@@ -150,103 +151,86 @@ static int parse_impair(int argc, char **argv, int *i, struct bridge_opts *o, un
 	return taken;
 }
 
+static int bridge_impair(void *opts, int argc, char **argv, int *i, char *err, size_t errlen)
+{
+	struct bridge_opts *o = opts;
+	return parse_impair(argc, argv, i, o, o->scope, err, errlen);
+}
+
+static int dev_flag(void *opts, const char *flag, const char *val, char *err, size_t errlen)
+{
+	if (!*val) {
+		snprintf(err, errlen, "%s: the device name is empty", flag);
+		return -1;
+	}
+	/* The names go into the JSON lines as they are. */
+	if (strpbrk(val, "\"\\")) {
+		snprintf(err, errlen, "%s: '%s' is not a device name (a quote or a backslash)",
+		         flag, val);
+		return -1;
+	}
+	((struct bridge_opts *)opts)->dev[strcmp(flag, "--dev-b") == 0] = val;
+	return 0;
+}
+
+static int dir_flag(void *opts, const char *flag, const char *val, char *err, size_t errlen)
+{
+	struct bridge_opts *o = opts;
+	if (strcmp(val, "a-to-b") == 0) {
+		o->scope = 1;
+	} else if (strcmp(val, "b-to-a") == 0) {
+		o->scope = 2;
+	} else if (strcmp(val, "both") == 0) {
+		o->scope = 3;
+	} else {
+		snprintf(err, errlen, "%s: '%s' is not a-to-b, b-to-a or both", flag, val);
+		return -1;
+	}
+	return 0;
+}
+
+static int mtu_flag(void *opts, const char *flag, const char *val, char *err, size_t errlen)
+{
+	struct bridge_opts *o = opts;
+	if (cli_flag_u64(flag, val, BRIDGE_MAX_MTU, &o->mtu, err, errlen) != 0)
+		return -1;
+	if (o->mtu < BRIDGE_MIN_MTU) {
+		snprintf(err, errlen, "%s: %llu is below the least IPv4 MTU, %d", flag,
+		         (unsigned long long)o->mtu, BRIDGE_MIN_MTU);
+		return -1;
+	}
+	return 0;
+}
+
+#define O(n, k, f) CLI_OPT(struct bridge_opts, n, k, f)
+static const struct cli_opt BRIDGE_FLAGS[] = {
+    {O("--dev-a", CLI_CUSTOM, dev), .fn = dev_flag},
+    {O("--dev-b", CLI_CUSTOM, dev), .fn = dev_flag},
+    {O("--dir", CLI_CUSTOM, scope), .fn = dir_flag},
+    {O("--limit-pkts", CLI_U64, limit_pkts), .min = 1, .max = UINT32_MAX,
+     .low = "at least 1 frame"},
+    {O("--limit-bytes", CLI_BYTES, limit_bytes), .max = BRIDGE_MAX_LIMIT_BYTES},
+    {O("--mtu", CLI_CUSTOM, mtu), .fn = mtu_flag},
+    {O("--stats-interval", CLI_TIME_MS, stats_interval_ms), .max = 24ull * 3600 * 1000},
+    {O("--json", CLI_SWITCH, json)},
+    {O("--create", CLI_SWITCH, create)},
+};
+#undef O
+
+const struct cli_table bridge_cli = {
+    .opts = BRIDGE_FLAGS,
+    .n = sizeof(BRIDGE_FLAGS) / sizeof(BRIDGE_FLAGS[0]),
+    .unknown = "unknown option",
+    .hint = "(synack bridge --help)",
+    .help = CLI_SEEN(struct bridge_opts, help),
+    .more = bridge_impair,
+};
+
 int bridge_parse_args(int argc, char **argv, struct bridge_opts *o, char *err, size_t errlen)
 {
-	enum { DEV_A, DEV_B, DIR, LIMIT_PKTS, LIMIT_BYTES, MTU, STATS_INTERVAL };
-	static const char *const VALUED[] = {"--dev-a",         "--dev-b",       "--dir",
-	                                     "--limit-pkts",    "--limit-bytes", "--mtu",
-	                                     "--stats-interval"};
-	unsigned scope = 3;
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--json") == 0) {
-			o->json = 1;
-			continue;
-		}
-		if (strcmp(a, "--create") == 0) {
-			o->create = 1;
-			continue;
-		}
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			o->help = 1;
-			continue;
-		}
-		if (a[0] != '-' || a[1] == 0) {
-			snprintf(err, errlen, "unexpected argument '%s' (synack bridge --help)", a);
-			return -1;
-		}
-		int taken = parse_impair(argc, argv, &i, o, scope, err, errlen);
-		if (taken < 0)
-			return -1;
-		if (taken)
-			continue;
-		const char *val;
-		int k = cli_flag_value(argc, argv, &i, VALUED, sizeof(VALUED) / sizeof(VALUED[0]),
-		                       &val, err, errlen);
-		if (k == -2)
-			return -1;
-		if (k < 0) {
-			snprintf(err, errlen, "unknown option '%s' (synack bridge --help)", a);
-			return -1;
-		}
-		int bad = 0;
-		switch (k) {
-		case DEV_A:
-		case DEV_B:
-			if (!*val) {
-				snprintf(err, errlen, "%s: the device name is empty", VALUED[k]);
-				return -1;
-			}
-			/* The names go into the JSON lines as they are. */
-			if (strpbrk(val, "\"\\")) {
-				snprintf(err, errlen,
-				         "%s: '%s' is not a device name (a quote or "
-				         "a backslash)",
-				         VALUED[k], val);
-				return -1;
-			}
-			o->dev[k] = val;
-			break;
-		case DIR:
-			if (strcmp(val, "a-to-b") == 0) {
-				scope = 1;
-			} else if (strcmp(val, "b-to-a") == 0) {
-				scope = 2;
-			} else if (strcmp(val, "both") == 0) {
-				scope = 3;
-			} else {
-				snprintf(err, errlen, "--dir: '%s' is not a-to-b, b-to-a or both",
-				         val);
-				return -1;
-			}
-			break;
-		case LIMIT_PKTS:
-			bad = cli_flag_u64(VALUED[k], val, UINT32_MAX, &o->limit_pkts, err, errlen);
-			if (!bad && o->limit_pkts == 0) {
-				snprintf(err, errlen, "--limit-pkts: at least 1 frame");
-				bad = -1;
-			}
-			break;
-		case LIMIT_BYTES:
-			bad = cli_flag_bytes(VALUED[k], val, BRIDGE_MAX_LIMIT_BYTES,
-			                     &o->limit_bytes, err, errlen);
-			break;
-		case MTU:
-			bad = cli_flag_u64(VALUED[k], val, BRIDGE_MAX_MTU, &o->mtu, err, errlen);
-			if (!bad && o->mtu < BRIDGE_MIN_MTU) {
-				snprintf(err, errlen, "--mtu: %llu is below the least IPv4 MTU, %d",
-				         (unsigned long long)o->mtu, BRIDGE_MIN_MTU);
-				bad = -1;
-			}
-			break;
-		default:
-			bad = cli_flag_time_ms(VALUED[k], val, 24ull * 3600 * 1000,
-			                       &o->stats_interval_ms, err, errlen);
-			break;
-		}
-		if (bad)
-			return -1;
-	}
+	o->scope = 3;
+	if (cli_parse(&bridge_cli, o, argc, argv, err, errlen) < 0)
+		return -1;
 	if (o->help)
 		return 0;
 	for (int d = 0; d < 2; d++) {

@@ -43,7 +43,12 @@ struct bridge_opts {
 	uint64_t stats_interval_ms; /* 0: only at the end */
 	int json;
 	int help;
+	unsigned scope; /* while parsing: the directions --dir names (bit d: dir[d]) */
 };
+
+/* The flags of `synack bridge` (tools/cli_parse.h). */
+struct cli_table;
+extern const struct cli_table bridge_cli;
 
 void bridge_opts_default(struct bridge_opts *o);
 /* 0, or -1 with a sentence in err (bad flag or value, missing device). */

@@ -397,10 +397,9 @@ static void cli_tables_match_help(void)
 		const struct cli_table *t;
 		void (*usage)(FILE *);
 	} CMDS[] = {
-	    {&demo_cli, demo_usage},
-	    {&script_cli, script_usage},
-	    {&frompcap_cli, frompcap_usage},
-	    {&transfer_cli, transfer_usage},
+	    {&demo_cli, demo_usage},         {&script_cli, script_usage},
+	    {&frompcap_cli, frompcap_usage}, {&transfer_cli, transfer_usage},
+	    {&bridge_cli, bridge_usage},
 	};
 	char err[256];
 	for (size_t i = 0; i < sizeof(CMDS) / sizeof(CMDS[0]); i++) {
