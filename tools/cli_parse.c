@@ -24,6 +24,8 @@ static int take_value(const struct cli_opt *o, void *opts, const char *val, char
 	switch (o->kind) {
 	case CLI_U64:
 	case CLI_I64:
+	case CLI_INT:
+	case CLI_UINT:
 		if (cli_parse_u64(val, o->max, &u) != 0)
 			return bad_whole(o, val, err, errlen);
 		if (u < o->min) {
@@ -34,8 +36,12 @@ static int take_value(const struct cli_opt *o, void *opts, const char *val, char
 		}
 		if (o->kind == CLI_U64)
 			memcpy(dst, &u, sizeof(u));
-		else
+		else if (o->kind == CLI_I64)
 			memcpy(dst, &(int64_t){(int64_t)u}, sizeof(int64_t));
+		else if (o->kind == CLI_INT)
+			memcpy(dst, &(int){(int)u}, sizeof(int));
+		else
+			memcpy(dst, &(unsigned){(unsigned)u}, sizeof(unsigned));
 		return 0;
 	case CLI_PROB:
 		if (cli_flag_prob(o->name, val, &d, err, errlen) != 0)
@@ -92,7 +98,9 @@ int cli_parse(const struct cli_table *t, void *opts, int argc, char **argv, char
 		}
 		if (a[0] != '-' || a[1] == 0) {
 			if (!t->positional) {
-				snprintf(err, errlen, "unexpected argument '%s' %s", a, t->hint);
+				snprintf(err, errlen, "%s '%s' %s",
+				         t->args_are_flags ? t->unknown : "unexpected argument", a,
+				         t->hint);
 				return -1;
 			}
 			int rc = t->positional(opts, a, err, errlen);

@@ -21,6 +21,8 @@ enum cli_kind {
 	CLI_SWITCH = 1, /* no value: the int at off becomes 1 */
 	CLI_U64,        /* a whole number in [min, max]: uint64_t */
 	CLI_I64,        /* a whole number in [min, max]: int64_t */
+	CLI_INT,        /* a whole number in [min, max]: int */
+	CLI_UINT,       /* a whole number in [min, max]: unsigned */
 	CLI_PROB,       /* a probability in [0, 1]: double */
 	CLI_DOUBLE,     /* a decimal number in [dmin, dmax]: double */
 	CLI_BYTES,      /* a size with an optional unit, at most max: uint64_t */
@@ -33,11 +35,11 @@ struct cli_opt {
 	const char *name; /* "--seed" */
 	int kind;         /* enum cli_kind */
 	size_t off;       /* offsetof(the options struct, its field) */
-	/* CLI_U64, CLI_I64: the range; CLI_BYTES, CLI_TIME_MS: max. */
+	/* CLI_U64 ... CLI_UINT: the range; CLI_BYTES, CLI_TIME_MS: max. */
 	uint64_t min, max;
 	/* CLI_DOUBLE: the range. */
 	double dmin, dmax;
-	/* CLI_U64, CLI_I64, CLI_DOUBLE: the sentence of a bad value is
+	/* CLI_U64 ... CLI_UINT, CLI_DOUBLE: the sentence of a bad value is
 	 * "FLAG: 'VALUE' is not WHAT in [MIN, MAX]NOTE"; WHAT defaults to "a
 	 * whole number" ("a number" for CLI_DOUBLE).  A whole number below
 	 * min says "FLAG: LOW" instead when low is set. */
@@ -66,8 +68,10 @@ struct cli_table {
 	int help_stops;
 	/* An argument that is not a flag ("-" included): 0 taken, 1 stop
 	 * here (cli_parse returns its index), -1 with a sentence.  NULL: an
-	 * "unexpected argument 'ARG' HINT". */
+	 * "unexpected argument 'ARG' HINT", or with args_are_flags the
+	 * sentence of an unknown flag. */
 	int (*positional)(void *opts, const char *arg, char *err, size_t errlen);
+	int args_are_flags;
 	/* Flags parsed elsewhere, tried before the table: 1 taken (*i moved
 	 * past a value), 0 not one of them, -1 with a sentence. */
 	int (*more)(void *opts, int argc, char **argv, int *i, char *err, size_t errlen);

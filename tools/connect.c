@@ -7,6 +7,7 @@
 
 #include "apps.h"
 #include "cli.h"
+#include "cli_parse.h"
 
 #define CONNECT_CHUNK 65536
 #define CONNECT_MAX_CLOSE_AFTER_MS 3600000
@@ -65,99 +66,97 @@ void connect_usage(FILE *out)
 	      out);
 }
 
+/* The device, address, impairment and settings flags (net.c). */
+static int connect_net(void *opts, int argc, char **argv, int *i, char *err, size_t errlen)
+{
+	return net_parse_flag(argc, argv, i, &((struct connect_opts *)opts)->net, err, errlen);
+}
+
+/* HOST:PORT, once; an argument starting with '-' is an unknown flag. */
+static int connect_peer(void *opts, const char *a, char *err, size_t errlen)
+{
+	struct connect_opts *o = opts;
+	if (a[0] == '-') {
+		snprintf(err, errlen,
+		         "unknown argument '%s' (synack connect --help lists the flags)", a);
+		return -1;
+	}
+	if (o->have_peer) {
+		snprintf(err, errlen, "one HOST:PORT only ('%s' is a second)", a);
+		return -1;
+	}
+	if (synack_endpoint_parse(a, &o->peer) != 0 || !strchr(a, ':') || o->peer.port == 0 ||
+	    cli_endpoint_addr_is_any(&o->peer)) {
+		snprintf(err, errlen,
+		         "'%s' is not HOST:PORT (an IPv4 address or a bracketed IPv6 one, "
+		         "[2001:db8::1]:80, and a port in [1, 65535])",
+		         a);
+		return -1;
+	}
+	o->have_peer = 1;
+	return 0;
+}
+
+/* --send FILE, --output FILE. */
+static int file_flag(void *opts, const char *flag, const char *val, char *err, size_t errlen)
+{
+	struct connect_opts *o = opts;
+	if (!*val) {
+		snprintf(err, errlen, "%s: the file name is empty", flag);
+		return -1;
+	}
+	*(strcmp(flag, "--send") == 0 ? &o->send_file : &o->output) = val;
+	return 0;
+}
+
+/* --connect-timeout-ms, --idle-timeout-ms: a time of at least 1 ms. */
+static int timeout_flag(void *opts, const char *flag, const char *val, char *err, size_t errlen)
+{
+	struct connect_opts *o = opts;
+	uint64_t ms;
+	if (cli_flag_time_ms(flag, val, CONNECT_MAX_TIMEOUT_MS, &ms, err, errlen) != 0)
+		return -1;
+	if (ms == 0) {
+		snprintf(err, errlen, "%s: the time must be at least 1 ms", flag);
+		return -1;
+	}
+	*(strcmp(flag, "--connect-timeout-ms") == 0 ? &o->connect_timeout_ms
+	                                            : &o->idle_timeout_ms) = (int64_t)ms;
+	return 0;
+}
+
+#define O(n, k, f) CLI_OPT(struct connect_opts, n, k, f)
+static const struct cli_opt CONNECT_FLAGS[] = {
+    {O("--send", CLI_CUSTOM, send_file), .fn = file_flag},
+    {O("--send-bytes", CLI_BYTES, send_bytes), .max = 1ull << 40,
+     .seen = CLI_SEEN(struct connect_opts, have_send_bytes)},
+    {O("--output", CLI_CUSTOM, output), .fn = file_flag},
+    {O("--close-after-ms", CLI_I64, close_after_ms), .max = CONNECT_MAX_CLOSE_AFTER_MS,
+     .what = "a whole number of milliseconds"},
+    {O("--connect-timeout-ms", CLI_CUSTOM, connect_timeout_ms), .fn = timeout_flag},
+    {O("--idle-timeout-ms", CLI_CUSTOM, idle_timeout_ms), .fn = timeout_flag},
+    {O("--wait-eof", CLI_SWITCH, wait_eof)},
+    {O("--fastopen", CLI_SWITCH, fastopen)},
+};
+#undef O
+
+const struct cli_table connect_cli = {
+    .opts = CONNECT_FLAGS,
+    .n = sizeof(CONNECT_FLAGS) / sizeof(CONNECT_FLAGS[0]),
+    .unknown = "unknown argument",
+    .hint = "(synack connect --help lists the flags)",
+    .help = CLI_SEEN(struct connect_opts, help),
+    .help_stops = 1,
+    .positional = connect_peer,
+    .more = connect_net,
+};
+
 int connect_parse_args(int argc, char **argv, struct connect_opts *o, char *err, size_t errlen)
 {
-	static const char *const NAMES[] = {
-	    "--send",           "--send-bytes",         "--output",
-	    "--close-after-ms", "--connect-timeout-ms", "--idle-timeout-ms"};
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			o->help = 1;
-			return 0;
-		}
-		if (strcmp(a, "--wait-eof") == 0) {
-			o->wait_eof = 1;
-			continue;
-		}
-		if (strcmp(a, "--fastopen") == 0) {
-			o->fastopen = 1;
-			continue;
-		}
-		int rc = net_parse_flag(argc, argv, &i, &o->net, err, errlen);
-		if (rc < 0)
-			return -1;
-		if (rc > 0)
-			continue;
-		const char *val;
-		int k = cli_flag_value(argc, argv, &i, NAMES, 6, &val, err, errlen);
-		if (k == -2)
-			return -1;
-		if (k == -1) {
-			if (a[0] == '-') {
-				snprintf(
-				    err, errlen,
-				    "unknown argument '%s' (synack connect --help lists the flags)",
-				    a);
-				return -1;
-			}
-			if (o->have_peer) {
-				snprintf(err, errlen, "one HOST:PORT only ('%s' is a second)", a);
-				return -1;
-			}
-			if (synack_endpoint_parse(a, &o->peer) != 0 || !strchr(a, ':') ||
-			    o->peer.port == 0 || cli_endpoint_addr_is_any(&o->peer)) {
-				snprintf(
-				    err, errlen,
-				    "'%s' is not HOST:PORT (an IPv4 address or a bracketed IPv6 "
-				    "one, [2001:db8::1]:80, and a port in [1, 65535])",
-				    a);
-				return -1;
-			}
-			o->have_peer = 1;
-			continue;
-		}
-		switch (k) {
-		case 0:
-			if (!*val) {
-				snprintf(err, errlen, "--send: the file name is empty");
-				return -1;
-			}
-			o->send_file = val;
-			break;
-		case 1:
-			if (cli_flag_bytes("--send-bytes", val, 1ull << 40, &o->send_bytes, err,
-			                   errlen) != 0)
-				return -1;
-			o->have_send_bytes = 1;
-			break;
-		case 2:
-			if (!*val) {
-				snprintf(err, errlen, "--output: the file name is empty");
-				return -1;
-			}
-			o->output = val;
-			break;
-		case 3:
-			if (cli_flag_ms("--close-after-ms", val, CONNECT_MAX_CLOSE_AFTER_MS,
-			                &o->close_after_ms, err, errlen) != 0)
-				return -1;
-			break;
-		default: {
-			uint64_t ms;
-			if (cli_flag_time_ms(NAMES[k], val, CONNECT_MAX_TIMEOUT_MS, &ms, err,
-			                     errlen) != 0)
-				return -1;
-			if (ms == 0) {
-				snprintf(err, errlen, "%s: the time must be at least 1 ms",
-				         NAMES[k]);
-				return -1;
-			}
-			*(k == 4 ? &o->connect_timeout_ms : &o->idle_timeout_ms) = (int64_t)ms;
-			break;
-		}
-		}
-	}
+	if (cli_parse(&connect_cli, o, argc, argv, err, errlen) < 0)
+		return -1;
+	if (o->help)
+		return 0;
 	if (net_check(&o->net, err, errlen) != 0)
 		return -1;
 	if (!o->have_peer) {

@@ -33,6 +33,10 @@ struct connect_opts {
 #define CONNECT_EXIT_CONNECT_TIMEOUT 3 /* --connect-timeout-ms ran out */
 #define CONNECT_EXIT_IDLE_TIMEOUT 4    /* --idle-timeout-ms ran out */
 
+/* The flags of `synack connect` (tools/cli_parse.h; net.c's through its hook). */
+struct cli_table;
+extern const struct cli_table connect_cli;
+
 void connect_opts_default(struct connect_opts *o);
 int connect_parse_args(int argc, char **argv, struct connect_opts *o, char *err, size_t errlen);
 void connect_usage(FILE *out);

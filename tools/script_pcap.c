@@ -981,14 +981,6 @@ static int port_flag(void *opts, const char *flag, const char *val, char *err, s
 	return 0;
 }
 
-/* Every argument is a flag here: another is an unknown option. */
-static int no_positional(void *opts, const char *a, char *err, size_t errlen)
-{
-	(void)opts;
-	snprintf(err, errlen, "unknown option '%s' %s", a, HINT);
-	return -1;
-}
-
 #define O(n, k, f) CLI_OPT(struct frompcap_opts, n, k, f)
 static const struct cli_opt FROMPCAP_FLAGS[] = {
     {O("--from-pcap", CLI_PATH, pcap)},
@@ -1008,7 +1000,7 @@ const struct cli_table frompcap_cli = {
     .unknown = "unknown option",
     .hint = HINT,
     .help = CLI_SEEN(struct frompcap_opts, help),
-    .positional = no_positional,
+    .args_are_flags = 1, /* every argument is a flag here */
 };
 #undef HINT
 

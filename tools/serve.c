@@ -11,6 +11,7 @@
 
 #include "apps.h"
 #include "cli.h"
+#include "cli_parse.h"
 
 #define SERVE_BACKLOG 4096
 #define SERVE_DRAIN_MS 5000u        /* --drain-ms by default */
@@ -124,94 +125,65 @@ static int add_listen(struct serve_opts *o, const struct serve_listen *l, char *
 	return 0;
 }
 
+/* The device, address, impairment and settings flags (net.c). */
+static int serve_net(void *opts, int argc, char **argv, int *i, char *err, size_t errlen)
+{
+	return net_parse_flag(argc, argv, i, &((struct serve_opts *)opts)->net, err, errlen);
+}
+
+static int app_flag(void *opts, const char *flag, const char *val, char *err, size_t errlen)
+{
+	struct serve_opts *o = opts;
+	o->app = app_kind_parse(val);
+	if (!o->app) {
+		snprintf(err, errlen, "%s: '%s' is not echo, discard or http", flag, val);
+		return -1;
+	}
+	return 0;
+}
+
+static int listen_flag(void *opts, const char *flag, const char *val, char *err, size_t errlen)
+{
+	(void)flag;
+	struct serve_listen l;
+	if (parse_listen(val, &l, err, errlen) != 0 || add_listen(opts, &l, err, errlen) != 0)
+		return -1;
+	return 0;
+}
+
+#define O(n, k, f) CLI_OPT(struct serve_opts, n, k, f)
+static const struct cli_opt SERVE_FLAGS[] = {
+    {O("--app", CLI_CUSTOM, app), .fn = app_flag},
+    {O("--port", CLI_INT, port), .min = 1, .max = 65535, .what = "a port number"},
+    {O("--http-size", CLI_BYTES, http_size), .max = APP_HTTP_MAX_SIZE},
+    {O("--stats-every", CLI_DOUBLE, stats_every), .dmin = 0.001, .dmax = 86400,
+     .what = "a number of seconds"},
+    {O("--listen", CLI_CUSTOM, listen), .fn = listen_flag},
+    {O("--drain-ms", CLI_U64, drain_ms), .max = SERVE_MAX_DRAIN_MS,
+     .what = "a number of milliseconds"},
+    {O("--threads", CLI_UINT, threads), .min = 1, .max = SERVE_MAX_THREADS,
+     .what = "a number of threads", .note = " (one stack per queue of the device)"},
+    {O("--json", CLI_SWITCH, json)},
+};
+#undef O
+
+const struct cli_table serve_cli = {
+    .opts = SERVE_FLAGS,
+    .n = sizeof(SERVE_FLAGS) / sizeof(SERVE_FLAGS[0]),
+    .unknown = "unknown argument",
+    .hint = "(synack serve --help lists the flags)",
+    .help = CLI_SEEN(struct serve_opts, help),
+    .help_stops = 1,
+    .args_are_flags = 1,
+    .more = serve_net,
+};
+
 int serve_parse_args(int argc, char **argv, struct serve_opts *o, char *err, size_t errlen)
 {
-	static const char *const NAMES[] = {"--app",         "--port",   "--http-size",
-	                                    "--stats-every", "--listen", "--drain-ms",
-	                                    "--threads"};
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			o->help = 1;
-			return 0;
-		}
-		if (strcmp(a, "--json") == 0) {
-			o->json = 1;
-			continue;
-		}
-		int rc = net_parse_flag(argc, argv, &i, &o->net, err, errlen);
-		if (rc < 0)
-			return -1;
-		if (rc > 0)
-			continue;
-		const char *val;
-		int k = cli_flag_value(argc, argv, &i, NAMES, 7, &val, err, errlen);
-		if (k == -2)
-			return -1;
-		if (k == -1) {
-			snprintf(err, errlen,
-			         "unknown argument '%s' (synack serve --help lists the flags)", a);
-			return -1;
-		}
-		uint64_t v;
-		struct serve_listen l;
-		switch (k) {
-		case 0:
-			o->app = app_kind_parse(val);
-			if (!o->app) {
-				snprintf(err, errlen, "--app: '%s' is not echo, discard or http",
-				         val);
-				return -1;
-			}
-			break;
-		case 1:
-			if (cli_parse_u64(val, 65535, &v) != 0 || v == 0) {
-				snprintf(err, errlen,
-				         "--port: '%s' is not a port number in [1, 65535]", val);
-				return -1;
-			}
-			o->port = (int)v;
-			break;
-		case 2:
-			if (cli_flag_bytes("--http-size", val, APP_HTTP_MAX_SIZE, &o->http_size,
-			                   err, errlen) != 0)
-				return -1;
-			break;
-		case 3:
-			if (cli_parse_double(val, 0.001, 86400, &o->stats_every) != 0) {
-				snprintf(err, errlen,
-				         "--stats-every: '%s' is not a number of seconds in "
-				         "[0.001, 86400]",
-				         val);
-				return -1;
-			}
-			break;
-		case 4:
-			if (parse_listen(val, &l, err, errlen) != 0 ||
-			    add_listen(o, &l, err, errlen) != 0)
-				return -1;
-			break;
-		case 6:
-			if (cli_parse_u64(val, SERVE_MAX_THREADS, &v) != 0 || v == 0) {
-				snprintf(err, errlen,
-				         "--threads: '%s' is not a number of threads in [1, %d] "
-				         "(one stack per queue of the device)",
-				         val, SERVE_MAX_THREADS);
-				return -1;
-			}
-			o->threads = (unsigned)v;
-			break;
-		default:
-			if (cli_parse_u64(val, SERVE_MAX_DRAIN_MS, &o->drain_ms) != 0) {
-				snprintf(err, errlen,
-				         "--drain-ms: '%s' is not a number of milliseconds in "
-				         "[0, %u]",
-				         val, SERVE_MAX_DRAIN_MS);
-				return -1;
-			}
-			break;
-		}
-	}
+	if (cli_parse(&serve_cli, o, argc, argv, err, errlen) < 0)
+		return -1;
+	if (o->help)
+		return 0;
 	if (net_check(&o->net, err, errlen) != 0)
 		return -1;
 	if (o->app) {

@@ -39,6 +39,10 @@ struct serve_opts {
 	unsigned threads;
 };
 
+/* The flags of `synack serve` (tools/cli_parse.h; net.c's through its hook). */
+struct cli_table;
+extern const struct cli_table serve_cli;
+
 void serve_opts_default(struct serve_opts *o);
 /* 0, or -1 with a sentence in err (bad flag, value, missing flag). */
 int serve_parse_args(int argc, char **argv, struct serve_opts *o, char *err, size_t errlen);

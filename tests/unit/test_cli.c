@@ -399,7 +399,8 @@ static void cli_tables_match_help(void)
 	} CMDS[] = {
 	    {&demo_cli, demo_usage},         {&script_cli, script_usage},
 	    {&frompcap_cli, frompcap_usage}, {&transfer_cli, transfer_usage},
-	    {&bridge_cli, bridge_usage},
+	    {&bridge_cli, bridge_usage},     {&serve_cli, serve_usage},
+	    {&connect_cli, connect_usage},
 	};
 	char err[256];
 	for (size_t i = 0; i < sizeof(CMDS) / sizeof(CMDS[0]); i++) {
