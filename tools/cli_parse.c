@@ -110,6 +110,8 @@ int cli_parse(const struct cli_table *t, void *opts, int argc, char **argv, char
 				return i;
 			continue;
 		}
+		if (t->dashdash && strcmp(a, "--") == 0)
+			return i + 1;
 		if (t->more) {
 			int rc = t->more(opts, argc, argv, &i, err, errlen);
 			if (rc < 0)

@@ -72,6 +72,8 @@ struct cli_table {
 	 * sentence of an unknown flag. */
 	int (*positional)(void *opts, const char *arg, char *err, size_t errlen);
 	int args_are_flags;
+	/* "--" ends the flags: cli_parse returns the index after it. */
+	int dashdash;
 	/* Flags parsed elsewhere, tried before the table: 1 taken (*i moved
 	 * past a value), 0 not one of them, -1 with a sentence. */
 	int (*more)(void *opts, int argc, char **argv, int *i, char *err, size_t errlen);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_parse.h"
 #include "settings.h"
 
 #define RUN_LIBRARY "libsynack-preload.so"
@@ -99,64 +100,72 @@ static int passed_flag(const char *a)
 	return settings_find(name + 2) != NULL;
 }
 
+/* serve's flags that the library takes (net.c), into o->net only when
+ * passed_flag() says the library takes them. */
+static int run_net(void *opts, int argc, char **argv, int *i, char *err, size_t errlen)
+{
+	struct run_opts *o = opts;
+	const char *a = argv[*i];
+	int j = *i;
+	struct net_opts scratch = o->net;
+	int rc = net_parse_flag(argc, argv, &j, &scratch, err, errlen);
+	if (rc <= 0)
+		return rc;
+	if (!passed_flag(a)) {
+		snprintf(err, errlen,
+		         "%s is a flag of synack serve and connect that the preload library "
+		         "does not take (synack run passes --dev, --tap/--tun, --create, "
+		         "--addr, --gw, --pcap, --txqueuelen and the settings)",
+		         a);
+		return -1;
+	}
+	o->net = scratch;
+	*i = j;
+	if (o->net.nroutes > 1) {
+		snprintf(err, errlen, "--gw: the preload library takes one gateway");
+		return -1;
+	}
+	return 1;
+}
+
+/* The program: the flags end at the first argument that is none ("-" is
+ * an unknown one). */
+static int run_program(void *opts, const char *a, char *err, size_t errlen)
+{
+	(void)opts;
+	if (a[0] != '-')
+		return 1;
+	snprintf(err, errlen, "unknown argument '%s' (synack run --help lists the flags)", a);
+	return -1;
+}
+
+#define O(n, k, f) CLI_OPT(struct run_opts, n, k, f)
+static const struct cli_opt RUN_FLAGS[] = {
+    {O("--preload", CLI_PATH, preload)},
+    {O("--debug", CLI_SWITCH, debug)},
+    {O("--print-env", CLI_SWITCH, print_env)},
+};
+#undef O
+
+const struct cli_table run_cli = {
+    .opts = RUN_FLAGS,
+    .n = sizeof(RUN_FLAGS) / sizeof(RUN_FLAGS[0]),
+    .unknown = "unknown argument",
+    .hint = "(synack run --help lists the flags)",
+    .help = CLI_SEEN(struct run_opts, help),
+    .help_stops = 1,
+    .positional = run_program,
+    .more = run_net,
+    .dashdash = 1,
+};
+
 int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t errlen)
 {
-	static const char *const NAMES[] = {"--preload"};
-	int i;
-	for (i = 0; i < argc; i++) {
-		const char *a = argv[i], *val;
-		if (strcmp(a, "--") == 0) {
-			i++;
-			break;
-		}
-		if (a[0] != '-')
-			break; /* the program */
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			o->help = 1;
-			return 0;
-		}
-		if (strcmp(a, "--debug") == 0) {
-			o->debug = 1;
-			continue;
-		}
-		if (strcmp(a, "--print-env") == 0) {
-			o->print_env = 1;
-			continue;
-		}
-		int k = cli_flag_value(argc, argv, &i, NAMES, 1, &val, err, errlen);
-		if (k == -2)
-			return -1;
-		if (k == 0) {
-			if (cli_flag_path("--preload", val, &o->preload, err, errlen) != 0)
-				return -1;
-			continue;
-		}
-		int j = i;
-		struct net_opts scratch = o->net;
-		int rc = net_parse_flag(argc, argv, &j, &scratch, err, errlen);
-		if (rc < 0)
-			return -1;
-		if (rc == 0) {
-			snprintf(err, errlen,
-			         "unknown argument '%s' (synack run --help lists the flags)", a);
-			return -1;
-		}
-		if (!passed_flag(a)) {
-			snprintf(
-			    err, errlen,
-			    "%s is a flag of synack serve and connect that the preload library "
-			    "does not take (synack run passes --dev, --tap/--tun, --create, "
-			    "--addr, --gw, --pcap, --txqueuelen and the settings)",
-			    a);
-			return -1;
-		}
-		o->net = scratch;
-		i = j;
-		if (o->net.nroutes > 1) {
-			snprintf(err, errlen, "--gw: the preload library takes one gateway");
-			return -1;
-		}
-	}
+	int i = cli_parse(&run_cli, o, argc, argv, err, errlen);
+	if (i < 0)
+		return -1;
+	if (o->help)
+		return 0;
 	if (net_check(&o->net, err, errlen) != 0)
 		return -1;
 	if (i >= argc) {

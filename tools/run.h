@@ -23,6 +23,10 @@ struct run_opts {
 	int help;
 };
 
+/* The flags of `synack run` (tools/cli_parse.h; net.c's through its hook). */
+struct cli_table;
+extern const struct cli_table run_cli;
+
 void run_opts_default(struct run_opts *o);
 /* 0, or -1 with a sentence in err (the caller prefixes "synack run: "). */
 int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t errlen);

@@ -19,6 +19,7 @@
 #include "cli_parse.h"
 #include "connect.h"
 #include "demo.h"
+#include "run.h"
 #include "script_pcap.h"
 #include "serve.h"
 #include "settings.h"
@@ -400,7 +401,7 @@ static void cli_tables_match_help(void)
 	    {&demo_cli, demo_usage},         {&script_cli, script_usage},
 	    {&frompcap_cli, frompcap_usage}, {&transfer_cli, transfer_usage},
 	    {&bridge_cli, bridge_usage},     {&serve_cli, serve_usage},
-	    {&connect_cli, connect_usage},
+	    {&connect_cli, connect_usage},   {&run_cli, run_usage},
 	};
 	char err[256];
 	for (size_t i = 0; i < sizeof(CMDS) / sizeof(CMDS[0]); i++) {
