@@ -218,8 +218,7 @@ static const struct cli_opt BRIDGE_FLAGS[] = {
 #undef O
 
 const struct cli_table bridge_cli = {
-    .opts = BRIDGE_FLAGS,
-    .n = sizeof(BRIDGE_FLAGS) / sizeof(BRIDGE_FLAGS[0]),
+    CLI_ROWS(BRIDGE_FLAGS),
     .unknown = "unknown option",
     .hint = "(synack bridge --help)",
     .help = CLI_SEEN(struct bridge_opts, help),

@@ -53,6 +53,8 @@ struct cli_opt {
 /* The start of a table row, designated (the other members follow as
  * .max = ...): flag n of kind k into the field f of struct type t. */
 #define CLI_OPT(t, n, k, f) .name = (n), .kind = (k), .off = offsetof(t, f)
+/* cli_table.opts and .n for the array a of rows. */
+#define CLI_ROWS(a) .opts = (a), .n = sizeof(a) / sizeof((a)[0])
 /* cli_opt.seen for the int field f of struct type t. */
 #define CLI_SEEN(t, f) (offsetof(t, f) + 1)
 

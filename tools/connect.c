@@ -141,8 +141,7 @@ static const struct cli_opt CONNECT_FLAGS[] = {
 #undef O
 
 const struct cli_table connect_cli = {
-    .opts = CONNECT_FLAGS,
-    .n = sizeof(CONNECT_FLAGS) / sizeof(CONNECT_FLAGS[0]),
+    CLI_ROWS(CONNECT_FLAGS),
     .unknown = "unknown argument",
     .hint = "(synack connect --help lists the flags)",
     .help = CLI_SEEN(struct connect_opts, help),

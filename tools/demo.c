@@ -121,11 +121,8 @@ static const struct cli_opt DEMO_FLAGS[] = {
 };
 
 const struct cli_table demo_cli = {
-    .opts = DEMO_FLAGS,
-    .n = sizeof(DEMO_FLAGS) / sizeof(DEMO_FLAGS[0]),
-    .unknown = "unknown option",
-    .hint = "(synack demo --help)",
-    .help = CLI_SEEN(struct demo_opts, help),
+    CLI_ROWS(DEMO_FLAGS),           .unknown = "unknown option",
+    .hint = "(synack demo --help)", .help = CLI_SEEN(struct demo_opts, help),
     .positional = demo_positional,
 };
 #undef O

@@ -148,8 +148,7 @@ static const struct cli_opt RUN_FLAGS[] = {
 #undef O
 
 const struct cli_table run_cli = {
-    .opts = RUN_FLAGS,
-    .n = sizeof(RUN_FLAGS) / sizeof(RUN_FLAGS[0]),
+    CLI_ROWS(RUN_FLAGS),
     .unknown = "unknown argument",
     .hint = "(synack run --help lists the flags)",
     .help = CLI_SEEN(struct run_opts, help),

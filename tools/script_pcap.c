@@ -995,8 +995,7 @@ static const struct cli_opt FROMPCAP_FLAGS[] = {
 #undef O
 
 const struct cli_table frompcap_cli = {
-    .opts = FROMPCAP_FLAGS,
-    .n = sizeof(FROMPCAP_FLAGS) / sizeof(FROMPCAP_FLAGS[0]),
+    CLI_ROWS(FROMPCAP_FLAGS),
     .unknown = "unknown option",
     .hint = HINT,
     .help = CLI_SEEN(struct frompcap_opts, help),

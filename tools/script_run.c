@@ -1403,11 +1403,8 @@ static const struct cli_opt SCRIPT_FLAGS[] = {
 #undef O
 
 const struct cli_table script_cli = {
-    .opts = SCRIPT_FLAGS,
-    .n = sizeof(SCRIPT_FLAGS) / sizeof(SCRIPT_FLAGS[0]),
-    .unknown = "unknown option",
-    .hint = "(synack script --help)",
-    .help = CLI_SEEN(struct script_opts, help),
+    CLI_ROWS(SCRIPT_FLAGS),           .unknown = "unknown option",
+    .hint = "(synack script --help)", .help = CLI_SEEN(struct script_opts, help),
     .positional = script_positional,
 };
 

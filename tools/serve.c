@@ -168,8 +168,7 @@ static const struct cli_opt SERVE_FLAGS[] = {
 #undef O
 
 const struct cli_table serve_cli = {
-    .opts = SERVE_FLAGS,
-    .n = sizeof(SERVE_FLAGS) / sizeof(SERVE_FLAGS[0]),
+    CLI_ROWS(SERVE_FLAGS),
     .unknown = "unknown argument",
     .hint = "(synack serve --help lists the flags)",
     .help = CLI_SEEN(struct serve_opts, help),

@@ -149,8 +149,7 @@ static const struct cli_opt TRANSFER_FLAGS[] = {
 #undef O
 
 const struct cli_table transfer_cli = {
-    .opts = TRANSFER_FLAGS,
-    .n = sizeof(TRANSFER_FLAGS) / sizeof(TRANSFER_FLAGS[0]),
+    CLI_ROWS(TRANSFER_FLAGS),
     .unknown = "unknown option",
     .hint = "(synack transfer --help)",
     .help = CLI_SEEN(struct transfer_opts, help),

@@ -298,11 +298,8 @@ static const struct cli_opt TOY_FLAGS[] = {
 };
 #undef T
 static const struct cli_table TOY = {
-    .opts = TOY_FLAGS,
-    .n = sizeof(TOY_FLAGS) / sizeof(TOY_FLAGS[0]),
-    .unknown = "unknown flag",
-    .hint = "(toy --help)",
-    .help = CLI_SEEN(struct toy, help),
+    CLI_ROWS(TOY_FLAGS),    .unknown = "unknown flag",
+    .hint = "(toy --help)", .help = CLI_SEEN(struct toy, help),
     .positional = toy_word,
 };
 
