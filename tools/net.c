@@ -23,7 +23,8 @@ static const char *const SETTING_FLAGS[] = {
 };
 #define NSETTING_FLAGS (sizeof(SETTING_FLAGS) / sizeof(SETTING_FLAGS[0]))
 
-_Static_assert(8 * sizeof(((struct net_opts *)0)->given) >= 64, "given holds 64 settings");
+_Static_assert(8 * sizeof(((struct net_opts *)0)->given) >= NET_MAX_SETTINGS,
+               "given holds NET_MAX_SETTINGS settings");
 _Static_assert(8 * sizeof(((struct net_opts *)0)->link_given) >= 64, "link_given holds 64");
 
 void net_opts_default(struct net_opts *o, const char *prog)
@@ -53,15 +54,20 @@ static void mark_given(struct net_opts *o, const struct setting *row)
 	size_t i = 0;
 	while (settings_at(i) != row)
 		i++;
-	if (i < 64)
-		o->given |= 1ull << i;
+	if (i < NET_MAX_SETTINGS) /* test_cli checks that every row fits */
+		o->given[i / 64] |= 1ull << (i % 64);
+}
+
+int net_setting_given(const struct net_opts *o, size_t i)
+{
+	return i < NET_MAX_SETTINGS && ((o->given[i / 64] >> (i % 64)) & 1);
 }
 
 static int given(const struct net_opts *o, const char *name)
 {
-	for (size_t i = 0; i < settings_count() && i < 64; i++)
+	for (size_t i = 0; i < settings_count(); i++)
 		if (strcmp(settings_at(i)->name, name) == 0)
-			return (o->given >> i) & 1;
+			return net_setting_given(o, i);
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 
 #define NET_MAX_DELAY_MS 60000
 #define NET_MAX_TXQUEUELEN 1000000u /* as synack_link_set_txqueuelen() takes */
+#define NET_MAX_SETTINGS 256        /* rows of settings_at() net_opts can mark given */
 #define NET_MAX_ADDRS 15            /* --addr beside the first (a link takes 15 more) */
 #define NET_MAX_ROUTES 64           /* --gw and --route */
 
@@ -42,7 +43,7 @@ struct net_opts {
 	 * in order; addr, secret, and (unless given) mtu and trace_capacity
 	 * are filled when the stack is made. */
 	struct synack_config cfg;
-	uint64_t given; /* bit i: row i of settings_at() was given */
+	uint64_t given[NET_MAX_SETTINGS / 64]; /* net_setting_given() */
 	/* The link's settings by --set (link_settings_at(); addr, prefixes,
 	 * txqueuelen and the offloads are the flags' and filled at the open):
 	 * the defaults, then each in order. */
@@ -94,6 +95,8 @@ struct net_env {
 };
 
 void net_opts_default(struct net_opts *o, const char *prog);
+/* Whether row i of settings_at() was given (--set or its named flag). */
+int net_setting_given(const struct net_opts *o, size_t i);
 /*
  * If argv[*i] is one of the shared flags, takes it (and its value) and
  * returns 1; returns 0 when it is not one of them, -1 with a sentence in err

@@ -290,8 +290,8 @@ int run_environment(const struct run_opts *o, const char *self, char **env, size
 		bad |= put_env(env, &n, max, buf, buflen, &used, "SYNACK_DEBUG", "1");
 	/* Each setting given, by its config name in capitals: the stack's,
 	 * then the link's. */
-	for (size_t i = 0; i < settings_count() && i < 64; i++) {
-		if (!((o->net.given >> i) & 1))
+	for (size_t i = 0; i < settings_count(); i++) {
+		if (!net_setting_given(&o->net, i))
 			continue;
 		char value[64];
 		settings_str(settings_at(i), &o->net.cfg, value, sizeof(value));

@@ -97,7 +97,7 @@ rm -f "$ran"
 LD_PRELOAD= SYNACK_TUN=1 "$synack" run --dev tap0 --create --tap --addr 10.7.0.2/24 --gw 10.7.0.1 \
 	--addr 10.8.0.2/16 --txqueuelen 500 \
 	--pcap "$tmp/c.pcap" --set time_wait_ms=2s --syn-retries 3 --set congestion_control=reno \
-	--set arp_retries=5 --set nd_retrans_ms=2s \
+	--set arp_retries=5 --set nd_retrans_ms=2s --set packet_pool_trim_ms=5 \
 	--debug --preload "$lib" --print-env "${prog[@]}" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 cat >"$tmp/want" <<W
@@ -114,7 +114,7 @@ W
 if [ $rc -eq 0 ] && [ ! -e "$ran" ] && [ ! -s "$tmp/err" ]; then ok; else bad "--print-env: exit $rc, ran=$([ -e "$ran" ] && echo yes), $(cat "$tmp/err")"; fi
 if diff <(head -9 "$tmp/out") "$tmp/want" >/dev/null; then ok; else bad "--print-env: $(diff <(head -9 "$tmp/out") "$tmp/want")"; fi
 for line in SYNACK_TIME_WAIT_MS=2000 SYNACK_SYN_RETRIES=3 SYNACK_CONGESTION_CONTROL=reno \
-	SYNACK_ARP_RETRIES=5 SYNACK_ND_RETRANS_MS=2000 "touch $ran"; do
+	SYNACK_ARP_RETRIES=5 SYNACK_ND_RETRANS_MS=2000 SYNACK_PACKET_POOL_TRIM_MS=5 "touch $ran"; do
 	if grep -qx "$line" "$tmp/out"; then ok; else bad "--print-env lacks $line: $(cat "$tmp/out")"; fi
 done
 # IPv6 (issue 14): the IPv6 addresses follow the IPv4 ones in SYNACK_ADDR

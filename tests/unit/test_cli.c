@@ -119,6 +119,8 @@ static void settings_cover_the_config(void)
 		CHECK(settings_find(r->name) == r);
 	}
 	CHECK(settings_at(settings_count()) == NULL);
+	/* net_opts marks each given: synack run passes those on. */
+	CHECK(settings_count() <= NET_MAX_SETTINGS);
 	for (size_t b = 0; b < sizeof(covered);) {
 		size_t run = 0;
 		while (b + run < sizeof(covered) && !covered[b + run])
@@ -204,6 +206,7 @@ static void link_settings_values(void)
 		CHECK(settings_find(r->name) == NULL);
 	}
 	CHECK(link_settings_at(link_settings_count()) == NULL);
+	CHECK(link_settings_count() <= 8 * sizeof(((struct net_opts *)0)->link_given));
 	CHECK(link_settings_find("arp_retries") != NULL);
 	CHECK(link_settings_find("nd_retrans_ms") != NULL);
 	CHECK(link_settings_find("link_up_wait_ms") != NULL);
