@@ -31,18 +31,17 @@
  *      ACK train does (tcp_cubic.c HYSTART_ACK_TRAIN) rather than going
  *      on into CSS, whose 5 rounds of 25 % would overflow the queue.
  *      A pause is no queue (a real path's jitter): when the ACKs stop
- *      for RttThresh or longer, and the first sample after the gap is
- *      the delay increase, the path or this host held them (a user-space
- *      forwarder or this process descheduled for tens of milliseconds)
+ *      for RttThresh / 4 or longer, and the first sample after the gap
+ *      is the delay increase, the path or this host held them (a
+ *      user-space forwarder or this process descheduled for milliseconds)
  *      and they now arrive in one burst, every sample carrying the pause.
  *      The groups skip the samples of the pause's shadow, as long after
- *      it as the first sample's excess over lastRoundMinRTT.  A queue
- *      that the window builds shows in samples that come without such a
- *      gap.  (Through synack bridge at 1 Gbit/s and 200 ms, the ACKs of
- *      a 29 ms pause arrived at one instant, each sample 229 ms against
- *      200, and ended slow start at 0.97 x BDP, another run's at 0.54 x
- *      BDP; CUBIC's growth from there at 200 ms takes seconds, so the
- *      path stayed half empty for the whole measured run.)
+ *      it as the first sample's excess over lastRoundMinRTT (a pause
+ *      right after a shadow starts another).  A queue that the window
+ *      builds shows in samples that come without such a gap.  (Through synack bridge at 1 Gbit/s
+ * and 200 ms, the ACKs of a 29 ms pause arrived at one instant, each sample 229 ms against 200, and
+ * ended slow start at 0.97 x BDP, another run's at 0.54 x BDP; CUBIC's growth from there at 200 ms
+ * takes seconds, so the path stayed half empty for the whole measured run.)
  */
 #include "tcp/tcp.h"
 
@@ -132,8 +131,9 @@ static int group_delay_increased(const struct tcb *tcb, struct tcp_hystart *h, u
 	if (h->group_count & GROUP_PAUSED) {
 		if ((int32_t)(now - h->group_at_us) < 0)
 			return 0;
-		h->group_count = 0;
-	} else if (now - h->group_at_us >= rtt_thresh(h) && delay_increased(h, rtt)) {
+		h->group_count = 0; /* the gap is from the shadow's end */
+	}
+	if (now - h->group_at_us >= rtt_thresh(h) / 4 && delay_increased(h, rtt)) {
 		/* The ACKs paused and this first one after the gap carries
 		 * the pause: the shadow lasts as long as its excess delay. */
 		h->group_count = GROUP_PAUSED;
