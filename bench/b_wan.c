@@ -356,6 +356,30 @@ static uint64_t bridge_stat(const struct wan_ns *n, const char *dir, const char 
 	return p ? strtoull(p + strlen(want), NULL, 10) : 0;
 }
 
+/* Frames the kernel dropped on the path's TAP devices (their tx_dropped
+ * and rx_dropped: wa and ws in A, wb in B), so outside the bridge's
+ * impairments: a loaded host whose forwarder or synack process falls
+ * behind overflows a device's queue.  Read before the namespaces go. */
+static uint64_t host_drops(const struct wan_ns *n)
+{
+	static const char *const where[][2] = {{"a", "wa"}, {"a", "ws"}, {"b", "wb"}};
+	static const char *const stat[] = {"tx_dropped", "rx_dropped"};
+	uint64_t sum = 0;
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++)
+		for (size_t k = 0; k < 2; k++) {
+			char cmd[160], line[64];
+			snprintf(cmd, sizeof(cmd),
+			         "ip netns exec %s cat /sys/class/net/%s/statistics/%s 2>/dev/null",
+			         where[i][0][0] == 'a' ? n->a : n->b, where[i][1], stat[k]);
+			FILE *f = popen(cmd, "r");
+			if (f && fgets(line, sizeof(line), f))
+				sum += strtoull(line, NULL, 10);
+			if (f)
+				pclose(f);
+		}
+	return sum;
+}
+
 /* ------------------------------------------------------------------ */
 /* The kernel's receiver and sender.                                  */
 
@@ -555,18 +579,20 @@ out:
 		waitpid(txp, NULL, 0);
 	if (rxp > 0)
 		waitpid(rxp, NULL, 0);
+	uint64_t dropped = rc == 0 ? host_drops(&n) : 0;
 	ns_down(&n);
 	if (rc == 0)
 		snprintf(note, notelen,
 		         "%s%s%sbridge a->b: %llu frames out, %llu lost, %llu queue drops (most "
-		         "queued %llu), %llu limit drops; b->a: %llu lost",
+		         "queued %llu), %llu limit drops; b->a: %llu lost; host drops %llu",
 		         synack ? "" : "linux cc ", synack ? "" : out.cc, synack ? "" : "; ",
 		         (unsigned long long)bridge_stat(&n, "a_to_b", "frames_out"),
 		         (unsigned long long)bridge_stat(&n, "a_to_b", "lost"),
 		         (unsigned long long)bridge_stat(&n, "a_to_b", "queue_drops"),
 		         (unsigned long long)bridge_stat(&n, "a_to_b", "queue_max"),
 		         (unsigned long long)bridge_stat(&n, "a_to_b", "limit_drops"),
-		         (unsigned long long)bridge_stat(&n, "b_to_a", "lost"));
+		         (unsigned long long)bridge_stat(&n, "b_to_a", "lost"),
+		         (unsigned long long)dropped);
 	unlink(n.log);
 	int fds[] = {ready[0], ready[1], rx[0], rx[1], stop[0], stop[1], tx[0], tx[1]};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)

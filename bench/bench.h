@@ -79,7 +79,7 @@ struct bench_result {
 	char metric[32];
 	double value;
 	int has_value; /* 0: skipped, why says why */
-	char why[240]; /* reason for a skip, or a note on how the figure was taken */
+	char why[480]; /* reason for a skip, or a note on how the figure was taken */
 };
 
 /* Allocates the shared store; call once before any fork. */
