@@ -571,6 +571,17 @@ static void hystart_round_delay_skips_a_pause(void)
 	t_free(t);
 }
 
+/* A client (10.0.0.1) and a server (10.0.0.2) stack configured as cfg. */
+static void stack_pair(struct synack_stack *st[2], struct synack_config cfg)
+{
+	for (int h = 0; h < 2; h++) {
+		int err = 0;
+		cfg.addr = h ? 0x0a000002u : 0x0a000001u;
+		st[h] = synack_stack_new(&cfg, &err);
+		CHECK(st[h] != NULL);
+	}
+}
+
 /* The ACKs from `from`, while the path pauses for pause_us every
  * every_us, are held to the pause's end: a host descheduled or a
  * user-space forwarder stalled, as through synack bridge. */
@@ -604,15 +615,10 @@ static int hold_acks_in_pauses(void *ctx, int from, int to, const uint8_t *pkt, 
 static void pauses_of_the_ack_path_keep_slow_start_to_the_bdp(void)
 {
 	struct synack_stack *st[2];
-	for (int h = 0; h < 2; h++) {
-		struct synack_config cfg;
-		int err = 0;
-		synack_config_default(&cfg);
-		cfg.addr = h ? 0x0a000002u : 0x0a000001u;
-		cfg.rmem_max = cfg.wmem_max = 10000000; /* 2 x BDP */
-		st[h] = synack_stack_new(&cfg, &err);
-		CHECK(st[h] != NULL);
-	}
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.rmem_max = cfg.wmem_max = 10000000; /* 2 x BDP */
+	stack_pair(st, cfg);
 	struct synack_sim *sim = synack_sim_new(7);
 	int hc = synack_sim_add_host(sim, st[0], "client");
 	int hs = synack_sim_add_host(sim, st[1], "server");
@@ -772,18 +778,12 @@ static void live_switches_during_lossy_transfers_stay_byte_exact(void)
 	for (uint64_t seed = 1; seed <= 12; seed++) {
 		uint64_t rng = seed;
 		struct synack_stack *st[2];
-		for (int h = 0; h < 2; h++) {
-			struct synack_config cfg;
-			int err = 0;
-			synack_config_default(&cfg);
-			cfg.addr = h ? 0x0a000002u : 0x0a000001u;
-			cfg.secret[0] = (uint8_t)seed;
-			cfg.syn_retries = cfg.synack_retries = cfg.orphan_retries = cfg.retries2 =
-			    60;
-			cfg.hystart = (uint32_t)(seed & 1);
-			st[h] = synack_stack_new(&cfg, &err);
-			CHECK(st[h] != NULL);
-		}
+		struct synack_config cfg;
+		synack_config_default(&cfg);
+		cfg.secret[0] = (uint8_t)seed;
+		cfg.syn_retries = cfg.synack_retries = cfg.orphan_retries = cfg.retries2 = 60;
+		cfg.hystart = (uint32_t)(seed & 1);
+		stack_pair(st, cfg);
 		struct synack_sim *sim = synack_sim_new(seed);
 		int hc = synack_sim_add_host(sim, st[0], "client");
 		int hs = synack_sim_add_host(sim, st[1], "server");
