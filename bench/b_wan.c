@@ -766,7 +766,7 @@ static void wan_point(const struct bench_opts *o, double rate, uint32_t rtt, dou
 		}
 		bench_log("wan %s %s: %.1f Mbit/s, %llu bytes retransmitted (%s)", variant, impl,
 		          r.goodput_mbps, (unsigned long long)r.retrans_bytes, note);
-		char full[700], bufs[96] = "";
+		char full[1024], bufs[96] = "";
 		if (p.buf_max)
 			snprintf(
 			    bufs, sizeof(bufs),
