@@ -31,17 +31,20 @@
  *      ACK train does (tcp_cubic.c HYSTART_ACK_TRAIN) rather than going
  *      on into CSS, whose 5 rounds of 25 % would overflow the queue.
  *      A pause is no queue (a real path's jitter): when the ACKs stop
- *      for RttThresh / 4 or longer, and the first sample after the gap
- *      is the delay increase, the path or this host held them (a
- *      user-space forwarder or this process descheduled for milliseconds)
- *      and they now arrive in one burst, every sample carrying the pause.
- *      The groups skip the samples of the pause's shadow, as long after
- *      it as the first sample's excess over lastRoundMinRTT (a pause
- *      right after a shadow starts another).  A queue that the window
- *      builds shows in samples that come without such a gap.  (Through synack bridge at 1 Gbit/s
- * and 200 ms, the ACKs of a 29 ms pause arrived at one instant, each sample 229 ms against 200, and
- * ended slow start at 0.97 x BDP, another run's at 0.54 x BDP; CUBIC's growth from there at 200 ms
- * takes seconds, so the path stayed half empty for the whole measured run.)
+ *      for RttThresh / 4 or longer (and longer than a group of ACKs
+ *      normally spans), and the first sample after the gap is the delay
+ *      increase, the path or this host held them (a user-space forwarder
+ *      or this process descheduled for milliseconds) and they now arrive
+ *      in one burst, every sample carrying the pause.  The groups skip
+ *      the samples of the pause's shadow, as long after it as the first
+ *      sample's excess over lastRoundMinRTT (a pause right after a
+ *      shadow starts another).  A queue that the window builds shows in
+ *      samples that come without such a gap.  (Through synack bridge at
+ *      1 Gbit/s and 200 ms, the ACKs of a 29 ms pause arrived at one
+ *      instant, each sample 229 ms against 200, and ended slow start at
+ *      0.97 x BDP, another run's at 0.54 x BDP; CUBIC's growth from
+ *      there at 200 ms takes seconds, so the path stayed half empty for
+ *      the whole measured run.)
  */
 #include "tcp/tcp.h"
 
@@ -122,6 +125,19 @@ static int delay_increased(const struct tcp_hystart *h, uint32_t rtt)
 	return (uint64_t)rtt >= (uint64_t)h->last_round_min_rtt + rtt_thresh(h);
 }
 
+/* The shortest gap in the ACKs that is a pause: RttThresh / 4, and at
+ * least the time a group of N_RTT_SAMPLE ACKs (of 2 segments each, as a
+ * delayed ACK covers) spans at the window's rate, cwnd per
+ * lastRoundMinRTT (on a slow link the ACKs of a queue that builds come
+ * that far apart: at 10 Mbit/s, 2.4 ms). */
+static uint32_t pause_gap(const struct tcb *tcb, const struct tcp_hystart *h)
+{
+	uint64_t group = (uint64_t)N_RTT_SAMPLE * 2 * tcb->snd_mss * h->last_round_min_rtt /
+	                 (tcb->cwnd ? tcb->cwnd : 1);
+	uint32_t gap = rtt_thresh(h) / 4;
+	return group > gap ? (uint32_t)(group < UINT32_MAX ? group : UINT32_MAX) : gap;
+}
+
 /* hystart_detect 2: the minimum of the group of N_RTT_SAMPLE samples the
  * sample rtt completes, when it is the delay increase; the samples in a
  * pause's shadow count in no group. */
@@ -133,7 +149,7 @@ static int group_delay_increased(const struct tcb *tcb, struct tcp_hystart *h, u
 			return 0;
 		h->group_count = 0; /* the gap is from the shadow's end */
 	}
-	if (now - h->group_at_us >= rtt_thresh(h) / 4 && delay_increased(h, rtt)) {
+	if (now - h->group_at_us >= pause_gap(tcb, h) && delay_increased(h, rtt)) {
 		/* The ACKs paused and this first one after the gap carries
 		 * the pause: the shadow lasts as long as its excess delay. */
 		h->group_count = GROUP_PAUSED;

@@ -527,34 +527,43 @@ static void hystart_round_delay_takes_the_group_minimum(void)
 	t_free(t);
 }
 
+/* Rounds of 10 to 160 segments at 100 ms: cwnd 320, in the sixth round. */
+static void hs_five_rounds(struct t *t)
+{
+	for (uint32_t n = 10; n <= 160; n *= 2)
+		hs_acks(t, n, 100000, 0);
+	CHECK_EQ(tcb_of(t)->cwnd, 320 * tcb_of(t)->snd_mss);
+}
+
 /*
  * A pause is no queue (issue 13, the wan rows through synack bridge): the
  * ACKs stop for 29 ms, then arrive at one instant, each sample carrying
  * the pause (129 ms >= 100 + 12.5).  Eight of them ended slow start; now
  * the groups skip the pause's shadow (29 ms after it) and slow start goes
  * on, through a second pause just after the shadow too.  A queue that
- * builds after the shadows still ends it.
+ * builds after the shadows still ends it.  (A pause: at least 12.5 / 4 ms
+ * and the time 8 ACKs of 2 segments span at 320-350 segments per 100 ms,
+ * 4.6-5 ms.)
  */
 static void hystart_round_delay_skips_a_pause(void)
 {
 	struct t *t = hs_sender(SYNACK_HYSTART_DETECT_ROUND_DELAY, 1);
 	uint32_t mss = tcb_of(t)->snd_mss;
-	hs_acks(t, 10, 100000, 0);
-	hs_acks(t, 20, 100000, 0);
+	hs_five_rounds(t);
 	hs_acks(t, 4, 100000, 0);
 	ENV(t->st)->now += 29000;
 	hs_acks(t, 16, 129000, 0);
 	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_SS);
-	CHECK_EQ(info(t).cwnd, 60 * mss);
+	CHECK_EQ(info(t).cwnd, 340 * mss);
 	t_counter(t, "TCPHystartRoundDetect", 0);
 	/* In the shadow, 28 ms on, the samples still count in no group. */
 	ENV(t->st)->now += 28000;
 	hs_acks(t, 8, 113000, 0);
 	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_SS);
-	/* A gap of 4 ms after the shadow's end (at least 12.5 / 4) and a
-	 * sample 20 ms up: another pause, another shadow of 20 ms, in which
-	 * 19 ms on the samples still count in no group. */
-	ENV(t->st)->now += 5000;
+	/* A gap of 6 ms after the shadow's end and a sample 20 ms up:
+	 * another pause, another shadow of 20 ms, in which 19 ms on the
+	 * samples still count in no group. */
+	ENV(t->st)->now += 7000;
 	hs_acks(t, 8, 120000, 0);
 	ENV(t->st)->now += 19000;
 	hs_acks(t, 8, 113000, 0);
@@ -567,7 +576,26 @@ static void hystart_round_delay_skips_a_pause(void)
 	}
 	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_OFF);
 	t_counter(t, "TCPHystartRoundDetect", 1);
-	t_counter(t, "TCPHystartRoundCwnd", 92);
+	t_counter(t, "TCPHystartRoundCwnd", 372);
+	t_free(t);
+}
+
+/* On a small window the ACKs come far apart: at 44 segments per 100 ms, 8
+ * ACKs of 2 segments span 36 ms, so a gap of 29 ms is no pause, and the
+ * first whole group of samples 29 ms up ends slow start as before. */
+static void hystart_round_delay_small_window_gap_is_no_pause(void)
+{
+	struct t *t = hs_sender(SYNACK_HYSTART_DETECT_ROUND_DELAY, 1);
+	hs_acks(t, 10, 100000, 0);
+	hs_acks(t, 20, 100000, 0);
+	hs_acks(t, 4, 100000, 0);
+	ENV(t->st)->now += 29000;
+	hs_acks(t, 11, 129000, 0);
+	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_SS);
+	hs_acks(t, 1, 129000, 0);
+	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_OFF);
+	t_counter(t, "TCPHystartRoundDetect", 1);
+	t_counter(t, "TCPHystartRoundCwnd", 56);
 	t_free(t);
 }
 
@@ -895,6 +923,7 @@ int main(void)
 	RUN(hystart_round_delay_needs_pacing);
 	RUN(hystart_round_delay_takes_the_group_minimum);
 	RUN(hystart_round_delay_skips_a_pause);
+	RUN(hystart_round_delay_small_window_gap_is_no_pause);
 	RUN(pauses_of_the_ack_path_keep_slow_start_to_the_bdp);
 	RUN(tcp_congestion_sets_and_reads_by_name);
 	RUN(tcp_congestion_switches_a_live_connection);
