@@ -149,7 +149,7 @@ static int group_delay_increased(const struct tcb *tcb, struct tcp_hystart *h, u
 			return 0;
 		h->group_count = 0; /* the gap is from the shadow's end */
 	}
-	if (now - h->group_at_us >= pause_gap(tcb, h) && delay_increased(h, rtt)) {
+	if (delay_increased(h, rtt) && now - h->group_at_us >= pause_gap(tcb, h)) {
 		/* The ACKs paused and this first one after the gap carries
 		 * the pause: the shadow lasts as long as its excess delay. */
 		h->group_count = GROUP_PAUSED;
