@@ -58,6 +58,7 @@
 
 #include "bench.h"
 #include "bridge.h"
+#include "settings.h"
 #include "synack/link.h"
 #include "synack/run.h"
 #include "synack/sim.h"
@@ -110,6 +111,9 @@ struct wan_path {
 	uint32_t queue;      /* packets */
 	double dup, reorder; /* each way, for the spurious-retransmission target */
 	uint32_t buf_max;    /* --wan-buffers bdp: every buffer bound; 0: the defaults */
+	/* --wan-set NAME=VALUE (nset of them) and --wan-trace. */
+	const char *const *set;
+	int nset, trace;
 };
 
 /* Linux's tcp_rmem and tcp_wmem defaults (min, default, max), as the
@@ -118,14 +122,54 @@ struct wan_path {
 #define LINUX_WMEM "4096 16384"
 
 /* synack's configuration for the path: the defaults, with the buffer
- * bounds raised when --wan-buffers bdp asks. */
+ * bounds raised when --wan-buffers bdp asks, then the --wan-set settings
+ * (each checked when the flag was read). */
 static void wan_config(struct synack_config *cfg, const struct wan_path *p)
 {
+	char err[1024];
 	synack_config_default(cfg);
 	if (p->buf_max > cfg->rmem_max)
 		cfg->rmem_max = p->buf_max;
 	if (p->buf_max > cfg->wmem_max)
 		cfg->wmem_max = p->buf_max;
+	for (int i = 0; i < p->nset; i++)
+		if (settings_parse("--wan-set", p->set[i], cfg, err, sizeof(err)) < 0)
+			fprintf(stderr, "synack-bench: %s\n", err);
+}
+
+/* "; settings a=1 b=2" for a row's note, or "" without --wan-set. */
+static void wan_set_note(const struct wan_path *p, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = 0;
+	for (int i = 0; i < p->nset && n < len; i++) {
+		int k = snprintf(buf + n, len - n, "%s%s", i ? " " : "; settings ", p->set[i]);
+		n += k > 0 ? (size_t)k : 0;
+	}
+}
+
+/* --wan-trace: the sender's state at t seconds, one line on stderr. */
+static void wan_trace_line(struct synack_stack *st, int s, double t)
+{
+	struct synack_tcp_info ti;
+	struct synack_stats stats;
+	if (synack_tcp_info(st, s, &ti) != 0)
+		return;
+	synack_stats(st, &stats);
+	uint32_t mss = ti.mss ? ti.mss : 1;
+	fprintf(stderr,
+	        "wan trace %.1f s: cwnd %u ssthresh %u (segments) srtt %u min_rtt %u us "
+	        "hystart %d ca %s snd_wnd %u send_queue %u inflight %u delivery %.1f Mbit/s%s "
+	        "retrans %llu; HystartRound %llu/%llu Delay %llu/%llu\n",
+	        t, ti.cwnd / mss, ti.ssthresh / mss, ti.srtt_us, ti.min_rtt, ti.hystart,
+	        synack_ca_state_name(ti.ca_state), ti.snd_wnd, ti.send_queue,
+	        ti.snd_nxt - ti.snd_una, (double)ti.delivery_rate * 8 / 1e6,
+	        ti.delivery_rate_app_limited ? " (app limited)" : "",
+	        (unsigned long long)ti.total_retrans,
+	        (unsigned long long)stats.TCPHystartRoundDetect,
+	        (unsigned long long)stats.TCPHystartRoundCwnd,
+	        (unsigned long long)stats.TCPHystartDelayDetect,
+	        (unsigned long long)stats.TCPHystartDelayCwnd);
 }
 
 /* What the receiver measured (two messages: the window, then the end). */
@@ -312,6 +356,30 @@ static uint64_t bridge_stat(const struct wan_ns *n, const char *dir, const char 
 	return p ? strtoull(p + strlen(want), NULL, 10) : 0;
 }
 
+/* Frames the kernel dropped on the path's TAP devices (their tx_dropped
+ * and rx_dropped: wa and ws in A, wb in B), so outside the bridge's
+ * impairments: a loaded host whose forwarder or synack process falls
+ * behind overflows a device's queue.  Read before the namespaces go. */
+static uint64_t host_drops(const struct wan_ns *n)
+{
+	static const char *const where[][2] = {{"a", "wa"}, {"a", "ws"}, {"b", "wb"}};
+	static const char *const stat[] = {"tx_dropped", "rx_dropped"};
+	uint64_t sum = 0;
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++)
+		for (size_t k = 0; k < 2; k++) {
+			char cmd[160], line[64];
+			snprintf(cmd, sizeof(cmd),
+			         "ip netns exec %s cat /sys/class/net/%s/statistics/%s 2>/dev/null",
+			         where[i][0][0] == 'a' ? n->a : n->b, where[i][1], stat[k]);
+			FILE *f = popen(cmd, "r");
+			if (f && fgets(line, sizeof(line), f))
+				sum += strtoull(line, NULL, 10);
+			if (f)
+				pclose(f);
+		}
+	return sum;
+}
+
 /* ------------------------------------------------------------------ */
 /* The kernel's receiver and sender.                                  */
 
@@ -424,7 +492,12 @@ static void synack_tx_child(const char *ns, const struct wan_path *wp, int stop_
 	if (s >= 0) {
 		struct pollfd p = {stop_fd, POLLIN, 0};
 		int failed = 0;
+		uint64_t t0 = wall_us(), next = 0;
 		while (!failed && poll(&p, 1, 0) == 0) {
+			if (wp->trace && wall_us() - t0 >= next) {
+				wan_trace_line(st, s, (double)(wall_us() - t0) / 1e6);
+				next += 1000000;
+			}
 			ssize_t n;
 			while ((n = synack_send(st, s, payload_at(out.sent), CHUNK)) > 0)
 				out.sent += (uint64_t)n;
@@ -506,18 +579,20 @@ out:
 		waitpid(txp, NULL, 0);
 	if (rxp > 0)
 		waitpid(rxp, NULL, 0);
+	uint64_t dropped = rc == 0 ? host_drops(&n) : 0;
 	ns_down(&n);
 	if (rc == 0)
 		snprintf(note, notelen,
 		         "%s%s%sbridge a->b: %llu frames out, %llu lost, %llu queue drops (most "
-		         "queued %llu), %llu limit drops; b->a: %llu lost",
+		         "queued %llu), %llu limit drops; b->a: %llu lost; host drops %llu",
 		         synack ? "" : "linux cc ", synack ? "" : out.cc, synack ? "" : "; ",
 		         (unsigned long long)bridge_stat(&n, "a_to_b", "frames_out"),
 		         (unsigned long long)bridge_stat(&n, "a_to_b", "lost"),
 		         (unsigned long long)bridge_stat(&n, "a_to_b", "queue_drops"),
 		         (unsigned long long)bridge_stat(&n, "a_to_b", "queue_max"),
 		         (unsigned long long)bridge_stat(&n, "a_to_b", "limit_drops"),
-		         (unsigned long long)bridge_stat(&n, "b_to_a", "lost"));
+		         (unsigned long long)bridge_stat(&n, "b_to_a", "lost"),
+		         (unsigned long long)dropped);
 	unlink(n.log);
 	int fds[] = {ready[0], ready[1], rx[0], rx[1], stop[0], stop[1], tx[0], tx[1]};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
@@ -568,9 +643,14 @@ static int run_sim(const struct bench_opts *o, const struct wan_path *p, struct 
 		goto out;
 	struct window w = {.skip_us = (uint64_t)(o->wan_skip_s * 1e6),
 	                   .end_us = (uint64_t)(o->wan_duration_s * 1e6)};
-	uint64_t t0 = synack_sim_now(sim), sent = 0, got = 0;
+	uint64_t t0 = synack_sim_now(sim), sent = 0, got = 0, next = 0;
 	int exact = 1;
 	while (!w.done) {
+		if (p->trace && synack_sim_now(sim) - t0 >= next) {
+			fprintf(stderr, "(sim) ");
+			wan_trace_line(st[0], cs, (double)(synack_sim_now(sim) - t0) / 1e6);
+			next += 1000000;
+		}
 		ssize_t n;
 		while ((n = synack_send(st[0], cs, payload_at(sent), CHUNK)) > 0)
 			sent += (uint64_t)n;
@@ -628,7 +708,15 @@ static void report(const char *impl, const char *prefix, const char *variant,
 
 static void wan_point(const struct bench_opts *o, double rate, uint32_t rtt, double loss)
 {
-	struct wan_path p = {rate, rtt, loss, o->wan_queue, o->wan_dup, o->wan_reorder, 0};
+	struct wan_path p = {.rate_mbps = rate,
+	                     .rtt_ms = rtt,
+	                     .loss = loss,
+	                     .queue = o->wan_queue,
+	                     .dup = o->wan_dup,
+	                     .reorder = o->wan_reorder,
+	                     .set = o->wan_set,
+	                     .nset = o->wan_nset,
+	                     .trace = o->wan_trace};
 	if (o->wan_buffers_bdp) {
 		/* 2 x BDP in bytes, at most 1 GiB (synack's bound on them). */
 		double b = 2 * rate * 1e6 / 8 * rtt / 1000;
@@ -639,7 +727,8 @@ static void wan_point(const struct bench_opts *o, double rate, uint32_t rtt, dou
 		double bdp = rate * 1e6 / 8 * rtt / 1000 / (MSS_GUESS + 52);
 		p.queue = bdp < 10 ? 10 : (uint32_t)bdp;
 	}
-	char variant[32], note[512];
+	char variant[32], note[512], sets[256];
+	wan_set_note(&p, sets, sizeof(sets));
 	int n = snprintf(variant, sizeof(variant), "%gM-%ums-%g%%", rate, rtt, loss * 100);
 	if (p.dup > 0 || p.reorder > 0)
 		snprintf(variant + n, sizeof(variant) - (size_t)n, "-d%g%%-r%g%%", p.dup * 100,
@@ -649,9 +738,13 @@ static void wan_point(const struct bench_opts *o, double rate, uint32_t rtt, dou
 		if (run_sim(o, &p, &r) == 0) {
 			bench_log("wan %s sim: %.1f Mbit/s, %llu bytes retransmitted", variant,
 			          r.goodput_mbps, (unsigned long long)r.retrans_bytes);
-			snprintf(note, sizeof(note), "buffers 2 x BDP: rmem_max/wmem_max %u",
-			         p.buf_max);
-			report("synack", "sim_", variant, &r, p.buf_max ? note : NULL);
+			if (p.buf_max)
+				snprintf(note, sizeof(note),
+				         "buffers 2 x BDP: rmem_max/wmem_max %u%s", p.buf_max,
+				         sets);
+			else
+				snprintf(note, sizeof(note), "%s", sets[0] ? sets + 2 : "");
+			report("synack", "sim_", variant, &r, note);
 		} else {
 			res_skip("wan", "synack", variant, "sim_goodput_mbps",
 			         "the simulated transfer failed");
@@ -673,13 +766,14 @@ static void wan_point(const struct bench_opts *o, double rate, uint32_t rtt, dou
 		}
 		bench_log("wan %s %s: %.1f Mbit/s, %llu bytes retransmitted (%s)", variant, impl,
 		          r.goodput_mbps, (unsigned long long)r.retrans_bytes, note);
-		char full[700], bufs[96] = "";
+		char full[1024], bufs[96] = "";
 		if (p.buf_max)
 			snprintf(
 			    bufs, sizeof(bufs),
 			    "buffers 2 x BDP: tcp_rmem/tcp_wmem max and rmem_max/wmem_max %u; ",
 			    p.buf_max);
-		snprintf(full, sizeof(full), "queue %u packets; %s%s", p.queue, bufs, note);
+		snprintf(full, sizeof(full), "queue %u packets; %s%s%s", p.queue, bufs, note,
+		         synack ? sets : "");
 		report(impl, "", variant, &r, full);
 	}
 }

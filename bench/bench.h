@@ -51,6 +51,13 @@ struct bench_opts {
 	 * tcp_wmem[2] in the bench's namespaces, synack's rmem_max and
 	 * wmem_max) instead of the defaults. */
 	int wan_buffers_bdp;
+	/* --wan-set NAME=VALUE, repeatable: settings of synack's stacks in
+	 * the wan workload (TAP and simulator), parsed and checked as `synack
+	 * serve --set` does (tools/settings.c), applied after --wan-buffers.
+	 * --wan-trace: synack's TAP sender prints its tcp_info once a second. */
+	const char *wan_set[32];
+	int wan_nset;
+	int wan_trace;
 	/* The tap workload (b_tap.c): bytes each way. */
 	int do_tap;
 	uint64_t tap_bytes;
@@ -72,7 +79,7 @@ struct bench_result {
 	char metric[32];
 	double value;
 	int has_value; /* 0: skipped, why says why */
-	char why[240]; /* reason for a skip, or a note on how the figure was taken */
+	char why[480]; /* reason for a skip, or a note on how the figure was taken */
 };
 
 /* Allocates the shared store; call once before any fork. */

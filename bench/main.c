@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "settings.h"
 
 static void usage(FILE *f)
 {
@@ -22,7 +23,8 @@ static void usage(FILE *f)
 	    "       synack-bench --bench wan [--only synack,linux] [--wan-matrix]\n"
 	    "                    [--wan-rate MBPS] [--wan-rtt MS] [--wan-loss P] [--wan-queue N]\n"
 	    "                    [--wan-dup P] [--wan-reorder P] [--wan-buffers bdp]\n"
-	    "                    [--wan-duration S] [--wan-skip S] [--smoke] [--json]\n"
+	    "                    [--wan-duration S] [--wan-skip S] [--wan-set NAME=VALUE]...\n"
+	    "                    [--wan-trace] [--smoke] [--json]\n"
 	    "       synack-bench --bench tap [--only synack,linux,gvisor] [--smoke | --quick]\n"
 	    "                    [--json]\n"
 	    "       synack-bench --bench threads [--smoke | --quick] [--json]\n"
@@ -64,6 +66,11 @@ static void usage(FILE *f)
 	    "                   the defaults): the kernel's tcp_rmem and tcp_wmem maximum in\n"
 	    "                   the bench's namespaces, synack's rmem_max and wmem_max; the\n"
 	    "                   row's note says the bounds (default: the defaults)\n"
+	    "  --wan-set NAME=VALUE  a setting of synack's stacks (on TAP and in the\n"
+	    "                   simulator), as `synack serve --set` takes it; repeatable,\n"
+	    "                   applied after --wan-buffers; the row's note lists them\n"
+	    "  --wan-trace      synack's sender on TAP prints cwnd, ssthresh, RTT, HyStart++\n"
+	    "                   and the send queue to stderr once a second\n"
 	    "  --wan-matrix     issue 13's grid: 100 and 1000 Mbit/s x 20, 100, 200 ms x\n"
 	    "                   0, 0.1, 1 %% loss\n"
 	    "\n"
@@ -582,6 +589,25 @@ static int wan_flag(struct bench_opts *o, const char *flag, const char *val)
 		o->wan_linux_cc = val;
 		return 0;
 	}
+	if (!strcmp(flag, "--wan-set")) {
+		/* Checked now on a scratch configuration, applied in b_wan.c. */
+		char err[1024];
+		struct synack_config scratch;
+		synack_config_default(&scratch);
+		scratch.addr = 0x0acb0001u; /* the sender's, 10.203.0.1 (b_wan.c) */
+		if (settings_parse(flag, val, &scratch, err, sizeof(err)) < 0 ||
+		    synack_config_check(&scratch, err, sizeof(err)) != 0) {
+			fprintf(stderr, "synack-bench: %s\n", err);
+			return -1;
+		}
+		if (o->wan_nset == (int)(sizeof(o->wan_set) / sizeof(o->wan_set[0]))) {
+			fprintf(stderr, "synack-bench: --wan-set: at most %d settings\n",
+			        o->wan_nset);
+			return -1;
+		}
+		o->wan_set[o->wan_nset++] = val;
+		return 0;
+	}
 	if (!strcmp(flag, "--wan-buffers") && (!strcmp(val, "bdp") || !strcmp(val, "default"))) {
 		o->wan_buffers_bdp = !strcmp(val, "bdp");
 		return 0;
@@ -644,6 +670,8 @@ int main(int argc, char **argv)
 			benches = argv[++i];
 		else if (!strcmp(argv[i], "--wan-matrix"))
 			o.wan_matrix = 1;
+		else if (!strcmp(argv[i], "--wan-trace"))
+			o.wan_trace = 1;
 		else if (i + 1 < argc && !strncmp(argv[i], "--wan-", 6)) {
 			if (wan_flag(&o, argv[i], argv[i + 1]) != 0)
 				return 2;

@@ -131,15 +131,22 @@ uint32_t tcp_cc_slow_start(struct tcb *tcb, uint32_t acked);
  * keeps this in its area and calls tcp_hystart_ack instead of
  * tcp_cc_slow_start. */
 struct tcp_hystart {
-	uint32_t window_end;           /* windowEnd: SND.NXT when the round began */
-	uint32_t last_round_min_rtt;   /* lastRoundMinRTT, microseconds (UINT32_MAX: none) */
-	uint32_t cur_round_min_rtt;    /* currentRoundMinRTT */
-	uint32_t css_baseline_min_rtt; /* cssBaselineMinRtt (UINT32_MAX: not in CSS) */
-	uint8_t rtt_sample_count;      /* rttSampleCount (saturates) */
-	uint8_t css_rounds;            /* rounds spent in CSS */
-	uint8_t phase;                 /* enum tcp_hystart_phase */
+	uint32_t window_end;         /* windowEnd: SND.NXT when the round began */
+	uint32_t last_round_min_rtt; /* lastRoundMinRTT, microseconds (UINT32_MAX: none) */
+	uint32_t cur_round_min_rtt;  /* currentRoundMinRTT */
+	union {
+		uint32_t css_baseline_min_rtt; /* in CSS: cssBaselineMinRtt */
+		/* In standard slow start, for hystart_detect 2: when the last
+		 * sample came, or in a pause's shadow (group_count's top bit)
+		 * when the shadow ends (the clock in microseconds, truncated). */
+		uint32_t group_at_us;
+	};
+	uint8_t rtt_sample_count; /* rttSampleCount (saturates) */
+	uint8_t css_rounds;       /* rounds spent in CSS */
+	uint8_t phase;            /* enum tcp_hystart_phase */
 	/* hystart_detect 2 (issue 13): the samples of the group of
-	 * N_RTT_SAMPLE being collected in this round, and their minimum. */
+	 * N_RTT_SAMPLE being collected in this round (the top bit: in a
+	 * pause's shadow), and their minimum. */
 	uint8_t group_count;
 	uint32_t group_min_rtt;
 };

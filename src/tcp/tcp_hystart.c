@@ -30,6 +30,21 @@
  *      path, so that slow start ends there (ssthresh = cwnd) as Linux's
  *      ACK train does (tcp_cubic.c HYSTART_ACK_TRAIN) rather than going
  *      on into CSS, whose 5 rounds of 25 % would overflow the queue.
+ *      A pause is no queue (a real path's jitter): when the ACKs stop
+ *      for RttThresh / 4 or longer (and longer than a group of ACKs
+ *      normally spans), and the first sample after the gap is the delay
+ *      increase, the path or this host held them (a user-space forwarder
+ *      or this process descheduled for milliseconds) and they now arrive
+ *      in one burst, every sample carrying the pause.  The groups skip
+ *      the samples of the pause's shadow, as long after it as the first
+ *      sample's excess over lastRoundMinRTT (a pause right after a
+ *      shadow starts another).  A queue that the window builds shows in
+ *      samples that come without such a gap.  (Through synack bridge at
+ *      1 Gbit/s and 200 ms, the ACKs of a 29 ms pause arrived at one
+ *      instant, each sample 229 ms against 200, and ended slow start at
+ *      0.97 x BDP, another run's at 0.54 x BDP; CUBIC's growth from
+ *      there at 200 ms takes seconds, so the path stayed half empty for
+ *      the whole measured run.)
  */
 #include "tcp/tcp.h"
 
@@ -44,6 +59,8 @@
 #define L 8u
 
 #define RTT_INFINITY UINT32_MAX
+/* tcp_hystart.group_count: the samples are in a pause's shadow. */
+#define GROUP_PAUSED 0x80u
 
 _Static_assert((int)HYSTART_OFF == (int)SYNACK_HYSTART_OFF &&
                    (int)HYSTART_SS == (int)SYNACK_HYSTART_SS &&
@@ -59,7 +76,7 @@ void tcp_hystart_init(struct tcb *tcb, struct tcp_hystart *h)
 	h->window_end = tcb->snd_nxt;
 	h->last_round_min_rtt = RTT_INFINITY;
 	h->cur_round_min_rtt = RTT_INFINITY;
-	h->css_baseline_min_rtt = RTT_INFINITY;
+	h->group_at_us = (uint32_t)ENV(tcb->st)->now;
 	h->rtt_sample_count = 0;
 	h->css_rounds = 0;
 	h->group_count = 0;
@@ -72,7 +89,7 @@ static void round_start(struct tcb *tcb, struct tcp_hystart *h)
 	h->last_round_min_rtt = h->cur_round_min_rtt;
 	h->cur_round_min_rtt = RTT_INFINITY;
 	h->rtt_sample_count = 0;
-	h->group_count = 0;
+	h->group_count &= GROUP_PAUSED; /* a pause's shadow goes on */
 	h->group_min_rtt = RTT_INFINITY;
 	h->window_end = tcb->snd_nxt;
 	if (h->phase != HYSTART_CSS)
@@ -87,24 +104,60 @@ static void round_start(struct tcb *tcb, struct tcp_hystart *h)
 	h->css_rounds++;
 }
 
+/* RFC 9406 4.2: RttThresh = clamp(lastRoundMinRTT / MIN_RTT_DIVISOR,
+ * MIN_RTT_THRESH, MAX_RTT_THRESH). */
+static uint32_t rtt_thresh(const struct tcp_hystart *h)
+{
+	uint32_t thresh = h->last_round_min_rtt / MIN_RTT_DIVISOR;
+	if (thresh > MAX_RTT_THRESH)
+		thresh = MAX_RTT_THRESH;
+	if (thresh < MIN_RTT_THRESH)
+		thresh = MIN_RTT_THRESH;
+	return thresh;
+}
+
 /* RFC 9406 4.2: is rtt, the minimum of at least N_RTT_SAMPLE samples of
  * this round, the delay increase that ends standard slow start? */
 static int delay_increased(const struct tcp_hystart *h, uint32_t rtt)
 {
 	if (rtt == RTT_INFINITY || h->last_round_min_rtt == RTT_INFINITY)
 		return 0;
-	uint32_t thresh = h->last_round_min_rtt / MIN_RTT_DIVISOR;
-	if (thresh > MAX_RTT_THRESH)
-		thresh = MAX_RTT_THRESH;
-	if (thresh < MIN_RTT_THRESH)
-		thresh = MIN_RTT_THRESH;
-	return (uint64_t)rtt >= (uint64_t)h->last_round_min_rtt + thresh;
+	return (uint64_t)rtt >= (uint64_t)h->last_round_min_rtt + rtt_thresh(h);
+}
+
+/* The shortest gap in the ACKs that is a pause: RttThresh / 4, and at
+ * least the time a group of N_RTT_SAMPLE ACKs (of 2 segments each, as a
+ * delayed ACK covers) spans at the window's rate, cwnd per
+ * lastRoundMinRTT (on a slow link the ACKs of a queue that builds come
+ * that far apart: at 10 Mbit/s, 2.4 ms). */
+static uint32_t pause_gap(const struct tcb *tcb, const struct tcp_hystart *h)
+{
+	uint64_t group = (uint64_t)N_RTT_SAMPLE * 2 * tcb->snd_mss * h->last_round_min_rtt /
+	                 (tcb->cwnd ? tcb->cwnd : 1);
+	uint32_t gap = rtt_thresh(h) / 4;
+	return group > gap ? (uint32_t)(group < UINT32_MAX ? group : UINT32_MAX) : gap;
 }
 
 /* hystart_detect 2: the minimum of the group of N_RTT_SAMPLE samples the
- * sample rtt completes, when it is the delay increase. */
+ * sample rtt completes, when it is the delay increase; the samples in a
+ * pause's shadow count in no group. */
 static int group_delay_increased(const struct tcb *tcb, struct tcp_hystart *h, uint32_t rtt)
 {
+	uint32_t now = (uint32_t)ENV(tcb->st)->now;
+	if (h->group_count & GROUP_PAUSED) {
+		if ((int32_t)(now - h->group_at_us) < 0)
+			return 0;
+		h->group_count = 0; /* the gap is from the shadow's end */
+	}
+	if (delay_increased(h, rtt) && now - h->group_at_us >= pause_gap(tcb, h)) {
+		/* The ACKs paused and this first one after the gap carries
+		 * the pause: the shadow lasts as long as its excess delay. */
+		h->group_count = GROUP_PAUSED;
+		h->group_min_rtt = RTT_INFINITY;
+		h->group_at_us = now + (rtt - h->last_round_min_rtt);
+		return 0;
+	}
+	h->group_at_us = now;
 	if (rtt < h->group_min_rtt)
 		h->group_min_rtt = rtt;
 	if (++h->group_count < N_RTT_SAMPLE)
@@ -162,8 +215,10 @@ uint32_t tcp_hystart_ack(struct tcb *tcb, struct tcp_hystart *h, const struct tc
 	           h->cur_round_min_rtt < h->css_baseline_min_rtt) {
 		/* The RTT fell below the baseline: the exit was spurious;
 		 * slow start resumes, HyStart++ included. */
-		h->css_baseline_min_rtt = RTT_INFINITY;
 		h->phase = HYSTART_SS;
+		h->group_count = 0;
+		h->group_min_rtt = RTT_INFINITY;
+		h->group_at_us = (uint32_t)ENV(tcb->st)->now; /* (CSS's baseline till now) */
 	}
 	return 0;
 }
