@@ -82,6 +82,11 @@ struct tcp_layer {
 	 * we give, and the cookies we were given (allocated on first use). */
 	uint8_t key_tfo[16];
 	struct tcp_tfo_cache *tfo_cache;
+
+	/* Memory (issue 16 item 4, idle endpoints): when the caches above
+	 * next give back what a whole period left unused (pool_trim_ms,
+	 * tcp_pool_tick). */
+	uint64_t pool_trim_at;
 };
 _Static_assert(offsetof(struct tcp_layer, net) == 0, "a layer begins with the one below (env.h)");
 
@@ -101,6 +106,15 @@ void tcp_layer_fini(struct tcp_layer *tl);
 static inline uint64_t tcp_next_deadline(const struct tcp_layer *tl)
 {
 	return timer_next(&tl->timers);
+}
+/* The caches' decay (pool_trim_ms, core/slab.h's slab_trim): at the end of
+ * each period the objects that lay in a cache through all of it go back
+ * to the allocator.  Run when the stack is entered, as net_pool_tick, never
+ * a deadline of its own (an idle stack is not woken for it). */
+void tcp_pool_trim(struct tcp_layer *tl);
+static inline int tcp_pool_due(const struct tcp_layer *tl)
+{
+	return ENV(tl)->now >= tl->pool_trim_at;
 }
 /* Bytes in connections' buffers and reassembly queues (bytes_buffered). */
 uint64_t tcp_bytes_buffered(const struct tcp_layer *tl);

@@ -4,8 +4,33 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tcp/tcp.h"
+
+/* The layer's caches of objects, for what is done to each of them. */
+#define TCP_CACHES 8
+static void tcp_caches(struct tcp_layer *tl, struct slab *out[TCP_CACHES])
+{
+	struct slab *c[TCP_CACHES] = {&tl->tcb_slab,    &tl->child_slab, &tl->rare_slab,
+	                              &tl->sender_slab, &tl->txq_slab,   &tl->tw_slab,
+	                              &tl->buf_slab,    &tl->ofo_slab};
+	memcpy(out, c, sizeof(c));
+}
+
+void tcp_pool_trim(struct tcp_layer *tl)
+{
+	uint32_t ms = ENV(tl)->cfg.pool_trim_ms;
+	if (!ms) {
+		tl->pool_trim_at = SYNACK_NEVER;
+		return;
+	}
+	struct slab *caches[TCP_CACHES];
+	tcp_caches(tl, caches);
+	for (size_t i = 0; i < TCP_CACHES; i++)
+		slab_trim(caches[i]);
+	tl->pool_trim_at = ENV(tl)->now + (uint64_t)ms * 1000u;
+}
 
 int tcp_layer_init(struct tcp_layer *tl)
 {
@@ -21,10 +46,11 @@ int tcp_layer_init(struct tcp_layer *tl)
 	slab_init(&tl->buf_slab, RING_FIRST_ALLOC, 256);
 	slab_init(&tl->ofo_slab, sizeof(struct ofo_seg) + ENV(tl)->cfg.mtu, 256);
 	/* The caches follow the load (issue 16, core/slab.h). */
-	struct slab *caches[] = {&tl->tcb_slab, &tl->child_slab, &tl->rare_slab, &tl->sender_slab,
-	                         &tl->txq_slab, &tl->tw_slab,    &tl->buf_slab,  &tl->ofo_slab};
-	for (size_t i = 0; i < sizeof(caches) / sizeof(caches[0]); i++)
+	struct slab *caches[TCP_CACHES];
+	tcp_caches(tl, caches);
+	for (size_t i = 0; i < TCP_CACHES; i++)
 		caches[i]->keep_pct = ENV(tl)->cfg.pool_keep_pct;
+	tl->pool_trim_at = 0; /* the first tick starts the first period */
 	/* The configuration was checked, so the name is known. */
 	int cc = tcp_cc_lookup(ENV(tl)->cfg.congestion_control);
 	tl->cc_default = cc < 0 ? 0 : (uint8_t)cc;
@@ -92,14 +118,10 @@ void tcp_layer_fini(struct tcp_layer *tl)
 	}
 	tcp_tw_free_all(tl);
 	tcp_fastopen_fini(tl);
-	slab_fini(&tl->tcb_slab);
-	slab_fini(&tl->child_slab);
-	slab_fini(&tl->rare_slab);
-	slab_fini(&tl->sender_slab);
-	slab_fini(&tl->txq_slab);
-	slab_fini(&tl->tw_slab);
-	slab_fini(&tl->buf_slab);
-	slab_fini(&tl->ofo_slab);
+	struct slab *caches[TCP_CACHES];
+	tcp_caches(tl, caches);
+	for (size_t i = 0; i < TCP_CACHES; i++)
+		slab_fini(caches[i]);
 	htable_fini(&tl->conns);
 	htable_fini(&tl->listeners);
 	timer_queue_fini(&tl->timers);

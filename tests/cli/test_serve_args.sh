@@ -102,7 +102,7 @@ done
 
 # Stack settings: --set NAME=VALUE and the named flags (issue 17, item 6).
 usage_error serve "${good[@]}" --app http --set foo=1
-says "^synack serve: --set: unknown setting 'foo' \(the settings are: mtu, ttl, time_wait_ms, .*, ipfrag_max_frags, hystart, window_scaling, timestamps, rmem_min, rmem_max, wmem_min, wmem_max, ecn, ecn_fallback, sack, dsack, reordering, recovery, frto, prefix_len, max_addrs, max_routes, max_quickacks, fastopen, fastopen_cache_size, prefix_len6, pacing, pacing_ss_ratio, pacing_ca_ratio, hystart_detect, pool_keep_pct, packet_pool_trim_ms\)$"
+says "^synack serve: --set: unknown setting 'foo' \(the settings are: mtu, ttl, time_wait_ms, .*, ipfrag_max_frags, hystart, window_scaling, timestamps, rmem_min, rmem_max, wmem_min, wmem_max, ecn, ecn_fallback, sack, dsack, reordering, recovery, frto, prefix_len, max_addrs, max_routes, max_quickacks, fastopen, fastopen_cache_size, prefix_len6, pacing, pacing_ss_ratio, pacing_ca_ratio, hystart_detect, pool_keep_pct, packet_pool_trim_ms, pool_trim_ms\)$"
 usage_error serve "${good[@]}" --app http --set time_wait_ms=0
 says '^synack serve: time_wait_ms: 0 is outside 1\.\.3600000$'
 usage_error serve "${good[@]}" --app http --set time_wait_ms=5x

@@ -27,12 +27,12 @@ struct world {
 	int c[N], s[N];
 };
 
-static struct synack_stack *new_stack(uint32_t addr)
+static struct synack_stack *new_stack_tw(uint32_t addr, uint32_t time_wait_ms)
 {
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.addr = addr;
-	cfg.time_wait_ms = 1000;
+	cfg.time_wait_ms = time_wait_ms;
 	for (int i = 0; i < 16; i++)
 		cfg.secret[i] = (uint8_t)(addr * 3 + (uint32_t)i);
 	int err = 0;
@@ -40,6 +40,11 @@ static struct synack_stack *new_stack(uint32_t addr)
 	if (!st)
 		abort();
 	return st;
+}
+
+static struct synack_stack *new_stack(uint32_t addr)
+{
+	return new_stack_tw(addr, 1000);
 }
 
 static void run_ms(struct world *w, uint64_t ms)
@@ -337,12 +342,13 @@ static void rare_state_counted_with_its_connection(void)
 	t_free(t);
 }
 
-/* Two stacks 1 ms apart and one connection from a to b's listener. */
-static void one_connection(struct world *w, unsigned seed, int *c, int *s)
+/* Two stacks 1 ms apart (a's TIME_WAIT lasting a_tw_ms) and b listening
+ * with backlog. */
+static void two_stacks(struct world *w, unsigned seed, uint32_t a_tw_ms, int backlog)
 {
 	memset(w, 0, sizeof *w);
 	w->sim = synack_sim_new(seed);
-	w->a = new_stack(ADDR_A);
+	w->a = new_stack_tw(ADDR_A, a_tw_ms);
 	w->b = new_stack(ADDR_B);
 	int ha = synack_sim_add_host(w->sim, w->a, "client");
 	int hb = synack_sim_add_host(w->sim, w->b, "server");
@@ -354,7 +360,13 @@ static void one_connection(struct world *w, unsigned seed, int *c, int *s)
 	w->listener = synack_socket(w->b);
 	struct synack_endpoint local = {.addr = 0, .port = PORT};
 	CHECK_EQ(synack_bind(w->b, w->listener, &local), 0);
-	CHECK_EQ(synack_listen(w->b, w->listener, 1), 0);
+	CHECK_EQ(synack_listen(w->b, w->listener, backlog), 0);
+}
+
+/* Two stacks 1 ms apart and one connection from a to b's listener. */
+static void one_connection(struct world *w, unsigned seed, int *c, int *s)
+{
+	two_stacks(w, seed, 1000, 1);
 	*c = synack_socket(w->a);
 	struct synack_endpoint peer = {.addr = ADDR_B, .port = PORT};
 	CHECK_EQ(synack_connect(w->a, *c, &peer), -EINPROGRESS);
@@ -494,6 +506,47 @@ static void idle_stack_gives_its_packet_pool_back(void)
 	end_connection(&w, c, s);
 }
 
+/* Issue 16 item 4: the TCBs and sockets a burst of connections freed wait
+ * in the caches for reuse; a whole pool_trim_ms period that took none of
+ * them gives them back, so a TIME_WAIT entry costs its record (and not the
+ * 2,500 bytes of a connection's freed parts kept beside it). */
+static void time_wait_costs_its_record_once_the_caches_decay(void)
+{
+	struct world w;
+	struct synack_mem base, tw, m;
+	two_stacks(&w, 17, 60000, N);
+	synack_memory(w.a, &base);
+	open_and_exchange(&w);
+	close_all(&w);
+	synack_memory(w.a, &tw);
+	CHECK_EQ_U64(tw.time_wait, N * 96);
+	CHECK(tw.cached >= N * tw.time_wait / N); /* the freed TCBs and sockets */
+	/* The stack is entered in three quiet periods: the first began with
+	 * the burst, the next ends with nothing taken from the caches. */
+	for (int i = 0; i < 3; i++) {
+		run_ms(&w, 1100);
+		synack_advance(w.a, synack_sim_now(w.sim));
+		synack_advance(w.b, synack_sim_now(w.sim));
+	}
+	synack_memory(w.a, &m);
+	CHECK_EQ_U64(m.time_wait, tw.time_wait); /* the records are still there */
+	CHECK_EQ_U64(m.cached, 0);
+	CHECK_EQ_U64(m.tcbs, base.tcbs);
+	CHECK_EQ_U64(m.sockets - base.sockets, tw.sockets - base.sockets); /* descriptor table */
+	printf("  TIME_WAIT entry once the caches decayed: %llu bytes (record %llu)\n",
+	       (unsigned long long)((m.total - base.total) / N),
+	       (unsigned long long)(m.time_wait / N));
+	CHECK((m.total - base.total) / N < 2 * 96);
+	synack_memory(w.b, &m);
+	CHECK_EQ_U64(m.cached, 0); /* the server's closed connections too */
+	/* The next burst takes from the allocator again, and works. */
+	open_and_exchange(&w);
+	close_all(&w);
+	synack_sim_free(w.sim);
+	synack_stack_free(w.a);
+	synack_stack_free(w.b);
+}
+
 int main(void)
 {
 	RUN(idle_connection_and_time_wait_cost);
@@ -504,5 +557,6 @@ int main(void)
 	RUN(drained_buffers_kept_while_busy_then_released);
 	RUN(quiet_sender_state_rests_and_wakes_whole);
 	RUN(idle_stack_gives_its_packet_pool_back);
+	RUN(time_wait_costs_its_record_once_the_caches_decay);
 	return check_summary("test_memory");
 }
