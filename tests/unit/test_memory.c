@@ -629,8 +629,8 @@ static void idle_endpoint_accounting_matches_malloc(void)
 	synack_memory(w.b, &b1);
 	double heap = (double)(h1 - h0) / (2 * M);
 	double acct = (double)(a1.total + b1.total - a0.total - b0.total) / (2 * M);
-	printf("  idle established endpoint: %.1f bytes by malloc, %.1f by synack_memory()\n",
-	       heap, acct);
+	printf("  idle established endpoint: %.1f bytes by malloc, %.1f by synack_memory()\n", heap,
+	       acct);
 	CHECK_EQ_U64(a1.cached + b1.cached, 0);
 	CHECK(heap >= acct);
 	CHECK(heap <= acct + 3 * 16);
