@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/bslab.h"
 #include "core/env.h"
 #include "core/hash.h"
 #include "core/ring.h"
@@ -63,13 +64,16 @@ struct tcp_layer {
 
 	/* Caches of fixed-size objects. */
 	struct slab tcb_slab, tw_slab;
-	struct slab child_slab;  /* passive children's links until accepted */
-	struct slab rare_slab;   /* connections' rarely used state (struct tcb_rare) */
-	struct slab sender_slab; /* the sender's state beside each TCB (struct tcp_sender) */
-	struct slab txq_slab;    /* first blocks of transmit records (TCP_TXQ_FIRST_BYTES) */
-	struct slab buf_slab;    /* first buffers of rings (RING_FIRST_ALLOC bytes) */
-	struct slab ofo_slab;    /* out-of-order segments, room for a whole datagram */
-	uint64_t ofo_total;      /* out-of-order bytes held by every connection (ofo_budget) */
+	struct slab child_slab; /* passive children's links until accepted */
+	struct slab rare_slab;  /* connections' rarely used state (struct tcb_rare) */
+	/* The sender's state beside each TCB (struct tcp_sender), from blocks
+	 * (core/bslab.h: taken at the handshake, given back when the
+	 * connection goes quiet, it must not leave holes between TCBs). */
+	struct bslab sender_slab;
+	struct slab txq_slab; /* first blocks of transmit records (TCP_TXQ_FIRST_BYTES) */
+	struct slab buf_slab; /* first buffers of rings (RING_FIRST_ALLOC bytes) */
+	struct slab ofo_slab; /* out-of-order segments, room for a whole datagram */
+	uint64_t ofo_total;   /* out-of-order bytes held by every connection (ofo_budget) */
 
 	/* The socket layer's one entry for TCP's news (enum tcp_sock_ev). */
 	void (*sock_event)(struct tcp_layer *tl, int sockfd, int ev, int err);
