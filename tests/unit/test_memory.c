@@ -548,6 +548,54 @@ static void time_wait_costs_its_record_once_the_caches_decay(void)
 	synack_stack_free(w.b);
 }
 
+/* Issue 16 item 4: idle connections' senders rest and their blocks go
+ * back (core/bslab.h); data on half of them wakes theirs, from blocks
+ * again, and once quiet they rest again and the blocks go back again. */
+static void idle_connections_wake_and_rest_again(void)
+{
+	struct world w;
+	struct synack_mem idle, busy, again;
+	uint8_t msg[1000], buf[1000];
+	memset(msg, 0x77, sizeof msg);
+	two_stacks(&w, 23, 1000, N);
+	open_and_exchange(&w);
+	for (int i = 0; i < 3; i++) {
+		run_ms(&w, 1100);
+		synack_advance(w.a, synack_sim_now(w.sim));
+		synack_advance(w.b, synack_sim_now(w.sim));
+	}
+	synack_memory(w.a, &idle);
+	CHECK_EQ_U64(idle.cached, 0);
+	for (int i = 0; i < N; i += 2)
+		CHECK_EQ(synack_send(w.a, w.c[i], msg, sizeof msg), sizeof msg);
+	run_ms(&w, 50);
+	for (int i = 0; i < N; i += 2)
+		CHECK_EQ(synack_recv(w.b, w.s[i], buf, sizeof buf, 0), sizeof msg);
+	synack_memory(w.a, &busy);
+	CHECK(busy.tcbs > idle.tcbs); /* half the senders awake */
+	CHECK(busy.cached > 0);       /* their blocks' free slots */
+	for (int i = 0; i < 3; i++) {
+		run_ms(&w, 1100);
+		synack_advance(w.a, synack_sim_now(w.sim));
+		synack_advance(w.b, synack_sim_now(w.sim));
+	}
+	synack_memory(w.a, &again);
+	CHECK_EQ_U64(again.cached, 0);
+	CHECK(again.tcbs < busy.tcbs);
+	synack_memory(w.b, &again);
+	CHECK_EQ_U64(again.cached, 0);
+	/* And the connections still carry data both ways. */
+	for (int i = 0; i < N; i++) {
+		CHECK_EQ(synack_send(w.b, w.s[i], msg, sizeof msg), sizeof msg);
+		run_ms(&w, 5);
+		CHECK_EQ(synack_recv(w.a, w.c[i], buf, sizeof buf, 0), sizeof msg);
+	}
+	close_all(&w);
+	synack_sim_free(w.sim);
+	synack_stack_free(w.a);
+	synack_stack_free(w.b);
+}
+
 /* Bytes the C library's allocator has handed out and not had back. */
 static uint64_t heap_in_use(void)
 {
@@ -656,5 +704,6 @@ int main(void)
 	RUN(idle_stack_gives_its_packet_pool_back);
 	RUN(time_wait_costs_its_record_once_the_caches_decay);
 	RUN(idle_endpoint_accounting_matches_malloc);
+	RUN(idle_connections_wake_and_rest_again);
 	return check_summary("test_memory");
 }
