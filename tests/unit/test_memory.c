@@ -507,6 +507,33 @@ static void idle_stack_gives_its_packet_pool_back(void)
 	end_connection(&w, c, s);
 }
 
+/* The stacks are entered in three quiet periods of pool_trim_ms (as a
+ * running stack is by its timers and traffic): the first began with what
+ * came before, the next ends with nothing taken from the caches. */
+static void idle_periods(struct world *w)
+{
+	for (int i = 0; i < 3; i++) {
+		run_ms(w, 1100);
+		synack_advance(w->a, synack_sim_now(w->sim));
+		synack_advance(w->b, synack_sim_now(w->sim));
+	}
+}
+
+/* Opens n connections from a to b's listener: c[i] at a, s[i] at b. */
+static void open_idle(struct world *w, int *c, int *s, int n)
+{
+	for (int i = 0; i < n; i++) {
+		c[i] = synack_socket(w->a);
+		struct synack_endpoint peer = {.addr = ADDR_B, .port = PORT};
+		CHECK_EQ(synack_connect(w->a, c[i], &peer), -EINPROGRESS);
+	}
+	run_ms(w, 20);
+	for (int i = 0; i < n; i++) {
+		s[i] = synack_accept(w->b, w->listener, NULL);
+		CHECK(s[i] >= 0);
+	}
+}
+
 /* Issue 16 item 4: the TCBs and sockets a burst of connections freed wait
  * in the caches for reuse; a whole pool_trim_ms period that took none of
  * them gives them back, so a TIME_WAIT entry costs its record (and not the
@@ -521,14 +548,8 @@ static void time_wait_costs_its_record_once_the_caches_decay(void)
 	close_all(&w);
 	synack_memory(w.a, &tw);
 	CHECK_EQ_U64(tw.time_wait, N * 96);
-	CHECK(tw.cached >= N * tw.time_wait / N); /* the freed TCBs and sockets */
-	/* The stack is entered in three quiet periods: the first began with
-	 * the burst, the next ends with nothing taken from the caches. */
-	for (int i = 0; i < 3; i++) {
-		run_ms(&w, 1100);
-		synack_advance(w.a, synack_sim_now(w.sim));
-		synack_advance(w.b, synack_sim_now(w.sim));
-	}
+	CHECK(tw.cached >= (uint64_t)N * 472); /* the freed TCBs and sockets */
+	idle_periods(&w);
 	synack_memory(w.a, &m);
 	CHECK_EQ_U64(m.time_wait, tw.time_wait); /* the records are still there */
 	CHECK_EQ_U64(m.cached, 0);
@@ -559,11 +580,7 @@ static void idle_connections_wake_and_rest_again(void)
 	memset(msg, 0x77, sizeof msg);
 	two_stacks(&w, 23, 1000, N);
 	open_and_exchange(&w);
-	for (int i = 0; i < 3; i++) {
-		run_ms(&w, 1100);
-		synack_advance(w.a, synack_sim_now(w.sim));
-		synack_advance(w.b, synack_sim_now(w.sim));
-	}
+	idle_periods(&w);
 	synack_memory(w.a, &idle);
 	CHECK_EQ_U64(idle.cached, 0);
 	for (int i = 0; i < N; i += 2)
@@ -574,11 +591,7 @@ static void idle_connections_wake_and_rest_again(void)
 	synack_memory(w.a, &busy);
 	CHECK(busy.tcbs > idle.tcbs); /* half the senders awake */
 	CHECK(busy.cached > 0);       /* their blocks' free slots */
-	for (int i = 0; i < 3; i++) {
-		run_ms(&w, 1100);
-		synack_advance(w.a, synack_sim_now(w.sim));
-		synack_advance(w.b, synack_sim_now(w.sim));
-	}
+	idle_periods(&w);
 	synack_memory(w.a, &again);
 	CHECK_EQ_U64(again.cached, 0);
 	CHECK(again.tcbs < busy.tcbs);
@@ -628,23 +641,10 @@ static void idle_endpoint_accounting_matches_malloc(void)
 	/* A first round grows the tables and the simulator's queues to this
 	 * load; its objects go back as the caches decay. */
 	for (int round = 0; round < 2; round++) {
-		for (int i = 0; i < 3; i++) {
-			run_ms(&w, 1100);
-			synack_advance(w.a, synack_sim_now(w.sim));
-			synack_advance(w.b, synack_sim_now(w.sim));
-		}
+		idle_periods(&w);
 		if (round == 1)
 			break;
-		for (int i = 0; i < M; i++) {
-			c[i] = synack_socket(w.a);
-			struct synack_endpoint peer = {.addr = ADDR_B, .port = PORT};
-			CHECK_EQ(synack_connect(w.a, c[i], &peer), -EINPROGRESS);
-		}
-		run_ms(&w, 20);
-		for (int i = 0; i < M; i++) {
-			s[i] = synack_accept(w.b, w.listener, NULL);
-			CHECK(s[i] >= 0);
-		}
+		open_idle(&w, c, s, M);
 		for (int i = 0; i < M; i++) {
 			CHECK_EQ(synack_close(w.a, c[i]), 0);
 			CHECK_EQ(synack_close(w.b, s[i]), 0);
@@ -655,22 +655,9 @@ static void idle_endpoint_accounting_matches_malloc(void)
 	uint64_t h0 = heap_in_use();
 	synack_memory(w.a, &a0);
 	synack_memory(w.b, &b0);
-	for (int i = 0; i < M; i++) {
-		c[i] = synack_socket(w.a);
-		struct synack_endpoint peer = {.addr = ADDR_B, .port = PORT};
-		CHECK_EQ(synack_connect(w.a, c[i], &peer), -EINPROGRESS);
-	}
-	run_ms(&w, 20);
-	for (int i = 0; i < M; i++) {
-		s[i] = synack_accept(w.b, w.listener, NULL);
-		CHECK(s[i] >= 0);
-	}
+	open_idle(&w, c, s, M);
 	/* Idle: the senders rest, the caches decay. */
-	for (int i = 0; i < 3; i++) {
-		run_ms(&w, 1100);
-		synack_advance(w.a, synack_sim_now(w.sim));
-		synack_advance(w.b, synack_sim_now(w.sim));
-	}
+	idle_periods(&w);
 	malloc_trim(0);
 	uint64_t h1 = heap_in_use();
 	synack_memory(w.a, &a1);
