@@ -96,6 +96,8 @@ static const struct setting SETTINGS[] = {
     NUMBER(pool_keep_pct),
     /* Memory (issue 16 item 4) */
     NUMBER(packet_pool_trim_ms),
+    /* Memory (issue 16 item 4, idle endpoints) */
+    NUMBER(pool_trim_ms),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

@@ -291,6 +291,12 @@ struct synack_config {
 	 * length go back to the allocator, so an idle stack holds none;
 	 * 0 = keep them (0..3600000 ms, default 1000). */
 	uint32_t packet_pool_trim_ms;
+	/* Memory (issue 16 item 4, idle endpoints): the objects the caches
+	 * of pool_keep_pct keep (TCBs, sockets, TIME_WAIT records, buffers)
+	 * that no allocation took during a whole period of this length go
+	 * back to the allocator, as the datagrams of packet_pool_trim_ms do;
+	 * 0 = keep them (0..3600000 ms, default 1000). */
+	uint32_t pool_trim_ms;
 };
 /* The bits of synack_config.fastopen (Linux's TFO_* flags). */
 #define SYNACK_FASTOPEN_CLIENT 0x1

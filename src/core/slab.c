@@ -12,6 +12,7 @@ void slab_init(struct slab *s, size_t size, uint32_t keep)
 	s->live = 0;
 	s->keep_pct = 0;
 	s->peak = 0;
+	s->low = 0;
 }
 
 void *slab_alloc_slow(struct slab *s)
@@ -26,6 +27,17 @@ void slab_free_slow(struct slab *s, void *p)
 {
 	s->live--;
 	free(p);
+}
+
+void slab_trim(struct slab *s)
+{
+	for (uint32_t i = 0; i < s->low && s->free; i++) {
+		void *p = s->free;
+		memcpy(&s->free, p, sizeof(void *));
+		s->nfree--;
+		free(p);
+	}
+	s->low = s->nfree;
 }
 
 void slab_fini(struct slab *s)

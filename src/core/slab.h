@@ -11,6 +11,12 @@
  * and free (17 % of the CPU of a run at 100,000).  A cache never holds more
  * than the stack once had in use, memory the allocator would keep in its
  * arena after free() as well; synack_memory() counts it as cached.
+ *
+ * The cache decays as the packet pool does (slab_trim, the setting
+ * pool_trim_ms): the objects that lay on the free list through a whole
+ * period, which no allocation needed, go back to the allocator, so a
+ * stack whose burst of connections has ended (a million closed into
+ * TIME_WAIT, say) does not keep their TCBs and sockets for good.
  */
 #ifndef SYNACK_SLAB_H
 #define SYNACK_SLAB_H
@@ -27,6 +33,7 @@ struct slab {
 	uint64_t live;     /* objects handed out and not returned */
 	uint64_t peak;     /* most objects live at once */
 	uint32_t keep_pct; /* the free list may also hold keep_pct % of peak */
+	uint32_t low;      /* fewest objects on the free list since the last slab_trim */
 };
 
 void slab_init(struct slab *s, size_t size, uint32_t keep);
@@ -43,7 +50,8 @@ static inline void *slab_alloc(struct slab *s)
 	if (!p)
 		return slab_alloc_slow(s);
 	memcpy(&s->free, p, sizeof(void *));
-	s->nfree--;
+	if (--s->nfree < s->low)
+		s->low = s->nfree;
 	if (++s->live > s->peak)
 		s->peak = s->live;
 	return p;
@@ -72,6 +80,9 @@ static inline void slab_adopt(struct slab *s)
 {
 	s->live++;
 }
+/* The end of a trim period: the objects that stayed on the free list
+ * through all of it (low) go back to the allocator. */
+void slab_trim(struct slab *s);
 /* Releases the free list; objects still live are their owners' to free. */
 void slab_fini(struct slab *s);
 /* Bytes of the objects handed out, and of those waiting on the free list. */

@@ -107,6 +107,8 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->pool_keep_pct = 100;
 	/* Memory (issue 16 item 4) */
 	cfg->packet_pool_trim_ms = 1000;
+	/* Memory (issue 16 item 4, idle endpoints): object caches decay. */
+	cfg->pool_trim_ms = 1000;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -292,6 +294,10 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(cfg->packet_pool_trim_ms <= 3600000,
 	              "packet_pool_trim_ms: %u is above 3600000 (one hour; 0 keeps the pool)",
 	              cfg->packet_pool_trim_ms);
+	/* Memory (issue 16 item 4, idle endpoints) */
+	CHECK_SETTING(cfg->pool_trim_ms <= 3600000,
+	              "pool_trim_ms: %u is above 3600000 (one hour; 0 keeps the caches)",
+	              cfg->pool_trim_ms);
 	return 0;
 }
 
@@ -379,12 +385,26 @@ static void set_now(struct synack_stack *st, uint64_t now)
 		ENV(st)->now = now;
 }
 
+/* The object caches' decay (pool_trim_ms, issue 16 item 4): TCP's and the
+ * sockets', on TCP's period, when the stack is entered. */
+static void pools_trim(struct synack_stack *st)
+{
+	tcp_pool_trim(&st->sock.tcp);
+	slab_trim(&st->sock.sock_slab);
+}
+static inline void pools_tick(struct synack_stack *st)
+{
+	if (tcp_pool_due(&st->sock.tcp))
+		pools_trim(st);
+}
+
 int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t len)
 {
 	if (!st)
 		return -EINVAL;
 	set_now(st, now);
 	net_pool_tick(&st->sock.tcp.net);
+	pools_tick(st);
 	if (!pkt)
 		len = 0;
 	/* The network layer validates the datagram and says what it carries
@@ -457,6 +477,7 @@ void synack_advance(struct synack_stack *st, uint64_t now)
 		return;
 	set_now(st, now);
 	net_pool_tick(&st->sock.tcp.net);
+	pools_tick(st);
 	/* Each layer runs its own timers; the stack, above both, calls them
 	 * (the network layer's reassembly timeouts first: they concern
 	 * datagrams that never reached TCP). */

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/bslab.h"
 #include "core/env.h"
 #include "core/hash.h"
 #include "core/ring.h"
@@ -63,13 +64,16 @@ struct tcp_layer {
 
 	/* Caches of fixed-size objects. */
 	struct slab tcb_slab, tw_slab;
-	struct slab child_slab;  /* passive children's links until accepted */
-	struct slab rare_slab;   /* connections' rarely used state (struct tcb_rare) */
-	struct slab sender_slab; /* the sender's state beside each TCB (struct tcp_sender) */
-	struct slab txq_slab;    /* first blocks of transmit records (TCP_TXQ_FIRST_BYTES) */
-	struct slab buf_slab;    /* first buffers of rings (RING_FIRST_ALLOC bytes) */
-	struct slab ofo_slab;    /* out-of-order segments, room for a whole datagram */
-	uint64_t ofo_total;      /* out-of-order bytes held by every connection (ofo_budget) */
+	struct slab child_slab; /* passive children's links until accepted */
+	struct slab rare_slab;  /* connections' rarely used state (struct tcb_rare) */
+	/* The sender's state beside each TCB (struct tcp_sender), from blocks
+	 * (core/bslab.h: taken at the handshake, given back when the
+	 * connection goes quiet, it must not leave holes between TCBs). */
+	struct bslab sender_slab;
+	struct slab txq_slab; /* first blocks of transmit records (TCP_TXQ_FIRST_BYTES) */
+	struct slab buf_slab; /* first buffers of rings (RING_FIRST_ALLOC bytes) */
+	struct slab ofo_slab; /* out-of-order segments, room for a whole datagram */
+	uint64_t ofo_total;   /* out-of-order bytes held by every connection (ofo_budget) */
 
 	/* The socket layer's one entry for TCP's news (enum tcp_sock_ev). */
 	void (*sock_event)(struct tcp_layer *tl, int sockfd, int ev, int err);
@@ -82,6 +86,11 @@ struct tcp_layer {
 	 * we give, and the cookies we were given (allocated on first use). */
 	uint8_t key_tfo[16];
 	struct tcp_tfo_cache *tfo_cache;
+
+	/* Memory (issue 16 item 4, idle endpoints): when the caches above
+	 * next give back what a whole period left unused (pool_trim_ms,
+	 * tcp_pool_tick). */
+	uint64_t pool_trim_at;
 };
 _Static_assert(offsetof(struct tcp_layer, net) == 0, "a layer begins with the one below (env.h)");
 
@@ -101,6 +110,15 @@ void tcp_layer_fini(struct tcp_layer *tl);
 static inline uint64_t tcp_next_deadline(const struct tcp_layer *tl)
 {
 	return timer_next(&tl->timers);
+}
+/* The caches' decay (pool_trim_ms, core/slab.h's slab_trim): at the end of
+ * each period the objects that lay in a cache through all of it go back
+ * to the allocator.  Run when the stack is entered, as net_pool_tick, never
+ * a deadline of its own (an idle stack is not woken for it). */
+void tcp_pool_trim(struct tcp_layer *tl);
+static inline int tcp_pool_due(const struct tcp_layer *tl)
+{
+	return ENV(tl)->now >= tl->pool_trim_at;
 }
 /* Bytes in connections' buffers and reassembly queues (bytes_buffered). */
 uint64_t tcp_bytes_buffered(const struct tcp_layer *tl);
@@ -126,15 +144,17 @@ struct conn_head {
 
 /* Per-connection options the application sets (socket options). */
 struct tcp_opts {
-	uint8_t nodelay;          /* TCP_NODELAY: no Nagle */
-	uint8_t keepalive;        /* SO_KEEPALIVE */
-	uint8_t ka_cnt;           /* TCP_KEEPCNT */
-	uint8_t cc_algo;          /* TCP_CONGESTION: 1 + tcp_cc.c's index; 0 = congestion_control */
 	uint32_t ka_idle_ms;      /* TCP_KEEPIDLE */
 	uint32_t ka_intvl_ms;     /* TCP_KEEPINTVL */
 	uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT, 0 = off */
+	uint8_t ka_cnt;           /* TCP_KEEPCNT */
+	uint8_t cc_algo;          /* TCP_CONGESTION: 1 + tcp_cc.c's index; 0 = congestion_control */
+	/* Flags, one bit each, to keep the TCB and the socket small (issue
+	 * 16 item 4; each is set from 0 or 1). */
+	unsigned nodelay : 1;   /* TCP_NODELAY: no Nagle */
+	unsigned keepalive : 1; /* SO_KEEPALIVE */
 	/* Socket calls (issue 17 item 11): */
-	uint8_t cork; /* TCP_CORK: a partial last segment waits (tcp_output.c) */
+	unsigned cork : 1; /* TCP_CORK: a partial last segment waits (tcp_output.c) */
 };
 
 /* An out-of-order segment held until the gap before it fills. */
@@ -242,11 +262,10 @@ struct tcb {
 	/* Receive sequence variables.  RCV.WND is not kept: tcp_rcv_window()
 	 * computes it from the buffer. */
 	uint32_t irs, rcv_nxt;
-	uint32_t rcv_adv;     /* right edge of the window we last advertised */
-	uint32_t rcv_mss;     /* what we announced */
-	uint32_t ofo_bytes;   /* payload bytes held in ofo */
-	uint32_t rcv_acked;   /* RCV.NXT we last acknowledged */
-	uint32_t rcv_seg_max; /* largest segment the peer sent (delayed-ACK counting) */
+	uint32_t rcv_adv;   /* right edge of the window we last advertised */
+	uint32_t rcv_mss;   /* what we announced */
+	uint32_t ofo_bytes; /* payload bytes held in ofo */
+	uint32_t rcv_acked; /* RCV.NXT we last acknowledged */
 
 	struct ring snd_buf;
 	struct ring rcv_buf; /* in-order data the application has not read */
@@ -302,8 +321,13 @@ struct tcb {
 	/* SO_RCVBUF, SO_SNDBUF set by the application (TCP_LOCK_*): the
 	 * buffer keeps that size, autotuning leaves it alone (as Linux). */
 	uint8_t buf_locks;
-	uint32_t ts_offset;    /* added to our clock in TSval (7.1) */
-	uint32_t ts_recent;    /* TS.Recent */
+	uint32_t ts_offset; /* added to our clock in TSval (7.1) */
+	uint32_t ts_recent; /* TS.Recent */
+	/* The largest segment the peer sent (delayed-ACK counting), with the
+	 * receive variables in spirit, here where it fills what was padding
+	 * (issue 16 item 4: 472 bytes are a malloc chunk of 480, 480 bytes
+	 * one of 496). */
+	uint32_t rcv_seg_max;
 	uint64_t ts_recent_at; /* when TS.Recent was set (5.5) */
 
 	/* Buffer autotuning (tcp_autotune.c) and what STATUS reports of it. */
@@ -394,6 +418,11 @@ static inline struct tcb *tcp_listener_of(const struct tcb *tcb)
 
 _Static_assert(offsetof(struct tcb, t) == offsetof(struct tcb, h.node.key),
                "tcb->t is the demux key");
+/* Issue 16 item 4: a TCB of 472 bytes is a malloc chunk of 480 (glibc: 8
+ * bytes of header, 16-byte steps); 8 bytes more make it 496 for every
+ * connection.  A field added here takes the place of one that moves out
+ * (to struct tcp_sender, which rests compressed, or struct tcb_rare). */
+_Static_assert(sizeof(struct tcb) <= 472, "struct tcb fits a 480-byte malloc chunk");
 
 /*
  * A connection in TIME_WAIT, shrunk to what RFC 9293 needs to answer

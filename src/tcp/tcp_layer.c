@@ -4,8 +4,33 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tcp/tcp.h"
+
+/* The layer's caches of objects, for what is done to each of them. */
+#define TCP_CACHES 7
+static void tcp_caches(struct tcp_layer *tl, struct slab *out[TCP_CACHES])
+{
+	struct slab *c[TCP_CACHES] = {&tl->tcb_slab, &tl->child_slab, &tl->rare_slab, &tl->txq_slab,
+	                              &tl->tw_slab,  &tl->buf_slab,   &tl->ofo_slab};
+	memcpy(out, c, sizeof(c));
+}
+
+void tcp_pool_trim(struct tcp_layer *tl)
+{
+	uint32_t ms = ENV(tl)->cfg.pool_trim_ms;
+	if (!ms) {
+		tl->pool_trim_at = SYNACK_NEVER;
+		return;
+	}
+	struct slab *caches[TCP_CACHES];
+	tcp_caches(tl, caches);
+	for (size_t i = 0; i < TCP_CACHES; i++)
+		slab_trim(caches[i]);
+	bslab_trim(&tl->sender_slab);
+	tl->pool_trim_at = ENV(tl)->now + (uint64_t)ms * 1000u;
+}
 
 int tcp_layer_init(struct tcp_layer *tl)
 {
@@ -15,16 +40,17 @@ int tcp_layer_init(struct tcp_layer *tl)
 	slab_init(&tl->tcb_slab, sizeof(struct tcb), 256);
 	slab_init(&tl->child_slab, sizeof(struct tcp_child), 256);
 	slab_init(&tl->rare_slab, sizeof(struct tcb_rare), 256);
-	slab_init(&tl->sender_slab, sizeof(struct tcp_sender), 256);
+	bslab_init(&tl->sender_slab, sizeof(struct tcp_sender));
 	slab_init(&tl->txq_slab, TCP_TXQ_FIRST_BYTES, 256);
 	slab_init(&tl->tw_slab, sizeof(struct tw), 1024);
 	slab_init(&tl->buf_slab, RING_FIRST_ALLOC, 256);
 	slab_init(&tl->ofo_slab, sizeof(struct ofo_seg) + ENV(tl)->cfg.mtu, 256);
 	/* The caches follow the load (issue 16, core/slab.h). */
-	struct slab *caches[] = {&tl->tcb_slab, &tl->child_slab, &tl->rare_slab, &tl->sender_slab,
-	                         &tl->txq_slab, &tl->tw_slab,    &tl->buf_slab,  &tl->ofo_slab};
-	for (size_t i = 0; i < sizeof(caches) / sizeof(caches[0]); i++)
+	struct slab *caches[TCP_CACHES];
+	tcp_caches(tl, caches);
+	for (size_t i = 0; i < TCP_CACHES; i++)
 		caches[i]->keep_pct = ENV(tl)->cfg.pool_keep_pct;
+	tl->pool_trim_at = 0; /* the first tick starts the first period */
 	/* The configuration was checked, so the name is known. */
 	int cc = tcp_cc_lookup(ENV(tl)->cfg.congestion_control);
 	tl->cc_default = cc < 0 ? 0 : (uint8_t)cc;
@@ -92,14 +118,11 @@ void tcp_layer_fini(struct tcp_layer *tl)
 	}
 	tcp_tw_free_all(tl);
 	tcp_fastopen_fini(tl);
-	slab_fini(&tl->tcb_slab);
-	slab_fini(&tl->child_slab);
-	slab_fini(&tl->rare_slab);
-	slab_fini(&tl->sender_slab);
-	slab_fini(&tl->txq_slab);
-	slab_fini(&tl->tw_slab);
-	slab_fini(&tl->buf_slab);
-	slab_fini(&tl->ofo_slab);
+	struct slab *caches[TCP_CACHES];
+	tcp_caches(tl, caches);
+	for (size_t i = 0; i < TCP_CACHES; i++)
+		slab_fini(caches[i]);
+	bslab_fini(&tl->sender_slab);
 	htable_fini(&tl->conns);
 	htable_fini(&tl->listeners);
 	timer_queue_fini(&tl->timers);
@@ -197,10 +220,10 @@ void tcp_memory(const struct tcp_layer *tl, struct synack_mem *out)
 	out->syn_pending = w.syn_pending * sizeof(struct tcb) + w.syn_ext;
 	out->tcbs = (ENV(tl)->stats.conns_live - w.syn_pending) * sizeof(struct tcb) +
 	            slab_live_bytes(&tl->child_slab) + slab_live_bytes(&tl->rare_slab) +
-	            slab_live_bytes(&tl->sender_slab) - w.syn_ext + w.listen_ext + w.rest;
+	            bslab_live_bytes(&tl->sender_slab) - w.syn_ext + w.listen_ext + w.rest;
 	out->time_wait = tl->tw_records * sizeof(struct tw);
 	out->cached += slab_cached_bytes(&tl->tcb_slab) + slab_cached_bytes(&tl->child_slab) +
-	               slab_cached_bytes(&tl->rare_slab) + slab_cached_bytes(&tl->sender_slab) +
+	               slab_cached_bytes(&tl->rare_slab) + bslab_cached_bytes(&tl->sender_slab) +
 	               slab_cached_bytes(&tl->txq_slab) + slab_cached_bytes(&tl->tw_slab) +
 	               slab_cached_bytes(&tl->buf_slab) + slab_cached_bytes(&tl->ofo_slab);
 	out->other += tcp_fastopen_bytes(tl);

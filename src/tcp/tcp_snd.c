@@ -347,7 +347,7 @@ int tcp_snd_new(struct tcb *tcb)
 {
 	if (tcb->sender)
 		return 0;
-	struct tcp_sender *s = slab_alloc(&tcb->st->sender_slab);
+	struct tcp_sender *s = bslab_alloc(&tcb->st->sender_slab);
 	if (!s)
 		return -ENOMEM;
 	/* The algorithm sets up its area (tcp_cc_init); no records yet,
@@ -365,6 +365,6 @@ void tcp_snd_free(struct tcb *tcb)
 	if (!tcb->sender)
 		return;
 	txq_release(tcb->st, tcb->sender->txq);
-	slab_free(&tcb->st->sender_slab, tcb->sender);
+	bslab_free(&tcb->st->sender_slab, tcb->sender);
 	tcb->sender = NULL;
 }

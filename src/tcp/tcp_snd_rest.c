@@ -94,11 +94,9 @@ void tcp_snd_rest(struct tcb *tcb)
 	for (size_t i = 0, k = 0; i < SND_WORDS; i++)
 		if (map[i / 64] >> (i % 64) & 1)
 			memcpy(&r->word[k++], p + i * sizeof(uint64_t), sizeof(uint64_t));
-	/* Straight back to the allocator, not the slab's cache: a stack
-	 * whose connections all went quiet would otherwise keep 256 of
-	 * them. */
-	slab_forget(&tcb->st->sender_slab);
-	free(tcb->sender);
+	/* Back to its block, which goes back whole once every sender in it
+	 * rests (core/bslab.h). */
+	bslab_free(&tcb->st->sender_slab, tcb->sender);
 	tcb->sender = NULL;
 	tcb->snd_rest = r;
 }
@@ -106,7 +104,7 @@ void tcp_snd_rest(struct tcb *tcb)
 int tcp_snd_wake_slow(struct tcb *tcb)
 {
 	struct tcp_snd_rest *r = tcb->snd_rest;
-	struct tcp_sender *s = slab_alloc(&tcb->st->sender_slab);
+	struct tcp_sender *s = bslab_alloc(&tcb->st->sender_slab);
 	if (!s)
 		return -ENOMEM;
 	decode(r, s);

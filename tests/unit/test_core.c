@@ -7,6 +7,7 @@
 #include "core/ring.h"
 #include "core/rng.h"
 #include "core/siphash.h"
+#include "core/bslab.h"
 #include "core/slab.h"
 #include "core/timer.h"
 
@@ -568,6 +569,87 @@ static void slab_keeps_a_share_of_its_peak(void)
 	}
 }
 
+/* Issue 16 item 4: the cache decays: what lay on the free list through a
+ * whole period goes back, what a period used stays. */
+static void slab_trim_gives_back_what_a_period_left_unused(void)
+{
+	enum { N = 1000 };
+	static void *obj[N];
+	struct slab s;
+	slab_init(&s, 64, 256);
+	s.keep_pct = 100;
+	for (int i = 0; i < N; i++)
+		CHECK((obj[i] = slab_alloc(&s)) != NULL);
+	for (int i = 0; i < N; i++)
+		slab_free(&s, obj[i]);
+	slab_trim(&s); /* the burst's period: its low mark was 0 */
+	CHECK_EQ(s.nfree, (uint32_t)N);
+	for (int i = 0; i < 300; i++)
+		CHECK((obj[i] = slab_alloc(&s)) != NULL);
+	for (int i = 0; i < 300; i++)
+		slab_free(&s, obj[i]);
+	slab_trim(&s); /* 700 lay unused through the period */
+	CHECK_EQ(s.nfree, 300u);
+	slab_trim(&s);
+	CHECK_EQ(s.nfree, 0u);
+	slab_fini(&s);
+}
+
+/* Issue 16 item 4: objects come from blocks; a block whose objects have
+ * all come back is kept (one) or freed, the kept one goes after a trim
+ * period that did not use it, and what the blocks hold is accounted to
+ * the byte. */
+static void bslab_frees_blocks_whose_objects_all_came_back(void)
+{
+	enum { N = 1000 };
+	static unsigned char *obj[N];
+	struct bslab s;
+	bslab_init(&s, 320);
+	CHECK(s.max_slots > 1);
+	for (int i = 0; i < N; i++) {
+		CHECK((obj[i] = bslab_alloc(&s)) != NULL);
+		memset(obj[i], i & 0xff, 320);
+	}
+	/* Blocks of 2, 4, 8 ... objects, up to 16 KiB. */
+	uint64_t want_blocks = 0, bytes = 0;
+	for (uint32_t have = 0; have < N; want_blocks++) {
+		uint32_t n = 2u << want_blocks;
+		n = n < s.max_slots ? n : s.max_slots;
+		have += n;
+		bytes += 32 + n * s.slot;
+	}
+	CHECK_EQ_U64(s.blocks, want_blocks);
+	CHECK_EQ_U64(s.bytes, bytes);
+	CHECK(bytes <= want_blocks * BSLAB_BLOCK_MAX);
+	CHECK_EQ_U64(bslab_live_bytes(&s) + bslab_cached_bytes(&s), bytes);
+	for (int i = 0; i < N; i++) /* nothing overlapped */
+		for (int k = 0; k < 320; k++)
+			if (obj[i][k] != (i & 0xff))
+				CHECK(0);
+	/* Every other object back: no block is wholly free. */
+	for (int i = 0; i < N; i += 2)
+		bslab_free(&s, obj[i]);
+	CHECK_EQ_U64(s.blocks, want_blocks);
+	/* And taken again, from the blocks' free slots. */
+	for (int i = 0; i < N; i += 2)
+		CHECK((obj[i] = bslab_alloc(&s)) != NULL);
+	CHECK_EQ_U64(s.blocks, want_blocks);
+	for (int i = 0; i < N; i++)
+		bslab_free(&s, obj[i]);
+	CHECK_EQ_U64(s.live, 0);
+	CHECK_EQ_U64(s.blocks, 1); /* the one kept */
+	bslab_trim(&s);
+	CHECK_EQ_U64(s.blocks, 1); /* this period freed it: still kept */
+	CHECK((obj[0] = bslab_alloc(&s)) != NULL);
+	bslab_free(&s, obj[0]);
+	bslab_trim(&s);
+	CHECK_EQ_U64(s.blocks, 1); /* used in the period */
+	bslab_trim(&s);
+	CHECK_EQ_U64(s.blocks, 0);
+	CHECK_EQ_U64(bslab_cached_bytes(&s), 0);
+	bslab_fini(&s);
+}
+
 /* ---- hash table ------------------------------------------------------- */
 
 static const uint8_t hkey[16] = {0x5a, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0xa5};
@@ -1026,6 +1108,8 @@ int main(void)
 	RUN(timer_many_nodes_drain_sorted);
 	RUN(timer_early_arms_leave_a_crowded_base);
 	RUN(slab_keeps_a_share_of_its_peak);
+	RUN(slab_trim_gives_back_what_a_period_left_unused);
+	RUN(bslab_frees_blocks_whose_objects_all_came_back);
 
 	RUN(hash_init_rounds_bucket_count);
 	RUN(hash_insert_find_remove_100000);
