@@ -157,12 +157,14 @@ usage_error connect "${good[@]}" 10.7.0.1:80 --idle-timeout-ms
 # Help lists every flag.
 for f in --create --listen --json --set --time-wait-ms --fin-timeout-ms --syn-retries \
 	--orphan-retries --keepalive --keepalive-time-ms --keepalive-intvl-ms --keepalive-probes \
-	--user-timeout-ms --drain-ms --txqueuelen --no-csum-offload --no-gro --no-tso --threads; do
+	--user-timeout-ms --drain-ms --txqueuelen --no-csum-offload --no-gro --no-tso --threads \
+	--no-csum-trust; do
 	if "$synack" serve --help | grep -q -- "$f\b"; then ok; else bad "serve --help lacks $f"; fi
 done
 for f in --create --set --time-wait-ms --fin-timeout-ms --syn-retries --orphan-retries \
 	--keepalive --keepalive-time-ms --keepalive-intvl-ms --keepalive-probes --user-timeout-ms \
 	--connect-timeout-ms --idle-timeout-ms --txqueuelen --no-csum-offload --no-gro --no-tso --fastopen \
+	--no-csum-trust \
 	"Exit status.*3 when.*4 when"; do
 	if "$synack" connect --help | tr '\n' ' ' | grep -q -- "$f"; then ok; else bad "connect --help lacks $f"; fi
 done
