@@ -9,6 +9,8 @@
  * checksum is verified as ever.  Both families (SYNACK_TEST_FAMILY=6).
  * After t_establish_passive: RCV.NXT = 1001, SND.NXT = ISS+1.
  */
+#include <string.h>
+
 #include "script.h"
 #include "wire/wire.h"
 
@@ -75,6 +77,34 @@ static void ip_header_checksum_is_still_verified(void)
 	t_free(t);
 }
 
+/* The link vouched for each fragment, not for the datagram put together
+ * from them: its checksum is verified, and a wrong one dropped. */
+static void reassembled_segment_is_verified(void)
+{
+	if (!t_ipv4_only("the fragments are built as IPv4"))
+		return;
+	static uint8_t pkt[70000], f[2000];
+	struct t *t = t_new();
+	t_establish_passive(t);
+	size_t n = bad_checksum(t, pkt, sizeof pkt, 1001, 1000);
+	wire_put16(pkt + 6, 0); /* no DF: it may be fragmented */
+	size_t first = 512, rest = n - WIRE_IP4_HDR_LEN - first;
+	for (int i = 0; i < 2; i++) {
+		size_t off = i ? first : 0, len = i ? rest : first;
+		memcpy(f, pkt, WIRE_IP4_HDR_LEN);
+		memcpy(f + WIRE_IP4_HDR_LEN, pkt + WIRE_IP4_HDR_LEN + off, len);
+		wire_put16(f + 2, (uint16_t)(WIRE_IP4_HDR_LEN + len));
+		wire_put16(f + 6, (uint16_t)((off / 8) | (i ? 0 : WIRE_IP4_MF)));
+		t_fix_ip_csum(f);
+		CHECK_EQ(input_trusted(t, f, WIRE_IP4_HDR_LEN + len),
+		         i ? SYNACK_DROP_TCP_BAD_CHECKSUM : 0);
+	}
+	t_expect_nothing(t);
+	t_counter(t, "InCsumTrusted", 0);
+	t_counter(t, "InCsumErrors", 1);
+	t_free(t);
+}
+
 /* Flags the stack does not know are refused; synack_input is no flags. */
 static void unknown_flags_are_refused(void)
 {
@@ -95,6 +125,7 @@ int main(void)
 {
 	RUN(trusted_segment_is_taken_unsummed);
 	RUN(ip_header_checksum_is_still_verified);
+	RUN(reassembled_segment_is_verified);
 	RUN(unknown_flags_are_refused);
 	return check_summary("test_csum_trust");
 }
