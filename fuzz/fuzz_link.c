@@ -6,7 +6,9 @@
  *  - In: each frame (virtio_net_hdr first) is what the device hands the
  *    link, through a socketpair that stands in for it.  Every datagram the
  *    link hands on must fit the buffer and go to a stack, which must take
- *    it or count a drop; a frame the link refuses is counted.
+ *    it or count a drop; a frame the link refuses is counted.  Bit 2 of
+ *    the first byte takes them without the copy and with the checksum
+ *    state (synack_link_recv_ref, synack_input_flags: issue 16 item 2).
  *  - Out: each frame is a datagram the stack sends (tso joins what it
  *    can).  Every frame the link writes must start with a header that
  *    describes it: a super-segment is IPv4/TCP (or IPv6/TCP) whose length is the
@@ -100,6 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	int kind = (data[0] & 1) ? SYNACK_LINK_TAP : SYNACK_LINK_TUN;
 	int out = (data[0] & 2) != 0;
+	int ref = (data[0] & 4) != 0;
 	size_t l3 = kind == SYNACK_LINK_TAP ? 14 : 0;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv) != 0)
@@ -150,11 +153,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		ssize_t n;
 		uint64_t handed = 0;
-		while ((n = synack_link_recv(l, 1, buf, sizeof(buf))) > 0) {
+		const void *p = buf;
+		unsigned flags = 0;
+		while ((n = ref ? synack_link_recv_ref(l, 1, &p, &flags)
+		                : synack_link_recv(l, 1, buf, sizeof(buf))) > 0) {
 			if ((size_t)n > 65535)
 				fuzz_fail("link handed on %zd bytes", n);
+			if (flags & ~SYNACK_INPUT_CSUM_UNNECESSARY)
+				fuzz_fail("link handed on flags 0x%x", flags);
 			handed++;
-			(void)synack_input(st, 1, buf, (size_t)n);
+			if (synack_input_flags(st, 1, p, (size_t)n, flags) < 0)
+				fuzz_fail("synack_input_flags refused the link's flags 0x%x",
+				          flags);
 		}
 		struct synack_link_stats ls;
 		synack_link_stats(l, &ls);

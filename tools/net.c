@@ -390,6 +390,10 @@ int net_parse_flag(int argc, char **argv, int *i, struct net_opts *o, char *err,
 		*off = 1;
 		return 1;
 	}
+	if (strcmp(a, "--no-csum-trust") == 0) {
+		o->no_csum_trust = 1;
+		return 1;
+	}
 	if (strcmp(a, "--routes") == 0) {
 		o->print_routes = 1;
 		return 1;
@@ -494,6 +498,8 @@ static void link_config(const struct net_opts *o, struct synack_link_config *lc)
 		lc->gro = 0;
 	if (o->no_tso)
 		lc->tso = 0;
+	if (o->no_csum_trust)
+		lc->csum_trust = 0;
 }
 
 int net_check(const struct net_opts *o, char *err, size_t errlen)
@@ -773,7 +779,7 @@ void net_synopsis(FILE *out, const char *indent)
 	    "[--keepalive-probes N] [--user-timeout-ms T]",
 	    "[--loss P] [--dup P] [--reorder P] [--delay-ms N] [--seed N]",
 	    "[--txqueuelen N] [--gw ADDR] [--route PREFIX [via ADDR] ...] [--routes]",
-	    "[--no-csum-offload] [--no-gro] [--no-tso]",
+	    "[--no-csum-offload] [--no-gro] [--no-tso] [--no-csum-trust]",
 	};
 	for (size_t i = 0; i < sizeof(LINES) / sizeof(LINES[0]); i++)
 		fprintf(out, "%s%s\n", indent, LINES[i]);
@@ -818,6 +824,8 @@ void net_usage(FILE *out)
 	      "                   of segments it joined): one frame per segment\n"
 	      "  --no-tso         hand the kernel no super-segments to cut into the\n"
 	      "                   segments synack built: one write per segment\n"
+	      "  --no-csum-trust  complete the kernel's partial checksums and verify\n"
+	      "                   every one (default: taken as verified, as Linux does)\n"
 	      "  --set NAME=VALUE a setting of the stack (struct synack_config, named as\n"
 	      "                   the Linux sysctls; repeatable): times in ms or with a unit\n"
 	      "                   (30s, 2min), sizes in bytes or with a unit (64KiB); a value\n"
@@ -1205,6 +1213,7 @@ static void snap_sum(const struct net_snap *snaps, unsigned n, struct net_snap *
 		t->gso_out += a->gso_out;
 		t->gso_segs_out += a->gso_segs_out;
 		t->csum_completed += a->csum_completed;
+		t->csum_trusted += a->csum_trusted;
 		t->arp_shared_in += a->arp_shared_in;
 		t->nd_solicits_in += a->nd_solicits_in;
 		t->nd_adverts_in += a->nd_adverts_in;
@@ -1353,6 +1362,7 @@ static void link_pairs(struct pairs *p, const struct net_snap *sn)
 	pair(p, "link_", "gso_out", ls->gso_out);
 	pair(p, "link_", "gso_segs_out", ls->gso_segs_out);
 	pair(p, "link_", "csum_completed", ls->csum_completed);
+	pair(p, "link_", "csum_trusted", ls->csum_trusted);
 	for (int d = 1; d < SYNACK_LINK_DROP_COUNT; d++)
 		if (ls->drops[d])
 			pair(p, "link_drop_", synack_link_drop_name(d), ls->drops[d]);

@@ -69,6 +69,9 @@ struct net_opts {
 	/* --no-csum-offload, --no-gro, --no-tso (issue 16 item 2): each
 	 * offload of the device turned off. */
 	int no_csum_offload, no_gro, no_tso;
+	/* --no-csum-trust (issue 16 item 2): the kernel's checksum state
+	 * not taken as verified (link cfg.csum_trust 0). */
+	int no_csum_trust;
 	/* libsynack-preload (issue 15): the program's signals stay its own
 	 * (net_open() watches none), and the notes about the device are not
 	 * printed (the program's stderr is its own). */

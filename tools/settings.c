@@ -122,10 +122,12 @@ static const struct setting LINK_SETTINGS[] = {
     LNUMBER(arp_cache_max),
     LNUMBER(gratuitous_arp),
     LNUMBER(read_batch),
-    /* Offloads (issue 16 item 2): as --no-csum-offload, --no-gro, --no-tso */
+    /* Offloads (issue 16 item 2): as --no-csum-offload, --no-gro, --no-tso,
+     * --no-csum-trust */
     LNUMBER(csum_offload),
     LNUMBER(gro),
     LNUMBER(tso),
+    LNUMBER(csum_trust),
     /* Neighbour discovery: RFC 4861 10's constants */
     LMS(nd_reachable_ms),
     LMS(nd_retrans_ms),

@@ -102,10 +102,20 @@ struct synack_link_config {
 	 * stack sends in one go are handed to the kernel as one super-segment
 	 * that it cuts again into those very segments (gso_size: their MSS).
 	 * A descriptor given to synack_link_open_fd() uses them when it is a
-	 * TUN/TAP descriptor opened with IFF_VNET_HDR. */
+	 * TUN/TAP descriptor opened with IFF_VNET_HDR.
+	 * csum_trust (with csum_offload): a frame whose checksum the kernel
+	 * left partial (it comes from the local kernel and never crossed a
+	 * wire: Linux's CHECKSUM_PARTIAL) or marked verified (DATA_VALID)
+	 * goes to the stack as known good, neither completed nor verified
+	 * again, as Linux's receive path takes such a buffer
+	 * (synack_link_recv_ref(), SYNACK_INPUT_CSUM_UNNECESSARY); 0
+	 * completes partial checksums and lets the stack verify every
+	 * datagram.  Not while impairments act on what the link receives
+	 * (corruption); a capture still shows every checksum whole. */
 	int csum_offload;
 	int gro;
 	int tso;
+	int csum_trust;
 	/* IPv6 (issue 14 item 3).  The stack's IPv6 address on the link
 	 * (all zero: none; further ones with synack_link_add_addr6()), its
 	 * on-link prefix, and the default gateway for IPv6 destinations off
@@ -258,6 +268,17 @@ int synack_link_set_pcap_shared(struct synack_link *const *links, unsigned n, co
  */
 ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t cap);
 /*
+ * As synack_link_recv() without the copy (issue 16 item 2): *pkt points
+ * at the datagram inside the link, valid until the next call of either
+ * function or synack_link_close(), and *flags says what to hand
+ * synack_input_flags() with it: SYNACK_INPUT_CSUM_UNNECESSARY when its
+ * TCP checksum is known good (cfg.csum_trust).  synack_link_recv()
+ * instead hands over every datagram with its checksums whole.  Returns
+ * what synack_link_recv() returns (-EINVAL also for pkt or flags NULL).
+ */
+ssize_t synack_link_recv_ref(struct synack_link *l, uint64_t now, const void **pkt,
+                             unsigned *flags);
+/*
  * Sends one IPv4 datagram from the stack: routed to its destination when it
  * is on the link's prefix, impaired, resolved with ARP (TAP) and written
  * (an IPv6 one goes as synack_link_send_via() with no next hop sends it).
@@ -399,6 +420,10 @@ struct synack_link_stats {
 	uint64_t nd_failed;                       /* resolutions given up */
 	uint64_t nd_entries;                      /* in the neighbour cache now */
 	uint64_t datagrams6_in, datagrams6_out;   /* of datagrams_in/_out: IPv6 */
+	/* Datagrams handed on with their checksum known good (csum_trust,
+	 * issue 16 item 2): neither completed (unless captured) nor verified
+	 * by the stack. */
+	uint64_t csum_trusted;
 };
 /* Copies the link's counters into *out. */
 void synack_link_stats(const struct synack_link *l, struct synack_link_stats *out);

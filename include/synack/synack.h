@@ -339,6 +339,22 @@ void synack_stack_free(struct synack_stack *st);
  */
 int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t len);
 /*
+ * As synack_input, with what the link knows of the datagram (issue 16
+ * item 2), as Linux's skb->ip_summed:
+ * SYNACK_INPUT_CSUM_UNNECESSARY: the TCP checksum is known to be right and
+ * is not summed again (counted in InCsumTrusted): the device verified it
+ * (Linux's CHECKSUM_UNNECESSARY, virtio's DATA_VALID), or the datagram
+ * comes from the local kernel with a partial checksum and never crossed a
+ * wire (CHECKSUM_PARTIAL, virtio's NEEDS_CSUM, which Linux's receive path
+ * also takes as verified).  Only a TCP segment in one piece is taken so:
+ * the IPv4 header checksum, ICMP and datagrams put together from fragments
+ * are verified as ever.  synack_link_recv_ref() says when it applies.
+ * Returns what synack_input returns, or -EINVAL for an unknown flag.
+ */
+#define SYNACK_INPUT_CSUM_UNNECESSARY 0x1u
+int synack_input_flags(struct synack_stack *st, uint64_t now, const void *pkt, size_t len,
+                       unsigned flags);
+/*
  * Tells the stack at time now that the link cannot reach dst (only its
  * address is read): its neighbour resolution failed, as when ARP gets no
  * answer (Linux: the neighbour goes FAILED).  Every connection to dst, or
@@ -1058,7 +1074,11 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	 * starts ended on a delay increase within a round; the sum of cwnd                        \
 	 * (segments) at those exits. */                                                           \
 	X(TCPHystartRoundDetect)                                                                   \
-	X(TCPHystartRoundCwnd)
+	X(TCPHystartRoundCwnd)                                                                     \
+	/* The checksum state from the link (issue 16 item 2): TCP segments                        \
+	 * taken without summing their checksum, which the link vouched for                        \
+	 * (synack_input_flags, SYNACK_INPUT_CSUM_UNNECESSARY). */                                 \
+	X(InCsumTrusted)
 
 struct synack_stats {
 #define SYNACK_COUNTER_FIELD(name) uint64_t name;

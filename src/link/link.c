@@ -138,9 +138,10 @@ struct synack_link {
 	uint64_t board_seq; /* the last entry taken from the board */
 
 	struct synack_link_stats stats;
-	uint8_t *rbuf; /* a frame read from the device */
-	uint8_t *wbuf; /* a frame being built for the device */
-	uint8_t *ibuf; /* a datagram being impaired */
+	uint8_t *rbuf;  /* a frame read from the device */
+	uint8_t *rheld; /* a delayed datagram handed out by recv_ref, freed next time */
+	uint8_t *wbuf;  /* a frame being built for the device */
+	uint8_t *ibuf;  /* a datagram being impaired */
 
 	/* The kernel's counters of the device when the link opened it. */
 	int is_device; /* opened by name (synack_link_open), not wrapped */
@@ -184,6 +185,7 @@ void synack_link_config_default(struct synack_link_config *cfg)
 	cfg->csum_offload = 1;
 	cfg->gro = 1;
 	cfg->tso = 1;
+	cfg->csum_trust = 1;
 	/* IPv6: RFC 4861 10's constants, as Linux's neigh defaults. */
 	cfg->prefix6_len = 64;
 	cfg->nd_reachable_ms = 30000;
@@ -259,6 +261,8 @@ int synack_link_config_check(const struct synack_link_config *cfg, char *err, si
 		rc = range(err, errlen, "gro", (uint32_t)cfg->gro, 0, 1);
 	if (!rc)
 		rc = range(err, errlen, "tso", (uint32_t)cfg->tso, 0, 1);
+	if (!rc)
+		rc = range(err, errlen, "csum_trust", (uint32_t)cfg->csum_trust, 0, 1);
 	if (!rc)
 		rc = range(err, errlen, "prefix6_len", cfg->prefix6_len, 1, 128);
 	if (!rc)
@@ -927,6 +931,7 @@ void synack_link_close(struct synack_link *l)
 	delay_free(&l->d_out);
 	delay_free(&l->d_in);
 	free(l->rbuf);
+	free(l->rheld);
 	free(l->wbuf);
 	free(l->ibuf);
 	free(l->tso.buf);
@@ -1356,13 +1361,21 @@ static int send_routed(struct synack_link *l, uint64_t now, const uint8_t *p, si
 	return 0;
 }
 
-/* Hands a datagram to the caller (1) or holds it back (0). */
-static int deliver(struct synack_link *l, uint64_t now, uint8_t *ip, size_t len, void *buf,
-                   size_t cap)
+/* 1 when the impairments act on what the link receives: then no checksum
+ * is trusted, since corruption may flip a bit of any datagram. */
+static int impaired_in(const struct synack_link *l)
+{
+	return l->impaired && !impair_is_clean(&l->imp_in);
+}
+
+/* Hands a datagram to the caller (1: *out points at it, in ip) or holds it
+ * back (0); one longer than cap is dropped (too_big). */
+static int deliver(struct synack_link *l, uint64_t now, uint8_t *ip, size_t len, size_t cap,
+                   const uint8_t **out)
 {
 	uint64_t at[2] = {now, 0};
 	int copies = 1;
-	if (l->impaired && !impair_is_clean(&l->imp_in)) {
+	if (impaired_in(l)) {
 		copies = impair_decide(&l->imp_in, now, ip, len, at);
 		if (copies == 0)
 			l->stats.drops[SYNACK_LINK_DROP_IMPAIR_LOST]++;
@@ -1374,7 +1387,7 @@ static int deliver(struct synack_link *l, uint64_t now, uint8_t *ip, size_t len,
 				l->stats.drops[SYNACK_LINK_DROP_TOO_BIG]++;
 				continue;
 			}
-			memcpy(buf, ip, len);
+			*out = ip;
 			handed = 1;
 		} else if (delay_push(&l->d_in, at[k] > now ? at[k] : now, ip, len, 0, NULL) != 0) {
 			l->stats.drops[SYNACK_LINK_DROP_NO_MEMORY]++;
@@ -1383,25 +1396,59 @@ static int deliver(struct synack_link *l, uint64_t now, uint8_t *ip, size_t len,
 	return handed;
 }
 
-ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t cap)
+/*
+ * The checksum state of a frame read with a virtio_net_hdr (issue 16 item
+ * 2), as Linux's skb->ip_summed: a partial checksum from the local kernel
+ * (CHECKSUM_PARTIAL) or one the device verified (DATA_VALID,
+ * CHECKSUM_UNNECESSARY) is handed on as known good when the caller takes
+ * the state (trust) and cfg.csum_trust allows, and is then neither
+ * completed nor verified; otherwise a partial one is completed here, so
+ * the stack verifies the datagram as if it had crossed a wire whole.  A
+ * capture gets the completed checksum either way.  Returns 0 and the
+ * flags for synack_input_flags in *csum, or -1 for a malformed header.
+ */
+static int vnet_frame(struct synack_link *l, uint8_t *frame, size_t n, int trust, unsigned *csum)
 {
-	if (!l || !buf)
-		return -EINVAL;
+	struct vnet_hdr vh;
+	struct vnet_rx rx;
+	vnet_parse(l->rbuf, &vh);
+	if (vnet_rx_state(&vh, frame, n, l->kind == SYNACK_LINK_TAP ? ARP_ETH_HLEN : 0, &rx) != 0)
+		return -1;
+	l->stats.gso_in += (uint64_t)rx.gso;
+	int trusted =
+	    trust && l->cfg.csum_trust && !impaired_in(l) && (rx.partial ? rx.tcp : rx.valid);
+	if (rx.partial && (!trusted || l->pcap)) {
+		vnet_rx_complete(&vh, frame, &rx);
+		l->stats.csum_completed++;
+	}
+	*csum = trusted ? SYNACK_INPUT_CSUM_UNNECESSARY : 0;
+	return 0;
+}
+
+/* The next datagram for the stack of at most cap bytes, left where it
+ * lies (*out, valid until the next call), with its flags for
+ * synack_input_flags (trust: the caller takes them; else every checksum is
+ * whole).  Returns its length, 0 when nothing is ready, or a negative
+ * errno. */
+static ssize_t recv_ref(struct synack_link *l, uint64_t now, size_t cap, const uint8_t **out,
+                        unsigned *flags, int trust)
+{
+	*flags = 0;
+	free(l->rheld);
+	l->rheld = NULL;
 	if (delay_due(&l->d_in) <= now) {
 		struct delayed d = delay_pop(&l->d_in);
-		ssize_t n = (ssize_t)d.len;
-		if (d.len <= cap) {
-			memcpy(buf, d.data, d.len);
-		} else {
+		l->rheld = d.data;
+		if (d.len > cap) {
 			l->stats.drops[SYNACK_LINK_DROP_TOO_BIG]++;
-			n = 0;
+			return 0;
 		}
-		if (n) {
+		*out = d.data;
+		if (d.len) {
 			l->stats.datagrams_in++;
 			l->stats.datagrams6_in += (d.data[0] >> 4) == 6;
 		}
-		free(d.data);
-		return n;
+		return (ssize_t)d.len;
 	}
 	board_take(l, now);
 	for (uint32_t i = 0; i < l->cfg.read_batch; i++) {
@@ -1416,23 +1463,16 @@ ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t 
 		if (n == 0)
 			return -EPIPE; /* the other end of a wrapped descriptor is gone */
 		uint8_t *frame = l->rbuf;
+		unsigned csum = 0;
 		if (l->vnet) {
-			int gso;
-			struct vnet_hdr vh;
-			if (n < VNET_HDR_LEN) {
+			if (n < VNET_HDR_LEN ||
+			    vnet_frame(l, frame + VNET_HDR_LEN, (size_t)n - VNET_HDR_LEN, trust,
+			               &csum) != 0) {
 				l->stats.drops[SYNACK_LINK_DROP_VNET_BAD]++;
 				continue;
 			}
-			vnet_parse(l->rbuf, &vh);
 			frame += VNET_HDR_LEN;
 			n -= VNET_HDR_LEN;
-			if (vnet_rx(&vh, frame, (size_t)n,
-			            l->kind == SYNACK_LINK_TAP ? ARP_ETH_HLEN : 0, &gso) != 0) {
-				l->stats.drops[SYNACK_LINK_DROP_VNET_BAD]++;
-				continue;
-			}
-			l->stats.gso_in += (uint64_t)gso;
-			l->stats.csum_completed += vh.flags & VNET_F_NEEDS_CSUM;
 		}
 		l->stats.frames_in++;
 		l->stats.bytes_in += (uint64_t)n;
@@ -1467,13 +1507,37 @@ ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t 
 			continue;
 		}
 		/* ip points into rbuf, which is ours to modify. */
-		if (deliver(l, now, l->rbuf + (ip - l->rbuf), iplen, buf, cap)) {
+		if (deliver(l, now, l->rbuf + (ip - l->rbuf), iplen, cap, out)) {
 			l->stats.datagrams_in++;
 			l->stats.datagrams6_in += (ip[0] >> 4) == 6;
+			l->stats.csum_trusted += csum != 0;
+			*flags = csum;
 			return (ssize_t)iplen;
 		}
 	}
 	return 0;
+}
+
+ssize_t synack_link_recv_ref(struct synack_link *l, uint64_t now, const void **pkt, unsigned *flags)
+{
+	if (!l || !pkt || !flags)
+		return -EINVAL;
+	const uint8_t *p = NULL;
+	ssize_t n = recv_ref(l, now, SIZE_MAX, &p, flags, 1);
+	*pkt = n > 0 ? p : NULL;
+	return n;
+}
+
+ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t cap)
+{
+	if (!l || !buf)
+		return -EINVAL;
+	const uint8_t *p;
+	unsigned flags;
+	ssize_t n = recv_ref(l, now, cap, &p, &flags, 0);
+	if (n > 0)
+		memcpy(buf, p, (size_t)n);
+	return n;
 }
 
 void synack_link_advance(struct synack_link *l, uint64_t now)

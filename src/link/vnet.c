@@ -93,7 +93,36 @@ void vnet_csum_complete(uint8_t *frame, size_t start, size_t off, size_t end)
 
 int vnet_rx(const struct vnet_hdr *h, uint8_t *frame, size_t len, size_t l3, int *gso)
 {
+	struct vnet_rx rx;
 	*gso = 0;
+	if (vnet_rx_state(h, frame, len, l3, &rx) != 0)
+		return -1;
+	vnet_rx_complete(h, frame, &rx);
+	*gso = rx.gso;
+	return 0;
+}
+
+void vnet_rx_complete(const struct vnet_hdr *h, uint8_t *frame, const struct vnet_rx *rx)
+{
+	if (rx->partial)
+		vnet_csum_complete(frame, h->csum_start, h->csum_offset, rx->end);
+}
+
+/* 1 when the partial checksum at csum_start + csum_offset is the TCP
+ * checksum of an IPv4 datagram without fragmentation (RFC 791 3.1), or
+ * of an IPv6 one with TCP right after the header. */
+static int partial_is_tcp(const struct vnet_hdr *h, const uint8_t *ip, size_t l3, int v4)
+{
+	size_t th = l3 + (v4 ? (size_t)(ip[0] & 0xf) * 4 : IP6_HLEN);
+	int tcp = v4 ? ip[9] == IPPROTO_TCP_NUM && (get16(ip + 6) & 0x3fff) == 0
+	             : ip[6] == IPPROTO_TCP_NUM;
+	return tcp && h->csum_start == th && h->csum_offset == 16;
+}
+
+int vnet_rx_state(const struct vnet_hdr *h, const uint8_t *frame, size_t len, size_t l3,
+                  struct vnet_rx *rx)
+{
+	memset(rx, 0, sizeof(*rx));
 	int type = h->gso_type & ~VNET_GSO_ECN;
 	if (type != VNET_GSO_NONE && type != VNET_GSO_TCPV4 && type != VNET_GSO_TCPV6)
 		return -1;
@@ -113,10 +142,13 @@ int vnet_rx(const struct vnet_hdr *h, uint8_t *frame, size_t len, size_t l3, int
 		if (tot > IP6_HLEN && l3 + tot <= len)
 			end = l3 + tot;
 	}
+	rx->end = end;
+	rx->valid = (h->flags & VNET_F_DATA_VALID) != 0;
 	if (h->flags & VNET_F_NEEDS_CSUM) {
 		if (h->csum_start < l3 || (size_t)h->csum_start + h->csum_offset + 2 > end)
 			return -1;
-		vnet_csum_complete(frame, h->csum_start, h->csum_offset, end);
+		rx->partial = 1;
+		rx->tcp = (is_ip4 || is_ip6) && partial_is_tcp(h, frame + l3, l3, is_ip4);
 	}
 	if (type == VNET_GSO_TCPV4 || type == VNET_GSO_TCPV6) {
 		/* A super-segment's checksum is partial: the kernel never
@@ -125,7 +157,7 @@ int vnet_rx(const struct vnet_hdr *h, uint8_t *frame, size_t len, size_t l3, int
 		if (!(h->flags & VNET_F_NEEDS_CSUM) || h->gso_size == 0 ||
 		    !(v4 ? is_ip4 : is_ip6) || frame[l3 + (v4 ? 9 : 6)] != IPPROTO_TCP_NUM)
 			return -1;
-		*gso = 1;
+		rx->gso = 1;
 	}
 	return 0;
 }

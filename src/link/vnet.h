@@ -68,6 +68,26 @@ void vnet_emit(uint8_t out[VNET_HDR_LEN], const struct vnet_hdr *h);
  */
 int vnet_rx(const struct vnet_hdr *h, uint8_t *frame, size_t len, size_t l3, int *gso);
 
+/*
+ * The checksum state of a frame as Linux's skb->ip_summed (issue 16 item
+ * 2): what vnet_rx_state() found, before anything is summed.
+ */
+struct vnet_rx {
+	int gso;     /* a super-segment */
+	int partial; /* NEEDS_CSUM (CHECKSUM_PARTIAL): the field at csum_start +
+	              * csum_offset holds the pseudo-header's sum alone */
+	int valid;   /* DATA_VALID (CHECKSUM_UNNECESSARY): the device verified it */
+	int tcp;     /* partial, and the field is the TCP checksum of an unfragmented
+	              * datagram, which the stack may take as it is
+	              * (SYNACK_INPUT_CSUM_UNNECESSARY) */
+	size_t end;  /* where the datagram ends in the frame (past Ethernet padding) */
+};
+/* vnet_rx without the completion: validates the header (the same -1)
+ * and fills *rx.  vnet_rx_complete() completes a partial checksum. */
+int vnet_rx_state(const struct vnet_hdr *h, const uint8_t *frame, size_t len, size_t l3,
+                  struct vnet_rx *rx);
+void vnet_rx_complete(const struct vnet_hdr *h, uint8_t *frame, const struct vnet_rx *rx);
+
 /* Completes the checksum at frame[start + off] over frame[start..end),
  * whose field holds the pseudo-header's sum (RFC 1071). */
 void vnet_csum_complete(uint8_t *frame, size_t start, size_t off, size_t end);

@@ -75,7 +75,7 @@ static int is_ours(const struct net_layer *st, uint32_t a, int loopback)
 	return route_is_ours(st, &x, 0);
 }
 
-int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_up *up)
+int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, int csum, struct net_up *up)
 {
 	struct wire_ip4 ip;
 	int reason;
@@ -86,7 +86,7 @@ int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
 		/* Not IPv4, or too short for it: IPv6 when its version says so
 		 * (net_input's dispatch, off the IPv4 path). */
 		if (len && (pkt[0] >> 4) == 6)
-			return ip6_input(st, pkt, len, up);
+			return ip6_input(st, pkt, len, csum, up);
 		STAT_INC(st, IpInReceives);
 		STAT_INC(st, IpInHdrErrors);
 		return ip4_drop(st, reason, NULL);
@@ -124,6 +124,7 @@ int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
 		if (reason != SYNACK_DROP_NONE)
 			return ip4_drop(st, reason, &ip);
 		pkt = st->reasm->done;
+		csum = NET_CSUM_NONE; /* the link vouched for a fragment, not for this */
 	}
 	if (ip.proto == WIRE_IPPROTO_ICMP) {
 		/* For the trace, should TCP drop an error this carries. */
@@ -135,8 +136,14 @@ int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
 	if (ip.proto != WIRE_IPPROTO_TCP)
 		return unknown_proto(st, &ip, pkt, 1);
 	/* TCP verifies the checksum of in-sequence text while it copies it
-	 * into the receive buffer (tcp_input, wire_tcp_parse_deferred). */
-	reason = wire_tcp_parse_deferred(&ip, &up->tcp);
+	 * into the receive buffer (tcp_input, wire_tcp_parse_deferred),
+	 * unless the link vouched for it (enum net_csum). */
+	if (csum == NET_CSUM_UNNECESSARY) {
+		struct wire_net net = wire_ip4_net(&ip);
+		reason = wire_tcp_parse_trusted(&net, &up->tcp);
+	} else {
+		reason = wire_tcp_parse_deferred(&ip, &up->tcp);
+	}
 	if (reason != SYNACK_DROP_NONE) {
 		/* RFC 4022 tcpInErrs: segments received in error. */
 		STAT_INC(st, InErrs);
@@ -145,6 +152,8 @@ int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_u
 		return ip4_drop(st, reason, &ip);
 	}
 	STAT_INC(st, InSegs);
+	if (csum == NET_CSUM_UNNECESSARY)
+		STAT_INC(st, InCsumTrusted);
 	up->kind = NET_UP_TCP;
 	return 0;
 }

@@ -14,9 +14,10 @@ struct pkt;
 /* Validates an IPv4 datagram and says in *up what it carries up (a TCP
  * segment, or an ICMP error about one of ours); answers echo requests and
  * sends Protocol Unreachable for other protocols itself.  A datagram of
- * version 6 goes to ip6_input (net_input's dispatch).  Returns 0 or the
- * enum synack_drop reason it was dropped for (counted and traced). */
-int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_up *up);
+ * version 6 goes to ip6_input (net_input's dispatch).  csum: enum
+ * net_csum, the datagram's checksum state.  Returns 0 or the enum
+ * synack_drop reason it was dropped for (counted and traced). */
+int ip4_input(struct net_layer *st, const uint8_t *pkt, size_t len, int csum, struct net_up *up);
 /* Writes the IPv4 header (ECN field ecn, RFC 3168 5) in front of a
  * transport payload of len bytes already at p->data + 20 and queues the
  * datagram for the caller. */

@@ -14,10 +14,10 @@ struct pkt;
 
 /* Validates an IPv6 datagram and says in *up what it carries up (a TCP
  * segment, or an ICMPv6 error about one of ours); answers echo requests
- * and sends the Parameter Problems RFC 8200 asks for itself.  Returns 0
- * or the enum synack_drop reason it was dropped for (counted and
- * traced). */
-int ip6_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_up *up);
+ * and sends the Parameter Problems RFC 8200 asks for itself.  csum: enum
+ * net_csum, as ip4_input.  Returns 0 or the enum synack_drop reason it was
+ * dropped for (counted and traced). */
+int ip6_input(struct net_layer *st, const uint8_t *pkt, size_t len, int csum, struct net_up *up);
 /* Writes the IPv6 header (Traffic Class ecn, RFC 3168 5; the flow label of
  * the flow, RFC 6437) in front of a transport payload of len bytes already
  * at p->data + 40 and queues the datagram for the caller. */

@@ -302,6 +302,22 @@ struct net_up {
 };
 
 /*
+ * The checksum state of a datagram handed to net_input (issue 16 item 2),
+ * as Linux's skb->ip_summed.  NET_CSUM_UNNECESSARY: the link vouches for
+ * the TCP checksum, which is then not summed (InCsumTrusted): the device
+ * verified it (CHECKSUM_UNNECESSARY), or the datagram came from the local
+ * kernel with a partial checksum and never crossed a wire
+ * (CHECKSUM_PARTIAL, which Linux's receive path treats as verified,
+ * skb_csum_unnecessary).  Only a TCP segment in one piece is taken so; the
+ * IPv4 header checksum, ICMP and a datagram put together from fragments
+ * are verified as ever.
+ */
+enum net_csum {
+	NET_CSUM_NONE,
+	NET_CSUM_UNNECESSARY,
+};
+
+/*
  * Validates a datagram of either family and says what it carries up in
  * *up.  Returns 0, or the enum synack_drop reason it was dropped for
  * (counted and traced here).  The caller hands up->tcp to TCP, or up->err;
@@ -310,13 +326,14 @@ struct net_up {
  * put together from fragments, which stays until the next datagram or
  * net_advance.
  */
-static inline int net_input(struct net_layer *st, const uint8_t *pkt, size_t len, struct net_up *up)
+static inline int net_input(struct net_layer *st, const uint8_t *pkt, size_t len, int csum,
+                            struct net_up *up)
 {
 	/* IPv4 first: its parser refuses any other version, and only then
 	 * does ip4_input ask whether the datagram is IPv6 (the version in its
 	 * first four bits, RFC 8200 3), so telling them apart costs IPv4
 	 * nothing. */
-	return ip4_input(st, pkt, len, up);
+	return ip4_input(st, pkt, len, csum, up);
 }
 int net_error_dropped(struct net_layer *st, const struct net_up *up, int reason);
 /* Counts and traces a dropped datagram; src and dst are NULL when its

@@ -347,13 +347,17 @@ static void service(struct synack_run *r, uint64_t now)
 static int feed(struct synack_run *r, uint64_t now)
 {
 	for (int i = 1; i <= RUN_TURN_BUDGET; i++) {
-		ssize_t n = synack_link_recv(r->link, now, r->buf, RUN_BUF);
+		/* The datagram where the link read it, with its checksum
+		 * state (issue 16 item 2). */
+		const void *pkt;
+		unsigned flags;
+		ssize_t n = synack_link_recv_ref(r->link, now, &pkt, &flags);
 		if (n < 0)
 			return (int)n;
 		if (n == 0)
 			break;
 		/* A drop is counted by the stack itself. */
-		(void)synack_input(r->st, now, r->buf, (size_t)n);
+		(void)synack_input_flags(r->st, now, pkt, (size_t)n, flags);
 		if (i % RUN_WEIGHT == 0) {
 			now = synack_run_now(r);
 			service(r, now);

@@ -400,7 +400,13 @@ static inline void pools_tick(struct synack_stack *st)
 
 int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t len)
 {
-	if (!st)
+	return synack_input_flags(st, now, pkt, len, 0);
+}
+
+int synack_input_flags(struct synack_stack *st, uint64_t now, const void *pkt, size_t len,
+                       unsigned flags)
+{
+	if (!st || (flags & ~SYNACK_INPUT_CSUM_UNNECESSARY))
 		return -EINVAL;
 	set_now(st, now);
 	net_pool_tick(&st->sock.tcp.net);
@@ -412,7 +418,9 @@ int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t 
 	 * calls the one above it. */
 	struct tcp_layer *tl = &st->sock.tcp;
 	struct net_up up;
-	int reason = net_input(&tl->net, pkt, len, &up);
+	int reason = net_input(
+	    &tl->net, pkt, len,
+	    flags & SYNACK_INPUT_CSUM_UNNECESSARY ? NET_CSUM_UNNECESSARY : NET_CSUM_NONE, &up);
 	switch (up.kind) {
 	case NET_UP_TCP:
 		return tcp_input(tl, &up.tcp);

@@ -565,10 +565,17 @@ tcp_parse_fields(const uint8_t *seg, size_t n, size_t hdr_len, struct wire_tcp *
 	return SYNACK_DROP_NONE;
 }
 
+/* How tcp_parse treats the checksum. */
+enum {
+	CSUM_WHOLE,   /* verified over the whole segment */
+	CSUM_DEFER,   /* an ACK with text may leave its payload's sum to the caller */
+	CSUM_TRUSTED, /* not summed: the link vouched for it (wire_tcp_parse_trusted) */
+};
+
 /* Parses a TCP segment of n bytes whose pseudo-header sums to pseudo (the
- * addresses are the caller's to fill in).  defer: an ACK with text (at
- * least WIRE_TCP_DEFER_MIN bytes) and no other control bit but PSH leaves
- * its payload's sum to the caller (wire_tcp_parse_deferred). */
+ * addresses are the caller's to fill in).  CSUM_DEFER: an ACK with text
+ * (at least WIRE_TCP_DEFER_MIN bytes) and no other control bit but PSH
+ * leaves its payload's sum to the caller (wire_tcp_parse_deferred). */
 __attribute__((always_inline)) static inline int
 tcp_parse(const uint8_t *seg, size_t n, uint32_t pseudo, struct wire_tcp *out, int defer)
 {
@@ -581,7 +588,10 @@ tcp_parse(const uint8_t *seg, size_t n, uint32_t pseudo, struct wire_tcp *out, i
 	if (hdr_len < WIRE_TCP_HDR_LEN || hdr_len > n)
 		return SYNACK_DROP_TCP_BAD_OFFSET;
 
-	if (defer && n - hdr_len >= WIRE_TCP_DEFER_MIN &&
+	if (defer == CSUM_TRUSTED)
+		return tcp_parse_fields(seg, n, hdr_len, out);
+
+	if (defer == CSUM_DEFER && n - hdr_len >= WIRE_TCP_DEFER_MIN &&
 	    (seg[13] & ~SYNACK_TH_PSH) == SYNACK_TH_ACK) {
 		/* The header's part now; the payload starts at an even
 		 * offset (hdr_len counts words), so its sum adds on. */
@@ -608,15 +618,23 @@ tcp_parse(const uint8_t *seg, size_t n, uint32_t pseudo, struct wire_tcp *out, i
 
 /* The protocol in the pseudo-header is TCP's own number whatever the
  * network header says. */
-int wire_tcp_parse_net(const struct wire_net *net, struct wire_tcp *out)
+static int tcp_parse_net(const struct wire_net *net, struct wire_tcp *out, int csum)
 {
 	uint32_t n = (uint32_t)net->payload_len;
 	int r = tcp_parse(net->payload, net->payload_len,
-	                  wire_csum_pseudo_net(&net->src, &net->dst, WIRE_IPPROTO_TCP, n), out, 0);
+	                  csum == CSUM_TRUSTED
+	                      ? 0
+	                      : wire_csum_pseudo_net(&net->src, &net->dst, WIRE_IPPROTO_TCP, n),
+	                  out, csum);
 	out->saddr = net->src;
 	out->daddr = net->dst;
 	out->ecn = net->ecn;
 	return r;
+}
+
+int wire_tcp_parse_net(const struct wire_net *net, struct wire_tcp *out)
+{
+	return tcp_parse_net(net, out, CSUM_WHOLE);
 }
 
 __attribute__((always_inline)) static inline int tcp_parse_ip4(const struct wire_ip4 *ip,
@@ -633,12 +651,17 @@ __attribute__((always_inline)) static inline int tcp_parse_ip4(const struct wire
 
 int wire_tcp_parse(const struct wire_ip4 *ip, struct wire_tcp *out)
 {
-	return tcp_parse_ip4(ip, out, 0);
+	return tcp_parse_ip4(ip, out, CSUM_WHOLE);
 }
 
 int wire_tcp_parse_deferred(const struct wire_ip4 *ip, struct wire_tcp *out)
 {
-	return tcp_parse_ip4(ip, out, 1);
+	return tcp_parse_ip4(ip, out, CSUM_DEFER);
+}
+
+int wire_tcp_parse_trusted(const struct wire_net *net, struct wire_tcp *out)
+{
+	return tcp_parse_net(net, out, CSUM_TRUSTED);
 }
 
 int wire_tcp_verify(const struct wire_tcp *w)

@@ -172,6 +172,12 @@ int wire_tcp_parse(const struct wire_ip4 *ip, struct wire_tcp *out);
  * that fails its checksum is TCP_BAD_CHECKSUM whatever else is wrong.
  */
 int wire_tcp_parse_deferred(const struct wire_ip4 *ip, struct wire_tcp *out);
+/*
+ * wire_tcp_parse_net for a segment whose checksum the link vouched for
+ * (Linux's CHECKSUM_UNNECESSARY, or CHECKSUM_PARTIAL from the local
+ * kernel: net_input's NET_CSUM_UNNECESSARY): every check but the checksum.
+ */
+int wire_tcp_parse_trusted(const struct wire_net *net, struct wire_tcp *out);
 /* Text shorter than this is summed with its header in one pass: below the
  * vector loop's length, a fused copy saves nothing. */
 #define WIRE_TCP_DEFER_MIN 128

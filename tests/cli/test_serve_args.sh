@@ -102,7 +102,7 @@ done
 
 # Stack settings: --set NAME=VALUE and the named flags (issue 17, item 6).
 usage_error serve "${good[@]}" --app http --set foo=1
-says "^synack serve: --set: unknown setting 'foo' \(the settings are: mtu, ttl, time_wait_ms, .*, ipfrag_max_frags, hystart, window_scaling, timestamps, rmem_min, rmem_max, wmem_min, wmem_max, ecn, ecn_fallback, sack, dsack, reordering, recovery, frto, prefix_len, max_addrs, max_routes, max_quickacks, fastopen, fastopen_cache_size, prefix_len6, pacing, pacing_ss_ratio, pacing_ca_ratio, hystart_detect, pool_keep_pct, packet_pool_trim_ms, pool_trim_ms; of the link: arp_lifetime_ms, arp_retry_ms, arp_retries, arp_queue_len, arp_cache_max, gratuitous_arp, read_batch, csum_offload, gro, tso, nd_reachable_ms, nd_retrans_ms, nd_delay_first_probe_ms, nd_max_multicast_solicit, nd_max_unicast_solicit, nd_queue_len, nd_cache_max, link_up_wait_ms\)$"
+says "^synack serve: --set: unknown setting 'foo' \(the settings are: mtu, ttl, time_wait_ms, .*, ipfrag_max_frags, hystart, window_scaling, timestamps, rmem_min, rmem_max, wmem_min, wmem_max, ecn, ecn_fallback, sack, dsack, reordering, recovery, frto, prefix_len, max_addrs, max_routes, max_quickacks, fastopen, fastopen_cache_size, prefix_len6, pacing, pacing_ss_ratio, pacing_ca_ratio, hystart_detect, pool_keep_pct, packet_pool_trim_ms, pool_trim_ms; of the link: arp_lifetime_ms, arp_retry_ms, arp_retries, arp_queue_len, arp_cache_max, gratuitous_arp, read_batch, csum_offload, gro, tso, csum_trust, nd_reachable_ms, nd_retrans_ms, nd_delay_first_probe_ms, nd_max_multicast_solicit, nd_max_unicast_solicit, nd_queue_len, nd_cache_max, link_up_wait_ms\)$"
 # The link's settings (struct synack_link_config) by --set: a value out of
 # range is refused by the link's check, naming the setting.
 usage_error serve "${good[@]}" --app http --set arp_retries=0
@@ -169,12 +169,14 @@ usage_error connect "${good[@]}" 10.7.0.1:80 --idle-timeout-ms
 # Help lists every flag.
 for f in --create --listen --json --set --time-wait-ms --fin-timeout-ms --syn-retries \
 	--orphan-retries --keepalive --keepalive-time-ms --keepalive-intvl-ms --keepalive-probes \
-	--user-timeout-ms --drain-ms --txqueuelen --no-csum-offload --no-gro --no-tso --threads; do
+	--user-timeout-ms --drain-ms --txqueuelen --no-csum-offload --no-gro --no-tso --threads \
+	--no-csum-trust; do
 	if "$synack" serve --help | grep -q -- "$f\b"; then ok; else bad "serve --help lacks $f"; fi
 done
 for f in --create --set --time-wait-ms --fin-timeout-ms --syn-retries --orphan-retries \
 	--keepalive --keepalive-time-ms --keepalive-intvl-ms --keepalive-probes --user-timeout-ms \
 	--connect-timeout-ms --idle-timeout-ms --txqueuelen --no-csum-offload --no-gro --no-tso --fastopen \
+	--no-csum-trust \
 	"Exit status.*3 when.*4 when"; do
 	if "$synack" connect --help | tr '\n' ' ' | grep -q -- "$f"; then ok; else bad "connect --help lacks $f"; fi
 done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The offloads of TUN/TAP (issue 16 item 2): on a TAP and on a TUN device,
 # with every offload on (the default) and with each turned off
-# (--no-tso, --no-gro, --no-csum-offload):
+# (--no-tso, --no-gro, --no-csum-offload, --no-csum-trust):
 #  1. synack connect sends 24 MiB to a Linux sink: its bytes hash as the
 #     pattern;
 #  2. a Linux server sends 24 MiB to synack connect: synack's --output
@@ -11,7 +11,9 @@
 #     whether super-segments crossed each way: link_gso_out (tso) and
 #     link_gso_in (gro) above 0 when on, 0 when off, and no partial
 #     checksum completed (link_csum_completed) without csum offload;
-#     no link_drop_vnet_bad ever.
+#     the kernel's checksum state taken as verified (link_csum_trusted)
+#     by default and never with --no-csum-trust, which completes the
+#     partial ones instead; no link_drop_vnet_bad ever.
 # The captures (super-segments included, with the checksum they would
 # carry whole) are clean.
 # Usage: test_offload.sh PATH_TO_SYNACK
@@ -61,20 +63,23 @@ run_case() { # KIND NAME FLAGS...
 	fi
 	it_serve_stop "e-$kind-$name"
 	counters_of "$IT_TMP/e-$kind-$name.out" >"$IT_TMP/counters"
-	local gin gout csum vbad
+	local gin gout csum trusted vbad
 	gin=$(value_of link_gso_in "$IT_TMP/counters")
 	gout=$(value_of link_gso_out "$IT_TMP/counters")
 	csum=$(value_of link_csum_completed "$IT_TMP/counters")
+	trusted=$(value_of link_csum_trusted "$IT_TMP/counters")
 	vbad=$(value_of link_drop_vnet_bad "$IT_TMP/counters")
-	note "$tag: super-segments in $gin, out $gout ($(value_of link_gso_segs_out "$IT_TMP/counters") segments), checksums completed $csum; $(cat "$IT_TMP/echo.out")"
+	note "$tag: super-segments in $gin, out $gout ($(value_of link_gso_segs_out "$IT_TMP/counters") segments), checksums completed $csum, trusted $trusted; $(cat "$IT_TMP/echo.out")"
 	case "$name" in
-	all) [ "$gin" != none ] && [ "$gin" -gt 0 ] && [ "$gout" -gt 0 ] ;;
+	all) [ "$gin" != none ] && [ "$gin" -gt 0 ] && [ "$gout" -gt 0 ] && [ "$trusted" -ge "$gin" ] &&
+		[ "$csum" = 0 ] ;;
 	no-tso) [ "$gin" -gt 0 ] && [ "$gout" = 0 ] ;;
 	no-gro) [ "$gin" = 0 ] && [ "$gout" -gt 0 ] ;;
-	no-csum-offload) [ "$gin" = 0 ] && [ "$gout" = 0 ] && [ "$csum" = 0 ] ;;
+	no-csum-offload) [ "$gin" = 0 ] && [ "$gout" = 0 ] && [ "$csum" = 0 ] && [ "$trusted" = 0 ] ;;
+	no-csum-trust) [ "$gin" -gt 0 ] && [ "$trusted" = 0 ] && [ "$csum" -ge "$gin" ] ;;
 	esac
 	if [ $? -eq 0 ] && [ "$vbad" = none ]; then ok; else
-		bad "$tag: gso_in $gin, gso_out $gout, csum_completed $csum, vnet_bad $vbad"
+		bad "$tag: gso_in $gin, gso_out $gout, csum_completed $csum, csum_trusted $trusted, vnet_bad $vbad"
 	fi
 	it_wait_no_kernel_stuck 10 || bad "$tag: kernel sockets stuck: $(it_ss_states close-wait fin-wait-1 fin-wait-2)"
 }
@@ -85,6 +90,7 @@ for kind in tap tun; do
 	run_case $kind no-tso --no-tso
 	run_case $kind no-gro --no-gro
 	run_case $kind no-csum-offload --no-csum-offload
+	run_case $kind no-csum-trust --no-csum-trust
 	ip -n "$IT_NS" link del "$IT_DEV"
 done
 it_pcap_check "$IT_TMP"/send-tap-all.pcap "$IT_TMP"/recv-tap-all.pcap \

@@ -461,6 +461,15 @@ static void echo_between_two_stacks(int tso, int v6)
 	CHECK_EQ_U64(sb.gso_in, sa.gso_out);
 	CHECK_EQ_U64(sa.gso_in, sb.gso_out);
 	CHECK_EQ_U64(sa.drops[SYNACK_LINK_DROP_VNET_BAD] + sb.drops[SYNACK_LINK_DROP_VNET_BAD], 0);
+	/* A super-segment's partial checksum went to the stack trusted
+	 * (csum_trust), and only there: every other datagram came whole,
+	 * and the capture completed each trusted one. */
+	struct synack_stats xa;
+	synack_stats(a.st, &xa);
+	CHECK_EQ_U64(sa.csum_trusted, sa.gso_in);
+	CHECK_EQ_U64(xa.InCsumTrusted, sa.gso_in);
+	CHECK_EQ_U64(sa.csum_completed, sa.gso_in);
+	CHECK_EQ_U64(xa.InCsumErrors, 0);
 	host_close(&a);
 	host_close(&b);
 	/* The capture holds every frame a wrote and read, super-segments
@@ -558,19 +567,171 @@ static void link_counts_malformed_headers(void)
 	close(sv[1]);
 }
 
+/*
+ * The checksum state handed on (issue 16 item 2): a partial TCP checksum
+ * from the kernel goes to the stack as known good, untouched
+ * (synack_link_recv_ref, SYNACK_INPUT_CSUM_UNNECESSARY, csum_trusted),
+ * and so does one the device marked verified (DATA_VALID); a partial one
+ * that is not TCP's, any through synack_link_recv, any with csum_trust 0
+ * and any while the received datagrams are impaired is completed instead
+ * (csum_completed) and handed on without the flag.
+ */
+static struct synack_link *trust_link(int sv[2], int trust)
+{
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	struct synack_link *l;
+	struct synack_link_config lc;
+	synack_link_config_default(&lc);
+	CHECK_EQ(lc.csum_trust, 1);
+	lc.addr = DST;
+	lc.csum_trust = trust;
+	char err[160];
+	CHECK_EQ(synack_link_open_fd(&l, SYNACK_LINK_TUN, sv[0], "pair", &lc, err, sizeof(err)), 0);
+	link_set_vnet(l, 1);
+	return l;
+}
+
+/* Writes the segment with a partial checksum (or, with flags
+ * DATA_VALID, whole) and the header h to the link's other end. */
+static size_t trust_write(int fd, uint8_t *frame, const struct vnet_hdr *h)
+{
+	size_t n = segment(frame + VNET_HDR_LEN, 1, 1000, SYNACK_TH_ACK, 300, 5);
+	if (h->flags & VNET_F_NEEDS_CSUM)
+		make_partial(frame + VNET_HDR_LEN, n);
+	vnet_emit(frame, h);
+	CHECK_EQ(write(fd, frame, VNET_HDR_LEN + n), (ssize_t)(VNET_HDR_LEN + n));
+	return n;
+}
+
+static void link_hands_on_the_checksum_state(void)
+{
+	static uint8_t frame[VNET_HDR_LEN + 2048], out[65536];
+	const struct vnet_hdr partial = {
+	    .flags = VNET_F_NEEDS_CSUM, .csum_start = 20, .csum_offset = 16};
+	const struct vnet_hdr valid = {.flags = VNET_F_DATA_VALID};
+	int sv[2];
+	struct synack_link *l = trust_link(sv, 1);
+	const void *p;
+	unsigned flags;
+	struct synack_link_stats st;
+	/* Partial, TCP's: handed on as it came, flagged. */
+	size_t n = trust_write(sv[1], frame, &partial);
+	CHECK_EQ(synack_link_recv_ref(l, 0, &p, &flags), (ssize_t)n);
+	CHECK_EQ(flags, SYNACK_INPUT_CSUM_UNNECESSARY);
+	CHECK(!verifies(p, n));
+	CHECK(memcmp(p, frame + VNET_HDR_LEN, n) == 0);
+	/* DATA_VALID: flagged too. */
+	n = trust_write(sv[1], frame, &valid);
+	CHECK_EQ(synack_link_recv_ref(l, 0, &p, &flags), (ssize_t)n);
+	CHECK_EQ(flags, SYNACK_INPUT_CSUM_UNNECESSARY);
+	CHECK(verifies(p, n));
+	synack_link_stats(l, &st);
+	CHECK_EQ_U64(st.csum_trusted, 2);
+	CHECK_EQ_U64(st.csum_completed, 0);
+	/* Partial at a field that is not the TCP checksum: completed. */
+	struct vnet_hdr other = partial;
+	other.csum_offset = 6;
+	n = trust_write(sv[1], frame, &other);
+	CHECK_EQ(synack_link_recv_ref(l, 0, &p, &flags), (ssize_t)n);
+	CHECK_EQ(flags, 0u);
+	/* Through synack_link_recv: completed, whole. */
+	n = trust_write(sv[1], frame, &partial);
+	CHECK_EQ(synack_link_recv(l, 0, out, sizeof(out)), (ssize_t)n);
+	CHECK(verifies(out, n));
+	synack_link_stats(l, &st);
+	CHECK_EQ_U64(st.csum_trusted, 2);
+	CHECK_EQ_U64(st.csum_completed, 2);
+	CHECK_EQ(synack_link_recv_ref(l, 0, NULL, &flags), -EINVAL);
+	CHECK_EQ(synack_link_recv_ref(l, 0, &p, NULL), -EINVAL);
+	CHECK_EQ(synack_link_recv_ref(l, 0, &p, &flags), 0);
+	/* Impairments on what the link receives: nothing is trusted. */
+	struct synack_sim_path in = {.corrupt = 1.0};
+	CHECK_EQ(synack_link_set_impairment(l, NULL, &in, 7), 0);
+	n = trust_write(sv[1], frame, &partial);
+	CHECK_EQ(synack_link_recv_ref(l, 0, &p, &flags), (ssize_t)n);
+	CHECK_EQ(flags, 0u);
+	synack_link_stats(l, &st);
+	CHECK_EQ_U64(st.csum_trusted, 2);
+	CHECK_EQ_U64(st.csum_completed, 3);
+	synack_link_close(l);
+	close(sv[1]);
+	/* csum_trust 0: completed, whole, and verified by the stack. */
+	l = trust_link(sv, 0);
+	n = trust_write(sv[1], frame, &partial);
+	CHECK_EQ(synack_link_recv_ref(l, 0, &p, &flags), (ssize_t)n);
+	CHECK_EQ(flags, 0u);
+	CHECK(verifies(p, n));
+	n = trust_write(sv[1], frame, &valid);
+	CHECK_EQ(synack_link_recv_ref(l, 0, &p, &flags), (ssize_t)n);
+	CHECK_EQ(flags, 0u);
+	synack_link_stats(l, &st);
+	CHECK_EQ_U64(st.csum_trusted, 0);
+	CHECK_EQ_U64(st.csum_completed, 1);
+	synack_link_close(l);
+	close(sv[1]);
+}
+
+/* A capture shows a trusted super-segment with its checksum whole (as it
+ * would cross a wire), while the stack is handed it trusted. */
+static void capture_of_a_trusted_frame_verifies(void)
+{
+	static uint8_t frame[VNET_HDR_LEN + 65536];
+	char pcap[] = "/tmp/synack-test-trust-XXXXXX";
+	int fd = mkstemp(pcap);
+	CHECK(fd >= 0);
+	close(fd);
+	int sv[2];
+	struct synack_link *l = trust_link(sv, 1);
+	char err[160];
+	CHECK_EQ(synack_link_set_pcap(l, pcap, err, sizeof(err)), 0);
+	size_t n = segment(frame + VNET_HDR_LEN, 1, 1000, SYNACK_TH_ACK, 20 * MSS, 5);
+	make_partial(frame + VNET_HDR_LEN, n);
+	const struct vnet_hdr h = {.flags = VNET_F_NEEDS_CSUM,
+	                           .gso_type = VNET_GSO_TCPV4,
+	                           .hdr_len = 52,
+	                           .gso_size = MSS,
+	                           .csum_start = 20,
+	                           .csum_offset = 16};
+	vnet_emit(frame, &h);
+	CHECK_EQ(write(sv[1], frame, VNET_HDR_LEN + n), (ssize_t)(VNET_HDR_LEN + n));
+	const void *p;
+	unsigned flags;
+	CHECK_EQ(synack_link_recv_ref(l, 0, &p, &flags), (ssize_t)n);
+	CHECK_EQ(flags, SYNACK_INPUT_CSUM_UNNECESSARY);
+	struct synack_link_stats st;
+	synack_link_stats(l, &st);
+	CHECK_EQ_U64(st.gso_in, 1);
+	CHECK_EQ_U64(st.csum_trusted, 1);
+	CHECK_EQ_U64(st.csum_completed, 1);
+	synack_link_close(l);
+	close(sv[1]);
+	FILE *f = fopen(pcap, "rb");
+	CHECK(f != NULL);
+	static uint8_t rec[16 + 65536];
+	CHECK_EQ(fread(rec, 1, 24, f), 24);
+	CHECK_EQ(fread(rec, 1, 16, f), 16);
+	uint32_t caplen;
+	memcpy(&caplen, rec + 8, 4);
+	CHECK_EQ(caplen, (uint32_t)n);
+	CHECK_EQ(fread(rec, 1, caplen, f), (size_t)caplen);
+	CHECK(verifies(rec, caplen));
+	fclose(f);
+	unlink(pcap);
+}
+
 /* The offload settings are 0 or 1, each refused by name otherwise. */
 static void offload_settings_are_checked(void)
 {
 	struct synack_link_config lc;
 	synack_link_config_default(&lc);
 	lc.addr = SRC;
-	CHECK(lc.csum_offload == 1 && lc.gro == 1 && lc.tso == 1);
+	CHECK(lc.csum_offload == 1 && lc.gro == 1 && lc.tso == 1 && lc.csum_trust == 1);
 	char err[160];
 	CHECK_EQ(synack_link_config_check(&lc, err, sizeof(err)), 0);
-	int *fields[] = {&lc.csum_offload, &lc.gro, &lc.tso};
+	int *fields[] = {&lc.csum_offload, &lc.gro, &lc.tso, &lc.csum_trust};
 	const char *names[] = {"csum_offload = 2 is outside [0, 1]", "gro = 2 is outside [0, 1]",
-	                       "tso = 2 is outside [0, 1]"};
-	for (int i = 0; i < 3; i++) {
+	                       "tso = 2 is outside [0, 1]", "csum_trust = 2 is outside [0, 1]"};
+	for (int i = 0; i < 4; i++) {
 		*fields[i] = 2;
 		CHECK_EQ(synack_link_config_check(&lc, err, sizeof(err)), -EINVAL);
 		CHECK_STR(err, names[i]);
@@ -592,5 +753,7 @@ int main(void)
 	RUN(stacks_echo_in_super_segments_ipv6);
 	RUN(stacks_echo_without_tso_ipv6);
 	RUN(link_counts_malformed_headers);
+	RUN(link_hands_on_the_checksum_state);
+	RUN(capture_of_a_trusted_frame_verifies);
 	return check_summary("test_vnet");
 }
