@@ -304,13 +304,18 @@ struct tcb {
 	uint8_t buf_locks;
 	uint32_t ts_offset;    /* added to our clock in TSval (7.1) */
 	uint32_t ts_recent;    /* TS.Recent */
+	uint32_t rcv_rtt_seq;  /* autotuning's (below; here in what was padding) */
 	uint64_t ts_recent_at; /* when TS.Recent was set (5.5) */
 
 	/* Buffer autotuning (tcp_autotune.c) and what STATUS reports of it. */
-	uint32_t rcv_space;      /* bytes the application read in the last measured RTT */
-	uint32_t rcv_space_seq;  /* the first byte of the current measure */
-	uint64_t rcv_space_at;   /* when the current measure began */
-	uint32_t rcv_rtt_us;     /* the round trip the receiver measured (timestamps) */
+	uint32_t rcv_space;     /* bytes the application read in the last measured RTT */
+	uint32_t rcv_space_seq; /* the first byte of the current measure */
+	uint32_t rcv_space_at;  /* when the current measure began (low 32 bits of the time) */
+	/* The window-based measure of the round trip (tcp_rcv_rtt_window):
+	 * when it began (low 32 bits, 0 before the first data) and, in
+	 * rcv_rtt_seq above, one advertised window past RCV.NXT then. */
+	uint32_t rcv_rtt_at;
+	uint32_t rcv_rtt_us;     /* the round trip the receiver measured */
 	uint32_t min_rtt_us;     /* the smallest RTT sample, 0 before one */
 	uint64_t bytes_acked;    /* RFC 4898 tcpEStatsAppHCThruOctetsAcked */
 	uint64_t bytes_received; /* RFC 4898 tcpEStatsAppHCThruOctetsReceived */
@@ -973,6 +978,9 @@ void tcp_autotune_init(struct tcb *tcb);
 /* A segment arrived: data echoing our timestamp measures the round trip
  * the receiver sees. */
 void tcp_rcv_rtt_sample(struct tcb *tcb, const struct wire_tcp *w);
+/* Data arrived in sequence (RCV.NXT moved): the time one advertised
+ * window took to arrive measures it too, in microseconds. */
+void tcp_rcv_rtt_window(struct tcb *tcb);
 /* The application read: once per round trip, the receive buffer grows to
  * twice what it read then (dynamic right-sizing). */
 void tcp_rcv_space_adjust(struct tcb *tcb);

@@ -698,6 +698,7 @@ static struct tcp_verdict process_text(struct tcb *tcb, struct tcp_rx *s)
 		}
 		if (tcb->ofo && !s->fin_in_seq)
 			s->fin_in_seq = (uint8_t)tcp_ofo_pull(tcb);
+		tcp_rcv_rtt_window(tcb);
 		if (tcb->sockfd >= 0)
 			tcp_sock_event(tcb->st, tcb->sockfd, TCP_SOCK_READY, 0);
 	} else {
