@@ -38,17 +38,18 @@ void tcp_autotune_init(struct tcb *tcb)
 /*
  * The receiver's round trip, as Linux keeps it (tcp_rcv_rtt_update): a
  * sample smaller than the estimate replaces it at once; a larger one is
- * smoothed in by 1/8 if it came from a timestamp, but not while the
+ * smoothed in by 1/8 if it measured the round trip, but not while the
  * application has data it has not read (the round trip would grow with
  * its slowness to drain the queue, and the buffer with it), and never if
- * it came from the window, whose samples include the time the sender
- * took to fill it and so only bound the round trip from above.
+ * it only bounds the round trip from above (bound: the window's samples,
+ * which include the time the sender took to fill it, and a timestamp's
+ * of one tick).
  */
-static void rcv_rtt_update(struct tcb *tcb, uint32_t r, int from_window)
+static void rcv_rtt_update(struct tcb *tcb, uint32_t r, int bound)
 {
 	if (tcb->rcv_rtt_us == 0 || r < tcb->rcv_rtt_us)
 		tcb->rcv_rtt_us = r;
-	else if (!from_window && tcb->rcv_buf.len == 0)
+	else if (!bound && tcb->rcv_buf.len == 0)
 		tcb->rcv_rtt_us = tcb->rcv_rtt_us - tcb->rcv_rtt_us / 8 + r / 8;
 }
 
@@ -69,7 +70,13 @@ void tcp_rcv_rtt_sample(struct tcb *tcb, const struct wire_tcp *w)
 	 * autotuning") and relies on the window's (tcp_rcv_rtt_window). */
 	if (ticks == 0 || ticks > INT32_MAX / 1000)
 		return;
-	rcv_rtt_update(tcb, ticks * 1000u, 0);
+	/* One tick says no more than that the round trip is shorter than
+	 * two (the echo may have left at the end of a tick and come back at
+	 * the start of the next, or a whole tick later): a bound, kept only
+	 * when smaller, as the window's samples are.  Smoothed in, a stream
+	 * of them raised a round trip of microseconds to a millisecond
+	 * whenever the sender paused between segments. */
+	rcv_rtt_update(tcb, ticks * 1000u, ticks == 1);
 }
 
 void tcp_rcv_rtt_window(struct tcb *tcb)
