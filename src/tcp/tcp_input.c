@@ -303,6 +303,21 @@ static struct tcp_verdict check_sequence(struct tcb *tcb, struct tcp_rx *s)
 {
 	uint32_t wnd = tcp_rcv_window(tcb);
 	uint32_t nxt = tcb->rcv_nxt;
+	/* RCV.WND is the window we advertised: the edge once offered is
+	 * honoured (RFC 9293 3.8.6), also where the scaled field can no
+	 * longer say it (tcp_rcv_window rounds a promise that overshoots the
+	 * buffer's room by a unit or more down, RFC 7323 Appendix F).  A
+	 * sender filling it exactly then lost the last bytes of a segment to
+	 * the trim below and queued the rest of the window out of order
+	 * behind them.  tcp_rcv_deliver takes in up to a unit less one past
+	 * the buffer, which bounds it. */
+	uint32_t promised = seq_gt(tcb->rcv_adv, nxt) ? tcb->rcv_adv - nxt : 0;
+	if (promised > wnd && tcb->rcv_wscale) {
+		uint32_t room = ring_space(&tcb->rcv_buf) + (1u << tcb->rcv_wscale) - 1;
+		uint32_t honoured = promised < room ? promised : room;
+		if (honoured > wnd)
+			wnd = honoured;
+	}
 	int ok;
 	if (s->len == 0)
 		ok = wnd == 0 ? s->seq == nxt : seq_in(s->seq, nxt, nxt + wnd);
@@ -698,6 +713,7 @@ static struct tcp_verdict process_text(struct tcb *tcb, struct tcp_rx *s)
 		}
 		if (tcb->ofo && !s->fin_in_seq)
 			s->fin_in_seq = (uint8_t)tcp_ofo_pull(tcb);
+		tcp_rcv_rtt_window(tcb);
 		if (tcb->sockfd >= 0)
 			tcp_sock_event(tcb->st, tcb->sockfd, TCP_SOCK_READY, 0);
 	} else {
