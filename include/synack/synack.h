@@ -1052,7 +1052,10 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	 * starts ended on a delay increase within a round; the sum of cwnd                        \
 	 * (segments) at those exits. */                                                           \
 	X(TCPHystartRoundDetect)                                                                   \
-	X(TCPHystartRoundCwnd)
+	X(TCPHystartRoundCwnd)                                                                     \
+	/* Undo of a spurious timeout (issue 13, undo), as Linux's TcpExt:                         \
+	 * loss states undone by timestamps or D-SACKs (F-RTO's too). */                           \
+	X(TCPLossUndo)
 
 struct synack_stats {
 #define SYNACK_COUNTER_FIELD(name) uint64_t name;
