@@ -287,10 +287,10 @@ static void rack_unmark_lost(struct tcb *tcb)
  * - go-back-N is reversed, SND.NXT <- SND.MAX (step 8): what was sent
  *   before the timeout is not sent again, and with RACK the timeout's
  *   loss marks go (as Linux's tcp_undo_cwnd_reduction with unmark_loss);
- * - the congestion state comes back without a burst (step 9):
- *   ssthresh <- pipe_prev, the larger of the flight and ssthresh when the
- *   timeout came (step 0: recover - undo_marker and prior_ssthresh), and
- *   cwnd <- FlightSize + min(bytes_acked, IW); congestion control's own
+ * - the congestion state is reversed without a burst: ssthresh <-
+ *   pipe_prev, the larger of the flight and ssthresh when the timeout
+ *   came (here recover - undo_marker and prior_ssthresh), and cwnd <-
+ *   FlightSize + min(bytes_acked, IW); congestion control's own
  *   state goes back too (RFC 9438 4.9 for CUBIC);
  * - the RTO: RFC 4015 rebases SRTT and RTTVAR on the first RTT sample
  *   (SRTT <- max(SRTT_prev, sample), RTTVAR <- max(RTTVAR_prev,
