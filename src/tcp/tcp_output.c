@@ -325,13 +325,15 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 	if (len)
 		tcp_pacing_sent(tcb, len);
 	/* RFC 6937: what recovery sends counts against PRR's budget; each
-	 * retransmission is one a D-SACK may later show needless (undo). */
-	if (tcp_sack_recovering(tcb)) {
+	 * retransmission, in recovery or after a timeout, is one a D-SACK
+	 * or the timestamps may later show needless (undo). */
+	int sack_rec = tcp_sack_recovering(tcb);
+	if (sack_rec)
 		tcb->sender->prr_out += used;
-		if (seq_lt(seq, tcb->snd_max)) {
-			tcb->sender->undo_retrans++;
-			tcp_recovery_eifel_mark(tcb, seq);
-		}
+	if ((sack_rec || tcb->ca_state == SYNACK_CA_LOSS) && tcb->sender &&
+	    seq_lt(seq, tcb->snd_max)) {
+		tcb->sender->undo_retrans++;
+		tcp_recovery_eifel_mark(tcb, seq);
 	}
 	if (seq_gt(seq + used, tcb->snd_max))
 		tcb->snd_max = seq + used;

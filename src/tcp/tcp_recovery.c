@@ -117,10 +117,17 @@ static void prr_ack(struct tcb *tcb)
 /* RFC 6675 5 step 4: recovery begins.  RecoveryPoint = HighData, ssthresh
  * from congestion control, the first hole is sent again (marked lost here,
  * sent by tcp_output), PRR starts (RFC 6937: RecoverFS = the flight). */
-static void sack_recovery_enter(struct tcb *tcb, enum tcp_cc_cause cause)
+static void sack_recovery_enter(struct tcb *tcb, enum tcp_cc_cause cause, int again)
 {
 	struct tcp_sender *sd = tcb->sender;
 	struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_ENTER, cause);
+	/* Straight after a recovery (rack_reenter) the flight still holds
+	 * the SACKed data above the last episode's holes, and may be far
+	 * above the cwnd it ended with: a reduction from it would raise the
+	 * window.  The window in force is the basis then (as Linux's
+	 * ssthresh functions take cwnd). */
+	if (again && ev.flight > tcb->cwnd)
+		ev.flight = tcb->cwnd;
 	/* What undo restores if D-SACKs show every retransmission needless. */
 	sd->prior_cwnd = tcb->cwnd;
 	sd->prior_ssthresh = tcb->ssthresh;
@@ -153,6 +160,45 @@ static void sack_recovery_enter(struct tcb *tcb, enum tcp_cc_cause cause)
 	tcp_cc_event(tcb, &ev);
 }
 
+/*
+ * SND.UNA reached the recovery point (RFC 6675's RecoveryPoint, the
+ * snd_max of the episode's start): the episode is over.  RACK (RFC 8985
+ * 6.2, on every ACK) may have deemed lost segments sent after that point
+ * which no retransmission has repaired yet: they were sent a round trip
+ * or more after the losses that began the episode, a loss in a later
+ * window and a congestion event of its own (RFC 6675 5: one reduction
+ * per window of data; RFC 8985 9.3).  As Linux's tcp_fastretrans_alert
+ * (the state ends, this ACK's losses are identified, tcp_time_to_recover
+ * sees lost_out), the next recovery starts on this ACK with its own
+ * reduction and sends them at once, instead of their waiting for a later
+ * ACK, the probe or the retransmission timer.  Linux also counts segments
+ * it has already sent again in lost_out and starts a recovery for those;
+ * here they were repaired within the episode, and a reduction for them
+ * cost 4-9 % of goodput on random-loss paths in the simulator, so they
+ * only count for the new episode's undo (D-SACKs of them may still come;
+ * Linux's tcp_init_undo).
+ * Returns 1 when recovery began again.
+ */
+static int rack_reenter(struct tcb *tcb)
+{
+	struct tcp_sender *sd = tcb->sender;
+	tcp_sack_update(tcb);
+	if (tcp_rack_detect(tcb))
+		tcp_sack_update(tcb);
+	if (sd->lost == 0)
+		return 0;
+	uint32_t retrans = 0;
+	for (uint32_t i = 0, n = tcp_snd_records(tcb); i < n; i++) {
+		const struct tcp_txrec *r = tcp_snd_record(tcb, i);
+		if ((r->flags & (TXREC_RETRANS | TXREC_SACKED | TXREC_LOST)) == TXREC_RETRANS)
+			retrans++;
+	}
+	sd->delivered = 0;
+	sack_recovery_enter(tcb, CC_CAUSE_RACK, 1);
+	sd->undo_retrans = retrans;
+	return 1;
+}
+
 /* An ACK in SACK recovery or one that may start it: the scoreboard is
  * brought up to date, then recovery ends, goes on by PRR, or begins when
  * enough duplicates came or the first hole is deemed lost (RFC 6675 5
@@ -168,6 +214,10 @@ static void sack_ack(struct tcb *tcb, int sack_news, uint32_t sacked_before, uin
 		tcb->sender->delivered = 0;
 		struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_EXIT, CC_CAUSE_NONE);
 		tcp_cc_event(tcb, &ev);
+		/* Losses RACK found in data sent after the recovery point
+		 * start the next recovery now. */
+		if (tcp_rack_on(tcb))
+			rack_reenter(tcb);
 		return;
 	}
 	/* Nothing SACKed, nothing new: no scoreboard to walk. */
@@ -197,9 +247,9 @@ static void sack_ack(struct tcb *tcb, int sack_news, uint32_t sacked_before, uin
 	else if (tcb->ca_state == SYNACK_CA_OPEN && seq_gt(tcb->snd_una, tcb->recover) &&
 	         !tcp_rack_on(tcb) &&
 	         (tcb->dupacks >= ENV(tcb->st)->cfg.reordering || tcp_sack_head_lost(tcb)))
-		sack_recovery_enter(tcb, CC_CAUSE_SACK);
+		sack_recovery_enter(tcb, CC_CAUSE_SACK, 0);
 	else if (tcb->ca_state == SYNACK_CA_OPEN && rack_lost)
-		sack_recovery_enter(tcb, CC_CAUSE_RACK);
+		sack_recovery_enter(tcb, CC_CAUSE_RACK, 0);
 	else
 		tcb->sender->delivered = 0;
 }
@@ -222,6 +272,61 @@ static void undo_reduction(struct tcb *tcb)
 	}
 }
 
+/* A timeout proved spurious: no segment RACK marked lost was. */
+static void rack_unmark_lost(struct tcb *tcb)
+{
+	for (uint32_t i = 0, n = tcp_snd_records(tcb); i < n; i++)
+		tcp_snd_record(tcb, i)->flags &= (uint8_t)~TXREC_LOST;
+	tcp_sack_update(tcb);
+}
+
+/*
+ * The timeout was spurious: the segments it sent again had only been
+ * delayed (RFC 3522 or D-SACKs for every retransmission).  The response
+ * is RFC 4015 3.1's for a spurious timeout:
+ * - go-back-N is reversed, SND.NXT <- SND.MAX (step 8): what was sent
+ *   before the timeout is not sent again, and with RACK the timeout's
+ *   loss marks go (as Linux's tcp_undo_cwnd_reduction with unmark_loss);
+ * - the congestion state is reversed without a burst: ssthresh <-
+ *   pipe_prev, the larger of the flight and ssthresh when the timeout
+ *   came (here recover - undo_marker and prior_ssthresh), and cwnd <-
+ *   FlightSize + min(bytes_acked, IW); congestion control's own
+ *   state goes back too (RFC 9438 4.9 for CUBIC);
+ * - the RTO: RFC 4015 rebases SRTT and RTTVAR on the first RTT sample
+ *   (SRTT <- max(SRTT_prev, sample), RTTVAR <- max(RTTVAR_prev,
+ *   sample / 2)); Linux takes that sample, the echo of the delayed
+ *   original's TSval, through its usual estimator and clears the backoff
+ *   (tcp_ack_update_rtt), and so does tcp_snd_acked here.
+ * Counted as Linux's tcp_try_undo_loss: TCPLossUndo (TCPSpuriousRTOs only
+ * for F-RTO's undo, frto_ack).  acked: bytes this ACK newly acknowledges.
+ */
+static void loss_undo(struct tcb *tcb, uint32_t acked)
+{
+	struct tcp_sender *sd = tcb->sender;
+	sd->undo_on = 0;
+	sd->undo_ts = 2;
+	sd->frto = sd->frto_orig = sd->frto_new = 0;
+	if (tcp_rack_on(tcb))
+		rack_unmark_lost(tcb);
+	tcb->snd_nxt = tcb->snd_max;
+	uint32_t pipe_prev = tcb->recover - sd->undo_marker;
+	if (pipe_prev < sd->prior_ssthresh)
+		pipe_prev = sd->prior_ssthresh;
+	if (tcb->ssthresh < pipe_prev)
+		tcb->ssthresh = pipe_prev;
+	(void)tcp_cc_undo_cwnd(tcb);
+	uint32_t iw = ENV(tcb->st)->cfg.init_cwnd * tcb->snd_mss;
+	uint64_t w = (uint64_t)(tcb->snd_max - tcb->snd_una - acked) + (acked < iw ? acked : iw);
+	if (w > UINT32_MAX)
+		w = UINT32_MAX;
+	if (tcb->cwnd < w)
+		tcb->cwnd = (uint32_t)w;
+	tcb->ca_state = SYNACK_CA_OPEN;
+	STAT_INC(tcb->st, TCPLossUndo);
+	struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_EXIT, CC_CAUSE_NONE);
+	tcp_cc_event(tcb, &ev);
+}
+
 void tcp_recovery_dsack_undo(struct tcb *tcb, uint32_t end)
 {
 	struct tcp_sender *sd = tcb->sender;
@@ -233,7 +338,12 @@ void tcp_recovery_dsack_undo(struct tcb *tcb, uint32_t end)
 		return;
 	/* Every retransmission of the reduction came back as a duplicate:
 	 * nothing was lost, the network duplicated or reordered (RFC 3708
-	 * 3.2, Linux's tcp_try_undo_dsack). */
+	 * 3.2, Linux's tcp_try_undo_dsack; in the loss state, its
+	 * tcp_try_undo_loss). */
+	if (tcb->ca_state == SYNACK_CA_LOSS) {
+		loss_undo(tcb, 0);
+		return;
+	}
 	undo_reduction(tcb);
 	STAT_INC(tcb->st, TCPDSACKUndo);
 }
@@ -253,7 +363,7 @@ void tcp_recovery_eifel_mark(struct tcb *tcb, uint32_t seq)
 void tcp_recovery_eifel_ack(struct tcb *tcb, uint32_t ack, uint32_t ts_ecr)
 {
 	struct tcp_sender *sd = tcb->sender;
-	if (!sd || !sd->undo_on || sd->undo_ts != 1 || tcb->ca_state != SYNACK_CA_RECOVERY ||
+	if (!sd || !sd->undo_on || sd->undo_ts != 1 || tcb->ca_state == SYNACK_CA_OPEN ||
 	    !seq_gt(ack, sd->undo_ts_seq))
 		return;
 	/* RFC 3522 3.2: the first acceptable ACK of the retransmitted
@@ -266,6 +376,13 @@ void tcp_recovery_eifel_ack(struct tcb *tcb, uint32_t ack, uint32_t ts_ecr)
 	sd->undo_ts = 2;
 	if (ts_ecr == 0 || (int32_t)(ts_ecr - sd->undo_tsval) >= 0)
 		return;
+	/* After a timeout (the loss state), with or without SACK and
+	 * whether or not F-RTO watches: Linux's tcp_try_undo_loss, which
+	 * comes before F-RTO's own test (tcp_process_loss). */
+	if (tcb->ca_state == SYNACK_CA_LOSS) {
+		loss_undo(tcb, ack - tcb->snd_una);
+		return;
+	}
 	int full = seq_geq(ack, tcb->recover);
 	undo_reduction(tcb);
 	if (full)
@@ -278,15 +395,7 @@ void tcp_recovery_rack_loss(struct tcb *tcb)
 {
 	tcp_sack_update(tcb);
 	if (tcb->ca_state == SYNACK_CA_OPEN)
-		sack_recovery_enter(tcb, CC_CAUSE_RACK);
-}
-
-/* A timeout proved spurious: no segment RACK marked lost was. */
-static void rack_unmark_lost(struct tcb *tcb)
-{
-	for (uint32_t i = 0, n = tcp_snd_records(tcb); i < n; i++)
-		tcp_snd_record(tcb, i)->flags &= (uint8_t)~TXREC_LOST;
-	tcp_sack_update(tcb);
+		sack_recovery_enter(tcb, CC_CAUSE_RACK, 0);
 }
 
 /*
@@ -316,6 +425,7 @@ static int frto_ack(struct tcb *tcb)
 		tcb->ca_state = SYNACK_CA_OPEN;
 		tcb->snd_nxt = tcb->snd_max;
 		STAT_INC(tcb->st, TCPSpuriousRTOs);
+		STAT_INC(tcb->st, TCPLossUndo); /* as Linux's tcp_try_undo_loss */
 		struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_EXIT, CC_CAUSE_NONE);
 		tcp_cc_event(tcb, &ev);
 		return 1;
@@ -410,8 +520,14 @@ void tcp_recovery_ack(struct tcb *tcb, const struct tcp_cc_ack *ack)
 		 * before it is acknowledged (RFC 6582 3.2 step 1's recover). */
 		if (seq_geq(tcb->snd_una, tcb->recover)) {
 			tcb->ca_state = SYNACK_CA_OPEN;
-			if (tcp_rack_on(tcb))
+			if (tcp_rack_on(tcb)) {
 				tcp_rack_recovery_exit(tcb);
+				/* Losses after the recovery point: the next
+				 * recovery begins now (Linux's tcp_fastretrans_alert
+				 * falls through from CA_Loss to tcp_time_to_recover). */
+				if (tcb->sender && !tcb->txq_untracked)
+					rack_reenter(tcb);
+			}
 		} else if (tcp_rack_loss_recovering(tcb)) {
 			rack_loss_ack(tcb);
 		}
@@ -433,6 +549,9 @@ static void fast_retransmit(struct tcb *tcb)
 	tcb->recover = tcb->snd_max;
 	tcb->ca_state = SYNACK_CA_RECOVERY;
 	tcb->limited_tx = 0;
+	/* A timeout's undo does not reach into this episode. */
+	if (tcb->sender)
+		tcb->sender->undo_on = 0;
 	STAT_INC(tcb->st, FastRetrans);
 	tcp_retransmit_head(tcb);
 	tcb->cwnd = tcb->ssthresh + 3 * tcb->snd_mss;
@@ -520,9 +639,20 @@ void tcp_recovery_timeout(struct tcb *tcb)
 		               : 0;
 		sd->frto_orig = sd->frto_new = 0;
 		sd->frto_at = ENV(tcb->st)->now;
-		if (sd->frto) {
+		/* What undo restores if the timeout proves spurious (Eifel,
+		 * D-SACKs or F-RTO).  As Linux's tcp_enter_loss: a new episode
+		 * unless the timeout comes inside one whose window is not yet
+		 * acknowledged (fast recovery, or a timeout repeated on the
+		 * same data), whose undo state stands.  RetransmitTS is the
+		 * TSval of the timeout's retransmission (RFC 3522 2). */
+		if (tcb->ca_state == SYNACK_CA_OPEN || seq_geq(tcb->snd_una, tcb->recover) ||
+		    (tcb->ca_state == SYNACK_CA_LOSS && tcb->backoff == 0)) {
 			sd->prior_cwnd = tcb->cwnd;
 			sd->prior_ssthresh = tcb->ssthresh;
+			sd->undo_marker = tcb->snd_una;
+			sd->undo_retrans = 0;
+			sd->undo_on = 1;
+			sd->undo_ts = 0;
 		}
 	}
 	if (tcb->backoff == 0)
@@ -532,10 +662,8 @@ void tcp_recovery_timeout(struct tcb *tcb)
 	tcb->recover = tcb->snd_max;
 	tcb->dupacks = 0;
 	tcb->limited_tx = 0;
-	if (tcb->sender) {
-		tcb->sender->tlp_on = 0;  /* RFC 8985 7.4: the episode ends */
-		tcb->sender->undo_on = 0; /* a timeout is not undone by D-SACK */
-	}
+	if (tcb->sender)
+		tcb->sender->tlp_on = 0; /* RFC 8985 7.4: the episode ends */
 	/* RFC 8985 6.3: with RACK only what has waited its RACK timeout is
 	 * lost (and the first segment); the rest stays in flight.  Without
 	 * it, everything outstanding goes again (go-back-N). */

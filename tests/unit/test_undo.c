@@ -1,0 +1,364 @@
+/*
+ * Undo of a spurious retransmission timeout (issue 13 item 2), segment by
+ * segment: Eifel detection (RFC 3522) on the first ACK of the timeout's
+ * retransmission and the Eifel response (RFC 4015 3.1: SND.NXT back to
+ * SND.MAX, cwnd and ssthresh restored), with and without F-RTO, with and
+ * without SACK; D-SACKs for every retransmission of the loss state (RFC
+ * 3708, Linux's tcp_try_undo_loss); a real loss whose ACK echoes the
+ * retransmission, which stands; and RACK's losses after the recovery
+ * point, which start the next recovery at once (RFC 8985 6.2, RFC 6675 5,
+ * Linux's tcp_fastretrans_alert).
+ */
+#include <string.h>
+
+#include "script.h"
+
+/* Segment k with timestamps on (12 bytes of options per segment). */
+#define TS_MSS (T_MSS - 12)
+#define ST(k) (T_ISS + 1 + (uint32_t)(k)*TS_MSS)
+/* Segment k without timestamps. */
+#define S(k) (T_ISS + 1 + (uint32_t)(k)*T_MSS)
+
+static void no_frto(struct synack_config *cfg)
+{
+	cfg->frto = 0;
+}
+
+static void no_rack_no_frto(struct synack_config *cfg)
+{
+	cfg->recovery = 0;
+	cfg->frto = 0;
+}
+
+/* Reno and standard slow start, pacing off (the segments an ACK releases
+ * leave at once), then what the test tunes. */
+static struct t *new_with(void (*tune)(struct synack_config *))
+{
+	struct synack_config cfg;
+	t_config(&cfg);
+	snprintf(cfg.congestion_control, sizeof(cfg.congestion_control), "reno");
+	cfg.hystart = 0;
+	cfg.pacing = 0;
+	if (tune)
+		tune(&cfg);
+	return t_new_with(&cfg);
+}
+
+static struct synack_tcp_info info(struct t *t)
+{
+	struct synack_tcp_info i;
+	memset(&i, 0, sizeof i);
+	CHECK_EQ(synack_tcp_info(t->st, t->sock, &i), 0);
+	return i;
+}
+
+/* An active open whose handshake took 20 ms (SRTT 20 ms, RTO 200 ms), the
+ * peer with timestamps (ts) and SACK (sack) as asked. */
+static struct t *sender(void (*tune)(struct synack_config *), int ts, int sack)
+{
+	struct t *t = new_with(tune);
+	t->peer_sack_ok = (uint8_t)sack;
+	t->peer_ts = ts;
+	t->peer_tsval = 500;
+	t_at(t, 0);
+	t_connect(t);
+	t_expect(t, "S", T_ISS, 0, 0);
+	uint32_t syn_ts = ts ? t_expect_ts(t, 1, 0) : 0;
+	t_at(t, 20);
+	t->peer_tsecr = syn_ts;
+	t_peer(t, "S.", T_PEER_ISN, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, 1001, 0);
+	CHECK_EQ(info(t).srtt_us, 20000);
+	return t;
+}
+
+/* n segments of TS_MSS leave at once; returns the TSval of the first. */
+static uint32_t fill_ts(struct t *t, int n)
+{
+	t_send(t, (size_t)n * TS_MSS);
+	t_expect(t, ".", ST(0), 1001, TS_MSS);
+	uint32_t ts = t_expect_ts(t, 1, 500);
+	for (int k = 1; k < n; k++)
+		t_expect(t, ".", ST(k), 1001, TS_MSS);
+	t_expect_nothing(t);
+	return ts;
+}
+
+/*
+ * The whole flight was only delayed.  Four segments leave at 20 ms; the
+ * timeout sends segment 0 again (its TSval is RetransmitTS); the ACK of
+ * segment 0 echoes the TSval of its first transmission: the original
+ * arrived, the timeout was spurious (RFC 3522 3.2).  The response (RFC
+ * 4015 3.1): segments 1-3, in flight, are not sent again (SND.NXT back to
+ * SND.MAX, and with RACK the timeout's loss marks go), ssthresh comes
+ * back, and cwnd is the flight plus what this ACK acknowledged.  Counted
+ * as Linux does: TCPLossUndo, not TCPSpuriousRTOs (that is F-RTO's).
+ * With RACK on, the probe (RFC 8985 7) goes first, at 60 ms.
+ */
+static void spurious_timeout_run(void (*tune)(struct synack_config *), int sack, int rack)
+{
+	struct t *t = sender(tune, 1, sack);
+	uint32_t orig_ts = fill_ts(t, 4);
+	struct synack_tcp_info before = info(t);
+	uint64_t rto_at = 220;
+	if (rack) {
+		t_at(t, 60);
+		t_expect(t, ".", ST(3), 1001, TS_MSS); /* the probe */
+		t_expect_nothing(t);
+		rto_at = 260;
+	}
+	t_at(t, rto_at - 1);
+	t_expect_nothing(t);
+	t_at(t, rto_at);
+	t_expect(t, ".", ST(0), 1001, TS_MSS); /* the timeout */
+	uint32_t rtx_ts = t_expect_ts(t, 1, 500);
+	CHECK(rtx_ts != orig_ts);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_LOSS);
+	CHECK_EQ(info(t).cwnd, TS_MSS);
+	t_at(t, rto_at + 10);
+	t->peer_tsecr = orig_ts;
+	t_peer(t, ".", 1001, ST(1), 0);
+	t_expect_nothing(t); /* no go-back-N: 1-3 are in flight */
+	t_counter(t, "TCPLossUndo", 1);
+	t_counter(t, "TCPSpuriousRTOs", 0);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(i.ssthresh, before.ssthresh);
+	CHECK(i.cwnd >= 4 * TS_MSS); /* RFC 4015: flight 3 + min(acked 1, IW) */
+	CHECK_EQ(i.lost, 0);
+	/* The rest of the flight arrives: nothing was ever sent again but
+	 * the timeout's segment (and the probe). */
+	t_at(t, rto_at + 12);
+	t_peer(t, ".", 1001, ST(4), 0);
+	t_expect_nothing(t);
+	t_counter(t, "RetransSegs", rack ? 2 : 1);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	t_free(t);
+}
+
+/* SACK, RACK and F-RTO (the defaults): the timestamps decide first. */
+static void spurious_timeout_undone_by_timestamps(void)
+{
+	spurious_timeout_run(NULL, 1, 1);
+}
+
+/* F-RTO off: only the timestamps can tell. */
+static void spurious_timeout_undone_by_timestamps_without_frto(void)
+{
+	spurious_timeout_run(no_frto, 1, 1);
+}
+
+/* Without SACK (NewReno, go-back-N after the timeout): no D-SACK can ever
+ * tell, the timestamps do. */
+static void spurious_timeout_undone_by_timestamps_newreno(void)
+{
+	spurious_timeout_run(NULL, 0, 0);
+}
+
+/*
+ * The loss was real: the ACK after the timeout echoes the TSval of the
+ * retransmission (the original never arrived).  Nothing is undone: the
+ * loss state goes on, go-back-N sends segments 1 and 2 in slow start.
+ */
+static void real_loss_echoing_the_retransmission_stands(void)
+{
+	struct t *t = sender(NULL, 1, 0);
+	uint32_t orig_ts = fill_ts(t, 4);
+	uint32_t ssthresh_before = info(t).ssthresh;
+	t_at(t, 220);
+	t_expect(t, ".", ST(0), 1001, TS_MSS);
+	uint32_t rtx_ts = t_expect_ts(t, 1, 500);
+	CHECK(rtx_ts != orig_ts);
+	t_at(t, 240);
+	t->peer_tsecr = rtx_ts;
+	t_peer(t, ".", 1001, ST(1), 0);
+	t_expect(t, ".", ST(1), 1001, TS_MSS);
+	t_expect(t, ".", ST(2), 1001, TS_MSS);
+	t_expect_nothing(t);
+	t_counter(t, "TCPLossUndo", 0);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_LOSS);
+	CHECK(i.ssthresh < ssthresh_before);
+	CHECK_EQ(i.cwnd, 2 * TS_MSS);
+	t_drain(t);
+	t_free(t);
+}
+
+/*
+ * D-SACK undo in the loss state (Linux's tcp_try_undo_loss once
+ * undo_retrans is 0): the three segments arrived but their ACKs were
+ * lost.  The timeout sends segment 0 again; the peer answers with the
+ * ACK of everything and a D-SACK of segment 0: the one retransmission of
+ * the loss state was needless, and the timeout is undone (TCPLossUndo).
+ * No timestamps, no F-RTO, no RACK: only the D-SACK can tell.
+ */
+static void spurious_timeout_undone_by_dsack(void)
+{
+	struct t *t = sender(no_rack_no_frto, 0, 1);
+	t_send(t, 3 * T_MSS);
+	for (int k = 0; k < 3; k++)
+		t_expect(t, ".", S(k), 1001, T_MSS);
+	t_expect_nothing(t);
+	struct synack_tcp_info before = info(t);
+	t_at(t, 220);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect_nothing(t);
+	CHECK(info(t).ssthresh < before.ssthresh);
+	t_at(t, 230);
+	t_peer_sack(t, 1, S(0), S(1));
+	t_peer(t, ".", 1001, S(3), 0);
+	t_counter(t, "TCPDSACKRecv", 1);
+	t_counter(t, "TCPLossUndo", 1);
+	t_counter(t, "TCPDSACKUndo", 0);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(i.ssthresh, before.ssthresh);
+	CHECK(i.cwnd >= 3 * T_MSS);
+	t_free(t);
+}
+
+/*
+ * A timeout repeated on the same data (the timer backed off) keeps the
+ * first timeout's undo state (Linux's tcp_enter_loss): when the delayed
+ * original's echo finally comes, the undo restores what the first
+ * timeout took, not the one-segment window of the second.
+ */
+static void repeated_timeout_is_undone_to_before_the_first(void)
+{
+	struct t *t = sender(NULL, 1, 0);
+	uint32_t orig_ts = fill_ts(t, 4);
+	struct synack_tcp_info before = info(t);
+	t_at(t, 220);
+	t_expect(t, ".", ST(0), 1001, TS_MSS);
+	t_at(t, 620);
+	t_expect(t, ".", ST(0), 1001, TS_MSS); /* backed off: 400 ms */
+	t_expect_nothing(t);
+	t_counter(t, "Timeouts", 2);
+	t_at(t, 630);
+	t->peer_tsecr = orig_ts;
+	t_peer(t, ".", 1001, ST(1), 0);
+	t_expect_nothing(t);
+	t_counter(t, "TCPLossUndo", 1);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(i.ssthresh, before.ssthresh);
+	t_drain(t);
+	t_free(t);
+}
+
+/*
+ * A loss after the recovery point (RFC 8985 6.2, RFC 6675 5; Linux's
+ * tcp_fastretrans_alert).  Ten segments leave at 20 ms; at 40 ms SACKs
+ * of 1-4 start recovery for segment 0 (RecoveryPoint = segment 10), and
+ * the SACK of 1-9 lets PRR send new data, 10-13.  At 60 ms the ACK of
+ * everything below 10 ends the recovery and SACKs 11-13: segment 10, sent
+ * after the recovery point with 11, is lost by RACK's clock.  That is a
+ * loss in the next window: the next recovery begins on this same ACK
+ * (its own reduction) and segment 10 goes again at once, instead of new
+ * data going and segment 10 waiting for a later ACK, the probe or the
+ * timeout.
+ */
+static void rack_loss_after_the_recovery_point_starts_the_next_recovery(void)
+{
+	struct t *t = sender(NULL, 0, 1);
+	t_send(t, 30 * T_MSS);
+	for (int k = 0; k < 10; k++)
+		t_expect(t, ".", S(k), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_at(t, 40);
+	t_peer_sack(t, 1, S(1), S(5));
+	t_peer(t, ".", 1001, S(0), 0);
+	t_expect(t, ".", S(0), 1001, T_MSS); /* recovery: segment 0 again */
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_RECOVERY);
+	t_peer_sack(t, 1, S(1), S(10));
+	t_peer(t, ".", 1001, S(0), 0);
+	for (int k = 10; k < 14; k++)
+		t_expect(t, ".", S(k), 1001, T_MSS); /* after the recovery point */
+	t_expect_nothing(t);
+	uint32_t ssthresh = info(t).ssthresh;
+	t_counter(t, "TCPSACKRecovery", 1);
+	t_at(t, 60);
+	t_peer_sack(t, 1, S(11), S(14));
+	t_peer(t, ".", 1001, S(10), 0);
+	t_expect(t, ".", S(10), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_counter(t, "TCPSACKRecovery", 2);
+	struct synack_tcp_info i = info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_RECOVERY);
+	CHECK(i.ssthresh < ssthresh);
+	/* The retransmission arrives: the second recovery ends. */
+	t_at(t, 80);
+	t_peer(t, ".", 1001, S(14), 0);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	t_drain(t);
+	t_free(t);
+}
+
+/*
+ * The same after a timeout (RFC 8985 6.3, then 6.2): the loss state
+ * ends when segment 4, the recovery point, is acknowledged.  The whole
+ * flight 0-3 and the probe were lost; the timeout marks 1-3 lost, the
+ * slow-start window sends them and then new data, 4 and 5.  The ACK of
+ * 0-3 at 320 ms SACKs 5 and ends the loss state: segment 4, sent after
+ * the recovery point with 5, is judged at once (Linux's CA_Loss falling
+ * through to tcp_identify_packet_loss), its reordering window (a quarter
+ * of min_RTT, 5 ms) arms RACK's timer, and when that expires a recovery
+ * begins and segment 4 goes again, not two round trips later by the
+ * probe.
+ */
+static void rack_loss_after_the_timeout_recovery_point_starts_a_recovery(void)
+{
+	struct t *t = sender(no_frto, 0, 1);
+	t_send(t, 4 * T_MSS);
+	for (int k = 0; k < 4; k++)
+		t_expect(t, ".", S(k), 1001, T_MSS);
+	t_at(t, 60);
+	t_expect(t, ".", S(3), 1001, T_MSS); /* the probe */
+	t_at(t, 260);
+	t_expect(t, ".", S(0), 1001, T_MSS); /* the timeout */
+	t_expect_nothing(t);
+	t_send(t, 4 * T_MSS); /* 4-7 */
+	t_expect(t, ".", S(1), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_at(t, 280);
+	t_peer(t, ".", 1001, S(1), 0);
+	t_expect(t, ".", S(2), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_at(t, 300);
+	t_peer(t, ".", 1001, S(3), 0);
+	t_expect(t, ".", S(3), 1001, T_MSS);
+	t_expect(t, ".", S(4), 1001, T_MSS); /* new data, after the recovery point */
+	t_expect(t, ".", S(5), 1001, T_MSS);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_LOSS);
+	t_at(t, 320);
+	t_peer_sack(t, 1, S(5), S(6));
+	t_peer(t, ".", 1001, S(4), 0);
+	t_expect(t, ".", S(6), 1001, T_MSS);
+	t_expect_nothing(t);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	t_at(t, 324);
+	t_expect_nothing(t);
+	t_at(t, 325);
+	t_expect(t, ".", S(4), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_counter(t, "TCPSACKRecovery", 1);
+	CHECK_EQ(info(t).ca_state, SYNACK_CA_RECOVERY);
+	t_drain(t);
+	t_free(t);
+}
+
+int main(void)
+{
+	RUN(spurious_timeout_undone_by_timestamps);
+	RUN(spurious_timeout_undone_by_timestamps_without_frto);
+	RUN(spurious_timeout_undone_by_timestamps_newreno);
+	RUN(real_loss_echoing_the_retransmission_stands);
+	RUN(spurious_timeout_undone_by_dsack);
+	RUN(repeated_timeout_is_undone_to_before_the_first);
+	RUN(rack_loss_after_the_recovery_point_starts_the_next_recovery);
+	RUN(rack_loss_after_the_timeout_recovery_point_starts_a_recovery);
+	return check_summary("test_undo");
+}
