@@ -87,7 +87,8 @@ void net_outbox_push(struct net_layer *n, struct pkt *p)
 	else
 		n->out_head = p;
 	n->out_tail = p;
-	n->out_len++;
+	if (++n->out_len > n->pkt_peak)
+		n->pkt_peak = n->out_len;
 }
 
 void net_loopback_push(struct net_layer *n, struct pkt *p)

@@ -45,8 +45,8 @@ struct pkt {
 struct net_layer {
 	struct env env;
 	struct pkt *out_head, *out_tail, *pkt_free;
-	/* Bounded by outbox_max and 256: 32 bits, which leaves room for
-	 * reasm below without growing the layer. */
+	/* Bounded by outbox_max and the pool's size (net_pkt_free): 32 bits,
+	 * which leaves room for reasm below without growing the layer. */
 	uint32_t out_len, pkt_free_len;
 	uint32_t pkt_size; /* the MTU: the largest datagram we send */
 	uint16_t ip_id;
@@ -70,6 +70,9 @@ struct net_layer {
 	 * pool_trim_at last moved, and when the period ends (net_pool_tick). */
 	uint32_t pkt_free_low;
 	uint64_t pool_trim_at;
+	/* Issue 16 item 4 (lifecycle): the most datagrams the outbox held at
+	 * once, which sizes the pool (net_pkt_free). */
+	uint32_t pkt_peak;
 };
 _Static_assert(offsetof(struct net_layer, env) == 0, "a layer begins with the one below (env.h)");
 
@@ -117,8 +120,15 @@ static inline struct pkt *net_pkt_alloc(struct net_layer *n)
 }
 static inline void net_pkt_free(struct net_layer *n, struct pkt *p)
 {
-	/* Keep a bounded free list so a burst does not pin memory forever. */
-	if (n->pkt_free_len >= 256) {
+	/* The pool keeps 256 datagrams, or pool_keep_pct percent of the most
+	 * the outbox held at once, whichever is more: the rule of the other
+	 * caches (core/slab.h).  With thousands of connections in flight the
+	 * outbox fills with thousands of datagrams per call, and a fixed 256
+	 * sent the rest of every burst to free() and the next one to
+	 * malloc().  A burst does not pin memory forever: the datagrams no
+	 * send took for a whole packet_pool_trim_ms go back (net_pool_trim). */
+	if (n->pkt_free_len >= 256 &&
+	    (uint64_t)n->pkt_free_len * 100 >= (uint64_t)n->pkt_peak * ENV(n)->cfg.pool_keep_pct) {
 		free(p);
 		return;
 	}
