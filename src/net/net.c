@@ -94,9 +94,9 @@ struct pkt *net_pkt_alloc_slow(struct net_layer *n)
 	return p;
 }
 
-struct pkt *net_pkt_alloc_small_slow(struct net_layer *n, size_t need)
+struct pkt *net_pkt_alloc_small_slow(struct net_layer *n)
 {
-	if (need > NET_PKT_SMALL || n->pkt_size <= NET_PKT_SMALL)
+	if (n->pkt_size <= NET_PKT_SMALL) /* a tiny MTU: one class is enough */
 		return net_pkt_alloc(n);
 	struct pkt *p = malloc(sizeof(*p) + NET_PKT_SMALL);
 	if (p) {

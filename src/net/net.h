@@ -129,12 +129,14 @@ static inline struct pkt *net_pkt_alloc(struct net_layer *n)
 }
 /* A datagram for need bytes (network header included): of the small class
  * when it fits, else as net_pkt_alloc.  Inline: every TCP segment. */
-struct pkt *net_pkt_alloc_small_slow(struct net_layer *n, size_t need);
+struct pkt *net_pkt_alloc_small_slow(struct net_layer *n);
 static inline struct pkt *net_pkt_alloc_small(struct net_layer *n, size_t need)
 {
+	if (need > NET_PKT_SMALL)
+		return net_pkt_alloc(n);
 	struct pkt *p = n->small_free;
-	if (!p || need > NET_PKT_SMALL)
-		return net_pkt_alloc_small_slow(n, need);
+	if (!p)
+		return net_pkt_alloc_small_slow(n);
 	n->small_free = p->next;
 	if (--n->small_free_len < n->small_free_low)
 		n->small_free_low = n->small_free_len;
