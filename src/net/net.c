@@ -31,18 +31,41 @@ void net_layer_fini(struct net_layer *n)
 {
 	pkt_list_free(n->out_head);
 	pkt_list_free(n->pkt_free);
+	pkt_list_free(n->small_free);
 	pkt_list_free(n->lo_head);
-	n->out_head = n->out_tail = n->pkt_free = n->lo_head = n->lo_tail = NULL;
-	n->out_len = n->pkt_free_len = n->lo_len = 0;
+	n->out_head = n->out_tail = n->pkt_free = n->small_free = n->lo_head = n->lo_tail = NULL;
+	n->out_len = n->pkt_free_len = n->small_free_len = n->lo_len = 0;
 	reasm4_fini(n);
 	route_fini(n);
 }
 
+static uint64_t pkt_bytes(const struct net_layer *n, const struct pkt *p)
+{
+	return sizeof(struct pkt) + net_pkt_cap(n, p);
+}
+
 uint64_t net_memory(const struct net_layer *n)
 {
-	return (uint64_t)(n->out_len + n->pkt_free_len + n->lo_len) *
-	           (sizeof(struct pkt) + n->pkt_size) +
-	       reasm4_memory(n);
+	/* The queues hold both classes (at most outbox_max each). */
+	uint64_t sum = (uint64_t)n->pkt_free_len * (sizeof(struct pkt) + n->pkt_size) +
+	               (uint64_t)n->small_free_len * (sizeof(struct pkt) + NET_PKT_SMALL);
+	for (const struct pkt *p = n->out_head; p; p = p->next)
+		sum += pkt_bytes(n, p);
+	for (const struct pkt *p = n->lo_head; p; p = p->next)
+		sum += pkt_bytes(n, p);
+	return sum + reasm4_memory(n);
+}
+
+/* Gives back the first k datagrams of a pool; returns how many it did. */
+static uint32_t pool_give_back(struct pkt **head, uint32_t k)
+{
+	uint32_t i = 0;
+	for (; i < k && *head; i++) {
+		struct pkt *p = *head;
+		*head = p->next;
+		free(p);
+	}
+	return i;
 }
 
 void net_pool_trim(struct net_layer *n)
@@ -53,13 +76,10 @@ void net_pool_trim(struct net_layer *n)
 		return;
 	}
 	/* pkt_free_low datagrams stayed in the pool the whole period. */
-	for (uint32_t i = 0; i < n->pkt_free_low && n->pkt_free; i++) {
-		struct pkt *p = n->pkt_free;
-		n->pkt_free = p->next;
-		n->pkt_free_len--;
-		free(p);
-	}
+	n->pkt_free_len -= pool_give_back(&n->pkt_free, n->pkt_free_low);
 	n->pkt_free_low = n->pkt_free_len;
+	n->small_free_len -= pool_give_back(&n->small_free, n->small_free_low);
+	n->small_free_low = n->small_free_len;
 	n->pool_trim_at = ENV(n)->now + (uint64_t)ms * 1000u;
 }
 
@@ -69,6 +89,20 @@ struct pkt *net_pkt_alloc_slow(struct net_layer *n)
 	if (p) {
 		p->next = NULL;
 		p->len = 0;
+		p->small = 0;
+	}
+	return p;
+}
+
+struct pkt *net_pkt_alloc_small_slow(struct net_layer *n)
+{
+	if (n->pkt_size <= NET_PKT_SMALL) /* a tiny MTU: one class is enough */
+		return net_pkt_alloc(n);
+	struct pkt *p = malloc(sizeof(*p) + NET_PKT_SMALL);
+	if (p) {
+		p->next = NULL;
+		p->len = 0;
+		p->small = 1;
 	}
 	return p;
 }
@@ -87,7 +121,8 @@ void net_outbox_push(struct net_layer *n, struct pkt *p)
 	else
 		n->out_head = p;
 	n->out_tail = p;
-	n->out_len++;
+	if (++n->out_len > n->pkt_peak)
+		n->pkt_peak = n->out_len;
 }
 
 void net_loopback_push(struct net_layer *n, struct pkt *p)

@@ -28,13 +28,18 @@
 struct pkt {
 	struct pkt *next;
 	uint16_t len;
+	uint8_t small; /* of the small class (NET_PKT_SMALL bytes of data) */
 	/* The next hop (route.h): a gateway, or the destination.  IPv4's
 	 * only, in what was padding: a whole struct addr would grow every
 	 * queued datagram by 16 bytes; an IPv6 datagram's is looked up again
 	 * when it leaves (net_next_hop6). */
 	uint32_t hop;
-	uint8_t data[]; /* net_layer.pkt_size bytes */
+	uint8_t data[]; /* net_layer.pkt_size bytes, NET_PKT_SMALL when small */
 };
+/* The data of a small datagram: a control segment or a short one with its
+ * options and both families' headers (IPv6 40 + TCP 60 + up to 140 bytes
+ * of text), in 256 bytes with the header above. */
+#define NET_PKT_SMALL 240u
 
 /*
  * The network layer's state in a stack: the outbox of datagrams for the
@@ -70,6 +75,13 @@ struct net_layer {
 	 * pool_trim_at last moved, and when the period ends (net_pool_tick). */
 	uint32_t pkt_free_low;
 	uint64_t pool_trim_at;
+	/* Issue 16 item 4 (lifecycle): small datagrams (ACKs, SYNs, short
+	 * segments; net_pkt_alloc_small) have a pool of their own, sized to
+	 * the bursts: pool_keep_pct of the most datagrams the outbox held at
+	 * once (pkt_peak), at least 256; its fewest since the period began. */
+	struct pkt *small_free;
+	uint32_t small_free_len, small_free_low;
+	uint32_t pkt_peak;
 };
 _Static_assert(offsetof(struct net_layer, env) == 0, "a layer begins with the one below (env.h)");
 
@@ -115,8 +127,49 @@ static inline struct pkt *net_pkt_alloc(struct net_layer *n)
 	p->len = 0;
 	return p;
 }
+/* A datagram for need bytes (network header included): of the small class
+ * when it fits, else as net_pkt_alloc.  Inline: every TCP segment. */
+struct pkt *net_pkt_alloc_small_slow(struct net_layer *n);
+static inline struct pkt *net_pkt_alloc_small(struct net_layer *n, size_t need)
+{
+	if (need > NET_PKT_SMALL)
+		return net_pkt_alloc(n);
+	struct pkt *p = n->small_free;
+	if (!p)
+		return net_pkt_alloc_small_slow(n);
+	n->small_free = p->next;
+	if (--n->small_free_len < n->small_free_low)
+		n->small_free_low = n->small_free_len;
+	p->next = NULL;
+	p->len = 0;
+	return p;
+}
+/* The room of p's data. */
+static inline size_t net_pkt_cap(const struct net_layer *n, const struct pkt *p)
+{
+	return p->small ? NET_PKT_SMALL : n->pkt_size;
+}
 static inline void net_pkt_free(struct net_layer *n, struct pkt *p)
 {
+	/* Small datagrams: 256, or pool_keep_pct percent of the most the
+	 * outbox held at once, whichever is more, the rule of the other
+	 * caches (core/slab.h).  With thousands of connections in flight the
+	 * outbox fills with thousands of ACKs and SYNs per call, and a fixed
+	 * 256 sent the rest of every burst to free() and the next one to
+	 * malloc().  A burst does not pin memory forever: what no send took
+	 * for a whole packet_pool_trim_ms goes back (net_pool_trim). */
+	if (p->small) {
+		if (n->small_free_len >= 256 &&
+		    (uint64_t)n->small_free_len * 100 >=
+		        (uint64_t)n->pkt_peak * ENV(n)->cfg.pool_keep_pct) {
+			free(p);
+			return;
+		}
+		p->next = n->small_free;
+		n->small_free = p;
+		n->small_free_len++;
+		return;
+	}
 	/* Keep a bounded free list so a burst does not pin memory forever. */
 	if (n->pkt_free_len >= 256) {
 		free(p);

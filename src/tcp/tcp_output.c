@@ -15,12 +15,8 @@ int tcp_send_raw_ecn(struct tcp_layer *st, const struct tuple *t, uint32_t seq, 
 {
 	static const struct wire_tcp_opts no_opts;
 	struct wire_tcp_out o;
-	struct pkt *p = net_pkt_alloc(&st->net);
+	struct pkt *p;
 	size_t n;
-	if (!p) {
-		STAT_INC(st, IpOutDiscards);
-		return -ENOMEM;
-	}
 	memset(&o, 0, sizeof(o));
 	o.saddr = t->laddr;
 	o.daddr = t->raddr;
@@ -43,6 +39,13 @@ int tcp_send_raw_ecn(struct tcp_layer *st, const struct tuple *t, uint32_t seq, 
 		len = 0;
 	else if (len > buf->len - buf_off)
 		len = buf->len - buf_off;
+	/* A datagram of the size this one needs: control segments and short
+	 * ones come from the small class (net.h). */
+	p = net_pkt_alloc_small(&st->net, ip_len + hdr_len + len);
+	if (!p) {
+		STAT_INC(st, IpOutDiscards);
+		return -ENOMEM;
+	}
 	if (len <= room) { /* always: the MSS fits the MTU */
 		uint8_t *dst = p->data + ip_len + hdr_len;
 		if (len) {
@@ -59,7 +62,8 @@ int tcp_send_raw_ecn(struct tcp_layer *st, const struct tuple *t, uint32_t seq, 
 				sum = (uint32_t)((all & 0xffffffffu) + (all >> 32));
 			}
 		}
-		n = wire_tcp_emit_summed(p->data + ip_len, st->net.pkt_size - ip_len, &o, len, sum);
+		n = wire_tcp_emit_summed(p->data + ip_len, net_pkt_cap(&st->net, p) - ip_len, &o,
+		                         len, sum);
 	}
 	if (n == 0) {
 		net_pkt_free(&st->net, p);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "net/net.h"
 #include "script.h"
 #include "synack/sim.h"
 #include "synack/synack.h"
@@ -679,6 +680,42 @@ static void idle_endpoint_accounting_matches_malloc(void)
 	synack_stack_free(w.b);
 }
 
+/* Issue 16 item 4 (lifecycle): a SYN takes a small datagram (net.h), and
+ * after a burst of more of them than the fixed 256 the small pool keeps
+ * what the outbox held at its fullest (pool_keep_pct of it), so the next
+ * burst of that size costs no malloc; packet_pool_trim_ms still gives
+ * them back once the stack is quiet. */
+#define BURST 399
+static void packet_pool_sized_to_the_burst(void)
+{
+	struct world w;
+	struct synack_mem m;
+	int c, s, extra[BURST];
+	one_connection(&w, 17, &c, &s);
+	/* Connections to a closed port: one SYN each, a reset back, and
+	 * nothing more to send.  BURST SYNs queued at once, then drained
+	 * by the network. */
+	struct synack_endpoint closed = {.addr = ADDR_B, .port = PORT + 1};
+	const uint64_t one = sizeof(struct pkt) + NET_PKT_SMALL; /* a SYN's datagram */
+	for (int i = 0; i < BURST; i++) {
+		extra[i] = synack_socket(w.a);
+		CHECK_EQ(synack_connect(w.a, extra[i], &closed), -EINPROGRESS);
+	}
+	run_ms(&w, 10);
+	synack_memory(w.a, &m);
+	CHECK_EQ_U64(m.packets, BURST * one); /* 256 * one before */
+	for (int i = 0; i < BURST; i++)
+		synack_close(w.a, extra[i]);
+	/* Quiet for two whole periods: the pool goes back. */
+	for (int i = 0; i < 3; i++) {
+		run_ms(&w, 1100);
+		synack_advance(w.a, synack_sim_now(w.sim));
+	}
+	synack_memory(w.a, &m);
+	CHECK_EQ_U64(m.packets, 0);
+	end_connection(&w, c, s);
+}
+
 int main(void)
 {
 	RUN(idle_connection_and_time_wait_cost);
@@ -692,5 +729,6 @@ int main(void)
 	RUN(time_wait_costs_its_record_once_the_caches_decay);
 	RUN(idle_endpoint_accounting_matches_malloc);
 	RUN(idle_connections_wake_and_rest_again);
+	RUN(packet_pool_sized_to_the_burst);
 	return check_summary("test_memory");
 }
