@@ -295,15 +295,18 @@ kv() { # KEY FILE
 # Linux writes 0xFFFF when it completes a checksum in software
 # (skb_checksum_help() puts CSUM_MANGLED_0 for a zero result, one frame in
 # 65536), and Wireshark calls it an error (RFC 1624).  The same from synack
-# is still a problem.
+# is still a problem.  The kernel's address is IT_LINUX unless a test puts
+# the kernel elsewhere: then it sets IT_PCAP_KERNEL_SRC (its addresses,
+# separated by spaces) before it_pcap_check.
 IT_PCAP_BAD='_ws.malformed || _ws.expert.group == 0x01000000 || _ws.expert.group == 0x07000000'
 IT_PCAP_BAD+=' || ip.checksum.status == "Bad" || tcp.checksum.status == "Bad"'
 IT_PCAP_BAD+=' || icmp.checksum.status == "Bad" || udp.checksum.status == "Bad"'
-IT_PCAP_KERNEL_FFFF="ip.src == $IT_LINUX && tcp.checksum == 0xffff && !_ws.malformed"
-IT_PCAP_KERNEL_FFFF+=' && !(ip.checksum.status == "Bad") && !(_ws.expert.message contains "Bad checksum")'
-IT_PCAP_FILTER="($IT_PCAP_BAD) && !($IT_PCAP_KERNEL_FFFF)"
 it_pcap_problems() {
 	local f=$1 n rc out
+	local IT_PCAP_KERNEL_FFFF IT_PCAP_FILTER kernel=${IT_PCAP_KERNEL_SRC:-$IT_LINUX}
+	IT_PCAP_KERNEL_FFFF="ip.src in {${kernel// /, }} && tcp.checksum == 0xffff && !_ws.malformed"
+	IT_PCAP_KERNEL_FFFF+=' && !(ip.checksum.status == "Bad") && !(_ws.expert.message contains "Bad checksum")'
+	IT_PCAP_FILTER="($IT_PCAP_BAD) && !($IT_PCAP_KERNEL_FFFF)"
 	local prefs=(-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE -o udp.check_checksum:TRUE)
 	tshark -n -r "$f" "${prefs[@]}" -T fields -e frame.number >"$f.frames" 2>"$f.tshark-err"
 	rc=$?

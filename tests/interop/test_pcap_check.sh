@@ -24,4 +24,13 @@ for f in "$IT_TMP"/good-*.pcap "$IT_TMP"/bad-*.pcap; do
 	esac
 done
 if [ "$n" -eq 10 ]; then ok; else bad "expected 10 sample captures, found $n"; fi
+# The kernel's 0xFFFF is taken from the address a test names as the
+# kernel's (IT_PCAP_KERNEL_SRC, test_bridge.sh), and only from it.
+f=$IT_TMP/good-kernel-checksum-ffff.pcap
+if IT_PCAP_KERNEL_SRC=10.7.0.9 it_pcap_problems "$f" >"$IT_TMP/out" 2>&1; then
+	bad "the kernel's 0xFFFF was taken from 10.7.0.1 with IT_PCAP_KERNEL_SRC=10.7.0.9"
+else ok; fi
+if IT_PCAP_KERNEL_SRC="10.7.0.9 10.7.0.1" it_pcap_problems "$f" >"$IT_TMP/out" 2>&1; then ok; else
+	bad "the kernel's 0xFFFF refused with IT_PCAP_KERNEL_SRC naming 10.7.0.1: $(cat "$IT_TMP/out")"
+fi
 it_finish
