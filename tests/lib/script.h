@@ -33,6 +33,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "check.h"
 #include "synack/synack.h"
@@ -110,6 +111,14 @@ struct t *t_new(void);
 struct t *t_new_with(const struct synack_config *cfg);
 #define t_free(t) t_free_at(t, __FILE__, __LINE__)
 void t_free_at(struct t *t, const char *file, int line);
+/* synack_tcp_info of the connection under test; a failure fails the test. */
+static inline struct synack_tcp_info t_info(struct t *t)
+{
+	struct synack_tcp_info i;
+	memset(&i, 0, sizeof i);
+	CHECK_EQ(synack_tcp_info(t->st, t->sock, &i), 0);
+	return i;
+}
 
 static inline uint8_t t_pattern(uint32_t seq)
 {

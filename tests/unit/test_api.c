@@ -1611,13 +1611,8 @@ static void api_autotuning_grows_buffers_unless_set(void)
 static void api_autotuning_sizes_buffers_for_a_short_round_trip(void)
 {
 	struct pair *p = pair_new();
-	int l = server_listen(p);
-	int c = synack_socket(p->st[0]);
-	struct synack_endpoint peer = ep(ADDR_B, PORT);
-	CHECK_EQ(synack_connect(p->st[0], c, &peer), -EINPROGRESS);
-	pump(p);
-	int a = synack_accept(p->st[1], l, NULL);
-	CHECK(a >= 0);
+	int c, a;
+	establish(p, &c, &a);
 	static uint8_t data[1 << 16];
 	uint64_t sent = 0, got = 0, total = 64u << 20;
 	uint32_t max_wnd = 0;
@@ -1677,13 +1672,8 @@ static void api_autotuning_sizes_buffers_for_a_short_round_trip(void)
 static void api_receiver_honours_the_window_it_advertised(void)
 {
 	struct pair *p = pair_new();
-	int l = server_listen(p);
-	int c = synack_socket(p->st[0]);
-	struct synack_endpoint peer = ep(ADDR_B, PORT);
-	CHECK_EQ(synack_connect(p->st[0], c, &peer), -EINPROGRESS);
-	pump(p);
-	int a = synack_accept(p->st[1], l, NULL);
-	CHECK(a >= 0);
+	int c, a;
+	establish(p, &c, &a);
 	static uint8_t data[1 << 16];
 	uint64_t sent = 0, got = 0, total = 12u << 20;
 	while (got < total) {

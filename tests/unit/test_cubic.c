@@ -21,14 +21,6 @@
 #define MSS 1460u
 #define SEG(n) ((uint32_t)(n)*MSS)
 
-static struct synack_tcp_info info(struct t *t)
-{
-	struct synack_tcp_info i;
-	memset(&i, 0, sizeof i);
-	CHECK_EQ(synack_tcp_info(t->st, t->sock, &i), 0);
-	return i;
-}
-
 static struct tcb *tcb_of(struct t *t)
 {
 	return sock_get(sock_layer_of(t->st), t->sock)->tcb;
@@ -162,14 +154,14 @@ static void window_follows_w_cubic_after_a_loss(void)
 	reduce(t, 0, SEG(100), CC_SIG_RECOVERY_ENTER);
 	CHECK_EQ(tcb->ssthresh, SEG(70));
 	CHECK_EQ(tcb->cwnd, SEG(70));
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_STR(i.congestion, "cubic");
 	CHECK_EQ(i.cubic_wmax, SEG(100));
 	uint64_t ms = 0;
 	/* The first ACK starts the CA stage: K from W_max and cwnd. */
 	while (ms < 2000)
 		ack_round(t, ms, 100), ms += 100;
-	CHECK_EQ(info(t).cubic_k_ms, 4216); /* 4318 / 1024 s */
+	CHECK_EQ(t_info(t).cubic_k_ms, 4216); /* 4318 / 1024 s */
 	CHECK_NEAR(tcb->cwnd, 95.64 * MSS, 1 * MSS);
 	while (ms < 4200)
 		ack_round(t, ms, 100), ms += 100;
@@ -197,14 +189,14 @@ static void fast_convergence_lowers_w_max(void)
 	tcb->cwnd = SEG(100);
 	tcb->ssthresh = SEG(50);
 	reduce(t, 0, SEG(100), CC_SIG_RECOVERY_ENTER);
-	CHECK_EQ(info(t).cubic_wmax, SEG(100));
+	CHECK_EQ(t_info(t).cubic_wmax, SEG(100));
 	tcb->cwnd = SEG(90);
 	reduce(t, 1000, SEG(90), CC_SIG_RECOVERY_ENTER);
-	CHECK_EQ(info(t).cubic_wmax, SEG(90) * 17 / 20); /* 76.5 segments */
+	CHECK_EQ(t_info(t).cubic_wmax, SEG(90) * 17 / 20); /* 76.5 segments */
 	CHECK_EQ(tcb->ssthresh, SEG(63));
 	tcb->cwnd = SEG(80);
 	reduce(t, 2000, SEG(80), CC_SIG_ECN_ECHO);
-	CHECK_EQ(info(t).cubic_wmax, SEG(80));
+	CHECK_EQ(t_info(t).cubic_wmax, SEG(80));
 	CHECK_EQ(tcb->ssthresh, SEG(56));
 	/* The floor of two segments (RFC 5681 3.1). */
 	tcb->cwnd = SEG(2);
@@ -262,7 +254,7 @@ static void after_a_timeout_the_epoch_starts_at_cwnd(void)
 	while (tcb->cwnd < tcb->ssthresh)
 		ack_round(t, ms, 100), ms += 100;
 	ack_round(t, ms, 100), ms += 100; /* the CA stage begins */
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.cubic_k_ms, 0);
 	CHECK_EQ(i.cubic_wmax, SEG(70));
 	t_free(t);
@@ -296,7 +288,7 @@ static struct t *bulk_sender(int hystart)
  * round). */
 static void round_trip(struct t *t, uint32_t rtt_ms)
 {
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	t_advance_ms(t, rtt_ms);
 	for (uint32_t seq = i.snd_una + SMALL_MSS; seq_leq(seq, i.snd_nxt); seq += SMALL_MSS) {
 		t_peer(t, ".", 1001, seq - t->iss, 0);
@@ -311,10 +303,10 @@ static void round_trip(struct t *t, uint32_t rtt_ms)
 static void hystart_stays_in_slow_start_without_a_delay_increase(void)
 {
 	struct t *t = bulk_sender(1);
-	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_SS);
+	CHECK_EQ(t_info(t).hystart, SYNACK_HYSTART_SS);
 	for (int r = 0; r < 3; r++)
 		round_trip(t, 100);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.cwnd, 80 * SMALL_MSS);
 	CHECK_EQ(i.ssthresh, UINT32_MAX);
 	CHECK_EQ(i.hystart, SYNACK_HYSTART_SS);
@@ -335,7 +327,7 @@ static void hystart_enters_css_on_a_delay_increase(void)
 	round_trip(t, 100);
 	round_trip(t, 100);
 	round_trip(t, 120);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.hystart, SYNACK_HYSTART_CSS);
 	CHECK_EQ(i.cwnd, 56 * SMALL_MSS);
 	CHECK_EQ(i.ssthresh, UINT32_MAX);
@@ -346,9 +338,9 @@ static void hystart_enters_css_on_a_delay_increase(void)
 	 * ssthresh = cwnd. */
 	for (int r = 0; r < 4; r++)
 		round_trip(t, 120);
-	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_CSS);
+	CHECK_EQ(t_info(t).hystart, SYNACK_HYSTART_CSS);
 	round_trip(t, 120);
-	i = info(t);
+	i = t_info(t);
 	CHECK_EQ(i.hystart, SYNACK_HYSTART_OFF);
 	CHECK(i.ssthresh != UINT32_MAX);
 	CHECK(i.ssthresh <= i.cwnd);
@@ -363,9 +355,9 @@ static void hystart_returns_to_slow_start_after_a_spurious_exit(void)
 	round_trip(t, 100);
 	round_trip(t, 100);
 	round_trip(t, 120);
-	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_CSS);
+	CHECK_EQ(t_info(t).hystart, SYNACK_HYSTART_CSS);
 	round_trip(t, 90);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.hystart, SYNACK_HYSTART_SS);
 	CHECK_EQ(i.ssthresh, UINT32_MAX);
 	t_counter(t, "TCPHystartDelayDetect", 1);
@@ -376,11 +368,11 @@ static void hystart_returns_to_slow_start_after_a_spurious_exit(void)
 static void hystart_off_is_standard_slow_start(void)
 {
 	struct t *t = bulk_sender(0);
-	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_OFF);
+	CHECK_EQ(t_info(t).hystart, SYNACK_HYSTART_OFF);
 	round_trip(t, 100);
 	round_trip(t, 100);
 	round_trip(t, 120);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.hystart, SYNACK_HYSTART_OFF);
 	CHECK_EQ(i.cwnd, 80 * SMALL_MSS);
 	t_counter(t, "TCPHystartDelayDetect", 0);
@@ -391,9 +383,9 @@ static void hystart_off_is_standard_slow_start(void)
 static void a_loss_ends_hystart(void)
 {
 	struct t *t = driven("cubic", 100);
-	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_SS);
+	CHECK_EQ(t_info(t).hystart, SYNACK_HYSTART_SS);
 	reduce(t, 0, SEG(10), CC_SIG_RECOVERY_ENTER);
-	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_OFF);
+	CHECK_EQ(t_info(t).hystart, SYNACK_HYSTART_OFF);
 	t_free(t);
 }
 
@@ -458,11 +450,11 @@ static void hystart_round_delay_ends_slow_start_within_the_round(void)
 	struct t *t = hs_sender(SYNACK_HYSTART_DETECT_ROUND_DELAY, 1);
 	uint32_t mss = tcb_of(t)->snd_mss;
 	hs_queue_builds(t);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.hystart, SYNACK_HYSTART_SS);
 	CHECK_EQ(i.cwnd, 63 * mss);
 	hs_acks(t, 1, 123000, 0);
-	i = info(t);
+	i = t_info(t);
 	CHECK_EQ(i.hystart, SYNACK_HYSTART_OFF);
 	CHECK_EQ(i.cwnd, 64 * mss);
 	CHECK_EQ(i.ssthresh, 64 * mss);
@@ -485,10 +477,10 @@ static void hystart_rfc_delay_sees_the_queue_a_round_late(void)
 	uint32_t mss = tcb_of(t)->snd_mss;
 	hs_queue_builds(t);
 	hs_acks(t, 17, 123000, 1000);
-	CHECK_EQ(info(t).cwnd, 80 * mss);
-	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_SS);
+	CHECK_EQ(t_info(t).cwnd, 80 * mss);
+	CHECK_EQ(t_info(t).hystart, SYNACK_HYSTART_SS);
 	hs_acks(t, 8, 120000, 0);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.hystart, SYNACK_HYSTART_CSS);
 	CHECK_EQ(i.cwnd, 88 * mss);
 	t_counter(t, "TCPHystartDelayDetect", 1);
@@ -504,7 +496,7 @@ static void hystart_round_delay_needs_pacing(void)
 	struct t *t = hs_sender(SYNACK_HYSTART_DETECT_ROUND_DELAY, 0);
 	hs_queue_builds(t);
 	hs_acks(t, 17, 123000, 1000);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.hystart, SYNACK_HYSTART_SS);
 	CHECK_EQ(i.cwnd, 80 * tcb_of(t)->snd_mss);
 	t_counter(t, "TCPHystartRoundDetect", 0);
@@ -520,9 +512,9 @@ static void hystart_round_delay_takes_the_group_minimum(void)
 	hs_acks(t, 10, 100000, 0);
 	hs_acks(t, 20, 100000, 0);
 	hs_acks(t, 8, 112000, 1000);
-	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_SS);
+	CHECK_EQ(t_info(t).hystart, SYNACK_HYSTART_SS);
 	hs_acks(t, 8, 112500, 0);
-	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_OFF);
+	CHECK_EQ(t_info(t).hystart, SYNACK_HYSTART_OFF);
 	t_counter(t, "TCPHystartRoundDetect", 1);
 	t_free(t);
 }
@@ -553,13 +545,13 @@ static void hystart_round_delay_skips_a_pause(void)
 	hs_acks(t, 4, 100000, 0);
 	ENV(t->st)->now += 29000;
 	hs_acks(t, 16, 129000, 0);
-	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_SS);
-	CHECK_EQ(info(t).cwnd, 340 * mss);
+	CHECK_EQ(t_info(t).hystart, SYNACK_HYSTART_SS);
+	CHECK_EQ(t_info(t).cwnd, 340 * mss);
 	t_counter(t, "TCPHystartRoundDetect", 0);
 	/* In the shadow, 28 ms on, the samples still count in no group. */
 	ENV(t->st)->now += 28000;
 	hs_acks(t, 8, 113000, 0);
-	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_SS);
+	CHECK_EQ(t_info(t).hystart, SYNACK_HYSTART_SS);
 	/* A gap of 6 ms after the shadow's end and a sample 20 ms up:
 	 * another pause, another shadow of 20 ms, in which 19 ms on the
 	 * samples still count in no group. */
@@ -567,14 +559,14 @@ static void hystart_round_delay_skips_a_pause(void)
 	hs_acks(t, 8, 120000, 0);
 	ENV(t->st)->now += 19000;
 	hs_acks(t, 8, 113000, 0);
-	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_SS);
+	CHECK_EQ(t_info(t).hystart, SYNACK_HYSTART_SS);
 	t_counter(t, "TCPHystartRoundDetect", 0);
 	/* After it (1 ms apart, no pause), a queue of 12.5 ms ends it. */
 	for (int k = 0; k < 8; k++) {
 		ENV(t->st)->now += 1000;
 		hs_acks(t, 1, 112500, 0);
 	}
-	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_OFF);
+	CHECK_EQ(t_info(t).hystart, SYNACK_HYSTART_OFF);
 	t_counter(t, "TCPHystartRoundDetect", 1);
 	t_counter(t, "TCPHystartRoundCwnd", 372);
 	t_free(t);
@@ -591,9 +583,9 @@ static void hystart_round_delay_small_window_gap_is_no_pause(void)
 	hs_acks(t, 4, 100000, 0);
 	ENV(t->st)->now += 29000;
 	hs_acks(t, 11, 129000, 0);
-	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_SS);
+	CHECK_EQ(t_info(t).hystart, SYNACK_HYSTART_SS);
 	hs_acks(t, 1, 129000, 0);
-	CHECK_EQ(info(t).hystart, SYNACK_HYSTART_OFF);
+	CHECK_EQ(t_info(t).hystart, SYNACK_HYSTART_OFF);
 	t_counter(t, "TCPHystartRoundDetect", 1);
 	t_counter(t, "TCPHystartRoundCwnd", 56);
 	t_free(t);
@@ -740,7 +732,7 @@ static void tcp_congestion_sets_and_reads_by_name(void)
 	t_expect(t, "S", T_ISS, 0, 0);
 	t_peer(t, "S.", T_PEER_ISN, T_ISS + 1, 0);
 	t_expect(t, ".", T_ISS + 1, T_PEER_ISN + 1, 0);
-	CHECK_STR(info(t).congestion, "reno");
+	CHECK_STR(t_info(t).congestion, "reno");
 	CHECK_EQ(tcb_of(t)->cc_algo, (uint8_t)tcp_cc_lookup("reno"));
 	t_free(t);
 }
@@ -754,9 +746,9 @@ static void tcp_congestion_switches_a_live_connection(void)
 	tcb->cwnd = SEG(100);
 	tcb->ssthresh = SEG(50);
 	reduce(t, 0, SEG(100), CC_SIG_RECOVERY_ENTER);
-	CHECK_EQ(info(t).cubic_wmax, SEG(100));
+	CHECK_EQ(t_info(t).cubic_wmax, SEG(100));
 	CHECK_EQ(synack_setsockopt_str(t->st, t->sock, SYNACK_TCP_CONGESTION, "reno"), 0);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_STR(i.congestion, "reno");
 	CHECK_EQ(i.cwnd, SEG(70));
 	CHECK_EQ(i.ssthresh, SEG(70));
@@ -766,7 +758,7 @@ static void tcp_congestion_switches_a_live_connection(void)
 	CHECK_EQ(tcb->cwnd, SEG(71));
 	/* And back: CUBIC starts afresh (no W_max yet). */
 	CHECK_EQ(synack_setsockopt_str(t->st, t->sock, SYNACK_TCP_CONGESTION, "cubic"), 0);
-	i = info(t);
+	i = t_info(t);
 	CHECK_STR(i.congestion, "cubic");
 	CHECK_EQ(i.cubic_wmax, 0);
 	CHECK_EQ(i.cwnd, SEG(71));
@@ -790,7 +782,7 @@ static void tcp_congestion_on_a_listener_and_from_the_config(void)
 	t_expect(t, "S.", T_ISS, T_PEER_ISN + 1, 0);
 	t_peer(t, ".", T_PEER_ISN + 1, T_ISS + 1, 0);
 	t_accept(t);
-	CHECK_STR(info(t).congestion, "cubic");
+	CHECK_STR(t_info(t).congestion, "cubic");
 	CHECK_EQ(synack_getsockopt_str(t->st, t->sock, SYNACK_TCP_CONGESTION, name, 16), 0);
 	CHECK_STR(name, "cubic");
 	t_free(t);

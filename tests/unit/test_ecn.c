@@ -25,14 +25,6 @@ static struct t *with_ecn(uint32_t ecn)
 	return t_new_with(&cfg);
 }
 
-static struct synack_tcp_info info(struct t *t)
-{
-	struct synack_tcp_info i;
-	memset(&i, 0, sizeof i);
-	CHECK_EQ(synack_tcp_info(t->st, t->sock, &i), 0);
-	return i;
-}
-
 /* A passive open whose SYN asked for ECN and whose SYN-ACK agreed. */
 static void establish_passive_ecn(struct t *t)
 {
@@ -43,7 +35,7 @@ static void establish_passive_ecn(struct t *t)
 	t_peer(t, ".", T_PEER_ISN + 1, T_ISS + 1, 0);
 	t_accept(t);
 	t_state(t, SYNACK_ESTABLISHED);
-	CHECK_EQ(info(t).ecn, SYNACK_TCPI_ECN_OK);
+	CHECK_EQ(t_info(t).ecn, SYNACK_TCPI_ECN_OK);
 }
 
 /* An active open with ecn = 1 that the peer's SYN-ACK agreed to. */
@@ -56,7 +48,7 @@ static void establish_active_ecn(struct t *t)
 	t_expect(t, ".", T_ISS + 1, T_PEER_ISN + 1, 0);
 	t_expect_ecn(t, WIRE_ECN_NOT_ECT);
 	t_state(t, SYNACK_ESTABLISHED);
-	CHECK_EQ(info(t).ecn, SYNACK_TCPI_ECN_OK);
+	CHECK_EQ(t_info(t).ecn, SYNACK_TCPI_ECN_OK);
 }
 
 /* ------------------------------------------------------------------ */
@@ -76,7 +68,7 @@ static void listen_ecn_setup_syn_is_always_answered(void)
 		t_peer(t, ".", T_PEER_ISN + 1, T_ISS + 1, 0);
 		t_accept(t);
 		t_state(t, SYNACK_ESTABLISHED);
-		CHECK_EQ(info(t).ecn, ecn ? SYNACK_TCPI_ECN_OK : 0u);
+		CHECK_EQ(t_info(t).ecn, ecn ? SYNACK_TCPI_ECN_OK : 0u);
 		/* New data goes ECT(0) only when ECN was agreed. */
 		t_send(t, 100);
 		t_expect(t, "P.", T_ISS + 1, T_PEER_ISN + 1, 100);
@@ -99,7 +91,7 @@ static void syn_received_synack_again_still_agrees(void)
 	t_expect_ecn(t, WIRE_ECN_NOT_ECT);
 	t_peer(t, ".", T_PEER_ISN + 1, T_ISS + 1, 0);
 	t_accept(t);
-	CHECK_EQ(info(t).ecn, SYNACK_TCPI_ECN_OK);
+	CHECK_EQ(t_info(t).ecn, SYNACK_TCPI_ECN_OK);
 	t->peer_ecn = WIRE_ECN_CE;
 	t_peer(t, "P.", 1101, T_ISS + 1, 100); /* 1001..1100 missing */
 	t_expect(t, "E.", T_ISS + 1, 1001, 0);
@@ -122,7 +114,7 @@ static void listen_syn_not_asking_gets_no_ecn(void)
 		t_expect(t, "S.", T_ISS, T_PEER_ISN + 1, 0);
 		t_peer(t, ".", T_PEER_ISN + 1, T_ISS + 1, 0);
 		t_accept(t);
-		CHECK_EQ(info(t).ecn, 0u);
+		CHECK_EQ(t_info(t).ecn, 0u);
 		t_free(t);
 	}
 }
@@ -139,7 +131,7 @@ static void listen_ecn_setup_syn_marked_ect_is_answered_without_ecn(void)
 	t->peer_ecn = WIRE_ECN_NOT_ECT;
 	t_peer(t, ".", T_PEER_ISN + 1, T_ISS + 1, 0);
 	t_accept(t);
-	CHECK_EQ(info(t).ecn, 0u);
+	CHECK_EQ(t_info(t).ecn, 0u);
 	t_free(t);
 }
 
@@ -155,7 +147,7 @@ static void syn_sent_asks_only_with_ecn_1(void)
 		 * connection that did not ask. */
 		t_peer(t, "S.E", T_PEER_ISN, T_ISS + 1, 0);
 		t_expect(t, ".", T_ISS + 1, T_PEER_ISN + 1, 0);
-		CHECK_EQ(info(t).ecn, ecn == 1 ? SYNACK_TCPI_ECN_OK : 0u);
+		CHECK_EQ(t_info(t).ecn, ecn == 1 ? SYNACK_TCPI_ECN_OK : 0u);
 		t_free(t);
 	}
 }
@@ -171,7 +163,7 @@ static void syn_sent_only_ece_alone_agrees(void)
 		t_expect(t, "SEW", T_ISS, 0, 0);
 		t_peer(t, synacks[k], T_PEER_ISN, T_ISS + 1, 0);
 		t_expect(t, ".", T_ISS + 1, T_PEER_ISN + 1, 0);
-		CHECK_EQ(info(t).ecn, 0u);
+		CHECK_EQ(t_info(t).ecn, 0u);
 		t_send(t, 10);
 		t_expect(t, "P.", T_ISS + 1, T_PEER_ISN + 1, 10);
 		t_expect_ecn(t, WIRE_ECN_NOT_ECT);
@@ -196,7 +188,7 @@ static void syn_sent_retransmission_falls_back(void)
 		/* The answer to the first SYN still agrees. */
 		t_peer(t, "S.E", T_PEER_ISN, T_ISS + 1, 0);
 		t_expect(t, ".", T_ISS + 1, T_PEER_ISN + 1, 0);
-		CHECK_EQ(info(t).ecn, SYNACK_TCPI_ECN_OK);
+		CHECK_EQ(t_info(t).ecn, SYNACK_TCPI_ECN_OK);
 		t_free(t);
 	}
 }
@@ -215,7 +207,7 @@ static void syn_sent_simultaneous_open_keeps_ecn_only_if_both_ask(void)
 		t_expect_ecn(t, WIRE_ECN_NOT_ECT);
 		t_peer(t, ".", 1001, T_ISS + 1, 0);
 		t_state(t, SYNACK_ESTABLISHED);
-		CHECK_EQ(info(t).ecn, asks ? SYNACK_TCPI_ECN_OK : 0u);
+		CHECK_EQ(t_info(t).ecn, asks ? SYNACK_TCPI_ECN_OK : 0u);
 		t_free(t);
 	}
 }
@@ -288,7 +280,7 @@ static void established_ce_is_echoed_until_cwr(void)
 	t_peer(t, "P.", 1101, T_ISS + 1, 100);
 	t_expect(t, "E.", T_ISS + 1, 1201, 0);
 	t_expect_ecn(t, WIRE_ECN_NOT_ECT);
-	CHECK(info(t).ecn & SYNACK_TCPI_ECN_ECE);
+	CHECK(t_info(t).ecn & SYNACK_TCPI_ECN_ECE);
 	/* Unmarked data: the echo goes on, CWR has not come. */
 	t->peer_ecn = WIRE_ECN_ECT0;
 	t_peer(t, "P.", 1201, T_ISS + 1, 100);
@@ -302,7 +294,7 @@ static void established_ce_is_echoed_until_cwr(void)
 	/* CWR: the peer reduced; the echo stops. */
 	t_peer(t, "PW.", 1301, T_ISS + 11, 100);
 	t_expect(t, ".", T_ISS + 11, 1401, 0);
-	CHECK_EQ(info(t).ecn, SYNACK_TCPI_ECN_OK);
+	CHECK_EQ(t_info(t).ecn, SYNACK_TCPI_ECN_OK);
 	/* CWR and a new CE mark on one segment: the echo starts again. */
 	t->peer_ecn = WIRE_ECN_CE;
 	t_peer(t, "PW.", 1401, T_ISS + 11, 100);
@@ -359,10 +351,10 @@ static void established_without_ecn_ignores_ce_ece_and_cwr(void)
 		t_expect(t, ".", T_ISS + 1 + k * T_MSS, 1101, T_MSS);
 		t_expect_ecn(t, WIRE_ECN_NOT_ECT);
 	}
-	uint32_t cwnd = info(t).cwnd;
+	uint32_t cwnd = t_info(t).cwnd;
 	t_peer(t, "E.", 1101, T_ISS + 1 + T_MSS, 0);
 	t_peer(t, "EW.", 1101, T_ISS + 1 + 3 * T_MSS, 0);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK(i.cwnd >= cwnd); /* grew as usual, never reduced */
 	CHECK_EQ(i.ssthresh, UINT32_MAX);
 	CHECK_EQ(i.ecn, 0u);
@@ -398,7 +390,7 @@ static void established_ece_reduces_once_per_round_trip(void)
 	t_expect_nothing(t);
 	/* The ECE arrives with 4 segments in flight: ssthresh = 2 segments. */
 	t_peer(t, "E.", 1001, T_ISS + 1 + T_MSS, 0);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.ssthresh, 2 * T_MSS);
 	CHECK_EQ(i.cwnd, 2 * T_MSS);
 	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
@@ -409,7 +401,7 @@ static void established_ece_reduces_once_per_round_trip(void)
 	/* The same round trip's ECEs: no further reduction. */
 	t_peer(t, "E.", 1001, T_ISS + 1 + 2 * T_MSS, 0);
 	t_peer(t, "E.", 1001, T_ISS + 1 + 3 * T_MSS, 0);
-	CHECK_EQ(info(t).ssthresh, 2 * T_MSS);
+	CHECK_EQ(t_info(t).ssthresh, 2 * T_MSS);
 	t_counter(t, "TCPDeliveredCE", 3);
 	/* The next new data carries CWR; the one after it does not. */
 	t_send(t, 2 * T_MSS);
@@ -421,21 +413,21 @@ static void established_ece_reduces_once_per_round_trip(void)
 	t_peer(t, "E.", 1001, T_ISS + 1 + 4 * T_MSS, 0);
 	t_expect(t, ".", T_ISS + 1 + 5 * T_MSS, 1001, T_MSS);
 	t_expect_ecn(t, WIRE_ECN_ECT0);
-	CHECK_EQ(info(t).ssthresh, 2 * T_MSS);
-	CHECK(info(t).ecn & SYNACK_TCPI_ECN_CWR);
+	CHECK_EQ(t_info(t).ssthresh, 2 * T_MSS);
+	CHECK(t_info(t).ecn & SYNACK_TCPI_ECN_CWR);
 	/* The CWR segment is acknowledged: the round trip is over. */
 	t_peer(t, ".", 1001, T_ISS + 1 + 5 * T_MSS, 0);
-	CHECK_EQ(info(t).ecn, SYNACK_TCPI_ECN_OK);
+	CHECK_EQ(t_info(t).ecn, SYNACK_TCPI_ECN_OK);
 	t_peer(t, ".", 1001, T_ISS + 1 + 6 * T_MSS, 0);
 	/* The next ECE is new congestion: a second reduction, a second CWR. */
-	uint32_t cwnd = info(t).cwnd;
+	uint32_t cwnd = t_info(t).cwnd;
 	CHECK(cwnd >= 2 * T_MSS);
 	t_send(t, 2 * T_MSS);
 	t_expect(t, ".", T_ISS + 1 + 6 * T_MSS, 1001, T_MSS);
 	t_expect(t, ".", T_ISS + 1 + 7 * T_MSS, 1001, T_MSS);
 	t_expect_nothing(t);
 	t_peer(t, "E.", 1001, T_ISS + 1 + 7 * T_MSS, 0);
-	struct synack_tcp_info j = info(t);
+	struct synack_tcp_info j = t_info(t);
 	CHECK_EQ(j.ssthresh, 2 * T_MSS); /* two segments in flight: the floor */
 	CHECK(j.cwnd <= cwnd);
 	CHECK(j.ecn & SYNACK_TCPI_ECN_CWR);
@@ -458,12 +450,12 @@ static void established_ece_with_cubic_reduces_to_0_7_of_the_flight(void)
 	for (uint32_t k = 0; k < 10; k++)
 		t_expect(t, ".", T_ISS + 1 + k * T_MSS, 1001, T_MSS);
 	t_peer(t, "E.", 1001, T_ISS + 1 + T_MSS, 0);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.ssthresh, 10 * T_MSS * 7 / 10);
 	CHECK(i.cwnd <= i.ssthresh + T_MSS);
 	CHECK(i.ecn & SYNACK_TCPI_ECN_CWR);
 	t_peer(t, "E.", 1001, T_ISS + 1 + 2 * T_MSS, 0);
-	CHECK_EQ(info(t).ssthresh, 10 * T_MSS * 7 / 10);
+	CHECK_EQ(t_info(t).ssthresh, 10 * T_MSS * 7 / 10);
 	t_drain(t);
 	t_free(t);
 }
@@ -484,12 +476,12 @@ static void established_ece_in_recovery_is_ignored_and_retransmissions_not_ect(v
 	t_peer(t, ".", 1001, T_ISS + 1, 0);
 	t_expect(t, ".", T_ISS + 1, 1001, T_MSS); /* fast retransmit */
 	t_expect_ecn(t, WIRE_ECN_NOT_ECT);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_RECOVERY);
 	uint32_t ssthresh = i.ssthresh;
 	t_peer(t, "E.", 1001, T_ISS + 1, 0);
-	CHECK_EQ(info(t).ssthresh, ssthresh);
-	CHECK(!(info(t).ecn & SYNACK_TCPI_ECN_CWR));
+	CHECK_EQ(t_info(t).ssthresh, ssthresh);
+	CHECK(!(t_info(t).ecn & SYNACK_TCPI_ECN_CWR));
 	/* A timeout sends the head again, Not-ECT too. */
 	t_expect_nothing(t);
 	t_advance_ms(t, 200); /* the RTO, at rto_min after a 0 ms RTT */
@@ -563,7 +555,7 @@ static void cookie_without_timestamp_answers_ecn_setup_syn_without_ecn(void)
 	t_peer(t, ".", T_PEER_ISN + 1, T_ISS + 1, 0);
 	t_state(t, SYNACK_ESTABLISHED);
 	t_accept(t);
-	CHECK_EQ(info(t).ecn, 0u);
+	CHECK_EQ(t_info(t).ecn, 0u);
 	t_send(t, 10);
 	t_expect(t, "P.", T_ISS + 1, T_PEER_ISN + 1, 10);
 	t_expect_ecn(t, WIRE_ECN_NOT_ECT);

@@ -21,14 +21,6 @@ static void tune(struct synack_config *cfg)
 	cfg->pacing = 0;
 }
 
-static struct synack_tcp_info info(struct t *t)
-{
-	struct synack_tcp_info i;
-	memset(&i, 0, sizeof i);
-	CHECK_EQ(synack_tcp_info(t->st, t->sock, &i), 0);
-	return i;
-}
-
 /* An active open whose handshake took 20 ms; n segments queued at once,
  * of which the initial window (10) leaves. */
 static struct t *sender(int n)
@@ -71,10 +63,10 @@ static void conn_fn(void *ctx, const struct synack_conn *c)
 static void first_window_is_app_limited(void)
 {
 	struct t *t = sender(10);
-	CHECK_EQ(info(t).delivery_rate, 0);
+	CHECK_EQ(t_info(t).delivery_rate, 0);
 	t_at(t, 40);
 	t_peer(t, ".", 1001, S(10), 0);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.delivery_rate, 14600ull * 1000000 / 20000);
 	CHECK_EQ(i.delivery_rate_app_limited, 1);
 	struct conn_rate r = {0, 0};
@@ -101,7 +93,7 @@ static void next_round_measures_the_path(void)
 	t_drain(t); /* what the ACK released */
 	t_peer(t, ".", 1001, S(22), 0);
 	t_drain(t);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.delivery_rate, 17520ull * 1000000 / 20000);
 	CHECK_EQ(i.delivery_rate_app_limited, 0);
 	t_free(t);

@@ -22,13 +22,6 @@ static void peer_ts(struct t *t, uint32_t val, uint32_t ecr)
 	t->peer_tsecr = ecr;
 }
 
-static struct synack_tcp_info info(struct t *t)
-{
-	struct synack_tcp_info i;
-	CHECK_EQ(synack_tcp_info(t->st, t->sock, &i), 0);
-	return i;
-}
-
 /* ------------------------------------------------------------------ */
 /* Negotiation.                                                        */
 
@@ -59,12 +52,12 @@ static void listen_syn_with_both_options_gets_both_back(void)
 	/* 65535 - 100 rounded up to whole units of 128 (RFC 7323 2.4): the
 	 * edge promised before the data is not taken back. */
 	t_expect_win(t, (65535 - 100 + 127) / 128);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.mss, T_MSS - 12);
 	/* The peer's window field 1000 means 4000 bytes after its SYN. */
 	t->peer_wnd = 1000;
 	t_peer(t, ".", 1101, T_ISS + 1, 0);
-	CHECK_EQ(info(t).snd_wnd, 4000);
+	CHECK_EQ(t_info(t).snd_wnd, 4000);
 	t_free(t);
 }
 
@@ -88,7 +81,7 @@ static void listen_syn_without_wscale_gets_no_scaling(void)
 	t_expect_ts(t, 1, 78);
 	t->peer_wnd = 1000;
 	t_peer(t, ".", 1101, T_ISS + 1, 0);
-	CHECK_EQ(info(t).snd_wnd, 1000);
+	CHECK_EQ(t_info(t).snd_wnd, 1000);
 	t_free(t);
 }
 
@@ -108,11 +101,11 @@ static void listen_syn_without_timestamps_gets_none(void)
 	t_peer(t, "P.", 1001, T_ISS + 1, 10);
 	t_expect(t, ".", T_ISS + 1, 1011, 0);
 	t_expect_ts(t, 0, T_ANY);
-	CHECK_EQ(info(t).mss, T_MSS);
+	CHECK_EQ(t_info(t).mss, T_MSS);
 	/* A shift of 14 at most: 1 unit is 16384 bytes. */
 	t->peer_wnd = 2;
 	t_peer(t, ".", 1011, T_ISS + 1, 0);
-	CHECK_EQ(info(t).snd_wnd, 32768);
+	CHECK_EQ(t_info(t).snd_wnd, 32768);
 	t_free(t);
 }
 
@@ -134,7 +127,7 @@ static void listen_settings_off_offer_nothing(void)
 	t_accept(t);
 	t->peer_wnd = 100;
 	t_peer(t, ".", T_PEER_ISN + 1, T_ISS + 1, 0);
-	CHECK_EQ(info(t).snd_wnd, 100);
+	CHECK_EQ(t_info(t).snd_wnd, 100);
 	t_free(t);
 }
 
@@ -155,11 +148,11 @@ static void connect_offers_both_and_takes_the_peers(void)
 	t_expect(t, ".", T_ISS + 1, T_PEER_ISN + 1, 0);
 	t_expect_ts(t, 1, 9000);
 	t_expect_win(t, 65535 >> OUR_WSCALE);
-	CHECK_EQ(info(t).snd_wnd, 8000);
+	CHECK_EQ(t_info(t).snd_wnd, 8000);
 	t->peer_wnd = 8000; /* 64000 now */
 	peer_ts(t, 9001, our_ts);
 	t_peer(t, ".", T_PEER_ISN + 1, T_ISS + 1, 0);
-	CHECK_EQ(info(t).snd_wnd, 64000);
+	CHECK_EQ(t_info(t).snd_wnd, 64000);
 	t_free(t);
 }
 
@@ -174,7 +167,7 @@ static void connect_synack_without_options_agrees_on_none(void)
 	t_send(t, 10);
 	t_expect(t, "P.", T_ISS + 1, T_PEER_ISN + 1, 10);
 	t_expect_ts(t, 0, T_ANY);
-	CHECK_EQ(info(t).mss, T_MSS);
+	CHECK_EQ(t_info(t).mss, T_MSS);
 	t_free(t);
 }
 
@@ -244,7 +237,7 @@ static void scaled_receive_window_never_retracts(void)
 	t_peer(t, "P.", 2001, T_ISS + 1, 100);
 	t_expect(t, ".", T_ISS + 1, 2101, 0);
 	t_expect_win(t, (edge - 2101 + 127) / 128);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK(i.rcv_nxt + i.rcv_wnd >= edge);
 	CHECK_EQ(i.rcv_wnd % 128, 0);
 	edge = 2101 + (edge - 2101 + 127) / 128 * 128; /* what the peer now knows */
@@ -272,7 +265,7 @@ static void scaled_window_filled_to_each_edge_drops_nothing(void)
 		uint32_t edge = (uint32_t)t->seg.ack + ((uint32_t)t->seg.wnd << 7);
 		if (t->seg.ack == 0 || (t->seg.flags & SYNACK_TH_SYN))
 			edge = 1001 + 65535; /* the SYN-ACK's unscaled window */
-		struct synack_tcp_info i = info(t);
+		struct synack_tcp_info i = t_info(t);
 		CHECK(edge - i.rcv_nxt <= 65536 - i.recv_queue + 127);
 		if (edge == seq) {
 			/* Filled: the delayed ACK says where the edge is now. */
@@ -290,8 +283,8 @@ static void scaled_window_filled_to_each_edge_drops_nothing(void)
 			break;
 	}
 	CHECK(rounds < 200);
-	CHECK_EQ(info(t).rcv_nxt, seq);
-	CHECK(info(t).recv_queue >= 65536);
+	CHECK_EQ(t_info(t).rcv_nxt, seq);
+	CHECK(t_info(t).recv_queue >= 65536);
 	t_free(t);
 }
 
@@ -327,7 +320,7 @@ static void scaled_send_window_follows_the_peer_and_its_retraction(void)
 	struct t *t = scaled(65535, 4); /* 16-byte units */
 	t->peer_wnd = 200;              /* 3200 bytes */
 	t_peer(t, ".", 1001, T_ISS + 1, 0);
-	CHECK_EQ(info(t).snd_wnd, 3200);
+	CHECK_EQ(t_info(t).snd_wnd, 3200);
 	t_send(t, 5000);
 	/* Two full segments; the 280 bytes left of the window wait (sender
 	 * silly-window avoidance, less than half the largest window). */
@@ -340,7 +333,7 @@ static void scaled_send_window_follows_the_peer_and_its_retraction(void)
 	t->peer_wnd = 50;
 	t_peer(t, ".", 1001, T_ISS + 1 + T_MSS, 0);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).snd_wnd, 800);
+	CHECK_EQ(t_info(t).snd_wnd, 800);
 	/* Everything sent is acknowledged, 200 units: 3200 bytes more, of
 	 * which 5000 - 2920 = 2080 remain. */
 	t->peer_wnd = 200;
@@ -436,31 +429,31 @@ static void rttm_one_sample_per_ack(void)
 		v0 = t_expect_ts(t, 1, 101);
 	}
 	/* The handshake measured one tick (its ACK came at once). */
-	CHECK_EQ(info(t).srtt_us, 1000);
+	CHECK_EQ(t_info(t).srtt_us, 1000);
 	/* The first segment's ACK at +100 ms: RFC 6298 2.3 with 100 ms. */
 	t_at(t, 1100);
 	peer_ts(t, 200, v0);
 	t_peer(t, ".", 1001, T_ISS + 1 + (T_MSS - 12), 0);
 	uint32_t srtt = (7 * 1000 + 100000) / 8;
-	CHECK_EQ(info(t).srtt_us, srtt);
+	CHECK_EQ(t_info(t).srtt_us, srtt);
 	/* The second at +180 ms echoes the same TSval: a second sample from
 	 * the same flight, 180 ms. */
 	t_at(t, 1180);
 	t_peer(t, ".", 1001, T_ISS + 1 + 2 * (T_MSS - 12), 0);
 	srtt = (7 * srtt + 180000) / 8;
-	CHECK_EQ(info(t).srtt_us, srtt);
+	CHECK_EQ(t_info(t).srtt_us, srtt);
 	/* The third is lost; the timeout sends it again, and its ACK echoes
 	 * the retransmission's TSval: a sample of 20 ms. */
-	t_advance_ms(t, info(t).rto_us / 1000 + 1);
+	t_advance_ms(t, t_info(t).rto_us / 1000 + 1);
 	t_expect(t, "P.", T_ISS + 1 + 2 * (T_MSS - 12), 1001, T_MSS - 12);
 	uint32_t v1 = t_expect_ts(t, 1, 200); /* TS.Recent is the last ACK's */
 	t_advance_ms(t, 20);
 	peer_ts(t, 201, v1);
-	uint32_t before = info(t).srtt_us;
+	uint32_t before = t_info(t).srtt_us;
 	t_peer(t, ".", 1001, T_ISS + 1 + 3 * (T_MSS - 12), 0);
 	uint32_t sample_ms = (uint32_t)t_now_ms(t) + offset - v1; /* 20, or 21 ticks */
 	CHECK(sample_ms == 20 || sample_ms == 21);
-	CHECK_EQ(info(t).srtt_us, (7 * before + sample_ms * 1000) / 8);
+	CHECK_EQ(t_info(t).srtt_us, (7 * before + sample_ms * 1000) / 8);
 	t_free(t);
 }
 
@@ -471,13 +464,13 @@ static void rttm_ignores_a_tsecr_from_the_future(void)
 	struct t *t = t_new();
 	t_at(t, 0);
 	uint32_t our = ts_established(t);
-	uint32_t srtt = info(t).srtt_us;
+	uint32_t srtt = t_info(t).srtt_us;
 	t_send(t, 10);
 	t_expect(t, "P.", T_ISS + 1, 1001, 10);
 	t_at(t, 50);
 	peer_ts(t, 102, our + 100000);
 	t_peer(t, ".", 1001, T_ISS + 11, 0);
-	CHECK_EQ(info(t).srtt_us, (7 * srtt + 50000) / 8);
+	CHECK_EQ(t_info(t).srtt_us, (7 * srtt + 50000) / 8);
 	t_free(t);
 }
 
@@ -501,7 +494,7 @@ static void paws_rejects_an_older_timestamp(void)
 	t_expect_ts(t, 1, 500);
 	t_drops(t, SYNACK_DROP_PAWS, 1);
 	t_counter(t, "PAWSEstab", 1);
-	CHECK_EQ(info(t).rcv_nxt, 1011);
+	CHECK_EQ(t_info(t).rcv_nxt, 1011);
 	/* TSval equal to TS.Recent is not older: accepted. */
 	peer_ts(t, 500, our);
 	t_peer(t, "P.", 1011, T_ISS + 1, 10);

@@ -54,13 +54,6 @@ static void check_one_bad(struct t *t, struct counts before)
 	CHECK(t_trace_has_drop(t, SYNACK_DROP_TCP_BAD_CHECKSUM));
 }
 
-static struct synack_tcp_info info(struct t *t)
-{
-	struct synack_tcp_info i;
-	CHECK_EQ(synack_tcp_info(t->st, t->sock, &i), 0);
-	return i;
-}
-
 /* In order into a buffer that already holds text (the copy-while-summing
  * path): a flipped payload byte drops the segment; RCV.NXT, the buffer,
  * SND.UNA and the peer's window stay; the good copy that follows is
@@ -73,7 +66,7 @@ static void rxcsum_in_order_bad_payload_takes_nothing(void)
 	t_expect(t, ".", T_ISS + 1, 1101, 0);
 	t_send(t, 50);
 	t_expect(t, "P.", T_ISS + 1, 1101, 50);
-	struct synack_tcp_info i0 = info(t);
+	struct synack_tcp_info i0 = t_info(t);
 	struct counts c0 = counts_now(t);
 	uint16_t wnd = t->peer_wnd;
 	t->peer_wnd = 7; /* a window the drop must not take either */
@@ -82,7 +75,7 @@ static void rxcsum_in_order_bad_payload_takes_nothing(void)
 	t->peer_wnd = wnd;
 	t_expect_nothing(t);
 	check_one_bad(t, c0);
-	struct synack_tcp_info i1 = info(t);
+	struct synack_tcp_info i1 = t_info(t);
 	CHECK_EQ(i1.rcv_nxt, i0.rcv_nxt);
 	CHECK_EQ(i1.snd_una, i0.snd_una);
 	CHECK_EQ(i1.snd_wnd, i0.snd_wnd);
@@ -161,18 +154,18 @@ static void rxcsum_zero_window_probe_bad_is_dropped(void)
 	struct t *t = t_new();
 	t_establish_passive(t);
 	uint32_t seq = 1001;
-	while (info(t).rcv_wnd > 0) {
-		uint32_t n = info(t).rcv_wnd < 1000 ? info(t).rcv_wnd : 1000;
+	while (t_info(t).rcv_wnd > 0) {
+		uint32_t n = t_info(t).rcv_wnd < 1000 ? t_info(t).rcv_wnd : 1000;
 		t_peer(t, ".", seq, T_ISS + 1, n);
 		seq += n;
 		t_drain(t);
 	}
-	struct synack_tcp_info i0 = info(t);
+	struct synack_tcp_info i0 = t_info(t);
 	struct counts c0 = counts_now(t);
 	CHECK_EQ(peer_corrupt(t, ".", seq, T_ISS + 1, 1, 20), SYNACK_DROP_TCP_BAD_CHECKSUM);
 	t_expect_nothing(t);
 	check_one_bad(t, c0);
-	CHECK_EQ(info(t).rcv_nxt, i0.rcv_nxt);
+	CHECK_EQ(t_info(t).rcv_nxt, i0.rcv_nxt);
 	/* A good probe is answered with the zero window. */
 	t_peer(t, ".", seq, T_ISS + 1, 1);
 	t_expect(t, ".", T_ISS + 1, seq, 0);

@@ -27,14 +27,6 @@ static struct t *new_with(void (*tune)(struct synack_config *))
 	return t_new_with(&cfg);
 }
 
-static struct synack_tcp_info info(struct t *t)
-{
-	struct synack_tcp_info i;
-	memset(&i, 0, sizeof i);
-	CHECK_EQ(synack_tcp_info(t->st, t->sock, &i), 0);
-	return i;
-}
-
 /* Sends n segments of data of which `sent` leave at once. */
 static void fill(struct t *t, int n, int sent)
 {
@@ -271,7 +263,7 @@ static void sack_blocks_mark_and_split_records(void)
 	/* Half of segment 1 and all of 2. */
 	t_peer_sack(t, 1, S(1) + 730, S(3));
 	t_peer(t, ".", 1001, T_ISS + 1, 0);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.sacked, 730 + T_MSS);
 	CHECK_EQ(i.lost, 0);
 	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
@@ -282,7 +274,7 @@ static void sack_blocks_mark_and_split_records(void)
 	t_peer_sack(t, 1, S(4), S(5));
 	t_peer(t, ".", 1001, S(1), 0);
 	t_counter(t, "TCPSACKDiscard", 1);
-	CHECK_EQ(info(t).sacked, 730 + T_MSS);
+	CHECK_EQ(t_info(t).sacked, 730 + T_MSS);
 	t_drain(t);
 	t_free(t);
 }
@@ -303,14 +295,14 @@ static void sack_recovery_repairs_several_holes_in_one_round_trip(void)
 	t_peer_sack(t, 2, S(3), S(4), S(1), S(2));
 	t_peer(t, ".", 1001, T_ISS + 1, 0);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_OPEN);
 	t_peer_sack(t, 3, S(5), S(10), S(3), S(4), S(1), S(2));
 	t_peer(t, ".", 1001, T_ISS + 1, 0);
 	t_expect(t, ".", S(0), 1001, T_MSS);
 	t_expect(t, ".", S(2), 1001, T_MSS);
 	t_expect(t, ".", S(4), 1001, T_MSS);
 	t_expect_nothing(t);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_RECOVERY);
 	CHECK_EQ(i.ssthresh, 5 * T_MSS);
 	CHECK_EQ(i.sacked, 7 * T_MSS);
@@ -321,7 +313,7 @@ static void sack_recovery_repairs_several_holes_in_one_round_trip(void)
 	/* The repairs arrive: one ACK of everything ends recovery, cwnd =
 	 * ssthresh (RFC 6937). */
 	t_peer(t, ".", 1001, S(10), 0);
-	i = info(t);
+	i = t_info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
 	CHECK_EQ(i.cwnd, 5 * T_MSS);
 	t_counter(t, "RetransSegs", 3);
@@ -354,25 +346,25 @@ static void prr_sends_at_worked_points(void)
 	t_peer(t, ".", 1001, T_ISS + 1, 0);
 	t_expect(t, ".", S(0), 1001, T_MSS);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).ssthresh, 6 * T_MSS);
-	CHECK_EQ(info(t).cwnd, 9 * T_MSS);
+	CHECK_EQ(t_info(t).ssthresh, 6 * T_MSS);
+	CHECK_EQ(t_info(t).cwnd, 9 * T_MSS);
 	t_peer_sack(t, 1, S(1), S(5));
 	t_peer(t, ".", 1001, T_ISS + 1, 0);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).cwnd, 8 * T_MSS);
+	CHECK_EQ(t_info(t).cwnd, 8 * T_MSS);
 	t_peer_sack(t, 1, S(1), S(6));
 	t_peer(t, ".", 1001, T_ISS + 1, 0);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).cwnd, 7 * T_MSS + T_MSS / 2);
+	CHECK_EQ(t_info(t).cwnd, 7 * T_MSS + T_MSS / 2);
 	t_peer_sack(t, 1, S(1), S(7));
 	t_peer(t, ".", 1001, T_ISS + 1, 0);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).cwnd, 6 * T_MSS);
+	CHECK_EQ(t_info(t).cwnd, 6 * T_MSS);
 	t_peer_sack(t, 1, S(1), S(8));
 	t_peer(t, ".", 1001, T_ISS + 1, 0);
 	t_expect(t, ".", S(12), 1001, T_MSS);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).cwnd, 6 * T_MSS);
+	CHECK_EQ(t_info(t).cwnd, 6 * T_MSS);
 	t_free(t);
 }
 
@@ -405,7 +397,7 @@ static void prr_counts_sacked_data_once_when_acked(void)
 	t_expect_nothing(t);
 	t_peer(t, ".", 1001, S(5), 0);
 	t_expect_nothing(t);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_RECOVERY);
 	CHECK_EQ(i.sacked, 0);
 	CHECK_EQ(i.cwnd, 7 * T_MSS + T_MSS / 2);
@@ -444,13 +436,13 @@ static void timeout_skips_sacked_data(void)
 	t_at(t, 200);
 	t_expect(t, ".", S(0), 1001, T_MSS);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_LOSS);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_LOSS);
 	t_peer_sack(t, 1, S(1), S(3));
 	t_peer(t, ".", 1001, S(1), 0);
 	t_expect(t, ".", S(3), 1001, T_MSS);
 	t_expect_nothing(t);
 	t_peer(t, ".", 1001, S(4), 0);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_OPEN);
 	t_free(t);
 }
 
@@ -469,7 +461,7 @@ static struct t *sender_with_rtt_tuned(void (*tune)(struct synack_config *))
 	t_at(t, 20);
 	t_peer(t, "S.", T_PEER_ISN, T_ISS + 1, 0);
 	t_expect(t, ".", T_ISS + 1, 1001, 0);
-	CHECK_EQ(info(t).srtt_us, 20000);
+	CHECK_EQ(t_info(t).srtt_us, 20000);
 	return t;
 }
 static struct t *sender_with_rtt(void)
@@ -503,14 +495,14 @@ static void tlp_probe_repairs_tail_loss_before_the_rto(void)
 	t_expect_nothing(t);
 	t_counter(t, "TCPLossProbes", 1);
 	t_counter(t, "Timeouts", 0);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
 	CHECK(i.cwnd >= 10 * T_MSS);
 	t_at(t, 260);
 	t_peer(t, ".", 1001, S(4), 0);
 	t_counter(t, "TCPLossProbeRecovery", 1);
 	t_counter(t, "Timeouts", 0);
-	CHECK_EQ(info(t).ssthresh, 2 * T_MSS); /* the loss is answered */
+	CHECK_EQ(t_info(t).ssthresh, 2 * T_MSS); /* the loss is answered */
 	t_free(t);
 }
 
@@ -553,11 +545,11 @@ static void rack_reorder_timer_marks_the_hole_lost(void)
 	t_expect_nothing(t);
 	t_at(t, 44);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_OPEN);
 	t_at(t, 45);
 	t_expect(t, ".", S(0), 1001, T_MSS);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_RECOVERY);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_RECOVERY);
 	t_counter(t, "TCPSACKRecovery", 1);
 	t_counter(t, "Timeouts", 0);
 	t_free(t);
@@ -579,7 +571,7 @@ static void rack_reordering_within_the_window_sends_nothing(void)
 	t_expect_nothing(t);
 	t_counter(t, "TCPSACKReorder", 1);
 	t_counter(t, "RetransSegs", 0);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_OPEN);
 	t_free(t);
 }
 
@@ -643,7 +635,7 @@ static void dsack_of_every_retransmission_undoes_the_reduction(void)
 {
 	struct t *t = sender_with_sack();
 	fill(t, 10, 10);
-	uint32_t cwnd_before = info(t).cwnd, ssthresh_before = info(t).ssthresh;
+	uint32_t cwnd_before = t_info(t).cwnd, ssthresh_before = t_info(t).ssthresh;
 	t_peer_sack(t, 1, S(1), S(2));
 	t_peer(t, ".", 1001, T_ISS + 1, 0);
 	t_peer_sack(t, 1, S(1), S(3));
@@ -653,12 +645,12 @@ static void dsack_of_every_retransmission_undoes_the_reduction(void)
 	t_expect(t, ".", S(0), 1001, T_MSS);
 	t_expect_nothing(t);
 	t_peer(t, ".", 1001, S(10), 0);
-	CHECK_EQ(info(t).cwnd, 5 * T_MSS);
+	CHECK_EQ(t_info(t).cwnd, 5 * T_MSS);
 	t_peer_sack(t, 1, S(0), S(1));
 	t_peer(t, ".", 1001, S(10), 0);
 	t_counter(t, "TCPDSACKRecv", 1);
 	t_counter(t, "TCPDSACKUndo", 1);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.cwnd, cwnd_before);
 	CHECK_EQ(i.ssthresh, ssthresh_before);
 	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
@@ -701,12 +693,12 @@ static void dsack_of_data_sent_once_undoes_nothing(void)
 	t_peer(t, ".", 1001, T_ISS + 1, 0);
 	t_expect(t, ".", S(0), 1001, T_MSS);
 	t_expect_nothing(t);
-	uint32_t cwnd = info(t).cwnd;
+	uint32_t cwnd = t_info(t).cwnd;
 	t_peer_sack(t, 2, S(2), S(3), S(1), S(4));
 	t_peer(t, ".", 1001, T_ISS + 1, 0);
 	t_counter(t, "TCPDSACKOfoRecv", 1);
 	t_counter(t, "TCPDSACKUndo", 0);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_RECOVERY);
 	CHECK(i.cwnd <= cwnd);
 	t_drain(t);
@@ -743,7 +735,7 @@ static void eifel_run(int echo_original)
 	for (int k = 1; k < 10; k++)
 		t_expect(t, ".", ST(k), 1001, TS_MSS);
 	t_expect_nothing(t);
-	uint32_t cwnd_before = info(t).cwnd, ssthresh_before = info(t).ssthresh;
+	uint32_t cwnd_before = t_info(t).cwnd, ssthresh_before = t_info(t).ssthresh;
 	t_at(t, 40);
 	t->peer_tsecr = orig_ts;
 	for (int k = 2; k <= 4; k++) {
@@ -754,11 +746,11 @@ static void eifel_run(int echo_original)
 	uint32_t rtx_ts = t_expect_ts(t, 1, 500);
 	CHECK(rtx_ts != orig_ts);
 	t_drain(t);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_RECOVERY);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_RECOVERY);
 	t_at(t, 45);
 	t->peer_tsecr = echo_original ? orig_ts : rtx_ts;
 	t_peer(t, ".", 1001, ST(10), 0);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	if (echo_original) {
 		t_counter(t, "TCPFullUndo", 1);
 		CHECK(i.cwnd >= cwnd_before); /* restored, then this ACK's growth */
@@ -799,13 +791,13 @@ static void timeout_in_sack_recovery_counts_a_failed_recovery(void)
 	t_peer(t, ".", 1001, T_ISS + 1, 0);
 	t_expect(t, ".", S(0), 1001, T_MSS);
 	t_drain(t);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_RECOVERY);
-	CHECK_EQ_U64(info(t).bytes_retrans, T_MSS);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_RECOVERY);
+	CHECK_EQ_U64(t_info(t).bytes_retrans, T_MSS);
 	t_counter(t, "TCPSackRecoveryFail", 0);
 	t_at(t, 5000);
 	t_drain(t);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_LOSS);
-	CHECK(info(t).total_retrans >= 3);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_LOSS);
+	CHECK(t_info(t).total_retrans >= 3);
 	t_counter(t, "TCPSackRecoveryFail", 1);
 	t_free(t);
 }
@@ -834,15 +826,15 @@ static void frto_undoes_a_spurious_timeout(void)
 {
 	struct t *t = sender_with_rtt_no_rack();
 	fill(t, 4, 4);
-	uint32_t cwnd_before = info(t).cwnd, ssthresh_before = info(t).ssthresh;
+	uint32_t cwnd_before = t_info(t).cwnd, ssthresh_before = t_info(t).ssthresh;
 	t_at(t, 220);
 	t_expect(t, ".", S(0), 1001, T_MSS);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).cwnd, T_MSS);
+	CHECK_EQ(t_info(t).cwnd, T_MSS);
 	t_at(t, 230);
 	t_peer(t, ".", 1001, S(4), 0);
 	t_counter(t, "TCPSpuriousRTOs", 1);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
 	CHECK(i.cwnd >= cwnd_before);
 	CHECK_EQ(i.ssthresh, ssthresh_before);
@@ -863,7 +855,7 @@ static void frto_keeps_a_real_timeout(void)
 	t_expect(t, ".", S(2), 1001, T_MSS);
 	t_expect_nothing(t);
 	t_counter(t, "TCPSpuriousRTOs", 0);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_LOSS);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_LOSS);
 	t_drain(t);
 	t_free(t);
 }
@@ -917,7 +909,7 @@ static void frto_setting_off_undoes_nothing(void)
 	t_at(t, 230);
 	t_peer(t, ".", 1001, S(4), 0);
 	t_counter(t, "TCPSpuriousRTOs", 0);
-	CHECK(info(t).cwnd < 4 * T_MSS);
+	CHECK(t_info(t).cwnd < 4 * T_MSS);
 	t_free(t);
 }
 
@@ -970,7 +962,7 @@ static void rack_timeout_marks_only_what_rack_timed_out(void)
 	t_expect(t, ".", S(1), 1001, T_MSS); /* the timeout: the first segment */
 	t_expect_nothing(t);
 	t_counter(t, "Timeouts", 1);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_LOSS);
 	CHECK_EQ(i.lost, 3 * T_MSS); /* 2, 3 and 4; not 5 */
 	CHECK_EQ(i.cwnd, T_MSS);
@@ -985,7 +977,7 @@ static void rack_timeout_marks_only_what_rack_timed_out(void)
 	t_at(t, 340);
 	t_peer(t, ".", 1001, S(6), 0);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_OPEN);
 	t_counter(t, "RetransSegs", 5); /* the probe, 1, 2, 3, 4 */
 	t_free(t);
 }
@@ -1006,13 +998,13 @@ static void rack_timeout_leaves_sacked_data_alone(void)
 	t_expect(t, ".", S(0), 1001, T_MSS);
 	t_expect(t, ".", S(1), 1001, T_MSS);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_RECOVERY);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_RECOVERY);
 	t_at(t, 239);
 	t_expect_nothing(t); /* no probe in recovery (RFC 8985 7.2) */
 	t_at(t, 240);
 	t_expect(t, ".", S(0), 1001, T_MSS); /* the timeout */
 	t_expect_nothing(t);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_LOSS);
 	CHECK_EQ(i.lost, T_MSS);       /* segment 1 */
 	CHECK_EQ(i.sacked, 3 * T_MSS); /* 2-4 stay SACKed */
@@ -1022,7 +1014,7 @@ static void rack_timeout_leaves_sacked_data_alone(void)
 	t_at(t, 280);
 	t_peer(t, ".", 1001, S(5), 0);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_OPEN);
 	t_free(t);
 }
 
@@ -1037,19 +1029,19 @@ static void rack_spurious_timeout_is_undone_by_frto(void)
 {
 	struct t *t = sender_with_rtt_tuned(pacing_off);
 	fill(t, 4, 4);
-	uint32_t cwnd_before = info(t).cwnd, ssthresh_before = info(t).ssthresh;
+	uint32_t cwnd_before = t_info(t).cwnd, ssthresh_before = t_info(t).ssthresh;
 	t_at(t, 60);
 	t_expect(t, ".", S(3), 1001, T_MSS); /* the probe */
 	t_expect_nothing(t);
 	t_at(t, 260);
 	t_expect(t, ".", S(0), 1001, T_MSS); /* the timeout */
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).lost, 3 * T_MSS);
+	CHECK_EQ(t_info(t).lost, 3 * T_MSS);
 	t_at(t, 270);
 	t_peer(t, ".", 1001, S(3), 0); /* 1 and 2: originals, sent once */
 	t_expect_nothing(t);
 	t_counter(t, "TCPSpuriousRTOs", 1);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
 	CHECK_EQ(i.lost, 0);
 	CHECK(i.cwnd >= cwnd_before);
@@ -1078,7 +1070,7 @@ static void rack_probe_then_timeout_recovers_in_slow_start(void)
 	t_at(t, 260);
 	t_expect(t, ".", S(0), 1001, T_MSS);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).lost, 3 * T_MSS);
+	CHECK_EQ(t_info(t).lost, 3 * T_MSS);
 	t_at(t, 280);
 	ack_sends(t, S(1), 1, 2);
 	t_at(t, 300);
@@ -1086,7 +1078,7 @@ static void rack_probe_then_timeout_recovers_in_slow_start(void)
 	t_at(t, 320);
 	t_peer(t, ".", 1001, S(4), 0);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_OPEN);
 	t_counter(t, "Timeouts", 1);
 	t_counter(t, "TCPLossProbes", 1);
 	t_counter(t, "TCPLossProbeRecovery", 0);
@@ -1110,7 +1102,7 @@ static void rack_frto_sends_new_data_then_repairs_from_the_scoreboard(void)
 	t_at(t, 260);
 	t_expect(t, ".", S(0), 1001, T_MSS); /* the timeout */
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).lost, 10 * T_MSS); /* 1-10 */
+	CHECK_EQ(t_info(t).lost, 10 * T_MSS); /* 1-10 */
 	t_at(t, 280);
 	t_peer(t, ".", 1001, S(1), 0);
 	t_expect(t, "P.", S(11), 1001, T_MSS); /* new data, not 1 and 2 */
@@ -1119,7 +1111,7 @@ static void rack_frto_sends_new_data_then_repairs_from_the_scoreboard(void)
 	t_peer_sack(t, 1, S(11), S(12));
 	ack_sends(t, S(1), 1, 2);
 	t_counter(t, "TCPSpuriousRTOs", 0);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_LOSS);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_LOSS);
 	t_drain(t);
 	t_free(t);
 }

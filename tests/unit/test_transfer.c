@@ -18,14 +18,6 @@ static struct t *new_with(void (*tune)(struct synack_config *))
 	return t_new_with(&cfg);
 }
 
-static struct synack_tcp_info info(struct t *t)
-{
-	struct synack_tcp_info i;
-	memset(&i, 0, sizeof i);
-	CHECK_EQ(synack_tcp_info(t->st, t->sock, &i), 0);
-	return i;
-}
-
 static void setopt(struct t *t, int opt, int value)
 {
 	CHECK_EQ(synack_setsockopt(t->st, t->sock, opt, value), 0);
@@ -50,7 +42,7 @@ static void rto_follows_rfc6298_arithmetic(void)
 	t_expect(t, ".", T_ISS + 1, 1001, 0);
 	/* First measurement R = 100 ms: SRTT = R, RTTVAR = R/2,
 	 * RTO = SRTT + max(G, 4 RTTVAR) = 300 ms. */
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.srtt_us, 100000);
 	CHECK_EQ(i.rttvar_us, 50000);
 	CHECK_EQ(i.rto_us, 300000);
@@ -60,7 +52,7 @@ static void rto_follows_rfc6298_arithmetic(void)
 	t_expect(t, "P.", T_ISS + 1, 1001, 100);
 	t_at(t, 300);
 	t_peer(t, ".", 1001, T_ISS + 101, 0);
-	i = info(t);
+	i = t_info(t);
 	CHECK_EQ(i.rttvar_us, 62500);
 	CHECK_EQ(i.srtt_us, 112500);
 	CHECK_EQ(i.rto_us, 362500);
@@ -76,8 +68,8 @@ static void rto_is_floored_at_rto_min(void)
 	t_at(t, 1);
 	t_peer(t, "S.", 1000, T_ISS + 1, 0);
 	t_expect(t, ".", T_ISS + 1, 1001, 0);
-	CHECK_EQ(info(t).srtt_us, 1000);
-	CHECK_EQ(info(t).rto_us, 200000);
+	CHECK_EQ(t_info(t).srtt_us, 1000);
+	CHECK_EQ(t_info(t).rto_us, 200000);
 	t_free(t);
 }
 
@@ -97,10 +89,10 @@ static void karn_no_sample_from_retransmission(void)
 	t_expect_nothing(t);
 	t_at(t, 400); /* RTO 300 ms: sent again, RTO doubled */
 	t_expect(t, "P.", T_ISS + 1, 1001, 100);
-	CHECK_EQ(info(t).rto_us, 600000);
+	CHECK_EQ(t_info(t).rto_us, 600000);
 	t_at(t, 450);
 	t_peer(t, ".", 1001, T_ISS + 101, 0);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.srtt_us, 100000); /* unchanged: ambiguous sample ignored */
 	CHECK_EQ(i.rttvar_us, 50000);
 	CHECK_EQ(i.rto_us, 600000); /* still backed off */
@@ -110,7 +102,7 @@ static void karn_no_sample_from_retransmission(void)
 	t_expect(t, "P.", T_ISS + 101, 1001, 100);
 	t_at(t, 550);
 	t_peer(t, ".", 1001, T_ISS + 201, 0);
-	i = info(t);
+	i = t_info(t);
 	CHECK_EQ(i.srtt_us, 100000);
 	CHECK_EQ(i.rttvar_us, 37500);
 	CHECK_EQ(i.rto_us, 250000);
@@ -137,9 +129,9 @@ static void backoff_doubles_to_the_cap_then_retries2_ends_it(void)
 		t_expect_nothing(t);
 		t_at(t, at[k]);
 		t_expect(t, "P.", T_ISS + 1, 1001, 10);
-		CHECK_EQ(info(t).retransmits, (uint32_t)k + 1);
+		CHECK_EQ(t_info(t).retransmits, (uint32_t)k + 1);
 	}
-	CHECK_EQ(info(t).rto_us, 2000000);
+	CHECK_EQ(t_info(t).rto_us, 2000000);
 	t_at(t, 6999);
 	t_state(t, SYNACK_ESTABLISHED);
 	t_at(t, 7000);
@@ -464,16 +456,16 @@ static void initial_window_is_ten_segments_then_slow_start(void)
 {
 	struct t *t = t_new();
 	t_establish_active(t);
-	CHECK_EQ(info(t).cwnd, 10 * T_MSS);
-	CHECK_EQ(info(t).ssthresh, UINT32_MAX);
+	CHECK_EQ(t_info(t).cwnd, 10 * T_MSS);
+	CHECK_EQ(t_info(t).ssthresh, UINT32_MAX);
 	fill(t, 30, 10);
 	/* One ACK for two segments: cwnd 12 segments, 8 in flight: 4 go. */
 	t_peer(t, ".", 1001, T_ISS + 1 + 2 * T_MSS, 0);
-	CHECK_EQ(info(t).cwnd, 12 * T_MSS);
+	CHECK_EQ(t_info(t).cwnd, 12 * T_MSS);
 	for (int k = 10; k < 14; k++)
 		t_expect(t, ".", T_ISS + 1 + (uint32_t)k * T_MSS, 1001, T_MSS);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_OPEN);
 	t_free(t);
 }
 
@@ -495,23 +487,23 @@ static void fast_retransmit_and_newreno_recovery(void)
 	t_peer(t, ".", 1001, T_ISS + 1, 0);
 	t_expect(t, ".", T_ISS + 1, 1001, T_MSS); /* fast retransmit */
 	t_expect_nothing(t);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_RECOVERY);
 	CHECK_EQ(i.ssthresh, 6 * T_MSS); /* 12 segments in flight */
 	CHECK_EQ(i.cwnd, 9 * T_MSS);
 	t_counter(t, "FastRetrans", 1);
 	for (int k = 0; k < 6; k++)
 		t_peer(t, ".", 1001, T_ISS + 1, 0);
-	CHECK_EQ(info(t).cwnd, 15 * T_MSS);
+	CHECK_EQ(t_info(t).cwnd, 15 * T_MSS);
 	t_expect_nothing(t); /* nothing new to send */
 	/* Partial ACK up to the second hole: it goes at once. */
 	t_peer(t, ".", 1001, T_ISS + 1 + 3 * T_MSS, 0);
 	t_expect(t, ".", T_ISS + 1 + 3 * T_MSS, 1001, T_MSS);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_RECOVERY);
-	CHECK_EQ(info(t).cwnd, 13 * T_MSS); /* 15 - 3 + 1 */
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_RECOVERY);
+	CHECK_EQ(t_info(t).cwnd, 13 * T_MSS); /* 15 - 3 + 1 */
 	/* Full ACK: recovery ends, cwnd deflates to ssthresh. */
 	t_peer(t, ".", 1001, T_ISS + 1 + 12 * T_MSS, 0);
-	i = info(t);
+	i = t_info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
 	CHECK_EQ(i.cwnd, 2 * T_MSS); /* min(ssthresh, max(flight 0, SMSS) + SMSS) */
 	CHECK_EQ(i.ssthresh, 6 * T_MSS);
@@ -530,7 +522,7 @@ static void timeout_restarts_from_snd_una_in_slow_start(void)
 	t_at(t, 200);
 	t_expect(t, ".", T_ISS + 1, 1001, T_MSS);
 	t_expect_nothing(t);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_LOSS);
 	CHECK_EQ(i.cwnd, T_MSS);
 	CHECK_EQ(i.ssthresh, 2 * T_MSS);
@@ -548,7 +540,7 @@ static void timeout_restarts_from_snd_una_in_slow_start(void)
 	/* The peer had segment 3 all along: one ACK covers everything. */
 	t_peer(t, ".", 1011, T_ISS + 1 + 4 * T_MSS, 0);
 	t_expect_nothing(t);
-	i = info(t);
+	i = t_info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
 	CHECK_EQ(i.snd_una, i.snd_nxt);
 	t_free(t);
@@ -561,13 +553,13 @@ static void restart_after_idle(void)
 	t_establish_active(t);
 	fill(t, 10, 10);
 	t_peer(t, ".", 1001, T_ISS + 1 + 10 * T_MSS, 0);
-	CHECK_EQ(info(t).cwnd, 12 * T_MSS);
+	CHECK_EQ(t_info(t).cwnd, 12 * T_MSS);
 	t_at(t, 5000);
 	t_send(t, 14 * T_MSS);
 	for (int k = 0; k < 10; k++)
 		t_expect(t, ".", T_ISS + 1 + (uint32_t)(10 + k) * T_MSS, 1001, T_MSS);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).cwnd, 10 * T_MSS);
+	CHECK_EQ(t_info(t).cwnd, 10 * T_MSS);
 	t_free(t);
 }
 
@@ -587,7 +579,7 @@ static void peer_window_bounds_the_flight(void)
 		t_peer(t, ".", 1001, T_ISS + 1 + (uint32_t)k * T_MSS, 0);
 		t_expect(t, ".", T_ISS + 1 + (uint32_t)(k + 2) * T_MSS, 1001, T_MSS);
 	}
-	CHECK_EQ(info(t).cwnd, 10 * T_MSS);
+	CHECK_EQ(t_info(t).cwnd, 10 * T_MSS);
 	t_free(t);
 }
 

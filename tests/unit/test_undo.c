@@ -44,14 +44,6 @@ static struct t *new_with(void (*tune)(struct synack_config *))
 	return t_new_with(&cfg);
 }
 
-static struct synack_tcp_info info(struct t *t)
-{
-	struct synack_tcp_info i;
-	memset(&i, 0, sizeof i);
-	CHECK_EQ(synack_tcp_info(t->st, t->sock, &i), 0);
-	return i;
-}
-
 /* An active open whose handshake took 20 ms (SRTT 20 ms, RTO 200 ms), the
  * peer with timestamps (ts) and SACK (sack) as asked. */
 static struct t *sender(void (*tune)(struct synack_config *), int ts, int sack)
@@ -68,7 +60,7 @@ static struct t *sender(void (*tune)(struct synack_config *), int ts, int sack)
 	t->peer_tsecr = syn_ts;
 	t_peer(t, "S.", T_PEER_ISN, T_ISS + 1, 0);
 	t_expect(t, ".", T_ISS + 1, 1001, 0);
-	CHECK_EQ(info(t).srtt_us, 20000);
+	CHECK_EQ(t_info(t).srtt_us, 20000);
 	return t;
 }
 
@@ -99,7 +91,7 @@ static void spurious_timeout_run(void (*tune)(struct synack_config *), int sack,
 {
 	struct t *t = sender(tune, 1, sack);
 	uint32_t orig_ts = fill_ts(t, 4);
-	struct synack_tcp_info before = info(t);
+	struct synack_tcp_info before = t_info(t);
 	uint64_t rto_at = 220;
 	if (rack) {
 		t_at(t, 60);
@@ -114,15 +106,15 @@ static void spurious_timeout_run(void (*tune)(struct synack_config *), int sack,
 	uint32_t rtx_ts = t_expect_ts(t, 1, 500);
 	CHECK(rtx_ts != orig_ts);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_LOSS);
-	CHECK_EQ(info(t).cwnd, TS_MSS);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_LOSS);
+	CHECK_EQ(t_info(t).cwnd, TS_MSS);
 	t_at(t, rto_at + 10);
 	t->peer_tsecr = orig_ts;
 	t_peer(t, ".", 1001, ST(1), 0);
 	t_expect_nothing(t); /* no go-back-N: 1-3 are in flight */
 	t_counter(t, "TCPLossUndo", 1);
 	t_counter(t, "TCPSpuriousRTOs", 0);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
 	CHECK_EQ(i.ssthresh, before.ssthresh);
 	CHECK(i.cwnd >= 4 * TS_MSS); /* RFC 4015: flight 3 + min(acked 1, IW) */
@@ -133,7 +125,7 @@ static void spurious_timeout_run(void (*tune)(struct synack_config *), int sack,
 	t_peer(t, ".", 1001, ST(4), 0);
 	t_expect_nothing(t);
 	t_counter(t, "RetransSegs", rack ? 2 : 1);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_OPEN);
 	t_free(t);
 }
 
@@ -165,7 +157,7 @@ static void real_loss_echoing_the_retransmission_stands(void)
 {
 	struct t *t = sender(NULL, 1, 0);
 	uint32_t orig_ts = fill_ts(t, 4);
-	uint32_t ssthresh_before = info(t).ssthresh;
+	uint32_t ssthresh_before = t_info(t).ssthresh;
 	t_at(t, 220);
 	t_expect(t, ".", ST(0), 1001, TS_MSS);
 	uint32_t rtx_ts = t_expect_ts(t, 1, 500);
@@ -177,7 +169,7 @@ static void real_loss_echoing_the_retransmission_stands(void)
 	t_expect(t, ".", ST(2), 1001, TS_MSS);
 	t_expect_nothing(t);
 	t_counter(t, "TCPLossUndo", 0);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_LOSS);
 	CHECK(i.ssthresh < ssthresh_before);
 	CHECK_EQ(i.cwnd, 2 * TS_MSS);
@@ -200,18 +192,18 @@ static void spurious_timeout_undone_by_dsack(void)
 	for (int k = 0; k < 3; k++)
 		t_expect(t, ".", S(k), 1001, T_MSS);
 	t_expect_nothing(t);
-	struct synack_tcp_info before = info(t);
+	struct synack_tcp_info before = t_info(t);
 	t_at(t, 220);
 	t_expect(t, ".", S(0), 1001, T_MSS);
 	t_expect_nothing(t);
-	CHECK(info(t).ssthresh < before.ssthresh);
+	CHECK(t_info(t).ssthresh < before.ssthresh);
 	t_at(t, 230);
 	t_peer_sack(t, 1, S(0), S(1));
 	t_peer(t, ".", 1001, S(3), 0);
 	t_counter(t, "TCPDSACKRecv", 1);
 	t_counter(t, "TCPLossUndo", 1);
 	t_counter(t, "TCPDSACKUndo", 0);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
 	CHECK_EQ(i.ssthresh, before.ssthresh);
 	CHECK(i.cwnd >= 3 * T_MSS);
@@ -228,7 +220,7 @@ static void repeated_timeout_is_undone_to_before_the_first(void)
 {
 	struct t *t = sender(NULL, 1, 0);
 	uint32_t orig_ts = fill_ts(t, 4);
-	struct synack_tcp_info before = info(t);
+	struct synack_tcp_info before = t_info(t);
 	t_at(t, 220);
 	t_expect(t, ".", ST(0), 1001, TS_MSS);
 	t_at(t, 620);
@@ -240,7 +232,7 @@ static void repeated_timeout_is_undone_to_before_the_first(void)
 	t_peer(t, ".", 1001, ST(1), 0);
 	t_expect_nothing(t);
 	t_counter(t, "TCPLossUndo", 1);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
 	CHECK_EQ(i.ssthresh, before.ssthresh);
 	t_drain(t);
@@ -271,13 +263,13 @@ static void rack_loss_after_the_recovery_point_starts_the_next_recovery(void)
 	t_peer(t, ".", 1001, S(0), 0);
 	t_expect(t, ".", S(0), 1001, T_MSS); /* recovery: segment 0 again */
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_RECOVERY);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_RECOVERY);
 	t_peer_sack(t, 1, S(1), S(10));
 	t_peer(t, ".", 1001, S(0), 0);
 	for (int k = 10; k < 14; k++)
 		t_expect(t, ".", S(k), 1001, T_MSS); /* after the recovery point */
 	t_expect_nothing(t);
-	uint32_t ssthresh = info(t).ssthresh;
+	uint32_t ssthresh = t_info(t).ssthresh;
 	t_counter(t, "TCPSACKRecovery", 1);
 	t_at(t, 60);
 	t_peer_sack(t, 1, S(11), S(14));
@@ -285,13 +277,13 @@ static void rack_loss_after_the_recovery_point_starts_the_next_recovery(void)
 	t_expect(t, ".", S(10), 1001, T_MSS);
 	t_expect_nothing(t);
 	t_counter(t, "TCPSACKRecovery", 2);
-	struct synack_tcp_info i = info(t);
+	struct synack_tcp_info i = t_info(t);
 	CHECK_EQ(i.ca_state, SYNACK_CA_RECOVERY);
 	CHECK(i.ssthresh < ssthresh);
 	/* The retransmission arrives: the second recovery ends. */
 	t_at(t, 80);
 	t_peer(t, ".", 1001, S(14), 0);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_OPEN);
 	t_drain(t);
 	t_free(t);
 }
@@ -332,20 +324,20 @@ static void rack_loss_after_the_timeout_recovery_point_starts_a_recovery(void)
 	t_expect(t, ".", S(4), 1001, T_MSS); /* new data, after the recovery point */
 	t_expect(t, ".", S(5), 1001, T_MSS);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_LOSS);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_LOSS);
 	t_at(t, 320);
 	t_peer_sack(t, 1, S(5), S(6));
 	t_peer(t, ".", 1001, S(4), 0);
 	t_expect(t, ".", S(6), 1001, T_MSS);
 	t_expect_nothing(t);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_OPEN);
 	t_at(t, 324);
 	t_expect_nothing(t);
 	t_at(t, 325);
 	t_expect(t, ".", S(4), 1001, T_MSS);
 	t_expect_nothing(t);
 	t_counter(t, "TCPSACKRecovery", 1);
-	CHECK_EQ(info(t).ca_state, SYNACK_CA_RECOVERY);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_RECOVERY);
 	t_drain(t);
 	t_free(t);
 }
