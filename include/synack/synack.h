@@ -1081,7 +1081,7 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	/* The checksum state from the link (issue 16 item 2): TCP segments                        \
 	 * taken without summing their checksum, which the link vouched for                        \
 	 * (synack_input_flags, SYNACK_INPUT_CSUM_UNNECESSARY). */                                 \
-	X(InCsumTrusted)                                                                          \
+	X(InCsumTrusted)                                                                           \
 	/* Undo of a spurious timeout (issue 13, undo), as Linux's TcpExt:                         \
 	 * loss states undone by timestamps or D-SACKs (F-RTO's too). */                           \
 	X(TCPLossUndo)

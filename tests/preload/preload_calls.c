@@ -82,18 +82,33 @@ static const char *ename(int e)
 	switch (e) {
 #define E(x)                                                                                       \
 	case x:                                                                                    \
-		return #x;
-		E(EAGAIN)
-		E(EBADF)
-		E(EINVAL)
-		E(EFAULT)
-		E(ENOTCONN)
-		E(EPIPE)
-		E(ECONNREFUSED)
-		E(EINPROGRESS)
-		E(EISCONN) E(EALREADY) E(EADDRNOTAVAIL) E(EADDRINUSE) E(EAFNOSUPPORT) E(ENOPROTOOPT)
-		    E(EINTR) E(EEXIST) E(ENOENT) E(EOPNOTSUPP) E(ECONNRESET) E(EPROTONOSUPPORT)
-		        E(ENOTSOCK) E(EDOM) E(ENOTTY) E(EMSGSIZE) E(ESOCKTNOSUPPORT) E(EPROTOTYPE)
+		return #x
+		E(EAGAIN);
+		E(EBADF);
+		E(EINVAL);
+		E(EFAULT);
+		E(ENOTCONN);
+		E(EPIPE);
+		E(ECONNREFUSED);
+		E(EINPROGRESS);
+		E(EISCONN);
+		E(EALREADY);
+		E(EADDRNOTAVAIL);
+		E(EADDRINUSE);
+		E(EAFNOSUPPORT);
+		E(ENOPROTOOPT);
+		E(EINTR);
+		E(EEXIST);
+		E(ENOENT);
+		E(EOPNOTSUPP);
+		E(ECONNRESET);
+		E(EPROTONOSUPPORT);
+		E(ENOTSOCK);
+		E(EDOM);
+		E(ENOTTY);
+		E(EMSGSIZE);
+		E(ESOCKTNOSUPPORT);
+		E(EPROTOTYPE);
 #undef E
 	}
 	return "E?";
