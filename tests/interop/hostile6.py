@@ -19,9 +19,9 @@ device (test_hostile6.sh).  The IPv4 probes are hostile.py's.
           limit 0 -- the closed port behind each;
         * a Packet Too Big of MTU 600 quoting synack's segment on the live
           connection, sent as soon as one is seen (RFC 5927: only a quote of
-          data in flight counts; the test delays the kernel's TCP segments,
-          not its ICMPv6, so the PTB overtakes the ACK), again until
-          synack's segments shrink: the path MTU goes to 1280, never below
+          data in flight counts; the kernel ACKs at once, so a PTB may come
+          after the ACK of what it quotes), again until synack's segments
+          shrink, at most 20 times: the path MTU goes to 1280, never below
           (RFC 8201 4), and the transfer goes on;
         * neighbour advertisements (RFC 4861 7.1.2, 7.2.5): one for the
           kernel's address from another MAC without the override flag
