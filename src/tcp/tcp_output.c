@@ -334,6 +334,13 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 	int sack_rec = tcp_sack_recovering(tcb);
 	if (sack_rec)
 		tcb->sender->prr_out += used;
+	/* RFC 6675 4, SetPipe: each transmission is in flight from now on,
+	 * whatever sent it (the timeout's first segment, the scoreboard, new
+	 * data, a probe).  Out of the open state the next tcp_output takes
+	 * its room from pipe before an ACK recounts it: a send() right after
+	 * a timeout must find the one segment of cwnd taken. */
+	if (tcb->sack_ok && tcb->ca_state != SYNACK_CA_OPEN && tcb->sender)
+		tcb->sender->pipe += used;
 	if ((sack_rec || tcb->ca_state == SYNACK_CA_LOSS) && tcb->sender &&
 	    seq_lt(seq, tcb->snd_max)) {
 		tcb->sender->undo_retrans++;

@@ -155,8 +155,7 @@ uint32_t tcp_sack_output(struct tcb *tcb)
 		uint32_t used = tcp_retransmit_at(tcb, seq, len);
 		if (used == 0)
 			break;
-		seq += used;
-		sd->pipe += used;
+		seq += used; /* xmit counted it in pipe */
 		room = room > used ? room - used : 0;
 	}
 	return room;

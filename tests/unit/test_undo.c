@@ -311,11 +311,11 @@ static void rack_loss_after_the_timeout_recovery_point_starts_a_recovery(void)
 	t_at(t, 260);
 	t_expect(t, ".", S(0), 1001, T_MSS); /* the timeout */
 	t_expect_nothing(t);
-	t_send(t, 4 * T_MSS); /* 4-7 */
-	t_expect(t, ".", S(1), 1001, T_MSS);
+	t_send(t, 4 * T_MSS); /* 4-7: cwnd is the timeout's segment */
 	t_expect_nothing(t);
 	t_at(t, 280);
 	t_peer(t, ".", 1001, S(1), 0);
+	t_expect(t, ".", S(1), 1001, T_MSS);
 	t_expect(t, ".", S(2), 1001, T_MSS);
 	t_expect_nothing(t);
 	t_at(t, 300);
@@ -342,6 +342,59 @@ static void rack_loss_after_the_timeout_recovery_point_starts_a_recovery(void)
 	t_free(t);
 }
 
+/*
+ * A send() right after a timeout with RACK (RFC 8985 6.3, RFC 6675 4
+ * SetPipe).  The whole flight 0-3 and the probe were lost; the timeout
+ * marks 0-3 lost and sends segment 0 again: cwnd is one segment and that
+ * segment is in flight.  The application then writes more: nothing may
+ * go, neither lost segment 1 nor new data, until an ACK opens the window
+ * (the timeout's retransmission had not been counted in pipe, and
+ * segment 1 went out at once beside it).  The ACK of segment 0 then
+ * releases two segments of slow start: lost ones first, new data waits
+ * (without F-RTO); F-RTO's step 2b sends its two new segments instead.
+ */
+static void send_after_timeout_run(void (*tune)(struct synack_config *), int frto)
+{
+	struct t *t = sender(tune, 0, 1);
+	t_send(t, 4 * T_MSS);
+	for (int k = 0; k < 4; k++)
+		t_expect(t, ".", S(k), 1001, T_MSS);
+	t_at(t, 60);
+	t_expect(t, ".", S(3), 1001, T_MSS); /* the probe */
+	t_at(t, 260);
+	t_expect(t, ".", S(0), 1001, T_MSS); /* the timeout */
+	t_expect_nothing(t);
+	CHECK_EQ(t_info(t).cwnd, T_MSS);
+	t_send(t, 4 * T_MSS); /* 4-7 */
+	t_expect_nothing(t);
+	t_advance_ms(t, 5);
+	t_expect_nothing(t);
+	t_at(t, 280);
+	t_peer(t, ".", 1001, S(1), 0);
+	if (frto) {
+		t_expect(t, ".", S(4), 1001, T_MSS);
+		t_expect(t, ".", S(5), 1001, T_MSS);
+	} else {
+		t_expect(t, ".", S(1), 1001, T_MSS);
+		t_expect(t, ".", S(2), 1001, T_MSS);
+	}
+	t_expect_nothing(t);
+	t_send(t, T_MSS); /* 8: still nothing beyond cwnd */
+	t_expect_nothing(t);
+	t_drain(t);
+	t_free(t);
+}
+
+static void send_after_timeout_waits_for_the_window(void)
+{
+	send_after_timeout_run(no_frto, 0);
+}
+
+static void send_after_timeout_waits_for_the_window_frto(void)
+{
+	send_after_timeout_run(NULL, 1);
+}
+
 int main(void)
 {
 	RUN(spurious_timeout_undone_by_timestamps);
@@ -352,5 +405,7 @@ int main(void)
 	RUN(repeated_timeout_is_undone_to_before_the_first);
 	RUN(rack_loss_after_the_recovery_point_starts_the_next_recovery);
 	RUN(rack_loss_after_the_timeout_recovery_point_starts_a_recovery);
+	RUN(send_after_timeout_waits_for_the_window);
+	RUN(send_after_timeout_waits_for_the_window_frto);
 	return check_summary("test_undo");
 }
