@@ -341,8 +341,7 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 	 * a timeout must find the one segment of cwnd taken. */
 	if (tcb->sack_ok && tcb->ca_state != SYNACK_CA_OPEN && tcb->sender)
 		tcb->sender->pipe += used;
-	if ((sack_rec || tcb->ca_state == SYNACK_CA_LOSS) && tcb->sender &&
-	    seq_lt(seq, tcb->snd_max)) {
+	if (tcb->ca_state != SYNACK_CA_OPEN && tcb->sender && seq_lt(seq, tcb->snd_max)) {
 		tcb->sender->undo_retrans++;
 		tcp_recovery_eifel_mark(tcb, seq);
 	}

@@ -114,6 +114,21 @@ static void prr_ack(struct tcb *tcb)
 	tcb->cwnd = sd->pipe + (uint32_t)sndcnt;
 }
 
+/* A reduction begins: what undo restores if it proves needless (Linux's
+ * tcp_init_undo): cwnd and ssthresh now, SND.UNA, no retransmission yet
+ * (D-SACKs count them down, RFC 3708 3.2), and RetransmitTS unset until
+ * the first retransmission (RFC 3522 2). */
+static void undo_init(struct tcb *tcb)
+{
+	struct tcp_sender *sd = tcb->sender;
+	sd->prior_cwnd = tcb->cwnd;
+	sd->prior_ssthresh = tcb->ssthresh;
+	sd->undo_retrans = 0;
+	sd->undo_marker = tcb->snd_una;
+	sd->undo_on = 1;
+	sd->undo_ts = 0;
+}
+
 /* RFC 6675 5 step 4: recovery begins.  RecoveryPoint = HighData, ssthresh
  * from congestion control, the first hole is sent again (marked lost here,
  * sent by tcp_output), PRR starts (RFC 6937: RecoverFS = the flight). */
@@ -128,13 +143,7 @@ static void sack_recovery_enter(struct tcb *tcb, enum tcp_cc_cause cause, int ag
 	 * ssthresh functions take cwnd). */
 	if (again && ev.flight > tcb->cwnd)
 		ev.flight = tcb->cwnd;
-	/* What undo restores if D-SACKs show every retransmission needless. */
-	sd->prior_cwnd = tcb->cwnd;
-	sd->prior_ssthresh = tcb->ssthresh;
-	sd->undo_retrans = 0;
-	sd->undo_marker = tcb->snd_una;
-	sd->undo_on = 1;
-	sd->undo_ts = 0;
+	undo_init(tcb);
 	sd->tlp_on = 0; /* RFC 8985 7.4: recovery takes over from the probe */
 	/* RFC 8985 7.2: no probe in recovery.  A probe timer armed before
 	 * this ACK (a duplicate, which rearms nothing) would send the last
@@ -254,17 +263,41 @@ static void sack_ack(struct tcb *tcb, int sack_news, uint32_t sacked_before, uin
 		tcb->sender->delivered = 0;
 }
 
-/* The last reduction was needless: cwnd and ssthresh come back, recovery
- * ends (RFC 3708 3.2; RFC 4015 for the response). */
+/* cwnd and ssthresh back to at least what they were before the reduction,
+ * and congestion control's own state with them (RFC 9438 4.9: CUBIC's
+ * W_max; as Linux's tcp_undo_cwnd_reduction: cwnd = max(cwnd, the
+ * algorithm's undo_cwnd), ssthresh = max(ssthresh, prior_ssthresh)). */
+static void undo_cwnd(struct tcb *tcb)
+{
+	struct tcp_sender *sd = tcb->sender;
+	uint32_t cwnd = tcp_cc_undo_cwnd(tcb);
+	if (cwnd < sd->prior_cwnd)
+		cwnd = sd->prior_cwnd;
+	if (tcb->cwnd < cwnd)
+		tcb->cwnd = cwnd;
+	if (tcb->ssthresh < sd->prior_ssthresh)
+		tcb->ssthresh = sd->prior_ssthresh;
+}
+
+/* The last fast recovery was needless: cwnd and ssthresh come back,
+ * recovery ends (RFC 3708 3.2, RFC 3522 3.2; RFC 4015 for the response;
+ * Linux's tcp_try_undo_recovery, tcp_try_undo_partial and
+ * tcp_try_undo_dsack).  The retransmission was needless because the
+ * network reordered: RACK's reordering window opens from now on (RFC
+ * 8985 6.2 step 4, as Linux's tcp_check_sack_reordering counts it in
+ * reord_seen). */
 static void undo_reduction(struct tcb *tcb)
 {
 	struct tcp_sender *sd = tcb->sender;
 	sd->undo_on = 0;
 	sd->undo_ts = 2;
-	if (tcb->cwnd < sd->prior_cwnd)
-		tcb->cwnd = sd->prior_cwnd;
-	if (tcb->ssthresh < sd->prior_ssthresh)
-		tcb->ssthresh = sd->prior_ssthresh;
+	/* NewReno's inflation (RFC 6582 3.2 step 3) counted the duplicates,
+	 * not a window: the window to restore is the one before it. */
+	if (!tcb->sack_ok && tcb->ca_state == SYNACK_CA_RECOVERY && tcb->cwnd > tcb->ssthresh)
+		tcb->cwnd = tcb->ssthresh;
+	undo_cwnd(tcb);
+	if (tcp_rack_on(tcb))
+		sd->rack_reordering_seen = 1;
 	if (tcb->ca_state == SYNACK_CA_RECOVERY) {
 		tcb->ca_state = SYNACK_CA_OPEN;
 		struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_EXIT, CC_CAUSE_NONE);
@@ -360,6 +393,18 @@ void tcp_recovery_eifel_mark(struct tcb *tcb, uint32_t seq)
 	sd->undo_ts_seq = seq;
 }
 
+/* Is any segment above ack sent again and not yet delivered? */
+static int retrans_out_above(struct tcb *tcb, uint32_t ack)
+{
+	for (uint32_t i = 0, n = tcp_snd_records(tcb); i < n; i++) {
+		const struct tcp_txrec *r = tcp_snd_record(tcb, i);
+		if ((r->flags & (TXREC_RETRANS | TXREC_SACKED)) == TXREC_RETRANS &&
+		    seq_gt(r->seq + r->len, ack))
+			return 1;
+	}
+	return 0;
+}
+
 void tcp_recovery_eifel_ack(struct tcb *tcb, uint32_t ack, uint32_t ts_ecr)
 {
 	struct tcp_sender *sd = tcb->sender;
@@ -383,12 +428,26 @@ void tcp_recovery_eifel_ack(struct tcb *tcb, uint32_t ack, uint32_t ts_ecr)
 		loss_undo(tcb, ack - tcb->snd_una);
 		return;
 	}
+	/* A partial ACK (RFC 6582 3.2 step 4): the hole was filled by the
+	 * delayed original.  Other retransmissions still out may yet be
+	 * real losses: the undo waits, and a later ACK that echoes an
+	 * original again decides (Linux's tcp_try_undo_partial holds while
+	 * retrans_out).  When none is out the reduction goes, and so does
+	 * the episode's recovery point: a later hole of this window is a
+	 * loss of its own, whose duplicate ACKs may start a recovery (RFC
+	 * 6582 3.2 step 2 guards one reduction per window; none is left). */
 	int full = seq_geq(ack, tcb->recover);
+	if (!full && retrans_out_above(tcb, ack)) {
+		sd->undo_ts = 1;
+		return;
+	}
 	undo_reduction(tcb);
-	if (full)
+	if (full) {
 		STAT_INC(tcb->st, TCPFullUndo);
-	else
+	} else {
+		tcb->recover = sd->undo_marker;
 		STAT_INC(tcb->st, TCPPartialUndo);
+	}
 }
 
 void tcp_recovery_rack_loss(struct tcb *tcb)
@@ -418,10 +477,10 @@ static int frto_ack(struct tcb *tcb)
 		 * with unmark_loss). */
 		if (tcp_rack_on(tcb))
 			rack_unmark_lost(tcb);
-		if (tcb->cwnd < sd->prior_cwnd)
-			tcb->cwnd = sd->prior_cwnd;
-		if (tcb->ssthresh < sd->prior_ssthresh)
-			tcb->ssthresh = sd->prior_ssthresh;
+		/* RFC 5682 3.1 leaves the response to RFC 4015; congestion
+		 * control's state goes back with cwnd (RFC 9438 4.9: CUBIC
+		 * no longer keeps the timeout's W_max and epoch). */
+		undo_cwnd(tcb);
 		tcb->ca_state = SYNACK_CA_OPEN;
 		tcb->snd_nxt = tcb->snd_max;
 		STAT_INC(tcb->st, TCPSpuriousRTOs);
@@ -545,13 +604,14 @@ void tcp_recovery_ack(struct tcb *tcb, const struct tcp_cc_ack *ack)
 static void fast_retransmit(struct tcb *tcb)
 {
 	struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_ENTER, CC_CAUSE_DUPACKS);
+	/* The episode's own undo state (a timeout's does not reach into
+	 * it): the timestamps may show the retransmission needless. */
+	if (tcb->sender)
+		undo_init(tcb);
 	tcb->ssthresh = tcp_cc_ssthresh(tcb, &ev);
 	tcb->recover = tcb->snd_max;
 	tcb->ca_state = SYNACK_CA_RECOVERY;
 	tcb->limited_tx = 0;
-	/* A timeout's undo does not reach into this episode. */
-	if (tcb->sender)
-		tcb->sender->undo_on = 0;
 	STAT_INC(tcb->st, FastRetrans);
 	tcp_retransmit_head(tcb);
 	tcb->cwnd = tcb->ssthresh + 3 * tcb->snd_mss;
@@ -646,14 +706,8 @@ void tcp_recovery_timeout(struct tcb *tcb)
 		 * same data), whose undo state stands.  RetransmitTS is the
 		 * TSval of the timeout's retransmission (RFC 3522 2). */
 		if (tcb->ca_state == SYNACK_CA_OPEN || seq_geq(tcb->snd_una, tcb->recover) ||
-		    (tcb->ca_state == SYNACK_CA_LOSS && tcb->backoff == 0)) {
-			sd->prior_cwnd = tcb->cwnd;
-			sd->prior_ssthresh = tcb->ssthresh;
-			sd->undo_marker = tcb->snd_una;
-			sd->undo_retrans = 0;
-			sd->undo_on = 1;
-			sd->undo_ts = 0;
-		}
+		    (tcb->ca_state == SYNACK_CA_LOSS && tcb->backoff == 0))
+			undo_init(tcb);
 	}
 	if (tcb->backoff == 0)
 		tcb->ssthresh = tcp_cc_ssthresh(tcb, &ev);

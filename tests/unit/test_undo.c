@@ -395,6 +395,259 @@ static void send_after_timeout_waits_for_the_window_frto(void)
 	send_after_timeout_run(NULL, 1);
 }
 
+/*
+ * Undo of a fast recovery (issue 13 item 2): the timestamps (RFC 3522)
+ * or D-SACKs (RFC 3708) show the fast retransmission needless, and the
+ * reduction goes (RFC 4015; Linux's tcp_try_undo_recovery,
+ * tcp_try_undo_partial, tcp_try_undo_dsack).
+ */
+
+static void cubic_cc(struct synack_config *cfg)
+{
+	snprintf(cfg->congestion_control, sizeof(cfg->congestion_control), "cubic");
+}
+
+static void cubic_no_rack(struct synack_config *cfg)
+{
+	cubic_cc(cfg);
+	cfg->recovery = 0;
+}
+
+/* Three duplicate ACKs for segment 0 (NewReno: no SACK), each echoing
+ * ts_ecr: the fast retransmission of segment 0 leaves; returns its TSval
+ * (RetransmitTS). */
+static uint32_t newreno_fast_retransmit(struct t *t, uint32_t ts_ecr)
+{
+	t->peer_tsecr = ts_ecr;
+	for (int k = 0; k < 3; k++)
+		t_peer(t, ".", 1001, ST(0), 0);
+	t_expect(t, ".", ST(0), 1001, TS_MSS);
+	uint32_t rtx_ts = t_expect_ts(t, 1, 500);
+	t_expect_nothing(t);
+	t_counter(t, "FastRetrans", 1);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_RECOVERY);
+	return rtx_ts;
+}
+
+/*
+ * NewReno, the whole recovery at once.  Ten segments leave at 20 ms;
+ * segment 0 is delayed, and the three duplicates its successors draw send
+ * it again.  The ACK of everything then echoes either the TSval of
+ * segment 0's first transmission (it was only late: TCPFullUndo, cwnd and
+ * ssthresh as before, the inflation gone) or that of the retransmission
+ * (it was lost: the reduction stands, RFC 6582's deflation).
+ */
+static void newreno_full_run(int echo_original)
+{
+	struct t *t = sender(NULL, 1, 0);
+	uint32_t orig_ts = fill_ts(t, 10);
+	struct synack_tcp_info before = t_info(t);
+	t_at(t, 40);
+	uint32_t rtx_ts = newreno_fast_retransmit(t, orig_ts);
+	CHECK(rtx_ts != orig_ts);
+	CHECK(t_info(t).ssthresh < before.ssthresh);
+	t_at(t, 45);
+	t->peer_tsecr = echo_original ? orig_ts : rtx_ts;
+	t_peer(t, ".", 1001, ST(10), 0);
+	t_expect_nothing(t);
+	struct synack_tcp_info i = t_info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	t_counter(t, "TCPPartialUndo", 0);
+	if (echo_original) {
+		t_counter(t, "TCPFullUndo", 1);
+		CHECK_EQ(i.ssthresh, before.ssthresh);
+		CHECK(i.cwnd >= before.cwnd);
+		CHECK(i.cwnd <= before.cwnd + 2 * TS_MSS); /* the restored window, its growth */
+	} else {
+		t_counter(t, "TCPFullUndo", 0);
+		CHECK(i.ssthresh < before.ssthresh);
+		CHECK(i.cwnd < before.cwnd);
+	}
+	t_free(t);
+}
+
+static void newreno_recovery_undone_by_timestamps(void)
+{
+	newreno_full_run(1);
+}
+
+static void newreno_real_loss_is_not_undone(void)
+{
+	newreno_full_run(0);
+}
+
+/*
+ * NewReno, partial ACK (RFC 6582 3.2 step 4).  Segment 0 was only
+ * delayed, segment 5 really lost.  The original of segment 0 fills the
+ * first hole: the ACK up to segment 5 echoes its TSval.  No other
+ * retransmission is out: the reduction is undone (TCPPartialUndo, as
+ * Linux's tcp_try_undo_partial) and segment 5 is not sent at once as
+ * NewReno's partial ACK would.  Its own duplicates then start a recovery
+ * of their own: the episode's recovery point went with the undo.
+ */
+static void newreno_partial_undo_then_a_real_loss(void)
+{
+	struct t *t = sender(NULL, 1, 0);
+	uint32_t orig_ts = fill_ts(t, 10);
+	struct synack_tcp_info before = t_info(t);
+	t_at(t, 40);
+	(void)newreno_fast_retransmit(t, orig_ts);
+	t_at(t, 45);
+	t->peer_tsecr = orig_ts;
+	t_peer(t, ".", 1001, ST(5), 0);
+	t_expect_nothing(t);
+	t_counter(t, "TCPPartialUndo", 1);
+	t_counter(t, "TCPFullUndo", 0);
+	struct synack_tcp_info i = t_info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(i.ssthresh, before.ssthresh);
+	CHECK(i.cwnd >= before.cwnd);
+	t_at(t, 46);
+	for (int k = 0; k < 3; k++)
+		t_peer(t, ".", 1001, ST(5), 0);
+	t_expect(t, ".", ST(5), 1001, TS_MSS);
+	uint32_t rtx5_ts = t_expect_ts(t, 1, 500);
+	t_expect_nothing(t);
+	t_counter(t, "FastRetrans", 2);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_RECOVERY);
+	CHECK(t_info(t).ssthresh < before.ssthresh);
+	t_at(t, 66);
+	t->peer_tsecr = rtx5_ts; /* the retransmission filled the hole */
+	t_peer(t, ".", 1001, ST(10), 0);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_OPEN);
+	t_counter(t, "TCPFullUndo", 0);
+	t_free(t);
+}
+
+/*
+ * SACK with RACK (the defaults), CUBIC.  Segment 0 is delayed past the
+ * SACKs of 1-3: RACK deems it lost, recovery sends it again.  The ACK of
+ * everything echoes the original's TSval: TCPFullUndo, and CUBIC's W_max
+ * comes back with cwnd (RFC 9438 4.9).  The network reordered: RACK's
+ * window opens (RFC 8985 6.2 step 4), so the same reordering in the next
+ * flight is waited for and nothing goes again.
+ */
+static void rack_recovery_undone_by_timestamps_and_reordering_learned(void)
+{
+	struct t *t = sender(cubic_cc, 1, 1);
+	uint32_t orig_ts = fill_ts(t, 10);
+	struct synack_tcp_info before = t_info(t);
+	t_at(t, 40);
+	t->peer_tsecr = orig_ts;
+	for (int k = 2; k <= 4; k++) {
+		t_peer_sack(t, 1, ST(1), ST(k));
+		t_peer(t, ".", 1001, ST(0), 0);
+	}
+	t_expect(t, ".", ST(0), 1001, TS_MSS);
+	t_expect_nothing(t);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_RECOVERY);
+	CHECK(t_info(t).cubic_wmax != before.cubic_wmax);
+	t_at(t, 41);
+	t_peer(t, ".", 1001, ST(10), 0);
+	t_expect_nothing(t);
+	t_counter(t, "TCPFullUndo", 1);
+	struct synack_tcp_info i = t_info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(i.ssthresh, before.ssthresh);
+	CHECK(i.cwnd >= before.cwnd);
+	CHECK_EQ(i.cubic_wmax, before.cubic_wmax);
+	/* The next flight, reordered the same way: within the reordering
+	 * window (a quarter of min_RTT, 5 ms) segment 10 arrives late. */
+	t_send(t, 4 * TS_MSS);
+	for (int k = 10; k < 14; k++)
+		t_expect(t, ".", ST(k), 1001, TS_MSS);
+	t_expect_nothing(t);
+	t_at(t, 61);
+	for (int k = 12; k <= 14; k++) {
+		t_peer_sack(t, 1, ST(11), ST(k));
+		t_peer(t, ".", 1001, ST(10), 0);
+	}
+	t_expect_nothing(t);
+	t_at(t, 63);
+	t_peer(t, ".", 1001, ST(14), 0);
+	t_expect_nothing(t);
+	t_counter(t, "RetransSegs", 1);
+	t_counter(t, "TCPSACKRecovery", 1);
+	t_free(t);
+}
+
+/*
+ * SACK without RACK, CUBIC, no timestamps: only a D-SACK can tell.  The
+ * third SACK starts recovery for segment 0; the original arrives, then
+ * the retransmission comes back as a D-SACK: TCPDSACKUndo, cwnd,
+ * ssthresh and CUBIC's W_max as before the recovery.
+ */
+static void sack_recovery_undone_by_dsack_restores_cubic(void)
+{
+	struct t *t = sender(cubic_no_rack, 0, 1);
+	t_send(t, 10 * T_MSS);
+	for (int k = 0; k < 10; k++)
+		t_expect(t, ".", S(k), 1001, T_MSS);
+	t_expect_nothing(t);
+	struct synack_tcp_info before = t_info(t);
+	t_at(t, 40);
+	for (int k = 2; k <= 4; k++) {
+		t_peer_sack(t, 1, S(1), S(k));
+		t_peer(t, ".", 1001, S(0), 0);
+	}
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect_nothing(t);
+	CHECK(t_info(t).cubic_wmax != before.cubic_wmax);
+	t_at(t, 41);
+	t_peer(t, ".", 1001, S(10), 0);
+	t_counter(t, "TCPDSACKUndo", 0);
+	t_at(t, 60);
+	t_peer_sack(t, 1, S(0), S(1));
+	t_peer(t, ".", 1001, S(10), 0);
+	t_counter(t, "TCPDSACKUndo", 1);
+	struct synack_tcp_info i = t_info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(i.ssthresh, before.ssthresh);
+	CHECK(i.cwnd >= before.cwnd);
+	CHECK_EQ(i.cubic_wmax, before.cubic_wmax);
+	t_free(t);
+}
+
+/*
+ * F-RTO's undo (RFC 5682 3, the response of RFC 4015) with CUBIC: the
+ * timeout set W_max to the window it came at and marked the next
+ * congestion avoidance stage as the first after a timeout (RFC 9438 4.8);
+ * once F-RTO shows the timeout spurious (an ACK of segment 1, sent once
+ * and never again), W_max is the one from before the timeout again, and
+ * so are cwnd and ssthresh (TCPSpuriousRTOs).
+ */
+static void frto_undo_restores_cubic(void)
+{
+	struct t *t = sender(cubic_no_rack, 0, 1);
+	t_send(t, 4 * T_MSS);
+	for (int k = 0; k < 4; k++)
+		t_expect(t, ".", S(k), 1001, T_MSS);
+	t_expect_nothing(t);
+	struct synack_tcp_info before = t_info(t);
+	t_at(t, 220);
+	t_expect(t, ".", S(0), 1001, T_MSS); /* the timeout */
+	t_expect_nothing(t);
+	CHECK(t_info(t).cubic_wmax != before.cubic_wmax);
+	t_send(t, 2 * T_MSS); /* 4-5, for F-RTO's step 2b */
+	t_expect_nothing(t);
+	t_at(t, 230);
+	t_peer(t, ".", 1001, S(1), 0); /* covers only the retransmission */
+	t_expect(t, ".", S(4), 1001, T_MSS);
+	t_expect(t, ".", S(5), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_at(t, 231);
+	t_peer(t, ".", 1001, S(2), 0); /* segment 1, sent once: spurious */
+	t_expect_nothing(t);
+	t_counter(t, "TCPSpuriousRTOs", 1);
+	struct synack_tcp_info i = t_info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(i.ssthresh, before.ssthresh);
+	CHECK(i.cwnd >= before.cwnd);
+	CHECK_EQ(i.cubic_wmax, before.cubic_wmax);
+	t_drain(t);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(spurious_timeout_undone_by_timestamps);
@@ -407,5 +660,11 @@ int main(void)
 	RUN(rack_loss_after_the_timeout_recovery_point_starts_a_recovery);
 	RUN(send_after_timeout_waits_for_the_window);
 	RUN(send_after_timeout_waits_for_the_window_frto);
+	RUN(newreno_recovery_undone_by_timestamps);
+	RUN(newreno_real_loss_is_not_undone);
+	RUN(newreno_partial_undo_then_a_real_loss);
+	RUN(rack_recovery_undone_by_timestamps_and_reordering_learned);
+	RUN(sack_recovery_undone_by_dsack_restores_cubic);
+	RUN(frto_undo_restores_cubic);
 	return check_summary("test_undo");
 }
