@@ -648,6 +648,49 @@ static void frto_undo_restores_cubic(void)
 	t_free(t);
 }
 
+/*
+ * SACK with RACK, partial ACK: segment 0 was only delayed, segment 5
+ * really lost.  Recovery sends 0 again; then the original of 0 arrives
+ * and the ACK up to 5 (SACKing 6-9) echoes its TSval: no other
+ * retransmission is out, the reduction is undone (TCPPartialUndo) and
+ * the loss marks go.  Segment 5 is judged afresh with the reordering
+ * window now open (a quarter of min_RTT, 5 ms): it goes again when
+ * RACK's timer expires, in a recovery of its own.
+ */
+static void rack_partial_undo_then_a_real_loss(void)
+{
+	struct t *t = sender(NULL, 1, 1);
+	uint32_t orig_ts = fill_ts(t, 10);
+	struct synack_tcp_info before = t_info(t);
+	t_at(t, 40);
+	t->peer_tsecr = orig_ts;
+	for (int k = 2; k <= 4; k++) {
+		t_peer_sack(t, 1, ST(1), ST(k));
+		t_peer(t, ".", 1001, ST(0), 0);
+	}
+	t_expect(t, ".", ST(0), 1001, TS_MSS);
+	t_expect_nothing(t);
+	t_at(t, 41);
+	t_peer_sack(t, 1, ST(6), ST(10));
+	t_peer(t, ".", 1001, ST(5), 0);
+	t_expect_nothing(t);
+	t_counter(t, "TCPPartialUndo", 1);
+	struct synack_tcp_info i = t_info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(i.ssthresh, before.ssthresh);
+	CHECK(i.cwnd >= before.cwnd);
+	CHECK_EQ(i.lost, 0);
+	t_at(t, 45);
+	t_expect_nothing(t);
+	t_at(t, 46);
+	t_expect(t, ".", ST(5), 1001, TS_MSS);
+	t_expect_nothing(t);
+	t_counter(t, "TCPSACKRecovery", 2);
+	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_RECOVERY);
+	t_drain(t);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(spurious_timeout_undone_by_timestamps);
@@ -666,5 +709,6 @@ int main(void)
 	RUN(rack_recovery_undone_by_timestamps_and_reordering_learned);
 	RUN(sack_recovery_undone_by_dsack_restores_cubic);
 	RUN(frto_undo_restores_cubic);
+	RUN(rack_partial_undo_then_a_real_loss);
 	return check_summary("test_undo");
 }
