@@ -281,9 +281,7 @@ struct tcb {
 
 	/* Congestion control (tcp_cc.c) and loss recovery (tcp_recovery.c). */
 	uint32_t cwnd, ssthresh;
-	uint32_t recover;    /* RFC 6582: snd_max when recovery or loss began */
-	uint32_t limited_tx; /* RFC 3042: bytes allowed beyond cwnd on early duplicate ACKs */
-	uint64_t last_send;  /* when we last sent data (restart after idle) */
+	uint64_t last_send; /* when we last sent data (restart after idle) */
 	/* The algorithm's state and the transmit records, out of line; NULL
 	 * while snd_rest holds it compressed (tcp_snd_rest.c). */
 	struct tcp_sender *sender;
@@ -340,17 +338,14 @@ struct tcb {
 	uint32_t rcv_rtt_at;
 	uint32_t rcv_rtt_seq;
 	uint32_t rcv_rtt_us;     /* the round trip the receiver measured */
-	uint32_t min_rtt_us;     /* the smallest RTT sample, 0 before one */
 	uint64_t bytes_acked;    /* RFC 4898 tcpEStatsAppHCThruOctetsAcked */
 	uint64_t bytes_received; /* RFC 4898 tcpEStatsAppHCThruOctetsReceived */
 
 	/* Socket calls (issue 17 item 11): when data last came (see more). */
 	uint64_t last_data_rcv;
-
-	/* Pacing (issue 13, tcp_pacing.c): when the next segment the pacing
-	 * rate held back may leave (a deadline like those above), or
-	 * SYNACK_NEVER. */
-	uint64_t pace_at;
+	/* Issue 16 item 4 (idle endpoints): recovery's recover and
+	 * limited_tx, the minimum RTT and the pacing deadline live in struct
+	 * tcp_sender, which an idle connection keeps compressed. */
 };
 
 /* What few connections ever use, allocated on first use from the stack's
@@ -423,14 +418,13 @@ static inline struct tcb *tcp_listener_of(const struct tcb *tcb)
 
 _Static_assert(offsetof(struct tcb, t) == offsetof(struct tcb, h.node.key),
                "tcb->t is the demux key");
-/* Issue 16 item 4: a TCB of 472 bytes is a malloc chunk of 480 (glibc: 8
- * bytes of header, 16-byte steps), one of 480 a chunk of 496.  It is 480
- * since the receiver's window-based round-trip measure (rcv_rtt_at,
- * rcv_rtt_seq) joined the autotuning block; the next field added here
- * takes the place of one that moves out (to struct tcp_sender, which
- * rests compressed, or struct tcb_rare), and 8 bytes moved out bring back
- * the 480-byte chunk. */
-_Static_assert(sizeof(struct tcb) <= 480, "struct tcb fits a 496-byte malloc chunk");
+/* Issue 16 item 4: glibc's malloc chunks are the size plus 8 bytes of
+ * header, in 16-byte steps: a TCB of 456 bytes is a chunk of 464 (480
+ * bytes were one of 496).  It is 456 since recover, limited_tx,
+ * min_rtt_us and pace_at moved to struct tcp_sender, which an idle
+ * connection keeps compressed (tcp_snd_rest.c); a field added here takes
+ * the place of one that moves out, or the TCB grows by a 16-byte step. */
+_Static_assert(sizeof(struct tcb) <= 456, "struct tcb fits a 464-byte malloc chunk");
 
 /*
  * A connection in TIME_WAIT, shrunk to what RFC 9293 needs to answer
@@ -523,34 +517,7 @@ void tcp_tcb_release(struct tcb *tcb, int err);
  * (inline: every segment in and out ends with it, and most of the time the
  * timer is already where it should be).  fin2_at and close_wait_at share
  * their storage (one deadline for FIN_WAIT_2 or CLOSE_WAIT). */
-static inline void tcp_rearm(struct tcb *tcb)
-{
-	uint64_t at = tcb->rtx_at;
-	if (tcb->fin2_at < at)
-		at = tcb->fin2_at;
-	if (tcb->delack_at < at)
-		at = tcb->delack_at;
-	if (tcb->ka_at < at)
-		at = tcb->ka_at;
-	if (tcb->reclaim_at < at)
-		at = tcb->reclaim_at;
-	if (tcb->pace_at < at)
-		at = tcb->pace_at;
-	if (at == SYNACK_NEVER) {
-		timer_cancel(&tcb->st->timers, &tcb->timer);
-		return;
-	}
-	/* A deadline that moved later leaves the timer where it is: it fires
-	 * early, finds nothing due and is armed again then.  RACK-TLP moves
-	 * its probe deadline on every segment sent and every ACK (RFC 8985
-	 * 7.2), and moving the timer each time cost more than the rest of
-	 * the deadline work together. */
-	if (timer_armed(&tcb->timer) && tcb->timer.at <= at)
-		return;
-	/* On allocation failure the connection runs without a timer; the
-	 * next arming tries again.  Nothing is corrupted. */
-	(void)timer_arm(&tcb->st->timers, &tcb->timer, at);
-}
+static inline void tcp_rearm(struct tcb *tcb); /* below struct tcp_sender */
 /* Our FIN's sequence number: just after the last byte of the send buffer
  * (once the application has closed; inline, asked on every ACK). */
 static inline uint32_t tcp_fin_seq(const struct tcb *tcb)
@@ -1265,7 +1232,50 @@ struct tcp_sender {
 	uint8_t rs_valid, rs_app_limited, rs_retrans;
 	uint8_t rate_is_app_limited;
 	uint32_t rate_delivered, rate_interval_us;
+	/* Issue 16 item 4 (idle endpoints): moved here from struct tcb, state
+	 * that only matters while data moves.  Loss recovery (tcp_recovery.c):
+	 * RFC 6582's recover, SND.MAX when recovery or loss began, and RFC
+	 * 3042's limited_tx, the bytes allowed beyond cwnd on early duplicate
+	 * ACKs.  min_rtt_us: the smallest RTT sample, 0 before one (RFC 6298
+	 * samples, tcpi_min_rtt).  pace_at (tcp_pacing.c): when the next
+	 * segment the pacing rate held back may leave, a deadline of the
+	 * connection's timer (tcp_rearm), or SYNACK_NEVER; always
+	 * SYNACK_NEVER at rest, so the compressed form does not store it. */
+	uint32_t recover, min_rtt_us;
+	uint32_t limited_tx;
+	uint64_t pace_at;
 };
+/* tcp_rearm (declared above with the other deadlines' description). */
+static inline void tcp_rearm(struct tcb *tcb)
+{
+	uint64_t at = tcb->rtx_at;
+	if (tcb->fin2_at < at)
+		at = tcb->fin2_at;
+	if (tcb->delack_at < at)
+		at = tcb->delack_at;
+	if (tcb->ka_at < at)
+		at = tcb->ka_at;
+	if (tcb->reclaim_at < at)
+		at = tcb->reclaim_at;
+	/* Pacing's deadline is the sender's: at rest it is off
+	 * (tcp_snd_rest.c). */
+	if (tcb->sender && tcb->sender->pace_at < at)
+		at = tcb->sender->pace_at;
+	if (at == SYNACK_NEVER) {
+		timer_cancel(&tcb->st->timers, &tcb->timer);
+		return;
+	}
+	/* A deadline that moved later leaves the timer where it is: it fires
+	 * early, finds nothing due and is armed again then.  RACK-TLP moves
+	 * its probe deadline on every segment sent and every ACK (RFC 8985
+	 * 7.2), and moving the timer each time cost more than the rest of
+	 * the deadline work together. */
+	if (timer_armed(&tcb->timer) && tcb->timer.at <= at)
+		return;
+	/* On allocation failure the connection runs without a timer; the
+	 * next arming tries again.  Nothing is corrupted. */
+	(void)timer_arm(&tcb->st->timers, &tcb->timer, at);
+}
 /* Records held, and the i-th oldest (i < tcp_snd_records). */
 static inline uint32_t tcp_snd_records(const struct tcb *tcb)
 {

@@ -446,7 +446,7 @@ void tcp_output(struct tcb *tcb)
 				tcb->snd_nxt += xmit(tcb, tcb->snd_nxt, 0);
 			break;
 		}
-		uint32_t cwnd = tcb->cwnd + tcb->limited_tx;
+		uint32_t cwnd = tcb->cwnd + tcb->sender->limited_tx;
 		uint32_t wnd = tcb->snd_wnd < cwnd ? tcb->snd_wnd : cwnd;
 		uint32_t wnd_end = tcb->snd_una + wnd;
 		if (sacked_below) {

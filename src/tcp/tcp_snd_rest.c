@@ -55,6 +55,8 @@ static void decode(const struct tcp_snd_rest *r, struct tcp_sender *s)
 	for (size_t i = 0; i < SND_WORDS; i++)
 		if (r->map[i / 64] >> (i % 64) & 1)
 			memcpy(p + i * sizeof(uint64_t), w++, sizeof(uint64_t));
+	/* Off at rest (at_rest), and not stored. */
+	s->pace_at = SYNACK_NEVER;
 }
 
 /* The state only describes a flight when the connection has one, or is
@@ -64,14 +66,18 @@ static int at_rest(const struct tcb *tcb)
 {
 	return tcb->sender && !tcb->sender->txq && tcb->snd_una == tcb->snd_max &&
 	       tcb->ca_state == SYNACK_CA_OPEN && tcb->rtx_at == SYNACK_NEVER &&
-	       tcb->pace_at == SYNACK_NEVER && !tcb->txq_untracked;
+	       tcb->sender->pace_at == SYNACK_NEVER && !tcb->txq_untracked;
 }
 
 void tcp_snd_rest(struct tcb *tcb)
 {
 	if (!at_rest(tcb))
 		return;
-	const unsigned char *p = (const unsigned char *)tcb->sender;
+	/* The pacing deadline is SYNACK_NEVER here: stored as 0, it costs no
+	 * word (decode puts it back). */
+	struct tcp_sender snd = *tcb->sender;
+	snd.pace_at = 0;
+	const unsigned char *p = (const unsigned char *)&snd;
 	uint64_t map[SND_MAPS] = {0};
 	uint32_t n = 0;
 	for (size_t i = 0; i < SND_WORDS; i++) {
