@@ -1241,8 +1241,9 @@ struct tcp_sender {
 	 * segment the pacing rate held back may leave, a deadline of the
 	 * connection's timer (tcp_rearm), or SYNACK_NEVER; always
 	 * SYNACK_NEVER at rest, so the compressed form does not store it. */
-	uint32_t recover, min_rtt_us;
 	uint32_t limited_tx;
+	/* Together in one 64-bit word: both are set at rest. */
+	uint32_t recover, min_rtt_us;
 	uint64_t pace_at;
 };
 /* tcp_rearm (declared above with the other deadlines' description). */
