@@ -136,7 +136,8 @@ void tcp_ack_later(struct tcb *tcb, int now)
 {
 	struct tcp_layer *st = tcb->st;
 	uint32_t unacked = tcb->rcv_nxt - tcb->rcv_acked;
-	uint32_t full = tcb->rcv_seg_max ? tcb->rcv_seg_max : tcb->rcv_mss;
+	uint32_t full =
+	    tcb->sender && tcb->sender->rcv_seg_max ? tcb->sender->rcv_seg_max : tcb->rcv_mss;
 	/* An ACK at least for every second full-sized segment, and at once
 	 * when asked (out-of-order data, a gap filled, a FIN) or when delayed
 	 * ACKs are off. */
