@@ -8,6 +8,7 @@
  * afterwards works from the state it kept: tcp_info while idle (without
  * waking it), PAWS against the TS.Recent it kept, data both ways,
  * keepalive probes, and a fast retransmit from the recovery state it kept.
+ * And the socket's rarely set options, out of line.
  */
 #include "script.h"
 #include "sock/sock.h"
@@ -197,6 +198,42 @@ static void fast_retransmit_after_idle(void)
 	t_free(t);
 }
 
+/* The socket of an idle endpoint is a 112-byte malloc chunk: the options
+ * few applications set live out of line (struct sock_rare), allocated by
+ * the first setsockopt of one and counted with the socket; an accepted
+ * socket inherits the listener's SO_LINGER, SO_RCVLOWAT and
+ * TCP_NOTSENT_LOWAT from there, and not SO_PEEK_OFF. */
+static void rare_socket_options_out_of_line(void)
+{
+	struct t *t = t_new();
+	struct synack_mem m0, m1;
+	int v;
+	CHECK(sizeof(struct sock) <= 104);
+	t_listen(t);
+	synack_memory(t->st, &m0);
+	CHECK_EQ(synack_setsockopt(t->st, t->listener, SYNACK_SO_LINGER, 7), 0);
+	CHECK_EQ(synack_setsockopt(t->st, t->listener, SYNACK_SO_RCVLOWAT, 100), 0);
+	CHECK_EQ(synack_setsockopt(t->st, t->listener, SYNACK_TCP_NOTSENT_LOWAT, 5000), 0);
+	CHECK_EQ(synack_setsockopt(t->st, t->listener, SYNACK_SO_PEEK_OFF, 3), 0);
+	synack_memory(t->st, &m1);
+	CHECK_EQ_U64(m1.sockets - m0.sockets, sizeof(struct sock_rare));
+	t_peer(t, "S", T_PEER_ISN, 0, 0);
+	t_expect(t, "S.", T_ISS, T_PEER_ISN + 1, 0);
+	t_peer(t, ".", T_PEER_ISN + 1, T_ISS + 1, 0);
+	t_accept(t);
+	CHECK_EQ(synack_getsockopt(t->st, t->sock, SYNACK_SO_LINGER, &v), 0);
+	CHECK_EQ(v, 7);
+	CHECK_EQ(synack_getsockopt(t->st, t->sock, SYNACK_SO_RCVLOWAT, &v), 0);
+	CHECK_EQ(v, 100);
+	CHECK_EQ(synack_getsockopt(t->st, t->sock, SYNACK_TCP_NOTSENT_LOWAT, &v), 0);
+	CHECK_EQ(v, 5000);
+	CHECK_EQ(synack_getsockopt(t->st, t->sock, SYNACK_SO_PEEK_OFF, &v), 0);
+	CHECK_EQ(v, -1);
+	CHECK_EQ(synack_getsockopt(t->st, t->listener, SYNACK_SO_PEEK_OFF, &v), 0);
+	CHECK_EQ(v, 3);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(idle_connection_drops_to_the_small_form);
@@ -204,5 +241,6 @@ int main(void)
 	RUN(data_both_ways_after_idle);
 	RUN(keepalive_while_idle);
 	RUN(fast_retransmit_after_idle);
+	RUN(rare_socket_options_out_of_line);
 	return 0;
 }
