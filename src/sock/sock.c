@@ -43,12 +43,51 @@ static void port_unref(struct sock_layer *st, const struct sock *so);
 		return (st) ? -EBADF : -EINVAL
 /* clang-format on */
 
+/* The options of struct sock_rare, or their defaults while it is absent. */
+static int so_linger(const struct sock *so)
+{
+	return so->rare ? so->rare->linger : -1;
+}
+static int so_rcvlowat(const struct sock *so)
+{
+	return so->rare ? so->rare->rcvlowat : 1;
+}
+static int so_notsent_lowat(const struct sock *so)
+{
+	return so->rare ? so->rare->notsent_lowat : 0;
+}
+static int so_peek_off(const struct sock *so)
+{
+	return so->rare ? so->rare->peek_off : -1;
+}
+static uint32_t so_fastopen_qlen(const struct sock *so)
+{
+	return so->rare ? so->rare->fastopen_qlen : 0;
+}
+
+/* The socket's struct sock_rare, allocated now with the defaults if it
+ * has none; NULL when memory ran out. */
+static struct sock_rare *so_rare(struct sock *so)
+{
+	if (!so->rare) {
+		so->rare = malloc(sizeof(*so->rare));
+		if (!so->rare)
+			return NULL;
+		so->rare->linger = -1;
+		so->rare->rcvlowat = 1;
+		so->rare->notsent_lowat = 0;
+		so->rare->peek_off = -1;
+		so->rare->fastopen_qlen = 0;
+	}
+	return so->rare;
+}
+
 /* What the socket hands the connection or listener it opens. */
 static struct tcp_user_cfg user_cfg(const struct sock *so)
 {
 	struct tcp_user_cfg c = {
 	    (uint32_t)so->maxseg, (uint32_t)so->rcvbuf, (uint32_t)so->sndbuf, so->opts,
-	    so->buf_locks,        so->fastopen_connect, so->fastopen_qlen};
+	    so->buf_locks,        so->fastopen_connect, so_fastopen_qlen(so)};
 	/* Each connection caps the MSS by its family's header (tcp_mss_cap). */
 	return c;
 }
@@ -91,15 +130,12 @@ int synack_socket(struct synack_stack *stack)
 	memset(so, 0, sizeof(*so));
 	fd = st->free_fds[--st->nfree];
 	so->fd = fd;
-	so->linger = -1;
 	so->rcvbuf = (int)ENV(st)->cfg.rmem_default;
 	so->sndbuf = (int)ENV(st)->cfg.wmem_default;
 	so->maxseg = (int)default_mss(st);
 	so->opts.ka_idle_ms = ENV(st)->cfg.keepalive_time_ms;
 	so->opts.ka_intvl_ms = ENV(st)->cfg.keepalive_intvl_ms;
 	so->opts.ka_cnt = (uint8_t)ENV(st)->cfg.keepalive_probes;
-	so->rcvlowat = 1;
-	so->peek_off = -1;
 	st->socks[fd] = so;
 	return fd;
 }
@@ -119,6 +155,7 @@ static void sock_release(struct sock_layer *st, struct sock *so)
 	if (so->bound)
 		port_unref(st, so);
 	sock_left_free(st, so);
+	free(so->rare);
 	st->socks[fd] = NULL;
 	st->free_fds[st->nfree++] = fd;
 	slab_free(&st->sock_slab, so);
@@ -206,6 +243,7 @@ void sock_layer_fini(struct sock_layer *st)
 	for (int i = 0; i < st->nsocks; i++)
 		if (st->socks[i]) {
 			sock_left_free(st, st->socks[i]);
+			free(st->socks[i]->rare);
 			slab_free(&st->sock_slab, st->socks[i]);
 		}
 	free(st->socks);
@@ -231,6 +269,8 @@ void sock_memory(const struct sock_layer *st, struct synack_mem *out)
 	for (int i = 0; i < st->nsocks; i++)
 		if (st->socks[i]) {
 			out->sockets += sizeof(struct sock);
+			if (st->socks[i]->rare)
+				out->sockets += sizeof(struct sock_rare);
 			if (st->socks[i]->rcv_left)
 				out->buffers += sizeof(struct ring) + st->socks[i]->rcv_left->alloc;
 		}
@@ -614,6 +654,18 @@ int synack_accept(struct synack_stack *stack, int s, struct synack_endpoint *pee
 		return fd;
 	so = sock_get(st, s); /* the table may have moved */
 	struct sock *ns = sock_get(st, fd);
+	/* The socket-level options an accepted socket inherits (below) that
+	 * live out of line come first: without memory for them the
+	 * connection stays queued. */
+	if (so->rare) {
+		if (!so_rare(ns)) {
+			sock_release(st, ns);
+			return -ENOMEM;
+		}
+		ns->rare->linger = so->rare->linger;
+		ns->rare->rcvlowat = so->rare->rcvlowat;
+		ns->rare->notsent_lowat = so->rare->notsent_lowat;
+	}
 	struct tcb *c = tcp_acceptq_head(so->tcb);
 	const struct tuple *t = tcp_tuple(c);
 	struct tcp_user_cfg cfg = tcp_user_cfg_of(c);
@@ -629,9 +681,6 @@ int synack_accept(struct synack_stack *stack, int s, struct synack_endpoint *pee
 	 * sizes, TCP_MAXSEG, TCP_NODELAY, keepalive, TCP_USER_TIMEOUT) the
 	 * connection took from its listener when the SYN came (cfg below). */
 	ns->reuseaddr = so->reuseaddr;
-	ns->linger = so->linger;
-	ns->rcvlowat = so->rcvlowat;
-	ns->notsent_lowat = so->notsent_lowat;
 	ns->inq = so->inq;
 	/* The port's slot exists (the listener holds it), so this cannot fail. */
 	(void)port_ref(st, ns);
@@ -858,7 +907,8 @@ static ssize_t receive_iov(struct sock_layer *st, struct sock *so, const struct 
 		return take_error(so);
 	else
 		return 0; /* the connection ended; everything was read */
-	uint32_t off = peek && so->peek_off > 0 ? (uint32_t)so->peek_off : 0;
+	int peek_off = so_peek_off(so);
+	uint32_t off = peek && peek_off > 0 ? (uint32_t)peek_off : 0;
 	if (r->len <= off || total == 0) {
 		if (total == 0)
 			return 0;
@@ -866,13 +916,14 @@ static ssize_t receive_iov(struct sock_layer *st, struct sock *so, const struct 
 	}
 	uint32_t n =
 	    ring_copy_iov(r, off, iov, iovcnt, total < r->len - off ? total : r->len - off);
+	/* SO_PEEK_OFF on (peek_off >= 0) means so->rare exists. */
 	if (peek) {
-		if (so->peek_off >= 0)
-			so->peek_off += (int)n;
+		if (peek_off >= 0)
+			so->rare->peek_off += (int)n;
 		return n;
 	}
-	if (so->peek_off >= 0)
-		so->peek_off = so->peek_off > (int)n ? so->peek_off - (int)n : 0;
+	if (peek_off >= 0)
+		so->rare->peek_off = peek_off > (int)n ? peek_off - (int)n : 0;
 	if (so->tcb) {
 		tcp_receive_consume(so->tcb, n);
 	} else {
@@ -980,8 +1031,8 @@ int synack_close(struct synack_stack *stack, int s)
 	struct sock_layer *st = sock_layer_of(stack);
 	SOCK_LOOKUP(so, st, s);
 	struct tcb *tcb = so->tcb;
-	unsigned how =
-	    (so->linger == 0 ? TCP_CLOSE_LINGER_ZERO : 0) | (so->rd_shut ? TCP_CLOSE_READ_SHUT : 0);
+	unsigned how = (so_linger(so) == 0 ? TCP_CLOSE_LINGER_ZERO : 0) |
+	               (so->rd_shut ? TCP_CLOSE_READ_SHUT : 0);
 	/* The socket goes first, so that what TCP does next tells it nothing;
 	 * TCP's CLOSE decides how the connection ends. */
 	so->tcb = NULL;
@@ -1067,13 +1118,19 @@ static int set_call_opt(struct sock_layer *st, struct sock *so, int opt, int val
 	case SYNACK_SO_RCVLOWAT:
 		if (value < 0)
 			return -EINVAL;
-		so->rcvlowat = value ? value : 1; /* Linux: 0 is 1 */
+		if (!so_rare(so))
+			return -ENOMEM;
+		so->rare->rcvlowat = value ? value : 1; /* Linux: 0 is 1 */
 		break;
 	case SYNACK_TCP_NOTSENT_LOWAT:
-		so->notsent_lowat = value;
+		if (!so_rare(so))
+			return -ENOMEM;
+		so->rare->notsent_lowat = value;
 		break;
 	case SYNACK_SO_PEEK_OFF:
-		so->peek_off = value < 0 ? -1 : value;
+		if (!so_rare(so))
+			return -ENOMEM;
+		so->rare->peek_off = value < 0 ? -1 : value;
 		return 0;
 	case SYNACK_TCP_CORK:
 		so->opts.cork = value != 0; /* Linux: any non-zero corks */
@@ -1108,7 +1165,9 @@ int synack_setsockopt(struct synack_stack *stack, int s, int opt, int value)
 	case SYNACK_SO_LINGER:
 		if (value < -1)
 			return -EINVAL;
-		so->linger = value;
+		if (!so_rare(so))
+			return -ENOMEM;
+		so->rare->linger = value;
 		return 0;
 	case SYNACK_SO_RCVBUF:
 	case SYNACK_SO_SNDBUF: {
@@ -1185,7 +1244,9 @@ int synack_setsockopt(struct synack_stack *stack, int s, int opt, int value)
 		/* RFC 7413, as Linux: before listen() or on a listener. */
 		if (value < 0 || (so->tcb && !so->listening))
 			return -EINVAL;
-		so->fastopen_qlen = (uint32_t)value;
+		if (!so_rare(so))
+			return -ENOMEM;
+		so->rare->fastopen_qlen = (uint32_t)value;
 		if (so->listening)
 			tcp_fastopen_set_qlen(so->tcb, (uint32_t)value);
 		return 0;
@@ -1211,7 +1272,7 @@ int synack_getsockopt(struct synack_stack *stack, int s, int opt, int *value)
 		return -EINVAL;
 	switch (opt) {
 	case SYNACK_SO_LINGER:
-		*value = so->linger;
+		*value = so_linger(so);
 		return 0;
 	case SYNACK_SO_RCVBUF:
 	case SYNACK_SO_SNDBUF:
@@ -1255,13 +1316,13 @@ int synack_getsockopt(struct synack_stack *stack, int s, int opt, int *value)
 	case SYNACK_TCP_CONGESTION:
 		return -EINVAL; /* a name: synack_getsockopt_str */
 	case SYNACK_SO_RCVLOWAT:
-		*value = so->rcvlowat;
+		*value = so_rcvlowat(so);
 		return 0;
 	case SYNACK_TCP_NOTSENT_LOWAT:
-		*value = so->notsent_lowat;
+		*value = so_notsent_lowat(so);
 		return 0;
 	case SYNACK_SO_PEEK_OFF:
-		*value = so->peek_off;
+		*value = so_peek_off(so);
 		return 0;
 	case SYNACK_TCP_CORK:
 		*value = so->opts.cork;
@@ -1276,7 +1337,7 @@ int synack_getsockopt(struct synack_stack *stack, int s, int opt, int *value)
 		*value = so->v6only;
 		return 0;
 	case SYNACK_TCP_FASTOPEN:
-		*value = (int)so->fastopen_qlen;
+		*value = (int)so_fastopen_qlen(so);
 		return 0;
 	case SYNACK_TCP_FASTOPEN_CONNECT:
 		*value = so->fastopen_connect;
@@ -1330,7 +1391,7 @@ int synack_getsockopt_str(struct synack_stack *stack, int s, int opt, char *buf,
 static uint32_t rcv_lowat(const struct sock *so)
 {
 	uint32_t half = tcp_buf_size(so->tcb, 1) / 2;
-	uint32_t want = (uint32_t)so->rcvlowat;
+	uint32_t want = (uint32_t)so_rcvlowat(so);
 	if (want > half)
 		want = half ? half : 1;
 	return want;
@@ -1364,7 +1425,7 @@ uint32_t synack_events(struct synack_stack *stack, int s)
 	}
 	const struct tcb *t = so->tcb;
 	uint32_t unread = tcp_unread(t);
-	if ((unread && (so->rcvlowat <= 1 || unread >= rcv_lowat(so))) || tcp_fin_received(t) ||
+	if ((unread && (so_rcvlowat(so) <= 1 || unread >= rcv_lowat(so))) || tcp_fin_received(t) ||
 	    so->rd_shut)
 		e |= SYNACK_POLLIN;
 	if (tcp_fin_received(t))
@@ -1375,7 +1436,7 @@ uint32_t synack_events(struct synack_stack *stack, int s)
 	    ((tcp_state_of(t) == SYNACK_ESTABLISHED || tcp_state_of(t) == SYNACK_CLOSE_WAIT ||
 	      tcp_fastopen_writable(t)) &&
 	     tcp_send_space(t) &&
-	     (so->notsent_lowat <= 0 || tcp_notsent_bytes(t) < (uint32_t)so->notsent_lowat)))
+	     (so_notsent_lowat(so) <= 0 || tcp_notsent_bytes(t) < (uint32_t)so_notsent_lowat(so))))
 		e |= SYNACK_POLLOUT;
 	if (tcp_fin_received(t) && so->wr_shut)
 		e |= SYNACK_POLLHUP;

@@ -8,10 +8,21 @@
 #include "core/slab.h"
 #include "tcp/tcp.h"
 
+/* Socket options few applications set, out of line (issue 16 item 4: the
+ * socket of an idle endpoint stays a 112-byte malloc chunk): allocated
+ * with their defaults by the first setsockopt of one of them (or at
+ * accept, from the listener's), freed with the socket. */
+struct sock_rare {
+	int linger;             /* SO_LINGER: -1 off, else seconds */
+	int rcvlowat;           /* SO_RCVLOWAT, at least 1 */
+	int notsent_lowat;      /* TCP_NOTSENT_LOWAT, <= 0: none */
+	int peek_off;           /* SO_PEEK_OFF, -1: off */
+	uint32_t fastopen_qlen; /* TCP_FASTOPEN's queue length, given to the listener */
+};
+
 struct sock {
 	int fd;
-	int error;  /* pending SO_ERROR, a negative errno */
-	int linger; /* -1 off, else seconds */
+	int error; /* pending SO_ERROR, a negative errno */
 	int rcvbuf, sndbuf;
 	uint8_t buf_locks; /* TCP_LOCK_*: SO_RCVBUF, SO_SNDBUF set (no autotuning) */
 	/* TCP_FASTOPEN_CONNECT (RFC 7413), given to the connection; here,
@@ -34,10 +45,11 @@ struct sock {
 	 * socket small (issue 16 item 4). */
 	unsigned inq : 1;    /* TCP_INQ */
 	unsigned delack : 1; /* TCP_QUICKACK 0 before a connection: it starts in pingpong */
-	struct tcb *tcb;     /* NULL before connect/listen and after the connection ended */
 	/* The local address is the stack's once named (by bind, listen,
-	 * connect or accept; 0 before); ports and the peer's address here. */
+	 * connect or accept; 0 before); ports and the peer's address here
+	 * (the ports beside the flags, where they fill what was padding). */
 	uint16_t lport, rport;
+	struct tcb *tcb; /* NULL before connect/listen and after the connection ended */
 	struct addr raddr;
 	/* The local address bind() named or connect() chose (route.h's
 	 * source selection); unspecified (all zero, or 0.0.0.0) for all of
@@ -47,14 +59,12 @@ struct sock {
 	/* Unread data kept after the connection ended (allocated then, and only
 	 * if there is some; freed once read). */
 	struct ring *rcv_left;
-	/* Socket calls (issue 17 item 11). */
-	int rcvlowat;      /* SO_RCVLOWAT, at least 1 */
-	int notsent_lowat; /* TCP_NOTSENT_LOWAT, <= 0: none */
-	int peek_off;      /* SO_PEEK_OFF, -1: off */
-	/* TCP Fast Open (RFC 7413): TCP_FASTOPEN's queue length, given to
-	 * the listener (TCP_FASTOPEN_CONNECT is above). */
-	uint32_t fastopen_qlen;
+	/* SO_LINGER and the socket calls of issue 17 item 11 (SO_RCVLOWAT,
+	 * TCP_NOTSENT_LOWAT, SO_PEEK_OFF, TCP_FASTOPEN's queue length): NULL
+	 * while they all have their defaults. */
+	struct sock_rare *rare;
 };
+_Static_assert(sizeof(struct sock) <= 104, "struct sock fits a 112-byte malloc chunk");
 
 /* How many bound sockets use a local port, and how many of them refuse to
  * share it (no SO_REUSEADDR, or listening), for each family ([0] IPv4,

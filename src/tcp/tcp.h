@@ -238,7 +238,7 @@ struct tcb {
 	 * Linux's quick-ACK mode: quickacks ACKs still to send at once,
 	 * pingpong once a reply followed our receipt within the delayed-ACK
 	 * time (request/response: ACKs wait to ride on the reply),
-	 * data_seen once any data came, last_data_rcv (below) when it last
+	 * data_seen once any data came, sender->last_data_rcv when it last
 	 * did.  Here among the flags, and quickacks in what was padding,
 	 * to keep the TCB small (issue 16 item 4). */
 	unsigned more : 1;
@@ -281,9 +281,6 @@ struct tcb {
 
 	/* Congestion control (tcp_cc.c) and loss recovery (tcp_recovery.c). */
 	uint32_t cwnd, ssthresh;
-	uint32_t recover;    /* RFC 6582: snd_max when recovery or loss began */
-	uint32_t limited_tx; /* RFC 3042: bytes allowed beyond cwnd on early duplicate ACKs */
-	uint64_t last_send;  /* when we last sent data (restart after idle) */
 	/* The algorithm's state and the transmit records, out of line; NULL
 	 * while snd_rest holds it compressed (tcp_snd_rest.c). */
 	struct tcp_sender *sender;
@@ -321,36 +318,23 @@ struct tcb {
 	/* SO_RCVBUF, SO_SNDBUF set by the application (TCP_LOCK_*): the
 	 * buffer keeps that size, autotuning leaves it alone (as Linux). */
 	uint8_t buf_locks;
-	uint32_t ts_offset; /* added to our clock in TSval (7.1) */
-	uint32_t ts_recent; /* TS.Recent */
-	/* The largest segment the peer sent (delayed-ACK counting), with the
-	 * receive variables in spirit, here where it fills what was padding
-	 * (issue 16 item 4: 472 bytes are a malloc chunk of 480, 480 bytes
-	 * one of 496). */
-	uint32_t rcv_seg_max;
+	uint32_t ts_offset;    /* added to our clock in TSval (7.1) */
+	uint32_t ts_recent;    /* TS.Recent */
 	uint64_t ts_recent_at; /* when TS.Recent was set (5.5) */
+
+	/* Issue 16 item 4 (idle endpoints): what changes only while data
+	 * moves lives in struct tcp_sender, which an idle connection keeps
+	 * compressed: recovery's recover and limited_tx, the minimum RTT,
+	 * the pacing deadline, when data was last sent and last came, the
+	 * bytes received, the largest segment received and the receiver's
+	 * window-based RTT measure. */
 
 	/* Buffer autotuning (tcp_autotune.c) and what STATUS reports of it. */
 	uint32_t rcv_space;     /* bytes the application read in the last measured RTT */
 	uint32_t rcv_space_seq; /* the first byte of the current measure */
 	uint32_t rcv_space_at;  /* when the current measure began (low 32 bits of the time) */
-	/* The window-based measure of the round trip (tcp_rcv_rtt_window):
-	 * when it began (low 32 bits, 0 before the first data) and, in
-	 * rcv_rtt_seq, one advertised window past RCV.NXT then. */
-	uint32_t rcv_rtt_at;
-	uint32_t rcv_rtt_seq;
-	uint32_t rcv_rtt_us;     /* the round trip the receiver measured */
-	uint32_t min_rtt_us;     /* the smallest RTT sample, 0 before one */
-	uint64_t bytes_acked;    /* RFC 4898 tcpEStatsAppHCThruOctetsAcked */
-	uint64_t bytes_received; /* RFC 4898 tcpEStatsAppHCThruOctetsReceived */
-
-	/* Socket calls (issue 17 item 11): when data last came (see more). */
-	uint64_t last_data_rcv;
-
-	/* Pacing (issue 13, tcp_pacing.c): when the next segment the pacing
-	 * rate held back may leave (a deadline like those above), or
-	 * SYNACK_NEVER. */
-	uint64_t pace_at;
+	uint32_t rcv_rtt_us;    /* the round trip the receiver measured */
+	uint64_t bytes_acked;   /* RFC 4898 tcpEStatsAppHCThruOctetsAcked */
 };
 
 /* What few connections ever use, allocated on first use from the stack's
@@ -423,14 +407,13 @@ static inline struct tcb *tcp_listener_of(const struct tcb *tcb)
 
 _Static_assert(offsetof(struct tcb, t) == offsetof(struct tcb, h.node.key),
                "tcb->t is the demux key");
-/* Issue 16 item 4: a TCB of 472 bytes is a malloc chunk of 480 (glibc: 8
- * bytes of header, 16-byte steps), one of 480 a chunk of 496.  It is 480
- * since the receiver's window-based round-trip measure (rcv_rtt_at,
- * rcv_rtt_seq) joined the autotuning block; the next field added here
- * takes the place of one that moves out (to struct tcp_sender, which
- * rests compressed, or struct tcb_rare), and 8 bytes moved out bring back
- * the 480-byte chunk. */
-_Static_assert(sizeof(struct tcb) <= 480, "struct tcb fits a 496-byte malloc chunk");
+/* Issue 16 item 4: glibc's malloc chunks are the size plus 8 bytes of
+ * header, in 16-byte steps: a TCB of 424 bytes is a chunk of 432 (480
+ * bytes were one of 496).  It is 424 since what changes only while data
+ * moves went to struct tcp_sender, which an idle connection keeps
+ * compressed (tcp_snd_rest.c); a field added here takes the place of one
+ * that moves out, or the TCB grows by a 16-byte step. */
+_Static_assert(sizeof(struct tcb) <= 424, "struct tcb fits a 432-byte malloc chunk");
 
 /*
  * A connection in TIME_WAIT, shrunk to what RFC 9293 needs to answer
@@ -523,34 +506,7 @@ void tcp_tcb_release(struct tcb *tcb, int err);
  * (inline: every segment in and out ends with it, and most of the time the
  * timer is already where it should be).  fin2_at and close_wait_at share
  * their storage (one deadline for FIN_WAIT_2 or CLOSE_WAIT). */
-static inline void tcp_rearm(struct tcb *tcb)
-{
-	uint64_t at = tcb->rtx_at;
-	if (tcb->fin2_at < at)
-		at = tcb->fin2_at;
-	if (tcb->delack_at < at)
-		at = tcb->delack_at;
-	if (tcb->ka_at < at)
-		at = tcb->ka_at;
-	if (tcb->reclaim_at < at)
-		at = tcb->reclaim_at;
-	if (tcb->pace_at < at)
-		at = tcb->pace_at;
-	if (at == SYNACK_NEVER) {
-		timer_cancel(&tcb->st->timers, &tcb->timer);
-		return;
-	}
-	/* A deadline that moved later leaves the timer where it is: it fires
-	 * early, finds nothing due and is armed again then.  RACK-TLP moves
-	 * its probe deadline on every segment sent and every ACK (RFC 8985
-	 * 7.2), and moving the timer each time cost more than the rest of
-	 * the deadline work together. */
-	if (timer_armed(&tcb->timer) && tcb->timer.at <= at)
-		return;
-	/* On allocation failure the connection runs without a timer; the
-	 * next arming tries again.  Nothing is corrupted. */
-	(void)timer_arm(&tcb->st->timers, &tcb->timer, at);
-}
+static inline void tcp_rearm(struct tcb *tcb); /* below struct tcp_sender */
 /* Our FIN's sequence number: just after the last byte of the send buffer
  * (once the application has closed; inline, asked on every ACK). */
 static inline uint32_t tcp_fin_seq(const struct tcb *tcb)
@@ -1108,11 +1064,7 @@ void tcp_recovery_timeout(struct tcb *tcb);
  * control restarts from a small window.  The test is inline (every
  * tcp_output asks it), the restart is not. */
 void tcp_recovery_idle_restart(struct tcb *tcb);
-static inline void tcp_recovery_idle_check(struct tcb *tcb)
-{
-	if (tcb->snd_una == tcb->snd_max && ENV(tcb->st)->now - tcb->last_send > tcb->rto_us)
-		tcp_recovery_idle_restart(tcb);
-}
+static inline void tcp_recovery_idle_check(struct tcb *tcb); /* below struct tcp_sender */
 
 /*
  * tcp_snd.c: the send side.  The send ring holds the data bytes from
@@ -1265,7 +1217,70 @@ struct tcp_sender {
 	uint8_t rs_valid, rs_app_limited, rs_retrans;
 	uint8_t rate_is_app_limited;
 	uint32_t rate_delivered, rate_interval_us;
+	/* Issue 16 item 4 (idle endpoints): moved here from struct tcb, state
+	 * that only matters while data moves.  Loss recovery (tcp_recovery.c):
+	 * RFC 6582's recover, SND.MAX when recovery or loss began, and RFC
+	 * 3042's limited_tx, the bytes allowed beyond cwnd on early duplicate
+	 * ACKs.  min_rtt_us: the smallest RTT sample, 0 before one (RFC 6298
+	 * samples, tcpi_min_rtt).  pace_at (tcp_pacing.c): when the next
+	 * segment the pacing rate held back may leave, a deadline of the
+	 * connection's timer (tcp_rearm), or SYNACK_NEVER; always
+	 * SYNACK_NEVER at rest, so the compressed form does not store it. */
+	uint32_t limited_tx;
+	/* Together in one 64-bit word: both are set at rest. */
+	uint32_t recover, min_rtt_us;
+	uint64_t pace_at;
+	/* When we last sent data (RFC 5681 4.1's restart after idle,
+	 * tcp_recovery_idle_check) and when data last came (see struct
+	 * tcb's more; tcp_quickack.c). */
+	uint64_t last_send, last_data_rcv;
+	uint64_t bytes_received; /* RFC 4898 tcpEStatsAppHCThruOctetsReceived */
+	/* The largest segment the peer sent (delayed-ACK counting). */
+	uint32_t rcv_seg_max;
+	/* The receiver's window-based measure of the round trip
+	 * (tcp_autotune.c's tcp_rcv_rtt_window): when it began (low 32 bits,
+	 * 0 before the first data) and, in rcv_rtt_seq, one advertised window
+	 * past RCV.NXT then. */
+	uint32_t rcv_rtt_at, rcv_rtt_seq;
 };
+/* tcp_rearm (declared above with the other deadlines' description). */
+static inline void tcp_rearm(struct tcb *tcb)
+{
+	uint64_t at = tcb->rtx_at;
+	if (tcb->fin2_at < at)
+		at = tcb->fin2_at;
+	if (tcb->delack_at < at)
+		at = tcb->delack_at;
+	if (tcb->ka_at < at)
+		at = tcb->ka_at;
+	if (tcb->reclaim_at < at)
+		at = tcb->reclaim_at;
+	/* Pacing's deadline is the sender's: at rest it is off
+	 * (tcp_snd_rest.c). */
+	if (tcb->sender && tcb->sender->pace_at < at)
+		at = tcb->sender->pace_at;
+	if (at == SYNACK_NEVER) {
+		timer_cancel(&tcb->st->timers, &tcb->timer);
+		return;
+	}
+	/* A deadline that moved later leaves the timer where it is: it fires
+	 * early, finds nothing due and is armed again then.  RACK-TLP moves
+	 * its probe deadline on every segment sent and every ACK (RFC 8985
+	 * 7.2), and moving the timer each time cost more than the rest of
+	 * the deadline work together. */
+	if (timer_armed(&tcb->timer) && tcb->timer.at <= at)
+		return;
+	/* On allocation failure the connection runs without a timer; the
+	 * next arming tries again.  Nothing is corrupted. */
+	(void)timer_arm(&tcb->st->timers, &tcb->timer, at);
+}
+/* tcp_recovery_idle_check (declared above with the restart). */
+static inline void tcp_recovery_idle_check(struct tcb *tcb)
+{
+	if (tcb->snd_una == tcb->snd_max && tcb->sender &&
+	    ENV(tcb->st)->now - tcb->sender->last_send > tcb->rto_us)
+		tcp_recovery_idle_restart(tcb);
+}
 /* Records held, and the i-th oldest (i < tcp_snd_records). */
 static inline uint32_t tcp_snd_records(const struct tcb *tcb)
 {

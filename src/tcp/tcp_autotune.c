@@ -20,8 +20,8 @@
 static void rcv_rtt_window_begin(struct tcb *tcb)
 {
 	uint32_t now = (uint32_t)ENV(tcb->st)->now;
-	tcb->rcv_rtt_seq = tcb->rcv_nxt + (tcb->rcv_adv - tcb->rcv_acked);
-	tcb->rcv_rtt_at = now ? now : 1; /* 0: no measure yet */
+	tcb->sender->rcv_rtt_seq = tcb->rcv_nxt + (tcb->rcv_adv - tcb->rcv_acked);
+	tcb->sender->rcv_rtt_at = now ? now : 1; /* 0: no measure yet */
 }
 
 void tcp_autotune_init(struct tcb *tcb)
@@ -31,8 +31,11 @@ void tcp_autotune_init(struct tcb *tcb)
 	tcb->rcv_space_seq = tcb->rcv_nxt;
 	tcb->rcv_space_at = (uint32_t)ENV(tcb->st)->now;
 	/* The first data begins the window's measure (the time before it
-	 * is the application's, not the path's). */
-	tcb->rcv_rtt_at = 0;
+	 * is the application's, not the path's).  The measure lives in the
+	 * sender's state; a connection closed in SYN-RECEIVED has none and
+	 * takes no more data to measure. */
+	if (tcb->sender)
+		tcb->sender->rcv_rtt_at = 0;
 }
 
 /*
@@ -87,13 +90,13 @@ void tcp_rcv_rtt_window(struct tcb *tcb)
 	 * at least a round trip, plus however long the sender took to fill
 	 * the window: an upper bound, in microseconds, which on a path
 	 * shorter than the timestamp's tick is the only measure there is. */
-	if (tcb->rcv_rtt_at == 0) {
+	if (tcb->sender->rcv_rtt_at == 0) {
 		rcv_rtt_window_begin(tcb);
 		return;
 	}
-	if (seq_lt(tcb->rcv_nxt, tcb->rcv_rtt_seq))
+	if (seq_lt(tcb->rcv_nxt, tcb->sender->rcv_rtt_seq))
 		return;
-	uint32_t r = (uint32_t)ENV(tcb->st)->now - tcb->rcv_rtt_at;
+	uint32_t r = (uint32_t)ENV(tcb->st)->now - tcb->sender->rcv_rtt_at;
 	if (r <= INT32_MAX)
 		rcv_rtt_update(tcb, r ? r : 1, 1);
 	rcv_rtt_window_begin(tcb);

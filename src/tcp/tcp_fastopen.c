@@ -189,7 +189,7 @@ int tcp_fastopen_child(struct tcb *c, const struct tcp_rx *s)
 	uint32_t n = w->data_len < room ? w->data_len : room;
 	n = ring_write_pool(&c->rcv_buf, &c->st->buf_slab, w->data, n);
 	c->rcv_nxt += n;
-	c->bytes_received += n;
+	c->sender->bytes_received += n;
 	c->tfo_child = 1;
 	c->tfo_used = n != 0;
 	return 0;

@@ -693,8 +693,8 @@ static struct tcp_verdict process_text(struct tcb *tcb, struct tcp_rx *s)
 	s->need_ack = 1;
 	if (tcb->ecn_ok)
 		tcp_ecn_text(tcb, s);
-	if (s->data_len > tcb->rcv_seg_max)
-		tcb->rcv_seg_max = s->data_len < tcb->rcv_mss ? s->data_len : tcb->rcv_mss;
+	if (s->data_len > tcb->sender->rcv_seg_max)
+		tcb->sender->rcv_seg_max = s->data_len < tcb->rcv_mss ? s->data_len : tcb->rcv_mss;
 	/* RFC 5681 4.2: acknowledge out-of-order data at once (the sender
 	 * counts duplicate ACKs), and data that fills a gap. */
 	if (s->data_seq != tcb->rcv_nxt || tcb->ofo)

@@ -347,13 +347,13 @@ static uint32_t xmit(struct tcb *tcb, uint32_t seq, uint32_t len)
 	}
 	if (seq_gt(seq + used, tcb->snd_max))
 		tcb->snd_max = seq + used;
-	if (len) {
-		tcb->last_send = ENV(st)->now;
+	if (len && tcb->sender) {
+		tcb->sender->last_send = ENV(st)->now;
 		/* A reply within the delayed-ACK time of the data it answers:
 		 * request/response, where ACKs had better wait and ride on
 		 * the replies (Linux's tcp_event_data_sent, pingpong). */
-		if (tcb->data_seen &&
-		    ENV(st)->now - tcb->last_data_rcv < (uint64_t)ENV(st)->cfg.delack_ms * 1000u)
+		if (tcb->data_seen && ENV(st)->now - tcb->sender->last_data_rcv <
+		                          (uint64_t)ENV(st)->cfg.delack_ms * 1000u)
 			tcb->pingpong = 1;
 	}
 	/* RFC 6298 5.1; a persist timer running until now gives way. */
@@ -452,7 +452,7 @@ void tcp_output(struct tcb *tcb)
 				tcb->snd_nxt += xmit(tcb, tcb->snd_nxt, 0);
 			break;
 		}
-		uint32_t cwnd = tcb->cwnd + tcb->limited_tx;
+		uint32_t cwnd = tcb->cwnd + tcb->sender->limited_tx;
 		uint32_t wnd = tcb->snd_wnd < cwnd ? tcb->snd_wnd : cwnd;
 		uint32_t wnd_end = tcb->snd_una + wnd;
 		if (sacked_below) {

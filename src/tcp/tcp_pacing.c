@@ -97,14 +97,14 @@ void tcp_pacing_hold(struct tcb *tcb)
 	/* The timer fires when the whole burst's time has passed (the
 	 * next burst may then go), rounded up to our clock's microsecond. */
 	uint64_t at = (tcb->sender->pace_ns + 999u) / 1000u;
-	if (at < tcb->pace_at) {
-		tcb->pace_at = at;
+	if (at < tcb->sender->pace_at) {
+		tcb->sender->pace_at = at;
 		tcp_rearm(tcb);
 	}
 }
 
 void tcp_pacing_timeout(struct tcb *tcb)
 {
-	tcb->pace_at = SYNACK_NEVER;
+	tcb->sender->pace_at = SYNACK_NEVER;
 	tcp_output(tcb);
 }

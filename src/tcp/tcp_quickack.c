@@ -35,10 +35,10 @@ void tcp_quickack_data_rcvd(struct tcb *tcb)
 	uint64_t now = ENV(tcb->st)->now;
 	/* The first data, or data after a gap longer than the RTO: the
 	 * sender is starting (again) from a small window. */
-	if (!tcb->data_seen || now - tcb->last_data_rcv > tcb->rto_us)
+	if (!tcb->data_seen || now - tcb->sender->last_data_rcv > tcb->rto_us)
 		incr_quickack(tcb);
 	tcb->data_seen = 1;
-	tcb->last_data_rcv = now;
+	tcb->sender->last_data_rcv = now;
 }
 
 void tcp_set_quickack(struct tcb *tcb, int on)

@@ -77,7 +77,7 @@ uint32_t tcp_rcv_deliver(struct tcb *tcb, const uint8_t *data, uint32_t len)
 		r->cap = cap;
 	}
 	tcb->rcv_nxt += n;
-	tcb->bytes_received += n;
+	tcb->sender->bytes_received += n;
 	return n;
 }
 
@@ -117,7 +117,7 @@ uint32_t tcp_rcv_deliver_rx(struct tcb *tcb, const struct tcp_rx *s)
 		return tcp_rcv_deliver(tcb, s->data, s->data_len);
 	ring_commit(r, s->data_len);
 	tcb->rcv_nxt += s->data_len;
-	tcb->bytes_received += s->data_len;
+	tcb->sender->bytes_received += s->data_len;
 	return s->data_len;
 }
 

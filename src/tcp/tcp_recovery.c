@@ -43,7 +43,7 @@ void tcp_recovery_init(struct tcb *tcb)
 	tcb->ca_state = SYNACK_CA_OPEN;
 	tcb->dupacks = 0;
 	/* RFC 6582 3.2 step 1: recover starts at the initial send sequence. */
-	tcb->recover = tcb->iss;
+	tcb->sender->recover = tcb->iss;
 }
 
 void tcp_recovery_idle_restart(struct tcb *tcb)
@@ -152,9 +152,9 @@ static void sack_recovery_enter(struct tcb *tcb, enum tcp_cc_cause cause, int ag
 	if (tcb->rtx_kind == TCP_RTX_TLP)
 		tcp_arm_rtx(tcb);
 	tcb->ssthresh = tcp_cc_ssthresh(tcb, &ev);
-	tcb->recover = tcb->snd_max;
+	tcb->sender->recover = tcb->snd_max;
 	tcb->ca_state = SYNACK_CA_RECOVERY;
-	tcb->limited_tx = 0;
+	tcb->sender->limited_tx = 0;
 	STAT_INC(tcb->st, FastRetrans);
 	STAT_INC(tcb->st, TCPSACKRecovery);
 	/* Entered by DupThresh: the first hole is the loss that says so.
@@ -214,7 +214,7 @@ static int rack_reenter(struct tcb *tcb)
  * step 2). */
 static void sack_ack(struct tcb *tcb, int sack_news, uint32_t sacked_before, uint32_t newly)
 {
-	if (tcb->ca_state == SYNACK_CA_RECOVERY && seq_geq(tcb->snd_una, tcb->recover)) {
+	if (tcb->ca_state == SYNACK_CA_RECOVERY && seq_geq(tcb->snd_una, tcb->sender->recover)) {
 		/* RFC 6937: recovery ends with cwnd = ssthresh. */
 		tcb->cwnd = tcb->ssthresh;
 		tcb->ca_state = SYNACK_CA_OPEN;
@@ -253,7 +253,7 @@ static void sack_ack(struct tcb *tcb, int sack_news, uint32_t sacked_before, uin
 		tcp_sack_update(tcb);
 	if (tcb->ca_state == SYNACK_CA_RECOVERY)
 		prr_ack(tcb);
-	else if (tcb->ca_state == SYNACK_CA_OPEN && seq_gt(tcb->snd_una, tcb->recover) &&
+	else if (tcb->ca_state == SYNACK_CA_OPEN && seq_gt(tcb->snd_una, tcb->sender->recover) &&
 	         !tcp_rack_on(tcb) &&
 	         (tcb->dupacks >= ENV(tcb->st)->cfg.reordering || tcp_sack_head_lost(tcb)))
 		sack_recovery_enter(tcb, CC_CAUSE_SACK, 0);
@@ -342,7 +342,7 @@ static void loss_undo(struct tcb *tcb, uint32_t acked)
 	if (tcp_rack_on(tcb))
 		rack_unmark_lost(tcb);
 	tcb->snd_nxt = tcb->snd_max;
-	uint32_t pipe_prev = tcb->recover - sd->undo_marker;
+	uint32_t pipe_prev = tcb->sender->recover - sd->undo_marker;
 	if (pipe_prev < sd->prior_ssthresh)
 		pipe_prev = sd->prior_ssthresh;
 	if (tcb->ssthresh < pipe_prev)
@@ -436,7 +436,7 @@ void tcp_recovery_eifel_ack(struct tcb *tcb, uint32_t ack, uint32_t ts_ecr)
 	 * the episode's recovery point: a later hole of this window is a
 	 * loss of its own, whose duplicate ACKs may start a recovery (RFC
 	 * 6582 3.2 step 2 guards one reduction per window; none is left). */
-	int full = seq_geq(ack, tcb->recover);
+	int full = seq_geq(ack, tcb->sender->recover);
 	if (!full && retrans_out_above(tcb, ack)) {
 		sd->undo_ts = 1;
 		return;
@@ -445,7 +445,7 @@ void tcp_recovery_eifel_ack(struct tcb *tcb, uint32_t ack, uint32_t ts_ecr)
 	if (full) {
 		STAT_INC(tcb->st, TCPFullUndo);
 	} else {
-		tcb->recover = sd->undo_marker;
+		tcb->sender->recover = sd->undo_marker;
 		STAT_INC(tcb->st, TCPPartialUndo);
 	}
 }
@@ -489,7 +489,7 @@ static int frto_ack(struct tcb *tcb)
 		tcp_cc_event(tcb, &ev);
 		return 1;
 	}
-	if (sd->frto == 1 && seq_lt(tcb->snd_una, tcb->recover) &&
+	if (sd->frto == 1 && seq_lt(tcb->snd_una, tcb->sender->recover) &&
 	    seq_lt(tcb->snd_max, tcp_fin_seq(tcb))) {
 		/* Step 2b: up to two new segments, not the rest of the old
 		 * data; tcp_output sends them once the ACK's window is taken
@@ -552,7 +552,7 @@ void tcp_recovery_ack(struct tcb *tcb, const struct tcp_cc_ack *ack)
 {
 	/* An ACK of new data ends a run of duplicates (RFC 5681 3.2). */
 	tcb->dupacks = 0;
-	tcb->limited_tx = 0;
+	tcb->sender->limited_tx = 0;
 	if (tcb->sack_ok && tcb->ca_state != SYNACK_CA_LOSS) {
 		/* tcp_input left what this ACK newly SACKed in delivered; the
 		 * scoreboard's SACKed sum is still the one before it. */
@@ -569,7 +569,7 @@ void tcp_recovery_ack(struct tcb *tcb, const struct tcp_cc_ack *ack)
 	}
 	switch (tcb->ca_state) {
 	case SYNACK_CA_RECOVERY:
-		if (seq_geq(tcb->snd_una, tcb->recover))
+		if (seq_geq(tcb->snd_una, tcb->sender->recover))
 			full_ack(tcb);
 		else
 			partial_ack(tcb, ack->acked);
@@ -577,7 +577,7 @@ void tcp_recovery_ack(struct tcb *tcb, const struct tcp_cc_ack *ack)
 	case SYNACK_CA_LOSS:
 		/* After a timeout, go-back-N ends once everything sent
 		 * before it is acknowledged (RFC 6582 3.2 step 1's recover). */
-		if (seq_geq(tcb->snd_una, tcb->recover)) {
+		if (seq_geq(tcb->snd_una, tcb->sender->recover)) {
 			tcb->ca_state = SYNACK_CA_OPEN;
 			if (tcp_rack_on(tcb)) {
 				tcp_rack_recovery_exit(tcb);
@@ -609,9 +609,9 @@ static void fast_retransmit(struct tcb *tcb)
 	if (tcb->sender)
 		undo_init(tcb);
 	tcb->ssthresh = tcp_cc_ssthresh(tcb, &ev);
-	tcb->recover = tcb->snd_max;
+	tcb->sender->recover = tcb->snd_max;
 	tcb->ca_state = SYNACK_CA_RECOVERY;
-	tcb->limited_tx = 0;
+	tcb->sender->limited_tx = 0;
 	STAT_INC(tcb->st, FastRetrans);
 	tcp_retransmit_head(tcb);
 	tcb->cwnd = tcb->ssthresh + 3 * tcb->snd_mss;
@@ -645,7 +645,7 @@ void tcp_recovery_dupack(struct tcb *tcb)
 			tcb->dupacks++;
 		/* RFC 3042 limited transmit before recovery, as without SACK. */
 		if (tcb->ca_state == SYNACK_CA_OPEN && tcb->dupacks < 3)
-			tcb->limited_tx = tcb->dupacks * tcb->snd_mss;
+			tcb->sender->limited_tx = tcb->dupacks * tcb->snd_mss;
 		sack_ack(tcb, 1, tcb->sender->sacked, tcb->sender->delivered);
 		tcp_rack_timers(tcb);
 		return;
@@ -663,14 +663,14 @@ void tcp_recovery_dupack(struct tcb *tcb)
 	if (tcb->dupacks < 3) {
 		/* RFC 3042 limited transmit: one new segment for each of the
 		 * first two duplicate ACKs, outside cwnd. */
-		tcb->limited_tx = tcb->dupacks * tcb->snd_mss;
+		tcb->sender->limited_tx = tcb->dupacks * tcb->snd_mss;
 		return;
 	}
 	if (tcb->dupacks > 3)
 		return;
 	/* RFC 6582 3.2 step 2: only when the ACK covers more than recover,
 	 * so that one window's losses start one recovery. */
-	if (!seq_gt(tcb->snd_una, tcb->recover))
+	if (!seq_gt(tcb->snd_una, tcb->sender->recover))
 		return;
 	fast_retransmit(tcb);
 }
@@ -705,7 +705,7 @@ void tcp_recovery_timeout(struct tcb *tcb)
 		 * acknowledged (fast recovery, or a timeout repeated on the
 		 * same data), whose undo state stands.  RetransmitTS is the
 		 * TSval of the timeout's retransmission (RFC 3522 2). */
-		if (tcb->ca_state == SYNACK_CA_OPEN || seq_geq(tcb->snd_una, tcb->recover) ||
+		if (tcb->ca_state == SYNACK_CA_OPEN || seq_geq(tcb->snd_una, tcb->sender->recover) ||
 		    (tcb->ca_state == SYNACK_CA_LOSS && tcb->backoff == 0))
 			undo_init(tcb);
 	}
@@ -713,9 +713,9 @@ void tcp_recovery_timeout(struct tcb *tcb)
 		tcb->ssthresh = tcp_cc_ssthresh(tcb, &ev);
 	tcb->cwnd = tcb->snd_mss;
 	tcb->ca_state = SYNACK_CA_LOSS;
-	tcb->recover = tcb->snd_max;
+	tcb->sender->recover = tcb->snd_max;
 	tcb->dupacks = 0;
-	tcb->limited_tx = 0;
+	tcb->sender->limited_tx = 0;
 	if (tcb->sender)
 		tcb->sender->tlp_on = 0; /* RFC 8985 7.4: the episode ends */
 	/* RFC 8985 6.3: with RACK only what has waited its RACK timeout is

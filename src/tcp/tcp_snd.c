@@ -355,6 +355,7 @@ int tcp_snd_new(struct tcb *tcb)
 	memset((char *)s + offsetof(struct tcp_sender, txq), 0,
 	       sizeof(*s) - offsetof(struct tcp_sender, txq));
 	s->snd_sml = tcb->snd_una; /* no short segment sent yet (Linux's tcp_connect_init) */
+	s->pace_at = SYNACK_NEVER;
 	tcb->sender = s;
 	return 0;
 }

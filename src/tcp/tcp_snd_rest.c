@@ -47,7 +47,7 @@ uint64_t tcp_snd_rest_bytes(const struct tcb *tcb)
 	return r ? sizeof(*r) + rest_words(r) * sizeof(uint64_t) : 0;
 }
 
-static void decode(const struct tcp_snd_rest *r, struct tcp_sender *s)
+static void decode(const struct tcb *tcb, const struct tcp_snd_rest *r, struct tcp_sender *s)
 {
 	unsigned char *p = (unsigned char *)s;
 	memset(s, 0, sizeof(*s));
@@ -55,6 +55,9 @@ static void decode(const struct tcp_snd_rest *r, struct tcp_sender *s)
 	for (size_t i = 0; i < SND_WORDS; i++)
 		if (r->map[i / 64] >> (i % 64) & 1)
 			memcpy(p + i * sizeof(uint64_t), w++, sizeof(uint64_t));
+	/* Off at rest (at_rest), and not stored. */
+	s->pace_at = SYNACK_NEVER;
+	s->snd_sml += tcb->iss;
 }
 
 /* The state only describes a flight when the connection has one, or is
@@ -64,14 +67,32 @@ static int at_rest(const struct tcb *tcb)
 {
 	return tcb->sender && !tcb->sender->txq && tcb->snd_una == tcb->snd_max &&
 	       tcb->ca_state == SYNACK_CA_OPEN && tcb->rtx_at == SYNACK_NEVER &&
-	       tcb->pace_at == SYNACK_NEVER && !tcb->txq_untracked;
+	       tcb->sender->pace_at == SYNACK_NEVER && !tcb->txq_untracked;
 }
 
 void tcp_snd_rest(struct tcb *tcb)
 {
 	if (!at_rest(tcb))
 		return;
-	const unsigned char *p = (const unsigned char *)tcb->sender;
+	/* The pacing deadline is SYNACK_NEVER here: stored as 0, it costs no
+	 * word (decode puts it back). */
+	struct tcp_sender snd = *tcb->sender;
+	snd.pace_at = 0;
+	/* Minshall's last short segment is stored relative to the ISS: until
+	 * a short segment leaves it is SND.UNA when the state was made, the
+	 * ISS, so after a handshake alone its word rests as zero (decode adds
+	 * the ISS back; the ISS never changes). */
+	snd.snd_sml -= tcb->iss;
+	/* The delivery rate's sample of the last ACK (tcp_rate.c) once taken
+	 * (rs_valid 0): the next ACK's first delivered record writes every
+	 * field before tcp_rate_gen reads one, so they are dead and rest as
+	 * zeros (three words fewer after a transfer). */
+	if (!snd.rs_valid) {
+		snd.rs_prior_dlv = snd.rs_prior_time = snd.rs_end_seq = snd.rs_send_us = 0;
+		snd.rs_xmit = 0;
+		snd.rs_app_limited = snd.rs_retrans = 0;
+	}
+	const unsigned char *p = (const unsigned char *)&snd;
 	uint64_t map[SND_MAPS] = {0};
 	uint32_t n = 0;
 	for (size_t i = 0; i < SND_WORDS; i++) {
@@ -107,7 +128,7 @@ int tcp_snd_wake_slow(struct tcb *tcb)
 	struct tcp_sender *s = bslab_alloc(&tcb->st->sender_slab);
 	if (!s)
 		return -ENOMEM;
-	decode(r, s);
+	decode(tcb, r, s);
 	free(r);
 	tcb->snd_rest = NULL;
 	tcb->sender = s;
@@ -122,7 +143,7 @@ const struct tcb *tcp_snd_view(const struct tcb *tcb, struct tcb *tcb_tmp,
 	if (!tcb->snd_rest)
 		return tcb;
 	*tcb_tmp = *tcb;
-	decode(tcb->snd_rest, snd_tmp);
+	decode(tcb, tcb->snd_rest, snd_tmp);
 	tcb_tmp->sender = snd_tmp;
 	tcb_tmp->snd_rest = NULL;
 	return tcb_tmp;

@@ -24,7 +24,7 @@ struct tcb *tcp_tcb_new(struct tcp_layer *st)
 	tcb->sockfd = -1;
 	tcb->rto_us = ENV(st)->cfg.rto_initial_ms * 1000u;
 	tcb->rtx_at = tcb->fin2_at = tcb->close_wait_at = SYNACK_NEVER;
-	tcb->delack_at = tcb->ka_at = tcb->reclaim_at = tcb->pace_at = SYNACK_NEVER;
+	tcb->delack_at = tcb->ka_at = tcb->reclaim_at = SYNACK_NEVER;
 	tcb->snd_mss = 536; /* RFC 9293 3.7.1: the default when no MSS option arrives */
 	ring_init(&tcb->snd_buf, ENV(st)->cfg.wmem_default);
 	ring_init(&tcb->rcv_buf, ENV(st)->cfg.rmem_default);

@@ -30,8 +30,8 @@ void tcp_rtt_sample(struct tcb *tcb, uint32_t r)
 {
 	if (r == 0)
 		r = 1;
-	if (tcb->min_rtt_us == 0 || r < tcb->min_rtt_us)
-		tcb->min_rtt_us = r;
+	if (tcb->sender && (tcb->sender->min_rtt_us == 0 || r < tcb->sender->min_rtt_us))
+		tcb->sender->min_rtt_us = r;
 	if (tcb->srtt_us == 0) {
 		tcb->srtt_us = r;
 		tcb->rttvar_us = r / 2;
@@ -136,7 +136,8 @@ void tcp_ack_later(struct tcb *tcb, int now)
 {
 	struct tcp_layer *st = tcb->st;
 	uint32_t unacked = tcb->rcv_nxt - tcb->rcv_acked;
-	uint32_t full = tcb->rcv_seg_max ? tcb->rcv_seg_max : tcb->rcv_mss;
+	uint32_t full =
+	    tcb->sender && tcb->sender->rcv_seg_max ? tcb->sender->rcv_seg_max : tcb->rcv_mss;
 	/* An ACK at least for every second full-sized segment, and at once
 	 * when asked (out-of-order data, a gap filled, a FIN) or when delayed
 	 * ACKs are off. */
@@ -303,7 +304,7 @@ void tcp_timer_fire(struct tcp_layer *st, struct timer_node *n)
 		delack_timeout(tcb);
 	if (tcb->reclaim_at <= ENV(st)->now)
 		reclaim_timeout(tcb);
-	if (tcb->pace_at <= ENV(st)->now)
+	if (tcb->sender && tcb->sender->pace_at <= ENV(st)->now)
 		tcp_pacing_timeout(tcb);
 	tcp_rearm(tcb);
 }

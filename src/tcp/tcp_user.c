@@ -404,9 +404,9 @@ void tcp_status(const struct tcb *t, struct synack_tcp_info *info)
 	/* Agreed only once the peer's SYN or SYN-ACK came: in SYN_SENT the
 	 * field holds what our SYN offers. */
 	info->options = t->state == SYNACK_SYN_SENT ? 0 : t->options;
-	info->min_rtt = t->min_rtt_us;
+	info->min_rtt = t->sender ? t->sender->min_rtt_us : 0;
 	info->bytes_acked = t->bytes_acked;
-	info->bytes_received = t->bytes_received;
+	info->bytes_received = t->sender ? t->sender->bytes_received : 0;
 	info->rcv_space = t->rcv_space;
 	info->ecn = tcp_ecn_info(t);
 	if (t->sack_ok)
