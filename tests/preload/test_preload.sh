@@ -79,9 +79,9 @@ check_bad "SYNACK_TAP=1 nor SYNACK_TUN=1" SYNACK_DEV=tap0 SYNACK_ADDR=10.7.0.2/2
 check_bad "SYNACK_CONGESTION_CONTROL" "${base[@]}" SYNACK_CONGESTION_CONTROL=
 check_bad "SYNACK_DEBUG=yes" "${base[@]}" SYNACK_DEBUG=yes
 # The link's settings too: a bad one refused with its name.
-check_bad "SYNACK_ARP_RETRIES: arp_retries = 0 is outside" "${base[@]}" SYNACK_ARP_RETRIES=0
+check_bad "SYNACK_ARP_RETRIES: arp_retries: 0 is outside" "${base[@]}" SYNACK_ARP_RETRIES=0
 check_bad "SYNACK_ND_RETRANS_MS=soon" "${base[@]}" SYNACK_ND_RETRANS_MS=soon
-check_bad "SYNACK_LINK_UP_WAIT_MS: link_up_wait_ms = 60001 is outside" "${base[@]}" SYNACK_LINK_UP_WAIT_MS=60001
+check_bad "SYNACK_LINK_UP_WAIT_MS: link_up_wait_ms: 60001 is outside" "${base[@]}" SYNACK_LINK_UP_WAIT_MS=60001
 check_bad "SYNACK_TIME_WAIT_MS: time_wait_ms: 0 is outside" "${base[@]}" SYNACK_TIME_WAIT_MS=0
 # A missing device stops the program at its first TCP socket, and the
 # message says how the preload asks for it to be created.
