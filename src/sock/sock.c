@@ -854,12 +854,12 @@ static ssize_t receive_iov(struct sock_layer *st, struct sock *so, const struct 
 	 * RST in CLOSE_WAIT: -EPIPE) waits for send() or SO_ERROR, as
 	 * Linux's tcp_recvmsg tests SOCK_DONE before sk_err.  Data lost
 	 * for want of memory (-ENOMEM) is told all the same. */
-	int fin = so->tcb ? tcp_fin_received(so->tcb) : so->eof;
 	if (so->tcb && (tcp_unread(so->tcb) || !so->error))
 		r = tcp_unread_ring(so->tcb);
 	else if (so->rcv_left && so->rcv_left->len)
 		r = so->rcv_left;
-	else if (so->error && (!fin || so->error == -ENOMEM))
+	else if (so->error &&
+	         (so->error == -ENOMEM || !(so->tcb ? tcp_fin_received(so->tcb) : so->eof)))
 		return take_error(so);
 	else
 		return 0; /* the connection ended; everything was read */
