@@ -16,12 +16,18 @@ import threading
 import time
 
 
-def echo(host, port):
+def listener(host, port):
+    """A listening socket on host:port, and "ready" said."""
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((host, int(port)))
     ls.listen(64)
     print("ready", flush=True)
+    return ls
+
+
+def echo(host, port):
+    ls = listener(host, port)
 
     def one(c):
         with c:
@@ -66,11 +72,7 @@ def ping_once(host, port):
 
 
 def finrst(host, port):
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((host, int(port)))
-    ls.listen(64)
-    print("ready", flush=True)
+    ls = listener(host, port)
     while True:
         c, _ = ls.accept()
         c.recv(1)  # the client's byte: it is connected, and nothing is left unread
