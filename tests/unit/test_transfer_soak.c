@@ -43,8 +43,8 @@
  *   SYNACK_XFER_BOTTLENECK_PCT=<n> percent of seeds with a bottleneck (25)
  *   SYNACK_XFER_SHARD=<k>/<n> the k-th of n equal parts of the seeds (1 <= k
  *     <= n <= 64); the fixed cases run in part 1 only.  ctest runs the
- *     soak as four parts at once (tests/CMakeLists.txt): the same seeds in
- *     all, each part under its own time limit.
+ *     soak as eight parts, two at once (tests/CMakeLists.txt): the same
+ *     seeds in all, each part under its own time limit.
  */
 #include <errno.h>
 #include <inttypes.h>
