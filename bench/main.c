@@ -72,7 +72,7 @@ static void usage(FILE *f)
 	    "  --wan-trace      synack's sender on TAP prints cwnd, ssthresh, RTT, HyStart++\n"
 	    "                   and the send queue to stderr once a second\n"
 	    "  --wan-matrix     issue 13's grid: 100 and 1000 Mbit/s x 20, 100, 200 ms x\n"
-	    "                   0, 0.1, 1 %% loss\n"
+	    "                   0, 0.1, 1 % loss\n"
 	    "\n"
 	    "The tap workload (only when asked for with --bench tap; needs root): synack on\n"
 	    "a TAP device sending 1 GiB to the kernel and receiving 1 GiB from it (256 MiB\n"

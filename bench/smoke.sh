@@ -11,6 +11,22 @@ bench=$1
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
+# The usage: printed as it is written (fputs, so no printf escapes such as
+# "%%" may appear in it), on stdout with --help (status 0), on stderr with
+# status 2 for an unknown flag.
+"$bench" --help >"$dir/help.txt"
+grep -q "^usage: synack-bench" "$dir/help.txt"
+grep -q "1 % loss" "$dir/help.txt"
+if grep -n "%%" "$dir/help.txt"; then
+	echo "bench smoke: the usage shows a printf escape" >&2
+	exit 1
+fi
+rc=0
+"$bench" --no-such-flag >/dev/null 2>"$dir/usage.txt" || rc=$?
+[ "$rc" -eq 2 ] && cmp -s "$dir/help.txt" "$dir/usage.txt" || {
+	echo "bench smoke: an unknown flag should print the usage on stderr, status 2 (got $rc)" >&2
+	exit 1
+}
 "$bench" --smoke --json >"$dir/default.json"
 # gVisor's peer (bench/gvisor) is built when Go and its sources are
 # installed; then its lines must be there too, and as root its TAP rows.

@@ -150,7 +150,7 @@ void preload_env_load(void)
 	char err[1024];
 	if (net_check(o, err, sizeof(err)) != 0) {
 		/* A setting out of range: the sentence starts with its name,
-		 * "arp_retries = 0 is outside ..."; named as its variable. */
+		 * "arp_retries: 0 is outside ..."; named as its variable. */
 		char name[64], var[80];
 		size_t n = strcspn(err, " :");
 		if (n < sizeof(name)) {

@@ -160,69 +160,35 @@ static int cmd_transfer(int argc, char **argv)
 	return status;
 }
 
-static int cmd_serve(int argc, char **argv)
-{
-	struct serve_opts o;
-	char err[4096]; /* the settings list of an unknown --set */
-	serve_opts_default(&o);
-	if (serve_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
-		fprintf(stderr, "synack serve: %s\n", err);
-		return 2;
+/*
+ * The four commands on a TUN/TAP device (serve, connect, bridge, run) have
+ * one shape here: their defaults, their flags parsed (status 2 and the
+ * message on an error), --help (the usage on stdout, status 0), then the
+ * command itself, whose status is the program's.  Each module names its
+ * parts after the command: NAME_opts, NAME_opts_default, NAME_parse_args,
+ * NAME_usage and NAME_main.
+ */
+#define DEVICE_COMMAND(name)                                                                       \
+	static int cmd_##name(int argc, char **argv)                                               \
+	{                                                                                          \
+		struct name##_opts o;                                                              \
+		char err[4096]; /* the settings list of an unknown --set */                        \
+		name##_opts_default(&o);                                                           \
+		if (name##_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {                    \
+			fprintf(stderr, "synack " #name ": %s\n", err);                            \
+			return 2;                                                                  \
+		}                                                                                  \
+		if (o.help) {                                                                      \
+			name##_usage(stdout);                                                      \
+			return 0;                                                                  \
+		}                                                                                  \
+		return name##_main(&o);                                                            \
 	}
-	if (o.help) {
-		serve_usage(stdout);
-		return 0;
-	}
-	return serve_main(&o);
-}
-
-static int cmd_connect(int argc, char **argv)
-{
-	struct connect_opts o;
-	char err[4096]; /* the settings list of an unknown --set */
-	connect_opts_default(&o);
-	if (connect_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
-		fprintf(stderr, "synack connect: %s\n", err);
-		return 2;
-	}
-	if (o.help) {
-		connect_usage(stdout);
-		return 0;
-	}
-	return connect_main(&o);
-}
-
-static int cmd_bridge(int argc, char **argv)
-{
-	struct bridge_opts o;
-	char err[4096]; /* the settings list of an unknown --set */
-	bridge_opts_default(&o);
-	if (bridge_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
-		fprintf(stderr, "synack bridge: %s\n", err);
-		return 2;
-	}
-	if (o.help) {
-		bridge_usage(stdout);
-		return 0;
-	}
-	return bridge_main(&o);
-}
-
-static int cmd_run(int argc, char **argv)
-{
-	struct run_opts o;
-	char err[4096]; /* the settings list of an unknown --set */
-	run_opts_default(&o);
-	if (run_parse_args(argc, argv, &o, err, sizeof(err)) != 0) {
-		fprintf(stderr, "synack run: %s\n", err);
-		return 2;
-	}
-	if (o.help) {
-		run_usage(stdout);
-		return 0;
-	}
-	return run_main(&o);
-}
+DEVICE_COMMAND(serve)
+DEVICE_COMMAND(connect)
+DEVICE_COMMAND(bridge)
+DEVICE_COMMAND(run)
+#undef DEVICE_COMMAND
 
 int main(int argc, char **argv)
 {

@@ -220,7 +220,7 @@ static int range(char *err, size_t errlen, const char *name, uint32_t v, uint32_
 	if (v >= lo && v <= hi)
 		return 0;
 	if (err)
-		snprintf(err, errlen, "%s = %u is outside [%u, %u]", name, v, lo, hi);
+		snprintf(err, errlen, "%s: %u is outside %u..%u", name, v, lo, hi);
 	return -EINVAL;
 }
 

@@ -898,12 +898,17 @@ static ssize_t receive_iov(struct sock_layer *st, struct sock *so, const struct 
 {
 	int peek = flags & SYNACK_MSG_PEEK;
 	const struct ring *r;
-	/* Data comes before a pending error, the error before the end. */
+	/* Data comes before a pending error, the error before the end; but
+	 * after the peer's FIN a read sees only the end, and the error (a
+	 * RST in CLOSE_WAIT: -EPIPE) waits for send() or SO_ERROR, as
+	 * Linux's tcp_recvmsg tests SOCK_DONE before sk_err.  Data lost
+	 * for want of memory (-ENOMEM) is told all the same. */
 	if (so->tcb && (tcp_unread(so->tcb) || !so->error))
 		r = tcp_unread_ring(so->tcb);
 	else if (so->rcv_left && so->rcv_left->len)
 		r = so->rcv_left;
-	else if (so->error)
+	else if (so->error &&
+	         (so->error == -ENOMEM || !(so->tcb ? tcp_fin_received(so->tcb) : so->eof)))
 		return take_error(so);
 	else
 		return 0; /* the connection ended; everything was read */

@@ -415,8 +415,12 @@ static struct tcp_verdict check_rst(struct tcb *tcb, struct tcp_rx *s)
 	case SYNACK_ESTABLISHED:
 	case SYNACK_FIN_WAIT_1:
 	case SYNACK_FIN_WAIT_2:
-	case SYNACK_CLOSE_WAIT:
 		return tcp_v_end(TCP_ACCEPT, TCP_END_CLOSED, SYNACK_CAUSE_RCV_RST, -ECONNRESET);
+	case SYNACK_CLOSE_WAIT:
+		/* RFC 9293 says "connection reset"; the error is Linux's
+		 * (tcp_reset: EPIPE in CLOSE_WAIT): the peer had already
+		 * finished, so what failed is our side's writing. */
+		return tcp_v_end(TCP_ACCEPT, TCP_END_CLOSED, SYNACK_CAUSE_RCV_RST, -EPIPE);
 	default: /* CLOSING, LAST_ACK */
 		return tcp_v_end(TCP_ACCEPT, TCP_END_CLOSED, SYNACK_CAUSE_RCV_RST, 0);
 	}

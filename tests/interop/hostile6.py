@@ -18,11 +18,13 @@ device (test_hostile6.sh).  The IPv4 probes are hostile.py's.
           RST), a header running past the datagram, nine headers, hop
           limit 0 -- the closed port behind each;
         * a Packet Too Big of MTU 600 quoting synack's segment on the live
-          connection, sent as soon as one is seen (RFC 5927: only a quote of
-          data in flight counts; the kernel ACKs at once, so a PTB may come
-          after the ACK of what it quotes), again until synack's segments
-          shrink, at most 20 times: the path MTU goes to 1280, never below
-          (RFC 8201 4), and the transfer goes on;
+          connection (RFC 5927: only a quote of data in flight counts):
+          the path MTU goes to 1280, never below (RFC 8201 4), and the
+          transfer goes on.  The kernel ACKs at once, so the quoted segment
+          is kept in flight by a gate on the device's egress (tc: an HTB
+          class with a queue of 0 packets) that drops the kernel's segments
+          to LISTEN_PORT, all but those acknowledging exactly synack's
+          SND.UNA (window updates); see probe_ptb;
         * neighbour advertisements (RFC 4861 7.1.2, 7.2.5): one for the
           kernel's address from another MAC without the override flag
           (refused: the live connection keeps the kernel's MAC), one for an
@@ -39,17 +41,26 @@ synack's MAC on the test's own TAP device; nothing leaves the namespace.
 """
 
 import os
+import subprocess
 import sys
 import threading
 import time
 
-from scapy.all import (Ether, ICMPv6NDOptDstLLAddr, ICMPv6ND_NA, ICMPv6PacketTooBig, ICMPv6ParamProblem,
+from scapy.all import (Ether, ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6NDOptDstLLAddr, ICMPv6ND_NA,
+                       ICMPv6PacketTooBig, ICMPv6ParamProblem,
                        IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, HBHOptUnknown, Raw, TCP,
                        conf, sendp, AsyncSniffer)  # noqa: E402
 
 conf.verb = 0
 FAKE_MAC = "02:00:00:07:00:66"
 WAIT_ANSWERS = 1.0
+MARK_ID = 0x5359  # the echo request that marks the PTB probe's gate closed
+WAIT_EVENT = 20.0  # the longest wait for an event of the PTB probe
+
+
+def seq_geq(a, b):
+    """a >= b in sequence space (RFC 9293 3.4)."""
+    return (a - b) % (1 << 32) < (1 << 31)
 
 
 class Run:
@@ -64,17 +75,38 @@ class Run:
         self.probes = 0
         self.drops = {}
         self.link_drops = {}
-        self.ptb_wanted = False
-        self.ptb_quote = None
+        # The PTB probe's view of the live connection, in the order the
+        # frames crossed the device (one packet socket sees both ways).
+        self.kernel_ack = None  # the last ACK of the kernel's segments on the wire
+        self.mark_ack = None    # kernel_ack when the gate's marker went by
+        self.mark_replied = False
+        self.ptb_quote = None   # synack's data segment kept in flight, to quote
+        self.ptb_seen = False   # our PTB went by: all before it reached synack
+        self.after_ptb = []     # synack's data datagram sizes after that
 
     def on_frame(self, p):
-        if Ether not in p or p[Ether].src != self.smac or IPv6 not in p:
+        if Ether not in p or IPv6 not in p:
             return
         with self.lock:
+            if p[Ether].src == self.kmac:
+                if TCP in p and p[TCP].dport == self.lport and p[TCP].flags & 0x10:
+                    self.kernel_ack = p[TCP].ack
+                elif ICMPv6EchoRequest in p and p[ICMPv6EchoRequest].id == MARK_ID:
+                    self.mark_ack = self.kernel_ack
+                elif ICMPv6PacketTooBig in p:
+                    self.ptb_seen = True
+                return
+            if p[Ether].src != self.smac:
+                return
             self.frames.append((time.monotonic(), p))
+            if ICMPv6EchoReply in p and p[ICMPv6EchoReply].id == MARK_ID:
+                self.mark_replied = True
             if TCP in p and p[TCP].sport == self.lport and len(p[TCP].payload) > 0:
                 self.last_data = bytes(p[IPv6])
-                if self.ptb_wanted and self.ptb_quote is None:
+                if self.ptb_seen:
+                    self.after_ptb.append(len(p[IPv6].payload) + 40)
+                elif (self.mark_ack is not None and self.ptb_quote is None and
+                      seq_geq(p[TCP].seq, self.mark_ack)):
                     self.ptb_quote = self.last_data
 
     def send(self, pkt):
@@ -156,47 +188,117 @@ class Run:
         self.silent_probe("nine extension headers", many / self.closed_syn(40006), "ip6_ext_too_many")
         self.silent_probe("hop limit 0", base(hlim=0) / self.closed_syn(40007), "ip6_hop_limit")
 
+    def tc(self, *args):
+        """tc on the device; None, or what went wrong."""
+        r = subprocess.run(["tc"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True)
+        return None if r.returncode == 0 else "tc %s: %s" % (" ".join(args), r.stderr.strip())
+
+    def gate_close(self):
+        """Drop the kernel's TCP segments to the live connection's port on
+        their way to synack (RFC 5927's in-flight test then holds for
+        whatever synack sends): an HTB class whose queue takes 0 packets.
+        Everything else (ICMPv6, ND, our own frames) goes unclassified,
+        straight through."""
+        dev = self.iface
+        for cmd in (("qdisc", "add", "dev", dev, "root", "handle", "1:", "htb"),
+                    ("class", "add", "dev", dev, "parent", "1:", "classid", "1:1", "htb", "rate", "10gbit"),
+                    ("class", "add", "dev", dev, "parent", "1:", "classid", "1:2", "htb", "rate", "10gbit"),
+                    ("qdisc", "add", "dev", dev, "parent", "1:2", "handle", "20:", "pfifo", "limit", "0"),
+                    ("filter", "add", "dev", dev, "parent", "1:", "protocol", "ipv6", "prio", "2", "u32",
+                     "match", "ip6", "protocol", "6", "0xff", "match", "ip6", "dport", str(self.lport), "0xffff",
+                     "flowid", "1:2")):
+            err = self.tc(*cmd)
+            if err:
+                return err
+        return None
+
+    def gate_pass_ack(self, ack):
+        """Let through the kernel's segments that acknowledge exactly ack
+        (synack's SND.UNA, frozen by the gate): its window updates, so
+        that a zero window opens; anything acknowledging more is dropped."""
+        return self.tc("filter", "add", "dev", self.iface, "parent", "1:", "protocol", "ipv6", "prio", "1",
+                       "u32", "match", "ip6", "protocol", "6", "0xff", "match", "ip6", "dport", str(self.lport),
+                       "0xffff", "match", "u32", "0x%08x" % ack, "0xffffffff", "at", "48", "flowid", "1:1")
+
+    def gate_open(self):
+        return self.tc("qdisc", "del", "dev", self.iface, "root")
+
+    def wait_for(self, test, timeout=WAIT_EVENT):
+        """Poll test() (under the lock) until true or timeout seconds."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self.lock:
+                if test():
+                    return True
+            time.sleep(0.01)
+        with self.lock:
+            return test()
+
     def probe_ptb(self):
-        """RFC 5927 lets a PTB count only when it quotes a segment still
-        in flight: the PTB goes out as soon as synack's next data segment is
-        seen, again until synack's segments shrink (every PTB is counted,
-        one too late as out of window)."""
+        """A Packet Too Big of MTU 600 quoting synack's data segment on the
+        live connection.  RFC 5927 4.1 lets it count only while what it
+        quotes is in flight (SND.UNA <= SEG.SEQ < SND.MAX), and the kernel
+        ACKs at once; rather than race that ACK, each step waits for an
+        event it can see:
+          1. the gate drops the kernel's segments to the port (gate_close);
+          2. an echo request from the kernel's address goes to synack: the
+             kernel's last ACK before it on the wire is the last synack
+             will get (A), and synack's echo reply says it has read it;
+          3. segments acknowledging exactly A pass again (window updates:
+             a zero window opens; nothing more is acknowledged);
+          4. synack's next data segment from A on is in flight and stays
+             so: the PTB quotes it;
+          5. once the PTB is seen on the wire (ahead of anything the
+             kernel sends later), synack's segments at the new size come
+             (its retransmission), the gate opens, and the transfer goes
+             on: every data segment from then on is at most 1280 bytes."""
         name = "tiny Packet Too Big (MTU 600)"
         sent = 0
-        for _ in range(20):
+        problem, ans, big = None, "", 0
+        err = self.gate_close()
+        if err:
+            problem = "cannot hold the kernel's ACKs back: %s" % err
+        if not problem:
+            self.send(self.l2(IPv6(src=self.linux, dst=self.synack, hlim=255) /
+                              ICMPv6EchoRequest(id=MARK_ID, seq=1)))
+            if not self.wait_for(lambda: self.mark_replied and self.mark_ack is not None):
+                problem = "no echo reply to the gate's marker, or no ACK of the kernel's seen before it"
+        if not problem:
+            err = self.gate_pass_ack(self.mark_ack)
+            if err:
+                problem = err
+            elif not self.wait_for(lambda: self.ptb_quote is not None):
+                problem = "no data segment from synack at or after SND.UNA with the gate closed"
+        if not problem:
             with self.lock:
-                self.ptb_wanted = True
-                self.ptb_quote = None
-            t0 = time.monotonic()
-            while time.monotonic() < t0 + 2:
-                with self.lock:
-                    quoted = self.ptb_quote
-                if quoted:
-                    break
-                time.sleep(0.001)
-            if not quoted:
-                continue
+                quoted = self.ptb_quote
             ptb = IPv6(src=self.linux, dst=self.synack, hlim=255) / ICMPv6PacketTooBig(mtu=600) / Raw(quoted[:1232])
-            t = time.monotonic()
             self.send(self.l2(ptb))
-            sent += 1
-            time.sleep(0.3)
-            sizes = [len(p[IPv6].payload) + 40 for p in
-                     self.answers(t + 0.05, lambda p: TCP in p and p[TCP].sport == self.lport and len(p[TCP].payload) > 0)]
-            if sizes and max(sizes) <= 1280:
-                break
-        with self.lock:
-            self.ptb_wanted = False
+            sent = 1
+            if not self.wait_for(lambda: self.ptb_seen):
+                problem = "our Packet Too Big was not seen on the device"
+            elif not self.wait_for(lambda: any(1200 <= n <= 1280 for n in self.after_ptb)):
+                with self.lock:
+                    problem = "no data segment of 1200..1280 bytes after the PTB (sizes %s)" % self.after_ptb[:8]
+        err = self.gate_open()
+        if err and not problem:
+            problem = err
+        if not problem:
+            with self.lock:
+                first = next(i for i, n in enumerate(self.after_ptb) if 1200 <= n <= 1280)
+                n_gated = len(self.after_ptb)
+            if not self.wait_for(lambda: len(self.after_ptb) >= n_gated + 20):
+                problem = "the transfer did not go on after the gate opened (%d segments)" % (
+                    len(self.after_ptb) - n_gated)
+            with self.lock:
+                sizes = self.after_ptb[first:]
+            big = max(sizes)
+            ans = "%d sent; then %d segments, the largest datagram %d bytes" % (sent, len(sizes), big)
+            if not problem and not 1200 <= big <= 1280:
+                problem = "want the path MTU at the 1280 floor (RFC 8201 4)"
         print("expect-counter Icmp6InPktTooBigs %d" % sent, flush=True)
-        time.sleep(WAIT_ANSWERS)
-        sizes = [len(p[IPv6].payload) + 40 for p in
-                 self.answers(t + 0.05, lambda p: TCP in p and p[TCP].sport == self.lport and len(p[TCP].payload) > 0)]
-        if not sent or not sizes:
-            self.record(name, "%d sent, %d segments after" % (sent, len(sizes)), "nothing to quote or no data after")
-            return
-        big = max(sizes)
-        ans = "%d sent; then %d segments, the largest datagram %d bytes" % (sent, len(sizes), big)
-        self.record(name, ans, None if 1200 <= big <= 1280 else "want the path MTU at the 1280 floor (RFC 8201 4)")
+        self.record(name, ans or "%d sent" % sent, problem)
 
     def probes_nd(self):
         s, l = self.synack, self.linux

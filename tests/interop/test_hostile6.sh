@@ -5,7 +5,8 @@
 # sends extension-header chains (routing header type 0, hop-by-hop not
 # first, unknown options of each kind, a header past the datagram, nine
 # headers, hop limit 0), spoofed and invalid neighbour advertisements, and
-# a Packet Too Big of MTU 600 quoting synack's own segment.
+# a Packet Too Big of MTU 600 quoting synack's own segment, kept in flight
+# by a gate (tc) that holds the kernel's ACKs back.
 # Checked:
 #  - each probe gets the answer RFC 8200 / 5095 / 4861 / 8201 prescribe
 #    (Parameter Problem with its code and pointer, a RST, or nothing; no
@@ -20,7 +21,7 @@
 # Usage: test_hostile6.sh PATH_TO_SYNACK
 set -u
 . "$(dirname "$0")/lib.sh"
-it_init hostile6 "${1:-}" curl tshark sha256sum
+it_init hostile6 "${1:-}" curl tshark sha256sum tc
 PY=/usr/bin/python3
 [ -x "$PY" ] && "$PY" -c 'import scapy.all' 2>/dev/null || it_skip "needs python3-scapy for $PY (tests/run.sh installs it)"
 L6=2001:db8::1
@@ -34,10 +35,14 @@ ns sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 it_dev tap
 ip -n "$IT_NS" -6 addr add "$L6/64" dev "$IT_DEV" nodad
 # A Packet Too Big counts only while the segment it quotes is in flight
-# (RFC 5927), and the kernel ACKs synack's segments at once: hostile6.py
-# sends one as soon as it sees a segment, up to 20 times, until one
-# arrives before the ACK of what it quotes.  (This kernel has no netem to
-# hold the kernel's ACKs back.)
+# (RFC 5927), and the kernel ACKs synack's segments at once.  Rather than
+# race that ACK (it used to send one as soon as it saw a segment, up to 20
+# times, and could lose every race on a loaded machine), hostile6.py holds
+# the kernel's ACKs back with a gate on the device's egress (tc: an HTB
+# class with a queue of 0 packets; this kernel has no netem), learns
+# synack's SND.UNA from the last ACK before an echo request it answers, and
+# quotes a segment at or after it: each step waits for an event it sees on
+# the device, with a timeout, never for a time.
 # No ICMP rate limit: every Parameter Problem asked for is sent; no TSO:
 # hostile6.py sees each segment as sent (it measures their sizes).
 it_serve serve --addr "$S6/64" --app http --http-size 10MiB --stats-every 0.5 \

@@ -5,19 +5,29 @@
   helper.py ping HOST PORT [N]      connect (retrying for 20 s), send "ping", read to EOF;
                                     N times, the first N-1 connections may be reset
   helper.py threads HOST PORT N     N connections at once, each GET / over HTTP/1.0
+  helper.py finrst HOST PORT        read a byte from each connection, then send the FIN and a
+                                    RST (SO_LINGER 0: RST <SEQ=SND.NXT>, the client's RCV.NXT
+                                    after the FIN)
 """
 import socket
+import struct
 import sys
 import threading
 import time
 
 
-def echo(host, port):
+def listener(host, port):
+    """A listening socket on host:port, and "ready" said."""
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((host, int(port)))
     ls.listen(64)
     print("ready", flush=True)
+    return ls
+
+
+def echo(host, port):
+    ls = listener(host, port)
 
     def one(c):
         with c:
@@ -61,12 +71,24 @@ def ping_once(host, port):
     print("ping got", got.decode(), flush=True)
 
 
+def finrst(host, port):
+    ls = listener(host, port)
+    while True:
+        c, _ = ls.accept()
+        c.recv(1)  # the client's byte: it is connected, and nothing is left unread
+        c.shutdown(socket.SHUT_WR)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        c.close()
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "echo":
         echo(*sys.argv[2:4])
     elif cmd == "ping":
         ping(*sys.argv[2:5])
+    elif cmd == "finrst":
+        finrst(*sys.argv[2:4])
     else:
         sys.exit("unknown command " + cmd)
 

@@ -5,8 +5,9 @@
  * Each line is a call (or a few) and what it returned: a value, or -1 and
  * errno's name.  Nothing printed depends on addresses, ports or timing.
  *
- * Usage: preload_calls PEER_ADDR ECHO_PORT CLOSED_PORT LISTEN_PORT
+ * Usage: preload_calls PEER_ADDR ECHO_PORT CLOSED_PORT LISTEN_PORT [FINRST_PORT]
  *   PEER_ADDR:ECHO_PORT echoes what it reads until EOF, then closes;
+ *   PEER_ADDR:FINRST_PORT reads a byte, then sends its FIN and a RST;
  *   nothing listens on PEER_ADDR:CLOSED_PORT; a client connects to this
  *   program's LISTEN_PORT, sends "ping", reads to EOF, three times (the
  *   first two are taken with address buffers that fault, and closed).
@@ -164,9 +165,9 @@ static long read_n(int fd, char *buf, long n)
 
 int main(int argc, char **argv)
 {
-	if (argc != 5) {
-		fprintf(stderr,
-		        "usage: preload_calls PEER_ADDR ECHO_PORT CLOSED_PORT LISTEN_PORT\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: preload_calls PEER_ADDR ECHO_PORT CLOSED_PORT LISTEN_PORT "
+		                "[FINRST_PORT]\n");
 		return 2;
 	}
 	const char *peer = argv[1];
@@ -621,5 +622,31 @@ int main(int argc, char **argv)
 	show("accepted write", write(n, "pong", 4));
 	show("accepted close", close(n));
 	show("listener close", close(l));
+
+	/* A RST in CLOSE_WAIT (the peer's FIN, then its RST): Linux's
+	 * tcp_reset() makes the error EPIPE there, not ECONNRESET; a read
+	 * after the FIN sees the end, never the error, which SO_ERROR and
+	 * the first send report. */
+	if (argc == 6) {
+		int r = tcp(0);
+		struct sockaddr_in ra = sa(peer, atoi(argv[5]));
+		show("finrst connect", connect(r, (struct sockaddr *)&ra, sizeof(ra)));
+		show("finrst write", write(r, "x", 1)); /* the peer's cue */
+		show("finrst read eof", read(r, buf, sizeof(buf)));
+		struct pollfd rp = {r, POLLIN, 0};
+		for (int i = 0; i < 1000; i++) { /* up to 10 s for the RST */
+			rp.revents = 0;
+			poll(&rp, 1, 0);
+			if (rp.revents & POLLERR)
+				break;
+			usleep(10000);
+		}
+		show("finrst poll", rp.revents);
+		show("finrst read after rst", read(r, buf, sizeof(buf)));
+		show("finrst SO_ERROR", getint(r, SOL_SOCKET, SO_ERROR));
+		show("finrst SO_ERROR again", getint(r, SOL_SOCKET, SO_ERROR));
+		show("finrst send", send(r, "x", 1, MSG_NOSIGNAL));
+		close(r);
+	}
 	return 0;
 }

@@ -3,7 +3,7 @@
 # a TAP device (10.7.0.2), the kernel on the other side (10.7.0.1).
 #  - bad SYNACK_* values stop the program at load, status 2, the variable named;
 #  - preload_calls prints the same lines under the preload as on kernel sockets
-#    (each call's result and errno);
+#    (each call's result and errno; the last, a RST after the peer's FIN);
 #  - curl under synack fetches from a kernel python3 http.server (several
 #    files, 10 MiB checked by sha256), and python3's urllib does too (also
 #    over a TUN device through SYNACK_GW), six threads at once;
@@ -79,9 +79,9 @@ check_bad "SYNACK_TAP=1 nor SYNACK_TUN=1" SYNACK_DEV=tap0 SYNACK_ADDR=10.7.0.2/2
 check_bad "SYNACK_CONGESTION_CONTROL" "${base[@]}" SYNACK_CONGESTION_CONTROL=
 check_bad "SYNACK_DEBUG=yes" "${base[@]}" SYNACK_DEBUG=yes
 # The link's settings too: a bad one refused with its name.
-check_bad "SYNACK_ARP_RETRIES: arp_retries = 0 is outside" "${base[@]}" SYNACK_ARP_RETRIES=0
+check_bad "SYNACK_ARP_RETRIES: arp_retries: 0 is outside" "${base[@]}" SYNACK_ARP_RETRIES=0
 check_bad "SYNACK_ND_RETRANS_MS=soon" "${base[@]}" SYNACK_ND_RETRANS_MS=soon
-check_bad "SYNACK_LINK_UP_WAIT_MS: link_up_wait_ms = 60001 is outside" "${base[@]}" SYNACK_LINK_UP_WAIT_MS=60001
+check_bad "SYNACK_LINK_UP_WAIT_MS: link_up_wait_ms: 60001 is outside" "${base[@]}" SYNACK_LINK_UP_WAIT_MS=60001
 check_bad "SYNACK_TIME_WAIT_MS: time_wait_ms: 0 is outside" "${base[@]}" SYNACK_TIME_WAIT_MS=0
 # A missing device stops the program at its first TCP socket, and the
 # message says how the preload asks for it to be created.
@@ -95,12 +95,14 @@ if env -i PATH="$PATH" LD_PRELOAD="${asan:+$asan:}$preload" ASAN_OPTIONS=detect_
 # 2. Each call against the kernel's answer.
 bg echo python3 "$HELPER" echo "$IT_LINUX" 7
 wait_port "$IT_LINUX" 7 || bad "echo server did not start"
+bg finrst python3 "$HELPER" finrst "$IT_LINUX" 8
+wait_port "$IT_LINUX" 8 || bad "FIN-then-RST server did not start"
 bg ping-kernel python3 "$HELPER" ping "$IT_LINUX" 5555 3
-ns timeout 60 "$calls" "$IT_LINUX" 7 9 5555 >"$IT_TMP/calls-kernel.txt" 2>&1
+ns timeout 60 "$calls" "$IT_LINUX" 7 9 5555 8 >"$IT_TMP/calls-kernel.txt" 2>&1
 rc=$?
 [ $rc -eq 0 ] && ok || bad "preload_calls on kernel sockets exited $rc: $(tail -n 3 "$IT_TMP/calls-kernel.txt")"
 bg ping-synack python3 "$HELPER" ping "$IT_SYNACK" 5555 3
-ns timeout 60 "${SYN[@]}" "$calls" "$IT_LINUX" 7 9 5555 >"$IT_TMP/calls-synack.txt" 2>&1
+ns timeout 60 "${SYN[@]}" "$calls" "$IT_LINUX" 7 9 5555 8 >"$IT_TMP/calls-synack.txt" 2>&1
 rc=$?
 [ $rc -eq 0 ] && ok || bad "preload_calls under the preload exited $rc: $(tail -n 3 "$IT_TMP/calls-synack.txt")"
 if diff "$IT_TMP/calls-kernel.txt" "$IT_TMP/calls-synack.txt" >"$IT_TMP/calls.diff"; then

@@ -515,7 +515,7 @@ static void serve_flags(void)
 	CHECK_EQ(
 	    sargs(&o, err, sizeof(err), NETARGS, "--app", "http", "--set", "arp_retries=0", NULL),
 	    -1);
-	CHECK_STR(err, "arp_retries = 0 is outside [1, 100]");
+	CHECK_STR(err, "arp_retries: 0 is outside 1..100");
 	/* Out of range: synack_config_check's sentence. */
 	CHECK_EQ(sargs(&o, err, sizeof(err), NETARGS, "--app", "http", "--time-wait-ms", "0", NULL),
 	         -1);

@@ -718,6 +718,11 @@ static void close_wait_ack_future_gets_ack(void)
 	t_free(t);
 }
 
+/* A RST in CLOSE_WAIT: the error is -EPIPE, as Linux's tcp_reset() sets it
+ * there (-ECONNRESET in the other synchronized states).  A read after the
+ * peer's FIN sees the end only (Linux's tcp_recvmsg tests SOCK_DONE before
+ * sk_err); the error waits for the write, once, then the write's own
+ * -EPIPE. */
 static void close_wait_rst_exact_resets(void)
 {
 	struct t *t = t_new();
@@ -726,7 +731,34 @@ static void close_wait_rst_exact_resets(void)
 	t_expect_nothing(t);
 	t_state(t, SYNACK_CLOSED);
 	t_counter(t, "EstabResets", 1);
-	CHECK(synack_send(t->st, t->sock, "x", 1) < 0);
+	CHECK(synack_events(t->st, t->sock) & SYNACK_POLLERR);
+	t_recv(t, 0);
+	t_recv(t, 0);
+	CHECK(synack_events(t->st, t->sock) & SYNACK_POLLERR);
+	CHECK_EQ(synack_send(t->st, t->sock, "x", 1), -EPIPE);
+	CHECK(!(synack_events(t->st, t->sock) & SYNACK_POLLERR));
+	CHECK_EQ(synack_send(t->st, t->sock, "x", 1), -EPIPE);
+	t_free(t);
+}
+
+/* The same with data unread: the data, then the end; SO_ERROR takes the
+ * -EPIPE. */
+static void close_wait_rst_keeps_data_then_so_error_epipe(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	t_peer(t, "FP.", 1001, T_ISS + 1, 10);
+	t_expect(t, ".", T_ISS + 1, 1012, 0);
+	t_state(t, SYNACK_CLOSE_WAIT);
+	t_peer(t, "R", 1012, 0, 0);
+	t_state(t, SYNACK_CLOSED);
+	t_recv(t, 10);
+	t_recv(t, 0);
+	int v = 0;
+	CHECK_EQ(synack_getsockopt(t->st, t->sock, SYNACK_SO_ERROR, &v), 0);
+	CHECK_EQ(v, -EPIPE);
+	CHECK_EQ(synack_getsockopt(t->st, t->sock, SYNACK_SO_ERROR, &v), 0);
+	CHECK_EQ(v, 0);
 	t_free(t);
 }
 
@@ -969,6 +1001,7 @@ int main(void)
 	RUN(close_wait_data_after_fin_is_ignored);
 	RUN(close_wait_ack_future_gets_ack);
 	RUN(close_wait_rst_exact_resets);
+	RUN(close_wait_rst_keeps_data_then_so_error_epipe);
 	RUN(close_wait_rst_in_window_gets_challenge_ack);
 	RUN(close_wait_rst_out_of_window_is_dropped);
 	RUN(close_wait_syn_gets_challenge_ack);

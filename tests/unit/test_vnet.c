@@ -729,8 +729,8 @@ static void offload_settings_are_checked(void)
 	char err[160];
 	CHECK_EQ(synack_link_config_check(&lc, err, sizeof(err)), 0);
 	int *fields[] = {&lc.csum_offload, &lc.gro, &lc.tso, &lc.csum_trust};
-	const char *names[] = {"csum_offload = 2 is outside [0, 1]", "gro = 2 is outside [0, 1]",
-	                       "tso = 2 is outside [0, 1]", "csum_trust = 2 is outside [0, 1]"};
+	const char *names[] = {"csum_offload: 2 is outside 0..1", "gro: 2 is outside 0..1",
+	                       "tso: 2 is outside 0..1", "csum_trust: 2 is outside 0..1"};
 	for (int i = 0; i < 4; i++) {
 		*fields[i] = 2;
 		CHECK_EQ(synack_link_config_check(&lc, err, sizeof(err)), -EINVAL);
