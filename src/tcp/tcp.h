@@ -1100,7 +1100,13 @@ struct tcp_txrec {
 	 * segment of the sampling interval (P.first_sent_time); times as the
 	 * low 32 bits of the clock (intervals are differences). */
 	uint32_t dlv, dlv_time, first_tx;
+	/* tsoff: for a segment sent exactly twice, the microseconds from its
+	 * first transmission to the second (0: never sent again, sent more
+	 * often, or unknown), so that an ACK the original drew can be timed
+	 * from the original (tcp_rack_delivered).  In the padding. */
+	uint32_t first_gap;
 };
+_Static_assert(sizeof(struct tcp_txrec) == 32, "a transmit record stays 32 bytes");
 /* A ring of records, allocated as one block. */
 struct tcp_txq {
 	uint32_t head, count, cap; /* cap is a power of two */
@@ -1149,7 +1155,8 @@ struct tcp_sender {
 	uint8_t rack_reo_wnd_persist; /* recoveries the grown window still lasts (6.2 step 4) */
 	uint8_t rack_valid;           /* rack_xmit_ts and rack_end_seq hold a delivery */
 	/* RACK.fack (the highest end delivered) now and before the ACK
-	 * being processed, for reordering detection (6.2 step 3). */
+	 * being processed, for reordering detection (6.2 step 3);
+	 * rack_prior_valid is 2 once that ACK's reordering is counted. */
 	uint32_t rack_fack, rack_fack_prior;
 	uint8_t rack_fack_valid, rack_prior_valid;
 	uint8_t tlp_retrans; /* the probe in flight sent old data again (TLP.is_retrans) */

@@ -34,25 +34,63 @@ static int sent_after(uint64_t t1, uint32_t e1, uint64_t t2, uint32_t e2)
 	return t1 > t2 || (t1 == t2 && seq_gt(e1, e2));
 }
 
+/*
+ * A segment came later than segments sent after it: the network reordered
+ * (RFC 8985 6.2 step 3), and the reordering window opens.  Counted once
+ * per ACK that shows it, as Linux's tcp_check_sack_reordering counts
+ * TCPSACKReorder (rack_prior_valid 2: this ACK's is counted).
+ *
+ * Without timestamps the segment's RTT, rtt, is also a sample for SRTT.
+ * With them the receiver echoes the TSval of the segment that fills a
+ * hole (RFC 7323 4.3: the RTT then includes the delay), so SRTT learns how
+ * late reordered segments come, and the reordering window, which RFC 8985
+ * 6.2 bounds by SRTT, can grow to cover them.  Without them only the timed
+ * segment of each round trip is sampled (RFC 6298 3 asks for at least
+ * one), seldom a reordered one: SRTT stays at the path's RTT and a segment
+ * held back a little more than that is called lost every time, just
+ * before its ACK comes (3 % of the bytes sent again under issue 13's 5 %
+ * reordering).  Linux samples every ACK from its oldest newly delivered
+ * segment sent once (tcp_clean_rtx_queue's seq_rtt_us), which times the
+ * hole's filler as the echo would; here only such late deliveries are
+ * added to RFC 6298's one sample per round trip.
+ */
+static void rack_reordered(struct tcb *tcb, uint64_t rtt)
+{
+	struct tcp_sender *sd = tcb->sender;
+	if (!(tcb->options & SYNACK_TCPI_OPT_TIMESTAMPS))
+		tcp_rtt_sample(tcb, rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt);
+	sd->rack_reordering_seen = 1;
+	if (sd->rack_prior_valid == 1) {
+		sd->rack_prior_valid = 2;
+		STAT_INC(tcb->st, TCPSACKReorder);
+	}
+}
+
 void tcp_rack_delivered(struct tcb *tcb, const struct tcp_txrec *r)
 {
 	struct tcp_sender *sd = tcb->sender;
 	uint64_t now = ENV(tcb->st)->now;
 	uint32_t rtt = (uint32_t)(now - r->xmit_at), end = r->seq + r->len;
 	/* Step 2: an ACK of a retransmitted segment sooner than min_RTT
-	 * after it went answers the original: no sample. */
-	if ((r->flags & TXREC_RETRANS) && sd->rack_min_rtt && rtt < sd->rack_min_rtt)
+	 * after it went answers an earlier copy: no sample for RACK.  For
+	 * a segment sent just twice that copy is the original, which the
+	 * network held back until after it went again: reordering (or delay)
+	 * the window missed, and an RTT timed from the original (Karn's
+	 * ambiguity, RFC 6298 3, does not arise: no ACK of the
+	 * retransmission can come that soon; with timestamps the echo
+	 * says the same). */
+	if ((r->flags & TXREC_RETRANS) && sd->rack_min_rtt && rtt < sd->rack_min_rtt) {
+		if (r->first_gap)
+			rack_reordered(tcb, (uint64_t)rtt + r->first_gap);
 		return;
+	}
 	if (!(r->flags & TXREC_RETRANS) && (sd->rack_min_rtt == 0 || rtt < sd->rack_min_rtt))
 		sd->rack_min_rtt = rtt ? rtt : 1;
 	/* Step 3: delivered now, below what an earlier ACK delivered
 	 * already: the network reordered (a retransmission proves nothing;
 	 * one ACK's own deliveries count as in ascending order). */
-	if (!(r->flags & TXREC_RETRANS) && sd->rack_prior_valid &&
-	    seq_lt(end, sd->rack_fack_prior) && !sd->rack_reordering_seen) {
-		sd->rack_reordering_seen = 1;
-		STAT_INC(tcb->st, TCPSACKReorder);
-	}
+	if (!(r->flags & TXREC_RETRANS) && sd->rack_prior_valid && seq_lt(end, sd->rack_fack_prior))
+		rack_reordered(tcb, rtt);
 	if (!sd->rack_fack_valid || seq_gt(end, sd->rack_fack)) {
 		sd->rack_fack = end;
 		sd->rack_fack_valid = 1;

@@ -83,6 +83,7 @@ static int txq_append(struct tcb *tcb, uint32_t seq, uint32_t len)
 		r->len = (uint16_t)n;
 		r->flags = 0;
 		r->spare = 0;
+		r->first_gap = 0;
 		tcp_rate_sent(tcb, r);
 		seq += n;
 		len -= n;
@@ -169,6 +170,10 @@ static int txq_retransmitted(struct tcb *tcb, uint32_t from, uint32_t to)
 		/* Sent again: no longer lost (RFC 6675's pipe counts it). */
 		if ((r->flags & TXREC_LOST) && tcp_rack_loss_recovering(tcb))
 			r->flags |= TXREC_WAS_LOST;
+		/* The first retransmission keeps how long after the original
+		 * it went; a later one leaves no copy unambiguous. */
+		uint64_t gap = ENV(tcb->st)->now - r->xmit_at;
+		r->first_gap = !(r->flags & TXREC_RETRANS) && gap <= UINT32_MAX ? (uint32_t)gap : 0;
 		r->flags = (uint8_t)((r->flags | TXREC_RETRANS) & ~TXREC_LOST);
 		r->xmit_at = ENV(tcb->st)->now;
 		tcp_rate_sent(tcb, r);

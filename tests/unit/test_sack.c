@@ -599,6 +599,75 @@ static void rack_dsack_grows_the_reordering_window(void)
 	t_free(t);
 }
 
+/* tsoff (issue 13): without timestamps a segment the network held back
+ * past later ones is timed when it comes, as the echo of its TSval would
+ * time it (RFC 7323 4.3): segment 1 arrives 3 ms after segment 2 was
+ * SACKed and its 23 ms sample enters SRTT, 20 ms -> 20.375 ms.  Only the
+ * timed segment of each round trip (segment 0 here) gave samples before,
+ * so SRTT never saw the reordering, and RACK's window, bounded by SRTT
+ * (RFC 8985 6.2), could never cover a delay of one RTT or more. */
+static void rack_reordered_segment_times_srtt_without_timestamps(void)
+{
+	struct t *t = sender_with_rtt();
+	fill(t, 4, 4);
+	t_at(t, 40);
+	t_peer_sack(t, 1, S(2), S(3));
+	t_peer(t, ".", 1001, S(1), 0);
+	CHECK_EQ(t_info(t).srtt_us, 20000);
+	t_at(t, 43);
+	t_peer(t, ".", 1001, S(4), 0);
+	CHECK_EQ(t_info(t).srtt_us, 20375);
+	t_counter(t, "TCPSACKReorder", 1);
+	t_counter(t, "RetransSegs", 0);
+	t_free(t);
+}
+
+/* tsoff (issue 13): segment 0 goes again at 45 ms (RACK, as in
+ * rack_reorder_timer_marks_the_hole_lost), and the ACK of everything comes
+ * 1 ms later, sooner than min_RTT after the retransmission: the original
+ * answered (RFC 8985 6.2 step 2), held back 26 ms.  That is reordering
+ * (TCPSACKReorder), and without timestamps the original's 26 ms is an
+ * RTT sample (20 ms -> 20.75 ms): Karn's ambiguity does not arise for a
+ * segment sent twice whose ACK no retransmission could have drawn. */
+static void rack_original_answering_after_its_retransmission_times_srtt(void)
+{
+	struct t *t = sender_with_rtt();
+	fill(t, 4, 4);
+	t_at(t, 40);
+	t_peer_sack(t, 1, S(1), S(2));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_at(t, 45);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_at(t, 46);
+	t_peer(t, ".", 1001, S(4), 0);
+	CHECK_EQ(t_info(t).srtt_us, 20750);
+	t_counter(t, "TCPSACKReorder", 1);
+	t_free(t);
+}
+
+/* A segment sent three times: which copy answered is not known, so no
+ * sample comes from it. */
+static void rack_segment_sent_thrice_gives_no_sample(void)
+{
+	struct t *t = sender_with_rtt();
+	fill(t, 4, 4);
+	t_at(t, 40);
+	t_peer_sack(t, 1, S(1), S(2));
+	t_peer(t, ".", 1001, T_ISS + 1, 0);
+	t_at(t, 45);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect_nothing(t);
+	uint32_t rto_ms = t_info(t).rto_us / 1000;
+	t_at(t, 45 + rto_ms);
+	t_expect(t, ".", S(0), 1001, T_MSS); /* the RTO */
+	t_at(t, 46 + rto_ms);
+	t_peer(t, ".", 1001, S(4), 0);
+	CHECK_EQ(t_info(t).srtt_us, 20000);
+	t_drain(t);
+	t_free(t);
+}
+
 /* With recovery = 0 there is no RACK and no probe: the same SACK waits
  * for the duplicate ACK threshold or the RTO. */
 static void recovery_setting_off_leaves_rack_tlp_out(void)
@@ -1137,6 +1206,9 @@ int main(void)
 	RUN(rack_reorder_timer_marks_the_hole_lost);
 	RUN(rack_reordering_within_the_window_sends_nothing);
 	RUN(recovery_setting_off_leaves_rack_tlp_out);
+	RUN(rack_reordered_segment_times_srtt_without_timestamps);
+	RUN(rack_original_answering_after_its_retransmission_times_srtt);
+	RUN(rack_segment_sent_thrice_gives_no_sample);
 	RUN(rack_dsack_grows_the_reordering_window);
 	RUN(dsack_of_every_retransmission_undoes_the_reduction);
 	RUN(dsack_of_older_data_undoes_nothing);
