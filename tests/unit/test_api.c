@@ -734,6 +734,51 @@ static void api_output_too_small_keeps_datagram(void)
 	pair_free(p);
 }
 
+/* synack_output_take (issue 16 item 4): the datagram leaves in the buffer
+ * the stack built it in, and its buffer comes back to the stack's pool. */
+static void api_output_take_hands_over_the_datagram(void)
+{
+	struct pair *p = pair_new();
+	struct synack_stack *st = p->st[0];
+	void *pkt = NULL;
+	CHECK_EQ(synack_output_take(NULL, &pkt), -EINVAL);
+	CHECK_EQ(synack_output_take(st, NULL), -EINVAL);
+	CHECK_EQ(synack_output_take(st, &pkt), 0); /* nothing queued */
+	synack_output_done(st, NULL);
+	synack_output_done(NULL, NULL);
+	int l = server_listen(p), c = client_connect(p);
+	CHECK_EQ(synack_output_pending(st), 1);
+	struct synack_mem before, after;
+	synack_memory(st, &before);
+	ssize_t n = synack_output_take(st, &pkt);
+	CHECK(n >= 44);
+	CHECK_EQ(synack_output_pending(st), 0);
+	const uint8_t *syn = pkt;
+	CHECK_EQ(syn[0] >> 4, 4);
+	CHECK_EQ(syn[33] & 0x3f, SYNACK_TH_SYN);
+	/* The caller holds it now: no longer the stack's memory. */
+	synack_memory(st, &after);
+	CHECK(after.packets < before.packets);
+	/* Handed to the peer as any datagram is; the answer completes the
+	 * handshake. */
+	CHECK_EQ(synack_input(p->st[1], p->now, pkt, (size_t)n), 0);
+	synack_output_done(st, pkt); /* back to the pool it came from */
+	synack_memory(st, &after);
+	CHECK_EQ(after.packets, before.packets);
+	pump(p);
+	struct synack_tcp_info ti;
+	CHECK_EQ(synack_tcp_info(st, c, &ti), 0);
+	CHECK_EQ(ti.state, SYNACK_ESTABLISHED);
+	/* A datagram taken and never given back to its stack is only freed
+	 * (the stack may be gone already). */
+	CHECK_EQ(synack_send(st, c, "x", 1), 1);
+	n = synack_output_take(st, &pkt);
+	CHECK(n > 40);
+	(void)l;
+	pair_free(p);
+	synack_output_done(NULL, pkt);
+}
+
 /* ------------------------------------------------------------------ */
 /* Configuration.                                                      */
 
@@ -1727,6 +1772,7 @@ int main(void)
 	RUN(api_send_recv_errors);
 	RUN(api_setsockopt_errors);
 	RUN(api_output_too_small_keeps_datagram);
+	RUN(api_output_take_hands_over_the_datagram);
 	RUN(api_config_check_names_every_bad_setting);
 	RUN(api_names_in_and_out_of_range);
 	RUN(api_endpoint_parse);
