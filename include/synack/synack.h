@@ -284,12 +284,12 @@ struct synack_config {
 	 * for reuse, up to 256 (1024 TIME_WAIT records) per cache or
 	 * pool_keep_pct percent of the most objects the cache has had in
 	 * use at once, whichever is more (default 100, 0..100; 0: the fixed
-	 * counts only).  The pool of small datagrams (ACKs, SYNs, short
-	 * segments) too: 256, or this percent of the most datagrams the
-	 * outbox held at once. */
+	 * counts only).  The pools of datagrams too, small (ACKs, SYNs,
+	 * short segments) and MTU-sized: 256 each, or this percent of the
+	 * most datagrams the outbox held at once. */
 	uint32_t pool_keep_pct;
 	/* Memory (issue 16 item 4): the datagrams a stack keeps for reuse
-	 * (256 MTU-sized, small ones by pool_keep_pct) that no send took during a
+	 * (by pool_keep_pct) that no send took during a
 	 * whole period of this length go back to the allocator, so an idle
 	 * stack holds none;
 	 * 0 = keep them (0..3600000 ms, default 1000). */

@@ -170,8 +170,12 @@ static inline void net_pkt_free(struct net_layer *n, struct pkt *p)
 		n->small_free_len++;
 		return;
 	}
-	/* Keep a bounded free list so a burst does not pin memory forever. */
-	if (n->pkt_free_len >= 256) {
+	/* MTU-sized ones by the same rule (issue 16 item 4): a bulk sender
+	 * puts a window of them in the outbox at once, and a fixed 256 sent
+	 * the rest of every window to free() and the next one to malloc()
+	 * (half the data segments of an in-memory bulk transfer). */
+	if (n->pkt_free_len >= 256 &&
+	    (uint64_t)n->pkt_free_len * 100 >= (uint64_t)n->pkt_peak * ENV(n)->cfg.pool_keep_pct) {
 		free(p);
 		return;
 	}
