@@ -109,7 +109,10 @@ struct sim_pkt {
 	/* data is the buffer host `from` built the datagram in
 	 * (synack_output_take), given back to it when the datagram is done
 	 * with; else one of the pools' (a copy). */
-	int taken;
+	uint8_t taken;
+	/* Handed over as known good (synack_sim_set_csum_trust): a host's,
+	 * not corrupted on the way. */
+	uint8_t trusted;
 };
 
 /* IPv6 (issue 14): a host's IPv6 address, kept apart from struct sim_host
@@ -159,6 +162,8 @@ struct synack_sim {
 	int last_host; /* -1 when none */
 
 	struct sim_free *pool[SIM_POOL_CLASSES];
+
+	int csum_trust; /* synack_sim_set_csum_trust */
 };
 
 static int pool_class(size_t len)
@@ -235,7 +240,7 @@ static const struct sim_pkt *heap_top(const struct synack_sim *sim)
 /* Takes ownership of data on success; returns -ENOMEM and leaves it to the
  * caller otherwise. */
 static int heap_queue(struct synack_sim *sim, uint64_t at, int from, int to, uint8_t *data,
-                      size_t len, int taken)
+                      size_t len, int taken, int trusted)
 {
 	if (heap_reserve(&sim->heap, sizeof(struct sim_pkt), 64, SIZE_MAX) != 0)
 		return -ENOMEM;
@@ -245,7 +250,8 @@ static int heap_queue(struct synack_sim *sim, uint64_t at, int from, int to, uin
 	                    .to = to,
 	                    .len = len,
 	                    .data = data,
-	                    .taken = taken};
+	                    .taken = (uint8_t)taken,
+	                    .trusted = (uint8_t)trusted};
 	heap_push(&sim->heap, &p, &pkt_heap_ops, NULL);
 	return 0;
 }
@@ -278,11 +284,11 @@ static int fifo_grow(struct synack_sim *sim)
  * Queues a datagram: at the FIFO's tail when it is due no earlier than the
  * datagram there (the usual case: equal delays), else in the heap.  Either
  * way it takes the next sequence number, so the order of delivery is the
- * one a single heap would give.  Takes ownership of data on success (taken:
- * the buffer of host from's stack, struct sim_pkt).
+ * one a single heap would give.  Takes ownership of data on success (taken,
+ * trusted: struct sim_pkt's).
  */
 static int pkt_queue(struct synack_sim *sim, uint64_t at, int from, int to, uint8_t *data,
-                     size_t len, int taken)
+                     size_t len, int taken, int trusted)
 {
 	if (sim->nfifo == 0 || fifo_at(sim, sim->nfifo - 1)->at <= at) {
 		if (sim->nfifo == sim->capfifo && fifo_grow(sim) < 0)
@@ -293,11 +299,12 @@ static int pkt_queue(struct synack_sim *sim, uint64_t at, int from, int to, uint
 		                                             .to = to,
 		                                             .len = len,
 		                                             .data = data,
-		                                             .taken = taken};
+		                                             .taken = (uint8_t)taken,
+		                                             .trusted = (uint8_t)trusted};
 		sim->nfifo++;
 		return 0;
 	}
-	return heap_queue(sim, at, from, to, data, len, taken);
+	return heap_queue(sim, at, from, to, data, len, taken, trusted);
 }
 
 /* The earliest queued datagram, or NULL. */
@@ -662,6 +669,14 @@ int synack_sim_set_down(struct synack_sim *sim, int host, int down)
 	return 0;
 }
 
+int synack_sim_set_csum_trust(struct synack_sim *sim, int on)
+{
+	if (!sim)
+		return -EINVAL;
+	sim->csum_trust = on != 0;
+	return 0;
+}
+
 void synack_sim_set_filter(struct synack_sim *sim, synack_sim_filter_fn fn, void *ctx)
 {
 	if (!sim)
@@ -697,12 +712,13 @@ static uint8_t *copy_bytes(struct synack_sim *sim, const uint8_t *pkt, size_t le
 
 /* Queues pkt itself when *own says the caller may give it away (then no
  * longer: *own becomes 0), else a copy from the pool; when memory runs out
- * the datagram is lost, which is what a real link does too. */
+ * the datagram is lost, which is what a real link does too.  intact: not
+ * corrupted on the way (synack_sim_set_csum_trust). */
 static void enqueue_copy(struct synack_sim *sim, struct sim_link *l, int from, int to, uint8_t *pkt,
-                         size_t len, uint64_t at, int *own)
+                         size_t len, uint64_t at, int *own, int intact)
 {
 	uint8_t *p = *own ? pkt : copy_bytes(sim, pkt, len);
-	if (p && pkt_queue(sim, at, from, to, p, len, p == pkt) == 0) {
+	if (p && pkt_queue(sim, at, from, to, p, len, p == pkt, intact && sim->csum_trust) == 0) {
 		*own = 0;
 		return;
 	}
@@ -762,7 +778,7 @@ static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len, in
 				return;
 			}
 			enqueue_copy(sim, l, from, to, pkt, len, done + l->im.path.delay_us + extra,
-			             own);
+			             own, 1);
 			return;
 		}
 		/* Anything else passes. */
@@ -770,14 +786,15 @@ static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len, in
 
 	/* The path decides (src/link/impair.c): lost, or when each copy
 	 * arrives. */
-	uint64_t at[2];
+	uint64_t at[2], corrupted = l->im.c.corrupted;
 	int copies = impair_decide(&l->im, sim->now, pkt, len, at);
 	if (copies == 0) {
 		tap(sim, SYNACK_SIM_LOST, from, to, pkt, len);
 		return;
 	}
 	for (int k = 0; k < copies; k++)
-		enqueue_copy(sim, l, from, to, pkt, len, at[k], own);
+		enqueue_copy(sim, l, from, to, pkt, len, at[k], own,
+		             l->im.c.corrupted == corrupted);
 }
 
 /* Moves host i's queued output onto the paths.  Each datagram goes on
@@ -869,7 +886,7 @@ int synack_sim_inject(struct synack_sim *sim, int to, const void *pkt, size_t le
 	uint8_t *p = copy_bytes(sim, pkt, len);
 	if (!p)
 		return -ENOMEM;
-	if (pkt_queue(sim, at, -1, to, p, len, 0) != 0) {
+	if (pkt_queue(sim, at, -1, to, p, len, 0, 0) != 0) {
 		pkt_release(sim, p, len);
 		return -ENOMEM;
 	}
@@ -957,7 +974,8 @@ static void deliver(struct synack_sim *sim, struct sim_pkt *p)
 	tap(sim, SYNACK_SIM_DELIVERED, p->from, p->to, p->data, p->len);
 	mark_dirty(sim, (size_t)p->to);
 	/* The return value is the stack's drop reason, which it counts itself. */
-	(void)synack_input(sim->hosts[p->to].st, sim->now, p->data, p->len);
+	(void)synack_input_flags(sim->hosts[p->to].st, sim->now, p->data, p->len,
+	                         p->trusted ? SYNACK_INPUT_CSUM_UNNECESSARY : 0);
 }
 
 /*
