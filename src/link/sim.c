@@ -237,22 +237,14 @@ static const struct sim_pkt *heap_top(const struct synack_sim *sim)
 	return heap_first(&sim->heap);
 }
 
-/* Takes ownership of data on success; returns -ENOMEM and leaves it to the
- * caller otherwise. */
-static int heap_queue(struct synack_sim *sim, uint64_t at, int from, int to, uint8_t *data,
-                      size_t len, int taken, int trusted)
+/* Takes ownership of p's data on success (p gets its sequence number);
+ * returns -ENOMEM and leaves it to the caller otherwise. */
+static int heap_queue(struct synack_sim *sim, struct sim_pkt *p)
 {
 	if (heap_reserve(&sim->heap, sizeof(struct sim_pkt), 64, SIZE_MAX) != 0)
 		return -ENOMEM;
-	struct sim_pkt p = {.at = at,
-	                    .seq = sim->next_seq++,
-	                    .from = from,
-	                    .to = to,
-	                    .len = len,
-	                    .data = data,
-	                    .taken = (uint8_t)taken,
-	                    .trusted = (uint8_t)trusted};
-	heap_push(&sim->heap, &p, &pkt_heap_ops, NULL);
+	p->seq = sim->next_seq++;
+	heap_push(&sim->heap, p, &pkt_heap_ops, NULL);
 	return 0;
 }
 
@@ -290,21 +282,22 @@ static int fifo_grow(struct synack_sim *sim)
 static int pkt_queue(struct synack_sim *sim, uint64_t at, int from, int to, uint8_t *data,
                      size_t len, int taken, int trusted)
 {
+	struct sim_pkt p = {.at = at,
+	                    .from = from,
+	                    .to = to,
+	                    .len = len,
+	                    .data = data,
+	                    .taken = (uint8_t)taken,
+	                    .trusted = (uint8_t)trusted};
 	if (sim->nfifo == 0 || fifo_at(sim, sim->nfifo - 1)->at <= at) {
 		if (sim->nfifo == sim->capfifo && fifo_grow(sim) < 0)
 			return -ENOMEM;
-		*fifo_at(sim, sim->nfifo) = (struct sim_pkt){.at = at,
-		                                             .seq = sim->next_seq++,
-		                                             .from = from,
-		                                             .to = to,
-		                                             .len = len,
-		                                             .data = data,
-		                                             .taken = (uint8_t)taken,
-		                                             .trusted = (uint8_t)trusted};
+		p.seq = sim->next_seq++;
+		*fifo_at(sim, sim->nfifo) = p;
 		sim->nfifo++;
 		return 0;
 	}
-	return heap_queue(sim, at, from, to, data, len, taken, trusted);
+	return heap_queue(sim, &p);
 }
 
 /* The earliest queued datagram, or NULL. */
