@@ -161,6 +161,23 @@ void synack_sim_flush(struct synack_sim *sim);
 void synack_sim_counters(const struct synack_sim *sim, int from, int to,
                          struct synack_sim_counters *out);
 
+/*
+ * The simulator as a device with checksum offload (issue 16 item 4), as
+ * Linux's veth: a datagram that goes from one stack's memory to another's
+ * and never crossed a wire is known intact, and the receiving kernel does
+ * not sum its checksum again (CHECKSUM_PARTIAL, which Linux's receive path
+ * takes as verified).  With on = 1 every TCP segment a host sent and the
+ * simulator did not corrupt reaches its receiver as known good
+ * (synack_input_flags with SYNACK_INPUT_CSUM_UNNECESSARY, counted in
+ * InCsumTrusted); a corrupted one (synack_sim_path.corrupt) and one
+ * injected from outside (synack_sim_inject) are verified as ever.  The
+ * sender still sums every checksum, so taps and captures see them whole.
+ * Off by default: scenarios and tests check every checksum a stack sends
+ * (synack-bench turns it on, as the Linux veth it is compared with has
+ * it).  on = 0 turns it off again.  Returns 0, or -EINVAL (sim NULL).
+ */
+int synack_sim_set_csum_trust(struct synack_sim *sim, int on);
+
 #if defined(__GNUC__)
 #pragma GCC visibility pop
 #endif

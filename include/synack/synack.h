@@ -284,12 +284,12 @@ struct synack_config {
 	 * for reuse, up to 256 (1024 TIME_WAIT records) per cache or
 	 * pool_keep_pct percent of the most objects the cache has had in
 	 * use at once, whichever is more (default 100, 0..100; 0: the fixed
-	 * counts only).  The pool of small datagrams (ACKs, SYNs, short
-	 * segments) too: 256, or this percent of the most datagrams the
-	 * outbox held at once. */
+	 * counts only).  The pools of datagrams too, small (ACKs, SYNs,
+	 * short segments) and MTU-sized: 256 each, or this percent of the
+	 * most datagrams the outbox held at once. */
 	uint32_t pool_keep_pct;
 	/* Memory (issue 16 item 4): the datagrams a stack keeps for reuse
-	 * (256 MTU-sized, small ones by pool_keep_pct) that no send took during a
+	 * (by pool_keep_pct) that no send took during a
 	 * whole period of this length go back to the allocator, so an idle
 	 * stack holds none;
 	 * 0 = keep them (0..3600000 ms, default 1000). */
@@ -381,6 +381,18 @@ int synack_unreachable(struct synack_stack *st, uint64_t now, const struct synac
 ssize_t synack_output(struct synack_stack *st, void *buf, size_t cap);
 /* Number of datagrams waiting in the outbox. */
 size_t synack_output_pending(const struct synack_stack *st);
+/*
+ * As synack_output without the copy (issue 16 item 4), for a link that
+ * keeps the datagram until it delivers it (the simulator): takes the
+ * oldest queued datagram out of the stack and points *pkt at it.  Its
+ * bytes then belong to the caller, which may change them, until it gives
+ * them back with synack_output_done(st, *pkt) to the stack they came from
+ * (its pool of datagram buffers reuses them), or with st NULL, which only
+ * frees them (after the stack itself was freed, too).  Returns the
+ * length, 0 when nothing is queued, -EINVAL (st or pkt NULL).
+ */
+ssize_t synack_output_take(struct synack_stack *st, void **pkt);
+void synack_output_done(struct synack_stack *st, void *pkt);
 /* Moves the stack's clock to now (never backwards) and runs every timer due
  * at or before it. */
 void synack_advance(struct synack_stack *st, uint64_t now);

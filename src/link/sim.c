@@ -55,7 +55,9 @@
 #define SIM_MAX_DATAGRAM 65535u
 
 /*
- * Datagram buffers come from two pools of fixed sizes (a bare segment and an
+ * A datagram a host sends travels in the buffer its stack built it in
+ * (synack_output_take).  Copies (a duplicate, an injected datagram) take
+ * buffers from two pools of fixed sizes (a bare segment and an
  * MTU-sized one) kept on free lists, so a datagram on its way costs no
  * malloc and free once the pools have grown to the most ever in flight;
  * larger datagrams are allocated one by one.  The class of a buffer follows
@@ -104,6 +106,13 @@ struct sim_pkt {
 	int to;
 	size_t len;
 	uint8_t *data;
+	/* data is the buffer host `from` built the datagram in
+	 * (synack_output_take), given back to it when the datagram is done
+	 * with; else one of the pools' (a copy). */
+	uint8_t taken;
+	/* Handed over as known good (synack_sim_set_csum_trust): a host's,
+	 * not corrupted on the way. */
+	uint8_t trusted;
 };
 
 /* IPv6 (issue 14): a host's IPv6 address, kept apart from struct sim_host
@@ -152,9 +161,9 @@ struct synack_sim {
 	uint32_t last_addr;
 	int last_host; /* -1 when none */
 
-	uint8_t *buf; /* one datagram drained from an outbox */
-	uint8_t *cur; /* the same, of the pool's larger class (flush_host) */
 	struct sim_free *pool[SIM_POOL_CLASSES];
+
+	int csum_trust; /* synack_sim_set_csum_trust */
 };
 
 static int pool_class(size_t len)
@@ -192,6 +201,15 @@ static void pkt_release(struct synack_sim *sim, uint8_t *data, size_t len)
 	sim->pool[c] = f;
 }
 
+/* A queued datagram is done with: its buffer goes back where it came from. */
+static void pkt_done(struct synack_sim *sim, const struct sim_pkt *p)
+{
+	if (p->taken)
+		synack_output_done(sim->hosts[p->from].st, p->data);
+	else
+		pkt_release(sim, p->data, p->len);
+}
+
 /* ------------------------------------------------------------------ */
 /* Pending deliveries: a binary heap.                                  */
 
@@ -219,16 +237,14 @@ static const struct sim_pkt *heap_top(const struct synack_sim *sim)
 	return heap_first(&sim->heap);
 }
 
-/* Takes ownership of data on success; returns -ENOMEM and leaves it to the
- * caller otherwise. */
-static int heap_queue(struct synack_sim *sim, uint64_t at, int from, int to, uint8_t *data,
-                      size_t len)
+/* Takes ownership of p's data on success (p gets its sequence number);
+ * returns -ENOMEM and leaves it to the caller otherwise. */
+static int heap_queue(struct synack_sim *sim, struct sim_pkt *p)
 {
 	if (heap_reserve(&sim->heap, sizeof(struct sim_pkt), 64, SIZE_MAX) != 0)
 		return -ENOMEM;
-	struct sim_pkt p = {
-	    .at = at, .seq = sim->next_seq++, .from = from, .to = to, .len = len, .data = data};
-	heap_push(&sim->heap, &p, &pkt_heap_ops, NULL);
+	p->seq = sim->next_seq++;
+	heap_push(&sim->heap, p, &pkt_heap_ops, NULL);
 	return 0;
 }
 
@@ -260,24 +276,28 @@ static int fifo_grow(struct synack_sim *sim)
  * Queues a datagram: at the FIFO's tail when it is due no earlier than the
  * datagram there (the usual case: equal delays), else in the heap.  Either
  * way it takes the next sequence number, so the order of delivery is the
- * one a single heap would give.  Takes ownership of data on success.
+ * one a single heap would give.  Takes ownership of data on success (taken,
+ * trusted: struct sim_pkt's).
  */
 static int pkt_queue(struct synack_sim *sim, uint64_t at, int from, int to, uint8_t *data,
-                     size_t len)
+                     size_t len, int taken, int trusted)
 {
+	struct sim_pkt p = {.at = at,
+	                    .from = from,
+	                    .to = to,
+	                    .len = len,
+	                    .data = data,
+	                    .taken = (uint8_t)taken,
+	                    .trusted = (uint8_t)trusted};
 	if (sim->nfifo == 0 || fifo_at(sim, sim->nfifo - 1)->at <= at) {
 		if (sim->nfifo == sim->capfifo && fifo_grow(sim) < 0)
 			return -ENOMEM;
-		*fifo_at(sim, sim->nfifo) = (struct sim_pkt){.at = at,
-		                                             .seq = sim->next_seq++,
-		                                             .from = from,
-		                                             .to = to,
-		                                             .len = len,
-		                                             .data = data};
+		p.seq = sim->next_seq++;
+		*fifo_at(sim, sim->nfifo) = p;
 		sim->nfifo++;
 		return 0;
 	}
-	return heap_queue(sim, at, from, to, data, len);
+	return heap_queue(sim, &p);
 }
 
 /* The earliest queued datagram, or NULL. */
@@ -475,14 +495,19 @@ struct synack_sim *synack_sim_new(uint64_t seed)
 	struct synack_sim *sim = calloc(1, sizeof(*sim));
 	if (!sim)
 		return NULL;
-	sim->buf = malloc(SIM_MAX_DATAGRAM);
-	if (!sim->buf) {
-		free(sim);
-		return NULL;
-	}
 	sim->seed = seed;
 	sim->last_host = -1;
 	return sim;
+}
+
+/* A datagram still queued when the simulator goes: a buffer of a stack
+ * is only freed (the stack may be gone already). */
+static void sim_free_pkt(struct synack_sim *sim, const struct sim_pkt *p)
+{
+	if (p->taken)
+		synack_output_done(NULL, p->data);
+	else
+		pkt_release(sim, p->data, p->len);
 }
 
 void synack_sim_free(struct synack_sim *sim)
@@ -491,14 +516,13 @@ void synack_sim_free(struct synack_sim *sim)
 		return;
 	struct sim_pkt *held = sim->heap.v;
 	for (size_t i = 0; i < sim->heap.len; i++)
-		pkt_release(sim, held[i].data, held[i].len);
+		sim_free_pkt(sim, &held[i]);
 	heap_fini(&sim->heap);
 	for (size_t k = 0; k < sim->nfifo; k++)
-		pkt_release(sim, fifo_at(sim, k)->data, fifo_at(sim, k)->len);
+		sim_free_pkt(sim, fifo_at(sim, k));
 	free(sim->fifo);
 	free(sim->hq);
 	free(sim->dirty);
-	pkt_release(sim, sim->cur, sim_pool_size[SIM_POOL_CLASSES - 1]);
 	for (int c = 0; c < SIM_POOL_CLASSES; c++) {
 		while (sim->pool[c]) {
 			struct sim_free *f = sim->pool[c];
@@ -517,7 +541,6 @@ void synack_sim_free(struct synack_sim *sim)
 	free(sim->hosts);
 	free(sim->routes);
 	free(sim->routes6);
-	free(sim->buf);
 	free(sim);
 }
 
@@ -639,6 +662,14 @@ int synack_sim_set_down(struct synack_sim *sim, int host, int down)
 	return 0;
 }
 
+int synack_sim_set_csum_trust(struct synack_sim *sim, int on)
+{
+	if (!sim)
+		return -EINVAL;
+	sim->csum_trust = on != 0;
+	return 0;
+}
+
 void synack_sim_set_filter(struct synack_sim *sim, synack_sim_filter_fn fn, void *ctx)
 {
 	if (!sim)
@@ -672,14 +703,15 @@ static uint8_t *copy_bytes(struct synack_sim *sim, const uint8_t *pkt, size_t le
 	return p;
 }
 
-/* Queues pkt itself when *own says the simulator's pool owns it (then no
- * longer: *own becomes 0), else a copy; when memory runs out the datagram
- * is lost, which is what a real link does too. */
+/* Queues pkt itself when *own says the caller may give it away (then no
+ * longer: *own becomes 0), else a copy from the pool; when memory runs out
+ * the datagram is lost, which is what a real link does too.  intact: not
+ * corrupted on the way (synack_sim_set_csum_trust). */
 static void enqueue_copy(struct synack_sim *sim, struct sim_link *l, int from, int to, uint8_t *pkt,
-                         size_t len, uint64_t at, int *own)
+                         size_t len, uint64_t at, int *own, int intact)
 {
 	uint8_t *p = *own ? pkt : copy_bytes(sim, pkt, len);
-	if (p && pkt_queue(sim, at, from, to, p, len) == 0) {
+	if (p && pkt_queue(sim, at, from, to, p, len, p == pkt, intact && sim->csum_trust) == 0) {
 		*own = 0;
 		return;
 	}
@@ -689,8 +721,9 @@ static void enqueue_copy(struct synack_sim *sim, struct sim_link *l, int from, i
 	tap(sim, SYNACK_SIM_LOST, from, to, pkt, len);
 }
 
-/* pkt is the simulator's scratch buffer, or (*own set) a buffer of its
- * pool that the first copy queued takes; it may be modified. */
+/* pkt is the buffer host from's stack built the datagram in
+ * (synack_output_take), which the first copy queued takes when *own is
+ * set; it may be modified. */
 static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len, int *own)
 {
 	/* A datagram too short for an IPv4 header has no destination; an
@@ -738,7 +771,7 @@ static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len, in
 				return;
 			}
 			enqueue_copy(sim, l, from, to, pkt, len, done + l->im.path.delay_us + extra,
-			             own);
+			             own, 1);
 			return;
 		}
 		/* Anything else passes. */
@@ -746,43 +779,31 @@ static void route(struct synack_sim *sim, int from, uint8_t *pkt, size_t len, in
 
 	/* The path decides (src/link/impair.c): lost, or when each copy
 	 * arrives. */
-	uint64_t at[2];
+	uint64_t at[2], corrupted = l->im.c.corrupted;
 	int copies = impair_decide(&l->im, sim->now, pkt, len, at);
 	if (copies == 0) {
 		tap(sim, SYNACK_SIM_LOST, from, to, pkt, len);
 		return;
 	}
 	for (int k = 0; k < copies; k++)
-		enqueue_copy(sim, l, from, to, pkt, len, at[k], own);
+		enqueue_copy(sim, l, from, to, pkt, len, at[k], own,
+		             l->im.c.corrupted == corrupted);
 }
 
-/* Moves host i's queued output onto the paths. */
+/* Moves host i's queued output onto the paths.  Each datagram goes on
+ * its way in the buffer the stack built it in (issue 16 item 4: no copy
+ * between the stack and the wire, as a device's DMA reads the socket
+ * buffer), and goes back to the stack when delivered or lost. */
 static void flush_output(struct synack_sim *sim, size_t i)
 {
-	const size_t big = sim_pool_size[SIM_POOL_CLASSES - 1];
-	for (;;) {
-		/* Drained into a buffer of the pool's larger class (cur),
-		 * which the queue takes for a datagram of that class: one copy
-		 * fewer than through the scratch buffer.  A smaller one (a bare
-		 * ACK) is copied into its own class; one beyond the larger
-		 * class goes through the 64 KiB scratch buffer. */
-		if (!sim->cur)
-			sim->cur = pkt_alloc(sim, big);
-		ssize_t n = sim->cur ? synack_output(sim->hosts[i].st, sim->cur, big) : -EMSGSIZE;
-		int own = n > 0 && pool_class((size_t)n) == SIM_POOL_CLASSES - 1;
-		if (n > 0) {
-			int took = own;
-			route(sim, (int)i, sim->cur, (size_t)n, &own);
-			if (took && !own)
-				sim->cur = NULL; /* queued */
-			continue;
-		}
-		if (n == 0)
-			break;
-		n = synack_output(sim->hosts[i].st, sim->buf, SIM_MAX_DATAGRAM);
-		if (n <= 0)
-			break; /* empty, or -EMSGSIZE which 64 KiB rules out */
-		route(sim, (int)i, sim->buf, (size_t)n, &own);
+	struct synack_stack *st = sim->hosts[i].st;
+	void *pkt;
+	ssize_t n;
+	while ((n = synack_output_take(st, &pkt)) > 0) {
+		int own = 1;
+		route(sim, (int)i, pkt, (size_t)n, &own);
+		if (own) /* not queued */
+			synack_output_done(st, pkt);
 	}
 }
 
@@ -858,7 +879,7 @@ int synack_sim_inject(struct synack_sim *sim, int to, const void *pkt, size_t le
 	uint8_t *p = copy_bytes(sim, pkt, len);
 	if (!p)
 		return -ENOMEM;
-	if (pkt_queue(sim, at, -1, to, p, len) != 0) {
+	if (pkt_queue(sim, at, -1, to, p, len, 0, 0) != 0) {
 		pkt_release(sim, p, len);
 		return -ENOMEM;
 	}
@@ -946,7 +967,8 @@ static void deliver(struct synack_sim *sim, struct sim_pkt *p)
 	tap(sim, SYNACK_SIM_DELIVERED, p->from, p->to, p->data, p->len);
 	mark_dirty(sim, (size_t)p->to);
 	/* The return value is the stack's drop reason, which it counts itself. */
-	(void)synack_input(sim->hosts[p->to].st, sim->now, p->data, p->len);
+	(void)synack_input_flags(sim->hosts[p->to].st, sim->now, p->data, p->len,
+	                         p->trusted ? SYNACK_INPUT_CSUM_UNNECESSARY : 0);
 }
 
 /*
@@ -964,7 +986,7 @@ static void step_at(struct synack_sim *sim, uint64_t t)
 	     first = pkt_first(sim)) {
 		struct sim_pkt p = pkt_take(sim);
 		deliver(sim, &p);
-		pkt_release(sim, p.data, p.len);
+		pkt_done(sim, &p);
 	}
 	while (sim->nhq && sim->hosts[sim->hq[0]].due <= t) {
 		uint32_t i = sim->hq[0];

@@ -170,8 +170,12 @@ static inline void net_pkt_free(struct net_layer *n, struct pkt *p)
 		n->small_free_len++;
 		return;
 	}
-	/* Keep a bounded free list so a burst does not pin memory forever. */
-	if (n->pkt_free_len >= 256) {
+	/* MTU-sized ones by the same rule (issue 16 item 4): a bulk sender
+	 * puts a window of them in the outbox at once, and a fixed 256 sent
+	 * the rest of every window to free() and the next one to malloc()
+	 * (half the data segments of an in-memory bulk transfer). */
+	if (n->pkt_free_len >= 256 &&
+	    (uint64_t)n->pkt_free_len * 100 >= (uint64_t)n->pkt_peak * ENV(n)->cfg.pool_keep_pct) {
 		free(p);
 		return;
 	}
@@ -213,6 +217,21 @@ static inline struct pkt *net_loopback_pop(struct net_layer *n)
 /* The next hop of a queued IPv6 datagram, looked up when it leaves
  * (route.h: struct pkt keeps 32 bits of next hop). */
 struct addr net_next_hop6(const struct net_layer *n, const struct pkt *p);
+/* Takes the oldest queued datagram out of the outbox whole (NULL when none
+ * is queued): the caller owns it and frees it with net_pkt_free (issue 16
+ * item 4, synack_output_take: no copy on the way out). */
+static inline struct pkt *net_outbox_take(struct net_layer *n)
+{
+	struct pkt *p = n->out_head;
+	if (!p)
+		return NULL;
+	n->out_head = p->next;
+	if (!n->out_head)
+		n->out_tail = NULL;
+	n->out_len--;
+	p->next = NULL;
+	return p;
+}
 /* Takes the oldest queued datagram: its length, 0 when none is queued, or
  * -EMSGSIZE when buf (cap bytes) cannot hold it; *hop (when not NULL) gets
  * its next hop.  Inline: the caller drains every datagram through it. */
@@ -228,11 +247,7 @@ static inline ssize_t net_outbox_pop(struct net_layer *n, void *buf, size_t cap,
 	memcpy(buf, p->data, len);
 	if (hop)
 		*hop = (p->data[0] >> 4) == 6 ? net_next_hop6(n, p) : addr_v4(p->hop);
-	n->out_head = p->next;
-	if (!n->out_head)
-		n->out_tail = NULL;
-	n->out_len--;
-	net_pkt_free(n, p);
+	net_pkt_free(n, net_outbox_take(n));
 	return (ssize_t)len;
 }
 

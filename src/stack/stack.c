@@ -554,6 +554,29 @@ size_t synack_output_pending(const struct synack_stack *st)
 	return st ? st->sock.tcp.net.out_len : 0;
 }
 
+/* Issue 16 item 4: the datagram leaves in the buffer it was built in. */
+ssize_t synack_output_take(struct synack_stack *st, void **pkt)
+{
+	if (!st || !pkt)
+		return -EINVAL;
+	struct pkt *p = net_outbox_take(&st->sock.tcp.net);
+	if (!p)
+		return 0;
+	*pkt = p->data;
+	return (ssize_t)p->len;
+}
+
+void synack_output_done(struct synack_stack *st, void *pkt)
+{
+	if (!pkt)
+		return;
+	struct pkt *p = (struct pkt *)(void *)((uint8_t *)pkt - offsetof(struct pkt, data));
+	if (st)
+		net_pkt_free(&st->sock.tcp.net, p);
+	else
+		free(p);
+}
+
 /* ------------------------------------------------------------------ */
 /* Trace ring.                                                         */
 

@@ -625,6 +625,69 @@ static void connect_pair(struct net *n, int *cs, int *as)
 	CHECK_EQ(synack_close(n->st[1], ls), 0);
 }
 
+/* Sends len bytes of a pattern a -> b and reads them back; returns how
+ * many came back as sent (len when all did). */
+static size_t transfer_pattern(struct net *n, int cs, int as, size_t len)
+{
+	static uint8_t out[(1 << 16) + 256], in[1 << 16];
+	size_t sent = 0, got = 0, same = 0;
+	for (size_t i = 0; i < sizeof out; i++)
+		out[i] = (uint8_t)(i % 251 * 7 + 3);
+	for (int round = 0; round < 10000 && got < len; round++) {
+		if (sent < len) {
+			size_t want = len - sent < (1 << 16) ? len - sent : (1 << 16);
+			ssize_t k = synack_send(n->st[0], cs, out + sent % 251, want);
+			if (k > 0)
+				sent += (size_t)k;
+		}
+		synack_sim_run_until(n->sim, synack_sim_now(n->sim) + 1000);
+		ssize_t k;
+		while ((k = synack_recv(n->st[1], as, in, sizeof in, 0)) > 0) {
+			for (ssize_t i = 0; i < k; i++)
+				same += in[i] == (uint8_t)((got + (size_t)i) % 251 * 7 + 3);
+			got += (size_t)k;
+		}
+	}
+	return got == len ? same : 0;
+}
+
+/* synack_sim_set_csum_trust (issue 16 item 4): the intact segments of a
+ * host reach the other as known good, a corrupted one is checked. */
+static void csum_trust_vouches_only_for_intact_segments(void)
+{
+	CHECK_EQ(synack_sim_set_csum_trust(NULL, 1), -EINVAL);
+	for (int trust = 0; trust < 2; trust++) {
+		struct net n;
+		if (net_open(&n, 5) != 0) {
+			net_close(&n);
+			continue;
+		}
+		CHECK_EQ(synack_sim_set_csum_trust(n.sim, trust), 0);
+		int cs, as;
+		connect_pair(&n, &cs, &as);
+		CHECK_EQ(transfer_pattern(&n, cs, as, 200000), 200000);
+		struct synack_stats st;
+		synack_stats(n.st[1], &st);
+		/* Off (the default), every checksum is summed. */
+		CHECK_EQ_U64(st.InCsumTrusted, trust ? st.InSegs : 0);
+		CHECK_EQ_U64(st.InCsumErrors, 0);
+		/* Corrupted on the way: summed, caught and dropped, and the
+		 * data still arrives as sent. */
+		struct synack_sim_path p = {.corrupt = 0.2};
+		CHECK_EQ(synack_sim_set_path(n.sim, n.a, n.b, &p), 0);
+		uint64_t trusted = st.InCsumTrusted, segs = st.InSegs;
+		CHECK_EQ(transfer_pattern(&n, cs, as, 200000), 200000);
+		synack_stats(n.st[1], &st);
+		struct synack_sim_counters c;
+		synack_sim_counters(n.sim, n.a, n.b, &c);
+		CHECK(c.corrupted > 0);
+		CHECK(st.InCsumErrors > 0);
+		if (trust)
+			CHECK(st.InCsumTrusted - trusted < st.InSegs - segs + st.InCsumErrors);
+		net_close(&n);
+	}
+}
+
 /* 1500 bytes take exactly 1 ms at 12 Mbit/s: a burst of ten full segments
  * leaves the link 1 ms apart and arrives 1 ms apart after the delay. */
 static void bottleneck_spaces_full_segments_by_their_transmission_time(void)
@@ -1197,6 +1260,7 @@ int main(void)
 	RUN(jitter_stays_within_bounds);
 	RUN(reordered_datagrams_are_overtaken);
 	RUN(corruption_flips_exactly_one_bit);
+	RUN(csum_trust_vouches_only_for_intact_segments);
 	RUN(filter_drop_counts_and_taps_lost);
 	RUN(filter_delay_bypasses_impairments);
 	RUN(down_host_loses_everything);
