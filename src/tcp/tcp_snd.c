@@ -355,10 +355,12 @@ int tcp_snd_new(struct tcb *tcb)
 	struct tcp_sender *s = bslab_alloc(&tcb->st->sender_slab);
 	if (!s)
 		return -ENOMEM;
-	/* The algorithm sets up its area (tcp_cc_init); no records yet,
-	 * an empty scoreboard, no RACK or TLP state. */
-	memset((char *)s + offsetof(struct tcp_sender, txq), 0,
-	       sizeof(*s) - offsetof(struct tcp_sender, txq));
+	/* No records yet, an empty scoreboard, no RACK or TLP state.  The
+	 * algorithm's area is zeroed too, though tcp_cc_init (always after
+	 * this) sets up what it uses: tcp_snd_rest stores the sender word by
+	 * word, and bytes an algorithm leaves unset must rest as zeros, not
+	 * as whatever the slab held before. */
+	memset(s, 0, sizeof(*s));
 	s->snd_sml = tcb->snd_una; /* no short segment sent yet (Linux's tcp_connect_init) */
 	s->pace_at = SYNACK_NEVER;
 	tcb->sender = s;
