@@ -441,7 +441,8 @@ int synack_input_block(struct synack_stack *st, uint64_t now, const void *pkt, s
 	const uint8_t *b = block, *p = pkt;
 	if (!b)
 		return synack_input_flags(st, now, pkt, len, flags);
-	if (!p || size > UINT32_MAX || p < b || (size_t)(p - b) > size || len > size - (size_t)(p - b))
+	if (!p || size > UINT32_MAX || p < b || (size_t)(p - b) > size ||
+	    len > size - (size_t)(p - b))
 		return -EINVAL;
 	/* TCP looks here for a block it may keep (tcp_rcvq_hold). */
 	struct tcp_layer *tl = &st->sock.tcp;

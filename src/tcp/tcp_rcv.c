@@ -106,7 +106,8 @@ int tcp_rcv_precopy(struct tcb *tcb, struct tcp_rx *s)
 	uint32_t first;
 	uint8_t *at;
 	if (!tcp_receives_text(tcb->state) || tcb->orphan || w->seq != tcb->rcv_nxt ||
-	    tcp_rcvq(tcb) || w->data_len > ring_space(r) || !(at = ring_tail(r, w->data_len, &first)))
+	    tcp_rcvq(tcb) || w->data_len > ring_space(r) ||
+	    !(at = ring_tail(r, w->data_len, &first)))
 		return -1;
 	if (!wire_tcp_verify_copy(w, at, first, r->buf))
 		return 0;
