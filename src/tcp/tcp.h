@@ -105,8 +105,9 @@ struct tcp_layer {
 	 * lend again (synack_block_spare): a fresh 64 KiB block per
 	 * datagram costs page faults where the allocator gives memory back.
 	 * The fewest lying here through a pool_trim_ms period are freed at
-	 * its end, as the caches' decay. */
-	void *rx_spare[TCP_RX_SPARE];
+	 * its end, as the caches' decay.  Room for TCP_RX_SPARE of them,
+	 * allocated with the first. */
+	void **rx_spare;
 	uint32_t rx_spare_n, rx_spare_low, rx_spare_size;
 };
 _Static_assert(offsetof(struct tcp_layer, net) == 0, "a layer begins with the one below (env.h)");

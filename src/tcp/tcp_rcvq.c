@@ -125,7 +125,8 @@ static void ref_free(struct tcp_layer *st, struct rcv_ref *p)
 	uint32_t size = p->truesize - (uint32_t)sizeof(*p);
 	if (p->block && p->block == (const void *)st->rx_block)
 		st->rx_block_kept = 0;
-	else if (p->block && size == st->rx_spare_size && st->rx_spare_n < TCP_RX_SPARE)
+	else if (p->block && size == st->rx_spare_size && st->rx_spare_n < TCP_RX_SPARE &&
+	         (st->rx_spare || (st->rx_spare = malloc(TCP_RX_SPARE * sizeof(void *)))))
 		st->rx_spare[st->rx_spare_n++] = p->block;
 	else
 		free(p->block);
@@ -153,6 +154,10 @@ void tcp_rcvq_spare_trim(struct tcp_layer *tl, int all)
 	for (uint32_t i = 0; i < n; i++)
 		free(tl->rx_spare[--tl->rx_spare_n]);
 	tl->rx_spare_low = tl->rx_spare_n;
+	if (!tl->rx_spare_n) {
+		free(tl->rx_spare);
+		tl->rx_spare = NULL;
+	}
 }
 
 void tcp_rcvq_consume(struct tcb *tcb, uint32_t n)
