@@ -286,7 +286,8 @@ ssize_t synack_link_recv_ref(struct synack_link *l, uint64_t now, const void **p
  * synack_link_give_rbuf() then gives it up for good, when the stack kept
  * it: the link reads the next frame into spare, a block of the same size
  * from malloc() that the link takes (synack_block_spare()), or, when spare
- * is NULL, into a new one.
+ * is NULL, into a new one (synack_link_recv_ref() returns -ENOMEM when it
+ * cannot have one).
  */
 void *synack_link_rbuf(struct synack_link *l, const void *pkt, size_t *size);
 void synack_link_give_rbuf(struct synack_link *l, void *spare);
