@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,7 +234,7 @@ static void verdict(int json, const char *text, const char *variant, const char 
 	if (json) {
 		json_head("target", "synack", variant, metric);
 		if (value)
-			printf(",\"value\":%.6g,\"target\":%.6g,\"met\":%s,\"factor\":%.3g", *value,
+			printf(",\"value\":%.6g,\"target\":%.6g,\"met\":%s,\"factor\":%.9g", *value,
 			       limit, met ? "true" : "false", factor);
 		else
 			printf(",\"value\":null,\"skipped\":true,\"target\":null,\"met\":null,"
@@ -250,7 +251,8 @@ static void verdict(int json, const char *text, const char *variant, const char 
 	} else if (met) {
 		printf("  %-66s %s: met\n", text, shown);
 	} else {
-		printf("  %-66s %s: MISSED by %.2fx\n", text, shown, factor);
+		/* Rounded up: a miss by under 1 % reads 1.01x, never 1.00x. */
+		printf("  %-66s %s: MISSED by %.2fx\n", text, shown, ceil(factor * 100 - 1e-9) / 100);
 	}
 }
 

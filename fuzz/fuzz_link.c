@@ -8,7 +8,9 @@
  *    link hands on must fit the buffer and go to a stack, which must take
  *    it or count a drop; a frame the link refuses is counted.  Bit 2 of
  *    the first byte takes them without the copy and with the checksum
- *    state (synack_link_recv_ref, synack_input_flags: issue 16 item 2).
+ *    state (synack_link_recv_ref, synack_input_flags: issue 16 item 2),
+ *    each frame's buffer lent to the stack (synack_link_rbuf,
+ *    synack_input_block: the zero-copy receive queue).
  *  - Out: each frame is a datagram the stack sends (tso joins what it
  *    can).  Every frame the link writes must start with a header that
  *    describes it: a super-segment is IPv4/TCP (or IPv6/TCP) whose length is the
@@ -162,9 +164,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (flags & ~SYNACK_INPUT_CSUM_UNNECESSARY)
 				fuzz_fail("link handed on flags 0x%x", flags);
 			handed++;
-			if (synack_input_flags(st, 1, p, (size_t)n, flags) < 0)
-				fuzz_fail("synack_input_flags refused the link's flags 0x%x",
+			/* Lent as the run loop lends it (the zero-copy receive
+			 * queue), the block taken back when the stack kept it. */
+			size_t bsize = 0;
+			void *block = ref ? synack_link_rbuf(l, p, &bsize) : NULL;
+			int kept = 0;
+			if (synack_input_block(st, 1, p, (size_t)n, flags, block, bsize, &kept) < 0)
+				fuzz_fail("synack_input_block refused the link's flags 0x%x",
 				          flags);
+			if (kept)
+				synack_link_give_rbuf(l, synack_block_spare(st, bsize));
 		}
 		struct synack_link_stats ls;
 		synack_link_stats(l, &ls);

@@ -279,6 +279,19 @@ ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t 
 ssize_t synack_link_recv_ref(struct synack_link *l, uint64_t now, const void **pkt,
                              unsigned *flags);
 /*
+ * The block holding pkt, the datagram synack_link_recv_ref() returned
+ * last, for synack_input_block() (issue 16 item 2, the zero-copy receive
+ * queue): the link's frame buffer, from malloc(), of *size bytes; NULL
+ * when pkt lies elsewhere (a datagram the impairments delayed).
+ * synack_link_give_rbuf() then gives it up for good, when the stack kept
+ * it: the link reads the next frame into spare, a block of the same size
+ * from malloc() that the link takes (synack_block_spare()), or, when spare
+ * is NULL, into a new one (synack_link_recv_ref() returns -ENOMEM when it
+ * cannot have one).
+ */
+void *synack_link_rbuf(struct synack_link *l, const void *pkt, size_t *size);
+void synack_link_give_rbuf(struct synack_link *l, void *spare);
+/*
  * Sends one IPv4 datagram from the stack: routed to its destination when it
  * is on the link's prefix, impaired, resolved with ARP (TAP) and written
  * (an IPv6 one goes as synack_link_send_via() with no next hop sends it).

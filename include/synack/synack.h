@@ -358,6 +358,28 @@ int synack_input(struct synack_stack *st, uint64_t now, const void *pkt, size_t 
 int synack_input_flags(struct synack_stack *st, uint64_t now, const void *pkt, size_t len,
                        unsigned flags);
 /*
+ * As synack_input_flags, where the datagram lies inside block, size bytes
+ * from malloc() that the caller lends (issue 16 item 2, the zero-copy
+ * receive queue): TCP text that arrives in order and fills at least half
+ * of the block stays there until the application reads it, as Linux keeps
+ * skbs on its receive queue, and is charged to the receive buffer at the
+ * block's size.  *kept (not NULL) says on return whether the stack kept
+ * the block: then it is the stack's, freed with free() once read, and the
+ * caller must neither touch nor free it; else it is still the caller's.
+ * A block of NULL is synack_input_flags.  Returns what synack_input_flags
+ * returns (-EINVAL also for kept NULL, or pkt, len not inside the block).
+ */
+int synack_input_block(struct synack_stack *st, uint64_t now, const void *pkt, size_t len,
+                       unsigned flags, void *block, size_t size, int *kept);
+/*
+ * A block of size bytes from malloc() that the stack kept and the
+ * application has read, now the caller's to lend again (or free), so that
+ * a busy receiver does not allocate a fresh block per datagram; NULL when
+ * there is none of that size.  Blocks of the size last asked for are kept
+ * for this, up to a few, and given back over pool_trim_ms when unused.
+ */
+void *synack_block_spare(struct synack_stack *st, size_t size);
+/*
  * Tells the stack at time now that the link cannot reach dst (only its
  * address is read): its neighbour resolution failed, as when ARP gets no
  * answer (Linux: the neighbour goes FAILED).  Every connection to dst, or
@@ -1096,7 +1118,12 @@ size_t synack_conns(struct synack_stack *st, synack_conn_fn fn, void *ctx);
 	X(InCsumTrusted)                                                                           \
 	/* Undo of a spurious timeout (issue 13, undo), as Linux's TcpExt:                         \
 	 * loss states undone by timestamps or D-SACKs (F-RTO's too). */                           \
-	X(TCPLossUndo)
+	X(TCPLossUndo)                                                                             \
+	/* The zero-copy receive queue (issue 16 item 2, taprx2): segments                         \
+	 * whose text stayed in the link's block (synack_input_block) until                        \
+	 * read; segments copied behind such a block (as Linux's collapse). */                     \
+	X(TCPRcvQueueRef)                                                                          \
+	X(TCPRcvCollapsed)
 
 struct synack_stats {
 #define SYNACK_COUNTER_FIELD(name) uint64_t name;

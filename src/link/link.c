@@ -1451,6 +1451,9 @@ static ssize_t recv_ref(struct synack_link *l, uint64_t now, size_t cap, const u
 		return (ssize_t)d.len;
 	}
 	board_take(l, now);
+	/* The last frame's buffer went to the stack (synack_link_give_rbuf). */
+	if (!l->rbuf && !(l->rbuf = malloc(LINK_BUF)))
+		return -ENOMEM;
 	for (uint32_t i = 0; i < l->cfg.read_batch; i++) {
 		ssize_t n = read(l->fd, l->rbuf, LINK_BUF);
 		if (n < 0) {
@@ -1526,6 +1529,23 @@ ssize_t synack_link_recv_ref(struct synack_link *l, uint64_t now, const void **p
 	ssize_t n = recv_ref(l, now, SIZE_MAX, &p, flags, 1);
 	*pkt = n > 0 ? p : NULL;
 	return n;
+}
+
+void *synack_link_rbuf(struct synack_link *l, const void *pkt, size_t *size)
+{
+	const uint8_t *p = pkt;
+	if (!l || !l->rbuf || !size || p < l->rbuf || p >= l->rbuf + LINK_BUF)
+		return NULL;
+	*size = LINK_BUF;
+	return l->rbuf;
+}
+
+void synack_link_give_rbuf(struct synack_link *l, void *spare)
+{
+	if (l)
+		l->rbuf = spare; /* NULL: the next read allocates one (recv_ref) */
+	else
+		free(spare);
 }
 
 ssize_t synack_link_recv(struct synack_link *l, uint64_t now, void *buf, size_t cap)

@@ -356,8 +356,15 @@ static int feed(struct synack_run *r, uint64_t now)
 			return (int)n;
 		if (n == 0)
 			break;
-		/* A drop is counted by the stack itself. */
-		(void)synack_input_flags(r->st, now, pkt, (size_t)n, flags);
+		/* A drop is counted by the stack itself.  The stack may keep
+		 * the frame's buffer, text and all, until the application
+		 * reads it (the zero-copy receive queue). */
+		size_t size = 0;
+		void *block = synack_link_rbuf(r->link, pkt, &size);
+		int kept = 0;
+		(void)synack_input_block(r->st, now, pkt, (size_t)n, flags, block, size, &kept);
+		if (kept)
+			synack_link_give_rbuf(r->link, synack_block_spare(r->st, size));
 		if (i % RUN_WEIGHT == 0) {
 			now = synack_run_now(r);
 			service(r, now);

@@ -876,15 +876,20 @@ ssize_t synack_sendv(struct synack_stack *stack, int s, const struct synack_iove
 
 /* Copies up to max bytes of r from offset off into the pieces; returns
  * how many. */
-static uint32_t ring_copy_iov(const struct ring *r, uint32_t off, const struct synack_iovec *iov,
-                              int iovcnt, uint32_t max)
+static uint32_t ring_copy_iov(const struct ring *r, const struct tcb *t, uint32_t off,
+                              const struct synack_iovec *iov, int iovcnt, uint32_t max)
 {
 	uint32_t done = 0;
 	for (int i = 0; i < iovcnt && done < max; i++) {
 		uint32_t n = iov[i].len > max - done ? max - done : (uint32_t)iov[i].len;
 		if (n == 0)
 			continue; /* base may be NULL */
-		ring_peek(r, off + done, iov[i].base, n);
+		/* A connection's unread bytes may be held by reference too
+		 * (tcp_unread_peek). */
+		if (t)
+			tcp_unread_peek(t, off + done, iov[i].base, n);
+		else
+			ring_peek(r, off + done, iov[i].base, n);
 		done += n;
 	}
 	return done;
@@ -898,29 +903,34 @@ static ssize_t receive_iov(struct sock_layer *st, struct sock *so, const struct 
 {
 	int peek = flags & SYNACK_MSG_PEEK;
 	const struct ring *r;
+	const struct tcb *t = NULL;
+	uint32_t len;
 	/* Data comes before a pending error, the error before the end; but
 	 * after the peer's FIN a read sees only the end, and the error (a
 	 * RST in CLOSE_WAIT: -EPIPE) waits for send() or SO_ERROR, as
 	 * Linux's tcp_recvmsg tests SOCK_DONE before sk_err.  Data lost
 	 * for want of memory (-ENOMEM) is told all the same. */
-	if (so->tcb && (tcp_unread(so->tcb) || !so->error))
+	if (so->tcb && (tcp_unread(so->tcb) || !so->error)) {
 		r = tcp_unread_ring(so->tcb);
-	else if (so->rcv_left && so->rcv_left->len)
+		t = so->tcb;
+		len = tcp_unread(t);
+	} else if (so->rcv_left && so->rcv_left->len) {
 		r = so->rcv_left;
-	else if (so->error &&
-	         (so->error == -ENOMEM || !(so->tcb ? tcp_fin_received(so->tcb) : so->eof)))
+		len = r->len;
+	} else if (so->error &&
+	           (so->error == -ENOMEM || !(so->tcb ? tcp_fin_received(so->tcb) : so->eof))) {
 		return take_error(so);
-	else
+	} else {
 		return 0; /* the connection ended; everything was read */
+	}
 	int peek_off = so_peek_off(so);
 	uint32_t off = peek && peek_off > 0 ? (uint32_t)peek_off : 0;
-	if (r->len <= off || total == 0) {
+	if (len <= off || total == 0) {
 		if (total == 0)
 			return 0;
 		return so->tcb ? tcp_receive_none(so->tcb) : 0;
 	}
-	uint32_t n =
-	    ring_copy_iov(r, off, iov, iovcnt, total < r->len - off ? total : r->len - off);
+	uint32_t n = ring_copy_iov(r, t, off, iov, iovcnt, total < len - off ? total : len - off);
 	/* SO_PEEK_OFF on (peek_off >= 0) means so->rare exists. */
 	if (peek) {
 		if (peek_off >= 0)

@@ -432,6 +432,37 @@ int synack_input_flags(struct synack_stack *st, uint64_t now, const void *pkt, s
 	}
 }
 
+int synack_input_block(struct synack_stack *st, uint64_t now, const void *pkt, size_t len,
+                       unsigned flags, void *block, size_t size, int *kept)
+{
+	if (!st || !kept)
+		return -EINVAL;
+	*kept = 0;
+	const uint8_t *b = block, *p = pkt;
+	if (!b)
+		return synack_input_flags(st, now, pkt, len, flags);
+	if (!p || size > UINT32_MAX || p < b || (size_t)(p - b) > size ||
+	    len > size - (size_t)(p - b))
+		return -EINVAL;
+	/* TCP looks here for a block it may keep (tcp_rcvq_hold). */
+	struct tcp_layer *tl = &st->sock.tcp;
+	tl->rx_block = b;
+	tl->rx_block_size = (uint32_t)size;
+	tl->rx_block_kept = 0;
+	int ret = synack_input_flags(st, now, pkt, len, flags);
+	*kept = tl->rx_block_kept;
+	tl->rx_block = NULL;
+	tl->rx_block_kept = 0;
+	return ret;
+}
+
+void *synack_block_spare(struct synack_stack *st, size_t size)
+{
+	if (!st || size > UINT32_MAX)
+		return NULL;
+	return tcp_rcvq_spare(&st->sock.tcp, (uint32_t)size);
+}
+
 int synack_unreachable(struct synack_stack *st, uint64_t now, const struct synack_endpoint *dst,
                        int err)
 {

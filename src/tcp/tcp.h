@@ -45,6 +45,9 @@ enum tcp_sock_ev {
  * what happens to a connection reaches its socket through sock_event, the
  * one function the layer above gives it when the stack is assembled.
  */
+/* Blocks kept for reuse by the zero-copy receive queue (tcp_rcvq.c). */
+#define TCP_RX_SPARE 128
+
 struct tcp_layer {
 	struct net_layer net;
 
@@ -91,6 +94,21 @@ struct tcp_layer {
 	 * next give back what a whole period left unused (pool_trim_ms,
 	 * tcp_pool_tick). */
 	uint64_t pool_trim_at;
+
+	/* The zero-copy receive queue (issue 16 item 2, tcp_rcvq.c): the
+	 * block holding the datagram being input when its caller lends it
+	 * (synack_input_block), and whether a connection kept it. */
+	const uint8_t *rx_block;
+	uint32_t rx_block_size;
+	uint8_t rx_block_kept;
+	/* Blocks of that size the application has read, for the caller to
+	 * lend again (synack_block_spare): a fresh 64 KiB block per
+	 * datagram costs page faults where the allocator gives memory back.
+	 * The fewest lying here through a pool_trim_ms period are freed at
+	 * its end, as the caches' decay.  Room for TCP_RX_SPARE of them,
+	 * allocated with the first. */
+	void **rx_spare;
+	uint32_t rx_spare_n, rx_spare_low, rx_spare_size;
 };
 _Static_assert(offsetof(struct tcp_layer, net) == 0, "a layer begins with the one below (env.h)");
 
@@ -357,6 +375,9 @@ struct tcb_rare {
 	uint8_t sack_nrecent;
 	uint8_t dsack_pending;
 	struct wire_sack dsack;
+	/* In-order text held by reference (issue 16 item 2, tcp_rcvq.c),
+	 * after the receive ring's bytes; NULL when there is none. */
+	struct rcvq *rq;
 };
 
 /* The connection's rare state, allocated now if it has none; NULL when
@@ -872,6 +893,51 @@ int tcp_ofo_insert(struct tcb *tcb, uint32_t seq, const uint8_t *data, uint32_t 
 int tcp_ofo_pull(struct tcb *tcb);
 /* Frees the whole reassembly queue. */
 void tcp_ofo_purge(struct tcb *tcb);
+
+/*
+ * tcp_rcvq.c: the zero-copy receive queue (issue 16 item 2), as Linux
+ * keeps skbs on sk_receive_queue: in-order text left in the link's frame
+ * block it came in (synack_input_block), read out once by recv().  Its
+ * bytes come after the receive ring's: the ring is written only while the
+ * queue is empty, and text arriving behind a held block is copied into
+ * chunks of the queue instead (tcp_collapse's job).  Each piece is charged
+ * to the receive buffer at its true size (Linux's truesize), and a block is
+ * held only when the text fills at least half of it.
+ */
+struct rcv_ref {
+	struct rcv_ref *next;
+	void *block;         /* the frame block, freed once read; NULL for a copy */
+	const uint8_t *data; /* the first unread byte */
+	uint32_t len;        /* unread bytes */
+	uint32_t room;       /* a copy's free bytes after them */
+	uint32_t truesize;   /* the memory it holds */
+};
+struct rcvq {
+	struct rcv_ref *head, *tail;
+	uint32_t len;    /* unread bytes */
+	uint32_t charge; /* the pieces' true sizes */
+};
+static inline const struct rcvq *tcp_rcvq(const struct tcb *tcb)
+{
+	return tcb->rare ? tcb->rare->rq : NULL;
+}
+/* Keeps the in-order text by reference when it lies in the lent block
+ * and fills at least half of it; returns 1 if it did (RCV.NXT is the
+ * caller's). */
+int tcp_rcvq_hold(struct tcb *tcb, const uint8_t *data, uint32_t len);
+/* Copies in-order text behind what the queue holds; returns the bytes
+ * taken (fewer when memory ran out). */
+uint32_t tcp_rcvq_copy(struct tcb *tcb, const uint8_t *data, uint32_t len);
+/* Copies up to n bytes from off bytes into the queue. */
+uint32_t tcp_rcvq_peek(const struct rcvq *q, uint32_t off, void *out, uint32_t n);
+/* Removes n (<= len) bytes from the front of the queue. */
+void tcp_rcvq_consume(struct tcb *tcb, uint32_t n);
+/* Frees the queue and what it holds. */
+void tcp_rcvq_free(struct tcb *tcb);
+/* A block of size bytes to lend (synack_block_spare), or NULL; and the
+ * spares freed (all, or the ones unused through a trim period). */
+void *tcp_rcvq_spare(struct tcp_layer *tl, uint32_t size);
+void tcp_rcvq_spare_trim(struct tcp_layer *tl, int all);
 /* Frees one held segment. */
 void tcp_ofo_free(struct tcp_layer *st, struct ofo_seg *o);
 /* SACK blocks for an ACK we send (RFC 2018 4): a D-SACK block first when
@@ -1613,7 +1679,7 @@ static inline int tcp_receive_none(const struct tcb *tcb)
  * since an application reads until it sees -EAGAIN. */
 static inline int tcp_receive(struct tcb *tcb, void *buf, uint32_t len, int peek)
 {
-	if (tcb->rcv_buf.len)
+	if (tcb->rcv_buf.len || tcp_rcvq(tcb))
 		return tcp_receive_copy(tcb, buf, len, peek);
 	return len ? tcp_receive_none(tcb) : 0;
 }
@@ -1690,8 +1756,19 @@ static inline int tcp_state_of(const struct tcb *tcb)
 /* Bytes received in order and not yet read. */
 static inline uint32_t tcp_unread(const struct tcb *tcb)
 {
-	return tcb->rcv_buf.len;
+	const struct rcvq *q = tcp_rcvq(tcb);
+	return tcb->rcv_buf.len + (q ? q->len : 0);
 }
+/* The receive buffer's room: its size less what the ring and the queue
+ * of held text take (tcp_rcvq.c), 0 when that passes it. */
+static inline uint32_t tcp_rcv_space(const struct tcb *tcb)
+{
+	const struct rcvq *q = tcp_rcvq(tcb);
+	uint64_t used = (uint64_t)tcb->rcv_buf.len + (q ? q->charge : 0);
+	return tcb->rcv_buf.cap > used ? tcb->rcv_buf.cap - (uint32_t)used : 0;
+}
+/* Copies up to n unread bytes from off on (the ring's, then the queue's). */
+uint32_t tcp_unread_peek(const struct tcb *tcb, uint32_t off, void *out, uint32_t n);
 /* The peer's FIN has arrived in sequence: after the unread data, the end. */
 static inline int tcp_fin_received(const struct tcb *tcb)
 {

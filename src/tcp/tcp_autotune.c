@@ -52,7 +52,7 @@ static void rcv_rtt_update(struct tcb *tcb, uint32_t r, int bound)
 {
 	if (tcb->rcv_rtt_us == 0 || r < tcb->rcv_rtt_us)
 		tcb->rcv_rtt_us = r;
-	else if (!bound && tcb->rcv_buf.len == 0)
+	else if (!bound && tcp_unread(tcb) == 0)
 		tcb->rcv_rtt_us = tcb->rcv_rtt_us - tcb->rcv_rtt_us / 8 + r / 8;
 }
 
@@ -117,13 +117,14 @@ void tcp_rcv_space_adjust(struct tcb *tcb)
 	if (rtt == 0 || (uint32_t)now - tcb->rcv_space_at < rtt)
 		return;
 	/* What the application read in the last round trip. */
-	uint32_t copied_seq = tcb->rcv_nxt - tcb->rcv_buf.len - tcb->rcv_fin;
+	uint32_t unread = tcp_unread(tcb);
+	uint32_t copied_seq = tcb->rcv_nxt - unread - tcb->rcv_fin;
 	uint32_t copied = copied_seq - tcb->rcv_space_seq;
 	/* Less what still waits in the queue: an application that does not
 	 * drain it in a round trip needs no larger buffer for what it reads
 	 * (Linux: "tcp: add receive queue awareness in
 	 * tcp_rcv_space_adjust()"). */
-	copied = copied > tcb->rcv_buf.len ? copied - tcb->rcv_buf.len : 0;
+	copied = copied > unread ? copied - unread : 0;
 	if (copied > tcb->rcv_space) {
 		/* Room for two round trips of it, and room to grow as fast
 		 * as slow start does (Linux: 2 * copied + 16 MSS, plus twice

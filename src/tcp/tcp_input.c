@@ -313,7 +313,7 @@ static struct tcp_verdict check_sequence(struct tcb *tcb, struct tcp_rx *s)
 	 * the buffer, which bounds it. */
 	uint32_t promised = seq_gt(tcb->rcv_adv, nxt) ? tcb->rcv_adv - nxt : 0;
 	if (promised > wnd && tcb->rcv_wscale) {
-		uint32_t room = ring_space(&tcb->rcv_buf) + (1u << tcb->rcv_wscale) - 1;
+		uint32_t room = tcp_rcv_space(tcb) + (1u << tcb->rcv_wscale) - 1;
 		uint32_t honoured = promised < room ? promised : room;
 		if (honoured > wnd)
 			wnd = honoured;

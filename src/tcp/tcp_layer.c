@@ -29,6 +29,7 @@ void tcp_pool_trim(struct tcp_layer *tl)
 	for (size_t i = 0; i < TCP_CACHES; i++)
 		slab_trim(caches[i]);
 	bslab_trim(&tl->sender_slab);
+	tcp_rcvq_spare_trim(tl, 0);
 	tl->pool_trim_at = ENV(tl)->now + (uint64_t)ms * 1000u;
 }
 
@@ -118,6 +119,7 @@ void tcp_layer_fini(struct tcp_layer *tl)
 	}
 	tcp_tw_free_all(tl);
 	tcp_fastopen_fini(tl);
+	tcp_rcvq_spare_trim(tl, 1);
 	struct slab *caches[TCP_CACHES];
 	tcp_caches(tl, caches);
 	for (size_t i = 0; i < TCP_CACHES; i++)
@@ -131,7 +133,7 @@ void tcp_layer_fini(struct tcp_layer *tl)
 static void sum_tcb_buffers(void *ctx, struct tcb *t)
 {
 	uint64_t *sum = ctx;
-	*sum += t->snd_buf.len + t->rcv_buf.len + t->ofo_bytes;
+	*sum += t->snd_buf.len + tcp_unread(t) + t->ofo_bytes;
 }
 
 static void sum_buffers(void *ctx, struct hnode *n)
@@ -168,6 +170,9 @@ struct mem_walk {
 static uint64_t tcb_buffer_bytes(const struct tcp_layer *tl, const struct tcb *t)
 {
 	uint64_t b = (uint64_t)t->snd_buf.alloc + t->rcv_buf.alloc + tcp_snd_bytes(t);
+	const struct rcvq *q = tcp_rcvq(t);
+	if (q)
+		b += sizeof(*q) + q->charge;
 	for (const struct ofo_seg *o = t->ofo; o; o = o->next)
 		b += tcp_ofo_bytes(tl, o);
 	return b;
@@ -225,7 +230,9 @@ void tcp_memory(const struct tcp_layer *tl, struct synack_mem *out)
 	out->cached += slab_cached_bytes(&tl->tcb_slab) + slab_cached_bytes(&tl->child_slab) +
 	               slab_cached_bytes(&tl->rare_slab) + bslab_cached_bytes(&tl->sender_slab) +
 	               slab_cached_bytes(&tl->txq_slab) + slab_cached_bytes(&tl->tw_slab) +
-	               slab_cached_bytes(&tl->buf_slab) + slab_cached_bytes(&tl->ofo_slab);
+	               slab_cached_bytes(&tl->buf_slab) + slab_cached_bytes(&tl->ofo_slab) +
+	               (uint64_t)tl->rx_spare_n * tl->rx_spare_size +
+	               (tl->rx_spare ? TCP_RX_SPARE * sizeof(void *) : 0);
 	out->other += tcp_fastopen_bytes(tl);
 	out->other += htable_bytes(&tl->conns) + htable_bytes(&tl->listeners) +
 	              timer_queue_bytes(&tl->timers);

@@ -25,7 +25,7 @@
  */
 uint32_t tcp_rcv_window(const struct tcb *tcb)
 {
-	uint32_t space = ring_space(&tcb->rcv_buf);
+	uint32_t space = tcp_rcv_space(tcb);
 	uint32_t promised = seq_gt(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
 	uint32_t w = space, max = tcp_rcv_wnd_max(tcb);
 	/* RFC 9293 3.8.6.2.2, receiver silly-window avoidance: move the
@@ -61,7 +61,16 @@ uint32_t tcp_rcv_window(const struct tcb *tcb)
 uint32_t tcp_rcv_deliver(struct tcb *tcb, const uint8_t *data, uint32_t len)
 {
 	struct ring *r = &tcb->rcv_buf;
-	uint32_t n = len ? ring_write_pool(r, &tcb->st->buf_slab, data, len) : 0;
+	uint32_t n;
+	if (tcp_rcvq(tcb)) {
+		/* Behind text held by reference (tcp_rcvq.c): in order after
+		 * it, the caller having trimmed the text to the window. */
+		n = tcp_rcvq_copy(tcb, data, len);
+		tcb->rcv_nxt += n;
+		tcb->sender->bytes_received += n;
+		return n;
+	}
+	n = len ? ring_write_pool(r, &tcb->st->buf_slab, data, len) : 0;
 	if (n < len && tcb->rcv_wscale) {
 		/* RFC 7323 2.4: an edge already promised is rounded up to the
 		 * scale's unit (tcp_rcv_window), so the window may reach up to
@@ -97,7 +106,8 @@ int tcp_rcv_precopy(struct tcb *tcb, struct tcp_rx *s)
 	uint32_t first;
 	uint8_t *at;
 	if (!tcp_receives_text(tcb->state) || tcb->orphan || w->seq != tcb->rcv_nxt ||
-	    w->data_len > ring_space(r) || !(at = ring_tail(r, w->data_len, &first)))
+	    tcp_rcvq(tcb) || w->data_len > ring_space(r) ||
+	    !(at = ring_tail(r, w->data_len, &first)))
 		return -1;
 	if (!wire_tcp_verify_copy(w, at, first, r->buf))
 		return 0;
@@ -113,8 +123,15 @@ uint32_t tcp_rcv_deliver_rx(struct tcb *tcb, const struct tcp_rx *s)
 	/* The copy stands if it is of these bytes (nothing trimmed off the
 	 * front) into the ring as it still is. */
 	if (!s->pre_len || s->data != s->w->data || s->data_len > s->pre_len || r->buf != p->buf ||
-	    r->alloc != p->alloc || r->head != p->head || r->len != p->len)
-		return tcp_rcv_deliver(tcb, s->data, s->data_len);
+	    r->alloc != p->alloc || r->head != p->head || r->len != p->len) {
+		/* No copy at all when the text can stay where it lies
+		 * (tcp_rcvq.c). */
+		if (!tcp_rcvq_hold(tcb, s->data, s->data_len))
+			return tcp_rcv_deliver(tcb, s->data, s->data_len);
+		tcb->rcv_nxt += s->data_len;
+		tcb->sender->bytes_received += s->data_len;
+		return s->data_len;
+	}
 	ring_commit(r, s->data_len);
 	tcb->rcv_nxt += s->data_len;
 	tcb->sender->bytes_received += s->data_len;

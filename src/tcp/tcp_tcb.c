@@ -61,6 +61,7 @@ void tcp_tcb_free(struct tcb *tcb)
 	tcp_ofo_purge(tcb);
 	ring_fini_pool(&tcb->snd_buf, &st->buf_slab);
 	ring_fini_pool(&tcb->rcv_buf, &st->buf_slab);
+	tcp_rcvq_free(tcb);
 	tcp_tcb_ext_free(tcb);
 	if (tcb->orphan)
 		ENV(st)->stats.orphans_live--;

@@ -156,7 +156,11 @@ static void receive_done(struct tcb *tcb)
 
 void tcp_receive_consume(struct tcb *tcb, uint32_t n)
 {
-	if (ring_consume_keep(&tcb->rcv_buf, &tcb->st->buf_slab, n)) {
+	/* The ring's bytes come first, then those held by reference. */
+	uint32_t rn = n < tcb->rcv_buf.len ? n : tcb->rcv_buf.len;
+	if (n > rn)
+		tcp_rcvq_consume(tcb, n - rn);
+	if ((rn || !tcp_rcvq(tcb)) && ring_consume_keep(&tcb->rcv_buf, &tcb->st->buf_slab, rn)) {
 		tcp_buf_kept(tcb);
 		tcp_rearm(tcb);
 	}
@@ -166,9 +170,9 @@ void tcp_receive_consume(struct tcb *tcb, uint32_t n)
 
 int tcp_receive_copy(struct tcb *tcb, void *buf, uint32_t len, int peek)
 {
-	struct ring *r = &tcb->rcv_buf;
-	uint32_t n = len > r->len ? r->len : len;
-	ring_peek(r, 0, buf, n);
+	uint32_t unread = tcp_unread(tcb);
+	uint32_t n = len > unread ? unread : len;
+	tcp_unread_peek(tcb, 0, buf, n);
 	if (!peek)
 		tcp_receive_consume(tcb, n);
 	return (int)n;
@@ -177,10 +181,22 @@ int tcp_receive_copy(struct tcb *tcb, void *buf, uint32_t len, int peek)
 void tcp_receive_discard(struct tcb *tcb)
 {
 	ring_consume_pool(&tcb->rcv_buf, &tcb->st->buf_slab, tcb->rcv_buf.len);
+	tcp_rcvq_free(tcb);
 }
 
 void tcp_receive_take(struct tcb *tcb, struct ring *out)
 {
+	/* What is held by reference joins the ring's bytes (the ring may
+	 * pass its size for that; it only drains from here on). */
+	const struct rcvq *q = tcp_rcvq(tcb);
+	if (q) {
+		struct ring *r = &tcb->rcv_buf;
+		uint32_t cap = r->cap, len = r->len + q->len;
+		r->cap = len > cap ? len : cap;
+		for (const struct rcv_ref *p = q->head; p; p = p->next)
+			(void)ring_write_pool(r, &tcb->st->buf_slab, p->data, p->len);
+		tcp_rcvq_free(tcb);
+	}
 	*out = tcb->rcv_buf;
 	ring_init(&tcb->rcv_buf, 0);
 }
@@ -276,7 +292,7 @@ void tcp_close_handle(struct tcb *tcb, unsigned how)
 		tcp_abort(tcb, SYNACK_CAUSE_APP_ABORT);
 		return;
 	}
-	if (tcb->rcv_buf.len && !(how & TCP_CLOSE_READ_SHUT)) {
+	if (tcp_unread(tcb) && !(how & TCP_CLOSE_READ_SHUT)) {
 		/* RFC 1122 4.2.2.13 / RFC 9293 3.10.4: closing with unread
 		 * data loses it; a reset tells the peer so. */
 		STAT_INC(st, AbortOnClose);
@@ -396,7 +412,7 @@ void tcp_status(const struct tcb *t, struct synack_tcp_info *info)
 	info->retransmits = t->backoff;
 	info->total_retrans = t->total_retrans;
 	info->send_queue = t->snd_buf.len;
-	info->recv_queue = t->rcv_buf.len;
+	info->recv_queue = tcp_unread(t);
 	info->soft_error = tcp_soft_err(t);
 	tcp_cc_info(t, info);
 	info->snd_wscale = t->snd_wscale;
@@ -474,7 +490,7 @@ static void tcb_conn(const struct tcb *t, struct synack_conn *c)
 	c->state_since_us = t->state_since;
 	c->socket = t->sockfd;
 	c->send_queue = t->snd_buf.len;
-	c->recv_queue = tcp_lsn(t) ? tcp_lsn(t)->acq_len : t->rcv_buf.len;
+	c->recv_queue = tcp_lsn(t) ? tcp_lsn(t)->acq_len : tcp_unread(t);
 	if (tcp_cc_running(t)) {
 		struct synack_tcp_info info;
 		memset(&info, 0, sizeof(info));

@@ -1152,14 +1152,14 @@ static void api_names_in_and_out_of_range(void)
 #undef COUNT_ONE
 	CHECK(n >= 41);
 	CHECK_STR(synack_counter_name(0), "ActiveOpens");
-	CHECK_STR(synack_counter_name(n - 1), "TCPLossUndo");
+	CHECK_STR(synack_counter_name(n - 1), "TCPRcvCollapsed");
 	CHECK(synack_counter_name(n) == NULL);
 	CHECK(synack_counter_name(SIZE_MAX) == NULL);
 	struct synack_stats s;
 	memset(&s, 0, sizeof s);
 	s.ActiveOpens = 7;
 	s.CurrEstab = 9;
-	s.TCPLossUndo = 11;
+	s.TCPRcvCollapsed = 11;
 	CHECK_EQ_U64(synack_counter_value(&s, 0), 7);
 	CHECK_EQ_U64(synack_counter_value(&s, 4), 9);
 	CHECK_STR(synack_counter_name(4), "CurrEstab");

@@ -1,0 +1,214 @@
+/*
+ * The zero-copy receive queue (issue 16 item 2).  Text that arrives in
+ * order inside a block its caller lends the stack (synack_input_block: the
+ * link's frame buffer, a 64 KiB GSO super-segment read from a TAP device)
+ * stays there, referenced, until the application reads it: the one copy is
+ * the one out to the application, as Linux keeps skbs on
+ * sk_receive_queue and copies in tcp_recvmsg.
+ *
+ * Memory stays honest as Linux's truesize accounting keeps it: a held
+ * block is charged to the receive buffer at its full size, so the window
+ * we offer (tcp_rcv_window, tcp_rcv_space) shrinks by what we really hold,
+ * and a block is held only when the text fills at least half of it, so a
+ * peer sending small segments cannot make us keep a 64 KiB block per
+ * segment: such text is copied (Linux's tcp_collapse packs small skbs the
+ * same way), into the ring while nothing is held, else into copy chunks at
+ * the queue's tail, which keeps the order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp/tcp.h"
+
+/* A copy chunk's room for text (the header comes on top). */
+#define RCVQ_CHUNK 4096u
+
+static struct rcvq *rcvq_get(struct tcb *tcb)
+{
+	struct tcb_rare *r = tcp_rare(tcb);
+	if (!r)
+		return NULL;
+	if (!r->rq) {
+		r->rq = calloc(1, sizeof(*r->rq));
+		if (!r->rq)
+			return NULL;
+	}
+	return r->rq;
+}
+
+static void rcvq_append(struct rcvq *q, struct rcv_ref *p)
+{
+	p->next = NULL;
+	if (q->tail)
+		q->tail->next = p;
+	else
+		q->head = p;
+	q->tail = p;
+	q->len += p->len;
+	q->charge += p->truesize;
+}
+
+int tcp_rcvq_hold(struct tcb *tcb, const uint8_t *data, uint32_t len)
+{
+	struct tcp_layer *st = tcb->st;
+	const uint8_t *b = st->rx_block;
+	/* One segment per datagram: the block is held once.  Text outside
+	 * it (a reassembled datagram, the loopback's) is not the caller's. */
+	if (!b || st->rx_block_kept || len == 0 || data < b ||
+	    (size_t)(data - b) + len > st->rx_block_size || 2 * (uint64_t)len < st->rx_block_size)
+		return 0;
+	struct rcvq *q = rcvq_get(tcb);
+	struct rcv_ref *p = q ? malloc(sizeof(*p)) : NULL;
+	if (!p)
+		return 0; /* copied instead */
+	p->block = (void *)(uintptr_t)b;
+	p->data = data;
+	p->len = len;
+	p->room = 0;
+	p->truesize = st->rx_block_size + (uint32_t)sizeof(*p);
+	rcvq_append(q, p);
+	st->rx_block_kept = 1;
+	STAT_INC(st, TCPRcvQueueRef);
+	return 1;
+}
+
+uint32_t tcp_rcvq_copy(struct tcb *tcb, const uint8_t *data, uint32_t len)
+{
+	struct rcvq *q = tcb->rare->rq;
+	uint32_t done = 0;
+	STAT_INC(tcb->st, TCPRcvCollapsed);
+	while (done < len) {
+		struct rcv_ref *t = q->tail;
+		if (t && !t->block && t->room) {
+			uint32_t n = len - done < t->room ? len - done : t->room;
+			memcpy((uint8_t *)(uintptr_t)t->data + t->len, data + done, n);
+			t->len += n;
+			t->room -= n;
+			q->len += n;
+			done += n;
+			continue;
+		}
+		uint32_t size = len - done > RCVQ_CHUNK ? len - done : RCVQ_CHUNK;
+		struct rcv_ref *p = malloc(sizeof(*p) + size);
+		if (!p)
+			break;
+		p->block = NULL;
+		p->data = (const uint8_t *)(p + 1);
+		p->len = 0;
+		p->room = size;
+		p->truesize = (uint32_t)sizeof(*p) + size;
+		rcvq_append(q, p);
+	}
+	return done;
+}
+
+uint32_t tcp_rcvq_peek(const struct rcvq *q, uint32_t off, void *out, uint32_t n)
+{
+	uint32_t done = 0;
+	for (const struct rcv_ref *p = q->head; p && done < n; p = p->next) {
+		if (off >= p->len) {
+			off -= p->len;
+			continue;
+		}
+		uint32_t k = p->len - off < n - done ? p->len - off : n - done;
+		memcpy((uint8_t *)out + done, p->data + off, k);
+		done += k;
+		off = 0;
+	}
+	return done;
+}
+
+/* Gives a piece's memory back.  The block of the datagram still being
+ * input stays its caller's (it may yet look at it): it was not kept. */
+static void ref_free(struct tcp_layer *st, struct rcv_ref *p)
+{
+	uint32_t size = p->truesize - (uint32_t)sizeof(*p);
+	if (p->block && p->block == (const void *)st->rx_block)
+		st->rx_block_kept = 0;
+	else if (p->block && size == st->rx_spare_size && st->rx_spare_n < TCP_RX_SPARE &&
+	         (st->rx_spare || (st->rx_spare = malloc(TCP_RX_SPARE * sizeof(void *)))))
+		st->rx_spare[st->rx_spare_n++] = p->block;
+	else
+		free(p->block);
+	free(p);
+}
+
+void *tcp_rcvq_spare(struct tcp_layer *tl, uint32_t size)
+{
+	if (size != tl->rx_spare_size) {
+		tcp_rcvq_spare_trim(tl, 1);
+		tl->rx_spare_size = size;
+		return NULL;
+	}
+	if (!tl->rx_spare_n)
+		return NULL;
+	void *b = tl->rx_spare[--tl->rx_spare_n];
+	if (tl->rx_spare_low > tl->rx_spare_n)
+		tl->rx_spare_low = tl->rx_spare_n;
+	return b;
+}
+
+void tcp_rcvq_spare_trim(struct tcp_layer *tl, int all)
+{
+	uint32_t n = all ? tl->rx_spare_n : tl->rx_spare_low;
+	for (uint32_t i = 0; i < n; i++)
+		free(tl->rx_spare[--tl->rx_spare_n]);
+	tl->rx_spare_low = tl->rx_spare_n;
+	if (!tl->rx_spare_n) {
+		free(tl->rx_spare);
+		tl->rx_spare = NULL;
+	}
+}
+
+void tcp_rcvq_consume(struct tcb *tcb, uint32_t n)
+{
+	struct rcvq *q = tcb->rare->rq;
+	while (n) {
+		struct rcv_ref *p = q->head;
+		if (n < p->len) {
+			p->data += n;
+			p->len -= n;
+			q->len -= n;
+			return;
+		}
+		n -= p->len;
+		q->len -= p->len;
+		q->charge -= p->truesize;
+		q->head = p->next;
+		if (!q->head)
+			q->tail = NULL;
+		ref_free(tcb->st, p);
+	}
+	if (!q->head)
+		tcp_rcvq_free(tcb); /* an idle connection holds nothing */
+}
+
+void tcp_rcvq_free(struct tcb *tcb)
+{
+	struct rcvq *q = tcb->rare ? tcb->rare->rq : NULL;
+	if (!q)
+		return;
+	while (q->head) {
+		struct rcv_ref *p = q->head;
+		q->head = p->next;
+		ref_free(tcb->st, p);
+	}
+	free(q);
+	tcb->rare->rq = NULL;
+}
+
+uint32_t tcp_unread_peek(const struct tcb *tcb, uint32_t off, void *out, uint32_t n)
+{
+	const struct ring *r = &tcb->rcv_buf;
+	const struct rcvq *q = tcp_rcvq(tcb);
+	uint32_t done = 0;
+	if (off < r->len) {
+		done = ring_peek(r, off, out, n);
+		off = 0;
+	} else {
+		off -= r->len;
+	}
+	if (q && done < n)
+		done += tcp_rcvq_peek(q, off, (uint8_t *)out + done, n - done);
+	return done;
+}
