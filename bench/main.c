@@ -252,7 +252,8 @@ static void verdict(int json, const char *text, const char *variant, const char 
 		printf("  %-66s %s: met\n", text, shown);
 	} else {
 		/* Rounded up: a miss by under 1 % reads 1.01x, never 1.00x. */
-		printf("  %-66s %s: MISSED by %.2fx\n", text, shown, ceil(factor * 100 - 1e-9) / 100);
+		printf("  %-66s %s: MISSED by %.2fx\n", text, shown,
+		       ceil(factor * 100 - 1e-9) / 100);
 	}
 }
 

@@ -705,7 +705,8 @@ void tcp_recovery_timeout(struct tcb *tcb)
 		 * acknowledged (fast recovery, or a timeout repeated on the
 		 * same data), whose undo state stands.  RetransmitTS is the
 		 * TSval of the timeout's retransmission (RFC 3522 2). */
-		if (tcb->ca_state == SYNACK_CA_OPEN || seq_geq(tcb->snd_una, tcb->sender->recover) ||
+		if (tcb->ca_state == SYNACK_CA_OPEN ||
+		    seq_geq(tcb->snd_una, tcb->sender->recover) ||
 		    (tcb->ca_state == SYNACK_CA_LOSS && tcb->backoff == 0))
 			undo_init(tcb);
 	}
