@@ -520,6 +520,23 @@ static void newreno_partial_undo_then_a_real_loss(void)
 }
 
 /*
+ * At 40 ms, three ACKs SACK segments 1-3 (echoing orig_ts, the TSval of
+ * the first flight) while segment 0 is still missing: RACK deems it lost
+ * and recovery sends it again, and nothing else.
+ */
+static void rack_recovery_of_segment_0(struct t *t, uint32_t orig_ts)
+{
+	t_at(t, 40);
+	t->peer_tsecr = orig_ts;
+	for (int k = 2; k <= 4; k++) {
+		t_peer_sack(t, 1, ST(1), ST(k));
+		t_peer(t, ".", 1001, ST(0), 0);
+	}
+	t_expect(t, ".", ST(0), 1001, TS_MSS);
+	t_expect_nothing(t);
+}
+
+/*
  * SACK with RACK (the defaults), CUBIC.  Segment 0 is delayed past the
  * SACKs of 1-3: RACK deems it lost, recovery sends it again.  The ACK of
  * everything echoes the original's TSval: TCPFullUndo, and CUBIC's W_max
@@ -532,14 +549,7 @@ static void rack_recovery_undone_by_timestamps_and_reordering_learned(void)
 	struct t *t = sender(cubic_cc, 1, 1);
 	uint32_t orig_ts = fill_ts(t, 10);
 	struct synack_tcp_info before = t_info(t);
-	t_at(t, 40);
-	t->peer_tsecr = orig_ts;
-	for (int k = 2; k <= 4; k++) {
-		t_peer_sack(t, 1, ST(1), ST(k));
-		t_peer(t, ".", 1001, ST(0), 0);
-	}
-	t_expect(t, ".", ST(0), 1001, TS_MSS);
-	t_expect_nothing(t);
+	rack_recovery_of_segment_0(t, orig_ts);
 	CHECK_EQ(t_info(t).ca_state, SYNACK_CA_RECOVERY);
 	CHECK(t_info(t).cubic_wmax != before.cubic_wmax);
 	t_at(t, 41);
@@ -662,14 +672,7 @@ static void rack_partial_undo_then_a_real_loss(void)
 	struct t *t = sender(NULL, 1, 1);
 	uint32_t orig_ts = fill_ts(t, 10);
 	struct synack_tcp_info before = t_info(t);
-	t_at(t, 40);
-	t->peer_tsecr = orig_ts;
-	for (int k = 2; k <= 4; k++) {
-		t_peer_sack(t, 1, ST(1), ST(k));
-		t_peer(t, ".", 1001, ST(0), 0);
-	}
-	t_expect(t, ".", ST(0), 1001, TS_MSS);
-	t_expect_nothing(t);
+	rack_recovery_of_segment_0(t, orig_ts);
 	t_at(t, 41);
 	t_peer_sack(t, 1, ST(6), ST(10));
 	t_peer(t, ".", 1001, ST(5), 0);
