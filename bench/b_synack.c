@@ -4,11 +4,11 @@
  * checksum offload as Linux's veth (synack_sim_set_csum_trust).
  *
  * One server stack (10.0.0.1) and one or more client stacks (10.1.x.y).
- * Client stacks hold at most CLIENT_CONNS connections each: connect() picks
- * its port by scanning every socket of the stack (port_taken() in
- * src/sock/sock.c is linear), so a single client stack with 100,000 sockets
- * would measure that scan, not the TCP work.  The server side, where the
- * figures of the memory and scale workloads come from, is always one stack.
+ * Client stacks hold at most CLIENT_CONNS connections each: one address's
+ * ephemeral ports (1024-65535) cannot carry 100,000 connections to one
+ * server port, and many clients are what a server meets.  The server side,
+ * where the figures of the memory and scale workloads come from, is always
+ * one stack.
  *
  * Time: the lifecycle and bulk runs give the stacks real elapsed time (so
  * ISNs, TIME_WAIT and delayed ACKs behave as on the peers); the memory and
