@@ -76,7 +76,11 @@ struct tcp_layer {
 	struct slab txq_slab; /* first blocks of transmit records (TCP_TXQ_FIRST_BYTES) */
 	struct slab buf_slab; /* first buffers of rings (RING_FIRST_ALLOC bytes) */
 	struct slab ofo_slab; /* out-of-order segments, room for a whole datagram */
-	uint64_t ofo_total;   /* out-of-order bytes held by every connection (ofo_budget) */
+	/* The zero-copy receive queue's headers (tcp_rcvq.c): a connection's
+	 * struct rcvq and each held block's struct rcv_ref, one size for both,
+	 * so that holding a frame costs no malloc once the stack has warmed up. */
+	struct slab rcvq_slab;
+	uint64_t ofo_total; /* out-of-order bytes held by every connection (ofo_budget) */
 
 	/* The socket layer's one entry for TCP's news (enum tcp_sock_ev). */
 	void (*sock_event)(struct tcp_layer *tl, int sockfd, int ev, int err);

@@ -9,11 +9,12 @@
 #include "tcp/tcp.h"
 
 /* The layer's caches of objects, for what is done to each of them. */
-#define TCP_CACHES 7
+#define TCP_CACHES 8
 static void tcp_caches(struct tcp_layer *tl, struct slab *out[TCP_CACHES])
 {
-	struct slab *c[TCP_CACHES] = {&tl->tcb_slab, &tl->child_slab, &tl->rare_slab, &tl->txq_slab,
-	                              &tl->tw_slab,  &tl->buf_slab,   &tl->ofo_slab};
+	struct slab *c[TCP_CACHES] = {&tl->tcb_slab, &tl->child_slab, &tl->rare_slab,
+	                              &tl->txq_slab, &tl->tw_slab,    &tl->buf_slab,
+	                              &tl->ofo_slab, &tl->rcvq_slab};
 	memcpy(out, c, sizeof(c));
 }
 
@@ -46,6 +47,10 @@ int tcp_layer_init(struct tcp_layer *tl)
 	slab_init(&tl->tw_slab, sizeof(struct tw), 1024);
 	slab_init(&tl->buf_slab, RING_FIRST_ALLOC, 256);
 	slab_init(&tl->ofo_slab, sizeof(struct ofo_seg) + ENV(tl)->cfg.mtu, 256);
+	slab_init(&tl->rcvq_slab,
+	          sizeof(struct rcv_ref) > sizeof(struct rcvq) ? sizeof(struct rcv_ref)
+	                                                       : sizeof(struct rcvq),
+	          256);
 	/* The caches follow the load (issue 16, core/slab.h). */
 	struct slab *caches[TCP_CACHES];
 	tcp_caches(tl, caches);
@@ -231,6 +236,7 @@ void tcp_memory(const struct tcp_layer *tl, struct synack_mem *out)
 	               slab_cached_bytes(&tl->rare_slab) + bslab_cached_bytes(&tl->sender_slab) +
 	               slab_cached_bytes(&tl->txq_slab) + slab_cached_bytes(&tl->tw_slab) +
 	               slab_cached_bytes(&tl->buf_slab) + slab_cached_bytes(&tl->ofo_slab) +
+	               slab_cached_bytes(&tl->rcvq_slab) +
 	               (uint64_t)tl->rx_spare_n * tl->rx_spare_size +
 	               (tl->rx_spare ? TCP_RX_SPARE * sizeof(void *) : 0);
 	out->other += tcp_fastopen_bytes(tl);

@@ -29,9 +29,10 @@ static struct rcvq *rcvq_get(struct tcb *tcb)
 	if (!r)
 		return NULL;
 	if (!r->rq) {
-		r->rq = calloc(1, sizeof(*r->rq));
+		r->rq = slab_alloc(&tcb->st->rcvq_slab);
 		if (!r->rq)
 			return NULL;
+		memset(r->rq, 0, sizeof(*r->rq));
 	}
 	return r->rq;
 }
@@ -58,7 +59,7 @@ int tcp_rcvq_hold(struct tcb *tcb, const uint8_t *data, uint32_t len)
 	    (size_t)(data - b) + len > st->rx_block_size || 2 * (uint64_t)len < st->rx_block_size)
 		return 0;
 	struct rcvq *q = rcvq_get(tcb);
-	struct rcv_ref *p = q ? malloc(sizeof(*p)) : NULL;
+	struct rcv_ref *p = q ? slab_alloc(&st->rcvq_slab) : NULL;
 	if (!p)
 		return 0; /* copied instead */
 	p->block = (void *)(uintptr_t)b;
@@ -118,19 +119,25 @@ uint32_t tcp_rcvq_peek(const struct rcvq *q, uint32_t off, void *out, uint32_t n
 	return done;
 }
 
-/* Gives a piece's memory back.  The block of the datagram still being
- * input stays its caller's (it may yet look at it): it was not kept. */
+/* Gives a piece's memory back: a held block's header to the slab, a copy
+ * chunk (header and text in one malloc) to the allocator.  The block of
+ * the datagram still being input stays its caller's (it may yet look at
+ * it): it was not kept. */
 static void ref_free(struct tcp_layer *st, struct rcv_ref *p)
 {
+	if (!p->block) {
+		free(p);
+		return;
+	}
 	uint32_t size = p->truesize - (uint32_t)sizeof(*p);
-	if (p->block && p->block == (const void *)st->rx_block)
+	if (p->block == (const void *)st->rx_block)
 		st->rx_block_kept = 0;
-	else if (p->block && size == st->rx_spare_size && st->rx_spare_n < TCP_RX_SPARE &&
+	else if (size == st->rx_spare_size && st->rx_spare_n < TCP_RX_SPARE &&
 	         (st->rx_spare || (st->rx_spare = malloc(TCP_RX_SPARE * sizeof(void *)))))
 		st->rx_spare[st->rx_spare_n++] = p->block;
 	else
 		free(p->block);
-	free(p);
+	slab_free(&st->rcvq_slab, p);
 }
 
 void *tcp_rcvq_spare(struct tcp_layer *tl, uint32_t size)
@@ -193,7 +200,7 @@ void tcp_rcvq_free(struct tcb *tcb)
 		q->head = p->next;
 		ref_free(tcb->st, p);
 	}
-	free(q);
+	slab_free(&tcb->st->rcvq_slab, q);
 	tcb->rare->rq = NULL;
 }
 
