@@ -43,26 +43,34 @@ static void port_unref(struct sock_layer *st, const struct sock *so);
 		return (st) ? -EBADF : -EINVAL
 /* clang-format on */
 
-/* The options of struct sock_rare, or their defaults while it is absent. */
+/* The options of struct sock_rare as a socket starts with them: what a
+ * socket without one reads, and what one gets when first allocated. */
+static const struct sock_rare sock_rare_default = {
+    .linger = -1, .rcvlowat = 1, .notsent_lowat = 0, .peek_off = -1, .fastopen_qlen = 0};
+
+static const struct sock_rare *so_rare_get(const struct sock *so)
+{
+	return so->rare ? so->rare : &sock_rare_default;
+}
 static int so_linger(const struct sock *so)
 {
-	return so->rare ? so->rare->linger : -1;
+	return so_rare_get(so)->linger;
 }
 static int so_rcvlowat(const struct sock *so)
 {
-	return so->rare ? so->rare->rcvlowat : 1;
+	return so_rare_get(so)->rcvlowat;
 }
 static int so_notsent_lowat(const struct sock *so)
 {
-	return so->rare ? so->rare->notsent_lowat : 0;
+	return so_rare_get(so)->notsent_lowat;
 }
 static int so_peek_off(const struct sock *so)
 {
-	return so->rare ? so->rare->peek_off : -1;
+	return so_rare_get(so)->peek_off;
 }
 static uint32_t so_fastopen_qlen(const struct sock *so)
 {
-	return so->rare ? so->rare->fastopen_qlen : 0;
+	return so_rare_get(so)->fastopen_qlen;
 }
 
 /* The socket's struct sock_rare, allocated now with the defaults if it
@@ -73,11 +81,7 @@ static struct sock_rare *so_rare(struct sock *so)
 		so->rare = malloc(sizeof(*so->rare));
 		if (!so->rare)
 			return NULL;
-		so->rare->linger = -1;
-		so->rare->rcvlowat = 1;
-		so->rare->notsent_lowat = 0;
-		so->rare->peek_off = -1;
-		so->rare->fastopen_qlen = 0;
+		*so->rare = sock_rare_default;
 	}
 	return so->rare;
 }
