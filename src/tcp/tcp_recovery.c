@@ -606,8 +606,7 @@ static void fast_retransmit(struct tcb *tcb)
 	struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RECOVERY_ENTER, CC_CAUSE_DUPACKS);
 	/* The episode's own undo state (a timeout's does not reach into
 	 * it): the timestamps may show the retransmission needless. */
-	if (tcb->sender)
-		undo_init(tcb);
+	undo_init(tcb);
 	tcb->ssthresh = tcp_cc_ssthresh(tcb, &ev);
 	tcb->sender->recover = tcb->snd_max;
 	tcb->ca_state = SYNACK_CA_RECOVERY;
