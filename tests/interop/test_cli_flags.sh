@@ -143,8 +143,13 @@ for o in objs:
     assert sum(o["states"].values()) == len(o["conns"]), o["states"]
 ts = [o["t_us"] for o in objs]
 assert ts == sorted(ts), ts
-# Both listeners in every object until the stop.
-assert all(o["states"].get("LISTEN") == 2 for o in objs[:-1])
+# Both listeners in every object until the stop.  The stop closes both
+# first and then drains: a periodic line may fall in the drain, so the
+# objects without them are a suffix (the last, and any printed while
+# draining), and the listeners never come back once gone.
+listen = [o["states"].get("LISTEN", 0) for o in objs]
+k = next((i for i, n in enumerate(listen) if n != 2), len(listen))
+assert k >= 4 and all(n == 0 for n in listen[k:]), listen
 tw = [o for o in objs if any(c["state"] == "TIME_WAIT" and c["local"] == addr + ":80" for c in o["conns"])]
 assert tw, "synack never held the http connection in TIME_WAIT"
 last = objs[-1]["counters"]
