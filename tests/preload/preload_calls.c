@@ -634,10 +634,14 @@ int main(int argc, char **argv)
 		show("finrst write", write(r, "x", 1)); /* the peer's cue */
 		show("finrst read eof", read(r, buf, sizeof(buf)));
 		struct pollfd rp = {r, POLLIN, 0};
-		for (int i = 0; i < 1000; i++) { /* up to 10 s for the RST */
+		/* Up to 10 s for the RST, until it has done all it does: the
+		 * kernel's tcp_reset() reports the error before tcp_done() shuts
+		 * the socket down, so a poll in between sees POLLERR without
+		 * POLLHUP (revents 9 instead of 25, seen once). */
+		for (int i = 0; i < 1000; i++) {
 			rp.revents = 0;
 			poll(&rp, 1, 0);
-			if (rp.revents & POLLERR)
+			if ((rp.revents & (POLLERR | POLLHUP)) == (POLLERR | POLLHUP))
 				break;
 			usleep(10000);
 		}
