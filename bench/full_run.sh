@@ -84,4 +84,4 @@ if [ "${smoke[*]}" != --smoke ] && valgrind --version >/dev/null 2>&1; then
 	part --callgrind
 fi
 python3 "$here/report.py" "$out.jsonl" >"$out.md"
-echo "full_run.sh: $out.jsonl and $out.md (paste it into docs/PERFORMANCE.md between the markers)" >&2
+echo "full_run.sh: $out.jsonl and $out.md (bench/report.py --into docs/PERFORMANCE.md $out.jsonl puts it between the markers)" >&2

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Markdown tables for docs/PERFORMANCE.md from one run of synack-bench --json.
 
-usage: bench/report.py RUN.jsonl [MORE.jsonl ...]    (or JSON lines on stdin)
+usage: bench/report.py [--into DOC.md] RUN.jsonl [MORE.jsonl ...]
+       (or JSON lines on stdin)
 
 The input is the JSON lines of one `synack-bench --json` run of the default
 workloads, optionally followed by those of `--bench tap`, `--bench threads`
@@ -13,6 +14,11 @@ numbered footnotes), the targets table (target, measured, verdict), the
 ratio table (every ratio names its peer), the TAP table, the threads table
 and the callgrind counts.  Nothing is measured or judged here: every figure
 and verdict is the benchmark's own line, only laid out.
+
+With --into DOC.md the block replaces the one between the BEGIN and END
+markers in DOC.md (docs/PERFORMANCE.md) instead of being printed; the
+markers must be there exactly once each, BEGIN before END, or nothing is
+written.
 
 Exits 1 with a message when the input has no run header ({"meta":"run"})
 or no figures: a table must say which run it came from.
@@ -251,10 +257,32 @@ def callgrind(table):
     return md_table(["workload", "metric", "synack"], rows) if rows else []
 
 
+def replace_block(doc, block):
+    """doc's text with the generated block between its markers replaced."""
+    try:
+        with open(doc, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        fail("--into %s: %s" % (doc, e.strerror))
+    lines = text.split("\n")
+    begins = [i for i, l in enumerate(lines) if l == BEGIN]
+    ends = [i for i, l in enumerate(lines) if l == END]
+    if len(begins) != 1 or len(ends) != 1 or begins[0] > ends[0]:
+        fail("--into %s: needs one BEGIN marker line and one END marker line after it "
+             "(found %d and %d)" % (doc, len(begins), len(ends)))
+    return "\n".join(lines[:begins[0]] + block.rstrip("\n").split("\n") + lines[ends[0] + 1:])
+
+
 def main(argv):
     if len(argv) > 1 and argv[1] in ("-h", "--help"):
         print(__doc__.strip())
         return 0
+    into = None
+    if len(argv) > 1 and argv[1] == "--into":
+        if len(argv) < 3:
+            fail("--into needs a file")
+        into = argv[2]
+        argv = argv[:1] + argv[3:]
     objs = load(argv[1:])
     metas, figures, ratios, targets, remarks = split(objs)
     if not metas:
@@ -288,7 +316,13 @@ def main(argv):
     if remarks:
         out += ["", "### Remarks", ""] + ["- %s: %s" % (r["impl"], r["remark"]) for r in remarks]
     out += ["", END]
-    sys.stdout.write("\n".join(out) + "\n")
+    block = "\n".join(out) + "\n"
+    if into is None:
+        sys.stdout.write(block)
+        return 0
+    text = replace_block(into, block)
+    with open(into, "w", encoding="utf-8") as f:
+        f.write(text)
     return 0
 
 

@@ -112,5 +112,22 @@ with tempfile.TemporaryDirectory() as d:
         f.write("synack-bench: progress on the wrong stream\n")
     r = run(p)
     assert r.returncode == 1 and "not JSON" in r.stderr, r
+# --into: the block between a document's markers is replaced, the rest kept
+# byte for byte; a document with doubled or missing markers is refused and
+# left as it was.
+with tempfile.TemporaryDirectory() as d:
+    doc = os.path.join(d, "doc.md")
+    old = lines[0] + "\nstale\n" + lines[-1]
+    with open(doc, "w") as f:
+        f.write("# head\n\n" + old + "\n\n## tail\n")
+    r = run("--into", doc, fixture)
+    assert r.returncode == 0 and r.stdout == "", r
+    assert open(doc).read() == "# head\n\n" + md + "\n## tail\n", "--into changed the rest"
+    bad = "# head\n" + lines[0] + "\n" + old + "\n"
+    with open(doc, "w") as f:
+        f.write(bad)
+    r = run("--into", doc, fixture)
+    assert r.returncode == 1 and "one BEGIN marker" in r.stderr, r
+    assert open(doc).read() == bad, "a refused --into wrote the file"
 print("bench_report: %d sections, %d result rows, %d targets, %d ratios, %d notes"
       % (len(sections), len(res) - 2, len(tg), len(ratios), len(listed)))
