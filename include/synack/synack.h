@@ -373,10 +373,13 @@ int synack_input_block(struct synack_stack *st, uint64_t now, const void *pkt, s
                        unsigned flags, void *block, size_t size, int *kept);
 /*
  * A block of size bytes from malloc() that the stack kept and the
- * application has read, now the caller's to lend again (or free), so that
- * a busy receiver does not allocate a fresh block per datagram; NULL when
- * there is none of that size.  Blocks of the size last asked for are kept
- * for this, up to a few, and given back over pool_trim_ms when unused.
+ * application has read, now the caller's to lend again, give to a sending
+ * stack's datagram pool (synack_output_give) or free, so that a busy
+ * receiver does not allocate a fresh block per datagram; NULL when there
+ * is none of that size.  Blocks of the size last asked for are kept for
+ * this (asking for another size frees them), as many as the receive
+ * queues held at once (at least 128), and given back over pool_trim_ms
+ * when unused.
  */
 void *synack_block_spare(struct synack_stack *st, size_t size);
 /*
@@ -415,6 +418,36 @@ size_t synack_output_pending(const struct synack_stack *st);
  */
 ssize_t synack_output_take(struct synack_stack *st, void **pkt);
 void synack_output_done(struct synack_stack *st, void *pkt);
+/*
+ * For a link that delivers a datagram it took (synack_output_take) to
+ * another stack in memory, as the simulator does: the block from malloc()
+ * that holds pkt, its first byte returned and its bytes in *size, to lend
+ * to the receiver with synack_input_block; NULL (and *size untouched) when
+ * the datagram is of the small class (control segments and short text,
+ * which a receiver copies anyway) or an argument is NULL.  A block the
+ * receiver kept is no longer st's (nor to be given back with
+ * synack_output_done): it belongs to the receiver, and st's pool is made
+ * whole again with synack_output_give.
+ */
+void *synack_output_block(const struct synack_stack *st, const void *pkt, size_t *size);
+/* The size of the blocks synack_output_block gives (fixed by cfg.mtu), 0
+ * for a NULL st: a datagram shorter than half of it is never kept by a
+ * receiver (the half-block rule of synack_input_block), so a link need
+ * not ask to lend it. */
+size_t synack_output_block_size(const struct synack_stack *st);
+/*
+ * Ends a datagram of st's (synack_output_take) that a receiver kept
+ * (synack_output_block, synack_input_block), as synack_output_done ends
+ * one that came back: every datagram taken ends with exactly one of the
+ * two, which is how st sizes its pool to what is in flight.  In its place
+ * st gets block, size bytes from malloc() (normally one a receiver read
+ * out, synack_block_spare; NULL when there is none) for its pool of
+ * datagram buffers, so that lending a datagram's buffer costs no malloc
+ * in st and no free in the receiver.  A block of a size other than st's
+ * datagram blocks (synack_output_block), or any block when st is NULL, is
+ * freed.
+ */
+void synack_output_give(struct synack_stack *st, void *block, size_t size);
 /* Moves the stack's clock to now (never backwards) and runs every timer due
  * at or before it. */
 void synack_advance(struct synack_stack *st, uint64_t now);

@@ -68,6 +68,13 @@
  * malloc and free once the pools have grown to the most ever in flight;
  * larger datagrams are allocated one by one.  The class of a buffer follows
  * from the datagram's length, which never changes on the way.
+ *
+ * A host's own buffer is lent to the stack it is delivered to (deliver):
+ * in-order text stays in it until the application reads it, the buffer
+ * becomes the receiver's, and the sender's pool gets one back from the
+ * receiver's read-out blocks (synack_block_spare, synack_output_give).
+ * All of them are plain malloc() blocks, so either stack may be freed
+ * while the other holds some.
  */
 #define SIM_POOL_CLASSES 2
 static const size_t sim_pool_size[SIM_POOL_CLASSES] = {256, 2048};
@@ -102,6 +109,9 @@ struct sim_host {
 	struct sim_link **links;
 	size_t nlinks, caplinks;
 	struct sim_link *last_link; /* the direction used last, found first */
+	/* The size of the stack's datagram blocks (synack_output_block_size):
+	 * only a datagram of at least half of it is lent (deliver). */
+	size_t lend_size;
 };
 
 /* A datagram on its way: owned bytes and where and when it goes. */
@@ -210,6 +220,8 @@ static void pkt_release(struct synack_sim *sim, uint8_t *data, size_t len)
 /* A queued datagram is done with: its buffer goes back where it came from. */
 static void pkt_done(struct synack_sim *sim, const struct sim_pkt *p)
 {
+	if (!p->data) /* kept by the stack it was delivered to */
+		return;
 	if (p->taken)
 		synack_output_done(sim->hosts[p->from].st, p->data);
 	else
@@ -620,8 +632,12 @@ int synack_sim_add_host(struct synack_sim *sim, struct synack_stack *st, const c
 		memcpy(r6[sim->nroutes6].addr6, addr6, 16);
 		r6[sim->nroutes6++].host = index;
 	}
-	sim->hosts[index] = (struct sim_host){
-	    .st = st, .name = copy, .addr = addr, .due = SYNACK_NEVER, .hpos = SIM_NO_POS};
+	sim->hosts[index] = (struct sim_host){.st = st,
+	                                      .name = copy,
+	                                      .addr = addr,
+	                                      .due = SYNACK_NEVER,
+	                                      .hpos = SIM_NO_POS,
+	                                      .lend_size = synack_output_block_size(st)};
 
 	size_t i = sim->nhosts;
 	while (i > 0 && sim->routes[i - 1].addr > addr)
@@ -972,9 +988,39 @@ static void deliver(struct synack_sim *sim, struct sim_pkt *p)
 		l->im.c.delivered++;
 	tap(sim, SYNACK_SIM_DELIVERED, p->from, p->to, p->data, p->len);
 	mark_dirty(sim, (size_t)p->to);
-	/* The return value is the stack's drop reason, which it counts itself. */
-	(void)synack_input_flags(sim->hosts[p->to].st, sim->now, p->data, p->len,
-	                         p->trusted ? SYNACK_INPUT_CSUM_UNNECESSARY : 0);
+	/* A datagram in its sender's own buffer is lent to the receiver
+	 * (synack_input_block), which keeps in-order text there until the
+	 * application reads it, as a veth hands the sender's skb to the
+	 * peer's receive queue: no copy into the receive buffer.  A copy from
+	 * the pools is not lent: it is a duplicate or injected, and the pools
+	 * stay the simulator's. */
+	struct synack_stack *rcv = sim->hosts[p->to].st;
+	unsigned flags = p->trusted ? SYNACK_INPUT_CSUM_UNNECESSARY : 0;
+	/* A datagram shorter than half its block cannot be kept (the
+	 * receiver's half-block rule): control segments and short text go
+	 * in as ever, at no cost to the lifecycle's many small ones. */
+	struct synack_stack *snd = NULL;
+	size_t size = 0;
+	void *block = NULL;
+	if (p->taken && 2 * p->len >= sim->hosts[p->from].lend_size) {
+		snd = sim->hosts[p->from].st;
+		block = synack_output_block(snd, p->data, &size);
+	}
+	if (!block) {
+		/* The return value is the stack's drop reason, which it
+		 * counts itself. */
+		(void)synack_input_flags(rcv, sim->now, p->data, p->len, flags);
+		return;
+	}
+	int kept = 0;
+	(void)synack_input_block(rcv, sim->now, p->data, p->len, flags, block, size, &kept);
+	if (kept) {
+		/* The receiver owns the block now.  The sender's pool is made
+		 * whole with a block the receiver's application has read, so
+		 * that a lent buffer costs neither stack an allocation. */
+		p->data = NULL;
+		synack_output_give(snd, synack_block_spare(rcv, size), size);
+	}
 }
 
 /*

@@ -94,6 +94,15 @@ struct pkt *net_pkt_alloc_slow(struct net_layer *n)
 	return p;
 }
 
+void net_pkt_adopt(struct net_layer *n, void *block)
+{
+	struct pkt *p = block;
+	p->next = NULL;
+	p->len = 0;
+	p->small = 0;
+	net_pkt_free(n, p);
+}
+
 struct pkt *net_pkt_alloc_small_slow(struct net_layer *n)
 {
 	if (n->pkt_size <= NET_PKT_SMALL) /* a tiny MTU: one class is enough */
@@ -121,8 +130,9 @@ void net_outbox_push(struct net_layer *n, struct pkt *p)
 	else
 		n->out_head = p;
 	n->out_tail = p;
-	if (++n->out_len > n->pkt_peak)
-		n->pkt_peak = n->out_len;
+	uint32_t held = ++n->out_len + n->out_taken;
+	if (held > n->pkt_peak)
+		n->pkt_peak = held;
 }
 
 void net_loopback_push(struct net_layer *n, struct pkt *p)

@@ -81,7 +81,13 @@ struct net_layer {
 	 * once (pkt_peak), at least 256; its fewest since the period began. */
 	struct pkt *small_free;
 	uint32_t small_free_len, small_free_low;
-	uint32_t pkt_peak;
+	/* pkt_peak counts with the outbox the datagrams a link took and has
+	 * not given back yet (out_taken: synack_output_take, until
+	 * synack_output_done or synack_output_give): the simulator holds a
+	 * whole window of them on its paths and in the receiver's queue, and
+	 * a pool sized to the outbox alone freed most of each window as it
+	 * came back and allocated the next one afresh. */
+	uint32_t pkt_peak, out_taken;
 };
 _Static_assert(offsetof(struct net_layer, env) == 0, "a layer begins with the one below (env.h)");
 
@@ -183,6 +189,15 @@ static inline void net_pkt_free(struct net_layer *n, struct pkt *p)
 	n->pkt_free = p;
 	n->pkt_free_len++;
 }
+/* The bytes of an MTU-sized datagram's allocation, header and all: the
+ * block a link may lend a receiving stack (synack_output_block). */
+static inline size_t net_pkt_block_size(const struct net_layer *n)
+{
+	return sizeof(struct pkt) + n->pkt_size;
+}
+/* Takes block, net_pkt_block_size(n) bytes from malloc(), as an MTU-sized
+ * datagram of the pool (or frees it when the pool is full). */
+void net_pkt_adopt(struct net_layer *n, void *block);
 /* The pool's decay (packet_pool_trim_ms): at the end of each period the
  * datagrams that lay in the pool through all of it, which no send needed,
  * go back to the allocator.  Run when the stack is entered (input and

@@ -590,9 +590,11 @@ ssize_t synack_output_take(struct synack_stack *st, void **pkt)
 {
 	if (!st || !pkt)
 		return -EINVAL;
-	struct pkt *p = net_outbox_take(&st->sock.tcp.net);
+	struct net_layer *n = &st->sock.tcp.net;
+	struct pkt *p = net_outbox_take(n);
 	if (!p)
 		return 0;
+	n->out_taken++; /* until done or given back (net.h) */
 	*pkt = p->data;
 	return (ssize_t)p->len;
 }
@@ -602,10 +604,52 @@ void synack_output_done(struct synack_stack *st, void *pkt)
 	if (!pkt)
 		return;
 	struct pkt *p = (struct pkt *)(void *)((uint8_t *)pkt - offsetof(struct pkt, data));
-	if (st)
-		net_pkt_free(&st->sock.tcp.net, p);
-	else
+	if (!st) {
 		free(p);
+		return;
+	}
+	struct net_layer *n = &st->sock.tcp.net;
+	if (n->out_taken)
+		n->out_taken--;
+	net_pkt_free(n, p);
+}
+
+void *synack_output_block(const struct synack_stack *st, const void *pkt, size_t *size)
+{
+	if (!st || !pkt || !size)
+		return NULL;
+	struct pkt *p =
+	    (struct pkt *)(void *)((uint8_t *)(uintptr_t)pkt - offsetof(struct pkt, data));
+	/* The small class is not lent: its blocks carry control segments and
+	 * short text, which the receiver copies anyway (the half-block rule),
+	 * and a second size would thrash its spares (synack_block_spare). */
+	if (p->small)
+		return NULL;
+	*size = synack_output_block_size(st);
+	return p;
+}
+
+size_t synack_output_block_size(const struct synack_stack *st)
+{
+	return st ? net_pkt_block_size(&st->sock.tcp.net) : 0;
+}
+
+void synack_output_give(struct synack_stack *st, void *block, size_t size)
+{
+	if (!st) {
+		free(block);
+		return;
+	}
+	struct net_layer *n = &st->sock.tcp.net;
+	if (n->out_taken)
+		n->out_taken--; /* the datagram kept elsewhere is done with */
+	if (!block)
+		return;
+	if (size != net_pkt_block_size(n)) {
+		free(block);
+		return;
+	}
+	net_pkt_adopt(n, block);
 }
 
 /* ------------------------------------------------------------------ */

@@ -106,13 +106,17 @@ struct tcp_layer {
 	uint32_t rx_block_size;
 	uint8_t rx_block_kept;
 	/* Blocks of that size the application has read, for the caller to
-	 * lend again (synack_block_spare): a fresh 64 KiB block per
-	 * datagram costs page faults where the allocator gives memory back.
-	 * The fewest lying here through a pool_trim_ms period are freed at
-	 * its end, as the caches' decay.  Room for TCP_RX_SPARE of them,
-	 * allocated with the first. */
-	void **rx_spare;
+	 * lend again (synack_block_spare): a fresh 64 KiB block per datagram
+	 * costs page faults where the allocator gives memory back, and the
+	 * simulator hands them to the sending stack's datagram pool instead
+	 * of a malloc per segment there and a free per segment here.  A list
+	 * through the blocks themselves, rx_spare_n long, at most the blocks
+	 * held at once (rx_held, its peak rx_held_peak since the last trim)
+	 * or TCP_RX_SPARE; the fewest lying here through a pool_trim_ms
+	 * period are freed at its end, as the caches' decay. */
+	void *rx_spare;
 	uint32_t rx_spare_n, rx_spare_low, rx_spare_size;
+	uint32_t rx_held, rx_held_peak;
 };
 _Static_assert(offsetof(struct tcp_layer, net) == 0, "a layer begins with the one below (env.h)");
 
@@ -929,6 +933,9 @@ static inline const struct rcvq *tcp_rcvq(const struct tcb *tcb)
  * and fills at least half of it; returns 1 if it did (RCV.NXT is the
  * caller's). */
 int tcp_rcvq_hold(struct tcb *tcb, const uint8_t *data, uint32_t len);
+/* Whether tcp_rcvq_hold would keep that text by its place and size alone
+ * (the lent block, half of it filled, not kept yet). */
+int tcp_rcvq_may_hold(const struct tcp_layer *st, const uint8_t *data, uint32_t len);
 /* Copies in-order text behind what the queue holds; returns the bytes
  * taken (fewer when memory ran out). */
 uint32_t tcp_rcvq_copy(struct tcb *tcb, const uint8_t *data, uint32_t len);

@@ -237,8 +237,7 @@ void tcp_memory(const struct tcp_layer *tl, struct synack_mem *out)
 	               slab_cached_bytes(&tl->txq_slab) + slab_cached_bytes(&tl->tw_slab) +
 	               slab_cached_bytes(&tl->buf_slab) + slab_cached_bytes(&tl->ofo_slab) +
 	               slab_cached_bytes(&tl->rcvq_slab) +
-	               (uint64_t)tl->rx_spare_n * tl->rx_spare_size +
-	               (tl->rx_spare ? TCP_RX_SPARE * sizeof(void *) : 0);
+	               (uint64_t)tl->rx_spare_n * tl->rx_spare_size;
 	out->other += tcp_fastopen_bytes(tl);
 	out->other += htable_bytes(&tl->conns) + htable_bytes(&tl->listeners) +
 	              timer_queue_bytes(&tl->timers);

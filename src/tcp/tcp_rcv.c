@@ -105,8 +105,12 @@ int tcp_rcv_precopy(struct tcb *tcb, struct tcp_rx *s)
 	struct ring *r = &tcb->rcv_buf;
 	uint32_t first;
 	uint8_t *at;
+	/* Text that can stay in the block it came in (tcp_rcvq.c) is summed
+	 * where it lies instead: copied once, out to the application, rather
+	 * than twice. */
 	if (!tcp_receives_text(tcb->state) || tcb->orphan || w->seq != tcb->rcv_nxt ||
 	    tcp_rcvq(tcb) || w->data_len > ring_space(r) ||
+	    tcp_rcvq_may_hold(tcb->st, w->data, w->data_len) ||
 	    !(at = ring_tail(r, w->data_len, &first)))
 		return -1;
 	if (!wire_tcp_verify_copy(w, at, first, r->buf))

@@ -49,14 +49,21 @@ static void rcvq_append(struct rcvq *q, struct rcv_ref *p)
 	q->charge += p->truesize;
 }
 
+int tcp_rcvq_may_hold(const struct tcp_layer *st, const uint8_t *data, uint32_t len)
+{
+	const uint8_t *b = st->rx_block;
+	/* One segment per datagram: the block is held once.  Text outside
+	 * it (a reassembled datagram, the loopback's) is not the caller's. */
+	return b && !st->rx_block_kept && len != 0 && data >= b &&
+	       (size_t)(data - b) + len <= st->rx_block_size &&
+	       2 * (uint64_t)len >= st->rx_block_size;
+}
+
 int tcp_rcvq_hold(struct tcb *tcb, const uint8_t *data, uint32_t len)
 {
 	struct tcp_layer *st = tcb->st;
 	const uint8_t *b = st->rx_block;
-	/* One segment per datagram: the block is held once.  Text outside
-	 * it (a reassembled datagram, the loopback's) is not the caller's. */
-	if (!b || st->rx_block_kept || len == 0 || data < b ||
-	    (size_t)(data - b) + len > st->rx_block_size || 2 * (uint64_t)len < st->rx_block_size)
+	if (!tcp_rcvq_may_hold(st, data, len))
 		return 0;
 	struct rcvq *q = rcvq_get(tcb);
 	struct rcv_ref *p = q ? slab_alloc(&st->rcvq_slab) : NULL;
@@ -69,6 +76,8 @@ int tcp_rcvq_hold(struct tcb *tcb, const uint8_t *data, uint32_t len)
 	p->truesize = st->rx_block_size + (uint32_t)sizeof(*p);
 	rcvq_append(q, p);
 	st->rx_block_kept = 1;
+	if (++st->rx_held > st->rx_held_peak)
+		st->rx_held_peak = st->rx_held;
 	STAT_INC(st, TCPRcvQueueRef);
 	return 1;
 }
@@ -119,6 +128,24 @@ uint32_t tcp_rcvq_peek(const struct rcvq *q, uint32_t off, void *out, uint32_t n
 	return done;
 }
 
+/* A spare block lies on its list linked through its own first bytes: the
+ * block is free memory, and a list costs no array sized to the most ever
+ * read at once (a simulated receiver reads a window of MTU-sized blocks
+ * in one go). */
+struct rx_spare {
+	struct rx_spare *next;
+};
+
+/* How many read blocks may lie as spares: as many as the receive queues
+ * held at once this trim period or the last (the caches' rule, pool_keep_pct
+ * aside), so that a window read in one go comes back whole for the caller
+ * to lend again, and never more than the memory the receive buffers were
+ * charged for; at least TCP_RX_SPARE. */
+static uint32_t spare_cap(const struct tcp_layer *st)
+{
+	return st->rx_held_peak > TCP_RX_SPARE ? st->rx_held_peak : TCP_RX_SPARE;
+}
+
 /* Gives a piece's memory back: a held block's header to the slab, a copy
  * chunk (header and text in one malloc) to the allocator.  The block of
  * the datagram still being input stays its caller's (it may yet look at
@@ -130,13 +157,17 @@ static void ref_free(struct tcp_layer *st, struct rcv_ref *p)
 		return;
 	}
 	uint32_t size = p->truesize - (uint32_t)sizeof(*p);
-	if (p->block == (const void *)st->rx_block)
+	st->rx_held--;
+	if (p->block == (const void *)st->rx_block) {
 		st->rx_block_kept = 0;
-	else if (size == st->rx_spare_size && st->rx_spare_n < TCP_RX_SPARE &&
-	         (st->rx_spare || (st->rx_spare = malloc(TCP_RX_SPARE * sizeof(void *)))))
-		st->rx_spare[st->rx_spare_n++] = p->block;
-	else
+	} else if (size == st->rx_spare_size && st->rx_spare_n < spare_cap(st)) {
+		struct rx_spare *f = p->block;
+		f->next = st->rx_spare;
+		st->rx_spare = f;
+		st->rx_spare_n++;
+	} else {
 		free(p->block);
+	}
 	slab_free(&st->rcvq_slab, p);
 }
 
@@ -147,24 +178,27 @@ void *tcp_rcvq_spare(struct tcp_layer *tl, uint32_t size)
 		tl->rx_spare_size = size;
 		return NULL;
 	}
-	if (!tl->rx_spare_n)
+	struct rx_spare *f = tl->rx_spare;
+	if (!f)
 		return NULL;
-	void *b = tl->rx_spare[--tl->rx_spare_n];
-	if (tl->rx_spare_low > tl->rx_spare_n)
+	tl->rx_spare = f->next;
+	if (--tl->rx_spare_n < tl->rx_spare_low)
 		tl->rx_spare_low = tl->rx_spare_n;
-	return b;
+	return f;
 }
 
 void tcp_rcvq_spare_trim(struct tcp_layer *tl, int all)
 {
 	uint32_t n = all ? tl->rx_spare_n : tl->rx_spare_low;
-	for (uint32_t i = 0; i < n; i++)
-		free(tl->rx_spare[--tl->rx_spare_n]);
-	tl->rx_spare_low = tl->rx_spare_n;
-	if (!tl->rx_spare_n) {
-		free(tl->rx_spare);
-		tl->rx_spare = NULL;
+	for (uint32_t i = 0; i < n; i++) {
+		struct rx_spare *f = tl->rx_spare;
+		tl->rx_spare = f->next;
+		free(f);
 	}
+	tl->rx_spare_n -= n;
+	tl->rx_spare_low = tl->rx_spare_n;
+	/* The next period's bound starts from what is held now. */
+	tl->rx_held_peak = tl->rx_held;
 }
 
 void tcp_rcvq_consume(struct tcb *tcb, uint32_t n)

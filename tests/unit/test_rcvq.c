@@ -210,6 +210,74 @@ static void rcvq_spare_blocks(void)
 	t_free(t); /* held at teardown */
 }
 
+/* Text whose checksum is still to verify (no CSUM_UNNECESSARY) is summed
+ * where it lies and kept, even while the ring has room for it: summing it
+ * as it is copied into the ring (tcp_rcv_precopy) would cost a copy that
+ * keeping it saves.  A damaged one is still caught, and not kept. */
+static void rcvq_unverified_text_summed_in_place_and_kept(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	CHECK_EQ(peer_block(t, "P.", 1001, 100), 0); /* the ring, allocated */
+	t_drain(t);
+	uint8_t *b = malloc(BLOCK);
+	CHECK(b != NULL);
+	size_t n = t_build(t, b + LEAD, BLOCK - LEAD, "P.", 1101, T_ISS + 1, 3000);
+	b[LEAD + n - 1] ^= 1; /* the last byte of text */
+	int kept = -1;
+	/* The drop reason comes back (and is counted). */
+	CHECK(synack_input_block(t->st, t->now, b + LEAD, n, 0, b, BLOCK, &kept) > 0);
+	CHECK_EQ(kept, 0);
+	t_counter(t, "InCsumErrors", 1);
+	b[LEAD + n - 1] ^= 1;
+	CHECK_EQ(synack_input_block(t->st, t->now, b + LEAD, n, 0, b, BLOCK, &kept), 0);
+	CHECK_EQ(kept, 1);
+	if (kept != 1)
+		free(b);
+	t_counter(t, "TCPRcvQueueRef", 1);
+	t_drain(t);
+	recv_part(t, 3100);
+	t_drain(t);
+	t_free(t);
+}
+
+/* Read-out blocks wait as spares for as many as were held at once, not
+ * a fixed few: a simulated receiver reads a whole window of them in one
+ * go and the simulator hands every one back to the sender's pool. */
+#define SMALL_BLOCK 128u /* a 50-byte segment fills half of it */
+static void rcvq_spares_as_many_as_were_held(void)
+{
+	struct t *t = t_new();
+	t_establish_passive(t);
+	CHECK(synack_block_spare(t->st, SMALL_BLOCK) == NULL); /* the size to keep */
+	enum { HELD = 200 };
+	uint32_t seq = 1001;
+	for (int i = 0; i < HELD; i++) {
+		uint8_t *b = malloc(SMALL_BLOCK);
+		CHECK(b != NULL);
+		size_t n = t_build(t, b, SMALL_BLOCK, "P.", seq, T_ISS + 1, 64);
+		int kept = -1;
+		CHECK_EQ(synack_input_block(t->st, t->now, b, n, SYNACK_INPUT_CSUM_UNNECESSARY, b,
+		                            SMALL_BLOCK, &kept),
+		         0);
+		if (kept != 1)
+			free(b);
+		seq += 64;
+		t_drain(t);
+	}
+	t_counter(t, "TCPRcvQueueRef", HELD);
+	recv_part(t, HELD * 64);
+	t_drain(t);
+	int spares = 0;
+	void *b;
+	while ((b = synack_block_spare(t->st, SMALL_BLOCK)) != NULL) {
+		free(b);
+		spares++;
+	}
+	CHECK_EQ(spares, HELD);
+	t_free(t);
+}
+
 /* Bad arguments: a datagram outside its block, no *kept. */
 static void rcvq_bad_arguments(void)
 {
@@ -233,6 +301,8 @@ int main(void)
 	RUN(rcvq_close_with_data_queued);
 	RUN(rcvq_data_outlives_connection);
 	RUN(rcvq_spare_blocks);
+	RUN(rcvq_unverified_text_summed_in_place_and_kept);
+	RUN(rcvq_spares_as_many_as_were_held);
 	RUN(rcvq_bad_arguments);
 	return check_summary("test_rcvq");
 }
