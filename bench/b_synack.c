@@ -630,6 +630,7 @@ static void snap(struct world *w, struct memsnap *s)
 	bench_trim();
 	s->heap = bench_heap();
 	s->rss = bench_rss();
+	bench_heap_shape("snapshot");
 	s->have_acct = bench_synack_memory(w->srv, &s->srv) == 0;
 	for (int c = 0; s->have_acct && c < w->ncli; c++) {
 		struct bench_mem x;
@@ -929,6 +930,7 @@ static void scale_one(const struct bench_opts *o, uint32_t n)
 	world_idle(&m.w);
 	bench_trim();
 	uint64_t rss1 = bench_rss(), heap1 = bench_heap();
+	bench_heap_shape("scale, idle");
 	res_add("scale", "synack", variant, "setup_per_s", (double)n / ((double)setup_ns / 1e9));
 	res_add_note("scale", "synack", variant, "rss_bytes", (double)(rss1 - rss0),
 	             "process RSS delta: both ends (%u connections in one server stack and %d "
