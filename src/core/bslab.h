@@ -16,6 +16,11 @@
  * twice as many as there are blocks, up to 16 KiB, so that a stack with a
  * few connections pays for a few objects, not for a 16 KiB block.
  *
+ * Datagrams come from blocks too (net/net.c): the connect bursts' SYNs,
+ * SYN-ACKs and ACKs were malloc'd between the TCBs and sockets they made,
+ * and freed when the pool decayed, leaving one hole of 272 bytes per
+ * endpoint that no page of could go back.
+ *
  * Each slot holds a pointer to its block, then the object.  A block with
  * a free slot is on the partial list; one wholly free block is kept for
  * the next allocation (a connection made and ended over and over does not
@@ -42,6 +47,7 @@ struct bslab {
 	size_t slot;                 /* bytes per slot: the block pointer, the object */
 	uint32_t max_slots;          /* slots in the largest block */
 	uint8_t empty_idle;          /* empty stayed unused since the last bslab_trim */
+	uint8_t orphaned;            /* bslab_release'd with objects still out */
 	uint64_t live;               /* objects handed out and not returned */
 	uint64_t blocks;             /* blocks allocated */
 	uint64_t bytes;              /* their bytes, as requested from malloc */
@@ -57,6 +63,16 @@ void bslab_free(struct bslab *s, void *p);
 void bslab_trim(struct bslab *s);
 /* Frees the blocks; every object must have come back. */
 void bslab_fini(struct bslab *s);
+/* A cache of its own allocation (NULL when out of memory), for objects
+ * that may outlive their owner: the datagrams a link took out of a stack
+ * (synack_output_take) and gives back after the stack was freed.
+ * bslab_release ends it: at once when every object came back, else when
+ * the last one does (bslab_free_any). */
+struct bslab *bslab_new(size_t size);
+void bslab_release(struct bslab *s);
+/* Takes back an object to the cache it came from, released or not (NULL
+ * is ignored). */
+void bslab_free_any(void *p);
 /* Bytes of the objects handed out, and everything else the blocks hold
  * (free slots, the slots' block pointers, the blocks' headers): the two
  * sum to what the blocks took from malloc. */

@@ -15,6 +15,10 @@ int net_layer_init(struct net_layer *n)
 	    (uint64_t)ENV(n)->cfg.icmp_ratelimit_burst * ENV(n)->cfg.icmp_ratelimit_ms * 1000u;
 	n->pkt_free_low = 0;
 	n->pool_trim_at = 0; /* the first tick starts the first period */
+	n->pkt_slab = bslab_new(sizeof(struct pkt) + n->pkt_size);
+	n->small_slab = bslab_new(sizeof(struct pkt) + NET_PKT_SMALL);
+	if (!n->pkt_slab || !n->small_slab)
+		return -ENOMEM;
 	return route_init(n);
 }
 
@@ -22,7 +26,7 @@ static void pkt_list_free(struct pkt *p)
 {
 	while (p) {
 		struct pkt *next = p->next;
-		free(p);
+		bslab_free_any(p);
 		p = next;
 	}
 }
@@ -35,6 +39,10 @@ void net_layer_fini(struct net_layer *n)
 	pkt_list_free(n->lo_head);
 	n->out_head = n->out_tail = n->pkt_free = n->small_free = n->lo_head = n->lo_tail = NULL;
 	n->out_len = n->pkt_free_len = n->small_free_len = n->lo_len = 0;
+	/* Datagrams a link took out and still holds keep their blocks. */
+	bslab_release(n->pkt_slab);
+	bslab_release(n->small_slab);
+	n->pkt_slab = n->small_slab = NULL;
 	reasm4_fini(n);
 	route_fini(n);
 }
@@ -53,17 +61,19 @@ uint64_t net_memory(const struct net_layer *n)
 		sum += pkt_bytes(n, p);
 	for (const struct pkt *p = n->lo_head; p; p = p->next)
 		sum += pkt_bytes(n, p);
+	/* The blocks' free slots and headers. */
+	sum += bslab_cached_bytes(n->pkt_slab) + bslab_cached_bytes(n->small_slab);
 	return sum + reasm4_memory(n);
 }
 
 /* Gives back the first k datagrams of a pool; returns how many it did. */
-static uint32_t pool_give_back(struct pkt **head, uint32_t k)
+static uint32_t pool_give_back(struct bslab *s, struct pkt **head, uint32_t k)
 {
 	uint32_t i = 0;
 	for (; i < k && *head; i++) {
 		struct pkt *p = *head;
 		*head = p->next;
-		free(p);
+		bslab_free(s, p);
 	}
 	return i;
 }
@@ -76,16 +86,18 @@ void net_pool_trim(struct net_layer *n)
 		return;
 	}
 	/* pkt_free_low datagrams stayed in the pool the whole period. */
-	n->pkt_free_len -= pool_give_back(&n->pkt_free, n->pkt_free_low);
+	n->pkt_free_len -= pool_give_back(n->pkt_slab, &n->pkt_free, n->pkt_free_low);
 	n->pkt_free_low = n->pkt_free_len;
-	n->small_free_len -= pool_give_back(&n->small_free, n->small_free_low);
+	n->small_free_len -= pool_give_back(n->small_slab, &n->small_free, n->small_free_low);
 	n->small_free_low = n->small_free_len;
+	bslab_trim(n->pkt_slab);
+	bslab_trim(n->small_slab);
 	n->pool_trim_at = ENV(n)->now + (uint64_t)ms * 1000u;
 }
 
 struct pkt *net_pkt_alloc_slow(struct net_layer *n)
 {
-	struct pkt *p = malloc(sizeof(*p) + n->pkt_size);
+	struct pkt *p = bslab_alloc(n->pkt_slab);
 	if (p) {
 		p->next = NULL;
 		p->len = 0;
@@ -98,7 +110,7 @@ struct pkt *net_pkt_alloc_small_slow(struct net_layer *n)
 {
 	if (n->pkt_size <= NET_PKT_SMALL) /* a tiny MTU: one class is enough */
 		return net_pkt_alloc(n);
-	struct pkt *p = malloc(sizeof(*p) + NET_PKT_SMALL);
+	struct pkt *p = bslab_alloc(n->small_slab);
 	if (p) {
 		p->next = NULL;
 		p->len = 0;

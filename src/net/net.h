@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "core/addr.h"
+#include "core/bslab.h"
 #include "core/env.h"
 #include "core/hash.h"
 #include "net/reasm4.h"
@@ -82,6 +83,12 @@ struct net_layer {
 	struct pkt *small_free;
 	uint32_t small_free_len, small_free_low;
 	uint32_t pkt_peak;
+	/* Where the datagrams of each class come from (core/bslab.h): blocks,
+	 * so that those of a burst lie together and go back whole, not in
+	 * holes between the connections the burst made.  Allocated: a link
+	 * may give back a datagram after the stack is gone (synack_output_done
+	 * with no stack). */
+	struct bslab *pkt_slab, *small_slab;
 };
 _Static_assert(offsetof(struct net_layer, env) == 0, "a layer begins with the one below (env.h)");
 
@@ -162,7 +169,7 @@ static inline void net_pkt_free(struct net_layer *n, struct pkt *p)
 		if (n->small_free_len >= 256 &&
 		    (uint64_t)n->small_free_len * 100 >=
 		        (uint64_t)n->pkt_peak * ENV(n)->cfg.pool_keep_pct) {
-			free(p);
+			bslab_free(n->small_slab, p);
 			return;
 		}
 		p->next = n->small_free;
@@ -176,7 +183,7 @@ static inline void net_pkt_free(struct net_layer *n, struct pkt *p)
 	 * (half the data segments of an in-memory bulk transfer). */
 	if (n->pkt_free_len >= 256 &&
 	    (uint64_t)n->pkt_free_len * 100 >= (uint64_t)n->pkt_peak * ENV(n)->cfg.pool_keep_pct) {
-		free(p);
+		bslab_free(n->pkt_slab, p);
 		return;
 	}
 	p->next = n->pkt_free;

@@ -605,7 +605,7 @@ void synack_output_done(struct synack_stack *st, void *pkt)
 	if (st)
 		net_pkt_free(&st->sock.tcp.net, p);
 	else
-		free(p);
+		bslab_free_any(p); /* to its blocks, which outlive the stack */
 }
 
 /* ------------------------------------------------------------------ */
