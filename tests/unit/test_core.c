@@ -610,7 +610,7 @@ static void bslab_frees_blocks_whose_objects_all_came_back(void)
 		CHECK((obj[i] = bslab_alloc(&s)) != NULL);
 		memset(obj[i], i & 0xff, 320);
 	}
-	/* Blocks of 2, 4, 8 ... objects, up to 16 KiB. */
+	/* Blocks of 2, 4, 8 ... objects, up to 64 KiB. */
 	uint64_t want_blocks = 0, bytes = 0;
 	for (uint32_t have = 0; have < N; want_blocks++) {
 		uint32_t n = 2u << want_blocks;
