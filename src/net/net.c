@@ -67,13 +67,13 @@ uint64_t net_memory(const struct net_layer *n)
 }
 
 /* Gives back the first k datagrams of a pool; returns how many it did. */
-static uint32_t pool_give_back(struct bslab *s, struct pkt **head, uint32_t k)
+static uint32_t pool_give_back(struct pkt **head, uint32_t k)
 {
 	uint32_t i = 0;
 	for (; i < k && *head; i++) {
 		struct pkt *p = *head;
 		*head = p->next;
-		bslab_free(s, p);
+		bslab_free_any(p);
 	}
 	return i;
 }
@@ -86,9 +86,9 @@ void net_pool_trim(struct net_layer *n)
 		return;
 	}
 	/* pkt_free_low datagrams stayed in the pool the whole period. */
-	n->pkt_free_len -= pool_give_back(n->pkt_slab, &n->pkt_free, n->pkt_free_low);
+	n->pkt_free_len -= pool_give_back(&n->pkt_free, n->pkt_free_low);
 	n->pkt_free_low = n->pkt_free_len;
-	n->small_free_len -= pool_give_back(n->small_slab, &n->small_free, n->small_free_low);
+	n->small_free_len -= pool_give_back(&n->small_free, n->small_free_low);
 	n->small_free_low = n->small_free_len;
 	bslab_trim(n->pkt_slab);
 	bslab_trim(n->small_slab);

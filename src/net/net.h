@@ -169,7 +169,7 @@ static inline void net_pkt_free(struct net_layer *n, struct pkt *p)
 		if (n->small_free_len >= 256 &&
 		    (uint64_t)n->small_free_len * 100 >=
 		        (uint64_t)n->pkt_peak * ENV(n)->cfg.pool_keep_pct) {
-			bslab_free(n->small_slab, p);
+			bslab_free_any(p); /* to its own blocks (below) */
 			return;
 		}
 		p->next = n->small_free;
@@ -183,7 +183,9 @@ static inline void net_pkt_free(struct net_layer *n, struct pkt *p)
 	 * (half the data segments of an in-memory bulk transfer). */
 	if (n->pkt_free_len >= 256 &&
 	    (uint64_t)n->pkt_free_len * 100 >= (uint64_t)n->pkt_peak * ENV(n)->cfg.pool_keep_pct) {
-		bslab_free(n->pkt_slab, p);
+		/* To the blocks it came from, which are this stack's unless
+		 * a link gave it to another one (synack_output_done). */
+		bslab_free_any(p);
 		return;
 	}
 	p->next = n->pkt_free;
