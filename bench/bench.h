@@ -139,6 +139,9 @@ uint64_t bench_rss(void);
 uint64_t bench_heap(void);
 /* Returns unused heap to the system so RSS deltas mean something. */
 void bench_trim(void);
+/* Logs the C library heap's shape (mallinfo2: in use, free and in how many
+ * chunks, mmapped) beside the RSS, to stderr: where RSS exceeds heap. */
+void bench_heap_shape(const char *where);
 double bench_median(double *v, int n);
 
 /* ------------------------------------------------------------------ */

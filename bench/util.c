@@ -166,6 +166,27 @@ void bench_trim(void)
 	malloc_trim(0);
 }
 
+void bench_heap_shape(const char *where)
+{
+	struct mallinfo2 mi = mallinfo2();
+	bench_log("heap shape %s: rss %.1f MB, arena %.1f MB (in use %.1f, free %.1f in %zu "
+	          "chunks, top %.1f), mmapped %.1f MB in %zu",
+	          where, (double)bench_rss() / 1e6, (double)mi.arena / 1e6,
+	          (double)mi.uordblks / 1e6, (double)mi.fordblks / 1e6, mi.ordblks,
+	          (double)mi.keepcost / 1e6, (double)mi.hblkhd / 1e6, mi.hblks);
+	const char *dir = getenv("SYNACK_BENCH_MALLOC_INFO");
+	if (dir) {
+		static int seq;
+		char path[512];
+		snprintf(path, sizeof(path), "%s/malloc_info.%d.xml", dir, seq++);
+		FILE *f = fopen(path, "w");
+		if (f) {
+			malloc_info(0, f);
+			fclose(f);
+		}
+	}
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;

@@ -6,6 +6,7 @@
 
 struct bslab_block {
 	struct bslab_block *prev, *next; /* the partial list */
+	struct bslab *owner;             /* the cache the block belongs to */
 	void *free;                      /* free slots, linked through their objects */
 	uint32_t nfree;
 	uint32_t nslots;
@@ -55,6 +56,7 @@ static struct bslab_block *block_new(struct bslab *s)
 	if (!b)
 		return NULL;
 	b->prev = b->next = NULL;
+	b->owner = s;
 	b->free = NULL;
 	b->nfree = b->nslots = n;
 	/* Thread the slots in address order, the first on top. */
@@ -112,12 +114,28 @@ void bslab_free(struct bslab *s, void *p)
 	 * else back to the allocator. */
 	if (b->nslots > 1)
 		partial_remove(s, b);
+	if (s->orphaned) {
+		/* Its owner is gone: the last object out frees the rest. */
+		block_free(s, b);
+		if (!s->live)
+			free(s);
+		return;
+	}
 	if (!s->empty) {
 		s->empty = b;
 		s->empty_idle = 0;
 		return;
 	}
 	block_free(s, b);
+}
+
+void bslab_free_any(void *p)
+{
+	if (!p)
+		return;
+	struct bslab_block *b;
+	memcpy(&b, (unsigned char *)p - sizeof(b), sizeof(b));
+	bslab_free(b->owner, p);
 }
 
 void bslab_trim(struct bslab *s)
@@ -127,6 +145,30 @@ void bslab_trim(struct bslab *s)
 		s->empty = NULL;
 	}
 	s->empty_idle = 1;
+}
+
+struct bslab *bslab_new(size_t size)
+{
+	struct bslab *s = malloc(sizeof(*s));
+	if (s)
+		bslab_init(s, size);
+	return s;
+}
+
+void bslab_release(struct bslab *s)
+{
+	if (!s)
+		return;
+	if (!s->live) {
+		bslab_fini(s);
+		free(s);
+		return;
+	}
+	/* Objects are still out: the blocks that hold them stay, and the
+	 * last one given back (bslab_free_any) frees the cache. */
+	free(s->empty);
+	s->empty = NULL;
+	s->orphaned = 1;
 }
 
 void bslab_fini(struct bslab *s)

@@ -15,6 +15,9 @@ int net_layer_init(struct net_layer *n)
 	    (uint64_t)ENV(n)->cfg.icmp_ratelimit_burst * ENV(n)->cfg.icmp_ratelimit_ms * 1000u;
 	n->pkt_free_low = 0;
 	n->pool_trim_at = 0; /* the first tick starts the first period */
+	n->small_slab = bslab_new(sizeof(struct pkt) + NET_PKT_SMALL);
+	if (!n->small_slab)
+		return -ENOMEM;
 	return route_init(n);
 }
 
@@ -22,7 +25,7 @@ static void pkt_list_free(struct pkt *p)
 {
 	while (p) {
 		struct pkt *next = p->next;
-		free(p);
+		net_pkt_release(p);
 		p = next;
 	}
 }
@@ -35,6 +38,9 @@ void net_layer_fini(struct net_layer *n)
 	pkt_list_free(n->lo_head);
 	n->out_head = n->out_tail = n->pkt_free = n->small_free = n->lo_head = n->lo_tail = NULL;
 	n->out_len = n->pkt_free_len = n->small_free_len = n->lo_len = 0;
+	/* Small datagrams a link took out and still holds keep their blocks. */
+	bslab_release(n->small_slab);
+	n->small_slab = NULL;
 	reasm4_fini(n);
 	route_fini(n);
 }
@@ -53,6 +59,8 @@ uint64_t net_memory(const struct net_layer *n)
 		sum += pkt_bytes(n, p);
 	for (const struct pkt *p = n->lo_head; p; p = p->next)
 		sum += pkt_bytes(n, p);
+	/* The small class's blocks: their free slots and headers. */
+	sum += bslab_cached_bytes(n->small_slab);
 	return sum + reasm4_memory(n);
 }
 
@@ -63,7 +71,7 @@ static uint32_t pool_give_back(struct pkt **head, uint32_t k)
 	for (; i < k && *head; i++) {
 		struct pkt *p = *head;
 		*head = p->next;
-		free(p);
+		net_pkt_release(p);
 	}
 	return i;
 }
@@ -80,11 +88,14 @@ void net_pool_trim(struct net_layer *n)
 	n->pkt_free_low = n->pkt_free_len;
 	n->small_free_len -= pool_give_back(&n->small_free, n->small_free_low);
 	n->small_free_low = n->small_free_len;
+	bslab_trim(n->small_slab);
 	n->pool_trim_at = ENV(n)->now + (uint64_t)ms * 1000u;
 }
 
 struct pkt *net_pkt_alloc_slow(struct net_layer *n)
 {
+	/* From malloc, one block each: a link may lend it to another stack
+	 * (synack_output_block), which keeps it or gives it on. */
 	struct pkt *p = malloc(sizeof(*p) + n->pkt_size);
 	if (p) {
 		p->next = NULL;
@@ -107,7 +118,7 @@ struct pkt *net_pkt_alloc_small_slow(struct net_layer *n)
 {
 	if (n->pkt_size <= NET_PKT_SMALL) /* a tiny MTU: one class is enough */
 		return net_pkt_alloc(n);
-	struct pkt *p = malloc(sizeof(*p) + NET_PKT_SMALL);
+	struct pkt *p = bslab_alloc(n->small_slab);
 	if (p) {
 		p->next = NULL;
 		p->len = 0;

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "core/addr.h"
+#include "core/bslab.h"
 #include "core/env.h"
 #include "core/hash.h"
 #include "net/reasm4.h"
@@ -88,6 +89,14 @@ struct net_layer {
 	 * a pool sized to the outbox alone freed most of each window as it
 	 * came back and allocated the next one afresh. */
 	uint32_t pkt_peak, out_taken;
+	/* Where the small datagrams come from (core/bslab.h): blocks, so
+	 * that those of a burst (SYNs, SYN-ACKs, ACKs) lie together and go
+	 * back whole, not in holes between the connections the burst made.
+	 * Allocated: a link may give back a datagram after the stack is gone
+	 * (synack_output_done with no stack).  MTU-sized ones are malloc()
+	 * blocks of their own, which a link may lend to another stack
+	 * (synack_output_block). */
+	struct bslab *small_slab;
 };
 _Static_assert(offsetof(struct net_layer, env) == 0, "a layer begins with the one below (env.h)");
 
@@ -155,6 +164,16 @@ static inline size_t net_pkt_cap(const struct net_layer *n, const struct pkt *p)
 {
 	return p->small ? NET_PKT_SMALL : n->pkt_size;
 }
+/* A datagram back to where it was allocated: a small one to the blocks
+ * it came from, which are this stack's unless a link gave it to another
+ * one (synack_output_done), an MTU-sized one to free(). */
+static inline void net_pkt_release(struct pkt *p)
+{
+	if (p->small)
+		bslab_free_any(p);
+	else
+		free(p);
+}
 static inline void net_pkt_free(struct net_layer *n, struct pkt *p)
 {
 	/* Small datagrams: 256, or pool_keep_pct percent of the most the
@@ -168,7 +187,7 @@ static inline void net_pkt_free(struct net_layer *n, struct pkt *p)
 		if (n->small_free_len >= 256 &&
 		    (uint64_t)n->small_free_len * 100 >=
 		        (uint64_t)n->pkt_peak * ENV(n)->cfg.pool_keep_pct) {
-			free(p);
+			net_pkt_release(p);
 			return;
 		}
 		p->next = n->small_free;

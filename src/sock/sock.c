@@ -45,8 +45,12 @@ static void port_unref(struct sock_layer *st, const struct sock *so);
 
 /* The options of struct sock_rare as a socket starts with them: what a
  * socket without one reads, and what one gets when first allocated. */
-static const struct sock_rare sock_rare_default = {
-    .linger = -1, .rcvlowat = 1, .notsent_lowat = 0, .peek_off = -1, .fastopen_qlen = 0};
+static const struct sock_rare sock_rare_default = {.linger = -1,
+                                                   .rcvlowat = 1,
+                                                   .notsent_lowat = 0,
+                                                   .peek_off = -1,
+                                                   .fastopen_qlen = 0,
+                                                   .left = NULL};
 
 static const struct sock_rare *so_rare_get(const struct sock *so)
 {
@@ -84,6 +88,12 @@ static struct sock_rare *so_rare(struct sock *so)
 		*so->rare = sock_rare_default;
 	}
 	return so->rare;
+}
+
+/* The unread data the ended connection left, or NULL. */
+static struct ring *so_left(const struct sock *so)
+{
+	return so->rare ? so->rare->left : NULL;
 }
 
 /* What the socket hands the connection or listener it opens. */
@@ -146,11 +156,12 @@ int synack_socket(struct synack_stack *stack)
 
 static void sock_left_free(struct sock_layer *st, struct sock *so)
 {
-	if (!so->rcv_left)
+	struct ring *left = so_left(so);
+	if (!left)
 		return;
-	ring_fini_pool(so->rcv_left, &st->tcp.buf_slab);
-	free(so->rcv_left);
-	so->rcv_left = NULL;
+	ring_fini_pool(left, &st->tcp.buf_slab);
+	free(left);
+	so->rare->left = NULL;
 }
 
 static void sock_release(struct sock_layer *st, struct sock *so)
@@ -207,9 +218,11 @@ static void sock_detach(struct sock_layer *st, int fd, int err)
 	/* Unread data outlives the connection: the application reads it
 	 * and then sees end of file (or the error). */
 	if (tcp_unread(so->tcb)) {
-		so->rcv_left = malloc(sizeof(*so->rcv_left));
-		if (so->rcv_left) {
-			tcp_receive_take(so->tcb, so->rcv_left);
+		struct sock_rare *rare = so_rare(so);
+		struct ring *left = rare ? malloc(sizeof(*left)) : NULL;
+		if (left) {
+			tcp_receive_take(so->tcb, left);
+			rare->left = left;
 		} else if (!err) {
 			/* No memory to keep it: the data is lost, and the
 			 * application is told so instead of seeing EOF. */
@@ -275,8 +288,8 @@ void sock_memory(const struct sock_layer *st, struct synack_mem *out)
 			out->sockets += sizeof(struct sock);
 			if (st->socks[i]->rare)
 				out->sockets += sizeof(struct sock_rare);
-			if (st->socks[i]->rcv_left)
-				out->buffers += sizeof(struct ring) + st->socks[i]->rcv_left->alloc;
+			if (so_left(st->socks[i]))
+				out->buffers += sizeof(struct ring) + so_left(st->socks[i])->alloc;
 		}
 	out->cached += slab_cached_bytes(&st->sock_slab);
 	out->other += st->evq_cap * sizeof(*st->evq);
@@ -286,8 +299,8 @@ uint64_t sock_bytes_buffered(const struct sock_layer *st)
 {
 	uint64_t sum = 0;
 	for (int i = 0; i < st->nsocks; i++)
-		if (st->socks[i] && st->socks[i]->rcv_left)
-			sum += st->socks[i]->rcv_left->len;
+		if (st->socks[i] && so_left(st->socks[i]))
+			sum += so_left(st->socks[i])->len;
 	return sum;
 }
 
@@ -918,8 +931,8 @@ static ssize_t receive_iov(struct sock_layer *st, struct sock *so, const struct 
 		r = tcp_unread_ring(so->tcb);
 		t = so->tcb;
 		len = tcp_unread(t);
-	} else if (so->rcv_left && so->rcv_left->len) {
-		r = so->rcv_left;
+	} else if (so_left(so) && so_left(so)->len) {
+		r = so_left(so);
 		len = r->len;
 	} else if (so->error &&
 	           (so->error == -ENOMEM || !(so->tcb ? tcp_fin_received(so->tcb) : so->eof))) {
@@ -946,8 +959,8 @@ static ssize_t receive_iov(struct sock_layer *st, struct sock *so, const struct 
 	if (so->tcb) {
 		tcp_receive_consume(so->tcb, n);
 	} else {
-		ring_consume_pool(so->rcv_left, &st->tcp.buf_slab, n);
-		if (!so->rcv_left->len)
+		ring_consume_pool(so_left(so), &st->tcp.buf_slab, n);
+		if (!r->len)
 			sock_left_free(st, so);
 	}
 	return n;
@@ -1013,8 +1026,8 @@ int synack_ioctl(struct synack_stack *stack, int s, unsigned long request, int *
 		 * readable after the end counts too. */
 		if (so->tcb)
 			*value = (int)tcp_unread(so->tcb);
-		else if (so->rcv_left)
-			*value = (int)so->rcv_left->len;
+		else if (so_left(so))
+			*value = (int)so_left(so)->len;
 		return 0;
 	}
 	if (!so->tcb || tcp_state_of(so->tcb) == SYNACK_SYN_SENT ||
@@ -1478,7 +1491,7 @@ int synack_tcp_info(struct synack_stack *stack, int s, struct synack_tcp_info *i
 		ours = so->laddr;
 	struct tuple k = {so->named ? ours : addr_any_like(&ours), so->raddr, so->lport, so->rport};
 	tcp_status_gone(&st->tcp, so->connecting ? &k : NULL, info);
-	info->recv_queue = so->rcv_left ? so->rcv_left->len : 0;
+	info->recv_queue = so_left(so) ? so_left(so)->len : 0;
 	return 0;
 }
 

@@ -605,7 +605,7 @@ void synack_output_done(struct synack_stack *st, void *pkt)
 		return;
 	struct pkt *p = (struct pkt *)(void *)((uint8_t *)pkt - offsetof(struct pkt, data));
 	if (!st) {
-		free(p);
+		net_pkt_release(p); /* a small one to its blocks, which outlive the stack */
 		return;
 	}
 	struct net_layer *n = &st->sock.tcp.net;

@@ -61,6 +61,20 @@ static void run_ms(struct world *w, uint64_t ms)
 		;
 }
 
+/* Quiet for three pool_trim_ms periods, each stack entered in each (as a
+ * running stack is by its timers and traffic): what the caches and the
+ * packet pool kept through a whole period goes back, and with it the
+ * datagrams' blocks (core/bslab.h), whichever of them the last burst
+ * happened to leave partly used. */
+static void settle(struct world *w)
+{
+	for (int i = 0; i < 3; i++) {
+		run_ms(w, 1100);
+		synack_advance(w->a, synack_sim_now(w->sim));
+		synack_advance(w->b, synack_sim_now(w->sim));
+	}
+}
+
 static uint64_t sum_fields(const struct synack_mem *m)
 {
 	return m->tcbs + m->time_wait + m->syn_pending + m->buffers + m->other + m->sockets +
@@ -144,6 +158,7 @@ static void idle_connection_and_time_wait_cost(void)
 	unread_data_is_held_then_released(&w);
 	close_all(&w);
 	run_ms(&w, 2000);
+	settle(&w);
 	synack_memory(w.a, &base_a);
 	synack_memory(w.b, &base_b);
 	CHECK_EQ_U64(base_a.total, sum_fields(&base_a));
@@ -187,6 +202,7 @@ static void idle_connection_and_time_wait_cost(void)
 
 	/* After TIME_WAIT ends everything is back where it started. */
 	run_ms(&w, 2000);
+	settle(&w);
 	synack_memory(w.a, &m);
 	synack_memory(w.b, &mb);
 	CHECK_EQ_U64(m.other, base_a.other);
@@ -621,6 +637,17 @@ static uint64_t heap_in_use(void)
 	return mi.uordblks + mi.hblkhd;
 }
 
+/* Whether the C library's counters see this build's allocations (not under
+ * the sanitizers' allocator). */
+static int heap_visible(void)
+{
+	uint64_t before = heap_in_use();
+	void *volatile probe = malloc(1 << 20);
+	int visible = probe && heap_in_use() >= before + (1 << 20);
+	free(probe);
+	return visible;
+}
+
 /* Issue 16 item 4: synack_memory() counts what the allocator handed out for
  * an idle established endpoint, no more and not much less: the allocator
  * adds its header and rounding (at most 16 bytes per allocation) to the
@@ -633,11 +660,7 @@ static void idle_endpoint_accounting_matches_malloc(void)
 	static int c[M], s[M];
 	struct world w;
 	struct synack_mem a0, b0, a1, b1;
-	uint64_t before = heap_in_use();
-	void *volatile probe = malloc(1 << 20);
-	int visible = probe && heap_in_use() >= before + (1 << 20);
-	free(probe);
-	if (!visible) {
+	if (!heap_visible()) {
 		printf("  skipped: the C library's heap counters do not see this build's "
 		       "allocator\n");
 		return;
@@ -684,6 +707,51 @@ static void idle_endpoint_accounting_matches_malloc(void)
 	synack_stack_free(w.b);
 }
 
+/* Issue 16 item 4 (RSS): the datagrams of a burst of handshakes (SYNs,
+ * SYN-ACKs, ACKs) come from blocks of their own (core/bslab.h), so when the
+ * packet pool gives them back after the burst they leave no hole between
+ * the TCBs, sockets and senders' states the burst made.  From malloc they
+ * left free chunks of 272 bytes between them, whose pages could not go
+ * back to the system: RSS 160 B per endpoint above the heap at 100,000
+ * connections.  (Skipped where the C library's counters do
+ * not see the allocations.) */
+static void burst_datagrams_leave_no_holes(void)
+{
+	enum { M = 512 };
+	static int c[M], s[M];
+	struct world w;
+	if (!heap_visible()) {
+		printf("  skipped: the C library's heap counters do not see this build's "
+		       "allocator\n");
+		return;
+	}
+	two_stacks(&w, 29, 1000, M);
+	idle_periods(&w);
+	malloc_trim(0);
+	size_t holes0 = mallinfo2().ordblks;
+	open_idle(&w, c, s, M);
+	idle_periods(&w);
+	malloc_trim(0);
+	size_t holes1 = mallinfo2().ordblks;
+	malloc_info(0, stderr);
+	printf("  free heap chunks after %d connections went idle: %zu more\n", M,
+	       holes1 > holes0 ? holes1 - holes0 : 0);
+	/* One hole per server endpoint remains: the record that kept it
+	 * in the accept queue (struct tcp_child, 64 bytes with malloc's
+	 * header), freed at accept() after the caches decay, which the next
+	 * resting sender's state (48 or 64 bytes) fills.  The datagrams
+	 * left two more per connection (about 3 * M in all). */
+	CHECK(holes1 < holes0 + M + M / 8);
+	for (int i = 0; i < M; i++) {
+		synack_close(w.a, c[i]);
+		synack_close(w.b, s[i]);
+	}
+	run_ms(&w, 3000);
+	synack_sim_free(w.sim);
+	synack_stack_free(w.a);
+	synack_stack_free(w.b);
+}
+
 /* Issue 16 item 4 (lifecycle): a SYN takes a small datagram (net.h), and
  * after a burst of more of them than the fixed 256 the small pool keeps
  * what the outbox held at its fullest (pool_keep_pct of it), so the next
@@ -707,7 +775,10 @@ static void packet_pool_sized_to_the_burst(void)
 	}
 	run_ms(&w, 10);
 	synack_memory(w.a, &m);
-	CHECK_EQ_U64(m.packets, BURST * one); /* 256 * one before */
+	/* 256 * one before; and the slack of their blocks (core/bslab.h:
+	 * the last one's free slots, the headers), less than two blocks. */
+	CHECK(m.packets >= BURST * one);
+	CHECK(m.packets < BURST * one + 2 * BSLAB_BLOCK_MAX);
 	for (int i = 0; i < BURST; i++)
 		synack_close(w.a, extra[i]);
 	/* Quiet for two whole periods: the pool goes back. */
@@ -734,5 +805,6 @@ int main(void)
 	RUN(idle_endpoint_accounting_matches_malloc);
 	RUN(idle_connections_wake_and_rest_again);
 	RUN(packet_pool_sized_to_the_burst);
+	RUN(burst_datagrams_leave_no_holes);
 	return check_summary("test_memory");
 }
