@@ -779,8 +779,6 @@ void tcp_recovery_timeout(struct tcb *tcb)
 	 * Everything after snd_una is sent again (go-back-N) in slow start.
 	 * Called before the timeout is counted in backoff. */
 	struct tcp_cc_event ev = cc_event_now(tcb, CC_SIG_RTO, CC_CAUSE_RTO);
-	/* A new episode: the window was not reduced for this data yet. */
-	int reduce = 1;
 	/* F-RTO (RFC 5682 3 step 1) watches a first timeout with SACK: what
 	 * it would undo is kept. */
 	if (tcb->sender) {
@@ -797,20 +795,22 @@ void tcp_recovery_timeout(struct tcb *tcb)
 		 * acknowledged (fast recovery, or a timeout repeated on the
 		 * same data), whose undo state stands.  RetransmitTS is the
 		 * TSval of the timeout's retransmission (RFC 3522 2).
-		 * Inside such an episode the window was reduced for this data
-		 * already: ssthresh stays, and so does what congestion control
-		 * keeps for an undo (CUBIC's W_max and cwnd before the first
-		 * reduction, RFC 9438 4.9), so that an undo of the episode
-		 * (F-RTO, D-SACKs, timestamps) restores the state from before
-		 * its first reduction, not from between the two.  Linux's
-		 * tcp_enter_loss asks ssthresh only then too ("if it has not
-		 * yet been made inside this window"); RFC 5681 3.1 (ssthresh
-		 * from equation (4) once per episode) and RFC 6582 3.2 step 1
-		 * agree. */
-		reduce = tcb->ca_state == SYNACK_CA_OPEN || seq_geq(tcb->snd_una, sd->recover) ||
-		         (tcb->ca_state == SYNACK_CA_LOSS && tcb->backoff == 0);
-		if (reduce)
+		 * Inside such an episode RFC 5681 3.1 still asks ssthresh
+		 * (the first timeout of a segment), but congestion control
+		 * keeps what its undo restores (CUBIC's W_max and cwnd, RFC
+		 * 9438 4.9) from before the episode's first reduction, as the
+		 * undo state here does, so that an undo of the episode (F-RTO,
+		 * D-SACKs, timestamps) restores the state from before the
+		 * first reduction, not from between the two (Linux keeps
+		 * prior_cwnd and prior_ssthresh the same way).  Linux's
+		 * tcp_enter_loss asks no ssthresh at all then; done so here it
+		 * cost 2.3 % of goodput with recovery = 0 under 1 % loss
+		 * (docs/PERFORMANCE.md, r13tail). */
+		int fresh = tcb->ca_state == SYNACK_CA_OPEN || seq_geq(tcb->snd_una, sd->recover) ||
+		            (tcb->ca_state == SYNACK_CA_LOSS && tcb->backoff == 0);
+		if (fresh)
 			undo_init(tcb);
+		ev.undo_kept = (uint8_t)!fresh;
 		/* A timeout before a recovery began though DupThresh segments
 		 * were SACKed: the reordering DupThresh waits for is
 		 * overestimated, it goes back to the setting (as Linux's
@@ -819,7 +819,7 @@ void tcp_recovery_timeout(struct tcb *tcb)
 		    sd->sacked >= ENV(tcb->st)->cfg.reordering * tcb->snd_mss)
 			sd->reordering = 0;
 	}
-	if (tcb->backoff == 0 && reduce)
+	if (tcb->backoff == 0)
 		tcb->ssthresh = tcp_cc_ssthresh(tcb, &ev);
 	tcb->cwnd = tcb->snd_mss;
 	tcb->ca_state = SYNACK_CA_LOSS;
