@@ -207,7 +207,10 @@ struct synack_config {
 	uint32_t sack;
 	uint32_t dsack;
 	/* reordering: segments the network is assumed to reorder by, RFC
-	 * 6675's DupThresh, Linux's tcp_reordering (1..300, default 3). */
+	 * 6675's DupThresh, Linux's tcp_reordering (1..300, default 3): the
+	 * initial value; each connection raises its own when it sees more
+	 * reordering (a late delivery, an undone recovery), up to 300 as
+	 * Linux's tcp_max_reordering, and goes back to this on a timeout. */
 	uint32_t reordering;
 	/* recovery: loss detection beyond RFC 6675, Linux's tcp_recovery:
 	 * bit 1 (value 1) = RACK-TLP (RFC 8985) on connections with SACK
@@ -925,7 +928,8 @@ struct synack_tcp_info {
 	 * SACKed, deemed lost and not yet sent again, and sent again and not
 	 * yet acknowledged (Linux's tcpi_sacked, tcpi_lost, tcpi_retrans,
 	 * which count segments); the reordering the loss detection assumes,
-	 * in segments (tcpi_reordering). */
+	 * in segments (tcpi_reordering): the reordering setting, or more
+	 * once the connection saw the network reorder further. */
 	uint32_t sacked, lost, retrans;
 	uint32_t reordering;
 	/* Payload bytes sent again (Linux's tcpi_bytes_retrans, RFC 4898

@@ -209,8 +209,13 @@ static uint32_t cubic_ssthresh(struct tcb *tcb, const struct tcp_cc_event *ev)
 {
 	struct cubic *c = cubic(tcb);
 	tcp_hystart_stop(&c->hystart);
-	c->w_max_prior = c->w_max;
-	c->cwnd_prior = tcb->cwnd;
+	/* 4.9: what an undo restores, unless an earlier reduction of the
+	 * same episode saved it already (a later undo goes back to before
+	 * the first, as Linux's prior_cwnd and bictcp's undo state). */
+	if (!ev->undo_kept) {
+		c->w_max_prior = c->w_max;
+		c->cwnd_prior = tcb->cwnd;
+	}
 	/* 4.7: fast convergence. */
 	if (tcb->cwnd < c->w_max)
 		c->w_max = (uint32_t)((uint64_t)tcb->cwnd * (BETA_DEN + BETA_NUM) / (2 * BETA_DEN));

@@ -1243,12 +1243,22 @@ struct tcp_sender {
 	 * after it (TLP.end_seq). */
 	uint32_t tlp_end_seq;
 	uint8_t tlp_on;
+	/* The reordering this connection has seen, in segments: RFC 6675's
+	 * DupThresh for it (Linux's tp->reordering), raised when a delivery
+	 * or an undo shows the network reorders further than assumed
+	 * (tcp_reordering_update); 0 while it is the reordering setting, so
+	 * that a connection that never saw any rests with nothing stored. */
+	uint16_t reordering;
 	uint64_t reo_at; /* when RACK's reordering timer is due, 0 for none (6.3) */
 	/* Undo (RFC 3708-style, Linux's undo_marker): cwnd and ssthresh
 	 * before the last reduction, and how many of its retransmissions no
 	 * D-SACK has shown needless yet; undo_on while that can still undo. */
 	uint32_t prior_cwnd, prior_ssthresh, undo_retrans;
 	uint32_t undo_marker; /* SND.UNA when the reduction began */
+	/* How far the data that overtook the segment at undo_marker reached
+	 * when that segment was first acknowledged, for DupThresh if the
+	 * reduction is undone later (undo_marker itself until then). */
+	uint32_t undo_fack;
 	uint8_t undo_on;
 	/* Eifel (RFC 3522): RetransmitTS, the TSval of the reduction's first
 	 * retransmission, and that segment's sequence number; undo_ts 0
@@ -1466,6 +1476,22 @@ static inline void tcp_rack_ack_begin(struct tcb *tcb)
 	tcb->sender->rack_fack_prior = tcb->sender->rack_fack;
 	tcb->sender->rack_prior_valid = tcb->sender->rack_fack_valid;
 }
+/* RFC 6675 2's DupThresh for this connection: the reordering setting
+ * until reordering beyond it was seen (Linux's tp->reordering). */
+static inline uint32_t tcp_dupthresh(const struct tcb *tcb)
+{
+	const struct tcp_sender *sd = tcb->sender;
+	return sd && sd->reordering ? sd->reordering : ENV(tcb->st)->cfg.reordering;
+}
+/* Data from low_seq was delivered after data up to fack: the network
+ * reorders by (fack - low_seq) bytes, and DupThresh grows to cover that
+ * when it did not (Linux's tcp_check_sack_reordering). */
+void tcp_reordering_update(struct tcb *tcb, uint32_t low_seq, uint32_t fack);
+/* Record r was just delivered on a SACK connection (SACKed or
+ * cumulatively acknowledged): the highest end delivered moves, and a
+ * segment sent once and delivered below what an earlier ACK delivered
+ * shows reordering (tcp_sack.c). */
+void tcp_sack_delivered(struct tcb *tcb, const struct tcp_txrec *r);
 /* A D-SACK arrived: the reordering window grows (6.2 step 4). */
 void tcp_rack_dsack(struct tcb *tcb);
 /* A fast or RTO recovery ended: after 16 without a D-SACK the

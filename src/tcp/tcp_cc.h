@@ -69,6 +69,11 @@ struct tcp_cc_event {
 	uint32_t flight; /* bytes in flight when it happened */
 	uint8_t signal;  /* enum tcp_cc_signal */
 	uint8_t cause;   /* enum tcp_cc_cause */
+	/* A reduction inside an episode whose undo state stands (a timeout
+	 * during a fast recovery, tcp_recovery_timeout): what the
+	 * algorithm's undo_cwnd restores stays the one from before the
+	 * episode's first reduction. */
+	uint8_t undo_kept;
 };
 
 struct tcp_cc_ops {

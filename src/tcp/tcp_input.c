@@ -797,15 +797,48 @@ static int ts_recent_valid(const struct tcb *tcb)
  * (3.2 says such a segment should be dropped; like Linux we take it).  In
  * SYN-RECEIVED too, as Linux checks the ACK of a pending SYN.
  */
+/*
+ * A duplicate ACK the network held back (Linux's tcp_disordered_ack):
+ * a pure ACK at RCV.NXT that acknowledges nothing new and would not move
+ * the window, whose TSval is older than TS.Recent by less than one RTO
+ * (in the 1 ms ticks RFC 7323 4.1 recommends and we use).  It can be
+ * neither an old duplicate from an earlier incarnation nor harmful, and
+ * it carries SACK blocks the later ACKs may no longer repeat (RFC 2018 4
+ * reports only the most recent); PAWS dropping it lost them, and RACK
+ * then sent data again that the peer had.
+ */
+static int disordered_ack(const struct tcb *tcb, const struct tcp_rx *s)
+{
+	return tcp_rx_has(s, SYNACK_TH_ACK) && !tcp_rx_has(s, SYNACK_TH_SYN | SYNACK_TH_FIN) &&
+	       s->w->data_len == 0 && s->seq == tcb->rcv_nxt && s->ack == tcb->snd_una &&
+	       !seq_gt(s->seq, tcb->snd_wl1) && s->wnd <= tcb->snd_wnd &&
+	       (int32_t)(tcb->ts_recent - s->w->opts.ts_val) <= (int32_t)(tcb->rto_us / 1000u);
+}
+
 static struct tcp_verdict check_paws(struct tcb *tcb, const struct tcp_rx *s)
 {
 	const struct wire_tcp_opts *o = &s->w->opts;
 	if (!(tcb->options & SYNACK_TCPI_OPT_TIMESTAMPS) || !o->has_ts ||
 	    tcp_rx_has(s, SYNACK_TH_RST))
 		return TCP_CONTINUE;
-	if (!ts_before(o->ts_val, tcb->ts_recent) || !ts_recent_valid(tcb))
+	if (!ts_before(o->ts_val, tcb->ts_recent) || !ts_recent_valid(tcb) ||
+	    disordered_ack(tcb, s))
 		return TCP_CONTINUE;
 	STAT_INC(tcb->st, PAWSEstab);
+	/* Text below RCV.NXT arrived before: the ACK that answers reports
+	 * it in a D-SACK block (RFC 2883 4.1.1, as Linux's tcp_send_dupack
+	 * for a PAWS reject).  Typically the original of a segment the
+	 * network held back, which came after its retransmission had filled
+	 * the hole and moved TS.Recent past it: without the D-SACK the
+	 * sender never learned that retransmission was needless, and
+	 * neither undid it nor widened RACK's reordering window (RFC 8985
+	 * 6.2 step 4), so under reordering with timestamps on it went on
+	 * retransmitting held-back segments (docs/PERFORMANCE.md, r13tail). */
+	uint32_t data_seq = s->seq + !!tcp_rx_has(s, SYNACK_TH_SYN);
+	if (s->w->data_len && seq_lt(data_seq, tcb->rcv_nxt)) {
+		uint32_t end = data_seq + s->w->data_len;
+		tcp_rcv_dsack(tcb, data_seq, seq_lt(end, tcb->rcv_nxt) ? end : tcb->rcv_nxt, 0);
+	}
 	return TCP_DROP_SEND(OOW_ACK, PAWS);
 }
 

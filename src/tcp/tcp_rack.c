@@ -91,10 +91,7 @@ void tcp_rack_delivered(struct tcb *tcb, const struct tcp_txrec *r)
 	 * one ACK's own deliveries count as in ascending order). */
 	if (!(r->flags & TXREC_RETRANS) && sd->rack_prior_valid && seq_lt(end, sd->rack_fack_prior))
 		rack_reordered(tcb, rtt);
-	if (!sd->rack_fack_valid || seq_gt(end, sd->rack_fack)) {
-		sd->rack_fack = end;
-		sd->rack_fack_valid = 1;
-	}
+	/* RACK.fack itself moves in tcp_sack_delivered, after this. */
 	if (!sd->rack_valid || sent_after(r->xmit_at, end, sd->rack_xmit_ts, sd->rack_end_seq)) {
 		sd->rack_valid = 1;
 		sd->rack_rtt = rtt;
@@ -138,7 +135,7 @@ static uint32_t reo_wnd(const struct tcb *tcb)
 	if (!sd->rack_reordering_seen) {
 		if (tcb->ca_state != SYNACK_CA_OPEN)
 			return 0;
-		uint32_t dupthresh_bytes = ENV(tcb->st)->cfg.reordering * tcb->snd_mss;
+		uint32_t dupthresh_bytes = tcp_dupthresh(tcb) * tcb->snd_mss;
 		if (sd->sacked >= dupthresh_bytes)
 			return 0;
 	}

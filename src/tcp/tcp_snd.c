@@ -207,6 +207,8 @@ int64_t tcp_snd_mark(struct tcb *tcb, uint32_t from, uint32_t to, uint8_t flag)
 			marked += r->len;
 			if (flag == TXREC_SACKED && tcp_rack_on(tcb))
 				tcp_rack_delivered(tcb, r);
+			if (flag == TXREC_SACKED)
+				tcp_sack_delivered(tcb, r);
 			if (flag == TXREC_SACKED) {
 				tcp_frto_delivered(tcb, r);
 				tcp_rate_delivered(tcb, r);
@@ -266,6 +268,8 @@ static int txq_trim(struct tcb *tcb, uint64_t *sent_at)
 			if (!(r->flags & TXREC_SACKED)) {
 				if (tcp_rack_on(tcb))
 					tcp_rack_delivered(tcb, r);
+				if (tcb->sack_ok)
+					tcp_sack_delivered(tcb, r);
 				tcp_frto_delivered(tcb, r);
 				tcp_rate_delivered(tcb, r);
 			}

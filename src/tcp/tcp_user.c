@@ -430,7 +430,7 @@ void tcp_status(const struct tcb *t, struct synack_tcp_info *info)
 	if (t->tfo_used)
 		info->options |= SYNACK_TCPI_OPT_SYN_DATA;
 	/* SACK and loss recovery: the scoreboard read from the records. */
-	info->reordering = ENV(t->st)->cfg.reordering;
+	info->reordering = tcp_dupthresh(t);
 	info->bytes_retrans = t->sender ? t->sender->bytes_retrans : 0;
 	int app_limited;
 	info->delivery_rate = tcp_rate_bps(t, &app_limited);

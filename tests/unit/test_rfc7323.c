@@ -522,19 +522,84 @@ static void paws_compares_across_the_wrap(void)
 }
 
 /* Pure ACKs rejected by PAWS are answered at most once per
- * invalid_ratelimit_ms, like other unacceptable ACKs. */
+ * invalid_ratelimit_ms, like other unacceptable ACKs.  Their TSval is
+ * older than TS.Recent by more than the RTO (one second here): not a
+ * duplicate ACK merely held back (paws_takes_a_disordered_duplicate_ack). */
 static void paws_answers_pure_acks_rate_limited(void)
 {
 	struct t *t = t_new();
 	t_at(t, 0);
 	uint32_t our = ts_established(t);
-	peer_ts(t, 50, our);
+	peer_ts(t, 101u - 5000u, our);
 	t_peer(t, ".", 1001, T_ISS + 1, 0);
 	t_expect(t, ".", T_ISS + 1, 1001, 0);
 	t_peer(t, ".", 1001, T_ISS + 1, 0);
 	t_expect_nothing(t);
 	t_counter(t, "AckSkippedSeq", 1);
 	t_counter(t, "PAWSEstab", 2);
+	t_free(t);
+}
+
+/*
+ * A duplicate ACK the network held back past a later one, a TSval older
+ * than TS.Recent by less than the RTO, acknowledging nothing new and not
+ * moving the window, is taken (Linux's tcp_disordered_ack): it carries
+ * SACK blocks (RFC 2018) the later ACK did not repeat.  Here the peer
+ * SACKed segment 5 on an ACK that arrives after the one SACKing segment 2:
+ * both count, and PAWS drops nothing.
+ */
+static void paws_takes_a_disordered_duplicate_ack(void)
+{
+	struct t *t = t_new();
+	t->peer_sack_ok = 1;
+	peer_ts(t, 500, 0);
+	t_at(t, 0);
+	t_connect(t);
+	t_expect(t, "S", T_ISS, 0, 0);
+	uint32_t syn_ts = t_expect_ts(t, 1, 0);
+	t_at(t, 20);
+	peer_ts(t, 500, syn_ts);
+	t_peer(t, "S.", T_PEER_ISN, T_ISS + 1, 0);
+	t_expect(t, ".", T_ISS + 1, T_PEER_ISN + 1, 0);
+	uint32_t mss = T_MSS - 12, first = T_ISS + 1;
+	t_send(t, 8 * (size_t)mss);
+	for (int k = 0; k < 8; k++)
+		t_expect(t, ".", first + k * mss, T_PEER_ISN + 1, mss);
+	t_expect_nothing(t);
+	t_at(t, 40);
+	peer_ts(t, 520, syn_ts);
+	t_peer_sack(t, 1, first + 2 * mss, first + 3 * mss);
+	t_peer(t, ".", T_PEER_ISN + 1, first, 0);
+	peer_ts(t, 518, syn_ts); /* sent before the one above, held back */
+	t_peer_sack(t, 1, first + 5 * mss, first + 6 * mss);
+	t_peer(t, ".", T_PEER_ISN + 1, first, 0);
+	t_counter(t, "PAWSEstab", 0);
+	CHECK_EQ(t_info(t).sacked, 2 * mss);
+	t_drain(t);
+	t_free(t);
+}
+
+/*
+ * Data below RCV.NXT rejected by PAWS (a held-back original that came
+ * after its retransmission) is a duplicate: the ACK that answers reports
+ * it in a D-SACK block (RFC 2883 4.1.1, as Linux's tcp_send_dupack), so
+ * the sender learns its retransmission was needless.
+ */
+static void paws_reject_of_old_data_is_dsacked(void)
+{
+	struct t *t = t_new();
+	t->peer_sack_ok = 1;
+	uint32_t our = ts_established(t);
+	peer_ts(t, 500, our);
+	t_peer(t, "P.", 1001, T_ISS + 1, 10);
+	t_expect(t, ".", T_ISS + 1, 1011, 0);
+	peer_ts(t, 499, our);
+	t_peer(t, "P.", 1001, T_ISS + 1, 10);
+	t_dropped(t, SYNACK_DROP_PAWS);
+	t_expect(t, ".", T_ISS + 1, 1011, 0);
+	t_expect_sack(t, 1, 1001u, 1011u);
+	t_counter(t, "PAWSEstab", 1);
+	t_counter(t, "TCPDSACKOldSent", 1);
 	t_free(t);
 }
 
@@ -806,6 +871,8 @@ int main(void)
 	RUN(paws_rejects_an_older_timestamp);
 	RUN(paws_compares_across_the_wrap);
 	RUN(paws_answers_pure_acks_rate_limited);
+	RUN(paws_takes_a_disordered_duplicate_ack);
+	RUN(paws_reject_of_old_data_is_dsacked);
 	RUN(paws_lets_a_rst_through);
 	RUN(paws_forgets_ts_recent_after_24_days);
 	RUN(paws_in_syn_received);

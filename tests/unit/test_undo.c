@@ -482,8 +482,12 @@ static void newreno_real_loss_is_not_undone(void)
  * first hole: the ACK up to segment 5 echoes its TSval.  No other
  * retransmission is out: the reduction is undone (TCPPartialUndo, as
  * Linux's tcp_try_undo_partial) and segment 5 is not sent at once as
- * NewReno's partial ACK would.  Its own duplicates then start a recovery
- * of their own: the episode's recovery point went with the undo.
+ * NewReno's partial ACK would.  Segments 1-4 overtook segment 0: the
+ * network reorders by five segments, and DupThresh is five from now on
+ * (RFC 6675 2 and 6, Linux's tcp_check_sack_reordering from the
+ * partial undo).  Five duplicates of segment 5 (three are no longer
+ * enough) then start a recovery of its own: the episode's recovery point
+ * went with the undo.
  */
 static void newreno_partial_undo_then_a_real_loss(void)
 {
@@ -502,9 +506,14 @@ static void newreno_partial_undo_then_a_real_loss(void)
 	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
 	CHECK_EQ(i.ssthresh, before.ssthresh);
 	CHECK(i.cwnd >= before.cwnd);
+	CHECK_EQ(before.reordering, 3);
+	CHECK_EQ(i.reordering, 5);
 	t_at(t, 46);
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < 4; k++)
 		t_peer(t, ".", 1001, ST(5), 0);
+	t_expect_nothing(t);
+	t_counter(t, "FastRetrans", 1);
+	t_peer(t, ".", 1001, ST(5), 0);
 	t_expect(t, ".", ST(5), 1001, TS_MSS);
 	uint32_t rtx5_ts = t_expect_ts(t, 1, 500);
 	t_expect_nothing(t);
@@ -694,6 +703,155 @@ static void rack_partial_undo_then_a_real_loss(void)
 	t_free(t);
 }
 
+/*
+ * SACK without RACK (RFC 6675 alone, recovery = 0), no timestamps: the
+ * reordering a D-SACK undo proves raises DupThresh (RFC 6675 6; Linux's
+ * tp->reordering, tcp_check_sack_reordering).  Segments 1-3 overtake
+ * segment 0: the third SACK starts a recovery, the D-SACK of the
+ * retransmission undoes it, and DupThresh is four (three overtook).  The
+ * next flight, reordered the same way (12-14 before 11), is waited for:
+ * nothing goes again.
+ */
+static void dsack_undo_raises_dupthresh_without_rack(void)
+{
+	struct t *t = sender(cubic_no_rack, 0, 1);
+	t_send(t, 10 * T_MSS);
+	for (int k = 0; k < 10; k++)
+		t_expect(t, ".", S(k), 1001, T_MSS);
+	t_expect_nothing(t);
+	CHECK_EQ(t_info(t).reordering, 3);
+	t_at(t, 40);
+	for (int k = 2; k <= 4; k++) {
+		t_peer_sack(t, 1, S(1), S(k));
+		t_peer(t, ".", 1001, S(0), 0);
+	}
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_at(t, 41);
+	t_peer(t, ".", 1001, S(10), 0);
+	t_drain(t);
+	t_at(t, 60);
+	t_peer_sack(t, 1, S(0), S(1));
+	t_peer(t, ".", 1001, S(10), 0);
+	t_counter(t, "TCPDSACKUndo", 1);
+	CHECK_EQ(t_info(t).reordering, 4);
+	t_drain(t);
+	uint64_t rtx = t_counter_get(t, "RetransSegs");
+	/* The next flight: segment 11 comes after 12-14 (10 first, so
+	 * that SND.UNA is past the last recovery point, RFC 6582 3.2
+	 * step 2). */
+	t_send(t, 5 * T_MSS);
+	for (int k = 10; k < 15; k++)
+		t_expect(t, ".", S(k), 1001, T_MSS);
+	t_expect_nothing(t);
+	t_at(t, 80);
+	t_peer(t, ".", 1001, S(11), 0);
+	t_drain(t);
+	for (int k = 13; k <= 15; k++) {
+		t_peer_sack(t, 1, S(12), S(k));
+		t_peer(t, ".", 1001, S(11), 0);
+	}
+	t_expect_nothing(t);
+	t_at(t, 81);
+	t_peer(t, ".", 1001, S(15), 0);
+	t_counter(t, "RetransSegs", rtx);
+	t_counter(t, "TCPSACKRecovery", 1);
+	t_drain(t);
+	t_free(t);
+}
+
+/*
+ * With RACK (the defaults) and timestamps: the timestamps undo the
+ * recovery segment 0's lateness began (1-3 overtook it: DupThresh four,
+ * as above), and RACK's window is open.  In the next flight segments
+ * 11-14 overtake segment 10, within the reordering window: nothing goes
+ * again, and the delivery of 10, sent once, below the highest SACK shows
+ * the network reorders by five segments (as Linux's tcp_clean_rtx_queue
+ * finds its reord): DupThresh, and tcpi_reordering, is five.
+ */
+static void late_delivery_raises_dupthresh(void)
+{
+	struct t *t = sender(NULL, 1, 1);
+	uint32_t orig_ts = fill_ts(t, 10);
+	rack_recovery_of_segment_0(t, orig_ts);
+	t_at(t, 41);
+	t_peer(t, ".", 1001, ST(10), 0);
+	t_expect_nothing(t);
+	t_counter(t, "TCPFullUndo", 1);
+	CHECK_EQ(t_info(t).reordering, 4);
+	t_send(t, 5 * TS_MSS);
+	for (int k = 10; k < 15; k++)
+		t_expect(t, ".", ST(k), 1001, TS_MSS);
+	t_expect_nothing(t);
+	t_at(t, 61);
+	for (int k = 12; k <= 15; k++) {
+		t_peer_sack(t, 1, ST(11), ST(k));
+		t_peer(t, ".", 1001, ST(10), 0);
+	}
+	t_expect_nothing(t);
+	CHECK_EQ(t_info(t).reordering, 4);
+	t_at(t, 63);
+	t_peer(t, ".", 1001, ST(15), 0);
+	t_expect_nothing(t);
+	t_counter(t, "RetransSegs", 1);
+	CHECK_EQ(t_info(t).reordering, 5);
+	t_free(t);
+}
+
+/*
+ * A timeout inside a fast recovery (SACK, no RACK, CUBIC) reduces again
+ * (RFC 5681 3.1) but keeps the undo state of the recovery's first
+ * reduction, CUBIC's included (RFC 9438 4.9).  So when F-RTO then shows
+ * the timeout spurious (an ACK of segment 4, sent once before it), the
+ * undo goes back to the state from before the FIRST reduction: cwnd,
+ * ssthresh and CUBIC's W_max, not to those between the two (as Linux's
+ * prior_cwnd and prior_ssthresh, which tcp_enter_loss leaves alone then).
+ */
+static void timeout_in_recovery_undone_to_before_the_first_reduction(void)
+{
+	struct t *t = sender(cubic_no_rack, 0, 1);
+	t_send(t, 10 * T_MSS);
+	for (int k = 0; k < 10; k++)
+		t_expect(t, ".", S(k), 1001, T_MSS);
+	t_expect_nothing(t);
+	struct synack_tcp_info before = t_info(t);
+	t_at(t, 40);
+	for (int k = 2; k <= 4; k++) {
+		t_peer_sack(t, 1, S(1), S(k));
+		t_peer(t, ".", 1001, S(0), 0);
+	}
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect_nothing(t);
+	struct synack_tcp_info rec = t_info(t);
+	CHECK_EQ(rec.ca_state, SYNACK_CA_RECOVERY);
+	CHECK(rec.cubic_wmax != before.cubic_wmax);
+	CHECK(rec.ssthresh < before.ssthresh);
+	/* Nothing more comes: the retransmission timer expires. */
+	t_at(t, 240);
+	t_expect(t, ".", S(0), 1001, T_MSS);
+	t_expect_nothing(t);
+	struct synack_tcp_info loss = t_info(t);
+	CHECK_EQ(loss.ca_state, SYNACK_CA_LOSS);
+	CHECK(loss.ssthresh <= rec.ssthresh);
+	t_send(t, 2 * T_MSS); /* 10-11, for F-RTO's step 2b */
+	t_expect_nothing(t);
+	t_at(t, 250);
+	t_peer_sack(t, 1, S(1), S(4));
+	t_peer(t, ".", 1001, S(1), 0); /* covers only the retransmission */
+	t_drain(t);
+	t_at(t, 251);
+	t_peer(t, ".", 1001, S(5), 0); /* segment 4, sent once: spurious */
+	t_drain(t);
+	t_counter(t, "TCPSpuriousRTOs", 1);
+	struct synack_tcp_info i = t_info(t);
+	CHECK_EQ(i.ca_state, SYNACK_CA_OPEN);
+	CHECK_EQ(i.ssthresh, before.ssthresh);
+	CHECK(i.cwnd >= before.cwnd);
+	CHECK_EQ(i.cubic_wmax, before.cubic_wmax);
+	t_drain(t);
+	t_free(t);
+}
+
 int main(void)
 {
 	RUN(spurious_timeout_undone_by_timestamps);
@@ -713,5 +871,8 @@ int main(void)
 	RUN(sack_recovery_undone_by_dsack_restores_cubic);
 	RUN(frto_undo_restores_cubic);
 	RUN(rack_partial_undo_then_a_real_loss);
+	RUN(dsack_undo_raises_dupthresh_without_rack);
+	RUN(late_delivery_raises_dupthresh);
+	RUN(timeout_in_recovery_undone_to_before_the_first_reduction);
 	return check_summary("test_undo");
 }
