@@ -148,7 +148,7 @@ static void sock_left_free(struct sock_layer *st, struct sock *so)
 {
 	if (!so->rcv_left)
 		return;
-	ring_fini_pool(so->rcv_left, &st->tcp.buf_slab);
+	ring_fini_pool(so->rcv_left, &st->tcp.buf_pool);
 	free(so->rcv_left);
 	so->rcv_left = NULL;
 }
@@ -946,7 +946,7 @@ static ssize_t receive_iov(struct sock_layer *st, struct sock *so, const struct 
 	if (so->tcb) {
 		tcp_receive_consume(so->tcb, n);
 	} else {
-		ring_consume_pool(so->rcv_left, &st->tcp.buf_slab, n);
+		ring_consume_pool(so->rcv_left, &st->tcp.buf_pool, n);
 		if (!so->rcv_left->len)
 			sock_left_free(st, so);
 	}

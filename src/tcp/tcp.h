@@ -73,9 +73,9 @@ struct tcp_layer {
 	 * (core/bslab.h: taken at the handshake, given back when the
 	 * connection goes quiet, it must not leave holes between TCBs). */
 	struct bslab sender_slab;
-	struct slab txq_slab; /* first blocks of transmit records (TCP_TXQ_FIRST_BYTES) */
-	struct slab buf_slab; /* first buffers of rings (RING_FIRST_ALLOC bytes) */
-	struct slab ofo_slab; /* out-of-order segments, room for a whole datagram */
+	struct slab txq_slab;      /* first blocks of transmit records (TCP_TXQ_FIRST_BYTES) */
+	struct ring_pool buf_pool; /* rings' buffers of the pooled sizes (core/ring.h) */
+	struct slab ofo_slab;      /* out-of-order segments, room for a whole datagram */
 	/* The zero-copy receive queue's headers (tcp_rcvq.c): a connection's
 	 * struct rcvq and each held block's struct rcv_ref, one size for both,
 	 * so that holding a frame costs no malloc once the stack has warmed up. */

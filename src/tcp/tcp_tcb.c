@@ -59,8 +59,8 @@ void tcp_tcb_free(struct tcb *tcb)
 	timer_cancel(&st->timers, &tcb->timer);
 	tcp_tcb_unhash(tcb);
 	tcp_ofo_purge(tcb);
-	ring_fini_pool(&tcb->snd_buf, &st->buf_slab);
-	ring_fini_pool(&tcb->rcv_buf, &st->buf_slab);
+	ring_fini_pool(&tcb->snd_buf, &st->buf_pool);
+	ring_fini_pool(&tcb->rcv_buf, &st->buf_pool);
 	tcp_rcvq_free(tcb);
 	tcp_tcb_ext_free(tcb);
 	if (tcb->orphan)
