@@ -15,8 +15,9 @@
  * The sizes a ring's allocation starts from.  A ring first takes
  * RING_SMALL_ALLOC bytes (or its limit, when less): a request or a reply of
  * a few hundred bytes, the common case, then costs a quarter of a page, not
- * a page, and with 100,000 connections in flight their buffers span 100 MB
- * rather than 1.6 GB.  Past that it takes RING_FIRST_ALLOC, and then doubles.
+ * a page: with 100,000 connections in flight, each holding its four rings
+ * (both ends' send and receive), that is up to 100 MB of buffers rather
+ * than 1.6 GB.  Past that it takes RING_FIRST_ALLOC, and then doubles.
  * A stack keeps freed buffers of both sizes in caches (struct ring_pool).
  */
 #define RING_SMALL_ALLOC 256u
