@@ -4,8 +4,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* RING_FIRST_ALLOC, the first allocation, is big enough for a typical
- * burst without sizing every buffer for the worst case up front. */
+/* RING_SMALL_ALLOC, then RING_FIRST_ALLOC, then doubling: the allocation
+ * tracks the data actually held without sizing every buffer for the worst
+ * case up front. */
+
+void ring_pool_init(struct ring_pool *p, uint32_t keep)
+{
+	slab_init(&p->small, RING_SMALL_ALLOC, keep);
+	slab_init(&p->first, RING_FIRST_ALLOC, keep);
+}
+
+/* The pool's slab for blocks of size bytes, or NULL for a malloc'd size. */
+static struct slab *pool_slab(struct ring_pool *pool, uint32_t size)
+{
+	if (!pool)
+		return NULL;
+	if (size == RING_SMALL_ALLOC)
+		return &pool->small;
+	if (size == RING_FIRST_ALLOC)
+		return &pool->first;
+	return NULL;
+}
 
 void ring_init(struct ring *r, uint32_t cap)
 {
@@ -16,11 +35,12 @@ void ring_init(struct ring *r, uint32_t cap)
 	r->len = 0;
 }
 
-/* Releases the buffer: a pooled-size one goes back to the pool. */
-static void ring_release(struct ring *r, struct slab *pool)
+/* Releases the buffer: a pooled size goes back to its slab. */
+static void ring_release(struct ring *r, struct ring_pool *pool)
 {
-	if (pool && r->alloc == RING_FIRST_ALLOC)
-		slab_free(pool, r->buf);
+	struct slab *s = pool_slab(pool, r->alloc);
+	if (s)
+		slab_free(s, r->buf);
 	else
 		free(r->buf);
 	r->buf = NULL;
@@ -28,7 +48,7 @@ static void ring_release(struct ring *r, struct slab *pool)
 	r->head = 0;
 }
 
-void ring_fini_pool(struct ring *r, struct slab *pool)
+void ring_fini_pool(struct ring *r, struct ring_pool *pool)
 {
 	ring_release(r, pool);
 	ring_init(r, r->cap);
@@ -39,16 +59,16 @@ void ring_fini(struct ring *r)
 	ring_fini_pool(r, NULL);
 }
 
-/* Makes room for need bytes in total (need <= cap).  Doubles from a small
- * first size so the allocation tracks the data actually held. */
-static int ring_reserve(struct ring *r, struct slab *pool, uint32_t need)
+/* Makes room for need bytes in total (need <= cap, but for the moment's
+ * excess tcp_rcv_deliver allows). */
+static int ring_reserve(struct ring *r, struct ring_pool *pool, uint32_t need)
 {
 	if (need <= r->alloc)
 		return 0;
 	uint64_t size =
-	    r->alloc ? r->alloc : (r->cap < RING_FIRST_ALLOC ? r->cap : RING_FIRST_ALLOC);
+	    r->alloc ? r->alloc : (r->cap < RING_SMALL_ALLOC ? r->cap : RING_SMALL_ALLOC);
 	while (size < need)
-		size *= 2;
+		size = size < RING_FIRST_ALLOC ? RING_FIRST_ALLOC : size * 2;
 	/* Up to an eighth past cap: a caller may hold a little more than cap
 	 * for a moment (TCP takes up to a window-scale unit past its receive
 	 * buffer, tcp_rcv_deliver), and a ring whose allocation stopped at
@@ -58,27 +78,36 @@ static int ring_reserve(struct ring *r, struct slab *pool, uint32_t need)
 		limit = need;
 	if (size > limit)
 		size = limit;
+	struct slab *from = pool_slab(pool, r->alloc), *to = pool_slab(pool, (uint32_t)size);
 	uint8_t *nb;
-	if (pool && r->alloc == 0 && size == RING_FIRST_ALLOC) {
-		nb = slab_alloc(pool);
-	} else {
-		if (pool && r->alloc == RING_FIRST_ALLOC)
-			slab_forget(pool); /* the buffer leaves the pool's books */
+	if (!from && !to) {
 		nb = realloc(r->buf, (size_t)size);
-		if (!nb && pool && r->alloc == RING_FIRST_ALLOC)
-			slab_adopt(pool); /* still the pool's */
-	}
-	if (!nb)
-		return -ENOMEM;
-	/* If the data wrapped, its first part sat at the end of the old
-	 * allocation; slide that part to the end of the new one so the bytes
-	 * stay contiguous modulo the new size. */
-	uint32_t old = r->alloc;
-	if (r->len && (uint64_t)r->head + r->len > old) {
-		uint32_t first = old - r->head;
-		uint32_t new_head = (uint32_t)size - first;
-		memmove(nb + new_head, nb + r->head, first);
-		r->head = new_head;
+		if (!nb)
+			return -ENOMEM;
+		/* If the data wrapped, its first part sat at the end of the
+		 * old allocation; slide that part to the end of the new one
+		 * so the bytes stay contiguous modulo the new size. */
+		uint32_t old = r->alloc;
+		if (r->len && (uint64_t)r->head + r->len > old) {
+			uint32_t first = old - r->head;
+			uint32_t new_head = (uint32_t)size - first;
+			memmove(nb + new_head, nb + r->head, first);
+			r->head = new_head;
+		}
+	} else {
+		/* A pooled block is not resized in place (the slab must get
+		 * back a block of its size): the bytes move to the new block,
+		 * in order from its start.  At most RING_FIRST_ALLOC of them,
+		 * once per growth. */
+		nb = to ? slab_alloc(to) : malloc((size_t)size);
+		if (!nb)
+			return -ENOMEM;
+		ring_peek(r, 0, nb, r->len);
+		if (from)
+			slab_free(from, r->buf);
+		else
+			free(r->buf);
+		r->head = 0;
 	}
 	r->buf = nb;
 	r->alloc = (uint32_t)size;
@@ -97,7 +126,7 @@ uint32_t ring_write(struct ring *r, const void *data, uint32_t n)
 	return ring_write_pool(r, NULL, data, n);
 }
 
-uint32_t ring_write_pool(struct ring *r, struct slab *pool, const void *data, uint32_t n)
+uint32_t ring_write_pool(struct ring *r, struct ring_pool *pool, const void *data, uint32_t n)
 {
 	uint32_t space = ring_space(r);
 	if (n > space)
@@ -141,7 +170,7 @@ void ring_consume(struct ring *r, uint32_t n)
 	ring_consume_pool(r, NULL, n);
 }
 
-void ring_consume_pool(struct ring *r, struct slab *pool, uint32_t n)
+void ring_consume_pool(struct ring *r, struct ring_pool *pool, uint32_t n)
 {
 	if (n > r->len)
 		n = r->len;
@@ -154,7 +183,7 @@ void ring_consume_pool(struct ring *r, struct slab *pool, uint32_t n)
 	r->head = ring_pos(r, n);
 }
 
-int ring_consume_keep(struct ring *r, struct slab *pool, uint32_t n)
+int ring_consume_keep(struct ring *r, struct ring_pool *pool, uint32_t n)
 {
 	if (n > r->len)
 		n = r->len;
@@ -170,7 +199,7 @@ int ring_consume_keep(struct ring *r, struct slab *pool, uint32_t n)
 	return 1;
 }
 
-void ring_trim(struct ring *r, struct slab *pool)
+void ring_trim(struct ring *r, struct ring_pool *pool)
 {
 	if (r->len == 0 && r->alloc)
 		ring_release(r, pool);

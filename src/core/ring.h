@@ -11,9 +11,26 @@
 
 #include "core/slab.h"
 
-/* The size of a ring's first allocation; a stack keeps freed buffers of
- * this size in a cache (a struct slab of this object size). */
+/*
+ * The sizes a ring's allocation starts from.  A ring first takes
+ * RING_SMALL_ALLOC bytes (or its limit, when less): a request or a reply of
+ * a few hundred bytes, the common case, then costs a quarter of a page, not
+ * a page: with 100,000 connections in flight, each holding its four rings
+ * (both ends' send and receive), that is up to 100 MB of buffers rather
+ * than 1.6 GB.  Past that it takes RING_FIRST_ALLOC, and then doubles.
+ * A stack keeps freed buffers of both sizes in caches (struct ring_pool).
+ */
+#define RING_SMALL_ALLOC 256u
 #define RING_FIRST_ALLOC 4096u
+
+/* A stack's caches of ring buffers, one slab per pooled size: with a pool,
+ * an allocation of exactly one of these sizes always comes from (and goes
+ * back to) that slab, and one of any other size from malloc. */
+struct ring_pool {
+	struct slab small; /* RING_SMALL_ALLOC bytes */
+	struct slab first; /* RING_FIRST_ALLOC bytes */
+};
+void ring_pool_init(struct ring_pool *p, uint32_t keep);
 
 struct ring {
 	uint8_t *buf;   /* NULL while empty */
@@ -46,18 +63,18 @@ void ring_consume(struct ring *r, uint32_t n);
  * malloc per message.  pool may be NULL.  A ring used with a pool must
  * always be used with it.
  */
-uint32_t ring_write_pool(struct ring *r, struct slab *pool, const void *data, uint32_t n);
-void ring_consume_pool(struct ring *r, struct slab *pool, uint32_t n);
-void ring_fini_pool(struct ring *r, struct slab *pool);
+uint32_t ring_write_pool(struct ring *r, struct ring_pool *pool, const void *data, uint32_t n);
+void ring_consume_pool(struct ring *r, struct ring_pool *pool, uint32_t n);
+void ring_fini_pool(struct ring *r, struct ring_pool *pool);
 /*
  * For a busy ring: as ring_consume_pool, but a ring drained to empty keeps
  * an allocation grown past RING_FIRST_ALLOC (and within its limit), so the
  * next burst does not regrow it.  Returns 1 when it kept one: the owner
  * then gives it back with ring_trim once the ring has been idle.
  */
-int ring_consume_keep(struct ring *r, struct slab *pool, uint32_t n);
+int ring_consume_keep(struct ring *r, struct ring_pool *pool, uint32_t n);
 /* Releases the allocation of an empty ring (a no-op otherwise). */
-void ring_trim(struct ring *r, struct slab *pool);
+void ring_trim(struct ring *r, struct ring_pool *pool);
 /*
  * Filling the ring in place (the receive checksum fused with the copy):
  * ring_tail says where the next n bytes go without allocating (NULL when

@@ -1037,6 +1037,15 @@ static void step_at(struct synack_sim *sim, uint64_t t)
 	for (const struct sim_pkt *first = pkt_first(sim); first && first->at <= t;
 	     first = pkt_first(sim)) {
 		struct sim_pkt p = pkt_take(sim);
+		/* The next datagram's headers are asked for while this one is
+		 * delivered: with many connections in flight the queue is long
+		 * and its datagrams cold (a prefetch is a hint; it changes no
+		 * result). */
+		const struct sim_pkt *next = pkt_first(sim);
+		if (next && next->at <= t) {
+			__builtin_prefetch(next->data);
+			__builtin_prefetch(next->data + 64);
+		}
 		deliver(sim, &p);
 		pkt_done(sim, &p);
 		/* A burst's answers leave as they are made; fewer than

@@ -13,15 +13,13 @@
 
 int net_drop(struct net_layer *st, int reason, const struct addr *src, const struct addr *dst)
 {
-	struct synack_trace *r;
+	struct trace_rec *r;
 	env_count_drop(ENV(st), reason);
 	r = trace_add(ENV(st), SYNACK_TRACE_DROP);
 	if (r) {
 		r->reason = (uint8_t)reason;
-		if (src) {
-			env_endpoint_zeroed(&r->local, dst, 0);
-			env_endpoint_zeroed(&r->remote, src, 0);
-		}
+		if (src)
+			env_trace_ends(ENV(st), r, dst, 0, src, 0);
 	}
 	return reason;
 }

@@ -159,7 +159,7 @@ static void sock_left_free(struct sock_layer *st, struct sock *so)
 	struct ring *left = so_left(so);
 	if (!left)
 		return;
-	ring_fini_pool(left, &st->tcp.buf_slab);
+	ring_fini_pool(left, &st->tcp.buf_pool);
 	free(left);
 	so->rare->left = NULL;
 }
@@ -304,6 +304,31 @@ uint64_t sock_bytes_buffered(const struct sock_layer *st)
 	return sum;
 }
 
+/*
+ * The event queue says which sockets the application will touch next, so
+ * their memory is asked for ahead of time: with many connections in
+ * flight a socket and its TCB are cold when their event comes up (the
+ * readiness and the application's calls on them were ~40 of the ~400 LL
+ * misses of a lifecycle at 10,000 in flight).  Two stages, as the TCB's
+ * address is in the socket: the socket two events ahead, and the TCB of
+ * the next event's socket, asked for one event earlier.  A prefetch is a
+ * hint: it changes no result.
+ */
+static void event_prefetch(struct sock_layer *st)
+{
+	if (st->evq_len >= 2) {
+		size_t i = st->evq_head + 1 == st->evq_cap ? 0 : st->evq_head + 1;
+		const struct sock *later = sock_get(st, st->evq[i]);
+		if (later)
+			__builtin_prefetch(later);
+	}
+	if (st->evq_len >= 1) {
+		const struct sock *next = sock_get(st, st->evq[st->evq_head]);
+		if (next && next->tcb)
+			__builtin_prefetch(next->tcb);
+	}
+}
+
 int synack_event_next(struct synack_stack *stack, struct synack_event *ev)
 {
 	struct sock_layer *st = sock_layer_of(stack);
@@ -320,6 +345,7 @@ int synack_event_next(struct synack_stack *stack, struct synack_event *ev)
 		 * Comparing with what was reported last would lose a wakeup
 		 * when readiness went away (the application drained the
 		 * socket) and came back (new data) in between. */
+		event_prefetch(st);
 		ev->socket = fd;
 		ev->events = synack_events(stack, fd);
 		return 1;
@@ -959,7 +985,7 @@ static ssize_t receive_iov(struct sock_layer *st, struct sock *so, const struct 
 	if (so->tcb) {
 		tcp_receive_consume(so->tcb, n);
 	} else {
-		ring_consume_pool(so_left(so), &st->tcp.buf_slab, n);
+		ring_consume_pool(so_left(so), &st->tcp.buf_pool, n);
 		if (!r->len)
 			sock_left_free(st, so);
 	}

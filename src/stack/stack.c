@@ -344,13 +344,21 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, int *erro
 		goto nomem_free;
 	}
 	if (cfg->trace_capacity) {
-		env->trace = calloc(cfg->trace_capacity, sizeof(*env->trace));
-		if (!env->trace) {
+		/* One block: the records, each on a line of its own (struct
+		 * trace_rec; the block is aligned by hand, as the core uses only
+		 * malloc and free), then their exts.  Neither needs zeroing: a
+		 * record is zeroed when written, its ext when first asked for. */
+		size_t cap = cfg->trace_capacity;
+		env->trace_mem = malloc(63 + cap * (sizeof(*env->trace) + sizeof(*env->trace_ext)));
+		if (!env->trace_mem) {
 			sock_layer_fini(sl);
 			tcp_layer_fini(tl);
 			net_layer_fini(&tl->net);
 			goto nomem_free;
 		}
+		uintptr_t at = ((uintptr_t)env->trace_mem + 63) & ~(uintptr_t)63;
+		env->trace = (struct trace_rec *)at;
+		env->trace_ext = (struct trace_ext *)(env->trace + cap);
 	}
 	if (error)
 		*error = 0;
@@ -371,7 +379,7 @@ void synack_stack_free(struct synack_stack *st)
 	sock_layer_fini(&st->sock);
 	tcp_layer_fini(&st->sock.tcp);
 	net_layer_fini(&st->sock.tcp.net);
-	free(ENV(st)->trace);
+	free(ENV(st)->trace_mem);
 	free(st);
 }
 
@@ -655,6 +663,48 @@ void synack_output_give(struct synack_stack *st, void *block, size_t size)
 /* ------------------------------------------------------------------ */
 /* Trace ring.                                                         */
 
+/* The public record of a ring record: every field the ring holds, the
+ * rest (and the padding: records are copied out whole) zero. */
+static void trace_public(const struct trace_rec *r, const struct trace_ext *x,
+                         struct synack_trace *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->t_us = r->t_us;
+	out->kind = r->kind;
+	if (r->v6) {
+		env_endpoint_zeroed(&out->local, &x->laddr6, r->lport);
+		env_endpoint_zeroed(&out->remote, &x->raddr6, r->rport);
+	} else {
+		out->local.addr = r->laddr;
+		out->local.port = r->lport;
+		out->remote.addr = r->raddr;
+		out->remote.port = r->rport;
+	}
+	out->from = r->from;
+	out->to = r->to;
+	out->cause = r->cause;
+	out->flags = r->flags;
+	out->reason = r->reason;
+	out->seq = r->seq;
+	out->ack = r->ack;
+	out->len = r->len;
+	out->win = r->win;
+	out->iss = r->iss;
+	out->irs = r->irs;
+	out->opts = r->opts;
+	out->ecn = r->ecn;
+	out->sack_count = r->sack_count;
+	if (!r->ext)
+		return;
+	out->opt_wscale = x->opt_wscale;
+	out->opt_mss = x->opt_mss;
+	out->opt_ts_val = x->opt_ts_val;
+	out->opt_ts_ecr = x->opt_ts_ecr;
+	memcpy(out->sack, x->sack, sizeof(out->sack));
+	out->opt_tfo_len = x->opt_tfo_len;
+	memcpy(out->opt_tfo_cookie, x->opt_tfo_cookie, sizeof(out->opt_tfo_cookie));
+}
+
 size_t synack_trace_read(struct synack_stack *stack, struct synack_trace *out, size_t max)
 {
 	size_t n = 0;
@@ -662,7 +712,8 @@ size_t synack_trace_read(struct synack_stack *stack, struct synack_trace *out, s
 		return 0;
 	struct env *st = ENV(stack);
 	while (n < max && st->trace_tail < st->trace_head) {
-		out[n++] = st->trace[st->trace_tail % st->cfg.trace_capacity];
+		uint32_t i = (uint32_t)(st->trace_tail % st->cfg.trace_capacity);
+		trace_public(&st->trace[i], &st->trace_ext[i], &out[n++]);
 		st->trace_tail++;
 	}
 	return n;
@@ -695,8 +746,9 @@ void synack_memory(const struct synack_stack *st, struct synack_mem *out)
 	tcp_memory(&st->sock.tcp, out);
 	sock_memory(&st->sock, out);
 	out->packets = net_memory(&st->sock.tcp.net);
-	out->other += sizeof(*st) +
-	              (uint64_t)ENV(st)->cfg.trace_capacity * sizeof(*ENV(st)->trace) +
+	out->other += sizeof(*st) + (ENV(st)->trace_mem ? 63 : 0) +
+	              (uint64_t)ENV(st)->cfg.trace_capacity *
+	                  (sizeof(*ENV(st)->trace) + sizeof(*ENV(st)->trace_ext)) +
 	              route_memory(&st->sock.tcp.net);
 	out->total = out->tcbs + out->time_wait + out->syn_pending + out->buffers + out->other +
 	             out->sockets + out->packets + out->cached;

@@ -73,9 +73,9 @@ struct tcp_layer {
 	 * (core/bslab.h: taken at the handshake, given back when the
 	 * connection goes quiet, it must not leave holes between TCBs). */
 	struct bslab sender_slab;
-	struct slab txq_slab; /* first blocks of transmit records (TCP_TXQ_FIRST_BYTES) */
-	struct slab buf_slab; /* first buffers of rings (RING_FIRST_ALLOC bytes) */
-	struct slab ofo_slab; /* out-of-order segments, room for a whole datagram */
+	struct slab txq_slab;      /* first blocks of transmit records (TCP_TXQ_FIRST_BYTES) */
+	struct ring_pool buf_pool; /* rings' buffers of the pooled sizes (core/ring.h) */
+	struct slab ofo_slab;      /* out-of-order segments, room for a whole datagram */
 	/* The zero-copy receive queue's headers (tcp_rcvq.c): a connection's
 	 * struct rcvq and each held block's struct rcv_ref, one size for both,
 	 * so that holding a frame costs no malloc once the stack has warmed up. */
@@ -566,12 +566,16 @@ static inline int tcp_cc_cwnd_limited(const struct tcb *tcb, uint32_t flight_bef
 void tcp_trace_state(struct tcp_layer *st, const struct tuple *t, uint32_t iss, uint32_t irs,
                      int from, int to, int cause);
 /* The SACK blocks of a segment into its trace record. */
-static inline void tcp_trace_sack(struct synack_trace *r, const struct wire_tcp_opts *o)
+static inline void tcp_trace_sack(struct tcp_layer *st, struct trace_rec *r,
+                                  const struct wire_tcp_opts *o)
 {
 	r->sack_count = o->sack_count;
+	if (!o->sack_count)
+		return;
+	struct trace_ext *x = trace_ext(ENV(st), r);
 	for (unsigned i = 0; i < o->sack_count; i++) {
-		r->sack[i].start = o->sack[i].start;
-		r->sack[i].end = o->sack[i].end;
+		x->sack[i].start = o->sack[i].start;
+		x->sack[i].end = o->sack[i].end;
 	}
 }
 
@@ -611,23 +615,24 @@ struct tcp_rx {
 
 /* A SYN's options into its trace record (the ladder and --json show
  * them in tcpdump's notation); other segments' are left out. */
-static inline void tcp_trace_opts(struct synack_trace *r, uint8_t flags,
+static inline void tcp_trace_opts(struct tcp_layer *st, struct trace_rec *r, uint8_t flags,
                                   const struct wire_tcp_opts *o)
 {
 	if (!(flags & SYNACK_TH_SYN) || !o)
 		return;
+	struct trace_ext *x = trace_ext(ENV(st), r);
 	r->opts = (uint8_t)((o->has_mss ? SYNACK_TRACE_OPT_MSS : 0) |
 	                    (o->has_wscale ? SYNACK_TRACE_OPT_WSCALE : 0) |
 	                    (o->sack_permitted ? SYNACK_TRACE_OPT_SACK_PERM : 0) |
 	                    (o->has_ts ? SYNACK_TRACE_OPT_TS : 0));
-	r->opt_mss = o->mss;
-	r->opt_wscale = o->wscale;
-	r->opt_ts_val = o->ts_val;
-	r->opt_ts_ecr = o->ts_ecr;
+	x->opt_mss = o->mss;
+	x->opt_wscale = o->wscale;
+	x->opt_ts_val = o->ts_val;
+	x->opt_ts_ecr = o->ts_ecr;
 	if (o->tfo) {
 		r->opts |= o->tfo_exp ? SYNACK_TRACE_OPT_TFO_EXP : SYNACK_TRACE_OPT_TFO;
-		r->opt_tfo_len = o->tfo == WIRE_TFO_COOKIE ? o->tfo_len : 0;
-		memcpy(r->opt_tfo_cookie, o->tfo_cookie, r->opt_tfo_len);
+		x->opt_tfo_len = o->tfo == WIRE_TFO_COOKIE ? o->tfo_len : 0;
+		memcpy(x->opt_tfo_cookie, o->tfo_cookie, x->opt_tfo_len);
 	}
 }
 

@@ -187,7 +187,7 @@ int tcp_fastopen_child(struct tcb *c, const struct tcp_rx *s)
 	 * for the client to send again. */
 	uint32_t room = ring_space(&c->rcv_buf);
 	uint32_t n = w->data_len < room ? w->data_len : room;
-	n = ring_write_pool(&c->rcv_buf, &c->st->buf_slab, w->data, n);
+	n = ring_write_pool(&c->rcv_buf, &c->st->buf_pool, w->data, n);
 	c->rcv_nxt += n;
 	c->sender->bytes_received += n;
 	c->tfo_child = 1;
@@ -322,7 +322,7 @@ void tcp_fastopen_synack(struct tcb *tcb, const struct tcp_rx *s)
 	if (acked) {
 		/* RFC 7413 4.2.1: the server took the data. */
 		STAT_INC(st, TCPFastOpenActive);
-		ring_consume_pool(&tcb->snd_buf, &st->buf_slab, acked);
+		ring_consume_pool(&tcb->snd_buf, &st->buf_pool, acked);
 		tcb->snd_buf_seq += acked;
 		tcb->bytes_acked += acked;
 		tcb->tfo_used = 1;

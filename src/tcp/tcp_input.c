@@ -23,7 +23,7 @@
 
 static void trace_arrival(struct tcp_layer *st, struct tcp_rx *s, struct tcp_verdict v)
 {
-	struct synack_trace *r = trace_slot(ENV(st), s->trace_idx);
+	struct trace_rec *r = trace_slot(ENV(st), s->trace_idx);
 	int dropped = v.action == TCP_V_DROP;
 	if (dropped) {
 		env_count_drop(ENV(st), v.reason);
@@ -160,22 +160,22 @@ static void apply_verdict(struct tcp_layer *st, struct tcp_rx *s, struct tcp_ver
 static void begin_trace(struct tcp_layer *st, struct tcp_rx *s)
 {
 	const struct wire_tcp *w = s->w;
-	struct synack_trace *r;
+	struct trace_rec *r;
 	s->trace_idx = trace_reserve(ENV(st));
 	r = trace_slot(ENV(st), s->trace_idx);
 	if (!r)
 		return;
 	r->kind = SYNACK_TRACE_RX;
-	env_trace_ends(r, &w->daddr, w->dport, &w->saddr, w->sport);
+	env_trace_ends(ENV(st), r, &w->daddr, w->dport, &w->saddr, w->sport);
 	r->flags = w->flags;
 	r->seq = w->seq;
 	r->ack = w->ack;
 	r->len = w->data_len;
 	r->win = w->wnd;
-	tcp_trace_opts(r, w->flags, &w->opts);
+	tcp_trace_opts(st, r, w->flags, &w->opts);
 	r->ecn = w->ecn;
 	if (w->opts.sack_count)
-		tcp_trace_sack(r, &w->opts);
+		tcp_trace_sack(st, r, &w->opts);
 }
 
 /* ------------------------------------------------------------------ */

@@ -9,12 +9,12 @@
 #include "tcp/tcp.h"
 
 /* The layer's caches of objects, for what is done to each of them. */
-#define TCP_CACHES 8
+#define TCP_CACHES 9
 static void tcp_caches(struct tcp_layer *tl, struct slab *out[TCP_CACHES])
 {
-	struct slab *c[TCP_CACHES] = {&tl->tcb_slab, &tl->child_slab, &tl->rare_slab,
-	                              &tl->txq_slab, &tl->tw_slab,    &tl->buf_slab,
-	                              &tl->ofo_slab, &tl->rcvq_slab};
+	struct slab *c[TCP_CACHES] = {&tl->tcb_slab,       &tl->child_slab, &tl->rare_slab,
+	                              &tl->txq_slab,       &tl->tw_slab,    &tl->buf_pool.small,
+	                              &tl->buf_pool.first, &tl->ofo_slab,   &tl->rcvq_slab};
 	memcpy(out, c, sizeof(c));
 }
 
@@ -45,7 +45,7 @@ int tcp_layer_init(struct tcp_layer *tl)
 	bslab_init(&tl->sender_slab, sizeof(struct tcp_sender));
 	slab_init(&tl->txq_slab, TCP_TXQ_FIRST_BYTES, 256);
 	slab_init(&tl->tw_slab, sizeof(struct tw), 1024);
-	slab_init(&tl->buf_slab, RING_FIRST_ALLOC, 256);
+	ring_pool_init(&tl->buf_pool, 256);
 	slab_init(&tl->ofo_slab, sizeof(struct ofo_seg) + ENV(tl)->cfg.mtu, 256);
 	slab_init(&tl->rcvq_slab,
 	          sizeof(struct rcv_ref) > sizeof(struct rcvq) ? sizeof(struct rcv_ref)
@@ -235,7 +235,8 @@ void tcp_memory(const struct tcp_layer *tl, struct synack_mem *out)
 	out->cached += slab_cached_bytes(&tl->tcb_slab) + slab_cached_bytes(&tl->child_slab) +
 	               slab_cached_bytes(&tl->rare_slab) + bslab_cached_bytes(&tl->sender_slab) +
 	               slab_cached_bytes(&tl->txq_slab) + slab_cached_bytes(&tl->tw_slab) +
-	               slab_cached_bytes(&tl->buf_slab) + slab_cached_bytes(&tl->ofo_slab) +
+	               slab_cached_bytes(&tl->buf_pool.small) +
+	               slab_cached_bytes(&tl->buf_pool.first) + slab_cached_bytes(&tl->ofo_slab) +
 	               slab_cached_bytes(&tl->rcvq_slab) +
 	               (uint64_t)tl->rx_spare_n * tl->rx_spare_size;
 	out->other += tcp_fastopen_bytes(tl);

@@ -74,9 +74,9 @@ int tcp_send_raw_ecn(struct tcp_layer *st, const struct tuple *t, uint32_t seq, 
 	STAT_INC(st, OutSegs);
 	if (flags & SYNACK_TH_RST)
 		STAT_INC(st, OutRsts);
-	struct synack_trace *r = trace_add(ENV(st), SYNACK_TRACE_TX);
+	struct trace_rec *r = trace_add(ENV(st), SYNACK_TRACE_TX);
 	if (r) {
-		env_trace_tuple(r, t);
+		env_trace_tuple(ENV(st), r, t);
 		r->flags = flags;
 		r->seq = seq;
 		r->ack = ack;
@@ -84,10 +84,10 @@ int tcp_send_raw_ecn(struct tcp_layer *st, const struct tuple *t, uint32_t seq, 
 		r->win = wnd;
 		r->iss = iss;
 		r->irs = irs;
-		tcp_trace_opts(r, flags, opts);
+		tcp_trace_opts(st, r, flags, opts);
 		r->ecn = ecn;
 		if (o.opts.sack_count)
-			tcp_trace_sack(r, &o.opts);
+			tcp_trace_sack(st, r, &o.opts);
 	}
 	ip_output(&st->net, &t->laddr, &t->raddr, WIRE_IPPROTO_TCP, p, n, ecn);
 	return 0;

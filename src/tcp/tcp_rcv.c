@@ -70,7 +70,7 @@ uint32_t tcp_rcv_deliver(struct tcb *tcb, const uint8_t *data, uint32_t len)
 		tcb->sender->bytes_received += n;
 		return n;
 	}
-	n = len ? ring_write_pool(r, &tcb->st->buf_slab, data, len) : 0;
+	n = len ? ring_write_pool(r, &tcb->st->buf_pool, data, len) : 0;
 	if (n < len && tcb->rcv_wscale) {
 		/* RFC 7323 2.4: an edge already promised is rounded up to the
 		 * scale's unit (tcp_rcv_window), so the window may reach up to
@@ -82,7 +82,7 @@ uint32_t tcp_rcv_deliver(struct tcb *tcb, const uint8_t *data, uint32_t len)
 		 * the application reads. */
 		uint32_t cap = r->cap;
 		r->cap = cap + (1u << tcb->rcv_wscale) - 1;
-		n += ring_write_pool(r, &tcb->st->buf_slab, data + n, len - n);
+		n += ring_write_pool(r, &tcb->st->buf_pool, data + n, len - n);
 		r->cap = cap;
 	}
 	tcb->rcv_nxt += n;

@@ -293,7 +293,7 @@ void tcp_snd_acked(struct tcb *tcb, uint32_t ack, uint32_t ts_rtt_us)
 	uint32_t acked_to = seq_lt(ack, data_end) ? ack : data_end;
 	if (seq_gt(acked_to, tcb->snd_buf_seq)) {
 		uint32_t n = acked_to - tcb->snd_buf_seq;
-		if (ring_consume_keep(&tcb->snd_buf, &st->buf_slab, n))
+		if (ring_consume_keep(&tcb->snd_buf, &st->buf_pool, n))
 			tcp_buf_kept(tcb); /* the ACK's processing rearms the timer */
 		tcb->snd_buf_seq += n;
 	}

@@ -59,8 +59,8 @@ void tcp_tcb_free(struct tcb *tcb)
 	timer_cancel(&st->timers, &tcb->timer);
 	tcp_tcb_unhash(tcb);
 	tcp_ofo_purge(tcb);
-	ring_fini_pool(&tcb->snd_buf, &st->buf_slab);
-	ring_fini_pool(&tcb->rcv_buf, &st->buf_slab);
+	ring_fini_pool(&tcb->snd_buf, &st->buf_pool);
+	ring_fini_pool(&tcb->rcv_buf, &st->buf_pool);
 	tcp_rcvq_free(tcb);
 	tcp_tcb_ext_free(tcb);
 	if (tcb->orphan)
@@ -103,10 +103,10 @@ void tcp_tcb_unhash(struct tcb *tcb)
 void tcp_trace_state(struct tcp_layer *st, const struct tuple *t, uint32_t iss, uint32_t irs,
                      int from, int to, int cause)
 {
-	struct synack_trace *r = trace_add(ENV(st), SYNACK_TRACE_STATE);
+	struct trace_rec *r = trace_add(ENV(st), SYNACK_TRACE_STATE);
 	if (!r)
 		return;
-	env_trace_tuple(r, t);
+	env_trace_tuple(ENV(st), r, t);
 	r->from = (uint8_t)from;
 	r->to = (uint8_t)to;
 	r->cause = (uint8_t)cause;

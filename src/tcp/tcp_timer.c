@@ -183,8 +183,8 @@ static void reclaim_timeout(struct tcb *tcb)
 	struct tcp_layer *st = tcb->st;
 	tcb->reclaim_at = SYNACK_NEVER;
 	/* A buffer holding data is busy: it is kept again when it drains. */
-	ring_trim(&tcb->snd_buf, &st->buf_slab);
-	ring_trim(&tcb->rcv_buf, &st->buf_slab);
+	ring_trim(&tcb->snd_buf, &st->buf_pool);
+	ring_trim(&tcb->rcv_buf, &st->buf_pool);
 	/* The sender's state too, when nothing is in flight. */
 	tcp_snd_rest(tcb);
 }

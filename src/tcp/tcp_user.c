@@ -107,7 +107,7 @@ uint32_t tcp_send_queue(struct tcb *tcb, const void *buf, uint32_t len)
 {
 	/* Delivery rate samples from here on may be app-limited. */
 	tcp_rate_check_app_limited(tcb);
-	return ring_write_pool(&tcb->snd_buf, &tcb->st->buf_slab, buf, len);
+	return ring_write_pool(&tcb->snd_buf, &tcb->st->buf_pool, buf, len);
 }
 
 void tcp_send_push(struct tcb *tcb, int more)
@@ -160,7 +160,7 @@ void tcp_receive_consume(struct tcb *tcb, uint32_t n)
 	uint32_t rn = n < tcb->rcv_buf.len ? n : tcb->rcv_buf.len;
 	if (n > rn)
 		tcp_rcvq_consume(tcb, n - rn);
-	if ((rn || !tcp_rcvq(tcb)) && ring_consume_keep(&tcb->rcv_buf, &tcb->st->buf_slab, rn)) {
+	if ((rn || !tcp_rcvq(tcb)) && ring_consume_keep(&tcb->rcv_buf, &tcb->st->buf_pool, rn)) {
 		tcp_buf_kept(tcb);
 		tcp_rearm(tcb);
 	}
@@ -180,7 +180,7 @@ int tcp_receive_copy(struct tcb *tcb, void *buf, uint32_t len, int peek)
 
 void tcp_receive_discard(struct tcb *tcb)
 {
-	ring_consume_pool(&tcb->rcv_buf, &tcb->st->buf_slab, tcb->rcv_buf.len);
+	ring_consume_pool(&tcb->rcv_buf, &tcb->st->buf_pool, tcb->rcv_buf.len);
 	tcp_rcvq_free(tcb);
 }
 
@@ -194,7 +194,7 @@ void tcp_receive_take(struct tcb *tcb, struct ring *out)
 		uint32_t cap = r->cap, len = r->len + q->len;
 		r->cap = len > cap ? len : cap;
 		for (const struct rcv_ref *p = q->head; p; p = p->next)
-			(void)ring_write_pool(r, &tcb->st->buf_slab, p->data, p->len);
+			(void)ring_write_pool(r, &tcb->st->buf_pool, p->data, p->len);
 		tcp_rcvq_free(tcb);
 	}
 	*out = tcb->rcv_buf;

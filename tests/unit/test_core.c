@@ -1022,8 +1022,58 @@ static void ring_set_cap_refuses_below_len(void)
 	ring_fini(&r);
 }
 
-/* Random writes, peeks and consumes against a plain linear buffer. */
-static void ring_random_ops_for_cap(uint32_t cap, uint64_t seed)
+/* A ring's first block is small (a 64-byte message takes RING_SMALL_ALLOC
+ * bytes, not a page); past it the bytes move, in order, to a
+ * RING_FIRST_ALLOC block, also while they wrap; both come from the pool
+ * and go back to it. */
+static void ring_starts_small_and_grows_through_the_pool(void)
+{
+	static uint8_t in[9000], out[9000];
+	struct ring_pool pool;
+	struct ring r;
+	ring_pool_init(&pool, 4);
+	ring_init(&r, 65536);
+	fill_pattern(in, sizeof in, 0);
+	CHECK_EQ(ring_write_pool(&r, &pool, in, 64), 64);
+	CHECK_EQ(r.alloc, RING_SMALL_ALLOC);
+	CHECK_EQ(pool.small.live, 1);
+	CHECK_EQ(pool.first.live, 0);
+	/* Wrap inside the small block, then grow past it. */
+	ring_consume_pool(&r, &pool, 60);
+	CHECK_EQ(ring_write_pool(&r, &pool, in + 64, RING_SMALL_ALLOC - 4), RING_SMALL_ALLOC - 4);
+	CHECK_EQ(r.alloc, RING_SMALL_ALLOC);
+	CHECK(r.head + r.len > r.alloc);
+	CHECK_EQ(ring_write_pool(&r, &pool, in + 64 + RING_SMALL_ALLOC - 4, 100), 100);
+	CHECK_EQ(r.alloc, RING_FIRST_ALLOC);
+	CHECK_EQ(pool.small.live, 0);
+	CHECK_EQ(pool.small.nfree, 1);
+	CHECK_EQ(pool.first.live, 1);
+	CHECK_EQ(ring_peek(&r, 0, out, sizeof out), RING_SMALL_ALLOC + 100);
+	CHECK(memcmp(out, in + 60, RING_SMALL_ALLOC + 100) == 0);
+	/* Past the first size: a malloc'd block, the pooled one given back. */
+	CHECK_EQ(ring_write_pool(&r, &pool, in, 5000), 5000);
+	CHECK(r.alloc > RING_FIRST_ALLOC);
+	CHECK_EQ(pool.first.live, 0);
+	CHECK_EQ(pool.first.nfree, 1);
+	CHECK_EQ(ring_peek(&r, 0, out, sizeof out), RING_SMALL_ALLOC + 5100);
+	CHECK(memcmp(out, in + 60, RING_SMALL_ALLOC + 100) == 0);
+	CHECK(memcmp(out + RING_SMALL_ALLOC + 100, in, 5000) == 0);
+	ring_consume_pool(&r, &pool, r.len);
+	CHECK(r.buf == NULL);
+	/* The next small message reuses the cached small block. */
+	uint8_t *cached = pool.small.free;
+	CHECK_EQ(ring_write_pool(&r, &pool, in, 10), 10);
+	CHECK(r.buf == cached);
+	ring_fini_pool(&r, &pool);
+	CHECK_EQ(pool.small.live + pool.first.live, 0);
+	slab_fini(&pool.small);
+	slab_fini(&pool.first);
+}
+
+/* Random writes, peeks and consumes against a plain linear buffer; with a
+ * pool, also drains that keep their allocation and trims, and the pool's
+ * books must show exactly the ring's block. */
+static void ring_random_ops_for_cap(uint32_t cap, uint64_t seed, struct ring_pool *pool)
 {
 	uint8_t *model = malloc(cap), *in = malloc(cap + 1), *out = malloc(cap + 1);
 	uint32_t mlen = 0, stamp = 0;
@@ -1044,7 +1094,7 @@ static void ring_random_ops_for_cap(uint32_t cap, uint64_t seed)
 			fill_pattern(in, n, stamp);
 			stamp += n;
 			uint32_t want = n < cap - mlen ? n : cap - mlen;
-			CHECK_EQ(ring_write(&r, in, n), want);
+			CHECK_EQ(ring_write_pool(&r, pool, in, n), want);
 			memcpy(model + mlen, in, want);
 			mlen += want;
 		} else if (op < 7) {
@@ -1057,21 +1107,33 @@ static void ring_random_ops_for_cap(uint32_t cap, uint64_t seed)
 			uint32_t n = (uint32_t)rng_below(&g, (uint64_t)mlen + 1);
 			if (rng_chance(&g, 0.1))
 				n = mlen; /* drain fully now and then */
-			ring_consume(&r, n);
+			if (pool && rng_chance(&g, 0.3))
+				(void)ring_consume_keep(&r, pool, n);
+			else
+				ring_consume_pool(&r, pool, n);
+			if (pool && rng_chance(&g, 0.05))
+				ring_trim(&r, pool);
 			memmove(model, model + n, mlen - n);
 			mlen -= n;
 		}
 		CHECK_EQ(r.len, mlen);
 		CHECK_EQ(ring_space(&r), cap - mlen);
-		CHECK((r.buf == NULL) == (mlen == 0));
+		CHECK(mlen == 0 || r.buf != NULL);
+		CHECK(pool || (r.buf == NULL) == (mlen == 0));
 		CHECK(r.alloc <= cap + cap / 8 && r.alloc >= mlen);
+		if (pool) {
+			CHECK_EQ(pool->small.live, r.alloc == RING_SMALL_ALLOC);
+			CHECK_EQ(pool->first.live, r.alloc == RING_FIRST_ALLOC);
+		}
 		if (check_failures_in_test) {
 			fprintf(stderr, "  cap %u seed %" PRIu64 " step %d\n", cap, seed, step);
 			break;
 		}
 	}
-	ring_fini(&r);
+	ring_fini_pool(&r, pool);
 	CHECK(r.buf == NULL);
+	if (pool)
+		CHECK_EQ(pool->small.live + pool->first.live, 0);
 done:
 	free(model);
 	free(in);
@@ -1080,9 +1142,18 @@ done:
 
 static void ring_random_ops_match_reference(void)
 {
-	static const uint32_t caps[] = {1, 2, 3, 7, 100, 4095, 4096, 4097, 10000, 65535};
-	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
-		ring_random_ops_for_cap(caps[i], 1000 + i);
+	/* 228 and 3641: limits whose allocation stops at an eighth past them,
+	 * exactly at a pooled size (228 + 28 = 256, 3641 + 455 = 4096). */
+	static const uint32_t caps[] = {1,   2,    3,    7,    100,  228,   255,  256,
+	                                257, 3641, 4095, 4096, 4097, 10000, 65535};
+	struct ring_pool pool;
+	ring_pool_init(&pool, 4);
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		ring_random_ops_for_cap(caps[i], 1000 + i, NULL);
+		ring_random_ops_for_cap(caps[i], 2000 + i, &pool);
+	}
+	slab_fini(&pool.small);
+	slab_fini(&pool.first);
 }
 
 /* A datagram a link took out of a stack may come back after the stack was
@@ -1153,6 +1224,7 @@ int main(void)
 	RUN(ring_keeps_a_grown_allocation_until_trimmed);
 	RUN(ring_grows_while_wrapped);
 	RUN(ring_set_cap_refuses_below_len);
+	RUN(ring_starts_small_and_grows_through_the_pool);
 	RUN(ring_random_ops_match_reference);
 	return check_summary("test_core");
 }
