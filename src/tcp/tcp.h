@@ -1102,8 +1102,12 @@ static inline void tcp_advance(struct tcp_layer *tl)
 }
 void tcp_arm_rtx(struct tcb *tcb);
 void tcp_rtt_sample(struct tcb *tcb, uint32_t rtt_us);
-/* Schedules (or sends at once) the ACK for data just received. */
-void tcp_ack_later(struct tcb *tcb, int now);
+/* Schedules (or sends at once) the ACK for data just received, len bytes
+ * of text in the segment that asked for it. */
+void tcp_ack_later(struct tcb *tcb, int now, uint32_t len);
+/* Whether the ACK of len bytes of in-order text, arrived as one segment,
+ * waits for the application's read (ack_on_read; tcp_timer.c). */
+int tcp_ack_on_read(const struct tcb *tcb, uint32_t len);
 /* A buffer drained and kept its allocation (ring_consume_keep): give it
  * back if the connection stays quiet (tcp_timer.c). */
 void tcp_buf_kept(struct tcb *tcb);
