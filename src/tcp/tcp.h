@@ -177,6 +177,9 @@ struct tcp_opts {
 	unsigned keepalive : 1; /* SO_KEEPALIVE */
 	/* Socket calls (issue 17 item 11): */
 	unsigned cork : 1; /* TCP_CORK: a partial last segment waits (tcp_output.c) */
+	/* SO_RCVLOWAT above 1: a read waits for more than the text there is,
+	 * so no ACK waits for it (ack_on_read, tcp_timer.c). */
+	unsigned lowat : 1;
 };
 
 /* An out-of-order segment held until the gap before it fills. */
@@ -1718,6 +1721,8 @@ void tcp_close_handle(struct tcb *tcb, unsigned how);
 /* Socket options: the connection takes them (push: TCP_NODELAY was set,
  * so data Nagle held goes now) and its keepalive restarts. */
 void tcp_set_opts(struct tcb *tcb, const struct tcp_opts *opts, int push);
+/* SO_RCVLOWAT above 1 (tcp_opts.lowat). */
+void tcp_set_lowat(struct tcb *tcb, int lowat);
 /* TCP_MAXSEG on listener l: the MSS its future connections announce. */
 void tcp_set_maxseg(struct tcb *l, uint32_t mss);
 /* TCP_CONGESTION: the connection (or a listener's future children) uses

@@ -153,11 +153,14 @@ static void retransmission_timeout(struct tcb *tcb)
  * ACKs (it is the kernel's TSO).  Segments of at most one MSS keep the
  * every-second-segment ACK: a sender that grows its window by at most
  * two segments per ACK (RFC 3465 2.2, L = 2, as ours) would see its
- * slow start stretched by ACKs that wait for reads.
+ * slow start stretched by ACKs that wait for reads.  Nor while the
+ * application asked for more than one byte per read (SO_RCVLOWAT): the
+ * read may wait for text that only our ACK lets come, as Linux's check
+ * of sk_rcvlowat says.
  */
 int tcp_ack_on_read(const struct tcb *tcb, uint32_t len)
 {
-	if (!ENV(tcb->st)->cfg.ack_on_read || len <= tcb->rcv_mss ||
+	if (!ENV(tcb->st)->cfg.ack_on_read || len <= tcb->rcv_mss || tcb->opts.lowat ||
 	    !tcp_receives_text(tcb->state) || tcb->orphan || tcp_unread(tcb) == 0)
 		return 0;
 	uint32_t last = seq_gt(tcb->rcv_adv, tcb->rcv_acked) ? tcb->rcv_adv - tcb->rcv_acked : 0;

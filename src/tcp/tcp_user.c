@@ -337,6 +337,11 @@ void tcp_set_opts(struct tcb *tcb, const struct tcp_opts *opts, int push)
 	tcp_rearm(tcb);
 }
 
+void tcp_set_lowat(struct tcb *tcb, int lowat)
+{
+	tcb->opts.lowat = lowat != 0;
+}
+
 void tcp_set_cork(struct tcb *tcb, int cork)
 {
 	tcb->opts.cork = cork != 0;

@@ -334,6 +334,18 @@ static void full_segments_are_acked_every_second_one_all_the_same(void)
 	t_free(t);
 }
 
+static void rcvlowat_above_one_acks_coalesced_text_at_once(void)
+{
+	/* The read waits for SO_RCVLOWAT bytes, which may need the sender
+	 * to hear from us first: no ACK waits for it. */
+	struct t *t = new_ack_on_read(1);
+	t_establish_passive(t);
+	setopt(t, SYNACK_SO_RCVLOWAT, 4 * T_SUPER);
+	t_peer(t, ".", 1001, T_ISS + 1, T_SUPER);
+	t_expect(t, ".", T_ISS + 1, 1001 + T_SUPER, 0);
+	t_free(t);
+}
+
 static void ack_on_read_off_acks_coalesced_text_at_once(void)
 {
 	struct t *t = new_ack_on_read(0);
@@ -636,6 +648,7 @@ int main(void)
 	RUN(unread_text_is_acked_by_the_read);
 	RUN(unread_text_is_acked_by_the_timer_without_a_read);
 	RUN(full_segments_are_acked_every_second_one_all_the_same);
+	RUN(rcvlowat_above_one_acks_coalesced_text_at_once);
 	RUN(ack_on_read_off_acks_coalesced_text_at_once);
 	RUN(peek_offsets_follow_peeks_and_reads);
 	RUN(rcvlowat_decides_readability);
