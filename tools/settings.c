@@ -98,6 +98,8 @@ static const struct setting SETTINGS[] = {
     NUMBER(packet_pool_trim_ms),
     /* Memory (issue 16 item 4, idle endpoints) */
     NUMBER(pool_trim_ms),
+    /* Bulk receive (issue 16 item 2) */
+    NUMBER(ack_on_read),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

@@ -303,6 +303,16 @@ struct synack_config {
 	 * back to the allocator, as the datagrams of packet_pool_trim_ms do;
 	 * 0 = keep them (0..3600000 ms, default 1000). */
 	uint32_t pool_trim_ms;
+	/* Bulk receive (issue 16 item 2; docs/PERFORMANCE.md, branch
+	 * taprecv): 1 (default) lets the ACK of a segment of more than one
+	 * MSS (GRO, a TAP's TSO super-segments) whose text waits unread in
+	 * the buffer wait for the application's read, which then sends one
+	 * ACK with the window it opened, as Linux does (__tcp_ack_snd_check,
+	 * tcp_cleanup_rbuf); delack_ms bounds the wait.  Segments of one MSS,
+	 * and sockets with SO_RCVLOWAT above 1, are acknowledged as with 0:
+	 * every second full-sized segment at once (RFC 1122 4.2.3.2), read
+	 * or not. */
+	uint32_t ack_on_read;
 };
 /* The bits of synack_config.fastopen (Linux's TFO_* flags). */
 #define SYNACK_FASTOPEN_CLIENT 0x1

@@ -1179,6 +1179,9 @@ static int set_call_opt(struct sock_layer *st, struct sock *so, int opt, int val
 		if (!so_rare(so))
 			return -ENOMEM;
 		so->rare->rcvlowat = value ? value : 1; /* Linux: 0 is 1 */
+		so->opts.lowat = value > 1;
+		if (so->tcb)
+			tcp_set_lowat(so->tcb, so->opts.lowat);
 		break;
 	case SYNACK_TCP_NOTSENT_LOWAT:
 		if (!so_rare(so))

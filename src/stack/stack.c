@@ -109,6 +109,8 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->packet_pool_trim_ms = 1000;
 	/* Memory (issue 16 item 4, idle endpoints): object caches decay. */
 	cfg->pool_trim_ms = 1000;
+	/* Bulk receive (issue 16 item 2): the ACK waits for the read. */
+	cfg->ack_on_read = 1;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -298,6 +300,7 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	CHECK_SETTING(cfg->pool_trim_ms <= 3600000,
 	              "pool_trim_ms: %u is above 3600000 (one hour; 0 keeps the caches)",
 	              cfg->pool_trim_ms);
+	CHECK_SETTING(cfg->ack_on_read <= 1, "ack_on_read: %u is not 0 or 1", cfg->ack_on_read);
 	return 0;
 }
 

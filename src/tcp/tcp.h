@@ -181,6 +181,9 @@ struct tcp_opts {
 	unsigned keepalive : 1; /* SO_KEEPALIVE */
 	/* Socket calls (issue 17 item 11): */
 	unsigned cork : 1; /* TCP_CORK: a partial last segment waits (tcp_output.c) */
+	/* SO_RCVLOWAT above 1: a read waits for more than the text there is,
+	 * so no ACK waits for it (ack_on_read, tcp_timer.c). */
+	unsigned lowat : 1;
 };
 
 /* An out-of-order segment held until the gap before it fills. */
@@ -1114,8 +1117,12 @@ static inline void tcp_advance(struct tcp_layer *tl)
 }
 void tcp_arm_rtx(struct tcb *tcb);
 void tcp_rtt_sample(struct tcb *tcb, uint32_t rtt_us);
-/* Schedules (or sends at once) the ACK for data just received. */
-void tcp_ack_later(struct tcb *tcb, int now);
+/* Schedules (or sends at once) the ACK for data just received, len bytes
+ * of text in the segment that asked for it. */
+void tcp_ack_later(struct tcb *tcb, int now, uint32_t len);
+/* Whether the ACK of len bytes of in-order text, arrived as one segment,
+ * waits for the application's read (ack_on_read; tcp_timer.c). */
+int tcp_ack_on_read(const struct tcb *tcb, uint32_t len);
 /* A buffer drained and kept its allocation (ring_consume_keep): give it
  * back if the connection stays quiet (tcp_timer.c). */
 void tcp_buf_kept(struct tcb *tcb);
@@ -1752,6 +1759,8 @@ void tcp_close_handle(struct tcb *tcb, unsigned how);
 /* Socket options: the connection takes them (push: TCP_NODELAY was set,
  * so data Nagle held goes now) and its keepalive restarts. */
 void tcp_set_opts(struct tcb *tcb, const struct tcp_opts *opts, int push);
+/* SO_RCVLOWAT above 1 (tcp_opts.lowat). */
+void tcp_set_lowat(struct tcb *tcb, int lowat);
 /* TCP_MAXSEG on listener l: the MSS its future connections announce. */
 void tcp_set_maxseg(struct tcb *l, uint32_t mss);
 /* TCP_CONGESTION: the connection (or a listener's future children) uses

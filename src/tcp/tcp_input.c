@@ -88,7 +88,7 @@ static void send_data(struct tcb *tcb, const struct tcp_rx *s)
 	tcp_output(tcb);
 	if (tcb->ack_owed) {
 		tcb->ack_owed = 0;
-		tcp_ack_later(tcb, s->ack_now);
+		tcp_ack_later(tcb, s->ack_now, s->data_len);
 	}
 }
 

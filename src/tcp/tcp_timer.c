@@ -132,7 +132,42 @@ static void retransmission_timeout(struct tcb *tcb)
 /* ------------------------------------------------------------------ */
 /* Delayed ACK (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3).                   */
 
-void tcp_ack_later(struct tcb *tcb, int now)
+/*
+ * Whether the ACK of in-order text may wait for the application's read
+ * (ack_on_read), after Linux's __tcp_ack_snd_check: the every-second-
+ * segment rule of RFC 1122 4.2.3.2 sends at once only while "the right
+ * edge of the window advances far enough", that is while the window we
+ * would offer now is no smaller than the one the last ACK offered (the
+ * application keeps the buffer empty).  Text that waits unread in the
+ * buffer shrinks it, and an ACK then would tell the sender nothing but
+ * the acknowledgment: the read that follows frees the room and sends one
+ * ACK for all of it with the window (receive_done in tcp_user.c, as
+ * Linux's tcp_cleanup_rbuf), and the delayed-ACK timer stays the bound
+ * when no read comes (RFC 1122 4.2.3.2: at most 500 ms; delack_ms).  On
+ * a TAP device each ACK costs the kernel's sender a write and its whole
+ * receive path, in our process (docs/PERFORMANCE.md, branch taprecv).
+ *
+ * Only for a segment the link coalesced (more text than one MSS: GRO,
+ * or the kernel's TSO super-segments on a TAP device with offloads).
+ * Its ACK is a stretch ACK already, and its sender counts bytes, not
+ * ACKs (it is the kernel's TSO).  Segments of at most one MSS keep the
+ * every-second-segment ACK: a sender that grows its window by at most
+ * two segments per ACK (RFC 3465 2.2, L = 2, as ours) would see its
+ * slow start stretched by ACKs that wait for reads.  Nor while the
+ * application asked for more than one byte per read (SO_RCVLOWAT): the
+ * read may wait for text that only our ACK lets come, as Linux's check
+ * of sk_rcvlowat says.
+ */
+int tcp_ack_on_read(const struct tcb *tcb, uint32_t len)
+{
+	if (!ENV(tcb->st)->cfg.ack_on_read || len <= tcb->rcv_mss || tcb->opts.lowat ||
+	    !tcp_receives_text(tcb->state) || tcb->orphan || tcp_unread(tcb) == 0)
+		return 0;
+	uint32_t last = seq_gt(tcb->rcv_adv, tcb->rcv_acked) ? tcb->rcv_adv - tcb->rcv_acked : 0;
+	return tcp_rcv_window(tcb) < last;
+}
+
+void tcp_ack_later(struct tcb *tcb, int now, uint32_t len)
 {
 	struct tcp_layer *st = tcb->st;
 	uint32_t unacked = tcb->rcv_nxt - tcb->rcv_acked;
@@ -141,7 +176,8 @@ void tcp_ack_later(struct tcb *tcb, int now)
 	/* An ACK at least for every second full-sized segment, and at once
 	 * when asked (out-of-order data, a gap filled, a FIN) or when delayed
 	 * ACKs are off. */
-	if (now || ENV(st)->cfg.delack_ms == 0 || unacked >= 2 * full ||
+	if (now || ENV(st)->cfg.delack_ms == 0 ||
+	    (unacked >= 2 * full && !tcp_ack_on_read(tcb, len)) ||
 	    (tcb->quickacks && !tcb->pingpong)) {
 		tcp_send_ack(tcb);
 		return;

@@ -138,13 +138,23 @@ int tcp_send(struct tcb *tcb, const void *buf, uint32_t len)
 /*
  * The application read data: if that opened the window by a useful
  * amount, tell the peer (RFC 9293 3.8.6.2.2, receiver-side silly window
- * avoidance: at least min(half the buffer, one MSS)).
+ * avoidance: at least min(half the buffer, one MSS)).  An ACK that the
+ * text's arrival left to this read (tcp_ack_on_read: two full-sized
+ * segments or more unacknowledged) goes now in any case, as Linux's
+ * tcp_cleanup_rbuf sends "the once-per-two-segments ACK not sent by
+ * tcp_input.c".
  */
 static void receive_done(struct tcb *tcb)
 {
 	uint32_t advertised;
 	if (!tcp_receives_text(tcb->state))
 		return;
+	uint32_t full =
+	    tcb->sender && tcb->sender->rcv_seg_max ? tcb->sender->rcv_seg_max : tcb->rcv_mss;
+	if (tcb->rcv_nxt - tcb->rcv_acked >= 2 * full) {
+		tcp_send_ack(tcb);
+		return;
+	}
 	advertised = seq_gt(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
 	/* tcp_rcv_window moves the edge only by a useful amount, and keeps
 	 * the edge already advertised rounded up to the window scale's unit
@@ -325,6 +335,11 @@ void tcp_set_opts(struct tcb *tcb, const struct tcp_opts *opts, int push)
 		tcp_output(tcb); /* data Nagle held goes now */
 	tcp_keepalive_reset(tcb);
 	tcp_rearm(tcb);
+}
+
+void tcp_set_lowat(struct tcb *tcb, int lowat)
+{
+	tcb->opts.lowat = lowat != 0;
 }
 
 void tcp_set_cork(struct tcb *tcb, int cork)

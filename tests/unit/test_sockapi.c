@@ -266,6 +266,96 @@ static void max_quickacks_zero_is_the_old_delayed_ack(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* ack_on_read (issue 16 item 2): the ACK of unread text waits for the  */
+/* read, as Linux's receiver (__tcp_ack_snd_check, tcp_cleanup_rbuf).   */
+
+static struct t *new_ack_on_read(uint32_t on)
+{
+	struct synack_config cfg;
+	t_config(&cfg);
+	cfg.delack_ms = 40;
+	cfg.max_quickacks = 0; /* no quick ACKs: the every-second-segment rule */
+	cfg.ack_on_read = on;
+	return t_new_with(&cfg);
+}
+
+/* Segments the link coalesced (GRO; the kernel's TSO super-segments on
+ * a TAP device with offloads): more text than one MSS each. */
+#define T_SUPER (3 * T_MSS)
+
+static void unread_text_is_acked_by_the_read(void)
+{
+	struct t *t = new_ack_on_read(1);
+	t_establish_passive(t);
+	/* Two coalesced segments, unread: the window they would be
+	 * acknowledged with is smaller than the last one offered, so the
+	 * ACK waits. */
+	t_peer(t, ".", 1001, T_ISS + 1, T_SUPER);
+	t_expect_nothing(t);
+	t_peer(t, ".", 1001 + T_SUPER, T_ISS + 1, T_SUPER);
+	t_expect_nothing(t);
+	/* The read: one ACK for both, with the window it opened. */
+	t_at(t, 5);
+	t_recv(t, 2 * T_SUPER);
+	t_expect(t, ".", T_ISS + 1, 1001 + 2 * T_SUPER, 0);
+	t_expect_nothing(t);
+	t_counter(t, "DelayedACKs", 0);
+	t_free(t);
+}
+
+static void unread_text_is_acked_by_the_timer_without_a_read(void)
+{
+	struct t *t = new_ack_on_read(1);
+	t_establish_passive(t);
+	t_peer(t, ".", 1001, T_ISS + 1, T_SUPER);
+	t_at(t, 39);
+	t_expect_nothing(t);
+	/* No read: delack_ms bounds the wait (RFC 1122 4.2.3.2). */
+	t_at(t, 40);
+	t_expect(t, ".", T_ISS + 1, 1001 + T_SUPER, 0);
+	t_counter(t, "DelayedACKs", 1);
+	/* The read after that has nothing to acknowledge; the room it frees
+	 * is a window update as before. */
+	t_recv(t, T_SUPER);
+	t_expect(t, ".", T_ISS + 1, 1001 + T_SUPER, 0);
+	t_free(t);
+}
+
+static void full_segments_are_acked_every_second_one_all_the_same(void)
+{
+	/* Segments of one MSS, unread: RFC 1122 4.2.3.2 as before, for a
+	 * sender that counts ACKs (RFC 3465 2.2). */
+	struct t *t = new_ack_on_read(1);
+	t_establish_passive(t);
+	t_peer(t, ".", 1001, T_ISS + 1, T_MSS);
+	t_expect_nothing(t);
+	t_peer(t, ".", 1001 + T_MSS, T_ISS + 1, T_MSS);
+	t_expect(t, ".", T_ISS + 1, 1001 + 2 * T_MSS, 0);
+	t_free(t);
+}
+
+static void rcvlowat_above_one_acks_coalesced_text_at_once(void)
+{
+	/* The read waits for SO_RCVLOWAT bytes, which may need the sender
+	 * to hear from us first: no ACK waits for it. */
+	struct t *t = new_ack_on_read(1);
+	t_establish_passive(t);
+	setopt(t, SYNACK_SO_RCVLOWAT, 4 * T_SUPER);
+	t_peer(t, ".", 1001, T_ISS + 1, T_SUPER);
+	t_expect(t, ".", T_ISS + 1, 1001 + T_SUPER, 0);
+	t_free(t);
+}
+
+static void ack_on_read_off_acks_coalesced_text_at_once(void)
+{
+	struct t *t = new_ack_on_read(0);
+	t_establish_passive(t);
+	t_peer(t, ".", 1001, T_ISS + 1, T_SUPER);
+	t_expect(t, ".", T_ISS + 1, 1001 + T_SUPER, 0);
+	t_free(t);
+}
+
+/* ------------------------------------------------------------------ */
 /* SO_PEEK_OFF, lowats, the queue ioctls.                              */
 
 static void peek_offsets_follow_peeks_and_reads(void)
@@ -555,6 +645,11 @@ int main(void)
 	RUN(tcp_quickack_sends_the_pending_ack);
 	RUN(idle_longer_than_the_rto_restarts_quickacks);
 	RUN(max_quickacks_zero_is_the_old_delayed_ack);
+	RUN(unread_text_is_acked_by_the_read);
+	RUN(unread_text_is_acked_by_the_timer_without_a_read);
+	RUN(full_segments_are_acked_every_second_one_all_the_same);
+	RUN(rcvlowat_above_one_acks_coalesced_text_at_once);
+	RUN(ack_on_read_off_acks_coalesced_text_at_once);
 	RUN(peek_offsets_follow_peeks_and_reads);
 	RUN(rcvlowat_decides_readability);
 	RUN(notsent_lowat_decides_writability);
