@@ -300,6 +300,26 @@ static int fifo_grow(struct synack_sim *sim)
 static int pkt_queue(struct synack_sim *sim, uint64_t at, int from, int to, uint8_t *data,
                      size_t len, int taken, int trusted)
 {
+	if (sim->nfifo == 0 || fifo_at(sim, sim->nfifo - 1)->at <= at) {
+		if (sim->nfifo == sim->capfifo && fifo_grow(sim) < 0)
+			return -ENOMEM;
+		/* Field by field into the slot: a struct built on the stack
+		 * and copied whole is read back in 16-byte pieces just after
+		 * its 1- and 4-byte fields were written, which stalls the
+		 * CPU's store-to-load forwarding (5 % of an in-memory bulk
+		 * transfer's time, perf). */
+		struct sim_pkt *q = fifo_at(sim, sim->nfifo);
+		q->at = at;
+		q->seq = sim->next_seq++;
+		q->from = from;
+		q->to = to;
+		q->len = len;
+		q->data = data;
+		q->taken = (uint8_t)taken;
+		q->trusted = (uint8_t)trusted;
+		sim->nfifo++;
+		return 0;
+	}
 	struct sim_pkt p = {.at = at,
 	                    .from = from,
 	                    .to = to,
@@ -307,14 +327,6 @@ static int pkt_queue(struct synack_sim *sim, uint64_t at, int from, int to, uint
 	                    .data = data,
 	                    .taken = (uint8_t)taken,
 	                    .trusted = (uint8_t)trusted};
-	if (sim->nfifo == 0 || fifo_at(sim, sim->nfifo - 1)->at <= at) {
-		if (sim->nfifo == sim->capfifo && fifo_grow(sim) < 0)
-			return -ENOMEM;
-		p.seq = sim->next_seq++;
-		*fifo_at(sim, sim->nfifo) = p;
-		sim->nfifo++;
-		return 0;
-	}
 	return heap_queue(sim, &p);
 }
 
