@@ -64,6 +64,15 @@ static struct t *sender(void (*tune)(struct synack_config *), int ts, int sack)
 	return t;
 }
 
+/* n segments of T_MSS (no timestamps) leave at once, and nothing more. */
+static void send_window(struct t *t, int n)
+{
+	t_send(t, (size_t)n * T_MSS);
+	for (int k = 0; k < n; k++)
+		t_expect(t, ".", S(k), 1001, T_MSS);
+	t_expect_nothing(t);
+}
+
 /* n segments of TS_MSS leave at once; returns the TSval of the first. */
 static uint32_t fill_ts(struct t *t, int n)
 {
@@ -188,10 +197,7 @@ static void real_loss_echoing_the_retransmission_stands(void)
 static void spurious_timeout_undone_by_dsack(void)
 {
 	struct t *t = sender(no_rack_no_frto, 0, 1);
-	t_send(t, 3 * T_MSS);
-	for (int k = 0; k < 3; k++)
-		t_expect(t, ".", S(k), 1001, T_MSS);
-	t_expect_nothing(t);
+	send_window(t, 3);
 	struct synack_tcp_info before = t_info(t);
 	t_at(t, 220);
 	t_expect(t, ".", S(0), 1001, T_MSS);
@@ -599,10 +605,7 @@ static void rack_recovery_undone_by_timestamps_and_reordering_learned(void)
 static void sack_recovery_undone_by_dsack_restores_cubic(void)
 {
 	struct t *t = sender(cubic_no_rack, 0, 1);
-	t_send(t, 10 * T_MSS);
-	for (int k = 0; k < 10; k++)
-		t_expect(t, ".", S(k), 1001, T_MSS);
-	t_expect_nothing(t);
+	send_window(t, 10);
 	struct synack_tcp_info before = t_info(t);
 	t_at(t, 40);
 	for (int k = 2; k <= 4; k++) {
@@ -638,10 +641,7 @@ static void sack_recovery_undone_by_dsack_restores_cubic(void)
 static void frto_undo_restores_cubic(void)
 {
 	struct t *t = sender(cubic_no_rack, 0, 1);
-	t_send(t, 4 * T_MSS);
-	for (int k = 0; k < 4; k++)
-		t_expect(t, ".", S(k), 1001, T_MSS);
-	t_expect_nothing(t);
+	send_window(t, 4);
 	struct synack_tcp_info before = t_info(t);
 	t_at(t, 220);
 	t_expect(t, ".", S(0), 1001, T_MSS); /* the timeout */
@@ -715,10 +715,7 @@ static void rack_partial_undo_then_a_real_loss(void)
 static void dsack_undo_raises_dupthresh_without_rack(void)
 {
 	struct t *t = sender(cubic_no_rack, 0, 1);
-	t_send(t, 10 * T_MSS);
-	for (int k = 0; k < 10; k++)
-		t_expect(t, ".", S(k), 1001, T_MSS);
-	t_expect_nothing(t);
+	send_window(t, 10);
 	CHECK_EQ(t_info(t).reordering, 3);
 	t_at(t, 40);
 	for (int k = 2; k <= 4; k++) {
@@ -810,10 +807,7 @@ static void late_delivery_raises_dupthresh(void)
 static void timeout_in_recovery_undone_to_before_the_first_reduction(void)
 {
 	struct t *t = sender(cubic_no_rack, 0, 1);
-	t_send(t, 10 * T_MSS);
-	for (int k = 0; k < 10; k++)
-		t_expect(t, ".", S(k), 1001, T_MSS);
-	t_expect_nothing(t);
+	send_window(t, 10);
 	struct synack_tcp_info before = t_info(t);
 	t_at(t, 40);
 	for (int k = 2; k <= 4; k++) {
