@@ -100,6 +100,7 @@ static const struct setting SETTINGS[] = {
     NUMBER(pool_trim_ms),
     /* Bulk receive (issue 16 item 2) */
     NUMBER(ack_on_read),
+    NUMBER(max_reordering),
 };
 
 #define NSETTINGS (sizeof(SETTINGS) / sizeof(SETTINGS[0]))

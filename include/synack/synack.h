@@ -209,8 +209,8 @@ struct synack_config {
 	/* reordering: segments the network is assumed to reorder by, RFC
 	 * 6675's DupThresh, Linux's tcp_reordering (1..300, default 3): the
 	 * initial value; each connection raises its own when it sees more
-	 * reordering (a late delivery, an undone recovery), up to 300 as
-	 * Linux's tcp_max_reordering, and goes back to this on a timeout. */
+	 * reordering (a late delivery, an undone recovery), up to
+	 * max_reordering, and goes back to this on a timeout. */
 	uint32_t reordering;
 	/* recovery: loss detection beyond RFC 6675, Linux's tcp_recovery:
 	 * bit 1 (value 1) = RACK-TLP (RFC 8985) on connections with SACK
@@ -313,6 +313,10 @@ struct synack_config {
 	 * every second full-sized segment at once (RFC 1122 4.2.3.2), read
 	 * or not. */
 	uint32_t ack_on_read;
+	/* The most a connection raises its DupThresh to for reordering it
+	 * saw, in segments (reordering above), Linux's tcp_max_reordering
+	 * (reordering..300, default 300). */
+	uint32_t max_reordering;
 };
 /* The bits of synack_config.fastopen (Linux's TFO_* flags). */
 #define SYNACK_FASTOPEN_CLIENT 0x1

@@ -111,6 +111,8 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->pool_trim_ms = 1000;
 	/* Bulk receive (issue 16 item 2): the ACK waits for the read. */
 	cfg->ack_on_read = 1;
+	/* Linux's tcp_max_reordering (issue 13, DupThresh per connection). */
+	cfg->max_reordering = 300;
 }
 
 #define CHECK_SETTING(cond, ...)                                                                   \
@@ -301,6 +303,9 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	              "pool_trim_ms: %u is above 3600000 (one hour; 0 keeps the caches)",
 	              cfg->pool_trim_ms);
 	CHECK_SETTING(cfg->ack_on_read <= 1, "ack_on_read: %u is not 0 or 1", cfg->ack_on_read);
+	CHECK_SETTING(cfg->max_reordering >= cfg->reordering && cfg->max_reordering <= 300,
+	              "max_reordering: %u is outside reordering..300 (%u..300)", cfg->max_reordering,
+	              cfg->reordering);
 	return 0;
 }
 

@@ -25,10 +25,6 @@
  */
 #include "tcp/tcp.h"
 
-/* The most reordering DupThresh follows, in segments: Linux's default
- * tcp_max_reordering, and the reordering setting's own bound. */
-#define TCP_MAX_REORDERING 300u
-
 /*
  * DupThresh per connection.  RFC 6675 2 leaves DupThresh at 3 and says
  * (section 6) that a sender may adjust it when it learns the network
@@ -36,7 +32,7 @@
  * tcp_check_sack_reordering: data from low_seq came after data up to
  * fack, so (fack - low_seq) bytes overtook it; when that is more than
  * DupThresh segments, DupThresh becomes that many (rounded up, at most
- * TCP_MAX_REORDERING), and that reordering no longer starts a recovery
+ * the max_reordering setting), and that reordering no longer starts a recovery
  * nor makes IsLost true.  It only grows while the connection lasts,
  * except on a timeout (tcp_recovery_timeout).
  */
@@ -50,8 +46,9 @@ void tcp_reordering_update(struct tcb *tcb, uint32_t low_seq, uint32_t fack)
 	if (metric <= (uint64_t)tcp_dupthresh(tcb) * mss)
 		return;
 	uint64_t segs = (metric + mss - 1) / mss;
-	if (segs > TCP_MAX_REORDERING)
-		segs = TCP_MAX_REORDERING;
+	uint32_t cap = ENV(tcb->st)->cfg.max_reordering;
+	if (segs > cap)
+		segs = cap;
 	if (segs > tcp_dupthresh(tcb))
 		sd->reordering = (uint16_t)segs;
 }

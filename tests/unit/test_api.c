@@ -941,6 +941,9 @@ MUT(rmem_max_big, rmem_max, (1u << 30) + 1)
 MUT(rmem_min_above_max, rmem_min, 6291457)
 MUT(wmem_max_0, wmem_max, 0)
 MUT(wmem_min_0, wmem_min, 0)
+MUT(ack_on_read_2, ack_on_read, 2)
+MUT(max_reordering_big, max_reordering, 301)
+MUT(max_reordering_below, max_reordering, 2)
 
 static void mut_cc_unknown(struct synack_config *c)
 {
@@ -954,6 +957,9 @@ static void mut_cc_unterminated(struct synack_config *c)
 
 static const struct mutation mutations[] = {
     {"addr", mut_addr0},
+    {"ack_on_read", mut_ack_on_read_2},
+    {"max_reordering", mut_max_reordering_big},
+    {"max_reordering", mut_max_reordering_below},
     {"addr", mut_addr_bcast},
     {"addr", mut_addr_mcast},
     {"mtu", mut_mtu_small},

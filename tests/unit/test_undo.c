@@ -766,9 +766,9 @@ static void dsack_undo_raises_dupthresh_without_rack(void)
  * the network reorders by five segments (as Linux's tcp_clean_rtx_queue
  * finds its reord): DupThresh, and tcpi_reordering, is five.
  */
-static void late_delivery_raises_dupthresh(void)
+static void late_delivery(void (*tune)(struct synack_config *), uint32_t want)
 {
-	struct t *t = sender(NULL, 1, 1);
+	struct t *t = sender(tune, 1, 1);
 	uint32_t orig_ts = fill_ts(t, 10);
 	rack_recovery_of_segment_0(t, orig_ts);
 	t_at(t, 41);
@@ -791,8 +791,25 @@ static void late_delivery_raises_dupthresh(void)
 	t_peer(t, ".", 1001, ST(15), 0);
 	t_expect_nothing(t);
 	t_counter(t, "RetransSegs", 1);
-	CHECK_EQ(t_info(t).reordering, 5);
+	CHECK_EQ(t_info(t).reordering, want);
 	t_free(t);
+}
+
+static void late_delivery_raises_dupthresh(void)
+{
+	late_delivery(NULL, 5);
+}
+
+/* The same with max_reordering 4 (Linux's tcp_max_reordering): the
+ * undo's raise to four stands, the late delivery's to five stops there. */
+static void max_reordering_4(struct synack_config *cfg)
+{
+	cfg->max_reordering = 4;
+}
+
+static void late_delivery_raise_stops_at_max_reordering(void)
+{
+	late_delivery(max_reordering_4, 4);
 }
 
 /*
@@ -867,6 +884,7 @@ int main(void)
 	RUN(rack_partial_undo_then_a_real_loss);
 	RUN(dsack_undo_raises_dupthresh_without_rack);
 	RUN(late_delivery_raises_dupthresh);
+	RUN(late_delivery_raise_stops_at_max_reordering);
 	RUN(timeout_in_recovery_undone_to_before_the_first_reduction);
 	return check_summary("test_undo");
 }
