@@ -304,8 +304,8 @@ int synack_config_check(const struct synack_config *cfg, char *err, size_t errle
 	              cfg->pool_trim_ms);
 	CHECK_SETTING(cfg->ack_on_read <= 1, "ack_on_read: %u is not 0 or 1", cfg->ack_on_read);
 	CHECK_SETTING(cfg->max_reordering >= cfg->reordering && cfg->max_reordering <= 300,
-	              "max_reordering: %u is outside reordering..300 (%u..300)", cfg->max_reordering,
-	              cfg->reordering);
+	              "max_reordering: %u is outside reordering..300 (%u..300)",
+	              cfg->max_reordering, cfg->reordering);
 	return 0;
 }
 
