@@ -1491,7 +1491,7 @@ static int parse_settings(struct cursor *c, struct synack_config cfg[2], struct 
 		ps->chost = h;
 	while (c->i < c->n) {
 		const struct token *t = &c->tok[c->i];
-		char err[1024];
+		char err[4096]; /* an unknown setting's message lists them all */
 		for (int k = 0; k < 2; k++) {
 			if (h != SCRIPT_BOTH && h != k)
 				continue;

@@ -139,7 +139,7 @@ static void settings_parse_values(void)
 	struct synack_config cfg, def;
 	synack_config_default(&cfg);
 	synack_config_default(&def);
-	char err[1024];
+	char err[4096]; /* the unknown-setting message lists every setting */
 	CHECK(settings_parse("--set", "time_wait_ms=30s", &cfg, err, sizeof(err)) >= 0);
 	CHECK_EQ(cfg.time_wait_ms, 30000);
 	CHECK(settings_parse("--set", "ttl=255", &cfg, err, sizeof(err)) >= 0);
