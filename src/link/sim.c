@@ -50,6 +50,7 @@
 
 #include "synack/sim.h"
 #include "core/heap.h"
+#include "core/mem.h"
 #include "link/impair.h"
 
 #define SIM_MAX_DATAGRAM 65535u
@@ -1055,8 +1056,8 @@ static void step_at(struct synack_sim *sim, uint64_t t)
 		 * result). */
 		const struct sim_pkt *next = pkt_first(sim);
 		if (next && next->at <= t) {
-			__builtin_prefetch(next->data);
-			__builtin_prefetch(next->data + 64);
+			mem_prefetch(next->data);
+			mem_prefetch(next->data + 64);
 		}
 		deliver(sim, &p);
 		pkt_done(sim, &p);

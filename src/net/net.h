@@ -19,6 +19,7 @@
 #include "core/addr.h"
 #include "core/bslab.h"
 #include "core/env.h"
+#include "core/mem.h"
 #include "core/hash.h"
 #include "net/reasm4.h"
 #include "net/route.h"
@@ -127,17 +128,6 @@ static inline void net_advance(struct net_layer *n)
 		reasm4_expire(n);
 }
 
-/* A hint that p (NULL allowed) is about to be read and written. */
-static inline void net_prefetch_w(const void *p)
-{
-#if defined(__GNUC__)
-	if (p)
-		__builtin_prefetch(p, 1);
-#else
-	(void)p;
-#endif
-}
-
 /* The outbox.  A datagram comes from the pool (or the allocator; NULL when
  * memory ran out), goes to the caller's FIFO, or back to the pool. */
 struct pkt *net_pkt_alloc_slow(struct net_layer *n);
@@ -150,7 +140,8 @@ static inline struct pkt *net_pkt_alloc(struct net_layer *n)
 	/* The next one's header line, which the next call reads for its
 	 * link and the caller writes the headers in: a pool as deep as a
 	 * window is colder than the cache (net_pkt_free's rule). */
-	net_prefetch_w(n->pkt_free);
+	if (n->pkt_free)
+		mem_prefetch_w(n->pkt_free);
 	if (--n->pkt_free_len < n->pkt_free_low)
 		n->pkt_free_low = n->pkt_free_len;
 	p->next = NULL;
@@ -168,7 +159,8 @@ static inline struct pkt *net_pkt_alloc_small(struct net_layer *n, size_t need)
 	if (!p)
 		return net_pkt_alloc_small_slow(n);
 	n->small_free = p->next;
-	net_prefetch_w(n->small_free);
+	if (n->small_free)
+		mem_prefetch_w(n->small_free);
 	if (--n->small_free_len < n->small_free_low)
 		n->small_free_low = n->small_free_len;
 	p->next = NULL;

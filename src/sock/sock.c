@@ -320,12 +320,12 @@ static void event_prefetch(struct sock_layer *st)
 		size_t i = st->evq_head + 1 == st->evq_cap ? 0 : st->evq_head + 1;
 		const struct sock *later = sock_get(st, st->evq[i]);
 		if (later)
-			__builtin_prefetch(later);
+			mem_prefetch(later);
 	}
 	if (st->evq_len >= 1) {
 		const struct sock *next = sock_get(st, st->evq[st->evq_head]);
 		if (next && next->tcb)
-			__builtin_prefetch(next->tcb);
+			mem_prefetch(next->tcb);
 	}
 }
 

@@ -601,6 +601,12 @@ size_t synack_output_pending(const struct synack_stack *st)
 	return st ? st->sock.tcp.net.out_len : 0;
 }
 
+/* The datagram whose bytes synack_output_take handed out at data. */
+static struct pkt *pkt_of(const void *data)
+{
+	return (struct pkt *)(void *)((uint8_t *)(uintptr_t)data - offsetof(struct pkt, data));
+}
+
 /* Issue 16 item 4: the datagram leaves in the buffer it was built in. */
 ssize_t synack_output_take(struct synack_stack *st, void **pkt)
 {
@@ -619,7 +625,7 @@ void synack_output_done(struct synack_stack *st, void *pkt)
 {
 	if (!pkt)
 		return;
-	struct pkt *p = (struct pkt *)(void *)((uint8_t *)pkt - offsetof(struct pkt, data));
+	struct pkt *p = pkt_of(pkt);
 	if (!st) {
 		net_pkt_release(p); /* a small one to its blocks, which outlive the stack */
 		return;
@@ -634,8 +640,7 @@ void *synack_output_block(const struct synack_stack *st, const void *pkt, size_t
 {
 	if (!st || !pkt || !size)
 		return NULL;
-	struct pkt *p =
-	    (struct pkt *)(void *)((uint8_t *)(uintptr_t)pkt - offsetof(struct pkt, data));
+	struct pkt *p = pkt_of(pkt);
 	/* The small class is not lent: its blocks carry control segments and
 	 * short text, which the receiver copies anyway (the half-block rule),
 	 * and a second size would thrash its spares (synack_block_spare). */

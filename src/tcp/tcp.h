@@ -1123,6 +1123,11 @@ void tcp_ack_later(struct tcb *tcb, int now, uint32_t len);
 /* Whether the ACK of len bytes of in-order text, arrived as one segment,
  * waits for the application's read (ack_on_read; tcp_timer.c). */
 int tcp_ack_on_read(const struct tcb *tcb, uint32_t len);
+/* Two full-sized segments or more arrived and are not acknowledged, the
+ * point where RFC 1122 4.2.3.2 wants an ACK (full-sized: the largest
+ * segment the peer sent so far, up to our MSS, as Linux's rcv_mss; the
+ * MSS before any). */
+int tcp_two_segs_unacked(const struct tcb *tcb);
 /* A buffer drained and kept its allocation (ring_consume_keep): give it
  * back if the connection stays quiet (tcp_timer.c). */
 void tcp_buf_kept(struct tcb *tcb);

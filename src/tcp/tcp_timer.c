@@ -167,17 +167,21 @@ int tcp_ack_on_read(const struct tcb *tcb, uint32_t len)
 	return tcp_rcv_window(tcb) < last;
 }
 
+int tcp_two_segs_unacked(const struct tcb *tcb)
+{
+	uint32_t full =
+	    tcb->sender && tcb->sender->rcv_seg_max ? tcb->sender->rcv_seg_max : tcb->rcv_mss;
+	return tcb->rcv_nxt - tcb->rcv_acked >= 2 * full;
+}
+
 void tcp_ack_later(struct tcb *tcb, int now, uint32_t len)
 {
 	struct tcp_layer *st = tcb->st;
-	uint32_t unacked = tcb->rcv_nxt - tcb->rcv_acked;
-	uint32_t full =
-	    tcb->sender && tcb->sender->rcv_seg_max ? tcb->sender->rcv_seg_max : tcb->rcv_mss;
 	/* An ACK at least for every second full-sized segment, and at once
 	 * when asked (out-of-order data, a gap filled, a FIN) or when delayed
 	 * ACKs are off. */
 	if (now || ENV(st)->cfg.delack_ms == 0 ||
-	    (unacked >= 2 * full && !tcp_ack_on_read(tcb, len)) ||
+	    (tcp_two_segs_unacked(tcb) && !tcp_ack_on_read(tcb, len)) ||
 	    (tcb->quickacks && !tcb->pingpong)) {
 		tcp_send_ack(tcb);
 		return;

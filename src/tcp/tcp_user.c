@@ -149,9 +149,7 @@ static void receive_done(struct tcb *tcb)
 	uint32_t advertised;
 	if (!tcp_receives_text(tcb->state))
 		return;
-	uint32_t full =
-	    tcb->sender && tcb->sender->rcv_seg_max ? tcb->sender->rcv_seg_max : tcb->rcv_mss;
-	if (tcb->rcv_nxt - tcb->rcv_acked >= 2 * full) {
+	if (tcp_two_segs_unacked(tcb)) {
 		tcp_send_ack(tcb);
 		return;
 	}
